@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../../core/errors.ts';
+import { parseSigV4Header } from './sigv4-header.ts';
+import { validateInput } from './validate.ts';
+import type { JsonService, RequestContext } from './service.ts';
+
+/** AWS JSON APIs refuse bodies over this; ECS's largest request (a task definition) is 64 KiB. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface FrontDoorOptions {
+  readonly services: readonly JsonService[];
+  readonly accountId: string;
+  /** Region for requests that carry no SigV4 credential scope. */
+  readonly defaultRegion: string;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The single AWS endpoint: one handler for every JSON 1.1 service Berth speaks. The
+ * operation comes from `X-Amz-Target` (`<targetPrefix>.<Operation>`), the region from the
+ * SigV4 credential scope. Protocol errors are answered exactly as AWS shapes them.
+ */
+export function createAwsFrontDoor(options: FrontDoorOptions) {
+  const byPrefix = new Map<string, JsonService>();
+  for (const service of options.services) {
+    const prefix = service.model.metadata.targetPrefix;
+    if (!prefix) throw new Error(`service ${service.model.metadata.endpointPrefix} has no JSON target prefix`);
+    byPrefix.set(prefix, service);
+  }
+
+  /** True when the request is an AWS JSON request this door should answer. */
+  function accepts(req: IncomingMessage): boolean {
+    return req.method === 'POST' && typeof req.headers['x-amz-target'] === 'string';
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const now = Date.now();
+    let operation = '-';
+    try {
+      const target = req.headers['x-amz-target'] as string;
+      const dot = target.lastIndexOf('.');
+      const service = dot > 0 ? byPrefix.get(target.slice(0, dot)) : undefined;
+      operation = dot > 0 ? target.slice(dot + 1) : target;
+      const auth = req.headers.authorization;
+      const scope = auth === undefined ? undefined : parseSigV4Header(auth);
+      const handler = service?.operations[operation];
+      const opModel = service?.model.operations[operation];
+      if (!service || !handler || !opModel) {
+        await drain(req);
+        throw new ApiError('UnknownOperationException', `Operation ${target} is not supported by this endpoint.`);
+      }
+      const raw = await readBody(req);
+      let parsed: unknown;
+      try {
+        parsed = raw.length === 0 ? {} : JSON.parse(raw);
+      } catch {
+        throw new ApiError('SerializationException', 'The request body is not valid JSON.');
+      }
+      const input = opModel.input ? validateInput(service.model, opModel.input, parsed) : {};
+      const ctx: RequestContext = {
+        region: scope?.region ?? options.defaultRegion,
+        accountId: options.accountId,
+        requestId,
+        now,
+        accessKeyId: scope?.accessKeyId,
+        host: req.headers.host ?? 'localhost',
+      };
+      const output = await handler(input, ctx);
+      send(res, 200, requestId, JSON.stringify(output));
+    } catch (err) {
+      const apiError = err instanceof ApiError ? err : internal(err, operation, options.log);
+      res.setHeader('X-Amzn-ErrorType', apiError.code);
+      send(res, apiError.status, requestId, JSON.stringify({ __type: apiError.code, message: apiError.message }));
+    }
+  }
+
+  return { accepts, handle };
+}
+
+function send(res: ServerResponse, status: number, requestId: string, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(body);
+}
+
+function internal(err: unknown, operation: string, log?: (line: string) => void): ApiError {
+  log?.(`internal error in ${operation}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return new ApiError('ServerException', `Berth failed to process ${operation}; the server log has the details.`);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiError('SerializationException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req as AsyncIterable<Buffer>) { /* discard */ }
+}

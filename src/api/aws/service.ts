@@ -1,0 +1,24 @@
+import type { ServiceModel } from './model.ts';
+
+/** What every AWS operation handler knows about the request it serves. */
+export interface RequestContext {
+  /** The region of the request: from the SigV4 credential scope, else the server default. */
+  readonly region: string;
+  readonly accountId: string;
+  readonly requestId: string;
+  /** Epoch milliseconds at which the request arrived. */
+  readonly now: number;
+  readonly accessKeyId: string | undefined;
+  /** The Host header the client used (e.g. `localhost:4566`): Berth's own address as the client sees it. */
+  readonly host: string;
+}
+
+// Handlers take the validated input of their operation; its precise type is the handler's own.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OperationHandler = (input: any, ctx: RequestContext) => Promise<object> | object;
+
+/** An AWS service spoken over the JSON 1.1 protocol. */
+export interface JsonService {
+  readonly model: ServiceModel;
+  readonly operations: Readonly<Record<string, OperationHandler>>;
+}

@@ -1,0 +1,90 @@
+/**
+ * The one error catalog. Every error a Berth API can answer with is named here, with
+ * the HTTP status AWS uses for it and the Kubernetes `Status` reason it maps to.
+ * Protocol adapters shape an {@link ApiError} into their wire format; nothing else
+ * decides a status code.
+ */
+
+interface CatalogEntry {
+  /** HTTP status of the AWS JSON/Query error response. */
+  readonly status: number;
+  /** Kubernetes `Status.reason` for the same condition. */
+  readonly kube: KubeReason;
+}
+
+type KubeReason = 'BadRequest' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'Invalid' | 'InternalError' | 'TooManyRequests' | 'MethodNotAllowed';
+
+const entry = (status: number, kube: KubeReason): CatalogEntry => ({ status, kube });
+
+export const catalog = {
+  // Protocol-level (every AWS JSON service).
+  SerializationException: entry(400, 'BadRequest'),
+  UnknownOperationException: entry(400, 'BadRequest'),
+  InvalidSignatureException: entry(403, 'Unauthorized'),
+  IncompleteSignatureException: entry(400, 'Unauthorized'),
+  MissingAuthenticationTokenException: entry(403, 'Unauthorized'),
+  UnrecognizedClientException: entry(403, 'Unauthorized'),
+  RequestExpired: entry(400, 'Unauthorized'),
+  ValidationException: entry(400, 'Invalid'),
+  InternalFailure: entry(500, 'InternalError'),
+  ThrottlingException: entry(400, 'TooManyRequests'),
+  // Amazon ECS.
+  AccessDeniedException: entry(400, 'Forbidden'),
+  ClientException: entry(400, 'BadRequest'),
+  InvalidParameterException: entry(400, 'Invalid'),
+  ServerException: entry(500, 'InternalError'),
+  ClusterNotFoundException: entry(400, 'NotFound'),
+  ClusterContainsContainerInstancesException: entry(400, 'Conflict'),
+  ClusterContainsServicesException: entry(400, 'Conflict'),
+  ClusterContainsTasksException: entry(400, 'Conflict'),
+  ClusterContainsCapacityProviderException: entry(400, 'Conflict'),
+  ResourceNotFoundException: entry(400, 'NotFound'),
+  ResourceInUseException: entry(400, 'Conflict'),
+  LimitExceededException: entry(400, 'Forbidden'),
+  TargetNotFoundException: entry(400, 'NotFound'),
+  AttributeLimitExceededException: entry(400, 'Invalid'),
+  ServiceNotFoundException: entry(400, 'NotFound'),
+  ServiceNotActiveException: entry(400, 'Conflict'),
+  PlatformUnknownException: entry(400, 'Invalid'),
+  UpdateInProgressException: entry(400, 'Conflict'),
+  // Amazon ECR.
+  RepositoryNotFoundException: entry(400, 'NotFound'),
+  RepositoryAlreadyExistsException: entry(400, 'AlreadyExists'),
+  RepositoryNotEmptyException: entry(400, 'Conflict'),
+  ImageNotFoundException: entry(400, 'NotFound'),
+  ImageAlreadyExistsException: entry(400, 'AlreadyExists'),
+  ImageTagAlreadyExistsException: entry(400, 'AlreadyExists'),
+  ImageDigestDoesNotMatchException: entry(400, 'Invalid'),
+  LayersNotFoundException: entry(400, 'NotFound'),
+  LayerInaccessibleException: entry(400, 'NotFound'),
+  LifecyclePolicyNotFoundException: entry(400, 'NotFound'),
+  RepositoryPolicyNotFoundException: entry(400, 'NotFound'),
+  TooManyTagsException: entry(400, 'Invalid'),
+  InvalidTagParameterException: entry(400, 'Invalid'),
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof catalog;
+
+/**
+ * An error a client caused or should see. `code` is the AWS `__type`; the message says
+ * what was wrong and how to fix it.
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = code;
+    this.code = code;
+  }
+  get status(): number {
+    return catalog[this.code].status;
+  }
+  get kubeReason(): KubeReason {
+    return catalog[this.code].kube;
+  }
+}
+
+/** Shorthand used throughout the domain: `fail('ClientException', '...')`. */
+export function fail(code: ErrorCode, message: string): never {
+  throw new ApiError(code, message);
+}
