@@ -61,6 +61,16 @@ export const catalog = {
   RepositoryPolicyNotFoundException: entry(400, 'NotFound'),
   TooManyTagsException: entry(400, 'Invalid'),
   InvalidTagParameterException: entry(400, 'Invalid'),
+  ReferencedImagesNotFoundException: entry(400, 'NotFound'),
+  UploadNotFoundException: entry(400, 'NotFound'),
+  InvalidLayerPartException: entry(400, 'Invalid'),
+  InvalidLayerException: entry(400, 'Invalid'),
+  LayerAlreadyExistsException: entry(400, 'AlreadyExists'),
+  LayerPartTooSmallException: entry(400, 'Invalid'),
+  EmptyUploadException: entry(400, 'Invalid'),
+  LifecyclePolicyPreviewNotFoundException: entry(400, 'NotFound'),
+  LifecyclePolicyPreviewInProgressException: entry(400, 'Conflict'),
+  KmsException: entry(400, 'BadRequest'),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -1,0 +1,21 @@
+import type { JsonService } from '../aws/service.ts';
+import type { ServiceModel } from '../aws/model.ts';
+import ecsModel from '../aws/models/ecs.json' with { type: 'json' };
+import { accountSettingOperations } from './account-settings.ts';
+import { clusterOperations } from './clusters.ts';
+import type { EcsDeps } from './deps.ts';
+import { tagOperations } from './tags.ts';
+import { taskDefinitionOperations } from './task-definitions.ts';
+
+/** Amazon ECS (AmazonEC2ContainerServiceV20141113) over AWS JSON 1.1. */
+export function createEcsService(deps: EcsDeps): JsonService {
+  return {
+    model: ecsModel as ServiceModel,
+    operations: {
+      ...clusterOperations(deps),
+      ...taskDefinitionOperations(deps),
+      ...tagOperations(deps),
+      ...accountSettingOperations(deps),
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { fail } from '../../core/errors.ts';
+import { parseArn } from '../../core/arn.ts';
+import { keys } from '../../core/ecs/keys.ts';
+import type { Scope } from '../../core/ecs/scope.ts';
+import { mergeTags, removeTags, validateTags, type Tag } from '../../core/ecs/tags.ts';
+import { parseTaskDefinitionRef } from '../../core/ecs/task-definition.ts';
+import { getJson, updateJson } from '../../store/json.ts';
+import type { RequestContext } from '../aws/service.ts';
+import { scopeOf, type EcsDeps } from './deps.ts';
+
+interface Tagged {
+  tags: Tag[];
+  status?: string;
+}
+
+/**
+ * Where each taggable resource type keeps its tags: the store key of the record an ARN's
+ * resource part names (`cluster/<name>`, `task-definition/<family>:<rev>`, …).
+ */
+const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> = {
+  cluster: (scope, id) => keys.cluster(scope, id),
+  'task-definition': (scope, id) => {
+    const ref = parseTaskDefinitionRef(id);
+    if (ref.revision === undefined) fail('InvalidParameterException', `Tag a task definition by its full ARN with a revision: '${id}' has none.`);
+    return keys.taskDefinition(scope, ref.family, ref.revision);
+  },
+  'container-instance': (scope, id) => {
+    const [cluster, instance] = id.split('/');
+    if (!cluster || !instance) fail('InvalidParameterException', `Container instance ARNs name the cluster: arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id>.`);
+    return keys.containerInstance(scope, cluster, instance);
+  },
+};
+
+/** The store key of the resource an ARN names, checked against the request's scope. */
+function recordKey(scope: Scope, resourceArn: string): string {
+  const arn = parseArn(resourceArn);
+  if (!arn || arn.service !== 'ecs') fail('InvalidParameterException', `'${resourceArn}' is not an Amazon ECS resource ARN.`);
+  const slash = arn.resource.indexOf('/');
+  const type = arn.resource.slice(0, slash);
+  const locate = TAGGABLE[type];
+  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, task definitions, or container instances.`);
+  if (arn.region !== scope.region || arn.account !== scope.account) {
+    fail('InvalidParameterException', `The resource ${resourceArn} is not in this request's region ${scope.region} and account ${scope.account}.`);
+  }
+  return locate(scope, arn.resource.slice(slash + 1));
+}
+
+export function tagOperations({ store }: EcsDeps) {
+  const change = async (ctx: RequestContext, resourceArn: string, fn: (t: Tag[]) => Tag[]) => {
+    const key = recordKey(scopeOf(ctx), resourceArn);
+    const updated = await updateJson<Tagged>(store, key, (r) => {
+      if (r.status === 'INACTIVE' && key.includes('/clusters/')) notFound(resourceArn);
+      return { ...r, tags: fn(r.tags ?? []) };
+    });
+    if (!updated) notFound(resourceArn);
+  };
+
+  return {
+    async TagResource(input: { resourceArn: string; tags: Tag[] }, ctx: RequestContext) {
+      await change(ctx, input.resourceArn, (existing) => {
+        validateTags(input.tags, existing);
+        return mergeTags(existing, input.tags);
+      });
+      return {};
+    },
+
+    async UntagResource(input: { resourceArn: string; tagKeys: string[] }, ctx: RequestContext) {
+      const reserved = input.tagKeys.find((k) => /^aws:/i.test(k));
+      if (reserved) fail('InvalidParameterException', `Tag keys beginning with 'aws:' are reserved for AWS use and cannot be removed ('${reserved}').`);
+      await change(ctx, input.resourceArn, (existing) => removeTags(existing, input.tagKeys));
+      return {};
+    },
+
+    async ListTagsForResource(input: { resourceArn: string }, ctx: RequestContext) {
+      const r = await getJson<Tagged>(store, recordKey(scopeOf(ctx), input.resourceArn));
+      if (!r) notFound(input.resourceArn);
+      return { tags: r.value.tags ?? [] };
+    },
+  };
+}
+
+function notFound(arn: string): never {
+  fail('ResourceNotFoundException', `The specified resource could not be found: ${arn}.`);
+}

@@ -1,0 +1,91 @@
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { startServer } from '../../server/server.ts';
+import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
+import { VERSION } from '../../version.ts';
+import { intOption, parse } from '../args.ts';
+import { CliError } from '../cli-error.ts';
+import { DEFAULT_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION, defaultDataDir } from '../defaults.ts';
+import type { Command } from './command.ts';
+
+export const up: Command = {
+  summary: 'start Berth on this machine (control plane and embedded state)',
+  help: `Usage: berth up [options]
+
+Starts Berth in the foreground: the AWS-compatible endpoint (ECS, and more as they land)
+on one port, with its state in an embedded SQLite database in the data directory.
+Stop it with Ctrl-C (SIGINT) or SIGTERM; what was acknowledged is on disk.
+
+Options:
+  --port N          port to listen on (default ${DEFAULT_PORT}, or $BERTH_PORT)
+  --host ADDR       address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for every interface)
+  --data-dir DIR    where state is kept (default /var/lib/berth as root, else
+                    ~/.local/share/berth; or $BERTH_DATA_DIR)
+  --account-id ID   the AWS account id Berth answers as (default ${DEFAULT_ACCOUNT})
+  --region REGION   region for requests that do not sign one (default ${DEFAULT_REGION})
+  -h, --help        show this help
+
+Then, for example:
+  aws --endpoint-url http://127.0.0.1:${DEFAULT_PORT} ecs list-clusters
+`,
+  async run(argv) {
+    const { values } = parse('up', argv, {
+      port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
+      'account-id': { type: 'string' }, region: { type: 'string' },
+    });
+    const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
+    const host = values.host ?? DEFAULT_HOST;
+    const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+    const accountId = values['account-id'] ?? DEFAULT_ACCOUNT;
+    if (!/^\d{12}$/.test(accountId)) throw new CliError(`--account-id must be 12 digits, like ${DEFAULT_ACCOUNT}; it was '${accountId}'.`, 2);
+    const region = values.region ?? DEFAULT_REGION;
+    prepareDataDir(dataDir);
+
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    let server;
+    try {
+      server = await startServer({ host, port, dataDir, accountId, region, log });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is in use: stop what is using it, or pass --port with a free port.`);
+      if (e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${host}:${port} (${e.code}): pick another --host or --port.`);
+      if (err instanceof StoreLockedError) throw new CliError(`${err.message}; stop it, or pass another --data-dir.`);
+      throw err;
+    }
+    process.stdout.write(`Berth ${VERSION} is up.
+  endpoint   ${server.url}
+  data dir   ${dataDir}
+  account    ${accountId}
+Try: aws --endpoint-url ${server.url} ecs list-clusters
+`);
+    await new Promise<void>((done) => {
+      const stop = (signal: string) => {
+        log(`${signal}: shutting down`);
+        server.close().then(done, done);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    return 0;
+  },
+};
+
+function prepareDataDir(dir: string): void {
+  try {
+    makeDirs(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new CliError(`cannot write to the data dir ${dir} (${(err as NodeJS.ErrnoException).code}): pass --data-dir with a directory you can write to.`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir never returns for some paths
+ * under /proc (seen with Node 24.21 on `/proc/x`), and a wrong --data-dir must fail fast.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  mkdirSync(dir);
+}

@@ -1,0 +1,116 @@
+import { ApiError } from '../errors.ts';
+import { parseArn } from '../arn.ts';
+import type { Tag } from './tags.ts';
+import { ecsArn, type Scope } from './scope.ts';
+
+export interface ClusterSetting {
+  name: 'containerInsights';
+  value: string;
+}
+
+/** A cluster as stored. Counts are not stored: they are derived from instances, tasks and services. */
+export interface ClusterRecord {
+  clusterArn: string;
+  clusterName: string;
+  status: 'ACTIVE' | 'INACTIVE';
+  tags: Tag[];
+  settings: ClusterSetting[];
+  configuration?: Record<string, unknown>;
+  serviceConnectDefaults?: { namespace: string };
+  capacityProviders: string[];
+  defaultCapacityProviderStrategy: Record<string, unknown>[];
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+export interface ClusterCounts {
+  registeredContainerInstancesCount: number;
+  runningTasksCount: number;
+  pendingTasksCount: number;
+  activeServicesCount: number;
+}
+
+export type ClusterField = 'ATTACHMENTS' | 'CONFIGURATIONS' | 'SETTINGS' | 'STATISTICS' | 'TAGS';
+
+export const DEFAULT_CLUSTER = 'default';
+const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+const INSIGHTS_VALUES = ['enabled', 'disabled', 'enhanced'];
+
+export function validateClusterName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new ApiError('InvalidParameterException', `Cluster name '${name}' is not valid: use 1 to 255 letters, numbers, hyphens and underscores.`);
+  }
+}
+
+export function validateClusterSettings(settings: readonly { name: string; value: string }[]): ClusterSetting[] {
+  return settings.map((s) => {
+    if (s.name !== 'containerInsights') throw new ApiError('InvalidParameterException', `Cluster setting '${s.name}' is not valid: the only cluster setting is containerInsights.`);
+    if (!INSIGHTS_VALUES.includes(s.value)) throw new ApiError('InvalidParameterException', `containerInsights must be one of ${INSIGHTS_VALUES.join(', ')}; it was '${s.value}'.`);
+    return { name: 'containerInsights', value: s.value };
+  });
+}
+
+/**
+ * The cluster name a request refers to. Requests may give a name or a full ARN; an
+ * omitted cluster means `default`, as in every ECS operation whose cluster is optional.
+ */
+export function clusterNameOf(ref: string | undefined): string {
+  if (ref === undefined || ref === '') return DEFAULT_CLUSTER;
+  const arn = parseArn(ref);
+  if (!arn) return ref;
+  const m = /^cluster\/(.+)$/.exec(arn.resource);
+  if (arn.service !== 'ecs' || !m) throw new ApiError('InvalidParameterException', `'${ref}' is not a cluster ARN: expected arn:aws:ecs:<region>:<account>:cluster/<name>.`);
+  return m[1]!;
+}
+
+export function newCluster(scope: Scope, input: {
+  clusterName: string; tags: Tag[]; settings: ClusterSetting[]; configuration?: Record<string, unknown>;
+  serviceConnectDefaults?: { namespace: string }; capacityProviders?: string[]; defaultCapacityProviderStrategy?: Record<string, unknown>[];
+}, nowSeconds: number): ClusterRecord {
+  return {
+    clusterArn: ecsArn(scope, `cluster/${input.clusterName}`),
+    clusterName: input.clusterName,
+    status: 'ACTIVE',
+    tags: input.tags,
+    settings: input.settings,
+    ...(input.configuration && { configuration: input.configuration }),
+    ...(input.serviceConnectDefaults && { serviceConnectDefaults: input.serviceConnectDefaults }),
+    capacityProviders: input.capacityProviders ?? [],
+    defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
+    createdAt: nowSeconds,
+  };
+}
+
+/** The Cluster shape of the ECS API. `include: 'all'` is for Create/Update/Delete answers. */
+export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: readonly ClusterField[] | 'all') {
+  const has = (f: ClusterField) => include === 'all' || include.includes(f);
+  return {
+    clusterArn: c.clusterArn,
+    clusterName: c.clusterName,
+    ...(has('CONFIGURATIONS') && c.configuration && { configuration: c.configuration }),
+    status: c.status,
+    ...counts,
+    statistics: has('STATISTICS') ? statistics(counts) : [],
+    ...(has('TAGS') && { tags: c.tags }),
+    ...(has('SETTINGS') && { settings: c.settings }),
+    capacityProviders: c.capacityProviders,
+    defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy,
+    ...(has('ATTACHMENTS') && { attachments: [] }),
+    ...(c.serviceConnectDefaults && { serviceConnectDefaults: c.serviceConnectDefaults }),
+  };
+}
+
+function statistics(counts: ClusterCounts): { name: string; value: string }[] {
+  // Berth runs every task on one launch type per instance kind; until Fargate capacity
+  // exists, all tasks are EC2 tasks.
+  return [
+    { name: 'runningEC2TasksCount', value: String(counts.runningTasksCount) },
+    { name: 'runningFargateTasksCount', value: '0' },
+    { name: 'pendingEC2TasksCount', value: String(counts.pendingTasksCount) },
+    { name: 'pendingFargateTasksCount', value: '0' },
+    { name: 'activeEC2ServiceCount', value: String(counts.activeServicesCount) },
+    { name: 'activeFargateServiceCount', value: '0' },
+    { name: 'drainingEC2ServiceCount', value: '0' },
+    { name: 'drainingFargateServiceCount', value: '0' },
+  ];
+}

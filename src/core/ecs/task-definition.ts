@@ -1,0 +1,218 @@
+import { ApiError } from '../errors.ts';
+import { parseArn } from '../arn.ts';
+import type { Tag } from './tags.ts';
+import { ecsArn, type Scope } from './scope.ts';
+import { checkTaskDefinition } from './task-definition-rules.ts';
+import { isFargateSize, parseTaskCpu, parseTaskMemory } from './task-size.ts';
+
+/** A container definition: every field the API accepts is kept as given (plus ECS's defaults). */
+export type ContainerDefinition = Record<string, unknown> & {
+  name: string;
+  image: string;
+  cpu?: number;
+  memory?: number;
+  memoryReservation?: number;
+  essential?: boolean;
+  portMappings?: PortMapping[];
+  dependsOn?: { containerName: string; condition: string }[];
+  mountPoints?: { sourceVolume?: string; containerPath?: string; readOnly?: boolean }[];
+  volumesFrom?: { sourceContainer?: string; readOnly?: boolean }[];
+  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  links?: string[];
+  privileged?: boolean;
+  stopTimeout?: number;
+};
+
+export interface PortMapping {
+  containerPort?: number;
+  hostPort?: number;
+  protocol?: string;
+  name?: string;
+  containerPortRange?: string;
+  appProtocol?: string;
+}
+
+export type NetworkMode = 'bridge' | 'host' | 'awsvpc' | 'none';
+export type Compatibility = 'EC2' | 'FARGATE' | 'EXTERNAL' | 'MANAGED_INSTANCES';
+
+/** The RegisterTaskDefinition request, after shape validation. */
+export interface RegisterInput {
+  family: string;
+  containerDefinitions: ContainerDefinition[];
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+  networkMode?: NetworkMode;
+  volumes?: { name?: string; host?: { sourcePath?: string } }[] & Record<string, unknown>[];
+  placementConstraints?: Record<string, unknown>[];
+  requiresCompatibilities?: Compatibility[];
+  cpu?: string;
+  memory?: string;
+  tags?: Tag[];
+  pidMode?: string;
+  ipcMode?: string;
+  proxyConfiguration?: Record<string, unknown>;
+  inferenceAccelerators?: Record<string, unknown>[];
+  ephemeralStorage?: { sizeInGiB: number };
+  runtimePlatform?: Record<string, unknown>;
+  enableFaultInjection?: boolean;
+}
+
+export type TaskDefinitionStatus = 'ACTIVE' | 'INACTIVE' | 'DELETE_IN_PROGRESS';
+
+/** A task definition revision as stored: the TaskDefinition shape of the API, plus its tags. */
+export interface TaskDefinitionRecord {
+  taskDefinitionArn: string;
+  family: string;
+  revision: number;
+  status: TaskDefinitionStatus;
+  containerDefinitions: ContainerDefinition[];
+  volumes: Record<string, unknown>[];
+  placementConstraints: Record<string, unknown>[];
+  requiresAttributes: { name: string }[];
+  compatibilities: Compatibility[];
+  requiresCompatibilities?: Compatibility[];
+  networkMode?: NetworkMode;
+  cpu?: string;
+  memory?: string;
+  registeredAt: number;
+  registeredBy: string;
+  deregisteredAt?: number;
+  tags: Tag[];
+  [field: string]: unknown;
+}
+
+/** Health check defaults and bounds, seconds (ECS HealthCheck reference). */
+export const HEALTH_CHECK = {
+  interval: { dflt: 30, min: 5, max: 300 },
+  timeout: { dflt: 5, min: 2, max: 120 },
+  retries: { dflt: 3, min: 1, max: 10 },
+  startPeriod: { dflt: 0, min: 0, max: 300 },
+} as const;
+
+/**
+ * Checks a registration and builds the revision ECS would store: task cpu/memory in units
+ * and MiB, container defaults filled in (essential, cpu 0, empty lists, port protocol,
+ * awsvpc/host host ports, health check timings), compatibilities and required attributes
+ * derived. Pure: the revision number, time and caller come in as arguments.
+ */
+export function buildTaskDefinition(scope: Scope, input: RegisterInput, revision: number, nowSeconds: number, registeredBy: string): TaskDefinitionRecord {
+  const cpu = input.cpu === undefined ? undefined : parseTaskCpu(input.cpu);
+  const memory = input.memory === undefined ? undefined : parseTaskMemory(input.memory);
+  checkTaskDefinition(input, cpu, memory);
+  const mode = input.networkMode;
+  const containers = input.containerDefinitions.map((c) => withContainerDefaults(c, mode));
+  const record: TaskDefinitionRecord = {
+    taskDefinitionArn: ecsArn(scope, `task-definition/${input.family}:${revision}`),
+    containerDefinitions: containers,
+    family: input.family,
+    ...(input.taskRoleArn !== undefined && { taskRoleArn: input.taskRoleArn }),
+    ...(input.executionRoleArn !== undefined && { executionRoleArn: input.executionRoleArn }),
+    ...(mode !== undefined && { networkMode: mode }),
+    revision,
+    volumes: input.volumes ?? [],
+    status: 'ACTIVE',
+    requiresAttributes: requiredAttributes(input, containers),
+    placementConstraints: input.placementConstraints ?? [],
+    compatibilities: compatibilities(input, cpu, memory),
+    ...(input.runtimePlatform !== undefined && { runtimePlatform: input.runtimePlatform }),
+    ...(input.requiresCompatibilities !== undefined && { requiresCompatibilities: input.requiresCompatibilities }),
+    ...(cpu !== undefined && { cpu: String(cpu) }),
+    ...(memory !== undefined && { memory: String(memory) }),
+    ...(input.inferenceAccelerators !== undefined && { inferenceAccelerators: input.inferenceAccelerators }),
+    ...(input.pidMode !== undefined && { pidMode: input.pidMode }),
+    ...(input.ipcMode !== undefined && { ipcMode: input.ipcMode }),
+    ...(input.proxyConfiguration !== undefined && { proxyConfiguration: input.proxyConfiguration }),
+    ...(input.ephemeralStorage !== undefined && { ephemeralStorage: input.ephemeralStorage }),
+    ...(input.enableFaultInjection !== undefined && { enableFaultInjection: input.enableFaultInjection }),
+    registeredAt: nowSeconds,
+    registeredBy,
+    tags: input.tags ?? [],
+  };
+  return record;
+}
+
+function withContainerDefaults(c: ContainerDefinition, mode: NetworkMode | undefined): ContainerDefinition {
+  const out: ContainerDefinition = {
+    ...c,
+    cpu: c.cpu ?? 0,
+    portMappings: (c.portMappings ?? []).map((p) => ({
+      ...p,
+      ...((mode === 'awsvpc' || mode === 'host') && p.containerPort !== undefined && { hostPort: p.hostPort ?? p.containerPort }),
+      protocol: p.protocol ?? 'tcp',
+    })),
+    essential: c.essential ?? true,
+    environment: (c.environment as unknown[] | undefined) ?? [],
+    mountPoints: c.mountPoints ?? [],
+    volumesFrom: c.volumesFrom ?? [],
+    systemControls: (c.systemControls as unknown[] | undefined) ?? [],
+  };
+  if (c.healthCheck) {
+    out.healthCheck = {
+      ...c.healthCheck,
+      interval: c.healthCheck.interval ?? HEALTH_CHECK.interval.dflt,
+      timeout: c.healthCheck.timeout ?? HEALTH_CHECK.timeout.dflt,
+      retries: c.healthCheck.retries ?? HEALTH_CHECK.retries.dflt,
+      ...(c.healthCheck.startPeriod !== undefined && { startPeriod: c.healthCheck.startPeriod }),
+    };
+  }
+  return out;
+}
+
+/** Launch types this definition can run on: what ECS reports as `compatibilities`. */
+function compatibilities(input: RegisterInput, cpu: number | undefined, memory: number | undefined): Compatibility[] {
+  const out: Compatibility[] = [];
+  if (input.networkMode !== 'awsvpc') out.push('EXTERNAL');
+  out.push('EC2');
+  const fargateFeatures = !input.containerDefinitions.some((c) => c.privileged || c.links?.length) && !input.volumes?.some((v) => v.host?.sourcePath);
+  if (input.networkMode === 'awsvpc' && cpu !== undefined && memory !== undefined && isFargateSize(cpu, memory) && fargateFeatures && input.pidMode !== 'host' && input.ipcMode === undefined) out.push('FARGATE');
+  return out;
+}
+
+/** Agent capabilities a container instance must have to run this definition. */
+function requiredAttributes(input: RegisterInput, containers: readonly ContainerDefinition[]): { name: string }[] {
+  const names = new Set<string>();
+  if (input.networkMode === 'awsvpc') names.add('ecs.capability.task-eni');
+  if (input.taskRoleArn) names.add('com.amazonaws.ecs.capability.task-iam-role');
+  for (const c of containers) {
+    if (c.memoryReservation !== undefined) names.add('com.amazonaws.ecs.capability.docker-remote-api.1.21');
+    if (c.healthCheck) names.add('ecs.capability.container-health-check');
+    if (c.dependsOn?.length) names.add('ecs.capability.container-ordering');
+    const driver = (c.logConfiguration as { logDriver?: string } | undefined)?.logDriver;
+    if (driver) names.add(`com.amazonaws.ecs.capability.logging-driver.${driver}`);
+  }
+  return [...names].sort().map((name) => ({ name }));
+}
+
+/** The TaskDefinition shape of the API (the record without its tags). */
+export function taskDefinitionView(r: TaskDefinitionRecord): Omit<TaskDefinitionRecord, 'tags'> {
+  const { tags: _tags, ...view } = r;
+  return view;
+}
+
+export const FAMILY = /^[a-zA-Z0-9_-]{1,255}$/;
+
+/** What a request names: a family (latest ACTIVE revision), family:revision, or a full ARN. */
+export interface TaskDefinitionRef {
+  family: string;
+  revision?: number;
+}
+
+export function parseTaskDefinitionRef(ref: string): TaskDefinitionRef {
+  let s = ref;
+  const arn = parseArn(ref);
+  if (arn) {
+    const m = /^task-definition\/(.+)$/.exec(arn.resource);
+    if (arn.service !== 'ecs' || !m) throw new ApiError('ClientException', `'${ref}' is not a task definition ARN: expected arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.`);
+    s = m[1]!;
+  }
+  const colon = s.lastIndexOf(':');
+  const family = colon < 0 ? s : s.slice(0, colon);
+  if (!FAMILY.test(family)) throw new ApiError('ClientException', `'${ref}' is not a valid task definition: give family, family:revision or the task definition ARN.`);
+  if (colon < 0) {
+    if (arn) throw new ApiError('ClientException', `The task definition ARN '${ref}' has no revision: end it with :<revision>.`);
+    return { family };
+  }
+  const rev = s.slice(colon + 1);
+  if (!/^[1-9]\d{0,9}$/.test(rev)) throw new ApiError('ClientException', `Invalid revision number '${rev}' in '${ref}': revisions are whole numbers from 1.`);
+  return { family, revision: Number(rev) };
+}

@@ -1,0 +1,55 @@
+import { ApiError } from '../errors.ts';
+
+/**
+ * Task-level cpu and memory are strings on the wire: CPU units ("256") or vCPUs
+ * ("0.25 vCPU", "1 vcpu"); MiB ("512") or GB ("1 GB", "0.5gb"). ECS stores and
+ * returns them as units and MiB.
+ */
+export function parseTaskCpu(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu)?\s*$/i.exec(s);
+  if (!m) throw new ApiError('ClientException', `Invalid 'cpu' setting for task: '${s}'. Give CPU units ("1024") or vCPUs ("1 vCPU").`);
+  const n = Number(m[1]);
+  const units = m[2] ? Math.round(n * 1024) : n;
+  if (!Number.isInteger(units)) throw new ApiError('ClientException', `Invalid 'cpu' setting for task: '${s}' is not a whole number of CPU units.`);
+  return units;
+}
+
+export function parseTaskMemory(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(gb)?\s*$/i.exec(s);
+  if (!m) throw new ApiError('ClientException', `Invalid 'memory' setting for task: '${s}'. Give MiB ("512") or GB ("1 GB").`);
+  const n = Number(m[1]);
+  const mib = m[2] ? Math.round(n * 1024) : n;
+  if (!Number.isInteger(mib)) throw new ApiError('ClientException', `Invalid 'memory' setting for task: '${s}' is not a whole number of MiB.`);
+  return mib;
+}
+
+/** Task CPU bounds on EC2 capacity: 0.125 to 192 vCPUs (ECS task definition parameters). */
+export const EC2_TASK_CPU = { min: 128, max: 196_608 } as const;
+
+/**
+ * The Fargate task sizes: for each CPU value, the memory range (MiB) and step
+ * (AWS Fargate "Task CPU and memory").
+ */
+const FARGATE_SIZES: readonly { cpu: number; memory: readonly number[] }[] = [
+  { cpu: 256, memory: [512, 1024, 2048] },
+  { cpu: 512, memory: range(1024, 4096, 1024) },
+  { cpu: 1024, memory: range(2048, 8192, 1024) },
+  { cpu: 2048, memory: range(4096, 16384, 1024) },
+  { cpu: 4096, memory: range(8192, 30720, 1024) },
+  { cpu: 8192, memory: range(16384, 61440, 4096) },
+  { cpu: 16384, memory: range(32768, 122880, 8192) },
+];
+
+export function isFargateSize(cpu: number, memory: number): boolean {
+  return FARGATE_SIZES.some((s) => s.cpu === cpu && s.memory.includes(memory));
+}
+
+export function fargateSizesHint(): string {
+  return FARGATE_SIZES.map((s) => `${s.cpu} CPU: ${s.memory[0]}-${s.memory[s.memory.length - 1]} MiB`).join('; ');
+}
+
+function range(from: number, to: number, step: number): number[] {
+  const out = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KeyedBatcher } from './keyed-batcher.ts';
+
+test('items submitted while a batch runs go together in the next batch', async () => {
+  const batches: number[][] = [];
+  const b = new KeyedBatcher<number, number>(async (_key, items) => {
+    batches.push([...items]);
+    await new Promise((r) => setTimeout(r, 5));
+    return items.map((i) => i * 10);
+  });
+  const results = await Promise.all([1, 2, 3, 4].map((i) => b.submit('k', i)));
+  assert.deepEqual(results, [10, 20, 30, 40]);
+  assert.deepEqual(batches, [[1], [2, 3, 4]]);
+});
+
+test('keys are batched independently, and one failing item fails alone', async () => {
+  const b = new KeyedBatcher<number, number>(async (_key, items) => items.map((i) => (i < 0 ? new Error('negative') : i)));
+  const [a, bad, c] = await Promise.allSettled([b.submit('x', 1), b.submit('x', -1), b.submit('y', 3)]);
+  assert.deepEqual(a, { status: 'fulfilled', value: 1 });
+  assert.equal(bad.status, 'rejected');
+  assert.deepEqual(c, { status: 'fulfilled', value: 3 });
+});
+
+test('a batch that throws rejects its items and the next batch still runs', async () => {
+  let calls = 0;
+  const b = new KeyedBatcher<number, number>(async (_key, items) => {
+    if (calls++ === 0) throw new Error('boom');
+    return [...items];
+  });
+  await assert.rejects(b.submit('k', 1), /boom/);
+  assert.equal(await b.submit('k', 2), 2);
+});

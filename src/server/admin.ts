@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../store/store.ts';
+import { VERSION } from '../version.ts';
+
+/**
+ * Berth's own endpoints, off the AWS surface, under /_berth/:
+ * - GET  /_berth/health  → {"status":"ok","version":…,"revision":…}
+ * - POST /_berth/reset   → wipes all state (every account and region), for test suites
+ *   that need a clean slate between tests. Answers {"reset":true,"revision":…}.
+ */
+export function adminRoutes({ store }: { store: Store }) {
+  return {
+    accepts: (req: IncomingMessage) => req.url?.startsWith('/_berth/') ?? false,
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const path = req.url!.split('?')[0];
+      if (req.method === 'GET' && path === '/_berth/health') {
+        return json(res, 200, { status: 'ok', version: VERSION, revision: await store.revision() });
+      }
+      if (req.method === 'POST' && path === '/_berth/reset') {
+        const r = await store.txn({ ops: [{ type: 'deletePrefix', prefix: '' }] });
+        return json(res, 200, { reset: true, revision: r.revision });
+      }
+      return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health and POST /_berth/reset.` });
+    },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAwsFrontDoor } from '../api/aws/front-door.ts';
+import { createEcsService } from '../api/ecs/index.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+import { adminRoutes } from './admin.ts';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly accountId: string;
+  /** Region of requests that carry no SigV4 credential scope. */
+  readonly region: string;
+  readonly log: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** http://host:port */
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** A part of the server that answers some requests: the AWS endpoint, the registry, admin. */
+interface Route {
+  accepts(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+/**
+ * The composition root of the control plane: opens the store in the data dir and serves
+ * every API on one port.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const store = await openSqliteStore(join(options.dataDir, 'state.db'));
+  const aws = createAwsFrontDoor({
+    services: [createEcsService({ store })],
+    accountId: options.accountId,
+    defaultRegion: options.region,
+    log: options.log,
+  });
+  const routes: Route[] = [adminRoutes({ store }), aws];
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const route = routes.find((r) => r.accepts(req));
+    if (!route) return notFound(res);
+    route.handle(req, res).catch((err: unknown) => {
+      options.log(`unhandled error for ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  try {
+    await listen(server, options.port, options.host);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    port,
+    store,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await store.close();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function notFound(res: ServerResponse): void {
+  const body = JSON.stringify({ message: 'Not found. Berth serves the AWS APIs at / (POST with X-Amz-Target), the registry at /v2/ and admin at /_berth/.' });
+  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
