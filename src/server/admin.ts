@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
 
 /**
  * Berth's own endpoints, off the AWS surface, under /_berth/:
- * - GET  /_berth/health  → {"status":"ok","version":…,"revision":…}
- * - POST /_berth/reset   → wipes all state (every account and region), for test suites
- *   that need a clean slate between tests. Answers {"reset":true,"revision":…}.
+ * - GET  /_berth/health       → {"status":"ok","version":…,"revision":…}
+ * - POST /_berth/reset        → wipes all state (every account and region, registry
+ *   contents included), for test suites that need a clean slate between tests.
+ * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
  */
-export function adminRoutes({ store }: { store: Store }) {
+export function adminRoutes({ store, registry }: { store: Store; registry: Registry }) {
   return {
     accepts: (req: IncomingMessage) => req.url?.startsWith('/_berth/') ?? false,
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -18,9 +20,14 @@ export function adminRoutes({ store }: { store: Store }) {
       }
       if (req.method === 'POST' && path === '/_berth/reset') {
         const r = await store.txn({ ops: [{ type: 'deletePrefix', prefix: '' }] });
-        return json(res, 200, { reset: true, revision: r.revision });
+        // With no manifest left, every blob is garbage; no grace, since the reset is the point.
+        const gc = await registry.collectGarbage({ blobGraceMs: 0, uploadIdleMs: 0 });
+        return json(res, 200, { reset: true, revision: r.revision, blobsRemoved: gc.blobsRemoved });
       }
-      return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health and POST /_berth/reset.` });
+      if (req.method === 'POST' && path === '/_berth/registry/gc') {
+        return json(res, 200, await registry.collectGarbage());
+      }
+      return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, POST /_berth/reset and POST /_berth/registry/gc.` });
     },
   };
 }

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
+import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
+import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { adminRoutes } from './admin.ts';
@@ -15,6 +17,10 @@ export interface ServerOptions {
   /** Region of requests that carry no SigV4 credential scope. */
   readonly region: string;
   readonly log: (line: string) => void;
+  /** Registry pulls without a token (pushes always need one unless auth is off). Default false. */
+  readonly anonymousPull?: boolean;
+  /** Registry and ECR tokens are not checked at all: for a laptop where nobody else can connect. Default false. */
+  readonly registryAuthOff?: boolean;
 }
 
 export interface RunningServer {
@@ -37,13 +43,19 @@ interface Route {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const store = await openSqliteStore(join(options.dataDir, 'state.db'));
+  const tokens = await openTokenAuthority(options.dataDir);
+  const registry = createRegistry({
+    store, dataDir: options.dataDir, log: options.log, accountId: options.accountId,
+    auth: { tokens, anonymousPull: options.anonymousPull ?? false, required: !options.registryAuthOff },
+  });
+  const ecr = createEcrService({ store, registry: registry.core, tokens, log: options.log });
   const aws = createAwsFrontDoor({
-    services: [createEcsService({ store })],
+    services: [createEcsService({ store }), ecr],
     accountId: options.accountId,
     defaultRegion: options.region,
     log: options.log,
   });
-  const routes: Route[] = [adminRoutes({ store }), aws];
+  const routes: Route[] = [adminRoutes({ store, registry }), registry, aws];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req));
     if (!route) return notFound(res);
@@ -56,6 +68,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await listen(server, options.port, options.host);
   } catch (err) {
+    await ecr.close();
+    await registry.close();
     await store.close();
     throw err;
   }
@@ -69,6 +83,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await ecr.close();
+      await registry.close();
       await store.close();
     },
   };

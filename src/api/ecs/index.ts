@@ -2,7 +2,9 @@ import type { JsonService } from '../aws/service.ts';
 import type { ServiceModel } from '../aws/model.ts';
 import ecsModel from '../aws/models/ecs.json' with { type: 'json' };
 import { accountSettingOperations } from './account-settings.ts';
+import { attributeOperations } from './attributes.ts';
 import { clusterOperations } from './clusters.ts';
+import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
@@ -16,6 +18,8 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...taskDefinitionOperations(deps),
       ...tagOperations(deps),
       ...accountSettingOperations(deps),
+      ...containerInstanceOperations(deps),
+      ...attributeOperations(deps),
     },
   };
 }

@@ -23,6 +23,10 @@ Options:
                     ~/.local/share/berth; or $BERTH_DATA_DIR)
   --account-id ID   the AWS account id Berth answers as (default ${DEFAULT_ACCOUNT})
   --region REGION   region for requests that do not sign one (default ${DEFAULT_REGION})
+  --anonymous-pull  let anyone pull from the registry without a token (pushes still need one)
+  --no-registry-auth
+                    accept registry pushes and pulls without a token: only where nobody
+                    else can reach the port
   -h, --help        show this help
 
 Then, for example:
@@ -32,6 +36,7 @@ Then, for example:
     const { values } = parse('up', argv, {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
+      'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' },
     });
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
@@ -44,7 +49,10 @@ Then, for example:
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     let server;
     try {
-      server = await startServer({ host, port, dataDir, accountId, region, log });
+      server = await startServer({
+        host, port, dataDir, accountId, region, log,
+        anonymousPull: values['anonymous-pull'] ?? false, registryAuthOff: values['no-registry-auth'] ?? false,
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') throw new CliError(`port ${port} on ${host} is in use: stop what is using it, or pass --port with a free port.`);
@@ -56,6 +64,7 @@ Then, for example:
   endpoint   ${server.url}
   data dir   ${dataDir}
   account    ${accountId}
+  registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
 Try: aws --endpoint-url ${server.url} ecs list-clusters
 `);
     await new Promise<void>((done) => {

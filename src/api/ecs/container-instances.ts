@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { fail } from '../../core/errors.ts';
+import {
+  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
+  type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
+} from '../../core/ecs/container-instance.ts';
+import { keys } from '../../core/ecs/keys.ts';
+import type { Scope } from '../../core/ecs/scope.ts';
+import { validateTags, type Tag } from '../../core/ecs/tags.ts';
+import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
+import { getJson, type Versioned } from '../../store/json.ts';
+import type { Store } from '../../store/store.ts';
+import type { RequestContext } from '../aws/service.ts';
+import { requireCluster } from './cluster-state.ts';
+import { scopeOf, seconds, type EcsDeps } from './deps.ts';
+
+/** DescribeContainerInstances and UpdateContainerInstancesState take at most 100 (ECS API reference). */
+const MAX_BATCH = 100;
+
+interface RegisterInput {
+  cluster?: string;
+  instanceIdentityDocument?: string;
+  instanceIdentityDocumentSignature?: string;
+  totalResources?: Resource[];
+  versionInfo?: Record<string, string>;
+  containerInstanceArn?: string;
+  attributes?: Attribute[];
+  tags?: Tag[];
+}
+
+/** The stored instance an id or ARN names in a cluster, or undefined. */
+export async function findInstance(store: Store, scope: Scope, cluster: string, ref: string): Promise<Versioned<ContainerInstanceRecord> | undefined> {
+  const { id, cluster: inArn } = parseInstanceRef(ref);
+  if (inArn !== undefined && inArn !== cluster) return undefined;
+  return getJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id));
+}
+
+export function containerInstanceOperations({ store }: EcsDeps) {
+  /** Compare-and-set on one instance; `fn` returns the new record. */
+  const change = async (scope: Scope, cluster: string, ref: string, fn: (c: ContainerInstanceRecord) => ContainerInstanceRecord) => {
+    for (;;) {
+      const cur = await findInstance(store, scope, cluster, ref);
+      if (!cur) return undefined;
+      const next = fn(cur.value);
+      const key = keys.containerInstance(scope, cluster, idOf(cur.value));
+      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) return next;
+    }
+  };
+
+  return {
+    /**
+     * Registers a host as a container instance, or re-registers it: an instance that gives
+     * its ARN, or whose instance id is already ACTIVE in the cluster, keeps its identity.
+     */
+    async RegisterContainerInstance(input: RegisterInput, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const doc = parseIdentityDocument(input.instanceIdentityDocument);
+      const attributes = [...builtInAttributes(doc), ...(input.attributes ?? [])];
+      attributes.forEach(validateAttribute);
+      validateTags(input.tags ?? []);
+      const resources = normaliseResources(input.totalResources ?? []);
+      const existing = input.containerInstanceArn
+        ? await findInstance(store, scope, cluster, input.containerInstanceArn)
+        : doc.instanceId ? await byInstanceId(store, scope, cluster, doc.instanceId) : undefined;
+      if (input.containerInstanceArn && !existing) fail('InvalidParameterException', `Container instance ${input.containerInstanceArn} is not registered in cluster ${cluster}: register without containerInstanceArn.`);
+      if (existing) {
+        const updated = await change(scope, cluster, existing.value.containerInstanceArn, (c) => ({
+          ...c, status: c.status === 'INACTIVE' ? 'ACTIVE' : c.status, registeredResources: resources,
+          remainingResources: structuredClone(resources), attributes: mergeAttributes(c.attributes, attributes),
+          versionInfo: input.versionInfo ?? c.versionInfo, version: c.version + 1,
+        }));
+        return { containerInstance: updated };
+      }
+      const id = randomBytes(16).toString('hex');
+      const record = newContainerInstance(scope, cluster, id, {
+        ec2InstanceId: doc.instanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
+        resources, attributes, ...(input.versionInfo && { versionInfo: input.versionInfo }), tags: input.tags ?? [],
+      }, seconds(ctx));
+      const key = keys.containerInstance(scope, cluster, id);
+      await store.txn({ if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(record) }] });
+      return { containerInstance: record };
+    },
+
+    async DeregisterContainerInstance(input: { cluster?: string; containerInstance: string; force?: boolean }, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const updated = await change(scope, cluster, input.containerInstance, (c) => {
+        if (!input.force && c.runningTasksCount + c.pendingTasksCount > 0) {
+          fail('InvalidParameterException', `Found running tasks on the instance ${c.containerInstanceArn}: stop them first, or pass force to deregister anyway.`);
+        }
+        return { ...c, status: 'INACTIVE', agentConnected: false };
+      });
+      if (!updated) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not registered in cluster ${cluster}.`);
+      return { containerInstance: updated };
+    },
+
+    async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
+      const containerInstances = [];
+      const failures = [];
+      for (const ref of input.containerInstances) {
+        const found = await findInstance(store, scope, cluster, ref);
+        if (!found) {
+          failures.push({ arn: ref, reason: 'MISSING' });
+          continue;
+        }
+        const { tags, ...rest } = found.value;
+        containerInstances.push({ ...rest, ...(input.include?.includes('TAGS') && { tags }) });
+      }
+      return { containerInstances, failures };
+    },
+
+    async ListContainerInstances(input: { cluster?: string; filter?: string; status?: InstanceStatus; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      if (input.filter !== undefined) {
+        fail('InvalidParameterException', 'Filtering container instances with the cluster query language is not supported by this Berth version: list them and filter on their attributes.');
+      }
+      const prefix = keys.containerInstances(scope, cluster);
+      const limit = pageSize(input.maxResults, 100);
+      const arns: string[] = [];
+      let after = decodeToken(input.nextToken, prefix);
+      for (;;) {
+        const page = await store.list(prefix, { limit: 100, ...(after !== undefined && { after }) });
+        for (const kv of page.items) {
+          const c = JSON.parse(kv.value) as ContainerInstanceRecord;
+          // Without a status filter, every instance that is not INACTIVE (ECS API reference).
+          if (input.status ? c.status === input.status : c.status !== 'INACTIVE') arns.push(c.containerInstanceArn);
+          if (arns.length === limit) {
+            const more = kv !== page.items[page.items.length - 1] || page.more;
+            return { containerInstanceArns: arns, ...(more && { nextToken: encodeToken(kv.key) }) };
+          }
+        }
+        if (!page.more) return { containerInstanceArns: arns };
+        after = page.items[page.items.length - 1]!.key;
+      }
+    },
+
+    async UpdateContainerInstancesState(input: { cluster?: string; containerInstances: string[]; status: InstanceStatus }, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      if (input.status !== 'ACTIVE' && input.status !== 'DRAINING') fail('InvalidParameterException', `Container instances can only be set to ACTIVE or DRAINING, not ${input.status}.`);
+      if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `UpdateContainerInstancesState takes at most ${MAX_BATCH} container instances.`);
+      const containerInstances = [];
+      const failures = [];
+      for (const ref of input.containerInstances) {
+        const cur = await findInstance(store, scope, cluster, ref);
+        if (!cur || cur.value.status === 'INACTIVE') {
+          failures.push({ arn: ref, reason: 'MISSING' });
+          continue;
+        }
+        containerInstances.push(await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 })));
+      }
+      return { containerInstances, failures };
+    },
+  };
+}
+
+function idOf(c: ContainerInstanceRecord): string {
+  return c.containerInstanceArn.slice(c.containerInstanceArn.lastIndexOf('/') + 1);
+}
+
+async function byInstanceId(store: Store, scope: Scope, cluster: string, instanceId: string): Promise<Versioned<ContainerInstanceRecord> | undefined> {
+  const page = await store.list(keys.containerInstances(scope, cluster));
+  for (const kv of page.items) {
+    const c = JSON.parse(kv.value) as ContainerInstanceRecord;
+    if (c.ec2InstanceId === instanceId && c.status !== 'INACTIVE') return { value: c, modRevision: kv.modRevision };
+  }
+  return undefined;
+}

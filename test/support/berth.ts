@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** How long `berth up` may take to answer its health check. */
+const START_TIMEOUT_MS = 30_000;
+
+/** A `berth up` process started the way a user starts it, on a free port and its own data dir. */
+export interface BerthProcess {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** What the process wrote to stderr (its log). */
+  readonly log: () => string;
+  /** kill -9, then wait for the process to be gone. */
+  kill9(): Promise<void>;
+  /** Starts it again on the same port and data dir. */
+  restart(): Promise<void>;
+  /** SIGTERM, wait, and remove the data dir (unless keepData). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function startBerth(extraArgs: readonly string[] = []): Promise<BerthProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let log = '';
+  const launch = async () => {
+    child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    await waitHealthy(`http://127.0.0.1:${port}`, child);
+  };
+  const exited = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
+  await launch();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    log: () => log,
+    async kill9() {
+      const c = child!;
+      c.kill('SIGKILL');
+      await exited(c);
+    },
+    restart: launch,
+    async stop(options = {}) {
+      const c = child;
+      if (c && c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        await exited(c);
+      }
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitHealthy(endpoint: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`berth up exited with ${child.exitCode} before it was healthy`);
+    try {
+      const res = await fetch(`${endpoint}/_berth/health`);
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`berth up did not become healthy within ${START_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
