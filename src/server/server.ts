@@ -8,6 +8,7 @@ import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { adminRoutes } from './admin.ts';
+import { createAgentGateway } from './agent-gateway.ts';
 
 export interface ServerOptions {
   readonly host: string;
@@ -55,6 +56,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
+  const agents = createAgentGateway({ store, log: options.log });
+  await agents.start();
   const routes: Route[] = [adminRoutes({ store, registry }), registry, aws];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req));
@@ -65,9 +68,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.end();
     });
   });
+  server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
   try {
     await listen(server, options.port, options.host);
   } catch (err) {
+    await agents.close();
     await ecr.close();
     await registry.close();
     await store.close();
@@ -79,6 +84,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     store,
     async close() {
+      // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
+      await agents.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

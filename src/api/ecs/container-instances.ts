@@ -11,6 +11,7 @@ import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
+import { instanceView, loadClusterSnapshot, usage } from './cluster-snapshot.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
@@ -85,8 +86,10 @@ export function containerInstanceOperations({ store }: EcsDeps) {
     async DeregisterContainerInstance(input: { cluster?: string; containerInstance: string; force?: boolean }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const updated = await change(scope, cluster, input.containerInstance, (c) => {
-        if (!input.force && c.runningTasksCount + c.pendingTasksCount > 0) {
+        const u = usage(c, tasks);
+        if (!input.force && u.running + u.pending > 0) {
           fail('InvalidParameterException', `Found running tasks on the instance ${c.containerInstanceArn}: stop them first, or pass force to deregister anyway.`);
         }
         return { ...c, status: 'INACTIVE', agentConnected: false };
@@ -99,6 +102,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       const scope = scopeOf(ctx);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
+      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const containerInstances = [];
       const failures = [];
       for (const ref of input.containerInstances) {
@@ -107,7 +111,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        const { tags, ...rest } = found.value;
+        const { tags, ...rest } = instanceView(found.value, tasks);
         containerInstances.push({ ...rest, ...(input.include?.includes('TAGS') && { tags }) });
       }
       return { containerInstances, failures };

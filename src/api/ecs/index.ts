@@ -8,6 +8,7 @@ import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { taskOperations } from './tasks.ts';
 
 /** Amazon ECS (AmazonEC2ContainerServiceV20141113) over AWS JSON 1.1. */
 export function createEcsService(deps: EcsDeps): JsonService {
@@ -16,6 +17,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
     operations: {
       ...clusterOperations(deps),
       ...taskDefinitionOperations(deps),
+      ...taskOperations(deps),
       ...tagOperations(deps),
       ...accountSettingOperations(deps),
       ...containerInstanceOperations(deps),

@@ -154,6 +154,11 @@ async function registerBatch(store: Store, batch: readonly Registration[]): Prom
   }
 }
 
+/** The task definition a reference names, or undefined; a bare family means its latest ACTIVE revision. */
+export async function resolveTaskDefinition(store: Store, scope: Scope, ref: string): Promise<TaskDefinitionRecord | undefined> {
+  return (await resolve(store, scope, ref))?.value;
+}
+
 /** The revision a reference names; a bare family means its latest ACTIVE revision. */
 async function resolve(store: Store, scope: Scope, ref: string) {
   const { family, revision } = parseTaskDefinitionRef(ref);

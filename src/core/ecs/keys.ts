@@ -22,7 +22,12 @@ export const keys = {
   accountSettings: (s: Scope) => `${base(s)}settings/`,
   containerInstance: (s: Scope, cluster: string, id: string) => `${base(s)}instances/${cluster}/${id}`,
   containerInstances: (s: Scope, cluster: string) => `${base(s)}instances/${cluster}/`,
+  task: (s: Scope, cluster: string, id: string) => `${base(s)}tasks/${cluster}/${id}`,
   tasks: (s: Scope, cluster: string) => `${base(s)}tasks/${cluster}/`,
+  /** RunTask clientToken → the tasks it started (idempotency). */
+  clientToken: (s: Scope, cluster: string, token: string) => `${base(s)}client-tokens/${cluster}/${token}`,
+  /** Bumped by every placement in a cluster, so concurrent placements never overbook an instance. */
+  placementEpoch: (s: Scope, cluster: string) => `${base(s)}placement/${cluster}`,
   services: (s: Scope, cluster: string) => `${base(s)}services/${cluster}/`,
 } as const;
 

@@ -1,0 +1,45 @@
+/**
+ * The agent session protocol: one WebSocket per agent, dialled out from the host to the
+ * control plane at {@link AGENT_PATH}, JSON text frames.
+ *
+ *   agent                                   control plane
+ *     │── hello {instance, running tasks} ───▶│  marks the instance connected
+ *     │◀── tasks {every task it should hold} ─│  (desired state, full snapshot)
+ *     │◀── task {one task changed} ───────────│  (RunTask, StopTask, …)
+ *     │── state {seq, task report} ──────────▶│  applied to the task, then
+ *     │◀── ack {seq} ─────────────────────────│  acknowledged once durable
+ *     │── heartbeat ─────────────────────────▶│
+ *
+ * Reports carry a sequence number; the agent keeps each until it is acknowledged and
+ * sends them again after a reconnect. Reports are idempotent (statuses only move
+ * forward), so a report applied twice changes nothing.
+ */
+import type { TaskReport } from '../core/ecs/task-report.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import type { ContainerDefinition, TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+
+export const AGENT_PATH = '/_berth/agent/v1';
+export const PROTOCOL_VERSION = 1;
+/** The agent sends a heartbeat this often; the control plane drops a session silent for 3 intervals. */
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** An agent away longer than this is shown `agentConnected: false`. */
+export const DISCONNECT_GRACE_MS = 15_000;
+
+/** What the control plane hands an agent for one task: the task and how to run it. */
+export interface Assignment {
+  task: TaskRecord;
+  /** The container definitions with the task's overrides applied. */
+  containers: ContainerDefinition[];
+  taskDefinition: Pick<TaskDefinitionRecord, 'family' | 'revision' | 'networkMode' | 'volumes' | 'cpu' | 'memory' | 'pidMode' | 'ipcMode'>;
+}
+
+export type AgentMessage =
+  | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
+  | { type: 'heartbeat' }
+  | { type: 'state'; seq: number; report: TaskReport };
+
+export type ServerMessage =
+  | { type: 'tasks'; assignments: Assignment[] }
+  | { type: 'task'; assignment: Assignment }
+  | { type: 'ack'; seq: number }
+  | { type: 'error'; message: string };

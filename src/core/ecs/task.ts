@@ -1,0 +1,222 @@
+import type { Tag } from './tags.ts';
+import { ecsArn, type Scope } from './scope.ts';
+import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
+import type { ContainerStatus, StopCode, TaskStatus } from './task-lifecycle.ts';
+
+export interface NetworkBinding {
+  bindIP: string;
+  containerPort: number;
+  hostPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+/** One container of a task: the Container shape of the ECS API. */
+export interface ContainerRecord {
+  containerArn: string;
+  taskArn: string;
+  name: string;
+  image: string;
+  imageDigest?: string;
+  runtimeId?: string;
+  lastStatus: ContainerStatus;
+  exitCode?: number;
+  reason?: string;
+  networkBindings: NetworkBinding[];
+  networkInterfaces: { attachmentId: string; privateIpv4Address: string }[];
+  healthStatus: HealthStatus;
+  cpu: string;
+  memory?: string;
+  memoryReservation?: string;
+}
+
+export interface ContainerOverride {
+  name: string;
+  command?: string[];
+  environment?: { name: string; value: string }[];
+  environmentFiles?: unknown[];
+  cpu?: number;
+  memory?: number;
+  memoryReservation?: number;
+  resourceRequirements?: unknown[];
+}
+
+export interface TaskOverride {
+  containerOverrides?: ContainerOverride[];
+  cpu?: string;
+  memory?: string;
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+  ephemeralStorage?: { sizeInGiB: number };
+  inferenceAcceleratorOverrides?: unknown[];
+}
+
+export interface Attachment {
+  id: string;
+  type: string;
+  status: string;
+  details: { name: string; value: string }[];
+}
+
+/** A task as stored: the Task shape of the ECS API. */
+export interface TaskRecord {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  containerInstanceArn?: string;
+  overrides: TaskOverride;
+  lastStatus: TaskStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  cpu?: string;
+  memory?: string;
+  containers: ContainerRecord[];
+  startedBy?: string;
+  version: number;
+  stoppedReason?: string;
+  stopCode?: StopCode;
+  connectivity?: 'CONNECTED' | 'DISCONNECTED';
+  connectivityAt?: number;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  executionStoppedAt?: number;
+  createdAt: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  group: string;
+  launchType: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  availabilityZone?: string;
+  attachments: Attachment[];
+  healthStatus: HealthStatus;
+  tags: Tag[];
+  enableExecuteCommand: boolean;
+  platformFamily?: string;
+  /** The effective network mode, so the agent need not look it up. (Berth's own; not in the API.) */
+  networkMode?: string;
+  /** Static host ports the task holds on its instance, "port/protocol". (Berth's own; not in the API.) */
+  reservedPorts?: string[];
+}
+
+/** What a task needs from an instance to be placed there. */
+export interface Demand {
+  /** CPU units. */
+  cpu: number;
+  /** MiB. */
+  memory: number;
+  /** Host ports that must be free (static mappings), "port/protocol". */
+  ports: string[];
+}
+
+export function taskId(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}
+
+/** The container definitions with a task's overrides applied: what the agent runs. */
+export function effectiveContainers(td: TaskDefinitionRecord, overrides: TaskOverride): ContainerDefinition[] {
+  return td.containerDefinitions.map((c) => {
+    const o = overrides.containerOverrides?.find((x) => x.name === c.name);
+    if (!o) return c;
+    const env = new Map(((c.environment as { name: string; value: string }[] | undefined) ?? []).map((e) => [e.name, e.value]));
+    for (const e of o.environment ?? []) env.set(e.name, e.value);
+    return {
+      ...c,
+      ...(o.command && { command: o.command }),
+      ...(o.cpu !== undefined && { cpu: o.cpu }),
+      ...(o.memory !== undefined && { memory: o.memory }),
+      ...(o.memoryReservation !== undefined && { memoryReservation: o.memoryReservation }),
+      environment: [...env].map(([name, value]) => ({ name, value })),
+    };
+  });
+}
+
+/**
+ * The resources a task reserves: task-level cpu/memory when the definition (or an
+ * override) sets them, else the sum over containers (memoryReservation before memory,
+ * as ECS places on the soft limit). Static host ports as "port/protocol".
+ */
+export function demandOf(td: TaskDefinitionRecord, overrides: TaskOverride): Demand {
+  const containers = effectiveContainers(td, overrides);
+  const cpu = Number(overrides.cpu ?? td.cpu ?? containers.reduce((s, c) => s + (c.cpu ?? 0), 0));
+  const memory = Number(overrides.memory ?? td.memory ?? containers.reduce((s, c) => s + (c.memoryReservation ?? c.memory ?? 0), 0));
+  const ports: string[] = [];
+  for (const c of containers) {
+    for (const p of c.portMappings ?? []) {
+      const host = td.networkMode === 'host' ? (p.hostPort ?? p.containerPort) : p.hostPort;
+      if (td.networkMode !== 'awsvpc' && host) ports.push(`${host}/${p.protocol ?? 'tcp'}`);
+    }
+  }
+  return { cpu, memory, ports };
+}
+
+export interface NewTaskInput {
+  scope: Scope;
+  clusterName: string;
+  id: string;
+  /** One id per container, for container ARNs. */
+  containerIds: readonly string[];
+  taskDefinition: TaskDefinitionRecord;
+  overrides: TaskOverride;
+  containerInstanceArn: string;
+  availabilityZone?: string;
+  startedBy?: string;
+  group?: string;
+  tags: Tag[];
+  launchType: TaskRecord['launchType'];
+  enableExecuteCommand: boolean;
+  attachments: Attachment[];
+  nowSeconds: number;
+}
+
+/** A task as RunTask/StartTask creates it: PROVISIONING, desired RUNNING, placed. Pure. */
+export function newTask(i: NewTaskInput): TaskRecord {
+  const td = i.taskDefinition;
+  const taskArn = ecsArn(i.scope, `task/${i.clusterName}/${i.id}`);
+  const containers = effectiveContainers(td, i.overrides).map((c, n): ContainerRecord => ({
+    containerArn: ecsArn(i.scope, `container/${i.clusterName}/${i.id}/${i.containerIds[n]}`),
+    taskArn,
+    name: c.name,
+    image: c.image,
+    lastStatus: 'PENDING',
+    networkBindings: [],
+    networkInterfaces: [],
+    healthStatus: 'UNKNOWN',
+    cpu: String(c.cpu ?? 0),
+    ...(c.memory !== undefined && { memory: String(c.memory) }),
+    ...(c.memoryReservation !== undefined && { memoryReservation: String(c.memoryReservation) }),
+  }));
+  const demand = demandOf(td, i.overrides);
+  return {
+    taskArn,
+    clusterArn: ecsArn(i.scope, `cluster/${i.clusterName}`),
+    taskDefinitionArn: td.taskDefinitionArn,
+    containerInstanceArn: i.containerInstanceArn,
+    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...i.overrides },
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    cpu: String(demand.cpu),
+    memory: String(demand.memory),
+    containers,
+    ...(i.startedBy !== undefined && { startedBy: i.startedBy }),
+    version: 1,
+    connectivity: 'CONNECTED',
+    connectivityAt: i.nowSeconds,
+    createdAt: i.nowSeconds,
+    group: i.group ?? `family:${td.family}`,
+    launchType: i.launchType,
+    ...(i.availabilityZone !== undefined && { availabilityZone: i.availabilityZone }),
+    attachments: i.attachments,
+    healthStatus: 'UNKNOWN',
+    tags: i.tags,
+    enableExecuteCommand: i.enableExecuteCommand,
+    platformFamily: 'Linux',
+    ...(td.networkMode !== undefined && { networkMode: td.networkMode }),
+    reservedPorts: demand.ports,
+  };
+}
+
+/** The Task shape of the API; tags only when asked for (`include: ["TAGS"]`). */
+export function taskView(t: TaskRecord, includeTags: boolean) {
+  const { tags, networkMode: _mode, reservedPorts: _ports, ...rest } = t;
+  return { ...rest, ...(includeTags && { tags }) };
+}

@@ -1,0 +1,181 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { parseArn } from '../core/arn.ts';
+import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
+import { keys } from '../core/ecs/keys.ts';
+import type { Scope } from '../core/ecs/scope.ts';
+import { applyReport } from '../core/ecs/task-report.ts';
+import { effectiveContainers, taskId, type TaskRecord } from '../core/ecs/task.ts';
+import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import {
+  AGENT_PATH, DISCONNECT_GRACE_MS, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
+  type AgentMessage, type Assignment, type ServerMessage,
+} from '../agent/protocol.ts';
+import { getJson, updateJson } from '../store/json.ts';
+import type { Store, Watch } from '../store/store.ts';
+
+/** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
+const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const TASK_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/tasks\/([^/]+)\/([a-f0-9]{32})$/;
+
+interface Session {
+  ws: WebSocket;
+  instanceArn: string;
+  scope: Scope;
+  cluster: string;
+  lastSeen: number;
+}
+
+/**
+ * The control plane's end of agent sessions: accepts agents' WebSockets, sends each the
+ * tasks placed on its instance (a snapshot at hello, then every change, from one store
+ * watch), applies their task reports, and keeps `agentConnected` true while they are there.
+ */
+export function createAgentGateway({ store, log, now = Date.now }: { store: Store; log: (line: string) => void; now?: () => number }) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const sessions = new Map<string, Session>();
+  const graceTimers = new Map<string, NodeJS.Timeout>();
+  const definitions = new Map<string, TaskDefinitionRecord>();
+  let watch: Watch | undefined;
+
+  const sweeper = setInterval(() => {
+    for (const s of sessions.values()) {
+      if (now() - s.lastSeen > 3 * HEARTBEAT_INTERVAL_MS) s.ws.terminate();
+    }
+  }, HEARTBEAT_INTERVAL_MS);
+  sweeper.unref();
+
+  async function start(): Promise<void> {
+    watch = store.watch('/ecs/', await store.revision(), (e) => {
+      if (e.type !== 'put') return;
+      const m = TASK_KEY.exec(e.kv.key);
+      if (!m) return;
+      const task = JSON.parse(e.kv.value) as TaskRecord;
+      const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
+      if (session) void assignment(task).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
+    });
+  }
+
+  async function definitionOf(task: TaskRecord): Promise<TaskDefinitionRecord> {
+    const cached = definitions.get(task.taskDefinitionArn);
+    if (cached) return cached;
+    const arn = parseArn(task.taskDefinitionArn)!;
+    const ref = parseTaskDefinitionRef(task.taskDefinitionArn);
+    const td = await getJson<TaskDefinitionRecord>(store, keys.taskDefinition({ account: arn.account, region: arn.region }, ref.family, ref.revision!));
+    if (!td) throw new Error(`task ${task.taskArn} names a task definition that is gone: ${task.taskDefinitionArn}`);
+    // A revision's containers never change (only its status does): safe to keep.
+    definitions.set(task.taskDefinitionArn, td.value);
+    return td.value;
+  }
+
+  async function assignment(task: TaskRecord): Promise<Assignment> {
+    const td = await definitionOf(task);
+    return {
+      task,
+      containers: effectiveContainers(td, task.overrides),
+      taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
+    };
+  }
+
+  function send(s: Session, msg: ServerMessage): void {
+    if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(msg));
+  }
+
+  async function setConnected(scope: Scope, cluster: string, instanceArn: string, connected: boolean): Promise<ContainerInstanceRecord | undefined> {
+    const id = instanceArn.slice(instanceArn.lastIndexOf('/') + 1);
+    return updateJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id), (c) => ({ ...c, agentConnected: connected }));
+  }
+
+  async function hello(ws: WebSocket, msg: Extract<AgentMessage, { type: 'hello' }>): Promise<Session | undefined> {
+    const arn = parseArn(msg.containerInstanceArn);
+    const m = arn && /^container-instance\/([^/]+)\/([a-f0-9]{32})$/.exec(arn.resource);
+    if (!arn || !m || msg.version !== PROTOCOL_VERSION) {
+      ws.send(JSON.stringify({ type: 'error', message: `hello needs protocol version ${PROTOCOL_VERSION} and a container instance ARN` } satisfies ServerMessage));
+      ws.close(1008);
+      return undefined;
+    }
+    const scope = { account: arn.account, region: arn.region };
+    const cluster = m[1]!;
+    const instance = await setConnected(scope, cluster, msg.containerInstanceArn, true);
+    if (!instance || instance.status === 'INACTIVE') {
+      ws.send(JSON.stringify({ type: 'error', message: `container instance ${msg.containerInstanceArn} is not registered: register again` } satisfies ServerMessage));
+      ws.close(4404);
+      return undefined;
+    }
+    clearTimeout(graceTimers.get(msg.containerInstanceArn));
+    graceTimers.delete(msg.containerInstanceArn);
+    sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now() };
+    sessions.set(msg.containerInstanceArn, session);
+    const tasks = (await store.list(keys.tasks(scope, cluster))).items
+      .map((kv) => JSON.parse(kv.value) as TaskRecord)
+      .filter((t) => t.containerInstanceArn === msg.containerInstanceArn && t.lastStatus !== 'STOPPED');
+    send(session, { type: 'tasks', assignments: await Promise.all(tasks.map(assignment)) });
+    log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
+    return session;
+  }
+
+  async function report(s: Session, msg: Extract<AgentMessage, { type: 'state' }>): Promise<void> {
+    const key = keys.task(s.scope, s.cluster, taskId(msg.report.taskArn));
+    for (;;) {
+      const cur = await getJson<TaskRecord>(store, key);
+      if (!cur || cur.value.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
+      const next = applyReport(cur.value, msg.report, now() / 1000);
+      if (!next) break;
+      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) break;
+    }
+    send(s, { type: 'ack', seq: msg.seq });
+  }
+
+  function attach(ws: WebSocket): void {
+    let session: Session | undefined;
+    // Messages are handled one at a time, in order: a report must not overtake the hello.
+    let queue = Promise.resolve();
+    ws.on('message', (data) => {
+      queue = queue.then(async () => {
+        let msg: AgentMessage;
+        try {
+          msg = JSON.parse(String(data)) as AgentMessage;
+        } catch {
+          ws.close(1007, 'frames are JSON');
+          return;
+        }
+        if (session) session.lastSeen = now();
+        if (msg.type === 'hello') session = await hello(ws, msg);
+        else if (!session) ws.close(1008, 'say hello first');
+        else if (msg.type === 'state') await report(session, msg);
+      }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
+    });
+    ws.on('close', () => {
+      if (!session || sessions.get(session.instanceArn) !== session) return;
+      sessions.delete(session.instanceArn);
+      const s = session;
+      log(`agent disconnected: ${s.instanceArn}`);
+      graceTimers.set(s.instanceArn, setTimeout(() => {
+        graceTimers.delete(s.instanceArn);
+        if (!sessions.has(s.instanceArn)) void setConnected(s.scope, s.cluster, s.instanceArn, false).catch(() => undefined);
+      }, DISCONNECT_GRACE_MS));
+    });
+  }
+
+  return {
+    start,
+    /** For the http server's 'upgrade' event. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      if (req.url?.split('?')[0] !== AGENT_PATH) {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, attach);
+    },
+    connected: (instanceArn: string) => sessions.has(instanceArn),
+    async close(): Promise<void> {
+      clearInterval(sweeper);
+      watch?.close();
+      for (const t of graceTimers.values()) clearTimeout(t);
+      for (const s of sessions.values()) s.ws.terminate();
+      wss.close();
+    },
+  };
+}
