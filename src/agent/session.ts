@@ -1,0 +1,108 @@
+import type { TaskReport } from '../core/ecs/task-report.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ServerMessage } from './protocol.ts';
+
+/** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+
+export interface SessionHandlers {
+  /** The full desired state, after every (re)connect. */
+  onSnapshot(assignments: Assignment[]): void;
+  /** One task changed. */
+  onAssignment(assignment: Assignment): void;
+  log(line: string): void;
+}
+
+/**
+ * The agent's end of its session with the control plane: dials out, says hello, keeps
+ * the connection (heartbeats, reconnect with backoff), and delivers task reports
+ * at-least-once — each is kept until the control plane acknowledges it, and resent
+ * after a reconnect.
+ */
+export class AgentSession {
+  readonly #url: string;
+  readonly #hello: AgentMessage;
+  readonly #h: SessionHandlers;
+  #ws: WebSocket | undefined;
+  #seq = 0;
+  #outbox = new Map<number, TaskReport>();
+  #backoff = BACKOFF_MIN_MS;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #closed = false;
+  #connected = false;
+
+  constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, handlers: SessionHandlers) {
+    const url = new URL(AGENT_PATH, endpoint);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.#url = url.toString();
+    this.#hello = { type: 'hello', version: PROTOCOL_VERSION, ...hello };
+    this.#h = handlers;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  start(): void {
+    this.#dial();
+  }
+
+  /** Queues a report; it goes out now if connected, else after the next hello. */
+  report(report: TaskReport): void {
+    const seq = ++this.#seq;
+    this.#outbox.set(seq, report);
+    if (this.#connected) this.#send({ type: 'state', seq, report });
+  }
+
+  /** Reports not yet acknowledged (for tests and `berth` diagnostics). */
+  get pending(): number {
+    return this.#outbox.size;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#reconnect);
+    this.#ws?.close();
+  }
+
+  #dial(): void {
+    if (this.#closed) return;
+    const ws = new WebSocket(this.#url);
+    this.#ws = ws;
+    ws.addEventListener('open', () => {
+      this.#backoff = BACKOFF_MIN_MS;
+      this.#send(this.#hello);
+      this.#connected = true;
+      for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
+      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
+      this.#h.log(`connected to ${this.#url}`);
+    });
+    ws.addEventListener('message', (e) => {
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(String(e.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (msg.type === 'tasks') this.#h.onSnapshot(msg.assignments);
+      else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
+      else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
+      else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
+    });
+    ws.addEventListener('close', () => {
+      clearInterval(this.#heartbeat);
+      if (this.#connected) this.#h.log('disconnected from the control plane; reconnecting');
+      this.#connected = false;
+      if (this.#closed) return;
+      this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
+      this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
+    });
+    ws.addEventListener('error', () => { /* 'close' follows and schedules the retry */ });
+  }
+
+  #send(msg: AgentMessage): void {
+    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(msg));
+  }
+}
