@@ -9,6 +9,8 @@
  *     │── state {seq, task report} ──────────▶│  applied to the task, then
  *     │◀── ack {seq} ─────────────────────────│  acknowledged once durable
  *     │── heartbeat ─────────────────────────▶│
+ *     │◀── logs / exec {id, task, container} ─│  (berth logs / berth exec, proxied
+ *     │── logData / execResult {id} ─────────▶│   by the control plane)
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -36,10 +38,17 @@ export interface Assignment {
 export type AgentMessage =
   | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
   | { type: 'heartbeat' }
-  | { type: 'state'; seq: number; report: TaskReport };
+  | { type: 'state'; seq: number; report: TaskReport }
+  /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
+  | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
+  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string };
 
 export type ServerMessage =
   | { type: 'tasks'; assignments: Assignment[] }
   | { type: 'task'; assignment: Assignment }
   | { type: 'ack'; seq: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
+  | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
+  /** The requester went away: stop streaming `id`. */
+  | { type: 'cancel'; id: string };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -37,6 +38,8 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const definitions = new Map<string, TaskDefinitionRecord>();
+  /** Open logs/exec requests, by id: where the agent's answers go. */
+  const requests = new Map<string, (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void>();
   let watch: Watch | undefined;
 
   const sweeper = setInterval(() => {
@@ -145,6 +148,7 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
         if (msg.type === 'hello') session = await hello(ws, msg);
         else if (!session) ws.close(1008, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
+        else if (msg.type === 'logData' || msg.type === 'execResult') requests.get(msg.id)?.(msg);
       }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
     });
     ws.on('close', () => {
@@ -170,6 +174,44 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       wss.handleUpgrade(req, socket, head, attach);
     },
     connected: (instanceArn: string) => sessions.has(instanceArn),
+
+    /**
+     * Streams a task container's log from the agent that runs it. `onData` gets text;
+     * the promise settles at the end (or at once with an error). `cancel` stops a follow.
+     */
+    logs(task: TaskRecord, container: string | undefined, follow: boolean, onData: (text: string) => void): { done: Promise<void>; cancel(): void } {
+      const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
+      if (!session) return { done: Promise.reject(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`)), cancel: () => {} };
+      const id = randomUUID();
+      const done = new Promise<void>((resolve, reject) => {
+        requests.set(id, (m) => {
+          if (m.type !== 'logData') return;
+          if (m.data) onData(m.data);
+          if (m.error) { requests.delete(id); reject(new Error(m.error)); }
+          else if (m.end) { requests.delete(id); resolve(); }
+        });
+      });
+      send(session, { type: 'logs', id, taskArn: task.taskArn, ...(container && { container }), follow });
+      return { done, cancel: () => { requests.delete(id); send(session, { type: 'cancel', id }); } };
+    },
+
+    /** Runs a command in a task's container on its agent and answers with its result. */
+    exec(task: TaskRecord, container: string | undefined, command: string[], timeoutMs: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+      const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
+      if (!session) return Promise.reject(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`));
+      const id = randomUUID();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { requests.delete(id); reject(new Error('the agent did not answer in time')); }, timeoutMs + 5_000);
+        requests.set(id, (m) => {
+          if (m.type !== 'execResult') return;
+          requests.delete(id);
+          clearTimeout(timer);
+          if (m.error !== undefined) reject(new Error(m.error));
+          else resolve({ exitCode: m.exitCode ?? -1, stdout: m.stdout ?? '', stderr: m.stderr ?? '' });
+        });
+        send(session, { type: 'exec', id, taskArn: task.taskArn, ...(container && { container }), command, timeoutMs });
+      });
+    },
     async close(): Promise<void> {
       clearInterval(sweeper);
       watch?.close();

@@ -9,6 +9,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { adminRoutes } from './admin.ts';
 import { createAgentGateway } from './agent-gateway.ts';
+import { taskAccessRoutes } from './task-access.ts';
 
 export interface ServerOptions {
   readonly host: string;
@@ -58,7 +59,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const agents = createAgentGateway({ store, log: options.log });
   await agents.start();
-  const routes: Route[] = [adminRoutes({ store, registry }), registry, aws];
+  const routes: Route[] = [
+    taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
+    adminRoutes({ store, registry }), registry, aws,
+  ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req));
     if (!route) return notFound(res);

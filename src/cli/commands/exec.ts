@@ -1,0 +1,47 @@
+import { parse } from '../args.ts';
+import { CliError } from '../cli-error.ts';
+import { defaultEndpoint } from '../defaults.ts';
+import type { Command } from './command.ts';
+import { resolveTaskId } from './logs.ts';
+
+export const exec: Command = {
+  summary: "run a command in a task's container",
+  help: `Usage: berth exec TASK [--container NAME] [--cluster NAME] [--timeout SECONDS] -- COMMAND [ARG...]
+
+Runs COMMAND inside a running task's container (its namespaces, cgroup, user and
+environment) and prints its output; berth exits with the command's exit code.
+Not interactive: standard input is not passed on.
+
+Options:
+  --container NAME   which container (default: the task's first container)
+  --cluster NAME     the task's cluster (default: default)
+  --timeout SECONDS  kill the command after this long (default 60)
+  --endpoint URL     Berth's endpoint (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
+`,
+  async run(argv) {
+    const dash = argv.indexOf('--');
+    if (dash < 0 || dash === argv.length - 1) throw new CliError("usage: berth exec TASK -- COMMAND [ARG...]. Run 'berth exec --help'.", 2);
+    const { values, positionals } = parse('exec', argv.slice(0, dash), {
+      container: { type: 'string' }, cluster: { type: 'string' }, timeout: { type: 'string' }, endpoint: { type: 'string' },
+    }, true);
+    if (positionals.length !== 1) throw new CliError("usage: berth exec TASK -- COMMAND [ARG...]. Run 'berth exec --help'.", 2);
+    const endpoint = values.endpoint ?? defaultEndpoint();
+    const task = await resolveTaskId(endpoint, positionals[0]!, values.cluster);
+    const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+    if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new CliError('--timeout must be a positive number of seconds.', 2);
+    const res = await fetch(new URL('/_berth/tasks/exec', endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        task, command: argv.slice(dash + 1),
+        ...(values.cluster && { cluster: values.cluster }), ...(values.container && { container: values.container }),
+        ...(timeoutSeconds && { timeoutSeconds }), region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      }),
+    }).catch(() => { throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`); });
+    const body = await res.json() as { exitCode?: number; stdout?: string; stderr?: string; message?: string };
+    if (!res.ok) throw new CliError(body.message ?? `exec failed with HTTP ${res.status}`);
+    process.stdout.write(body.stdout ?? '');
+    process.stderr.write(body.stderr ?? '');
+    return body.exitCode ?? 1;
+  },
+};
