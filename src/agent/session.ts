@@ -10,6 +10,8 @@ export interface SessionHandlers {
   onSnapshot(assignments: Assignment[]): void;
   /** One task changed. */
   onAssignment(assignment: Assignment): void;
+  /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
+  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void;
   log(line: string): void;
 }
 
@@ -90,6 +92,7 @@ export class AgentSession {
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
+      else this.#h.onRequest?.(msg);
     });
     ws.addEventListener('close', () => {
       clearInterval(this.#heartbeat);
@@ -100,6 +103,11 @@ export class AgentSession {
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     });
     ws.addEventListener('error', () => { /* 'close' follows and schedules the retry */ });
+  }
+
+  /** Answers a request (log data, exec results); dropped when not connected. */
+  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>): void {
+    this.#send(msg);
   }
 
   #send(msg: AgentMessage): void {

@@ -25,13 +25,18 @@ export interface BerthProcess {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startBerth(extraArgs: readonly string[] = []): Promise<BerthProcess> {
+/**
+ * Starts `berth up`. Without `agent: true` it runs the control plane alone (--no-agent),
+ * as the API tests want; with it, the host's container agent too, as a user gets it.
+ */
+export async function startBerth(extraArgs: readonly string[] = [], options: { agent?: boolean } = {}): Promise<BerthProcess> {
+  const args = options.agent ? extraArgs : ['--no-agent', ...extraArgs];
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   let log = '';
   const launch = async () => {
-    child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
+    child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'up', '--port', String(port), '--data-dir', dataDir, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.on('data', (c: Buffer) => (log += c.toString()));

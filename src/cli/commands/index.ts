@@ -1,4 +1,9 @@
+import { agent } from './agent.ts';
 import type { Command } from './command.ts';
+import { exec } from './exec.ts';
+import { logs } from './logs.ts';
+import { ps } from './ps.ts';
+import { image } from './image.ts';
 import { reset } from './reset.ts';
 import { taskDefinition } from './task-definition.ts';
 import { up } from './up.ts';
@@ -6,7 +11,12 @@ import { version } from './version.ts';
 
 export const commands: Readonly<Record<string, Command>> = {
   up,
+  agent,
   'task-definition': taskDefinition,
+  ps,
+  logs,
+  exec,
+  image,
   reset,
   version,
 };

@@ -1,5 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { startAgent } from '../../agent/agent.ts';
+import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { startServer } from '../../server/server.ts';
 import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
 import { VERSION } from '../../version.ts';
@@ -27,6 +29,7 @@ Options:
   --no-registry-auth
                     accept registry pushes and pulls without a token: only where nobody
                     else can reach the port
+  --no-agent        do not run a container agent on this host (control plane only)
   -h, --help        show this help
 
 Then, for example:
@@ -36,7 +39,7 @@ Then, for example:
     const { values } = parse('up', argv, {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
-      'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' },
+      'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
     });
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
@@ -60,17 +63,32 @@ Then, for example:
       if (err instanceof StoreLockedError) throw new CliError(`${err.message}; stop it, or pass another --data-dir.`);
       throw err;
     }
+    let agent: { containerInstanceArn: string; close(): Promise<void> } | undefined;
+    if (!values['no-agent']) {
+      if (process.getuid?.() !== 0) log('not root: no container agent on this host (tasks need one; run as root, or join agents with berth agent)');
+      else {
+        agent = await startAgent({
+          endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: `${region}a`,
+          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port],
+          log: (line) => log(`agent: ${line}`),
+        }).catch(async (e: Error) => {
+          await server.close();
+          throw new CliError(`the container agent could not start: ${e.message} (pass --no-agent to run the control plane alone)`);
+        });
+      }
+    }
     process.stdout.write(`Berth ${VERSION} is up.
   endpoint   ${server.url}
   data dir   ${dataDir}
   account    ${accountId}
+  agent      ${agent ? agent.containerInstanceArn : 'none'}
   registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
 Try: aws --endpoint-url ${server.url} ecs list-clusters
 `);
     await new Promise<void>((done) => {
       const stop = (signal: string) => {
-        log(`${signal}: shutting down`);
-        server.close().then(done, done);
+        log(`${signal}: shutting down (containers keep running; the next start adopts them)`);
+        void (agent ? agent.close() : Promise.resolve()).then(() => server.close()).then(done, done);
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

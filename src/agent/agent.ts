@@ -1,0 +1,175 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { envCredentials, envRegion, jsonClient, type JsonClient } from '../api/aws/client.ts';
+import type { TaskReport } from '../core/ecs/task-report.ts';
+import { ImageStore } from '../images/image-store.ts';
+import type { RegistryCredentials } from '../images/registry-auth.ts';
+import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
+import { createNetworkManager } from '../runtime/network/index.ts';
+import { streamLog } from './log-stream.ts';
+import type { Assignment, ServerMessage } from './protocol.ts';
+import { register, type AgentConfig } from './registration.ts';
+import { AgentSession } from './session.ts';
+import { taskLayout } from './task-layout.ts';
+import { TaskRunner } from './task-runner.ts';
+
+/** Where the runtime keeps its state and the crun wrapper: tmpfs, gone at reboot like the containers. */
+const RUN_DIR = '/run/berth';
+/** ECR tokens last 12 hours; fetch a new one well before. */
+const TOKEN_REFRESH_MS = 6 * 3600_000;
+/** Capabilities this agent has (ECS attribute names), which task definitions may require. */
+export const AGENT_CAPABILITIES = [
+  'ecs.capability.task-eni',
+  'ecs.capability.container-health-check',
+  'ecs.capability.container-ordering',
+  'com.amazonaws.ecs.capability.docker-remote-api.1.17',
+  'com.amazonaws.ecs.capability.docker-remote-api.1.18',
+  'com.amazonaws.ecs.capability.docker-remote-api.1.19',
+  'com.amazonaws.ecs.capability.docker-remote-api.1.21',
+  'com.amazonaws.ecs.capability.logging-driver.json-file',
+];
+
+export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
+  /** The control plane: http://host:port. */
+  endpoint: string;
+  log: (line: string) => void;
+}
+
+export interface RunningAgent {
+  readonly containerInstanceArn: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The container agent of one host: registers it as a container instance, keeps the
+ * session with the control plane, and runs the tasks placed on it. Containers outlive
+ * the agent (each under its own conmon); a restarted agent adopts them.
+ */
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const api = jsonClient(o.endpoint, envRegion(), envCredentials());
+  const runtime = await findRuntime({ runDir: RUN_DIR });
+  const network = await createNetworkManager({ stateDir: join(o.dataDir, 'network') });
+  for (const w of network.warnings) o.log(`network: ${w}`);
+  await network.reattach();
+  const registryHost = new URL(o.endpoint).host;
+  const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint });
+  const instance = await register(api, { ...o, capabilities: AGENT_CAPABILITIES });
+  o.log(`registered ${instance.containerInstanceArn} (${runtime.name} ${runtime.version})`);
+
+  const tasksDir = join(o.dataDir, 'tasks');
+  const runners = new Map<string, TaskRunner>();
+  const streams = new Map<string, () => void>();
+  // The session exists before adoption so that adopted tasks' reports queue in its outbox;
+  // it dials out only after, when the runners know their tasks.
+  const s = new AgentSession(o.endpoint, { cluster: o.cluster, containerInstanceArn: instance.containerInstanceArn, agentVersion: 'berth' }, {
+    onSnapshot: (assignments) => {
+      const wanted = new Set(assignments.map((a) => a.task.taskArn));
+      for (const a of assignments) take(a);
+      // A task the control plane no longer knows (its state was wiped): stop it here too.
+      for (const [arn, r] of runners) if (!wanted.has(arn) && !r.done) void r.stop('UserInitiated', 'The control plane no longer knows this task');
+    },
+    onAssignment: (a) => take(a),
+    onRequest: (req) => handleRequest(req),
+    log: o.log,
+  });
+  const report = (r: TaskReport) => {
+    s.report(r);
+    if (r.status === 'STOPPED') markStopped(tasksDir, r.taskArn);
+  };
+  const credentials = ecrCredentials(api, registryHost);
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, report, log: o.log, now: Date.now };
+
+  // Tasks a previous agent process started: adopt their containers before listening.
+  for (const a of unfinishedTasks(tasksDir)) {
+    const runner = new TaskRunner(a, deps);
+    runners.set(a.task.taskArn, runner);
+    const found = await reattachContainers(tasksDir, runner.taskId, a);
+    await runner.adopt(found).catch((e: Error) => o.log(`adopting ${a.task.taskArn}: ${e.message}`));
+  }
+
+  function take(a: Assignment): void {
+    const known = runners.get(a.task.taskArn);
+    if (known) return known.update(a);
+    if (a.task.lastStatus === 'STOPPED') return;
+    const runner = new TaskRunner(a, deps);
+    runners.set(a.task.taskArn, runner);
+    void runner.launch().catch((e: Error) => o.log(`task ${a.task.taskArn}: ${e.stack ?? e.message}`));
+  }
+  s.start();
+
+  function handleRequest(req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void {
+    if (req.type === 'cancel') { streams.get(req.id)?.(); streams.delete(req.id); return; }
+    const runner = runners.get(req.taskArn);
+    if (req.type === 'logs') {
+      const path = runner?.logPath(req.container) ?? logOfFinished(tasksDir, req.taskArn, req.container);
+      if (!path) return s.answer({ type: 'logData', id: req.id, error: `no log for ${req.container ?? 'the first container'} of ${req.taskArn} on this host` });
+      streams.set(req.id, streamLog(path, req.follow, () => runner?.done ?? true,
+        (data) => s.answer({ type: 'logData', id: req.id, data }),
+        (error) => { streams.delete(req.id); s.answer({ type: 'logData', id: req.id, end: true, ...(error && { error }) }); }));
+      return;
+    }
+    const container = runner?.containerOf(req.container);
+    if (!container) return s.answer({ type: 'execResult', id: req.id, error: `${req.container ?? 'the first container'} of ${req.taskArn} is not running on this host` });
+    container.exec(req.command, { timeoutMs: req.timeoutMs }).then(
+      (r) => s.answer({ type: 'execResult', id: req.id, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }),
+      (e: Error) => s.answer({ type: 'execResult', id: req.id, error: e.message }),
+    );
+  }
+
+  return {
+    containerInstanceArn: instance.containerInstanceArn,
+    async close() {
+      for (const stop of streams.values()) stop();
+      s.close();
+      await network.close();
+    },
+  };
+}
+
+function ecrCredentials(api: JsonClient, registryHost: string): (reference: string) => Promise<RegistryCredentials | undefined> {
+  let cached: { creds: RegistryCredentials; at: number } | undefined;
+  return async (reference) => {
+    const host = reference.split('/')[0]!;
+    const external = reference.includes('/') && (host.includes('.') || host.includes(':')) && host !== registryHost && !/\.dkr\.ecr\./.test(host) && !/docker\.io$/.test(host);
+    if (external) return undefined;
+    if (!cached || Date.now() - cached.at > TOKEN_REFRESH_MS) {
+      const out = await api.call<{ authorizationData: { authorizationToken: string }[] }>('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', {});
+      const [username, password] = Buffer.from(out.authorizationData[0]!.authorizationToken, 'base64').toString().split(':') as [string, string];
+      cached = { creds: { username, password }, at: Date.now() };
+    }
+    return cached.creds;
+  };
+}
+
+function unfinishedTasks(tasksDir: string): Assignment[] {
+  if (!existsSync(tasksDir)) return [];
+  const out: Assignment[] = [];
+  for (const id of readdirSync(tasksDir)) {
+    const l = taskLayout(tasksDir, id);
+    if (!existsSync(l.assignment) || existsSync(join(l.dir, 'stopped'))) continue;
+    out.push(JSON.parse(readFileSync(l.assignment, 'utf8')) as Assignment);
+  }
+  return out;
+}
+
+async function reattachContainers(tasksDir: string, taskId: string, a: Assignment): Promise<Map<string, Reattached>> {
+  const l = taskLayout(tasksDir, taskId);
+  const found = new Map<string, Reattached>();
+  for (const c of a.containers) {
+    if (existsSync(join(l.containerState(c.name), 'container.json'))) found.set(c.name, await reattach(l.containerState(c.name)));
+  }
+  return found;
+}
+
+function markStopped(tasksDir: string, taskArn: string): void {
+  const l = taskLayout(tasksDir, taskArn.slice(taskArn.lastIndexOf('/') + 1));
+  if (existsSync(l.dir)) writeFileSync(join(l.dir, 'stopped'), '');
+}
+
+function logOfFinished(tasksDir: string, taskArn: string, container: string | undefined): string | undefined {
+  const l = taskLayout(tasksDir, taskArn.slice(taskArn.lastIndexOf('/') + 1));
+  if (!existsSync(l.assignment)) return undefined;
+  const a = JSON.parse(readFileSync(l.assignment, 'utf8')) as Assignment;
+  const name = container ?? a.containers[0]?.name;
+  return name && existsSync(l.log(name)) ? l.log(name) : undefined;
+}

@@ -1,0 +1,48 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+/** How often a followed log is checked for new output: fast enough to feel live, cheap when idle. */
+const FOLLOW_POLL_MS = 250;
+/** Bytes read per chunk sent: keeps each session frame small. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Sends a log file's content, then (with `follow`) what is appended, until `finished()`
+ * says the container is gone and the file is drained, or the returned function is called.
+ * conmon rotates by truncating; a file that shrinks is read again from its start.
+ */
+export function streamLog(path: string, follow: boolean, finished: () => boolean, send: (text: string) => void, end: (error?: string) => void): () => void {
+  let offset = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const buf = Buffer.alloc(CHUNK_BYTES);
+  const drain = (): boolean => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      end(`cannot read the log: ${(e as Error).message}`);
+      return false;
+    }
+    try {
+      if (statSync(path).size < offset) offset = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, CHUNK_BYTES, offset);
+        if (n === 0) break;
+        offset += n;
+        send(buf.subarray(0, n).toString('utf8'));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  };
+  const tick = () => {
+    if (stopped) return;
+    const wasFinished = finished();
+    if (!drain()) return;
+    if (!follow || wasFinished) { stopped = true; end(); return; }
+    timer = setTimeout(tick, FOLLOW_POLL_MS);
+  };
+  tick();
+  return () => { stopped = true; clearTimeout(timer); };
+}

@@ -1,0 +1,350 @@
+import { mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
+import type { HealthStatus, TaskRecord } from '../core/ecs/task.ts';
+import type { ContainerReport, TaskReport } from '../core/ecs/task-report.ts';
+import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
+import type { ImageStore } from '../images/image-store.ts';
+import type { LocalImage } from '../images/local-image.ts';
+import type { RegistryCredentials } from '../images/registry-auth.ts';
+import type { MountedRootfs } from '../images/rootfs.ts';
+import { Container, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime, type Reattached } from '../runtime/container/index.ts';
+import type { ContainerConfig } from '../oci/media-types.ts';
+import type { NetworkManager } from '../runtime/network/index.ts';
+import type { TaskNetwork } from '../runtime/network/types.ts';
+import { decideStarts, stopOrder, type ContainerFacts, type RunState } from './container-order.ts';
+import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
+import type { Assignment } from './protocol.ts';
+import { CGROUP_PARENT, cgroupsPath, runtimeId, taskLayout } from './task-layout.ts';
+import { taskMounts } from './volumes.ts';
+
+/** ECS's reason for a container the kernel's OOM killer ended. */
+export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
+export const ESSENTIAL_EXIT_REASON = 'Essential container in task exited';
+
+export interface RunnerDeps {
+  images: ImageStore;
+  network: NetworkManager;
+  runtime: OciRuntime;
+  tasksDir: string;
+  credentialsFor(reference: string): Promise<RegistryCredentials | undefined>;
+  report(r: TaskReport): void;
+  log(line: string): void;
+  now(): number;
+}
+
+interface Slot {
+  def: ContainerDefinition;
+  essential: boolean;
+  state: RunState;
+  container?: Container;
+  image?: LocalImage;
+  rootfs?: MountedRootfs;
+  exit?: ExitStatus;
+  reason?: string;
+  health: HealthStatus;
+  unhealthy: boolean;
+  checks?: { stop(): void };
+}
+
+/**
+ * One task on this host, from assignment to STOPPED: network, image pulls, containers
+ * started in dependsOn order, health checks, exits, and the stop (containers stopped in
+ * reverse dependency order, each with its stopTimeout), reporting every step as ECS
+ * reports it. A runner can also adopt a task whose containers a previous agent started.
+ */
+export class TaskRunner {
+  readonly taskArn: string;
+  readonly taskId: string;
+  #assignment: Assignment;
+  readonly #deps: RunnerDeps;
+  readonly #layout: ReturnType<typeof taskLayout>;
+  readonly #slots: Map<string, Slot>;
+  #status: TaskStatus = 'PROVISIONING';
+  #net: TaskNetwork | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopCode: StopCode | undefined;
+  #stoppedReason: string | undefined;
+  #pullStartedAt: number | undefined;
+  #pullStoppedAt: number | undefined;
+  #done = false;
+
+  constructor(assignment: Assignment, deps: RunnerDeps) {
+    this.#assignment = assignment;
+    this.taskArn = assignment.task.taskArn;
+    this.taskId = this.taskArn.slice(this.taskArn.lastIndexOf('/') + 1);
+    this.#deps = deps;
+    this.#layout = taskLayout(deps.tasksDir, this.taskId);
+    this.#slots = new Map(assignment.containers.map((def) => [def.name, {
+      def, essential: def.essential !== false, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
+    }]));
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get task(): TaskRecord {
+    return this.#assignment.task;
+  }
+
+  containerOf(name: string | undefined): Container | undefined {
+    const slot = name ? this.#slots.get(name) : [...this.#slots.values()][0];
+    return slot?.container;
+  }
+
+  logPath(name: string | undefined): string | undefined {
+    const first = name ?? [...this.#slots.keys()][0];
+    return first && this.#slots.has(first) ? this.#layout.log(first) : undefined;
+  }
+
+  /** A new desired state from the control plane. */
+  update(a: Assignment): void {
+    this.#assignment = a;
+    if (a.task.desiredStatus === 'STOPPED') void this.stop();
+  }
+
+  /** Runs a new task. */
+  async launch(): Promise<void> {
+    this.#persist();
+    if (this.task.desiredStatus === 'STOPPED') return this.stop();
+    try {
+      this.#net = await this.#deps.network.setupTask({
+        taskId: this.taskId,
+        mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
+        containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+      });
+      this.#report('PENDING');
+      this.#pullStartedAt = this.#deps.now() / 1000;
+      for (const slot of this.#slots.values()) {
+        slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
+          throw new StartFailure(`CannotPullContainerError: pull image ${slot.def.image}: ${e.message}`, slot.def.name);
+        });
+      }
+      this.#pullStoppedAt = this.#deps.now() / 1000;
+      this.#report('ACTIVATING');
+      await this.#startWhatCan();
+    } catch (e) {
+      await this.#failStart(e);
+    }
+  }
+
+  /** Takes over a task whose containers a previous agent process started (after kill -9). */
+  async adopt(found: ReadonlyMap<string, Reattached>): Promise<void> {
+    this.#net = this.#deps.network.getTask(this.taskId);
+    const exited: Slot[] = [];
+    for (const [name, r] of found) {
+      const slot = this.#slots.get(name);
+      if (!slot) continue;
+      slot.container = r.container;
+      slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
+      if (r.state === 'running') {
+        slot.state = 'running';
+        this.#watch(slot);
+      } else if (r.state === 'created') {
+        slot.state = 'starting';
+        await r.container.start();
+        slot.state = 'running';
+        this.#watch(slot);
+      } else {
+        slot.state = 'exited';
+        slot.exit = r.state === 'exited' ? r.exit : undefined;
+        if (r.state === 'lost') slot.reason = `The container ended while its agent was away: ${r.reason}`;
+        exited.push(slot);
+      }
+    }
+    this.#status = 'ACTIVATING';
+    if (this.task.desiredStatus === 'STOPPED') return this.stop();
+    for (const slot of exited) this.#exited(slot);
+    if (!this.#stopping) await this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
+    this.#report(this.#status);
+  }
+
+  /** Stops the task: dependents first, each container with its stopTimeout; then cleans up. */
+  stop(code?: StopCode, reason?: string): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#stopCode ??= code;
+    this.#stoppedReason ??= reason;
+    this.#stopping = this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    for (const s of this.#slots.values()) s.checks?.stop();
+    this.#report('STOPPING');
+    for (const group of stopOrder(this.#assignment.containers)) {
+      await Promise.all(group.map(async (name) => {
+        const slot = this.#slots.get(name)!;
+        if (!slot.container || slot.state === 'exited') return;
+        const exit = await slot.container.stop(stopTimeoutSeconds(slot.def.stopTimeout)).catch(() => slot.container!.exitStatus());
+        if (exit) this.#recordExit(slot, exit);
+        slot.state = 'exited';
+      }));
+    }
+    this.#report('DEPROVISIONING');
+    for (const slot of this.#slots.values()) {
+      if (slot.state !== 'exited') slot.state = 'exited';
+      await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.def.name}: ${e.message}`));
+      await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.def.name)).catch(() => undefined);
+    }
+    await this.#deps.network.teardownTask(this.taskId).catch((e: Error) => this.#deps.log(`${this.taskId}: network teardown: ${e.message}`));
+    rmSync(`${this.#layout.dir}/containers`, { recursive: true, force: true });
+    rmSync(`${this.#layout.dir}/rootfs`, { recursive: true, force: true });
+    this.#report('STOPPED', { executionStoppedAt: this.#deps.now() / 1000 });
+    this.#done = true;
+  }
+
+  async #startWhatCan(): Promise<void> {
+    if (this.#stopping) return;
+    const facts = new Map<string, ContainerFacts>([...this.#slots].map(([n, s]) => [n, {
+      state: s.state, ...(s.exit && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
+    }]));
+    const { start, blocked } = decideStarts(this.#assignment.containers, facts);
+    for (const b of blocked) {
+      const slot = this.#slots.get(b.name)!;
+      slot.state = 'exited';
+      slot.reason = `CannotStartContainerError: ${b.reason}`;
+      if (slot.essential) throw new StartFailure(`Essential container ${b.name} cannot start: ${b.reason}`, b.name);
+    }
+    await Promise.all(start.map((name) => this.#start(this.#slots.get(name)!)));
+    this.#maybeRunning();
+  }
+
+  async #start(slot: Slot): Promise<void> {
+    slot.state = 'starting';
+    const name = slot.def.name;
+    try {
+      const image = await this.#image(slot);
+      slot.rootfs = await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
+      mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
+      const mounts = taskMounts(this.#assignment, name, this.#layout);
+      slot.container = await Container.create({
+        id: runtimeId(this.taskId, name),
+        rootfsPath: slot.rootfs.rootfs,
+        image: image.config as ContainerConfig,
+        definition: slot.def,
+        cgroupsPath: cgroupsPath(this.taskId, name),
+        cgroupParent: CGROUP_PARENT,
+        network: this.#networkFor(name),
+        defaultHostname: this.#hostname(),
+        mounts,
+        stateDir: this.#layout.containerState(name),
+        runtime: this.#deps.runtime,
+        logPath: this.#layout.log(name),
+      });
+      await slot.container.start();
+    } catch (e) {
+      throw new StartFailure(`CannotStartContainerError: ${(e as Error).message}`, name);
+    }
+    slot.state = 'running';
+    this.#watch(slot);
+    if (slot.def.healthCheck && slot.def.healthCheck.command[0] !== 'NONE') {
+      const container = slot.container;
+      slot.checks = startHealthChecks(healthSpec(slot.def.healthCheck), async (argv, timeoutMs) => (await container.exec(argv, { timeoutMs })).exitCode === 0, (status) => {
+        slot.health = status;
+        slot.unhealthy = status === 'UNHEALTHY';
+        this.#report(this.#status);
+        void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
+      });
+    }
+  }
+
+  #watch(slot: Slot): void {
+    void slot.container!.wait().then((exit) => {
+      if (!exit || slot.state === 'exited' || this.#stopping) return;
+      this.#recordExit(slot, exit);
+      slot.state = 'exited';
+      this.#exited(slot);
+    });
+  }
+
+  #exited(slot: Slot): void {
+    slot.checks?.stop();
+    this.#report(this.#status);
+    if (slot.essential) void this.stop('EssentialContainerExited', ESSENTIAL_EXIT_REASON);
+    else void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
+  }
+
+  #recordExit(slot: Slot, exit: ExitStatus): void {
+    slot.exit = exit;
+    if (exit.oomKilled) slot.reason = OOM_REASON;
+  }
+
+  #maybeRunning(): void {
+    if (this.#stopping || this.#status === 'RUNNING') return;
+    const essentials = [...this.#slots.values()].filter((s) => s.essential);
+    if (essentials.every((s) => s.state === 'running')) this.#report('RUNNING');
+  }
+
+  async #failStart(e: unknown): Promise<void> {
+    const message = e instanceof Error ? e.message : String(e);
+    this.#deps.log(`${this.taskId}: failed to start: ${message}`);
+    if (e instanceof StartFailure && e.container) {
+      const slot = this.#slots.get(e.container);
+      if (slot && !slot.reason) slot.reason = message;
+    }
+    await this.stop('TaskFailedToStart', message);
+  }
+
+  async #image(slot: Slot): Promise<LocalImage> {
+    slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
+    return slot.image;
+  }
+
+  #networkFor(name: string): NetworkSetting {
+    const net = this.#net;
+    if (!net || net.hostNetwork) return { mode: 'host' };
+    const path = net.containers.find((c) => c.name === name)?.netnsPath ?? net.netnsPath;
+    if (!path) return { mode: 'none' };
+    return { mode: 'namespace', path, ...(net.ip && { addresses: [net.ip] }) };
+  }
+
+  #hostname(): string {
+    const ip = this.#net?.ip;
+    return this.#assignment.taskDefinition.networkMode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : this.taskId.slice(0, 12);
+  }
+
+  #report(status: TaskStatus, extra: Partial<TaskReport> = {}): void {
+    this.#status = status;
+    const containers: ContainerReport[] = [...this.#slots.values()].map((s) => {
+      const net = this.#net?.containers.find((c) => c.name === s.def.name);
+      return {
+        name: s.def.name,
+        status: s.state === 'running' ? 'RUNNING' : s.state === 'exited' || status === 'STOPPED' ? 'STOPPED' : 'PENDING',
+        ...(s.container && { runtimeId: s.container.id }),
+        ...(s.image && { imageDigest: s.image.manifestDigest }),
+        ...(s.exit && { exitCode: s.exit.exitCode }),
+        ...(s.reason && { reason: s.reason }),
+        ...(net && { networkBindings: [...net.networkBindings], networkInterfaces: [...net.networkInterfaces] }),
+        healthStatus: s.health,
+      };
+    });
+    this.#deps.report({
+      taskArn: this.taskArn,
+      status,
+      containers,
+      healthStatus: taskHealth([...this.#slots.values()].map((s) => ({ essential: s.essential, checked: s.def.healthCheck !== undefined, status: s.health }))),
+      ...(this.#stopCode && { stopCode: this.#stopCode }),
+      ...(this.#stoppedReason && { stoppedReason: this.#stoppedReason }),
+      ...(this.#pullStartedAt && { pullStartedAt: this.#pullStartedAt }),
+      ...(this.#pullStoppedAt && { pullStoppedAt: this.#pullStoppedAt }),
+      ...(this.#net?.eniAttachment && { attachments: [{ ...this.#net.eniAttachment, details: [...this.#net.eniAttachment.details] }] }),
+      ...extra,
+    });
+  }
+
+  #persist(): void {
+    mkdirSync(this.#layout.dir, { recursive: true });
+    const tmp = `${this.#layout.assignment}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.#assignment));
+    renameSync(tmp, this.#layout.assignment);
+  }
+}
+
+/** Why a task could not start, and which container it was about. */
+class StartFailure extends Error {
+  readonly container: string | undefined;
+  constructor(message: string, container?: string) {
+    super(message);
+    this.container = container;
+  }
+}

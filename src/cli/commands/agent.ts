@@ -1,0 +1,52 @@
+import { resolve, join } from 'node:path';
+import { startAgent } from '../../agent/agent.ts';
+import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
+import { intOption, parse } from '../args.ts';
+import { CliError } from '../cli-error.ts';
+import { DEFAULT_REGION, defaultDataDir, defaultEndpoint } from '../defaults.ts';
+import type { Command } from './command.ts';
+
+export const agent: Command = {
+  summary: 'run the container agent on this host and join a cluster',
+  help: `Usage: berth agent [--join URL] [--cluster NAME] [options]
+
+Runs the container agent in the foreground: registers this host as a container instance
+of the cluster (created if missing, as the ECS agent does), keeps a session with the
+control plane, and runs the tasks placed here as containers (crun or runc, under
+conmon). Containers keep running when the agent stops; a restarted agent adopts them.
+Needs root. ('berth up' already runs an agent on its own host.)
+
+Options:
+  --join URL              the control plane (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
+  --cluster NAME          the cluster to join (default: default)
+  --data-dir DIR          the agent's state, images and logs (default <berth data dir>/agent)
+  --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
+  --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
+  --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
+`,
+  async run(argv) {
+    const { values } = parse('agent', argv, {
+      join: { type: 'string' }, cluster: { type: 'string' }, 'data-dir': { type: 'string' },
+      'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
+    });
+    if (process.getuid?.() !== 0) throw new CliError('the agent runs containers and creates network namespaces: run it as root.');
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} agent: ${line}\n`);
+    const running = await startAgent({
+      endpoint: values.join ?? defaultEndpoint(),
+      cluster: values.cluster ?? 'default',
+      dataDir: resolve(values['data-dir'] ?? join(defaultDataDir(), 'agent')),
+      availabilityZone: values['availability-zone'] ?? `${DEFAULT_REGION}a`,
+      instanceType: values['instance-type'] ?? 'berth.host',
+      reservedMemoryMiB: intOption('agent', 'reserved-memory', values['reserved-memory'], DEFAULT_RESERVED_MEMORY_MIB, 0, 1 << 30),
+      reservedPorts: [],
+      log,
+    }).catch((e: Error) => { throw new CliError(`the agent could not start: ${e.message}`); });
+    process.stdout.write(`Agent running as ${running.containerInstanceArn}\n`);
+    await new Promise<void>((done) => {
+      const stop = () => { void running.close().then(done, done); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * A container's root filesystem: an overlay of the image's layers (shared, read-only)
+ * under the container's own upper and work directories:
+ *
+ *   <containerDir>/rootfs   the merged view the runtime uses as root.path
+ *   <containerDir>/upper    what the container wrote
+ *   <containerDir>/work     overlayfs's scratch space
+ *
+ * Each mount holds a lease, `<root>/leases/<id>.json`, naming the layers it uses, so
+ * that gc never removes a layer under a running container even after the image was
+ * removed, and across restarts of the agent (the mount outlives it). A lease whose
+ * rootfs is no longer mounted is stale and is dropped by gc.
+ */
+
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Digest } from '../oci/digest.ts';
+import { ImageStoreError } from './errors.ts';
+import { readJson, writeJsonAtomic } from './fs-util.ts';
+import type { LayerStore } from './layer-store.ts';
+import type { LocalImage } from './local-image.ts';
+import { isMountPoint, mountOverlay, mountTable, unmount } from './overlay.ts';
+
+export interface MountedRootfs {
+  /** The directory to use as the container's root (OCI `root.path`). */
+  readonly rootfs: string;
+  /** The container's writable layer. */
+  readonly upper: string;
+  /** Unmounts (lazily if still busy) and releases the lease; the container directory stays. */
+  unmount(): Promise<void>;
+}
+
+interface Lease {
+  readonly containerDir: string;
+  readonly rootfs: string;
+  readonly manifestDigest: Digest;
+  readonly layers: readonly Digest[];
+}
+
+export class RootfsMounter {
+  readonly #layers: LayerStore;
+  readonly #leases: string;
+  readonly #empty: string;
+
+  constructor(layers: LayerStore, root: string) {
+    this.#layers = layers;
+    this.#leases = join(root, 'leases');
+    this.#empty = join(root, 'empty');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.#leases, { recursive: true });
+    await mkdir(this.#empty, { recursive: true });
+  }
+
+  /**
+   * Mounts the image's layers at `<containerDir>/rootfs`. Already mounted (an agent that
+   * restarted and reattaches): the existing mount is returned as it is.
+   */
+  async mount(image: LocalImage, containerDir: string): Promise<MountedRootfs> {
+    if (!isAbsolute(containerDir)) throw new ImageStoreError(`the container directory must be an absolute path, not ${JSON.stringify(containerDir)}`);
+    const dir = resolve(containerDir);
+    const paths = { rootfs: join(dir, 'rootfs'), upper: join(dir, 'upper'), work: join(dir, 'work') };
+    const handle: MountedRootfs = { rootfs: paths.rootfs, upper: paths.upper, unmount: () => this.unmount(dir) };
+    if (await isMountPoint(paths.rootfs)) return handle;
+    const lower: string[] = [];
+    for (const diffId of [...image.layers].reverse()) {
+      if ((await this.#layers.get(diffId)) === undefined) throw new ImageStoreError(`layer ${diffId} of image ${image.manifestDigest} is not in the layer store; pull the image again`);
+      lower.push(await this.#layers.linkName(diffId));
+    }
+    // overlayfs needs a lower directory; an image without layers gets an empty one.
+    if (lower.length === 0) lower.push(this.#empty);
+    for (const p of Object.values(paths)) await mkdir(p, { recursive: true });
+    const lease: Lease = { containerDir: dir, rootfs: paths.rootfs, manifestDigest: image.manifestDigest, layers: image.layers };
+    await writeJsonAtomic(this.#leasePath(dir), lease);
+    try {
+      await mountOverlay({ lower, cwd: this.#layers.linksDir, upper: paths.upper, work: paths.work, target: paths.rootfs });
+    } catch (e) {
+      await rm(this.#leasePath(dir), { force: true });
+      throw e;
+    }
+    return handle;
+  }
+
+  /** Unmounts `<containerDir>/rootfs` and releases its lease; fine to call when it is not mounted. */
+  async unmount(containerDir: string): Promise<void> {
+    const dir = resolve(containerDir);
+    await unmount(join(dir, 'rootfs'));
+    await rm(this.#leasePath(dir), { force: true });
+  }
+
+  /** Layers held by mounted rootfs; leases of rootfs no longer mounted are dropped. */
+  async leasedLayers(): Promise<{ layers: Set<Digest>; dropped: number }> {
+    const mounted = new Set((await mountTable()).map((m) => m.mountPoint));
+    const layers = new Set<Digest>();
+    let dropped = 0;
+    for (const name of await readdir(this.#leases)) {
+      if (!name.endsWith('.json')) continue;
+      const path = join(this.#leases, name);
+      const lease = await readJson<Lease>(path);
+      if (lease === undefined) continue;
+      if (!mounted.has(lease.rootfs)) {
+        await rm(path, { force: true });
+        dropped++;
+        continue;
+      }
+      for (const l of lease.layers) layers.add(l);
+    }
+    return { layers, dropped };
+  }
+
+  #leasePath(containerDir: string): string {
+    return join(this.#leases, `${createHash('sha256').update(containerDir).digest('hex').slice(0, 32)}.json`);
+  }
+}

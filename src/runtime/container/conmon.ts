@@ -1,0 +1,132 @@
+/**
+ * Creating a container under conmon (runtime-notes §2). conmon double-forks, so the
+ * monitor outlives the agent (reparented to PID 1); it runs `<runtime> create`, copies
+ * the container's stdout/stderr into a k8s-file log, and writes the exit status to
+ * `exits/<id>` when the container ends. It never runs `start`: the agent does, after
+ * conmon reported the container's pid on the sync pipe (starting earlier races `create`).
+ */
+
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ContainerStartError, RuntimeUnavailableError } from './errors.ts';
+import { findExecutable, type OciRuntime } from './oci-runtime.ts';
+import { statePaths } from './state-dir.ts';
+
+/** conmon's sync pipe fd in its environment (`_OCI_SYNCPIPE`); fd 3 is the first after stdio. */
+const SYNC_FD = 3;
+/**
+ * How long `create` may take before conmon reports the pid. A create is ~20–35 ms here
+ * (runtime-notes §1); this only catches a hung runtime.
+ */
+export const CREATE_TIMEOUT_MS = 30_000;
+/** Log size at which conmon truncates the log (it keeps no rotated copy): kubelet's default containerLogMaxSize, 10 MiB. */
+export const DEFAULT_LOG_SIZE_MAX = 10 * 1024 * 1024;
+
+export interface ConmonOptions {
+  readonly id: string;
+  /** The bundle (holding config.json) and conmon's persist dir. */
+  readonly stateDir: string;
+  readonly runtime: OciRuntime;
+  /** The k8s-file log: `<RFC3339Nano> stdout|stderr F|P <text>` lines. */
+  readonly logPath: string;
+  readonly logSizeMax?: number | undefined;
+}
+
+export function conmonBinary(): string {
+  const path = findExecutable('conmon');
+  if (path === undefined) throw new RuntimeUnavailableError('conmon (the container monitor)', 'conmon');
+  return path;
+}
+
+export function conmonArgs(o: ConmonOptions): string[] {
+  const p = statePaths(o.stateDir, o.id);
+  return [
+    '--api-version', '1',
+    '-c', o.id, '-u', o.id, '-n', o.id,
+    '-r', o.runtime.createBinary,
+    '--runtime-arg', '--root', '--runtime-arg', o.runtime.root,
+    '-b', o.stateDir,
+    '-p', p.pidfile,
+    '-P', p.conmonPid,
+    '--exit-dir', p.exitDir,
+    '--persist-dir', o.stateDir,
+    '--socket-dir-path', p.socketDir,
+    '-l', `k8s-file:${o.logPath}`,
+    '--log-size-max', String(o.logSizeMax ?? DEFAULT_LOG_SIZE_MAX),
+  ];
+}
+
+/**
+ * Starts conmon, which creates (not starts) the container. Resolves with the container's
+ * pid once conmon reports it; rejects with the runtime's own message when create failed.
+ */
+export async function createUnderConmon(o: ConmonOptions): Promise<number> {
+  const p = statePaths(o.stateDir, o.id);
+  mkdirSync(p.exitDir, { recursive: true });
+  mkdirSync(p.socketDir, { recursive: true });
+  mkdirSync(dirname(o.logPath), { recursive: true });
+  // A file, not a pipe: conmon outlives us, and a pipe without a reader would kill it with SIGPIPE.
+  const errFd = openSync(p.conmonErr, 'a');
+  let child;
+  try {
+    child = spawn(conmonBinary(), conmonArgs(o), {
+      cwd: '/',
+      detached: true,
+      stdio: ['ignore', 'ignore', errFd, 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: String(SYNC_FD) },
+    });
+  } finally {
+    closeSync(errFd);
+  }
+  child.unref();
+  const sync = child.stdio[SYNC_FD] as Readable;
+  let line: string;
+  try {
+    line = await firstLine(sync, CREATE_TIMEOUT_MS);
+  } finally {
+    sync.destroy();
+  }
+  const conmonErr = () => readFileSync(p.conmonErr, 'utf8').trim();
+  if (line === '') throw new ContainerStartError(`conmon exited without reporting the container: ${conmonErr() || 'no message'}`);
+  let msg: { data?: number; message?: string };
+  try {
+    msg = JSON.parse(line) as typeof msg;
+  } catch {
+    throw new ContainerStartError(`conmon sent an unreadable sync message ${JSON.stringify(line)}`);
+  }
+  if (typeof msg.data !== 'number' || msg.data <= 0) {
+    throw new ContainerStartError(cleanMessage(msg.message ?? conmonErr()) || 'create failed without a message');
+  }
+  return msg.data;
+}
+
+/** conmon prefixes the runtime's stderr with its own words; the runtime's part is what a user can act on. */
+function cleanMessage(m: string): string {
+  return m.replace(/\s+/g, ' ').trim();
+}
+
+function firstLine(stream: Readable, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = (err: Error | undefined, value = '') => {
+      clearTimeout(timer);
+      stream.removeAllListeners('data');
+      stream.removeAllListeners('end');
+      stream.removeAllListeners('close');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => done(new ContainerStartError(`conmon reported nothing within ${timeoutMs} ms`)), timeoutMs);
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) done(undefined, buf.slice(0, nl));
+    });
+    stream.on('end', () => done(undefined, buf.trim()));
+    stream.on('close', () => done(undefined, buf.trim()));
+    stream.on('error', (e) => done(e));
+  });
+}

@@ -1,0 +1,248 @@
+/**
+ * One container under conmon: create → start → (exec, stats) → stop or exit → delete.
+ * The facts the agent turns into ECS terms come from {@link Container.exitStatus}:
+ * exit code, whether the OOM killer struck, and the signal behind a 128+n status.
+ */
+
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { posix } from 'node:path';
+import { writeBundle, type BundleInput } from './bundle.ts';
+import { cgroupStats, oomKillCount, removeCgroups, type CgroupStats } from './cgroups.ts';
+import { createUnderConmon } from './conmon.ts';
+import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
+import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
+import { processAlive, processArgv, waitForFile, waitForProcessExit } from './exit-watch.ts';
+import { runtimeCommand, type OciRuntime } from './oci-runtime.ts';
+import type { OciSpec } from './oci-spec.ts';
+import { readRootfsFile } from './rootfs-read.ts';
+import { resolveUser } from './user.ts';
+import { normalizeSignal, SIGNAL_EXIT_BASE, signalNumber, signalOfExitCode } from './signals.ts';
+import { RECORD_VERSION, readNumberFile, statePaths, writeJsonAtomic, type ContainerRecord } from './state-dir.ts';
+
+/** ECS `stopTimeout` when the definition sets none: 30 s (ECS container definition reference). */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+/** ECS's maximum `stopTimeout`: 120 s (Fargate; the container definition reference's limit). */
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** After SIGKILL the kernel tears the container down in milliseconds; this only bounds a wedged one (D state, NFS). */
+export const KILL_WAIT_MS = 10_000;
+/** conmon exits right after writing the exit file; this bounds the wait before it is killed. */
+export const CONMON_EXIT_WAIT_MS = 5_000;
+
+/** The stop timeout for an ECS `stopTimeout` value (seconds): default 30, at most 120. */
+export function stopTimeoutSeconds(stopTimeout: number | undefined): number {
+  if (stopTimeout === undefined || !Number.isFinite(stopTimeout) || stopTimeout < 0) return DEFAULT_STOP_TIMEOUT_SECONDS;
+  return Math.min(stopTimeout, MAX_STOP_TIMEOUT_SECONDS);
+}
+
+/** How a container ended. */
+export interface ExitStatus {
+  /** The process's exit code, or 128+n when signal n killed it (137 for SIGKILL and OOM kills). */
+  readonly exitCode: number;
+  /** The kernel's OOM killer ended a process of this container (ECS: `OutOfMemoryError: Container killed due to memory usage`). */
+  readonly oomKilled: boolean;
+  /** The signal behind a 128+n exit code. */
+  readonly signal?: string | undefined;
+  /**
+   * conmon died before the container (someone killed it), so no exit file was written:
+   * `exitCode` is then 128 + the signal Berth last sent, or {@link LOST_EXIT_CODE} if it sent none.
+   */
+  readonly monitorLost?: true;
+}
+
+/** Exit code reported when the container ended unwatched and Berth had not signalled it. */
+export const LOST_EXIT_CODE = 255;
+/** While waiting, how often to check that conmon is still there to write the exit file. */
+const MONITOR_CHECK_MS = 250;
+
+export interface CreateOptions extends BundleInput {
+  /** Per-container state directory (created; must not exist yet with another container's files). */
+  readonly stateDir: string;
+  readonly runtime: OciRuntime;
+  /** The cgroup all of Berth's containers live under, e.g. `/berth`; `cgroupsPath` must be inside it. */
+  readonly cgroupParent: string;
+  readonly logPath: string;
+  readonly logSizeMax?: number | undefined;
+}
+
+export class Container {
+  readonly stateDir: string;
+  readonly record: ContainerRecord;
+  /** The container's init process, as the host sees it. */
+  readonly pid: number;
+  /** Definition settings that were adjusted or ignored (ulimits clamped, ...). */
+  readonly warnings: readonly string[];
+  #exit: ExitStatus | undefined;
+  /** The last signal {@link kill} sent: what an unwatched exit is put down to. */
+  #lastSignal: string | undefined;
+
+  constructor(stateDir: string, record: ContainerRecord, pid: number, warnings: readonly string[] = []) {
+    this.stateDir = stateDir;
+    this.record = record;
+    this.pid = pid;
+    this.warnings = warnings;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /**
+   * Writes the bundle and has conmon create the container (not start it). On failure
+   * nothing is left behind: runtime state, cgroups and the state directory are removed.
+   */
+  static async create(o: CreateOptions): Promise<Container> {
+    const parent = posix.normalize(o.cgroupParent);
+    if (!parent.startsWith('/') || !o.cgroupsPath.startsWith(`${parent}/`)) {
+      throw new ContainerConfigError(`cgroupsPath ${o.cgroupsPath} must be an absolute path under ${o.cgroupParent}`);
+    }
+    if (existsSync(statePaths(o.stateDir, o.id).record)) {
+      throw new ContainerConfigError(`state directory ${o.stateDir} already holds a container: delete it first, or use another directory`);
+    }
+    const built = writeBundle(o.stateDir, o);
+    const record: ContainerRecord = {
+      version: RECORD_VERSION, id: o.id, runtime: o.runtime, cgroupsPath: o.cgroupsPath, cgroupParent: parent,
+      logPath: o.logPath, rootfsPath: o.rootfsPath, stopSignal: built.stopSignal, createdAt: Date.now(),
+    };
+    writeJsonAtomic(statePaths(o.stateDir, o.id).record, record);
+    try {
+      const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax });
+      return new Container(o.stateDir, record, pid, built.warnings);
+    } catch (e) {
+      await new Container(o.stateDir, record, 0).delete().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Runs the container's process. Use the plain binary: `start` needs no cgroup2 workaround. */
+  async start(): Promise<void> {
+    await runtimeCommand(this.record.runtime, ['start', this.id]);
+  }
+
+  /**
+   * How the container ended, or undefined while it runs. The OOM check reads the cgroup,
+   * so the first call after the exit must come before {@link delete} (delete makes it).
+   */
+  exitStatus(): ExitStatus | undefined {
+    if (this.#exit) return this.#exit;
+    const paths = statePaths(this.stateDir, this.id);
+    const code = readNumberFile(paths.exitFile);
+    if (code === undefined) return undefined;
+    // conmon's oom file, or the kernel's own count (conmon may miss an OOM kill that races the exit).
+    const oomKilled = existsSync(paths.oomFile) || (oomKillCount(this.record.cgroupsPath) ?? 0) > 0;
+    this.#exit = { exitCode: code, oomKilled, ...(signalOfExitCode(code) ? { signal: signalOfExitCode(code) } : {}) };
+    return this.#exit;
+  }
+
+  /** The exit status once the container ends; undefined if it still runs after `timeoutMs`. */
+  async wait(timeoutMs = Infinity): Promise<ExitStatus | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    const exitFile = statePaths(this.stateDir, this.id).exitFile;
+    for (;;) {
+      const status = this.exitStatus() ?? this.#unwatchedExit();
+      if (status) return status;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await waitForFile(exitFile, Math.min(left, MONITOR_CHECK_MS));
+    }
+  }
+
+  /** A status for a container that ended after its conmon died (no exit file will ever come). */
+  #unwatchedExit(): ExitStatus | undefined {
+    if (this.conmonPid() !== undefined || processAlive(this.pid)) return undefined;
+    const written = this.exitStatus(); // conmon may have written it just before exiting
+    if (written) return written;
+    const exitCode = this.#lastSignal ? SIGNAL_EXIT_BASE + signalNumber(this.#lastSignal) : LOST_EXIT_CODE;
+    this.#exit = {
+      exitCode,
+      oomKilled: (oomKillCount(this.record.cgroupsPath) ?? 0) > 0,
+      ...(signalOfExitCode(exitCode) ? { signal: signalOfExitCode(exitCode) } : {}),
+      monitorLost: true,
+    };
+    return this.#exit;
+  }
+
+  /** Sends a signal to the container's init. A container that already ended is not an error. */
+  async kill(signal: string): Promise<void> {
+    const name = normalizeSignal(signal);
+    this.#lastSignal = name;
+    try {
+      await runtimeCommand(this.record.runtime, ['kill', this.id, String(signalNumber(name))]);
+    } catch (e) {
+      if (this.exitStatus() !== undefined || !processAlive(this.pid)) return;
+      throw e;
+    }
+  }
+
+  /**
+   * ECS StopTask: the stop signal (the image's StopSignal, else SIGTERM), then SIGKILL
+   * if the container is still running after `timeoutSeconds`.
+   */
+  async stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS, signal = this.record.stopSignal): Promise<ExitStatus> {
+    const done = this.exitStatus();
+    if (done) return done;
+    await this.kill(signal);
+    const graceful = await this.wait(timeoutSeconds * 1000);
+    if (graceful) return graceful;
+    await this.kill('SIGKILL');
+    const killed = await this.wait(KILL_WAIT_MS);
+    if (!killed) throw new Error(`container ${this.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
+    return killed;
+  }
+
+  /** Runs a command in the running container; `user` may be a name from the image's /etc/passwd. */
+  exec(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const spec = JSON.parse(readFileSync(statePaths(this.stateDir, this.id).config, 'utf8')) as OciSpec;
+    let user = opts.user;
+    if (user !== undefined && !/^[0-9]+(:[0-9]+)?$/.test(user)) {
+      const root = this.record.rootfsPath;
+      const u = resolveUser(user, { passwd: readRootfsFile(root, '/etc/passwd'), group: readRootfsFile(root, '/etc/group') });
+      user = `${u.uid}:${u.gid}`;
+    }
+    return execInContainer(this.record.runtime, this.id, args, { baseEnv: spec.process.env, ...opts, ...(user !== undefined ? { user } : {}) });
+  }
+
+  stats(): CgroupStats {
+    return cgroupStats(this.record.cgroupsPath);
+  }
+
+  /**
+   * Removes every trace: kills the container if it still runs, reads its exit status
+   * (OOM included), deletes it from the runtime, waits for conmon, removes the cgroups
+   * Berth's path implies and the state directory. Returns the exit status when known.
+   */
+  async delete(): Promise<ExitStatus | undefined> {
+    let status = this.exitStatus();
+    if (status === undefined && this.pid > 0 && processAlive(this.pid)) {
+      await this.kill('SIGKILL').catch(() => {});
+      status = await this.wait(KILL_WAIT_MS);
+    }
+    try {
+      await runtimeCommand(this.record.runtime, ['delete', '--force', this.id]);
+    } catch (e) {
+      if (!(e instanceof RuntimeCommandError) || !/does not exist|not exist|No such file/i.test(e.stderr)) throw e;
+    }
+    await this.#reapConmon();
+    removeCgroups(this.record.cgroupsPath, this.record.cgroupParent);
+    rmSync(this.stateDir, { recursive: true, force: true });
+    return status;
+  }
+
+  /** The pid of this container's conmon if it is still alive (checked by argv, against pid reuse). */
+  conmonPid(): number | undefined {
+    const pid = readNumberFile(statePaths(this.stateDir, this.id).conmonPid);
+    if (pid === undefined || !processAlive(pid)) return undefined;
+    const argv = processArgv(pid) ?? [];
+    return argv.some((a) => a.endsWith('conmon')) && argv.includes(this.id) ? pid : undefined;
+  }
+
+  async #reapConmon(): Promise<void> {
+    const pid = this.conmonPid();
+    if (pid === undefined || (await waitForProcessExit(pid, CONMON_EXIT_WAIT_MS))) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await waitForProcessExit(pid, KILL_WAIT_MS);
+  }
+}

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseProcLimits } from './host-facts.ts';
+import { crunNeedsWrapper, crunWrapperScript } from './oci-runtime.ts';
+import { deviceNumbers } from './bundle.ts';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max processes             95863                95863                processes
+Max open files            20000                20000                files
+Max locked memory         8388608              8388608              bytes
+Max realtime timeout      unlimited            unlimited            us
+`;
+
+test('/proc/self/limits rows become OCI rlimit types; unlimited is Infinity', () => {
+  const l = parseProcLimits(LIMITS);
+  assert.deepEqual(l.RLIMIT_NOFILE, { soft: 20000, hard: 20000 });
+  assert.deepEqual(l.RLIMIT_CPU, { soft: Infinity, hard: Infinity });
+  assert.deepEqual(l.RLIMIT_MEMLOCK, { soft: 8388608, hard: 8388608 });
+  assert.deepEqual(l.RLIMIT_RTTIME, { soft: Infinity, hard: Infinity });
+});
+
+test('crun needs the wrapper only when cgroup2 holds controllers beside v1', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-hybrid-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'hybrid'), 'hugetlb\n');
+  writeFileSync(join(dir, 'empty'), '\n');
+  assert.equal(crunNeedsWrapper(join(dir, 'hybrid')), true);
+  assert.equal(crunNeedsWrapper(join(dir, 'empty')), false);
+  assert.equal(crunNeedsWrapper(join(dir, 'missing')), false);
+  assert.match(crunWrapperScript('/usr/bin/crun', '/usr/bin/unshare'), /exec \/usr\/bin\/unshare --mount --propagation private .*umount \/sys\/fs\/cgroup\/unified.*exec \/usr\/bin\/crun "\$@"' crun "\$@"/);
+});
+
+test('device numbers from dev_t, old and large encodings', () => {
+  assert.deepEqual(deviceNumbers(0x0103n), { major: 1, minor: 3 }); // /dev/null
+  assert.deepEqual(deviceNumbers(0xae5n), { major: 10, minor: 229 }); // /dev/fuse
+  assert.deepEqual(deviceNumbers(0x12345n), { major: 0x123, minor: 0x45 });
+  assert.deepEqual(deviceNumbers((0x1n << 20n) | 0x100n), { major: 1, minor: 0x100 }, 'minor bits above 8 live at bit 20');
+  assert.deepEqual(deviceNumbers(statSync('/dev/null', { bigint: true }).rdev), { major: 1, minor: 3 });
+  assert.deepEqual(deviceNumbers((259n << 8n) | 1n), { major: 259, minor: 1 });
+});

@@ -1,0 +1,146 @@
+/**
+ * Finding the OCI runtime: crun by preference, runc as fallback, `BERTH_RUNTIME=crun|runc`
+ * to force one. On a cgroup v1/v2 hybrid host whose cgroup2 mount holds controllers, crun
+ * refuses to run (runtime-notes §1), so `create` goes through a small wrapper that hides
+ * the cgroup2 mount in a private mount namespace; every other command runs crun directly.
+ */
+
+import { execFile } from 'node:child_process';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
+
+export type RuntimeName = 'crun' | 'runc';
+
+export interface OciRuntime {
+  readonly name: RuntimeName;
+  /** The runtime binary: start, kill, exec, state, delete. */
+  readonly binary: string;
+  /** What conmon runs `create` with: the binary, or the crun-v1 wrapper on a hybrid host. */
+  readonly createBinary: string;
+  /** The runtime's state directory (`--root`). */
+  readonly root: string;
+  readonly version: string;
+}
+
+export interface RuntimeOptions {
+  /** Berth's runtime directory (the wrapper and runtime state live here), e.g. /run/berth. */
+  readonly runDir: string;
+  /** Default: $BERTH_RUNTIME, else crun with runc as fallback. A named runtime gets no fallback. */
+  readonly prefer?: RuntimeName | undefined;
+}
+
+/** No runtime command of ours (state, start, kill, delete) takes long; a hung one must not hang the agent. */
+export const RUNTIME_COMMAND_TIMEOUT_MS = 30_000;
+const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+export const HYBRID_CONTROLLERS_FILE = '/sys/fs/cgroup/unified/cgroup.controllers';
+
+/** An executable named `name` on PATH or in the usual system directories. */
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS];
+  for (const d of dirs) {
+    const p = join(d, name);
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** True when cgroup2 is mounted beside v1 and holds controllers: crun's "hybrid mode not supported". */
+export function crunNeedsWrapper(controllersFile = HYBRID_CONTROLLERS_FILE): boolean {
+  try {
+    return readFileSync(controllersFile, 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The crun-v1 wrapper (runtime-notes §1): a private mount namespace for this one call,
+ * the cgroup2 mount removed from it, then crun, which then sees plain cgroup v1. The
+ * container's mount namespace is copied from it, so the container does not see cgroup2.
+ */
+export function crunWrapperScript(crun: string, unshare: string): string {
+  return `#!/bin/sh
+# Written by Berth: runs crun with the cgroup2 mount hidden (crun refuses hybrid cgroups).
+exec ${unshare} --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec ${crun} "$@"' crun "$@"
+`;
+}
+
+const found = new Map<string, Promise<OciRuntime>>();
+
+/** Finds (once per runDir and preference) the runtime to use; throws {@link RuntimeUnavailableError}. */
+export function findRuntime(opts: RuntimeOptions): Promise<OciRuntime> {
+  const envPick = process.env.BERTH_RUNTIME;
+  if (envPick !== undefined && envPick !== '' && envPick !== 'crun' && envPick !== 'runc') {
+    return Promise.reject(new Error(`BERTH_RUNTIME=${envPick}: use crun or runc`));
+  }
+  const prefer = opts.prefer ?? (envPick === 'crun' || envPick === 'runc' ? envPick : undefined);
+  const key = `${opts.runDir}\0${prefer ?? ''}`;
+  let p = found.get(key);
+  if (p === undefined) {
+    p = locate(opts.runDir, prefer);
+    found.set(key, p);
+    p.catch(() => found.delete(key));
+  }
+  return p;
+}
+
+async function locate(runDir: string, prefer: RuntimeName | undefined): Promise<OciRuntime> {
+  const order: RuntimeName[] = prefer ? [prefer] : ['crun', 'runc'];
+  const problems: string[] = [];
+  for (const name of order) {
+    const binary = findExecutable(name);
+    if (binary === undefined) {
+      problems.push(`${name} not found`);
+      continue;
+    }
+    let version: string;
+    try {
+      version = (await run(binary, ['--version'])).stdout.split('\n')[0]?.trim() ?? '';
+    } catch (e) {
+      problems.push(`${binary} --version failed: ${(e as Error).message}`);
+      continue;
+    }
+    const root = join(runDir, name);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    let createBinary = binary;
+    if (name === 'crun' && crunNeedsWrapper()) {
+      const unshare = findExecutable('unshare');
+      if (unshare === undefined) {
+        problems.push('crun needs unshare (util-linux) on this hybrid cgroup host');
+        continue;
+      }
+      createBinary = join(runDir, 'crun-v1');
+      const tmp = `${createBinary}.tmp-${process.pid}`;
+      writeFileSync(tmp, crunWrapperScript(binary, unshare), { mode: 0o755 });
+      renameSync(tmp, createBinary);
+    }
+    return { name, binary, createBinary, root, version };
+  }
+  const pkg = order.length === 1 ? order[0]! : 'crun';
+  throw new RuntimeUnavailableError(order.length === 1 ? `the OCI runtime ${pkg}` : 'an OCI runtime (crun or runc)', pkg, problems.join('; '));
+}
+
+export interface CommandResult { readonly stdout: string; readonly stderr: string }
+
+/** Runs `<runtime> --root ROOT args...`; throws {@link RuntimeCommandError} with the runtime's own message. */
+export function runtimeCommand(rt: OciRuntime, args: readonly string[], timeoutMs = RUNTIME_COMMAND_TIMEOUT_MS): Promise<CommandResult> {
+  return run(rt.binary, ['--root', rt.root, ...args], timeoutMs).catch((e: unknown) => {
+    const err = e as { code?: number | string; stderr?: string; message: string };
+    throw new RuntimeCommandError(`${rt.name} ${args[0] ?? ''}`, typeof err.code === 'number' ? err.code : null, err.stderr || err.message);
+  });
+}
+
+function run(file: string, args: readonly string[], timeoutMs = RUNTIME_COMMAND_TIMEOUT_MS): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(err, { stderr }));
+      else resolve({ stdout, stderr });
+    });
+  });
+}

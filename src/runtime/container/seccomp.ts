@@ -1,0 +1,111 @@
+/**
+ * Converts a containers/Docker seccomp profile (Debian's /usr/share/containers/seccomp.json,
+ * package golang-github-containers-common) into an OCI `linux.seccomp` filter for one
+ * architecture and one capability set.
+ *
+ * The profile format has `archMap` and per-rule `includes`/`excludes` by capability and
+ * architecture; OCI has neither, so the rules that apply are picked here (runtime-notes §4).
+ * One addition closes a gap the profile leaves open: it allows unshare/clone with
+ * CLONE_NEWUSER, so a default container could make a user namespace and hold every
+ * capability inside it. Unless the container has CAP_SYS_ADMIN (then it may make any
+ * namespace anyway), unshare/clone with CLONE_NEWUSER get EPERM and clone3 gets ENOSYS:
+ * seccomp cannot look inside clone3's struct, and ENOSYS makes libc fall back to clone.
+ */
+
+import type { OciSeccomp, OciSyscallArg, OciSyscallRule } from './oci-spec.ts';
+
+/** linux/sched.h */
+export const CLONE_NEWUSER = 0x10000000;
+const EPERM = 1;
+const ENOSYS = 38;
+
+/** Go architecture names (as the profile's `includes.arches` uses them) → libseccomp's name of the native arch. */
+const SECCOMP_ARCH: Readonly<Record<string, string>> = {
+  amd64: 'SCMP_ARCH_X86_64',
+  arm64: 'SCMP_ARCH_AARCH64',
+};
+
+interface ProfileRule {
+  names?: string[];
+  name?: string;
+  action: string;
+  errnoRet?: number;
+  args?: OciSyscallArg[] | null;
+  includes?: { caps?: string[]; arches?: string[]; minKernel?: string } | null;
+  excludes?: { caps?: string[]; arches?: string[]; minKernel?: string } | null;
+}
+
+interface Profile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  archMap?: { architecture: string; subArchitectures?: string[] | null }[];
+  syscalls: ProfileRule[];
+}
+
+export interface SeccompOptions {
+  /** Go architecture name (`amd64`, `arm64`): see `ociArchitecture` in src/oci. */
+  readonly arch: string;
+  /** The container's capability set, CAP_ names. */
+  readonly capabilities: readonly string[];
+}
+
+/** Throws on a profile that is not in the containers/Docker format. */
+export function convertSeccompProfile(raw: unknown, options: SeccompOptions): OciSeccomp {
+  const profile = checkProfile(raw);
+  const native = SECCOMP_ARCH[options.arch];
+  if (native === undefined) throw new Error(`no seccomp architecture known for ${options.arch} (known: ${Object.keys(SECCOMP_ARCH).join(', ')})`);
+  const entry = (profile.archMap ?? []).find((a) => a.architecture === native);
+  const architectures = [native, ...(entry?.subArchitectures ?? [])];
+  const caps = options.capabilities;
+  const applies = (r: ProfileRule): boolean => {
+    const inc = r.includes ?? {};
+    const exc = r.excludes ?? {};
+    if ((inc.arches ?? []).length > 0 && !inc.arches!.includes(options.arch)) return false;
+    if ((exc.arches ?? []).includes(options.arch)) return false;
+    if (!(inc.caps ?? []).every((c) => caps.includes(c))) return false;
+    if ((exc.caps ?? []).some((c) => caps.includes(c))) return false;
+    return true;
+  };
+  let syscalls: OciSyscallRule[] = profile.syscalls.filter(applies).map((r) => {
+    const rule: OciSyscallRule = { names: r.names ?? (r.name ? [r.name] : []), action: r.action };
+    if (typeof r.errnoRet === 'number') rule.errnoRet = r.errnoRet;
+    const args = (r.args ?? []).map(({ index, value, valueTwo, op }) => ({ index, value, valueTwo: valueTwo ?? 0, op }));
+    if (args.length > 0) rule.args = args;
+    return rule;
+  });
+  if (!caps.includes('CAP_SYS_ADMIN')) syscalls = withoutNewUserNamespaces(syscalls);
+  return {
+    defaultAction: profile.defaultAction,
+    ...(typeof profile.defaultErrnoRet === 'number' ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
+    architectures,
+    syscalls: syscalls.filter((r) => r.names.length > 0),
+  };
+}
+
+const NAMESPACE_CALLS = ['unshare', 'clone'];
+
+/** Takes unshare/clone/clone3 out of every unconditional allow and adds the CLONE_NEWUSER rules. */
+function withoutNewUserNamespaces(rules: OciSyscallRule[]): OciSyscallRule[] {
+  const gated = new Set([...NAMESPACE_CALLS, 'clone3']);
+  const out = rules.map((r) => (r.action === 'SCMP_ACT_ALLOW' && r.args === undefined ? { ...r, names: r.names.filter((n) => !gated.has(n)) } : r));
+  const newUser = (expected: number): OciSyscallArg[] => [{ index: 0, value: CLONE_NEWUSER, valueTwo: expected, op: 'SCMP_CMP_MASKED_EQ' }];
+  out.push(
+    { names: [...NAMESPACE_CALLS], action: 'SCMP_ACT_ALLOW', args: newUser(0) },
+    { names: [...NAMESPACE_CALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: newUser(CLONE_NEWUSER) },
+    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+  );
+  return out;
+}
+
+function checkProfile(raw: unknown): Profile {
+  const p = raw as Partial<Profile> | null;
+  if (p === null || typeof p !== 'object' || typeof p.defaultAction !== 'string' || !Array.isArray(p.syscalls)) {
+    throw new Error('not a containers/Docker seccomp profile: defaultAction and syscalls are required');
+  }
+  for (const r of p.syscalls) {
+    if (typeof r !== 'object' || r === null || typeof r.action !== 'string' || !(Array.isArray(r.names) || typeof r.name === 'string')) {
+      throw new Error(`not a containers/Docker seccomp profile: a syscall rule lacks names or action: ${JSON.stringify(r).slice(0, 200)}`);
+    }
+  }
+  return p as Profile;
+}

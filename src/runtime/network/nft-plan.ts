@@ -1,0 +1,158 @@
+/**
+ * The nftables side, as text for `nft -f -`. The rules are fixed per host; what a task
+ * changes is only elements of named maps and sets, so a task start or stop is one small
+ * transaction and never rebuilds a chain. Pure.
+ */
+import type { NetworkConfig } from './config.ts';
+import type { NetworkState, TaskRecord } from './state.ts';
+
+/**
+ * Packet mark bit meaning "this connection was DNATed to a published port". The bridge
+ * family cannot read conntrack on every kernel (NF_CONNTRACK_BRIDGE is often missing, as
+ * on this host), so a prerouting chain copies `ct status dnat` into this bit for the bridge
+ * chain. Tasks cannot forge it: the mark is cleared when a packet crosses a veth into
+ * another namespace. One bit, away from kube-proxy's 0x4000/0x8000.
+ */
+export const DNAT_MARK = 0x00100000;
+/** Runs after NAT prerouting (dstnat, -100) so `ct status dnat` is already known. */
+const FLAG_PRIORITY = 'dstnat + 10';
+/** The dstnat priority as a number: nft 1.0.6 accepts the name on prerouting only. */
+const OUTPUT_NAT_PRIORITY = -100;
+
+interface Elements {
+  tcp: string[];
+  udp: string[];
+  peerIps: string[];
+  peerPorts: string[];
+}
+
+/** The map/set elements a task owns. */
+export function taskElements(record: TaskRecord): Elements {
+  const out: Elements = { tcp: [], udp: [], peerIps: [], peerPorts: [] };
+  if (record.mode !== 'bridge') return out;
+  for (const p of record.ports) {
+    if (p.targetIp !== undefined) out[p.protocol].push(`${p.hostPort} : ${p.targetIp} . ${p.containerPort}`);
+  }
+  // Containers of one task in separate namespaces (isolation 'container') may talk to each
+  // other directly, as Docker links allow; every other pair of bridge tasks may not.
+  const linked = record.endpoints.filter((e) => e.ip !== undefined && e.hostVeth !== undefined);
+  for (const a of linked) {
+    for (const b of linked) {
+      if (a === b) continue;
+      out.peerIps.push(`${a.ip} . ${b.ip}`);
+      out.peerPorts.push(`"${a.hostVeth}" . "${b.hostVeth}"`);
+    }
+  }
+  return out;
+}
+
+function elementStatements(table: string, e: Elements, verb: 'add' | 'delete'): string[] {
+  const lines: string[] = [];
+  const put = (family: string, set: string, items: string[]): void => {
+    if (items.length) lines.push(`${verb} element ${family} ${table} ${set} { ${items.join(', ')} }`);
+  };
+  put('inet', 'tcp_ports', e.tcp);
+  put('inet', 'udp_ports', e.udp);
+  put('inet', 'peer_ips', e.peerIps);
+  put('bridge', 'peer_ports', e.peerPorts);
+  return lines;
+}
+
+/** Adds the task's elements; undefined when it owns none (no nft call needed). */
+export function taskAddScript(config: NetworkConfig, record: TaskRecord): string | undefined {
+  const lines = elementStatements(config.nftTable, taskElements(record), 'add');
+  return lines.length ? `${lines.join('\n')}\n` : undefined;
+}
+
+/**
+ * Removes the task's elements whether or not they exist: nft 1.0.6 has no `destroy`, and a
+ * `delete` of a missing element fails the whole transaction, so each element is first
+ * added (a no-op when present with the same value) and then deleted.
+ */
+export function taskRemoveScript(config: NetworkConfig, record: TaskRecord): string | undefined {
+  const e = taskElements(record);
+  const lines = [...elementStatements(config.nftTable, e, 'add'), ...elementStatements(config.nftTable, e, 'delete')];
+  return lines.length ? `${lines.join('\n')}\n` : undefined;
+}
+
+/**
+ * The whole ruleset, replacing any previous copy of Berth's tables atomically, with the
+ * elements of every task in `state`. Used at start-up and after a restart.
+ */
+export function baseScript(config: NetworkConfig, state: NetworkState): string {
+  const t = config.nftTable;
+  const br = config.bridge;
+  const vpc = config.vpc;
+  const all: Elements = { tcp: [], udp: [], peerIps: [], peerPorts: [] };
+  for (const r of Object.values(state.tasks)) {
+    const e = taskElements(r);
+    all.tcp.push(...e.tcp);
+    all.udp.push(...e.udp);
+    all.peerIps.push(...e.peerIps);
+    all.peerPorts.push(...e.peerPorts);
+  }
+  const els = (items: string[]): string => (items.length ? ` elements = { ${items.join(', ')} };` : '');
+  const mark = `0x${DNAT_MARK.toString(16).padStart(8, '0')}`;
+  const publish = [
+    'fib daddr type local meta l4proto tcp dnat ip to tcp dport map @tcp_ports',
+    'fib daddr type local meta l4proto udp dnat ip to udp dport map @udp_ports',
+  ];
+  return `add table inet ${t}
+delete table inet ${t}
+add table bridge ${t}
+delete table bridge ${t}
+table inet ${t} {
+  map tcp_ports { type inet_service : ipv4_addr . inet_service;${els(all.tcp)} }
+  map udp_ports { type inet_service : ipv4_addr . inet_service;${els(all.udp)} }
+  set peer_ips { type ipv4_addr . ipv4_addr;${els(all.peerIps)} }
+  set vpc_routed { type ipv4_addr; flags interval; elements = { ${vpc.routed.map((s) => s.cidr).join(', ')} }; }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ${publish.join('\n    ')}
+  }
+  chain output {
+    type nat hook output priority ${OUTPUT_NAT_PRIORITY}; policy accept;
+    ${publish.join('\n    ')}
+  }
+  chain flag_dnat {
+    type filter hook prerouting priority ${FLAG_PRIORITY}; policy accept;
+    ct status dnat meta mark set meta mark | ${mark}
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "${br.bridge}" ip saddr 127.0.0.0/8 masquerade
+    oifname "${br.bridge}" ip saddr ${br.subnet.cidr} ct status dnat masquerade
+    ip saddr ${br.subnet.cidr} oifname != "${br.bridge}" masquerade
+    ip saddr ${vpc.subnet.cidr} oifname != "${vpc.bridge}" ip daddr != @vpc_routed masquerade
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    oifname "${br.bridge}" jump into_bridge_tasks
+  }
+  chain into_bridge_tasks {
+    ct state established,related accept
+    ct status dnat accept
+    ip saddr . ip daddr @peer_ips accept
+    drop
+  }
+}
+table bridge ${t} {
+  set peer_ports { type ifname . ifname;${els(all.peerPorts)} }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "${br.vethStem}*" oifname "${br.vethStem}*" jump between_bridge_tasks
+  }
+  chain between_bridge_tasks {
+    iifname . oifname @peer_ports accept
+    meta mark & ${mark} == ${mark} accept
+    drop
+  }
+}
+`;
+}
+
+/** Removes both of Berth's tables, present or not. */
+export function dropTablesScript(config: NetworkConfig): string {
+  const t = config.nftTable;
+  return `add table inet ${t}\ndelete table inet ${t}\nadd table bridge ${t}\ndelete table bridge ${t}\n`;
+}

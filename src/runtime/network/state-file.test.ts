@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { STATE_FILE, StateWriter, loadState } from './state-file.ts';
+import { emptyState } from './state.ts';
+
+test('a missing file is an empty state; saves are read back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
+  try {
+    assert.deepEqual(loadState(dir).state, emptyState());
+    const w = new StateWriter(dir);
+    const s = { ...emptyState(), cursors: { bridge: 7, vpc: 0, tcp: 0, udp: 0 } };
+    await w.save(s);
+    assert.deepEqual(loadState(dir).state, s);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('concurrent saves coalesce and the last state wins', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
+  try {
+    const w = new StateWriter(dir);
+    const saves = Array.from({ length: 20 }, (_, i) => w.save({ ...emptyState(), cursors: { bridge: i, vpc: 0, tcp: 0, udp: 0 } }));
+    await Promise.all(saves);
+    await w.flush();
+    assert.equal(loadState(dir).state.cursors.bridge, 19);
+    assert.deepEqual(readdirSync(dir), [STATE_FILE], 'no temporary file left');
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('a corrupt file is moved aside with a warning', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
+  try {
+    writeFileSync(join(dir, STATE_FILE), '{"version":1,"cur');
+    const l = loadState(dir, () => 42);
+    assert.deepEqual(l.state, emptyState());
+    assert.match(l.warning ?? '', /unreadable.*moved to .*corrupt-42/);
+    assert.equal(readFileSync(join(dir, `${STATE_FILE}.corrupt-42`), 'utf8'), '{"version":1,"cur');
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
