@@ -109,7 +109,8 @@ describe('tasks with real containers', () => {
     assert.notEqual((await exec(arn!, 'sh', '-c', 'echo 1 > /proc/sys/kernel/panic')).code, 0, 'cannot write /proc/sys');
     assert.notEqual((await exec(arn!, 'sh', '-c', 'echo x > /proc/sysrq-trigger')).code, 0, 'cannot write masked/read-only /proc paths');
     assert.notEqual((await exec(arn!, 'sh', '-c', 'insmod /x.ko || modprobe dummy')).code, 0, 'cannot load modules');
-    const status = (await exec(arn!, 'cat', '/proc/self/status')).out;
+    const status = (await exec(arn!, 'cat', '/proc/1/status', '/proc/self/status')).out;
+    assert.doesNotMatch(status, /NoNewPrivs:\s+0/, 'the task process and an exec have no_new_privs');
     assert.match(status, /NoNewPrivs:\s+1/);
     assert.match(status, /Seccomp:\s+2/);
     await ecs('stop-task', '--task', arn!);

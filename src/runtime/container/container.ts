@@ -198,7 +198,7 @@ export class Container {
       const u = resolveUser(user, { passwd: readRootfsFile(root, '/etc/passwd'), group: readRootfsFile(root, '/etc/group') });
       user = `${u.uid}:${u.gid}`;
     }
-    return execInContainer(this.record.runtime, this.id, args, { baseEnv: spec.process.env, ...opts, ...(user !== undefined ? { user } : {}) });
+    return execInContainer(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges, ...opts, ...(user !== undefined ? { user } : {}) });
   }
 
   stats(): CgroupStats {

@@ -25,6 +25,8 @@ export interface ExecOptions {
   readonly env?: readonly string[];
   /** The container's own environment (its config.json `process.env`). */
   readonly baseEnv?: readonly string[];
+  /** Set no_new_privs on the process, as the container's own process has it (neither runtime copies it to exec'd processes). */
+  readonly noNewPrivileges?: boolean;
   /** `uid[:gid]`, numeric; default the container's user. */
   readonly user?: string;
   readonly cwd?: string;
@@ -48,6 +50,7 @@ export async function execInContainer(rt: OciRuntime, id: string, args: readonly
   for (const e of mergeEnv(opts.baseEnv ?? [], opts.env ?? [])) argv.push('--env', e);
   if (opts.user !== undefined) argv.push('--user', opts.user);
   if (opts.cwd !== undefined) argv.push('--cwd', opts.cwd);
+  if (opts.noNewPrivileges) argv.push('--no-new-privs');
   argv.push(id, ...args);
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
