@@ -1,38 +1,10 @@
 /** Running the real clients (skopeo, the aws CLIs) from registry and ECR tests, and tiny OCI layouts for them. */
 
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256, type TinyImage } from './registry-harness.ts';
 
-/** No single client command may take longer than this; a hang is a failure, not a stuck suite. */
-const COMMAND_TIMEOUT_MS = 120_000;
-
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export function run(cmd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-/** Like {@link run}, but throws with the command's output when it fails. */
-export async function ok(cmd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const r = await run(cmd, args, options);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+export { ok, run, type RunResult } from './support/run.ts';
 
 /** Environment for the aws CLIs: dummy credentials, a region, no user config. */
 export function awsEnv(dir: string): Record<string, string> {

@@ -9,6 +9,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { adminRoutes } from './admin.ts';
 import { createAgentGateway } from './agent-gateway.ts';
+import { startRetention } from './retention-runner.ts';
 import { taskAccessRoutes } from './task-access.ts';
 
 export interface ServerOptions {
@@ -59,6 +60,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const agents = createAgentGateway({ store, log: options.log });
   await agents.start();
+  const retention = startRetention(store, options.log);
   const routes: Route[] = [
     taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
     adminRoutes({ store, registry }), registry, aws,
@@ -76,6 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await listen(server, options.port, options.host);
   } catch (err) {
+    retention.stop();
     await agents.close();
     await ecr.close();
     await registry.close();
@@ -88,6 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     store,
     async close() {
+      retention.stop();
       // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
       await agents.close();
       await new Promise<void>((resolve) => {

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { retentionSweep } from './retention.ts';
+
+const td = (n: number) => `arn:aws:ecs:us-east-1:0:task-definition/f:${n}`;
+
+test('stopped tasks go after an hour; running and recently stopped ones stay', () => {
+  const out = retentionSweep({
+    tasks: [
+      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 1000 },
+      { key: 'recent', modRevision: 2, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 4000 },
+      { key: 'running', modRevision: 3, taskDefinitionArn: td(1), lastStatus: 'RUNNING' },
+    ],
+    deletingDefinitions: [],
+  }, 4601);
+  assert.deepEqual(out, [{ key: 'old', modRevision: 1 }]);
+});
+
+test('a revision being deleted goes once no remaining task uses it', () => {
+  const out = retentionSweep({
+    tasks: [
+      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 0 },
+      { key: 'live', modRevision: 2, taskDefinitionArn: td(2), lastStatus: 'RUNNING' },
+    ],
+    deletingDefinitions: [{ key: 'td1', modRevision: 5, taskDefinitionArn: td(1) }, { key: 'td2', modRevision: 6, taskDefinitionArn: td(2) }],
+  }, 10_000);
+  assert.deepEqual(out, [{ key: 'old', modRevision: 1 }, { key: 'td1', modRevision: 5 }]);
+});

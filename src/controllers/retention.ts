@@ -1,0 +1,27 @@
+import { STOPPED_TASK_RETENTION_SECONDS } from '../core/ecs/task-lifecycle.ts';
+
+/**
+ * What the retention sweep removes, decided over a snapshot (pure):
+ * - tasks STOPPED longer than ECS keeps them describable (an hour);
+ * - task definition revisions in DELETE_IN_PROGRESS that no remaining task uses
+ *   (ECS deletes them once nothing references them).
+ */
+export interface RetentionSnapshot {
+  tasks: readonly { key: string; modRevision: number; taskDefinitionArn: string; lastStatus: string; stoppedAt?: number }[];
+  deletingDefinitions: readonly { key: string; modRevision: number; taskDefinitionArn: string }[];
+}
+
+export interface Removal {
+  key: string;
+  modRevision: number;
+}
+
+export function retentionSweep(snap: RetentionSnapshot, nowSeconds: number): Removal[] {
+  const expired = snap.tasks.filter((t) => t.lastStatus === 'STOPPED' && t.stoppedAt !== undefined && nowSeconds - t.stoppedAt > STOPPED_TASK_RETENTION_SECONDS);
+  const gone = new Set(expired.map((t) => t.key));
+  const inUse = new Set(snap.tasks.filter((t) => !gone.has(t.key)).map((t) => t.taskDefinitionArn));
+  return [
+    ...expired.map(({ key, modRevision }) => ({ key, modRevision })),
+    ...snap.deletingDefinitions.filter((d) => !inUse.has(d.taskDefinitionArn)).map(({ key, modRevision }) => ({ key, modRevision })),
+  ];
+}
