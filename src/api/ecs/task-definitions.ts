@@ -163,6 +163,11 @@ export async function resolveTaskDefinition(store: Store, scope: Scope, ref: str
 async function resolve(store: Store, scope: Scope, ref: string) {
   const { family, revision } = parseTaskDefinitionRef(ref);
   if (revision !== undefined) return getJson<TaskDefinitionRecord>(store, keys.taskDefinition(scope, family, revision));
+  // Usually the latest revision is the ACTIVE one: two point reads. Else scan down from it.
+  const fam = await getJson<FamilyRecord>(store, keys.family(scope, family));
+  if (!fam || fam.value.activeRevisions === 0) return undefined;
+  const latest = await getJson<TaskDefinitionRecord>(store, keys.taskDefinition(scope, family, fam.value.latestRevision));
+  if (latest?.value.status === 'ACTIVE') return latest;
   let after: string | undefined;
   for (;;) {
     const page = await store.list(keys.taskDefinitionsOf(scope, family), { reverse: true, limit: 100, ...(after !== undefined && { after }) });
