@@ -22,3 +22,14 @@ export interface JsonService {
   readonly model: ServiceModel;
   readonly operations: Readonly<Record<string, OperationHandler>>;
 }
+
+/**
+ * An answer already serialized as JSON: the front door sends it as is. For hot read paths
+ * that keep their answers serialized (a parse and a stringify per request saved).
+ */
+export class RawJson {
+  readonly json: string;
+  constructor(json: string) {
+    this.json = json;
+  }
+}

@@ -8,9 +8,10 @@ import {
 } from '../../core/ecs/task-definition.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { KeyedBatcher } from '../../lib/keyed-batcher.ts';
+import { Lru } from '../../lib/lru.ts';
 import { getJson } from '../../store/json.ts';
 import type { Op, Store } from '../../store/store.ts';
-import type { RequestContext } from '../aws/service.ts';
+import { RawJson, type RequestContext } from '../aws/service.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
 /** Per family: the last revision ever given out (never reused) and how many are ACTIVE. */
@@ -24,6 +25,18 @@ export interface FamilyRecord {
 const MAX_REVISIONS = 1_000_000;
 /** DeleteTaskDefinitions takes at most this many (ECS API reference). */
 const MAX_DELETE = 10;
+/**
+ * DescribeTaskDefinition answers kept serialized, per revision: about 3 KB each, so at
+ * most ~60 MB. An entry is used only while its revision's modRevision is unchanged.
+ */
+const VIEW_CACHE_ENTRIES = 20_000;
+
+interface CachedView {
+  modRevision: number;
+  status: TaskDefinitionStatus;
+  view: string;
+  tags: string;
+}
 
 interface Registration {
   input: RegisterInput;
@@ -36,6 +49,17 @@ export function taskDefinitionOperations({ store }: EcsDeps) {
   // Concurrent registrations of one family are committed together: one compare-and-set
   // on the family record gives each its own revision, in arrival order.
   const registrations = new KeyedBatcher<Registration, TaskDefinitionRecord>((_key, batch) => registerBatch(store, batch));
+  const views = new Lru<string, CachedView>(VIEW_CACHE_ENTRIES);
+  const cachedView = async (key: string): Promise<CachedView | undefined> => {
+    const kv = await store.get(key);
+    if (!kv) return undefined;
+    const hit = views.get(key);
+    if (hit?.modRevision === kv.modRevision) return hit;
+    const r = JSON.parse(kv.value) as TaskDefinitionRecord;
+    const entry = { modRevision: kv.modRevision, status: r.status, view: JSON.stringify(taskDefinitionView(r)), tags: JSON.stringify(r.tags) };
+    views.set(key, entry);
+    return entry;
+  };
 
   return {
     async RegisterTaskDefinition(input: RegisterInput, ctx: RequestContext) {
@@ -47,11 +71,24 @@ export function taskDefinitionOperations({ store }: EcsDeps) {
       return { taskDefinition: taskDefinitionView(record), ...(record.tags.length > 0 && { tags: record.tags }) };
     },
 
+    /** The hottest read: answered from serialized views, without parsing the stored revision. */
     async DescribeTaskDefinition(input: { taskDefinition: string; include?: string[] }, ctx: RequestContext) {
-      const found = await resolve(store, scopeOf(ctx), input.taskDefinition);
-      if (!found) fail('ClientException', `Unable to describe task definition: '${input.taskDefinition}' does not exist. Check the family and revision with ListTaskDefinitions.`);
-      const r = found.value;
-      return { taskDefinition: taskDefinitionView(r), ...(input.include?.includes('TAGS') && { tags: r.tags }) };
+      const scope = scopeOf(ctx);
+      const ref = parseTaskDefinitionRef(input.taskDefinition);
+      let entry: CachedView | undefined;
+      if (ref.revision !== undefined) entry = await cachedView(keys.taskDefinition(scope, ref.family, ref.revision));
+      else {
+        const fam = await getJson<FamilyRecord>(store, keys.family(scope, ref.family));
+        if (fam && fam.value.activeRevisions > 0) {
+          entry = await cachedView(keys.taskDefinition(scope, ref.family, fam.value.latestRevision));
+          if (entry?.status !== 'ACTIVE') {
+            const found = await resolve(store, scope, input.taskDefinition);
+            entry = found && await cachedView(keys.taskDefinition(scope, ref.family, found.value.revision));
+          }
+        }
+      }
+      if (!entry) fail('ClientException', `Unable to describe task definition: '${input.taskDefinition}' does not exist. Check the family and revision with ListTaskDefinitions.`);
+      return new RawJson(`{"taskDefinition":${entry.view}${input.include?.includes('TAGS') ? `,"tags":${entry.tags}` : ''}}`);
     },
 
     async DeregisterTaskDefinition(input: { taskDefinition: string }, ctx: RequestContext) {
