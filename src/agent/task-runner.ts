@@ -67,6 +67,8 @@ export class TaskRunner {
   #pullStartedAt: number | undefined;
   #pullStoppedAt: number | undefined;
   #done = false;
+  /** Container starts under way: a stop waits for them, so no container starts after it. */
+  readonly #starting = new Set<Promise<void>>();
 
   constructor(assignment: Assignment, deps: RunnerDeps) {
     this.#assignment = assignment;
@@ -169,6 +171,7 @@ export class TaskRunner {
   }
 
   async #stop(): Promise<void> {
+    await Promise.allSettled([...this.#starting]);
     for (const s of this.#slots.values()) s.checks?.stop();
     this.#report('STOPPING');
     for (const group of stopOrder(this.#assignment.containers)) {
@@ -205,7 +208,11 @@ export class TaskRunner {
       slot.reason = `CannotStartContainerError: ${b.reason}`;
       if (slot.essential) throw new StartFailure(`Essential container ${b.name} cannot start: ${b.reason}`, b.name);
     }
-    await Promise.all(start.map((name) => this.#start(this.#slots.get(name)!)));
+    await Promise.all(start.map((name) => {
+      const p = this.#start(this.#slots.get(name)!);
+      this.#starting.add(p);
+      return p.finally(() => this.#starting.delete(p));
+    }));
     this.#maybeRunning();
   }
 
