@@ -34,7 +34,7 @@ export async function catalogRoute(core: RegistryCore, res: ServerResponse, quer
 
 export async function referrersRoute(core: RegistryCore, res: ServerResponse, name: string, digestParam: string, query: URLSearchParams): Promise<void> {
   const subject = checkDigest(digestParam);
-  await requireRepo(core.store, name);
+  // No requireRepo: the spec forbids a 404 here; a repository never pushed to has no referrers.
   const artifactType = query.get('artifactType') ?? undefined;
   const manifests = await listReferrers(core.store, name, subject, artifactType);
   sendJson(res, 200, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, {
