@@ -26,6 +26,8 @@ interface Session {
   scope: Scope;
   cluster: string;
   lastSeen: number;
+  /** The desired status last sent per task: puts that leave it unchanged (the agent's own reports) are not echoed back. */
+  sent: Map<string, string>;
 }
 
 /**
@@ -56,7 +58,11 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       if (!m) return;
       const task = JSON.parse(e.kv.value) as TaskRecord;
       const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
-      if (session) void assignment(task).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
+      if (!session) return;
+      if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); return; }
+      if (session.sent.get(task.taskArn) === task.desiredStatus) return;
+      session.sent.set(task.taskArn, task.desiredStatus);
+      void assignment(task).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
     });
   }
 
@@ -109,11 +115,12 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
     clearTimeout(graceTimers.get(msg.containerInstanceArn));
     graceTimers.delete(msg.containerInstanceArn);
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now() };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map() };
     sessions.set(msg.containerInstanceArn, session);
     const tasks = (await store.list(keys.tasks(scope, cluster))).items
       .map((kv) => JSON.parse(kv.value) as TaskRecord)
       .filter((t) => t.containerInstanceArn === msg.containerInstanceArn && t.lastStatus !== 'STOPPED');
+    for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
     send(session, { type: 'tasks', assignments: await Promise.all(tasks.map(assignment)) });
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
     return session;
