@@ -26,27 +26,26 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRuntime } from '../src/runtime/container/index.ts';
 import { findExecutable } from '../src/runtime/container/oci-runtime.ts';
 import { berthBridgesPresent, cleanupAgentHost, otherAgents, settledResidentKiB } from './lib/agent-host.ts';
-import { ecsClient, type EcsClient } from './lib/aws-json.ts';
-import {
-  describeTasks, listTasks, runTask, RUN_TASK_MAX_COUNT, stopTasks, waitForStatus, whyStopped, type Task,
-} from './lib/ecs-tasks.ts';
+import { formatSummary, summarize as summarizeProfile } from './lib/cpu-profile.ts';
+import { coreShare } from './lib/cpu-usage.ts';
+import { describeTasks, runTask, RUN_TASK_MAX_COUNT, stopTasks, waitForStatus, whyStopped } from './lib/ecs-tasks.ts';
 import { figuresJson, figuresTable, type FigureRow } from './lib/figures-table.ts';
 import { msPair, summarize, type Summary } from './lib/latency-stats.ts';
 import { backgroundCores } from './lib/machine.ts';
-import { cleanupNow, freePort, run, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
-import { cleanupRaw, prepareRawBundle, rawCreateStart, rawRun, type RawRuntime } from './lib/raw-runtime.ts';
+import { cleanupNow, run, tempDir } from './lib/processes.ts';
+import { cleanupRaw, cloneBundle, prepareRawBundle, rawCreateStart, rawRun, rawRunRate, type RawRuntime } from './lib/raw-runtime.ts';
+import { CLUSTER, msBetween, oneTask, runInput, STOP_ALL_TIMEOUT_MS, TASK_TIMEOUT_MS, throughput, type Throughput } from './lib/task-load.ts';
 import { measurePhases, START_PHASES, STOP_PHASES, type PhaseReport } from './lib/task-phases.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import {
+  checkInterrupted, cleanup, isInterrupted, say, setUpBerth, startBerth, stopEverything, stopGracefully, takeOverSignals,
+} from './lib/task-start-berth.ts';
 
 /** Issue 4's targets. */
 const LATENCY_RATIO_TARGET = 3;
@@ -54,22 +53,19 @@ const STARTS_PER_SECOND_TARGET = 40;
 const AGENT_RSS_TARGET_MIB = 80;
 /** Background CPU (in cores) above which the figures are flagged as taken on a busy machine. */
 const BUSY_CORES = 0.2;
-const CLUSTER = 'default';
 /** Where startAgent keeps the runtime's state and the crun wrapper (src/agent/agent.ts RUN_DIR). */
 const AGENT_RUN_DIR = '/run/berth';
 /** A first task pulls the image (unpacking layers): far slower than any measured start. */
 const FIRST_TASK_TIMEOUT_MS = 180_000;
-/** One measured task may take this long to run; a start slower than this is a failure, not a figure. */
-const TASK_TIMEOUT_MS = 60_000;
-/** Stopping hundreds of tasks (stopTimeout 0: SIGKILL at once) takes seconds; this bounds a wedged stop. */
-const STOP_ALL_TIMEOUT_MS = 180_000;
-/** How often the throughput run asks which tasks have reached RUNNING. */
-const THROUGHPUT_POLL_MS = 100;
 /** Tasks started (unmeasured) before the latency run, so that Node's JIT and the caches are warm. */
 const WARMUP_TASKS = 3;
-/** The throughput run stops issuing once this many tasks exist (memory reservations add up). */
-const THROUGHPUT_MAX_TASKS = 600;
 const MIB = 1024;
+/** Raw runs in flight for the runtime's own starts/s: two per core keeps both cores busy through each run's waits. */
+const RAW_RATE_CONCURRENCY = 4;
+/** Seconds of raw runs for that rate. */
+const RAW_RATE_SECONDS = 5;
+/** Wall time over which the CPU berth up uses at rest (no API calls, tasks running) is measured. */
+const IDLE_CPU_MS = 5_000;
 
 const HELP = `Usage: bin/bench task-start [options]     (as root: it runs containers)
 
@@ -89,6 +85,12 @@ Options:
   --runtime crun|runc  the runtime Berth uses (BERTH_RUNTIME; default: Berth's choice, crun)
   --image REF          the task image (default berth/sleep)
   --memory MIB         the container's memory limit, Berth's and the baseline's (default 32)
+  --profile DIR        run the embedded berth up under node --cpu-prof and print where its
+                       CPU time went (the .cpuprofile stays in DIR)
+  --agent-entry FILE   run the standalone agent as \`node FILE agent ...\` instead of bin/berth
+                       (e.g. a tsc-compiled main.js, to see what type stripping costs)
+  --agent-node-options OPTS
+                       NODE_OPTIONS for the standalone agent (e.g. --max-semi-space-size=1)
   --output table|json  human table (default) or JSON on stdout; progress goes to stderr
   -h, --help           show this help
 `;
@@ -104,6 +106,9 @@ interface Options {
   runtime: 'crun' | 'runc' | undefined;
   image: string;
   memory: number;
+  profileDir: string | undefined;
+  agentEntry: string | undefined;
+  agentNodeOptions: string | undefined;
   output: 'table' | 'json';
 }
 
@@ -119,6 +124,7 @@ function options(argv: string[]): Options {
       modes: { type: 'string', default: 'bridge,awsvpc' }, 'no-standalone': { type: 'boolean', default: false },
       phases: { type: 'string', default: '20' }, runtime: { type: 'string' }, image: { type: 'string', default: 'berth/sleep' },
       memory: { type: 'string', default: '32' }, output: { type: 'string', default: 'table' },
+      profile: { type: 'string' }, 'agent-entry': { type: 'string' }, 'agent-node-options': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -140,253 +146,12 @@ function options(argv: string[]): Options {
     maxInFlight: whole('max-in-flight', values['max-in-flight']), modes: modes as ('bridge' | 'awsvpc')[],
     standalone: !values['no-standalone'], phases: whole('phases', values.phases, 0), runtime: values.runtime,
     image: values.image, memory: whole('memory', values.memory, 6), output: values.output,
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    agentEntry: values['agent-entry'] === undefined ? undefined : resolve(values['agent-entry']),
+    agentNodeOptions: values['agent-node-options'],
   };
 }
 
-const say = (line: string) => process.stderr.write(`task-start: ${line}\n`);
-
-/**
- * Clean-up steps, run last-added first, each on its own (one failing does not skip the
- * others), once: at the end, on an error, or on Ctrl-C.
- */
-class Cleanup {
-  readonly #steps: { name: string; fn: () => Promise<unknown> }[] = [];
-  #ran: Promise<void> | undefined;
-
-  add(name: string, fn: () => Promise<unknown>): void {
-    this.#steps.push({ name, fn });
-  }
-
-  run(): Promise<void> {
-    this.#ran ??= (async () => {
-      for (const s of [...this.#steps].reverse()) {
-        try {
-          await s.fn();
-        } catch (e) {
-          say(`clean-up: ${s.name}: ${(e as Error).message}`);
-        }
-      }
-    })();
-    return this.#ran;
-  }
-}
-
-const cleanup = new Cleanup();
-let interrupted = false;
-
-/**
- * Ctrl-C: processes.ts's own handler kills children and exits at once, which would leave
- * tasks, namespaces and bridges behind. Replace it with one that stops the tasks and
- * cleans the host first; a second Ctrl-C kills at once.
- */
-function takeOverSignals(): void {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.once(signal, () => {
-      interrupted = true;
-      say(`${signal}: stopping tasks and cleaning up the host (again to quit at once)`);
-      process.once(signal, () => { cleanupNow(); process.exit(130); });
-      void cleanup.run().finally(() => { cleanupNow(); process.exit(130); });
-    });
-  }
-}
-
-function checkInterrupted(): void {
-  if (interrupted) throw new Error('interrupted');
-}
-
-interface Berth {
-  service: Service;
-  url: string;
-  port: number;
-  dataDir: string;
-  /** The process whose RSS is the agent's: berth up itself, or the standalone berth agent. */
-  agentPid: number;
-  agent?: Service;
-}
-
-async function startBerth(work: string, name: string, o: Options, standalone: boolean): Promise<Berth> {
-  const port = await freePort();
-  const dataDir = join(work, name);
-  const env = { ...process.env, ...(o.runtime && { BERTH_RUNTIME: o.runtime }) };
-  const args = ['up', '--port', String(port), '--data-dir', dataDir, ...(standalone ? ['--no-agent'] : [])];
-  say(`starting Berth: bin/berth ${args.join(' ')}`);
-  const service = spawnTracked(join(ROOT, 'bin/berth'), args, { env });
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(service, `${url}/_berth/health`, 'berth up');
-  const berth: Berth = { service, url, port, dataDir, agentPid: service.child.pid! };
-  // Stop tasks through the API while Berth is up; then Berth; then what the agent left.
-  cleanup.add(`host clean-up after ${name}`, async () => {
-    const r = await cleanupAgentHost(join(dataDir, 'agent'));
-    if (r.containers || r.mounts) say(`removed ${r.containers} container(s) and ${r.mounts} mount(s) left by ${name}`);
-  });
-  cleanup.add(`stopping ${name}`, () => stopGracefully(service.child));
-  if (standalone) {
-    const agentArgs = ['agent', '--join', url, '--cluster', CLUSTER, '--data-dir', join(dataDir, 'agent')];
-    say(`starting the agent: bin/berth ${agentArgs.join(' ')}`);
-    const agent = spawnTracked(join(ROOT, 'bin/berth'), agentArgs, { env });
-    cleanup.add(`stopping ${name}'s agent`, () => stopGracefully(agent.child));
-    berth.agent = agent;
-    berth.agentPid = agent.child.pid!;
-  }
-  cleanup.add(`stopping ${name}'s tasks`, () => stopEverything(berth));
-  await waitForInstance(berth);
-  return berth;
-}
-
-/** Until the cluster has a connected container instance (the agent registered and dialled in). */
-async function waitForInstance(b: Berth): Promise<void> {
-  const client = ecsClient(b.url);
-  const deadline = Date.now() + 60_000;
-  try {
-    for (;;) {
-      const proc = b.agent ?? b.service;
-      if (proc.child.exitCode !== null) throw new Error(`the agent exited:\n${proc.stderrTail()}`);
-      const list = await client.call<{ containerInstanceArns?: string[] }>('ListContainerInstances', { cluster: CLUSTER });
-      const arns = list.body.containerInstanceArns ?? [];
-      if (arns.length) {
-        const d = await client.ok<{ containerInstances: { agentConnected: boolean }[] }>('DescribeContainerInstances', { cluster: CLUSTER, containerInstances: arns });
-        if (d.containerInstances.some((c) => c.agentConnected)) return;
-      }
-      if (Date.now() > deadline) throw new Error(`no agent connected within 60 s:\n${proc.stderrTail()}`);
-      await sleep(100);
-    }
-  } finally {
-    client.close();
-  }
-}
-
-async function stopEverything(b: Berth): Promise<void> {
-  if (b.service.child.exitCode !== null || b.service.child.signalCode !== null) return;
-  const client = ecsClient(b.url);
-  try {
-    const arns = await listTasks(client, CLUSTER, 'RUNNING');
-    if (arns.length) {
-      say(`stopping ${arns.length} task(s) through the API`);
-      await stopTasks(client, CLUSTER, arns, STOP_ALL_TIMEOUT_MS);
-    }
-  } finally {
-    client.close();
-  }
-}
-
-async function setUpBerth(b: Berth, o: Options): Promise<EcsClient> {
-  say('pushing the sample images (bin/berth image samples)');
-  await run(join(ROOT, 'bin/berth'), ['image', 'samples', '--endpoint', b.url]);
-  const client = ecsClient(b.url);
-  const container = { name: 'sleep', image: o.image, memory: o.memory, essential: true, stopTimeout: 0 };
-  for (const mode of ['bridge', 'awsvpc'] as const) {
-    await client.ok('RegisterTaskDefinition', { family: `bench-${mode}`, networkMode: mode, containerDefinitions: [container] });
-  }
-  return client;
-}
-
-function runInput(mode: 'bridge' | 'awsvpc', count: number): Record<string, unknown> {
-  return {
-    cluster: CLUSTER, taskDefinition: `bench-${mode}`, count,
-    ...(mode === 'awsvpc' && { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-berth'] } } }),
-  };
-}
-
-/** Runs one task and polls until it is RUNNING; what the client saw and what the record says. */
-async function oneTask(client: EcsClient, mode: 'bridge' | 'awsvpc', pollMs: number, timeoutMs: number) {
-  const t0 = performance.now();
-  const out = await runTask(client, runInput(mode, 1));
-  const t1 = performance.now();
-  const arn = out.tasks[0]?.taskArn;
-  if (!arn) throw new Error(`RunTask placed no task: ${JSON.stringify(out.failures)}`);
-  const deadline = t0 + timeoutMs;
-  for (;;) {
-    const [t] = await describeTasks(client, CLUSTER, [arn]);
-    if (t?.lastStatus === 'RUNNING') return { arn, task: t, clientMs: performance.now() - t0, runTaskMs: t1 - t0 };
-    if (t?.lastStatus === 'STOPPED') throw new Error(`task ${arn} stopped instead of running: ${whyStopped(t)}`);
-    if (performance.now() > deadline) throw new Error(`task ${arn} was not RUNNING within ${timeoutMs} ms (it is ${t?.lastStatus})`);
-    await sleep(pollMs);
-  }
-}
-
-const seconds = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? NaN : (b - a) * 1000);
-
-interface Throughput {
-  mode: 'bridge' | 'awsvpc';
-  issued: number;
-  running: number;
-  failed: number;
-  placementFailures: number;
-  /** Tasks whose startedAt fell in the steady window, per second. */
-  sustained: number;
-  /** All that reached RUNNING ÷ (last startedAt − first createdAt). */
-  overall: number;
-  windowSeconds: number;
-  stopSeconds: number;
-}
-
-/**
- * RunTask (count 10) in a loop for `o.seconds`, keeping at most `o.maxInFlight` tasks not
- * yet RUNNING; then waits for the rest and stops them all. The rate counts startedAt
- * (the record's own clock) in the window after the first second or two (the ramp-up).
- */
-async function throughput(client: EcsClient, mode: 'bridge' | 'awsvpc', o: Options): Promise<Throughput> {
-  const arns: string[] = [];
-  const waiting = new Set<string>();
-  const done = new Map<string, Task>();
-  let placementFailures = 0;
-  let issuing = true;
-  const poller = (async () => {
-    while (issuing || waiting.size) {
-      checkInterrupted();
-      const ask = [...waiting];
-      if (ask.length) {
-        for (const t of await describeTasks(client, CLUSTER, ask)) {
-          if (t.lastStatus === 'RUNNING' || t.lastStatus === 'STOPPED') {
-            waiting.delete(t.taskArn);
-            done.set(t.taskArn, t);
-          }
-        }
-      }
-      await sleep(THROUGHPUT_POLL_MS);
-    }
-  })();
-  const deadline = performance.now() + o.seconds * 1000;
-  try {
-    while (performance.now() < deadline && arns.length < THROUGHPUT_MAX_TASKS) {
-      checkInterrupted();
-      if (waiting.size + RUN_TASK_MAX_COUNT > o.maxInFlight) {
-        await sleep(5);
-        continue;
-      }
-      const out = await runTask(client, runInput(mode, RUN_TASK_MAX_COUNT));
-      placementFailures += out.failures.length;
-      for (const t of out.tasks) {
-        arns.push(t.taskArn);
-        waiting.add(t.taskArn);
-      }
-      if (out.tasks.length === 0) await sleep(50);
-    }
-  } finally {
-    issuing = false;
-  }
-  const waitDeadline = Date.now() + TASK_TIMEOUT_MS;
-  while (waiting.size && Date.now() < waitDeadline) await sleep(50);
-  await poller;
-  const tasks = await describeTasks(client, CLUSTER, arns);
-  const started = tasks.filter((t) => t.startedAt !== undefined);
-  const failed = tasks.filter((t) => t.startedAt === undefined);
-  if (failed.length) say(`${mode}: ${failed.length} task(s) did not start, e.g. ${failed[0]!.taskArn}: ${failed[0]!.lastStatus} ${whyStopped(failed[0]!)}`);
-  const t0 = Math.min(...tasks.map((t) => t.createdAt ?? Infinity));
-  const warm = Math.min(2, o.seconds / 5);
-  const windowEnd = t0 + o.seconds;
-  const inWindow = started.filter((t) => t.startedAt! >= t0 + warm && t.startedAt! <= windowEnd).length;
-  const last = Math.max(...started.map((t) => t.startedAt!));
-  say(`${mode}: stopping ${arns.length} tasks`);
-  const stopStart = performance.now();
-  await stopTasks(client, CLUSTER, arns, STOP_ALL_TIMEOUT_MS);
-  const stopSeconds = (performance.now() - stopStart) / 1000;
-  return {
-    mode, issued: arns.length, running: started.length, failed: failed.length, placementFailures,
-    sustained: inWindow / (o.seconds - warm), overall: started.length / (last - t0), windowSeconds: o.seconds - warm, stopSeconds,
-  };
-}
 
 /** The directory of the running container of a task: its runtime state dir and its mounted rootfs. */
 function taskContainerDirs(agentDataDir: string, taskArn: string): { stateDir: string; rootfs: string } {
@@ -449,6 +214,7 @@ async function main(): Promise<number> {
 
   // 2. RSS at rest, then the latency run (tasks kept running), then RSS with them.
   const rssIdle = await settledResidentKiB(berth.agentPid);
+  const idleCpu0 = await coreShare(berth.agentPid, IDLE_CPU_MS);
   say(`berth up RSS with 0 tasks: ${(rssIdle.rss / MIB).toFixed(1)} MiB`);
   say(`latency: ${o.tasks} tasks, one at a time (DescribeTasks every ${o.pollMs} ms), each followed by the raw runtime runs`);
   const client_: number[] = [];
@@ -465,10 +231,10 @@ async function main(): Promise<number> {
     latencyArns.push(r.arn);
     client_.push(r.clientMs);
     runTaskMs.push(r.runTaskMs);
-    server.push(seconds(r.task.createdAt, r.task.startedAt));
-    toPull.push(seconds(r.task.createdAt, r.task.pullStartedAt));
-    pull.push(seconds(r.task.pullStartedAt, r.task.pullStoppedAt));
-    toRunning.push(seconds(r.task.pullStoppedAt, r.task.startedAt));
+    server.push(msBetween(r.task.createdAt, r.task.startedAt));
+    toPull.push(msBetween(r.task.createdAt, r.task.pullStartedAt));
+    pull.push(msBetween(r.task.pullStartedAt, r.task.pullStoppedAt));
+    toRunning.push(msBetween(r.task.pullStoppedAt, r.task.startedAt));
     for (const rt of raws) {
       rawSamples[`${rt.name}Run`].push(await rawRun(rt, raw.bundle, `bbraw-${rt.name}-r${i}`));
       rawSamples[`${rt.name}CreateStart`].push(await rawCreateStart(rt, raw.bundle, `bbraw-${rt.name}-c${i}`));
@@ -476,18 +242,29 @@ async function main(): Promise<number> {
     if ((i + 1) % 20 === 0) say(`  ${i + 1}/${o.tasks}: Berth p50 ${summarize(server).p50.toFixed(1)} ms, raw ${berthRuntime.name} run p50 ${summarize(rawSamples[`${berthRuntime.name}Run`]).p50.toFixed(1)} ms`);
   }
   const rssLoaded = await settledResidentKiB(berth.agentPid);
+  const idleCpuLoaded = await coreShare(berth.agentPid, IDLE_CPU_MS);
+  say(`berth up CPU at rest: ${(idleCpu0 * 100).toFixed(1)}% of a core with 0 tasks, ${(idleCpuLoaded * 100).toFixed(1)}% with ${o.tasks} running tasks`);
   say(`berth up RSS with ${o.tasks} running tasks: ${(rssLoaded.rss / MIB).toFixed(1)} MiB`);
   say(`stopping the ${o.tasks} tasks`);
   const stopStart = performance.now();
   await stopTasks(client, CLUSTER, latencyArns, STOP_ALL_TIMEOUT_MS);
   const stopLatencySeconds = (performance.now() - stopStart) / 1000;
 
+  // The runtime's own starts/s, with Berth idle (no task running).
+  const rawRates: Record<string, number> = {};
+  for (const rt of raws) {
+    checkInterrupted();
+    const lanes = Array.from({ length: RAW_RATE_CONCURRENCY }, (_, i) => cloneBundle(raw.bundle, join(work, 'raw', `lane${i}`), `p${i}`));
+    rawRates[rt.name] = await rawRunRate(rt, lanes, RAW_RATE_SECONDS);
+    say(`raw ${rt.name} run, ${RAW_RATE_CONCURRENCY} in flight: ${rawRates[rt.name]!.toFixed(1)} containers/s`);
+  }
+
   // 3. Throughput.
   const rates: Throughput[] = [];
   for (const mode of o.modes) {
     checkInterrupted();
     say(`throughput, ${mode}: RunTask count ${RUN_TASK_MAX_COUNT} for ${o.seconds} s, at most ${o.maxInFlight} tasks not yet RUNNING`);
-    const t = await throughput(client, mode, o);
+    const t = await throughput(client, mode, { seconds: o.seconds, maxInFlight: o.maxInFlight, check: checkInterrupted, log: say }, berth.agentPid);
     say(`  ${mode}: ${t.sustained.toFixed(1)} starts/s sustained (${t.running} of ${t.issued} RUNNING, ${t.overall.toFixed(1)}/s overall); stopped in ${t.stopSeconds.toFixed(1)} s`);
     rates.push(t);
   }
@@ -496,9 +273,16 @@ async function main(): Promise<number> {
   await stopEverything(berth);
   await stopGracefully(berth.service.child);
   await cleanupAgentHost(agentData);
+  let profileReport: string | undefined;
+  if (o.profileDir) {
+    const dir = o.profileDir;
+    const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    const started = WARMUP_TASKS + 1 + o.tasks + rates.reduce((n, r) => n + r.running, 0);
+    if (file) profileReport = `${file} (the whole embedded run: ${started} tasks started and stopped; µs/req below = µs per task)\n${formatSummary(summarizeProfile(file), started)}`;
+  }
 
   // 4. The agent alone: berth up --no-agent + berth agent --join.
-  let standalone: { idle: number; loaded: number } | undefined;
+  let standalone: { fresh: number; idle: number; loaded: number; loadedAnon: number; loadedPeak: number } | undefined;
   if (o.standalone) {
     checkInterrupted();
     const b2 = await startBerth(work, 'standalone', o, true);
@@ -519,7 +303,7 @@ async function main(): Promise<number> {
     if (stopped.length) throw new Error(`${stopped.length} standalone tasks are not RUNNING: ${whyStopped(stopped[0]!)}`);
     const loaded = await settledResidentKiB(b2.agentPid);
     say(`standalone agent RSS with ${o.tasks} running tasks: ${(loaded.rss / MIB).toFixed(1)} MiB`);
-    standalone = { idle: idle.rss, loaded: loaded.rss };
+    standalone = { fresh: b2.freshRss ?? NaN, idle: idle.rss, loaded: loaded.rss, loadedAnon: loaded.anon, loadedPeak: loaded.peak };
     await stopTasks(c2, CLUSTER, arns, STOP_ALL_TIMEOUT_MS);
     c2.close();
     await stopGracefully(b2.agent!.child);
@@ -574,10 +358,10 @@ async function main(): Promise<number> {
   }
   for (const t of rates) {
     rows.push({
-      figure: `task starts/s sustained, ${t.mode}`, berth: `${t.sustained.toFixed(1)}/s`, baseline: `${(1000 / base.p50).toFixed(1)}/s ${berthRuntime.name} run, serial`,
-      ratio: undefined, target: `≥ ${STARTS_PER_SECOND_TARGET}/s`, pass: t.sustained >= STARTS_PER_SECOND_TARGET && t.failed === 0,
+      figure: `task starts/s sustained, ${t.mode}`, berth: `${t.sustained.toFixed(1)}/s`, baseline: `${(rawRates[berthRuntime.name] ?? NaN).toFixed(1)}/s raw ${berthRuntime.name} run ×${RAW_RATE_CONCURRENCY}`,
+      ratio: t.sustained / (rawRates[berthRuntime.name] ?? NaN), target: `≥ ${STARTS_PER_SECOND_TARGET}/s`, pass: t.sustained >= STARTS_PER_SECOND_TARGET && t.failed === 0,
       values: { ...t },
-      note: `${t.running}/${t.issued} RUNNING (${t.failed} failed, ${t.placementFailures} placement failures), startedAt counted over ${t.windowSeconds.toFixed(0)} s after the ramp-up; ${t.overall.toFixed(1)}/s overall; all stopped in ${t.stopSeconds.toFixed(1)} s`,
+      note: `${t.running}/${t.issued} RUNNING (${t.failed} failed, ${t.placementFailures} placement failures), startedAt counted over ${t.windowSeconds.toFixed(0)} s after the ramp-up; ${t.overall.toFixed(1)}/s overall; all stopped in ${t.stopSeconds.toFixed(1)} s; CPU per start: berth up ${t.cpuPerTaskMs.selfMs.toFixed(1)} ms + its tools ${t.cpuPerTaskMs.childrenMs.toFixed(1)} ms + rest of the machine ${t.cpuPerTaskMs.restMs.toFixed(1)} ms (of which this benchmark's client ${t.cpuPerTaskMs.benchClientMs.toFixed(1)} ms) = ${t.cpuPerTaskMs.machineMs.toFixed(1)} ms; ${t.pidsPerTask.toFixed(1)} processes/threads created per start`,
     });
   }
   const mib = (k: number) => `${(k / MIB).toFixed(1)} MiB`;
@@ -585,21 +369,27 @@ async function main(): Promise<number> {
     rows.push({
       figure: `agent RSS, ${o.tasks} running tasks (standalone berth agent)`, berth: mib(standalone.loaded), baseline: `${mib(standalone.idle)} at 0 tasks`,
       ratio: undefined, target: `≤ ${AGENT_RSS_TARGET_MIB} MB`, pass: standalone.loaded <= AGENT_RSS_TARGET_MIB * MIB,
-      values: { idleKiB: standalone.idle, loadedKiB: standalone.loaded, perTaskKiB: (standalone.loaded - standalone.idle) / o.tasks },
-      note: `+${mib(standalone.loaded - standalone.idle)} for ${o.tasks} tasks (${((standalone.loaded - standalone.idle) / o.tasks).toFixed(0)} KiB each)`,
+      values: { freshKiB: standalone.fresh, idleKiB: standalone.idle, loadedKiB: standalone.loaded, loadedAnonKiB: standalone.loadedAnon, loadedPeakKiB: standalone.loadedPeak, perTaskKiB: (standalone.loaded - standalone.idle) / o.tasks },
+      note: `${mib(standalone.fresh)} once connected, before any task; ${mib(standalone.idle)} after the first task (image pull) stopped; +${mib(standalone.loaded - standalone.idle)} for ${o.tasks} tasks (${((standalone.loaded - standalone.idle) / o.tasks).toFixed(0)} KiB each); of the ${mib(standalone.loaded)}, ${mib(standalone.loadedAnon)} anonymous, the rest file-backed (mostly the node binary's pages); peak ${mib(standalone.loadedPeak)}`,
     });
   }
   rows.push({
+    figure: `berth up CPU at rest, ${o.tasks} running tasks`, berth: `${(idleCpuLoaded * 100).toFixed(1)}% of a core`, baseline: `${(idleCpu0 * 100).toFixed(1)}% at 0 tasks`,
+    ratio: undefined, target: '-', pass: undefined, values: { idle0: idleCpu0, idleLoaded: idleCpuLoaded },
+    note: `over ${IDLE_CPU_MS / 1000} s with no API calls: the cost of watching running containers`,
+  });
+  rows.push({
     figure: `berth up RSS (control plane + agent), ${o.tasks} running tasks`, berth: mib(rssLoaded.rss), baseline: `${mib(rssIdle.rss)} at 0 tasks`,
     ratio: undefined, target: standalone ? '-' : `≤ ${AGENT_RSS_TARGET_MIB} MB`, pass: standalone ? undefined : rssLoaded.rss <= AGENT_RSS_TARGET_MIB * MIB,
-    values: { idle: rssIdle, loaded: rssLoaded, afterThroughput: rssAfter },
-    note: `+${mib(rssLoaded.rss - rssIdle.rss)} for ${o.tasks} tasks; ${mib(rssAfter.rss)} after the throughput runs, all stopped (peak ${mib(rssAfter.peak)})`,
+    values: { freshKiB: berth.freshRss, idle: rssIdle, loaded: rssLoaded, afterThroughput: rssAfter },
+    note: `${mib(berth.freshRss ?? NaN)} once its agent connected; ${mib(rssIdle.rss)} after the warm-up tasks; +${mib(rssLoaded.rss - rssIdle.rss)} for ${o.tasks} tasks; ${mib(rssAfter.rss)} after the throughput runs, all stopped (peak ${mib(rssAfter.peak)})`,
   });
 
   const breakdown = {
     recordMs: { createdToPullStarted: summarize(toPull), pull: summarize(pull), pullStoppedToStarted: summarize(toRunning) },
     stopLatencyTasksSeconds: stopLatencySeconds,
     ...(phases && { agentPhasesMs: phases }),
+    ...(profileReport && { profile: profileReport }),
   };
   const meta = {
     benchmark: 'task-start', date: new Date().toISOString(), node: process.version, cores, backgroundCores: background,
@@ -612,6 +402,7 @@ async function main(): Promise<number> {
     process.stdout.write(`\nTask starts, Berth vs the bare runtime (${process.version}, ${cores} cores, ${berthRuntime.name} ${berthRuntime.version}, image ${o.image}, memory ${o.memory} MiB)\n`);
     if (background > BUSY_CORES) process.stdout.write(`WARNING: other processes were using ${background.toFixed(2)} cores when the run started: figures are slow and noisy.\n`);
     process.stdout.write(`\n${figuresTable(rows)}\n\n${formatBreakdown(breakdown.recordMs, phases)}\n`);
+    if (profileReport) process.stdout.write(`\nberth up CPU profile: ${profileReport}\n`);
   }
   return rows.every((r) => r.pass !== false) ? 0 : 1;
 }
@@ -642,7 +433,8 @@ main().then(async (code) => {
   process.exitCode = code;
 }, async (err: unknown) => {
   const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`task-start: ${err instanceof Error ? (usage ? `${err.message}${err instanceof UsageError ? '' : ' (see --help)'}` : err.stack ?? err.message) : String(err)}\n`);
+  // After Ctrl-C the clean-up closes the API client under the run: its error says nothing.
+  if (!isInterrupted()) process.stderr.write(`task-start: ${err instanceof Error ? (usage ? `${err.message}${err instanceof UsageError ? '' : ' (see --help)'}` : err.stack ?? err.message) : String(err)}\n`);
   await cleanup.run();
   cleanupNow();
   process.exitCode = 2;

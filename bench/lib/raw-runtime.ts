@@ -123,3 +123,31 @@ export async function cleanupRaw(runtimes: readonly RawRuntime[]): Promise<void>
     try { rmdirSync(parent); } catch { /* in use */ }
   }
 }
+
+/**
+ * `<runtime> run` back to back with `concurrency` in flight for `seconds`: containers
+ * per second that the runtime alone gets through on this machine (each one created,
+ * started, exited and deleted), the ceiling for task starts per second.
+ */
+export async function rawRunRate(rt: RawRuntime, bundles: readonly string[], seconds: number): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let done = 0;
+  let n = 0;
+  await Promise.all(bundles.map(async (bundle, lane) => {
+    while (performance.now() < deadline) {
+      await rawRun(rt, bundle, `bbraw-${rt.name}-p${lane}-${n++}`);
+      done++;
+    }
+  }));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+/** Another bundle on the same rootfs and /etc files with its own cgroup, for containers that run at the same time. */
+export function cloneBundle(bundle: string, dir: string, cgroupLeaf: string): string {
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as OciSpecLike;
+  spec.linux.cgroupsPath = `${RAW_CGROUP_PARENT}/${cgroupLeaf}`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}

@@ -74,7 +74,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
   const report = (r: TaskReport) => {
     s.report(r);
-    if (r.status === 'STOPPED') markStopped(tasksDir, r.taskArn);
+    if (r.status === 'STOPPED') {
+      markStopped(tasksDir, r.taskArn);
+      // The runner's work is over; its log stays reachable through the task directory.
+      runners.delete(r.taskArn);
+    }
   };
   const credentials = ecrCredentials(api, registryHost);
   const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, report, log: o.log, now: Date.now };

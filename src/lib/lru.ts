@@ -25,6 +25,10 @@ export class Lru<K, V> {
     if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value as K);
   }
 
+  delete(key: K): void {
+    this.#map.delete(key);
+  }
+
   get size(): number {
     return this.#map.size;
   }

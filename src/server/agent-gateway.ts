@@ -163,10 +163,13 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       sessions.delete(session.instanceArn);
       const s = session;
       log(`agent disconnected: ${s.instanceArn}`);
-      graceTimers.set(s.instanceArn, setTimeout(() => {
+      const timer = setTimeout(() => {
         graceTimers.delete(s.instanceArn);
         if (!sessions.has(s.instanceArn)) void setConnected(s.scope, s.cluster, s.instanceArn, false).catch(() => undefined);
-      }, DISCONNECT_GRACE_MS));
+      }, DISCONNECT_GRACE_MS);
+      // A pending grace period must not keep a stopping server alive.
+      timer.unref();
+      graceTimers.set(s.instanceArn, timer);
     });
   }
 

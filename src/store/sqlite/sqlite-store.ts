@@ -5,11 +5,18 @@ import {
   CompactedError,
   type KeyValue, type ListOptions, type ListResult, type Store, type Txn, type TxnResult, type Watch, type WatchEvent,
 } from '../store.ts';
+import { Lru } from '../../lib/lru.ts';
 import { prefixEnd } from '../keys.ts';
 import { SCHEMA, type LogRow, type KvRow } from './schema.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
+/**
+ * Values kept in memory for `get`, most recently used first. This process is the only
+ * writer (the database is locked to it) and refreshes entries from each committed batch,
+ * so the cache is never stale. Reads of hot keys then cost a map lookup, not a query.
+ */
+const CACHED_VALUES = 50_000;
 /** Compaction runs at most this often (in revisions) so it stays off the hot path. */
 const COMPACT_EVERY = 1_000;
 
@@ -75,6 +82,7 @@ class SqliteStore implements Store {
   #flushScheduled = false;
   #watchers = new Set<Watcher>();
   #closed = false;
+  readonly #cache = new Lru<string, KeyValue>(CACHED_VALUES);
 
   constructor(db: DatabaseSync, history: number) {
     this.#db = db;
@@ -86,8 +94,13 @@ class SqliteStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.#open();
+    const hit = this.#cache.get(key);
+    if (hit) return hit;
     const row = this.#s.get.get(key) as KvRow | undefined;
-    return row && toKv(row);
+    if (!row) return undefined;
+    const kv = toKv(row);
+    this.#cache.set(key, kv);
+    return kv;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -197,6 +210,11 @@ class SqliteStore implements Store {
       this.#revision = startRevision;
       for (const p of batch) p.reject(err);
       return;
+    }
+    // Only now, with the batch durable, do its writes become what `get` sees.
+    for (const e of events) {
+      if (e.type === 'put') this.#cache.set(e.kv.key, e.kv);
+      else this.#cache.delete(e.kv.key);
     }
     batch.forEach((p, i) => {
       const r = results[i]!;
