@@ -16,7 +16,7 @@ import { parseImageConfig } from '../oci/documents.ts';
 import type { Digest } from '../oci/digest.ts';
 import { hostPlatform } from '../oci/image-source.ts';
 import { layerCompressionOf, type Platform } from '../oci/media-types.ts';
-import { GcLock } from '../registry/gc-lock.ts';
+import { GcLock } from '../lib/gc-lock.ts';
 import { ImageStoreError } from './errors.ts';
 import { ImageIndex } from './image-index.ts';
 import { LayerStore } from './layer-store.ts';

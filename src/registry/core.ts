@@ -6,7 +6,7 @@
 import type { Store } from '../store/store.ts';
 import type { RegistryAuth } from './auth.ts';
 import type { BlobStore } from './blob-store.ts';
-import type { GcLock } from './gc-lock.ts';
+import type { GcLock } from '../lib/gc-lock.ts';
 import type { Uploads } from './uploads.ts';
 
 /** Told after a manifest push changed a repository (new manifest or moved tag). */

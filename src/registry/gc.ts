@@ -8,7 +8,7 @@
  *
  * Safe against concurrent pushes: the sweep of each blob runs under the exclusive side
  * of the GcLock, and every push that relies on an existing blob touches it under the
- * shared side first (see gc-lock.ts), so a blob in use is never old when swept.
+ * shared side first (see src/lib/gc-lock.ts), so a blob in use is never old when swept.
  */
 
 import { readdir, rm, stat } from 'node:fs/promises';

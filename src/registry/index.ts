@@ -9,7 +9,7 @@ import { BlobStore } from './blob-store.ts';
 import { pushEvents, type RegistryCore } from './core.ts';
 import { RegistryError, oci } from './errors.ts';
 import { collectGarbage, type GcOptions, type GcReport } from './gc.ts';
-import { GcLock } from './gc-lock.ts';
+import { GcLock } from '../lib/gc-lock.ts';
 import { deleteBlob, deleteUpload, getBlob, getUpload, patchUpload, postUpload, putUpload } from './handlers-blobs.ts';
 import { catalogRoute, referrersRoute, tagsRoute } from './handlers-listing.ts';
 import { deleteManifestRoute, getManifestRoute, putManifestRoute } from './handlers-manifests.ts';

@@ -8,7 +8,7 @@ import { getJson, getManyJson, type Versioned } from '../store/json.ts';
 import type { Condition, Op, Store } from '../store/store.ts';
 import type { BlobStore } from './blob-store.ts';
 import { oci } from './errors.ts';
-import type { GcLock } from './gc-lock.ts';
+import type { GcLock } from '../lib/gc-lock.ts';
 import { keys } from './keys.ts';
 import { analyzeManifest, type AnalyzedManifest } from './manifest-doc.ts';
 import type { Reference } from './names.ts';

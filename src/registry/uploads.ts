@@ -18,7 +18,7 @@ import type { Store } from '../store/store.ts';
 import { getJson } from '../store/json.ts';
 import { appendToFile, digestMismatch, hashFile, type BlobStore } from './blob-store.ts';
 import { oci } from './errors.ts';
-import type { GcLock } from './gc-lock.ts';
+import type { GcLock } from '../lib/gc-lock.ts';
 import { keys } from './keys.ts';
 import type { ByteRange } from './ranges.ts';
 import type { UploadRecord } from './records.ts';
