@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
 import type { HealthStatus, TaskRecord } from '../core/ecs/task.ts';
 import type { ContainerReport, TaskReport } from '../core/ecs/task-report.ts';
@@ -190,8 +191,8 @@ export class TaskRunner {
       await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.def.name)).catch(() => undefined);
     }
     await this.#deps.network.teardownTask(this.taskId).catch((e: Error) => this.#deps.log(`${this.taskId}: network teardown: ${e.message}`));
-    rmSync(`${this.#layout.dir}/containers`, { recursive: true, force: true });
-    rmSync(`${this.#layout.dir}/rootfs`, { recursive: true, force: true });
+    // Off the event loop: a task's upper layer can be large, and other tasks are starting.
+    await Promise.all([rm(`${this.#layout.dir}/containers`, { recursive: true, force: true }), rm(`${this.#layout.dir}/rootfs`, { recursive: true, force: true })]);
     this.#report('STOPPED', { executionStoppedAt: this.#deps.now() / 1000 });
     this.#done = true;
   }
