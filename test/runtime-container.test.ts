@@ -1,13 +1,13 @@
 // One container under conmon, with crun and with runc: logs, exit codes, OOM, stop with
 // and without an init, read-only rootfs, env/cwd/user, ulimits, exec, stats, cleanup.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Container, findRuntime, type CreateOptions, type OciRuntime, type RuntimeName } from '../src/runtime/container/index.ts';
 import { readHostFacts } from '../src/runtime/container/host-facts.ts';
 import { hierarchies } from '../src/runtime/container/cgroups.ts';
-import { ensureRuntimePackages, RuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import type { TestImageName } from '../test/fixtures/images/build.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -16,30 +16,20 @@ const EXIT_WAIT_MS = 10_000;
 /** The stop timeout of the "ignores SIGTERM" test: short, the point is that SIGKILL follows it. */
 const SHORT_STOP_TIMEOUT_SECONDS = 1;
 
-let fx: RuntimeFixture;
-before(async () => {
-  if (!isRoot) return;
-  ensureRuntimePackages();
-  fx = await RuntimeFixture.create('berth-test-rt');
-});
-after(async () => {
-  if (!fx) return;
-  await fx.cleanup();
-  assert.deepEqual(fx.leaks(), [], 'nothing left behind');
-});
+const fixture = useRuntimeFixture('berth-test-rt', isRoot);
 
 test('BERTH_RUNTIME picks the runtime; crun on this hybrid host goes through the crun-v1 wrapper', { skip: !isRoot && 'needs root' }, async () => {
   const saved = process.env.BERTH_RUNTIME;
   try {
     process.env.BERTH_RUNTIME = 'runc';
-    assert.equal((await findRuntime({ runDir: fx.runDir })).name, 'runc');
+    assert.equal((await findRuntime({ runDir: fixture().runDir })).name, 'runc');
     process.env.BERTH_RUNTIME = 'kata';
-    await assert.rejects(findRuntime({ runDir: fx.runDir }), /BERTH_RUNTIME=kata: use crun or runc/);
+    await assert.rejects(findRuntime({ runDir: fixture().runDir }), /BERTH_RUNTIME=kata: use crun or runc/);
     delete process.env.BERTH_RUNTIME;
-    const preferred = await findRuntime({ runDir: fx.runDir });
+    const preferred = await findRuntime({ runDir: fixture().runDir });
     assert.equal(preferred.name, 'crun');
     const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.controllers') && readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim() !== '';
-    assert.equal(preferred.createBinary === join(fx.runDir, 'crun-v1'), hybrid);
+    assert.equal(preferred.createBinary === join(fixture().runDir, 'crun-v1'), hybrid);
   } finally {
     if (saved === undefined) delete process.env.BERTH_RUNTIME;
     else process.env.BERTH_RUNTIME = saved;
@@ -50,13 +40,13 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
   describe(`${runtimeName}`, { skip: !isRoot && 'containers need root' }, () => {
     let rt: OciRuntime;
     before(async () => {
-      rt = await findRuntime({ runDir: fx.runDir, prefer: runtimeName });
+      rt = await findRuntime({ runDir: fixture().runDir, prefer: runtimeName });
     });
 
     /** Creates and starts a container of `image`, deleting it (and checking its cleanup) after the test. */
     async function run(t: { after: (fn: () => Promise<void>) => void }, name: string, image: TestImageName, definition: CreateOptions['definition'], extra: Partial<CreateOptions> = {}): Promise<Container> {
-      const { rootfs, config } = await fx.rootfs(image);
-      const c = await Container.create(fx.options(name, { rootfsPath: rootfs, image: config, definition, ...extra }, rt));
+      const { rootfs, config } = await fixture().rootfs(image);
+      const c = await Container.create(fixture().options(name, { rootfsPath: rootfs, image: config, definition, ...extra }, rt));
       t.after(async () => {
         await c.delete();
         assert.equal(existsSync(c.stateDir), false, 'state dir removed');
@@ -151,7 +141,7 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
     });
 
     test('mounts and /etc: a read-only bind, a sized tmpfs, /dev/shm from sharedMemorySize, extraHosts and DNS', async (t) => {
-      const volume = mkdtempSync(join(fx.work, 'volume-'));
+      const volume = mkdtempSync(join(fixture().work, 'volume-'));
       writeFileSync(join(volume, 'file'), 'from the host\n');
       const c = await run(t, 'mounts', 'busybox', {
         linuxParameters: { sharedMemorySize: 8, tmpfs: [{ containerPath: '/scratch', size: 2, mountOptions: ['noexec'] }] },
@@ -174,10 +164,10 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
     });
 
     test('containers of one task share its cgroup; it goes with the last of them', async () => {
-      const { rootfs, config } = await fx.rootfs('sleep');
-      const task = `${fx.cgroupParent}/task-shared`;
-      const a = await Container.create(fx.options('share-a', { rootfsPath: rootfs, image: config, definition: {}, cgroupsPath: `${task}/a` }, rt));
-      const b = await Container.create(fx.options('share-b', { rootfsPath: rootfs, image: config, definition: {}, cgroupsPath: `${task}/b` }, rt));
+      const { rootfs, config } = await fixture().rootfs('sleep');
+      const task = `${fixture().cgroupParent}/task-shared`;
+      const a = await Container.create(fixture().options('share-a', { rootfsPath: rootfs, image: config, definition: {}, cgroupsPath: `${task}/a` }, rt));
+      const b = await Container.create(fixture().options('share-b', { rootfsPath: rootfs, image: config, definition: {}, cgroupsPath: `${task}/b` }, rt));
       try {
         await a.start();
         await b.start();
@@ -192,8 +182,8 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
     });
 
     test('a create that fails reports the runtime\'s reason and leaves nothing behind', async () => {
-      const { rootfs, config } = await fx.rootfs('busybox');
-      const o = fx.options('bad', { rootfsPath: rootfs, image: config, definition: { command: ['/no/such/binary'] } }, rt);
+      const { rootfs, config } = await fixture().rootfs('busybox');
+      const o = fixture().options('bad', { rootfsPath: rootfs, image: config, definition: { command: ['/no/such/binary'] } }, rt);
       // The binary is looked up at start (runc) or create (crun); either way it must fail cleanly.
       let c: Container | undefined;
       try {

@@ -2,14 +2,14 @@
 // no mounts, no user namespaces (the seccomp gap closed), read-only /proc/sys and /sys,
 // masked /proc/kcore, no_new_privs, seccomp, Docker's capability set; and the same
 // probes from a privileged container, which may mount.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Container, findRuntime, type CreateOptions, type OciRuntime } from '../src/runtime/container/index.ts';
 import { capabilityMask, DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/container/capabilities.ts';
 import { readHostFacts } from '../src/runtime/container/host-facts.ts';
-import { ensureRuntimePackages, RuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 const EXIT_WAIT_MS = 10_000;
@@ -33,28 +33,18 @@ echo "capeff=$(awk '/^CapEff/ {print $2}' /proc/self/status)"
 echo "links=$(cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | tr '\\n' ,)"
 `;
 
-let fx: RuntimeFixture;
-before(async () => {
-  if (!isRoot) return;
-  ensureRuntimePackages();
-  fx = await RuntimeFixture.create('berth-test-iso');
-});
-after(async () => {
-  if (!fx) return;
-  await fx.cleanup();
-  assert.deepEqual(fx.leaks(), [], 'nothing left behind');
-});
+const fixture = useRuntimeFixture('berth-test-iso', isRoot);
 
 for (const runtimeName of ['crun', 'runc'] as const) {
   describe(runtimeName, { skip: !isRoot && 'containers need root' }, () => {
     let rt: OciRuntime;
     before(async () => {
-      rt = await findRuntime({ runDir: fx.runDir, prefer: runtimeName });
+      rt = await findRuntime({ runDir: fixture().runDir, prefer: runtimeName });
     });
 
     async function probe(t: { after: (fn: () => Promise<void>) => void }, name: string, definition: CreateOptions['definition'], extra: Partial<CreateOptions> = {}): Promise<Record<string, string>> {
-      const { rootfs, config } = await fx.rootfs('busybox');
-      const c = await Container.create(fx.options(name, {
+      const { rootfs, config } = await fixture().rootfs('busybox');
+      const c = await Container.create(fixture().options(name, {
         rootfsPath: rootfs, image: config,
         definition: { ...definition, environment: [{ name: 'HOST_PID', value: String(process.pid) }], command: ['sh', '-c', PROBES] },
         ...extra,

@@ -2,7 +2,7 @@
 // starts containers under conmon and is killed with kill -9; this process then reattaches
 // from the state directories alone, finds the same PID still running, stops it and gets
 // its exit code, and collects the exit code of one that ended while no agent was there.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { Container, findRuntime, reattach, type CreateOptions, type OciRuntime } from '../src/runtime/container/index.ts';
 import { statePaths } from '../src/runtime/container/state-dir.ts';
 import { waitForFile, waitForProcessExit } from '../src/runtime/container/exit-watch.ts';
-import { ensureRuntimePackages, RuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 /** The child needs a few hundred ms to import the runtime and start two containers. */
@@ -34,32 +34,22 @@ console.log(JSON.stringify(pids));
 setInterval(() => {}, 1000);
 `;
 
-let fx: RuntimeFixture;
-before(async () => {
-  if (!isRoot) return;
-  ensureRuntimePackages();
-  fx = await RuntimeFixture.create('berth-test-reattach');
-});
-after(async () => {
-  if (!fx) return;
-  await fx.cleanup();
-  assert.deepEqual(fx.leaks(), [], 'nothing left behind');
-});
+const fixture = useRuntimeFixture('berth-test-reattach', isRoot);
 
 for (const runtimeName of ['crun', 'runc'] as const) {
   describe(runtimeName, { skip: !isRoot && 'containers need root' }, () => {
     let rt: OciRuntime;
     before(async () => {
-      rt = await findRuntime({ runDir: fx.runDir, prefer: runtimeName });
+      rt = await findRuntime({ runDir: fixture().runDir, prefer: runtimeName });
     });
 
     test('after kill -9 of the agent: the same PID runs on, is stopped with its own exit code; one that ended meanwhile is collected', async () => {
-      const busybox = await fx.rootfs('busybox');
-      const exitWith = await fx.rootfs('exit-with');
+      const busybox = await fixture().rootfs('busybox');
+      const exitWith = await fixture().rootfs('exit-with');
       const options: CreateOptions[] = [
         // Exits 5 on SIGTERM, so the status proves it came through conmon, not a kill.
-        fx.options('survivor', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done'] } }, rt),
-        fx.options('ender', { rootfsPath: exitWith.rootfs, image: exitWith.config, definition: { command: ['3'], environment: [{ name: 'EXIT_DELAY', value: String(SHORT_LIVED_SECONDS) }] } }, rt),
+        fixture().options('survivor', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done'] } }, rt),
+        fixture().options('ender', { rootfsPath: exitWith.rootfs, image: exitWith.config, definition: { command: ['3'], environment: [{ name: 'EXIT_DELAY', value: String(SHORT_LIVED_SECONDS) }] } }, rt),
       ];
       const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
         env: { ...process.env, BERTH_TEST_CONTAINERS: JSON.stringify(options) },
@@ -86,8 +76,8 @@ for (const runtimeName of ['crun', 'runc'] as const) {
     });
 
     test('a container created but never started is found as created', async (t) => {
-      const busybox = await fx.rootfs('busybox');
-      const c = await Container.create(fx.options('unstarted', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['true'] } }, rt));
+      const busybox = await fixture().rootfs('busybox');
+      const c = await Container.create(fixture().options('unstarted', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['true'] } }, rt));
       t.after(async () => {
         await c.delete();
       });
@@ -96,8 +86,8 @@ for (const runtimeName of ['crun', 'runc'] as const) {
     });
 
     test('if conmon itself is killed, reattach says so, and stop still ends the container (status inferred)', async (t) => {
-      const busybox = await fx.rootfs('busybox');
-      const c = await Container.create(fx.options('orphan', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done'] } }, rt));
+      const busybox = await fixture().rootfs('busybox');
+      const c = await Container.create(fixture().options('orphan', { rootfsPath: busybox.rootfs, image: busybox.config, definition: { command: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done'] } }, rt));
       t.after(async () => {
         await c.delete();
       });

@@ -4,6 +4,7 @@ import {
   type ClusterField, type ClusterRecord, type ClusterSetting,
 } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
+import { ecsArn } from '../../core/ecs/scope.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson } from '../../store/json.ts';
@@ -60,7 +61,7 @@ export function clusterOperations({ store }: EcsDeps) {
         const name = clusterNameOf(ref);
         const c = await getJson<ClusterRecord>(store, keys.cluster(scope, name));
         if (c) clusters.push(await view(ctx, c.value, input.include ?? []));
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : `arn:aws:ecs:${scope.region}:${scope.account}:cluster/${name}`, reason: 'MISSING' });
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : ecsArn(scope, `cluster/${name}`), reason: 'MISSING' });
       }
       return { clusters, failures };
     },

@@ -10,6 +10,8 @@
  *   await fx.cleanup();   // deletes any container left, then checks nothing leaked
  */
 
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,4 +156,24 @@ export function conmonsOf(dir: string): number[] {
     return [];
   }
   return out.split('\n').filter(Boolean).map(Number);
+}
+
+/**
+ * The one fixture of a runtime test file: made before its tests (as root, with the
+ * runtime packages installed), cleaned after them with a check that nothing was left
+ * behind. Returns how the tests reach it.
+ */
+export function useRuntimeFixture(name: string, isRoot: boolean): () => RuntimeFixture {
+  let fx: RuntimeFixture | undefined;
+  before(async () => {
+    if (!isRoot) return;
+    ensureRuntimePackages();
+    fx = await RuntimeFixture.create(name);
+  });
+  after(async () => {
+    if (!fx) return;
+    await fx.cleanup();
+    assert.deepEqual(fx.leaks(), [], 'nothing left behind');
+  });
+  return () => fx!;
 }

@@ -1,0 +1,71 @@
+// The berth command as a person meets it: help on every command, one-line errors that
+// say what to do (port in use, data dir unwritable, a missing --yes), JSON output.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commands } from '../src/cli/commands/index.ts';
+import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { run } from './support/run.ts';
+
+const berthCli = (...args: string[]) => run(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args]);
+let berth: BerthProcess;
+before(async () => { berth = await startBerth(); });
+after(async () => { await berth.stop(); });
+
+test('every command has --help, and berth --help lists them all', async () => {
+  const top = await berthCli('--help');
+  assert.equal(top.code, 0);
+  for (const name of Object.keys(commands)) {
+    assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'));
+    const h = await berthCli(name, '--help');
+    assert.equal(h.code, 0, name);
+    assert.match(h.stdout, new RegExp(`^Usage: berth ${name}`), name);
+  }
+});
+
+test('an unknown command or option is a one-line usage error with exit code 2', async () => {
+  const unknown = await berthCli('frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^berth: unknown command 'frobnicate'\. Run 'berth --help'/);
+  const option = await berthCli('up', '--bogus');
+  assert.equal(option.code, 2);
+  assert.equal(option.stderr.trim().split('\n').length, 1);
+});
+
+test('berth up on a port in use, or with a data dir it cannot write, says what to do', async () => {
+  const busy = await berthCli('up', '--no-agent', '--port', String(berth.port), '--data-dir', mkdtempSync(join(tmpdir(), 'berth-cli-')));
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, new RegExp(`^berth: port ${berth.port} on 127\\.0\\.0\\.1 is in use: stop what is using it, or pass --port`));
+  const file = join(mkdtempSync(join(tmpdir(), 'berth-cli-')), 'not-a-dir');
+  writeFileSync(file, '');
+  const unwritable = await berthCli('up', '--no-agent', '--port', '0', '--data-dir', join(file, 'sub'));
+  assert.equal(unwritable.code, 1);
+  assert.match(unwritable.stderr, /^berth: cannot write to the data dir .* \(ENOTDIR\): pass --data-dir with a directory you can write to\./);
+  rmSync(file, { force: true });
+});
+
+test('berth up on a data dir another berth holds is refused', async () => {
+  const r = await berthCli('up', '--no-agent', '--port', '0', '--data-dir', berth.dataDir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /in use by another process .* pass another --data-dir/);
+});
+
+test('reset needs --yes, then wipes state; version prints JSON', async () => {
+  const refused = await berthCli('reset', '--endpoint', berth.endpoint);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /pass --yes/);
+  const done = await berthCli('reset', '--yes', '--endpoint', berth.endpoint, '--output', 'json');
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal((JSON.parse(done.stdout) as { reset: boolean }).reset, true);
+  const v = JSON.parse((await berthCli('version', '--output', 'json')).stdout) as { version: string; node: string };
+  assert.match(v.version, /^\d+\.\d+\.\d+$/);
+  assert.equal(v.node.split('.')[0], '24');
+});
+
+test('a command that cannot reach Berth says how to start it', async () => {
+  const r = await berthCli('ps', '--endpoint', 'http://127.0.0.1:1');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^berth: cannot reach http:\/\/127\.0\.0\.1:1 .*start it with 'berth up', or pass --endpoint\./);
+});
