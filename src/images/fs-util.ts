@@ -1,12 +1,9 @@
 /** Small filesystem helpers of the image and layer stores: atomic JSON files, stale temporaries, syncing. */
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { launchChecked as run } from '../lib/launcher.ts';
 
 /** Writes JSON by temp file, fsync and rename: readers see the old file or the new one, never a torn one. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -17,17 +17,14 @@
  * The uncompressed stream is hashed on the way and must equal the layer's diff_id.
  */
 
-import { execFile } from 'node:child_process';
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { promisify } from 'node:util';
 import { decompress } from '../oci/compression.ts';
 import { DigestingStream, type Digest } from '../oci/digest.ts';
 import { applyLayer } from '../oci/layer-apply.ts';
 import { RootfsPaths, lstatOrUndefined, normalizeEntryPath } from '../oci/rootfs-path.ts';
 import { readTar } from '../oci/tar-reader.ts';
+import { launchChecked as run } from '../lib/launcher.ts';
 import { ImageStoreError } from './errors.ts';
-
-const run = promisify(execFile);
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';

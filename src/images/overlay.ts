@@ -1,5 +1,6 @@
 /**
- * overlayfs mounts through util-linux `mount`/`umount` (Node has no mount(2)), and the
+ * overlayfs mounts through util-linux `mount`/`umount` (Node has no mount(2); they are
+ * started by the launcher, src/lib/launcher.ts, which forks a shell, not Node), and the
  * mount table as /proc/self/mountinfo shows it.
  *
  * Debian 12's mount (util-linux 2.38) passes options with the classic mount(2), whose
@@ -8,12 +9,9 @@
  * driver does, and the whole option string is checked against the limit first.
  */
 
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { launchChecked as run } from '../lib/launcher.ts';
 import { ImageStoreError } from './errors.ts';
-
-const run = promisify(execFile);
 
 /** mount(2) copies at most one page of option data (4096 bytes on Linux). */
 export const MOUNT_DATA_LIMIT = 4096;
@@ -45,7 +43,7 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
     throw new ImageStoreError(`the image's ${spec.lower.length} layers make overlay options of ${options.length} bytes, more than the kernel's ${MOUNT_DATA_LIMIT}; flatten the image into fewer layers`);
   }
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, spec.target], { cwd: spec.cwd, timeout: MOUNT_TIMEOUT_MS });
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, spec.target], { cwd: spec.cwd, timeoutMs: MOUNT_TIMEOUT_MS });
   } catch (e) {
     const why = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0];
     throw new ImageStoreError(`cannot mount the container's root filesystem at ${spec.target}: ${why} (overlay mounts need root and a kernel with overlayfs)`);
@@ -59,11 +57,11 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
  */
 export async function unmount(target: string): Promise<void> {
   try {
-    await run('umount', [target], { timeout: MOUNT_TIMEOUT_MS });
+    await run('umount', [target], { timeoutMs: MOUNT_TIMEOUT_MS });
   } catch (e) {
     if (!(await isMountPoint(target))) return;
     try {
-      await run('umount', ['-l', target], { timeout: MOUNT_TIMEOUT_MS });
+      await run('umount', ['-l', target], { timeoutMs: MOUNT_TIMEOUT_MS });
     } catch {
       const why = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0];
       throw new ImageStoreError(`cannot unmount ${target}: ${why}`);

@@ -6,16 +6,15 @@
  * conmon reported the container's pid on the sync pipe (starting earlier races `create`).
  */
 
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { launch, LaunchTimeoutError } from '../../lib/launcher.ts';
 import { ContainerStartError, RuntimeUnavailableError } from './errors.ts';
 import { findExecutable, type OciRuntime } from './oci-runtime.ts';
 import { statePaths } from './state-dir.ts';
 
 /** conmon's sync pipe fd in its environment (`_OCI_SYNCPIPE`); fd 3 is the first after stdio. */
-const SYNC_FD = 3;
+const SYNC_FD = 3 as const;
 /**
  * How long `create` may take before conmon reports the pid. A create is ~20–35 ms here
  * (runtime-notes §1); this only catches a hung runtime.
@@ -67,26 +66,21 @@ export async function createUnderConmon(o: ConmonOptions): Promise<number> {
   mkdirSync(p.exitDir, { recursive: true });
   mkdirSync(p.socketDir, { recursive: true });
   mkdirSync(dirname(o.logPath), { recursive: true });
-  // A file, not a pipe: conmon outlives us, and a pipe without a reader would kill it with SIGPIPE.
-  const errFd = openSync(p.conmonErr, 'a');
-  let child;
-  try {
-    child = spawn(conmonBinary(), conmonArgs(o), {
-      cwd: '/',
-      detached: true,
-      stdio: ['ignore', 'ignore', errFd, 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: String(SYNC_FD) },
-    });
-  } finally {
-    closeSync(errFd);
-  }
-  child.unref();
-  const sync = child.stdio[SYNC_FD] as Readable;
+  // stderr to a file, not a pipe: conmon outlives us, and a pipe without a reader would kill
+  // it with SIGPIPE. The launcher's shell runs in its own session, so conmon does too.
   let line: string;
   try {
-    line = await firstLine(sync, CREATE_TIMEOUT_MS);
-  } finally {
-    sync.destroy();
+    const r = await launch(conmonBinary(), conmonArgs(o), {
+      cwd: '/',
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: String(SYNC_FD) },
+      stderrFile: p.conmonErr,
+      resultFd: SYNC_FD,
+      timeoutMs: CREATE_TIMEOUT_MS,
+    });
+    line = r.stdout.trim();
+  } catch (e) {
+    if (e instanceof LaunchTimeoutError) throw new ContainerStartError(`conmon reported nothing within ${CREATE_TIMEOUT_MS} ms`);
+    throw e;
   }
   const conmonErr = () => readFileSync(p.conmonErr, 'utf8').trim();
   if (line === '') throw new ContainerStartError(`conmon exited without reporting the container: ${conmonErr() || 'no message'}`);
@@ -105,28 +99,4 @@ export async function createUnderConmon(o: ConmonOptions): Promise<number> {
 /** conmon prefixes the runtime's stderr with its own words; the runtime's part is what a user can act on. */
 function cleanMessage(m: string): string {
   return m.replace(/\s+/g, ' ').trim();
-}
-
-function firstLine(stream: Readable, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const done = (err: Error | undefined, value = '') => {
-      clearTimeout(timer);
-      stream.removeAllListeners('data');
-      stream.removeAllListeners('end');
-      stream.removeAllListeners('close');
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const timer = setTimeout(() => done(new ContainerStartError(`conmon reported nothing within ${timeoutMs} ms`)), timeoutMs);
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) done(undefined, buf.slice(0, nl));
-    });
-    stream.on('end', () => done(undefined, buf.trim()));
-    stream.on('close', () => done(undefined, buf.trim()));
-    stream.on('error', (e) => done(e));
-  });
 }

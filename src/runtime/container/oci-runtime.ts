@@ -5,9 +5,9 @@
  * the cgroup2 mount in a private mount namespace; every other command runs crun directly.
  */
 
-import { execFile } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { launchChecked } from '../../lib/launcher.ts';
 import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
 
 export type RuntimeName = 'crun' | 'runc';
@@ -136,11 +136,7 @@ export function runtimeCommand(rt: OciRuntime, args: readonly string[], timeoutM
   });
 }
 
+/** Through the launcher (src/lib/launcher.ts): a shell forks the runtime, not Node. */
 function run(file: string, args: readonly string[], timeoutMs = RUNTIME_COMMAND_TIMEOUT_MS): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(err, { stderr }));
-      else resolve({ stdout, stderr });
-    });
-  });
+  return launchChecked(file, args, { timeoutMs });
 }

@@ -1,9 +1,10 @@
 /**
  * Running iproute2 and nftables: the only place that starts processes. Each call is one
- * process (`ip -batch -`, `nft -f -`) fed on stdin.
+ * process (`ip -batch -`, `nft -f -`) fed on stdin, started by the launcher (a shell
+ * forks it, not Node: src/lib/launcher.ts).
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { launch } from '../../lib/launcher.ts';
 
 /** A command that should take milliseconds; a hang means a wedged kernel call, not load. */
 const TOOL_TIMEOUT_MS = 30_000;
@@ -75,25 +76,15 @@ export function createTools(hostNetns: string | undefined): Tools {
   };
 }
 
-function run(cmd: string, args: readonly string[], input: string, tolerate: boolean, tool = cmd): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: TOOL_TIMEOUT_MS });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new MissingToolError(`'${cmd}' is not installed: install the Debian package ${PACKAGE_OF[cmd] ?? cmd} (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`));
-      else reject(err);
-    });
-    child.stdin.on('error', () => undefined); // the tool may exit before reading all of stdin; its exit code tells
-    child.on('close', (code, signal) => {
-      const result = { code: code ?? 128, stdout, stderr };
-      if (result.code === 0 || tolerate) return resolve(result);
-      const how = signal ? `was killed by ${signal}` : `exited ${code}`;
-      const detail = stderr.trim().split('\n').slice(0, 6).join(' | ');
-      reject(new ToolError(`${tool} ${how}: ${detail}${input ? `\n--- input ---\n${input}` : ''}`, stderr));
-    });
-    child.stdin.end(input);
-  });
+async function run(cmd: string, args: readonly string[], input: string, tolerate: boolean, tool = cmd): Promise<ToolResult> {
+  let result: ToolResult;
+  try {
+    result = await launch(cmd, args, { input, timeoutMs: TOOL_TIMEOUT_MS });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new MissingToolError(`'${cmd}' is not installed: install the Debian package ${PACKAGE_OF[cmd] ?? cmd} (apt-get install ${PACKAGE_OF[cmd] ?? cmd})`);
+  }
+  if (result.code === 0 || tolerate) return result;
+  const detail = result.stderr.trim().split('\n').slice(0, 6).join(' | ');
+  throw new ToolError(`${tool} exited ${result.code}: ${detail}${input ? `\n--- input ---\n${input}` : ''}`, result.stderr);
 }
