@@ -299,18 +299,26 @@ function killQuietly(pid: number): void {
 let shared: Launcher | undefined;
 
 /**
- * This process's launcher. Its files live under /run (tmpfs) when it is writable, else the
- * temp dir; a directory left by a process that is gone is removed on the way.
+ * Where the launcher's files go, best first: memory-backed directories (on a disk, every
+ * command's create and unlink would go through the journal), then the temp dir.
+ */
+const LAUNCH_ROOTS = ['/dev/shm/berth-launch', '/run/berth-launch', join(tmpdir(), 'berth-launch')];
+
+/**
+ * This process's launcher; a directory left by a process that is gone is removed on the way.
  */
 export function launcher(): Launcher {
   if (shared) return shared;
-  let root = '/run/berth-launch';
-  try {
-    mkdirSync(root, { recursive: true, mode: 0o700 });
-  } catch {
-    root = join(tmpdir(), 'berth-launch');
-    mkdirSync(root, { recursive: true, mode: 0o700 });
-  }
+  const root = LAUNCH_ROOTS.find((dir) => {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      accessSync(dir, fsConstants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (root === undefined) throw new Error(`no writable directory for the launcher's files (tried ${LAUNCH_ROOTS.join(', ')})`);
   removeStale(root);
   shared = new Launcher(join(root, String(process.pid)));
   return shared;

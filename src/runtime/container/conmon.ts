@@ -33,8 +33,10 @@ export interface ConmonOptions {
   readonly logSizeMax?: number | undefined;
 }
 
+let conmonPath: string | undefined;
+
 export function conmonBinary(): string {
-  const path = findExecutable('conmon');
+  const path = (conmonPath ??= findExecutable('conmon'));
   if (path === undefined) throw new RuntimeUnavailableError('conmon (the container monitor)', 'conmon');
   return path;
 }

@@ -4,14 +4,15 @@
  * exit code, whether the OOM killer struck, and the signal behind a 128+n status.
  */
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { posix } from 'node:path';
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, posix } from 'node:path';
 import { writeBundle, type BundleInput } from './bundle.ts';
 import { cgroupStats, oomKillCount, removeCgroups, type CgroupStats } from './cgroups.ts';
 import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
-import { processAlive, processArgv, waitForFile, waitForProcessExit } from './exit-watch.ts';
+import { processAlive, processArgv, waitForProcessExit } from './exit-watch.ts';
 import { runtimeCommand, type OciRuntime } from './oci-runtime.ts';
 import type { OciSpec } from './oci-spec.ts';
 import { readRootfsFile } from './rootfs-read.ts';
@@ -51,8 +52,13 @@ export interface ExitStatus {
 
 /** Exit code reported when the container ended unwatched and Berth had not signalled it. */
 export const LOST_EXIT_CODE = 255;
-/** While waiting, how often to check that conmon is still there to write the exit file. */
-const MONITOR_CHECK_MS = 250;
+/**
+ * While waiting, how often to check that conmon is still there to write the exit file, and
+ * to look for the file itself should an inotify event be lost. A dead conmon is rare (someone
+ * killed it): a second to notice is enough, and 100 running containers then cost the agent
+ * ~100 small /proc reads a second, not the 400 inotify re-arms and timers of a 250 ms poll.
+ */
+const MONITOR_CHECK_MS = 1_000;
 
 export interface CreateOptions extends BundleInput {
   /** Per-container state directory (created; must not exist yet with another container's files). */
@@ -134,16 +140,38 @@ export class Container {
   }
 
   /** The exit status once the container ends; undefined if it still runs after `timeoutMs`. */
-  async wait(timeoutMs = Infinity): Promise<ExitStatus | undefined> {
-    const deadline = Date.now() + timeoutMs;
+  wait(timeoutMs = Infinity): Promise<ExitStatus | undefined> {
+    const settled = () => this.exitStatus() ?? this.#unwatchedExit();
+    const now = settled();
+    if (now || timeoutMs <= 0) return Promise.resolve(now);
     const exitFile = statePaths(this.stateDir, this.id).exitFile;
-    for (;;) {
-      const status = this.exitStatus() ?? this.#unwatchedExit();
-      if (status) return status;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await waitForFile(exitFile, Math.min(left, MONITOR_CHECK_MS));
-    }
+    return new Promise((resolve) => {
+      // One inotify watch for the whole wait: conmon renames the exit file into place.
+      let watcher: ReturnType<typeof watch> | undefined;
+      const finish = (status: ExitStatus | undefined) => {
+        clearTimeout(timer);
+        clearInterval(monitor);
+        watcher?.close();
+        resolve(status);
+      };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(settled()), timeoutMs) : undefined;
+      const monitor = setInterval(() => {
+        const s = settled();
+        if (s) finish(s);
+      }, MONITOR_CHECK_MS);
+      try {
+        watcher = watch(dirname(exitFile), (_event, name) => {
+          if (name !== null && name !== basename(exitFile)) return;
+          const s = this.exitStatus();
+          if (s) finish(s);
+        });
+        watcher.on('error', () => {});
+      } catch {
+        // The directory is gone or not watchable: the monitor's checks still find the end.
+      }
+      const s = settled(); // it may have ended before the watch was set up
+      if (s) finish(s);
+    });
   }
 
   /** A status for a container that ended after its conmon died (no exit file will ever come). */
@@ -223,7 +251,7 @@ export class Container {
     }
     await this.#reapConmon();
     removeCgroups(this.record.cgroupsPath, this.record.cgroupParent);
-    rmSync(this.stateDir, { recursive: true, force: true });
+    await rm(this.stateDir, { recursive: true, force: true });
     return status;
   }
 
