@@ -13,20 +13,47 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export interface CpuSnapshot {
   /** The process's own user + system time, ms. */
   readonly selfMs: number;
-  /** User + system time of its children that it waited for (and theirs), ms. */
+  /** User + system time of its children that it waited for (and theirs), and of the commands its launcher shell ran, ms. */
   readonly childrenMs: number;
   /** All cores' non-idle time, ms. */
   readonly machineMs: number;
 }
 
 export function cpuSnapshot(pid: number): CpuSnapshot {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces), from field 3 on.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = statFields(pid);
   const tick = 1000 / CLOCK_TICKS_PER_SECOND;
   let busy = 0;
   for (const c of cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
-  return { selfMs: (f[11]! + f[12]!) * tick, childrenMs: (f[13]! + f[14]!) * tick, machineMs: busy };
+  // Berth starts its tools through a long-lived launcher shell (src/lib/launcher.ts): the
+  // shell reaps them, so their time is in the shell's children time until it exits.
+  let launched = 0;
+  for (const child of childPids(pid)) {
+    const c = statFieldsOrUndefined(child);
+    if (c?.comm === 'sh') launched += c.fields[11]! + c.fields[12]! + c.fields[13]! + c.fields[14]!;
+  }
+  return { selfMs: (f.fields[11]! + f.fields[12]!) * tick, childrenMs: (f.fields[13]! + f.fields[14]! + launched) * tick, machineMs: busy };
+}
+
+/** /proc/<pid>/stat: the command name, and the fields after it (which may hold spaces), from field 3 on. */
+function statFields(pid: number): { comm: string; fields: number[] } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number) };
+}
+
+function statFieldsOrUndefined(pid: number): { comm: string; fields: number[] } | undefined {
+  try {
+    return statFields(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** What happened between two snapshots, per unit of work (e.g. per task started). */

@@ -112,3 +112,16 @@ describe('shellQuote', () => {
     assert.equal(shellQuote(''), "''");
   });
 });
+
+describe('launcher shell upkeep', () => {
+  it('leaves no zombies once nothing is under way', async () => {
+    const { l } = newLauncher();
+    const first = await l.run('sh', ['-c', 'echo $PPID']);
+    const subshell = Number(first.stdout.trim());
+    const shellPid = Number(readFileSync(`/proc/${subshell}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    await Promise.all(Array.from({ length: 20 }, () => l.run('true', [])));
+    await new Promise((r) => setTimeout(r, 200));
+    const children = readFileSync(`/proc/${shellPid}/task/${shellPid}/children`, 'utf8').trim();
+    assert.equal(children, '', `the shell still has children: ${children}`);
+  });
+});

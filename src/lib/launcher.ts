@@ -65,8 +65,10 @@ export class LauncherLostError extends Error {
 /** The shell: dash on Debian, small and quick to fork; any POSIX sh works. */
 const SHELL = '/bin/sh';
 /**
- * dash keeps ~40 bytes per background job it has run (measured: +0.8 MiB over 20,000
- * commands), so a shell is retired after this many commands and a fresh one started.
+ * dash keeps each background job in its job table until a `wait` (~40 bytes a job:
+ * +0.8 MiB over 20,000 commands). The launcher sends `wait` whenever nothing is under way;
+ * under unbroken load that may never happen, so a shell is also retired after this many
+ * commands and a fresh one started.
  */
 export const COMMANDS_PER_SHELL = 5_000;
 const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -225,7 +227,12 @@ export class Launcher {
     } else {
       p.resolve(result!);
     }
-    if (shell.pending.size === 0) refShell(shell, false);
+    if (shell.pending.size === 0) {
+      // dash reaps finished jobs, and frees their job-table entries, only when it next runs
+      // something: with nothing under way, `wait` (a builtin) does both at once.
+      if (shell.child.stdin.writable) shell.child.stdin.write('wait\n');
+      refShell(shell, false);
+    }
   }
 }
 
