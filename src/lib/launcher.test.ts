@@ -91,16 +91,15 @@ describe('launcher', () => {
 
   it('fails the commands under way when the shell is killed, and the next command gets a new shell', async () => {
     const { l } = newLauncher();
-    const first = await l.run('sh', ['-c', 'echo $PPID']);
-    // The shell is the parent of the subshell that runs the command.
-    const subshell = Number(first.stdout.trim());
-    const shellPid = Number(readFileSync(`/proc/${subshell}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    await l.run('true', []);
+    const shellPid = l.shellPid!;
     const slow = l.run('sleep', ['1']);
     process.kill(shellPid, 'SIGKILL');
     // The command itself still finishes and answers: its subshell holds the pipe.
     const r = await slow.catch((e: unknown) => e);
     assert.ok((r as { code?: number }).code === 0 || r instanceof LauncherLostError);
     assert.equal((await l.run('echo', ['again'])).stdout, 'again\n');
+    assert.notEqual(l.shellPid, shellPid);
   });
 });
 
@@ -116,9 +115,8 @@ describe('shellQuote', () => {
 describe('launcher shell upkeep', () => {
   it('leaves no zombies once nothing is under way', async () => {
     const { l } = newLauncher();
-    const first = await l.run('sh', ['-c', 'echo $PPID']);
-    const subshell = Number(first.stdout.trim());
-    const shellPid = Number(readFileSync(`/proc/${subshell}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    await l.run('true', []);
+    const shellPid = l.shellPid!;
     await Promise.all(Array.from({ length: 20 }, () => l.run('true', [])));
     await new Promise((r) => setTimeout(r, 200));
     const children = readFileSync(`/proc/${shellPid}/task/${shellPid}/children`, 'utf8').trim();

@@ -123,6 +123,11 @@ export class Launcher {
     return this.#shells;
   }
 
+  /** The pid of the shell that takes new commands, if one runs. */
+  get shellPid(): number | undefined {
+    return this.#current?.child.pid;
+  }
+
   /**
    * Runs `file` with `args` and resolves with its exit status and output, whatever the
    * status (callers decide what a failure is). Rejects with an ENOENT error when `file`

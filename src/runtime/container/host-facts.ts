@@ -69,7 +69,7 @@ export function readHostFacts(): HostFacts {
  * {@link RuntimeUnavailableError} naming the package when the profile is missing:
  * containers never silently run without a filter.
  */
-export function seccompConverter(arch: string, path = SECCOMP_PROFILE_PATH): (caps: readonly string[]) => OciSeccomp {
+export function seccompConverter(arch: string, path = SECCOMP_PROFILE_PATH, compatArchitectures = process.env.BERTH_SECCOMP_COMPAT_ARCHES === '1'): (caps: readonly string[]) => OciSeccomp {
   let profile: unknown;
   const cache = new Map<string, OciSeccomp>();
   return (caps) => {
@@ -80,7 +80,7 @@ export function seccompConverter(arch: string, path = SECCOMP_PROFILE_PATH): (ca
     const key = [...caps].sort().join(',');
     let filter = cache.get(key);
     if (filter === undefined) {
-      filter = convertSeccompProfile(profile, { arch, capabilities: caps });
+      filter = convertSeccompProfile(profile, { arch, capabilities: caps, compatArchitectures });
       cache.set(key, filter);
     }
     return filter;

@@ -31,7 +31,8 @@ test('picks rules by architecture and capabilities, and keeps default action and
   const f = convertSeccompProfile(PROFILE, { arch: 'amd64', capabilities: ['CAP_SYS_CHROOT'] });
   assert.equal(f.defaultAction, 'SCMP_ACT_ERRNO');
   assert.equal(f.defaultErrnoRet, 38);
-  assert.deepEqual(f.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  assert.deepEqual(f.architectures, ['SCMP_ARCH_X86_64'], 'native only by default');
+  assert.deepEqual(convertSeccompProfile(PROFILE, { arch: 'amd64', capabilities: [], compatArchitectures: true }).architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
   const n = names(f);
   assert.ok(n.includes('arch_prctl') && n.includes('chroot'));
   assert.ok(!n.includes('ppc_only') && !n.includes('not_on_amd64') && !n.includes('both'));
@@ -39,7 +40,8 @@ test('picks rules by architecture and capabilities, and keeps default action and
   assert.deepEqual(f.syscalls.find((r) => r.names.includes('personality'))?.args, [{ index: 0, value: 8, valueTwo: 0, op: 'SCMP_CMP_EQ' }]);
   const noChroot = convertSeccompProfile(PROFILE, { arch: 'amd64', capabilities: [] });
   assert.deepEqual(noChroot.syscalls.find((r) => r.names.includes('chroot')), { names: ['chroot'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 });
-  assert.deepEqual(convertSeccompProfile(PROFILE, { arch: 'arm64', capabilities: [] }).architectures, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+  assert.deepEqual(convertSeccompProfile(PROFILE, { arch: 'arm64', capabilities: [] }).architectures, ['SCMP_ARCH_AARCH64']);
+  assert.deepEqual(convertSeccompProfile(PROFILE, { arch: 'arm64', capabilities: [], compatArchitectures: true }).architectures, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
 });
 
 test('closes the user-namespace gap unless the container has CAP_SYS_ADMIN', () => {
@@ -85,7 +87,7 @@ const haveReference = existsSync(SECCOMP_PROFILE_PATH) && process.arch === 'x64'
 test('on Debian\'s profile: the same rules as the jq converter of runtime-notes §4, plus the gap rules', { skip: !haveReference && 'needs jq and /usr/share/containers/seccomp.json on x86_64' }, () => {
   const caps = [...DOCKER_DEFAULT_CAPABILITIES];
   const reference = JSON.parse(execFileSync('jq', ['--argjson', 'caps', JSON.stringify(caps), JQ_CONVERTER, SECCOMP_PROFILE_PATH], { encoding: 'utf8' })) as ReturnType<typeof convertSeccompProfile>;
-  const ours = convertSeccompProfile(JSON.parse(readFileSync(SECCOMP_PROFILE_PATH, 'utf8')), { arch: 'amd64', capabilities: caps });
+  const ours = convertSeccompProfile(JSON.parse(readFileSync(SECCOMP_PROFILE_PATH, 'utf8')), { arch: 'amd64', capabilities: caps, compatArchitectures: true });
   const gated = new Set(['clone', 'clone3', 'unshare']);
   const expected = reference.syscalls.map((r) => ({
     names: r.args && r.args.length > 0 ? r.names : r.names.filter((n) => !(r.action === 'SCMP_ACT_ALLOW' && gated.has(n))),
