@@ -12,10 +12,13 @@ import { Container, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, ty
 import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
+import { envCredentials, envRegion } from '../api/aws/client.ts';
 import { decideStarts, stopOrder, type ContainerFacts, type RunState } from './container-order.ts';
+import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { Assignment } from './protocol.ts';
 import { CGROUP_PARENT, cgroupsPath, runtimeId, taskLayout } from './task-layout.ts';
+import { s3ObjectReader } from './s3-object-reader.ts';
 import { taskMounts } from './volumes.ts';
 
 /** ECS's reason for a container the kernel's OOM killer ended. */
@@ -31,6 +34,12 @@ export interface RunnerDeps {
   report(r: TaskReport): void;
   log(line: string): void;
   now(): number;
+  /**
+   * Reads environment files from S3: the control plane's S3, where the agent joined.
+   * Default: a SigV4 client of the host the image store resolves Berth's registry to
+   * (the same endpoint), with the agent's AWS credentials and region.
+   */
+  envFiles?: S3ObjectReader;
 }
 
 interface Slot {
@@ -45,6 +54,8 @@ interface Slot {
   health: HealthStatus;
   unhealthy: boolean;
   checks?: { stop(): void };
+  /** The environment with the container's environment files merged in, once read. */
+  environment?: EnvVar[];
 }
 
 /**
@@ -117,6 +128,8 @@ export class TaskRunner {
         containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
       });
       this.#report('PENDING');
+      // Like ECS's task resources, environment files are fetched before any image is pulled.
+      await Promise.all([...this.#slots.values()].map((slot) => this.#loadEnvironment(slot)));
       this.#pullStartedAt = this.#deps.now() / 1000;
       for (const slot of this.#slots.values()) {
         slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
@@ -220,6 +233,8 @@ export class TaskRunner {
   async #start(slot: Slot): Promise<void> {
     slot.state = 'starting';
     const name = slot.def.name;
+    // Loaded at launch; a task adopted after an agent restart reads them again here.
+    await this.#loadEnvironment(slot);
     try {
       const image = await this.#image(slot);
       slot.rootfs = await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
@@ -229,7 +244,7 @@ export class TaskRunner {
         id: runtimeId(this.taskId, name),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
-        definition: slot.def,
+        definition: slot.environment ? { ...slot.def, environment: slot.environment } : slot.def,
         cgroupsPath: cgroupsPath(this.taskId, name),
         cgroupParent: CGROUP_PARENT,
         network: this.#networkFor(name),
@@ -291,6 +306,24 @@ export class TaskRunner {
       if (slot && !slot.reason) slot.reason = message;
     }
     await this.stop('TaskFailedToStart', message);
+  }
+
+  /** Reads the slot's environment files (if it has any) into `slot.environment`. */
+  async #loadEnvironment(slot: Slot): Promise<void> {
+    const files = slot.def.environmentFiles as EnvironmentFile[] | undefined;
+    if (!files?.length || slot.environment) return;
+    const environment = (slot.def.environment as EnvVar[] | undefined) ?? [];
+    try {
+      slot.environment = await resolveEnvironment(environment, files, this.#envFileReader());
+    } catch (e) {
+      if (e instanceof EnvFilesError) throw new StartFailure(e.message);
+      throw e;
+    }
+  }
+
+  #envFileReader(): S3ObjectReader {
+    // Berth's S3 is served where its registry is: the endpoint this agent joined.
+    return this.#deps.envFiles ?? s3ObjectReader(`http://${this.#deps.images.resolve('library/busybox').registry}`, envRegion(), envCredentials());
   }
 
   async #image(slot: Slot): Promise<LocalImage> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
+import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
@@ -58,12 +59,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
+  const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const agents = createAgentGateway({ store, log: options.log });
   await agents.start();
   const retention = startRetention(store, options.log);
   const routes: Route[] = [
     taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
-    adminRoutes({ store, registry }), registry, aws,
+    // S3 before the registry: a request signed for s3 is S3's whatever its path (the registry never sees one).
+    adminRoutes({ store, registry }), s3, registry, aws,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req));
@@ -80,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     retention.stop();
     await agents.close();
+    await s3.close();
     await ecr.close();
     await registry.close();
     await store.close();
@@ -98,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await s3.close();
       await ecr.close();
       await registry.close();
       await store.close();
@@ -116,7 +121,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 function notFound(res: ServerResponse): void {
-  const body = JSON.stringify({ message: 'Not found. Berth serves the AWS APIs at / (POST with X-Amz-Target), the registry at /v2/ and admin at /_berth/.' });
+  const body = JSON.stringify({ message: 'Not found. Berth serves the AWS APIs at / (POST with X-Amz-Target; S3 on any path, signed for s3), the registry at /v2/ and admin at /_berth/.' });
   res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

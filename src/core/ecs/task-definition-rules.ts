@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.ts';
+import { checkEnvironmentFiles } from './environment-files.ts';
 import type { ContainerDefinition, RegisterInput } from './task-definition.ts';
 import { EC2_TASK_CPU, fargateSizesHint, isFargateSize } from './task-size.ts';
 
@@ -76,6 +77,7 @@ function checkContainer(c: ContainerDefinition, taskMemory: number | undefined, 
   if (c.links?.length && mode !== 'bridge') throw client(`Invalid setting for container '${c.name}': links are only supported when networkMode is bridge.`);
   if (c.stopTimeout !== undefined && c.stopTimeout < 0) throw client(`Invalid 'stopTimeout' for container '${c.name}': it must not be negative.`);
   if (c.healthCheck) checkHealthCheck(c.name, c.healthCheck);
+  checkEnvironmentFiles(c.name, c.environmentFiles);
   const seen = new Set<string>();
   for (const p of c.portMappings ?? []) {
     if (p.containerPort === undefined && p.containerPortRange === undefined) throw client(`Invalid port mapping for container '${c.name}': give containerPort (or containerPortRange).`);

@@ -125,6 +125,8 @@ export function effectiveContainers(td: TaskDefinitionRecord, overrides: TaskOve
       ...(o.cpu !== undefined && { cpu: o.cpu }),
       ...(o.memory !== undefined && { memory: o.memory }),
       ...(o.memoryReservation !== undefined && { memoryReservation: o.memoryReservation }),
+      // An override's environmentFiles replace the definition's (ContainerOverride reference).
+      ...(o.environmentFiles && { environmentFiles: o.environmentFiles }),
       environment: [...env].map(([name, value]) => ({ name, value })),
     };
   });
