@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,4 +202,18 @@ test('kill -9 in the middle of an upload: acknowledged objects stay, the partial
   assert.equal((await awsFails(cli, berth.endpoint, ['s3api', 'head-object', '--bucket', 'durable', '--key', 'partial'])).code, '404');
   const listed = await s3api<{ Contents: { Key: string }[] }>(cli, 'list-objects-v2', '--bucket', 'durable');
   assert.deepEqual(listed.Contents.map((c) => c.Key), ['kept']);
+});
+
+test('berth reset wipes S3: buckets gone, object files removed from disk', async () => {
+  const cli = AWS_CLIS[0];
+  await s3api(cli, 'create-bucket', '--bucket', 'wiped');
+  await s3api(cli, 'put-object', '--bucket', 'wiped', '--key', 'k', '--body', join(dir, 'app.env'));
+  const res = await fetch(new URL('/_berth/reset', berth.endpoint), { method: 'POST' });
+  const body = await res.json() as { reset: boolean; s3ObjectsRemoved: number };
+  assert.equal(body.reset, true);
+  assert.ok(body.s3ObjectsRemoved >= 1, `removed ${body.s3ObjectsRemoved}`);
+  const buckets = await s3api<{ Buckets: unknown[] }>(cli, 'list-buckets');
+  assert.deepEqual(buckets.Buckets, []);
+  const files = readdirSync(join(berth.dataDir, 's3', 'blobs'), { recursive: true }).filter((f) => !String(f).startsWith('.'));
+  assert.deepEqual(files.filter((f) => statSync(join(berth.dataDir, 's3', 'blobs', String(f))).isFile()), []);
 });

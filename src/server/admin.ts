@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { S3Service } from '../api/s3/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
@@ -10,7 +11,7 @@ import { VERSION } from '../version.ts';
  *   contents included), for test suites that need a clean slate between tests.
  * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
  */
-export function adminRoutes({ store, registry }: { store: Store; registry: Registry }) {
+export function adminRoutes({ store, registry, s3 }: { store: Store; registry: Registry; s3: S3Service }) {
   return {
     accepts: (req: IncomingMessage) => req.url?.startsWith('/_berth/') ?? false,
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -22,7 +23,9 @@ export function adminRoutes({ store, registry }: { store: Store; registry: Regis
         const r = await store.txn({ ops: [{ type: 'deletePrefix', prefix: '' }] });
         // With no manifest left, every blob is garbage; no grace, since the reset is the point.
         const gc = await registry.collectGarbage({ blobGraceMs: 0, uploadIdleMs: 0 });
-        return json(res, 200, { reset: true, revision: r.revision, blobsRemoved: gc.blobsRemoved });
+        // Likewise every S3 object file: no record names one any more.
+        const s3Files = await s3.sweep(0);
+        return json(res, 200, { reset: true, revision: r.revision, blobsRemoved: gc.blobsRemoved, s3ObjectsRemoved: s3Files.blobs });
       }
       if (req.method === 'POST' && path === '/_berth/registry/gc') {
         return json(res, 200, await registry.collectGarbage());

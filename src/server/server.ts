@@ -66,7 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const routes: Route[] = [
     taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
     // S3 before the registry: a request signed for s3 is S3's whatever its path (the registry never sees one).
-    adminRoutes({ store, registry }), s3, registry, aws,
+    adminRoutes({ store, registry, s3 }), s3, registry, aws,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req));
