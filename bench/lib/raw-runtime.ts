@@ -4,8 +4,9 @@
  * seccomp profile, capabilities, masked paths, /etc files), on a plain copy of the same
  * image's rootfs. Only the command (`true`), the cgroup path, the network namespace (one
  * the benchmark made, so that creating it is not timed, as Berth's is not either) and the
- * rootfs path differ. crun goes through the binary Berth gives conmon (`createBinary`:
- * the crun-v1 wrapper on this hybrid-cgroup host), so both sides pay the wrapper.
+ * rootfs path differ. crun's create and run go through the command Berth gives conmon
+ * (`createCommand`: unshare, sh -c 'umount cgroup2; exec crun' on this hybrid-cgroup
+ * host), so both sides pay for hiding cgroup2.
  *
  *   run           `<runtime> run --bundle B id`: create, start, the process exits, delete
  *   create+start  `<runtime> create` then `<runtime> start` (what "running" means for a
@@ -23,8 +24,8 @@ export const RAW_CGROUP_PARENT = '/berth-bench-raw';
 
 export interface RawRuntime {
   readonly name: 'crun' | 'runc';
-  /** What runs `create` and `run` (crun: Berth's createBinary, the wrapper on a hybrid host). */
-  readonly createBinary: string;
+  /** What runs `create` and `run`, the runtime's arguments after it (crun: Berth's createCommand). */
+  readonly createCommand: readonly string[];
   /** start, delete. */
   readonly binary: string;
   /** `--root`: the benchmark's own state directory for this runtime. */
@@ -92,13 +93,13 @@ function timed(command: string, args: readonly string[]): Promise<number> {
 
 /** `<runtime> run`: the whole life of a container whose process exits at once. */
 export function rawRun(rt: RawRuntime, bundle: string, id: string): Promise<number> {
-  return timed(rt.createBinary, ['--root', rt.root, 'run', '--bundle', bundle, id]);
+  return timed(rt.createCommand[0]!, [...rt.createCommand.slice(1), '--root', rt.root, 'run', '--bundle', bundle, id]);
 }
 
 /** `<runtime> create` + `<runtime> start`, timed together; then an untimed `delete -f`. */
 export async function rawCreateStart(rt: RawRuntime, bundle: string, id: string): Promise<number> {
   try {
-    const create = await timed(rt.createBinary, ['--root', rt.root, 'create', '--bundle', bundle, id]);
+    const create = await timed(rt.createCommand[0]!, [...rt.createCommand.slice(1), '--root', rt.root, 'create', '--bundle', bundle, id]);
     const start = await timed(rt.binary, ['--root', rt.root, 'start', id]);
     return create + start;
   } finally {

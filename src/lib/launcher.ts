@@ -257,7 +257,8 @@ export function commandLine(n: number, path: string, args: readonly string[], o:
   const stdin = files.in !== undefined ? shellQuote(files.in) : '/dev/null';
   const stderr = o.stderrFile !== undefined ? `2>>${shellQuote(o.stderrFile)}` : `2>${shellQuote(files.err!)}`;
   const job = o.resultFd === 3
-    ? `{ ${cmd} 3>&1 >/dev/null ${stderr} <${stdin} | head -n1 >${shellQuote(files.out)}; }`
+    // `read`, a builtin, rather than head: one program start fewer per container.
+    ? `{ ${cmd} 3>&1 >/dev/null ${stderr} <${stdin} | { IFS= read -r line; printf '%s\\n' "$line" >${shellQuote(files.out)}; }; }`
     : `${cmd} <${stdin} >${shellQuote(files.out)} ${stderr}`;
   // A directory that cannot be entered fails the command as a shell would, with status 2.
   const cd = o.cwd !== undefined ? `cd ${shellQuote(o.cwd)} ${stderr} || { echo "E ${n} 2"; exit; }; ` : '';

@@ -46,8 +46,8 @@ export function conmonArgs(o: ConmonOptions): string[] {
   return [
     '--api-version', '1',
     '-c', o.id, '-u', o.id, '-n', o.id,
-    '-r', o.runtime.createBinary,
-    '--runtime-arg', '--root', '--runtime-arg', o.runtime.root,
+    '-r', o.runtime.createCommand[0]!,
+    ...[...o.runtime.createCommand.slice(1), '--root', o.runtime.root].flatMap((a) => ['--runtime-arg', a]),
     '-b', o.stateDir,
     '-p', p.pidfile,
     '-P', p.conmonPid,

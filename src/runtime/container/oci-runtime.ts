@@ -1,11 +1,11 @@
 /**
  * Finding the OCI runtime: crun by preference, runc as fallback, `BERTH_RUNTIME=crun|runc`
  * to force one. On a cgroup v1/v2 hybrid host whose cgroup2 mount holds controllers, crun
- * refuses to run (runtime-notes §1), so `create` goes through a small wrapper that hides
- * the cgroup2 mount in a private mount namespace; every other command runs crun directly.
+ * refuses to run (runtime-notes §1), so `create` runs in a private mount namespace where
+ * the cgroup2 mount is hidden; every other command runs crun directly.
  */
 
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { launchChecked } from '../../lib/launcher.ts';
 import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
@@ -16,8 +16,11 @@ export interface OciRuntime {
   readonly name: RuntimeName;
   /** The runtime binary: start, kill, exec, state, delete. */
   readonly binary: string;
-  /** What conmon runs `create` with: the binary, or the crun-v1 wrapper on a hybrid host. */
-  readonly createBinary: string;
+  /**
+   * What conmon runs `create` with, the runtime's own arguments after it: `[binary]`, or on
+   * a hybrid host {@link hiddenCgroup2Command}.
+   */
+  readonly createCommand: readonly string[];
   /** The runtime's state directory (`--root`). */
   readonly root: string;
   readonly version: string;
@@ -60,16 +63,23 @@ export function crunNeedsWrapper(controllersFile = HYBRID_CONTROLLERS_FILE): boo
 }
 
 /**
- * The crun-v1 wrapper (runtime-notes §1): a private mount namespace for this one call,
+ * crun on a hybrid host (runtime-notes §1): a private mount namespace for this one call,
  * the cgroup2 mount removed from it, then crun, which then sees plain cgroup v1. The
  * container's mount namespace is copied from it, so the container does not see cgroup2.
+ * An argv rather than a wrapper script, so that no shell is started to read a script:
+ * every program start costs ~1 ms of CPU on a VM (ld.so's CPUID probes trap), and a
+ * create already starts unshare, sh, umount and crun.
+ *
+ * (Covering the mount with `unshare --mount-proc=/sys/fs/cgroup/unified` would spare sh
+ * and umount, but crun then fails: it makes a cgroup directory under that path even in
+ * v1 mode, and a proc mount takes no mkdir.)
  */
-export function crunWrapperScript(crun: string, unshare: string): string {
-  return `#!/bin/sh
-# Written by Berth: runs crun with the cgroup2 mount hidden (crun refuses hybrid cgroups).
-exec ${unshare} --mount --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec ${crun} "$@"' crun "$@"
-`;
+export function hiddenCgroup2Command(crun: string, unshare: string): string[] {
+  return [unshare, '--mount', '--propagation', 'private', '/bin/sh', '-c', `umount ${HYBRID_CGROUP2_MOUNT} 2>/dev/null; exec ${crun} "$@"`, 'crun'];
 }
+
+/** Where a hybrid host mounts cgroup2 beside the v1 hierarchies. */
+export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
 
 const found = new Map<string, Promise<OciRuntime>>();
 
@@ -108,19 +118,16 @@ async function locate(runDir: string, prefer: RuntimeName | undefined): Promise<
     }
     const root = join(runDir, name);
     mkdirSync(root, { recursive: true, mode: 0o700 });
-    let createBinary = binary;
+    let createCommand = [binary];
     if (name === 'crun' && crunNeedsWrapper()) {
       const unshare = findExecutable('unshare');
       if (unshare === undefined) {
         problems.push('crun needs unshare (util-linux) on this hybrid cgroup host');
         continue;
       }
-      createBinary = join(runDir, 'crun-v1');
-      const tmp = `${createBinary}.tmp-${process.pid}`;
-      writeFileSync(tmp, crunWrapperScript(binary, unshare), { mode: 0o755 });
-      renameSync(tmp, createBinary);
+      createCommand = hiddenCgroup2Command(binary, unshare);
     }
-    return { name, binary, createBinary, root, version };
+    return { name, binary, createCommand, root, version };
   }
   const pkg = order.length === 1 ? order[0]! : 'crun';
   throw new RuntimeUnavailableError(order.length === 1 ? `the OCI runtime ${pkg}` : 'an OCI runtime (crun or runc)', pkg, problems.join('; '));
