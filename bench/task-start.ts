@@ -193,8 +193,8 @@ async function main(): Promise<number> {
   const crunBinary = findExecutable('crun');
   const crunRuntime = berthRuntime.name === 'crun' ? berthRuntime : crunBinary ? await findRuntime({ runDir: AGENT_RUN_DIR, prefer: 'crun' }) : undefined;
   const raws: RawRuntime[] = [];
-  if (crunRuntime) raws.push({ name: 'crun', createBinary: crunRuntime.createBinary, binary: crunRuntime.binary, root: join(work, 'raw-root', 'crun') });
-  if (runcBinary) raws.push({ name: 'runc', createBinary: runcBinary, binary: runcBinary, root: join(work, 'raw-root', 'runc') });
+  if (crunRuntime) raws.push({ name: 'crun', createCommand: crunRuntime.createCommand, binary: crunRuntime.binary, root: join(work, 'raw-root', 'crun') });
+  if (runcBinary) raws.push({ name: 'runc', createCommand: [runcBinary], binary: runcBinary, root: join(work, 'raw-root', 'runc') });
   const netns = `berthbench-raw-${process.pid}`;
   execFileSync('ip', ['netns', 'add', netns]);
   cleanup.add('raw baseline', async () => {
@@ -204,7 +204,7 @@ async function main(): Promise<number> {
   const dirs = taskContainerDirs(agentData, warm[0]!.arn);
   const raw = prepareRawBundle({ fromStateDir: dirs.stateDir, fromRootfs: dirs.rootfs, dir: join(work, 'raw'), netnsPath: `/run/netns/${netns}`, cgroupLeaf: 'c' });
   const memoryLimit = (JSON.parse(readFileSync(join(dirs.stateDir, 'config.json'), 'utf8')) as { linux?: { resources?: { memory?: { limit?: number } } } }).linux?.resources?.memory?.limit;
-  say(`baseline bundle: Berth's config.json of ${warm[0]!.arn.slice(-32)} (memory limit ${memoryLimit === undefined ? 'none' : `${memoryLimit / 1024 / 1024} MiB`}), command ${raw.command.join(' ')}, runtimes ${raws.map((r) => `${r.name} via ${r.createBinary}`).join(', ')}`);
+  say(`baseline bundle: Berth's config.json of ${warm[0]!.arn.slice(-32)} (memory limit ${memoryLimit === undefined ? 'none' : `${memoryLimit / 1024 / 1024} MiB`}), command ${raw.command.join(' ')}, runtimes ${raws.map((r) => `${r.name} via ${r.createCommand.join(' ')}`).join(', ')}`);
   await stopTasks(client, CLUSTER, warm.map((w) => w.arn), STOP_ALL_TIMEOUT_MS);
   // One untimed round of each raw command, so their binaries are in the page cache too.
   for (const rt of raws) {
@@ -393,7 +393,7 @@ async function main(): Promise<number> {
   };
   const meta = {
     benchmark: 'task-start', date: new Date().toISOString(), node: process.version, cores, backgroundCores: background,
-    runtime: `${berthRuntime.name} ${berthRuntime.version}`, createBinary: berthRuntime.createBinary, image: o.image, memoryMiB: o.memory,
+    runtime: `${berthRuntime.name} ${berthRuntime.version}`, createCommand: berthRuntime.createCommand.join(' '), image: o.image, memoryMiB: o.memory,
     tasks: o.tasks, pollMs: o.pollMs, seconds: o.seconds, maxInFlight: o.maxInFlight, rawCommand: raw.command, breakdown,
   };
   if (o.output === 'json') {
