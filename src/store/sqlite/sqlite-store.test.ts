@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeConformance, storeCompactionConformance } from '../conformance.ts';
@@ -37,4 +38,37 @@ test('sqlite: a second opener of the same database is refused with a clear error
   } finally {
     await s1.close();
   }
+});
+
+test('sqlite: a write is acknowledged, cached and watched only after the WAL is fsynced, and writes meanwhile share the next fsync', async (t) => {
+  const store = await openSqliteStore(join(dir, 'fsync-order.db'));
+  const original = fs.fsync;
+  const held: (() => void)[] = [];
+  // Hold every fsync until the test lets it go (the store imports fsync from node:fs).
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { held.push(() => original(fd, cb)); }) as typeof fs.fsync;
+  syncBuiltinESMExports();
+  t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
+  const seen: string[] = [];
+  store.watch('/k', 0, (e) => seen.push(e.kv.key));
+  let acked = false;
+  const first = store.txn({ ops: [{ type: 'put', key: '/k1', value: '1' }] }).then((r) => { acked = true; return r; });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 1, 'the commit waits on one fsync');
+  assert.equal(acked, false);
+  assert.deepEqual(seen, [], 'watchers hear nothing before the write is durable');
+  // Two more writes while the first is being synced: one batch, one fsync, after it.
+  const later = [store.txn({ ops: [{ type: 'put', key: '/k2', value: '2' }] }), store.txn({ ops: [{ type: 'put', key: '/k3', value: '3' }] })];
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 1, 'the next batch waits for the sync under way');
+  held.shift()!();
+  assert.equal((await first).ok, true);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 1, 'the queued writes went out as one batch');
+  held.shift()!();
+  const revisions = (await Promise.all(later)).map((r) => r.revision);
+  assert.deepEqual(revisions, [2, 3]);
+  assert.deepEqual(seen, ['/k1', '/k2', '/k3']);
+  fs.fsync = original;
+  syncBuiltinESMExports();
+  await store.close();
 });
