@@ -35,13 +35,14 @@ import { findExecutable } from '../src/runtime/container/oci-runtime.ts';
 import { berthBridgesPresent, cleanupAgentHost, otherAgents, settledResidentKiB } from './lib/agent-host.ts';
 import { formatSummary, summarize as summarizeProfile } from './lib/cpu-profile.ts';
 import { coreShare } from './lib/cpu-usage.ts';
-import { describeTasks, runTask, RUN_TASK_MAX_COUNT, stopTasks, waitForStatus, whyStopped } from './lib/ecs-tasks.ts';
+import { RUN_TASK_MAX_COUNT, stopTasks } from './lib/ecs-tasks.ts';
 import { figuresJson, figuresTable, type FigureRow } from './lib/figures-table.ts';
 import { msPair, summarize, type Summary } from './lib/latency-stats.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { cleanupNow, run, tempDir } from './lib/processes.ts';
 import { cleanupRaw, cloneBundle, prepareRawBundle, rawCreateStart, rawRun, rawRunRate, type RawRuntime } from './lib/raw-runtime.ts';
-import { CLUSTER, msBetween, oneTask, runInput, STOP_ALL_TIMEOUT_MS, TASK_TIMEOUT_MS, throughput, type Throughput } from './lib/task-load.ts';
+import { AGENT_RSS_TARGET_MIB, FIRST_TASK_TIMEOUT_MS, measureStandaloneAgent, standaloneRow, type StandaloneRss } from './lib/standalone-agent.ts';
+import { CLUSTER, msBetween, oneTask, STOP_ALL_TIMEOUT_MS, TASK_TIMEOUT_MS, throughput, type Throughput } from './lib/task-load.ts';
 import { measurePhases, START_PHASES, STOP_PHASES, type PhaseReport } from './lib/task-phases.ts';
 import {
   checkInterrupted, cleanup, isInterrupted, say, setUpBerth, startBerth, stopEverything, stopGracefully, takeOverSignals,
@@ -50,13 +51,10 @@ import {
 /** Issue 4's targets. */
 const LATENCY_RATIO_TARGET = 3;
 const STARTS_PER_SECOND_TARGET = 40;
-const AGENT_RSS_TARGET_MIB = 80;
 /** Background CPU (in cores) above which the figures are flagged as taken on a busy machine. */
 const BUSY_CORES = 0.2;
 /** Where startAgent keeps the runtime's state and the crun wrapper (src/agent/agent.ts RUN_DIR). */
 const AGENT_RUN_DIR = '/run/berth';
-/** A first task pulls the image (unpacking layers): far slower than any measured start. */
-const FIRST_TASK_TIMEOUT_MS = 180_000;
 /** Tasks started (unmeasured) before the latency run, so that Node's JIT and the caches are warm. */
 const WARMUP_TASKS = 3;
 const MIB = 1024;
@@ -81,6 +79,7 @@ Options:
   --max-in-flight N    tasks issued but not yet RUNNING during the throughput run (default 40)
   --modes LIST         throughput runs: bridge, awsvpc or both (default bridge,awsvpc)
   --no-standalone      skip the standalone agent (berth up --no-agent + berth agent --join)
+  --standalone-only    only the standalone agent's RSS (about 15 s; for memory work)
   --phases N           runs of the per-phase breakdown (default 20; 0 to skip)
   --runtime crun|runc  the runtime Berth uses (BERTH_RUNTIME; default: Berth's choice, crun)
   --image REF          the task image (default berth/sleep)
@@ -102,6 +101,7 @@ interface Options {
   maxInFlight: number;
   modes: readonly ('bridge' | 'awsvpc')[];
   standalone: boolean;
+  standaloneOnly: boolean;
   phases: number;
   runtime: 'crun' | 'runc' | undefined;
   image: string;
@@ -122,6 +122,7 @@ function options(argv: string[]): Options {
       tasks: { type: 'string', default: '100' }, 'poll-ms': { type: 'string', default: '10' },
       seconds: { type: 'string', default: '10' }, 'max-in-flight': { type: 'string', default: '40' },
       modes: { type: 'string', default: 'bridge,awsvpc' }, 'no-standalone': { type: 'boolean', default: false },
+      'standalone-only': { type: 'boolean', default: false },
       phases: { type: 'string', default: '20' }, runtime: { type: 'string' }, image: { type: 'string', default: 'berth/sleep' },
       memory: { type: 'string', default: '32' }, output: { type: 'string', default: 'table' },
       profile: { type: 'string' }, 'agent-entry': { type: 'string' }, 'agent-node-options': { type: 'string' },
@@ -140,11 +141,12 @@ function options(argv: string[]): Options {
   const modes = values.modes.split(',').map((m) => m.trim()).filter(Boolean);
   for (const m of modes) if (m !== 'bridge' && m !== 'awsvpc') throw new UsageError(`--modes: '${m}' is not bridge or awsvpc.`);
   if (values.runtime !== undefined && values.runtime !== 'crun' && values.runtime !== 'runc') throw new UsageError(`--runtime must be crun or runc; it was '${values.runtime}'.`);
+  if (values['standalone-only'] && values['no-standalone']) throw new UsageError('--standalone-only and --no-standalone exclude each other.');
   if (values.output !== 'table' && values.output !== 'json') throw new UsageError(`--output must be table or json; it was '${values.output}'.`);
   return {
     tasks: whole('tasks', values.tasks), pollMs: whole('poll-ms', values['poll-ms']), seconds: whole('seconds', values.seconds),
     maxInFlight: whole('max-in-flight', values['max-in-flight']), modes: modes as ('bridge' | 'awsvpc')[],
-    standalone: !values['no-standalone'], phases: whole('phases', values.phases, 0), runtime: values.runtime,
+    standalone: !values['no-standalone'], standaloneOnly: values['standalone-only'], phases: whole('phases', values.phases, 0), runtime: values.runtime,
     image: values.image, memory: whole('memory', values.memory, 6), output: values.output,
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     agentEntry: values['agent-entry'] === undefined ? undefined : resolve(values['agent-entry']),
@@ -176,6 +178,7 @@ async function main(): Promise<number> {
     say(`removing an earlier agent's leftovers (${berthBridgesPresent().join(', ')}; no agent runs)`);
     await cleanupAgentHost(join(work, 'leftovers'));
   }
+  if (o.standaloneOnly) return standaloneOnly(work, o, cores, background);
 
   // 1. Berth with its agent, images, warm-up.
   const berth = await startBerth(work, 'embedded', o, false);
@@ -282,33 +285,10 @@ async function main(): Promise<number> {
   }
 
   // 4. The agent alone: berth up --no-agent + berth agent --join.
-  let standalone: { fresh: number; idle: number; loaded: number; loadedAnon: number; loadedPeak: number } | undefined;
+  let standalone: StandaloneRss | undefined;
   if (o.standalone) {
     checkInterrupted();
-    const b2 = await startBerth(work, 'standalone', o, true);
-    const c2 = await setUpBerth(b2, o);
-    const w = await oneTask(c2, 'bridge', 50, FIRST_TASK_TIMEOUT_MS);
-    await stopTasks(c2, CLUSTER, [w.arn], STOP_ALL_TIMEOUT_MS);
-    const idle = await settledResidentKiB(b2.agentPid);
-    say(`standalone agent RSS with 0 tasks: ${(idle.rss / MIB).toFixed(1)} MiB; starting ${o.tasks} tasks`);
-    const arns: string[] = [];
-    while (arns.length < o.tasks) {
-      checkInterrupted();
-      const out = await runTask(c2, runInput('bridge', Math.min(RUN_TASK_MAX_COUNT, o.tasks - arns.length)));
-      arns.push(...out.tasks.map((t) => t.taskArn));
-      if (out.failures.length) throw new Error(`RunTask failures: ${JSON.stringify(out.failures)}`);
-      await waitForStatus(c2, CLUSTER, arns, 'RUNNING', TASK_TIMEOUT_MS, 100);
-    }
-    const stopped = (await describeTasks(c2, CLUSTER, arns)).filter((t) => t.lastStatus !== 'RUNNING');
-    if (stopped.length) throw new Error(`${stopped.length} standalone tasks are not RUNNING: ${whyStopped(stopped[0]!)}`);
-    const loaded = await settledResidentKiB(b2.agentPid);
-    say(`standalone agent RSS with ${o.tasks} running tasks: ${(loaded.rss / MIB).toFixed(1)} MiB`);
-    standalone = { fresh: b2.freshRss ?? NaN, idle: idle.rss, loaded: loaded.rss, loadedAnon: loaded.anon, loadedPeak: loaded.peak };
-    await stopTasks(c2, CLUSTER, arns, STOP_ALL_TIMEOUT_MS);
-    c2.close();
-    await stopGracefully(b2.agent!.child);
-    await stopGracefully(b2.service.child);
-    await cleanupAgentHost(join(b2.dataDir, 'agent'));
+    standalone = await measureStandaloneAgent(work, o, o.tasks);
   }
 
   // 5. Where an agent's start time goes, with nothing else running.
@@ -365,14 +345,7 @@ async function main(): Promise<number> {
     });
   }
   const mib = (k: number) => `${(k / MIB).toFixed(1)} MiB`;
-  if (standalone) {
-    rows.push({
-      figure: `agent RSS, ${o.tasks} running tasks (standalone berth agent)`, berth: mib(standalone.loaded), baseline: `${mib(standalone.idle)} at 0 tasks`,
-      ratio: undefined, target: `≤ ${AGENT_RSS_TARGET_MIB} MB`, pass: standalone.loaded <= AGENT_RSS_TARGET_MIB * MIB,
-      values: { freshKiB: standalone.fresh, idleKiB: standalone.idle, loadedKiB: standalone.loaded, loadedAnonKiB: standalone.loadedAnon, loadedPeakKiB: standalone.loadedPeak, perTaskKiB: (standalone.loaded - standalone.idle) / o.tasks },
-      note: `${mib(standalone.fresh)} once connected, before any task; ${mib(standalone.idle)} after the first task (image pull) stopped; +${mib(standalone.loaded - standalone.idle)} for ${o.tasks} tasks (${((standalone.loaded - standalone.idle) / o.tasks).toFixed(0)} KiB each); of the ${mib(standalone.loaded)}, ${mib(standalone.loadedAnon)} anonymous, the rest file-backed (mostly the node binary's pages); peak ${mib(standalone.loadedPeak)}`,
-    });
-  }
+  if (standalone) rows.push(standaloneRow(standalone));
   rows.push({
     figure: `berth up CPU at rest, ${o.tasks} running tasks`, berth: `${(idleCpuLoaded * 100).toFixed(1)}% of a core`, baseline: `${(idleCpu0 * 100).toFixed(1)}% at 0 tasks`,
     ratio: undefined, target: '-', pass: undefined, values: { idle0: idleCpu0, idleLoaded: idleCpuLoaded },
@@ -405,6 +378,18 @@ async function main(): Promise<number> {
     if (profileReport) process.stdout.write(`\nberth up CPU profile: ${profileReport}\n`);
   }
   return rows.every((r) => r.pass !== false) ? 0 : 1;
+}
+
+/** --standalone-only: the agent's memory figure alone, reported like the whole run. */
+async function standaloneOnly(work: string, o: Options, cores: number, background: number): Promise<number> {
+  const row = standaloneRow(await measureStandaloneAgent(work, o, o.tasks));
+  const meta = { benchmark: 'task-start', only: 'standalone', date: new Date().toISOString(), node: process.version, cores, backgroundCores: background, tasks: o.tasks, image: o.image, memoryMiB: o.memory };
+  if (o.output === 'json') process.stdout.write(`${figuresJson([row], meta)}\n`);
+  else {
+    if (background > BUSY_CORES) process.stdout.write(`WARNING: other processes were using ${background.toFixed(2)} cores when the run started: figures are slow and noisy.\n`);
+    process.stdout.write(`\n${figuresTable([row])}\n`);
+  }
+  return row.pass ? 0 : 1;
 }
 
 function ms(n: number): string {

@@ -60,3 +60,38 @@ berth_debian_packages() {
     { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; } ||
     { berth_say "apt-get could not install: ${missing[*]}"; return 1; }
 }
+
+# The JavaScript copy of src/ (src/cli/js-build.ts says why), under node_modules/ where
+# git, eslint and tsc do not look, and which `npm ci` renews with the dependencies.
+BERTH_JS_DIR="$BERTH_ROOT/node_modules/.cache/berth-js"
+
+# berth_js_build NODE: prints the entry point of the JavaScript copy of src/, rebuilt
+# when anything under src/ changed (~0.2 s, ~0.8 s with a cold page cache). The check is
+# a checksum of the listing of src/ (paths, sizes, mtimes), so edits, deletions, renames
+# and checkouts all count; it costs ~5 ms. Where the copy cannot be written (a read-only
+# checkout), or the build fails, it prints the TypeScript sources' entry point instead.
+berth_js_build() {
+  local node=$1 out=$BERTH_JS_DIR sum
+  sum=$(cd "$BERTH_ROOT" && find src -printf '%p %s %T@\n' | md5sum)
+  if [ "$(cat "$out/.source-sum" 2>/dev/null)" != "$sum" ]; then
+    if ! { mkdir -p "${out%/*}" && : >>"$out.lock"; } 2>/dev/null || ! berth_js_rebuild "$node" "$out" "$sum" 9>>"$out.lock"; then
+      berth_say "could not build $out; running the TypeScript sources"
+      printf '%s\n' "$BERTH_ROOT/src/cli/main.ts"; return 0
+    fi
+  fi
+  printf '%s\n' "$out/cli/main.js"
+}
+
+# One build at a time, under the lock on fd 9 (bin/bench starts berth up and berth agent
+# close together). The checksum was taken before the build, so an edit made meanwhile
+# is rebuilt the next time.
+berth_js_rebuild() {
+  local node=$1 out=$2 sum=$3
+  flock 9 || return 1
+  [ "$(cat "$out/.source-sum" 2>/dev/null)" = "$sum" ] && return 0
+  berth_say "building the JavaScript of src/ (it changed) into ${out#"$BERTH_ROOT"/}"
+  rm -rf "$out.tmp" &&
+    "$node" --disable-warning=ExperimentalWarning "$BERTH_ROOT/src/cli/js-build.ts" "$BERTH_ROOT/src" "$out.tmp" &&
+    printf '%s\n' "$sum" >"$out.tmp/.source-sum" &&
+    rm -rf "$out" && mv "$out.tmp" "$out"
+}

@@ -31,7 +31,8 @@ export function otherAgents(except: ReadonlySet<number> = new Set()): string[] {
     } catch {
       continue;
     }
-    const main = argv.findIndex((a) => a.endsWith('src/cli/main.ts'));
+    // bin/berth runs agents from the JavaScript copy of src/ (scripts/toolchain.sh); tests from the sources.
+    const main = argv.findIndex((a) => a.endsWith('src/cli/main.ts') || a.endsWith('berth-js/cli/main.js'));
     if (main < 0) continue;
     const command = argv[main + 1];
     if ((command === 'up' && !argv.includes('--no-agent')) || command === 'agent') found.push(`${pid}: ${argv.slice(main).join(' ')}`);

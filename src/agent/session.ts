@@ -1,3 +1,4 @@
+import { WebSocket } from 'ws';
 import type { TaskReport } from '../core/ecs/task-report.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ServerMessage } from './protocol.ts';
 
@@ -20,6 +21,10 @@ export interface SessionHandlers {
  * the connection (heartbeats, reconnect with backoff), and delivers task reports
  * at-least-once — each is kept until the control plane acknowledges it, and resent
  * after a reconnect.
+ *
+ * The client is the `ws` package's, as the gateway's server is: Node's global WebSocket
+ * is undici's, whose fetch machinery (http2, web streams, a WebAssembly HTTP parser)
+ * the agent would keep in memory for its one connection.
  */
 export class AgentSession {
   readonly #url: string;
@@ -71,9 +76,10 @@ export class AgentSession {
 
   #dial(): void {
     if (this.#closed) return;
-    const ws = new WebSocket(this.#url);
+    // No permessage-deflate: the gateway does not offer it, and each zlib context holds memory.
+    const ws = new WebSocket(this.#url, { perMessageDeflate: false });
     this.#ws = ws;
-    ws.addEventListener('open', () => {
+    ws.on('open', () => {
       this.#backoff = BACKOFF_MIN_MS;
       this.#send(this.#hello);
       this.#connected = true;
@@ -81,10 +87,11 @@ export class AgentSession {
       this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
       this.#h.log(`connected to ${this.#url}`);
     });
-    ws.addEventListener('message', (e) => {
+    // A text frame arrives as one Buffer (binaryType 'nodebuffer', ws's default).
+    ws.on('message', (data) => {
       let msg: ServerMessage;
       try {
-        msg = JSON.parse(String(e.data)) as ServerMessage;
+        msg = JSON.parse(data.toString()) as ServerMessage;
       } catch {
         return;
       }
@@ -94,7 +101,7 @@ export class AgentSession {
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
       else this.#h.onRequest?.(msg);
     });
-    ws.addEventListener('close', () => {
+    ws.on('close', () => {
       clearInterval(this.#heartbeat);
       if (this.#connected) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
@@ -102,7 +109,7 @@ export class AgentSession {
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     });
-    ws.addEventListener('error', () => { /* 'close' follows and schedules the retry */ });
+    ws.on('error', () => { /* 'close' follows and schedules the retry */ });
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */

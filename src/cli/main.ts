@@ -12,12 +12,13 @@ async function main(argv: string[]): Promise<number> {
     printHelp();
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version') return commands.version!.run([]);
-  const command = commands[name];
-  if (!command) {
+  if (name === '--version') return (await commands.version!.load()).run([]);
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     process.stderr.write(`berth: unknown command '${name}'. Run 'berth --help' for the list of commands.\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help);
     return 0;

@@ -6,6 +6,7 @@
  * specification), which is cached until shortly before it expires.
  */
 
+import { httpRequest, isOk, readBody, type HttpResponse } from '../lib/http-request.ts';
 import { RegistryClientError } from './errors.ts';
 
 /** A username and password, e.g. `AWS` and an ECR authorization token. */
@@ -121,19 +122,21 @@ export class RegistryAuthenticator {
     if (scope !== undefined) url.searchParams.set('scope', scope);
     const headers: Record<string, string> = {};
     if (this.#credentials) headers.authorization = basicHeader(this.#credentials);
-    let res: Response;
+    let res: HttpResponse;
+    let bytes: Buffer | undefined;
     try {
-      res = await fetch(url, { headers, ...(signal && { signal }) });
+      res = await httpRequest(url, { headers, ...(signal && { signal }) });
+      bytes = await readBody(res, MAX_TOKEN_RESPONSE_BYTES);
     } catch (e) {
       throw new RegistryClientError(`cannot reach the token service ${url.origin} of registry ${this.#registry}: ${causeOf(e)}`);
     }
-    const text = await res.text();
-    if (text.length > MAX_TOKEN_RESPONSE_BYTES) throw new RegistryClientError(`the token service of ${this.#registry} answered more than ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
-    if (!res.ok) {
+    if (bytes === undefined) throw new RegistryClientError(`the token service of ${this.#registry} answered more than ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
+    const text = bytes.toString('utf8');
+    if (!isOk(res)) {
       const hint = this.#credentials
         ? 'the registry refused the credentials: get a fresh ECR token (aws ecr get-login-password) or check the username and password'
         : 'the registry wants credentials: log in, e.g. with an ECR token from \'aws ecr get-login-password\'';
-      throw new RegistryClientError(`its token service refused: HTTP ${res.status} (${errorText(text)}); ${hint}`, res.status);
+      throw new RegistryClientError(`its token service refused: HTTP ${res.statusCode} (${errorText(text)}); ${hint}`, res.statusCode);
     }
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
@@ -157,9 +160,9 @@ export function errorText(text: string): string {
   return text.slice(0, 300).replace(/\s+/g, ' ').trim();
 }
 
-/** The most useful words of a fetch failure: undici puts the errno code in `cause`. */
+/** The most useful words of a failed request (src/lib/http-request.ts): Node's error code, such as ECONNREFUSED. */
 export function causeOf(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  if ((e as Error).name === 'AbortError') return 'aborted';
-  return cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
+  const err = e as { name?: string; code?: string; message?: string };
+  if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return 'aborted';
+  return err.code ?? err.message ?? String(e);
 }

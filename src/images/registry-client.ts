@@ -1,5 +1,6 @@
 /**
- * A small client of the OCI distribution API (spec v1.1) over fetch: what `berth image`
+ * A small client of the OCI distribution API (spec v1.1) over node:http and node:https
+ * (src/lib/http-request.ts: not fetch, for the agent's memory): what `berth image`
  * pushes with and what the image store pulls with. Works with Berth's registry, ECR,
  * Docker Hub and any other conforming registry.
  *
@@ -10,8 +11,8 @@
  * - Blobs stream both ways; nothing is buffered whole except manifests and configs.
  */
 
-import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { discard, header, httpRequest, isOk, readBody, type HttpResponse } from '../lib/http-request.ts';
 import { DigestingStream, digestOf, isDigest, parseDigest, type Digest } from '../oci/digest.ts';
 import { parseDocument } from '../oci/documents.ts';
 import { hostPlatform } from '../oci/image-source.ts';
@@ -25,6 +26,8 @@ export const MANIFEST_ACCEPT = [MediaType.ociManifest, MediaType.ociIndex, Media
 export const MAX_MANIFEST_BYTES = 4 << 20;
 /** Largest config blob read whole (configs with long histories are still well under 1 MiB). */
 export const MAX_CONFIG_BYTES = 16 << 20;
+/** Most of an error answer read for its message (errorText keeps 300 characters of it). */
+const MAX_ERROR_BODY_BYTES = 64 << 10;
 /** Index nesting followed when resolving a platform (real images nest once at most). */
 const MAX_INDEX_DEPTH = 4;
 
@@ -80,35 +83,36 @@ export class RegistryClient {
   /** Checks that the registry answers /v2/ and accepts the credentials. */
   async ping(): Promise<void> {
     const res = await this.#send('GET', '/v2/', { what: `registry ${this.host}` });
-    await res.body?.cancel();
-    if (!res.ok) throw await this.#failure(res, `registry ${this.host}`);
+    if (!isOk(res)) throw await this.#failure(res, `registry ${this.host}`);
+    discard(res);
   }
 
   /** The manifest's descriptor (digest, size, media type), or undefined when there is none. */
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
     const what = `${this.host}/${repository}${refSuffix(reference)}`;
     const res = await this.#send('HEAD', `/v2/${repository}/manifests/${reference}`, { scope: repositoryScope(repository, ['pull']), headers: { accept: MANIFEST_ACCEPT }, what });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw await this.#failure(res, what);
-    const digest = res.headers.get('docker-content-digest');
-    const size = Number(res.headers.get('content-length'));
+    discard(res);
+    if (res.statusCode === 404) return undefined;
+    if (!isOk(res)) throw await this.#failure(res, what);
+    const digest = header(res, 'docker-content-digest');
+    const size = Number(header(res, 'content-length'));
     if (digest === null || !isDigest(digest) || !Number.isSafeInteger(size)) return undefined;
-    return { mediaType: baseType(res.headers.get('content-type')) ?? MediaType.ociManifest, digest, size };
+    return { mediaType: baseType(header(res, 'content-type')) ?? MediaType.ociManifest, digest, size };
   }
 
   /** A manifest or index by tag or digest, its bytes checked against the digest. */
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
     const what = `${this.host}/${repository}${refSuffix(reference)}`;
     const res = await this.#send('GET', `/v2/${repository}/manifests/${reference}`, { scope: repositoryScope(repository, ['pull']), headers: { accept: MANIFEST_ACCEPT }, what });
-    if (!res.ok) throw await this.#failure(res, what, 'check the name and tag; images for Berth\'s registry are pushed with \'berth image import\' or \'berth image samples\'');
+    if (!isOk(res)) throw await this.#failure(res, what, 'check the name and tag; images for Berth\'s registry are pushed with \'berth image import\' or \'berth image samples\'');
     const bytes = await readLimited(res, MAX_MANIFEST_BYTES, what);
-    const expected = isDigest(reference) ? reference : res.headers.get('docker-content-digest');
+    const expected = isDigest(reference) ? reference : header(res, 'docker-content-digest');
     const algorithm = expected !== null && isDigest(expected) ? parseDigest(expected).algorithm : 'sha256';
     const digest = digestOf(bytes, algorithm);
     if (expected !== null && isDigest(expected) && expected !== digest) {
       throw new RegistryClientError(`${what}: the manifest the registry sent hashes to ${digest}, not ${expected}; the registry is serving corrupt content`);
     }
-    const mediaType = baseType(res.headers.get('content-type')) ?? mediaTypeOf(bytes) ?? MediaType.ociManifest;
+    const mediaType = baseType(header(res, 'content-type')) ?? mediaTypeOf(bytes) ?? MediaType.ociManifest;
     return { descriptor: { mediaType, digest, size: bytes.length }, bytes };
   }
 
@@ -134,16 +138,15 @@ export class RegistryClient {
   async openBlob(repository: string, descriptor: Descriptor, onProgress?: (p: BlobProgress) => void): Promise<Readable> {
     const what = `blob ${descriptor.digest} of ${this.host}/${repository}`;
     const res = await this.#send('GET', `/v2/${repository}/blobs/${descriptor.digest}`, { scope: repositoryScope(repository, ['pull']), what });
-    if (!res.ok || res.body === null) throw await this.#failure(res, what);
-    const declared = Number(res.headers.get('content-length'));
-    if (Number.isSafeInteger(declared) && res.headers.has('content-length') && declared !== descriptor.size) {
-      await res.body.cancel();
-      throw new RegistryClientError(`${what}: the registry sends ${declared} bytes, but the manifest says ${descriptor.size}; the registry is serving corrupt content`);
+    if (!isOk(res)) throw await this.#failure(res, what);
+    const length = header(res, 'content-length');
+    if (length !== null && Number.isSafeInteger(Number(length)) && Number(length) !== descriptor.size) {
+      res.destroy();
+      throw new RegistryClientError(`${what}: the registry sends ${length} bytes, but the manifest says ${descriptor.size}; the registry is serving corrupt content`);
     }
-    const body = Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>);
     const check = new DigestingStream({ expected: descriptor.digest, expectedSize: descriptor.size });
-    if (!onProgress) return pipeline(body, check, () => {});
-    return pipeline(body, check, new ProgressStream(descriptor, onProgress), () => {});
+    if (!onProgress) return pipeline(res, check, () => {});
+    return pipeline(res, check, new ProgressStream(descriptor, onProgress), () => {});
   }
 
   /** A small blob (a config) read whole and verified. */
@@ -158,9 +161,10 @@ export class RegistryClient {
   async blobSize(repository: string, digest: Digest): Promise<number | undefined> {
     const what = `blob ${digest} of ${this.host}/${repository}`;
     const res = await this.#send('HEAD', `/v2/${repository}/blobs/${digest}`, { scope: repositoryScope(repository, ['pull', 'push']), what });
-    if (res.status === 404) return undefined;
-    if (!res.ok) throw await this.#failure(res, what);
-    return Number(res.headers.get('content-length'));
+    discard(res);
+    if (res.statusCode === 404) return undefined;
+    if (!isOk(res)) throw await this.#failure(res, what);
+    return Number(header(res, 'content-length'));
   }
 
   /**
@@ -174,27 +178,33 @@ export class RegistryClient {
     const scope = repositoryScope(repository, ['pull', 'push']);
     const query = options.mountFrom !== undefined && options.mountFrom !== repository ? `?mount=${descriptor.digest}&from=${encodeURIComponent(options.mountFrom)}` : '';
     const started = await this.#send('POST', `/v2/${repository}/blobs/uploads/${query}`, { scope, what, headers: { 'content-length': '0' } });
-    await started.body?.cancel();
-    if (started.status === 201 && query !== '') return 'mounted';
-    const location = started.headers.get('location');
-    if (started.status !== 202 || location === null) throw await this.#failure(started, what);
+    if (started.statusCode === 201 && query !== '') {
+      discard(started);
+      return 'mounted';
+    }
+    const location = header(started, 'location');
+    if (started.statusCode !== 202 || location === null) throw await this.#failure(started, what);
+    discard(started);
     const target = new URL(location, this.#base);
     target.searchParams.set('digest', descriptor.digest);
     const source = await open();
     const body = options.onProgress ? pipeline(source, new ProgressStream(descriptor, options.onProgress), () => {}) : source;
-    let res: Response;
+    let res: HttpResponse;
     try {
       res = await this.#send('PUT', target, {
-        scope, what, stream: true, body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+        scope, what, stream: true, body,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(descriptor.size) },
       });
     } catch (e) {
       source.destroy();
-      await this.#send('DELETE', new URL(location, this.#base), { scope, what }).then((r) => r.body?.cancel(), () => undefined);
+      await this.#send('DELETE', new URL(location, this.#base), { scope, what }).then(discard, () => undefined);
       throw e;
     }
-    await res.body?.cancel();
-    if (res.status !== 201) throw await this.#failure(res, what);
+    if (res.statusCode !== 201) {
+      source.destroy();
+      throw await this.#failure(res, what);
+    }
+    discard(res);
     return 'uploaded';
   }
 
@@ -204,34 +214,33 @@ export class RegistryClient {
     const res = await this.#send('PUT', `/v2/${repository}/manifests/${reference}`, {
       scope: repositoryScope(repository, ['pull', 'push']), what, body: bytes, headers: { 'content-type': mediaType },
     });
-    await res.body?.cancel();
-    if (res.status !== 201) throw await this.#failure(res, what);
+    if (res.statusCode !== 201) throw await this.#failure(res, what);
+    discard(res);
     return digestOf(bytes);
   }
 
   /** One request, answering a 401 challenge once (not for streamed bodies, which cannot be sent twice). */
-  async #send(method: string, path: string | URL, o: { scope?: string; headers?: Record<string, string>; body?: Buffer | ReadableStream<Uint8Array>; stream?: boolean; what: string }): Promise<Response> {
+  async #send(method: string, path: string | URL, o: { scope?: string; headers?: Record<string, string>; body?: Buffer | Readable; stream?: boolean; what: string }): Promise<HttpResponse> {
     const url = path instanceof URL ? path : new URL(path, this.#base);
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.#withWhat(o.what, () => this.#auth.header(o.scope, this.#signal));
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(url, {
+        res = await httpRequest(url, {
           method,
           headers: { ...o.headers, ...(authorization && { authorization }) },
           ...(o.body !== undefined && { body: o.body }),
-          ...(o.stream && { duplex: 'half' }),
           ...(this.#signal && { signal: this.#signal }),
-        } as RequestInit);
+        });
       } catch (e) {
         const cause = causeOf(e);
         if (cause === 'aborted') throw new RegistryClientError(`${o.what}: aborted`);
         throw new RegistryClientError(`${o.what}: cannot reach ${url.origin} (${cause}); check that the registry is running (for Berth's own: 'berth up') and the address is right`);
       }
-      if (res.status !== 401 || attempt > 0 || o.stream) return res;
-      const challenge = res.headers.get('www-authenticate');
+      if (res.statusCode !== 401 || attempt > 0 || o.stream) return res;
+      const challenge = header(res, 'www-authenticate');
       if (!(await this.#withWhat(o.what, () => this.#auth.answer(challenge, o.scope, authorization, this.#signal)))) return res;
-      await res.body?.cancel();
+      discard(res);
     }
   }
 
@@ -246,20 +255,20 @@ export class RegistryClient {
   }
 
   /** A one-line error from a failed response: what failed, the registry's own words, what to do. */
-  async #failure(res: Response, what: string, notFoundHint?: string): Promise<RegistryClientError> {
-    const text = await res.text().catch(() => '');
+  async #failure(res: HttpResponse, what: string, notFoundHint?: string): Promise<RegistryClientError> {
+    const text = (await readBody(res, MAX_ERROR_BODY_BYTES).catch(() => undefined))?.toString('utf8') ?? '';
     const message = errorText(text);
     const code = /^[A-Z_]+(?=:)/.exec(message)?.[0];
     const detail = message ? ` (${message})` : '';
     let hint = '';
-    if (res.status === 401 || res.status === 403) {
+    if (res.statusCode === 401 || res.statusCode === 403) {
       hint = this.#auth.hasCredentials
         ? '; the registry refused the credentials: get a fresh ECR token (aws ecr get-login-password) or check the username and password'
         : '; the registry wants credentials: log in, e.g. with an ECR token from \'aws ecr get-login-password\'';
-    } else if (res.status === 404 && notFoundHint) {
+    } else if (res.statusCode === 404 && notFoundHint) {
       hint = `; ${notFoundHint}`;
     }
-    return new RegistryClientError(`${what}: HTTP ${res.status}${detail}${hint}`, res.status, code);
+    return new RegistryClientError(`${what}: HTTP ${res.statusCode}${detail}${hint}`, res.statusCode, code);
   }
 }
 
@@ -281,17 +290,15 @@ function mediaTypeOf(bytes: Buffer): string | undefined {
   }
 }
 
-async function readLimited(res: Response, max: number, what: string): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > max) throw new RegistryClientError(`${what}: the manifest is ${declared} bytes, more than the ${max} allowed`);
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body ?? []) {
-    size += chunk.length;
-    if (size > max) throw new RegistryClientError(`${what}: the manifest is more than the ${max} bytes allowed`);
-    parts.push(Buffer.from(chunk));
+async function readLimited(res: HttpResponse, max: number, what: string): Promise<Buffer> {
+  const declared = Number(header(res, 'content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    res.destroy();
+    throw new RegistryClientError(`${what}: the manifest is ${declared} bytes, more than the ${max} allowed`);
   }
-  return Buffer.concat(parts);
+  const bytes = await readBody(res, max);
+  if (bytes === undefined) throw new RegistryClientError(`${what}: the manifest is more than the ${max} bytes allowed`);
+  return bytes;
 }
 
 function pickPlatform(index: ImageIndex, want: Platform, what: string): Descriptor {

@@ -7,7 +7,6 @@ import { DEFAULT_REGION, defaultDataDir, defaultEndpoint } from '../defaults.ts'
 import type { Command } from './command.ts';
 
 export const agent: Command = {
-  summary: 'run the container agent on this host and join a cluster',
   help: `Usage: berth agent [--join URL] [--cluster NAME] [options]
 
 Runs the container agent in the foreground: registers this host as a container instance

@@ -1,7 +1,5 @@
-/** One `berth` subcommand. */
+/** One `berth` subcommand's code: loaded only when that command runs (see index.ts). */
 export interface Command {
-  /** One line for `berth --help`. */
-  readonly summary: string;
   /** The whole `berth <command> --help` text. */
   readonly help: string;
   /** Runs with the arguments after the command name; resolves to the exit code. */

@@ -5,7 +5,6 @@ import type { Command } from './command.ts';
 import { resolveTaskId } from './logs.ts';
 
 export const exec: Command = {
-  summary: "run a command in a task's container",
   help: `Usage: berth exec TASK [--container NAME] [--cluster NAME] [--timeout SECONDS] -- COMMAND [ARG...]
 
 Runs COMMAND inside a running task's container (its namespaces, cgroup, user and

@@ -18,7 +18,6 @@ import { join } from 'node:path';
 const ECR = 'AmazonEC2ContainerRegistry_V20150921';
 
 export const image: Command = {
-  summary: 'put images into Berth\'s registry: import a file, or push the sample images',
   help: `Usage: berth image import FILE [--name REPO[:TAG]] [--endpoint URL] [--output json]
        berth image samples [--build-dir DIR] [--endpoint URL] [--output json]
 

@@ -1,24 +1,27 @@
-import { agent } from './agent.ts';
 import type { Command } from './command.ts';
-import { exec } from './exec.ts';
-import { logs } from './logs.ts';
-import { ps } from './ps.ts';
-import { image } from './image.ts';
-import { reset } from './reset.ts';
-import { taskDefinition } from './task-definition.ts';
-import { up } from './up.ts';
-import { version } from './version.ts';
 
-export const commands: Readonly<Record<string, Command>> = {
-  up,
-  agent,
-  'task-definition': taskDefinition,
-  ps,
-  logs,
-  exec,
-  image,
-  reset,
-  version,
+/** A command as `berth --help` lists it, and where its code is. */
+export interface CommandEntry {
+  /** One line for `berth --help`. */
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * Every command, each imported only when it runs: `berth agent` then holds the agent's
+ * modules and not the control plane's (server, store, registry, ECS and ECR APIs), and
+ * `berth ps` starts without either.
+ */
+export const commands: Readonly<Record<string, CommandEntry>> = {
+  up: { summary: 'start Berth on this machine (control plane and embedded state)', load: async () => (await import('./up.ts')).up },
+  agent: { summary: 'run the container agent on this host and join a cluster', load: async () => (await import('./agent.ts')).agent },
+  'task-definition': { summary: 'register a task definition from a JSON file, as written', load: async () => (await import('./task-definition.ts')).taskDefinition },
+  ps: { summary: 'list tasks with their status, ports and age', load: async () => (await import('./ps.ts')).ps },
+  logs: { summary: "print a task container's output", load: async () => (await import('./logs.ts')).logs },
+  exec: { summary: "run a command in a task's container", load: async () => (await import('./exec.ts')).exec },
+  image: { summary: 'put images into Berth\'s registry: import a file, or push the sample images', load: async () => (await import('./image.ts')).image },
+  reset: { summary: 'wipe all state of a running Berth (for test suites)', load: async () => (await import('./reset.ts')).reset },
+  version: { summary: 'print the version of Berth', load: async () => (await import('./version.ts')).version },
 };
 
 export function printHelp(): void {

@@ -4,7 +4,6 @@ import { defaultEndpoint } from '../defaults.ts';
 import type { Command } from './command.ts';
 
 export const logs: Command = {
-  summary: "print a task container's output",
   help: `Usage: berth logs TASK [--container NAME] [--follow] [--cluster NAME] [--endpoint URL]
 
 Prints what a task's container wrote to stdout and stderr, as its agent keeps it on

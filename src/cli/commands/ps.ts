@@ -7,7 +7,6 @@ import type { Command } from './command.ts';
 const ECS = 'AmazonEC2ContainerServiceV20141113';
 
 export const ps: Command = {
-  summary: 'list tasks with their status, ports and age',
   help: `Usage: berth ps [--cluster NAME] [--all] [--endpoint URL] [--output json]
 
 Lists the tasks of every cluster (or of --cluster): id, cluster, task definition,

@@ -4,7 +4,6 @@ import { defaultEndpoint } from '../defaults.ts';
 import type { Command } from './command.ts';
 
 export const reset: Command = {
-  summary: 'wipe all state of a running Berth (for test suites)',
   help: `Usage: berth reset --yes [--endpoint URL] [--output json]
 
 Deletes every cluster, task definition, setting and other object of every account and

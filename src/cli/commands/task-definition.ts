@@ -11,7 +11,6 @@ import type { Command } from './command.ts';
 const ECS = 'AmazonEC2ContainerServiceV20141113';
 
 export const taskDefinition: Command = {
-  summary: 'register a task definition from a JSON file, as written',
   help: `Usage: berth task-definition register FILE [--endpoint URL] [--output json]
 
 Registers the task definition in FILE ('-' for standard input): the same JSON that

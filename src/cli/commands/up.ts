@@ -11,7 +11,6 @@ import { DEFAULT_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION, defaultDat
 import type { Command } from './command.ts';
 
 export const up: Command = {
-  summary: 'start Berth on this machine (control plane and embedded state)',
   help: `Usage: berth up [options]
 
 Starts Berth in the foreground: the AWS-compatible endpoint (ECS, and more as they land)

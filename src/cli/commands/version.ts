@@ -3,7 +3,6 @@ import { parse } from '../args.ts';
 import type { Command } from './command.ts';
 
 export const version: Command = {
-  summary: 'print the version of Berth',
   help: `Usage: berth version [--output json]
 
 Prints Berth's version and the Node.js it runs on.
