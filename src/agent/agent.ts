@@ -9,6 +9,7 @@ import { createNetworkManager } from '../runtime/network/index.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
 import { register, type AgentConfig } from './registration.ts';
+import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
@@ -81,7 +82,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     }
   };
   const credentials = ecrCredentials(api, registryHost);
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, report, log: o.log, now: Date.now };
+  // Environment files live in Berth's S3, served on the endpoint this agent joined.
+  const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now };
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {

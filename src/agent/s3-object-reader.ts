@@ -5,6 +5,7 @@
  */
 
 import { signRequest, sha256Hex, type Credentials } from '../api/aws/sigv4.ts';
+import { header, httpRequest, HttpRequestError, isOk, readBody, type HttpResponse } from '../lib/http-request.ts';
 import type { S3ObjectReader } from './env-files.ts';
 
 /** The ECS agent gives an env file download this long (its s3DownloadTimeout). */
@@ -18,6 +19,8 @@ export const S3_DOWNLOAD_TIMEOUT_MS = 30_000;
 export const MAX_ENV_FILE_BYTES = 2 * 1024 * 1024;
 
 const EMPTY_SHA256 = sha256Hex('');
+/** An S3 error document is a few hundred bytes; more is not an error document. */
+const MAX_ERROR_BYTES = 64 * 1024;
 
 export function s3ObjectReader(endpoint: string, region: string, creds: Credentials): S3ObjectReader {
   const base = new URL(endpoint);
@@ -25,32 +28,28 @@ export function s3ObjectReader(endpoint: string, region: string, creds: Credenti
     const path = `${base.pathname.replace(/\/$/, '')}/${bucket}/${key.split('/').map(encodeSegment).join('/')}`;
     const headers = { host: base.host, 'x-amz-content-sha256': EMPTY_SHA256 };
     const signed = signRequest({ method: 'GET', path, headers, body: '' }, creds, region, 's3', new Date());
-    let res: Response;
+    // node:http through src/lib/http-request.ts, not fetch: fetch loads undici, ~12 MiB of
+    // the agent's memory for good (bench/README.md, "Agent RSS").
+    let res: HttpResponse;
     try {
-      res = await fetch(new URL(path, base), { headers: { ...headers, ...signed }, signal: AbortSignal.timeout(S3_DOWNLOAD_TIMEOUT_MS) });
+      res = await httpRequest(new URL(path, base), { headers: { ...headers, ...signed }, signal: AbortSignal.timeout(S3_DOWNLOAD_TIMEOUT_MS) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach S3 at ${endpoint} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+      throw new Error(`cannot reach S3 at ${endpoint} (${e instanceof HttpRequestError ? e.code : (e as Error).message})`);
     }
-    if (!res.ok) {
-      const text = await res.text();
-      const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP ${res.status}`;
-      const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? res.statusText;
-      throw new Error(`${code}: ${unescape(message)} status code: ${res.status}`);
+    if (!isOk(res)) {
+      const text = (await readBody(res, MAX_ERROR_BYTES))?.toString('utf8') ?? '';
+      const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? `HTTP ${res.statusCode}`;
+      const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? res.statusMessage ?? '';
+      throw new Error(`${code}: ${unescape(message)} status code: ${res.statusCode}`);
     }
-    const declared = Number(res.headers.get('content-length') ?? 0);
+    const declared = Number(header(res, 'content-length') ?? 0);
     if (declared > MAX_ENV_FILE_BYTES) {
-      await res.body?.cancel();
+      res.destroy();
       throw new Error(`the file has ${declared} bytes; an environment file may have at most ${MAX_ENV_FILE_BYTES}`);
     }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-      size += chunk.length;
-      if (size > MAX_ENV_FILE_BYTES) throw new Error(`the file has more than ${MAX_ENV_FILE_BYTES} bytes, the most an environment file may have`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    const body = await readBody(res, MAX_ENV_FILE_BYTES);
+    if (body === undefined) throw new Error(`the file has more than ${MAX_ENV_FILE_BYTES} bytes, the most an environment file may have`);
+    return body;
   };
 }
 

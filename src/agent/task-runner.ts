@@ -12,13 +12,11 @@ import { Container, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, ty
 import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
-import { envCredentials, envRegion } from '../api/aws/client.ts';
 import { decideStarts, stopOrder, type ContainerFacts, type RunState } from './container-order.ts';
 import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { Assignment } from './protocol.ts';
 import { CGROUP_PARENT, cgroupsPath, runtimeId, taskLayout } from './task-layout.ts';
-import { s3ObjectReader } from './s3-object-reader.ts';
 import { taskMounts } from './volumes.ts';
 
 /** ECS's reason for a container the kernel's OOM killer ended. */
@@ -34,12 +32,8 @@ export interface RunnerDeps {
   report(r: TaskReport): void;
   log(line: string): void;
   now(): number;
-  /**
-   * Reads environment files from S3: the control plane's S3, where the agent joined.
-   * Default: a SigV4 client of the host the image store resolves Berth's registry to
-   * (the same endpoint), with the agent's AWS credentials and region.
-   */
-  envFiles?: S3ObjectReader;
+  /** Reads environment files from S3: the control plane's S3, at the endpoint the agent joined. */
+  envFiles: S3ObjectReader;
 }
 
 interface Slot {
@@ -314,17 +308,13 @@ export class TaskRunner {
     if (!files?.length || slot.environment) return;
     const environment = (slot.def.environment as EnvVar[] | undefined) ?? [];
     try {
-      slot.environment = await resolveEnvironment(environment, files, this.#envFileReader());
+      slot.environment = await resolveEnvironment(environment, files, this.#deps.envFiles);
     } catch (e) {
       if (e instanceof EnvFilesError) throw new StartFailure(e.message);
       throw e;
     }
   }
 
-  #envFileReader(): S3ObjectReader {
-    // Berth's S3 is served where its registry is: the endpoint this agent joined.
-    return this.#deps.envFiles ?? s3ObjectReader(`http://${this.#deps.images.resolve('library/busybox').registry}`, envRegion(), envCredentials());
-  }
 
   async #image(slot: Slot): Promise<LocalImage> {
     slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
