@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { launchChecked as run } from '../lib/launcher.ts';
+import { syncDir } from '../lib/sync-dir.ts';
 
 /** Writes JSON by temp file, fsync and rename: readers see the old file or the new one, never a torn one. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
@@ -33,15 +34,7 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** fsync of a directory, so a rename in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export { syncDir };
 
 /**
  * syncfs(2) of the filesystem holding `path` (coreutils `sync -f`): flushes a whole

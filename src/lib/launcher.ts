@@ -159,7 +159,7 @@ export class Launcher {
     if (file.includes('/')) return file;
     let path = this.#paths.get(file);
     if (path === undefined) {
-      path = findOnPath(file);
+      path = findExecutable(file);
       if (path === undefined) throw Object.assign(new Error(`spawn ${file} ENOENT`), { code: 'ENOENT', path: file });
       this.#paths.set(file, path);
     }
@@ -270,7 +270,8 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }
 
-function findOnPath(name: string): string | undefined {
+/** An executable named `name` on PATH or in the usual system directories. */
+export function findExecutable(name: string): string | undefined {
   for (const d of [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS]) {
     const p = join(d, name);
     try {

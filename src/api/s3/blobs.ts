@@ -18,6 +18,7 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { syncDir } from '../../lib/sync-dir.ts';
 
 /** Read and write buffer per transfer: large sequential I/O, as the registry's blob store measured. */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
@@ -60,9 +61,9 @@ export class BlobFiles {
     const target = this.path(id);
     const created = await mkdir(dirname(target), { recursive: true });
     await rename(tempPath, target);
-    await fsyncDir(dirname(target));
+    await syncDir(dirname(target));
     // A shard directory made just now must itself be on disk for its file to be.
-    if (created !== undefined) await fsyncDir(this.blobsDir);
+    if (created !== undefined) await syncDir(this.blobsDir);
     return id;
   }
 
@@ -148,15 +149,6 @@ export async function writeTemp(blobs: BlobFiles, source: Readable, through: rea
     throw e;
   }
   return path;
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function entries(path: string): Promise<string[]> {

@@ -5,9 +5,9 @@
  * the cgroup2 mount is hidden; every other command runs crun directly.
  */
 
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { launchChecked } from '../../lib/launcher.ts';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findExecutable, launchChecked } from '../../lib/launcher.ts';
 import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
 
 export type RuntimeName = 'crun' | 'runc';
@@ -35,23 +35,9 @@ export interface RuntimeOptions {
 
 /** No runtime command of ours (state, start, kill, delete) takes long; a hung one must not hang the agent. */
 export const RUNTIME_COMMAND_TIMEOUT_MS = 30_000;
-const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 export const HYBRID_CONTROLLERS_FILE = '/sys/fs/cgroup/unified/cgroup.controllers';
 
-/** An executable named `name` on PATH or in the usual system directories. */
-export function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS];
-  for (const d of dirs) {
-    const p = join(d, name);
-    try {
-      accessSync(p, fsConstants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export { findExecutable };
 
 /** True when cgroup2 is mounted beside v1 and holds controllers: crun's "hybrid mode not supported". */
 export function crunNeedsWrapper(controllersFile = HYBRID_CONTROLLERS_FILE): boolean {
