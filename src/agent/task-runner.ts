@@ -116,26 +116,51 @@ export class TaskRunner {
     this.#persist();
     if (this.task.desiredStatus === 'STOPPED') return this.stop();
     try {
-      this.#net = await this.#deps.network.setupTask({
-        taskId: this.taskId,
-        mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
-        containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
-      });
+      // The network and the containers' files do not depend on each other: set them up
+      // side by side (with a cached image, the rootfs mount overlaps the network's ~8 ms).
+      const preparing = this.#prepareFiles();
+      // A stop meanwhile waits for it, as for container starts: it must not unmount first.
+      const settled = preparing.then(() => undefined, () => undefined);
+      this.#starting.add(settled);
+      void settled.then(() => this.#starting.delete(settled));
+      const [net, files] = await Promise.allSettled([
+        this.#deps.network.setupTask({
+          taskId: this.taskId,
+          mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
+          containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+        }),
+        preparing,
+      ]);
+      if (net.status === 'rejected') throw net.reason;
+      this.#net = net.value;
+      if (files.status === 'rejected') throw files.reason;
       this.#report('PENDING');
-      // Like ECS's task resources, environment files are fetched before any image is pulled.
-      await Promise.all([...this.#slots.values()].map((slot) => this.#loadEnvironment(slot)));
-      this.#pullStartedAt = this.#deps.now() / 1000;
-      for (const slot of this.#slots.values()) {
-        slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
-          throw new StartFailure(`CannotPullContainerError: pull image ${slot.def.image}: ${e.message}`, slot.def.name);
-        });
-      }
-      this.#pullStoppedAt = this.#deps.now() / 1000;
       this.#report('ACTIVATING');
       await this.#startWhatCan();
     } catch (e) {
       await this.#failStart(e);
     }
+  }
+
+  /**
+   * Environment files (like ECS's task resources, fetched before any image is pulled),
+   * the images, and each container's root filesystem, mounted ahead of its start.
+   */
+  async #prepareFiles(): Promise<void> {
+    const slots = [...this.#slots.values()];
+    await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
+    this.#pullStartedAt = this.#deps.now() / 1000;
+    for (const slot of slots) {
+      slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
+        throw new StartFailure(`CannotPullContainerError: pull image ${slot.def.image}: ${e.message}`, slot.def.name);
+      });
+    }
+    this.#pullStoppedAt = this.#deps.now() / 1000;
+    await Promise.all(slots.map(async (slot) => {
+      slot.rootfs = await this.#deps.images.mountRootfs(slot.image!, this.#layout.rootfs(slot.def.name)).catch((e: Error) => {
+        throw new StartFailure(`CannotStartContainerError: ${e.message}`, slot.def.name);
+      });
+    }));
   }
 
   /** Takes over a task whose containers a previous agent process started (after kill -9). */
@@ -231,7 +256,7 @@ export class TaskRunner {
     await this.#loadEnvironment(slot);
     try {
       const image = await this.#image(slot);
-      slot.rootfs = await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
+      slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.#assignment, name, this.#layout);
       slot.container = await Container.create({
