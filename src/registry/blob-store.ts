@@ -11,20 +11,22 @@
  */
 
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { parseDigest, type Digest, type DigestAlgorithm } from '../oci/digest.ts';
 import { oci } from './errors.ts';
+import { SyncAhead } from './sync-ahead.ts';
+import { syncDir } from '../lib/sync-dir.ts';
 
 /** ECR's largest layer is 52,000 MiB (ECR service quotas); Berth refuses more, mid-stream. */
 export const MAX_BLOB_BYTES = 52_000 * 1024 * 1024;
 /**
- * Buffer per stream when writing and reading blobs. Measured with bench/registry-bench.ts:
- * 256 KiB pulled at 0.86x the reference registry, 1 MiB at parity or better. Memory is
- * this per transfer in flight: uploads are capped by MAX_CONCURRENT_UPLOAD_STREAMS.
+ * Bytes gathered per file write when receiving a blob (sixteen 64 KiB socket chunks per
+ * writev), and per read when hashing one from disk: few syscalls, little memory. An
+ * upload holds about two of these (one being written, one gathering); uploads are capped
+ * by MAX_CONCURRENT_UPLOAD_STREAMS.
  */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
 
@@ -97,7 +99,7 @@ export class BlobStore {
     const target = this.path(digest);
     await mkdir(dirname(target), { recursive: true });
     await rename(tempPath, target);
-    await fsyncDir(dirname(target));
+    await syncDir(dirname(target));
   }
 
   async remove(digest: Digest): Promise<void> {
@@ -118,10 +120,6 @@ export class BlobStore {
     }
     const s = await handle.stat();
     return { handle, size: s.size };
-  }
-
-  static readStream(handle: FileHandle, start: number, end: number): ReadStream {
-    return createReadStream('', { fd: handle, start, end, highWaterMark: STREAM_BUFFER_BYTES, autoClose: true });
   }
 
   /** Every blob on disk, for garbage collection. */
@@ -166,23 +164,59 @@ export function digestMismatch(expected: string, actual: string) {
 /**
  * Appends a stream to a file, feeding every byte to `hash`, and refusing (mid-stream) to
  * grow a blob past {@link MAX_BLOB_BYTES}. Returns the number of bytes appended.
- * Backpressure flows from the disk to the socket, so memory stays at a buffer or two.
+ *
+ * Chunks gather into a batch of {@link STREAM_BUFFER_BYTES} that is written with one
+ * writev while the next batch gathers; with a write in flight and a full batch waiting,
+ * the source is not read, so backpressure reaches the socket and memory stays at two
+ * batches. A plain loop rather than a Transform piped into a write stream: it knows
+ * when its last write is done (the caller truncates the file after a failed chunk), and
+ * measured on 4 × 50 MB uploads with curl it used 3–4% less CPU (374–378 against
+ * 387–394 ms per 200 MB) in the same time.
+ * The disk gets the bytes as they come (sync-ahead.ts), not all at the closing fsync.
  */
 export async function appendToFile(source: Readable | AsyncIterable<Uint8Array>, path: string, hash: Hash, startOffset: number, flags: 'a' | 'wx'): Promise<number> {
+  const handle = await open(path, flags);
+  const syncAhead = new SyncAhead(handle);
   let written = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for await (const chunk of source as AsyncIterable<Uint8Array>) {
       written += chunk.length;
       if (startOffset + written > MAX_BLOB_BYTES) {
-        done(oci('SIZE_INVALID', `a blob may be at most ${MAX_BLOB_BYTES} bytes`, { max: MAX_BLOB_BYTES }));
-        return;
+        throw oci('SIZE_INVALID', `a blob may be at most ${MAX_BLOB_BYTES} bytes`, { max: MAX_BLOB_BYTES });
       }
       hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  await pipeline(source, meter, createWriteStream(path, { flags, highWaterMark: STREAM_BUFFER_BYTES }));
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= STREAM_BUFFER_BYTES) {
+        await writing;
+        writing = writeBatch(handle, batch, batchBytes, syncAhead);
+        // Awaited before the next batch or in `finally`; meanwhile not an unhandled rejection.
+        writing.catch(() => undefined);
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    await writing;
+    await writeBatch(handle, batch, batchBytes, syncAhead);
+    await syncAhead.settle();
+  } finally {
+    // Nothing may still be writing once this returns: the caller may truncate the file.
+    await writing.catch(() => undefined);
+    await syncAhead.settle().catch(() => undefined);
+    await handle.close();
+  }
   return written;
+}
+
+async function writeBatch(handle: FileHandle, batch: Uint8Array[], bytes: number, syncAhead: SyncAhead): Promise<void> {
+  if (bytes === 0) return;
+  // libuv's writev writes every buffer, however many, or fails; anything else is a disk that stopped taking data.
+  const { bytesWritten } = await handle.writev(batch);
+  if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes to a blob file`);
+  syncAhead.appended(bytes);
 }
 
 /** Hashes a file from disk (used when an upload's running hash was lost to a restart). */
@@ -198,15 +232,6 @@ export async function hashFile(path: string, algorithm: DigestAlgorithm): Promis
 
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {

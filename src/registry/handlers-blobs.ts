@@ -1,8 +1,6 @@
 /** Blob reads and deletes, and the upload protocol (spec "Pulling blobs", "Pushing blobs"). */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
-import { BlobStore } from './blob-store.ts';
 import type { RegistryCore } from './core.ts';
 import { oci } from './errors.ts';
 import { sendEmpty, sendError } from './http.ts';
@@ -10,11 +8,12 @@ import { keys } from './keys.ts';
 import { checkDigest } from './names.ts';
 import { parseContentRange, parseRangeHeader, uploadRange } from './ranges.ts';
 import { ensureRepo, linkBlob, requireRepo } from './repositories.ts';
+import { sendFileRange } from './send-file.ts';
 
 const blobUrl = (name: string, digest: string) => `/v2/${name}/blobs/${digest}`;
 const uploadUrl = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}`;
 
-/** GET and HEAD of a blob, with single byte ranges. The file is streamed, never buffered. */
+/** GET and HEAD of a blob, with single byte ranges. The file is streamed (send-file.ts), never buffered. */
 export async function getBlob(core: RegistryCore, req: IncomingMessage, res: ServerResponse, name: string, digestParam: string): Promise<void> {
   const digest = checkDigest(digestParam);
   const link = await core.store.get(keys.link(name, digest));
@@ -55,7 +54,7 @@ export async function getBlob(core: RegistryCore, req: IncomingMessage, res: Ser
     res.end();
     return;
   }
-  await pipeline(BlobStore.readStream(handle, start, end), res);
+  await sendFileRange(handle, start, end, res);
 }
 
 /** Removes the blob from the repository; the bytes go when GC finds nothing references them. */

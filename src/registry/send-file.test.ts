@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SEND_CHUNK_BYTES, sendFileRange } from './send-file.ts';
+
+/** A server answering every GET with bytes start..end of `path` through sendFileRange; `sent` settles per request. */
+async function serve(path: string, start: number, end: number, declared = end - start + 1) {
+  const sent: Promise<FileHandle>[] = [];
+  const server: Server = createServer((_req, res) => {
+    const done = (async () => {
+      const handle = await open(path, 'r');
+      res.writeHead(200, { 'Content-Length': declared });
+      try {
+        await sendFileRange(handle, start, end, res);
+      } catch (err) {
+        res.destroy();
+        throw Object.assign(err as Error, { handle });
+      }
+      return handle;
+    })();
+    // Rejections are asserted by the tests, maybe after they happened.
+    done.catch(() => undefined);
+    sent.push(done);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, port, sent, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+async function tempFile(t: { after(fn: () => Promise<void>): void }, bytes: Buffer): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-send-file-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'blob');
+  await writeFile(path, bytes);
+  return path;
+}
+
+test('a file of several chunks arrives whole and in order, and the file is closed after', async (t) => {
+  const bytes = randomBytes(2 * SEND_CHUNK_BYTES + SEND_CHUNK_BYTES / 2 + 123);
+  const s = await serve(await tempFile(t, bytes), 0, bytes.length - 1);
+  t.after(s.close);
+  const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
+  assert.ok(body.equals(bytes));
+  assert.equal((await s.sent[0]!).fd, -1, 'the handle is closed');
+});
+
+test('a range that starts and ends inside chunks, and a range smaller than one chunk', async (t) => {
+  const bytes = randomBytes(3 * SEND_CHUNK_BYTES);
+  const path = await tempFile(t, bytes);
+  for (const [start, end] of [[SEND_CHUNK_BYTES - 10, 2 * SEND_CHUNK_BYTES + 5], [7, 7], [100, 4100]] as const) {
+    const s = await serve(path, start, end);
+    const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
+    await s.close();
+    assert.ok(body.equals(bytes.subarray(start, end + 1)), `${start}-${end}`);
+  }
+});
+
+test('a client that goes away mid-file: the send rejects as a premature close and the file is closed', async (t) => {
+  // Far more than the socket buffers hold, so the sender is still writing when the client leaves.
+  const bytes = randomBytes(16 * SEND_CHUNK_BYTES);
+  const s = await serve(await tempFile(t, bytes), 0, bytes.length - 1);
+  t.after(s.close);
+  const socket = connect(s.port, '127.0.0.1');
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => socket.once('data', resolve));
+  socket.destroy();
+  await assert.rejects(s.sent[0]!, (err: Error & { code?: string; handle?: FileHandle }) => {
+    // Whichever the sender notices first (a write failing, the response closing), said one way.
+    assert.equal(err.code, 'ERR_STREAM_PREMATURE_CLOSE');
+    assert.equal(err.handle?.fd, -1, 'the handle is closed');
+    return true;
+  });
+});
+
+test('a file shorter than the range rejects, and the file is closed', async (t) => {
+  const bytes = randomBytes(1000);
+  const s = await serve(await tempFile(t, bytes), 0, 1999);
+  t.after(s.close);
+  await assert.rejects(fetch(s.url).then((r) => r.arrayBuffer()));
+  await assert.rejects(s.sent[0]!, (err: Error & { handle?: FileHandle }) => {
+    assert.match(err.message, /ended at byte 1000, before byte 1999/);
+    assert.equal(err.handle?.fd, -1);
+    return true;
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Sends a byte range of an open file as an HTTP response body (blob GETs), with two
+ * buffers per transfer that are reused for every chunk: the next chunk is read into one
+ * while the other is being written to the socket.
+ *
+ * Why not `createReadStream(...).pipe(res)`: a read stream allocates a fresh buffer for
+ * every chunk, so a 200 MB pull made 200 MB of short-lived ArrayBuffers, and V8 answered
+ * that external memory with garbage collections: in a CPU profile of four 200 MB skopeo
+ * pulls, the collector took 35% of the server's busy time and the process faulted in
+ * ~60 MB of fresh pages per pull. Reusing the buffers leaves neither (see bench/README.md,
+ * registry-bench).
+ */
+
+import type { FileHandle } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Bytes per file read and per socket write. Measured serving four 50 MB blobs at once
+ * on loopback (server CPU per 200 MB): 256 KiB 116 ms, 1 MiB 93–102 ms, 4 MiB 117 ms.
+ * A transfer holds two of these (two of the blob's size when it is smaller).
+ */
+export const SEND_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Writes bytes `start`..`end` (inclusive) of `handle` to `res` and ends it; the headers
+ * must have been written. Closes `handle` in every case. Rejects with a premature-close
+ * error when the client goes away first, and with an error when the file is shorter
+ * than `end` (the response is then cut short, which the client sees as a failed download).
+ */
+export async function sendFileRange(handle: FileHandle, start: number, end: number, res: ServerResponse): Promise<void> {
+  const gone = closedEarly(res);
+  try {
+    const chunk = Math.min(SEND_CHUNK_BYTES, end - start + 1);
+    // Each buffer with the write still using it: a buffer is read into again only once
+    // the socket has taken all of it (libuv writes from this memory, it does not copy it).
+    let current: Slot = { buffer: Buffer.allocUnsafeSlow(chunk), writing: Promise.resolve() };
+    let other: Slot = { buffer: Buffer.allocUnsafeSlow(chunk), writing: Promise.resolve() };
+    for (let position = start; position <= end; [current, other] = [other, current]) {
+      await Promise.race([current.writing, gone.promise]);
+      const { buffer } = current;
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(chunk, end - position + 1), position);
+      if (bytesRead === 0) throw new Error(`blob file ended at byte ${position}, before byte ${end}`);
+      position += bytesRead;
+      current.writing = write(res, bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      // Awaited later, or never if the other buffer's write fails first: not an unhandled rejection.
+      current.writing.catch(() => undefined);
+    }
+    await Promise.race([Promise.all([current.writing, other.writing]), gone.promise]);
+  } finally {
+    gone.dispose();
+    await handle.close();
+  }
+  res.end();
+}
+
+interface Slot {
+  readonly buffer: Buffer;
+  writing: Promise<void>;
+}
+
+/** A failed write means the connection is gone (reset, broken pipe, destroyed): said one way, as a premature close. */
+function write(res: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    res.write(chunk, (err) => (err ? reject(clientGone(err)) : resolve()));
+  });
+}
+
+function clientGone(cause?: Error): Error {
+  return Object.assign(new Error('the client closed the connection before the blob was sent', { cause }), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/**
+ * A promise that rejects if the response closes before it has ended. Needed because a
+ * write on a response whose socket was destroyed before the response heard of it
+ * returns without ever calling its callback (node's `_writeRaw`); the 'close' comes.
+ */
+function closedEarly(res: ServerResponse): { promise: Promise<never>; dispose(): void } {
+  let onClose!: () => void;
+  const promise = new Promise<never>((_, reject) => {
+    onClose = () => reject(clientGone());
+  });
+  // Nobody may be awaiting it when it rejects (between two awaits, or after the last).
+  promise.catch(() => undefined);
+  if (res.destroyed) onClose();
+  else res.once('close', onClose);
+  return { promise, dispose: () => res.off('close', onClose) };
+}
