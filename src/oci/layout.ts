@@ -50,10 +50,11 @@ export function parseLayoutFiles(layoutBytes: Uint8Array, indexBytes: Uint8Array
 
 /** Opens an image layout directory for reading. */
 export async function openLayout(dir: string): Promise<ImageSource> {
-  const [layoutBytes, indexBytes] = await Promise.all([
-    readFile(join(dir, OCI_LAYOUT_FILE)).catch(() => { throw new ImageFormatError(`${dir} is not an OCI image layout: ${OCI_LAYOUT_FILE} is missing`); }),
-    readFile(join(dir, INDEX_FILE)).catch(() => { throw new ImageFormatError(`${dir} is not an OCI image layout: ${INDEX_FILE} is missing`); }),
-  ]);
+  // Both read at once, but judged in order, so that the same directory always gets the same answer.
+  const [layoutRead, indexRead] = await Promise.allSettled([readFile(join(dir, OCI_LAYOUT_FILE)), readFile(join(dir, INDEX_FILE))]);
+  if (layoutRead.status === 'rejected') throw new ImageFormatError(`${dir} is not an OCI image layout: ${OCI_LAYOUT_FILE} is missing`);
+  if (indexRead.status === 'rejected') throw new ImageFormatError(`${dir} is not an OCI image layout: ${INDEX_FILE} is missing`);
+  const [layoutBytes, indexBytes] = [layoutRead.value, indexRead.value];
   const refs = refsOfIndex(parseLayoutFiles(layoutBytes, indexBytes, dir));
   return {
     refs,
