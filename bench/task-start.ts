@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findRuntime } from '../src/runtime/container/index.ts';
-import { findExecutable } from '../src/runtime/container/oci-runtime.ts';
+import { findExecutable } from '../src/lib/executables.ts';
 import { berthBridgesPresent, cleanupAgentHost, otherAgents, settledResidentKiB } from './lib/agent-host.ts';
 import { formatSummary, summarize as summarizeProfile } from './lib/cpu-profile.ts';
 import { coreShare } from './lib/cpu-usage.ts';

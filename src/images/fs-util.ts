@@ -34,7 +34,6 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-export { syncDir };
 
 /**
  * syncfs(2) of the filesystem holding `path` (coreutils `sync -f`): flushes a whole

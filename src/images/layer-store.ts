@@ -18,7 +18,8 @@ import { mkdir, readdir, readlink, rename, rm, symlink, unlink, writeFile } from
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '../oci/digest.ts';
-import { isStaleTemp, readJson, syncDir, syncFilesystem, tempName } from './fs-util.ts';
+import { syncDir } from '../lib/sync-dir.ts';
+import { isStaleTemp, readJson, syncFilesystem, tempName } from './fs-util.ts';
 import { unpackLayer } from './layer-unpack.ts';
 
 /**

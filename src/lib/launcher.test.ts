@@ -45,7 +45,7 @@ describe('launcher', () => {
 
   it('fails with ENOENT for a command that is not installed, as spawn does', async () => {
     const { l } = newLauncher();
-    assert.throws(() => l.run('no-such-tool-berth', []), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    await assert.rejects(l.run('no-such-tool-berth', []), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   });
 
   it('kills a command that outlives its timeout', async () => {

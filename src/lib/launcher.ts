@@ -24,8 +24,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { findExecutable } from './executables.ts';
 
 export interface LaunchOptions {
   /** Bytes for the command's stdin (default: /dev/null). */
@@ -71,7 +72,6 @@ const SHELL = '/bin/sh';
  * commands and a fresh one started.
  */
 export const COMMANDS_PER_SHELL = 5_000;
-const SEARCH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 interface Pending {
   readonly resolve: (r: LaunchResult) => void;
@@ -134,7 +134,12 @@ export class Launcher {
    * is not found, {@link LaunchTimeoutError} or {@link LauncherLostError}.
    */
   run(file: string, args: readonly string[], o: LaunchOptions = {}): Promise<LaunchResult> {
-    const path = this.#resolve(file);
+    let path: string;
+    try {
+      path = this.#resolve(file);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     const n = ++this.#next;
     const base = join(this.#dir, String(n));
     const files = {
@@ -150,7 +155,7 @@ export class Launcher {
         ? setTimeout(() => this.#timeout(shell, n), o.timeoutMs) : undefined;
       shell.pending.set(n, { resolve, reject, files, timer, what: file });
       if (shell.pending.size === 1) refShell(shell, true);
-      shell.child.stdin.write(commandLine(n, path, args, o, files));
+      shell.child.stdin.write(jobLine(n, path, args, o, files));
     });
   }
 
@@ -251,7 +256,7 @@ function refShell(shell: Shell, on: boolean): void {
 }
 
 /** The line that runs one command; see the module comment for the protocol. */
-export function commandLine(n: number, path: string, args: readonly string[], o: LaunchOptions, files: Pending['files']): string {
+function jobLine(n: number, path: string, args: readonly string[], o: LaunchOptions, files: Pending['files']): string {
   let cmd = [path, ...args].map(shellQuote).join(' ');
   if (o.env !== undefined) cmd = `env -i ${Object.entries(o.env).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${cmd}`;
   const stdin = files.in !== undefined ? shellQuote(files.in) : '/dev/null';
@@ -268,20 +273,6 @@ export function commandLine(n: number, path: string, args: readonly string[], o:
 /** One shell word, whatever the bytes: single quotes, with `'` written as `'\''`. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
-}
-
-/** An executable named `name` on PATH or in the usual system directories. */
-export function findExecutable(name: string): string | undefined {
-  for (const d of [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS]) {
-    const p = join(d, name);
-    try {
-      accessSync(p, fsConstants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 function readAndRemove(path: string): string {

@@ -4,38 +4,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Store } from '../../store/store.ts';
-import { createS3Service, type S3Service } from './index.ts';
+import type { S3Service } from './index.ts';
+import { startS3TestServer, type S3TestServer } from './testing.ts';
 import { s3Keys } from './records.ts';
 
+let server: S3TestServer;
 let dir: string;
 let store: Store;
 let s3: S3Service;
-let server: Server;
 let url: string;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'berth-s3-'));
-  store = await openSqliteStore(join(dir, 'state.db'));
-  s3 = createS3Service({ store, dataDir: dir, accountId: '123456789012', defaultRegion: 'us-east-1', log: () => {}, sweep: false });
-  server = createServer((req, res) => void s3.handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startS3TestServer();
+  ({ dir, store, s3, url } = server);
 });
 
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await s3.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => server.close());
 
 const AUTH = (region = 'us-east-1') => `AWS4-HMAC-SHA256 Credential=AKID/20261125/${region}/s3/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`;
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');

@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { launch, LaunchTimeoutError } from '../../lib/launcher.ts';
 import { ContainerStartError, RuntimeUnavailableError } from './errors.ts';
-import { findExecutable, type OciRuntime } from './oci-runtime.ts';
+import { findExecutable } from '../../lib/executables.ts';
+import type { OciRuntime } from './oci-runtime.ts';
 import { statePaths } from './state-dir.ts';
 
 /** conmon's sync pipe fd in its environment (`_OCI_SYNCPIPE`); fd 3 is the first after stdio. */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProcLimits } from './host-facts.ts';
+import { parseProcLimits, SECCOMP_PROFILE_PATH, seccompConverter } from './host-facts.ts';
 import { crunNeedsWrapper, hiddenCgroup2Command } from './oci-runtime.ts';
 import { deviceNumbers } from './bundle.ts';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,4 +41,18 @@ test('device numbers from dev_t, old and large encodings', () => {
   assert.deepEqual(deviceNumbers((0x1n << 20n) | 0x100n), { major: 1, minor: 0x100 }, 'minor bits above 8 live at bit 20');
   assert.deepEqual(deviceNumbers(statSync('/dev/null', { bigint: true }).rdev), { major: 1, minor: 3 });
   assert.deepEqual(deviceNumbers((259n << 8n) | 1n), { major: 259, minor: 1 });
+});
+
+test('the seccomp filter is for the native architecture unless the agent asks for the 32-bit ones too', { skip: (!existsSync(SECCOMP_PROFILE_PATH) || process.arch !== 'x64') && 'needs /usr/share/containers/seccomp.json on x86_64' }, () => {
+  const caps = ['CAP_KILL'];
+  assert.deepEqual(seccompConverter('amd64', SECCOMP_PROFILE_PATH, false)(caps).architectures, ['SCMP_ARCH_X86_64']);
+  assert.deepEqual(seccompConverter('amd64', SECCOMP_PROFILE_PATH, true)(caps).architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  const saved = process.env.BERTH_SECCOMP_COMPAT_ARCHES;
+  try {
+    process.env.BERTH_SECCOMP_COMPAT_ARCHES = '1';
+    assert.equal(seccompConverter('amd64')(caps).architectures.length, 3, 'BERTH_SECCOMP_COMPAT_ARCHES=1 is the switch');
+  } finally {
+    if (saved === undefined) delete process.env.BERTH_SECCOMP_COMPAT_ARCHES;
+    else process.env.BERTH_SECCOMP_COMPAT_ARCHES = saved;
+  }
 });

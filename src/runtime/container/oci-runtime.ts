@@ -7,7 +7,8 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findExecutable, launchChecked } from '../../lib/launcher.ts';
+import { findExecutable } from '../../lib/executables.ts';
+import { launchChecked } from '../../lib/launcher.ts';
 import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
 
 export type RuntimeName = 'crun' | 'runc';
@@ -37,7 +38,6 @@ export interface RuntimeOptions {
 export const RUNTIME_COMMAND_TIMEOUT_MS = 30_000;
 export const HYBRID_CONTROLLERS_FILE = '/sys/fs/cgroup/unified/cgroup.controllers';
 
-export { findExecutable };
 
 /** True when cgroup2 is mounted beside v1 and holds controllers: crun's "hybrid mode not supported". */
 export function crunNeedsWrapper(controllersFile = HYBRID_CONTROLLERS_FILE): boolean {

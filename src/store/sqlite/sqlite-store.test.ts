@@ -72,3 +72,20 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   syncBuiltinESMExports();
   await store.close();
 });
+
+test('sqlite: when an fsync fails, the batch is refused and so is every later write (nothing is acknowledged that may not be on disk)', async (t) => {
+  const store = await openSqliteStore(join(dir, 'fsync-fails.db'));
+  const original = fs.fsync;
+  fs.fsync = ((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))); }) as typeof fs.fsync;
+  syncBuiltinESMExports();
+  t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
+  let heard = 0;
+  store.watch('/f', 0, () => heard++);
+  await assert.rejects(store.txn({ ops: [{ type: 'put', key: '/f1', value: '1' }] }), /could not be synced to disk \(EIO: i\/o error, fsync\); restart Berth/);
+  assert.equal(heard, 0, 'watchers never hear of it');
+  assert.equal(await store.get('/f1').then((kv) => kv?.value), '1', 'committed to SQLite, only not acknowledged');
+  fs.fsync = original;
+  syncBuiltinESMExports();
+  await assert.rejects(store.txn({ ops: [{ type: 'put', key: '/f2', value: '2' }] }), /could not be synced to disk/);
+  await store.close();
+});

@@ -1,11 +1,12 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
   type KeyValue, type ListOptions, type ListResult, type Store, type Txn, type TxnResult, type Watch, type WatchEvent,
 } from '../store.ts';
 import { Lru } from '../../lib/lru.ts';
+import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
 import { SCHEMA, type LogRow, type KvRow } from './schema.ts';
 
@@ -58,7 +59,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     if (path !== ':memory:') {
       // The schema write made the WAL file; its directory entry must be durable too.
       wal = openSync(`${path}-wal`, 'r');
-      syncDirectory(dirname(path));
+      await syncDir(dirname(path));
     }
   } catch (err) {
     if (wal !== undefined) closeSync(wal);
@@ -69,14 +70,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return new SqliteStore(db, options.historyRevisions ?? HISTORY_REVISIONS, wal);
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Another process holds the database. */
 export class StoreLockedError extends Error {
