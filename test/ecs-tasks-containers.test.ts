@@ -2,6 +2,7 @@
 // `berth image samples`, and the aws CLI driving real containers (crun/runc under conmon).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
@@ -128,8 +129,14 @@ describe('tasks with real containers', () => {
     // 20 tasks, as the issue asks (RunTask starts at most 10 at a time).
     const arns = [...await runTask('long', '--count', '10'), ...await runTask('long', '--count', '10')];
     await ecs('wait', 'tasks-running', '--tasks', ...arns);
-    const pids = async () => (await ok('pgrep', ['-f', 'sleep 3600'])).trim().split('\n').sort();
+    // Other test files run sleep containers too: count only the processes in these tasks' cgroups.
+    const ids = arns.map((a) => a.split('/').at(-1)!);
+    const ours = (pid: string) => {
+      try { return ids.some((id) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/berth/${id}/`)); } catch { return false; }
+    };
+    const pids = async () => (await ok('pgrep', ['-f', 'sleep 3600'])).trim().split('\n').filter(ours).sort();
     const before = await pids();
+    assert.equal(before.length, 20, 'one sleep per task');
     await berth.kill9();
     await berth.restart();
     assert.deepEqual(await pids(), before, 'no container was restarted');
