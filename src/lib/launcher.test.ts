@@ -33,11 +33,15 @@ describe('launcher', () => {
     assert.equal((await l.run('cat', [])).stdout, '');
   });
 
-  it('runs in the directory and with exactly the environment given', async () => {
+  it('runs in the directory and with exactly the environment given, or PATH and what is added', async () => {
     const { l } = newLauncher();
     assert.equal((await l.run('pwd', [], { cwd: scratch })).stdout.trim(), scratch);
     const r = await l.run('/usr/bin/env', [], { env: { ONLY: 'this one', PATH: '/usr/bin:/bin' } });
     assert.deepEqual(r.stdout.trim().split('\n').sort(), ['ONLY=this one', 'PATH=/usr/bin:/bin']);
+    const plain = await l.run('/usr/bin/env', [], { extraEnv: { _OCI_SYNCPIPE: '3', SPACED: "it's here" } });
+    assert.deepEqual(plain.stdout.trim().split('\n').sort(), ['PATH=' + process.env.PATH, 'PWD=/', "SPACED=it's here", '_OCI_SYNCPIPE=3'],
+      "by default PATH (and the PWD dash exports) alone, none of Berth's own variables, and what extraEnv adds");
+    await assert.rejects(l.run('/usr/bin/env', [], { extraEnv: { 'NOT-A-NAME': 'x' } }), /not a variable name/);
     const bad = await l.run('pwd', [], { cwd: join(scratch, 'missing') });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /missing/);

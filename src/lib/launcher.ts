@@ -32,8 +32,13 @@ export interface LaunchOptions {
   /** Bytes for the command's stdin (default: /dev/null). */
   readonly input?: string | Buffer | undefined;
   readonly cwd?: string | undefined;
-  /** The command's whole environment (default: the shell's, which is this process's at its start). */
+  /**
+   * The command's whole environment (one program start more: `env -i`). Default: the
+   * shell's, PATH alone (see {@link SHELL_ENV}), plus {@link extraEnv}.
+   */
   readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Variables added to the shell's environment for this command (as `K=V cmd`: no extra program). */
+  readonly extraEnv?: Readonly<Record<string, string>> | undefined;
   /** Kill the command (SIGKILL) if it runs longer; it then fails with {@link LaunchTimeoutError}. */
   readonly timeoutMs?: number | undefined;
   /** Append the command's stderr to this file instead of capturing it (a monitor that outlives us). */
@@ -46,6 +51,13 @@ export interface LaunchOptions {
    */
   readonly resultFd?: 3 | undefined;
 }
+
+/**
+ * The shell's environment, and so every command's: PATH alone (dash adds PWD). Nothing of Berth's own
+ * environment leaks into the tools (a NOTIFY_SOCKET or LISTEN_FDS from a service manager
+ * would be taken up by crun and conmon), and their messages are in the C locale.
+ */
+const SHELL_ENV = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
 
 export interface LaunchResult {
   /** The exit status: the exit code, or 128+n when signal n ended the command. */
@@ -147,6 +159,12 @@ export class Launcher {
       out: `${base}.out`,
       ...(o.stderrFile === undefined ? { err: `${base}.err` } : {}),
     };
+    let line: string;
+    try {
+      line = jobLine(n, path, args, o, files);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     if (files.in !== undefined) writeFileSync(files.in, o.input!);
     const shell = this.#shell();
     shell.commands++;
@@ -155,7 +173,7 @@ export class Launcher {
         ? setTimeout(() => this.#timeout(shell, n), o.timeoutMs) : undefined;
       shell.pending.set(n, { resolve, reject, files, timer, what: file });
       if (shell.pending.size === 1) refShell(shell, true);
-      shell.child.stdin.write(jobLine(n, path, args, o, files));
+      shell.child.stdin.write(line);
     });
   }
 
@@ -175,7 +193,7 @@ export class Launcher {
     const cur = this.#current;
     if (cur && cur.child.exitCode === null && cur.child.signalCode === null && cur.commands < this.#commandsPerShell) return cur;
     if (cur) cur.child.stdin.end(); // retired: it exits once read; its commands still answer
-    const child = spawn(SHELL, [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: '/' });
+    const child = spawn(SHELL, [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: '/', env: SHELL_ENV() });
     const shell: Shell = { child, pending: new Map(), commands: 0, complaints: '' };
     this.#shells++;
     child.stdin.on('error', () => undefined); // a dead shell: its stdout end settles the commands
@@ -258,6 +276,11 @@ function refShell(shell: Shell, on: boolean): void {
 /** The line that runs one command; see the module comment for the protocol. */
 function jobLine(n: number, path: string, args: readonly string[], o: LaunchOptions, files: Pending['files']): string {
   let cmd = [path, ...args].map(shellQuote).join(' ');
+  if (o.extraEnv !== undefined) {
+    const bad = Object.keys(o.extraEnv).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    if (bad !== undefined) throw new Error(`extraEnv: ${JSON.stringify(bad)} is not a variable name the shell can assign (use env)`);
+    cmd = `${Object.entries(o.extraEnv).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')} ${cmd}`;
+  }
   if (o.env !== undefined) cmd = `env -i ${Object.entries(o.env).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${cmd}`;
   const stdin = files.in !== undefined ? shellQuote(files.in) : '/dev/null';
   const stderr = o.stderrFile !== undefined ? `2>>${shellQuote(o.stderrFile)}` : `2>${shellQuote(files.err!)}`;

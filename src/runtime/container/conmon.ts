@@ -75,7 +75,7 @@ export async function createUnderConmon(o: ConmonOptions): Promise<number> {
   try {
     const r = await launch(conmonBinary(), conmonArgs(o), {
       cwd: '/',
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: String(SYNC_FD) },
+      extraEnv: { _OCI_SYNCPIPE: String(SYNC_FD) },
       stderrFile: p.conmonErr,
       resultFd: SYNC_FD,
       timeoutMs: CREATE_TIMEOUT_MS,
