@@ -118,7 +118,7 @@ export async function cleanupAgentHost(agentDataDir: string): Promise<{ containe
       if (existsSync(join(root, c.id))) await run(rt, ['--root', root, 'delete', '-f', c.id]).catch(() => undefined);
     }
   }
-  const mounts = unmountUnder(agentDataDir);
+  const mounts = [...unmountUnder(agentDataDir), ...unmountUnder(join(AGENT_RUN_DIR, 'bin'))];
   await umountAll(mounts);
   const taskIds = agentTaskIds(agentDataDir);
   for (const h of hierarchies()) {

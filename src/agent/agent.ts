@@ -48,7 +48,8 @@ export interface RunningAgent {
  */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const api = jsonClient(o.endpoint, envRegion(), envCredentials());
-  const runtime = await findRuntime({ runDir: RUN_DIR });
+  const runtime = await findRuntime({ runDir: RUN_DIR, readOnlyBinaryDir: join(RUN_DIR, 'bin') });
+  for (const w of runtime.warnings ?? []) o.log(`runtime: ${w}`);
   const network = await createNetworkManager({ stateDir: join(o.dataDir, 'network') });
   for (const w of network.warnings) o.log(`network: ${w}`);
   await network.reattach();
@@ -127,6 +128,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     containerInstanceArn: instance.containerInstanceArn,
     async close() {
       for (const stop of streams.values()) stop();
+      for (const r of runners.values()) r.detach();
       s.close();
       await network.close();
     },

@@ -13,7 +13,7 @@ import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
 import { processAlive, processArgv, waitForProcessExit } from './exit-watch.ts';
-import { runtimeCommand, type OciRuntime } from './oci-runtime.ts';
+import { runtimeCommand, startCreated, type OciRuntime } from './oci-runtime.ts';
 import type { OciSpec } from './oci-spec.ts';
 import { readRootfsFile } from './rootfs-read.ts';
 import { resolveUser } from './user.ts';
@@ -119,9 +119,9 @@ export class Container {
     }
   }
 
-  /** Runs the container's process. Use the plain binary: `start` needs no cgroup2 workaround. */
+  /** Runs the container's process (`start` needs no cgroup2 workaround: the plain binary, or no program at all). */
   async start(): Promise<void> {
-    await runtimeCommand(this.record.runtime, ['start', this.id]);
+    await startCreated(this.record.runtime, this.id);
   }
 
   /**
@@ -139,11 +139,14 @@ export class Container {
     return this.#exit;
   }
 
-  /** The exit status once the container ends; undefined if it still runs after `timeoutMs`. */
-  wait(timeoutMs = Infinity): Promise<ExitStatus | undefined> {
+  /**
+   * The exit status once the container ends; undefined if it still runs after `timeoutMs`
+   * or when `signal` aborts the wait (an agent shutting down leaves its containers running).
+   */
+  wait(timeoutMs = Infinity, signal?: AbortSignal): Promise<ExitStatus | undefined> {
     const settled = () => this.exitStatus() ?? this.#unwatchedExit();
     const now = settled();
-    if (now || timeoutMs <= 0) return Promise.resolve(now);
+    if (now || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(now);
     const exitFile = statePaths(this.stateDir, this.id).exitFile;
     return new Promise((resolve) => {
       // One inotify watch for the whole wait: conmon renames the exit file into place.
@@ -152,8 +155,11 @@ export class Container {
         clearTimeout(timer);
         clearInterval(monitor);
         watcher?.close();
+        signal?.removeEventListener('abort', abandon);
         resolve(status);
       };
+      const abandon = () => finish(undefined);
+      signal?.addEventListener('abort', abandon, { once: true });
       const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(settled()), timeoutMs) : undefined;
       const monitor = setInterval(() => {
         const s = settled();
