@@ -14,6 +14,7 @@
  * rename loses harmlessly.
  */
 
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -51,6 +52,8 @@ export class LayerStore {
   readonly root: string;
   readonly #durable: boolean;
   readonly #inflight = new Map<Digest, Promise<LayerInfo>>();
+  /** Link names made or checked (layers are immutable; {@link remove} forgets its own). */
+  readonly #linkNames = new Map<Digest, string>();
   readonly #temps = new Set<string>();
 
   private constructor(root: string, options: LayerStoreOptions) {
@@ -73,6 +76,14 @@ export class LayerStore {
   layerDir(diffId: Digest): string {
     const { algorithm, hex } = parseDigest(diffId);
     return join(this.root, 'layers', algorithm, hex);
+  }
+
+  /**
+   * Whether the layer is unpacked and complete, without reading it: one stat, synchronous,
+   * for the rootfs mount of every container start (libuv's pool took milliseconds there).
+   */
+  has(diffId: Digest): boolean {
+    return existsSync(join(this.layerDir(diffId), LAYER_FILE));
   }
 
   /** The layer, if it is unpacked and complete. */
@@ -131,6 +142,14 @@ export class LayerStore {
    * missing: what goes into overlay's lowerdir option.
    */
   async linkName(diffId: Digest): Promise<string> {
+    const known = this.#linkNames.get(diffId);
+    if (known !== undefined) return known;
+    const name = await this.#makeLinkName(diffId);
+    this.#linkNames.set(diffId, name);
+    return name;
+  }
+
+  async #makeLinkName(diffId: Digest): Promise<string> {
     const { algorithm, hex } = parseDigest(diffId);
     const target = join('..', 'layers', algorithm, hex, 'diff');
     for (const name of [hex.slice(0, LINK_PREFIX_LENGTH), hex]) {
@@ -160,6 +179,7 @@ export class LayerStore {
 
   /** Removes a layer: first out of sight (renamed into tmp/), then from disk. */
   async remove(diffId: Digest): Promise<void> {
+    this.#linkNames.delete(diffId);
     const { hex } = parseDigest(diffId);
     const name = tempName();
     this.#temps.add(name);

@@ -13,11 +13,12 @@
  */
 
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Digest } from '../oci/digest.ts';
 import { ImageStoreError } from './errors.ts';
-import { readJson, writeJsonAtomic } from './fs-util.ts';
+import { readJson, replaceJsonSync } from './fs-util.ts';
 import type { LayerStore } from './layer-store.ts';
 import type { LocalImage } from './local-image.ts';
 import { isMountPoint, mountOverlay, mountTable, unmount } from './overlay.ts';
@@ -63,17 +64,20 @@ export class RootfsMounter {
     const dir = resolve(containerDir);
     const paths = { rootfs: join(dir, 'rootfs'), upper: join(dir, 'upper'), work: join(dir, 'work') };
     const handle: MountedRootfs = { rootfs: paths.rootfs, upper: paths.upper, unmount: () => this.unmount(dir) };
-    if (await isMountPoint(paths.rootfs)) return handle;
+    // A new container's directory does not exist yet: no need to read the mount table
+    // (hundreds of lines with many containers) to know it holds no mount.
+    if (existsSync(paths.rootfs) && (await isMountPoint(paths.rootfs))) return handle;
     const lower: string[] = [];
     for (const diffId of [...image.layers].reverse()) {
-      if ((await this.#layers.get(diffId)) === undefined) throw new ImageStoreError(`layer ${diffId} of image ${image.manifestDigest} is not in the layer store; pull the image again`);
+      if (!this.#layers.has(diffId)) throw new ImageStoreError(`layer ${diffId} of image ${image.manifestDigest} is not in the layer store; pull the image again`);
       lower.push(await this.#layers.linkName(diffId));
     }
     // overlayfs needs a lower directory; an image without layers gets an empty one.
     if (lower.length === 0) lower.push(this.#empty);
-    for (const p of Object.values(paths)) await mkdir(p, { recursive: true });
+    for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
     const lease: Lease = { containerDir: dir, rootfs: paths.rootfs, manifestDigest: image.manifestDigest, layers: image.layers };
-    await writeJsonAtomic(this.#leasePath(dir), lease);
+    // Not fsynced: a lease only matters while its mount exists, and no mount outlives a reboot.
+    replaceJsonSync(this.#leasePath(dir), lease);
     try {
       await mountOverlay({ lower, cwd: this.#layers.linksDir, upper: paths.upper, work: paths.work, target: paths.rootfs });
     } catch (e) {

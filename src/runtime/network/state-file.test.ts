@@ -19,17 +19,22 @@ test('a missing file is an empty state; saves are read back', async () => {
   }
 });
 
-test('concurrent saves coalesce and the last state wins', async () => {
+test('each save is in place when it returns; the last one wins; no temporary file is left', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
   try {
     const w = new StateWriter(dir);
-    const saves = Array.from({ length: 20 }, (_, i) => w.save({ ...emptyState(), cursors: { bridge: i, vpc: 0, tcp: 0, udp: 0 } }));
+    const saves = Array.from({ length: 20 }, (_, i) => {
+      const p = w.save({ ...emptyState(), cursors: { bridge: i, vpc: 0, tcp: 0, udp: 0 } });
+      assert.equal(loadState(dir).state.cursors.bridge, i, 'written before save returned');
+      return p;
+    });
     await Promise.all(saves);
-    await w.flush();
     assert.equal(loadState(dir).state.cursors.bridge, 19);
     assert.deepEqual(readdirSync(dir), [STATE_FILE], 'no temporary file left');
-  } finally {
     rmSync(dir, { recursive: true });
+    await assert.rejects(w.save(emptyState()), /ENOENT/, 'a failed write rejects the save');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
