@@ -103,7 +103,7 @@ export class AgentSession {
     });
     ws.on('close', () => {
       clearInterval(this.#heartbeat);
-      if (this.#connected) this.#h.log('disconnected from the control plane; reconnecting');
+      if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);

@@ -75,6 +75,8 @@ export class TaskRunner {
   #done = false;
   /** Container starts under way: a stop waits for them, so no container starts after it. */
   readonly #starting = new Set<Promise<void>>();
+  /** Aborted when the agent shuts down: its containers run on, unwatched, for the next agent. */
+  readonly #detached = new AbortController();
 
   constructor(assignment: Assignment, deps: RunnerDeps) {
     this.#assignment = assignment;
@@ -194,6 +196,15 @@ export class TaskRunner {
     this.#report(this.#status);
   }
 
+  /**
+   * Lets go of the task's containers without stopping them (the agent is shutting down;
+   * the next one adopts them): no more exit watches or health checks.
+   */
+  detach(): void {
+    this.#detached.abort();
+    for (const slot of this.#slots.values()) slot.checks?.stop();
+  }
+
   /** Stops the task: dependents first, each container with its stopTimeout; then cleans up. */
   stop(code?: StopCode, reason?: string): Promise<void> {
     if (this.#stopping) return this.#stopping;
@@ -291,8 +302,8 @@ export class TaskRunner {
   }
 
   #watch(slot: Slot): void {
-    void slot.container!.wait().then((exit) => {
-      if (!exit || slot.state === 'exited' || this.#stopping) return;
+    void slot.container!.wait(Infinity, this.#detached.signal).then((exit) => {
+      if (!exit || slot.state === 'exited' || this.#stopping || this.#detached.signal.aborted) return;
       this.#recordExit(slot, exit);
       slot.state = 'exited';
       this.#exited(slot);
