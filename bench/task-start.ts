@@ -353,9 +353,10 @@ async function main(): Promise<number> {
   });
   rows.push({
     figure: `berth up RSS (control plane + agent), ${o.tasks} running tasks`, berth: mib(rssLoaded.rss), baseline: `${mib(rssIdle.rss)} at 0 tasks`,
-    ratio: undefined, target: standalone ? '-' : `≤ ${AGENT_RSS_TARGET_MIB} MB`, pass: standalone ? undefined : rssLoaded.rss <= AGENT_RSS_TARGET_MIB * MIB,
+    // The target is the agent's: the standalone row judges it. berth up holds the control plane too.
+    ratio: undefined, target: '-', pass: undefined,
     values: { freshKiB: berth.freshRss, idle: rssIdle, loaded: rssLoaded, afterThroughput: rssAfter },
-    note: `${mib(berth.freshRss ?? NaN)} once its agent connected; ${mib(rssIdle.rss)} after the warm-up tasks; +${mib(rssLoaded.rss - rssIdle.rss)} for ${o.tasks} tasks; ${mib(rssAfter.rss)} after the throughput runs, all stopped (peak ${mib(rssAfter.peak)})`,
+    note: `${standalone ? '' : `the ${AGENT_RSS_TARGET_MIB} MB target is the agent's, measured alone without --no-standalone; `}${mib(berth.freshRss ?? NaN)} once its agent connected; ${mib(rssIdle.rss)} after the warm-up tasks; +${mib(rssLoaded.rss - rssIdle.rss)} for ${o.tasks} tasks; ${mib(rssAfter.rss)} after the throughput runs, all stopped (peak ${mib(rssAfter.peak)})`,
   });
 
   const breakdown = {
