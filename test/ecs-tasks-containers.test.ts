@@ -124,7 +124,7 @@ describe('tasks with real containers', () => {
     await ecs('stop-task', '--task', arn!);
   });
 
-  test('kill -9 of berth up with 20 tasks running: the same containers run on, and states are right within 10 s', async () => {
+  test('kill -9 of berth up with 20 tasks running: the same containers run on, and states are right within 10 s; SIGTERM exits at once and leaves them running', async () => {
     await register('long', [{ name: 's', image: 'berth/sleep', memory: 16, stopTimeout: 2 }]);
     // 20 tasks, as the issue asks (RunTask starts at most 10 at a time).
     const arns = [...await runTask('long', '--count', '10'), ...await runTask('long', '--count', '10')];
@@ -147,6 +147,12 @@ describe('tasks with real containers', () => {
       assert.ok(Date.now() - t0 < 10_000, 'states correct within 10 s');
       await new Promise((r) => setTimeout(r, 200));
     }
+    // A graceful stop with the tasks running: berth up exits at once and leaves them running.
+    const t1 = Date.now();
+    await berth.stop({ keepData: true });
+    assert.ok(Date.now() - t1 < 5_000, `berth up took ${Date.now() - t1} ms to exit on SIGTERM`);
+    assert.deepEqual(await pids(), before, 'SIGTERM left the containers running');
+    await berth.restart();
     for (const t of arns) await ecs('stop-task', '--task', t);
     await ecs('wait', 'tasks-stopped', '--tasks', ...arns);
   });
