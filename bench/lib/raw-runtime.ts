@@ -5,7 +5,7 @@
  * image's rootfs. Only the command (`true`), the cgroup path, the network namespace (one
  * the benchmark made, so that creating it is not timed, as Berth's is not either) and the
  * rootfs path differ. crun's create and run go through the command Berth gives conmon
- * (`createCommand`: unshare, sh -c 'umount cgroup2; exec crun' on this hybrid-cgroup
+ * (`createCommand`: unshare, sh -c 'mount tmpfs over cgroup2; exec crun' on this hybrid-cgroup
  * host), so both sides pay for hiding cgroup2.
  *
  *   run           `<runtime> run --bundle B id`: create, start, the process exits, delete

@@ -31,7 +31,7 @@ test('crun needs the wrapper only when cgroup2 holds controllers beside v1', (t)
   assert.equal(crunNeedsWrapper(join(dir, 'hybrid')), true);
   assert.equal(crunNeedsWrapper(join(dir, 'empty')), false);
   assert.equal(crunNeedsWrapper(join(dir, 'missing')), false);
-  assert.deepEqual(hiddenCgroup2Command('/usr/bin/crun', '/usr/bin/unshare'), ['/usr/bin/unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', 'umount /sys/fs/cgroup/unified 2>/dev/null; exec /usr/bin/crun "$@"', 'crun']);
+  assert.deepEqual(hiddenCgroup2Command('/usr/bin/crun', '/usr/bin/unshare'), ['/usr/bin/unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', 'mount -t tmpfs -o size=64k berth-no-cgroup2 /sys/fs/cgroup/unified 2>/dev/null; exec /usr/bin/crun "$@"', 'crun']);
 });
 
 test('device numbers from dev_t, old and large encodings', () => {
