@@ -2,7 +2,7 @@
 // `berth image samples`, and the aws CLI driving real containers (crun/runc under conmon).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
@@ -155,5 +155,11 @@ describe('tasks with real containers', () => {
     await berth.restart();
     for (const t of arns) await ecs('stop-task', '--task', t);
     await ecs('wait', 'tasks-stopped', '--tasks', ...arns);
+    // On a hybrid cgroup host, crun's leftovers in the create namespace go with the tasks.
+    const createNs = '/run/berth/ns/create';
+    if (existsSync(createNs)) {
+      const left = await run('nsenter', [`--mount=${createNs}`, 'ls', '-A', '/sys/fs/cgroup/unified/berth']);
+      assert.equal(left.stdout.trim(), '', 'nothing left in the tmpfs over cgroup2');
+    }
   });
 });

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeId } from '../../src/agent/task-layout.ts';
 import { hierarchies } from '../../src/runtime/container/cgroups.ts';
+import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
 import { DEFAULT_BRIDGE_NAME, DEFAULT_VPC_BRIDGE_NAME } from '../../src/runtime/network/config.ts';
 import { run } from './processes.ts';
@@ -118,8 +119,10 @@ export async function cleanupAgentHost(agentDataDir: string): Promise<{ containe
       if (existsSync(join(root, c.id))) await run(rt, ['--root', root, 'delete', '-f', c.id]).catch(() => undefined);
     }
   }
-  const mounts = [...unmountUnder(agentDataDir), ...unmountUnder(join(AGENT_RUN_DIR, 'bin'))];
+  const mounts = unmountUnder(agentDataDir);
   await umountAll(mounts);
+  await removeCreateNamespace(AGENT_RUN_DIR);
+  await removeReadOnlyBinaries(join(AGENT_RUN_DIR, 'bin'));
   const taskIds = agentTaskIds(agentDataDir);
   for (const h of hierarchies()) {
     const parent = join(h, AGENT_CGROUP_PARENT);

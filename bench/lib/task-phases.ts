@@ -18,7 +18,7 @@ import type { ContainerDefinition } from '../../src/core/ecs/task-definition.ts'
 import { ImageStore } from '../../src/images/image-store.ts';
 import type { ContainerConfig } from '../../src/oci/media-types.ts';
 import { writeBundle } from '../../src/runtime/container/bundle.ts';
-import { Container, findRuntime } from '../../src/runtime/container/index.ts';
+import { Container, findRuntime, removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
 import { hierarchies } from '../../src/runtime/container/cgroups.ts';
 import { summarize, type Summary } from './latency-stats.ts';
@@ -62,10 +62,12 @@ export interface PhaseOptions {
 }
 
 export async function measurePhases(o: PhaseOptions): Promise<PhaseReport> {
-  const images = await ImageStore.open({ root: join(o.agentDataDir, 'images'), berthRegistry: o.berthRegistry });
+  // The runtime as the agent sets it up (src/agent/agent.ts): read-only binary, long-lived create namespace.
+  const runDir = join(o.workDir, 'run');
+  const runtime = await findRuntime({ runDir, readOnlyBinaryDir: join(runDir, 'bin'), createNamespace: true });
+  const images = await ImageStore.open({ root: join(o.agentDataDir, 'images'), berthRegistry: o.berthRegistry, rootfsMountRoot: runtime.rootfsDir });
   const image = images.get(o.image);
   if (!image) throw new Error(`${o.image} is not in ${o.agentDataDir}/images: run a task with it first`);
-  const runtime = await findRuntime({ runDir: join(o.workDir, 'run') });
   const network = await createNetworkManager({ stateDir: join(o.workDir, 'network'), ...PHASES_NETWORK });
   const tasksDir = join(o.workDir, 'tasks');
   const def: ContainerDefinition = { name: 'sleep', image: o.image, memory: o.memoryMiB, essential: true };
@@ -122,6 +124,8 @@ export async function measurePhases(o: PhaseOptions): Promise<PhaseReport> {
   } finally {
     await network.cleanupAll().catch(() => undefined);
     await network.close();
+    await removeCreateNamespace(runDir).catch(() => undefined);
+    await removeReadOnlyBinaries(join(runDir, 'bin')).catch(() => undefined);
     for (const h of hierarchies()) {
       const parent = join(h, PHASES_CGROUP_PARENT);
       if (!existsSync(parent)) continue;

@@ -48,13 +48,13 @@ export interface RunningAgent {
  */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const api = jsonClient(o.endpoint, envRegion(), envCredentials());
-  const runtime = await findRuntime({ runDir: RUN_DIR, readOnlyBinaryDir: join(RUN_DIR, 'bin') });
+  const runtime = await findRuntime({ runDir: RUN_DIR, readOnlyBinaryDir: join(RUN_DIR, 'bin'), createNamespace: true });
   for (const w of runtime.warnings ?? []) o.log(`runtime: ${w}`);
   const network = await createNetworkManager({ stateDir: join(o.dataDir, 'network') });
   for (const w of network.warnings) o.log(`network: ${w}`);
   await network.reattach();
   const registryHost = new URL(o.endpoint).host;
-  const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint });
+  const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint, rootfsMountRoot: runtime.rootfsDir });
   const instance = await register(api, { ...o, capabilities: AGENT_CAPABILITIES });
   o.log(`registered ${instance.containerInstanceArn} (${runtime.name} ${runtime.version})`);
 

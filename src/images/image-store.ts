@@ -44,6 +44,8 @@ export interface ImageStoreOptions {
   readonly berthUrl?: string;
   /** syncfs each layer before it counts as complete (default true). */
   readonly durable?: boolean;
+  /** Where root filesystems are mounted (default: in each container directory); see RootfsMounter.mountPoint. */
+  readonly rootfsMountRoot?: string | undefined;
 }
 
 export interface PullOptions {
@@ -82,7 +84,7 @@ export class ImageStore {
   static async open(options: ImageStoreOptions): Promise<ImageStore> {
     const layers = await LayerStore.open(options.root, options.durable === undefined ? {} : { durable: options.durable });
     const index = await ImageIndex.open(join(options.root, 'images'));
-    const mounter = new RootfsMounter(layers, options.root);
+    const mounter = new RootfsMounter(layers, options.root, options.rootfsMountRoot);
     await mounter.init();
     return new ImageStore(options, layers, index, mounter);
   }

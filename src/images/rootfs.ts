@@ -14,7 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Digest } from '../oci/digest.ts';
 import { ImageStoreError } from './errors.ts';
@@ -44,10 +44,25 @@ export class RootfsMounter {
   readonly #leases: string;
   readonly #empty: string;
 
-  constructor(layers: LayerStore, root: string) {
+  /** Set: mount points go here, one per container directory, instead of `<containerDir>/rootfs`. */
+  readonly #mountRoot: string | undefined;
+
+  constructor(layers: LayerStore, root: string, mountRoot?: string) {
     this.#layers = layers;
     this.#leases = join(root, 'leases');
     this.#empty = join(root, 'empty');
+    this.#mountRoot = mountRoot;
+  }
+
+  /**
+   * Where a container directory's root filesystem is mounted: `<containerDir>/rootfs`, or
+   * with a mount root (a shared mount a runtime's long-lived namespace sees, see
+   * src/runtime/container/create-namespace.ts) a directory named for the container
+   * directory there. upper/ and work/ stay in the container directory either way.
+   */
+  mountPoint(containerDir: string): string {
+    const dir = resolve(containerDir);
+    return this.#mountRoot === undefined ? join(dir, 'rootfs') : join(this.#mountRoot, createHash('sha256').update(dir).digest('hex').slice(0, 32));
   }
 
   async init(): Promise<void> {
@@ -62,7 +77,7 @@ export class RootfsMounter {
   async mount(image: LocalImage, containerDir: string): Promise<MountedRootfs> {
     if (!isAbsolute(containerDir)) throw new ImageStoreError(`the container directory must be an absolute path, not ${JSON.stringify(containerDir)}`);
     const dir = resolve(containerDir);
-    const paths = { rootfs: join(dir, 'rootfs'), upper: join(dir, 'upper'), work: join(dir, 'work') };
+    const paths = { rootfs: this.mountPoint(dir), upper: join(dir, 'upper'), work: join(dir, 'work') };
     const handle: MountedRootfs = { rootfs: paths.rootfs, upper: paths.upper, unmount: () => this.unmount(dir) };
     // A new container's directory does not exist yet: no need to read the mount table
     // (hundreds of lines with many containers) to know it holds no mount.
@@ -90,7 +105,9 @@ export class RootfsMounter {
   /** Unmounts `<containerDir>/rootfs` and releases its lease; fine to call when it is not mounted. */
   async unmount(containerDir: string): Promise<void> {
     const dir = resolve(containerDir);
-    await unmount(join(dir, 'rootfs'));
+    const point = this.mountPoint(dir);
+    await unmount(point);
+    if (this.#mountRoot !== undefined) await rmdir(point).catch(() => undefined); // its own directory: gone with the mount
     await rm(this.#leasePath(dir), { force: true });
   }
 

@@ -6,9 +6,10 @@
 
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { basename, dirname, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { writeBundle, type BundleInput } from './bundle.ts';
-import { cgroupStats, oomKillCount, removeCgroups, type CgroupStats } from './cgroups.ts';
+import { CGROUP_ROOT, cgroupStats, oomKillCount, removeCgroups, type CgroupStats } from './cgroups.ts';
+import { clearCoveredCgroup } from './create-namespace.ts';
 import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
@@ -256,7 +257,14 @@ export class Container {
       if (!(e instanceof RuntimeCommandError) || !/does not exist|not exist|No such file/i.test(e.stderr)) throw e;
     }
     await this.#reapConmon();
-    removeCgroups(this.record.cgroupsPath, this.record.cgroupParent);
+    const { cgroupsPath, cgroupParent, runtime } = this.record;
+    removeCgroups(cgroupsPath, cgroupParent);
+    if (runtime.createNamespace !== undefined) {
+      // The task's level goes too once its v1 cgroup is gone, i.e. with the last container.
+      const parent = posix.dirname(cgroupsPath);
+      const whole = parent !== cgroupParent && !existsSync(join(CGROUP_ROOT, 'memory', parent));
+      await clearCoveredCgroup(runtime.createNamespace, whole ? parent : cgroupsPath).catch(() => undefined);
+    }
     await rm(this.stateDir, { recursive: true, force: true });
     return status;
   }

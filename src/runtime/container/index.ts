@@ -4,6 +4,8 @@ export type { CreateOptions, ExitStatus } from './container.ts';
 export { reattach, stateDirsUnder } from './reattach.ts';
 export type { Reattached } from './reattach.ts';
 export { findRuntime } from './oci-runtime.ts';
+export { removeCreateNamespace } from './create-namespace.ts';
+export { removeReadOnlyBinaries } from './read-only-binary.ts';
 export type { OciRuntime, RuntimeName, RuntimeOptions } from './oci-runtime.ts';
 export type { ExecOptions, ExecResult } from './exec.ts';
 export type { CgroupStats } from './cgroups.ts';

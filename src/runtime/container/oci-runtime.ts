@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { findExecutable } from '../../lib/executables.ts';
 import { launchChecked } from '../../lib/launcher.ts';
 import { RuntimeCommandError, RuntimeUnavailableError } from './errors.ts';
+import { HYBRID_CGROUP2_MOUNT, makeCreateNamespace } from './create-namespace.ts';
 import { readOnlyBinary } from './read-only-binary.ts';
 
 export type RuntimeName = 'crun' | 'runc';
@@ -26,6 +27,13 @@ export interface OciRuntime {
   /** The runtime's state directory (`--root`). */
   readonly root: string;
   readonly version: string;
+  /**
+   * With a create namespace (create-namespace.ts): the shared directory that container
+   * root filesystems must be mounted under for `create` to see them.
+   */
+  readonly rootfsDir?: string;
+  /** The long-lived create namespace's file, when `create` runs in it. */
+  readonly createNamespace?: string;
   /** What did not go as wished, e.g. the read-only binary that could not be mounted. */
   readonly warnings?: readonly string[];
 }
@@ -41,6 +49,13 @@ export interface RuntimeOptions {
    * installed binary is run and `warnings` says why.
    */
   readonly readOnlyBinaryDir?: string | undefined;
+  /**
+   * On a hybrid cgroup host, create crun's containers in one long-lived mount namespace
+   * (create-namespace.ts) instead of a new one per create. Needs root; whoever mounts
+   * root filesystems must then put them under `rootfsDir`. Falls back to the per-create
+   * namespace, with a warning, when it cannot be made.
+   */
+  readonly createNamespace?: boolean | undefined;
 }
 
 /** No runtime command of ours (state, start, kill, delete) takes long; a hung one must not hang the agent. */
@@ -74,8 +89,6 @@ export function hiddenCgroup2Command(crun: string, unshare: string): string[] {
   return [unshare, '--mount', '--propagation', 'private', '/bin/sh', '-c', `mount -t tmpfs -o size=64k berth-no-cgroup2 ${HYBRID_CGROUP2_MOUNT} 2>/dev/null; exec ${crun} "$@"`, 'crun'];
 }
 
-/** Where a hybrid host mounts cgroup2 beside the v1 hierarchies. */
-export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
 
 const found = new Map<string, Promise<OciRuntime>>();
 
@@ -86,17 +99,17 @@ export function findRuntime(opts: RuntimeOptions): Promise<OciRuntime> {
     return Promise.reject(new Error(`BERTH_RUNTIME=${envPick}: use crun or runc`));
   }
   const prefer = opts.prefer ?? (envPick === 'crun' || envPick === 'runc' ? envPick : undefined);
-  const key = `${opts.runDir}\0${prefer ?? ''}\0${opts.readOnlyBinaryDir ?? ''}`;
+  const key = `${opts.runDir}\0${prefer ?? ''}\0${opts.readOnlyBinaryDir ?? ''}\0${opts.createNamespace === true}`;
   let p = found.get(key);
   if (p === undefined) {
-    p = locate(opts.runDir, prefer, opts.readOnlyBinaryDir);
+    p = locate(opts.runDir, prefer, opts.readOnlyBinaryDir, opts.createNamespace === true);
     found.set(key, p);
     p.catch(() => found.delete(key));
   }
   return p;
 }
 
-async function locate(runDir: string, prefer: RuntimeName | undefined, readOnlyDir: string | undefined): Promise<OciRuntime> {
+async function locate(runDir: string, prefer: RuntimeName | undefined, readOnlyDir: string | undefined, createNamespace: boolean): Promise<OciRuntime> {
   const order: RuntimeName[] = prefer ? [prefer] : ['crun', 'runc'];
   const problems: string[] = [];
   for (const name of order) {
@@ -123,6 +136,8 @@ async function locate(runDir: string, prefer: RuntimeName | undefined, readOnlyD
     const root = join(runDir, name);
     mkdirSync(root, { recursive: true, mode: 0o700 });
     let createCommand = [binary];
+    let rootfsDir: string | undefined;
+    let nsFile: string | undefined;
     if (name === 'crun' && crunNeedsWrapper()) {
       const unshare = findExecutable('unshare');
       if (unshare === undefined) {
@@ -130,8 +145,18 @@ async function locate(runDir: string, prefer: RuntimeName | undefined, readOnlyD
         continue;
       }
       createCommand = hiddenCgroup2Command(binary, unshare);
+      if (createNamespace) {
+        try {
+          const ns = await makeCreateNamespace(runDir);
+          createCommand = ns.command(binary);
+          rootfsDir = ns.rootfsDir;
+          nsFile = ns.file;
+        } catch (e) {
+          warnings.push(`a new mount namespace per container create (slower): the long-lived one could not be made (${(e as Error).message})`);
+        }
+      }
     }
-    return { name, binary, createCommand, root, version, ...(warnings.length > 0 && { warnings }) };
+    return { name, binary, createCommand, root, version, ...(rootfsDir && nsFile && { rootfsDir, createNamespace: nsFile }), ...(warnings.length > 0 && { warnings }) };
   }
   const pkg = order.length === 1 ? order[0]! : 'crun';
   throw new RuntimeUnavailableError(order.length === 1 ? `the OCI runtime ${pkg}` : 'an OCI runtime (crun or runc)', pkg, problems.join('; '));

@@ -16,7 +16,7 @@
  * taking the empty file for a script that succeeds.
  */
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { launchChecked } from '../../lib/launcher.ts';
 
@@ -58,4 +58,13 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Unmounts every read-only binary in `dir` and removes it (for hosts being cleaned: tests, benchmarks). */
+export async function removeReadOnlyBinaries(dir: string): Promise<void> {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const target = join(dir, name);
+    while (mountAt(target)) await launchChecked('umount', ['-l', target]);
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
