@@ -155,11 +155,10 @@ function options(argv: string[]): Options {
 }
 
 
-/** The directory of the running container of a task: its runtime state dir and its mounted rootfs. */
-function taskContainerDirs(agentDataDir: string, taskArn: string): { stateDir: string; rootfs: string } {
+/** The runtime state dir of a task's running container (its config.json names the mounted rootfs). */
+function taskContainerDirs(agentDataDir: string, taskArn: string): { stateDir: string } {
   const id = taskArn.slice(taskArn.lastIndexOf('/') + 1);
-  const dir = join(agentDataDir, 'tasks', id);
-  return { stateDir: join(dir, 'containers', 'sleep'), rootfs: join(dir, 'rootfs', 'sleep', 'rootfs') };
+  return { stateDir: join(agentDataDir, 'tasks', id, 'containers', 'sleep') };
 }
 
 interface RawSamples { crunRun: number[]; runcRun: number[]; crunCreateStart: number[]; runcCreateStart: number[] }
@@ -205,7 +204,7 @@ async function main(): Promise<number> {
     await run('ip', ['netns', 'delete', netns]).catch(() => undefined);
   });
   const dirs = taskContainerDirs(agentData, warm[0]!.arn);
-  const raw = prepareRawBundle({ fromStateDir: dirs.stateDir, fromRootfs: dirs.rootfs, dir: join(work, 'raw'), netnsPath: `/run/netns/${netns}`, cgroupLeaf: 'c' });
+  const raw = prepareRawBundle({ fromStateDir: dirs.stateDir, dir: join(work, 'raw'), netnsPath: `/run/netns/${netns}`, cgroupLeaf: 'c' });
   const memoryLimit = (JSON.parse(readFileSync(join(dirs.stateDir, 'config.json'), 'utf8')) as { linux?: { resources?: { memory?: { limit?: number } } } }).linux?.resources?.memory?.limit;
   say(`baseline bundle: Berth's config.json of ${warm[0]!.arn.slice(-32)} (memory limit ${memoryLimit === undefined ? 'none' : `${memoryLimit / 1024 / 1024} MiB`}), command ${raw.command.join(' ')}, runtimes ${raws.map((r) => `${r.name} via ${r.createCommand.join(' ')}`).join(', ')}`);
   await stopTasks(client, CLUSTER, warm.map((w) => w.arn), STOP_ALL_TIMEOUT_MS);

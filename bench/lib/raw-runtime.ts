@@ -41,15 +41,16 @@ interface OciSpecLike {
 
 /**
  * Builds the baseline bundle in `dir` from a Berth container's state dir (its config.json
- * and etc/ files) and its mounted rootfs, copied once. Returns the bundle path and the
+ * and etc/ files) and its mounted rootfs (the spec's root.path), copied once. Returns the bundle path and the
  * command it runs.
  */
-export function prepareRawBundle(o: { fromStateDir: string; fromRootfs: string; dir: string; netnsPath: string; cgroupLeaf: string }): { bundle: string; command: string[] } {
+export function prepareRawBundle(o: { fromStateDir: string; dir: string; netnsPath: string; cgroupLeaf: string }): { bundle: string; command: string[] } {
   const bundle = join(o.dir, 'bundle');
   const rootfs = join(o.dir, 'rootfs');
   mkdirSync(bundle, { recursive: true });
-  cpSync(o.fromRootfs, rootfs, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   const spec = JSON.parse(readFileSync(join(o.fromStateDir, 'config.json'), 'utf8')) as OciSpecLike;
+  // Wherever the agent mounted it (the task directory, or /run/berth/rootfs on a hybrid host).
+  cpSync(spec.root.path, rootfs, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   const etc = join(o.fromStateDir, 'etc');
   if (existsSync(etc)) {
     mkdirSync(join(bundle, 'etc'), { recursive: true });
