@@ -26,7 +26,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,9 @@ const STARTS_PER_SECOND_TARGET = 40;
 const BUSY_CORES = 0.2;
 /** Where startAgent keeps the runtime's state and the crun wrapper (src/agent/agent.ts RUN_DIR). */
 const AGENT_RUN_DIR = '/run/berth';
+/** The agent's read-only crun and long-lived create namespace there (src/runtime/container/). */
+const AGENT_CRUN = `${AGENT_RUN_DIR}/bin/crun`;
+const AGENT_CREATE_NS = `${AGENT_RUN_DIR}/ns/create`;
 /** Tasks started (unmeasured) before the latency run, so that Node's JIT and the caches are warm. */
 const WARMUP_TASKS = 3;
 const MIB = 1024;
@@ -197,10 +200,16 @@ async function main(): Promise<number> {
   const raws: RawRuntime[] = [];
   if (crunRuntime) raws.push({ name: 'crun', createCommand: crunRuntime.createCommand, binary: crunRuntime.binary, root: join(work, 'raw-root', 'crun') });
   if (runcBinary) raws.push({ name: 'runc', createCommand: [runcBinary], binary: runcBinary, root: join(work, 'raw-root', 'runc') });
+  // Beside it, for comparison only: crun run the way Berth's agent runs it here (its read-only
+  // binary, its long-lived create namespace; src/runtime/container/), when the agent made them.
+  const nsenter = findExecutable('nsenter');
+  const agentWay: RawRuntime | undefined = berthRuntime.name === 'crun' && nsenter && existsSync(AGENT_CREATE_NS) && existsSync(AGENT_CRUN)
+    ? { name: 'crun', createCommand: [nsenter, `--mount=${AGENT_CREATE_NS}`, AGENT_CRUN], binary: AGENT_CRUN, root: join(work, 'raw-root', 'crun-agent-way') }
+    : undefined;
   const netns = `berthbench-raw-${process.pid}`;
   execFileSync('ip', ['netns', 'add', netns]);
   cleanup.add('raw baseline', async () => {
-    await cleanupRaw(raws);
+    await cleanupRaw(agentWay ? [...raws, agentWay] : raws);
     await run('ip', ['netns', 'delete', netns]).catch(() => undefined);
   });
   const dirs = taskContainerDirs(agentData, warm[0]!.arn);
@@ -226,6 +235,7 @@ async function main(): Promise<number> {
   const pull: number[] = [];
   const toRunning: number[] = [];
   const rawSamples: RawSamples = { crunRun: [], runcRun: [], crunCreateStart: [], runcCreateStart: [] };
+  const agentWaySamples: number[] = [];
   const latencyArns: string[] = [];
   for (let i = 0; i < o.tasks; i++) {
     checkInterrupted();
@@ -241,6 +251,7 @@ async function main(): Promise<number> {
       rawSamples[`${rt.name}Run`].push(await rawRun(rt, raw.bundle, `bbraw-${rt.name}-r${i}`));
       rawSamples[`${rt.name}CreateStart`].push(await rawCreateStart(rt, raw.bundle, `bbraw-${rt.name}-c${i}`));
     }
+    if (agentWay) agentWaySamples.push(await rawRun(agentWay, raw.bundle, `bbraw-agentway-r${i}`));
     if ((i + 1) % 20 === 0) say(`  ${i + 1}/${o.tasks}: Berth p50 ${summarize(server).p50.toFixed(1)} ms, raw ${berthRuntime.name} run p50 ${summarize(rawSamples[`${berthRuntime.name}Run`]).p50.toFixed(1)} ms`);
   }
   const rssLoaded = await settledResidentKiB(berth.agentPid);
@@ -326,6 +337,14 @@ async function main(): Promise<number> {
       target: '-', pass: undefined, values: { rawCreateStartMs: baseCs },
     },
   ];
+  if (agentWaySamples.length > 0) {
+    const a = summarize(agentWaySamples);
+    rows.push({
+      figure: 'raw crun run as the agent runs crun (read-only binary, its create namespace)', berth: ms(s.p50), baseline: `${msPair(a)} ms`, ratio: s.p50 / a.p50,
+      target: '-', pass: undefined, values: { agentWayRunMs: a },
+      note: 'not the target\'s baseline (that is crun as installed, run as a person would on this host); shown for what Berth\'s own wrapping of crun is worth',
+    });
+  }
   for (const rt of raws) {
     if (rt.name === berthRuntime.name) continue;
     const r = summarize(rawSamples[`${rt.name}Run`]);
