@@ -33,7 +33,12 @@ const GET_CONCURRENCY = 32;
 /** How long manifest GETs are measured. */
 const GET_SECONDS = 3;
 /** Rounds by default: three give a median that one disturbed round cannot move. */
-const DEFAULT_ROUNDS = 3;
+/**
+ * Rounds per run. Single rounds swing by ±15–25% on this VM (the kernel's memory reclaim,
+ * DAMON, makes every process's page-cache writes dearer for a while after a gigabyte or so
+ * has been written, whichever server happens to run then): 7 rounds give a steadier median.
+ */
+const DEFAULT_ROUNDS = 7;
 /** Background CPU (cores) before a round above which the round is marked as disturbed. */
 const BUSY_CORES = 0.2;
 /** Issue 3's targets. */
