@@ -19,7 +19,11 @@ export function run(cmd: string, args: readonly string[], options: { input?: str
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    // A command that exits without reading its input (pgrep, a failing CLI) closes the pipe
+    // first: EPIPE then is no error of the test's; its exit status says what happened.
+    child.stdin.on('error', () => undefined);
+    if (options.input === undefined) child.stdin.end();
+    else child.stdin.end(options.input);
   });
 }
 
