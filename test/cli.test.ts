@@ -35,15 +35,16 @@ test('an unknown command or option is a one-line usage error with exit code 2', 
 });
 
 test('berth up on a port in use, or with a data dir it cannot write, says what to do', async () => {
-  const busy = await berthCli('up', '--no-agent', '--port', String(berth.port), '--data-dir', mkdtempSync(join(tmpdir(), 'berth-cli-')));
+  const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  const busy = await berthCli('up', '--no-agent', '--port', String(berth.port), '--data-dir', join(scratch, 'data'));
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, new RegExp(`^berth: port ${berth.port} on 127\\.0\\.0\\.1 is in use: stop what is using it, or pass --port`));
-  const file = join(mkdtempSync(join(tmpdir(), 'berth-cli-')), 'not-a-dir');
+  const file = join(scratch, 'not-a-dir');
   writeFileSync(file, '');
   const unwritable = await berthCli('up', '--no-agent', '--port', '0', '--data-dir', join(file, 'sub'));
   assert.equal(unwritable.code, 1);
   assert.match(unwritable.stderr, /^berth: cannot write to the data dir .* \(ENOTDIR\): pass --data-dir with a directory you can write to\./);
-  rmSync(file, { force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 test('berth up on a data dir another berth holds is refused', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Container, findRuntime, type CreateOptions, type OciRuntime, type RuntimeName } from '../src/runtime/container/index.ts';
 import { readHostFacts } from '../src/runtime/container/host-facts.ts';
 import { hierarchies } from '../src/runtime/container/cgroups.ts';
+import { RuntimeCommandError } from '../src/runtime/container/errors.ts';
 import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import type { TestImageName } from '../test/fixtures/images/build.ts';
 
@@ -78,6 +79,8 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
 
     test('stop: sleep as PID 1 ignores SIGTERM, so SIGKILL follows after the timeout', async (t) => {
       const c = await run(t, 'sleeper', 'sleep', {});
+      // A second start finds nobody waiting on the exec FIFO (crun) and says so in the runtime's words.
+      await assert.rejects(c.start(), (e: Error) => e instanceof RuntimeCommandError && /start/.test(e.message), 'a running container cannot be started again');
       const started = performance.now();
       const status = await c.stop(SHORT_STOP_TIMEOUT_SECONDS);
       const seconds = (performance.now() - started) / 1000;

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeId } from '../../src/agent/task-layout.ts';
+import { mountAt, mountPointsUnder } from '../../src/lib/mount-table.ts';
 import { hierarchies } from '../../src/runtime/container/cgroups.ts';
 import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
@@ -119,7 +120,7 @@ export async function cleanupAgentHost(agentDataDir: string): Promise<{ containe
       if (existsSync(join(root, c.id))) await run(rt, ['--root', root, 'delete', '-f', c.id]).catch(() => undefined);
     }
   }
-  const mounts = unmountUnder(agentDataDir);
+  const mounts = [...mountPointsUnder(agentDataDir), ...(mountAt(agentDataDir) ? [agentDataDir] : [])];
   await umountAll(mounts);
   await removeCreateNamespace(AGENT_RUN_DIR);
   await removeReadOnlyBinaries(join(AGENT_RUN_DIR, 'bin'));
@@ -143,13 +144,6 @@ export async function cleanupAgentHost(agentDataDir: string): Promise<{ containe
   return { containers: containers.length, mounts: mounts.length };
 }
 
-/** Mount points at or under `dir` (from /proc/self/mountinfo), deepest first. */
-export function unmountUnder(dir: string): string[] {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)));
-  return points.sort((a, b) => b.length - a.length);
-}
 
 async function umountAll(points: readonly string[]): Promise<void> {
   for (const p of points) await run('umount', ['-l', p]).catch(() => undefined);

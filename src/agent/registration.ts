@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { replaceFileSync } from '../lib/replace-file.ts';
 import { arch, availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { JsonClient } from '../api/aws/client.ts';
@@ -79,7 +80,5 @@ function loadIdentity(config: AgentConfig): Identity {
 
 function saveIdentity(config: AgentConfig, identity: Identity): void {
   mkdirSync(config.dataDir, { recursive: true });
-  const tmp = `${identityPath(config)}.tmp`;
-  writeFileSync(tmp, JSON.stringify(identity, null, 2));
-  renameSync(tmp, identityPath(config));
+  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2));
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { replaceFileSync } from '../lib/replace-file.ts';
 import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
 import type { HealthStatus, TaskRecord } from '../core/ecs/task.ts';
 import type { ContainerReport, TaskReport } from '../core/ecs/task-report.ts';
@@ -401,9 +402,7 @@ export class TaskRunner {
 
   #persist(): void {
     mkdirSync(this.#layout.dir, { recursive: true });
-    const tmp = `${this.#layout.assignment}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.#assignment));
-    renameSync(tmp, this.#layout.assignment);
+    replaceFileSync(this.#layout.assignment, JSON.stringify(this.#assignment));
   }
 }
 

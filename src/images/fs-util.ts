@@ -1,7 +1,6 @@
 /** Small filesystem helpers of the image and layer stores: atomic JSON files, stale temporaries, syncing. */
 
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { launchChecked as run } from '../lib/launcher.ts';
@@ -24,17 +23,6 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
     throw e;
   }
   await syncDir(dirname(path));
-}
-
-/**
- * The same without fsync, and synchronous (a few system calls): for a file that only
- * matters while something a reboot ends anyway exists, such as a mount's lease. A killed
- * process loses nothing either way: the page cache outlives it.
- */
-export function replaceJsonSync(path: string, value: unknown): void {
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(value, null, 1)}\n`, { mode: 0o644 });
-  renameSync(tmp, path);
 }
 
 export async function readJson<T>(path: string): Promise<T | undefined> {

@@ -1,7 +1,6 @@
 /**
  * overlayfs mounts through util-linux `mount`/`umount` (Node has no mount(2); they are
- * started by the launcher, src/lib/launcher.ts, which forks a shell, not Node), and the
- * mount table as /proc/self/mountinfo shows it.
+ * started by the launcher, src/lib/launcher.ts, which forks a shell, not Node).
  *
  * Debian 12's mount (util-linux 2.38) passes options with the classic mount(2), whose
  * data is limited to one page: lower directories are therefore given as short names
@@ -9,7 +8,7 @@
  * driver does, and the whole option string is checked against the limit first.
  */
 
-import { readFile } from 'node:fs/promises';
+import { mountTable } from '../lib/mount-table.ts';
 import { launchChecked as run } from '../lib/launcher.ts';
 import { ImageStoreError } from './errors.ts';
 
@@ -69,40 +68,6 @@ export async function unmount(target: string): Promise<void> {
   }
 }
 
-export interface MountEntry {
-  readonly mountPoint: string;
-  readonly fsType: string;
-  readonly source: string;
-  readonly superOptions: string;
-}
-
-/** The mount table of this process's mount namespace. */
-export async function mountTable(): Promise<MountEntry[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const entries: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    // id parent major:minor root mount-point options [optional fields...] - fstype source super-options
-    const [before, after] = line.split(' - ');
-    const fields = before?.split(' ') ?? [];
-    const tail = after?.split(' ') ?? [];
-    if (fields[4] === undefined || tail[0] === undefined) continue;
-    entries.push({ mountPoint: unescapeMountinfo(fields[4]), fsType: tail[0], source: unescapeMountinfo(tail[1] ?? ''), superOptions: tail[2] ?? '' });
-  }
-  return entries;
-}
-
 export async function isMountPoint(path: string): Promise<boolean> {
   return (await mountTable()).some((m) => m.mountPoint === path);
-}
-
-/** Mount points at or under `dir`. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  return (await mountTable()).map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(prefix));
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }

@@ -18,10 +18,12 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Digest } from '../oci/digest.ts';
 import { ImageStoreError } from './errors.ts';
-import { readJson, replaceJsonSync } from './fs-util.ts';
+import { replaceFileSync } from '../lib/replace-file.ts';
+import { readJson } from './fs-util.ts';
 import type { LayerStore } from './layer-store.ts';
 import type { LocalImage } from './local-image.ts';
-import { isMountPoint, mountOverlay, mountTable, unmount } from './overlay.ts';
+import { mountTable } from '../lib/mount-table.ts';
+import { isMountPoint, mountOverlay, unmount } from './overlay.ts';
 
 export interface MountedRootfs {
   /** The directory to use as the container's root (OCI `root.path`). */
@@ -92,7 +94,7 @@ export class RootfsMounter {
     for (const p of Object.values(paths)) mkdirSync(p, { recursive: true });
     const lease: Lease = { containerDir: dir, rootfs: paths.rootfs, manifestDigest: image.manifestDigest, layers: image.layers };
     // Not fsynced: a lease only matters while its mount exists, and no mount outlives a reboot.
-    replaceJsonSync(this.#leasePath(dir), lease);
+    replaceFileSync(this.#leasePath(dir), `${JSON.stringify(lease, null, 1)}\n`);
     try {
       await mountOverlay({ lower, cwd: this.#layers.linksDir, upper: paths.upper, work: paths.work, target: paths.rootfs });
     } catch (e) {

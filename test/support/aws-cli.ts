@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './run.ts';
@@ -22,6 +22,7 @@ export interface CliFailure {
 }
 
 const configDir = mkdtempSync(join(tmpdir(), 'berth-awscli-'));
+process.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
 
 /** Credentials, region and no user config: the CLI as a fresh user has it. */
 export function awsEnv(region = 'us-east-1'): Record<string, string> {

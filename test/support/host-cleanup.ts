@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
@@ -15,9 +15,11 @@ const AGENT_RUN_DIR = '/run/berth';
  */
 export async function cleanupHost(): Promise<void> {
   await run('pkill', ['-9', '-f', 'conmon --api-version 1 -c [0-9a-f]{32}-']);
-  const manager = await createNetworkManager({ stateDir: '/tmp/berth-test-network-cleanup', manageIpForward: false }).catch(() => undefined);
+  const stateDir = '/tmp/berth-test-network-cleanup';
+  const manager = await createNetworkManager({ stateDir, manageIpForward: false }).catch(() => undefined);
   await manager?.cleanupAll();
   await manager?.close();
+  rmSync(stateDir, { recursive: true, force: true });
   // The agent's long-lived create namespace and read-only runtime binaries (src/runtime/container/).
   await removeCreateNamespace(AGENT_RUN_DIR);
   await removeReadOnlyBinaries(join(AGENT_RUN_DIR, 'bin'));

@@ -134,15 +134,20 @@ function contentsXml(page: ListPage, enc: (s: string) => string, owner: XmlNode 
   ];
 }
 
-export async function listObjectsV2(c: S3Context): Promise<void> {
+/** What both ListObjects versions start with: the bucket checked, the page from `marker` on. */
+async function listing(c: S3Context, marker: string | undefined) {
   await requireBucket(c.deps.store, c.bucket);
   const p = params(c.query);
-  const token = c.query.get('continuation-token');
-  const startAfter = c.query.get('start-after') ?? undefined;
-  const marker = token !== null ? decodeToken(token) : startAfter;
   const page = await listPage(storeSource(c.deps.store, c.bucket, p.prefix), { ...p, marker });
   const enc = p.url ? urlEncode : (s: string) => s;
   const owner = ownerOf(c.deps.accountId);
+  return { p, page, enc, ownerXml: el('Owner', [el('ID', owner.id), el('DisplayName', owner.displayName)]) };
+}
+
+export async function listObjectsV2(c: S3Context): Promise<void> {
+  const token = c.query.get('continuation-token');
+  const startAfter = c.query.get('start-after') ?? undefined;
+  const { p, page, enc, ownerXml } = await listing(c, token !== null ? decodeToken(token) : startAfter);
   sendXml(c.res, c.ids, 200, xmlDocument('ListBucketResult', [
     el('Name', c.bucket),
     el('Prefix', enc(p.prefix)),
@@ -154,17 +159,13 @@ export async function listObjectsV2(c: S3Context): Promise<void> {
     el('ContinuationToken', token ?? undefined),
     el('NextContinuationToken', page.truncated && page.last !== undefined ? encodeToken(page.last) : undefined),
     el('StartAfter', startAfter === undefined ? undefined : enc(startAfter)),
-    ...contentsXml(page, enc, c.query.get('fetch-owner') === 'true' ? el('Owner', [el('ID', owner.id), el('DisplayName', owner.displayName)]) : undefined),
+    ...contentsXml(page, enc, c.query.get('fetch-owner') === 'true' ? ownerXml : undefined),
   ]));
 }
 
 export async function listObjects(c: S3Context): Promise<void> {
-  await requireBucket(c.deps.store, c.bucket);
-  const p = params(c.query);
   const marker = c.query.get('marker') ?? undefined;
-  const page = await listPage(storeSource(c.deps.store, c.bucket, p.prefix), { ...p, marker });
-  const enc = p.url ? urlEncode : (s: string) => s;
-  const owner = ownerOf(c.deps.accountId);
+  const { p, page, enc, ownerXml } = await listing(c, marker);
   sendXml(c.res, c.ids, 200, xmlDocument('ListBucketResult', [
     el('Name', c.bucket),
     el('Prefix', enc(p.prefix)),
@@ -175,6 +176,6 @@ export async function listObjects(c: S3Context): Promise<void> {
     el('Delimiter', p.delimiter === undefined ? undefined : enc(p.delimiter)),
     el('IsTruncated', page.truncated),
     el('EncodingType', p.url ? 'url' : undefined),
-    ...contentsXml(page, enc, el('Owner', [el('ID', owner.id), el('DisplayName', owner.displayName)])),
+    ...contentsXml(page, enc, ownerXml),
   ]));
 }

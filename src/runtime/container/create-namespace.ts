@@ -24,11 +24,11 @@
  * previous one lives on for as long as containers made in it do.
  */
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from '../../lib/executables.ts';
 import { launchChecked } from '../../lib/launcher.ts';
-import { mountAt } from './read-only-binary.ts';
+import { mountAt, mountPointsUnder } from '../../lib/mount-table.ts';
 
 /** Where a hybrid host mounts cgroup2 beside the v1 hierarchies. */
 export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
@@ -98,14 +98,9 @@ export async function clearCoveredCgroup(nsFile: string, path: string): Promise<
 export async function removeCreateNamespace(runDir: string): Promise<void> {
   const nsDir = join(runDir, 'ns');
   const rootfsDir = join(runDir, 'rootfs');
-  const under = (dir: string) => mountPoints().filter((p) => p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
-  for (const p of [...under(nsDir), ...under(rootfsDir)]) await launchChecked('umount', ['-l', p]).catch(() => undefined);
+  for (const p of [...mountPointsUnder(nsDir), ...mountPointsUnder(rootfsDir)]) await launchChecked('umount', ['-l', p]).catch(() => undefined);
   for (const dir of [nsDir, rootfsDir]) {
     while (mountAt(dir)) await launchChecked('umount', ['-l', dir]);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function mountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]?.replace(/\\040/g, ' ')).filter((p): p is string => p !== undefined);
 }

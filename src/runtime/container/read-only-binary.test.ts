@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountAt, readOnlyBinary } from './read-only-binary.ts';
+import { mountAt } from '../../lib/mount-table.ts';
+import { readOnlyBinary } from './read-only-binary.ts';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -21,7 +22,7 @@ describe('readOnlyBinary', { skip: !asRoot && 'needs root (mount)' }, () => {
     const installed = join(scratch, 'tool');
     copyFileSync('/bin/echo', installed);
     assert.equal(await readOnlyBinary(installed, dir), target);
-    assert.deepEqual(mountAt(target), { readOnly: true });
+    assert.equal(mountAt(target)?.readOnly, true);
     assert.equal(execFileSync(target, ['ran']).toString(), 'ran\n');
     assert.throws(() => writeFileSync(target, 'x'), /EROFS/, 'nothing writes through it');
 
@@ -41,23 +42,5 @@ describe('readOnlyBinary', { skip: !asRoot && 'needs root (mount)' }, () => {
   it('leaves a mount point that cannot run if the mount is ever gone', async () => {
     while (mountAt(target)) execFileSync('umount', ['-l', target]);
     assert.throws(() => execFileSync(target, []), /EACCES/);
-  });
-});
-
-describe('mountAt', () => {
-  it('reads the last mount at exactly that path, with its read-only flag', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-mountinfo-'));
-    const info = join(dir, 'mountinfo');
-    writeFileSync(info, [
-      '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
-      '55 27 254:0 /usr/bin/crun /run/berth/bin/crun rw,relatime - ext4 /dev/vda rw',
-      '56 55 254:0 /usr/bin/crun /run/berth/bin/crun ro,relatime - ext4 /dev/vda rw',
-      '57 27 0:40 / /run/berth/bin/crun2 ro,relatime - tmpfs tmpfs rw',
-      '58 27 0:41 / /tmp/with\\040space ro - tmpfs tmpfs rw',
-    ].join('\n'));
-    assert.deepEqual(mountAt('/run/berth/bin/crun', info), { readOnly: true });
-    assert.deepEqual(mountAt('/tmp/with space', info), { readOnly: true });
-    assert.equal(mountAt('/run/berth/bin', info), undefined);
-    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -16,9 +16,10 @@
  * taking the empty file for a script that succeeds.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { launchChecked } from '../../lib/launcher.ts';
+import { mountAt } from '../../lib/mount-table.ts';
 
 /**
  * `binary` bound read-only at `<dir>/<name>`, made now or taken over; resolves with the
@@ -37,17 +38,6 @@ export async function readOnlyBinary(binary: string, dir: string): Promise<strin
   await launchChecked('mount', ['-o', 'remount,bind,ro', target]);
   if (!mountAt(target)?.readOnly) throw new Error(`${target} did not become a read-only mount`);
   return target;
-}
-
-/** The mount at exactly `path` (the last one, which is what a lookup sees), from mountinfo. */
-export function mountAt(path: string, mountinfo = '/proc/self/mountinfo'): { readOnly: boolean } | undefined {
-  let found: { readOnly: boolean } | undefined;
-  for (const line of readFileSync(mountinfo, 'utf8').split('\n')) {
-    // id parent major:minor root mount-point mount-options ...
-    const f = line.split(' ');
-    if (f[4]?.replace(/\\040/g, ' ') === path) found = { readOnly: f[5]!.split(',').includes('ro') };
-  }
-  return found;
 }
 
 function sameFile(a: string, b: string): boolean {

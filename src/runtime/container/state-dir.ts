@@ -15,7 +15,8 @@
  *   <stateDir>/ctl, winsz        conmon's FIFOs; <stateDir>/sockets/<id> -> <stateDir>
  */
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { replaceFileSync } from '../../lib/replace-file.ts';
 import { join } from 'node:path';
 import type { OciRuntime } from './oci-runtime.ts';
 
@@ -51,9 +52,7 @@ export const statePaths = (stateDir: string, id: string) => ({
 });
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  replaceFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function readRecord(stateDir: string): ContainerRecord {

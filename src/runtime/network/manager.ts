@@ -11,7 +11,7 @@ import { hostPortsInUse } from './host-ports.ts';
 import { withBatchedNft } from './nft-batch.ts';
 import { taskNetwork } from './report.ts';
 import { normalizeRequest } from './request.ts';
-import { loadState, StateWriter } from './state-file.ts';
+import { loadState, saveState } from './state-file.ts';
 import { emptyState, withTask, withoutTask, type NetworkState, type TaskRecord } from './state.ts';
 import { createTools, type Tools } from './tools.ts';
 import type { TaskNetwork, TaskNetworkRequest } from './types.ts';
@@ -60,7 +60,6 @@ class Manager implements NetworkManager {
   readonly config: NetworkConfig;
   readonly warnings: string[] = [];
   readonly #tools: Tools;
-  readonly #writer: StateWriter;
   readonly #portsInUse: () => ReadonlySet<string>;
   readonly #queues = new Map<string, Promise<unknown>>();
   #state: NetworkState;
@@ -70,7 +69,6 @@ class Manager implements NetworkManager {
     this.config = config;
     this.#tools = tools;
     this.#state = state;
-    this.#writer = new StateWriter(config.stateDir);
     this.#portsInUse = portsInUse;
   }
 
@@ -97,7 +95,7 @@ class Manager implements NetworkManager {
       this.#state = state;
       if (state !== before) {
         if (record.endpoints.length === 0) return this.#markReady(record); // host mode: nothing to create
-        await this.#writer.save(this.#state);
+        saveState(this.config.stateDir, this.#state);
       } else {
         await unlinkTask(this.config, this.#tools, record); // half-made (a crash) or gone (a reboot)
       }
@@ -106,7 +104,7 @@ class Manager implements NetworkManager {
       } catch (err) {
         await unlinkTask(this.config, this.#tools, record).catch(() => undefined);
         this.#state = withoutTask(this.#state, record.taskId);
-        await this.#writer.save(this.#state);
+        saveState(this.config.stateDir, this.#state);
         throw err;
       }
       return this.#markReady(record);
@@ -119,7 +117,7 @@ class Manager implements NetworkManager {
       if (!record) return;
       await unlinkTask(this.config, this.#tools, record);
       this.#state = withoutTask(this.#state, taskId);
-      await this.#writer.save(this.#state);
+      saveState(this.config.stateDir, this.#state);
     });
   }
 
@@ -157,12 +155,11 @@ class Manager implements NetworkManager {
     await removeHost(this.config, this.#tools);
     this.#host = undefined;
     this.#state = emptyState();
-    await this.#writer.save(this.#state);
+    saveState(this.config.stateDir, this.#state);
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#queues.values()]);
-    await this.#writer.flush();
   }
 
   /** Links the task; a veth left by a namespace someone still held is removed and linking retried once. */
@@ -180,7 +177,7 @@ class Manager implements NetworkManager {
   async #markReady(record: TaskRecord): Promise<TaskNetwork> {
     const ready: TaskRecord = { ...record, phase: 'ready' };
     this.#state = withTask(this.#state, ready);
-    await this.#writer.save(this.#state);
+    saveState(this.config.stateDir, this.#state);
     return taskNetwork(this.config, ready);
   }
 

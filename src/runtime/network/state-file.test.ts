@@ -3,36 +3,32 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STATE_FILE, StateWriter, loadState } from './state-file.ts';
+import { STATE_FILE, loadState, saveState } from './state-file.ts';
 import { emptyState } from './state.ts';
 
-test('a missing file is an empty state; saves are read back', async () => {
+test('a missing file is an empty state; saves are read back', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
   try {
     assert.deepEqual(loadState(dir).state, emptyState());
-    const w = new StateWriter(dir);
     const s = { ...emptyState(), cursors: { bridge: 7, vpc: 0, tcp: 0, udp: 0 } };
-    await w.save(s);
+    saveState(dir, s);
     assert.deepEqual(loadState(dir).state, s);
   } finally {
     rmSync(dir, { recursive: true });
   }
 });
 
-test('each save is in place when it returns; the last one wins; no temporary file is left', async () => {
+test('each save is in place when it returns; the last one wins; no temporary file is left', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-net-sf-'));
   try {
-    const w = new StateWriter(dir);
-    const saves = Array.from({ length: 20 }, (_, i) => {
-      const p = w.save({ ...emptyState(), cursors: { bridge: i, vpc: 0, tcp: 0, udp: 0 } });
+    for (let i = 0; i < 20; i++) {
+      saveState(dir, { ...emptyState(), cursors: { bridge: i, vpc: 0, tcp: 0, udp: 0 } });
       assert.equal(loadState(dir).state.cursors.bridge, i, 'written before save returned');
-      return p;
-    });
-    await Promise.all(saves);
+    }
     assert.equal(loadState(dir).state.cursors.bridge, 19);
     assert.deepEqual(readdirSync(dir), [STATE_FILE], 'no temporary file left');
     rmSync(dir, { recursive: true });
-    await assert.rejects(w.save(emptyState()), /ENOENT/, 'a failed write rejects the save');
+    assert.throws(() => saveState(dir, emptyState()), /ENOENT/, 'a failed write throws');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@
  * not survive a reboot either. What it must survive is kill -9 of the agent, and a
  * renamed file in the page cache does.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { replaceFileSync } from '../../lib/replace-file.ts';
 import { join } from 'node:path';
 import { checkState, emptyState, type NetworkState } from './state.ts';
 
@@ -38,30 +39,10 @@ export function loadState(dir: string, now: () => number = Date.now): LoadedStat
 }
 
 /**
- * Saves states, each in place when save returns. Synchronous on purpose: a write without
- * fsync is a few system calls (~0.1 ms), while the same write through libuv's thread pool
- * took 3–4 ms of a task start's latency (four hops, behind the rootfs mount's file work).
+ * Saves the state (src/lib/replace-file.ts: in place when this returns, no fsync).
+ * Synchronous on purpose: through libuv's thread pool the same write took 3–4 ms of a task
+ * start's latency (four hops, behind the rootfs mount's file work).
  */
-export class StateWriter {
-  readonly #file: string;
-  readonly #tmp: string;
-
-  constructor(dir: string) {
-    this.#file = join(dir, STATE_FILE);
-    this.#tmp = `${this.#file}.tmp-${process.pid}`;
-  }
-
-  /** Resolves once `state` is in place (it already is when this returns; rejects if it could not be written). */
-  save(state: NetworkState): Promise<void> {
-    try {
-      writeFileSync(this.#tmp, `${JSON.stringify(state)}\n`);
-      renameSync(this.#tmp, this.#file);
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-  }
-
-  /** Every save is written when it returns: nothing to wait for. */
-  async flush(): Promise<void> {}
+export function saveState(dir: string, state: NetworkState): void {
+  replaceFileSync(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
 }
