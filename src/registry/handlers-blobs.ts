@@ -17,12 +17,12 @@ const uploadUrl = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}
 export async function getBlob(core: RegistryCore, req: IncomingMessage, res: ServerResponse, name: string, digestParam: string): Promise<void> {
   const digest = checkDigest(digestParam);
   const link = await core.store.get(keys.link(name, digest));
-  const opened = link ? await core.blobs.openRead(digest) : undefined;
-  if (!opened) {
+  const blob = link ? await core.blobs.openRead(digest, req.method === 'GET' ? { now: core.now() } : undefined) : undefined;
+  if (!blob) {
     await requireRepo(core.store, name);
     throw oci('BLOB_UNKNOWN', `blob ${digest} is not in repository ${name}`, { digest });
   }
-  const { handle, size } = opened;
+  const { size } = blob;
   const headers = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest,
@@ -33,12 +33,12 @@ export async function getBlob(core: RegistryCore, req: IncomingMessage, res: Ser
   };
   const range = parseRangeHeader(req.method === 'GET' ? req.headers.range : undefined, size);
   if (range.kind === 'unsatisfiable') {
-    await handle.close();
+    await blob.close();
     sendError(res, oci('RANGE_INVALID', `the range ${req.headers.range} is outside the blob's ${size} bytes`, { size }), { 'Content-Range': `bytes */${size}` });
     return;
   }
   if (req.method === 'HEAD') {
-    await handle.close();
+    await blob.close();
     res.writeHead(200, { ...headers, 'Content-Length': size });
     res.end();
     return;
@@ -50,11 +50,11 @@ export async function getBlob(core: RegistryCore, req: IncomingMessage, res: Ser
     ...(range.kind === 'range' && { 'Content-Range': `bytes ${start}-${end}/${size}` }),
   });
   if (size === 0) {
-    await handle.close();
+    await blob.close();
     res.end();
     return;
   }
-  await sendFileRange(handle, start, end, res);
+  await sendFileRange(blob, start, end, res);
 }
 
 /** Removes the blob from the repository; the bytes go when GC finds nothing references them. */

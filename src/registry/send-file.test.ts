@@ -6,17 +6,24 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { giveStagingPair, openDirect, takeStagingPair } from './direct-io.ts';
 import { SEND_CHUNK_BYTES, sendFileRange } from './send-file.ts';
 
-/** A server answering every GET with bytes start..end of `path` through sendFileRange; `sent` settles per request. */
-async function serve(path: string, start: number, end: number, declared = end - start + 1) {
+/**
+ * A server answering every GET with bytes start..end of `path` through sendFileRange; `sent`
+ * settles per request. `direct`: the file is opened O_DIRECT and read into staging blocks.
+ */
+async function serve(path: string, start: number, end: number, { declared = end - start + 1, direct = false } = {}) {
   const sent: Promise<FileHandle>[] = [];
   const server: Server = createServer((_req, res) => {
     const done = (async () => {
-      const handle = await open(path, 'r');
+      const staging = direct ? takeStagingPair() : undefined;
+      const handle = (staging && await openDirect(path, constants.O_RDONLY)) || await open(path, 'r');
+      assert.equal(Boolean(staging), direct, 'staging blocks when the direct path is asked for');
       res.writeHead(200, { 'Content-Length': declared });
       try {
-        await sendFileRange(handle, start, end, res);
+        await sendFileRange({ handle, staging, close: async () => { if (staging) giveStagingPair(staging); await handle.close(); } }, start, end, res);
       } catch (err) {
         res.destroy();
         throw Object.assign(err as Error, { handle });
@@ -49,16 +56,20 @@ test('a file of several chunks arrives whole and in order, and the file is close
   assert.equal((await s.sent[0]!).fd, -1, 'the handle is closed');
 });
 
-test('a range that starts and ends inside chunks, and a range smaller than one chunk', async (t) => {
-  const bytes = randomBytes(3 * SEND_CHUNK_BYTES);
-  const path = await tempFile(t, bytes);
-  for (const [start, end] of [[SEND_CHUNK_BYTES - 10, 2 * SEND_CHUNK_BYTES + 5], [7, 7], [100, 4100]] as const) {
-    const s = await serve(path, start, end);
-    const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
-    await s.close();
-    assert.ok(body.equals(bytes.subarray(start, end + 1)), `${start}-${end}`);
-  }
-});
+for (const direct of [false, true]) {
+  test(`ranges that start and end inside chunks, smaller than a chunk, and a file's unaligned end${direct ? ', read past the page cache in aligned blocks' : ''}`, async (t) => {
+    const bytes = randomBytes(3 * SEND_CHUNK_BYTES + 1234);
+    const path = await tempFile(t, bytes);
+    const last = bytes.length - 1;
+    for (const [start, end] of [[SEND_CHUNK_BYTES - 10, 2 * SEND_CHUNK_BYTES + 5], [7, 7], [100, 4100], [4095, 4096], [0, last], [last - 5000, last], [last, last]] as const) {
+      const s = await serve(path, start, end, { direct });
+      const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
+      await s.close();
+      assert.ok(body.equals(bytes.subarray(start, end + 1)), `${start}-${end}`);
+      assert.equal((await s.sent[0]!).fd, -1, 'the handle is closed');
+    }
+  });
+}
 
 test('a client that goes away mid-file: the send rejects as a premature close and the file is closed', async (t) => {
   // Far more than the socket buffers hold, so the sender is still writing when the client leaves.
@@ -79,7 +90,7 @@ test('a client that goes away mid-file: the send rejects as a premature close an
 
 test('a file shorter than the range rejects, and the file is closed', async (t) => {
   const bytes = randomBytes(1000);
-  const s = await serve(await tempFile(t, bytes), 0, 1999);
+  const s = await serve(await tempFile(t, bytes), 0, 1999, { direct: true });
   t.after(s.close);
   await assert.rejects(fetch(s.url).then((r) => r.arrayBuffer()));
   await assert.rejects(s.sent[0]!, (err: Error & { handle?: FileHandle }) => {
