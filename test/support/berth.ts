@@ -15,6 +15,8 @@ export interface BerthProcess {
   readonly endpoint: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The process id of the running `berth up`. */
+  pid(): number;
   /** What the process wrote to stderr (its log). */
   readonly log: () => string;
   /** kill -9, then wait for the process to be gone. */
@@ -48,6 +50,7 @@ export async function startBerth(extraArgs: readonly string[] = [], options: { a
     endpoint: `http://127.0.0.1:${port}`,
     port,
     dataDir,
+    pid: () => child!.pid!,
     log: () => log,
     async kill9() {
       const c = child!;
