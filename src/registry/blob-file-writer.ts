@@ -16,7 +16,7 @@
 
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { DIRECT_ALIGNMENT, STAGING_BLOCK_BYTES, giveStagingPair, isDirectRefusal, openDirect, refuseDirectIo, takeStagingPair, type StagingPair } from './direct-io.ts';
+import { DIRECT_ALIGNMENT, STAGING_BLOCK_BYTES, giveStagingPair, isDirectRefusal, openDirect, refuseDirectIo, type DirectFile, type StagingPair } from './direct-io.ts';
 import { SyncAhead } from './sync-ahead.ts';
 
 /** Bytes per file write: a staging block, or a writev batch of sixteen 64 KiB socket chunks. */
@@ -38,20 +38,10 @@ export interface BlobFileWriter {
  * new file). `direct: false` forces the page-cache writer (tests compare the two).
  */
 export async function openBlobFileWriter(path: string, flags: 'a' | 'wx', startOffset: number, { direct = true } = {}): Promise<BlobFileWriter> {
-  const staging = direct && startOffset % DIRECT_ALIGNMENT === 0 ? takeStagingPair() : undefined;
-  if (staging) {
-    const handle = await openDirect(path, constants.O_WRONLY | constants.O_APPEND | (flags === 'wx' ? constants.O_CREAT | constants.O_EXCL : 0))
-      .catch((e: unknown) => {
-        giveStagingPair(staging);
-        throw e;
-      });
-    if (handle) return new DirectWriter(handle, path, staging);
-    giveStagingPair(staging);
-    // Refused. Some kernels create the file before they check O_DIRECT; O_EXCL was
-    // checked first, so a file there now is the empty one that open made.
-    return new BufferedWriter(await open(path, 'a'));
-  }
-  return new BufferedWriter(await open(path, flags));
+  // Created here, exclusively, so that either writer only appends.
+  if (flags === 'wx') await (await open(path, 'wx')).close();
+  const file = direct && startOffset % DIRECT_ALIGNMENT === 0 ? await openDirect(path, constants.O_WRONLY | constants.O_APPEND) : undefined;
+  return file ? new DirectWriter(file, path) : new BufferedWriter(await open(path, 'a'));
 }
 
 class DirectWriter implements BlobFileWriter {
@@ -65,10 +55,10 @@ class DirectWriter implements BlobFileWriter {
   #writing: Promise<void> = Promise.resolve();
   #refused = false;
 
-  constructor(handle: FileHandle, path: string, blocks: StagingPair) {
+  constructor({ handle, staging }: DirectFile, path: string) {
     this.#handle = handle;
     this.#path = path;
-    this.#blocks = blocks;
+    this.#blocks = staging;
   }
 
   get direct(): boolean {

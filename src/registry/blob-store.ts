@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { parseDigest, type Digest, type DigestAlgorithm } from '../oci/digest.ts';
 import { oci } from './errors.ts';
 import { BLOCK_BYTES, openBlobFileWriter } from './blob-file-writer.ts';
-import { giveStagingPair, openDirect, takeStagingPair, type StagingPair } from './direct-io.ts';
+import { giveStagingPair, openDirect, type StagingPair } from './direct-io.ts';
 import { PageCacheAdmission } from './page-cache-admission.ts';
 import type { SendSource } from './send-file.ts';
 import { syncDir } from '../lib/sync-dir.ts';
@@ -111,22 +111,14 @@ export class BlobStore {
    */
   async openRead(digest: Digest, send?: { now: number }): Promise<OpenBlob | undefined> {
     const path = this.path(digest);
-    let staging = send && !this.#admission.read(digest, send.now) ? takeStagingPair() : undefined;
-    let handle: FileHandle | undefined;
     try {
-      if (staging) handle = await openDirect(path, constants.O_RDONLY);
-      if (!handle && staging) {
-        giveStagingPair(staging);
-        staging = undefined;
-      }
-      handle ??= await open(path, 'r');
+      const direct = send && !this.#admission.read(digest, send.now) ? await openDirect(path, constants.O_RDONLY) : undefined;
+      const handle = direct?.handle ?? await open(path, 'r');
+      return new OpenBlob(handle, (await handle.stat()).size, direct?.staging);
     } catch (e) {
-      if (staging) giveStagingPair(staging);
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    const s = await handle.stat();
-    return new OpenBlob(handle, s.size, staging);
   }
 
   /** Every blob on disk, for garbage collection. */

@@ -42,16 +42,28 @@ export function refuseDirectIo(): void {
   refused = true;
 }
 
+/** A file opened past the page cache, and the two staging blocks its reads or writes go through. */
+export interface DirectFile {
+  readonly handle: FileHandle;
+  readonly staging: StagingPair;
+}
+
 /**
- * Opens `path` with O_DIRECT added to `flags` (numeric open flags). Undefined when the
- * filesystem refuses it; any other error is thrown.
+ * Opens `path` with O_DIRECT added to `flags` (numeric open flags), with two staging
+ * blocks. Undefined when that cannot be: every block is taken, or the filesystem refuses
+ * O_DIRECT (then nothing was opened: do not pass O_CREAT, as some kernels create the file
+ * before they check). Other errors are thrown. Give the blocks back with
+ * {@link giveStagingPair} when the file is closed.
  */
-export async function openDirect(path: string, flags: number): Promise<FileHandle | undefined> {
+export async function openDirect(path: string, flags: number): Promise<DirectFile | undefined> {
   if (refused) return undefined;
+  const staging = takeStagingPair();
+  if (!staging) return undefined;
   try {
-    return await open(path, flags | constants.O_DIRECT, 0o644);
+    return { handle: await open(path, flags | constants.O_DIRECT), staging };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    giveStagingPair(staging);
+    if (!isDirectRefusal(e)) throw e;
     refused = true;
     return undefined;
   }
@@ -64,13 +76,13 @@ export function isDirectRefusal(e: unknown): boolean {
 
 /**
  * Two aligned staging blocks, or undefined when all are taken (the caller then goes
- * through the page cache). Give them back with {@link giveStagingPair}.
+ * through the page cache).
  *
  * Node has no aligned allocation; a WebAssembly memory is page-aligned by construction
  * (V8 maps it with its page allocator, in 64 KiB wasm pages), so blocks cut from one at
  * multiples of STAGING_BLOCK_BYTES are too. Slabs are kept once made.
  */
-export function takeStagingPair(): StagingPair | undefined {
+function takeStagingPair(): StagingPair | undefined {
   if (free.length < 2 && slabs < MAX_SLABS) {
     const memory = new WebAssembly.Memory({ initial: (SLAB_BLOCKS * STAGING_BLOCK_BYTES) / 65_536 });
     for (let i = 0; i < SLAB_BLOCKS; i++) free.push(Buffer.from(memory.buffer, i * STAGING_BLOCK_BYTES, STAGING_BLOCK_BYTES));

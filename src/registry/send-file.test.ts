@@ -7,7 +7,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants } from 'node:fs';
-import { giveStagingPair, openDirect, takeStagingPair } from './direct-io.ts';
+import { giveStagingPair, openDirect } from './direct-io.ts';
 import { SEND_CHUNK_BYTES, sendFileRange } from './send-file.ts';
 
 /**
@@ -18,9 +18,10 @@ async function serve(path: string, start: number, end: number, { declared = end 
   const sent: Promise<FileHandle>[] = [];
   const server: Server = createServer((_req, res) => {
     const done = (async () => {
-      const staging = direct ? takeStagingPair() : undefined;
-      const handle = (staging && await openDirect(path, constants.O_RDONLY)) || await open(path, 'r');
-      assert.equal(Boolean(staging), direct, 'staging blocks when the direct path is asked for');
+      const file = direct ? await openDirect(path, constants.O_RDONLY) : undefined;
+      assert.equal(Boolean(file), direct, 'opened past the page cache when asked for');
+      const handle = file?.handle ?? await open(path, 'r');
+      const staging = file?.staging;
       res.writeHead(200, { 'Content-Length': declared });
       try {
         await sendFileRange({ handle, staging, close: async () => { if (staging) giveStagingPair(staging); await handle.close(); } }, start, end, res);
