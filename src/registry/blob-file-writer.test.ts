@@ -1,29 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BLOCK_BYTES, openBlobFileWriter, type BlobFileWriter } from './blob-file-writer.ts';
+import { diskTempDir, takesDirect } from './testing.ts';
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-blob-writer-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** Whether the filesystem of `dir` takes O_DIRECT (tmpfs before Linux 6.6 does not). */
-async function takesDirect(dir: string): Promise<boolean> {
-  try {
-    await (await open(join(dir, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT)).close();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await rm(join(dir, 'probe'), { force: true });
-  }
-}
+const tempDir = (t: { after(fn: () => Promise<void>): void }) => diskTempDir(t, 'berth-blob-writer-');
 
 /** Chunks that straddle block boundaries and end in a tail that is not block-aligned. */
 function awkwardChunks(): Buffer[] {
