@@ -72,3 +72,14 @@ test('more writers than staging blocks: the rest write through the page cache, a
   await writeAll(again, []);
   assert.equal((await readFile(join(dir, 'again'))).length, 0);
 });
+
+test('BERTH_REGISTRY_PAGE_CACHE=1 sends every blob through the page cache', async (t) => {
+  const dir = await tempDir(t);
+  process.env.BERTH_REGISTRY_PAGE_CACHE = '1';
+  t.after(() => delete process.env.BERTH_REGISTRY_PAGE_CACHE);
+  const writer = await openBlobFileWriter(join(dir, 'blob'), 'wx', 0);
+  assert.equal(writer.direct, false);
+  const bytes = randomBytes(BLOCK_BYTES + 5);
+  await writeAll(writer, [bytes]);
+  assert.ok((await readFile(join(dir, 'blob'))).equals(bytes));
+});
