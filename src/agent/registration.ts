@@ -74,11 +74,18 @@ function identityPath(config: AgentConfig): string {
 
 function loadIdentity(config: AgentConfig): Identity {
   const path = identityPath(config);
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Identity;
+  if (existsSync(path)) {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as Identity;
+    } catch (e) {
+      throw new Error(`the agent's identity file ${path} is unreadable (${(e as Error).message}): remove it, and this host joins as a new container instance`, { cause: e });
+    }
+  }
   return { instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`, cluster: config.cluster };
 }
 
 function saveIdentity(config: AgentConfig, identity: Identity): void {
   mkdirSync(config.dataDir, { recursive: true });
-  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2));
+  // Durable: it outlives reboots, and a host that lost it would join as a new instance.
+  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2), { durable: true });
 }
