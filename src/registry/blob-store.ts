@@ -18,8 +18,7 @@ import type { Readable } from 'node:stream';
 import { parseDigest, type Digest, type DigestAlgorithm } from '../oci/digest.ts';
 import { oci } from './errors.ts';
 import { BLOCK_BYTES, openBlobFileWriter } from './blob-file-writer.ts';
-import { giveStagingPair, openDirect, type StagingPair } from './direct-io.ts';
-import { PageCacheAdmission } from './page-cache-admission.ts';
+import { STAGING_BLOCK_BYTES, giveStagingPair, openDirect, type StagingPair } from './direct-io.ts';
 import type { SendSource } from './send-file.ts';
 import { syncDir } from '../lib/sync-dir.ts';
 
@@ -34,7 +33,6 @@ export interface BlobInfo {
 export class BlobStore {
   readonly blobsDir: string;
   readonly uploadsDir: string;
-  readonly #admission = new PageCacheAdmission();
 
   constructor(dataDir: string) {
     this.blobsDir = join(dataDir, 'registry', 'blobs');
@@ -106,19 +104,24 @@ export class BlobStore {
   /**
    * Opens a blob for reading. The file handle pins the content, so a concurrent GC
    * unlinking it cannot cut the response short. Undefined when the blob is absent.
-   * With `send`, the content is about to be streamed: a blob not read lately is opened
-   * past the page cache (page-cache-admission.ts), with staging blocks to read into.
+   * With `send`, the content is about to be streamed: a blob of a staging block or more
+   * is then read past the page cache (direct-io.ts), small ones (configs) through it.
    */
-  async openRead(digest: Digest, send?: { now: number }): Promise<OpenBlob | undefined> {
+  async openRead(digest: Digest, { send = false } = {}): Promise<OpenBlob | undefined> {
     const path = this.path(digest);
+    let handle: FileHandle;
     try {
-      const direct = send && !this.#admission.read(digest, send.now) ? await openDirect(path, constants.O_RDONLY) : undefined;
-      const handle = direct?.handle ?? await open(path, 'r');
-      return new OpenBlob(handle, (await handle.stat()).size, direct?.staging);
+      handle = await open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+    const size = (await handle.stat()).size;
+    // Opened again past the page cache; if that fails (collected meanwhile, say), the handle above still pins it.
+    const direct = send && size >= STAGING_BLOCK_BYTES ? await openDirect(path, constants.O_RDONLY).catch(() => undefined) : undefined;
+    if (!direct) return new OpenBlob(handle, size, undefined);
+    await handle.close();
+    return new OpenBlob(direct.handle, size, direct.staging);
   }
 
   /** Every blob on disk, for garbage collection. */

@@ -8,17 +8,24 @@
  * time, written directly 40 ms; read cold through the page cache 410–450 ms, directly
  * 10 ms (warm, 40 ms). In a CPU profile of `berth up` during skopeo pushes the kernel's
  * copy into page-cache pages was 35% of the server's time, more than SHA-256 and the
- * garbage collector together. Writers use this for every blob (blob-file-writer.ts);
- * readers for blobs not read lately (page-cache-admission.ts).
+ * garbage collector together. Writers use this for every blob (blob-file-writer.ts),
+ * GETs for blobs of a staging block or more (blob-store.ts `openRead`).
+ *
+ * Reads past the page cache too, every time: a read through it would have to fill it
+ * first, since writes bypass it. With reads admitted to the page cache on a blob's second
+ * GET (tried: 2026-12-05), that second pull of a 200 MB image cost the server 310 ms of
+ * CPU against 110 ms for the first and 130–140 ms warm; read directly, every pull costs
+ * 100–120 ms, less than the reference registry's warm reads (130–180 ms). What the page
+ * cache would still save is disk bandwidth, which matters on slow disks (below).
  *
  * O_DIRECT wants every file offset, length and buffer address aligned to the device's
  * logical block size. A filesystem that refuses it (EINVAL: tmpfs before Linux 6.6, some
  * FUSE filesystems) is remembered, and everything goes through the page cache after.
  *
- * The trade: the first pull of a blob comes from the disk, not from memory. On a disk
- * slower than the network (a cloud volume at 125 MB/s, say) that first pull is slower;
- * BERTH_REGISTRY_PAGE_CACHE=1 in berth up's environment sends everything through the page
- * cache instead.
+ * The trade: every pull of a blob comes from the disk, not from memory. On a disk slower
+ * than the network (a cloud volume at 125 MB/s, say, with many hosts pulling one image)
+ * that is slower; BERTH_REGISTRY_PAGE_CACHE=1 in berth up's environment sends everything
+ * through the page cache instead.
  */
 
 import { constants } from 'node:fs';

@@ -17,7 +17,7 @@ const uploadUrl = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}
 export async function getBlob(core: RegistryCore, req: IncomingMessage, res: ServerResponse, name: string, digestParam: string): Promise<void> {
   const digest = checkDigest(digestParam);
   const link = await core.store.get(keys.link(name, digest));
-  const blob = link ? await core.blobs.openRead(digest, req.method === 'GET' ? { now: core.now() } : undefined) : undefined;
+  const blob = link ? await core.blobs.openRead(digest, { send: req.method === 'GET' }) : undefined;
   if (!blob) {
     await requireRepo(core.store, name);
     throw oci('BLOB_UNKNOWN', `blob ${digest} is not in repository ${name}`, { digest });
