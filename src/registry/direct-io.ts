@@ -91,7 +91,15 @@ export function isDirectRefusal(e: unknown): boolean {
  */
 function takeStagingPair(): StagingPair | undefined {
   if (free.length < 2 && slabs < MAX_SLABS) {
-    const memory = new WebAssembly.Memory({ initial: (SLAB_BLOCKS * STAGING_BLOCK_BYTES) / 65_536 });
+    let memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: (SLAB_BLOCKS * STAGING_BLOCK_BYTES) / 65_536 });
+    } catch {
+      // No room for it (a wasm memory reserves address space, which `ulimit -v` may
+      // forbid): make do with the slabs there are, and the page cache beyond them.
+      slabs = MAX_SLABS;
+      return takeStagingPair();
+    }
     for (let i = 0; i < SLAB_BLOCKS; i++) free.push(Buffer.from(memory.buffer, i * STAGING_BLOCK_BYTES, STAGING_BLOCK_BYTES));
     slabs++;
   }
