@@ -25,9 +25,9 @@ import type { UploadRecord } from './records.ts';
 import { linkBlob } from './repositories.ts';
 
 /**
- * Upload bodies streaming at once. Each holds about two 1 MiB batches (blob-store.ts
- * `appendToFile`), so this bounds what pushes can take at ~256 MiB; beyond it clients
- * get 429 and retry.
+ * Upload bodies streaming at once. Each holds about two 1 MiB blocks (staging blocks or
+ * writev batches, blob-file-writer.ts), so this bounds what pushes can take at ~256 MiB;
+ * beyond it clients get 429 and retry.
  */
 export const MAX_CONCURRENT_UPLOAD_STREAMS = 128;
 
