@@ -71,7 +71,8 @@ async function main(): Promise<number> {
     console.error(HELP);
     return 2;
   }
-  const work = tempDir('berth-registry-bench-');
+  // On disk, as the comparison asks (/var/tmp: /tmp is a tmpfs on Debian 13).
+  const work = tempDir('berth-registry-bench-', '/var/tmp');
   const servers = [await startBerth(join(work, 'berth-data')), await startReference(work)];
   const results = new Map<string, Measured[]>(servers.map((s) => [s.name, []]));
   console.log(`${rounds} rounds of push + pull, ${totalMb} MB in ${layerCount} layers, with skopeo (MB/s; server CPU per operation in parentheses)`);

@@ -42,10 +42,10 @@ export function cleanupNow(): void {
   dirs.clear();
 }
 
-/** A fresh temp dir, removed at exit. */
-export function tempDir(prefix: string): string {
+/** A fresh temp dir (under `parent`, the system temp dir by default), removed at exit. */
+export function tempDir(prefix: string, parent = tmpdir()): string {
   hook();
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(parent, prefix));
   dirs.add(dir);
   return dir;
 }
