@@ -2,7 +2,7 @@
  * Registry throughput, Berth against the reference registry (Debian's docker-registry,
  * distribution 2.8) on the same machine and disk, in one run (issue 3):
  *
- *   bin/bench registry-bench [TOTAL_MB=200] [LAYERS=4] [--rounds 3]
+ *   bin/bench registry-bench [TOTAL_MB=200] [LAYERS=4] [--rounds 7]
  *
  * - Both registries run as their own processes (bench/lib/registry-servers.ts): Berth as
  *   users run it, `bin/berth up`.
@@ -32,11 +32,11 @@ import { startBerth, startReference, type RegistryServer } from './lib/registry-
 const GET_CONCURRENCY = 32;
 /** How long manifest GETs are measured. */
 const GET_SECONDS = 3;
-/** Rounds by default: three give a median that one disturbed round cannot move. */
 /**
  * Rounds per run. Single rounds swing by ±15–25% on this VM (the kernel's memory reclaim,
- * DAMON, makes every process's page-cache writes dearer for a while after a gigabyte or so
- * has been written, whichever server happens to run then): 7 rounds give a steadier median.
+ * DAMON, makes page-cache writes dearer for a while after a gigabyte or so has been
+ * written, and the reference's pulls run at ~250 or ~390 MB/s by round): 7 rounds give a
+ * steadier median.
  */
 const DEFAULT_ROUNDS = 7;
 /** Background CPU (cores) before a round above which the round is marked as disturbed. */
