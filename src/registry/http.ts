@@ -26,7 +26,8 @@ export async function readBody(req: IncomingMessage, max: number): Promise<Buffe
   if (declared > max) throw tooLarge(max);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // Not destroyed when this stops early: the error answer reads and drops the rest (discardBody).
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > max) throw tooLarge(max);
     chunks.push(chunk);
@@ -38,10 +39,37 @@ function tooLarge(max: number) {
   return oci('SIZE_INVALID', `the request body is larger than the ${max} bytes accepted here`, { max }, 413);
 }
 
-/** Discards the rest of a request body so the connection can be reused. */
-export async function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded) return;
-  for await (const _ of req as AsyncIterable<Buffer>) { /* discard */ }
+/**
+ * How much of a request body the handler did not read an error answer first reads and
+ * drops. A client still sending its body is not reading yet, and a connection closed under
+ * it shows it a broken pipe instead of the error (an oversized manifest's 413, say). Bodies
+ * larger or slower than this are cut off after the answer (`Connection: close`).
+ */
+const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
+const DISCARD_MAX_MS = 5_000;
+
+/** Reads and drops the rest of a request body, within the limits above; true when it ended. */
+export function discardBody(req: IncomingMessage, maxBytes = DISCARD_MAX_BYTES, maxMs = DISCARD_MAX_MS): Promise<boolean> {
+  if (req.readableEnded) return Promise.resolve(true);
+  if (req.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      if (!ended) req.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) done(false);
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(req.readableEnded);
+    const timer = setTimeout(() => done(false), maxMs);
+    req.on('data', onData).once('end', onEnd).once('close', onClose);
+    req.resume();
+  });
 }
 
 /** A page-size query parameter: absent → `dflt`; capped at `max`; garbage → 400. */

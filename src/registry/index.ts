@@ -13,7 +13,7 @@ import { GcLock } from '../lib/gc-lock.ts';
 import { deleteBlob, deleteUpload, getBlob, getUpload, patchUpload, postUpload, putUpload } from './handlers-blobs.ts';
 import { catalogRoute, referrersRoute, tagsRoute } from './handlers-listing.ts';
 import { deleteManifestRoute, getManifestRoute, putManifestRoute } from './handlers-manifests.ts';
-import { drain, readBody, sendError, sendJson } from './http.ts';
+import { discardBody, readBody, sendError, sendJson } from './http.ts';
 import { checkRepositoryName } from './names.ts';
 import { matchRoute, type Route } from './router.ts';
 import { Uploads } from './uploads.ts';
@@ -114,8 +114,8 @@ async function handle(core: RegistryCore, req: IncomingMessage, res: ServerRespo
     if (!known) core.log(`registry: ${req.method} ${url.pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     const headers: Record<string, string> = {};
     if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = challenge(core.auth, req.headers.host ?? 'localhost');
-    // An unread body would otherwise have to be read (and discarded) before the next request.
-    if (!req.readableEnded) headers.Connection = 'close';
+    // The client reads the answer once it has sent its body; one too big to wait for is cut off after it.
+    if (!(await discardBody(req))) headers.Connection = 'close';
     sendError(res, e, headers, req.method === 'HEAD');
   }
 }
@@ -148,7 +148,6 @@ async function dispatch(core: RegistryCore, req: IncomingMessage, res: ServerRes
       if (!read) return unsupported(method, route);
       return catalogRoute(core, res, query);
     case 'unknown':
-      await drain(req);
       throw oci('UNSUPPORTED', `no registry endpoint at ${req.url?.slice(0, 200)}: see the OCI distribution spec for the /v2/ API`, undefined, 404);
   }
 
