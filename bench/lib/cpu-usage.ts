@@ -34,6 +34,12 @@ export function cpuSnapshot(pid: number): CpuSnapshot {
   return { selfMs: (f.fields[11]! + f.fields[12]!) * tick, childrenMs: (f.fields[13]! + f.fields[14]! + launched) * tick, machineMs: busy };
 }
 
+/** A process's own user + system time so far (all threads), ms. */
+export function ownCpuMs(pid: number): number {
+  const { fields } = statFields(pid);
+  return ((fields[11]! + fields[12]!) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** /proc/<pid>/stat: the command name, and the fields after it (which may hold spaces), from field 3 on. */
 function statFields(pid: number): { comm: string; fields: number[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -5,14 +5,13 @@
  * filesystem driver in a temp dir. Both are stopped by bench/lib/processes.ts at exit.
  */
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownCpuMs } from './cpu-usage.ts';
 import { freePort, spawnTracked, stopGracefully, waitReady, type Service } from './processes.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every Linux build we run on). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface RegistryServer {
   readonly name: string;
@@ -20,7 +19,7 @@ export interface RegistryServer {
   readonly host: string;
   readonly service: Service;
   /** CPU time (user + system, all threads) the server process has used so far, in ms. */
-  cpuMs(): Promise<number>;
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -55,14 +54,7 @@ function server(name: string, port: number, service: Service): RegistryServer {
     host: `127.0.0.1:${port}`,
     service,
     // bin/berth execs node, so the pid is the server's own.
-    cpuMs: () => processCpuMs(pid),
+    cpuMs: () => ownCpuMs(pid),
     stop: () => stopGracefully(service.child),
   };
-}
-
-async function processCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after "pid (comm) ": state is field 3, utime 14 and stime 15 (proc(5)).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BLOCK_BYTES, openBlobFileWriter, type BlobFileWriter } from './blob-file-writer.ts';
+import { openBlobFileWriter, type BlobFileWriter } from './blob-file-writer.ts';
+import { BLOCK_BYTES } from './direct-io.ts';
 import { diskTempDir, takesDirect } from './testing.ts';
 
 const tempDir = (t: { after(fn: () => Promise<void>): void }) => diskTempDir(t, 'berth-blob-writer-');

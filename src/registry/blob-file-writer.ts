@@ -16,11 +16,8 @@
 
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { DIRECT_ALIGNMENT, STAGING_BLOCK_BYTES, giveStagingPair, isDirectRefusal, openDirect, refuseDirectIo, type DirectFile, type StagingPair } from './direct-io.ts';
+import { BLOCK_BYTES, DIRECT_ALIGNMENT, giveStagingPair, openDirect, type DirectFile, type StagingPair } from './direct-io.ts';
 import { SyncAhead } from './sync-ahead.ts';
-
-/** Bytes per file write: a staging block, or a writev batch of sixteen 64 KiB socket chunks. */
-export const BLOCK_BYTES = STAGING_BLOCK_BYTES;
 
 export interface BlobFileWriter {
   /** Whether this writer bypasses the page cache (for tests and diagnostics). */
@@ -45,24 +42,20 @@ export async function openBlobFileWriter(path: string, flags: 'a' | 'wx', startO
 }
 
 class DirectWriter implements BlobFileWriter {
+  readonly direct = true;
   readonly #handle: FileHandle;
   readonly #path: string;
   readonly #blocks: StagingPair;
-  /** For the unaligned tail, and for everything after the filesystem refused a direct write. */
+  /** For the unaligned tail. */
   #buffered: FileHandle | undefined;
   #current = 0;
   #fill = 0;
   #writing: Promise<void> = Promise.resolve();
-  #refused = false;
 
   constructor({ handle, staging }: DirectFile, path: string) {
     this.#handle = handle;
     this.#path = path;
     this.#blocks = staging;
-  }
-
-  get direct(): boolean {
-    return !this.#refused;
   }
 
   async push(chunk: Uint8Array): Promise<void> {
@@ -76,7 +69,7 @@ class DirectWriter implements BlobFileWriter {
       if (this.#fill === BLOCK_BYTES) {
         // The other block is the one being written: it must be done before it fills again.
         await this.#writing;
-        this.#writing = this.#write(block);
+        this.#writing = writeAll(this.#handle, block);
         // Awaited before the next block or in close(); meanwhile not an unhandled rejection.
         this.#writing.catch(() => undefined);
         this.#current ^= 1;
@@ -89,8 +82,11 @@ class DirectWriter implements BlobFileWriter {
     await this.#writing;
     const block = this.#blocks[this.#current]!;
     const aligned = this.#fill - (this.#fill % DIRECT_ALIGNMENT);
-    if (aligned > 0) await this.#write(block.subarray(0, aligned));
-    if (aligned < this.#fill) await this.#writeBuffered(block.subarray(aligned, this.#fill));
+    if (aligned > 0) await writeAll(this.#handle, block.subarray(0, aligned));
+    if (aligned < this.#fill) {
+      this.#buffered = await open(this.#path, 'a');
+      await writeAll(this.#buffered, block.subarray(aligned, this.#fill));
+    }
     this.#fill = 0;
   }
 
@@ -99,24 +95,6 @@ class DirectWriter implements BlobFileWriter {
     giveStagingPair(this.#blocks);
     await this.#buffered?.close();
     await this.#handle.close();
-  }
-
-  async #write(bytes: Buffer): Promise<void> {
-    if (this.#refused) return this.#writeBuffered(bytes);
-    try {
-      await writeAll(this.#handle, bytes);
-    } catch (e) {
-      // Checked before any I/O: nothing of this block was written.
-      if (!isDirectRefusal(e)) throw e;
-      this.#refused = true;
-      refuseDirectIo();
-      await this.#writeBuffered(bytes);
-    }
-  }
-
-  async #writeBuffered(bytes: Buffer): Promise<void> {
-    this.#buffered ??= await open(this.#path, 'a');
-    await writeAll(this.#buffered, bytes);
   }
 }
 

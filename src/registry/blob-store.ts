@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest, type Digest, type DigestAlgorithm } from '../oci/digest.ts';
 import { oci } from './errors.ts';
-import { BLOCK_BYTES, openBlobFileWriter } from './blob-file-writer.ts';
-import { STAGING_BLOCK_BYTES, giveStagingPair, openDirect, type StagingPair } from './direct-io.ts';
+import { openBlobFileWriter } from './blob-file-writer.ts';
+import { BLOCK_BYTES, giveStagingPair, openDirect, type StagingPair } from './direct-io.ts';
 import type { SendSource } from './send-file.ts';
 import { syncDir } from '../lib/sync-dir.ts';
 
@@ -104,24 +104,21 @@ export class BlobStore {
   /**
    * Opens a blob for reading. The file handle pins the content, so a concurrent GC
    * unlinking it cannot cut the response short. Undefined when the blob is absent.
-   * With `send`, the content is about to be streamed: a blob of a staging block or more
+   * With `send`, the content is about to be streamed: a blob of BLOCK_BYTES or more
    * is then read past the page cache (direct-io.ts), small ones (configs) through it.
    */
   async openRead(digest: Digest, { send = false } = {}): Promise<OpenBlob | undefined> {
+    const info = await this.stat(digest);
+    if (!info) return undefined;
     const path = this.path(digest);
-    let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      const direct = send && info.size >= BLOCK_BYTES ? await openDirect(path, constants.O_RDONLY) : undefined;
+      return new OpenBlob(direct?.handle ?? await open(path, 'r'), info.size, direct?.staging);
     } catch (e) {
+      // Collected between the stat and the open.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    const size = (await handle.stat()).size;
-    // Opened again past the page cache; if that fails (collected meanwhile, say), the handle above still pins it.
-    const direct = send && size >= STAGING_BLOCK_BYTES ? await openDirect(path, constants.O_RDONLY).catch(() => undefined) : undefined;
-    if (!direct) return new OpenBlob(handle, size, undefined);
-    await handle.close();
-    return new OpenBlob(direct.handle, size, direct.staging);
   }
 
   /** Every blob on disk, for garbage collection. */
@@ -218,12 +215,18 @@ export async function appendToFile(source: Readable | AsyncIterable<Uint8Array>,
 /** Hashes a file from disk (used when an upload's running hash was lost to a restart). */
 export async function hashFile(path: string, algorithm: DigestAlgorithm): Promise<{ digest: string; size: number }> {
   const hash = createHash(algorithm);
+  const size = await hashFileInto(path, hash);
+  return { digest: `${algorithm}:${hash.digest('hex')}`, size };
+}
+
+/** Feeds a file's bytes to `hash`; returns how many there were. */
+export async function hashFileInto(path: string, hash: Hash): Promise<number> {
   let size = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: BLOCK_BYTES }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;
   }
-  return { digest: `${algorithm}:${hash.digest('hex')}`, size };
+  return size;
 }
 
 async function fsyncFile(path: string): Promise<void> {

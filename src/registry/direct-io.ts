@@ -9,7 +9,7 @@
  * 10 ms (warm, 40 ms). In a CPU profile of `berth up` during skopeo pushes the kernel's
  * copy into page-cache pages was 35% of the server's time, more than SHA-256 and the
  * garbage collector together. Writers use this for every blob (blob-file-writer.ts),
- * GETs for blobs of a staging block or more (blob-store.ts `openRead`).
+ * GETs for blobs of a block or more (blob-store.ts `openRead`).
  *
  * Reads past the page cache too, every time: a read through it would have to fill it
  * first, since writes bypass it. With reads admitted to the page cache on a blob's second
@@ -19,8 +19,10 @@
  * cache would still save is disk bandwidth, which matters on slow disks (below).
  *
  * O_DIRECT wants every file offset, length and buffer address aligned to the device's
- * logical block size. A filesystem that refuses it (EINVAL: tmpfs before Linux 6.6, some
- * FUSE filesystems) is remembered, and everything goes through the page cache after.
+ * logical block size. A filesystem that refuses it at open (EINVAL: tmpfs before Linux
+ * 6.6, some FUSE filesystems) is remembered, and everything goes through the page cache
+ * after. One that took it at open and then refused an aligned transfer would fail that
+ * push or pull with EINVAL; BERTH_REGISTRY_PAGE_CACHE=1 is the way round it.
  *
  * The trade: every pull of a blob comes from the disk, not from memory. On a disk slower
  * than the network (a cloud volume at 125 MB/s, say, with many hosts pulling one image)
@@ -33,8 +35,14 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /** 512 on most disks, 4096 on some: 4096 covers both. */
 export const DIRECT_ALIGNMENT = 4096;
-/** Bytes per staging block: one file read or write. A transfer holds two (one in I/O while the other fills or drains). */
-export const STAGING_BLOCK_BYTES = 1024 * 1024;
+/**
+ * Bytes per file read or write of a blob (a staging block, or a writev batch through the
+ * page cache), and per socket write of a GET. A transfer holds two: one in I/O while the
+ * other fills or drains. Measured serving four 50 MB blobs at once on loopback (server
+ * CPU per 200 MB): 256 KiB 116 ms, 1 MiB 93–102 ms, 4 MiB 117 ms; 4 MiB staging blocks
+ * pulled no faster with skopeo (bench/README.md, registry-bench).
+ */
+export const BLOCK_BYTES = 1024 * 1024;
 /** Staging blocks are allocated this many at a time (one WebAssembly memory each). */
 const SLAB_BLOCKS = 4;
 /** At most 16 slabs, 64 MiB: 32 transfers past the page cache at once; more go through it. */
@@ -43,11 +51,6 @@ const MAX_SLABS = 16;
 export type StagingPair = [Buffer, Buffer];
 
 let refused = false;
-
-/** For a caller whose direct read or write met EINVAL (checked before any I/O: nothing was transferred). */
-export function refuseDirectIo(): void {
-  refused = true;
-}
 
 /** A file opened past the page cache, and the two staging blocks its reads or writes go through. */
 export interface DirectFile {
@@ -70,15 +73,10 @@ export async function openDirect(path: string, flags: number): Promise<DirectFil
     return { handle: await open(path, flags | constants.O_DIRECT), staging };
   } catch (e) {
     giveStagingPair(staging);
-    if (!isDirectRefusal(e)) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
     refused = true;
     return undefined;
   }
-}
-
-/** Whether an error from a direct read or write says the filesystem does not take O_DIRECT. */
-export function isDirectRefusal(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException).code === 'EINVAL';
 }
 
 /**
@@ -87,24 +85,25 @@ export function isDirectRefusal(e: unknown): boolean {
  *
  * Node has no aligned allocation; a WebAssembly memory is page-aligned by construction
  * (V8 maps it with its page allocator, in 64 KiB wasm pages), so blocks cut from one at
- * multiples of STAGING_BLOCK_BYTES are too. Slabs are kept once made.
+ * multiples of BLOCK_BYTES are too. Slabs are kept once made.
  */
 function takeStagingPair(): StagingPair | undefined {
-  if (free.length < 2 && slabs < MAX_SLABS) {
-    let memory;
-    try {
-      memory = new WebAssembly.Memory({ initial: (SLAB_BLOCKS * STAGING_BLOCK_BYTES) / 65_536 });
-    } catch {
-      // No room for it (a wasm memory reserves address space, which `ulimit -v` may
-      // forbid): make do with the slabs there are, and the page cache beyond them.
-      slabs = MAX_SLABS;
-      return takeStagingPair();
-    }
-    for (let i = 0; i < SLAB_BLOCKS; i++) free.push(Buffer.from(memory.buffer, i * STAGING_BLOCK_BYTES, STAGING_BLOCK_BYTES));
-    slabs++;
+  if (free.length < 2 && slabs < MAX_SLABS) addSlab();
+  return free.length < 2 ? undefined : [free.pop()!, free.pop()!];
+}
+
+function addSlab(): void {
+  let memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: (SLAB_BLOCKS * BLOCK_BYTES) / 65_536 });
+  } catch {
+    // No room for it (a wasm memory reserves address space, which `ulimit -v` may
+    // forbid): make do with the slabs there are, and the page cache beyond them.
+    slabs = MAX_SLABS;
+    return;
   }
-  if (free.length < 2) return undefined;
-  return [free.pop()!, free.pop()!];
+  for (let i = 0; i < SLAB_BLOCKS; i++) free.push(Buffer.from(memory.buffer, i * BLOCK_BYTES, BLOCK_BYTES));
+  slabs++;
 }
 
 export function giveStagingPair(pair: StagingPair): void {

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { constants } from 'node:fs';
-import { giveStagingPair, openDirect } from './direct-io.ts';
-import { SEND_CHUNK_BYTES, sendFileRange } from './send-file.ts';
+import { BLOCK_BYTES, giveStagingPair, openDirect } from './direct-io.ts';
+import { sendFileRange } from './send-file.ts';
 import { diskTempDir, takesDirect } from './testing.ts';
 
 /**
@@ -47,7 +47,7 @@ async function tempFile(t: { after(fn: () => Promise<void>): void }, bytes: Buff
 }
 
 test('a file of several chunks arrives whole and in order, and the file is closed after', async (t) => {
-  const bytes = randomBytes(2 * SEND_CHUNK_BYTES + SEND_CHUNK_BYTES / 2 + 123);
+  const bytes = randomBytes(2 * BLOCK_BYTES + BLOCK_BYTES / 2 + 123);
   const s = await serve(await tempFile(t, bytes), 0, bytes.length - 1);
   t.after(s.close);
   const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
@@ -57,10 +57,10 @@ test('a file of several chunks arrives whole and in order, and the file is close
 
 for (const direct of [false, true]) {
   test(`ranges that start and end inside chunks, smaller than a chunk, and a file's unaligned end${direct ? ', read past the page cache in aligned blocks' : ''}`, async (t) => {
-    const bytes = randomBytes(3 * SEND_CHUNK_BYTES + 1234);
+    const bytes = randomBytes(3 * BLOCK_BYTES + 1234);
     const path = await tempFile(t, bytes);
     const last = bytes.length - 1;
-    for (const [start, end] of [[SEND_CHUNK_BYTES - 10, 2 * SEND_CHUNK_BYTES + 5], [7, 7], [100, 4100], [4095, 4096], [0, last], [last - 5000, last], [last, last]] as const) {
+    for (const [start, end] of [[BLOCK_BYTES - 10, 2 * BLOCK_BYTES + 5], [7, 7], [100, 4100], [4095, 4096], [0, last], [last - 5000, last], [last, last]] as const) {
       const s = await serve(path, start, end, { direct });
       const body = Buffer.from(await (await fetch(s.url)).arrayBuffer());
       await s.close();
@@ -72,7 +72,7 @@ for (const direct of [false, true]) {
 
 test('a client that goes away mid-file: the send rejects as a premature close and the file is closed', async (t) => {
   // Far more than the socket buffers hold, so the sender is still writing when the client leaves.
-  const bytes = randomBytes(16 * SEND_CHUNK_BYTES);
+  const bytes = randomBytes(16 * BLOCK_BYTES);
   const s = await serve(await tempFile(t, bytes), 0, bytes.length - 1);
   t.after(s.close);
   const socket = connect(s.port, '127.0.0.1');

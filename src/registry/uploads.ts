@@ -10,13 +10,12 @@
  */
 
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat, truncate, rm, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '../oci/digest.ts';
 import type { Store } from '../store/store.ts';
 import { getJson } from '../store/json.ts';
-import { appendToFile, digestMismatch, hashFile, type BlobStore } from './blob-store.ts';
+import { appendToFile, digestMismatch, hashFile, hashFileInto, type BlobStore } from './blob-store.ts';
 import { oci } from './errors.ts';
 import type { GcLock } from '../lib/gc-lock.ts';
 import { keys } from './keys.ts';
@@ -191,8 +190,4 @@ export class Uploads {
       if (this.#queues.get(id) === settled) this.#queues.delete(id);
     }
   }
-}
-
-async function hashFileInto(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
 }
