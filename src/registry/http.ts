@@ -50,7 +50,8 @@ const DISCARD_MAX_MS = 5_000;
 
 /** Reads and drops the rest of a request body, within the limits above; true when it ended. */
 export function discardBody(req: IncomingMessage, maxBytes = DISCARD_MAX_BYTES, maxMs = DISCARD_MAX_MS): Promise<boolean> {
-  if (req.readableEnded) return Promise.resolve(true);
+  // Complete: the client has sent all of it (a GET's empty body, say); node drops what is unread.
+  if (req.readableEnded || req.complete) return Promise.resolve(true);
   if (req.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     let seen = 0;
