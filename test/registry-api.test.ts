@@ -60,7 +60,7 @@ test('monolithic push, manifest push and pull by tag and digest', async () => {
   assert.equal(notAccepted.status, 404);
 });
 
-test('blob ranges: 206 with Content-Range, 416 past the end', async () => {
+test('blob ranges: 206 with Content-Range, 416 past the end or ending before the start', async () => {
   const data = randomBytes(1000);
   const d = sha256(data);
   assert.equal((await fetch(`${h.url}/v2/ranges/blobs/uploads/?digest=${d}`, { method: 'POST', body: data })).status, 201);
@@ -68,9 +68,12 @@ test('blob ranges: 206 with Content-Range, 416 past the end', async () => {
   assert.equal(r.status, 206);
   assert.equal(r.headers.get('content-range'), 'bytes 10-19/1000');
   assert.deepEqual(Buffer.from(await r.arrayBuffer()), data.subarray(10, 20));
-  const bad = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { headers: { Range: 'bytes=1000-' } });
-  assert.equal(bad.status, 416);
-  assert.equal(await code(bad), 'RANGE_INVALID');
+  for (const range of ['bytes=1000-', 'bytes=500-0']) {
+    const bad = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { headers: { Range: range } });
+    assert.equal(bad.status, 416, range);
+    assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    assert.equal(await code(bad), 'RANGE_INVALID');
+  }
   const head = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { method: 'HEAD' });
   assert.equal(head.headers.get('content-length'), '1000');
 });
@@ -148,7 +151,8 @@ test('hostile names and digests are refused before touching anything', async () 
     // Unencoded, the dot segments make it no endpoint at all.
     ['/v2/ok/blobs/sha256:../../x', 'UNSUPPORTED', 404],
     ['/v2/ok/blobs/sha256%3A..%2F..%2Fx', 'DIGEST_INVALID', 400],
-    ['/v2/ok/manifests/..', 'TAG_INVALID', 400],
+    // A read of a reference that is no tag names nothing: see the test of `.INVALID_MANIFEST_NAME`.
+    ['/v2/ok/manifests/..', 'NAME_UNKNOWN', 404],
     ['/v2/' + 'a'.repeat(300) + '/tags/list', 'NAME_INVALID', 400],
   ];
   for (const [path, want, status] of cases) {
@@ -158,6 +162,56 @@ test('hostile names and digests are refused before touching anything', async () 
     assert.equal(JSON.parse(r.body).errors[0].code, want, path);
   }
   assert.equal(await code(await fetch(`${h.url}/v2/nothere/tags/list`)), 'NAME_UNKNOWN');
+});
+
+test('a reference that is neither tag nor digest is absent to GET, HEAD and DELETE (404) and malformed to PUT (400)', async () => {
+  const img = tinyImage([10]);
+  assert.equal((await pushImage(h, 'refs/app', img, 'v1')).status, 201);
+  // The conformance suite's nonexistent manifest (v1.0.0 to v1.1.1), a leading '-', a
+  // tag past 128 characters, a short digest and an unknown algorithm.
+  for (const ref of ['.INVALID_MANIFEST_NAME', '-x', 'a'.repeat(129), 'sha256:abc', `md5:${'0'.repeat(32)}`]) {
+    const url = `${h.url}/v2/refs/app/manifests/${encodeURIComponent(ref)}`;
+    const get = await fetch(url);
+    assert.equal(get.status, 404, ref);
+    const body = (await get.json()) as { errors: { code: string; detail: unknown }[] };
+    assert.equal(body.errors[0]?.code, 'MANIFEST_UNKNOWN', ref);
+    assert.deepEqual(body.errors[0]?.detail, { reference: ref });
+    const head = await fetch(url, { method: 'HEAD' });
+    assert.equal(head.status, 404, ref);
+    assert.equal(await head.text(), '');
+    const del = await fetch(url, { method: 'DELETE' });
+    assert.equal(del.status, 404, ref);
+    assert.equal(await code(del), 'MANIFEST_UNKNOWN');
+    const put = await fetch(url, { method: 'PUT', body: img.manifest, headers: { 'Content-Type': img.mediaType } });
+    assert.equal(put.status, 400, ref);
+    assert.equal(await code(put), ref.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID');
+  }
+  // In a repository that does not exist, the repository is what is unknown.
+  const noRepo = await fetch(`${h.url}/v2/refs/none/manifests/.INVALID_MANIFEST_NAME`);
+  assert.equal(noRepo.status, 404);
+  assert.equal(await code(noRepo), 'NAME_UNKNOWN');
+  // Nothing was stored or removed: the one tag and manifest are as pushed.
+  const tags = (await (await fetch(`${h.url}/v2/refs/app/tags/list`)).json()) as { tags: string[] };
+  assert.deepEqual(tags.tags, ['v1']);
+  assert.equal((await fetch(`${h.url}/v2/refs/app/manifests/${img.digest}`, { method: 'HEAD' })).status, 200);
+});
+
+test('with registry auth on, a reference that names nothing is 404 to a client with a token and 401 without', async () => {
+  const authed = await startHarness({ auth: { required: true } });
+  try {
+    const img = tinyImage([10]);
+    const basic = { Authorization: `Basic ${Buffer.from(`AWS:${authed.token()}`).toString('base64')}` };
+    assert.equal((await pushImage(authed, 'refs/app', img, 'v1', basic)).status, 201);
+    const url = `${authed.url}/v2/refs/app/manifests/.INVALID_MANIFEST_NAME`;
+    for (const method of ['GET', 'HEAD']) {
+      const anonymous = await fetch(url, { method });
+      assert.equal(anonymous.status, 401, method);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^(Basic|Bearer) /);
+      assert.equal((await fetch(url, { method, headers: basic })).status, 404, method);
+    }
+  } finally {
+    await authed.close();
+  }
 });
 
 test('a manifest naming a missing blob is MANIFEST_BLOB_UNKNOWN; garbage is MANIFEST_INVALID', async () => {

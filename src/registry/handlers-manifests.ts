@@ -1,15 +1,18 @@
-/** Manifests by tag or digest (spec "Pulling manifests", "Pushing manifests", "Deleting"). */
+/**
+ * Manifests by tag or digest (spec "Pulling manifests", "Pushing manifests", "Deleting").
+ * A reference that is neither is absent to GET, HEAD and DELETE (404) and malformed to PUT (400).
+ */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RegistryCore } from './core.ts';
 import { oci } from './errors.ts';
 import { readBody, sendEmpty } from './http.ts';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, baseMediaType } from './manifest-doc.ts';
-import { deleteManifest, getManifest, putManifest } from './manifests.ts';
-import { parseReference } from './names.ts';
+import { deleteManifest, getManifest, putManifest, unknownReference } from './manifests.ts';
+import { lookupReference, parseReference } from './names.ts';
 
 export async function getManifestRoute(core: RegistryCore, req: IncomingMessage, res: ServerResponse, name: string, reference: string): Promise<void> {
-  const record = await getManifest(core.store, name, parseReference(reference));
+  const record = await getManifest(core.store, name, lookupReference(reference) ?? (await unknownReference(core.store, name, reference)));
   const accepted = acceptedTypes(req.headers.accept);
   if (accepted && !accepted.includes(record.mediaType)) {
     throw oci('MANIFEST_UNKNOWN', `manifest ${reference} is stored as ${record.mediaType}, which this request's Accept header does not list`, { mediaType: record.mediaType });
@@ -50,6 +53,6 @@ export async function putManifestRoute(core: RegistryCore, req: IncomingMessage,
 }
 
 export async function deleteManifestRoute(core: RegistryCore, res: ServerResponse, name: string, reference: string): Promise<void> {
-  await deleteManifest(core.store, name, parseReference(reference));
+  await deleteManifest(core.store, name, lookupReference(reference) ?? (await unknownReference(core.store, name, reference)));
   sendEmpty(res, 202);
 }

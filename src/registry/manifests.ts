@@ -172,6 +172,16 @@ async function deleteRecord(store: Store, repo: string, m: Versioned<ManifestRec
   return r.ok;
 }
 
+/**
+ * Answers a read or delete of a reference that is neither a tag nor a digest (see
+ * lookupReference): NAME_UNKNOWN if the repository is missing too, else MANIFEST_UNKNOWN.
+ */
+export async function unknownReference(store: Store, repo: string, reference: string): Promise<never> {
+  await requireRepo(store, repo);
+  const shown = reference.slice(0, 200);
+  throw oci('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(shown)} is not in repository ${repo}: a reference is a tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-') or a digest (sha256:<64 hex>)`, { reference: shown });
+}
+
 function manifestUnknown(repo: string, ref: Reference) {
   const what = ref.kind === 'tag' ? `tag ${ref.tag}` : ref.digest;
   return oci('MANIFEST_UNKNOWN', `manifest ${what} is not in repository ${repo}`, ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
