@@ -87,7 +87,7 @@ if git -C "$SPEC" cat-file -e "$COMMIT:conformance/main.go" 2>/dev/null; then KI
 
 go_env() {
   export PATH="$GOROOT_DIR/bin:$PATH" GO111MODULE=off GOPATH="$GOPATH_DIR:/usr/share/gocode" \
-    GOTOOLCHAIN=local GOFLAGS= GOCACHE="$WORK/go-cache" CGO_ENABLED=0
+    GOTOOLCHAIN=local GOFLAGS='' GOCACHE="$WORK/go-cache" CGO_ENABLED=0
 }
 
 # Go 1.24 added crypto/rand.Text and strings.SplitSeq; Debian 12 has Go 1.23 at most.
@@ -96,7 +96,7 @@ backport_go124() {
   files=$(grep -l -E 'rand\.Text\(\)|strings\.SplitSeq\(' "$SRC"/conformance/*.go || true)
   [ -n "$files" ] || return 0
   go version | grep -qE 'go1\.(2[4-9]|[3-9][0-9])' && return 0
-  say "backporting Go 1.24 calls (rand.Text, strings.SplitSeq) in:" $files
+  say "backporting Go 1.24 calls (rand.Text, strings.SplitSeq) in: ${files//$'\n'/ }"
   # shellcheck disable=SC2086
   sed -i 's/rand\.Text()/berthRandText()/g; s/strings\.SplitSeq(/berthSplitSeq(/g' $files
   local pkg
@@ -174,7 +174,7 @@ RUN_DIR=
 cleanup() {
   if [ -n "$BERTH_PID" ]; then kill "$BERTH_PID" 2>/dev/null || true; wait "$BERTH_PID" 2>/dev/null || true; fi
   [ -z "$RUN_DIR" ] || rm -rf "$RUN_DIR"
-  BERTH_PID= RUN_DIR=
+  BERTH_PID='' RUN_DIR=''
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -219,7 +219,7 @@ start_berth() { # $1: auth|noauth; sets PORT, BERTH_PID, RUN_DIR
 
 login_password() {
   AWS_ACCESS_KEY_ID=conformance AWS_SECRET_ACCESS_KEY=conformance AWS_DEFAULT_REGION=us-east-1 \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER='' \
     aws --endpoint-url "http://127.0.0.1:$PORT" ecr get-login-password
 }
 
@@ -231,7 +231,8 @@ strip_colors() { sed 's/\x1b\[[0-9;]*m//g'; }
 RESULTS=()
 FAILED=0
 run_once() { # $1: auth|noauth|reference
-  local mode=$1 log="$WORK/results/$VERSION-$mode.log" user= password= passed failed skipped
+  local mode=$1
+  local log="$WORK/results/$VERSION-$mode.log" user='' password='' passed failed skipped
   mkdir -p "$WORK/results"
   if [ "$mode" = reference ]; then
     install_reference
@@ -275,7 +276,7 @@ run_once() { # $1: auth|noauth|reference
   fi
   if [ -z "${passed:-}" ]; then
     tail -20 "$log" >&2
-    passed=? failed=? skipped=?
+    passed='?' failed='?' skipped='?'
     FAILED=1
   elif [ "$failed" != 0 ] || [ "$status" != 0 ]; then
     FAILED=1
@@ -289,7 +290,7 @@ run_once() { # $1: auth|noauth|reference
 
 mkdir -p "$WORK"
 build_suite
-for mode in $MODES; do run_once "$mode"; done
+for m in $MODES; do run_once "$m"; done
 
 printf '%-8s %-12s %-17s %6s %6s %6s %5s\n' version commit registry pass fail skip exit
 printf '%s\n' "${RESULTS[@]}"
