@@ -11,6 +11,9 @@ import { connect } from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushImage, sha256, startHarness, tinyImage, type Harness } from './registry-harness.ts';
+import { keys } from '../src/registry/keys.ts';
+import type { RepoRecord } from '../src/registry/records.ts';
+import { getJson } from '../src/store/json.ts';
 
 let h: Harness;
 before(async () => {
@@ -212,6 +215,48 @@ test('with registry auth on, a reference that names nothing is 404 to a client w
   } finally {
     await authed.close();
   }
+});
+
+test('a push by digest with ?tag= parameters sets every tag at once and lists them in OCI-Tag', async () => {
+  const img = tinyImage([10]);
+  assert.equal((await pushImage(h, 'tagparams/app', img, 'seed')).status, 201);
+  const put = (query: string, body = img.manifest, ref = img.digest) =>
+    fetch(`${h.url}/v2/tagparams/app/manifests/${ref}${query}`, { method: 'PUT', body, headers: { 'Content-Type': img.mediaType } });
+  const tags = async () => ((await (await fetch(`${h.url}/v2/tagparams/app/tags/list`)).json()) as { tags: string[] }).tags;
+
+  const r = await put('?tag=1.2.3&tag=1.2&tag=latest&tag=1.2');
+  assert.equal(r.status, 201, await r.clone().text());
+  assert.equal(r.headers.get('oci-tag'), '1.2.3, 1.2, latest');
+  assert.equal(r.headers.get('docker-content-digest'), img.digest);
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/1.2.3`, { method: 'HEAD' })).headers.get('docker-content-digest'), img.digest);
+
+  // Refused whole, nothing set: an invalid tag, tag parameters with a push by tag, too many tags.
+  const other = tinyImage([10]);
+  for (const blob of [other.config, ...other.layers]) {
+    assert.equal((await fetch(`${h.url}/v2/tagparams/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status, 201);
+  }
+  const bad = await put('?tag=ok&tag=.bad', other.manifest, other.digest);
+  assert.equal(bad.status, 400);
+  assert.equal(await code(bad), 'TAG_INVALID');
+  const byTag = await put('?tag=also', other.manifest, 'v9');
+  assert.equal(byTag.status, 400);
+  assert.equal(await code(byTag), 'TAG_INVALID');
+  const many = await put(`?${Array.from({ length: 101 }, (_, i) => `tag=t${i}`).join('&')}`, other.manifest, other.digest);
+  assert.equal(many.status, 414);
+  assert.equal(await code(many), 'TAG_INVALID');
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/${other.digest}`, { method: 'HEAD' })).status, 404);
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+
+  // In an IMMUTABLE repository, one tag that would move refuses the push: no other tag is set.
+  const repo = await getJson<RepoRecord>(h.store, keys.repo('tagparams/app'));
+  assert.ok(repo);
+  await h.store.txn({ if: [], ops: [{ type: 'put', key: keys.repo('tagparams/app'), value: JSON.stringify({ ...repo.value, imageTagMutability: 'IMMUTABLE' }) }] });
+  const moved = await put('?tag=fresh&tag=latest', other.manifest, other.digest);
+  assert.equal(moved.status, 400);
+  assert.equal(await code(moved), 'TAG_INVALID');
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/latest`, { method: 'HEAD' })).headers.get('docker-content-digest'), img.digest);
 });
 
 test('a manifest naming a missing blob is MANIFEST_BLOB_UNKNOWN; garbage is MANIFEST_INVALID', async () => {
