@@ -194,7 +194,7 @@ async function deleteRecord(store: Store, repo: string, m: Versioned<ManifestRec
 export async function unknownReference(store: Store, repo: string, reference: string): Promise<never> {
   await requireRepo(store, repo);
   const shown = reference.slice(0, 200);
-  throw oci('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(shown)} is not in repository ${repo}: a reference is a tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-') or a digest (sha256:<64 hex>)`, { reference: shown });
+  throw oci('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(shown)} is not in repository ${repo}: a reference is a tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-') or a digest (sha256:<64 hex> or sha512:<128 hex>)`, { reference: shown });
 }
 
 function manifestUnknown(repo: string, ref: Reference) {
