@@ -13,6 +13,8 @@
 #                 HTTP client the suites before main are written with (not in Debian)
 #   OCI_CONF_WORK where suites are built, cached per commit, and run
 #                 (default /var/tmp/oci-conformance; nothing is written into the tree)
+#   OCI_*         passed on to the suite (e.g. OCI_VERSION=dev for main's next-spec tests)
+# Needs git, curl, python3 (a free port) and, for auth runs, the aws CLI.
 #
 # The suite is Go; the module proxy may be unreachable, so it is built from Debian's Go
 # and Debian's golang-*-dev sources in GOPATH mode (go.mod ignored), Go 1.24 library calls
