@@ -11,6 +11,9 @@ import { connect } from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushImage, sha256, startHarness, tinyImage, type Harness } from './registry-harness.ts';
+import { keys } from '../src/registry/keys.ts';
+import type { RepoRecord } from '../src/registry/records.ts';
+import { getJson } from '../src/store/json.ts';
 
 let h: Harness;
 before(async () => {
@@ -60,7 +63,7 @@ test('monolithic push, manifest push and pull by tag and digest', async () => {
   assert.equal(notAccepted.status, 404);
 });
 
-test('blob ranges: 206 with Content-Range, 416 past the end', async () => {
+test('blob ranges: 206 with Content-Range, 416 past the end or ending before the start', async () => {
   const data = randomBytes(1000);
   const d = sha256(data);
   assert.equal((await fetch(`${h.url}/v2/ranges/blobs/uploads/?digest=${d}`, { method: 'POST', body: data })).status, 201);
@@ -68,9 +71,12 @@ test('blob ranges: 206 with Content-Range, 416 past the end', async () => {
   assert.equal(r.status, 206);
   assert.equal(r.headers.get('content-range'), 'bytes 10-19/1000');
   assert.deepEqual(Buffer.from(await r.arrayBuffer()), data.subarray(10, 20));
-  const bad = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { headers: { Range: 'bytes=1000-' } });
-  assert.equal(bad.status, 416);
-  assert.equal(await code(bad), 'RANGE_INVALID');
+  for (const range of ['bytes=1000-', 'bytes=500-0']) {
+    const bad = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { headers: { Range: range } });
+    assert.equal(bad.status, 416, range);
+    assert.equal(bad.headers.get('content-range'), 'bytes */1000');
+    assert.equal(await code(bad), 'RANGE_INVALID');
+  }
   const head = await fetch(`${h.url}/v2/ranges/blobs/${d}`, { method: 'HEAD' });
   assert.equal(head.headers.get('content-length'), '1000');
 });
@@ -148,7 +154,8 @@ test('hostile names and digests are refused before touching anything', async () 
     // Unencoded, the dot segments make it no endpoint at all.
     ['/v2/ok/blobs/sha256:../../x', 'UNSUPPORTED', 404],
     ['/v2/ok/blobs/sha256%3A..%2F..%2Fx', 'DIGEST_INVALID', 400],
-    ['/v2/ok/manifests/..', 'TAG_INVALID', 400],
+    // A read of a reference that is no tag names nothing: see the test of `.INVALID_MANIFEST_NAME`.
+    ['/v2/ok/manifests/..', 'NAME_UNKNOWN', 404],
     ['/v2/' + 'a'.repeat(300) + '/tags/list', 'NAME_INVALID', 400],
   ];
   for (const [path, want, status] of cases) {
@@ -158,6 +165,98 @@ test('hostile names and digests are refused before touching anything', async () 
     assert.equal(JSON.parse(r.body).errors[0].code, want, path);
   }
   assert.equal(await code(await fetch(`${h.url}/v2/nothere/tags/list`)), 'NAME_UNKNOWN');
+});
+
+test('a reference that is neither tag nor digest is absent to GET, HEAD and DELETE (404) and malformed to PUT (400)', async () => {
+  const img = tinyImage([10]);
+  assert.equal((await pushImage(h, 'refs/app', img, 'v1')).status, 201);
+  // The conformance suite's nonexistent manifest (v1.0.0 to v1.1.1), a leading '-', a
+  // tag past 128 characters, a short digest and an unknown algorithm.
+  for (const ref of ['.INVALID_MANIFEST_NAME', '-x', 'a'.repeat(129), 'sha256:abc', `md5:${'0'.repeat(32)}`]) {
+    const url = `${h.url}/v2/refs/app/manifests/${encodeURIComponent(ref)}`;
+    const get = await fetch(url);
+    assert.equal(get.status, 404, ref);
+    const body = (await get.json()) as { errors: { code: string; detail: unknown }[] };
+    assert.equal(body.errors[0]?.code, 'MANIFEST_UNKNOWN', ref);
+    assert.deepEqual(body.errors[0]?.detail, { reference: ref });
+    const head = await fetch(url, { method: 'HEAD' });
+    assert.equal(head.status, 404, ref);
+    assert.equal(await head.text(), '');
+    const del = await fetch(url, { method: 'DELETE' });
+    assert.equal(del.status, 404, ref);
+    assert.equal(await code(del), 'MANIFEST_UNKNOWN');
+    const put = await fetch(url, { method: 'PUT', body: img.manifest, headers: { 'Content-Type': img.mediaType } });
+    assert.equal(put.status, 400, ref);
+    assert.equal(await code(put), ref.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID');
+  }
+  // In a repository that does not exist, the repository is what is unknown.
+  const noRepo = await fetch(`${h.url}/v2/refs/none/manifests/.INVALID_MANIFEST_NAME`);
+  assert.equal(noRepo.status, 404);
+  assert.equal(await code(noRepo), 'NAME_UNKNOWN');
+  // Nothing was stored or removed: the one tag and manifest are as pushed.
+  const tags = (await (await fetch(`${h.url}/v2/refs/app/tags/list`)).json()) as { tags: string[] };
+  assert.deepEqual(tags.tags, ['v1']);
+  assert.equal((await fetch(`${h.url}/v2/refs/app/manifests/${img.digest}`, { method: 'HEAD' })).status, 200);
+});
+
+test('with registry auth on, a reference that names nothing is 404 to a client with a token and 401 without', async () => {
+  const authed = await startHarness({ auth: { required: true } });
+  try {
+    const img = tinyImage([10]);
+    const basic = { Authorization: `Basic ${Buffer.from(`AWS:${authed.token()}`).toString('base64')}` };
+    assert.equal((await pushImage(authed, 'refs/app', img, 'v1', basic)).status, 201);
+    const url = `${authed.url}/v2/refs/app/manifests/.INVALID_MANIFEST_NAME`;
+    for (const method of ['GET', 'HEAD']) {
+      const anonymous = await fetch(url, { method });
+      assert.equal(anonymous.status, 401, method);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^(Basic|Bearer) /);
+      assert.equal((await fetch(url, { method, headers: basic })).status, 404, method);
+    }
+  } finally {
+    await authed.close();
+  }
+});
+
+test('a push by digest with ?tag= parameters sets every tag at once and lists them in OCI-Tag', async () => {
+  const img = tinyImage([10]);
+  assert.equal((await pushImage(h, 'tagparams/app', img, 'seed')).status, 201);
+  const put = (query: string, body = img.manifest, ref = img.digest) =>
+    fetch(`${h.url}/v2/tagparams/app/manifests/${ref}${query}`, { method: 'PUT', body, headers: { 'Content-Type': img.mediaType } });
+  const tags = async () => ((await (await fetch(`${h.url}/v2/tagparams/app/tags/list`)).json()) as { tags: string[] }).tags;
+
+  const r = await put('?tag=1.2.3&tag=1.2&tag=latest&tag=1.2');
+  assert.equal(r.status, 201, await r.clone().text());
+  assert.equal(r.headers.get('oci-tag'), '1.2.3, 1.2, latest');
+  assert.equal(r.headers.get('docker-content-digest'), img.digest);
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/1.2.3`, { method: 'HEAD' })).headers.get('docker-content-digest'), img.digest);
+
+  // Refused whole, nothing set: an invalid tag, tag parameters with a push by tag, too many tags.
+  const other = tinyImage([10]);
+  for (const blob of [other.config, ...other.layers]) {
+    assert.equal((await fetch(`${h.url}/v2/tagparams/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status, 201);
+  }
+  const bad = await put('?tag=ok&tag=.bad', other.manifest, other.digest);
+  assert.equal(bad.status, 400);
+  assert.equal(await code(bad), 'TAG_INVALID');
+  const byTag = await put('?tag=also', other.manifest, 'v9');
+  assert.equal(byTag.status, 400);
+  assert.equal(await code(byTag), 'TAG_INVALID');
+  const many = await put(`?${Array.from({ length: 101 }, (_, i) => `tag=t${i}`).join('&')}`, other.manifest, other.digest);
+  assert.equal(many.status, 414);
+  assert.equal(await code(many), 'TAG_INVALID');
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/${other.digest}`, { method: 'HEAD' })).status, 404);
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+
+  // In an IMMUTABLE repository, one tag that would move refuses the push: no other tag is set.
+  const repo = await getJson<RepoRecord>(h.store, keys.repo('tagparams/app'));
+  assert.ok(repo);
+  await h.store.txn({ if: [], ops: [{ type: 'put', key: keys.repo('tagparams/app'), value: JSON.stringify({ ...repo.value, imageTagMutability: 'IMMUTABLE' }) }] });
+  const moved = await put('?tag=fresh&tag=latest', other.manifest, other.digest);
+  assert.equal(moved.status, 400);
+  assert.equal(await code(moved), 'TAG_INVALID');
+  assert.deepEqual(await tags(), ['1.2', '1.2.3', 'latest', 'seed']);
+  assert.equal((await fetch(`${h.url}/v2/tagparams/app/manifests/latest`, { method: 'HEAD' })).headers.get('docker-content-digest'), img.digest);
 });
 
 test('a manifest naming a missing blob is MANIFEST_BLOB_UNKNOWN; garbage is MANIFEST_INVALID', async () => {

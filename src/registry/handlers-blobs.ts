@@ -34,7 +34,7 @@ export async function getBlob(core: RegistryCore, req: IncomingMessage, res: Ser
   const range = parseRangeHeader(req.method === 'GET' ? req.headers.range : undefined, size);
   if (range.kind === 'unsatisfiable') {
     await blob.close();
-    sendError(res, oci('RANGE_INVALID', `the range ${req.headers.range} is outside the blob's ${size} bytes`, { size }), { 'Content-Range': `bytes */${size}` });
+    sendError(res, oci('RANGE_INVALID', `the range ${req.headers.range} cannot be served from the blob's ${size} bytes: ask for bytes=<first>-<last> with first <= last < ${size}`, { size }), { 'Content-Range': `bytes */${size}` });
     return;
   }
   if (req.method === 'HEAD') {

@@ -180,7 +180,7 @@ async function dispatch(core: RegistryCore, req: IncomingMessage, res: ServerRes
         return getManifestRoute(core, req, res, name, route.reference);
       }
       allow(push);
-      if (method === 'PUT') return putManifestRoute(core, req, res, name, route.reference);
+      if (method === 'PUT') return putManifestRoute(core, req, res, name, route.reference, query);
       if (method === 'DELETE') return deleteManifestRoute(core, res, name, route.reference);
       return unsupported(method, route);
     case 'tags':

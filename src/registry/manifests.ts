@@ -27,14 +27,24 @@ export interface PutManifestOptions {
   /** Create the repository if it does not exist (registry pushes); ECR's PutImage requires it. */
   readonly createRepo: boolean;
   readonly now: number;
+  /**
+   * More tags to point at the manifest, set in the same transaction as the reference's own
+   * (a push by digest with `?tag=` parameters). Checked tags, at most MAX_TAGS_PER_PUSH.
+   */
+  readonly tags?: readonly string[];
 }
+
+/** Tags one push may set: ten times the 10 the spec asks registries to take, all in one store transaction. */
+export const MAX_TAGS_PER_PUSH = 100;
 
 export interface PutManifestResult {
   readonly record: ManifestRecord;
   /** The manifest was already stored (same digest). */
   readonly existed: boolean;
-  /** The tag already pointed at this digest (or no tag was given). */
+  /** Every tag already pointed at this digest (or no tag was given). */
   readonly tagUnchanged: boolean;
+  /** The tags that now point at the manifest: the reference's and the options' tags, each once. */
+  readonly tags: readonly string[];
 }
 
 export async function putManifest(deps: ManifestDeps, repo: string, ref: Reference, bytes: Buffer, contentType: string | undefined, options: PutManifestOptions): Promise<PutManifestResult> {
@@ -42,12 +52,16 @@ export async function putManifest(deps: ManifestDeps, repo: string, ref: Referen
   if (ref.kind === 'digest' && ref.digest !== doc.digest) {
     throw oci('DIGEST_INVALID', `the manifest's digest is ${doc.digest}, not ${ref.digest} as in the URL`, { expected: ref.digest, actual: doc.digest });
   }
+  const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...(options.tags ?? [])])];
+  if (tags.length > MAX_TAGS_PER_PUSH) {
+    throw oci('TAG_INVALID', `a push may set at most ${MAX_TAGS_PER_PUSH} tags, this one names ${tags.length}: push the rest in further requests`, { tags: tags.length, max: MAX_TAGS_PER_PUSH }, 414);
+  }
   if (options.createRepo) await ensureRepo(deps.store, repo, options.now);
   else await requireRepo(deps.store, repo);
   return deps.lock.shared(async () => {
     const children = await checkReferences(deps, repo, doc);
     for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const result = await tryPut(deps.store, repo, ref, doc, children, options.now);
+      const result = await tryPut(deps.store, repo, tags, doc, children, options.now);
       if (result) return result;
     }
     throw new Error(`could not store manifest ${doc.digest} in ${repo}: too much contention`);
@@ -70,7 +84,7 @@ async function checkReferences(deps: ManifestDeps, repo: string, doc: AnalyzedMa
   return children.map((c) => c!.value);
 }
 
-async function tryPut(store: Store, repo: string, ref: Reference, doc: AnalyzedManifest, children: ManifestRecord[], now: number): Promise<PutManifestResult | undefined> {
+async function tryPut(store: Store, repo: string, tags: readonly string[], doc: AnalyzedManifest, children: ManifestRecord[], now: number): Promise<PutManifestResult | undefined> {
   const repoRec = await requireRepo(store, repo);
   const manifestKey = keys.manifest(repo, doc.digest);
   const existing = await getJson<ManifestRecord>(store, manifestKey);
@@ -102,21 +116,22 @@ async function tryPut(store: Store, repo: string, ref: Reference, doc: AnalyzedM
     }
   }
   let tagUnchanged = true;
-  if (ref.kind === 'tag') {
-    const tagKey = keys.tag(repo, ref.tag);
-    const tag = await getJson<TagRecord>(store, tagKey);
+  const current = await getManyJson<TagRecord>(store, tags.map((t) => keys.tag(repo, t)));
+  for (const [i, name] of tags.entries()) {
+    const tagKey = keys.tag(repo, name);
+    const tag = current[i];
     conditions.push({ key: tagKey, modRevision: tag?.modRevision ?? 0 });
     if (tag?.value.digest !== doc.digest) {
-      if (tag && tagIsImmutable(repoRec.value, ref.tag)) {
-        throw oci('TAG_INVALID', `The image tag '${ref.tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable. Push under a new tag, or make the repository's tags mutable with 'aws ecr put-image-tag-mutability'.`, { tag: ref.tag, repository: repo, immutable: true });
+      if (tag && tagIsImmutable(repoRec.value, name)) {
+        throw oci('TAG_INVALID', `The image tag '${name}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable. Push under a new tag, or make the repository's tags mutable with 'aws ecr put-image-tag-mutability'.`, { tag: name, repository: repo, immutable: true });
       }
       tagUnchanged = false;
       ops.push({ type: 'put', key: tagKey, value: JSON.stringify({ digest: doc.digest, updatedAt: now } satisfies TagRecord) });
     }
   }
-  if (ops.length === 0) return { record, existed: true, tagUnchanged };
+  if (ops.length === 0) return { record, existed: true, tagUnchanged, tags };
   const r = await store.txn({ if: conditions, ops });
-  return r.ok ? { record, existed: existing !== undefined, tagUnchanged } : undefined;
+  return r.ok ? { record, existed: existing !== undefined, tagUnchanged, tags } : undefined;
 }
 
 /** The digest a reference names in `repo`, or MANIFEST_UNKNOWN. */
@@ -170,6 +185,16 @@ async function deleteRecord(store: Store, repo: string, m: Versioned<ManifestRec
     ops,
   });
   return r.ok;
+}
+
+/**
+ * Answers a read or delete of a reference that is neither a tag nor a digest (see
+ * lookupReference): NAME_UNKNOWN if the repository is missing too, else MANIFEST_UNKNOWN.
+ */
+export async function unknownReference(store: Store, repo: string, reference: string): Promise<never> {
+  await requireRepo(store, repo);
+  const shown = reference.slice(0, 200);
+  throw oci('MANIFEST_UNKNOWN', `manifest ${JSON.stringify(shown)} is not in repository ${repo}: a reference is a tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-') or a digest (sha256:<64 hex> or sha512:<128 hex>)`, { reference: shown });
 }
 
 function manifestUnknown(repo: string, ref: Reference) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRepositoryName, isRepositoryName, isTag, parseReference } from './names.ts';
+import { checkRepositoryName, isRepositoryName, isTag, lookupReference, parseReference } from './names.ts';
 import type { RegistryError } from './errors.ts';
 
 test('repository names follow the spec grammar', () => {
@@ -25,4 +25,13 @@ test('a reference with a colon must be a valid digest', () => {
   assert.deepEqual(parseReference(d), { kind: 'digest', digest: d });
   assert.throws(() => parseReference('sha256:../../x'), (e: RegistryError) => e.code === 'DIGEST_INVALID');
   assert.throws(() => parseReference('..'), (e: RegistryError) => e.code === 'TAG_INVALID');
+});
+
+test('a read looks a reference up without refusing it: one that is neither tag nor digest names nothing', () => {
+  const d = `sha256:${'a'.repeat(64)}`;
+  assert.deepEqual(lookupReference('latest'), { kind: 'tag', tag: 'latest' });
+  assert.deepEqual(lookupReference(d), { kind: 'digest', digest: d });
+  for (const none of ['.INVALID_MANIFEST_NAME', '', '-x', 'a'.repeat(129), 'sha256:abc', 'md5:0123', `sha256:${'A'.repeat(64)}`, 'a:b']) {
+    assert.equal(lookupReference(none), undefined, none);
+  }
 });

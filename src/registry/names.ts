@@ -51,7 +51,19 @@ export function checkDigest(value: string): Digest {
 /** A manifest reference: a tag, or a digest (anything with ':' must be a digest). */
 export type Reference = { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'digest'; readonly digest: Digest };
 
+/** The reference a push names; one outside the grammar is refused (TAG_INVALID or DIGEST_INVALID, 400). */
 export function parseReference(ref: string): Reference {
   if (ref.includes(':')) return { kind: 'digest', digest: checkDigest(ref) };
   return { kind: 'tag', tag: checkTag(ref) };
+}
+
+/**
+ * The reference a read or a delete names, or undefined when it is neither a tag nor a
+ * digest. Such a reference cannot name a stored manifest, so it is answered as absent
+ * (404 MANIFEST_UNKNOWN, spec "Pulling manifests"), as distribution does and the
+ * conformance suite checks with `.INVALID_MANIFEST_NAME`; only a push of it is malformed.
+ */
+export function lookupReference(ref: string): Reference | undefined {
+  if (ref.includes(':')) return isDigest(ref) ? { kind: 'digest', digest: ref } : undefined;
+  return isTag(ref) ? { kind: 'tag', tag: ref } : undefined;
 }

@@ -10,13 +10,15 @@ test('blob ranges: first-last, open-ended and suffix', () => {
   assert.deepEqual(parseRangeHeader('bytes=-1000', 100), { kind: 'range', range: { start: 0, end: 99 } });
 });
 
-test('a range past the end is unsatisfiable; malformed or multiple ranges are ignored', () => {
+test('a range past the end or ending before it starts is unsatisfiable; malformed or multiple ranges are ignored', () => {
   assert.deepEqual(parseRangeHeader('bytes=100-', 100), { kind: 'unsatisfiable' });
   assert.deepEqual(parseRangeHeader('bytes=-0', 100), { kind: 'unsatisfiable' });
+  assert.deepEqual(parseRangeHeader('bytes=9-1', 100), { kind: 'unsatisfiable' });
+  assert.deepEqual(parseRangeHeader('bytes=500-0', 1000), { kind: 'unsatisfiable' });
   assert.deepEqual(parseRangeHeader(undefined, 100), { kind: 'all' });
   assert.deepEqual(parseRangeHeader('bytes=0-1,5-6', 100), { kind: 'all' });
   assert.deepEqual(parseRangeHeader('items=0-1', 100), { kind: 'all' });
-  assert.deepEqual(parseRangeHeader('bytes=9-1', 100), { kind: 'all' });
+  assert.deepEqual(parseRangeHeader('bytes=a-1', 100), { kind: 'all' });
 });
 
 test('upload Content-Range in spec and RFC forms', () => {

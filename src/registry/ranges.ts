@@ -19,7 +19,9 @@ export type RangeRequest =
 /**
  * What a GET with this `Range` header should answer for a blob of `size` bytes. A header
  * that is absent, not `bytes`, malformed or asks for several ranges is ignored (the full
- * blob is served), as RFC 9110 allows; a well-formed range outside the blob is unsatisfiable.
+ * blob is served), as RFC 9110 allows; a range outside the blob is unsatisfiable, and so
+ * is one that ends before it starts (`bytes=500-0`: RFC 9110 §14.2 lets a server ignore
+ * or reject it; distribution rejects it and the conformance suite expects 416).
  */
 export function parseRangeHeader(header: string | undefined, size: number): RangeRequest {
   if (header === undefined) return { kind: 'all' };
@@ -33,7 +35,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
     if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
     return { kind: 'range', range: { start: Math.max(0, size - n), end: size - 1 } };
   }
-  if (last !== undefined && last < first) return { kind: 'all' };
+  if (last !== undefined && last < first) return { kind: 'unsatisfiable' };
   if (first >= size) return { kind: 'unsatisfiable' };
   return { kind: 'range', range: { start: first, end: Math.min(last ?? size - 1, size - 1) } };
 }
