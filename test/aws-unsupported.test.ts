@@ -4,6 +4,12 @@
 // the clients whose models have it, rpc-v2-cbor — never a parser crash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
@@ -98,6 +104,26 @@ print(json.dumps(out))
     assert.equal(got.message, messageOf(call), `boto3 ${call.service}.${call.method}`);
     assert.match(got.requestId ?? '', /^[0-9a-f-]{36}$/, `boto3 ${call.service}.${call.method} reads the request id`);
     assert.ok(got.status === 400 || got.status === 404, `boto3 ${call.service}.${call.method}: ${got.status}`);
+  }
+});
+
+test('the AWS SDK for JavaScript v3: a service exception with the code as its name and Berth\'s message', async () => {
+  const config = { endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 };
+  // One client per protocol as the JS SDK speaks it (CloudWatch: JSON 1.0 there).
+  const calls: [string, () => Promise<unknown>][] = [
+    ['ec2', () => new EC2Client(config).send(new DescribeInstancesCommand({}))],
+    ['sts', () => new STSClient(config).send(new GetCallerIdentityCommand({}))],
+    ['dynamodb', () => new DynamoDBClient(config).send(new ListTablesCommand({}))],
+    ['eks', () => new EKSClient(config).send(new ListClustersCommand({}))],
+    ['route53', () => new Route53Client(config).send(new ListHostedZonesCommand({}))],
+    ['cloudwatch', () => new CloudWatchClient(config).send(new ListMetricsCommand({}))],
+  ];
+  for (const [service, send] of calls) {
+    const call = CALLS.find((c) => c.service === service)!;
+    const err = await send().then(() => assert.fail(`${service} ${call.operation} succeeded`), (e: unknown) => e as Error & { $fault?: string; $metadata?: { httpStatusCode?: number; requestId?: string } });
+    assert.deepEqual({ name: err.name, message: err.message, fault: err.$fault },
+      { name: service === 'ec2' || service === 'sts' ? QUERY : UNKNOWN, message: messageOf(call), fault: 'client' }, `${service} ${call.operation}`);
+    assert.match(err.$metadata?.requestId ?? '', /^[0-9a-f-]{36}$/, `${service}: the request id is read`);
   }
 });
 
