@@ -1,7 +1,7 @@
 // Services Berth does not implement yet, called the way users call them: boto3 and both aws
 // CLIs get a client error they parse (code, and Berth's message naming service and
-// operation), in each protocol — Query, EC2, JSON 1.0 and 1.1, REST-JSON, REST-XML and, for
-// the clients whose models have it, rpc-v2-cbor — never a parser crash.
+// operation), in each protocol — Query, EC2, JSON 1.0 and 1.1, REST-JSON, REST-XML, and
+// rpc-v2-cbor through botocore made to prefer it — never a parser crash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
@@ -45,7 +45,7 @@ const CALLS: readonly Call[] = [
   { service: 'route53', operation: 'ListHostedZones', cli: ['route53', 'list-hosted-zones'], method: 'list_hosted_zones', code: UNKNOWN },
   { service: 'dynamodb', operation: 'ListTables', cli: ['dynamodb', 'list-tables'], method: 'list_tables', code: UNKNOWN },
   { service: 'logs', operation: 'DescribeLogGroups', cli: ['logs', 'describe-log-groups'], method: 'describe_log_groups', code: UNKNOWN },
-  // botocore 1.43 speaks rpc-v2-cbor to CloudWatch; the aws CLI v2 of Debian 12, Query.
+  // CloudWatch's model offers rpc-v2-cbor, JSON 1.0 and Query: botocore 1.43 takes JSON 1.0 (it ranks JSON first), Debian's CLI v2 Query.
   { service: 'cloudwatch', operation: 'ListMetrics', cli: ['cloudwatch', 'list-metrics'], method: 'list_metrics', code: { v1: UNKNOWN, v2: QUERY } },
 ];
 
@@ -77,7 +77,7 @@ function cliCall(cli: AwsCli, call: Call) {
   return run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', ...call.cli], { env: awsEnv() });
 }
 
-test('boto3: a ClientError with Error.Code and Error.Message for every protocol, never a parser crash', async () => {
+test('boto3: a ClientError with Error.Code and Error.Message for every protocol (rpc-v2-cbor too), never a parser crash', async () => {
   const script = `
 import boto3, json, sys
 from botocore.exceptions import ClientError
@@ -92,6 +92,20 @@ for service, method in calls:
                         'status': e.response['ResponseMetadata']['HTTPStatusCode'], 'requestId': e.response['ResponseMetadata'].get('RequestId')}
     except Exception as e:
         out[service] = {'crash': '%s: %s' % (type(e).__name__, e)}
+# No botocore here picks rpc-v2-cbor by itself (it ranks JSON first): rank it first, as a
+# botocore for a CBOR-only service would, and let botocore's own CBOR parser read the answer.
+import botocore.model
+botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = ('smithy-rpc-v2-cbor',) + botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS
+c = boto3.client('cloudwatch', endpoint_url=ep)
+assert c.meta.service_model.resolved_protocol == 'smithy-rpc-v2-cbor'
+try:
+    c.list_metrics()
+    out['cbor'] = {'ok': True}
+except ClientError as e:
+    out['cbor'] = {'code': e.response['Error']['Code'], 'message': e.response['Error']['Message'],
+                   'status': e.response['ResponseMetadata']['HTTPStatusCode'], 'requestId': e.response['ResponseMetadata'].get('RequestId')}
+except Exception as e:
+    out['cbor'] = {'crash': '%s: %s' % (type(e).__name__, e)}
 print(json.dumps(out))
 `;
   const r = await run('python3', ['-c', script, berth.endpoint, JSON.stringify(CALLS.map((c) => [c.service, c.method]))], { env: awsEnv() });
@@ -105,6 +119,9 @@ print(json.dumps(out))
     assert.match(got.requestId ?? '', /^[0-9a-f-]{36}$/, `boto3 ${call.service}.${call.method} reads the request id`);
     assert.ok(got.status === 400 || got.status === 404, `boto3 ${call.service}.${call.method}: ${got.status}`);
   }
+  const cloudwatch = CALLS.find((c) => c.service === 'cloudwatch')!;
+  assert.deepEqual({ ...out.cbor, requestId: undefined }, { code: UNKNOWN, message: messageOf(cloudwatch), status: 400, requestId: undefined }, 'boto3 over rpc-v2-cbor');
+  assert.match(out.cbor?.requestId ?? '', /^[0-9a-f-]{36}$/);
 });
 
 test('the AWS SDK for JavaScript v3: a service exception with the code as its name and Berth\'s message', async () => {

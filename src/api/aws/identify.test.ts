@@ -44,7 +44,7 @@ test('JSON: the target names service and operation; the Content-Type the version
   assert.deepEqual(id('POST', '/', { 'x-amz-target': 'Nobody_1.Op' }), { protocol: 'json', serviceName: 'Nobody_1', operation: 'Op', jsonVersion: '1.1' });
 });
 
-test('rpc-v2-cbor: service and operation from the path (CloudWatch in newer SDKs)', () => {
+test('rpc-v2-cbor: service and operation from the path (CloudWatch\'s model offers it)', () => {
   const headers = { ...signed('monitoring'), 'smithy-protocol': 'rpc-v2-cbor', 'content-type': 'application/cbor' };
   assert.deepEqual(id('POST', '/service/GraniteServiceVersion20100801/operation/ListMetrics', headers), { protocol: 'smithy-rpc-v2-cbor', serviceName: 'cloudwatch', operation: 'ListMetrics' });
 });
