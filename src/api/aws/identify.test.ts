@@ -33,6 +33,7 @@ test('unsigned Query: the Version date names the service', () => {
 
 test('a client that speaks Query to a service now on JSON gets Query back (Debian\'s aws CLI v2 and SQS)', () => {
   assert.deepEqual(id('POST', '/', { ...signed('sqs'), ...FORM }, 'Action=ListQueues&Version=2012-11-05'), { protocol: 'query', serviceName: 'sqs', operation: 'ListQueues' });
+  assert.deepEqual(id('POST', '/', { ...signed('made-up'), ...FORM }, 'Action=ListRoles&Version=2010-05-08'), { protocol: 'query', serviceName: 'made-up', operation: 'ListRoles' }, 'the signature names the service, not the Version date');
 });
 
 test('JSON: the target names service and operation; the Content-Type the version', () => {
@@ -42,6 +43,7 @@ test('JSON: the target names service and operation; the Content-Type the version
   assert.deepEqual(id('POST', '/', { 'x-amz-target': 'Logs_20140328.DescribeLogGroups' }), { protocol: 'json', serviceName: 'logs', operation: 'DescribeLogGroups', jsonVersion: '1.1' }, 'unsigned, no Content-Type: the catalog\'s version');
   assert.deepEqual(id('POST', '/', { ...signed('dynamodb'), 'x-amz-target': 'DynamoDBStreams_20120810.ListStreams' }), { protocol: 'json', serviceName: 'dynamodbstreams', operation: 'ListStreams', jsonVersion: '1.0' }, 'two services signed alike: the target decides');
   assert.deepEqual(id('POST', '/', { 'x-amz-target': 'Nobody_1.Op' }), { protocol: 'json', serviceName: 'Nobody_1', operation: 'Op', jsonVersion: '1.1' });
+  assert.deepEqual(id('POST', '/', { ...signed('made-up'), 'x-amz-target': 'DynamoDB_20120810.ListTables' }), { protocol: 'json', serviceName: 'made-up', operation: 'ListTables', jsonVersion: '1.1' }, 'the signature names the service');
 });
 
 test('rpc-v2-cbor: service and operation from the path (CloudWatch\'s model offers it)', () => {

@@ -49,7 +49,8 @@ export function identify(req: WireRequest, catalog: ServiceCatalog): Identified 
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
   const scope = credentialScope(req.headers, req.url);
-  const signed = scope ? catalog.bySigningName(scope.service) : [];
+  // Signed: only the services signed so are candidates (none, for a signing name the catalog lacks).
+  const signed = scope ? catalog.bySigningName(scope.service) : undefined;
   const jsonVersion = JSON_CONTENT_TYPE.exec(String(req.headers['content-type'] ?? ''))?.[1];
   const answer = (protocol: Protocol, service: ServiceFacts | undefined, fallbackName: string | undefined, operation: string): Identified => ({
     protocol,
@@ -82,7 +83,7 @@ export function identify(req: WireRequest, catalog: ServiceCatalog): Identified 
   }
 
   const route = (s: ServiceFacts) => catalog.routeOf(s, req.method, req.url);
-  if (scope) {
+  if (scope && signed) {
     const service = signed.find((s) => route(s) !== undefined) ?? signed.find((s) => s.name === scope.service) ?? signed[0];
     return answer(restProtocol(service), service, scope.service, (service && route(service)) ?? `${req.method} ${path}`);
   }
@@ -93,9 +94,9 @@ export function identify(req: WireRequest, catalog: ServiceCatalog): Identified 
   return answer(restProtocol(service), service, undefined, route(service)!);
 }
 
-/** Of the services the signature names, the one the request's other clue names too; else that clue's first, else the signature's first. */
-function pick(signed: readonly ServiceFacts[], clued: readonly ServiceFacts[]): ServiceFacts | undefined {
-  if (signed.length === 0) return clued[0];
+/** Of the services the signature names, the one the request's other clue names too, else the first; unsigned, the clue's first. */
+function pick(signed: readonly ServiceFacts[] | undefined, clued: readonly ServiceFacts[]): ServiceFacts | undefined {
+  if (!signed) return clued[0];
   return signed.find((s) => clued.includes(s)) ?? signed[0];
 }
 
