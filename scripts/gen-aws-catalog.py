@@ -11,6 +11,9 @@ Per service (keyed by botocore's name, which is also the aws CLI's command: ec2,
   jsonVersion   JSON protocols: 1.0 or 1.1 (the Content-Type of an answer)
   xmlNamespace  XML protocols: the namespace an error document carries
   routes        REST protocols, for the services in ROUTED only: "METHOD requestUri Operation"
+  pathPrefixes  REST protocols, for the other services that share their signing name with another
+                REST service: the first two literal path segments of their routes that no other
+                such service has, which tell them apart ("/v2/email" is SES v2, not Pinpoint Email)
 Documentation and shapes are dropped: a request for a service Berth does not implement is
 answered with an error, never validated.
 
@@ -60,9 +63,38 @@ def facts(service, model):
     return out
 
 
+def path_prefix(request_uri):
+    literal = []
+    for segment in request_uri.split('?')[0].split('/')[1:3]:
+        if not segment or '{' in segment:
+            break
+        literal.append(segment)
+    return '/' + '/'.join(literal) if literal else None
+
+
+def add_path_prefixes(catalog, models):
+    groups = {}
+    for name, entry in catalog.items():
+        if entry['protocols'][0].startswith('rest-'):
+            groups.setdefault(entry['signingName'], []).append(name)
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        prefixes = {n: {path_prefix(op['http']['requestUri']) for op in models[n]['operations'].values()} - {None} for n in names}
+        for n in names:
+            if 'routes' in catalog[n]:
+                continue
+            others = set().union(*(prefixes[o] for o in names if o != n))
+            own = sorted(prefixes[n] - others)
+            if own:
+                catalog[n]['pathPrefixes'] = own
+
+
 if __name__ == '__main__':
     data = os.path.join(os.path.dirname(botocore.__file__), 'data')
-    catalog = {service: facts(service, model) for service, model in newest_models(data)}
+    models = dict(newest_models(data))
+    catalog = {service: facts(service, model) for service, model in models.items()}
+    add_path_prefixes(catalog, models)
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(here, '..', 'src', 'api', 'aws', 'models', 'services.json')
     # One service a line: a regenerated catalog diffs by service.

@@ -30,6 +30,8 @@ interface Call {
   readonly method: string;
   /** The code as the protocol has it; some clients speak another protocol to the service than others. */
   readonly code: string | { readonly v1: string; readonly v2: string };
+  /** How Berth's message names the operation of a REST service whose routes the catalog does not keep. */
+  readonly asRequest?: string;
 }
 
 const CALLS: readonly Call[] = [
@@ -47,10 +49,12 @@ const CALLS: readonly Call[] = [
   { service: 'logs', operation: 'DescribeLogGroups', cli: ['logs', 'describe-log-groups'], method: 'describe_log_groups', code: UNKNOWN },
   // CloudWatch's model offers rpc-v2-cbor, JSON 1.0 and Query: botocore 1.43 takes JSON 1.0 (it ranks JSON first), Debian's CLI v2 Query.
   { service: 'cloudwatch', operation: 'ListMetrics', cli: ['cloudwatch', 'list-metrics'], method: 'list_metrics', code: { v1: UNKNOWN, v2: QUERY } },
+  // A REST path under /v2/, signed for SES: Berth's, not the registry's.
+  { service: 'sesv2', operation: 'GetAccount', cli: ['sesv2', 'get-account'], method: 'get_account', code: UNKNOWN, asRequest: 'GET /v2/email/account' },
 ];
 
 const codeFor = (call: Call, v: 'v1' | 'v2') => (typeof call.code === 'string' ? call.code : call.code[v]);
-const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.operation} yet; it serves ECS, ECR and S3 today.`;
+const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR and S3 today.`;
 
 /** At most this many CLIs at once: each is a Python process on a shared 2-core machine. */
 const CLI_CONCURRENCY = 4;
@@ -124,6 +128,47 @@ print(json.dumps(out))
   assert.match(out.cbor?.requestId ?? '', /^[0-9a-f-]{36}$/);
 });
 
+test('boto3, every service it knows: a client error from Berth for each, never a parser crash', async () => {
+  // Each service's first operation that needs no parameters. Host prefixes off: with an IP
+  // endpoint they make names like api.127.0.0.1 that never reach Berth (a client matter).
+  const script = `
+import boto3, botocore, json, sys
+from botocore.config import Config
+from botocore.exceptions import ClientError
+ep = sys.argv[1]
+s = boto3.session.Session()
+out = {}
+for name in s.get_available_services():
+    c = s.client(name, endpoint_url=ep, config=Config(retries={'max_attempts': 0}, inject_host_prefix=False))
+    m = c.meta.service_model
+    ops = [m.operation_model(o) for o in m.operation_names]
+    op = next((o for o in ops if (o.input_shape is None or not o.input_shape.required_members) and not o.endpoint_discovery and not o.has_event_stream_output), None)
+    if op is None:
+        continue
+    try:
+        getattr(c, botocore.xform_name(op.name))()
+        out[name] = 'answered'
+    except ClientError as e:
+        out[name] = e.response['Error'].get('Message', '')
+    except Exception as e:
+        out[name] = 'crash: %s: %s' % (type(e).__name__, e)
+print(json.dumps(out))
+`;
+  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, string>;
+  // Served by Berth (ECR's parameterless operation happens to be one it lacks: its own door's answer);
+  // CodeCatalyst takes a bearer token the client refuses to go without.
+  const expected = { ecs: 'answered', s3: 'answered', ecr: /is not supported by this endpoint/, codecatalyst: /crash: NoAuthTokenError/ };
+  for (const [name, want] of Object.entries(expected)) {
+    assert.match(out[name] ?? '', typeof want === 'string' ? new RegExp(`^${want}$`) : want, name);
+    delete out[name];
+  }
+  const others = Object.entries(out).filter(([, message]) => !message.startsWith('Berth does not implement '));
+  assert.deepEqual(others, [], 'every other service answered with Berth\'s message');
+  assert.ok(Object.keys(out).length > 350, `${Object.keys(out).length} services tried`);
+});
+
 test('the AWS SDK for JavaScript v3: a service exception with the code as its name and Berth\'s message', async () => {
   const config = { endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 };
   // One client per protocol as the JS SDK speaks it (CloudWatch: JSON 1.0 there).
@@ -149,6 +194,8 @@ test('Berth\'s own services still answer; a request with nothing of AWS in it ge
   assert.equal(r.code, 0, r.stderr);
   const ecs = await run('aws', ['--endpoint-url', berth.endpoint, 'ecs', 'list-services-by-namespace', '--namespace', 'x'], { env: awsEnv() });
   assert.match(ecs.stderr, /\(UnknownOperationException\).*is not supported by this endpoint/, 'an ECS operation Berth lacks: the ECS door\'s own answer');
+  const registry = await fetch(`${berth.endpoint}/v2/`);
+  assert.equal(registry.headers.get('docker-distribution-api-version'), 'registry/2.0', 'the registry still answers /v2/');
   const plain = await fetch(`${berth.endpoint}/nothing-here`);
   assert.equal(plain.status, 404);
   assert.match(await plain.text(), /SigV4/);

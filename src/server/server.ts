@@ -64,13 +64,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const agents = createAgentGateway({ store, log: options.log });
   await agents.start();
   const retention = startRetention(store, options.log);
+  const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
     taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
-    // S3 before the registry: a request signed for s3 is S3's whatever its path (the registry never sees one).
-    adminRoutes({ store, registry, s3 }), s3, registry, aws,
+    // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
+    // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
+    // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
+    adminRoutes({ store, registry, s3 }), s3, aws, unsupported, registry,
   ];
-  // What nobody accepts: AWS's error for an operation Berth lacks, in the client's protocol, or a plain 404.
-  const unsupported = createUnsupportedDoor();
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;
     route.handle(req, res).catch((err: unknown) => {

@@ -38,6 +38,14 @@ test('a REST request is matched to the operation whose route fits it best', () =
   assert.equal(awsServices.routeOf(awsServices.services.find((s) => s.name === 'ec2')!, 'GET', '/'), undefined, 'no routes kept for it');
 });
 
+test('services signed alike without routes are told apart by path prefixes only they have', () => {
+  const sesv2 = awsServices.services.find((s) => s.name === 'sesv2')!;
+  assert.deepEqual(sesv2.pathPrefixes, ['/v2/email']);
+  assert.equal(awsServices.ownsPath(sesv2, '/v2/email/account'), true);
+  assert.equal(awsServices.ownsPath(sesv2, '/v2/emailx'), false);
+  assert.equal(awsServices.ownsPath(awsServices.services.find((s) => s.name === 'ec2')!, '/v2/email'), false);
+});
+
 test('literal query parameters and greedy labels of a request URI', () => {
   const c = serviceCatalog({
     demo: { signingName: 'demo', protocols: ['rest-xml'], apiVersion: '2020-01-01', routes: [

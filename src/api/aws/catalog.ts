@@ -24,6 +24,8 @@ export interface ServiceFacts {
   readonly xmlNamespace?: string;
   /** REST protocols, for some services only: `METHOD requestUri Operation`. */
   readonly routes?: readonly string[];
+  /** REST protocols, for services without routes that share a signing name: path prefixes only they have (`/v2/email`). */
+  readonly pathPrefixes?: readonly string[];
 }
 
 export interface ServiceCatalog {
@@ -33,6 +35,8 @@ export interface ServiceCatalog {
   byApiVersion(version: string): readonly ServiceFacts[];
   /** The operation of `service` that `method path?query` is, by its routes; undefined when none fits or the catalog has no routes for it. */
   routeOf(service: ServiceFacts, method: string, url: string): string | undefined;
+  /** True when `path` is under one of the service's own path prefixes. */
+  ownsPath(service: ServiceFacts, path: string): boolean;
 }
 
 /** A REST route compiled for matching. */
@@ -81,6 +85,7 @@ export function serviceCatalog(data: Readonly<Record<string, Omit<ServiceFacts, 
       }
       return best?.operation;
     },
+    ownsPath: (service, path) => service.pathPrefixes?.some((p) => path === p || path.startsWith(`${p}/`)) ?? false,
   };
 }
 

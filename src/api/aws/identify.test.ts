@@ -19,6 +19,7 @@ test('Query: the Action of the form, the service from the signature (Version tel
   assert.deepEqual(id('POST', '/', { ...signed('elasticloadbalancing'), ...FORM }, 'Action=DescribeLoadBalancers&Version=2012-06-01'), { protocol: 'query', serviceName: 'elb', operation: 'DescribeLoadBalancers' });
   assert.deepEqual(id('POST', '/', { ...signed('iam'), ...FORM }, 'Action=ListRoles&Version=2010-05-08'), { protocol: 'query', serviceName: 'iam', operation: 'ListRoles' });
   assert.deepEqual(id('POST', '/', { ...signed('cloudformation'), ...FORM }, 'Action=ListStacks&Version=2010-05-15'), { protocol: 'query', serviceName: 'cloudformation', operation: 'ListStacks' });
+  assert.deepEqual(id('POST', '/', { ...signed('rds'), ...FORM }, 'Action=DescribeDBInstances&Version=2014-10-31'), { protocol: 'query', serviceName: 'rds', operation: 'DescribeDBInstances' }, 'DocumentDB and Neptune sign as rds too');
 });
 
 test('Query in the URL: a presigned STS GetCallerIdentity (as EKS tokens are made)', () => {
@@ -57,6 +58,9 @@ test('REST: the signature names the service, its routes the operation; REST-XML 
   assert.deepEqual(id('GET', '/2013-04-01/hostedzone', signed('route53')), { protocol: 'rest-xml', serviceName: 'route53', operation: 'ListHostedZones' });
   assert.deepEqual(id('GET', '/clusters/x/nope?a=1', signed('eks')), { protocol: 'rest-json', serviceName: 'eks', operation: 'GET /clusters/x/nope' });
   assert.deepEqual(id('GET', '/v1/things', signed('iot')), { protocol: 'rest-json', serviceName: 'iot', operation: 'GET /v1/things' }, 'no routes kept: the request itself');
+  assert.deepEqual(id('GET', '/v2/email/account', signed('ses')), { protocol: 'rest-json', serviceName: 'sesv2', operation: 'GET /v2/email/account' }, 'signed as SES (Query), Pinpoint Email and SES v2: the path prefix is SES v2\'s');
+  assert.deepEqual(id('GET', '/v1/email/account', signed('ses')), { protocol: 'rest-json', serviceName: 'pinpoint-email', operation: 'GET /v1/email/account' });
+  assert.deepEqual(id('GET', '/v2/apis', signed('apigateway')), { protocol: 'rest-json', serviceName: 'apigatewayv2', operation: 'GET /v2/apis' });
   assert.deepEqual(id('GET', '/x', signed('made-up')), { protocol: 'rest-json', serviceName: 'made-up', operation: 'GET /x' });
 });
 

@@ -84,7 +84,10 @@ export function identify(req: WireRequest, catalog: ServiceCatalog): Identified 
 
   const route = (s: ServiceFacts) => catalog.routeOf(s, req.method, req.url);
   if (scope && signed) {
-    const service = signed.find((s) => route(s) !== undefined) ?? signed.find((s) => s.name === scope.service) ?? signed[0];
+    // Of the services signed so, a REST one: the one whose route fits, or whose paths these are.
+    const rest = signed.filter((s) => s.protocols.some((p) => p.startsWith('rest-')));
+    const service = rest.find((s) => route(s) !== undefined) ?? rest.find((s) => catalog.ownsPath(s, path))
+      ?? rest.find((s) => s.name === scope.service) ?? rest[0] ?? signed[0];
     return answer(restProtocol(service), service, scope.service, (service && route(service)) ?? `${req.method} ${path}`);
   }
   // Unsigned and REST: only a route that exactly one service has says whose it is.
@@ -94,10 +97,15 @@ export function identify(req: WireRequest, catalog: ServiceCatalog): Identified 
   return answer(restProtocol(service), service, undefined, route(service)!);
 }
 
-/** Of the services the signature names, the one the request's other clue names too, else the first; unsigned, the clue's first. */
+/**
+ * Of the services the signature names, those the request's other clue names too, the one
+ * named as the signature is first (RDS before DocumentDB and Neptune, which sign as rds and
+ * share its API version); else the first signed so. Unsigned, the clue's first.
+ */
 function pick(signed: readonly ServiceFacts[] | undefined, clued: readonly ServiceFacts[]): ServiceFacts | undefined {
   if (!signed) return clued[0];
-  return signed.find((s) => clued.includes(s)) ?? signed[0];
+  const both = signed.filter((s) => clued.includes(s));
+  return both.find((s) => s.name === s.signingName) ?? both[0] ?? signed[0];
 }
 
 function speaksQuery(s: ServiceFacts): boolean {

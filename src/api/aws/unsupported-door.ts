@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { awsServices, type ServiceCatalog } from './catalog.ts';
 import { identify } from './identify.ts';
+import { credentialScope } from './sigv4-scope.ts';
 import { unsupportedAnswer } from './unsupported.ts';
 
 /**
@@ -30,7 +31,9 @@ export interface UnsupportedDoorOptions {
  * The answerer of last resort: a request no other part of Berth accepted. One that is
  * recognizably AWS's (signed, targeted, or a Query Action) gets the error its protocol
  * has for an operation the service lacks, naming what Berth does not implement yet;
- * anything else a plain 404 saying what is served where.
+ * anything else a plain 404 saying what is served where. `accepts` claims every request
+ * signed with SigV4, ahead of the registry: a REST API's path may start with /v2/
+ * (SES v2, AppSync, DataZone, …), and no registry client signs with SigV4.
  */
 export function createUnsupportedDoor(options: UnsupportedDoorOptions = {}) {
   const catalog = options.catalog ?? awsServices;
@@ -52,7 +55,7 @@ export function createUnsupportedDoor(options: UnsupportedDoorOptions = {}) {
     res.end(answer.body); // node sends none for a HEAD
   }
 
-  return { handle };
+  return { accepts: (req: IncomingMessage) => credentialScope(req.headers, req.url ?? '/') !== undefined, handle };
 }
 
 /**
