@@ -28,6 +28,8 @@ export const catalog = {
   ValidationException: entry(400, 'Invalid'),
   InternalFailure: entry(500, 'InternalError'),
   ThrottlingException: entry(400, 'TooManyRequests'),
+  // Protocol-level (Query and EC2 services): an Action the service does not have.
+  InvalidAction: entry(400, 'BadRequest'),
   // Amazon ECS.
   AccessDeniedException: entry(400, 'Forbidden'),
   ClientException: entry(400, 'BadRequest'),

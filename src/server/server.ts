@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
+import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
 import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
@@ -63,14 +64,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const agents = createAgentGateway({ store, log: options.log });
   await agents.start();
   const retention = startRetention(store, options.log);
+  const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
     taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
-    // S3 before the registry: a request signed for s3 is S3's whatever its path (the registry never sees one).
-    adminRoutes({ store, registry, s3 }), s3, registry, aws,
+    // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
+    // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
+    // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
+    adminRoutes({ store, registry, s3 }), s3, aws, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    const route = routes.find((r) => r.accepts(req));
-    if (!route) return notFound(res);
+    const route = routes.find((r) => r.accepts(req)) ?? unsupported;
     route.handle(req, res).catch((err: unknown) => {
       options.log(`unhandled error for ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
       if (!res.headersSent) res.writeHead(500);
@@ -118,10 +121,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function notFound(res: ServerResponse): void {
-  const body = JSON.stringify({ message: 'Not found. Berth serves the AWS APIs at / (POST with X-Amz-Target; S3 on any path, signed for s3), the registry at /v2/ and admin at /_berth/.' });
-  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -77,3 +77,12 @@ for (const [what, target, body, headers, status, type, message] of cases) {
     assert.match(String(r.body.message), message);
   });
 }
+
+test('accepts only targets of its own services: the rest go to the unsupported door', () => {
+  const req = (target: string, method = 'POST') => ({ method, headers: { 'x-amz-target': target } }) as unknown as Parameters<typeof door.accepts>[0];
+  assert.equal(door.accepts(req('Demo_20200101.Echo')), true);
+  assert.equal(door.accepts(req('Demo_20200101.Nope')), true, 'its own service answers its unknown operations');
+  assert.equal(door.accepts(req('DynamoDB_20120810.ListTables')), false);
+  assert.equal(door.accepts(req('Echo')), false);
+  assert.equal(door.accepts(req('Demo_20200101.Echo', 'GET')), false);
+});

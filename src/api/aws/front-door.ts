@@ -29,9 +29,12 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
     byPrefix.set(prefix, service);
   }
 
-  /** True when the request is an AWS JSON request this door should answer. */
+  /** True when the request is an AWS JSON request for a service of this door (others go to unsupported-door.ts). */
   function accepts(req: IncomingMessage): boolean {
-    return req.method === 'POST' && typeof req.headers['x-amz-target'] === 'string';
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || typeof target !== 'string') return false;
+    const dot = target.lastIndexOf('.');
+    return dot > 0 && byPrefix.has(target.slice(0, dot));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,11 +2,11 @@
 
 import { anyUnder, getJson } from '../../store/json.ts';
 import { S3Error, noSuchBucket } from './errors.ts';
-import { readSmallBody, sendEmpty, sendXml, isoDate } from './http.ts';
+import { isoDate, readSmallBody, S3_NAMESPACE, sendEmpty, sendXml } from './http.ts';
 import { checkNewBucketName } from './names.ts';
 import { s3Keys, type BucketRecord, type PartRecord, type UploadRecord } from './records.ts';
 import { dropBlob, getBucket, ownerOf, requireBucket, type S3Context, type S3Deps } from './state.ts';
-import { childText, el, parseXml, xmlDocument, XmlSyntaxError } from './xml.ts';
+import { childText, el, parseXml, xmlDocument, XmlSyntaxError } from '../aws/xml.ts';
 import type { RequestIds } from './http.ts';
 import type { ServerResponse } from 'node:http';
 
@@ -89,7 +89,7 @@ export async function listBuckets(deps: S3Deps, res: ServerResponse, ids: Reques
     el('Buckets', buckets.map((b) => el('Bucket', [el('Name', b.name), el('CreationDate', isoDate(b.createdAt)), el('BucketRegion', b.region)]))),
     el('ContinuationToken', page.more && last ? Buffer.from(last.name).toString('base64url') : undefined),
     el('Prefix', query.has('prefix') ? prefix : undefined),
-  ]));
+  ], S3_NAMESPACE));
 }
 
 function decodeToken(token: string): string {

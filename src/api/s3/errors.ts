@@ -9,7 +9,7 @@
  * they have their own catalog rather than src/core/errors.ts, whose errors are JSON.
  */
 
-import { el, escapeXml, type XmlNode } from './xml.ts';
+import { el, xmlDocument } from '../aws/xml.ts';
 
 interface Entry {
   readonly status: number;
@@ -78,13 +78,12 @@ export const noSuchUpload = (uploadId: string) => new S3Error('NoSuchUpload', un
 
 /** The XML body of an error answer. */
 export function errorXml(err: S3Error, requestId: string, hostId: string): string {
-  const parts: XmlNode[] = [
+  // Error documents carry no namespace (S3 writes a bare <Error>).
+  return xmlDocument('Error', [
     el('Code', err.code),
     el('Message', err.message),
     ...Object.entries(err.details).map(([k, v]) => el(k, v)),
     el('RequestId', requestId),
     el('HostId', hostId),
-  ];
-  // Error documents carry no namespace (S3 writes a bare <Error>).
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${parts.map((p) => `<${p.name}>${escapeXml(String(p.value))}</${p.name}>`).join('')}</Error>`;
+  ]);
 }

@@ -3,6 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorXml, S3Error } from './errors.ts';
 
+/** The namespace of every S3 answer document (error documents carry none). */
+export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
 /** The ids S3 puts on every answer: x-amz-request-id and x-amz-id-2. */
 export interface RequestIds {
   readonly requestId: string;

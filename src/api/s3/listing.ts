@@ -9,10 +9,10 @@
 
 import type { Store } from '../../store/store.ts';
 import { S3Error } from './errors.ts';
-import { isoDate, sendXml } from './http.ts';
+import { isoDate, S3_NAMESPACE, sendXml } from './http.ts';
 import { s3Keys, type ObjectRecord } from './records.ts';
 import { ownerOf, requireBucket, type S3Context } from './state.ts';
-import { el, xmlDocument, type XmlNode } from './xml.ts';
+import { el, xmlDocument, type XmlNode } from '../aws/xml.ts';
 
 /** Keys a page holds at most, and without max-keys (ListObjectsV2 reference). */
 export const MAX_KEYS = 1000;
@@ -160,7 +160,7 @@ export async function listObjectsV2(c: S3Context): Promise<void> {
     el('NextContinuationToken', page.truncated && page.last !== undefined ? encodeToken(page.last) : undefined),
     el('StartAfter', startAfter === undefined ? undefined : enc(startAfter)),
     ...contentsXml(page, enc, c.query.get('fetch-owner') === 'true' ? ownerXml : undefined),
-  ]));
+  ], S3_NAMESPACE));
 }
 
 export async function listObjects(c: S3Context): Promise<void> {
@@ -177,5 +177,5 @@ export async function listObjects(c: S3Context): Promise<void> {
     el('IsTruncated', page.truncated),
     el('EncodingType', p.url ? 'url' : undefined),
     ...contentsXml(page, enc, ownerXml),
-  ]));
+  ], S3_NAMESPACE));
 }

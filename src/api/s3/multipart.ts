@@ -9,13 +9,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { getJson } from '../../store/json.ts';
 import { noSuchUpload, S3Error } from './errors.ts';
-import { readSmallBody, sendEmpty, sendXml } from './http.ts';
+import { readSmallBody, S3_NAMESPACE, sendEmpty, sendXml } from './http.ts';
 import { checkKey } from './names.ts';
 import { commitAndReplace } from './objects.ts';
 import { s3Keys, type ObjectRecord, type PartRecord, type UploadRecord } from './records.ts';
 import { dropBlob, liveBucket, requireBucket, type S3Context } from './state.ts';
 import { readUploadHeaders, receiveBody, storedHeadersOf } from './upload-body.ts';
-import { childrenNamed, childText, el, parseXml, xmlDocument, XmlSyntaxError } from './xml.ts';
+import { childrenNamed, childText, el, parseXml, xmlDocument, XmlSyntaxError } from '../aws/xml.ts';
 
 /** Part numbers run 1 to 10,000 (S3 user guide, "Amazon S3 multipart upload limits"). */
 export const MAX_PARTS = 10_000;
@@ -35,7 +35,7 @@ export async function createMultipartUpload(c: S3Context): Promise<void> {
     const r = await c.deps.store.txn({ if: [{ key: s3Keys.bucket(c.bucket), modRevision: b.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(upload) }] });
     if (r.ok) break;
   }
-  sendXml(c.res, c.ids, 200, xmlDocument('InitiateMultipartUploadResult', [el('Bucket', c.bucket), el('Key', c.key), el('UploadId', uploadId)]));
+  sendXml(c.res, c.ids, 200, xmlDocument('InitiateMultipartUploadResult', [el('Bucket', c.bucket), el('Key', c.key), el('UploadId', uploadId)], S3_NAMESPACE));
 }
 
 async function requireUpload(c: S3Context, uploadId: string): Promise<{ upload: UploadRecord; modRevision: number }> {
@@ -141,7 +141,7 @@ export async function completeMultipartUpload(c: S3Context): Promise<void> {
   // Every stored part goes, listed or not: the upload is over.
   for (const p of stored.values()) await dropBlob(c.deps, p.blob);
   const location = `http://${c.req.headers.host ?? 'localhost'}/${c.bucket}/${encodeURIComponent(c.key).replace(/%2F/g, '/')}`;
-  sendXml(c.res, c.ids, 200, xmlDocument('CompleteMultipartUploadResult', [el('Location', location), el('Bucket', c.bucket), el('Key', c.key), el('ETag', record.etag)]));
+  sendXml(c.res, c.ids, 200, xmlDocument('CompleteMultipartUploadResult', [el('Location', location), el('Bucket', c.bucket), el('Key', c.key), el('ETag', record.etag)], S3_NAMESPACE));
 }
 
 export async function abortMultipartUpload(c: S3Context): Promise<void> {

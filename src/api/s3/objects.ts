@@ -7,13 +7,13 @@ import { getJson } from '../../store/json.ts';
 import { BlobFiles } from './blobs.ts';
 import { newChecksum, type ChecksumAlgorithm } from './checksums.ts';
 import { noSuchBucket, noSuchKey, S3Error } from './errors.ts';
-import { httpDate, isoDate, readSmallBody, sendEmpty, sendXml } from './http.ts';
+import { httpDate, isoDate, readSmallBody, S3_NAMESPACE, sendEmpty, sendXml } from './http.ts';
 import { checkKey } from './names.ts';
 import { parseRange } from './ranges.ts';
 import { s3Keys, type ObjectRecord } from './records.ts';
 import { commitObject, dropBlob, getBucket, removeObject, requireBucket, type S3Context } from './state.ts';
 import { readUploadHeaders, receiveBody, storedHeadersOf } from './upload-body.ts';
-import { childrenNamed, childText, el, parseXml, xmlDocument, XmlSyntaxError } from './xml.ts';
+import { childrenNamed, childText, el, parseXml, xmlDocument, XmlSyntaxError } from '../aws/xml.ts';
 
 /** DeleteObjects takes at most this many keys (DeleteObjects reference). */
 const MAX_DELETE_KEYS = 1000;
@@ -82,7 +82,7 @@ export async function copyObject(c: S3Context): Promise<void> {
     ...(src.checksum && { checksum: src.checksum }), ...(src.partSizes && { partSizes: src.partSizes }),
   };
   await commitAndReplace(c, record);
-  sendXml(c.res, c.ids, 200, xmlDocument('CopyObjectResult', [el('ETag', record.etag), el('LastModified', isoDate(record.lastModified))]));
+  sendXml(c.res, c.ids, 200, xmlDocument('CopyObjectResult', [el('ETag', record.etag), el('LastModified', isoDate(record.lastModified))], S3_NAMESPACE));
 }
 
 function parseCopySource(header: string): { bucket: string; key: string } {
@@ -273,7 +273,7 @@ export async function deleteObjects(c: S3Context): Promise<void> {
   sendXml(c.res, c.ids, 200, xmlDocument('DeleteResult', [
     ...(quiet ? [] : deleted.map((k) => el('Deleted', [el('Key', k)]))),
     ...errors.map((e) => el('Error', [el('Key', e.key), el('Code', e.code), el('Message', e.message)])),
-  ]));
+  ], S3_NAMESPACE));
 }
 
 /** DeleteObjects requires Content-MD5 or a checksum header, and the body must match it. */

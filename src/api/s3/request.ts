@@ -12,6 +12,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { credentialScope } from '../aws/sigv4-scope.ts';
 import { S3Error } from './errors.ts';
 
 export interface SignedScope {
@@ -28,21 +29,17 @@ export interface SignedScope {
  */
 export function s3Scope(req: IncomingMessage): SignedScope | undefined {
   if (req.headers['x-amz-target'] !== undefined) return undefined;
+  const url = req.url ?? '/';
+  const v4 = credentialScope(req.headers, url);
+  if (v4) return v4.service === 's3' ? { accessKeyId: v4.accessKeyId, region: v4.region } : undefined;
   const auth = req.headers.authorization;
   if (typeof auth === 'string') {
-    const v4 = /^AWS4-HMAC-SHA256 +Credential=([^/,\s]+)\/\d{8}\/([a-z0-9-]+)\/s3\/aws4_request[,\s]/.exec(auth);
-    if (v4) return { accessKeyId: v4[1]!, region: v4[2]! };
     const v2 = /^AWS ([^:\s]+):\S+$/.exec(auth);
     return v2 ? { accessKeyId: v2[1]!, region: undefined } : undefined;
   }
-  const q = req.url?.indexOf('?') ?? -1;
-  if (q < 0 || !/[?&](X-Amz-Credential|AWSAccessKeyId)=/i.test(req.url!)) return undefined;
-  const params = new URLSearchParams(req.url!.slice(q + 1));
-  const credential = params.get('X-Amz-Credential');
-  if (credential !== null) {
-    const m = /^([^/]+)\/\d{8}\/([a-z0-9-]+)\/s3\/aws4_request$/.exec(credential);
-    return m ? { accessKeyId: m[1]!, region: m[2]! } : undefined;
-  }
+  const q = url.indexOf('?');
+  if (q < 0 || !/[?&]AWSAccessKeyId=/i.test(url)) return undefined;
+  const params = new URLSearchParams(url.slice(q + 1));
   const key = params.get('AWSAccessKeyId');
   return key && params.has('Signature') && params.has('Expires') ? { accessKeyId: key, region: undefined } : undefined;
 }

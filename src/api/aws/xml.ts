@@ -1,13 +1,14 @@
 /**
- * The XML S3 speaks: a writer for answers (elements in the order the API reference lists
- * them, text escaped) and a small reader for the few request bodies S3 takes
- * (CreateBucketConfiguration, CompleteMultipartUpload, Delete). The reader accepts what
- * an XML 1.0 document of elements and text is (declaration, comments, attributes,
- * entities, CDATA) and refuses anything else as not well formed.
+ * The XML the AWS XML protocols speak (REST-XML, Query, EC2): a writer for answers
+ * (elements in the order the API reference lists them, text escaped) and a small reader
+ * for request bodies (S3's CreateBucketConfiguration, CompleteMultipartUpload, Delete).
+ * The reader accepts what an XML 1.0 document of elements and text is (declaration,
+ * comments, attributes, entities, CDATA) and refuses anything else as not well formed.
+ *
+ * Written here rather than taken from npm: the writer is 20 lines over escapeXml, and the
+ * reader must refuse DTDs and bound nesting, which general parsers (fast-xml-parser,
+ * sax) leave to options; what Berth reads is a few small documents.
  */
-
-/** The namespace of every S3 answer document. */
-export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 /** A piece of an answer: a value (text) or nested elements; undefined and null are left out. */
 export type XmlValue = string | number | boolean | undefined | null | XmlNode | readonly XmlNode[];
@@ -21,9 +22,10 @@ export function el(name: string, value: XmlValue): XmlNode {
   return { name, value };
 }
 
-/** A whole answer: the declaration and the root element in the S3 namespace. */
-export function xmlDocument(root: string, children: readonly XmlNode[]): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${S3_NAMESPACE}">${children.map(render).join('')}</${root}>`;
+/** A whole answer: the declaration and the root element, in `namespace` when one is given. */
+export function xmlDocument(root: string, children: readonly XmlNode[], namespace?: string): string {
+  const xmlns = namespace === undefined ? '' : ` xmlns="${escapeXml(namespace)}"`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${xmlns}>${children.map(render).join('')}</${root}>`;
 }
 
 function render(node: XmlNode): string {
@@ -67,7 +69,7 @@ export class XmlSyntaxError extends Error {
 }
 
 const NAME = /[A-Za-z_:][-A-Za-z0-9_:.]*/y;
-/** Nesting no request body of S3 comes near; a bound keeps a hostile body from exhausting the stack. */
+/** Nesting no AWS request body comes near; a bound keeps a hostile body from exhausting the stack. */
 const MAX_DEPTH = 32;
 
 /** Parses a document and returns its root element. */
@@ -100,7 +102,7 @@ export function parseXml(text: string): XmlElement {
     if (text[i] !== '<') fail('expected an element');
     i++;
     const qname = name();
-    // Attributes (xmlns among them) are read and ignored: no S3 request body carries data in them.
+    // Attributes (xmlns among them) are read and ignored: no AWS request body carries data in them.
     for (;;) {
       const before = i;
       while (i < text.length && /\s/.test(text[i]!)) i++;
