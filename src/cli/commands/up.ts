@@ -46,7 +46,7 @@ Then, for example:
       'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
       'task-pids-limit': { type: 'string' },
     });
-    const taskPidsLimit = taskPidsLimitOption('up', values['task-pids-limit']);
+    const taskPidsLimit = values['no-agent'] ? undefined : taskPidsLimitOption('up', values['task-pids-limit']);
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
