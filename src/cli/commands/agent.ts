@@ -2,10 +2,10 @@ import { resolve, join } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
-import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { DEFAULT_REGION, defaultDataDir, defaultEndpoint } from '../defaults.ts';
+import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import type { Command } from './command.ts';
 
 export const agent: Command = {

@@ -3,13 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
-import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import { startServer } from '../../server/server.ts';
 import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
 import { VERSION } from '../../version.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION, defaultDataDir } from '../defaults.ts';
+import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import type { Command } from './command.ts';
 
 export const up: Command = {

@@ -4,9 +4,9 @@
  * seccomp converter come in through {@link SpecInput}.
  *
  * Security defaults are Docker's or stricter: Docker's capability set, no_new_privs, the
- * containers seccomp profile with the user-namespace gap closed, Docker's masked and
- * read-only /proc paths, read-only /sys, a device allow list. `privileged` lifts all of
- * them, as in Docker.
+ * containers seccomp profile made as strict as Docker's default (seccomp-parity.ts),
+ * Docker's masked and read-only /proc paths, read-only /sys, a device allow list.
+ * `privileged` lifts all of them, as in Docker.
  */
 
 import { posix } from 'node:path';
