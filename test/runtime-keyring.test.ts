@@ -78,10 +78,12 @@ for (const runtimeName of ['crun', 'runc'] as const) {
         echo "request=$(${PROBE_IN_CONTAINER} request ${description})"
         echo "add=$(${PROBE_IN_CONTAINER} add berth-test-planted planted)"
         echo "proc_keys_bytes=$(wc -c < /proc/keys)"
+        echo "proc_key_users_bytes=$(wc -c < /proc/key-users)"
       `);
       assert.equal(p.uid, '0', 'root in the container: the same kernel user as the host\'s root');
       assert.deepEqual([p.possess, p.read, p.update, p.request, p.add], Array(5).fill(`errno=${EPERM}`), 'keyctl, request_key and add_key are EPERM, as in Docker');
       assert.equal(p.proc_keys_bytes, '0', '/proc/keys is masked');
+      assert.equal(p.proc_key_users_bytes, '0', '/proc/key-users (every host user\'s key count) is masked');
       assert.equal(onHost('read', serial), 'host-secret', 'the key is unchanged');
       const planted = onHost('request', 'berth-test-planted');
       if (/^\d+$/.test(planted)) onHost('invalidate', planted);
