@@ -33,6 +33,8 @@ export const AGENT_CAPABILITIES = [
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
   /** The control plane: http://host:port. */
   endpoint: string;
+  /** ECS_TASK_PIDS_LIMIT (task-pids-limit.ts): pids.max of each task's cgroup; undefined for none. */
+  taskPidsLimit?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -85,7 +87,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const credentials = ecrCredentials(api, registryHost);
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now };
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit };
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {

@@ -30,6 +30,11 @@ export function runtimeId(taskId: string, container: string): string {
 /** Every Berth container's cgroup sits under this parent, one level per task. */
 export const CGROUP_PARENT = '/berth';
 
+/** The task's own cgroup: its containers' parent, where task-wide limits (pids.max) are set. */
+export function taskCgroupPath(taskId: string): string {
+  return `${CGROUP_PARENT}/${taskId}`;
+}
+
 export function cgroupsPath(taskId: string, container: string): string {
-  return `${CGROUP_PARENT}/${taskId}/${container.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
+  return `${taskCgroupPath(taskId)}/${container.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
 }

@@ -9,7 +9,7 @@ import type { ImageStore } from '../images/image-store.ts';
 import type { LocalImage } from '../images/local-image.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import type { MountedRootfs } from '../images/rootfs.ts';
-import { Container, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime, type Reattached } from '../runtime/container/index.ts';
+import { applyTaskCgroup, Container, removeCgroups, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime, type Reattached } from '../runtime/container/index.ts';
 import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
@@ -17,7 +17,8 @@ import { decideStarts, stopOrder, type ContainerFacts, type RunState } from './c
 import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { Assignment } from './protocol.ts';
-import { CGROUP_PARENT, cgroupsPath, runtimeId, taskLayout } from './task-layout.ts';
+import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } from './task-layout.ts';
+import { taskPidsLimit } from './task-pids-limit.ts';
 import { taskMounts } from './volumes.ts';
 
 /** ECS's reason for a container the kernel's OOM killer ended. */
@@ -35,6 +36,8 @@ export interface RunnerDeps {
   now(): number;
   /** Reads environment files from S3: the control plane's S3, at the endpoint the agent joined. */
   envFiles: S3ObjectReader;
+  /** ECS_TASK_PIDS_LIMIT: pids.max of each task's cgroup (Fargate tasks get Fargate's); undefined for none. */
+  taskPidsLimit?: number | undefined;
 }
 
 interface Slot {
@@ -119,6 +122,11 @@ export class TaskRunner {
     this.#persist();
     if (this.task.desiredStatus === 'STOPPED') return this.stop();
     try {
+      try {
+        applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.task, this.#deps.taskPidsLimit) });
+      } catch (e) {
+        throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
+      }
       // The network and the containers' files do not depend on each other: set them up
       // side by side (with a cached image, the rootfs mount overlaps the network's ~8 ms).
       const preparing = this.#prepareFiles();
@@ -235,6 +243,8 @@ export class TaskRunner {
       await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.def.name)).catch(() => undefined);
     }
     await this.#deps.network.teardownTask(this.taskId).catch((e: Error) => this.#deps.log(`${this.taskId}: network teardown: ${e.message}`));
+    // The containers' deletes removed it with the last of them; not if none was created.
+    removeCgroups(taskCgroupPath(this.taskId), CGROUP_PARENT);
     // Off the event loop: a task's upper layer can be large, and other tasks are starting.
     await Promise.all([rm(`${this.#layout.dir}/containers`, { recursive: true, force: true }), rm(`${this.#layout.dir}/rootfs`, { recursive: true, force: true })]);
     this.#report('STOPPED', { executionStoppedAt: this.#deps.now() / 1000 });

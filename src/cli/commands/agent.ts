@@ -1,9 +1,11 @@
 import { resolve, join } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
+import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { DEFAULT_REGION, defaultDataDir, defaultEndpoint } from '../defaults.ts';
+import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import type { Command } from './command.ts';
 
 export const agent: Command = {
@@ -22,12 +24,16 @@ Options:
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
   --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
   --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
+  --task-pids-limit N     most processes a task's containers may hold together, 1 to
+                          ${MAX_TASK_PIDS_LIMIT} (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
 `,
   async run(argv) {
     const { values } = parse('agent', argv, {
       join: { type: 'string' }, cluster: { type: 'string' }, 'data-dir': { type: 'string' },
       'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
+      'task-pids-limit': { type: 'string' },
     });
+    const taskPidsLimit = taskPidsLimitOption('agent', values['task-pids-limit']);
     if (process.getuid?.() !== 0) throw new CliError('the agent runs containers and creates network namespaces: run it as root.');
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} agent: ${line}\n`);
     const running = await startAgent({
@@ -38,6 +44,7 @@ Options:
       instanceType: values['instance-type'] ?? 'berth.host',
       reservedMemoryMiB: intOption('agent', 'reserved-memory', values['reserved-memory'], DEFAULT_RESERVED_MEMORY_MIB, 0, 1 << 30),
       reservedPorts: [],
+      taskPidsLimit,
       log,
     }).catch((e: Error) => { throw new CliError(`the agent could not start: ${e.message}`); });
     process.stdout.write(`Agent running as ${running.containerInstanceArn}\n`);

@@ -2,12 +2,14 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
+import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { startServer } from '../../server/server.ts';
 import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
 import { VERSION } from '../../version.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION, defaultDataDir } from '../defaults.ts';
+import { taskPidsLimitOption } from '../task-pids-limit-option.ts';
 import type { Command } from './command.ts';
 
 export const up: Command = {
@@ -29,6 +31,9 @@ Options:
                     accept registry pushes and pulls without a token: only where nobody
                     else can reach the port
   --no-agent        do not run a container agent on this host (control plane only)
+  --task-pids-limit N
+                    most processes a task's containers may hold together, 1 to ${MAX_TASK_PIDS_LIMIT}
+                    (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
   -h, --help        show this help
 
 Then, for example:
@@ -39,7 +44,9 @@ Then, for example:
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
       'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
+      'task-pids-limit': { type: 'string' },
     });
+    const taskPidsLimit = values['no-agent'] ? undefined : taskPidsLimitOption('up', values['task-pids-limit']);
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
@@ -68,7 +75,7 @@ Then, for example:
       else {
         agent = await startAgent({
           endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: `${region}a`,
-          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port],
+          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit,
           log: (line) => log(`agent: ${line}`),
         }).catch(async (e: Error) => {
           await server.close();

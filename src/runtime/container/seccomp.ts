@@ -5,11 +5,13 @@
  *
  * The profile format has `archMap` and per-rule `includes`/`excludes` by capability and
  * architecture; OCI has neither, so the rules that apply are picked here (runtime-notes §4).
- * One addition closes a gap the profile leaves open: it allows unshare/clone with
- * CLONE_NEWUSER, so a default container could make a user namespace and hold every
- * capability inside it. Unless the container has CAP_SYS_ADMIN (then it may make any
- * namespace anyway), unshare/clone with CLONE_NEWUSER get EPERM and clone3 gets ENOSYS:
- * seccomp cannot look inside clone3's struct, and ENOSYS makes libc fall back to clone.
+ * Then, wherever Docker's default profile is stricter, its rule replaces Debian's
+ * (seccomp-parity.ts, compared in seccomp.md): among others keyctl, add_key and
+ * request_key are refused (the host's keyrings are not namespaced), and without
+ * CAP_SYS_ADMIN unshare and mount are refused and clone may make no namespace (Debian's
+ * profile allows a default container to make a user namespace and hold every capability
+ * inside it). clone3 then gets ENOSYS: seccomp cannot look inside clone3's struct, and
+ * ENOSYS makes libc fall back to clone.
  *
  * The filter covers the native architecture only, unless asked for the profile's
  * compatibility ones too (x86 and x32 beside x86_64, arm beside aarch64). libseccomp
@@ -22,11 +24,9 @@
  */
 
 import type { OciSeccomp, OciSyscallArg, OciSyscallRule } from './oci-spec.ts';
+import { withDockerParity } from './seccomp-parity.ts';
 
-/** linux/sched.h */
-export const CLONE_NEWUSER = 0x10000000;
-const EPERM = 1;
-const ENOSYS = 38;
+export { CLONE_NEWUSER } from './seccomp-parity.ts';
 
 /** Go architecture names (as the profile's `includes.arches` uses them) → libseccomp's name of the native arch. */
 const SECCOMP_ARCH: Readonly<Record<string, string>> = {
@@ -60,8 +60,14 @@ export interface SeccompOptions {
   readonly compatArchitectures?: boolean;
 }
 
-/** Throws on a profile that is not in the containers/Docker format. */
+/** The OCI filter for a container: the profile's rules that apply, with Docker's stricter ones in their place. Throws on a profile that is not in the containers/Docker format. */
 export function convertSeccompProfile(raw: unknown, options: SeccompOptions): OciSeccomp {
+  const picked = selectProfileRules(raw, options);
+  return { ...picked, syscalls: withDockerParity(picked.syscalls, options.capabilities) };
+}
+
+/** The profile's rules that apply to the architecture and capabilities, as they are (for comparing profiles). */
+export function selectProfileRules(raw: unknown, options: SeccompOptions): OciSeccomp {
   const profile = checkProfile(raw);
   const native = SECCOMP_ARCH[options.arch];
   if (native === undefined) throw new Error(`no seccomp architecture known for ${options.arch} (known: ${Object.keys(SECCOMP_ARCH).join(', ')})`);
@@ -77,35 +83,19 @@ export function convertSeccompProfile(raw: unknown, options: SeccompOptions): Oc
     if ((exc.caps ?? []).some((c) => caps.includes(c))) return false;
     return true;
   };
-  let syscalls: OciSyscallRule[] = profile.syscalls.filter(applies).map((r) => {
+  const syscalls: OciSyscallRule[] = profile.syscalls.filter(applies).map((r) => {
     const rule: OciSyscallRule = { names: r.names ?? (r.name ? [r.name] : []), action: r.action };
     if (typeof r.errnoRet === 'number') rule.errnoRet = r.errnoRet;
     const args = (r.args ?? []).map(({ index, value, valueTwo, op }) => ({ index, value, valueTwo: valueTwo ?? 0, op }));
     if (args.length > 0) rule.args = args;
     return rule;
   });
-  if (!caps.includes('CAP_SYS_ADMIN')) syscalls = withoutNewUserNamespaces(syscalls);
   return {
     defaultAction: profile.defaultAction,
     ...(typeof profile.defaultErrnoRet === 'number' ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
     architectures,
     syscalls: syscalls.filter((r) => r.names.length > 0),
   };
-}
-
-const NAMESPACE_CALLS = ['unshare', 'clone'];
-
-/** Takes unshare/clone/clone3 out of every unconditional allow and adds the CLONE_NEWUSER rules. */
-function withoutNewUserNamespaces(rules: OciSyscallRule[]): OciSyscallRule[] {
-  const gated = new Set([...NAMESPACE_CALLS, 'clone3']);
-  const out = rules.map((r) => (r.action === 'SCMP_ACT_ALLOW' && r.args === undefined ? { ...r, names: r.names.filter((n) => !gated.has(n)) } : r));
-  const newUser = (expected: number): OciSyscallArg[] => [{ index: 0, value: CLONE_NEWUSER, valueTwo: expected, op: 'SCMP_CMP_MASKED_EQ' }];
-  out.push(
-    { names: [...NAMESPACE_CALLS], action: 'SCMP_ACT_ALLOW', args: newUser(0) },
-    { names: [...NAMESPACE_CALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: newUser(CLONE_NEWUSER) },
-    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
-  );
-  return out;
 }
 
 function checkProfile(raw: unknown): Profile {

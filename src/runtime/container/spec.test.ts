@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, commandLine, DEFAULT_PATH, environment, MASKED_PATHS, READONLY_PATHS } from './spec.ts';
+import { BERTH_MASKED_PATHS, buildSpec, commandLine, DEFAULT_PATH, environment, MASKED_PATHS, READONLY_PATHS } from './spec.ts';
 import { CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.ts';
 import { ContainerConfigError } from './errors.ts';
 import type { OciSeccomp } from './oci-spec.ts';
@@ -61,7 +61,8 @@ test('defaults: Docker capabilities, no_new_privs, seccomp, masked and read-only
   assert.deepEqual(spec.process.capabilities.effective, spec.process.capabilities.bounding);
   assert.equal(spec.process.noNewPrivileges, true);
   assert.equal(spec.linux.seccomp, SECCOMP);
-  assert.deepEqual(spec.linux.maskedPaths, MASKED_PATHS);
+  assert.deepEqual(spec.linux.maskedPaths, [...MASKED_PATHS, ...BERTH_MASKED_PATHS]);
+  assert.ok(spec.linux.maskedPaths?.includes('/proc/key-users'), 'the host\'s key counts per user');
   assert.deepEqual(spec.linux.readonlyPaths, READONLY_PATHS);
   assert.ok(spec.linux.maskedPaths?.includes('/proc/kcore'));
   assert.ok(mount(build(), '/sys')?.options.includes('ro'));

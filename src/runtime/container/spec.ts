@@ -4,9 +4,9 @@
  * seccomp converter come in through {@link SpecInput}.
  *
  * Security defaults are Docker's or stricter: Docker's capability set, no_new_privs, the
- * containers seccomp profile with the user-namespace gap closed, Docker's masked and
- * read-only /proc paths, read-only /sys, a device allow list. `privileged` lifts all of
- * them, as in Docker.
+ * containers seccomp profile made as strict as Docker's default (seccomp-parity.ts),
+ * Docker's masked and read-only /proc paths, read-only /sys, a device allow list.
+ * `privileged` lifts all of them, as in Docker.
  */
 
 import { posix } from 'node:path';
@@ -28,6 +28,12 @@ export const MASKED_PATHS: readonly string[] = [
   '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
 ];
+/**
+ * Masked beyond Docker's list: /proc/key-users counts the keys and key bytes of every
+ * user on the host (root's included), which keyrings, not being namespaced, would show
+ * from any container.
+ */
+export const BERTH_MASKED_PATHS: readonly string[] = ['/proc/key-users'];
 /** Docker's read-only paths: kernel tunables a container must not change. */
 export const READONLY_PATHS: readonly string[] = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -108,7 +114,7 @@ export function buildSpec(input: SpecInput): BuiltSpec {
       cgroupsPath: input.cgroupsPath,
       resources: { devices: deviceRules, cpu: { shares: cpuShares(def.cpu) }, ...(memory ? { memory } : {}) },
       ...(input.devices && input.devices.length > 0 ? { devices: input.devices.map(({ access: _, ...d }) => d) } : {}),
-      ...(privileged ? {} : { seccomp: input.seccomp(caps), maskedPaths: [...MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] }),
+      ...(privileged ? {} : { seccomp: input.seccomp(caps), maskedPaths: [...MASKED_PATHS, ...BERTH_MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] }),
       ...sysctls(def.systemControls, network.mode === 'host'),
     },
   };
