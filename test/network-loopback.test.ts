@@ -1,0 +1,170 @@
+// CVE-2020-8558 class: a task must not reach its host's loopback listeners. A real
+// container (crun and runc, Docker's default capabilities, so CAP_NET_RAW) in a bridge and
+// an awsvpc task sends from an AF_PACKET socket a TCP SYN to 127.0.0.1 (and ::1) in a frame
+// addressed to its gateway's MAC, and completes the handshake by hand if a SYN-ACK comes;
+// a listener on the host's loopback must see nothing. The host is simulated (a network
+// namespace, src/runtime/network/testing/sim-host.ts) so the real host's firewall and
+// sysctls are never touched; the ruleset is the one Berth installs.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Container, findRuntime, type OciRuntime } from '../src/runtime/container/index.ts';
+import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { createNetworkManager, type NetworkManager, type TaskNetwork } from '../src/runtime/network/index.ts';
+import { SimHosts, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
+import { ROOT } from './support/berth.ts';
+
+const isRoot = process.getuid?.() === 0;
+const PREFIX = `blo${process.pid % 100000}-`;
+const BRIDGE_SUBNET = '10.231.48.0/24';
+const VPC_SUBNET = '10.231.64.0/24';
+/** The host's loopback service the attack aims at (Berth's API listens on 127.0.0.1 the same way). */
+const LOOPBACK_PORT = 7801;
+/** A listener on every address: the probe's control, reachable from tasks by design (as on Docker). */
+const CONTROL_PORT = 7802;
+/** A SYN-ACK comes back in well under a millisecond; a loaded 2-core machine gets 1 s. */
+const PROBE_WAIT_MS = 1000;
+const EXIT_WAIT_MS = 15_000;
+
+const fixture = useRuntimeFixture('berth-test-lo', isRoot);
+const sim = new SimHosts(PREFIX);
+let stateDir = '';
+let probeBinary = '';
+let m: NetworkManager;
+let listener: ChildProcess;
+let heard = '';
+
+/** The probe, compiled static so it runs in a busybox image (bin/test installs gcc and libc6-dev). */
+function buildProbe(dir: string): string {
+  const out = join(dir, 'loopback-probe');
+  execFileSync('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, join(ROOT, 'test/fixtures/loopback-probe.c')], { stdio: 'pipe' });
+  return out;
+}
+
+/** Listens on 127.0.0.1 and ::1 (LOOPBACK_PORT) and on every address (CONTROL_PORT) inside the simulated host; prints what each connection sent. */
+const LISTENER = `
+const net = require('node:net');
+let up = 0;
+const serve = (host, port) => net.createServer((c) => {
+  let data = '';
+  c.on('data', (d) => (data += d));
+  c.on('error', () => {});
+  c.on('close', () => console.log('accepted ' + host + ':' + port + ' ' + JSON.stringify(data)));
+}).listen(port, host, () => ++up === 3 && console.log('ready'));
+serve('127.0.0.1', ${LOOPBACK_PORT});
+serve('::1', ${LOOPBACK_PORT});
+serve('0.0.0.0', ${CONTROL_PORT});
+`;
+
+before(async () => {
+  if (!isRoot) return;
+  stateDir = mkdtempSync(join(tmpdir(), 'berth-lo-state-'));
+  probeBinary = buildProbe(stateDir);
+  await sim.create([VPC_SUBNET]);
+  // kube-proxy (and Docker without its userland proxy) turn route_localnet on host-wide; then
+  // berth-vpc0 accepts 127.0.0.1 as well, and only the ruleset stands in the way.
+  await ok('ip', ['netns', 'exec', sim.host, 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1']);
+  m = await createNetworkManager({
+    stateDir, hostNetns: sim.host, netnsPrefix: `${PREFIX}t-`,
+    bridge: { subnet: BRIDGE_SUBNET }, vpc: { subnet: VPC_SUBNET }, portsInUse: () => new Set(),
+  });
+  listener = sim.serve(sim.host, process.execPath, ['-e', LISTENER]);
+  await new Promise<void>((resolve, reject) => {
+    listener.stdout?.on('data', (c: Buffer) => {
+      heard += c.toString();
+      if (heard.includes('ready')) resolve();
+    });
+    listener.once('close', () => reject(new Error('the loopback listener exited')));
+  });
+});
+
+after(async () => {
+  if (!isRoot) return;
+  try {
+    await m?.cleanupAll();
+    await m?.close();
+  } finally {
+    await sim.destroy();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await namespacesWithPrefix(PREFIX), [], 'every namespace the tests made is gone');
+});
+
+/** What the probe container printed: `v4 synack=…`, `v6 synack=…`, `control synack=…`. */
+async function attack(t: { after: (fn: () => Promise<void>) => void }, rt: OciRuntime, name: string, task: TaskNetwork): Promise<Record<string, string>> {
+  assert.ok(task.netnsPath && task.ip);
+  const netns = task.netnsPath.slice('/run/netns/'.length);
+  const gateway = (JSON.parse(await ok('ip', ['-n', netns, '-j', 'route', 'show', 'default'])) as { gateway: string; dev: string }[])[0];
+  assert.ok(gateway);
+  const bridgeName = (JSON.parse(await ok('ip', ['-n', sim.host, '-j', 'addr', 'show', 'to', gateway.gateway])) as { ifname: string }[])[0]?.ifname;
+  assert.ok(bridgeName);
+  const bridge = (JSON.parse(await ok('ip', ['-n', sim.host, '-j', 'link', 'show', 'dev', bridgeName])) as { address: string }[])[0];
+  assert.ok(bridge);
+  const { rootfs, config } = await fixture().rootfs('busybox', 'probe');
+  copyFileSync(probeBinary, join(rootfs, 'probe'));
+  const probe = (label: string, family: 4 | 6, address: string, port: number) => `echo "${label} $(/probe ${gateway.dev} ${bridge.address} ${family} ${address} ${port} ${PROBE_WAIT_MS} 2>&1)"`;
+  // The ping makes the host learn the task's MAC, as any traffic would: the host's SYN-ACK
+  // from 127.0.0.1 would otherwise wait on an ARP request the task's kernel ignores.
+  const script = [
+    `ping -c 1 -W 1 ${gateway.gateway} >/dev/null`,
+    probe('v4', 4, '127.0.0.1', LOOPBACK_PORT),
+    probe('v4mapped', 6, '::ffff:127.0.0.1', LOOPBACK_PORT),
+    probe('v6', 6, '::1', LOOPBACK_PORT),
+    probe('control', 4, gateway.gateway, CONTROL_PORT),
+  ].join('; ');
+  const c = await Container.create(fixture().options(name, {
+    rootfsPath: rootfs, image: config, definition: { command: ['sh', '-c', script] },
+    network: { mode: 'namespace', path: task.netnsPath, addresses: [task.ip] },
+  }, rt));
+  t.after(async () => {
+    await c.delete();
+  });
+  await c.start();
+  assert.equal((await c.wait(EXIT_WAIT_MS))?.exitCode, 0);
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(c.record.logPath, 'utf8').split('\n')) {
+    const r = / stdout F (\w+) (.*)$/.exec(line);
+    if (r) out[r[1]!] = r[2]!;
+  }
+  return out;
+}
+
+for (const runtimeName of ['crun', 'runc'] as const) {
+  describe(runtimeName, { skip: !isRoot && 'containers and namespaces need root' }, () => {
+    let rt: OciRuntime;
+    before(async () => {
+      rt = await findRuntime({ runDir: fixture().runDir, prefer: runtimeName });
+    });
+
+    for (const mode of ['bridge', 'awsvpc'] as const) {
+      test(`${mode}: a raw SYN to the host's 127.0.0.1 and ::1 gets no answer, and the loopback listener sees nothing`, async (t) => {
+        const taskId = `${runtimeName}-${mode}`;
+        const task = await m.setupTask({ taskId, mode, containers: [{ name: 'probe' }] });
+        t.after(() => m.teardownTask(taskId));
+        const before = heard;
+        const p = await attack(t, rt, taskId, task);
+        assert.equal(p.control, 'synack=yes', 'the probe works: the host answers it on an address tasks may reach');
+        assert.equal(p.v4, 'synack=no', '127.0.0.1 through the gateway');
+        assert.equal(p.v4mapped, 'synack=no', '::ffff:127.0.0.1');
+        assert.equal(p.v6, 'synack=no', '::1');
+        assert.doesNotMatch(heard.slice(before.length), /accepted (127\.0\.0\.1|::1):/, 'the loopback listener accepted nothing');
+      });
+    }
+  });
+}
+
+describe('localhost port maps', { skip: !isRoot && 'namespaces need root' }, () => {
+  test('still answer on the host\'s 127.0.0.1 with the guard in place', async (t) => {
+    const task = await m.setupTask({ taskId: 'web', containers: [{ name: 'web', portMappings: [{ containerPort: 80 }] }] });
+    t.after(async () => {
+      await sim.stop(task.netnsPath!.slice('/run/netns/'.length));
+      await m.teardownTask('web');
+    });
+    const hostPort = task.containers[0]?.networkBindings[0]?.hostPort;
+    await sim.serveHttp(task.netnsPath!.slice('/run/netns/'.length), 80, 'published');
+    assert.equal(await sim.get(sim.host, `http://127.0.0.1:${hostPort}/`), 'published');
+  });
+});
