@@ -7,7 +7,7 @@
 // sysctls are never touched; the ruleset is the one Berth installs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { Container, findRuntime, type OciRuntime } from '../src/runtime/containe
 import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import { createNetworkManager, type NetworkManager, type TaskNetwork } from '../src/runtime/network/index.ts';
 import { SimHosts, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
-import { ROOT } from './support/berth.ts';
+import { buildLoopbackProbe } from './support/loopback-probe.ts';
 
 const isRoot = process.getuid?.() === 0;
 const PREFIX = `blo${process.pid % 100000}-`;
@@ -37,13 +37,6 @@ let probeBinary = '';
 let m: NetworkManager;
 let listener: ChildProcess;
 let heard = '';
-
-/** The probe, compiled static so it runs in a busybox image (bin/test installs gcc and libc6-dev). */
-function buildProbe(dir: string): string {
-  const out = join(dir, 'loopback-probe');
-  execFileSync('cc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', out, join(ROOT, 'test/fixtures/loopback-probe.c')], { stdio: 'pipe' });
-  return out;
-}
 
 /**
  * Listens on 127.0.0.1 and ::1 (LOOPBACK_PORT) and on every address (CONTROL_PORT) inside
@@ -82,7 +75,7 @@ async function acceptedSince(from: number): Promise<string[]> {
 before(async () => {
   if (!isRoot) return;
   stateDir = mkdtempSync(join(tmpdir(), 'berth-lo-state-'));
-  probeBinary = buildProbe(stateDir);
+  probeBinary = buildLoopbackProbe(stateDir);
   await sim.create([VPC_SUBNET]);
   // kube-proxy (and Docker without its userland proxy) turn route_localnet on host-wide; then
   // berth-vpc0 accepts 127.0.0.1 as well, and only the ruleset stands in the way.
