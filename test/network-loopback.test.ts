@@ -72,14 +72,37 @@ async function acceptedSince(from: number): Promise<string[]> {
   return heard.slice(from).split('\n').filter((l) => l.startsWith('accepted ') && !l.endsWith(' from 127.0.0.1'));
 }
 
+/**
+ * A test-only table in the simulated host counts packets from 127.0.0.0/8 that reach its
+ * input path from anywhere but lo: the answer to a spoofed source goes to the host's own
+ * lo, so only a counter can tell whether the forged packet got in.
+ */
+const WATCH = `table inet blo_watch {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname != "lo" ip saddr 127.0.0.0/8 counter
+  }
+}
+`;
+
+async function spoofedArrivals(): Promise<number> {
+  const listing = JSON.parse(await ok('ip', ['netns', 'exec', sim.host, 'nft', '-j', 'list', 'table', 'inet', 'blo_watch'])) as { nftables: { rule?: { expr: { counter?: { packets: number } }[] } }[] };
+  const counters = listing.nftables.flatMap((o) => o.rule?.expr ?? []).flatMap((e) => (e.counter ? [e.counter.packets] : []));
+  assert.equal(counters.length, 1);
+  return counters[0]!;
+}
+
 before(async () => {
   if (!isRoot) return;
   stateDir = mkdtempSync(join(tmpdir(), 'berth-lo-state-'));
   probeBinary = buildLoopbackProbe(stateDir);
   await sim.create([VPC_SUBNET]);
   // kube-proxy (and Docker without its userland proxy) turn route_localnet on host-wide; then
-  // berth-vpc0 accepts 127.0.0.1 as well, and only the ruleset stands in the way.
-  await ok('ip', ['netns', 'exec', sim.host, 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1']);
+  // berth-vpc0 accepts 127.0.0.1 as well, and only the ruleset stands in the way. The
+  // kernel's other barrier, against a forged local source, is accept_local=0: it is off here
+  // (some routing setups turn it on) so the test sees the guard's own drop.
+  await ok('ip', ['netns', 'exec', sim.host, 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.all.accept_local=1']);
+  await ok('ip', ['netns', 'exec', sim.host, 'nft', '-f', '-'], WATCH);
   m = await createNetworkManager({
     stateDir, hostNetns: sim.host, netnsPrefix: `${PREFIX}t-`,
     bridge: { subnet: BRIDGE_SUBNET }, vpc: { subnet: VPC_SUBNET }, portsInUse: () => new Set(),
@@ -106,7 +129,7 @@ after(async () => {
   assert.deepEqual(await namespacesWithPrefix(PREFIX), [], 'every namespace the tests made is gone');
 });
 
-/** What the probe container printed: `v4 synack=…`, `v6 synack=…`, `control synack=…`. */
+/** What the probe container printed: `v4 synack=…`, `v6 …`, `v4mapped …`, `control …`, `spoofed …`. */
 async function attack(t: { after: (fn: () => Promise<void>) => void }, rt: OciRuntime, name: string, task: TaskNetwork): Promise<Record<string, string>> {
   assert.ok(task.netnsPath && task.ip);
   const netns = task.netnsPath.slice('/run/netns/'.length);
@@ -118,7 +141,8 @@ async function attack(t: { after: (fn: () => Promise<void>) => void }, rt: OciRu
   assert.ok(bridge);
   const { rootfs, config } = await fixture().rootfs('busybox', 'probe');
   copyFileSync(probeBinary, join(rootfs, 'probe'));
-  const probe = (label: string, family: 4 | 6, address: string, port: number) => `echo "${label} $(/probe ${gateway.dev} ${bridge.address} ${family} ${address} ${port} ${PROBE_WAIT_MS} 2>&1)"`;
+  const probe = (label: string, family: 4 | 6, address: string, port: number, source = '') =>
+    `echo "${label} $(/probe ${gateway.dev} ${bridge.address} ${family} ${address} ${port} ${PROBE_WAIT_MS}${source && ` berth-probe ${source}`} 2>&1)"`;
   // The ping makes the host learn the task's MAC, as any traffic would: the host's SYN-ACK
   // from 127.0.0.1 would otherwise wait on an ARP request the task's kernel ignores.
   const script = [
@@ -127,6 +151,7 @@ async function attack(t: { after: (fn: () => Promise<void>) => void }, rt: OciRu
     probe('v4mapped', 6, '::ffff:127.0.0.1', LOOPBACK_PORT),
     probe('v6', 6, '::1', LOOPBACK_PORT),
     probe('control', 4, gateway.gateway, CONTROL_PORT),
+    probe('spoofed', 4, gateway.gateway, CONTROL_PORT, '127.0.0.1'),
   ].join('; ');
   const c = await Container.create(fixture().options(name, {
     rootfsPath: rootfs, image: config, definition: { command: ['sh', '-c', script] },
@@ -150,9 +175,11 @@ async function attackFails(t: { after: (fn: () => Promise<void>) => void }, rt: 
   const task = await m.setupTask({ taskId, mode, containers: [{ name: 'probe' }] });
   t.after(() => m.teardownTask(taskId));
   const from = heard.length;
+  const spoofedBefore = await spoofedArrivals();
   const p = await attack(t, rt, taskId, task);
   const accepted = (await acceptedSince(from)).filter((l) => !l.startsWith(`accepted 0.0.0.0:${CONTROL_PORT} `));
   assert.deepEqual(accepted, [], 'the loopback listeners accepted nothing from the task');
+  assert.equal(await spoofedArrivals(), spoofedBefore, 'no packet with a 127.0.0.1 source reached the host from the task');
   assert.equal(p.control, 'synack=yes', 'the probe works: the host answers it on an address tasks may reach');
   assert.equal(p.v4, 'synack=no', '127.0.0.1 through the gateway');
   assert.equal(p.v4mapped, 'synack=no', '::ffff:127.0.0.1');
