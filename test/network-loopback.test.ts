@@ -2,9 +2,11 @@
 // container (crun and runc, Docker's default capabilities, so CAP_NET_RAW) in a bridge and
 // an awsvpc task sends from an AF_PACKET socket a TCP SYN to 127.0.0.1 (and ::1) in a frame
 // addressed to its gateway's MAC, and completes the handshake by hand if a SYN-ACK comes;
-// a listener on the host's loopback must see nothing. The host is simulated (a network
-// namespace, src/runtime/network/testing/sim-host.ts) so the real host's firewall and
-// sysctls are never touched; the ruleset is the one Berth installs.
+// a listener on the host's loopback must see nothing. It also forges 127.0.0.1 as its
+// source, which must not get in either. The host is simulated (a network namespace,
+// src/runtime/network/testing/sim-host.ts) so the real host's firewall and sysctls are
+// never touched; the ruleset is the one Berth installs. test/network-loopback-berth.test.ts
+// runs the same attack against `berth up` itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
