@@ -20,6 +20,9 @@ export async function ensureHost(config: NetworkConfig, tools: Tools, state: Net
   const present = new Set(bridges.map((b) => b.ifname));
   const lines = [config.bridge, config.vpc].flatMap((net) => bridgeLines(net, !present.has(net.bridge)));
   await tools.ipBatch(lines, hostN(config));
+  // The ruleset first: its loopback guard must be in place before route_localnet lets the
+  // bridge accept 127.0.0.0/8 (see baseScript).
+  await tools.nft(baseScript(config, state));
   // Lets packets from 127.0.0.1, DNATed by the output chain, leave through the bridge (then
   // masqueraded): what makes published ports answer on localhost without a userspace proxy.
   await tools.writeSysctl(`net/ipv4/conf/${config.bridge.bridge}/route_localnet`, '1');
@@ -28,7 +31,6 @@ export async function ensureHost(config: NetworkConfig, tools: Tools, state: Net
     await tools.writeSysctl('net/ipv4/ip_forward', '1');
     enabledIpForward = true;
   }
-  await tools.nft(baseScript(config, state));
   return { enabledIpForward };
 }
 

@@ -18,6 +18,18 @@ export const DNAT_MARK = 0x00100000;
 const FLAG_PRIORITY = 'dstnat + 10';
 /** The dstnat priority as a number: nft 1.0.6 accepts the name on prerouting only. */
 const OUTPUT_NAT_PRIORITY = -100;
+/**
+ * The loopback guard runs after NAT prerouting too: a packet a port mapping DNATed already
+ * carries its task's address, and the reply to a localhost-published connection already
+ * has 127.0.0.1 back as its destination and `ct status dnat`, both of which must pass.
+ */
+const LOOPBACK_GUARD_PRIORITY = 'dstnat + 10';
+/**
+ * Loopback as seen from a task: 127.0.0.0/8, ::1, and IPv4-mapped loopback (a dual-stack
+ * socket bound to [::] would take ::ffff:127.0.0.1 as 127.0.0.1).
+ */
+const LOOPBACK4 = '127.0.0.0/8';
+const LOOPBACK6 = '{ ::1, ::ffff:127.0.0.0/104 }';
 
 interface Elements {
   tcp: string[];
@@ -76,8 +88,23 @@ export function taskRemoveScript(config: NetworkConfig, record: TaskRecord): str
 }
 
 /**
+ * Interfaces a task's packets arrive on: both bridges (routed packets, br_netfilter off)
+ * and every task veth (bridged packets go through the IP hooks with the port as input
+ * interface when br_netfilter is on). Host mode has none: its tasks use the host's stack.
+ */
+export function taskFacingInterfaces(config: NetworkConfig): string[] {
+  return [config.bridge.bridge, config.vpc.bridge, `${config.bridge.vethStem}*`, `${config.vpc.vethStem}*`];
+}
+
+/**
  * The whole ruleset, replacing any previous copy of Berth's tables atomically, with the
  * elements of every task in `state`. Used at start-up and after a restart.
+ *
+ * `guard_loopback` closes the CVE-2020-8558 class: with `route_localnet=1` on the bridge
+ * (for localhost port maps), a task with CAP_NET_RAW could send 127.0.0.1 packets to the
+ * gateway's MAC and reach the host's loopback listeners. Loopback is neither a destination
+ * nor a source for anything arriving from a task, unless a port mapping DNATed it (the
+ * replies of localhost-published connections), as kube-proxy rules it.
  */
 export function baseScript(config: NetworkConfig, state: NetworkState): string {
   const t = config.nftTable;
@@ -113,6 +140,17 @@ table inet ${t} {
   chain output {
     type nat hook output priority ${OUTPUT_NAT_PRIORITY}; policy accept;
     ${publish.join('\n    ')}
+  }
+  chain guard_loopback {
+    type filter hook prerouting priority ${LOOPBACK_GUARD_PRIORITY}; policy accept;
+    iifname { ${taskFacingInterfaces(config).map((i) => `"${i}"`).join(', ')} } jump from_task
+  }
+  chain from_task {
+    ct status dnat return
+    ip daddr ${LOOPBACK4} drop
+    ip saddr ${LOOPBACK4} drop
+    ip6 daddr ${LOOPBACK6} drop
+    ip6 saddr ${LOOPBACK6} drop
   }
   chain flag_dnat {
     type filter hook prerouting priority ${FLAG_PRIORITY}; policy accept;

@@ -1,0 +1,49 @@
+// The loopback guard in the base ruleset (CVE-2020-8558): which packets it drops, on which
+// interfaces, and where it sits relative to NAT. test/network-loopback.test.ts proves it
+// against a raw-socket attack from inside real containers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveConfig } from './config.ts';
+import { baseScript, taskFacingInterfaces } from './nft-plan.ts';
+import { emptyState } from './state.ts';
+
+const config = resolveConfig({ stateDir: '/unused' });
+
+/** The body of one chain of the inet table, as its lines. */
+function chain(script: string, name: string): string[] {
+  const m = new RegExp(`\\n  chain ${name} \\{\\n([\\s\\S]*?)\\n  \\}\\n`).exec(script);
+  assert.ok(m, `chain ${name} is in the ruleset`);
+  return (m[1] ?? '').split('\n').map((l) => l.trim());
+}
+
+test('every interface a task can send on is guarded: both bridges and both veth stems', () => {
+  assert.deepEqual(taskFacingInterfaces(config), ['berth0', 'berth-vpc0', 'bthb*', 'bthv*']);
+  const custom = resolveConfig({ stateDir: '/unused', bridge: { name: 'tb0' }, vpc: { name: 'tv0' }, vethPrefix: 'zz' });
+  assert.deepEqual(taskFacingInterfaces(custom), ['tb0', 'tv0', 'zzb*', 'zzv*']);
+  assert.deepEqual(chain(baseScript(custom, emptyState()), 'guard_loopback'), [
+    'type filter hook prerouting priority dstnat + 10; policy accept;',
+    'iifname { "tb0", "tv0", "zzb*", "zzv*" } jump from_task',
+  ]);
+});
+
+test('from a task, loopback is dropped as destination and as source, IPv4 and IPv6, unless a port mapping DNATed the connection', () => {
+  assert.deepEqual(chain(baseScript(config, emptyState()), 'from_task'), [
+    'ct status dnat return',
+    'ip daddr 127.0.0.0/8 drop',
+    'ip saddr 127.0.0.0/8 drop',
+    'ip6 daddr { ::1, ::ffff:127.0.0.0/104 } drop',
+    'ip6 saddr { ::1, ::ffff:127.0.0.0/104 } drop',
+  ]);
+});
+
+test('the guard runs after NAT prerouting, so a mapped packet already has its task address', () => {
+  const s = baseScript(config, emptyState());
+  assert.match(chain(s, 'prerouting')[0] ?? '', /priority dstnat;/);
+  assert.match(chain(s, 'guard_loopback')[0] ?? '', /hook prerouting priority dstnat \+ 10;/);
+});
+
+test('localhost port maps stay: output DNAT, and masquerade of loopback sources leaving the bridge', () => {
+  const s = baseScript(config, emptyState());
+  assert.ok(chain(s, 'output').includes('fib daddr type local meta l4proto tcp dnat ip to tcp dport map @tcp_ports'));
+  assert.ok(chain(s, 'postrouting').includes('oifname "berth0" ip saddr 127.0.0.0/8 masquerade'));
+});
