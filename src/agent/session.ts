@@ -5,6 +5,8 @@ import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage,
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
+/** The close code of a refused session (RFC 6455 policy violation). */
+const POLICY_VIOLATION = 1008;
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -29,6 +31,7 @@ export interface SessionHandlers {
 export class AgentSession {
   readonly #url: string;
   readonly #hello: AgentMessage;
+  readonly #headers: Readonly<Record<string, string>>;
   readonly #h: SessionHandlers;
   #ws: WebSocket | undefined;
   #seq = 0;
@@ -39,11 +42,13 @@ export class AgentSession {
   #closed = false;
   #connected = false;
 
-  constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, handlers: SessionHandlers) {
+  /** `instanceSecret` is the one the control plane issued to `hello.containerInstanceArn` when it joined. */
+  constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, instanceSecret: string, handlers: SessionHandlers) {
     const url = new URL(AGENT_PATH, endpoint);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     this.#url = url.toString();
     this.#hello = { type: 'hello', version: PROTOCOL_VERSION, ...hello };
+    this.#headers = { authorization: `Bearer ${instanceSecret}` };
     this.#h = handlers;
   }
 
@@ -77,7 +82,7 @@ export class AgentSession {
   #dial(): void {
     if (this.#closed) return;
     // No permessage-deflate: the gateway does not offer it, and each zlib context holds memory.
-    const ws = new WebSocket(this.#url, { perMessageDeflate: false });
+    const ws = new WebSocket(this.#url, { perMessageDeflate: false, headers: this.#headers });
     this.#ws = ws;
     ws.on('open', () => {
       this.#backoff = BACKOFF_MIN_MS;
@@ -101,9 +106,11 @@ export class AgentSession {
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
       else this.#h.onRequest?.(msg);
     });
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat);
-      if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
+      // A refusal says why and what to do; the agent keeps trying (a restored control plane may take it back).
+      if (code === POLICY_VIOLATION && !this.#closed) this.#h.log(`the control plane refused this session: ${reason.toString() || 'no reason given'}`);
+      else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
