@@ -272,6 +272,17 @@ describe('agents prove who they are', () => {
     assert.equal((await post('/_berth/registry/gc', undefined, {})).status, 200);
   });
 
+  test('berth commands send $BERTH_TOKEN to a Berth on another host', { skip: outside === undefined && 'no non-loopback address' }, async () => {
+    const endpoint = `http://${outside}:${berth.port}`;
+    const refused = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'reset', '--yes', '--endpoint', endpoint], { env: { BERTH_TOKEN: '' } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^berth: Berth's admin endpoints answer other hosts only with 'Authorization: Bearer <join token>'/);
+    assert.equal((await ecs<{ clusterArns: string[] }>('list-clusters')).clusterArns.length, 2, 'nothing was reset');
+    const done = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'reset', '--yes', '--endpoint', endpoint], { env: { BERTH_TOKEN: berth.joinToken() } });
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal((await ecs<{ clusterArns: string[] }>('list-clusters')).clusterArns.length, 0);
+  });
+
   test('an address with too many failures is refused outright for a while, even with the right token', { skip: outside === undefined && 'no non-loopback address' }, async () => {
     const from = { to: outside! };
     let status = 0;
