@@ -5,10 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joinEndpoint } from '../src/agent/registration.ts';
 import { AgentSession } from '../src/agent/session.ts';
@@ -296,4 +297,29 @@ describe('agents prove who they are', () => {
     assert.equal(log.match(/failed attempts from/g)?.length, 1, 'a flood is two log lines, not one per attempt');
     assert.ok(!log.includes(berth.joinToken()) && !log.includes(a.secret) && !log.includes(b.secret), 'no secret is ever logged');
   });
+});
+
+test('berth up prints the line that joins another host, and on 0.0.0.0 what other hosts can reach', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-up-output-'));
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'up', '--no-agent', '--host', '0.0.0.0', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(async () => {
+    if (child.exitCode === null) { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no complete start banner in 30 s:\n${out}`)), 30_000);
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); if (/^ {2}admin /m.test(out)) { clearTimeout(timer); resolve(); } });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`berth up exited with ${code}:\n${out}`)); });
+  });
+  const token = (await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'token', '--data-dir', dataDir])).stdout.trim();
+  const joinLine = /^ {2}join {7}berth agent --join (http:\/\/\S+) --token (\S+)$/m.exec(out);
+  assert.ok(joinLine, out);
+  assert.equal(joinLine[2], token);
+  if (outside) assert.match(joinLine[1]!, new RegExp(`^http://${outside.replaceAll('.', '\\.')}:\\d+$`), 'a URL other hosts can use');
+  assert.match(out, /^Listening on 0\.0\.0\.0: other hosts that reach this port can use$/m);
+  assert.match(out, /^ {2}AWS APIs .*no signature check/m);
+  assert.match(out, /^ {2}registry .*ECR token/m);
+  assert.match(out, /^ {2}agents .*join token/m);
+  assert.match(out, /^ {2}admin .*Authorization: Bearer <join token>/m);
 });

@@ -24,7 +24,8 @@ instance was deregistered, or the control plane's state was wiped).
 
 Options:
   --join URL              the control plane (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
-  --token TOKEN           its join token, berth_join_… (default $BERTH_JOIN_TOKEN)
+  --token TOKEN           its join token, berth_join_… (default $BERTH_JOIN_TOKEN, which
+                          other users cannot read in ps as they can a command line)
   --cluster NAME          the cluster to join (default: default)
   --data-dir DIR          the agent's state, images and logs (default <berth data dir>/agent)
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
