@@ -38,6 +38,8 @@ Options:
       'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
     });
     const joinToken = values.token ?? (process.env.BERTH_JOIN_TOKEN || undefined);
+    // Read once: the runtime's processes (conmon, crun, nsenter) inherit the agent's environment.
+    delete process.env.BERTH_JOIN_TOKEN;
     if (joinToken !== undefined && !isJoinToken(joinToken)) throw new CliError("--token takes the control plane's join token, berth_join_ and 43 more characters ('berth token' on its host shows it).", 2);
     if (process.getuid?.() !== 0) throw new CliError('the agent runs containers and creates network namespaces: run it as root.');
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} agent: ${line}\n`);
