@@ -251,6 +251,9 @@ describe('agents prove who they are', () => {
     const res = await post('/_berth/agents/register', a.secret, { cluster: 'auth', containerInstanceArn: a.arn, totalResources: resources }, { from: '127.0.0.4' });
     assert.equal(res.status, 401);
     assert.match((await res.json() as { message: string }).message, /join again/);
+    // It keeps retrying (0.5, 1, 2 s, …), and says so once per reason, not once per retry.
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.ok(real.lines.filter((l) => /refused this session/.test(l)).length <= 2, real.lines.join('\n'));
     real.s.close();
   });
 

@@ -41,6 +41,8 @@ export class AgentSession {
   #reconnect: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
+  /** The last refusal's reason: a refusal repeated at every retry is logged once. */
+  #refused: string | undefined;
 
   /** `instanceSecret` is the one the control plane issued to `hello.containerInstanceArn` when it joined. */
   constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, instanceSecret: string, handlers: SessionHandlers) {
@@ -85,12 +87,10 @@ export class AgentSession {
     const ws = new WebSocket(this.#url, { perMessageDeflate: false, headers: this.#headers });
     this.#ws = ws;
     ws.on('open', () => {
-      this.#backoff = BACKOFF_MIN_MS;
       this.#send(this.#hello);
       this.#connected = true;
       for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
       this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
-      this.#h.log(`connected to ${this.#url}`);
     });
     // A text frame arrives as one Buffer (binaryType 'nodebuffer', ws's default).
     ws.on('message', (data) => {
@@ -100,7 +100,7 @@ export class AgentSession {
       } catch {
         return;
       }
-      if (msg.type === 'tasks') this.#h.onSnapshot(msg.assignments);
+      if (msg.type === 'tasks') this.#accepted(msg.assignments);
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
@@ -109,14 +109,25 @@ export class AgentSession {
     ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat);
       // A refusal says why and what to do; the agent keeps trying (a restored control plane may take it back).
-      if (code === POLICY_VIOLATION && !this.#closed) this.#h.log(`the control plane refused this session: ${reason.toString() || 'no reason given'}`);
-      else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
+      if (code === POLICY_VIOLATION && !this.#closed) {
+        const why = reason.toString() || 'no reason given';
+        if (why !== this.#refused) this.#h.log(`the control plane refused this session: ${why} (retrying every ${BACKOFF_MAX_MS / 1000} s at most)`);
+        this.#refused = why;
+      } else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     });
     ws.on('error', () => { /* 'close' follows and schedules the retry */ });
+  }
+
+  /** The snapshot that answers each hello: the session is accepted (a refused socket opens too, so not before). */
+  #accepted(assignments: Assignment[]): void {
+    this.#h.log(`connected to ${this.#url}`);
+    this.#backoff = BACKOFF_MIN_MS;
+    this.#refused = undefined;
+    this.#h.onSnapshot(assignments);
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */
