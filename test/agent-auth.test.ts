@@ -67,7 +67,7 @@ function frame(opcode: number, payload: Buffer): Buffer {
  * claiming `arn` and a task report, answers the server's close, and returns every byte the
  * server sent, so nothing it learnt can hide in a frame a WebSocket library would drop.
  */
-async function forge(authorization: string | undefined, arn: string, from: string): Promise<{ bytes: Buffer; status: string; frames: { opcode: number; payload: Buffer }[] }> {
+async function forge(authorization: string | undefined, arn: string, from: string, { hello = true } = {}): Promise<{ bytes: Buffer; status: string; frames: { opcode: number; payload: Buffer }[] }> {
   const port = berth.port;
   const socket = connect({ port, host: '127.0.0.1', localAddress: from });
   const chunks: Buffer[] = [];
@@ -98,10 +98,12 @@ async function forge(authorization: string | undefined, arn: string, from: strin
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13',
     ...(authorization !== undefined ? [`Authorization: ${authorization}`] : []), '', '',
   ].join('\r\n'));
-  socket.write(frame(1, Buffer.from(JSON.stringify({ type: 'hello', version: 1, cluster: 'auth', containerInstanceArn: arn, agentVersion: 'forged' }))));
-  socket.write(frame(1, Buffer.from(JSON.stringify({ type: 'heartbeat' }))));
+  if (hello) {
+    socket.write(frame(1, Buffer.from(JSON.stringify({ type: 'hello', version: 1, cluster: 'auth', containerInstanceArn: arn, agentVersion: 'forged' }))));
+    socket.write(frame(1, Buffer.from(JSON.stringify({ type: 'heartbeat' }))));
+  }
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { socket.destroy(); resolve(); }, 10_000);
+    const timer = setTimeout(() => { socket.destroy(); resolve(); }, 20_000);
     socket.once('close', () => { clearTimeout(timer); resolve(); });
   });
   const bytes = Buffer.concat(chunks);
@@ -183,6 +185,13 @@ describe('agents prove who they are', () => {
       assert.ok(real.s.connected);
     });
   }
+
+  test('a socket that never says hello is closed after 10 s, having received nothing', async () => {
+    const t0 = Date.now();
+    const got = await forge(`Bearer berth_inst_${randomBytes(32).toString('base64url')}`, a.arn, '127.0.0.5', { hello: false });
+    assert.deepEqual(got.frames.map((f) => [f.opcode, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()]), [[8, 1008, 'no hello in time']]);
+    assert.ok(Date.now() - t0 >= 9_000 && Date.now() - t0 < 15_000, `closed after ${Date.now() - t0} ms`);
+  });
 
   test('a report from a refused session changes nothing', async () => {
     const before = (await ecs<{ tasks: { lastStatus: string }[] }>('describe-tasks', '--cluster', 'auth', '--tasks', taskArn)).tasks[0]!.lastStatus;

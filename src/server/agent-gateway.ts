@@ -16,8 +16,8 @@ import {
 } from '../agent/protocol.ts';
 import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
-import { bearerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
-import { checkSecret, instanceRefOf, revokeSecret, type InstanceRef, type SecretCheck } from './instance-credentials.ts';
+import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
+import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './instance-credentials.ts';
 
 /** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -26,19 +26,21 @@ const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
 const POLICY_VIOLATION = 1008;
 /** Close reasons of refused sessions (a close reason holds at most 123 bytes). */
-const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 'blocked' | 'bad-hello', string>> = {
+const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 'blocked' | 'bad-hello' | 'no-hello', string>> = {
   'no-secret-given': 'no instance secret: the agent joins with the join token first (berth agent --token)',
   'no-secret': 'no secret for this instance here: join again with the join token',
   'wrong-secret': "not this instance's secret",
   deregistered: 'instance deregistered, its secret revoked: join again with the join token',
   blocked: 'too many failed attempts from this address: wait a minute',
   'bad-hello': `hello needs protocol version ${PROTOCOL_VERSION} and a container instance ARN`,
+  'no-hello': 'no hello in time',
 };
+/** An agent says hello as soon as its socket opens; one that does not in this long is closed. */
+const HELLO_TIMEOUT_MS = 10_000;
 
 interface Session {
   ws: WebSocket;
   instanceArn: string;
-  ref: InstanceRef;
   scope: Scope;
   cluster: string;
   lastSeen: number;
@@ -144,7 +146,7 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
     clearTimeout(graceTimers.get(msg.containerInstanceArn));
     graceTimers.delete(msg.containerInstanceArn);
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, ref, scope, cluster, lastSeen: now(), sent: new Map() };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map() };
     sessions.set(msg.containerInstanceArn, session);
     const tasks = (await store.list(keys.tasks(scope, cluster))).items
       .map((kv) => JSON.parse(kv.value) as TaskRecord)
@@ -168,12 +170,15 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
   }
 
   function attach(ws: WebSocket, req: IncomingMessage): void {
-    const caller = req.socket.remoteAddress ?? 'unknown';
+    const caller = callerOf(req);
     const secret = bearerOf(req.headers.authorization);
     if (auth.limiter.blocked(caller, now())) return void refuse(ws, caller, 'blocked');
     if (secret === undefined || !isInstanceSecret(secret)) return void refuse(ws, caller, 'no-secret-given');
     let session: Session | undefined;
     let helloSeen = false;
+    // A socket that never says hello holds memory and a file descriptor: it gets this long.
+    const helloTimer = setTimeout(() => { if (!helloSeen) refuse(ws, caller, 'no-hello'); }, HELLO_TIMEOUT_MS);
+    helloTimer.unref();
     // Messages are handled one at a time, in order: a report must not overtake the hello.
     let queue = Promise.resolve();
     ws.on('message', (data) => {
@@ -190,6 +195,7 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
         if (msg.type === 'hello') {
           if (helloSeen) return void ws.close(POLICY_VIOLATION, 'one hello per session');
           helloSeen = true;
+          clearTimeout(helloTimer);
           session = await hello(ws, caller, secret, msg);
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
@@ -201,6 +207,7 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
       }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
     });
     ws.on('close', () => {
+      clearTimeout(helloTimer);
       if (!session || sessions.get(session.instanceArn) !== session) return;
       sessions.delete(session.instanceArn);
       const s = session;
