@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { joinEndpoint } from '../src/agent/registration.ts';
@@ -191,6 +191,28 @@ describe('agents prove who they are', () => {
     const got = await forge(`Bearer berth_inst_${randomBytes(32).toString('base64url')}`, a.arn, '127.0.0.5', { hello: false });
     assert.deepEqual(got.frames.map((f) => [f.opcode, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()]), [[8, 1008, 'no hello in time']]);
     assert.ok(Date.now() - t0 >= 9_000 && Date.now() - t0 < 15_000, `closed after ${Date.now() - t0} ms`);
+  });
+
+  test('at most 256 sockets wait for their hello at once; the next is closed at once, and the count comes back as they go', async () => {
+    const upgrade = () => new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ port: berth.port, host: '127.0.0.1', localAddress: '127.0.0.6' });
+      socket.once('error', reject);
+      socket.once('data', (c) => (c.toString().startsWith('HTTP/1.1 101') ? resolve(socket) : reject(new Error(c.toString()))));
+      socket.write(['GET /_berth/agent/v1 HTTP/1.1', `Host: 127.0.0.1:${berth.port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13',
+        `Authorization: Bearer berth_inst_${randomBytes(32).toString('base64url')}`, '', ''].join('\r\n'));
+    });
+    const waiting = await Promise.all(Array.from({ length: 256 }, upgrade));
+    try {
+      const got = await forge(`Bearer berth_inst_${randomBytes(32).toString('base64url')}`, a.arn, '127.0.0.7', { hello: false });
+      assert.deepEqual(got.frames.map((f) => f.payload.subarray(2).toString()), ['too many sessions waiting to say hello: try again']);
+    } finally {
+      for (const w of waiting) w.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const ok = session(a.arn, a.secret);
+    await until(() => ok.snapshots() > 0);
+    ok.s.close();
   });
 
   test('a report from a refused session changes nothing', async () => {

@@ -21,14 +21,16 @@ const ecs: JsonClient = { call: async <T>() => ({}) as T };
 function controlPlane() {
   const calls: { bearer: string; input: Record<string, unknown> }[] = [];
   let secretValid = true;
+  /** An instance registered before join tokens: the token gets it its secret, once. */
+  let legacy: string | undefined;
   const join: JoinEndpoint = async (bearer, input) => {
     calls.push({ bearer, input });
     const containerInstance = { containerInstanceArn: ARN, ec2InstanceId: 'i-0123456789abcdef0' } as ContainerInstanceRecord;
-    if (bearer === TOKEN && !input.containerInstanceArn) return { containerInstance, instanceSecret: SECRET };
+    if (bearer === TOKEN && (!input.containerInstanceArn || input.containerInstanceArn === legacy)) return { containerInstance, instanceSecret: SECRET };
     if (bearer === SECRET && secretValid && input.containerInstanceArn === ARN) return { containerInstance };
     throw new JoinError(401, undefined, 'refused');
   };
-  return { join, calls, revoke: () => { secretValid = false; } };
+  return { join, calls, revoke: () => { secretValid = false; }, registeredBefore: (arn: string) => { legacy = arn; } };
 }
 
 function config(t: { after(fn: () => void): void }, joinToken?: string): AgentConfig {
@@ -83,4 +85,17 @@ test('an unreadable identity file stops the agent with what to do, and is left a
     return true;
   });
   assert.equal(readFileSync(path, 'utf8'), '');
+});
+
+test('a host registered before join tokens keeps its instance: the token gets it its secret once; without the token it is told so', async (t) => {
+  const cfg = config(t, TOKEN);
+  const cp = controlPlane();
+  cp.registeredBefore(ARN);
+  writeFileSync(join(cfg.dataDir, 'identity.json'), JSON.stringify({ instanceId: 'i-0123456789abcdef0', cluster: 'default', containerInstanceArn: ARN }), { mode: 0o644 });
+  await assert.rejects(register(ecs, cp.join, { ...cfg, joinToken: undefined }), /registered as .* before join tokens: pass --token once/);
+  const r = await register(ecs, cp.join, cfg);
+  assert.equal(r.containerInstance.containerInstanceArn, ARN);
+  assert.deepEqual(cp.calls.map((c) => [c.bearer, c.input.containerInstanceArn]), [[TOKEN, ARN]]);
+  assert.equal(statSync(join(cfg.dataDir, 'identity.json')).mode & 0o777, 0o600);
+  assert.equal((JSON.parse(readFileSync(join(cfg.dataDir, 'identity.json'), 'utf8')) as { instanceSecret: string }).instanceSecret, SECRET);
 });

@@ -26,7 +26,7 @@ const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
 const POLICY_VIOLATION = 1008;
 /** Close reasons of refused sessions (a close reason holds at most 123 bytes). */
-const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 'blocked' | 'bad-hello' | 'no-hello', string>> = {
+const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 'blocked' | 'bad-hello' | 'no-hello' | 'busy', string>> = {
   'no-secret-given': 'no instance secret: the agent joins with the join token first (berth agent --token)',
   'no-secret': 'no secret for this instance here: join again with the join token',
   'wrong-secret': "not this instance's secret",
@@ -34,9 +34,16 @@ const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 
   blocked: 'too many failed attempts from this address: wait a minute',
   'bad-hello': `hello needs protocol version ${PROTOCOL_VERSION} and a container instance ARN`,
   'no-hello': 'no hello in time',
+  busy: 'too many sessions waiting to say hello: try again',
 };
 /** An agent says hello as soon as its socket opens; one that does not in this long is closed. */
 const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * Sockets at most between their upgrade and their hello: each holds a few KiB for up to
+ * HELLO_TIMEOUT_MS, and failures are counted only when they end. Agents say hello at once,
+ * so even a thousand reconnecting together pass in a moment.
+ */
+const MAX_AWAITING_HELLO = 256;
 
 interface Session {
   ws: WebSocket;
@@ -66,6 +73,8 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
   /** Open logs/exec requests, by id: the session asked, and where its answers go. */
   const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void }>();
   let watch: Watch | undefined;
+  /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */
+  let awaitingHello = 0;
 
   const sweeper = setInterval(() => {
     for (const s of sessions.values()) {
@@ -174,10 +183,13 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
     const secret = bearerOf(req.headers.authorization);
     if (auth.limiter.blocked(caller, now())) return void refuse(ws, caller, 'blocked');
     if (secret === undefined || !isInstanceSecret(secret)) return void refuse(ws, caller, 'no-secret-given');
+    if (awaitingHello >= MAX_AWAITING_HELLO) return void ws.close(POLICY_VIOLATION, REFUSED.busy);
+    awaitingHello++;
     let session: Session | undefined;
     let helloSeen = false;
+    const helloDone = () => { if (!helloSeen) { helloSeen = true; awaitingHello--; } };
     // A socket that never says hello holds memory and a file descriptor: it gets this long.
-    const helloTimer = setTimeout(() => { if (!helloSeen) refuse(ws, caller, 'no-hello'); }, HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => { if (!helloSeen) { helloDone(); refuse(ws, caller, 'no-hello'); } }, HELLO_TIMEOUT_MS);
     helloTimer.unref();
     // Messages are handled one at a time, in order: a report must not overtake the hello.
     let queue = Promise.resolve();
@@ -194,7 +206,7 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
         if (session) session.lastSeen = now();
         if (msg.type === 'hello') {
           if (helloSeen) return void ws.close(POLICY_VIOLATION, 'one hello per session');
-          helloSeen = true;
+          helloDone();
           clearTimeout(helloTimer);
           session = await hello(ws, caller, secret, msg);
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
@@ -208,6 +220,7 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      helloDone();
       if (!session || sessions.get(session.instanceArn) !== session) return;
       sessions.delete(session.instanceArn);
       const s = session;
