@@ -233,6 +233,7 @@ describe('agents prove who they are', () => {
       [b.secret, { ...body, containerInstanceArn: a.arn }, 401, /not the instance's secret/],
       [b.secret, body, 401, /re-registers the instance it was issued to/],
       [berth.joinToken(), { ...body, containerInstanceArn: a.arn }, 403, /has its own secret/],
+      [berth.joinToken(), { ...body, containerInstanceArn: a.arn.split('/').pop() }, 400, /must be a container instance's full ARN/],
     ];
     for (const [bearer, input, status, message] of cases) {
       const res = await post('/_berth/agents/register', bearer, input, { from: '127.0.0.3' });

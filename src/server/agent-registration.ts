@@ -67,6 +67,10 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
         return sendJson(res, 200, { containerInstance: out.containerInstance });
       }
 
+      // Only a full ARN says which instance is meant: an id alone could name one with a secret.
+      if (input.containerInstanceArn !== undefined && !ref) {
+        throw new ApiError('InvalidParameterException', `containerInstanceArn must be a container instance's full ARN (arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id>), not '${input.containerInstanceArn}'.`);
+      }
       if (ref && await hasSecret(store, ref)) {
         return refuse(403, `join token naming ${input.containerInstanceArn}`, `Container instance ${input.containerInstanceArn} has its own secret: its agent presents that. To join this host as a new instance, remove the agent's identity.json.`);
       }
