@@ -4,6 +4,7 @@
 // test/ecs-tasks-containers.test.ts runs the same flow with real containers.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { joinEndpoint } from '../src/agent/registration.ts';
 import { AgentSession } from '../src/agent/session.ts';
 import type { Assignment } from '../src/agent/protocol.ts';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
@@ -16,15 +17,23 @@ beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method:
 
 interface Task { taskArn: string; lastStatus: string; desiredStatus: string; containerInstanceArn: string; startedAt?: number; stoppedAt?: number; stopCode?: string; stoppedReason?: string; containers: { name: string; lastStatus: string; exitCode?: number }[]; attachments: unknown[]; group: string; cpu: string; memory: string }
 
-/** Registers an instance through the API and connects a session that records what it is sent. */
+/**
+ * Registers an instance through the API, gets its secret with the join token (as an agent
+ * registered before join tokens does) and connects a session that records what it is sent.
+ */
 async function scriptedAgent(cli: (typeof AWS_CLIS)[number], cluster: string, cpu = 2048, memory = 4096) {
   const reg = await aws<{ containerInstance: { containerInstanceArn: string } }>(cli, berth.endpoint, ['ecs', 'register-container-instance', '--cluster', cluster,
     '--total-resources', `name=CPU,type=INTEGER,integerValue=${cpu}`, `name=MEMORY,type=INTEGER,integerValue=${memory}`,
     '--attributes', 'name=ecs.capability.task-eni', 'name=ecs.capability.container-health-check']);
   const arn = reg.containerInstance.containerInstanceArn;
+  const { instanceSecret } = await joinEndpoint(berth.endpoint, 'us-east-1')(berth.joinToken(), {
+    cluster, containerInstanceArn: arn,
+    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: cpu }, { name: 'MEMORY', type: 'INTEGER', integerValue: memory }],
+    attributes: [{ name: 'ecs.capability.task-eni' }, { name: 'ecs.capability.container-health-check' }],
+  });
   const assignments = new Map<string, Assignment>();
   let snapshots = 0;
-  const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, {
+  const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, instanceSecret!, {
     onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.task.taskArn, a); },
     onAssignment: (a) => assignments.set(a.task.taskArn, a),
     log: () => {},

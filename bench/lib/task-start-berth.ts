@@ -7,6 +7,7 @@
  */
 
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +130,9 @@ export async function startBerth(work: string, name: string, o: LaunchOptions, s
     const agentArgs = ['agent', '--join', url, '--cluster', CLUSTER, '--data-dir', join(dataDir, 'agent')];
     const command = o.agentEntry ? [process.execPath, o.agentEntry] : [join(ROOT, 'bin/berth')];
     say(`starting the agent: ${o.agentNodeOptions ? `NODE_OPTIONS='${o.agentNodeOptions}' ` : ''}${command.join(' ')} ${agentArgs.join(' ')}`);
-    const agentEnv = o.agentNodeOptions ? { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${o.agentNodeOptions}`.trim() } : env;
+    // The join token berth up made in its data dir, through the environment: the agent's command line is printed.
+    const joinToken = readFileSync(join(dataDir, 'join-token'), 'utf8').trim();
+    const agentEnv = { ...env, ...(o.agentNodeOptions && { NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${o.agentNodeOptions}`.trim() }), BERTH_JOIN_TOKEN: joinToken };
     const agent = spawnTracked(command[0]!, [...command.slice(1), ...agentArgs], { env: agentEnv });
     cleanup.add(`stopping ${name}'s agent`, () => stopGracefully(agent.child));
     berth.agent = agent;

@@ -8,7 +8,7 @@ import { findRuntime, reattach, type Reattached } from '../runtime/container/ind
 import { createNetworkManager } from '../runtime/network/index.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
-import { register, type AgentConfig } from './registration.ts';
+import { joinEndpoint, register, type AgentConfig } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
@@ -57,7 +57,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await network.reattach();
   const registryHost = new URL(o.endpoint).host;
   const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint, rootfsMountRoot: runtime.rootfsDir });
-  const instance = await register(api, { ...o, capabilities: AGENT_CAPABILITIES });
+  const { containerInstance: instance, instanceSecret } = await register(api, joinEndpoint(o.endpoint, envRegion()), { ...o, capabilities: AGENT_CAPABILITIES }, o.log);
   o.log(`registered ${instance.containerInstanceArn} (${runtime.name} ${runtime.version})`);
 
   const tasksDir = join(o.dataDir, 'tasks');
@@ -65,7 +65,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const streams = new Map<string, () => void>();
   // The session exists before adoption so that adopted tasks' reports queue in its outbox;
   // it dials out only after, when the runners know their tasks.
-  const s = new AgentSession(o.endpoint, { cluster: o.cluster, containerInstanceArn: instance.containerInstanceArn, agentVersion: 'berth' }, {
+  const s = new AgentSession(o.endpoint, { cluster: o.cluster, containerInstanceArn: instance.containerInstanceArn, agentVersion: 'berth' }, instanceSecret, {
     onSnapshot: (assignments) => {
       const wanted = new Set(assignments.map((a) => a.task.taskArn));
       for (const a of assignments) take(a);

@@ -2,7 +2,15 @@
  * The agent session protocol: one WebSocket per agent, dialled out from the host to the
  * control plane at {@link AGENT_PATH}, JSON text frames.
  *
+ * Joining comes first, over plain HTTP at {@link REGISTER_PATH}: the join token registers
+ * a new container instance and gets its secret back, once; the secret re-registers it
+ * after a restart (src/server/agent-registration.ts). Every session's upgrade request
+ * carries that secret (`Authorization: Bearer berth_inst_…`), and the hello must name the
+ * instance it belongs to; otherwise the control plane closes the socket with 1008 and a
+ * one-line reason before sending anything.
+ *
  *   agent                                   control plane
+ *     │── upgrade, Bearer <instance secret> ▶│  checked at the hello
  *     │── hello {instance, running tasks} ───▶│  marks the instance connected
  *     │◀── tasks {every task it should hold} ─│  (desired state, full snapshot)
  *     │◀── task {one task changed} ───────────│  (RunTask, StopTask, …)
@@ -21,6 +29,7 @@ import type { TaskRecord } from '../core/ecs/task.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 
 export const AGENT_PATH = '/_berth/agent/v1';
+export const REGISTER_PATH = '/_berth/agents/register';
 export const PROTOCOL_VERSION = 1;
 /** The agent sends a heartbeat this often; the control plane drops a session silent for 3 intervals. */
 export const HEARTBEAT_INTERVAL_MS = 10_000;

@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { replaceFileSync } from '../lib/replace-file.ts';
 import { arch, availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { JsonClient } from '../api/aws/client.ts';
 import type { Attribute, ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
+import { httpRequest, readBody } from '../lib/http-request.ts';
+import { replaceFileSync } from '../lib/replace-file.ts';
 import { VERSION } from '../version.ts';
+import { REGISTER_PATH } from './protocol.ts';
 
 const ECS = 'AmazonEC2ContainerServiceV20141113';
 /** MiB kept back from tasks for the agent, conmon and the OS by default (ECS_RESERVED_MEMORY's role). */
@@ -21,22 +22,78 @@ export interface AgentConfig {
   reservedPorts: number[];
   /** Capabilities this host's runtime really has, as ECS attribute names. */
   capabilities: string[];
+  /** The control plane's join token: needed to join the first time (and again after a deregistration). */
+  joinToken?: string;
 }
 
-/** What the agent keeps across restarts: who it is. */
+/** What the agent keeps across restarts, in its data dir (0600): who it is, and its secret. */
 interface Identity {
-  instanceId: string;
   cluster: string;
+  /** The EC2-style id the control plane gave this host when it joined. */
+  instanceId?: string;
   containerInstanceArn?: string;
+  /** The instance's own secret: re-registers it and opens its sessions. Issued once, at the join. */
+  instanceSecret?: string;
+}
+
+/** The registered instance, and the secret its sessions present. */
+export interface Registration {
+  containerInstance: ContainerInstanceRecord;
+  instanceSecret: string;
+}
+
+/** The control plane's POST /_berth/agents/register (src/server/agent-registration.ts), as the agent calls it. */
+export type JoinEndpoint = (bearer: string, input: Record<string, unknown>) => Promise<{ containerInstance: ContainerInstanceRecord; instanceSecret?: string }>;
+
+/** A refusal or an error answer of the registration endpoint: `status` is its HTTP status, `code` its `__type` if any. */
+export class JoinError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  constructor(status: number, code: string | undefined, message: string) {
+    super(message);
+    this.name = 'JoinError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Largest answer read: one container instance record. */
+const MAX_ANSWER_BYTES = 1 << 20;
+
+/** The registration endpoint of the control plane at `endpoint`, in `region`. */
+export function joinEndpoint(endpoint: string, region: string): JoinEndpoint {
+  const url = new URL(REGISTER_PATH, endpoint);
+  return async (bearer, input) => {
+    const body = JSON.stringify({ ...input, region });
+    let status: number;
+    let text: string | undefined;
+    try {
+      const res = await httpRequest(url, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body });
+      status = res.statusCode;
+      text = (await readBody(res, MAX_ANSWER_BYTES))?.toString('utf8');
+    } catch (err) {
+      throw new JoinError(0, 'Unreachable', `cannot reach ${endpoint} (${(err as { code?: string }).code ?? (err as Error).message})`);
+    }
+    let out: Record<string, unknown> = {};
+    try {
+      out = JSON.parse(text ?? '') as Record<string, unknown>;
+    } catch { /* below */ }
+    if (status !== 200 || !out.containerInstance) throw new JoinError(status, out.__type as string | undefined, String(out.message ?? `${endpoint} answered HTTP ${status} to ${REGISTER_PATH}`));
+    return out as Awaited<ReturnType<JoinEndpoint>>;
+  };
 }
 
 /**
- * Joins the cluster as the ECS agent does: creates the cluster if it is missing,
- * registers this host with its real CPU (cores × 1024) and memory (less a reserve), and
- * keeps its container instance ARN in the data dir so a restarted agent re-registers
- * as the same instance.
+ * Joins the cluster as the ECS agent does: creates the cluster if it is missing, and
+ * registers this host with its real CPU (cores × 1024) and memory (less a reserve).
+ *
+ * The first time, with the join token: the control plane answers with the new instance's
+ * ARN and its own secret, both kept in the data dir (durably, 0600). From then on the
+ * agent re-registers as the same instance with that secret; the join token is needed
+ * again only if the secret stops working (the instance was deregistered, or the control
+ * plane's state was wiped), and then the host joins as a new instance.
  */
-export async function register(api: JsonClient, config: AgentConfig): Promise<ContainerInstanceRecord> {
+export async function register(api: JsonClient, join: JoinEndpoint, config: AgentConfig, log: (line: string) => void = () => {}): Promise<Registration> {
   const identity = loadIdentity(config);
   await api.call(`${ECS}.CreateCluster`, { clusterName: config.cluster });
   const cpu = availableParallelism() * 1024;
@@ -45,10 +102,10 @@ export async function register(api: JsonClient, config: AgentConfig): Promise<Co
     { name: 'ecs.cpu-architecture', value: arch() === 'x64' ? 'x86_64' : arch() },
     ...config.capabilities.map((name) => ({ name })),
   ];
-  const doc = JSON.stringify({ instanceId: identity.instanceId, availabilityZone: config.availabilityZone, instanceType: config.instanceType, architecture: arch() === 'x64' ? 'x86_64' : arch() });
-  const out = await api.call<{ containerInstance: ContainerInstanceRecord }>(`${ECS}.RegisterContainerInstance`, {
+  const document = { availabilityZone: config.availabilityZone, instanceType: config.instanceType, architecture: arch() === 'x64' ? 'x86_64' : arch() };
+  const input = (instanceId?: string) => ({
     cluster: config.cluster,
-    instanceIdentityDocument: doc,
+    instanceIdentityDocument: JSON.stringify(instanceId ? { instanceId, ...document } : document),
     totalResources: [
       { name: 'CPU', type: 'INTEGER', integerValue: cpu },
       { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
@@ -57,15 +114,41 @@ export async function register(api: JsonClient, config: AgentConfig): Promise<Co
     ],
     versionInfo: { agentVersion: VERSION, agentHash: 'berth', dockerVersion: 'OCI runtime' },
     attributes,
-    ...(identity.containerInstanceArn && identity.cluster === config.cluster && { containerInstanceArn: identity.containerInstanceArn }),
-  }).catch(async (err: { code?: string }) => {
-    // The instance was deregistered meanwhile: register afresh.
-    if (err.code !== 'InvalidParameterException' || !identity.containerInstanceArn) throw err;
-    saveIdentity(config, { instanceId: identity.instanceId, cluster: config.cluster });
-    return register(api, config).then((containerInstance) => ({ containerInstance }));
   });
-  saveIdentity(config, { instanceId: identity.instanceId, cluster: config.cluster, containerInstanceArn: out.containerInstance.containerInstanceArn });
-  return out.containerInstance;
+
+  const arn = identity.cluster === config.cluster ? identity.containerInstanceArn : undefined;
+  if (arn) {
+    // The same instance again: with its secret, or (an agent from before join tokens) with the token, once.
+    const bearer = identity.instanceSecret ?? config.joinToken;
+    try {
+      if (bearer) {
+        const out = await join(bearer, { ...input(identity.instanceId), containerInstanceArn: arn });
+        return keep(config, identity, out.containerInstance, out.instanceSecret ?? identity.instanceSecret!);
+      }
+    } catch (err) {
+      // The instance or its secret is gone (deregistered, or the state was wiped): join afresh below.
+      if (!(err instanceof JoinError) || !(err.status === 401 || err.status === 403 || err.code === 'InvalidParameterException')) throw err;
+      if (!config.joinToken) throw new Error(`${err.message} (this host has no join token to do so: pass --token)`, { cause: err });
+      log(`${arn} can no longer register (${err.message}); joining as a new instance`);
+    }
+  }
+  if (!config.joinToken && arn && !identity.instanceSecret) {
+    throw new Error(`this host registered as ${arn} before join tokens: pass --token once, and it gets its own secret`);
+  }
+  if (!config.joinToken) {
+    throw new Error(`this host has not joined ${config.cluster} yet: pass --token with the control plane's join token ('berth token' on its host shows it)`);
+  }
+  const out = await join(config.joinToken, input());
+  if (!out.instanceSecret) throw new Error(`the control plane registered ${out.containerInstance.containerInstanceArn} without issuing its secret`);
+  return keep(config, { cluster: config.cluster }, out.containerInstance, out.instanceSecret);
+}
+
+function keep(config: AgentConfig, identity: Identity, containerInstance: ContainerInstanceRecord, instanceSecret: string): Registration {
+  saveIdentity(config, {
+    cluster: config.cluster, instanceId: containerInstance.ec2InstanceId ?? identity.instanceId,
+    containerInstanceArn: containerInstance.containerInstanceArn, instanceSecret,
+  });
+  return { containerInstance, instanceSecret };
 }
 
 function identityPath(config: AgentConfig): string {
@@ -81,11 +164,12 @@ function loadIdentity(config: AgentConfig): Identity {
       throw new Error(`the agent's identity file ${path} is unreadable (${(e as Error).message}): remove it, and this host joins as a new container instance`, { cause: e });
     }
   }
-  return { instanceId: `i-${randomBytes(9).toString('hex').slice(0, 17)}`, cluster: config.cluster };
+  return { cluster: config.cluster };
 }
 
 function saveIdentity(config: AgentConfig, identity: Identity): void {
   mkdirSync(config.dataDir, { recursive: true });
   // Durable: it outlives reboots, and a host that lost it would join as a new instance.
-  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2), { durable: true });
+  // Private: the secret in it is this instance's whole identity.
+  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2), { durable: true, mode: 0o600 });
 }

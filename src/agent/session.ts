@@ -5,6 +5,8 @@ import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage,
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
+/** The close code of a refused session (RFC 6455 policy violation). */
+const POLICY_VIOLATION = 1008;
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -29,6 +31,7 @@ export interface SessionHandlers {
 export class AgentSession {
   readonly #url: string;
   readonly #hello: AgentMessage;
+  readonly #headers: Readonly<Record<string, string>>;
   readonly #h: SessionHandlers;
   #ws: WebSocket | undefined;
   #seq = 0;
@@ -38,12 +41,16 @@ export class AgentSession {
   #reconnect: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
+  /** The last refusal's reason: a refusal repeated at every retry is logged once. */
+  #refused: string | undefined;
 
-  constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, handlers: SessionHandlers) {
+  /** `instanceSecret` is the one the control plane issued to `hello.containerInstanceArn` when it joined. */
+  constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, instanceSecret: string, handlers: SessionHandlers) {
     const url = new URL(AGENT_PATH, endpoint);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     this.#url = url.toString();
     this.#hello = { type: 'hello', version: PROTOCOL_VERSION, ...hello };
+    this.#headers = { authorization: `Bearer ${instanceSecret}` };
     this.#h = handlers;
   }
 
@@ -77,15 +84,13 @@ export class AgentSession {
   #dial(): void {
     if (this.#closed) return;
     // No permessage-deflate: the gateway does not offer it, and each zlib context holds memory.
-    const ws = new WebSocket(this.#url, { perMessageDeflate: false });
+    const ws = new WebSocket(this.#url, { perMessageDeflate: false, headers: this.#headers });
     this.#ws = ws;
     ws.on('open', () => {
-      this.#backoff = BACKOFF_MIN_MS;
       this.#send(this.#hello);
       this.#connected = true;
       for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
       this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
-      this.#h.log(`connected to ${this.#url}`);
     });
     // A text frame arrives as one Buffer (binaryType 'nodebuffer', ws's default).
     ws.on('message', (data) => {
@@ -95,21 +100,34 @@ export class AgentSession {
       } catch {
         return;
       }
-      if (msg.type === 'tasks') this.#h.onSnapshot(msg.assignments);
+      if (msg.type === 'tasks') this.#accepted(msg.assignments);
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
       else this.#h.onRequest?.(msg);
     });
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat);
-      if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
+      // A refusal says why and what to do; the agent keeps trying (a restored control plane may take it back).
+      if (code === POLICY_VIOLATION && !this.#closed) {
+        const why = reason.toString() || 'no reason given';
+        if (why !== this.#refused) this.#h.log(`the control plane refused this session: ${why} (retrying every ${BACKOFF_MAX_MS / 1000} s at most)`);
+        this.#refused = why;
+      } else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     });
     ws.on('error', () => { /* 'close' follows and schedules the retry */ });
+  }
+
+  /** The snapshot that answers each hello: the session is accepted (a refused socket opens too, so not before). */
+  #accepted(assignments: Assignment[]): void {
+    this.#h.log(`connected to ${this.#url}`);
+    this.#backoff = BACKOFF_MIN_MS;
+    this.#refused = undefined;
+    this.#h.onSnapshot(assignments);
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -11,10 +11,14 @@ import { dirname } from 'node:path';
  * what a reboot ends anyway (mounts, namespaces, running containers and their tasks).
  * With it, the file's data and then its directory are synced before this returns, so the
  * new contents survive a power loss too: for what outlives a reboot (the agent's identity).
+ * `mode` is the new file's (0o600 for secrets): it is set as the file is created, so the
+ * contents are never readable by others, not even for a moment.
  */
-export function replaceFileSync(path: string, data: string, { durable = false } = {}): void {
+export function replaceFileSync(path: string, data: string, { durable = false, mode }: { durable?: boolean; mode?: number } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, durable ? { flush: true } : {});
+  // A leftover of a crash would keep its own mode: only a new file takes `mode`.
+  if (mode !== undefined) rmSync(tmp, { force: true });
+  writeFileSync(tmp, data, { ...(mode !== undefined && { mode }), ...(durable && { flush: true }) });
   renameSync(tmp, path);
   if (durable) syncDirSync(dirname(path));
 }

@@ -10,6 +10,7 @@ import { VERSION } from '../version.ts';
  * - POST /_berth/reset        → wipes all state (every account and region, registry
  *   contents included), for test suites that need a clean slate between tests.
  * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
+ * All but health answer other hosts only with the join token (admin-guard.ts wraps this).
  */
 export function adminRoutes({ store, registry, s3 }: { store: Store; registry: Registry; s3: S3Service }) {
   return {

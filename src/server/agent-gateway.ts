@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseArn } from '../core/arn.ts';
+import { isInstanceSecret } from '../core/agent-credentials.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
@@ -15,10 +16,34 @@ import {
 } from '../agent/protocol.ts';
 import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
+import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
+import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './instance-credentials.ts';
 
 /** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 const TASK_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/tasks\/([^/]+)\/([a-f0-9]{32})$/;
+const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
+/** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
+const POLICY_VIOLATION = 1008;
+/** Close reasons of refused sessions (a close reason holds at most 123 bytes). */
+const REFUSED: Readonly<Record<Exclude<SecretCheck, 'ok'> | 'no-secret-given' | 'blocked' | 'bad-hello' | 'no-hello' | 'busy', string>> = {
+  'no-secret-given': 'no instance secret: the agent joins with the join token first (berth agent --token)',
+  'no-secret': 'no secret for this instance here: join again with the join token',
+  'wrong-secret': "not this instance's secret",
+  deregistered: 'instance deregistered, its secret revoked: join again with the join token',
+  blocked: 'too many failed attempts from this address: wait a minute',
+  'bad-hello': `hello needs protocol version ${PROTOCOL_VERSION} and a container instance ARN`,
+  'no-hello': 'no hello in time',
+  busy: 'too many sessions waiting to say hello: try again',
+};
+/** An agent says hello as soon as its socket opens; one that does not in this long is closed. */
+const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * Sockets at most between their upgrade and their hello: each holds a few KiB for up to
+ * HELLO_TIMEOUT_MS, and failures are counted only when they end. Agents say hello at once,
+ * so even a thousand reconnecting together pass in a moment.
+ */
+const MAX_AWAITING_HELLO = 256;
 
 interface Session {
   ws: WebSocket;
@@ -34,15 +59,22 @@ interface Session {
  * The control plane's end of agent sessions: accepts agents' WebSockets, sends each the
  * tasks placed on its instance (a snapshot at hello, then every change, from one store
  * watch), applies their task reports, and keeps `agentConnected` true while they are there.
+ *
+ * Every session is authenticated before anything is sent: the upgrade request carries
+ * the instance's secret (`Authorization: Bearer berth_inst_…`), and the hello's container
+ * instance must be the one that secret was issued to. Anything else is closed with 1008
+ * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, log, now = Date.now }: { store: Store; log: (line: string) => void; now?: () => number }) {
+export function createAgentGateway({ store, log, auth, now = Date.now }: { store: Store; log: (line: string) => void; auth: CallerAuth; now?: () => number }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const definitions = new Map<string, TaskDefinitionRecord>();
-  /** Open logs/exec requests, by id: where the agent's answers go. */
-  const requests = new Map<string, (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void>();
+  /** Open logs/exec requests, by id: the session asked, and where its answers go. */
+  const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void }>();
   let watch: Watch | undefined;
+  /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */
+  let awaitingHello = 0;
 
   const sweeper = setInterval(() => {
     for (const s of sessions.values()) {
@@ -54,6 +86,7 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
   async function start(): Promise<void> {
     watch = store.watch('/ecs/', await store.revision(), (e) => {
       if (e.type !== 'put') return;
+      if (INSTANCE_KEY.test(e.kv.key)) return instanceChanged(JSON.parse(e.kv.value) as ContainerInstanceRecord);
       const m = TASK_KEY.exec(e.kv.key);
       if (!m) return;
       const task = JSON.parse(e.kv.value) as TaskRecord;
@@ -64,6 +97,14 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       session.sent.set(task.taskArn, task.desiredStatus);
       void assignment(task).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
     });
+  }
+
+  /** Deregistration revokes the instance's secret and ends its session. */
+  function instanceChanged(instance: ContainerInstanceRecord): void {
+    if (instance.status !== 'INACTIVE') return;
+    const ref = instanceRefOf(instance.containerInstanceArn);
+    if (ref) void revokeSecret(store, ref).catch((err: unknown) => log(`agent gateway: revoking ${instance.containerInstanceArn}: ${String(err)}`));
+    sessions.get(instance.containerInstanceArn)?.ws.close(POLICY_VIOLATION, REFUSED.deregistered);
   }
 
   async function definitionOf(task: TaskRecord): Promise<TaskDefinitionRecord> {
@@ -96,22 +137,21 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
     return updateJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id), (c) => ({ ...c, agentConnected: connected }));
   }
 
-  async function hello(ws: WebSocket, msg: Extract<AgentMessage, { type: 'hello' }>): Promise<Session | undefined> {
-    const arn = parseArn(msg.containerInstanceArn);
-    const m = arn && /^container-instance\/([^/]+)\/([a-f0-9]{32})$/.exec(arn.resource);
-    if (!arn || !m || msg.version !== PROTOCOL_VERSION) {
-      ws.send(JSON.stringify({ type: 'error', message: `hello needs protocol version ${PROTOCOL_VERSION} and a container instance ARN` } satisfies ServerMessage));
-      ws.close(1008);
-      return undefined;
-    }
-    const scope = { account: arn.account, region: arn.region };
-    const cluster = m[1]!;
+  /** Closes a session that failed to authenticate, before anything was sent on it. */
+  function refuse(ws: WebSocket, caller: string, why: keyof typeof REFUSED, claimed?: string): undefined {
+    if (why !== 'blocked') recordFailure(auth, caller, `agent session${claimed ? ` claiming ${claimed}` : ''} (${why})`);
+    ws.close(POLICY_VIOLATION, REFUSED[why]);
+    return undefined;
+  }
+
+  async function hello(ws: WebSocket, caller: string, secret: string, msg: Extract<AgentMessage, { type: 'hello' }>): Promise<Session | undefined> {
+    const ref = typeof msg.containerInstanceArn === 'string' ? instanceRefOf(msg.containerInstanceArn) : undefined;
+    if (!ref || msg.version !== PROTOCOL_VERSION) return refuse(ws, caller, 'bad-hello');
+    const check = await checkSecret(store, ref, secret);
+    if (check !== 'ok') return refuse(ws, caller, check, msg.containerInstanceArn);
+    const { scope, cluster } = ref;
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn, true);
-    if (!instance || instance.status === 'INACTIVE') {
-      ws.send(JSON.stringify({ type: 'error', message: `container instance ${msg.containerInstanceArn} is not registered: register again` } satisfies ServerMessage));
-      ws.close(4404);
-      return undefined;
-    }
+    if (!instance || instance.status === 'INACTIVE') return refuse(ws, caller, 'deregistered', msg.containerInstanceArn);
     clearTimeout(graceTimers.get(msg.containerInstanceArn));
     graceTimers.delete(msg.containerInstanceArn);
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
@@ -138,12 +178,24 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
     send(s, { type: 'ack', seq: msg.seq });
   }
 
-  function attach(ws: WebSocket): void {
+  function attach(ws: WebSocket, req: IncomingMessage): void {
+    const caller = callerOf(req);
+    const secret = bearerOf(req.headers.authorization);
+    if (auth.limiter.blocked(caller, now())) return void refuse(ws, caller, 'blocked');
+    if (secret === undefined || !isInstanceSecret(secret)) return void refuse(ws, caller, 'no-secret-given');
+    if (awaitingHello >= MAX_AWAITING_HELLO) return void ws.close(POLICY_VIOLATION, REFUSED.busy);
+    awaitingHello++;
     let session: Session | undefined;
+    let helloSeen = false;
+    const helloDone = () => { if (!helloSeen) { helloSeen = true; awaitingHello--; } };
+    // A socket that never says hello holds memory and a file descriptor: it gets this long.
+    const helloTimer = setTimeout(() => { if (!helloSeen) { helloDone(); refuse(ws, caller, 'no-hello'); } }, HELLO_TIMEOUT_MS);
+    helloTimer.unref();
     // Messages are handled one at a time, in order: a report must not overtake the hello.
     let queue = Promise.resolve();
     ws.on('message', (data) => {
       queue = queue.then(async () => {
+        if (ws.readyState !== ws.OPEN) return;
         let msg: AgentMessage;
         try {
           msg = JSON.parse(String(data)) as AgentMessage;
@@ -152,13 +204,23 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
           return;
         }
         if (session) session.lastSeen = now();
-        if (msg.type === 'hello') session = await hello(ws, msg);
-        else if (!session) ws.close(1008, 'say hello first');
+        if (msg.type === 'hello') {
+          if (helloSeen) return void ws.close(POLICY_VIOLATION, 'one hello per session');
+          helloDone();
+          clearTimeout(helloTimer);
+          session = await hello(ws, caller, secret, msg);
+        } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
-        else if (msg.type === 'logData' || msg.type === 'execResult') requests.get(msg.id)?.(msg);
+        else if (msg.type === 'logData' || msg.type === 'execResult') {
+          // Only the session a request went to may answer it.
+          const r = requests.get(msg.id);
+          if (r?.session === session) r.answer(msg);
+        }
       }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
     });
     ws.on('close', () => {
+      clearTimeout(helloTimer);
+      helloDone();
       if (!session || sessions.get(session.instanceArn) !== session) return;
       sessions.delete(session.instanceArn);
       const s = session;
@@ -181,7 +243,7 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
         socket.destroy();
         return;
       }
-      wss.handleUpgrade(req, socket, head, attach);
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req));
     },
     connected: (instanceArn: string) => sessions.has(instanceArn),
 
@@ -194,12 +256,12 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       if (!session) return { done: Promise.reject(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`)), cancel: () => {} };
       const id = randomUUID();
       const done = new Promise<void>((resolve, reject) => {
-        requests.set(id, (m) => {
+        requests.set(id, { session, answer: (m) => {
           if (m.type !== 'logData') return;
           if (m.data) onData(m.data);
           if (m.error) { requests.delete(id); reject(new Error(m.error)); }
           else if (m.end) { requests.delete(id); resolve(); }
-        });
+        } });
       });
       send(session, { type: 'logs', id, taskArn: task.taskArn, ...(container && { container }), follow });
       return { done, cancel: () => { requests.delete(id); send(session, { type: 'cancel', id }); } };
@@ -212,13 +274,13 @@ export function createAgentGateway({ store, log, now = Date.now }: { store: Stor
       const id = randomUUID();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => { requests.delete(id); reject(new Error('the agent did not answer in time')); }, timeoutMs + 5_000);
-        requests.set(id, (m) => {
+        requests.set(id, { session, answer: (m) => {
           if (m.type !== 'execResult') return;
           requests.delete(id);
           clearTimeout(timer);
           if (m.error !== undefined) reject(new Error(m.error));
           else resolve({ exitCode: m.exitCode ?? -1, stdout: m.stdout ?? '', stderr: m.stderr ?? '' });
-        });
+        } });
         send(session, { type: 'exec', id, taskArn: task.taskArn, ...(container && { container }), command, timeoutMs });
       });
     },

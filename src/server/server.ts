@@ -9,8 +9,13 @@ import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
+import { FailureLimiter } from '../core/failure-limiter.ts';
 import { adminRoutes } from './admin.ts';
+import { guardAdmin } from './admin-guard.ts';
 import { createAgentGateway } from './agent-gateway.ts';
+import { agentRegistrationRoute } from './agent-registration.ts';
+import type { CallerAuth } from './caller-auth.ts';
+import { ensureJoinToken, joinTokenChecker } from './join-token.ts';
 import { startRetention } from './retention-runner.ts';
 import { taskAccessRoutes } from './task-access.ts';
 
@@ -54,23 +59,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     auth: { tokens, anonymousPull: options.anonymousPull ?? false, required: !options.registryAuthOff },
   });
   const ecr = createEcrService({ store, registry: registry.core, tokens, log: options.log });
+  const ecs = createEcsService({ store });
   const aws = createAwsFrontDoor({
-    services: [createEcsService({ store }), ecr],
+    services: [ecs, ecr],
     accountId: options.accountId,
     defaultRegion: options.region,
     log: options.log,
   });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
-  const agents = createAgentGateway({ store, log: options.log });
+  ensureJoinToken(options.dataDir);
+  const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
+  const agents = createAgentGateway({ store, log: options.log, auth });
   await agents.start();
   const retention = startRetention(store, options.log);
   const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
-    taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }),
+    agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
+    guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }), auth),
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
-    adminRoutes({ store, registry, s3 }), s3, aws, unsupported, registry,
+    guardAdmin(adminRoutes({ store, registry, s3 }), auth), s3, aws, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;

@@ -15,7 +15,8 @@ const MAX_EXEC_BODY_BYTES = 64 * 1024;
  * - GET  /_berth/tasks/logs?task=ID&cluster=C&container=N&follow=1&region=R → text/plain stream
  * - POST /_berth/tasks/exec {task, cluster, container, command: [...], timeoutSeconds, region}
  *   → {exitCode, stdout, stderr}
- * Both are proxied to the agent that runs the task, over its session.
+ * Both are proxied to the agent that runs the task, over its session. They reach into
+ * running containers: other hosts need the join token (admin-guard.ts wraps this).
  */
 export function taskAccessRoutes({ store, agents, accountId, region }: { store: Store; agents: ReturnType<typeof createAgentGateway>; accountId: string; region: string }) {
   const findTask = async (params: { task?: string; cluster?: string; region?: string }): Promise<TaskRecord> => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,8 @@ export interface BerthProcess {
   readonly endpoint: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The join token `berth up` made in its data dir (for `berth agent --token`). */
+  joinToken(): string;
   /** The process id of the running `berth up`. */
   pid(): number;
   /** What the process wrote to stderr (its log). */
@@ -50,6 +52,7 @@ export async function startBerth(extraArgs: readonly string[] = [], options: { a
     endpoint: `http://127.0.0.1:${port}`,
     port,
     dataDir,
+    joinToken: () => readFileSync(join(dataDir, 'join-token'), 'utf8').trim(),
     pid: () => child!.pid!,
     log: () => log,
     async kill9() {

@@ -1,3 +1,4 @@
+import { adminHeaders } from '../admin-auth.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -16,6 +17,8 @@ Options:
   --cluster NAME     the task's cluster (default: default)
   --timeout SECONDS  kill the command after this long (default 60)
   --endpoint URL     Berth's endpoint (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
+
+A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' there shows it).
 `,
   async run(argv) {
     const dash = argv.indexOf('--');
@@ -30,7 +33,7 @@ Options:
     if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new CliError('--timeout must be a positive number of seconds.', 2);
     const res = await fetch(new URL('/_berth/tasks/exec', endpoint), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...adminHeaders() },
       body: JSON.stringify({
         task, command: argv.slice(dash + 1),
         ...(values.cluster && { cluster: values.cluster }), ...(values.container && { container: values.container }),

@@ -1,3 +1,4 @@
+import { adminHeaders } from '../admin-auth.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -15,6 +16,8 @@ Options:
   --timestamps      keep each line's timestamp and stream
   --cluster NAME    the task's cluster (default: default)
   --endpoint URL    Berth's endpoint (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
+
+A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' there shows it).
 `,
   async run(argv) {
     const { values, positionals } = parse('logs', argv, {
@@ -30,7 +33,7 @@ Options:
     if (values.container) url.searchParams.set('container', values.container);
     if (values.follow) url.searchParams.set('follow', '1');
     url.searchParams.set('region', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
-    const res = await fetch(url).catch(() => { throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`); });
+    const res = await fetch(url, { headers: adminHeaders() }).catch(() => { throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`); });
     if (!res.ok) throw new CliError((await res.json() as { message: string }).message);
     const decoder = new TextDecoder();
     let partial = '';

@@ -1,3 +1,4 @@
+import { adminHeaders } from '../admin-auth.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -14,6 +15,8 @@ Options:
   --endpoint URL   Berth's endpoint (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
   --yes            really do it
   --output json    print the answer as JSON
+
+A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' there shows it).
 `,
   async run(argv) {
     const { values } = parse('reset', argv, { endpoint: { type: 'string' }, yes: { type: 'boolean' }, output: { type: 'string' } });
@@ -21,7 +24,7 @@ Options:
     const endpoint = values.endpoint ?? defaultEndpoint();
     let res: Response;
     try {
-      res = await fetch(new URL('/_berth/reset', endpoint), { method: 'POST' });
+      res = await fetch(new URL('/_berth/reset', endpoint), { method: 'POST', headers: adminHeaders() });
     } catch {
       throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`);
     }

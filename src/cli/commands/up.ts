@@ -1,8 +1,10 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
+import { ensureJoinToken } from '../../server/join-token.ts';
 import { startServer } from '../../server/server.ts';
 import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
 import { VERSION } from '../../version.ts';
@@ -21,7 +23,8 @@ Stop it with Ctrl-C (SIGINT) or SIGTERM; what was acknowledged is on disk.
 
 Options:
   --port N          port to listen on (default ${DEFAULT_PORT}, or $BERTH_PORT)
-  --host ADDR       address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for every interface)
+  --host ADDR       address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for every interface,
+                    and it says at start what other hosts can then reach)
   --data-dir DIR    where state is kept (default /var/lib/berth as root, else
                     ~/.local/share/berth; or $BERTH_DATA_DIR)
   --account-id ID   the AWS account id Berth answers as (default ${DEFAULT_ACCOUNT})
@@ -35,6 +38,10 @@ Options:
                     most processes a task's containers may hold together, 1 to ${MAX_TASK_PIDS_LIMIT}
                     (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
   -h, --help        show this help
+
+The first start makes a join token (kept in the data dir, 'berth token' shows or
+rotates it) and prints the 'berth agent --join URL --token T' line that makes another
+host join. Callers on other hosts need it for Berth's own endpoints too (/_berth/*).
 
 Then, for example:
   aws --endpoint-url http://127.0.0.1:${DEFAULT_PORT} ecs list-clusters
@@ -54,6 +61,12 @@ Then, for example:
     if (!/^\d{12}$/.test(accountId)) throw new CliError(`--account-id must be 12 digits, like ${DEFAULT_ACCOUNT}; it was '${accountId}'.`, 2);
     const region = values.region ?? DEFAULT_REGION;
     prepareDataDir(dataDir);
+    let joinToken: string;
+    try {
+      joinToken = ensureJoinToken(dataDir);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
 
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     let server;
@@ -75,7 +88,7 @@ Then, for example:
       else {
         agent = await startAgent({
           endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: `${region}a`,
-          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit,
+          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken,
           log: (line) => log(`agent: ${line}`),
         }).catch(async (e: Error) => {
           await server.close();
@@ -89,8 +102,9 @@ Then, for example:
   account    ${accountId}
   agent      ${agent ? agent.containerInstanceArn : 'none'}
   registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
+  join       berth agent --join ${joinUrl(host, server.port, server.url)} --token ${joinToken}
 Try: aws --endpoint-url ${server.url} ecs list-clusters
-`);
+${isLoopbackHost(host) ? '' : exposure(host, values['anonymous-pull'] ?? false, values['no-registry-auth'] ?? false)}`);
     await new Promise<void>((done) => {
       const stop = (signal: string) => {
         log(`${signal}: shutting down (containers keep running; the next start adopts them)`);
@@ -102,6 +116,28 @@ Try: aws --endpoint-url ${server.url} ecs list-clusters
     return 0;
   },
 };
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The URL other hosts join at: with a wildcard host, this host's first non-loopback address. */
+function joinUrl(host: string, port: number, url: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return url;
+  const address = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && (host === '::' || a.family === 'IPv4'));
+  if (!address) return url;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${port}`;
+}
+
+/** What listening beyond loopback opens to other hosts, said at start. */
+function exposure(host: string, anonymousPull: boolean, registryAuthOff: boolean): string {
+  return `Listening on ${host}: other hosts that reach this port can use
+  AWS APIs   ECS, ECR, S3 with no signature check: anyone can read and change everything
+  registry   ${registryAuthOff ? 'pushes and pulls with no token at all (--no-registry-auth)' : `pushes with an ECR token${anonymousPull ? ', pulls by anyone (--anonymous-pull)' : ', pulls with one too'}`}
+  agents     join with the join token only; each then presents its own secret
+  admin      /_berth/* (reset, logs, exec) only with 'Authorization: Bearer <join token>'; /_berth/health is open
+`;
+}
 
 function prepareDataDir(dir: string): void {
   try {
