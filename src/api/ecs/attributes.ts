@@ -44,7 +44,8 @@ export function attributeOperations({ store }: EcsDeps) {
         ops.push({ type: 'put' as const, key, value: JSON.stringify({ ...cur.value, attributes: next }) });
       }
       if ((await store.txn({ if: conditions, ops })).ok) {
-        return attributes.map((a) => ({ ...a, targetType: 'container-instance' }));
+        // AWS echoes the attributes as given (put-attributes in the AWS CLI examples).
+        return attributes;
       }
     }
   };
@@ -78,7 +79,8 @@ export function attributeOperations({ store }: EcsDeps) {
         const matching = c.attributes.filter((a) => (input.attributeName === undefined || a.name === input.attributeName) && (input.attributeValue === undefined || a.value === input.attributeValue));
         for (let i = skip; i < matching.length; i++) {
           if (out.length === limit) return { attributes: out, nextToken: `${encodeToken(kv.key)}.${i}` };
-          out.push({ ...matching[i]!, targetType: 'container-instance', targetId: c.containerInstanceArn });
+          // name, value and targetId, without targetType (list-attributes in the AWS CLI examples).
+          out.push({ ...matching[i]!, targetId: c.containerInstanceArn });
         }
         skip = 0;
       }

@@ -112,7 +112,8 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           continue;
         }
         const { tags, ...rest } = instanceView(found.value, tasks);
-        containerInstances.push({ ...rest, ...(input.include?.includes('TAGS') && { tags }) });
+        // Without include TAGS, AWS sends the member empty, as for clusters and tasks.
+        containerInstances.push({ ...rest, tags: input.include?.includes('TAGS') ? tags : [] });
       }
       return { containerInstances, failures };
     },

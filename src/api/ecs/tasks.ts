@@ -228,7 +228,8 @@ async function placeBatch(store: Store, batch: readonly Placement[]) {
         target.cpu -= demand.cpu;
         target.memory -= demand.memory;
         for (const port of demand.ports) (target.portsInUse as Set<string>).add(port);
-        const task = buildTask(p, arn, target.availabilityZone);
+        const instance = snap.instances.find((i) => i.containerInstanceArn === arn);
+        const task = buildTask(p, arn, target.availabilityZone, instance?.attributes.find((a) => a.name === 'ecs.cpu-architecture')?.value);
         tasks.push(task);
         ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(task.taskArn)), value: JSON.stringify(task) });
       }
@@ -240,7 +241,7 @@ async function placeBatch(store: Store, batch: readonly Placement[]) {
   }
 }
 
-function buildTask(p: Placement, instanceArn: string, availabilityZone: string | undefined): TaskRecord {
+function buildTask(p: Placement, instanceArn: string, availabilityZone: string | undefined, cpuArchitecture: string | undefined): TaskRecord {
   const id = randomBytes(16).toString('hex');
   const tags = [...(p.input.propagateTags === 'TASK_DEFINITION' ? p.td.tags : []), ...(p.input.tags ?? [])];
   const attachments: Attachment[] = p.td.networkMode === 'awsvpc'
@@ -253,6 +254,7 @@ function buildTask(p: Placement, instanceArn: string, availabilityZone: string |
     scope: p.scope, clusterName: p.cluster, id, containerIds: p.td.containerDefinitions.map(() => randomUUID()),
     taskDefinition: p.td, overrides: p.input.overrides ?? {}, containerInstanceArn: instanceArn,
     ...(availabilityZone !== undefined && { availabilityZone }),
+    ...(cpuArchitecture !== undefined && { cpuArchitecture }),
     ...(p.input.startedBy !== undefined && { startedBy: p.input.startedBy }),
     ...(p.input.group !== undefined && { group: p.input.group }),
     tags, launchType: 'EC2', enableExecuteCommand: p.input.enableExecuteCommand ?? false, attachments, nowSeconds: p.now,

@@ -81,20 +81,30 @@ export function newCluster(scope: Scope, input: {
   };
 }
 
-/** The Cluster shape of the ECS API. `include: 'all'` is for Create/Update/Delete answers. */
-export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: readonly ClusterField[] | 'all') {
-  const has = (f: ClusterField) => include === 'all' || include.includes(f);
+/**
+ * The Cluster shape of the ECS API, as AWS answers it.
+ * - DescribeClusters (`include` the fields asked for): statistics, tags and settings are
+ *   empty lists unless asked for; configuration and attachments only when asked for;
+ *   capacityProviders and defaultCapacityProviderStrategy always.
+ * - Create/Update/Delete (`'answer'`): the cluster's tags, settings and configuration;
+ *   statistics an empty list; capacity providers only when the cluster has some.
+ * (AWS CLI examples of create-cluster, update-cluster-settings, delete-cluster and
+ * describe-clusters --include ATTACHMENTS, which show AWS's own answers.)
+ */
+export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: readonly ClusterField[] | 'answer') {
+  const answer = include === 'answer';
+  const has = (f: ClusterField) => !answer && include.includes(f);
   return {
     clusterArn: c.clusterArn,
     clusterName: c.clusterName,
-    ...(has('CONFIGURATIONS') && c.configuration && { configuration: c.configuration }),
+    ...((answer || has('CONFIGURATIONS')) && c.configuration && { configuration: c.configuration }),
     status: c.status,
     ...counts,
     statistics: has('STATISTICS') ? statistics(counts) : [],
-    ...(has('TAGS') && { tags: c.tags }),
-    ...(has('SETTINGS') && { settings: c.settings }),
-    capacityProviders: c.capacityProviders,
-    defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy,
+    tags: answer || has('TAGS') ? c.tags : [],
+    settings: answer || has('SETTINGS') ? c.settings : [],
+    ...((!answer || c.capacityProviders.length > 0) && { capacityProviders: c.capacityProviders }),
+    ...((!answer || c.defaultCapacityProviderStrategy.length > 0) && { defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy }),
     ...(has('ATTACHMENTS') && { attachments: [] }),
     ...(c.serviceConnectDefaults && { serviceConnectDefaults: c.serviceConnectDefaults }),
   };

@@ -92,6 +92,8 @@ export interface TaskRecord {
   tags: Tag[];
   enableExecuteCommand: boolean;
   platformFamily?: string;
+  /** What the task inherits from its instance: ECS reports the CPU architecture. */
+  attributes?: { name: string; value?: string }[];
   /** The effective network mode, so the agent need not look it up. (Berth's own; not in the API.) */
   networkMode?: string;
   /** Static host ports the task holds on its instance, "port/protocol". (Berth's own; not in the API.) */
@@ -161,6 +163,8 @@ export interface NewTaskInput {
   overrides: TaskOverride;
   containerInstanceArn: string;
   availabilityZone?: string;
+  /** The instance's `ecs.cpu-architecture`, when it registered one. */
+  cpuArchitecture?: string;
   startedBy?: string;
   group?: string;
   tags: Tag[];
@@ -193,7 +197,12 @@ export function newTask(i: NewTaskInput): TaskRecord {
     clusterArn: ecsArn(i.scope, `cluster/${i.clusterName}`),
     taskDefinitionArn: td.taskDefinitionArn,
     containerInstanceArn: i.containerInstanceArn,
-    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...i.overrides },
+    overrides: {
+      ...i.overrides,
+      // ECS lists every container, by name alone when the request did not override it.
+      containerOverrides: td.containerDefinitions.map((c) => ({ ...i.overrides.containerOverrides?.find((o) => o.name === c.name), name: c.name })),
+      inferenceAcceleratorOverrides: i.overrides.inferenceAcceleratorOverrides ?? [],
+    },
     lastStatus: 'PROVISIONING',
     desiredStatus: 'RUNNING',
     cpu: String(demand.cpu),
@@ -211,14 +220,19 @@ export function newTask(i: NewTaskInput): TaskRecord {
     healthStatus: 'UNKNOWN',
     tags: i.tags,
     enableExecuteCommand: i.enableExecuteCommand,
-    platformFamily: 'Linux',
+    // AWS names a platform family for Fargate tasks only (Task reference).
+    ...(i.launchType === 'FARGATE' && { platformFamily: 'Linux' }),
+    ...(i.cpuArchitecture !== undefined && { attributes: [{ name: 'ecs.cpu-architecture', value: i.cpuArchitecture }] }),
     ...(td.networkMode !== undefined && { networkMode: td.networkMode }),
     reservedPorts: demand.ports,
   };
 }
 
-/** The Task shape of the API; tags only when asked for (`include: ["TAGS"]`). */
+/**
+ * The Task shape of the API. Without `include: ["TAGS"]` AWS still sends `tags`, empty
+ * (describe-tasks in the AWS CLI examples); RunTask, StartTask and StopTask send them.
+ */
 export function taskView(t: TaskRecord, includeTags: boolean) {
   const { tags, networkMode: _mode, reservedPorts: _ports, ...rest } = t;
-  return { ...rest, ...(includeTags && { tags }) };
+  return { ...rest, tags: includeTags ? tags : [] };
 }

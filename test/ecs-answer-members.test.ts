@@ -1,0 +1,112 @@
+// Which members ECS answers carry, and when: the ones AWS sends only on request
+// (`include`), the ones it sends empty when not asked, and the defaults it fills in, as
+// AWS's own answers in the AWS CLI examples show them. Read from the raw JSON of each
+// answer (the SDKs' parsers would hide a missing or extra member).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ecs from '@aws-sdk/client-ecs';
+import { AgentSession } from '../src/agent/session.ts';
+import { startBerth, type BerthProcess } from './support/berth.ts';
+import { recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
+
+let berth: BerthProcess;
+let client: ecs.ECSClient;
+let answers: RecordedAnswer[];
+before(async () => {
+  berth = await startBerth();
+  ({ client, answers } = recordingEcsClient(berth.endpoint));
+});
+after(async () => {
+  client.destroy();
+  await berth.stop();
+});
+
+/** Sends a command and returns the raw JSON of its answer. */
+async function raw(command: { input: object }): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const before = answers.length;
+  // Any ECS command: send() is typed per command, and this helper serves them all.
+  await client.send(command as Parameters<ecs.ECSClient['send']>[0]);
+  assert.equal(answers.length, before + 1);
+  return JSON.parse(answers.at(-1)!.body);
+}
+
+const keys = (o: object) => Object.keys(o).sort();
+
+test('clusters: statistics, tags and settings empty unless included; answers to changes carry the cluster as it is', async () => {
+  const created = (await raw(new ecs.CreateClusterCommand({ clusterName: 'c', tags: [{ key: 'team', value: 'a' }], settings: [{ name: 'containerInsights', value: 'enabled' }] }))).cluster;
+  assert.deepEqual(keys(created), ['activeServicesCount', 'clusterArn', 'clusterName', 'pendingTasksCount', 'registeredContainerInstancesCount', 'runningTasksCount', 'settings', 'statistics', 'status', 'tags']);
+  assert.deepEqual([created.statistics, created.tags, created.settings], [[], [{ key: 'team', value: 'a' }], [{ name: 'containerInsights', value: 'enabled' }]]);
+
+  const plain = (await raw(new ecs.DescribeClustersCommand({ clusters: ['c'] }))).clusters[0];
+  assert.deepEqual(keys(plain), ['activeServicesCount', 'capacityProviders', 'clusterArn', 'clusterName', 'defaultCapacityProviderStrategy', 'pendingTasksCount',
+    'registeredContainerInstancesCount', 'runningTasksCount', 'settings', 'statistics', 'status', 'tags']);
+  assert.deepEqual([plain.statistics, plain.tags, plain.settings, plain.capacityProviders, plain.defaultCapacityProviderStrategy], [[], [], [], [], []]);
+
+  const full = (await raw(new ecs.DescribeClustersCommand({ clusters: ['c'], include: ['ATTACHMENTS', 'SETTINGS', 'STATISTICS', 'TAGS'] }))).clusters[0];
+  assert.deepEqual(full.tags, [{ key: 'team', value: 'a' }]);
+  assert.deepEqual(full.settings, [{ name: 'containerInsights', value: 'enabled' }]);
+  assert.deepEqual(full.statistics.map((s: { name: string }) => s.name), ['runningEC2TasksCount', 'runningFargateTasksCount', 'pendingEC2TasksCount', 'pendingFargateTasksCount',
+    'activeEC2ServiceCount', 'activeFargateServiceCount', 'drainingEC2ServiceCount', 'drainingFargateServiceCount']);
+  assert.deepEqual(full.attachments, []);
+
+  const deleted = (await raw(new ecs.DeleteClusterCommand({ cluster: 'c' }))).cluster;
+  assert.deepEqual([deleted.status, deleted.statistics, deleted.tags], ['INACTIVE', [], [{ key: 'team', value: 'a' }]]);
+});
+
+test('container instances, tasks and task definitions: tags empty unless included; ECS defaults filled in', async () => {
+  await raw(new ecs.CreateClusterCommand({ clusterName: 'w' }));
+  const registered = (await raw(new ecs.RegisterContainerInstanceCommand({ cluster: 'w', tags: [{ key: 'host', value: 'h1' }],
+    instanceIdentityDocument: JSON.stringify({ instanceId: 'i-0123456789abcdef0', architecture: 'x86_64' }),
+    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 1024 }, { name: 'MEMORY', type: 'INTEGER', integerValue: 2048 }],
+    attributes: [{ name: 'ecs.capability.container-ordering' }] }))).containerInstance;
+  const instanceArn: string = registered.containerInstanceArn;
+  // Every resource with all three numbers, as AWS answers them.
+  assert.deepEqual(registered.registeredResources, [
+    { name: 'CPU', type: 'INTEGER', doubleValue: 0, longValue: 0, integerValue: 1024 },
+    { name: 'MEMORY', type: 'INTEGER', doubleValue: 0, longValue: 0, integerValue: 2048 },
+    { name: 'PORTS', type: 'STRINGSET', doubleValue: 0, longValue: 0, integerValue: 0, stringSetValue: ['22', '2375', '2376', '51678', '51679'] },
+    { name: 'PORTS_UDP', type: 'STRINGSET', doubleValue: 0, longValue: 0, integerValue: 0, stringSetValue: [] },
+  ]);
+  assert.deepEqual((await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn] }))).containerInstances[0].tags, []);
+  assert.deepEqual((await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn], include: ['TAGS'] }))).containerInstances[0].tags, [{ key: 'host', value: 'h1' }]);
+
+  // Attributes come back as given: name, value, targetId; no targetType AWS was not told.
+  const put = await raw(new ecs.PutAttributesCommand({ cluster: 'w', attributes: [{ name: 'stack', value: 'prod', targetId: instanceArn }] }));
+  assert.deepEqual(put.attributes, [{ name: 'stack', value: 'prod', targetId: instanceArn }]);
+  const listed = await raw(new ecs.ListAttributesCommand({ cluster: 'w', targetType: 'container-instance', attributeName: 'stack' }));
+  assert.deepEqual(listed.attributes, [{ name: 'stack', value: 'prod', targetId: instanceArn }]);
+
+  const td = await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'web', tags: [{ key: 'app', value: 'web' }], containerDefinitions: [
+    { name: 'web', image: 'busybox', memory: 64, portMappings: [{ containerPort: 80, hostPort: 8080 }] },
+    { name: 'side', image: 'busybox', memory: 32, essential: false, dependsOn: [{ containerName: 'web', condition: 'START' }] },
+  ] }));
+  assert.deepEqual(td.tags, [{ key: 'app', value: 'web' }]);
+  const web = td.taskDefinition.containerDefinitions[0];
+  assert.deepEqual([web.cpu, web.essential, web.portMappings, web.environment, web.mountPoints, web.volumesFrom], [0, true, [{ containerPort: 80, hostPort: 8080, protocol: 'tcp' }], [], [], []]);
+  assert.deepEqual([td.taskDefinition.compatibilities, td.taskDefinition.requiresAttributes], [['EXTERNAL', 'EC2'], [{ name: 'ecs.capability.container-ordering' }]]);
+  assert.deepEqual((await raw(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web' }))).tags, []);
+  assert.deepEqual((await raw(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web', include: ['TAGS'] }))).tags, [{ key: 'app', value: 'web' }]);
+
+  const agent = new AgentSession(berth.endpoint, { cluster: 'w', containerInstanceArn: instanceArn, agentVersion: 'test' }, { onSnapshot: () => {}, onAssignment: () => {}, log: () => {} });
+  agent.start();
+  try {
+    for (const deadline = Date.now() + 10_000; !agent.connected; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error('the agent session did not connect');
+    }
+    const run = await raw(new ecs.RunTaskCommand({ cluster: 'w', taskDefinition: 'web', tags: [{ key: 't', value: '1' }],
+      overrides: { containerOverrides: [{ name: 'side', command: ['true'] }] } }));
+    assert.deepEqual(run.failures, []);
+    const task = run.tasks[0];
+    // Every container is listed in the overrides, by name alone when not overridden.
+    assert.deepEqual(task.overrides, { containerOverrides: [{ name: 'web' }, { name: 'side', command: ['true'] }], inferenceAcceleratorOverrides: [] });
+    assert.deepEqual(task.attributes, [{ name: 'ecs.cpu-architecture', value: 'x86_64' }]);
+    assert.equal(task.platformFamily, undefined, 'a platform family is for Fargate tasks');
+    assert.deepEqual([task.version, task.launchType, task.enableExecuteCommand, task.tags], [1, 'EC2', false, [{ key: 't', value: '1' }]]);
+    assert.deepEqual((await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: [task.taskArn] }))).tasks[0].tags, []);
+    assert.deepEqual((await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: [task.taskArn], include: ['TAGS'] }))).tasks[0].tags, [{ key: 't', value: '1' }]);
+    const missing = await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: ['0'.repeat(32)] }));
+    assert.deepEqual(missing.failures, [{ arn: '0'.repeat(32), reason: 'MISSING' }]);
+  } finally {
+    agent.close();
+  }
+});
