@@ -102,6 +102,19 @@ test('container instances, tasks and task definitions: tags empty unless include
     assert.deepEqual(task.attributes, [{ name: 'ecs.cpu-architecture', value: 'x86_64' }]);
     assert.equal(task.platformFamily, undefined, 'a platform family is for Fargate tasks');
     assert.deepEqual([task.version, task.launchType, task.enableExecuteCommand, task.tags], [1, 'EC2', false, [{ key: 't', value: '1' }]]);
+    // Until the agent reports it: PENDING (no network interface to provision), and none of
+    // the members only a reporting agent gives.
+    assert.equal(task.lastStatus, 'PENDING');
+    assert.deepEqual([task.connectivity, task.connectivityAt, task.healthStatus], [undefined, undefined, undefined]);
+    assert.deepEqual(keys(task.containers[0]), ['containerArn', 'cpu', 'image', 'lastStatus', 'memory', 'name', 'networkInterfaces', 'taskArn']);
+    agent.report({ taskArn: task.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'r1' }, { name: 'side', status: 'RUNNING', runtimeId: 'r2' }] });
+    for (const deadline = Date.now() + 10_000; agent.pending > 0; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error('the report was not acknowledged');
+    }
+    const running = (await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: [task.taskArn] }))).tasks[0];
+    assert.deepEqual([running.lastStatus, running.connectivity, running.healthStatus], ['RUNNING', 'CONNECTED', 'UNKNOWN']);
+    assert.equal(typeof running.connectivityAt, 'number');
+    assert.deepEqual([running.containers[0].networkBindings, running.containers[0].healthStatus], [[], 'UNKNOWN']);
     assert.deepEqual((await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: [task.taskArn] }))).tasks[0].tags, []);
     assert.deepEqual((await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: [task.taskArn], include: ['TAGS'] }))).tasks[0].tags, [{ key: 't', value: '1' }]);
     const missing = await raw(new ecs.DescribeTasksCommand({ cluster: 'w', tasks: ['0'.repeat(32)] }));

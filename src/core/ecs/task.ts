@@ -174,7 +174,11 @@ export interface NewTaskInput {
   nowSeconds: number;
 }
 
-/** A task as RunTask/StartTask creates it: PROVISIONING, desired RUNNING, placed. Pure. */
+/**
+ * A task as RunTask/StartTask creates it: desired RUNNING, placed, and PROVISIONING when
+ * it needs a network interface first (awsvpc), else PENDING, as ECS starts them (run-task
+ * in the AWS CLI examples: an EC2 bridge task answers PENDING). Pure.
+ */
 export function newTask(i: NewTaskInput): TaskRecord {
   const td = i.taskDefinition;
   const taskArn = ecsArn(i.scope, `task/${i.clusterName}/${i.id}`);
@@ -203,7 +207,7 @@ export function newTask(i: NewTaskInput): TaskRecord {
       containerOverrides: td.containerDefinitions.map((c) => ({ ...i.overrides.containerOverrides?.find((o) => o.name === c.name), name: c.name })),
       inferenceAcceleratorOverrides: i.overrides.inferenceAcceleratorOverrides ?? [],
     },
-    lastStatus: 'PROVISIONING',
+    lastStatus: td.networkMode === 'awsvpc' ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
     cpu: String(demand.cpu),
     memory: String(demand.memory),
@@ -229,10 +233,24 @@ export function newTask(i: NewTaskInput): TaskRecord {
 }
 
 /**
- * The Task shape of the API. Without `include: ["TAGS"]` AWS still sends `tags`, empty
- * (describe-tasks in the AWS CLI examples); RunTask, StartTask and StopTask send them.
+ * The Task shape of the API, with the members AWS sends at each point of the task's life:
+ * - `tags` always, empty unless asked for (`include: ["TAGS"]`; describe-tasks in the AWS
+ *   CLI examples); RunTask, StartTask and StopTask answer with them.
+ * - until an agent reports the task, no `connectivity`, `connectivityAt` or `healthStatus`,
+ *   and its PENDING containers no `networkBindings` or `healthStatus` (run-task answers in
+ *   the AWS CLI examples, EC2 and Fargate).
  */
 export function taskView(t: TaskRecord, includeTags: boolean) {
-  const { tags, networkMode: _mode, reservedPorts: _ports, ...rest } = t;
-  return { ...rest, tags: includeTags ? tags : [] };
+  const { tags, networkMode: _mode, reservedPorts: _ports, connectivity, connectivityAt, healthStatus, containers, ...rest } = t;
+  const reported = !NOT_YET_REPORTED.has(t.lastStatus) || t.containers.some((c) => c.lastStatus !== 'PENDING');
+  return {
+    ...rest,
+    ...(reported && { connectivity, connectivityAt, healthStatus }),
+    containers: containers.map(({ networkBindings, healthStatus: health, ...c }) =>
+      c.lastStatus === 'PENDING' && networkBindings.length === 0 ? c : { ...c, networkBindings, healthStatus: health }),
+    tags: includeTags ? tags : [],
+  };
 }
+
+/** The statuses a task has before its agent first reports it. */
+const NOT_YET_REPORTED: ReadonlySet<TaskStatus> = new Set(['PROVISIONING', 'PENDING']);
