@@ -69,6 +69,9 @@ test('container instances, tasks and task definitions: tags empty unless include
   ]);
   assert.deepEqual((await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn] }))).containerInstances[0].tags, []);
   assert.deepEqual((await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn], include: ['TAGS'] }))).containerInstances[0].tags, [{ key: 'host', value: 'h1' }]);
+  const health = (await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn], include: ['CONTAINER_INSTANCE_HEALTH'] }))).containerInstances[0];
+  assert.deepEqual(health.healthStatus, { overallStatus: 'INSUFFICIENT_DATA', details: [] }, 'asked for, health is there: Berth has no runtime health data yet');
+  assert.equal(registered.healthStatus, undefined, 'unasked, no health');
 
   // Attributes come back as given: name, value, targetId; no targetType AWS was not told.
   const put = await raw(new ecs.PutAttributesCommand({ cluster: 'w', attributes: [{ name: 'stack', value: 'prod', targetId: instanceArn }] }));

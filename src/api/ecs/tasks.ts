@@ -62,11 +62,12 @@ export function taskOperations({ store }: EcsDeps) {
 
   const prepare = async (ctx: RequestContext, input: RunInput, count: number) => {
     const scope = scopeOf(ctx);
+    // The request's own parameters are checked before anything is looked up, as AWS does.
+    if (count < 1 || count > MAX_COUNT) fail('InvalidParameterException', `count must be between 1 and ${MAX_COUNT}; it was ${count}.`);
     const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
     const td = await resolveTaskDefinition(store, scope, input.taskDefinition);
     if (!td) fail('ClientException', `Unable to find task definition '${input.taskDefinition}': register it first, or check the family and revision.`);
     if (td.status !== 'ACTIVE') fail('ClientException', `TaskDefinition ${td.taskDefinitionArn} is ${td.status}: run an ACTIVE revision.`);
-    if (count < 1 || count > MAX_COUNT) fail('InvalidParameterException', `count must be between 1 and ${MAX_COUNT}; it was ${count}.`);
     checkRunInput(input, td);
     return { scope, cluster, td };
   };
@@ -112,8 +113,8 @@ export function taskOperations({ store }: EcsDeps) {
 
     async DescribeTasks(input: { cluster?: string; tasks: string[]; include?: string[] }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.tasks.length > MAX_DESCRIBE) fail('InvalidParameterException', `DescribeTasks takes at most ${MAX_DESCRIBE} tasks; ${input.tasks.length} were given.`);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const tasks = [];
       const failures = [];
       for (const ref of input.tasks) {
@@ -133,8 +134,8 @@ export function taskOperations({ store }: EcsDeps) {
 
     async ListTasks(input: { cluster?: string; containerInstance?: string; family?: string; startedBy?: string; serviceName?: string; desiredStatus?: 'RUNNING' | 'PENDING' | 'STOPPED'; launchType?: string; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const limit = pageSize(input.maxResults, 100);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const prefix = keys.tasks(scope, cluster);
       const instance = input.containerInstance && (await findInstance(store, scope, cluster, input.containerInstance));
       if (input.containerInstance && !instance) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not in cluster ${cluster}.`);
