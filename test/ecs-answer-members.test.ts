@@ -126,3 +126,16 @@ test('container instances, tasks and task definitions: tags empty unless include
     agent.close();
   }
 });
+
+test('account settings: AWS manages only guardDutyActivate; every other default is a user setting', async () => {
+  const settings: { name: string; type: string }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await raw(new ecs.ListAccountSettingsCommand({ effectiveSettings: true, ...(nextToken && { nextToken }) }));
+    settings.push(...page.settings);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  assert.ok(settings.length >= 10);
+  assert.deepEqual(settings.filter((s) => s.type === 'aws_managed').map((s) => s.name), ['guardDutyActivate']);
+  assert.ok(settings.every((s) => s.type === 'aws_managed' || s.type === 'user'));
+});
