@@ -246,11 +246,16 @@ export function taskView(t: TaskRecord, includeTags: boolean) {
   return {
     ...rest,
     ...(reported && { connectivity, connectivityAt, healthStatus }),
-    containers: containers.map(({ networkBindings, healthStatus: health, ...c }) =>
+    containers: containers.map(({ networkBindings, healthStatus: health, ...c }): ContainerView =>
       c.lastStatus === 'PENDING' && networkBindings.length === 0 ? c : { ...c, networkBindings, healthStatus: health }),
     tags: includeTags ? tags : [],
   };
 }
+
+/** A task as the API answers it. */
+export type TaskView = ReturnType<typeof taskView>;
+/** A container as the API answers it: what only a reporting agent gives may be absent. */
+export type ContainerView = Omit<ContainerRecord, 'networkBindings' | 'healthStatus'> & Partial<Pick<ContainerRecord, 'networkBindings' | 'healthStatus'>>;
 
 /** The statuses a task has before its agent first reports it. */
 const NOT_YET_REPORTED: ReadonlySet<TaskStatus> = new Set(['PROVISIONING', 'PENDING']);
