@@ -6,8 +6,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ecs from '@aws-sdk/client-ecs';
 import { AgentSession } from '../src/agent/session.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { join } from 'node:path';
+import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
+import { run } from './support/run.ts';
 
 let berth: BerthProcess;
 let client: ecs.ECSClient;
@@ -96,10 +98,10 @@ test('container instances, tasks and task definitions: tags empty unless include
     for (const deadline = Date.now() + 10_000; !agent.connected; await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error('the agent session did not connect');
     }
-    const run = await raw(new ecs.RunTaskCommand({ cluster: 'w', taskDefinition: 'web', tags: [{ key: 't', value: '1' }],
+    const started = await raw(new ecs.RunTaskCommand({ cluster: 'w', taskDefinition: 'web', tags: [{ key: 't', value: '1' }],
       overrides: { containerOverrides: [{ name: 'side', command: ['true'] }] } }));
-    assert.deepEqual(run.failures, []);
-    const task = run.tasks[0];
+    assert.deepEqual(started.failures, []);
+    const task = started.tasks[0];
     // Every container is listed in the overrides, by name alone when not overridden.
     assert.deepEqual(task.overrides, { containerOverrides: [{ name: 'web' }, { name: 'side', command: ['true'] }], inferenceAcceleratorOverrides: [] });
     assert.deepEqual(task.attributes, [{ name: 'ecs.cpu-architecture', value: 'x86_64' }]);
@@ -110,6 +112,10 @@ test('container instances, tasks and task definitions: tags empty unless include
     assert.equal(task.lastStatus, 'PENDING');
     assert.deepEqual([task.connectivity, task.connectivityAt, task.healthStatus], [undefined, undefined, undefined]);
     assert.deepEqual(keys(task.containers[0]), ['containerArn', 'cpu', 'image', 'lastStatus', 'memory', 'name', 'networkInterfaces', 'taskArn']);
+    // berth ps reads these answers too: a container without networkBindings is listed.
+    const ps = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'ps', '--cluster', 'w', '--endpoint', berth.endpoint]);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, new RegExp(`^${task.taskArn.split('/').pop().slice(0, 12)}\\s+w\\s+web:1\\s+PENDING\\s+-`, 'm'));
     agent.report({ taskArn: task.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'r1' }, { name: 'side', status: 'RUNNING', runtimeId: 'r2' }] });
     for (const deadline = Date.now() + 10_000; agent.pending > 0; await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error('the report was not acknowledged');
