@@ -55,12 +55,12 @@ export function containerInstanceOperations({ store }: EcsDeps) {
      */
     async RegisterContainerInstance(input: RegisterInput, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const doc = parseIdentityDocument(input.instanceIdentityDocument);
       const attributes = [...builtInAttributes(doc), ...(input.attributes ?? [])];
       attributes.forEach(validateAttribute);
       validateTags(input.tags ?? []);
       const resources = normaliseResources(input.totalResources ?? []);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const existing = input.containerInstanceArn
         ? await findInstance(store, scope, cluster, input.containerInstanceArn)
         : doc.instanceId ? await byInstanceId(store, scope, cluster, doc.instanceId) : undefined;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ApiError, fail } from '../../core/errors.ts';
 import { parseArn } from '../../core/arn.ts';
+import { clusterNameOf } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
@@ -97,8 +98,9 @@ export function taskOperations({ store }: EcsDeps) {
 
     async StopTask(input: { cluster?: string; task: string; reason?: string }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
+      const id = taskRefId(input.task, clusterNameOf(input.cluster));
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const key = keys.task(scope, cluster, taskRefId(input.task, cluster));
+      const key = keys.task(scope, cluster, id);
       for (;;) {
         const cur = await getJson<TaskRecord>(store, key);
         if (!cur) fail('InvalidParameterException', `The referenced task was not found: '${input.task}' in cluster ${cluster}.`);
