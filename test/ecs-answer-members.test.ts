@@ -8,7 +8,8 @@ import * as ecs from '@aws-sdk/client-ecs';
 import { AgentSession } from '../src/agent/session.ts';
 import { join } from 'node:path';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
+import { botocoreModel } from './support/aws-model.ts';
+import { checkAnswers, recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
 import { run } from './support/run.ts';
 
 let berth: BerthProcess;
@@ -144,4 +145,9 @@ test('account settings: AWS manages only guardDutyActivate; every other default 
   assert.ok(settings.length >= 10);
   assert.deepEqual(settings.filter((s) => s.type === 'aws_managed').map((s) => s.name), ['guardDutyActivate']);
   assert.ok(settings.every((s) => s.type === 'aws_managed' || s.type === 'user'));
+});
+
+test('and every answer above matches the AWS API model, member by member', () => {
+  assert.ok(answers.length > 20);
+  assert.deepEqual(checkAnswers(botocoreModel('ecs'), answers), []);
 });
