@@ -49,7 +49,8 @@ test('clusters: statistics, tags and settings empty unless included; answers to 
   assert.deepEqual(full.tags, [{ key: 'team', value: 'a' }]);
   assert.deepEqual(full.settings, [{ name: 'containerInsights', value: 'enabled' }]);
   assert.deepEqual(full.statistics.map((s: { name: string }) => s.name), ['runningEC2TasksCount', 'runningFargateTasksCount', 'pendingEC2TasksCount', 'pendingFargateTasksCount',
-    'activeEC2ServiceCount', 'activeFargateServiceCount', 'drainingEC2ServiceCount', 'drainingFargateServiceCount']);
+    'runningExternalTasksCount', 'pendingExternalTasksCount', 'activeEC2ServiceCount', 'activeFargateServiceCount', 'drainingEC2ServiceCount', 'drainingFargateServiceCount',
+    'activeExternalServiceCount', 'drainingExternalServiceCount']);
   assert.deepEqual(full.attachments, []);
 
   const deleted = (await raw(new ecs.DeleteClusterCommand({ cluster: 'c' }))).cluster;

@@ -111,16 +111,21 @@ export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: re
 }
 
 function statistics(counts: ClusterCounts): { name: string; value: string }[] {
-  // Berth runs every task on one launch type per instance kind; until Fargate capacity
-  // exists, all tasks are EC2 tasks.
+  // The names and order of AWS's answers (External, ECS Anywhere, since 2021). Berth runs
+  // every task on one launch type per instance kind; until Fargate capacity exists, all
+  // tasks are EC2 tasks.
   return [
     { name: 'runningEC2TasksCount', value: String(counts.runningTasksCount) },
     { name: 'runningFargateTasksCount', value: '0' },
     { name: 'pendingEC2TasksCount', value: String(counts.pendingTasksCount) },
     { name: 'pendingFargateTasksCount', value: '0' },
+    { name: 'runningExternalTasksCount', value: '0' },
+    { name: 'pendingExternalTasksCount', value: '0' },
     { name: 'activeEC2ServiceCount', value: String(counts.activeServicesCount) },
     { name: 'activeFargateServiceCount', value: '0' },
     { name: 'drainingEC2ServiceCount', value: '0' },
     { name: 'drainingFargateServiceCount', value: '0' },
+    { name: 'activeExternalServiceCount', value: '0' },
+    { name: 'drainingExternalServiceCount', value: '0' },
   ];
 }
