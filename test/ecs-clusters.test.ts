@@ -22,8 +22,10 @@ for (const cli of AWS_CLIS) {
       assert.equal(created.cluster.status, 'ACTIVE');
 
       const plain = await ecs<{ clusters: Cluster[]; failures: unknown[] }>('describe-clusters', '--clusters', 'demo');
-      assert.equal(plain.clusters[0]!.tags, undefined, 'tags only with --include TAGS');
-      assert.equal(plain.clusters[0]!.settings, undefined, 'settings only with --include SETTINGS');
+      // Unasked, AWS sends these members empty rather than leaving them out.
+      assert.deepEqual(plain.clusters[0]!.tags, [], 'tags only with --include TAGS');
+      assert.deepEqual(plain.clusters[0]!.settings, [], 'settings only with --include SETTINGS');
+      assert.deepEqual(plain.clusters[0]!.statistics, [], 'statistics only with --include STATISTICS');
 
       const full = await ecs<{ clusters: Cluster[] }>('describe-clusters', '--clusters', created.cluster.clusterArn, '--include', 'TAGS', 'SETTINGS', 'STATISTICS');
       assert.deepEqual(full.clusters[0]!.tags, [{ key: 'team', value: 'core' }]);

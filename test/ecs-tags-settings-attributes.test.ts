@@ -76,8 +76,8 @@ for (const cli of AWS_CLIS) {
       assert.deepEqual(reg.containerInstance.registeredResources.map((r) => r.name).sort(), ['CPU', 'MEMORY', 'PORTS', 'PORTS_UDP']);
 
       await ecs('put-attributes', '--cluster', 'attrs', '--attributes', `name=stack,value=prod,targetId=${arn}`, `name=gpu,targetId=${arn}`);
-      const listed = await ecs<{ attributes: { name: string; value?: string; targetId: string; targetType: string }[] }>('list-attributes', '--cluster', 'attrs', '--target-type', 'container-instance', '--attribute-name', 'stack');
-      assert.deepEqual(listed.attributes, [{ name: 'stack', value: 'prod', targetType: 'container-instance', targetId: arn }]);
+      const listed = await ecs<{ attributes: { name: string; value?: string; targetId: string }[] }>('list-attributes', '--cluster', 'attrs', '--target-type', 'container-instance', '--attribute-name', 'stack');
+      assert.deepEqual(listed.attributes, [{ name: 'stack', value: 'prod', targetId: arn }]);
       const all = await ecs<{ attributes: unknown[] }>('list-attributes', '--cluster', 'attrs', '--target-type', 'container-instance', '--page-size', '2');
       assert.ok(all.attributes.length >= 4, 'built-in and custom attributes, across pages');
       await ecs('delete-attributes', '--cluster', 'attrs', '--attributes', `name=stack,targetId=${arn}`);

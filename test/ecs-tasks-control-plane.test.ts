@@ -65,7 +65,7 @@ describe('tasks on the control plane', () => {
     assert.deepEqual(run.failures, []);
     const t = run.tasks[0]!;
     assert.match(t.taskArn, /^arn:aws:ecs:us-east-1:000000000000:task\/c\/[0-9a-f]{32}$/);
-    assert.deepEqual([t.lastStatus, t.desiredStatus, t.containerInstanceArn, t.group, t.cpu, t.memory], ['PROVISIONING', 'RUNNING', agent.arn, 'family:web', '256', '128']);
+    assert.deepEqual([t.lastStatus, t.desiredStatus, t.containerInstanceArn, t.group, t.cpu, t.memory], ['PENDING', 'RUNNING', agent.arn, 'family:web', '256', '128']);
     await until(() => agent.assignments.has(t.taskArn));
     assert.equal(agent.assignments.get(t.taskArn)!.containers[0]!.image, 'berth/web');
 

@@ -18,7 +18,7 @@ export function attributeOperations({ store }: EcsDeps) {
   /** Applies `fn` to each target's attributes, all targets in one transaction. */
   const apply = async (ctx: RequestContext, clusterRef: string | undefined, attributes: Attribute[], fn: (existing: Attribute[], mine: Attribute[]) => Attribute[]) => {
     const scope = scopeOf(ctx);
-    const cluster = (await requireCluster(store, scope, clusterRef)).value.clusterName;
+    // The request's own parameters are checked before anything is looked up, as AWS does.
     if (attributes.length === 0 || attributes.length > MAX_ATTRIBUTES_PER_CALL) {
       fail('InvalidParameterException', `Give 1 to ${MAX_ATTRIBUTES_PER_CALL} attributes per call; ${attributes.length} were given.`);
     }
@@ -29,6 +29,7 @@ export function attributeOperations({ store }: EcsDeps) {
       if (a.targetType !== undefined && a.targetType !== 'container-instance') fail('InvalidParameterException', `targetType must be container-instance.`);
       byTarget.set(a.targetId, [...(byTarget.get(a.targetId) ?? []), a]);
     }
+    const cluster = (await requireCluster(store, scope, clusterRef)).value.clusterName;
     for (;;) {
       const conditions = [];
       const ops = [];
@@ -44,7 +45,8 @@ export function attributeOperations({ store }: EcsDeps) {
         ops.push({ type: 'put' as const, key, value: JSON.stringify({ ...cur.value, attributes: next }) });
       }
       if ((await store.txn({ if: conditions, ops })).ok) {
-        return attributes.map((a) => ({ ...a, targetType: 'container-instance' }));
+        // AWS echoes the attributes as given (put-attributes in the AWS CLI examples).
+        return attributes;
       }
     }
   };
@@ -60,9 +62,9 @@ export function attributeOperations({ store }: EcsDeps) {
 
     async ListAttributes(input: { cluster?: string; targetType: string; attributeName?: string; attributeValue?: string; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.attributeValue !== undefined && input.attributeName === undefined) fail('InvalidParameterException', 'Filtering by attributeValue needs attributeName as well.');
       const limit = pageSize(input.maxResults, 100);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const prefix = keys.containerInstances(scope, cluster);
       // The token is the key of the last instance fully listed plus how many of its attributes were given.
       const [tokenKey, skipText] = input.nextToken === undefined ? [undefined, '0'] : splitToken(input.nextToken);
@@ -78,7 +80,8 @@ export function attributeOperations({ store }: EcsDeps) {
         const matching = c.attributes.filter((a) => (input.attributeName === undefined || a.name === input.attributeName) && (input.attributeValue === undefined || a.value === input.attributeValue));
         for (let i = skip; i < matching.length; i++) {
           if (out.length === limit) return { attributes: out, nextToken: `${encodeToken(kv.key)}.${i}` };
-          out.push({ ...matching[i]!, targetType: 'container-instance', targetId: c.containerInstanceArn });
+          // name, value and targetId, without targetType (list-attributes in the AWS CLI examples).
+          out.push({ ...matching[i]!, targetId: c.containerInstanceArn });
         }
         skip = 0;
       }

@@ -27,7 +27,7 @@ interface CreateClusterInput {
 }
 
 export function clusterOperations({ store }: EcsDeps) {
-  const view = async (ctx: RequestContext, c: ClusterRecord, include: readonly ClusterField[] | 'all') =>
+  const view = async (ctx: RequestContext, c: ClusterRecord, include: readonly ClusterField[] | 'answer') =>
     clusterView(c, await clusterCounts(store, scopeOf(ctx), c.clusterName), include);
 
   return {
@@ -44,10 +44,10 @@ export function clusterOperations({ store }: EcsDeps) {
       const key = keys.cluster(scope, name);
       for (;;) {
         const existing = await getJson<ClusterRecord>(store, key);
-        if (existing?.value.status === 'ACTIVE') return { cluster: await view(ctx, existing.value, 'all') };
+        if (existing?.value.status === 'ACTIVE') return { cluster: await view(ctx, existing.value, 'answer') };
         const cluster = newCluster(scope, { ...input, clusterName: name, tags, settings }, seconds(ctx));
         const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }], ops: [{ type: 'put', key, value: JSON.stringify(cluster) }] });
-        if (r.ok) return { cluster: await view(ctx, cluster, 'all') };
+        if (r.ok) return { cluster: await view(ctx, cluster, 'answer') };
       }
     },
 
@@ -93,12 +93,12 @@ export function clusterOperations({ store }: EcsDeps) {
         ...(settings && { settings: mergeSettings(c.settings, settings) }),
         ...(input.configuration && { configuration: { ...c.configuration, ...input.configuration } }),
         ...(input.serviceConnectDefaults && { serviceConnectDefaults: input.serviceConnectDefaults }),
-      })), 'all') };
+      })), 'answer') };
     },
 
     async UpdateClusterSettings(input: { cluster: string; settings: { name: string; value: string }[] }, ctx: RequestContext) {
       const settings = validateClusterSettings(input.settings);
-      return { cluster: await view(ctx, await change(ctx, input.cluster, (c) => ({ ...c, settings: mergeSettings(c.settings, settings) })), 'all') };
+      return { cluster: await view(ctx, await change(ctx, input.cluster, (c) => ({ ...c, settings: mergeSettings(c.settings, settings) })), 'answer') };
     },
 
     /** Deletes (makes INACTIVE) a cluster that holds no instances, services or tasks. */
@@ -111,7 +111,7 @@ export function clusterOperations({ store }: EcsDeps) {
         if (counts.activeServicesCount > 0) fail('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active. Delete the services first.');
         if (counts.runningTasksCount + counts.pendingTasksCount > 0) fail('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active. Stop the tasks first.');
       });
-      return { cluster: await view(ctx, deleted, 'all') };
+      return { cluster: await view(ctx, deleted, 'answer') };
     },
   };
 

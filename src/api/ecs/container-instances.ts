@@ -55,12 +55,12 @@ export function containerInstanceOperations({ store }: EcsDeps) {
      */
     async RegisterContainerInstance(input: RegisterInput, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const doc = parseIdentityDocument(input.instanceIdentityDocument);
       const attributes = [...builtInAttributes(doc), ...(input.attributes ?? [])];
       attributes.forEach(validateAttribute);
       validateTags(input.tags ?? []);
       const resources = normaliseResources(input.totalResources ?? []);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const existing = input.containerInstanceArn
         ? await findInstance(store, scope, cluster, input.containerInstanceArn)
         : doc.instanceId ? await byInstanceId(store, scope, cluster, doc.instanceId) : undefined;
@@ -100,8 +100,9 @@ export function containerInstanceOperations({ store }: EcsDeps) {
 
     async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      // The request's own parameters are checked before anything is looked up, as AWS does.
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const containerInstances = [];
       const failures = [];
@@ -112,19 +113,26 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           continue;
         }
         const { tags, ...rest } = instanceView(found.value, tasks);
-        containerInstances.push({ ...rest, ...(input.include?.includes('TAGS') && { tags }) });
+        containerInstances.push({
+          ...rest,
+          // Without include TAGS, AWS sends the member empty, as for clusters and tasks.
+          tags: input.include?.includes('TAGS') ? tags : [],
+          // Berth's agent reports no container runtime health yet: asked for it, the honest
+          // answer is that there is no data.
+          ...(input.include?.includes('CONTAINER_INSTANCE_HEALTH') && { healthStatus: { overallStatus: 'INSUFFICIENT_DATA', details: [] } }),
+        });
       }
       return { containerInstances, failures };
     },
 
     async ListContainerInstances(input: { cluster?: string; filter?: string; status?: InstanceStatus; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.filter !== undefined) {
         fail('InvalidParameterException', 'Filtering container instances with the cluster query language is not supported by this Berth version: list them and filter on their attributes.');
       }
-      const prefix = keys.containerInstances(scope, cluster);
       const limit = pageSize(input.maxResults, 100);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const prefix = keys.containerInstances(scope, cluster);
       const arns: string[] = [];
       let after = decodeToken(input.nextToken, prefix);
       for (;;) {
@@ -145,9 +153,9 @@ export function containerInstanceOperations({ store }: EcsDeps) {
 
     async UpdateContainerInstancesState(input: { cluster?: string; containerInstances: string[]; status: InstanceStatus }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.status !== 'ACTIVE' && input.status !== 'DRAINING') fail('InvalidParameterException', `Container instances can only be set to ACTIVE or DRAINING, not ${input.status}.`);
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `UpdateContainerInstancesState takes at most ${MAX_BATCH} container instances.`);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const containerInstances = [];
       const failures = [];
       for (const ref of input.containerInstances) {

@@ -6,6 +6,7 @@ import { attributeOperations } from './attributes.ts';
 import { clusterOperations } from './clusters.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
+import { pollEndpointOperations } from './poll-endpoint.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskOperations } from './tasks.ts';
@@ -22,6 +23,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...accountSettingOperations(deps),
       ...containerInstanceOperations(deps),
       ...attributeOperations(deps),
+      ...pollEndpointOperations(),
     },
   };
 }

@@ -88,7 +88,8 @@ export function taskDefinitionOperations({ store }: EcsDeps) {
         }
       }
       if (!entry) fail('ClientException', `Unable to describe task definition: '${input.taskDefinition}' does not exist. Check the family and revision with ListTaskDefinitions.`);
-      return new RawJson(`{"taskDefinition":${entry.view}${input.include?.includes('TAGS') ? `,"tags":${entry.tags}` : ''}}`);
+      // AWS sends tags even unasked, empty (describe-task-definition in the AWS CLI examples).
+      return new RawJson(`{"taskDefinition":${entry.view},"tags":${input.include?.includes('TAGS') ? entry.tags : '[]'}}`);
     },
 
     async DeregisterTaskDefinition(input: { taskDefinition: string }, ctx: RequestContext) {

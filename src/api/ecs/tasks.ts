@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ApiError, fail } from '../../core/errors.ts';
 import { parseArn } from '../../core/arn.ts';
+import { clusterNameOf } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
@@ -62,11 +63,12 @@ export function taskOperations({ store }: EcsDeps) {
 
   const prepare = async (ctx: RequestContext, input: RunInput, count: number) => {
     const scope = scopeOf(ctx);
+    // The request's own parameters are checked before anything is looked up, as AWS does.
+    if (count < 1 || count > MAX_COUNT) fail('InvalidParameterException', `count must be between 1 and ${MAX_COUNT}; it was ${count}.`);
     const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
     const td = await resolveTaskDefinition(store, scope, input.taskDefinition);
     if (!td) fail('ClientException', `Unable to find task definition '${input.taskDefinition}': register it first, or check the family and revision.`);
     if (td.status !== 'ACTIVE') fail('ClientException', `TaskDefinition ${td.taskDefinitionArn} is ${td.status}: run an ACTIVE revision.`);
-    if (count < 1 || count > MAX_COUNT) fail('InvalidParameterException', `count must be between 1 and ${MAX_COUNT}; it was ${count}.`);
     checkRunInput(input, td);
     return { scope, cluster, td };
   };
@@ -96,8 +98,9 @@ export function taskOperations({ store }: EcsDeps) {
 
     async StopTask(input: { cluster?: string; task: string; reason?: string }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
+      const id = taskRefId(input.task, clusterNameOf(input.cluster));
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const key = keys.task(scope, cluster, taskRefId(input.task, cluster));
+      const key = keys.task(scope, cluster, id);
       for (;;) {
         const cur = await getJson<TaskRecord>(store, key);
         if (!cur) fail('InvalidParameterException', `The referenced task was not found: '${input.task}' in cluster ${cluster}.`);
@@ -112,8 +115,8 @@ export function taskOperations({ store }: EcsDeps) {
 
     async DescribeTasks(input: { cluster?: string; tasks: string[]; include?: string[] }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       if (input.tasks.length > MAX_DESCRIBE) fail('InvalidParameterException', `DescribeTasks takes at most ${MAX_DESCRIBE} tasks; ${input.tasks.length} were given.`);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const tasks = [];
       const failures = [];
       for (const ref of input.tasks) {
@@ -133,8 +136,8 @@ export function taskOperations({ store }: EcsDeps) {
 
     async ListTasks(input: { cluster?: string; containerInstance?: string; family?: string; startedBy?: string; serviceName?: string; desiredStatus?: 'RUNNING' | 'PENDING' | 'STOPPED'; launchType?: string; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const limit = pageSize(input.maxResults, 100);
+      const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const prefix = keys.tasks(scope, cluster);
       const instance = input.containerInstance && (await findInstance(store, scope, cluster, input.containerInstance));
       if (input.containerInstance && !instance) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not in cluster ${cluster}.`);
@@ -228,7 +231,8 @@ async function placeBatch(store: Store, batch: readonly Placement[]) {
         target.cpu -= demand.cpu;
         target.memory -= demand.memory;
         for (const port of demand.ports) (target.portsInUse as Set<string>).add(port);
-        const task = buildTask(p, arn, target.availabilityZone);
+        const instance = snap.instances.find((i) => i.containerInstanceArn === arn);
+        const task = buildTask(p, arn, target.availabilityZone, instance?.attributes.find((a) => a.name === 'ecs.cpu-architecture')?.value);
         tasks.push(task);
         ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(task.taskArn)), value: JSON.stringify(task) });
       }
@@ -240,7 +244,7 @@ async function placeBatch(store: Store, batch: readonly Placement[]) {
   }
 }
 
-function buildTask(p: Placement, instanceArn: string, availabilityZone: string | undefined): TaskRecord {
+function buildTask(p: Placement, instanceArn: string, availabilityZone: string | undefined, cpuArchitecture: string | undefined): TaskRecord {
   const id = randomBytes(16).toString('hex');
   const tags = [...(p.input.propagateTags === 'TASK_DEFINITION' ? p.td.tags : []), ...(p.input.tags ?? [])];
   const attachments: Attachment[] = p.td.networkMode === 'awsvpc'
@@ -253,6 +257,7 @@ function buildTask(p: Placement, instanceArn: string, availabilityZone: string |
     scope: p.scope, clusterName: p.cluster, id, containerIds: p.td.containerDefinitions.map(() => randomUUID()),
     taskDefinition: p.td, overrides: p.input.overrides ?? {}, containerInstanceArn: instanceArn,
     ...(availabilityZone !== undefined && { availabilityZone }),
+    ...(cpuArchitecture !== undefined && { cpuArchitecture }),
     ...(p.input.startedBy !== undefined && { startedBy: p.input.startedBy }),
     ...(p.input.group !== undefined && { group: p.input.group }),
     tags, launchType: 'EC2', enableExecuteCommand: p.input.enableExecuteCommand ?? false, attachments, nowSeconds: p.now,

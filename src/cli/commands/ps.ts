@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../../core/ecs/task.ts';
+import type { TaskView } from '../../core/ecs/task.ts';
 import { apiClient } from '../api-client.ts';
 import { parse } from '../args.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -22,12 +22,12 @@ Options:
     const { values } = parse('ps', argv, { cluster: { type: 'string' }, all: { type: 'boolean' }, endpoint: { type: 'string' }, output: { type: 'string' } });
     const api = apiClient(values.endpoint ?? defaultEndpoint());
     const clusters = values.cluster ? [values.cluster] : await all((t) => api.call<{ clusterArns: string[]; nextToken?: string }>(`${ECS}.ListClusters`, { ...(t && { nextToken: t }) }).then((r) => [r.clusterArns, r.nextToken]));
-    const tasks: TaskRecord[] = [];
+    const tasks: TaskView[] = [];
     for (const cluster of clusters) {
       for (const desiredStatus of values.all ? ['RUNNING', 'STOPPED'] : ['RUNNING']) {
         const arns = await all((t) => api.call<{ taskArns: string[]; nextToken?: string }>(`${ECS}.ListTasks`, { cluster, desiredStatus, ...(t && { nextToken: t }) }).then((r) => [r.taskArns, r.nextToken]));
         for (let i = 0; i < arns.length; i += 100) {
-          tasks.push(...(await api.call<{ tasks: TaskRecord[] }>(`${ECS}.DescribeTasks`, { cluster, tasks: arns.slice(i, i + 100) })).tasks);
+          tasks.push(...(await api.call<{ tasks: TaskView[] }>(`${ECS}.DescribeTasks`, { cluster, tasks: arns.slice(i, i + 100) })).tasks);
         }
       }
     }
@@ -60,8 +60,9 @@ async function all(page: (token: string | undefined) => Promise<[string[], strin
   return out;
 }
 
-function ports(t: TaskRecord): string {
-  const bindings = t.containers.flatMap((c) => c.networkBindings.map((b) => `${b.hostPort}->${b.containerPort}/${b.protocol}`));
+function ports(t: TaskView): string {
+  // A container the agent has not reported yet has no networkBindings member.
+  const bindings = t.containers.flatMap((c) => (c.networkBindings ?? []).map((b) => `${b.hostPort}->${b.containerPort}/${b.protocol}`));
   const ip = t.attachments.flatMap((a) => a.details).find((d) => d.name === 'privateIPv4Address')?.value;
   return [...(ip ? [ip] : []), ...bindings].join(', ') || '-';
 }

@@ -43,7 +43,11 @@ export function validateSettingValue(name: SettingName, value: string): void {
   if (!ok) throw new ApiError('InvalidParameterException', `'${value}' is not a valid value for ${name}: use ${Array.isArray(spec.values) ? spec.values.join(' or ') : 'a valid value'}.`);
 }
 
-/** The value in force for a principal: its own, else the account default, else AWS's. */
+/**
+ * The value in force for a principal: its own, else the account default, else AWS's.
+ * AWS's value is `type: user` like any other: `aws_managed` marks the settings AWS manages
+ * itself, read-only, of which guardDutyActivate is the only one (Setting reference).
+ */
 export function effective(name: SettingName, own: Setting | undefined, accountDefault: Setting | undefined, principalArn: string): Setting {
-  return own ?? (accountDefault && { ...accountDefault, principalArn }) ?? { name, value: SETTINGS[name].aws, principalArn, type: 'aws_managed' };
+  return own ?? (accountDefault && { ...accountDefault, principalArn }) ?? { name, value: SETTINGS[name].aws, principalArn, type: SETTINGS[name].readOnly ? 'aws_managed' : 'user' };
 }

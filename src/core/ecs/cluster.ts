@@ -81,36 +81,51 @@ export function newCluster(scope: Scope, input: {
   };
 }
 
-/** The Cluster shape of the ECS API. `include: 'all'` is for Create/Update/Delete answers. */
-export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: readonly ClusterField[] | 'all') {
-  const has = (f: ClusterField) => include === 'all' || include.includes(f);
+/**
+ * The Cluster shape of the ECS API, as AWS answers it.
+ * - DescribeClusters (`include` the fields asked for): statistics, tags and settings are
+ *   empty lists unless asked for; configuration and attachments only when asked for;
+ *   capacityProviders and defaultCapacityProviderStrategy always.
+ * - Create/Update/Delete (`'answer'`): the cluster's tags, settings and configuration;
+ *   statistics an empty list; capacity providers only when the cluster has some.
+ * (AWS CLI examples of create-cluster, update-cluster-settings, delete-cluster and
+ * describe-clusters --include ATTACHMENTS, which show AWS's own answers.)
+ */
+export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: readonly ClusterField[] | 'answer') {
+  const answer = include === 'answer';
+  const has = (f: ClusterField) => !answer && include.includes(f);
   return {
     clusterArn: c.clusterArn,
     clusterName: c.clusterName,
-    ...(has('CONFIGURATIONS') && c.configuration && { configuration: c.configuration }),
+    ...((answer || has('CONFIGURATIONS')) && c.configuration && { configuration: c.configuration }),
     status: c.status,
     ...counts,
     statistics: has('STATISTICS') ? statistics(counts) : [],
-    ...(has('TAGS') && { tags: c.tags }),
-    ...(has('SETTINGS') && { settings: c.settings }),
-    capacityProviders: c.capacityProviders,
-    defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy,
+    tags: answer || has('TAGS') ? c.tags : [],
+    settings: answer || has('SETTINGS') ? c.settings : [],
+    ...((!answer || c.capacityProviders.length > 0) && { capacityProviders: c.capacityProviders }),
+    ...((!answer || c.defaultCapacityProviderStrategy.length > 0) && { defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy }),
     ...(has('ATTACHMENTS') && { attachments: [] }),
     ...(c.serviceConnectDefaults && { serviceConnectDefaults: c.serviceConnectDefaults }),
   };
 }
 
 function statistics(counts: ClusterCounts): { name: string; value: string }[] {
-  // Berth runs every task on one launch type per instance kind; until Fargate capacity
-  // exists, all tasks are EC2 tasks.
+  // The names and order of AWS's answers (External, ECS Anywhere, since 2021). Berth runs
+  // every task on one launch type per instance kind; until Fargate capacity exists, all
+  // tasks are EC2 tasks.
   return [
     { name: 'runningEC2TasksCount', value: String(counts.runningTasksCount) },
     { name: 'runningFargateTasksCount', value: '0' },
     { name: 'pendingEC2TasksCount', value: String(counts.pendingTasksCount) },
     { name: 'pendingFargateTasksCount', value: '0' },
+    { name: 'runningExternalTasksCount', value: '0' },
+    { name: 'pendingExternalTasksCount', value: '0' },
     { name: 'activeEC2ServiceCount', value: String(counts.activeServicesCount) },
     { name: 'activeFargateServiceCount', value: '0' },
     { name: 'drainingEC2ServiceCount', value: '0' },
     { name: 'drainingFargateServiceCount', value: '0' },
+    { name: 'activeExternalServiceCount', value: '0' },
+    { name: 'drainingExternalServiceCount', value: '0' },
   ];
 }

@@ -78,7 +78,11 @@ export function builtInAttributes(doc: IdentityDocument): Attribute[] {
   return out;
 }
 
-/** Registered resources with ECS's defaults: reserved ports added, UDP ports present. */
+/**
+ * Registered resources with ECS's defaults: reserved ports added, UDP ports present, and
+ * every resource with all three numeric values (0 when not given) as AWS answers them
+ * (describe-container-instances in the AWS CLI examples).
+ */
 export function normaliseResources(given: readonly Resource[]): Resource[] {
   const byName = new Map(given.map((r) => [r.name, { ...r }]));
   const ports = byName.get('PORTS');
@@ -87,7 +91,10 @@ export function normaliseResources(given: readonly Resource[]): Resource[] {
   for (const r of byName.values()) {
     if (r.type === 'INTEGER' && (r.integerValue === undefined || r.integerValue < 0)) throw new ApiError('InvalidParameterException', `Resource ${r.name} needs a non-negative integerValue.`);
   }
-  return [...byName.values()];
+  return [...byName.values()].map((r) => ({
+    name: r.name, type: r.type, doubleValue: r.doubleValue ?? 0, longValue: r.longValue ?? 0, integerValue: r.integerValue ?? 0,
+    ...((r.type === 'STRINGSET' || r.stringSetValue !== undefined) && { stringSetValue: r.stringSetValue ?? [] }),
+  }));
 }
 
 export function newContainerInstance(scope: Scope, cluster: string, id: string, input: {

@@ -92,6 +92,8 @@ export interface TaskRecord {
   tags: Tag[];
   enableExecuteCommand: boolean;
   platformFamily?: string;
+  /** What the task inherits from its instance: ECS reports the CPU architecture. */
+  attributes?: { name: string; value?: string }[];
   /** The effective network mode, so the agent need not look it up. (Berth's own; not in the API.) */
   networkMode?: string;
   /** Static host ports the task holds on its instance, "port/protocol". (Berth's own; not in the API.) */
@@ -161,6 +163,8 @@ export interface NewTaskInput {
   overrides: TaskOverride;
   containerInstanceArn: string;
   availabilityZone?: string;
+  /** The instance's `ecs.cpu-architecture`, when it registered one. */
+  cpuArchitecture?: string;
   startedBy?: string;
   group?: string;
   tags: Tag[];
@@ -170,7 +174,11 @@ export interface NewTaskInput {
   nowSeconds: number;
 }
 
-/** A task as RunTask/StartTask creates it: PROVISIONING, desired RUNNING, placed. Pure. */
+/**
+ * A task as RunTask/StartTask creates it: desired RUNNING, placed, and PROVISIONING when
+ * it needs a network interface first (awsvpc), else PENDING, as ECS starts them (run-task
+ * in the AWS CLI examples: an EC2 bridge task answers PENDING). Pure.
+ */
 export function newTask(i: NewTaskInput): TaskRecord {
   const td = i.taskDefinition;
   const taskArn = ecsArn(i.scope, `task/${i.clusterName}/${i.id}`);
@@ -193,8 +201,13 @@ export function newTask(i: NewTaskInput): TaskRecord {
     clusterArn: ecsArn(i.scope, `cluster/${i.clusterName}`),
     taskDefinitionArn: td.taskDefinitionArn,
     containerInstanceArn: i.containerInstanceArn,
-    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...i.overrides },
-    lastStatus: 'PROVISIONING',
+    overrides: {
+      ...i.overrides,
+      // ECS lists every container, by name alone when the request did not override it.
+      containerOverrides: td.containerDefinitions.map((c) => ({ ...i.overrides.containerOverrides?.find((o) => o.name === c.name), name: c.name })),
+      inferenceAcceleratorOverrides: i.overrides.inferenceAcceleratorOverrides ?? [],
+    },
+    lastStatus: td.networkMode === 'awsvpc' ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
     cpu: String(demand.cpu),
     memory: String(demand.memory),
@@ -211,14 +224,38 @@ export function newTask(i: NewTaskInput): TaskRecord {
     healthStatus: 'UNKNOWN',
     tags: i.tags,
     enableExecuteCommand: i.enableExecuteCommand,
-    platformFamily: 'Linux',
+    // AWS names a platform family for Fargate tasks only (Task reference).
+    ...(i.launchType === 'FARGATE' && { platformFamily: 'Linux' }),
+    ...(i.cpuArchitecture !== undefined && { attributes: [{ name: 'ecs.cpu-architecture', value: i.cpuArchitecture }] }),
     ...(td.networkMode !== undefined && { networkMode: td.networkMode }),
     reservedPorts: demand.ports,
   };
 }
 
-/** The Task shape of the API; tags only when asked for (`include: ["TAGS"]`). */
+/**
+ * The Task shape of the API, with the members AWS sends at each point of the task's life:
+ * - `tags` always, empty unless asked for (`include: ["TAGS"]`; describe-tasks in the AWS
+ *   CLI examples); RunTask, StartTask and StopTask answer with them.
+ * - until an agent reports the task, no `connectivity`, `connectivityAt` or `healthStatus`,
+ *   and its PENDING containers no `networkBindings` or `healthStatus` (run-task answers in
+ *   the AWS CLI examples, EC2 and Fargate).
+ */
 export function taskView(t: TaskRecord, includeTags: boolean) {
-  const { tags, networkMode: _mode, reservedPorts: _ports, ...rest } = t;
-  return { ...rest, ...(includeTags && { tags }) };
+  const { tags, networkMode: _mode, reservedPorts: _ports, connectivity, connectivityAt, healthStatus, containers, ...rest } = t;
+  const reported = !NOT_YET_REPORTED.has(t.lastStatus) || t.containers.some((c) => c.lastStatus !== 'PENDING');
+  return {
+    ...rest,
+    ...(reported && { connectivity, connectivityAt, healthStatus }),
+    containers: containers.map(({ networkBindings, healthStatus: health, ...c }): ContainerView =>
+      c.lastStatus === 'PENDING' && networkBindings.length === 0 ? c : { ...c, networkBindings, healthStatus: health }),
+    tags: includeTags ? tags : [],
+  };
 }
+
+/** A task as the API answers it. */
+export type TaskView = ReturnType<typeof taskView>;
+/** A container as the API answers it: what only a reporting agent gives may be absent. */
+export type ContainerView = Omit<ContainerRecord, 'networkBindings' | 'healthStatus'> & Partial<Pick<ContainerRecord, 'networkBindings' | 'healthStatus'>>;
+
+/** The statuses a task has before its agent first reports it. */
+const NOT_YET_REPORTED: ReadonlySet<TaskStatus> = new Set(['PROVISIONING', 'PENDING']);

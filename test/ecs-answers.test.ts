@@ -1,0 +1,149 @@
+// Every answer of every ECS operation Berth implements, checked member by member against
+// the AWS API model (botocore's copy of the API reference): no member AWS does not have,
+// every type as the wire gives it (epoch-second timestamps, whole integers, enum values),
+// every required member present. A scripted session drives each operation through the
+// AWS SDK for JavaScript v3 and a scripted agent, keeping the raw JSON of each answer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as ecs from '@aws-sdk/client-ecs';
+import { AgentSession } from '../src/agent/session.ts';
+import { createEcsService } from '../src/api/ecs/index.ts';
+import type { Store } from '../src/store/store.ts';
+import { botocoreModel } from './support/aws-model.ts';
+import { startBerth, type BerthProcess } from './support/berth.ts';
+import { checkAnswers, recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
+
+let berth: BerthProcess;
+before(async () => { berth = await startBerth(); });
+after(async () => { await berth.stop(); });
+
+const model = botocoreModel('ecs');
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Runs a call expected to fail; its answer is recorded all the same (and not shape-checked). */
+async function refused(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).name;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Every operation of the API, in an order that leaves each one something to act on. */
+async function session(c: ecs.ECSClient): Promise<void> {
+  await c.send(new ecs.CreateClusterCommand({ clusterName: 'plain' }));
+  await c.send(new ecs.CreateClusterCommand({ clusterName: 'full', tags: [{ key: 'team', value: 'a' }], settings: [{ name: 'containerInsights', value: 'enabled' }],
+    configuration: { executeCommandConfiguration: { logging: 'DEFAULT' } } }));
+  await c.send(new ecs.CreateClusterCommand({ clusterName: 'full' }));
+  await c.send(new ecs.DescribeClustersCommand({ clusters: ['plain', 'full', 'ghost'] }));
+  await c.send(new ecs.DescribeClustersCommand({ clusters: ['full'], include: ['ATTACHMENTS', 'CONFIGURATIONS', 'SETTINGS', 'STATISTICS', 'TAGS'] }));
+  await c.send(new ecs.ListClustersCommand({ maxResults: 1 }));
+  await c.send(new ecs.UpdateClusterCommand({ cluster: 'full', settings: [{ name: 'containerInsights', value: 'enhanced' }] }));
+  await c.send(new ecs.UpdateClusterSettingsCommand({ cluster: 'plain', settings: [{ name: 'containerInsights', value: 'disabled' }] }));
+
+  await c.send(new ecs.RegisterTaskDefinitionCommand({ family: 'web', tags: [{ key: 'app', value: 'web' }], containerDefinitions: [{
+    name: 'web', image: 'busybox', memory: 64, cpu: 128, portMappings: [{ containerPort: 80, hostPort: 8080 }],
+    healthCheck: { command: ['CMD-SHELL', 'true'] }, environment: [{ name: 'A', value: '1' }],
+    logConfiguration: { logDriver: 'json-file' },
+  }, { name: 'side', image: 'busybox', memoryReservation: 32, essential: false, dependsOn: [{ containerName: 'web', condition: 'HEALTHY' }] }] }));
+  await c.send(new ecs.RegisterTaskDefinitionCommand({ family: 'vpc', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',
+    taskRoleArn: 'arn:aws:iam::000000000000:role/app', containerDefinitions: [{ name: 'app', image: 'busybox', portMappings: [{ containerPort: 8000 }] }] }));
+  await c.send(new ecs.RegisterTaskDefinitionCommand({ family: 'old', containerDefinitions: [{ name: 'o', image: 'busybox', memory: 16 }] }));
+  await c.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web' }));
+  await c.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web:1', include: ['TAGS'] }));
+  await c.send(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'vpc' }));
+  await c.send(new ecs.ListTaskDefinitionsCommand({ maxResults: 1 }));
+  await c.send(new ecs.ListTaskDefinitionFamiliesCommand({}));
+  await c.send(new ecs.DeregisterTaskDefinitionCommand({ taskDefinition: 'old:1' }));
+  await c.send(new ecs.DeleteTaskDefinitionsCommand({ taskDefinitions: ['old:1', 'web:1', 'ghost:1'] }));
+
+  const doc = JSON.stringify({ instanceId: 'i-0123456789abcdef0', availabilityZone: 'us-east-1a', instanceType: 'm5.large' });
+  const reg = await c.send(new ecs.RegisterContainerInstanceCommand({ cluster: 'full', instanceIdentityDocument: doc, tags: [{ key: 'host', value: 'h1' }],
+    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 2048 }, { name: 'MEMORY', type: 'INTEGER', integerValue: 4096 }],
+    attributes: [{ name: 'ecs.capability.task-eni' }, { name: 'ecs.capability.container-health-check' }, { name: 'com.amazonaws.ecs.capability.logging-driver.json-file' },
+      { name: 'ecs.capability.container-ordering' }, { name: 'com.amazonaws.ecs.capability.docker-remote-api.1.21' }, { name: 'com.amazonaws.ecs.capability.task-iam-role' }],
+    versionInfo: { agentVersion: '1.0.0', agentHash: 'abc', dockerVersion: 'berth' } }));
+  const instanceArn = reg.containerInstance!.containerInstanceArn!;
+  const agent = new AgentSession(berth.endpoint, { cluster: 'full', containerInstanceArn: instanceArn, agentVersion: 'test' }, {
+    onSnapshot: () => {}, onAssignment: () => {}, log: () => {},
+  });
+  agent.start();
+  try {
+    await until(() => agent.connected);
+    await c.send(new ecs.DescribeContainerInstancesCommand({ cluster: 'full', containerInstances: [instanceArn, 'ffffffffffffffffffffffffffffffff'] }));
+    await c.send(new ecs.DescribeContainerInstancesCommand({ cluster: 'full', containerInstances: [instanceArn], include: ['TAGS', 'CONTAINER_INSTANCE_HEALTH'] }));
+    await c.send(new ecs.ListContainerInstancesCommand({ cluster: 'full' }));
+    await c.send(new ecs.PutAttributesCommand({ cluster: 'full', attributes: [{ name: 'stack', value: 'prod', targetId: instanceArn }] }));
+    await c.send(new ecs.ListAttributesCommand({ cluster: 'full', targetType: 'container-instance', attributeName: 'stack' }));
+    await c.send(new ecs.DeleteAttributesCommand({ cluster: 'full', attributes: [{ name: 'stack', targetId: instanceArn }] }));
+    await c.send(new ecs.DiscoverPollEndpointCommand({ cluster: 'full', containerInstance: instanceArn }));
+
+    const run = await c.send(new ecs.RunTaskCommand({ cluster: 'full', taskDefinition: 'web', startedBy: 'me', tags: [{ key: 't', value: '1' }], count: 2 }));
+    const taskArn = run.tasks![0]!.taskArn!;
+    await c.send(new ecs.RunTaskCommand({ cluster: 'full', taskDefinition: 'vpc', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+      overrides: { containerOverrides: [{ name: 'app', command: ['sleep', '1'], environment: [{ name: 'B', value: '2' }] }] } }));
+    await c.send(new ecs.StartTaskCommand({ cluster: 'full', taskDefinition: 'web', containerInstances: [instanceArn, 'ffffffffffffffffffffffffffffffff'] }));
+    agent.report({ taskArn, status: 'RUNNING', pullStartedAt: Date.now() / 1000, pullStoppedAt: Date.now() / 1000, healthStatus: 'HEALTHY', containers: [
+      { name: 'web', status: 'RUNNING', runtimeId: 'r1', networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'tcp' }] },
+      { name: 'side', status: 'RUNNING', runtimeId: 'r2' },
+    ] });
+    await until(() => agent.pending === 0);
+    await c.send(new ecs.DescribeTasksCommand({ cluster: 'full', tasks: [taskArn, '0'.repeat(32)] }));
+    await c.send(new ecs.DescribeTasksCommand({ cluster: 'full', tasks: [taskArn], include: ['TAGS'] }));
+    await c.send(new ecs.ListTasksCommand({ cluster: 'full', maxResults: 1 }));
+    await c.send(new ecs.StopTaskCommand({ cluster: 'full', task: taskArn, reason: 'done' }));
+    agent.report({ taskArn, status: 'STOPPED', executionStoppedAt: Date.now() / 1000, containers: [{ name: 'web', status: 'STOPPED', exitCode: 0 }, { name: 'side', status: 'STOPPED', exitCode: 137 }] });
+    await until(() => agent.pending === 0);
+    await c.send(new ecs.DescribeTasksCommand({ cluster: 'full', tasks: [taskArn] }));
+
+    const clusterArn = 'arn:aws:ecs:us-east-1:000000000000:cluster/full';
+    await c.send(new ecs.TagResourceCommand({ resourceArn: clusterArn, tags: [{ key: 'more', value: 'x' }] }));
+    await c.send(new ecs.ListTagsForResourceCommand({ resourceArn: clusterArn }));
+    await c.send(new ecs.UntagResourceCommand({ resourceArn: clusterArn, tagKeys: ['more'] }));
+
+    await c.send(new ecs.PutAccountSettingCommand({ name: 'containerInsights', value: 'enabled' }));
+    await c.send(new ecs.PutAccountSettingDefaultCommand({ name: 'awsvpcTrunking', value: 'enabled' }));
+    await c.send(new ecs.ListAccountSettingsCommand({ effectiveSettings: true }));
+    await c.send(new ecs.DeleteAccountSettingCommand({ name: 'containerInsights' }));
+
+    await c.send(new ecs.UpdateContainerInstancesStateCommand({ cluster: 'full', containerInstances: [instanceArn, 'ffffffffffffffffffffffffffffffff'], status: 'DRAINING' }));
+    assert.equal(await refused(c.send(new ecs.DeleteClusterCommand({ cluster: 'full' }))), 'ClusterContainsContainerInstancesException');
+    await c.send(new ecs.DeregisterContainerInstanceCommand({ cluster: 'full', containerInstance: instanceArn, force: true }));
+  } finally {
+    agent.close();
+  }
+  await c.send(new ecs.DeleteClusterCommand({ cluster: 'plain' }));
+  await c.send(new ecs.DescribeClustersCommand({ clusters: ['plain'] }));
+}
+
+test('every answer of a whole ECS session matches the AWS API model, member by member', async () => {
+  await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' });
+  const { client, answers } = recordingEcsClient(berth.endpoint);
+  try {
+    await session(client);
+  } finally {
+    client.destroy();
+  }
+  assert.deepEqual(checkAnswers(model, answers), []);
+
+  // The session covers every operation Berth serves: a new one must join it.
+  const served = Object.keys(createEcsService({ store: undefined as unknown as Store }).operations).sort();
+  const answered = new Set(answers.filter((a) => a.status === 200).map((a) => a.operation));
+  assert.deepEqual(served.filter((op) => !answered.has(op)), [], 'operations Berth serves that the session did not see answered');
+});
+
+test('the check itself catches what it is for: an answer with a stray member fails it', () => {
+  const stray: RecordedAnswer = { operation: 'ListClusters', status: 200, body: '{"clusterArns":[],"networkMode":"bridge","nextToken":7}' };
+  assert.deepEqual(checkAnswers(model, [stray]), [
+    'ListClusters networkMode: is not a member of ListClustersResponse',
+    'ListClusters nextToken: must be a string, not number 7',
+  ]);
+});
