@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as ecs from '@aws-sdk/client-ecs';
 import { AgentSession } from '../src/agent/session.ts';
 import { join } from 'node:path';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { ROOT, startBerth, type BerthProcess, instanceSecretOf } from './support/berth.ts';
 import { botocoreModel } from './support/aws-model.ts';
 import { checkAnswers, recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
 import { run } from './support/run.ts';
@@ -59,10 +59,11 @@ test('clusters: statistics, tags and settings empty unless included; answers to 
 
 test('container instances, tasks and task definitions: tags empty unless included; ECS defaults filled in', async () => {
   await raw(new ecs.CreateClusterCommand({ clusterName: 'w' }));
-  const registered = (await raw(new ecs.RegisterContainerInstanceCommand({ cluster: 'w', tags: [{ key: 'host', value: 'h1' }],
+  const registration = { cluster: 'w',
     instanceIdentityDocument: JSON.stringify({ instanceId: 'i-0123456789abcdef0', architecture: 'x86_64' }),
-    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 1024 }, { name: 'MEMORY', type: 'INTEGER', integerValue: 2048 }],
-    attributes: [{ name: 'ecs.capability.container-ordering' }] }))).containerInstance;
+    totalResources: [{ name: 'CPU', type: 'INTEGER' as const, integerValue: 1024 }, { name: 'MEMORY', type: 'INTEGER' as const, integerValue: 2048 }],
+    attributes: [{ name: 'ecs.capability.container-ordering' }] };
+  const registered = (await raw(new ecs.RegisterContainerInstanceCommand({ ...registration, tags: [{ key: 'host', value: 'h1' }] }))).containerInstance;
   const instanceArn: string = registered.containerInstanceArn;
   // Every resource with all three numbers, as AWS answers them.
   assert.deepEqual(registered.registeredResources, [
@@ -94,7 +95,7 @@ test('container instances, tasks and task definitions: tags empty unless include
   assert.deepEqual((await raw(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web' }))).tags, []);
   assert.deepEqual((await raw(new ecs.DescribeTaskDefinitionCommand({ taskDefinition: 'web', include: ['TAGS'] }))).tags, [{ key: 'app', value: 'web' }]);
 
-  const agent = new AgentSession(berth.endpoint, { cluster: 'w', containerInstanceArn: instanceArn, agentVersion: 'test' }, { onSnapshot: () => {}, onAssignment: () => {}, log: () => {} });
+  const agent = new AgentSession(berth.endpoint, { cluster: 'w', containerInstanceArn: instanceArn, agentVersion: 'test' }, await instanceSecretOf(berth, { ...registration, containerInstanceArn: instanceArn }), { onSnapshot: () => {}, onAssignment: () => {}, log: () => {} });
   agent.start();
   try {
     for (const deadline = Date.now() + 10_000; !agent.connected; await new Promise((r) => setTimeout(r, 20))) {

@@ -10,7 +10,7 @@ import { AgentSession } from '../src/agent/session.ts';
 import { createEcsService } from '../src/api/ecs/index.ts';
 import type { Store } from '../src/store/store.ts';
 import { botocoreModel } from './support/aws-model.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { startBerth, type BerthProcess, instanceSecretOf } from './support/berth.ts';
 import { checkAnswers, recordingEcsClient, type RecordedAnswer } from './support/recorded-answers.ts';
 
 let berth: BerthProcess;
@@ -66,13 +66,14 @@ async function session(c: ecs.ECSClient): Promise<void> {
   await c.send(new ecs.DeleteTaskDefinitionsCommand({ taskDefinitions: ['old:1', 'web:1', 'ghost:1'] }));
 
   const doc = JSON.stringify({ instanceId: 'i-0123456789abcdef0', availabilityZone: 'us-east-1a', instanceType: 'm5.large' });
-  const reg = await c.send(new ecs.RegisterContainerInstanceCommand({ cluster: 'full', instanceIdentityDocument: doc, tags: [{ key: 'host', value: 'h1' }],
-    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 2048 }, { name: 'MEMORY', type: 'INTEGER', integerValue: 4096 }],
+  const registration = { cluster: 'full', instanceIdentityDocument: doc,
+    totalResources: [{ name: 'CPU', type: 'INTEGER' as const, integerValue: 2048 }, { name: 'MEMORY', type: 'INTEGER' as const, integerValue: 4096 }],
     attributes: [{ name: 'ecs.capability.task-eni' }, { name: 'ecs.capability.container-health-check' }, { name: 'com.amazonaws.ecs.capability.logging-driver.json-file' },
       { name: 'ecs.capability.container-ordering' }, { name: 'com.amazonaws.ecs.capability.docker-remote-api.1.21' }, { name: 'com.amazonaws.ecs.capability.task-iam-role' }],
-    versionInfo: { agentVersion: '1.0.0', agentHash: 'abc', dockerVersion: 'berth' } }));
+    versionInfo: { agentVersion: '1.0.0', agentHash: 'abc', dockerVersion: 'berth' } };
+  const reg = await c.send(new ecs.RegisterContainerInstanceCommand({ ...registration, tags: [{ key: 'host', value: 'h1' }] }));
   const instanceArn = reg.containerInstance!.containerInstanceArn!;
-  const agent = new AgentSession(berth.endpoint, { cluster: 'full', containerInstanceArn: instanceArn, agentVersion: 'test' }, {
+  const agent = new AgentSession(berth.endpoint, { cluster: 'full', containerInstanceArn: instanceArn, agentVersion: 'test' }, await instanceSecretOf(berth, { ...registration, containerInstanceArn: instanceArn }), {
     onSnapshot: () => {}, onAssignment: () => {}, log: () => {},
   });
   agent.start();

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { joinEndpoint } from '../../src/agent/registration.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -94,4 +95,16 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The secret of an instance registered through the ECS API (as tests and agents from
+ * before join tokens do): handed out once, with the join token, as `berth agent` gets it.
+ * `registration` is what the instance registered with (ARN included): joining registers
+ * it again with it, so its resources and attributes stay as they were.
+ */
+export async function instanceSecretOf(berth: BerthProcess, registration: { cluster: string; containerInstanceArn: string } & Record<string, unknown>, region = 'us-east-1'): Promise<string> {
+  const joined = await joinEndpoint(berth.endpoint, region)(berth.joinToken(), registration);
+  if (!joined.instanceSecret) throw new Error(`no secret was issued for ${registration.containerInstanceArn}`);
+  return joined.instanceSecret;
 }
