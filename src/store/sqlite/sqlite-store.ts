@@ -13,17 +13,32 @@ import { SCHEMA, type LogRow, type KvRow } from './schema.ts';
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
 /**
- * Values kept in memory for `get`, most recently used first. This process is the only
- * writer (the database is locked to it) and refreshes entries from each committed batch,
- * so the cache is never stale. Reads of hot keys then cost a map lookup, not a query.
+ * Values kept in memory for `get`, most recently read first, at most this many bytes of
+ * keys and values. Enough for the hot set of a large control plane (10,000 task
+ * definitions of 3 KB, or every task, service and instance record of a busy cluster);
+ * beyond it a `get` is one indexed SQLite read (~3-10 µs). Bounded by bytes, not entries:
+ * a count of 50,000 let 3 KB records take 150 MB, and made every major GC mark them.
  */
-const CACHED_VALUES = 50_000;
+const CACHED_VALUE_BYTES = 32 * 1024 * 1024;
+/** Most entries in that cache: small records (a 100-byte family) are bounded by count. */
+const CACHED_VALUES = 100_000;
+/** What an entry costs besides its characters: the KeyValue object, two string headers, the map slot. */
+const CACHED_ENTRY_OVERHEAD_BYTES = 120;
+
 /** Compaction runs at most this often (in revisions) so it stays off the hot path. */
 const COMPACT_EVERY = 1_000;
 
 export interface SqliteStoreOptions {
   /** History kept for watchers, in revisions. */
   readonly historyRevisions?: number;
+  /** Bytes of keys and values kept in memory for `get` (default 32 MiB); tests make it small. */
+  readonly cacheBytes?: number;
+}
+
+/** The SQLite store, with a look at its memory. */
+export interface SqliteStore extends Store {
+  /** What the `get` cache holds now: never more than its bounds. */
+  cacheUsage(): { entries: number; bytes: number };
 }
 
 /**
@@ -48,7 +63,7 @@ export interface SqliteStoreOptions {
  *
  * The database is opened in exclusive locking mode: one Berth process owns a data dir.
  */
-export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   let wal: number | undefined;
@@ -67,7 +82,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     if (/locked|busy/i.test(String(err))) throw new StoreLockedError(path);
     throw err;
   }
-  return new SqliteStore(db, options.historyRevisions ?? HISTORY_REVISIONS, wal);
+  return new SqliteStoreImpl(db, options.historyRevisions ?? HISTORY_REVISIONS, options.cacheBytes ?? CACHED_VALUE_BYTES, wal);
 }
 
 
@@ -92,7 +107,7 @@ interface Watcher {
   closed: boolean;
 }
 
-class SqliteStore implements Store {
+class SqliteStoreImpl implements SqliteStore {
   readonly #db: DatabaseSync;
   readonly #history: number;
   readonly #s: ReturnType<typeof statements>;
@@ -108,10 +123,22 @@ class SqliteStore implements Store {
   #broken: Error | undefined;
   #watchers = new Set<Watcher>();
   #closed = false;
-  readonly #cache = new Lru<string, KeyValue>(CACHED_VALUES);
+  /**
+   * Filled by `get` misses only; a commit refreshes (or drops) the keys already here but
+   * adds none, so a burst of writes never pushes out what readers use, nor grows memory.
+   * This process is the only writer (the database is locked to it), so it is never stale.
+   */
+  readonly #cache: Lru<string, KeyValue>;
 
-  constructor(db: DatabaseSync, history: number, wal: number | undefined) {
+  constructor(db: DatabaseSync, history: number, cacheBytes: number, wal: number | undefined) {
     this.#db = db;
+    this.#cache = new Lru<string, KeyValue>({
+      maxEntries: CACHED_VALUES,
+      maxWeight: cacheBytes,
+      // One byte per character: V8 keeps ASCII and Latin-1 strings that way, and the stored
+      // JSON is ASCII but for user text.
+      weigh: (kv) => kv.key.length + kv.value.length + CACHED_ENTRY_OVERHEAD_BYTES,
+    });
     this.#wal = wal;
     this.#history = history;
     this.#s = statements(db);
@@ -179,6 +206,10 @@ class SqliteStore implements Store {
       if (!watcher.closed) this.#watchers.add(watcher);
     });
     return { close: () => { watcher.closed = true; this.#watchers.delete(watcher); } };
+  }
+
+  cacheUsage(): { entries: number; bytes: number } {
+    return { entries: this.#cache.size, bytes: this.#cache.weight };
   }
 
   async revision(): Promise<number> {
@@ -251,7 +282,7 @@ class SqliteStore implements Store {
     const acknowledge = () => {
       // Only now, with the batch durable, do its writes become what `get` sees.
       for (const e of events) {
-        if (e.type === 'put') this.#cache.set(e.kv.key, e.kv);
+        if (e.type === 'put' && this.#cache.has(e.kv.key)) this.#cache.set(e.kv.key, e.kv);
         else this.#cache.delete(e.kv.key);
       }
       batch.forEach((p, i) => {
