@@ -67,10 +67,15 @@ export function taskDefinitionOperations({ store }: EcsDeps, limits: TaskDefinit
     weigh: (v, key) => key.length + v.view.length + v.tags.length + VIEW_ENTRY_OVERHEAD_BYTES,
   });
   const cachedView = async (key: string): Promise<CachedView | undefined> => {
-    const kv = await store.get(key);
-    if (!kv) return undefined;
+    // A kept answer is checked with the revision's modRevision alone: the stored value is
+    // neither read nor kept a second time in the store's cache.
     const hit = views.get(key);
-    if (hit?.modRevision === kv.modRevision) return hit;
+    if (hit && hit.modRevision === await store.modRevision(key)) return hit;
+    const kv = await store.get(key);
+    if (!kv) {
+      views.delete(key);
+      return undefined;
+    }
     const r = JSON.parse(kv.value) as TaskDefinitionRecord;
     const entry = { modRevision: kv.modRevision, status: r.status, view: JSON.stringify(taskDefinitionView(r)), tags: JSON.stringify(r.tags) };
     views.set(key, entry);
