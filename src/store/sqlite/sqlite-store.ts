@@ -17,7 +17,7 @@ const HISTORY_REVISIONS = 100_000;
  * keys and values. Enough for the hot set of a large control plane (10,000 task
  * definitions of 3 KB, or every task, service and instance record of a busy cluster);
  * beyond it a `get` is one indexed SQLite read (~3-10 µs). Bounded by bytes, not entries:
- * a count of 50,000 let 3 KB records take 150 MB, and made every major GC mark them.
+ * a count of 50,000, filled by writes too, held 150 MB of 3 KB task definitions.
  */
 const CACHED_VALUE_BYTES = 32 * 1024 * 1024;
 /** Most entries in that cache: small records (a 100-byte family) are bounded by count. */
