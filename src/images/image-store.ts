@@ -17,6 +17,7 @@ import type { Digest } from '../oci/digest.ts';
 import { hostPlatform } from '../oci/image-source.ts';
 import { layerCompressionOf, type Platform } from '../oci/media-types.ts';
 import { GcLock } from '../lib/gc-lock.ts';
+import { Lru } from '../lib/lru.ts';
 import { ImageStoreError } from './errors.ts';
 import { ImageIndex } from './image-index.ts';
 import { LayerStore } from './layer-store.ts';
@@ -35,6 +36,11 @@ export const PULL_CONCURRENCY = 3;
  * Digest references never need asking.
  */
 export const TAG_RESOLUTION_TTL_MS = 10_000;
+/**
+ * Tags whose resolution is remembered: more than an agent starts within the TTL above
+ * (CI pushes a new tag per build, so a plain map would grow for the agent's whole life).
+ */
+const RESOLVED_TAGS_KEPT = 1_000;
 
 export interface ImageStoreOptions {
   readonly root: string;
@@ -71,7 +77,7 @@ export class ImageStore {
   readonly #options: ImageStoreOptions;
   /** Pulls shared, gc exclusive: gc never removes a layer a pull has unpacked but not yet recorded. */
   readonly #lock = new GcLock();
-  readonly #resolvedAt = new Map<string, number>();
+  readonly #resolvedAt = new Lru<string, number>(RESOLVED_TAGS_KEPT);
 
   private constructor(options: ImageStoreOptions, layers: LayerStore, index: ImageIndex, mounter: RootfsMounter) {
     this.root = options.root;

@@ -14,6 +14,7 @@ import {
   AGENT_PATH, DISCONNECT_GRACE_MS, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
   type AgentMessage, type Assignment, type ServerMessage,
 } from '../agent/protocol.ts';
+import { Lru } from '../lib/lru.ts';
 import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
@@ -21,6 +22,11 @@ import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './in
 
 /** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/**
+ * Task definitions kept parsed for assignments: the revisions of the tasks being started
+ * now (a cluster runs tens to hundreds of distinct ones); any other is one store read.
+ */
+const DEFINITIONS_CACHED = 1_000;
 const TASK_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/tasks\/([^/]+)\/([a-f0-9]{32})$/;
 const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
@@ -51,7 +57,7 @@ interface Session {
   scope: Scope;
   cluster: string;
   lastSeen: number;
-  /** The desired status last sent per task: puts that leave it unchanged (the agent's own reports) are not echoed back. */
+  /** The desired status last sent per task: puts that leave it unchanged (the agent's own reports) are not echoed back. A task leaves it when STOPPED: bounded by the instance's tasks. */
   sent: Map<string, string>;
 }
 
@@ -67,10 +73,11 @@ interface Session {
  */
 export function createAgentGateway({ store, log, auth, now = Date.now }: { store: Store; log: (line: string) => void; auth: CallerAuth; now?: () => number }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  // One session and at most one grace timer per container instance: bounded by the instances.
   const sessions = new Map<string, Session>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
-  const definitions = new Map<string, TaskDefinitionRecord>();
-  /** Open logs/exec requests, by id: the session asked, and where its answers go. */
+  const definitions = new Lru<string, TaskDefinitionRecord>(DEFINITIONS_CACHED);
+  /** Open logs/exec requests, by id: the session asked, and where its answers go. Each leaves at its end, error, timeout or cancel. */
   const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void }>();
   let watch: Watch | undefined;
   /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */

@@ -27,6 +27,19 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
     assert.deepEqual(await s.get('/a'), { key: '/a', value: 'two', createRevision: 1, modRevision: 2, version: 2 });
   });
 
+  withStore('modRevision follows every write of a key, and its deletion', async (s) => {
+    assert.equal(await s.modRevision('/a'), undefined);
+    await s.txn({ ops: [{ type: 'put', key: '/a', value: 'one' }] });
+    assert.equal(await s.modRevision('/a'), 1);
+    await s.get('/a');
+    await s.txn({ ops: [{ type: 'put', key: '/b', value: 'x' }] });
+    await s.txn({ ops: [{ type: 'put', key: '/a', value: 'two' }] });
+    assert.equal(await s.modRevision('/a'), 3);
+    assert.equal(await s.modRevision('/a'), (await s.get('/a'))?.modRevision);
+    await s.txn({ ops: [{ type: 'delete', key: '/a' }] });
+    assert.equal(await s.modRevision('/a'), undefined);
+  });
+
   withStore('one transaction is one revision, however many keys it writes', async (s) => {
     const r = await s.txn({ ops: [{ type: 'put', key: '/x', value: '1' }, { type: 'put', key: '/y', value: '2' }] });
     assert.equal(r.revision, 1);
@@ -97,6 +110,35 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
     const rev2 = await s.list('/t/', { reverse: true, after: '/t/c' });
     assert.deepEqual(rev2.items.map((i) => i.key), ['/t/b', '/t/a']);
     assert.equal(rev.revision, 1);
+  });
+
+  withStore('paging walks a range whole, either way, with keys beside it and cursors outside it', async (s) => {
+    const inside = Array.from({ length: 250 }, (_, i) => `/m/${String(i).padStart(3, '0')}`);
+    const beside = ['/l/x', '/m', '/n/a', '/m0'];
+    await s.txn({ ops: [...inside, ...beside].map((key) => ({ type: 'put', key, value: '' }) as const) });
+    const walk = async (reverse: boolean, limit: number) => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await s.list('/m/', { limit, reverse, ...(after !== undefined && { after }) });
+        seen.push(...page.items.map((i) => i.key));
+        if (!page.more) return seen;
+        after = page.items.at(-1)!.key;
+      }
+    };
+    assert.deepEqual(await walk(false, 7), inside);
+    assert.deepEqual(await walk(true, 7), [...inside].reverse());
+    assert.deepEqual(await walk(false, 250), inside);
+    // A cursor below the range starts it from the beginning; above it, a forward page is empty.
+    assert.deepEqual((await s.list('/m/', { after: '/l/x', limit: 2 })).items.map((i) => i.key), ['/m/000', '/m/001']);
+    assert.deepEqual((await s.list('/m/', { after: '/n/a' })).items, []);
+    // In reverse: a cursor above the range starts from its end; at or below it, nothing.
+    assert.deepEqual((await s.list('/m/', { reverse: true, after: '/n/a', limit: 2 })).items.map((i) => i.key), ['/m/249', '/m/248']);
+    assert.deepEqual((await s.list('/m/', { reverse: true, after: '/m/' })).items, []);
+    assert.deepEqual((await s.list('/m/', { reverse: true, after: '/l/x' })).items, []);
+    // With no prefix, everything, cursors and all.
+    assert.deepEqual((await s.list('', { after: '/m/249', limit: 2 })).items.map((i) => i.key), ['/m0', '/n/a']);
+    assert.deepEqual((await s.list('', { reverse: true, after: '/m/000', limit: 2 })).items.map((i) => i.key), ['/m', '/l/x']);
   });
 
   withStore('a limit exactly reaching the end says there is no more', async (s) => {

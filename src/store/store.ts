@@ -17,6 +17,13 @@ export interface Store {
   /** The value of one key, or undefined. */
   get(key: string): Promise<KeyValue | undefined>;
 
+  /**
+   * The modRevision of one key, or undefined if it does not exist: how a reader holding
+   * something derived from a value (a serialized answer) checks it is current without
+   * reading the value again.
+   */
+  modRevision(key: string): Promise<number | undefined>;
+
   /** Keys starting with `prefix`, in key order (or reverse), a page at a time. */
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
 

@@ -26,10 +26,16 @@ const MAX_REVISIONS = 1_000_000;
 /** DeleteTaskDefinitions takes at most this many (ECS API reference). */
 const MAX_DELETE = 10;
 /**
- * DescribeTaskDefinition answers kept serialized, per revision: about 3 KB each, so at
- * most ~60 MB. An entry is used only while its revision's modRevision is unchanged.
+ * DescribeTaskDefinition answers kept serialized, per revision, at most this many bytes:
+ * room for 10,000 answers of ~3 KB, the hot set of a large account. An entry is used only
+ * while its revision's modRevision is unchanged. Bounded by bytes, not entries: a 64 KiB
+ * revision (ECS's largest) weighs twenty 3 KB ones.
  */
+const VIEW_CACHE_BYTES = 32 * 1024 * 1024;
+/** Most entries in that cache. */
 const VIEW_CACHE_ENTRIES = 20_000;
+/** What an entry costs besides its characters: the object, three string headers, the map slot. */
+const VIEW_ENTRY_OVERHEAD_BYTES = 120;
 
 interface CachedView {
   modRevision: number;
@@ -45,16 +51,31 @@ interface Registration {
   registeredBy: string;
 }
 
-export function taskDefinitionOperations({ store }: EcsDeps) {
+/** Bounds of the serialized answers kept; tests make them small to exercise eviction. */
+export interface TaskDefinitionCacheLimits {
+  readonly viewCacheBytes?: number;
+}
+
+export function taskDefinitionOperations({ store }: EcsDeps, limits: TaskDefinitionCacheLimits = {}) {
   // Concurrent registrations of one family are committed together: one compare-and-set
   // on the family record gives each its own revision, in arrival order.
   const registrations = new KeyedBatcher<Registration, TaskDefinitionRecord>((_key, batch) => registerBatch(store, batch));
-  const views = new Lru<string, CachedView>(VIEW_CACHE_ENTRIES);
+  const views = new Lru<string, CachedView>({
+    maxEntries: VIEW_CACHE_ENTRIES,
+    maxWeight: limits.viewCacheBytes ?? VIEW_CACHE_BYTES,
+    // One byte per character: V8 keeps ASCII and Latin-1 strings that way; answers are ASCII but for user text.
+    weigh: (v, key) => key.length + v.view.length + v.tags.length + VIEW_ENTRY_OVERHEAD_BYTES,
+  });
   const cachedView = async (key: string): Promise<CachedView | undefined> => {
-    const kv = await store.get(key);
-    if (!kv) return undefined;
+    // A kept answer is checked with the revision's modRevision alone: the stored value is
+    // neither read nor kept a second time in the store's cache.
     const hit = views.get(key);
-    if (hit?.modRevision === kv.modRevision) return hit;
+    if (hit && hit.modRevision === await store.modRevision(key)) return hit;
+    const kv = await store.get(key);
+    if (!kv) {
+      views.delete(key);
+      return undefined;
+    }
     const r = JSON.parse(kv.value) as TaskDefinitionRecord;
     const entry = { modRevision: kv.modRevision, status: r.status, view: JSON.stringify(taskDefinitionView(r)), tags: JSON.stringify(r.tags) };
     views.set(key, entry);

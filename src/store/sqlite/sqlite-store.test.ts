@@ -12,6 +12,8 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 storeConformance('sqlite', () => openSqliteStore(join(dir, `c${n++}.db`)));
+// The same contract with a `get` cache of 4 KB: every read past it comes from SQLite.
+storeConformance('sqlite (4 KB cache)', () => openSqliteStore(join(dir, `e${n++}.db`), { cacheBytes: 4096 }));
 storeCompactionConformance('sqlite', (historyRevisions) => openSqliteStore(join(dir, `h${n++}.db`), { historyRevisions }));
 
 test('sqlite: what was written is there after reopening, revision included', async () => {
@@ -88,4 +90,36 @@ test('sqlite: when an fsync fails, the batch is refused and so is every later wr
   syncBuiltinESMExports();
   await assert.rejects(store.txn({ ops: [{ type: 'put', key: '/f2', value: '2' }] }), /could not be synced to disk/);
   await store.close();
+});
+
+test('sqlite: the get cache stops at its byte bound, and reads past it answer what was written last', async () => {
+  const store = await openSqliteStore(join(dir, 'cache-bound.db'), { cacheBytes: 64 * 1024 });
+  try {
+    const value = (i: number, round: number) => `${round}:${'v'.repeat(500 + (i % 7) * 100)}`;
+    const key = (i: number) => `/c/${String(i).padStart(4, '0')}`;
+    const N = 1_000;
+    await Promise.all(Array.from({ length: N }, (_, i) => store.txn({ ops: [{ type: 'put', key: key(i), value: value(i, 1) }] })));
+    assert.deepEqual(store.cacheUsage(), { entries: 0, bytes: 0 }, 'writes add nothing to the cache');
+    for (let i = 0; i < N; i++) {
+      assert.equal((await store.get(key(i)))?.value, value(i, 1));
+      assert.ok(store.cacheUsage().bytes <= 64 * 1024, `cache at ${store.cacheUsage().bytes} bytes after ${i + 1} reads`);
+    }
+    const full = store.cacheUsage();
+    assert.ok(full.entries > 50 && full.entries < 200, `${full.entries} entries of ~1 KB in 64 KB`);
+    // Rewrite every key, delete every tenth: cached and evicted ones alike answer the new state.
+    await Promise.all(Array.from({ length: N }, (_, i) => store.txn({
+      ops: [i % 10 === 0 ? { type: 'delete', key: key(i) } : { type: 'put', key: key(i), value: value(i, 2) }],
+    })));
+    assert.ok(store.cacheUsage().bytes <= 64 * 1024);
+    for (let i = N - 1; i >= 0; i--) {
+      const kv = await store.get(key(i));
+      if (i % 10 === 0) assert.equal(kv, undefined, `${key(i)} was deleted`);
+      else {
+        assert.equal(kv?.value, value(i, 2));
+        assert.equal(kv?.version, 2);
+      }
+    }
+  } finally {
+    await store.close();
+  }
 });
