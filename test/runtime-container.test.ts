@@ -90,6 +90,10 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
 
     test('stop with initProcessEnabled: the init forwards SIGTERM and the container exits at once', async (t) => {
       const c = await run(t, 'init', 'sleep', { linuxParameters: { initProcessEnabled: true } });
+      // catatonit blocks signals, then forks the command: once it has a child, SIGTERM is forwarded.
+      // Sent earlier (a busy machine), it would reach a PID 1 with no handler yet and be ignored.
+      const children = `/proc/${c.pid}/task/${c.pid}/children`;
+      for (const deadline = Date.now() + 10_000; readFileSync(children, 'utf8').trim() === '' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
       const started = performance.now();
       const status = await c.stop(30);
       const seconds = (performance.now() - started) / 1000;
