@@ -1,4 +1,5 @@
 import type { Shape } from './model.ts';
+import { describe, isObject } from './validate.ts';
 
 /** The part of a service model an answer is checked against: its shapes, output ones included. */
 export interface ShapeModel {
@@ -83,15 +84,4 @@ function walk(model: ShapeModel, shapeName: string, value: unknown, path: string
       if (typeof value !== 'string') report(path, `must be a base64 string, not ${describe(value)}`);
       return;
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }
