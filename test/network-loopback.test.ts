@@ -10,12 +10,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Container, findRuntime, type OciRuntime } from '../src/runtime/container/index.ts';
-import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { probeOutput, useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import { createNetworkManager, type NetworkManager, type TaskNetwork } from '../src/runtime/network/index.ts';
 import { SimHosts, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
 import { buildLoopbackProbe } from './support/loopback-probe.ts';
@@ -159,17 +159,7 @@ async function attack(t: { after: (fn: () => Promise<void>) => void }, rt: OciRu
     rootfsPath: rootfs, image: config, definition: { command: ['sh', '-c', script] },
     network: { mode: 'namespace', path: task.netnsPath, addresses: [task.ip] },
   }, rt));
-  t.after(async () => {
-    await c.delete();
-  });
-  await c.start();
-  assert.equal((await c.wait(EXIT_WAIT_MS))?.exitCode, 0);
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(c.record.logPath, 'utf8').split('\n')) {
-    const r = / stdout F (\w+) (.*)$/.exec(line);
-    if (r) out[r[1]!] = r[2]!;
-  }
-  return out;
+  return probeOutput(t, c, EXIT_WAIT_MS, ' ');
 }
 
 /** Runs the attack from a fresh task of `mode` and checks nothing answered from loopback. */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Container, findRuntime, type CreateOptions, type OciRuntime } from '../src/runtime/container/index.ts';
 import { capabilityMask, DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/container/capabilities.ts';
 import { readHostFacts } from '../src/runtime/container/host-facts.ts';
-import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { probeOutput, useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 const EXIT_WAIT_MS = 10_000;
@@ -49,17 +49,7 @@ for (const runtimeName of ['crun', 'runc'] as const) {
         definition: { ...definition, environment: [{ name: 'HOST_PID', value: String(process.pid) }], command: ['sh', '-c', PROBES] },
         ...extra,
       }, rt));
-      t.after(async () => {
-        await c.delete();
-      });
-      await c.start();
-      assert.equal((await c.wait(EXIT_WAIT_MS))?.exitCode, 0);
-      const out: Record<string, string> = {};
-      for (const line of readFileSync(c.record.logPath, 'utf8').split('\n')) {
-        const m = / stdout F (\w+)=(.*)$/.exec(line);
-        if (m) out[m[1]!] = m[2]!;
-      }
-      return out;
+      return probeOutput(t, c, EXIT_WAIT_MS);
     }
 
     test('a default container is isolated and confined', async (t) => {

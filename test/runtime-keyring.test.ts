@@ -7,10 +7,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Container, findRuntime, type CreateOptions, type OciRuntime } from '../src/runtime/container/index.ts';
-import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { probeOutput, useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 
 const isRoot = process.getuid?.() === 0;
 const EXIT_WAIT_MS = 10_000;
@@ -54,17 +53,7 @@ for (const runtimeName of ['crun', 'runc'] as const) {
         definition: { ...extra, command: ['sh', '-c', script] },
         mounts: [{ source: probe, destination: PROBE_IN_CONTAINER, readOnly: true }],
       }, rt));
-      t.after(async () => {
-        await c.delete();
-      });
-      await c.start();
-      assert.equal((await c.wait(EXIT_WAIT_MS))?.exitCode, 0);
-      const out: Record<string, string> = {};
-      for (const line of readFileSync(c.record.logPath, 'utf8').split('\n')) {
-        const m = / stdout F (\w+)=(.*)$/.exec(line);
-        if (m) out[m[1]!] = m[2]!;
-      }
-      return out;
+      return probeOutput(t, c, EXIT_WAIT_MS);
     }
 
     test('a default container can neither read, change, request nor add keys of the host root\'s keyring', async (t) => {

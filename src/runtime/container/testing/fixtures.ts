@@ -177,3 +177,31 @@ export function useRuntimeFixture(name: string, isRoot: boolean): () => RuntimeF
   });
   return () => fx!;
 }
+
+/** What {@link probeOutput} needs of a container: created, not yet started. */
+interface ProbeContainer {
+  readonly record: { readonly logPath: string };
+  start(): Promise<void>;
+  wait(timeoutMs: number): Promise<{ exitCode?: number } | undefined>;
+  delete(): Promise<unknown>;
+}
+
+/**
+ * Starts a probe container, deletes it after the test, checks it exits 0 within `waitMs`
+ * and reads what it printed as `key<separator>value` lines: how the isolation probes
+ * (runtime, keyring, network) report what they found.
+ */
+export async function probeOutput(t: { after: (fn: () => Promise<void>) => void }, c: ProbeContainer, waitMs: number, separator: '=' | ' ' = '='): Promise<Record<string, string>> {
+  t.after(async () => {
+    await c.delete();
+  });
+  await c.start();
+  assert.equal((await c.wait(waitMs))?.exitCode, 0);
+  const line = new RegExp(` stdout F (\\w+)${separator}(.*)$`);
+  const out: Record<string, string> = {};
+  for (const text of readFileSync(c.record.logPath, 'utf8').split('\n')) {
+    const m = line.exec(text);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
