@@ -10,14 +10,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Container, findRuntime, type OciRuntime } from '../src/runtime/container/index.ts';
 import { probeOutput, useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import { createNetworkManager, type NetworkManager, type TaskNetwork } from '../src/runtime/network/index.ts';
-import { SimHosts, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
+import { SimHosts, tearDownNetworkTest, ok } from '../src/runtime/network/testing/sim-host.ts';
 import { buildLoopbackProbe } from './support/loopback-probe.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -121,14 +121,7 @@ before(async () => {
 
 after(async () => {
   if (!isRoot) return;
-  try {
-    await m?.cleanupAll();
-    await m?.close();
-  } finally {
-    await sim.destroy();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  assert.deepEqual(await namespacesWithPrefix(PREFIX), [], 'every namespace the tests made is gone');
+  await tearDownNetworkTest(m, sim, stateDir, PREFIX);
 });
 
 /** What the probe container printed: `v4 synack=…`, `v6 …`, `v4mapped …`, `control …`, `spoofed …`. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNetworkManager, type NetworkManager, type NetworkManagerOptions, type TaskNetwork, TaskConflictError, HostPortConflictError } from '../src/runtime/network/index.ts';
-import { HOST_IP, PEER_IP, PROBE_TIMEOUT_S, SimHosts, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
+import { HOST_IP, PEER_IP, PROBE_TIMEOUT_S, SimHosts, tearDownNetworkTest, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
 
 const PREFIX = `bt${process.pid % 100000}-`;
 const TASK_PREFIX = `${PREFIX}t-`;
@@ -36,14 +36,7 @@ before(async () => {
 });
 
 after(async () => {
-  try {
-    await m?.cleanupAll();
-    await m?.close();
-  } finally {
-    await sim.destroy();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  assert.deepEqual(await namespacesWithPrefix(PREFIX), [], 'every namespace the tests made is gone');
+  await tearDownNetworkTest(m, sim, stateDir, PREFIX);
 });
 
 function web(taskId: string, ports: { containerPort: number; hostPort?: number; protocol?: string }[], mode: 'bridge' | 'awsvpc' = 'bridge'): Promise<TaskNetwork> {

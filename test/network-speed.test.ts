@@ -4,11 +4,11 @@
 // and per teardown than the real host path (`netns add`/`del` cannot run under `ip -n`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetworkManager, type NetworkManager, type TaskNetworkRequest } from '../src/runtime/network/index.ts';
-import { SimHosts, namespacesWithPrefix } from '../src/runtime/network/testing/sim-host.ts';
+import { SimHosts, tearDownNetworkTest } from '../src/runtime/network/testing/sim-host.ts';
 
 const PREFIX = `bs${process.pid % 100000}-`;
 /** Tasks per measured series. */
@@ -29,14 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  try {
-    await m?.cleanupAll();
-    await m?.close();
-  } finally {
-    await sim.destroy();
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-  assert.deepEqual(await namespacesWithPrefix(PREFIX), []);
+  await tearDownNetworkTest(m, sim, stateDir, PREFIX);
 });
 
 function pct(xs: number[], p: number): number {

@@ -148,3 +148,20 @@ export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
   const out = await ok('ip', ['netns', 'list']);
   return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(prefix));
 }
+
+/**
+ * A network test's teardown: the manager removes every task it set up and closes, the
+ * simulated hosts and the state dir go, and then no namespace with the test's prefix may
+ * be left (what the manager made is checked, whatever failed before).
+ */
+export async function tearDownNetworkTest(manager: { cleanupAll(): Promise<unknown>; close(): Promise<unknown> } | undefined, sim: SimHosts, stateDir: string, prefix: string): Promise<void> {
+  try {
+    await manager?.cleanupAll();
+    await manager?.close();
+  } finally {
+    await sim.destroy();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  const left = await namespacesWithPrefix(prefix);
+  if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);
+}
