@@ -4,9 +4,10 @@
 // and per teardown than the real host path (`netns add`/`del` cannot run under `ip -n`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cgroup2Mount, makeCgroup2 } from '../src/runtime/container/cgroup2.ts';
 import { createNetworkManager, type NetworkManager, type TaskNetworkRequest } from '../src/runtime/network/index.ts';
 import { SimHosts, namespacesWithPrefix } from '../src/runtime/network/testing/sim-host.ts';
 
@@ -20,6 +21,8 @@ const MAX_SETUP_P50_MS = 150;
 const MIN_BURST_STARTS_PER_S = 20;
 
 const sim = new SimHosts(PREFIX);
+/** Host-mode tasks' cgroups (the loopback guard names them): a level of the test's own. */
+const HOST_CGROUP_TOP = `${PREFIX}cg`;
 const stateDir = mkdtempSync(join(tmpdir(), 'berth-net-speed-'));
 let m: NetworkManager;
 
@@ -35,6 +38,15 @@ after(async () => {
   } finally {
     await sim.destroy();
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(`/sys/fs/cgroup/${HOST_CGROUP_TOP}`, { force: true });
+    for (let i = 0; i < TASKS; i++) {
+      try {
+        rmdirSync(`${cgroup2Mount()}/${HOST_CGROUP_TOP}/${i}`);
+      } catch { /* not made */ }
+    }
+    try {
+      rmdirSync(`${cgroup2Mount()}/${HOST_CGROUP_TOP}`);
+    } catch { /* not made */ }
   }
   assert.deepEqual(await namespacesWithPrefix(PREFIX), []);
 });
@@ -48,7 +60,10 @@ const fmt = (n: number): string => n.toFixed(1);
 
 function request(i: number, mode: TaskNetworkRequest['mode']): TaskNetworkRequest {
   const ports = mode === 'bridge' ? [{ containerPort: 80 }] : mode === 'host' ? [{ containerPort: 20000 + i }] : [];
-  return { taskId: `speed-${mode}-${i}`, mode, containers: [{ name: 'app', portMappings: ports }] };
+  if (mode !== 'host') return { taskId: `speed-${mode}-${i}`, mode, containers: [{ name: 'app', portMappings: ports }] };
+  const cgroup = `/${HOST_CGROUP_TOP}/${i}`;
+  makeCgroup2(cgroup);
+  return { taskId: `speed-${mode}-${i}`, mode, cgroup, containers: [{ name: 'app', portMappings: ports }] };
 }
 
 for (const mode of ['bridge', 'awsvpc', 'none', 'host'] as const) {

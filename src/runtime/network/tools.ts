@@ -58,7 +58,9 @@ export function createTools(hostNetns: string | undefined): Tools {
       return JSON.parse(r.stdout || '[]') as unknown;
     },
     async nft(script, o = {}) {
-      const [cmd, args] = inHost('nft', ['-f', '-']);
+      // nsenter, not `ip netns exec`: that remounts /sys, where nft resolves the host-mode
+      // guard's cgroup paths.
+      const [cmd, args] = hostNetns ? ['nsenter', [`--net=/run/netns/${hostNetns}`, 'nft', '-f', '-']] : ['nft', ['-f', '-']];
       return run(cmd, args, script, o.tolerate ?? false, 'nft');
     },
     async readSysctl(path) {
