@@ -46,7 +46,6 @@ export interface Tools {
 
 /** Tools acting on the caller's namespace, or on `hostNetns` when given (tests). */
 export function createTools(hostNetns: string | undefined): Tools {
-  const inHost = (cmd: string, args: readonly string[]): [string, string[]] => (hostNetns ? ['ip', ['netns', 'exec', hostNetns, cmd, ...args]] : [cmd, [...args]]);
   const hostN = hostNetns ? ['-n', hostNetns] : [];
   return {
     async ipBatch(lines, o = {}) {
@@ -60,7 +59,7 @@ export function createTools(hostNetns: string | undefined): Tools {
     async nft(script, o = {}) {
       // nsenter, not `ip netns exec`: that remounts /sys, where nft resolves the host-mode
       // guard's cgroup paths.
-      const [cmd, args] = hostNetns ? ['nsenter', [`--net=/run/netns/${hostNetns}`, 'nft', '-f', '-']] : ['nft', ['-f', '-']];
+      const [cmd, args]: [string, string[]] = hostNetns ? ['nsenter', [`--net=/run/netns/${hostNetns}`, 'nft', '-f', '-']] : ['nft', ['-f', '-']];
       return run(cmd, args, script, o.tolerate ?? false, 'nft');
     },
     async readSysctl(path) {
