@@ -6,7 +6,8 @@
 // connection nor deliver a UDP datagram to the host's listeners, nor create a cluster
 // through the API; its two containers do talk to each other over 127.0.0.1 and ::1, and a host
 // process does reach the port the task publishes. A health check (run by `<runtime> exec`,
-// outside the container's init) tries the host's listener too.
+// outside the container's init) tries the host's listener too, and so does a `berth exec`
+// after Berth is killed (-9) and started again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ const PWNED = 'loopback-pwned-host';
 /** The task starts and probes within seconds; allow 60 s on a loaded 2-core machine. */
 const LOG_TRIES = 120;
 const LOG_POLL_MS = 500;
+/** After a restart the agent adopts the task within seconds; `berth exec` is tried for 30 s. */
+const EXEC_TRIES = 60;
 /** What nft resolves `berth/<task>` through on a hybrid-cgroup host (cgroup-path.ts). */
 const NFT_CGROUP_ALIAS = '/sys/fs/cgroup/berth';
 
@@ -108,9 +111,9 @@ for (const runtime of ['crun', 'runc'] as const) {
     before(async () => {
       await cleanupHost();
       listeners = await hostListeners();
+      // Kept until after(): a restarted Berth must pick the same runtime.
       process.env.BERTH_RUNTIME = runtime;
       berth = await startBerth([], { agent: true });
-      delete process.env.BERTH_RUNTIME;
       const samples = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'image', 'samples', '--endpoint', berth.endpoint]);
       assert.equal(samples.code, 0, samples.stderr);
     });
@@ -121,9 +124,12 @@ for (const runtime of ['crun', 'runc'] as const) {
       const arns = (await ecs<{ taskArns: string[] }>('list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
       for (const t of arns) await ecs('stop-task', '--task', t).catch(() => undefined);
       if (arns.length) await ecs('wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-      await berth?.stop();
-      await cleanupHost();
-      if (!hadAlias) rmSync(NFT_CGROUP_ALIAS, { force: true });
+      try {
+        await berth?.stop();
+      } finally {
+        await cleanupHost();
+        if (!hadAlias) rmSync(NFT_CGROUP_ALIAS, { force: true });
+      }
     });
 
     test('no connection, datagram or API call reaches a host listener; siblings talk; the host reaches the task', async (t) => {
@@ -166,6 +172,17 @@ for (const runtime of ['crun', 'runc'] as const) {
       await sleep(6000);
       const health = (await status())?.healthStatus;
 
+      // Berth killed and started again: the agent rebuilds the guard from its state and
+      // adopts the task, whose containers kept running.
+      await berth.kill9();
+      await berth.restart();
+      const again = `nc -w 2 127.0.0.1 ${listeners.ports.tcp4} </dev/null >/dev/null 2>&1 && echo host-yes || echo host-no; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 ${sibling} | tail -n 1`;
+      let afterRestart = { code: -1, stdout: '', stderr: '' };
+      for (let i = 0; i < EXEC_TRIES && afterRestart.code !== 0; i++) {
+        if (i > 0) await sleep(LOG_POLL_MS);
+        afterRestart = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'exec', arn, '--container', 'probe', '--endpoint', berth.endpoint, '--', 'sh', '-c', again]);
+      }
+
       await ecs('stop-task', '--task', arn);
       await ecs('wait', 'tasks-stopped', '--tasks', arn);
 
@@ -173,6 +190,7 @@ for (const runtime of ['crun', 'runc'] as const) {
       // All at once, so that a failure shows every way the task got through.
       assert.deepEqual({
         siblings: [said.sibling4, said.sibling6],
+        afterRestart: afterRestart.stdout.trim().split('\n'),
         healthCheckRan: health,
         reachedHost: listeners.got,
         opened: { tcp4: said.tcp4, tcp6: said.tcp6 },
@@ -180,6 +198,7 @@ for (const runtime of ['crun', 'runc'] as const) {
         clusterCreated: clusters.clusterArns.some((a) => a.endsWith(`/${name}`)),
       }, {
         siblings: ['sibling-ok', 'sibling-ok'],
+        afterRestart: ['host-no', 'sibling-ok'],
         healthCheckRan: 'HEALTHY',
         reachedHost: { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, health: 0 },
         opened: { tcp4: 'no', tcp6: 'no' },
