@@ -44,6 +44,8 @@ test("a host-mode task's cgroup is kept relative, as nft names it; other modes i
   assert.equal(normalizeRequest({ taskId: 't', mode: 'bridge', cgroup: '/berth/t', containers: [{ name: 'a' }] }).cgroup, undefined);
   const other = normalizeRequest({ taskId: 't', mode: 'host', cgroup: '/berth/u', containers: [{ name: 'a' }] });
   assert.notEqual(fingerprint(other), fingerprint(normalizeRequest({ taskId: 't', mode: 'host', cgroup: '/berth/t', containers: [{ name: 'a' }] })));
+  // A bridge task's fingerprint is what it was before host mode had a cgroup (saved records match).
+  assert.equal(fingerprint(normalizeRequest({ taskId: 't', containers: [{ name: 'a' }] })), '["bridge","task",["a"],[]]');
 });
 
 test('the fingerprint tells requests apart', () => {

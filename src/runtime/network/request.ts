@@ -75,7 +75,8 @@ export function normalizeRequest(r: TaskNetworkRequest): NormalizedRequest {
 }
 
 export function fingerprint(n: NormalizedRequest): string {
-  return JSON.stringify([n.mode, n.isolation, n.containers, n.ports.map((p) => [p.containerName, p.protocol, p.containerPort, p.hostPort ?? 0]), n.cgroup ?? null]);
+  // The cgroup only when there is one: records saved before it existed keep their fingerprint.
+  return JSON.stringify([n.mode, n.isolation, n.containers, n.ports.map((p) => [p.containerName, p.protocol, p.containerPort, p.hostPort ?? 0]), ...(n.cgroup !== undefined ? [n.cgroup] : [])]);
 }
 
 function checkPort(v: number | undefined, container: string, field: string): number {
