@@ -4,10 +4,11 @@
 // isolation policy between tasks; teardown leaving nothing behind; restart and repair.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cgroup2Mount, makeCgroup2 } from '../src/runtime/container/cgroup2.ts';
 import { createNetworkManager, type NetworkManager, type NetworkManagerOptions, type TaskNetwork, TaskConflictError, HostPortConflictError } from '../src/runtime/network/index.ts';
 import { HOST_IP, PEER_IP, PROBE_TIMEOUT_S, SimHosts, tearDownNetworkTest, namespacesWithPrefix, ok } from '../src/runtime/network/testing/sim-host.ts';
 
@@ -19,6 +20,8 @@ const VPC_SUBNET = '10.231.32.0/24';
 const SETTLE_TRIES = 40;
 const SETTLE_POLL_MS = 50;
 const sim = new SimHosts(PREFIX);
+/** The host-mode test's cgroup level, its own so as not to touch an agent's /berth. */
+const HOST_CGROUP_TOP = `${PREFIX}cg`;
 const stateDir = mkdtempSync(join(tmpdir(), 'berth-net-state-'));
 const options: NetworkManagerOptions = {
   stateDir,
@@ -36,7 +39,7 @@ before(async () => {
 });
 
 after(async () => {
-  await tearDownNetworkTest(m, sim, stateDir, PREFIX);
+  await tearDownNetworkTest(m, sim, stateDir, PREFIX, HOST_CGROUP_TOP);
 });
 
 function web(taskId: string, ports: { containerPort: number; hostPort?: number; protocol?: string }[], mode: 'bridge' | 'awsvpc' = 'bridge'): Promise<TaskNetwork> {
@@ -191,11 +194,25 @@ describe('none and host modes', () => {
     assert.equal(t.ip, undefined);
   });
 
-  test('host: nothing is created; bindings echo the container ports', async () => {
-    const t = await m.setupTask({ taskId: 'hosty', mode: 'host', containers: [{ name: 'srv', portMappings: [{ containerPort: 7070 }] }] });
+  test("host: no namespace, the task's cgroup in the loopback guard until teardown; bindings echo the container ports", async () => {
+    const cgroup = `/${HOST_CGROUP_TOP}/hosty`;
+    const guard = async () => (await ok('nsenter', [`--net=/run/netns/${sim.host}`, 'nft', 'list', 'set', 'inet', 'berth', 'host_task_pairs'])).replace(/\s+/g, ' ');
+    await assert.rejects(m.setupTask({ taskId: 'hosty', mode: 'host', cgroup, containers: [{ name: 'srv' }] }), /cgroup [\w-]+\/hosty does not exist/, 'a cgroup that does not exist is refused');
+    assert.equal(m.getTask('hosty'), undefined, 'and leaves nothing behind');
+    makeCgroup2(cgroup);
+    const t = await m.setupTask({ taskId: 'hosty', mode: 'host', cgroup, containers: [{ name: 'srv', portMappings: [{ containerPort: 7070 }] }] });
     assert.equal(t.hostNetwork, true);
     assert.equal(t.netnsPath, undefined);
     assert.deepEqual(t.containers[0]?.networkBindings, [{ bindIP: '0.0.0.0', containerPort: 7070, hostPort: 7070, protocol: 'tcp' }]);
+    assert.match(await guard(), new RegExp(`elements = \\{ 0x00200000 \\. "${HOST_CGROUP_TOP}/hosty" \\}`));
+    // The rebuilt ruleset of a restarted manager keeps it.
+    await m.close();
+    m = await createNetworkManager(options);
+    assert.match(await guard(), new RegExp(`0x00200000 \\. "${HOST_CGROUP_TOP}/hosty"`));
+    // A stopped task's cgroup is gone (its last container took it) before its network teardown.
+    rmdirSync(`${cgroup2Mount()}${cgroup}`);
+    await m.teardownTask('hosty');
+    assert.doesNotMatch(await guard(), /elements/);
   });
 });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCgroup2 } from '../src/runtime/container/cgroup2.ts';
 import { createNetworkManager, type NetworkManager, type TaskNetworkRequest } from '../src/runtime/network/index.ts';
 import { SimHosts, tearDownNetworkTest } from '../src/runtime/network/testing/sim-host.ts';
 
@@ -20,6 +21,8 @@ const MAX_SETUP_P50_MS = 150;
 const MIN_BURST_STARTS_PER_S = 20;
 
 const sim = new SimHosts(PREFIX);
+/** Host-mode tasks' cgroups (the loopback guard names them): a level of the test's own. */
+const HOST_CGROUP_TOP = `${PREFIX}cg`;
 const stateDir = mkdtempSync(join(tmpdir(), 'berth-net-speed-'));
 let m: NetworkManager;
 
@@ -29,7 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  await tearDownNetworkTest(m, sim, stateDir, PREFIX);
+  await tearDownNetworkTest(m, sim, stateDir, PREFIX, HOST_CGROUP_TOP);
 });
 
 function pct(xs: number[], p: number): number {
@@ -41,7 +44,10 @@ const fmt = (n: number): string => n.toFixed(1);
 
 function request(i: number, mode: TaskNetworkRequest['mode']): TaskNetworkRequest {
   const ports = mode === 'bridge' ? [{ containerPort: 80 }] : mode === 'host' ? [{ containerPort: 20000 + i }] : [];
-  return { taskId: `speed-${mode}-${i}`, mode, containers: [{ name: 'app', portMappings: ports }] };
+  if (mode !== 'host') return { taskId: `speed-${mode}-${i}`, mode, containers: [{ name: 'app', portMappings: ports }] };
+  const cgroup = `/${HOST_CGROUP_TOP}/${i}`;
+  makeCgroup2(cgroup);
+  return { taskId: `speed-${mode}-${i}`, mode, cgroup, containers: [{ name: 'app', portMappings: ports }] };
 }
 
 for (const mode of ['bridge', 'awsvpc', 'none', 'host'] as const) {

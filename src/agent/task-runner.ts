@@ -139,6 +139,8 @@ export class TaskRunner {
           taskId: this.taskId,
           mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
           containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+          // Host mode's loopback guard tells the task's sockets by it (made just above).
+          cgroup: taskCgroupPath(this.taskId),
         }),
         preparing,
       ]);

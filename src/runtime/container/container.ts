@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { writeBundle, type BundleInput } from './bundle.ts';
 import { CGROUP_ROOT, cgroupStats, oomKillCount, removeCgroups, type CgroupStats } from './cgroups.ts';
+import { joinCgroup2 } from './cgroup2.ts';
 import { clearCoveredCgroup } from './create-namespace.ts';
 import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
@@ -113,6 +114,7 @@ export class Container {
     writeJsonAtomic(statePaths(o.stateDir, o.id).record, record);
     try {
       const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax });
+      joinCgroup2(pid, o.cgroupsPath);
       return new Container(o.stateDir, record, pid, built.warnings);
     } catch (e) {
       await new Container(o.stateDir, record, 0).delete().catch(() => {});

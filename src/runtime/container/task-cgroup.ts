@@ -8,11 +8,16 @@
  * The pids controller sits on a v1 hierarchy on v1 and hybrid hosts (this machine kind:
  * cgroup2 there holds only hugetlb), and on the single hierarchy of a pure v2 host, where
  * each ancestor must first pass it down (`+pids` in `cgroup.subtree_control`).
+ *
+ * The task's cgroup v2 is made in every case, limit or not: the network's host-mode
+ * loopback guard names it, and must find it before the first container starts
+ * (cgroup2.ts puts crun's containers in it).
  */
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { CGROUP_ROOT } from './cgroups.ts';
+import { makeCgroup2 } from './cgroup2.ts';
 
 export type CgroupLayout = 'v1' | 'v2';
 
@@ -60,6 +65,7 @@ export function taskCgroupPlan(taskPath: string, limits: TaskLimits, layout: Cgr
 export function applyTaskCgroup(taskPath: string, limits: TaskLimits, root = CGROUP_ROOT): void {
   const layout = cgroupLayout(root);
   const plan = taskCgroupPlan(taskPath, limits, layout);
+  makeCgroup2(posix.normalize(taskPath), root);
   if (plan.writes.length === 0) return;
   if (layout === 'v1' && !existsSync(join(root, 'pids'))) throw new Error(`no pids cgroup controller at ${join(root, 'pids')}: the task pids limit needs it (kernel 4.3 or later, mounted as systemd does)`);
   for (const dir of plan.dirs) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ExhaustedError, HostPortConflictError, TaskConflictError, allocateTask, nextFree, type AllocationInputs } from './allocate.ts';
 import { resolveConfig } from './config.ts';
 import { normalizeRequest } from './request.ts';
-import { emptyState, withoutTask, type NetworkState } from './state.ts';
+import { MAX_HOST_GUARDED_TASKS } from './host-guard.ts';
+import { emptyState, withoutTask, type NetworkState, type TaskRecord } from './state.ts';
 import type { TaskNetworkRequest } from './types.ts';
 
 const config = resolveConfig({ stateDir: '/unused', bridge: { subnet: '10.9.0.0/29' }, hostPorts: { first: 40000, last: 40003, reserved: [40001] } });
@@ -44,7 +45,7 @@ test('a /29 holds five tasks; the sixth is refused', () => {
 });
 
 test('static host ports conflict across tasks, also with host-mode tasks', () => {
-  const s = alloc(emptyState(), { taskId: 'h', mode: 'host', containers: [{ name: 'c', portMappings: [{ containerPort: 8080 }] }] }).state;
+  const s = alloc(emptyState(), { taskId: 'h', mode: 'host', cgroup: '/berth/h', containers: [{ name: 'c', portMappings: [{ containerPort: 8080 }] }] }).state;
   assert.throws(() => alloc(s, { taskId: 'b', containers: [{ name: 'c', portMappings: [{ containerPort: 80, hostPort: 8080 }] }] }), /8080\/tcp is already taken by task h/);
   assert.throws(() => alloc(s, { taskId: 'b', containers: [{ name: 'c', portMappings: [{ containerPort: 80, hostPort: 8080 }] }] }), HostPortConflictError);
   alloc(s, { taskId: 'u', containers: [{ name: 'c', portMappings: [{ containerPort: 80, hostPort: 8080, protocol: 'udp' }] }] });
@@ -61,7 +62,29 @@ test('awsvpc gets an ENI identity; none a bare namespace; host nothing', () => {
   assert.deepEqual(v.eni, { attachmentId: '00000000-0000-4000-8000-000000000000', eniId: `eni-${'a'.repeat(17)}` });
   assert.equal(v.endpoints[0]?.hostVeth, 'bthv2');
   assert.deepEqual(alloc(emptyState(), { taskId: 'n', mode: 'none', containers: [{ name: 'c' }] }).record.endpoints, [{ netns: 'berth-n', network: 'none', containers: ['c'] }]);
-  assert.deepEqual(alloc(emptyState(), { taskId: 'h', mode: 'host', containers: [{ name: 'c' }] }).record.endpoints, []);
+  assert.deepEqual(alloc(emptyState(), { taskId: 'h', mode: 'host', cgroup: '/berth/h', containers: [{ name: 'c' }] }).record.endpoints, []);
+});
+
+test('host-mode tasks get the lowest free loopback-guard mark, in its bit range; a freed one is reused', () => {
+  let s = emptyState();
+  for (const id of ['h1', 'h2', 'h3']) s = alloc(s, { taskId: id, mode: 'host', cgroup: `/berth/${id}`, containers: [{ name: 'c' }] }).state;
+  assert.deepEqual(Object.values(s.tasks).map((t) => t.hostGuard), [
+    { cgroup: 'berth/h1', mark: 0x00200000 },
+    { cgroup: 'berth/h2', mark: 0x00400000 },
+    { cgroup: 'berth/h3', mark: 0x00600000 },
+  ]);
+  s = withoutTask(s, 'h2');
+  assert.equal(alloc(s, { taskId: 'h4', mode: 'host', cgroup: '/berth/h4', containers: [{ name: 'c' }] }).record.hostGuard?.mark, 0x00400000);
+  assert.equal(alloc(s, { taskId: 'b', containers: [{ name: 'c' }] }).record.hostGuard, undefined);
+});
+
+test('the guard refuses a host-mode task when every mark is taken', () => {
+  const tasks: Record<string, TaskRecord> = {};
+  for (let i = 1; i <= MAX_HOST_GUARDED_TASKS; i++) {
+    tasks[`h${i}`] = { taskId: `h${i}`, mode: 'host', isolation: 'task', fingerprint: '', phase: 'ready', containers: ['c'], endpoints: [], ports: [], hostGuard: { cgroup: `berth/h${i}`, mark: (i << 21) >>> 0 } };
+  }
+  assert.equal(MAX_HOST_GUARDED_TASKS, 1023);
+  assert.throws(() => alloc({ ...emptyState(), tasks }, { taskId: 'more', mode: 'host', cgroup: '/berth/more', containers: [{ name: 'c' }] }), /1023 host-mode tasks already run here/);
 });
 
 test('nextFree wraps once from the cursor', () => {

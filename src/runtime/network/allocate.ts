@@ -8,6 +8,7 @@ import { TASK_MAC_TAG } from './config.ts';
 import { addressAt, macForIp, offsetOf, taskOffsetRange } from './ipv4.ts';
 import { fingerprint, type NormalizedRequest, type WantedPort } from './request.ts';
 import { withTask, type EndpointRecord, type NetworkState, type PortRecord, type TaskRecord } from './state.ts';
+import { freeGuardMark, MAX_HOST_GUARDED_TASKS } from './host-guard.ts';
 import type { Protocol } from './types.ts';
 
 export interface AllocationInputs {
@@ -78,6 +79,12 @@ export function allocateTask(state: NetworkState, config: NetworkConfig, req: No
     claimed.set(`${p.protocol}/${hostPort}`, req.taskId);
     ports.push({ containerName: p.containerName, protocol: p.protocol, containerPort: p.containerPort, hostPort, ...(targetIp !== undefined && { targetIp }) });
   }
+  let hostGuard;
+  if (req.cgroup !== undefined) {
+    const mark = freeGuardMark(state);
+    if (mark === undefined) throw new ExhaustedError(`${MAX_HOST_GUARDED_TASKS} host-mode tasks already run here, each with its own loopback-guard mark: stop some first`);
+    hostGuard = { cgroup: req.cgroup, mark };
+  }
   const record: TaskRecord = {
     taskId: req.taskId,
     mode: req.mode,
@@ -87,6 +94,7 @@ export function allocateTask(state: NetworkState, config: NetworkConfig, req: No
     containers: req.containers,
     endpoints,
     ports,
+    ...(hostGuard && { hostGuard }),
     ...(req.mode === 'awsvpc' && { eni: { attachmentId: inputs.randomUuid(), eniId: `eni-${inputs.randomHex(ENI_HEX_DIGITS)}` } }),
   };
   return { state: withTask({ ...state, cursors }, record), record };

@@ -3,7 +3,9 @@
  * tables), linking and unlinking one task, and finding what Berth left behind.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { cgroup2Exists, ensureNftCgroupPath } from './cgroup-path.ts';
 import type { NetworkConfig } from './config.ts';
+import { guardRewriteScript, liveGuards, type HostGuard } from './host-guard.ts';
 import { bridgeLines, NETNS_DIR, staleVethLines, taskLinkPlan, taskUnlinkPlan } from './link-plan.ts';
 import { baseScript, dropTablesScript, taskAddScript, taskRemoveScript } from './nft-plan.ts';
 import type { NetworkState, TaskRecord } from './state.ts';
@@ -22,7 +24,7 @@ export async function ensureHost(config: NetworkConfig, tools: Tools, state: Net
   await tools.ipBatch(lines, hostN(config));
   // The ruleset first: its loopback guard must be in place before route_localnet lets the
   // bridge accept 127.0.0.0/8 (see baseScript).
-  await tools.nft(baseScript(config, state));
+  await tools.nft(baseScript(config, state, resolvableGuards(state)));
   // Lets packets from 127.0.0.1, DNATed by the output chain, leave through the bridge (then
   // masqueraded): what makes published ports answer on localhost without a userspace proxy.
   await tools.writeSysctl(`net/ipv4/conf/${config.bridge.bridge}/route_localnet`, '1');
@@ -32,6 +34,35 @@ export async function ensureHost(config: NetworkConfig, tools: Tools, state: Net
     enabledIpForward = true;
   }
   return { enabledIpForward };
+}
+
+/**
+ * The host-mode guards of `state` nft can load: those whose cgroup still exists (a task
+ * whose containers are gone has nothing left to guard), each made resolvable by nft.
+ */
+function resolvableGuards(state: NetworkState): HostGuard[] {
+  const guards = liveGuards(state, (c) => cgroup2Exists(c));
+  for (const g of guards) ensureNftCgroupPath(g.cgroup);
+  return guards;
+}
+
+/**
+ * How many times a guard rewrite is tried: a stopping task's cgroup can vanish between the
+ * check and nft's load, failing the transaction; the next try leaves it out.
+ */
+const GUARD_REWRITE_TRIES = 3;
+
+/** Sets the host-mode loopback guard's elements to `state`'s tasks (see guardRewriteScript). */
+export async function applyHostGuards(config: NetworkConfig, tools: Tools, state: () => NetworkState): Promise<void> {
+  for (let i = 1; ; i++) {
+    // The script is built and submitted in one synchronous step, so concurrent rewrites
+    // reach nft in the order of the states they were built from: the last one wins.
+    const result = await tools.nft(guardRewriteScript(config.nftTable, resolvableGuards(state())), { tolerate: true });
+    if (result.code === 0) return;
+    if (i >= GUARD_REWRITE_TRIES || !/cgroupv2 path fails|No such file or directory/.test(result.stderr)) {
+      throw new ToolError(`nft could not set the host-mode loopback guard: ${result.stderr.trim()}`, result.stderr);
+    }
+  }
 }
 
 /** Creates the task's namespaces, veths, addresses, routes and nft elements. */

@@ -5,12 +5,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { allocateTask, type AllocationInputs } from './allocate.ts';
-import { ensureHost, findLeftovers, isStaleVeth, linkTask, namespacesExist, removeHost, removeLeftovers, removeStaleVeths, unlinkTask, type Leftovers } from './apply.ts';
+import { applyHostGuards, ensureHost, findLeftovers, isStaleVeth, linkTask, namespacesExist, removeHost, removeLeftovers, removeStaleVeths, unlinkTask, type Leftovers } from './apply.ts';
+import { cgroup2Exists } from './cgroup-path.ts';
 import { resolveConfig, type NetworkConfig, type NetworkManagerOptions } from './config.ts';
 import { hostPortsInUse } from './host-ports.ts';
 import { withBatchedNft } from './nft-batch.ts';
 import { taskNetwork } from './report.ts';
-import { normalizeRequest } from './request.ts';
+import { NetworkRequestError, normalizeRequest } from './request.ts';
 import { loadState, saveState } from './state-file.ts';
 import { emptyState, withTask, withoutTask, type NetworkState, type TaskRecord } from './state.ts';
 import { createTools, type Tools } from './tools.ts';
@@ -93,8 +94,8 @@ class Manager implements NetworkManager {
       const { state, record } = allocateTask(before, this.config, req, this.#inputs(req.ports.some((p) => p.hostPort === undefined)));
       if (record.phase === 'ready' && namespacesExist(record)) return taskNetwork(this.config, record);
       this.#state = state;
+      if (record.mode === 'host') return this.#guardHostTask(record, state !== before);
       if (state !== before) {
-        if (record.endpoints.length === 0) return this.#markReady(record); // host mode: nothing to create
         saveState(this.config.stateDir, this.#state);
       } else {
         await unlinkTask(this.config, this.#tools, record); // half-made (a crash) or gone (a reboot)
@@ -118,6 +119,7 @@ class Manager implements NetworkManager {
       await unlinkTask(this.config, this.#tools, record);
       this.#state = withoutTask(this.#state, taskId);
       saveState(this.config.stateDir, this.#state);
+      if (record.hostGuard) await applyHostGuards(this.config, this.#tools, () => this.#state);
     });
   }
 
@@ -160,6 +162,27 @@ class Manager implements NetworkManager {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#queues.values()]);
+  }
+
+  /**
+   * Host mode has no namespace to make: its network is the host's, and what is set up is
+   * the task's place in the loopback guard. The record is saved first (as every task's),
+   * so a crash before the guard loads leaves it to the next start's rebuild.
+   */
+  async #guardHostTask(record: TaskRecord, isNew: boolean): Promise<TaskNetwork> {
+    if (isNew) saveState(this.config.stateDir, this.#state);
+    try {
+      // The rewrite leaves out cgroups that are gone; this task's must be there, or it would
+      // run unguarded.
+      const cgroup = record.hostGuard?.cgroup;
+      if (cgroup === undefined || !cgroup2Exists(cgroup)) throw new NetworkRequestError(`task ${record.taskId}: its cgroup ${cgroup ?? '(none)'} does not exist; make it before the network (the loopback guard names it)`);
+      await applyHostGuards(this.config, this.#tools, () => this.#state);
+    } catch (err) {
+      this.#state = withoutTask(this.#state, record.taskId);
+      saveState(this.config.stateDir, this.#state);
+      throw err;
+    }
+    return this.#markReady(record);
   }
 
   /** Links the task; a veth left by a namespace someone still held is removed and linking retried once. */

@@ -20,14 +20,14 @@ test('every interface a task can send on is guarded: both bridges and both veth 
   assert.deepEqual(taskFacingInterfaces(config), ['berth0', 'berth-vpc0', 'bthb*', 'bthv*']);
   const custom = resolveConfig({ stateDir: '/unused', bridge: { name: 'tb0' }, vpc: { name: 'tv0' }, vethPrefix: 'zz' });
   assert.deepEqual(taskFacingInterfaces(custom), ['tb0', 'tv0', 'zzb*', 'zzv*']);
-  assert.deepEqual(chain(baseScript(custom, emptyState()), 'guard_loopback'), [
+  assert.deepEqual(chain(baseScript(custom, emptyState(), []), 'guard_loopback'), [
     'type filter hook prerouting priority dstnat + 10; policy accept;',
     'iifname { "tb0", "tv0", "zzb*", "zzv*" } jump from_task',
   ]);
 });
 
 test('from a task, loopback is dropped as destination and as source, IPv4 and IPv6, unless a port mapping DNATed the connection', () => {
-  assert.deepEqual(chain(baseScript(config, emptyState()), 'from_task'), [
+  assert.deepEqual(chain(baseScript(config, emptyState(), []), 'from_task'), [
     'ct status dnat return',
     'ip daddr 127.0.0.0/8 drop',
     'ip saddr 127.0.0.0/8 drop',
@@ -37,13 +37,13 @@ test('from a task, loopback is dropped as destination and as source, IPv4 and IP
 });
 
 test('the guard runs after NAT prerouting, so a mapped packet already has its task address', () => {
-  const s = baseScript(config, emptyState());
+  const s = baseScript(config, emptyState(), []);
   assert.match(chain(s, 'prerouting')[0] ?? '', /priority dstnat;/);
   assert.match(chain(s, 'guard_loopback')[0] ?? '', /hook prerouting priority dstnat \+ 10;/);
 });
 
 test('localhost port maps stay: output DNAT, and masquerade of loopback sources leaving the bridge', () => {
-  const s = baseScript(config, emptyState());
+  const s = baseScript(config, emptyState(), []);
   assert.ok(chain(s, 'output').includes('fib daddr type local meta l4proto tcp dnat ip to tcp dport map @tcp_ports'));
   assert.ok(chain(s, 'postrouting').includes('oifname "berth0" ip saddr 127.0.0.0/8 masquerade'));
 });

@@ -4,6 +4,7 @@
  * transaction and never rebuilds a chain. Pure.
  */
 import type { NetworkConfig } from './config.ts';
+import { guardTableBody, type HostGuard } from './host-guard.ts';
 import type { NetworkState, TaskRecord } from './state.ts';
 
 /**
@@ -98,15 +99,17 @@ export function taskFacingInterfaces(config: NetworkConfig): string[] {
 
 /**
  * The whole ruleset, replacing any previous copy of Berth's tables atomically, with the
- * elements of every task in `state`. Used at start-up and after a restart.
+ * elements of every task in `state` and the host-mode `guards` (those whose cgroup exists:
+ * see liveGuards). Used at start-up and after a restart.
  *
  * `guard_loopback` closes the CVE-2020-8558 class: with `route_localnet=1` on the bridge
  * (for localhost port maps), a task with CAP_NET_RAW could send 127.0.0.1 packets to the
  * gateway's MAC and reach the host's loopback listeners. Loopback is neither a destination
  * nor a source for anything arriving from a task, unless a port mapping DNATed it (the
- * replies of localhost-published connections), as kube-proxy rules it.
+ * replies of localhost-published connections), as kube-proxy rules it. Host-mode tasks
+ * have no interface of their own: their guard goes by cgroup (host-guard.ts).
  */
-export function baseScript(config: NetworkConfig, state: NetworkState): string {
+export function baseScript(config: NetworkConfig, state: NetworkState, guards: readonly HostGuard[]): string {
   const t = config.nftTable;
   const br = config.bridge;
   const vpc = config.vpc;
@@ -152,7 +155,7 @@ table inet ${t} {
     ip6 daddr ${LOOPBACK6} drop
     ip6 saddr ${LOOPBACK6} drop
   }
-  chain flag_dnat {
+${guardTableBody(guards, LOOPBACK4, LOOPBACK6)}  chain flag_dnat {
     type filter hook prerouting priority ${FLAG_PRIORITY}; policy accept;
     ct status dnat meta mark set meta mark | ${mark}
   }

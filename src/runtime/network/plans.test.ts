@@ -64,7 +64,7 @@ test('containers of one task in separate namespaces are allowed to talk, both wa
 
 test('the base ruleset replaces the tables atomically and carries every task’s elements', () => {
   const r = record({ taskId: 't', containers: [{ name: 'c', portMappings: [{ containerPort: 80, hostPort: 8080 }] }] });
-  const s = baseScript(config, { ...emptyState(), tasks: { t: r } });
+  const s = baseScript(config, { ...emptyState(), tasks: { t: r } }, []);
   assert.match(s, /^add table inet berth\ndelete table inet berth\nadd table bridge berth\ndelete table bridge berth\n/);
   assert.match(s, /map tcp_ports \{ type inet_service : ipv4_addr \. inet_service; elements = \{ 8080 : 10\.9\.0\.2 \. 80 \}; \}/);
   assert.match(s, /oifname "berth0" ip saddr 127\.0\.0\.0\/8 masquerade/);

@@ -2,6 +2,7 @@
  * Checking and normalizing a TaskNetworkRequest: defaults filled, ports parsed, one
  * canonical form whose JSON is the request's fingerprint.
  */
+import { guardCgroup } from './host-guard.ts';
 import type { Isolation, NetworkMode, Protocol, TaskNetworkRequest } from './types.ts';
 
 /** Task ids become namespace file names; ECS ids are 32 hex digits, ARNs are not accepted. */
@@ -26,6 +27,8 @@ export interface NormalizedRequest {
   readonly isolation: Isolation;
   readonly containers: readonly string[];
   readonly ports: readonly WantedPort[];
+  /** Host mode: the task's cgroup relative to the cgroup2 root (`berth/<task>`). */
+  readonly cgroup?: string;
 }
 
 export function normalizeRequest(r: TaskNetworkRequest): NormalizedRequest {
@@ -62,11 +65,18 @@ export function normalizeRequest(r: TaskNetworkRequest): NormalizedRequest {
     if (seen.has(key)) throw new NetworkRequestError(`task ${r.taskId} maps host port ${key} twice`);
     seen.add(key);
   }
-  return { taskId: r.taskId, mode, isolation, containers: names, ports };
+  if (mode !== 'host') return { taskId: r.taskId, mode, isolation, containers: names, ports };
+  // Fail closed: a host-mode task without a cgroup to tell its sockets by would reach
+  // every loopback listener of the host, Berth's own API included.
+  if (r.cgroup === undefined) throw new NetworkRequestError(`task ${r.taskId}: host mode needs the task's cgroup (the loopback guard tells its sockets by it)`);
+  const cgroup = guardCgroup(r.cgroup);
+  if (cgroup instanceof Error) throw new NetworkRequestError(`task ${r.taskId}: ${cgroup.message}`);
+  return { taskId: r.taskId, mode, isolation, containers: names, ports, cgroup };
 }
 
 export function fingerprint(n: NormalizedRequest): string {
-  return JSON.stringify([n.mode, n.isolation, n.containers, n.ports.map((p) => [p.containerName, p.protocol, p.containerPort, p.hostPort ?? 0])]);
+  // The cgroup only when there is one: records saved before it existed keep their fingerprint.
+  return JSON.stringify([n.mode, n.isolation, n.containers, n.ports.map((p) => [p.containerName, p.protocol, p.containerPort, p.hostPort ?? 0]), ...(n.cgroup !== undefined ? [n.cgroup] : [])]);
 }
 
 function checkPort(v: number | undefined, container: string, field: string): number {

@@ -3,6 +3,7 @@
  * ports. It is the source of truth for what Berth created in the kernel; everything the
  * planners emit is derived from it.
  */
+import type { HostGuard } from './host-guard.ts';
 import type { Isolation, NetworkMode, Protocol } from './types.ts';
 
 export const STATE_VERSION = 1;
@@ -47,6 +48,8 @@ export interface TaskRecord {
   readonly endpoints: readonly EndpointRecord[];
   readonly ports: readonly PortRecord[];
   readonly eni?: { readonly attachmentId: string; readonly eniId: string };
+  /** Host mode: the task's cgroup and mark in the loopback guard (host-guard.ts). */
+  readonly hostGuard?: HostGuard;
 }
 
 /** Where each allocator resumes: round-robin keeps a just-released address or port cold. */

@@ -46,7 +46,6 @@ export interface Tools {
 
 /** Tools acting on the caller's namespace, or on `hostNetns` when given (tests). */
 export function createTools(hostNetns: string | undefined): Tools {
-  const inHost = (cmd: string, args: readonly string[]): [string, string[]] => (hostNetns ? ['ip', ['netns', 'exec', hostNetns, cmd, ...args]] : [cmd, [...args]]);
   const hostN = hostNetns ? ['-n', hostNetns] : [];
   return {
     async ipBatch(lines, o = {}) {
@@ -58,7 +57,9 @@ export function createTools(hostNetns: string | undefined): Tools {
       return JSON.parse(r.stdout || '[]') as unknown;
     },
     async nft(script, o = {}) {
-      const [cmd, args] = inHost('nft', ['-f', '-']);
+      // nsenter, not `ip netns exec`: that remounts /sys, where nft resolves the host-mode
+      // guard's cgroup paths.
+      const [cmd, args]: [string, string[]] = hostNetns ? ['nsenter', [`--net=/run/netns/${hostNetns}`, 'nft', '-f', '-']] : ['nft', ['-f', '-']];
       return run(cmd, args, script, o.tolerate ?? false, 'nft');
     },
     async readSysctl(path) {

@@ -21,6 +21,12 @@ export interface TaskNetworkRequest {
   readonly containers: readonly { readonly name: string; readonly portMappings?: readonly PortMapping[] }[];
   /** bridge and none only; default `task`. */
   readonly isolation?: Isolation;
+  /**
+   * Host mode: the task's cgroup v2 (`/berth/<task>`), made before this call and holding
+   * every process of the task. Its sockets then reach loopback listeners of the task only
+   * (the host-mode loopback guard); without it a host-mode task is refused.
+   */
+  readonly cgroup?: string;
 }
 
 /** ECS NetworkBinding as DescribeTasks reports it in `containers[].networkBindings`. */

@@ -9,10 +9,11 @@
  * Workloads are real processes (busybox, node) started inside task namespaces.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cgroup2Mount } from '../../container/cgroup2.ts';
 
 /** TEST-NET-2 (RFC 5737): never routed anywhere real. */
 export const HOST_IP = '198.51.100.1';
@@ -151,17 +152,37 @@ export async function namespacesWithPrefix(prefix: string): Promise<string[]> {
 
 /**
  * A network test's teardown: the manager removes every task it set up and closes, the
- * simulated hosts and the state dir go, and then no namespace with the test's prefix may
+ * simulated hosts and the state dir go (and `cgroupTop`, the cgroup v2 tree host-mode tasks
+ * were given, with the link nft resolves it through on hybrid hosts), and then no namespace with the test's prefix may
  * be left (what the manager made is checked, whatever failed before).
  */
-export async function tearDownNetworkTest(manager: { cleanupAll(): Promise<unknown>; close(): Promise<unknown> } | undefined, sim: SimHosts, stateDir: string, prefix: string): Promise<void> {
+export async function tearDownNetworkTest(manager: { cleanupAll(): Promise<unknown>; close(): Promise<unknown> } | undefined, sim: SimHosts, stateDir: string, prefix: string, cgroupTop?: string): Promise<void> {
   try {
     await manager?.cleanupAll();
     await manager?.close();
   } finally {
     await sim.destroy();
     rmSync(stateDir, { recursive: true, force: true });
+    if (cgroupTop !== undefined) removeCgroupTree(cgroupTop);
   }
   const left = await namespacesWithPrefix(prefix);
   if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);
+}
+
+/** Removes a test's cgroup v2 tree (leaves first) and its /sys/fs/cgroup link; what is gone already is fine. */
+function removeCgroupTree(top: string): void {
+  rmSync(`/sys/fs/cgroup/${top}`, { force: true });
+  const mount = cgroup2Mount();
+  if (mount === undefined) return;
+  const remove = (dir: string): void => {
+    let children: string[] = [];
+    try {
+      children = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(dir, d.name));
+    } catch { return; }
+    for (const child of children) remove(child);
+    try {
+      rmdirSync(dir);
+    } catch { /* busy or gone: the namespace check below still runs */ }
+  };
+  remove(join(mount, top));
 }
