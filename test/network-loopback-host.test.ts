@@ -30,15 +30,22 @@ const EXEC_TRIES = 60;
 /** What nft resolves `berth/<task>` through on a hybrid-cgroup host (cgroup-path.ts). */
 const NFT_CGROUP_ALIAS = '/sys/fs/cgroup/berth';
 
+/**
+ * A loopback address for the test's stand-in resolver on port 53 (host-guard.ts lets host-mode
+ * tasks reach port 53 for the host's resolver): any 127/8 address works, and one this odd is
+ * free where 127.0.0.1:53 or 127.0.0.53:53 is taken.
+ */
+const RESOLVER_ADDRESS = '127.83.83.83';
+
 /** The host's loopback services: what each accepted or received from anyone. */
 interface Listeners {
   readonly ports: { tcp4: number; tcp6: number; udp4: number; udp6: number; health: number };
-  readonly got: { tcp4: number; tcp6: number; udp4: number; udp6: number; health: number };
+  readonly got: { tcp4: number; tcp6: number; udp4: number; udp6: number; health: number; resolver: number };
   close(): void;
 }
 
 async function hostListeners(): Promise<Listeners> {
-  const got = { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, health: 0 };
+  const got = { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, health: 0, resolver: 0 };
   const servers: Server[] = [];
   const sockets: Socket[] = [];
   const tcp = async (key: 'tcp4' | 'tcp6' | 'health', host: string) => {
@@ -50,14 +57,15 @@ async function hostListeners(): Promise<Listeners> {
     await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, host, () => resolve()));
     return (s.address() as { port: number }).port;
   };
-  const udp = async (key: 'udp4' | 'udp6', host: string) => {
-    const s = createSocket(key);
+  const udp = async (key: 'udp4' | 'udp6' | 'resolver', host: string, port = 0) => {
+    const s = createSocket(key === 'udp6' ? 'udp6' : 'udp4');
     sockets.push(s);
     s.on('message', () => got[key]++);
-    await new Promise<void>((resolve, reject) => s.once('error', reject).bind(0, host, () => resolve()));
+    await new Promise<void>((resolve, reject) => s.once('error', reject).bind(port, host, () => resolve()));
     return s.address().port;
   };
   const ports = { tcp4: await tcp('tcp4', '127.0.0.1'), tcp6: await tcp('tcp6', '::1'), udp4: await udp('udp4', '127.0.0.1'), udp6: await udp('udp6', '::1'), health: await tcp('health', '127.0.0.1') };
+  await udp('resolver', RESOLVER_ADDRESS, 53);
   return { ports, got, close: () => [...servers, ...sockets].forEach((s) => s.close()) };
 }
 
@@ -93,6 +101,7 @@ function probeScript(l: Listeners, sibling: number, berthPort: number, clusterNa
     `echo "tcp6 ${tcp('::1', l.ports.tcp6)}"`,
     `echo "udp4 ${udp('127.0.0.1', l.ports.udp4)}"`,
     `echo "udp6 ${udp('::1', l.ports.udp6)}"`,
+    `echo "resolver ${udp(RESOLVER_ADDRESS, 53)}"`,
     `echo "api $(printf '${request.replace(/'/g, `'"'"'`)}' | nc -w 3 127.0.0.1 ${berthPort} 2>&1 | head -1)"`,
     'echo done',
     "trap 'exit 0' TERM",
@@ -192,7 +201,7 @@ for (const runtime of ['crun', 'runc'] as const) {
         siblings: [said.sibling4, said.sibling6],
         afterRestart: afterRestart.stdout.trim().split('\n'),
         healthCheckRan: health,
-        reachedHost: listeners.got,
+        reachedHost: { ...listeners.got, resolver: listeners.got.resolver > 0 },
         opened: { tcp4: said.tcp4, tcp6: said.tcp6 },
         apiAnswered: /HTTP/.test(said.api ?? ''),
         clusterCreated: clusters.clusterArns.some((a) => a.endsWith(`/${name}`)),
@@ -200,7 +209,8 @@ for (const runtime of ['crun', 'runc'] as const) {
         siblings: ['sibling-ok', 'sibling-ok'],
         afterRestart: ['host-no', 'sibling-ok'],
         healthCheckRan: 'HEALTHY',
-        reachedHost: { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, health: 0 },
+        // The resolver's port is the guard's one exception: its datagrams arrive.
+        reachedHost: { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, health: 0, resolver: true },
         opened: { tcp4: 'no', tcp6: 'no' },
         apiAnswered: false,
         clusterCreated: false,

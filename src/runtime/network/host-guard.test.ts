@@ -38,7 +38,7 @@ test("a task's loopback packets of its own connections get its mark; replies and
   ]);
 });
 
-test('on lo, a marked new flow passes only into a socket of the same task; everything else marked is dropped', () => {
+test('on lo, a marked new flow passes only into a socket of the same task or to the resolver port; everything else marked is dropped', () => {
   const s = baseScript(config, emptyState(), []);
   assert.deepEqual(chain(s, 'host_task_in'), [
     'type filter hook input priority filter; policy accept;',
@@ -47,6 +47,7 @@ test('on lo, a marked new flow passes only into a socket of the same task; every
   assert.deepEqual(chain(s, 'from_host_task'), [
     'ct state established,related accept',
     'meta mark . socket cgroupv2 level 2 @host_task_pairs accept',
+    'meta l4proto { tcp, udp } th dport 53 accept',
     'drop',
   ]);
 });

@@ -24,6 +24,12 @@ export const MAX_HOST_GUARDED_TASKS = HOST_GUARD_MARK_MASK >>> HOST_GUARD_MARK_S
  * level, so every guarded task's cgroup is at this one.
  */
 export const HOST_GUARD_CGROUP_LEVEL = 2;
+/**
+ * The one host loopback service a host-mode task may reach: name resolution. Host mode
+ * gives a task the host's /etc/resolv.conf, whose server is often on loopback
+ * (systemd-resolved's 127.0.0.53, a local dnsmasq); without it the task resolves no name.
+ */
+export const HOST_RESOLVER_PORT = 53;
 /** A cgroup path nft can take in a quoted string and the agent can make: no quotes, no dot-dot. */
 const CGROUP_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -80,8 +86,9 @@ export function guardElements(guards: readonly HostGuard[]): { marks: string[]; 
  *   mark; the map lookup misses, and nothing is set, for every other socket. The whole
  *   mark is set: a task's own SO_MARK cannot then pass for another's.
  * - `input` on `lo`: a marked packet of a new flow (TCP SYN, a first UDP datagram) passes
- *   only when the socket it reaches is in the same task's cgroup; to another task, the
- *   host or no listener at all, it is dropped. Packets of flows already let in pass (the
+ *   only when the socket it reaches is in the same task's cgroup, or is for the host's
+ *   resolver ({@link HOST_RESOLVER_PORT}); to another task, the host or no listener at all,
+ *   it is dropped. Packets of flows already let in pass (the
  *   handshake's last ACK reaches a request socket, which has no cgroup to compare).
  */
 export function guardTableBody(guards: readonly HostGuard[], loopback4: string, loopback6: string): string {
@@ -102,6 +109,7 @@ export function guardTableBody(guards: readonly HostGuard[], loopback4: string, 
   chain from_host_task {
     ct state established,related accept
     meta mark . socket cgroupv2 level ${level} @host_task_pairs accept
+    meta l4proto { tcp, udp } th dport ${HOST_RESOLVER_PORT} accept
     drop
   }
 `;
