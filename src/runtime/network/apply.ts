@@ -5,10 +5,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { cgroup2Exists, ensureNftCgroupPath } from './cgroup-path.ts';
 import type { NetworkConfig } from './config.ts';
-import { guardRewriteScript, liveGuards, type HostGuard } from './host-guard.ts';
+import { guardRewriteScript, liveGuards } from './host-guard.ts';
 import { bridgeLines, NETNS_DIR, staleVethLines, taskLinkPlan, taskUnlinkPlan } from './link-plan.ts';
 import { baseScript, dropTablesScript, taskAddScript, taskRemoveScript } from './nft-plan.ts';
-import type { NetworkState, TaskRecord } from './state.ts';
+import type { HostGuard, NetworkState, TaskRecord } from './state.ts';
 import { ToolError, type Tools } from './tools.ts';
 
 /** What bringing up the host side changed that an operator should know about. */

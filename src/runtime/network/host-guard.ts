@@ -9,7 +9,7 @@
  * The packet mark is the only thing that survives from output to input on `lo` (the
  * loopback device drops the sending socket), hence a mark per task rather than one bit.
  */
-import type { NetworkState, TaskRecord } from './state.ts';
+import type { HostGuard, NetworkState, TaskRecord } from './state.ts';
 
 /**
  * The mark bits the guard owns: bits 21-30, above the DNAT bit (0x00100000, bit 20) and
@@ -33,13 +33,6 @@ export const HOST_RESOLVER_PORT = 53;
 /** A cgroup path nft can take in a quoted string and the agent can make: no quotes, no dot-dot. */
 const CGROUP_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-/** What a guarded host-mode task holds. */
-export interface HostGuard {
-  /** The task's cgroup v2, relative to the cgroup2 root (`berth/<task>`), as nft takes it. */
-  readonly cgroup: string;
-  /** Its packet mark, within {@link HOST_GUARD_MARK_MASK}. */
-  readonly mark: number;
-}
 
 /** Checks an absolute cgroup path (`/berth/<task>`) and returns it relative, or a reason. */
 export function guardCgroup(path: string): string | Error {

@@ -4,8 +4,8 @@
  * transaction and never rebuilds a chain. Pure.
  */
 import type { NetworkConfig } from './config.ts';
-import { guardTableBody, type HostGuard } from './host-guard.ts';
-import type { NetworkState, TaskRecord } from './state.ts';
+import { guardTableBody } from './host-guard.ts';
+import type { HostGuard, NetworkState, TaskRecord } from './state.ts';
 
 /**
  * Packet mark bit meaning "this connection was DNATed to a published port". The bridge

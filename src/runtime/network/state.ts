@@ -3,7 +3,6 @@
  * ports. It is the source of truth for what Berth created in the kernel; everything the
  * planners emit is derived from it.
  */
-import type { HostGuard } from './host-guard.ts';
 import type { Isolation, NetworkMode, Protocol } from './types.ts';
 
 export const STATE_VERSION = 1;
@@ -35,6 +34,14 @@ export interface PortRecord {
  * from. `ready`: every kernel object exists.
  */
 export type TaskPhase = 'allocated' | 'ready';
+
+/** What a guarded host-mode task holds in the loopback guard (host-guard.ts). */
+export interface HostGuard {
+  /** The task's cgroup v2, relative to the cgroup2 root (`berth/<task>`), as nft takes it. */
+  readonly cgroup: string;
+  /** Its packet mark, within host-guard.ts's HOST_GUARD_MARK_MASK. */
+  readonly mark: number;
+}
 
 export interface TaskRecord {
   readonly taskId: string;
