@@ -4,11 +4,10 @@
 // test/ecs-tasks-containers.test.ts runs the same flow with real containers.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinEndpoint } from '../src/agent/registration.ts';
 import { AgentSession } from '../src/agent/session.ts';
 import type { Assignment } from '../src/agent/protocol.ts';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { instanceSecretOf, startBerth, type BerthProcess } from './support/berth.ts';
 
 let berth: BerthProcess;
 before(async () => { berth = await startBerth(); });
@@ -26,14 +25,14 @@ async function scriptedAgent(cli: (typeof AWS_CLIS)[number], cluster: string, cp
     '--total-resources', `name=CPU,type=INTEGER,integerValue=${cpu}`, `name=MEMORY,type=INTEGER,integerValue=${memory}`,
     '--attributes', 'name=ecs.capability.task-eni', 'name=ecs.capability.container-health-check']);
   const arn = reg.containerInstance.containerInstanceArn;
-  const { instanceSecret } = await joinEndpoint(berth.endpoint, 'us-east-1')(berth.joinToken(), {
+  const instanceSecret = await instanceSecretOf(berth, {
     cluster, containerInstanceArn: arn,
     totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: cpu }, { name: 'MEMORY', type: 'INTEGER', integerValue: memory }],
     attributes: [{ name: 'ecs.capability.task-eni' }, { name: 'ecs.capability.container-health-check' }],
   });
   const assignments = new Map<string, Assignment>();
   let snapshots = 0;
-  const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, instanceSecret!, {
+  const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, instanceSecret, {
     onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.task.taskArn, a); },
     onAssignment: (a) => assignments.set(a.task.taskArn, a),
     log: () => {},
