@@ -28,7 +28,10 @@ export const keys = {
   clientToken: (s: Scope, cluster: string, token: string) => `${base(s)}client-tokens/${cluster}/${token}`,
   /** Bumped by every placement in a cluster, so concurrent placements never overbook an instance. */
   placementEpoch: (s: Scope, cluster: string) => `${base(s)}placement/${cluster}`,
+  service: (s: Scope, cluster: string, name: string) => `${base(s)}services/${cluster}/${name}`,
   services: (s: Scope, cluster: string) => `${base(s)}services/${cluster}/`,
+  capacityProvider: (s: Scope, name: string) => `${base(s)}capacity-providers/${name}`,
+  capacityProviders: (s: Scope) => `${base(s)}capacity-providers/`,
 } as const;
 
 /**

@@ -1,0 +1,102 @@
+/**
+ * The cluster state (contract of issue 14, part 2): in-memory indexes of every cluster's
+ * container instances, tasks and services, fed by one store watch, so that placing,
+ * ListTasks, cluster counts, DescribeContainerInstances and every reconciler read memory
+ * and never scan a cluster's tasks in the store.
+ *
+ *   store ──watch──▶ ClusterState (instances, task summaries, services, by cluster)
+ *                      ├─▶ placer: placementSnapshot()
+ *                      ├─▶ ECS API: counts, ListTasks, instance views
+ *                      └─▶ controller runner: snapshot() per cluster, onChange()
+ *
+ * Tasks are held as {@link TaskSummary}: the fields placement, listing and reconcilers
+ * use, a few hundred bytes each, not the whole record (DescribeTasks reads the store).
+ */
+import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
+import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
+import type { Scope } from '../core/ecs/scope.ts';
+import type { ServiceRecord } from '../core/ecs/service.ts';
+import type { HealthStatus } from '../core/ecs/task.ts';
+import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
+import type { PlacementSnapshot } from '../scheduler/types.ts';
+
+export interface ClusterRef {
+  readonly scope: Scope;
+  readonly cluster: string;
+}
+
+/** A stored record with the revision a compare-and-set needs. */
+export interface Held<T> {
+  readonly key: string;
+  readonly modRevision: number;
+  readonly value: T;
+}
+
+export interface TaskSummary {
+  readonly key: string;
+  readonly modRevision: number;
+  readonly id: string;
+  readonly taskArn: string;
+  readonly taskDefinitionArn: string;
+  readonly family: string;
+  readonly containerInstanceArn?: string;
+  readonly lastStatus: TaskStatus;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly launchType: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  readonly capacityProviderName?: string;
+  readonly cpu: number;
+  readonly memory: number;
+  /** Host ports it holds: static reservations and dynamic bindings, "port/protocol". */
+  readonly ports: readonly string[];
+  /** awsvpc: holds an ENI slot. */
+  readonly eni: boolean;
+  readonly healthStatus: HealthStatus;
+  /** Some container of its definition has a health check (else it counts healthy once RUNNING). */
+  readonly healthChecked: boolean;
+  /** Epoch seconds. */
+  readonly createdAt: number;
+  readonly startedAt?: number;
+  readonly stoppingAt?: number;
+  readonly stoppedAt?: number;
+  readonly stopCode?: StopCode;
+  readonly stoppedReason?: string;
+}
+
+export interface InstanceState {
+  readonly key: string;
+  readonly modRevision: number;
+  readonly record: ContainerInstanceRecord;
+  /** Epoch ms its agent's session ended, while it has none (the instance-health reconciler's clock). */
+  readonly disconnectedAt?: number;
+}
+
+/** One cluster, as reconcilers see it: a consistent view at one store revision. */
+export interface ClusterSnapshot extends ClusterRef {
+  readonly revision: number;
+  readonly clusterRecord: Held<ClusterRecord>;
+  readonly instances: readonly InstanceState[];
+  /** Tasks not STOPPED, and STOPPED ones still kept (retention: an hour). */
+  readonly tasks: readonly TaskSummary[];
+  readonly services: readonly Held<ServiceRecord>[];
+}
+
+export interface ClusterState {
+  /** Resolves once the initial load is done and the watch is live. */
+  ready(): Promise<void>;
+  /** The store revision the indexes reflect. */
+  revision(): number;
+  /** Resolves once the indexes reflect `revision` (read your own writes). */
+  caughtUp(revision: number): Promise<void>;
+  clusters(): readonly ClusterRef[];
+  snapshot(ref: ClusterRef): ClusterSnapshot | undefined;
+  placementSnapshot(ref: ClusterRef): PlacementSnapshot;
+  counts(ref: ClusterRef): ClusterCounts;
+  task(ref: ClusterRef, id: string): TaskSummary | undefined;
+  /** Tasks in key order (id order), for ListTasks' pages. */
+  tasks(ref: ClusterRef, filter?: { instanceArn?: string; group?: string; startedBy?: string; family?: string }): Iterable<TaskSummary>;
+  /** Calls `listener` after each batch of changes, with the clusters they touched. */
+  onChange(listener: (changed: readonly ClusterRef[]) => void): () => void;
+  close(): void;
+}

@@ -1,0 +1,124 @@
+/**
+ * A service as stored (contract of issue 14, part 3): the Service shape of the ECS API
+ * less what is derived at read time. `runningCount` and `pendingCount`, of the service and
+ * of each deployment, are counted from the cluster state's tasks when answering, never
+ * stored: tasks are the one source of truth, as for cluster counts.
+ *
+ * Who writes what:
+ * - the ECS API (CreateService, UpdateService, DeleteService) writes the user's intent:
+ *   desiredCount, taskDefinition, configuration, and a new PRIMARY deployment when the
+ *   intent changes what runs;
+ * - the service reconciler (src/controllers/) writes the outcome: deployment statuses,
+ *   rolloutState, failedTasks, events, the throttle, status DRAINING → INACTIVE.
+ * Both write with compare-and-set on the record's modRevision.
+ *
+ * A service's tasks carry `group: "service:<name>"` and `startedBy: <deployment id>`,
+ * as ECS's do; that is how a task is counted to its deployment.
+ */
+import type { Tag } from './tags.ts';
+import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+
+export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
+export type DeploymentStatus = 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+export type RolloutState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+export interface CapacityProviderStrategyItem {
+  capacityProvider: string;
+  /** 0–1000 (default 0). */
+  weight?: number;
+  /** 0–100000 (default 0). */
+  base?: number;
+}
+
+export interface NetworkConfiguration {
+  awsvpcConfiguration?: { subnets: string[]; securityGroups?: string[]; assignPublicIp?: 'ENABLED' | 'DISABLED' };
+}
+
+export interface DeploymentConfiguration {
+  deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
+  /** Rounded down when applied. REPLICA default 200, DAEMON 100. */
+  maximumPercent: number;
+  /** Rounded up when applied. REPLICA default 100, DAEMON 0. */
+  minimumHealthyPercent: number;
+  alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
+  strategy?: string;
+  bakeTimeInMinutes?: number;
+}
+
+/** A deployment as stored; the Deployment shape less runningCount and pendingCount. */
+export interface DeploymentRecord {
+  /** "ecs-svc/" and 19 digits: also the `startedBy` of its tasks. */
+  id: string;
+  status: DeploymentStatus;
+  taskDefinition: string;
+  desiredCount: number;
+  /** Tasks of this deployment that failed to launch (the circuit breaker counts these). */
+  failedTasks: number;
+  createdAt: number;
+  updatedAt: number;
+  launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  platformFamily?: string;
+  networkConfiguration?: NetworkConfiguration;
+  rolloutState: RolloutState;
+  rolloutStateReason: string;
+  /**
+   * Berth's own (not answered): the circuit breaker's stage. 1: counting tasks that fail
+   * to reach RUNNING; 2: a task of this deployment reached RUNNING, now counting tasks
+   * that fail their health checks. Reset with the count when `resetOnHealthyTask`.
+   */
+  circuitBreakerStage?: 1 | 2;
+}
+
+export interface ServiceEvent {
+  id: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  message: string;
+}
+
+/** ECS answers a service's 100 most recent events (DescribeServices reference): kept so. */
+export const MAX_SERVICE_EVENTS = 100;
+
+export interface ServiceRecord {
+  serviceArn: string;
+  serviceName: string;
+  clusterArn: string;
+  status: ServiceStatus;
+  desiredCount: number;
+  launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  platformFamily?: string;
+  taskDefinition: string;
+  deploymentConfiguration: DeploymentConfiguration;
+  /** Newest first, PRIMARY first; INACTIVE ones are dropped, as ECS stops showing them. */
+  deployments: DeploymentRecord[];
+  /** Newest first, at most {@link MAX_SERVICE_EVENTS}. */
+  events: ServiceEvent[];
+  roleArn?: string;
+  createdAt: number;
+  createdBy?: string;
+  placementConstraints: PlacementConstraint[];
+  placementStrategy: PlacementStrategy[];
+  networkConfiguration?: NetworkConfiguration;
+  healthCheckGracePeriodSeconds?: number;
+  schedulingStrategy: SchedulingStrategy;
+  deploymentController: { type: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL' };
+  loadBalancers: unknown[];
+  serviceRegistries: unknown[];
+  tags: Tag[];
+  enableECSManagedTags: boolean;
+  propagateTags: 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
+  enableExecuteCommand: boolean;
+  availabilityZoneRebalancing?: 'ENABLED' | 'DISABLED';
+  /**
+   * Berth's own (not answered): the start throttle of a service whose tasks keep failing
+   * to start, as ECS throttles it, and when the reconciler may launch again (epoch seconds).
+   */
+  throttle?: { consecutiveFailures: number; nextLaunchAt: number };
+  /** Berth's own: true once "has reached a steady state" was said for the current state, so it is said once. */
+  steady?: boolean;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the placer is asked to start (contract of issue 14, part 2): RunTask, StartTask and
+ * the service reconciler all submit a {@link Launch}; the placer decides the instances
+ * with `place()`, builds the tasks, and commits them and the clientToken in one
+ * compare-and-set transaction, so no instance is ever overbooked and a token is honoured
+ * once even when two first calls race.
+ */
+import type { Scope } from '../core/ecs/scope.ts';
+import type { Tag } from '../core/ecs/tags.ts';
+import type { TaskOverride, TaskRecord } from '../core/ecs/task.ts';
+import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import type { CapacityProviderStrategyItem, NetworkConfiguration } from '../core/ecs/service.ts';
+import type { Failure, PlacementConstraint, PlacementStrategy } from './types.ts';
+
+export interface Launch {
+  readonly scope: Scope;
+  readonly cluster: string;
+  readonly taskDefinition: TaskDefinitionRecord;
+  readonly count: number;
+  readonly overrides?: TaskOverride;
+  readonly startedBy?: string;
+  /** Default `family:<family>`; a service's tasks: `service:<name>`. */
+  readonly group?: string;
+  readonly tags?: readonly Tag[];
+  readonly propagateTags?: 'TASK_DEFINITION' | 'SERVICE' | 'NONE';
+  readonly enableECSManagedTags?: boolean;
+  readonly enableExecuteCommand?: boolean;
+  readonly launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
+  readonly networkConfiguration?: NetworkConfiguration;
+  readonly placementConstraints?: readonly PlacementConstraint[];
+  readonly placementStrategy?: readonly PlacementStrategy[];
+  /** StartTask: exactly these instances (ARN or id), one task each. */
+  readonly targets?: readonly string[];
+  /** RunTask's clientToken: the same token and request answer the same tasks, once. */
+  readonly clientToken?: string;
+  /** A fingerprint of the request, to refuse a token reused with different parameters. */
+  readonly fingerprint?: string;
+  /** Epoch seconds. */
+  readonly now: number;
+}
+
+export interface LaunchResult {
+  readonly tasks: readonly TaskRecord[];
+  readonly failures: readonly Failure[];
+}
+
+/** The placer as its callers see it. */
+export interface Placer {
+  /** Places and commits; resolves when the tasks are durable. Rejects with an ApiError for input the cluster refuses. */
+  launch(launch: Launch): Promise<LaunchResult>;
+}

@@ -1,0 +1,107 @@
+/**
+ * The placement engine's vocabulary (contract of issue 14, part 1). `place()` is pure:
+ * it reads a {@link PlacementSnapshot}, decides where `request.count` tasks go, and
+ * returns a {@link Plan}; committing the plan is the placer's job (placer.ts).
+ *
+ *   snapshot + request ──▶ filters (each names the reason it rejects) ──▶ constraints
+ *     ──▶ strategies (chained, first decides, later ones break ties) ──▶ plan
+ *
+ * Each placement updates the engine's working copy (resources, ports, group counts),
+ * so the next task of the same request sees what the previous one took.
+ */
+import type { InstanceStatus } from '../core/ecs/container-instance.ts';
+
+/** One container instance as placement sees it: what it has left, and who runs there. */
+export interface PlacementInstance {
+  readonly arn: string;
+  /** The id at the end of the ARN (what `instanceId` spreads over). */
+  readonly id: string;
+  readonly status: InstanceStatus;
+  readonly agentConnected: boolean;
+  /** Epoch seconds: `registeredAt` in the cluster query language. */
+  readonly registeredAt: number;
+  /** Built-in (`ecs.*`) and custom attributes; a value-less attribute maps to undefined. */
+  readonly attributes: ReadonlyMap<string, string | undefined>;
+  /** The capacity provider whose instance this is (the agent's `--capacity-provider`). */
+  readonly capacityProvider?: string;
+  /** CPU units and MiB not reserved by tasks that are not STOPPED. */
+  readonly cpu: number;
+  readonly memory: number;
+  /** awsvpc network interfaces it can still attach. */
+  readonly eni: number;
+  /** Host ports held by its tasks or reserved by its agent: "port/tcp", "port/udp". */
+  readonly portsInUse: ReadonlySet<string>;
+  /** Its tasks that are not STOPPED, counted by task group ("service:web", "family:app"). */
+  readonly groups: ReadonlyMap<string, number>;
+  /** Its tasks that are not STOPPED. */
+  readonly taskCount: number;
+}
+
+export interface PlacementSnapshot {
+  /** In a stable order (registration order): ties are broken by it. */
+  readonly instances: readonly PlacementInstance[];
+}
+
+export type PlacementConstraintType = 'distinctInstance' | 'memberOf';
+export interface PlacementConstraint {
+  readonly type: PlacementConstraintType;
+  /** memberOf: a cluster query language expression. */
+  readonly expression?: string;
+}
+
+export type PlacementStrategyType = 'random' | 'spread' | 'binpack';
+export interface PlacementStrategy {
+  readonly type: PlacementStrategyType;
+  /** binpack: cpu | memory; spread: instanceId, host (= instanceId) or attribute:NAME; random: none. */
+  readonly field?: string;
+}
+
+export interface Demand {
+  readonly cpu: number;
+  readonly memory: number;
+  /** Static host ports the task needs free, "port/protocol". */
+  readonly ports: readonly string[];
+  /** The task definition's requiresAttributes (a value must match when given). */
+  readonly requiredAttributes: readonly { readonly name: string; readonly value?: string }[];
+  /** awsvpc: takes one ENI slot. */
+  readonly eni: boolean;
+}
+
+export interface PlacementRequest {
+  readonly count: number;
+  readonly demand: Demand;
+  /** The task group ("service:web", "family:app", or RunTask's --group). */
+  readonly group: string;
+  /** The request's constraints followed by the task definition's. */
+  readonly constraints: readonly PlacementConstraint[];
+  /** In order; empty means ECS's default for the caller (RunTask: random; services: see placer). */
+  readonly strategy: readonly PlacementStrategy[];
+  /** StartTask: exactly these instances (ARN or id), one task each, in order. */
+  readonly targets?: readonly string[];
+  /** Only instances of this capacity provider; undefined: any instance. */
+  readonly capacityProvider?: string;
+}
+
+/**
+ * Why an instance could not take a task: the `failures[].reason` ECS answers
+ * (api_failures_messages in the ECS developer guide).
+ */
+export type FailureReason =
+  | 'RESOURCE:CPU' | 'RESOURCE:MEMORY' | 'RESOURCE:PORTS' | 'RESOURCE:ENI'
+  | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'DistinctInstance' | 'MemberOf' | 'MISSING';
+
+export interface Failure {
+  readonly arn: string;
+  readonly reason: FailureReason;
+  readonly detail?: string;
+}
+
+export interface Plan {
+  /** The instance ARN of each task placed, in order (fewer than `count` when some did not fit). */
+  readonly placements: readonly string[];
+  /** When fewer than `count` were placed: why each candidate instance could not take the next one. */
+  readonly failures: readonly Failure[];
+}
+
+/** Randomness as an input: returns a float in [0, 1). */
+export type Rng = () => number;
