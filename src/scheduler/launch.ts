@@ -15,7 +15,13 @@ import type { Failure, PlacementConstraint, PlacementStrategy } from './types.ts
 export interface Launch {
   readonly scope: Scope;
   readonly cluster: string;
-  readonly taskDefinition: TaskDefinitionRecord;
+  /**
+   * The task definition revision's ARN. The placer reads the revision (a bounded cache: a
+   * revision's containers never change), so a pure reconciler can launch by ARN alone;
+   * RunTask, which has already read it to validate the request, passes `resolved`.
+   */
+  readonly taskDefinitionArn: string;
+  readonly resolved?: TaskDefinitionRecord;
   readonly count: number;
   readonly overrides?: TaskOverride;
   readonly startedBy?: string;
