@@ -63,7 +63,7 @@ function firstWithRoom(instances: readonly PlacementInstance[], count: number): 
   for (let n = 0; n < count; n++) {
     while (at < instances.length && (cpu[at]! < DEMAND.cpu || memory[at]! < DEMAND.memory)) at++;
     if (at === instances.length) break;
-    cpu[at] -= DEMAND.cpu; memory[at] -= DEMAND.memory; placed++;
+    cpu[at] = cpu[at]! - DEMAND.cpu; memory[at] = memory[at]! - DEMAND.memory; placed++;
   }
   return placed;
 }
