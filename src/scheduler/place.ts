@@ -12,6 +12,7 @@
 import { constraintFilters } from './constraints.ts';
 import { filtersFor, type Filter } from './filters.ts';
 import { Slot } from './slot.ts';
+import { Leaves } from './selectors.ts';
 import { DEFAULT_RUN_TASK_STRATEGY, selectorFor, strategyLevels } from './strategies.ts';
 import type { Failure, FailureReason, PlacementInstance, PlacementRequest, PlacementSnapshot, Plan, Rng } from './types.ts';
 
@@ -34,15 +35,18 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _n
     slots.push(new Slot(slots.length, inst, request.group));
   }
   const strategy = request.strategy.length > 0 ? request.strategy : DEFAULT_RUN_TASK_STRATEGY;
-  const levels = strategyLevels(strategy, { slots, rng });
-  const tree = selectorFor(levels);
+  const leaves = new Leaves(slots.length);
+  const levels = strategyLevels(strategy, { slots, rng, leaves });
+  const tree = selectorFor(levels, leaves);
   const dynamic = filters.filter((f) => f.dynamic);
-  const refused: (FailureReason | undefined)[] = new Array(slots.length);
+  const refused: (FailureReason | undefined)[] = [];
+  const candidates: number[] = [];
   for (const slot of slots) {
     const reason = firstFailure(filters, slot);
-    if (reason === undefined) tree.add(slot.index);
-    else refused[slot.index] = reason;
+    refused.push(reason);
+    if (reason === undefined) candidates.push(slot.index);
   }
+  tree.addAll(candidates);
 
   const { cpu, memory, eni, ports } = request.demand;
   const placements: string[] = [];

@@ -22,6 +22,8 @@ export interface Pick {
 export interface Selector {
   readonly size: number;
   add(i: number): void;
+  /** Adds many at once, in ascending order (a request's set-up: cheaper than one by one). */
+  addAll(sorted: readonly number[]): void;
   remove(i: number): void;
   /** A task was placed on candidate `i` and it is still a candidate: its scores may have moved. */
   changed(i: number): void;
@@ -30,9 +32,26 @@ export interface Selector {
 
 export type SelectorFactory = () => Selector;
 
+/**
+ * What the leaves of one tree share: a slot is in at most one leaf at a time, so one array
+ * says which (`owner`) and where (`pos`), instead of a set per leaf.
+ */
+export class Leaves {
+  readonly owner: Int32Array;
+  readonly pos: Int32Array;
+  private next = 1;
+  constructor(slots: number) {
+    this.owner = new Int32Array(slots);
+    this.pos = new Int32Array(slots);
+  }
+  id(): number { return this.next++; }
+}
+
 /** A binary min-heap of numbers (bucket keys, slot indexes). */
 class MinHeap {
-  private readonly a: number[] = [];
+  private a: number[] = [];
+  /** Replaces the contents with an ascending array (a valid heap as it is). */
+  fill(sorted: readonly number[]): void { this.a = sorted.slice(); }
   get length(): number { return this.a.length; }
   peek(): number | undefined { return this.a[0]; }
   push(v: number): void {
@@ -69,16 +88,36 @@ class MinHeap {
 
 /** Leaf: the candidate registered first (the snapshot's stable order breaks every remaining tie). */
 export class OrderLeaf implements Selector {
-  private readonly heap = new MinHeap();
-  private readonly members = new Set<number>();
-  get size(): number { return this.members.size; }
-  add(i: number): void { if (!this.members.has(i)) { this.members.add(i); this.heap.push(i); } }
-  remove(i: number): void { this.members.delete(i); }
+  private readonly heap: MinHeap;
+  private readonly leaves: Leaves;
+  private readonly id: number;
+  private count = 0;
+  constructor(leaves: Leaves) { this.leaves = leaves; this.id = leaves.id(); this.heap = new MinHeap(); }
+  get size(): number { return this.count; }
+  add(i: number): void {
+    if (this.leaves.owner[i] === this.id) return;
+    this.leaves.owner[i] = this.id;
+    this.heap.push(i);
+    this.count++;
+  }
+  addAll(sorted: readonly number[]): void {
+    // An ascending array is already a min-heap.
+    if (this.count === 0) {
+      this.heap.fill(sorted);
+      for (const i of sorted) this.leaves.owner[i] = this.id;
+      this.count = sorted.length;
+    } else for (const i of sorted) this.add(i);
+  }
+  remove(i: number): void {
+    if (this.leaves.owner[i] !== this.id) return;
+    this.leaves.owner[i] = 0;
+    this.count--;
+  }
   changed(): void {}
   best(): Pick | undefined {
     // Lazy deletion: removed indexes leave the heap when they reach its top.
     let top = this.heap.peek();
-    while (top !== undefined && !this.members.has(top)) { this.heap.pop(); top = this.heap.peek(); }
+    while (top !== undefined && this.leaves.owner[top] !== this.id) { this.heap.pop(); top = this.heap.peek(); }
     return top === undefined ? undefined : { i: top, key: [top], ties: 1 };
   }
 }
@@ -86,21 +125,24 @@ export class OrderLeaf implements Selector {
 /** Leaf for `random`: any candidate, uniformly; strategies after `random` can never break a tie. */
 export class RandomLeaf implements Selector {
   private readonly items: number[] = [];
-  private readonly pos = new Map<number, number>();
   private readonly rng: Rng;
-  constructor(rng: Rng) { this.rng = rng; }
+  private readonly leaves: Leaves;
+  private readonly id: number;
+  constructor(leaves: Leaves, rng: Rng) { this.leaves = leaves; this.id = leaves.id(); this.rng = rng; }
   get size(): number { return this.items.length; }
   add(i: number): void {
-    if (this.pos.has(i)) return;
-    this.pos.set(i, this.items.length);
+    if (this.leaves.owner[i] === this.id) return;
+    this.leaves.owner[i] = this.id;
+    this.leaves.pos[i] = this.items.length;
     this.items.push(i);
   }
+  addAll(sorted: readonly number[]): void { for (const i of sorted) this.add(i); }
   remove(i: number): void {
-    const p = this.pos.get(i);
-    if (p === undefined) return;
+    if (this.leaves.owner[i] !== this.id) return;
+    const p = this.leaves.pos[i]!;
     const last = this.items.pop()!;
-    if (last !== i) { this.items[p] = last; this.pos.set(last, p); }
-    this.pos.delete(i);
+    if (last !== i) { this.items[p] = last; this.leaves.pos[last] = p; }
+    this.leaves.owner[i] = 0;
   }
   changed(): void {}
   best(): Pick | undefined {
@@ -117,33 +159,50 @@ export class RandomLeaf implements Selector {
 export class ScoreLevel implements Selector {
   private readonly buckets = new Map<number, Selector>();
   private readonly heap = new MinHeap();
-  private readonly scoreOf = new Map<number, number>();
   private count = 0;
   private readonly score: (i: number) => number;
   private readonly child: SelectorFactory;
-  constructor(score: (i: number) => number, child: SelectorFactory) { this.score = score; this.child = child; }
+  /** The score each member was filed under, shared by the level's selectors (NaN: not a member of any). */
+  private readonly scoreOf: Float64Array;
+  constructor(score: (i: number) => number, child: SelectorFactory, scoreOf: Float64Array) { this.score = score; this.child = child; this.scoreOf = scoreOf; }
   get size(): number { return this.count; }
   add(i: number): void {
     const s = this.score(i);
-    this.scoreOf.set(i, s);
+    this.scoreOf[i] = s;
     let b = this.buckets.get(s);
     if (!b) { b = this.child(); this.buckets.set(s, b); this.heap.push(s); }
     b.add(i);
     this.count++;
   }
+  addAll(sorted: readonly number[]): void {
+    const groups = new Map<number, number[]>();
+    for (const i of sorted) {
+      const s = this.score(i);
+      this.scoreOf[i] = s;
+      const g = groups.get(s);
+      if (g) g.push(i); else groups.set(s, [i]);
+    }
+    for (const [s, members] of groups) {
+      let b = this.buckets.get(s);
+      if (!b) { b = this.child(); this.buckets.set(s, b); this.heap.push(s); }
+      b.addAll(members);
+      this.count += members.length;
+    }
+  }
   remove(i: number): void {
-    const s = this.scoreOf.get(i);
-    if (s === undefined) return;
-    const b = this.buckets.get(s)!;
+    const s = this.scoreOf[i]!;
+    const b = this.buckets.get(s);
+    if (!b) return;
     b.remove(i);
     if (b.size === 0) this.buckets.delete(s);
-    this.scoreOf.delete(i);
+    this.scoreOf[i] = NaN;
     this.count--;
   }
   changed(i: number): void {
-    const s = this.scoreOf.get(i);
-    if (s === undefined) return;
-    if (s === this.score(i)) { this.buckets.get(s)!.changed(i); return; }
+    const s = this.scoreOf[i]!;
+    const b = this.buckets.get(s);
+    if (!b) return;
+    if (s === this.score(i)) { b.changed(i); return; }
     this.remove(i);
     this.add(i);
   }
@@ -164,36 +223,48 @@ export class ScoreLevel implements Selector {
  */
 export class SpreadLevel implements Selector {
   private readonly buckets = new Map<string, Selector>();
-  private readonly valueOf = new Map<number, string>();
   private count = 0;
-  private readonly value: (i: number) => string;
+  /** Each slot's value of the attribute (fixed for the request), shared by the level's selectors. */
+  private readonly values: readonly string[];
   private readonly counts: ReadonlyMap<string, number>;
   private readonly child: SelectorFactory;
   private readonly rng: Rng;
-  constructor(value: (i: number) => string, counts: ReadonlyMap<string, number>, child: SelectorFactory, rng: Rng) {
-    this.value = value; this.counts = counts; this.child = child; this.rng = rng;
+  constructor(values: readonly string[], counts: ReadonlyMap<string, number>, child: SelectorFactory, rng: Rng) {
+    this.values = values; this.counts = counts; this.child = child; this.rng = rng;
   }
   get size(): number { return this.count; }
   add(i: number): void {
-    const v = this.value(i);
-    this.valueOf.set(i, v);
+    const v = this.values[i]!;
     let b = this.buckets.get(v);
     if (!b) { b = this.child(); this.buckets.set(v, b); }
     b.add(i);
     this.count++;
   }
+  addAll(sorted: readonly number[]): void {
+    const groups = new Map<string, number[]>();
+    for (const i of sorted) {
+      const v = this.values[i]!;
+      const g = groups.get(v);
+      if (g) g.push(i); else groups.set(v, [i]);
+    }
+    for (const [v, members] of groups) {
+      let b = this.buckets.get(v);
+      if (!b) { b = this.child(); this.buckets.set(v, b); }
+      b.addAll(members);
+      this.count += members.length;
+    }
+  }
   remove(i: number): void {
-    const v = this.valueOf.get(i);
-    if (v === undefined) return;
-    const b = this.buckets.get(v)!;
+    const b = this.buckets.get(this.values[i]!);
+    if (!b || b.size === 0) return;
+    const before = b.size;
     b.remove(i);
-    if (b.size === 0) this.buckets.delete(v);
-    this.valueOf.delete(i);
+    if (b.size === before) return;
+    if (b.size === 0) this.buckets.delete(this.values[i]!);
     this.count--;
   }
   changed(i: number): void {
-    const v = this.valueOf.get(i);
-    if (v !== undefined) this.buckets.get(v)!.changed(i);
+    this.buckets.get(this.values[i]!)?.changed(i);
   }
   best(): Pick | undefined {
     let least = Infinity;

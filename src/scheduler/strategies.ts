@@ -4,7 +4,7 @@
  * breaks what is left. Each plugin builds one level of the selector tree (selectors.ts)
  * and keeps whatever it shares across buckets (spread's per-value counts).
  */
-import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Selector, type SelectorFactory } from './selectors.ts';
+import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Leaves, type Selector, type SelectorFactory } from './selectors.ts';
 import type { Slot } from './slot.ts';
 import type { PlacementStrategy, PlacementStrategyType, Rng } from './types.ts';
 
@@ -34,6 +34,8 @@ export const DEFAULT_RUN_TASK_STRATEGY: readonly PlacementStrategy[] = [{ type: 
 export interface StrategyContext {
   readonly slots: readonly Slot[];
   readonly rng: Rng;
+  /** Membership of the tree's leaves. */
+  readonly leaves: Leaves;
 }
 
 /** One level of the chain, built once per request. */
@@ -53,7 +55,7 @@ export interface StrategyPlugin {
 
 export const random: StrategyPlugin = {
   type: 'random',
-  level: (_s, ctx) => ({ terminal: true, placed: () => {}, selector: () => new RandomLeaf(ctx.rng) }),
+  level: (_s, ctx) => ({ terminal: true, placed: () => {}, selector: () => new RandomLeaf(ctx.leaves, ctx.rng) }),
 };
 
 /** Binpack: the candidate with the least of `field` (cpu or memory) left, so fewer instances are used. */
@@ -61,7 +63,8 @@ export const binpack: StrategyPlugin = {
   type: 'binpack',
   level: (s, ctx) => {
     const score = s.field?.toLowerCase() === 'cpu' ? (i: number) => ctx.slots[i]!.cpu : (i: number) => ctx.slots[i]!.memory;
-    return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel(score, child) };
+    const scoreOf = new Float64Array(ctx.slots.length).fill(NaN);
+    return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel(score, child, scoreOf) };
   },
 };
 
@@ -76,20 +79,21 @@ export const spread: StrategyPlugin = {
   level: (s, ctx) => {
     const field = s.field ?? 'instanceId';
     if (field === 'instanceId' || field === 'host') {
-      return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel((i) => ctx.slots[i]!.groupCount, child) };
+      const scoreOf = new Float64Array(ctx.slots.length).fill(NaN);
+      return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel((i) => ctx.slots[i]!.groupCount, child, scoreOf) };
     }
     const name = field.startsWith('attribute:') ? field.slice('attribute:'.length) : field;
     // Instances without the attribute: a key no attribute value can take.
-    const value = (i: number) => {
-      const attrs = ctx.slots[i]!.instance.attributes;
-      return attrs.has(name) ? attrs.get(name) ?? '' : '\u0000absent';
-    };
+    const values = ctx.slots.map((slot) => {
+      const v = slot.instance.attributes.get(name);
+      return v !== undefined ? v : slot.instance.attributes.has(name) ? '' : '\u0000absent';
+    });
     const counts = new Map<string, number>();
-    for (const slot of ctx.slots) if (slot.groupCount > 0) counts.set(value(slot.index), (counts.get(value(slot.index)) ?? 0) + slot.groupCount);
+    for (const slot of ctx.slots) if (slot.groupCount > 0) counts.set(values[slot.index]!, (counts.get(values[slot.index]!) ?? 0) + slot.groupCount);
     return {
       terminal: false,
-      placed: (i) => { const v = value(i); counts.set(v, (counts.get(v) ?? 0) + 1); },
-      selector: (child) => new SpreadLevel(value, counts, child, ctx.rng),
+      placed: (i) => { const v = values[i]!; counts.set(v, (counts.get(v) ?? 0) + 1); },
+      selector: (child) => new SpreadLevel(values, counts, child, ctx.rng),
     };
   },
 };
@@ -110,11 +114,11 @@ export function strategyLevels(strategies: readonly PlacementStrategy[], ctx: St
 }
 
 /** The selector tree for the levels: each level's buckets hold the next level's selectors. */
-export function selectorFor(levels: readonly StrategyLevel[]): Selector {
+export function selectorFor(levels: readonly StrategyLevel[], leaves: Leaves): Selector {
   const build = (k: number): Selector => {
-    if (k === levels.length) return new OrderLeaf();
+    if (k === levels.length) return new OrderLeaf(leaves);
     const level = levels[k]!;
-    return level.terminal ? level.selector(() => new OrderLeaf()) : level.selector(() => build(k + 1));
+    return level.terminal ? level.selector(() => new OrderLeaf(leaves)) : level.selector(() => build(k + 1));
   };
   return build(0);
 }
