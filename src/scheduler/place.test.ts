@@ -147,3 +147,28 @@ test('StartTask on a deregistered instance is INACTIVE', () => {
   const h = harness(instance('a').status('INACTIVE'));
   assert.deepEqual(h.place(request().targets('a')).why, ['a INACTIVE']);
 });
+
+test('random after spread keeps zones balanced and picks every instance of a zone alike', () => {
+  const h = harness(instance('a1').az('a'), instance('a2').az('a'), instance('a3').az('a'), instance('b1').az('b'));
+  const perInstance = new Map<string, number>();
+  let perZoneA = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const plan = h.place(request().count(2).spread('attribute:ecs.availability-zone').random(), seed);
+    assert.deepEqual(plan.ids.map((id) => id[0]).sort(), ['a', 'b'], 'one task per zone');
+    for (const id of plan.ids) perInstance.set(id, (perInstance.get(id) ?? 0) + 1);
+    perZoneA += plan.ids.filter((id) => id.startsWith('a')).length;
+  }
+  assert.equal(perZoneA, 300);
+  for (const id of ['a1', 'a2', 'a3']) assert.ok(perInstance.get(id)! > 60 && perInstance.get(id)! < 140, `${id}: ${perInstance.get(id)}`);
+});
+
+test('random over tied zones chooses each instance alike', () => {
+  // Zones a (one instance) and b (three): with every zone at 0 tasks, random sees all four.
+  const h = harness(instance('a1').az('a'), instance('b1').az('b'), instance('b2').az('b'), instance('b3').az('b'));
+  const first = new Map<string, number>();
+  for (let seed = 1; seed <= 400; seed++) {
+    const id = h.place(request().spread('attribute:ecs.availability-zone').random(), seed).ids[0]!;
+    first.set(id, (first.get(id) ?? 0) + 1);
+  }
+  for (const id of ['a1', 'b1', 'b2', 'b3']) assert.ok(first.get(id)! > 60 && first.get(id)! < 140, `${id}: ${first.get(id)}`);
+});
