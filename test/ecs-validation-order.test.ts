@@ -25,7 +25,7 @@ for (const cli of AWS_CLIS) {
         [['run-task', '--cluster', 'ghost', '--task-definition', 'web', '--count', '11'], /count must be between 1 and 10/],
         [['list-attributes', '--cluster', 'ghost', '--target-type', 'container-instance', '--attribute-value', 'v'], /needs attributeName/],
         [['put-attributes', '--cluster', 'ghost', '--attributes', 'name=stack,value=prod'], /needs a targetId/],
-        [['list-container-instances', '--cluster', 'ghost', '--filter', 'attribute:stack == prod'], /cluster query language/],
+        [['list-container-instances', '--cluster', 'ghost', '--filter', 'attribute:stack =='], /cluster query language/],
         [['register-container-instance', '--cluster', 'ghost', '--instance-identity-document', 'not json'], /must be a JSON object/],
         [['register-container-instance', '--cluster', 'ghost', '--total-resources', 'name=CPU,type=INTEGER,integerValue=-1'], /non-negative integerValue/],
         [['stop-task', '--cluster', 'ghost', '--task', 'not-a-task'], /is not a task id or ARN/],

@@ -16,6 +16,10 @@ export interface PlacementInstance {
   readonly arn: string;
   /** The id at the end of the ARN (what `instanceId` spreads over). */
   readonly id: string;
+  /** The EC2 instance id (`ec2InstanceId` in the cluster query language), when known. */
+  readonly ec2InstanceId?: string;
+  /** The agent's version (`agentVersion` in the cluster query language), when known. */
+  readonly agentVersion?: string;
   readonly status: InstanceStatus;
   readonly agentConnected: boolean;
   /** Epoch seconds: `registeredAt` in the cluster query language. */
@@ -84,11 +88,15 @@ export interface PlacementRequest {
 
 /**
  * Why an instance could not take a task: the `failures[].reason` ECS answers
- * (api_failures_messages in the ECS developer guide).
+ * (api_failures_messages in the ECS developer guide). ECS spells the two constraint
+ * reasons as sentences ("MemberOf placement constraint unsatisfied.").
  */
 export type FailureReason =
   | 'RESOURCE:CPU' | 'RESOURCE:MEMORY' | 'RESOURCE:PORTS' | 'RESOURCE:ENI'
-  | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'DistinctInstance' | 'MemberOf' | 'MISSING';
+  | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'MISSING'
+  | typeof DISTINCT_INSTANCE_UNSATISFIED | typeof MEMBER_OF_UNSATISFIED;
+export const DISTINCT_INSTANCE_UNSATISFIED = 'DistinctInstance placement constraint unsatisfied.';
+export const MEMBER_OF_UNSATISFIED = 'MemberOf placement constraint unsatisfied.';
 
 export interface Failure {
   readonly arn: string;

@@ -13,6 +13,9 @@ import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { instanceView, loadClusterSnapshot, usage } from './cluster-snapshot.ts';
 import { requireCluster } from './cluster-state.ts';
+import { compileQuery, type Predicate } from '../../scheduler/query/evaluate.ts';
+import type { PlacementInstance } from '../../scheduler/types.ts';
+import type { TaskRecord } from '../../core/ecs/task.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
 /** DescribeContainerInstances and UpdateContainerInstancesState take at most 100 (ECS API reference). */
@@ -127,11 +130,14 @@ export function containerInstanceOperations({ store }: EcsDeps) {
 
     async ListContainerInstances(input: { cluster?: string; filter?: string; status?: InstanceStatus; nextToken?: string; maxResults?: number }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
-      if (input.filter !== undefined) {
-        fail('InvalidParameterException', 'Filtering container instances with the cluster query language is not supported by this Berth version: list them and filter on their attributes.');
+      // The expression is the request's own parameter: refused before the cluster is looked up.
+      const filter = input.filter === undefined ? undefined : compileQuery(input.filter).test;
+      if (input.status !== undefined && !INSTANCE_STATUSES.includes(input.status)) {
+        fail('InvalidParameterException', `status must be one of ${INSTANCE_STATUSES.join(', ')}, not ${String(input.status)}.`);
       }
       const limit = pageSize(input.maxResults, 100);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const matches = filter && instanceFilter(filter, (await loadClusterSnapshot(store, scope, cluster)).tasks);
       const prefix = keys.containerInstances(scope, cluster);
       const arns: string[] = [];
       let after = decodeToken(input.nextToken, prefix);
@@ -140,7 +146,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
         for (const kv of page.items) {
           const c = JSON.parse(kv.value) as ContainerInstanceRecord;
           // Without a status filter, every instance that is not INACTIVE (ECS API reference).
-          if (input.status ? c.status === input.status : c.status !== 'INACTIVE') arns.push(c.containerInstanceArn);
+          if ((input.status ? c.status === input.status : c.status !== 'INACTIVE') && (!matches || matches(c))) arns.push(c.containerInstanceArn);
           if (arns.length === limit) {
             const more = kv !== page.items[page.items.length - 1] || page.more;
             return { containerInstanceArns: arns, ...(more && { nextToken: encodeToken(kv.key) }) };
@@ -168,6 +174,38 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       }
       return { containerInstances, failures };
     },
+  };
+}
+
+const INSTANCE_STATUSES: readonly InstanceStatus[] = ['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'];
+
+/**
+ * ListContainerInstances' `filter`: the cluster query language over each instance as
+ * placement sees it, with the task groups and running count its tasks give it.
+ */
+function instanceFilter(test: Predicate, tasks: readonly TaskRecord[]): (c: ContainerInstanceRecord) => boolean {
+  const onInstance = new Map<string, { groups: Map<string, number>; running: number }>();
+  for (const t of tasks) {
+    if (!t.containerInstanceArn) continue;
+    let entry = onInstance.get(t.containerInstanceArn);
+    if (!entry) { entry = { groups: new Map(), running: 0 }; onInstance.set(t.containerInstanceArn, entry); }
+    entry.groups.set(t.group, (entry.groups.get(t.group) ?? 0) + 1);
+    if (t.lastStatus === 'RUNNING') entry.running++;
+  }
+  return (c) => {
+    const tasksThere = onInstance.get(c.containerInstanceArn);
+    const view: PlacementInstance = {
+      arn: c.containerInstanceArn, id: idOf(c), ec2InstanceId: c.ec2InstanceId, status: c.status, agentConnected: c.agentConnected,
+      registeredAt: c.registeredAt, attributes: new Map(c.attributes.map((a) => [a.name, a.value])),
+      ...(c.versionInfo.agentVersion !== undefined && { agentVersion: c.versionInfo.agentVersion }),
+      ...(c.capacityProviderName !== undefined && { capacityProvider: c.capacityProviderName }),
+      // Resources play no part in the query language.
+      cpu: 0, memory: 0, eni: 0, portsInUse: new Set(),
+      groups: tasksThere?.groups ?? new Map(),
+      // runningTasksCount: the RUNNING ones, as the instance's own runningTasksCount.
+      taskCount: tasksThere?.running ?? 0,
+    };
+    return test(view);
   };
 }
 

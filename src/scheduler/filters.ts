@@ -1,0 +1,65 @@
+/**
+ * Filters: the checks an instance must pass to take a task, each naming the failure reason
+ * ECS reports when it does not ("API failure reasons" in the ECS developer guide). They
+ * run in ECS's order (status and agent, then the task definition's attributes, then
+ * resources: CPU, memory, ports, ENIs), and an instance's failure is the first that rules
+ * it out. Constraints (constraints.ts) are filters too, built from the request.
+ */
+import type { Slot } from './slot.ts';
+import type { Demand, FailureReason } from './types.ts';
+
+/** One check; `dynamic` ones are re-run on the instance a task was just placed on, static ones once per request. */
+export interface Filter {
+  readonly name: string;
+  readonly reason: FailureReason;
+  readonly dynamic: boolean;
+  admits(slot: Slot): boolean;
+}
+
+/** Status: only ACTIVE instances take tasks; DRAINING ones keep what they run and get nothing new. */
+export const activeFilter: Filter = {
+  name: 'status', reason: 'INACTIVE', dynamic: false,
+  admits: (s) => s.instance.status === 'ACTIVE',
+};
+
+/** A disconnected agent would leave the task PENDING; ECS refuses it at once. */
+export const agentFilter: Filter = {
+  name: 'agent', reason: 'AGENT', dynamic: false,
+  admits: (s) => s.instance.agentConnected,
+};
+
+/** The task definition's requiresAttributes: the attribute must exist, and equal the value when one is given. */
+export function attributesFilter(required: Demand['requiredAttributes']): Filter {
+  return {
+    name: 'attributes', reason: 'ATTRIBUTE', dynamic: false,
+    admits: (s) => required.every((a) => s.instance.attributes.has(a.name) && (a.value === undefined || s.instance.attributes.get(a.name) === a.value)),
+  };
+}
+
+export function cpuFilter(demand: Demand): Filter {
+  return { name: 'cpu', reason: 'RESOURCE:CPU', dynamic: true, admits: (s) => s.cpu >= demand.cpu };
+}
+
+export function memoryFilter(demand: Demand): Filter {
+  return { name: 'memory', reason: 'RESOURCE:MEMORY', dynamic: true, admits: (s) => s.memory >= demand.memory };
+}
+
+/** Static host ports, "port/tcp" and "port/udp" apart; dynamic host ports (0) never collide. */
+export function portsFilter(demand: Demand): Filter {
+  return { name: 'ports', reason: 'RESOURCE:PORTS', dynamic: true, admits: (s) => demand.ports.every((p) => !s.portInUse(p)) };
+}
+
+/** awsvpc: each task attaches one network interface, and an instance has a bounded number of slots. */
+export function eniFilter(demand: Demand): Filter {
+  return { name: 'eni', reason: 'RESOURCE:ENI', dynamic: true, admits: (s) => !demand.eni || s.eni >= 1 };
+}
+
+/** The built-in filters for a demand, in ECS's order. Checks that cannot fail for this demand are left out. */
+export function filtersFor(demand: Demand): Filter[] {
+  const out: Filter[] = [activeFilter, agentFilter];
+  if (demand.requiredAttributes.length > 0) out.push(attributesFilter(demand.requiredAttributes));
+  out.push(cpuFilter(demand), memoryFilter(demand));
+  if (demand.ports.length > 0) out.push(portsFilter(demand));
+  if (demand.eni) out.push(eniFilter(demand));
+  return out;
+}
