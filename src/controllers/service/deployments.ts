@@ -8,10 +8,7 @@
  *   FAILED ── rollback on, a COMPLETED deployment ──▶ ACTIVE FAILED + new PRIMARY IN_PROGRESS
  *        └── otherwise ──▶ PRIMARY FAILED (stalled: launches nothing)
  *
- *   ACTIVE (an older deployment) ──no task left──▶ INACTIVE, dropped from the record
- *
- * The most recent COMPLETED older deployment is kept while the PRIMARY is in progress,
- * even with no task left: it is what a failing PRIMARY rolls back to.
+ *   ACTIVE (an older deployment) ──no task left, PRIMARY done──▶ INACTIVE, dropped from the record
  */
 import type { DeploymentRecord, ServiceRecord } from '../../core/ecs/service.ts';
 import { reasons, rollbackTarget } from './circuit-breaker.ts';
@@ -68,14 +65,14 @@ export function trip(record: ServiceRecord, primary: DeploymentRecord, desired: 
 }
 
 /**
- * Older deployments left once their tasks are gone. `holding`: deployment ids that still
- * have a task not STOPPED.
+ * Older deployments left once their tasks are gone. While the PRIMARY is in progress they
+ * all stay, tasks or not, as ECS lists them (a FAILED one beside the rollback that
+ * replaced it, the COMPLETED one a failing PRIMARY would roll back to); once it has
+ * completed or failed, one with no task left is INACTIVE and dropped. `holding`:
+ * deployment ids that still have a task not STOPPED.
  */
 export function prune(deployments: readonly DeploymentRecord[], holding: ReadonlySet<string>): DeploymentRecord[] {
   const primary = deployments.find((d) => d.status === 'PRIMARY');
-  const inProgress = primary?.rolloutState === 'IN_PROGRESS';
-  const keepTarget = inProgress
-    ? deployments.filter((d) => d.status !== 'PRIMARY' && d.rolloutState === 'COMPLETED').sort((a, b) => b.createdAt - a.createdAt)[0]
-    : undefined;
-  return deployments.filter((d) => d.status === 'PRIMARY' || holding.has(d.id) || d === keepTarget);
+  if (primary?.rolloutState === 'IN_PROGRESS') return [...deployments];
+  return deployments.filter((d) => d.status === 'PRIMARY' || holding.has(d.id));
 }
