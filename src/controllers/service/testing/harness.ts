@@ -122,9 +122,9 @@ export class Harness {
     const mine = this.taskList().filter((t) => t.group === group);
     const healthy = mine.filter((t) => this.isHealthy(t)).length;
     const total = mine.filter((t) => t.lastStatus !== 'STOPPED').length;
-    // The user's intent (UpdateService's desiredCount); a DAEMON's is its PRIMARY's, counted from instances.
-    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
-    const desired = s.status === 'DRAINING' ? 0 : s.schedulingStrategy === 'DAEMON' ? primary?.desiredCount ?? 0 : s.desiredCount;
+    // The user's intent (UpdateService's desiredCount); a DAEMON's is one per ACTIVE instance.
+    const active = this.instances.filter((i) => i.record.status === 'ACTIVE').length;
+    const desired = s.status === 'DRAINING' ? 0 : s.schedulingStrategy === 'DAEMON' ? active : s.desiredCount;
     return { healthy, total, ...bounds(desired, s.deploymentConfiguration.minimumHealthyPercent, s.deploymentConfiguration.maximumPercent) };
   }
 
