@@ -51,11 +51,20 @@ export function daemonStep(input: DaemonInput): DaemonStep {
   }
   if (!input.canReplace) return { targets: [], stops, desired };
 
+  // Tasks holding a place, by instance: one pass over the tasks, not one per instance.
+  const byInstance = new Map<string, TaskView[]>();
+  for (const v of input.views) {
+    if (v.task.lastStatus === 'STOPPED') continue;
+    const arn = v.task.containerInstanceArn ?? '';
+    const list = byInstance.get(arn);
+    if (list) list.push(v);
+    else byInstance.set(arn, [v]);
+  }
   const targets: string[] = [];
   const later: TaskView[] = [];
   for (const inst of active) {
     const arn = inst.record.containerInstanceArn;
-    const here = input.views.filter((v) => v.task.containerInstanceArn === arn && v.task.lastStatus !== 'STOPPED');
+    const here = byInstance.get(arn) ?? [];
     const liveHere = here.filter((v) => v.live);
     const primary = liveHere.filter((v) => v.task.startedBy === input.primaryId && v.doom !== 'unhealthy');
     const keep = [...primary].sort((a, b) => Number(b.healthy) - Number(a.healthy) || a.task.createdAt - b.task.createdAt)[0];
