@@ -9,6 +9,7 @@ import type { TaskView } from './counts.ts';
 /**
  * `candidates` in the order they should be stopped. `all`: every live task of the
  * service, which the zone and instance counts are taken over (each pick lowers them).
+ * Candidates are bucketed by instance, so each pick looks at instances, not tasks.
  */
 export function scaleInOrder(candidates: readonly TaskView[], all: readonly TaskView[]): TaskView[] {
   const perZone = new Map<string, number>();
@@ -19,28 +20,49 @@ export function scaleInOrder(candidates: readonly TaskView[], all: readonly Task
     const i = v.task.containerInstanceArn ?? '';
     perInstance.set(i, (perInstance.get(i) ?? 0) + 1);
   }
-  const left = [...candidates];
   const out: TaskView[] = [];
-  while (left.length) {
-    let best = 0;
-    for (let i = 1; i < left.length; i++) if (before(left[i]!, left[best]!, perZone, perInstance)) best = i;
-    const [pick] = left.splice(best, 1) as [TaskView];
-    out.push(pick);
-    perZone.set(pick.zone, (perZone.get(pick.zone) ?? 1) - 1);
-    const inst = pick.task.containerInstanceArn ?? '';
-    perInstance.set(inst, (perInstance.get(inst) ?? 1) - 1);
-  }
+  for (const healthy of [false, true]) pick(candidates.filter((v) => v.healthy === healthy), perZone, perInstance, out);
   return out;
 }
 
-function before(a: TaskView, b: TaskView, perZone: Map<string, number>, perInstance: Map<string, number>): boolean {
-  if (a.healthy !== b.healthy) return !a.healthy;
+interface Bucket {
+  readonly zone: string;
+  readonly instance: string;
+  /** Newest first: among equals, the longest-running tasks have proven themselves and stay. */
+  readonly tasks: TaskView[];
+}
+
+function pick(candidates: readonly TaskView[], perZone: Map<string, number>, perInstance: Map<string, number>, out: TaskView[]): void {
+  const byInstance = new Map<string, Bucket>();
+  for (const v of candidates) {
+    const instance = v.task.containerInstanceArn ?? '';
+    const b = byInstance.get(instance) ?? { zone: v.zone, instance, tasks: [] };
+    b.tasks.push(v);
+    byInstance.set(instance, b);
+  }
+  const buckets = [...byInstance.values()];
+  for (const b of buckets) b.tasks.sort(newestFirst);
+  for (;;) {
+    let best: Bucket | undefined;
+    for (const b of buckets) if (b.tasks.length && (!best || before(b, best, perZone, perInstance))) best = b;
+    if (!best) return;
+    out.push(best.tasks.shift() as TaskView);
+    perZone.set(best.zone, (perZone.get(best.zone) ?? 1) - 1);
+    perInstance.set(best.instance, (perInstance.get(best.instance) ?? 1) - 1);
+  }
+}
+
+function before(a: Bucket, b: Bucket, perZone: Map<string, number>, perInstance: Map<string, number>): boolean {
   const za = perZone.get(a.zone) ?? 0;
   const zb = perZone.get(b.zone) ?? 0;
   if (za !== zb) return za > zb;
-  const ia = perInstance.get(a.task.containerInstanceArn ?? '') ?? 0;
-  const ib = perInstance.get(b.task.containerInstanceArn ?? '') ?? 0;
+  const ia = perInstance.get(a.instance) ?? 0;
+  const ib = perInstance.get(b.instance) ?? 0;
   if (ia !== ib) return ia > ib;
-  // Newest first among equals: the longest-running tasks have proven themselves.
-  return a.task.createdAt !== b.task.createdAt ? a.task.createdAt > b.task.createdAt : a.task.id > b.task.id;
+  return newestFirst(a.tasks[0]!, b.tasks[0]!) < 0;
+}
+
+function newestFirst(a: TaskView, b: TaskView): number {
+  if (a.task.createdAt !== b.task.createdAt) return b.task.createdAt - a.task.createdAt;
+  return a.task.id < b.task.id ? 1 : a.task.id > b.task.id ? -1 : 0;
 }
