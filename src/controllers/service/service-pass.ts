@@ -51,14 +51,15 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   const groups = byDeployment(views);
   const primaryViews = groups.get(primary.id) ?? [];
 
-  // Failures of the PRIMARY: the circuit breaker's count, and the throttle's.
-  if (primary.rolloutState === 'IN_PROGRESS') {
+  // Failures of the PRIMARY: the throttle counts them always, the circuit breaker only
+  // while the deployment is in progress (a COMPLETED deployment no longer fails).
+  if (primary.rolloutState !== 'FAILED') {
     const healthyStarts = primaryViews.filter((v) => v.healthy).map((v) => v.task.startedAt ?? 0);
     const counted = countFailures(primary, primaryViews.map((v) => v.task), healthyStarts);
+    const inProgress = primary.rolloutState === 'IN_PROGRESS';
     const updated: DeploymentRecord = {
       ...primary,
-      failedTasks: counted.failedTasks,
-      circuitBreakerStage: counted.stage,
+      ...(inProgress && { failedTasks: counted.failedTasks, circuitBreakerStage: counted.stage }),
       ...(counted.mark && { failuresCountedThrough: counted.mark }),
     };
     if (counted.newStartFailures > 0) {

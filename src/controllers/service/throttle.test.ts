@@ -45,3 +45,19 @@ test('tasks that keep failing to start are throttled; a new task definition star
   assert.ok(h.run({ until: () => h.service().steady === true, maxMs: 120_000 }));
   assert.equal(h.service().throttle, undefined);
 });
+
+test('a steady service whose tasks start failing later is throttled too, and its deployment stays COMPLETED', () => {
+  const V1 = taskDefinitionArn('web', 1);
+  const h = new Harness(() => 0.5);
+  h.addInstance(instance({ id: 'i0' }));
+  h.behaviours.set(V1, behaviours.good());
+  h.putService(service({ desiredCount: 2, circuitBreaker: { enable: true, rollback: true } }));
+  assert.ok(h.run({ until: () => h.service().steady === true }));
+  // The image is gone from the registry: every new task fails to pull.
+  h.behaviours.set(V1, behaviours.badImage());
+  for (const t of h.tasks.values()) t.summary = { ...t.summary, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: h.now / 1000, stopCode: 'EssentialContainerExited' };
+  h.run({ until: () => false, maxMs: 1_200_000, stepMs: 1000 });
+  assert.ok(h.tasks.size < 30, `${h.tasks.size} tasks in 20 minutes`);
+  assert.ok(h.service().events.some((e) => e.message.startsWith('(service web) is unable to consistently start tasks successfully.')));
+  assert.deepEqual(h.service().deployments.map((d) => [d.rolloutState, d.failedTasks]), [['COMPLETED', 0]]);
+});
