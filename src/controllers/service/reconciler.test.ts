@@ -112,3 +112,15 @@ for (const [min, max] of [[50, 200], [100, 150]] as const) {
     if (min === 50) assert.equal(lowest, floor);
   });
 }
+
+test('services of one cluster are reconciled independently; a task-set service is left to its own controller', () => {
+  const h = cluster(3);
+  h.putService(service({ name: 'web', desiredCount: 2 }));
+  h.putService(service({ name: 'api', desiredCount: 3, deploymentId: 'ecs-svc/0000000000000000009' }));
+  h.putService({ ...service({ name: 'ext', desiredCount: 2 }), deploymentController: { type: 'EXTERNAL' } });
+  assert.ok(h.run({ until: () => steady(h, 'web') && steady(h, 'api') }));
+  const count = (name: string) => liveOf(h).filter((t) => t.group === `service:${name}`).length;
+  assert.deepEqual([count('web'), count('api'), count('ext')], [2, 3, 0]);
+  assert.ok(liveOf(h).filter((t) => t.group === 'service:api').every((t) => t.startedBy === 'ecs-svc/0000000000000000009'));
+  assert.deepEqual(h.service('ext').events, []);
+});

@@ -27,7 +27,8 @@ export interface Pass {
 
 export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>, tasks: readonly TaskSummary[], instances: ReadonlyMap<string, InstanceState>, now: number, ids: Ids): Pass {
   const record = held.value;
-  if (record.status === 'INACTIVE') return { actions: [] };
+  // Task sets (EXTERNAL, CODE_DEPLOY) are placed and scaled by their own controller.
+  if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [] };
   const nowSeconds = now / 1000;
   const name = record.serviceName;
   const grace = record.healthCheckGracePeriodSeconds ?? 0;
