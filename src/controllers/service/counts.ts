@@ -5,7 +5,6 @@
  * which live ones must be replaced (on a DRAINING or vanished instance, or unhealthy).
  */
 import type { InstanceState, TaskSummary } from '../../cluster/types.ts';
-import type { ServiceRecord } from '../../core/ecs/service.ts';
 
 /**
  * A task with no container health check counts toward the minimum healthy percent once it
@@ -34,10 +33,16 @@ export function serviceGroup(name: string): string {
   return `service:${name}`;
 }
 
-/** The tasks of one service (its group), live or stopping first; STOPPED ones are kept for failure counting. */
-export function tasksOf(record: ServiceRecord, tasks: readonly TaskSummary[]): TaskSummary[] {
-  const group = serviceGroup(record.serviceName);
-  return tasks.filter((t) => t.group === group);
+/** Every deployment id is "ecs-svc/" and digits, and is the startedBy of its tasks. */
+export const DEPLOYMENT_ID_PREFIX = 'ecs-svc/';
+
+/**
+ * Whether a task is a service's: in its group and started by one of its deployments. A
+ * task RunTask started with `--group service:web` is in the group but is nobody's
+ * deployment's, and the service neither counts nor stops it.
+ */
+export function isServiceTask(t: TaskSummary): boolean {
+  return t.group.startsWith('service:') && (t.startedBy?.startsWith(DEPLOYMENT_ID_PREFIX) ?? false);
 }
 
 export function zoneOf(instance: InstanceState | undefined): string {

@@ -103,3 +103,14 @@ test('no instance at all: ECS\'s text, said once, and the service retries under 
   h.addInstance(instance({ id: 'late' }));
   assert.ok(h.run({ until: () => steady(h), maxMs: 1_800_000 }));
 });
+
+test('a task RunTask started in the service\'s group is not the service\'s: neither counted nor stopped', () => {
+  const h = cluster(2);
+  h.putService(service({ desiredCount: 1 }));
+  assert.ok(h.run({ until: () => steady(h) }));
+  const sim = h.tasks.get(live(h)[0]!.id)!;
+  sim.summary = { ...sim.summary, startedBy: 'my-script' };
+  assert.ok(h.run({ until: () => steady(h) }));
+  assert.equal(h.tasks.get(sim.summary.id)!.summary.desiredStatus, 'RUNNING');
+  assert.equal(live(h).length, 2, 'the service started its own task beside it');
+});

@@ -119,7 +119,7 @@ export class Harness {
   measure(name = 'web'): Measure {
     const s = this.service(name);
     const group = `service:${name}`;
-    const mine = this.taskList().filter((t) => t.group === group);
+    const mine = this.taskList().filter((t) => t.group === group && t.startedBy?.startsWith('ecs-svc/'));
     const healthy = mine.filter((t) => this.isHealthy(t)).length;
     const total = mine.filter((t) => t.lastStatus !== 'STOPPED').length;
     // The user's intent (UpdateService's desiredCount); a DAEMON's is one per ACTIVE instance.
