@@ -87,15 +87,3 @@ export function byDeployment(views: readonly TaskView[]): Map<string, TaskView[]
   }
   return out;
 }
-
-/** runningCount / pendingCount as DescribeServices answers them, for one set of tasks. */
-export function runningAndPending(tasks: readonly TaskSummary[]): { running: number; pending: number } {
-  let running = 0;
-  let pending = 0;
-  for (const t of tasks) {
-    if (t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
-    if (t.lastStatus === 'RUNNING') running++;
-    else if (t.lastStatus === 'PROVISIONING' || t.lastStatus === 'PENDING' || t.lastStatus === 'ACTIVATING') pending++;
-  }
-  return { running, pending };
-}

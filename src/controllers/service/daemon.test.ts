@@ -75,3 +75,15 @@ test('DAEMON deployment replaces each instance\'s task in place: stop first, the
   assert.deepEqual(liveOn(h), { i0: [V2], i1: [V2], i2: [V2] });
   assert.deepEqual(h.service('agent').deployments.map((d) => [d.status, d.rolloutState]), [['PRIMARY', 'COMPLETED']]);
 });
+
+test('DAEMON deployment under minimumHealthyPercent 50: at most half the instances are without a healthy task at a time', () => {
+  const h = daemonCluster(4);
+  h.putService({ ...h.service('agent'), deploymentConfiguration: { ...h.service('agent').deploymentConfiguration, minimumHealthyPercent: 50 } });
+  assert.ok(h.run({ until: () => steady(h) }));
+  h.putService(updateService(h.service('agent'), { taskDefinition: V2, deploymentId: 'ecs-svc/0000000000000000002', nowSeconds: h.now / 1000 }));
+  let lowest = Infinity;
+  assert.ok(h.run({ until: () => steady(h), observe: () => { lowest = Math.min(lowest, h.measure('agent').healthy); } }));
+  assert.equal(lowest, 2, 'two instances at a time, never more');
+  assert.deepEqual(liveOn(h), { i0: [V2], i1: [V2], i2: [V2], i3: [V2] });
+  assert.deepEqual(h.violations, []);
+});
