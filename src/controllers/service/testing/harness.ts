@@ -12,8 +12,8 @@
  *
  * Each pass also checks the promise of the rolling update, per service: what the pass did
  * never took the healthy count under the floor nor the tasks holding a place over the
- * ceiling (from wherever the cluster's own events had put them); violations are collected
- * in `violations`.
+ * ceiling (from wherever the cluster's own events had put them; for a DAEMON, never two
+ * tasks on one instance); violations are collected in `violations`.
  */
 import type { ClusterSnapshot, Held, InstanceState, TaskSummary } from '../../../cluster/types.ts';
 import type { ServiceRecord } from '../../../core/ecs/service.ts';
@@ -144,9 +144,25 @@ export class Harness {
       if (!this.services.has(`/services/${name}`)) continue;
       const a = this.measure(name);
       if (a.healthy < Math.min(b.floor, b.healthy)) this.violations.push(`t=${this.now} ${name}: healthy ${b.healthy} → ${a.healthy} under floor ${b.floor}`);
-      if (a.total > Math.max(b.ceiling, b.total)) this.violations.push(`t=${this.now} ${name}: total ${b.total} → ${a.total} over ceiling ${b.ceiling}`);
+      // A DAEMON's ceiling is per instance (one task each), not a total: a task still
+      // stopping on a drained instance may overlap its replacement elsewhere.
+      if (this.service(name).schedulingStrategy === 'DAEMON') {
+        const crowded = this.crowdedInstance(name);
+        if (crowded) this.violations.push(`t=${this.now} ${name}: two tasks on ${crowded}`);
+      } else if (a.total > Math.max(b.ceiling, b.total)) this.violations.push(`t=${this.now} ${name}: total ${b.total} → ${a.total} over ceiling ${b.ceiling}`);
     }
     return result;
+  }
+
+  /** An instance holding two of the service's tasks not yet STOPPED, if any. */
+  crowdedInstance(name: string): string | undefined {
+    const seen = new Set<string>();
+    for (const t of this.taskList()) {
+      if (t.group !== `service:${name}` || t.lastStatus === 'STOPPED' || !t.containerInstanceArn) continue;
+      if (seen.has(t.containerInstanceArn)) return t.containerInstanceArn;
+      seen.add(t.containerInstanceArn);
+    }
+    return undefined;
   }
 
   /** Moves the clock by `ms`, progressing every task whose next change falls due. */
