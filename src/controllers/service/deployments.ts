@@ -65,14 +65,26 @@ export function trip(record: ServiceRecord, primary: DeploymentRecord, desired: 
 }
 
 /**
+ * Older deployments with no task left kept listed while the PRIMARY is in progress: enough
+ * for the FAILED one beside its rollback and the COMPLETED one to roll back to, bounded so
+ * that repeated UpdateService calls on a deployment that never completes cannot grow the
+ * record without end.
+ */
+export const MAX_IDLE_DEPLOYMENTS = 5;
+
+/**
  * Older deployments left once their tasks are gone. While the PRIMARY is in progress they
- * all stay, tasks or not, as ECS lists them (a FAILED one beside the rollback that
- * replaced it, the COMPLETED one a failing PRIMARY would roll back to); once it has
- * completed or failed, one with no task left is INACTIVE and dropped. `holding`:
- * deployment ids that still have a task not STOPPED.
+ * stay, tasks or not, as ECS lists them (a FAILED one beside the rollback that replaced
+ * it, the COMPLETED one a failing PRIMARY would roll back to), the most recent
+ * MAX_IDLE_DEPLOYMENTS of those without tasks; once it has completed or failed, one with
+ * no task left is INACTIVE and dropped. `holding`: deployment ids that still have a task
+ * not STOPPED.
  */
 export function prune(deployments: readonly DeploymentRecord[], holding: ReadonlySet<string>): DeploymentRecord[] {
   const primary = deployments.find((d) => d.status === 'PRIMARY');
-  if (primary?.rolloutState === 'IN_PROGRESS') return [...deployments];
-  return deployments.filter((d) => d.status === 'PRIMARY' || holding.has(d.id));
+  if (primary?.rolloutState !== 'IN_PROGRESS') return deployments.filter((d) => d.status === 'PRIMARY' || holding.has(d.id));
+  const idle = deployments.filter((d) => d.status !== 'PRIMARY' && !holding.has(d.id)).sort((a, b) => b.createdAt - a.createdAt);
+  const target = idle.find((d) => d.rolloutState === 'COMPLETED');
+  const kept = new Set([...idle.slice(0, MAX_IDLE_DEPLOYMENTS - (target ? 1 : 0)), ...(target ? [target] : [])]);
+  return deployments.filter((d) => d.status === 'PRIMARY' || holding.has(d.id) || kept.has(d));
 }
