@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_SERVICE_EVENTS } from '../../core/ecs/service.ts';
+import type { Failure } from '../../scheduler/types.ts';
 import { closestFailure, DUPLICATE_EVENT_WINDOW_SECONDS, texts, withEvents } from './events.ts';
 import { service } from './testing/builders.ts';
 
@@ -19,13 +20,17 @@ test('ECS\'s texts for starts, stops, steady state and deployments', () => {
 
 test('a placement failure names the closest matching instance and why, as ECS words it', () => {
   const head = '(service web) was unable to place a task because no container instance met all of its requirements.';
-  const say = (reason: Parameters<typeof closestFailure>[0][number]['reason']) => texts.unableToPlace('web', [{ arn: CI, reason }]);
+  // Reasons as strings: the placer names constraint failures by name or by ECS's sentence.
+  const say = (reason: string) => texts.unableToPlace('web', [{ arn: CI, reason } as Failure]);
   assert.equal(say('RESOURCE:PORTS'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) is already using a port required by your task. ${MORE}`);
   assert.equal(say('RESOURCE:MEMORY'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) has insufficient memory available. ${MORE}`);
   assert.equal(say('RESOURCE:CPU'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) has insufficient CPU units available. ${MORE}`);
   assert.equal(say('AGENT'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) doesn't have the agent connected. ${MORE}`);
   assert.equal(say('ATTRIBUTE'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) is missing an attribute required by your task. ${MORE}`);
-  assert.equal(say('MemberOf'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) encountered error "MemberOf placement constraint unsatisfied.". ${MORE}`);
+  const memberOf = `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) encountered error "MemberOf placement constraint unsatisfied.". ${MORE}`;
+  assert.equal(say('MemberOf'), memberOf);
+  assert.equal(say('MemberOf placement constraint unsatisfied.'), memberOf);
+  assert.equal(say('RESOURCE:ENI'), `${head} The closest matching (container-instance 3f4de1c5ffdd4954af7e75b4be0c8841) encountered error "RESOURCE:ENI". ${MORE}`);
   assert.equal(texts.unableToPlace('web', []), `${head} Reason: No Container Instances were found in your cluster. ${MORE}`);
 });
 
@@ -33,9 +38,9 @@ test('the closest matching instance is the one that got furthest through placeme
   const f = closestFailure([
     { arn: 'a', reason: 'AGENT' },
     { arn: 'b', reason: 'RESOURCE:MEMORY' },
-    { arn: 'c', reason: 'MemberOf' },
+    { arn: 'c', reason: 'MemberOf placement constraint unsatisfied.' },
     { arn: 'd', reason: 'RESOURCE:CPU' },
-  ]);
+  ] as Failure[]);
   assert.equal(f?.arn, 'b');
 });
 

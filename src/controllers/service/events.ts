@@ -5,7 +5,7 @@
  * MAX_SERVICE_EVENTS.
  */
 import { MAX_SERVICE_EVENTS, type ServiceEvent, type ServiceRecord } from '../../core/ecs/service.ts';
-import type { Failure, FailureReason } from '../../scheduler/types.ts';
+import type { Failure } from '../../scheduler/types.ts';
 
 /** ECS appends this to its placement and throttle messages. */
 const TROUBLESHOOTING = 'For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.';
@@ -36,38 +36,45 @@ export const texts = {
     const closest = closestFailure(failures);
     if (!closest) return `${head} Reason: No Container Instances were found in your cluster. ${TROUBLESHOOTING}`;
     const id = closest.arn.slice(closest.arn.lastIndexOf('/') + 1);
-    return `${head} The closest matching (container-instance ${id}) ${WHY[closest.reason]} ${TROUBLESHOOTING}`;
+    return `${head} The closest matching (container-instance ${id}) ${why(closest.reason)} ${TROUBLESHOOTING}`;
   },
   unableToPlaceReason: (name: string, reason: string) => `${svc(name)} was unable to place a task. Reason: ${reason}`,
 } as const;
 
-/** How ECS words each placement failure of the closest instance. */
-const WHY: Record<FailureReason, string> = {
+/** How ECS words each placement failure of the closest instance; others as "encountered error". */
+const WHY: Readonly<Record<string, string>> = {
   'RESOURCE:CPU': 'has insufficient CPU units available.',
   'RESOURCE:MEMORY': 'has insufficient memory available.',
   'RESOURCE:PORTS': 'is already using a port required by your task.',
-  'RESOURCE:ENI': 'encountered error "RESOURCE:ENI".',
   AGENT: "doesn't have the agent connected.",
   ATTRIBUTE: 'is missing an attribute required by your task.',
-  INACTIVE: 'encountered error "INACTIVE".',
-  DistinctInstance: 'encountered error "DistinctInstance placement constraint unsatisfied.".',
-  MemberOf: 'encountered error "MemberOf placement constraint unsatisfied.".',
-  MISSING: 'encountered error "MISSING".',
 };
+
+/** ECS names a constraint failure with a sentence; the placer may give the bare constraint name. */
+const CONSTRAINT_SENTENCE = ' placement constraint unsatisfied.';
+
+function why(reason: string): string {
+  const known = WHY[reason];
+  if (known) return known;
+  const sentence = reason === 'MemberOf' || reason === 'DistinctInstance' ? `${reason}${CONSTRAINT_SENTENCE}` : reason;
+  return `encountered error "${sentence}".`;
+}
 
 /**
  * How far an instance got through placement before it was refused (the placer filters in
  * this order: status and agent, attributes, constraints, then resources): the instance
  * that got furthest is the "closest matching" one ECS names.
  */
-const CLOSENESS: Record<FailureReason, number> = {
-  MISSING: 0, INACTIVE: 1, AGENT: 2, ATTRIBUTE: 3, MemberOf: 4, DistinctInstance: 5,
-  'RESOURCE:CPU': 6, 'RESOURCE:MEMORY': 7, 'RESOURCE:PORTS': 8, 'RESOURCE:ENI': 9,
-};
+function closeness(reason: string): number {
+  if (reason.startsWith('RESOURCE:')) return 6 + ['CPU', 'MEMORY', 'PORTS', 'ENI'].indexOf(reason.slice('RESOURCE:'.length));
+  if (reason.startsWith('DistinctInstance')) return 5;
+  if (reason.startsWith('MemberOf')) return 4;
+  return ({ ATTRIBUTE: 3, AGENT: 2, INACTIVE: 1 } as Record<string, number>)[reason] ?? 0;
+}
 
 export function closestFailure(failures: readonly Failure[]): Failure | undefined {
   let best: Failure | undefined;
-  for (const f of failures) if (!best || CLOSENESS[f.reason] > CLOSENESS[best.reason]) best = f;
+  for (const f of failures) if (!best || closeness(f.reason) > closeness(best.reason)) best = f;
   return best;
 }
 
