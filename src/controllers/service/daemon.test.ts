@@ -87,3 +87,16 @@ test('DAEMON deployment under minimumHealthyPercent 50: at most half the instanc
   assert.deepEqual(liveOn(h), { i0: [V2], i1: [V2], i2: [V2], i3: [V2] });
   assert.deepEqual(h.violations, []);
 });
+
+test('DAEMON does not launch on an ACTIVE instance whose agent is away, and keeps the task it has there', () => {
+  const h = daemonCluster(2);
+  assert.ok(h.run({ until: () => steady(h) }));
+  h.setInstance('i1', { agentConnected: false });
+  h.addInstance({ ...instance({ id: 'i2' }), record: { ...instance({ id: 'i2' }).record, agentConnected: false } });
+  h.run({ until: () => false, maxMs: 60_000 });
+  assert.deepEqual(liveOn(h), { i0: [V1], i1: [V1] });
+  assert.equal(h.applied.filter((a) => a.type === 'launch').length, 1, 'no launch toward the instances without an agent');
+  h.setInstance('i2', { agentConnected: true });
+  assert.ok(h.run({ until: () => steady(h) }));
+  assert.deepEqual(liveOn(h), { i0: [V1], i1: [V1], i2: [V1] });
+});

@@ -75,7 +75,9 @@ export function daemonStep(input: DaemonInput): DaemonStep {
       if (!v.healthy) stop(v, v.doom ?? 'scale');
       else later.push(v);
     }
-    if (here.length === 0 && input.canLaunch) targets.push(arn);
+    // An instance whose agent is away cannot start a task: launching there would only fail
+    // and throttle the whole service (its own task, if any, stays until the instance is lost).
+    if (here.length === 0 && input.canLaunch && inst.record.agentConnected) targets.push(arn);
   }
   for (const v of later) {
     if (healthy - 1 < floor) break;
