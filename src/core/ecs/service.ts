@@ -70,6 +70,13 @@ export interface DeploymentRecord {
    * that fail their health checks. Reset with the count when `resetOnHealthyTask`.
    */
   circuitBreakerStage?: 1 | 2;
+  /**
+   * Berth's own (not answered): the last failed task already counted in `failedTasks`,
+   * by (stoppedAt, task id), both immutable once a task is STOPPED. The reconciler is
+   * stateless between passes and sees stopped tasks for an hour, so this watermark is
+   * what keeps it from counting one failure twice.
+   */
+  failuresCountedThrough?: { stoppedAt: number; taskId: string };
 }
 
 export interface ServiceEvent {
@@ -117,8 +124,10 @@ export interface ServiceRecord {
   /**
    * Berth's own (not answered): the start throttle of a service whose tasks keep failing
    * to start, as ECS throttles it, and when the reconciler may launch again (epoch seconds).
+   * `deploymentId`: the PRIMARY it was counted for; a new deployment starts unthrottled,
+   * as ECS's does ("If you update your service to use a new task definition...").
    */
-  throttle?: { consecutiveFailures: number; nextLaunchAt: number };
+  throttle?: { consecutiveFailures: number; nextLaunchAt: number; deploymentId?: string };
   /** Berth's own: true once "has reached a steady state" was said for the current state, so it is said once. */
   steady?: boolean;
 }

@@ -1,0 +1,91 @@
+/**
+ * The actions the service reconciler hands the runner: stop a task (a read-modify-write
+ * that only stops a task still desired RUNNING), write the service record (compare-and-set
+ * on the revision the decision read), launch tasks (whose outcome becomes events and the
+ * throttle, appended whatever else changed the record meanwhile).
+ */
+import type { TaskSummary } from '../../cluster/types.ts';
+import type { ServiceRecord } from '../../core/ecs/service.ts';
+import type { StopCode } from '../../core/ecs/task-lifecycle.ts';
+import type { Launch, LaunchResult } from '../../scheduler/launch.ts';
+import type { Action } from '../types.ts';
+import { texts, withEvents } from './events.ts';
+import { afterFailures, current } from './throttle.ts';
+
+export interface Ids {
+  /** A new event id (ECS's are random UUIDs). */
+  readonly newId: () => string;
+  /** A new deployment id, "ecs-svc/" and 19 digits. */
+  readonly newDeploymentId: () => string;
+}
+
+export const SCHEDULER_STOP_CODE: StopCode = 'ServiceSchedulerInitiated';
+
+/** Stops `task` with ECS's stop code and `reason`, unless something else already stopped it. */
+export function stopTask(task: TaskSummary, reason: string): Action {
+  return {
+    type: 'update',
+    key: task.key,
+    why: `stop task ${task.id}: ${reason}`,
+    change: (current) => {
+      if (!isObject(current) || current.desiredStatus !== 'RUNNING') return undefined;
+      return { ...current, desiredStatus: 'STOPPED', stoppedReason: reason, stopCode: SCHEDULER_STOP_CODE };
+    },
+  };
+}
+
+/** Writes the whole record, if it is still at `modRevision`. */
+export function writeService(key: string, modRevision: number, record: ServiceRecord, why: string): Action {
+  return { type: 'txn', why, txn: { if: [{ key, modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(record) }] } };
+}
+
+/**
+ * Launches `launch` for the service at `key`; the outcome is told as ECS tells it:
+ * "has started N tasks", or why no instance could take one; a launch that placed nothing
+ * is one more failure for the throttle of `deploymentId`.
+ */
+export function launchFor(key: string, serviceName: string, deploymentId: string, launch: Launch, ids: Ids): Action {
+  return {
+    type: 'launch',
+    launch,
+    why: `service ${serviceName}: start ${launch.targets?.length ?? launch.count} tasks of ${deploymentId}`,
+    then: (result, now) => {
+      const nowSeconds = now / 1000;
+      return [{
+        type: 'update',
+        key,
+        why: `service ${serviceName}: events of a launch`,
+        change: (value) => {
+          if (!isObject(value)) return undefined;
+          const record = value as unknown as ServiceRecord;
+          return outcome(record, serviceName, deploymentId, launch, result, ids, nowSeconds);
+        },
+      }];
+    },
+  };
+}
+
+function outcome(record: ServiceRecord, name: string, deploymentId: string, launch: Launch, result: LaunchResult | { error: string }, ids: Ids, nowSeconds: number): ServiceRecord {
+  const messages: string[] = [];
+  let throttle = record.throttle;
+  const wanted = launch.targets?.length ?? launch.count;
+  if ('error' in result) {
+    messages.push(texts.unableToPlaceReason(name, result.error));
+  } else {
+    const started = result.tasks.map((t) => t.taskArn.slice(t.taskArn.lastIndexOf('/') + 1));
+    if (started.length) messages.push(texts.started(name, started));
+    if (started.length < wanted) messages.push(texts.unableToPlace(name, result.failures));
+  }
+  const placedNone = 'error' in result || result.tasks.length === 0;
+  if (placedNone && wanted > 0) {
+    const next = afterFailures(current(record, deploymentId), deploymentId, 1, nowSeconds);
+    throttle = next.throttle;
+    if (next.began) messages.push(texts.throttled(name));
+  }
+  const events = withEvents(record, messages, ids.newId, nowSeconds);
+  return { ...record, events, ...(throttle && { throttle }), steady: false };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
