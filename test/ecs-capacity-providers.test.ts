@@ -159,6 +159,10 @@ describe(cli.name, () => {
       else assert.match(e.message, message, what);
     }
     assert.deepEqual(await clusterOf('c'), start, 'the cluster is unchanged');
+    const again = await fails('create-cluster', '--cluster-name', 'c', '--capacity-providers', 'cp1', 'cp2', '--default-capacity-provider-strategy', 'capacityProvider=cp1,weight=3');
+    assert.equal(again.code, 'InvalidParameterException');
+    assert.match(again.message, /^Arguments on this idempotent request are inconsistent with arguments used in previous request\(s\)\./);
+    await ecs('create-cluster', '--cluster-name', 'c', '--capacity-providers', 'cp1', '--default-capacity-provider-strategy', 'capacityProvider=cp1,weight=3');
     const created = await fails('create-cluster', '--cluster-name', 'd', '--capacity-providers', 'cp1', '--default-capacity-provider-strategy', 'capacityProvider=cp2,weight=1');
     assert.equal(created.code, 'InvalidParameterException');
     assert.deepEqual((await ecs<{ clusterArns: string[] }>('list-clusters')).clusterArns.map((a) => a.split('/')[1]), ['c'], 'no cluster was made');

@@ -47,8 +47,15 @@ export function clusterOperations({ store }: EcsDeps) {
       const providerNames = [...new Set(input.capacityProviders ?? [])];
       for (;;) {
         const existing = await getJson<ClusterRecord>(store, key);
-        if (existing?.value.status === 'ACTIVE') return { cluster: await view(ctx, existing.value, 'answer') };
         const { strategy, providers } = await checkClusterProviders(store, scope, providerNames, input.defaultCapacityProviderStrategy ?? []);
+        if (existing?.value.status === 'ACTIVE') {
+          // Creating an existing cluster again answers it; with other capacity providers, ECS refuses.
+          const given = input.capacityProviders !== undefined || input.defaultCapacityProviderStrategy !== undefined;
+          if (given && JSON.stringify([existing.value.capacityProviders, existing.value.defaultCapacityProviderStrategy]) !== JSON.stringify([providerNames, strategy])) {
+            fail('InvalidParameterException', `Arguments on this idempotent request are inconsistent with arguments used in previous request(s). (Cluster ${name} exists with other capacity providers: change them with PutClusterCapacityProviders.)`);
+          }
+          return { cluster: await view(ctx, existing.value, 'answer') };
+        }
         const cluster = newCluster(scope, { ...input, clusterName: name, tags, settings, capacityProviders: providerNames, defaultCapacityProviderStrategy: strategy }, seconds(ctx));
         const assoc = await associationOps(store, scope, name, [], providerNames, providers);
         const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }, ...assoc.if], ops: [{ type: 'put', key, value: JSON.stringify(cluster) }, ...assoc.ops] });
