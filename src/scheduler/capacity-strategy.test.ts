@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ApiError } from '../core/errors.ts';
 import type { StrategyItem } from '../core/ecs/capacity-provider-strategy.ts';
-import { resolveStrategy, splitLaunch, type ProviderShare } from './capacity-strategy.ts';
+import { resolveStrategy, runningByProvider, splitLaunch, type ProviderShare } from './capacity-strategy.ts';
 
 const item = (capacityProvider: string, weight = 0, base = 0): StrategyItem => ({ capacityProvider, weight, base });
 const asMap = (shares: readonly ProviderShare[]) => Object.fromEntries(shares.map((s) => [s.capacityProvider, s.count]));
@@ -139,4 +139,11 @@ describe('resolveStrategy', () => {
   test('FARGATE is a provider like the others, refused at launch until Berth serves it', () => {
     refused(() => resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, cluster), /FARGATE capacity provider is not available in this Berth release/);
   });
+});
+
+test("runningByProvider counts a group's tasks per provider until they stop or are told to", () => {
+  const t = (group: string, capacityProviderName: string | undefined, lastStatus = 'RUNNING', desiredStatus = 'RUNNING') => ({ group, capacityProviderName, lastStatus, desiredStatus });
+  const tasks = [t('service:web', 'a'), t('service:web', 'a', 'PENDING'), t('service:web', 'b'), t('service:web', 'b', 'RUNNING', 'STOPPED'),
+    t('service:web', 'b', 'STOPPED', 'STOPPED'), t('service:api', 'a'), t('service:web', undefined)];
+  assert.deepEqual([...runningByProvider(tasks, 'service:web')], [['a', 2], ['b', 1]]);
 });

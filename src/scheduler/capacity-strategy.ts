@@ -118,3 +118,25 @@ export function splitLaunch(strategy: readonly StrategyItem[], count: number, ru
   }
   return strategy.flatMap((i, n) => (add[n]! > 0 ? [{ capacityProvider: i.capacityProvider, count: add[n]! }] : []));
 }
+
+/** What splitLaunch needs to know of a task: its group, its provider, whether it still counts. */
+export interface ProviderTask {
+  readonly group: string;
+  readonly capacityProviderName?: string;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+}
+
+/**
+ * How many tasks of `group` each provider runs now: the `running` of splitLaunch. A task
+ * counts until it is STOPPED or told to stop (it is on its way out; its replacement is
+ * what is being placed).
+ */
+export function runningByProvider(tasks: Iterable<ProviderTask>, group: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of tasks) {
+    if (t.group !== group || t.capacityProviderName === undefined || t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED') continue;
+    out.set(t.capacityProviderName, (out.get(t.capacityProviderName) ?? 0) + 1);
+  }
+  return out;
+}
