@@ -99,6 +99,7 @@ test('DescribeCapacityProviders pages through the account\'s providers, then FAR
   do {
     const page = await ops.DescribeCapacityProviders({ maxResults: 2, ...(nextToken && { nextToken }) }, ctx);
     assert.ok(page.capacityProviders.length <= 2);
+    assert.ok(!('failures' in page), 'AWS leaves failures out when there are none');
     names.push(...page.capacityProviders.map((p) => p.name));
     nextToken = 'nextToken' in page ? page.nextToken : undefined;
   } while (nextToken);

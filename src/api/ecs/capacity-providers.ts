@@ -69,7 +69,8 @@ export function capacityProviderOperations({ store }: EcsDeps) {
           if (p && keep(p.value)) capacityProviders.push(providerView(p.value, withTags));
           else failures.push({ arn: ref.startsWith('arn:') ? ref : ecsArn(scope, `capacity-provider/${name}`), reason: 'MISSING' });
         }
-        return { capacityProviders, failures };
+        // AWS's answers leave failures out when there are none (describe-capacity-providers examples).
+        return { capacityProviders, ...(failures.length > 0 && { failures }) };
       }
 
       // Every ACTIVE provider of the account in name order, then FARGATE and FARGATE_SPOT, as AWS lists them.
@@ -94,7 +95,6 @@ export function capacityProviderOperations({ store }: EcsDeps) {
       function answer(ps: CapacityProviderRecord[], more: boolean) {
         return {
           capacityProviders: ps.map((p) => providerView(p, withTags)),
-          failures: [],
           ...(more && { nextToken: encodeToken(keys.capacityProvider(scope, ps[ps.length - 1]!.name)) }),
         };
       }

@@ -78,7 +78,12 @@ export interface CapacityProviderRecord {
   clusters: string[];
 }
 
-/** Managed scaling values AWS fills in when a request leaves them out (CreateCapacityProvider reference). */
+/**
+ * Managed scaling values filled in when a request leaves them out: the step sizes and
+ * warm-up period are the API reference's defaults (AWS CLI create-capacity-provider
+ * example), target capacity its stated default of 100; status DISABLED is Berth's choice
+ * (the reference states no default), so nothing claims a scaling Berth does not do.
+ */
 export const MANAGED_SCALING_DEFAULTS: ManagedScaling = {
   status: 'DISABLED',
   targetCapacity: 100,
