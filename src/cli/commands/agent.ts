@@ -33,9 +33,10 @@ Options:
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
   --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
   --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
-  --capacity-provider NAME  this host's capacity belongs to the EC2 capacity provider NAME
-                          (made first with aws ecs create-capacity-provider); strategies
-                          that name NAME place tasks here (default: none)
+  --capacity-provider NAME
+                          the EC2 capacity provider this host's capacity belongs to (made
+                          first with aws ecs create-capacity-provider); strategies that
+                          name it place tasks here (default: none)
   --task-pids-limit N     most processes a task's containers may hold together, 1 to
                           ${MAX_TASK_PIDS_LIMIT} (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
 `,
