@@ -121,6 +121,17 @@ async function session(c: ecs.ECSClient): Promise<void> {
   } finally {
     agent.close();
   }
+  await c.send(new ecs.CreateCapacityProviderCommand({ name: 'hosts', tags: [{ key: 'k', value: 'v' }],
+    autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:1:autoScalingGroupName/hosts', managedScaling: { status: 'ENABLED' } } }));
+  await c.send(new ecs.DescribeCapacityProvidersCommand({}));
+  await c.send(new ecs.DescribeCapacityProvidersCommand({ capacityProviders: ['hosts', 'FARGATE', 'ghost'], include: ['TAGS'] }));
+  await c.send(new ecs.UpdateCapacityProviderCommand({ name: 'hosts', autoScalingGroupProvider: { managedTerminationProtection: 'DISABLED' } }));
+  await c.send(new ecs.PutClusterCapacityProvidersCommand({ cluster: 'plain', capacityProviders: ['hosts'], defaultCapacityProviderStrategy: [{ capacityProvider: 'hosts', weight: 1 }] }));
+  await c.send(new ecs.DescribeClustersCommand({ clusters: ['plain'] }));
+  await c.send(new ecs.DeleteCapacityProviderCommand({ capacityProvider: 'hosts' }));
+  await c.send(new ecs.PutClusterCapacityProvidersCommand({ cluster: 'plain', capacityProviders: [], defaultCapacityProviderStrategy: [] }));
+  await c.send(new ecs.DeleteCapacityProviderCommand({ capacityProvider: 'hosts' }));
+  await c.send(new ecs.DescribeCapacityProvidersCommand({ capacityProviders: ['hosts'] }));
   await c.send(new ecs.DeleteClusterCommand({ cluster: 'plain' }));
   await c.send(new ecs.DescribeClustersCommand({ clusters: ['plain'] }));
 }

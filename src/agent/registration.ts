@@ -24,6 +24,8 @@ export interface AgentConfig {
   capabilities: string[];
   /** The control plane's join token: needed to join the first time (and again after a deregistration). */
   joinToken?: string;
+  /** The capacity provider this host's capacity belongs to (--capacity-provider): its instance's capacityProviderName. */
+  capacityProvider?: string;
 }
 
 /** What the agent keeps across restarts, in its data dir (0600): who it is, and its secret. */
@@ -114,6 +116,8 @@ export async function register(api: JsonClient, join: JoinEndpoint, config: Agen
     ],
     versionInfo: { agentVersion: VERSION, agentHash: 'berth', dockerVersion: 'OCI runtime' },
     attributes,
+    // Beside ECS's request, as region is: the registration endpoint checks that the provider exists.
+    ...(config.capacityProvider !== undefined && { capacityProviderName: config.capacityProvider }),
   });
 
   const arn = identity.cluster === config.cluster ? identity.containerInstanceArn : undefined;

@@ -53,7 +53,12 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
       const body = await readJsonObject(req);
       const region = body.region ?? defaultRegion;
       if (typeof region !== 'string' || !/^[a-z0-9-]{1,32}$/.test(region)) throw new ApiError('InvalidParameterException', `region must be a region name such as ${defaultRegion}.`);
-      const input = validateInput(ecs.model, 'RegisterContainerInstanceRequest', body) as { containerInstanceArn?: string; instanceIdentityDocument?: string };
+      const input = validateInput(ecs.model, 'RegisterContainerInstanceRequest', body) as { containerInstanceArn?: string; instanceIdentityDocument?: string; capacityProviderName?: string };
+      // The capacity provider the agent joins (berth agent --capacity-provider): not a member
+      // of ECS's request, so it rides beside it, as region does, and is checked by the register.
+      const provider = body.capacityProviderName;
+      if (provider !== undefined && typeof provider !== 'string') throw new ApiError('SerializationException', 'capacityProviderName must be a string: the name of a capacity provider.');
+      if (provider !== undefined) input.capacityProviderName = provider;
       const ctx: RequestContext = { region, accountId, requestId: randomUUID(), now: auth.now(), accessKeyId: undefined, host: req.headers.host ?? 'localhost' };
       const ref = input.containerInstanceArn === undefined ? undefined : instanceRefOf(input.containerInstanceArn);
 

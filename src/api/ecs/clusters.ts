@@ -7,9 +7,11 @@ import { keys } from '../../core/ecs/keys.ts';
 import { ecsArn } from '../../core/ecs/scope.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
+import type { CapacityProviderStrategyItem } from '../../core/ecs/service.ts';
 import { getJson } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { effectiveSetting } from './account-settings.ts';
+import { associationOps, checkClusterProviders, checkRemovable } from './capacity-providers.ts';
 import { clusterCounts, requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
@@ -23,7 +25,7 @@ interface CreateClusterInput {
   configuration?: Record<string, unknown>;
   serviceConnectDefaults?: { namespace: string };
   capacityProviders?: string[];
-  defaultCapacityProviderStrategy?: Record<string, unknown>[];
+  defaultCapacityProviderStrategy?: CapacityProviderStrategyItem[];
 }
 
 export function clusterOperations({ store }: EcsDeps) {
@@ -42,11 +44,21 @@ export function clusterOperations({ store }: EcsDeps) {
         ? validateClusterSettings(input.settings)
         : [{ name: 'containerInsights', value: await effectiveSetting(store, scope, ctx, 'containerInsights') }];
       const key = keys.cluster(scope, name);
+      const providerNames = [...new Set(input.capacityProviders ?? [])];
       for (;;) {
         const existing = await getJson<ClusterRecord>(store, key);
-        if (existing?.value.status === 'ACTIVE') return { cluster: await view(ctx, existing.value, 'answer') };
-        const cluster = newCluster(scope, { ...input, clusterName: name, tags, settings }, seconds(ctx));
-        const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }], ops: [{ type: 'put', key, value: JSON.stringify(cluster) }] });
+        const { strategy, providers } = await checkClusterProviders(store, scope, providerNames, input.defaultCapacityProviderStrategy ?? []);
+        if (existing?.value.status === 'ACTIVE') {
+          // Creating an existing cluster again answers it; with other capacity providers, ECS refuses.
+          const given = input.capacityProviders !== undefined || input.defaultCapacityProviderStrategy !== undefined;
+          if (given && JSON.stringify([existing.value.capacityProviders, existing.value.defaultCapacityProviderStrategy]) !== JSON.stringify([providerNames, strategy])) {
+            fail('InvalidParameterException', `Arguments on this idempotent request are inconsistent with arguments used in previous request(s). (Cluster ${name} exists with other capacity providers: change them with PutClusterCapacityProviders.)`);
+          }
+          return { cluster: await view(ctx, existing.value, 'answer') };
+        }
+        const cluster = newCluster(scope, { ...input, clusterName: name, tags, settings, capacityProviders: providerNames, defaultCapacityProviderStrategy: strategy }, seconds(ctx));
+        const assoc = await associationOps(store, scope, name, [], providerNames, providers);
+        const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }, ...assoc.if], ops: [{ type: 'put', key, value: JSON.stringify(cluster) }, ...assoc.ops] });
         if (r.ok) return { cluster: await view(ctx, cluster, 'answer') };
       }
     },
@@ -101,26 +113,55 @@ export function clusterOperations({ store }: EcsDeps) {
       return { cluster: await view(ctx, await change(ctx, input.cluster, (c) => ({ ...c, settings: mergeSettings(c.settings, settings) })), 'answer') };
     },
 
-    /** Deletes (makes INACTIVE) a cluster that holds no instances, services or tasks. */
+    /**
+     * Replaces a cluster's capacity providers and default strategy. A provider taken away
+     * must not be in use by the cluster's services or tasks; the providers' association
+     * lists change in the same transaction as the cluster.
+     */
+    async PutClusterCapacityProviders(input: { cluster: string; capacityProviders: string[]; defaultCapacityProviderStrategy: CapacityProviderStrategyItem[] }, ctx: RequestContext) {
+      const scope = scopeOf(ctx);
+      const names = [...new Set(input.capacityProviders)];
+      for (;;) {
+        const cur = await requireCluster(store, scope, input.cluster);
+        const c = cur.value;
+        const { strategy, providers } = await checkClusterProviders(store, scope, names, input.defaultCapacityProviderStrategy);
+        await checkRemovable(store, scope, c.clusterName, c.capacityProviders.filter((n) => !names.includes(n)));
+        const next: ClusterRecord = { ...c, capacityProviders: names, defaultCapacityProviderStrategy: strategy };
+        const key = keys.cluster(scope, c.clusterName);
+        const assoc = await associationOps(store, scope, c.clusterName, c.capacityProviders, names, providers);
+        const r = await store.txn({ if: [{ key, modRevision: cur.modRevision }, ...assoc.if], ops: [{ type: 'put', key, value: JSON.stringify(next) }, ...assoc.ops] });
+        // The two members this call is about are answered even when empty.
+        if (r.ok) return { cluster: { ...await view(ctx, next, 'answer'), capacityProviders: names, defaultCapacityProviderStrategy: strategy } };
+      }
+    },
+
+    /**
+     * Deletes (makes INACTIVE) a cluster that holds no instances, services or tasks; its
+     * capacity providers are let go of in the same transaction, as ECS does.
+     */
     async DeleteCluster(input: { cluster: string }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       const name = clusterNameOf(input.cluster);
-      const deleted = await change(ctx, input.cluster, (c) => ({ ...c, status: 'INACTIVE' }), async () => {
+      for (;;) {
+        const cur = await requireCluster(store, scope, input.cluster);
         const counts = await clusterCounts(store, scope, name);
         if (counts.registeredContainerInstancesCount > 0) fail('ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining. Deregister them first.');
         if (counts.activeServicesCount > 0) fail('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active. Delete the services first.');
         if (counts.runningTasksCount + counts.pendingTasksCount > 0) fail('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active. Stop the tasks first.');
-      });
-      return { cluster: await view(ctx, deleted, 'answer') };
+        const deleted: ClusterRecord = { ...cur.value, status: 'INACTIVE' };
+        const key = keys.cluster(scope, cur.value.clusterName);
+        const assoc = await associationOps(store, scope, cur.value.clusterName, cur.value.capacityProviders, [], new Map());
+        const r = await store.txn({ if: [{ key, modRevision: cur.modRevision }, ...assoc.if], ops: [{ type: 'put', key, value: JSON.stringify(deleted) }, ...assoc.ops] });
+        if (r.ok) return { cluster: await view(ctx, deleted, 'answer') };
+      }
     },
   };
 
-  /** Compare-and-set loop on one ACTIVE cluster; `check` runs before each attempt. */
-  async function change(ctx: RequestContext, ref: string, fn: (c: ClusterRecord) => ClusterRecord, check?: () => Promise<void>): Promise<ClusterRecord> {
+  /** Compare-and-set loop on one ACTIVE cluster. */
+  async function change(ctx: RequestContext, ref: string, fn: (c: ClusterRecord) => ClusterRecord): Promise<ClusterRecord> {
     const scope = scopeOf(ctx);
     for (;;) {
       const cur = await requireCluster(store, scope, ref);
-      await check?.();
       const next = fn(cur.value);
       const key = keys.cluster(scope, cur.value.clusterName);
       const r = await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] });

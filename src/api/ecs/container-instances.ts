@@ -11,6 +11,7 @@ import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
+import { requireInstanceProvider } from './capacity-providers.ts';
 import { instanceView, loadClusterSnapshot, usage } from './cluster-snapshot.ts';
 import { requireCluster } from './cluster-state.ts';
 import { compileQuery, type Predicate } from '../../scheduler/query/evaluate.ts';
@@ -30,6 +31,11 @@ interface RegisterInput {
   containerInstanceArn?: string;
   attributes?: Attribute[];
   tags?: Tag[];
+  /**
+   * Berth's own, set only by the agent registration route (src/server/agent-registration.ts):
+   * the front door removes it from ECS requests, which have no such member.
+   */
+  capacityProviderName?: string;
 }
 
 /** The stored instance an id or ARN names in a cluster, or undefined. */
@@ -64,15 +70,19 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       validateTags(input.tags ?? []);
       const resources = normaliseResources(input.totalResources ?? []);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
+      const provider = input.capacityProviderName;
+      if (provider !== undefined) await requireInstanceProvider(store, scope, provider);
       const existing = input.containerInstanceArn
         ? await findInstance(store, scope, cluster, input.containerInstanceArn)
         : doc.instanceId ? await byInstanceId(store, scope, cluster, doc.instanceId) : undefined;
       if (input.containerInstanceArn && !existing) fail('InvalidParameterException', `Container instance ${input.containerInstanceArn} is not registered in cluster ${cluster}: register without containerInstanceArn.`);
       if (existing) {
-        const updated = await change(scope, cluster, existing.value.containerInstanceArn, (c) => ({
+        const updated = await change(scope, cluster, existing.value.containerInstanceArn, ({ capacityProviderName: _, ...c }) => ({
           ...c, status: c.status === 'INACTIVE' ? 'ACTIVE' : c.status, registeredResources: resources,
           remainingResources: structuredClone(resources), attributes: mergeAttributes(c.attributes, attributes),
           versionInfo: input.versionInfo ?? c.versionInfo, version: c.version + 1,
+          // The agent's current --capacity-provider decides, also when it no longer gives one.
+          ...(provider !== undefined && { capacityProviderName: provider }),
         }));
         return { containerInstance: updated };
       }
@@ -81,6 +91,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
         ec2InstanceId: doc.instanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`,
         resources, attributes, ...(input.versionInfo && { versionInfo: input.versionInfo }), tags: input.tags ?? [],
       }, seconds(ctx));
+      if (provider !== undefined) record.capacityProviderName = provider;
       const key = keys.containerInstance(scope, cluster, id);
       await store.txn({ if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(record) }] });
       return { containerInstance: record };

@@ -3,6 +3,7 @@ import type { ServiceModel } from '../aws/model.ts';
 import ecsModel from '../aws/models/ecs.json' with { type: 'json' };
 import { accountSettingOperations } from './account-settings.ts';
 import { attributeOperations } from './attributes.ts';
+import { capacityProviderOperations } from './capacity-providers.ts';
 import { clusterOperations } from './clusters.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
@@ -17,6 +18,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
     model: ecsModel as ServiceModel,
     operations: {
       ...clusterOperations(deps),
+      ...capacityProviderOperations(deps),
       ...taskDefinitionOperations(deps),
       ...taskOperations(deps),
       ...tagOperations(deps),

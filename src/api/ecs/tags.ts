@@ -19,6 +19,7 @@ interface Tagged {
  */
 const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> = {
   cluster: (scope, id) => keys.cluster(scope, id),
+  'capacity-provider': (scope, id) => keys.capacityProvider(scope, id),
   'task-definition': (scope, id) => {
     const ref = parseTaskDefinitionRef(id);
     if (ref.revision === undefined) fail('InvalidParameterException', `Tag a task definition by its full ARN with a revision: '${id}' has none.`);
@@ -38,7 +39,7 @@ function recordKey(scope: Scope, resourceArn: string): string {
   const slash = arn.resource.indexOf('/');
   const type = arn.resource.slice(0, slash);
   const locate = TAGGABLE[type];
-  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, task definitions, or container instances.`);
+  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, or container instances.`);
   if (arn.region !== scope.region || arn.account !== scope.account) {
     fail('InvalidParameterException', `The resource ${resourceArn} is not in this request's region ${scope.region} and account ${scope.account}.`);
   }
@@ -49,7 +50,8 @@ export function tagOperations({ store }: EcsDeps) {
   const change = async (ctx: RequestContext, resourceArn: string, fn: (t: Tag[]) => Tag[]) => {
     const key = recordKey(scopeOf(ctx), resourceArn);
     const updated = await updateJson<Tagged>(store, key, (r) => {
-      if (r.status === 'INACTIVE' && key.includes('/clusters/')) notFound(resourceArn);
+      // Deleted clusters and capacity providers stay describable, but are no longer tagged.
+      if (r.status === 'INACTIVE' && (key.includes('/clusters/') || key.includes('/capacity-providers/'))) notFound(resourceArn);
       return { ...r, tags: fn(r.tags ?? []) };
     });
     if (!updated) notFound(resourceArn);

@@ -33,6 +33,10 @@ Options:
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
   --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
   --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
+  --capacity-provider NAME
+                          the EC2 capacity provider this host's capacity belongs to (made
+                          first with aws ecs create-capacity-provider); strategies that
+                          name it place tasks here (default: none)
   --task-pids-limit N     most processes a task's containers may hold together, 1 to
                           ${MAX_TASK_PIDS_LIMIT} (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
 `,
@@ -40,7 +44,7 @@ Options:
     const { values } = parse('agent', argv, {
       join: { type: 'string' }, token: { type: 'string' }, cluster: { type: 'string' }, 'data-dir': { type: 'string' },
       'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
-      'task-pids-limit': { type: 'string' },
+      'task-pids-limit': { type: 'string' }, 'capacity-provider': { type: 'string' },
     });
     const taskPidsLimit = taskPidsLimitOption('agent', values['task-pids-limit']);
     const joinToken = values.token ?? (process.env.BERTH_JOIN_TOKEN || undefined);
@@ -59,6 +63,7 @@ Options:
       reservedPorts: [],
       taskPidsLimit,
       ...(joinToken && { joinToken }),
+      ...(values['capacity-provider'] !== undefined && { capacityProvider: values['capacity-provider'] }),
       log,
     }).catch((e: Error) => { throw new CliError(`the agent could not start: ${e.message}`); });
     process.stdout.write(`Agent running as ${running.containerInstanceArn}\n`);

@@ -1,5 +1,6 @@
 import { ApiError } from '../errors.ts';
 import { parseArn } from '../arn.ts';
+import type { CapacityProviderStrategyItem } from './service.ts';
 import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 
@@ -17,8 +18,10 @@ export interface ClusterRecord {
   settings: ClusterSetting[];
   configuration?: Record<string, unknown>;
   serviceConnectDefaults?: { namespace: string };
+  /** Short names, in the order PutClusterCapacityProviders gave them. */
   capacityProviders: string[];
-  defaultCapacityProviderStrategy: Record<string, unknown>[];
+  /** With base and weight filled in (0 when not given), as AWS answers it. */
+  defaultCapacityProviderStrategy: CapacityProviderStrategyItem[];
   /** Epoch seconds. */
   createdAt: number;
 }
@@ -65,7 +68,7 @@ export function clusterNameOf(ref: string | undefined): string {
 
 export function newCluster(scope: Scope, input: {
   clusterName: string; tags: Tag[]; settings: ClusterSetting[]; configuration?: Record<string, unknown>;
-  serviceConnectDefaults?: { namespace: string }; capacityProviders?: string[]; defaultCapacityProviderStrategy?: Record<string, unknown>[];
+  serviceConnectDefaults?: { namespace: string }; capacityProviders?: string[]; defaultCapacityProviderStrategy?: CapacityProviderStrategyItem[];
 }, nowSeconds: number): ClusterRecord {
   return {
     clusterArn: ecsArn(scope, `cluster/${input.clusterName}`),

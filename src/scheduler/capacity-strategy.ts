@@ -1,0 +1,142 @@
+/**
+ * Capacity provider strategies at launch, pure.
+ *
+ *   request (launchType | capacityProviderStrategy | neither) + cluster
+ *     ──resolveStrategy──▶ launch type + strategy (checked against the cluster)
+ *     ──splitLaunch(strategy, count, running)──▶ [{ capacityProvider, count }]
+ *     ──▶ one place() per provider, its PlacementRequest.capacityProvider set
+ *
+ * ECS's order (RunTask / CreateService reference): a request gives a launch type or a
+ * strategy, never both; with neither, the cluster's default strategy; with no default,
+ * launch type EC2 on any instance.
+ */
+import {
+  failUnassociated, normaliseStrategy, unassociated, type StrategyItem,
+} from '../core/ecs/capacity-provider-strategy.ts';
+import { kindOf, PROVIDER_KINDS } from '../core/ecs/capacity-provider.ts';
+import { fail } from '../core/errors.ts';
+import type { CapacityProviderStrategyItem } from '../core/ecs/service.ts';
+
+export type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
+
+export interface StrategyRequest {
+  readonly launchType?: LaunchType;
+  readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
+}
+
+/** What of the cluster record decides: its associated providers and default strategy. */
+export interface StrategyCluster {
+  readonly capacityProviders: readonly string[];
+  readonly defaultCapacityProviderStrategy: readonly CapacityProviderStrategyItem[];
+}
+
+export type ResolvedStrategy =
+  | { readonly kind: 'launchType'; readonly launchType: LaunchType }
+  /** `launchType` is the tasks' launch type (EC2 for EC2 providers), as ECS answers it on a task. */
+  | { readonly kind: 'strategy'; readonly launchType: LaunchType; readonly strategy: readonly StrategyItem[]; readonly fromDefault: boolean };
+
+/**
+ * Decides how a RunTask or CreateService request gets capacity. Throws
+ * InvalidParameterException, as ECS does, for both a launch type and a strategy, a
+ * provider the cluster does not have, a strategy whose weights are all 0, and (until
+ * Berth serves Fargate) a Fargate provider.
+ */
+export function resolveStrategy(request: StrategyRequest, cluster: StrategyCluster): ResolvedStrategy {
+  const given = request.capacityProviderStrategy ?? [];
+  if (request.launchType !== undefined && given.length > 0) {
+    fail('InvalidParameterException', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
+  }
+  if (given.length > 0) return checked(normaliseStrategy(given), cluster, false);
+  if (request.launchType !== undefined) return { kind: 'launchType', launchType: request.launchType };
+  if (cluster.defaultCapacityProviderStrategy.length > 0) return checked(normaliseStrategy(cluster.defaultCapacityProviderStrategy), cluster, true);
+  return { kind: 'launchType', launchType: 'EC2' };
+}
+
+function checked(strategy: StrategyItem[], cluster: StrategyCluster, fromDefault: boolean): ResolvedStrategy {
+  if (unassociated(strategy, cluster.capacityProviders).length > 0) failUnassociated();
+  if (!strategy.some((i) => i.weight > 0)) {
+    const which = fromDefault ? 'the default capacity provider strategy' : 'the capacity provider strategy';
+    const fix = fromDefault ? "Update the cluster's default capacity provider strategy or specify a valid capacity provider strategy and try again." : 'Give at least one capacity provider a weight greater than zero and try again.';
+    fail('InvalidParameterException', `There are no capacity providers with a weight value greater than zero defined in ${which}. At least one capacity provider must have a weight value greater than zero specified. ${fix}`);
+  }
+  const kinds = strategy.map((i) => kindOf(i.capacityProvider) ?? PROVIDER_KINDS.EC2_AUTOSCALING);
+  const blocked = strategy.find((_, n) => !kinds[n]!.runnable);
+  if (blocked) {
+    fail('InvalidParameterException', `The ${blocked.capacityProvider} capacity provider is not available in this Berth release: use a capacity provider of your own container instances (berth agent --capacity-provider), or launchType EC2.`);
+  }
+  if (new Set(kinds.map((k) => k.launchType)).size > 1) {
+    fail('InvalidParameterException', 'The specified capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.');
+  }
+  return { kind: 'strategy', launchType: kinds[0]!.launchType, strategy, fromDefault };
+}
+
+export interface ProviderShare {
+  readonly capacityProvider: string;
+  readonly count: number;
+}
+
+/**
+ * How many of `count` new tasks each provider of `strategy` gets, as ECS splits them:
+ * first the provider with a base until it runs `base` tasks (counting the ones it already
+ * runs of this service or group, `running`), then one task at a time to the provider whose
+ * tasks beyond its base are furthest below its weight's share of all tasks beyond the bases
+ * (the larger weight first on a tie, then strategy order), so each provider stays within
+ * one task of its share. A provider of weight 0 gets nothing beyond its base.
+ *
+ * `strategy` is a resolved one (resolveStrategy): some weight is above 0. The answer lists
+ * the providers that get tasks, in strategy order; the counts add up to `count`.
+ */
+export function splitLaunch(strategy: readonly StrategyItem[], count: number, running: ReadonlyMap<string, number> = new Map()): ProviderShare[] {
+  const have = strategy.map((i) => running.get(i.capacityProvider) ?? 0);
+  const add = strategy.map(() => 0);
+  let left = count;
+  // Bases first.
+  strategy.forEach((i, n) => {
+    const need = Math.min(left, Math.max(0, i.base - have[n]!));
+    add[n]! += need;
+    left -= need;
+  });
+  const weighted = strategy.map((i, n) => n).filter((n) => strategy[n]!.weight > 0);
+  if (left > 0 && weighted.length === 0) throw new Error('splitLaunch needs a strategy with a weight above 0 (resolveStrategy refuses the others)');
+  // Tasks beyond a provider's base count against its weight.
+  const beyond = strategy.map((i, n) => Math.max(0, have[n]! + add[n]! - i.base));
+  const totalWeight = weighted.reduce((s, n) => s + strategy[n]!.weight, 0);
+  let placed = weighted.reduce((s, n) => s + beyond[n]!, 0);
+  for (; left > 0; left--) {
+    // The next task goes to the provider furthest below its share of placed + 1 tasks:
+    // weight × (placed + 1) / totalWeight − beyond, kept in integers (× totalWeight).
+    // This keeps every provider within one task of its exact share.
+    const deficit = (n: number) => strategy[n]!.weight * (placed + 1) - beyond[n]! * totalWeight;
+    let best = weighted[0]!;
+    for (const n of weighted.slice(1)) {
+      const d = deficit(n) - deficit(best);
+      if (d > 0 || (d === 0 && strategy[n]!.weight > strategy[best]!.weight)) best = n;
+    }
+    add[best]! += 1;
+    beyond[best]! += 1;
+    placed += 1;
+  }
+  return strategy.flatMap((i, n) => (add[n]! > 0 ? [{ capacityProvider: i.capacityProvider, count: add[n]! }] : []));
+}
+
+/** What splitLaunch needs to know of a task: its group, its provider, whether it still counts. */
+export interface ProviderTask {
+  readonly group: string;
+  readonly capacityProviderName?: string;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+}
+
+/**
+ * How many tasks of `group` each provider runs now: the `running` of splitLaunch. A task
+ * counts until it is STOPPED or told to stop (it is on its way out; its replacement is
+ * what is being placed).
+ */
+export function runningByProvider(tasks: Iterable<ProviderTask>, group: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of tasks) {
+    if (t.group !== group || t.capacityProviderName === undefined || t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED') continue;
+    out.set(t.capacityProviderName, (out.get(t.capacityProviderName) ?? 0) + 1);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+// A host joins a capacity provider as a user joins it: `berth agent --capacity-provider NAME`;
+// DescribeContainerInstances answers the instance's capacityProviderName, a provider that
+// does not exist is refused with what to do, and an agent restarted without the option
+// leaves the provider. Needs root; run under `flock /tmp/berth-host.lock`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AWS_CLIS, aws } from './support/aws-cli.ts';
+import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { cleanupHost } from './support/host-cleanup.ts';
+
+const cli = AWS_CLIS[1];
+const CLUSTER = 'capacity';
+let berth: BerthProcess;
+let agentDir: string;
+const agents: ChildProcess[] = [];
+const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
+const main = join(ROOT, 'src/cli/main.ts');
+
+/** `berth agent` as a process: resolves once it printed its instance, or with its exit and output. */
+function startAgent(...args: string[]): Promise<{ child: ChildProcess; arn?: string; code?: number; out: string }> {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'agent', '--join', berth.endpoint, '--cluster', CLUSTER, '--data-dir', agentDir, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BERTH_JOIN_TOKEN: berth.joinToken() } });
+  agents.push(child);
+  let out = '';
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ child, out }), 60_000);
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const arn = /Agent running as (\S+)/.exec(out)?.[1];
+      if (arn) { clearTimeout(timer); resolve({ child, arn, out }); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ child, code: code ?? -1, out }); });
+  });
+}
+
+async function stopAgent(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const instance = async (arn: string) =>
+  (await ecs<{ containerInstances: { capacityProviderName?: string; status: string }[] }>('describe-container-instances', '--cluster', CLUSTER, '--container-instances', arn)).containerInstances[0]!;
+
+before(async () => {
+  await cleanupHost();
+  berth = await startBerth();
+  agentDir = mkdtempSync(join(tmpdir(), 'berth-capacity-agent-'));
+});
+
+after(async () => {
+  for (const a of agents) await stopAgent(a);
+  await berth.stop();
+  rmSync(agentDir, { recursive: true, force: true });
+  await cleanupHost();
+});
+
+test('berth agent --capacity-provider: the instance carries the provider; an unknown one is refused; restarted without it, the instance leaves it', async () => {
+  const unknown = await startAgent('--capacity-provider', 'ghost');
+  assert.notEqual(unknown.code, undefined, 'the agent exits');
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.out, /The specified capacity provider was not found: ghost\. Create it first \(aws ecs create-capacity-provider/);
+
+  await ecs('create-capacity-provider', '--name', 'hosts', '--auto-scaling-group-provider', 'autoScalingGroupArn=hosts');
+  const joined = await startAgent('--capacity-provider', 'hosts');
+  assert.ok(joined.arn, joined.out);
+  assert.equal((await instance(joined.arn)).capacityProviderName, 'hosts');
+  await ecs('put-cluster-capacity-providers', '--cluster', CLUSTER, '--capacity-providers', 'hosts', '--default-capacity-provider-strategy', 'capacityProvider=hosts,weight=1');
+  const described = await ecs<{ clusters: { capacityProviders: string[]; registeredContainerInstancesCount: number }[] }>('describe-clusters', '--clusters', CLUSTER);
+  assert.deepEqual([described.clusters[0]!.capacityProviders, described.clusters[0]!.registeredContainerInstancesCount], [['hosts'], 1]);
+
+  await stopAgent(joined.child);
+  const again = await startAgent();
+  assert.equal(again.arn, joined.arn, 'the same instance, with its own secret');
+  assert.equal((await instance(again.arn)).capacityProviderName, undefined);
+  await stopAgent(again.child);
+  await ecs('deregister-container-instance', '--cluster', CLUSTER, '--container-instance', joined.arn, '--force');
+});
