@@ -130,7 +130,10 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
   checkNetworkConfiguration(input.networkConfiguration, td);
   // Neither a launch type nor a strategy: the cluster's default strategy, else EC2 (DAEMON never takes a strategy).
   const clusterDefault = cluster.defaultCapacityProviderStrategy as unknown as CapacityProviderStrategyItem[];
-  const useDefault = input.launchType === undefined && !input.capacityProviderStrategy?.length && strategy === 'REPLICA' && clusterDefault.length > 0;
+  if (strategy === 'DAEMON' && input.launchType === undefined && clusterDefault.length > 0) {
+    fail('InvalidParameterException', `Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy. (Cluster ${cluster.clusterName} has a default capacity provider strategy: pass --launch-type EC2.)`);
+  }
+  const useDefault = input.launchType === undefined && !input.capacityProviderStrategy?.length && clusterDefault.length > 0;
   const capacityProviderStrategy = input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : useDefault ? clusterDefault : undefined;
   return {
     serviceName: input.serviceName,
