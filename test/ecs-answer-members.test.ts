@@ -118,7 +118,7 @@ test('container instances, tasks and task definitions: tags empty unless include
     // berth ps reads these answers too: a container without networkBindings is listed.
     const ps = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'ps', '--cluster', 'w', '--endpoint', berth.endpoint]);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.match(ps.stdout, new RegExp(`^${task.taskArn.split('/').pop().slice(0, 12)}\\s+w\\s+web:1\\s+PENDING\\s+-`, 'm'));
+    assert.match(ps.stdout, new RegExp(`^${task.taskArn.split('/').pop().slice(0, 12)}\\s+w\\s+-\\s+web:1\\s+PENDING\\s+-`, 'm'));
     agent.report({ taskArn: task.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'r1' }, { name: 'side', status: 'RUNNING', runtimeId: 'r2' }] });
     for (const deadline = Date.now() + 10_000; agent.pending > 0; await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error('the report was not acknowledged');

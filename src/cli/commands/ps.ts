@@ -9,8 +9,9 @@ const ECS = 'AmazonEC2ContainerServiceV20141113';
 export const ps: Command = {
   help: `Usage: berth ps [--cluster NAME] [--all] [--endpoint URL] [--output json]
 
-Lists the tasks of every cluster (or of --cluster): id, cluster, task definition,
-status, published ports and age. Stopped tasks are shown with --all.
+Lists the tasks of every cluster (or of --cluster): id, cluster, the service a task
+belongs to, task definition, status, published ports and age. Stopped tasks are shown
+with --all. 'berth service' lists the services themselves.
 
 Options:
   --cluster NAME   only this cluster
@@ -39,17 +40,18 @@ Options:
     const rows = tasks.map((t) => [
       t.taskArn.split('/').pop()!.slice(0, 12),
       t.clusterArn.split('/').pop()!,
+      t.group.startsWith('service:') ? t.group.slice('service:'.length) : '-',
       t.taskDefinitionArn.split('/').pop()!,
       t.lastStatus === 'STOPPED' ? `STOPPED (${t.stopCode ?? 'exited'})` : t.lastStatus,
       ports(t),
       age(Date.now() / 1000 - t.createdAt),
     ]);
-    process.stdout.write(table(['TASK', 'CLUSTER', 'TASK DEFINITION', 'STATUS', 'PORTS', 'AGE'], rows));
+    process.stdout.write(table(['TASK', 'CLUSTER', 'SERVICE', 'TASK DEFINITION', 'STATUS', 'PORTS', 'AGE'], rows));
     return 0;
   },
 };
 
-async function all(page: (token: string | undefined) => Promise<[string[], string | undefined]>): Promise<string[]> {
+export async function all(page: (token: string | undefined) => Promise<[string[], string | undefined]>): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {
