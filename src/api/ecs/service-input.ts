@@ -5,7 +5,7 @@ import type { Scope } from '../../core/ecs/scope.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration, SchedulingStrategy } from '../../core/ecs/service.ts';
 import type { ServiceSpec } from '../../core/ecs/service-lifecycle.ts';
 import {
-  checkDaemon, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
+  checkDaemon, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
   validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateGracePeriod, validateServiceName, type DeploymentConfigurationInput,
 } from '../../core/ecs/service-rules.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
@@ -85,6 +85,7 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   }
   if (input.desiredCount !== undefined) validateDesiredCount(input.desiredCount);
   checkLaunchTypeAndStrategy(input.launchType, input.capacityProviderStrategy);
+  checkPlatformVersion(input.launchType, input.platformVersion);
   validateCapacityProviderStrategy(input.capacityProviderStrategy ?? []);
   validatePlacement(input.placementConstraints ?? [], input.placementStrategy ?? []);
   resolveDeploymentConfiguration(input.deploymentConfiguration, strategy);

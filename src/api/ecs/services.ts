@@ -4,7 +4,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { drainService, newService, serviceArn, serviceNameOf, updateService, type ServiceChange } from '../../core/ecs/service-lifecycle.ts';
-import { checkDaemon, checkNetworkConfiguration, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
+import { checkDaemon, checkNetworkConfiguration, checkPlatformVersion, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
 import { countServiceTasks, NO_COUNTS, serviceView, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
@@ -95,7 +95,8 @@ export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomSe
       const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
       const updated = await change(scope, name, input.service, async (s) => {
         if (s.status !== 'ACTIVE') fail('ServiceNotActiveException', `Service was not ACTIVE. ${s.serviceName} is ${s.status}: create it again to run it.`);
-        if (s.schedulingStrategy === 'DAEMON') checkDaemon({ ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }), ...(input.placementStrategy && { placementStrategy: input.placementStrategy }) });
+        if (s.schedulingStrategy === 'DAEMON') checkDaemon({ ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }), ...(input.placementStrategy && { placementStrategy: input.placementStrategy }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) });
+        if (input.platformVersion !== undefined) checkPlatformVersion(s.launchType, input.platformVersion);
         const runs = td ?? (await serviceTaskDefinition(store, scope, s.taskDefinition).catch(() => undefined));
         const net = input.networkConfiguration ?? s.networkConfiguration;
         if (runs && (td || input.networkConfiguration)) checkNetworkConfiguration(net, runs);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import {
-  checkDaemon, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
+  checkDaemon, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
   resolveDeploymentConfiguration, validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateServiceName,
 } from './service-rules.ts';
 import type { TaskDefinitionRecord } from './task-definition.ts';
@@ -107,4 +107,10 @@ test('features Berth does not have yet are refused by name', () => {
   checkUnsupported({ loadBalancers: [], deploymentController: { type: 'ECS' } });
   assert.match(refusal(() => checkUnsupported({ loadBalancers: [{}] }))[1], /loadBalancers \(Elastic Load Balancing\) is not available/);
   assert.match(refusal(() => checkUnsupported({ deploymentController: { type: 'EXTERNAL' } }))[1], /deploymentController EXTERNAL/);
+});
+
+test('a platform version with the EC2 launch type is refused', () => {
+  checkPlatformVersion('FARGATE', 'LATEST');
+  checkPlatformVersion(undefined, 'LATEST');
+  assert.match(refusal(() => checkPlatformVersion('EC2', 'LATEST'))[1], /^The platform version must be null when specifying an EC2 launch type\./);
 });
