@@ -92,9 +92,10 @@ export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomSe
       checkUpdateInput(input);
       const cluster = (await requireCluster(store, scope, input.cluster)).value;
       const name = cluster.clusterName;
-      const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
       const updated = await change(scope, name, input.service, async (s) => {
+        // The service is looked up before the task definition it is to run.
         if (s.status !== 'ACTIVE') fail('ServiceNotActiveException', `Service was not ACTIVE. ${s.serviceName} is ${s.status}: create it again to run it.`);
+        const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
         if (s.schedulingStrategy === 'DAEMON') checkDaemon({ ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }), ...(input.placementStrategy && { placementStrategy: input.placementStrategy }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) });
         if (input.platformVersion !== undefined) checkPlatformVersion(s.launchType, input.platformVersion);
         const runs = td ?? (await serviceTaskDefinition(store, scope, s.taskDefinition).catch(() => undefined));
