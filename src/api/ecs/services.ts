@@ -8,6 +8,7 @@ import { checkDaemon, checkNetworkConfiguration, checkPlatformVersion, resolveDe
 import { countServiceTasks, NO_COUNTS, serviceView, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
+import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
@@ -32,14 +33,24 @@ export const randomServiceIds: ServiceIds = {
   deploymentId: () => `ecs-svc/${randomInt(1, 10).toString()}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`,
 };
 
-export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomServiceIds) {
-  /** The counts of every service of a cluster, from its tasks. */
-  const countsOf = async (scope: Scope, cluster: string): Promise<(name: string) => ServiceCounts> => {
-    const tasks = await store.list(keys.tasks(scope, cluster));
-    const counts = countServiceTasks(tasks.items.map((kv) => JSON.parse(kv.value) as CountedTask));
+/**
+ * Where the tasks that service counts come from: the tasks of a cluster, or only those of
+ * group `service:<name>` when a name is given (a source may return more; they are filtered).
+ */
+export type ServiceTasks = (scope: Scope, cluster: string, service?: string) => Promise<Iterable<CountedTask>>;
+
+/** Reads a cluster's tasks from the store: the source until the cluster state's indexes serve them. */
+export function storeServiceTasks(store: Store): ServiceTasks {
+  return async (scope, cluster) => (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
+}
+
+export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = storeServiceTasks(store)) {
+  /** The counts of the services of a cluster (of `service` alone when given), from their tasks. */
+  const countsOf = async (scope: Scope, cluster: string, service?: string): Promise<(name: string) => ServiceCounts> => {
+    const counts = countServiceTasks(await tasks(scope, cluster, service));
     return (name) => counts.get(name) ?? NO_COUNTS;
   };
-  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, (await countsOf(scope, cluster))(s.serviceName), 'answer') });
+  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, (await countsOf(scope, cluster, s.serviceName))(s.serviceName), 'answer') });
 
   /** The service a request names in an ACTIVE cluster, or ServiceNotFoundException. */
   const requireService = async (scope: Scope, cluster: string, ref: string): Promise<Versioned<ServiceRecord>> => {
