@@ -178,11 +178,11 @@ export function updateService(s: ServiceRecord, c: ServiceChange, newDeploymentI
 
 /**
  * DeleteService: DRAINING with no desired tasks; the reconciler stops the tasks and
- * makes it INACTIVE. A DRAINING service is answered as it is.
+ * makes it INACTIVE.
  */
 export function drainService(s: ServiceRecord, force: boolean, now: number): ServiceRecord {
-  if (s.status === 'DRAINING') return s;
-  if (s.status === 'INACTIVE') fail('ServiceNotFoundException', `Service not found. ${s.serviceName} was already deleted.`);
+  // Deleting a service already DRAINING or INACTIVE answers it as it is (AWS SDK and CLI issue reports show both).
+  if (s.status !== 'ACTIVE') return s;
   if (s.schedulingStrategy === 'REPLICA' && s.desiredCount > 0 && !force) {
     fail('InvalidParameterException', `The service cannot be stopped while it is scaled above 0. Set its desiredCount to 0 with UpdateService first, or delete it with force.`);
   }
