@@ -3,8 +3,8 @@ import { apiClient } from '../api-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
+import { all, table } from '../listing.ts';
 import type { Command } from './command.ts';
-import { all, table } from './ps.ts';
 
 const ECS = 'AmazonEC2ContainerServiceV20141113';
 /** DescribeServices takes at most 10 services per call (ECS API reference). */
@@ -32,20 +32,24 @@ Options:
       process.stdout.write(`${JSON.stringify({ services }, null, 2)}\n`);
       return 0;
     }
-    const rows = services.map((s) => [
-      s.serviceName,
-      s.clusterArn.split('/').pop()!,
-      s.status,
-      String(s.desiredCount),
-      String(s.runningCount),
-      String(s.pendingCount),
-      s.taskDefinition.split('/').pop()!,
-      s.events[0]?.message ?? '-',
-    ]);
-    process.stdout.write(table(['SERVICE', 'CLUSTER', 'STATUS', 'DESIRED', 'RUNNING', 'PENDING', 'TASK DEFINITION', 'LAST EVENT'], rows));
+    process.stdout.write(serviceTable(services));
     return 0;
   },
 };
+
+export function serviceTable(services: readonly ServiceView[]): string {
+  const rows = services.map((s) => [
+    s.serviceName,
+    s.clusterArn.split('/').pop()!,
+    s.status,
+    String(s.desiredCount),
+    String(s.runningCount),
+    String(s.pendingCount),
+    s.taskDefinition.split('/').pop()!,
+    s.events[0]?.message ?? '-',
+  ]);
+  return table(['SERVICE', 'CLUSTER', 'STATUS', 'DESIRED', 'RUNNING', 'PENDING', 'TASK DEFINITION', 'LAST EVENT'], rows);
+}
 
 /** Every listed (ACTIVE) service of the clusters asked for, through ListServices and DescribeServices. */
 export async function listServices(api: ReturnType<typeof apiClient>, cluster: string | undefined): Promise<ServiceView[]> {
