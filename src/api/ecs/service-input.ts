@@ -11,7 +11,7 @@ import {
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
-import { validatePlacement } from '../../scheduler/validate-shim.ts';
+import { validatePlacementConstraints, validatePlacementStrategies } from '../../scheduler/validate-shim.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveTaskDefinition } from './task-definitions.ts';
 
@@ -87,7 +87,8 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   checkLaunchTypeAndStrategy(input.launchType, input.capacityProviderStrategy);
   checkPlatformVersion(input.launchType, input.platformVersion);
   validateCapacityProviderStrategy(input.capacityProviderStrategy ?? []);
-  validatePlacement(input.placementConstraints ?? [], input.placementStrategy ?? []);
+  validatePlacementStrategies(input.placementStrategy);
+  validatePlacementConstraints(input.placementConstraints);
   resolveDeploymentConfiguration(input.deploymentConfiguration, strategy);
   if (input.healthCheckGracePeriodSeconds !== undefined) validateGracePeriod(input.healthCheckGracePeriodSeconds);
   checkUnsupported(input);
@@ -100,9 +101,15 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
 export function checkUpdateInput(input: UpdateServiceInput): void {
   if (input.desiredCount !== undefined) validateDesiredCount(input.desiredCount);
   if (input.capacityProviderStrategy) validateCapacityProviderStrategy(input.capacityProviderStrategy);
-  validatePlacement(input.placementConstraints ?? [], input.placementStrategy ?? []);
+  validatePlacementStrategies(input.placementStrategy);
+  validatePlacementConstraints(input.placementConstraints);
   if (input.healthCheckGracePeriodSeconds !== undefined) validateGracePeriod(input.healthCheckGracePeriodSeconds);
   checkUnsupported(input);
+}
+
+/** The task definition's own constraints count towards the 10 a task may have. */
+export function checkConstraintsWith(constraints: readonly PlacementConstraint[] | undefined, td: TaskDefinitionRecord): void {
+  validatePlacementConstraints(constraints, td.placementConstraints.length);
 }
 
 /** The ACTIVE task definition revision a request names (a family alone: its latest ACTIVE revision). */
@@ -129,6 +136,7 @@ export async function checkCapacityProviders(store: Store, scope: Scope, cluster
 /** The spec of a checked CreateService request, ECS's defaults filled in. */
 export function createSpec(input: CreateServiceInput, strategy: SchedulingStrategy, td: TaskDefinitionRecord, cluster: ClusterRecord): ServiceSpec {
   checkNetworkConfiguration(input.networkConfiguration, td);
+  checkConstraintsWith(input.placementConstraints, td);
   // Neither a launch type nor a strategy: the cluster's default strategy, else EC2 (DAEMON never takes a strategy).
   const clusterDefault = cluster.defaultCapacityProviderStrategy as unknown as CapacityProviderStrategyItem[];
   if (strategy === 'DAEMON' && input.launchType === undefined && clusterDefault.length > 0) {

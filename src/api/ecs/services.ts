@@ -8,12 +8,13 @@ import { checkDaemon, checkNetworkConfiguration, checkPlatformVersion, resolveDe
 import { countServiceTasks, NO_COUNTS, serviceView, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
+import type { ClusterState } from '../../cluster/types.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 import {
-  canonicalRequest, checkCapacityProviders, checkCreateInput, checkUpdateInput, createSpec, serviceTaskDefinition,
+  canonicalRequest, checkCapacityProviders, checkConstraintsWith, checkCreateInput, checkUpdateInput, createSpec, serviceTaskDefinition,
   type CreateServiceInput, type UpdateServiceInput,
 } from './service-input.ts';
 
@@ -42,6 +43,11 @@ export type ServiceTasks = (scope: Scope, cluster: string, service?: string) => 
 /** Reads a cluster's tasks from the store: the source until the cluster state's indexes serve them. */
 export function storeServiceTasks(store: Store): ServiceTasks {
   return async (scope, cluster) => (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
+}
+
+/** The cluster state's group index as the source: no store scan per answer. */
+export function clusterStateServiceTasks(state: ClusterState): ServiceTasks {
+  return async (scope, cluster, service) => state.tasks({ scope, cluster }, service === undefined ? {} : { group: `service:${service}` });
 }
 
 export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = storeServiceTasks(store)) {
@@ -112,6 +118,7 @@ export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomSe
         const runs = td ?? (await serviceTaskDefinition(store, scope, s.taskDefinition).catch(() => undefined));
         const net = input.networkConfiguration ?? s.networkConfiguration;
         if (runs && (td || input.networkConfiguration)) checkNetworkConfiguration(net, runs);
+        if (runs && (td || input.placementConstraints)) checkConstraintsWith(input.placementConstraints ?? s.placementConstraints, runs);
         if (input.capacityProviderStrategy?.length) await checkCapacityProviders(store, scope, cluster, input.capacityProviderStrategy);
         const c: ServiceChange = {
           ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }),
