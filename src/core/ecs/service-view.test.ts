@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newService } from './service-lifecycle.ts';
 import { resolveDeploymentConfiguration } from './service-rules.ts';
-import { countServiceTasks, NO_COUNTS, serviceView } from './service-view.ts';
+import { countServiceTasks, NO_COUNTS, serviceTotals, serviceView } from './service-view.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
 const td = 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1';
@@ -19,18 +19,21 @@ test('tasks count per service and deployment while desired RUNNING: RUNNING ones
     { group: 'service:web', startedBy: 'ecs-svc/2', lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' },
     { group: 'service:web', startedBy: 'ecs-svc/1', lastStatus: 'RUNNING', desiredStatus: 'STOPPED' },
     { group: 'service:web', startedBy: 'ecs-svc/1', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' },
+    { group: 'service:web', lastStatus: 'RUNNING', desiredStatus: 'RUNNING' },
     { group: 'family:web', lastStatus: 'RUNNING', desiredStatus: 'RUNNING' },
   ]);
   const web = counts.get('web')!;
-  assert.deepEqual(web.total, { running: 1, pending: 2 });
   assert.deepEqual(web.byDeployment.get('ecs-svc/1'), { running: 1, pending: 1 });
   assert.deepEqual(web.byDeployment.get('ecs-svc/2'), { running: 0, pending: 1 });
   assert.equal(counts.size, 1);
+  // The service's counts are its deployments' only: a RunTask task in its group is not one of them.
+  assert.deepEqual(serviceTotals({ deployments: [{ id: 'ecs-svc/2' }, { id: 'ecs-svc/1' }] } as never, web), { running: 1, pending: 2 });
+  assert.deepEqual(serviceTotals({ deployments: [{ id: 'ecs-svc/2' }] } as never, web), { running: 0, pending: 1 });
 });
 
 test('the view carries every member of a created service, counts included, tags only when asked or set', () => {
   const s = newService(scope, 'c', spec(), 'ecs-svc/1234567890123456789', 100.5, '{}');
-  const v = serviceView(s, { total: { running: 1, pending: 1 }, byDeployment: new Map([['ecs-svc/1234567890123456789', { running: 1, pending: 1 }]]) }, 'omit');
+  const v = serviceView(s, { byDeployment: new Map([['ecs-svc/1234567890123456789', { running: 1, pending: 1 }]]) }, 'omit');
   assert.deepEqual(Object.keys(v).sort(), ['availabilityZoneRebalancing', 'clusterArn', 'createdAt', 'createdBy', 'deploymentConfiguration', 'deploymentController', 'deployments',
     'desiredCount', 'enableECSManagedTags', 'enableExecuteCommand', 'events', 'launchType', 'loadBalancers', 'pendingCount', 'placementConstraints', 'placementStrategy',
     'propagateTags', 'runningCount', 'schedulingStrategy', 'serviceArn', 'serviceName', 'serviceRegistries', 'status', 'taskDefinition']);

@@ -10,13 +10,12 @@ export interface TaskCounts {
   pending: number;
 }
 
-/** Counts of one service: in all, and per deployment id. */
+/** Counts of one service, per deployment id. */
 export interface ServiceCounts {
-  total: TaskCounts;
   byDeployment: ReadonlyMap<string, TaskCounts>;
 }
 
-export const NO_COUNTS: ServiceCounts = { total: { running: 0, pending: 0 }, byDeployment: new Map() };
+export const NO_COUNTS: ServiceCounts = { byDeployment: new Map() };
 
 /** The fields of a task that counting reads. */
 export interface CountedTask {
@@ -27,26 +26,37 @@ export interface CountedTask {
 }
 
 /**
- * Counts tasks per service name and deployment. A task counts while it is desired
- * RUNNING: RUNNING when it runs, pending until then; one the scheduler has stopped counts
- * no more, so runningCount reaches desiredCount when a rollout has finished.
+ * Counts tasks per service name and deployment (`startedBy`). A task counts while it is
+ * desired RUNNING: RUNNING when it runs, pending until then; one the scheduler has stopped
+ * counts no more, so runningCount reaches desiredCount when a rollout has finished. A task
+ * of group `service:<name>` that no deployment started (RunTask --group) is not the
+ * service's: the view counts only its deployments' tasks.
  */
 export function countServiceTasks(tasks: Iterable<CountedTask>): Map<string, ServiceCounts> {
-  const out = new Map<string, { total: TaskCounts; byDeployment: Map<string, TaskCounts> }>();
+  const out = new Map<string, { byDeployment: Map<string, TaskCounts> }>();
   for (const t of tasks) {
-    if (!t.group?.startsWith('service:') || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
+    if (!t.group?.startsWith('service:') || t.startedBy === undefined || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
     const name = t.group.slice('service:'.length);
     let c = out.get(name);
-    if (!c) out.set(name, (c = { total: { running: 0, pending: 0 }, byDeployment: new Map() }));
-    const key = t.lastStatus === 'RUNNING' ? 'running' : 'pending';
-    c.total[key]++;
-    if (t.startedBy !== undefined) {
-      let d = c.byDeployment.get(t.startedBy);
-      if (!d) c.byDeployment.set(t.startedBy, (d = { running: 0, pending: 0 }));
-      d[key]++;
-    }
+    if (!c) out.set(name, (c = { byDeployment: new Map() }));
+    let d = c.byDeployment.get(t.startedBy);
+    if (!d) c.byDeployment.set(t.startedBy, (d = { running: 0, pending: 0 }));
+    d[t.lastStatus === 'RUNNING' ? 'running' : 'pending']++;
   }
   return out;
+}
+
+/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept). */
+export function serviceTotals(s: Pick<ServiceRecord, 'deployments'>, counts: ServiceCounts): TaskCounts {
+  const total = { running: 0, pending: 0 };
+  for (const d of s.deployments) {
+    const c = counts.byDeployment.get(d.id);
+    if (c) {
+      total.running += c.running;
+      total.pending += c.pending;
+    }
+  }
+  return total;
 }
 
 function deploymentView(d: DeploymentRecord, counts: ServiceCounts) {
@@ -79,6 +89,7 @@ export type ServiceView = ReturnType<typeof serviceView>;
  * answers show), 'omit' (DescribeServices without include).
  */
 export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'include' | 'answer' | 'omit') {
+  const total = serviceTotals(s, counts);
   return {
     serviceArn: s.serviceArn,
     serviceName: s.serviceName,
@@ -87,8 +98,8 @@ export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'incl
     serviceRegistries: s.serviceRegistries,
     status: s.status,
     desiredCount: s.desiredCount,
-    runningCount: counts.total.running,
-    pendingCount: counts.total.pending,
+    runningCount: total.running,
+    pendingCount: total.pending,
     // DescribeServices leaves launchType out of a service that uses a capacity provider strategy, and the other way round.
     ...(s.launchType !== undefined && { launchType: s.launchType }),
     ...(s.capacityProviderStrategy !== undefined && { capacityProviderStrategy: s.capacityProviderStrategy }),
