@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../src/cli/commands/index.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { aws, AWS_CLIS } from './support/aws-cli.ts';
 import { run } from './support/run.ts';
 
 const berthCli = (...args: string[]) => run(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args]);
@@ -69,4 +70,28 @@ test('a command that cannot reach Berth says how to start it', async () => {
   const r = await berthCli('ps', '--endpoint', 'http://127.0.0.1:1');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^berth: cannot reach http:\/\/127\.0\.0\.1:1 .*start it with 'berth up', or pass --endpoint\./);
+});
+
+test('berth service lists services with desired, running and pending counts and the last event; berth ps lists them after the tasks; --output json', async () => {
+  const cli = AWS_CLIS[1];
+  const ecs = (...args: string[]) => aws(cli, berth.endpoint, ['ecs', ...args]);
+  await ecs('create-cluster', '--cluster-name', 'svc');
+  await ecs('register-task-definition', '--family', 'web', '--container-definitions', '[{"name":"web","image":"busybox","memory":64}]');
+  await ecs('create-service', '--cluster', 'svc', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '3');
+  const r = await berthCli('service', '--endpoint', berth.endpoint);
+  assert.equal(r.code, 0, r.stderr);
+  const [head, row] = r.stdout.trim().split('\n');
+  assert.match(head!, /^SERVICE\s+CLUSTER\s+STATUS\s+DESIRED\s+RUNNING\s+PENDING\s+TASK DEFINITION\s+LAST EVENT$/);
+  assert.match(row!, /^web\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+-$/);
+  const json = JSON.parse((await berthCli('service', 'ls', '--cluster', 'svc', '--endpoint', berth.endpoint, '--output', 'json')).stdout) as { services: { serviceName: string; desiredCount: number }[] };
+  assert.deepEqual(json.services.map((s) => [s.serviceName, s.desiredCount]), [['web', 3]]);
+  // berth ps lists the services after the tasks.
+  const ps = await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint);
+  assert.equal(ps.code, 0, ps.stderr);
+  assert.match(ps.stdout, /^TASK\s+CLUSTER\s+SERVICE\s+TASK DEFINITION\s+STATUS\s+PORTS\s+AGE\n\nSERVICE\s+CLUSTER\s+STATUS.*\nweb\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+-\n$/);
+  const psJson = JSON.parse((await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint, '--output', 'json')).stdout) as { tasks: unknown[]; services: { serviceName: string }[] };
+  assert.deepEqual([psJson.tasks, psJson.services.map((s) => s.serviceName)], [[], ['web']]);
+  const bad = await berthCli('service', 'frob', '--endpoint', berth.endpoint);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^berth: unknown service action 'frob'\. Run 'berth service --help'\./);
 });

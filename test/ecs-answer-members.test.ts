@@ -118,7 +118,7 @@ test('container instances, tasks and task definitions: tags empty unless include
     // berth ps reads these answers too: a container without networkBindings is listed.
     const ps = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'ps', '--cluster', 'w', '--endpoint', berth.endpoint]);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.match(ps.stdout, new RegExp(`^${task.taskArn.split('/').pop().slice(0, 12)}\\s+w\\s+web:1\\s+PENDING\\s+-`, 'm'));
+    assert.match(ps.stdout, new RegExp(`^${task.taskArn.split('/').pop().slice(0, 12)}\\s+w\\s+-\\s+web:1\\s+PENDING\\s+-`, 'm'));
     agent.report({ taskArn: task.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'r1' }, { name: 'side', status: 'RUNNING', runtimeId: 'r2' }] });
     for (const deadline = Date.now() + 10_000; agent.pending > 0; await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error('the report was not acknowledged');
@@ -147,6 +147,27 @@ test('account settings: AWS manages only guardDutyActivate; every other default 
   assert.ok(settings.length >= 10);
   assert.deepEqual(settings.filter((s) => s.type === 'aws_managed').map((s) => s.name), ['guardDutyActivate']);
   assert.ok(settings.every((s) => s.type === 'aws_managed' || s.type === 'user'));
+});
+
+test('services: the members of create-service and describe-services answers; tags only when set or included; a launch type or a strategy, never both', async () => {
+  await raw(new ecs.CreateClusterCommand({ clusterName: 's' }));
+  await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 32 }] }));
+  const created = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'web', taskDefinition: 'svc', desiredCount: 1 }))).service;
+  // As AWS's create-service answer for the EC2 launch type, plus the members newer answers carry.
+  assert.deepEqual(keys(created), ['availabilityZoneRebalancing', 'clusterArn', 'createdAt', 'createdBy', 'deploymentConfiguration', 'deploymentController', 'deployments',
+    'desiredCount', 'enableECSManagedTags', 'enableExecuteCommand', 'events', 'launchType', 'loadBalancers', 'pendingCount', 'placementConstraints', 'placementStrategy',
+    'propagateTags', 'runningCount', 'schedulingStrategy', 'serviceArn', 'serviceName', 'serviceRegistries', 'status', 'taskDefinition']);
+  assert.deepEqual(keys(created.deployments[0]), ['createdAt', 'desiredCount', 'failedTasks', 'id', 'launchType', 'pendingCount', 'rolloutState', 'rolloutStateReason',
+    'runningCount', 'status', 'taskDefinition', 'updatedAt']);
+  const tagged = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'tagged', taskDefinition: 'svc', desiredCount: 0, tags: [{ key: 'a', value: 'b' }],
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }))).service;
+  assert.deepEqual(tagged.tags, [{ key: 'a', value: 'b' }]);
+  assert.equal('launchType' in tagged, false);
+  assert.deepEqual(tagged.capacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1 }]);
+  const plain = (await raw(new ecs.DescribeServicesCommand({ cluster: 's', services: ['web', 'tagged'] }))).services;
+  assert.deepEqual(plain.map((x: { tags?: unknown }) => 'tags' in x), [false, false]);
+  const full = (await raw(new ecs.DescribeServicesCommand({ cluster: 's', services: ['web', 'tagged'], include: ['TAGS'] }))).services;
+  assert.deepEqual(full.map((x: { tags?: unknown }) => x.tags), [[], [{ key: 'a', value: 'b' }]]);
 });
 
 test('and every answer above matches the AWS API model, member by member', () => {

@@ -49,6 +49,7 @@ export const catalog = {
   ServiceNotActiveException: entry(400, 'Conflict'),
   PlatformUnknownException: entry(400, 'Invalid'),
   UpdateInProgressException: entry(400, 'Conflict'),
+  NamespaceNotFoundException: entry(400, 'NotFound'),
   // Amazon ECR.
   RepositoryNotFoundException: entry(400, 'NotFound'),
   RepositoryAlreadyExistsException: entry(400, 'AlreadyExists'),

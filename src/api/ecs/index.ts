@@ -8,6 +8,7 @@ import { clusterOperations } from './clusters.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
 import { pollEndpointOperations } from './poll-endpoint.ts';
+import { serviceOperations } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskOperations } from './tasks.ts';
@@ -26,6 +27,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...containerInstanceOperations(deps),
       ...attributeOperations(deps),
       ...pollEndpointOperations(),
+      ...serviceOperations(deps),
     },
   };
 }

@@ -30,6 +30,11 @@ const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> =
     if (!cluster || !instance) fail('InvalidParameterException', `Container instance ARNs name the cluster: arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id>.`);
     return keys.containerInstance(scope, cluster, instance);
   },
+  service: (scope, id) => {
+    const [cluster, name] = id.split('/');
+    if (!cluster || !name) fail('InvalidParameterException', `Tag a service by its long ARN, which names the cluster: arn:aws:ecs:<region>:<account>:service/<cluster>/<name>.`);
+    return keys.service(scope, cluster, name);
+  },
 };
 
 /** The store key of the resource an ARN names, checked against the request's scope. */
@@ -39,7 +44,7 @@ function recordKey(scope: Scope, resourceArn: string): string {
   const slash = arn.resource.indexOf('/');
   const type = arn.resource.slice(0, slash);
   const locate = TAGGABLE[type];
-  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, or container instances.`);
+  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, container instances, or services.`);
   if (arn.region !== scope.region || arn.account !== scope.account) {
     fail('InvalidParameterException', `The resource ${resourceArn} is not in this request's region ${scope.region} and account ${scope.account}.`);
   }
@@ -50,8 +55,8 @@ export function tagOperations({ store }: EcsDeps) {
   const change = async (ctx: RequestContext, resourceArn: string, fn: (t: Tag[]) => Tag[]) => {
     const key = recordKey(scopeOf(ctx), resourceArn);
     const updated = await updateJson<Tagged>(store, key, (r) => {
-      // Deleted clusters and capacity providers stay describable, but are no longer tagged.
-      if (r.status === 'INACTIVE' && (key.includes('/clusters/') || key.includes('/capacity-providers/'))) notFound(resourceArn);
+      // Deleted clusters, capacity providers and services stay describable, but are no longer tagged.
+      if (r.status === 'INACTIVE' && (key.includes('/clusters/') || key.includes('/capacity-providers/') || key.includes('/services/'))) notFound(resourceArn);
       return { ...r, tags: fn(r.tags ?? []) };
     });
     if (!updated) notFound(resourceArn);

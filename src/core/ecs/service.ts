@@ -128,6 +128,12 @@ export interface ServiceRecord {
    * as ECS's does ("If you update your service to use a new task definition...").
    */
   throttle?: { consecutiveFailures: number; nextLaunchAt: number; deploymentId?: string };
+  /**
+   * Berth's own (not answered): the CreateService request that made it, canonical JSON
+   * (clientToken included). The same request again answers this service (ECS's
+   * idempotent create); a different one for the same ACTIVE name is refused.
+   */
+  creationRequest?: string;
   /** Berth's own: true once "has reached a steady state" was said for the current state, so it is said once. */
   steady?: boolean;
 }

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClusterState } from '../../cluster/cluster-state.ts';
+import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
+import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import type { RequestContext } from '../aws/service.ts';
+import { clusterStateServiceTasks, serviceOperations, type ServiceIds } from './services.ts';
+import { taskDefinitionOperations } from './task-definitions.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-services-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, host: 'localhost' });
+
+test('deployment ids come from the injected source; counts are the same from the store and from the cluster state', async () => {
+  const store = await openSqliteStore(join(dir, 'a.db'));
+  const state = createClusterState(store);
+  try {
+    await store.txn({ ops: [clusterOp('c')] });
+    await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
+    let n = 0;
+    const ids: ServiceIds = { deploymentId: () => `ecs-svc/${String(++n).padStart(19, '0')}` };
+    const fromStore = serviceOperations({ store }, ids);
+    const created = await fromStore.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 3 }, ctx(2_000));
+    assert.deepEqual(created.service.deployments.map((d) => [d.id, d.createdAt]), [['ecs-svc/0000000000000000001', 2]]);
+    const updated = await fromStore.UpdateService({ cluster: 'c', service: 'web', forceNewDeployment: true }, ctx(3_000));
+    assert.deepEqual(updated.service.deployments.map((d) => [d.id, d.status]), [['ecs-svc/0000000000000000002', 'PRIMARY'], ['ecs-svc/0000000000000000001', 'ACTIVE']]);
+
+    await store.txn({ ops: [
+      taskOp('c', 't1', { group: 'service:web', startedBy: 'ecs-svc/0000000000000000001', lastStatus: 'RUNNING' }),
+      taskOp('c', 't2', { group: 'service:web', startedBy: 'ecs-svc/0000000000000000002', lastStatus: 'PENDING' }),
+      taskOp('c', 't3', { group: 'service:web', startedBy: 'ecs-svc/0000000000000000002', lastStatus: 'RUNNING' }),
+      taskOp('c', 't4', { group: 'service:other', lastStatus: 'RUNNING' }),
+      taskOp('c', 't5', { group: 'service:web', startedBy: 'ecs-svc/0000000000000000001', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    ] });
+    await state.ready();
+    await state.caughtUp(await store.revision());
+    const fromState = serviceOperations({ store }, ids, clusterStateServiceTasks(state));
+    const counts = async (ops: typeof fromStore) => {
+      const s = (await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!;
+      return [s.runningCount, s.pendingCount, s.deployments.map((d) => [d.runningCount, d.pendingCount])];
+    };
+    assert.deepEqual(await counts(fromStore), [2, 1, [[1, 1], [1, 0]]]);
+    assert.deepEqual(await counts(fromState), await counts(fromStore));
+  } finally {
+    state.close();
+    await store.close();
+  }
+});

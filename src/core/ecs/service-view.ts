@@ -1,0 +1,128 @@
+/**
+ * The Service and Deployment shapes of the ECS API from a stored record and the task
+ * counts of the moment. Counts are never stored: they are counted from the service's tasks
+ * (group `service:<name>`, startedBy = deployment id) when answering.
+ */
+import type { DeploymentRecord, ServiceRecord } from './service.ts';
+
+export interface TaskCounts {
+  running: number;
+  pending: number;
+}
+
+/** Counts of one service, per deployment id. */
+export interface ServiceCounts {
+  byDeployment: ReadonlyMap<string, TaskCounts>;
+}
+
+export const NO_COUNTS: ServiceCounts = { byDeployment: new Map() };
+
+/** The fields of a task that counting reads. */
+export interface CountedTask {
+  group?: string;
+  startedBy?: string;
+  lastStatus: string;
+  desiredStatus: string;
+}
+
+/**
+ * Counts tasks per service name and deployment (`startedBy`). A task counts while it is
+ * desired RUNNING: RUNNING when it runs, pending until then; one the scheduler has stopped
+ * counts no more, so runningCount reaches desiredCount when a rollout has finished. A task
+ * of group `service:<name>` that no deployment started (RunTask --group) is not the
+ * service's: the view counts only its deployments' tasks.
+ */
+export function countServiceTasks(tasks: Iterable<CountedTask>): Map<string, ServiceCounts> {
+  const out = new Map<string, { byDeployment: Map<string, TaskCounts> }>();
+  for (const t of tasks) {
+    if (!t.group?.startsWith('service:') || t.startedBy === undefined || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
+    const name = t.group.slice('service:'.length);
+    let c = out.get(name);
+    if (!c) out.set(name, (c = { byDeployment: new Map() }));
+    let d = c.byDeployment.get(t.startedBy);
+    if (!d) c.byDeployment.set(t.startedBy, (d = { running: 0, pending: 0 }));
+    d[t.lastStatus === 'RUNNING' ? 'running' : 'pending']++;
+  }
+  return out;
+}
+
+/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept). */
+export function serviceTotals(s: Pick<ServiceRecord, 'deployments'>, counts: ServiceCounts): TaskCounts {
+  const total = { running: 0, pending: 0 };
+  for (const d of s.deployments) {
+    const c = counts.byDeployment.get(d.id);
+    if (c) {
+      total.running += c.running;
+      total.pending += c.pending;
+    }
+  }
+  return total;
+}
+
+function deploymentView(d: DeploymentRecord, counts: ServiceCounts) {
+  const c = counts.byDeployment.get(d.id) ?? { running: 0, pending: 0 };
+  return {
+    id: d.id,
+    status: d.status,
+    taskDefinition: d.taskDefinition,
+    desiredCount: d.desiredCount,
+    pendingCount: c.pending,
+    runningCount: c.running,
+    failedTasks: d.failedTasks,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    ...(d.capacityProviderStrategy !== undefined && { capacityProviderStrategy: d.capacityProviderStrategy }),
+    ...(d.launchType !== undefined && { launchType: d.launchType }),
+    ...(d.platformVersion !== undefined && { platformVersion: d.platformVersion }),
+    ...(d.platformFamily !== undefined && { platformFamily: d.platformFamily }),
+    ...(d.networkConfiguration !== undefined && { networkConfiguration: d.networkConfiguration }),
+    rolloutState: d.rolloutState,
+    rolloutStateReason: d.rolloutStateReason,
+  };
+}
+
+export type ServiceView = ReturnType<typeof serviceView>;
+
+/**
+ * The Service shape. `tags`: 'include' (DescribeServices with include TAGS: always),
+ * 'answer' (Create/Update/DeleteService: when the service has some, as AWS's create-service
+ * answers show), 'omit' (DescribeServices without include).
+ */
+export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'include' | 'answer' | 'omit') {
+  const total = serviceTotals(s, counts);
+  return {
+    serviceArn: s.serviceArn,
+    serviceName: s.serviceName,
+    clusterArn: s.clusterArn,
+    loadBalancers: s.loadBalancers,
+    serviceRegistries: s.serviceRegistries,
+    status: s.status,
+    desiredCount: s.desiredCount,
+    runningCount: total.running,
+    pendingCount: total.pending,
+    // DescribeServices leaves launchType out of a service that uses a capacity provider strategy, and the other way round.
+    ...(s.launchType !== undefined && { launchType: s.launchType }),
+    ...(s.capacityProviderStrategy !== undefined && { capacityProviderStrategy: s.capacityProviderStrategy }),
+    ...(s.platformVersion !== undefined && { platformVersion: s.platformVersion }),
+    ...(s.platformFamily !== undefined && { platformFamily: s.platformFamily }),
+    taskDefinition: s.taskDefinition,
+    deploymentConfiguration: s.deploymentConfiguration,
+    // INACTIVE deployments are dropped from the answer, as ECS stops showing them.
+    deployments: s.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => deploymentView(d, counts)),
+    ...(s.roleArn !== undefined && { roleArn: s.roleArn }),
+    events: s.events,
+    createdAt: s.createdAt,
+    placementConstraints: s.placementConstraints,
+    placementStrategy: s.placementStrategy,
+    ...(s.networkConfiguration !== undefined && { networkConfiguration: s.networkConfiguration }),
+    ...(s.healthCheckGracePeriodSeconds !== undefined && { healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds }),
+    schedulingStrategy: s.schedulingStrategy,
+    deploymentController: s.deploymentController,
+    ...((tags === 'include' || (tags === 'answer' && s.tags.length > 0)) && { tags: s.tags }),
+    ...(s.createdBy !== undefined && { createdBy: s.createdBy }),
+    enableECSManagedTags: s.enableECSManagedTags,
+    propagateTags: s.propagateTags,
+    enableExecuteCommand: s.enableExecuteCommand,
+    ...(s.availabilityZoneRebalancing !== undefined && { availabilityZoneRebalancing: s.availabilityZoneRebalancing }),
+  };
+}
