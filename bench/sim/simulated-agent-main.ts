@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   if (v.identities) {
     writeFileSync(v.identities, JSON.stringify(agent.instances.map(({ index, containerInstanceArn, zone }) => ({ index, containerInstanceArn, zone }))));
   }
-  emit('ready', { ...timings, instances: agent.instances.length, ...usage() });
+  emit('ready', { ...timings, ...agent.stats(), ...usage() });
   const timer = setInterval(() => emit('stats', { ...agent.stats(), ...usage() }), STATS_INTERVAL_MS);
   const stop = () => {
     clearInterval(timer);

@@ -82,6 +82,8 @@ export interface SimulatedStats {
   readonly unacknowledged: number;
   /** Tasks currently reported RUNNING and not asked to stop. */
   readonly running: number;
+  /** Snapshots received: one per accepted session, so each reconnect of every instance adds `instances`. */
+  readonly snapshots: number;
 }
 
 /** Timings of start(): joins and sessions, in ms. */
@@ -103,6 +105,7 @@ export class SimulatedAgent {
   readonly #slots: Slot[] = [];
   #runningReports = 0;
   #stoppedReports = 0;
+  #snapshots = 0;
   #closed = false;
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -142,7 +145,7 @@ export class SimulatedAgent {
       unacknowledged += s.session.pending;
       for (const v of s.reported.values()) if (v === 'RUNNING') running++;
     }
-    return { instances: this.#slots.length, connected, runningReports: this.#runningReports, stoppedReports: this.#stoppedReports, unacknowledged, running };
+    return { instances: this.#slots.length, connected, runningReports: this.#runningReports, stoppedReports: this.#stoppedReports, unacknowledged, running, snapshots: this.#snapshots };
   }
 
   close(): void {
@@ -186,6 +189,7 @@ export class SimulatedAgent {
         instance, reported: new Map(), nextPort: FIRST_DYNAMIC_PORT,
         session: new AgentSession(this.#o.endpoint, { cluster: this.#o.cluster, containerInstanceArn: instance.containerInstanceArn, agentVersion: `${VERSION}-simulated` }, instance.instanceSecret, {
           onSnapshot: (assignments) => {
+            this.#snapshots++;
             for (const a of assignments) this.#assigned(slot, a);
             if (!accepted) {
               accepted = true;
