@@ -88,15 +88,17 @@ export interface PureResult {
 /**
  * Places `requests` requests of `count` tasks each, in a loop, on a working copy of
  * `instances`, for at most `maxSeconds`; each placement is taken off the copy before the
- * next request. A seeded generator stands in for randomness.
+ * next request, and a full copy is replaced by a fresh one. A seeded generator stands in
+ * for randomness.
  */
 export function pureLoop(engine: Engine, instances: readonly PlacementInstance[], demand: Demand, strategy: readonly PlacementStrategy[], group: string, count: number, requests: number, maxSeconds: number): PureResult {
-  const pool = [...instances];
+  let pool = [...instances];
   const index = new Map(pool.map((p, n) => [p.arn, n]));
   const rng = seeded(14);
   const request: PlacementRequest = { count, demand, group, constraints: [], strategy };
   let placed = 0;
   let done = 0;
+  let fresh = true;
   const start = performance.now();
   const deadline = start + maxSeconds * 1000;
   while (done < requests && performance.now() < deadline) {
@@ -111,7 +113,15 @@ export function pureLoop(engine: Engine, instances: readonly PlacementInstance[]
     }
     placed += plan.placements.length;
     done++;
-    if (plan.placements.length < count) break;
+    if (plan.placements.length < count) {
+      // The cluster is full: start over from the snapshot (a run longer than the cluster's room
+      // still measures placing on it). A fresh snapshot that cannot take one request ends the run.
+      if (fresh) break;
+      pool = [...instances];
+      fresh = true;
+      continue;
+    }
+    fresh = false;
   }
   const seconds = (performance.now() - start) / 1000;
   return { placed, requests: done, seconds, perSecond: placed / seconds };
