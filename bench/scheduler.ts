@@ -114,7 +114,12 @@ async function main(): Promise<number> {
     say(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s; starting Berth again, waiting for ${n(o.instances)} sessions to come back`);
     const before = sim.stats().snapshots;
     berth = await startBerth(port, dataDir, serverCpus);
-    const ms = await sim.waitFor(`${n(o.instances)} sessions back after the restart with ${n(o.tasks)} tasks stored`, (s) => s.snapshots >= before + o.instances, o.connectTimeoutMs);
+    const ms = await sim.waitFor(`${n(o.instances)} sessions back after the restart with ${n(o.tasks)} tasks stored`, (s) => s.snapshots >= before + o.instances, o.connectTimeoutMs).catch((err: unknown) => {
+      const back = sim.stats().snapshots - before;
+      throw new Error(`after the restart with ${n(o.tasks)} tasks stored, ${n(back)} of ${n(o.instances)} sessions were back within ${o.connectTimeoutMs / 1000} s ` +
+        `(${(back / (o.connectTimeoutMs / 1000)).toFixed(1)}/s): each hello is answered with the instance's tasks; where the gateway finds them by listing every task of the cluster, ` +
+        'a hello costs the whole cluster (src/server/agent-gateway.ts, hello()); this needs the cluster state\'s tasks-per-instance index', { cause: err });
+    });
     rows.push({ figure: `sessions back after a restart, ${n(o.tasks)} tasks stored`, berth: `${(ms / 1000).toFixed(1)} s`, baseline: `${sessionsS.toFixed(1)} s with none`, ratio: ms / 1000 / sessionsS, target: '-', pass: undefined, values: { seconds: ms / 1000 }, note: 'each hello gets its instance\'s tasks; the simulated agent redials with the agent\'s backoff (0.5-10 s)' });
   }
 
