@@ -110,6 +110,7 @@ async function simulated(instances: number, tasks: number): Promise<FigureRow[]>
     const arns = await runMany(client, cluster, 'bench-app', tasks);
     await sim.waitFor(`${tasks} tasks RUNNING`, (st) => st.runningReports >= before + tasks, WAIT_TIMEOUT_MS);
     const baselineMs = performance.now() - t0;
+    say(`baseline: ${tasks} tasks RUNNING in ${s(baselineMs)}`);
     const stoppedBefore = sim.stats().stoppedReports;
     await pool(arns.length, RUN_CONCURRENCY, async (i) => { await client.ok('StopTask', { cluster, task: arns[i] }); });
     await sim.waitFor(`${tasks} tasks STOPPED`, (st) => st.stoppedReports >= stoppedBefore + tasks, WAIT_TIMEOUT_MS);
@@ -158,6 +159,7 @@ async function real(tasks: number): Promise<FigureRow[]> {
     for (let i = 0; i < tasks; i += 10) arns.push(...(await runTask(client, { cluster, taskDefinition: 'bench-web', count: Math.min(10, tasks - i) })).tasks.map((t) => t.taskArn));
     await waitForStatus(client, cluster, arns, 'RUNNING', WAIT_TIMEOUT_MS, 50);
     const baselineMs = performance.now() - t0;
+    say(`baseline: ${tasks} tasks RUNNING in ${s(baselineMs)}`);
     await stopTasks(client, cluster, arns, WAIT_TIMEOUT_MS);
 
     say(`CreateService of ${tasks} until services-stable`);
