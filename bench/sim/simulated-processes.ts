@@ -59,8 +59,24 @@ export interface SimulatedProcesses {
   stop(): Promise<void>;
 }
 
+/** File descriptors a process needs besides its sockets (node, SQLite, pipes, inotify). */
+const SPARE_FDS = 512;
+
+/**
+ * Every session is a socket in the simulated agent's process and another in Berth's (which
+ * inherits this process's limit): past the soft limit on open files, connects fail with
+ * EMFILE. Said up front, with what to do.
+ */
+function checkOpenFiles(perProcess: number, total: number): void {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  const soft = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1] ?? Infinity);
+  const need = Math.max(perProcess, total) + SPARE_FDS;
+  if (soft < need) throw new Error(`${total} simulated sessions need about ${need} open files per process, and the soft limit here is ${soft}: raise it (ulimit -n ${need}) and run again`);
+}
+
 export async function startSimulatedProcesses(o: SimulatedProcessesOptions): Promise<SimulatedProcesses> {
   const per = Math.ceil(o.instances / o.processes);
+  checkOpenFiles(per, o.instances);
   const children: { service: Service; ready?: ProcessReady; stats?: ProcessStats; identities: string }[] = [];
   for (let p = 0, first = 0; first < o.instances; p++, first += per) {
     const identities = join(o.workDir, `simulated-${p}.json`);
