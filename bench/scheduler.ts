@@ -29,6 +29,7 @@ import { ownCpuMs } from './lib/cpu-usage.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { runTaskLoad } from './lib/placement-load.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
+import { pureOnlyRows } from './lib/pure-only.ts';
 import { buildSnapshot, loadEngine, pureLoop, STRATEGIES } from './lib/pure-placement.ts';
 import { json as readsJson, table as readsTable, type Row } from './lib/report.ts';
 import { rssMiB } from './lib/ecs-samples.ts';
@@ -68,6 +69,12 @@ async function main(): Promise<number> {
   const o = schedulerOptions(process.argv.slice(2));
   if (!o) return 0;
   const cores = availableParallelism();
+  if (o.pureOnly) {
+    const { engine, rows } = await pureOnlyRows(o, GROUP, PURE_TARGET);
+    if (o.output === 'json') process.stdout.write(`${figuresJson(rows, { benchmark: 'scheduler --pure-only', date: new Date().toISOString(), node: process.version, cores, engine, options: o })}\n`);
+    else process.stdout.write(`\nPure placement loop (${engine}; ${process.version}, ${cores} cores, 1-minute load average ${loadavg()[0]!.toFixed(2)})\n\n${figuresTable(rows)}\n`);
+    return rows.every((r) => r.pass !== false) ? 0 : 1;
+  }
   const pin = o.pin && cores >= 2 && existsSync('/usr/bin/taskset');
   const [serverCpus, otherCpus] = pin ? ['0', '1'] : [undefined, undefined];
   const background = await backgroundCores();

@@ -30,6 +30,7 @@ Options:
   --connect-timeout N    seconds the instances may take to join and (re)connect (default 900)
   --connections N        wrk connections for the reads (default 32)
   --only LIST            parts to run, of ${PARTS.join(',')} (default all)
+  --pure-only            only the pure placement loop, on a snapshot of that shape (no Berth)
   --no-pin               do not pin Berth to CPU 0 and the simulated agent and wrk to CPU 1
   --output text|json
   --help`;
@@ -52,6 +53,7 @@ export interface SchedulerOptions {
   readonly connections: number;
   readonly only: readonly Part[];
   readonly pin: boolean;
+  readonly pureOnly: boolean;
   readonly output: 'text' | 'json';
 }
 
@@ -65,7 +67,7 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
       count: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' }, seconds: { type: 'string', default: '10' },
       'report-latency-ms': { type: 'string', default: '0' }, 'connect-timeout': { type: 'string', default: '900' },
       connections: { type: 'string', default: '32' }, only: { type: 'string', default: PARTS.join(',') },
-      'no-pin': { type: 'boolean', default: false }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false }, 'pure-only': { type: 'boolean', default: false }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -85,7 +87,7 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
     cpu: int('cpu', v.cpu, 128), memory: int('memory', v.memory, 128), taskCpu: int('task-cpu', v['task-cpu'], 1), taskMemory: int('task-memory', v['task-memory'], 4),
     count: int('count', v.count, 1), clients: int('clients', v.clients, 1), seconds: int('seconds', v.seconds, 1),
     reportLatencyMs: int('report-latency-ms', v['report-latency-ms'], 0), connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 1) * 1000,
-    connections: int('connections', v.connections, 1), only: only as Part[], pin: !v['no-pin'], output: v.output,
+    connections: int('connections', v.connections, 1), only: only as Part[], pin: !v['no-pin'], pureOnly: v['pure-only'], output: v.output,
   };
   const perInstance = Math.ceil(o.tasks / o.instances);
   if (perInstance * o.taskCpu > o.cpu || perInstance * o.taskMemory > o.memory) {
