@@ -14,6 +14,8 @@
  *    for --seconds: committed placements per second, and how long until the simulated agent
  *    has reported every placed task RUNNING.
  * 4. ListTasks and DescribeServices under wrk beside the bare server (bench/lib/api-reads.ts).
+ * 5. Berth stopped, the placer directly on its data dir (bench/lib/placer-direct.ts), when
+ *    this build has src/scheduler/placer.ts and src/cluster/cluster-state.ts.
  * Anchors: Nomad C1M 3,750/s, Kubernetes scheduler_perf 680–810 pods/s, GKE 1,000 pods/s.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -28,6 +30,7 @@ import { figuresJson, figuresTable, type FigureRow } from './lib/figures-table.t
 import { ownCpuMs } from './lib/cpu-usage.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { runTaskLoad } from './lib/placement-load.ts';
+import { placerDirect } from './lib/placer-direct.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
 import { pureOnlyRows } from './lib/pure-only.ts';
 import { buildSnapshot, loadEngine, pureLoop, STRATEGIES } from './lib/pure-placement.ts';
@@ -92,7 +95,7 @@ async function main(): Promise<number> {
   let berth = await startBerth(port, dataDir, serverCpus);
   const api = ecsClient(url);
   await api.ok('CreateCluster', { clusterName: CLUSTER });
-  const td = await api.ok<{ taskDefinition: { revision: number } }>('RegisterTaskDefinition', {
+  const td = await api.ok<{ taskDefinition: { revision: number; taskDefinitionArn: string } }>('RegisterTaskDefinition', {
     family: FAMILY, requiresCompatibilities: ['EC2'],
     containerDefinitions: [{ name: 'app', image: 'busybox', cpu: o.taskCpu, memory: o.taskMemory, essential: true, command: ['sleep', '3600'] }],
   });
@@ -186,8 +189,25 @@ async function main(): Promise<number> {
       else notes.push(r.unavailable);
     }
   }
-  await sim.stop();
   await stopGracefully(berth.child);
+
+  // 5. The placer directly on the same data dir (Berth stopped: one writer), when this build has it.
+  for (const name of (['binpack', 'spread'] as const).filter((p) => o.only.includes(p))) {
+    const strategy = STRATEGIES[name];
+    const label = `${name}(${strategy.map((s) => s.field).join(', ')})`;
+    say(`${label}: the placer directly for ${o.seconds} s`);
+    const r = await placerDirect({ statePath: join(dataDir, 'state.db'), scope, cluster: CLUSTER, taskDefinitionArn: td.taskDefinition.taskDefinitionArn, count: o.count, strategy, clients: o.clients, seconds: o.seconds });
+    if ('unavailable' in r) {
+      notes.push(`placements committed through the placer directly: ${r.unavailable}`);
+      break;
+    }
+    rows.push({
+      figure: `placements committed, ${label}, the placer directly`, berth: `${n(r.perSecond)}/s`, baseline: '-', ratio: undefined, target: `≥ ${n(COMMITTED_TARGET)}/s`,
+      pass: r.perSecond >= COMMITTED_TARGET, values: { direct: r },
+      note: `${n(r.placed)} tasks in ${n(r.launches)} launches of ${o.count} from ${o.clients} concurrent callers over ${r.seconds.toFixed(1)} s (${n(r.unplaced)} not placed${r.firstFailure ? `, first failure ${r.firstFailure}` : ''}); cluster state loaded in ${(r.loadMs / 1000).toFixed(1)} s; no HTTP, no agent`,
+    });
+  }
+  await sim.stop();
 
   const meta = {
     benchmark: 'scheduler', date: new Date().toISOString(), node: process.version, cores, pinned: pin,
