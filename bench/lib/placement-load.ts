@@ -48,9 +48,12 @@ export async function runTaskLoad(o: LoadOptions): Promise<LoadResult> {
   const input = { cluster: o.cluster, taskDefinition: o.taskDefinition, count: o.count, placementStrategy: o.strategy, startedBy: 'berth-bench' };
   const start = performance.now();
   const deadline = start + o.seconds * 1000;
+  // An answer with fewer tasks than asked means the cluster is full: the run ends there, and
+  // the rate is over the time until then.
+  let end = deadline;
   try {
     await Promise.all(Array.from({ length: o.clients }, async () => {
-      while (performance.now() < deadline) {
+      while (performance.now() < Math.min(deadline, end)) {
         const t = performance.now();
         const r = await client.call<{ tasks?: { taskArn: string }[]; failures?: unknown[]; __type?: string; message?: string }>('RunTask', input);
         if (samples.length < MAX_SAMPLES) samples.push(performance.now() - t);
@@ -62,11 +65,12 @@ export async function runTaskLoad(o: LoadOptions): Promise<LoadResult> {
         }
         for (const task of r.body.tasks ?? []) taskArns.push(task.taskArn);
         unplaced += o.count - (r.body.tasks?.length ?? 0);
+        if ((r.body.tasks?.length ?? 0) < o.count) end = Math.min(end, performance.now());
       }
     }));
   } finally {
     client.close();
   }
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = (Math.min(end, performance.now()) - start) / 1000;
   return { placed: taskArns.length, requests, unplaced, errors, ...(firstError && { firstError }), seconds, perSecond: taskArns.length / seconds, latency: summarize(samples), taskArns };
 }

@@ -79,8 +79,11 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
     let firstFailure: string | undefined;
     const start = performance.now();
     const deadline = start + o.seconds * 1000;
+    // A launch that places fewer than asked means the cluster is full: the run ends there, and
+    // the rate is over the time until then (failing fast on a full cluster is not placing).
+    let end = deadline;
     await Promise.all(Array.from({ length: o.clients }, async () => {
-      while (performance.now() < deadline) {
+      while (performance.now() < Math.min(deadline, end)) {
         const launch: Launch = {
           scope: o.scope, cluster: o.cluster, taskDefinitionArn: o.taskDefinitionArn, count: o.count, placementStrategy: o.strategy,
           startedBy: 'berth-bench-direct', launchType: 'EC2', now: Date.now() / 1000,
@@ -90,9 +93,10 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
         placed += r.tasks.length;
         unplaced += o.count - r.tasks.length;
         if (r.failures[0]) firstFailure ??= `${r.failures[0].reason} (${r.failures[0].arn})`;
+        if (r.tasks.length < o.count) end = Math.min(end, performance.now());
       }
     }));
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = (Math.min(end, performance.now()) - start) / 1000;
     return { placed, launches, unplaced, ...(firstFailure && { firstFailure }), seconds, perSecond: placed / seconds, loadMs };
   } finally {
     state.close();
