@@ -70,7 +70,7 @@ export async function measureRead(run: ReadRun, c: ReadCase): Promise<{ row: Row
     const baseline = await runWrk({ ...base, url: bareUrl, seconds: run.seconds, name: `${tag}-bare` });
     return {
       row: {
-        operation: c.label, berth, baseline, target: `p99 < ${READ_P99_TARGET_MS} ms`, cpuUsPerRequest: (cpuMs * 1000) / Math.max(1, berth.requests),
+        operation: c.label, berth, baseline, target: `p99 < ${READ_P99_TARGET_MS} ms`, ...(berth.requests > 0 && { cpuUsPerRequest: (cpuMs * 1000) / berth.requests }),
         checks: [
           // wrk reports no latency at all when nothing was answered (every request slower than its timeout): that is no pass.
           berth.requests === 0
