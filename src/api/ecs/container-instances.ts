@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
-  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
+  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, containerInstanceView, validateAttribute,
   type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -71,7 +71,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           remainingResources: structuredClone(resources), attributes: mergeAttributes(c.attributes, attributes),
           versionInfo: input.versionInfo ?? c.versionInfo, version: c.version + 1,
         }));
-        return { containerInstance: updated };
+        return { containerInstance: updated && containerInstanceView(updated) };
       }
       const id = randomBytes(16).toString('hex');
       const record = newContainerInstance(scope, cluster, id, {
@@ -95,7 +95,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
         return { ...c, status: 'INACTIVE', agentConnected: false };
       });
       if (!updated) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not registered in cluster ${cluster}.`);
-      return { containerInstance: updated };
+      return { containerInstance: updated && containerInstanceView(updated) };
     },
 
     async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
@@ -164,7 +164,8 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        containerInstances.push(await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 })));
+        const updated = await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 }));
+        containerInstances.push(updated && containerInstanceView(updated));
       }
       return { containerInstances, failures };
     },
