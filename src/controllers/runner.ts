@@ -352,7 +352,8 @@ export function createControllerRunner(o: ControllerRunnerOptions): ControllerRu
       return lease.held;
     },
     async idle() {
-      while (inFlight.size > 0 || dirty.size > 0) await Promise.allSettled([...inFlight]);
+      // Dirty clusters always have a pass in flight or about to start (pump), never none.
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     async close() {
       closed = true;
