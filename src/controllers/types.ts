@@ -15,7 +15,7 @@
  */
 import type { ClusterSnapshot } from '../cluster/types.ts';
 import type { Launch, LaunchResult } from '../scheduler/launch.ts';
-import type { Txn } from '../store/store.ts';
+import type { Condition, Txn } from '../store/store.ts';
 
 export type Action =
   /** Apply a transaction whose conditions pin what the decision read. */
@@ -24,7 +24,15 @@ export type Action =
    * Read-modify-write one JSON record, retried on conflict: for appends that must land
    * whatever else changed (a service event). `change` is pure; undefined leaves it.
    */
-  | { readonly type: 'update'; readonly key: string; readonly change: (current: unknown, now: number) => unknown; readonly why: string }
+  | {
+    readonly type: 'update'; readonly key: string; readonly change: (current: unknown, now: number) => unknown; readonly why: string;
+    /**
+     * Conditions on other records the decision read (an instance's revision): the write
+     * lands only while they hold, and is not retried when one fails (the decision is stale;
+     * the next pass decides again). Conflicts on `key` itself are retried.
+     */
+    readonly if?: readonly Condition[];
+  }
   /** Place and start tasks; `then` (pure) turns the outcome into further actions (events). */
   | { readonly type: 'launch'; readonly launch: Launch; readonly then?: (result: LaunchResult | { error: string }, now: number) => readonly Action[]; readonly why: string };
 

@@ -5,7 +5,7 @@
 
 import type { Digest } from '../oci/digest.ts';
 import { getJson, getManyJson, type Versioned } from '../store/json.ts';
-import type { Condition, Op, Store } from '../store/store.ts';
+import type { Condition, Op, Store, Txn } from '../store/store.ts';
 import type { BlobStore } from './blob-store.ts';
 import { oci } from './errors.ts';
 import type { GcLock } from '../lib/gc-lock.ts';
@@ -177,14 +177,21 @@ export async function deleteManifest(store: Store, repo: string, ref: Reference)
 }
 
 async function deleteRecord(store: Store, repo: string, m: Versioned<ManifestRecord>, tags: readonly { tag: string; modRevision: number }[]): Promise<boolean> {
+  return (await store.txn(deleteManifestTxn(repo, m, tags))).ok;
+}
+
+/**
+ * The transaction that deletes a manifest with its tags and referrer entry, pinned to the
+ * revisions they were read at (the lifecycle job decides on them without I/O).
+ */
+export function deleteManifestTxn(repo: string, m: Versioned<Pick<ManifestRecord, 'digest' | 'subject'>>, tags: readonly { tag: string; modRevision: number }[]): Txn {
   const digest = m.value.digest;
   const ops: Op[] = [{ type: 'delete', key: keys.manifest(repo, digest) }, ...tags.map((t) => ({ type: 'delete' as const, key: keys.tag(repo, t.tag) }))];
   if (m.value.subject) ops.push({ type: 'delete', key: keys.referrer(repo, m.value.subject, digest) });
-  const r = await store.txn({
+  return {
     if: [{ key: keys.manifest(repo, digest), modRevision: m.modRevision }, ...tags.map((t) => ({ key: keys.tag(repo, t.tag), modRevision: t.modRevision }))],
     ops,
-  });
-  return r.ok;
+  };
 }
 
 /**

@@ -44,6 +44,12 @@ export interface Launch {
   readonly fingerprint?: string;
   /** Epoch seconds. */
   readonly now: number;
+  /**
+   * Conditions the placer adds to its commit transaction: the controller runner's lease
+   * (fencing; a store Condition, spelled out: the scheduler imports nothing from the store), so a control plane that lost the lease cannot start tasks. A commit refused
+   * for one of them is not retried: the placer rejects.
+   */
+  readonly fence?: readonly { readonly key: string; readonly modRevision: number }[];
 }
 
 export interface LaunchResult {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ClusterState } from '../cluster/types.ts';
 import { parseArn } from '../core/arn.ts';
 import { isInstanceSecret } from '../core/agent-credentials.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
@@ -11,7 +12,7 @@ import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, taskId, type TaskRecord } from '../core/ecs/task.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
-  AGENT_PATH, DISCONNECT_GRACE_MS, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
+  AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
   type AgentMessage, type Assignment, type ServerMessage,
 } from '../agent/protocol.ts';
 import { Lru } from '../lib/lru.ts';
@@ -64,24 +65,34 @@ interface Session {
 /**
  * The control plane's end of agent sessions: accepts agents' WebSockets, sends each the
  * tasks placed on its instance (a snapshot at hello, then every change, from one store
- * watch), applies their task reports, and keeps `agentConnected` true while they are there.
+ * watch), and applies their task reports. It keeps no timers for sessions that end: it
+ * records when one ended (`agentDisconnectedAt` on the instance) and clears it at the next
+ * hello; the instance-health reconciler (src/controllers/instance-health.ts) decides what
+ * an absence past the grace period means.
  *
  * Every session is authenticated before anything is sent: the upgrade request carries
  * the instance's secret (`Authorization: Bearer berth_inst_…`), and the hello's container
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, log, auth, now = Date.now }: { store: Store; log: (line: string) => void; auth: CallerAuth; now?: () => number }) {
+export function createAgentGateway({ store, state, log, auth, now = Date.now }: {
+  store: Store;
+  /** Where start() finds the instances a previous process left marked connected (none checked without it). */
+  state?: ClusterState;
+  log: (line: string) => void;
+  auth: CallerAuth;
+  now?: () => number;
+}) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  // One session and at most one grace timer per container instance: bounded by the instances.
+  // One session per container instance: bounded by the instances.
   const sessions = new Map<string, Session>();
-  const graceTimers = new Map<string, NodeJS.Timeout>();
   const definitions = new Lru<string, TaskDefinitionRecord>(DEFINITIONS_CACHED);
   /** Open logs/exec requests, by id: the session asked, and where its answers go. Each leaves at its end, error, timeout or cancel. */
   const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void }>();
   let watch: Watch | undefined;
   /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */
   let awaitingHello = 0;
+  let closing = false;
 
   const sweeper = setInterval(() => {
     for (const s of sessions.values()) {
@@ -91,7 +102,9 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
   sweeper.unref();
 
   async function start(): Promise<void> {
-    watch = store.watch('/ecs/', await store.revision(), (e) => {
+    const from = await store.revision();
+    await markOrphans();
+    watch = store.watch('/ecs/', from, (e) => {
       if (e.type !== 'put') return;
       if (INSTANCE_KEY.test(e.kv.key)) return instanceChanged(JSON.parse(e.kv.value) as ContainerInstanceRecord);
       const m = TASK_KEY.exec(e.kv.key);
@@ -139,9 +152,47 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
     if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(msg));
   }
 
-  async function setConnected(scope: Scope, cluster: string, instanceArn: string, connected: boolean): Promise<ContainerInstanceRecord | undefined> {
+  /** Hello: connected, and no longer counting an absence. */
+  async function setConnected(scope: Scope, cluster: string, instanceArn: string): Promise<ContainerInstanceRecord | undefined> {
     const id = instanceArn.slice(instanceArn.lastIndexOf('/') + 1);
-    return updateJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id), (c) => ({ ...c, agentConnected: connected }));
+    return updateJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id), (c) => {
+      const { agentDisconnectedAt: _ended, ...rest } = c;
+      return { ...rest, agentConnected: true };
+    });
+  }
+
+  /** A session ended: the instance-health reconciler starts counting the grace period from now. */
+  async function setDisconnected(scope: Scope, cluster: string, instanceArn: string): Promise<void> {
+    const id = instanceArn.slice(instanceArn.lastIndexOf('/') + 1);
+    const at = now();
+    const key = keys.containerInstance(scope, cluster, id);
+    for (;;) {
+      const cur = await getJson<ContainerInstanceRecord>(store, key);
+      // Checked at each attempt, just before its write: a newer session registered meanwhile wins.
+      if (!cur || sessions.has(instanceArn) || cur.value.agentDisconnectedAt !== undefined) return;
+      const next = { ...cur.value, agentDisconnectedAt: at };
+      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) return;
+    }
+  }
+
+  /**
+   * At start no agent has a session here: an instance still shown connected lost its session
+   * with the previous control plane process (killed, so no end was recorded). Its absence
+   * counts from now; an agent that reconnects clears it. Read from the cluster state's
+   * instances, not the store (no task is read).
+   */
+  async function markOrphans(): Promise<void> {
+    if (!state) return;
+    await state.ready();
+    const at = now();
+    for (const ref of state.clusters()) {
+      for (const inst of state.snapshot(ref)?.instances ?? []) {
+        const c = inst.record;
+        if (!c.agentConnected || c.agentDisconnectedAt !== undefined || c.status === 'INACTIVE') continue;
+        // Compare-and-set: an agent saying hello meanwhile wins.
+        await store.txn({ if: [{ key: inst.key, modRevision: inst.modRevision }], ops: [{ type: 'put', key: inst.key, value: JSON.stringify({ ...c, agentDisconnectedAt: at }) }] });
+      }
+    }
   }
 
   /** Closes a session that failed to authenticate, before anything was sent on it. */
@@ -157,13 +208,16 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
     const check = await checkSecret(store, ref, secret);
     if (check !== 'ok') return refuse(ws, caller, check, msg.containerInstanceArn);
     const { scope, cluster } = ref;
-    const instance = await setConnected(scope, cluster, msg.containerInstanceArn, true);
-    if (!instance || instance.status === 'INACTIVE') return refuse(ws, caller, 'deregistered', msg.containerInstanceArn);
-    clearTimeout(graceTimers.get(msg.containerInstanceArn));
-    graceTimers.delete(msg.containerInstanceArn);
+    // The session is known before the instance is marked connected: an older session's end,
+    // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
     const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map() };
     sessions.set(msg.containerInstanceArn, session);
+    const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
+    if (!instance || instance.status === 'INACTIVE') {
+      if (sessions.get(msg.containerInstanceArn) === session) sessions.delete(msg.containerInstanceArn);
+      return refuse(ws, caller, 'deregistered', msg.containerInstanceArn);
+    }
     const tasks = (await store.list(keys.tasks(scope, cluster))).items
       .map((kv) => JSON.parse(kv.value) as TaskRecord)
       .filter((t) => t.containerInstanceArn === msg.containerInstanceArn && t.lastStatus !== 'STOPPED');
@@ -232,13 +286,11 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
       sessions.delete(session.instanceArn);
       const s = session;
       log(`agent disconnected: ${s.instanceArn}`);
-      const timer = setTimeout(() => {
-        graceTimers.delete(s.instanceArn);
-        if (!sessions.has(s.instanceArn)) void setConnected(s.scope, s.cluster, s.instanceArn, false).catch(() => undefined);
-      }, DISCONNECT_GRACE_MS);
-      // A pending grace period must not keep a stopping server alive.
-      timer.unref();
-      graceTimers.set(s.instanceArn, timer);
+      // A stopping control plane ends every session itself: nothing to record (the next
+      // start counts every instance still shown connected as absent from then on).
+      if (closing) return;
+      // Queued behind the session's messages, so a report in flight lands first.
+      queue = queue.then(() => setDisconnected(s.scope, s.cluster, s.instanceArn)).catch((err: unknown) => log(`agent gateway: recording the end of ${s.instanceArn}'s session: ${String(err)}`));
     });
   }
 
@@ -292,9 +344,9 @@ export function createAgentGateway({ store, log, auth, now = Date.now }: { store
       });
     },
     async close(): Promise<void> {
+      closing = true;
       clearInterval(sweeper);
       watch?.close();
-      for (const t of graceTimers.values()) clearTimeout(t);
       for (const s of sessions.values()) s.ws.terminate();
       wss.close();
     },

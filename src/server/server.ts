@@ -10,13 +10,19 @@ import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
+import { createClusterState } from '../cluster/cluster-state.ts';
+import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
+import { instanceHealthReconciler } from '../controllers/instance-health.ts';
+import { retentionJob } from '../controllers/retention-job.ts';
+import { createControllerRunner } from '../controllers/runner.ts';
+import type { Reconciler } from '../controllers/types.ts';
+import type { Placer } from '../scheduler/launch.ts';
 import { adminRoutes } from './admin.ts';
 import { guardAdmin } from './admin-guard.ts';
 import { createAgentGateway } from './agent-gateway.ts';
 import { agentRegistrationRoute } from './agent-registration.ts';
 import type { CallerAuth } from './caller-auth.ts';
 import { ensureJoinToken, joinTokenChecker } from './join-token.ts';
-import { startRetention } from './retention-runner.ts';
 import { taskAccessRoutes } from './task-access.ts';
 
 export interface ServerOptions {
@@ -69,9 +75,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
-  const agents = createAgentGateway({ store, log: options.log, auth });
+  const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener: ${err instanceof Error ? err.stack : String(err)}`) });
+  await state.ready();
+  const agents = createAgentGateway({ store, state, log: options.log, auth });
   await agents.start();
-  const retention = startRetention(store, options.log);
+  // MERGE: the placer (src/scheduler/placer.ts, createPlacer({ store, state, place, ids, rng }))
+  // replaces this; none of the reconcilers below launches tasks yet.
+  const placer: Placer = { launch: () => Promise.reject(new Error('no placer is wired into the controller runner yet')) };
+  const reconcilers: Reconciler[] = [
+    instanceHealthReconciler(),
+    // MERGE: the service reconciler (src/controllers/service/) joins here.
+  ];
+  const controllers = createControllerRunner({
+    store, state, placer, reconcilers, log: options.log, now: Date.now,
+    jobs: [retentionJob({ store, state }), ecrLifecycleJob({ store })],
+  });
+  controllers.start();
   const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
     agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
@@ -93,8 +112,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await listen(server, options.port, options.host);
   } catch (err) {
-    retention.stop();
+    await controllers.close();
     await agents.close();
+    state.close();
     await s3.close();
     await ecr.close();
     await registry.close();
@@ -107,13 +127,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     store,
     async close() {
-      retention.stop();
+      // First: the lease is released, so another control plane can take over at once.
+      await controllers.close();
       // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
       await agents.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      state.close();
       await s3.close();
       await ecr.close();
       await registry.close();

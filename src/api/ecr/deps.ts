@@ -14,8 +14,6 @@ export interface EcrDeps {
   /** The registry the repositories live in (the same records /v2/ serves). */
   readonly registry: RegistryCore;
   readonly tokens: TokenAuthority;
-  /** Run lifecycle policies on a timer (default: hourly); false for none. */
-  readonly lifecycleInterval?: number | false;
   readonly log?: (line: string) => void;
 }
 

@@ -11,14 +11,18 @@ import { authTokenOperations } from './auth-token.ts';
 import type { EcrDeps } from './deps.ts';
 import { imageOperations } from './images.ts';
 import { layerOperations } from './layers.ts';
-import { LIFECYCLE_INTERVAL_MS, lifecycleOperations, lifecycleRunner } from './lifecycle.ts';
+import { lifecycleOperations, lifecycleRunner } from './lifecycle.ts';
 import { repositoryOperations } from './repositories.ts';
 import { tagOperations } from './tags.ts';
 
 export type { EcrDeps } from './deps.ts';
 
 export interface EcrService extends JsonService {
-  /** Applies every repository's lifecycle policy now (also runs on a timer and after pushes). */
+  /**
+   * Applies every repository's lifecycle policy now. Policies also run after each push to
+   * their repository, and hourly as the controllers' `ecr-lifecycle` job
+   * (src/controllers/ecr-lifecycle.ts).
+   */
   applyLifecyclePolicies(): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,10 +30,6 @@ export interface EcrService extends JsonService {
 export function createEcrService(deps: EcrDeps): EcrService {
   const runner = lifecycleRunner(deps);
   deps.registry.onPush((repo) => runner.apply(repo));
-  const interval = deps.lifecycleInterval === undefined ? LIFECYCLE_INTERVAL_MS : deps.lifecycleInterval;
-  const log = deps.log ?? (() => undefined);
-  const timer = interval === false ? undefined : setInterval(() => void runner.applyAll().catch((e: unknown) => log(`lifecycle run failed: ${String(e)}`)), interval);
-  timer?.unref();
   const operations: Record<string, OperationHandler> = {
     ...repositoryOperations(deps),
     ...imageOperations(deps),
@@ -43,7 +43,7 @@ export function createEcrService(deps: EcrDeps): EcrService {
     operations,
     applyLifecyclePolicies: runner.applyAll,
     async close() {
-      if (timer) clearInterval(timer);
+      // Nothing of its own runs in the background: the hourly run is the controllers' job.
     },
   };
 }

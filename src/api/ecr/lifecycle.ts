@@ -1,6 +1,7 @@
 /**
- * Lifecycle policies: stored per repository, applied after every push to it and on a
- * timer, and previewed on request. The rules themselves are in lifecycle-policy.ts.
+ * Lifecycle policies: stored per repository, applied after every push to it (and hourly by
+ * the controllers' ecr-lifecycle job, src/controllers/ecr-lifecycle.ts), and previewed on
+ * request. The rules themselves are in lifecycle-policy.ts.
  */
 
 import { fail } from '../../core/errors.ts';
@@ -14,9 +15,6 @@ import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireEcrRepo, seconds, type EcrDeps } from './deps.ts';
 import { evaluatePolicy, parsePolicy, type Expiry, type LifecycleImage } from './lifecycle-policy.ts';
-
-/** How often every policy is applied even without pushes (age-based rules need a clock): hourly. */
-export const LIFECYCLE_INTERVAL_MS = 60 * 60 * 1000;
 
 interface PolicyRecord {
   readonly text: string;

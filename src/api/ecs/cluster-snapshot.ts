@@ -1,4 +1,4 @@
-import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
+import { containerInstanceView, type ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { TaskRecord } from '../../core/ecs/task.ts';
@@ -65,7 +65,7 @@ export function instanceSnapshots(snap: ClusterSnapshot): InstanceSnapshot[] {
 export function instanceView(i: ContainerInstanceRecord, tasks: readonly TaskRecord[]): ContainerInstanceRecord {
   const u = usage(i, tasks);
   return {
-    ...i,
+    ...containerInstanceView(i),
     runningTasksCount: u.running,
     pendingTasksCount: u.pending,
     remainingResources: i.registeredResources.map((r) =>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
-  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
+  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, containerInstanceView, validateAttribute,
   type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -84,7 +84,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           // The agent's current --capacity-provider decides, also when it no longer gives one.
           ...(provider !== undefined && { capacityProviderName: provider }),
         }));
-        return { containerInstance: updated };
+        return { containerInstance: updated && containerInstanceView(updated) };
       }
       const id = randomBytes(16).toString('hex');
       const record = newContainerInstance(scope, cluster, id, {
@@ -109,7 +109,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
         return { ...c, status: 'INACTIVE', agentConnected: false };
       });
       if (!updated) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not registered in cluster ${cluster}.`);
-      return { containerInstance: updated };
+      return { containerInstance: updated && containerInstanceView(updated) };
     },
 
     async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
@@ -181,7 +181,8 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        containerInstances.push(await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 })));
+        const updated = await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 }));
+        containerInstances.push(updated && containerInstanceView(updated));
       }
       return { containerInstances, failures };
     },

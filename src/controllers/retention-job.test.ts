@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { keys } from '../core/ecs/keys.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+import { retentionJob, scopesOf } from './retention-job.ts';
+import { FakeClusterState, SCOPE, snapshot, task } from './testing/harness.ts';
+import type { Action } from './types.ts';
+
+const put = async (store: Store, key: string, value: unknown) => {
+  const r = await store.txn({ ops: [{ type: 'put', key, value: JSON.stringify(value) }] });
+  assert.ok(r.ok);
+  return r.revision;
+};
+
+const apply = async (store: Store, actions: readonly Action[]) => {
+  for (const a of actions) {
+    assert.equal(a.type, 'txn');
+    if (a.type === 'txn') await store.txn(a.txn);
+  }
+};
+
+test('scopesOf finds every account and region with one read each', async () => {
+  const store = await openSqliteStore(':memory:');
+  const other = { account: '111111111111', region: 'eu-west-1' };
+  for (const s of [SCOPE, other, { ...SCOPE, region: 'us-west-2' }]) {
+    for (let i = 0; i < 5; i++) await put(store, keys.cluster(s, `c${i}`), {});
+  }
+  assert.deepEqual(await scopesOf(store), [SCOPE, { ...SCOPE, region: 'us-west-2' }, other]);
+  await store.close();
+});
+
+test('the retention job removes tasks stopped over an hour ago and unused revisions being deleted, from the cluster state and not the task records', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const now = 1_700_000_000_000;
+  const old = { ...task(1, { lastStatus: 'STOPPED' }), stoppedAt: now / 1000 - 3601 };
+  const recent = { ...task(2, { lastStatus: 'STOPPED' }), stoppedAt: now / 1000 - 60 };
+  const oldRev = await put(store, old.key, { any: 'thing' });
+  await put(store, recent.key, { any: 'thing' });
+  state.set(snapshot({ tasks: [{ ...old, modRevision: oldRev }, recent] }));
+  const unused = keys.taskDefinition(SCOPE, 'gone', 1);
+  const used = keys.taskDefinition(SCOPE, 'web', 1);
+  await put(store, unused, { status: 'DELETE_IN_PROGRESS', taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/gone:1' });
+  await put(store, used, { status: 'DELETE_IN_PROGRESS', taskDefinitionArn: recent.taskDefinitionArn });
+  await put(store, keys.taskDefinition(SCOPE, 'live', 1), { status: 'ACTIVE', taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/live:1' });
+
+  const job = retentionJob({ store, state });
+  const snap = await job.load();
+  const { actions } = job.reconcile(snap, now);
+  await apply(store, actions);
+  assert.equal(await store.get(old.key), undefined);
+  assert.notEqual(await store.get(recent.key), undefined);
+  assert.equal(await store.get(unused), undefined);
+  assert.notEqual(await store.get(used), undefined, 'a task still uses it');
+  await store.close();
+});
+
+test('a record that changed since the load is left for the next sweep', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const now = 1_700_000_000_000;
+  const old = { ...task(1, { lastStatus: 'STOPPED' }), stoppedAt: now / 1000 - 7200 };
+  const rev = await put(store, old.key, { v: 1 });
+  state.set(snapshot({ tasks: [{ ...old, modRevision: rev }] }));
+  const job = retentionJob({ store, state });
+  const snap = await job.load();
+  await put(store, old.key, { v: 2 });
+  await apply(store, job.reconcile(snap, now).actions);
+  assert.deepEqual(JSON.parse((await store.get(old.key))!.value), { v: 2 });
+  await store.close();
+});

@@ -1,0 +1,76 @@
+/**
+ * Task retention as a PeriodicJob: its loader gathers what retentionSweep (retention.ts,
+ * pure) decides on, and every removal is a delete pinned to the revision it was decided on.
+ *
+ * Tasks come from the cluster state (its snapshots keep STOPPED tasks until they go), so no
+ * task is read from the store; task definitions being deleted are listed per account and
+ * region, and the accounts and regions are found by skipping from one to the next (one
+ * store read each), never by reading every key.
+ */
+import type { ClusterState } from '../cluster/types.ts';
+import { keys } from '../core/ecs/keys.ts';
+import type { Scope } from '../core/ecs/scope.ts';
+import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import type { Store } from '../store/store.ts';
+import { retentionSweep, type RetentionSnapshot } from './retention.ts';
+import type { PeriodicJob } from './types.ts';
+
+/** The sweep runs this often: stopped tasks then live between one and one hour and five minutes. */
+export const RETENTION_INTERVAL_MS = 5 * 60_000;
+/** Keys read per page while listing task definitions. */
+const PAGE = 1000;
+
+export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS }: { store: Store; state: ClusterState; everyMs?: number }): PeriodicJob<RetentionSnapshot> {
+  return {
+    name: 'task-retention',
+    everyMs,
+    async load() {
+      const tasks: RetentionSnapshot['tasks'][number][] = [];
+      for (const ref of state.clusters()) {
+        for (const t of state.snapshot(ref)?.tasks ?? []) {
+          tasks.push({ key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }) });
+        }
+      }
+      const deletingDefinitions: RetentionSnapshot['deletingDefinitions'][number][] = [];
+      for (const scope of await scopesOf(store)) {
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.list(keys.taskDefinitions(scope), { limit: PAGE, ...(after !== undefined && { after }) });
+          for (const kv of page.items) {
+            const d = JSON.parse(kv.value) as TaskDefinitionRecord;
+            if (d.status === 'DELETE_IN_PROGRESS') deletingDefinitions.push({ key: kv.key, modRevision: kv.modRevision, taskDefinitionArn: d.taskDefinitionArn });
+          }
+          if (!page.more) break;
+          after = page.items[page.items.length - 1]!.key;
+        }
+      }
+      return { tasks, deletingDefinitions };
+    },
+    reconcile(snapshot, now) {
+      return {
+        actions: retentionSweep(snapshot, now / 1000).map((r) => ({
+          type: 'txn' as const,
+          // A record that changed since the snapshot is left for the next sweep.
+          txn: { if: [{ key: r.key, modRevision: r.modRevision }], ops: [{ type: 'delete' as const, key: r.key }] },
+          why: `retention: ${r.key}`,
+        })),
+      };
+    },
+  };
+}
+
+/** Every account and region with ECS state: one read each, skipping past the previous one's keys. */
+export async function scopesOf(store: Store): Promise<Scope[]> {
+  const out: Scope[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(keys.all(), { limit: 1, ...(after !== undefined && { after }) });
+    const first = page.items[0];
+    if (!first) return out;
+    const [account, region] = first.key.slice(keys.all().length).split('/');
+    if (account === undefined || region === undefined) return out;
+    out.push({ account, region });
+    // '\uffff' sorts after every character a key holds: the next item is in another scope.
+    after = `${keys.scope({ account, region })}\uffff`;
+  }
+}
