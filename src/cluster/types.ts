@@ -82,6 +82,26 @@ export interface ClusterSnapshot extends ClusterRef {
   readonly services: readonly Held<ServiceRecord>[];
 }
 
+export interface TaskFilter {
+  readonly instanceArn?: string;
+  readonly group?: string;
+  readonly startedBy?: string;
+  readonly family?: string;
+  /** Only ids strictly after this one: a page's cursor. */
+  readonly after?: string;
+}
+
+export interface InstanceUsage {
+  /** CPU units, MiB and ENI slots its tasks reserve. */
+  readonly cpu: number;
+  readonly memory: number;
+  readonly eni: number;
+  readonly running: number;
+  readonly pending: number;
+  /** Host ports its tasks hold, "port/protocol". */
+  readonly ports: readonly string[];
+}
+
 export interface ClusterState {
   /** Resolves once the initial load is done and the watch is live. */
   ready(): Promise<void>;
@@ -94,8 +114,10 @@ export interface ClusterState {
   placementSnapshot(ref: ClusterRef): PlacementSnapshot;
   counts(ref: ClusterRef): ClusterCounts;
   task(ref: ClusterRef, id: string): TaskSummary | undefined;
-  /** Tasks in key order (id order), for ListTasks' pages. */
-  tasks(ref: ClusterRef, filter?: { instanceArn?: string; group?: string; startedBy?: string; family?: string }): Iterable<TaskSummary>;
+  /** Tasks in key order (id order), for ListTasks' pages: those matching every filter given, with an id after `after`. */
+  tasks(ref: ClusterRef, filter?: TaskFilter): Iterable<TaskSummary>;
+  /** What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances). */
+  instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage;
   /** Calls `listener` after each batch of changes, with the clusters they touched. */
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void;
   close(): void;

@@ -1,0 +1,268 @@
+/**
+ * One cluster's in-memory indexes: its record, container instances (with what their tasks
+ * use, kept as running sums), task summaries in key order and by instance, group,
+ * startedBy and family, services, and the cluster's counts. Every change is applied as
+ * "remove the old contribution, add the new one", so nothing is ever recounted by a scan.
+ */
+import sortedBtree from 'sorted-btree';
+import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
+import type { ServiceRecord } from '../core/ecs/service.ts';
+import type { PlacementInstance } from '../scheduler/types.ts';
+import { holdsResources, type StoredInstance } from './summary.ts';
+import type { Held, InstanceState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+
+const BTree = sortedBtree.default;
+type Tree<V> = InstanceType<typeof BTree<string, V>>;
+
+/**
+ * awsvpc network interfaces an instance can attach when it registers no `ENI` resource:
+ * 120, the most ECS allows an instance with ENI trunking (ECS developer guide, "Elastic
+ * network interface trunking"). An agent that registers `ENI` sets its own.
+ */
+export const DEFAULT_ENI_SLOTS = 120;
+
+/** What the not-STOPPED tasks on one instance hold, as running sums. */
+interface Usage {
+  cpu: number;
+  memory: number;
+  eni: number;
+  running: number;
+  pending: number;
+  count: number;
+  /** Host port → how many tasks hold it (a reported binding and a reservation may repeat). */
+  readonly ports: Map<string, number>;
+  readonly groups: Map<string, number>;
+}
+
+interface InstanceEntry {
+  readonly state: InstanceState;
+  /** Built on first use after a change of the instance or of its usage. */
+  placement?: PlacementInstance;
+}
+
+export class ClusterIndex {
+  clusterRecord: Held<ClusterRecord> | undefined;
+  readonly #instances = new Map<string, InstanceEntry>();
+  /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
+  readonly #usage = new Map<string, Usage>();
+  readonly #tasks: Tree<TaskSummary> = new BTree<string, TaskSummary>();
+  /** Secondary indexes: value → the ids (key order) of the tasks with it. */
+  readonly #byInstance = new Map<string, Tree<undefined>>();
+  readonly #byGroup = new Map<string, Tree<undefined>>();
+  readonly #byStartedBy = new Map<string, Tree<undefined>>();
+  readonly #byFamily = new Map<string, Tree<undefined>>();
+  readonly #services = new Map<string, Held<ServiceRecord>>();
+  #registered = 0;
+  #running = 0;
+  #pending = 0;
+  #activeServices = 0;
+  /** Cached views, dropped by any change. */
+  #instanceList: InstanceState[] | undefined;
+  #placementList: PlacementInstance[] | undefined;
+  #taskList: TaskSummary[] | undefined;
+  #serviceList: Held<ServiceRecord>[] | undefined;
+
+  isEmpty(): boolean {
+    return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0;
+  }
+
+  // ---- instances
+
+  instance(id: string): InstanceState | undefined {
+    return this.#instances.get(id)?.state;
+  }
+
+  putInstance(id: string, key: string, modRevision: number, record: StoredInstance): void {
+    this.removeInstance(id);
+    const state: InstanceState = {
+      key, modRevision, record,
+      ...(record.agentDisconnectedAt !== undefined && { disconnectedAt: record.agentDisconnectedAt }),
+    };
+    this.#instances.set(id, { state });
+    if (record.status !== 'INACTIVE') this.#registered++;
+    this.#instanceList = this.#placementList = undefined;
+  }
+
+  removeInstance(id: string): void {
+    const old = this.#instances.get(id);
+    if (!old) return;
+    this.#instances.delete(id);
+    if (old.state.record.status !== 'INACTIVE') this.#registered--;
+    this.#instanceList = this.#placementList = undefined;
+  }
+
+  /** Instances in registration order (then key order): placement breaks ties by it. */
+  instances(): readonly InstanceState[] {
+    return (this.#instanceList ??= [...this.#instances.values()].map((e) => e.state)
+      .sort((a, b) => a.record.registeredAt - b.record.registeredAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+  }
+
+  /** What an instance's not-STOPPED tasks hold and count. */
+  usageOf(instanceArn: string): InstanceUsage | undefined {
+    const u = this.#usage.get(instanceArn);
+    return u && { cpu: u.cpu, memory: u.memory, eni: u.eni, running: u.running, pending: u.pending, ports: [...u.ports.keys()] };
+  }
+
+  placementInstances(): readonly PlacementInstance[] {
+    if (this.#placementList) return this.#placementList;
+    const out: PlacementInstance[] = [];
+    for (const s of this.instances()) {
+      const id = s.key.slice(s.key.lastIndexOf('/') + 1);
+      const e = this.#instances.get(id)!;
+      out.push(e.placement ??= placementInstance(id, s.record, this.#usage.get(s.record.containerInstanceArn)));
+    }
+    return (this.#placementList = out);
+  }
+
+  // ---- tasks
+
+  task(id: string): TaskSummary | undefined {
+    return this.#tasks.get(id);
+  }
+
+  get taskCount(): number {
+    return this.#tasks.size;
+  }
+
+  putTask(s: TaskSummary): void {
+    this.removeTask(s.id);
+    this.#tasks.set(s.id, s);
+    this.#count(s, 1);
+  }
+
+  removeTask(id: string): void {
+    const old = this.#tasks.get(id);
+    if (!old) return;
+    this.#tasks.delete(id);
+    this.#count(old, -1);
+  }
+
+  #count(s: TaskSummary, sign: 1 | -1): void {
+    this.#taskList = undefined;
+    if (s.lastStatus === 'RUNNING') this.#running += sign;
+    else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') this.#pending += sign;
+    index(this.#byGroup, s.group, s.id, sign);
+    index(this.#byFamily, s.family, s.id, sign);
+    if (s.startedBy !== undefined) index(this.#byStartedBy, s.startedBy, s.id, sign);
+    if (s.containerInstanceArn === undefined) return;
+    index(this.#byInstance, s.containerInstanceArn, s.id, sign);
+    if (!holdsResources(s)) return;
+    const arn = s.containerInstanceArn;
+    let u = this.#usage.get(arn);
+    if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), groups: new Map() }));
+    u.cpu += sign * s.cpu;
+    u.memory += sign * s.memory;
+    if (s.eni) u.eni += sign;
+    if (s.lastStatus === 'RUNNING') u.running += sign; else u.pending += sign;
+    u.count += sign;
+    for (const p of s.ports) bump(u.ports, p, sign);
+    bump(u.groups, s.group, sign);
+    if (u.count === 0) this.#usage.delete(arn);
+    const id = arn.slice(arn.lastIndexOf('/') + 1);
+    const e = this.#instances.get(id);
+    if (e) delete e.placement;
+    this.#placementList = undefined;
+  }
+
+  /** Tasks in key (id) order, optionally only those matching every filter, strictly after `after`. */
+  *tasks(filter: TaskFilter = {}): Iterable<TaskSummary> {
+    const candidates = [
+      filter.instanceArn !== undefined ? this.#byInstance.get(filter.instanceArn) ?? null : undefined,
+      filter.group !== undefined ? this.#byGroup.get(filter.group) ?? null : undefined,
+      filter.startedBy !== undefined ? this.#byStartedBy.get(filter.startedBy) ?? null : undefined,
+      filter.family !== undefined ? this.#byFamily.get(filter.family) ?? null : undefined,
+    ].filter((t) => t !== undefined);
+    if (candidates.includes(null)) return;
+    // Walk the smallest index; check the other filters on each summary.
+    const smallest = (candidates as Tree<unknown>[]).sort((a, b) => a.size - b.size)[0];
+    const walk: Tree<unknown> = smallest ?? this.#tasks;
+    const start = filter.after;
+    for (const [id] of walk.entries(start)) {
+      if (start !== undefined && id <= start) continue;
+      const s = this.#tasks.get(id)!;
+      if (filter.instanceArn !== undefined && s.containerInstanceArn !== filter.instanceArn) continue;
+      if (filter.group !== undefined && s.group !== filter.group) continue;
+      if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
+      if (filter.family !== undefined && s.family !== filter.family) continue;
+      yield s;
+    }
+  }
+
+  taskList(): readonly TaskSummary[] {
+    return (this.#taskList ??= this.#tasks.valuesArray());
+  }
+
+  // ---- services
+
+  service(name: string): Held<ServiceRecord> | undefined {
+    return this.#services.get(name);
+  }
+
+  putService(name: string, held: Held<ServiceRecord>): void {
+    this.removeService(name);
+    this.#services.set(name, held);
+    if (held.value.status === 'ACTIVE') this.#activeServices++;
+    this.#serviceList = undefined;
+  }
+
+  removeService(name: string): void {
+    const old = this.#services.get(name);
+    if (!old) return;
+    this.#services.delete(name);
+    if (old.value.status === 'ACTIVE') this.#activeServices--;
+    this.#serviceList = undefined;
+  }
+
+  services(): readonly Held<ServiceRecord>[] {
+    return (this.#serviceList ??= [...this.#services.values()].sort((a, b) => (a.key < b.key ? -1 : 1)));
+  }
+
+  counts(): ClusterCounts {
+    return {
+      registeredContainerInstancesCount: this.#registered,
+      runningTasksCount: this.#running,
+      pendingTasksCount: this.#pending,
+      activeServicesCount: this.#activeServices,
+    };
+  }
+}
+
+function index(map: Map<string, Tree<undefined>>, value: string, id: string, sign: 1 | -1): void {
+  let t = map.get(value);
+  if (sign > 0) {
+    if (!t) map.set(value, (t = new BTree<string, undefined>()));
+    t.set(id, undefined);
+  } else if (t) {
+    t.delete(id);
+    if (t.size === 0) map.delete(value);
+  }
+}
+
+function bump(map: Map<string, number>, k: string, sign: 1 | -1): void {
+  const n = (map.get(k) ?? 0) + sign;
+  if (n <= 0) map.delete(k); else map.set(k, n);
+}
+
+function placementInstance(id: string, r: StoredInstance, u: Usage | undefined): PlacementInstance {
+  const registered = (name: string) => r.registeredResources.find((x) => x.name === name);
+  const ports = new Set<string>([
+    ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
+    ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
+  ]);
+  if (u) for (const p of u.ports.keys()) ports.add(p);
+  return {
+    arn: r.containerInstanceArn,
+    id,
+    status: r.status,
+    agentConnected: r.agentConnected,
+    registeredAt: r.registeredAt,
+    attributes: new Map(r.attributes.map((a) => [a.name, a.value])),
+    ...(r.capacityProviderName !== undefined && { capacityProvider: r.capacityProviderName }),
+    cpu: (registered('CPU')?.integerValue ?? 0) - (u?.cpu ?? 0),
+    memory: (registered('MEMORY')?.integerValue ?? 0) - (u?.memory ?? 0),
+    eni: (registered('ENI')?.integerValue ?? DEFAULT_ENI_SLOTS) - (u?.eni ?? 0),
+    portsInUse: ports,
+    groups: new Map(u?.groups ?? []),
+    taskCount: u?.count ?? 0,
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The store-fed {@link ClusterState}: lists every cluster, container instance, task and
+ * service under /ecs/ a page at a time, then follows one watch on /ecs/ from the revision
+ * of the first page. Pages are read at different revisions, so every change is applied
+ * only when it is newer than what is held for its key: the watch's history replays what
+ * changed under the later pages, and nothing is applied twice or out of order.
+ *
+ *   store.list (pages) ──▶ fresh indexes ──swap──▶ live indexes ◀── store.watch('/ecs/')
+ *                                                      │ one onChange per burst of events
+ *                                                      ▼
+ *                                 readers: placer, ECS API, controller runner
+ *
+ * When the watch's history is gone (CompactedError), it lists again into fresh indexes and
+ * swaps them in, so readers never see a half-loaded state.
+ */
+import { keys } from '../core/ecs/keys.ts';
+import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
+import type { ServiceRecord } from '../core/ecs/service.ts';
+import { CompactedError, type KeyValue, type Store, type Watch, type WatchEvent } from '../store/store.ts';
+import { prefixEnd } from '../store/keys.ts';
+import type { PlacementSnapshot } from '../scheduler/types.ts';
+import { ClusterIndex } from './cluster-index.ts';
+import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
+import type { ClusterRef, ClusterSnapshot, ClusterState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+
+/**
+ * Keys read per page of the initial load: 1,000 keeps a page of task records (2-4 KB each)
+ * to a few MB of JSON, and 100,000 tasks to 100 pages.
+ *
+ * Memory: the indexes hold, for the clusters the store holds, every cluster record,
+ * instance record and service record whole, and every task as a summary (a few hundred
+ * bytes); they are bounded by what the store holds, which ECS's quotas bound (5,000
+ * instances and 5,000 services per cluster) and the retention sweep bounds for tasks
+ * (STOPPED ones go after an hour).
+ */
+export const LIST_PAGE = 1_000;
+/** Re-lists tried in a row when the history keeps being compacted under the load. */
+export const MAX_RELIST_ATTEMPTS = 5;
+/**
+ * Listeners of onChange: the controller runner and a few API caches, one each; more means
+ * a leak (a listener added per request), refused loudly.
+ */
+export const MAX_LISTENERS = 64;
+
+const NO_USAGE: InstanceUsage = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] };
+const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 };
+
+export interface ClusterStateOptions {
+  /** Where a listener's exception goes (default: console.error); one bad listener never stops the others. */
+  readonly onListenerError?: (err: unknown) => void;
+}
+
+/** Creates the cluster state and starts loading; `ready()` resolves when it is live. */
+export function createClusterState(store: Store, options: ClusterStateOptions = {}): ClusterState & { relists(): number } {
+  return new StoreClusterState(store, options);
+}
+
+interface Waiter { readonly revision: number; readonly resolve: () => void }
+
+class StoreClusterState implements ClusterState {
+  readonly #store: Store;
+  readonly #onListenerError: (err: unknown) => void;
+  #indexes = new Map<string, ClusterIndex>();
+  #refs = new Map<string, ClusterRef>();
+  #revision = 0;
+  #watch: Watch | undefined;
+  #closed = false;
+  #relists = 0;
+  readonly #ready: Promise<void>;
+  /** Clusters changed since the last onChange call; flushed once per burst. */
+  #changed = new Map<string, ClusterRef>();
+  #flushQueued = false;
+  readonly #listeners = new Set<(changed: readonly ClusterRef[]) => void>();
+  /**
+   * caughtUp() callers waiting for a revision: one per request in flight that wrote and
+   * now reads, so bounded by the server's requests in flight.
+   */
+  #waiters: Waiter[] = [];
+
+  constructor(store: Store, options: ClusterStateOptions) {
+    this.#store = store;
+    this.#onListenerError = options.onListenerError ?? ((err) => console.error('cluster state listener failed:', err));
+    this.#ready = this.#start();
+    // An unobserved failure still surfaces through ready(); do not crash on it meanwhile.
+    this.#ready.catch(() => {});
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  revision(): number {
+    return this.#revision;
+  }
+
+  /** How many times the state was listed again after its history was compacted. */
+  relists(): number {
+    return this.#relists;
+  }
+
+  caughtUp(revision: number): Promise<void> {
+    if (revision <= this.#revision) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error('the cluster state is closed'));
+    return new Promise((resolve) => this.#waiters.push({ revision, resolve }));
+  }
+
+  clusters(): readonly ClusterRef[] {
+    return [...this.#refs.values()];
+  }
+
+  snapshot(ref: ClusterRef): ClusterSnapshot | undefined {
+    const ix = this.#index(ref);
+    if (!ix?.clusterRecord) return undefined;
+    return {
+      scope: ref.scope,
+      cluster: ref.cluster,
+      revision: this.#revision,
+      clusterRecord: ix.clusterRecord,
+      instances: ix.instances(),
+      tasks: ix.taskList(),
+      services: ix.services(),
+    };
+  }
+
+  placementSnapshot(ref: ClusterRef): PlacementSnapshot {
+    return { instances: this.#index(ref)?.placementInstances() ?? [] };
+  }
+
+  counts(ref: ClusterRef): ClusterCounts {
+    return this.#index(ref)?.counts() ?? EMPTY_COUNTS;
+  }
+
+  task(ref: ClusterRef, id: string): TaskSummary | undefined {
+    return this.#index(ref)?.task(id);
+  }
+
+  tasks(ref: ClusterRef, filter?: TaskFilter): Iterable<TaskSummary> {
+    return this.#index(ref)?.tasks(filter) ?? [];
+  }
+
+  instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage {
+    return this.#index(ref)?.usageOf(instanceArn) ?? NO_USAGE;
+  }
+
+  onChange(listener: (changed: readonly ClusterRef[]) => void): () => void {
+    if (this.#listeners.size >= MAX_LISTENERS) throw new Error(`more than ${MAX_LISTENERS} cluster state listeners: one is being added per call and never removed`);
+    this.#listeners.add(listener);
+    return () => { this.#listeners.delete(listener); };
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#watch?.close();
+    this.#watch = undefined;
+    this.#listeners.clear();
+  }
+
+  #index(ref: ClusterRef): ClusterIndex | undefined {
+    return this.#indexes.get(refKey(ref.scope.account, ref.scope.region, ref.cluster));
+  }
+
+  async #start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { indexes, from } = await this.#load();
+      if (this.#closed) return;
+      const previous = this.#indexes;
+      this.#indexes = indexes;
+      this.#refs = new Map();
+      for (const [k, ix] of indexes) if (!ix.isEmpty()) this.#refs.set(k, refOf(k));
+      this.#revision = Math.max(this.#revision, from);
+      try {
+        this.#watch = this.#store.watch(keys.all(), from, (e) => this.#apply(e));
+      } catch (err) {
+        if (!(err instanceof CompactedError) || attempt >= MAX_RELIST_ATTEMPTS) throw err;
+        this.#relists++;
+        continue;
+      }
+      // Everything a reader saw before (a re-list) may have changed.
+      for (const k of previous.keys()) this.#touch(k);
+      for (const k of indexes.keys()) this.#touch(k);
+      return;
+    }
+  }
+
+  /** Lists every indexed record of every account and region into fresh indexes. */
+  async #load(): Promise<{ indexes: Map<string, ClusterIndex>; from: number }> {
+    const indexes = new Map<string, ClusterIndex>();
+    let from = Infinity;
+    let after: string | undefined;
+    // One account/region (scope) at a time: its four kinds by their own prefixes, so task
+    // definitions and other keys under the scope are never read.
+    for (;;) {
+      const first = await this.#store.list(keys.all(), { limit: 1, ...(after !== undefined && { after }) });
+      from = Math.min(from, first.revision);
+      const kv = first.items[0];
+      if (!kv) break;
+      const [, , account, region] = kv.key.split('/');
+      if (!account || !region) { after = kv.key; continue; }
+      const scope = { account, region };
+      for (const prefix of [keys.clusters(scope), `${keys.scope(scope)}instances/`, `${keys.scope(scope)}tasks/`, `${keys.scope(scope)}services/`]) {
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await this.#store.list(prefix, { limit: LIST_PAGE, ...(cursor !== undefined && { after: cursor }) });
+          from = Math.min(from, page.revision);
+          for (const item of page.items) put(indexes, item);
+          if (!page.more || page.items.length === 0) break;
+          cursor = page.items[page.items.length - 1]!.key;
+        }
+      }
+      // Past every key of this scope: the scope prefix's end is no key itself.
+      after = prefixEnd(keys.scope(scope));
+    }
+    return { indexes, from: from === Infinity ? 0 : from };
+  }
+
+  #apply(e: WatchEvent): void {
+    if (this.#closed) return;
+    if (e.revision > this.#revision) this.#revision = e.revision;
+    const k = e.type === 'put' ? put(this.#indexes, e.kv) : remove(this.#indexes, e.kv.key, e.revision);
+    if (k !== undefined) {
+      const ix = this.#indexes.get(k)!;
+      if (ix.isEmpty()) { this.#indexes.delete(k); this.#refs.delete(k); } else if (!this.#refs.has(k)) this.#refs.set(k, refOf(k));
+      this.#touch(k);
+    }
+    this.#queueFlush();
+  }
+
+  #touch(k: string): void {
+    if (!this.#changed.has(k)) this.#changed.set(k, refOf(k));
+    this.#queueFlush();
+  }
+
+  /**
+   * A store delivers a burst (one commit's events, or a watch's history) in one turn, so a
+   * microtask queued at its first event runs after its last: one call per burst.
+   */
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#waiters.length) {
+      const still: Waiter[] = [];
+      for (const w of this.#waiters) if (w.revision <= this.#revision) w.resolve(); else still.push(w);
+      this.#waiters = still;
+    }
+    if (this.#changed.size === 0) return;
+    const changed = [...this.#changed.values()];
+    this.#changed = new Map();
+    for (const l of [...this.#listeners]) {
+      try { l(changed); } catch (err) { this.#onListenerError(err); }
+    }
+  }
+}
+
+function refKey(account: string, region: string, cluster: string): string {
+  return `${account}/${region}/${cluster}`;
+}
+
+function refOf(k: string): ClusterRef {
+  const [account, region, cluster] = k.split('/') as [string, string, string];
+  return { scope: { account, region }, cluster };
+}
+
+function indexFor(indexes: Map<string, ClusterIndex>, p: ParsedKey): [string, ClusterIndex] {
+  const k = refKey(p.scope.account, p.scope.region, p.cluster);
+  let ix = indexes.get(k);
+  if (!ix) indexes.set(k, (ix = new ClusterIndex()));
+  return [k, ix];
+}
+
+/** The modRevision held for a key, or 0. */
+function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
+  switch (p.kind) {
+    case 'clusters': return ix.clusterRecord?.modRevision ?? 0;
+    case 'instances': return ix.instance(p.name)?.modRevision ?? 0;
+    case 'tasks': return ix.task(p.name)?.modRevision ?? 0;
+    case 'services': return ix.service(p.name)?.modRevision ?? 0;
+  }
+}
+
+/** Applies a put when it is newer than what is held; answers the cluster it changed. */
+function put(indexes: Map<string, ClusterIndex>, kv: KeyValue): string | undefined {
+  const p = parseKey(kv.key);
+  if (!p) return undefined;
+  const [k, ix] = indexFor(indexes, p);
+  if (heldRevision(ix, p) >= kv.modRevision) return undefined;
+  const value = JSON.parse(kv.value) as unknown;
+  switch (p.kind) {
+    case 'clusters': ix.clusterRecord = { key: kv.key, modRevision: kv.modRevision, value: value as ClusterRecord }; break;
+    case 'instances': ix.putInstance(p.name, kv.key, kv.modRevision, value as StoredInstance); break;
+    case 'tasks': ix.putTask(summarize(kv.key, kv.modRevision, value as StoredTask)); break;
+    case 'services': ix.putService(p.name, { key: kv.key, modRevision: kv.modRevision, value: value as ServiceRecord }); break;
+  }
+  return k;
+}
+
+/** Applies a delete at `revision` unless what is held was written after it. */
+function remove(indexes: Map<string, ClusterIndex>, key: string, revision: number): string | undefined {
+  const p = parseKey(key);
+  if (!p) return undefined;
+  const k = refKey(p.scope.account, p.scope.region, p.cluster);
+  const ix = indexes.get(k);
+  if (!ix) return undefined;
+  const held = heldRevision(ix, p);
+  if (held === 0 || held >= revision) return undefined;
+  switch (p.kind) {
+    case 'clusters': ix.clusterRecord = undefined; break;
+    case 'instances': ix.removeInstance(p.name); break;
+    case 'tasks': ix.removeTask(p.name); break;
+    case 'services': ix.removeService(p.name); break;
+  }
+  return k;
+}
