@@ -38,6 +38,17 @@ export interface ContainerInstanceRecord {
   attachments: unknown[];
   tags: Tag[];
   capacityProviderName?: string;
+  /**
+   * Epoch ms its agent's session ended, while it has none: the instance-health
+   * reconciler's clock. Written by the agent gateway. (Berth's own; not in the API.)
+   */
+  agentDisconnectedAt?: number;
+}
+
+/** The ContainerInstance shape of the API: the record less Berth's own fields. */
+export function containerInstanceView(c: ContainerInstanceRecord): Omit<ContainerInstanceRecord, 'agentDisconnectedAt'> {
+  const { agentDisconnectedAt: _at, ...view } = c;
+  return view;
 }
 
 /** Ports the ECS agent reserves on every instance: SSH, Docker, the agent's own. */
