@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClusterState } from '../cluster/cluster-state.ts';
 import { clusterOp, instanceOp, putOp, SCOPE } from '../cluster/testing.ts';
 import type { ClusterState } from '../cluster/types.ts';
@@ -17,9 +14,6 @@ import type { Launch, Placer } from './launch.ts';
 import { place } from './place.ts';
 import { createPlacer } from './placer.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-placer-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
 
 const ids = { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() };
 
@@ -32,17 +26,26 @@ function definition(family: string, o: { cpu?: number; memory?: number; hostPort
   return buildTaskDefinition(SCOPE, { family, containerDefinitions: [c], ...(o.tags && { tags: o.tags }) }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
 }
 
-interface World { store: Store; states: ClusterState[]; placers: Placer[] }
+interface World { store: Store; states: ClusterState[]; placers: Placer[]; lostRaces: () => number }
 
 /** One store, and `placers` independent placers each with its own cluster state: as two control planes. */
 async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops'], fn: (w: World) => Promise<void>): Promise<void> {
-  const store = await openSqliteStore(join(dir, `p${n++}.db`));
+  // The real store, in memory (the pure core's tests touch no disk): commits still go out
+  // in batches a turn later, so racing launches race as they do on disk.
+  const store = await openSqliteStore(':memory:');
   const states: ClusterState[] = [];
   try {
     await store.txn({ ops: seed });
     for (let i = 0; i < placers; i++) states.push(createClusterState(store));
     await Promise.all(states.map((s) => s.ready()));
-    await fn({ store, states, placers: states.map((state) => createPlacer({ store, state, place, ids, rng: Math.random })) });
+    // Counts commits refused by their conditions: proof that the placers did race.
+    let lost = 0;
+    const counting: Store = {
+      get: (k) => store.get(k), modRevision: (k) => store.modRevision(k), list: (p, o) => store.list(p, o),
+      watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
+      txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
+    };
+    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, place, ids, rng: Math.random })), lostRaces: () => lost });
   } finally {
     for (const s of states) s.close();
     await store.close();
@@ -60,12 +63,13 @@ async function storedTasks(store: Store): Promise<TaskRecord[]> {
 test('placer: many racing launches from two placers never overbook an instance', async () => {
   const td = definition('web', { cpu: 256, memory: 128 });
   // 3 instances of 2048 CPU units: room for 24 tasks of 256; 90 asked for.
-  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers }) => {
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
     const launches = Array.from({ length: 45 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 2 })));
     const results = await Promise.all(launches);
     const placed = results.reduce((s, r) => s + r.tasks.length, 0);
     const tasks = await storedTasks(store);
     assert.equal(placed, 24, 'every slot used, none twice');
+    assert.ok(lostRaces() > 0, 'the two placers raced for the same epoch');
     assert.equal(tasks.length, 24);
     const perInstance = new Map<string, number>();
     for (const t of tasks) perInstance.set(t.containerInstanceArn!, (perInstance.get(t.containerInstanceArn!) ?? 0) + Number(t.cpu));
@@ -86,10 +90,11 @@ test('placer: static host ports are never given twice, across placers', async ()
 
 test('placer: concurrent first calls with one clientToken start the tasks once, and all answer them', async () => {
   const td = definition('web');
-  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers }) => {
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 3, clientToken: 'tok-1', fingerprint: 'same' }))));
     const tasks = await storedTasks(store);
     assert.equal(tasks.length, 3, 'started once');
+    assert.ok(lostRaces() > 0, 'the two placers raced for the token');
     const arns = tasks.map((t) => t.taskArn).sort();
     for (const r of results) assert.deepEqual(r.tasks.map((t) => t.taskArn).sort(), arns);
     // Later, the same token again: the same tasks, nothing new.
