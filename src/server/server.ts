@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
+import { createClusterState } from '../cluster/cluster-state.ts';
+import { place } from '../scheduler/place.ts';
+import { createPlacer } from '../scheduler/placer.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
@@ -59,7 +63,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     auth: { tokens, anonymousPull: options.anonymousPull ?? false, required: !options.registryAuthOff },
   });
   const ecr = createEcrService({ store, registry: registry.core, tokens, log: options.log });
-  const ecs = createEcsService({ store });
+  // The cluster state is live before any request is served: every read of counts, tasks
+  // and instance usage, and every placement, comes from it.
+  const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener failed: ${err instanceof Error ? err.stack : String(err)}`) });
+  await state.ready();
+  const placer = createPlacer({
+    store, state, place, rng: Math.random,
+    ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
+  });
+  const ecs = createEcsService({ store, state, placer });
   const aws = createAwsFrontDoor({
     services: [ecs, ecr],
     accountId: options.accountId,
@@ -98,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await s3.close();
     await ecr.close();
     await registry.close();
+    state.close();
     await store.close();
     throw err;
   }
@@ -117,6 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await s3.close();
       await ecr.close();
       await registry.close();
+      state.close();
       await store.close();
     },
   };

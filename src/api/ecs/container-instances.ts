@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
-  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
+  builtInAttributes, containerInstanceView, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
   type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -11,8 +11,7 @@ import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
-import { instanceView, loadClusterSnapshot, usage } from './cluster-snapshot.ts';
-import { requireCluster } from './cluster-state.ts';
+import { instanceView, requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
 /** DescribeContainerInstances and UpdateContainerInstancesState take at most 100 (ECS API reference). */
@@ -36,7 +35,7 @@ export async function findInstance(store: Store, scope: Scope, cluster: string, 
   return getJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id));
 }
 
-export function containerInstanceOperations({ store }: EcsDeps) {
+export function containerInstanceOperations({ store, state }: EcsDeps) {
   /** Compare-and-set on one instance; `fn` returns the new record. */
   const change = async (scope: Scope, cluster: string, ref: string, fn: (c: ContainerInstanceRecord) => ContainerInstanceRecord) => {
     for (;;) {
@@ -71,7 +70,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           remainingResources: structuredClone(resources), attributes: mergeAttributes(c.attributes, attributes),
           versionInfo: input.versionInfo ?? c.versionInfo, version: c.version + 1,
         }));
-        return { containerInstance: updated };
+        return { containerInstance: updated && containerInstanceView(updated) };
       }
       const id = randomBytes(16).toString('hex');
       const record = newContainerInstance(scope, cluster, id, {
@@ -86,16 +85,15 @@ export function containerInstanceOperations({ store }: EcsDeps) {
     async DeregisterContainerInstance(input: { cluster?: string; containerInstance: string; force?: boolean }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const updated = await change(scope, cluster, input.containerInstance, (c) => {
-        const u = usage(c, tasks);
+        const u = state.instanceUsage({ scope, cluster }, c.containerInstanceArn);
         if (!input.force && u.running + u.pending > 0) {
           fail('InvalidParameterException', `Found running tasks on the instance ${c.containerInstanceArn}: stop them first, or pass force to deregister anyway.`);
         }
         return { ...c, status: 'INACTIVE', agentConnected: false };
       });
       if (!updated) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not registered in cluster ${cluster}.`);
-      return { containerInstance: updated };
+      return { containerInstance: containerInstanceView(updated) };
     },
 
     async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
@@ -103,7 +101,6 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       // The request's own parameters are checked before anything is looked up, as AWS does.
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const containerInstances = [];
       const failures = [];
       for (const ref of input.containerInstances) {
@@ -112,7 +109,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        const { tags, ...rest } = instanceView(found.value, tasks);
+        const { tags, ...rest } = instanceView(found.value, state.instanceUsage({ scope, cluster }, found.value.containerInstanceArn));
         containerInstances.push({
           ...rest,
           // Without include TAGS, AWS sends the member empty, as for clusters and tasks.
@@ -164,7 +161,8 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        containerInstances.push(await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 })));
+        const updated = await change(scope, cluster, ref, (c) => ({ ...c, status: input.status, version: c.version + 1 }));
+        containerInstances.push(updated && containerInstanceView(updated));
       }
       return { containerInstances, failures };
     },
