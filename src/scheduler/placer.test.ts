@@ -7,7 +7,7 @@ import type { ClusterState } from '../cluster/types.ts';
 import { ApiError } from '../core/errors.ts';
 import { keys } from '../core/ecs/keys.ts';
 import { buildTaskDefinition, type ContainerDefinition, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
+import { taskView, type TaskRecord } from '../core/ecs/task.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Launch, Placer } from './launch.ts';
@@ -134,6 +134,7 @@ test('placer: a service launch carries its group, deployment, tags and ECS manag
     assert.equal(t.group, 'service:api');
     assert.equal(t.startedBy, 'ecs-svc/1234567890123456789');
     assert.equal(t.healthChecked, true);
+    assert.equal('healthChecked' in taskView(t, true), false, 'Berth\'s own: not answered');
     assert.equal(t.availabilityZone, 'us-east-1a');
     assert.deepEqual(t.tags, [{ key: 'team', value: 'a' }, { key: 'svc', value: 'yes' }, { key: 'aws:ecs:clusterName', value: 'c1' }, { key: 'aws:ecs:serviceName', value: 'api' }]);
     // Read your writes: the cluster state has them when launch answers.
