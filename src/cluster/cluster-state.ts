@@ -21,7 +21,7 @@ import { prefixEnd } from '../store/keys.ts';
 import type { PlacementSnapshot } from '../scheduler/types.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
-import type { ClusterRef, ClusterSnapshot, ClusterState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
 /**
  * Keys read per page of the initial load: 1,000 keeps a page of task records (2-4 KB each)
@@ -120,6 +120,10 @@ class StoreClusterState implements ClusterState {
       tasks: ix.taskList(),
       services: ix.services(),
     };
+  }
+
+  cluster(ref: ClusterRef): Held<ClusterRecord> | undefined {
+    return this.#index(ref)?.clusterRecord;
   }
 
   placementSnapshot(ref: ClusterRef): PlacementSnapshot {

@@ -117,8 +117,8 @@ async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<
     }
     const epoch = await store.get(epochKey);
     await state.caughtUp(epoch?.modRevision ?? 0);
-    const cs = state.snapshot(ref);
-    if (!cs || cs.clusterRecord.value.status !== 'ACTIVE') {
+    const record = state.cluster(ref);
+    if (!record || record.value.status !== 'ACTIVE') {
       for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found: '${cluster}'. Create it with CreateCluster or pass the name of an existing cluster.`);
       continue;
     }
