@@ -8,6 +8,8 @@
  * records with a connected agent, no agent process: the API is measured) and --tasks
  * RUNNING tasks built by the core's own newTask, spread over the instances and over 100
  * services (groups). Then, in order:
+ *   0. DescribeClusters (counts from the cluster state, no task read): the reference of
+ *      what any call costs on this machine now;
  *   1. ListTasks, --lists calls at --concurrency: the first page, a page deep into the
  *      cluster (a nextToken), a service's tasks (--service-name), an instance's tasks;
  *   2. RunTask, --runs calls at --concurrency, one task each (placed, committed, fsynced).
@@ -119,10 +121,13 @@ async function main(): Promise<number> {
     ];
     // Warm-up: a pass over each case.
     for (const c of listCases) await client.ok('ListTasks', c);
+    // The same server's cost of a call that reads no task, as a reference for this machine's load.
+    const describes = await timed(client, Number(values.lists), concurrency, () => ['DescribeClusters', { clusters: [CLUSTER] }]);
     const lists = await timed(client, Number(values.lists), concurrency, (i) => ['ListTasks', listCases[i % listCases.length]!]);
     const runs = await timed(client, Number(values.runs), concurrency, () => ['RunTask', { cluster: CLUSTER, taskDefinition: 'bench-app:1' }]);
     const row = (name: string, s: number[]) => `${name.padEnd(34)} ${String(s.length).padStart(6)} calls  p50 ${percentile(s, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(s, 99).toFixed(2).padStart(6)} ms`;
     process.stdout.write(`ECS task API with ${tasks.toLocaleString('en-US')} tasks stored, ${instances} instances, ${concurrency} in flight\n`);
+    process.stdout.write(`${row('DescribeClusters (reference)', describes)}\n`);
     process.stdout.write(`${row('ListTasks (4 shapes, 100 per page)', lists)}\n`);
     process.stdout.write(`${row('RunTask (1 task, durable)', runs)}\n`);
     const ok = percentile(lists, 99) < LIST_P99_TARGET_MS;

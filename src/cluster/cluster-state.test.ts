@@ -276,3 +276,21 @@ test('cluster state: summaries carry what placement and reconcilers read', async
     containers: [{ name: 'a', networkBindings: [{ bindIP: '0.0.0.0', containerPort: 53, hostPort: 9000, protocol: 'udp' }] }],
   })] }]);
 });
+
+test('cluster state: a record that is not JSON is reported and skipped; later writes still arrive', async () => {
+  const store = await openSqliteStore(join(dir, `s${n++}.db`));
+  const errors: unknown[] = [];
+  const state = createClusterState(store, { onListenerError: (e) => errors.push(e) });
+  try {
+    await state.ready();
+    await store.txn({ ops: [clusterOp('c1'), { type: 'put', key: keys.task(SCOPE, 'c1', 'bad'), value: '{not json' }] });
+    const r = await store.txn({ ops: [taskOp('c1', 'good')] });
+    await state.caughtUp(r.revision);
+    assert.deepEqual([...state.tasks(ref)].map((t) => t.id), ['good']);
+    assert.equal(errors.length, 1);
+    assert.match(String((errors[0] as Error).message), /could not index .*tasks\/c1\/bad/);
+  } finally {
+    state.close();
+    await store.close();
+  }
+});
