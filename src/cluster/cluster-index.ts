@@ -56,6 +56,8 @@ export class ClusterIndex {
   readonly #byGroup = new Map<string, Tree<undefined>>();
   readonly #byStartedBy = new Map<string, Tree<undefined>>();
   readonly #byFamily = new Map<string, Tree<undefined>>();
+  /** So that ListTasks --desired-status STOPPED walks the stopped tasks, not all of them. */
+  readonly #byDesired = new Map<string, Tree<undefined>>();
   readonly #services = new Map<string, Held<ServiceRecord>>();
   #registered = 0;
   #running = 0;
@@ -158,6 +160,7 @@ export class ClusterIndex {
     move(this.#byFamily, old?.family, now?.family);
     move(this.#byStartedBy, old?.startedBy, now?.startedBy);
     move(this.#byInstance, old?.containerInstanceArn, now?.containerInstanceArn);
+    move(this.#byDesired, old?.desiredStatus, now?.desiredStatus);
   }
 
   /** Adds (or takes away) a task's part of the cluster's counts and its instance's usage. */
@@ -190,6 +193,7 @@ export class ClusterIndex {
       filter.group !== undefined ? this.#byGroup.get(filter.group) ?? null : undefined,
       filter.startedBy !== undefined ? this.#byStartedBy.get(filter.startedBy) ?? null : undefined,
       filter.family !== undefined ? this.#byFamily.get(filter.family) ?? null : undefined,
+      filter.desiredStatus !== undefined ? this.#byDesired.get(filter.desiredStatus) ?? null : undefined,
     ].filter((t) => t !== undefined);
     if (candidates.includes(null)) return;
     // Walk the smallest index; check the other filters on each summary.
@@ -207,6 +211,7 @@ export class ClusterIndex {
       if (filter.group !== undefined && s.group !== filter.group) continue;
       if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
       if (filter.family !== undefined && s.family !== filter.family) continue;
+      if (filter.desiredStatus !== undefined && s.desiredStatus !== filter.desiredStatus) continue;
       yield s;
     }
   }

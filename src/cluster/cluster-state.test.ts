@@ -99,6 +99,8 @@ test('cluster state: tasks by instance, group, startedBy and family, in key orde
     assert.deepEqual(ids({ family: 'api', startedBy: 'nobody' }), []);
     assert.deepEqual(ids({ after: 'b' }), ['c', 'd']);
     assert.deepEqual(ids({ family: 'api', after: 'b' }), ['d']);
+    assert.deepEqual(ids({ desiredStatus: 'STOPPED' }), ['d']);
+    assert.deepEqual(ids({ desiredStatus: 'RUNNING', group: 'service:web' }), ['a', 'c']);
     assert.equal(state.snapshot(ref)?.tasks.length, 4);
     assert.equal(state.snapshot({ scope: SCOPE, cluster: 'nope' }), undefined);
   }, [{ ops: [
@@ -106,7 +108,7 @@ test('cluster state: tasks by instance, group, startedBy and family, in key orde
     taskOp('c1', 'a', { instance: 'i1', group: 'service:web', startedBy: 'ecs-svc/0' }),
     taskOp('c1', 'b', { instance: 'i1', family: 'api' }),
     taskOp('c1', 'c', { group: 'service:web', startedBy: 'ecs-svc/1' }),
-    taskOp('c1', 'd', { family: 'api' }),
+    taskOp('c1', 'd', { family: 'api', desiredStatus: 'STOPPED' }),
   ] }]);
 });
 

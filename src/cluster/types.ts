@@ -87,6 +87,7 @@ export interface TaskFilter {
   readonly group?: string;
   readonly startedBy?: string;
   readonly family?: string;
+  readonly desiredStatus?: 'RUNNING' | 'STOPPED';
   /** Only ids strictly after this one: a page's cursor. */
   readonly after?: string;
 }

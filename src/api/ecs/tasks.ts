@@ -150,6 +150,7 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
         ...(input.family !== undefined && { family: input.family }),
         ...(input.startedBy !== undefined && { startedBy: input.startedBy }),
         ...(input.serviceName !== undefined && { group: `service:${input.serviceName}` }),
+        desiredStatus: wanted === 'STOPPED' ? 'STOPPED' : 'RUNNING',
         ...(after !== undefined && { after }),
       });
       const taskArns: string[] = [];
