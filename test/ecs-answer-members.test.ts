@@ -98,7 +98,10 @@ test('container instances, tasks and task definitions: tags empty unless include
   const agent = new AgentSession(berth.endpoint, { cluster: 'w', containerInstanceArn: instanceArn, agentVersion: 'test' }, await instanceSecretOf(berth, { ...registration, containerInstanceArn: instanceArn }), { onSnapshot: () => {}, onAssignment: () => {}, log: () => {} });
   agent.start();
   try {
-    for (const deadline = Date.now() + 10_000; !agent.connected; await new Promise((r) => setTimeout(r, 20))) {
+    // The session is open before the gateway has taken its hello; placement waits for the
+    // instance to say its agent is connected.
+    const connected = async () => agent.connected && (await raw(new ecs.DescribeContainerInstancesCommand({ cluster: 'w', containerInstances: [instanceArn] }))).containerInstances[0].agentConnected === true;
+    for (const deadline = Date.now() + 10_000; !(await connected()); await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() > deadline) throw new Error('the agent session did not connect');
     }
     const started = await raw(new ecs.RunTaskCommand({ cluster: 'w', taskDefinition: 'web', tags: [{ key: 't', value: '1' }],

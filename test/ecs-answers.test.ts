@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import * as ecs from '@aws-sdk/client-ecs';
 import { AgentSession } from '../src/agent/session.ts';
 import { createEcsService } from '../src/api/ecs/index.ts';
+import type { ClusterState } from '../src/cluster/types.ts';
+import type { Placer } from '../src/scheduler/launch.ts';
 import type { Store } from '../src/store/store.ts';
 import { botocoreModel } from './support/aws-model.ts';
 import { startBerth, type BerthProcess, instanceSecretOf } from './support/berth.ts';
@@ -160,7 +162,7 @@ test('every answer of a whole ECS session matches the AWS API model, member by m
   assert.deepEqual(checkAnswers(model, answers), []);
 
   // The session covers every operation Berth serves: a new one must join it.
-  const served = Object.keys(createEcsService({ store: undefined as unknown as Store }).operations).sort();
+  const served = Object.keys(createEcsService({ store: undefined as unknown as Store, state: undefined as unknown as ClusterState, placer: undefined as unknown as Placer }).operations).sort();
   const answered = new Set(answers.filter((a) => a.status === 200).map((a) => a.operation));
   // ListServicesByNamespace can only refuse while Berth has no AWS Cloud Map namespaces.
   const alwaysRefused = new Set(['ListServicesByNamespace']);

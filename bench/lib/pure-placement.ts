@@ -4,17 +4,10 @@
  * no HTTP, no store and no agent. Each plan's placements are taken off the snapshot before
  * the next request, as committing them would.
  *
- * The engine is `place(snapshot, request, now, rng)` from src/scheduler/place.ts (issue 14's
- * placement engine) when this build has it; otherwise the build's first-fit
- * (src/scheduler/first-fit.ts), which has no strategies: the result says which ran.
+ * The engine is `place(snapshot, request, now, rng)` from src/scheduler/place.ts.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { placeFirstFit, type InstanceSnapshot } from '../../src/scheduler/first-fit.ts';
+import { place } from '../../src/scheduler/place.ts';
 import type { Demand, PlacementInstance, PlacementRequest, PlacementSnapshot, PlacementStrategy, Plan, Rng } from '../../src/scheduler/types.ts';
-
-const PLACE_MODULE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/scheduler/place.ts');
 
 export type PlaceFn = (snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng) => Plan;
 
@@ -25,42 +18,9 @@ export interface Engine {
   place(snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng): Plan;
 }
 
-/** `place()` when src/scheduler/place.ts exists in this build, else first-fit behind the same signature. */
+/** The placement engine, `place()` from src/scheduler/place.ts. */
 export async function loadEngine(): Promise<Engine> {
-  if (existsSync(PLACE_MODULE)) {
-    const mod = await import(PLACE_MODULE) as { place?: PlaceFn };
-    if (typeof mod.place !== 'function') throw new Error(`${PLACE_MODULE} exports no place(snapshot, request, now, rng)`);
-    return { name: 'place()', strategies: true, place: mod.place };
-  }
-  return {
-    name: 'first-fit (this build has no src/scheduler/place.ts: strategies not applied)',
-    strategies: false,
-    place: (snapshot, request) => placeFirstFit(snapshot.instances.map(cachedView), {
-      cpu: request.demand.cpu, memory: request.demand.memory, ports: request.demand.ports,
-      requiredAttributes: request.demand.requiredAttributes.map((a) => a.name),
-    }, request.count),
-  };
-}
-
-/**
- * First-fit's view of each instance, made once per instance object (the loop replaces only
- * the instances it placed on): what is timed is first-fit, not this translation.
- */
-const views = new WeakMap<PlacementInstance, InstanceSnapshot>();
-function cachedView(i: PlacementInstance): InstanceSnapshot {
-  let v = views.get(i);
-  if (!v) {
-    v = firstFitView(i);
-    views.set(i, v);
-  }
-  return v;
-}
-
-function firstFitView(i: PlacementInstance): InstanceSnapshot {
-  return {
-    arn: i.arn, status: i.status, agentConnected: i.agentConnected, cpu: i.cpu, memory: i.memory, portsInUse: i.portsInUse,
-    attributes: new Set(i.attributes.keys()), ...(i.attributes.get('ecs.availability-zone') !== undefined && { availabilityZone: i.attributes.get('ecs.availability-zone')! }),
-  };
+  return { name: 'place()', strategies: true, place };
 }
 
 export interface SnapshotInstance {

@@ -13,6 +13,11 @@ import type { Held, InstanceState, InstanceUsage, TaskFilter, TaskSummary } from
 
 const BTree = sortedBtree.default;
 type Tree<V> = InstanceType<typeof BTree<string, V>>;
+/** Keys are strings: a plain comparison (the library's default also orders mixed types, at 2-3x the cost). */
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+function tree<V>(): Tree<V> {
+  return new BTree<string, V>(undefined, byString);
+}
 
 /**
  * awsvpc network interfaces an instance can attach when it registers no `ENI` resource:
@@ -45,12 +50,14 @@ export class ClusterIndex {
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
   readonly #usage = new Map<string, Usage>();
-  readonly #tasks: Tree<TaskSummary> = new BTree<string, TaskSummary>();
+  readonly #tasks: Tree<TaskSummary> = tree<TaskSummary>();
   /** Secondary indexes: value → the ids (key order) of the tasks with it. */
   readonly #byInstance = new Map<string, Tree<undefined>>();
   readonly #byGroup = new Map<string, Tree<undefined>>();
   readonly #byStartedBy = new Map<string, Tree<undefined>>();
   readonly #byFamily = new Map<string, Tree<undefined>>();
+  /** So that ListTasks --desired-status STOPPED walks the stopped tasks, not all of them. */
+  readonly #byDesired = new Map<string, Tree<undefined>>();
   readonly #services = new Map<string, Held<ServiceRecord>>();
   #registered = 0;
   #running = 0;
@@ -125,8 +132,11 @@ export class ClusterIndex {
   }
 
   putTask(s: TaskSummary): void {
-    this.removeTask(s.id);
+    const old = this.#tasks.get(s.id);
     this.#tasks.set(s.id, s);
+    // Most writes change a task's status only: its index entries stay where they are.
+    if (old) this.#count(old, -1);
+    this.#reindex(old, s);
     this.#count(s, 1);
   }
 
@@ -135,18 +145,30 @@ export class ClusterIndex {
     if (!old) return;
     this.#tasks.delete(id);
     this.#count(old, -1);
+    this.#reindex(old, undefined);
   }
 
+  /** Moves a task's entries in the secondary indexes from what `old` said to what `now` says. */
+  #reindex(old: TaskSummary | undefined, now: TaskSummary | undefined): void {
+    const id = (now ?? old)!.id;
+    const move = (map: Map<string, Tree<undefined>>, from: string | undefined, to: string | undefined) => {
+      if (from === to) return;
+      if (from !== undefined) index(map, from, id, -1);
+      if (to !== undefined) index(map, to, id, 1);
+    };
+    move(this.#byGroup, old?.group, now?.group);
+    move(this.#byFamily, old?.family, now?.family);
+    move(this.#byStartedBy, old?.startedBy, now?.startedBy);
+    move(this.#byInstance, old?.containerInstanceArn, now?.containerInstanceArn);
+    move(this.#byDesired, old?.desiredStatus, now?.desiredStatus);
+  }
+
+  /** Adds (or takes away) a task's part of the cluster's counts and its instance's usage. */
   #count(s: TaskSummary, sign: 1 | -1): void {
     this.#taskList = undefined;
     if (s.lastStatus === 'RUNNING') this.#running += sign;
     else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') this.#pending += sign;
-    index(this.#byGroup, s.group, s.id, sign);
-    index(this.#byFamily, s.family, s.id, sign);
-    if (s.startedBy !== undefined) index(this.#byStartedBy, s.startedBy, s.id, sign);
-    if (s.containerInstanceArn === undefined) return;
-    index(this.#byInstance, s.containerInstanceArn, s.id, sign);
-    if (!holdsResources(s)) return;
+    if (s.containerInstanceArn === undefined || !holdsResources(s)) return;
     const arn = s.containerInstanceArn;
     let u = this.#usage.get(arn);
     if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), groups: new Map() }));
@@ -171,19 +193,25 @@ export class ClusterIndex {
       filter.group !== undefined ? this.#byGroup.get(filter.group) ?? null : undefined,
       filter.startedBy !== undefined ? this.#byStartedBy.get(filter.startedBy) ?? null : undefined,
       filter.family !== undefined ? this.#byFamily.get(filter.family) ?? null : undefined,
+      filter.desiredStatus !== undefined ? this.#byDesired.get(filter.desiredStatus) ?? null : undefined,
     ].filter((t) => t !== undefined);
     if (candidates.includes(null)) return;
     // Walk the smallest index; check the other filters on each summary.
-    const smallest = (candidates as Tree<unknown>[]).sort((a, b) => a.size - b.size)[0];
-    const walk: Tree<unknown> = smallest ?? this.#tasks;
+    const smallest = (candidates as Tree<undefined>[]).sort((a, b) => a.size - b.size)[0];
     const start = filter.after;
-    for (const [id] of walk.entries(start)) {
+    if (!smallest) {
+      // No filter but the cursor: the task tree itself, in order.
+      for (const [id, s] of this.#tasks.entries(start)) if (start === undefined || id > start) yield s;
+      return;
+    }
+    for (const [id] of smallest.entries(start)) {
       if (start !== undefined && id <= start) continue;
       const s = this.#tasks.get(id)!;
       if (filter.instanceArn !== undefined && s.containerInstanceArn !== filter.instanceArn) continue;
       if (filter.group !== undefined && s.group !== filter.group) continue;
       if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
       if (filter.family !== undefined && s.family !== filter.family) continue;
+      if (filter.desiredStatus !== undefined && s.desiredStatus !== filter.desiredStatus) continue;
       yield s;
     }
   }
@@ -230,7 +258,7 @@ export class ClusterIndex {
 function index(map: Map<string, Tree<undefined>>, value: string, id: string, sign: 1 | -1): void {
   let t = map.get(value);
   if (sign > 0) {
-    if (!t) map.set(value, (t = new BTree<string, undefined>()));
+    if (!t) map.set(value, (t = tree<undefined>()));
     t.set(id, undefined);
   } else if (t) {
     t.delete(id);

@@ -99,6 +99,8 @@ test('cluster state: tasks by instance, group, startedBy and family, in key orde
     assert.deepEqual(ids({ family: 'api', startedBy: 'nobody' }), []);
     assert.deepEqual(ids({ after: 'b' }), ['c', 'd']);
     assert.deepEqual(ids({ family: 'api', after: 'b' }), ['d']);
+    assert.deepEqual(ids({ desiredStatus: 'STOPPED' }), ['d']);
+    assert.deepEqual(ids({ desiredStatus: 'RUNNING', group: 'service:web' }), ['a', 'c']);
     assert.equal(state.snapshot(ref)?.tasks.length, 4);
     assert.equal(state.snapshot({ scope: SCOPE, cluster: 'nope' }), undefined);
   }, [{ ops: [
@@ -106,7 +108,7 @@ test('cluster state: tasks by instance, group, startedBy and family, in key orde
     taskOp('c1', 'a', { instance: 'i1', group: 'service:web', startedBy: 'ecs-svc/0' }),
     taskOp('c1', 'b', { instance: 'i1', family: 'api' }),
     taskOp('c1', 'c', { group: 'service:web', startedBy: 'ecs-svc/1' }),
-    taskOp('c1', 'd', { family: 'api' }),
+    taskOp('c1', 'd', { family: 'api', desiredStatus: 'STOPPED' }),
   ] }]);
 });
 
@@ -275,4 +277,22 @@ test('cluster state: summaries carry what placement and reconcilers read', async
     healthChecked: true,
     containers: [{ name: 'a', networkBindings: [{ bindIP: '0.0.0.0', containerPort: 53, hostPort: 9000, protocol: 'udp' }] }],
   })] }]);
+});
+
+test('cluster state: a record that is not JSON is reported and skipped; later writes still arrive', async () => {
+  const store = await openSqliteStore(join(dir, `s${n++}.db`));
+  const errors: unknown[] = [];
+  const state = createClusterState(store, { onListenerError: (e) => errors.push(e) });
+  try {
+    await state.ready();
+    await store.txn({ ops: [clusterOp('c1'), { type: 'put', key: keys.task(SCOPE, 'c1', 'bad'), value: '{not json' }] });
+    const r = await store.txn({ ops: [taskOp('c1', 'good')] });
+    await state.caughtUp(r.revision);
+    assert.deepEqual([...state.tasks(ref)].map((t) => t.id), ['good']);
+    assert.equal(errors.length, 1);
+    assert.match(String((errors[0] as Error).message), /could not index .*tasks\/c1\/bad/);
+  } finally {
+    state.close();
+    await store.close();
+  }
 });

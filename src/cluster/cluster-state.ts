@@ -21,7 +21,7 @@ import { prefixEnd } from '../store/keys.ts';
 import type { PlacementSnapshot } from '../scheduler/types.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
-import type { ClusterRef, ClusterSnapshot, ClusterState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
 /**
  * Keys read per page of the initial load: 1,000 keeps a page of task records (2-4 KB each)
@@ -122,6 +122,10 @@ class StoreClusterState implements ClusterState {
     };
   }
 
+  cluster(ref: ClusterRef): Held<ClusterRecord> | undefined {
+    return this.#index(ref)?.clusterRecord;
+  }
+
   placementSnapshot(ref: ClusterRef): PlacementSnapshot {
     return { instances: this.#index(ref)?.placementInstances() ?? [] };
   }
@@ -216,7 +220,15 @@ class StoreClusterState implements ClusterState {
   #apply(e: WatchEvent): void {
     if (this.#closed) return;
     if (e.revision > this.#revision) this.#revision = e.revision;
-    const k = e.type === 'put' ? put(this.#indexes, e.kv) : remove(this.#indexes, e.kv.key, e.revision);
+    let k: string | undefined;
+    try {
+      k = e.type === 'put' ? put(this.#indexes, e.kv) : remove(this.#indexes, e.kv.key, e.revision);
+    } catch (err) {
+      // A record that is not JSON is skipped and said, never thrown into the store's
+      // delivery loop (where it would stop every other watcher's events).
+      this.#onListenerError(new Error(`cluster state: could not index ${e.kv.key} at revision ${e.revision}`, { cause: err }));
+      return;
+    }
     if (k !== undefined) {
       const ix = this.#indexes.get(k)!;
       if (ix.isEmpty()) { this.#indexes.delete(k); this.#refs.delete(k); } else if (!this.#refs.has(k)) this.#refs.set(k, refOf(k));

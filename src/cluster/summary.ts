@@ -34,18 +34,11 @@ export function parseKey(key: string): ParsedKey | undefined {
   return undefined;
 }
 
-/** A task record as stored, with the Berth-own fields the summary reads. */
-export type StoredTask = TaskRecord & {
-  /** Berth's own: some container of its definition has a health check (set when the task is built). */
-  healthChecked?: boolean;
-  capacityProviderName?: string;
-};
+/** A task record as stored (with its Berth-own fields: healthChecked, reservedPorts, networkMode). */
+export type StoredTask = TaskRecord;
 
-/** A container instance as stored, with the Berth-own field the agent gateway writes. */
-export type StoredInstance = ContainerInstanceRecord & {
-  /** Berth's own: epoch ms its agent's session ended, while it has none. */
-  agentDisconnectedAt?: number;
-};
+/** A container instance as stored (with its Berth-own agentDisconnectedAt). */
+export type StoredInstance = ContainerInstanceRecord;
 
 /** The family of a task definition ARN (`…:task-definition/<family>:<revision>`). */
 export function familyOf(taskDefinitionArn: string): string {

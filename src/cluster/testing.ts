@@ -19,7 +19,7 @@ export function clusterOp(name: string, scope: Scope = SCOPE): Op {
   return putOp(keys.cluster(scope, name), newCluster(scope, { clusterName: name, tags: [], settings: [] }, 1_700_000_000));
 }
 
-export function instanceRecord(cluster: string, id: string, o: { cpu?: number; memory?: number; ports?: string[]; registeredAt?: number; status?: StoredInstance['status']; connected?: boolean; scope?: Scope } = {}): StoredInstance {
+export function instanceRecord(cluster: string, id: string, o: { cpu?: number; memory?: number; ports?: string[]; registeredAt?: number; status?: StoredInstance['status']; connected?: boolean; scope?: Scope; attributes?: { name: string; value?: string }[] } = {}): StoredInstance {
   const scope = o.scope ?? SCOPE;
   const r = newContainerInstance(scope, cluster, id, {
     ec2InstanceId: `i-${id}`,
@@ -28,7 +28,7 @@ export function instanceRecord(cluster: string, id: string, o: { cpu?: number; m
       { name: 'MEMORY', type: 'INTEGER', integerValue: o.memory ?? 4096 },
       { name: 'PORTS', type: 'STRINGSET', stringSetValue: o.ports ?? [] },
     ]),
-    attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1a' }],
+    attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1a' }, ...(o.attributes ?? [])],
     tags: [],
   }, o.registeredAt ?? 1_700_000_000);
   return { ...r, status: o.status ?? 'ACTIVE', agentConnected: o.connected ?? true };

@@ -87,6 +87,7 @@ export interface TaskFilter {
   readonly group?: string;
   readonly startedBy?: string;
   readonly family?: string;
+  readonly desiredStatus?: 'RUNNING' | 'STOPPED';
   /** Only ids strictly after this one: a page's cursor. */
   readonly after?: string;
 }
@@ -110,7 +111,10 @@ export interface ClusterState {
   /** Resolves once the indexes reflect `revision` (read your own writes). */
   caughtUp(revision: number): Promise<void>;
   clusters(): readonly ClusterRef[];
+  /** Every list of the cluster, consistent at one revision (the task list is copied: O(tasks) after a change). */
   snapshot(ref: ClusterRef): ClusterSnapshot | undefined;
+  /** The cluster's record alone, without building a snapshot. */
+  cluster(ref: ClusterRef): Held<ClusterRecord> | undefined;
   placementSnapshot(ref: ClusterRef): PlacementSnapshot;
   counts(ref: ClusterRef): ClusterCounts;
   task(ref: ClusterRef, id: string): TaskSummary | undefined;

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,16 +8,19 @@ import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
+import { createClusterState } from '../cluster/cluster-state.ts';
+import { place } from '../scheduler/place.ts';
+import { createPlacer } from '../scheduler/placer.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
-import { createClusterState } from '../cluster/cluster-state.ts';
 import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
-import type { Placer } from '../scheduler/launch.ts';
+import { createServiceReconciler } from '../controllers/service/reconciler.ts';
+import { randomServiceIds } from '../api/ecs/services.ts';
 import { adminRoutes } from './admin.ts';
 import { guardAdmin } from './admin-guard.ts';
 import { createAgentGateway } from './agent-gateway.ts';
@@ -65,7 +69,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     auth: { tokens, anonymousPull: options.anonymousPull ?? false, required: !options.registryAuthOff },
   });
   const ecr = createEcrService({ store, registry: registry.core, tokens, log: options.log });
-  const ecs = createEcsService({ store });
+  // The cluster state is live before any request is served: every read of counts, tasks
+  // and instance usage, and every placement, comes from it.
+  const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener failed: ${err instanceof Error ? err.stack : String(err)}`) });
+  await state.ready();
+  const placer = createPlacer({
+    store, state, place, rng: Math.random,
+    ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
+  });
+  const ecs = createEcsService({ store, state, placer });
   const aws = createAwsFrontDoor({
     services: [ecs, ecr],
     accountId: options.accountId,
@@ -75,16 +87,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
-  const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener: ${err instanceof Error ? err.stack : String(err)}`) });
-  await state.ready();
   const agents = createAgentGateway({ store, state, log: options.log, auth });
   await agents.start();
-  // MERGE: the placer (src/scheduler/placer.ts, createPlacer({ store, state, place, ids, rng }))
-  // replaces this; none of the reconcilers below launches tasks yet.
-  const placer: Placer = { launch: () => Promise.reject(new Error('no placer is wired into the controller runner yet')) };
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
-    // MERGE: the service reconciler (src/controllers/service/) joins here.
+    createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
@@ -118,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await s3.close();
     await ecr.close();
     await registry.close();
+    state.close();
     await store.close();
     throw err;
   }
@@ -139,6 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await s3.close();
       await ecr.close();
       await registry.close();
+      state.close();
       await store.close();
     },
   };

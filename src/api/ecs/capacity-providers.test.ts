@@ -12,6 +12,7 @@ import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { capacityProviderOperations } from './capacity-providers.ts';
+import { createClusterState } from '../../cluster/cluster-state.ts';
 import { clusterOperations } from './clusters.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
@@ -23,7 +24,10 @@ async function setup(t: { after(fn: () => unknown): void }) {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openSqliteStore(join(dir, 'state.db'));
   t.after(() => store.close());
-  const ops = { ...clusterOperations({ store }), ...capacityProviderOperations({ store }) };
+  const state = createClusterState(store);
+  t.after(() => state.close());
+  await state.ready();
+  const ops = { ...clusterOperations({ store, state }), ...capacityProviderOperations({ store }) };
   await ops.CreateCapacityProvider({ name: 'a', autoScalingGroupProvider: asg('a') }, ctx);
   await ops.CreateCapacityProvider({ name: 'b', autoScalingGroupProvider: asg('b') }, ctx);
   await ops.CreateCluster({ clusterName: 'c', capacityProviders: ['a', 'b'], defaultCapacityProviderStrategy: [{ capacityProvider: 'a', weight: 1 }] }, ctx);

@@ -20,7 +20,7 @@ const MAX_DESCRIBE = 100;
 /** DescribeCapacityProviders pages hold 1 to 10 providers, 10 by default (ECS API reference). */
 const MAX_PAGE = 10;
 
-export function capacityProviderOperations({ store }: EcsDeps) {
+export function capacityProviderOperations({ store }: Pick<EcsDeps, 'store'>) {
   return {
     async CreateCapacityProvider(input: CreateInput, ctx: RequestContext) {
       const scope = scopeOf(ctx);

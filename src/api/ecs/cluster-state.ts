@@ -4,6 +4,8 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
+import type { ClusterState, InstanceUsage } from '../../cluster/types.ts';
+import { containerInstanceView, type ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 
 /** The ACTIVE cluster a request names (or `default`), or ClusterNotFoundException. */
 export async function requireCluster(store: Store, scope: Scope, ref: string | undefined): Promise<Versioned<ClusterRecord>> {
@@ -13,21 +15,28 @@ export async function requireCluster(store: Store, scope: Scope, ref: string | u
   return c;
 }
 
-/** Derived counts of a cluster's instances, tasks and services. */
-export async function clusterCounts(store: Store, scope: Scope, name: string): Promise<ClusterCounts> {
-  const [instances, tasks, services] = await Promise.all([
-    store.list(keys.containerInstances(scope, name)),
-    store.list(keys.tasks(scope, name)),
-    store.list(keys.services(scope, name)),
-  ]);
-  let running = 0;
-  let pending = 0;
-  for (const kv of tasks.items) {
-    const t = JSON.parse(kv.value) as { lastStatus?: string; desiredStatus?: string };
-    if (t.lastStatus === 'RUNNING') running++;
-    else if (t.lastStatus !== 'STOPPED' && t.desiredStatus !== 'STOPPED') pending++;
-  }
-  const activeInstances = instances.items.filter((kv) => (JSON.parse(kv.value) as { status?: string }).status !== 'INACTIVE').length;
-  const activeServices = services.items.filter((kv) => (JSON.parse(kv.value) as { status?: string }).status === 'ACTIVE').length;
-  return { registeredContainerInstancesCount: activeInstances, runningTasksCount: running, pendingTasksCount: pending, activeServicesCount: activeServices };
+/** Derived counts of a cluster's instances, tasks and services: the cluster state keeps them as running sums. */
+export function clusterCounts(state: ClusterState, scope: Scope, name: string): ClusterCounts {
+  return state.counts({ scope, cluster: name });
+}
+
+/**
+ * The instance as DescribeContainerInstances answers it: counts and remaining resources
+ * from what its tasks hold in the cluster state, Berth's own fields left out.
+ */
+export function instanceView(i: ContainerInstanceRecord, u: InstanceUsage) {
+  const left = (name: string) => (i.registeredResources.find((r) => r.name === name)?.integerValue ?? 0);
+  const ports = (protocol: 'tcp' | 'udp', registered: readonly string[]) =>
+    [...new Set([...registered, ...u.ports.filter((p) => p.endsWith(`/${protocol}`)).map((p) => p.slice(0, -protocol.length - 1))])];
+  return {
+    ...containerInstanceView(i),
+    runningTasksCount: u.running,
+    pendingTasksCount: u.pending,
+    remainingResources: i.registeredResources.map((r) =>
+      r.name === 'CPU' ? { ...r, integerValue: left('CPU') - u.cpu }
+        : r.name === 'MEMORY' ? { ...r, integerValue: left('MEMORY') - u.memory }
+          : r.name === 'PORTS' ? { ...r, stringSetValue: ports('tcp', r.stringSetValue ?? []) }
+            : r.name === 'PORTS_UDP' ? { ...r, stringSetValue: ports('udp', r.stringSetValue ?? []) }
+              : r),
+  };
 }

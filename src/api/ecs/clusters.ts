@@ -28,9 +28,9 @@ interface CreateClusterInput {
   defaultCapacityProviderStrategy?: CapacityProviderStrategyItem[];
 }
 
-export function clusterOperations({ store }: EcsDeps) {
+export function clusterOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>) {
   const view = async (ctx: RequestContext, c: ClusterRecord, include: readonly ClusterField[] | 'answer') =>
-    clusterView(c, await clusterCounts(store, scopeOf(ctx), c.clusterName), include);
+    clusterView(c, clusterCounts(state, scopeOf(ctx), c.clusterName), include);
 
   return {
     /** Creates a cluster, or answers with the existing ACTIVE cluster of that name, as ECS does. */
@@ -144,7 +144,7 @@ export function clusterOperations({ store }: EcsDeps) {
       const name = clusterNameOf(input.cluster);
       for (;;) {
         const cur = await requireCluster(store, scope, input.cluster);
-        const counts = await clusterCounts(store, scope, name);
+        const counts = clusterCounts(state, scope, name);
         if (counts.registeredContainerInstancesCount > 0) fail('ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining. Deregister them first.');
         if (counts.activeServicesCount > 0) fail('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active. Delete the services first.');
         if (counts.runningTasksCount + counts.pendingTasksCount > 0) fail('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active. Stop the tasks first.');

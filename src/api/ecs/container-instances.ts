@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
-  builtInAttributes, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, containerInstanceView, validateAttribute,
+  builtInAttributes, containerInstanceView, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
   type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -12,11 +12,10 @@ import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireInstanceProvider } from './capacity-providers.ts';
-import { instanceView, loadClusterSnapshot, usage } from './cluster-snapshot.ts';
-import { requireCluster } from './cluster-state.ts';
+import { instanceView, requireCluster } from './cluster-state.ts';
 import { compileQuery, type Predicate } from '../../scheduler/query/evaluate.ts';
 import type { PlacementInstance } from '../../scheduler/types.ts';
-import type { TaskRecord } from '../../core/ecs/task.ts';
+import type { ClusterState } from '../../cluster/types.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 
 /** DescribeContainerInstances and UpdateContainerInstancesState take at most 100 (ECS API reference). */
@@ -45,7 +44,7 @@ export async function findInstance(store: Store, scope: Scope, cluster: string, 
   return getJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id));
 }
 
-export function containerInstanceOperations({ store }: EcsDeps) {
+export function containerInstanceOperations({ store, state }: EcsDeps) {
   /** Compare-and-set on one instance; `fn` returns the new record. */
   const change = async (scope: Scope, cluster: string, ref: string, fn: (c: ContainerInstanceRecord) => ContainerInstanceRecord) => {
     for (;;) {
@@ -100,9 +99,8 @@ export function containerInstanceOperations({ store }: EcsDeps) {
     async DeregisterContainerInstance(input: { cluster?: string; containerInstance: string; force?: boolean }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const updated = await change(scope, cluster, input.containerInstance, (c) => {
-        const u = usage(c, tasks);
+        const u = state.instanceUsage({ scope, cluster }, c.containerInstanceArn);
         if (!input.force && u.running + u.pending > 0) {
           fail('InvalidParameterException', `Found running tasks on the instance ${c.containerInstanceArn}: stop them first, or pass force to deregister anyway.`);
         }
@@ -117,7 +115,6 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       // The request's own parameters are checked before anything is looked up, as AWS does.
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const { tasks } = await loadClusterSnapshot(store, scope, cluster);
       const containerInstances = [];
       const failures = [];
       for (const ref of input.containerInstances) {
@@ -126,7 +123,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        const { tags, ...rest } = instanceView(found.value, tasks);
+        const { tags, ...rest } = instanceView(found.value, state.instanceUsage({ scope, cluster }, found.value.containerInstanceArn));
         containerInstances.push({
           ...rest,
           // Without include TAGS, AWS sends the member empty, as for clusters and tasks.
@@ -148,7 +145,7 @@ export function containerInstanceOperations({ store }: EcsDeps) {
       }
       const limit = pageSize(input.maxResults, 100);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const matches = filter && instanceFilter(filter, (await loadClusterSnapshot(store, scope, cluster)).tasks);
+      const matches = filter && instanceFilter(filter, state, scope, cluster);
       const prefix = keys.containerInstances(scope, cluster);
       const arns: string[] = [];
       let after = decodeToken(input.nextToken, prefix);
@@ -195,17 +192,20 @@ const INSTANCE_STATUSES: readonly InstanceStatus[] = ['ACTIVE', 'DRAINING', 'REG
  * ListContainerInstances' `filter`: the cluster query language over each instance as
  * placement sees it, with the task groups and running count its tasks give it.
  */
-function instanceFilter(test: Predicate, tasks: readonly TaskRecord[]): (c: ContainerInstanceRecord) => boolean {
-  const onInstance = new Map<string, { groups: Map<string, number>; running: number }>();
-  for (const t of tasks) {
-    if (!t.containerInstanceArn) continue;
-    let entry = onInstance.get(t.containerInstanceArn);
-    if (!entry) { entry = { groups: new Map(), running: 0 }; onInstance.set(t.containerInstanceArn, entry); }
-    entry.groups.set(t.group, (entry.groups.get(t.group) ?? 0) + 1);
-    if (t.lastStatus === 'RUNNING') entry.running++;
-  }
+function instanceFilter(test: Predicate, state: ClusterState, scope: Scope, cluster: string): (c: ContainerInstanceRecord) => boolean {
+  const ref = { scope, cluster };
+  const tasksOn = (instanceArn: string) => {
+    const groups = new Map<string, number>();
+    let running = 0;
+    for (const t of state.tasks(ref, { instanceArn })) {
+      if (t.lastStatus === 'STOPPED') continue;
+      groups.set(t.group, (groups.get(t.group) ?? 0) + 1);
+      if (t.lastStatus === 'RUNNING') running++;
+    }
+    return { groups, running };
+  };
   return (c) => {
-    const tasksThere = onInstance.get(c.containerInstanceArn);
+    const tasksThere = tasksOn(c.containerInstanceArn);
     const view: PlacementInstance = {
       arn: c.containerInstanceArn, id: idOf(c), ec2InstanceId: c.ec2InstanceId, status: c.status, agentConnected: c.agentConnected,
       registeredAt: c.registeredAt, attributes: new Map(c.attributes.map((a) => [a.name, a.value])),

@@ -1,3 +1,5 @@
+import type { ClusterState } from '../../cluster/types.ts';
+import type { Placer } from '../../scheduler/launch.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
@@ -5,6 +7,10 @@ import type { Scope } from '../../core/ecs/scope.ts';
 /** What the ECS operation modules need from the server. */
 export interface EcsDeps {
   readonly store: Store;
+  /** What placing, ListTasks, cluster counts and instance views read: never a scan of the store. */
+  readonly state: ClusterState;
+  /** Where RunTask and StartTask submit their launches. */
+  readonly placer: Placer;
 }
 
 export function scopeOf(ctx: RequestContext): Scope {

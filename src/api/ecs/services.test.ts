@@ -7,7 +7,7 @@ import { createClusterState } from '../../cluster/cluster-state.ts';
 import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
-import { clusterStateServiceTasks, serviceOperations, type ServiceIds } from './services.ts';
+import { clusterStateServiceTasks, serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-services-'));
@@ -23,7 +23,7 @@ test('deployment ids come from the injected source; counts are the same from the
     await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
     let n = 0;
     const ids: ServiceIds = { deploymentId: () => `ecs-svc/${String(++n).padStart(19, '0')}` };
-    const fromStore = serviceOperations({ store }, ids);
+    const fromStore = serviceOperations({ store, state }, ids, storeServiceTasks(store));
     const created = await fromStore.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 3 }, ctx(2_000));
     assert.deepEqual(created.service.deployments.map((d) => [d.id, d.createdAt]), [['ecs-svc/0000000000000000001', 2]]);
     const updated = await fromStore.UpdateService({ cluster: 'c', service: 'web', forceNewDeployment: true }, ctx(3_000));
@@ -38,7 +38,7 @@ test('deployment ids come from the injected source; counts are the same from the
     ] });
     await state.ready();
     await state.caughtUp(await store.revision());
-    const fromState = serviceOperations({ store }, ids, clusterStateServiceTasks(state));
+    const fromState = serviceOperations({ store, state }, ids, clusterStateServiceTasks(state));
     const counts = async (ops: typeof fromStore) => {
       const s = (await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!;
       return [s.runningCount, s.pendingCount, s.deployments.map((d) => [d.runningCount, d.pendingCount])];

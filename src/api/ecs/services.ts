@@ -50,7 +50,7 @@ export function clusterStateServiceTasks(state: ClusterState): ServiceTasks {
   return async (scope, cluster, service) => state.tasks({ scope, cluster }, service === undefined ? {} : { group: `service:${service}` });
 }
 
-export function serviceOperations({ store }: EcsDeps, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = storeServiceTasks(store)) {
+export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = clusterStateServiceTasks(state)) {
   /** The counts of the services of a cluster (of `service` alone when given), from their tasks. */
   const countsOf = async (scope: Scope, cluster: string, service?: string): Promise<(name: string) => ServiceCounts> => {
     const counts = countServiceTasks(await tasks(scope, cluster, service));

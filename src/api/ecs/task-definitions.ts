@@ -56,7 +56,7 @@ export interface TaskDefinitionCacheLimits {
   readonly viewCacheBytes?: number;
 }
 
-export function taskDefinitionOperations({ store }: EcsDeps, limits: TaskDefinitionCacheLimits = {}) {
+export function taskDefinitionOperations({ store }: Pick<EcsDeps, 'store'>, limits: TaskDefinitionCacheLimits = {}) {
   // Concurrent registrations of one family are committed together: one compare-and-set
   // on the family record gives each its own revision, in arrival order.
   const registrations = new KeyedBatcher<Registration, TaskDefinitionRecord>((_key, batch) => registerBatch(store, batch));

@@ -114,6 +114,7 @@ export class FakeClusterState implements ClusterState {
   caughtUp = async (): Promise<void> => {};
   clusters = (): ClusterRef[] => [...this.#snapshots.values()].map((s) => ({ scope: s.scope, cluster: s.cluster }));
   snapshot = (ref: ClusterRef): ClusterSnapshot | undefined => this.#snapshots.get(`${ref.scope.account}/${ref.scope.region}/${ref.cluster}`);
+  cluster = (ref: ClusterRef) => this.snapshot(ref)?.clusterRecord;
   placementSnapshot = () => ({ instances: [] });
   counts = () => ({ registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
   instanceUsage = () => ({ cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] });

@@ -98,6 +98,14 @@ export interface TaskRecord {
   networkMode?: string;
   /** Static host ports the task holds on its instance, "port/protocol". (Berth's own; not in the API.) */
   reservedPorts?: string[];
+  /**
+   * Some container of its definition has a health check, so the task counts healthy only
+   * once ECS says HEALTHY (else once RUNNING). Set when the task is built, so a reader of
+   * tasks never needs the definition. (Berth's own; not in the API.)
+   */
+  healthChecked?: boolean;
+  /** The capacity provider whose instance runs it (Task reference). */
+  capacityProviderName?: string;
 }
 
 /** What a task needs from an instance to be placed there. */
@@ -165,6 +173,8 @@ export interface NewTaskInput {
   availabilityZone?: string;
   /** The instance's `ecs.cpu-architecture`, when it registered one. */
   cpuArchitecture?: string;
+  /** The capacity provider whose instance it was placed on. */
+  capacityProviderName?: string;
   startedBy?: string;
   group?: string;
   tags: Tag[];
@@ -229,6 +239,8 @@ export function newTask(i: NewTaskInput): TaskRecord {
     ...(i.cpuArchitecture !== undefined && { attributes: [{ name: 'ecs.cpu-architecture', value: i.cpuArchitecture }] }),
     ...(td.networkMode !== undefined && { networkMode: td.networkMode }),
     reservedPorts: demand.ports,
+    healthChecked: td.containerDefinitions.some((c) => c.healthCheck !== undefined),
+    ...(i.capacityProviderName !== undefined && { capacityProviderName: i.capacityProviderName }),
   };
 }
 
@@ -241,7 +253,7 @@ export function newTask(i: NewTaskInput): TaskRecord {
  *   the AWS CLI examples, EC2 and Fargate).
  */
 export function taskView(t: TaskRecord, includeTags: boolean) {
-  const { tags, networkMode: _mode, reservedPorts: _ports, connectivity, connectivityAt, healthStatus, containers, ...rest } = t;
+  const { tags, networkMode: _mode, reservedPorts: _ports, healthChecked: _checked, connectivity, connectivityAt, healthStatus, containers, ...rest } = t;
   const reported = !NOT_YET_REPORTED.has(t.lastStatus) || t.containers.some((c) => c.lastStatus !== 'PENDING');
   return {
     ...rest,

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createClusterState } from '../cluster/cluster-state.ts';
+import { clusterOp, instanceOp, putOp, SCOPE } from '../cluster/testing.ts';
+import type { ClusterState } from '../cluster/types.ts';
+import { ApiError } from '../core/errors.ts';
+import { keys } from '../core/ecs/keys.ts';
+import { buildTaskDefinition, type ContainerDefinition, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import { taskView, type TaskRecord } from '../core/ecs/task.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+import type { Launch, Placer } from './launch.ts';
+import { place } from './place.ts';
+import { createPlacer } from './placer.ts';
+
+
+const ids = { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() };
+
+function definition(family: string, o: { cpu?: number; memory?: number; hostPort?: number; healthCheck?: boolean; tags?: { key: string; value: string }[] } = {}): TaskDefinitionRecord {
+  const c: ContainerDefinition = {
+    name: 'app', image: 'busybox', cpu: o.cpu ?? 256, memory: o.memory ?? 256, essential: true,
+    ...(o.hostPort !== undefined && { portMappings: [{ containerPort: 80, hostPort: o.hostPort, protocol: 'tcp' }] }),
+    ...(o.healthCheck && { healthCheck: { command: ['CMD', 'true'] } }),
+  } as ContainerDefinition;
+  return buildTaskDefinition(SCOPE, { family, containerDefinitions: [c], ...(o.tags && { tags: o.tags }) }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+}
+
+interface World { store: Store; states: ClusterState[]; placers: Placer[]; lostRaces: () => number }
+
+/** One store, and `placers` independent placers each with its own cluster state: as two control planes. */
+async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops'], fn: (w: World) => Promise<void>): Promise<void> {
+  // The real store, in memory (the pure core's tests touch no disk): commits still go out
+  // in batches a turn later, so racing launches race as they do on disk.
+  const store = await openSqliteStore(':memory:');
+  const states: ClusterState[] = [];
+  try {
+    await store.txn({ ops: seed });
+    for (let i = 0; i < placers; i++) states.push(createClusterState(store));
+    await Promise.all(states.map((s) => s.ready()));
+    // Counts commits refused by their conditions: proof that the placers did race.
+    let lost = 0;
+    const counting: Store = {
+      get: (k) => store.get(k), modRevision: (k) => store.modRevision(k), list: (p, o) => store.list(p, o),
+      watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
+      txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
+    };
+    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, place, ids, rng: Math.random })), lostRaces: () => lost });
+  } finally {
+    for (const s of states) s.close();
+    await store.close();
+  }
+}
+
+const base = (td: TaskDefinitionRecord, o: Partial<Launch> = {}): Launch => ({
+  scope: SCOPE, cluster: 'c1', taskDefinitionArn: td.taskDefinitionArn, count: 1, now: 1_700_000_100, ...o,
+});
+
+async function storedTasks(store: Store): Promise<TaskRecord[]> {
+  return (await store.list(keys.tasks(SCOPE, 'c1'))).items.map((kv) => JSON.parse(kv.value) as TaskRecord);
+}
+
+test('placer: many racing launches from two placers never overbook an instance', async () => {
+  const td = definition('web', { cpu: 256, memory: 128 });
+  // 3 instances of 2048 CPU units: room for 24 tasks of 256; 90 asked for.
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+    const launches = Array.from({ length: 45 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 2 })));
+    const results = await Promise.all(launches);
+    const placed = results.reduce((s, r) => s + r.tasks.length, 0);
+    const tasks = await storedTasks(store);
+    assert.equal(placed, 24, 'every slot used, none twice');
+    assert.ok(lostRaces() > 0, 'the two placers raced for the same epoch');
+    assert.equal(tasks.length, 24);
+    const perInstance = new Map<string, number>();
+    for (const t of tasks) perInstance.set(t.containerInstanceArn!, (perInstance.get(t.containerInstanceArn!) ?? 0) + Number(t.cpu));
+    for (const [arn, cpu] of perInstance) assert.ok(cpu <= 2048, `${arn} holds ${cpu} CPU units of 2048`);
+    const refused = results.filter((r) => r.tasks.length < 2);
+    assert.ok(refused.every((r) => r.failures.some((f) => f.reason === 'RESOURCE:CPU')), 'what did not fit says why');
+  });
+});
+
+test('placer: static host ports are never given twice, across placers', async () => {
+  const td = definition('web', { cpu: 10, memory: 10, hostPort: 8080 });
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers }) => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => placers[i % 2]!.launch(base(td))));
+    assert.equal(results.reduce((s, r) => s + r.tasks.length, 0), 2);
+    assert.deepEqual(new Set((await storedTasks(store)).map((t) => t.containerInstanceArn)).size, 2);
+  });
+});
+
+test('placer: concurrent first calls with one clientToken start the tasks once, and all answer them', async () => {
+  const td = definition('web');
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 3, clientToken: 'tok-1', fingerprint: 'same' }))));
+    const tasks = await storedTasks(store);
+    assert.equal(tasks.length, 3, 'started once');
+    assert.ok(lostRaces() > 0, 'the two placers raced for the token');
+    const arns = tasks.map((t) => t.taskArn).sort();
+    for (const r of results) assert.deepEqual(r.tasks.map((t) => t.taskArn).sort(), arns);
+    // Later, the same token again: the same tasks, nothing new.
+    const again = await placers[0]!.launch(base(td, { count: 3, clientToken: 'tok-1', fingerprint: 'same' }));
+    assert.deepEqual(again.tasks.map((t) => t.taskArn).sort(), arns);
+    assert.equal((await storedTasks(store)).length, 3);
+  });
+});
+
+test('placer: a clientToken reused with different parameters is refused and starts nothing', async () => {
+  const td = definition('web');
+  await withWorld(1, [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers }) => {
+    await placers[0]!.launch(base(td, { clientToken: 'tok-2' }));
+    await assert.rejects(placers[0]!.launch(base(td, { count: 2, clientToken: 'tok-2' })),
+      (e: unknown) => e instanceof ApiError && e.code === 'InvalidParameterException' && /already used with different parameters/.test(e.message));
+    // Raced in one batch: the second, different, is refused too.
+    const [a, b] = await Promise.allSettled([
+      placers[0]!.launch(base(td, { clientToken: 'tok-3' })),
+      placers[0]!.launch(base(td, { count: 2, clientToken: 'tok-3' })),
+    ]);
+    assert.equal(a.status, 'fulfilled');
+    assert.equal(b.status, 'rejected');
+    assert.equal((await storedTasks(store)).length, 2);
+  });
+});
+
+test('placer: a service launch carries its group, deployment, tags and ECS managed tags', async () => {
+  const td = definition('web', { healthCheck: true, tags: [{ key: 'team', value: 'a' }] });
+  const capable = instanceOp('c1', 'i1', { attributes: [{ name: 'ecs.capability.container-health-check' }] });
+  await withWorld(1, [clusterOp('c1'), capable, putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ placers, states }) => {
+    const out = await placers[0]!.launch(base(td, {
+      count: 2, group: 'service:api', startedBy: 'ecs-svc/1234567890123456789', tags: [{ key: 'svc', value: 'yes' }],
+      propagateTags: 'TASK_DEFINITION', enableECSManagedTags: true,
+    }));
+    assert.equal(out.tasks.length, 2);
+    const t = out.tasks[0]!;
+    assert.equal(t.group, 'service:api');
+    assert.equal(t.startedBy, 'ecs-svc/1234567890123456789');
+    assert.equal(t.healthChecked, true);
+    assert.equal('healthChecked' in taskView(t, true), false, 'Berth\'s own: not answered');
+    assert.equal(t.availabilityZone, 'us-east-1a');
+    assert.deepEqual(t.tags, [{ key: 'team', value: 'a' }, { key: 'svc', value: 'yes' }, { key: 'aws:ecs:clusterName', value: 'c1' }, { key: 'aws:ecs:serviceName', value: 'api' }]);
+    // Read your writes: the cluster state has them when launch answers.
+    const ref = { scope: SCOPE, cluster: 'c1' };
+    assert.deepEqual([...states[0]!.tasks(ref, { group: 'service:api' })].map((s) => s.taskArn).sort(), out.tasks.map((x) => x.taskArn).sort());
+  });
+});
+
+test('placer: StartTask targets, a missing instance, an unknown definition, a cluster without instances', async () => {
+  const td = definition('web');
+  await withWorld(1, [clusterOp('c1'), clusterOp('empty'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ placers }) => {
+    const out = await placers[0]!.launch(base(td, { targets: ['i2', 'nope'] }));
+    assert.deepEqual(out.tasks.map((t) => t.containerInstanceArn!.split('/').pop()), ['i2']);
+    assert.deepEqual(out.failures, [{ arn: 'nope', reason: 'MISSING' }]);
+    await assert.rejects(placers[0]!.launch(base(td, { taskDefinitionArn: td.taskDefinitionArn.replace(/:1$/, ':9') })),
+      (e: unknown) => e instanceof ApiError && e.code === 'ClientException');
+    await assert.rejects(placers[0]!.launch(base(td, { cluster: 'empty' })), (e: unknown) => e instanceof ApiError && /No Container Instances/.test(e.message));
+    await assert.rejects(placers[0]!.launch(base(td, { cluster: 'gone' })), (e: unknown) => e instanceof ApiError && e.code === 'ClusterNotFoundException');
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * The placer (contract: launch.ts): the plumbing around the pure `place()`, as Nomad's
+ * worker is around its scheduler.
+ *
+ *   launch ──token seen? answer it──▶ per-cluster batch (KeyedBatcher)
+ *     └▶ read the cluster's placement epoch; wait until the cluster state has caught up to it
+ *        └▶ for each launch: place(snapshot) → tasks; take them out of the snapshot
+ *           └▶ one txn: if epoch unchanged and every token new: put tasks, tokens, epoch+1
+ *              ├ ok: wait until the state has it (read your writes), answer
+ *              ├ a token now exists: those launches answer the winner's tasks; retry the rest
+ *              └ the epoch moved (another placer committed): retry on a fresh snapshot
+ *
+ * Every placement bumps the epoch in the same transaction as its tasks, so a snapshot that
+ * has caught up to the epoch it read holds every task placed before, and the commit only
+ * lands if no placement happened since: no instance is ever overbooked, by this process
+ * or another. Tasks stopping meanwhile only free resources, so a stale view never overbooks.
+ */
+import { ApiError, fail } from '../core/errors.ts';
+import { parseArn } from '../core/arn.ts';
+import { keys } from '../core/ecs/keys.ts';
+import type { Scope } from '../core/ecs/scope.ts';
+import { taskId, type TaskRecord } from '../core/ecs/task.ts';
+import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import { KeyedBatcher } from '../lib/keyed-batcher.ts';
+import { Lru } from '../lib/lru.ts';
+import type { ClusterState } from '../cluster/types.ts';
+import type { Op, Store, Condition } from '../store/store.ts';
+import type { Launch, LaunchResult, Placer } from './launch.ts';
+import { buildTask, consume, groupOf, requestOf, type Ids } from './placer-build.ts';
+import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
+import type { ClusterRecord } from '../core/ecs/cluster.ts';
+import type { Failure, PlacementSnapshot, PlacementRequest, Plan, Rng } from './types.ts';
+
+/**
+ * Task definition revisions kept for launches by ARN: a revision's containers never change,
+ * so they are read once. 1,000 revisions, at most 16 MiB of their JSON (a large definition
+ * is 10-30 KB): a cluster's services and recent RunTask definitions.
+ */
+export const TASK_DEFINITION_CACHE_ENTRIES = 1_000;
+export const TASK_DEFINITION_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * Commits tried per batch before giving up: each retry follows another placer's commit in
+ * the same cluster, so this many in a row means a storm of writers, not bad luck.
+ */
+export const MAX_COMMIT_ATTEMPTS = 50;
+
+/** What a clientToken's key holds: the request's fingerprint and what it answered. */
+export interface TokenRecord {
+  fingerprint: string;
+  taskArns: string[];
+  failures: Failure[];
+  /** Epoch seconds: when it was first used (for a sweep to expire it). */
+  createdAt: number;
+}
+
+export type PlaceFn = (snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng) => Plan;
+
+export interface PlacerDeps {
+  readonly store: Store;
+  readonly state: ClusterState;
+  readonly place: PlaceFn;
+  readonly ids: Ids;
+  readonly rng: Rng;
+}
+
+interface Pending {
+  readonly launch: Launch;
+  readonly td: TaskDefinitionRecord;
+}
+
+export function createPlacer(deps: PlacerDeps): Placer {
+  const { store } = deps;
+  const definitions = new Lru<string, { td: TaskDefinitionRecord; bytes: number }>({
+    maxEntries: TASK_DEFINITION_CACHE_ENTRIES, maxWeight: TASK_DEFINITION_CACHE_BYTES, weigh: (e) => e.bytes,
+  });
+  const batcher = new KeyedBatcher<Pending, LaunchResult>((_key, batch) => placeBatch(deps, batch));
+
+  const definition = async (l: Launch): Promise<TaskDefinitionRecord> => {
+    if (l.resolved) return l.resolved;
+    const hit = definitions.get(l.taskDefinitionArn);
+    if (hit) return hit.td;
+    const kv = await store.get(definitionKey(l.scope, l.taskDefinitionArn));
+    if (!kv) fail('ClientException', `Unable to find task definition '${l.taskDefinitionArn}': register it first, or check the family and revision.`);
+    const td = JSON.parse(kv.value) as TaskDefinitionRecord;
+    definitions.set(l.taskDefinitionArn, { td, bytes: kv.value.length });
+    return td;
+  };
+
+  const launch = async (l: Launch): Promise<LaunchResult> => {
+    if (l.count < 1 && !l.targets) fail('InvalidParameterException', `count must be at least 1; it was ${l.count}.`);
+    if (l.clientToken !== undefined) {
+      const earlier = await answerToken(store, l);
+      if (earlier) return earlier;
+    }
+    const td = await definition(l);
+    const out = await batcher.submit(`${l.scope.account}/${l.scope.region}/${l.cluster}`, { launch: l, td });
+    // Same token, same batch: the first launch placed; this one answers as a retry would.
+    if (out === SAME_TOKEN) return launch(l);
+    return out;
+  };
+  return { launch };
+}
+
+/** Answered to a launch whose token a launch earlier in its batch used: it asks again. */
+const SAME_TOKEN: LaunchResult = Object.freeze({ tasks: [], failures: [] });
+
+async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<(LaunchResult | Error)[]> {
+  const { store, state } = deps;
+  const { scope, cluster } = batch[0]!.launch;
+  const ref = { scope, cluster };
+  const epochKey = keys.placementEpoch(scope, cluster);
+  const results: (LaunchResult | Error | undefined)[] = batch.map(() => undefined);
+  for (let attempt = 1; ; attempt++) {
+    const open = batch.map((_, i) => i).filter((i) => results[i] === undefined);
+    if (open.length === 0) return results as (LaunchResult | Error)[];
+    if (attempt > MAX_COMMIT_ATTEMPTS) {
+      for (const i of open) results[i] = new ApiError('ServerException', `Placement in cluster ${cluster} lost ${MAX_COMMIT_ATTEMPTS} races in a row to other placers: retry the request.`);
+      continue;
+    }
+    const epoch = await store.get(epochKey);
+    await state.caughtUp(epoch?.modRevision ?? 0);
+    const record = state.cluster(ref);
+    if (!record || record.value.status !== 'ACTIVE') {
+      for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found: '${cluster}'. Create it with CreateCluster or pass the name of an existing cluster.`);
+      continue;
+    }
+    let snap = state.placementSnapshot(ref);
+    if (!snap.instances.some((i) => i.status !== 'INACTIVE')) {
+      for (const i of open) results[i] = new ApiError('InvalidParameterException', `No Container Instances were found in your cluster ${cluster}: start an agent (berth agent --cluster ${cluster}) or run 'berth up'.`);
+      continue;
+    }
+    const conditions: Condition[] = [{ key: epochKey, modRevision: epoch?.modRevision ?? 0 }];
+    const ops: Op[] = [];
+    const planned = new Map<number, LaunchResult>();
+    const tokenOf = new Map<number, string>();
+    const leaders = new Map<string, number>();
+    for (const i of open) {
+      const { launch: l, td } = batch[i]!;
+      const token = l.clientToken !== undefined ? tokenKeyOf(l) : undefined;
+      if (token !== undefined) {
+        if (leaders.has(token)) { results[i] = SAME_TOKEN; continue; }
+        leaders.set(token, i);
+        tokenOf.set(i, token);
+      }
+      try {
+        const { tasks, failures, rest } = planLaunch(deps, l, td, snap, state.tasks(ref, { group: groupOf(l, td) }), record.value);
+        snap = rest;
+        for (const t of tasks) ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value: JSON.stringify(t) });
+        if (token !== undefined) {
+          conditions.push({ key: token, modRevision: 0 });
+          const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };
+          ops.push({ type: 'put', key: token, value: JSON.stringify(record) });
+        }
+        planned.set(i, { tasks, failures });
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+        if (token !== undefined) leaders.delete(token);
+      }
+    }
+    if (ops.length === 0) {
+      for (const [i, r] of planned) results[i] = r;
+      continue;
+    }
+    // A launch fenced by the controllers' lease commits only while that lease holds.
+    const fences = new Map<number, readonly Condition[]>();
+    for (const i of planned.keys()) {
+      const fence = batch[i]!.launch.fence;
+      if (fence?.length) { fences.set(i, fence); conditions.push(...fence); }
+    }
+    ops.push({ type: 'put', key: epochKey, value: String(Number(epoch?.value ?? 0) + 1) });
+    const r = await store.txn({ if: conditions, ops });
+    if (r.ok) {
+      await state.caughtUp(r.revision);
+      for (const [i, out] of planned) results[i] = out;
+      continue;
+    }
+    const lost = new Set(r.failed);
+    // A lost fence means another control plane leads now: those launches are refused, not retried.
+    for (const [i, fence] of fences) {
+      if (fence.some((c) => lost.has(c.key))) results[i] = new Error('the controllers\' lease moved to another control plane: this launch is left to it');
+    }
+    // Tokens another placer committed first: their launches answer what it started.
+    for (const [i, token] of tokenOf) {
+      if (!lost.has(token) || results[i] !== undefined) continue;
+      try { results[i] = (await answerToken(store, batch[i]!.launch)) ?? undefined; } catch (err) { results[i] = err as Error; }
+    }
+  }
+}
+
+/**
+ * The tasks one launch starts on `snap`, and the snapshot they leave: with a capacity
+ * provider strategy (the request's, else the cluster's default), ECS's base/weight split
+ * decides how many go to each provider, each share placed on that provider's instances.
+ */
+function planLaunch(deps: PlacerDeps, l: Launch, td: TaskDefinitionRecord, snap: PlacementSnapshot, groupTasks: Iterable<ProviderTask>, cluster: ClusterRecord): { tasks: TaskRecord[]; failures: Failure[]; rest: PlacementSnapshot } {
+  const request = requestOf(l, td);
+  const resolved = l.targets ? undefined : resolveStrategy({ ...(l.launchType !== undefined && { launchType: l.launchType }), ...(l.capacityProviderStrategy !== undefined && { capacityProviderStrategy: l.capacityProviderStrategy }) }, cluster);
+  const shares = resolved?.kind === 'strategy'
+    ? splitLaunch(resolved.strategy, request.count, runningByProvider(groupTasks, request.group)).map((s) => ({ ...request, count: s.count, capacityProvider: s.capacityProvider }))
+    : [request];
+  const launchType = resolved?.launchType ?? l.launchType ?? 'EC2';
+  const tasks: TaskRecord[] = [];
+  const failures: Failure[] = [];
+  let rest = snap;
+  for (const share of shares) {
+    const plan = deps.place(rest, share, l.now, deps.rng);
+    const byArn = new Map(rest.instances.map((x) => [x.arn, x]));
+    tasks.push(...plan.placements.map((arn) => buildTask({ ...l, launchType }, td, byArn.get(arn)!, share.group, deps.ids)));
+    failures.push(...plan.failures);
+    rest = consume(rest, share, plan.placements);
+  }
+  return { tasks, failures, rest };
+}
+
+/** The store key of a launch's clientToken (tokens are any 64 ASCII characters: encoded). */
+function tokenKeyOf(l: Launch): string {
+  return keys.clientToken(l.scope, l.cluster, encodeURIComponent(l.clientToken!));
+}
+
+/** A launch's parameters, to refuse a token reused with different ones. */
+function fingerprintOf(l: Launch): string {
+  if (l.fingerprint !== undefined) return l.fingerprint;
+  const { now: _now, resolved: _td, clientToken: _token, fingerprint: _fp, ...rest } = l;
+  return JSON.stringify(rest);
+}
+
+/** What an already used token answers: the tasks it started, as they are now; undefined if unused. */
+async function answerToken(store: Store, l: Launch): Promise<LaunchResult | undefined> {
+  const kv = await store.get(tokenKeyOf(l));
+  if (!kv) return undefined;
+  const rec = JSON.parse(kv.value) as TokenRecord;
+  if (rec.fingerprint !== fingerprintOf(l)) {
+    fail('InvalidParameterException', `The clientToken '${l.clientToken}' was already used with different parameters: use a new token for a different request.`);
+  }
+  const tasks: TaskRecord[] = [];
+  for (const arn of rec.taskArns) {
+    const t = await store.get(keys.task(l.scope, l.cluster, taskId(arn)));
+    if (t) tasks.push(JSON.parse(t.value) as TaskRecord);
+  }
+  return { tasks, failures: rec.failures };
+}
+
+/** The store key of a task definition revision named by its ARN. */
+function definitionKey(scope: Scope, arn: string): string {
+  const m = /^task-definition\/([a-zA-Z0-9_-]+):(\d+)$/.exec(parseArn(arn)?.resource ?? '');
+  if (!m) fail('InvalidParameterException', `'${arn}' is not a task definition revision ARN: expected arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.`);
+  return keys.taskDefinition(scope, m[1]!, Number(m[2]));
+}
