@@ -78,17 +78,25 @@ test('berth service lists services with desired, running and pending counts and 
   await ecs('create-cluster', '--cluster-name', 'svc');
   await ecs('register-task-definition', '--family', 'web', '--container-definitions', '[{"name":"web","image":"busybox","memory":64}]');
   await ecs('create-service', '--cluster', 'svc', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '3');
+  // The cluster has no instances: the service scheduler says so in an event, the last event shown.
+  let lastEvent = '';
+  for (let i = 0; i < 100 && !lastEvent; i++) {
+    const d = await ecs('describe-services', '--cluster', 'svc', '--services', 'web') as { services: { events: { message: string }[] }[] };
+    lastEvent = d.services[0]!.events[0]?.message ?? '';
+    if (!lastEvent) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(lastEvent, /^\(service web\) was unable to place a task because no container instance met all of its requirements\. Reason: No Container Instances were found in your cluster\. /);
   const r = await berthCli('service', '--endpoint', berth.endpoint);
   assert.equal(r.code, 0, r.stderr);
   const [head, row] = r.stdout.trim().split('\n');
   assert.match(head!, /^SERVICE\s+CLUSTER\s+STATUS\s+DESIRED\s+RUNNING\s+PENDING\s+TASK DEFINITION\s+LAST EVENT$/);
-  assert.match(row!, /^web\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+-$/);
+  assert.ok(row!.replace(/^web\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+/, '') === lastEvent, row);
   const json = JSON.parse((await berthCli('service', 'ls', '--cluster', 'svc', '--endpoint', berth.endpoint, '--output', 'json')).stdout) as { services: { serviceName: string; desiredCount: number }[] };
   assert.deepEqual(json.services.map((s) => [s.serviceName, s.desiredCount]), [['web', 3]]);
   // berth ps lists the services after the tasks.
   const ps = await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint);
   assert.equal(ps.code, 0, ps.stderr);
-  assert.match(ps.stdout, /^TASK\s+CLUSTER\s+SERVICE\s+TASK DEFINITION\s+STATUS\s+PORTS\s+AGE\n\nSERVICE\s+CLUSTER\s+STATUS.*\nweb\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+-\n$/);
+  assert.match(ps.stdout, /^TASK\s+CLUSTER\s+SERVICE\s+TASK DEFINITION\s+STATUS\s+PORTS\s+AGE\n\nSERVICE\s+CLUSTER\s+STATUS.*\nweb\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+\(service web\) was unable to place a task because no container instance met all of its requirements\..*\n$/);
   const psJson = JSON.parse((await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint, '--output', 'json')).stdout) as { tasks: unknown[]; services: { serviceName: string }[] };
   assert.deepEqual([psJson.tasks, psJson.services.map((s) => s.serviceName)], [[], ['web']]);
   const bad = await berthCli('service', 'frob', '--endpoint', berth.endpoint);

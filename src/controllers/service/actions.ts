@@ -65,23 +65,26 @@ export function launchFor(key: string, serviceName: string, deploymentId: string
   };
 }
 
+/** How the placer's refusal of a cluster without instances begins (RunTask's InvalidParameterException). */
+const NO_INSTANCES = 'No Container Instances were found in your cluster';
+
 function outcome(record: ServiceRecord, name: string, deploymentId: string, launch: Launch, result: LaunchResult | { error: string }, ids: Ids, nowSeconds: number): ServiceRecord {
   const messages: string[] = [];
   let throttle = record.throttle;
   const wanted = launch.targets?.length ?? launch.count;
   if ('error' in result) {
-    messages.push(texts.unableToPlaceReason(name, result.error));
+    // A cluster with no instances is refused by the placer as RunTask is; the service says it in ECS's words.
+    messages.push(result.error.startsWith(NO_INSTANCES) ? texts.unableToPlace(name, []) : texts.unableToPlaceReason(name, result.error));
   } else {
     const started = result.tasks.map((t) => t.taskArn.slice(t.taskArn.lastIndexOf('/') + 1));
     if (started.length) messages.push(texts.started(name, started));
     if (started.length < wanted) messages.push(texts.unableToPlace(name, result.failures));
   }
+  // A launch that placed nothing backs off like a failed start, so a cluster with no room is
+  // not asked again on every change; but only tasks that fail to start make ECS say the
+  // service "is unable to consistently start tasks" (the unable-to-place event says why here).
   const placedNone = 'error' in result || result.tasks.length === 0;
-  if (placedNone && wanted > 0) {
-    const next = afterFailures(current(record, deploymentId), deploymentId, 1, nowSeconds);
-    throttle = next.throttle;
-    if (next.began) messages.push(texts.throttled(name));
-  }
+  if (placedNone && wanted > 0) throttle = afterFailures(current(record, deploymentId), deploymentId, 1, nowSeconds).throttle;
   const events = withEvents(record, messages, ids.newId, nowSeconds);
   return { ...record, events, ...(throttle && { throttle }), steady: false };
 }
