@@ -91,13 +91,15 @@ for (const cli of AWS_CLIS) {
       assert.deepEqual([refused.code, refused.message.startsWith('The service cannot be stopped while it is scaled above 0.')], ['InvalidParameterException', true]);
       const deleted = (await ecs<{ service: Svc }>('delete-service', '--cluster', 'c', '--service', 'web', '--force')).service;
       assert.deepEqual([deleted.status, deleted.desiredCount], ['DRAINING', 0]);
-      assert.deepEqual((await ecs<{ service: Svc }>('delete-service', '--cluster', 'c', '--service', 'web')).service.status, 'DRAINING', 'deleting a DRAINING service answers it');
+      // With no tasks left to stop, the service scheduler soon makes it INACTIVE: a second
+      // delete answers it as it is then, DRAINING or INACTIVE.
+      assert.ok(['DRAINING', 'INACTIVE'].includes((await ecs<{ service: Svc }>('delete-service', '--cluster', 'c', '--service', 'web')).service.status), 'deleting a DRAINING service answers it');
       assert.deepEqual((await ecs<{ serviceArns: string[] }>('list-services', '--cluster', 'c')).serviceArns, [arn('service/c/daemon')]);
-      assert.equal((await describeOne('web')).status, 'DRAINING');
+      await ecs('wait', 'services-inactive', '--cluster', 'c', '--services', 'web');
+      assert.equal((await describeOne('web')).status, 'INACTIVE');
       assert.equal((await ecs<{ service: Svc }>('delete-service', '--cluster', 'c', '--service', 'daemon')).service.status, 'DRAINING', 'DAEMON needs no force');
 
-      const draining = await fails('create-service', '--cluster', 'c', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '1');
-      assert.deepEqual([draining.code, draining.message.startsWith('Unable to Start a service that is still Draining.')], ['InvalidParameterException', true]);
+      // (A create while a service of that name is still DRAINING: services.test.ts, where no scheduler finishes the drain.)
       const notActive = await fails('update-service', '--cluster', 'c', '--service', 'web', '--desired-count', '1');
       assert.deepEqual([notActive.code, notActive.message.startsWith('Service was not ACTIVE.')], ['ServiceNotActiveException', true]);
     });
@@ -114,7 +116,14 @@ for (const cli of AWS_CLIS) {
     test('every bad request: its exception and message, and nothing changed', async () => {
       await setup();
       await ecs('create-service', '--cluster', 'c', '--service-name', 'keep', '--task-definition', 'web:1', '--desired-count', '1');
-      const before = await describeOne('keep');
+      // The service scheduler's own word first (the cluster has no instances: said once), so
+      // that what follows compares only what the requests could have changed.
+      let before = await describeOne('keep');
+      for (let i = 0; i < 100 && before?.events.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        before = await describeOne('keep');
+      }
+      assert.match(before!.events[0]!.message, /No Container Instances were found in your cluster/);
       await ecs('deregister-task-definition', '--task-definition', 'web:2');
       const create = ['create-service', '--cluster', 'c', '--service-name', 'new', '--task-definition', 'web:1'];
       const cases: [string[], string, RegExp][] = [

@@ -50,3 +50,27 @@ test('deployment ids come from the injected source; counts are the same from the
     await store.close();
   }
 });
+
+test('a create while a service of that name is still DRAINING is refused as ECS refuses it, and changes nothing', async () => {
+  // No service scheduler runs here, so the deleted service stays DRAINING (in a running Berth
+  // it turns INACTIVE as soon as its tasks are gone).
+  const store = await openSqliteStore(join(dir, 'draining.db'));
+  const state = createClusterState(store);
+  try {
+    await store.txn({ ops: [clusterOp('c')] });
+    await state.ready();
+    await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
+    const ops = serviceOperations({ store, state });
+    await ops.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
+    await ops.DeleteService({ cluster: 'c', service: 'web', force: true }, ctx(3_000));
+    const before = (await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!;
+    assert.equal(before.status, 'DRAINING');
+    await assert.rejects(ops.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }, ctx(5_000)),
+      (e: Error & { code?: string }) => e.message.startsWith('Unable to Start a service that is still Draining.') && e.code === 'InvalidParameterException');
+    assert.deepEqual((await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(6_000))).services[0], before);
+    await assert.rejects(ops.UpdateService({ cluster: 'c', service: 'web', desiredCount: 1 }, ctx(7_000)), /Service was not ACTIVE\./);
+  } finally {
+    state.close();
+    await store.close();
+  }
+});
