@@ -52,6 +52,8 @@ async function answer(supervisor: HostSupervisor, line: string): Promise<HostAns
   }
   try {
     if (req.op === 'ls') return { hosts: supervisor.list() };
+    // `berth host kill 2` means host-2.
+    if (typeof req.name === 'string' && /^\d+$/.test(req.name)) req = { ...req, name: `host-${req.name}` };
     if (req.op === 'kill') return { message: `${req.name} is down: its agent and ${await supervisor.kill(req.name)} processes were killed` };
     if (req.op === 'start') { await supervisor.start(req.name); return { message: `${req.name} is up` }; }
     return { error: `unknown op ${(req as { op: string }).op}` };

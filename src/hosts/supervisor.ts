@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { findExecutable } from '../lib/executables.ts';
 import { ensureHostNamespace, powerOff, processesIn } from './machine.ts';
-import type { HostLayout } from './layout.ts';
+import { parseHostName, type HostLayout } from './layout.ts';
 
 /** How long an agent may take from spawn to registered (image store open, runtime found, joined). */
 const AGENT_START_TIMEOUT_MS = 60_000;
@@ -113,10 +113,14 @@ export class HostSupervisor {
   }
 
   #find(name: string): Host {
-    const h = this.#hosts.find((x) => x.layout.name === name);
-    if (h) return h;
-    if (name === 'host-1') throw new HostError("host-1 is this machine, where the control plane runs: 'berth up' stops it; kill host-2 and up to simulate a lost host");
-    throw new HostError(`there is no host '${name}': the hosts are ${this.list().map((x) => x.name).join(', ')}`);
+    let index: number;
+    try {
+      index = parseHostName(name, this.#o.hosts.length);
+    } catch (e) {
+      throw new HostError((e as Error).message);
+    }
+    if (index === 1) throw new HostError("host-1 is this machine, where the control plane runs: 'berth up' stops it; kill host-2 and up to simulate a lost host");
+    return this.#hosts.find((x) => x.layout.index === index)!;
   }
 
   async #start(h: Host): Promise<void> {

@@ -32,7 +32,7 @@ Options:
     const [op, name, ...rest] = positionals;
     let req: HostRequest;
     if (op === 'ls' && name === undefined) req = { op: 'ls' };
-    else if ((op === 'kill' || op === 'start') && name !== undefined && rest.length === 0) req = { op, name: /^\d+$/.test(name) ? `host-${name}` : name };
+    else if ((op === 'kill' || op === 'start') && name !== undefined && rest.length === 0) req = { op, name };
     else throw new CliError("say 'berth host ls', 'berth host kill NAME' or 'berth host start NAME'. Run 'berth host --help'.", 2);
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
     const answer = await askHostControl(dataDir, req).catch((e: NodeJS.ErrnoException) => {
