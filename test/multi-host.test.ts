@@ -59,9 +59,13 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms: numbe
   }
 }
 
+/** `berth up` answers its health check before its hosts have joined; `berth host` answers once they have. */
+const hostsUp = () => until('berth host ls to answer', async () => ((await hostCmd('ls')).code === 0 ? true : undefined), 90_000);
+
 before(async () => {
   await cleanupHost();
   berth = await startBerth(['--hosts', '3'], { agent: true });
+  await hostsUp();
   const samples = await berthCli('image', 'samples', '--endpoint', berth.endpoint);
   assert.equal(samples.code, 0, samples.stderr);
 });
@@ -95,7 +99,7 @@ describe('berth up --hosts 3', () => {
 
   test('a bridge task with a host port on each host, pulled from the registry and reached from the machine', async () => {
     await ecs('register-task-definition', '--family', 'mh-web', '--network-mode', 'bridge', '--container-definitions', JSON.stringify([
-      { name: 'web', image: 'berth/web', memory: 64, portMappings: [{ containerPort: 80, hostPort: 8080 }] }]));
+      { name: 'web', image: 'berth/web', memory: 64, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 8080 }] }]));
     for (const h of await hostList()) {
       const started = await ecs<{ tasks: Task[]; failures: unknown[] }>('start-task', '--task-definition', 'mh-web', '--container-instances', h.arn);
       assert.deepEqual(started.failures, []);
@@ -113,6 +117,50 @@ describe('berth up --hosts 3', () => {
     // A container on a simulated host reaches the control plane at the address its agent was given.
     const r = await berthCli('exec', tasks.get('host-2')!.taskArn, '--endpoint', berth.endpoint, '--', 'wget', '-q', '-O', '-', `http://${HOSTS_NETWORK.prefix}.1:${berth.port}/_berth/health`);
     assert.equal(r.code, 0, r.stderr + r.stdout);
+  });
+
+  test('an awsvpc task on a simulated host is reached at its task address from the machine', async () => {
+    await ecs('register-task-definition', '--family', 'mh-vpc', '--network-mode', 'awsvpc', '--container-definitions', JSON.stringify([
+      { name: 'web', image: 'berth/web', memory: 64, stopTimeout: 2, portMappings: [{ containerPort: 80 }] }]));
+    const host3 = (await hostList()).find((h) => h.name === 'host-3')!;
+    const started = await ecs<{ tasks: Task[] }>('start-task', '--task-definition', 'mh-vpc', '--container-instances', host3.arn,
+      '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth]}');
+    const arn = started.tasks[0]!.taskArn;
+    await ecs('wait', 'tasks-running', '--tasks', arn);
+    const t = (await ecs<{ tasks: (Task & { attachments: { details: { name: string; value: string }[] }[] })[] }>('describe-tasks', '--tasks', arn)).tasks[0]!;
+    const ip = t.attachments[0]!.details.find((d) => d.name === 'privateIPv4Address')!.value;
+    assert.match(ip, /^172\.30\.28\./, "host-3's own awsvpc subnet");
+    assert.match(await (await fetch(`http://${ip}/`)).text(), /Berth web test image/);
+    await ecs('stop-task', '--task', arn);
+    await ecs('wait', 'tasks-stopped', '--tasks', arn);
+  });
+
+  test('a second agent that would share host-1\'s run dir, bridges and nft table refuses, saying what to change', async () => {
+    const r = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'agent', '--join', berth.endpoint, '--token', berth.joinToken()]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`run dir /run/berth is used by the agent with pid ${berth.pid()}: pass another --run-dir`));
+    assert.match(r.stderr, /bridge berth0 is used .* in this network namespace: pass --host-index/);
+    assert.match(r.stderr, /nft table berth is used/);
+    assert.equal((await instances()).length, 3, 'it did not join');
+  });
+
+  test('berth up killed -9 and started again adopts the hosts and their running containers', async () => {
+    const agentsBefore = processesWith('--host-index').sort();
+    await berth.kill9();
+    // The hosts outlive it, as containers outlive an agent.
+    assert.match(await (await fetch(`http://${HOSTS_NETWORK.prefix}.3:8080/`)).text(), /Berth web test image/);
+    await berth.restart();
+    await hostsUp();
+    const hosts = await hostList();
+    assert.deepEqual(hosts.map((h) => h.state), ['machine', 'running', 'running']);
+    const agentsAfter = processesWith('--host-index').sort();
+    assert.equal(agentsAfter.length, 2, 'one agent per host: the old ones were stopped');
+    assert.ok(agentsAfter.every((p) => !agentsBefore.includes(p)));
+    for (const h of hosts) {
+      const t = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', tasks.get(h.name)!.taskArn)).tasks[0]!;
+      assert.equal(t.lastStatus, 'RUNNING', `${h.name}'s task was adopted`);
+      assert.match(await (await fetch(`http://${h.address}:8080/`)).text(), /Berth web test image/);
+    }
   });
 
   test('berth host kill loses a host: its agent and containers die, the control plane sees it gone; start brings it back', async () => {

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync }
 import { launch, launchChecked } from '../lib/launcher.ts';
 import { removeCreateNamespace, removeReadOnlyBinaries } from '../runtime/container/index.ts';
 import { join } from 'node:path';
-import { HOSTS_NETWORK, type HostLayout } from './layout.ts';
+import { HOSTS_NETWORK, MAX_HOSTS, type HostLayout } from './layout.ts';
 
 const NETNS_DIR = '/run/netns';
 /** Rounds of SIGKILL over a host's processes: a fork between the scan and the kill survives one. */
@@ -32,6 +32,21 @@ export async function ensureHostsBridge(): Promise<void> {
 /** Deletes the hosts bridge (its addresses and the routes through it go with it). */
 export async function removeHostsBridge(): Promise<void> {
   if (linkExists(HOSTS_NETWORK.bridge)) await ip(['link', 'del', HOSTS_NETWORK.bridge]);
+}
+
+/**
+ * Powers off the simulated hosts a previous `berth up` with more hosts left (it was killed
+ * before it could stop them): those from `first` on whose namespace still exists.
+ */
+export async function powerOffFrom(first: number, layoutOf: (index: number) => HostLayout): Promise<string[]> {
+  const off: string[] = [];
+  for (let i = Math.max(first, 2); i <= MAX_HOSTS; i++) {
+    const h = layoutOf(i);
+    if (!existsSync(join(NETNS_DIR, h.netns!))) continue;
+    await powerOff(h);
+    off.push(h.name);
+  }
+  return off;
 }
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { serveHostControl } from '../../hosts/control.ts';
 import { HOSTS_NETWORK, hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
-import { ensureHostsBridge, removeHostsBridge } from '../../hosts/machine.ts';
+import { ensureHostsBridge, powerOffFrom, removeHostsBridge } from '../../hosts/machine.ts';
 import { HostSupervisor } from '../../hosts/supervisor.ts';
 import { ensureJoinToken } from '../../server/join-token.ts';
 import { startServer } from '../../server/server.ts';
@@ -118,6 +118,12 @@ Several hosts (--hosts N, root):
           throw new CliError(`the container agent could not start: ${e.message} (pass --no-agent to run the control plane alone)`);
         });
       }
+    }
+    if (process.getuid?.() === 0 && !values['no-agent']) {
+      // Hosts beyond N that a killed `berth up --hosts M` (M > N) left running.
+      const off = await powerOffFrom(hosts + 1, (i) => hostLayout(i, dataDir, region));
+      if (off.length) log(`powered off ${off.join(', ')}, left by a berth up with more --hosts`);
+      if (hosts === 1) await removeHostsBridge();
     }
     let simulated: { supervisor: HostSupervisor; stop(): Promise<void> } | undefined;
     if (hosts > 1) {
