@@ -95,6 +95,8 @@ describe('berth up --hosts 3', () => {
     // Each host is a process of its own in a namespace of its own.
     assert.deepEqual(hostNamespaces().sort(), ['bhost-2', 'bhost-3']);
     assert.equal(processesWith('--host-index').length, 2);
+    // The machine's address on the hosts bridge answers the machine and the hosts, nobody else.
+    assert.match((await run('nft', ['list', 'table', 'inet', 'berth_hosts'])).stdout, /ip daddr 172\.30\.208\.1 iifname != \{ ("lo", "berth-hosts"|"berth-hosts", "lo") \} ct state != \{ established, related \} drop/);
   });
 
   test('a bridge task with a host port on each host, pulled from the registry and reached from the machine', async () => {
@@ -201,7 +203,7 @@ describe('berth up --hosts 3', () => {
     assert.deepEqual(hostNamespaces(), []);
     const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
     assert.doesNotMatch(links, /bhost-|berth-hosts|berth-h\d|berth-vpc-h\d/);
-    assert.doesNotMatch((await run('nft', ['list', 'tables'])).stdout, /berth_h\d/);
+    assert.doesNotMatch((await run('nft', ['list', 'tables'])).stdout, /berth_h\d|berth_hosts/);
     assert.deepEqual(mountsUnder(HOSTS_RUN_ROOT), []);
     assert.deepEqual(existsSync(HOSTS_RUN_ROOT) ? readdirSync(HOSTS_RUN_ROOT) : [], []);
     assert.deepEqual(processesWith('--host-index'), []);

@@ -21,17 +21,38 @@ const KILL_ROUNDS = 20;
 /** Pause between rounds, for the killed to exit. */
 const KILL_WAIT_MS = 50;
 
-/** The hosts bridge with the machine's address on it; idempotent. */
+/**
+ * The machine's own nft table for the hosts network. It keeps the machine's address on
+ * the hosts bridge, where the control plane answers the hosts, for the machine and its
+ * hosts: Linux accepts a packet for any of its addresses on any interface, so without it
+ * a neighbour routing 172.30.208.0/24 to this machine would reach the endpoint too.
+ * Replies pass: the machine's own connections to a port host-1 publishes come from this
+ * address, and their replies arrive on host-1's task bridge.
+ */
+export const HOSTS_NFT_TABLE = 'berth_hosts';
+
+/** The hosts bridge with the machine's address on it, and the table that fences that address; idempotent. */
 export async function ensureHostsBridge(): Promise<void> {
   const { bridge, prefix, length } = HOSTS_NETWORK;
   if (!linkExists(bridge)) await ip(['link', 'add', bridge, 'type', 'bridge']);
   await ip(['addr', 'replace', `${prefix}.1/${length}`, 'dev', bridge]);
   await ip(['link', 'set', bridge, 'up']);
+  // Replaced whole: `add` then `delete` then the table, in one transaction.
+  await launchChecked('nft', ['-f', '-'], { input: `add table inet ${HOSTS_NFT_TABLE}
+delete table inet ${HOSTS_NFT_TABLE}
+table inet ${HOSTS_NFT_TABLE} {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    ip daddr ${prefix}.1 iifname != { "${bridge}", "lo" } ct state != { established, related } drop
+  }
+}
+` });
 }
 
-/** Deletes the hosts bridge (its addresses and the routes through it go with it). */
+/** Deletes the hosts bridge (its addresses and the routes through it go with it) and its table. */
 export async function removeHostsBridge(): Promise<void> {
   if (linkExists(HOSTS_NETWORK.bridge)) await ip(['link', 'del', HOSTS_NETWORK.bridge]);
+  await launch('nft', ['delete', 'table', 'inet', HOSTS_NFT_TABLE]);
 }
 
 /**
