@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DISCONNECT_GRACE_MS } from '../src/agent/protocol.ts';
 import { HOSTS_NETWORK, HOSTS_RUN_ROOT } from '../src/hosts/layout.ts';
+import { ensureHostsBridge } from '../src/hosts/machine.ts';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
@@ -95,8 +96,35 @@ describe('berth up --hosts 3', () => {
     // Each host is a process of its own in a namespace of its own.
     assert.deepEqual(hostNamespaces().sort(), ['bhost-2', 'bhost-3']);
     assert.equal(processesWith('--host-index').length, 2);
-    // The machine's address on the hosts bridge answers the machine and the hosts, nobody else.
-    assert.match((await run('nft', ['list', 'table', 'inet', 'berth_hosts'])).stdout, /ip daddr 172\.30\.208\.1 iifname != \{ ("lo", "berth-hosts"|"berth-hosts", "lo") \} ct state != \{ established, related \} drop/);
+  });
+
+  test("the machine's address on the hosts bridge answers the machine and the hosts, not a neighbour that routes to it", async () => {
+    // A neighbour: a namespace on a link of its own to the machine, routing the hosts network through it.
+    const ns = 'bmh-neighbour';
+    const health = `http://${HOSTS_NETWORK.prefix}.1:${berth.port}/_berth/health`;
+    const fromNeighbour = () => run('ip', ['netns', 'exec', ns, 'wget', '-q', '-T', '3', '-t', '1', '-O', '-', health]);
+    try {
+      for (const args of [['netns', 'add', ns], ['link', 'add', 'bmh-n0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns],
+        ['addr', 'add', '198.18.0.1/30', 'dev', 'bmh-n0'], ['link', 'set', 'bmh-n0', 'up'],
+        ['-n', ns, 'addr', 'add', '198.18.0.2/30', 'dev', 'eth0'], ['-n', ns, 'link', 'set', 'eth0', 'up'],
+        ['-n', ns, 'route', 'add', `${HOSTS_NETWORK.prefix}.0/24`, 'via', '198.18.0.1']]) {
+        const r = await run('ip', args);
+        assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+      }
+      assert.notEqual((await fromNeighbour()).code, 0, 'the neighbour is refused');
+      // The same request is answered from a simulated host, and from the machine.
+      assert.equal((await run('ip', ['netns', 'exec', 'bhost-2', 'wget', '-q', '-T', '3', '-t', '1', '-O', '-', health])).code, 0);
+      assert.ok((await fetch(health)).ok);
+      // What refused it is the fence: without it, the neighbour gets in.
+      await run('nft', ['delete', 'table', 'inet', 'berth_hosts']);
+      const open = await fromNeighbour();
+      assert.equal(open.code, 0, `without the fence the neighbour reaches it: ${open.stderr}`);
+    } finally {
+      await run('ip', ['netns', 'del', ns]);
+      await run('ip', ['link', 'del', 'bmh-n0']);
+      // Put the fence back as berth up made it (its tables are replaced whole).
+      await ensureHostsBridge();
+    }
   });
 
   test('a bridge task with a host port on each host, pulled from the registry and reached from the machine', async () => {
