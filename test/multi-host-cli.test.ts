@@ -28,7 +28,7 @@ test('berth up --hosts takes 1 to 16, and not with --no-agent; a refusal leaves 
 });
 
 test('berth host says how it is used, and when no berth up --hosts runs there', async () => {
-  for (const args of [[], ['kill'], ['ls', 'x'], ['stop', 'host-2']]) {
+  for (const args of [[], ['kill'], ['ls', 'x'], ['stop', 'host-2'], ['start', 'host-2', '--agent-only']]) {
     const r = await berth('host', ...args);
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, /say 'berth host ls', 'berth host kill NAME' or 'berth host start NAME'/);
@@ -45,7 +45,7 @@ test('berth host says how it is used, and when no berth up --hosts runs there', 
 
 test('help: berth up --hosts, berth host, berth agent --host-index and its names', async () => {
   assert.match((await berth('up', '--help')).stdout, /--hosts N .*\n[\s\S]*Several hosts \(--hosts N, root\)[\s\S]*berth host kill host-2/);
-  assert.match((await berth('host', '--help')).stdout, /Usage: berth host ls \| kill NAME \| start NAME/);
+  assert.match((await berth('host', '--help')).stdout, /Usage: berth host ls \| kill NAME \[--agent-only\] \| start NAME/);
   const agent = (await berth('agent', '--help')).stdout;
   for (const option of ['--run-dir', '--name', '--host-index', '--bridge', '--bridge-subnet', '--vpc-bridge', '--vpc-subnet', '--nft-table']) assert.ok(agent.includes(`  ${option} `), option);
   assert.match((await berth('--help')).stdout, /host +list, kill or start the simulated hosts/);

@@ -61,7 +61,8 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms: numbe
 }
 
 /** `berth up` answers its health check before its hosts have joined; `berth host` answers once they have. */
-const hostsUp = () => until('berth host ls to answer', async () => ((await hostCmd('ls')).code === 0 ? true : undefined), 90_000);
+const hostsUp = () => until('berth host ls to answer', async () => ((await hostCmd('ls')).code === 0 ? true : undefined), 90_000)
+  .catch((e: Error) => { throw new Error(`${e.message}; berth up's log ends:\n${berth.log().split('\n').slice(-40).join('\n')}`); });
 
 before(async () => {
   await cleanupHost();
@@ -191,6 +192,20 @@ describe('berth up --hosts 3', () => {
       assert.equal(t.lastStatus, 'RUNNING', `${h.name}'s task was adopted`);
       assert.match(await (await fetch(`http://${h.address}:8080/`)).text(), /Berth web test image/);
     }
+  });
+
+  test('berth host kill --agent-only: the containers run on without it, and the next agent adopts them', async () => {
+    const before = (await hostList()).find((h) => h.name === 'host-3')!;
+    const r = await hostCmd('kill', 'host-3', '--agent-only');
+    assert.equal(r.code, 0, r.stderr);
+    assert.throws(() => process.kill(Number(before.pid), 0), /ESRCH/, 'its agent is gone');
+    assert.equal((await hostList()).find((h) => h.name === 'host-3')!.state, 'down');
+    assert.match(await (await fetch(`http://${before.address}:8080/`)).text(), /Berth web test image/, 'its container still serves');
+    const started = await hostCmd('start', 'host-3');
+    assert.equal(started.code, 0, started.stderr);
+    const t = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', tasks.get('host-3')!.taskArn)).tasks[0]!;
+    assert.equal(t.lastStatus, 'RUNNING', 'adopted, not replaced');
+    assert.match(await (await fetch(`http://${before.address}:8080/`)).text(), /Berth web test image/);
   });
 
   test('berth host kill loses a host: its agent and containers die, the control plane sees it gone; start brings it back', async () => {

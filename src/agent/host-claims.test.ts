@@ -31,7 +31,7 @@ test('each shared thing is named with the option that changes it', () => {
   assert.match(nested[0]!, /\/run\/netns\/bh2-x-\* would mix with the agent with pid 42's \/run\/netns\/bh2-\*/);
 });
 
-test('a live claim refuses, a dead one is swept, and release frees it', () => {
+test('a live claim refuses, a dead one (exited, or a zombie) is swept, and release frees it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-claims-'));
   try {
     // A live process that is not this one holds the claim.
@@ -46,6 +46,19 @@ test('a live claim refuses, a dead one is swept, and release frees it', () => {
     assert.equal(readdirSync(dir).length, 2);
     release();
     assert.deepEqual(readdirSync(dir), ['live.json']);
+    // An agent that exited but was not reaped yet (a zombie) holds nothing: `sleep 0.3` is
+    // left unreaped by its parent, which became `sleep 30`.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30']);
+    const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
+    const zombieStart = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    writeFileSync(join(dir, 'live.json'), JSON.stringify({ ...base, pid, startTime: zombieStart.slice(zombieStart.lastIndexOf(')') + 2).split(' ')[19] }));
+    assert.throws(() => claimHost(base, dir), /is used by the agent with pid/, 'refused while it runs');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'a zombie now');
+    const again = claimHost(base, dir);
+    assert.ok(!readdirSync(dir).includes('live.json'), "the zombie's claim is swept");
+    again();
+    parent.kill();
     child.kill();
   } finally {
     rmSync(dir, { recursive: true, force: true });

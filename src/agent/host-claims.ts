@@ -79,11 +79,17 @@ export function claimHost(mine: Omit<HostClaim, 'pid' | 'startTime'>, dir = CLAI
   return () => rmSync(path, { force: true });
 }
 
+/**
+ * The start time of a running process; undefined once it has exited, also while it is a
+ * zombie nobody reaped yet (an agent orphaned by a killed `berth up` is reaped by init,
+ * which may take its time, and a zombie holds nothing).
+ */
 function startTimeOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }

@@ -15,7 +15,7 @@ const MAX_REQUEST_BYTES = 4096;
 /** A kill or start takes seconds; past this the client gives up. */
 const CLIENT_TIMEOUT_MS = 120_000;
 
-export type HostRequest = { op: 'ls' } | { op: 'kill' | 'start'; name: string };
+export type HostRequest = { op: 'ls' } | { op: 'kill' | 'start'; name: string; agentOnly?: boolean };
 export type HostAnswer = { hosts: HostStatus[] } | { message: string } | { error: string };
 
 /** Serves `supervisor` at `<dataDir>/hosts.sock`; returns the stop function. */
@@ -54,6 +54,7 @@ async function answer(supervisor: HostSupervisor, line: string): Promise<HostAns
     if (req.op === 'ls') return { hosts: supervisor.list() };
     // `berth host kill 2` means host-2.
     if (typeof req.name === 'string' && /^\d+$/.test(req.name)) req = { ...req, name: `host-${req.name}` };
+    if (req.op === 'kill' && req.agentOnly) { await supervisor.killAgent(req.name); return { message: `${req.name}'s agent was killed; its containers run on` }; }
     if (req.op === 'kill') return { message: `${req.name} is down: its agent and ${await supervisor.kill(req.name)} processes were killed` };
     if (req.op === 'start') { await supervisor.start(req.name); return { message: `${req.name} is up` }; }
     return { error: `unknown op ${(req as { op: string }).op}` };

@@ -142,7 +142,8 @@ async function killIn(namespaces: ReadonlySet<string>): Promise<number> {
   return killed.size;
 }
 
-function isZombie(pid: number): boolean {
+/** True when `pid` has exited (or is exiting) but was not reaped yet, or is gone. */
+export function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');

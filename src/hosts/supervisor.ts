@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { findExecutable } from '../lib/executables.ts';
-import { ensureHostNamespace, powerOff, processesIn } from './machine.ts';
+import { ensureHostNamespace, isZombie, powerOff, processesIn } from './machine.ts';
 import { parseHostName, type HostLayout } from './layout.ts';
 
 /** How long an agent may take from spawn to registered (image store open, runtime found, joined). */
@@ -19,6 +19,7 @@ const AGENT_STOP_TIMEOUT_MS = 10_000;
 /** Last stderr lines kept per host, to say why an agent did not start. */
 const TAIL_LINES = 20;
 
+/** `down`: its agent exited or was killed alone (containers run on); `killed`: powered off. */
 export type HostState = 'starting' | 'running' | 'down' | 'killed';
 
 /** One host as `berth host ls` shows it. */
@@ -87,6 +88,22 @@ export class HostSupervisor {
     const h = this.#find(name);
     if (h.state === 'running' || h.state === 'starting') throw new HostError(`${name} is already ${h.state} (agent pid ${h.child?.pid}); 'berth host kill ${name}' first to restart it`);
     await this.#start(h);
+  }
+
+  /**
+   * Kills only the host's agent (SIGKILL): its containers run on, unwatched, as when an
+   * ECS agent dies or loses its network; `start` brings an agent that adopts them.
+   */
+  async killAgent(name: string): Promise<void> {
+    const h = this.#find(name);
+    if (h.state !== 'running' && h.state !== 'starting') throw new HostError(`${name} has no agent running (it is ${h.state})`);
+    h.state = 'down';
+    const child = h.child!;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    this.#o.log(`${name}: its agent was killed; its containers run on; 'berth host start ${name}' starts one that adopts them`);
   }
 
   /** Powers a host off: its agent, containers, namespaces and run dir (machine.ts powerOff). */
@@ -195,11 +212,7 @@ async function stopOrphanAgents(layout: HostLayout): Promise<void> {
   }
 }
 
+/** An orphaned agent is reaped by init, maybe late: a zombie counts as gone. */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return !isZombie(pid);
 }

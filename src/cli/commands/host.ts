@@ -6,7 +6,7 @@ import { defaultDataDir } from '../defaults.ts';
 import type { Command } from './command.ts';
 
 export const host: Command = {
-  help: `Usage: berth host ls | kill NAME | start NAME [--data-dir DIR]
+  help: `Usage: berth host ls | kill NAME [--agent-only] | start NAME [--data-dir DIR]
 
 Lists, kills or starts the simulated hosts of a running 'berth up --hosts N', for testing
 what a cluster does when it loses a machine.
@@ -17,6 +17,10 @@ what a cluster does when it loses a machine.
               machine that lost power loses them. Its data dir (the disk) stays. The
               control plane sees the agent gone: agentConnected turns false after the
               agent's grace period.
+  kill NAME --agent-only
+              kills only its agent (SIGKILL); its containers run on, unwatched, as when
+              an ECS agent dies or its host loses the network. 'start' then starts an
+              agent that adopts them.
   start NAME  boots host NAME again: its namespace, and its agent, which rejoins as the
               same container instance and reports the tasks it had as stopped.
 
@@ -28,11 +32,12 @@ Options:
                    $BERTH_DATA_DIR): its hosts.sock is how this command reaches it
 `,
   async run(argv) {
-    const { values, positionals } = parse('host', argv, { 'data-dir': { type: 'string' } }, true);
+    const { values, positionals } = parse('host', argv, { 'data-dir': { type: 'string' }, 'agent-only': { type: 'boolean' } }, true);
     const [op, name, ...rest] = positionals;
     let req: HostRequest;
     if (op === 'ls' && name === undefined) req = { op: 'ls' };
-    else if ((op === 'kill' || op === 'start') && name !== undefined && rest.length === 0) req = { op, name };
+    else if (op === 'kill' && name !== undefined && rest.length === 0) req = { op, name, ...(values['agent-only'] && { agentOnly: true }) };
+    else if (op === 'start' && name !== undefined && rest.length === 0 && !values['agent-only']) req = { op, name };
     else throw new CliError("say 'berth host ls', 'berth host kill NAME' or 'berth host start NAME'. Run 'berth host --help'.", 2);
     const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
     const answer = await askHostControl(dataDir, req).catch((e: NodeJS.ErrnoException) => {
