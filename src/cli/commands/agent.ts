@@ -69,6 +69,9 @@ Options:
     delete process.env.BERTH_JOIN_TOKEN;
     if (joinToken !== undefined && !isJoinToken(joinToken)) throw new CliError("--token takes the control plane's join token, berth_join_ and 43 more characters ('berth token' on its host shows it).", 2);
     if (process.getuid?.() !== 0) throw new CliError('the agent runs containers and creates network namespaces: run it as root.');
+    // A log reader that went away (the `berth up` that started this agent was killed) must not
+    // take the agent with it: like a real host's, it keeps its containers and reconnects.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     const name = values.name ?? 'agent';
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`);
     const running = await startAgent({
