@@ -7,6 +7,7 @@ import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
 import { createNetworkManager } from '../runtime/network/index.ts';
 import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/config.ts';
+import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
@@ -17,7 +18,7 @@ import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
-export const DEFAULT_RUN_DIR = '/run/berth';
+export const DEFAULT_RUN_DIR = MACHINE_RUN_DIR;
 /** ECR tokens last 12 hours; fetch a new one well before. */
 const TOKEN_REFRESH_MS = 6 * 3600_000;
 /** Capabilities this agent has (ECS attribute names), which task definitions may require. */

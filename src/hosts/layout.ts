@@ -23,7 +23,7 @@ export const MAX_HOSTS = 16;
 export const HOSTS_NETWORK = { bridge: 'berth-hosts', prefix: '172.30.208', length: 24 } as const;
 /** Where simulated hosts keep their runtime state (tmpfs, gone at reboot, as /run/berth). */
 export const HOSTS_RUN_ROOT = '/run/berth-hosts';
-/** The agent's runtime directory on the machine itself (host 1, and `berth agent` by default). */
+/** The agent's runtime directory on the machine itself (host 1, and `berth agent` by default: agent.ts DEFAULT_RUN_DIR). */
 export const MACHINE_RUN_DIR = '/run/berth';
 /** Availability zones go round these suffixes, as a region's first three zones. */
 const ZONE_SUFFIXES = ['a', 'b', 'c'] as const;
