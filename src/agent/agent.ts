@@ -6,6 +6,9 @@ import { ImageStore } from '../images/image-store.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
 import { createNetworkManager } from '../runtime/network/index.ts';
+import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/config.ts';
+import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
+import { claimHost, ownNetns } from './host-claims.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
 import { joinEndpoint, register, type AgentConfig } from './registration.ts';
@@ -14,8 +17,8 @@ import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 
-/** Where the runtime keeps its state and the crun wrapper: tmpfs, gone at reboot like the containers. */
-const RUN_DIR = '/run/berth';
+/** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
+export const DEFAULT_RUN_DIR = MACHINE_RUN_DIR;
 /** ECR tokens last 12 hours; fetch a new one well before. */
 const TOKEN_REFRESH_MS = 6 * 3600_000;
 /** Capabilities this agent has (ECS attribute names), which task definitions may require. */
@@ -35,6 +38,10 @@ export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
   endpoint: string;
   /** ECS_TASK_PIDS_LIMIT (task-pids-limit.ts): pids.max of each task's cgroup; undefined for none. */
   taskPidsLimit?: number | undefined;
+  /** The runtime's directory (default {@link DEFAULT_RUN_DIR}); one per agent on a machine. */
+  runDir?: string;
+  /** Bridge names, subnets, nft table and name prefixes (defaults: config.ts); one set per agent. */
+  network?: Pick<NetworkManagerOptions, 'bridge' | 'vpc' | 'nftTable' | 'netnsPrefix' | 'vethPrefix'>;
   log: (line: string) => void;
 }
 
@@ -50,9 +57,25 @@ export interface RunningAgent {
  */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const api = jsonClient(o.endpoint, envRegion(), envCredentials());
-  const runtime = await findRuntime({ runDir: RUN_DIR, readOnlyBinaryDir: join(RUN_DIR, 'bin'), createNamespace: true });
+  const runDir = o.runDir ?? DEFAULT_RUN_DIR;
+  const networkOptions: NetworkManagerOptions = { stateDir: join(o.dataDir, 'network'), ...o.network };
+  // Refuse before touching anything another agent on this machine holds (host-claims.ts).
+  const net = resolveConfig(networkOptions);
+  const release = claimHost({
+    dataDir: o.dataDir, runDir, netns: ownNetns(), bridge: net.bridge.bridge, vpcBridge: net.vpc.bridge, nftTable: net.nftTable, netnsPrefix: net.netnsPrefix,
+  });
+  try {
+    return await start(o, api, runDir, networkOptions, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOptions: NetworkManagerOptions, release: () => void): Promise<RunningAgent> {
+  const runtime = await findRuntime({ runDir, readOnlyBinaryDir: join(runDir, 'bin'), createNamespace: true });
   for (const w of runtime.warnings ?? []) o.log(`runtime: ${w}`);
-  const network = await createNetworkManager({ stateDir: join(o.dataDir, 'network') });
+  const network = await createNetworkManager(networkOptions);
   for (const w of network.warnings) o.log(`network: ${w}`);
   await network.reattach();
   const registryHost = new URL(o.endpoint).host;
@@ -133,6 +156,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       for (const r of runners.values()) r.detach();
       s.close();
       await network.close();
+      release();
     },
   };
 }

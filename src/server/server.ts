@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
@@ -48,6 +48,11 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly store: Store;
+  /**
+   * Serves the same port on one more address too (berth up --hosts: the simulated hosts'
+   * bridge). Connections keep their caller's address, so admin checks see who calls.
+   */
+  listenAlso(host: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -130,13 +135,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  const extra: ReturnType<typeof createTcpServer>[] = [];
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
     port,
     store,
+    async listenAlso(host) {
+      const tcp = createTcpServer((socket) => server.emit('connection', socket));
+      await listen(tcp, port, host);
+      extra.push(tcp);
+    },
     async close() {
       // First: the lease is released, so another control plane can take over at once.
       await controllers.close();
+      for (const tcp of extra) tcp.close();
       // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
       await agents.close();
       await new Promise<void>((resolve) => {
@@ -153,7 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+function listen(server: Server | ReturnType<typeof createTcpServer>, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

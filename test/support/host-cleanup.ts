@@ -2,6 +2,8 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
+import { hostLayout } from '../../src/hosts/layout.ts';
+import { powerOffFrom, removeHostsBridge } from '../../src/hosts/machine.ts';
 import { run } from './run.ts';
 
 /** The agent's runtime directory (src/agent/agent.ts RUN_DIR). */
@@ -14,6 +16,9 @@ const AGENT_RUN_DIR = '/run/berth';
  * End-to-end tests call it before and after.
  */
 export async function cleanupHost(): Promise<void> {
+  // Simulated hosts of a `berth up --hosts N` that did not stop cleanly (src/hosts/).
+  await powerOffFrom(2, (i) => hostLayout(i, '/nonexistent', 'us-east-1'));
+  await removeHostsBridge();
   await run('pkill', ['-9', '-f', 'conmon --api-version 1 -c [0-9a-f]{32}-']);
   const stateDir = '/tmp/berth-test-network-cleanup';
   const manager = await createNetworkManager({ stateDir, manageIpForward: false }).catch(() => undefined);

@@ -1,7 +1,8 @@
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { isJoinToken } from '../../core/agent-credentials.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
+import { hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
@@ -24,12 +25,27 @@ with this instance's own secret, kept in the agent's data dir (identity.json, 06
 restarted agent presents that, and needs the token again only to join anew (after the
 instance was deregistered, or the control plane's state was wiped).
 
+Two agents on one machine (in one network namespace or not) never share a data dir, a
+run dir, a bridge or nft table of one network namespace, or the prefix of their tasks'
+namespaces in /run/netns: the second refuses to start and says which option to change.
+
 Options:
   --join URL              the control plane (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
   --token TOKEN           its join token, berth_join_… (default $BERTH_JOIN_TOKEN, which
                           other users cannot read in ps as they can a command line)
   --cluster NAME          the cluster to join (default: default)
   --data-dir DIR          the agent's state, images and logs (default <berth data dir>/agent)
+  --run-dir DIR           the runtime's state and root filesystem mounts, on tmpfs (default
+                          /run/berth)
+  --name NAME             what its log lines say it is (default: agent)
+  --host-index N          derive the directories, zone and network names of simulated host N
+                          (1 to ${MAX_HOSTS}) of 'berth up --hosts' (see 'berth up --help'); 1 is the
+                          defaults; the options below still override them
+  --bridge NAME           bridge of bridge-mode tasks (default berth0)
+  --bridge-subnet CIDR    its subnet (default 172.30.240.0/20)
+  --vpc-bridge NAME       bridge of awsvpc tasks (default berth-vpc0)
+  --vpc-subnet CIDR       its subnet (default 172.30.224.0/20)
+  --nft-table NAME        the nftables table, inet and bridge family (default berth)
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
   --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
   --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
@@ -44,20 +60,35 @@ Options:
     const { values } = parse('agent', argv, {
       join: { type: 'string' }, token: { type: 'string' }, cluster: { type: 'string' }, 'data-dir': { type: 'string' },
       'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
-      'task-pids-limit': { type: 'string' }, 'capacity-provider': { type: 'string' },
+      'task-pids-limit': { type: 'string' }, 'capacity-provider': { type: 'string' }, 'run-dir': { type: 'string' }, name: { type: 'string' }, 'host-index': { type: 'string' },
+      bridge: { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'vpc-bridge': { type: 'string' }, 'vpc-subnet': { type: 'string' },
+      'nft-table': { type: 'string' },
     });
+    const index = intOption('agent', 'host-index', values['host-index'], 1, 1, MAX_HOSTS);
+    const layout = hostLayout(index, defaultDataDir(), DEFAULT_REGION);
+    const n = layout.network;
     const taskPidsLimit = taskPidsLimitOption('agent', values['task-pids-limit']);
     const joinToken = values.token ?? (process.env.BERTH_JOIN_TOKEN || undefined);
     // Read once: the runtime's processes (conmon, crun, nsenter) inherit the agent's environment.
     delete process.env.BERTH_JOIN_TOKEN;
     if (joinToken !== undefined && !isJoinToken(joinToken)) throw new CliError("--token takes the control plane's join token, berth_join_ and 43 more characters ('berth token' on its host shows it).", 2);
     if (process.getuid?.() !== 0) throw new CliError('the agent runs containers and creates network namespaces: run it as root.');
-    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} agent: ${line}\n`);
+    // A log reader that went away (the `berth up` that started this agent was killed) must not
+    // take the agent with it: like a real host's, it keeps its containers and reconnects.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    const name = values.name ?? 'agent';
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`);
     const running = await startAgent({
       endpoint: values.join ?? defaultEndpoint(),
       cluster: values.cluster ?? 'default',
-      dataDir: resolve(values['data-dir'] ?? join(defaultDataDir(), 'agent')),
-      availabilityZone: values['availability-zone'] ?? `${DEFAULT_REGION}a`,
+      dataDir: resolve(values['data-dir'] ?? layout.dataDir),
+      runDir: resolve(values['run-dir'] ?? layout.runDir),
+      network: {
+        bridge: { name: values.bridge ?? n.bridge, subnet: values['bridge-subnet'] ?? n.bridgeSubnet },
+        vpc: { name: values['vpc-bridge'] ?? n.vpcBridge, subnet: values['vpc-subnet'] ?? n.vpcSubnet },
+        nftTable: values['nft-table'] ?? n.nftTable, netnsPrefix: n.netnsPrefix, vethPrefix: n.vethPrefix,
+      },
+      availabilityZone: values['availability-zone'] ?? layout.availabilityZone,
       instanceType: values['instance-type'] ?? 'berth.host',
       reservedMemoryMiB: intOption('agent', 'reserved-memory', values['reserved-memory'], DEFAULT_RESERVED_MEMORY_MIB, 0, 1 << 30),
       reservedPorts: [],

@@ -15,6 +15,7 @@ export interface CommandEntry {
 export const commands: Readonly<Record<string, CommandEntry>> = {
   up: { summary: 'start Berth on this machine (control plane and embedded state)', load: async () => (await import('./up.ts')).up },
   agent: { summary: 'run the container agent on this host and join a cluster', load: async () => (await import('./agent.ts')).agent },
+  host: { summary: "list, kill or start the simulated hosts of 'berth up --hosts N'", load: async () => (await import('./host.ts')).host },
   token: { summary: 'show (or --rotate) the join token other hosts join with', load: async () => (await import('./token.ts')).token },
   'task-definition': { summary: 'register a task definition from a JSON file, as written', load: async () => (await import('./task-definition.ts')).taskDefinition },
   ps: { summary: 'list tasks with their service, status, ports and age', load: async () => (await import('./ps.ts')).ps },

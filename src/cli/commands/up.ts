@@ -4,6 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
+import { serveHostControl } from '../../hosts/control.ts';
+import { HOSTS_NETWORK, hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
+import { ensureHostsBridge, powerOffFrom, removeHostsBridge } from '../../hosts/machine.ts';
+import { HostSupervisor } from '../../hosts/supervisor.ts';
 import { ensureJoinToken } from '../../server/join-token.ts';
 import { startServer } from '../../server/server.ts';
 import { StoreLockedError } from '../../store/sqlite/sqlite-store.ts';
@@ -34,6 +38,8 @@ Options:
                     accept registry pushes and pulls without a token: only where nobody
                     else can reach the port
   --no-agent        do not run a container agent on this host (control plane only)
+  --hosts N         simulate N hosts on this machine, 1 to ${MAX_HOSTS} (default 1: this machine
+                    alone). See "Several hosts" below.
   --task-pids-limit N
                     most processes a task's containers may hold together, 1 to ${MAX_TASK_PIDS_LIMIT}
                     (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
@@ -45,14 +51,31 @@ host join. Callers on other hosts need it for Berth's own endpoints too (/_berth
 
 Then, for example:
   aws --endpoint-url http://127.0.0.1:${DEFAULT_PORT} ecs list-clusters
+
+Several hosts (--hosts N, root):
+  host-1 is this machine, with the agent 'berth up' always runs. host-2 to host-N are
+  simulated: each is a network namespace (bhost-<i>) on the bridge ${HOSTS_NETWORK.bridge}
+  (${HOSTS_NETWORK.prefix}.1 is this machine, host i is ${HOSTS_NETWORK.prefix}.<i>), with its own
+  'berth agent' process, data dir (<data dir>/hosts/host-<i>), run dir
+  (/run/berth-hosts/host-<i>), bridges, subnets and nft table, and its own availability
+  zone (<region>a, b, c in turn). Each joins the default cluster with the join token, at
+  http://${HOSTS_NETWORK.prefix}.1:<port>, where the endpoint is served too. A task's host
+  port on host i is reachable from this machine at http://${HOSTS_NETWORK.prefix}.<i>:<port>.
+  'berth host ls' lists them, 'berth host kill host-2' powers one off (its agent and
+  containers die) and 'berth host start host-2' boots it again. Stopping 'berth up'
+  powers the simulated hosts off and removes their namespaces and links; host-1's
+  containers keep running, as with one host.
 `,
   async run(argv) {
     const { values } = parse('up', argv, {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
       'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
-      'task-pids-limit': { type: 'string' },
+      'task-pids-limit': { type: 'string' }, hosts: { type: 'string' },
     });
+    const hosts = intOption('up', 'hosts', values.hosts, 1, 1, MAX_HOSTS);
+    if (hosts > 1 && values['no-agent']) throw new CliError('--hosts runs an agent on every host: leave out --no-agent, or --hosts.', 2);
+    if (hosts > 1 && process.getuid?.() !== 0) throw new CliError('--hosts makes network namespaces and runs agents: run berth up as root.');
     const taskPidsLimit = values['no-agent'] ? undefined : taskPidsLimitOption('up', values['task-pids-limit']);
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
@@ -87,7 +110,7 @@ Then, for example:
       if (process.getuid?.() !== 0) log('not root: no container agent on this host (tasks need one; run as root, or join agents with berth agent)');
       else {
         agent = await startAgent({
-          endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: `${region}a`,
+          endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: hostLayout(1, dataDir, region).availabilityZone,
           instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken,
           log: (line) => log(`agent: ${line}`),
         }).catch(async (e: Error) => {
@@ -96,19 +119,38 @@ Then, for example:
         });
       }
     }
+    if (process.getuid?.() === 0 && !values['no-agent']) {
+      // Hosts beyond N that a killed `berth up --hosts M` (M > N) left running.
+      const off = await powerOffFrom(hosts + 1, (i) => hostLayout(i, dataDir, region));
+      if (off.length) log(`powered off ${off.join(', ')}, left by a berth up with more --hosts`);
+      if (hosts === 1) await removeHostsBridge();
+    }
+    let simulated: { supervisor: HostSupervisor; stop(): Promise<void> } | undefined;
+    if (hosts > 1) {
+      simulated = await startHosts({
+        hosts, dataDir, region, port: server.port, listenHost: host, joinToken, taskPidsLimit, machineInstanceArn: agent?.containerInstanceArn,
+        listenAlso: (address) => server.listenAlso(address), log,
+      }).catch(async (e: Error) => {
+        await agent?.close();
+        await server.close();
+        throw new CliError(`the simulated hosts could not start: ${e.message}`);
+      });
+    }
     process.stdout.write(`Berth ${VERSION} is up.
   endpoint   ${server.url}
   data dir   ${dataDir}
   account    ${accountId}
   agent      ${agent ? agent.containerInstanceArn : 'none'}
-  registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
+${simulated ? hostLines(simulated.supervisor) : ''}  registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
   join       berth agent --join ${joinUrl(host, server.port, server.url)} --token ${joinToken}
 Try: aws --endpoint-url ${server.url} ecs list-clusters
 ${isLoopbackHost(host) ? '' : exposure(host, values['anonymous-pull'] ?? false, values['no-registry-auth'] ?? false)}`);
     await new Promise<void>((done) => {
       const stop = (signal: string) => {
         log(`${signal}: shutting down (containers keep running; the next start adopts them)`);
-        void (agent ? agent.close() : Promise.resolve()).then(() => server.close()).then(done, done);
+        void (simulated ? simulated.stop() : Promise.resolve())
+          .catch((e: Error) => log(`stopping the simulated hosts: ${e.message}`))
+          .then(() => (agent ? agent.close() : undefined)).then(() => server.close()).then(done, done);
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
@@ -116,6 +158,50 @@ ${isLoopbackHost(host) ? '' : exposure(host, values['anonymous-pull'] ?? false, 
     return 0;
   },
 };
+
+interface HostsOptions {
+  hosts: number;
+  dataDir: string;
+  region: string;
+  port: number;
+  /** --host: with a wildcard the endpoint already answers on the hosts bridge. */
+  listenHost: string;
+  joinToken: string;
+  taskPidsLimit: number | undefined;
+  machineInstanceArn: string | undefined;
+  listenAlso(address: string): Promise<void>;
+  log(line: string): void;
+}
+
+/** The hosts bridge, the control plane on it, hosts 2..N and `berth host`'s socket. */
+async function startHosts(o: HostsOptions): Promise<{ supervisor: HostSupervisor; stop(): Promise<void> }> {
+  const layouts = Array.from({ length: o.hosts }, (_, i) => hostLayout(i + 1, o.dataDir, o.region));
+  const machine = `${HOSTS_NETWORK.prefix}.1`;
+  const supervisor = new HostSupervisor({
+    hosts: layouts, machineInstanceArn: o.machineInstanceArn, endpoint: `http://${machine}:${o.port}`, joinToken: o.joinToken,
+    agentArgs: o.taskPidsLimit === undefined ? [] : ['--task-pids-limit', String(o.taskPidsLimit)], log: o.log,
+  });
+  const stop = async () => {
+    await supervisor.shutdown();
+    await removeHostsBridge();
+  };
+  let stopControl: (() => Promise<void>) | undefined;
+  try {
+    await ensureHostsBridge();
+    if (o.listenHost !== '0.0.0.0' && o.listenHost !== '::' && o.listenHost !== machine) await o.listenAlso(machine);
+    await supervisor.startAll();
+    stopControl = await serveHostControl(o.dataDir, supervisor, o.log);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { supervisor, stop: async () => { await stopControl?.(); await stop(); } };
+}
+
+function hostLines(supervisor: HostSupervisor): string {
+  return supervisor.list().map((h) => `  ${h.name.padEnd(10)} ${h.address} ${h.availabilityZone} ${h.containerInstanceArn ?? '(no agent)'}
+`).join('');
+}
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { overlaps, parseSubnet } from '../runtime/network/ipv4.ts';
+import { resolveConfig } from '../runtime/network/config.ts';
+import { HOSTS_NETWORK, HostLayoutError, MAX_HOSTS, hostLayout, hostNetworkNames, parseHostName } from './layout.ts';
+
+const all = Array.from({ length: MAX_HOSTS }, (_, i) => hostLayout(i + 1, '/var/lib/berth', 'eu-west-3'));
+
+test('host 1 is the machine with the defaults of one host', () => {
+  const h = all[0]!;
+  assert.deepEqual([h.name, h.netns, h.dataDir, h.runDir, h.availabilityZone], ['host-1', undefined, '/var/lib/berth/agent', '/run/berth', 'eu-west-3a']);
+  assert.deepEqual(hostNetworkNames(1), { bridge: 'berth0', bridgeSubnet: '172.30.240.0/20', vpcBridge: 'berth-vpc0', vpcSubnet: '172.30.224.0/20', nftTable: 'berth', netnsPrefix: 'berth-', vethPrefix: 'bth' });
+});
+
+test('zones go a, b, c in turn from the region', () => {
+  assert.deepEqual(all.slice(0, 5).map((h) => h.availabilityZone), ['eu-west-3a', 'eu-west-3b', 'eu-west-3c', 'eu-west-3a', 'eu-west-3b']);
+});
+
+test('no two hosts share a name, directory, namespace, address, bridge, table or prefix, and every name is valid', () => {
+  for (const key of ['name', 'netns', 'address', 'dataDir', 'runDir'] as const) {
+    const values = all.map((h) => h[key]).filter((v) => v !== undefined);
+    assert.equal(new Set(values).size, values.length, key);
+  }
+  const names = all.flatMap((h) => [h.network.bridge, h.network.vpcBridge]);
+  assert.equal(new Set(names).size, names.length);
+  assert.equal(new Set(all.map((h) => h.network.nftTable)).size, MAX_HOSTS);
+  for (const a of all) {
+    // resolveConfig checks lengths and characters of every name, and that the two subnets are disjoint.
+    resolveConfig({ stateDir: '/x', bridge: { name: a.network.bridge, subnet: a.network.bridgeSubnet }, vpc: { name: a.network.vpcBridge, subnet: a.network.vpcSubnet }, nftTable: a.network.nftTable, netnsPrefix: a.network.netnsPrefix, vethPrefix: a.network.vethPrefix });
+    for (const b of all) {
+      if (a === b) continue;
+      assert.ok(!a.network.netnsPrefix.startsWith(b.network.netnsPrefix), `${a.name}'s task namespaces would be swept by ${b.name}`);
+      for (const s of [a.network.bridgeSubnet, a.network.vpcSubnet]) {
+        for (const t of [b.network.bridgeSubnet, b.network.vpcSubnet]) assert.ok(!overlaps(parseSubnet(s), parseSubnet(t)), `${s} and ${t}`);
+      }
+    }
+    for (const s of [a.network.bridgeSubnet, a.network.vpcSubnet]) assert.ok(!overlaps(parseSubnet(s), parseSubnet(`${HOSTS_NETWORK.prefix}.0/${HOSTS_NETWORK.length}`)), s);
+  }
+});
+
+test('host names: host-N or N, within the hosts there are', () => {
+  assert.equal(parseHostName('host-3', 3), 3);
+  assert.equal(parseHostName('2', 3), 2);
+  assert.throws(() => parseHostName('host-4', 3), /there is no host 'host-4': the hosts are host-1 to host-3/);
+  assert.throws(() => parseHostName('web', 3), HostLayoutError);
+  assert.throws(() => hostLayout(MAX_HOSTS + 1, '/d', 'us-east-1'), /from 1 to 16/);
+});
