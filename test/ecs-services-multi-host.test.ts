@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DISCONNECT_GRACE_MS } from '../src/agent/protocol.ts';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { until } from './support/until.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
 
@@ -33,15 +34,6 @@ const byZone = (tasks: readonly Task[]) => {
   return out;
 };
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 before(async () => {
   await cleanupHost();

@@ -11,6 +11,7 @@ import { HOSTS_NETWORK, HOSTS_RUN_ROOT } from '../src/hosts/layout.ts';
 import { ensureHostsBridge } from '../src/hosts/machine.ts';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { until } from './support/until.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
 
@@ -19,7 +20,6 @@ const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
 const berthCli = (...args: string[]) => run(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args]);
 const hostCmd = (...args: string[]) => berthCli('host', ...args, '--data-dir', berth.dataDir);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Instance { containerInstanceArn: string; agentConnected: boolean; attributes: { name: string; value?: string }[] }
 interface Task { taskArn: string; lastStatus: string; containerInstanceArn: string; containers: { networkBindings: { hostPort: number }[] }[] }
@@ -50,15 +50,6 @@ const netnsNames = () => (existsSync('/run/netns') ? readdirSync('/run/netns') :
 const hostNamespaces = () => netnsNames().filter((n) => /^(bhost-|bh\d+-)/.test(n));
 const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir));
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 /** `berth up` answers its health check before its hosts have joined; `berth host` answers once they have. */
 const hostsUp = () => until('berth host ls to answer', async () => ((await hostCmd('ls')).code === 0 ? true : undefined), 90_000)

@@ -7,6 +7,7 @@
  * The engine is `place(snapshot, request, now, rng)` from src/scheduler/place.ts.
  */
 import { place } from '../../src/scheduler/place.ts';
+import { seededRandom } from '../../src/lib/seeded-random.ts';
 import type { Demand, PlacementInstance, PlacementRequest, PlacementSnapshot, PlacementStrategy, Plan, Rng } from '../../src/scheduler/types.ts';
 
 export type PlaceFn = (snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng) => Plan;
@@ -101,17 +102,8 @@ export function pureLoop(engine: Engine, instances: readonly PlacementInstance[]
   return { placed, requests: done, seconds, perSecond: placed / seconds };
 }
 
-/** mulberry32: a small seeded generator, so runs place alike. */
-function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so runs place alike. */
+const seeded = (seed: number): Rng => seededRandom(seed);
 
 /** The strategies the benchmark measures, as RunTask's placementStrategy and as place() takes them. */
 export const STRATEGIES: Readonly<Record<'binpack' | 'spread', readonly PlacementStrategy[]>> = {

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Harness } from './testing/harness.ts';
 import { instance, service, taskDefinitionArn, updateService, type Behaviour } from './testing/builders.ts';
+import { seededRandom } from '../../lib/seeded-random.ts';
 
 const V1 = taskDefinitionArn('web', 1);
 const V2 = taskDefinitionArn('web', 2);
@@ -22,17 +23,6 @@ const RUNS = 200;
 /** Fixed so a failure reproduces; BERTH_PROPERTY_SEED explores others. */
 const SEED = Number(process.env.BERTH_PROPERTY_SEED ?? 1414);
 
-/** A tiny seeded generator for the simulation's own draws (start times, failures). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const scenario = fc.record({
   limits: fc.constantFrom([50, 200] as const, [100, 150] as const),
@@ -48,7 +38,7 @@ const scenario = fc.record({
 test(`rolling update of 10: ${RUNS} randomized runs keep the floor and the ceiling and complete`, () => {
   fc.assert(
     fc.property(scenario, (s) => {
-      const rng = mulberry32(s.seed);
+      const rng = seededRandom(s.seed);
       const h = new Harness(rng);
       // 8 instances × 5 places: room for 20 even with two drained.
       for (let i = 0; i < 8; i++) h.addInstance(instance({ id: `i${i}`, zone: ZONES[i % 3], cpu: 256 * 5, memory: 512 * 5 }));

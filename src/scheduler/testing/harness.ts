@@ -6,19 +6,11 @@
  */
 import { place } from '../place.ts';
 import type { PlacementInstance, PlacementSnapshot, Plan, Rng } from '../types.ts';
+import { seededRandom } from '../../lib/seeded-random.ts';
 import { ACCOUNT_PREFIX, type InstanceBuilder, type RequestBuilder } from './builders.ts';
 
-/** Mulberry32: a small seeded generator, so a test's randomness replays exactly. */
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a test's randomness replays exactly. */
+export const seeded = (seed: number): Rng => seededRandom(seed);
 
 const idOf = (arn: string) => (arn.startsWith(ACCOUNT_PREFIX) ? arn.slice(ACCOUNT_PREFIX.length) : arn);
 
