@@ -23,7 +23,6 @@ import { taskId, type TaskRecord } from '../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import { KeyedBatcher } from '../lib/keyed-batcher.ts';
 import { Lru } from '../lib/lru.ts';
-import type { ClusterState } from '../cluster/types.ts';
 import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
 import { buildTask, consume, groupOf, requestOf, type Ids } from './placer-build.ts';
@@ -55,9 +54,22 @@ export interface TokenRecord {
 
 export type PlaceFn = (snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng) => Plan;
 
+/**
+ * The placer's view of the cluster state, declared here so the scheduler depends on no
+ * other module's state: its snapshot, the cluster record, a group's tasks, and waiting
+ * until it reflects a store revision (read your writes).
+ */
+export interface PlacementSource {
+  caughtUp(revision: number): Promise<void>;
+  cluster(ref: { scope: Scope; cluster: string }): { readonly value: ClusterRecord } | undefined;
+  placementSnapshot(ref: { scope: Scope; cluster: string }): PlacementSnapshot;
+  tasks(ref: { scope: Scope; cluster: string }, filter: { group: string }): Iterable<ProviderTask>;
+}
+
 export interface PlacerDeps {
   readonly store: Store;
-  readonly state: ClusterState;
+  /** What the placer reads of the cluster state (src/cluster/: ClusterState has it all). */
+  readonly state: PlacementSource;
   readonly place: PlaceFn;
   readonly ids: Ids;
   readonly rng: Rng;

@@ -10,6 +10,7 @@
  * so the next task of the same request sees what the previous one took.
  */
 import type { InstanceStatus } from '../core/ecs/container-instance.ts';
+import type { PlacementConstraint, PlacementStrategy } from '../core/ecs/placement.ts';
 
 /** One container instance as placement sees it: what it has left, and who runs there. */
 export interface PlacementInstance {
@@ -46,19 +47,8 @@ export interface PlacementSnapshot {
   readonly instances: readonly PlacementInstance[];
 }
 
-export type PlacementConstraintType = 'distinctInstance' | 'memberOf';
-export interface PlacementConstraint {
-  readonly type: PlacementConstraintType;
-  /** memberOf: a cluster query language expression. */
-  readonly expression?: string;
-}
-
-export type PlacementStrategyType = 'random' | 'spread' | 'binpack';
-export interface PlacementStrategy {
-  readonly type: PlacementStrategyType;
-  /** binpack: cpu | memory; spread: instanceId, host (= instanceId) or attribute:NAME; random: none. */
-  readonly field?: string;
-}
+// The request's own words (the ECS API shapes) live with the other ECS records.
+export type { PlacementConstraint, PlacementConstraintType, PlacementStrategy, PlacementStrategyType } from '../core/ecs/placement.ts';
 
 export interface Demand {
   readonly cpu: number;

@@ -4,7 +4,7 @@
  * changes), and DeleteService's DRAINING. Pure: ids and `now` are arguments. The outcome
  * (deployment statuses, counts, events, INACTIVE) is the service reconciler's.
  */
-import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
 import { fail } from '../errors.ts';
 import { ecsArn, rootPrincipal, type Scope } from './scope.ts';
 import type {

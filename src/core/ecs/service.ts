@@ -16,7 +16,7 @@
  * as ECS's do; that is how a task is counted to its deployment.
  */
 import type { Tag } from './tags.ts';
-import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
 
 export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON';

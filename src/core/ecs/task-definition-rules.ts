@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.ts';
 import { checkEnvironmentFiles } from './environment-files.ts';
-import type { ContainerDefinition, RegisterInput } from './task-definition.ts';
+import type { ContainerDefinition, RegisterInput } from './task-definition-input.ts';
 import { EC2_TASK_CPU, fargateSizesHint, isFargateSize } from './task-size.ts';
 
 /** Containers per task definition (ECS service quotas). */
