@@ -77,8 +77,8 @@ interface Session {
  */
 export function createAgentGateway({ store, state, log, auth, now = Date.now }: {
   store: Store;
-  /** Where start() finds the instances a previous process left marked connected (none checked without it). */
-  state?: ClusterState;
+  /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
+  state: ClusterState;
   log: (line: string) => void;
   auth: CallerAuth;
   now?: () => number;
@@ -182,7 +182,6 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
    * instances, not the store (no task is read).
    */
   async function markOrphans(): Promise<void> {
-    if (!state) return;
     await state.ready();
     const at = now();
     for (const ref of state.clusters()) {
@@ -218,9 +217,16 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
       if (sessions.get(msg.containerInstanceArn) === session) sessions.delete(msg.containerInstanceArn);
       return refuse(ws, caller, 'deregistered', msg.containerInstanceArn);
     }
-    const tasks = (await store.list(keys.tasks(scope, cluster))).items
-      .map((kv) => JSON.parse(kv.value) as TaskRecord)
-      .filter((t) => t.containerInstanceArn === msg.containerInstanceArn && t.lastStatus !== 'STOPPED');
+    // The instance's own tasks from the cluster state's index (never a scan of the cluster),
+    // once it holds every write made before the session was registered: a task placed later
+    // reaches the session through the watch.
+    await state.caughtUp(await store.revision());
+    const tasks: TaskRecord[] = [];
+    for (const t of state.tasks({ scope, cluster }, { instanceArn: msg.containerInstanceArn })) {
+      if (t.lastStatus === 'STOPPED') continue;
+      const held = await getJson<TaskRecord>(store, t.key);
+      if (held && held.value.lastStatus !== 'STOPPED') tasks.push(held.value);
+    }
     for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
     send(session, { type: 'tasks', assignments: await Promise.all(tasks.map(assignment)) });
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
