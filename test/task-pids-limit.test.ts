@@ -89,9 +89,13 @@ for (const setting of SETTINGS) {
       let most = 0;
       let slowest = 0;
       let threadsMost = 0;
-      // At least BOMB_MS, and on until the bomb has reached the limit (at most BOMB_MAX_MS).
+      // The kernel counts a refused fork in pids.events of the forking process's own cgroup:
+      // that the limit was reached is the refusals (a sample of pids.current every 100 ms can
+      // miss the moment: shells whose forks fail exit, and the count falls back).
+      const refusedForks = () => [dir, join(dir, 'bomb')].reduce((n, d) => n + Number(/^max (\d+)$/m.exec(readFileSync(join(d, 'pids.events'), 'utf8'))?.[1] ?? 0), 0);
+      // At least BOMB_MS, and on until the kernel has refused a fork (at most BOMB_MAX_MS).
       const start = Date.now();
-      for (; Date.now() - start < BOMB_MS || (most < LIMIT - 8 && Date.now() - start < BOMB_MAX_MS);) {
+      for (; Date.now() - start < BOMB_MS || (refusedForks() === 0 && Date.now() - start < BOMB_MAX_MS);) {
         most = Math.max(most, readNumber(join(dir, 'pids.current')));
         threadsMost = Math.max(threadsMost, hostThreads());
         const t0 = performance.now();
@@ -99,11 +103,10 @@ for (const setting of SETTINGS) {
         slowest = Math.max(slowest, performance.now() - t0);
         await new Promise((r) => setTimeout(r, 100));
       }
-      // The kernel counts a refused fork in pids.events of the forking process's own cgroup.
-      const refused = [dir, join(dir, 'bomb')].reduce((n, d) => n + Number(/^max (\d+)$/m.exec(readFileSync(join(d, 'pids.events'), 'utf8'))?.[1] ?? 0), 0);
+      const refused = refusedForks();
       console.log(`${setting.runtime}: pids.current peaked at ${most} of ${LIMIT}, ${refused} forks refused, host threads ${threadsBefore} -> ${threadsMost} at most, slowest host command ${slowest.toFixed(1)} ms`);
-      assert.ok(most <= LIMIT && most >= LIMIT - 8, `pids.current reached the limit and stayed within it (peak ${most} of ${LIMIT})`);
-      assert.ok(refused > 0, 'forks past the limit were refused');
+      assert.ok(refused > 0, 'the bomb reached the limit: forks past it were refused');
+      assert.ok(most <= LIMIT, `pids.current never went past the limit (peak ${most} of ${LIMIT})`);
       assert.ok(slowest < HOST_COMMAND_MAX_MS, `host commands still run (slowest ${slowest.toFixed(0)} ms)`);
       const described = await ecs<{ tasks: { lastStatus: string }[] }>('describe-tasks', '--tasks', arn);
       assert.equal(described.tasks[0]!.lastStatus, 'RUNNING', 'the control plane answers, the task still runs');
