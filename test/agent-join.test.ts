@@ -4,12 +4,13 @@
 // endpoints: test/agent-auth.test.ts. Run under `flock /tmp/berth-host.lock`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { startAgentProcess, stopAgentProcess, type AgentRun } from './support/agent-process.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
 
@@ -21,29 +22,10 @@ const agents: ChildProcess[] = [];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
 const main = join(ROOT, 'src/cli/main.ts');
 
-/** `berth agent` as a process: resolves once it printed its instance, or with its exit and output. */
-function startAgent(...args: string[]): Promise<{ child: ChildProcess; arn?: string; code?: number; out: string }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'agent', '--join', berth.endpoint, '--cluster', CLUSTER, '--data-dir', agentDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agents.push(child);
-  let out = '';
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ child, out }), 60_000);
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const arn = /Agent running as (\S+)/.exec(out)?.[1];
-      if (arn) { clearTimeout(timer); resolve({ child, arn, out }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ child, code: code ?? -1, out }); });
-  });
+function startAgent(...args: string[]): Promise<AgentRun> {
+  return startAgentProcess({ endpoint: berth.endpoint, cluster: CLUSTER, dataDir: agentDir, args }).then((r) => { agents.push(r.child); return r; });
 }
-
-async function stopAgent(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+const stopAgent = stopAgentProcess;
 
 async function connected(arn: string): Promise<boolean> {
   const d = await ecs<{ containerInstances: { agentConnected: boolean }[] }>('describe-container-instances', '--cluster', CLUSTER, '--container-instances', arn);
