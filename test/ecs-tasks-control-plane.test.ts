@@ -115,6 +115,8 @@ describe('tasks on the control plane', () => {
     const a = await ecs<{ tasks: Task[] }>('run-task', '--cluster', 'c', '--task-definition', 'a', '--count', '2', '--started-by', 'ci', '--client-token', 'tok-1');
     const again = await ecs<{ tasks: Task[] }>('run-task', '--cluster', 'c', '--task-definition', 'a', '--count', '2', '--started-by', 'ci', '--client-token', 'tok-1');
     assert.deepEqual(again.tasks.map((t) => t.taskArn), a.tasks.map((t) => t.taskArn));
+    const reused = await awsFails(cli, berth.endpoint, ['ecs', 'run-task', '--cluster', 'c', '--task-definition', 'a', '--count', '1', '--started-by', 'ci', '--client-token', 'tok-1']);
+    assert.equal(reused.code, 'ConflictException', 'a token reused with other parameters, as ECS answers');
     const b = await ecs<{ tasks: Task[] }>('run-task', '--cluster', 'c', '--task-definition', 'b');
     const list = async (...f: string[]) => (await ecs<{ taskArns: string[] }>('list-tasks', '--cluster', 'c', ...f)).taskArns.sort();
     assert.deepEqual(await list('--family', 'a'), a.tasks.map((t) => t.taskArn).sort());

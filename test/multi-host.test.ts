@@ -23,14 +23,14 @@ const hostCmd = (...args: string[]) => berthCli('host', ...args, '--data-dir', b
 
 interface Instance { containerInstanceArn: string; agentConnected: boolean; attributes: { name: string; value?: string }[] }
 interface Task { taskArn: string; lastStatus: string; containerInstanceArn: string; containers: { networkBindings: { hostPort: number }[] }[] }
-interface HostRow { name: string; state: string; address: string; zone: string; pid: string; arn: string }
+interface HostRow { name: string; state: string; address: string; zone: string; type: string; pid: string; arn: string }
 
 async function hostList(): Promise<HostRow[]> {
   const r = await hostCmd('ls');
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim().split('\n').slice(1).map((l) => {
-    const [name, state, address, zone, pid, arn] = l.split(/\s+/) as [string, string, string, string, string, string];
-    return { name, state, address, zone, pid, arn };
+    const [name, state, address, zone, type, pid, arn] = l.split(/\s+/) as [string, string, string, string, string, string, string];
+    return { name, state, address, zone, type, pid, arn };
   });
 }
 
@@ -57,7 +57,7 @@ const hostsUp = () => until('berth host ls to answer', async () => ((await hostC
 
 before(async () => {
   await cleanupHost();
-  berth = await startBerth(['--hosts', '3'], { agent: true });
+  berth = await startBerth(['--hosts', '3', '--instance-types', 't3.small,m5.large'], { agent: true });
   await hostsUp();
   const samples = await berthCli('image', 'samples', '--endpoint', berth.endpoint);
   assert.equal(samples.code, 0, samples.stderr);
@@ -73,16 +73,18 @@ after(async () => {
 describe('berth up --hosts 3', () => {
   const tasks = new Map<string, Task>();
 
-  test('three container instances, one per host, in three zones', async () => {
+  test('three container instances, one per host, in three zones, with the instance types given in turn', async () => {
     const hosts = await hostList();
-    assert.deepEqual(hosts.map((h) => [h.name, h.state, h.address, h.zone]), [
-      ['host-1', 'machine', `${HOSTS_NETWORK.prefix}.1`, 'us-east-1a'],
-      ['host-2', 'running', `${HOSTS_NETWORK.prefix}.2`, 'us-east-1b'],
-      ['host-3', 'running', `${HOSTS_NETWORK.prefix}.3`, 'us-east-1c'],
+    assert.deepEqual(hosts.map((h) => [h.name, h.state, h.address, h.zone, h.type]), [
+      ['host-1', 'machine', `${HOSTS_NETWORK.prefix}.1`, 'us-east-1a', 't3.small'],
+      ['host-2', 'running', `${HOSTS_NETWORK.prefix}.2`, 'us-east-1b', 'm5.large'],
+      ['host-3', 'running', `${HOSTS_NETWORK.prefix}.3`, 'us-east-1c', 't3.small'],
     ]);
     const list = await instances();
     assert.equal(list.length, 3);
     assert.deepEqual(list.map(zoneOf).sort(), ['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    const typeOf = (i: Instance) => i.attributes.find((a) => a.name === 'ecs.instance-type')?.value;
+    assert.deepEqual(Object.fromEntries(list.map((i) => [zoneOf(i), typeOf(i)])), { 'us-east-1a': 't3.small', 'us-east-1b': 'm5.large', 'us-east-1c': 't3.small' });
     assert.ok(list.every((i) => i.agentConnected));
     assert.deepEqual(list.map((i) => i.containerInstanceArn).sort(), hosts.map((h) => h.arn).sort());
     // Each host is a process of its own in a namespace of its own.

@@ -50,6 +50,7 @@ export const catalog = {
   PlatformUnknownException: entry(400, 'Invalid'),
   UpdateInProgressException: entry(400, 'Conflict'),
   NamespaceNotFoundException: entry(400, 'NotFound'),
+  ConflictException: entry(400, 'Conflict'),
   // Amazon ECR.
   RepositoryNotFoundException: entry(400, 'NotFound'),
   RepositoryAlreadyExistsException: entry(400, 'AlreadyExists'),
@@ -84,10 +85,13 @@ export type ErrorCode = keyof typeof catalog;
  */
 export class ApiError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  /** Members the exception's shape has besides `message` (ECS ConflictException: `resourceIds`). */
+  readonly members: Readonly<Record<string, unknown>>;
+  constructor(code: ErrorCode, message: string, members: Readonly<Record<string, unknown>> = {}) {
     super(message);
     this.name = code;
     this.code = code;
+    this.members = members;
   }
   get status(): number {
     return catalog[this.code].status;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { overlaps, parseSubnet } from '../runtime/network/ipv4.ts';
 import { resolveConfig } from '../runtime/network/config.ts';
-import { HOSTS_NETWORK, HostLayoutError, MAX_HOSTS, hostLayout, hostNetworkNames, parseHostName } from './layout.ts';
+import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, HostLayoutError, MAX_HOSTS, hostLayout, hostNetworkNames, parseHostName, parseInstanceTypes } from './layout.ts';
 
 const all = Array.from({ length: MAX_HOSTS }, (_, i) => hostLayout(i + 1, '/var/lib/berth', 'eu-west-3'));
 
@@ -14,6 +14,13 @@ test('host 1 is the machine with the defaults of one host', () => {
 
 test('zones go a, b, c in turn from the region', () => {
   assert.deepEqual(all.slice(0, 5).map((h) => h.availabilityZone), ['eu-west-3a', 'eu-west-3b', 'eu-west-3c', 'eu-west-3a', 'eu-west-3b']);
+});
+
+test('instance types go round the list given, as zones do; berth.host when none is given', () => {
+  assert.deepEqual(all.slice(0, 2).map((h) => h.instanceType), [DEFAULT_INSTANCE_TYPE, DEFAULT_INSTANCE_TYPE]);
+  const types = parseInstanceTypes('t3.small, m5.large');
+  assert.deepEqual([1, 2, 3, 4].map((i) => hostLayout(i, '/d', 'us-east-1', types).instanceType), ['t3.small', 'm5.large', 't3.small', 'm5.large']);
+  for (const bad of ['', 't3', 'T3.small', 't3.small,,m5.large', 'a b.c']) assert.throws(() => parseInstanceTypes(bad), HostLayoutError, bad);
 });
 
 test('no two hosts share a name, directory, namespace, address, bridge, table or prefix, and every name is valid', () => {

@@ -27,6 +27,10 @@ export const HOSTS_RUN_ROOT = '/run/berth-hosts';
 export const MACHINE_RUN_DIR = '/run/berth';
 /** Availability zones go round these suffixes, as a region's first three zones. */
 const ZONE_SUFFIXES = ['a', 'b', 'c'] as const;
+/** The `ecs.instance-type` of a host nobody named a type for (`berth agent --instance-type`'s default). */
+export const DEFAULT_INSTANCE_TYPE = 'berth.host';
+/** Instance types are EC2's shape, `family.size` in lower case: `t3.small`, `berth.host`. */
+const INSTANCE_TYPE = /^[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9-]*$/;
 
 export interface HostLayout {
   /** 1-based. */
@@ -40,6 +44,8 @@ export interface HostLayout {
   /** The address the machine reaches it at (port mappings, awsvpc routes). */
   readonly address: string;
   readonly availabilityZone: string;
+  /** Its `ecs.instance-type` attribute (memberOf(attribute:ecs.instance-type == t3.large) picks it). */
+  readonly instanceType: string;
   /** The agent's data dir (state, images, logs): under `berth up`'s data dir. */
   readonly dataDir: string;
   /** The agent's runtime dir (crun state, rootfs mounts). */
@@ -81,18 +87,30 @@ export function hostNetworkNames(index: number): HostNetworkNames {
   };
 }
 
-/** The layout of host `index` of a `berth up` with data dir `dataDir` in `region`. */
-export function hostLayout(index: number, dataDir: string, region: string): HostLayout {
+/**
+ * The layout of host `index` of a `berth up` with data dir `dataDir` in `region`; hosts take
+ * `instanceTypes` in turn, as they take zones.
+ */
+export function hostLayout(index: number, dataDir: string, region: string, instanceTypes: readonly string[] = [DEFAULT_INSTANCE_TYPE]): HostLayout {
   const network = hostNetworkNames(index);
   const name = `host-${index}`;
   const availabilityZone = `${region}${ZONE_SUFFIXES[(index - 1) % ZONE_SUFFIXES.length]}`;
+  const instanceType = instanceTypes[(index - 1) % instanceTypes.length] ?? DEFAULT_INSTANCE_TYPE;
   if (index === 1) {
-    return { index, name, netns: undefined, machineLink: undefined, address: `${HOSTS_NETWORK.prefix}.1`, availabilityZone, dataDir: join(dataDir, 'agent'), runDir: MACHINE_RUN_DIR, network };
+    return { index, name, netns: undefined, machineLink: undefined, address: `${HOSTS_NETWORK.prefix}.1`, availabilityZone, instanceType, dataDir: join(dataDir, 'agent'), runDir: MACHINE_RUN_DIR, network };
   }
   return {
-    index, name, netns: `bhost-${index}`, machineLink: `bhost-${index}`, address: `${HOSTS_NETWORK.prefix}.${index}`, availabilityZone,
+    index, name, netns: `bhost-${index}`, machineLink: `bhost-${index}`, address: `${HOSTS_NETWORK.prefix}.${index}`, availabilityZone, instanceType,
     dataDir: join(dataDir, 'hosts', name), runDir: join(HOSTS_RUN_ROOT, name), network,
   };
+}
+
+/** `--instance-types t3.small,t3.large` → the list; throws saying what a type looks like. */
+export function parseInstanceTypes(list: string): string[] {
+  const types = list.split(',').map((t) => t.trim());
+  const bad = types.find((t) => !INSTANCE_TYPE.test(t));
+  if (bad !== undefined) throw new HostLayoutError(`'${bad}' is not an instance type: give them comma-separated, each like t3.small or m5.large`);
+  return types;
 }
 
 /** `host-3` or `3` → 3; throws saying what names there are. */

@@ -27,6 +27,7 @@ export interface HostStatus {
   readonly name: string;
   readonly address: string;
   readonly availabilityZone: string;
+  readonly instanceType: string;
   readonly netns: string | null;
   readonly state: HostState | 'machine';
   readonly pid: number | null;
@@ -70,9 +71,9 @@ export class HostSupervisor {
   list(): HostStatus[] {
     const machine = this.#o.hosts.find((h) => h.index === 1)!;
     return [
-      { name: machine.name, address: machine.address, availabilityZone: machine.availabilityZone, netns: null, state: 'machine', pid: process.pid, containerInstanceArn: this.#o.machineInstanceArn ?? null },
+      { name: machine.name, address: machine.address, availabilityZone: machine.availabilityZone, instanceType: machine.instanceType, netns: null, state: 'machine', pid: process.pid, containerInstanceArn: this.#o.machineInstanceArn ?? null },
       ...this.#hosts.map((h) => ({
-        name: h.layout.name, address: h.layout.address, availabilityZone: h.layout.availabilityZone, netns: h.layout.netns ?? null,
+        name: h.layout.name, address: h.layout.address, availabilityZone: h.layout.availabilityZone, instanceType: h.layout.instanceType, netns: h.layout.netns ?? null,
         state: h.state, pid: h.child?.pid ?? null, containerInstanceArn: h.arn ?? null,
       })),
     ];
@@ -153,7 +154,7 @@ export class HostSupervisor {
     const args = [
       `--net=/run/netns/${layout.netns!}`, '--', process.execPath, ...process.execArgv, process.argv[1]!, 'agent',
       '--join', this.#o.endpoint, '--host-index', String(layout.index), '--name', layout.name,
-      '--data-dir', layout.dataDir, '--run-dir', layout.runDir, '--availability-zone', layout.availabilityZone, ...this.#o.agentArgs,
+      '--data-dir', layout.dataDir, '--run-dir', layout.runDir, '--availability-zone', layout.availabilityZone, '--instance-type', layout.instanceType, ...this.#o.agentArgs,
     ];
     // Its own process group: a Ctrl-C at the terminal reaches `berth up`, which stops the hosts itself.
     const child = spawn(nsenter, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, BERTH_JOIN_TOKEN: this.#o.joinToken } });

@@ -109,7 +109,8 @@ test('placer: a clientToken reused with different parameters is refused and star
   await withWorld(1, [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers }) => {
     await placers[0]!.launch(base(td, { clientToken: 'tok-2' }));
     await assert.rejects(placers[0]!.launch(base(td, { count: 2, clientToken: 'tok-2' })),
-      (e: unknown) => e instanceof ApiError && e.code === 'InvalidParameterException' && /already used with different parameters/.test(e.message));
+      (e: unknown) => e instanceof ApiError && e.code === 'ConflictException' && /already used with a different RunTask request/.test(e.message)
+        && Array.isArray(e.members.resourceIds) && e.members.resourceIds.length === 1);
     // Raced in one batch: the second, different, is refused too.
     const [a, b] = await Promise.allSettled([
       placers[0]!.launch(base(td, { clientToken: 'tok-3' })),

@@ -242,7 +242,8 @@ async function answerToken(store: Store, l: Launch): Promise<LaunchResult | unde
   if (!kv) return undefined;
   const rec = JSON.parse(kv.value) as TokenRecord;
   if (rec.fingerprint !== fingerprintOf(l)) {
-    fail('InvalidParameterException', `The clientToken '${l.clientToken}' was already used with different parameters: use a new token for a different request.`);
+    // ECS's answer: ConflictException naming the tasks the token already started.
+    throw new ApiError('ConflictException', `The clientToken '${l.clientToken}' was already used with a different RunTask request: use a new token, or repeat the original parameters.`, { resourceIds: rec.taskArns });
   }
   const tasks: TaskRecord[] = [];
   for (const arn of rec.taskArns) {

@@ -8,7 +8,7 @@ import { ApiError } from '../../core/errors.ts';
 
 const model: ServiceModel = {
   metadata: { apiVersion: '2020-01-01', targetPrefix: 'Demo_20200101', signingName: 'demo', endpointPrefix: 'demo', protocol: 'json' },
-  operations: { Echo: { input: 'EchoRequest' }, Boom: { input: 'EchoRequest' }, Refuse: {} },
+  operations: { Echo: { input: 'EchoRequest' }, Boom: { input: 'EchoRequest' }, Refuse: {}, Conflict: {} },
   shapes: {
     EchoRequest: { type: 'structure', members: { name: 'String', count: 'Integer', kind: 'Kind', items: 'Items' }, required: ['name'] },
     String: { type: 'string' },
@@ -28,6 +28,7 @@ const door = createAwsFrontDoor({
       Echo: (input: unknown, ctx) => ({ input, region: ctx.region, account: ctx.accountId }),
       Boom: () => { throw new Error('a bug'); },
       Refuse: () => { throw new ApiError('ClusterNotFoundException', 'Cluster not found.'); },
+      Conflict: () => { throw new ApiError('ConflictException', 'Token in use.', { resourceIds: ['arn:t1'], message: 'not this one' }); },
     },
   }],
 });
@@ -77,6 +78,12 @@ for (const [what, target, body, headers, status, type, message] of cases) {
     assert.match(String(r.body.message), message);
   });
 }
+
+test("an exception's own members go beside __type and message, which they cannot replace", async () => {
+  const r = await post('Demo_20200101.Conflict', '');
+  assert.equal(r.status, 400);
+  assert.deepEqual(r.body, { __type: 'ConflictException', message: 'Token in use.', resourceIds: ['arn:t1'] });
+});
 
 test('accepts only targets of its own services: the rest go to the unsupported door', () => {
   const req = (target: string, method = 'POST') => ({ method, headers: { 'x-amz-target': target } }) as unknown as Parameters<typeof door.accepts>[0];

@@ -75,7 +75,7 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
     } catch (err) {
       const apiError = err instanceof ApiError ? err : internal(err, operation, options.log);
       res.setHeader('X-Amzn-ErrorType', apiError.code);
-      send(res, apiError.status, requestId, JSON.stringify({ __type: apiError.code, message: apiError.message }));
+      send(res, apiError.status, requestId, JSON.stringify({ ...apiError.members, __type: apiError.code, message: apiError.message }));
     }
   }
 

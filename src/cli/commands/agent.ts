@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { isJoinToken } from '../../core/agent-credentials.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
-import { hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
+import { DEFAULT_INSTANCE_TYPE, hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { intOption, parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
@@ -47,7 +47,7 @@ Options:
   --vpc-subnet CIDR       its subnet (default 172.30.224.0/20)
   --nft-table NAME        the nftables table, inet and bridge family (default berth)
   --availability-zone AZ  the ecs.availability-zone attribute (default ${DEFAULT_REGION}a)
-  --instance-type TYPE    the ecs.instance-type attribute (default berth.host)
+  --instance-type TYPE    the ecs.instance-type attribute (default ${DEFAULT_INSTANCE_TYPE})
   --reserved-memory MIB   memory kept back from tasks (default ${DEFAULT_RESERVED_MEMORY_MIB})
   --capacity-provider NAME
                           the EC2 capacity provider this host's capacity belongs to (made
@@ -89,7 +89,7 @@ Options:
         nftTable: values['nft-table'] ?? n.nftTable, netnsPrefix: n.netnsPrefix, vethPrefix: n.vethPrefix,
       },
       availabilityZone: values['availability-zone'] ?? layout.availabilityZone,
-      instanceType: values['instance-type'] ?? 'berth.host',
+      instanceType: values['instance-type'] ?? layout.instanceType,
       reservedMemoryMiB: intOption('agent', 'reserved-memory', values['reserved-memory'], DEFAULT_RESERVED_MEMORY_MIB, 0, 1 << 30),
       reservedPorts: [],
       taskPidsLimit,

@@ -5,7 +5,7 @@ import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { serveHostControl } from '../../hosts/control.ts';
-import { HOSTS_NETWORK, hostLayout, MAX_HOSTS } from '../../hosts/layout.ts';
+import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, hostLayout, MAX_HOSTS, parseInstanceTypes } from '../../hosts/layout.ts';
 import { ensureHostsBridge, powerOffFrom, removeHostsBridge } from '../../hosts/machine.ts';
 import { HostSupervisor } from '../../hosts/supervisor.ts';
 import { ensureJoinToken } from '../../server/join-token.ts';
@@ -40,6 +40,9 @@ Options:
   --no-agent        do not run a container agent on this host (control plane only)
   --hosts N         simulate N hosts on this machine, 1 to ${MAX_HOSTS} (default 1: this machine
                     alone). See "Several hosts" below.
+  --instance-types T1,T2,...
+                    the hosts' ecs.instance-type attributes, taken in turn (default
+                    ${DEFAULT_INSTANCE_TYPE}); e.g. t3.small,m5.large for memberOf on instance type
   --task-pids-limit N
                     most processes a task's containers may hold together, 1 to ${MAX_TASK_PIDS_LIMIT}
                     (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
@@ -58,7 +61,7 @@ Several hosts (--hosts N, root):
   (${HOSTS_NETWORK.prefix}.1 is this machine, host i is ${HOSTS_NETWORK.prefix}.<i>), with its own
   'berth agent' process, data dir (<data dir>/hosts/host-<i>), run dir
   (/run/berth-hosts/host-<i>), bridges, subnets and nft table, and its own availability
-  zone (<region>a, b, c in turn). Each joins the default cluster with the join token, at
+  zone (<region>a, b, c in turn) and instance type (--instance-types in turn). Each joins the default cluster with the join token, at
   http://${HOSTS_NETWORK.prefix}.1:<port>, where the endpoint is served too. A task's host
   port on host i is reachable from this machine at http://${HOSTS_NETWORK.prefix}.<i>:<port>.
   'berth host ls' lists them, 'berth host kill host-2' powers one off (its agent and
@@ -71,11 +74,17 @@ Several hosts (--hosts N, root):
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
       'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
-      'task-pids-limit': { type: 'string' }, hosts: { type: 'string' },
+      'task-pids-limit': { type: 'string' }, hosts: { type: 'string' }, 'instance-types': { type: 'string' },
     });
     const hosts = intOption('up', 'hosts', values.hosts, 1, 1, MAX_HOSTS);
     if (hosts > 1 && values['no-agent']) throw new CliError('--hosts runs an agent on every host: leave out --no-agent, or --hosts.', 2);
     if (hosts > 1 && process.getuid?.() !== 0) throw new CliError('--hosts makes network namespaces and runs agents: run berth up as root.');
+    let instanceTypes: string[] = [DEFAULT_INSTANCE_TYPE];
+    try {
+      if (values['instance-types'] !== undefined) instanceTypes = parseInstanceTypes(values['instance-types']);
+    } catch (err) {
+      throw new CliError(`--instance-types: ${(err as Error).message}.`, 2);
+    }
     const taskPidsLimit = values['no-agent'] ? undefined : taskPidsLimitOption('up', values['task-pids-limit']);
     const port = intOption('up', 'port', values.port ?? process.env.BERTH_PORT, DEFAULT_PORT);
     const host = values.host ?? DEFAULT_HOST;
@@ -111,7 +120,7 @@ Several hosts (--hosts N, root):
       else {
         agent = await startAgent({
           endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: hostLayout(1, dataDir, region).availabilityZone,
-          instanceType: 'berth.host', reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken,
+          instanceType: instanceTypes[0]!, reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken,
           log: (line) => log(`agent: ${line}`),
         }).catch(async (e: Error) => {
           await server.close();
@@ -128,7 +137,7 @@ Several hosts (--hosts N, root):
     let simulated: { supervisor: HostSupervisor; stop(): Promise<void> } | undefined;
     if (hosts > 1) {
       simulated = await startHosts({
-        hosts, dataDir, region, port: server.port, listenHost: host, joinToken, taskPidsLimit, machineInstanceArn: agent?.containerInstanceArn,
+        hosts, instanceTypes, dataDir, region, port: server.port, listenHost: host, joinToken, taskPidsLimit, machineInstanceArn: agent?.containerInstanceArn,
         listenAlso: (address) => server.listenAlso(address), log,
       }).catch(async (e: Error) => {
         await agent?.close();
@@ -161,6 +170,7 @@ ${isLoopbackHost(host) ? '' : exposure(host, values['anonymous-pull'] ?? false, 
 
 interface HostsOptions {
   hosts: number;
+  instanceTypes: readonly string[];
   dataDir: string;
   region: string;
   port: number;
@@ -175,7 +185,7 @@ interface HostsOptions {
 
 /** The hosts bridge, the control plane on it, hosts 2..N and `berth host`'s socket. */
 async function startHosts(o: HostsOptions): Promise<{ supervisor: HostSupervisor; stop(): Promise<void> }> {
-  const layouts = Array.from({ length: o.hosts }, (_, i) => hostLayout(i + 1, o.dataDir, o.region));
+  const layouts = Array.from({ length: o.hosts }, (_, i) => hostLayout(i + 1, o.dataDir, o.region, o.instanceTypes));
   const machine = `${HOSTS_NETWORK.prefix}.1`;
   const supervisor = new HostSupervisor({
     hosts: layouts, machineInstanceArn: o.machineInstanceArn, endpoint: `http://${machine}:${o.port}`, joinToken: o.joinToken,
@@ -199,7 +209,7 @@ async function startHosts(o: HostsOptions): Promise<{ supervisor: HostSupervisor
 }
 
 function hostLines(supervisor: HostSupervisor): string {
-  return supervisor.list().map((h) => `  ${h.name.padEnd(10)} ${h.address} ${h.availabilityZone} ${h.containerInstanceArn ?? '(no agent)'}
+  return supervisor.list().map((h) => `  ${h.name.padEnd(10)} ${h.address} ${h.availabilityZone} ${h.instanceType} ${h.containerInstanceArn ?? '(no agent)'}
 `).join('');
 }
 
