@@ -70,3 +70,21 @@ test('a record that changed since the load is left for the next sweep', async ()
   assert.deepEqual(JSON.parse((await store.get(old.key))!.value), { v: 2 });
   await store.close();
 });
+
+test('the retention job removes RunTask clientTokens past their 24 hours, in every scope', async () => {
+  const store = await openSqliteStore(':memory:');
+  const now = 1_700_000_000_000;
+  const other = { account: '111111111111', region: 'eu-west-1' };
+  const old = keys.clientToken(SCOPE, 'c1', 'old');
+  const fresh = keys.clientToken(SCOPE, 'c1', 'fresh');
+  const elsewhere = keys.clientToken(other, 'c9', 'old');
+  await put(store, old, { fingerprint: 'f', taskArns: [], failures: [], createdAt: now / 1000 - 86_401 });
+  await put(store, fresh, { fingerprint: 'f', taskArns: [], failures: [], createdAt: now / 1000 - 86_399 });
+  await put(store, elsewhere, { fingerprint: 'f', taskArns: [], failures: [], createdAt: now / 1000 - 90_000 });
+  const job = retentionJob({ store, state: new FakeClusterState() });
+  await apply(store, job.reconcile(await job.load(), now).actions);
+  assert.equal(await store.get(old), undefined);
+  assert.equal(await store.get(elsewhere), undefined);
+  assert.notEqual(await store.get(fresh), undefined);
+  await store.close();
+});

@@ -1,17 +1,18 @@
 /**
- * Task retention as a PeriodicJob: its loader gathers what retentionSweep (retention.ts,
+ * Task and clientToken retention as a PeriodicJob: its loader gathers what retentionSweep (retention.ts,
  * pure) decides on, and every removal is a delete pinned to the revision it was decided on.
  *
  * Tasks come from the cluster state (its snapshots keep STOPPED tasks until they go), so no
- * task is read from the store; task definitions being deleted are listed per account and
- * region, and the accounts and regions are found by skipping from one to the next (one
+ * task is read from the store; task definitions being deleted and clientTokens are listed per
+ * account and region, and the accounts and regions are found by skipping from one to the next (one
  * store read each), never by reading every key.
  */
 import type { ClusterState } from '../cluster/types.ts';
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
-import type { Store } from '../store/store.ts';
+import type { KeyValue, Store } from '../store/store.ts';
+import type { TokenRecord } from '../scheduler/placer.ts';
 import { retentionSweep, type RetentionSnapshot } from './retention.ts';
 import type { PeriodicJob } from './types.ts';
 
@@ -32,19 +33,18 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS }: 
         }
       }
       const deletingDefinitions: RetentionSnapshot['deletingDefinitions'][number][] = [];
+      const clientTokens: RetentionSnapshot['clientTokens'][number][] = [];
       for (const scope of await scopesOf(store)) {
-        let after: string | undefined;
-        for (;;) {
-          const page = await store.list(keys.taskDefinitions(scope), { limit: PAGE, ...(after !== undefined && { after }) });
-          for (const kv of page.items) {
-            const d = JSON.parse(kv.value) as TaskDefinitionRecord;
-            if (d.status === 'DELETE_IN_PROGRESS') deletingDefinitions.push({ key: kv.key, modRevision: kv.modRevision, taskDefinitionArn: d.taskDefinitionArn });
-          }
-          if (!page.more) break;
-          after = page.items[page.items.length - 1]!.key;
-        }
+        await eachKey(store, keys.taskDefinitions(scope), (kv) => {
+          const d = JSON.parse(kv.value) as TaskDefinitionRecord;
+          if (d.status === 'DELETE_IN_PROGRESS') deletingDefinitions.push({ key: kv.key, modRevision: kv.modRevision, taskDefinitionArn: d.taskDefinitionArn });
+        });
+        await eachKey(store, keys.clientTokens(scope), (kv) => {
+          const { createdAt } = JSON.parse(kv.value) as Pick<TokenRecord, 'createdAt'>;
+          clientTokens.push({ key: kv.key, modRevision: kv.modRevision, createdAt });
+        });
       }
-      return { tasks, deletingDefinitions };
+      return { tasks, deletingDefinitions, clientTokens };
     },
     reconcile(snapshot, now) {
       return {
@@ -57,6 +57,17 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS }: 
       };
     },
   };
+}
+
+/** Every key under `prefix`, a page at a time. */
+async function eachKey(store: Store, prefix: string, visit: (kv: KeyValue) => void): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
+    for (const kv of page.items) visit(kv);
+    if (!page.more) return;
+    after = page.items[page.items.length - 1]!.key;
+  }
 }
 
 /** Every account and region with ECS state: one read each, skipping past the previous one's keys. */

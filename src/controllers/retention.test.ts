@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retentionSweep } from './retention.ts';
+import { CLIENT_TOKEN_TTL_SECONDS, retentionSweep } from './retention.ts';
 
 const td = (n: number) => `arn:aws:ecs:us-east-1:0:task-definition/f:${n}`;
 
@@ -12,6 +12,7 @@ test('stopped tasks go after an hour; running and recently stopped ones stay', (
       { key: 'running', modRevision: 3, taskDefinitionArn: td(1), lastStatus: 'RUNNING' },
     ],
     deletingDefinitions: [],
+    clientTokens: [],
   }, 4601);
   assert.deepEqual(out, [{ key: 'old', modRevision: 1 }]);
 });
@@ -23,6 +24,16 @@ test('a revision being deleted goes once no remaining task uses it', () => {
       { key: 'live', modRevision: 2, taskDefinitionArn: td(2), lastStatus: 'RUNNING' },
     ],
     deletingDefinitions: [{ key: 'td1', modRevision: 5, taskDefinitionArn: td(1) }, { key: 'td2', modRevision: 6, taskDefinitionArn: td(2) }],
+    clientTokens: [],
   }, 10_000);
   assert.deepEqual(out, [{ key: 'old', modRevision: 1 }, { key: 'td1', modRevision: 5 }]);
+});
+
+test('a clientToken goes once its 24 hours are over, not before', () => {
+  const out = retentionSweep({
+    tasks: [],
+    deletingDefinitions: [],
+    clientTokens: [{ key: 'old', modRevision: 1, createdAt: 0 }, { key: 'day', modRevision: 2, createdAt: 1 }],
+  }, CLIENT_TOKEN_TTL_SECONDS + 1);
+  assert.deepEqual(out, [{ key: 'old', modRevision: 1 }]);
 });

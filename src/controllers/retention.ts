@@ -1,14 +1,23 @@
 import { STOPPED_TASK_RETENTION_SECONDS } from '../core/ecs/task-lifecycle.ts';
 
 /**
+ * How long RunTask honours a clientToken: ECS's TTL is 24 hours ("Ensuring idempotency",
+ * ECS API reference). Past it the same token starts new tasks, as a new request.
+ */
+export const CLIENT_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/**
  * What the retention sweep removes, decided over a snapshot (pure):
  * - tasks STOPPED longer than ECS keeps them describable (an hour);
  * - task definition revisions in DELETE_IN_PROGRESS that no remaining task uses
- *   (ECS deletes them once nothing references them).
+ *   (ECS deletes them once nothing references them);
+ * - RunTask clientTokens past their TTL.
  */
 export interface RetentionSnapshot {
   tasks: readonly { key: string; modRevision: number; taskDefinitionArn: string; lastStatus: string; stoppedAt?: number }[];
   deletingDefinitions: readonly { key: string; modRevision: number; taskDefinitionArn: string }[];
+  /** `createdAt`: epoch seconds the token was first used. */
+  clientTokens: readonly { key: string; modRevision: number; createdAt: number }[];
 }
 
 export interface Removal {
@@ -23,5 +32,6 @@ export function retentionSweep(snap: RetentionSnapshot, nowSeconds: number): Rem
   return [
     ...expired.map(({ key, modRevision }) => ({ key, modRevision })),
     ...snap.deletingDefinitions.filter((d) => !inUse.has(d.taskDefinitionArn)).map(({ key, modRevision }) => ({ key, modRevision })),
+    ...snap.clientTokens.filter((t) => nowSeconds - t.createdAt > CLIENT_TOKEN_TTL_SECONDS).map(({ key, modRevision }) => ({ key, modRevision })),
   ];
 }

@@ -26,6 +26,7 @@ export const keys = {
   tasks: (s: Scope, cluster: string) => `${base(s)}tasks/${cluster}/`,
   /** RunTask clientToken → the tasks it started (idempotency). */
   clientToken: (s: Scope, cluster: string, token: string) => `${base(s)}client-tokens/${cluster}/${token}`,
+  clientTokens: (s: Scope) => `${base(s)}client-tokens/`,
   /** Bumped by every placement in a cluster, so concurrent placements never overbook an instance. */
   placementEpoch: (s: Scope, cluster: string) => `${base(s)}placement/${cluster}`,
   service: (s: Scope, cluster: string, name: string) => `${base(s)}services/${cluster}/${name}`,
