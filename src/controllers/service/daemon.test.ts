@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Harness } from './testing/harness.ts';
 import { behaviours, instance, instanceArn, service, taskDefinitionArn, updateService } from './testing/builders.ts';
 import type { Launch } from '../../scheduler/launch.ts';
+import { daemonEligibility } from './daemon-eligible.ts';
 
 const V1 = taskDefinitionArn('web', 1);
 const V2 = taskDefinitionArn('web', 2);
@@ -99,4 +100,34 @@ test('DAEMON does not launch on an ACTIVE instance whose agent is away, and keep
   h.setInstance('i2', { agentConnected: true });
   assert.ok(h.run({ until: () => steady(h) }));
   assert.deepEqual(liveOn(h), { i0: [V1], i1: [V1], i2: [V1] });
+});
+
+test('DAEMON with memberOf: only the instances the expression admits are counted and launched on; task:group is left to the placer', () => {
+  const h = new Harness(() => 0.5);
+  h.addInstance(instance({ id: 'i0', zone: 'us-east-1a' }));
+  h.addInstance(instance({ id: 'i1', zone: 'us-east-1b' }));
+  h.addInstance(instance({ id: 'i2', zone: 'us-east-1a' }));
+  h.behaviours.set(V1, behaviours.good());
+  h.putService({
+    ...service({ name: 'agent', schedulingStrategy: 'DAEMON' }),
+    placementConstraints: [
+      { type: 'memberOf', expression: 'attribute:ecs.availability-zone == us-east-1a' },
+      { type: 'memberOf', expression: 'not(task:group == service:other)' },
+    ],
+  });
+  const first = h.reconciler.reconcile(h.snapshot(), h.now);
+  const launch = first.actions.find((a) => a.type === 'launch') as { launch: Launch } | undefined;
+  assert.deepEqual(launch?.launch.targets, [instanceArn('i0'), instanceArn('i2')]);
+  assert.ok(h.run({ until: () => steady(h) }));
+  assert.deepEqual(liveOn(h), { i0: [V1], i2: [V1] });
+  assert.equal(h.service('agent').desiredCount, 2);
+});
+
+test('daemonEligibility reads ids, attributes and registeredAt; no memberOf admits every instance', () => {
+  const inst = instance({ id: 'i7', zone: 'us-east-1c' });
+  assert.equal(daemonEligibility([])(inst), true);
+  assert.equal(daemonEligibility([{ type: 'distinctInstance' }])(inst), true);
+  assert.equal(daemonEligibility([{ type: 'memberOf', expression: 'ec2InstanceId == i-i7' }])(inst), true);
+  assert.equal(daemonEligibility([{ type: 'memberOf', expression: 'attribute:ecs.availability-zone in [us-east-1a, us-east-1b]' }])(inst), false);
+  assert.equal(daemonEligibility([{ type: 'memberOf', expression: 'registeredAt < 2020-01-01' }])(inst), true);
 });

@@ -1,6 +1,6 @@
 /**
  * One pass of a DAEMON service (developer guide, "Daemon scheduling strategy"): one task
- * of the PRIMARY deployment on every ACTIVE container instance. No task is placed on a
+ * of the PRIMARY deployment on every ACTIVE container instance its constraints admit. No task is placed on a
  * DRAINING instance, and the daemon task on an instance that starts draining (or leaves)
  * is stopped. A deployment replaces the task of each instance in place: the old task is
  * stopped first (maximumPercent is 100: one per instance), as far as
@@ -8,6 +8,7 @@
  */
 import type { InstanceState } from '../../cluster/types.ts';
 import type { TaskView } from './counts.ts';
+import type { Eligible } from './daemon-eligible.ts';
 import { bounds, type Stop, type StopWhy } from './rolling.ts';
 
 export interface DaemonInput {
@@ -19,6 +20,8 @@ export interface DaemonInput {
   readonly canReplace: boolean;
   /** The service is being deleted: every task goes. */
   readonly draining: boolean;
+  /** Whether the service's constraints admit an instance (daemon-eligible.ts); default: every one. */
+  readonly eligible?: Eligible;
 }
 
 export interface DaemonStep {
@@ -30,7 +33,8 @@ export interface DaemonStep {
 }
 
 export function daemonStep(input: DaemonInput): DaemonStep {
-  const active = input.draining ? [] : input.instances.filter((i) => i.record.status === 'ACTIVE');
+  const eligible = input.eligible ?? (() => true);
+  const active = input.draining ? [] : input.instances.filter((i) => i.record.status === 'ACTIVE' && eligible(i));
   const desired = active.length;
   const { floor } = bounds(desired, input.minimumHealthyPercent, 100);
   const live = input.views.filter((v) => v.live);

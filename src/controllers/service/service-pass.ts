@@ -15,6 +15,7 @@ import { launchFor, stopTask, writeService, type Ids } from './actions.ts';
 import { countFailures, failureThreshold, reasons, TASK_FAILED_HEALTH_CHECKS } from './circuit-breaker.ts';
 import { byDeployment, serviceGroup, view, type TaskView } from './counts.ts';
 import { daemonStep } from './daemon.ts';
+import { daemonEligibility } from './daemon-eligible.ts';
 import { primaryOf, prune, trip } from './deployments.ts';
 import { texts, withEvents } from './events.ts';
 import { rollingStep, type Stop } from './rolling.ts';
@@ -36,8 +37,10 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   const holding = new Set(tasks.filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.startedBy ?? ''));
   const draining = record.status === 'DRAINING';
   const daemon = record.schedulingStrategy === 'DAEMON';
-  const activeInstances = snapshot.instances.filter((i) => i.record.status === 'ACTIVE').length;
-  const desired = draining ? 0 : daemon ? activeInstances : record.desiredCount;
+  // A DAEMON service wants a task on every ACTIVE instance its constraints admit.
+  const eligible = daemon ? daemonEligibility(record.placementConstraints) : undefined;
+  const daemonInstances = eligible ? snapshot.instances.filter((i) => i.record.status === 'ACTIVE' && eligible(i)).length : 0;
+  const desired = draining ? 0 : daemon ? daemonInstances : record.desiredCount;
 
   const messages: string[] = [];
   let primary = primaryOf(record);
@@ -103,7 +106,7 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   let launch: Launch | undefined;
   const base = launchBase(snapshot, record, primary, nowSeconds);
   if (daemon) {
-    const step = daemonStep({ instances: snapshot.instances, views, primaryId: primary.id, minimumHealthyPercent, canLaunch, canReplace, draining });
+    const step = daemonStep({ instances: snapshot.instances, views, primaryId: primary.id, minimumHealthyPercent, canLaunch, canReplace, draining, ...(eligible && { eligible }) });
     stops = step.stops;
     if (step.targets.length) launch = { ...base, count: step.targets.length, targets: step.targets };
   } else {
