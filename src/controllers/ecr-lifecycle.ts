@@ -5,11 +5,11 @@
  * decision is evaluatePolicy's (pure); each expiry is one transaction deleting the manifest
  * with its tags, pinned to what was read, so an image tagged or re-pushed meanwhile stays.
  */
-import { evaluatePolicy, parsePolicy, type LifecycleImage } from '../api/ecr/lifecycle-policy.ts';
+import { evaluatePolicy, parsePolicy } from '../api/ecr/lifecycle-policy.ts';
 import { keys } from '../registry/keys.ts';
 import { deleteManifestTxn } from '../registry/manifests.ts';
-import type { ManifestRecord, RepoRecord } from '../registry/records.ts';
-import { digestsTagged, SCAN_PAGE } from '../registry/tags.ts';
+import type { RepoRecord } from '../registry/records.ts';
+import { repositoryImages, SCAN_PAGE, type RepositoryImage } from '../registry/tags.ts';
 import type { Store } from '../store/store.ts';
 import type { Action, PeriodicJob } from './types.ts';
 
@@ -21,11 +21,8 @@ export const LIFECYCLE_INTERVAL_MS = 60 * 60 * 1000;
  */
 export const MAX_IMAGES_PER_RUN = 100_000;
 
-export interface HeldImage extends LifecycleImage {
-  readonly modRevision: number;
-  readonly subject?: string;
-  readonly tagRevisions: readonly { tag: string; modRevision: number }[];
-}
+/** An image with the revisions a pinned delete needs (registry/tags.ts). */
+export type HeldImage = RepositoryImage;
 
 export interface RepoLifecycle {
   readonly repo: string;
@@ -60,7 +57,7 @@ export function ecrLifecycleJob({ store, everyMs = LIFECYCLE_INTERVAL_MS, maxIma
           const repo = (JSON.parse(kv.value) as RepoRecord).name;
           const policy = await store.get(keys.lifecycle(repo));
           if (!policy) continue;
-          const images = await heldImages(store, repo);
+          const images = await repositoryImages(store, repo);
           out.push({ repo, policyText: (JSON.parse(policy.value) as PolicyRecord).text, images });
           loaded += images.length;
           if (loaded >= maxImages) {
@@ -96,23 +93,4 @@ export function ecrLifecycleJob({ store, everyMs = LIFECYCLE_INTERVAL_MS, maxIma
       return { actions };
     },
   };
-}
-
-/** A repository's images as the rules see them, with the revisions a pinned delete needs; manifests an index lists go with their index. */
-async function heldImages(store: Store, repo: string): Promise<HeldImage[]> {
-  const tagged = await digestsTagged(store, repo);
-  const images: HeldImage[] = [];
-  const children = new Set<string>();
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(keys.manifests(repo), { limit: SCAN_PAGE, ...(after !== undefined && { after }) });
-    for (const kv of page.items) {
-      const m = JSON.parse(kv.value) as ManifestRecord;
-      for (const c of m.children) children.add(c);
-      const tags = tagged.get(m.digest) ?? [];
-      images.push({ digest: m.digest, tags: tags.map((t) => t.tag), pushedAt: m.pushedAt, modRevision: kv.modRevision, ...(m.subject !== undefined && { subject: m.subject }), tagRevisions: tags });
-      after = kv.key;
-    }
-    if (!page.more) return images.filter((i) => !children.has(i.digest));
-  }
 }

@@ -8,13 +8,12 @@ import { fail } from '../../core/errors.ts';
 import type { Digest } from '../../oci/digest.ts';
 import { keys } from '../../registry/keys.ts';
 import { deleteManifest } from '../../registry/manifests.ts';
-import type { ManifestRecord, RepoRecord } from '../../registry/records.ts';
-import { SCAN_PAGE, digestsTagged } from '../../registry/tags.ts';
+import type { RepoRecord } from '../../registry/records.ts';
+import { repositoryImages, SCAN_PAGE } from '../../registry/tags.ts';
 import { getJson, updateJson } from '../../store/json.ts';
-import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireEcrRepo, seconds, type EcrDeps } from './deps.ts';
-import { evaluatePolicy, parsePolicy, type Expiry, type LifecycleImage } from './lifecycle-policy.ts';
+import { evaluatePolicy, parsePolicy, type Expiry } from './lifecycle-policy.ts';
 
 interface PolicyRecord {
   readonly text: string;
@@ -24,24 +23,6 @@ interface PolicyRecord {
 interface PreviewRecord {
   readonly text: string;
   readonly results: readonly Expiry[];
-}
-
-/** Every image of a repository as the lifecycle rules see it; manifests an index lists are left out (they go with their index). */
-export async function lifecycleImages(store: Store, repo: string): Promise<LifecycleImage[]> {
-  const tagged = await digestsTagged(store, repo);
-  const images: LifecycleImage[] = [];
-  const children = new Set<string>();
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(keys.manifests(repo), { limit: SCAN_PAGE, ...(after !== undefined && { after }) });
-    for (const kv of page.items) {
-      const m = JSON.parse(kv.value) as ManifestRecord;
-      for (const c of m.children) children.add(c);
-      images.push({ digest: m.digest, tags: (tagged.get(m.digest) ?? []).map((t) => t.tag), pushedAt: m.pushedAt });
-      after = kv.key;
-    }
-    if (!page.more) return images.filter((i) => !children.has(i.digest));
-  }
 }
 
 /** Applies lifecycle policies; concurrent requests for one repository collapse into one more run. */
@@ -54,7 +35,7 @@ export function lifecycleRunner(deps: EcrDeps) {
     const policy = await getJson<PolicyRecord>(store, keys.lifecycle(repo));
     if (!policy) return [];
     const now = deps.registry.now();
-    const expired = evaluatePolicy(parsePolicy(policy.value.text), await lifecycleImages(store, repo), now);
+    const expired = evaluatePolicy(parsePolicy(policy.value.text), await repositoryImages(store, repo), now);
     for (const e of expired) {
       await deleteManifest(store, repo, { kind: 'digest', digest: e.digest as Digest }).catch(() => undefined);
     }
@@ -138,7 +119,7 @@ export function lifecycleOperations(deps: EcrDeps, runner: ReturnType<typeof lif
       const repo = await repoOf(ctx, input.repositoryName);
       const text = input.lifecyclePolicyText ?? (await getJson<PolicyRecord>(store, keys.lifecycle(repo)))?.value.text;
       if (text === undefined) return notFound(ctx, repo);
-      const results = evaluatePolicy(parsePolicy(text), await lifecycleImages(store, repo), ctx.now);
+      const results = evaluatePolicy(parsePolicy(text), await repositoryImages(store, repo), ctx.now);
       await store.txn({ ops: [{ type: 'put', key: keys.lifecyclePreview(repo), value: JSON.stringify({ text, results } satisfies PreviewRecord) }] });
       return { registryId: ctx.accountId, repositoryName: repo, lifecyclePolicyText: text, status: 'COMPLETE' };
     },
