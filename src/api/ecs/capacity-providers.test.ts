@@ -13,6 +13,7 @@ import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { capacityProviderOperations } from './capacity-providers.ts';
 import { createClusterState } from '../../cluster/cluster-state.ts';
+import { taskRecord } from '../../cluster/testing.ts';
 import { clusterOperations } from './clusters.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
@@ -54,9 +55,10 @@ test('a provider in a service strategy (its own or a deployment\'s) cannot be ta
 
 test('a provider that tasks not STOPPED run on cannot be taken from the cluster', async (t) => {
   const { store, ops } = await setup(t);
-  await put(store, keys.task(scope, 'c', 't1'), JSON.stringify({ lastStatus: 'RUNNING', capacityProviderName: 'b' }));
+  const task = (lastStatus: 'RUNNING' | 'STOPPED') => JSON.stringify({ ...taskRecord('c', 't1', { lastStatus, scope }), capacityProviderName: 'b' });
+  await put(store, keys.task(scope, 'c', 't1'), task('RUNNING'));
   await assert.rejects(ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['a'], defaultCapacityProviderStrategy: [] }, ctx), inUse);
-  await put(store, keys.task(scope, 'c', 't1'), JSON.stringify({ lastStatus: 'STOPPED', capacityProviderName: 'b' }));
+  await put(store, keys.task(scope, 'c', 't1'), task('STOPPED'));
   await ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['a'], defaultCapacityProviderStrategy: [] }, ctx);
   assert.deepEqual((await cluster(store, 'c')).capacityProviders, ['a']);
 });

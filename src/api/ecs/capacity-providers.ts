@@ -11,6 +11,7 @@ import { validateTags } from '../../core/ecs/tags.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Condition, KeyValue, Op, Store } from '../../store/store.ts';
+import type { ClusterState } from '../../cluster/types.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, type EcsDeps } from './deps.ts';
@@ -227,7 +228,7 @@ export async function associationOps(store: Store, scope: Scope, cluster: string
  * Refuses to take providers away from a cluster while its services' strategies name them
  * or its tasks not STOPPED run on them (PutClusterCapacityProviders reference).
  */
-export async function checkRemovable(store: Store, scope: Scope, cluster: string, removed: readonly string[]): Promise<void> {
+export async function checkRemovable(store: Store, state: ClusterState, scope: Scope, cluster: string, removed: readonly string[]): Promise<void> {
   if (removed.length === 0) return;
   const gone = new Set(removed);
   const inUse = () => fail('ResourceInUseException', 'The specified capacity provider is in use and cannot be removed.');
@@ -237,9 +238,9 @@ export async function checkRemovable(store: Store, scope: Scope, cluster: string
     const strategies = [s.capacityProviderStrategy ?? [], ...(s.deployments ?? []).map((d) => d.capacityProviderStrategy ?? [])];
     if (strategies.some((st) => st.some((i) => gone.has(i.capacityProvider)))) inUse();
   }
-  // Tasks are read from the store until the cluster state (issue 14, part 2) indexes them by provider.
-  for await (const kv of everyKey(store, keys.tasks(scope, cluster))) {
-    const t = JSON.parse(kv.value) as { capacityProviderName?: string; lastStatus?: string };
+  // Tasks from the cluster state's summaries (memory), caught up with every write acknowledged so far.
+  await state.caughtUp(await store.revision());
+  for (const t of state.tasks({ scope, cluster })) {
     if (t.capacityProviderName !== undefined && t.lastStatus !== 'STOPPED' && gone.has(t.capacityProviderName)) inUse();
   }
 }

@@ -125,7 +125,7 @@ export function clusterOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         const cur = await requireCluster(store, scope, input.cluster);
         const c = cur.value;
         const { strategy, providers } = await checkClusterProviders(store, scope, names, input.defaultCapacityProviderStrategy);
-        await checkRemovable(store, scope, c.clusterName, c.capacityProviders.filter((n) => !names.includes(n)));
+        await checkRemovable(store, state, scope, c.clusterName, c.capacityProviders.filter((n) => !names.includes(n)));
         const next: ClusterRecord = { ...c, capacityProviders: names, defaultCapacityProviderStrategy: strategy };
         const key = keys.cluster(scope, c.clusterName);
         const assoc = await associationOps(store, scope, c.clusterName, c.capacityProviders, names, providers);
