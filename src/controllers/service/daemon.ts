@@ -9,7 +9,7 @@
 import type { InstanceState } from '../../cluster/types.ts';
 import type { TaskView } from './counts.ts';
 import type { Eligible } from './daemon-eligible.ts';
-import { bounds, type Stop, type StopWhy } from './rolling.ts';
+import { bounds, StopList, type Stop, type StopWhy } from './rolling.ts';
 
 export interface DaemonInput {
   readonly instances: readonly InstanceState[];
@@ -38,22 +38,15 @@ export function daemonStep(input: DaemonInput): DaemonStep {
   const desired = active.length;
   const { floor } = bounds(desired, input.minimumHealthyPercent, 100);
   const live = input.views.filter((v) => v.live);
-  let healthy = live.filter((v) => v.healthy).length;
-  const stops: Stop[] = [];
-  const stopping = new Set<TaskView>();
-  const stop = (v: TaskView, why: StopWhy) => {
-    if (stopping.has(v)) return;
-    stopping.add(v);
-    stops.push({ view: v, why });
-    if (v.healthy) healthy--;
-  };
+  const list = new StopList(live);
+  const stop = (v: TaskView, why: StopWhy) => list.stop(v, why);
 
   const activeArns = new Set(active.map((i) => i.record.containerInstanceArn));
   // Tasks where no daemon task is wanted (DRAINING, gone, or the service is deleted) go at once.
   for (const v of live) {
     if (!activeArns.has(v.task.containerInstanceArn ?? '')) stop(v, v.doom ?? 'draining');
   }
-  if (!input.canReplace) return { targets: [], stops, desired };
+  if (!input.canReplace) return { targets: [], stops: list.stops, desired };
 
   // Tasks holding a place, by instance: one pass over the tasks, not one per instance.
   const byInstance = new Map<string, TaskView[]>();
@@ -84,8 +77,8 @@ export function daemonStep(input: DaemonInput): DaemonStep {
     if (here.length === 0 && input.canLaunch && inst.record.agentConnected) targets.push(arn);
   }
   for (const v of later) {
-    if (healthy - 1 < floor) break;
+    if (list.healthy - 1 < floor) break;
     stop(v, 'scale');
   }
-  return { targets, stops, desired };
+  return { targets, stops: list.stops, desired };
 }

@@ -20,6 +20,31 @@ export interface Stop {
   readonly why: StopWhy;
 }
 
+/**
+ * The tasks a pass stops, each once, and how many healthy tasks remain after them: the
+ * number the floor (minimumHealthyPercent) is checked against before each further stop.
+ */
+export class StopList {
+  readonly stops: Stop[] = [];
+  readonly #stopping = new Set<TaskView>();
+  #healthy: number;
+  constructor(live: readonly TaskView[]) {
+    this.#healthy = live.filter((v) => v.healthy).length;
+  }
+  get healthy(): number {
+    return this.#healthy;
+  }
+  has(v: TaskView): boolean {
+    return this.#stopping.has(v);
+  }
+  stop(v: TaskView, why: StopWhy): void {
+    if (this.#stopping.has(v)) return;
+    this.#stopping.add(v);
+    this.stops.push({ view: v, why });
+    if (v.healthy) this.#healthy--;
+  }
+}
+
 export interface StepInput {
   readonly desired: number;
   readonly minimumHealthyPercent: number;
@@ -54,7 +79,8 @@ export function rollingStep(input: StepInput): Step {
   const { floor, ceiling } = bounds(desired, input.minimumHealthyPercent, input.maximumPercent);
   const live = views.filter((v) => v.live);
   const total = views.filter((v) => v.task.lastStatus !== 'STOPPED').length;
-  let healthy = live.filter((v) => v.healthy).length;
+  const list = new StopList(live);
+  const stop = (v: TaskView, why: StopWhy) => list.stop(v, why);
 
   const primary = live.filter((v) => v.task.startedBy === primaryId);
   const good = primary.filter((v) => !v.doom);
@@ -64,14 +90,6 @@ export function rollingStep(input: StepInput): Step {
   // Tasks of no known deployment (-1) go first, then the oldest deployment's.
   const byAge = (a: TaskView, b: TaskView) => (rank.get(a.task.startedBy ?? '') ?? -1) - (rank.get(b.task.startedBy ?? '') ?? -1);
 
-  const stops: Stop[] = [];
-  const stopping = new Set<TaskView>();
-  const stop = (v: TaskView, why: StopWhy) => {
-    if (stopping.has(v)) return;
-    stopping.add(v);
-    stops.push({ view: v, why });
-    if (v.healthy) healthy--;
-  };
   const whyOf = (v: TaskView): StopWhy => v.doom ?? 'scale';
 
   if (input.canReplace) {
@@ -89,8 +107,8 @@ export function rollingStep(input: StepInput): Step {
     for (const v of unhealthyDoomed.slice(0, replacementsInPlace)) stop(v, 'unhealthy');
     // Healthy ones go while the floor holds.
     for (const v of leaving) {
-      if (stopping.has(v) || !v.healthy) continue;
-      if (healthy - 1 < floor) break;
+      if (list.has(v) || !v.healthy) continue;
+      if (list.healthy - 1 < floor) break;
       stop(v, whyOf(v));
     }
   }
@@ -101,11 +119,11 @@ export function rollingStep(input: StepInput): Step {
 
   // When the ceiling leaves no room for a replacement, unhealthy tasks go one at a time to make some.
   if (input.canReplace && start < want && room === 0) {
-    const unhealthy = doomed.find((v) => v.doom === 'unhealthy' && !stopping.has(v));
-    if (unhealthy && stops.length === 0) stop(unhealthy, 'unhealthy');
+    const unhealthy = doomed.find((v) => v.doom === 'unhealthy' && !list.has(v));
+    if (unhealthy && list.stops.length === 0) stop(unhealthy, 'unhealthy');
   }
 
   const inFlight = views.some((v) => v.task.lastStatus !== 'STOPPED' && (!v.live || !v.healthy));
-  const blocked = input.canLaunch && input.canReplace && want > 0 && start === 0 && stops.length === 0 && !inFlight;
-  return { start, stops, floor, ceiling, blocked };
+  const blocked = input.canLaunch && input.canReplace && want > 0 && start === 0 && list.stops.length === 0 && !inFlight;
+  return { start, stops: list.stops, floor, ceiling, blocked };
 }
