@@ -32,13 +32,27 @@ const MIN_CAPACITY = 64;
 
 export const openSession: OpenSession = (snapshot) => new FastSession(snapshot);
 
-class FastSession implements PlacementSession {
+/** What a session holds, for tests of its bounds. */
+export interface SessionStats {
+  /** Shapes cached now. */
+  readonly shapes: number;
+  /** Shapes built (or rebuilt) since the session opened. */
+  readonly built: number;
+  /** Slots, holes included. */
+  readonly slots: number;
+}
+
+export class FastSession implements PlacementSession {
   /** The working copy by slot (undefined: deleted). Shapes read it; only this class writes it. */
   private slots: (PlacementInstance | undefined)[] = [];
   private readonly byArn = new Map<string, number>();
   /** Slots by instance id, ascending (StartTask names an instance by ARN or id; the later one wins, as in place()). */
   private readonly byId = new Map<string, number[]>();
   private holes = 0;
+  /** Slots whose record this session made and nobody else holds: a placement may write to it. */
+  private own: boolean[] = [];
+  /** Of those, the ones whose ports set is this session's own too. */
+  private ownPorts: boolean[] = [];
   private capacity = MIN_CAPACITY;
   private readonly shapes = new Map<string, Shape>();
   /** The shape key of a request object already seen (the placer and benchmarks reuse requests). */
@@ -46,6 +60,7 @@ class FastSession implements PlacementSession {
   private readonly log = new Int32Array(CHANGE_LOG_ENTRIES);
   /** Changes ever written to the log. */
   private head = 0;
+  private built = 0;
 
   constructor(opening: PlacementSnapshot) {
     for (const inst of opening.instances) this.join(inst);
@@ -78,6 +93,7 @@ class FastSession implements PlacementSession {
     const old = this.slots[at]!;
     if (old.id !== instance.id) { unlist(this.byId, old.id, at); list(this.byId, instance.id, at); }
     this.slots[at] = instance;
+    this.own[at] = false;
     this.note(at);
   }
 
@@ -87,13 +103,20 @@ class FastSession implements PlacementSession {
     unlist(this.byId, this.slots[at]!.id, at);
     this.byArn.delete(arn);
     this.slots[at] = undefined;
+    this.own[at] = false;
     this.holes++;
     this.note(at);
     if (this.holes >= MIN_HOLES_BEFORE_COMPACTION && this.holes > this.slots.length - this.holes) this.compact();
   }
 
   snapshot(): PlacementSnapshot {
+    // The records handed out are the caller's now: the next placement on each copies it first.
+    this.own = [];
     return { instances: this.slots.filter((i): i is PlacementInstance => i !== undefined) };
+  }
+
+  stats(): SessionStats {
+    return { shapes: this.shapes.size, built: this.built, slots: this.slots.length };
   }
 
   /** The request's shape, caught up on every change since it last placed (or built, or rebuilt). */
@@ -107,6 +130,7 @@ class FastSession implements PlacementSession {
       for (let q = shape.seq; q < this.head; q++) shape.resync(this.log[q % CHANGE_LOG_ENTRIES]!);
     } else {
       shape = new Shape(request, this.slots, this.capacity);
+      this.built++;
     }
     shape.seq = this.head;
     this.shapes.set(key, shape);
@@ -140,23 +164,27 @@ class FastSession implements PlacementSession {
 
   /** One task of the request out of slot i (consume() for one placement), written to the log. */
   private take(i: number, request: PlacementRequest): PlacementInstance {
-    const inst = this.slots[i]!;
     const d = request.demand;
-    const groups = new Map(inst.groups);
-    groups.set(request.group, (groups.get(request.group) ?? 0) + 1);
-    const taken: PlacementInstance = {
-      ...inst,
-      cpu: inst.cpu - d.cpu,
-      memory: inst.memory - d.memory,
-      eni: inst.eni - (d.eni ? 1 : 0),
-      // Unchanged ports are shared: the instance records are never written to.
-      portsInUse: d.ports.length > 0 ? new Set([...inst.portsInUse, ...d.ports]) : inst.portsInUse,
-      groups,
-      taskCount: inst.taskCount + 1,
-    };
-    this.slots[i] = taken;
+    let inst = this.slots[i]! as Writable;
+    if (!this.own[i]) {
+      // Copy on first write: the caller's records (opening, set) and what snapshot() handed out stay as they were.
+      // The ports too, but only once a task takes some: most demands have none.
+      inst = { ...inst, groups: new Map(inst.groups) };
+      this.slots[i] = inst;
+      this.own[i] = true;
+      this.ownPorts[i] = false;
+    }
+    inst.cpu -= d.cpu;
+    inst.memory -= d.memory;
+    if (d.eni) inst.eni -= 1;
+    if (d.ports.length > 0) {
+      if (!this.ownPorts[i]) { inst.portsInUse = new Set(inst.portsInUse); this.ownPorts[i] = true; }
+      for (const p of d.ports) inst.portsInUse.add(p);
+    }
+    inst.groups.set(request.group, (inst.groups.get(request.group) ?? 0) + 1);
+    inst.taskCount += 1;
     this.note(i);
-    return taken;
+    return inst;
   }
 
   /** A new instance takes the next slot (registration order); shapes built for fewer slots rebuild. */
@@ -175,8 +203,10 @@ class FastSession implements PlacementSession {
 
   /** Renumbers the slots without their holes; every shape is rebuilt on its next request. */
   private compact(): void {
-    const live = this.snapshot().instances;
+    const live = this.slots.filter((i): i is PlacementInstance => i !== undefined);
     this.slots = [];
+    // Renumbered: the next placement on each slot copies its record again (rare, and simpler than renumbering ownership).
+    this.own = [];
     this.byArn.clear();
     this.byId.clear();
     this.holes = 0;
@@ -184,6 +214,9 @@ class FastSession implements PlacementSession {
     for (const inst of live) this.join(inst);
   }
 }
+
+/** A record this session made itself, so it may write to it (see `own`). */
+type Writable = { -readonly [K in keyof PlacementInstance]: PlacementInstance[K] } & { groups: Map<string, number>; portsInUse: Set<string> };
 
 function list(index: Map<string, number[]>, key: string, at: number): void {
   const l = index.get(key);

@@ -1,0 +1,89 @@
+// The fast session's bounds (shapes cached, the change log, holes) and its promises about
+// the records it is given and hands out; each checked against the reference session too.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHANGE_LOG_ENTRIES, MAX_SHAPES, MIN_HOLES_BEFORE_COMPACTION, openSession, type FastSession } from './session-fast.ts';
+import { referenceSession } from './session.ts';
+import { instance, request } from './testing/builders.ts';
+import { NOW, seeded } from './testing/harness.ts';
+import type { PlacementRequest, PlacementSnapshot } from './types.ts';
+
+const cluster = (n: number): PlacementSnapshot => ({
+  instances: Array.from({ length: n }, (_, k) => instance(`i${k}`).cpu(1024 * (1 + (k % 4))).memory(4096).az(['us-east-1a', 'us-east-1b'][k % 2]!).build()),
+});
+const open = (s: PlacementSnapshot) => openSession(s) as FastSession;
+
+test('a session keeps at most MAX_SHAPES shapes, least recently used out first, and an evicted shape is rebuilt alike', () => {
+  const snap = cluster(20);
+  const fast = open(snap), ref = referenceSession(snap);
+  const shapes = Array.from({ length: MAX_SHAPES + 8 }, (_, k) => request().group(`family:f${k}`).cpu(8).binpack('cpu').build());
+  for (const r of shapes) assert.deepEqual(fast.place(r, NOW, seeded(1)), ref.place(r, NOW, seeded(1)));
+  assert.equal(fast.stats().shapes, MAX_SHAPES);
+  assert.equal(fast.stats().built, MAX_SHAPES + 8);
+  // The most recent shape is still cached; the first was evicted and is built again.
+  assert.deepEqual(fast.place(shapes.at(-1)!, NOW, seeded(2)), ref.place(shapes.at(-1)!, NOW, seeded(2)));
+  assert.equal(fast.stats().built, MAX_SHAPES + 8);
+  assert.deepEqual(fast.place(shapes[0]!, NOW, seeded(3)), ref.place(shapes[0]!, NOW, seeded(3)));
+  assert.equal(fast.stats().built, MAX_SHAPES + 9);
+  assert.equal(fast.stats().shapes, MAX_SHAPES);
+});
+
+test('a shape catches up on the changes since it last placed, and is rebuilt when more than the log keeps happened', () => {
+  const snap = cluster(40);
+  const fast = open(snap), ref = referenceSession(snap);
+  const a = request().group('service:a').cpu(1).spread('attribute:ecs.availability-zone').spread('instanceId').build();
+  const b = request().group('service:b').cpu(1).binpack('cpu').build();
+  const both = (r: PlacementRequest, seed: number) => assert.deepEqual(fast.place(r, NOW, seeded(seed)), ref.place(r, NOW, seeded(seed)));
+  both(a, 1);
+  for (let k = 0; k < 50; k++) both(b, k);
+  both(a, 2);
+  assert.equal(fast.stats().built, 2, 'a caught up on 50 changes');
+  for (let k = 0; k < CHANGE_LOG_ENTRIES / 10 + 1; k++) both({ ...b, count: 10 }, k);
+  both(a, 3);
+  assert.equal(fast.stats().built, 3, 'a was rebuilt');
+  assert.deepEqual(fast.snapshot(), ref.snapshot());
+});
+
+test('deleting instances renumbers the slots once the holes outnumber the live ones, and placement goes on alike', () => {
+  const n = 2 * MIN_HOLES_BEFORE_COMPACTION + 10;
+  assert.equal(n % 2, 0);
+  const snap = cluster(n);
+  const fast = open(snap), ref = referenceSession(snap);
+  const r = request().cpu(16).spread('attribute:ecs.availability-zone').random().count(5).build();
+  assert.deepEqual(fast.place(r, NOW, seeded(1)), ref.place(r, NOW, seeded(1)));
+  for (let k = 0; k <= MIN_HOLES_BEFORE_COMPACTION + 20; k++) {
+    // Every other instance first, then the rest: holes in the middle and at the front.
+    const arn = snap.instances[k < n / 2 ? 2 * k : 2 * (k - n / 2) + 1]!.arn;
+    fast.delete(arn); ref.delete(arn);
+  }
+  assert.ok(fast.stats().slots < n, `slots renumbered: ${fast.stats().slots}`);
+  for (let k = 0; k < 5; k++) assert.deepEqual(fast.place(r, NOW, seeded(k)), ref.place(r, NOW, seeded(k)));
+  assert.deepEqual(fast.snapshot(), ref.snapshot());
+});
+
+test('the records a session is given, and the snapshots it hands out, never change afterwards', () => {
+  const snap = cluster(3);
+  const before = structuredClone(snap);
+  const fast = openSession(snap);
+  const r = request().cpu(8).port('8080/tcp').binpack('cpu').build();
+  fast.place({ ...r, count: 1 }, NOW, seeded(1));
+  const handed = fast.snapshot();
+  const handedBefore = structuredClone(handed);
+  const given = instance('late').build();
+  const givenBefore = structuredClone(given);
+  fast.set(given);
+  fast.place({ ...r, count: 3 }, NOW, seeded(2));
+  fast.place({ ...r, demand: { ...r.demand, ports: [] }, count: 4 }, NOW, seeded(3));
+  assert.deepEqual(snap, before);
+  assert.deepEqual(handed, handedBefore);
+  assert.deepEqual(given, givenBefore);
+});
+
+test('a request place() refuses is refused alike, and changes nothing', () => {
+  const snap = cluster(4);
+  const fast = openSession(snap);
+  const bad = request().memberOf('attribute:ecs.instance-type ==').build();
+  assert.throws(() => referenceSession(snap).place(bad, NOW, seeded(1)), { name: 'InvalidParameterException' });
+  assert.throws(() => fast.place(bad, NOW, seeded(1)), { name: 'InvalidParameterException' });
+  assert.deepEqual(fast.snapshot(), snap);
+});
