@@ -54,6 +54,7 @@ function build(id: string, r: InstanceSpec): PlacementInstance {
 const strategyArb = fc.constantFrom<PlacementStrategy>(
   { type: 'binpack', field: 'cpu' }, { type: 'binpack', field: 'memory' }, { type: 'spread', field: 'instanceId' },
   { type: 'spread', field: 'attribute:ecs.availability-zone' }, { type: 'spread', field: 'attribute:stack' }, { type: 'random' },
+  { type: 'spread', field: 'host' }, { type: 'binpack', field: 'CPU' },
 );
 
 const requestArb = fc.record({
@@ -63,6 +64,7 @@ const requestArb = fc.record({
   port: fc.boolean(),
   eni: fc.boolean(),
   distinct: fc.boolean(),
+  requires: fc.option(fc.constantFrom<[string, string | undefined]>(['stack', undefined], ['stack', 'prod'], ['ecs.instance-type', 't2.small']), { nil: undefined, freq: 4 }),
   memberOf: fc.option(fc.constantFrom(...EXPRESSIONS), { nil: undefined }),
   strategy: fc.array(strategyArb, { maxLength: 3 }),
   provider: fc.option(fc.constantFrom('cp-a', 'cp-b'), { nil: undefined, freq: 4 }),
@@ -71,6 +73,7 @@ const requestArb = fc.record({
   if (r.port) b.port('80/tcp');
   if (r.eni) b.awsvpc();
   if (r.distinct) b.distinctInstance();
+  if (r.requires) b.requires(...r.requires);
   if (r.memberOf) b.memberOf(r.memberOf);
   if (r.provider) b.provider(r.provider);
   return b;

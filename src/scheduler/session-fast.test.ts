@@ -44,6 +44,20 @@ test('a shape catches up on the changes since it last placed, and is rebuilt whe
   assert.deepEqual(fast.snapshot(), ref.snapshot());
 });
 
+test('instances joining past the arrays a shape was built for rebuild it, and it places alike', () => {
+  const snap = cluster(60);
+  const fast = open(snap), ref = referenceSession(snap);
+  const r = request().cpu(64).spread('attribute:ecs.availability-zone').spread('instanceId').count(10).build();
+  assert.deepEqual(fast.place(r, NOW, seeded(1)), ref.place(r, NOW, seeded(1)));
+  for (let k = 0; k < 10; k++) {
+    const late = instance(`late${k}`).az('us-east-1b').build();
+    fast.set(late); ref.set(late);
+  }
+  for (let k = 0; k < 3; k++) assert.deepEqual(fast.place(r, NOW, seeded(k)), ref.place(r, NOW, seeded(k)));
+  assert.equal(fast.stats().built, 2);
+  assert.deepEqual(fast.snapshot(), ref.snapshot());
+});
+
 test('deleting instances renumbers the slots once the holes outnumber the live ones, and placement goes on alike', () => {
   const n = 2 * MIN_HOLES_BEFORE_COMPACTION + 10;
   assert.equal(n % 2, 0);
