@@ -13,6 +13,9 @@
  *
  * A shape not used for a while is rebuilt rather than caught up when the log has moved on
  * by more than it keeps (CHANGE_LOG_ENTRIES), or the session outgrew its arrays.
+ *
+ * An instance's ARN names one instance of the cluster: a snapshot that lists an ARN twice is
+ * outside the contract (set() and delete() act on the first).
  */
 import { constraintFilters } from './constraints.ts';
 import { filtersFor } from './filters.ts';

@@ -20,7 +20,7 @@ import type { Failure, PlacementInstance, PlacementRequest, PlacementStrategy, R
 
 /** A slot's verdict: a candidate; otherwise 1 + the index of the first filter it fails, or OUT. */
 const CANDIDATE = 0;
-/** Not asked at all (INACTIVE, or another capacity provider's): place() reports no failure for it. */
+/** Not asked at all (INACTIVE, or another capacity provider's): place() reports no failure for it. Verdicts are bytes: at most 254 filters (ECS allows 10 constraints). */
 const OUT = 255;
 /** Leaf ids a tree hands out before the shape is rebuilt (they live in an Int32Array). */
 const MAX_LEAF_IDS = 2 ** 30;
@@ -72,6 +72,7 @@ export class Shape {
   /** Builds the shape over the session's slots; throws, changing nothing, for a request place() would throw on. */
   constructor(request: PlacementRequest, instances: readonly (PlacementInstance | undefined)[], capacity: number) {
     this.filters = [...filtersFor(request.demand), ...constraintFilters(request.constraints)];
+    if (this.filters.length >= OUT) throw new Error(`${this.filters.length} placement filters: validate.ts admits at most 10 constraints`);
     this.dynamic = this.filters.flatMap((f, k) => (f.dynamic ? [k] : []));
     this.group = request.group;
     this.provider = request.capacityProvider;
