@@ -49,8 +49,8 @@ export class FastSession implements PlacementSession {
   /** The working copy by slot (undefined: deleted). Shapes read it; only this class writes it. */
   private slots: (PlacementInstance | undefined)[] = [];
   private readonly byArn = new Map<string, number>();
-  /** Slots by instance id, ascending (StartTask names an instance by ARN or id; the later one wins, as in place()). */
-  private readonly byId = new Map<string, number[]>();
+  /** Slots by instance id, ascending (StartTask names an instance by ARN or id; the later one wins, as in place()); built at the first StartTask. */
+  private byId: Map<string, number[]> | undefined;
   private holes = 0;
   /** Slots whose record this session made and nobody else holds: a placement may write to it. */
   private own: boolean[] = [];
@@ -94,7 +94,7 @@ export class FastSession implements PlacementSession {
     const at = this.byArn.get(instance.arn);
     if (at === undefined) { this.join(instance); this.note(this.slots.length - 1); return; }
     const old = this.slots[at]!;
-    if (old.id !== instance.id) { unlist(this.byId, old.id, at); list(this.byId, instance.id, at); }
+    if (old.id !== instance.id && this.byId) { unlist(this.byId, old.id, at); list(this.byId, instance.id, at); }
     this.slots[at] = instance;
     this.own[at] = false;
     this.note(at);
@@ -103,7 +103,7 @@ export class FastSession implements PlacementSession {
   delete(arn: string): void {
     const at = this.byArn.get(arn);
     if (at === undefined) return;
-    unlist(this.byId, this.slots[at]!.id, at);
+    if (this.byId) unlist(this.byId, this.slots[at]!.id, at);
     this.byArn.delete(arn);
     this.slots[at] = undefined;
     this.own[at] = false;
@@ -159,6 +159,10 @@ export class FastSession implements PlacementSession {
 
   private resolve(ref: string): number | undefined {
     const byArn = this.byArn.get(ref);
+    if (!this.byId) {
+      this.byId = new Map();
+      this.slots.forEach((inst, at) => { if (inst) list(this.byId!, inst.id, at); });
+    }
     const ids = this.byId.get(ref);
     const byId = ids?.[ids.length - 1];
     if (byArn === undefined) return byId;
@@ -195,7 +199,7 @@ export class FastSession implements PlacementSession {
     const at = this.slots.length;
     this.slots.push(inst);
     if (!this.byArn.has(inst.arn)) this.byArn.set(inst.arn, at);
-    list(this.byId, inst.id, at);
+    if (this.byId) list(this.byId, inst.id, at);
     while (this.capacity < this.slots.length) this.capacity *= 2;
   }
 
@@ -211,7 +215,7 @@ export class FastSession implements PlacementSession {
     // Renumbered: the next placement on each slot copies its record again (rare, and simpler than renumbering ownership).
     this.own = [];
     this.byArn.clear();
-    this.byId.clear();
+    this.byId = undefined;
     this.holes = 0;
     this.shapes.clear();
     for (const inst of live) this.join(inst);
