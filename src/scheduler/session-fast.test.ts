@@ -29,7 +29,7 @@ test('a session keeps at most MAX_SHAPES shapes, least recently used out first, 
 });
 
 test('a shape catches up on the changes since it last placed, and is rebuilt when more than the log keeps happened', () => {
-  const snap = cluster(40);
+  const snap = cluster(CHANGE_LOG_ENTRIES + 100);
   const fast = open(snap), ref = referenceSession(snap);
   const a = request().group('service:a').cpu(1).spread('attribute:ecs.availability-zone').spread('instanceId').build();
   const b = request().group('service:b').cpu(1).binpack('cpu').build();
@@ -42,6 +42,22 @@ test('a shape catches up on the changes since it last placed, and is rebuilt whe
   both(a, 3);
   assert.equal(fast.stats().built, 3, 'a was rebuilt');
   assert.deepEqual(fast.snapshot(), ref.snapshot());
+});
+
+test('a shape further behind than there are slots is rebuilt: a pass over them costs less than the replay', () => {
+  const snap = cluster(20);
+  const fast = open(snap), ref = referenceSession(snap);
+  const a = request().group('service:a').cpu(1).binpack('cpu').build();
+  const b = request().group('service:b').cpu(1).spread('instanceId').count(7).build();
+  const both = (r: PlacementRequest, seed: number) => assert.deepEqual(fast.place(r, NOW, seeded(seed)), ref.place(r, NOW, seeded(seed)));
+  both(a, 1);
+  both(b, 1);
+  both(b, 2);
+  both(a, 2);
+  assert.equal(fast.stats().built, 2, '14 changes on 20 slots: caught up');
+  for (let k = 0; k < 3; k++) both(b, k);
+  both(a, 3);
+  assert.equal(fast.stats().built, 3, '21 changes on 20 slots: rebuilt');
 });
 
 test('instances joining past the arrays a shape was built for rebuild it, and it places alike', () => {

@@ -12,7 +12,8 @@
  *               then picks, takes, and re-checks the slot it took, as place() does
  *
  * A shape not used for a while is rebuilt rather than caught up when the log has moved on
- * by more than it keeps (CHANGE_LOG_ENTRIES), or the session outgrew its arrays.
+ * by more than it keeps (CHANGE_LOG_ENTRIES) or than there are slots, or the session
+ * outgrew its arrays.
  *
  * An instance's ARN names one instance of the cluster: a snapshot that lists an ARN twice is
  * outside the contract (set() and delete() act on the first).
@@ -128,7 +129,9 @@ export class FastSession implements PlacementSession {
     if (key === undefined) { key = shapeKey(request); this.keys.set(request, key); }
     let shape = this.shapes.get(key);
     if (shape) this.shapes.delete(key);
-    if (shape && (shape.capacity < this.slots.length || this.head - shape.seq > CHANGE_LOG_ENTRIES || shape.worn)) shape = undefined;
+    // Behind by more than the log keeps, or by more changes than there are slots (a pass over them is then cheaper): rebuild.
+    const behind = shape ? this.head - shape.seq : 0;
+    if (shape && (shape.capacity < this.slots.length || behind > CHANGE_LOG_ENTRIES || behind > this.slots.length || shape.worn)) shape = undefined;
     if (shape) {
       for (let q = shape.seq; q < this.head; q++) shape.resync(this.log[q % CHANGE_LOG_ENTRIES]!);
     } else {
