@@ -49,7 +49,8 @@ export interface SessionStats {
 export class FastSession implements PlacementSession {
   /** The working copy by slot (undefined: deleted). Shapes read it; only this class writes it. */
   private slots: (PlacementInstance | undefined)[] = [];
-  private readonly byArn = new Map<string, number>();
+  /** Slots by ARN; built at the first set, delete or StartTask (opening a session is a copy of the array). */
+  private byArn: Map<string, number> | undefined;
   /** Slots by instance id, ascending (StartTask names an instance by ARN or id; the later one wins, as in place()); built at the first StartTask. */
   private byId: Map<string, number[]> | undefined;
   private holes = 0;
@@ -67,7 +68,8 @@ export class FastSession implements PlacementSession {
   private built = 0;
 
   constructor(opening: PlacementSnapshot) {
-    for (const inst of opening.instances) this.join(inst);
+    this.slots = opening.instances.slice();
+    this.grow();
   }
 
   place(request: PlacementRequest, _now: number, rng: Rng): Plan {
@@ -92,7 +94,7 @@ export class FastSession implements PlacementSession {
   }
 
   set(instance: PlacementInstance): void {
-    const at = this.byArn.get(instance.arn);
+    const at = this.arnIndex().get(instance.arn);
     if (at === undefined) { this.join(instance); this.note(this.slots.length - 1); return; }
     const old = this.slots[at]!;
     if (old.id !== instance.id && this.byId) { unlist(this.byId, old.id, at); list(this.byId, instance.id, at); }
@@ -102,10 +104,10 @@ export class FastSession implements PlacementSession {
   }
 
   delete(arn: string): void {
-    const at = this.byArn.get(arn);
+    const at = this.arnIndex().get(arn);
     if (at === undefined) return;
     if (this.byId) unlist(this.byId, this.slots[at]!.id, at);
-    this.byArn.delete(arn);
+    this.arnIndex().delete(arn);
     this.slots[at] = undefined;
     this.own[at] = false;
     this.holes++;
@@ -161,7 +163,7 @@ export class FastSession implements PlacementSession {
   }
 
   private resolve(ref: string): number | undefined {
-    const byArn = this.byArn.get(ref);
+    const byArn = this.arnIndex().get(ref);
     if (!this.byId) {
       this.byId = new Map();
       this.slots.forEach((inst, at) => { if (inst) list(this.byId!, inst.id, at); });
@@ -201,9 +203,22 @@ export class FastSession implements PlacementSession {
   private join(inst: PlacementInstance): void {
     const at = this.slots.length;
     this.slots.push(inst);
-    if (!this.byArn.has(inst.arn)) this.byArn.set(inst.arn, at);
+    if (this.byArn && !this.byArn.has(inst.arn)) this.byArn.set(inst.arn, at);
     if (this.byId) list(this.byId, inst.id, at);
+    this.grow();
+  }
+
+  private grow(): void {
     while (this.capacity < this.slots.length) this.capacity *= 2;
+  }
+
+  private arnIndex(): Map<string, number> {
+    if (!this.byArn) {
+      this.byArn = new Map();
+      // The first of an ARN listed twice, as findIndex finds it (see the header).
+      this.slots.forEach((inst, at) => { if (inst && !this.byArn!.has(inst.arn)) this.byArn!.set(inst.arn, at); });
+    }
+    return this.byArn;
   }
 
   private note(i: number): void {
@@ -213,15 +228,13 @@ export class FastSession implements PlacementSession {
 
   /** Renumbers the slots without their holes; every shape is rebuilt on its next request. */
   private compact(): void {
-    const live = this.slots.filter((i): i is PlacementInstance => i !== undefined);
-    this.slots = [];
+    this.slots = this.slots.filter((i): i is PlacementInstance => i !== undefined);
     // Renumbered: the next placement on each slot copies its record again (rare, and simpler than renumbering ownership).
     this.own = [];
-    this.byArn.clear();
+    this.byArn = undefined;
     this.byId = undefined;
     this.holes = 0;
     this.shapes.clear();
-    for (const inst of live) this.join(inst);
   }
 }
 
