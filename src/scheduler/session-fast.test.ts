@@ -117,3 +117,35 @@ test('a request place() refuses is refused alike, and changes nothing', () => {
   assert.throws(() => fast.place(bad, NOW, seeded(1)), { name: 'InvalidParameterException' });
   assert.deepEqual(fast.snapshot(), snap);
 });
+
+test('a long session with churn (tasks placed, instances freed, joined, gone) answers as the reference at every step', () => {
+  // Long enough for the selectors' heaps to pile up stale entries and be rebuilt, on more slots than a session's first arrays hold.
+  const rng = seeded(99);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
+  const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+  const fresh = (id: string) => instance(id).cpu(256 * (1 + Math.floor(rng() * 8))).memory(4096).az(pick(zones)).build();
+  const snap = { instances: Array.from({ length: 150 }, (_, k) => fresh(`i${k}`)) };
+  const fast = open(snap), ref = referenceSession(snap);
+  const shapes = [
+    request().group('service:a').cpu(64).binpack('cpu'),
+    request().group('service:b').cpu(32).spread('attribute:ecs.availability-zone').spread('instanceId'),
+    request().group('family:c').cpu(16).spread('instanceId').random(),
+    request().group('service:a').cpu(128).distinctInstance().spread('attribute:ecs.availability-zone').random(),
+  ].map((b) => b.build());
+  let joined = 0;
+  for (let step = 0; step < 3000; step++) {
+    const roll = rng();
+    if (roll < 0.7) {
+      const r = { ...pick(shapes), count: 1 + Math.floor(rng() * 10) };
+      const seed = Math.floor(rng() * 1e9);
+      assert.deepEqual(fast.place(r, NOW, seeded(seed)), ref.place(r, NOW, seeded(seed)), `step ${step}`);
+    } else {
+      const known = ref.snapshot().instances;
+      const victim = known[Math.floor(rng() * known.length)];
+      // Freed (its tasks stopped: a newer view with all its room back), gone, or a new instance.
+      const change = roll < 0.9 && victim ? fresh(victim.id) : roll < 0.95 && victim ? victim.arn : fresh(`j${joined++}`);
+      if (typeof change === 'string') { fast.delete(change); ref.delete(change); } else { fast.set(change); ref.set(change); }
+    }
+  }
+  assert.deepEqual(fast.snapshot(), ref.snapshot());
+});
