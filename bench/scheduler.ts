@@ -10,7 +10,7 @@
  *    (bench/lib/seed-tasks.ts), starts Berth again, and waits until every session is back.
  * 3. For binpack(memory) and spread(zone, instanceId): the pure placement loop on the same
  *    snapshot in this process (the baseline: place() of src/scheduler/place.ts, or this
- *    build's first-fit), then RunTask --count N from --clients concurrent callers over HTTP
+ *    build's first-fit; and the same requests on one placement session), then RunTask --count N from --clients concurrent callers over HTTP
  *    for --seconds: committed placements per second, and how long until the simulated agent
  *    has reported every placed task RUNNING.
  * 4. ListTasks and DescribeServices under wrk beside the bare server (bench/lib/api-reads.ts).
@@ -33,7 +33,7 @@ import { runTaskLoad } from './lib/placement-load.ts';
 import { placerDirect } from './lib/placer-direct.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
 import { pureOnlyRows } from './lib/pure-only.ts';
-import { buildSnapshot, loadEngine, pureLoop, STRATEGIES } from './lib/pure-placement.ts';
+import { buildSnapshot, loadEngine, pureLoop, sessionLoop, STRATEGIES } from './lib/pure-placement.ts';
 import { json as readsJson, table as readsTable, type Row } from './lib/report.ts';
 import { rssMiB } from './lib/ecs-samples.ts';
 import { schedulerOptions, UsageError } from './lib/scheduler-options.ts';
@@ -168,6 +168,9 @@ async function main(): Promise<number> {
       note: `${n(load.placed)} tasks in ${n(load.requests)} calls over ${load.seconds.toFixed(1)} s (${n(load.unplaced)} not placed), RunTask p50/p95 ${load.latency.p50.toFixed(1)}/${load.latency.p95.toFixed(1)} ms; all RUNNING (simulated agent) ${(runningMs / 1000).toFixed(1)} s after the run; anchors: ${anchors}`,
     });
     rows.push({ figure: `pure placement loop, ${label}`, berth: `${n(pure.perSecond)}/s`, baseline: '-', ratio: undefined, target: `≥ ${n(PURE_TARGET)}/s`, pass: pure.perSecond >= PURE_TARGET, values: { pure }, note: `${engine.name}: ${n(pure.placed)} placed in ${n(pure.requests)} requests of ${o.count} over ${pure.seconds.toFixed(1)} s on ${n(o.instances)} instances` });
+    // The same requests on one placement session (the working copy a placer keeps per cluster).
+    const session = sessionLoop(snapshot, demand, strategy, GROUP, o.count, Number.MAX_SAFE_INTEGER, o.seconds);
+    rows.push({ figure: `pure placement loop, ${label}, one session`, berth: `${n(session.perSecond)}/s`, baseline: `place() ${n(pure.perSecond)}/s`, ratio: session.perSecond / pure.perSecond, target: `≥ ${n(PURE_TARGET)}/s`, pass: session.perSecond >= PURE_TARGET, values: { session, pure }, note: `openSession: ${n(session.placed)} placed in ${n(session.requests)} requests of ${o.count} over ${session.seconds.toFixed(1)} s` });
   }
 
   // 4. Reads with every task stored.

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../../src/cli/defaults.ts';
 import type { FigureRow } from './figures-table.ts';
-import { buildSnapshot, loadEngine, pureLoop, STRATEGIES } from './pure-placement.ts';
+import { buildSnapshot, loadEngine, pureLoop, sessionLoop, STRATEGIES } from './pure-placement.ts';
 import type { SchedulerOptions } from './scheduler-options.ts';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
@@ -25,10 +25,18 @@ export async function pureOnlyRows(o: SchedulerOptions, group: string, target: n
   for (const name of ['binpack', 'spread'] as const) {
     const strategy = STRATEGIES[name];
     const r = pureLoop(engine, snapshot, demand, strategy, group, o.count, Number.MAX_SAFE_INTEGER, o.seconds);
+    const figure = `pure placement loop, ${name}(${strategy.map((s) => s.field).join(', ')})`;
     rows.push({
-      figure: `pure placement loop, ${name}(${strategy.map((s) => s.field).join(', ')})`, berth: `${Math.round(r.perSecond).toLocaleString('en-US')}/s`, baseline: '-', ratio: undefined,
+      figure, berth: `${Math.round(r.perSecond).toLocaleString('en-US')}/s`, baseline: '-', ratio: undefined,
       target: `≥ ${target.toLocaleString('en-US')}/s`, pass: r.perSecond >= target, values: { pure: r },
       note: `${engine.name}: ${r.placed.toLocaleString('en-US')} placed in ${r.requests.toLocaleString('en-US')} requests of ${o.count} over ${r.seconds.toFixed(1)} s on ${o.instances.toLocaleString('en-US')} instances holding ${o.tasks.toLocaleString('en-US')} tasks`,
+    });
+    // The same requests on one placement session (what the placer keeps per cluster), with place() above as its baseline.
+    const s = sessionLoop(snapshot, demand, strategy, group, o.count, Number.MAX_SAFE_INTEGER, o.seconds);
+    rows.push({
+      figure: `${figure}, one session`, berth: `${Math.round(s.perSecond).toLocaleString('en-US')}/s`, baseline: `place() ${Math.round(r.perSecond).toLocaleString('en-US')}/s`, ratio: s.perSecond / r.perSecond,
+      target: `≥ ${target.toLocaleString('en-US')}/s`, pass: s.perSecond >= target, values: { session: s, pure: r },
+      note: `openSession: ${s.placed.toLocaleString('en-US')} placed in ${s.requests.toLocaleString('en-US')} requests of ${o.count} over ${s.seconds.toFixed(1)} s`,
     });
   }
   return { engine: engine.name, rows };

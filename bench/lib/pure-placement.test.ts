@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildSnapshot, loadEngine, pureLoop, STRATEGIES } from './pure-placement.ts';
+import { buildSnapshot, loadEngine, pureLoop, sessionLoop, STRATEGIES } from './pure-placement.ts';
 
 const arn = (i: number) => `arn:aws:ecs:us-east-1:000000000000:container-instance/bench/${String(i).padStart(32, '0')}`;
 const instances = (n: number, tasks: number) => Array.from({ length: n }, (_, i) => ({ containerInstanceArn: arn(i), zone: `us-east-1${'abc'[i % 3]}`, cpu: 1024, memory: 2048, tasks }));
@@ -37,4 +37,17 @@ test('a snapshot with no room for one request ends the loop at once', async () =
   const r = pureLoop(engine, buildSnapshot(instances(2, 8), { cpu: 128, memory: 256 }, 'family:app', 1), demand, STRATEGIES.binpack, 'family:app', 1, 100, 10);
   assert.equal(r.placed, 0);
   assert.equal(r.requests, 1);
+});
+
+test('the session loop places what the pure loop places, and starts over on a full session alike', async () => {
+  const engine = await loadEngine();
+  for (const strategy of [STRATEGIES.binpack, STRATEGIES.spread]) {
+    const snapshot = buildSnapshot(instances(4, 2), { cpu: 128, memory: 256 }, 'family:app', 1);
+    const args = [demand, strategy, 'family:app', 2, 20, 10] as const;
+    const pure = pureLoop(engine, snapshot, ...args), session = sessionLoop(snapshot, ...args);
+    // 24 tasks of room: 12 full requests, one that places nothing, then 7 more on a fresh copy.
+    assert.equal(session.requests, 20);
+    assert.equal(session.placed, 38);
+    assert.equal(session.placed, pure.placed);
+  }
 });

@@ -4,9 +4,12 @@
  * no HTTP, no store and no agent. Each plan's placements are taken off the snapshot before
  * the next request, as committing them would.
  *
- * The engine is `place(snapshot, request, now, rng)` from src/scheduler/place.ts.
+ * The engine is `place(snapshot, request, now, rng)` from src/scheduler/place.ts, or a
+ * placement session (`openSession`, src/scheduler/session-fast.ts) that keeps the working
+ * copy and each request shape's candidates between requests, as the placer does.
  */
 import { place } from '../../src/scheduler/place.ts';
+import { openSession } from '../../src/scheduler/session-fast.ts';
 import { seededRandom } from '../../src/lib/seeded-random.ts';
 import type { Demand, PlacementInstance, PlacementRequest, PlacementSnapshot, PlacementStrategy, Plan, Rng } from '../../src/scheduler/types.ts';
 
@@ -93,6 +96,36 @@ export function pureLoop(engine: Engine, instances: readonly PlacementInstance[]
       // still measures placing on it). A fresh snapshot that cannot take one request ends the run.
       if (fresh) break;
       pool = [...instances];
+      fresh = true;
+      continue;
+    }
+    fresh = false;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { placed, requests: done, seconds, perSecond: placed / seconds };
+}
+
+/**
+ * The same loop on one placement session opened on `instances`: each request sees what the
+ * previous ones took without a copy of the snapshot; a full session is replaced by a fresh
+ * one (opened in the measured time, as the first request's shape is built in it).
+ */
+export function sessionLoop(instances: readonly PlacementInstance[], demand: Demand, strategy: readonly PlacementStrategy[], group: string, count: number, requests: number, maxSeconds: number): PureResult {
+  const rng = seeded(14);
+  const request: PlacementRequest = { count, demand, group, constraints: [], strategy };
+  let session = openSession({ instances });
+  let placed = 0;
+  let done = 0;
+  let fresh = true;
+  const start = performance.now();
+  const deadline = start + maxSeconds * 1000;
+  while (done < requests && performance.now() < deadline) {
+    const plan = session.place(request, Date.now() / 1000, rng);
+    placed += plan.placements.length;
+    done++;
+    if (plan.placements.length < count) {
+      if (fresh) break;
+      session = openSession({ instances });
       fresh = true;
       continue;
     }
