@@ -11,7 +11,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import {
-  openServiceDeployment, requestRollback, revisionsDropped, serviceDeploymentBrief, serviceDeploymentView, type ServiceDeploymentStatus,
+  openServiceDeployment, requestRollback, revisionsDropped, serviceDeploymentBrief, serviceDeploymentView, startsDeployment, type ServiceDeploymentStatus,
 } from '../../core/ecs/service-deployment.ts';
 import { serviceNameOf } from '../../core/ecs/service-lifecycle.ts';
 import { captureRevision, parseServiceChildArn, serviceRevisionView, type ServiceRevisionRecord } from '../../core/ecs/service-revision.ts';
@@ -50,15 +50,14 @@ export const randomServiceDeploymentIds: ServiceDeploymentIds = {
  * service of a deleted one's name starts with none).
  */
 export async function withServiceDeployment(store: Store, scope: Scope, cluster: string, before: ServiceRecord | undefined, after: ServiceRecord, ids: ServiceDeploymentIds, now: number): Promise<{ record: ServiceRecord; ops: Op[] }> {
-  const revisionId = ids.serviceRevisionId();
-  const record = openServiceDeployment(before, after, { serviceDeploymentId: ids.serviceDeploymentId(), revisionId }, now);
   const ops: Op[] = [];
   if (before === undefined) ops.push({ type: 'deletePrefix', prefix: keys.serviceRevisions(scope, cluster, after.serviceName) });
-  if (record !== after) {
-    const td = await resolveTaskDefinition(store, scope, record.taskDefinition);
-    const revision = captureRevision(record, revisionId, td?.containerDefinitions ?? [], now);
-    ops.push({ type: 'put', key: keys.serviceRevision(scope, cluster, after.serviceName, revisionId), value: JSON.stringify(revision) });
-  }
+  if (!startsDeployment(before, after)) return { record: after, ops };
+  const revisionId = ids.serviceRevisionId();
+  const record = openServiceDeployment(before, after, { serviceDeploymentId: ids.serviceDeploymentId(), revisionId }, now);
+  const td = await resolveTaskDefinition(store, scope, record.taskDefinition);
+  const revision = captureRevision(record, revisionId, td?.containerDefinitions ?? [], now);
+  ops.push({ type: 'put', key: keys.serviceRevision(scope, cluster, after.serviceName, revisionId), value: JSON.stringify(revision) });
   for (const id of revisionsDropped(before, record)) ops.push({ type: 'delete', key: keys.serviceRevision(scope, cluster, after.serviceName, id) });
   return { record, ops };
 }

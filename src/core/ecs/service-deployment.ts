@@ -98,6 +98,12 @@ export function revisionsDropped(before: ServiceRecord | undefined, after: Servi
   return [...idsReferenced(before)].filter((id) => !kept.has(id));
 }
 
+/** True when `after` has a PRIMARY deployment that `before` did not have: a deployment starts. */
+export function startsDeployment(before: ServiceRecord | undefined, after: ServiceRecord): boolean {
+  const primary = after.deployments.find((d) => d.status === 'PRIMARY');
+  return primary !== undefined && !before?.deployments.some((d) => d.id === primary.id);
+}
+
 /**
  * The record after CreateService or UpdateService, with a service deployment for its
  * PRIMARY deployment when that one is new (`before` had no deployment of its id): the new
@@ -106,7 +112,7 @@ export function revisionsDropped(before: ServiceRecord | undefined, after: Servi
  */
 export function openServiceDeployment(before: ServiceRecord | undefined, after: ServiceRecord, ids: { serviceDeploymentId: string; revisionId: string }, now: number): ServiceRecord {
   const primary = after.deployments.find((d) => d.status === 'PRIMARY');
-  if (!primary || before?.deployments.some((d) => d.id === primary.id)) return after;
+  if (!primary || !startsDeployment(before, after)) return after;
   const deployments = after.deployments.map((d) => (d === primary ? { ...d, serviceRevisionId: ids.revisionId } : d));
   const sources = [...new Set(after.deployments.filter((d) => d !== primary && d.serviceRevisionId).map((d) => d.serviceRevisionId as string))];
   const older = (before?.serviceDeployments ?? []).map((e): ServiceDeploymentEntry => (FINISHED.has(e.status) ? e : {
