@@ -59,7 +59,13 @@ test('CreateService and UpdateService each open a service deployment and its rev
   try {
     await services.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web:1', desiredCount: 2 }, ctx(2_000));
     await services.UpdateService({ cluster: 'c', service: 'web', desiredCount: 3 }, ctx(3_000));
-    await services.UpdateService({ cluster: 'c', service: 'web', taskDefinition: 'web:2' }, ctx(4_000));
+    const { service: updated } = await services.UpdateService({ cluster: 'c', service: 'web', taskDefinition: 'web:2' }, ctx(4_000));
+    // The Service shape names its newest service deployment and the revisions it runs: how a caller follows its update.
+    assert.equal(updated.currentServiceDeployment, SD2);
+    assert.deepEqual(updated.currentServiceRevisions, [
+      { arn: REV2, requestedTaskCount: 3, runningTaskCount: 0, pendingTaskCount: 0 },
+      { arn: REV1, requestedTaskCount: 0, runningTaskCount: 0, pendingTaskCount: 0 },
+    ]);
     const listed = await deployments.ListServiceDeployments({ cluster: 'c', service: 'web' }, ctx(5_000));
     assert.deepEqual(listed.serviceDeployments.map((d) => [d.serviceDeploymentArn, d.status, d.targetServiceRevisionArn, d.createdAt]), [
       [SD2, 'PENDING', REV2, 4], [SD1, 'STOPPED', REV1, 2],

@@ -224,8 +224,33 @@ export function requestRollback(record: ServiceRecord, entry: ServiceDeploymentE
   return { ...record, taskDefinition: target.taskDefinition, deployments: [rollback, ...deployments], serviceDeployments: entries, steady: false };
 }
 
+/** The ARN of a child of a service (`service-deployment`, `service-revision`), from the service's own ARN. */
+function childArn(serviceArn: string, kind: 'service-deployment' | 'service-revision', id: string): string {
+  return `${serviceArn.replace(/:service\//, `:${kind}/`)}/${id}`;
+}
+
+/**
+ * The Service shape's `currentServiceDeployment` (its newest service deployment) and
+ * `currentServiceRevisions` (the revisions its deployments run, with their task counts):
+ * what a caller of UpdateService follows its deployment by. Absent for a service made before
+ * Berth kept service deployments.
+ */
+export function currentServiceMembers(record: ServiceRecord, counts: ServiceCounts) {
+  const current = record.serviceDeployments?.[0];
+  if (!current) return {};
+  const revisions = [...new Set(record.deployments.filter((d) => d.serviceRevisionId !== undefined && d.status !== 'INACTIVE').map((d) => d.serviceRevisionId as string))];
+  return {
+    currentServiceDeployment: childArn(record.serviceArn, 'service-deployment', current.id),
+    currentServiceRevisions: revisions.map((id) => ({ ...revisionCounts(record, id, counts), arn: childArn(record.serviceArn, 'service-revision', id) })),
+  };
+}
+
 /** ServiceRevisionSummary: what a revision is asked to run and runs, over the live deployments of it. */
 function revisionSummary(scope: Scope, cluster: string, record: ServiceRecord, id: string, counts: ServiceCounts) {
+  return { arn: serviceRevisionArn(scope, cluster, record.serviceName, id), ...revisionCounts(record, id, counts) };
+}
+
+function revisionCounts(record: ServiceRecord, id: string, counts: ServiceCounts) {
   let requestedTaskCount = 0;
   let runningTaskCount = 0;
   let pendingTaskCount = 0;
@@ -236,7 +261,7 @@ function revisionSummary(scope: Scope, cluster: string, record: ServiceRecord, i
     runningTaskCount += c?.running ?? 0;
     pendingTaskCount += c?.pending ?? 0;
   }
-  return { arn: serviceRevisionArn(scope, cluster, record.serviceName, id), requestedTaskCount, runningTaskCount, pendingTaskCount };
+  return { requestedTaskCount, runningTaskCount, pendingTaskCount };
 }
 
 function breakerStatus(e: ServiceDeploymentEntry): 'TRIGGERED' | 'MONITORING' | 'MONITORING_COMPLETE' | 'DISABLED' {
