@@ -157,7 +157,8 @@ test('services: the members of create-service and describe-services answers; tag
   await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 32 }] }));
   const created = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'web', taskDefinition: 'svc', desiredCount: 1 }))).service;
   // As AWS's create-service answer for the EC2 launch type, plus the members newer answers carry.
-  assert.deepEqual(keys(created), ['availabilityZoneRebalancing', 'clusterArn', 'createdAt', 'createdBy', 'deploymentConfiguration', 'deploymentController', 'deployments',
+  assert.deepEqual(keys(created), ['availabilityZoneRebalancing', 'clusterArn', 'createdAt', 'createdBy', 'currentServiceDeployment', 'currentServiceRevisions',
+    'deploymentConfiguration', 'deploymentController', 'deployments',
     'desiredCount', 'enableECSManagedTags', 'enableExecuteCommand', 'events', 'launchType', 'loadBalancers', 'pendingCount', 'placementConstraints', 'placementStrategy',
     'propagateTags', 'runningCount', 'schedulingStrategy', 'serviceArn', 'serviceName', 'serviceRegistries', 'status', 'taskDefinition']);
   assert.deepEqual(keys(created.deployments[0]), ['createdAt', 'desiredCount', 'failedTasks', 'id', 'launchType', 'pendingCount', 'rolloutState', 'rolloutStateReason',

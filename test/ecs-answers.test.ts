@@ -117,6 +117,13 @@ async function session(c: ecs.ECSClient): Promise<void> {
     await c.send(new ecs.DescribeServicesCommand({ cluster: 'full', services: ['web', 'spot', 'daemon', 'ghost'] }));
     await c.send(new ecs.DescribeServicesCommand({ cluster: 'full', services: ['web'], include: ['TAGS'] }));
     await c.send(new ecs.ListServicesCommand({ cluster: 'full', maxResults: 1 }));
+    const { serviceDeployments } = await c.send(new ecs.ListServiceDeploymentsCommand({ cluster: 'full', service: 'web', maxResults: 1 }));
+    const deploymentArn = serviceDeployments![0]!.serviceDeploymentArn!;
+    const described = await c.send(new ecs.DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [deploymentArn, `${deploymentArn}x`] }));
+    await c.send(new ecs.DescribeServiceRevisionsCommand({ serviceRevisionArns: [described.serviceDeployments![0]!.targetServiceRevision!.arn!, `${described.serviceDeployments![0]!.targetServiceRevision!.arn!}9`] }));
+    await c.send(new ecs.StopServiceDeploymentCommand({ serviceDeploymentArn: deploymentArn, stopType: 'ROLLBACK' }));
+    await c.send(new ecs.DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [deploymentArn] }));
+    assert.equal(await refused(c.send(new ecs.ContinueServiceDeploymentCommand({ serviceDeploymentArn: deploymentArn, hookId: 'h' }))), 'InvalidParameterException');
     await c.send(new ecs.DeleteServiceCommand({ cluster: 'full', service: 'web', force: true }));
     assert.equal(await refused(c.send(new ecs.ListServicesByNamespaceCommand({ namespace: 'ghost' }))), 'NamespaceNotFoundException');
 
@@ -164,8 +171,9 @@ test('every answer of a whole ECS session matches the AWS API model, member by m
   // The session covers every operation Berth serves: a new one must join it.
   const served = Object.keys(createEcsService({ store: undefined as unknown as Store, state: undefined as unknown as ClusterState, placer: undefined as unknown as Placer }).operations).sort();
   const answered = new Set(answers.filter((a) => a.status === 200).map((a) => a.operation));
-  // ListServicesByNamespace can only refuse while Berth has no AWS Cloud Map namespaces.
-  const alwaysRefused = new Set(['ListServicesByNamespace']);
+  // ListServicesByNamespace can only refuse while Berth has no AWS Cloud Map namespaces;
+  // ContinueServiceDeployment while it runs no deployment lifecycle hooks.
+  const alwaysRefused = new Set(['ListServicesByNamespace', 'ContinueServiceDeployment']);
   assert.deepEqual(served.filter((op) => !answered.has(op) && !alwaysRefused.has(op)), [], 'operations Berth serves that the session did not see answered');
 });
 

@@ -50,7 +50,9 @@ export const catalog = {
   PlatformUnknownException: entry(400, 'Invalid'),
   UpdateInProgressException: entry(400, 'Conflict'),
   NamespaceNotFoundException: entry(400, 'NotFound'),
+  ServiceDeploymentNotFoundException: entry(400, 'NotFound'),
   ConflictException: entry(400, 'Conflict'),
+  UnsupportedFeatureException: entry(400, 'BadRequest'),
   // Amazon ECR.
   RepositoryNotFoundException: entry(400, 'NotFound'),
   RepositoryAlreadyExistsException: entry(400, 'AlreadyExists'),

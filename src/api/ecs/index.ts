@@ -8,7 +8,8 @@ import { clusterOperations } from './clusters.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
 import { pollEndpointOperations } from './poll-endpoint.ts';
-import { serviceOperations } from './services.ts';
+import { serviceDeploymentOperations } from './service-deployments.ts';
+import { randomServiceIds, serviceOperations } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskOperations } from './tasks.ts';
@@ -28,6 +29,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...attributeOperations(deps),
       ...pollEndpointOperations(),
       ...serviceOperations(deps),
+      ...serviceDeploymentOperations(deps, randomServiceIds.deploymentId),
     },
   };
 }

@@ -12,6 +12,7 @@ import type { ClusterState } from '../../cluster/types.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
+import { randomServiceDeploymentIds, withServiceDeployment, type ServiceDeploymentIds } from './service-deployments.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 import {
   canonicalRequest, checkCapacityProviders, checkConstraintsWith, checkCreateInput, checkUpdateInput, createSpec, serviceTaskDefinition,
@@ -25,7 +26,7 @@ const MAX_LIST = 100;
 const DEFAULT_LIST = 10;
 
 /** Where new deployment ids come from: injected, so tests can name them. */
-export interface ServiceIds {
+export interface ServiceIds extends Partial<ServiceDeploymentIds> {
   /** "ecs-svc/" and 19 digits, as ECS's deployment ids. */
   deploymentId(): string;
 }
@@ -56,6 +57,10 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
     const counts = countServiceTasks(await tasks(scope, cluster, service));
     return (name) => counts.get(name) ?? NO_COUNTS;
   };
+  const sdIds: ServiceDeploymentIds = {
+    serviceDeploymentId: ids.serviceDeploymentId ?? randomServiceDeploymentIds.serviceDeploymentId,
+    serviceRevisionId: ids.serviceRevisionId ?? randomServiceDeploymentIds.serviceRevisionId,
+  };
   const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, (await countsOf(scope, cluster, s.serviceName))(s.serviceName), 'answer') });
 
   /** The service a request names in an ACTIVE cluster, or ServiceNotFoundException. */
@@ -66,14 +71,18 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
     return s;
   };
 
-  /** Compare-and-set loop on one service; `fn` may throw to refuse, and then nothing is written. */
-  const change = async (scope: Scope, cluster: string, ref: string, fn: (s: ServiceRecord) => Promise<ServiceRecord> | ServiceRecord): Promise<ServiceRecord> => {
+  /**
+   * Compare-and-set loop on one service; `fn` may throw to refuse, and then nothing is
+   * written. A change that starts a deployment opens its service deployment and revision.
+   */
+  const change = async (scope: Scope, cluster: string, ref: string, fn: (s: ServiceRecord) => Promise<ServiceRecord> | ServiceRecord, now: number): Promise<ServiceRecord> => {
     for (;;) {
       const cur = await requireService(scope, cluster, ref);
-      const next = await fn(cur.value);
-      if (next === cur.value) return next;
+      const changed = await fn(cur.value);
+      if (changed === cur.value) return changed;
+      const { record: next, ops } = await withServiceDeployment(store, scope, cluster, cur.value, changed, sdIds, now);
       const key = keys.service(scope, cluster, cur.value.serviceName);
-      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) return next;
+      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [...ops, { type: 'put', key, value: JSON.stringify(next) }] })).ok) return next;
     }
   };
 
@@ -98,8 +107,8 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
           fail('InvalidParameterException', `Unable to Start a service that is still Draining. Wait until ${input.serviceName} is INACTIVE (aws ecs wait services-inactive), or choose another name.`);
         }
         const now = seconds(ctx);
-        const service = newService(scope, cluster.clusterName, spec, ids.deploymentId(), now, request);
-        const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }], ops: [{ type: 'put', key, value: JSON.stringify(service) }] });
+        const { record: service, ops } = await withServiceDeployment(store, scope, cluster.clusterName, undefined, newService(scope, cluster.clusterName, spec, ids.deploymentId(), now, request), sdIds, now);
+        const r = await store.txn({ if: [{ key, modRevision: existing?.modRevision ?? 0 }], ops: [...ops, { type: 'put', key, value: JSON.stringify(service) }] });
         if (r.ok) return answer(scope, cluster.clusterName, service);
       }
     },
@@ -138,14 +147,14 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         };
         const next = updateService(s, c, () => ids.deploymentId(), seconds(ctx));
         return JSON.stringify(next) === JSON.stringify(s) ? s : next;
-      });
+      }, seconds(ctx));
       return answer(scope, name, updated);
     },
 
     async DeleteService(input: { cluster?: string; service: string; force?: boolean }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       const name = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const deleted = await change(scope, name, input.service, (s) => drainService(s, input.force ?? false, seconds(ctx)));
+      const deleted = await change(scope, name, input.service, (s) => drainService(s, input.force ?? false, seconds(ctx)), seconds(ctx));
       return answer(scope, name, deleted);
     },
 

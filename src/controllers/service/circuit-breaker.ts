@@ -15,9 +15,8 @@
 import type { TaskSummary } from '../../cluster/types.ts';
 import type { DeploymentRecord } from '../../core/ecs/service.ts';
 
-/** ServiceDeploymentCircuitBreaker.threshold: 0.5 × desired count, at least 3, at most 200. */
-export const MIN_FAILURE_THRESHOLD = 3;
-export const MAX_FAILURE_THRESHOLD = 200;
+// The threshold is the service deployment's too (ServiceDeploymentCircuitBreaker): defined in core.
+export { failureThreshold, MAX_FAILURE_THRESHOLD, MIN_FAILURE_THRESHOLD } from '../../core/ecs/service-deployment.ts';
 
 /** The stoppedReason ECS gives a task it stops for failing its container health checks. */
 export const TASK_FAILED_HEALTH_CHECKS = 'Task failed container health checks';
@@ -28,10 +27,6 @@ export const reasons = {
   failed: 'ECS deployment circuit breaker: tasks failed to start.',
   rollingBack: (toId: string) => `ECS deployment circuit breaker: rolling back to deploymentId ${toId}.`,
 } as const;
-
-export function failureThreshold(desiredCount: number): number {
-  return Math.min(MAX_FAILURE_THRESHOLD, Math.max(MIN_FAILURE_THRESHOLD, Math.ceil(0.5 * desiredCount)));
-}
 
 export type FailureKind = 'start' | 'health';
 

@@ -54,6 +54,9 @@ export function trip(record: ServiceRecord, primary: DeploymentRecord, desired: 
     ...(target.networkConfiguration && { networkConfiguration: target.networkConfiguration }),
     rolloutState: 'IN_PROGRESS',
     rolloutStateReason: reasons.rollingBack(target.id),
+    // The service deployment of `primary` reads its ROLLBACK_* status from this one (core/ecs/service-deployment.ts).
+    ...(target.serviceRevisionId && { serviceRevisionId: target.serviceRevisionId }),
+    rollbackOf: primary.id,
   };
   messages.push(texts.rollingBack(record.serviceName, target.id));
   const rest = record.deployments.map((d): DeploymentRecord => {

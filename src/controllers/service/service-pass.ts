@@ -9,6 +9,7 @@
  */
 import type { ClusterSnapshot, Held, InstanceState, TaskSummary } from '../../cluster/types.ts';
 import type { DeploymentRecord, ServiceRecord } from '../../core/ecs/service.ts';
+import { followServiceDeployments } from '../../core/ecs/service-deployment.ts';
 import type { Launch } from '../../scheduler/launch.ts';
 import type { Action } from '../types.ts';
 import { launchFor, stopTask, writeService, type Ids } from './actions.ts';
@@ -155,6 +156,7 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   if (throttle) next.throttle = throttle;
   else delete next.throttle;
   if (draining && holding.size === 0) next = { ...next, status: 'INACTIVE', desiredCount: 0 };
+  next = followServiceDeployments(next, nowSeconds);
   if (JSON.stringify(next) !== JSON.stringify(record)) actions.unshift(writeService(held.key, held.modRevision, next, `service ${name}: ${summary(next, record)}`));
   if (launch) actions.push(launchFor(held.key, name, primary.id, launch, ids));
   return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled) };

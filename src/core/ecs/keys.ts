@@ -31,6 +31,9 @@ export const keys = {
   placementEpoch: (s: Scope, cluster: string) => `${base(s)}placement/${cluster}`,
   service: (s: Scope, cluster: string, name: string) => `${base(s)}services/${cluster}/${name}`,
   services: (s: Scope, cluster: string) => `${base(s)}services/${cluster}/`,
+  /** Immutable service revisions (service-revision.ts); kept while the service record references them. */
+  serviceRevision: (s: Scope, cluster: string, service: string, id: string) => `${base(s)}service-revisions/${cluster}/${service}/${id}`,
+  serviceRevisions: (s: Scope, cluster: string, service: string) => `${base(s)}service-revisions/${cluster}/${service}/`,
   capacityProvider: (s: Scope, name: string) => `${base(s)}capacity-providers/${name}`,
   capacityProviders: (s: Scope) => `${base(s)}capacity-providers/`,
 } as const;

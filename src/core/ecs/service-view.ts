@@ -4,6 +4,7 @@
  * (group `service:<name>`, startedBy = deployment id) when answering.
  */
 import type { DeploymentRecord, ServiceRecord } from './service.ts';
+import { currentServiceMembers } from './service-deployment.ts';
 
 export interface TaskCounts {
   running: number;
@@ -109,6 +110,7 @@ export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'incl
     deploymentConfiguration: s.deploymentConfiguration,
     // INACTIVE deployments are dropped from the answer, as ECS stops showing them.
     deployments: s.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => deploymentView(d, counts)),
+    ...currentServiceMembers(s, counts),
     ...(s.roleArn !== undefined && { roleArn: s.roleArn }),
     events: s.events,
     createdAt: s.createdAt,

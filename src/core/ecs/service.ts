@@ -17,6 +17,7 @@
  */
 import type { Tag } from './tags.ts';
 import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
+import type { ServiceDeploymentEntry } from './service-deployment.ts';
 
 export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
@@ -77,6 +78,14 @@ export interface DeploymentRecord {
    * what keeps it from counting one failure twice.
    */
   failuresCountedThrough?: { stoppedAt: number; taskId: string };
+  /** Berth's own (not answered): the service revision this deployment runs (service-revision.ts). */
+  serviceRevisionId?: string;
+  /**
+   * Berth's own (not answered): on a deployment that rolls another back (the circuit
+   * breaker's, or StopServiceDeployment's), the id of the deployment it rolls back. The
+   * service deployment of that one reads its ROLLBACK_* status from this one.
+   */
+  rollbackOf?: string;
 }
 
 export interface ServiceEvent {
@@ -134,6 +143,12 @@ export interface ServiceRecord {
    * idempotent create); a different one for the same ACTIVE name is refused.
    */
   creationRequest?: string;
+  /**
+   * Berth's own (answered by ListServiceDeployments / DescribeServiceDeployments, not by
+   * DescribeServices): the service's deployments as service deployments, newest first, at
+   * most MAX_SERVICE_DEPLOYMENTS (service-deployment.ts).
+   */
+  serviceDeployments?: ServiceDeploymentEntry[];
   /** Berth's own: true once "has reached a steady state" was said for the current state, so it is said once. */
   steady?: boolean;
 }
