@@ -11,6 +11,7 @@ import { pollEndpointOperations } from './poll-endpoint.ts';
 import { serviceOperations } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { taskSetOperations } from './task-sets.ts';
 import { taskOperations } from './tasks.ts';
 
 /** Amazon ECS (AmazonEC2ContainerServiceV20141113) over AWS JSON 1.1. */
@@ -28,6 +29,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...attributeOperations(deps),
       ...pollEndpointOperations(),
       ...serviceOperations(deps),
+      ...taskSetOperations(deps),
     },
   };
 }

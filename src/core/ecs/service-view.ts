@@ -4,6 +4,7 @@
  * (group `service:<name>`, startedBy = deployment id) when answering.
  */
 import type { DeploymentRecord, ServiceRecord } from './service.ts';
+import { taskSetView } from './task-set-view.ts';
 
 export interface TaskCounts {
   running: number;
@@ -46,10 +47,10 @@ export function countServiceTasks(tasks: Iterable<CountedTask>): Map<string, Ser
   return out;
 }
 
-/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept). */
-export function serviceTotals(s: Pick<ServiceRecord, 'deployments'>, counts: ServiceCounts): TaskCounts {
+/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept), or over its task sets (EXTERNAL). */
+export function serviceTotals(s: Pick<ServiceRecord, 'deployments' | 'taskSets'>, counts: ServiceCounts): TaskCounts {
   const total = { running: 0, pending: 0 };
-  for (const d of s.deployments) {
+  for (const d of [...s.deployments, ...(s.taskSets ?? [])]) {
     const c = counts.byDeployment.get(d.id);
     if (c) {
       total.running += c.running;
@@ -105,8 +106,10 @@ export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'incl
     ...(s.capacityProviderStrategy !== undefined && { capacityProviderStrategy: s.capacityProviderStrategy }),
     ...(s.platformVersion !== undefined && { platformVersion: s.platformVersion }),
     ...(s.platformFamily !== undefined && { platformFamily: s.platformFamily }),
-    taskDefinition: s.taskDefinition,
+    // An EXTERNAL service without a PRIMARY task set has no task set fields (developer guide, external deployment).
+    ...(s.taskDefinition !== '' && { taskDefinition: s.taskDefinition }),
     deploymentConfiguration: s.deploymentConfiguration,
+    ...(s.taskSets !== undefined && { taskSets: s.taskSets.map((t) => taskSetView(t, s, counts, 'omit')) }),
     // INACTIVE deployments are dropped from the answer, as ECS stops showing them.
     deployments: s.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => deploymentView(d, counts)),
     ...(s.roleArn !== undefined && { roleArn: s.roleArn }),
