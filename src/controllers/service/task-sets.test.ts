@@ -44,7 +44,8 @@ test('each task set runs its scale of the desired count, rounded up, with no rol
   h.putService(makePrimary(h.service(), B, h.now / 1000));
   h.putService(scaleTaskSet(h.service(), A, pct(0), h.now / 1000));
   assert.ok(h.run({ until: () => holding(h, A) === 0 && stable(h), maxMs: 60_000 }));
-  assert.ok(messages(h).some((m) => /^\(service web\) has stopped 4 running tasks: (\(task t\d+\) ?){4}\.$/.test(m)), messages(h).join('\n'));
+  assert.ok(messages(h).some((m) => new RegExp(`^\\(service web, taskSet ${A}\\) has stopped 4 running tasks: (\\(task t\\d+\\) ?){4}\\.$`).test(m)), messages(h).join('\n'));
+  assert.ok(messages(h).some((m) => new RegExp(`^\\(service web, taskSet ${B}\\) has started 2 tasks: `).test(m)), messages(h).join('\n'));
   assert.deepEqual([setOf(h, A)!.status, setOf(h, B)!.status, live(h, B)], ['ACTIVE', 'PRIMARY', 4]);
 
   // The service's desiredCount moves every set: 6 × 100 % on B.

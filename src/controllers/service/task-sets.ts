@@ -68,10 +68,15 @@ export function taskSetPass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
     actions.push(stopTask(s.view.task, s.unhealthy ? TASK_FAILED_HEALTH_CHECKS : `Scaling activity initiated by (deployment ${s.view.task.startedBy ?? ''})`));
     if (s.unhealthy) messages.push(texts.unhealthy(name, s.view.task.id));
   }
-  const stoppedRunning = stops.filter((s) => s.view.task.lastStatus === 'RUNNING').map((s) => s.view.task.id);
-  const stoppedPending = stops.filter((s) => s.view.task.lastStatus !== 'RUNNING').map((s) => s.view.task.id);
-  if (stoppedRunning.length) messages.push(texts.stoppedRunning(name, stoppedRunning));
-  if (stoppedPending.length) messages.push(texts.stoppedPending(name, stoppedPending));
+  // Per set, in the set's name; tasks of no set in the service's.
+  for (const id of new Set(stops.map((s) => s.view.task.startedBy ?? ''))) {
+    const mine = stops.filter((s) => (s.view.task.startedBy ?? '') === id);
+    const who = known.has(id) ? setLabel(name, id) : name;
+    const stoppedRunning = mine.filter((s) => s.view.task.lastStatus === 'RUNNING').map((s) => s.view.task.id);
+    const stoppedPending = mine.filter((s) => s.view.task.lastStatus !== 'RUNNING').map((s) => s.view.task.id);
+    if (stoppedRunning.length) messages.push(texts.stoppedRunning(who, stoppedRunning));
+    if (stoppedPending.length) messages.push(texts.stoppedPending(who, stoppedPending));
+  }
 
   const holding = tasks.some((t) => t.lastStatus !== 'STOPPED');
   // A service with no task set has nothing to be steady about (and ECS shows no event for it).
@@ -82,8 +87,17 @@ export function taskSetPass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   else delete next.throttle;
   if (draining && !holding && sets.length === 0) next = { ...next, status: 'INACTIVE', desiredCount: 0 };
   if (JSON.stringify(next) !== JSON.stringify(record)) actions.unshift(writeService(held.key, held.modRevision, next, `service ${name}: ${next.events[0]?.message ?? 'task sets'}`));
-  for (const l of launches) actions.push(launchFor(held.key, name, l.id, l.launch, ids));
+  for (const l of launches) actions.push(launchFor(held.key, setLabel(name, l.id), l.id, l.launch, ids));
   return { actions, ...wake(views, record.healthCheckGracePeriodSeconds ?? 0, throttle, launches.length === 0 && sets.some((t) => t.stabilityStatus === 'STABILIZING'), nowSeconds) };
+}
+
+/**
+ * How ECS names a task set in a service event: "(service web, taskSet ecs-svc/…) has started
+ * 1 tasks: …" (events of real EXTERNAL and CODE_DEPLOY services); the event texts wrap it in
+ * "(service …)".
+ */
+export function setLabel(serviceName: string, setId: string): string {
+  return `${serviceName}, taskSet ${setId}`;
 }
 
 function setStep(snapshot: ClusterSnapshot, record: ServiceRecord, set: TaskSetRecord, views: readonly TaskView[], prior: Throttle | undefined, nowSeconds: number): SetStep {
