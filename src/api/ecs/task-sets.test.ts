@@ -8,6 +8,7 @@ import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
+import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskSetOperations } from './task-sets.ts';
 
@@ -93,6 +94,14 @@ test('task sets: create, scale, primary swap, describe with failures and tags, d
     assert.deepEqual([svc.taskDefinition, svc.runningCount, svc.pendingCount, svc.taskSets?.map((t) => t.status)], [`${ARN}:task-definition/web:2`, 1, 1, ['ACTIVE', 'PRIMARY']]);
 
     assert.deepEqual(await refusal(sets.DeleteTaskSet({ cluster: 'c', service: 'web', taskSet: blue.id }, ctx(10_000))), ['InvalidParameterException', 'The task set cannot be deleted while it is scaled above 0 (100 percent).']);
+    // Task sets are tagged by their ARN, like other ECS resources.
+    const tags = tagOperations({ store });
+    await tags.TagResource({ resourceArn: green.taskSetArn, tags: [{ key: 'stage', value: 'canary' }] }, ctx(9_500));
+    await tags.UntagResource({ resourceArn: blue.taskSetArn, tagKeys: ['color'] }, ctx(9_500));
+    assert.deepEqual((await tags.ListTagsForResource({ resourceArn: green.taskSetArn }, ctx(9_500))).tags, [{ key: 'stage', value: 'canary' }]);
+    assert.deepEqual((await tags.ListTagsForResource({ resourceArn: blue.taskSetArn }, ctx(9_500))).tags, []);
+    assert.equal((await refusal(tags.ListTagsForResource({ resourceArn: `${ARN}:task-set/c/web/ecs-svc/9` }, ctx(9_500))))[0], 'ResourceNotFoundException');
+
     const deleted = (await sets.DeleteTaskSet({ cluster: 'c', service: 'web', taskSet: blue.taskSetArn, force: true }, ctx(10_000))).taskSet;
     assert.deepEqual([deleted.status, deleted.computedDesiredCount], ['DRAINING', 0]);
   } finally {
