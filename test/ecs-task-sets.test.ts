@@ -20,7 +20,7 @@ const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warnin
 const SETTLE_MS = 90_000;
 
 interface TaskSet { id: string; taskSetArn: string; status: string; computedDesiredCount: number; runningCount: number; pendingCount: number; stabilityStatus: string; scale: { value: number; unit: string } }
-interface Service { status: string; desiredCount: number; runningCount: number; taskDefinition?: string; taskSets: TaskSet[]; deployments: unknown[] }
+interface Service { status: string; desiredCount: number; runningCount: number; taskDefinition?: string; taskSets: TaskSet[]; deployments: unknown[]; events: { message: string }[] }
 
 const describeSets = async (service: string, ...sets: string[]) =>
   ecs<{ taskSets: TaskSet[]; failures: { arn: string; reason: string }[] }>('describe-task-sets', '--service', service, '--cluster', 'default', ...(sets.length ? ['--task-sets', ...sets] : []));
@@ -73,6 +73,8 @@ test('aws CLI v2: an EXTERNAL service with two task sets, scaled, the primary sw
   await settled('shop', green, 2);
   const swapped = (await ecs<{ services: Service[] }>('describe-services', '--services', 'shop')).services[0]!;
   assert.deepEqual([swapped.taskDefinition?.endsWith(':task-definition/web:2'), swapped.runningCount, swapped.taskSets.map((t) => [t.id, t.status])], [true, 4, [[blue.id, 'ACTIVE'], [green.id, 'PRIMARY']]]);
+  // ECS names the set in its events.
+  assert.ok(swapped.events.some((e) => e.message.startsWith(`(service shop, taskSet ${green.id}) has started 1 tasks: (task `)), JSON.stringify(swapped.events));
 
   // Blue scaled to 0, then deleted: its tasks stop, and the set is gone.
   const refused = await awsFails(cli, berth.endpoint, ['ecs', 'delete-task-set', '--service', 'shop', '--cluster', 'default', '--task-set', blue.id]);
