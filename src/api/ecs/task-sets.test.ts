@@ -52,7 +52,7 @@ test('an EXTERNAL service is created without a task definition, answers taskSets
     const { service } = await services.CreateService({ cluster: 'c', serviceName: 'web', desiredCount: 1, deploymentController: { type: 'EXTERNAL' } }, ctx(2_000));
     assert.deepEqual([service.taskSets, service.deployments, service.launchType, service.deploymentController, 'taskDefinition' in service], [[], [], 'EC2', { type: 'EXTERNAL' }, false]);
     assert.deepEqual(await refusal(services.CreateService({ cluster: 'c', serviceName: 'api', desiredCount: 1, taskDefinition: 'web', deploymentController: { type: 'EXTERNAL' } }, ctx(2_000))),
-      ['InvalidParameterException', 'taskDefinition is set per task set on a service that uses the EXTERNAL deployment controller: remove it from CreateService and pass it to CreateTaskSet.']);
+      ['InvalidParameterException', 'TaskDefinition must be blank.']);
     assert.equal((await refusal(services.UpdateService({ cluster: 'c', service: 'web', taskDefinition: 'web:2' }, ctx(3_000))))[0], 'InvalidParameterException');
     const updated = await services.UpdateService({ cluster: 'c', service: 'web', desiredCount: 4 }, ctx(3_000));
     assert.deepEqual([updated.service.desiredCount, updated.service.deployments], [4, []]);

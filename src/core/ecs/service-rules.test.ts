@@ -112,8 +112,9 @@ test('features Berth does not have yet are refused by name', () => {
 
 test('an EXTERNAL service takes no task set field and no DAEMON strategy; its updates change no task set field', () => {
   checkExternalCreate({ schedulingStrategy: 'REPLICA' });
-  assert.deepEqual(refusal(() => checkExternalCreate({ taskDefinition: 'web' })).map((x, i) => (i === 1 ? x.split(':')[0] : x)), ['InvalidParameterException', 'taskDefinition is set per task set on a service that uses the EXTERNAL deployment controller']);
-  assert.match(refusal(() => checkExternalCreate({ networkConfiguration: {} }))[1], /^networkConfiguration is set per task set/);
+  assert.deepEqual(refusal(() => checkExternalCreate({ taskDefinition: 'web' })).map((x, i) => (i === 1 ? x.split('. ')[0] : x)), ['InvalidParameterException', 'TaskDefinition must be blank']);
+  assert.match(refusal(() => checkExternalCreate({ taskDefinition: '' }))[1], /^Family should not be null or empty\. /);
+  assert.match(refusal(() => checkExternalCreate({ networkConfiguration: {} }))[1], /^NetworkConfiguration must be null\. A service of the EXTERNAL deployment controller takes its network configuration from its task sets/);
   assert.match(refusal(() => checkExternalCreate({ schedulingStrategy: 'DAEMON' }))[1], /DAEMON scheduling strategy is not supported with the EXTERNAL/);
   checkExternalUpdate({});
   assert.match(refusal(() => checkExternalUpdate({ taskDefinition: 'web:2' }))[1], /^taskDefinition cannot be updated on a service that uses the EXTERNAL deployment controller: create a new task set/);

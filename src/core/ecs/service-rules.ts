@@ -181,19 +181,25 @@ export function checkUnsupported(input: { loadBalancers?: readonly unknown[]; se
 /** What a task set decides (CreateTaskSet's parameters) is not given to a service of the EXTERNAL controller. */
 const TASK_SET_FIELDS = ['taskDefinition', 'networkConfiguration', 'platformVersion'] as const;
 
+/** What to do, after ECS's sentence, when CreateService of an EXTERNAL service is given a task set's field. */
+const PER_TASK_SET = (f: string) => `A service of the EXTERNAL deployment controller takes ${f} from its task sets: remove it, and pass it to CreateTaskSet.`;
+
 /**
  * CreateService with the EXTERNAL deployment controller: "you can specify only parameters
  * that aren't controlled at the task set level" (CreateService reference), and the DAEMON
  * strategy is refused ("Tasks using ... the CODE_DEPLOY or EXTERNAL deployment controller
- * types don't support the DAEMON scheduling strategy").
+ * types don't support the DAEMON scheduling strategy"). ECS's sentences are those users
+ * report from CreateService ("TaskDefinition must be blank.", "Family should not be null or
+ * empty." for an empty one, "NetworkConfiguration must be null.").
  */
 export function checkExternalCreate(input: { schedulingStrategy?: string; taskDefinition?: string; networkConfiguration?: unknown; platformVersion?: string }): void {
   if (input.schedulingStrategy === 'DAEMON') {
     fail('InvalidParameterException', 'The DAEMON scheduling strategy is not supported with the EXTERNAL deployment controller: use REPLICA (the default).');
   }
-  for (const f of TASK_SET_FIELDS) {
-    if (input[f] !== undefined) fail('InvalidParameterException', `${f} is set per task set on a service that uses the EXTERNAL deployment controller: remove it from CreateService and pass it to CreateTaskSet.`);
-  }
+  if (input.taskDefinition === '') fail('InvalidParameterException', `Family should not be null or empty. ${PER_TASK_SET('its task definition')}`);
+  if (input.taskDefinition !== undefined) fail('InvalidParameterException', `TaskDefinition must be blank. ${PER_TASK_SET('its task definition')}`);
+  if (input.networkConfiguration !== undefined) fail('InvalidParameterException', `NetworkConfiguration must be null. ${PER_TASK_SET('its network configuration')}`);
+  if (input.platformVersion !== undefined) fail('InvalidParameterException', `PlatformVersion must be null. ${PER_TASK_SET('its platform version')}`);
 }
 
 /**
