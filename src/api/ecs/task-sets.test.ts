@@ -123,7 +123,9 @@ test('task set operations refuse unknown services and sets, and services of the 
     assert.equal((await refusal(sets.UpdateTaskSet({ cluster: 'c', service: 'ext', taskSet: 'ecs-svc/404', scale: { value: 1, unit: 'PERCENT' } }, ctx(3_000))))[0], 'TaskSetNotFoundException');
     assert.equal((await refusal(sets.DeleteTaskSet({ cluster: 'c', service: 'ext', taskSet: `${ARN}:task-set/c/other/ecs-svc/1` }, ctx(3_000))))[0], 'TaskSetNotFoundException');
     assert.deepEqual((await sets.DescribeTaskSets({ cluster: 'c', service: 'ext' }, ctx(3_000))).taskSets, []);
-    await services.DeleteService({ cluster: 'c', service: 'ext', force: true }, ctx(4_000));
+    await sets.CreateTaskSet({ cluster: 'c', service: 'ext', taskDefinition: 'web' }, ctx(3_500));
+    const deleted = (await services.DeleteService({ cluster: 'c', service: 'ext', force: true }, ctx(4_000))).service;
+    assert.deepEqual([deleted.status, deleted.taskSets?.map((t) => t.status)], ['DRAINING', ['DRAINING']]);
     assert.equal((await refusal(sets.CreateTaskSet({ cluster: 'c', service: 'ext', taskDefinition: 'web' }, ctx(5_000))))[0], 'ServiceNotActiveException');
   } finally {
     await close();

@@ -196,6 +196,8 @@ export function drainService(s: ServiceRecord, force: boolean, now: number): Ser
     status: 'DRAINING',
     desiredCount: 0,
     deployments: s.deployments.map((d) => (d.desiredCount === 0 ? d : { ...d, desiredCount: 0, updatedAt: now })),
+    // An EXTERNAL service's task sets go with it; the reconciler drains them, then drops them.
+    ...(s.taskSets && { taskSets: s.taskSets.map((t) => (t.status === 'DRAINING' ? t : { ...t, status: 'DRAINING' as const, updatedAt: now })) }),
     steady: false,
   };
 }
