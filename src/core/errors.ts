@@ -47,6 +47,7 @@ export const catalog = {
   AttributeLimitExceededException: entry(400, 'Invalid'),
   ServiceNotFoundException: entry(400, 'NotFound'),
   ServiceNotActiveException: entry(400, 'Conflict'),
+  TaskSetNotFoundException: entry(400, 'NotFound'),
   PlatformUnknownException: entry(400, 'Invalid'),
   UpdateInProgressException: entry(400, 'Conflict'),
   NamespaceNotFoundException: entry(400, 'NotFound'),

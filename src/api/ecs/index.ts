@@ -12,6 +12,7 @@ import { serviceDeploymentOperations } from './service-deployments.ts';
 import { randomServiceIds, serviceOperations } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { taskSetOperations } from './task-sets.ts';
 import { taskOperations } from './tasks.ts';
 
 /** Amazon ECS (AmazonEC2ContainerServiceV20141113) over AWS JSON 1.1. */
@@ -30,6 +31,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...pollEndpointOperations(),
       ...serviceOperations(deps),
       ...serviceDeploymentOperations(deps, randomServiceIds.deploymentId),
+      ...taskSetOperations(deps),
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Scope } from '../../core/ecs/scope.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration, SchedulingStrategy } from '../../core/ecs/service.ts';
 import type { ServiceSpec } from '../../core/ecs/service-lifecycle.ts';
 import {
-  checkDaemon, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
   validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateGracePeriod, validateServiceName, type DeploymentConfigurationInput,
 } from '../../core/ecs/service-rules.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
@@ -93,7 +93,8 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   if (input.healthCheckGracePeriodSeconds !== undefined) validateGracePeriod(input.healthCheckGracePeriodSeconds);
   checkUnsupported(input);
   validateTags(input.tags ?? []);
-  if (!input.taskDefinition) fail('InvalidParameterException', 'A task definition must be specified for a service that uses the ECS deployment controller: pass --task-definition.');
+  if (input.deploymentController?.type === 'EXTERNAL') checkExternalCreate(input);
+  else if (!input.taskDefinition) fail('InvalidParameterException', 'A task definition must be specified for a service that uses the ECS deployment controller: pass --task-definition.');
   return strategy;
 }
 
@@ -134,9 +135,11 @@ export async function checkCapacityProviders(store: Store, scope: Scope, cluster
 }
 
 /** The spec of a checked CreateService request, ECS's defaults filled in. */
-export function createSpec(input: CreateServiceInput, strategy: SchedulingStrategy, td: TaskDefinitionRecord, cluster: ClusterRecord): ServiceSpec {
-  checkNetworkConfiguration(input.networkConfiguration, td);
-  checkConstraintsWith(input.placementConstraints, td);
+export function createSpec(input: CreateServiceInput, strategy: SchedulingStrategy, td: TaskDefinitionRecord | undefined, cluster: ClusterRecord): ServiceSpec {
+  // An EXTERNAL service has no task definition: its task sets bring theirs.
+  if (td) checkNetworkConfiguration(input.networkConfiguration, td);
+  if (td) checkConstraintsWith(input.placementConstraints, td);
+  else validatePlacementConstraints(input.placementConstraints);
   // Neither a launch type nor a strategy: the cluster's default strategy, else EC2 (DAEMON never takes a strategy).
   const clusterDefault = cluster.defaultCapacityProviderStrategy as unknown as CapacityProviderStrategyItem[];
   if (strategy === 'DAEMON' && input.launchType === undefined && clusterDefault.length > 0) {
@@ -146,7 +149,8 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
   const capacityProviderStrategy = input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : useDefault ? clusterDefault : undefined;
   return {
     serviceName: input.serviceName,
-    taskDefinitionArn: td.taskDefinitionArn,
+    taskDefinitionArn: td?.taskDefinitionArn ?? '',
+    ...(input.deploymentController?.type === 'EXTERNAL' && { deploymentController: 'EXTERNAL' as const }),
     desiredCount: input.desiredCount ?? 0,
     schedulingStrategy: strategy,
     ...(capacityProviderStrategy ? { capacityProviderStrategy } : { launchType: input.launchType ?? 'EC2' }),

@@ -4,7 +4,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { drainService, newService, serviceArn, serviceNameOf, updateService, type ServiceChange } from '../../core/ecs/service-lifecycle.ts';
-import { checkDaemon, checkNetworkConfiguration, checkPlatformVersion, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
+import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, checkPlatformVersion, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
 import { countServiceTasks, NO_COUNTS, serviceView, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
@@ -91,7 +91,7 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
       const scope = scopeOf(ctx);
       const strategy = checkCreateInput(input);
       const cluster = (await requireCluster(store, scope, input.cluster)).value;
-      const td = await serviceTaskDefinition(store, scope, input.taskDefinition!);
+      const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
       await checkCapacityProviders(store, scope, cluster, input.capacityProviderStrategy ?? []);
       const spec = createSpec(input, strategy, td, cluster);
       const request = canonicalRequest(input);
@@ -121,6 +121,7 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
       const updated = await change(scope, name, input.service, async (s) => {
         // The service is looked up before the task definition it is to run.
         if (s.status !== 'ACTIVE') fail('ServiceNotActiveException', `Service was not ACTIVE. ${s.serviceName} is ${s.status}: create it again to run it.`);
+        if (s.deploymentController.type === 'EXTERNAL') checkExternalUpdate(input);
         const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
         if (s.schedulingStrategy === 'DAEMON') checkDaemon({ ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }), ...(input.placementStrategy && { placementStrategy: input.placementStrategy }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) });
         if (input.platformVersion !== undefined) checkPlatformVersion(s.launchType, input.platformVersion);

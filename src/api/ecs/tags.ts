@@ -11,6 +11,18 @@ import { scopeOf, type EcsDeps } from './deps.ts';
 interface Tagged {
   tags: Tag[];
   status?: string;
+  /** A service's task sets carry their own tags inside its record. */
+  taskSets?: { id: string; tags: Tag[] }[];
+}
+
+/**
+ * A task set ARN (`task-set/<cluster>/<service>/<id>`): its tags live in the service's
+ * record, so the key is the service's and `setId` picks the set.
+ */
+function taskSetLocation(scope: Scope, id: string): { key: string; setId: string } {
+  const [cluster, service, ...rest] = id.split('/');
+  if (!cluster || !service || rest.length === 0) fail('InvalidParameterException', `Task set ARNs name the cluster and the service: arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>.`);
+  return { key: keys.service(scope, cluster, service), setId: rest.join('/') };
 }
 
 /**
@@ -37,27 +49,37 @@ const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> =
   },
 };
 
-/** The store key of the resource an ARN names, checked against the request's scope. */
-function recordKey(scope: Scope, resourceArn: string): string {
+/** The store key of the resource an ARN names, checked against the request's scope; `setId` for a task set. */
+function recordKey(scope: Scope, resourceArn: string): { key: string; setId?: string } {
   const arn = parseArn(resourceArn);
   if (!arn || arn.service !== 'ecs') fail('InvalidParameterException', `'${resourceArn}' is not an Amazon ECS resource ARN.`);
   const slash = arn.resource.indexOf('/');
   const type = arn.resource.slice(0, slash);
   const locate = TAGGABLE[type];
-  if (slash < 0 || !locate) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, container instances, or services.`);
+  if (slash < 0 || (!locate && type !== 'task-set')) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, container instances, services or task sets.`);
   if (arn.region !== scope.region || arn.account !== scope.account) {
     fail('InvalidParameterException', `The resource ${resourceArn} is not in this request's region ${scope.region} and account ${scope.account}.`);
   }
-  return locate(scope, arn.resource.slice(slash + 1));
+  const id = arn.resource.slice(slash + 1);
+  return locate ? { key: locate(scope, id) } : taskSetLocation(scope, id);
 }
 
-export function tagOperations({ store }: EcsDeps) {
+/** The tags of what `setId` names in record `r` (the record itself without it); undefined when the set is gone. */
+function tagsIn(r: Tagged, setId: string | undefined): Tag[] | undefined {
+  if (setId === undefined) return r.tags ?? [];
+  return r.taskSets?.find((t) => t.id === setId)?.tags;
+}
+
+export function tagOperations({ store }: Pick<EcsDeps, 'store'>) {
   const change = async (ctx: RequestContext, resourceArn: string, fn: (t: Tag[]) => Tag[]) => {
-    const key = recordKey(scopeOf(ctx), resourceArn);
+    const { key, setId } = recordKey(scopeOf(ctx), resourceArn);
     const updated = await updateJson<Tagged>(store, key, (r) => {
       // Deleted clusters, capacity providers and services stay describable, but are no longer tagged.
       if (r.status === 'INACTIVE' && (key.includes('/clusters/') || key.includes('/capacity-providers/') || key.includes('/services/'))) notFound(resourceArn);
-      return { ...r, tags: fn(r.tags ?? []) };
+      const existing = tagsIn(r, setId);
+      if (!existing) notFound(resourceArn);
+      if (setId === undefined) return { ...r, tags: fn(existing) };
+      return { ...r, taskSets: r.taskSets!.map((t) => (t.id === setId ? { ...t, tags: fn(existing) } : t)) };
     });
     if (!updated) notFound(resourceArn);
   };
@@ -79,9 +101,11 @@ export function tagOperations({ store }: EcsDeps) {
     },
 
     async ListTagsForResource(input: { resourceArn: string }, ctx: RequestContext) {
-      const r = await getJson<Tagged>(store, recordKey(scopeOf(ctx), input.resourceArn));
-      if (!r) notFound(input.resourceArn);
-      return { tags: r.value.tags ?? [] };
+      const { key, setId } = recordKey(scopeOf(ctx), input.resourceArn);
+      const r = await getJson<Tagged>(store, key);
+      const tags = r && tagsIn(r.value, setId);
+      if (!tags) notFound(input.resourceArn);
+      return { tags };
     },
   };
 }

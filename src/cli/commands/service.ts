@@ -45,7 +45,8 @@ export function serviceTable(services: readonly ServiceView[]): string {
     String(s.desiredCount),
     String(s.runningCount),
     String(s.pendingCount),
-    s.taskDefinition.split('/').pop()!,
+    // An EXTERNAL service without a primary task set has none.
+    s.taskDefinition?.split('/').pop() ?? '-',
     s.events[0]?.message ?? '-',
   ]);
   return table(['SERVICE', 'CLUSTER', 'STATUS', 'DESIRED', 'RUNNING', 'PENDING', 'TASK DEFINITION', 'LAST EVENT'], rows);

@@ -113,7 +113,7 @@ for (const [min, max] of [[50, 200], [100, 150]] as const) {
   });
 }
 
-test('services of one cluster are reconciled independently; a task-set service is left to its own controller', () => {
+test('services of one cluster are reconciled independently; an EXTERNAL service without a task set runs nothing', () => {
   const h = cluster(3);
   h.putService(service({ name: 'web', desiredCount: 2 }));
   h.putService(service({ name: 'api', desiredCount: 3, deploymentId: 'ecs-svc/0000000000000000009' }));

@@ -7,6 +7,7 @@ import type { Action, Reconciler, ReconcileResult } from '../types.ts';
 import type { Ids } from './actions.ts';
 import { isServiceTask, serviceGroup } from './counts.ts';
 import { servicePass } from './service-pass.ts';
+import { taskSetPass } from './task-sets.ts';
 
 export type { Ids } from './actions.ts';
 
@@ -26,7 +27,10 @@ export function createServiceReconciler(ids: Ids): Reconciler {
       let wakeAt: number | undefined;
       for (const held of snapshot.services) {
         const tasks = byGroup.get(serviceGroup(held.value.serviceName)) ?? [];
-        const pass = servicePass(snapshot, held, tasks, instances, now, ids);
+        // EXTERNAL services run task sets (task-sets.ts); the others, deployments.
+        const pass = held.value.deploymentController.type === 'EXTERNAL'
+          ? taskSetPass(snapshot, held, tasks, instances, now, ids)
+          : servicePass(snapshot, held, tasks, instances, now, ids);
         actions.push(...pass.actions);
         if (pass.wakeAt !== undefined && (wakeAt === undefined || pass.wakeAt < wakeAt)) wakeAt = pass.wakeAt;
       }

@@ -29,7 +29,7 @@ export interface Pass {
 
 export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>, tasks: readonly TaskSummary[], instances: ReadonlyMap<string, InstanceState>, now: number, ids: Ids): Pass {
   const record = held.value;
-  // Task sets (EXTERNAL, CODE_DEPLOY) are placed and scaled by their own controller.
+  // EXTERNAL services run task sets (task-sets.ts); CODE_DEPLOY is refused at creation.
   if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [] };
   const nowSeconds = now / 1000;
   const name = record.serviceName;

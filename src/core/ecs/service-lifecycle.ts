@@ -20,6 +20,8 @@ export interface ServiceSpec {
   taskDefinitionArn: string;
   desiredCount: number;
   schedulingStrategy: SchedulingStrategy;
+  /** EXTERNAL: task sets run the tasks, the service has no deployment (ECS when absent). */
+  deploymentController?: 'ECS' | 'EXTERNAL';
   launchType?: LaunchType;
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
   platformVersion?: string;
@@ -88,10 +90,13 @@ export function newService(scope: Scope, cluster: string, spec: ServiceSpec, dep
     taskDefinition: spec.taskDefinitionArn,
     ...(spec.networkConfiguration !== undefined && { networkConfiguration: spec.networkConfiguration }),
   };
+  const external = spec.deploymentController === 'EXTERNAL';
   return {
     ...base,
     deploymentConfiguration: spec.deploymentConfiguration,
-    deployments: [deployment(deploymentId, base, now)],
+    // An EXTERNAL service answers `deployments: []` and `taskSets: []` until CreateTaskSet (CreateService reference example).
+    deployments: external ? [] : [deployment(deploymentId, base, now)],
+    ...(external && { taskSets: [] }),
     events: [],
     ...(spec.roleArn !== undefined && { roleArn: spec.roleArn }),
     createdAt: now,
@@ -100,7 +105,7 @@ export function newService(scope: Scope, cluster: string, spec: ServiceSpec, dep
     placementStrategy: spec.placementStrategy,
     ...(spec.healthCheckGracePeriodSeconds !== undefined && { healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds }),
     schedulingStrategy: spec.schedulingStrategy,
-    deploymentController: { type: 'ECS' },
+    deploymentController: { type: spec.deploymentController ?? 'ECS' },
     loadBalancers: [],
     serviceRegistries: [],
     tags: spec.tags,
@@ -191,6 +196,8 @@ export function drainService(s: ServiceRecord, force: boolean, now: number): Ser
     status: 'DRAINING',
     desiredCount: 0,
     deployments: s.deployments.map((d) => (d.desiredCount === 0 ? d : { ...d, desiredCount: 0, updatedAt: now })),
+    // An EXTERNAL service's task sets go with it; the reconciler drains them, then drops them.
+    ...(s.taskSets && { taskSets: s.taskSets.map((t) => (t.status === 'DRAINING' ? t : { ...t, status: 'DRAINING' as const, updatedAt: now })) }),
     steady: false,
   };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import {
-  checkDaemon, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkExternalUpdate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
   resolveDeploymentConfiguration, validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateServiceName,
 } from './service-rules.ts';
 import type { TaskDefinitionRecord } from './task-definition.ts';
@@ -105,8 +105,20 @@ test('the task definition must exist and be ACTIVE (ClientException)', () => {
 
 test('features Berth does not have yet are refused by name', () => {
   checkUnsupported({ loadBalancers: [], deploymentController: { type: 'ECS' } });
+  checkUnsupported({ deploymentController: { type: 'EXTERNAL' } });
   assert.match(refusal(() => checkUnsupported({ loadBalancers: [{}] }))[1], /loadBalancers \(Elastic Load Balancing\) is not available/);
-  assert.match(refusal(() => checkUnsupported({ deploymentController: { type: 'EXTERNAL' } }))[1], /deploymentController EXTERNAL/);
+  assert.match(refusal(() => checkUnsupported({ deploymentController: { type: 'CODE_DEPLOY' } }))[1], /deploymentController CODE_DEPLOY/);
+});
+
+test('an EXTERNAL service takes no task set field and no DAEMON strategy; its updates change no task set field', () => {
+  checkExternalCreate({ schedulingStrategy: 'REPLICA' });
+  assert.deepEqual(refusal(() => checkExternalCreate({ taskDefinition: 'web' })).map((x, i) => (i === 1 ? x.split('. ')[0] : x)), ['InvalidParameterException', 'TaskDefinition must be blank']);
+  assert.match(refusal(() => checkExternalCreate({ taskDefinition: '' }))[1], /^Family should not be null or empty\. /);
+  assert.match(refusal(() => checkExternalCreate({ networkConfiguration: {} }))[1], /^NetworkConfiguration must be null\. A service of the EXTERNAL deployment controller takes its network configuration from its task sets/);
+  assert.match(refusal(() => checkExternalCreate({ schedulingStrategy: 'DAEMON' }))[1], /DAEMON scheduling strategy is not supported with the EXTERNAL/);
+  checkExternalUpdate({});
+  assert.match(refusal(() => checkExternalUpdate({ taskDefinition: 'web:2' }))[1], /^taskDefinition cannot be updated on a service that uses the EXTERNAL deployment controller: create a new task set/);
+  assert.match(refusal(() => checkExternalUpdate({ forceNewDeployment: true }))[1], /^forceNewDeployment cannot be updated/);
 });
 
 test('a platform version with the EC2 launch type is refused', () => {

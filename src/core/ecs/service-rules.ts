@@ -172,8 +172,42 @@ export function checkUnsupported(input: { loadBalancers?: readonly unknown[]; se
     [Boolean(input.serviceConnectConfiguration?.enabled), 'serviceConnectConfiguration (Service Connect)'],
     [Boolean(input.vpcLatticeConfigurations?.length), 'vpcLatticeConfigurations (VPC Lattice)'],
     [Boolean(input.volumeConfigurations?.length), 'volumeConfigurations (Amazon EBS)'],
-    [input.deploymentController !== undefined && input.deploymentController.type !== 'ECS', `deploymentController ${input.deploymentController?.type} (only the rolling ECS controller)`],
+    [input.deploymentController !== undefined && input.deploymentController.type !== 'ECS' && input.deploymentController.type !== 'EXTERNAL', `deploymentController ${input.deploymentController?.type} (the ECS and EXTERNAL controllers are)`],
   ];
   const hit = missing.find(([given]) => given);
   if (hit) fail('InvalidParameterException', `${hit[1]} is not available in this Berth release: remove it from the request.`);
+}
+
+/** What a task set decides (CreateTaskSet's parameters) is not given to a service of the EXTERNAL controller. */
+const TASK_SET_FIELDS = ['taskDefinition', 'networkConfiguration', 'platformVersion'] as const;
+
+/** What to do, after ECS's sentence, when CreateService of an EXTERNAL service is given a task set's field. */
+const PER_TASK_SET = (f: string) => `A service of the EXTERNAL deployment controller takes ${f} from its task sets: remove it, and pass it to CreateTaskSet.`;
+
+/**
+ * CreateService with the EXTERNAL deployment controller: "you can specify only parameters
+ * that aren't controlled at the task set level" (CreateService reference), and the DAEMON
+ * strategy is refused ("Tasks using ... the CODE_DEPLOY or EXTERNAL deployment controller
+ * types don't support the DAEMON scheduling strategy"). ECS's sentences are those users
+ * report from CreateService ("TaskDefinition must be blank.", "Family should not be null or
+ * empty." for an empty one, "NetworkConfiguration must be null.").
+ */
+export function checkExternalCreate(input: { schedulingStrategy?: string; taskDefinition?: string; networkConfiguration?: unknown; platformVersion?: string }): void {
+  if (input.schedulingStrategy === 'DAEMON') {
+    fail('InvalidParameterException', 'The DAEMON scheduling strategy is not supported with the EXTERNAL deployment controller: use REPLICA (the default).');
+  }
+  if (input.taskDefinition === '') fail('InvalidParameterException', `Family should not be null or empty. ${PER_TASK_SET('its task definition')}`);
+  if (input.taskDefinition !== undefined) fail('InvalidParameterException', `TaskDefinition must be blank. ${PER_TASK_SET('its task definition')}`);
+  if (input.networkConfiguration !== undefined) fail('InvalidParameterException', `NetworkConfiguration must be null. ${PER_TASK_SET('its network configuration')}`);
+  if (input.platformVersion !== undefined) fail('InvalidParameterException', `PlatformVersion must be null. ${PER_TASK_SET('its platform version')}`);
+}
+
+/**
+ * UpdateService of an EXTERNAL service: "you can update only the desired count, task
+ * placement constraints and strategies, health check grace period, enable ECS managed tags
+ * option, and propagate tags option" (UpdateService reference); what runs changes by task set.
+ */
+export function checkExternalUpdate(input: { taskDefinition?: string; networkConfiguration?: unknown; platformVersion?: string; capacityProviderStrategy?: unknown; forceNewDeployment?: boolean }): void {
+  const given = ([...TASK_SET_FIELDS, 'capacityProviderStrategy', 'forceNewDeployment'] as const).find((f) => input[f] !== undefined);
+  if (given) fail('InvalidParameterException', `${given} cannot be updated on a service that uses the EXTERNAL deployment controller: create a new task set with CreateTaskSet, then make it primary with UpdateServicePrimaryTaskSet.`);
 }

@@ -5,6 +5,7 @@
  */
 import type { DeploymentRecord, ServiceRecord } from './service.ts';
 import { currentServiceMembers } from './service-deployment.ts';
+import { taskSetView } from './task-set-view.ts';
 
 export interface TaskCounts {
   running: number;
@@ -47,10 +48,10 @@ export function countServiceTasks(tasks: Iterable<CountedTask>): Map<string, Ser
   return out;
 }
 
-/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept). */
-export function serviceTotals(s: Pick<ServiceRecord, 'deployments'>, counts: ServiceCounts): TaskCounts {
+/** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept), or over its task sets (EXTERNAL). */
+export function serviceTotals(s: Pick<ServiceRecord, 'deployments' | 'taskSets'>, counts: ServiceCounts): TaskCounts {
   const total = { running: 0, pending: 0 };
-  for (const d of s.deployments) {
+  for (const d of [...s.deployments, ...(s.taskSets ?? [])]) {
     const c = counts.byDeployment.get(d.id);
     if (c) {
       total.running += c.running;
@@ -106,8 +107,10 @@ export function serviceView(s: ServiceRecord, counts: ServiceCounts, tags: 'incl
     ...(s.capacityProviderStrategy !== undefined && { capacityProviderStrategy: s.capacityProviderStrategy }),
     ...(s.platformVersion !== undefined && { platformVersion: s.platformVersion }),
     ...(s.platformFamily !== undefined && { platformFamily: s.platformFamily }),
-    taskDefinition: s.taskDefinition,
+    // An EXTERNAL service without a PRIMARY task set has no task set fields (developer guide, external deployment).
+    ...(s.taskDefinition !== '' && { taskDefinition: s.taskDefinition }),
     deploymentConfiguration: s.deploymentConfiguration,
+    ...(s.taskSets !== undefined && { taskSets: s.taskSets.map((t) => taskSetView(t, s, counts, 'omit')) }),
     // INACTIVE deployments are dropped from the answer, as ECS stops showing them.
     deployments: s.deployments.filter((d) => d.status !== 'INACTIVE').map((d) => deploymentView(d, counts)),
     ...currentServiceMembers(s, counts),

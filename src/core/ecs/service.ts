@@ -18,6 +18,7 @@
 import type { Tag } from './tags.ts';
 import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
 import type { ServiceDeploymentEntry } from './service-deployment.ts';
+import type { TaskSetRecord } from './task-set.ts';
 
 export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
@@ -108,10 +109,19 @@ export interface ServiceRecord {
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
   platformVersion?: string;
   platformFamily?: string;
+  /**
+   * ECS and CODE_DEPLOY: the PRIMARY deployment's. EXTERNAL: the PRIMARY task set's, '' while
+   * there is none (DescribeServices then leaves it out).
+   */
   taskDefinition: string;
   deploymentConfiguration: DeploymentConfiguration;
-  /** Newest first, PRIMARY first; INACTIVE ones are dropped, as ECS stops showing them. */
+  /** Newest first, PRIMARY first; INACTIVE ones are dropped, as ECS stops showing them. EXTERNAL: none. */
   deployments: DeploymentRecord[];
+  /**
+   * EXTERNAL only: the service's task sets, in creation order, at most
+   * MAX_TASK_SETS_PER_SERVICE (task-set.ts). Absent on services of the other controllers.
+   */
+  taskSets?: TaskSetRecord[];
   /** Newest first, at most {@link MAX_SERVICE_EVENTS}. */
   events: ServiceEvent[];
   roleArn?: string;

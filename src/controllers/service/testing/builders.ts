@@ -4,6 +4,7 @@
  */
 import type { InstanceState } from '../../../cluster/types.ts';
 import type { DeploymentConfiguration, DeploymentRecord, ServiceRecord } from '../../../core/ecs/service.ts';
+import type { TaskSetRecord } from '../../../core/ecs/task-set.ts';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';
@@ -158,3 +159,29 @@ export const behaviours = {
   badImage: (): Behaviour => ({ cpu: 256, memory: 512, healthChecked: false, startDelayMs: () => 3000, outcome: () => 'failToStart' }),
   badHealthCheck: (): Behaviour => ({ cpu: 256, memory: 512, healthChecked: true, startDelayMs: () => 2000, healthDelayMs: () => 10_000, outcome: () => 'unhealthy' }),
 };
+
+/** A service of the EXTERNAL deployment controller: no deployment, the given task sets. */
+export function externalService(spec: { name?: string; desiredCount?: number; taskSets?: TaskSetRecord[] } = {}): ServiceRecord {
+  const base = service({ name: spec.name ?? 'web', desiredCount: spec.desiredCount ?? 4 });
+  const primary = spec.taskSets?.find((t) => t.status === 'PRIMARY');
+  return { ...base, taskDefinition: primary?.taskDefinition ?? '', deployments: [], taskSets: spec.taskSets ?? [], deploymentController: { type: 'EXTERNAL' } };
+}
+
+/** A task set as CreateTaskSet makes it (ACTIVE, STABILIZING), `scale` percent. */
+export function taskSet(spec: { id: string; scale?: number; taskDefinition?: string; status?: TaskSetRecord['status']; service?: string }): TaskSetRecord {
+  return {
+    id: spec.id,
+    taskSetArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-set/${CLUSTER}/${spec.service ?? 'web'}/${spec.id}`,
+    status: spec.status ?? 'ACTIVE',
+    taskDefinition: spec.taskDefinition ?? taskDefinitionArn('web', 1),
+    scale: { value: spec.scale ?? 100, unit: 'PERCENT' },
+    createdAt: 0,
+    updatedAt: 0,
+    launchType: 'EC2',
+    loadBalancers: [],
+    serviceRegistries: [],
+    tags: [],
+    stabilityStatus: 'STABILIZING',
+    stabilityStatusAt: 0,
+  };
+}

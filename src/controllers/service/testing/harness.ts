@@ -141,7 +141,8 @@ export class Harness {
     this.lastResult = result;
     for (const a of result.actions) this.apply(a);
     for (const [name, b] of before) {
-      if (!this.services.has(`/services/${name}`)) continue;
+      // The rolling promise is the ECS controller's; an EXTERNAL controller moves its task sets as it likes.
+      if (!this.services.has(`/services/${name}`) || this.service(name).deploymentController.type === 'EXTERNAL') continue;
       const a = this.measure(name);
       if (a.healthy < Math.min(b.floor, b.healthy)) this.violations.push(`t=${this.now} ${name}: healthy ${b.healthy} → ${a.healthy} under floor ${b.floor}`);
       // A DAEMON's ceiling is per instance (one task each), not a total: a task still
