@@ -125,6 +125,16 @@ async function session(c: ecs.ECSClient): Promise<void> {
     await c.send(new ecs.DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [deploymentArn] }));
     assert.equal(await refused(c.send(new ecs.ContinueServiceDeploymentCommand({ serviceDeploymentArn: deploymentArn, hookId: 'h' }))), 'InvalidParameterException');
     await c.send(new ecs.DeleteServiceCommand({ cluster: 'full', service: 'web', force: true }));
+
+    await c.send(new ecs.CreateServiceCommand({ cluster: 'full', serviceName: 'ext', desiredCount: 2, deploymentController: { type: 'EXTERNAL' } }));
+    const blue = (await c.send(new ecs.CreateTaskSetCommand({ cluster: 'full', service: 'ext', taskDefinition: 'web', externalId: 'blue', scale: { value: 100, unit: 'PERCENT' }, tags: [{ key: 'c', value: 'blue' }] }))).taskSet!;
+    const green = (await c.send(new ecs.CreateTaskSetCommand({ cluster: 'full', service: 'ext', taskDefinition: 'web', externalId: 'green', clientToken: 'green-1' }))).taskSet!;
+    await c.send(new ecs.UpdateServicePrimaryTaskSetCommand({ cluster: 'full', service: 'ext', primaryTaskSet: blue.taskSetArn! }));
+    await c.send(new ecs.UpdateTaskSetCommand({ cluster: 'full', service: 'ext', taskSet: green.taskSetArn!, scale: { value: 50, unit: 'PERCENT' } }));
+    await c.send(new ecs.DescribeTaskSetsCommand({ cluster: 'full', service: 'ext', taskSets: [blue.taskSetArn!, `${green.taskSetArn!}9`], include: ['TAGS'] }));
+    await c.send(new ecs.DescribeServicesCommand({ cluster: 'full', services: ['ext'] }));
+    await c.send(new ecs.DeleteTaskSetCommand({ cluster: 'full', service: 'ext', taskSet: green.taskSetArn!, force: true }));
+    await c.send(new ecs.DeleteServiceCommand({ cluster: 'full', service: 'ext', force: true }));
     assert.equal(await refused(c.send(new ecs.ListServicesByNamespaceCommand({ namespace: 'ghost' }))), 'NamespaceNotFoundException');
 
     const clusterArn = 'arn:aws:ecs:us-east-1:000000000000:cluster/full';
