@@ -89,6 +89,8 @@ async function tryBadDeployment(name: string, good: string, bad: string): Promis
     assert.notEqual(badId, first.service.deployments[0]!.id);
     const tripped = await sampler.waitFor(`deployment ${badId} FAILED`, (s) => s.service.deployments.some((d) => d.id === badId && d.rolloutState === 'FAILED'), 150_000);
     failed = tripped.service.deployments.find((d) => d.id === badId)!;
+    // After the threshold, not before: by the sample that first shows it FAILED, at least 3 of its tasks were seen STOPPED.
+    assert.ok(stopped.size >= THRESHOLD, `FAILED with ${stopped.size} tasks of ${bad} seen STOPPED`);
     await sampler.waitFor(`${name} rolled back and steady on ${good}`, steadyOn(good), 120_000);
   } finally {
     await sampler.stop();
