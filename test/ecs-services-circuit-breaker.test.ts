@@ -67,9 +67,9 @@ interface Tried {
 
 /**
  * Creates `name` steady on `good`, updates it to `bad` with the circuit breaker and rollback
- * on, and follows it through the failure and back.
+ * on, and follows it through the failure and back. `isFailure`: what the stage counts.
  */
-async function tryBadDeployment(name: string, good: string, bad: string): Promise<Tried> {
+async function tryBadDeployment(name: string, good: string, bad: string, isFailure: (t: SampledTask) => boolean): Promise<Tried> {
   await ecs('create-service', '--service-name', name, '--task-definition', good, '--desired-count', String(DESIRED),
     '--deployment-configuration', JSON.stringify({ deploymentCircuitBreaker: { enable: true, rollback: true }, minimumHealthyPercent: 100, maximumPercent: 200 }));
   let armed = false;
@@ -89,8 +89,9 @@ async function tryBadDeployment(name: string, good: string, bad: string): Promis
     assert.notEqual(badId, first.service.deployments[0]!.id);
     const tripped = await sampler.waitFor(`deployment ${badId} FAILED`, (s) => s.service.deployments.some((d) => d.id === badId && d.rolloutState === 'FAILED'), 150_000);
     failed = tripped.service.deployments.find((d) => d.id === badId)!;
-    // After the threshold, not before: by the sample that first shows it FAILED, at least 3 of its tasks were seen STOPPED.
-    assert.ok(stopped.size >= THRESHOLD, `FAILED with ${stopped.size} tasks of ${bad} seen STOPPED`);
+    // After the threshold, not before: by the sample that first shows it FAILED, at least 3 of its tasks were seen failing.
+    const failures = [...stopped.values()].filter(isFailure).length;
+    assert.ok(failures >= THRESHOLD, `FAILED with ${failures} failed tasks of ${bad} seen`);
     await sampler.waitFor(`${name} rolled back and steady on ${good}`, steadyOn(good), 120_000);
   } finally {
     await sampler.stop();
@@ -116,12 +117,16 @@ async function assertRolledBack(name: string, good: string, failedId: string): P
 test('a bad image: the circuit breaker fails the deployment after 3 failed launches (stage 1) and rolls back to the last COMPLETED one', async () => {
   const good = await register('bad-image', web());
   const bad = await register('bad-image', web({ image: 'berth/no-such-repository' }));
-  const tried = await tryBadDeployment('bad-image', good, bad);
+  const failedToStart = (t: SampledTask) => t.stopCode === 'TaskFailedToStart';
+  const tried = await tryBadDeployment('bad-image', good, bad, failedToStart);
   process.stdout.write(`# bad image: failed after ${tried.failed.failedTasks} failed tasks, rolled back and steady in ${tried.seconds.toFixed(1)} s\n`);
   assert.equal(tried.failed.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
   assert.ok(tried.failed.failedTasks >= THRESHOLD, `failedTasks ${tried.failed.failedTasks}`);
-  assert.ok(tried.stopped.length >= THRESHOLD, `${tried.stopped.length} tasks of the bad image stopped`);
-  assert.ok(tried.stopped.every((t) => t.stopCode === 'TaskFailedToStart'), JSON.stringify(tried.stopped.map((t) => [t.stopCode, t.stoppedReason])));
+  const failed = tried.stopped.filter(failedToStart);
+  assert.ok(failed.length >= THRESHOLD, JSON.stringify(tried.stopped.map((t) => [t.stopCode, t.stoppedReason])));
+  assert.ok(failed.every((t) => t.stoppedReason!.startsWith('CannotPullContainerError: ')), failed[0]!.stoppedReason);
+  // Any other was one still pending when the deployment failed, stopped by the scheduler.
+  assert.deepEqual(tried.stopped.filter((t) => !failedToStart(t)).filter((t) => t.stopCode !== 'ServiceSchedulerInitiated'), []);
   // They never ran: every one the sampler saw was stopped before RUNNING.
   const described = (await ecs<{ tasks: { startedAt?: number; stoppedReason: string }[] }>('describe-tasks', '--tasks', ...tried.stopped.map((t) => t.arn))).tasks;
   assert.ok(described.every((t) => t.startedAt === undefined), 'no task of the bad image started');
@@ -131,11 +136,12 @@ test('a bad image: the circuit breaker fails the deployment after 3 failed launc
 test('a health check that always fails: the circuit breaker fails the deployment after 3 tasks stopped UNHEALTHY (stage 2) and rolls back', async () => {
   const good = await register('bad-health', web());
   const bad = await register('bad-health', web({ healthCheck: { command: ['CMD-SHELL', 'exit 1'], interval: 5, timeout: 2, retries: 1 } }));
-  const tried = await tryBadDeployment('bad-health', good, bad);
+  const failedHealthChecks = (t: SampledTask) => t.stoppedReason === 'Task failed container health checks';
+  const tried = await tryBadDeployment('bad-health', good, bad, failedHealthChecks);
   process.stdout.write(`# bad health check: failed after ${tried.failed.failedTasks} failed tasks, rolled back and steady in ${tried.seconds.toFixed(1)} s\n`);
   assert.equal(tried.failed.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
   assert.ok(tried.failed.failedTasks >= THRESHOLD, `failedTasks ${tried.failed.failedTasks}`);
-  const unhealthy = tried.stopped.filter((t) => t.stoppedReason === 'Task failed container health checks');
+  const unhealthy = tried.stopped.filter(failedHealthChecks);
   assert.ok(unhealthy.length >= THRESHOLD, JSON.stringify(tried.stopped.map((t) => [t.stopCode, t.stoppedReason])));
   // They ran: stage 2 is about tasks that reached RUNNING.
   const described = (await ecs<{ tasks: { startedAt?: number; healthStatus: string }[] }>('describe-tasks', '--tasks', ...unhealthy.map((t) => t.arn))).tasks;
