@@ -92,6 +92,11 @@ async function tryBadDeployment(name: string, good: string, bad: string, isFailu
     // After the threshold, not before: by the sample that first shows it FAILED, at least 3 of its tasks were seen failing.
     const failures = [...stopped.values()].filter(isFailure).length;
     assert.ok(failures >= THRESHOLD, `FAILED with ${failures} failed tasks of ${bad} seen`);
+    // The rollback: a new PRIMARY of the good task definition, saying which deployment it goes back to.
+    const firstId = first.service.deployments[0]!.id;
+    const rollingBack = (x: Sample) => x.service.deployments.some((d) => d.status === 'PRIMARY' && d.taskDefinition === good && d.id !== firstId
+      && d.rolloutState === 'IN_PROGRESS' && d.rolloutStateReason === `ECS deployment circuit breaker: rolling back to deploymentId ${firstId}.`);
+    if (!rollingBack(tripped)) await sampler.waitFor(`a PRIMARY rolling back to ${firstId}`, rollingBack, 30_000);
     await sampler.waitFor(`${name} rolled back and steady on ${good}`, steadyOn(good), 120_000);
   } finally {
     await sampler.stop();
