@@ -90,6 +90,15 @@ def _record(event_name=None, **_):
         _current["ops"].add(f"{service}.{op}")
 
 
+def _failures(event_name=None, parsed=None, **_):
+    # A batch answer's failures (RunTask's placement failures above all) explain a later
+    # assertion on a count: keep the first of each operation for the summary.
+    failures = (parsed or {}).get("failures") if isinstance(parsed, dict) else None
+    op = event_name.split(".")[-1]
+    if failures and op in ("RunTask", "StartTask") and not any(n.startswith(op) for n in _current["notes"]):
+        _current["notes"].append(f"{op} failures: {json.dumps(failures[:2])[:200]}")
+
+
 def _stash(params=None, context=None, **_):
     try:
         context["peer_ecs_registration"] = json.loads(params.get("body") or b"{}")
@@ -124,6 +133,7 @@ def _create_client(self, service_name, *args, **kwargs):
     client = _real_create_client(self, service_name, *args, **kwargs)
     client.meta.events.register("before-call", _record)
     if service_name == "ecs":
+        client.meta.events.register("after-call.ecs", _failures)
         client.meta.events.register("before-call.ecs.RegisterContainerInstance", _stash)
         client.meta.events.register("after-call.ecs.RegisterContainerInstance", _adopter(client))
     return client
