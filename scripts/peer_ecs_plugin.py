@@ -25,6 +25,7 @@ import time
 import urllib.request
 
 import botocore.client
+import botocore.waiter
 import moto
 import pytest
 
@@ -140,6 +141,19 @@ def _create_client(self, service_name, *args, **kwargs):
 
 
 botocore.client.ClientCreator.create_client = _create_client
+
+# A waiter polls as often as it likes but gives up sooner than botocore's ECS defaults
+# (6 s × 100): a task that never stops should cost a test a minute, not ten.
+WAITER = {"Delay": 1, "MaxAttempts": 60}
+_real_wait = botocore.waiter.Waiter.wait
+
+
+def _wait(self, **kwargs):
+    kwargs["WaiterConfig"] = {**WAITER, **kwargs.get("WaiterConfig", {})}
+    return _real_wait(self, **kwargs)
+
+
+botocore.waiter.Waiter.wait = _wait
 
 
 def _free_port():
