@@ -20,6 +20,7 @@
  */
 import { VERSION } from '../../src/version.ts';
 import type { Assignment } from '../../src/agent/protocol.ts';
+import { AGENT_CAPABILITIES } from '../../src/agent/agent.ts';
 import { joinEndpoint } from '../../src/agent/registration.ts';
 import { AgentSession } from '../../src/agent/session.ts';
 import type { ContainerReport, TaskReport } from '../../src/core/ecs/task-report.ts';
@@ -60,6 +61,17 @@ export interface SimulatedAgentOptions {
   readonly firstIndex?: number;
   readonly joinConcurrency?: number;
   readonly dialConcurrency?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** What SimulatedAgent.adopt needs: the control plane and the instance's own registration. */
+export interface AdoptOptions {
+  readonly endpoint: string;
+  readonly joinToken: string;
+  readonly region?: string;
+  readonly reportLatencyMs?: number;
+  /** The body of RegisterContainerInstance the instance was registered with, and its ARN. */
+  readonly registration: { readonly cluster: string; readonly containerInstanceArn: string } & Record<string, unknown>;
   readonly log?: (line: string) => void;
 }
 
@@ -126,6 +138,32 @@ export class SimulatedAgent {
       const t1 = performance.now();
       await agent.#connectAll(joined);
       return { agent, timings: { joinMs: t1 - t0, sessionsMs: performance.now() - t1 } };
+    } catch (err) {
+      agent.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Plays the agent of one instance already registered through the ECS API (as moto's
+   * tests and agents from before join tokens register them): joins with the join token
+   * naming its ARN and with what it registered, so it gets its secret and keeps its
+   * resources, attributes and version info, plus the capability attributes Berth's agent
+   * registers (AGENT_CAPABILITIES: a task definition that needs the json-file log driver
+   * is placed on it, as on a real agent's). No `berth.simulated` attribute is added: the
+   * instance is the caller's, only its agent is simulated. Then holds its session.
+   * Resolves once the session has had its snapshot, so the instance is connected.
+   */
+  static async adopt(options: AdoptOptions): Promise<SimulatedAgent> {
+    const { registration } = options;
+    const agent = new SimulatedAgent({ ...options, cluster: registration.cluster, instances: 1, cpu: 0, memory: 0 });
+    try {
+      const own = Array.isArray(registration.attributes) ? registration.attributes as { name: string }[] : [];
+      const attributes = [...own, ...AGENT_CAPABILITIES.filter((name) => !own.some((a) => a.name === name)).map((name) => ({ name }))];
+      const answer = await joinEndpoint(options.endpoint, agent.#o.region)(options.joinToken, { ...registration, attributes });
+      if (!answer.instanceSecret) throw new Error(`joining gave ${registration.containerInstanceArn} no instance secret`);
+      await agent.#connect({ index: 0, containerInstanceArn: answer.containerInstance.containerInstanceArn, zone: '', instanceSecret: answer.instanceSecret });
+      return agent;
     } catch (err) {
       agent.close();
       throw err;

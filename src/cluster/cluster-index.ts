@@ -36,6 +36,8 @@ interface Usage {
   count: number;
   /** Host port → how many tasks hold it (a reported binding and a reservation may repeat). */
   readonly ports: Map<string, number>;
+  /** Of those, host port → how many tasks hold it dynamically (TaskSummary.dynamicPorts). */
+  readonly dynamicPorts: Map<string, number>;
   readonly groups: Map<string, number>;
 }
 
@@ -107,7 +109,10 @@ export class ClusterIndex {
   /** What an instance's not-STOPPED tasks hold and count. */
   usageOf(instanceArn: string): InstanceUsage | undefined {
     const u = this.#usage.get(instanceArn);
-    return u && { cpu: u.cpu, memory: u.memory, eni: u.eni, running: u.running, pending: u.pending, ports: [...u.ports.keys()] };
+    if (!u) return undefined;
+    // Only ports some task holds statically: a dynamic binding is not a reservation.
+    const reserved = [...u.ports].filter(([p, n]) => n > (u.dynamicPorts.get(p) ?? 0)).map(([p]) => p);
+    return { cpu: u.cpu, memory: u.memory, eni: u.eni, running: u.running, pending: u.pending, ports: reserved };
   }
 
   placementInstances(): readonly PlacementInstance[] {
@@ -171,13 +176,14 @@ export class ClusterIndex {
     if (s.containerInstanceArn === undefined || !holdsResources(s)) return;
     const arn = s.containerInstanceArn;
     let u = this.#usage.get(arn);
-    if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), groups: new Map() }));
+    if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), dynamicPorts: new Map(), groups: new Map() }));
     u.cpu += sign * s.cpu;
     u.memory += sign * s.memory;
     if (s.eni) u.eni += sign;
     if (s.lastStatus === 'RUNNING') u.running += sign; else u.pending += sign;
     u.count += sign;
     for (const p of s.ports) bump(u.ports, p, sign);
+    for (const p of s.dynamicPorts ?? []) bump(u.dynamicPorts, p, sign);
     bump(u.groups, s.group, sign);
     if (u.count === 0) this.#usage.delete(arn);
     const id = arn.slice(arn.lastIndexOf('/') + 1);

@@ -279,6 +279,22 @@ test('cluster state: summaries carry what placement and reconcilers read', async
   })] }]);
 });
 
+test('cluster state: a dynamic host port is held for placement but is no reservation in the instance usage', async () => {
+  await withState(async (_store, state) => {
+    const t = state.task(ref, 't1')!;
+    assert.deepEqual(t.dynamicPorts, ['49153/tcp']);
+    const arn = state.placementSnapshot(ref).instances[0]!.arn;
+    assert.ok(state.placementSnapshot(ref).instances[0]!.portsInUse.has('49153/tcp'), 'placement avoids the bound port');
+    assert.deepEqual([...state.instanceUsage(ref, arn).ports].sort(), ['80/tcp'], 'remainingResources lists the static mapping only (ECS: reserved ports and reserved port mappings)');
+  }, [{ ops: [clusterOp('c1'), instanceOp('c1', 'i1'), putOp(keys.task(SCOPE, 'c1', 't1'), {
+    ...taskRecord('c1', 't1', { instance: 'i1', ports: ['80/tcp'], lastStatus: 'RUNNING' }),
+    containers: [{ name: 'a', networkBindings: [
+      { bindIP: '0.0.0.0', containerPort: 80, hostPort: 80, protocol: 'tcp' },
+      { bindIP: '0.0.0.0', containerPort: 8080, hostPort: 49153, protocol: 'tcp' },
+    ] }],
+  })] }]);
+});
+
 test('cluster state: a record that is not JSON is reported and skipped; later writes still arrive', async () => {
   const store = await openSqliteStore(join(dir, `s${n++}.db`));
   const errors: unknown[] = [];

@@ -49,7 +49,14 @@ export function familyOf(taskDefinitionArn: string): string {
 
 export function summarize(key: string, modRevision: number, t: StoredTask): TaskSummary {
   const ports = new Set(t.reservedPorts ?? []);
-  for (const c of t.containers) for (const b of c.networkBindings) ports.add(`${b.hostPort}/${b.protocol}`);
+  const dynamicPorts: string[] = [];
+  for (const c of t.containers) {
+    for (const b of c.networkBindings) {
+      const p = `${b.hostPort}/${b.protocol}`;
+      if (!ports.has(p)) dynamicPorts.push(p);
+      ports.add(p);
+    }
+  }
   return {
     key,
     modRevision,
@@ -67,6 +74,7 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
     cpu: Number(t.cpu ?? 0) || 0,
     memory: Number(t.memory ?? 0) || 0,
     ports: [...ports],
+    ...(dynamicPorts.length > 0 && { dynamicPorts }),
     eni: t.networkMode === 'awsvpc',
     healthStatus: t.healthStatus,
     healthChecked: t.healthChecked === true,

@@ -50,6 +50,13 @@ export interface TaskSummary {
   readonly memory: number;
   /** Host ports it holds: static reservations and dynamic bindings, "port/protocol". */
   readonly ports: readonly string[];
+  /**
+   * The ones of `ports` no static mapping reserved (the agent bound them for a hostPort of
+   * 0): held, so placement avoids them, but not in the instance's remainingResources,
+   * which ECS says list the agent's reserved ports and tasks' reserved port mappings.
+   * Absent: none.
+   */
+  readonly dynamicPorts?: readonly string[];
   /** awsvpc: holds an ENI slot. */
   readonly eni: boolean;
   readonly healthStatus: HealthStatus;
@@ -99,7 +106,7 @@ export interface InstanceUsage {
   readonly eni: number;
   readonly running: number;
   readonly pending: number;
-  /** Host ports its tasks hold, "port/protocol". */
+  /** Host ports its tasks reserve with static mappings, "port/protocol" (not the dynamic ones). */
   readonly ports: readonly string[];
 }
 

@@ -113,6 +113,9 @@ export function containerInstanceOperations({ store, state }: EcsDeps) {
     async DescribeContainerInstances(input: { cluster?: string; containerInstances: string[]; include?: string[] }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
       // The request's own parameters are checked before anything is looked up, as AWS does.
+      // ECS refuses an empty list as DescribeTasks does ("Tasks cannot be empty."); this is
+      // its sentence for instances as moto's tests have it (not found in AWS's documentation).
+      if (input.containerInstances.length === 0) fail('InvalidParameterException', 'Container Instances cannot be empty. Name at least one container instance (ListContainerInstances lists them).');
       if (input.containerInstances.length > MAX_BATCH) fail('InvalidParameterException', `DescribeContainerInstances takes at most ${MAX_BATCH} container instances.`);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const containerInstances = [];

@@ -42,6 +42,13 @@ const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> =
     if (!cluster || !instance) fail('InvalidParameterException', `Container instance ARNs name the cluster: arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id>.`);
     return keys.containerInstance(scope, cluster, instance);
   },
+  // Tasks are taggable (ECS TagResource: "the supported resources are Amazon ECS capacity
+  // providers, tasks, services, task definitions, clusters, and container instances").
+  task: (scope, id) => {
+    const [cluster, task] = id.split('/');
+    if (!cluster || !task) fail('InvalidParameterException', `Tag a task by its long ARN, which names the cluster: arn:aws:ecs:<region>:<account>:task/<cluster>/<id>.`);
+    return keys.task(scope, cluster, task);
+  },
   service: (scope, id) => {
     const [cluster, name] = id.split('/');
     if (!cluster || !name) fail('InvalidParameterException', `Tag a service by its long ARN, which names the cluster: arn:aws:ecs:<region>:<account>:service/<cluster>/<name>.`);
@@ -56,7 +63,7 @@ function recordKey(scope: Scope, resourceArn: string): { key: string; setId?: st
   const slash = arn.resource.indexOf('/');
   const type = arn.resource.slice(0, slash);
   const locate = TAGGABLE[type];
-  if (slash < 0 || (!locate && type !== 'task-set')) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, container instances, services or task sets.`);
+  if (slash < 0 || (!locate && type !== 'task-set')) fail('InvalidParameterException', `Resources of type '${type}' cannot be tagged here: tag clusters, capacity providers, task definitions, container instances, tasks, services or task sets.`);
   if (arn.region !== scope.region || arn.account !== scope.account) {
     fail('InvalidParameterException', `The resource ${resourceArn} is not in this request's region ${scope.region} and account ${scope.account}.`);
   }

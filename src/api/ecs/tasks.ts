@@ -122,6 +122,8 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
 
     async DescribeTasks(input: { cluster?: string; tasks: string[]; include?: string[] }, ctx: RequestContext) {
       const scope = scopeOf(ctx);
+      // ECS's own sentence for an empty list (reported by its users: aws/copilot-cli#3551 and others).
+      if (input.tasks.length === 0) fail('InvalidParameterException', 'Tasks cannot be empty. Name at least one task (ListTasks lists them).');
       if (input.tasks.length > MAX_DESCRIBE) fail('InvalidParameterException', `DescribeTasks takes at most ${MAX_DESCRIBE} tasks; ${input.tasks.length} were given.`);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
       const tasks = [];
