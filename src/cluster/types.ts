@@ -72,13 +72,22 @@ export interface InstanceState {
   readonly disconnectedAt?: number;
 }
 
-/** One cluster, as reconcilers see it: a consistent view at one store revision. */
+/**
+ * One cluster, as reconcilers see it: a consistent view at one store revision. The cluster
+ * state's is a view over its indexes, valid in the turn it was taken (read it before any
+ * await; a later read throws): see snapshot.ts.
+ */
 export interface ClusterSnapshot extends ClusterRef {
   readonly revision: number;
   readonly clusterRecord: Held<ClusterRecord>;
   readonly instances: readonly InstanceState[];
-  /** Tasks not STOPPED, and STOPPED ones still kept (retention: an hour). */
+  /**
+   * Tasks not STOPPED, and STOPPED ones still kept (retention: an hour). Copied from the
+   * indexes on first read: O(tasks). A reconciler of one service reads `tasksWhere`.
+   */
   readonly tasks: readonly TaskSummary[];
+  /** The tasks matching every filter given, in id order, from the indexes: O(matches), not O(tasks). */
+  tasksWhere(filter: TaskFilter): readonly TaskSummary[];
   readonly services: readonly Held<ServiceRecord>[];
 }
 
@@ -111,7 +120,10 @@ export interface ClusterState {
   /** Resolves once the indexes reflect `revision` (read your own writes). */
   caughtUp(revision: number): Promise<void>;
   clusters(): readonly ClusterRef[];
-  /** Every list of the cluster, consistent at one revision (the task list is copied: O(tasks) after a change). */
+  /**
+   * The cluster at the current revision, as a view: O(instances + services) at most; the
+   * task list is copied only when `tasks` is read (O(tasks) after a change).
+   */
   snapshot(ref: ClusterRef): ClusterSnapshot | undefined;
   /** The cluster's record alone, without building a snapshot. */
   cluster(ref: ClusterRef): Held<ClusterRecord> | undefined;

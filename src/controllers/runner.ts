@@ -197,14 +197,16 @@ export function createControllerRunner(o: ControllerRunnerOptions): ControllerRu
       await o.state.caughtUp(need);
       mustSee.delete(key);
     }
-    const snapshot = o.state.snapshot(ref);
-    if (!snapshot) {
-      for (const r of o.reconcilers) setWake(`${key}|${r.name}`, ref, undefined);
-      return;
-    }
     let conflicted = false;
     for (const r of o.reconcilers) {
       if (!lease.held) return;
+      // Each reconciler reads the state as it is now (the snapshot is a view, valid in this
+      // turn): the next one, after this one's writes were awaited, sees them or newer.
+      const snapshot = o.state.snapshot(ref);
+      if (!snapshot) {
+        for (const each of o.reconcilers) setWake(`${key}|${each.name}`, ref, undefined);
+        return;
+      }
       let result;
       try {
         result = r.reconcile(snapshot, o.now());

@@ -74,3 +74,31 @@ test('a create while a service of that name is still DRAINING is refused as ECS 
     await store.close();
   }
 });
+
+test('DescribeServices counts each service from its own group, never from every task of the cluster', async () => {
+  const store = await openSqliteStore(join(dir, 'by-group.db'));
+  const state = createClusterState(store);
+  try {
+    await store.txn({ ops: [clusterOp('c')] });
+    await state.ready();
+    await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
+    const asked: (string | undefined)[] = [];
+    const source = clusterStateServiceTasks(state);
+    const ops = serviceOperations({ store, state }, undefined, async (scope, cluster, service) => { asked.push(service); return source(scope, cluster, service); });
+    const a = await ops.CreateService({ cluster: 'c', serviceName: 'a', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
+    await ops.CreateService({ cluster: 'c', serviceName: 'b', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
+    const r = await store.txn({ ops: [
+      taskOp('c', 't1', { group: 'service:a', startedBy: a.service.deployments[0]!.id, lastStatus: 'RUNNING' }),
+      taskOp('c', 't2', { group: 'family:web', lastStatus: 'RUNNING' }),
+    ] });
+    await state.caughtUp(r.revision);
+    asked.length = 0;
+    const d = await ops.DescribeServices({ cluster: 'c', services: ['a', 'b', 'missing'] }, ctx(3_000));
+    assert.deepEqual(asked, ['a', 'b']);
+    assert.deepEqual(d.services.map((s) => [s.serviceName, s.runningCount]), [['a', 1], ['b', 0]]);
+    assert.deepEqual(d.failures.map((f) => f.reason), ['MISSING']);
+  } finally {
+    state.close();
+    await store.close();
+  }
+});

@@ -155,14 +155,14 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         fail('InvalidParameterException', `DescribeServices takes 1 to ${MAX_DESCRIBE} services; ${input.services.length} were given.`);
       }
       const name = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const counts = await countsOf(scope, name);
       const tags = input.include?.includes('TAGS') ? 'include' : 'omit';
       const services = [];
       const failures = [];
       for (const ref of input.services) {
         const svc = serviceNameOf(ref, name);
         const s = svc === undefined ? undefined : await getJson<ServiceRecord>(store, keys.service(scope, name, svc));
-        if (s) services.push(serviceView(s.value, counts(s.value.serviceName), tags));
+        // Each service's own tasks (the group index), never every task of the cluster.
+        if (s) services.push(serviceView(s.value, (await countsOf(scope, name, s.value.serviceName))(s.value.serviceName), tags));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(scope, name, ref), reason: 'MISSING' });
       }
       return { services, failures };

@@ -124,3 +124,20 @@ test('services of one cluster are reconciled independently; a task-set service i
   assert.ok(liveOf(h).filter((t) => t.group === 'service:api').every((t) => t.startedBy === 'ecs-svc/0000000000000000009'));
   assert.deepEqual(h.service('ext').events, []);
 });
+
+test('a pass reads each service\'s own tasks by group and never copies the cluster\'s whole task list', () => {
+  const h = cluster(3);
+  steadyService(h, 2);
+  const victim = liveOf(h)[0]!;
+  const sim = h.tasks.get(victim.id)!;
+  sim.summary = { ...sim.summary, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: h.now / 1000, stopCode: 'EssentialContainerExited', modRevision: ++h.revision };
+  const s = h.snapshot();
+  const groups: string[] = [];
+  const guarded = Object.create(s, {
+    tasks: { get: () => assert.fail('the service reconciler read snapshot.tasks (O(every task of the cluster))') },
+    tasksWhere: { value: (f: Parameters<typeof s.tasksWhere>[0]) => { groups.push(f.group ?? '(no group)'); return s.tasksWhere(f); } },
+  }) as typeof s;
+  const result = h.reconciler.reconcile(guarded, h.now);
+  assert.deepEqual(groups, ['service:web']);
+  assert.ok(result.actions.some((a) => a.type === 'launch'), 'the stopped task is replaced from what the group read');
+});

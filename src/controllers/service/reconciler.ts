@@ -2,7 +2,7 @@
  * The service reconciler (issue 14, parts 3–5): every service of a cluster, every pass.
  * Pure: the snapshot, `now` and the ids it is given are all it knows. See README.md.
  */
-import type { ClusterSnapshot, InstanceState, TaskSummary } from '../../cluster/types.ts';
+import type { ClusterSnapshot, InstanceState } from '../../cluster/types.ts';
 import type { Action, Reconciler, ReconcileResult } from '../types.ts';
 import type { Ids } from './actions.ts';
 import { isServiceTask, serviceGroup } from './counts.ts';
@@ -15,17 +15,12 @@ export function createServiceReconciler(ids: Ids): Reconciler {
     name: 'service',
     reconcile(snapshot: ClusterSnapshot, now: number): ReconcileResult {
       const instances = new Map<string, InstanceState>(snapshot.instances.map((i) => [i.record.containerInstanceArn, i]));
-      const byGroup = new Map<string, TaskSummary[]>();
-      for (const t of snapshot.tasks) {
-        if (!isServiceTask(t)) continue;
-        const list = byGroup.get(t.group);
-        if (list) list.push(t);
-        else byGroup.set(t.group, [t]);
-      }
       const actions: Action[] = [];
       let wakeAt: number | undefined;
       for (const held of snapshot.services) {
-        const tasks = byGroup.get(serviceGroup(held.value.serviceName)) ?? [];
+        // Each service's own tasks, by the group index: a pass costs the services' tasks,
+        // not every task of the cluster (100,000 standalone tasks cost nothing here).
+        const tasks = snapshot.tasksWhere({ group: serviceGroup(held.value.serviceName) }).filter(isServiceTask);
         const pass = servicePass(snapshot, held, tasks, instances, now, ids);
         actions.push(...pass.actions);
         if (pass.wakeAt !== undefined && (wakeAt === undefined || pass.wakeAt < wakeAt)) wakeAt = pass.wakeAt;

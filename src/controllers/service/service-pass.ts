@@ -36,8 +36,8 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   const holding = new Set(tasks.filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.startedBy ?? ''));
   const draining = record.status === 'DRAINING';
   const daemon = record.schedulingStrategy === 'DAEMON';
-  const activeInstances = snapshot.instances.filter((i) => i.record.status === 'ACTIVE').length;
-  const desired = draining ? 0 : daemon ? activeInstances : record.desiredCount;
+  // Counted for a DAEMON alone: a pass over many REPLICA services never walks the instances once per service.
+  const desired = draining ? 0 : daemon ? snapshot.instances.filter((i) => i.record.status === 'ACTIVE').length : record.desiredCount;
 
   const messages: string[] = [];
   let primary = primaryOf(record);

@@ -16,6 +16,7 @@
  * tasks on one instance); violations are collected in `violations`.
  */
 import type { ClusterSnapshot, Held, InstanceState, TaskSummary } from '../../../cluster/types.ts';
+import { listSnapshot } from '../../../cluster/snapshot.ts';
 import type { ServiceRecord } from '../../../core/ecs/service.ts';
 import type { TaskRecord } from '../../../core/ecs/task.ts';
 import type { Launch, LaunchResult } from '../../../scheduler/launch.ts';
@@ -104,7 +105,7 @@ export class Harness {
   }
 
   snapshot(): ClusterSnapshot {
-    return {
+    return listSnapshot({
       scope: { account: ACCOUNT, region: REGION },
       cluster: CLUSTER,
       revision: this.revision,
@@ -112,7 +113,7 @@ export class Harness {
       instances: [...this.instances],
       tasks: this.taskList(),
       services: [...this.services.values()],
-    };
+    });
   }
 
   /** Healthy and place-holding tasks of a service, and its limits, as the promise states them. */
