@@ -135,6 +135,10 @@ class StoreClusterState implements ClusterState {
     return this.#index(ref)?.tasks(filter) ?? [];
   }
 
+  groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }> {
+    return this.#index(ref)?.groupCounts(group) ?? new Map();
+  }
+
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage {
     return this.#index(ref)?.usageOf(instanceArn) ?? NO_USAGE;
   }

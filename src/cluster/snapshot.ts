@@ -47,7 +47,7 @@ export function liveSnapshot(ref: ClusterRef, ix: ClusterIndex, clusterRecord: H
     },
     tasksWhere(filter) {
       check('tasksWhere');
-      return [...ix.tasks(filter)];
+      return ix.taskArray(filter);
     },
   };
 }

@@ -132,6 +132,12 @@ export interface ClusterState {
   task(ref: ClusterRef, id: string): TaskSummary | undefined;
   /** Tasks in key order (id order), for ListTasks' pages: those matching every filter given, with an id after `after`. */
   tasks(ref: ClusterRef, filter?: TaskFilter): Iterable<TaskSummary>;
+  /**
+   * A task group's tasks desired RUNNING and not yet STOPPED, counted by startedBy, running
+   * and pending (a service's counts per deployment, for DescribeServices): kept as running
+   * sums, no walk. Tasks without startedBy are not counted.
+   */
+  groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }>;
   /** What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances). */
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage;
   /** Calls `listener` after each batch of changes, with the clusters they touched. */

@@ -7,7 +7,7 @@ import { createClusterState } from '../../cluster/cluster-state.ts';
 import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
-import { clusterStateServiceTasks, serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
+import { clusterStateServiceCounts, serviceOperations, storeServiceCounts, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-services-'));
@@ -23,7 +23,7 @@ test('deployment ids come from the injected source; counts are the same from the
     await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
     let n = 0;
     const ids: ServiceIds = { deploymentId: () => `ecs-svc/${String(++n).padStart(19, '0')}` };
-    const fromStore = serviceOperations({ store, state }, ids, storeServiceTasks(store));
+    const fromStore = serviceOperations({ store, state }, ids, storeServiceCounts(store));
     const created = await fromStore.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 3 }, ctx(2_000));
     assert.deepEqual(created.service.deployments.map((d) => [d.id, d.createdAt]), [['ecs-svc/0000000000000000001', 2]]);
     const updated = await fromStore.UpdateService({ cluster: 'c', service: 'web', forceNewDeployment: true }, ctx(3_000));
@@ -38,7 +38,7 @@ test('deployment ids come from the injected source; counts are the same from the
     ] });
     await state.ready();
     await state.caughtUp(await store.revision());
-    const fromState = serviceOperations({ store, state }, ids, clusterStateServiceTasks(state));
+    const fromState = serviceOperations({ store, state }, ids, clusterStateServiceCounts(state));
     const counts = async (ops: typeof fromStore) => {
       const s = (await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!;
       return [s.runningCount, s.pendingCount, s.deployments.map((d) => [d.runningCount, d.pendingCount])];
@@ -75,7 +75,7 @@ test('a create while a service of that name is still DRAINING is refused as ECS 
   }
 });
 
-test('DescribeServices counts each service from its own group, never from every task of the cluster', async () => {
+test('DescribeServices counts each service from its own group\'s running sums, never from every task of the cluster', async () => {
   const store = await openSqliteStore(join(dir, 'by-group.db'));
   const state = createClusterState(store);
   try {
@@ -83,7 +83,7 @@ test('DescribeServices counts each service from its own group, never from every 
     await state.ready();
     await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
     const asked: (string | undefined)[] = [];
-    const source = clusterStateServiceTasks(state);
+    const source = clusterStateServiceCounts(state);
     const ops = serviceOperations({ store, state }, undefined, async (scope, cluster, service) => { asked.push(service); return source(scope, cluster, service); });
     const a = await ops.CreateService({ cluster: 'c', serviceName: 'a', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
     await ops.CreateService({ cluster: 'c', serviceName: 'b', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));

@@ -34,29 +34,24 @@ export const randomServiceIds: ServiceIds = {
   deploymentId: () => `ecs-svc/${randomInt(1, 10).toString()}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`,
 };
 
-/**
- * Where the tasks that service counts come from: the tasks of a cluster, or only those of
- * group `service:<name>` when a name is given (a source may return more; they are filtered).
- */
-export type ServiceTasks = (scope: Scope, cluster: string, service?: string) => Promise<Iterable<CountedTask>>;
+/** Where a service's counts come from: its group's tasks desired RUNNING, by deployment (startedBy). */
+export type ServiceCountsSource = (scope: Scope, cluster: string, service: string) => Promise<ServiceCounts>;
 
-/** Reads a cluster's tasks from the store: the source until the cluster state's indexes serve them. */
-export function storeServiceTasks(store: Store): ServiceTasks {
-  return async (scope, cluster) => (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
-}
-
-/** The cluster state's group index as the source: no store scan per answer. */
-export function clusterStateServiceTasks(state: ClusterState): ServiceTasks {
-  return async (scope, cluster, service) => state.tasks({ scope, cluster }, service === undefined ? {} : { group: `service:${service}` });
-}
-
-export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = clusterStateServiceTasks(state)) {
-  /** The counts of the services of a cluster (of `service` alone when given), from their tasks. */
-  const countsOf = async (scope: Scope, cluster: string, service?: string): Promise<(name: string) => ServiceCounts> => {
-    const counts = countServiceTasks(await tasks(scope, cluster, service));
-    return (name) => counts.get(name) ?? NO_COUNTS;
+/** Counts a service's tasks read from the store (every task of the cluster): the reference the cluster state's counts are tested against. */
+export function storeServiceCounts(store: Store): ServiceCountsSource {
+  return async (scope, cluster, service) => {
+    const tasks = (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
+    return countServiceTasks(tasks).get(service) ?? NO_COUNTS;
   };
-  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, (await countsOf(scope, cluster, s.serviceName))(s.serviceName), 'answer') });
+}
+
+/** The cluster state's running counts per group and startedBy: no task is read per answer. */
+export function clusterStateServiceCounts(state: ClusterState): ServiceCountsSource {
+  return async (scope, cluster, service) => ({ byDeployment: state.groupCounts({ scope, cluster }, `service:${service}`) });
+}
+
+export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, countsOf: ServiceCountsSource = clusterStateServiceCounts(state)) {
+  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, await countsOf(scope, cluster, s.serviceName), 'answer') });
 
   /** The service a request names in an ACTIVE cluster, or ServiceNotFoundException. */
   const requireService = async (scope: Scope, cluster: string, ref: string): Promise<Versioned<ServiceRecord>> => {
@@ -161,8 +156,8 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
       for (const ref of input.services) {
         const svc = serviceNameOf(ref, name);
         const s = svc === undefined ? undefined : await getJson<ServiceRecord>(store, keys.service(scope, name, svc));
-        // Each service's own tasks (the group index), never every task of the cluster.
-        if (s) services.push(serviceView(s.value, (await countsOf(scope, name, s.value.serviceName))(s.value.serviceName), tags));
+        // Each service's own counts (kept per group), never a walk over the cluster's tasks.
+        if (s) services.push(serviceView(s.value, await countsOf(scope, name, s.value.serviceName), tags));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(scope, name, ref), reason: 'MISSING' });
       }
       return { services, failures };

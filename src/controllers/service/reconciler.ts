@@ -5,7 +5,7 @@
 import type { ClusterSnapshot, InstanceState } from '../../cluster/types.ts';
 import type { Action, Reconciler, ReconcileResult } from '../types.ts';
 import type { Ids } from './actions.ts';
-import { isServiceTask, serviceGroup } from './counts.ts';
+import { DEPLOYMENT_ID_PREFIX, serviceGroup } from './counts.ts';
 import { servicePass } from './service-pass.ts';
 
 export type { Ids } from './actions.ts';
@@ -20,7 +20,8 @@ export function createServiceReconciler(ids: Ids): Reconciler {
       for (const held of snapshot.services) {
         // Each service's own tasks, by the group index: a pass costs the services' tasks,
         // not every task of the cluster (100,000 standalone tasks cost nothing here).
-        const tasks = snapshot.tasksWhere({ group: serviceGroup(held.value.serviceName) }).filter(isServiceTask);
+        // In the group already: only whether a deployment started it is left to check (isServiceTask).
+        const tasks = snapshot.tasksWhere({ group: serviceGroup(held.value.serviceName) }).filter((t) => t.startedBy?.startsWith(DEPLOYMENT_ID_PREFIX) === true);
         const pass = servicePass(snapshot, held, tasks, instances, now, ids);
         actions.push(...pass.actions);
         if (pass.wakeAt !== undefined && (wakeAt === undefined || pass.wakeAt < wakeAt)) wakeAt = pass.wakeAt;

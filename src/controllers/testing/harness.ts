@@ -120,6 +120,16 @@ export class FakeClusterState implements ClusterState {
   counts = () => ({ registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
   instanceUsage = () => ({ cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] });
   task = (ref: ClusterRef, id: string): TaskSummary | undefined => this.snapshot(ref)?.tasks.find((t) => t.id === id);
+  groupCounts = (ref: ClusterRef, group: string) => {
+    const out = new Map<string, { running: number; pending: number }>();
+    for (const t of this.snapshot(ref)?.tasks ?? []) {
+      if (t.group !== group || t.startedBy === undefined || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
+      const c = out.get(t.startedBy) ?? { running: 0, pending: 0 };
+      c[t.lastStatus === 'RUNNING' ? 'running' : 'pending']++;
+      out.set(t.startedBy, c);
+    }
+    return out;
+  };
   *tasks(ref: ClusterRef): Iterable<TaskSummary> {
     yield* this.snapshot(ref)?.tasks ?? [];
   }
