@@ -71,6 +71,9 @@ export class ClusterIndex {
   readonly #byDesired = new Map<string, Tree<TaskSummary>>();
   /** Group → startedBy → its tasks desired RUNNING and not STOPPED, running and pending: a service's counts without a walk. */
   readonly #groupCounts = new Map<string, Map<string, GroupCount>>();
+  /** Group → the change number of its last task write (groupVersion); one entry per group of held tasks. */
+  readonly #groupVersions = new Map<string, number>();
+  #groupChanges = 0;
   readonly #services = new Map<string, Held<ServiceRecord>>();
   #registered = 0;
   #running = 0;
@@ -164,12 +167,21 @@ export class ClusterIndex {
     this.#countGroup(old, -1);
   }
 
+  /** Changes whenever a task of the group is put or removed (see ClusterSnapshot.groupVersion); 0 for a group with no task. */
+  groupVersion(group: string): number {
+    return this.#groupVersions.get(group) ?? 0;
+  }
+
   /** Counts of the group's tasks desired RUNNING and not yet STOPPED, by startedBy (what DescribeServices shows per deployment). */
   groupCounts(group: string): ReadonlyMap<string, Readonly<GroupCount>> {
     return this.#groupCounts.get(group) ?? NO_GROUP_COUNTS;
   }
 
   #countGroup(s: TaskSummary, sign: 1 | -1): void {
+    // Any change of a task moves its group's version to a number never given before; a
+    // group with no task left forgets its own (bounded by the groups of held tasks).
+    if (this.#byGroup.has(s.group)) this.#groupVersions.set(s.group, ++this.#groupChanges);
+    else this.#groupVersions.delete(s.group);
     if (s.startedBy === undefined || s.desiredStatus !== 'RUNNING' || s.lastStatus === 'STOPPED') return;
     let byStarter = this.#groupCounts.get(s.group);
     if (!byStarter) this.#groupCounts.set(s.group, (byStarter = new Map()));

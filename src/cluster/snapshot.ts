@@ -49,6 +49,10 @@ export function liveSnapshot(ref: ClusterRef, ix: ClusterIndex, clusterRecord: H
       check('tasksWhere');
       return ix.taskArray(filter);
     },
+    groupVersion(group) {
+      check('groupVersion');
+      return ix.groupVersion(group);
+    },
   };
 }
 
@@ -65,5 +69,14 @@ export function listSnapshot(s: SnapshotLists): ClusterSnapshot {
   return {
     ...s,
     tasksWhere: (filter) => s.tasks.filter((t) => matches(t, filter)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    // Plain lists hold no history: a fingerprint of the group's tasks (their count and the
+    // newest revision, which any write raises and any removal changes with the count) and
+    // never equal to the last snapshot's unless the group is (revisions only grow).
+    groupVersion: (group) => {
+      let n = 0;
+      let newest = 0;
+      for (const t of s.tasks) if (t.group === group) { n++; newest = Math.max(newest, t.modRevision); }
+      return newest * 1_000_003 + n;
+    },
   };
 }

@@ -88,6 +88,12 @@ export interface ClusterSnapshot extends ClusterRef {
   readonly tasks: readonly TaskSummary[];
   /** The tasks matching every filter given, in id order, from the indexes: O(matches), not O(tasks). */
   tasksWhere(filter: TaskFilter): readonly TaskSummary[];
+  /**
+   * A number that changes whenever a task of `group` is written or removed (equal numbers:
+   * the group's tasks are the same), so a reconciler can tell a service's tasks unchanged
+   * without reading them.
+   */
+  groupVersion(group: string): number;
   readonly services: readonly Held<ServiceRecord>[];
 }
 

@@ -23,12 +23,17 @@ import { afterFailures, current, delaySeconds, holds } from './throttle.ts';
 export interface Pass {
   readonly actions: Action[];
   readonly wakeAt?: number;
+  /**
+   * Nothing to do and nothing to say (not even an event held back as a recent duplicate):
+   * the same record, tasks and instances give the same empty pass until `wakeAt`.
+   */
+  readonly quiet?: boolean;
 }
 
 export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>, tasks: readonly TaskSummary[], instances: ReadonlyMap<string, InstanceState>, now: number, ids: Ids): Pass {
   const record = held.value;
   // Task sets (EXTERNAL, CODE_DEPLOY) are placed and scaled by their own controller.
-  if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [] };
+  if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [], quiet: true };
   const nowSeconds = now / 1000;
   const name = record.serviceName;
   const grace = record.healthCheckGracePeriodSeconds ?? 0;
@@ -154,7 +159,7 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   if (draining && holding.size === 0) next = { ...next, status: 'INACTIVE', desiredCount: 0 };
   if (JSON.stringify(next) !== JSON.stringify(record)) actions.unshift(writeService(held.key, held.modRevision, next, `service ${name}: ${summary(next, record)}`));
   if (launch) actions.push(launchFor(held.key, name, primary.id, launch, ids));
-  return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled) };
+  return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled), quiet: actions.length === 0 && messages.length === 0 };
 }
 
 function launchBase(snapshot: ClusterSnapshot, record: ServiceRecord, primary: DeploymentRecord, nowSeconds: number): Omit<Launch, 'count'> {

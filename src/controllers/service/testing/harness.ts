@@ -47,6 +47,7 @@ export class Harness {
   now: number;
   revision = 1;
   readonly instances: InstanceState[] = [];
+  #instancesView: InstanceState[] | undefined;
   readonly tasks = new Map<string, SimTask>();
   readonly services = new Map<string, Held<ServiceRecord>>();
   readonly behaviours = new Map<string, Behaviour>();
@@ -72,12 +73,14 @@ export class Harness {
 
   addInstance(i: InstanceState): void {
     this.instances.push({ ...i, modRevision: ++this.revision });
+    this.#instancesView = undefined;
   }
 
   setInstance(id: string, change: Partial<InstanceState['record']>): void {
     const idx = this.instances.findIndex((i) => i.record.containerInstanceArn.endsWith(`/${id}`));
     const cur = this.instances[idx]!;
     this.instances[idx] = { ...cur, modRevision: ++this.revision, record: { ...cur.record, ...change } };
+    this.#instancesView = undefined;
   }
 
   /** What the instance-health reconciler does to a lost instance's tasks: they arrive STOPPED. */
@@ -110,7 +113,9 @@ export class Harness {
       cluster: CLUSTER,
       revision: this.revision,
       clusterRecord: { key: '/clusters/default', modRevision: 1, value: { clusterArn, clusterName: CLUSTER, status: 'ACTIVE', tags: [], settings: [], capacityProviders: [], defaultCapacityProviderStrategy: [], createdAt: 0 } },
-      instances: [...this.instances],
+      // The same list while no instance changed, as the cluster state's view: the
+      // reconciler's quiet passes are remembered, and so exercised by every harness test.
+      instances: (this.#instancesView ??= [...this.instances]),
       tasks: this.taskList(),
       services: [...this.services.values()],
     });
