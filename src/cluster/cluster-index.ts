@@ -167,7 +167,11 @@ export class ClusterIndex {
     this.#countGroup(old, -1);
   }
 
-  /** Changes whenever a task of the group is put or removed (see ClusterSnapshot.groupVersion); 0 for a group with no task. */
+  /**
+   * Changes whenever a task of the group is put or removed (see ClusterSnapshot.groupVersion);
+   * 0 for a group with no task. Numbered per index: a re-list's fresh indexes number again,
+   * and also answer a new instance list, which the service reconciler compares as well.
+   */
   groupVersion(group: string): number {
     return this.#groupVersions.get(group) ?? 0;
   }
