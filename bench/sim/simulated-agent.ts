@@ -298,7 +298,8 @@ function registration(o: { cluster: string; cpu: number; memory: number; instanc
       { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [] },
     ],
     versionInfo: { agentVersion: `${VERSION}-simulated`, agentHash: 'simulated', dockerVersion: 'none (simulated)' },
-    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }, { name: SIMULATED_ATTRIBUTE, value: 'true' }],
+    // It answers container health checks (HEALTHY at RUNNING), so it says it can, as the agent does.
+    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }, { name: 'ecs.capability.container-health-check' }, { name: SIMULATED_ATTRIBUTE, value: 'true' }],
   };
 }
 

@@ -20,6 +20,7 @@ import { CompactedError, type KeyValue, type Store, type Watch, type WatchEvent 
 import { prefixEnd } from '../store/keys.ts';
 import type { PlacementSnapshot } from '../scheduler/types.ts';
 import { ClusterIndex } from './cluster-index.ts';
+import { liveSnapshot } from './snapshot.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
@@ -111,15 +112,7 @@ class StoreClusterState implements ClusterState {
   snapshot(ref: ClusterRef): ClusterSnapshot | undefined {
     const ix = this.#index(ref);
     if (!ix?.clusterRecord) return undefined;
-    return {
-      scope: ref.scope,
-      cluster: ref.cluster,
-      revision: this.#revision,
-      clusterRecord: ix.clusterRecord,
-      instances: ix.instances(),
-      tasks: ix.taskList(),
-      services: ix.services(),
-    };
+    return liveSnapshot(ref, ix, ix.clusterRecord, this.#revision, () => this.#revision);
   }
 
   cluster(ref: ClusterRef): Held<ClusterRecord> | undefined {
@@ -140,6 +133,10 @@ class StoreClusterState implements ClusterState {
 
   tasks(ref: ClusterRef, filter?: TaskFilter): Iterable<TaskSummary> {
     return this.#index(ref)?.tasks(filter) ?? [];
+  }
+
+  groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }> {
+    return this.#index(ref)?.groupCounts(group) ?? new Map();
   }
 
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage {

@@ -79,13 +79,28 @@ export interface InstanceState {
   readonly disconnectedAt?: number;
 }
 
-/** One cluster, as reconcilers see it: a consistent view at one store revision. */
+/**
+ * One cluster, as reconcilers see it: a consistent view at one store revision. The cluster
+ * state's is a view over its indexes, valid in the turn it was taken (read it before any
+ * await; a later read throws): see snapshot.ts.
+ */
 export interface ClusterSnapshot extends ClusterRef {
   readonly revision: number;
   readonly clusterRecord: Held<ClusterRecord>;
   readonly instances: readonly InstanceState[];
-  /** Tasks not STOPPED, and STOPPED ones still kept (retention: an hour). */
+  /**
+   * Tasks not STOPPED, and STOPPED ones still kept (retention: an hour). Copied from the
+   * indexes on first read: O(tasks). A reconciler of one service reads `tasksWhere`.
+   */
   readonly tasks: readonly TaskSummary[];
+  /** The tasks matching every filter given, in id order, from the indexes: O(matches), not O(tasks). */
+  tasksWhere(filter: TaskFilter): readonly TaskSummary[];
+  /**
+   * A number that changes whenever a task of `group` is written or removed (equal numbers:
+   * the group's tasks are the same), so a reconciler can tell a service's tasks unchanged
+   * without reading them.
+   */
+  groupVersion(group: string): number;
   readonly services: readonly Held<ServiceRecord>[];
 }
 
@@ -118,7 +133,10 @@ export interface ClusterState {
   /** Resolves once the indexes reflect `revision` (read your own writes). */
   caughtUp(revision: number): Promise<void>;
   clusters(): readonly ClusterRef[];
-  /** Every list of the cluster, consistent at one revision (the task list is copied: O(tasks) after a change). */
+  /**
+   * The cluster at the current revision, as a view: O(instances + services) at most; the
+   * task list is copied only when `tasks` is read (O(tasks) after a change).
+   */
   snapshot(ref: ClusterRef): ClusterSnapshot | undefined;
   /** The cluster's record alone, without building a snapshot. */
   cluster(ref: ClusterRef): Held<ClusterRecord> | undefined;
@@ -127,6 +145,12 @@ export interface ClusterState {
   task(ref: ClusterRef, id: string): TaskSummary | undefined;
   /** Tasks in key order (id order), for ListTasks' pages: those matching every filter given, with an id after `after`. */
   tasks(ref: ClusterRef, filter?: TaskFilter): Iterable<TaskSummary>;
+  /**
+   * A task group's tasks desired RUNNING and not yet STOPPED, counted by startedBy, running
+   * and pending (a service's counts per deployment, for DescribeServices): kept as running
+   * sums, no walk. Tasks without startedBy are not counted.
+   */
+  groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }>;
   /** What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances). */
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage;
   /** Calls `listener` after each batch of changes, with the clusters they touched. */

@@ -4,7 +4,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import type { ClusterSnapshot } from '../cluster/types.ts';
 import { CONTROLLERS_LEASE_KEY, LEASE_TTL_MS } from './lease.ts';
-import { CONFLICT_RETRY_MS, createControllerRunner, type ControllerRunner } from './runner.ts';
+import { CONFLICT_RETRY_MS, createControllerRunner, UPDATES_IN_FLIGHT, waves, type ControllerRunner } from './runner.ts';
 import { FakeClusterState, ManualClock, RecordingPlacer, REF, snapshot, task } from './testing/harness.ts';
 import type { Action, PeriodicJob, Reconciler } from './types.ts';
 
@@ -176,6 +176,41 @@ test('an update action lands whatever else changed the record, and its pinned co
   r.state.set(snapshot({ revision: 2 }));
   await r.runner.idle();
   assert.deepEqual(await value(r.store, '/t/list'), [0, 1], 'the pinned record changed: nothing written');
+  await r.runner.close();
+});
+
+test('updates of distinct records land together (sharing the store\'s commits); order is kept where one names another\'s record', () => {
+  const up = (key: string, pin?: string): Action => ({ type: 'update', key, why: key, change: () => 1, ...(pin && { if: [{ key: pin, modRevision: 1 }] }) });
+  const txn: Action = { type: 'txn', why: 'svc', txn: { ops: [] } };
+  const keysOf = (ws: Action[][]) => ws.map((w) => w.map((a) => (a.type === 'update' ? a.key : a.why)));
+  assert.deepEqual(keysOf(waves([txn, up('/t/1'), up('/t/2'), up('/t/3')])), [['svc'], ['/t/1', '/t/2', '/t/3']]);
+  // instance-health: task writes pinned to the instance, then the instance's own write.
+  assert.deepEqual(keysOf(waves([up('/t/1', '/i/1'), up('/t/2', '/i/1'), up('/i/1')])), [['/t/1', '/t/2'], ['/i/1']]);
+  assert.deepEqual(keysOf(waves([up('/i/1'), up('/t/1', '/i/1')])), [['/i/1'], ['/t/1']], 'a pin on a record written before waits for it');
+  assert.deepEqual(keysOf(waves([up('/t/1'), up('/t/1')])), [['/t/1'], ['/t/1']], 'the same record twice, in order');
+  assert.deepEqual(keysOf(waves([up('/t/1'), txn, up('/t/2')])), [['/t/1'], ['svc'], ['/t/2']]);
+});
+
+test('a pass applies a wave of updates concurrently, at most UPDATES_IN_FLIGHT at once', async () => {
+  const store = await openSqliteStore(':memory:');
+  let inFlight = 0;
+  let most = 0;
+  const txn = async (t: Parameters<Store['txn']>[0]) => { inFlight++; most = Math.max(most, inFlight); try { return await store.txn(t); } finally { inFlight--; } };
+  const counting = new Proxy(store, {
+    get: (target, prop) => {
+      if (prop === 'txn') return txn;
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const n = UPDATES_IN_FLIGHT * 2;
+  const u = reconciler('stopper', () => ({ actions: Array.from({ length: n }, (_, i): Action => ({ type: 'update', key: `/t/${i}`, why: `stop ${i}`, change: () => 'STOPPED' })) }));
+  const r = await rig({ store: counting, reconcilers: [u] });
+  r.state.set(snapshot({ revision: 1 }));
+  await r.runner.idle();
+  for (let i = 0; i < n; i++) assert.equal(await value(store, `/t/${i}`), 'STOPPED');
+  assert.ok(most > 1, `updates went one at a time (${most} in flight at most)`);
+  assert.ok(most <= UPDATES_IN_FLIGHT, `${most} in flight, over the bound`);
   await r.runner.close();
 });
 

@@ -36,6 +36,62 @@ export const CONFLICT_RETRY_MS = 1_000;
 /** A wakeAt already past is honoured this much later: a reconciler that keeps asking for "now" cannot spin. */
 export const MIN_WAKE_DELAY_MS = 100;
 
+/**
+ * `update` actions of one wave applied at once: independent records whose writes share the
+ * store's group commit (one fsync for many) instead of one fsync each in a row (1,000 stops
+ * of a rollout took ~5 s one after another). Bounds the reads and writes in flight per pass.
+ */
+export const UPDATES_IN_FLIGHT = 64;
+
+/**
+ * Actions in the order they must land, as waves that may land together: a run of `update`
+ * actions on distinct records, none of which names another's record in its pinned
+ * conditions (`if`), is one wave; every other action, and an update that depends on one
+ * before it, starts a new wave. So a reconciler's order is kept wherever it can matter
+ * (instance-health pins task writes to the instance it writes after them).
+ */
+export function waves(actions: readonly Action[]): Action[][] {
+  const out: Action[][] = [];
+  let wave: Action[] = [];
+  let keys = new Set<string>();
+  let pinned = new Set<string>();
+  const close = () => {
+    if (wave.length) out.push(wave);
+    wave = [];
+    keys = new Set();
+    pinned = new Set();
+  };
+  for (const a of actions) {
+    if (a.type !== 'update') {
+      close();
+      out.push([a]);
+      continue;
+    }
+    const conds = (a.if ?? []).map((c) => c.key);
+    if (keys.has(a.key) || pinned.has(a.key) || conds.some((k) => keys.has(k))) close();
+    wave.push(a);
+    keys.add(a.key);
+    for (const k of conds) pinned.add(k);
+  }
+  close();
+  return out;
+}
+
+/** `fn` over `items`, at most `limit` at once; the results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  if (items.length === 1) return [await fn(items[0]!)];
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** Timers, injectable so tests drive time. */
 export interface Timers {
   set(fn: () => void, ms: number): unknown;
@@ -197,14 +253,16 @@ export function createControllerRunner(o: ControllerRunnerOptions): ControllerRu
       await o.state.caughtUp(need);
       mustSee.delete(key);
     }
-    const snapshot = o.state.snapshot(ref);
-    if (!snapshot) {
-      for (const r of o.reconcilers) setWake(`${key}|${r.name}`, ref, undefined);
-      return;
-    }
     let conflicted = false;
     for (const r of o.reconcilers) {
       if (!lease.held) return;
+      // Each reconciler reads the state as it is now (the snapshot is a view, valid in this
+      // turn): the next one, after this one's writes were awaited, sees them or newer.
+      const snapshot = o.state.snapshot(ref);
+      if (!snapshot) {
+        for (const each of o.reconcilers) setWake(`${key}|${each.name}`, ref, undefined);
+        return;
+      }
       let result;
       try {
         result = r.reconcile(snapshot, o.now());
@@ -215,10 +273,12 @@ export function createControllerRunner(o: ControllerRunnerOptions): ControllerRu
         continue;
       }
       setWake(`${key}|${r.name}`, ref, result.wakeAt === undefined ? undefined : Math.max(result.wakeAt, o.now() + MIN_WAKE_DELAY_MS));
-      for (const action of result.actions) {
-        const outcome = await applyLogged(r.name, action, 0);
-        if (outcome.revision !== undefined) mustSee.set(key, Math.max(mustSee.get(key) ?? 0, outcome.revision));
-        if (outcome.conflict) conflicted = true;
+      for (const wave of waves(result.actions)) {
+        const outcomes = await inParallel(wave, UPDATES_IN_FLIGHT, (action) => applyLogged(r.name, action, 0));
+        for (const outcome of outcomes) {
+          if (outcome.revision !== undefined) mustSee.set(key, Math.max(mustSee.get(key) ?? 0, outcome.revision));
+          if (outcome.conflict) conflicted = true;
+        }
         if (!lease.held) return;
       }
     }

@@ -10,7 +10,8 @@ import { keys } from '../../core/ecs/keys.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { serviceDeploymentOperations } from './service-deployments.ts';
-import { serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
+import { storeServiceCounts } from './service-counts.ts';
+import { serviceOperations, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-service-deployments-'));
@@ -44,8 +45,8 @@ async function setup(name: string) {
     serviceDeploymentId: () => `sd${++sd}`,
     serviceRevisionId: () => `${++rev}`.padStart(19, '0'),
   };
-  const services = serviceOperations({ store, state }, ids, storeServiceTasks(store));
-  const deployments = serviceDeploymentOperations({ store, state }, () => ids.deploymentId(), storeServiceTasks(store));
+  const services = serviceOperations({ store, state }, ids, storeServiceCounts(store));
+  const deployments = serviceDeploymentOperations({ store, state }, () => ids.deploymentId(), storeServiceCounts(store));
   return { store, state, services, deployments, close: async () => { await state.close(); store.close(); } };
 }
 

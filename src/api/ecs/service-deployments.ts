@@ -15,7 +15,7 @@ import {
 } from '../../core/ecs/service-deployment.ts';
 import { serviceNameOf } from '../../core/ecs/service-lifecycle.ts';
 import { captureRevision, parseServiceChildArn, serviceRevisionView, type ServiceRevisionRecord } from '../../core/ecs/service-revision.ts';
-import { countServiceTasks, NO_COUNTS, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
+import { clusterStateServiceCounts, type ServiceCountsSource } from './service-counts.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Op, Store } from '../../store/store.ts';
@@ -70,12 +70,8 @@ function epochSeconds(v: number | string | undefined, field: string): number | u
   return ms / 1000;
 }
 
-/** A service's tasks (group `service:<name>`), what revision task counts are counted from. */
-type Tasks = (scope: Scope, cluster: string, service: string) => Promise<Iterable<CountedTask>>;
-
-export function serviceDeploymentOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, newDeploymentId: () => string, tasks?: Tasks) {
-  const tasksOf: Tasks = tasks ?? (async (scope, cluster, service) => state.tasks({ scope, cluster }, { group: `service:${service}` }));
-  const countsOf = async (scope: Scope, cluster: string, service: string): Promise<ServiceCounts> => countServiceTasks(await tasksOf(scope, cluster, service)).get(service) ?? NO_COUNTS;
+/** Revision task counts are counted from the service's counts by deployment (services.ts). */
+export function serviceDeploymentOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, newDeploymentId: () => string, countsOf: ServiceCountsSource = clusterStateServiceCounts(state)) {
 
   /** The service a deployment ARN names, and its entry; undefined when either is gone. */
   const lookup = async (scope: Scope, arn: string) => {

@@ -7,7 +7,8 @@ import { createClusterState } from '../../cluster/cluster-state.ts';
 import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
-import { clusterStateServiceTasks, serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
+import { clusterStateServiceCounts, storeServiceCounts } from './service-counts.ts';
+import { serviceOperations, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-services-'));
@@ -23,7 +24,7 @@ test('deployment ids come from the injected source; counts are the same from the
     await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
     let n = 0;
     const ids: ServiceIds = { deploymentId: () => `ecs-svc/${String(++n).padStart(19, '0')}` };
-    const fromStore = serviceOperations({ store, state }, ids, storeServiceTasks(store));
+    const fromStore = serviceOperations({ store, state }, ids, storeServiceCounts(store));
     const created = await fromStore.CreateService({ cluster: 'c', serviceName: 'web', taskDefinition: 'web', desiredCount: 3 }, ctx(2_000));
     assert.deepEqual(created.service.deployments.map((d) => [d.id, d.createdAt]), [['ecs-svc/0000000000000000001', 2]]);
     const updated = await fromStore.UpdateService({ cluster: 'c', service: 'web', forceNewDeployment: true }, ctx(3_000));
@@ -38,7 +39,7 @@ test('deployment ids come from the injected source; counts are the same from the
     ] });
     await state.ready();
     await state.caughtUp(await store.revision());
-    const fromState = serviceOperations({ store, state }, ids, clusterStateServiceTasks(state));
+    const fromState = serviceOperations({ store, state }, ids, clusterStateServiceCounts(state));
     const counts = async (ops: typeof fromStore) => {
       const s = (await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!;
       return [s.runningCount, s.pendingCount, s.deployments.map((d) => [d.runningCount, d.pendingCount])];
@@ -69,6 +70,34 @@ test('a create while a service of that name is still DRAINING is refused as ECS 
       (e: Error & { code?: string }) => e.message.startsWith('Unable to Start a service that is still Draining.') && e.code === 'InvalidParameterException');
     assert.deepEqual((await ops.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(6_000))).services[0], before);
     await assert.rejects(ops.UpdateService({ cluster: 'c', service: 'web', desiredCount: 1 }, ctx(7_000)), /Service was not ACTIVE\./);
+  } finally {
+    state.close();
+    await store.close();
+  }
+});
+
+test('DescribeServices counts each service from its own group\'s running sums, never from every task of the cluster', async () => {
+  const store = await openSqliteStore(join(dir, 'by-group.db'));
+  const state = createClusterState(store);
+  try {
+    await store.txn({ ops: [clusterOp('c')] });
+    await state.ready();
+    await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] } as never, ctx(1_000));
+    const asked: (string | undefined)[] = [];
+    const source = clusterStateServiceCounts(state);
+    const ops = serviceOperations({ store, state }, undefined, async (scope, cluster, service) => { asked.push(service); return source(scope, cluster, service); });
+    const a = await ops.CreateService({ cluster: 'c', serviceName: 'a', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
+    await ops.CreateService({ cluster: 'c', serviceName: 'b', taskDefinition: 'web', desiredCount: 1 }, ctx(2_000));
+    const r = await store.txn({ ops: [
+      taskOp('c', 't1', { group: 'service:a', startedBy: a.service.deployments[0]!.id, lastStatus: 'RUNNING' }),
+      taskOp('c', 't2', { group: 'family:web', lastStatus: 'RUNNING' }),
+    ] });
+    await state.caughtUp(r.revision);
+    asked.length = 0;
+    const d = await ops.DescribeServices({ cluster: 'c', services: ['a', 'b', 'missing'] }, ctx(3_000));
+    assert.deepEqual(asked, ['a', 'b']);
+    assert.deepEqual(d.services.map((s) => [s.serviceName, s.runningCount]), [['a', 1], ['b', 0]]);
+    assert.deepEqual(d.failures.map((f) => f.reason), ['MISSING']);
   } finally {
     state.close();
     await store.close();

@@ -5,13 +5,12 @@ import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { drainService, newService, serviceArn, serviceNameOf, updateService, type ServiceChange } from '../../core/ecs/service-lifecycle.ts';
 import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, checkPlatformVersion, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
-import { countServiceTasks, NO_COUNTS, serviceView, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
+import { serviceView } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
-import type { ClusterState } from '../../cluster/types.ts';
-import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
+import { clusterStateServiceCounts, type ServiceCountsSource } from './service-counts.ts';
 import { randomServiceDeploymentIds, withServiceDeployment, type ServiceDeploymentIds } from './service-deployments.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 import {
@@ -35,33 +34,12 @@ export const randomServiceIds: ServiceIds = {
   deploymentId: () => `ecs-svc/${randomInt(1, 10).toString()}${Array.from({ length: 18 }, () => randomInt(0, 10)).join('')}`,
 };
 
-/**
- * Where the tasks that service counts come from: the tasks of a cluster, or only those of
- * group `service:<name>` when a name is given (a source may return more; they are filtered).
- */
-export type ServiceTasks = (scope: Scope, cluster: string, service?: string) => Promise<Iterable<CountedTask>>;
-
-/** Reads a cluster's tasks from the store: the source until the cluster state's indexes serve them. */
-export function storeServiceTasks(store: Store): ServiceTasks {
-  return async (scope, cluster) => (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
-}
-
-/** The cluster state's group index as the source: no store scan per answer. */
-export function clusterStateServiceTasks(state: ClusterState): ServiceTasks {
-  return async (scope, cluster, service) => state.tasks({ scope, cluster }, service === undefined ? {} : { group: `service:${service}` });
-}
-
-export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = clusterStateServiceTasks(state)) {
-  /** The counts of the services of a cluster (of `service` alone when given), from their tasks. */
-  const countsOf = async (scope: Scope, cluster: string, service?: string): Promise<(name: string) => ServiceCounts> => {
-    const counts = countServiceTasks(await tasks(scope, cluster, service));
-    return (name) => counts.get(name) ?? NO_COUNTS;
-  };
+export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, countsOf: ServiceCountsSource = clusterStateServiceCounts(state)) {
   const sdIds: ServiceDeploymentIds = {
     serviceDeploymentId: ids.serviceDeploymentId ?? randomServiceDeploymentIds.serviceDeploymentId,
     serviceRevisionId: ids.serviceRevisionId ?? randomServiceDeploymentIds.serviceRevisionId,
   };
-  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, (await countsOf(scope, cluster, s.serviceName))(s.serviceName), 'answer') });
+  const answer = async (scope: Scope, cluster: string, s: ServiceRecord) => ({ service: serviceView(s, await countsOf(scope, cluster, s.serviceName), 'answer') });
 
   /** The service a request names in an ACTIVE cluster, or ServiceNotFoundException. */
   const requireService = async (scope: Scope, cluster: string, ref: string): Promise<Versioned<ServiceRecord>> => {
@@ -165,14 +143,14 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         fail('InvalidParameterException', `DescribeServices takes 1 to ${MAX_DESCRIBE} services; ${input.services.length} were given.`);
       }
       const name = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const counts = await countsOf(scope, name);
       const tags = input.include?.includes('TAGS') ? 'include' : 'omit';
       const services = [];
       const failures = [];
       for (const ref of input.services) {
         const svc = serviceNameOf(ref, name);
         const s = svc === undefined ? undefined : await getJson<ServiceRecord>(store, keys.service(scope, name, svc));
-        if (s) services.push(serviceView(s.value, counts(s.value.serviceName), tags));
+        // Each service's own counts (kept per group), never a walk over the cluster's tasks.
+        if (s) services.push(serviceView(s.value, await countsOf(scope, name, s.value.serviceName), tags));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(scope, name, ref), reason: 'MISSING' });
       }
       return { services, failures };

@@ -7,7 +7,8 @@ import { createClusterState } from '../../cluster/cluster-state.ts';
 import { clusterOp, SCOPE, taskOp } from '../../cluster/testing.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
-import { serviceOperations, storeServiceTasks, type ServiceIds } from './services.ts';
+import { storeServiceCounts } from './service-counts.ts';
+import { serviceOperations, type ServiceIds } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskSetOperations } from './task-sets.ts';
@@ -37,8 +38,8 @@ async function setUp(name: string) {
   for (const image of ['busybox:1', 'busybox:2']) await tds.RegisterTaskDefinition({ family: 'web', containerDefinitions: [{ name: 'web', image, memory: 64 }] } as never, ctx(1_000));
   let n = 0;
   const ids: ServiceIds = { deploymentId: () => `ecs-svc/${String(++n).padStart(19, '0')}` };
-  const services = serviceOperations({ store, state }, ids, storeServiceTasks(store));
-  const sets = taskSetOperations({ store, state }, ids, storeServiceTasks(store));
+  const services = serviceOperations({ store, state }, ids, storeServiceCounts(store));
+  const sets = taskSetOperations({ store, state }, ids, storeServiceCounts(store));
   const close = async () => {
     state.close();
     await store.close();

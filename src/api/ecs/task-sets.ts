@@ -14,7 +14,6 @@ import { serviceNameOf } from '../../core/ecs/service-lifecycle.ts';
 import {
   checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkPlatformVersion, checkUnsupported, validateCapacityProviderStrategy, validateClientToken,
 } from '../../core/ecs/service-rules.ts';
-import { countServiceTasks, NO_COUNTS, type ServiceCounts } from '../../core/ecs/service-view.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { taskSetArn, taskSetIdOf, type TaskSetRecord } from '../../core/ecs/task-set.ts';
 import { addTaskSet, drainTaskSet, makePrimary, requireExternal, scaleTaskSet, validateScale } from '../../core/ecs/task-set-lifecycle.ts';
@@ -24,7 +23,8 @@ import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 import { checkCapacityProviders, serviceTaskDefinition } from './service-input.ts';
-import { clusterStateServiceTasks, randomServiceIds, type ServiceIds, type ServiceTasks } from './services.ts';
+import { clusterStateServiceCounts, type ServiceCountsSource } from './service-counts.ts';
+import { randomServiceIds, type ServiceIds } from './services.ts';
 
 export interface CreateTaskSetInput {
   cluster: string;
@@ -49,9 +49,7 @@ interface TaskSetRef {
 }
 
 /** `ids.deploymentId()` makes task set ids too: ECS's are the same "ecs-svc/" and 19 digits as deployments'. */
-export function taskSetOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, tasks: ServiceTasks = clusterStateServiceTasks(state)) {
-  const countsOf = async (scope: Scope, cluster: string, service: string): Promise<ServiceCounts> =>
-    countServiceTasks(await tasks(scope, cluster, service)).get(service) ?? NO_COUNTS;
+export function taskSetOperations({ store, state }: Pick<EcsDeps, 'store' | 'state'>, ids: ServiceIds = randomServiceIds, countsOf: ServiceCountsSource = clusterStateServiceCounts(state)) {
 
   const requireService = async (scope: Scope, cluster: string, ref: string): Promise<Versioned<ServiceRecord>> => {
     const name = serviceNameOf(ref, cluster);

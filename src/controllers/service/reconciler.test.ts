@@ -124,3 +124,66 @@ test('services of one cluster are reconciled independently; an EXTERNAL service 
   assert.ok(liveOf(h).filter((t) => t.group === 'service:api').every((t) => t.startedBy === 'ecs-svc/0000000000000000009'));
   assert.deepEqual(h.service('ext').events, []);
 });
+
+test('a pass reads each service\'s own tasks by group and never copies the cluster\'s whole task list', () => {
+  const h = cluster(3);
+  steadyService(h, 2);
+  const victim = liveOf(h)[0]!;
+  const sim = h.tasks.get(victim.id)!;
+  sim.summary = { ...sim.summary, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: h.now / 1000, stopCode: 'EssentialContainerExited', modRevision: ++h.revision };
+  const s = h.snapshot();
+  const groups: string[] = [];
+  const guarded = Object.create(s, {
+    tasks: { get: () => assert.fail('the service reconciler read snapshot.tasks (O(every task of the cluster))') },
+    tasksWhere: { value: (f: Parameters<typeof s.tasksWhere>[0]) => { groups.push(f.group ?? '(no group)'); return s.tasksWhere(f); } },
+  }) as typeof s;
+  const result = h.reconciler.reconcile(guarded, h.now);
+  assert.deepEqual(groups, ['service:web']);
+  assert.ok(result.actions.some((a) => a.type === 'launch'), 'the stopped task is replaced from what the group read');
+});
+
+test('a service whose last pass was quiet is not read again until its record, its tasks, the instances or its wakeAt change', () => {
+  const h = cluster(3);
+  steadyService(h, 2);
+  assert.deepEqual(h.pass().actions, [], 'steady: a quiet pass');
+  const reads: string[] = [];
+  const watched = () => {
+    const s = h.snapshot();
+    return Object.create(s, { tasksWhere: { value: (f: Parameters<typeof s.tasksWhere>[0]) => { reads.push(f.group ?? ''); return s.tasksWhere(f); } } }) as typeof s;
+  };
+  assert.deepEqual(h.reconciler.reconcile(watched(), h.now).actions, []);
+  assert.deepEqual(reads, [], 'nothing changed: the quiet pass stands');
+  // One of its tasks stops: the group changed, the service is passed and replaces it.
+  const victim = liveOf(h)[0]!;
+  const sim = h.tasks.get(victim.id)!;
+  sim.summary = { ...sim.summary, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: h.now / 1000, stopCode: 'EssentialContainerExited', modRevision: ++h.revision };
+  const after = h.reconciler.reconcile(watched(), h.now);
+  assert.deepEqual(reads, ['service:web']);
+  assert.ok(after.actions.some((a) => a.type === 'launch'));
+  // An instance changes: passed again.
+  assert.ok(h.run({ until: () => steady(h), maxMs: 120_000 }));
+  h.pass();
+  reads.length = 0;
+  h.setInstance('i2', { status: 'DRAINING' });
+  h.reconciler.reconcile(watched(), h.now);
+  assert.deepEqual(reads, ['service:web'], 'an instance changed');
+});
+
+test('a quiet pass that waits for a time is passed again once that time comes', () => {
+  const h = cluster(3);
+  h.putService(service({ desiredCount: 2 }));
+  // Started and RUNNING, not yet counted healthy (no health check: 40 s): quiet, with a wakeAt.
+  let r = h.pass();
+  for (let i = 0; i < 20 && !liveOf(h).every((t) => t.lastStatus === 'RUNNING'); i++) { h.advance(100); r = h.pass(); }
+  r = h.pass();
+  assert.deepEqual(r.actions, []);
+  assert.ok(r.wakeAt !== undefined, 'it asks to be woken when the tasks count as healthy');
+  const reads: string[] = [];
+  const s = h.snapshot();
+  const watched = Object.create(s, { tasksWhere: { value: (f: Parameters<typeof s.tasksWhere>[0]) => { reads.push(f.group ?? ''); return s.tasksWhere(f); } } }) as typeof s;
+  assert.equal(h.reconciler.reconcile(watched, r.wakeAt - 1).wakeAt, r.wakeAt, 'before it: the same wakeAt, nothing read');
+  assert.deepEqual(reads, []);
+  const woken = h.reconciler.reconcile(watched, r.wakeAt);
+  assert.deepEqual(reads, ['service:web']);
+  assert.ok(woken.actions.length > 0, 'at it: the deployment completes');
+});

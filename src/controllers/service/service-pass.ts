@@ -25,12 +25,17 @@ import { afterFailures, current, delaySeconds, holds } from './throttle.ts';
 export interface Pass {
   readonly actions: Action[];
   readonly wakeAt?: number;
+  /**
+   * Nothing to do and nothing to say (not even an event held back as a recent duplicate):
+   * the same record, tasks and instances give the same empty pass until `wakeAt`.
+   */
+  readonly quiet?: boolean;
 }
 
 export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>, tasks: readonly TaskSummary[], instances: ReadonlyMap<string, InstanceState>, now: number, ids: Ids): Pass {
   const record = held.value;
   // EXTERNAL services run task sets (task-sets.ts); CODE_DEPLOY is refused at creation.
-  if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [] };
+  if (record.status === 'INACTIVE' || record.deploymentController.type !== 'ECS') return { actions: [], quiet: true };
   const nowSeconds = now / 1000;
   const name = record.serviceName;
   const grace = record.healthCheckGracePeriodSeconds ?? 0;
@@ -38,7 +43,8 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   const holding = new Set(tasks.filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.startedBy ?? ''));
   const draining = record.status === 'DRAINING';
   const daemon = record.schedulingStrategy === 'DAEMON';
-  // A DAEMON service wants a task on every ACTIVE instance its constraints admit.
+  // A DAEMON service wants a task on every ACTIVE instance its constraints admit; counted
+  // for a DAEMON alone, so a pass over many REPLICA services never walks the instances.
   const eligible = daemon ? daemonEligibility(record.placementConstraints) : undefined;
   const daemonInstances = eligible ? snapshot.instances.filter((i) => i.record.status === 'ACTIVE' && eligible(i)).length : 0;
   const desired = draining ? 0 : daemon ? daemonInstances : record.desiredCount;
@@ -159,7 +165,7 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   next = followServiceDeployments(next, nowSeconds);
   if (JSON.stringify(next) !== JSON.stringify(record)) actions.unshift(writeService(held.key, held.modRevision, next, `service ${name}: ${summary(next, record)}`));
   if (launch) actions.push(launchFor(held.key, name, primary.id, launch, ids));
-  return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled) };
+  return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled), quiet: actions.length === 0 && messages.length === 0 };
 }
 
 function launchBase(snapshot: ClusterSnapshot, record: ServiceRecord, primary: DeploymentRecord, nowSeconds: number): Omit<Launch, 'count'> {

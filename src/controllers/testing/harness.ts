@@ -4,6 +4,7 @@
  * the snapshots a test sets, and a placer that records what it was asked to launch.
  */
 import type { ClusterRef, ClusterSnapshot, ClusterState, InstanceState, TaskSummary } from '../../cluster/types.ts';
+import { listSnapshot } from '../../cluster/snapshot.ts';
 import { newContainerInstance, type ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
@@ -39,14 +40,14 @@ export function task(n: number, o: { on?: InstanceState; group?: string; lastSta
 
 export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: InstanceState[]; tasks?: TaskSummary[] } = {}): ClusterSnapshot {
   const ref = o.ref ?? REF;
-  return {
+  return listSnapshot({
     ...ref, revision: o.revision ?? 1,
     clusterRecord: {
       key: keys.cluster(ref.scope, ref.cluster), modRevision: 1,
       value: { clusterArn: `arn:aws:ecs:${ref.scope.region}:${ref.scope.account}:cluster/${ref.cluster}`, clusterName: ref.cluster, status: 'ACTIVE', tags: [], settings: [], capacityProviders: [], defaultCapacityProviderStrategy: [], createdAt: 0 },
     },
     instances: o.instances ?? [], tasks: o.tasks ?? [], services: [],
-  };
+  });
 }
 
 /** A clock for tests: `now` moves and timers fire only in `advance`. */
@@ -119,6 +120,16 @@ export class FakeClusterState implements ClusterState {
   counts = () => ({ registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
   instanceUsage = () => ({ cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] });
   task = (ref: ClusterRef, id: string): TaskSummary | undefined => this.snapshot(ref)?.tasks.find((t) => t.id === id);
+  groupCounts = (ref: ClusterRef, group: string) => {
+    const out = new Map<string, { running: number; pending: number }>();
+    for (const t of this.snapshot(ref)?.tasks ?? []) {
+      if (t.group !== group || t.startedBy === undefined || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
+      const c = out.get(t.startedBy) ?? { running: 0, pending: 0 };
+      c[t.lastStatus === 'RUNNING' ? 'running' : 'pending']++;
+      out.set(t.startedBy, c);
+    }
+    return out;
+  };
   *tasks(ref: ClusterRef): Iterable<TaskSummary> {
     yield* this.snapshot(ref)?.tasks ?? [];
   }

@@ -16,6 +16,7 @@
  * tasks on one instance); violations are collected in `violations`.
  */
 import type { ClusterSnapshot, Held, InstanceState, TaskSummary } from '../../../cluster/types.ts';
+import { listSnapshot } from '../../../cluster/snapshot.ts';
 import type { ServiceRecord } from '../../../core/ecs/service.ts';
 import type { TaskRecord } from '../../../core/ecs/task.ts';
 import type { Launch, LaunchResult } from '../../../scheduler/launch.ts';
@@ -46,6 +47,7 @@ export class Harness {
   now: number;
   revision = 1;
   readonly instances: InstanceState[] = [];
+  #instancesView: InstanceState[] | undefined;
   readonly tasks = new Map<string, SimTask>();
   readonly services = new Map<string, Held<ServiceRecord>>();
   readonly behaviours = new Map<string, Behaviour>();
@@ -71,12 +73,14 @@ export class Harness {
 
   addInstance(i: InstanceState): void {
     this.instances.push({ ...i, modRevision: ++this.revision });
+    this.#instancesView = undefined;
   }
 
   setInstance(id: string, change: Partial<InstanceState['record']>): void {
     const idx = this.instances.findIndex((i) => i.record.containerInstanceArn.endsWith(`/${id}`));
     const cur = this.instances[idx]!;
     this.instances[idx] = { ...cur, modRevision: ++this.revision, record: { ...cur.record, ...change } };
+    this.#instancesView = undefined;
   }
 
   /** What the instance-health reconciler does to a lost instance's tasks: they arrive STOPPED. */
@@ -104,15 +108,17 @@ export class Harness {
   }
 
   snapshot(): ClusterSnapshot {
-    return {
+    return listSnapshot({
       scope: { account: ACCOUNT, region: REGION },
       cluster: CLUSTER,
       revision: this.revision,
       clusterRecord: { key: '/clusters/default', modRevision: 1, value: { clusterArn, clusterName: CLUSTER, status: 'ACTIVE', tags: [], settings: [], capacityProviders: [], defaultCapacityProviderStrategy: [], createdAt: 0 } },
-      instances: [...this.instances],
+      // The same list while no instance changed, as the cluster state's view: the
+      // reconciler's quiet passes are remembered, and so exercised by every harness test.
+      instances: (this.#instancesView ??= [...this.instances]),
       tasks: this.taskList(),
       services: [...this.services.values()],
-    };
+    });
   }
 
   /** Healthy and place-holding tasks of a service, and its limits, as the promise states them. */
