@@ -34,15 +34,21 @@ export async function directOnlyRows(o: SchedulerOptions, cluster: string, famil
     const strategy = STRATEGIES[name];
     const label = `${name}(${strategy.map((s) => s.field).join(', ')})`;
     const profiler = o.profile !== undefined ? new Session() : undefined;
-    if (profiler) {
+    let profile: unknown;
+    // Only the measured launches are profiled, not the cluster state's load.
+    const beforeRun = async () => {
+      if (!profiler) return;
       profiler.connect();
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
-    }
-    const r = await placerDirect({ statePath, scope, cluster, taskDefinitionArn, count: o.count, strategy, clients: o.clients, seconds: o.seconds });
-    if (profiler) {
-      const { profile } = await profiler.post('Profiler.stop');
+    };
+    const afterRun = async () => {
+      if (!profiler) return;
+      profile = (await profiler.post('Profiler.stop')).profile;
       profiler.disconnect();
+    };
+    const r = await placerDirect({ statePath, scope, cluster, taskDefinitionArn, count: o.count, strategy, clients: o.clients, seconds: o.seconds, beforeRun, afterRun });
+    if (profiler) {
       const file = o.profile!.replace(/(\.cpuprofile)?$/, `-${name}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       say(`${label}: profile in ${file}\n${formatSummary(summarize(file, 40), 'placed' in r ? r.launches : undefined)}`);

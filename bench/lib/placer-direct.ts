@@ -24,7 +24,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const MODULES = { placer: `${SRC}/scheduler/placer.ts`, state: `${SRC}/cluster/cluster-state.ts`, place: `${SRC}/scheduler/place.ts` };
 
 interface Modules {
-  createPlacer(deps: { store: Store; state: ClusterState; place: PlaceFn; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
+  createPlacer(deps: { store: Store; state: ClusterState; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
   createClusterState(store: Store): ClusterState;
   place: PlaceFn;
 }
@@ -38,6 +38,10 @@ export interface DirectOptions {
   readonly strategy: readonly PlacementStrategy[];
   readonly clients: number;
   readonly seconds: number;
+  /** Called once the cluster state has loaded, just before the measured launches (to start a profiler). */
+  readonly beforeRun?: () => Promise<void>;
+  /** Called as soon as the measured launches are done. */
+  readonly afterRun?: () => Promise<void>;
 }
 
 export interface DirectResult {
@@ -72,11 +76,12 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
   try {
     await state.ready();
     const loadMs = performance.now() - t0;
-    const placer = m.createPlacer({ store, state, place: m.place, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
+    const placer = m.createPlacer({ store, state, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
     let placed = 0;
     let launches = 0;
     let unplaced = 0;
     let firstFailure: string | undefined;
+    await o.beforeRun?.();
     const start = performance.now();
     const deadline = start + o.seconds * 1000;
     // A launch that places fewer than asked means the cluster is full: the run ends there, and
@@ -97,6 +102,7 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
       }
     }));
     const seconds = (Math.min(end, performance.now()) - start) / 1000;
+    await o.afterRun?.();
     return { placed, launches, unplaced, ...(firstFailure && { firstFailure }), seconds, perSecond: placed / seconds, loadMs };
   } finally {
     state.close();

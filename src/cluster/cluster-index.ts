@@ -26,6 +26,8 @@ function tree<V>(): Tree<V> {
  */
 export const DEFAULT_ENI_SLOTS = 120;
 
+const NO_CHANGES: readonly string[] = [];
+
 /** What the not-STOPPED tasks on one instance hold, as running sums. */
 interface Usage {
   cpu: number;
@@ -68,6 +70,11 @@ export class ClusterIndex {
   #placementList: PlacementInstance[] | undefined;
   #taskList: TaskSummary[] | undefined;
   #serviceList: Held<ServiceRecord>[] | undefined;
+  /**
+   * Instance ARNs whose placement view changed since the cluster state last took them
+   * (placement-feed.ts): it takes them after every store event, so this holds one event's.
+   */
+  #placementChanged: string[] = [];
 
   isEmpty(): boolean {
     return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0;
@@ -88,6 +95,7 @@ export class ClusterIndex {
     this.#instances.set(id, { state });
     if (record.status !== 'INACTIVE') this.#registered++;
     this.#instanceList = this.#placementList = undefined;
+    this.#placementChanged.push(record.containerInstanceArn);
   }
 
   removeInstance(id: string): void {
@@ -96,6 +104,7 @@ export class ClusterIndex {
     this.#instances.delete(id);
     if (old.state.record.status !== 'INACTIVE') this.#registered--;
     this.#instanceList = this.#placementList = undefined;
+    this.#placementChanged.push(old.state.record.containerInstanceArn);
   }
 
   /** Instances in registration order (then key order): placement breaks ties by it. */
@@ -119,6 +128,24 @@ export class ClusterIndex {
       out.push(e.placement ??= placementInstance(id, s.record, this.#usage.get(s.record.containerInstanceArn)));
     }
     return (this.#placementList = out);
+  }
+
+  // ---- placement feed (placement-feed.ts): one instance's view, and which ones changed
+
+  /** One instance as placement sees it (built on first use after a change), or undefined when the cluster has no such instance. */
+  placementInstance(arn: string): PlacementInstance | undefined {
+    const id = arn.slice(arn.lastIndexOf('/') + 1);
+    const e = this.#instances.get(id);
+    if (!e || e.state.record.containerInstanceArn !== arn) return undefined;
+    return (e.placement ??= placementInstance(id, e.state.record, this.#usage.get(arn)));
+  }
+
+  /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
+  takePlacementChanges(): readonly string[] {
+    if (this.#placementChanged.length === 0) return NO_CHANGES;
+    const out = this.#placementChanged;
+    this.#placementChanged = [];
+    return out;
   }
 
   // ---- tasks
@@ -184,6 +211,7 @@ export class ClusterIndex {
     const e = this.#instances.get(id);
     if (e) delete e.placement;
     this.#placementList = undefined;
+    this.#placementChanged.push(arn);
   }
 
   /** Tasks in key (id) order, optionally only those matching every filter, strictly after `after`. */

@@ -18,8 +18,9 @@ import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import { CompactedError, type KeyValue, type Store, type Watch, type WatchEvent } from '../store/store.ts';
 import { prefixEnd } from '../store/keys.ts';
-import type { PlacementSnapshot } from '../scheduler/types.ts';
+import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts';
 import { ClusterIndex } from './cluster-index.ts';
+import { FeedBuffer, type PlacementFeed } from './placement-feed.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
@@ -41,6 +42,8 @@ export const MAX_RELIST_ATTEMPTS = 5;
  * a leak (a listener added per request), refused loudly.
  */
 export const MAX_LISTENERS = 64;
+/** Placement feeds open at once: one per cluster per placer (a process has one placer); more means a leak. */
+export const MAX_FEEDS = 1_024;
 
 const NO_USAGE: InstanceUsage = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] };
 const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 };
@@ -76,6 +79,9 @@ class StoreClusterState implements ClusterState {
    * now reads, so bounded by the server's requests in flight.
    */
   #waiters: Waiter[] = [];
+  /** Placement feeds by cluster key (placement-feed.ts), bounded by MAX_FEEDS in all. */
+  readonly #feeds = new Map<string, Set<FeedBuffer>>();
+  #feedCount = 0;
 
   constructor(store: Store, options: ClusterStateOptions) {
     this.#store = store;
@@ -130,6 +136,35 @@ class StoreClusterState implements ClusterState {
     return { instances: this.#index(ref)?.placementInstances() ?? [] };
   }
 
+  // ---- placement feed (placement-feed.ts)
+
+  placementInstance(ref: ClusterRef, arn: string): PlacementInstance | undefined {
+    return this.#index(ref)?.placementInstance(arn);
+  }
+
+  followPlacement(ref: ClusterRef): PlacementFeed {
+    if (this.#feedCount >= MAX_FEEDS) throw new Error(`more than ${MAX_FEEDS} placement feeds: one is being opened per call and never closed`);
+    const k = refKey(ref.scope.account, ref.scope.region, ref.cluster);
+    let set = this.#feeds.get(k);
+    if (!set) this.#feeds.set(k, (set = new Set()));
+    const feed: FeedBuffer = new FeedBuffer(() => {
+      if (!set.delete(feed)) return;
+      this.#feedCount--;
+      if (set.size === 0 && this.#feeds.get(k) === set) this.#feeds.delete(k);
+    });
+    set.add(feed);
+    this.#feedCount++;
+    return feed;
+  }
+
+  /** Hands the instances an event changed to the cluster's feeds. */
+  #feedChanges(k: string, ix: ClusterIndex): void {
+    const changed = ix.takePlacementChanges();
+    if (changed.length === 0) return;
+    const feeds = this.#feeds.get(k);
+    if (feeds) for (const f of feeds) f.add(changed);
+  }
+
   counts(ref: ClusterRef): ClusterCounts {
     return this.#index(ref)?.counts() ?? EMPTY_COUNTS;
   }
@@ -182,6 +217,8 @@ class StoreClusterState implements ClusterState {
       // Everything a reader saw before (a re-list) may have changed.
       for (const k of previous.keys()) this.#touch(k);
       for (const k of indexes.keys()) this.#touch(k);
+      for (const ix of indexes.values()) ix.takePlacementChanges();
+      for (const feeds of this.#feeds.values()) for (const f of feeds) f.everything();
       return;
     }
   }
@@ -231,6 +268,7 @@ class StoreClusterState implements ClusterState {
     }
     if (k !== undefined) {
       const ix = this.#indexes.get(k)!;
+      this.#feedChanges(k, ix);
       if (ix.isEmpty()) { this.#indexes.delete(k); this.#refs.delete(k); } else if (!this.#refs.has(k)) this.#refs.set(k, refOf(k));
       this.#touch(k);
     }

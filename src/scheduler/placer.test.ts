@@ -11,7 +11,6 @@ import { taskView, type TaskRecord } from '../core/ecs/task.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Launch, Placer } from './launch.ts';
-import { place } from './place.ts';
 import { createPlacer } from './placer.ts';
 
 
@@ -45,7 +44,7 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
       watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
       txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
     };
-    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, place, ids, rng: Math.random })), lostRaces: () => lost });
+    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, ids, rng: Math.random })), lostRaces: () => lost });
   } finally {
     for (const s of states) s.close();
     await store.close();

@@ -9,7 +9,6 @@ import { createEcsService } from '../api/ecs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { createClusterState } from '../cluster/cluster-state.ts';
-import { place } from '../scheduler/place.ts';
 import { createPlacer } from '../scheduler/placer.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
@@ -79,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener failed: ${err instanceof Error ? err.stack : String(err)}`) });
   await state.ready();
   const placer = createPlacer({
-    store, state, place, rng: Math.random,
+    store, state, rng: Math.random,
     ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
   });
   const ecs = createEcsService({ store, state, placer });
