@@ -48,8 +48,10 @@ export class Leaves {
 }
 
 /** A binary min-heap of numbers (bucket keys, slot indexes). */
-class MinHeap {
+export class MinHeap {
   private a: number[] = [];
+  /** Its entries, in heap order (to rebuild it without its stale ones). */
+  entries(): readonly number[] { return this.a; }
   /** Replaces the contents with an ascending array (a valid heap as it is). */
   fill(sorted: readonly number[]): void { this.a = sorted.slice(); }
   get length(): number { return this.a.length; }

@@ -11,6 +11,8 @@
  * the opening snapshot with every earlier plan consumed (placer-build.ts `consume`) and
  * every `set`/`delete` applied (a new instance goes last: registration order). The
  * reference implementation below is that sentence as code; faster ones are tested against it.
+ * Equivalence is exact for every chain, `random` included: the same rng draws the same
+ * instances. The fast one is `openSession` (session-fast.ts; session-fast.properties.test.ts).
  */
 import { place } from './place.ts';
 import { consume } from './placer-build.ts';

@@ -6,7 +6,7 @@
  */
 import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Leaves, type Selector, type SelectorFactory } from './selectors.ts';
 import type { Slot } from './slot.ts';
-import type { PlacementStrategy, PlacementStrategyType, Rng } from './types.ts';
+import type { PlacementInstance, PlacementStrategy, PlacementStrategyType, Rng } from './types.ts';
 
 /**
  * ECS's default for a service's tasks when it names no strategy: spread over Availability
@@ -62,7 +62,7 @@ export const random: StrategyPlugin = {
 export const binpack: StrategyPlugin = {
   type: 'binpack',
   level: (s, ctx) => {
-    const score = s.field?.toLowerCase() === 'cpu' ? (i: number) => ctx.slots[i]!.cpu : (i: number) => ctx.slots[i]!.memory;
+    const score = binpacksCpu(s) ? (i: number) => ctx.slots[i]!.cpu : (i: number) => ctx.slots[i]!.memory;
     const scoreOf = new Float64Array(ctx.slots.length).fill(NaN);
     return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel(score, child, scoreOf) };
   },
@@ -77,17 +77,12 @@ export const binpack: StrategyPlugin = {
 export const spread: StrategyPlugin = {
   type: 'spread',
   level: (s, ctx) => {
-    const field = s.field ?? 'instanceId';
-    if (field === 'instanceId' || field === 'host') {
+    const name = spreadAttribute(s);
+    if (name === undefined) {
       const scoreOf = new Float64Array(ctx.slots.length).fill(NaN);
       return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel((i) => ctx.slots[i]!.groupCount, child, scoreOf) };
     }
-    const name = field.startsWith('attribute:') ? field.slice('attribute:'.length) : field;
-    // Instances without the attribute: a key no attribute value can take.
-    const values = ctx.slots.map((slot) => {
-      const v = slot.instance.attributes.get(name);
-      return v !== undefined ? v : slot.instance.attributes.has(name) ? '' : '\u0000absent';
-    });
+    const values = ctx.slots.map((slot) => spreadValue(slot.instance, name));
     const counts = new Map<string, number>();
     for (const slot of ctx.slots) if (slot.groupCount > 0) counts.set(values[slot.index]!, (counts.get(values[slot.index]!) ?? 0) + slot.groupCount);
     return {
@@ -97,6 +92,24 @@ export const spread: StrategyPlugin = {
     };
   },
 };
+
+/** binpack's field: cpu, or memory for anything else (validate.ts admits only the two). */
+export function binpacksCpu(s: PlacementStrategy): boolean {
+  return s.field?.toLowerCase() === 'cpu';
+}
+
+/** The attribute a spread counts over, or undefined when it spreads over instances (instanceId, host). */
+export function spreadAttribute(s: PlacementStrategy): string | undefined {
+  const field = s.field ?? 'instanceId';
+  if (field === 'instanceId' || field === 'host') return undefined;
+  return field.startsWith('attribute:') ? field.slice('attribute:'.length) : field;
+}
+
+/** An instance's value of a spread attribute; instances without it share a key no attribute value can take. */
+export function spreadValue(instance: PlacementInstance, name: string): string {
+  const v = instance.attributes.get(name);
+  return v !== undefined ? v : instance.attributes.has(name) ? '' : '\u0000absent';
+}
 
 export const strategyPlugins: ReadonlyMap<string, StrategyPlugin> = new Map([random, binpack, spread].map((p) => [p.type, p]));
 
