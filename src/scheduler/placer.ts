@@ -29,7 +29,8 @@ import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
 import { buildTask, groupOf, requestOf, type Ids } from './placer-build.ts';
 import { PlacerSessions, type FeedSource } from './placer-sessions.ts';
-import { referenceSession, type OpenSession, type PlacementSession } from './session.ts';
+import type { OpenSession, PlacementSession } from './session.ts';
+import { openSession } from './session-fast.ts';
 import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import type { Failure, Rng } from './types.ts';
@@ -79,7 +80,7 @@ export interface PlacerDeps {
   readonly store: Store;
   /** What the placer reads of the cluster state (src/cluster/: ClusterState has it all). */
   readonly state: PlacementSource;
-  /** How a cluster's working copy is opened (session.ts); default: the reference session. */
+  /** How a cluster's working copy is opened (session.ts); default: the fast session (session-fast.ts). */
   readonly openSession?: OpenSession;
   readonly ids: Ids;
   readonly rng: Rng;
@@ -95,7 +96,7 @@ export function createPlacer(deps: PlacerDeps): Placer {
   const definitions = new Lru<string, { td: TaskDefinitionRecord; bytes: number }>({
     maxEntries: TASK_DEFINITION_CACHE_ENTRIES, maxWeight: TASK_DEFINITION_CACHE_BYTES, weigh: (e) => e.bytes,
   });
-  const sessions = new PlacerSessions(deps.state, deps.openSession ?? referenceSession);
+  const sessions = new PlacerSessions(deps.state, deps.openSession ?? openSession);
   const batcher = new KeyedBatcher<Pending, LaunchResult>((key, batch) => placeBatch(deps, sessions, key, batch), {
     maxWeight: MAX_BATCH_TASKS, weigh: (p) => p.launch.targets?.length ?? p.launch.count,
   });
