@@ -154,3 +154,55 @@ test('placer: StartTask targets, a missing instance, an unknown definition, a cl
     await assert.rejects(placers[0]!.launch(base(td, { cluster: 'gone' })), (e: unknown) => e instanceof ApiError && e.code === 'ClusterNotFoundException');
   });
 });
+
+test('placer: its session follows the cluster between batches: a joining instance, tasks stopping, a deregistered instance', async () => {
+  const td = definition('web', { cpu: 256, memory: 128 });
+  await withWorld(1, [clusterOp('c1'), instanceOp('c1', 'i1', { cpu: 1024 }), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, states }) => {
+    const where = (r: { tasks: readonly TaskRecord[] }) => r.tasks.map((t) => t.containerInstanceArn!.split('/').pop()).sort();
+    const p = placers[0]!;
+    assert.deepEqual(where(await p.launch(base(td, { count: 4 }))), ['i1', 'i1', 'i1', 'i1']);
+    const full = await p.launch(base(td));
+    assert.deepEqual(full.tasks, []);
+    assert.equal(full.failures[0]?.reason, 'RESOURCE:CPU');
+
+    // An instance joins: the next batch sees it.
+    await states[0]!.caughtUp((await store.txn({ ops: [instanceOp('c1', 'i2', { cpu: 512 })] })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i2', 'i2'], 'i2 had room for two');
+
+    // Two of i1's tasks stop (written by someone else, as the agent's reports are): their room is back.
+    const onI1 = (await storedTasks(store)).filter((t) => t.containerInstanceArn!.endsWith('/i1')).slice(0, 2);
+    const stops = onI1.map((t) => putOp(keys.task(SCOPE, 'c1', t.taskArn.split('/').pop()!), { ...t, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }));
+    await states[0]!.caughtUp((await store.txn({ ops: stops })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i1', 'i1']);
+
+    // i1 deregistered, i2 freed: only i2 is offered.
+    const onI2 = (await storedTasks(store)).filter((t) => t.containerInstanceArn!.endsWith('/i2'));
+    await states[0]!.caughtUp((await store.txn({ ops: [
+      instanceOp('c1', 'i1', { cpu: 1024, status: 'INACTIVE' }),
+      ...onI2.map((t) => putOp(keys.task(SCOPE, 'c1', t.taskArn.split('/').pop()!), { ...t, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' })),
+    ] })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i2', 'i2']);
+  });
+});
+
+test('placer: a placer that lost a race keeps no speculative take on the instance it had chosen', async () => {
+  const td = definition('web', { cpu: 256, memory: 128 });
+  // Room for two tasks on each instance. Two first calls with one clientToken, each placer
+  // on its own instance, at once: one commits, the other's commit is refused and it answers
+  // the winner's task. Had the loser kept what its refused attempt took on its instance
+  // (no later write names that instance to it), it would see room for one task there, not two.
+  // Eight more instances, so that one changed instance is too few for the placer to reopen its session (REOPEN_SHARE).
+  const others = Array.from({ length: 8 }, (_, i) => instanceOp('c1', `x${i}`, { cpu: 512 }));
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1', { cpu: 512 }), instanceOp('c1', 'i2', { cpu: 512 }), ...others, putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+    const same = { clientToken: 'tok-race', fingerprint: 'same' };
+    const [a, b] = await Promise.all([placers[0]!.launch(base(td, { targets: ['i1'], ...same })), placers[1]!.launch(base(td, { targets: ['i2'], ...same }))]);
+    assert.ok(lostRaces() > 0, 'one lost the race');
+    const tasks = await storedTasks(store);
+    assert.equal(tasks.length, 1, 'started once');
+    assert.deepEqual(a.tasks.map((t) => t.taskArn), b.tasks.map((t) => t.taskArn), 'both answer the winner\'s task');
+    const winnerOnI1 = tasks[0]!.containerInstanceArn!.endsWith('/i1');
+    const [loser, free] = winnerOnI1 ? [placers[1]!, 'i2'] : [placers[0]!, 'i1'];
+    const r = await loser.launch(base(td, { targets: [free, free] }));
+    assert.deepEqual([r.tasks.length, r.failures], [2, []], `the loser sees all of ${free}'s room`);
+  });
+});
