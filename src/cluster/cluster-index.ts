@@ -43,7 +43,9 @@ interface Usage {
 
 interface InstanceEntry {
   readonly state: InstanceState;
-  /** Built on first use after a change of the instance or of its usage. */
+  /** What placement reads of the record alone (attributes, registered resources): built once per record. */
+  base?: PlacementBase;
+  /** Built on first use after a change of the instance or of its usage, from `base` and the usage. */
   placement?: PlacementInstance;
 }
 
@@ -125,7 +127,7 @@ export class ClusterIndex {
     for (const s of this.instances()) {
       const id = s.key.slice(s.key.lastIndexOf('/') + 1);
       const e = this.#instances.get(id)!;
-      out.push(e.placement ??= placementInstance(id, s.record, this.#usage.get(s.record.containerInstanceArn)));
+      out.push(e.placement ??= placementInstance(e.base ??= placementBase(id, s.record), this.#usage.get(s.record.containerInstanceArn)));
     }
     return (this.#placementList = out);
   }
@@ -137,7 +139,7 @@ export class ClusterIndex {
     const id = arn.slice(arn.lastIndexOf('/') + 1);
     const e = this.#instances.get(id);
     if (!e || e.state.record.containerInstanceArn !== arn) return undefined;
-    return (e.placement ??= placementInstance(id, e.state.record, this.#usage.get(arn)));
+    return (e.placement ??= placementInstance(e.base ??= placementBase(id, e.state.record), this.#usage.get(arn)));
   }
 
   /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
@@ -299,13 +301,24 @@ function bump(map: Map<string, number>, k: string, sign: 1 | -1): void {
   if (n <= 0) map.delete(k); else map.set(k, n);
 }
 
-function placementInstance(id: string, r: StoredInstance, u: Usage | undefined): PlacementInstance {
+/** The part of an instance's placement view that only its record decides; shared by every view built from it (all read-only). */
+interface PlacementBase {
+  readonly arn: string;
+  readonly id: string;
+  readonly status: PlacementInstance['status'];
+  readonly agentConnected: boolean;
+  readonly registeredAt: number;
+  readonly attributes: ReadonlyMap<string, string | undefined>;
+  readonly capacityProvider: string | undefined;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly eni: number;
+  /** Ports its agent reserves, "port/protocol". */
+  readonly reserved: ReadonlySet<string>;
+}
+
+function placementBase(id: string, r: StoredInstance): PlacementBase {
   const registered = (name: string) => r.registeredResources.find((x) => x.name === name);
-  const ports = new Set<string>([
-    ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
-    ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
-  ]);
-  if (u) for (const p of u.ports.keys()) ports.add(p);
   return {
     arn: r.containerInstanceArn,
     id,
@@ -313,12 +326,38 @@ function placementInstance(id: string, r: StoredInstance, u: Usage | undefined):
     agentConnected: r.agentConnected,
     registeredAt: r.registeredAt,
     attributes: new Map(r.attributes.map((a) => [a.name, a.value])),
-    ...(r.capacityProviderName !== undefined && { capacityProvider: r.capacityProviderName }),
-    cpu: (registered('CPU')?.integerValue ?? 0) - (u?.cpu ?? 0),
-    memory: (registered('MEMORY')?.integerValue ?? 0) - (u?.memory ?? 0),
-    eni: (registered('ENI')?.integerValue ?? DEFAULT_ENI_SLOTS) - (u?.eni ?? 0),
+    capacityProvider: r.capacityProviderName,
+    cpu: registered('CPU')?.integerValue ?? 0,
+    memory: registered('MEMORY')?.integerValue ?? 0,
+    eni: registered('ENI')?.integerValue ?? DEFAULT_ENI_SLOTS,
+    reserved: new Set<string>([
+      ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
+      ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
+    ]),
+  };
+}
+
+/** An instance's placement view: its record's part less what its tasks hold (a change of usage rebuilds only this). */
+function placementInstance(b: PlacementBase, u: Usage | undefined): PlacementInstance {
+  let ports = b.reserved;
+  if (u?.ports.size) {
+    const all = new Set(b.reserved);
+    for (const p of u.ports.keys()) all.add(p);
+    ports = all;
+  }
+  return {
+    arn: b.arn,
+    id: b.id,
+    status: b.status,
+    agentConnected: b.agentConnected,
+    registeredAt: b.registeredAt,
+    attributes: b.attributes,
+    ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
+    cpu: b.cpu - (u?.cpu ?? 0),
+    memory: b.memory - (u?.memory ?? 0),
+    eni: b.eni - (u?.eni ?? 0),
     portsInUse: ports,
-    groups: new Map(u?.groups ?? []),
+    groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,
   };
 }

@@ -332,7 +332,8 @@ class SqliteStoreImpl implements SqliteStore {
 function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, events: WatchEvent[]): void {
   let seq = 0;
   const put = (key: string, value: string) => {
-    const prev = s.get.get(key) as KvRow | undefined;
+    // The previous row's revisions only: its value (kilobytes) is not copied out of SQLite.
+    const prev = s.prevRevs.get(key) as Pick<KvRow, 'create_rev' | 'version'> | undefined;
     const createRevision = prev ? prev.create_rev : revision;
     const version = prev ? prev.version + 1 : 1;
     s.put.run(key, value, createRevision, revision, version);
@@ -369,6 +370,7 @@ function statements(db: DatabaseSync) {
     betweenDesc: p(`${columns} key >= ? AND key < ? ORDER BY key DESC LIMIT ?`),
     get: p('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?'),
     modRev: p('SELECT mod_rev FROM kv WHERE key = ?'),
+    prevRevs: p('SELECT create_rev, version FROM kv WHERE key = ?'),
     keysFrom: p('SELECT key FROM kv WHERE key >= ?'),
     keysBetween: p('SELECT key FROM kv WHERE key >= ? AND key < ?'),
     put: p('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev, version = excluded.version'),
