@@ -54,7 +54,9 @@ export class ClusterIndex {
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
   readonly #usage = new Map<string, Usage>();
-  readonly #tasks: Tree<TaskSummary> = tree<TaskSummary>();
+  /** Task ids in key order (ListTasks' pages); the summaries are in #taskById, so a task's update, the common write, touches no tree. */
+  readonly #tasks: Tree<undefined> = tree<undefined>();
+  readonly #taskById = new Map<string, TaskSummary>();
   /** Secondary indexes: value → the ids (key order) of the tasks with it. */
   readonly #byInstance = new Map<string, Tree<undefined>>();
   readonly #byGroup = new Map<string, Tree<undefined>>();
@@ -79,7 +81,7 @@ export class ClusterIndex {
   #placementChanged: string[] = [];
 
   isEmpty(): boolean {
-    return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0;
+    return !this.clusterRecord && this.#instances.size === 0 && this.#taskById.size === 0 && this.#services.size === 0;
   }
 
   // ---- instances
@@ -153,16 +155,17 @@ export class ClusterIndex {
   // ---- tasks
 
   task(id: string): TaskSummary | undefined {
-    return this.#tasks.get(id);
+    return this.#taskById.get(id);
   }
 
   get taskCount(): number {
-    return this.#tasks.size;
+    return this.#taskById.size;
   }
 
   putTask(s: TaskSummary): void {
-    const old = this.#tasks.get(s.id);
-    this.#tasks.set(s.id, s);
+    const old = this.#taskById.get(s.id);
+    this.#taskById.set(s.id, s);
+    if (!old) this.#tasks.set(s.id, undefined);
     // Most writes change a task's status only: its index entries stay where they are.
     if (old) this.#count(old, -1);
     this.#reindex(old, s);
@@ -170,8 +173,9 @@ export class ClusterIndex {
   }
 
   removeTask(id: string): void {
-    const old = this.#tasks.get(id);
+    const old = this.#taskById.get(id);
     if (!old) return;
+    this.#taskById.delete(id);
     this.#tasks.delete(id);
     this.#count(old, -1);
     this.#reindex(old, undefined);
@@ -231,12 +235,12 @@ export class ClusterIndex {
     const start = filter.after;
     if (!smallest) {
       // No filter but the cursor: the task tree itself, in order.
-      for (const [id, s] of this.#tasks.entries(start)) if (start === undefined || id > start) yield s;
+      for (const [id] of this.#tasks.entries(start)) if (start === undefined || id > start) yield this.#taskById.get(id)!;
       return;
     }
     for (const [id] of smallest.entries(start)) {
       if (start !== undefined && id <= start) continue;
-      const s = this.#tasks.get(id)!;
+      const s = this.#taskById.get(id)!;
       if (filter.instanceArn !== undefined && s.containerInstanceArn !== filter.instanceArn) continue;
       if (filter.group !== undefined && s.group !== filter.group) continue;
       if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
@@ -247,7 +251,7 @@ export class ClusterIndex {
   }
 
   taskList(): readonly TaskSummary[] {
-    return (this.#taskList ??= this.#tasks.valuesArray());
+    return (this.#taskList ??= this.#tasks.keysArray().map((id) => this.#taskById.get(id)!));
   }
 
   // ---- services
