@@ -18,14 +18,15 @@ import type { Launch, Placer } from '../../src/scheduler/launch.ts';
 import type { PlacementStrategy } from '../../src/scheduler/types.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { ParsedValues } from '../../src/store/parsed-values.ts';
 import type { PlaceFn } from './pure-placement.ts';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const MODULES = { placer: `${SRC}/scheduler/placer.ts`, state: `${SRC}/cluster/cluster-state.ts`, place: `${SRC}/scheduler/place.ts` };
 
 interface Modules {
-  createPlacer(deps: { store: Store; state: ClusterState; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
-  createClusterState(store: Store): ClusterState;
+  createPlacer(deps: { store: Store; state: ClusterState; parsedValues?: ParsedValues; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
+  createClusterState(store: Store, options?: { parsedValues?: ParsedValues }): ClusterState;
   place: PlaceFn;
 }
 
@@ -72,11 +73,13 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
   if (typeof m === 'string') return { unavailable: m };
   const store = await openSqliteStore(o.statePath);
   const t0 = performance.now();
-  const state = m.createClusterState(store);
+  // As the server wires them: the placer's task records reach the state as objects.
+  const parsedValues = new ParsedValues();
+  const state = m.createClusterState(store, { parsedValues });
   try {
     await state.ready();
     const loadMs = performance.now() - t0;
-    const placer = m.createPlacer({ store, state, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
+    const placer = m.createPlacer({ store, state, parsedValues, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
     let placed = 0;
     let launches = 0;
     let unplaced = 0;

@@ -51,6 +51,11 @@ const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runn
 export interface ClusterStateOptions {
   /** Where a listener's exception goes (default: console.error); one bad listener never stops the others. */
   readonly onListenerError?: (err: unknown) => void;
+  /**
+   * Values this process wrote, with their objects (store/parsed-values.ts): a watch event
+   * carrying one is indexed from the object, not parsed again. The placer remembers its tasks there.
+   */
+  readonly parsedValues?: { take(value: string): unknown };
 }
 
 /** Creates the cluster state and starts loading; `ready()` resolves when it is live. */
@@ -63,6 +68,7 @@ interface Waiter { readonly revision: number; readonly resolve: () => void }
 class StoreClusterState implements ClusterState {
   readonly #store: Store;
   readonly #onListenerError: (err: unknown) => void;
+  readonly #parse: (value: string) => unknown;
   #indexes = new Map<string, ClusterIndex>();
   #refs = new Map<string, ClusterRef>();
   #revision = 0;
@@ -86,6 +92,8 @@ class StoreClusterState implements ClusterState {
   constructor(store: Store, options: ClusterStateOptions) {
     this.#store = store;
     this.#onListenerError = options.onListenerError ?? ((err) => console.error('cluster state listener failed:', err));
+    const memo = options.parsedValues;
+    this.#parse = memo ? (value) => memo.take(value) ?? JSON.parse(value) : JSON.parse;
     this.#ready = this.#start();
     // An unobserved failure still surfaces through ready(); do not crash on it meanwhile.
     this.#ready.catch(() => {});
@@ -259,7 +267,7 @@ class StoreClusterState implements ClusterState {
     if (e.revision > this.#revision) this.#revision = e.revision;
     let k: string | undefined;
     try {
-      k = e.type === 'put' ? put(this.#indexes, e.kv) : remove(this.#indexes, e.kv.key, e.revision);
+      k = e.type === 'put' ? put(this.#indexes, e.kv, this.#parse) : remove(this.#indexes, e.kv.key, e.revision);
     } catch (err) {
       // A record that is not JSON is skipped and said, never thrown into the store's
       // delivery loop (where it would stop every other watcher's events).
@@ -333,12 +341,12 @@ function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
 }
 
 /** Applies a put when it is newer than what is held; answers the cluster it changed. */
-function put(indexes: Map<string, ClusterIndex>, kv: KeyValue): string | undefined {
+function put(indexes: Map<string, ClusterIndex>, kv: KeyValue, parse: (value: string) => unknown = JSON.parse): string | undefined {
   const p = parseKey(kv.key);
   if (!p) return undefined;
   const [k, ix] = indexFor(indexes, p);
   if (heldRevision(ix, p) >= kv.modRevision) return undefined;
-  const value = JSON.parse(kv.value) as unknown;
+  const value = parse(kv.value);
   switch (p.kind) {
     case 'clusters': ix.clusterRecord = { key: kv.key, modRevision: kv.modRevision, value: value as ClusterRecord }; break;
     case 'instances': ix.putInstance(p.name, kv.key, kv.modRevision, value as StoredInstance); break;

@@ -10,6 +10,7 @@ import { buildTaskDefinition, type ContainerDefinition, type TaskDefinitionRecor
 import { taskView, type TaskRecord } from '../core/ecs/task.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
+import { ParsedValues } from '../store/parsed-values.ts';
 import type { Launch, Placer } from './launch.ts';
 import { createPlacer } from './placer.ts';
 
@@ -35,7 +36,9 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
   const states: ClusterState[] = [];
   try {
     await store.txn({ ops: seed });
-    for (let i = 0; i < placers; i++) states.push(createClusterState(store));
+    // Each control plane as the server wires it: its placer's task records reach its state as objects.
+    const memos = Array.from({ length: placers }, () => new ParsedValues());
+    for (let i = 0; i < placers; i++) states.push(createClusterState(store, { parsedValues: memos[i]! }));
     await Promise.all(states.map((s) => s.ready()));
     // Counts commits refused by their conditions: proof that the placers did race.
     let lost = 0;
@@ -44,7 +47,7 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
       watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
       txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
     };
-    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, ids, rng: Math.random })), lostRaces: () => lost });
+    await fn({ store, states, placers: states.map((state, i) => createPlacer({ store: counting, state, parsedValues: memos[i]!, ids, rng: Math.random })), lostRaces: () => lost });
   } finally {
     for (const s of states) s.close();
     await store.close();
@@ -62,7 +65,7 @@ async function storedTasks(store: Store): Promise<TaskRecord[]> {
 test('placer: many racing launches from two placers never overbook an instance', async () => {
   const td = definition('web', { cpu: 256, memory: 128 });
   // 3 instances of 2048 CPU units: room for 24 tasks of 256; 90 asked for.
-  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, states, lostRaces }) => {
     const launches = Array.from({ length: 45 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 2 })));
     const results = await Promise.all(launches);
     const placed = results.reduce((s, r) => s + r.tasks.length, 0);
@@ -73,6 +76,19 @@ test('placer: many racing launches from two placers never overbook an instance',
     const perInstance = new Map<string, number>();
     for (const t of tasks) perInstance.set(t.containerInstanceArn!, (perInstance.get(t.containerInstanceArn!) ?? 0) + Number(t.cpu));
     for (const [arn, cpu] of perInstance) assert.ok(cpu <= 2048, `${arn} holds ${cpu} CPU units of 2048`);
+    // The states took the placers' records as objects: they hold what a state that parses the store holds.
+    const fresh = createClusterState(store);
+    try {
+      await fresh.ready();
+      const ref = { scope: SCOPE, cluster: 'c1' };
+      for (const s of states) {
+        await s.caughtUp(await store.revision());
+        assert.deepEqual([...s.tasks(ref)], [...fresh.tasks(ref)]);
+        assert.deepEqual(s.placementSnapshot(ref), fresh.placementSnapshot(ref));
+      }
+    } finally {
+      fresh.close();
+    }
     const refused = results.filter((r) => r.tasks.length < 2);
     assert.ok(refused.every((r) => r.failures.some((f) => f.reason === 'RESOURCE:CPU')), 'what did not fit says why');
   });

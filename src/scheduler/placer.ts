@@ -84,6 +84,11 @@ export interface PlacerDeps {
   readonly openSession?: OpenSession;
   readonly ids: Ids;
   readonly rng: Rng;
+  /**
+   * Where the placer leaves each task record it writes beside its JSON, so the cluster state
+   * in this process indexes the object instead of parsing it back (store/parsed-values.ts).
+   */
+  readonly parsedValues?: { remember(value: string, parsed: unknown): void };
 }
 
 interface Pending {
@@ -183,7 +188,11 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
         continue;
       }
       const { tasks, failures } = launched;
-      for (const t of tasks) ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value: JSON.stringify(t) });
+      for (const t of tasks) {
+        const value = JSON.stringify(t);
+        deps.parsedValues?.remember(value, t);
+        ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value });
+      }
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });
         const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };
