@@ -8,7 +8,7 @@ import {
 import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
-import { SCHEMA, type LogRow, type KvRow } from './schema.ts';
+import { LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, type LogRow, type KvRow } from './schema.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -70,6 +70,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   try {
     // mmap: reads of hot pages skip a copy (measured: a 3 KB get went from 3.3 to 2.4 µs).
     db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;');
+    if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
     db.exec(SCHEMA);
     if (path !== ':memory:') {
       // The schema write made the WAL file; its directory entry must be durable too.
