@@ -260,7 +260,10 @@ function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<st
       touched.add(arn);
       // The state's view of the instance: its attributes and provider (what a task records of
       // it) are the same in the session's copy, which differs only in what is left.
-      tasks.push(buildTask({ ...l, launchType }, td, deps.state.placementInstance(ref, arn)!, share.group, deps.ids));
+      const instance = deps.state.placementInstance(ref, arn);
+      // Not an ApiError: the batch drops the session, which reopens from the snapshot.
+      if (!instance) throw new Error(`placer: the session placed on ${arn}, which the cluster state no longer has`);
+      tasks.push(buildTask({ ...l, launchType }, td, instance, share.group, deps.ids));
     }
     failures.push(...plan.failures);
   }
