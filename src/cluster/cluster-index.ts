@@ -54,8 +54,8 @@ export class ClusterIndex {
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
   readonly #usage = new Map<string, Usage>();
-  /** Task ids in key order (ListTasks' pages); the summaries are in #taskById, so a task's update, the common write, touches no tree. */
-  readonly #tasks: Tree<undefined> = tree<undefined>();
+  /** Tasks in key order (ListTasks' pages, the snapshot's list); #taskById has them for point reads. */
+  readonly #tasks: Tree<TaskSummary> = tree<TaskSummary>();
   readonly #taskById = new Map<string, TaskSummary>();
   /** Secondary indexes: value → the ids (key order) of the tasks with it. */
   readonly #byInstance = new Map<string, Tree<undefined>>();
@@ -165,7 +165,7 @@ export class ClusterIndex {
   putTask(s: TaskSummary): void {
     const old = this.#taskById.get(s.id);
     this.#taskById.set(s.id, s);
-    if (!old) this.#tasks.set(s.id, undefined);
+    this.#tasks.set(s.id, s);
     // Most writes change a task's status only: its index entries stay where they are.
     if (old) this.#count(old, -1);
     this.#reindex(old, s);
@@ -235,7 +235,7 @@ export class ClusterIndex {
     const start = filter.after;
     if (!smallest) {
       // No filter but the cursor: the task tree itself, in order.
-      for (const [id] of this.#tasks.entries(start)) if (start === undefined || id > start) yield this.#taskById.get(id)!;
+      for (const [id, s] of this.#tasks.entries(start)) if (start === undefined || id > start) yield s;
       return;
     }
     for (const [id] of smallest.entries(start)) {
@@ -251,7 +251,7 @@ export class ClusterIndex {
   }
 
   taskList(): readonly TaskSummary[] {
-    return (this.#taskList ??= this.#tasks.keysArray().map((id) => this.#taskById.get(id)!));
+    return (this.#taskList ??= this.#tasks.valuesArray());
   }
 
   // ---- services
