@@ -176,17 +176,21 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
         tokenOf.set(i, token);
       }
       let launched: { tasks: TaskRecord[]; failures: Failure[] };
+      const mine = new Set<string>();
       try {
-        launched = planLaunch(deps, session, touched, l, td, state.tasks(ref, { group: groupOf(l, td) }), record.value);
+        launched = planLaunch(deps, session, mine, l, td, state.tasks(ref, { group: groupOf(l, td) }), record.value);
       } catch (err) {
-        // An ApiError of the launch's own (a bad strategy) leaves the session as it was; any
-        // other error may have left it half-updated: it is reopened next time.
-        if (!(err instanceof ApiError)) sessions.drop(key);
         results[i] = err instanceof Error ? err : new Error(String(err));
         if (token !== undefined) leaders.delete(token);
-        if (!(err instanceof ApiError)) break;
-        continue;
+        // An ApiError of the launch's own (a bad strategy) before it placed anything leaves the
+        // session as it was. Otherwise the session holds takes no commit will carry: it is
+        // dropped (reopened by the next batch). Giving just those instances back now could
+        // drop an earlier launch's takes on them, which this batch still commits.
+        if (err instanceof ApiError && mine.size === 0) continue;
+        sessions.drop(key);
+        break;
       }
+      for (const arn of mine) touched.add(arn);
       const { tasks, failures } = launched;
       for (const t of tasks) {
         const value = JSON.stringify(t);
