@@ -33,6 +33,7 @@ import { runTaskLoad } from './lib/placement-load.ts';
 import { placerDirect } from './lib/placer-direct.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
 import { pureOnlyRows } from './lib/pure-only.ts';
+import { directOnlyRows } from './lib/direct-only.ts';
 import { buildSnapshot, loadEngine, pureLoop, sessionLoop, STRATEGIES } from './lib/pure-placement.ts';
 import { json as readsJson, table as readsTable, type Row } from './lib/report.ts';
 import { rssMiB } from './lib/ecs-samples.ts';
@@ -76,6 +77,12 @@ async function main(): Promise<number> {
     const { engine, rows } = await pureOnlyRows(o, GROUP, PURE_TARGET);
     if (o.output === 'json') process.stdout.write(`${figuresJson(rows, { benchmark: 'scheduler --pure-only', date: new Date().toISOString(), node: process.version, cores, engine, options: o })}\n`);
     else process.stdout.write(`\nPure placement loop (${engine}; ${process.version}, ${cores} cores, 1-minute load average ${loadavg()[0]!.toFixed(2)})\n\n${figuresTable(rows)}\n`);
+    return rows.every((r) => r.pass !== false) ? 0 : 1;
+  }
+  if (o.directOnly) {
+    const rows = await directOnlyRows(o, CLUSTER, FAMILY, COMMITTED_TARGET, PURE_TARGET);
+    if (o.output === 'json') process.stdout.write(`${figuresJson(rows, { benchmark: 'scheduler --direct-only', date: new Date().toISOString(), node: process.version, cores, options: o })}\n`);
+    else process.stdout.write(`\nThe placer directly on a store-seeded cluster of ${n(o.instances)} instances and ${n(o.tasks)} tasks (${process.version}, ${cores} cores, 1-minute load average ${loadavg()[0]!.toFixed(2)})\n\n${figuresTable(rows)}\n`);
     return rows.every((r) => r.pass !== false) ? 0 : 1;
   }
   const pin = o.pin && cores >= 2 && existsSync('/usr/bin/taskset');

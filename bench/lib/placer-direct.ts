@@ -18,14 +18,15 @@ import type { Launch, Placer } from '../../src/scheduler/launch.ts';
 import type { PlacementStrategy } from '../../src/scheduler/types.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { ParsedValues } from '../../src/store/parsed-values.ts';
 import type { PlaceFn } from './pure-placement.ts';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const MODULES = { placer: `${SRC}/scheduler/placer.ts`, state: `${SRC}/cluster/cluster-state.ts`, place: `${SRC}/scheduler/place.ts` };
 
 interface Modules {
-  createPlacer(deps: { store: Store; state: ClusterState; place: PlaceFn; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
-  createClusterState(store: Store): ClusterState;
+  createPlacer(deps: { store: Store; state: ClusterState; parsedValues?: ParsedValues; ids: { taskId(): string; uuid(): string }; rng: () => number }): Placer;
+  createClusterState(store: Store, options?: { parsedValues?: ParsedValues }): ClusterState;
   place: PlaceFn;
 }
 
@@ -38,6 +39,10 @@ export interface DirectOptions {
   readonly strategy: readonly PlacementStrategy[];
   readonly clients: number;
   readonly seconds: number;
+  /** Called once the cluster state has loaded, just before the measured launches (to start a profiler). */
+  readonly beforeRun?: () => Promise<void>;
+  /** Called as soon as the measured launches are done. */
+  readonly afterRun?: () => Promise<void>;
 }
 
 export interface DirectResult {
@@ -68,15 +73,18 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
   if (typeof m === 'string') return { unavailable: m };
   const store = await openSqliteStore(o.statePath);
   const t0 = performance.now();
-  const state = m.createClusterState(store);
+  // As the server wires them: the placer's task records reach the state as objects.
+  const parsedValues = new ParsedValues();
+  const state = m.createClusterState(store, { parsedValues });
   try {
     await state.ready();
     const loadMs = performance.now() - t0;
-    const placer = m.createPlacer({ store, state, place: m.place, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
+    const placer = m.createPlacer({ store, state, parsedValues, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
     let placed = 0;
     let launches = 0;
     let unplaced = 0;
     let firstFailure: string | undefined;
+    await o.beforeRun?.();
     const start = performance.now();
     const deadline = start + o.seconds * 1000;
     // A launch that places fewer than asked means the cluster is full: the run ends there, and
@@ -97,6 +105,7 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
       }
     }));
     const seconds = (Math.min(end, performance.now()) - start) / 1000;
+    await o.afterRun?.();
     return { placed, launches, unplaced, ...(firstFailure && { firstFailure }), seconds, perSecond: placed / seconds, loadMs };
   } finally {
     state.close();

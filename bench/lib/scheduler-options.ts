@@ -31,6 +31,10 @@ Options:
   --connections N        wrk connections for the reads (default 32)
   --only LIST            parts to run, of ${PARTS.join(',')} (default all)
   --pure-only            only the pure placement loop, on a snapshot of that shape (no Berth)
+  --direct-only          only the placer directly, on a data dir seeded straight through the
+                         store (no Berth, no simulated agent: seconds), beside the pure loop
+  --profile FILE         with --direct-only: a V8 CPU profile of the placer's runs to FILE
+                         (.cpuprofile), summarized on stderr (bench/lib/cpu-profile.ts)
   --no-pin               do not pin Berth to CPU 0 and the simulated agent and wrk to CPU 1
   --output text|json
   --help`;
@@ -54,6 +58,8 @@ export interface SchedulerOptions {
   readonly only: readonly Part[];
   readonly pin: boolean;
   readonly pureOnly: boolean;
+  readonly directOnly: boolean;
+  readonly profile?: string;
   readonly output: 'text' | 'json';
 }
 
@@ -67,7 +73,8 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
       count: { type: 'string', default: '10' }, clients: { type: 'string', default: '32' }, seconds: { type: 'string', default: '10' },
       'report-latency-ms': { type: 'string', default: '0' }, 'connect-timeout': { type: 'string', default: '900' },
       connections: { type: 'string', default: '32' }, only: { type: 'string', default: PARTS.join(',') },
-      'no-pin': { type: 'boolean', default: false }, 'pure-only': { type: 'boolean', default: false }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false }, 'pure-only': { type: 'boolean', default: false },
+      'direct-only': { type: 'boolean', default: false }, profile: { type: 'string' }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -87,7 +94,8 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
     cpu: int('cpu', v.cpu, 128), memory: int('memory', v.memory, 128), taskCpu: int('task-cpu', v['task-cpu'], 1), taskMemory: int('task-memory', v['task-memory'], 4),
     count: int('count', v.count, 1), clients: int('clients', v.clients, 1), seconds: int('seconds', v.seconds, 1),
     reportLatencyMs: int('report-latency-ms', v['report-latency-ms'], 0), connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 1) * 1000,
-    connections: int('connections', v.connections, 1), only: only as Part[], pin: !v['no-pin'], pureOnly: v['pure-only'], output: v.output,
+    connections: int('connections', v.connections, 1), only: only as Part[], pin: !v['no-pin'], pureOnly: v['pure-only'], directOnly: v['direct-only'],
+    ...(v.profile !== undefined && { profile: v.profile }), output: v.output,
   };
   const perInstance = Math.ceil(o.tasks / o.instances);
   if (perInstance * o.taskCpu > o.cpu || perInstance * o.taskMemory > o.memory) {

@@ -32,6 +32,7 @@ export interface GroupCount {
 }
 
 const NO_GROUP_COUNTS: ReadonlyMap<string, GroupCount> = new Map();
+const NO_CHANGES: readonly string[] = [];
 
 /** What the not-STOPPED tasks on one instance hold, as running sums. */
 interface Usage {
@@ -50,7 +51,9 @@ interface Usage {
 
 interface InstanceEntry {
   readonly state: InstanceState;
-  /** Built on first use after a change of the instance or of its usage. */
+  /** What placement reads of the record alone (attributes, registered resources): built once per record. */
+  base?: PlacementBase;
+  /** Built on first use after a change of the instance or of its usage, from `base` and the usage. */
   placement?: PlacementInstance;
 }
 
@@ -59,6 +62,7 @@ export class ClusterIndex {
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
   readonly #usage = new Map<string, Usage>();
+  /** Tasks in key order (ListTasks' pages, the snapshot's list); #taskById has them for point reads. */
   readonly #tasks: Tree<TaskSummary> = tree<TaskSummary>();
   /**
    * Secondary indexes: value → the tasks with it, by id (key order). Each holds the current
@@ -69,6 +73,8 @@ export class ClusterIndex {
   readonly #byGroup = new Map<string, Tree<TaskSummary>>();
   readonly #byStartedBy = new Map<string, Tree<TaskSummary>>();
   readonly #byFamily = new Map<string, Tree<TaskSummary>>();
+  /** Every task by id: point reads (the key-ordered #tasks serves pages). */
+  readonly #taskById = new Map<string, TaskSummary>();
   /** So that ListTasks --desired-status STOPPED walks the stopped tasks, not all of them. */
   readonly #byDesired = new Map<string, Tree<TaskSummary>>();
   /** Group → startedBy → its tasks desired RUNNING and not STOPPED, running and pending: a service's counts without a walk. */
@@ -86,9 +92,14 @@ export class ClusterIndex {
   #placementList: PlacementInstance[] | undefined;
   #taskList: TaskSummary[] | undefined;
   #serviceList: Held<ServiceRecord>[] | undefined;
+  /**
+   * Instance ARNs whose placement view changed since the cluster state last took them
+   * (placement-feed.ts): it takes them after every store event, so this holds one event's.
+   */
+  #placementChanged: string[] = [];
 
   isEmpty(): boolean {
-    return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0;
+    return !this.clusterRecord && this.#instances.size === 0 && this.#taskById.size === 0 && this.#services.size === 0;
   }
 
   // ---- instances
@@ -106,6 +117,7 @@ export class ClusterIndex {
     this.#instances.set(id, { state });
     if (record.status !== 'INACTIVE') this.#registered++;
     this.#instanceList = this.#placementList = undefined;
+    this.#placementChanged.push(record.containerInstanceArn);
   }
 
   removeInstance(id: string): void {
@@ -114,6 +126,7 @@ export class ClusterIndex {
     this.#instances.delete(id);
     if (old.state.record.status !== 'INACTIVE') this.#registered--;
     this.#instanceList = this.#placementList = undefined;
+    this.#placementChanged.push(old.state.record.containerInstanceArn);
   }
 
   /** Instances in registration order (then key order): placement breaks ties by it. */
@@ -137,23 +150,42 @@ export class ClusterIndex {
     for (const s of this.instances()) {
       const id = s.key.slice(s.key.lastIndexOf('/') + 1);
       const e = this.#instances.get(id)!;
-      out.push(e.placement ??= placementInstance(id, s.record, this.#usage.get(s.record.containerInstanceArn)));
+      out.push(e.placement ??= placementInstance(e.base ??= placementBase(id, s.record), this.#usage.get(s.record.containerInstanceArn)));
     }
     return (this.#placementList = out);
+  }
+
+  // ---- placement feed (placement-feed.ts): one instance's view, and which ones changed
+
+  /** One instance as placement sees it (built on first use after a change), or undefined when the cluster has no such instance. */
+  placementInstance(arn: string): PlacementInstance | undefined {
+    const id = arn.slice(arn.lastIndexOf('/') + 1);
+    const e = this.#instances.get(id);
+    if (!e || e.state.record.containerInstanceArn !== arn) return undefined;
+    return (e.placement ??= placementInstance(e.base ??= placementBase(id, e.state.record), this.#usage.get(arn)));
+  }
+
+  /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
+  takePlacementChanges(): readonly string[] {
+    if (this.#placementChanged.length === 0) return NO_CHANGES;
+    const out = this.#placementChanged;
+    this.#placementChanged = [];
+    return out;
   }
 
   // ---- tasks
 
   task(id: string): TaskSummary | undefined {
-    return this.#tasks.get(id);
+    return this.#taskById.get(id);
   }
 
   get taskCount(): number {
-    return this.#tasks.size;
+    return this.#taskById.size;
   }
 
   putTask(s: TaskSummary): void {
-    const old = this.#tasks.get(s.id);
+    const old = this.#taskById.get(s.id);
+    this.#taskById.set(s.id, s);
     this.#tasks.set(s.id, s);
     // Most writes change a task's status only: its index entries stay where they are.
     if (old) this.#count(old, -1);
@@ -164,8 +196,9 @@ export class ClusterIndex {
   }
 
   removeTask(id: string): void {
-    const old = this.#tasks.get(id);
+    const old = this.#taskById.get(id);
     if (!old) return;
+    this.#taskById.delete(id);
     this.#tasks.delete(id);
     this.#count(old, -1);
     this.#reindex(old, undefined);
@@ -244,6 +277,7 @@ export class ClusterIndex {
     const e = this.#instances.get(id);
     if (e) delete e.placement;
     this.#placementList = undefined;
+    this.#placementChanged.push(arn);
   }
 
   /** Tasks in key (id) order, optionally only those matching every filter, strictly after `after`. */
@@ -345,13 +379,24 @@ function bump(map: Map<string, number>, k: string, sign: 1 | -1): void {
   if (n <= 0) map.delete(k); else map.set(k, n);
 }
 
-function placementInstance(id: string, r: StoredInstance, u: Usage | undefined): PlacementInstance {
+/** The part of an instance's placement view that only its record decides; shared by every view built from it (all read-only). */
+interface PlacementBase {
+  readonly arn: string;
+  readonly id: string;
+  readonly status: PlacementInstance['status'];
+  readonly agentConnected: boolean;
+  readonly registeredAt: number;
+  readonly attributes: ReadonlyMap<string, string | undefined>;
+  readonly capacityProvider: string | undefined;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly eni: number;
+  /** Ports its agent reserves, "port/protocol". */
+  readonly reserved: ReadonlySet<string>;
+}
+
+function placementBase(id: string, r: StoredInstance): PlacementBase {
   const registered = (name: string) => r.registeredResources.find((x) => x.name === name);
-  const ports = new Set<string>([
-    ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
-    ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
-  ]);
-  if (u) for (const p of u.ports.keys()) ports.add(p);
   return {
     arn: r.containerInstanceArn,
     id,
@@ -359,12 +404,38 @@ function placementInstance(id: string, r: StoredInstance, u: Usage | undefined):
     agentConnected: r.agentConnected,
     registeredAt: r.registeredAt,
     attributes: new Map(r.attributes.map((a) => [a.name, a.value])),
-    ...(r.capacityProviderName !== undefined && { capacityProvider: r.capacityProviderName }),
-    cpu: (registered('CPU')?.integerValue ?? 0) - (u?.cpu ?? 0),
-    memory: (registered('MEMORY')?.integerValue ?? 0) - (u?.memory ?? 0),
-    eni: (registered('ENI')?.integerValue ?? DEFAULT_ENI_SLOTS) - (u?.eni ?? 0),
+    capacityProvider: r.capacityProviderName,
+    cpu: registered('CPU')?.integerValue ?? 0,
+    memory: registered('MEMORY')?.integerValue ?? 0,
+    eni: registered('ENI')?.integerValue ?? DEFAULT_ENI_SLOTS,
+    reserved: new Set<string>([
+      ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
+      ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
+    ]),
+  };
+}
+
+/** An instance's placement view: its record's part less what its tasks hold (a change of usage rebuilds only this). */
+function placementInstance(b: PlacementBase, u: Usage | undefined): PlacementInstance {
+  let ports = b.reserved;
+  if (u?.ports.size) {
+    const all = new Set(b.reserved);
+    for (const p of u.ports.keys()) all.add(p);
+    ports = all;
+  }
+  return {
+    arn: b.arn,
+    id: b.id,
+    status: b.status,
+    agentConnected: b.agentConnected,
+    registeredAt: b.registeredAt,
+    attributes: b.attributes,
+    ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
+    cpu: b.cpu - (u?.cpu ?? 0),
+    memory: b.memory - (u?.memory ?? 0),
+    eni: b.eni - (u?.eni ?? 0),
     portsInUse: ports,
-    groups: new Map(u?.groups ?? []),
+    groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,
   };
 }

@@ -18,9 +18,10 @@ import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import { CompactedError, type KeyValue, type Store, type Watch, type WatchEvent } from '../store/store.ts';
 import { prefixEnd } from '../store/keys.ts';
-import type { PlacementSnapshot } from '../scheduler/types.ts';
+import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { liveSnapshot } from './snapshot.ts';
+import { FeedBuffer, type PlacementFeed } from './placement-feed.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
@@ -42,6 +43,8 @@ export const MAX_RELIST_ATTEMPTS = 5;
  * a leak (a listener added per request), refused loudly.
  */
 export const MAX_LISTENERS = 64;
+/** Placement feeds open at once: one per cluster per placer (a process has one placer); more means a leak. */
+export const MAX_FEEDS = 1_024;
 
 const NO_USAGE: InstanceUsage = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] };
 const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 };
@@ -49,6 +52,11 @@ const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runn
 export interface ClusterStateOptions {
   /** Where a listener's exception goes (default: console.error); one bad listener never stops the others. */
   readonly onListenerError?: (err: unknown) => void;
+  /**
+   * Values this process wrote, with their objects (store/parsed-values.ts): a watch event
+   * carrying one is indexed from the object, not parsed again. The placer remembers its tasks there.
+   */
+  readonly parsedValues?: { take(value: string): unknown };
 }
 
 /** Creates the cluster state and starts loading; `ready()` resolves when it is live. */
@@ -61,6 +69,7 @@ interface Waiter { readonly revision: number; readonly resolve: () => void }
 class StoreClusterState implements ClusterState {
   readonly #store: Store;
   readonly #onListenerError: (err: unknown) => void;
+  readonly #parse: (value: string) => unknown;
   #indexes = new Map<string, ClusterIndex>();
   #refs = new Map<string, ClusterRef>();
   #revision = 0;
@@ -77,10 +86,15 @@ class StoreClusterState implements ClusterState {
    * now reads, so bounded by the server's requests in flight.
    */
   #waiters: Waiter[] = [];
+  /** Placement feeds by cluster key (placement-feed.ts), bounded by MAX_FEEDS in all. */
+  readonly #feeds = new Map<string, Set<FeedBuffer>>();
+  #feedCount = 0;
 
   constructor(store: Store, options: ClusterStateOptions) {
     this.#store = store;
     this.#onListenerError = options.onListenerError ?? ((err) => console.error('cluster state listener failed:', err));
+    const memo = options.parsedValues;
+    this.#parse = memo ? (value) => memo.take(value) ?? JSON.parse(value) : JSON.parse;
     this.#ready = this.#start();
     // An unobserved failure still surfaces through ready(); do not crash on it meanwhile.
     this.#ready.catch(() => {});
@@ -121,6 +135,35 @@ class StoreClusterState implements ClusterState {
 
   placementSnapshot(ref: ClusterRef): PlacementSnapshot {
     return { instances: this.#index(ref)?.placementInstances() ?? [] };
+  }
+
+  // ---- placement feed (placement-feed.ts)
+
+  placementInstance(ref: ClusterRef, arn: string): PlacementInstance | undefined {
+    return this.#index(ref)?.placementInstance(arn);
+  }
+
+  followPlacement(ref: ClusterRef): PlacementFeed {
+    if (this.#feedCount >= MAX_FEEDS) throw new Error(`more than ${MAX_FEEDS} placement feeds: one is being opened per call and never closed`);
+    const k = refKey(ref.scope.account, ref.scope.region, ref.cluster);
+    let set = this.#feeds.get(k);
+    if (!set) this.#feeds.set(k, (set = new Set()));
+    const feed: FeedBuffer = new FeedBuffer(() => {
+      if (!set.delete(feed)) return;
+      this.#feedCount--;
+      if (set.size === 0 && this.#feeds.get(k) === set) this.#feeds.delete(k);
+    });
+    set.add(feed);
+    this.#feedCount++;
+    return feed;
+  }
+
+  /** Hands the instances an event changed to the cluster's feeds. */
+  #feedChanges(k: string, ix: ClusterIndex): void {
+    const changed = ix.takePlacementChanges();
+    if (changed.length === 0) return;
+    const feeds = this.#feeds.get(k);
+    if (feeds) for (const f of feeds) f.add(changed);
   }
 
   counts(ref: ClusterRef): ClusterCounts {
@@ -179,6 +222,8 @@ class StoreClusterState implements ClusterState {
       // Everything a reader saw before (a re-list) may have changed.
       for (const k of previous.keys()) this.#touch(k);
       for (const k of indexes.keys()) this.#touch(k);
+      for (const ix of indexes.values()) ix.takePlacementChanges();
+      for (const feeds of this.#feeds.values()) for (const f of feeds) f.everything();
       return;
     }
   }
@@ -219,7 +264,7 @@ class StoreClusterState implements ClusterState {
     if (e.revision > this.#revision) this.#revision = e.revision;
     let k: string | undefined;
     try {
-      k = e.type === 'put' ? put(this.#indexes, e.kv) : remove(this.#indexes, e.kv.key, e.revision);
+      k = e.type === 'put' ? put(this.#indexes, e.kv, this.#parse) : remove(this.#indexes, e.kv.key, e.revision);
     } catch (err) {
       // A record that is not JSON is skipped and said, never thrown into the store's
       // delivery loop (where it would stop every other watcher's events).
@@ -228,6 +273,7 @@ class StoreClusterState implements ClusterState {
     }
     if (k !== undefined) {
       const ix = this.#indexes.get(k)!;
+      this.#feedChanges(k, ix);
       if (ix.isEmpty()) { this.#indexes.delete(k); this.#refs.delete(k); } else if (!this.#refs.has(k)) this.#refs.set(k, refOf(k));
       this.#touch(k);
     }
@@ -292,12 +338,12 @@ function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
 }
 
 /** Applies a put when it is newer than what is held; answers the cluster it changed. */
-function put(indexes: Map<string, ClusterIndex>, kv: KeyValue): string | undefined {
+function put(indexes: Map<string, ClusterIndex>, kv: KeyValue, parse: (value: string) => unknown = JSON.parse): string | undefined {
   const p = parseKey(kv.key);
   if (!p) return undefined;
   const [k, ix] = indexFor(indexes, p);
   if (heldRevision(ix, p) >= kv.modRevision) return undefined;
-  const value = JSON.parse(kv.value) as unknown;
+  const value = parse(kv.value);
   switch (p.kind) {
     case 'clusters': ix.clusterRecord = { key: kv.key, modRevision: kv.modRevision, value: value as ClusterRecord }; break;
     case 'instances': ix.putInstance(p.name, kv.key, kv.modRevision, value as StoredInstance); break;

@@ -18,7 +18,8 @@ import type { Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { HealthStatus } from '../core/ecs/task.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
-import type { PlacementSnapshot } from '../scheduler/types.ts';
+import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts';
+import type { PlacementFeed } from './placement-feed.ts';
 
 export interface ClusterRef {
   readonly scope: Scope;
@@ -141,6 +142,13 @@ export interface ClusterState {
   /** The cluster's record alone, without building a snapshot. */
   cluster(ref: ClusterRef): Held<ClusterRecord> | undefined;
   placementSnapshot(ref: ClusterRef): PlacementSnapshot;
+  /** One instance as placement sees it, as in placementSnapshot(); undefined when the cluster has no such instance. */
+  placementInstance(ref: ClusterRef, arn: string): PlacementInstance | undefined;
+  /**
+   * Follows which instances' placement view changes in one cluster from now on (the placer's
+   * session re-reads just those; placement-feed.ts). Close it when done.
+   */
+  followPlacement(ref: ClusterRef): PlacementFeed;
   counts(ref: ClusterRef): ClusterCounts;
   task(ref: ClusterRef, id: string): TaskSummary | undefined;
   /** Tasks in key order (id order), for ListTasks' pages: those matching every filter given, with an id after `after`. */

@@ -31,3 +31,16 @@ test('a batch that throws rejects its items and the next batch still runs', asyn
   await assert.rejects(b.submit('k', 1), /boom/);
   assert.equal(await b.submit('k', 2), 2);
 });
+
+test('a batch capped by weight takes queued items while they fit (at least one); the rest go next', async () => {
+  const batches: number[][] = [];
+  const b = new KeyedBatcher<number, number>(async (_key, items) => {
+    batches.push([...items]);
+    await new Promise((r) => setTimeout(r, 5));
+    return [...items];
+  }, { maxWeight: 10, weigh: (i) => i });
+  const results = await Promise.all([1, 4, 5, 2, 12, 3].map((i) => b.submit('k', i)));
+  assert.deepEqual(results, [1, 4, 5, 2, 12, 3]);
+  // 1 alone (nothing queued yet); then 4+5 (≤ 10), 2 would pass it; 2 alone (12 would); 12 alone, over the cap; then 3.
+  assert.deepEqual(batches, [[1], [4, 5], [2], [12], [3]]);
+});

@@ -10,8 +10,8 @@ import { buildTaskDefinition, type ContainerDefinition, type TaskDefinitionRecor
 import { taskView, type TaskRecord } from '../core/ecs/task.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
+import { ParsedValues } from '../store/parsed-values.ts';
 import type { Launch, Placer } from './launch.ts';
-import { place } from './place.ts';
 import { createPlacer } from './placer.ts';
 
 
@@ -36,7 +36,9 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
   const states: ClusterState[] = [];
   try {
     await store.txn({ ops: seed });
-    for (let i = 0; i < placers; i++) states.push(createClusterState(store));
+    // Each control plane as the server wires it: its placer's task records reach its state as objects.
+    const memos = Array.from({ length: placers }, () => new ParsedValues());
+    for (let i = 0; i < placers; i++) states.push(createClusterState(store, { parsedValues: memos[i]! }));
     await Promise.all(states.map((s) => s.ready()));
     // Counts commits refused by their conditions: proof that the placers did race.
     let lost = 0;
@@ -45,7 +47,7 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
       watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
       txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
     };
-    await fn({ store, states, placers: states.map((state) => createPlacer({ store: counting, state, place, ids, rng: Math.random })), lostRaces: () => lost });
+    await fn({ store, states, placers: states.map((state, i) => createPlacer({ store: counting, state, parsedValues: memos[i]!, ids, rng: Math.random })), lostRaces: () => lost });
   } finally {
     for (const s of states) s.close();
     await store.close();
@@ -63,7 +65,7 @@ async function storedTasks(store: Store): Promise<TaskRecord[]> {
 test('placer: many racing launches from two placers never overbook an instance', async () => {
   const td = definition('web', { cpu: 256, memory: 128 });
   // 3 instances of 2048 CPU units: room for 24 tasks of 256; 90 asked for.
-  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, states, lostRaces }) => {
     const launches = Array.from({ length: 45 }, (_, i) => placers[i % 2]!.launch(base(td, { count: 2 })));
     const results = await Promise.all(launches);
     const placed = results.reduce((s, r) => s + r.tasks.length, 0);
@@ -74,6 +76,19 @@ test('placer: many racing launches from two placers never overbook an instance',
     const perInstance = new Map<string, number>();
     for (const t of tasks) perInstance.set(t.containerInstanceArn!, (perInstance.get(t.containerInstanceArn!) ?? 0) + Number(t.cpu));
     for (const [arn, cpu] of perInstance) assert.ok(cpu <= 2048, `${arn} holds ${cpu} CPU units of 2048`);
+    // The states took the placers' records as objects: they hold what a state that parses the store holds.
+    const fresh = createClusterState(store);
+    try {
+      await fresh.ready();
+      const ref = { scope: SCOPE, cluster: 'c1' };
+      for (const s of states) {
+        await s.caughtUp(await store.revision());
+        assert.deepEqual([...s.tasks(ref)], [...fresh.tasks(ref)]);
+        assert.deepEqual(s.placementSnapshot(ref), fresh.placementSnapshot(ref));
+      }
+    } finally {
+      fresh.close();
+    }
     const refused = results.filter((r) => r.tasks.length < 2);
     assert.ok(refused.every((r) => r.failures.some((f) => f.reason === 'RESOURCE:CPU')), 'what did not fit says why');
   });
@@ -154,5 +169,57 @@ test('placer: StartTask targets, a missing instance, an unknown definition, a cl
       (e: unknown) => e instanceof ApiError && e.code === 'ClientException');
     await assert.rejects(placers[0]!.launch(base(td, { cluster: 'empty' })), (e: unknown) => e instanceof ApiError && /No Container Instances/.test(e.message));
     await assert.rejects(placers[0]!.launch(base(td, { cluster: 'gone' })), (e: unknown) => e instanceof ApiError && e.code === 'ClusterNotFoundException');
+  });
+});
+
+test('placer: its session follows the cluster between batches: a joining instance, tasks stopping, a deregistered instance', async () => {
+  const td = definition('web', { cpu: 256, memory: 128 });
+  await withWorld(1, [clusterOp('c1'), instanceOp('c1', 'i1', { cpu: 1024 }), putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, states }) => {
+    const where = (r: { tasks: readonly TaskRecord[] }) => r.tasks.map((t) => t.containerInstanceArn!.split('/').pop()).sort();
+    const p = placers[0]!;
+    assert.deepEqual(where(await p.launch(base(td, { count: 4 }))), ['i1', 'i1', 'i1', 'i1']);
+    const full = await p.launch(base(td));
+    assert.deepEqual(full.tasks, []);
+    assert.equal(full.failures[0]?.reason, 'RESOURCE:CPU');
+
+    // An instance joins: the next batch sees it.
+    await states[0]!.caughtUp((await store.txn({ ops: [instanceOp('c1', 'i2', { cpu: 512 })] })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i2', 'i2'], 'i2 had room for two');
+
+    // Two of i1's tasks stop (written by someone else, as the agent's reports are): their room is back.
+    const onI1 = (await storedTasks(store)).filter((t) => t.containerInstanceArn!.endsWith('/i1')).slice(0, 2);
+    const stops = onI1.map((t) => putOp(keys.task(SCOPE, 'c1', t.taskArn.split('/').pop()!), { ...t, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }));
+    await states[0]!.caughtUp((await store.txn({ ops: stops })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i1', 'i1']);
+
+    // i1 deregistered, i2 freed: only i2 is offered.
+    const onI2 = (await storedTasks(store)).filter((t) => t.containerInstanceArn!.endsWith('/i2'));
+    await states[0]!.caughtUp((await store.txn({ ops: [
+      instanceOp('c1', 'i1', { cpu: 1024, status: 'INACTIVE' }),
+      ...onI2.map((t) => putOp(keys.task(SCOPE, 'c1', t.taskArn.split('/').pop()!), { ...t, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' })),
+    ] })).revision);
+    assert.deepEqual(where(await p.launch(base(td, { count: 3 }))), ['i2', 'i2']);
+  });
+});
+
+test('placer: a placer that lost a race keeps no speculative take on the instance it had chosen', async () => {
+  const td = definition('web', { cpu: 256, memory: 128 });
+  // Room for two tasks on each instance. Two first calls with one clientToken, each placer
+  // on its own instance, at once: one commits, the other's commit is refused and it answers
+  // the winner's task. Had the loser kept what its refused attempt took on its instance
+  // (no later write names that instance to it), it would see room for one task there, not two.
+  // Eight more instances, so that one changed instance is too few for the placer to reopen its session (REOPEN_SHARE).
+  const others = Array.from({ length: 8 }, (_, i) => instanceOp('c1', `x${i}`, { cpu: 512 }));
+  await withWorld(2, [clusterOp('c1'), instanceOp('c1', 'i1', { cpu: 512 }), instanceOp('c1', 'i2', { cpu: 512 }), ...others, putOp(keys.taskDefinition(SCOPE, 'web', 1), td)], async ({ store, placers, lostRaces }) => {
+    const same = { clientToken: 'tok-race', fingerprint: 'same' };
+    const [a, b] = await Promise.all([placers[0]!.launch(base(td, { targets: ['i1'], ...same })), placers[1]!.launch(base(td, { targets: ['i2'], ...same }))]);
+    assert.ok(lostRaces() > 0, 'one lost the race');
+    const tasks = await storedTasks(store);
+    assert.equal(tasks.length, 1, 'started once');
+    assert.deepEqual(a.tasks.map((t) => t.taskArn), b.tasks.map((t) => t.taskArn), 'both answer the winner\'s task');
+    const winnerOnI1 = tasks[0]!.containerInstanceArn!.endsWith('/i1');
+    const [loser, free] = winnerOnI1 ? [placers[1]!, 'i2'] : [placers[0]!, 'i1'];
+    const r = await loser.launch(base(td, { targets: [free, free] }));
+    assert.deepEqual([r.tasks.length, r.failures], [2, []], `the loser sees all of ${free}'s room`);
   });
 });

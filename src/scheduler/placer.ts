@@ -2,13 +2,15 @@
  * The placer (contract: launch.ts): the plumbing around the pure `place()`, as Nomad's
  * worker is around its scheduler.
  *
- *   launch ──token seen? answer it──▶ per-cluster batch (KeyedBatcher)
+ *   launch ──token seen? answer it──▶ per-cluster batch (KeyedBatcher, ≤ MAX_BATCH_TASKS)
  *     └▶ read the cluster's placement epoch; wait until the cluster state has caught up to it
- *        └▶ for each launch: place(snapshot) → tasks; take them out of the snapshot
- *           └▶ one txn: if epoch unchanged and every token new: put tasks, tokens, epoch+1
- *              ├ ok: wait until the state has it (read your writes), answer
- *              ├ a token now exists: those launches answer the winner's tasks; retry the rest
- *              └ the epoch moved (another placer committed): retry on a fresh snapshot
+ *        └▶ the cluster's session, brought up to date from the state's feed (placer-sessions.ts)
+ *           └▶ for each launch: session.place → tasks (the session takes them out of its copy)
+ *              └▶ one txn: if epoch unchanged and every token new: put tasks, tokens, epoch+1
+ *                 ├ ok: wait until the state has it (read your writes), answer
+ *                 ├ a token now exists: those launches answer the winner's tasks; retry the rest
+ *                 └ the epoch moved (another placer committed): the touched instances back to
+ *                   the state's view, retry once the state has caught up
  *
  * Every placement bumps the epoch in the same transaction as its tasks, so a snapshot that
  * has caught up to the epoch it read holds every task placed before, and the commit only
@@ -25,10 +27,13 @@ import { KeyedBatcher } from '../lib/keyed-batcher.ts';
 import { Lru } from '../lib/lru.ts';
 import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
-import { buildTask, consume, groupOf, requestOf, type Ids } from './placer-build.ts';
+import { buildTask, groupOf, requestOf, type Ids } from './placer-build.ts';
+import { PlacerSessions, type FeedSource } from './placer-sessions.ts';
+import type { OpenSession, PlacementSession } from './session.ts';
+import { openSession } from './session-fast.ts';
 import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
-import type { Failure, PlacementSnapshot, PlacementRequest, Plan, Rng } from './types.ts';
+import type { Failure, Rng } from './types.ts';
 
 /**
  * Task definition revisions kept for launches by ARN: a revision's containers never change,
@@ -42,6 +47,12 @@ export const TASK_DEFINITION_CACHE_BYTES = 16 * 1024 * 1024;
  * the same cluster, so this many in a row means a storm of writers, not bad luck.
  */
 export const MAX_COMMIT_ATTEMPTS = 50;
+/**
+ * Tasks one batch (one transaction) carries at most: the launches queued while the previous
+ * commit ran go together up to this many, the rest in the next batch. A task record is
+ * 2-3 KB of JSON, so 5,000 keep a transaction to ~15 MB and its commit to tens of ms.
+ */
+export const MAX_BATCH_TASKS = 5_000;
 
 /** What a clientToken's key holds: the request's fingerprint and what it answered. */
 export interface TokenRecord {
@@ -52,17 +63,16 @@ export interface TokenRecord {
   createdAt: number;
 }
 
-export type PlaceFn = (snapshot: PlacementSnapshot, request: PlacementRequest, now: number, rng: Rng) => Plan;
-
 /**
  * The placer's view of the cluster state, declared here so the scheduler depends on no
  * other module's state: its snapshot, the cluster record, a group's tasks, and waiting
  * until it reflects a store revision (read your writes).
  */
-export interface PlacementSource {
+export interface PlacementSource extends FeedSource {
   caughtUp(revision: number): Promise<void>;
   cluster(ref: { scope: Scope; cluster: string }): { readonly value: ClusterRecord } | undefined;
-  placementSnapshot(ref: { scope: Scope; cluster: string }): PlacementSnapshot;
+  /** Instances not deregistered: none means the cluster has nowhere to place. */
+  counts(ref: { scope: Scope; cluster: string }): { readonly registeredContainerInstancesCount: number };
   tasks(ref: { scope: Scope; cluster: string }, filter: { group: string }): Iterable<ProviderTask>;
 }
 
@@ -70,9 +80,15 @@ export interface PlacerDeps {
   readonly store: Store;
   /** What the placer reads of the cluster state (src/cluster/: ClusterState has it all). */
   readonly state: PlacementSource;
-  readonly place: PlaceFn;
+  /** How a cluster's working copy is opened (session.ts); default: the fast session (session-fast.ts). */
+  readonly openSession?: OpenSession;
   readonly ids: Ids;
   readonly rng: Rng;
+  /**
+   * Where the placer leaves each task record it writes beside its JSON, so the cluster state
+   * in this process indexes the object instead of parsing it back (store/parsed-values.ts).
+   */
+  readonly parsedValues?: { remember(value: string, parsed: unknown): void };
 }
 
 interface Pending {
@@ -85,7 +101,10 @@ export function createPlacer(deps: PlacerDeps): Placer {
   const definitions = new Lru<string, { td: TaskDefinitionRecord; bytes: number }>({
     maxEntries: TASK_DEFINITION_CACHE_ENTRIES, maxWeight: TASK_DEFINITION_CACHE_BYTES, weigh: (e) => e.bytes,
   });
-  const batcher = new KeyedBatcher<Pending, LaunchResult>((_key, batch) => placeBatch(deps, batch));
+  const sessions = new PlacerSessions(deps.state, deps.openSession ?? openSession);
+  const batcher = new KeyedBatcher<Pending, LaunchResult>((key, batch) => placeBatch(deps, sessions, key, batch), {
+    maxWeight: MAX_BATCH_TASKS, weigh: (p) => p.launch.targets?.length ?? p.launch.count,
+  });
 
   const definition = async (l: Launch): Promise<TaskDefinitionRecord> => {
     if (l.resolved) return l.resolved;
@@ -116,7 +135,7 @@ export function createPlacer(deps: PlacerDeps): Placer {
 /** Answered to a launch whose token a launch earlier in its batch used: it asks again. */
 const SAME_TOKEN: LaunchResult = Object.freeze({ tasks: [], failures: [] });
 
-async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<(LaunchResult | Error)[]> {
+async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: string, batch: readonly Pending[]): Promise<(LaunchResult | Error)[]> {
   const { store, state } = deps;
   const { scope, cluster } = batch[0]!.launch;
   const ref = { scope, cluster };
@@ -136,11 +155,13 @@ async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<
       for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found: '${cluster}'. Create it with CreateCluster or pass the name of an existing cluster.`);
       continue;
     }
-    let snap = state.placementSnapshot(ref);
-    if (!snap.instances.some((i) => i.status !== 'INACTIVE')) {
+    if (state.counts(ref).registeredContainerInstancesCount === 0) {
       for (const i of open) results[i] = new ApiError('InvalidParameterException', `No Container Instances were found in your cluster ${cluster}: start an agent (berth agent --cluster ${cluster}) or run 'berth up'.`);
       continue;
     }
+    const session = sessions.sessionFor(key, ref);
+    /** Instances this attempt placed on: given back to the state's view if it does not commit. */
+    const touched = new Set<string>();
     const conditions: Condition[] = [{ key: epochKey, modRevision: epoch?.modRevision ?? 0 }];
     const ops: Op[] = [];
     const planned = new Map<number, LaunchResult>();
@@ -154,20 +175,34 @@ async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<
         leaders.set(token, i);
         tokenOf.set(i, token);
       }
+      let launched: { tasks: TaskRecord[]; failures: Failure[] };
+      const mine = new Set<string>();
       try {
-        const { tasks, failures, rest } = planLaunch(deps, l, td, snap, state.tasks(ref, { group: groupOf(l, td) }), record.value);
-        snap = rest;
-        for (const t of tasks) ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value: JSON.stringify(t) });
-        if (token !== undefined) {
-          conditions.push({ key: token, modRevision: 0 });
-          const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };
-          ops.push({ type: 'put', key: token, value: JSON.stringify(record) });
-        }
-        planned.set(i, { tasks, failures });
+        launched = planLaunch(deps, session, mine, l, td, state.tasks(ref, { group: groupOf(l, td) }), record.value);
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
         if (token !== undefined) leaders.delete(token);
+        // An ApiError of the launch's own (a bad strategy) before it placed anything leaves the
+        // session as it was. Otherwise the session holds takes no commit will carry: it is
+        // dropped (reopened by the next batch). Giving just those instances back now could
+        // drop an earlier launch's takes on them, which this batch still commits.
+        if (err instanceof ApiError && mine.size === 0) continue;
+        sessions.drop(key);
+        break;
       }
+      for (const arn of mine) touched.add(arn);
+      const { tasks, failures } = launched;
+      for (const t of tasks) {
+        const value = JSON.stringify(t);
+        deps.parsedValues?.remember(value, t);
+        ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value });
+      }
+      if (token !== undefined) {
+        conditions.push({ key: token, modRevision: 0 });
+        const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };
+        ops.push({ type: 'put', key: token, value: JSON.stringify(record) });
+      }
+      planned.set(i, { tasks, failures });
     }
     if (ops.length === 0) {
       for (const [i, r] of planned) results[i] = r;
@@ -180,12 +215,20 @@ async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<
       if (fence?.length) { fences.set(i, fence); conditions.push(...fence); }
     }
     ops.push({ type: 'put', key: epochKey, value: String(Number(epoch?.value ?? 0) + 1) });
-    const r = await store.txn({ if: conditions, ops });
+    let r: Awaited<ReturnType<Store['txn']>>;
+    try {
+      r = await store.txn({ if: conditions, ops });
+    } catch (err) {
+      sessions.forget(key, ref, touched);
+      throw err;
+    }
     if (r.ok) {
       await state.caughtUp(r.revision);
       for (const [i, out] of planned) results[i] = out;
       continue;
     }
+    // Nothing of this attempt landed: what the session took goes back to the state's view.
+    sessions.forget(key, ref, touched);
     const lost = new Set(r.failed);
     // A lost fence means another control plane leads now: those launches are refused, not retried.
     for (const [i, fence] of fences) {
@@ -200,28 +243,35 @@ async function placeBatch(deps: PlacerDeps, batch: readonly Pending[]): Promise<
 }
 
 /**
- * The tasks one launch starts on `snap`, and the snapshot they leave: with a capacity
- * provider strategy (the request's, else the cluster's default), ECS's base/weight split
- * decides how many go to each provider, each share placed on that provider's instances.
+ * The tasks one launch starts, placed on the cluster's session (which takes them out of its
+ * copy): with a capacity provider strategy (the request's, else the cluster's default),
+ * ECS's base/weight split decides how many go to each provider, each share placed on that
+ * provider's instances. The instances placed on are added to `touched`.
  */
-function planLaunch(deps: PlacerDeps, l: Launch, td: TaskDefinitionRecord, snap: PlacementSnapshot, groupTasks: Iterable<ProviderTask>, cluster: ClusterRecord): { tasks: TaskRecord[]; failures: Failure[]; rest: PlacementSnapshot } {
+function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<string>, l: Launch, td: TaskDefinitionRecord, groupTasks: Iterable<ProviderTask>, cluster: ClusterRecord): { tasks: TaskRecord[]; failures: Failure[] } {
   const request = requestOf(l, td);
   const resolved = l.targets ? undefined : resolveStrategy({ ...(l.launchType !== undefined && { launchType: l.launchType }), ...(l.capacityProviderStrategy !== undefined && { capacityProviderStrategy: l.capacityProviderStrategy }) }, cluster);
   const shares = resolved?.kind === 'strategy'
     ? splitLaunch(resolved.strategy, request.count, runningByProvider(groupTasks, request.group)).map((s) => ({ ...request, count: s.count, capacityProvider: s.capacityProvider }))
     : [request];
   const launchType = resolved?.launchType ?? l.launchType ?? 'EC2';
+  const ref = { scope: l.scope, cluster: l.cluster };
   const tasks: TaskRecord[] = [];
   const failures: Failure[] = [];
-  let rest = snap;
   for (const share of shares) {
-    const plan = deps.place(rest, share, l.now, deps.rng);
-    const byArn = new Map(rest.instances.map((x) => [x.arn, x]));
-    tasks.push(...plan.placements.map((arn) => buildTask({ ...l, launchType }, td, byArn.get(arn)!, share.group, deps.ids)));
+    const plan = session.place(share, l.now, deps.rng);
+    for (const arn of plan.placements) {
+      touched.add(arn);
+      // The state's view of the instance: its attributes and provider (what a task records of
+      // it) are the same in the session's copy, which differs only in what is left.
+      const instance = deps.state.placementInstance(ref, arn);
+      // Not an ApiError: the batch drops the session, which reopens from the snapshot.
+      if (!instance) throw new Error(`placer: the session placed on ${arn}, which the cluster state no longer has`);
+      tasks.push(buildTask({ ...l, launchType }, td, instance, share.group, deps.ids));
+    }
     failures.push(...plan.failures);
-    rest = consume(rest, share, plan.placements);
   }
-  return { tasks, failures, rest };
+  return { tasks, failures };
 }
 
 /** The store key of a launch's clientToken (tokens are any 64 ASCII characters: encoded). */

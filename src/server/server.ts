@@ -9,8 +9,8 @@ import { createEcsService } from '../api/ecs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { createClusterState } from '../cluster/cluster-state.ts';
-import { place } from '../scheduler/place.ts';
 import { createPlacer } from '../scheduler/placer.ts';
+import { ParsedValues } from '../store/parsed-values.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
@@ -76,10 +76,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ecr = createEcrService({ store, registry: registry.core, tokens, log: options.log });
   // The cluster state is live before any request is served: every read of counts, tasks
   // and instance usage, and every placement, comes from it.
-  const state = createClusterState(store, { onListenerError: (err) => options.log(`cluster state listener failed: ${err instanceof Error ? err.stack : String(err)}`) });
+  // Task records the placer writes reach the cluster state as objects, not parsed back.
+  const parsedValues = new ParsedValues();
+  const state = createClusterState(store, { parsedValues, onListenerError: (err) => options.log(`cluster state listener failed: ${err instanceof Error ? err.stack : String(err)}`) });
   await state.ready();
   const placer = createPlacer({
-    store, state, place, rng: Math.random,
+    store, state, parsedValues, rng: Math.random,
     ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
   });
   const ecs = createEcsService({ store, state, placer });

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { clusterOp, SCOPE } from '../../cluster/testing.ts';
 import { createClusterState } from '../../cluster/cluster-state.ts';
 import { ApiError } from '../../core/errors.ts';
-import { place } from '../../scheduler/place.ts';
 import { createPlacer } from '../../scheduler/placer.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
@@ -24,7 +23,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
   t.after(() => state.close());
   await state.ready();
   await store.txn({ ops: [clusterOp('c1')] });
-  const placer = createPlacer({ store, state, place, rng: () => 0.5, ids: { taskId: () => 't', uuid: () => 'u' } });
+  const placer = createPlacer({ store, state, rng: () => 0.5, ids: { taskId: () => 't', uuid: () => 'u' } });
   return { ...taskOperations({ store, state, placer }), ...containerInstanceOperations({ store, state, placer }) };
 }
 

@@ -123,3 +123,42 @@ test('sqlite: the get cache stops at its byte bound, and reads past it answer wh
     await store.close();
   }
 });
+
+test('sqlite: a data dir with the earlier WITHOUT ROWID log is migrated at open: values, revision and watch history kept', async () => {
+  const path = join(dir, 'old-log.db');
+  // What a data dir written before the rowid log holds: three revisions of history.
+  const { DatabaseSync } = await import('node:sqlite');
+  const old = new DatabaseSync(path);
+  old.exec(`PRAGMA journal_mode = WAL;
+    CREATE TABLE kv (key TEXT NOT NULL UNIQUE, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL);
+    CREATE TABLE log (rev INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT, create_rev INTEGER NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (rev, seq)) WITHOUT ROWID;
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO kv VALUES ('/a', 'a2', 1, 3, 2), ('/b', 'b1', 2, 2, 1);
+    INSERT INTO log VALUES (1, 0, '/a', 0, 'a1', 1, 1), (2, 0, '/b', 0, 'b1', 2, 1), (3, 0, '/a', 0, 'a2', 1, 2);
+    INSERT INTO meta VALUES ('revision', 3), ('compacted', 0);`);
+  old.close();
+  const s = await openSqliteStore(path);
+  try {
+    assert.equal(await s.revision(), 3);
+    assert.equal((await s.get('/a'))?.value, 'a2');
+    const seen: string[] = [];
+    const w = s.watch('/', 0, (e) => seen.push(`${e.revision}:${e.kv.key}=${e.kv.value}`));
+    await s.txn({ ops: [{ type: 'put', key: '/c', value: 'c1' }, { type: 'put', key: '/a', value: 'a3' }] });
+    w.close();
+    assert.deepEqual(seen, ['1:/a=a1', '2:/b=b1', '3:/a=a2', '4:/c=c1', '4:/a=a3']);
+  } finally {
+    await s.close();
+  }
+  // Opened again: nothing left to migrate, everything still there.
+  const again = await openSqliteStore(path);
+  try {
+    assert.equal(await again.revision(), 4);
+    const seen: number[] = [];
+    const w = again.watch('/', 2, (e) => seen.push(e.revision));
+    await new Promise((r) => setImmediate(r));
+    w.close();
+    assert.deepEqual(seen, [3, 4, 4]);
+  } finally {
+    await again.close();
+  }
+});

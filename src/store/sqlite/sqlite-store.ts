@@ -8,7 +8,7 @@ import {
 import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
-import { SCHEMA, type LogRow, type KvRow } from './schema.ts';
+import { LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, type LogRow, type KvRow } from './schema.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -70,6 +70,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   try {
     // mmap: reads of hot pages skip a copy (measured: a 3 KB get went from 3.3 to 2.4 µs).
     db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;');
+    if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
     db.exec(SCHEMA);
     if (path !== ':memory:') {
       // The schema write made the WAL file; its directory entry must be durable too.
@@ -332,7 +333,8 @@ class SqliteStoreImpl implements SqliteStore {
 function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, events: WatchEvent[]): void {
   let seq = 0;
   const put = (key: string, value: string) => {
-    const prev = s.get.get(key) as KvRow | undefined;
+    // The previous row's revisions only: its value (kilobytes) is not copied out of SQLite.
+    const prev = s.prevRevs.get(key) as Pick<KvRow, 'create_rev' | 'version'> | undefined;
     const createRevision = prev ? prev.create_rev : revision;
     const version = prev ? prev.version + 1 : 1;
     s.put.run(key, value, createRevision, revision, version);
@@ -369,6 +371,7 @@ function statements(db: DatabaseSync) {
     betweenDesc: p(`${columns} key >= ? AND key < ? ORDER BY key DESC LIMIT ?`),
     get: p('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?'),
     modRev: p('SELECT mod_rev FROM kv WHERE key = ?'),
+    prevRevs: p('SELECT create_rev, version FROM kv WHERE key = ?'),
     keysFrom: p('SELECT key FROM kv WHERE key >= ?'),
     keysBetween: p('SELECT key FROM kv WHERE key >= ? AND key < ?'),
     put: p('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev, version = excluded.version'),
