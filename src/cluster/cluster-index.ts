@@ -383,6 +383,8 @@ function bump(map: Map<string, number>, k: string, sign: 1 | -1): void {
 interface PlacementBase {
   readonly arn: string;
   readonly id: string;
+  readonly ec2InstanceId: string | undefined;
+  readonly agentVersion: string | undefined;
   readonly status: PlacementInstance['status'];
   readonly agentConnected: boolean;
   readonly registeredAt: number;
@@ -400,6 +402,9 @@ function placementBase(id: string, r: StoredInstance): PlacementBase {
   return {
     arn: r.containerInstanceArn,
     id,
+    // What the cluster query language's ec2InstanceId and agentVersion read.
+    ec2InstanceId: r.ec2InstanceId || undefined,
+    agentVersion: r.versionInfo?.agentVersion,
     status: r.status,
     agentConnected: r.agentConnected,
     registeredAt: r.registeredAt,
@@ -426,6 +431,8 @@ function placementInstance(b: PlacementBase, u: Usage | undefined): PlacementIns
   return {
     arn: b.arn,
     id: b.id,
+    ...(b.ec2InstanceId !== undefined && { ec2InstanceId: b.ec2InstanceId }),
+    ...(b.agentVersion !== undefined && { agentVersion: b.agentVersion }),
     status: b.status,
     agentConnected: b.agentConnected,
     registeredAt: b.registeredAt,

@@ -58,6 +58,7 @@ test('cluster state: loads what the store holds, then follows every write', asyn
     assert.ok(snap.instances[0]!.portsInUse.has('8080/tcp'), 'a task\'s static port');
     assert.ok(snap.instances[0]!.portsInUse.has('22/tcp'), 'the agent\'s reserved ports');
     assert.equal(snap.instances[0]!.groups.get('family:web'), 2);
+    assert.equal(snap.instances[0]!.ec2InstanceId, 'i-i1', 'what the query language\'s ec2InstanceId reads');
     await assertMatchesStore(store, state);
 
     const r = await store.txn({ ops: [taskOp('c1', 't3', { instance: 'i2', cpu: 1024, lastStatus: 'RUNNING' }), instanceOp('c1', 'i3', { registeredAt: 1_700_000_100 })] });
