@@ -5,10 +5,12 @@
  * throttle, appended whatever else changed the record meanwhile).
  */
 import type { TaskSummary } from '../../cluster/types.ts';
-import type { ServiceRecord } from '../../core/ecs/service.ts';
+import type { ClusterRef } from '../../cluster/types.ts';
+import type { CapacityProviderStrategyItem, NetworkConfiguration, ServiceRecord } from '../../core/ecs/service.ts';
 import type { StopCode } from '../../core/ecs/task-lifecycle.ts';
 import type { Launch, LaunchResult } from '../../scheduler/launch.ts';
 import type { Action } from '../types.ts';
+import { serviceGroup } from './counts.ts';
 import { texts, withEvents } from './events.ts';
 import { afterFailures, current } from './throttle.ts';
 
@@ -91,4 +93,39 @@ function outcome(record: ServiceRecord, name: string, deploymentId: string, laun
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
+}
+
+/** What a deployment or a task set runs: its task definition and how its tasks are launched and networked. */
+export interface Runnable {
+  /** Its id: the `startedBy` of its tasks. */
+  readonly id: string;
+  readonly taskDefinition: string;
+  readonly networkConfiguration?: NetworkConfiguration;
+  readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
+  readonly launchType?: Launch['launchType'];
+}
+
+/**
+ * The launch of a service's tasks for `what` (a deployment or a task set), all but the
+ * count: the service's placement rules and tags, in the service's group, started by its id.
+ * A capacity provider strategy wins over a launch type, as in RunTask.
+ */
+export function launchBase(ref: ClusterRef, record: ServiceRecord, what: Runnable, nowSeconds: number): Omit<Launch, 'count'> {
+  const { networkConfiguration, capacityProviderStrategy, launchType } = what;
+  return {
+    scope: ref.scope,
+    cluster: ref.cluster,
+    taskDefinitionArn: what.taskDefinition,
+    startedBy: what.id,
+    group: serviceGroup(record.serviceName),
+    placementConstraints: record.placementConstraints,
+    placementStrategy: record.placementStrategy,
+    tags: record.tags,
+    propagateTags: record.propagateTags,
+    enableECSManagedTags: record.enableECSManagedTags,
+    enableExecuteCommand: record.enableExecuteCommand,
+    ...(networkConfiguration && { networkConfiguration }),
+    ...(capacityProviderStrategy?.length ? { capacityProviderStrategy } : launchType ? { launchType } : {}),
+    now: nowSeconds,
+  };
 }

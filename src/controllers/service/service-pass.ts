@@ -12,9 +12,9 @@ import type { DeploymentRecord, ServiceRecord } from '../../core/ecs/service.ts'
 import { followServiceDeployments } from '../../core/ecs/service-deployment.ts';
 import type { Launch } from '../../scheduler/launch.ts';
 import type { Action } from '../types.ts';
-import { launchFor, stopTask, writeService, type Ids } from './actions.ts';
+import { launchBase, launchFor, stopTask, writeService, type Ids } from './actions.ts';
 import { countFailures, failureThreshold, reasons, TASK_FAILED_HEALTH_CHECKS } from './circuit-breaker.ts';
-import { byDeployment, serviceGroup, view, type TaskView } from './counts.ts';
+import { byDeployment, view, type TaskView } from './counts.ts';
 import { daemonStep } from './daemon.ts';
 import { daemonEligibility } from './daemon-eligible.ts';
 import { primaryOf, prune, trip } from './deployments.ts';
@@ -111,7 +111,13 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
 
   let stops: readonly Stop[];
   let launch: Launch | undefined;
-  const base = launchBase(snapshot, record, primary, nowSeconds);
+  // A deployment without its own launch settings (an older record) runs the service's.
+  const base = launchBase(snapshot, record, {
+    id: primary.id, taskDefinition: primary.taskDefinition,
+    ...withDefined('networkConfiguration', primary.networkConfiguration ?? record.networkConfiguration),
+    ...withDefined('capacityProviderStrategy', primary.capacityProviderStrategy ?? record.capacityProviderStrategy),
+    ...withDefined('launchType', primary.launchType ?? record.launchType),
+  }, nowSeconds);
   if (daemon) {
     const step = daemonStep({ instances: snapshot.instances, views, primaryId: primary.id, minimumHealthyPercent, canLaunch, canReplace, draining, ...(eligible && { eligible }) });
     stops = step.stops;
@@ -168,28 +174,6 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled), quiet: actions.length === 0 && messages.length === 0 };
 }
 
-function launchBase(snapshot: ClusterSnapshot, record: ServiceRecord, primary: DeploymentRecord, nowSeconds: number): Omit<Launch, 'count'> {
-  const networkConfiguration = primary.networkConfiguration ?? record.networkConfiguration;
-  const capacityProviderStrategy = primary.capacityProviderStrategy ?? record.capacityProviderStrategy;
-  const launchType = primary.launchType ?? record.launchType;
-  return {
-    scope: snapshot.scope,
-    cluster: snapshot.cluster,
-    taskDefinitionArn: primary.taskDefinition,
-    startedBy: primary.id,
-    group: serviceGroup(record.serviceName),
-    placementConstraints: record.placementConstraints,
-    placementStrategy: record.placementStrategy,
-    tags: record.tags,
-    propagateTags: record.propagateTags,
-    enableECSManagedTags: record.enableECSManagedTags,
-    enableExecuteCommand: record.enableExecuteCommand,
-    ...(networkConfiguration && { networkConfiguration }),
-    ...(capacityProviderStrategy?.length ? { capacityProviderStrategy } : launchType ? { launchType } : {}),
-    now: nowSeconds,
-  };
-}
-
 /** The next moment something changes without news: a task's 40 s settle, a grace period's end, the throttle's release. */
 function wake(views: readonly TaskView[], throttle: ServiceRecord['throttle'], grace: number, nowSeconds: number, waitingOnThrottle: boolean): { wakeAt?: number } {
   const times: number[] = [];
@@ -207,4 +191,9 @@ function summary(next: ServiceRecord, prior: ServiceRecord): string {
   const n = next.events.length - prior.events.length;
   const newest = next.events[0];
   return n > 0 && newest ? newest.message : 'deployments, counts and flags';
+}
+
+/** `{ [key]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function withDefined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -18,9 +18,9 @@ import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { computedDesiredCount, type TaskSetRecord } from '../../core/ecs/task-set.ts';
 import type { Launch } from '../../scheduler/launch.ts';
 import type { Action } from '../types.ts';
-import { launchFor, stopTask, writeService, type Ids } from './actions.ts';
+import { launchBase, launchFor, stopTask, writeService, type Ids } from './actions.ts';
 import { failureKind, TASK_FAILED_HEALTH_CHECKS } from './circuit-breaker.ts';
-import { byDeployment, serviceGroup, view, type TaskView } from './counts.ts';
+import { byDeployment, view, type TaskView } from './counts.ts';
 import { texts, withEvents } from './events.ts';
 import { scaleInOrder } from './scale-in.ts';
 import type { Pass } from './service-pass.ts';
@@ -134,25 +134,6 @@ function setStep(snapshot: ClusterSnapshot, record: ServiceRecord, set: TaskSetR
   const stabilityStatus = stable ? 'STEADY_STATE' : 'STABILIZING';
   const next = stabilityStatus === counted.stabilityStatus ? counted : { ...counted, stabilityStatus, stabilityStatusAt: nowSeconds } as TaskSetRecord;
   return { set: next, stops, ...(launch && { launch }), throttle, throttleBegan: began };
-}
-
-function launchBase(snapshot: ClusterSnapshot, record: ServiceRecord, set: TaskSetRecord, nowSeconds: number): Omit<Launch, 'count'> {
-  return {
-    scope: snapshot.scope,
-    cluster: snapshot.cluster,
-    taskDefinitionArn: set.taskDefinition,
-    startedBy: set.id,
-    group: serviceGroup(record.serviceName),
-    placementConstraints: record.placementConstraints,
-    placementStrategy: record.placementStrategy,
-    tags: record.tags,
-    propagateTags: record.propagateTags,
-    enableECSManagedTags: record.enableECSManagedTags,
-    enableExecuteCommand: record.enableExecuteCommand,
-    ...(set.networkConfiguration && { networkConfiguration: set.networkConfiguration }),
-    ...(set.capacityProviderStrategy?.length ? { capacityProviderStrategy: set.capacityProviderStrategy } : set.launchType ? { launchType: set.launchType } : {}),
-    now: nowSeconds,
-  };
 }
 
 /** The next moment something changes without news: an UNHEALTHY task's grace period ends, the throttle lets a waiting set go. */
