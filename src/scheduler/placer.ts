@@ -152,7 +152,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
     await state.caughtUp(epoch?.modRevision ?? 0);
     const record = state.cluster(ref);
     if (!record || record.value.status !== 'ACTIVE') {
-      for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found: '${cluster}'. Create it with CreateCluster or pass the name of an existing cluster.`);
+      for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found. No cluster '${cluster}': create it with CreateCluster or pass the name of an existing cluster.`);
       continue;
     }
     if (state.counts(ref).registeredContainerInstancesCount === 0) {

@@ -11,7 +11,7 @@ import { containerInstanceView, type ContainerInstanceRecord } from '../../core/
 export async function requireCluster(store: Store, scope: Scope, ref: string | undefined): Promise<Versioned<ClusterRecord>> {
   const name = clusterNameOf(ref);
   const c = await getJson<ClusterRecord>(store, keys.cluster(scope, name));
-  if (!c || c.value.status !== 'ACTIVE') fail('ClusterNotFoundException', `Cluster not found: '${name}'. Create it with CreateCluster or pass the name of an existing cluster.`);
+  if (!c || c.value.status !== 'ACTIVE') fail('ClusterNotFoundException', `Cluster not found. No cluster '${name}': create it with CreateCluster or pass the name of an existing cluster.`);
   return c;
 }
 
