@@ -1,15 +1,15 @@
-// The session's selectors keep their heaps bounded however long the session lives: stale
+// Selectors kept by a session keep their heaps bounded however long the session lives: stale
 // entries (members gone while not at the top) are dropped once they outnumber the live ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionOrderLeaf, SessionScoreLevel, type TreeContext } from './session-selectors.ts';
+import { OrderLeaf, ScoreLevel, type TreeContext } from './selectors.ts';
 import { seeded } from './testing/harness.ts';
 
 const context = (slots: number): TreeContext => ({ active: false, epoch: 0, rng: seeded(1), owner: new Int32Array(slots), nextLeaf: 1 });
 const heapLength = (selector: object) => (selector as unknown as { heap: { length: number } }).heap.length;
 
 test('a leaf whose members come and go below its top keeps its heap within twice its members plus the slack', () => {
-  const leaf = new SessionOrderLeaf(context(1000));
+  const leaf = new OrderLeaf(context(1000));
   leaf.add(0);
   for (let round = 0; round < 100; round++) {
     for (let i = 1; i < 1000; i++) leaf.add(i);
@@ -27,7 +27,7 @@ test('a leaf whose members come and go below its top keeps its heap within twice
 test('a level whose buckets come and go keeps its heap of scores within twice its buckets plus the slack', () => {
   const ctx = context(10);
   const score = new Float64Array(10);
-  const level = new SessionScoreLevel((i) => score[i]!, () => new SessionOrderLeaf(ctx), new Float64Array(10).fill(NaN));
+  const level = new ScoreLevel((i) => score[i]!, () => new OrderLeaf(ctx), new Float64Array(10).fill(NaN));
   level.add(0);
   for (let s = 1; s < 5000; s++) {
     // Slot 1's score keeps rising: each move leaves an empty bucket's key behind.
