@@ -1,8 +1,11 @@
 // Selectors kept by a session keep their heaps bounded however long the session lives: stale
 // entries (members gone while not at the top) are dropped once they outnumber the live ones.
+// A random leaf draws as the plain item array of a fresh tree would (the model below): the
+// independent definition of random's draws, for place() and the session alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OrderLeaf, ScoreLevel, type TreeContext } from './selectors.ts';
+import fc from 'fast-check';
+import { OrderLeaf, RandomLeaf, ScoreLevel, type TreeContext } from './selectors.ts';
 import { seeded } from './testing/harness.ts';
 
 const context = (slots: number): TreeContext => ({ active: false, epoch: 0, rng: seeded(1), owner: new Int32Array(slots), nextLeaf: 1 });
@@ -38,4 +41,42 @@ test('a level whose buckets come and go keeps its heap of scores within twice it
   assert.equal(level.best()!.i, 0);
   level.remove(0);
   assert.deepEqual(level.best(), { i: 1, key: [4999, 1], ties: 1 });
+});
+
+test('a random leaf draws as a fresh tree\'s item array would, request after request', () => {
+  // The model: a fresh tree's leaf holds its members ascending; during a request an added
+  // member goes last and a removed one's place is taken by the last; a draw is item ⌊rng·n⌋.
+  const op = fc.record({ kind: fc.constantFrom('add', 'remove', 'best', 'best', 'next request'), i: fc.nat({ max: 29 }), during: fc.boolean() });
+  fc.assert(fc.property(fc.array(op, { maxLength: 80 }), fc.integer(), (ops, seed) => {
+    const ctx = context(30);
+    ctx.rng = seeded(seed);
+    const leaf = new RandomLeaf(ctx);
+    const modelRng = seeded(seed);
+    const members = new Set<number>();
+    let items: number[] | undefined;
+    const startRequest = () => { ctx.active = true; ctx.epoch++; items = [...members].sort((a, b) => a - b); };
+    startRequest();
+    for (const o of ops) {
+      if (o.kind === 'next request') {
+        // Between requests a session's tree catches up on other changes.
+        ctx.active = false; items = undefined;
+        if (o.during) { if (members.has(o.i)) { members.delete(o.i); leaf.remove(o.i); } else { members.add(o.i); leaf.add(o.i); } }
+        startRequest();
+      } else if (o.kind === 'add') {
+        if (!members.has(o.i)) { members.add(o.i); items!.push(o.i); }
+        leaf.add(o.i);
+      } else if (o.kind === 'remove') {
+        if (members.has(o.i)) {
+          members.delete(o.i);
+          const at = items!.indexOf(o.i), last = items!.pop()!;
+          if (last !== o.i) items![at] = last;
+        }
+        leaf.remove(o.i);
+      } else {
+        const expected = items!.length === 0 ? undefined : items![Math.floor(modelRng() * items!.length)];
+        assert.equal(leaf.best()?.i, expected);
+      }
+      assert.equal(leaf.size, members.size);
+    }
+  }), { numRuns: 500 });
 });
