@@ -174,7 +174,10 @@ export class RandomLeaf implements Selector {
     for (let k = 0; k < this.length; k++) least = Math.min(least, this.at(k));
     return least;
   }
-  private at(k: number): number { return this.written.get(k) ?? this.sorted[k]!; }
+  private at(k: number): number {
+    // Most draws come before any removal: no overlay to look in (a draw per placed task).
+    return this.written.size === 0 ? this.sorted[k]! : this.written.get(k) ?? this.sorted[k]!;
+  }
   /** Folds a finished request's overlay into the sorted members; opens one for a new request. */
   private sync(): void {
     if (this.r.active && this.epoch === this.r.epoch) return;
