@@ -12,7 +12,7 @@
 import { constraintFilters } from './constraints.ts';
 import { filtersFor, type Filter } from './filters.ts';
 import { Slot } from './slot.ts';
-import { Leaves } from './selectors.ts';
+import { oneRequest } from './selectors.ts';
 import { DEFAULT_RUN_TASK_STRATEGY, selectorFor, strategyLevels } from './strategies.ts';
 import type { Failure, FailureReason, PlacementInstance, PlacementRequest, PlacementSnapshot, Plan, Rng } from './types.ts';
 
@@ -35,9 +35,9 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _n
     slots.push(new Slot(slots.length, inst, request.group));
   }
   const strategy = request.strategy.length > 0 ? request.strategy : DEFAULT_RUN_TASK_STRATEGY;
-  const leaves = new Leaves(slots.length);
-  const levels = strategyLevels(strategy, { slots, rng, leaves });
-  const tree = selectorFor(levels, leaves);
+  const context = oneRequest(slots.length, rng);
+  const levels = strategyLevels(strategy, { slots, tree: context });
+  const tree = selectorFor(levels, context);
   const dynamic = filters.filter((f) => f.dynamic);
   const refused: (FailureReason | undefined)[] = [];
   const candidates: number[] = [];

@@ -1,13 +1,29 @@
 /**
  * Selectors: incremental structures that answer "which candidate does the strategy chain
- * prefer?" without rescanning the snapshot. A chain [s1, s2, …] becomes a tree: s1 splits
+ * prefer?" without rescanning the candidates. A chain [s1, s2, …] becomes a tree: s1 splits
  * candidates into buckets, each bucket holds a selector for [s2, …], and a leaf breaks the
- * last ties by registration order (or at random, for `random`).
+ * last ties by registration order (or at random, for `random`). The best of a union is the
+ * best of the parts' bests, so a level compares its buckets' answers — as a lexicographic
+ * {@link Pick.key} — and only the bucket a placed task touched ever changes.
  *
- * The best of a union is the best of the parts' bests, so a level compares its buckets'
- * answers — as a lexicographic {@link Pick.key} — and only the bucket a placed task
- * touched ever changes.
+ * place() builds a tree for one request; a placement session (session-shape.ts) keeps one
+ * per request shape across many requests. A kept tree answers exactly what a freshly built
+ * one answers, rng draws included:
+ *
+ * - a fresh tree holds its candidates in ascending order, so a random leaf's k-th item is
+ *   the k-th smallest candidate; within a request a removed item's place is taken by the
+ *   last one. {@link RandomLeaf} keeps the members sorted and, during a request, an overlay
+ *   of those swaps, folded back at the next request.
+ * - a fresh spread level meets its values in the order of their smallest candidate, and
+ *   with a random leaf below, that order decides the rng draws of tied values.
+ *   {@link SpreadLevel} re-sorts its values so at the first touch of each request.
+ * - deterministic levels (binpack, spread over instances, registration order) depend only
+ *   on who the candidates are and their scores: they need no such care.
+ *
+ * A {@link TreeContext} marks which request is running (`active`, `epoch`) and carries its
+ * rng; place()'s tree has one request, so its context is {@link oneRequest}.
  */
+import { MinHeap } from './min-heap.ts';
 import type { Rng } from './types.ts';
 
 export interface Pick {
@@ -19,137 +35,166 @@ export interface Pick {
   readonly ties: number;
 }
 
+/** Stale heap entries a selector tolerates beyond twice its live ones before it rebuilds the heap. */
+const HEAP_SLACK = 64;
+
+/** The request the tree is serving, shared by every selector of one tree. */
+export interface TreeContext {
+  /** True while the tree's own request runs; false while a session's tree catches up on other changes. */
+  active: boolean;
+  /** Increases with every request the tree serves. */
+  epoch: number;
+  rng: Rng;
+  /** Which leaf each slot is in (0: none); a slot is in at most one leaf of the tree. */
+  owner: Int32Array;
+  /** The next leaf id. */
+  nextLeaf: number;
+}
+
+/** The context of a tree that serves one request (place()): active from the start. */
+export function oneRequest(slots: number, rng: Rng): TreeContext {
+  return { active: true, epoch: 1, rng, owner: new Int32Array(slots), nextLeaf: 1 };
+}
+
 export interface Selector {
   readonly size: number;
   add(i: number): void;
-  /** Adds many at once, in ascending order (a request's set-up: cheaper than one by one). */
+  /** Adds many at once, in ascending order, to an empty selector (building the tree). */
   addAll(sorted: readonly number[]): void;
   remove(i: number): void;
-  /** A task was placed on candidate `i` and it is still a candidate: its scores may have moved. */
   changed(i: number): void;
   best(): Pick | undefined;
+  /** Its smallest member (Infinity when empty): the order a fresh tree meets it in. */
+  min(): number;
 }
 
 export type SelectorFactory = () => Selector;
 
-/**
- * What the leaves of one tree share: a slot is in at most one leaf at a time, so one array
- * says which (`owner`) and where (`pos`), instead of a set per leaf.
- */
-export class Leaves {
-  readonly owner: Int32Array;
-  readonly pos: Int32Array;
-  private next = 1;
-  constructor(slots: number) {
-    this.owner = new Int32Array(slots);
-    this.pos = new Int32Array(slots);
-  }
-  id(): number { return this.next++; }
-}
-
-/** A binary min-heap of numbers (bucket keys, slot indexes). */
-export class MinHeap {
-  private a: number[] = [];
-  /** Its entries, in heap order (to rebuild it without its stale ones). */
-  entries(): readonly number[] { return this.a; }
-  /** Replaces the contents with an ascending array (a valid heap as it is). */
-  fill(sorted: readonly number[]): void { this.a = sorted.slice(); }
-  get length(): number { return this.a.length; }
-  peek(): number | undefined { return this.a[0]; }
-  push(v: number): void {
-    const a = this.a;
-    let k = a.push(v) - 1;
-    while (k > 0) {
-      const parent = (k - 1) >> 1;
-      if (a[parent]! <= v) break;
-      a[k] = a[parent]!;
-      k = parent;
-    }
-    a[k] = v;
-  }
-  pop(): number | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    let k = 0;
-    for (;;) {
-      const l = 2 * k + 1, r = l + 1;
-      let m = k;
-      let mv = last;
-      if (l < a.length && a[l]! < mv) { m = l; mv = a[l]!; }
-      if (r < a.length && a[r]! < mv) { m = r; }
-      if (m === k) break;
-      a[k] = a[m]!;
-      k = m;
-    }
-    a[k] = last;
-    return top;
-  }
-}
-
-/** Leaf: the candidate registered first (the snapshot's stable order breaks every remaining tie). */
+/** Leaf: registration order breaks the last ties. A heap with lazy deletion, rebuilt when stale entries pile up. */
 export class OrderLeaf implements Selector {
-  private readonly heap: MinHeap;
-  private readonly leaves: Leaves;
+  private readonly heap = new MinHeap();
   private readonly id: number;
   private count = 0;
-  constructor(leaves: Leaves) { this.leaves = leaves; this.id = leaves.id(); this.heap = new MinHeap(); }
+  private readonly r: TreeContext;
+  constructor(r: TreeContext) { this.r = r; this.id = r.nextLeaf++; }
   get size(): number { return this.count; }
   add(i: number): void {
-    if (this.leaves.owner[i] === this.id) return;
-    this.leaves.owner[i] = this.id;
+    if (this.r.owner[i] === this.id) return;
+    this.r.owner[i] = this.id;
     this.heap.push(i);
     this.count++;
+    if (this.heap.length > 2 * this.count + HEAP_SLACK) this.compact();
   }
   addAll(sorted: readonly number[]): void {
-    // An ascending array is already a min-heap.
-    if (this.count === 0) {
-      this.heap.fill(sorted);
-      for (const i of sorted) this.leaves.owner[i] = this.id;
-      this.count = sorted.length;
-    } else for (const i of sorted) this.add(i);
+    this.heap.fill(sorted);
+    for (const i of sorted) this.r.owner[i] = this.id;
+    this.count = sorted.length;
   }
   remove(i: number): void {
-    if (this.leaves.owner[i] !== this.id) return;
-    this.leaves.owner[i] = 0;
+    if (this.r.owner[i] !== this.id) return;
+    this.r.owner[i] = 0;
     this.count--;
   }
   changed(): void {}
   best(): Pick | undefined {
-    // Lazy deletion: removed indexes leave the heap when they reach its top.
-    let top = this.heap.peek();
-    while (top !== undefined && this.leaves.owner[top] !== this.id) { this.heap.pop(); top = this.heap.peek(); }
+    const top = this.top();
     return top === undefined ? undefined : { i: top, key: [top], ties: 1 };
+  }
+  min(): number { return this.top() ?? Infinity; }
+  private top(): number | undefined {
+    let top = this.heap.peek();
+    while (top !== undefined && this.r.owner[top] !== this.id) { this.heap.pop(); top = this.heap.peek(); }
+    return top;
+  }
+  /** A slot removed and added again is in the heap twice: keep each live member once. */
+  private compact(): void {
+    const live = [...new Set(this.heap.entries().filter((i) => this.r.owner[i] === this.id))].sort((a, b) => a - b);
+    this.heap.fill(live);
   }
 }
 
-/** Leaf for `random`: any candidate, uniformly; strategies after `random` can never break a tie. */
+/** Leaf for `random`: any candidate, uniformly (the k-th member for k drawn from the rng, see the header); strategies after `random` can never break a tie. */
 export class RandomLeaf implements Selector {
-  private readonly items: number[] = [];
-  private readonly rng: Rng;
-  private readonly leaves: Leaves;
+  /** The members, ascending, as of the start of the current request (live outside a request). */
+  private sorted: number[] = [];
   private readonly id: number;
-  constructor(leaves: Leaves, rng: Rng) { this.leaves = leaves; this.id = leaves.id(); this.rng = rng; }
-  get size(): number { return this.items.length; }
+  private count = 0;
+  private readonly r: TreeContext;
+  /** The request whose overlay is held (-1: none). */
+  private epoch = -1;
+  /** The overlay: a fresh tree's item array length, the positions written, where moved slots are, who changed. */
+  private length = 0;
+  private readonly written = new Map<number, number>();
+  private readonly movedTo = new Map<number, number>();
+  private touched: number[] = [];
+  constructor(r: TreeContext) { this.r = r; this.id = r.nextLeaf++; }
+  get size(): number { return this.count; }
   add(i: number): void {
-    if (this.leaves.owner[i] === this.id) return;
-    this.leaves.owner[i] = this.id;
-    this.leaves.pos[i] = this.items.length;
-    this.items.push(i);
+    this.sync();
+    if (this.r.owner[i] === this.id) return;
+    this.r.owner[i] = this.id;
+    this.count++;
+    if (this.epoch < 0) { insertSorted(this.sorted, i); return; }
+    this.written.set(this.length, i);
+    this.movedTo.set(i, this.length);
+    this.length++;
+    this.touched.push(i);
   }
-  addAll(sorted: readonly number[]): void { for (const i of sorted) this.add(i); }
+  addAll(sorted: readonly number[]): void {
+    this.sorted = sorted.slice();
+    for (const i of sorted) this.r.owner[i] = this.id;
+    this.count = sorted.length;
+  }
   remove(i: number): void {
-    if (this.leaves.owner[i] !== this.id) return;
-    const p = this.leaves.pos[i]!;
-    const last = this.items.pop()!;
-    if (last !== i) { this.items[p] = last; this.leaves.pos[last] = p; }
-    this.leaves.owner[i] = 0;
+    this.sync();
+    if (this.r.owner[i] !== this.id) return;
+    this.r.owner[i] = 0;
+    this.count--;
+    if (this.epoch < 0) { removeSorted(this.sorted, i); return; }
+    // As in a fresh tree's item array: the last item takes the removed one's place.
+    const at = this.movedTo.get(i) ?? lowerBound(this.sorted, i);
+    const last = this.at(this.length - 1);
+    if (last !== i) { this.written.set(at, last); this.movedTo.set(last, at); }
+    this.movedTo.delete(i);
+    this.length--;
+    this.touched.push(i);
   }
   changed(): void {}
   best(): Pick | undefined {
-    if (this.items.length === 0) return undefined;
-    return { i: this.items[Math.floor(this.rng() * this.items.length)]!, key: [], ties: this.items.length };
+    this.sync();
+    if (this.count === 0) return undefined;
+    const n = this.epoch < 0 ? this.sorted.length : this.length;
+    return { i: this.at(Math.floor(this.r.rng() * n)), key: [], ties: n };
+  }
+  min(): number {
+    this.sync();
+    if (this.count === 0) return Infinity;
+    if (this.touched.length === 0) return this.sorted[0]!;
+    let least = Infinity;
+    for (let k = 0; k < this.length; k++) least = Math.min(least, this.at(k));
+    return least;
+  }
+  private at(k: number): number {
+    // Most draws come before any removal: no overlay to look in (a draw per placed task).
+    return this.written.size === 0 ? this.sorted[k]! : this.written.get(k) ?? this.sorted[k]!;
+  }
+  /** Folds a finished request's overlay into the sorted members; opens one for a new request. */
+  private sync(): void {
+    if (this.r.active && this.epoch === this.r.epoch) return;
+    if (this.touched.length > 0) {
+      for (const i of this.touched) {
+        const member = this.r.owner[i] === this.id;
+        const k = lowerBound(this.sorted, i);
+        const listed = this.sorted[k] === i;
+        if (member && !listed) this.sorted.splice(k, 0, i);
+        else if (!member && listed) this.sorted.splice(k, 1);
+      }
+      this.touched = [];
+      this.written.clear();
+      this.movedTo.clear();
+    }
+    this.epoch = this.r.active ? this.r.epoch : -1;
+    this.length = this.sorted.length;
   }
 }
 
@@ -164,16 +209,14 @@ export class ScoreLevel implements Selector {
   private count = 0;
   private readonly score: (i: number) => number;
   private readonly child: SelectorFactory;
-  /** The score each member was filed under, shared by the level's selectors (NaN: not a member of any). */
+  /** The score each member was filed under, shared by the level's selectors. */
   private readonly scoreOf: Float64Array;
   constructor(score: (i: number) => number, child: SelectorFactory, scoreOf: Float64Array) { this.score = score; this.child = child; this.scoreOf = scoreOf; }
   get size(): number { return this.count; }
   add(i: number): void {
     const s = this.score(i);
     this.scoreOf[i] = s;
-    let b = this.buckets.get(s);
-    if (!b) { b = this.child(); this.buckets.set(s, b); this.heap.push(s); }
-    b.add(i);
+    this.bucket(s).add(i);
     this.count++;
   }
   addAll(sorted: readonly number[]): void {
@@ -184,12 +227,7 @@ export class ScoreLevel implements Selector {
       const g = groups.get(s);
       if (g) g.push(i); else groups.set(s, [i]);
     }
-    for (const [s, members] of groups) {
-      let b = this.buckets.get(s);
-      if (!b) { b = this.child(); this.buckets.set(s, b); this.heap.push(s); }
-      b.addAll(members);
-      this.count += members.length;
-    }
+    for (const [s, members] of groups) { this.bucket(s).addAll(members); this.count += members.length; }
   }
   remove(i: number): void {
     const s = this.scoreOf[i]!;
@@ -215,27 +253,47 @@ export class ScoreLevel implements Selector {
     const p = this.buckets.get(top)!.best()!;
     return { i: p.i, key: [top, ...p.key], ties: p.ties };
   }
+  min(): number {
+    let least = Infinity;
+    for (const b of this.buckets.values()) least = Math.min(least, b.min());
+    return least;
+  }
+  private bucket(s: number): Selector {
+    let b = this.buckets.get(s);
+    if (!b) {
+      b = this.child();
+      this.buckets.set(s, b);
+      this.heap.push(s);
+      // Deleted buckets leave their keys in the heap; a long session must not pile them up.
+      if (this.heap.length > 2 * this.buckets.size + HEAP_SLACK) this.heap.fill([...this.buckets.keys()].sort((x, y) => x - y));
+    }
+    return b;
+  }
 }
 
 /**
- * A level that spreads over an attribute's values: candidates bucketed by value, a bucket
- * scored by the group's tasks on every instance with that value (shared `counts`, kept by
- * the strategy). The fewest wins; buckets that tie are compared on their own bests.
- * Cost per pick: one look at each value that has candidates (a handful of zones).
+ * A level that spreads over an attribute's values: a bucket per value, scored by the group's
+ * tasks on every instance with that value (`counts`, kept by the strategy or the shape). The
+ * fewest wins; buckets that tie are compared on their own bests: one look at each value that
+ * has candidates per pick (a handful of zones). With a random leaf below (`ordered`), its
+ * values are re-sorted by their smallest member when a request first touches it, the order
+ * a fresh tree has.
  */
 export class SpreadLevel implements Selector {
-  private readonly buckets = new Map<string, Selector>();
+  private buckets = new Map<string, Selector>();
   private count = 0;
-  /** Each slot's value of the attribute (fixed for the request), shared by the level's selectors. */
+  private epoch = -1;
   private readonly values: readonly string[];
   private readonly counts: ReadonlyMap<string, number>;
   private readonly child: SelectorFactory;
-  private readonly rng: Rng;
-  constructor(values: readonly string[], counts: ReadonlyMap<string, number>, child: SelectorFactory, rng: Rng) {
-    this.values = values; this.counts = counts; this.child = child; this.rng = rng;
+  private readonly r: TreeContext;
+  private readonly ordered: boolean;
+  constructor(values: readonly string[], counts: ReadonlyMap<string, number>, child: SelectorFactory, r: TreeContext, ordered: boolean) {
+    this.values = values; this.counts = counts; this.child = child; this.r = r; this.ordered = ordered;
   }
   get size(): number { return this.count; }
   add(i: number): void {
+    this.sync();
     const v = this.values[i]!;
     let b = this.buckets.get(v);
     if (!b) { b = this.child(); this.buckets.set(v, b); }
@@ -250,13 +308,14 @@ export class SpreadLevel implements Selector {
       if (g) g.push(i); else groups.set(v, [i]);
     }
     for (const [v, members] of groups) {
-      let b = this.buckets.get(v);
-      if (!b) { b = this.child(); this.buckets.set(v, b); }
+      const b = this.child();
+      this.buckets.set(v, b);
       b.addAll(members);
       this.count += members.length;
     }
   }
   remove(i: number): void {
+    this.sync();
     const b = this.buckets.get(this.values[i]!);
     if (!b || b.size === 0) return;
     const before = b.size;
@@ -266,9 +325,11 @@ export class SpreadLevel implements Selector {
     this.count--;
   }
   changed(i: number): void {
+    this.sync();
     this.buckets.get(this.values[i]!)?.changed(i);
   }
   best(): Pick | undefined {
+    this.sync();
     let least = Infinity;
     for (const v of this.buckets.keys()) least = Math.min(least, this.counts.get(v) ?? 0);
     let best: Pick | undefined;
@@ -281,11 +342,22 @@ export class SpreadLevel implements Selector {
       if (order === 0) {
         // Equal keys only come from random leaves: keep each candidate equally likely.
         tiedBuckets += p.ties;
-        if (this.rng() * tiedBuckets < p.ties) best = { ...p, ties: tiedBuckets };
+        if (this.r.rng() * tiedBuckets < p.ties) best = { ...p, ties: tiedBuckets };
         else best = { ...best!, ties: tiedBuckets };
       }
     }
     return best && { i: best.i, key: [least, ...best.key], ties: best.ties };
+  }
+  min(): number {
+    let least = Infinity;
+    for (const b of this.buckets.values()) least = Math.min(least, b.min());
+    return least;
+  }
+  private sync(): void {
+    if (!this.ordered || !this.r.active || this.epoch === this.r.epoch) return;
+    this.epoch = this.r.epoch;
+    const byMin = [...this.buckets].map(([v, b]) => ({ v, b, min: b.min() })).sort((x, y) => x.min - y.min);
+    this.buckets = new Map(byMin.map((e) => [e.v, e.b]));
   }
 }
 
@@ -293,4 +365,20 @@ export function compareKeys(a: readonly number[], b: readonly number[]): number 
   const n = Math.min(a.length, b.length);
   for (let k = 0; k < n; k++) if (a[k] !== b[k]) return a[k]! < b[k]! ? -1 : 1;
   return a.length - b.length;
+}
+
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid]! < x) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function insertSorted(a: number[], x: number): void {
+  const k = lowerBound(a, x);
+  if (a[k] !== x) a.splice(k, 0, x);
+}
+
+function removeSorted(a: number[], x: number): void {
+  const k = lowerBound(a, x);
+  if (a[k] === x) a.splice(k, 1);
 }

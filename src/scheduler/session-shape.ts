@@ -14,7 +14,7 @@
 import { constraintFilters } from './constraints.ts';
 import { filtersFor, type Filter } from './filters.ts';
 import { Slot } from './slot.ts';
-import { SessionOrderLeaf, SessionRandomLeaf, SessionScoreLevel, SessionSpreadLevel, type SessionSelector, type TreeContext } from './session-selectors.ts';
+import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Selector, type TreeContext } from './selectors.ts';
 import { binpacksCpu, DEFAULT_RUN_TASK_STRATEGY, spreadAttribute, spreadValue } from './strategies.ts';
 import type { Failure, PlacementInstance, PlacementRequest, PlacementStrategy, Rng } from './types.ts';
 
@@ -64,7 +64,7 @@ export class Shape {
   private readonly gc: Int32Array;
   private readonly spreads: SpreadState[] = [];
   private readonly ctx: TreeContext;
-  private readonly tree: SessionSelector;
+  private readonly tree: Selector;
   /** The session's change log position this shape has caught up to. */
   seq = 0;
   private readonly instances: readonly (PlacementInstance | undefined)[];
@@ -190,17 +190,17 @@ export class Shape {
     });
   }
 
-  private treeOf(levels: readonly Level[], k: number): SessionSelector {
+  private treeOf(levels: readonly Level[], k: number): Selector {
     const level = levels[k];
-    if (level === undefined) return new SessionOrderLeaf(this.ctx);
+    if (level === undefined) return new OrderLeaf(this.ctx);
     const child = () => this.treeOf(levels, k + 1);
     switch (level.kind) {
-      case 'random': return new SessionRandomLeaf(this.ctx);
-      case 'score': return new SessionScoreLevel(level.score, child, level.scoreOf);
+      case 'random': return new RandomLeaf(this.ctx);
+      case 'score': return new ScoreLevel(level.score, child, level.scoreOf);
       case 'spread': {
         // Only with a random leaf below does the order of tied values decide anything (the rng's draws).
         const ordered = levels.slice(k + 1).some((l) => l.kind === 'random');
-        return new SessionSpreadLevel(level.spread.values as string[], level.spread.counts, child, this.ctx, ordered);
+        return new SpreadLevel(level.spread.values as string[], level.spread.counts, child, this.ctx, ordered);
       }
     }
   }

@@ -13,6 +13,13 @@
  * reference implementation below is that sentence as code; faster ones are tested against it.
  * Equivalence is exact for every chain, `random` included: the same rng draws the same
  * instances. The fast one is `openSession` (session-fast.ts; session-fast.properties.test.ts).
+ *
+ * What the property tests compare: place() builds a fresh selector tree per request; the
+ * fast session keeps one per request shape across requests, caught up on every change. Both
+ * are built from the same selectors (selectors.ts), so the tests check what keeping adds —
+ * catching up, a random leaf's folded overlay, a spread level's re-sort — against fresh
+ * trees. Random's draws within a request are pinned independently of that shared code by a
+ * model of a fresh tree's item array (selectors.test.ts).
  */
 import { place } from './place.ts';
 import { consume } from './placer-build.ts';

@@ -4,9 +4,9 @@
  * breaks what is left. Each plugin builds one level of the selector tree (selectors.ts)
  * and keeps whatever it shares across buckets (spread's per-value counts).
  */
-import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Leaves, type Selector, type SelectorFactory } from './selectors.ts';
+import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Selector, type SelectorFactory, type TreeContext } from './selectors.ts';
 import type { Slot } from './slot.ts';
-import type { PlacementInstance, PlacementStrategy, PlacementStrategyType, Rng } from './types.ts';
+import type { PlacementInstance, PlacementStrategy, PlacementStrategyType } from './types.ts';
 
 /**
  * ECS's default for a service's tasks when it names no strategy: spread over Availability
@@ -30,20 +30,21 @@ export const DEFAULT_SERVICE_STRATEGY: readonly PlacementStrategy[] = [
  */
 export const DEFAULT_RUN_TASK_STRATEGY: readonly PlacementStrategy[] = [{ type: 'random' }];
 
-/** What a strategy sees: every slot of the request (candidates or not) and the request's randomness. */
+/** What a strategy sees: every slot of the request (candidates or not) and the tree's context (its rng). */
 export interface StrategyContext {
   readonly slots: readonly Slot[];
-  readonly rng: Rng;
-  /** Membership of the tree's leaves. */
-  readonly leaves: Leaves;
+  readonly tree: TreeContext;
 }
 
 /** One level of the chain, built once per request. */
 export interface StrategyLevel {
   /** A task was placed on slot `i`: update what this level shares across its buckets. */
   placed(i: number): void;
-  /** A selector for this level whose buckets hold `child` selectors (a terminal level ignores `child`). */
-  selector(child: SelectorFactory): Selector;
+  /**
+   * A selector for this level whose buckets hold `child` selectors (a terminal level ignores
+   * `child`); `randomBelow`: a random leaf ends the chain below it.
+   */
+  selector(child: SelectorFactory, randomBelow: boolean): Selector;
   /** True when nothing after this level can break a tie (random). */
   readonly terminal: boolean;
 }
@@ -55,7 +56,7 @@ export interface StrategyPlugin {
 
 export const random: StrategyPlugin = {
   type: 'random',
-  level: (_s, ctx) => ({ terminal: true, placed: () => {}, selector: () => new RandomLeaf(ctx.leaves, ctx.rng) }),
+  level: (_s, ctx) => ({ terminal: true, placed: () => {}, selector: () => new RandomLeaf(ctx.tree) }),
 };
 
 /** Binpack: the candidate with the least of `field` (cpu or memory) left, so fewer instances are used. */
@@ -88,7 +89,7 @@ export const spread: StrategyPlugin = {
     return {
       terminal: false,
       placed: (i) => { const v = values[i]!; counts.set(v, (counts.get(v) ?? 0) + 1); },
-      selector: (child) => new SpreadLevel(values, counts, child, ctx.rng),
+      selector: (child, randomBelow) => new SpreadLevel(values, counts, child, ctx.tree, randomBelow),
     };
   },
 };
@@ -127,11 +128,14 @@ export function strategyLevels(strategies: readonly PlacementStrategy[], ctx: St
 }
 
 /** The selector tree for the levels: each level's buckets hold the next level's selectors. */
-export function selectorFor(levels: readonly StrategyLevel[], leaves: Leaves): Selector {
+export function selectorFor(levels: readonly StrategyLevel[], tree: TreeContext): Selector {
+  // Only the last level can be terminal (strategyLevels stops there).
+  const randomLast = levels.length > 0 && levels[levels.length - 1]!.terminal;
   const build = (k: number): Selector => {
-    if (k === levels.length) return new OrderLeaf(leaves);
+    if (k === levels.length) return new OrderLeaf(tree);
     const level = levels[k]!;
-    return level.terminal ? level.selector(() => new OrderLeaf(leaves)) : level.selector(() => build(k + 1));
+    const randomBelow = randomLast && k < levels.length - 1;
+    return level.terminal ? level.selector(() => new OrderLeaf(tree), false) : level.selector(() => build(k + 1), randomBelow);
   };
   return build(0);
 }
