@@ -26,9 +26,10 @@ export async function pureOnlyRows(o: SchedulerOptions, group: string, target: n
     const strategy = STRATEGIES[name];
     const r = pureLoop(engine, snapshot, demand, strategy, group, o.count, Number.MAX_SAFE_INTEGER, o.seconds);
     const figure = `pure placement loop, ${name}(${strategy.map((s) => s.field).join(', ')})`;
+    // place() per request, opening the whole cluster each time: the baseline of the session row, not the loop the target is for.
     rows.push({
-      figure, berth: `${Math.round(r.perSecond).toLocaleString('en-US')}/s`, baseline: '-', ratio: undefined,
-      target: `≥ ${target.toLocaleString('en-US')}/s`, pass: r.perSecond >= target, values: { pure: r },
+      figure: `${figure}, place() per request`, berth: `${Math.round(r.perSecond).toLocaleString('en-US')}/s`, baseline: '-', ratio: undefined,
+      target: '-', pass: undefined, values: { pure: r },
       note: `${engine.name}: ${r.placed.toLocaleString('en-US')} placed in ${r.requests.toLocaleString('en-US')} requests of ${o.count} over ${r.seconds.toFixed(1)} s on ${o.instances.toLocaleString('en-US')} instances holding ${o.tasks.toLocaleString('en-US')} tasks`,
     });
     // The same requests on one placement session (what the placer keeps per cluster), with place() above as its baseline.
