@@ -6,7 +6,7 @@
 import type { ClusterState } from '../../cluster/types.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
-import { countServiceTasks, NO_COUNTS, type CountedTask, type ServiceCounts } from '../../core/ecs/service-view.ts';
+import { countServiceTasks, NO_COUNTS, type CountedTask, type ServiceCounts } from '../../core/ecs/service-counts.ts';
 import type { Store } from '../../store/store.ts';
 
 /** Where a service's counts come from: its group's tasks desired RUNNING, by deployment (startedBy). */

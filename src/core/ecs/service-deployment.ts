@@ -18,14 +18,12 @@
  */
 import { fail } from '../errors.ts';
 import { ecsArn, type Scope } from './scope.ts';
-import type { DeploymentConfiguration, DeploymentRecord, ServiceRecord } from './service.ts';
+import type { DeploymentRecord, ServiceDeploymentEntry, ServiceDeploymentStatus, ServiceRecord } from './service.ts';
+
+export type { ServiceDeploymentEntry, ServiceDeploymentStatus } from './service.ts';
 import type { ServiceRevisionRecord } from './service-revision.ts';
 import { serviceRevisionArn } from './service-revision.ts';
-import type { ServiceCounts } from './service-view.ts';
-
-export type ServiceDeploymentStatus =
-  | 'PENDING' | 'IN_PROGRESS' | 'SUCCESSFUL' | 'STOPPED' | 'STOP_REQUESTED'
-  | 'ROLLBACK_REQUESTED' | 'ROLLBACK_IN_PROGRESS' | 'ROLLBACK_SUCCESSFUL' | 'ROLLBACK_FAILED';
+import type { ServiceCounts } from './service-counts.ts';
 
 /** The "Completed" stage of the developer guide: these never change again. */
 export const FINISHED: ReadonlySet<ServiceDeploymentStatus> = new Set(['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED']);
@@ -46,28 +44,6 @@ export const MAX_FAILURE_THRESHOLD = 200;
 
 export function failureThreshold(desiredCount: number): number {
   return Math.min(MAX_FAILURE_THRESHOLD, Math.max(MIN_FAILURE_THRESHOLD, Math.ceil(0.5 * desiredCount)));
-}
-
-/** One service deployment as kept in its service's record. Times are epoch seconds. */
-export interface ServiceDeploymentEntry {
-  /** The last part of its ARN. */
-  id: string;
-  /** The DeploymentRecord (ecs-svc/…) that carries it out. */
-  deploymentId: string;
-  targetRevisionId: string;
-  /** Revisions running when it was created (newest first): what it replaces, what a stop rolls back to. */
-  sourceRevisionIds: string[];
-  status: ServiceDeploymentStatus;
-  statusReason?: string;
-  createdAt: number;
-  startedAt?: number;
-  updatedAt: number;
-  finishedAt?: number;
-  stoppedAt?: number;
-  rollback?: { reason: string; startedAt: number; serviceRevisionId: string };
-  failureCount: number;
-  threshold: number;
-  deploymentConfiguration: DeploymentConfiguration;
 }
 
 export const statusReasons = {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newService } from './service-lifecycle.ts';
 import { resolveDeploymentConfiguration } from './service-rules.ts';
-import { countServiceTasks, NO_COUNTS, serviceTotals, serviceView } from './service-view.ts';
+import { countServiceTasks, NO_COUNTS } from './service-counts.ts';
+import { serviceTotals, serviceView } from './service-view.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
 const td = 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1';

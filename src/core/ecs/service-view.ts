@@ -6,47 +6,8 @@
 import type { DeploymentRecord, ServiceRecord } from './service.ts';
 import { currentServiceMembers } from './service-deployment.ts';
 import { taskSetView } from './task-set-view.ts';
+import type { ServiceCounts, TaskCounts } from './service-counts.ts';
 
-export interface TaskCounts {
-  running: number;
-  pending: number;
-}
-
-/** Counts of one service, per deployment id. */
-export interface ServiceCounts {
-  byDeployment: ReadonlyMap<string, TaskCounts>;
-}
-
-export const NO_COUNTS: ServiceCounts = { byDeployment: new Map() };
-
-/** The fields of a task that counting reads. */
-export interface CountedTask {
-  group?: string;
-  startedBy?: string;
-  lastStatus: string;
-  desiredStatus: string;
-}
-
-/**
- * Counts tasks per service name and deployment (`startedBy`). A task counts while it is
- * desired RUNNING: RUNNING when it runs, pending until then; one the scheduler has stopped
- * counts no more, so runningCount reaches desiredCount when a rollout has finished. A task
- * of group `service:<name>` that no deployment started (RunTask --group) is not the
- * service's: the view counts only its deployments' tasks.
- */
-export function countServiceTasks(tasks: Iterable<CountedTask>): Map<string, ServiceCounts> {
-  const out = new Map<string, { byDeployment: Map<string, TaskCounts> }>();
-  for (const t of tasks) {
-    if (!t.group?.startsWith('service:') || t.startedBy === undefined || t.desiredStatus !== 'RUNNING' || t.lastStatus === 'STOPPED') continue;
-    const name = t.group.slice('service:'.length);
-    let c = out.get(name);
-    if (!c) out.set(name, (c = { byDeployment: new Map() }));
-    let d = c.byDeployment.get(t.startedBy);
-    if (!d) c.byDeployment.set(t.startedBy, (d = { running: 0, pending: 0 }));
-    d[t.lastStatus === 'RUNNING' ? 'running' : 'pending']++;
-  }
-  return out;
-}
 
 /** A service's counts: the sum over the deployments it has (INACTIVE ones too, while kept), or over its task sets (EXTERNAL). */
 export function serviceTotals(s: Pick<ServiceRecord, 'deployments' | 'taskSets'>, counts: ServiceCounts): TaskCounts {

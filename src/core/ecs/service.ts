@@ -17,8 +17,6 @@
  */
 import type { Tag } from './tags.ts';
 import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
-import type { ServiceDeploymentEntry } from './service-deployment.ts';
-import type { TaskSetRecord } from './task-set.ts';
 
 export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON';
@@ -161,4 +159,70 @@ export interface ServiceRecord {
   serviceDeployments?: ServiceDeploymentEntry[];
   /** Berth's own: true once "has reached a steady state" was said for the current state, so it is said once. */
   steady?: boolean;
+}
+
+// ---- service deployments (their logic: service-deployment.ts)
+
+export type ServiceDeploymentStatus =
+  | 'PENDING' | 'IN_PROGRESS' | 'SUCCESSFUL' | 'STOPPED' | 'STOP_REQUESTED'
+  | 'ROLLBACK_REQUESTED' | 'ROLLBACK_IN_PROGRESS' | 'ROLLBACK_SUCCESSFUL' | 'ROLLBACK_FAILED';
+
+/** One service deployment as kept in its service's record. Times are epoch seconds. */
+export interface ServiceDeploymentEntry {
+  /** The last part of its ARN. */
+  id: string;
+  /** The DeploymentRecord (ecs-svc/…) that carries it out. */
+  deploymentId: string;
+  targetRevisionId: string;
+  /** Revisions running when it was created (newest first): what it replaces, what a stop rolls back to. */
+  sourceRevisionIds: string[];
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  createdAt: number;
+  startedAt?: number;
+  updatedAt: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  rollback?: { reason: string; startedAt: number; serviceRevisionId: string };
+  failureCount: number;
+  threshold: number;
+  deploymentConfiguration: DeploymentConfiguration;
+}
+
+// ---- task sets of EXTERNAL services (their logic: task-set.ts)
+
+export type TaskSetStatus = 'PRIMARY' | 'ACTIVE' | 'DRAINING';
+export type StabilityStatus = 'STEADY_STATE' | 'STABILIZING';
+
+export interface Scale {
+  /** A percentage of the service's desiredCount, 0 to 100 (Scale.value in the API reference). */
+  value: number;
+  unit: 'PERCENT';
+}
+
+export interface TaskSetRecord {
+  /** "ecs-svc/" and 19 digits, like a deployment's; also the `startedBy` of its tasks. */
+  id: string;
+  taskSetArn: string;
+  status: TaskSetStatus;
+  taskDefinition: string;
+  externalId?: string;
+  scale: Scale;
+  /** Epoch seconds. */
+  createdAt: number;
+  updatedAt: number;
+  launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  networkConfiguration?: NetworkConfiguration;
+  loadBalancers: unknown[];
+  serviceRegistries: unknown[];
+  tags: Tag[];
+  stabilityStatus: StabilityStatus;
+  /** Epoch seconds: when stabilityStatus last changed. */
+  stabilityStatusAt: number;
+  /** Berth's own (not answered): CreateTaskSet's clientToken; the same token again answers this set. */
+  clientToken?: string;
+  /** Berth's own (not answered): the last failed task already counted for the start throttle, as for deployments. */
+  failuresCountedThrough?: { stoppedAt: number; taskId: string };
 }

@@ -3,7 +3,7 @@
  * the moment (counted per `startedBy`, which is the set's id, as deployments are counted).
  */
 import type { ServiceRecord } from './service.ts';
-import type { ServiceCounts } from './service-view.ts';
+import type { ServiceCounts } from './service-counts.ts';
 import { computedDesiredCount, type TaskSetRecord } from './task-set.ts';
 
 /**

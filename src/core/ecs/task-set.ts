@@ -13,18 +13,10 @@
  * the service reconciler writes the outcome (stabilityStatus, failures counted, and drops
  * a DRAINING set once none of its tasks holds a place).
  */
-import type { CapacityProviderStrategyItem, NetworkConfiguration } from './service.ts';
-import type { Tag } from './tags.ts';
+import type { Scale } from './service.ts';
+
+export type { Scale, StabilityStatus, TaskSetRecord, TaskSetStatus } from './service.ts';
 import { ecsArn, type Scope } from './scope.ts';
-
-export type TaskSetStatus = 'PRIMARY' | 'ACTIVE' | 'DRAINING';
-export type StabilityStatus = 'STEADY_STATE' | 'STABILIZING';
-
-export interface Scale {
-  /** A percentage of the service's desiredCount, 0 to 100 (Scale.value in the API reference). */
-  value: number;
-  unit: 'PERCENT';
-}
 
 /**
  * A scale not given to CreateTaskSet: 0 percent, as the ECS API reference's create-task-set
@@ -38,33 +30,6 @@ export const DEFAULT_SCALE: Scale = { value: 0, unit: 'PERCENT' };
  * the bound keeps one service record, which holds them all, small.
  */
 export const MAX_TASK_SETS_PER_SERVICE = 10;
-
-export interface TaskSetRecord {
-  /** "ecs-svc/" and 19 digits, like a deployment's; also the `startedBy` of its tasks. */
-  id: string;
-  taskSetArn: string;
-  status: TaskSetStatus;
-  taskDefinition: string;
-  externalId?: string;
-  scale: Scale;
-  /** Epoch seconds. */
-  createdAt: number;
-  updatedAt: number;
-  launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
-  capacityProviderStrategy?: CapacityProviderStrategyItem[];
-  platformVersion?: string;
-  networkConfiguration?: NetworkConfiguration;
-  loadBalancers: unknown[];
-  serviceRegistries: unknown[];
-  tags: Tag[];
-  stabilityStatus: StabilityStatus;
-  /** Epoch seconds: when stabilityStatus last changed. */
-  stabilityStatusAt: number;
-  /** Berth's own (not answered): CreateTaskSet's clientToken; the same token again answers this set. */
-  clientToken?: string;
-  /** Berth's own (not answered): the last failed task already counted for the start throttle, as for deployments. */
-  failuresCountedThrough?: { stoppedAt: number; taskId: string };
-}
 
 /** Task set ARNs name the cluster and the service: `task-set/<cluster>/<service>/<id>` (API reference examples). */
 export function taskSetArn(scope: Scope, cluster: string, service: string, id: string): string {
