@@ -12,17 +12,14 @@
 // Run as root under `flock /tmp/berth-host.lock`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
-import { run } from './support/run.ts';
+import type { BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { counts, ServiceSampler, type Sample, type SampledDeployment, type SampledTask } from './support/service-sampler.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
-const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), ...args, '--endpoint', berth.endpoint]);
 const SERVICES = ['bad-image', 'bad-health'];
 const DESIRED = 4;
 /** clamp(ceil(0.5 × 4), 3, 200). */
@@ -32,21 +29,10 @@ const PASSING = { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost/
 const web = (over: Record<string, unknown> = {}) => ({ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, healthCheck: PASSING, ...over });
 
 before(async () => {
-  await cleanupHost();
-  berth = await startBerth([], { agent: true });
-  const samples = await berthCli('image', 'samples');
-  assert.equal(samples.code, 0, samples.stderr);
+  berth = await startBerthWithSamples();
 });
 
-after(async () => {
-  for (const name of SERVICES) await ecs('delete-service', '--service', name, '--force').catch(() => undefined);
-  await ecs('wait', 'services-inactive', '--services', ...SERVICES).catch(() => undefined);
-  const arns = (await ecs<{ taskArns: string[] }>('list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
-  for (const t of arns) await ecs('stop-task', '--task', t).catch(() => undefined);
-  if (arns.length) await ecs('wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-  await berth.stop();
-  await cleanupHost();
-});
+after(() => stopBerthAndTasks(berth, ecs, SERVICES));
 
 const register = async (family: string, container: Record<string, unknown>) =>
   (await ecs<{ taskDefinition: { taskDefinitionArn: string } }>('register-task-definition', '--family', family, '--container-definitions', JSON.stringify([container]))).taskDefinition.taskDefinitionArn;

@@ -14,9 +14,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
-import { ok, run } from './support/run.ts';
+import type { BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
+import { ok } from './support/run.ts';
 import { counts, ServiceSampler, type Sample } from './support/service-sampler.ts';
 import { MACHINE_RUN_DIR } from '../src/hosts/layout.ts';
 import { runtimeId } from '../src/agent/task-layout.ts';
@@ -24,7 +24,6 @@ import { runtimeId } from '../src/agent/task-layout.ts';
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
-const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), ...args, '--endpoint', berth.endpoint]);
 const SERVICES = ['roll', 'keep'];
 
 /** A web container whose health check passes as soon as httpd answers. */
@@ -41,21 +40,10 @@ const completed = (taskDefinition: string, n: number) => (s: Sample) => {
 };
 
 before(async () => {
-  await cleanupHost();
-  berth = await startBerth([], { agent: true });
-  const samples = await berthCli('image', 'samples');
-  assert.equal(samples.code, 0, samples.stderr);
+  berth = await startBerthWithSamples();
 });
 
-after(async () => {
-  for (const name of SERVICES) await ecs('delete-service', '--service', name, '--force').catch(() => undefined);
-  await ecs('wait', 'services-inactive', '--services', ...SERVICES).catch(() => undefined);
-  const arns = (await ecs<{ taskArns: string[] }>('list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
-  for (const t of arns) await ecs('stop-task', '--task', t).catch(() => undefined);
-  if (arns.length) await ecs('wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-  await berth.stop();
-  await cleanupHost();
-});
+after(() => stopBerthAndTasks(berth, ecs, SERVICES));
 
 /** Rolls `roll` to a new revision under the given limits, sampling; returns the extremes seen. */
 async function rollTo(revision: number, min: number, max: number): Promise<{ minHealthy: number; maxTotal: number; samples: number; seconds: number }> {

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
+import { ROOT, type BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
 
 let berth: BerthProcess;
@@ -20,21 +20,10 @@ interface Service { status: string; desiredCount: number; runningCount: number; 
 const describeService = async (name: string) => (await ecs<{ services: Service[] }>('describe-services', '--services', name)).services[0]!;
 
 before(async () => {
-  await cleanupHost();
-  berth = await startBerth([], { agent: true });
-  const samples = await berthCli('image', 'samples');
-  assert.equal(samples.code, 0, samples.stderr);
+  berth = await startBerthWithSamples();
 });
 
-after(async () => {
-  // Stop every task through the API, so containers, mounts and namespaces go the normal way.
-  for (const name of ['web']) await ecs('delete-service', '--service', name, '--force').catch(() => undefined);
-  const arns = (await ecs<{ taskArns: string[] }>('list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
-  for (const t of arns) await ecs('stop-task', '--task', t).catch(() => undefined);
-  if (arns.length) await ecs('wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-  await berth.stop();
-  await cleanupHost();
-});
+after(() => stopBerthAndTasks(berth, ecs, ['web']));
 
 test('a REPLICA service reaches services-stable with its tasks RUNNING, and a forced delete reaches services-inactive', async () => {
   await ecs('register-task-definition', '--family', 'web', '--container-definitions',

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
+import { ROOT, type BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { ok, run } from './support/run.ts';
 
 let berth: BerthProcess;
@@ -26,20 +26,10 @@ const register = (family: string, containers: unknown[], ...extra: string[]) =>
   ecs('register-task-definition', '--family', family, '--container-definitions', JSON.stringify(containers), ...extra);
 
 before(async () => {
-  await cleanupHost();
-  berth = await startBerth([], { agent: true });
-  const samples = await berthCli('image', 'samples');
-  assert.equal(samples.code, 0, samples.stderr);
+  berth = await startBerthWithSamples();
 });
 
-after(async () => {
-  // Stop every task through the API, so containers, mounts and namespaces go the normal way.
-  const arns = (await ecs<{ taskArns: string[] }>('list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
-  for (const t of arns) await ecs('stop-task', '--task', t).catch(() => undefined);
-  if (arns.length) await ecs('wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-  await berth.stop();
-  await cleanupHost();
-});
+after(() => stopBerthAndTasks(berth, ecs));
 
 describe('tasks with real containers', () => {
   test('a web task with a dynamic port and a health check: run, wait, curl, stop, wait', async () => {
