@@ -1,4 +1,5 @@
 import { canMove, rank, STATUS_TIMESTAMP, TASK_STATUSES, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
+import type { Isolation } from './fargate.ts';
 import type { Attachment, HealthStatus, NetworkBinding, TaskRecord } from './task.ts';
 
 /** What an agent reports about one container. */
@@ -26,6 +27,8 @@ export interface TaskReport {
   pullStoppedAt?: number;
   executionStoppedAt?: number;
   attachments?: Attachment[];
+  /** The boundary the task's containers got (fargate.ts), reported once they are created. */
+  isolation?: Isolation;
 }
 
 /**

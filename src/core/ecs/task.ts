@@ -2,6 +2,7 @@ import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
 import type { ContainerStatus, StopCode, TaskStatus } from './task-lifecycle.ts';
+import type { Isolation } from './fargate.ts';
 
 export interface NetworkBinding {
   bindIP: string;
@@ -64,6 +65,10 @@ export interface TaskRecord {
   taskArn: string;
   clusterArn: string;
   taskDefinitionArn: string;
+  /**
+   * The instance that runs it. A Fargate task's is a host of the Fargate pool (fargate.ts),
+   * kept for the agent and the pool's usage; its view omits it, as AWS's has none.
+   */
   containerInstanceArn?: string;
   overrides: TaskOverride;
   lastStatus: TaskStatus;
@@ -106,6 +111,12 @@ export interface TaskRecord {
   healthChecked?: boolean;
   /** The capacity provider whose instance runs it (Task reference). */
   capacityProviderName?: string;
+  /** Fargate: the platform version it runs on ('1.4.0'; LATEST resolved). */
+  platformVersion?: string;
+  /** Fargate: the task's ephemeral storage (20 GiB unless the definition or an override asks for more). */
+  ephemeralStorage?: { sizeInGiB: number };
+  /** The boundary its containers got, as the agent reported it (fargate.ts). (Berth's own; a task attribute in the view.) */
+  isolation?: Isolation;
 }
 
 /** What a task needs from an instance to be placed there. */
