@@ -1,0 +1,101 @@
+/**
+ * The durable usage record: one per Fargate task that was billed, written once when it has
+ * stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and kept
+ * {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
+ *
+ * Key: /berth/fargate-usage/<day>/<account>/<region>/<cluster>/<task id>. The task id makes it
+ * one per task (written with "must not exist", so never two); the day (UTC, of `end`) first
+ * makes a window's records a few key ranges, and the oldest day one read away, so retention
+ * is one ranged delete per day. Outside /ecs/: the cluster state's watch does not see it.
+ */
+import type { Scope } from '../core/ecs/scope.ts';
+import { archOf, billableOf, providerOf, usageOf, type Arch, type Provider, type Usage } from './billing.ts';
+
+export const USAGE_PREFIX = '/berth/fargate-usage/';
+/**
+ * Usage is kept this long (the store's bound on it): over a year, so a month can be set
+ * beside the same month a year before. Older days go whole.
+ */
+export const USAGE_RETENTION_DAYS = 400;
+const DAY_SECONDS = 86_400;
+
+export interface UsageRecord extends Usage {
+  readonly taskArn: string;
+  readonly cluster: string;
+  /** The service it belonged to (its group was service:NAME). */
+  readonly service?: string;
+  readonly provider: Provider;
+  readonly arch: Arch;
+  /** CPU units, MiB, GiB: the task's size. */
+  readonly cpu: number;
+  readonly memory: number;
+  readonly storageGiB: number;
+  /** Epoch seconds: the billed clock (image pull started → task terminated). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** YYYY-MM-DD (UTC) of an epoch second. */
+export function dayOf(epochSeconds: number): string {
+  return new Date(Math.floor(epochSeconds) * 1000).toISOString().slice(0, 10);
+}
+
+/** Epoch seconds at the start of a YYYY-MM-DD day (UTC). */
+export function dayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) / 1000;
+}
+
+/** Every day from the one of `from` to the one of `to`, both included. */
+export function daysBetween(from: number, to: number): string[] {
+  const out: string[] = [];
+  for (let s = dayStart(dayOf(from)); s <= to; s += DAY_SECONDS) out.push(dayOf(s));
+  return out;
+}
+
+export const usageKeys = {
+  record: (day: string, s: Scope, cluster: string, taskId: string) => `${USAGE_PREFIX}${day}/${s.account}/${s.region}/${cluster}/${taskId}`,
+  day: (day: string) => `${USAGE_PREFIX}${day}/`,
+  /** One scope's records of one day (and one cluster's, when named). */
+  scopeDay: (day: string, s: Scope, cluster?: string) => `${USAGE_PREFIX}${day}/${s.account}/${s.region}/${cluster === undefined ? '' : `${cluster}/`}`,
+};
+
+/** Where a key sits: its day, scope and cluster. */
+export function parseUsageKey(key: string): { day: string; scope: Scope; cluster: string; taskId: string } | undefined {
+  if (!key.startsWith(USAGE_PREFIX)) return undefined;
+  const [day, account, region, cluster, taskId] = key.slice(USAGE_PREFIX.length).split('/');
+  if (!day || !account || !region || !cluster || !taskId) return undefined;
+  return { day, scope: { account, region }, cluster, taskId };
+}
+
+/** The task fields a usage record is made of (a TaskRecord has them all). */
+export interface MeteredTask {
+  readonly taskArn: string;
+  readonly group: string;
+  readonly launchType: string;
+  readonly lastStatus: string;
+  readonly capacityProviderName?: string;
+  readonly attributes?: readonly { name: string; value?: string }[];
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly pullStartedAt?: number;
+  readonly executionStoppedAt?: number;
+  readonly stoppedAt?: number;
+  readonly ephemeralStorage?: { readonly sizeInGiB: number };
+}
+
+/**
+ * A Fargate task's usage, ended at `now` when it has not stopped; undefined when it is no
+ * Fargate task or was never billed (it never started to pull its images).
+ */
+export function usageRecordOf(cluster: string, t: MeteredTask, now: number): UsageRecord | undefined {
+  if (t.launchType !== 'FARGATE') return undefined;
+  const b = billableOf(t, now);
+  if (!b) return undefined;
+  return {
+    taskArn: t.taskArn, cluster,
+    ...(t.group.startsWith('service:') && { service: t.group.slice('service:'.length) }),
+    provider: providerOf(t.capacityProviderName), arch: archOf(t.attributes),
+    cpu: b.cpu, memory: b.memory, storageGiB: b.storageGiB, start: b.start, end: b.end,
+    ...usageOf(b),
+  };
+}
