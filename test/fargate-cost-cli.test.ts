@@ -67,7 +67,7 @@ after(async () => {
 const report = async (...args: string[]) => {
   const r = await berthCli('cost', '--endpoint', berth.endpoint, '--output', 'json', ...args);
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as CostReport & { since: string; until: string };
+  return JSON.parse(r.stdout) as CostReport & { since: string; until: string; counted: { stored: number; live: number } };
 };
 const near = (actual: number, expected: number, slack: number, what: string) => assert.ok(Math.abs(actual - expected) <= slack, `${what}: ${actual} is not ${expected} ± ${slack}`);
 
@@ -135,4 +135,21 @@ test('bad input is a one-line usage error with exit code 2', async () => {
   const region = await berthCli('cost', '--endpoint', berth.endpoint, '--region', 'mars');
   assert.equal(region.code, 1);
   assert.match(region.stderr, /^berth: region must be a region name like us-east-1, not 'mars'\.$/m);
+});
+
+test('the control plane meters the stopped task within its minute, and after kill -9 counts each task once, nothing lost', async () => {
+  const deadline = Date.now() + 150_000;
+  let rep = await report('--since', '2d');
+  // The metering job runs every minute: the stopped Spot task moves from live to stored.
+  while (rep.counted.stored < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2000));
+    rep = await report('--since', '2d');
+  }
+  assert.deepEqual(rep.counted, { stored: 2, live: 1 }, 'yesterday\'s and the stopped task stored; the running one live');
+  await berth.kill9();
+  await berth.restart();
+  const again = await report('--since', '2d', '--by', 'provider');
+  assert.deepEqual(again.counted, { stored: 2, live: 1 });
+  assert.deepEqual(again.rows.map((r) => [r.group, r.tasks]), [['FARGATE', 2], ['FARGATE_SPOT', 1]]);
+  near(again.rows[1]!.vcpuHours, 0.5, 1e-9, 'the Spot task, once');
 });

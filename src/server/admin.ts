@@ -44,7 +44,7 @@ export function adminRoutes({ store, registry, s3, state, accountId, region, now
         const nowS = now() / 1000;
         const q = usageQueryOf(new URL(req.url!, 'http://berth').searchParams, nowS, { account: accountId, region });
         if (typeof q === 'string') return json(res, 400, { message: q });
-        return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, lines: await fargateUsageLines(store, state, q, nowS) });
+        return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, ...await fargateUsageLines(store, state, q, nowS) });
       }
       return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, GET /_berth/cost/usage, POST /_berth/reset and POST /_berth/registry/gc.` });
     },

@@ -30,7 +30,13 @@ export interface UsageQuery {
   readonly until: number;
 }
 
-export async function fargateUsageLines(store: Store, state: ClusterState, q: UsageQuery, now: number): Promise<UsageLine[]> {
+export interface UsageAnswer {
+  readonly lines: UsageLine[];
+  /** Tasks counted from their usage records, and live from their task records (not metered yet). */
+  readonly counted: { readonly stored: number; readonly live: number };
+}
+
+export async function fargateUsageLines(store: Store, state: ClusterState, q: UsageQuery, now: number): Promise<UsageAnswer> {
   // The state's Fargate tasks, read in this turn (a snapshot is valid until the first await).
   const live: { cluster: string; key: string; id: string }[] = [];
   for (const ref of state.clusters()) {
@@ -42,9 +48,13 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
   }
   const lines = new Map<string, UsageLine>();
   const seen = new Set<string>();
-  const add = (r: UsageRecord) => {
+  const counted = { stored: 0, live: 0 };
+  const add = (r: UsageRecord, from: keyof typeof counted) => {
     if (q.service !== undefined && r.service !== q.service) return;
-    addUsage(lines, q.scope.region, r, shareWithin(r, q.since, q.until));
+    const share = shareWithin(r, q.since, q.until);
+    if (share <= 0) return;
+    addUsage(lines, q.scope.region, r, share);
+    counted[from]++;
   };
   // A record is filed under the day its clock ended: from the day of `since` on, every one
   // that can overlap the window (nothing older than retention is left).
@@ -56,7 +66,7 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
       const page = await store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
       for (const kv of page.items) {
         seen.add(kv.key.slice(kv.key.lastIndexOf('/') + 1));
-        add(JSON.parse(kv.value) as UsageRecord);
+        add(JSON.parse(kv.value) as UsageRecord, 'stored');
       }
       if (!page.more) break;
       after = page.items[page.items.length - 1]!.key;
@@ -66,7 +76,7 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
     if (seen.has(t.id)) continue;
     const kv = await store.get(t.key);
     const r = kv && usageRecordOf(t.cluster, JSON.parse(kv.value) as TaskRecord, now);
-    if (r) add(r);
+    if (r) add(r, 'live');
   }
-  return [...lines.values()];
+  return { lines: [...lines.values()], counted };
 }

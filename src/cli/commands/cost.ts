@@ -66,11 +66,11 @@ Usage is kept 400 days. A Berth on another host needs its join token: set BERTH_
     } catch {
       throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`);
     }
-    const body = await res.json() as { message?: string; region: string; since: number; until: number; lines: UsageLine[] };
+    const body = await res.json() as { message?: string; region: string; since: number; until: number; lines: UsageLine[]; counted: { stored: number; live: number } };
     if (!res.ok) throw new CliError(body.message ?? `the cost query failed with HTTP ${res.status}`);
     const report = costReport(body.lines, by, prices);
     if (values.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ region: body.region, since: iso(body.since), until: iso(body.until), by, ...report }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ region: body.region, since: iso(body.since), until: iso(body.until), by, counted: body.counted, ...report }, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(`Fargate cost in ${body.region}, ${iso(body.since)} to ${iso(body.until)}; prices of ${report.prices.date} (${report.prices.source})\n`);
