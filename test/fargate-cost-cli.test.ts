@@ -103,6 +103,10 @@ test('the window, the grouping and a price file change what is counted and how i
   const priced = await report('--since', '2d', '--prices', file, '--by', 'provider');
   assert.equal(priced.prices.date, '2026-12-01');
   near(priced.rows[1]!.spotCost, 30 * 0.000111, 1e-12, 'storage alone');
+  // The same file named once in the environment.
+  const env = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'cost', '--endpoint', berth.endpoint, '--output', 'json'], { env: { BERTH_FARGATE_PRICES: file } });
+  assert.equal(env.code, 0, env.stderr);
+  assert.equal((JSON.parse(env.stdout) as CostReport).prices.date, '2026-12-01');
 });
 
 test('berth cost prints a table with a total line', async () => {

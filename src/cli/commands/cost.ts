@@ -27,7 +27,8 @@ Options:
                     date/time (2026-12-01, 2026-12-01T08:00:00Z); default 30d
   --until WHEN      end of the window, as --since; default now
   --by KEY          one row per service (default), cluster or provider
-  --prices FILE     prices to use instead of the built-in table (below)
+  --prices FILE     prices to use instead of the built-in table (below); default
+                    $BERTH_FARGATE_PRICES when set
   --region REGION   the region whose tasks to count (default: Berth's own)
   --endpoint URL    Berth's endpoint (default $BERTH_ENDPOINT or http://127.0.0.1:8700)
   --output json     print the report as JSON
@@ -54,7 +55,9 @@ Usage is kept 400 days. A Berth on another host needs its join token: set BERTH_
     const since = values.since === undefined ? undefined : when('since', values.since, now);
     const until = values.until === undefined ? undefined : when('until', values.until, now);
     if (since !== undefined && until !== undefined && since >= until) throw new CliError(`--since (${iso(since)}) must be before --until (${iso(until)}). Run 'berth cost --help'.`, 2);
-    const prices = values.prices === undefined ? DEFAULT_PRICES : pricesFrom(values.prices);
+    // A team that knows its real prices sets them once in the environment.
+    const priceFile = values.prices ?? (process.env.BERTH_FARGATE_PRICES || undefined);
+    const prices = priceFile === undefined ? DEFAULT_PRICES : pricesFrom(priceFile);
     const endpoint = values.endpoint ?? defaultEndpoint();
     const url = new URL('/_berth/cost/usage', endpoint);
     for (const [k, v] of Object.entries({ cluster: values.cluster, service: values.service, region: values.region, since, until })) {
