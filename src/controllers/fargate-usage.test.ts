@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TaskSummary } from '../cluster/types.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import { USAGE_PREFIX, usageKeys, type UsageRecord } from '../cost/usage-record.ts';
+import { DAILY_PREFIX, USAGE_PREFIX, usageKeys, type DailyUsage, type UsageRecord } from '../cost/usage-record.ts';
 import { fargateUsageJob, MAX_METERED_PER_RUN } from './fargate-usage.ts';
 import { retentionJob } from './retention-job.ts';
 import { createControllerRunner } from './runner.ts';
@@ -51,7 +51,7 @@ test('a stopped Fargate task gets one usage record, under its stop day, with its
   const state = new FakeClusterState();
   const t = await fargateTask(store, 1, { spot: true });
   state.set(snapshot({ tasks: [t] }));
-  const job = fargateUsageJob({ store, state });
+  const job = fargateUsageJob({ store, state, now: () => NOW });
   assert.equal(job.metered(t), false);
   assert.deepEqual(await apply(store, job.reconcile(await job.load(), NOW).actions), [true]);
   const [r] = await stored(store);
@@ -73,7 +73,7 @@ test('running, EC2 and never-pulled tasks are not metered; a never-pulled one ne
   const ec2 = await fargateTask(store, 2, { launchType: 'EC2' });
   const unpulled = await fargateTask(store, 3, { pulled: false });
   state.set(snapshot({ tasks: [running, ec2, unpulled] }));
-  const job = fargateUsageJob({ store, state });
+  const job = fargateUsageJob({ store, state, now: () => NOW });
   assert.deepEqual(job.reconcile(await job.load(), NOW).actions, []);
   assert.deepEqual(await stored(store), []);
   assert.equal(job.metered(running), true);
@@ -87,13 +87,13 @@ test('never two records: two leaders that decided at once write one, and a job r
   const state = new FakeClusterState();
   const t = await fargateTask(store, 1);
   state.set(snapshot({ tasks: [t] }));
-  const a = fargateUsageJob({ store, state });
-  const b = fargateUsageJob({ store, state });
+  const a = fargateUsageJob({ store, state, now: () => NOW });
+  const b = fargateUsageJob({ store, state, now: () => NOW });
   const sa = await a.load();
   const sb = await b.load();
   assert.deepEqual(await apply(store, a.reconcile(sa, NOW).actions), [true]);
   assert.deepEqual(await apply(store, b.reconcile(sb, NOW + 5_000).actions), [false], 'the second write requires the key absent');
-  const restarted = fargateUsageJob({ store, state });
+  const restarted = fargateUsageJob({ store, state, now: () => NOW });
   assert.deepEqual(restarted.reconcile(await restarted.load(), NOW + 60_000).actions, []);
   assert.equal((await stored(store)).length, 1);
   await store.close();
@@ -105,25 +105,57 @@ test('a run reads a bounded number of task records; the rest are metered by the 
   const tasks: TaskSummary[] = [];
   for (let i = 0; i < MAX_METERED_PER_RUN + 3; i++) tasks.push(await fargateTask(store, i));
   state.set(snapshot({ tasks }));
-  const job = fargateUsageJob({ store, state });
+  const job = fargateUsageJob({ store, state, now: () => NOW });
   assert.equal((await apply(store, job.reconcile(await job.load(), NOW).actions)).length, MAX_METERED_PER_RUN);
   assert.equal((await apply(store, job.reconcile(await job.load(), NOW).actions)).length, 3);
   assert.equal((await stored(store)).length, MAX_METERED_PER_RUN + 3);
   await store.close();
 });
 
-test('usage is kept 400 days: older days go, one a run', async () => {
+const usage = (cluster: string, id: string, end: number, o: Partial<UsageRecord> = {}): UsageRecord => ({
+  taskArn: `arn:aws:ecs:us-east-1:000000000000:task/${cluster}/${id}`, cluster, provider: 'FARGATE', arch: 'x86_64', cpu: 1024, memory: 2048, storageGiB: 20,
+  start: end - 120, end, billedSeconds: 120, vcpuSeconds: 120, gbSeconds: 240, storageGbSeconds: 0, ...o,
+});
+
+test('usage is kept 400 days: older days go, per-task and daily sums alike, one day of each a run', async () => {
   const store = await openSqliteStore(':memory:');
-  const old = usageKeys.record('2025-10-01', SCOPE, 'default', 'a');
-  const older = usageKeys.record('2025-09-30', SCOPE, 'default', 'b');
-  const kept = usageKeys.record('2025-11-05', SCOPE, 'default', 'c');
-  for (const k of [old, older, kept]) await put(store, k, {});
-  const job = fargateUsageJob({ store, state: new FakeClusterState() });
+  const keys = [
+    usageKeys.record('2025-09-30', SCOPE, 'default', 'b'), usageKeys.record('2025-10-01', SCOPE, 'default', 'a'),
+    usageKeys.daily('2025-09-30', SCOPE, 'default', 'd'), usageKeys.daily('2025-10-01', SCOPE, 'default', 'c'), usageKeys.daily('2025-11-05', SCOPE, 'default', 'e'),
+  ];
+  for (const k of keys) await put(store, k, {});
+  const job = fargateUsageJob({ store, state: new FakeClusterState(), now: () => NOW });
+  const left = async () => [...(await store.list(USAGE_PREFIX)).items, ...(await store.list(DAILY_PREFIX)).items].map((kv) => kv.key);
   await apply(store, job.reconcile(await job.load(), NOW).actions);
-  assert.deepEqual((await store.list(USAGE_PREFIX)).items.map((kv) => kv.key), [old, kept]);
+  assert.deepEqual(await left(), [keys[1], keys[3], keys[4]]);
   await apply(store, job.reconcile(await job.load(), NOW).actions);
-  assert.deepEqual((await store.list(USAGE_PREFIX)).items.map((kv) => kv.key), [kept]);
+  assert.deepEqual(await left(), [keys[4]], 'the daily sum of 2025-11-05 is within 400 days');
   assert.deepEqual(job.reconcile(await job.load(), NOW).actions, []);
+  await store.close();
+});
+
+test('after 35 days a day\'s per-task records become daily sums of at most 50, per cluster, counting each task once', async () => {
+  const store = await openSqliteStore(':memory:');
+  const old = NOW_S - 40 * 86_400;
+  const day = new Date(old * 1000).toISOString().slice(0, 10);
+  const recent = usageKeys.record('2026-12-01', SCOPE, 'a', 'r');
+  await put(store, recent, usage('a', 'r', NOW_S - 6 * 86_400));
+  for (let i = 0; i < 60; i++) await put(store, usageKeys.record(day, SCOPE, 'a', `t${String(i).padStart(3, '0')}`), usage('a', `t${i}`, old, i % 2 ? { service: 'web' } : {}));
+  for (let i = 0; i < 3; i++) await put(store, usageKeys.record(day, SCOPE, 'b', `u${i}`), usage('b', `u${i}`, old, { provider: 'FARGATE_SPOT' }));
+  const a = fargateUsageJob({ store, state: new FakeClusterState(), now: () => NOW });
+  const b = fargateUsageJob({ store, state: new FakeClusterState(), now: () => NOW });
+  const [sa, sb] = [await a.load(), await b.load()];
+  assert.deepEqual(await apply(store, a.reconcile(sa, NOW).actions), [true, true, true]);
+  // A second leader that read the same records has every chunk refused.
+  assert.deepEqual(await apply(store, b.reconcile(sb, NOW).actions), [false, false, false]);
+  assert.deepEqual((await store.list(USAGE_PREFIX)).items.map((kv) => kv.key), [recent], 'the recent day is kept per task');
+  const sums = (await store.list(DAILY_PREFIX)).items.map((kv) => ({ key: kv.key, value: JSON.parse(kv.value) as DailyUsage }));
+  assert.deepEqual(sums.map((x) => x.key), [usageKeys.daily(day, SCOPE, 'a', 't000'), usageKeys.daily(day, SCOPE, 'a', 't050'), usageKeys.daily(day, SCOPE, 'b', 'u0')]);
+  const tasks = (d: DailyUsage) => d.lines.reduce((n, l) => n + l.tasks, 0);
+  assert.deepEqual(sums.map((x) => tasks(x.value)), [50, 10, 3]);
+  assert.deepEqual(sums[0]!.value.lines.map((l) => [l.service, l.tasks, l.vcpuSeconds]), [[undefined, 25, 25 * 120], ['web', 25, 25 * 120]]);
+  assert.equal(sums[2]!.value.lines[0]!.provider, 'FARGATE_SPOT');
+  assert.deepEqual(a.reconcile(await a.load(), NOW).actions, [], 'nothing left to compact');
   await store.close();
 });
 
@@ -134,7 +166,7 @@ test('on the runner, retention keeps a stopped Fargate task until its usage is s
   // Stopped two hours ago: past retention's hour, as after a control plane was down.
   const t = await fargateTask(store, 1, { stoppedAgo: 7200 });
   state.set(snapshot({ tasks: [t] }));
-  const usage = fargateUsageJob({ store, state, everyMs: 300_000 });
+  const usage = fargateUsageJob({ store, state, everyMs: 300_000, now: clock.now });
   const runner = createControllerRunner({
     store, state, placer: new RecordingPlacer(), reconcilers: [], log: () => {}, now: clock.now, timers: clock,
     // Retention runs first here: it must keep the task all the same.

@@ -20,19 +20,27 @@ import type { ClusterState, TaskSummary } from '../cluster/types.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { Store } from '../store/store.ts';
-import { dayOf, dayStart, parseUsageKey, USAGE_PREFIX, USAGE_RETENTION_DAYS, usageKeys, usageRecordOf } from '../cost/usage-record.ts';
+import {
+  COMPACT_CHUNK, DAILY_PREFIX, dailyOf, DAY_SECONDS, dayOf, dayStart, parseUsageKey, RAW_USAGE_DAYS, USAGE_PREFIX, USAGE_RETENTION_DAYS, usageKeys, usageRecordOf,
+  type UsageRecord,
+} from '../cost/usage-record.ts';
 import type { Action, PeriodicJob } from './types.ts';
 
 /** Runs every minute: a stopped task is metered a minute or two after it stops, long before its hour of retention ends. */
 export const FARGATE_USAGE_INTERVAL_MS = 60_000;
 /** Task records read per run; the rest wait a minute (30,000 stopped Fargate tasks an hour keep up). */
 export const MAX_METERED_PER_RUN = 500;
-const DAY_SECONDS = 86_400;
+/** Usage records compacted per run, at most (1,440,000 a day keep up). */
+export const COMPACT_PER_RUN = 1000;
 
 export interface FargateUsageSnapshot {
   readonly toMeter: readonly { readonly scope: Scope; readonly cluster: string; readonly id: string; readonly task: TaskRecord }[];
-  /** The oldest day usage is stored for, if any. */
+  /** The oldest day per-task usage is stored for, if any. */
   readonly oldestDay?: string;
+  /** The oldest day daily sums are stored for, if any. */
+  readonly oldestDailyDay?: string;
+  /** The first records of the oldest day, when it is due for compaction. */
+  readonly compact?: readonly { readonly key: string; readonly modRevision: number; readonly record: UsageRecord }[];
 }
 
 export interface FargateUsageJob extends PeriodicJob<FargateUsageSnapshot> {
@@ -44,7 +52,11 @@ export interface FargateUsageJob extends PeriodicJob<FargateUsageSnapshot> {
   metered(task: Pick<TaskSummary, 'key' | 'launchType' | 'lastStatus'>): boolean;
 }
 
-export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL_MS }: { store: Store; state: ClusterState; everyMs?: number }): FargateUsageJob {
+export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL_MS, now: clock = Date.now }: {
+  store: Store; state: ClusterState; everyMs?: number;
+  /** Epoch ms: load reads the records to compact only when their day is due (reconcile decides on its own `now`). */
+  now?: () => number;
+}): FargateUsageJob {
   /**
    * Keys of STOPPED Fargate tasks known to be metered (or billing nothing). Bounded by the
    * cluster state: each run keeps only the keys of tasks it still holds, which retention
@@ -65,7 +77,8 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       const candidates: { scope: Scope; cluster: string; t: TaskSummary }[] = [];
       const stillHeld = new Set<string>();
       for (const ref of state.clusters()) {
-        for (const t of state.snapshot(ref)?.tasks ?? []) {
+        // A STOPPED task is always desired STOPPED (task-report.ts): the index, not every task.
+        for (const t of state.snapshot(ref)?.tasksWhere({ desiredStatus: 'STOPPED' }) ?? []) {
           if (t.launchType !== 'FARGATE' || t.lastStatus !== 'STOPPED') continue;
           if (known.has(t.key)) stillHeld.add(t.key);
           else candidates.push({ scope: ref.scope, cluster: ref.cluster, t });
@@ -93,7 +106,14 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       proposed = tried;
       const first = (await store.list(USAGE_PREFIX, { limit: 1 })).items[0];
       const oldestDay = first && parseUsageKey(first.key)?.day;
-      return { toMeter, ...(oldestDay !== undefined && { oldestDay }) };
+      const firstDaily = (await store.list(DAILY_PREFIX, { limit: 1 })).items[0];
+      const oldestDailyDay = firstDaily && parseUsageKey(firstDaily.key)?.day;
+      let compact: FargateUsageSnapshot['compact'];
+      if (oldestDay !== undefined && compactionDue(oldestDay, clock())) {
+        const page = await store.list(usageKeys.day(oldestDay), { limit: COMPACT_PER_RUN });
+        compact = page.items.map((kv) => ({ key: kv.key, modRevision: kv.modRevision, record: JSON.parse(kv.value) as UsageRecord }));
+      }
+      return { toMeter, ...(oldestDay !== undefined && { oldestDay }), ...(oldestDailyDay !== undefined && { oldestDailyDay }), ...(compact && { compact }) };
     },
     reconcile(snapshot, now) {
       const actions: Action[] = snapshot.toMeter.flatMap(({ scope, cluster, id, task }) => {
@@ -103,12 +123,53 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
         const key = usageKeys.record(dayOf(usage.end), scope, cluster, id);
         return [{ type: 'txn', why: `fargate usage: ${key}`, txn: { if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(usage) }] } } satisfies Action];
       });
-      const day = snapshot.oldestDay;
-      if (day !== undefined && dayStart(day) + DAY_SECONDS <= now / 1000 - USAGE_RETENTION_DAYS * DAY_SECONDS) {
-        // One day per run: a backlog of old days goes a day a minute.
-        actions.push({ type: 'txn', why: `fargate usage retention: ${day}`, txn: { ops: [{ type: 'deletePrefix', prefix: usageKeys.day(day) }] } });
+      // One day per run: a backlog of old days goes a day a minute.
+      const expired = (day: string | undefined): day is string => day !== undefined && dayStart(day) + DAY_SECONDS <= now / 1000 - USAGE_RETENTION_DAYS * DAY_SECONDS;
+      for (const [day, prefix] of [[snapshot.oldestDay, usageKeys.day], [snapshot.oldestDailyDay, usageKeys.dailyDay]] as const) {
+        if (expired(day)) actions.push({ type: 'txn', why: `fargate usage retention: ${prefix(day)}`, txn: { ops: [{ type: 'deletePrefix', prefix: prefix(day) }] } });
       }
+      // A day past retention goes whole, uncompacted.
+      if (snapshot.compact && snapshot.oldestDay !== undefined && !expired(snapshot.oldestDay) && compactionDue(snapshot.oldestDay, now)) actions.push(...compaction(snapshot.compact));
       return { actions };
     },
   };
+}
+
+/** A day's per-task records are compacted once the day is over RAW_USAGE_DAYS old. */
+function compactionDue(day: string, nowMs: number): boolean {
+  return dayStart(day) + DAY_SECONDS <= nowMs / 1000 - RAW_USAGE_DAYS * DAY_SECONDS;
+}
+
+/**
+ * Runs of up to COMPACT_CHUNK consecutive records of one cluster, each becoming one daily
+ * sum in the transaction that deletes them. Every record is pinned to the revision read, and
+ * the sum must not exist: a chunk another leader compacted first (or in part) is refused
+ * whole, and the next run reads again what is left.
+ */
+function compaction(records: NonNullable<FargateUsageSnapshot['compact']>): Action[] {
+  const actions: Action[] = [];
+  let chunk: typeof records[number][] = [];
+  let at: ReturnType<typeof parseUsageKey>;
+  const flush = () => {
+    if (!at || chunk.length === 0) return;
+    const key = usageKeys.daily(at.day, at.scope, at.cluster, at.taskId);
+    actions.push({
+      type: 'txn', why: `fargate usage compaction: ${chunk.length} records into ${key}`,
+      txn: {
+        if: [{ key, modRevision: 0 }, ...chunk.map((c) => ({ key: c.key, modRevision: c.modRevision }))],
+        ops: [{ type: 'put', key, value: JSON.stringify(dailyOf(at.cluster, at.day, chunk.map((c) => c.record))) }, ...chunk.map((c) => ({ type: 'delete' as const, key: c.key }))],
+      },
+    });
+    chunk = [];
+    at = undefined;
+  };
+  for (const c of records) {
+    const where = parseUsageKey(c.key);
+    if (!where) continue;
+    if (at && (chunk.length >= COMPACT_CHUNK || where.cluster !== at.cluster || where.scope.account !== at.scope.account || where.scope.region !== at.scope.region)) flush();
+    at ??= where;
+    chunk.push(c);
+  }
+  flush();
+  return actions;
 }

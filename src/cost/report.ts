@@ -6,7 +6,8 @@
  *
  * A task whose billed clock runs past the window's edges counts the share of its billed
  * usage that falls inside it (its one-minute minimum shared alike), so consecutive windows
- * add up to the whole.
+ * add up to the whole. A daily sum (usage older than RAW_USAGE_DAYS) counts as if its
+ * tasks' clocks filled the day their clocks ended.
  */
 import type { Arch, Provider } from './billing.ts';
 import { priceOf, rateOf, type PriceTable } from './prices.ts';
@@ -33,8 +34,11 @@ export function shareWithin(r: { start: number; end: number }, since: number, un
   return overlap > 0 ? overlap / (r.end - r.start) : 0;
 }
 
-/** Adds a task's usage (its share of the window) to the line it belongs to. */
-export function addUsage(lines: Map<string, UsageLine>, region: string, r: UsageRecord, share: number): void {
+/** What adds to a line: one task's usage record, or a daily sum of several (`tasks`). */
+export type UsageSource = Pick<UsageRecord, 'cluster' | 'service' | 'provider' | 'arch' | 'vcpuSeconds' | 'gbSeconds' | 'storageGbSeconds'> & { readonly tasks?: number };
+
+/** Adds usage (its share of the window) to the line it belongs to. */
+export function addUsage(lines: Map<string, UsageLine>, region: string, r: UsageSource, share: number): void {
   if (share <= 0) return;
   const k = JSON.stringify([r.cluster, r.service ?? '', region, r.provider, r.arch]);
   let line = lines.get(k);
@@ -42,7 +46,7 @@ export function addUsage(lines: Map<string, UsageLine>, region: string, r: Usage
     line = { cluster: r.cluster, ...(r.service !== undefined && { service: r.service }), region, provider: r.provider, arch: r.arch, tasks: 0, vcpuSeconds: 0, gbSeconds: 0, storageGbSeconds: 0 };
     lines.set(k, line);
   }
-  line.tasks++;
+  line.tasks += r.tasks ?? 1;
   line.vcpuSeconds += r.vcpuSeconds * share;
   line.gbSeconds += r.gbSeconds * share;
   line.storageGbSeconds += r.storageGbSeconds * share;

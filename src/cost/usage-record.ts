@@ -7,6 +7,11 @@
  * one per task (written with "must not exist", so never two); the day (UTC, of `end`) first
  * makes a window's records a few key ranges, and the oldest day one read away, so retention
  * is one ranged delete per day. Outside /ecs/: the cluster state's watch does not see it.
+ *
+ * After {@link RAW_USAGE_DAYS} days a day's records are compacted: each run of up to
+ * {@link COMPACT_CHUNK} consecutive records of one cluster becomes one daily sum
+ * (/berth/fargate-usage-daily/<day>/<account>/<region>/<cluster>/<first task id>), written
+ * in the transaction that deletes them, so every task is counted in exactly one of the two.
  */
 import type { Scope } from '../core/ecs/scope.ts';
 import { archOf, billableOf, providerOf, usageOf, type Arch, type Provider, type Usage } from './billing.ts';
@@ -17,7 +22,19 @@ export const USAGE_PREFIX = '/berth/fargate-usage/';
  * beside the same month a year before. Older days go whole.
  */
 export const USAGE_RETENTION_DAYS = 400;
-const DAY_SECONDS = 86_400;
+/**
+ * Per-task records are kept this long, so a window within the last month is counted per
+ * task and per second; older days are kept as daily sums per cluster, service, provider and
+ * architecture (a 50th of the records, at least).
+ */
+export const RAW_USAGE_DAYS = 35;
+/**
+ * Records per daily sum: each is deleted in the sum's transaction with a condition on it,
+ * so a chunk is 2 × 50 + 1 operations, under etcd's default of 128 per transaction.
+ */
+export const COMPACT_CHUNK = 50;
+export const DAILY_PREFIX = '/berth/fargate-usage-daily/';
+export const DAY_SECONDS = 86_400;
 
 export interface UsageRecord extends Usage {
   readonly taskArn: string;
@@ -57,12 +74,52 @@ export const usageKeys = {
   day: (day: string) => `${USAGE_PREFIX}${day}/`,
   /** One scope's records of one day (and one cluster's, when named). */
   scopeDay: (day: string, s: Scope, cluster?: string) => `${USAGE_PREFIX}${day}/${s.account}/${s.region}/${cluster === undefined ? '' : `${cluster}/`}`,
+  /** A daily sum: named by the first task id of the records it sums. */
+  daily: (day: string, s: Scope, cluster: string, firstTaskId: string) => `${DAILY_PREFIX}${day}/${s.account}/${s.region}/${cluster}/${firstTaskId}`,
+  dailyDay: (day: string) => `${DAILY_PREFIX}${day}/`,
+  dailyScopeDay: (day: string, s: Scope, cluster?: string) => `${DAILY_PREFIX}${day}/${s.account}/${s.region}/${cluster === undefined ? '' : `${cluster}/`}`,
 };
 
-/** Where a key sits: its day, scope and cluster. */
+/** Usage of several tasks of one cluster and day, alike in service, provider and architecture. */
+export interface DailyLine {
+  readonly service?: string;
+  readonly provider: Provider;
+  readonly arch: Arch;
+  readonly tasks: number;
+  readonly vcpuSeconds: number;
+  readonly gbSeconds: number;
+  readonly storageGbSeconds: number;
+}
+
+export interface DailyUsage {
+  readonly cluster: string;
+  readonly day: string;
+  readonly lines: readonly DailyLine[];
+}
+
+/** The daily sum of some usage records of one cluster and day. */
+export function dailyOf(cluster: string, day: string, records: readonly UsageRecord[]): DailyUsage {
+  const lines = new Map<string, { -readonly [K in keyof DailyLine]: DailyLine[K] }>();
+  for (const r of records) {
+    const k = JSON.stringify([r.service ?? '', r.provider, r.arch]);
+    let l = lines.get(k);
+    if (!l) {
+      l = { ...(r.service !== undefined && { service: r.service }), provider: r.provider, arch: r.arch, tasks: 0, vcpuSeconds: 0, gbSeconds: 0, storageGbSeconds: 0 };
+      lines.set(k, l);
+    }
+    l.tasks++;
+    l.vcpuSeconds += r.vcpuSeconds;
+    l.gbSeconds += r.gbSeconds;
+    l.storageGbSeconds += r.storageGbSeconds;
+  }
+  return { cluster, day, lines: [...lines.values()] };
+}
+
+/** Where a usage record's or daily sum's key sits: its day, scope, cluster and (first) task id. */
 export function parseUsageKey(key: string): { day: string; scope: Scope; cluster: string; taskId: string } | undefined {
-  if (!key.startsWith(USAGE_PREFIX)) return undefined;
-  const [day, account, region, cluster, taskId] = key.slice(USAGE_PREFIX.length).split('/');
+  const prefix = key.startsWith(USAGE_PREFIX) ? USAGE_PREFIX : key.startsWith(DAILY_PREFIX) ? DAILY_PREFIX : undefined;
+  if (prefix === undefined) return undefined;
+  const [day, account, region, cluster, taskId] = key.slice(prefix.length).split('/');
   if (!day || !account || !region || !cluster || !taskId) return undefined;
   return { day, scope: { account, region }, cluster, taskId };
 }

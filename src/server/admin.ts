@@ -4,7 +4,7 @@ import type { Registry } from '../registry/index.ts';
 import type { ClusterState } from '../cluster/types.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
-import { fargateUsageLines } from './fargate-usage-query.ts';
+import { fargateUsageLines, UsageBusyError } from './fargate-usage-query.ts';
 
 /**
  * Berth's own endpoints, off the AWS surface, under /_berth/:
@@ -44,7 +44,12 @@ export function adminRoutes({ store, registry, s3, state, accountId, region, now
         const nowS = now() / 1000;
         const q = usageQueryOf(new URL(req.url!, 'http://berth').searchParams, nowS, { account: accountId, region });
         if (typeof q === 'string') return json(res, 400, { message: q });
-        return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, ...await fargateUsageLines(store, state, q, nowS) });
+        try {
+          return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, ...await fargateUsageLines(store, state, q, nowS) });
+        } catch (err) {
+          if (err instanceof UsageBusyError) return json(res, 503, { message: err.message });
+          throw err;
+        }
       }
       return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, GET /_berth/cost/usage, POST /_berth/reset and POST /_berth/registry/gc.` });
     },
