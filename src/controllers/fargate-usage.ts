@@ -1,7 +1,7 @@
 /**
  * Fargate metering as a PeriodicJob (issue 15 item 6): one usage record per stopped Fargate
- * task (src/cost/usage-record.ts), written before the task record goes, and usage past its
- * retention dropped a day at a time.
+ * task (src/cost/usage-record.ts), written before the task record goes; records past 35 days
+ * compacted into daily sums; usage past its 400 days dropped a day at a time.
  *
  *   cluster state ── STOPPED FARGATE tasks not known metered ──▶ load: the task record,
  *        │                                                       whether its usage record exists

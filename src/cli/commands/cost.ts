@@ -41,7 +41,9 @@ ESTIMATE, ${Math.round(DEFAULT_SPOT_DISCOUNT * 100)}% off on-demand vCPU and mem
     {"vcpuHour": 0.0125, "gbHour": 0.00137, "storageGbHour": 0.000111}}}}}
 (providers FARGATE, FARGATE_SPOT; architectures x86_64, arm64; dollars per hour).
 
-Usage is kept 400 days. A Berth on another host needs its join token: set BERTH_TOKEN.
+Usage is kept 400 days: per task for 35 days, then as daily sums (a window that reaches
+further counts those days by the day their tasks stopped). A Berth on another host needs
+its join token: set BERTH_TOKEN.
 `,
   async run(argv) {
     const { values } = parse('cost', argv, {
