@@ -99,6 +99,21 @@ test('never two records: two leaders that decided at once write one, and a job r
   await store.close();
 });
 
+test('a stopped task whose stop times were never recorded is metered once all the same, on a day that does not move', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const t: TaskSummary = { ...task(1, { lastStatus: 'STOPPED' }), launchType: 'FARGATE' };
+  await put(store, t.key, { taskArn: t.taskArn, group: 'family:web', launchType: 'FARGATE', lastStatus: 'STOPPED', cpu: '256', memory: '512', pullStartedAt: NOW_S - 3 * 86_400, stoppingAt: NOW_S - 3 * 86_400 + 30 });
+  state.set(snapshot({ tasks: [t] }));
+  const job = fargateUsageJob({ store, state, now: () => NOW });
+  assert.deepEqual(await apply(store, job.reconcile(await job.load(), NOW).actions), [true]);
+  const later = fargateUsageJob({ store, state, now: () => NOW + 2 * 86_400_000 });
+  assert.deepEqual(later.reconcile(await later.load(), NOW + 2 * 86_400_000).actions, []);
+  const [r] = await stored(store);
+  assert.equal(r!.value.billedSeconds, 60);
+  await store.close();
+});
+
 test('a run reads a bounded number of task records; the rest are metered by the next runs', async () => {
   const store = await openSqliteStore(':memory:');
   const state = new FakeClusterState();

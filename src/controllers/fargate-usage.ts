@@ -34,7 +34,8 @@ export const MAX_METERED_PER_RUN = 500;
 export const COMPACT_PER_RUN = 1000;
 
 export interface FargateUsageSnapshot {
-  readonly toMeter: readonly { readonly scope: Scope; readonly cluster: string; readonly id: string; readonly task: TaskRecord }[];
+  /** Usage records to write, with the key each goes under. */
+  readonly toMeter: readonly { readonly key: string; readonly usage: UsageRecord }[];
   /** The oldest day per-task usage is stored for, if any. */
   readonly oldestDay?: string;
   /** The oldest day daily sums are stored for, if any. */
@@ -92,14 +93,18 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
         const kv = await store.get(t.key);
         if (!kv) continue;
         const task = JSON.parse(kv.value) as TaskRecord;
-        const usage = usageRecordOf(cluster, task, 0);
-        if (task.lastStatus !== 'STOPPED' || !usage) {
-          if (task.lastStatus === 'STOPPED') known.add(t.key);
+        if (task.lastStatus !== 'STOPPED') continue;
+        // A stopped task's clock ended at executionStoppedAt or stoppedAt; were both missing,
+        // the end must still be the same at every run (it names the record's day).
+        const usage = usageRecordOf(cluster, task, task.stoppingAt ?? task.pullStartedAt ?? 0);
+        if (!usage) {
+          known.add(t.key);
           continue;
         }
-        if (await store.modRevision(usageKeys.record(dayOf(usage.end), scope, cluster, t.id)) !== undefined) known.add(t.key);
+        const key = usageKeys.record(dayOf(usage.end), scope, cluster, t.id);
+        if (await store.modRevision(key) !== undefined) known.add(t.key);
         else {
-          toMeter.push({ scope, cluster, id: t.id, task });
+          toMeter.push({ key, usage });
           tried.add(t.key);
         }
       }
@@ -116,13 +121,9 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       return { toMeter, ...(oldestDay !== undefined && { oldestDay }), ...(oldestDailyDay !== undefined && { oldestDailyDay }), ...(compact && { compact }) };
     },
     reconcile(snapshot, now) {
-      const actions: Action[] = snapshot.toMeter.flatMap(({ scope, cluster, id, task }) => {
-        // STOPPED, so its clock ended: `now` plays no part.
-        const usage = usageRecordOf(cluster, task, now / 1000);
-        if (!usage) return [];
-        const key = usageKeys.record(dayOf(usage.end), scope, cluster, id);
-        return [{ type: 'txn', why: `fargate usage: ${key}`, txn: { if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(usage) }] } } satisfies Action];
-      });
+      const actions: Action[] = snapshot.toMeter.map(({ key, usage }) => (
+        { type: 'txn', why: `fargate usage: ${key}`, txn: { if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(usage) }] } }
+      ));
       // One day per run: a backlog of old days goes a day a minute.
       const expired = (day: string | undefined): day is string => day !== undefined && dayStart(day) + DAY_SECONDS <= now / 1000 - USAGE_RETENTION_DAYS * DAY_SECONDS;
       for (const [day, prefix] of [[snapshot.oldestDay, usageKeys.day], [snapshot.oldestDailyDay, usageKeys.dailyDay]] as const) {
