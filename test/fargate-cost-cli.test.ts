@@ -109,6 +109,18 @@ test('the window, the grouping and a price file change what is counted and how i
   assert.equal((JSON.parse(env.stdout) as CostReport).prices.date, '2026-12-01');
 });
 
+test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column of its own', async () => {
+  const rep = await report('--since', '2d', '--by', 'provider', '--ec2');
+  assert.deepEqual(rep.rows.map((r) => [r.group, r.tasks]), [['EC2', 1], ['FARGATE', 2], ['FARGATE_SPOT', 1]]);
+  const od = rateOf(DEFAULT_PRICES, 'us-east-1', 'FARGATE', 'x86_64').rate;
+  // The EC2 task: 1 vCPU and 2 GB (a Fargate size already), running two hours and counting.
+  const elapsed = Date.now() / 1000 - T0 + 5;
+  near(rep.rows[0]!.ec2AsFargateCost, 2 * (od.vcpuHour + 2 * od.gbHour), (od.vcpuHour + 2 * od.gbHour) * elapsed / 3600, 'EC2 as FARGATE $');
+  assert.equal(rep.rows[0]!.totalCost, 0);
+  const table = await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d', '--ec2');
+  assert.match(table.stdout, /SPOT SAVED \$\s+EC2 AS FARGATE \$\n/);
+});
+
 test('berth cost prints a table with a total line', async () => {
   const r = await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d');
   assert.equal(r.code, 0, r.stderr);

@@ -66,7 +66,7 @@ test('a stopped Fargate task gets one usage record, under its stop day, with its
   await store.close();
 });
 
-test('running, EC2 and never-pulled tasks are not metered; a never-pulled one needs no record to go', async () => {
+test('running and never-pulled tasks are not metered; a never-pulled one needs no record to go; an EC2-mode task is metered as EC2', async () => {
   const store = await openSqliteStore(':memory:');
   const state = new FakeClusterState();
   const running = await fargateTask(store, 1, { running: true });
@@ -74,8 +74,10 @@ test('running, EC2 and never-pulled tasks are not metered; a never-pulled one ne
   const unpulled = await fargateTask(store, 3, { pulled: false });
   state.set(snapshot({ tasks: [running, ec2, unpulled] }));
   const job = fargateUsageJob({ store, state, now: () => NOW });
-  assert.deepEqual(job.reconcile(await job.load(), NOW).actions, []);
-  assert.deepEqual(await stored(store), []);
+  assert.equal(job.metered(ec2), false);
+  assert.deepEqual(await apply(store, job.reconcile(await job.load(), NOW).actions), [true]);
+  assert.deepEqual((await stored(store)).map((r) => [r.key.split('/').pop(), r.value.provider]), [[ec2.id, 'EC2']]);
+  await job.load();
   assert.equal(job.metered(running), true);
   assert.equal(job.metered(ec2), true);
   assert.equal(job.metered(unpulled), true);

@@ -1,9 +1,10 @@
 /**
- * Fargate metering as a PeriodicJob (issue 15 item 6): one usage record per stopped Fargate
- * task (src/cost/usage-record.ts), written before the task record goes; records past 35 days
+ * Fargate metering as a PeriodicJob (issue 15 item 6): one usage record per stopped task
+ * (src/cost/usage-record.ts: a Fargate task's billed usage; an EC2-mode task's as it would
+ * have been billed on Fargate), written before the task record goes; records past 35 days
  * compacted into daily sums; usage past its 400 days dropped a day at a time.
  *
- *   cluster state ── STOPPED FARGATE tasks not known metered ──▶ load: the task record,
+ *   cluster state ── STOPPED tasks not known metered ─────────▶ load: the task record,
  *        │                                                       whether its usage record exists
  *        │                                                              │
  *        │                         reconcile (pure): put usage record, "must not exist"
@@ -13,7 +14,7 @@
  * Never two records: the key is the task's and the write requires it absent, so two
  * leaders, or a run repeated after kill -9, cannot both write. Nothing lost: the memo is
  * memory, and only ever says "stored" after reading the record back from the store; the
- * retention job keeps a STOPPED Fargate task until the memo says so (retention-job.ts
+ * retention job keeps a STOPPED task until the memo says so (retention-job.ts
  * `keep`), so after a restart a task is deleted only once this job has found its record.
  */
 import type { ClusterState, TaskSummary } from '../cluster/types.ts';
@@ -28,7 +29,7 @@ import type { Action, PeriodicJob } from './types.ts';
 
 /** Runs every minute: a stopped task is metered a minute or two after it stops, long before its hour of retention ends. */
 export const FARGATE_USAGE_INTERVAL_MS = 60_000;
-/** Task records read per run; the rest wait a minute (30,000 stopped Fargate tasks an hour keep up). */
+/** Task records read per run; the rest wait a minute (30,000 stopped tasks an hour keep up). */
 export const MAX_METERED_PER_RUN = 500;
 /** Usage records compacted per run, at most (1,440,000 a day keep up). */
 export const COMPACT_PER_RUN = 1000;
@@ -47,10 +48,10 @@ export interface FargateUsageSnapshot {
 export interface FargateUsageJob extends PeriodicJob<FargateUsageSnapshot> {
   /**
    * Whether a task's usage is safely stored (or it bills nothing): false only for a STOPPED
-   * Fargate task this job has not yet found a usage record for. The retention job keeps the
-   * ones it says false of.
+   * task this job has not yet found a usage record for. The retention job keeps the ones it
+   * says false of.
    */
-  metered(task: Pick<TaskSummary, 'key' | 'launchType' | 'lastStatus'>): boolean;
+  metered(task: Pick<TaskSummary, 'key' | 'lastStatus'>): boolean;
 }
 
 export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL_MS, now: clock = Date.now }: {
@@ -59,7 +60,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
   now?: () => number;
 }): FargateUsageJob {
   /**
-   * Keys of STOPPED Fargate tasks known to be metered (or billing nothing). Bounded by the
+   * Keys of STOPPED tasks known to be metered (or billing nothing). Bounded by the
    * cluster state: each run keeps only the keys of tasks it still holds, which retention
    * removes an hour after they stop.
    */
@@ -72,7 +73,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
   return {
     name: 'fargate-usage',
     everyMs,
-    metered: (t) => t.launchType !== 'FARGATE' || t.lastStatus !== 'STOPPED' || known.has(t.key),
+    metered: (t) => t.lastStatus !== 'STOPPED' || known.has(t.key),
     async load() {
       // Read every snapshot in this turn, before any await (snapshot.ts).
       const candidates: { scope: Scope; cluster: string; t: TaskSummary }[] = [];
@@ -80,7 +81,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       for (const ref of state.clusters()) {
         // A STOPPED task is always desired STOPPED (task-report.ts): the index, not every task.
         for (const t of state.snapshot(ref)?.tasksWhere({ desiredStatus: 'STOPPED' }) ?? []) {
-          if (t.launchType !== 'FARGATE' || t.lastStatus !== 'STOPPED') continue;
+          if (t.lastStatus !== 'STOPPED') continue;
           if (known.has(t.key)) stillHeld.add(t.key);
           else candidates.push({ scope: ref.scope, cluster: ref.cluster, t });
         }

@@ -14,7 +14,7 @@ export const CLIENT_TOKEN_TTL_SECONDS = 24 * 3600;
  * - RunTask clientTokens past their TTL.
  */
 export interface RetentionSnapshot {
-  /** `kept`: another job still needs it (its Fargate usage is not stored yet): not removed, whatever its age. */
+  /** `kept`: another job still needs it (its usage is not metered yet): not removed, whatever its age. */
   tasks: readonly { key: string; modRevision: number; taskDefinitionArn: string; lastStatus: string; stoppedAt?: number; kept?: boolean }[];
   deletingDefinitions: readonly { key: string; modRevision: number; taskDefinitionArn: string }[];
   /** `createdAt`: epoch seconds the token was first used. */

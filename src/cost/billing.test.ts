@@ -41,10 +41,12 @@ test('a task that never started to pull its images is not billed', () => {
   assert.equal(billableOf({ cpu: '512', memory: '1024', stoppedAt: 450 }, 999), undefined);
 });
 
-test('FARGATE_SPOT tasks bill at Spot, every other at FARGATE; arm64 instances bill as ARM', () => {
-  assert.equal(providerOf('FARGATE_SPOT'), 'FARGATE_SPOT');
-  assert.equal(providerOf('FARGATE'), 'FARGATE');
-  assert.equal(providerOf(undefined), 'FARGATE');
+test('FARGATE_SPOT tasks bill at Spot, other Fargate tasks at FARGATE, EC2-mode tasks as EC2; arm64 instances bill as ARM', () => {
+  assert.equal(providerOf('FARGATE', 'FARGATE_SPOT'), 'FARGATE_SPOT');
+  assert.equal(providerOf('FARGATE', 'FARGATE'), 'FARGATE');
+  assert.equal(providerOf('FARGATE', undefined), 'FARGATE');
+  assert.equal(providerOf('EC2', 'my-asg-provider'), 'EC2');
+  assert.equal(providerOf('EXTERNAL', undefined), 'EC2');
   assert.equal(archOf([{ name: 'ecs.cpu-architecture', value: 'arm64' }]), 'arm64');
   assert.equal(archOf([{ name: 'ecs.cpu-architecture', value: 'x86_64' }]), 'x86_64');
   assert.equal(archOf(undefined), 'x86_64');

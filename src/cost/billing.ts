@@ -24,6 +24,11 @@ export const CPU_UNITS_PER_VCPU = 1024;
 export const MIB_PER_GB = 1024;
 
 export type Provider = 'FARGATE' | 'FARGATE_SPOT';
+/**
+ * Whose usage a record holds: a Fargate task's provider, or `EC2` for an EC2-mode (or
+ * EXTERNAL) task metered for what it would have cost on Fargate on demand.
+ */
+export type UsageProvider = Provider | 'EC2';
 export type Arch = 'x86_64' | 'arm64';
 
 /** What the rule needs to know about a task: its size and its billed clock. */
@@ -91,8 +96,9 @@ export function billableOf(t: TaskTimes, now: number): BillableTask | undefined 
   };
 }
 
-/** Which price list a task's usage is billed from: its capacity provider and CPU architecture. */
-export function providerOf(capacityProviderName: string | undefined): Provider {
+/** Which price list a task's usage is billed from: FARGATE_SPOT's, else FARGATE's (EC2 tasks: as if on FARGATE). */
+export function providerOf(launchType: string, capacityProviderName: string | undefined): UsageProvider {
+  if (launchType !== 'FARGATE') return 'EC2';
   return capacityProviderName === 'FARGATE_SPOT' ? 'FARGATE_SPOT' : 'FARGATE';
 }
 

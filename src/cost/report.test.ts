@@ -73,3 +73,15 @@ test('a region without prices is priced as us-east-1 and the report names it', (
   addUsage(m, 'ap-south-9', record({ start: 0, end: 60 }), 1);
   assert.deepEqual(costReport([...m.values()], 'cluster', DEFAULT_PRICES).pricedAs, [['ap-south-9', 'us-east-1']]);
 });
+
+test('EC2-mode tasks are priced as FARGATE on demand in their own column, outside the total', () => {
+  const rep = costReport(linesOf([record({ start: 0, end: 3600, provider: 'EC2' }), record({ start: 0, end: 3600 })]), 'provider', DEFAULT_PRICES);
+  const od = rateOf(DEFAULT_PRICES, 'us-east-1', 'FARGATE', 'x86_64').rate;
+  const hour = od.vcpuHour + 2 * od.gbHour;
+  assert.deepEqual(rep.rows.map((r) => r.group), ['EC2', 'FARGATE']);
+  assert.ok(Math.abs(rep.rows[0]!.ec2AsFargateCost - hour) < 1e-12);
+  assert.equal(rep.rows[0]!.totalCost, 0);
+  assert.ok(Math.abs(rep.total.totalCost - hour) < 1e-12);
+  assert.ok(Math.abs(rep.total.ec2AsFargateCost - hour) < 1e-12);
+  assert.equal(rep.total.tasks, 2);
+});

@@ -9,7 +9,7 @@
  * add up to the whole. A daily sum (usage older than RAW_USAGE_DAYS) counts as if its
  * tasks' clocks filled the day their clocks ended.
  */
-import type { Arch, Provider } from './billing.ts';
+import type { Arch, UsageProvider } from './billing.ts';
 import { priceOf, rateOf, type PriceTable } from './prices.ts';
 import type { UsageRecord } from './usage-record.ts';
 
@@ -18,7 +18,7 @@ export interface UsageLine {
   readonly cluster: string;
   readonly service?: string;
   readonly region: string;
-  readonly provider: Provider;
+  readonly provider: UsageProvider;
   readonly arch: Arch;
   tasks: number;
   vcpuSeconds: number;
@@ -56,7 +56,7 @@ export const GROUP_BY = ['service', 'cluster', 'provider'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export interface CostRow {
-  /** cluster/service (a task of no service: cluster/-), cluster, or provider. */
+  /** cluster/service (a task of no service: cluster/-), cluster, or provider (EC2: EC2-mode tasks). */
   readonly group: string;
   readonly tasks: number;
   readonly vcpuHours: number;
@@ -70,6 +70,8 @@ export interface CostRow {
   readonly totalCost: number;
   /** What the FARGATE_SPOT tasks would have cost on demand, less what they cost on Spot. */
   readonly spotSavings: number;
+  /** What the EC2-mode tasks would have cost on FARGATE (not in totalCost). */
+  readonly ec2AsFargateCost: number;
 }
 
 export interface CostReport {
@@ -88,12 +90,13 @@ function groupOf(l: UsageLine, by: GroupBy): string {
 
 export function costReport(lines: readonly UsageLine[], by: GroupBy, table: PriceTable): CostReport {
   type Acc = { -readonly [K in keyof CostRow]: CostRow[K] };
-  const zero = (group: string): Acc => ({ group, tasks: 0, vcpuHours: 0, gbHours: 0, storageGbHours: 0, fargateCost: 0, spotCost: 0, totalCost: 0, spotSavings: 0 });
+  const zero = (group: string): Acc => ({ group, tasks: 0, vcpuHours: 0, gbHours: 0, storageGbHours: 0, fargateCost: 0, spotCost: 0, totalCost: 0, spotSavings: 0, ec2AsFargateCost: 0 });
   const groups = new Map<string, Acc>();
   const total = zero('TOTAL');
   const pricedAs = new Map<string, string>();
   for (const l of lines) {
-    const { rate, region } = rateOf(table, l.region, l.provider, l.arch);
+    // An EC2-mode task is priced as it would have been on FARGATE.
+    const { rate, region } = rateOf(table, l.region, l.provider === 'EC2' ? 'FARGATE' : l.provider, l.arch);
     if (region !== l.region) pricedAs.set(l.region, region);
     const cost = priceOf(l, rate);
     const onDemand = l.provider === 'FARGATE_SPOT' ? priceOf(l, rateOf(table, l.region, 'FARGATE', l.arch).rate) : cost;
@@ -103,6 +106,10 @@ export function costReport(lines: readonly UsageLine[], by: GroupBy, table: Pric
       acc.vcpuHours += l.vcpuSeconds / 3600;
       acc.gbHours += l.gbSeconds / 3600;
       acc.storageGbHours += l.storageGbSeconds / 3600;
+      if (l.provider === 'EC2') {
+        acc.ec2AsFargateCost += cost;
+        continue;
+      }
       if (l.provider === 'FARGATE_SPOT') {
         acc.spotCost += cost;
         acc.spotSavings += onDemand - cost;

@@ -18,8 +18,17 @@ test('a stopped Fargate task becomes one usage record of its service, provider a
   });
 });
 
-test('EC2 tasks and tasks that never pulled have no usage record', () => {
-  assert.equal(usageRecordOf('default', { ...fargate, launchType: 'EC2' }, t0), undefined);
+test('an EC2-mode task is metered as EC2, sized as the smallest Fargate task that holds it, with no storage billed', () => {
+  const r = usageRecordOf('default', { ...fargate, launchType: 'EC2', capacityProviderName: 'asg', cpu: '300', memory: '600' }, t0);
+  assert.deepEqual(
+    { provider: r?.provider, cpu: r?.cpu, memory: r?.memory, storageGiB: r?.storageGiB, storageGbSeconds: r?.storageGbSeconds, vcpuSeconds: r?.vcpuSeconds },
+    { provider: 'EC2', cpu: 512, memory: 1024, storageGiB: 20, storageGbSeconds: 0, vcpuSeconds: 45.5 },
+  );
+  // Larger than any Fargate size: its own size.
+  assert.equal(usageRecordOf('default', { ...fargate, launchType: 'EC2', cpu: '32768', memory: '4096' }, t0)?.cpu, 32768);
+});
+
+test('tasks that never pulled have no usage record', () => {
   const { pullStartedAt: _, ...unpulled } = fargate;
   assert.equal(usageRecordOf('default', unpulled, t0), undefined);
 });

@@ -1,6 +1,6 @@
 /**
- * The durable usage record: one per Fargate task that was billed, written once when it has
- * stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and kept
+ * The durable usage record: one per task that was billed (Fargate tasks; EC2-mode tasks for
+ * what they would have cost on Fargate), written once when it has stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and kept
  * {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
  *
  * Key: /berth/fargate-usage/<day>/<account>/<region>/<cluster>/<task id>. The task id makes it
@@ -14,7 +14,9 @@
  * in the transaction that deletes them, so every task is counted in exactly one of the two.
  */
 import type { Scope } from '../core/ecs/scope.ts';
-import { archOf, billableOf, providerOf, usageOf, type Arch, type Provider, type Usage } from './billing.ts';
+import { smallestFargateSize } from '../core/ecs/task-size.ts';
+import { archOf, billableOf, providerOf, usageOf, type Arch, type Usage, type UsageProvider } from './billing.ts';
+import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
 
 export const USAGE_PREFIX = '/berth/fargate-usage/';
 /**
@@ -41,9 +43,9 @@ export interface UsageRecord extends Usage {
   readonly cluster: string;
   /** The service it belonged to (its group was service:NAME). */
   readonly service?: string;
-  readonly provider: Provider;
+  readonly provider: UsageProvider;
   readonly arch: Arch;
-  /** CPU units, MiB, GiB: the task's size. */
+  /** CPU units, MiB, GiB: the task's size (an EC2-mode task's: the smallest Fargate size that holds it). */
   readonly cpu: number;
   readonly memory: number;
   readonly storageGiB: number;
@@ -83,7 +85,7 @@ export const usageKeys = {
 /** Usage of several tasks of one cluster and day, alike in service, provider and architecture. */
 export interface DailyLine {
   readonly service?: string;
-  readonly provider: Provider;
+  readonly provider: UsageProvider;
   readonly arch: Arch;
   readonly tasks: number;
   readonly vcpuSeconds: number;
@@ -141,17 +143,20 @@ export interface MeteredTask {
 }
 
 /**
- * A Fargate task's usage, ended at `now` when it has not stopped; undefined when it is no
- * Fargate task or was never billed (it never started to pull its images).
+ * A task's usage, ended at `now` when it has not stopped; undefined when it was never billed
+ * (it never started to pull its images). An EC2-mode task is sized as Fargate would have to
+ * run it: the smallest Fargate size that holds its cpu and memory (its own, when none does),
+ * with the included storage.
  */
 export function usageRecordOf(cluster: string, t: MeteredTask, now: number): UsageRecord | undefined {
-  if (t.launchType !== 'FARGATE') return undefined;
-  const b = billableOf(t, now);
-  if (!b) return undefined;
+  const b0 = billableOf(t, now);
+  if (!b0) return undefined;
+  const provider = providerOf(t.launchType, t.capacityProviderName);
+  const b = provider === 'EC2' ? { ...b0, ...smallestFargateSize(b0.cpu, b0.memory), storageGiB: DEFAULT_EPHEMERAL_STORAGE_GIB } : b0;
   return {
     taskArn: t.taskArn, cluster,
     ...(t.group.startsWith('service:') && { service: t.group.slice('service:'.length) }),
-    provider: providerOf(t.capacityProviderName), arch: archOf(t.attributes),
+    provider, arch: archOf(t.attributes),
     cpu: b.cpu, memory: b.memory, storageGiB: b.storageGiB, start: b.start, end: b.end,
     ...usageOf(b),
   };

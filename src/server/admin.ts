@@ -14,7 +14,8 @@ import { fargateUsageLines, UsageBusyError } from './fargate-usage-query.ts';
  * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
  * - GET  /_berth/cost/usage   → Fargate usage lines of one account and region over a window
  *   (fargate-usage-query.ts); `berth cost` prices them. Query: since, until (epoch seconds;
- *   default the last 30 days), cluster, service, account, region (default the server's).
+ *   default the last 30 days), cluster, service, account, region (default the server's),
+ *   ec2 (true: EC2-mode tasks too, for what they would have cost on Fargate).
  * All but health answer other hosts only with the join token (admin-guard.ts wraps this).
  */
 export function adminRoutes({ store, registry, s3, state, accountId, region, now = Date.now }: {
@@ -81,8 +82,10 @@ function usageQueryOf(p: URLSearchParams, nowS: number, scope: { account: string
   const reg = p.get('region') ?? scope.region;
   if (!/^\d{12}$/.test(account)) return `account must be 12 digits, not '${account}'.`;
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(reg)) return `region must be a region name like us-east-1, not '${reg}'.`;
+  const ec2 = p.get('ec2');
+  if (ec2 !== null && ec2 !== 'true' && ec2 !== 'false') return `ec2 must be true or false, not '${ec2}'.`;
   return {
-    scope: { account, region: reg }, since, until,
+    scope: { account, region: reg }, since, until, ec2: ec2 === 'true',
     ...(p.get('cluster') !== null && { cluster: p.get('cluster')! }), ...(p.get('service') !== null && { service: p.get('service')! }),
   };
 }

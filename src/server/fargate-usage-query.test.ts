@@ -53,6 +53,24 @@ test('stored records, daily sums and tasks not yet metered each count once', asy
   await store.close();
 });
 
+test('EC2-mode tasks count only when asked for, stored and live', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const t: TaskSummary = { ...task(1), launchType: 'EC2' };
+  await put(store, t.key, { taskArn: t.taskArn, group: 'family:web', launchType: 'EC2', lastStatus: 'RUNNING', cpu: '100', memory: '100', pullStartedAt: NOW - 3600 });
+  state.set(snapshot({ tasks: [t] }));
+  await put(store, usageKeys.record(dayOf(NOW - 60), SCOPE, 'default', 'e'), usage('e', NOW - 60, { provider: 'EC2' }));
+  const q = { scope: SCOPE, since: NOW - 86_400, until: NOW };
+  assert.deepEqual((await fargateUsageLines(store, state, q, NOW)).counted, { stored: 0, live: 0 });
+  const a = await fargateUsageLines(store, state, { ...q, ec2: true }, NOW);
+  assert.deepEqual(a.counted, { stored: 1, live: 1 });
+  // The live one sized as the smallest Fargate task: 0.25 vCPU for an hour.
+  const live = a.lines.find((l) => l.service === undefined)!;
+  assert.equal(live.vcpuSeconds, 900);
+  assert.equal(live.provider, 'EC2');
+  await store.close();
+});
+
 /** The store, with a hook run after each list of a daily-sum prefix. */
 function hooked(store: Store, afterDailyList: (n: number) => Promise<void>): Store {
   let n = 0;

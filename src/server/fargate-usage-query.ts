@@ -71,6 +71,8 @@ export interface UsageQuery {
   readonly scope: Scope;
   readonly cluster?: string;
   readonly service?: string;
+  /** Count EC2-mode tasks too (provider EC2: what they would have cost on Fargate). */
+  readonly ec2?: boolean;
   /** Epoch seconds, [since, until). */
   readonly since: number;
   readonly until: number;
@@ -89,7 +91,7 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
     if (ref.scope.account !== q.scope.account || ref.scope.region !== q.scope.region) continue;
     if (q.cluster !== undefined && ref.cluster !== q.cluster) continue;
     for (const t of state.snapshot(ref)?.tasks ?? []) {
-      if (t.launchType === 'FARGATE') live.push({ cluster: ref.cluster, key: t.key, id: t.id });
+      if (t.launchType === 'FARGATE' || q.ec2 === true) live.push({ cluster: ref.cluster, key: t.key, id: t.id });
     }
   }
   const lines = new Map<string, UsageLine>();
@@ -97,6 +99,7 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
   const counted = { stored: 0, live: 0 };
   const add = (to: Map<string, UsageLine>, r: UsageSource, share: number) => {
     if (q.service !== undefined && r.service !== q.service) return 0;
+    if (r.provider === 'EC2' && q.ec2 !== true) return 0;
     if (share <= 0) return 0;
     addUsage(to, q.scope.region, r, share);
     return r.tasks ?? 1;

@@ -101,7 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     instanceHealthReconciler(),
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
-  // Fargate metering: retention keeps a stopped Fargate task until its usage is stored.
+  // Fargate metering: retention keeps a stopped task until its usage is stored.
   const usage = fargateUsageJob({ store, state });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,

@@ -10,7 +10,7 @@ import type { Command } from './command.ts';
 
 export const cost: Command = {
   help: `Usage: berth cost [--cluster NAME] [--service NAME] [--since WHEN] [--until WHEN]
-                  [--by service|cluster|provider] [--prices FILE] [--region REGION]
+                  [--by service|cluster|provider] [--ec2] [--prices FILE] [--region REGION]
                   [--endpoint URL] [--output json]
 
 What the Fargate tasks would have cost on AWS Fargate, and what Fargate Spot saved:
@@ -27,6 +27,11 @@ Options:
                     date/time (2026-12-01, 2026-12-01T08:00:00Z); default 30d
   --until WHEN      end of the window, as --since; default now
   --by KEY          one row per service (default), cluster or provider
+  --ec2             count EC2-mode tasks too: what they would have cost on FARGATE, each
+                    sized as the smallest Fargate task that holds its cpu and memory
+                    (column EC2 AS FARGATE $; their tasks and hours are in the other
+                    columns too, their cost is not in TOTAL $; --by provider shows them
+                    apart as EC2)
   --prices FILE     prices to use instead of the built-in table (below); default
                     $BERTH_FARGATE_PRICES when set
   --region REGION   the region whose tasks to count (default: Berth's own)
@@ -48,7 +53,7 @@ its join token: set BERTH_TOKEN.
   async run(argv) {
     const { values } = parse('cost', argv, {
       cluster: { type: 'string' }, service: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' },
-      by: { type: 'string' }, prices: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' }, output: { type: 'string' },
+      by: { type: 'string' }, ec2: { type: 'boolean' }, prices: { type: 'string' }, region: { type: 'string' }, endpoint: { type: 'string' }, output: { type: 'string' },
     });
     if (values.output !== undefined && values.output !== 'json') throw new CliError(`--output must be json, not '${values.output}'. Run 'berth cost --help'.`, 2);
     const by = (values.by ?? 'service') as GroupBy;
@@ -62,7 +67,7 @@ its join token: set BERTH_TOKEN.
     const prices = priceFile === undefined ? DEFAULT_PRICES : pricesFrom(priceFile);
     const endpoint = values.endpoint ?? defaultEndpoint();
     const url = new URL('/_berth/cost/usage', endpoint);
-    for (const [k, v] of Object.entries({ cluster: values.cluster, service: values.service, region: values.region, since, until })) {
+    for (const [k, v] of Object.entries({ cluster: values.cluster, service: values.service, region: values.region, since, until, ...(values.ec2 && { ec2: true }) })) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
     let res: Response;
@@ -80,9 +85,10 @@ its join token: set BERTH_TOKEN.
     }
     process.stdout.write(`Fargate cost in ${body.region}, ${iso(body.since)} to ${iso(body.until)}; prices of ${report.prices.date} (${report.prices.source})\n`);
     for (const [region, as] of report.pricedAs) process.stdout.write(`No prices for ${region}: priced as ${as}.\n`);
+    const ec2 = values.ec2 === true;
     process.stdout.write(table(
-      [by.toUpperCase(), 'TASKS', 'VCPU-HOURS', 'GB-HOURS', 'STORAGE GB-HOURS', 'FARGATE $', 'SPOT $', 'TOTAL $', 'SPOT SAVED $'],
-      [...report.rows, report.total].map(cells),
+      [by.toUpperCase(), 'TASKS', 'VCPU-HOURS', 'GB-HOURS', 'STORAGE GB-HOURS', 'FARGATE $', 'SPOT $', 'TOTAL $', 'SPOT SAVED $', ...(ec2 ? ['EC2 AS FARGATE $'] : [])],
+      [...report.rows, report.total].map((r) => [...cells(r), ...(ec2 ? [dollars(r.ec2AsFargateCost)] : [])]),
     ));
     return 0;
   },
