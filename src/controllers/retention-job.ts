@@ -7,7 +7,7 @@
  * account and region, and the accounts and regions are found by skipping from one to the next (one
  * store read each), never by reading every key.
  */
-import type { ClusterState } from '../cluster/types.ts';
+import type { ClusterState, TaskSummary } from '../cluster/types.ts';
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
@@ -21,7 +21,14 @@ export const RETENTION_INTERVAL_MS = 5 * 60_000;
 /** Keys read per page while listing task definitions. */
 const PAGE = 1000;
 
-export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS }: { store: Store; state: ClusterState; everyMs?: number }): PeriodicJob<RetentionSnapshot> {
+export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, keep }: {
+  store: Store; state: ClusterState; everyMs?: number;
+  /**
+   * Tasks another job still needs, kept past their hour until it says otherwise: the Fargate
+   * metering job's `metered` (fargate-usage.ts), so no task goes before its usage is stored.
+   */
+  keep?: (task: TaskSummary) => boolean;
+}): PeriodicJob<RetentionSnapshot> {
   return {
     name: 'task-retention',
     everyMs,
@@ -29,7 +36,10 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS }: 
       const tasks: RetentionSnapshot['tasks'][number][] = [];
       for (const ref of state.clusters()) {
         for (const t of state.snapshot(ref)?.tasks ?? []) {
-          tasks.push({ key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus, ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }) });
+          tasks.push({
+            key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus,
+            ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }), ...(keep?.(t) === true && { kept: true }),
+          });
         }
       }
       const deletingDefinitions: RetentionSnapshot['deletingDefinitions'][number][] = [];

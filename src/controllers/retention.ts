@@ -14,7 +14,8 @@ export const CLIENT_TOKEN_TTL_SECONDS = 24 * 3600;
  * - RunTask clientTokens past their TTL.
  */
 export interface RetentionSnapshot {
-  tasks: readonly { key: string; modRevision: number; taskDefinitionArn: string; lastStatus: string; stoppedAt?: number }[];
+  /** `kept`: another job still needs it (its usage is not metered yet): not removed, whatever its age. */
+  tasks: readonly { key: string; modRevision: number; taskDefinitionArn: string; lastStatus: string; stoppedAt?: number; kept?: boolean }[];
   deletingDefinitions: readonly { key: string; modRevision: number; taskDefinitionArn: string }[];
   /** `createdAt`: epoch seconds the token was first used. */
   clientTokens: readonly { key: string; modRevision: number; createdAt: number }[];
@@ -26,7 +27,7 @@ export interface Removal {
 }
 
 export function retentionSweep(snap: RetentionSnapshot, nowSeconds: number): Removal[] {
-  const expired = snap.tasks.filter((t) => t.lastStatus === 'STOPPED' && t.stoppedAt !== undefined && nowSeconds - t.stoppedAt > STOPPED_TASK_RETENTION_SECONDS);
+  const expired = snap.tasks.filter((t) => t.lastStatus === 'STOPPED' && t.kept !== true && t.stoppedAt !== undefined && nowSeconds - t.stoppedAt > STOPPED_TASK_RETENTION_SECONDS);
   const gone = new Set(expired.map((t) => t.key));
   const inUse = new Set(snap.tasks.filter((t) => !gone.has(t.key)).map((t) => t.taskDefinitionArn));
   return [

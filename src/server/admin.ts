@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Service } from '../api/s3/index.ts';
 import type { Registry } from '../registry/index.ts';
+import type { ClusterState } from '../cluster/types.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
+import { fargateUsageLines, UsageBusyError } from './fargate-usage-query.ts';
 
 /**
  * Berth's own endpoints, off the AWS surface, under /_berth/:
@@ -10,9 +12,17 @@ import { VERSION } from '../version.ts';
  * - POST /_berth/reset        → wipes all state (every account and region, registry
  *   contents included), for test suites that need a clean slate between tests.
  * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
+ * - GET  /_berth/cost/usage   → Fargate usage lines of one account and region over a window
+ *   (fargate-usage-query.ts); `berth cost` prices them. Query: since, until (epoch seconds;
+ *   default the last 30 days), cluster, service, account, region (default the server's),
+ *   ec2 (true: EC2-mode tasks too, for what they would have cost on Fargate).
  * All but health answer other hosts only with the join token (admin-guard.ts wraps this).
  */
-export function adminRoutes({ store, registry, s3 }: { store: Store; registry: Registry; s3: S3Service }) {
+export function adminRoutes({ store, registry, s3, state, accountId, region, now = Date.now }: {
+  store: Store; registry: Registry; s3: S3Service; state: ClusterState; accountId: string; region: string;
+  /** Epoch ms. */
+  now?: () => number;
+}) {
   return {
     accepts: (req: IncomingMessage) => req.url?.startsWith('/_berth/') ?? false,
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -31,8 +41,52 @@ export function adminRoutes({ store, registry, s3 }: { store: Store; registry: R
       if (req.method === 'POST' && path === '/_berth/registry/gc') {
         return json(res, 200, await registry.collectGarbage());
       }
-      return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, POST /_berth/reset and POST /_berth/registry/gc.` });
+      if (req.method === 'GET' && path === '/_berth/cost/usage') {
+        const nowS = now() / 1000;
+        const q = usageQueryOf(new URL(req.url!, 'http://berth').searchParams, nowS, { account: accountId, region });
+        if (typeof q === 'string') return json(res, 400, { message: q });
+        try {
+          return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, ...await fargateUsageLines(store, state, q, nowS) });
+        } catch (err) {
+          if (err instanceof UsageBusyError) return json(res, 503, { message: err.message });
+          throw err;
+        }
+      }
+      return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, GET /_berth/cost/usage, POST /_berth/reset and POST /_berth/registry/gc.` });
     },
+  };
+}
+
+/** The default window of a usage query: the last 30 days. */
+const DEFAULT_USAGE_WINDOW_SECONDS = 30 * 86_400;
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+/** A usage query from its URL parameters, or the one-line message of what is wrong. */
+function usageQueryOf(p: URLSearchParams, nowS: number, scope: { account: string; region: string }) {
+  const num = (name: string, dflt: number) => {
+    const v = p.get(name);
+    if (v === null) return dflt;
+    const n = Number(v);
+    return v.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : `${name} must be epoch seconds, not '${v}'.`;
+  };
+  const until = num('until', nowS);
+  if (typeof until === 'string') return until;
+  const since = num('since', Math.min(until, nowS) - DEFAULT_USAGE_WINDOW_SECONDS);
+  if (typeof since === 'string') return since;
+  if (since >= until) return `since (${since}) must be before until (${until}).`;
+  for (const name of ['cluster', 'service']) {
+    const v = p.get(name);
+    if (v !== null && !NAME.test(v)) return `${name} must be a name of 1 to 255 letters, digits, hyphens and underscores, not '${v}'.`;
+  }
+  const account = p.get('account') ?? scope.account;
+  const reg = p.get('region') ?? scope.region;
+  if (!/^\d{12}$/.test(account)) return `account must be 12 digits, not '${account}'.`;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(reg)) return `region must be a region name like us-east-1, not '${reg}'.`;
+  const ec2 = p.get('ec2');
+  if (ec2 !== null && ec2 !== 'true' && ec2 !== 'false') return `ec2 must be true or false, not '${ec2}'.`;
+  return {
+    scope: { account, region: reg }, since, until, ec2: ec2 === 'true',
+    ...(p.get('cluster') !== null && { cluster: p.get('cluster')! }), ...(p.get('service') !== null && { service: p.get('service')! }),
   };
 }
 

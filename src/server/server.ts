@@ -16,6 +16,7 @@ import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
 import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
+import { fargateUsageJob } from '../controllers/fargate-usage.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
@@ -100,9 +101,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     instanceHealthReconciler(),
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
+  // Fargate metering: retention keeps a stopped task until its usage is stored.
+  const usage = fargateUsageJob({ store, state });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
-    jobs: [retentionJob({ store, state }), ecrLifecycleJob({ store })],
+    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage],
   });
   controllers.start();
   const unsupported = createUnsupportedDoor();
@@ -112,7 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
-    guardAdmin(adminRoutes({ store, registry, s3 }), auth), s3, aws, unsupported, registry,
+    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region }), auth), s3, aws, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;

@@ -20,6 +20,7 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   'task-definition': { summary: 'register a task definition from a JSON file, as written', load: async () => (await import('./task-definition.ts')).taskDefinition },
   ps: { summary: 'list tasks with their service, status, ports and age', load: async () => (await import('./ps.ts')).ps },
   service: { summary: 'list services with desired, running and pending tasks and the last event', load: async () => (await import('./service.ts')).service },
+  cost: { summary: 'what the Fargate tasks would have cost on AWS Fargate, and what Spot saved', load: async () => (await import('./cost.ts')).cost },
   logs: { summary: "print a task container's output", load: async () => (await import('./logs.ts')).logs },
   exec: { summary: "run a command in a task's container", load: async () => (await import('./exec.ts')).exec },
   image: { summary: 'put images into Berth\'s registry: import a file, or push the sample images', load: async () => (await import('./image.ts')).image },

@@ -44,6 +44,19 @@ export function isFargateSize(cpu: number, memory: number): boolean {
   return FARGATE_SIZES.some((s) => s.cpu === cpu && s.memory.includes(memory));
 }
 
+/**
+ * The smallest Fargate task size that holds `cpu` units and `memory` MiB (what an EC2-mode
+ * task would have to ask for on Fargate), or undefined when none is that large.
+ */
+export function smallestFargateSize(cpu: number, memory: number): { cpu: number; memory: number } | undefined {
+  for (const s of FARGATE_SIZES) {
+    if (s.cpu < cpu) continue;
+    const m = s.memory.find((x) => x >= memory);
+    if (m !== undefined) return { cpu: s.cpu, memory: m };
+  }
+  return undefined;
+}
+
 export function fargateSizesHint(): string {
   return FARGATE_SIZES.map((s) => `${s.cpu} CPU: ${s.memory[0]}-${s.memory[s.memory.length - 1]} MiB`).join('; ');
 }
