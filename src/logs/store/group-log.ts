@@ -340,9 +340,13 @@ export class GroupLog {
     test: (payload: Buffer) => (start: number, end: number) => boolean;
     limit: number;
     maxBytes: number;
+    /** Stop before the messages returned would pass this many bytes (an answer's size bound). */
+    maxResultBytes?: number;
   }): { events: StoredEvent[]; next: Position | undefined } {
     const events: StoredEvent[] = [];
     let budget = q.maxBytes;
+    let resultBytes = 0;
+    const maxResult = q.maxResultBytes ?? Infinity;
     for (const seg of this.segments) {
       if (q.from && seg.n < q.from.segment) continue;
       if (seg.size === 0 || seg.maxTs < q.minTs || seg.minTs > q.maxTs) continue;
@@ -371,10 +375,11 @@ export class GroupLog {
             let stoppedAt = -1;
             forEachEvent(payload, head, (i, ts, s, e) => {
               if (i <= skip || ts < q.minTs || ts > q.maxTs || !test(s, e)) return;
-              if (events.length >= q.limit) {
+              if (events.length >= q.limit || (events.length > 0 && resultBytes + (e - s) > maxResult)) {
                 stoppedAt = i;
                 return false;
               }
+              resultBytes += e - s;
               events.push({
                 streamId: head.streamId, streamName: head.streamName, timestamp: ts, ingestionTime: head.ingestionTime,
                 message: payload.toString('utf8', s, e), key: eventKey({ timestamp: ts, segment: seg.n, offset: recordAt, index: i }),
