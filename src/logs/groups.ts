@@ -176,6 +176,20 @@ export function groupOfArn(s: Scope, arn: string): string {
   return name;
 }
 
+/** The ids of every log group of every account and region. */
+export async function liveGroupIds(deps: LogsDeps): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await deps.store.list('/logs/', { after, limit: 500 });
+    for (const kv of page.items) {
+      after = kv.key;
+      if (/^\/logs\/[^/]+\/[^/]+\/groups\//.test(kv.key)) ids.add((JSON.parse(kv.value) as GroupRecord).id);
+    }
+    if (!page.more) return ids;
+  }
+}
+
 /** Drops what retention has passed in every group of every scope: the hourly sweep. */
 export async function sweepRetention(deps: LogsDeps, now: number): Promise<void> {
   let after: string | undefined;
@@ -183,7 +197,7 @@ export async function sweepRetention(deps: LogsDeps, now: number): Promise<void>
     const page = await deps.store.list('/logs/', { after, limit: 500 });
     for (const kv of page.items) {
       after = kv.key;
-      if (!kv.key.includes('/groups/')) continue;
+      if (!/^\/logs\/[^/]+\/[^/]+\/groups\//.test(kv.key)) continue;
       const g = JSON.parse(kv.value) as GroupRecord;
       if (g.retentionInDays !== undefined) deps.logs.dropBefore(g.id, retentionCutoff(g.retentionInDays, now));
     }

@@ -87,6 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const ecs = createEcsService({ store, state, placer });
   const logs = createLogsService({ store, dataDir: options.dataDir, log: options.log });
+  await logs.removeOrphans();
   const aws = createAwsFrontDoor({
     services: [ecs, ecr, logs],
     accountId: options.accountId,

@@ -8,7 +8,7 @@ import type { JsonService, OperationHandler, RequestContext } from '../aws/servi
 import logsModel from '../aws/models/logs.json' with { type: 'json' };
 import type { Store } from '../../store/store.ts';
 import { filterEvents, getEvents, putEvents } from '../../logs/events.ts';
-import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, groupNameOf, groupOfArn, putRetention, sweepRetention, tagGroup, untagGroup, type LogsDeps } from '../../logs/groups.ts';
+import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, groupNameOf, groupOfArn, liveGroupIds, putRetention, sweepRetention, tagGroup, untagGroup, type LogsDeps } from '../../logs/groups.ts';
 import { LogStore } from '../../logs/store/log-store.ts';
 import { createStream, deleteStream, describeStreams } from '../../logs/streams.ts';
 import { checkGroupName, checkStreamName } from '../../logs/validation.ts';
@@ -20,6 +20,8 @@ export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 export interface LogsService extends JsonService {
   /** The log store, for the parts of Berth that write logs themselves (the awslogs driver's receiver). */
   readonly logStore: LogStore;
+  /** Removes the files of groups deleted by a DeleteLogGroup that crashed half way; call before serving. */
+  removeOrphans(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,10 @@ export function createLogsService(options: { store: Store; dataDir: string; log?
     model: logsModel as ServiceModel,
     operations,
     logStore,
+    async removeOrphans() {
+      const removed = logStore.removeOrphans(await liveGroupIds(deps));
+      if (removed.length > 0) options.log?.(`removed the log files of ${removed.length} deleted log groups`);
+    },
     async close() {
       clearInterval(sweep);
       await logStore.close();

@@ -3,8 +3,9 @@
  * stream and time through a per-batch index, dropped whole when retention passes them.
  *
  *   <dir>/<n>.seg   records (format.ts), append-only; the highest n is the active segment
- *   <dir>/<n>.idx   a sealed segment's index and stream table (JSON), written and fsync'd
- *                   before the next segment is created
+ *   <dir>/<n>.idx   a sealed segment's summary (time range, stream table) on its first
+ *                   line and its batch index on the second (JSON), written and fsync'd
+ *                   before the next segment is created; opening reads the first line only
  *
  * Only what is fsync'd is visible to readers: the index and the readable size of the
  * active segment move after the fdatasync that made the batch durable.
@@ -95,7 +96,7 @@ export class GroupLog {
       const idx = join(dir, `${n}.idx`);
       if (!last) {
         try {
-          this.segments.push(loadSealed(n, readFileSync(idx, 'utf8')));
+          this.segments.push(loadSealed(n, firstLine(idx)));
           continue;
         } catch { /* no index (cannot happen past the last segment, but a scan rebuilds it) */ }
       }
@@ -212,7 +213,7 @@ export class GroupLog {
     const seg = this.active;
     const idx = join(this.dir, `${seg.n}.idx`);
     const tmp = `${idx}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ minTs: seg.minTs, maxTs: seg.maxTs, size: seg.size, streams: [...seg.streams], entries: seg.entries }));
+    writeFileSync(tmp, `${JSON.stringify({ minTs: seg.minTs, maxTs: seg.maxTs, size: seg.size, streams: [...seg.streams] })}\n${JSON.stringify(seg.entries)}\n`);
     const fd = openSync(tmp, 'r');
     fsyncSync(fd);
     closeSync(fd);
@@ -264,8 +265,8 @@ export class GroupLog {
       if (seg !== this.active) this.touch(seg);
       return seg.entries;
     }
-    const parsed = JSON.parse(readFileSync(join(this.dir, `${seg.n}.idx`), 'utf8')) as { entries: IndexEntry[] };
-    seg.entries = parsed.entries;
+    const text = readFileSync(join(this.dir, `${seg.n}.idx`), 'utf8');
+    seg.entries = JSON.parse(text.slice(text.indexOf('\n') + 1)) as IndexEntry[];
     this.touch(seg);
     return seg.entries;
   }
@@ -433,6 +434,28 @@ function mergeStats(into: StreamStats, s: StreamStats): void {
 function loadSealed(n: number, text: string): Segment {
   const parsed = JSON.parse(text) as { minTs: number; maxTs: number; size: number; streams: [string, StreamStats][] };
   return { n, minTs: parsed.minTs, maxTs: parsed.maxTs, size: parsed.size, streams: new Map(parsed.streams), entries: undefined };
+}
+
+/** The first line of a file, read a chunk at a time (a sealed index's summary, without its batch index). */
+function firstLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const parts: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) throw new Error(`${path} has no complete first line`);
+      const nl = chunk.subarray(0, n).indexOf(10);
+      if (nl >= 0) {
+        parts.push(Buffer.from(chunk.subarray(0, nl)));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(Buffer.from(chunk.subarray(0, n)));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeAll(fd: number, buffers: Buffer[], position: number): void {

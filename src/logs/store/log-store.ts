@@ -5,7 +5,7 @@
  * same name starts empty, and nothing of names or metadata lives in these files but the
  * stream id and name each batch carries.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InputEvent } from './format.ts';
 import { GroupLog, type StoredEvent, type StreamStats } from './group-log.ts';
@@ -20,9 +20,12 @@ export class LogStore {
   private readonly root: string;
   /** Open groups, least recently used first (Map keeps insertion order). */
   private readonly open = new Map<string, GroupLog>();
+  private readonly maxOpen: number;
 
-  constructor(dataDir: string) {
+  /** `maxOpen` is for tests of eviction. */
+  constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS) {
     this.root = join(dataDir, 'logs');
+    this.maxOpen = maxOpen;
     mkdirSync(this.root, { recursive: true });
   }
 
@@ -33,7 +36,7 @@ export class LogStore {
       this.open.delete(groupId);
     } else {
       log = new GroupLog(join(this.root, groupId));
-      if (this.open.size >= MAX_OPEN_GROUPS) {
+      if (this.open.size >= this.maxOpen) {
         const [oldestId, oldest] = this.open.entries().next().value!;
         this.open.delete(oldestId);
         // An evicted group's appends have all been flushed or are being: close waits for them.
@@ -75,6 +78,21 @@ export class LogStore {
     const log = this.group(groupId);
     this.open.delete(groupId);
     await log.destroy();
+  }
+
+  /**
+   * Removes the directories of groups that no longer exist: a DeleteLogGroup whose record
+   * was deleted but whose files were not (a crash between the two). Called before any
+   * request is served, so no group can be created meanwhile.
+   */
+  removeOrphans(live: ReadonlySet<string>): string[] {
+    const removed: string[] = [];
+    for (const id of readdirSync(this.root)) {
+      if (live.has(id) || this.open.has(id)) continue;
+      rmSync(join(this.root, id), { recursive: true, force: true });
+      removed.push(id);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {
