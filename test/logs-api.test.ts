@@ -164,3 +164,45 @@ test('kill -9 of Berth after PutLogEvents answered: every acknowledged event is 
   const got = await cli<{ events: { timestamp: number }[] }>(['logs', 'get-log-events', '--log-group-name', g, '--log-stream-name', 's', '--start-from-head']);
   assert.deepEqual(got.events.map((e) => e.timestamp), Array.from({ length: 2000 }, (_, i) => now - 10_000 + i));
 });
+
+test('StartLiveTail: boto3 reads the event stream; the aws CLI v1 start-live-tail prints new lines', async () => {
+  const g = 'live-e2e';
+  await cli(['logs', 'create-log-group', '--log-group-name', g]);
+  await cli(['logs', 'create-log-stream', '--log-group-name', g, '--log-stream-name', 's']);
+  const arn = `arn:aws:logs:us-east-1:000000000000:log-group:${g}`;
+  // The model's host prefix (stream-) would send botocore to stream-127.0.0.1: off, as for any local endpoint.
+  const env = { ...awsEnv(), AWS_DISABLE_HOST_PREFIX_INJECTION: 'true' };
+  const script = String.raw`
+import boto3, sys, threading, time
+logs = boto3.client('logs', endpoint_url=sys.argv[1], region_name='us-east-1')
+r = logs.start_live_tail(logGroupIdentifiers=[sys.argv[2]], logEventFilterPattern='ERROR')
+def put():
+    time.sleep(1)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName='live-e2e', logStreamName='s', logEvents=[{'timestamp': now, 'message': 'ERROR live one'}, {'timestamp': now, 'message': 'INFO not shown'}])
+threading.Thread(target=put).start()
+kinds, got, t0 = [], [], time.time()
+for ev in r['responseStream']:
+    kinds.append(next(iter(ev)))
+    if 'sessionUpdate' in ev:
+        got += [e['message'] for e in ev['sessionUpdate']['sessionResults']]
+    if got or time.time() - t0 > 10:
+        break
+r['responseStream'].close()
+assert kinds[0] == 'sessionStart', kinds
+assert got == ['ERROR live one'], got
+`;
+  const r = await run('python3', ['-c', script, berth.endpoint, arn], { env });
+  assert.equal(r.code, 0, r.stderr);
+
+  const child = spawn(AWS_CLIS[0].bin, ['--endpoint-url', berth.endpoint, 'logs', 'start-live-tail', '--log-group-identifiers', arn], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    await new Promise((res) => setTimeout(res, 2500));
+    await cli(['logs', 'put-log-events', '--log-group-name', g, '--log-stream-name', 's', '--log-events', eventsFile('lt.json', [{ timestamp: Date.now(), message: 'seen by start-live-tail' }])]);
+    await until('the line in aws logs start-live-tail', async () => (out.includes('seen by start-live-tail') ? true : undefined), 10_000);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -169,3 +169,39 @@ test('tags by ARN and by name', async () => {
   await fails('TagResource', { resourceArn: arn, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }, 'TooManyTagsException', /at most 50 tags/);
   assert.deepEqual((await call('ListTagsLogGroup', g)).tags, { c: '3' }, 'a refused request changes nothing');
 });
+
+test('StartLiveTail: sessionStart, then updates with the durable events that match; AWS errors; the session quota', async () => {
+  const { EventStreamAnswer } = await import('../aws/service.ts');
+  const g = { logGroupName: 'live-1' };
+  const arn = 'arn:aws:logs:us-east-1:123456789012:log-group:live-1';
+  await call('CreateLogGroup', g);
+  await call('CreateLogStream', { ...g, logStreamName: 'app' });
+  await call('CreateLogStream', { ...g, logStreamName: 'other' });
+  await fails('StartLiveTail', { logGroupIdentifiers: [`${arn}:*`] }, 'InvalidParameterException', /without a trailing ':\*'/);
+  await fails('StartLiveTail', { logGroupIdentifiers: ['arn:aws:logs:us-east-1:123456789012:log-group:none'] }, 'ResourceNotFoundException', 'The specified log group does not exist.');
+  await fails('StartLiveTail', { logGroupIdentifiers: [arn, arn], logStreamNames: ['app'] }, 'InvalidParameterException', /single log group/);
+  await fails('StartLiveTail', { logGroupIdentifiers: [arn], logEventFilterPattern: '{' }, 'InvalidParameterException', 'Invalid filter pattern');
+  const answer = await call('StartLiveTail', { logGroupIdentifiers: [arn], logStreamNamePrefixes: ['ap'], logEventFilterPattern: 'ERROR' });
+  assert.ok(answer instanceof EventStreamAnswer);
+  const events: [string, unknown][] = [];
+  const closers: (() => void)[] = [];
+  answer.start({ event: (t, p) => events.push([t, p]), exception: (t) => events.push([t, undefined]), end: () => undefined, onClose: (l) => closers.push(l) });
+  assert.equal(events[0]![0], 'sessionStart');
+  const t = Date.now();
+  await call('PutLogEvents', { ...g, logStreamName: 'app', logEvents: [{ timestamp: t, message: 'ERROR a' }, { timestamp: t, message: 'INFO b' }] }, t);
+  await call('PutLogEvents', { ...g, logStreamName: 'other', logEvents: [{ timestamp: t, message: 'ERROR other' }] }, t);
+  await new Promise((r) => setTimeout(r, 1300));
+  const results = events.filter(([type]) => type === 'sessionUpdate').flatMap(([, p]) => (p as { sessionResults: { message: string; logGroupIdentifier: string }[] }).sessionResults);
+  assert.deepEqual(results.map((r) => [r.message, r.logGroupIdentifier]), [['ERROR a', arn]]);
+  for (const c of closers) c();
+  // The quota: 15 open sessions per account and region.
+  const opened: (() => void)[] = [];
+  for (let i = 0; i < 15; i++) {
+    const a = await call('StartLiveTail', { logGroupIdentifiers: [arn] });
+    a.start({ event: () => undefined, exception: () => undefined, end: () => undefined, onClose: (l: () => void) => opened.push(l) });
+  }
+  await fails('StartLiveTail', { logGroupIdentifiers: [arn] }, 'LimitExceededException', /15 Live Tail sessions/);
+  for (const c of opened) c();
+  const again = await call('StartLiveTail', { logGroupIdentifiers: [arn] });
+  again.start({ event: () => undefined, exception: () => undefined, end: () => undefined, onClose: (l: () => void) => l() });
+});

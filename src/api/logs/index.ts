@@ -12,6 +12,7 @@ import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, gr
 import { LogStore } from '../../logs/store/log-store.ts';
 import { createStream, deleteStream, describeStreams } from '../../logs/streams.ts';
 import { checkGroupName, checkStreamName } from '../../logs/validation.ts';
+import { liveTail } from './live-tail.ts';
 import { logGroup, logStream, scopeOf } from './shapes.ts';
 
 /** How often groups with a retention policy drop what it has passed (writes and PutRetentionPolicy also do). */
@@ -126,6 +127,7 @@ export function createLogsService(options: { store: Store; dataDir: string; log?
       await untagGroup(deps, scopeOf(ctx), input.logGroupName, input.tags);
       return {};
     },
+    StartLiveTail: liveTail(deps),
     async ListTagsLogGroup(input: { logGroupName: string }, ctx: RequestContext) {
       checkGroupName(input.logGroupName);
       return { tags: (await getGroup(deps, scopeOf(ctx), input.logGroupName)).record.tags };

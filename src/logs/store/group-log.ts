@@ -64,8 +64,13 @@ export interface StoredEvent {
   readonly key: string;
 }
 
+/** Told of every batch once it is durable, in log order (live tail). */
+export type AppendListener = (streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]) => void;
+
 interface Pending {
   readonly record: Buffer;
+  readonly events: readonly InputEvent[];
+  readonly streamName: string;
   readonly entry: Omit<IndexEntry, 'offset'>;
   readonly ingestionTime: number;
   readonly bytes: number;
@@ -84,9 +89,12 @@ export class GroupLog {
   private readonly maxBytes: number;
   private readonly maxBatches: number;
 
+  private readonly onAppend: AppendListener | undefined;
+
   /** `limits` are for tests that need many segments from few events. */
-  constructor(dir: string, limits: { segmentMaxBytes?: number; segmentMaxBatches?: number } = {}) {
+  constructor(dir: string, limits: { segmentMaxBytes?: number; segmentMaxBatches?: number } = {}, onAppend?: AppendListener) {
     this.dir = dir;
+    this.onAppend = onAppend;
     this.maxBytes = limits.segmentMaxBytes ?? SEGMENT_MAX_BYTES;
     this.maxBatches = limits.segmentMaxBatches ?? SEGMENT_MAX_BATCHES;
     mkdirSync(dir, { recursive: true });
@@ -165,7 +173,7 @@ export class GroupLog {
       bytes += Buffer.byteLength(e.message, 'utf8');
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, entry: { streamId, length: record.length, minTs, maxTs, count: events.length }, ingestionTime, bytes, resolve, reject });
+      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs, maxTs, count: events.length }, ingestionTime, bytes, resolve, reject });
       if (!this.flushing) setImmediate(() => this.flush());
     });
   }
@@ -200,6 +208,7 @@ export class GroupLog {
         }
       }
       for (const p of batch) p.resolve();
+      if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {

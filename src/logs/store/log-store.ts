@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InputEvent } from './format.ts';
-import { GroupLog, type StoredEvent, type StreamStats } from './group-log.ts';
+import { GroupLog, type AppendListener, type StoredEvent, type StreamStats } from './group-log.ts';
 import type { Position } from './position.ts';
 
 /** Groups whose files are open at once (an fd and the segment summaries each); least recently used closed first. */
@@ -21,6 +21,8 @@ export class LogStore {
   /** Open groups, least recently used first (Map keeps insertion order). */
   private readonly open = new Map<string, GroupLog>();
   private readonly maxOpen: number;
+  /** Live tail sessions listening per group (their number is bounded by the live tail quota). */
+  private readonly listeners = new Map<string, Set<AppendListener>>();
 
   /** `maxOpen` is for tests of eviction. */
   constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS) {
@@ -35,7 +37,9 @@ export class LogStore {
     if (log) {
       this.open.delete(groupId);
     } else {
-      log = new GroupLog(join(this.root, groupId));
+      log = new GroupLog(join(this.root, groupId), {}, (...args) => {
+        for (const l of this.listeners.get(groupId) ?? []) l(...args);
+      });
       if (this.open.size >= this.maxOpen) {
         const [oldestId, oldest] = this.open.entries().next().value!;
         this.open.delete(oldestId);
@@ -71,6 +75,17 @@ export class LogStore {
   /** Drops whole segments whose every event is older than `cutoff` (retention). */
   dropBefore(groupId: string, cutoff: number): number {
     return this.group(groupId).dropBefore(cutoff);
+  }
+
+  /** Calls `listener` with every batch of the group once it is durable; returns the unsubscribe. */
+  subscribe(groupId: string, listener: AppendListener): () => void {
+    let set = this.listeners.get(groupId);
+    if (!set) this.listeners.set(groupId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(groupId) === set) this.listeners.delete(groupId);
+    };
   }
 
   /** Removes a group's files. */
