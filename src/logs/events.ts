@@ -94,9 +94,12 @@ export async function filterEvents(deps: LogsDeps, s: Scope, now: number, group:
   if (input.logStreamNames !== undefined && input.logStreamNamePrefix !== undefined) {
     fail('InvalidParameterException', 'Only one of logStreamNames or logStreamNamePrefix can be specified.');
   }
+  if (input.logStreamNames !== undefined && (input.logStreamNames.length < 1 || input.logStreamNames.length > 100)) {
+    fail('InvalidParameterException', `1 validation error detected: Value at 'logStreamNames' failed to satisfy constraint: Member must have length between 1 and 100`);
+  }
   const pattern = compilePattern(input.filterPattern ?? '');
-  const from = input.nextToken === undefined ? undefined : parseScanToken(input.nextToken);
   const { record: g } = await getGroup(deps, s, group);
+  const from = input.nextToken === undefined ? undefined : parseScanToken(input.nextToken, g.id);
   // Only live streams' events show: a stream deleted (or deleted and made again) leaves its old batches behind until retention.
   const live = await streamIds(deps, s, g, input.logStreamNames, input.logStreamNamePrefix);
   if (input.logStreamNames !== undefined && live.size === 0) fail('ResourceNotFoundException', 'The specified log stream does not exist.');
@@ -111,5 +114,5 @@ export async function filterEvents(deps: LogsDeps, s: Scope, now: number, group:
     maxBytes: FILTER_SCAN_BYTES,
     maxResultBytes: MAX_ANSWER_BYTES,
   });
-  return { events: page.events, nextToken: page.next ? scanToken(page.next) : undefined };
+  return { events: page.events, nextToken: page.next ? scanToken(g.id, page.next) : undefined };
 }

@@ -127,6 +127,10 @@ test('FilterLogEvents: patterns, streams, pages; a stream deleted and made again
   } while (token);
   assert.equal(seen.length, 30);
   assert.equal(new Set(seen).size, 30);
+  const page = await call('FilterLogEvents', { ...g, limit: 4 });
+  await call('CreateLogGroup', { logGroupName: 'filter-other' });
+  await fails('FilterLogEvents', { logGroupName: 'filter-other', nextToken: page.nextToken }, 'InvalidParameterException', 'The specified nextToken is invalid.');
+  await fails('FilterLogEvents', { ...g, nextToken: 'bm90IGEgdG9rZW4' }, 'InvalidParameterException', 'The specified nextToken is invalid.');
 
   await call('DeleteLogStream', { ...g, logStreamName: 'db' });
   await call('CreateLogStream', { ...g, logStreamName: 'db' });

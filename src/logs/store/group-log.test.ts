@@ -72,6 +72,9 @@ test('scan goes on from its position: pages of `limit` and byte budgets cover ev
     assert.equal(seen.length, want, `limit ${limit}, maxBytes ${maxBytes}`);
     assert.equal(new Set(seen).size, want, 'no event twice');
   }
+  for (const bad of [{ timestamp: 0, segment: 0, offset: 3, index: -1 }, { timestamp: 0, segment: 99, offset: 0, index: -1 }, { timestamp: 0, segment: 0, offset: 0, index: 7 }]) {
+    assert.throws(() => log.scan({ ...everything, from: bad }), /The specified nextToken is invalid/, JSON.stringify(bad));
+  }
   const onlyX = log.scan({ ...everything, streams: (id) => id === 'x' }).events;
   assert.equal(onlyX.length, 12 * 7);
   assert.deepEqual(log.scan({ ...everything, minTs: 1000, maxTs: 1199 }).events.map((e) => e.timestamp), [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1100, 1101, 1102, 1103, 1104, 1105, 1106]);

@@ -13,6 +13,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
+import { fail } from '../../core/errors.ts';
 import { eventKey, type Position } from './position.ts';
 
 /** A segment is sealed when it reaches this size: the unit retention drops and a scan reads. */
@@ -353,6 +354,7 @@ export class GroupLog {
     /** Stop before the messages returned would pass this many bytes (an answer's size bound). */
     maxResultBytes?: number;
   }): { events: StoredEvent[]; next: Position | undefined } {
+    if (q.from && !this.isRecordStart(q.from)) fail('InvalidParameterException', 'The specified nextToken is invalid.');
     const events: StoredEvent[] = [];
     let budget = q.maxBytes;
     let resultBytes = 0;
@@ -398,6 +400,7 @@ export class GroupLog {
             if (stoppedAt >= 0) return { events, next: { timestamp: 0, segment: seg.n, offset: recordAt, index: stoppedAt - 1 } };
             if (budget <= 0 || events.length >= q.limit) return { events, next: { timestamp: 0, segment: seg.n, offset: at + pos, index: -1 } };
           }
+          if (pos === 0) throw new Error(`log segment ${this.path(seg.n)} has no whole record at ${at} though its index says it does`);
           at += pos;
         }
       } finally {
@@ -405,6 +408,26 @@ export class GroupLog {
       }
     }
     return { events, next: undefined };
+  }
+
+  /**
+   * True when a scan may start at `p`: a record's first byte (or a segment's end), or a
+   * segment retention has dropped since. A token made up, or made for another group, is not.
+   */
+  private isRecordStart(p: Position): boolean {
+    const seg = this.segments.find((x) => x.n === p.segment);
+    if (!seg) return this.segments.length > 0 && p.segment >= 0 && p.segment < this.segments[0]!.n;
+    if (p.offset === seg.size) return true;
+    const entries = this.entriesOf(seg);
+    let lo = 0, hi = entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = entries[mid]!.offset;
+      if (o === p.offset) return p.index < entries[mid]!.count;
+      if (o < p.offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
   }
 
   /** Waits for appends under way, then closes the active segment's file. */

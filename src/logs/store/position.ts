@@ -41,13 +41,13 @@ export function parseStreamToken(token: string): { forward: boolean; key: string
   return { forward: m[1] === 'f', key: m[2]! };
 }
 
-/** FilterLogEvents' nextToken: where the scan goes on. */
-export function scanToken(p: Position): string {
-  return Buffer.from(`${p.segment}:${p.offset}:${p.index}`).toString('base64url');
+/** FilterLogEvents' nextToken: where the scan of a group (the first 8 hex of its id) goes on. */
+export function scanToken(groupId: string, p: Position): string {
+  return Buffer.from(`${groupId.slice(0, 8)}:${p.segment}:${p.offset}:${p.index}`).toString('base64url');
 }
 
-export function parseScanToken(token: string): Position {
-  const m = /^(\d+):(\d+):(-1|\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!m) fail('InvalidParameterException', 'The specified nextToken is invalid.');
-  return { timestamp: 0, segment: Number(m[1]), offset: Number(m[2]), index: Number(m[3]) };
+export function parseScanToken(token: string, groupId: string): Position {
+  const m = /^([0-9a-f]{8}):(\d+):(\d+):(-1|\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!m || m[1] !== groupId.slice(0, 8)) fail('InvalidParameterException', 'The specified nextToken is invalid.');
+  return { timestamp: 0, segment: Number(m[2]), offset: Number(m[3]), index: Number(m[4]) };
 }
