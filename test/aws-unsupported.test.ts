@@ -46,7 +46,7 @@ const CALLS: readonly Call[] = [
   { service: 'lambda', operation: 'ListFunctions', cli: ['lambda', 'list-functions'], method: 'list_functions', code: UNKNOWN },
   { service: 'route53', operation: 'ListHostedZones', cli: ['route53', 'list-hosted-zones'], method: 'list_hosted_zones', code: UNKNOWN },
   { service: 'dynamodb', operation: 'ListTables', cli: ['dynamodb', 'list-tables'], method: 'list_tables', code: UNKNOWN },
-  { service: 'logs', operation: 'DescribeLogGroups', cli: ['logs', 'describe-log-groups'], method: 'describe_log_groups', code: UNKNOWN },
+  { service: 'events', operation: 'ListRules', cli: ['events', 'list-rules'], method: 'list_rules', code: UNKNOWN },
   // CloudWatch's model offers rpc-v2-cbor, JSON 1.0 and Query: botocore 1.43 takes JSON 1.0 (it ranks JSON first), Debian's CLI v2 Query.
   { service: 'cloudwatch', operation: 'ListMetrics', cli: ['cloudwatch', 'list-metrics'], method: 'list_metrics', code: { v1: UNKNOWN, v2: QUERY } },
   // A REST path under /v2/, signed for SES: Berth's, not the registry's.
@@ -54,7 +54,7 @@ const CALLS: readonly Call[] = [
 ];
 
 const codeFor = (call: Call, v: 'v1' | 'v2') => (typeof call.code === 'string' ? call.code : call.code[v]);
-const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR and S3 today.`;
+const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR, S3 and CloudWatch Logs today.`;
 
 /** At most this many CLIs at once: each is a Python process on a shared 2-core machine. */
 const CLI_CONCURRENCY = 4;

@@ -78,6 +78,11 @@ export const catalog = {
   LifecyclePolicyPreviewNotFoundException: entry(400, 'NotFound'),
   LifecyclePolicyPreviewInProgressException: entry(400, 'Conflict'),
   KmsException: entry(400, 'BadRequest'),
+  // Amazon CloudWatch Logs.
+  ResourceAlreadyExistsException: entry(400, 'AlreadyExists'),
+  OperationAbortedException: entry(400, 'Conflict'),
+  ServiceUnavailableException: entry(500, 'InternalError'),
+  InvalidOperationException: entry(400, 'BadRequest'),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof catalog;

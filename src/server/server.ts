@@ -6,6 +6,7 @@ import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
 import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
+import { createLogsService } from '../api/logs/index.ts';
 import { createS3Service } from '../api/s3/index.ts';
 import { createRegistry, openTokenAuthority } from '../registry/index.ts';
 import { createClusterState } from '../cluster/cluster-state.ts';
@@ -86,8 +87,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
   });
   const ecs = createEcsService({ store, state, placer });
+  const logs = createLogsService({ store, dataDir: options.dataDir, log: options.log });
+  await logs.removeOrphans();
   const aws = createAwsFrontDoor({
-    services: [ecs, ecr],
+    services: [ecs, ecr, logs],
     accountId: options.accountId,
     defaultRegion: options.region,
     log: options.log,
@@ -133,6 +136,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await agents.close();
     state.close();
     await s3.close();
+    await logs.close();
     await ecr.close();
     await registry.close();
     state.close();

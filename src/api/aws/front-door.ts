@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
 import { parseSigV4Header } from './sigv4-header.ts';
 import { validateInput } from './validate.ts';
-import { RawJson, type JsonService, type RequestContext } from './service.ts';
+import { exceptionEvent, jsonEvent } from './eventstream.ts';
+import { EventStreamAnswer, RawJson, type EventSink, type JsonService, type RequestContext } from './service.ts';
 
 /** AWS JSON APIs refuse bodies over this; ECS's largest request (a task definition) is 64 KiB. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -71,6 +72,10 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
         host: req.headers.host ?? 'localhost',
       };
       const output = await handler(input, ctx);
+      if (output instanceof EventStreamAnswer) {
+        stream(res, requestId, output);
+        return;
+      }
       send(res, 200, requestId, output instanceof RawJson ? output.json : JSON.stringify(output));
     } catch (err) {
       const apiError = err instanceof ApiError ? err : internal(err, operation, options.log);
@@ -89,6 +94,35 @@ function send(res: ServerResponse, status: number, requestId: string, body: stri
     'x-amzn-RequestId': requestId,
   });
   res.end(body);
+}
+
+/** Sends an event stream answer: headers, `initial-response`, then whatever the answer writes. */
+function stream(res: ServerResponse, requestId: string, answer: EventStreamAnswer): void {
+  res.writeHead(200, { 'Content-Type': 'application/vnd.amazon.eventstream', 'x-amzn-RequestId': requestId });
+  res.write(jsonEvent('initial-response', {}));
+  const listeners: (() => void)[] = [];
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const l of listeners) l();
+  };
+  res.on('close', close);
+  const sink: EventSink = {
+    event: (type, payload) => void (closed || res.write(jsonEvent(type, payload))),
+    exception: (type, message) => {
+      if (closed) return;
+      res.end(exceptionEvent(type, message));
+      close();
+    },
+    end: () => {
+      if (closed) return;
+      res.end();
+      close();
+    },
+    onClose: (l) => void listeners.push(l),
+  };
+  answer.start(sink);
 }
 
 function internal(err: unknown, operation: string, log?: (line: string) => void): ApiError {

@@ -33,3 +33,26 @@ export class RawJson {
     this.json = json;
   }
 }
+
+/** Where a streaming answer writes its events (front-door.ts frames them). */
+export interface EventSink {
+  /** One event of the answer's stream union, by member name. */
+  event(eventType: string, payload: object): void;
+  /** A modeled exception of the stream; the stream ends after it. */
+  exception(exceptionType: string, message: string): void;
+  end(): void;
+  /** Called once when the client goes away or the stream ends. */
+  onClose(listener: () => void): void;
+}
+
+/**
+ * An answer that is an event stream (application/vnd.amazon.eventstream), as StartLiveTail's:
+ * the front door sends the 200, the `initial-response` event that JSON protocols begin with,
+ * then hands the sink to `start`.
+ */
+export class EventStreamAnswer {
+  readonly start: (sink: EventSink) => void;
+  constructor(start: (sink: EventSink) => void) {
+    this.start = start;
+  }
+}

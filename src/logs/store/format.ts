@@ -1,0 +1,103 @@
+/**
+ * The on-disk record of the log store: one record per accepted PutLogEvents batch, appended
+ * to a segment file. A record is self-describing and checksummed, so a segment can be read
+ * from its first byte without any other file, and a torn tail (a write cut by kill -9) is
+ * recognised and cut off at open.
+ *
+ *   record  = u32 payloadLength | u32 crc32(payload) | payload
+ *   payload = u8 version(1) | u16 idLen | streamId | u16 nameLen | streamName
+ *             | f64 ingestionTime | u32 count | count × event
+ *   event   = f64 timestamp | u32 messageLength | message (UTF-8)
+ *
+ * Timestamps are epoch milliseconds, exact as f64 up to 2^53. Little-endian throughout.
+ */
+import { crc32 } from 'node:zlib';
+
+export const HEADER_BYTES = 8;
+const VERSION = 1;
+/** A record's payload never exceeds this: a batch is at most 1 MiB of messages plus framing. */
+export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+export interface InputEvent {
+  readonly timestamp: number;
+  readonly message: string;
+}
+
+export interface BatchHead {
+  readonly streamId: string;
+  readonly streamName: string;
+  readonly ingestionTime: number;
+  readonly count: number;
+  /** Offset in the payload of the first event. */
+  readonly eventsAt: number;
+}
+
+/** Encodes one batch as a whole record (header included). */
+export function encodeBatch(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]): Buffer {
+  const id = Buffer.from(streamId, 'utf8');
+  const name = Buffer.from(streamName, 'utf8');
+  let size = 1 + 2 + id.length + 2 + name.length + 8 + 4;
+  const messages = events.map((e) => Buffer.from(e.message, 'utf8'));
+  for (const m of messages) size += 12 + m.length;
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + size);
+  let at = HEADER_BYTES;
+  at = buf.writeUInt8(VERSION, at);
+  at = buf.writeUInt16LE(id.length, at);
+  at += id.copy(buf, at);
+  at = buf.writeUInt16LE(name.length, at);
+  at += name.copy(buf, at);
+  at = buf.writeDoubleLE(ingestionTime, at);
+  at = buf.writeUInt32LE(events.length, at);
+  for (let i = 0; i < events.length; i++) {
+    at = buf.writeDoubleLE(events[i]!.timestamp, at);
+    at = buf.writeUInt32LE(messages[i]!.length, at);
+    at += messages[i]!.copy(buf, at);
+  }
+  buf.writeUInt32LE(size, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
+  return buf;
+}
+
+/**
+ * The length of the whole record starting at `at` in `buf` when it is complete and its
+ * checksum holds; 0 when the bytes there are not a whole valid record (a torn tail).
+ */
+export function validRecordLength(buf: Buffer, at: number): number {
+  if (at + HEADER_BYTES > buf.length) return 0;
+  const size = buf.readUInt32LE(at);
+  if (size === 0 || size > MAX_PAYLOAD_BYTES || at + HEADER_BYTES + size > buf.length) return 0;
+  const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + size);
+  if (crc32(payload) !== buf.readUInt32LE(at + 4) || payload[0] !== VERSION) return 0;
+  return HEADER_BYTES + size;
+}
+
+/** The head of the batch whose payload is `payload` (a record without its 8-byte header). */
+export function readHead(payload: Buffer): BatchHead {
+  let at = 1;
+  const idLen = payload.readUInt16LE(at);
+  at += 2;
+  const streamId = payload.toString('utf8', at, at + idLen);
+  at += idLen;
+  const nameLen = payload.readUInt16LE(at);
+  at += 2;
+  const streamName = payload.toString('utf8', at, at + nameLen);
+  at += nameLen;
+  const ingestionTime = payload.readDoubleLE(at);
+  const count = payload.readUInt32LE(at + 8);
+  return { streamId, streamName, ingestionTime, count, eventsAt: at + 12 };
+}
+
+/**
+ * Calls `visit(index, timestamp, messageStart, messageEnd)` for each event of a payload,
+ * without decoding messages: readers decode only the events they return.
+ */
+export function forEachEvent(payload: Buffer, head: BatchHead, visit: (index: number, timestamp: number, start: number, end: number) => boolean | void): void {
+  let at = head.eventsAt;
+  for (let i = 0; i < head.count; i++) {
+    const ts = payload.readDoubleLE(at);
+    const len = payload.readUInt32LE(at + 8);
+    const start = at + 12;
+    if (visit(i, ts, start, start + len) === false) return;
+    at = start + len;
+  }
+}

@@ -1,0 +1,527 @@
+/**
+ * The log of one log group: numbered segment files, appended to with group commit, read by
+ * stream and time through a per-batch index, dropped whole when retention passes them.
+ *
+ *   <dir>/<n>.seg   records (format.ts), append-only; the highest n is the active segment
+ *   <dir>/<n>.idx   a sealed segment's summary (time range, stream table) on its first
+ *                   line and its batch index on the second (JSON), written and fsync'd
+ *                   before the next segment is created; opening reads the first line only
+ *
+ * Only what is fsync'd is visible to readers: the index and the readable size of the
+ * active segment move after the fdatasync that made the batch durable.
+ */
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
+import { fail } from '../../core/errors.ts';
+import { eventKey, type Position } from './position.ts';
+
+/** A segment is sealed when it reaches this size: the unit retention drops and a scan reads. */
+export const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
+/** … or this many batches, so an active segment's in-memory index stays small (≈100 B each). */
+export const SEGMENT_MAX_BATCHES = 50_000;
+/** Sealed segments whose batch index is held in memory per group (least recently used out). */
+export const INDEX_CACHE_SEGMENTS = 16;
+/** A scan reads a segment in chunks of this size (one record is at most 4 MiB + 8). */
+const READ_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** One batch as the index knows it: where it is, whose it is, which times it covers. */
+export interface IndexEntry {
+  readonly streamId: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly minTs: number;
+  readonly maxTs: number;
+  readonly count: number;
+}
+
+/** What the store knows of a stream's events (DescribeLogStreams' numbers). */
+export interface StreamStats {
+  firstEventTimestamp: number;
+  lastEventTimestamp: number;
+  lastIngestionTime: number;
+  storedBytes: number;
+}
+
+interface Segment {
+  readonly n: number;
+  minTs: number;
+  maxTs: number;
+  /** Bytes of whole, durable records. */
+  size: number;
+  readonly streams: Map<string, StreamStats>;
+  /** The batch index: always for the active segment, else loaded on demand (LRU). */
+  entries: IndexEntry[] | undefined;
+}
+
+/** One event read back, its message decoded. */
+export interface StoredEvent {
+  readonly streamId: string;
+  readonly streamName: string;
+  readonly timestamp: number;
+  readonly ingestionTime: number;
+  readonly message: string;
+  /** Sorts as (timestamp, place in the log); AWS's eventId shape (56 digits). */
+  readonly key: string;
+}
+
+/** Told of every batch once it is durable, in log order (live tail). */
+export type AppendListener = (streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]) => void;
+
+interface Pending {
+  readonly record: Buffer;
+  readonly events: readonly InputEvent[];
+  readonly streamName: string;
+  readonly entry: Omit<IndexEntry, 'offset'>;
+  readonly ingestionTime: number;
+  readonly bytes: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class GroupLog {
+  readonly dir: string;
+  private readonly segments: Segment[] = [];
+  private fd = -1;
+  private pending: Pending[] = [];
+  private flushing = false;
+  private readonly lru: Segment[] = [];
+  private closed = false;
+  private readonly maxBytes: number;
+  private readonly maxBatches: number;
+
+  private readonly onAppend: AppendListener | undefined;
+
+  /** `limits` are for tests that need many segments from few events. */
+  constructor(dir: string, limits: { segmentMaxBytes?: number; segmentMaxBatches?: number } = {}, onAppend?: AppendListener) {
+    this.dir = dir;
+    this.onAppend = onAppend;
+    this.maxBytes = limits.segmentMaxBytes ?? SEGMENT_MAX_BYTES;
+    this.maxBatches = limits.segmentMaxBatches ?? SEGMENT_MAX_BATCHES;
+    mkdirSync(dir, { recursive: true });
+    const numbers = readdirSync(dir).filter((f) => f.endsWith('.seg')).map((f) => Number(f.slice(0, -4))).sort((a, b) => a - b);
+    for (const [i, n] of numbers.entries()) {
+      const last = i === numbers.length - 1;
+      const idx = join(dir, `${n}.idx`);
+      if (!last) {
+        try {
+          this.segments.push(loadSealed(n, firstLine(idx)));
+          continue;
+        } catch { /* no index (cannot happen past the last segment, but a scan rebuilds it) */ }
+      }
+      this.segments.push(this.recover(n, last));
+    }
+    if (this.segments.length === 0) this.segments.push(this.create(0));
+    this.fd = openSync(this.path(this.active.n), 'r+');
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private path(n: number): string {
+    return join(this.dir, `${n}.seg`);
+  }
+
+  /** Scans a segment file, rebuilding its index; the active one's torn tail is cut off. */
+  private recover(n: number, truncate: boolean): Segment {
+    const buf = readFileSync(this.path(n));
+    const seg: Segment = { n, minTs: Infinity, maxTs: -Infinity, size: 0, streams: new Map(), entries: [] };
+    let at = 0;
+    for (;;) {
+      const len = validRecordLength(buf, at);
+      if (len === 0) break;
+      const payload = buf.subarray(at + HEADER_BYTES, at + len);
+      const head = readHead(payload);
+      let minTs = Infinity, maxTs = -Infinity, bytes = 0;
+      forEachEvent(payload, head, (_i, ts, s, e) => {
+        if (ts < minTs) minTs = ts;
+        if (ts > maxTs) maxTs = ts;
+        bytes += e - s;
+      });
+      addEntry(seg, { streamId: head.streamId, offset: at, length: len, minTs, maxTs, count: head.count }, head.ingestionTime, bytes);
+      at += len;
+    }
+    if (at < buf.length && truncate) {
+      const fd = openSync(this.path(n), 'r+');
+      try {
+        ftruncateSync(fd, at);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return seg;
+  }
+
+  private create(n: number): Segment {
+    closeSync(openSync(this.path(n), 'a'));
+    fsyncDir(this.dir);
+    return { n, minTs: Infinity, maxTs: -Infinity, size: 0, streams: new Map(), entries: [] };
+  }
+
+  /**
+   * Appends one batch (chronological, validated by the caller) and resolves once it is on
+   * disk. Batches arriving while a flush is under way share the next one's fdatasync.
+   */
+  append(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('log group closed'));
+    const record = encodeBatch(streamId, streamName, ingestionTime, events);
+    let minTs = Infinity, maxTs = -Infinity, bytes = 0;
+    for (const e of events) {
+      if (e.timestamp < minTs) minTs = e.timestamp;
+      if (e.timestamp > maxTs) maxTs = e.timestamp;
+      bytes += Buffer.byteLength(e.message, 'utf8');
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs, maxTs, count: events.length }, ingestionTime, bytes, resolve, reject });
+      if (!this.flushing) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      let i = 0;
+      while (i < batch.length) {
+        // Fill the active segment up to its bound, sealing it when the next batch would not fit.
+        const seg = this.active;
+        if (seg.size > 0 && (seg.size + batch[i]!.record.length > this.maxBytes || seg.entries!.length >= this.maxBatches)) {
+          this.seal();
+          continue;
+        }
+        let size = seg.size;
+        const take: Pending[] = [];
+        while (i < batch.length && (take.length === 0 || (size + batch[i]!.record.length <= this.maxBytes && seg.entries!.length + take.length < this.maxBatches))) {
+          take.push(batch[i]!);
+          size += batch[i]!.record.length;
+          i++;
+        }
+        writeAll(this.fd, take.map((p) => p.record), seg.size);
+        fdatasyncSync(this.fd);
+        let at = seg.size;
+        for (const p of take) {
+          addEntry(seg, { ...p.entry, offset: at }, p.ingestionTime, p.bytes);
+          at += p.record.length;
+        }
+      }
+      for (const p of batch) p.resolve();
+      if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes the active segment's index, then starts the next segment. */
+  private seal(): void {
+    const seg = this.active;
+    const idx = join(this.dir, `${seg.n}.idx`);
+    const tmp = `${idx}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ minTs: seg.minTs, maxTs: seg.maxTs, size: seg.size, streams: [...seg.streams] })}\n${JSON.stringify(seg.entries)}\n`);
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, idx);
+    closeSync(this.fd);
+    const next = this.create(seg.n + 1);
+    this.segments.push(next);
+    this.fd = openSync(this.path(next.n), 'r+');
+    this.touch(seg);
+  }
+
+  /** Stats of every stream that has events here, summed over the segments still kept. */
+  streamStats(): Map<string, StreamStats> {
+    const out = new Map<string, StreamStats>();
+    for (const seg of this.segments) {
+      for (const [id, s] of seg.streams) {
+        const o = out.get(id);
+        if (!o) out.set(id, { ...s });
+        else mergeStats(o, s);
+      }
+    }
+    return out;
+  }
+
+  /** Bytes of messages kept for the whole group. */
+  storedBytes(): number {
+    let total = 0;
+    for (const seg of this.segments) for (const s of seg.streams.values()) total += s.storedBytes;
+    return total;
+  }
+
+  /** Drops the sealed segments whose newest event is older than `cutoff`; returns how many. */
+  dropBefore(cutoff: number): number {
+    let dropped = 0;
+    while (this.segments.length > 1 && this.segments[0]!.maxTs < cutoff) {
+      const seg = this.segments.shift()!;
+      const at = this.lru.indexOf(seg);
+      if (at >= 0) this.lru.splice(at, 1);
+      unlinkSync(join(this.dir, `${seg.n}.idx`));
+      unlinkSync(this.path(seg.n));
+      dropped++;
+    }
+    if (dropped > 0) fsyncDir(this.dir);
+    return dropped;
+  }
+
+  private entriesOf(seg: Segment): IndexEntry[] {
+    if (seg.entries) {
+      if (seg !== this.active) this.touch(seg);
+      return seg.entries;
+    }
+    const text = readFileSync(join(this.dir, `${seg.n}.idx`), 'utf8');
+    seg.entries = JSON.parse(text.slice(text.indexOf('\n') + 1)) as IndexEntry[];
+    this.touch(seg);
+    return seg.entries;
+  }
+
+  /** Keeps the index of at most INDEX_CACHE_SEGMENTS sealed segments in memory. */
+  private touch(seg: Segment): void {
+    const at = this.lru.indexOf(seg);
+    if (at >= 0) this.lru.splice(at, 1);
+    this.lru.push(seg);
+    while (this.lru.length > INDEX_CACHE_SEGMENTS) this.lru.shift()!.entries = undefined;
+  }
+
+  /** Reads one whole record's payload. */
+  private readRecord(n: number, entry: IndexEntry): Buffer {
+    const fd = n === this.active.n ? this.fd : openSync(this.path(n), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(entry.length);
+      readFully(fd, buf, entry.offset);
+      return buf.subarray(HEADER_BYTES);
+    } finally {
+      if (fd !== this.fd) closeSync(fd);
+    }
+  }
+
+  /**
+   * One stream's events with timestamps in [from, to] and keys after `after` (or before
+   * `before`), in key order: the first `limit` of them, or the last `limit` when `fromEnd`.
+   * Reads batches in time order and stops as soon as no unread batch can hold a better
+   * event, so memory is `limit` events plus one batch.
+   */
+  readStream(streamId: string, q: { from: number; to: number; after?: string; before?: string; limit: number; fromEnd: boolean }): StoredEvent[] {
+    const candidates: { seg: number; entry: IndexEntry }[] = [];
+    for (const seg of this.segments) {
+      const s = seg.streams.get(streamId);
+      if (!s || s.lastEventTimestamp < q.from || s.firstEventTimestamp > q.to) continue;
+      for (const entry of this.entriesOf(seg)) {
+        if (entry.streamId === streamId && entry.maxTs >= q.from && entry.minTs <= q.to) candidates.push({ seg: seg.n, entry });
+      }
+    }
+    if (q.fromEnd) candidates.sort((a, b) => b.entry.maxTs - a.entry.maxTs);
+    else candidates.sort((a, b) => a.entry.minTs - b.entry.minTs);
+    let best: StoredEvent[] = [];
+    for (const { seg, entry } of candidates) {
+      if (best.length >= q.limit) {
+        const edge = best[q.fromEnd ? 0 : best.length - 1]!.timestamp;
+        if (q.fromEnd ? entry.maxTs < edge : entry.minTs > edge) break;
+      }
+      const payload = this.readRecord(seg, entry);
+      const head = readHead(payload);
+      forEachEvent(payload, head, (i, ts, s, e) => {
+        if (ts < q.from || ts > q.to) return;
+        const key = eventKey({ timestamp: ts, segment: seg, offset: entry.offset, index: i });
+        if ((q.after !== undefined && key <= q.after) || (q.before !== undefined && key >= q.before)) return;
+        best.push({ streamId, streamName: head.streamName, timestamp: ts, ingestionTime: head.ingestionTime, message: payload.toString('utf8', s, e), key });
+      });
+      best.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (best.length > q.limit) best = q.fromEnd ? best.slice(best.length - q.limit) : best.slice(0, q.limit);
+    }
+    return best;
+  }
+
+  /**
+   * Events of the whole group in log order (the order they were acknowledged), from
+   * position `from` on, that `accept` takes: for FilterLogEvents. Stops after `limit`
+   * events or `maxBytes` of records read; `next` is where to go on (undefined: the end).
+   */
+  scan(q: {
+    from: Position | undefined;
+    minTs: number;
+    maxTs: number;
+    streams: ((streamId: string, streamName: string) => boolean) | undefined;
+    test: (payload: Buffer) => (start: number, end: number) => boolean;
+    limit: number;
+    maxBytes: number;
+    /** Stop before the messages returned would pass this many bytes (an answer's size bound). */
+    maxResultBytes?: number;
+  }): { events: StoredEvent[]; next: Position | undefined } {
+    if (q.from && !this.isRecordStart(q.from)) fail('InvalidParameterException', 'The specified nextToken is invalid.');
+    const events: StoredEvent[] = [];
+    let budget = q.maxBytes;
+    let resultBytes = 0;
+    const maxResult = q.maxResultBytes ?? Infinity;
+    for (const seg of this.segments) {
+      if (q.from && seg.n < q.from.segment) continue;
+      if (seg.size === 0 || seg.maxTs < q.minTs || seg.minTs > q.maxTs) continue;
+      const fd = seg === this.active ? this.fd : openSync(this.path(seg.n), 'r');
+      try {
+        let at = q.from && seg.n === q.from.segment ? q.from.offset : 0;
+        const skipThrough = q.from && seg.n === q.from.segment ? q.from.index : -1;
+        let firstRecord = true;
+        while (at < seg.size) {
+          if (budget <= 0 || events.length >= q.limit) return { events, next: { timestamp: 0, segment: seg.n, offset: at, index: -1 } };
+          const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, seg.size - at));
+          readFully(fd, chunk, at);
+          let pos = 0;
+          while (pos + HEADER_BYTES <= chunk.length) {
+            const len = chunk.readUInt32LE(pos) + HEADER_BYTES;
+            if (pos + len > chunk.length) break;
+            const recordAt = at + pos;
+            const payload = chunk.subarray(pos + HEADER_BYTES, pos + len);
+            pos += len;
+            budget -= len;
+            const head = readHead(payload);
+            const skip = firstRecord ? skipThrough : -1;
+            firstRecord = false;
+            if (q.streams && !q.streams(head.streamId, head.streamName)) continue;
+            const test = q.test(payload);
+            let stoppedAt = -1;
+            forEachEvent(payload, head, (i, ts, s, e) => {
+              if (i <= skip || ts < q.minTs || ts > q.maxTs || !test(s, e)) return;
+              if (events.length >= q.limit || (events.length > 0 && resultBytes + (e - s) > maxResult)) {
+                stoppedAt = i;
+                return false;
+              }
+              resultBytes += e - s;
+              events.push({
+                streamId: head.streamId, streamName: head.streamName, timestamp: ts, ingestionTime: head.ingestionTime,
+                message: payload.toString('utf8', s, e), key: eventKey({ timestamp: ts, segment: seg.n, offset: recordAt, index: i }),
+              });
+            });
+            if (stoppedAt >= 0) return { events, next: { timestamp: 0, segment: seg.n, offset: recordAt, index: stoppedAt - 1 } };
+            if (budget <= 0 || events.length >= q.limit) return { events, next: { timestamp: 0, segment: seg.n, offset: at + pos, index: -1 } };
+          }
+          if (pos === 0) throw new Error(`log segment ${this.path(seg.n)} has no whole record at ${at} though its index says it does`);
+          at += pos;
+        }
+      } finally {
+        if (fd !== this.fd) closeSync(fd);
+      }
+    }
+    return { events, next: undefined };
+  }
+
+  /**
+   * True when a scan may start at `p`: a record's first byte (or a segment's end), or a
+   * segment retention has dropped since. A token made up, or made for another group, is not.
+   */
+  private isRecordStart(p: Position): boolean {
+    const seg = this.segments.find((x) => x.n === p.segment);
+    if (!seg) return this.segments.length > 0 && p.segment >= 0 && p.segment < this.segments[0]!.n;
+    if (p.offset === seg.size) return true;
+    const entries = this.entriesOf(seg);
+    let lo = 0, hi = entries.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = entries[mid]!.offset;
+      if (o === p.offset) return p.index < entries[mid]!.count;
+      if (o < p.offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** Waits for appends under way, then closes the active segment's file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.pending.length > 0) await new Promise((r) => setImmediate(r));
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Removes every file of the group (DeleteLogGroup). */
+  async destroy(): Promise<void> {
+    await this.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function addEntry(seg: Segment, entry: IndexEntry, ingestionTime: number, bytes: number): void {
+  seg.entries!.push(entry);
+  seg.size = entry.offset + entry.length;
+  if (entry.minTs < seg.minTs) seg.minTs = entry.minTs;
+  if (entry.maxTs > seg.maxTs) seg.maxTs = entry.maxTs;
+  const add: StreamStats = { firstEventTimestamp: entry.minTs, lastEventTimestamp: entry.maxTs, lastIngestionTime: ingestionTime, storedBytes: bytes };
+  const s = seg.streams.get(entry.streamId);
+  if (!s) seg.streams.set(entry.streamId, add);
+  else mergeStats(s, add);
+}
+
+function mergeStats(into: StreamStats, s: StreamStats): void {
+  into.firstEventTimestamp = Math.min(into.firstEventTimestamp, s.firstEventTimestamp);
+  into.lastEventTimestamp = Math.max(into.lastEventTimestamp, s.lastEventTimestamp);
+  into.lastIngestionTime = Math.max(into.lastIngestionTime, s.lastIngestionTime);
+  into.storedBytes += s.storedBytes;
+}
+
+function loadSealed(n: number, text: string): Segment {
+  const parsed = JSON.parse(text) as { minTs: number; maxTs: number; size: number; streams: [string, StreamStats][] };
+  return { n, minTs: parsed.minTs, maxTs: parsed.maxTs, size: parsed.size, streams: new Map(parsed.streams), entries: undefined };
+}
+
+/** The first line of a file, read a chunk at a time (a sealed index's summary, without its batch index). */
+function firstLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const parts: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) throw new Error(`${path} has no complete first line`);
+      const nl = chunk.subarray(0, n).indexOf(10);
+      if (nl >= 0) {
+        parts.push(Buffer.from(chunk.subarray(0, nl)));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(Buffer.from(chunk.subarray(0, n)));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, buffers: Buffer[], position: number): void {
+  let pos = position;
+  let rest = buffers;
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest, pos);
+    pos += written;
+    const left: Buffer[] = [];
+    for (const b of rest) {
+      if (written >= b.length) written -= b.length;
+      else {
+        left.push(b.subarray(written));
+        written = 0;
+      }
+    }
+    rest = left;
+  }
+}
+
+function readFully(fd: number, buf: Buffer, position: number): void {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) throw new Error(`log segment ended early at ${position + got}`);
+    got += n;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
