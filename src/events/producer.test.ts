@@ -104,3 +104,27 @@ test('each region keeps its newest events up to the bound; the oldest go', async
     await store.close();
   }
 });
+
+test('past its queue bound the producer stops taking changes, writes what it has, and resumes from the cursor: still one event per task write', async () => {
+  const store = await openSqliteStore(':memory:');
+  const logs: string[] = [];
+  const producer = await startEventProducer({ store, log: (l) => logs.push(l), now: () => NOW, maxQueued: 5 });
+  try {
+    // 12 tasks in one transaction (one revision past the bound) and 8 more, committed together
+    // (one group commit: delivered in one run, so the queue overflows).
+    await Promise.all([
+      store.txn({ ops: Array.from({ length: 12 }, (_, n) => putOp(keys.task(SCOPE, 'c', id(n)), taskRecord('c', id(n)))) }),
+      ...Array.from({ length: 8 }, (_, k) => store.txn({ ops: [putOp(keys.task(SCOPE, 'c', id(12 + k)), taskRecord('c', id(12 + k)))] })),
+    ]);
+    await until(async () => (await events(store)).length >= 20);
+    await producer.idle();
+    await new Promise((r) => setTimeout(r, 50));
+    const got = await events(store);
+    assert.equal(got.length, 20);
+    assert.equal(new Set(got.map((e) => e.event.detail.taskArn)).size, 20, 'each task once');
+    assert.ok(logs.length >= 1 && logs.every((l) => l.includes('read from the store\'s history')), logs.join('\n'));
+  } finally {
+    await producer.close();
+    await store.close();
+  }
+});

@@ -17,7 +17,7 @@ import { CompactedError, type Store, type Watch, type WatchEvent } from '../stor
 import { taskStateChangeEvent } from './ecs-event.ts';
 import { appendEvents, eventKey, readCursor, type HeldCursor, type NewEvent } from './event-log.ts';
 
-/** Watch events queued at most; past it the watch is dropped and resumed from the cursor once the queue is written (the store's history holds them). */
+/** Watch events queued at most (plus the rest of one transaction's); past it the watch stops, the queue is written, and the watch resumes from the cursor (the store's history holds the rest). */
 export const MAX_QUEUED = 50_000;
 /** Events written per transaction at most: one fsync for many, a bounded transaction. */
 export const MAX_BATCH = 1_000;
@@ -39,6 +39,8 @@ export interface EventProducerOptions {
   readonly now: () => number;
   /** Events kept per region (default MAX_EVENTS_PER_REGION; tests use fewer). */
   readonly maxPerRegion?: number;
+  /** Watch events queued at most (default MAX_QUEUED; tests use fewer). */
+  readonly maxQueued?: number;
 }
 
 /** A UUID-shaped id derived from an event's key: the same event always has the same id. */
@@ -48,6 +50,7 @@ export function eventId(key: string): string {
 }
 
 export async function startEventProducer(o: EventProducerOptions): Promise<EventProducer> {
+  const maxQueued = o.maxQueued ?? MAX_QUEUED;
   let held: HeldCursor = await readCursor(o.store);
   let queue: WatchEvent[] = [];
   let watch: Watch | undefined;
@@ -67,9 +70,13 @@ export async function startEventProducer(o: EventProducerOptions): Promise<Event
 
   function onEvent(e: WatchEvent): void {
     if (closed || overflowed) return;
-    if (queue.length >= MAX_QUEUED) {
-      // Resume from the store's history once the queue is written, instead of growing.
+    // Checked between revisions only: one transaction's changes always queue whole (a
+    // transaction's size is the store's bound), so the queue holds at most maxQueued plus one.
+    if (queue.length >= maxQueued && e.revision !== queue[queue.length - 1]!.revision) {
+      // Stop taking changes: write what is queued, then resume from the cursor (the store's
+      // history holds the rest), a queue's worth at a time.
       overflowed = true;
+      o.log(`events: more than ${maxQueued} changes queued; the rest is read from the store's history once these are written`);
       watch?.close();
       watch = undefined;
     } else {
@@ -116,7 +123,9 @@ export async function startEventProducer(o: EventProducerOptions): Promise<Event
         batch.push({ key, region, event: taskStateChangeEvent(JSON.parse(e.kv.value) as TaskRecord, eventId(key), o.now()) });
       }
       queue = queue.slice(i);
-      if (batch.length > 0 || through - held.cursor.revision >= IDLE_CURSOR_LAG) await write(batch, through);
+      // After an overflow the cursor must pass what was queued even with no event in it: the
+      // watch resumes from it.
+      if (batch.length > 0 || overflowed || through - held.cursor.revision >= IDLE_CURSOR_LAG) await write(batch, through);
     }
     if (overflowed && !closed) {
       overflowed = false;
