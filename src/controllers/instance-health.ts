@@ -20,6 +20,7 @@ import { DISCONNECT_GRACE_MS } from '../agent/protocol.ts';
 import type { ClusterSnapshot, InstanceState } from '../cluster/types.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
+import { stoppedStopCode } from '../core/ecs/task-lifecycle.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
 /** The stop code of a task ended because its instance was lost: the service scheduler stopped it. */
@@ -75,7 +76,7 @@ export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, 
           ...task,
           desiredStatus: 'STOPPED',
           lastStatus: 'STOPPED',
-          stopCode: task.stopCode ?? STOP_CODE,
+          stopCode: stoppedStopCode(task.stopCode) ?? STOP_CODE,
           stoppedReason: task.stoppedReason ?? reason,
           stoppingAt: task.stoppingAt ?? seconds,
           executionStoppedAt: task.executionStoppedAt ?? seconds,

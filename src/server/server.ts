@@ -19,6 +19,7 @@ import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { fargateUsageJob } from '../controllers/fargate-usage.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
+import { spotReclaimJob } from '../controllers/spot/spot-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
 import { createServiceReconciler } from '../controllers/service/reconciler.ts';
@@ -29,6 +30,9 @@ import { createAgentGateway } from './agent-gateway.ts';
 import { agentRegistrationRoute } from './agent-registration.ts';
 import type { CallerAuth } from './caller-auth.ts';
 import { ensureJoinToken, joinTokenChecker } from './join-token.ts';
+import { startEventProducer } from '../events/producer.ts';
+import { eventRoutes } from './event-routes.ts';
+import { spotRoutes } from './spot-routes.ts';
 import { taskAccessRoutes } from './task-access.ts';
 
 export interface ServerOptions {
@@ -108,13 +112,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const usage = fargateUsageJob({ store, state });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
-    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage],
+    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state })],
   });
   controllers.start();
+  // ECS events: one for every committed task change, resumed from the store's own cursor.
+  const eventProducer = await startEventProducer({ store, log: options.log, now: Date.now });
   const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
     agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
     guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }), auth),
+    guardAdmin(eventRoutes({ store, region: options.region, log: options.log }), auth),
+    guardAdmin(spotRoutes({ store, state, accountId: options.accountId, region: options.region, now: Date.now, log: options.log }), auth),
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
@@ -133,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await listen(server, options.port, options.host);
   } catch (err) {
     await controllers.close();
+    await eventProducer.close();
     await agents.close();
     state.close();
     await s3.close();
@@ -158,6 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // First: the lease is released, so another control plane can take over at once.
       await controllers.close();
       for (const tcp of extra) tcp.close();
+      await eventProducer.close();
       // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
       await agents.close();
       await new Promise<void>((resolve) => {

@@ -24,6 +24,8 @@ export const commands: Readonly<Record<string, CommandEntry>> = {
   logs: { summary: "print a task container's output", load: async () => (await import('./logs.ts')).logs },
   exec: { summary: "run a command in a task's container", load: async () => (await import('./exec.ts')).exec },
   image: { summary: 'put images into Berth\'s registry: import a file, or push the sample images', load: async () => (await import('./image.ts')).image },
+  spot: { summary: 'Fargate Spot: show or set the reclaim settings, interrupt tasks now', load: async () => (await import('./spot.ts')).spot },
+  events: { summary: 'ECS events (task state changes) as EventBridge delivers them; --follow', load: async () => (await import('./events.ts')).events },
   reset: { summary: 'wipe all state of a running Berth (for test suites)', load: async () => (await import('./reset.ts')).reset },
   version: { summary: 'print the version of Berth', load: async () => (await import('./version.ts')).version },
 };

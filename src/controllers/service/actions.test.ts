@@ -71,7 +71,7 @@ test('stopping a task only stops one still desired RUNNING, with ECS\'s stop cod
   const t = h.taskList()[0]!;
   const a = stopTask(t, 'Scaling activity initiated by (deployment ecs-svc/1)') as Extract<Action, { type: 'update' }>;
   assert.equal(a.key, t.key);
-  assert.deepEqual(a.change({ taskArn: 'x', desiredStatus: 'RUNNING' }, 0), { taskArn: 'x', desiredStatus: 'STOPPED', stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)', stopCode: 'ServiceSchedulerInitiated' });
+  assert.deepEqual(a.change({ taskArn: 'x', desiredStatus: 'RUNNING', version: 4 }, 0), { taskArn: 'x', desiredStatus: 'STOPPED', stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)', stopCode: 'ServiceSchedulerInitiated', version: 5 });
   assert.equal(a.change({ taskArn: 'x', desiredStatus: 'STOPPED', stoppedReason: 'user' }, 0), undefined);
   assert.equal(a.change(undefined, 0), undefined);
 });

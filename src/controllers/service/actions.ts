@@ -31,7 +31,8 @@ export function stopTask(task: TaskSummary, reason: string): Action {
     why: `stop task ${task.id}: ${reason}`,
     change: (current) => {
       if (!isObject(current) || current.desiredStatus !== 'RUNNING') return undefined;
-      return { ...current, desiredStatus: 'STOPPED', stoppedReason: reason, stopCode: SCHEDULER_STOP_CODE };
+      // A new version, as every state change of a task has one (events tell duplicates by it).
+      return { ...current, desiredStatus: 'STOPPED', stoppedReason: reason, stopCode: SCHEDULER_STOP_CODE, version: (typeof current.version === 'number' ? current.version : 0) + 1 };
     },
   };
 }

@@ -48,3 +48,13 @@ export const STATUS_TIMESTAMP: Partial<Record<TaskStatus, 'startedAt' | 'stoppin
 
 /** How long a stopped task stays describable: ECS keeps them at least an hour. */
 export const STOPPED_TASK_RETENTION_SECONDS = 3600;
+
+/**
+ * The stop code a task keeps once it is STOPPED, given the one it had while stopping. A Spot
+ * task interrupted is told `TerminationNotice` with its two-minute warning (still RUNNING);
+ * once it has stopped, AWS reports `SpotInterruption` (Task reference: stopCode). Every
+ * other code stays as it was.
+ */
+export function stoppedStopCode(code: StopCode | undefined): StopCode | undefined {
+  return code === 'TerminationNotice' ? 'SpotInterruption' : code;
+}

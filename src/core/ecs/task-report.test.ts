@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyReport } from './task-report.ts';
+import { stoppedStopCode } from './task-lifecycle.ts';
 import type { TaskRecord } from './task.ts';
 
 const task = (): TaskRecord => ({
@@ -41,4 +42,19 @@ test('a stop reason set by StopTask is kept when the agent reports the stop', ()
 test('nothing changes a STOPPED task', () => {
   const stopped = { ...task(), lastStatus: 'STOPPED' as const };
   assert.equal(applyReport(stopped, { taskArn: 't', status: 'STOPPED', containers: [{ name: 'web', status: 'STOPPED', exitCode: 1 }] }, 500), undefined);
+});
+
+test('a Spot task interrupted (TerminationNotice while RUNNING) is SpotInterruption once STOPPED, its reason kept', () => {
+  const warned = { ...task(), lastStatus: 'RUNNING' as const, desiredStatus: 'STOPPED' as const, stopCode: 'TerminationNotice' as const, stoppedReason: 'Your Spot Task was interrupted.' };
+  const stopping = applyReport(warned, { taskArn: 't', status: 'DEACTIVATING', containers: [] }, 350)!;
+  assert.equal(stopping.stopCode, 'TerminationNotice', 'still stopping: the notice stands');
+  const t = applyReport(stopping, { taskArn: 't', status: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containers: [{ name: 'web', status: 'STOPPED', exitCode: 137 }] }, 400)!;
+  assert.deepEqual([t.lastStatus, t.stopCode, t.stoppedReason], ['STOPPED', 'SpotInterruption', 'Your Spot Task was interrupted.']);
+});
+
+test('stoppedStopCode turns only TerminationNotice into SpotInterruption', () => {
+  assert.equal(stoppedStopCode('TerminationNotice'), 'SpotInterruption');
+  for (const code of ['UserInitiated', 'EssentialContainerExited', 'ServiceSchedulerInitiated', 'TaskFailedToStart', 'SpotInterruption', undefined] as const) {
+    assert.equal(stoppedStopCode(code), code);
+  }
 });

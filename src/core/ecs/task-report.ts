@@ -1,4 +1,4 @@
-import { canMove, rank, STATUS_TIMESTAMP, TASK_STATUSES, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
+import { canMove, rank, STATUS_TIMESTAMP, stoppedStopCode, TASK_STATUSES, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
 import type { Isolation } from './fargate.ts';
 import type { Attachment, HealthStatus, NetworkBinding, TaskRecord } from './task.ts';
 
@@ -36,7 +36,8 @@ export interface TaskReport {
  * Statuses only move forward (a late or repeated report is ignored for status, so
  * reports are safe to resend after a reconnect); each lifecycle timestamp is set when
  * the task first reaches its status; a stopCode or stoppedReason already set (say by
- * StopTask) is kept.
+ * StopTask) is kept, but for a Spot interruption's `TerminationNotice`, which becomes
+ * `SpotInterruption` when the task reaches STOPPED (stoppedStopCode).
  */
 export function applyReport(task: TaskRecord, r: TaskReport, nowSeconds: number): TaskRecord | undefined {
   if (task.lastStatus === 'STOPPED') return undefined;
@@ -82,6 +83,8 @@ export function applyReport(task: TaskRecord, r: TaskReport, nowSeconds: number)
     changed = true;
   }
   if (next.lastStatus === 'STOPPED' || rank(next.lastStatus) >= rank('DEACTIVATING')) set('desiredStatus', 'STOPPED', false);
+  // A Spot task's TerminationNotice becomes SpotInterruption once it has stopped.
+  if (next.lastStatus === 'STOPPED') set('stopCode', stoppedStopCode(next.stopCode), false);
   if (!changed) return undefined;
   next.version = task.version + 1;
   return next;

@@ -1,0 +1,177 @@
+// Fargate Spot interruptions end to end (issue 15 item 4): `berth up` with its agent, a
+// real busybox service, `berth spot interrupt --task`, `berth events --follow`, and the aws
+// CLI. Until Fargate tasks run, the interrupted task is an EC2-mode service task (its
+// capacityProviderName is not FARGATE_SPOT: --task interrupts any task); what is checked is
+// what AWS does to a Spot task: TerminationNotice at once while it runs, its event within a
+// second, SIGTERM to the container (a trap logs it and carries on), SIGKILL at stopTimeout,
+// stopCode SpotInterruption once STOPPED, and the service's replacement started on the
+// warning. Then kill -9 of the control plane: every task version still has exactly one
+// event. Run under `flock /tmp/berth-host.lock`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { AWS_CLIS, aws } from './support/aws-cli.ts';
+import { ROOT, type BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
+import { run } from './support/run.ts';
+import { until } from './support/until.ts';
+
+let berth: BerthProcess;
+const cli = AWS_CLIS[0];
+const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
+const main = join(ROOT, 'src/cli/main.ts');
+const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warning=ExperimentalWarning', main, ...args, '--endpoint', berth.endpoint]);
+
+interface Task { taskArn: string; lastStatus: string; desiredStatus: string; stopCode?: string; stoppedReason?: string; createdAt: number; stoppedAt?: number; executionStoppedAt?: number; version: number; containers: { exitCode?: number }[] }
+interface Event { 'detail-type': string; source: string; resources: string[]; detail: Task & { updatedAt: string } }
+const describe = async (arn: string) => (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', arn)).tasks[0]!;
+
+/** STOP_TIMEOUT: the container's stopTimeout; the trap ignores SIGTERM, so SIGKILL ends it then. */
+const STOP_TIMEOUT = 5;
+const TRAP = `trap 'echo got SIGTERM' TERM; echo started; while :; do sleep 1; done`;
+
+let follower: ChildProcess | undefined;
+
+before(async () => {
+  berth = await startBerthWithSamples();
+});
+
+after(async () => {
+  follower?.kill('SIGTERM');
+  await stopBerthAndTasks(berth, ecs, ['spotty']);
+});
+
+/** `berth events --follow --output json`, each line kept with when it arrived. */
+function follow(): { lines: { at: number; event: Event }[] } {
+  const got: { at: number; event: Event }[] = [];
+  follower = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'events', '--follow', '--output', 'json', '--endpoint', berth.endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let partial = '';
+  follower.stdout!.on('data', (c: Buffer) => {
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (line) got.push({ at: Date.now(), event: JSON.parse(line) as Event });
+  });
+  return { lines: got };
+}
+
+test('berth spot settings: shown, changed, as JSON; bad values are one-line errors that change nothing', async () => {
+  const shown = await berthCli('spot', 'settings');
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /interruptions per hour\s+0 \(off\)/);
+  const set = await berthCli('spot', 'settings', '--capacity', 'us-east-1a=100,us-east-1b=3', '--seed', '42', '--output', 'json');
+  assert.equal(set.code, 0, set.stderr);
+  const json = JSON.parse(set.stdout) as { interruptionsPerHour: number; seed: number; capacity: Record<string, number> };
+  assert.deepEqual([json.interruptionsPerHour, json.seed, json.capacity], [0, 42, { 'us-east-1a': 100, 'us-east-1b': 3 }]);
+  const dropped = await berthCli('spot', 'settings', '--capacity', 'us-east-1b=none', '--output', 'json');
+  assert.deepEqual((JSON.parse(dropped.stdout) as typeof json).capacity, { 'us-east-1a': 100 });
+  const bad = await berthCli('spot', 'settings', '--interruptions-per-hour=-3');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /interruptionsPerHour must be a number from 0 to 3600/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  const usage = await berthCli('spot', 'settings', '--capacity', 'nonsense');
+  assert.equal(usage.code, 2);
+  const after = JSON.parse((await berthCli('spot', 'settings', '--output', 'json')).stdout) as typeof json;
+  assert.deepEqual([after.interruptionsPerHour, after.seed, after.capacity], [0, 42, { 'us-east-1a': 100 }], 'the refused changes changed nothing');
+  const help = await berthCli('spot', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /berth spot interrupt/);
+  const none = await berthCli('spot', 'interrupt');
+  assert.equal(none.code, 2);
+  const missing = await berthCli('spot', 'interrupt', '--task', 'f'.repeat(32));
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^berth: .*was not found in cluster default/m);
+});
+
+test('berth spot interrupt --task: TerminationNotice and its event within a second, SIGTERM, SIGKILL at stopTimeout, SpotInterruption, the replacement RUNNING', async () => {
+  await ecs('register-task-definition', '--family', 'spotty', '--container-definitions',
+    JSON.stringify([{ name: 'app', image: 'berth/sleep', memory: 32, stopTimeout: STOP_TIMEOUT, command: ['sh', '-c', TRAP] }]));
+  await ecs('create-service', '--service-name', 'spotty', '--task-definition', 'spotty', '--desired-count', '1');
+  await ecs('wait', 'services-stable', '--services', 'spotty');
+  const [victim] = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'spotty')).taskArns;
+  assert.ok(victim);
+  const events = follow();
+  await until('the event stream to open', async () => (events.lines.length > 0 ? true : undefined), 10_000);
+
+  const t0 = Date.now();
+  const interrupted = await berthCli('spot', 'interrupt', '--task', victim, '--output', 'json');
+  const t1 = Date.now();
+  assert.equal(interrupted.code, 0, interrupted.stderr);
+  const answer = (JSON.parse(interrupted.stdout) as { interrupted: Task[] }).interrupted;
+  assert.deepEqual(answer.map((t) => [t.taskArn, t.lastStatus, t.desiredStatus, t.stopCode, t.stoppedReason]), [[victim, 'RUNNING', 'STOPPED', 'TerminationNotice', 'Your Spot Task was interrupted.']]);
+
+  const notice = await until('the TerminationNotice event', async () => events.lines.find((l) => l.event.detail.taskArn === victim && l.event.detail.stopCode === 'TerminationNotice'), 5_000);
+  assert.ok(notice.at - t1 <= 1_000, `the event came ${notice.at - t1} ms after the command returned`);
+  assert.deepEqual([notice.event['detail-type'], notice.event.source, notice.event.resources, notice.event.detail.lastStatus, notice.event.detail.desiredStatus],
+    ['ECS Task State Change', 'aws.ecs', [victim], 'RUNNING', 'STOPPED']);
+  // The notice itself left it RUNNING (the answer and the event say so); the agent then
+  // starts stopping it at once (SIGTERM), so it may already report a stopping state.
+  const warned = await describe(victim);
+  assert.ok(['RUNNING', 'DEACTIVATING', 'STOPPING'].includes(warned.lastStatus), warned.lastStatus);
+  assert.deepEqual([warned.desiredStatus, warned.stopCode], ['STOPPED', 'TerminationNotice'], 'the notice stands until the task has stopped');
+
+  // The trap logs SIGTERM and carries on, so the container is still there to be read.
+  const logs = await until('SIGTERM in the container log', async () => {
+    const r = await berthCli('logs', victim);
+    return r.stdout.includes('got SIGTERM') ? r.stdout : undefined;
+  }, STOP_TIMEOUT * 1000);
+  assert.match(logs, /started[\s\S]*got SIGTERM/);
+
+  // The service starts the replacement on the warning, before the interrupted task has stopped.
+  const replacement = await until('a replacement task', async () => {
+    const arns = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'spotty')).taskArns.filter((a) => a !== victim);
+    return arns[0];
+  }, 10_000);
+  await ecs('wait', 'tasks-stopped', '--tasks', victim);
+  const stopped = await describe(victim);
+  assert.deepEqual([stopped.lastStatus, stopped.stopCode, stopped.stoppedReason], ['STOPPED', 'SpotInterruption', 'Your Spot Task was interrupted.']);
+  assert.equal(stopped.containers[0]!.exitCode, 137, 'SIGKILL ended it: the trap ignored SIGTERM');
+  const stoppedAfter = (stopped.executionStoppedAt ?? stopped.stoppedAt!) * 1000 - t0;
+  assert.ok(Math.abs(stoppedAfter - STOP_TIMEOUT * 1000) <= 2_000, `stopped ${stoppedAfter} ms after the interruption; stopTimeout is ${STOP_TIMEOUT} s`);
+  const fresh = await describe(replacement);
+  assert.ok(fresh.createdAt <= stopped.stoppedAt!, 'the replacement was started before the interrupted task stopped');
+  await ecs('wait', 'tasks-running', '--tasks', replacement);
+  await ecs('wait', 'services-stable', '--services', 'spotty');
+
+  const final = await until('the STOPPED event', async () => events.lines.find((l) => l.event.detail.taskArn === victim && l.event.detail.lastStatus === 'STOPPED'), 5_000);
+  assert.equal(final.event.detail.stopCode, 'SpotInterruption');
+
+  const listed = await berthCli('events', '--detail-type', 'ECS Task State Change');
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, new RegExp(`task ${victim.split('/').pop()} RUNNING/STOPPED TerminationNotice \\(service:spotty`));
+});
+
+test('kill -9 of the control plane: afterwards every version of every task has exactly one event', async () => {
+  const [running] = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'spotty')).taskArns;
+  assert.ok(running);
+  // A change and the kill right behind it: its event may not be written yet when the process dies.
+  const r = await berthCli('spot', 'interrupt', '--task', running);
+  assert.equal(r.code, 0, r.stderr);
+  follower?.kill('SIGTERM');
+  follower = undefined;
+  await berth.kill9();
+  await berth.restart();
+  await ecs('wait', 'tasks-stopped', '--tasks', running);
+  await ecs('wait', 'services-stable', '--services', 'spotty');
+  const arns = [
+    ...(await ecs<{ taskArns: string[] }>('list-tasks', '--desired-status', 'STOPPED')).taskArns,
+    ...(await ecs<{ taskArns: string[] }>('list-tasks')).taskArns,
+  ];
+  const tasks = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', ...arns)).tasks;
+  await until('every task version to have its event', async () => {
+    const out = await berthCli('events', '--output', 'json');
+    const events = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Event);
+    const current = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', ...arns)).tasks;
+    const ok = current.every((t) => {
+      const versions = events.filter((e) => e.detail.taskArn === t.taskArn).map((e) => e.detail.version);
+      return JSON.stringify(versions) === JSON.stringify(Array.from({ length: t.version }, (_, i) => i + 1));
+    });
+    return ok ? true : undefined;
+  }, 10_000).catch(async (err: Error) => {
+    const out = await berthCli('events', '--output', 'json');
+    const events = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Event);
+    const current = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', ...arns)).tasks;
+    assert.fail(`${err.message}: ${JSON.stringify(current.map((t) => [t.taskArn.slice(-6), t.version, events.filter((e) => e.detail.taskArn === t.taskArn).map((e) => e.detail.version)]))}`);
+  });
+  assert.ok(tasks.length >= 3);
+});
