@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**', 'src/scheduler/**', 'src/controllers/**/*.ts'],
+    files: ['src/core/**', 'src/scheduler/**', 'src/controllers/**/*.ts', 'src/cost/**'],
     ignores: ['src/controllers/runner/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: pureBans.map((name) => ({ name, message: 'the pure core does no I/O: take it as an argument' })) }],

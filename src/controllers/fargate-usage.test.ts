@@ -116,6 +116,19 @@ test('a stopped task whose stop times were never recorded is metered once all th
   await store.close();
 });
 
+test('a task record that cannot be read is passed over: the others are metered, and retention may take it', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const good = await fargateTask(store, 1);
+  const bad = { ...task(2, { lastStatus: 'STOPPED' }), launchType: 'FARGATE' as const };
+  assert.ok((await store.txn({ ops: [{ type: 'put', key: bad.key, value: '{not json' }] })).ok);
+  state.set(snapshot({ tasks: [good, bad] }));
+  const job = fargateUsageJob({ store, state, now: () => NOW });
+  assert.deepEqual(await apply(store, job.reconcile(await job.load(), NOW).actions), [true]);
+  assert.equal(job.metered(bad), true);
+  await store.close();
+});
+
 test('a run reads a bounded number of task records; the rest are metered by the next runs', async () => {
   const store = await openSqliteStore(':memory:');
   const state = new FakeClusterState();

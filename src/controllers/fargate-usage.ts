@@ -93,7 +93,13 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       for (const { scope, cluster, t } of ordered.slice(0, MAX_METERED_PER_RUN)) {
         const kv = await store.get(t.key);
         if (!kv) continue;
-        const task = JSON.parse(kv.value) as TaskRecord;
+        const task = parsed(kv.value);
+        if (!task) {
+          // Nothing can be billed from a record that cannot be read; one such record must
+          // not stop every other from being metered, nor keep retention from it forever.
+          known.add(t.key);
+          continue;
+        }
         if (task.lastStatus !== 'STOPPED') continue;
         // A stopped task's clock ended at executionStoppedAt or stoppedAt; were both missing,
         // the end must still be the same at every run (it names the record's day).
@@ -135,6 +141,15 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       return { actions };
     },
   };
+}
+
+function parsed(value: string): TaskRecord | undefined {
+  try {
+    const v = JSON.parse(value) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as TaskRecord : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A day's per-task records are compacted once the day is over RAW_USAGE_DAYS old. */

@@ -6,7 +6,9 @@
  * The defaults are AWS's published Linux prices (aws.amazon.com/fargate/pricing) as of
  * {@link DEFAULT_PRICES_DATE}: in us-east-1, us-east-2, us-west-2 and eu-west-1, $0.04048 per
  * vCPU-hour and $0.004445 per GB-hour on x86, $0.03238 and $0.00356 on ARM (Graviton), and
- * $0.000111 per GB-hour of storage. Fargate Spot's prices change with spare capacity and are
+ * $0.000111 per GB-hour of storage. (The pricing page renders its regional table in the
+ * browser; these figures are the ones cost guides quoted from it in March 2026, unchanged
+ * for x86 since 2019. Other regions cost 10–30% more: give them in a price file.) Fargate Spot's prices change with spare capacity and are
  * not a fixed list; the default is an ESTIMATE: AWS's "up to a 70% discount off the regular
  * Fargate price" taken whole ({@link DEFAULT_SPOT_DISCOUNT}) on vCPU and memory, storage at
  * the on-demand price. AWS offers no Spot for ARM; Berth can run such a task, and prices it

@@ -4,7 +4,7 @@ import type { Registry } from '../registry/index.ts';
 import type { ClusterState } from '../cluster/types.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
-import { fargateUsageLines, UsageBusyError } from './fargate-usage-query.ts';
+import { fargateUsageLines, UsageBusyError, usageQueryOf } from './fargate-usage-query.ts';
 
 /**
  * Berth's own endpoints, off the AWS surface, under /_berth/:
@@ -54,39 +54,6 @@ export function adminRoutes({ store, registry, s3, state, accountId, region, now
       }
       return json(res, 404, { message: `No admin endpoint ${req.method} ${path}. There are GET /_berth/health, GET /_berth/cost/usage, POST /_berth/reset and POST /_berth/registry/gc.` });
     },
-  };
-}
-
-/** The default window of a usage query: the last 30 days. */
-const DEFAULT_USAGE_WINDOW_SECONDS = 30 * 86_400;
-const NAME = /^[A-Za-z0-9_-]{1,255}$/;
-
-/** A usage query from its URL parameters, or the one-line message of what is wrong. */
-function usageQueryOf(p: URLSearchParams, nowS: number, scope: { account: string; region: string }) {
-  const num = (name: string, dflt: number) => {
-    const v = p.get(name);
-    if (v === null) return dflt;
-    const n = Number(v);
-    return v.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : `${name} must be epoch seconds, not '${v}'.`;
-  };
-  const until = num('until', nowS);
-  if (typeof until === 'string') return until;
-  const since = num('since', Math.min(until, nowS) - DEFAULT_USAGE_WINDOW_SECONDS);
-  if (typeof since === 'string') return since;
-  if (since >= until) return `since (${since}) must be before until (${until}).`;
-  for (const name of ['cluster', 'service']) {
-    const v = p.get(name);
-    if (v !== null && !NAME.test(v)) return `${name} must be a name of 1 to 255 letters, digits, hyphens and underscores, not '${v}'.`;
-  }
-  const account = p.get('account') ?? scope.account;
-  const reg = p.get('region') ?? scope.region;
-  if (!/^\d{12}$/.test(account)) return `account must be 12 digits, not '${account}'.`;
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(reg)) return `region must be a region name like us-east-1, not '${reg}'.`;
-  const ec2 = p.get('ec2');
-  if (ec2 !== null && ec2 !== 'true' && ec2 !== 'false') return `ec2 must be true or false, not '${ec2}'.`;
-  return {
-    scope: { account, region: reg }, since, until, ec2: ec2 === 'true',
-    ...(p.get('cluster') !== null && { cluster: p.get('cluster')! }), ...(p.get('service') !== null && { service: p.get('service')! }),
   };
 }
 

@@ -5,7 +5,7 @@ import { FakeClusterState, SCOPE, snapshot, task } from '../controllers/testing/
 import { dailyOf, dayOf, usageKeys, type UsageRecord } from '../cost/usage-record.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import { fargateUsageLines, UsageBusyError } from './fargate-usage-query.ts';
+import { fargateUsageLines, UsageBusyError, usageQueryOf } from './fargate-usage-query.ts';
 
 const NOW = Date.parse('2026-12-07T12:00:00Z') / 1000;
 const put = async (store: Store, key: string, value: unknown) => assert.ok((await store.txn({ ops: [{ type: 'put', key, value: JSON.stringify(value) }] })).ok);
@@ -111,4 +111,24 @@ test('a day that keeps changing under the reads is given up with a message to as
   });
   await assert.rejects(fargateUsageLines(store, new FakeClusterState(), { scope: SCOPE, since: NOW - 41 * 86_400, until: NOW }, NOW), (err: unknown) => err instanceof UsageBusyError && /being compacted: ask again in a minute/.test(err.message));
   await inner.close();
+});
+
+test('a usage query takes its window, names and scope from the URL, with one-line refusals', () => {
+  const q = (s: string) => usageQueryOf(new URLSearchParams(s), NOW, SCOPE);
+  assert.deepEqual(q(''), { scope: SCOPE, since: NOW - 30 * 86_400, until: NOW, ec2: false });
+  assert.deepEqual(q('since=100&until=200&cluster=c-1&service=web_2&ec2=true&region=eu-west-1&account=111111111111'), {
+    scope: { account: '111111111111', region: 'eu-west-1' }, since: 100, until: 200, ec2: true, cluster: 'c-1', service: 'web_2',
+  });
+  const refusals: [string, RegExp][] = [
+    ['since=abc', /^since must be epoch seconds, not 'abc'\.$/],
+    ['until=-5', /^until must be epoch seconds/],
+    ['since=', /^since must be epoch seconds/],
+    ['since=200&until=100', /^since \(200\) must be before until \(100\)\.$/],
+    ['cluster=a/b', /^cluster must be a name of 1 to 255 letters/],
+    ['service=', /^service must be a name/],
+    ['account=12', /^account must be 12 digits/],
+    ['region=mars', /^region must be a region name like us-east-1/],
+    ['ec2=yes', /^ec2 must be true or false/],
+  ];
+  for (const [s, m] of refusals) assert.match(q(s) as string, m, s);
 });
