@@ -153,7 +153,7 @@ test('account settings: AWS manages only guardDutyActivate; every other default 
 });
 
 test('services: the members of create-service and describe-services answers; tags only when set or included; a launch type or a strategy, never both', async () => {
-  await raw(new ecs.CreateClusterCommand({ clusterName: 's' }));
+  await raw(new ecs.CreateClusterCommand({ clusterName: 's', capacityProviders: ['FARGATE'] }));
   await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 32 }] }));
   const created = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'web', taskDefinition: 'svc', desiredCount: 1 }))).service;
   // As AWS's create-service answer for the EC2 launch type, plus the members newer answers carry.

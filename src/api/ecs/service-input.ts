@@ -15,7 +15,7 @@ import { validatePlacementConstraints, validatePlacementStrategies } from '../..
 import type { Store } from '../../store/store.ts';
 import { resolveTaskDefinition } from './task-definitions.ts';
 
-/** The capacity providers every account has (AWS Fargate); others are created with CreateCapacityProvider. */
+/** The capacity providers every account has (AWS Fargate); others are created with CreateCapacityProvider. Either is used once associated with the cluster. */
 const BUILT_IN_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
 
 type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
@@ -121,15 +121,18 @@ export async function serviceTaskDefinition(store: Store, scope: Scope, ref: str
 }
 
 /**
- * Every provider of a strategy must be one the cluster can use: FARGATE and FARGATE_SPOT,
- * or one created with CreateCapacityProvider and associated with the cluster.
+ * Every provider of a strategy must be associated with the cluster: one created with
+ * CreateCapacityProvider, or FARGATE / FARGATE_SPOT, which every account has but a cluster
+ * uses only once PutClusterCapacityProviders (or CreateCluster) associates them
+ * (CapacityProviderStrategyItem reference).
  */
 export async function checkCapacityProviders(store: Store, scope: Scope, cluster: ClusterRecord, items: readonly CapacityProviderStrategyItem[]): Promise<void> {
   for (const { capacityProvider: name } of items) {
-    if (BUILT_IN_PROVIDERS.has(name)) continue;
-    const known = (await store.get(keys.capacityProvider(scope, name))) !== undefined && cluster.capacityProviders.includes(name);
+    const builtIn = BUILT_IN_PROVIDERS.has(name);
+    const known = cluster.capacityProviders.includes(name) && (builtIn || (await store.get(keys.capacityProvider(scope, name))) !== undefined);
     if (!known) {
-      fail('InvalidParameterException', `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ('${name}' in cluster ${cluster.clusterName}: create it with CreateCapacityProvider and add it with PutClusterCapacityProviders.)`);
+      const fix = builtIn ? `add ${name} to cluster ${cluster.clusterName} with PutClusterCapacityProviders` : `'${name}' in cluster ${cluster.clusterName}: create it with CreateCapacityProvider and add it with PutClusterCapacityProviders`;
+      fail('InvalidParameterException', `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. (${fix}.)`);
     }
   }
 }
