@@ -1,16 +1,19 @@
 import { fail } from '../../core/errors.ts';
+import { FARGATE_PLATFORM_FAMILY } from '../../core/ecs/fargate.ts';
+import { checkAssignPublicIp, checkFargateLaunch, checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
 import type { ClusterRecord } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration, SchedulingStrategy } from '../../core/ecs/service.ts';
 import type { ServiceSpec } from '../../core/ecs/service-lifecycle.ts';
 import {
-  checkDaemon, checkExternalCreate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
   validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateGracePeriod, validateServiceName, type DeploymentConfigurationInput,
 } from '../../core/ecs/service-rules.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+import { strategyLaunchType } from '../../scheduler/capacity-strategy.ts';
 import { validatePlacementConstraints, validatePlacementStrategies } from '../../scheduler/validate.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveTaskDefinition } from './task-definitions.ts';
@@ -80,12 +83,15 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   if (input.clientToken !== undefined) validateClientToken(input.clientToken);
   const strategy = input.schedulingStrategy ?? 'REPLICA';
   if (strategy === 'DAEMON') checkDaemon(input);
+  if (strategy === 'DAEMON' && input.launchType === 'FARGATE') {
+    fail('InvalidParameterException', "Tasks using the Fargate launch type don't support the DAEMON scheduling strategy. Use REPLICA, or launch type EC2 for a task on every container instance.");
+  }
   else if (input.desiredCount === undefined) {
     fail('InvalidParameterException', 'desiredCount is required for the REPLICA scheduling strategy: pass --desired-count (0 or more).');
   }
   if (input.desiredCount !== undefined) validateDesiredCount(input.desiredCount);
   checkLaunchTypeAndStrategy(input.launchType, input.capacityProviderStrategy);
-  checkPlatformVersion(input.launchType, input.platformVersion);
+  if (input.launchType !== 'FARGATE') checkPlatformVersion(input.launchType, input.platformVersion);
   validateCapacityProviderStrategy(input.capacityProviderStrategy ?? []);
   validatePlacementStrategies(input.placementStrategy);
   validatePlacementConstraints(input.placementConstraints);
@@ -150,6 +156,8 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
   }
   const useDefault = input.launchType === undefined && !input.capacityProviderStrategy?.length && clusterDefault.length > 0;
   const capacityProviderStrategy = input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : useDefault ? clusterDefault : undefined;
+  const launchType = capacityProviderStrategy ? strategyLaunchType(capacityProviderStrategy) : input.launchType ?? 'EC2';
+  if (td) checkLaunchRules(launchType, input, td);
   return {
     serviceName: input.serviceName,
     taskDefinitionArn: td?.taskDefinitionArn ?? '',
@@ -157,7 +165,8 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
     desiredCount: input.desiredCount ?? 0,
     schedulingStrategy: strategy,
     ...(capacityProviderStrategy ? { capacityProviderStrategy } : { launchType: input.launchType ?? 'EC2' }),
-    ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+    // A Fargate service shows the version asked for (LATEST when none), its deployments the one they run.
+    ...(launchType === 'FARGATE' ? { platformVersion: input.platformVersion ?? 'LATEST', platformFamily: FARGATE_PLATFORM_FAMILY } : input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
     deploymentConfiguration: resolveDeploymentConfiguration(input.deploymentConfiguration, strategy),
     placementConstraints: input.placementConstraints ?? [],
     placementStrategy: input.placementStrategy ?? [],
@@ -171,6 +180,24 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
     // "For create service requests, when no value is specified ... defaults the value to ENABLED" (API reference).
     availabilityZoneRebalancing: input.availabilityZoneRebalancing ?? 'ENABLED',
   };
+}
+
+/**
+ * The rules of the launch type a service's tasks get (given, or its strategy's): on
+ * Fargate, a FARGATE-compatible definition, no placement rules, a known platform version;
+ * on EC2, no platform version; public IPs on Fargate only.
+ */
+export function checkLaunchRules(launchType: LaunchType, input: { platformVersion?: string; placementConstraints?: readonly unknown[]; placementStrategy?: readonly unknown[]; networkConfiguration?: NetworkConfiguration }, td: TaskDefinitionRecord): void {
+  if (launchType === 'FARGATE') {
+    checkFargateLaunch({
+      ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+      ...(input.placementConstraints && { placementConstraints: input.placementConstraints }),
+      ...(input.placementStrategy && { placementStrategy: input.placementStrategy }),
+    }, td);
+  } else {
+    checkPlatformVersion(launchType, input.platformVersion);
+  }
+  checkAssignPublicIp(input.networkConfiguration, launchType);
 }
 
 /** A request as canonical JSON (sorted keys, the cluster left out): what idempotency compares. */

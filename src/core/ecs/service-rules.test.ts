@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import {
-  checkDaemon, checkExternalCreate, checkExternalUpdate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkExternalUpdate, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
   resolveDeploymentConfiguration, validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateServiceName,
 } from './service-rules.ts';
+import { checkPlatformVersion } from './fargate-rules.ts';
 import type { TaskDefinitionRecord } from './task-definition.ts';
 
 /** The code and message a rule refuses with. */

@@ -125,13 +125,6 @@ export function validateCapacityProviderStrategy(items: readonly CapacityProvide
   }
 }
 
-/** A platform version is a Fargate notion. */
-export function checkPlatformVersion(launchType: string | undefined, platformVersion: string | undefined): void {
-  if (platformVersion !== undefined && launchType === 'EC2') {
-    fail('InvalidParameterException', 'The platform version must be null when specifying an EC2 launch type. Remove --platform-version.');
-  }
-}
-
 /** Both at once is refused by ECS even when the launch type is EC2. */
 export function checkLaunchTypeAndStrategy(launchType: string | undefined, strategy: readonly unknown[] | undefined): void {
   if (launchType !== undefined && strategy?.length) {

@@ -3,7 +3,8 @@ import { parseArn } from '../arn.ts';
 import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 import { checkTaskDefinition } from './task-definition-rules.ts';
-import { isFargateSize, parseTaskCpu, parseTaskMemory } from './task-size.ts';
+import { isFargateCompatible } from './fargate-rules.ts';
+import { parseTaskCpu, parseTaskMemory } from './task-size.ts';
 
 // The request's shapes: task-definition-input.ts, which the rules read too.
 export type { Compatibility, ContainerDefinition, NetworkMode, PortMapping, RegisterInput } from './task-definition-input.ts';
@@ -115,8 +116,8 @@ function compatibilities(input: RegisterInput, cpu: number | undefined, memory: 
   const out: Compatibility[] = [];
   if (input.networkMode !== 'awsvpc') out.push('EXTERNAL');
   out.push('EC2');
-  const fargateFeatures = !input.containerDefinitions.some((c) => c.privileged || c.links?.length) && !input.volumes?.some((v) => v.host?.sourcePath);
-  if (input.networkMode === 'awsvpc' && cpu !== undefined && memory !== undefined && isFargateSize(cpu, memory) && fargateFeatures && input.pidMode !== 'host' && input.ipcMode === undefined) out.push('FARGATE');
+  // FARGATE when the definition meets every Fargate rule, whether or not it asked for it.
+  if (isFargateCompatible(input, cpu, memory)) out.push('FARGATE');
   return out;
 }
 
