@@ -82,11 +82,12 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   validateServiceName(input.serviceName);
   if (input.clientToken !== undefined) validateClientToken(input.clientToken);
   const strategy = input.schedulingStrategy ?? 'REPLICA';
-  if (strategy === 'DAEMON') checkDaemon(input);
-  if (strategy === 'DAEMON' && input.launchType === 'FARGATE') {
-    fail('InvalidParameterException', "Tasks using the Fargate launch type don't support the DAEMON scheduling strategy. Use REPLICA, or launch type EC2 for a task on every container instance.");
-  }
-  else if (input.desiredCount === undefined) {
+  if (strategy === 'DAEMON') {
+    checkDaemon(input);
+    if (input.launchType === 'FARGATE') {
+      fail('InvalidParameterException', "Tasks using the Fargate launch type don't support the DAEMON scheduling strategy. Use REPLICA, or launch type EC2 for a task on every container instance.");
+    }
+  } else if (input.desiredCount === undefined) {
     fail('InvalidParameterException', 'desiredCount is required for the REPLICA scheduling strategy: pass --desired-count (0 or more).');
   }
   if (input.desiredCount !== undefined) validateDesiredCount(input.desiredCount);
