@@ -21,13 +21,6 @@ import { fargateSizesHint, isFargateSize, parseTaskCpu, parseTaskMemory } from '
 export const MAX_FARGATE_STOP_TIMEOUT = 120;
 /** The one kernel capability a Fargate container may add (KernelCapabilities reference). */
 const FARGATE_ADDABLE_CAPABILITY = 'SYS_PTRACE';
-/** RuntimePlatform enums (ECS API model: CPUArchitecture, OSFamily). Berth runs Linux only. */
-const CPU_ARCHITECTURES: readonly string[] = ['X86_64', 'ARM64'];
-const OS_FAMILIES: readonly string[] = [
-  'LINUX', 'WINDOWS_SERVER_2019_FULL', 'WINDOWS_SERVER_2019_CORE', 'WINDOWS_SERVER_2016_FULL', 'WINDOWS_SERVER_2004_CORE', 'WINDOWS_SERVER_2022_CORE',
-  'WINDOWS_SERVER_2022_FULL', 'WINDOWS_SERVER_2025_CORE', 'WINDOWS_SERVER_2025_FULL', 'WINDOWS_SERVER_20H2_CORE',
-];
-
 const client = (message: string) => new ApiError('ClientException', message);
 
 // ---- task definitions
@@ -39,14 +32,6 @@ export function checkEphemeralStorage(e: { sizeInGiB?: unknown } | undefined, co
   if (typeof n !== 'number' || !Number.isInteger(n) || n < MIN_EPHEMERAL_STORAGE_GIB || n > MAX_EPHEMERAL_STORAGE_GIB) {
     throw new ApiError(code, `Invalid 'ephemeralStorage.sizeInGiB' setting: ${String(n)}. The ephemeral storage size must be between ${MIN_EPHEMERAL_STORAGE_GIB} and ${MAX_EPHEMERAL_STORAGE_GIB} GiB; leave it out for the default ${MIN_EPHEMERAL_STORAGE_GIB - 1} GiB.`);
   }
-}
-
-/** runtimePlatform's members are enums the API checks on every definition. */
-export function checkRuntimePlatform(rp: Record<string, unknown> | undefined): void {
-  if (rp === undefined) return;
-  const { cpuArchitecture: arch, operatingSystemFamily: os } = rp;
-  if (arch !== undefined && !CPU_ARCHITECTURES.includes(arch as string)) throw client(`Invalid 'runtimePlatform.cpuArchitecture' setting: '${String(arch)}'. Use X86_64 or ARM64.`);
-  if (os !== undefined && !OS_FAMILIES.includes(os as string)) throw client(`Invalid 'runtimePlatform.operatingSystemFamily' setting: '${String(os)}'. Use LINUX.`);
 }
 
 /**
@@ -121,12 +106,12 @@ export function checkPlatformVersion(launchType: string | undefined, platformVer
   }
 }
 
-/** awsvpcConfiguration.assignPublicIp: ENABLED or DISABLED, and ENABLED on Fargate only. */
+/**
+ * awsvpcConfiguration.assignPublicIp ENABLED is for Fargate tasks only. (Its enum, and
+ * runtimePlatform's, are checked with the request's shape, against the API model.)
+ */
 export function checkAssignPublicIp(net: NetworkConfiguration | undefined, launchType: string | undefined): void {
-  const v = net?.awsvpcConfiguration?.assignPublicIp as string | undefined;
-  if (v === undefined) return;
-  if (v !== 'ENABLED' && v !== 'DISABLED') fail('InvalidParameterException', `Invalid value for assignPublicIp: '${v}'. Use ENABLED or DISABLED.`);
-  if (v === 'ENABLED' && launchType !== 'FARGATE') fail('InvalidParameterException', 'Assign public IP is not supported for this launch type. Set assignPublicIp to DISABLED, or launch on Fargate.');
+  if (net?.awsvpcConfiguration?.assignPublicIp === 'ENABLED' && launchType !== 'FARGATE') fail('InvalidParameterException', 'Assign public IP is not supported for this launch type. Set assignPublicIp to DISABLED, or launch on Fargate.');
 }
 
 export interface FargateLaunchInput {

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.ts';
 import { checkEnvironmentFiles } from './environment-files.ts';
 import type { ContainerDefinition, RegisterInput } from './task-definition-input.ts';
-import { checkEphemeralStorage, checkFargateDefinition, checkRuntimePlatform } from './fargate-rules.ts';
+import { checkEphemeralStorage, checkFargateDefinition } from './fargate-rules.ts';
 import { EC2_TASK_CPU } from './task-size.ts';
 
 /** Containers per task definition (ECS service quotas). */
@@ -31,7 +31,6 @@ export function checkTaskDefinition(input: RegisterInput, cpu: number | undefine
   }
   if (memory !== undefined && memory < MIN_CONTAINER_MEMORY) throw client(`Invalid 'memory' setting for task: ${memory} MiB is below the minimum of ${MIN_CONTAINER_MEMORY}.`);
   checkEphemeralStorage(input.ephemeralStorage, 'ClientException');
-  checkRuntimePlatform(input.runtimePlatform);
   if (fargate) checkFargateDefinition(input, cpu, memory);
 
   const names = new Set<string>();
