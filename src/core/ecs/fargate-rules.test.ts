@@ -94,3 +94,9 @@ test('assignPublicIp ENABLED on Fargate only', () => {
   checkAssignPublicIp(undefined, 'EC2');
   assert.deepEqual(refusal(() => checkAssignPublicIp(net('ENABLED'), 'EC2'))[1], 'Assign public IP is not supported for this launch type. Set assignPublicIp to DISABLED, or launch on Fargate.');
 });
+
+test('an ARM64 definition requires an arm64 host (ecs.cpu-architecture), so the placer puts it only where it can run', () => {
+  assert.deepEqual(register({ ...FARGATE, runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' } }).requiresAttributes,
+    [{ name: 'ecs.capability.task-eni' }, { name: 'ecs.cpu-architecture', value: 'arm64' }]);
+  assert.deepEqual(register({ ...FARGATE, runtimePlatform: { cpuArchitecture: 'X86_64' } }).requiresAttributes, [{ name: 'ecs.capability.task-eni' }]);
+});
