@@ -154,6 +154,9 @@ describe(cli.name, () => {
 
     const refused = await fails('update-service', '--cluster', 'c', '--service', 'web', '--platform-version', '2.0.0');
     assert.equal(refused.code, 'PlatformUnknownException');
+    const unforced = await fails('update-service', '--cluster', 'c', '--service', 'spot', '--capacity-provider-strategy', 'capacityProvider=hosts,weight=1', '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth]}');
+    assert.deepEqual([unforced.code, unforced.message.startsWith('When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.')],
+      ['InvalidParameterException', true], unforced.message);
     const toEc2 = (await ecs<{ service: Service }>('update-service', '--cluster', 'c', '--service', 'spot', '--capacity-provider-strategy', 'capacityProvider=hosts,weight=1',
       '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth]}', '--force-new-deployment')).service;
     assert.deepEqual([toEc2.platformVersion, toEc2.platformFamily, toEc2.capacityProviderStrategy], [undefined, undefined, [{ capacityProvider: 'hosts', weight: 1 }]]);

@@ -6,7 +6,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { drainService, newService, serviceArn, serviceNameOf, updateService, type ServiceChange } from '../../core/ecs/service-lifecycle.ts';
-import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
+import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, checkStrategyChange, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
 import { serviceView } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
@@ -113,6 +113,7 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         const net = input.networkConfiguration ?? s.networkConfiguration;
         if (runs && (td || input.networkConfiguration)) checkNetworkConfiguration(net, runs);
         if (runs && (td || input.placementConstraints)) checkConstraintsWith(input.placementConstraints ?? s.placementConstraints, runs);
+        checkStrategyChange(s, input.capacityProviderStrategy, input.forceNewDeployment);
         if (input.capacityProviderStrategy?.length) await checkCapacityProviders(store, scope, cluster, input.capacityProviderStrategy);
         // The launch type after the update: a new strategy's; an empty strategy takes the service
         // back to the launch type of the capacity it used (UpdateService reference); else as it was.

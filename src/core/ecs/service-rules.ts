@@ -125,6 +125,17 @@ export function validateCapacityProviderStrategy(items: readonly CapacityProvide
   }
 }
 
+/**
+ * UpdateService: a new capacity provider strategy (from a launch type, a different one, or
+ * an empty one back to a launch type) takes `forceNewDeployment`, as ECS requires.
+ */
+export function checkStrategyChange(current: { capacityProviderStrategy?: readonly CapacityProviderStrategyItem[] }, given: readonly CapacityProviderStrategyItem[] | undefined, force: boolean | undefined): void {
+  if (given === undefined || force === true) return;
+  const before = current.capacityProviderStrategy ?? [];
+  if (JSON.stringify(before) === JSON.stringify(given)) return;
+  fail('InvalidParameterException', 'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment. Pass --force-new-deployment with the new strategy.');
+}
+
 /** Both at once is refused by ECS even when the launch type is EC2. */
 export function checkLaunchTypeAndStrategy(launchType: string | undefined, strategy: readonly unknown[] | undefined): void {
   if (launchType !== undefined && strategy?.length) {
