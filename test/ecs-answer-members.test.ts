@@ -153,7 +153,7 @@ test('account settings: AWS manages only guardDutyActivate; every other default 
 });
 
 test('services: the members of create-service and describe-services answers; tags only when set or included; a launch type or a strategy, never both', async () => {
-  await raw(new ecs.CreateClusterCommand({ clusterName: 's' }));
+  await raw(new ecs.CreateClusterCommand({ clusterName: 's', capacityProviders: ['FARGATE'] }));
   await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'svc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 32 }] }));
   const created = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'web', taskDefinition: 'svc', desiredCount: 1 }))).service;
   // As AWS's create-service answer for the EC2 launch type, plus the members newer answers carry.
@@ -163,8 +163,9 @@ test('services: the members of create-service and describe-services answers; tag
     'propagateTags', 'runningCount', 'schedulingStrategy', 'serviceArn', 'serviceName', 'serviceRegistries', 'status', 'taskDefinition']);
   assert.deepEqual(keys(created.deployments[0]), ['createdAt', 'desiredCount', 'failedTasks', 'id', 'launchType', 'pendingCount', 'rolloutState', 'rolloutStateReason',
     'runningCount', 'status', 'taskDefinition', 'updatedAt']);
-  const tagged = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'tagged', taskDefinition: 'svc', desiredCount: 0, tags: [{ key: 'a', value: 'b' }],
-    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }))).service;
+  await raw(new ecs.RegisterTaskDefinitionCommand({ family: 'fg', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'busybox' }] }));
+  const tagged = (await raw(new ecs.CreateServiceCommand({ cluster: 's', serviceName: 'tagged', taskDefinition: 'fg', desiredCount: 0, tags: [{ key: 'a', value: 'b' }],
+    capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }], networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } } }))).service;
   assert.deepEqual(tagged.tags, [{ key: 'a', value: 'b' }]);
   assert.equal('launchType' in tagged, false);
   assert.deepEqual(tagged.capacityProviderStrategy, [{ capacityProvider: 'FARGATE', weight: 1 }]);

@@ -43,7 +43,7 @@ async function refused(p: Promise<unknown>): Promise<string> {
 async function session(c: ecs.ECSClient): Promise<void> {
   await c.send(new ecs.CreateClusterCommand({ clusterName: 'plain' }));
   await c.send(new ecs.CreateClusterCommand({ clusterName: 'full', tags: [{ key: 'team', value: 'a' }], settings: [{ name: 'containerInsights', value: 'enabled' }],
-    configuration: { executeCommandConfiguration: { logging: 'DEFAULT' } } }));
+    capacityProviders: ['FARGATE'], configuration: { executeCommandConfiguration: { logging: 'DEFAULT' } } }));
   await c.send(new ecs.CreateClusterCommand({ clusterName: 'full' }));
   await c.send(new ecs.DescribeClustersCommand({ clusters: ['plain', 'full', 'ghost'] }));
   await c.send(new ecs.DescribeClustersCommand({ clusters: ['full'], include: ['ATTACHMENTS', 'CONFIGURATIONS', 'SETTINGS', 'STATISTICS', 'TAGS'] }));

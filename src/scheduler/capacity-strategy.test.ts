@@ -35,6 +35,38 @@ describe('splitLaunch', () => {
     assert.deepEqual(splitLaunch([item('A', 1), item('B', 1, 10)], 3), [{ capacityProvider: 'B', count: 3 }]);
   });
 
+  test('FARGATE base 1 weight 1 / FARGATE_SPOT weight 3, counts 1 to 8 at once: the base first, then the rest 1:3', () => {
+    const strategy = [item('FARGATE', 1, 1), item('FARGATE_SPOT', 3)];
+    // count → [FARGATE, FARGATE_SPOT]. Beyond the base FARGATE's exact share is (count − 1) / 4;
+    // each task goes where the share is shortest, so both stay within one task of theirs
+    // (4 tasks: 1 + 0.75 vs 2.25 → 2 and 2; 8 tasks: 1 + 1.75 vs 5.25 → 3 and 5).
+    const expected: Record<number, [number, number]> = { 1: [1, 0], 2: [1, 1], 3: [1, 2], 4: [2, 2], 5: [2, 3], 6: [2, 4], 7: [2, 5], 8: [3, 5] };
+    for (const [count, [f, s]] of Object.entries(expected)) {
+      const out = asMap(splitLaunch(strategy, Number(count)));
+      assert.deepEqual([out.FARGATE ?? 0, out.FARGATE_SPOT ?? 0], [f, s], `count ${count}`);
+    }
+  });
+
+  test('FARGATE base 1 weight 1 / FARGATE_SPOT weight 3, one task at a time with the tasks already running: the same split as at once', () => {
+    const strategy = [item('FARGATE', 1, 1), item('FARGATE_SPOT', 3)];
+    const running = new Map<string, number>();
+    for (let n = 1; n <= 8; n++) {
+      const [share] = splitLaunch(strategy, 1, running);
+      running.set(share!.capacityProvider, (running.get(share!.capacityProvider) ?? 0) + 1);
+      assert.deepEqual([running.get('FARGATE') ?? 0, running.get('FARGATE_SPOT') ?? 0], [asMap(splitLaunch(strategy, n)).FARGATE ?? 0, asMap(splitLaunch(strategy, n)).FARGATE_SPOT ?? 0], `after ${n}`);
+    }
+    // A replacement for a FARGATE_SPOT task (5 running: 2 + 3, one spot task lost) goes back to FARGATE_SPOT.
+    assert.deepEqual(splitLaunch(strategy, 1, new Map([['FARGATE', 2], ['FARGATE_SPOT', 2]])), [{ capacityProvider: 'FARGATE_SPOT', count: 1 }]);
+    // The base task lost: its replacement is the base again, whatever runs on FARGATE_SPOT.
+    assert.deepEqual(splitLaunch(strategy, 1, new Map([['FARGATE_SPOT', 3]])), [{ capacityProvider: 'FARGATE', count: 1 }]);
+    // Scaling 4 → 8 with 2 + 2 running adds 1 + 3: 8 in all, split as 8 at once.
+    assert.deepEqual(asMap(splitLaunch(strategy, 4, new Map([['FARGATE', 2], ['FARGATE_SPOT', 2]]))), { FARGATE: 1, FARGATE_SPOT: 3 });
+  });
+
+  test('FARGATE weight 1 / FARGATE_SPOT weight 1 without a base split evenly, spot second on a tie', () => {
+    assert.deepEqual(asMap(splitLaunch([item('FARGATE', 1), item('FARGATE_SPOT', 1)], 5)), { FARGATE: 3, FARGATE_SPOT: 2 });
+  });
+
   test('nothing to place answers nothing', () => {
     assert.deepEqual(splitLaunch([item('A', 1)], 0), []);
   });
@@ -136,8 +168,18 @@ describe('resolveStrategy', () => {
     refused(() => resolveStrategy({ capacityProviderStrategy: many }, cluster), /at most 20/);
   });
 
-  test('FARGATE is a provider like the others, refused at launch until Berth serves it', () => {
-    refused(() => resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, cluster), /FARGATE capacity provider is not available in this Berth release/);
+  test('FARGATE and FARGATE_SPOT are providers like the others: usable once associated, their tasks launch type FARGATE', () => {
+    const fargate = { capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] };
+    assert.deepEqual(resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }] }, fargate), {
+      kind: 'strategy', launchType: 'FARGATE', fromDefault: false,
+      strategy: [{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 3 }],
+    });
+    assert.equal(resolveStrategy({}, { ...fargate, defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }).launchType, 'FARGATE');
+    // Not associated with the cluster: refused as any other provider is (ECS's sentence).
+    refused(() => resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, cluster), /^The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster\./);
+    // A launch type FARGATE needs no association.
+    assert.deepEqual(resolveStrategy({ launchType: 'FARGATE' }, { capacityProviders: [], defaultCapacityProviderStrategy: [] }), { kind: 'launchType', launchType: 'FARGATE' });
+    refused(() => resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'cp1', weight: 1 }, { capacityProvider: 'FARGATE', weight: 1 }] }, cluster), /cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers/);
   });
 });
 

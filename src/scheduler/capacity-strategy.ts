@@ -38,8 +38,9 @@ export type ResolvedStrategy =
 /**
  * Decides how a RunTask or CreateService request gets capacity. Throws
  * InvalidParameterException, as ECS does, for both a launch type and a strategy, a
- * provider the cluster does not have, a strategy whose weights are all 0, and (until
- * Berth serves Fargate) a Fargate provider.
+ * provider the cluster does not have (FARGATE and FARGATE_SPOT too: a cluster uses them
+ * once they are associated with it), a strategy whose weights are all 0, and a mix of
+ * Fargate and EC2 providers. A launch type FARGATE needs no association.
  */
 export function resolveStrategy(request: StrategyRequest, cluster: StrategyCluster): ResolvedStrategy {
   const given = request.capacityProviderStrategy ?? [];
@@ -59,15 +60,19 @@ function checked(strategy: StrategyItem[], cluster: StrategyCluster, fromDefault
     const fix = fromDefault ? "Update the cluster's default capacity provider strategy or specify a valid capacity provider strategy and try again." : 'Give at least one capacity provider a weight greater than zero and try again.';
     fail('InvalidParameterException', `There are no capacity providers with a weight value greater than zero defined in ${which}. At least one capacity provider must have a weight value greater than zero specified. ${fix}`);
   }
+  return { kind: 'strategy', launchType: strategyLaunchType(strategy), strategy, fromDefault };
+}
+
+/**
+ * The launch type of a strategy's tasks: FARGATE for FARGATE / FARGATE_SPOT, EC2 for
+ * providers of Auto Scaling groups. A strategy mixing the two is refused, as ECS refuses it.
+ */
+export function strategyLaunchType(strategy: readonly { readonly capacityProvider: string }[]): 'EC2' | 'FARGATE' {
   const kinds = strategy.map((i) => kindOf(i.capacityProvider) ?? PROVIDER_KINDS.EC2_AUTOSCALING);
-  const blocked = strategy.find((_, n) => !kinds[n]!.runnable);
-  if (blocked) {
-    fail('InvalidParameterException', `The ${blocked.capacityProvider} capacity provider is not available in this Berth release: use a capacity provider of your own container instances (berth agent --capacity-provider), or launchType EC2.`);
-  }
   if (new Set(kinds.map((k) => k.launchType)).size > 1) {
     fail('InvalidParameterException', 'The specified capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.');
   }
-  return { kind: 'strategy', launchType: kinds[0]!.launchType, strategy, fromDefault };
+  return kinds[0]?.launchType ?? 'EC2';
 }
 
 export interface ProviderShare {

@@ -33,6 +33,8 @@ export interface Launch {
   readonly enableExecuteCommand?: boolean;
   readonly launchType?: 'EC2' | 'FARGATE' | 'EXTERNAL';
   readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
+  /** Fargate: the platform version asked for (LATEST or none: the newest); the task records it resolved. */
+  readonly platformVersion?: string;
   readonly networkConfiguration?: NetworkConfiguration;
   readonly placementConstraints?: readonly PlacementConstraint[];
   readonly placementStrategy?: readonly PlacementStrategy[];

@@ -3,6 +3,8 @@
  * placements taken out of the snapshot (so the next launch of the same batch sees them);
  * the tasks a plan starts, with ECS's tags. No I/O: ids come in as arguments.
  */
+import { DEFAULT_EPHEMERAL_STORAGE_GIB, FARGATE_PLATFORM_FAMILY } from '../core/ecs/fargate.ts';
+import { resolvePlatformVersion } from '../core/ecs/fargate-rules.ts';
 import type { Tag } from '../core/ecs/tags.ts';
 import { demandOf, newTask, type Attachment, type TaskRecord } from '../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
@@ -82,23 +84,47 @@ export interface Ids {
   readonly uuid: () => string;
 }
 
-/** The task placed on `instance` by a launch. */
-export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids): TaskRecord {
+/**
+ * The task placed on `instance` by a launch. `capacityProvider`: the provider of the
+ * strategy share it was placed for (a Fargate task's FARGATE or FARGATE_SPOT); else the
+ * instance's own provider names it (EC2).
+ */
+export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids, capacityProvider?: string): TaskRecord {
   const subnet = l.networkConfiguration?.awsvpcConfiguration?.subnets[0];
   const attachments: Attachment[] = td.networkMode === 'awsvpc'
     ? [{ id: ids.uuid(), type: 'ElasticNetworkInterface', status: 'PRECREATED', details: subnet !== undefined ? [{ name: 'subnetId', value: subnet }] : [] }]
     : [];
   const az = instance.attributes.get('ecs.availability-zone');
   const arch = instance.attributes.get('ecs.cpu-architecture');
-  return newTask({
+  const provider = l.launchType === 'FARGATE' ? capacityProvider : capacityProvider ?? instance.capacityProvider;
+  const task = newTask({
     scope: l.scope, clusterName: l.cluster, id: ids.taskId(), containerIds: td.containerDefinitions.map(() => ids.uuid()),
     taskDefinition: td, overrides: l.overrides ?? {}, containerInstanceArn: instance.arn,
     ...(az !== undefined && { availabilityZone: az }),
     ...(arch !== undefined && { cpuArchitecture: arch }),
-    ...(instance.capacityProvider !== undefined && { capacityProviderName: instance.capacityProvider }),
+    ...(provider !== undefined && { capacityProviderName: provider }),
     ...(l.startedBy !== undefined && { startedBy: l.startedBy }),
     group,
     tags: tagsOf(l, td, group), launchType: l.launchType ?? 'EC2', enableExecuteCommand: l.enableExecuteCommand ?? false,
     attachments, nowSeconds: l.now,
   });
+  return l.launchType === 'FARGATE' ? { ...task, ...fargateFields(l, td, arch) } : task;
+}
+
+/**
+ * What a Fargate task records beyond an EC2 one (Task reference; describe-tasks of a Fargate
+ * task in the AWS CLI examples): the platform version it runs on (LATEST resolved), its
+ * family, its ephemeral storage (the override's, else the definition's, else 20 GiB), and
+ * its CPU architecture (the host's, else the definition's runtimePlatform). The task keeps
+ * the pool host's containerInstanceArn; its view leaves it out (task.ts).
+ */
+export function fargateFields(l: Pick<Launch, 'platformVersion' | 'overrides'>, td: TaskDefinitionRecord, hostArchitecture?: string): Pick<TaskRecord, 'platformVersion' | 'platformFamily' | 'ephemeralStorage' | 'attributes'> {
+  const size = l.overrides?.ephemeralStorage?.sizeInGiB ?? (td.ephemeralStorage as { sizeInGiB?: number } | undefined)?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB;
+  const asked = (td.runtimePlatform as { cpuArchitecture?: string } | undefined)?.cpuArchitecture;
+  return {
+    platformVersion: resolvePlatformVersion(l.platformVersion),
+    platformFamily: FARGATE_PLATFORM_FAMILY,
+    ephemeralStorage: { sizeInGiB: size },
+    attributes: [{ name: 'ecs.cpu-architecture', value: hostArchitecture ?? (asked === 'ARM64' ? 'arm64' : 'x86_64') }],
+  };
 }

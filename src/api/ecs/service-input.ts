@@ -1,21 +1,24 @@
 import { fail } from '../../core/errors.ts';
+import { FARGATE_PLATFORM_FAMILY } from '../../core/ecs/fargate.ts';
+import { checkAssignPublicIp, checkFargateLaunch, checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
 import type { ClusterRecord } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration, SchedulingStrategy } from '../../core/ecs/service.ts';
 import type { ServiceSpec } from '../../core/ecs/service-lifecycle.ts';
 import {
-  checkDaemon, checkExternalCreate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, resolveDeploymentConfiguration,
   validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateGracePeriod, validateServiceName, type DeploymentConfigurationInput,
 } from '../../core/ecs/service-rules.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+import { strategyLaunchType } from '../../scheduler/capacity-strategy.ts';
 import { validatePlacementConstraints, validatePlacementStrategies } from '../../scheduler/validate.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveTaskDefinition } from './task-definitions.ts';
 
-/** The capacity providers every account has (AWS Fargate); others are created with CreateCapacityProvider. */
+/** The capacity providers every account has (AWS Fargate); others are created with CreateCapacityProvider. Either is used once associated with the cluster. */
 const BUILT_IN_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
 
 type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
@@ -79,13 +82,17 @@ export function checkCreateInput(input: CreateServiceInput): SchedulingStrategy 
   validateServiceName(input.serviceName);
   if (input.clientToken !== undefined) validateClientToken(input.clientToken);
   const strategy = input.schedulingStrategy ?? 'REPLICA';
-  if (strategy === 'DAEMON') checkDaemon(input);
-  else if (input.desiredCount === undefined) {
+  if (strategy === 'DAEMON') {
+    checkDaemon(input);
+    if (input.launchType === 'FARGATE') {
+      fail('InvalidParameterException', "Tasks using the Fargate launch type don't support the DAEMON scheduling strategy. Use REPLICA, or launch type EC2 for a task on every container instance.");
+    }
+  } else if (input.desiredCount === undefined) {
     fail('InvalidParameterException', 'desiredCount is required for the REPLICA scheduling strategy: pass --desired-count (0 or more).');
   }
   if (input.desiredCount !== undefined) validateDesiredCount(input.desiredCount);
   checkLaunchTypeAndStrategy(input.launchType, input.capacityProviderStrategy);
-  checkPlatformVersion(input.launchType, input.platformVersion);
+  if (input.launchType !== 'FARGATE') checkPlatformVersion(input.launchType, input.platformVersion);
   validateCapacityProviderStrategy(input.capacityProviderStrategy ?? []);
   validatePlacementStrategies(input.placementStrategy);
   validatePlacementConstraints(input.placementConstraints);
@@ -121,15 +128,18 @@ export async function serviceTaskDefinition(store: Store, scope: Scope, ref: str
 }
 
 /**
- * Every provider of a strategy must be one the cluster can use: FARGATE and FARGATE_SPOT,
- * or one created with CreateCapacityProvider and associated with the cluster.
+ * Every provider of a strategy must be associated with the cluster: one created with
+ * CreateCapacityProvider, or FARGATE / FARGATE_SPOT, which every account has but a cluster
+ * uses only once PutClusterCapacityProviders (or CreateCluster) associates them
+ * (CapacityProviderStrategyItem reference).
  */
 export async function checkCapacityProviders(store: Store, scope: Scope, cluster: ClusterRecord, items: readonly CapacityProviderStrategyItem[]): Promise<void> {
   for (const { capacityProvider: name } of items) {
-    if (BUILT_IN_PROVIDERS.has(name)) continue;
-    const known = (await store.get(keys.capacityProvider(scope, name))) !== undefined && cluster.capacityProviders.includes(name);
+    const builtIn = BUILT_IN_PROVIDERS.has(name);
+    const known = cluster.capacityProviders.includes(name) && (builtIn || (await store.get(keys.capacityProvider(scope, name))) !== undefined);
     if (!known) {
-      fail('InvalidParameterException', `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ('${name}' in cluster ${cluster.clusterName}: create it with CreateCapacityProvider and add it with PutClusterCapacityProviders.)`);
+      const fix = builtIn ? `add ${name} to cluster ${cluster.clusterName} with PutClusterCapacityProviders` : `'${name}' in cluster ${cluster.clusterName}: create it with CreateCapacityProvider and add it with PutClusterCapacityProviders`;
+      fail('InvalidParameterException', `The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. (${fix}.)`);
     }
   }
 }
@@ -147,6 +157,8 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
   }
   const useDefault = input.launchType === undefined && !input.capacityProviderStrategy?.length && clusterDefault.length > 0;
   const capacityProviderStrategy = input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : useDefault ? clusterDefault : undefined;
+  const launchType = capacityProviderStrategy ? strategyLaunchType(capacityProviderStrategy) : input.launchType ?? 'EC2';
+  if (td) checkLaunchRules(launchType, input, td);
   return {
     serviceName: input.serviceName,
     taskDefinitionArn: td?.taskDefinitionArn ?? '',
@@ -154,7 +166,8 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
     desiredCount: input.desiredCount ?? 0,
     schedulingStrategy: strategy,
     ...(capacityProviderStrategy ? { capacityProviderStrategy } : { launchType: input.launchType ?? 'EC2' }),
-    ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+    // A Fargate service shows the version asked for (LATEST when none), its deployments the one they run.
+    ...(launchType === 'FARGATE' ? { platformVersion: input.platformVersion ?? 'LATEST', platformFamily: FARGATE_PLATFORM_FAMILY } : input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
     deploymentConfiguration: resolveDeploymentConfiguration(input.deploymentConfiguration, strategy),
     placementConstraints: input.placementConstraints ?? [],
     placementStrategy: input.placementStrategy ?? [],
@@ -168,6 +181,24 @@ export function createSpec(input: CreateServiceInput, strategy: SchedulingStrate
     // "For create service requests, when no value is specified ... defaults the value to ENABLED" (API reference).
     availabilityZoneRebalancing: input.availabilityZoneRebalancing ?? 'ENABLED',
   };
+}
+
+/**
+ * The rules of the launch type a service's tasks get (given, or its strategy's): on
+ * Fargate, a FARGATE-compatible definition, no placement rules, a known platform version;
+ * on EC2, no platform version; public IPs on Fargate only.
+ */
+export function checkLaunchRules(launchType: LaunchType, input: { platformVersion?: string; placementConstraints?: readonly unknown[]; placementStrategy?: readonly unknown[]; networkConfiguration?: NetworkConfiguration }, td: TaskDefinitionRecord): void {
+  if (launchType === 'FARGATE') {
+    checkFargateLaunch({
+      ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+      ...(input.placementConstraints && { placementConstraints: input.placementConstraints }),
+      ...(input.placementStrategy && { placementStrategy: input.placementStrategy }),
+    }, td);
+  } else {
+    checkPlatformVersion(launchType, input.platformVersion);
+  }
+  checkAssignPublicIp(input.networkConfiguration, launchType);
 }
 
 /** A request as canonical JSON (sorted keys, the cluster left out): what idempotency compares. */

@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
+import { checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
+import { strategyLaunchType } from '../../scheduler/capacity-strategy.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { ServiceRecord } from '../../core/ecs/service.ts';
 import { drainService, newService, serviceArn, serviceNameOf, updateService, type ServiceChange } from '../../core/ecs/service-lifecycle.ts';
-import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, checkPlatformVersion, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
+import { checkDaemon, checkExternalUpdate, checkNetworkConfiguration, checkStrategyChange, resolveDeploymentConfiguration } from '../../core/ecs/service-rules.ts';
 import { serviceView } from '../../core/ecs/service-view.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
@@ -14,9 +16,14 @@ import { clusterStateServiceCounts, type ServiceCountsSource } from './service-c
 import { randomServiceDeploymentIds, withServiceDeployment, type ServiceDeploymentIds } from './service-deployments.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
 import {
-  canonicalRequest, checkCapacityProviders, checkConstraintsWith, checkCreateInput, checkUpdateInput, createSpec, serviceTaskDefinition,
+  canonicalRequest, checkCapacityProviders, checkConstraintsWith, checkCreateInput, checkLaunchRules, checkUpdateInput, createSpec, serviceTaskDefinition,
   type CreateServiceInput, type UpdateServiceInput,
 } from './service-input.ts';
+
+/** The launch type of a service's tasks: its strategy's, else its launch type (EC2 when it has neither). */
+function launchTypeOf(s: ServiceRecord): 'EC2' | 'FARGATE' | 'EXTERNAL' {
+  return s.capacityProviderStrategy?.length ? strategyLaunchType(s.capacityProviderStrategy) : s.launchType ?? 'EC2';
+}
 
 /** DescribeServices takes at most 10 services (API reference). */
 const MAX_DESCRIBE = 10;
@@ -102,16 +109,30 @@ export function serviceOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
         if (s.deploymentController.type === 'EXTERNAL') checkExternalUpdate(input);
         const td = input.taskDefinition === undefined ? undefined : await serviceTaskDefinition(store, scope, input.taskDefinition);
         if (s.schedulingStrategy === 'DAEMON') checkDaemon({ ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }), ...(input.placementStrategy && { placementStrategy: input.placementStrategy }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) });
-        if (input.platformVersion !== undefined) checkPlatformVersion(s.launchType, input.platformVersion);
         const runs = td ?? (await serviceTaskDefinition(store, scope, s.taskDefinition).catch(() => undefined));
         const net = input.networkConfiguration ?? s.networkConfiguration;
         if (runs && (td || input.networkConfiguration)) checkNetworkConfiguration(net, runs);
         if (runs && (td || input.placementConstraints)) checkConstraintsWith(input.placementConstraints ?? s.placementConstraints, runs);
+        checkStrategyChange(s, input.capacityProviderStrategy, input.forceNewDeployment);
         if (input.capacityProviderStrategy?.length) await checkCapacityProviders(store, scope, cluster, input.capacityProviderStrategy);
+        // The launch type after the update: a new strategy's; an empty strategy takes the service
+        // back to the launch type of the capacity it used (UpdateService reference); else as it was.
+        const launchType = input.capacityProviderStrategy?.length ? strategyLaunchType(input.capacityProviderStrategy) : launchTypeOf(s);
+        if (runs) {
+          checkLaunchRules(launchType, {
+            ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+            placementConstraints: input.placementConstraints ?? s.placementConstraints,
+            placementStrategy: input.placementStrategy ?? s.placementStrategy,
+            ...(net && { networkConfiguration: net }),
+          }, runs);
+        } else if (launchType !== 'FARGATE') {
+          checkPlatformVersion(launchType, input.platformVersion);
+        }
         const c: ServiceChange = {
           ...(input.desiredCount !== undefined && { desiredCount: input.desiredCount }),
           ...(td && { taskDefinitionArn: td.taskDefinitionArn }),
-          ...(input.capacityProviderStrategy !== undefined && { capacityProviderStrategy: input.capacityProviderStrategy }),
+          ...(input.capacityProviderStrategy !== undefined && { capacityProviderStrategy: input.capacityProviderStrategy, launchType }),
+          ...(s.deploymentController.type !== 'EXTERNAL' && { fargate: launchType === 'FARGATE' }),
           ...(input.deploymentConfiguration && { deploymentConfiguration: resolveDeploymentConfiguration(input.deploymentConfiguration, s.schedulingStrategy, s.deploymentConfiguration) }),
           ...(input.networkConfiguration && { networkConfiguration: input.networkConfiguration }),
           ...(input.placementConstraints && { placementConstraints: input.placementConstraints }),

@@ -132,3 +132,27 @@ test('task set operations refuse unknown services and sets, and services of the 
     await close();
   }
 });
+
+test('CreateTaskSet on Fargate: AWS\'s Fargate rules, nothing added when refused; a Fargate set shows its platform version', async () => {
+  const { services, sets, store, close } = await setUp('fargate');
+  try {
+    await taskDefinitionOperations({ store }).RegisterTaskDefinition({ family: 'fg', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'nginx' }] } as never, ctx(1_000));
+    await services.CreateService({ cluster: 'c', serviceName: 'web', desiredCount: 2, deploymentController: { type: 'EXTERNAL' } }, ctx(2_000));
+    const net = { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'ENABLED' as const } };
+    const base = { cluster: 'c', service: 'web', networkConfiguration: net };
+    assert.deepEqual(await refusal(sets.CreateTaskSet({ ...base, taskDefinition: 'web', launchType: 'FARGATE', networkConfiguration: undefined }, ctx(3_000))),
+      ['InvalidParameterException', 'Task definition does not support launch_type FARGATE.']);
+    assert.deepEqual(await refusal(sets.CreateTaskSet({ ...base, taskDefinition: 'fg', launchType: 'FARGATE', platformVersion: '1.1.0' }, ctx(3_000))),
+      ['PlatformUnknownException', "The specified platform version doesn't exist."]);
+    assert.deepEqual(await refusal(sets.CreateTaskSet({ ...base, taskDefinition: 'fg', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, ctx(3_000))),
+      ['InvalidParameterException', 'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster.']);
+    assert.deepEqual(await refusal(sets.CreateTaskSet({ ...base, taskDefinition: 'fg', launchType: 'EC2' }, ctx(3_000))),
+      ['InvalidParameterException', 'Assign public IP is not supported for this launch type.']);
+    assert.deepEqual((await services.DescribeServices({ cluster: 'c', services: ['web'] }, ctx(4_000))).services[0]!.taskSets, [], 'no task set was added');
+    const made = (await sets.CreateTaskSet({ ...base, taskDefinition: 'fg', launchType: 'FARGATE' }, ctx(5_000))).taskSet;
+    assert.deepEqual([made.launchType, made.platformVersion], ['FARGATE', 'LATEST']);
+  } finally {
+    await close();
+  }
+});

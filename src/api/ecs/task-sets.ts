@@ -6,13 +6,14 @@
  * reconciler (src/controllers/service/task-sets.ts).
  */
 import { fail } from '../../core/errors.ts';
+import { checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
 import type { ClusterRecord } from '../../core/ecs/cluster.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration, ServiceRecord } from '../../core/ecs/service.ts';
 import { serviceNameOf } from '../../core/ecs/service-lifecycle.ts';
 import {
-  checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkPlatformVersion, checkUnsupported, validateCapacityProviderStrategy, validateClientToken,
+  checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkUnsupported, validateCapacityProviderStrategy, validateClientToken,
 } from '../../core/ecs/service-rules.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { taskSetArn, taskSetIdOf, type TaskSetRecord } from '../../core/ecs/task-set.ts';
@@ -22,7 +23,8 @@ import { getJson, type Versioned } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { scopeOf, seconds, type EcsDeps } from './deps.ts';
-import { checkCapacityProviders, serviceTaskDefinition } from './service-input.ts';
+import { checkCapacityProviders, checkLaunchRules, serviceTaskDefinition } from './service-input.ts';
+import { strategyLaunchType } from '../../scheduler/capacity-strategy.ts';
 import { clusterStateServiceCounts, type ServiceCountsSource } from './service-counts.ts';
 import { randomServiceIds, type ServiceIds } from './services.ts';
 
@@ -97,7 +99,7 @@ export function taskSetOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
       const scope = scopeOf(ctx);
       if (input.clientToken !== undefined) validateClientToken(input.clientToken);
       checkLaunchTypeAndStrategy(input.launchType, input.capacityProviderStrategy);
-      checkPlatformVersion(input.launchType, input.platformVersion);
+      if (input.launchType !== 'FARGATE') checkPlatformVersion(input.launchType, input.platformVersion);
       validateCapacityProviderStrategy(input.capacityProviderStrategy ?? []);
       checkUnsupported({ ...(input.loadBalancers && { loadBalancers: input.loadBalancers }), ...(input.serviceRegistries && { serviceRegistries: input.serviceRegistries }) });
       const scale = validateScale(input.scale);
@@ -111,6 +113,10 @@ export function taskSetOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
       // Neither a launch type nor a strategy: the cluster's default strategy, else EC2 (CreateTaskSet reference).
       const clusterDefault = cluster.defaultCapacityProviderStrategy as unknown as CapacityProviderStrategyItem[];
       const strategy = input.capacityProviderStrategy?.length ? input.capacityProviderStrategy : input.launchType === undefined && clusterDefault.length ? clusterDefault : undefined;
+      const launchType = strategy ? strategyLaunchType(strategy) : input.launchType ?? 'EC2';
+      checkLaunchRules(launchType, { ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }), ...(input.networkConfiguration && { networkConfiguration: input.networkConfiguration }) }, td);
+      // A Fargate task set shows the platform version asked for, LATEST when none (as a service does).
+      const platformVersion = launchType === 'FARGATE' ? input.platformVersion ?? 'LATEST' : input.platformVersion;
       const id = ids.deploymentId();
       const r = await change(scope, cluster, input.service, (s) => {
         const made = addTaskSet(s, scope, cluster.clusterName, {
@@ -118,7 +124,7 @@ export function taskSetOperations({ store, state }: Pick<EcsDeps, 'store' | 'sta
           ...(input.externalId !== undefined && { externalId: input.externalId }),
           ...(input.networkConfiguration !== undefined && { networkConfiguration: input.networkConfiguration }),
           ...(strategy ? { capacityProviderStrategy: strategy } : input.launchType !== undefined ? { launchType: input.launchType } : {}),
-          ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+          ...(platformVersion !== undefined && { platformVersion }),
           scale,
           ...(input.clientToken !== undefined && { clientToken: input.clientToken }),
           tags: input.tags ?? [],

@@ -3,14 +3,16 @@ import type { TaskSummary } from '../../cluster/types.ts';
 import { fail } from '../../core/errors.ts';
 import { parseArn } from '../../core/arn.ts';
 import { clusterNameOf } from '../../core/ecs/cluster.ts';
+import { checkAssignPublicIp, checkFargateLaunch, checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
 import { keys } from '../../core/ecs/keys.ts';
+import { checkNetworkConfiguration } from '../../core/ecs/service-rules.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration } from '../../core/ecs/service.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { taskView, type TaskOverride, type TaskRecord } from '../../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import type { Failure, PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
-import { resolveStrategy } from '../../scheduler/capacity-strategy.ts';
+import { resolveStrategy, type LaunchType } from '../../scheduler/capacity-strategy.ts';
 import { getJson } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
@@ -47,6 +49,7 @@ interface RunInput {
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
   placementConstraints?: unknown[];
   placementStrategy?: unknown[];
+  platformVersion?: string;
 }
 
 export function taskOperations({ store, state, placer }: EcsDeps) {
@@ -61,10 +64,11 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
     const td = await resolveTaskDefinition(store, scope, input.taskDefinition);
     if (!td) fail('ClientException', `Unable to find task definition '${input.taskDefinition}': register it first, or check the family and revision.`);
     if (td.status !== 'ACTIVE') fail('ClientException', `TaskDefinition ${td.taskDefinitionArn} is ${td.status}: run an ACTIVE revision.`);
-    checkRunInput(input, td);
     // The strategy's own refusals (both a launch type and a strategy, a provider the cluster
-    // lacks, all weights 0) before anything is placed; the placer splits by it.
-    resolveStrategy({ ...(input.launchType && { launchType: input.launchType }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) }, clusterRecord);
+    // lacks, all weights 0) before anything is placed; the placer splits by it. Its launch
+    // type (a FARGATE / FARGATE_SPOT strategy's is FARGATE) decides the rules that apply.
+    const { launchType } = resolveStrategy({ ...(input.launchType && { launchType: input.launchType }), ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }) }, clusterRecord);
+    checkRunInput(input, td, launchType);
     return { scope, cluster, td, placement };
   };
 
@@ -81,6 +85,7 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
       ...(input.enableExecuteCommand !== undefined && { enableExecuteCommand: input.enableExecuteCommand }),
       ...(input.launchType && { launchType: input.launchType }),
       ...(input.capacityProviderStrategy && { capacityProviderStrategy: input.capacityProviderStrategy }),
+      ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
       ...(input.networkConfiguration && { networkConfiguration: input.networkConfiguration as NetworkConfiguration }),
       ...placement,
       ...(targets && { targets }),
@@ -99,8 +104,10 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
       if (input.containerInstances.length < 1 || input.containerInstances.length > MAX_COUNT) {
         fail('InvalidParameterException', `containerInstances must name 1 to ${MAX_COUNT} instances; ${input.containerInstances.length} were given.`);
       }
-      const { clientToken: _token, placementConstraints: _c, placementStrategy: _s, ...rest } = input;
-      return submit(ctx, rest, input.containerInstances.length, input.containerInstances);
+      // StartTask starts EC2 tasks on the instances it names (it has no launch type, strategy
+      // or platform version): never a Fargate task, whose pool hosts are no instance of a cluster.
+      const { clientToken: _token, placementConstraints: _c, placementStrategy: _s, capacityProviderStrategy: _p, platformVersion: _v, ...rest } = input;
+      return submit(ctx, { ...rest, launchType: 'EC2' }, input.containerInstances.length, input.containerInstances);
     },
 
     async StopTask(input: { cluster?: string; task: string; reason?: string }, ctx: RequestContext) {
@@ -176,22 +183,23 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
   };
 }
 
-/** The rules RunTask applies to its input beyond its shape. */
-function checkRunInput(input: RunInput, td: TaskDefinitionRecord): void {
+/** The rules RunTask applies to its input beyond its shape, for the tasks' launch type. */
+function checkRunInput(input: RunInput, td: TaskDefinitionRecord, launchType: LaunchType): void {
   validateTags(input.tags ?? []);
   if (input.startedBy !== undefined && input.startedBy.length > MAX_TAG_LIKE) fail('InvalidParameterException', `startedBy must be at most ${MAX_TAG_LIKE} characters.`);
   if (input.group !== undefined && input.group.length > 255) fail('InvalidParameterException', 'group must be at most 255 characters.');
-  if (input.launchType === 'FARGATE') {
-    fail('InvalidParameterException', 'Fargate is not available in this Berth release: run the task with launchType EC2 on your container instances (berth up runs one).');
+  if (launchType === 'FARGATE') {
+    checkFargateLaunch({
+      ...(input.platformVersion !== undefined && { platformVersion: input.platformVersion }),
+      ...(input.placementConstraints && { placementConstraints: input.placementConstraints }),
+      ...(input.placementStrategy && { placementStrategy: input.placementStrategy }),
+      ...(input.overrides && { overrides: input.overrides }),
+    }, td);
+  } else {
+    checkPlatformVersion(launchType, input.platformVersion);
   }
-  if (td.networkMode === 'awsvpc' && !input.networkConfiguration?.awsvpcConfiguration) {
-    fail('InvalidParameterException', "Network Configuration must be provided when networkMode 'awsvpc' is specified: pass --network-configuration 'awsvpcConfiguration={subnets=[subnet-berth]}'.");
-  }
-  if (td.networkMode !== 'awsvpc' && input.networkConfiguration) {
-    fail('InvalidParameterException', `Network Configuration is not valid for the given networkMode of this task definition (${td.networkMode ?? 'bridge'}): remove it, or use an awsvpc task definition.`);
-  }
-  const sub = input.networkConfiguration?.awsvpcConfiguration;
-  if (sub && sub.subnets.length === 0) fail('InvalidParameterException', 'subnets can not be empty: give at least one subnet id.');
+  checkNetworkConfiguration(input.networkConfiguration as NetworkConfiguration | undefined, td);
+  checkAssignPublicIp(input.networkConfiguration as NetworkConfiguration | undefined, launchType);
   for (const o of input.overrides?.containerOverrides ?? []) {
     if (!td.containerDefinitions.some((c) => c.name === o.name)) {
       fail('InvalidParameterException', `Override for container named ${o.name} is not a container in the TaskDefinition.`);

@@ -104,6 +104,8 @@ export interface Runnable {
   readonly networkConfiguration?: NetworkConfiguration;
   readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
   readonly launchType?: Launch['launchType'];
+  /** Fargate: the platform version its tasks run on. */
+  readonly platformVersion?: string;
 }
 
 /**
@@ -112,7 +114,7 @@ export interface Runnable {
  * A capacity provider strategy wins over a launch type, as in RunTask.
  */
 export function launchBase(ref: ClusterRef, record: ServiceRecord, what: Runnable, nowSeconds: number): Omit<Launch, 'count'> {
-  const { networkConfiguration, capacityProviderStrategy, launchType } = what;
+  const { networkConfiguration, capacityProviderStrategy, launchType, platformVersion } = what;
   return {
     scope: ref.scope,
     cluster: ref.cluster,
@@ -127,6 +129,7 @@ export function launchBase(ref: ClusterRef, record: ServiceRecord, what: Runnabl
     enableExecuteCommand: record.enableExecuteCommand,
     ...(networkConfiguration && { networkConfiguration }),
     ...(capacityProviderStrategy?.length ? { capacityProviderStrategy } : launchType ? { launchType } : {}),
+    ...(platformVersion !== undefined && { platformVersion }),
     now: nowSeconds,
   };
 }

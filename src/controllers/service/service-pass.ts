@@ -117,6 +117,7 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
     ...withDefined('networkConfiguration', primary.networkConfiguration ?? record.networkConfiguration),
     ...withDefined('capacityProviderStrategy', primary.capacityProviderStrategy ?? record.capacityProviderStrategy),
     ...withDefined('launchType', primary.launchType ?? record.launchType),
+    ...withDefined('platformVersion', primary.platformVersion ?? record.platformVersion),
   }, nowSeconds);
   if (daemon) {
     const step = daemonStep({ instances: snapshot.instances, views, primaryId: primary.id, minimumHealthyPercent, canLaunch, canReplace, draining, ...(eligible && { eligible }) });

@@ -9,8 +9,8 @@
  * stored and answered, never acted on.
  *
  * FARGATE and FARGATE_SPOT are two more rows of {@link PROVIDER_KINDS}, built in for every
- * account as AWS lists them; until Berth serves Fargate capacity, strategies naming them
- * are refused at launch (`runnable: false`), not special-cased anywhere else.
+ * account as AWS lists them: their tasks run on the Fargate pool (fargate.ts). A cluster's
+ * strategy may name them once they are associated with it (PutClusterCapacityProviders).
  */
 import { parseArn } from '../arn.ts';
 import { fail } from '../errors.ts';
@@ -39,22 +39,19 @@ export interface AutoScalingGroupProvider {
   managedDraining: Toggle;
 }
 
-/** What one kind of provider is: its launch type, whether accounts create it, whether tasks run on it yet. */
+/** What one kind of provider is: its launch type, and whether accounts create it. */
 export interface ProviderKind {
   readonly type: CapacityProviderType;
   /** The launchType of the tasks it runs. */
   readonly launchType: 'EC2' | 'FARGATE';
   /** Present in every account under its own name (FARGATE, FARGATE_SPOT): never created, updated or deleted. */
   readonly builtIn: boolean;
-  /** Tasks can be placed on it in this release. */
-  readonly runnable: boolean;
 }
 
 export const PROVIDER_KINDS: Readonly<Record<CapacityProviderType, ProviderKind>> = {
-  EC2_AUTOSCALING: { type: 'EC2_AUTOSCALING', launchType: 'EC2', builtIn: false, runnable: true },
-  // The next issue serves these with platform-managed agents; then `runnable` turns true.
-  FARGATE: { type: 'FARGATE', launchType: 'FARGATE', builtIn: true, runnable: false },
-  FARGATE_SPOT: { type: 'FARGATE_SPOT', launchType: 'FARGATE', builtIn: true, runnable: false },
+  EC2_AUTOSCALING: { type: 'EC2_AUTOSCALING', launchType: 'EC2', builtIn: false },
+  FARGATE: { type: 'FARGATE', launchType: 'FARGATE', builtIn: true },
+  FARGATE_SPOT: { type: 'FARGATE_SPOT', launchType: 'FARGATE', builtIn: true },
 };
 
 /** The built-in providers, by name, in the order AWS lists them (after the account's own). */

@@ -6,6 +6,8 @@
  */
 import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
 import { fail } from '../errors.ts';
+import { FARGATE_PLATFORM_FAMILY } from './fargate.ts';
+import { resolvePlatformVersion } from './fargate-rules.ts';
 import { ecsArn, rootPrincipal, type Scope } from './scope.ts';
 import type {
   CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentRecord, NetworkConfiguration, SchedulingStrategy, ServiceRecord,
@@ -24,7 +26,10 @@ export interface ServiceSpec {
   deploymentController?: 'ECS' | 'EXTERNAL';
   launchType?: LaunchType;
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  /** Fargate: as asked for ('LATEST' when not), shown so on the service. */
   platformVersion?: string;
+  /** Fargate: 'Linux'. Set on Fargate services only, as AWS shows it. */
+  platformFamily?: string;
   deploymentConfiguration: DeploymentConfiguration;
   placementConstraints: PlacementConstraint[];
   placementStrategy: PlacementStrategy[];
@@ -58,7 +63,11 @@ export function serviceNameOf(ref: string, cluster: string): string | undefined 
   return undefined;
 }
 
-function deployment(id: string, s: Pick<ServiceRecord, 'taskDefinition' | 'desiredCount' | 'launchType' | 'capacityProviderStrategy' | 'platformVersion' | 'networkConfiguration'>, now: number): DeploymentRecord {
+/**
+ * A new PRIMARY deployment of what `s` runs. A Fargate service's deployment shows the
+ * platform version its tasks run on ('LATEST' resolved), as AWS's deployments do.
+ */
+function deployment(id: string, s: Pick<ServiceRecord, 'taskDefinition' | 'desiredCount' | 'launchType' | 'capacityProviderStrategy' | 'platformVersion' | 'platformFamily' | 'networkConfiguration'>, now: number): DeploymentRecord {
   return {
     id,
     status: 'PRIMARY',
@@ -69,7 +78,7 @@ function deployment(id: string, s: Pick<ServiceRecord, 'taskDefinition' | 'desir
     updatedAt: now,
     ...(s.launchType !== undefined && { launchType: s.launchType }),
     ...(s.capacityProviderStrategy !== undefined && { capacityProviderStrategy: s.capacityProviderStrategy }),
-    ...(s.platformVersion !== undefined && { platformVersion: s.platformVersion }),
+    ...(s.platformFamily !== undefined ? { platformVersion: resolvePlatformVersion(s.platformVersion), platformFamily: s.platformFamily } : s.platformVersion !== undefined && { platformVersion: s.platformVersion }),
     ...(s.networkConfiguration !== undefined && { networkConfiguration: s.networkConfiguration }),
     rolloutState: 'IN_PROGRESS',
     rolloutStateReason: `ECS deployment ${id} in progress.`,
@@ -87,6 +96,7 @@ export function newService(scope: Scope, cluster: string, spec: ServiceSpec, dep
     ...(spec.launchType !== undefined && { launchType: spec.launchType }),
     ...(spec.capacityProviderStrategy !== undefined && { capacityProviderStrategy: spec.capacityProviderStrategy }),
     ...(spec.platformVersion !== undefined && { platformVersion: spec.platformVersion }),
+    ...(spec.platformFamily !== undefined && { platformFamily: spec.platformFamily }),
     taskDefinition: spec.taskDefinitionArn,
     ...(spec.networkConfiguration !== undefined && { networkConfiguration: spec.networkConfiguration }),
   };
@@ -121,12 +131,16 @@ export function newService(scope: Scope, cluster: string, spec: ServiceSpec, dep
 export interface ServiceChange {
   desiredCount?: number;
   taskDefinitionArn?: string;
+  /** An empty list takes the service back to a launch type: `launchType` (UpdateService reference). */
   capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  launchType?: LaunchType;
   deploymentConfiguration?: DeploymentConfiguration;
   networkConfiguration?: NetworkConfiguration;
   placementConstraints?: PlacementConstraint[];
   placementStrategy?: PlacementStrategy[];
   platformVersion?: string;
+  /** Whether the service's tasks run on Fargate after the update: it then has a platform version and family, else neither. */
+  fargate?: boolean;
   forceNewDeployment?: boolean;
   healthCheckGracePeriodSeconds?: number;
   enableExecuteCommand?: boolean;
@@ -160,15 +174,26 @@ export function updateService(s: ServiceRecord, c: ServiceChange, newDeploymentI
     ...(c.propagateTags !== undefined && { propagateTags: c.propagateTags }),
     ...(c.availabilityZoneRebalancing !== undefined && { availabilityZoneRebalancing: c.availabilityZoneRebalancing }),
   };
-  if (c.capacityProviderStrategy !== undefined) {
+  if (c.capacityProviderStrategy?.length) {
     // A strategy replaces the launch type (the two are never both set).
     delete next.launchType;
     next.capacityProviderStrategy = c.capacityProviderStrategy;
+  } else if (c.capacityProviderStrategy !== undefined) {
+    delete next.capacityProviderStrategy;
+    next.launchType = c.launchType ?? s.launchType ?? 'EC2';
+  }
+  if (c.fargate === true) {
+    next.platformVersion = c.platformVersion ?? s.platformVersion ?? 'LATEST';
+    next.platformFamily = FARGATE_PLATFORM_FAMILY;
+  } else if (c.fargate === false) {
+    delete next.platformVersion;
+    delete next.platformFamily;
   }
   const redeploy = c.forceNewDeployment === true
     || next.taskDefinition !== s.taskDefinition
     || !same(next.networkConfiguration, s.networkConfiguration)
     || next.platformVersion !== s.platformVersion
+    || next.launchType !== s.launchType
     || !same(next.capacityProviderStrategy, s.capacityProviderStrategy);
   if (redeploy) {
     const older = s.deployments.map((d): DeploymentRecord => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE', updatedAt: now } : d));

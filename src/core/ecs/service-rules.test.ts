@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../errors.ts';
 import {
-  checkDaemon, checkExternalCreate, checkExternalUpdate, checkLaunchTypeAndStrategy, checkPlatformVersion, checkNetworkConfiguration, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
+  checkDaemon, checkExternalCreate, checkExternalUpdate, checkLaunchTypeAndStrategy, checkNetworkConfiguration, checkStrategyChange, checkServiceTaskDefinition, checkUnsupported, defaultDeploymentConfiguration,
   resolveDeploymentConfiguration, validateCapacityProviderStrategy, validateClientToken, validateDesiredCount, validateServiceName,
 } from './service-rules.ts';
+import { checkPlatformVersion } from './fargate-rules.ts';
 import type { TaskDefinitionRecord } from './task-definition.ts';
 
 /** The code and message a rule refuses with. */
@@ -125,4 +126,18 @@ test('a platform version with the EC2 launch type is refused', () => {
   checkPlatformVersion('FARGATE', 'LATEST');
   checkPlatformVersion(undefined, 'LATEST');
   assert.match(refusal(() => checkPlatformVersion('EC2', 'LATEST'))[1], /^The platform version must be null when specifying an EC2 launch type\./);
+});
+
+test('a new capacity provider strategy on UpdateService takes forceNewDeployment, in every direction', () => {
+  const spot = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
+  const message = 'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.';
+  for (const [current, given] of [[{}, spot], [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, spot], [{ capacityProviderStrategy: spot }, []]] as const) {
+    const [code, text] = refusal(() => checkStrategyChange(current, given, undefined));
+    assert.deepEqual([code, text.startsWith(message)], ['InvalidParameterException', true], JSON.stringify([current, given]));
+    checkStrategyChange(current, given, true);
+  }
+  // The same strategy again, none given, or none to none: nothing changes, nothing to force.
+  checkStrategyChange({ capacityProviderStrategy: spot }, spot, false);
+  checkStrategyChange({ capacityProviderStrategy: spot }, undefined, false);
+  checkStrategyChange({}, [], false);
 });

@@ -125,11 +125,15 @@ export function validateCapacityProviderStrategy(items: readonly CapacityProvide
   }
 }
 
-/** A platform version is a Fargate notion. */
-export function checkPlatformVersion(launchType: string | undefined, platformVersion: string | undefined): void {
-  if (platformVersion !== undefined && launchType === 'EC2') {
-    fail('InvalidParameterException', 'The platform version must be null when specifying an EC2 launch type. Remove --platform-version.');
-  }
+/**
+ * UpdateService: a new capacity provider strategy (from a launch type, a different one, or
+ * an empty one back to a launch type) takes `forceNewDeployment`, as ECS requires.
+ */
+export function checkStrategyChange(current: { capacityProviderStrategy?: readonly CapacityProviderStrategyItem[] }, given: readonly CapacityProviderStrategyItem[] | undefined, force: boolean | undefined): void {
+  if (given === undefined || force === true) return;
+  const before = current.capacityProviderStrategy ?? [];
+  if (JSON.stringify(before) === JSON.stringify(given)) return;
+  fail('InvalidParameterException', 'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment. Pass --force-new-deployment with the new strategy.');
 }
 
 /** Both at once is refused by ECS even when the launch type is EC2. */

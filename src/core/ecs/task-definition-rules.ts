@@ -1,14 +1,13 @@
 import { ApiError } from '../errors.ts';
 import { checkEnvironmentFiles } from './environment-files.ts';
 import type { ContainerDefinition, RegisterInput } from './task-definition-input.ts';
-import { EC2_TASK_CPU, fargateSizesHint, isFargateSize } from './task-size.ts';
+import { checkEphemeralStorage, checkFargateDefinition } from './fargate-rules.ts';
+import { EC2_TASK_CPU } from './task-size.ts';
 
 /** Containers per task definition (ECS service quotas). */
 export const MAX_CONTAINERS = 10;
 /** The smallest memory limit a container can have, MiB (Docker 20.10+, as ECS documents). */
 export const MIN_CONTAINER_MEMORY = 6;
-/** Fargate stops a container at most this long after SIGTERM (ECS stopTimeout reference). */
-export const MAX_FARGATE_STOP_TIMEOUT = 120;
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const DEPENDENCY_CONDITIONS = ['START', 'COMPLETE', 'SUCCESS', 'HEALTHY'];
 
@@ -31,7 +30,8 @@ export function checkTaskDefinition(input: RegisterInput, cpu: number | undefine
     throw client(`Invalid 'cpu' setting for task: ${cpu} units. Task CPU must be between ${EC2_TASK_CPU.min} and ${EC2_TASK_CPU.max} units.`);
   }
   if (memory !== undefined && memory < MIN_CONTAINER_MEMORY) throw client(`Invalid 'memory' setting for task: ${memory} MiB is below the minimum of ${MIN_CONTAINER_MEMORY}.`);
-  if (fargate) checkFargate(input, cpu, memory, mode);
+  checkEphemeralStorage(input.ephemeralStorage, 'ClientException');
+  if (fargate) checkFargateDefinition(input, cpu, memory);
 
   const names = new Set<string>();
   for (const c of containers) {
@@ -42,23 +42,6 @@ export function checkTaskDefinition(input: RegisterInput, cpu: number | undefine
   if (!containers.some((c) => c.essential !== false)) throw client('A task definition must have at least one essential container: set "essential": true on one container.');
   checkSums(containers, cpu, memory);
   checkReferences(input, names);
-}
-
-function checkFargate(input: RegisterInput, cpu: number | undefined, memory: number | undefined, mode: string): void {
-  if (mode !== 'awsvpc') throw client(`Fargate only supports network mode 'awsvpc': set "networkMode": "awsvpc" (it is '${mode}').`);
-  if (cpu === undefined) throw client("Fargate requires that 'cpu' be defined at the task level.");
-  if (memory === undefined) throw client("Fargate requires that 'memory' be defined at the task level.");
-  if (!isFargateSize(cpu, memory)) throw client(`No Fargate configuration exists for given values: ${cpu} CPU, ${memory} memory. Valid sizes: ${fargateSizesHint()}.`);
-  if (input.pidMode === 'host') throw client("Fargate does not support pidMode 'host'.");
-  if (input.ipcMode !== undefined) throw client('Fargate does not support ipcMode: remove it.');
-  for (const v of input.volumes ?? []) {
-    if (v.host?.sourcePath) throw client(`Fargate does not support host volumes with a sourcePath (volume '${v.name}').`);
-  }
-  for (const c of input.containerDefinitions) {
-    if (c.privileged) throw client(`Fargate does not support privileged containers (container '${c.name}').`);
-    if (c.links?.length) throw client(`Fargate does not support links (container '${c.name}'): containers in an awsvpc task reach each other on localhost.`);
-    if (c.stopTimeout !== undefined && c.stopTimeout > MAX_FARGATE_STOP_TIMEOUT) throw client(`Invalid 'stopTimeout' for container '${c.name}': Fargate allows at most ${MAX_FARGATE_STOP_TIMEOUT} seconds.`);
-  }
 }
 
 function checkContainer(c: ContainerDefinition, taskMemory: number | undefined, mode: string): void {

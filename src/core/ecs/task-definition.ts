@@ -3,7 +3,8 @@ import { parseArn } from '../arn.ts';
 import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 import { checkTaskDefinition } from './task-definition-rules.ts';
-import { isFargateSize, parseTaskCpu, parseTaskMemory } from './task-size.ts';
+import { isFargateCompatible } from './fargate-rules.ts';
+import { parseTaskCpu, parseTaskMemory } from './task-size.ts';
 
 // The request's shapes: task-definition-input.ts, which the rules read too.
 export type { Compatibility, ContainerDefinition, NetworkMode, PortMapping, RegisterInput } from './task-definition-input.ts';
@@ -20,7 +21,7 @@ export interface TaskDefinitionRecord {
   containerDefinitions: ContainerDefinition[];
   volumes: Record<string, unknown>[];
   placementConstraints: Record<string, unknown>[];
-  requiresAttributes: { name: string }[];
+  requiresAttributes: { name: string; value?: string }[];
   compatibilities: Compatibility[];
   requiresCompatibilities?: Compatibility[];
   networkMode?: NetworkMode;
@@ -115,13 +116,13 @@ function compatibilities(input: RegisterInput, cpu: number | undefined, memory: 
   const out: Compatibility[] = [];
   if (input.networkMode !== 'awsvpc') out.push('EXTERNAL');
   out.push('EC2');
-  const fargateFeatures = !input.containerDefinitions.some((c) => c.privileged || c.links?.length) && !input.volumes?.some((v) => v.host?.sourcePath);
-  if (input.networkMode === 'awsvpc' && cpu !== undefined && memory !== undefined && isFargateSize(cpu, memory) && fargateFeatures && input.pidMode !== 'host' && input.ipcMode === undefined) out.push('FARGATE');
+  // FARGATE when the definition meets every Fargate rule, whether or not it asked for it.
+  if (isFargateCompatible(input, cpu, memory)) out.push('FARGATE');
   return out;
 }
 
 /** Agent capabilities a container instance must have to run this definition. */
-function requiredAttributes(input: RegisterInput, containers: readonly ContainerDefinition[]): { name: string }[] {
+function requiredAttributes(input: RegisterInput, containers: readonly ContainerDefinition[]): { name: string; value?: string }[] {
   const names = new Set<string>();
   if (input.networkMode === 'awsvpc') names.add('ecs.capability.task-eni');
   if (input.taskRoleArn) names.add('com.amazonaws.ecs.capability.task-iam-role');
@@ -132,7 +133,12 @@ function requiredAttributes(input: RegisterInput, containers: readonly Container
     const driver = (c.logConfiguration as { logDriver?: string } | undefined)?.logDriver;
     if (driver) names.add(`com.amazonaws.ecs.capability.logging-driver.${driver}`);
   }
-  return [...names].sort().map((name) => ({ name }));
+  const out: { name: string; value?: string }[] = [...names].sort().map((name) => ({ name }));
+  // An ARM64 definition runs only where the CPU is arm64: its tasks are placed on such hosts
+  // (EC2 instances, or Fargate pool hosts), and on none where no host is (an x86 Berth host
+  // answers RunTask with an ATTRIBUTE failure rather than start a task it cannot run).
+  if ((input.runtimePlatform as { cpuArchitecture?: string } | undefined)?.cpuArchitecture === 'ARM64') out.push({ name: 'ecs.cpu-architecture', value: 'arm64' });
+  return out;
 }
 
 /** The TaskDefinition shape of the API (the record without its tags). */

@@ -2,7 +2,7 @@ import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
 import type { ContainerStatus, StopCode, TaskStatus } from './task-lifecycle.ts';
-import type { Isolation } from './fargate.ts';
+import { ISOLATION_ATTRIBUTE, type Isolation } from './fargate.ts';
 
 export interface NetworkBinding {
   bindIP: string;
@@ -264,10 +264,18 @@ export function newTask(i: NewTaskInput): TaskRecord {
  *   the AWS CLI examples, EC2 and Fargate).
  */
 export function taskView(t: TaskRecord, includeTags: boolean) {
-  const { tags, networkMode: _mode, reservedPorts: _ports, healthChecked: _checked, connectivity, connectivityAt, healthStatus, containers, ...rest } = t;
+  const {
+    tags, networkMode: _mode, reservedPorts: _ports, healthChecked: _checked, isolation, containerInstanceArn, attributes,
+    connectivity, connectivityAt, healthStatus, containers, ...rest
+  } = t;
   const reported = !NOT_YET_REPORTED.has(t.lastStatus) || t.containers.some((c) => c.lastStatus !== 'PENDING');
+  // The boundary the agent reported is a task attribute (fargate.ts), after ECS's own.
+  const allAttributes = [...(attributes ?? []), ...(isolation !== undefined ? [{ name: ISOLATION_ATTRIBUTE, value: isolation }] : [])];
   return {
     ...rest,
+    // A Fargate task has no container instance (its pool host is Berth's own), as on AWS.
+    ...(containerInstanceArn !== undefined && t.launchType !== 'FARGATE' && { containerInstanceArn }),
+    ...(allAttributes.length > 0 && { attributes: allAttributes }),
     ...(reported && { connectivity, connectivityAt, healthStatus }),
     containers: containers.map(({ networkBindings, healthStatus: health, ...c }): ContainerView =>
       c.lastStatus === 'PENDING' && networkBindings.length === 0 ? c : { ...c, networkBindings, healthStatus: health }),
