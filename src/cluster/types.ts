@@ -159,8 +159,18 @@ export interface ClusterState {
    * sums, no walk. Tasks without startedBy are not counted.
    */
   groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }>;
-  /** What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances). */
+  /**
+   * What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances).
+   * A task counts on the instance it is placed on whichever cluster it belongs to: a pool
+   * host's (fargate.ts) counts the Fargate tasks of every cluster placed on it.
+   */
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage;
+  /**
+   * The not-STOPPED tasks placed on one instance, of every cluster (a Fargate pool host runs
+   * tasks of many): what its agent is told at hello. From the instance's cluster's indexes
+   * (O(its tasks)); the cluster is read from the ARN.
+   */
+  tasksOnInstance(instanceArn: string): Iterable<TaskSummary>;
   /** Calls `listener` after each batch of changes, with the clusters they touched. */
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void;
   close(): void;

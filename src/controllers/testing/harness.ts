@@ -135,6 +135,9 @@ export class FakeClusterState implements ClusterState {
   *tasks(ref: ClusterRef): Iterable<TaskSummary> {
     yield* this.snapshot(ref)?.tasks ?? [];
   }
+  *tasksOnInstance(arn: string): Iterable<TaskSummary> {
+    for (const s of this.#snapshots.values()) yield* s.tasks.filter((t) => t.containerInstanceArn === arn && t.lastStatus !== 'STOPPED');
+  }
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
