@@ -6,7 +6,7 @@
  */
 import sortedBtree from 'sorted-btree';
 import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
-import { poolTaskGroup } from '../core/ecs/fargate.ts';
+import { poolTaskGroup, SPOT_TASKS_GROUP } from '../core/ecs/fargate.ts';
 import { ecsArn, type Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
@@ -314,6 +314,7 @@ export class ClusterIndex {
       if (on.size === 0) this.#foreign.delete(arn);
     }
     this.#countUsage(s, group, sign);
+    if (s.capacityProviderName === 'FARGATE_SPOT') bump(this.#usage.get(arn)?.groups ?? new Map(), SPOT_TASKS_GROUP, sign);
   }
 
   /**

@@ -82,20 +82,20 @@ export interface Ids {
   readonly uuid: () => string;
 }
 
-/** The task placed on `instance` by a launch. */
-export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids): TaskRecord {
+/** The task placed on `instance` by a launch (none: a FARGATE_SPOT task waiting for capacity, in PROVISIONING with no host). */
+export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance | undefined, group: string, ids: Ids): TaskRecord {
   const subnet = l.networkConfiguration?.awsvpcConfiguration?.subnets[0];
   const attachments: Attachment[] = td.networkMode === 'awsvpc'
     ? [{ id: ids.uuid(), type: 'ElasticNetworkInterface', status: 'PRECREATED', details: subnet !== undefined ? [{ name: 'subnetId', value: subnet }] : [] }]
     : [];
-  const az = instance.attributes.get('ecs.availability-zone');
-  const arch = instance.attributes.get('ecs.cpu-architecture');
+  const az = instance?.attributes.get('ecs.availability-zone');
+  const arch = instance?.attributes.get('ecs.cpu-architecture');
   return newTask({
     scope: l.scope, clusterName: l.cluster, id: ids.taskId(), containerIds: td.containerDefinitions.map(() => ids.uuid()),
-    taskDefinition: td, overrides: l.overrides ?? {}, containerInstanceArn: instance.arn,
+    taskDefinition: td, overrides: l.overrides ?? {}, ...(instance && { containerInstanceArn: instance.arn }),
     ...(az !== undefined && { availabilityZone: az }),
     ...(arch !== undefined && { cpuArchitecture: arch }),
-    ...(instance.capacityProvider !== undefined && { capacityProviderName: instance.capacityProvider }),
+    ...(instance?.capacityProvider !== undefined && { capacityProviderName: instance.capacityProvider }),
     ...(l.startedBy !== undefined && { startedBy: l.startedBy }),
     group,
     tags: tagsOf(l, td, group), launchType: l.launchType ?? 'EC2', enableExecuteCommand: l.enableExecuteCommand ?? false,

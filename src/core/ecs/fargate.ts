@@ -83,3 +83,10 @@ export const DEFAULT_SPOT_SETTINGS: SpotSettings = { interruptionsPerHour: 0, se
 export function poolTaskGroup(scope: Scope, cluster: string, group: string): string {
   return `${scope.account}/${scope.region}/${cluster}/${group}`;
 }
+
+/**
+ * The pseudo task group a pool host's usage counts its FARGATE_SPOT tasks under (of every
+ * cluster), so the spot tasks per zone are a sum over the pool's hosts, never a walk of tasks.
+ * No real group has a '/' after its kind, so it never meets one.
+ */
+export const SPOT_TASKS_GROUP = 'berth:capacity-provider/FARGATE_SPOT';
