@@ -136,9 +136,6 @@ describe('resolveStrategy', () => {
     refused(() => resolveStrategy({ capacityProviderStrategy: many }, cluster), /at most 20/);
   });
 
-  test('FARGATE is a provider like the others, refused at launch until Berth serves it', () => {
-    refused(() => resolveStrategy({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, cluster), /FARGATE capacity provider is not available in this Berth release/);
-  });
 });
 
 test("runningByProvider counts a group's tasks per provider until they stop or are told to", () => {

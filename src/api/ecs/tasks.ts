@@ -181,9 +181,6 @@ function checkRunInput(input: RunInput, td: TaskDefinitionRecord): void {
   validateTags(input.tags ?? []);
   if (input.startedBy !== undefined && input.startedBy.length > MAX_TAG_LIKE) fail('InvalidParameterException', `startedBy must be at most ${MAX_TAG_LIKE} characters.`);
   if (input.group !== undefined && input.group.length > 255) fail('InvalidParameterException', 'group must be at most 255 characters.');
-  if (input.launchType === 'FARGATE') {
-    fail('InvalidParameterException', 'Fargate is not available in this Berth release: run the task with launchType EC2 on your container instances (berth up runs one).');
-  }
   if (td.networkMode === 'awsvpc' && !input.networkConfiguration?.awsvpcConfiguration) {
     fail('InvalidParameterException', "Network Configuration must be provided when networkMode 'awsvpc' is specified: pass --network-configuration 'awsvpcConfiguration={subnets=[subnet-berth]}'.");
   }

@@ -53,8 +53,8 @@ export interface ProviderKind {
 export const PROVIDER_KINDS: Readonly<Record<CapacityProviderType, ProviderKind>> = {
   EC2_AUTOSCALING: { type: 'EC2_AUTOSCALING', launchType: 'EC2', builtIn: false, runnable: true },
   // The next issue serves these with platform-managed agents; then `runnable` turns true.
-  FARGATE: { type: 'FARGATE', launchType: 'FARGATE', builtIn: true, runnable: false },
-  FARGATE_SPOT: { type: 'FARGATE_SPOT', launchType: 'FARGATE', builtIn: true, runnable: false },
+  FARGATE: { type: 'FARGATE', launchType: 'FARGATE', builtIn: true, runnable: true },
+  FARGATE_SPOT: { type: 'FARGATE_SPOT', launchType: 'FARGATE', builtIn: true, runnable: true },
 };
 
 /** The built-in providers, by name, in the order AWS lists them (after the account's own). */
