@@ -50,8 +50,12 @@ Options:
       process.stdout.write(`${answer.message}\n`);
       return 0;
     }
+    // A host that offers Fargate capacity has a second row: its instance in the pool, marked "fargate".
     const rows = [['NAME', 'STATE', 'ADDRESS', 'ZONE', 'TYPE', 'PID', 'CONTAINER INSTANCE'],
-      ...answer.hosts.map((h) => [h.name, h.state, h.address, h.availabilityZone, h.instanceType, h.pid === null ? '-' : String(h.pid), h.containerInstanceArn ?? '-'])];
+      ...answer.hosts.flatMap((h) => [
+        [h.name, h.state, h.address, h.availabilityZone, h.instanceType, h.pid === null ? '-' : String(h.pid), h.containerInstanceArn ?? '-'],
+        ...(h.poolInstanceArn ? [[h.name, 'fargate', h.address, h.availabilityZone, h.instanceType, h.pid === null ? '-' : String(h.pid), h.poolInstanceArn]] : []),
+      ])];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n');
     return 0;
