@@ -11,7 +11,7 @@ import { ecsArn, type Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
-import type { Held, InstanceState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
 
 const BTree = sortedBtree.default;
 type Tree<V> = InstanceType<typeof BTree<string, V>>;
@@ -282,7 +282,8 @@ export class ClusterIndex {
     move(this.#byGroup, old?.group, now?.group);
     move(this.#byFamily, old?.family, now?.family);
     move(this.#byStartedBy, old?.startedBy, now?.startedBy);
-    move(this.#byInstance, old?.containerInstanceArn, now?.containerInstanceArn);
+    // A task placed on no instance (waiting for Fargate Spot capacity) is indexed under UNPLACED.
+    move(this.#byInstance, old && (old.containerInstanceArn ?? UNPLACED), now && (now.containerInstanceArn ?? UNPLACED));
     move(this.#byDesired, old?.desiredStatus, now?.desiredStatus);
   }
 
@@ -366,7 +367,7 @@ export class ClusterIndex {
     }
     for (const [id, s] of smallest.entries(start)) {
       if (start !== undefined && id <= start) continue;
-      if (filter.instanceArn !== undefined && s.containerInstanceArn !== filter.instanceArn) continue;
+      if (filter.instanceArn !== undefined && (s.containerInstanceArn ?? UNPLACED) !== filter.instanceArn) continue;
       if (filter.group !== undefined && s.group !== filter.group) continue;
       if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
       if (filter.family !== undefined && s.family !== filter.family) continue;

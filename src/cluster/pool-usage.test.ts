@@ -10,7 +10,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { createClusterState } from './cluster-state.ts';
 import { clusterOp, instanceOp, putOp, SCOPE, taskRecord } from './testing.ts';
-import type { ClusterRef } from './types.ts';
+import { UNPLACED, type ClusterRef } from './types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-pool-usage-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,6 +91,9 @@ test('loaded from the store in any order (tasks of a cluster listed before the p
       assert.deepEqual([h1!.cpu, h1!.memory, h1!.eni, h1!.taskCount], [1024 - 256, 2048 - 512, 120 - 1, 1], 'the task waiting for capacity (no host) holds nothing');
       assert.deepEqual([...state.tasksOnInstance(hostArn('h1'))].map((t) => t.id), ['t1']);
       assert.deepEqual([...state.tasksOnInstance('not an arn')], []);
+      // The waiting one is found without a walk: indexed as placed on no instance.
+      assert.deepEqual([...state.tasks({ scope: SCOPE, cluster: 'a' }, { instanceArn: UNPLACED })].map((t) => t.id), ['t2']);
+      assert.deepEqual(state.snapshot({ scope: SCOPE, cluster: 'a' })!.tasksWhere({ instanceArn: UNPLACED }).map((t) => t.id), ['t2']);
     } finally {
       state.close();
     }

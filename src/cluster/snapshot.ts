@@ -11,11 +11,11 @@
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { ClusterIndex } from './cluster-index.ts';
-import type { ClusterRef, ClusterSnapshot, Held, InstanceState, TaskFilter, TaskSummary } from './types.ts';
+import { UNPLACED, type ClusterRef, type ClusterSnapshot, type Held, type InstanceState, type TaskFilter, type TaskSummary } from './types.ts';
 
 /** Whether `t` matches every filter given (the same rules as the cluster state's `tasks()`). */
 export function matches(t: TaskSummary, f: TaskFilter): boolean {
-  return (f.instanceArn === undefined || t.containerInstanceArn === f.instanceArn)
+  return (f.instanceArn === undefined || (t.containerInstanceArn ?? UNPLACED) === f.instanceArn)
     && (f.group === undefined || t.group === f.group)
     && (f.startedBy === undefined || t.startedBy === f.startedBy)
     && (f.family === undefined || t.family === f.family)

@@ -105,7 +105,14 @@ export interface ClusterSnapshot extends ClusterRef {
   readonly services: readonly Held<ServiceRecord>[];
 }
 
+/**
+ * `TaskFilter.instanceArn` of the tasks placed on no instance: FARGATE_SPOT tasks waiting in
+ * PROVISIONING for spot capacity (src/scheduler/placer-fargate.ts).
+ */
+export const UNPLACED = '';
+
 export interface TaskFilter {
+  /** The tasks placed on this instance; {@link UNPLACED}: those placed on none. */
   readonly instanceArn?: string;
   readonly group?: string;
   readonly startedBy?: string;

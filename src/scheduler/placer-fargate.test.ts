@@ -138,5 +138,22 @@ test('FARGATE_SPOT past a zone\'s spot capacity waits in PROVISIONING with no ho
     // A later launch sees the zone's one spot task as taken: nothing more placed there.
     const again = await placer.launch(launch(SCOPE, 'a', td, { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], count: 1 }));
     assert.equal(again.tasks[0]?.containerInstanceArn, undefined);
+
+    // Waiting tasks are placed as they are once a zone has room (the fargate-pending
+    // reconciler's launch); one told to stop meanwhile is left alone.
+    const idOf = (t: TaskRecord) => t.taskArn.split('/').pop()!;
+    const [w1, w2] = [waiting[0]!, again.tasks[0]!];
+    const stoppedKey = keys.task(SCOPE, 'a', idOf(w2));
+    await store.txn({ ops: [putOp(stoppedKey, { ...w2, desiredStatus: 'STOPPED' })] });
+    const none = await placer.launch(launch(SCOPE, 'a', td, { waiting: [idOf(w1), idOf(w2)], count: 2, group: 'service:web' }));
+    assert.deepEqual(none.tasks, [], 'no zone has spot room yet: they keep waiting');
+    await writeSpotSettings(store, SCOPE.region, { interruptionsPerHour: 0, seed: 1, capacity: { 'us-east-1a': 1, 'us-east-1b': 5 } }, 1_700_000_000_001);
+    const placedNow = await placer.launch(launch(SCOPE, 'a', td, { waiting: [idOf(w1), idOf(w2)], count: 2, group: 'service:web' }));
+    assert.deepEqual(placedNow.tasks.map((t) => [t.taskArn, t.availabilityZone, t.capacityProviderName, t.lastStatus]), [[w1.taskArn, 'us-east-1b', 'FARGATE_SPOT', 'PROVISIONING']]);
+    const stored = JSON.parse((await store.get(keys.task(SCOPE, 'a', idOf(w1))))!.value) as TaskRecord;
+    assert.match(stored.containerInstanceArn!, /container-instance\/fargate\/h2$/);
+    assert.equal((JSON.parse((await store.get(stoppedKey))!.value) as TaskRecord).containerInstanceArn, undefined, 'the stopped one stays unplaced');
+    const twice = await placer.launch(launch(SCOPE, 'a', td, { waiting: [idOf(w1)], count: 1, group: 'service:web' }));
+    assert.deepEqual(twice.tasks, [], 'a task is placed once');
   });
 });

@@ -18,7 +18,7 @@
  */
 import { kindOf } from '../core/ecs/capacity-provider.ts';
 import { poolTaskGroup, SPOT_TASKS_GROUP } from '../core/ecs/fargate.ts';
-import { demandOf } from '../core/ecs/task.ts';
+import { demandOf, type TaskRecord } from '../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import type { StrategyCluster } from './capacity-strategy.ts';
 import type { Launch } from './launch.ts';
@@ -45,8 +45,9 @@ export const FARGATE_CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this tim
 const ZONE = 'ecs.availability-zone';
 
 /** A launch the Fargate pool serves: launchType FARGATE, or a strategy (given, else the cluster's default) of Fargate providers. */
-export function isFargateLaunch(l: Pick<Launch, 'launchType' | 'capacityProviderStrategy' | 'targets'>, cluster: StrategyCluster | undefined): boolean {
+export function isFargateLaunch(l: Pick<Launch, 'launchType' | 'capacityProviderStrategy' | 'targets' | 'waiting'>, cluster: StrategyCluster | undefined): boolean {
   if (l.targets) return false;
+  if (l.waiting?.length) return true;
   if (l.launchType !== undefined) return l.launchType === 'FARGATE';
   const strategy = l.capacityProviderStrategy?.length ? l.capacityProviderStrategy : cluster?.defaultCapacityProviderStrategy ?? [];
   return strategy.length > 0 && strategy.every((i) => kindOf(i.capacityProvider)?.launchType === 'FARGATE');
@@ -87,6 +88,27 @@ export function zonesFull(room: ReadonlyMap<string, number>): string[] {
 /** The constraint that keeps the full zones out of a FARGATE_SPOT request (none when no zone is full). */
 export function spotConstraints(full: readonly string[]): PlacementConstraint[] {
   return full.length === 0 ? [] : [{ type: 'memberOf', expression: `attribute:${ZONE} not_in [${full.join(', ')}]` }];
+}
+
+/**
+ * A waiting FARGATE_SPOT task placed at last: on `instance`, in its zone, with its CPU
+ * architecture, as a task placed at launch records them.
+ */
+export function placeWaiting(t: TaskRecord, instance: PlacementInstance): TaskRecord {
+  const zone = zoneOf(instance);
+  const arch = instance.attributes.get('ecs.cpu-architecture');
+  return {
+    ...t,
+    containerInstanceArn: instance.arn,
+    ...(zone !== undefined && { availabilityZone: zone }),
+    ...(arch !== undefined && { attributes: [...(t.attributes ?? []).filter((a) => a.name !== 'ecs.cpu-architecture'), { name: 'ecs.cpu-architecture', value: arch }] }),
+    version: t.version + 1,
+  };
+}
+
+/** A task still waiting for spot capacity: created by a Fargate launch, on no host, not told to stop. */
+export function isWaiting(t: Pick<TaskRecord, 'launchType' | 'containerInstanceArn' | 'lastStatus' | 'desiredStatus'>): boolean {
+  return t.launchType === 'FARGATE' && t.containerInstanceArn === undefined && t.lastStatus === 'PROVISIONING' && t.desiredStatus === 'RUNNING';
 }
 
 /** The zone of a pool host (its ecs.availability-zone), if it registered one. */

@@ -34,10 +34,10 @@ import { openSession } from './session-fast.ts';
 import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
-import { ecsArn } from '../core/ecs/scope.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
-import { FARGATE_CAPACITY_UNAVAILABLE, fargateRequest, isFargateLaunch, spotConstraints, spotRoom, zoneOf, zonesFull } from './placer-fargate.ts';
-import type { Failure, PlacementInstance, Rng } from './types.ts';
+import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
+import { planFargate, planWaiting } from './placer-pool.ts';
+import type { Failure, Rng } from './types.ts';
 
 /**
  * Task definition revisions kept for launches by ARN: a revision's containers never change,
@@ -210,10 +210,18 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       let launched: { tasks: TaskRecord[]; failures: Failure[] };
       const mine = new Set<string>();
       try {
-        const groupTasks = state.tasks(own, { group: groupOf(l, td) });
-        launched = pool
-          ? planFargate(deps, session, target, mine, l, td, groupTasks, record.value, spot)
-          : planLaunch(deps, session, mine, l, td, groupTasks, record.value);
+        if (pool && l.waiting) {
+          // Tasks already made, waiting for spot capacity: placed as they are, each pinned to
+          // the revision read (one stopped meanwhile fails the commit, and the retry skips it).
+          const held = await readWaiting(store, l);
+          launched = planWaiting(deps, session, target, mine, l, td, held, spot);
+          for (const t of launched.tasks) conditions.push(held.find((h) => h.task.taskArn === t.taskArn)!.pin);
+        } else {
+          const groupTasks = state.tasks(own, { group: groupOf(l, td) });
+          launched = pool
+            ? planFargate(deps, session, target, mine, l, td, groupTasks, record.value, spot)
+            : planLaunch(deps, session, mine, l, td, groupTasks, record.value);
+        }
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
         if (token !== undefined) leaders.delete(token);
@@ -309,71 +317,18 @@ function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<st
   return { tasks, failures };
 }
 
-/**
- * The tasks one Fargate launch starts, placed on the pool's session: ECS's base/weight split
- * between FARGATE and FARGATE_SPOT (or one share for launchType FARGATE), each share on the
- * pool's hosts (placer-fargate.ts). FARGATE tasks that find no room are failures with AWS's
- * reason; FARGATE_SPOT ones are created waiting in PROVISIONING with no host (a zone's spot
- * capacity, `spot`, counts the spot tasks its hosts already run).
- */
-function planFargate(
-  deps: PlacerDeps, session: PlacementSession, pool: { scope: Scope; cluster: string }, touched: Set<string>, l: Launch, td: TaskDefinitionRecord,
-  groupTasks: Iterable<ProviderTask>, cluster: ClusterRecord, spot: Readonly<Record<string, number>>,
-): { tasks: TaskRecord[]; failures: Failure[] } {
-  const group = groupOf(l, td);
-  const resolved = resolveStrategy({ ...(l.launchType !== undefined && { launchType: l.launchType }), ...(l.capacityProviderStrategy !== undefined && { capacityProviderStrategy: l.capacityProviderStrategy }) }, cluster);
-  const shares: { capacityProvider?: string; count: number }[] = resolved.kind === 'strategy'
-    ? splitLaunch(resolved.strategy, l.count, runningByProvider(groupTasks, group))
-    : [{ count: l.count }];
-  const launch = { ...l, launchType: 'FARGATE' as const };
-  const tasks: TaskRecord[] = [];
-  const failures: Failure[] = [];
-  // Spot room per limited zone, as of this session (less what this launch takes).
-  const room = Object.keys(spot).length > 0 ? spotRoom(session.snapshot().instances, spot) : new Map<string, number>();
-  for (const share of shares) {
-    const isSpot = share.capacityProvider === 'FARGATE_SPOT';
-    const placed: string[] = [];
-    if (isSpot && room.size > 0) {
-      // A task at a time: each may fill a zone, which the next must then avoid.
-      for (let n = 0; n < share.count; n++) {
-        const request = { ...fargateRequest(l, td, group, 1), constraints: spotConstraints(zonesFull(room)) };
-        const [arn] = session.place(request, l.now, deps.rng).placements;
-        if (arn === undefined) break;
-        placed.push(arn);
-        const zone = zoneOf(poolInstance(deps, pool, arn));
-        if (zone !== undefined && room.has(zone)) room.set(zone, room.get(zone)! - 1);
-      }
-    } else {
-      placed.push(...session.place(fargateRequest(l, td, group, share.count), l.now, deps.rng).placements);
-    }
-    for (const arn of placed) {
-      touched.add(arn);
-      tasks.push(fargateTask(buildTask(launch, td, poolInstance(deps, pool, arn), group, deps.ids), share.capacityProvider));
-    }
-    const missing = share.count - placed.length;
-    if (missing <= 0) continue;
-    if (isSpot) {
-      // AWS: with no spot capacity, FARGATE_SPOT tasks wait in PROVISIONING.
-      for (let n = 0; n < missing; n++) tasks.push(fargateTask(buildTask(launch, td, undefined, group, deps.ids), share.capacityProvider));
-    } else {
-      failures.push({ arn: ecsArn(l.scope, `cluster/${l.cluster}`), reason: FARGATE_CAPACITY_UNAVAILABLE });
-    }
+export interface HeldTask { readonly task: TaskRecord; readonly pin: Condition }
+
+/** The launch's waiting tasks as stored now, those still waiting (a task stopped or placed meanwhile is left out). */
+async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {
+  const out: HeldTask[] = [];
+  for (const id of l.waiting ?? []) {
+    const key = keys.task(l.scope, l.cluster, id);
+    const kv = await store.get(key);
+    const task = kv && (JSON.parse(kv.value) as TaskRecord);
+    if (kv && task && isWaiting(task)) out.push({ task, pin: { key, modRevision: kv.modRevision } });
   }
-  return { tasks, failures };
-}
-
-/** The state's view of a pool host the session placed on (its zone and architecture are what a task records). */
-function poolInstance(deps: PlacerDeps, pool: { scope: Scope; cluster: string }, arn: string): PlacementInstance {
-  const instance = deps.state.placementInstance(pool, arn);
-  // Not an ApiError: the batch drops the session, which reopens from the snapshot.
-  if (!instance) throw new Error(`placer: the session placed on ${arn}, which the Fargate pool no longer has`);
-  return instance;
-}
-
-/** A Fargate task's provider: the share's (FARGATE / FARGATE_SPOT), none for launchType FARGATE; never a pool host's. */
-function fargateTask(t: TaskRecord, capacityProvider: string | undefined): TaskRecord {
-  const { capacityProviderName: _host, ...rest } = t;
-  return capacityProvider !== undefined ? { ...rest, capacityProviderName: capacityProvider } : rest;
+  return out;
 }
 
 /** The store key of a launch's clientToken (tokens are any 64 ASCII characters: encoded). */
