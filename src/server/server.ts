@@ -16,6 +16,7 @@ import type { Store } from '../store/store.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
 import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
+import { fargatePendingReconciler } from '../controllers/fargate-pending.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
@@ -98,6 +99,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await agents.start();
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
+    fargatePendingReconciler(),
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
   const controllers = createControllerRunner({
