@@ -53,6 +53,10 @@ export function liveSnapshot(ref: ClusterRef, ix: ClusterIndex, clusterRecord: H
       check('groupVersion');
       return ix.groupVersion(group);
     },
+    tasksOnInstance(instanceArn) {
+      check('tasksOnInstance');
+      return [...ix.tasksOn(instanceArn)];
+    },
   };
 }
 
@@ -64,10 +68,15 @@ export interface SnapshotLists extends ClusterRef {
   readonly services: readonly Held<ServiceRecord>[];
 }
 
-/** A snapshot of plain lists: `tasksWhere` filters `tasks` (in id order, as the indexes answer). */
-export function listSnapshot(s: SnapshotLists): ClusterSnapshot {
+/**
+ * A snapshot of plain lists: `tasksWhere` filters `tasks` (in id order, as the indexes answer);
+ * `tasksOnInstance` reads `tasks` and the other clusters' tasks given in `foreign`.
+ */
+export function listSnapshot(s: SnapshotLists & { readonly foreign?: readonly TaskSummary[] }): ClusterSnapshot {
+  const { foreign = [], ...lists } = s;
   return {
-    ...s,
+    ...lists,
+    tasksOnInstance: (arn) => [...s.tasks, ...foreign].filter((t) => t.containerInstanceArn === arn && t.lastStatus !== 'STOPPED'),
     tasksWhere: (filter) => s.tasks.filter((t) => matches(t, filter)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     // Plain lists hold no history: a fingerprint of the group's tasks (their count and the
     // newest revision, which any write raises and any removal changes with the count) and

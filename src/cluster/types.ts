@@ -41,6 +41,8 @@ export interface TaskSummary {
   readonly taskDefinitionArn: string;
   readonly family: string;
   readonly containerInstanceArn?: string;
+  /** The zone of its instance, as recorded when it was placed (a Fargate task's pool host is in no cluster of the task's account). */
+  readonly availabilityZone?: string;
   readonly lastStatus: TaskStatus;
   readonly desiredStatus: 'RUNNING' | 'STOPPED';
   readonly group: string;
@@ -102,6 +104,11 @@ export interface ClusterSnapshot extends ClusterRef {
    * without reading them.
    */
   groupVersion(group: string): number;
+  /**
+   * The not-STOPPED tasks placed on one of this cluster's instances, of every cluster (a
+   * Fargate pool host runs tasks of many): O(its tasks), from the indexes.
+   */
+  tasksOnInstance(instanceArn: string): readonly TaskSummary[];
   readonly services: readonly Held<ServiceRecord>[];
 }
 

@@ -38,7 +38,8 @@ export function task(n: number, o: { on?: InstanceState; group?: string; lastSta
   };
 }
 
-export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: InstanceState[]; tasks?: TaskSummary[] } = {}): ClusterSnapshot {
+/** `foreign`: other clusters' tasks on this cluster's instances (a Fargate pool host's). */
+export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: InstanceState[]; tasks?: TaskSummary[]; foreign?: TaskSummary[] } = {}): ClusterSnapshot {
   const ref = o.ref ?? REF;
   return listSnapshot({
     ...ref, revision: o.revision ?? 1,
@@ -46,7 +47,7 @@ export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: I
       key: keys.cluster(ref.scope, ref.cluster), modRevision: 1,
       value: { clusterArn: `arn:aws:ecs:${ref.scope.region}:${ref.scope.account}:cluster/${ref.cluster}`, clusterName: ref.cluster, status: 'ACTIVE', tags: [], settings: [], capacityProviders: [], defaultCapacityProviderStrategy: [], createdAt: 0 },
     },
-    instances: o.instances ?? [], tasks: o.tasks ?? [], services: [],
+    instances: o.instances ?? [], tasks: o.tasks ?? [], services: [], ...(o.foreign && { foreign: o.foreign }),
   });
 }
 
