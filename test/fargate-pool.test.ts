@@ -128,4 +128,27 @@ describe('the Fargate pool', () => {
     running.push({ cluster: 'default', arn: out.tasks[0]!.taskArn });
     await waitRunning('default', out.tasks[0]!.taskArn);
   });
+
+  test('a Fargate service reaches its desired count on the pool and stays there (its tasks are not taken for lost)', async () => {
+    // Room for the service: the pool was left full.
+    for (const t of running.splice(0)) await ecs('stop-task', '--cluster', t.cluster, '--task', t.arn);
+    await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+      family: 'fg-svc', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'berth/web', memory: 64, essential: true, stopTimeout: 2, portMappings: [{ containerPort: 80 }] }],
+    }));
+    await ecs('create-service', '--service-name', 'fg', '--task-definition', 'fg-svc', '--desired-count', '2', '--launch-type', 'FARGATE', '--network-configuration', NETWORK);
+    try {
+      await ecs('wait', 'services-stable', '--services', 'fg');
+      const first = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'fg')).taskArns.sort();
+      assert.equal(first.length, 2);
+      for (const arn of first) assert.equal(assignedInstance(arn), poolInstanceArn());
+      // A few reconciler passes later, the same two tasks: none was replaced.
+      await new Promise((r) => setTimeout(r, 5_000));
+      assert.deepEqual((await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'fg')).taskArns.sort(), first);
+      assert.deepEqual((await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'fg', '--desired-status', 'STOPPED')).taskArns, []);
+    } finally {
+      await ecs('delete-service', '--service', 'fg', '--force').catch(() => undefined);
+      await ecs('wait', 'services-inactive', '--services', 'fg').catch(() => undefined);
+    }
+  });
 });
