@@ -9,15 +9,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import type { BerthProcess } from './support/berth.ts';
+import { ROOT, type BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
+import { run } from './support/run.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
 
 interface Task {
-  taskArn: string; lastStatus: string; launchType: string; availabilityZone?: string; containerInstanceArn?: string;
+  taskArn: string; startedAt?: string; lastStatus: string; launchType: string; availabilityZone?: string; containerInstanceArn?: string;
   attachments: { type: string; details: { name: string; value: string }[] }[];
 }
 /** Waits for RUNNING; a task that stopped instead fails the test with its reasons. */
@@ -98,6 +99,25 @@ describe('the Fargate pool', () => {
     assert.equal(clusters[0]!.runningTasksCount, 1, 'the Fargate task counts in its own cluster');
     const missing = await ecs<{ failures: { reason: string }[] }>('describe-container-instances', '--container-instances', pool);
     assert.equal(missing.failures[0]?.reason, 'MISSING', 'no account can describe a pool host');
+  });
+
+  test('berth exec reaches a Fargate task through its pool instance\'s session; berth up killed -9 and started again adopts it', async () => {
+    const { arn } = running[0]!;
+    const exec = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'exec', arn, '--endpoint', berth.endpoint, '--', 'echo', 'from-fargate']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.match(exec.stdout, /from-fargate/);
+    const before = await describeTask('default', arn);
+    const ip = before.attachments.find((a) => a.type === 'ElasticNetworkInterface')!.details.find((d) => d.name === 'privateIPv4Address')!.value;
+    await berth.kill9();
+    // The container outlives the control plane and its agent, as on any host.
+    assert.match(await (await fetch(`http://${ip}/`)).text(), /Berth web test image/);
+    await berth.restart();
+    for (let i = 0; i < 50 && (await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'exec', arn, '--endpoint', berth.endpoint, '--', 'true'])).code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = await describeTask('default', arn);
+    assert.deepEqual([after.lastStatus, after.startedAt], ['RUNNING', before.startedAt], 'the same task, adopted, not started again');
+    assert.equal(assignedInstance(arn), poolInstanceArn(), 'rejoined as the same pool instance');
   });
 
   test('a second cluster\'s Fargate task lands on the same host; past the pool\'s capacity, AWS\'s failure', async () => {
