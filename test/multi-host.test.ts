@@ -23,14 +23,14 @@ const hostCmd = (...args: string[]) => berthCli('host', ...args, '--data-dir', b
 
 interface Instance { containerInstanceArn: string; agentConnected: boolean; attributes: { name: string; value?: string }[] }
 interface Task { taskArn: string; lastStatus: string; containerInstanceArn: string; containers: { networkBindings: { hostPort: number }[] }[] }
-interface HostRow { name: string; state: string; address: string; zone: string; type: string; pid: string; arn: string }
+interface HostRow { name: string; state: string; address: string; zone: string; type: string; pid: string; arn: string; pool: string }
 
 async function hostList(): Promise<HostRow[]> {
   const r = await hostCmd('ls');
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim().split('\n').slice(1).map((l) => {
-    const [name, state, address, zone, type, pid, arn] = l.split(/\s+/) as [string, string, string, string, string, string, string];
-    return { name, state, address, zone, type, pid, arn };
+    const [name, state, address, zone, type, pid, arn, pool] = l.split(/\s+/) as [string, string, string, string, string, string, string, string];
+    return { name, state, address, zone, type, pid, arn, pool };
   });
 }
 
@@ -157,6 +157,26 @@ describe('berth up --hosts 3', () => {
     assert.match(await (await fetch(`http://${ip}/`)).text(), /Berth web test image/);
     await ecs('stop-task', '--task', arn);
     await ecs('wait', 'tasks-stopped', '--tasks', arn);
+  });
+
+  test('every host offers Fargate capacity in its zone: three Fargate tasks spread over the three hosts\' pool instances', async () => {
+    const hosts = await hostList();
+    const pools = hosts.map((h) => h.pool.replace(/^fargate:/, ''));
+    assert.ok(pools.every((p) => /:berth-fargate:container-instance\/fargate\//.test(p)), `each host's pool instance: ${pools.join(' ')}`);
+    await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family: 'mh-fargate', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'berth/web', memory: 64, stopTimeout: 2, portMappings: [{ containerPort: 80 }] }] }));
+    const run3 = await ecs<{ tasks: (Task & { availabilityZone: string })[]; failures: unknown[] }>('run-task', '--launch-type', 'FARGATE', '--count', '3', '--task-definition', 'mh-fargate',
+      '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth]}');
+    assert.deepEqual(run3.failures, []);
+    assert.deepEqual(run3.tasks.map((t) => t.availabilityZone).sort(), ['us-east-1a', 'us-east-1b', 'us-east-1c'], 'spread over the zones');
+    const arns = run3.tasks.map((t) => t.taskArn);
+    await ecs('wait', 'tasks-running', '--tasks', ...arns);
+    // Still three container instances in the cluster: the pool's are no cluster's.
+    assert.equal((await instances()).length, 3);
+    await ecs('stop-task', '--task', arns[0]!);
+    await ecs('stop-task', '--task', arns[1]!);
+    await ecs('stop-task', '--task', arns[2]!);
+    await ecs('wait', 'tasks-stopped', '--tasks', ...arns);
   });
 
   test('a second agent that would share host-1\'s run dir, bridges and nft table refuses, saying what to change', async () => {

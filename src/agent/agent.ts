@@ -11,7 +11,7 @@ import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
-import { joinEndpoint, register, type AgentConfig } from './registration.ts';
+import { joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
@@ -42,11 +42,19 @@ export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
   runDir?: string;
   /** Bridge names, subnets, nft table and name prefixes (defaults: config.ts); one set per agent. */
   network?: Pick<NetworkManagerOptions, 'bridge' | 'vpc' | 'nftTable' | 'netnsPrefix' | 'vethPrefix'>;
+  /**
+   * Offer this host's capacity to the region's Fargate pool too (src/core/ecs/fargate.ts): a
+   * second container instance, in the pool's cluster, served by this same agent over a
+   * session of its own. Fargate tasks of any cluster are placed on it.
+   */
+  fargate?: boolean;
   log: (line: string) => void;
 }
 
 export interface RunningAgent {
   readonly containerInstanceArn: string;
+  /** Its instance in the Fargate pool, when it offers Fargate capacity. */
+  readonly poolInstanceArn?: string;
   close(): Promise<void>;
 }
 
@@ -80,27 +88,45 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   await network.reattach();
   const registryHost = new URL(o.endpoint).host;
   const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint, rootfsMountRoot: runtime.rootfsDir });
-  const { containerInstance: instance, instanceSecret } = await register(api, joinEndpoint(o.endpoint, envRegion()), { ...o, capabilities: AGENT_CAPABILITIES }, o.log);
+  const joinAt = joinEndpoint(o.endpoint, envRegion());
+  const own = await register(api, joinAt, { ...o, capabilities: AGENT_CAPABILITIES }, o.log);
+  const instance = own.containerInstance;
   o.log(`registered ${instance.containerInstanceArn} (${runtime.name} ${runtime.version})`);
+  const pool = o.fargate ? await registerInPool(joinAt, { ...o, capabilities: AGENT_CAPABILITIES }, o.log) : undefined;
+  if (pool) o.log(`offers Fargate capacity as ${pool.containerInstance.containerInstanceArn}`);
 
   const tasksDir = join(o.dataDir, 'tasks');
   const runners = new Map<string, TaskRunner>();
   const streams = new Map<string, () => void>();
-  // The session exists before adoption so that adopted tasks' reports queue in its outbox;
+  // One session per registration (the host's own instance, its pool instance), each told
+  // the tasks placed on its instance; one set of runners serves both.
+  const sessions = new Map<string, AgentSession>();
+  // Each session exists before adoption so that adopted tasks' reports queue in its outbox;
   // it dials out only after, when the runners know their tasks.
-  const s = new AgentSession(o.endpoint, { cluster: o.cluster, containerInstanceArn: instance.containerInstanceArn, agentVersion: 'berth' }, instanceSecret, {
-    onSnapshot: (assignments) => {
-      const wanted = new Set(assignments.map((a) => a.task.taskArn));
-      for (const a of assignments) take(a);
-      // A task the control plane no longer knows (its state was wiped): stop it here too.
-      for (const [arn, r] of runners) if (!wanted.has(arn) && !r.done) void r.stop('UserInitiated', 'The control plane no longer knows this task');
-    },
-    onAssignment: (a) => take(a),
-    onRequest: (req) => handleRequest(req),
-    log: o.log,
-  });
+  const open = (r: Registration): AgentSession => {
+    const arn = r.containerInstance.containerInstanceArn;
+    const session: AgentSession = new AgentSession(o.endpoint, { cluster: r.containerInstance.containerInstanceArn.split('/').at(-2)!, containerInstanceArn: arn, agentVersion: 'berth' }, r.instanceSecret, {
+      onSnapshot: (assignments) => {
+        const wanted = new Set(assignments.map((a) => a.task.taskArn));
+        for (const a of assignments) take(a);
+        // A task of this instance the control plane no longer knows (its state was wiped): stop it here too.
+        for (const [taskArn, runner] of runners) {
+          if (runner.task.containerInstanceArn === arn && !wanted.has(taskArn) && !runner.done) void runner.stop('UserInitiated', 'The control plane no longer knows this task');
+        }
+      },
+      onAssignment: (a) => take(a),
+      onRequest: (req) => handleRequest(session, req),
+      log: o.log,
+    });
+    sessions.set(arn, session);
+    return session;
+  };
+  const s = open(own);
+  if (pool) open(pool);
   const report = (r: TaskReport) => {
-    s.report(r);
+    // A task's reports go to the session of the instance it was placed on.
+    const on = runners.get(r.taskArn)?.task.containerInstanceArn;
+    (on !== undefined && sessions.get(on) || s).report(r);
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
       // The runner's work is over; its log stays reachable through the task directory.
@@ -128,9 +154,9 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     runners.set(a.task.taskArn, runner);
     void runner.launch().catch((e: Error) => o.log(`task ${a.task.taskArn}: ${e.stack ?? e.message}`));
   }
-  s.start();
+  for (const session of sessions.values()) session.start();
 
-  function handleRequest(req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void {
+  function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void {
     if (req.type === 'cancel') { streams.get(req.id)?.(); streams.delete(req.id); return; }
     const runner = runners.get(req.taskArn);
     if (req.type === 'logs') {
@@ -151,10 +177,11 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
 
   return {
     containerInstanceArn: instance.containerInstanceArn,
+    ...(pool && { poolInstanceArn: pool.containerInstance.containerInstanceArn }),
     async close() {
       for (const stop of streams.values()) stop();
       for (const r of runners.values()) r.detach();
-      s.close();
+      for (const session of sessions.values()) session.close();
       await network.close();
       release();
     },

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonClient } from '../api/aws/client.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
-import { JoinError, register, type AgentConfig, type JoinEndpoint } from './registration.ts';
+import { JoinError, register, registerInPool, type AgentConfig, type JoinEndpoint } from './registration.ts';
 
 const TOKEN = `berth_join_${'j'.repeat(43)}`;
 const SECRET = `berth_inst_${'s'.repeat(43)}`;
@@ -98,4 +98,26 @@ test('a host registered before join tokens keeps its instance: the token gets it
   assert.deepEqual(cp.calls.map((c) => [c.bearer, c.input.containerInstanceArn]), [[TOKEN, ARN]]);
   assert.equal(statSync(join(cfg.dataDir, 'identity.json')).mode & 0o777, 0o600);
   assert.equal((JSON.parse(readFileSync(join(cfg.dataDir, 'identity.json'), 'utf8')) as { instanceSecret: string }).instanceSecret, SECRET);
+});
+
+test('joining the Fargate pool is a second registration of the host: its own identity file, the pool\'s cluster, no capacity provider, no CreateCluster', async (t) => {
+  const cfg = { ...config(t, TOKEN), capacityProvider: 'mine' };
+  const cp = controlPlane();
+  let created = 0;
+  const counting: JsonClient = { call: async <T>() => { created++; return {} as T; } };
+  await register(counting, cp.join, cfg);
+  const pool = await registerInPool(cp.join, cfg);
+  assert.equal(created, 1, 'only the host\'s own cluster is created by the agent; the control plane makes the pool');
+  assert.equal(pool.instanceSecret, SECRET);
+  const asked = cp.calls[1]!.input;
+  assert.equal(asked.fargate, true);
+  assert.equal(asked.cluster, 'fargate');
+  assert.equal(asked.capacityProviderName, undefined);
+  assert.equal(cp.calls[0]!.input.fargate, undefined, 'the host\'s own registration is not a pool one');
+  assert.equal(JSON.parse(readFileSync(join(cfg.dataDir, 'identity-fargate.json'), 'utf8')).cluster, 'fargate');
+  assert.equal(JSON.parse(readFileSync(join(cfg.dataDir, 'identity.json'), 'utf8')).cluster, 'default', 'the two identities are kept apart');
+  // Restarted: each registration presents its own secret.
+  await registerInPool(cp.join, { ...cfg, joinToken: undefined });
+  assert.equal(cp.calls[2]!.bearer, SECRET);
+  assert.equal(cp.calls[2]!.input.containerInstanceArn, ARN);
 });

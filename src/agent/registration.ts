@@ -5,6 +5,7 @@ import type { JsonClient } from '../api/aws/client.ts';
 import type { Attribute, ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { httpRequest, readBody } from '../lib/http-request.ts';
 import { replaceFileSync } from '../lib/replace-file.ts';
+import { FARGATE_POOL_CLUSTER } from '../core/ecs/fargate.ts';
 import { VERSION } from '../version.ts';
 import { REGISTER_PATH } from './protocol.ts';
 
@@ -96,8 +97,23 @@ export function joinEndpoint(endpoint: string, region: string): JoinEndpoint {
  * plane's state was wiped), and then the host joins as a new instance.
  */
 export async function register(api: JsonClient, join: JoinEndpoint, config: AgentConfig, log: (line: string) => void = () => {}): Promise<Registration> {
-  const identity = loadIdentity(config);
   await api.call(`${ECS}.CreateCluster`, { clusterName: config.cluster });
+  return registerAs(join, config, log, false);
+}
+
+/**
+ * Offers this host's capacity to the region's Fargate pool (src/core/ecs/fargate.ts): a
+ * second registration of the same host, as an instance of the pool's cluster in the
+ * platform's account (the control plane makes it), with its own identity file and secret.
+ * The same agent serves both instances, one session each.
+ */
+export async function registerInPool(join: JoinEndpoint, config: AgentConfig, log: (line: string) => void = () => {}): Promise<Registration> {
+  const { capacityProvider: _none, ...rest } = config;
+  return registerAs(join, { ...rest, cluster: FARGATE_POOL_CLUSTER }, log, true);
+}
+
+async function registerAs(join: JoinEndpoint, config: AgentConfig, log: (line: string) => void, pool: boolean): Promise<Registration> {
+  const identity = loadIdentity(config, pool);
   const cpu = availableParallelism() * 1024;
   const memory = Math.max(0, Math.floor(totalmem() / 1024 / 1024) - config.reservedMemoryMiB);
   const attributes: Attribute[] = [
@@ -118,6 +134,8 @@ export async function register(api: JsonClient, join: JoinEndpoint, config: Agen
     attributes,
     // Beside ECS's request, as region is: the registration endpoint checks that the provider exists.
     ...(config.capacityProvider !== undefined && { capacityProviderName: config.capacityProvider }),
+    // Beside ECS's request too: register in the Fargate pool.
+    ...(pool && { fargate: true }),
   });
 
   const arn = identity.cluster === config.cluster ? identity.containerInstanceArn : undefined;
@@ -127,7 +145,7 @@ export async function register(api: JsonClient, join: JoinEndpoint, config: Agen
     try {
       if (bearer) {
         const out = await join(bearer, { ...input(identity.instanceId), containerInstanceArn: arn });
-        return keep(config, identity, out.containerInstance, out.instanceSecret ?? identity.instanceSecret!);
+        return keep(config, identity, out.containerInstance, out.instanceSecret ?? identity.instanceSecret!, pool);
       }
     } catch (err) {
       // The instance or its secret is gone (deregistered, or the state was wiped): join afresh below.
@@ -144,23 +162,24 @@ export async function register(api: JsonClient, join: JoinEndpoint, config: Agen
   }
   const out = await join(config.joinToken, input());
   if (!out.instanceSecret) throw new Error(`the control plane registered ${out.containerInstance.containerInstanceArn} without issuing its secret`);
-  return keep(config, { cluster: config.cluster }, out.containerInstance, out.instanceSecret);
+  return keep(config, { cluster: config.cluster }, out.containerInstance, out.instanceSecret, pool);
 }
 
-function keep(config: AgentConfig, identity: Identity, containerInstance: ContainerInstanceRecord, instanceSecret: string): Registration {
-  saveIdentity(config, {
+function keep(config: AgentConfig, identity: Identity, containerInstance: ContainerInstanceRecord, instanceSecret: string, pool: boolean): Registration {
+  saveIdentity(config, pool, {
     cluster: config.cluster, instanceId: containerInstance.ec2InstanceId ?? identity.instanceId,
     containerInstanceArn: containerInstance.containerInstanceArn, instanceSecret,
   });
   return { containerInstance, instanceSecret };
 }
 
-function identityPath(config: AgentConfig): string {
-  return join(config.dataDir, 'identity.json');
+/** identity.json: the host's instance in its cluster; identity-fargate.json: its instance in the Fargate pool. */
+function identityPath(config: AgentConfig, pool: boolean): string {
+  return join(config.dataDir, pool ? 'identity-fargate.json' : 'identity.json');
 }
 
-function loadIdentity(config: AgentConfig): Identity {
-  const path = identityPath(config);
+function loadIdentity(config: AgentConfig, pool: boolean): Identity {
+  const path = identityPath(config, pool);
   if (existsSync(path)) {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as Identity;
@@ -171,9 +190,9 @@ function loadIdentity(config: AgentConfig): Identity {
   return { cluster: config.cluster };
 }
 
-function saveIdentity(config: AgentConfig, identity: Identity): void {
+function saveIdentity(config: AgentConfig, pool: boolean, identity: Identity): void {
   mkdirSync(config.dataDir, { recursive: true });
   // Durable: it outlives reboots, and a host that lost it would join as a new instance.
   // Private: the secret in it is this instance's whole identity.
-  replaceFileSync(identityPath(config), JSON.stringify(identity, null, 2), { durable: true, mode: 0o600 });
+  replaceFileSync(identityPath(config, pool), JSON.stringify(identity, null, 2), { durable: true, mode: 0o600 });
 }

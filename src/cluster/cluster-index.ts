@@ -6,10 +6,12 @@
  */
 import sortedBtree from 'sorted-btree';
 import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
+import { poolTaskGroup, SPOT_TASKS_GROUP } from '../core/ecs/fargate.ts';
+import { ecsArn, type Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
-import type { Held, InstanceState, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
+import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
 
 const BTree = sortedBtree.default;
 type Tree<V> = InstanceType<typeof BTree<string, V>>;
@@ -57,7 +59,36 @@ interface InstanceEntry {
   placement?: PlacementInstance;
 }
 
+/**
+ * Where an index lives among the others: a task counts in the usage of the instance it is
+ * placed on, and that instance may belong to another cluster (a Fargate task of any cluster
+ * runs on a host of the Fargate pool, fargate.ts). Its own cluster keeps the task; the
+ * instance's cluster keeps the usage. Without a home (a lone index in a test), every
+ * instance is counted here.
+ */
+export interface IndexHome {
+  readonly scope: Scope;
+  readonly cluster: string;
+  /** The index of the cluster that holds the instance `instanceArn` names (made when missing); undefined: an ARN that names no cluster. */
+  readonly indexOf: (instanceArn: string) => ClusterIndex | undefined;
+}
+
 export class ClusterIndex {
+  readonly #home: IndexHome | undefined;
+  /** `arn:aws:ecs:<region>:<account>:container-instance/<cluster>/`: an instance ARN of this cluster starts with it. */
+  readonly #instancePrefix: string | undefined;
+  /**
+   * Tasks of other clusters placed on this cluster's instances (the Fargate pool's hosts), by
+   * instance ARN then task key, while they hold resources (not STOPPED): what an instance's
+   * agent is told at hello. Bounded by what those instances run.
+   */
+  readonly #foreign = new Map<string, Map<string, TaskSummary>>();
+
+  constructor(home?: IndexHome) {
+    this.#home = home;
+    this.#instancePrefix = home && ecsArn(home.scope, `container-instance/${home.cluster}/`);
+  }
+
   clusterRecord: Held<ClusterRecord> | undefined;
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
@@ -99,7 +130,7 @@ export class ClusterIndex {
   #placementChanged: string[] = [];
 
   isEmpty(): boolean {
-    return !this.clusterRecord && this.#instances.size === 0 && this.#taskById.size === 0 && this.#services.size === 0;
+    return !this.clusterRecord && this.#instances.size === 0 && this.#taskById.size === 0 && this.#services.size === 0 && this.#usage.size === 0;
   }
 
   // ---- instances
@@ -251,7 +282,8 @@ export class ClusterIndex {
     move(this.#byGroup, old?.group, now?.group);
     move(this.#byFamily, old?.family, now?.family);
     move(this.#byStartedBy, old?.startedBy, now?.startedBy);
-    move(this.#byInstance, old?.containerInstanceArn, now?.containerInstanceArn);
+    // A task placed on no instance (waiting for Fargate Spot capacity) is indexed under UNPLACED.
+    move(this.#byInstance, old && (old.containerInstanceArn ?? UNPLACED), now && (now.containerInstanceArn ?? UNPLACED));
     move(this.#byDesired, old?.desiredStatus, now?.desiredStatus);
   }
 
@@ -262,6 +294,41 @@ export class ClusterIndex {
     else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') this.#pending += sign;
     if (s.containerInstanceArn === undefined || !holdsResources(s)) return;
     const arn = s.containerInstanceArn;
+    if (this.#home && !arn.startsWith(this.#instancePrefix!)) {
+      // Another cluster's instance (a Fargate pool host): its index counts the usage, under
+      // a group qualified by this cluster.
+      this.#home.indexOf(arn)?.countForeign(s, poolTaskGroup(this.#home.scope, this.#home.cluster, s.group), sign);
+      return;
+    }
+    this.#countUsage(s, s.group, sign);
+  }
+
+  /** A task of another cluster placed on one of this cluster's instances: its usage (group qualified by its cluster) and the instance's foreign tasks. */
+  countForeign(s: TaskSummary, group: string, sign: 1 | -1): void {
+    const arn = s.containerInstanceArn!;
+    let on = this.#foreign.get(arn);
+    if (sign > 0) {
+      if (!on) this.#foreign.set(arn, (on = new Map()));
+      on.set(s.key, s);
+    } else if (on) {
+      on.delete(s.key);
+      if (on.size === 0) this.#foreign.delete(arn);
+    }
+    this.#countUsage(s, group, sign);
+    if (s.capacityProviderName === 'FARGATE_SPOT') bump(this.#usage.get(arn)?.groups ?? new Map(), SPOT_TASKS_GROUP, sign);
+  }
+
+  /**
+   * The tasks placed on one of this cluster's instances that hold resources there: its own
+   * (not STOPPED) and other clusters' (a pool host's). O(its tasks), no scan.
+   */
+  *tasksOn(instanceArn: string): Iterable<TaskSummary> {
+    for (const s of this.#byInstance.get(instanceArn)?.values() ?? []) if (holdsResources(s)) yield s;
+    yield* this.#foreign.get(instanceArn)?.values() ?? [];
+  }
+
+  #countUsage(s: TaskSummary, group: string, sign: 1 | -1): void {
+    const arn = s.containerInstanceArn!;
     let u = this.#usage.get(arn);
     if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), dynamicPorts: new Map(), groups: new Map() }));
     u.cpu += sign * s.cpu;
@@ -271,7 +338,7 @@ export class ClusterIndex {
     u.count += sign;
     for (const p of s.ports) bump(u.ports, p, sign);
     for (const p of s.dynamicPorts ?? []) bump(u.dynamicPorts, p, sign);
-    bump(u.groups, s.group, sign);
+    bump(u.groups, group, sign);
     if (u.count === 0) this.#usage.delete(arn);
     const id = arn.slice(arn.lastIndexOf('/') + 1);
     const e = this.#instances.get(id);
@@ -300,7 +367,7 @@ export class ClusterIndex {
     }
     for (const [id, s] of smallest.entries(start)) {
       if (start !== undefined && id <= start) continue;
-      if (filter.instanceArn !== undefined && s.containerInstanceArn !== filter.instanceArn) continue;
+      if (filter.instanceArn !== undefined && (s.containerInstanceArn ?? UNPLACED) !== filter.instanceArn) continue;
       if (filter.group !== undefined && s.group !== filter.group) continue;
       if (filter.startedBy !== undefined && s.startedBy !== filter.startedBy) continue;
       if (filter.family !== undefined && s.family !== filter.family) continue;

@@ -70,7 +70,7 @@ class StoreClusterState implements ClusterState {
   readonly #store: Store;
   readonly #onListenerError: (err: unknown) => void;
   readonly #parse: (value: string) => unknown;
-  #indexes = new Map<string, ClusterIndex>();
+  #indexes = new Indexes();
   #refs = new Map<string, ClusterRef>();
   #revision = 0;
   #watch: Watch | undefined;
@@ -186,6 +186,11 @@ class StoreClusterState implements ClusterState {
     return this.#index(ref)?.usageOf(instanceArn) ?? NO_USAGE;
   }
 
+  tasksOnInstance(instanceArn: string): Iterable<TaskSummary> {
+    const ref = instanceClusterOf(instanceArn);
+    return (ref && this.#index(ref)?.tasksOn(instanceArn)) ?? [];
+  }
+
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void {
     if (this.#listeners.size >= MAX_LISTENERS) throw new Error(`more than ${MAX_LISTENERS} cluster state listeners: one is being added per call and never removed`);
     this.#listeners.add(listener);
@@ -223,14 +228,15 @@ class StoreClusterState implements ClusterState {
       for (const k of previous.keys()) this.#touch(k);
       for (const k of indexes.keys()) this.#touch(k);
       for (const ix of indexes.values()) ix.takePlacementChanges();
+      indexes.takeForeign();
       for (const feeds of this.#feeds.values()) for (const f of feeds) f.everything();
       return;
     }
   }
 
   /** Lists every indexed record of every account and region into fresh indexes. */
-  async #load(): Promise<{ indexes: Map<string, ClusterIndex>; from: number }> {
-    const indexes = new Map<string, ClusterIndex>();
+  async #load(): Promise<{ indexes: Indexes; from: number }> {
+    const indexes = new Indexes();
     let from = Infinity;
     let after: string | undefined;
     // One account/region (scope) at a time: its four kinds by their own prefixes, so task
@@ -271,11 +277,16 @@ class StoreClusterState implements ClusterState {
       this.#onListenerError(new Error(`cluster state: could not index ${e.kv.key} at revision ${e.revision}`, { cause: err }));
       return;
     }
-    if (k !== undefined) {
-      const ix = this.#indexes.get(k)!;
-      this.#feedChanges(k, ix);
-      if (ix.isEmpty()) { this.#indexes.delete(k); this.#refs.delete(k); } else if (!this.#refs.has(k)) this.#refs.set(k, refOf(k));
-      this.#touch(k);
+    // The event's own cluster, and the clusters whose instances its task is (or was) placed
+    // on (a Fargate task's pool host): their usage changed too.
+    const touched = this.#indexes.takeForeign();
+    if (k !== undefined) touched.add(k);
+    for (const c of touched) {
+      const ix = this.#indexes.get(c);
+      if (!ix) continue;
+      this.#feedChanges(c, ix);
+      if (ix.isEmpty()) { this.#indexes.delete(c); this.#refs.delete(c); } else if (!this.#refs.has(c)) this.#refs.set(c, refOf(c));
+      this.#touch(c);
     }
     this.#queueFlush();
   }
@@ -320,11 +331,49 @@ function refOf(k: string): ClusterRef {
   return { scope: { account, region }, cluster };
 }
 
-function indexFor(indexes: Map<string, ClusterIndex>, p: ParsedKey): [string, ClusterIndex] {
-  const k = refKey(p.scope.account, p.scope.region, p.cluster);
-  let ix = indexes.get(k);
-  if (!ix) indexes.set(k, (ix = new ClusterIndex()));
-  return [k, ix];
+/**
+ * The indexes by cluster key. Each knows its home, so a task placed on another cluster's
+ * instance (a Fargate task on a pool host) counts in that cluster's index; the clusters so
+ * touched are collected for the event's feeds and listeners (takeForeign).
+ */
+class Indexes extends Map<string, ClusterIndex> {
+  #foreign = new Set<string>();
+
+  make(account: string, region: string, cluster: string): [string, ClusterIndex] {
+    const k = refKey(account, region, cluster);
+    let ix = this.get(k);
+    if (!ix) {
+      ix = new ClusterIndex({ scope: { account, region }, cluster, indexOf: (arn) => this.#ofInstance(arn) });
+      this.set(k, ix);
+    }
+    return [k, ix];
+  }
+
+  /** The clusters other than an event's own whose indexes it changed, since the last call. */
+  takeForeign(): Set<string> {
+    const out = this.#foreign;
+    this.#foreign = new Set();
+    return out;
+  }
+
+  #ofInstance(arn: string): ClusterIndex | undefined {
+    const ref = instanceClusterOf(arn);
+    if (!ref) return undefined;
+    const [k, ix] = this.make(ref.scope.account, ref.scope.region, ref.cluster);
+    this.#foreign.add(k);
+    return ix;
+  }
+}
+
+/** The cluster a container instance ARN (`…:container-instance/<cluster>/<id>`) belongs to. */
+export function instanceClusterOf(arn: string): ClusterRef | undefined {
+  const parts = arn.split(':');
+  const m = parts.length === 6 && parts[0] === 'arn' ? /^container-instance\/([^/]+)\/[^/]+$/.exec(parts[5]!) : null;
+  return m ? { scope: { account: parts[4]!, region: parts[3]! }, cluster: m[1]! } : undefined;
+}
+
+function indexFor(indexes: Indexes, p: ParsedKey): [string, ClusterIndex] {
+  return indexes.make(p.scope.account, p.scope.region, p.cluster);
 }
 
 /** The modRevision held for a key, or 0. */
@@ -338,7 +387,7 @@ function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
 }
 
 /** Applies a put when it is newer than what is held; answers the cluster it changed. */
-function put(indexes: Map<string, ClusterIndex>, kv: KeyValue, parse: (value: string) => unknown = JSON.parse): string | undefined {
+function put(indexes: Indexes, kv: KeyValue, parse: (value: string) => unknown = JSON.parse): string | undefined {
   const p = parseKey(kv.key);
   if (!p) return undefined;
   const [k, ix] = indexFor(indexes, p);
@@ -354,7 +403,7 @@ function put(indexes: Map<string, ClusterIndex>, kv: KeyValue, parse: (value: st
 }
 
 /** Applies a delete at `revision` unless what is held was written after it. */
-function remove(indexes: Map<string, ClusterIndex>, key: string, revision: number): string | undefined {
+function remove(indexes: Indexes, key: string, revision: number): string | undefined {
   const p = parseKey(key);
   if (!p) return undefined;
   const k = refKey(p.scope.account, p.scope.region, p.cluster);

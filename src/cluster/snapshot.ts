@@ -11,11 +11,11 @@
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { ClusterIndex } from './cluster-index.ts';
-import type { ClusterRef, ClusterSnapshot, Held, InstanceState, TaskFilter, TaskSummary } from './types.ts';
+import { UNPLACED, type ClusterRef, type ClusterSnapshot, type Held, type InstanceState, type TaskFilter, type TaskSummary } from './types.ts';
 
 /** Whether `t` matches every filter given (the same rules as the cluster state's `tasks()`). */
 export function matches(t: TaskSummary, f: TaskFilter): boolean {
-  return (f.instanceArn === undefined || t.containerInstanceArn === f.instanceArn)
+  return (f.instanceArn === undefined || (t.containerInstanceArn ?? UNPLACED) === f.instanceArn)
     && (f.group === undefined || t.group === f.group)
     && (f.startedBy === undefined || t.startedBy === f.startedBy)
     && (f.family === undefined || t.family === f.family)
@@ -53,6 +53,10 @@ export function liveSnapshot(ref: ClusterRef, ix: ClusterIndex, clusterRecord: H
       check('groupVersion');
       return ix.groupVersion(group);
     },
+    tasksOnInstance(instanceArn) {
+      check('tasksOnInstance');
+      return [...ix.tasksOn(instanceArn)];
+    },
   };
 }
 
@@ -64,10 +68,15 @@ export interface SnapshotLists extends ClusterRef {
   readonly services: readonly Held<ServiceRecord>[];
 }
 
-/** A snapshot of plain lists: `tasksWhere` filters `tasks` (in id order, as the indexes answer). */
-export function listSnapshot(s: SnapshotLists): ClusterSnapshot {
+/**
+ * A snapshot of plain lists: `tasksWhere` filters `tasks` (in id order, as the indexes answer);
+ * `tasksOnInstance` reads `tasks` and the other clusters' tasks given in `foreign`.
+ */
+export function listSnapshot(s: SnapshotLists & { readonly foreign?: readonly TaskSummary[] }): ClusterSnapshot {
+  const { foreign = [], ...lists } = s;
   return {
-    ...s,
+    ...lists,
+    tasksOnInstance: (arn) => [...s.tasks, ...foreign].filter((t) => t.containerInstanceArn === arn && t.lastStatus !== 'STOPPED'),
     tasksWhere: (filter) => s.tasks.filter((t) => matches(t, filter)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     // Plain lists hold no history: a fingerprint of the group's tasks (their count and the
     // newest revision, which any write raises and any removal changes with the count) and

@@ -65,6 +65,7 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
     taskDefinitionArn: t.taskDefinitionArn,
     family: familyOf(t.taskDefinitionArn),
     ...(t.containerInstanceArn !== undefined && { containerInstanceArn: t.containerInstanceArn }),
+    ...(t.availabilityZone !== undefined && { availabilityZone: t.availabilityZone }),
     lastStatus: t.lastStatus,
     desiredStatus: t.desiredStatus,
     group: t.group,

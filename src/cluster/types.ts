@@ -41,6 +41,8 @@ export interface TaskSummary {
   readonly taskDefinitionArn: string;
   readonly family: string;
   readonly containerInstanceArn?: string;
+  /** The zone of its instance, as recorded when it was placed (a Fargate task's pool host is in no cluster of the task's account). */
+  readonly availabilityZone?: string;
   readonly lastStatus: TaskStatus;
   readonly desiredStatus: 'RUNNING' | 'STOPPED';
   readonly group: string;
@@ -102,10 +104,22 @@ export interface ClusterSnapshot extends ClusterRef {
    * without reading them.
    */
   groupVersion(group: string): number;
+  /**
+   * The not-STOPPED tasks placed on one of this cluster's instances, of every cluster (a
+   * Fargate pool host runs tasks of many): O(its tasks), from the indexes.
+   */
+  tasksOnInstance(instanceArn: string): readonly TaskSummary[];
   readonly services: readonly Held<ServiceRecord>[];
 }
 
+/**
+ * `TaskFilter.instanceArn` of the tasks placed on no instance: FARGATE_SPOT tasks waiting in
+ * PROVISIONING for spot capacity (src/scheduler/placer-fargate.ts).
+ */
+export const UNPLACED = '';
+
 export interface TaskFilter {
+  /** The tasks placed on this instance; {@link UNPLACED}: those placed on none. */
   readonly instanceArn?: string;
   readonly group?: string;
   readonly startedBy?: string;
@@ -159,8 +173,18 @@ export interface ClusterState {
    * sums, no walk. Tasks without startedBy are not counted.
    */
   groupCounts(ref: ClusterRef, group: string): ReadonlyMap<string, { readonly running: number; readonly pending: number }>;
-  /** What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances). */
+  /**
+   * What the not-STOPPED tasks on one instance hold and count (DescribeContainerInstances).
+   * A task counts on the instance it is placed on whichever cluster it belongs to: a pool
+   * host's (fargate.ts) counts the Fargate tasks of every cluster placed on it.
+   */
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage;
+  /**
+   * The not-STOPPED tasks placed on one instance, of every cluster (a Fargate pool host runs
+   * tasks of many): what its agent is told at hello. From the instance's cluster's indexes
+   * (O(its tasks)); the cluster is read from the ARN.
+   */
+  tasksOnInstance(instanceArn: string): Iterable<TaskSummary>;
   /** Calls `listener` after each batch of changes, with the clusters they touched. */
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void;
   close(): void;

@@ -90,3 +90,15 @@ test('a late report from the agent cannot revive a task stopped for a lost insta
   const stopped = stop!.change(stored(web), T0 + GRACE) as TaskRecord;
   assert.equal(applyReport(stopped, { taskArn: web.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING' }] }, T0 / 1000 + 100), undefined);
 });
+
+test('a lost Fargate pool host: the service tasks of every cluster placed on it are stopped, each under its own key', () => {
+  const host = instance(1, { disconnectedAt: T0, modRevision: 7 });
+  const other = { ...task(2, { on: host, group: 'service:web' }), key: '/ecs/210987654321/us-east-1/tasks/b/x', launchType: 'FARGATE' as const };
+  const standalone = { ...task(3, { on: host, group: 'family:batch' }), key: '/ecs/210987654321/us-east-1/tasks/b/y', launchType: 'FARGATE' as const };
+  const r = reconcileInstanceHealth(snapshot({ instances: [host], tasks: [], foreign: [other, standalone] }), T0 + GRACE, GRACE);
+  const [stop, disconnect, ...rest] = updates(r.actions);
+  assert.deepEqual(rest, []);
+  assert.equal(stop!.key, other.key, 'written to the task\'s own cluster');
+  assert.deepEqual(stop!.if, [{ key: host.key, modRevision: 7 }]);
+  assert.equal(disconnect!.key, host.key);
+});

@@ -58,9 +58,10 @@ export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, 
     lost.set(inst.record.containerInstanceArn, inst);
   }
   if (lost.size === 0) return { actions, ...(wakeAt !== undefined && { wakeAt }) };
-  for (const t of snapshot.tasks) {
-    const inst = t.containerInstanceArn === undefined ? undefined : lost.get(t.containerInstanceArn);
-    if (!inst || !t.group.startsWith('service:') || t.lastStatus === 'STOPPED') continue;
+  // The lost instances' tasks from the index, of every cluster: a lost Fargate pool host's
+  // service tasks belong to clusters of any account (their writes go to their own keys).
+  for (const [arn, inst] of lost) for (const t of snapshot.tasksOnInstance(arn)) {
+    if (!t.group.startsWith('service:') || t.lastStatus === 'STOPPED') continue;
     const reason = lostInstanceReason(inst.record, graceMs);
     actions.push({
       type: 'update',

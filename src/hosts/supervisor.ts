@@ -32,6 +32,8 @@ export interface HostStatus {
   readonly state: HostState | 'machine';
   readonly pid: number | null;
   readonly containerInstanceArn: string | null;
+  /** Its instance in the Fargate pool when its agent offers Fargate capacity (shown marked "fargate"). */
+  readonly poolInstanceArn: string | null;
 }
 
 export interface SupervisorOptions {
@@ -39,6 +41,8 @@ export interface SupervisorOptions {
   readonly hosts: readonly HostLayout[];
   /** Host 1's instance ARN, from the in-process agent (undefined without one). */
   readonly machineInstanceArn: string | undefined;
+  /** Host 1's instance in the Fargate pool, when its agent offers Fargate capacity. */
+  readonly machinePoolInstanceArn?: string | undefined;
   /** The control plane as the hosts reach it. */
   readonly endpoint: string;
   readonly joinToken: string;
@@ -52,6 +56,7 @@ interface Host {
   state: HostState;
   child: ChildProcess | undefined;
   arn: string | undefined;
+  poolArn: string | undefined;
   tail: string[];
 }
 
@@ -65,16 +70,16 @@ export class HostSupervisor {
 
   constructor(o: SupervisorOptions) {
     this.#o = o;
-    this.#hosts = o.hosts.filter((h) => h.index > 1).map((layout) => ({ layout, state: 'down', child: undefined, arn: undefined, tail: [] }));
+    this.#hosts = o.hosts.filter((h) => h.index > 1).map((layout) => ({ layout, state: 'down', child: undefined, arn: undefined, poolArn: undefined, tail: [] }));
   }
 
   list(): HostStatus[] {
     const machine = this.#o.hosts.find((h) => h.index === 1)!;
     return [
-      { name: machine.name, address: machine.address, availabilityZone: machine.availabilityZone, instanceType: machine.instanceType, netns: null, state: 'machine', pid: process.pid, containerInstanceArn: this.#o.machineInstanceArn ?? null },
+      { name: machine.name, address: machine.address, availabilityZone: machine.availabilityZone, instanceType: machine.instanceType, netns: null, state: 'machine', pid: process.pid, containerInstanceArn: this.#o.machineInstanceArn ?? null, poolInstanceArn: this.#o.machinePoolInstanceArn ?? null },
       ...this.#hosts.map((h) => ({
         name: h.layout.name, address: h.layout.address, availabilityZone: h.layout.availabilityZone, instanceType: h.layout.instanceType, netns: h.layout.netns ?? null,
-        state: h.state, pid: h.child?.pid ?? null, containerInstanceArn: h.arn ?? null,
+        state: h.state, pid: h.child?.pid ?? null, containerInstanceArn: h.arn ?? null, poolInstanceArn: h.poolArn ?? null,
       })),
     ];
   }
@@ -162,6 +167,9 @@ export class HostSupervisor {
     const registered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new HostError(`${layout.name}: its agent did not register within ${AGENT_START_TIMEOUT_MS / 1000} s`)), AGENT_START_TIMEOUT_MS);
       createInterface({ input: child.stdout! }).on('line', (line) => {
+        // The pool line comes first: the agent prints it before it says it runs.
+        const pool = /^Agent offers Fargate capacity as (\S+)/.exec(line);
+        if (pool) h.poolArn = pool[1];
         const m = /^Agent running as (\S+)/.exec(line);
         if (m) { h.arn = m[1]; h.state = 'running'; clearTimeout(timer); resolve(); }
         this.#o.log(`${layout.name}: ${line}`);

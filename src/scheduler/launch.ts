@@ -40,6 +40,13 @@ export interface Launch {
   readonly placementStrategy?: readonly PlacementStrategy[];
   /** StartTask: exactly these instances (ARN or id), one task each. */
   readonly targets?: readonly string[];
+  /**
+   * Tasks of this cluster already created and waiting for Fargate Spot capacity (PROVISIONING,
+   * no instance: placer-fargate.ts), by id: the placer places these on the Fargate pool (each
+   * with its own cpu and memory, the launch's definition and group) instead of making new
+   * ones, and answers those it placed; the others keep waiting. `count` is their number.
+   */
+  readonly waiting?: readonly string[];
   /** RunTask's clientToken: the same token and request answer the same tasks, once. */
   readonly clientToken?: string;
   /** A fingerprint of the request, to refuse a token reused with different parameters. */

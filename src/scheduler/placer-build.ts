@@ -85,21 +85,22 @@ export interface Ids {
 }
 
 /**
- * The task placed on `instance` by a launch. `capacityProvider`: the provider of the
- * strategy share it was placed for (a Fargate task's FARGATE or FARGATE_SPOT); else the
- * instance's own provider names it (EC2).
+ * The task placed on `instance` by a launch (none: a FARGATE_SPOT task waiting for capacity,
+ * in PROVISIONING with no host). `capacityProvider`: the provider of the strategy share it
+ * was placed for (a Fargate task's FARGATE or FARGATE_SPOT); else the instance's own
+ * provider names it (EC2).
  */
-export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids, capacityProvider?: string): TaskRecord {
+export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance | undefined, group: string, ids: Ids, capacityProvider?: string): TaskRecord {
   const subnet = l.networkConfiguration?.awsvpcConfiguration?.subnets[0];
   const attachments: Attachment[] = td.networkMode === 'awsvpc'
     ? [{ id: ids.uuid(), type: 'ElasticNetworkInterface', status: 'PRECREATED', details: subnet !== undefined ? [{ name: 'subnetId', value: subnet }] : [] }]
     : [];
-  const az = instance.attributes.get('ecs.availability-zone');
-  const arch = instance.attributes.get('ecs.cpu-architecture');
-  const provider = l.launchType === 'FARGATE' ? capacityProvider : capacityProvider ?? instance.capacityProvider;
+  const az = instance?.attributes.get('ecs.availability-zone');
+  const arch = instance?.attributes.get('ecs.cpu-architecture');
+  const provider = l.launchType === 'FARGATE' ? capacityProvider : capacityProvider ?? instance?.capacityProvider;
   const task = newTask({
     scope: l.scope, clusterName: l.cluster, id: ids.taskId(), containerIds: td.containerDefinitions.map(() => ids.uuid()),
-    taskDefinition: td, overrides: l.overrides ?? {}, containerInstanceArn: instance.arn,
+    taskDefinition: td, overrides: l.overrides ?? {}, ...(instance && { containerInstanceArn: instance.arn }),
     ...(az !== undefined && { availabilityZone: az }),
     ...(arch !== undefined && { cpuArchitecture: arch }),
     ...(provider !== undefined && { capacityProviderName: provider }),

@@ -33,6 +33,10 @@ import type { OpenSession, PlacementSession } from './session.ts';
 import { openSession } from './session-fast.ts';
 import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
+import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
+import { readSpotSettings } from '../core/ecs/spot-settings.ts';
+import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
+import { planFargate, planWaiting } from './placer-pool.ts';
 import type { Failure, Rng } from './types.ts';
 
 /**
@@ -124,9 +128,14 @@ export function createPlacer(deps: PlacerDeps): Placer {
       if (earlier) return earlier;
     }
     const td = await definition(l);
-    const out = await batcher.submit(`${l.scope.account}/${l.scope.region}/${l.cluster}`, { launch: l, td });
+    // A Fargate launch of any cluster is placed on the region's Fargate pool, batched with
+    // every other cluster's; the batch checks the cluster's strategy again (RETARGET).
+    const fargate = isFargateLaunch(l, deps.state.cluster({ scope: l.scope, cluster: l.cluster })?.value);
+    const key = fargate ? poolKey(l.scope.region) : `${l.scope.account}/${l.scope.region}/${l.cluster}`;
+    const out = await batcher.submit(key, { launch: l, td });
     // Same token, same batch: the first launch placed; this one answers as a retry would.
     if (out === SAME_TOKEN) return launch(l);
+    if (out === RETARGET) return launch(l);
     return out;
   };
   return { launch };
@@ -134,32 +143,46 @@ export function createPlacer(deps: PlacerDeps): Placer {
 
 /** Answered to a launch whose token a launch earlier in its batch used: it asks again. */
 const SAME_TOKEN: LaunchResult = Object.freeze({ tasks: [], failures: [] });
+/**
+ * Answered to a launch batched on the pool that turns out not to be a Fargate one (or the
+ * other way round): its cluster's default strategy changed between submit and batch. It is
+ * submitted again, to the right batch.
+ */
+const RETARGET: LaunchResult = Object.freeze({ tasks: [], failures: [] });
+
+/** The batch key of a region's Fargate pool (no account id has a '#'). */
+function poolKey(region: string): string {
+  return `#fargate/${region}`;
+}
 
 async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: string, batch: readonly Pending[]): Promise<(LaunchResult | Error)[]> {
   const { store, state } = deps;
-  const { scope, cluster } = batch[0]!.launch;
-  const ref = { scope, cluster };
-  const epochKey = keys.placementEpoch(scope, cluster);
+  const first = batch[0]!.launch;
+  const pool = key.startsWith('#fargate/');
+  // Where the batch places: the launches' cluster, or the region's Fargate pool.
+  const target = pool ? { scope: fargatePoolScope(first.scope.region), cluster: FARGATE_POOL_CLUSTER } : { scope: first.scope, cluster: first.cluster };
+  const epochKey = keys.placementEpoch(target.scope, target.cluster);
   const results: (LaunchResult | Error | undefined)[] = batch.map(() => undefined);
   for (let attempt = 1; ; attempt++) {
     const open = batch.map((_, i) => i).filter((i) => results[i] === undefined);
     if (open.length === 0) return results as (LaunchResult | Error)[];
     if (attempt > MAX_COMMIT_ATTEMPTS) {
-      for (const i of open) results[i] = new ApiError('ServerException', `Placement in cluster ${cluster} lost ${MAX_COMMIT_ATTEMPTS} races in a row to other placers: retry the request.`);
+      for (const i of open) results[i] = new ApiError('ServerException', `Placement in cluster ${target.cluster} lost ${MAX_COMMIT_ATTEMPTS} races in a row to other placers: retry the request.`);
       continue;
     }
     const epoch = await store.get(epochKey);
     await state.caughtUp(epoch?.modRevision ?? 0);
-    const record = state.cluster(ref);
-    if (!record || record.value.status !== 'ACTIVE') {
-      for (const i of open) results[i] = new ApiError('ClusterNotFoundException', `Cluster not found. No cluster '${cluster}': create it with CreateCluster or pass the name of an existing cluster.`);
-      continue;
+    // The zones' spot capacity, read once per attempt (the operator's setting).
+    const spot = pool ? (await readSpotSettings(store, target.scope.region)).capacity : {};
+    if (!pool && state.cluster(target) && state.counts(target).registeredContainerInstancesCount === 0 && state.cluster(target)!.value.status === 'ACTIVE') {
+      // (A Fargate launch needs no instance of its own cluster: the pool serves it.)
+      const noInstances = new ApiError('InvalidParameterException', `No Container Instances were found in your cluster ${target.cluster}: start an agent (berth agent --cluster ${target.cluster}) or run 'berth up'.`);
+      for (const i of open) {
+        const { launch: l } = batch[i]!;
+        if (!isFargateLaunch(l, state.cluster(target)?.value)) results[i] = noInstances;
+      }
     }
-    if (state.counts(ref).registeredContainerInstancesCount === 0) {
-      for (const i of open) results[i] = new ApiError('InvalidParameterException', `No Container Instances were found in your cluster ${cluster}: start an agent (berth agent --cluster ${cluster}) or run 'berth up'.`);
-      continue;
-    }
-    const session = sessions.sessionFor(key, ref);
+    const session = sessions.sessionFor(key, target);
     /** Instances this attempt placed on: given back to the state's view if it does not commit. */
     const touched = new Set<string>();
     const conditions: Condition[] = [{ key: epochKey, modRevision: epoch?.modRevision ?? 0 }];
@@ -168,7 +191,16 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
     const tokenOf = new Map<number, string>();
     const leaders = new Map<string, number>();
     for (const i of open) {
+      if (results[i] !== undefined) continue;
       const { launch: l, td } = batch[i]!;
+      const own = { scope: l.scope, cluster: l.cluster };
+      const record = state.cluster(own);
+      if (!record || record.value.status !== 'ACTIVE') {
+        results[i] = new ApiError('ClusterNotFoundException', `Cluster not found. No cluster '${l.cluster}': create it with CreateCluster or pass the name of an existing cluster.`);
+        continue;
+      }
+      // Submitted to the wrong batch (the cluster's default strategy changed meanwhile): again, to the right one.
+      if (isFargateLaunch(l, record.value) !== pool) { results[i] = RETARGET; continue; }
       const token = l.clientToken !== undefined ? tokenKeyOf(l) : undefined;
       if (token !== undefined) {
         if (leaders.has(token)) { results[i] = SAME_TOKEN; continue; }
@@ -178,7 +210,18 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       let launched: { tasks: TaskRecord[]; failures: Failure[] };
       const mine = new Set<string>();
       try {
-        launched = planLaunch(deps, session, mine, l, td, state.tasks(ref, { group: groupOf(l, td) }), record.value);
+        if (pool && l.waiting) {
+          // Tasks already made, waiting for spot capacity: placed as they are, each pinned to
+          // the revision read (one stopped meanwhile fails the commit, and the retry skips it).
+          const held = await readWaiting(store, l);
+          launched = planWaiting(deps, session, target, mine, l, td, held, spot);
+          for (const t of launched.tasks) conditions.push(held.find((h) => h.task.taskArn === t.taskArn)!.pin);
+        } else {
+          const groupTasks = state.tasks(own, { group: groupOf(l, td) });
+          launched = pool
+            ? planFargate(deps, session, target, mine, l, td, groupTasks, record.value, spot)
+            : planLaunch(deps, session, mine, l, td, groupTasks, record.value);
+        }
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
         if (token !== undefined) leaders.delete(token);
@@ -195,7 +238,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       for (const t of tasks) {
         const value = JSON.stringify(t);
         deps.parsedValues?.remember(value, t);
-        ops.push({ type: 'put', key: keys.task(scope, cluster, taskId(t.taskArn)), value });
+        ops.push({ type: 'put', key: keys.task(l.scope, l.cluster, taskId(t.taskArn)), value });
       }
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });
@@ -219,7 +262,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
     try {
       r = await store.txn({ if: conditions, ops });
     } catch (err) {
-      sessions.forget(key, ref, touched);
+      sessions.forget(key, target, touched);
       throw err;
     }
     if (r.ok) {
@@ -228,7 +271,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       continue;
     }
     // Nothing of this attempt landed: what the session took goes back to the state's view.
-    sessions.forget(key, ref, touched);
+    sessions.forget(key, target, touched);
     const lost = new Set(r.failed);
     // A lost fence means another control plane leads now: those launches are refused, not retried.
     for (const [i, fence] of fences) {
@@ -272,6 +315,20 @@ function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<st
     failures.push(...plan.failures);
   }
   return { tasks, failures };
+}
+
+export interface HeldTask { readonly task: TaskRecord; readonly pin: Condition }
+
+/** The launch's waiting tasks as stored now, those still waiting (a task stopped or placed meanwhile is left out). */
+async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {
+  const out: HeldTask[] = [];
+  for (const id of l.waiting ?? []) {
+    const key = keys.task(l.scope, l.cluster, id);
+    const kv = await store.get(key);
+    const task = kv && (JSON.parse(kv.value) as TaskRecord);
+    if (kv && task && isWaiting(task)) out.push({ task, pin: { key, modRevision: kv.modRevision } });
+  }
+  return out;
 }
 
 /** The store key of a launch's clientToken (tokens are any 64 ASCII characters: encoded). */

@@ -84,7 +84,9 @@ export interface PlacementRequest {
 export type FailureReason =
   | 'RESOURCE:CPU' | 'RESOURCE:MEMORY' | 'RESOURCE:PORTS' | 'RESOURCE:ENI'
   | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'MISSING'
-  | typeof DISTINCT_INSTANCE_UNSATISFIED | typeof MEMBER_OF_UNSATISFIED;
+  | typeof DISTINCT_INSTANCE_UNSATISFIED | typeof MEMBER_OF_UNSATISFIED
+  /** A Fargate task the pool has no room for (placer-fargate.ts: FARGATE_CAPACITY_UNAVAILABLE). */
+  | 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
 export const DISTINCT_INSTANCE_UNSATISFIED = 'DistinctInstance placement constraint unsatisfied.';
 export const MEMBER_OF_UNSATISFIED = 'MemberOf placement constraint unsatisfied.';
 

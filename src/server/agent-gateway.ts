@@ -9,7 +9,7 @@ import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts'
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
-import { effectiveContainers, taskId, type TaskRecord } from '../core/ecs/task.ts';
+import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
   AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
@@ -29,6 +29,15 @@ const MAX_FRAME_BYTES = 4 * 1024 * 1024;
  */
 const DEFINITIONS_CACHED = 1_000;
 const TASK_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/tasks\/([^/]+)\/([a-f0-9]{32})$/;
+/** A task ARN as Berth makes them: `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`. */
+const TASK_RESOURCE = /^task\/([A-Za-z0-9_-]{1,255})\/([a-f0-9]{32})$/;
+
+/** The store key of the task an ARN names (its scope and cluster are in the ARN), or undefined for anything else. */
+export function taskKeyOf(taskArn: unknown): string | undefined {
+  const a = typeof taskArn === 'string' ? parseArn(taskArn) : undefined;
+  const m = a?.service === 'ecs' ? TASK_RESOURCE.exec(a.resource) : null;
+  return a && m ? keys.task({ account: a.account, region: a.region }, m[1]!, m[2]!) : undefined;
+}
 const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
 const POLICY_VIOLATION = 1008;
@@ -221,9 +230,10 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
     // once it holds every write made before the session was registered: a task placed later
     // reaches the session through the watch.
     await state.caughtUp(await store.revision());
+    // A Fargate pool host's tasks belong to clusters of any account: the state answers every
+    // task placed on the instance from the instance's own cluster's index.
     const tasks: TaskRecord[] = [];
-    for (const t of state.tasks({ scope, cluster }, { instanceArn: msg.containerInstanceArn })) {
-      if (t.lastStatus === 'STOPPED') continue;
+    for (const t of state.tasksOnInstance(msg.containerInstanceArn)) {
       const held = await getJson<TaskRecord>(store, t.key);
       if (held && held.value.lastStatus !== 'STOPPED') tasks.push(held.value);
     }
@@ -234,8 +244,11 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
   }
 
   async function report(s: Session, msg: Extract<AgentMessage, { type: 'state' }>): Promise<void> {
-    const key = keys.task(s.scope, s.cluster, taskId(msg.report.taskArn));
+    // The task's own key, from its ARN: a pool host runs tasks of other clusters and accounts.
+    // Applied only to a task placed on this session's instance.
+    const key = taskKeyOf(msg.report.taskArn);
     for (;;) {
+      if (key === undefined) break;
       const cur = await getJson<TaskRecord>(store, key);
       if (!cur || cur.value.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
       const next = applyReport(cur.value, msg.report, now() / 1000);

@@ -6,6 +6,7 @@ import { validateInput } from '../api/aws/validate.ts';
 import { isInstanceSecret, SECRET_BYTES } from '../core/agent-credentials.ts';
 import { parseIdentityDocument, type ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { ApiError } from '../core/errors.ts';
+import { FARGATE_POOL_ACCOUNT, FARGATE_POOL_CLUSTER } from '../core/ecs/fargate.ts';
 import type { Store } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, refuseBlocked, sendJson, type CallerAuth } from './caller-auth.ts';
 import { checkSecret, hasSecret, instanceRefOf, issueSecret, type SecretCheck } from './instance-credentials.ts';
@@ -23,6 +24,10 @@ const MAX_BODY_BYTES = 64 * 1024;
  *   cannot name (and so take over) an instance that has joined;
  * - the instance's own **secret** (`Bearer berth_inst_…`) with its `containerInstanceArn`:
  *   re-registers that instance (an agent restart) and answers `{containerInstance}`.
+ *
+ * With `fargate: true` beside ECS's request (berth agent --fargate; `berth up` by default),
+ * the host registers in the region's Fargate pool instead (fargate.ts): the pool's cluster in
+ * the platform's account, made here when missing. No caller's account ever sees it.
  *
  * A Berth endpoint rather than a header on the ECS call itself: the ECS API keeps AWS's
  * contract (a SigV4 signature, no Berth secrets in or out of its shapes), and the secret
@@ -53,17 +58,25 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
       const body = await readJsonObject(req);
       const region = body.region ?? defaultRegion;
       if (typeof region !== 'string' || !/^[a-z0-9-]{1,32}$/.test(region)) throw new ApiError('InvalidParameterException', `region must be a region name such as ${defaultRegion}.`);
-      const input = validateInput(ecs.model, 'RegisterContainerInstanceRequest', body) as { containerInstanceArn?: string; instanceIdentityDocument?: string; capacityProviderName?: string };
+      const fargate = body.fargate;
+      if (fargate !== undefined && typeof fargate !== 'boolean') throw new ApiError('SerializationException', 'fargate must be a boolean: true registers the host in the Fargate pool.');
+      const { fargate: _pool, ...ecsBody } = body;
+      const input = validateInput(ecs.model, 'RegisterContainerInstanceRequest', ecsBody) as { cluster?: string; containerInstanceArn?: string; instanceIdentityDocument?: string; capacityProviderName?: string };
       // The capacity provider the agent joins (berth agent --capacity-provider): not a member
       // of ECS's request, so it rides beside it, as region does, and is checked by the register.
       const provider = body.capacityProviderName;
       if (provider !== undefined && typeof provider !== 'string') throw new ApiError('SerializationException', 'capacityProviderName must be a string: the name of a capacity provider.');
       if (provider !== undefined) input.capacityProviderName = provider;
-      const ctx: RequestContext = { region, accountId, requestId: randomUUID(), now: auth.now(), accessKeyId: undefined, host: req.headers.host ?? 'localhost' };
+      if (fargate && provider !== undefined) throw new ApiError('InvalidParameterException', 'A Fargate pool host belongs to no capacity provider of yours: pass either --fargate or --capacity-provider.');
+      // A pool host registers as an instance of the pool's cluster, in the platform's account.
+      const account = fargate ? FARGATE_POOL_ACCOUNT : accountId;
+      if (fargate) input.cluster = FARGATE_POOL_CLUSTER;
+      const ctx: RequestContext = { region, accountId: account, requestId: randomUUID(), now: auth.now(), accessKeyId: undefined, host: req.headers.host ?? 'localhost' };
+      if (fargate) await ensurePoolCluster(ctx);
       const ref = input.containerInstanceArn === undefined ? undefined : instanceRefOf(input.containerInstanceArn);
 
       if (bySecret) {
-        if (!ref || ref.scope.account !== accountId || ref.scope.region !== region) {
+        if (!ref || ref.scope.account !== account || ref.scope.region !== region) {
           return refuse(401, 'secret without its instance', 'An instance secret re-registers the instance it was issued to: give that containerInstanceArn (in this region).');
         }
         const check = await checkSecret(store, ref, bearer);
@@ -96,6 +109,11 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
       req.resume();
       sendJson(res, err.status, { __type: err.code, message: err.message });
     }
+  }
+
+  /** The region's pool cluster, made by the first pool host that joins (CreateCluster of an existing one answers it unchanged). */
+  async function ensurePoolCluster(ctx: RequestContext): Promise<void> {
+    await ecs.operations.CreateCluster!({ clusterName: FARGATE_POOL_CLUSTER }, ctx);
   }
 
   return { accepts: (req: IncomingMessage) => req.url?.split('?')[0] === REGISTER_PATH, handle };

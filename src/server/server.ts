@@ -18,6 +18,7 @@ import { FailureLimiter } from '../core/failure-limiter.ts';
 import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { fargateUsageJob } from '../controllers/fargate-usage.ts';
+import { fargatePendingReconciler } from '../controllers/fargate-pending.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
 import { spotReclaimJob } from '../controllers/spot/spot-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
@@ -106,6 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await agents.start();
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
+    fargatePendingReconciler(),
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
   // Fargate metering: retention keeps a stopped task until its usage is stored.

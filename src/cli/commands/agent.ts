@@ -53,6 +53,9 @@ Options:
                           the EC2 capacity provider this host's capacity belongs to (made
                           first with aws ecs create-capacity-provider); strategies that
                           name it place tasks here (default: none)
+  --fargate               also offer this host's capacity to the region's Fargate pool: a second
+                          container instance, in a cluster no account sees, on which Fargate
+                          tasks of any cluster are placed (berth up's own agent does by default)
   --task-pids-limit N     most processes a task's containers may hold together, 1 to
                           ${MAX_TASK_PIDS_LIMIT} (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
 `,
@@ -62,7 +65,7 @@ Options:
       'availability-zone': { type: 'string' }, 'instance-type': { type: 'string' }, 'reserved-memory': { type: 'string' },
       'task-pids-limit': { type: 'string' }, 'capacity-provider': { type: 'string' }, 'run-dir': { type: 'string' }, name: { type: 'string' }, 'host-index': { type: 'string' },
       bridge: { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'vpc-bridge': { type: 'string' }, 'vpc-subnet': { type: 'string' },
-      'nft-table': { type: 'string' },
+      'nft-table': { type: 'string' }, fargate: { type: 'boolean' },
     });
     const index = intOption('agent', 'host-index', values['host-index'], 1, 1, MAX_HOSTS);
     const layout = hostLayout(index, defaultDataDir(), DEFAULT_REGION);
@@ -95,8 +98,11 @@ Options:
       taskPidsLimit,
       ...(joinToken && { joinToken }),
       ...(values['capacity-provider'] !== undefined && { capacityProvider: values['capacity-provider'] }),
+      ...(values.fargate && { fargate: true }),
       log,
     }).catch((e: Error) => { throw new CliError(`the agent could not start: ${e.message}`); });
+    // The pool's line first: 'berth up --hosts' takes the second as the agent being up.
+    if (running.poolInstanceArn) process.stdout.write(`Agent offers Fargate capacity as ${running.poolInstanceArn}\n`);
     process.stdout.write(`Agent running as ${running.containerInstanceArn}\n`);
     await new Promise<void>((done) => {
       const stop = () => { void running.close().then(done, done); };

@@ -11,7 +11,8 @@ export const host: Command = {
 Lists, kills or starts the simulated hosts of a running 'berth up --hosts N', for testing
 what a cluster does when it loses a machine.
 
-  ls          each host: name, state, address, zone, agent pid, container instance
+  ls          each host: name, state, address, zone, agent pid, container instance, and
+              its instance in the Fargate pool when it offers Fargate capacity
   kill NAME   powers host NAME off: SIGKILL to its agent, its container monitors and its
               containers, then its network namespaces and run dir are removed, as a
               machine that lost power loses them. Its data dir (the disk) stays. The
@@ -50,8 +51,10 @@ Options:
       process.stdout.write(`${answer.message}\n`);
       return 0;
     }
-    const rows = [['NAME', 'STATE', 'ADDRESS', 'ZONE', 'TYPE', 'PID', 'CONTAINER INSTANCE'],
-      ...answer.hosts.map((h) => [h.name, h.state, h.address, h.availabilityZone, h.instanceType, h.pid === null ? '-' : String(h.pid), h.containerInstanceArn ?? '-'])];
+    // A host that offers Fargate capacity shows its instance in the pool last, marked "fargate".
+    const rows = [['NAME', 'STATE', 'ADDRESS', 'ZONE', 'TYPE', 'PID', 'CONTAINER INSTANCE', 'FARGATE POOL INSTANCE'],
+      ...answer.hosts.map((h) => [h.name, h.state, h.address, h.availabilityZone, h.instanceType, h.pid === null ? '-' : String(h.pid), h.containerInstanceArn ?? '-',
+        h.poolInstanceArn ? `fargate:${h.poolInstanceArn}` : '-'])];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n');
     return 0;

@@ -38,6 +38,9 @@ Options:
                     accept registry pushes and pulls without a token: only where nobody
                     else can reach the port
   --no-agent        do not run a container agent on this host (control plane only)
+  --no-fargate      do not offer the hosts' capacity to the Fargate pool (by default each
+                    host's agent also serves Fargate tasks of every cluster; without a pool
+                    host, RunTask --launch-type FARGATE answers "Capacity is unavailable")
   --hosts N         simulate N hosts on this machine, 1 to ${MAX_HOSTS} (default 1: this machine
                     alone). See "Several hosts" below.
   --instance-types T1,T2,...
@@ -73,7 +76,7 @@ Several hosts (--hosts N, root):
     const { values } = parse('up', argv, {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
-      'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' },
+      'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' }, 'no-fargate': { type: 'boolean' },
       'task-pids-limit': { type: 'string' }, hosts: { type: 'string' }, 'instance-types': { type: 'string' },
     });
     const hosts = intOption('up', 'hosts', values.hosts, 1, 1, MAX_HOSTS);
@@ -114,13 +117,14 @@ Several hosts (--hosts N, root):
       if (err instanceof StoreLockedError) throw new CliError(`${err.message}; stop it, or pass another --data-dir.`);
       throw err;
     }
-    let agent: { containerInstanceArn: string; close(): Promise<void> } | undefined;
+    const fargate = !values['no-fargate'];
+    let agent: { containerInstanceArn: string; poolInstanceArn?: string; close(): Promise<void> } | undefined;
     if (!values['no-agent']) {
       if (process.getuid?.() !== 0) log('not root: no container agent on this host (tasks need one; run as root, or join agents with berth agent)');
       else {
         agent = await startAgent({
           endpoint: server.url, cluster: 'default', dataDir: join(dataDir, 'agent'), availabilityZone: hostLayout(1, dataDir, region).availabilityZone,
-          instanceType: instanceTypes[0]!, reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken,
+          instanceType: instanceTypes[0]!, reservedMemoryMiB: DEFAULT_RESERVED_MEMORY_MIB, reservedPorts: [port], taskPidsLimit, joinToken, fargate,
           log: (line) => log(`agent: ${line}`),
         }).catch(async (e: Error) => {
           await server.close();
@@ -137,7 +141,8 @@ Several hosts (--hosts N, root):
     let simulated: { supervisor: HostSupervisor; stop(): Promise<void> } | undefined;
     if (hosts > 1) {
       simulated = await startHosts({
-        hosts, instanceTypes, dataDir, region, port: server.port, listenHost: host, joinToken, taskPidsLimit, machineInstanceArn: agent?.containerInstanceArn,
+        hosts, instanceTypes, dataDir, region, port: server.port, listenHost: host, joinToken, taskPidsLimit, fargate,
+        machineInstanceArn: agent?.containerInstanceArn, machinePoolInstanceArn: agent?.poolInstanceArn,
         listenAlso: (address) => server.listenAlso(address), log,
       }).catch(async (e: Error) => {
         await agent?.close();
@@ -150,6 +155,7 @@ Several hosts (--hosts N, root):
   data dir   ${dataDir}
   account    ${accountId}
   agent      ${agent ? agent.containerInstanceArn : 'none'}
+  fargate    ${agent?.poolInstanceArn ?? 'none (no pool host here)'}
 ${simulated ? hostLines(simulated.supervisor) : ''}  registry   ${server.url.replace(/^http:\/\//, '')} (log in: aws ecr get-login-password --endpoint-url ${server.url} | skopeo login --tls-verify=false -u AWS --password-stdin ${server.url.replace(/^http:\/\//, '')})
   join       berth agent --join ${joinUrl(host, server.port, server.url)} --token ${joinToken}
 Try: aws --endpoint-url ${server.url} ecs list-clusters
@@ -178,7 +184,10 @@ interface HostsOptions {
   listenHost: string;
   joinToken: string;
   taskPidsLimit: number | undefined;
+  /** Every host's agent offers Fargate capacity (berth agent --fargate). */
+  fargate: boolean;
   machineInstanceArn: string | undefined;
+  machinePoolInstanceArn: string | undefined;
   listenAlso(address: string): Promise<void>;
   log(line: string): void;
 }
@@ -188,8 +197,8 @@ async function startHosts(o: HostsOptions): Promise<{ supervisor: HostSupervisor
   const layouts = Array.from({ length: o.hosts }, (_, i) => hostLayout(i + 1, o.dataDir, o.region, o.instanceTypes));
   const machine = `${HOSTS_NETWORK.prefix}.1`;
   const supervisor = new HostSupervisor({
-    hosts: layouts, machineInstanceArn: o.machineInstanceArn, endpoint: `http://${machine}:${o.port}`, joinToken: o.joinToken,
-    agentArgs: o.taskPidsLimit === undefined ? [] : ['--task-pids-limit', String(o.taskPidsLimit)], log: o.log,
+    hosts: layouts, machineInstanceArn: o.machineInstanceArn, machinePoolInstanceArn: o.machinePoolInstanceArn, endpoint: `http://${machine}:${o.port}`, joinToken: o.joinToken,
+    agentArgs: [...(o.taskPidsLimit === undefined ? [] : ['--task-pids-limit', String(o.taskPidsLimit)]), ...(o.fargate ? ['--fargate'] : [])], log: o.log,
   });
   const stop = async () => {
     await supervisor.shutdown();
@@ -209,7 +218,7 @@ async function startHosts(o: HostsOptions): Promise<{ supervisor: HostSupervisor
 }
 
 function hostLines(supervisor: HostSupervisor): string {
-  return supervisor.list().map((h) => `  ${h.name.padEnd(10)} ${h.address} ${h.availabilityZone} ${h.instanceType} ${h.containerInstanceArn ?? '(no agent)'}
+  return supervisor.list().map((h) => `  ${h.name.padEnd(10)} ${h.address} ${h.availabilityZone} ${h.instanceType} ${h.containerInstanceArn ?? '(no agent)'}${h.poolInstanceArn ? ' (+ fargate)' : ''}
 `).join('');
 }
 

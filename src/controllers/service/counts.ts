@@ -55,11 +55,14 @@ export function zoneOf(instance: InstanceState | undefined): string {
  */
 export function view(task: TaskSummary, instances: ReadonlyMap<string, InstanceState>, now: number, graceSeconds: number): TaskView {
   const instance = task.containerInstanceArn ? instances.get(task.containerInstanceArn) : undefined;
-  const zone = zoneOf(instance);
+  // A Fargate task runs on a host of the Fargate pool, never one of the cluster's own: its
+  // zone is the one it recorded, and its host's loss is instance-health's over the pool.
+  const fargate = task.launchType === 'FARGATE';
+  const zone = fargate ? task.availabilityZone ?? '' : zoneOf(instance);
   const live = task.desiredStatus === 'RUNNING' && task.lastStatus !== 'STOPPED';
   if (!live) return { task, live, healthy: false, zone };
   let doom: Doom | undefined;
-  if (task.containerInstanceArn && (!instance || instance.record.status === 'INACTIVE' || instance.record.status === 'DEREGISTERING')) doom = 'lost';
+  if (task.containerInstanceArn && !fargate && (!instance || instance.record.status === 'INACTIVE' || instance.record.status === 'DEREGISTERING')) doom = 'lost';
   else if (instance?.record.status === 'DRAINING') doom = 'draining';
   const running = task.lastStatus === 'RUNNING' && task.startedAt !== undefined;
   const startedMs = (task.startedAt ?? 0) * 1000;

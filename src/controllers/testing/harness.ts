@@ -38,7 +38,8 @@ export function task(n: number, o: { on?: InstanceState; group?: string; lastSta
   };
 }
 
-export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: InstanceState[]; tasks?: TaskSummary[] } = {}): ClusterSnapshot {
+/** `foreign`: other clusters' tasks on this cluster's instances (a Fargate pool host's). */
+export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: InstanceState[]; tasks?: TaskSummary[]; foreign?: TaskSummary[] } = {}): ClusterSnapshot {
   const ref = o.ref ?? REF;
   return listSnapshot({
     ...ref, revision: o.revision ?? 1,
@@ -46,7 +47,7 @@ export function snapshot(o: { ref?: ClusterRef; revision?: number; instances?: I
       key: keys.cluster(ref.scope, ref.cluster), modRevision: 1,
       value: { clusterArn: `arn:aws:ecs:${ref.scope.region}:${ref.scope.account}:cluster/${ref.cluster}`, clusterName: ref.cluster, status: 'ACTIVE', tags: [], settings: [], capacityProviders: [], defaultCapacityProviderStrategy: [], createdAt: 0 },
     },
-    instances: o.instances ?? [], tasks: o.tasks ?? [], services: [],
+    instances: o.instances ?? [], tasks: o.tasks ?? [], services: [], ...(o.foreign && { foreign: o.foreign }),
   });
 }
 
@@ -134,6 +135,9 @@ export class FakeClusterState implements ClusterState {
   };
   *tasks(ref: ClusterRef): Iterable<TaskSummary> {
     yield* this.snapshot(ref)?.tasks ?? [];
+  }
+  *tasksOnInstance(arn: string): Iterable<TaskSummary> {
+    for (const s of this.#snapshots.values()) yield* s.tasks.filter((t) => t.containerInstanceArn === arn && t.lastStatus !== 'STOPPED');
   }
   onChange(listener: (changed: readonly ClusterRef[]) => void): () => void {
     this.#listeners.add(listener);

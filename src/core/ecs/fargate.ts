@@ -73,3 +73,20 @@ export interface SpotSettings {
 }
 
 export const DEFAULT_SPOT_SETTINGS: SpotSettings = { interruptionsPerHour: 0, seed: 1, capacity: {} };
+
+/**
+ * The task group a task of cluster `cluster` counts under on a pool host: pool hosts run
+ * tasks of every cluster of every account, so a group name ("service:web") is qualified by
+ * the cluster it belongs to, and two clusters' "service:web" never count as one when the
+ * placer spreads a service's Fargate tasks over zones.
+ */
+export function poolTaskGroup(scope: Scope, cluster: string, group: string): string {
+  return `${scope.account}/${scope.region}/${cluster}/${group}`;
+}
+
+/**
+ * The pseudo task group a pool host's usage counts its FARGATE_SPOT tasks under (of every
+ * cluster), so the spot tasks per zone are a sum over the pool's hosts, never a walk of tasks.
+ * No real group has a '/' after its kind, so it never meets one.
+ */
+export const SPOT_TASKS_GROUP = 'berth:capacity-provider/FARGATE_SPOT';

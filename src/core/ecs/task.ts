@@ -180,7 +180,8 @@ export interface NewTaskInput {
   containerIds: readonly string[];
   taskDefinition: TaskDefinitionRecord;
   overrides: TaskOverride;
-  containerInstanceArn: string;
+  /** Absent: a FARGATE_SPOT task waiting for spot capacity (PROVISIONING, no host yet). */
+  containerInstanceArn?: string;
   availabilityZone?: string;
   /** The instance's `ecs.cpu-architecture`, when it registered one. */
   cpuArchitecture?: string;
@@ -221,7 +222,7 @@ export function newTask(i: NewTaskInput): TaskRecord {
     taskArn,
     clusterArn: ecsArn(i.scope, `cluster/${i.clusterName}`),
     taskDefinitionArn: td.taskDefinitionArn,
-    containerInstanceArn: i.containerInstanceArn,
+    ...(i.containerInstanceArn !== undefined && { containerInstanceArn: i.containerInstanceArn }),
     overrides: {
       ...i.overrides,
       // ECS lists every container, by name alone when the request did not override it.

@@ -51,6 +51,16 @@ test('static host ports conflict across tasks, also with host-mode tasks', () =>
   alloc(s, { taskId: 'u', containers: [{ name: 'c', portMappings: [{ containerPort: 80, hostPort: 8080, protocol: 'udp' }] }] });
 });
 
+test('awsvpc tasks hold no host port: two of them listen on the same port, and a bridge task may still take it on the host', () => {
+  const vpc = resolveConfig({ stateDir: '/unused', bridge: { subnet: '10.9.0.0/29' }, vpc: { subnet: '10.9.1.0/29' } });
+  const a = (s: NetworkState, r: TaskNetworkRequest) => allocateTask(s, vpc, normalizeRequest(r), inputs);
+  let s = a(emptyState(), { taskId: 'v1', mode: 'awsvpc', containers: [{ name: 'web', portMappings: [{ containerPort: 80 }] }] }).state;
+  s = a(s, { taskId: 'v2', mode: 'awsvpc', containers: [{ name: 'web', portMappings: [{ containerPort: 80 }] }] }).state;
+  assert.deepEqual(Object.keys(s.tasks).sort(), ['v1', 'v2']);
+  const b = a(s, { taskId: 'b', containers: [{ name: 'web', portMappings: [{ containerPort: 80, hostPort: 80 }] }] });
+  assert.equal(b.record.ports[0]?.hostPort, 80);
+});
+
 test('per-container isolation makes one endpoint per container; ports target their container', () => {
   const { record } = alloc(emptyState(), { taskId: 'l', isolation: 'container', containers: [{ name: 'app', portMappings: [{ containerPort: 80 }] }, { name: 'db' }] });
   assert.deepEqual(record.endpoints.map((e) => [e.netns, e.ip, e.containers]), [['berth-l.0', '10.9.0.2', ['app']], ['berth-l.1', '10.9.0.3', ['db']]]);

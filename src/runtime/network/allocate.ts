@@ -70,6 +70,12 @@ export function allocateTask(state: NetworkState, config: NetworkConfig, req: No
   for (const p of req.ports) {
     const targetIp = req.mode === 'bridge' ? endpoints.find((e) => e.containers.includes(p.containerName))?.ip : undefined;
     const hostPort = p.hostPort ?? dynamicPort(p, config, claimed, inputs.busyPorts, cursors[p.protocol]);
+    if (req.mode === 'awsvpc') {
+      // Its own interface and address (an ENI): the port is the task's, not the host's, so
+      // two awsvpc tasks on one host (Fargate tasks on a pool host) may both listen on 80.
+      ports.push({ containerName: p.containerName, protocol: p.protocol, containerPort: p.containerPort, hostPort });
+      continue;
+    }
     if (p.hostPort !== undefined) {
       const holder = claimed.get(`${p.protocol}/${p.hostPort}`);
       if (holder !== undefined) throw new HostPortConflictError(`host port ${p.hostPort}/${p.protocol} is already taken by task ${holder}`);
@@ -116,7 +122,8 @@ function usedOffsets(state: NetworkState, net: NetworkDef): Set<number> {
 /** `proto/port` → task id, for every host port some task holds (bridge and host mode). */
 function claimedPorts(state: NetworkState): Map<string, string> {
   const m = new Map<string, string>();
-  for (const t of Object.values(state.tasks)) for (const p of t.ports) m.set(`${p.protocol}/${p.hostPort}`, t.taskId);
+  // An awsvpc task's ports are on its own address: no host port is held.
+  for (const t of Object.values(state.tasks)) if (t.mode !== 'awsvpc') for (const p of t.ports) m.set(`${p.protocol}/${p.hostPort}`, t.taskId);
   return m;
 }
 

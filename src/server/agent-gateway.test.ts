@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AgentSession } from '../agent/session.ts';
+import type { Assignment } from '../agent/protocol.ts';
+import { createClusterState } from '../cluster/cluster-state.ts';
+import { clusterOp, instanceOp, putOp, SCOPE, taskRecord } from '../cluster/testing.ts';
+import { SECRET_BYTES } from '../core/agent-credentials.ts';
+import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
+import { keys } from '../core/ecs/keys.ts';
+import { ecsArn, type Scope } from '../core/ecs/scope.ts';
+import { buildTaskDefinition, type ContainerDefinition } from '../core/ecs/task-definition.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import { FailureLimiter } from '../core/failure-limiter.ts';
+import { getJson } from '../store/json.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { createAgentGateway, taskKeyOf } from './agent-gateway.ts';
+import { instanceRefOf, issueSecret } from './instance-credentials.ts';
+
+const POOL = fargatePoolScope(SCOPE.region);
+const OTHER: Scope = { account: '210987654321', region: SCOPE.region };
+const H1 = '1'.repeat(32);
+const H2 = '2'.repeat(32);
+const hostArn = (id: string) => ecsArn(POOL, `container-instance/${FARGATE_POOL_CLUSTER}/${id}`);
+const T1 = 'a'.repeat(32);
+const T2 = 'b'.repeat(32);
+const T3 = 'c'.repeat(32);
+
+/** A Fargate task of `cluster` (in `scope`) placed on pool host `host`. */
+function fargateTask(scope: Scope, cluster: string, id: string, host: string): TaskRecord {
+  return { ...taskRecord(cluster, id, { scope, awsvpc: true }), launchType: 'FARGATE', containerInstanceArn: hostArn(host) };
+}
+
+function definitionOp(scope: Scope) {
+  const td = buildTaskDefinition(scope, { family: 'web', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true } as ContainerDefinition], networkMode: 'awsvpc', cpu: '256', memory: '512' }, 1, 1_700_000_000, `arn:aws:iam::${scope.account}:root`);
+  return putOp(keys.taskDefinition(scope, 'web', 1), td);
+}
+
+test('taskKeyOf: a task ARN names its own account, region and cluster; anything else names no key', () => {
+  assert.equal(taskKeyOf(ecsArn(OTHER, `task/b/${T2}`)), keys.task(OTHER, 'b', T2));
+  for (const bad of [undefined, 42, 'task/b/x', ecsArn(OTHER, 'task/b/not-an-id'), ecsArn(OTHER, `cluster/b/${T2}`), `arn:aws:s3:::task/b/${T2}`]) assert.equal(taskKeyOf(bad), undefined, String(bad));
+});
+
+test('a pool host\'s session gets the Fargate tasks of every cluster placed on it, and its reports land on each task\'s own key, for its own tasks only', async (t) => {
+  const store = await openSqliteStore(':memory:');
+  const state = createClusterState(store);
+  const lines: string[] = [];
+  const auth = { checkJoinToken: () => false, limiter: new FailureLimiter(), log: (l: string) => lines.push(l), now: Date.now };
+  const gateway = createAgentGateway({ store, state, log: (l) => lines.push(l), auth });
+  const http = createServer();
+  http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  const sessions: AgentSession[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.close();
+    await gateway.close();
+    await new Promise((done) => http.close(done));
+    state.close();
+    await store.close();
+  });
+  await store.txn({ ops: [
+    clusterOp(FARGATE_POOL_CLUSTER, POOL), instanceOp(FARGATE_POOL_CLUSTER, H1, { scope: POOL }), instanceOp(FARGATE_POOL_CLUSTER, H2, { scope: POOL }),
+    clusterOp('a'), clusterOp('b', OTHER), definitionOp(SCOPE), definitionOp(OTHER),
+    putOp(keys.task(SCOPE, 'a', T1), fargateTask(SCOPE, 'a', T1, H1)),
+    putOp(keys.task(OTHER, 'b', T2), fargateTask(OTHER, 'b', T2, H1)),
+    putOp(keys.task(SCOPE, 'a', T3), fargateTask(SCOPE, 'a', T3, H2)),
+  ] });
+  await state.ready();
+  await gateway.start();
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+  const endpoint = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const secret = (await issueSecret(store, instanceRefOf(hostArn(H1))!, hostArn(H1), randomBytes(SECRET_BYTES), Date.now()))!;
+
+  const snapshot = Promise.withResolvers<Assignment[]>();
+  const changed = Promise.withResolvers<Assignment>();
+  const session = new AgentSession(endpoint, { cluster: FARGATE_POOL_CLUSTER, containerInstanceArn: hostArn(H1), agentVersion: 'test' }, secret, {
+    onSnapshot: (a) => snapshot.resolve(a),
+    onAssignment: (a) => changed.resolve(a),
+    log: () => {},
+  });
+  sessions.push(session);
+  session.start();
+  const hello = await snapshot.promise;
+  assert.deepEqual(hello.map((a) => a.task.taskArn).sort(), [ecsArn(SCOPE, `task/a/${T1}`), ecsArn(OTHER, `task/b/${T2}`)], 'both clusters\' tasks on this host, not the other host\'s');
+  assert.equal(hello.find((a) => a.task.taskArn.includes(T2))!.taskDefinition.family, 'web', 'the definition read from the task\'s own account');
+
+  // Its own tasks' reports land, in each task's own account and cluster.
+  session.report({ taskArn: ecsArn(OTHER, `task/b/${T2}`), status: 'RUNNING', containers: [] });
+  // Another host's task, and a task ARN naming no task: refused (acknowledged, nothing written).
+  session.report({ taskArn: ecsArn(SCOPE, `task/a/${T3}`), status: 'RUNNING', containers: [] });
+  session.report({ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/a/nope', status: 'RUNNING', containers: [] });
+  session.report({ taskArn: ecsArn(SCOPE, `task/a/${T1}`), status: 'RUNNING', containers: [] });
+  for (let i = 0; session.pending > 0 && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(session.pending, 0, 'every report acknowledged');
+  assert.equal((await getJson<TaskRecord>(store, keys.task(OTHER, 'b', T2)))!.value.lastStatus, 'RUNNING');
+  assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T1)))!.value.lastStatus, 'RUNNING');
+  assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T3)))!.value.lastStatus, 'PENDING', 'a report for another host\'s task changes nothing');
+
+  // A task placed on the host later reaches it through the watch, whichever cluster it is of.
+  const T4 = 'd'.repeat(32);
+  await store.txn({ ops: [putOp(keys.task(OTHER, 'b', T4), fargateTask(OTHER, 'b', T4, H1))] });
+  assert.equal((await changed.promise).task.taskArn, ecsArn(OTHER, `task/b/${T4}`));
+});
