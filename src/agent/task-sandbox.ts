@@ -1,0 +1,36 @@
+/**
+ * Which boundary a task's containers get, and what the boundary is told of the task:
+ * a Fargate task goes into the host's sandbox backend (gVisor where it runs, decided at
+ * agent start by detectIsolation()); an EC2 task, or a Fargate task on a host with no
+ * sandbox, runs each container on its own (Isolation `container`).
+ */
+
+import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
+import { CONTAINER_BACKEND, type SandboxBackend, type SandboxTask } from '../runtime/sandbox/index.ts';
+import type { TaskNetwork } from '../runtime/network/types.ts';
+import type { Assignment } from './protocol.ts';
+import { taskCgroupPath } from './task-layout.ts';
+
+export function backendFor(a: Assignment, fargate: SandboxBackend | undefined): SandboxBackend {
+  return a.task.launchType === 'FARGATE' && fargate ? fargate : CONTAINER_BACKEND;
+}
+
+/** A task-level size ("1024", or ECS's "1 vCPU" / "2 GB" forms): CPU units or MiB; undefined when unset. */
+export function taskSize(text: string | undefined, unit: 'cpu' | 'memory'): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (!m[2]) return Math.round(n);
+  return Math.round(n * (unit === 'cpu' ? 1024 : 1024));
+}
+
+export function sandboxTask(a: Assignment, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
+  return {
+    taskId, dir, cgroupPath: taskCgroupPath(taskId), hostname,
+    netnsPath: net?.netnsPath,
+    cpuUnits: taskSize(a.task.overrides.cpu ?? a.task.cpu ?? a.taskDefinition.cpu, 'cpu'),
+    memoryMiB: taskSize(a.task.overrides.memory ?? a.task.memory ?? a.taskDefinition.memory, 'memory'),
+    ephemeralStorageGiB: a.task.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
+  };
+}
