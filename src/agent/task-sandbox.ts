@@ -16,21 +16,20 @@ export function backendFor(a: Assignment, fargate: SandboxBackend | undefined): 
 }
 
 /** A task-level size ("1024", or ECS's "1 vCPU" / "2 GB" forms): CPU units or MiB; undefined when unset. */
-export function taskSize(text: string | undefined, unit: 'cpu' | 'memory'): number | undefined {
+export function taskSize(text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$/i.exec(text);
   if (!m) return undefined;
-  const n = Number(m[1]);
-  if (!m[2]) return Math.round(n);
-  return Math.round(n * (unit === 'cpu' ? 1024 : 1024));
+  // 1 vCPU is 1024 units; 1 GB is 1024 MiB (ECS's task size table).
+  return Math.round(Number(m[1]) * (m[2] ? 1024 : 1));
 }
 
 export function sandboxTask(a: Assignment, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
   return {
     taskId, dir, cgroupPath: taskCgroupPath(taskId), hostname,
     netnsPath: net?.netnsPath,
-    cpuUnits: taskSize(a.task.overrides.cpu ?? a.task.cpu ?? a.taskDefinition.cpu, 'cpu'),
-    memoryMiB: taskSize(a.task.overrides.memory ?? a.task.memory ?? a.taskDefinition.memory, 'memory'),
+    cpuUnits: taskSize(a.task.overrides.cpu ?? a.task.cpu ?? a.taskDefinition.cpu),
+    memoryMiB: taskSize(a.task.overrides.memory ?? a.task.memory ?? a.taskDefinition.memory),
     ephemeralStorageGiB: a.task.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
   };
 }
