@@ -1,7 +1,8 @@
 // A Fargate task's boundary on the host: two containers in one gVisor sandbox (runsc).
 // Its own kernel (uname -r differs from the host's), one network namespace (the
 // containers reach each other on localhost, the task's IP answers from the host), the
-// task's memory limit on the whole sandbox (past it: 137, OOM), stop's SIGTERM then
+// task's memory limit on the whole sandbox (past it: 137, OOM), its ephemeral storage
+// bounding what the containers write (ENOSPC), stop's SIGTERM then
 // SIGKILL after the timeout, and nothing left behind (sandbox, netns, mounts, cgroups).
 // Run under `flock /tmp/berth-host.lock`.
 import { after, before, describe, test } from 'node:test';
@@ -122,6 +123,14 @@ describe('gVisor sandbox: a two-container task', { skip }, () => {
     assert.equal(killed.exitCode, 137);
     assert.equal(killed.oomKilled, false);
     assert.ok(Date.now() - t0 >= 1000, 'SIGKILL only after the stop timeout');
+
+    // Ephemeral storage (1 GiB here): a root filesystem write past it fails with ENOSPC; the host's disk is untouched.
+    const filler = await member('filler', ['sh', '-c', 'dd if=/dev/zero of=/big bs=1M count=1200 2>&1; echo "dd=$?"; rm -f /big; echo small > /after && echo "after=ok"']);
+    await filler.c.start();
+    assert.equal((await filler.c.wait(EXIT_WAIT_MS * 3))?.exitCode, 0, logText(filler.o));
+    assert.match(logText(filler.o), /No space left on device/);
+    assert.match(logText(filler.o), /dd=1/);
+    assert.match(logText(filler.o), /after=ok/, 'space comes back once the file is removed');
 
     // Memory past the task's limit: the host's OOM killer ends the sandbox; 137, OOM.
     const hog = await member('hog', ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=400M count=1; sleep 30']);

@@ -42,6 +42,8 @@ interface MemberRecord {
   readonly cgroupsPath: string;
   readonly taskCgroup: string;
   readonly logPath: string;
+  /** The task's ephemeral disk: the file store of its root filesystem's writes. */
+  readonly ephemeralDir: string;
 }
 const MEMBER_FILE = 'member.json';
 
@@ -153,7 +155,7 @@ class GvisorSandbox implements TaskSandbox {
     writeJsonAtomic(configPath, memberSpec(spec, this.#task.taskId, this.#task.netnsPath));
     const record: MemberRecord = {
       id: o.id, sandbox: sandboxId(this.#task.taskId), stopSignal: built.stopSignal,
-      cgroupsPath: o.cgroupsPath, taskCgroup: this.#task.cgroupPath, logPath: o.logPath,
+      cgroupsPath: o.cgroupsPath, taskCgroup: this.#task.cgroupPath, logPath: o.logPath, ephemeralDir: sandboxPaths(this.#task).ephemeral,
     };
     writeJsonAtomic(join(o.stateDir, MEMBER_FILE), record);
     const c = new GvisorContainer(this.#rs, o.stateDir, record);
@@ -201,7 +203,7 @@ class GvisorContainer implements TaskContainer {
   }
 
   async start(): Promise<void> {
-    await runscStartTo(this.#rs, this.id, this.#record.logPath);
+    await runscStartTo(this.#rs, runscFlags(this.#rs, this.#record.ephemeralDir), this.id, this.#record.logPath);
   }
 
   exitStatus(): ExitStatus | undefined {

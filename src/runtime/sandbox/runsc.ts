@@ -41,12 +41,14 @@ export async function runscNetworked(rs: Runsc, flags: readonly string[], args: 
 }
 
 /**
- * `runsc start` of a sandbox's container, its stdout and stderr appended to `log`: runsc
- * hands the container the stdio of the start command (a sub-container's create only
- * starts its file proxy), so they become the container's own, written by the sandbox.
+ * `runsc start` of a sandbox's member, its stdout and stderr appended to `log`: runsc hands
+ * the container the stdio of the start command, so they become the container's own,
+ * written by the sandbox. The member's file proxy starts here too, with this command's
+ * flags (`flags`: the overlay's file store among them; without them its writes would go
+ * to a file store beside its root filesystem, unbounded).
  */
-export async function runscStartTo(rs: Runsc, id: string, log: string): Promise<void> {
-  await runscTo(log, [rs.binary, '--root', rs.root, 'start', id], 'start');
+export async function runscStartTo(rs: Runsc, flags: readonly string[], id: string, log: string): Promise<void> {
+  await runscTo(log, [rs.binary, ...flags, 'start', id], 'start');
 }
 
 async function runscTo(output: string, argv: readonly string[], what: string): Promise<void> {
