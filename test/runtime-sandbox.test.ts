@@ -15,6 +15,9 @@ import { findExecutable } from '../src/lib/executables.ts';
 import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import type { CreateOptions } from '../src/runtime/container/index.ts';
 import { GvisorBackend } from '../src/runtime/sandbox/gvisor.ts';
+import { shiftedRootfs, USERNS_BACKEND } from '../src/runtime/sandbox/userns.ts';
+import { findRuntime } from '../src/runtime/container/index.ts';
+import { statSync } from 'node:fs';
 import type { SandboxTask, TaskContainer, TaskSandbox } from '../src/runtime/sandbox/types.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -138,5 +141,33 @@ describe('gVisor sandbox: a two-container task', { skip }, () => {
     const oom = await hog.c.wait(EXIT_WAIT_MS);
     assert.equal(oom?.exitCode, 137, logText(hog.o));
     assert.equal(oom?.oomKilled, true);
+  });
+});
+
+describe('userns fallback: a task container whose root is an unprivileged id on the host', { skip: !isRoot && 'containers need root' }, () => {
+  test('root inside is 100000 outside, writes its own root filesystem, with seccomp and no-new-privileges', async (t) => {
+    const rt = await findRuntime({ runDir: fixture().runDir });
+    const { rootfs, config } = await fixture().rootfs('busybox', 'userns');
+    const task: SandboxTask = { taskId: `un${process.pid}`, dir: join(fixture().work, 'untask'), cgroupPath: `${fixture().cgroupParent}/untask`, ephemeralStorageGiB: 20, hostname: 'h' };
+    const sandbox = await USERNS_BACKEND.open(task);
+    assert.equal(sandbox.isolation, 'userns');
+    const o = fixture().options('userns', {
+      rootfsPath: rootfs, image: config, stateDir: join(task.dir, 'containers', 'app'),
+      definition: { command: ['sh', '-c', 'echo "uid=$(id -u)"; echo "map=$(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"; echo hi > /written && echo "write=ok"; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"'] },
+    }, rt);
+    const c = await sandbox.createContainer(o);
+    t.after(async () => {
+      await c.delete();
+      await sandbox.destroy();
+    });
+    await c.start();
+    assert.equal((await c.wait(EXIT_WAIT_MS))?.exitCode, 0, logText(o));
+    const log = logText(o);
+    assert.match(log, /uid=0$/m);
+    assert.match(log, /map=0 100000 65536$/m);
+    assert.match(log, /write=ok$/m);
+    assert.match(log, /NoNewPrivs=1$/m);
+    assert.match(log, /Seccomp=2$/m);
+    assert.equal(statSync(join(shiftedRootfs(o.stateDir), 'written')).uid, 100000, 'what root inside writes is 100000\'s on the host');
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Which boundary this host gives Fargate tasks, decided once at agent start:
  *   runsc installed and a probe sandbox runs (systrap, else ptrace) → gvisor;
- *   else → the per-container runtime (see README.md: the userns fallback's root
- *   filesystems are not id-shifted yet, so it is not offered);
+ *   else, where the kernel allows user namespaces → userns (userns.ts);
+ *   else → the per-container runtime (Isolation `container`);
  *   /dev/kvm present → said in the facts and the log; no microVM backend is served.
  */
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Isolation } from '../../core/ecs/fargate.ts';
 import { findExecutable } from '../../lib/executables.ts';
@@ -17,6 +17,7 @@ import { writeJsonAtomic } from '../container/state-dir.ts';
 import { GvisorBackend } from './gvisor.ts';
 import { pauseSpec, type RunscSettings } from './gvisor-spec.ts';
 import type { SandboxBackend } from './types.ts';
+import { USERNS_BACKEND, USERNS_HOST_ID } from './userns.ts';
 
 /** A probe sandbox starts in ~0.3 s; gVisor's KVM platform hung here (runtime-notes §6), so a probe is bounded. */
 export const PROBE_TIMEOUT_MS = 20_000;
@@ -47,8 +48,8 @@ export async function detectIsolation(o: { runDir: string; kvmDevice?: string })
   const unshare = findExecutable('unshare');
   const pauseBinary = INIT_BINARY_CANDIDATES.find((p) => existsSync(p));
   if (!binary || !unshare || !pauseBinary) {
-    notes.push(`Fargate tasks get the container boundary: ${!binary ? 'runsc is not installed (bin/berth installs it from bookworm-backports)' : !unshare ? 'unshare is missing' : 'catatonit is missing'}`);
-    return { facts: { fargate: 'container', kvm, notes }, backend: undefined };
+    notes.push(`no gVisor: ${!binary ? 'runsc is not installed (bin/berth installs it from bookworm-backports)' : !unshare ? 'unshare is missing' : 'catatonit is missing'}`);
+    return fallback(kvm, notes);
   }
   const version = (await launch(binary, ['--version'], { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined))?.stdout.split('\n')[0]?.replace(/^runsc version /, '') ?? 'unknown';
   for (const platform of PLATFORMS) {
@@ -61,7 +62,20 @@ export async function detectIsolation(o: { runDir: string; kvmDevice?: string })
     }
     notes.push(`runsc ${version} on ${platform} failed its probe: ${failure}`);
   }
-  notes.push('Fargate tasks get the container boundary');
+  return fallback(kvm, notes);
+}
+
+/** Where runsc cannot run: user namespaces if the kernel allows them, else nothing more than EC2 tasks get. */
+function fallback(kvm: boolean, notes: string[]): Detected {
+  let max = 0;
+  try {
+    max = Number(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8').trim());
+  } catch { /* no such sysctl: no user namespaces */ }
+  if (max > 0) {
+    notes.push(`Fargate tasks get the userns boundary (root in the task is uid ${USERNS_HOST_ID} on the host; seccomp; no-new-privileges)`);
+    return { facts: { fargate: 'userns', kvm, notes }, backend: USERNS_BACKEND };
+  }
+  notes.push('Fargate tasks get the container boundary: this kernel allows no user namespaces');
   return { facts: { fargate: 'container', kvm, notes }, backend: undefined };
 }
 

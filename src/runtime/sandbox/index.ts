@@ -3,3 +3,4 @@ export type { FoundContainer, SandboxBackend, SandboxTask, TaskContainer, TaskSa
 export { CONTAINER_BACKEND, CONTAINER_SANDBOX } from './container-backend.ts';
 export { GvisorBackend } from './gvisor.ts';
 export { detectIsolation, type Detected, type IsolationFacts } from './detect.ts';
+export { USERNS_BACKEND, USERNS_HOST_ID, USERNS_SIZE } from './userns.ts';
