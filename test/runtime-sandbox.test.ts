@@ -15,6 +15,7 @@ import { findExecutable } from '../src/lib/executables.ts';
 import { useRuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import type { CreateOptions } from '../src/runtime/container/index.ts';
 import { GvisorBackend } from '../src/runtime/sandbox/gvisor.ts';
+import { detectIsolation } from '../src/runtime/sandbox/detect.ts';
 import { shiftedRootfs, USERNS_BACKEND } from '../src/runtime/sandbox/userns.ts';
 import { findRuntime } from '../src/runtime/container/index.ts';
 import { statSync } from 'node:fs';
@@ -113,6 +114,12 @@ describe('gVisor sandbox: a two-container task', { skip }, () => {
     assert.notEqual(kernel, release(), 'the sandbox has its own kernel');
     assert.match(logText(client.o), /200 OK/, 'the client reached the web container on localhost');
 
+    // exec (health checks, berth exec) runs in the container, inside the sandbox.
+    const read = await web.c.exec(['sh', '-c', 'cat /www/index.html; echo "path=$PATH"'], { timeoutMs: 10_000 });
+    assert.equal(read.exitCode, 0, read.stderr);
+    assert.equal(read.stdout.split('\n')[0], kernel);
+    assert.match(read.stdout, /path=\/.+/, 'the container\'s environment');
+
     const fromHost = await fetch(`http://${TASK_IP}:8080/`, { signal: AbortSignal.timeout(5000) });
     assert.equal(fromHost.status, 200);
     assert.equal((await fromHost.text()).trim(), kernel, 'the task IP answers from the host');
@@ -141,6 +148,20 @@ describe('gVisor sandbox: a two-container task', { skip }, () => {
     const oom = await hog.c.wait(EXIT_WAIT_MS);
     assert.equal(oom?.exitCode, 137, logText(hog.o));
     assert.equal(oom?.oomKilled, true);
+  });
+});
+
+describe('detectIsolation', { skip }, () => {
+  test('runsc runs here: Fargate tasks get gVisor; /dev/kvm is noted, not used', async () => {
+    const none = await detectIsolation({ runDir: fixture().runDir, kvmDevice: '/nonexistent/kvm' });
+    assert.equal(none.facts.fargate, 'gvisor');
+    assert.equal(none.backend?.isolation, 'gvisor');
+    assert.equal(none.facts.runsc?.platform, 'systrap');
+    assert.equal(none.facts.kvm, false);
+    const kvm = await detectIsolation({ runDir: fixture().runDir, kvmDevice: '/dev/null' });
+    assert.equal(kvm.facts.kvm, true);
+    assert.equal(kvm.facts.fargate, 'gvisor', 'KVM is reported, never chosen');
+    assert.ok(kvm.facts.notes.some((n) => n.includes('/dev/kvm')));
   });
 });
 
