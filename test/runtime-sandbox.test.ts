@@ -7,7 +7,7 @@
 // Run under `flock /tmp/berth-host.lock`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,44 @@ describe('gVisor sandbox: a two-container task', { skip }, () => {
     const oom = await hog.c.wait(EXIT_WAIT_MS);
     assert.equal(oom?.exitCode, 137, logText(hog.o));
     assert.equal(oom?.oomKilled, true);
+  });
+});
+
+describe('gVisor sandbox: the agent killed with -9', { skip }, () => {
+  test('the sandbox and its member outlive their agent; the next one finds them running, stops and removes them', async (t) => {
+    const runsc = { binary: runscBinary!, root: join(fixture().runDir, 'runsc'), platform: 'systrap' as const, unshare: findExecutable('unshare')! };
+    const task: SandboxTask = { taskId: `k9${process.pid}`, dir: join(fixture().work, 'k9task'), cgroupPath: `${fixture().cgroupParent}/k9task`, ephemeralStorageGiB: 1, hostname: 'h', memoryMiB: 256 };
+    const { rootfs, config } = await fixture().rootfs('busybox', 'k9');
+    const create = {
+      id: `${task.taskId}-app`, stateDir: join(task.dir, 'containers', 'app'), cgroupParent: fixture().cgroupParent, cgroupsPath: `${task.cgroupPath}/app`,
+      logPath: join(task.dir, 'logs', 'app.log'), rootfsPath: rootfs, image: config, definition: { command: ['sh', '-c', 'echo up; trap "exit 0" TERM; while :; do sleep 1; done'] },
+      network: { mode: 'none' }, defaultHostname: 'h',
+    };
+    const agent = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(import.meta.dirname, 'fixtures/sandbox/start-and-hang.ts'), JSON.stringify({ runsc, runDir: fixture().runDir, task, create })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const backend = new GvisorBackend({ runsc, runDir: fixture().runDir, pauseBinary: '/usr/bin/catatonit' });
+    t.after(async () => {
+      agent.kill('SIGKILL');
+      const again = await backend.reattach(task, ['app']).catch(() => undefined);
+      for (const f of again?.found.values() ?? []) await f.container.delete().catch(() => undefined);
+      await again?.sandbox.destroy().catch(() => undefined);
+    });
+    await new Promise<void>((resolve, reject) => {
+      agent.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+      agent.on('exit', (code) => reject(new Error(`the stand-in agent exited ${code} before it was ready`)));
+    });
+    agent.kill('SIGKILL');
+    await new Promise((r) => agent.once('exit', r));
+
+    const found = await backend.reattach(task, ['app']);
+    assert.ok(found, 'the task\'s sandbox is found from its files');
+    const app = found.found.get('app');
+    assert.equal(app?.state, 'running', 'its member runs on');
+    assert.match(readFileSync(create.logPath, 'utf8'), /^up$/m);
+    const exit = await app.container.stop(10);
+    assert.equal(exit.exitCode, 0, 'the adopted container got the stop signal and ended on it');
+    await app.container.delete();
+    await found.sandbox.destroy();
+    assert.equal(existsSync(join(task.dir, 'sandbox')), false);
   });
 });
 
