@@ -122,22 +122,27 @@ export class TaskRunner {
       const settled = preparing.then(() => undefined, () => undefined);
       this.#starting.add(settled);
       void settled.then(() => this.#starting.delete(settled));
-      const [net, files] = await Promise.allSettled([
-        this.#deps.network.setupTask({
-          taskId: this.taskId,
-          mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
-          containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
-          // Host mode's loopback guard tells the task's sockets by it (made just above).
-          cgroup: taskCgroupPath(this.taskId),
-        }),
-        preparing,
-      ]);
-      if (net.status === 'rejected') throw net.reason;
-      this.#net = net.value;
-      if (files.status === 'rejected') throw files.reason;
-      this.#sandbox = await backendFor(this.#assignment, this.#deps.fargateSandbox).open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, this.#net, this.#hostname())).catch((e: Error) => {
-        throw new StartFailure(`CannotStartContainerError: the task's ${this.task.launchType === 'FARGATE' ? 'sandbox' : 'boundary'}: ${e.message}`);
+      // The task's boundary needs its network (a sandbox takes the task's interfaces over),
+      // not its files: a sandbox starts (~0.3 s) while the images are pulled and mounted.
+      const boundary = this.#deps.network.setupTask({
+        taskId: this.taskId,
+        mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
+        containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+        // Host mode's loopback guard tells the task's sockets by it (made just above).
+        cgroup: taskCgroupPath(this.taskId),
+      }).then(async (net) => {
+        this.#net = net;
+        this.#sandbox = await backendFor(this.#assignment, this.#deps.fargateSandbox).open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, net, this.#hostname())).catch((e: Error) => {
+          throw new StartFailure(`CannotStartContainerError: the task's ${this.task.launchType === 'FARGATE' ? 'sandbox' : 'boundary'}: ${e.message}`);
+        });
       });
+      // A stop meanwhile waits for it too: it must not miss a sandbox still being made.
+      const made = boundary.then(() => undefined, () => undefined);
+      this.#starting.add(made);
+      void made.then(() => this.#starting.delete(made));
+      const [net, files] = await Promise.allSettled([boundary, preparing]);
+      if (net.status === 'rejected') throw net.reason;
+      if (files.status === 'rejected') throw files.reason;
       this.#report('PENDING');
       this.#report('ACTIVATING');
       await this.#startWhatCan();
