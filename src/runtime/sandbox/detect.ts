@@ -40,11 +40,11 @@ export interface Detected {
   readonly backend: SandboxBackend | undefined;
 }
 
-export async function detectIsolation(o: { runDir: string; kvmDevice?: string }): Promise<Detected> {
+export async function detectIsolation(o: { runDir: string; kvmDevice?: string; /** Tests: this runsc instead of PATH's; null for none. */ runsc?: string | null }): Promise<Detected> {
   const notes: string[] = [];
   const kvm = existsSync(o.kvmDevice ?? '/dev/kvm');
   if (kvm) notes.push('/dev/kvm is present: a microVM boundary could use it; Berth serves none yet (gVisor\'s KVM platform hangs on this kind of host)');
-  const binary = findExecutable('runsc');
+  const binary = o.runsc === undefined ? findExecutable('runsc') : o.runsc ?? undefined;
   const unshare = findExecutable('unshare');
   const pauseBinary = INIT_BINARY_CANDIDATES.find((p) => existsSync(p));
   if (!binary || !unshare || !pauseBinary) {
