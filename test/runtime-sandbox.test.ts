@@ -207,11 +207,14 @@ describe('userns fallback: a task container whose root is an unprivileged id on 
   test('root inside is 100000 outside, writes its own root filesystem, with seccomp and no-new-privileges', async (t) => {
     const rt = await findRuntime({ runDir: fixture().runDir });
     const { rootfs, config } = await fixture().rootfs('busybox', 'userns');
-    const task: SandboxTask = { taskId: `un${process.pid}`, dir: join(fixture().work, 'untask'), cgroupPath: `${fixture().cgroupParent}/untask`, ephemeralStorageGiB: 20, hostname: 'h' };
+    const task: SandboxTask = { taskId: `un${process.pid}`, dir: join(fixture().work, 'untask'), cgroupPath: `${fixture().cgroupParent}/untask`, ephemeralStorageGiB: 20, hostname: 'h', cpuUnits: 256, memoryMiB: 128 };
     const sandbox = await USERNS_BACKEND.open(task);
     assert.equal(sandbox.isolation, 'userns');
+    // The task's size on its cgroup, above its containers'.
+    assert.equal(readFileSync(`/sys/fs/cgroup/memory${task.cgroupPath}/memory.limit_in_bytes`, 'utf8').trim(), String(128 * 1024 * 1024));
+    assert.equal(readFileSync(`/sys/fs/cgroup/cpu${task.cgroupPath}/cpu.cfs_quota_us`, 'utf8').trim(), '25000');
     const o = fixture().options('userns', {
-      rootfsPath: rootfs, image: config, stateDir: join(task.dir, 'containers', 'app'),
+      rootfsPath: rootfs, image: config, stateDir: join(task.dir, 'containers', 'app'), cgroupsPath: `${task.cgroupPath}/app`,
       definition: { command: ['sh', '-c', 'echo "uid=$(id -u)"; echo "map=$(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"; echo hi > /written && echo "write=ok"; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -d "\\t" | sed "s/:/=/"'] },
     }, rt);
     const c = await sandbox.createContainer(o);
@@ -228,5 +231,17 @@ describe('userns fallback: a task container whose root is an unprivileged id on 
     assert.match(log, /NoNewPrivs=1$/m);
     assert.match(log, /Seccomp=2$/m);
     assert.equal(statSync(join(shiftedRootfs(o.stateDir), 'written')).uid, 100000, 'what root inside writes is 100000\'s on the host');
+
+    // Past the task's memory: the kernel's OOM killer, counted on the task's cgroup.
+    const hogOptions = fixture().options('userns-hog', {
+      rootfsPath: rootfs, image: config, stateDir: join(task.dir, 'containers', 'hog'), cgroupsPath: `${task.cgroupPath}/hog`,
+      definition: { command: ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=300M count=1'] },
+    }, rt);
+    const hog = await sandbox.createContainer(hogOptions);
+    t.after(() => hog.delete());
+    await hog.start();
+    const oom = await hog.wait(EXIT_WAIT_MS);
+    assert.equal(oom?.exitCode, 137, logText(hogOptions));
+    assert.equal(oom?.oomKilled, true);
   });
 });

@@ -10,13 +10,15 @@
  * directory beside it with every owner shifted by the mapping (the chown-shifted copy of
  * runtime-notes §3; an idmapped lower layer would avoid the copy but needs mount_setattr,
  * which no tool here offers). Set-id bits survive the chown (it clears them; they are set again).
+ * The task's cpu and memory are set on the task's cgroup, above its containers'.
  */
 
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { launchChecked } from '../../lib/launcher.ts';
-import { Container, type CreateOptions } from '../container/index.ts';
+import { applyTaskCgroup, Container, type CreateOptions } from '../container/index.ts';
+import { taskResources } from './gvisor-spec.ts';
 import type { SandboxBackend, SandboxTask, TaskContainer, TaskSandbox } from './types.ts';
 
 /** Root inside is this uid and gid outside (the range Debian's /etc/subuid would give its first user). */
@@ -85,7 +87,15 @@ class UsernsSandbox implements TaskSandbox {
 
 export const USERNS_BACKEND: SandboxBackend = {
   isolation: 'userns',
-  open: (_task: SandboxTask) => Promise.resolve(new UsernsSandbox()),
+  open: (task: SandboxTask) => {
+    // The task's size on its cgroup, the parent of its containers' (as the sandbox's is for gVisor).
+    const r = taskResources(task.cpuUnits, task.memoryMiB);
+    applyTaskCgroup(task.cgroupPath, {
+      memoryBytes: r.memory?.limit,
+      cpu: r.cpu?.quota !== undefined && r.cpu.period !== undefined ? { quotaUs: r.cpu.quota, periodUs: r.cpu.period } : undefined,
+    });
+    return Promise.resolve(new UsernsSandbox());
+  },
   // Its containers are the container module's: the agent reattaches them from their state directories.
   reattach: () => Promise.resolve(undefined),
 };
