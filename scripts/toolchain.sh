@@ -61,6 +61,40 @@ berth_debian_packages() {
     { berth_say "apt-get could not install: ${missing[*]}"; return 1; }
 }
 
+# berth_backports_packages PKG...: installs the ones not installed yet from the newest
+# suite the machine's Debian offers them in: on Debian 12 (bookworm) that is
+# bookworm-backports (runsc there has the systrap platform; bookworm's own is from 2022),
+# added once as a sources file on the machine's own archive; on later releases the
+# release itself. Optional: on failure it says so once and returns 0, because the host
+# still runs (runsc missing means Fargate tasks get the userns boundary instead of gVisor).
+berth_backports_packages() {
+  local missing=() p codename suite='' uri list=/etc/apt/sources.list.d/berth-backports.sources
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || { berth_say "optional Debian packages missing: ${missing[*]} (run as root to install them)"; return 0; }
+  codename=$(. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_CODENAME:-}")
+  if [ "$codename" = bookworm ]; then
+    suite=bookworm-backports
+    if ! grep -rqs -- "$suite" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      # The archive the machine already uses for Debian itself (a mirror or a snapshot proxy).
+      uri=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | grep -v -- '-security' | awk '{print $2; exit}')
+      [ -n "$uri" ] || uri=$(grep -hs '^deb ' /etc/apt/sources.list | grep -v -- '-security' | awk '{print $2; exit}')
+      uri=${uri:-http://deb.debian.org/debian}
+      printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$suite" >"$list"
+      berth_say "added $suite ($uri) to apt's sources for: ${missing[*]}"
+      apt-get update -qq >&2 || true
+    fi
+  fi
+  berth_say "installing Debian packages${suite:+ from $suite}: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -qq --no-install-recommends ${suite:+-t "$suite"} "${missing[@]}" >&2 ||
+    { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends ${suite:+-t "$suite"} "${missing[@]}" >&2; }; } ||
+    berth_say "could not install ${missing[*]}: Fargate tasks get the userns boundary, not gVisor"
+  return 0
+}
+
 # The JavaScript copy of src/ (src/cli/js-build.ts says why), under node_modules/ where
 # git, eslint and tsc do not look, and which `npm ci` renews with the dependencies.
 BERTH_JS_DIR="$BERTH_ROOT/node_modules/.cache/berth-js"

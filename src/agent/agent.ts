@@ -6,6 +6,8 @@ import { ImageStore } from '../images/image-store.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
 import { createNetworkManager } from '../runtime/network/index.ts';
+import { detectIsolation } from '../runtime/sandbox/index.ts';
+import { ISOLATION_ATTRIBUTE } from '../core/ecs/fargate.ts';
 import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/config.ts';
 import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
@@ -88,11 +90,18 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   await network.reattach();
   const registryHost = new URL(o.endpoint).host;
   const images = await ImageStore.open({ root: join(o.dataDir, 'images'), berthRegistry: registryHost, berthUrl: o.endpoint, rootfsMountRoot: runtime.rootfsDir });
+  // The boundary Fargate tasks get here: decided once, said once (src/runtime/sandbox/detect.ts).
+  const isolation = await detectIsolation({ runDir });
+  for (const n of isolation.facts.notes) o.log(`isolation: ${n}`);
+  const hostAttributes = [
+    { name: ISOLATION_ATTRIBUTE, value: isolation.facts.fargate },
+    ...(isolation.facts.kvm ? [{ name: `${ISOLATION_ATTRIBUTE}.kvm`, value: 'present-unused' }] : []),
+  ];
   const joinAt = joinEndpoint(o.endpoint, envRegion());
-  const own = await register(api, joinAt, { ...o, capabilities: AGENT_CAPABILITIES }, o.log);
+  const own = await register(api, joinAt, { ...o, capabilities: AGENT_CAPABILITIES, hostAttributes }, o.log);
   const instance = own.containerInstance;
   o.log(`registered ${instance.containerInstanceArn} (${runtime.name} ${runtime.version})`);
-  const pool = o.fargate ? await registerInPool(joinAt, { ...o, capabilities: AGENT_CAPABILITIES }, o.log) : undefined;
+  const pool = o.fargate ? await registerInPool(joinAt, { ...o, capabilities: AGENT_CAPABILITIES, hostAttributes }, o.log) : undefined;
   if (pool) o.log(`offers Fargate capacity as ${pool.containerInstance.containerInstanceArn}`);
 
   const tasksDir = join(o.dataDir, 'tasks');
@@ -136,7 +145,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const credentials = ecrCredentials(api, registryHost);
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit };
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend };
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {

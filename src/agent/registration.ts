@@ -23,6 +23,8 @@ export interface AgentConfig {
   reservedPorts: number[];
   /** Capabilities this host's runtime really has, as ECS attribute names. */
   capabilities: string[];
+  /** Host facts as attributes with values (the boundary Fargate tasks get here, KVM's presence). */
+  hostAttributes?: { name: string; value: string }[];
   /** The control plane's join token: needed to join the first time (and again after a deregistration). */
   joinToken?: string;
   /** The capacity provider this host's capacity belongs to (--capacity-provider): its instance's capacityProviderName. */
@@ -119,6 +121,7 @@ async function registerAs(join: JoinEndpoint, config: AgentConfig, log: (line: s
   const attributes: Attribute[] = [
     { name: 'ecs.cpu-architecture', value: arch() === 'x64' ? 'x86_64' : arch() },
     ...config.capabilities.map((name) => ({ name })),
+    ...(config.hostAttributes ?? []),
   ];
   const document = { availabilityZone: config.availabilityZone, instanceType: config.instanceType, architecture: arch() === 'x64' ? 'x86_64' : arch() };
   const input = (instanceId?: string) => ({

@@ -1,29 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { replaceFileSync } from '../lib/replace-file.ts';
-import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
-import type { HealthStatus, TaskRecord } from '../core/ecs/task.ts';
-import type { ContainerReport, TaskReport } from '../core/ecs/task-report.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import type { TaskReport } from '../core/ecs/task-report.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { ImageStore } from '../images/image-store.ts';
 import type { LocalImage } from '../images/local-image.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
-import type { MountedRootfs } from '../images/rootfs.ts';
-import { applyTaskCgroup, Container, removeCgroups, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime, type Reattached } from '../runtime/container/index.ts';
+import { applyTaskCgroup, removeCgroups, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime } from '../runtime/container/index.ts';
+import type { FoundContainer, SandboxBackend, TaskContainer, TaskSandbox } from '../runtime/sandbox/index.ts';
 import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
-import { decideStarts, stopOrder, type ContainerFacts, type RunState } from './container-order.ts';
+import { decideStarts, stopOrder, type ContainerFacts } from './container-order.ts';
 import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { Assignment } from './protocol.ts';
 import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } from './task-layout.ts';
 import { taskPidsLimit } from './task-pids-limit.ts';
+import { backendFor, sandboxTask } from './task-sandbox.ts';
+import { ESSENTIAL_EXIT_REASON, OOM_REASON, StartFailure } from './task-failure.ts';
+import { containerNetwork, taskHostname } from './task-network.ts';
+import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
-
-/** ECS's reason for a container the kernel's OOM killer ended. */
-export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
-export const ESSENTIAL_EXIT_REASON = 'Essential container in task exited';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -38,23 +37,10 @@ export interface RunnerDeps {
   envFiles: S3ObjectReader;
   /** ECS_TASK_PIDS_LIMIT: pids.max of each task's cgroup (Fargate tasks get Fargate's); undefined for none. */
   taskPidsLimit?: number | undefined;
+  /** The boundary Fargate tasks get on this host (detectIsolation()); without one they run as EC2 tasks do. */
+  fargateSandbox?: SandboxBackend | undefined;
 }
 
-interface Slot {
-  def: ContainerDefinition;
-  essential: boolean;
-  state: RunState;
-  container?: Container;
-  image?: LocalImage;
-  rootfs?: MountedRootfs;
-  exit?: ExitStatus;
-  reason?: string;
-  health: HealthStatus;
-  unhealthy: boolean;
-  checks?: { stop(): void };
-  /** The environment with the container's environment files merged in, once read. */
-  environment?: EnvVar[];
-}
 
 /**
  * One task on this host, from assignment to STOPPED: network, image pulls, containers
@@ -71,6 +57,8 @@ export class TaskRunner {
   readonly #slots: Map<string, Slot>;
   #status: TaskStatus = 'PROVISIONING';
   #net: TaskNetwork | undefined;
+  /** The task's boundary, once made (after the network: a sandbox takes the task's interfaces over). */
+  #sandbox: TaskSandbox | undefined;
   #stopping: Promise<void> | undefined;
   #stopCode: StopCode | undefined;
   #stoppedReason: string | undefined;
@@ -101,7 +89,7 @@ export class TaskRunner {
     return this.#assignment.task;
   }
 
-  containerOf(name: string | undefined): Container | undefined {
+  containerOf(name: string | undefined): TaskContainer | undefined {
     const slot = name ? this.#slots.get(name) : [...this.#slots.values()][0];
     return slot?.container;
   }
@@ -134,18 +122,26 @@ export class TaskRunner {
       const settled = preparing.then(() => undefined, () => undefined);
       this.#starting.add(settled);
       void settled.then(() => this.#starting.delete(settled));
-      const [net, files] = await Promise.allSettled([
-        this.#deps.network.setupTask({
-          taskId: this.taskId,
-          mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
-          containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
-          // Host mode's loopback guard tells the task's sockets by it (made just above).
-          cgroup: taskCgroupPath(this.taskId),
-        }),
-        preparing,
-      ]);
+      // The task's boundary needs its network (a sandbox takes the task's interfaces over),
+      // not its files: a sandbox starts (~0.3 s) while the images are pulled and mounted.
+      const boundary = this.#deps.network.setupTask({
+        taskId: this.taskId,
+        mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
+        containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+        // Host mode's loopback guard tells the task's sockets by it (made just above).
+        cgroup: taskCgroupPath(this.taskId),
+      }).then(async (net) => {
+        this.#net = net;
+        this.#sandbox = await backendFor(this.#assignment, this.#deps.fargateSandbox).open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, net, this.#hostname())).catch((e: Error) => {
+          throw new StartFailure(`CannotStartContainerError: the task's ${this.task.launchType === 'FARGATE' ? 'sandbox' : 'boundary'}: ${e.message}`);
+        });
+      });
+      // A stop meanwhile waits for it too: it must not miss a sandbox still being made.
+      const made = boundary.then(() => undefined, () => undefined);
+      this.#starting.add(made);
+      void made.then(() => this.#starting.delete(made));
+      const [net, files] = await Promise.allSettled([boundary, preparing]);
       if (net.status === 'rejected') throw net.reason;
-      this.#net = net.value;
       if (files.status === 'rejected') throw files.reason;
       this.#report('PENDING');
       this.#report('ACTIVATING');
@@ -176,9 +172,17 @@ export class TaskRunner {
     }));
   }
 
-  /** Takes over a task whose containers a previous agent process started (after kill -9). */
-  async adopt(found: ReadonlyMap<string, Reattached>): Promise<void> {
+  /**
+   * Takes over a task whose containers a previous agent process started (after kill -9):
+   * those the container module found, or the task's sandbox and the containers in it.
+   */
+  async adopt(found: ReadonlyMap<string, FoundContainer>): Promise<void> {
     this.#net = this.#deps.network.getTask(this.taskId);
+    const backend = backendFor(this.#assignment, this.#deps.fargateSandbox);
+    const inSandbox = await backend.reattach(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, this.#net, this.#hostname()), [...this.#slots.keys()]);
+    if (inSandbox) found = inSandbox.found;
+    // No sandbox left (the agent died before it was made): containers not started yet get a new one.
+    this.#sandbox = inSandbox?.sandbox ?? await backend.open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, this.#net, this.#hostname())).catch(() => undefined);
     const exited: Slot[] = [];
     for (const [name, r] of found) {
       const slot = this.#slots.get(name);
@@ -244,6 +248,8 @@ export class TaskRunner {
       await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.def.name}: ${e.message}`));
       await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.def.name)).catch(() => undefined);
     }
+    // The sandbox gives the task's interfaces back only as it goes: before the network.
+    await this.#sandbox?.destroy().catch((e: Error) => this.#deps.log(`${this.taskId}: sandbox: ${e.message}`));
     await this.#deps.network.teardownTask(this.taskId).catch((e: Error) => this.#deps.log(`${this.taskId}: network teardown: ${e.message}`));
     // The containers' deletes removed it with the last of them; not if none was created.
     removeCgroups(taskCgroupPath(this.taskId), CGROUP_PARENT);
@@ -283,7 +289,8 @@ export class TaskRunner {
       slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.#assignment, name, this.#layout);
-      slot.container = await Container.create({
+      if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
+      slot.container = await this.#sandbox.createContainer({
         id: runtimeId(this.taskId, name),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
@@ -371,33 +378,16 @@ export class TaskRunner {
   }
 
   #networkFor(name: string): NetworkSetting {
-    const net = this.#net;
-    if (!net || net.hostNetwork) return { mode: 'host' };
-    const path = net.containers.find((c) => c.name === name)?.netnsPath ?? net.netnsPath;
-    if (!path) return { mode: 'none' };
-    return { mode: 'namespace', path, ...(net.ip && { addresses: [net.ip] }) };
+    return containerNetwork(this.#net, name);
   }
 
   #hostname(): string {
-    const ip = this.#net?.ip;
-    return this.#assignment.taskDefinition.networkMode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : this.taskId.slice(0, 12);
+    return taskHostname(this.#assignment, this.#net, this.taskId);
   }
 
   #report(status: TaskStatus, extra: Partial<TaskReport> = {}): void {
     this.#status = status;
-    const containers: ContainerReport[] = [...this.#slots.values()].map((s) => {
-      const net = this.#net?.containers.find((c) => c.name === s.def.name);
-      return {
-        name: s.def.name,
-        status: s.state === 'running' ? 'RUNNING' : s.state === 'exited' || status === 'STOPPED' ? 'STOPPED' : 'PENDING',
-        ...(s.container && { runtimeId: s.container.id }),
-        ...(s.image && { imageDigest: s.image.manifestDigest }),
-        ...(s.exit && { exitCode: s.exit.exitCode }),
-        ...(s.reason && { reason: s.reason }),
-        ...(net && { networkBindings: [...net.networkBindings], networkInterfaces: [...net.networkInterfaces] }),
-        healthStatus: s.health,
-      };
-    });
+    const containers = containerReports([...this.#slots.values()], this.#net, status);
     this.#deps.report({
       taskArn: this.taskArn,
       status,
@@ -407,6 +397,7 @@ export class TaskRunner {
       ...(this.#stoppedReason && { stoppedReason: this.#stoppedReason }),
       ...(this.#pullStartedAt && { pullStartedAt: this.#pullStartedAt }),
       ...(this.#pullStoppedAt && { pullStoppedAt: this.#pullStoppedAt }),
+      ...(this.#sandbox && { isolation: this.#sandbox.isolation }),
       ...(this.#net?.eniAttachment && { attachments: [{ ...this.#net.eniAttachment, details: [...this.#net.eniAttachment.details] }] }),
       ...extra,
     });
@@ -415,14 +406,5 @@ export class TaskRunner {
   #persist(): void {
     mkdirSync(this.#layout.dir, { recursive: true });
     replaceFileSync(this.#layout.assignment, JSON.stringify(this.#assignment));
-  }
-}
-
-/** Why a task could not start, and which container it was about. */
-class StartFailure extends Error {
-  readonly container: string | undefined;
-  constructor(message: string, container?: string) {
-    super(message);
-    this.container = container;
   }
 }

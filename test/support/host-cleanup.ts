@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime/container/index.ts';
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
@@ -20,6 +20,7 @@ export async function cleanupHost(): Promise<void> {
   await powerOffFrom(2, (i) => hostLayout(i, '/nonexistent', 'us-east-1'));
   await removeHostsBridge();
   await run('pkill', ['-9', '-f', 'conmon --api-version 1 -c [0-9a-f]{32}-']);
+  await removeSandboxes(join(AGENT_RUN_DIR, 'runsc'));
   const stateDir = '/tmp/berth-test-network-cleanup';
   const manager = await createNetworkManager({ stateDir, manageIpForward: false }).catch(() => undefined);
   await manager?.cleanupAll();
@@ -37,4 +38,25 @@ export async function cleanupHost(): Promise<void> {
     }
     try { rmdirSync(parent); } catch { /* still in use */ }
   }
+}
+
+/**
+ * Fargate tasks' gVisor sandboxes an agent left (src/runtime/sandbox): each deleted through
+ * runsc, then any sandbox or file-proxy process of that runsc root killed, runsc's state
+ * removed, and the tasks' ephemeral disks (loop-mounted ext4 at <task>/sandbox/ephemeral)
+ * unmounted.
+ */
+async function removeSandboxes(root: string): Promise<void> {
+  if (existsSync(root)) {
+    const list = await run('runsc', ['--root', root, 'list', '-format', 'json']).catch(() => undefined);
+    let ids: string[] = [];
+    try {
+      ids = (JSON.parse(list?.stdout ?? '[]') as { id: string }[] | null ?? []).map((c) => c.id);
+    } catch { /* no list: the kill below still ends them */ }
+    for (const id of ids) await run('runsc', ['--root', root, 'delete', '--force', id]).catch(() => undefined);
+    await run('pkill', ['-9', '-f', `runsc-(sandbox|gofer) .*--root=${root}`]);
+    rmSync(root, { recursive: true, force: true });
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  for (const m of mounts.filter((p) => p.endsWith('/sandbox/ephemeral'))) await run('umount', ['--lazy', m]).catch(() => undefined);
 }

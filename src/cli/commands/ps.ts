@@ -1,3 +1,4 @@
+import { ISOLATION_ATTRIBUTE } from '../../core/ecs/fargate.ts';
 import type { TaskView } from '../../core/ecs/task.ts';
 import { apiClient } from '../api-client.ts';
 import { parse } from '../args.ts';
@@ -12,7 +13,8 @@ export const ps: Command = {
   help: `Usage: berth ps [--cluster NAME] [--all] [--endpoint URL] [--output json]
 
 Lists the tasks of every cluster (or of --cluster): id, cluster, the service a task
-belongs to, task definition, status, published ports and age. Stopped tasks are shown
+belongs to, task definition, status, published ports, the boundary its containers got
+(gvisor: a sandbox with its own kernel; userns; container: the host's kernel) and age. Stopped tasks are shown
 with --all. The services of those clusters follow, as 'berth service' lists them.
 
 Options:
@@ -47,9 +49,10 @@ Options:
       t.taskDefinitionArn.split('/').pop()!,
       t.lastStatus === 'STOPPED' ? `STOPPED (${t.stopCode ?? 'exited'})` : t.lastStatus,
       ports(t),
+      isolation(t),
       age(Date.now() / 1000 - t.createdAt),
     ]);
-    process.stdout.write(table(['TASK', 'CLUSTER', 'SERVICE', 'TASK DEFINITION', 'STATUS', 'PORTS', 'AGE'], rows));
+    process.stdout.write(table(['TASK', 'CLUSTER', 'SERVICE', 'TASK DEFINITION', 'STATUS', 'PORTS', 'ISOLATION', 'AGE'], rows));
     if (services.length > 0) process.stdout.write(`\n${serviceTable(services)}`);
     return 0;
   },
@@ -61,6 +64,11 @@ function ports(t: TaskView): string {
   const bindings = t.containers.flatMap((c) => (c.networkBindings ?? []).map((b) => `${b.hostPort}->${b.containerPort}/${b.protocol}`));
   const ip = t.attachments.flatMap((a) => a.details).find((d) => d.name === 'privateIPv4Address')?.value;
   return [...(ip ? [ip] : []), ...bindings].join(', ') || '-';
+}
+
+/** The boundary the agent reported (the task's view carries it as an attribute); '-' until it has. */
+export function isolation(t: Pick<TaskView, 'attributes'>): string {
+  return t.attributes?.find((a) => a.name === ISOLATION_ATTRIBUTE)?.value ?? '-';
 }
 
 function age(seconds: number): string {

@@ -58,3 +58,12 @@ test('stoppedStopCode turns only TerminationNotice into SpotInterruption', () =>
     assert.equal(stoppedStopCode(code), code);
   }
 });
+
+test('the isolation an agent reports is recorded once, and a repeat or a change later is ignored', () => {
+  const t = applyReport(task(), { taskArn: 't', status: 'PENDING', containers: [], isolation: 'gvisor' }, 200)!;
+  assert.equal(t.isolation, 'gvisor');
+  assert.equal(applyReport(t, { taskArn: 't', status: 'PENDING', containers: [], isolation: 'gvisor' }, 210), undefined);
+  assert.equal(applyReport(t, { taskArn: 't', status: 'PENDING', containers: [], isolation: 'userns' }, 220), undefined);
+  const running = applyReport(t, { taskArn: 't', status: 'RUNNING', containers: [] }, 230)!;
+  assert.equal(running.isolation, 'gvisor');
+});

@@ -78,6 +78,7 @@ export function applyReport(task: TaskRecord, r: TaskReport, nowSeconds: number)
   set('stopCode', r.stopCode);
   set('stoppedReason', r.stoppedReason);
   set('healthStatus', r.healthStatus, false);
+  // The boundary is chosen once, when the task's first container is created; it never changes.
   set('isolation', r.isolation);
   if (r.attachments && JSON.stringify(r.attachments) !== JSON.stringify(task.attachments)) {
     next.attachments = r.attachments;

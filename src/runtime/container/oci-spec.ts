@@ -52,6 +52,9 @@ export interface OciMount {
 
 export interface OciLinux {
   namespaces: OciNamespace[];
+  /** With a `user` namespace: its uid and gid maps. */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
   cgroupsPath: string;
   resources: OciResources;
   devices?: OciDevice[];
@@ -72,7 +75,15 @@ export interface OciNamespace {
 export interface OciResources {
   devices: OciDeviceRule[];
   memory?: { limit?: number; reservation?: number };
-  cpu?: { shares?: number };
+  /** quota/period: a hard CPU limit (a Fargate task's cpu on its sandbox); shares: a weight. */
+  cpu?: { shares?: number; quota?: number; period?: number };
+}
+
+/** A user namespace's id mapping (runtime-notes §3: root inside is `hostID` outside). */
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface OciDeviceRule {

@@ -96,6 +96,11 @@ export interface SpecInput {
   readonly host: HostFacts;
   /** The image's /etc/passwd and /etc/group. */
   readonly users: UserDatabase;
+  /**
+   * Run the container in its own user namespace: ids 0..size-1 inside are hostId.. outside
+   * (runtime-notes §3; the userns boundary of a Fargate task where runsc cannot run).
+   */
+  readonly userNamespace?: { readonly hostId: number; readonly size: number } | undefined;
   /** The seccomp filter for a capability set (a memoized {@link convertSeccompProfile}). */
   readonly seccomp: (capabilities: readonly string[]) => OciSeccomp;
 }

@@ -241,3 +241,15 @@ test('an ECS ContainerDefinition as stored by src/core is accepted as is', () =>
   const stored: ContainerDefinition = { name: 'web', image: 'busybox', essential: true, memory: 32, command: ['sh'], linuxParameters: { initProcessEnabled: false } };
   assert.deepEqual(build(stored).spec.process.args, ['sh']);
 });
+
+test('userNamespace: a user namespace mapping root to the given host range, uid and gid alike; none by default', () => {
+  const s = build({}, { userNamespace: { hostId: 100000, size: 65536 } }).spec;
+  assert.ok(s.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined));
+  assert.deepEqual(s.linux.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+  assert.deepEqual(s.linux.gidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+  assert.equal(s.process.noNewPrivileges, true);
+  assert.ok(s.linux.seccomp);
+  const plain = build().spec;
+  assert.equal(plain.linux.namespaces.some((n) => n.type === 'user'), false);
+  assert.equal(plain.linux.uidMappings, undefined);
+});

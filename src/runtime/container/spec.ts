@@ -86,6 +86,9 @@ export function buildSpec(input: SpecInput): BuiltSpec {
   const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (network.mode === 'namespace') namespaces.push({ type: 'network', path: network.path });
   else if (network.mode === 'none') namespaces.push({ type: 'network' });
+  const userns = input.userNamespace;
+  if (userns) namespaces.push({ type: 'user' });
+  const idMap = userns && [{ containerID: 0, hostID: userns.hostId, size: userns.size }];
 
   const deviceRules: OciDeviceRule[] = privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules();
   for (const d of input.devices ?? []) {
@@ -111,6 +114,7 @@ export function buildSpec(input: SpecInput): BuiltSpec {
     mounts,
     linux: {
       namespaces,
+      ...(idMap && { uidMappings: idMap, gidMappings: idMap.map((m) => ({ ...m })) }),
       cgroupsPath: input.cgroupsPath,
       resources: { devices: deviceRules, cpu: { shares: cpuShares(def.cpu) }, ...(memory ? { memory } : {}) },
       ...(input.devices && input.devices.length > 0 ? { devices: input.devices.map(({ access: _, ...d }) => d) } : {}),

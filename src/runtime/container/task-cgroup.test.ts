@@ -54,3 +54,23 @@ test('applies a plan under a cgroup root of either layout, again without harm, a
   assert.throws(() => applyTaskCgroup('/berth/t3', { pidsMax: 8 }, none), /no pids cgroup controller/);
   applyTaskCgroup('/berth/t3', {}, none);
 });
+
+test('a task\'s memory and cpu on its own cgroup: v1 in the memory and cpu hierarchies (period before quota), v2 passed down and set', () => {
+  const limits = { memoryBytes: 512 * 1024 * 1024, cpu: { quotaUs: 25_000, periodUs: 100_000 } };
+  assert.deepEqual(taskCgroupPlan('/berth/t1', limits, 'v1'), {
+    dirs: ['memory/berth', 'memory/berth/t1', 'cpu/berth', 'cpu/berth/t1'],
+    writes: [
+      { file: 'memory/berth/t1/memory.limit_in_bytes', value: String(512 * 1024 * 1024) },
+      { file: 'cpu/berth/t1/cpu.cfs_period_us', value: '100000' },
+      { file: 'cpu/berth/t1/cpu.cfs_quota_us', value: '25000' },
+    ],
+  });
+  assert.deepEqual(taskCgroupPlan('/berth/t1', { pidsMax: 10, ...limits }, 'v2').writes, [
+    { file: 'cgroup.subtree_control', value: '+pids +memory +cpu' },
+    { file: 'berth/cgroup.subtree_control', value: '+pids +memory +cpu' },
+    { file: 'berth/t1/pids.max', value: '10' },
+    { file: 'berth/t1/memory.max', value: String(512 * 1024 * 1024) },
+    { file: 'berth/t1/cpu.max', value: '25000 100000' },
+  ]);
+  assert.throws(() => taskCgroupPlan('/berth/t1', { cpu: { quotaUs: 10, periodUs: 100_000 } }, 'v1'), /at least 1000/);
+});

@@ -24,6 +24,10 @@ export type CgroupLayout = 'v1' | 'v2';
 export interface TaskLimits {
   /** Most processes (and threads) the task's containers may hold together; undefined: no limit. */
   readonly pidsMax?: number | undefined;
+  /** Memory of the task's containers together, bytes (a Fargate task's size, on the userns boundary). */
+  readonly memoryBytes?: number | undefined;
+  /** CPU time of the task's containers together: quota µs per period µs (1024 units = one period). */
+  readonly cpu?: { readonly quotaUs: number; readonly periodUs: number } | undefined;
 }
 
 /** What to do under the cgroup root, in order: directories to make, then files to write. */
@@ -41,18 +45,42 @@ export function cgroupLayout(root = CGROUP_ROOT): CgroupLayout {
 export function taskCgroupPlan(taskPath: string, limits: TaskLimits, layout: CgroupLayout): TaskCgroupPlan {
   const path = posix.normalize(taskPath);
   if (!path.startsWith('/') || path === '/') throw new Error(`task cgroup ${taskPath} must be an absolute path below the root`);
-  if (limits.pidsMax === undefined) return { dirs: [], writes: [] };
-  if (!Number.isSafeInteger(limits.pidsMax) || limits.pidsMax < 1) throw new Error(`pids limit ${limits.pidsMax} must be a whole number of at least 1`);
   const levels = path.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+  // Per controller: the v1 hierarchy, the v2 file and its value.
+  const wanted: { controller: string; v1: string; file: string; value: string }[] = [];
+  if (limits.pidsMax !== undefined) {
+    if (!Number.isSafeInteger(limits.pidsMax) || limits.pidsMax < 1) throw new Error(`pids limit ${limits.pidsMax} must be a whole number of at least 1`);
+    wanted.push({ controller: 'pids', v1: 'pids', file: 'pids.max', value: String(limits.pidsMax) });
+  }
+  if (limits.memoryBytes !== undefined) {
+    if (!Number.isSafeInteger(limits.memoryBytes) || limits.memoryBytes < 1) throw new Error(`memory limit ${limits.memoryBytes} must be a whole number of bytes`);
+    wanted.push({ controller: 'memory', v1: 'memory', file: layout === 'v1' ? 'memory.limit_in_bytes' : 'memory.max', value: String(limits.memoryBytes) });
+  }
+  if (limits.cpu !== undefined) {
+    const { quotaUs, periodUs } = limits.cpu;
+    if (!Number.isSafeInteger(quotaUs) || !Number.isSafeInteger(periodUs) || quotaUs < 1000 || periodUs < 1000) throw new Error(`cpu quota ${quotaUs}/${periodUs} µs must be whole numbers of at least 1000`);
+    if (layout === 'v1') {
+      // The period first: the kernel checks the quota against it.
+      wanted.push({ controller: 'cpu', v1: 'cpu', file: 'cpu.cfs_period_us', value: String(periodUs) });
+      wanted.push({ controller: 'cpu', v1: 'cpu', file: 'cpu.cfs_quota_us', value: String(quotaUs) });
+    } else {
+      wanted.push({ controller: 'cpu', v1: 'cpu', file: 'cpu.max', value: `${quotaUs} ${periodUs}` });
+    }
+  }
+  if (wanted.length === 0) return { dirs: [], writes: [] };
+  const controllers = [...new Set(wanted.map((w) => w.controller))];
   if (layout === 'v1') {
-    return { dirs: levels.map((l) => `pids/${l}`), writes: [{ file: `pids/${path.slice(1)}/pids.max`, value: String(limits.pidsMax) }] };
+    return {
+      dirs: controllers.flatMap((c) => levels.map((l) => `${wanted.find((w) => w.controller === c)!.v1}/${l}`)),
+      writes: wanted.map((w) => ({ file: `${w.v1}/${path.slice(1)}/${w.file}`, value: w.value })),
+    };
   }
   const ancestors = ['', ...levels.slice(0, -1)];
   return {
     dirs: levels,
     writes: [
-      ...ancestors.map((a) => ({ file: posix.join(a, 'cgroup.subtree_control'), value: '+pids' })),
-      { file: `${path.slice(1)}/pids.max`, value: String(limits.pidsMax) },
+      ...ancestors.map((a) => ({ file: posix.join(a, 'cgroup.subtree_control'), value: controllers.map((c) => `+${c}`).join(' ') })),
+      ...wanted.map((w) => ({ file: `${path.slice(1)}/${w.file}`, value: w.value })),
     ],
   };
 }
@@ -67,7 +95,7 @@ export function applyTaskCgroup(taskPath: string, limits: TaskLimits, root = CGR
   const plan = taskCgroupPlan(taskPath, limits, layout);
   makeCgroup2(posix.normalize(taskPath), root);
   if (plan.writes.length === 0) return;
-  if (layout === 'v1' && !existsSync(join(root, 'pids'))) throw new Error(`no pids cgroup controller at ${join(root, 'pids')}: the task pids limit needs it (kernel 4.3 or later, mounted as systemd does)`);
+  if (layout === 'v1' && limits.pidsMax !== undefined && !existsSync(join(root, 'pids'))) throw new Error(`no pids cgroup controller at ${join(root, 'pids')}: the task pids limit needs it (kernel 4.3 or later, mounted as systemd does)`);
   for (const dir of plan.dirs) {
     try {
       mkdirSync(join(root, dir));

@@ -1,0 +1,113 @@
+/**
+ * A Fargate task's boundary, start and memory (issue 15 item 3): a one-container task
+ * started in its own gVisor sandbox the way the agent does it (ephemeral disk, pause
+ * container, member create + start: src/runtime/sandbox), next to a raw `runsc create +
+ * start` of the same root filesystem in the same run, and next to an EC2-mode start
+ * (Container.create + start: conmon and crun). Then the RSS of an idle task: the sandbox's
+ * processes (Sentry, file proxies) next to the EC2 container's (its process and its conmon).
+ * As root, under `flock /tmp/berth-bench.lock flock /tmp/berth-host.lock`.
+ *
+ *   bin/bench fargate-start [--runs N]
+ */
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findExecutable } from '../src/lib/executables.ts';
+import { launch } from '../src/lib/launcher.ts';
+import { Container, findRuntime } from '../src/runtime/container/index.ts';
+import { RuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
+import { writeJsonAtomic } from '../src/runtime/container/state-dir.ts';
+import { GvisorBackend } from '../src/runtime/sandbox/gvisor.ts';
+import { pauseSpec } from '../src/runtime/sandbox/gvisor-spec.ts';
+import { processesIn } from '../src/runtime/sandbox/leftovers.ts';
+import { msPair, summarize } from './lib/latency-stats.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+const RUNS = Number(values.runs);
+const IDLE = ['sh', '-c', 'exec sleep 3600'];
+
+const rssKiB = (pid: number): number => {
+  try {
+    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root');
+  const runscBinary = findExecutable('runsc');
+  if (!runscBinary) throw new Error('runsc is not installed (scripts/backports-packages.txt)');
+  const fx = await RuntimeFixture.create('berth-bench-fg');
+  try {
+    const { rootfs, config } = await fx.rootfs('busybox');
+    const runsc = { binary: runscBinary, root: join(fx.runDir, 'runsc'), platform: 'systrap' as const, unshare: findExecutable('unshare')! };
+    const backend = new GvisorBackend({ runsc, runDir: fx.runDir, pauseBinary: '/usr/bin/catatonit' });
+    const crun = await findRuntime({ runDir: fx.runDir });
+    const fargate: number[] = [];
+    const raw: number[] = [];
+    const ec2: number[] = [];
+    let sandboxRss = 0;
+    let containerRss = 0;
+
+    for (let i = 0; i < RUNS; i++) {
+      // Fargate: the agent's path, from nothing to the container running in its sandbox.
+      const task = { taskId: `bfg${i}`, dir: join(fx.work, `task${i}`), cgroupPath: `${fx.cgroupParent}/t${i}`, cpuUnits: 256, memoryMiB: 512, ephemeralStorageGiB: 20, hostname: 'h' };
+      let t0 = performance.now();
+      const sandbox = await backend.open(task);
+      const member = await sandbox.createContainer({
+        id: `bfg${i}-app`, stateDir: join(task.dir, 'containers', 'app'), runtime: crun, cgroupParent: fx.cgroupParent,
+        cgroupsPath: `${task.cgroupPath}/app`, logPath: join(task.dir, 'logs', 'app.log'), rootfsPath: rootfs, image: config,
+        definition: { command: IDLE }, network: { mode: 'none' }, defaultHostname: 'h',
+      });
+      await member.start();
+      fargate.push(performance.now() - t0);
+      if (i === 0) sandboxRss = processesIn(task.cgroupPath).reduce((s, p) => s + rssKiB(p), 0);
+      await member.delete();
+      await sandbox.destroy();
+
+      // Raw: runsc create + start of the same root filesystem, no network, nothing else.
+      const bundle = join(fx.work, `raw${i}`);
+      const spec = pauseSpec({ taskId: `raw${i}`, rootfsPath: rootfs, cgroupPath: `${fx.cgroupParent}/raw${i}`, hostname: 'h', cpuUnits: 256, memoryMiB: 512 });
+      spec.process.args = IDLE;
+      delete spec.annotations;
+      mkdirSync(bundle, { recursive: true });
+      writeJsonAtomic(join(bundle, 'config.json'), spec);
+      const flags = ['--root', runsc.root, '--platform=systrap', '--network=none'];
+      t0 = performance.now();
+      await launch(runscBinary, [...flags, 'create', '--bundle', bundle, `raw${i}`]);
+      await launch(runscBinary, [...flags, 'start', `raw${i}`]);
+      raw.push(performance.now() - t0);
+      await launch(runscBinary, [...flags, 'delete', '--force', `raw${i}`]);
+
+      // EC2: one container under conmon with crun, as the agent starts an EC2 task's.
+      t0 = performance.now();
+      const c = await Container.create(fx.options(`ec2${i}`, { rootfsPath: rootfs, image: config, definition: { command: IDLE } }, crun));
+      await c.start();
+      ec2.push(performance.now() - t0);
+      if (i === 0) containerRss = rssKiB(c.pid) + rssKiB(c.conmonPid() ?? 0);
+      await c.delete();
+    }
+
+    const f = summarize(fargate);
+    const r = summarize(raw);
+    const e = summarize(ec2);
+    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    process.stdout.write(`fargate-start: ${RUNS} runs each, load average ${load}\n\n`);
+    process.stdout.write('| start (to the process running) | p50/p95 ms | vs raw runsc |\n|---|---:|---:|\n');
+    process.stdout.write(`| Fargate: sandbox (disk, pause) + member | ${msPair(f)} | ${(f.p50 / r.p50).toFixed(2)}× |\n`);
+    process.stdout.write(`| raw runsc create + start | ${msPair(r)} | 1.00× |\n`);
+    process.stdout.write(`| EC2: conmon + crun | ${msPair(e)} | ${(e.p50 / r.p50).toFixed(2)}× |\n\n`);
+    process.stdout.write(`| idle task RSS | MiB |\n|---|---:|\n| Fargate sandbox (Sentry + file proxies) | ${(sandboxRss / 1024).toFixed(1)} |\n| EC2 container (process + conmon) | ${(containerRss / 1024).toFixed(1)} |\n`);
+  } finally {
+    await fx.cleanup();
+    const leaks = fx.leaks();
+    if (leaks.length > 0) process.stderr.write(`left behind: ${leaks.join(', ')}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`fargate-start: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,18 @@
+/** Pure: a container's network setting and the task's hostname, from the task's network. */
+
+import type { NetworkSetting } from '../runtime/container/index.ts';
+import type { TaskNetwork } from '../runtime/network/types.ts';
+import type { Assignment } from './protocol.ts';
+
+export function containerNetwork(net: TaskNetwork | undefined, name: string): NetworkSetting {
+  if (!net || net.hostNetwork) return { mode: 'host' };
+  const path = net.containers.find((c) => c.name === name)?.netnsPath ?? net.netnsPath;
+  if (!path) return { mode: 'none' };
+  return { mode: 'namespace', path, ...(net.ip && { addresses: [net.ip] }) };
+}
+
+/** awsvpc: `ip-10-0-0-5`, as on AWS; else the task id's first 12 characters. */
+export function taskHostname(a: Assignment, net: TaskNetwork | undefined, taskId: string): string {
+  const ip = net?.ip;
+  return a.taskDefinition.networkMode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : taskId.slice(0, 12);
+}

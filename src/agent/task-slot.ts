@@ -1,0 +1,46 @@
+/** One container of a task as its runner tracks it, and what is reported of it. */
+
+import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
+import type { HealthStatus } from '../core/ecs/task.ts';
+import type { ContainerReport } from '../core/ecs/task-report.ts';
+import type { TaskStatus } from '../core/ecs/task-lifecycle.ts';
+import type { LocalImage } from '../images/local-image.ts';
+import type { MountedRootfs } from '../images/rootfs.ts';
+import type { ExitStatus } from '../runtime/container/index.ts';
+import type { TaskNetwork } from '../runtime/network/types.ts';
+import type { TaskContainer } from '../runtime/sandbox/index.ts';
+import type { RunState } from './container-order.ts';
+import type { EnvVar } from './env-files.ts';
+
+export interface Slot {
+  def: ContainerDefinition;
+  essential: boolean;
+  state: RunState;
+  container?: TaskContainer;
+  image?: LocalImage;
+  rootfs?: MountedRootfs;
+  exit?: ExitStatus;
+  reason?: string;
+  health: HealthStatus;
+  unhealthy: boolean;
+  checks?: { stop(): void };
+  /** The environment with the container's environment files merged in, once read. */
+  environment?: EnvVar[];
+}
+
+/** The containers' part of a task report, the task being in `status`. */
+export function containerReports(slots: readonly Slot[], net: TaskNetwork | undefined, status: TaskStatus): ContainerReport[] {
+  return slots.map((s) => {
+    const n = net?.containers.find((c) => c.name === s.def.name);
+    return {
+      name: s.def.name,
+      status: s.state === 'running' ? 'RUNNING' : s.state === 'exited' || status === 'STOPPED' ? 'STOPPED' : 'PENDING',
+      ...(s.container && { runtimeId: s.container.id }),
+      ...(s.image && { imageDigest: s.image.manifestDigest }),
+      ...(s.exit && { exitCode: s.exit.exitCode }),
+      ...(s.reason && { reason: s.reason }),
+      ...(n && { networkBindings: [...n.networkBindings], networkInterfaces: [...n.networkInterfaces] }),
+      healthStatus: s.health,
+    };
+  });
+}
