@@ -294,13 +294,11 @@ export class ClusterIndex {
     else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') this.#pending += sign;
     if (s.containerInstanceArn === undefined || !holdsResources(s)) return;
     const arn = s.containerInstanceArn;
-    if (this.#home && !arn.startsWith(this.#instancePrefix!)) {
-      // Another cluster's instance (a Fargate pool host): its index counts the usage, under
-      // a group qualified by this cluster.
-      this.#home.indexOf(arn)?.countForeign(s, poolTaskGroup(this.#home.scope, this.#home.cluster, s.group), sign);
-      return;
-    }
-    this.#countUsage(s, s.group, sign);
+    // Another cluster's instance (a Fargate pool host): its index counts the usage, under a
+    // group qualified by this cluster. An ARN that names no cluster counts here, as before.
+    const owner = this.#home && !arn.startsWith(this.#instancePrefix!) ? this.#home.indexOf(arn) : undefined;
+    if (owner && owner !== this) owner.countForeign(s, poolTaskGroup(this.#home!.scope, this.#home!.cluster, s.group), sign);
+    else this.#countUsage(s, s.group, sign);
   }
 
   /** A task of another cluster placed on one of this cluster's instances: its usage (group qualified by its cluster) and the instance's foreign tasks. */

@@ -99,3 +99,18 @@ test('loaded from the store in any order (tasks of a cluster listed before the p
     }
   });
 });
+
+test('a task whose instance ARN names no cluster (an old-style ARN) still counts on that instance in its own cluster', async () => {
+  await withStore(async (store) => {
+    const old = 'arn:aws:ecs:us-east-1:123456789012:container-instance/0123456789abcdef';
+    const t = { ...taskRecord('a', 't1', { cpu: 256, lastStatus: 'RUNNING' }), containerInstanceArn: old };
+    await store.txn({ ops: [clusterOp('a'), putOp(keys.task(SCOPE, 'a', 't1'), t)] });
+    const state = createClusterState(store);
+    try {
+      await state.ready();
+      assert.equal(state.instanceUsage({ scope: SCOPE, cluster: 'a' }, old).cpu, 256);
+    } finally {
+      state.close();
+    }
+  });
+});
