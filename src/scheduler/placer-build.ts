@@ -84,25 +84,20 @@ export interface Ids {
   readonly uuid: () => string;
 }
 
-/**
- * The task placed on `instance` by a launch. `capacityProvider`: the provider of the
- * strategy share it was placed for (a Fargate task's FARGATE or FARGATE_SPOT); else the
- * instance's own provider names it (EC2).
- */
-export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids, capacityProvider?: string): TaskRecord {
+/** The task placed on `instance` by a launch; a Fargate launch's with {@link fargateFields}. */
+export function buildTask(l: Launch, td: TaskDefinitionRecord, instance: PlacementInstance, group: string, ids: Ids): TaskRecord {
   const subnet = l.networkConfiguration?.awsvpcConfiguration?.subnets[0];
   const attachments: Attachment[] = td.networkMode === 'awsvpc'
     ? [{ id: ids.uuid(), type: 'ElasticNetworkInterface', status: 'PRECREATED', details: subnet !== undefined ? [{ name: 'subnetId', value: subnet }] : [] }]
     : [];
   const az = instance.attributes.get('ecs.availability-zone');
   const arch = instance.attributes.get('ecs.cpu-architecture');
-  const provider = l.launchType === 'FARGATE' ? capacityProvider : capacityProvider ?? instance.capacityProvider;
   const task = newTask({
     scope: l.scope, clusterName: l.cluster, id: ids.taskId(), containerIds: td.containerDefinitions.map(() => ids.uuid()),
     taskDefinition: td, overrides: l.overrides ?? {}, containerInstanceArn: instance.arn,
     ...(az !== undefined && { availabilityZone: az }),
     ...(arch !== undefined && { cpuArchitecture: arch }),
-    ...(provider !== undefined && { capacityProviderName: provider }),
+    ...(instance.capacityProvider !== undefined && { capacityProviderName: instance.capacityProvider }),
     ...(l.startedBy !== undefined && { startedBy: l.startedBy }),
     group,
     tags: tagsOf(l, td, group), launchType: l.launchType ?? 'EC2', enableExecuteCommand: l.enableExecuteCommand ?? false,
