@@ -89,6 +89,12 @@ describe(cli.name, () => {
     // The cluster's default strategy (FARGATE_SPOT) makes it a Fargate launch: Fargate's rules apply.
     const e = await fails('run-task', '--cluster', 'c', '--task-definition', 'bridge');
     assert.deepEqual([e.code, e.message.startsWith('Task definition does not support launch_type FARGATE.')], ['InvalidParameterException', true], e.message);
+    // StartTask starts EC2 tasks on the instance it names, whatever the cluster's default
+    // strategy: the EC2-only definition is not refused as a Fargate launch; the instance,
+    // registered without an agent, answers StartTask's AGENT failure.
+    const instance = (await ecs<{ containerInstanceArns: string[] }>('list-container-instances', '--cluster', 'c')).containerInstanceArns[0]!;
+    const started = await ecs<{ tasks: unknown[]; failures: { arn: string; reason: string }[] }>('start-task', '--cluster', 'c', '--task-definition', 'bridge', '--container-instances', instance);
+    assert.deepEqual([started.tasks, started.failures], [[], [{ arn: instance, reason: 'AGENT' }]], json(started));
   });
 
   test('RegisterTaskDefinition refuses what Fargate refuses with ClientException, and stores nothing', async () => {

@@ -23,24 +23,22 @@ const launch = (extra: Partial<Launch> = {}): Launch => ({
   networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } }, ...extra,
 });
 
-test("a Fargate task as DescribeTasks answers it: AWS's Fargate members, no containerInstanceArn, capacityProviderName only from a strategy", () => {
-  const byLaunchType = taskView(buildTask(launch(), td, host, 'family:web', ids), false);
-  assert.equal(byLaunchType.launchType, 'FARGATE');
-  assert.equal(byLaunchType.platformVersion, '1.4.0');
-  assert.equal(byLaunchType.platformFamily, 'Linux');
-  assert.equal(byLaunchType.availabilityZone, 'us-east-1a');
-  assert.deepEqual(byLaunchType.ephemeralStorage, { sizeInGiB: 20 });
-  assert.deepEqual(byLaunchType.attributes, [{ name: 'ecs.cpu-architecture', value: 'x86_64' }]);
-  assert.equal('containerInstanceArn' in byLaunchType, false, "a Fargate task's view has no container instance");
-  // AWS's describe-tasks of a task run with launchType FARGATE names no capacity provider.
-  assert.equal('capacityProviderName' in byLaunchType, false);
-  assert.deepEqual(byLaunchType.attachments.map((a) => [a.type, a.status, a.details]), [['ElasticNetworkInterface', 'PRECREATED', [{ name: 'subnetId', value: 'subnet-1' }]]]);
-
-  const spot = buildTask(launch({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }), td, { ...host, capacityProvider: 'pool' }, 'family:web', ids, 'FARGATE_SPOT');
-  assert.equal(spot.capacityProviderName, 'FARGATE_SPOT');
+test("a Fargate task as DescribeTasks answers it: AWS's Fargate members, no containerInstanceArn", () => {
+  const task = buildTask(launch(), td, host, 'family:web', ids);
+  const view = taskView(task, false);
+  assert.equal(view.launchType, 'FARGATE');
+  assert.equal(view.platformVersion, '1.4.0');
+  assert.equal(view.platformFamily, 'Linux');
+  assert.equal(view.availabilityZone, 'us-east-1a');
+  assert.deepEqual(view.ephemeralStorage, { sizeInGiB: 20 });
+  assert.deepEqual(view.attributes, [{ name: 'ecs.cpu-architecture', value: 'x86_64' }]);
+  assert.equal('containerInstanceArn' in view, false, "a Fargate task's view has no container instance");
   // The record keeps the pool host, for the agent and the pool's usage.
-  assert.equal(spot.containerInstanceArn, POOL_HOST);
-  assert.equal(buildTask(launch(), td, { ...host, capacityProvider: 'pool' }, 'family:web', ids).capacityProviderName, undefined, "a pool host's own provider is never a Fargate task's");
+  assert.equal(task.containerInstanceArn, POOL_HOST);
+  // AWS's describe-tasks of a task run with launchType FARGATE names no capacity provider (the
+  // placer names FARGATE or FARGATE_SPOT for a strategy's share).
+  assert.equal('capacityProviderName' in view, false);
+  assert.deepEqual(view.attachments.map((a) => [a.type, a.status, a.details]), [['ElasticNetworkInterface', 'PRECREATED', [{ name: 'subnetId', value: 'subnet-1' }]]]);
 });
 
 test('an EC2 task keeps its container instance and provider, and gets none of the Fargate members', () => {
