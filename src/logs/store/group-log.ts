@@ -14,7 +14,7 @@ import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync
 import { join } from 'node:path';
 import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
 import { fail } from '../../core/errors.ts';
-import { eventKey, type Position } from './position.ts';
+import { eventKey, keyTimestamp, type Position } from './position.ts';
 
 /** A segment is sealed when it reaches this size: the unit retention drops and a scan reads. */
 export const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
@@ -308,12 +308,15 @@ export class GroupLog {
    * event, so memory is `limit` events plus one batch.
    */
   readStream(streamId: string, q: { from: number; to: number; after?: string; before?: string; limit: number; fromEnd: boolean }): StoredEvent[] {
+    // A key starts with its timestamp: nothing before `after`'s time (or after `before`'s) can qualify.
+    const from = Math.max(q.from, q.after === undefined ? 0 : keyTimestamp(q.after));
+    const to = Math.min(q.to, q.before === undefined ? Number.MAX_SAFE_INTEGER : keyTimestamp(q.before));
     const candidates: { seg: number; entry: IndexEntry }[] = [];
     for (const seg of this.segments) {
       const s = seg.streams.get(streamId);
-      if (!s || s.lastEventTimestamp < q.from || s.firstEventTimestamp > q.to) continue;
+      if (!s || s.lastEventTimestamp < from || s.firstEventTimestamp > to) continue;
       for (const entry of this.entriesOf(seg)) {
-        if (entry.streamId === streamId && entry.maxTs >= q.from && entry.minTs <= q.to) candidates.push({ seg: seg.n, entry });
+        if (entry.streamId === streamId && entry.maxTs >= from && entry.minTs <= to) candidates.push({ seg: seg.n, entry });
       }
     }
     if (q.fromEnd) candidates.sort((a, b) => b.entry.maxTs - a.entry.maxTs);
