@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -208,4 +208,41 @@ test('StartLiveTail: sessionStart, then updates with the durable events that mat
   for (const c of opened) c();
   const again = await call('StartLiveTail', { logGroupIdentifiers: [arn] });
   again.start({ event: () => undefined, exception: () => undefined, end: () => undefined, onClose: (l: () => void) => l() });
+});
+
+test('the retention sweep deletes whole segments past retention; storedBytes goes down; other groups keep theirs', async () => {
+  const { LogStore } = await import('../../logs/store/log-store.ts');
+  const { sweepRetention } = await import('../../logs/groups.ts');
+  const d = mkdtempSync(join(tmpdir(), 'berth-logs-sweep-'));
+  const s2 = await openSqliteStore(join(d, 'state.db'));
+  const logStore = new LogStore(d, 16, { segmentMaxBatches: 2 });
+  const svc = createLogsService({ store: s2, dataDir: d, logStore });
+  const op = (name: string, input: object, now = NOW) => svc.operations[name]!(validateInput(svc.model, svc.model.operations[name]!.input!, input), ctx(now));
+  try {
+    for (const name of ['keep', 'trim']) {
+      await op('CreateLogGroup', { logGroupName: name });
+      await op('CreateLogStream', { logGroupName: name, logStreamName: 's' });
+      // Ten days of one batch a day, written as they happened.
+      for (let day = 10; day >= 1; day--) await op('PutLogEvents', { logGroupName: name, logStreamName: 's', logEvents: [{ timestamp: NOW - day * 86_400_000, message: `day ${day}` }] }, NOW - day * 86_400_000 + 1000);
+    }
+    const bytes = async (name: string) => (await op('DescribeLogGroups', { logGroupNamePrefix: name }) as { logGroups: { storedBytes: number }[] }).logGroups[0]!.storedBytes;
+    const before = await bytes('trim');
+    // Set the policy directly in the record, so only the sweep can drop anything.
+    const key = '/logs/123456789012/us-east-1/groups/trim';
+    const held = (await s2.get(key))!;
+    await s2.txn({ ops: [{ type: 'put', key, value: JSON.stringify({ ...JSON.parse(held.value), retentionInDays: 3 }) }] });
+    const groupDir = join(d, 'logs', JSON.parse(held.value).id);
+    const segments = () => readdirSync(groupDir).filter((f) => f.endsWith('.seg')).length;
+    const segsBefore = segments();
+    await sweepRetention({ store: s2, logs: logStore, ids: { group: () => '', stream: () => '' } }, NOW);
+    assert.ok(segments() < segsBefore, `${segsBefore} segments, then ${segments()}`);
+    assert.ok((await bytes('trim')) < before);
+    assert.equal(await bytes('keep'), before, 'a group without retention keeps everything');
+    const left = (await op('GetLogEvents', { logGroupName: 'trim', logStreamName: 's', startFromHead: true }) as { events: { message: string }[] }).events.map((e) => e.message);
+    assert.deepEqual(left, ['day 3', 'day 2', 'day 1'], 'nothing older than 3 days is returned (day 3 is exactly 3 days old), whatever is still on disk');
+  } finally {
+    await svc.close();
+    await s2.close();
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -26,8 +26,8 @@ export interface LogsService extends JsonService {
   close(): Promise<void>;
 }
 
-export function createLogsService(options: { store: Store; dataDir: string; log?: (line: string) => void }): LogsService {
-  const logStore = new LogStore(options.dataDir);
+export function createLogsService(options: { store: Store; dataDir: string; log?: (line: string) => void; logStore?: LogStore }): LogsService {
+  const logStore = options.logStore ?? new LogStore(options.dataDir);
   const deps: LogsDeps = {
     store: options.store,
     logs: logStore,

@@ -24,10 +24,13 @@ export class LogStore {
   /** Live tail sessions listening per group (their number is bounded by the live tail quota). */
   private readonly listeners = new Map<string, Set<AppendListener>>();
 
-  /** `maxOpen` is for tests of eviction. */
-  constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS) {
+  private readonly limits: ConstructorParameters<typeof GroupLog>[1];
+
+  /** `maxOpen` and `limits` (segment sizes) are for tests of eviction and retention. */
+  constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS, limits: ConstructorParameters<typeof GroupLog>[1] = {}) {
     this.root = join(dataDir, 'logs');
     this.maxOpen = maxOpen;
+    this.limits = limits;
     mkdirSync(this.root, { recursive: true });
   }
 
@@ -37,7 +40,7 @@ export class LogStore {
     if (log) {
       this.open.delete(groupId);
     } else {
-      log = new GroupLog(join(this.root, groupId), {}, (...args) => {
+      log = new GroupLog(join(this.root, groupId), this.limits, (...args) => {
         for (const l of this.listeners.get(groupId) ?? []) l(...args);
       });
       if (this.open.size >= this.maxOpen) {
