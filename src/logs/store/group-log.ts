@@ -10,7 +10,8 @@
  * Only what is fsync'd is visible to readers: the index and the readable size of the
  * active segment move after the fdatasync that made the batch durable.
  */
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync as fsFdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writev as fsWritev } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
 import { fail } from '../../core/errors.ts';
@@ -179,42 +180,53 @@ export class GroupLog {
     });
   }
 
+  /**
+   * Writes and syncs everything pending. The write and the fdatasync run on libuv's thread
+   * pool, so the control plane's other requests go on meanwhile; batches that arrive then
+   * wait for the next flush, which makes them durable together (group commit).
+   */
   private flush(): void {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending;
     this.pending = [];
-    try {
-      let i = 0;
-      while (i < batch.length) {
-        // Fill the active segment up to its bound, sealing it when the next batch would not fit.
-        const seg = this.active;
-        if (seg.size > 0 && (seg.size + batch[i]!.record.length > this.maxBytes || seg.entries!.length >= this.maxBatches)) {
-          this.seal();
-          continue;
-        }
-        let size = seg.size;
-        const take: Pending[] = [];
-        while (i < batch.length && (take.length === 0 || (size + batch[i]!.record.length <= this.maxBytes && seg.entries!.length + take.length < this.maxBatches))) {
-          take.push(batch[i]!);
-          size += batch[i]!.record.length;
-          i++;
-        }
-        writeAll(this.fd, take.map((p) => p.record), seg.size);
-        fdatasyncSync(this.fd);
-        let at = seg.size;
-        for (const p of take) {
-          addEntry(seg, { ...p.entry, offset: at }, p.ingestionTime, p.bytes);
-          at += p.record.length;
-        }
-      }
-      for (const p of batch) p.resolve();
-      if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    } finally {
+    void this.write(batch).then(
+      () => {
+        for (const p of batch) p.resolve();
+        if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    ).finally(() => {
       this.flushing = false;
       if (this.pending.length > 0) setImmediate(() => this.flush());
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let i = 0;
+    while (i < batch.length) {
+      // Fill the active segment up to its bound, sealing it when the next batch would not fit.
+      const seg = this.active;
+      if (seg.size > 0 && (seg.size + batch[i]!.record.length > this.maxBytes || seg.entries!.length >= this.maxBatches)) {
+        this.seal();
+        continue;
+      }
+      let size = seg.size;
+      const take: Pending[] = [];
+      while (i < batch.length && (take.length === 0 || (size + batch[i]!.record.length <= this.maxBytes && seg.entries!.length + take.length < this.maxBatches))) {
+        take.push(batch[i]!);
+        size += batch[i]!.record.length;
+        i++;
+      }
+      await writeAll(this.fd, take.map((p) => p.record), seg.size);
+      await fdatasync(this.fd);
+      let at = seg.size;
+      for (const p of take) {
+        addEntry(seg, { ...p.entry, offset: at }, p.ingestionTime, p.bytes);
+        at += p.record.length;
+      }
     }
   }
 
@@ -493,11 +505,14 @@ function firstLine(path: string): string {
   }
 }
 
-function writeAll(fd: number, buffers: Buffer[], position: number): void {
+const writev = promisify(fsWritev);
+const fdatasync = promisify(fsFdatasync);
+
+async function writeAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
   let pos = position;
   let rest = buffers;
   while (rest.length > 0) {
-    let written = writevSync(fd, rest, pos);
+    let written = (await writev(fd, rest, pos)).bytesWritten;
     pos += written;
     const left: Buffer[] = [];
     for (const b of rest) {
