@@ -116,6 +116,11 @@ export class GroupLog {
     this.fd = openSync(this.path(this.active.n), 'r+');
   }
 
+  /** True while appends are pending or being written: such a log must stay the only one open on its files. */
+  get busy(): boolean {
+    return this.flushing || this.pending.length > 0;
+  }
+
   private get active(): Segment {
     return this.segments[this.segments.length - 1]!;
   }

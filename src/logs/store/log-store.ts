@@ -44,10 +44,15 @@ export class LogStore {
         for (const l of this.listeners.get(groupId) ?? []) l(...args);
       });
       if (this.open.size >= this.maxOpen) {
-        const [oldestId, oldest] = this.open.entries().next().value!;
-        this.open.delete(oldestId);
-        // An evicted group's appends have all been flushed or are being: close waits for them.
-        void oldest.close();
+        // The least recently used idle group is closed. A busy one never is: opening its files
+        // again before its writes finish would make two writers. When every group is busy the
+        // bound is passed until one is idle again (each holds one fd and its summaries).
+        for (const [oldId, old] of this.open) {
+          if (old.busy) continue;
+          this.open.delete(oldId);
+          void old.close();
+          break;
+        }
       }
     }
     this.open.set(groupId, log);
