@@ -67,7 +67,7 @@ export async function createGroup(deps: LogsDeps, s: Scope, now: number, input: 
 export async function deleteGroup(deps: LogsDeps, s: Scope, name: string): Promise<void> {
   checkGroupName(name);
   const { record, modRevision } = await getGroup(deps, s, name);
-  if (record.deletionProtectionEnabled) fail('OperationAbortedException', `Log group ${name} has deletion protection enabled; turn it off with PutLogGroupDeletionProtection before deleting it.`);
+  if (record.deletionProtectionEnabled) fail('ValidationException', `Log group ${name} has deletion protection enabled; turn it off with PutLogGroupDeletionProtection before deleting it.`);
   const key = logKeys.group(s.account, s.region, name);
   const result = await deps.store.txn({
     if: [{ key, modRevision }],
@@ -149,6 +149,13 @@ export async function deleteRetention(deps: LogsDeps, s: Scope, name: string): P
   await updateGroup(deps, s, name, (r) => {
     const { retentionInDays: _, ...rest } = r;
     return rest;
+  });
+}
+
+export async function putDeletionProtection(deps: LogsDeps, s: Scope, name: string, enabled: boolean): Promise<void> {
+  await updateGroup(deps, s, name, (r) => {
+    const { deletionProtectionEnabled: _, ...rest } = r;
+    return enabled ? { ...rest, deletionProtectionEnabled: true } : rest;
   });
 }
 

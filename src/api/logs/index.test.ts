@@ -62,6 +62,11 @@ test('groups: create, refuse twice, describe by prefix and pattern with pages, d
   assert.deepEqual(names, ['/aws/ecs/api', '/aws/ecs/web', '/other/x', 'z']);
   await call('DeleteLogGroup', { logGroupName: 'z' });
   await fails('DeleteLogGroup', { logGroupName: 'z' }, 'ResourceNotFoundException', 'The specified log group does not exist.');
+  await call('CreateLogGroup', { logGroupName: 'protected', deletionProtectionEnabled: true });
+  assert.equal((await call('DescribeLogGroups', { logGroupNamePrefix: 'protected' })).logGroups[0].deletionProtectionEnabled, true);
+  await fails('DeleteLogGroup', { logGroupName: 'protected' }, 'ValidationException', /deletion protection enabled/);
+  await call('PutLogGroupDeletionProtection', { logGroupIdentifier: 'protected', deletionProtectionEnabled: false });
+  await call('DeleteLogGroup', { logGroupName: 'protected' });
 });
 
 test('streams and events: put, get with tokens, describe by last event time; errors store nothing', async () => {
