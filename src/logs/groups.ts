@@ -3,11 +3,11 @@
  * (records.ts), events in the log store; every write is a compare-and-set, so a request
  * that fails changes nothing and two racing creates give one group.
  */
-import { fail } from '../core/errors.ts';
+import { ApiError, fail } from '../core/errors.ts';
 import { getJson } from '../store/json.ts';
 import type { Store } from '../store/store.ts';
 import type { LogStore } from './store/log-store.ts';
-import { groupFromIdentifier, logKeys, retentionCutoff, type GroupRecord, type LogGroupClass, type Scope } from './records.ts';
+import { groupArn, groupFromIdentifier, logKeys, retentionCutoff, type GroupRecord, type LogGroupClass, type Scope } from './records.ts';
 import { checkGroupName, checkRange, checkRetention, checkTags } from './validation.ts';
 
 export interface LogsDeps {
@@ -164,7 +164,9 @@ export async function tagGroup(deps: LogsDeps, s: Scope, name: string, tags: Rec
   checkTags(tags);
   await updateGroup(deps, s, name, (r) => {
     const merged = { ...r.tags, ...tags };
-    if (Object.keys(merged).length > 50) fail('TooManyTagsException', `A log group can have at most 50 tags; this would give ${name} ${Object.keys(merged).length}.`);
+    if (Object.keys(merged).length > 50) {
+      throw new ApiError('TooManyTagsException', `A log group can have at most 50 tags; this would give ${name} ${Object.keys(merged).length}.`, { resourceName: groupArn(s, name) });
+    }
     return { ...r, tags: merged };
   });
 }

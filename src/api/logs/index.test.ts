@@ -176,6 +176,7 @@ test('tags by ARN and by name', async () => {
   assert.deepEqual((await call('ListTagsLogGroup', g)).tags, { c: '3' });
   await fails('ListTagsForResource', { resourceArn: 'arn:aws:logs:us-east-1:123456789012:log-group:none' }, 'ResourceNotFoundException', 'The specified log group does not exist.');
   await fails('TagResource', { resourceArn: arn, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }, 'TooManyTagsException', /at most 50 tags/);
+  await assert.rejects(call('TagLogGroup', { ...g, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }), (e: unknown) => e instanceof ApiError && e.members.resourceName === arn);
   assert.deepEqual((await call('ListTagsLogGroup', g)).tags, { c: '3' }, 'a refused request changes nothing');
 });
 
