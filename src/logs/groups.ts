@@ -49,8 +49,8 @@ export async function createGroup(deps: LogsDeps, s: Scope, now: number, input: 
   checkGroupName(input.logGroupName);
   if (input.tags !== undefined) checkTags(input.tags);
   if (input.kmsKeyId !== undefined) {
-    // Berth has no KMS: a key id can name nothing here, as an unknown key does on AWS.
-    fail('InvalidParameterException', `Specified KMS key '${input.kmsKeyId}' does not exist or is not allowed to be used with Arn '${`arn:aws:logs:${s.region}:${s.account}:log-group:${input.logGroupName}`}'. Create the group without kmsKeyId: Berth keeps log data on its own disk.`);
+    // Berth has no KMS: a key id names no key here, and AWS answers so for a key it cannot use.
+    fail('AccessDeniedException', `The specified KMS key does not exist or is not allowed to be used with Arn '${groupArn(s, input.logGroupName)}'`);
   }
   if (input.logGroupClass === 'DELIVERY') {
     fail('InvalidParameterException', 'Log groups of class DELIVERY are created by CloudWatch Logs for vended logs; create a STANDARD or INFREQUENT_ACCESS group instead.');

@@ -43,7 +43,7 @@ test('groups: create, refuse twice, describe by prefix and pattern with pages, d
   for (const name of ['/aws/ecs/web', '/aws/ecs/api', '/other/x', 'z']) await call('CreateLogGroup', { logGroupName: name, tags: { team: 'a' } });
   await fails('CreateLogGroup', { logGroupName: '/aws/ecs/web' }, 'ResourceAlreadyExistsException', 'The specified log group already exists');
   await fails('CreateLogGroup', { logGroupName: 'bad name' }, 'InvalidParameterException', /Member must satisfy regular expression pattern/);
-  await fails('CreateLogGroup', { logGroupName: 'k', kmsKeyId: 'alias/x' }, 'InvalidParameterException', /KMS key/);
+  await fails('CreateLogGroup', { logGroupName: 'k', kmsKeyId: 'alias/x' }, 'AccessDeniedException', "The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:us-east-1:123456789012:log-group:k'");
   const byPrefix = await call('DescribeLogGroups', { logGroupNamePrefix: '/aws/ecs/' });
   assert.deepEqual(byPrefix.logGroups.map((g: { logGroupName: string }) => g.logGroupName), ['/aws/ecs/api', '/aws/ecs/web']);
   assert.equal(byPrefix.logGroups[0].arn, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/ecs/api:*');
