@@ -3,11 +3,11 @@
  * (records.ts), events in the log store; every write is a compare-and-set, so a request
  * that fails changes nothing and two racing creates give one group.
  */
-import { fail } from '../core/errors.ts';
+import { ApiError, fail } from '../core/errors.ts';
 import { getJson } from '../store/json.ts';
 import type { Store } from '../store/store.ts';
 import type { LogStore } from './store/log-store.ts';
-import { groupFromIdentifier, logKeys, retentionCutoff, type GroupRecord, type LogGroupClass, type Scope } from './records.ts';
+import { groupArn, groupFromIdentifier, logKeys, retentionCutoff, type GroupRecord, type LogGroupClass, type Scope } from './records.ts';
 import { checkGroupName, checkRange, checkRetention, checkTags } from './validation.ts';
 
 export interface LogsDeps {
@@ -49,8 +49,8 @@ export async function createGroup(deps: LogsDeps, s: Scope, now: number, input: 
   checkGroupName(input.logGroupName);
   if (input.tags !== undefined) checkTags(input.tags);
   if (input.kmsKeyId !== undefined) {
-    // Berth has no KMS: a key id can name nothing here, as an unknown key does on AWS.
-    fail('InvalidParameterException', `Specified KMS key '${input.kmsKeyId}' does not exist or is not allowed to be used with Arn '${`arn:aws:logs:${s.region}:${s.account}:log-group:${input.logGroupName}`}'. Create the group without kmsKeyId: Berth keeps log data on its own disk.`);
+    // Berth has no KMS: a key id names no key here, and AWS answers so for a key it cannot use.
+    fail('AccessDeniedException', `The specified KMS key does not exist or is not allowed to be used with Arn '${groupArn(s, input.logGroupName)}'`);
   }
   if (input.logGroupClass === 'DELIVERY') {
     fail('InvalidParameterException', 'Log groups of class DELIVERY are created by CloudWatch Logs for vended logs; create a STANDARD or INFREQUENT_ACCESS group instead.');
@@ -67,7 +67,7 @@ export async function createGroup(deps: LogsDeps, s: Scope, now: number, input: 
 export async function deleteGroup(deps: LogsDeps, s: Scope, name: string): Promise<void> {
   checkGroupName(name);
   const { record, modRevision } = await getGroup(deps, s, name);
-  if (record.deletionProtectionEnabled) fail('OperationAbortedException', `Log group ${name} has deletion protection enabled; turn it off with PutLogGroupDeletionProtection before deleting it.`);
+  if (record.deletionProtectionEnabled) fail('ValidationException', `Log group ${name} has deletion protection enabled; turn it off with PutLogGroupDeletionProtection before deleting it.`);
   const key = logKeys.group(s.account, s.region, name);
   const result = await deps.store.txn({
     if: [{ key, modRevision }],
@@ -152,12 +152,21 @@ export async function deleteRetention(deps: LogsDeps, s: Scope, name: string): P
   });
 }
 
+export async function putDeletionProtection(deps: LogsDeps, s: Scope, name: string, enabled: boolean): Promise<void> {
+  await updateGroup(deps, s, name, (r) => {
+    const { deletionProtectionEnabled: _, ...rest } = r;
+    return enabled ? { ...rest, deletionProtectionEnabled: true } : rest;
+  });
+}
+
 /** Tags of a group by ARN (TagResource and its kin) or name (TagLogGroup and its kin). */
 export async function tagGroup(deps: LogsDeps, s: Scope, name: string, tags: Record<string, string>): Promise<void> {
   checkTags(tags);
   await updateGroup(deps, s, name, (r) => {
     const merged = { ...r.tags, ...tags };
-    if (Object.keys(merged).length > 50) fail('TooManyTagsException', `A log group can have at most 50 tags; this would give ${name} ${Object.keys(merged).length}.`);
+    if (Object.keys(merged).length > 50) {
+      throw new ApiError('TooManyTagsException', `A log group can have at most 50 tags; this would give ${name} ${Object.keys(merged).length}.`, { resourceName: groupArn(s, name) });
+    }
     return { ...r, tags: merged };
   });
 }

@@ -178,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       state.close();
       await s3.close();
+      await logs.close();
       await ecr.close();
       await registry.close();
       state.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -43,7 +43,7 @@ test('groups: create, refuse twice, describe by prefix and pattern with pages, d
   for (const name of ['/aws/ecs/web', '/aws/ecs/api', '/other/x', 'z']) await call('CreateLogGroup', { logGroupName: name, tags: { team: 'a' } });
   await fails('CreateLogGroup', { logGroupName: '/aws/ecs/web' }, 'ResourceAlreadyExistsException', 'The specified log group already exists');
   await fails('CreateLogGroup', { logGroupName: 'bad name' }, 'InvalidParameterException', /Member must satisfy regular expression pattern/);
-  await fails('CreateLogGroup', { logGroupName: 'k', kmsKeyId: 'alias/x' }, 'InvalidParameterException', /KMS key/);
+  await fails('CreateLogGroup', { logGroupName: 'k', kmsKeyId: 'alias/x' }, 'AccessDeniedException', "The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:us-east-1:123456789012:log-group:k'");
   const byPrefix = await call('DescribeLogGroups', { logGroupNamePrefix: '/aws/ecs/' });
   assert.deepEqual(byPrefix.logGroups.map((g: { logGroupName: string }) => g.logGroupName), ['/aws/ecs/api', '/aws/ecs/web']);
   assert.equal(byPrefix.logGroups[0].arn, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/ecs/api:*');
@@ -62,6 +62,11 @@ test('groups: create, refuse twice, describe by prefix and pattern with pages, d
   assert.deepEqual(names, ['/aws/ecs/api', '/aws/ecs/web', '/other/x', 'z']);
   await call('DeleteLogGroup', { logGroupName: 'z' });
   await fails('DeleteLogGroup', { logGroupName: 'z' }, 'ResourceNotFoundException', 'The specified log group does not exist.');
+  await call('CreateLogGroup', { logGroupName: 'protected', deletionProtectionEnabled: true });
+  assert.equal((await call('DescribeLogGroups', { logGroupNamePrefix: 'protected' })).logGroups[0].deletionProtectionEnabled, true);
+  await fails('DeleteLogGroup', { logGroupName: 'protected' }, 'ValidationException', /deletion protection enabled/);
+  await call('PutLogGroupDeletionProtection', { logGroupIdentifier: 'protected', deletionProtectionEnabled: false });
+  await call('DeleteLogGroup', { logGroupName: 'protected' });
 });
 
 test('streams and events: put, get with tokens, describe by last event time; errors store nothing', async () => {
@@ -171,6 +176,7 @@ test('tags by ARN and by name', async () => {
   assert.deepEqual((await call('ListTagsLogGroup', g)).tags, { c: '3' });
   await fails('ListTagsForResource', { resourceArn: 'arn:aws:logs:us-east-1:123456789012:log-group:none' }, 'ResourceNotFoundException', 'The specified log group does not exist.');
   await fails('TagResource', { resourceArn: arn, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }, 'TooManyTagsException', /at most 50 tags/);
+  await assert.rejects(call('TagLogGroup', { ...g, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }), (e: unknown) => e instanceof ApiError && e.members.resourceName === arn);
   assert.deepEqual((await call('ListTagsLogGroup', g)).tags, { c: '3' }, 'a refused request changes nothing');
 });
 
@@ -208,4 +214,41 @@ test('StartLiveTail: sessionStart, then updates with the durable events that mat
   for (const c of opened) c();
   const again = await call('StartLiveTail', { logGroupIdentifiers: [arn] });
   again.start({ event: () => undefined, exception: () => undefined, end: () => undefined, onClose: (l: () => void) => l() });
+});
+
+test('the retention sweep deletes whole segments past retention; storedBytes goes down; other groups keep theirs', async () => {
+  const { LogStore } = await import('../../logs/store/log-store.ts');
+  const { sweepRetention } = await import('../../logs/groups.ts');
+  const d = mkdtempSync(join(tmpdir(), 'berth-logs-sweep-'));
+  const s2 = await openSqliteStore(join(d, 'state.db'));
+  const logStore = new LogStore(d, 16, { segmentMaxBatches: 2 });
+  const svc = createLogsService({ store: s2, dataDir: d, logStore });
+  const op = (name: string, input: object, now = NOW) => svc.operations[name]!(validateInput(svc.model, svc.model.operations[name]!.input!, input), ctx(now));
+  try {
+    for (const name of ['keep', 'trim']) {
+      await op('CreateLogGroup', { logGroupName: name });
+      await op('CreateLogStream', { logGroupName: name, logStreamName: 's' });
+      // Ten days of one batch a day, written as they happened.
+      for (let day = 10; day >= 1; day--) await op('PutLogEvents', { logGroupName: name, logStreamName: 's', logEvents: [{ timestamp: NOW - day * 86_400_000, message: `day ${day}` }] }, NOW - day * 86_400_000 + 1000);
+    }
+    const bytes = async (name: string) => (await op('DescribeLogGroups', { logGroupNamePrefix: name }) as { logGroups: { storedBytes: number }[] }).logGroups[0]!.storedBytes;
+    const before = await bytes('trim');
+    // Set the policy directly in the record, so only the sweep can drop anything.
+    const key = '/logs/123456789012/us-east-1/groups/trim';
+    const held = (await s2.get(key))!;
+    await s2.txn({ ops: [{ type: 'put', key, value: JSON.stringify({ ...JSON.parse(held.value), retentionInDays: 3 }) }] });
+    const groupDir = join(d, 'logs', JSON.parse(held.value).id);
+    const segments = () => readdirSync(groupDir).filter((f) => f.endsWith('.seg')).length;
+    const segsBefore = segments();
+    await sweepRetention({ store: s2, logs: logStore, ids: { group: () => '', stream: () => '' } }, NOW);
+    assert.ok(segments() < segsBefore, `${segsBefore} segments, then ${segments()}`);
+    assert.ok((await bytes('trim')) < before);
+    assert.equal(await bytes('keep'), before, 'a group without retention keeps everything');
+    const left = (await op('GetLogEvents', { logGroupName: 'trim', logStreamName: 's', startFromHead: true }) as { events: { message: string }[] }).events.map((e) => e.message);
+    assert.deepEqual(left, ['day 3', 'day 2', 'day 1'], 'nothing older than 3 days is returned (day 3 is exactly 3 days old), whatever is still on disk');
+  } finally {
+    await svc.close();
+    await s2.close();
+    rmSync(d, { recursive: true, force: true });
+  }
 });

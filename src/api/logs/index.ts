@@ -8,7 +8,7 @@ import type { JsonService, OperationHandler, RequestContext } from '../aws/servi
 import logsModel from '../aws/models/logs.json' with { type: 'json' };
 import type { Store } from '../../store/store.ts';
 import { filterEvents, getEvents, putEvents } from '../../logs/events.ts';
-import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, groupNameOf, groupOfArn, liveGroupIds, putRetention, sweepRetention, tagGroup, untagGroup, type LogsDeps } from '../../logs/groups.ts';
+import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, groupNameOf, groupOfArn, liveGroupIds, putDeletionProtection, putRetention, sweepRetention, tagGroup, untagGroup, type LogsDeps } from '../../logs/groups.ts';
 import { LogStore } from '../../logs/store/log-store.ts';
 import { createStream, deleteStream, describeStreams } from '../../logs/streams.ts';
 import { checkGroupName, checkStreamName } from '../../logs/validation.ts';
@@ -26,8 +26,8 @@ export interface LogsService extends JsonService {
   close(): Promise<void>;
 }
 
-export function createLogsService(options: { store: Store; dataDir: string; log?: (line: string) => void }): LogsService {
-  const logStore = new LogStore(options.dataDir);
+export function createLogsService(options: { store: Store; dataDir: string; log?: (line: string) => void; logStore?: LogStore }): LogsService {
+  const logStore = options.logStore ?? new LogStore(options.dataDir);
   const deps: LogsDeps = {
     store: options.store,
     logs: logStore,
@@ -101,6 +101,11 @@ export function createLogsService(options: { store: Store; dataDir: string; log?
     },
     async DeleteRetentionPolicy(input: { logGroupName: string }, ctx: RequestContext) {
       await deleteRetention(deps, scopeOf(ctx), input.logGroupName);
+      return {};
+    },
+    async PutLogGroupDeletionProtection(input: { logGroupIdentifier: string; deletionProtectionEnabled: boolean }, ctx: RequestContext) {
+      const s = scopeOf(ctx);
+      await putDeletionProtection(deps, s, groupNameOf(s, { logGroupIdentifier: input.logGroupIdentifier }), input.deletionProtectionEnabled);
       return {};
     },
     async TagResource(input: { resourceArn: string; tags: Record<string, string> }, ctx: RequestContext) {

@@ -142,3 +142,40 @@ test('kill -9 of a writer mid-stream: every acknowledged batch is there after re
   await log.append('s1', 'one', 0, [ev(5)]); // the reopened log takes appends after the cut
   await log.close();
 });
+
+test('property: paging a stream forward or backward by keys visits every event once, in (timestamp, log order)', async () => {
+  const fc = (await import('fast-check')).default;
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }),
+    fc.integer({ min: 1, max: 7 }),
+    fc.integer({ min: 1, max: 4 }),
+    async (batches, limit, perSegment) => {
+      const log = new GroupLog(tempDir(), { segmentMaxBatches: perSegment });
+      try {
+        let n = 0;
+        for (const b of batches) await log.append('s', 's', 0, [...b].sort((x, y) => x - y).map((ts) => ev(ts, `e${n++}`)));
+        const everything = log.readStream('s', { ...all, limit: 1000 });
+        assert.equal(everything.length, n);
+        const keys = everything.map((e) => e.key);
+        assert.deepEqual([...keys].sort(), keys, 'sorted by key');
+        const forward: string[] = [];
+        for (let after: string | undefined = undefined; ;) {
+          const page = log.readStream('s', { ...all, limit, ...(after ? { after } : {}) });
+          if (page.length === 0) break;
+          forward.push(...page.map((e) => e.key));
+          after = page[page.length - 1]!.key;
+        }
+        assert.deepEqual(forward, keys);
+        const backward: string[] = [];
+        for (let before: string | undefined = undefined; ;) {
+          const page = log.readStream('s', { ...all, limit, fromEnd: true, ...(before ? { before } : {}) });
+          if (page.length === 0) break;
+          backward.unshift(...page.map((e) => e.key));
+          before = page[0]!.key;
+        }
+        assert.deepEqual(backward, keys);
+      } finally {
+        await log.close();
+      }
+    }), { numRuns: 60 });
+});

@@ -10,11 +10,14 @@
  * Only what is fsync'd is visible to readers: the index and the readable size of the
  * active segment move after the fdatasync that made the batch durable.
  */
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
 import { fail } from '../../core/errors.ts';
-import { eventKey, type Position } from './position.ts';
+import { eventKey, keyTimestamp, type Position } from './position.ts';
+import { addEntry, fdatasync, firstLine, fsyncDir, loadSealed, mergeStats, readFully, writeAll, type IndexEntry, type Segment, type StreamStats } from './segment.ts';
+
+export type { IndexEntry, StreamStats } from './segment.ts';
 
 /** A segment is sealed when it reaches this size: the unit retention drops and a scan reads. */
 export const SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
@@ -24,35 +27,6 @@ export const SEGMENT_MAX_BATCHES = 50_000;
 export const INDEX_CACHE_SEGMENTS = 16;
 /** A scan reads a segment in chunks of this size (one record is at most 4 MiB + 8). */
 const READ_CHUNK_BYTES = 8 * 1024 * 1024;
-
-/** One batch as the index knows it: where it is, whose it is, which times it covers. */
-export interface IndexEntry {
-  readonly streamId: string;
-  readonly offset: number;
-  readonly length: number;
-  readonly minTs: number;
-  readonly maxTs: number;
-  readonly count: number;
-}
-
-/** What the store knows of a stream's events (DescribeLogStreams' numbers). */
-export interface StreamStats {
-  firstEventTimestamp: number;
-  lastEventTimestamp: number;
-  lastIngestionTime: number;
-  storedBytes: number;
-}
-
-interface Segment {
-  readonly n: number;
-  minTs: number;
-  maxTs: number;
-  /** Bytes of whole, durable records. */
-  size: number;
-  readonly streams: Map<string, StreamStats>;
-  /** The batch index: always for the active segment, else loaded on demand (LRU). */
-  entries: IndexEntry[] | undefined;
-}
 
 /** One event read back, its message decoded. */
 export interface StoredEvent {
@@ -113,6 +87,11 @@ export class GroupLog {
     }
     if (this.segments.length === 0) this.segments.push(this.create(0));
     this.fd = openSync(this.path(this.active.n), 'r+');
+  }
+
+  /** True while appends are pending or being written: such a log must stay the only one open on its files. */
+  get busy(): boolean {
+    return this.flushing || this.pending.length > 0;
   }
 
   private get active(): Segment {
@@ -179,42 +158,53 @@ export class GroupLog {
     });
   }
 
+  /**
+   * Writes and syncs everything pending. The write and the fdatasync run on libuv's thread
+   * pool, so the control plane's other requests go on meanwhile; batches that arrive then
+   * wait for the next flush, which makes them durable together (group commit).
+   */
   private flush(): void {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const batch = this.pending;
     this.pending = [];
-    try {
-      let i = 0;
-      while (i < batch.length) {
-        // Fill the active segment up to its bound, sealing it when the next batch would not fit.
-        const seg = this.active;
-        if (seg.size > 0 && (seg.size + batch[i]!.record.length > this.maxBytes || seg.entries!.length >= this.maxBatches)) {
-          this.seal();
-          continue;
-        }
-        let size = seg.size;
-        const take: Pending[] = [];
-        while (i < batch.length && (take.length === 0 || (size + batch[i]!.record.length <= this.maxBytes && seg.entries!.length + take.length < this.maxBatches))) {
-          take.push(batch[i]!);
-          size += batch[i]!.record.length;
-          i++;
-        }
-        writeAll(this.fd, take.map((p) => p.record), seg.size);
-        fdatasyncSync(this.fd);
-        let at = seg.size;
-        for (const p of take) {
-          addEntry(seg, { ...p.entry, offset: at }, p.ingestionTime, p.bytes);
-          at += p.record.length;
-        }
-      }
-      for (const p of batch) p.resolve();
-      if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-    } finally {
+    void this.write(batch).then(
+      () => {
+        for (const p of batch) p.resolve();
+        if (this.onAppend) for (const p of batch) this.onAppend(p.entry.streamId, p.streamName, p.ingestionTime, p.events);
+      },
+      (err: unknown) => {
+        for (const p of batch) p.reject(err);
+      },
+    ).finally(() => {
       this.flushing = false;
       if (this.pending.length > 0) setImmediate(() => this.flush());
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let i = 0;
+    while (i < batch.length) {
+      // Fill the active segment up to its bound, sealing it when the next batch would not fit.
+      const seg = this.active;
+      if (seg.size > 0 && (seg.size + batch[i]!.record.length > this.maxBytes || seg.entries!.length >= this.maxBatches)) {
+        this.seal();
+        continue;
+      }
+      let size = seg.size;
+      const take: Pending[] = [];
+      while (i < batch.length && (take.length === 0 || (size + batch[i]!.record.length <= this.maxBytes && seg.entries!.length + take.length < this.maxBatches))) {
+        take.push(batch[i]!);
+        size += batch[i]!.record.length;
+        i++;
+      }
+      await writeAll(this.fd, take.map((p) => p.record), seg.size);
+      await fdatasync(this.fd);
+      let at = seg.size;
+      for (const p of take) {
+        addEntry(seg, { ...p.entry, offset: at }, p.ingestionTime, p.bytes);
+        at += p.record.length;
+      }
     }
   }
 
@@ -308,12 +298,15 @@ export class GroupLog {
    * event, so memory is `limit` events plus one batch.
    */
   readStream(streamId: string, q: { from: number; to: number; after?: string; before?: string; limit: number; fromEnd: boolean }): StoredEvent[] {
+    // A key starts with its timestamp: nothing before `after`'s time (or after `before`'s) can qualify.
+    const from = Math.max(q.from, q.after === undefined ? 0 : keyTimestamp(q.after));
+    const to = Math.min(q.to, q.before === undefined ? Number.MAX_SAFE_INTEGER : keyTimestamp(q.before));
     const candidates: { seg: number; entry: IndexEntry }[] = [];
     for (const seg of this.segments) {
       const s = seg.streams.get(streamId);
-      if (!s || s.lastEventTimestamp < q.from || s.firstEventTimestamp > q.to) continue;
+      if (!s || s.lastEventTimestamp < from || s.firstEventTimestamp > to) continue;
       for (const entry of this.entriesOf(seg)) {
-        if (entry.streamId === streamId && entry.maxTs >= q.from && entry.minTs <= q.to) candidates.push({ seg: seg.n, entry });
+        if (entry.streamId === streamId && entry.maxTs >= from && entry.minTs <= to) candidates.push({ seg: seg.n, entry });
       }
     }
     if (q.fromEnd) candidates.sort((a, b) => b.entry.maxTs - a.entry.maxTs);
@@ -442,86 +435,5 @@ export class GroupLog {
   async destroy(): Promise<void> {
     await this.close();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function addEntry(seg: Segment, entry: IndexEntry, ingestionTime: number, bytes: number): void {
-  seg.entries!.push(entry);
-  seg.size = entry.offset + entry.length;
-  if (entry.minTs < seg.minTs) seg.minTs = entry.minTs;
-  if (entry.maxTs > seg.maxTs) seg.maxTs = entry.maxTs;
-  const add: StreamStats = { firstEventTimestamp: entry.minTs, lastEventTimestamp: entry.maxTs, lastIngestionTime: ingestionTime, storedBytes: bytes };
-  const s = seg.streams.get(entry.streamId);
-  if (!s) seg.streams.set(entry.streamId, add);
-  else mergeStats(s, add);
-}
-
-function mergeStats(into: StreamStats, s: StreamStats): void {
-  into.firstEventTimestamp = Math.min(into.firstEventTimestamp, s.firstEventTimestamp);
-  into.lastEventTimestamp = Math.max(into.lastEventTimestamp, s.lastEventTimestamp);
-  into.lastIngestionTime = Math.max(into.lastIngestionTime, s.lastIngestionTime);
-  into.storedBytes += s.storedBytes;
-}
-
-function loadSealed(n: number, text: string): Segment {
-  const parsed = JSON.parse(text) as { minTs: number; maxTs: number; size: number; streams: [string, StreamStats][] };
-  return { n, minTs: parsed.minTs, maxTs: parsed.maxTs, size: parsed.size, streams: new Map(parsed.streams), entries: undefined };
-}
-
-/** The first line of a file, read a chunk at a time (a sealed index's summary, without its batch index). */
-function firstLine(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const parts: Buffer[] = [];
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    for (let pos = 0; ; ) {
-      const n = readSync(fd, chunk, 0, chunk.length, pos);
-      if (n === 0) throw new Error(`${path} has no complete first line`);
-      const nl = chunk.subarray(0, n).indexOf(10);
-      if (nl >= 0) {
-        parts.push(Buffer.from(chunk.subarray(0, nl)));
-        return Buffer.concat(parts).toString('utf8');
-      }
-      parts.push(Buffer.from(chunk.subarray(0, n)));
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeAll(fd: number, buffers: Buffer[], position: number): void {
-  let pos = position;
-  let rest = buffers;
-  while (rest.length > 0) {
-    let written = writevSync(fd, rest, pos);
-    pos += written;
-    const left: Buffer[] = [];
-    for (const b of rest) {
-      if (written >= b.length) written -= b.length;
-      else {
-        left.push(b.subarray(written));
-        written = 0;
-      }
-    }
-    rest = left;
-  }
-}
-
-function readFully(fd: number, buf: Buffer, position: number): void {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) throw new Error(`log segment ended early at ${position + got}`);
-    got += n;
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -19,6 +19,13 @@ test('groups past the open bound are closed and reopened on use, their events in
     assert.equal(existsSync(join(dir, 'logs', id(5))), false);
     assert.deepEqual(store.removeOrphans(new Set([id(1), id(2)])), [id(4)], 'the open group (3, read last) is kept, the closed orphan (4) goes');
     assert.throws(() => store.readStream('../etc', 's', all), /not a log group id/);
+    // A group with a write in flight is not closed to make room: two logs on one directory would be two writers.
+    const busy = new LogStore(join(dir, 'busy'), 1);
+    const writes = Array.from({ length: 6 }, (_, i) => busy.append(id(10 + (i % 2)), 's', 's', 1, [{ timestamp: i, message: `w${i}` }]));
+    await Promise.all(writes);
+    assert.deepEqual(busy.readStream(id(10), 's', all).map((e) => e.message), ['w0', 'w2', 'w4']);
+    assert.deepEqual(busy.readStream(id(11), 's', all).map((e) => e.message), ['w1', 'w3', 'w5']);
+    await busy.close();
     await store.close();
     const again = new LogStore(dir);
     assert.deepEqual(again.readStream(id(1), 's', all).map((e) => e.message), ['group 1']);

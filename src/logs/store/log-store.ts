@@ -24,10 +24,13 @@ export class LogStore {
   /** Live tail sessions listening per group (their number is bounded by the live tail quota). */
   private readonly listeners = new Map<string, Set<AppendListener>>();
 
-  /** `maxOpen` is for tests of eviction. */
-  constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS) {
+  private readonly limits: ConstructorParameters<typeof GroupLog>[1];
+
+  /** `maxOpen` and `limits` (segment sizes) are for tests of eviction and retention. */
+  constructor(dataDir: string, maxOpen = MAX_OPEN_GROUPS, limits: ConstructorParameters<typeof GroupLog>[1] = {}) {
     this.root = join(dataDir, 'logs');
     this.maxOpen = maxOpen;
+    this.limits = limits;
     mkdirSync(this.root, { recursive: true });
   }
 
@@ -37,14 +40,19 @@ export class LogStore {
     if (log) {
       this.open.delete(groupId);
     } else {
-      log = new GroupLog(join(this.root, groupId), {}, (...args) => {
+      log = new GroupLog(join(this.root, groupId), this.limits, (...args) => {
         for (const l of this.listeners.get(groupId) ?? []) l(...args);
       });
       if (this.open.size >= this.maxOpen) {
-        const [oldestId, oldest] = this.open.entries().next().value!;
-        this.open.delete(oldestId);
-        // An evicted group's appends have all been flushed or are being: close waits for them.
-        void oldest.close();
+        // The least recently used idle group is closed. A busy one never is: opening its files
+        // again before its writes finish would make two writers. When every group is busy the
+        // bound is passed until one is idle again (each holds one fd and its summaries).
+        for (const [oldId, old] of this.open) {
+          if (old.busy) continue;
+          this.open.delete(oldId);
+          void old.close();
+          break;
+        }
       }
     }
     this.open.set(groupId, log);

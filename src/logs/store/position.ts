@@ -21,6 +21,11 @@ export function eventKey(p: Position): string {
   return String(p.timestamp).padStart(TS, '0') + String(p.segment).padStart(SEG, '0') + String(p.offset).padStart(OFF, '0') + String(p.index + 1).padStart(IDX, '0');
 }
 
+/** The timestamp a key begins with. */
+export function keyTimestamp(key: string): number {
+  return Number(key.slice(0, TS));
+}
+
 /** The key before every event (GetLogEvents' tokens on an empty stream). */
 export const FIRST_KEY = '0'.repeat(TS + SEG + OFF + IDX);
 /** The key after every event. */
