@@ -9,13 +9,13 @@
 // event. Run under `flock /tmp/berth-host.lock`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, type BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
+import { followEvents, type EventFollower } from './support/berth-events.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[0];
@@ -31,29 +31,17 @@ const describe = async (arn: string) => (await ecs<{ tasks: Task[] }>('describe-
 const STOP_TIMEOUT = 5;
 const TRAP = `trap 'echo got SIGTERM' TERM; echo started; while :; do sleep 1; done`;
 
-let follower: ChildProcess | undefined;
+let follower: EventFollower | undefined;
 
 before(async () => {
   berth = await startBerthWithSamples();
 });
 
 after(async () => {
-  follower?.kill('SIGTERM');
+  follower?.stop();
   await stopBerthAndTasks(berth, ecs, ['spotty']);
 });
 
-/** `berth events --follow --output json`, each line kept with when it arrived. */
-function follow(): { lines: { at: number; event: Event }[] } {
-  const got: { at: number; event: Event }[] = [];
-  follower = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main, 'events', '--follow', '--output', 'json', '--endpoint', berth.endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let partial = '';
-  follower.stdout!.on('data', (c: Buffer) => {
-    const lines = (partial + c.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line) got.push({ at: Date.now(), event: JSON.parse(line) as Event });
-  });
-  return { lines: got };
-}
 
 test('berth spot settings: shown, changed, as JSON; bad values are one-line errors that change nothing', async () => {
   const shown = await berthCli('spot', 'settings');
@@ -90,7 +78,7 @@ test('berth spot interrupt --task: TerminationNotice and its event within a seco
   await ecs('wait', 'services-stable', '--services', 'spotty');
   const [victim] = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'spotty')).taskArns;
   assert.ok(victim);
-  const events = follow();
+  const events = follower = followEvents(berth.endpoint);
   await until('the event stream to open', async () => (events.lines.length > 0 ? true : undefined), 10_000);
 
   const t0 = Date.now();
@@ -147,7 +135,7 @@ test('kill -9 of the control plane: afterwards every version of every task has e
   // A change and the kill right behind it: its event may not be written yet when the process dies.
   const r = await berthCli('spot', 'interrupt', '--task', running);
   assert.equal(r.code, 0, r.stderr);
-  follower?.kill('SIGTERM');
+  follower?.stop();
   follower = undefined;
   await berth.kill9();
   await berth.restart();

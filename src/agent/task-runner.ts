@@ -242,6 +242,9 @@ export class TaskRunner {
         slot.state = 'exited';
       }));
     }
+    // AWS's executionStoppedAt: when the task's containers had stopped, not when its
+    // resources were given back (a sandbox's teardown takes seconds).
+    const executionStoppedAt = this.#deps.now() / 1000;
     this.#report('DEPROVISIONING');
     for (const slot of this.#slots.values()) {
       if (slot.state !== 'exited') slot.state = 'exited';
@@ -255,7 +258,7 @@ export class TaskRunner {
     removeCgroups(taskCgroupPath(this.taskId), CGROUP_PARENT);
     // Off the event loop: a task's upper layer can be large, and other tasks are starting.
     await Promise.all([rm(`${this.#layout.dir}/containers`, { recursive: true, force: true }), rm(`${this.#layout.dir}/rootfs`, { recursive: true, force: true })]);
-    this.#report('STOPPED', { executionStoppedAt: this.#deps.now() / 1000 });
+    this.#report('STOPPED', { executionStoppedAt });
     this.#done = true;
   }
 
