@@ -58,6 +58,10 @@ describe('one host, two registrations, one capacity', () => {
       assert.equal(err.code, 'InvalidParameterException', op);
       assert.match(err.message, /berth\.host/);
     }
+    // Nor may a caller register an instance claiming a host's id (it would share that host's capacity).
+    const claim = await fails('register-container-instance', '--total-resources', 'name=CPU,type=INTEGER,integerValue=1024', '--attributes', `name=berth.host,value=${hostId}`);
+    assert.equal(claim.code, 'InvalidParameterException');
+    assert.equal((await ecs<{ containerInstanceArns: string[] }>('list-container-instances')).containerInstanceArns.length, 1, 'nothing registered');
     // Another custom attribute still goes on, and the host id stays.
     await ecs('put-attributes', '--attributes', `name=team,value=web,targetId=${instance}`);
     const after = await ecs<{ attributes: { value: string }[] }>('list-attributes', '--target-type', 'container-instance', '--attribute-name', 'berth.host');
