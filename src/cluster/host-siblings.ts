@@ -43,6 +43,8 @@ export interface SiblingHooks {
   siblingUsage(arn: string): SiblingUsage | undefined;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 export class HostSiblings {
   /** region/host id → the ARNs linked to it. */
   readonly #byHost = new Map<string, Set<string>>();
@@ -101,10 +103,10 @@ export class HostSiblings {
     return changed;
   }
 
-  /** The other instances on `arn`'s host (none when it is not linked). */
-  siblingsOf(arn: string): string[] {
+  /** The other instances on `arn`'s host (none when it is not linked: the common case, no allocation). */
+  siblingsOf(arn: string): readonly string[] {
     const host = this.#hostOf.get(arn);
-    if (host === undefined) return [];
+    if (host === undefined) return NONE;
     const out: string[] = [];
     for (const s of this.#byHost.get(host)!) if (s !== arn) out.push(s);
     return out;
