@@ -30,12 +30,10 @@ export type SiblingEpochs = ReadonlyMap<string, number>;
 
 /** Reads the placement epoch of every cluster sharing a host with `target` (none for most clusters: no read). */
 export async function siblingEpochs(store: Store, state: SiblingSource, target: ClusterRef): Promise<SiblingEpochs> {
-  const out = new Map<string, number>();
-  for (const ref of state.siblingClusters(target)) {
-    const key = keys.placementEpoch(ref.scope, ref.cluster);
-    out.set(key, (await store.get(key))?.modRevision ?? 0);
-  }
-  return out;
+  // At once: the pool's hosts may share it with many clusters (one each), each one read.
+  const epochKeys = state.siblingClusters(target).map((ref) => keys.placementEpoch(ref.scope, ref.cluster));
+  const read = await Promise.all(epochKeys.map((key) => store.get(key)));
+  return new Map(epochKeys.map((key, i) => [key, read[i]?.modRevision ?? 0]));
 }
 
 /** The highest revision among the epochs read: the cluster state must reach it before placing. */
