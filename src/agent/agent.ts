@@ -7,13 +7,13 @@ import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
 import { createNetworkManager } from '../runtime/network/index.ts';
 import { detectIsolation } from '../runtime/sandbox/index.ts';
-import { ISOLATION_ATTRIBUTE } from '../core/ecs/fargate.ts';
+import { HOST_ATTRIBUTE, ISOLATION_ATTRIBUTE } from '../core/ecs/fargate.ts';
 import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/config.ts';
 import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
-import { joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
+import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
@@ -96,6 +96,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const hostAttributes = [
     { name: ISOLATION_ATTRIBUTE, value: isolation.facts.fargate },
     ...(isolation.facts.kvm ? [{ name: `${ISOLATION_ATTRIBUTE}.kvm`, value: 'present-unused' }] : []),
+    // On both registrations: the control plane shares the host's one capacity between them.
+    { name: HOST_ATTRIBUTE, value: hostId(o.dataDir) },
   ];
   const joinAt = joinEndpoint(o.endpoint, envRegion());
   const own = await register(api, joinAt, { ...o, capabilities: AGENT_CAPABILITIES, hostAttributes }, o.log);

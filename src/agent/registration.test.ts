@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonClient } from '../api/aws/client.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
-import { JoinError, register, registerInPool, type AgentConfig, type JoinEndpoint } from './registration.ts';
+import { hostId, JoinError, register, registerInPool, type AgentConfig, type JoinEndpoint } from './registration.ts';
 
 const TOKEN = `berth_join_${'j'.repeat(43)}`;
 const SECRET = `berth_inst_${'s'.repeat(43)}`;
@@ -120,4 +120,17 @@ test('joining the Fargate pool is a second registration of the host: its own ide
   await registerInPool(cp.join, { ...cfg, joinToken: undefined });
   assert.equal(cp.calls[2]!.bearer, SECRET);
   assert.equal(cp.calls[2]!.input.containerInstanceArn, ARN);
+});
+
+test('the host id is made once, kept in the data dir (0600) and the same after a restart; a damaged file stops the agent with what to do', (t) => {
+  const { dataDir } = config(t);
+  const id = hostId(dataDir);
+  assert.match(id, /^[a-f0-9]{32}$/);
+  assert.equal(hostId(dataDir), id, 'a restarted agent has the same id');
+  assert.equal(statSync(join(dataDir, 'host-id')).mode & 0o777, 0o600);
+  const other = config(t).dataDir;
+  assert.notEqual(hostId(other), id, 'another data dir is another host (berth up --hosts N)');
+  writeFileSync(join(dataDir, 'host-id'), 'not an id\n');
+  assert.throws(() => hostId(dataDir), /host-id is not 32 hex digits: remove it/);
+  assert.equal(readFileSync(join(dataDir, 'host-id'), 'utf8'), 'not an id\n', 'left as it was');
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +175,25 @@ function keep(config: AgentConfig, identity: Identity, containerInstance: Contai
     containerInstanceArn: containerInstance.containerInstanceArn, instanceSecret,
   });
   return { containerInstance, instanceSecret };
+}
+
+/**
+ * This host's id (fargate.ts HOST_ATTRIBUTE), set on both its registrations so the control
+ * plane shares one capacity between them: made once, kept in the data dir (`host-id`), so it
+ * outlives restarts and re-joins. Per data dir, not per machine: `berth up --hosts N` runs N
+ * agents on one machine, each its own host.
+ */
+export function hostId(dataDir: string): string {
+  const path = join(dataDir, 'host-id');
+  if (existsSync(path)) {
+    const id = readFileSync(path, 'utf8').trim();
+    if (/^[a-f0-9]{32}$/.test(id)) return id;
+    throw new Error(`the agent's host id file ${path} is not 32 hex digits: remove it, and the agent makes a new one`);
+  }
+  const id = randomBytes(16).toString('hex');
+  mkdirSync(dataDir, { recursive: true });
+  replaceFileSync(path, `${id}\n`, { durable: true, mode: 0o600 });
+  return id;
 }
 
 /** identity.json: the host's instance in its cluster; identity-fargate.json: its instance in the Fargate pool. */

@@ -11,6 +11,7 @@ import { ecsArn, type Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
+import { HOST_ATTRIBUTE, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
 
 const BTree = sortedBtree.default;
@@ -71,6 +72,8 @@ export interface IndexHome {
   readonly cluster: string;
   /** The index of the cluster that holds the instance `instanceArn` names (made when missing); undefined: an ARN that names no cluster. */
   readonly indexOf: (instanceArn: string) => ClusterIndex | undefined;
+  /** The other registrations of an instance's host (host-siblings.ts): their usage is subtracted from its view. */
+  readonly siblings?: SiblingHooks;
 }
 
 export class ClusterIndex {
@@ -149,6 +152,7 @@ export class ClusterIndex {
     if (record.status !== 'INACTIVE') this.#registered++;
     this.#instanceList = this.#placementList = undefined;
     this.#placementChanged.push(record.containerInstanceArn);
+    this.#home?.siblings?.registered(record.containerInstanceArn, hostOf(record));
   }
 
   removeInstance(id: string): void {
@@ -158,6 +162,15 @@ export class ClusterIndex {
     if (old.state.record.status !== 'INACTIVE') this.#registered--;
     this.#instanceList = this.#placementList = undefined;
     this.#placementChanged.push(old.state.record.containerInstanceArn);
+    this.#home?.siblings?.registered(old.state.record.containerInstanceArn, undefined);
+  }
+
+  /** Another registration of this instance's host changed what it holds (host-siblings.ts): its view is rebuilt and reported changed. */
+  siblingChanged(arn: string): void {
+    const e = this.#instances.get(arn.slice(arn.lastIndexOf('/') + 1));
+    if (e) delete e.placement;
+    this.#placementList = undefined;
+    this.#placementChanged.push(arn);
   }
 
   /** Instances in registration order (then key order): placement breaks ties by it. */
@@ -181,7 +194,7 @@ export class ClusterIndex {
     for (const s of this.instances()) {
       const id = s.key.slice(s.key.lastIndexOf('/') + 1);
       const e = this.#instances.get(id)!;
-      out.push(e.placement ??= placementInstance(e.base ??= placementBase(id, s.record), this.#usage.get(s.record.containerInstanceArn)));
+      out.push(e.placement ??= placementInstance(e.base ??= placementBase(id, s.record), this.#usage.get(s.record.containerInstanceArn), this.#siblingUsage(s.record.containerInstanceArn)));
     }
     return (this.#placementList = out);
   }
@@ -193,7 +206,11 @@ export class ClusterIndex {
     const id = arn.slice(arn.lastIndexOf('/') + 1);
     const e = this.#instances.get(id);
     if (!e || e.state.record.containerInstanceArn !== arn) return undefined;
-    return (e.placement ??= placementInstance(e.base ??= placementBase(id, e.state.record), this.#usage.get(arn)));
+    return (e.placement ??= placementInstance(e.base ??= placementBase(id, e.state.record), this.#usage.get(arn), this.#siblingUsage(arn)));
+  }
+
+  #siblingUsage(arn: string): SiblingUsage | undefined {
+    return this.#home?.siblings?.siblingUsage(arn);
   }
 
   /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
@@ -343,6 +360,7 @@ export class ClusterIndex {
     if (e) delete e.placement;
     this.#placementList = undefined;
     this.#placementChanged.push(arn);
+    this.#home?.siblings?.usageChanged(arn);
   }
 
   /** Tasks in key (id) order, optionally only those matching every filter, strictly after `after`. */
@@ -485,8 +503,16 @@ function placementBase(id: string, r: StoredInstance): PlacementBase {
   };
 }
 
-/** An instance's placement view: its record's part less what its tasks hold (a change of usage rebuilds only this). */
-function placementInstance(b: PlacementBase, u: Usage | undefined): PlacementInstance {
+/** The host id an instance's agent set (host-siblings.ts); none for an INACTIVE instance (it holds nothing). */
+function hostOf(r: StoredInstance): string | undefined {
+  return r.status === 'INACTIVE' ? undefined : r.attributes.find((a) => a.name === HOST_ATTRIBUTE)?.value;
+}
+
+/**
+ * An instance's placement view: its record's part less what its tasks hold, and less what
+ * its host's other registrations' tasks hold (`sib`). A change of usage rebuilds only this.
+ */
+function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: SiblingUsage): PlacementInstance {
   let ports = b.reserved;
   if (u?.ports.size) {
     const all = new Set(b.reserved);
@@ -503,9 +529,9 @@ function placementInstance(b: PlacementBase, u: Usage | undefined): PlacementIns
     registeredAt: b.registeredAt,
     attributes: b.attributes,
     ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
-    cpu: b.cpu - (u?.cpu ?? 0),
-    memory: b.memory - (u?.memory ?? 0),
-    eni: b.eni - (u?.eni ?? 0),
+    cpu: b.cpu - (u?.cpu ?? 0) - (sib?.cpu ?? 0),
+    memory: b.memory - (u?.memory ?? 0) - (sib?.memory ?? 0),
+    eni: b.eni - (u?.eni ?? 0) - (sib?.eni ?? 0),
     portsInUse: ports,
     groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,

@@ -22,6 +22,7 @@ import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts
 import { ClusterIndex } from './cluster-index.ts';
 import { liveSnapshot } from './snapshot.ts';
 import { FeedBuffer, type PlacementFeed } from './placement-feed.ts';
+import { HostSiblings, sumUsage, type SiblingHooks } from './host-siblings.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
@@ -164,6 +165,10 @@ class StoreClusterState implements ClusterState {
     if (changed.length === 0) return;
     const feeds = this.#feeds.get(k);
     if (feeds) for (const f of feeds) f.add(changed);
+  }
+
+  siblingClusters(ref: ClusterRef, arns?: Iterable<string>): readonly ClusterRef[] {
+    return [...this.#indexes.siblings.siblingClusters(refKey(ref.scope.account, ref.scope.region, ref.cluster), arns)].map(refOf);
   }
 
   counts(ref: ClusterRef): ClusterCounts {
@@ -338,12 +343,19 @@ function refOf(k: string): ClusterRef {
  */
 class Indexes extends Map<string, ClusterIndex> {
   #foreign = new Set<string>();
+  /** The registrations of each host (host-siblings.ts): a sibling's usage change touches the other's cluster too. */
+  readonly siblings = new HostSiblings(instanceClusterKey);
+  readonly #hooks: SiblingHooks = {
+    registered: (arn, host) => { for (const s of this.siblings.link(arn, host)) this.#siblingChanged(s); },
+    usageChanged: (arn) => { for (const s of this.siblings.siblingsOf(arn)) this.#siblingChanged(s); },
+    siblingUsage: (arn) => sumUsage(this.siblings.siblingsOf(arn), (s) => this.get(instanceClusterKey(s) ?? '')?.usageOf(s)),
+  };
 
   make(account: string, region: string, cluster: string): [string, ClusterIndex] {
     const k = refKey(account, region, cluster);
     let ix = this.get(k);
     if (!ix) {
-      ix = new ClusterIndex({ scope: { account, region }, cluster, indexOf: (arn) => this.#ofInstance(arn) });
+      ix = new ClusterIndex({ scope: { account, region }, cluster, indexOf: (arn) => this.#ofInstance(arn), siblings: this.#hooks });
       this.set(k, ix);
     }
     return [k, ix];
@@ -354,6 +366,15 @@ class Indexes extends Map<string, ClusterIndex> {
     const out = this.#foreign;
     this.#foreign = new Set();
     return out;
+  }
+
+  /** A sibling's view changed: its index rebuilds it and its cluster's feeds and listeners hear of it. */
+  #siblingChanged(arn: string): void {
+    const k = instanceClusterKey(arn);
+    const ix = k === undefined ? undefined : this.get(k);
+    if (!ix) return;
+    ix.siblingChanged(arn);
+    this.#foreign.add(k!);
   }
 
   #ofInstance(arn: string): ClusterIndex | undefined {
@@ -370,6 +391,11 @@ export function instanceClusterOf(arn: string): ClusterRef | undefined {
   const parts = arn.split(':');
   const m = parts.length === 6 && parts[0] === 'arn' ? /^container-instance\/([^/]+)\/[^/]+$/.exec(parts[5]!) : null;
   return m ? { scope: { account: parts[4]!, region: parts[3]! }, cluster: m[1]! } : undefined;
+}
+
+function instanceClusterKey(arn: string): string | undefined {
+  const ref = instanceClusterOf(arn);
+  return ref && refKey(ref.scope.account, ref.scope.region, ref.cluster);
 }
 
 function indexFor(indexes: Indexes, p: ParsedKey): [string, ClusterIndex] {

@@ -163,6 +163,12 @@ export interface ClusterState {
    * session re-reads just those; placement-feed.ts). Close it when done.
    */
   followPlacement(ref: ClusterRef): PlacementFeed;
+  /**
+   * The other clusters whose instances are registrations of the same hosts as `ref`'s
+   * (host-siblings.ts: a host in its cluster and in the Fargate pool); with `arns`, only of
+   * those instances. A placer on `ref` holds their placement epochs in its commit.
+   */
+  siblingClusters(ref: ClusterRef, arns?: Iterable<string>): readonly ClusterRef[];
   counts(ref: ClusterRef): ClusterCounts;
   task(ref: ClusterRef, id: string): TaskSummary | undefined;
   /** Tasks in key order (id order), for ListTasks' pages: those matching every filter given, with an id after `after`. */

@@ -16,6 +16,8 @@
  * has caught up to the epoch it read holds every task placed before, and the commit only
  * lands if no placement happened since: no instance is ever overbooked, by this process
  * or another. Tasks stopping meanwhile only free resources, so a stale view never overbooks.
+ * A host registered twice (its cluster and the Fargate pool) is one capacity: the batch
+ * also reads, waits for and holds the epochs of the clusters sharing its hosts (placer-siblings.ts).
  */
 import { ApiError, fail } from '../core/errors.ts';
 import { parseArn } from '../core/arn.ts';
@@ -37,6 +39,7 @@ import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
+import { highest, siblingConditions, siblingEpochs, type SiblingSource } from './placer-siblings.ts';
 import type { Failure, Rng } from './types.ts';
 
 /**
@@ -72,7 +75,7 @@ export interface TokenRecord {
  * other module's state: its snapshot, the cluster record, a group's tasks, and waiting
  * until it reflects a store revision (read your writes).
  */
-export interface PlacementSource extends FeedSource {
+export interface PlacementSource extends FeedSource, SiblingSource {
   caughtUp(revision: number): Promise<void>;
   cluster(ref: { scope: Scope; cluster: string }): { readonly value: ClusterRecord } | undefined;
   /** Instances not deregistered: none means the cluster has nowhere to place. */
@@ -171,7 +174,9 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       continue;
     }
     const epoch = await store.get(epochKey);
-    await state.caughtUp(epoch?.modRevision ?? 0);
+    // The epochs of the clusters sharing this one's hosts: the views subtract their tasks.
+    const siblings = await siblingEpochs(store, state, target);
+    await state.caughtUp(Math.max(epoch?.modRevision ?? 0, highest(siblings)));
     // The zones' spot capacity, read once per attempt (the operator's setting).
     const spot = pool ? (await readSpotSettings(store, target.scope.region)).capacity : {};
     if (!pool && state.cluster(target) && state.counts(target).registeredContainerInstancesCount === 0 && state.cluster(target)!.value.status === 'ACTIVE') {
@@ -257,6 +262,13 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       const fence = batch[i]!.launch.fence;
       if (fence?.length) { fences.set(i, fence); conditions.push(...fence); }
     }
+    // Placed on a host registered twice: nothing placed on its other registration since.
+    const shared = siblingConditions(state, target, touched, siblings);
+    if (!shared) {
+      sessions.forget(key, target, touched);
+      continue;
+    }
+    conditions.push(...shared);
     ops.push({ type: 'put', key: epochKey, value: String(Number(epoch?.value ?? 0) + 1) });
     let r: Awaited<ReturnType<Store['txn']>>;
     try {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REGISTER_PATH } from '../agent/protocol.ts';
 import type { JsonService, RequestContext } from '../api/aws/service.ts';
 import { validateInput } from '../api/aws/validate.ts';
+import { fromAgent } from '../api/ecs/container-instances.ts';
 import { isInstanceSecret, SECRET_BYTES } from '../core/agent-credentials.ts';
 import { parseIdentityDocument, type ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { ApiError } from '../core/errors.ts';
@@ -81,7 +82,7 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
         }
         const check = await checkSecret(store, ref, bearer);
         if (check !== 'ok') return refuse(401, `${check} for ${input.containerInstanceArn}`, refusal(check));
-        const out = await register(input, ctx) as { containerInstance: ContainerInstanceRecord };
+        const out = await register(fromAgent(input), ctx) as { containerInstance: ContainerInstanceRecord };
         return sendJson(res, 200, { containerInstance: out.containerInstance });
       }
 
@@ -98,7 +99,7 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
         input.instanceIdentityDocument = JSON.stringify(doc);
       }
       // (With an ARN and no secret: an instance registered before join tokens, getting its secret now.)
-      const out = await register(input, ctx) as { containerInstance: ContainerInstanceRecord };
+      const out = await register(fromAgent(input), ctx) as { containerInstance: ContainerInstanceRecord };
       const arn = out.containerInstance.containerInstanceArn;
       const instanceSecret = await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), auth.now());
       if (!instanceSecret) return refuse(409, `secret of ${arn} issued twice`, `Container instance ${arn} got its secret in another request meanwhile: join again without containerInstanceArn.`);

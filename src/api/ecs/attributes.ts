@@ -1,6 +1,6 @@
 import { fail } from '../../core/errors.ts';
 import {
-  isCustom, MAX_ATTRIBUTES_PER_CALL, MAX_CUSTOM_ATTRIBUTES, mergeAttributes, validateAttribute,
+  isCustom, MAX_ATTRIBUTES_PER_CALL, MAX_CUSTOM_ATTRIBUTES, mergeAttributes, refuseAgentAttribute, validateAttribute,
   type Attribute, type ContainerInstanceRecord,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -25,6 +25,7 @@ export function attributeOperations({ store }: EcsDeps) {
     const byTarget = new Map<string, Attribute[]>();
     for (const a of attributes) {
       validateAttribute(a);
+      refuseAgentAttribute(a);
       if (!a.targetId) fail('InvalidParameterException', `Attribute '${a.name}' needs a targetId: the container instance id or ARN it belongs to.`);
       if (a.targetType !== undefined && a.targetType !== 'container-instance') fail('InvalidParameterException', `targetType must be container-instance.`);
       byTarget.set(a.targetId, [...(byTarget.get(a.targetId) ?? []), a]);

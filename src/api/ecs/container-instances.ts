@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fail } from '../../core/errors.ts';
 import {
-  builtInAttributes, containerInstanceView, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, validateAttribute,
+  builtInAttributes, containerInstanceView, mergeAttributes, newContainerInstance, normaliseResources, parseIdentityDocument, parseInstanceRef, refuseAgentAttribute, validateAttribute,
   type Attribute, type ContainerInstanceRecord, type InstanceStatus, type Resource,
 } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
@@ -44,6 +44,19 @@ export async function findInstance(store: Store, scope: Scope, cluster: string, 
   return getJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id));
 }
 
+/**
+ * RegisterContainerInstance inputs that come from Berth's agent registration endpoint
+ * (src/server/agent-registration.ts), which authenticated the agent: only they may carry
+ * the agent's own attributes (refuseAgentAttribute). Weak: an input is forgotten with its request.
+ */
+const agentInputs = new WeakSet<object>();
+
+/** Marks a RegisterContainerInstance input as the authenticated agent's (see agentInputs). */
+export function fromAgent<T extends object>(input: T): T {
+  agentInputs.add(input);
+  return input;
+}
+
 export function containerInstanceOperations({ store, state }: EcsDeps) {
   /** Compare-and-set on one instance; `fn` returns the new record. */
   const change = async (scope: Scope, cluster: string, ref: string, fn: (c: ContainerInstanceRecord) => ContainerInstanceRecord) => {
@@ -66,6 +79,7 @@ export function containerInstanceOperations({ store, state }: EcsDeps) {
       const doc = parseIdentityDocument(input.instanceIdentityDocument);
       const attributes = [...builtInAttributes(doc), ...(input.attributes ?? [])];
       attributes.forEach(validateAttribute);
+      if (!agentInputs.has(input)) (input.attributes ?? []).forEach(refuseAgentAttribute);
       validateTags(input.tags ?? []);
       const resources = normaliseResources(input.totalResources ?? []);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;

@@ -120,6 +120,7 @@ export class FakeClusterState implements ClusterState {
   placementSnapshot = () => ({ instances: [] });
   placementInstance = () => undefined;
   followPlacement = () => ({ drain: () => ({ all: true, arns: new Set<string>() }), close: () => {} });
+  siblingClusters = (): readonly ClusterRef[] => [];
   counts = () => ({ registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
   instanceUsage = () => ({ cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] });
   task = (ref: ClusterRef, id: string): TaskSummary | undefined => this.snapshot(ref)?.tasks.find((t) => t.id === id);

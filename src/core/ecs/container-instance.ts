@@ -2,6 +2,7 @@ import { ApiError } from '../errors.ts';
 import { parseArn } from '../arn.ts';
 import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
+import { HOST_ATTRIBUTE } from './fargate.ts';
 
 export interface Resource {
   name: string;
@@ -136,9 +137,23 @@ export function validateAttribute(a: Attribute): void {
   }
 }
 
-/** Custom attributes are the ones ECS does not set itself. */
+/**
+ * Custom attributes are the ones ECS does not set itself; the host id Berth's agent sets
+ * (HOST_ATTRIBUTE) is not one either, so it takes none of the user's MAX_CUSTOM_ATTRIBUTES.
+ */
 export function isCustom(name: string): boolean {
-  return !name.startsWith('ecs.') && !name.startsWith('com.amazonaws.ecs.');
+  return !name.startsWith('ecs.') && !name.startsWith('com.amazonaws.ecs.') && name !== HOST_ATTRIBUTE;
+}
+
+/**
+ * Refuses an attribute only Berth's agent sets: the host id links an instance to the other
+ * registration of its host (src/cluster/host-siblings.ts), whose capacity it then shares;
+ * a caller who could set it could tie their instance to any host's Fargate capacity.
+ */
+export function refuseAgentAttribute(a: Attribute): void {
+  if (a.name === HOST_ATTRIBUTE) {
+    throw new ApiError('InvalidParameterException', `Attribute '${HOST_ATTRIBUTE}' is set by the Berth agent on its host's registrations and cannot be set or removed through the API: use another attribute name.`);
+  }
 }
 
 export function mergeAttributes(existing: readonly Attribute[], add: readonly Attribute[]): Attribute[] {

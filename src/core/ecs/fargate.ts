@@ -50,6 +50,14 @@ export const MAX_EPHEMERAL_STORAGE_GIB = 200;
 export type Isolation = 'gvisor' | 'userns' | 'microvm' | 'container';
 export const ISOLATION_ATTRIBUTE = 'berth.isolation';
 
+/**
+ * The attribute both registrations of one agent's host carry (its cluster's instance and
+ * its Fargate pool host), valued with a stable id of the agent's data dir: the cluster state
+ * links them so the host's one capacity is shared (src/cluster/host-siblings.ts). Set by the
+ * agent only: PutAttributes, DeleteAttributes and RegisterContainerInstance refuse it.
+ */
+export const HOST_ATTRIBUTE = 'berth.host';
+
 /** Spot's words, as AWS writes them. */
 export const SPOT_INTERRUPTED_REASON = 'Your Spot Task was interrupted.';
 /** The warning before a Spot task is stopped: two minutes. */
