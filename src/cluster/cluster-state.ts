@@ -56,7 +56,7 @@ export interface ClusterStateOptions {
    * Values this process wrote, with their objects (store/parsed-values.ts): a watch event
    * carrying one is indexed from the object, not parsed again. The placer remembers its tasks there.
    */
-  readonly parsedValues?: { take(key: string, value: string): unknown };
+  readonly parsedValues?: { get(key: string, value: string): unknown };
 }
 
 /** Creates the cluster state and starts loading; `ready()` resolves when it is live. */
@@ -94,7 +94,7 @@ class StoreClusterState implements ClusterState {
     this.#store = store;
     this.#onListenerError = options.onListenerError ?? ((err) => console.error('cluster state listener failed:', err));
     const memo = options.parsedValues;
-    this.#parse = memo ? (kv) => memo.take(kv.key, kv.value) ?? JSON.parse(kv.value) : (kv) => JSON.parse(kv.value);
+    this.#parse = memo ? (kv) => memo.get(kv.key, kv.value) ?? JSON.parse(kv.value) : (kv) => JSON.parse(kv.value);
     this.#ready = this.#start();
     // An unobserved failure still surfaces through ready(); do not crash on it meanwhile.
     this.#ready.catch(() => {});
