@@ -53,14 +53,15 @@ export interface SqliteStore extends Store {
  * transaction does not undo another) and made durable by one fsync. That is what lets
  * a single process acknowledge thousands of durable writes per second.
  *
- * The fsync runs off the event loop. SQLite commits with `synchronous=NORMAL` (in WAL
- * mode: the commit's frames are written to the WAL, not synced), then the store fsyncs
- * the WAL file on libuv's thread pool and only then acknowledges the batch, updates its
- * cache and tells watchers. A commit's frames are in the WAL before the fsync starts, so
- * when it returns they are on disk (or already checkpointed into the database, which
- * SQLite syncs itself). With `synchronous=FULL` SQLite would fsync inside COMMIT, on the
- * event loop: 0.3 ms on an idle disk, tens of ms on a busy one, during which the whole
- * control plane (and an agent in the same process) stands still.
+ * The fsync runs off the event loop. SQLite commits with `synchronous=OFF` (the commit's
+ * frames are written to the WAL, not synced), then the store fsyncs the WAL file on
+ * libuv's thread pool and only then acknowledges the batch, updates its cache and tells
+ * watchers. A commit's frames are in the WAL before the fsync starts, so when it returns
+ * they are on disk. Checkpoints (WAL pages copied into the database file) are the store's
+ * too, between batches, each with its two fsyncs on the thread pool (checkpoint.ts).
+ * With `synchronous=FULL` SQLite would fsync inside COMMIT, and with NORMAL inside every
+ * checkpoint, on the event loop: 0.3 ms on an idle disk, tens of ms on a busy one, during
+ * which the whole control plane (and an agent in the same process) stands still.
  * Queries (`list`, and `get` of a key not cached) may see a batch up to one fsync before
  * it is acknowledged; nothing is acknowledged before it is durable.
  *
