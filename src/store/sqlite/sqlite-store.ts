@@ -26,6 +26,15 @@ const CACHED_VALUES = 100_000;
 /** What an entry costs besides its characters: the KeyValue object, two string headers, the map slot. */
 const CACHED_ENTRY_OVERHEAD_BYTES = 120;
 
+/**
+ * SQLite's page cache, KiB: 16 MiB instead of its 2 MiB, so the kv key index of a large
+ * cluster (100,000 task keys: ~10 MB) stays in memory and a put's random index leaf is not
+ * read again from the WAL (pread; mmap serves only the db file). Measured with the store's
+ * write path, batches of 320 puts of 1.3 KB into 100,000 keys: 42.9 -> 38.5 µs of CPU per
+ * put (64 MiB: no better). Bounded: SQLite allocates pages as used, up to this.
+ */
+const PAGE_CACHE_KIB = 16 * 1024;
+
 /** Compaction runs at most this often (in revisions) so it stays off the hot path. */
 const COMPACT_EVERY = 1_000;
 
@@ -75,7 +84,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   try {
     // mmap: reads of hot pages skip a copy (measured: a 3 KB get went from 3.3 to 2.4 µs).
     // Checkpoints and their fsyncs are the store's (checkpoint.ts), off the event loop.
-    db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; ${CHECKPOINT_PRAGMAS} PRAGMA mmap_size = 268435456;`);
+    db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; ${CHECKPOINT_PRAGMAS} PRAGMA mmap_size = 268435456; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
     if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
     db.exec(SCHEMA);
     if (path !== ':memory:') {
