@@ -1,4 +1,4 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -9,7 +9,7 @@ import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
 import { Checkpointer, CHECKPOINT_PRAGMAS } from './checkpoint.ts';
-import { LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, type LogRow, type KvRow } from './schema.ts';
+import { LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type LogRow, type KvRow } from './schema.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -401,37 +401,6 @@ function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, 
       for (const { key } of keys) del(key);
     }
   }
-}
-
-function statements(db: DatabaseSync) {
-  const p = (sql: string): StatementSync => db.prepare(sql);
-  const columns = 'SELECT key, value, create_rev, mod_rev, version FROM kv WHERE';
-  return {
-    // One lower and one upper bound each: what SQLite's planner seeks with (see `list`).
-    fromAsc: p(`${columns} key >= ? ORDER BY key LIMIT ?`),
-    betweenAsc: p(`${columns} key >= ? AND key < ? ORDER BY key LIMIT ?`),
-    afterAsc: p(`${columns} key > ? ORDER BY key LIMIT ?`),
-    afterBelowAsc: p(`${columns} key > ? AND key < ? ORDER BY key LIMIT ?`),
-    fromDesc: p(`${columns} key >= ? ORDER BY key DESC LIMIT ?`),
-    betweenDesc: p(`${columns} key >= ? AND key < ? ORDER BY key DESC LIMIT ?`),
-    get: p('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?'),
-    modRev: p('SELECT mod_rev FROM kv WHERE key = ?'),
-    prevRevs: p('SELECT create_rev, version FROM kv WHERE key = ?'),
-    keysFrom: p('SELECT key FROM kv WHERE key >= ?'),
-    keysBetween: p('SELECT key FROM kv WHERE key >= ? AND key < ?'),
-    put: p('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev, version = excluded.version'),
-    del: p('DELETE FROM kv WHERE key = ?'),
-    log: p('INSERT INTO log (rev, seq, key, type, value, create_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    history: p(`SELECT rev, seq, key, type, value, create_rev, version FROM log WHERE rev > ? AND key >= ? AND (?3 = '' OR key < ?3) ORDER BY rev, seq`),
-    compact: p('DELETE FROM log WHERE rev <= ?'),
-    getMeta: p('SELECT value FROM meta WHERE name = ?'),
-    setMeta: p('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
-    begin: p('BEGIN IMMEDIATE'),
-    commit: p('COMMIT'),
-    savepoint: p('SAVEPOINT txn'),
-    release: p('RELEASE txn'),
-    rollbackTo: p('ROLLBACK TO txn'),
-  } as const;
 }
 
 function toKv(r: KvRow): KeyValue {
