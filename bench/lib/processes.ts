@@ -101,8 +101,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Polls `url` until it answers 2xx; fails early if the child exits. */
-export async function waitReady({ child, stderrTail }: Service, url: string, name: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+export async function waitReady({ child, stderrTail }: Service, url: string, name: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${stderrTail()}`);
@@ -112,7 +112,7 @@ export async function waitReady({ child, stderrTail }: Service, url: string, nam
       await r.arrayBuffer();
       if (r.ok) return;
     } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`${name} did not answer ${url} within ${START_TIMEOUT_MS} ms:\n${stderrTail()}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not answer ${url} within ${timeoutMs} ms:\n${stderrTail()}`);
     await sleep(50);
   }
 }

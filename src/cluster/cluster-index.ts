@@ -4,7 +4,6 @@
  * startedBy and family, services, and the cluster's counts. Every change is applied as
  * "remove the old contribution, add the new one", so nothing is ever recounted by a scan.
  */
-import sortedBtree from 'sorted-btree';
 import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
 import { poolTaskGroup, SPOT_TASKS_GROUP } from '../core/ecs/fargate.ts';
 import { ecsArn, type Scope } from '../core/ecs/scope.ts';
@@ -13,13 +12,12 @@ import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
 import { HOST_ATTRIBUTE, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
+import { LazySorted } from './lazy-sorted.ts';
 
-const BTree = sortedBtree.default;
-type Tree<V> = InstanceType<typeof BTree<string, V>>;
-/** Keys are strings: a plain comparison (the library's default also orders mixed types, at 2-3x the cost). */
-const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Tasks by id, in id order when read (lazy-sorted.ts: a write does not pay for the order). */
+type Tree<V> = LazySorted<V>;
 function tree<V>(): Tree<V> {
-  return new BTree<string, V>(undefined, byString);
+  return new LazySorted<V>();
 }
 
 /**
@@ -96,19 +94,17 @@ export class ClusterIndex {
   readonly #instances = new Map<string, InstanceEntry>();
   /** Instance ARN → usage, independent of the instance record (a task may be seen first). */
   readonly #usage = new Map<string, Usage>();
-  /** Tasks in key order (ListTasks' pages, the snapshot's list); #taskById has them for point reads. */
+  /** Every task by id: point reads, and key order for ListTasks' pages and the snapshot's list. */
   readonly #tasks: Tree<TaskSummary> = tree<TaskSummary>();
   /**
    * Secondary indexes: value → the tasks with it, by id (key order). Each holds the current
-   * summary, so a walk reads no other tree (a lookup per task in the 100,000-task tree cost
+   * summary, so a walk reads no other index (a lookup per task in the 100,000-task tree cost
    * more than the walk: 24 ms for DescribeServices of 10 services of 1,000 tasks).
    */
   readonly #byInstance = new Map<string, Tree<TaskSummary>>();
   readonly #byGroup = new Map<string, Tree<TaskSummary>>();
   readonly #byStartedBy = new Map<string, Tree<TaskSummary>>();
   readonly #byFamily = new Map<string, Tree<TaskSummary>>();
-  /** Every task by id: point reads (the key-ordered #tasks serves pages). */
-  readonly #taskById = new Map<string, TaskSummary>();
   /** So that ListTasks --desired-status STOPPED walks the stopped tasks, not all of them. */
   readonly #byDesired = new Map<string, Tree<TaskSummary>>();
   /** Group → startedBy → its tasks desired RUNNING and not STOPPED, running and pending: a service's counts without a walk. */
@@ -133,7 +129,7 @@ export class ClusterIndex {
   #placementChanged: string[] = [];
 
   isEmpty(): boolean {
-    return !this.clusterRecord && this.#instances.size === 0 && this.#taskById.size === 0 && this.#services.size === 0 && this.#usage.size === 0;
+    return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0 && this.#usage.size === 0;
   }
 
   // ---- instances
@@ -224,16 +220,15 @@ export class ClusterIndex {
   // ---- tasks
 
   task(id: string): TaskSummary | undefined {
-    return this.#taskById.get(id);
+    return this.#tasks.get(id);
   }
 
   get taskCount(): number {
-    return this.#taskById.size;
+    return this.#tasks.size;
   }
 
   putTask(s: TaskSummary): void {
-    const old = this.#taskById.get(s.id);
-    this.#taskById.set(s.id, s);
+    const old = this.#tasks.get(s.id);
     this.#tasks.set(s.id, s);
     // Most writes change a task's status only: its index entries stay where they are.
     if (old) this.#count(old, -1);
@@ -244,9 +239,8 @@ export class ClusterIndex {
   }
 
   removeTask(id: string): void {
-    const old = this.#taskById.get(id);
+    const old = this.#tasks.get(id);
     if (!old) return;
-    this.#taskById.delete(id);
     this.#tasks.delete(id);
     this.#count(old, -1);
     this.#reindex(old, undefined);
@@ -338,7 +332,7 @@ export class ClusterIndex {
    * (not STOPPED) and other clusters' (a pool host's). O(its tasks), no scan.
    */
   *tasksOn(instanceArn: string): Iterable<TaskSummary> {
-    for (const s of this.#byInstance.get(instanceArn)?.values() ?? []) if (holdsResources(s)) yield s;
+    for (const s of this.#byInstance.get(instanceArn)?.valuesArray() ?? []) if (holdsResources(s)) yield s;
     yield* this.#foreign.get(instanceArn)?.values() ?? [];
   }
 
@@ -377,7 +371,7 @@ export class ClusterIndex {
     const smallest = (candidates as Tree<TaskSummary>[]).sort((a, b) => a.size - b.size)[0];
     const start = filter.after;
     if (!smallest) {
-      // No filter but the cursor: the task tree itself, in order.
+      // No filter but the cursor: every task, in order.
       for (const [id, s] of this.#tasks.entries(start)) if (start === undefined || id > start) yield s;
       return;
     }

@@ -57,7 +57,7 @@ export interface ClusterStateOptions {
    * Values this process wrote, with their objects (store/parsed-values.ts): a watch event
    * carrying one is indexed from the object, not parsed again. The placer remembers its tasks there.
    */
-  readonly parsedValues?: { take(value: string): unknown };
+  readonly parsedValues?: { get(key: string, value: string): unknown };
 }
 
 /** Creates the cluster state and starts loading; `ready()` resolves when it is live. */
@@ -70,7 +70,7 @@ interface Waiter { readonly revision: number; readonly resolve: () => void }
 class StoreClusterState implements ClusterState {
   readonly #store: Store;
   readonly #onListenerError: (err: unknown) => void;
-  readonly #parse: (value: string) => unknown;
+  readonly #parse: (kv: KeyValue) => unknown;
   #indexes = new Indexes();
   #refs = new Map<string, ClusterRef>();
   #revision = 0;
@@ -95,7 +95,7 @@ class StoreClusterState implements ClusterState {
     this.#store = store;
     this.#onListenerError = options.onListenerError ?? ((err) => console.error('cluster state listener failed:', err));
     const memo = options.parsedValues;
-    this.#parse = memo ? (value) => memo.take(value) ?? JSON.parse(value) : JSON.parse;
+    this.#parse = memo ? (kv) => memo.get(kv.key, kv.value) ?? JSON.parse(kv.value) : (kv) => JSON.parse(kv.value);
     this.#ready = this.#start();
     // An unobserved failure still surfaces through ready(); do not crash on it meanwhile.
     this.#ready.catch(() => {});
@@ -413,12 +413,12 @@ function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
 }
 
 /** Applies a put when it is newer than what is held; answers the cluster it changed. */
-function put(indexes: Indexes, kv: KeyValue, parse: (value: string) => unknown = JSON.parse): string | undefined {
+function put(indexes: Indexes, kv: KeyValue, parse: (kv: KeyValue) => unknown = (x) => JSON.parse(x.value)): string | undefined {
   const p = parseKey(kv.key);
   if (!p) return undefined;
   const [k, ix] = indexFor(indexes, p);
   if (heldRevision(ix, p) >= kv.modRevision) return undefined;
-  const value = parse(kv.value);
+  const value = parse(kv);
   switch (p.kind) {
     case 'clusters': ix.clusterRecord = { key: kv.key, modRevision: kv.modRevision, value: value as ClusterRecord }; break;
     case 'instances': ix.putInstance(p.name, kv.key, kv.modRevision, value as StoredInstance); break;

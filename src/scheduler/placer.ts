@@ -95,7 +95,7 @@ export interface PlacerDeps {
    * Where the placer leaves each task record it writes beside its JSON, so the cluster state
    * in this process indexes the object instead of parsing it back (store/parsed-values.ts).
    */
-  readonly parsedValues?: { remember(value: string, parsed: unknown): void };
+  readonly parsedValues?: { remember(key: string, value: string, parsed: unknown): void };
 }
 
 interface Pending {
@@ -242,8 +242,9 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       const { tasks, failures } = launched;
       for (const t of tasks) {
         const value = JSON.stringify(t);
-        deps.parsedValues?.remember(value, t);
-        ops.push({ type: 'put', key: keys.task(l.scope, l.cluster, taskId(t.taskArn)), value });
+        const key = keys.task(l.scope, l.cluster, taskId(t.taskArn));
+        deps.parsedValues?.remember(key, value, t);
+        ops.push({ type: 'put', key, value });
       }
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });

@@ -84,14 +84,21 @@ interface Session {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
   log: (line: string) => void;
   auth: CallerAuth;
   now?: () => number;
+  /**
+   * Records this process wrote, with their objects (store/parsed-values.ts): a task the
+   * placer just placed, or a report just applied, is not parsed again by the watch nor by
+   * the next report (a 1-3 KB parse per task, twice).
+   */
+  parsedValues?: { get(key: string, value: string): unknown; remember(key: string, value: string, parsed: unknown): void };
 }) {
+  const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   // One session per container instance: bounded by the instances.
   const sessions = new Map<string, Session>();
@@ -118,7 +125,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
       if (INSTANCE_KEY.test(e.kv.key)) return instanceChanged(JSON.parse(e.kv.value) as ContainerInstanceRecord);
       const m = TASK_KEY.exec(e.kv.key);
       if (!m) return;
-      const task = JSON.parse(e.kv.value) as TaskRecord;
+      const task = parseTask(e.kv.key, e.kv.value);
       const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
       if (!session) return;
       if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); return; }
@@ -249,11 +256,15 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now }: 
     const key = taskKeyOf(msg.report.taskArn);
     for (;;) {
       if (key === undefined) break;
-      const cur = await getJson<TaskRecord>(store, key);
-      if (!cur || cur.value.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
-      const next = applyReport(cur.value, msg.report, now() / 1000);
+      const kv = await store.get(key);
+      // applyReport answers a new record and leaves the (possibly shared) one read as it is.
+      const cur = kv && parseTask(key, kv.value);
+      if (!kv || !cur || cur.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
+      const next = applyReport(cur, msg.report, now() / 1000);
       if (!next) break;
-      if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) break;
+      const value = JSON.stringify(next);
+      parsedValues?.remember(key, value, next);
+      if ((await store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value }] })).ok) break;
     }
     send(s, { type: 'ack', seq: msg.seq });
   }

@@ -2,20 +2,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_REMEMBERED_VALUES, ParsedValues } from './parsed-values.ts';
 
-test('parsed values: a remembered value is taken once, as the object it came from', () => {
+test('parsed values: a remembered value answers the object it came from, to every reader', () => {
   const memo = new ParsedValues();
   const obj = { a: 1, b: ['x'] };
   const value = JSON.stringify(obj);
-  memo.remember(value, obj);
-  assert.equal(memo.take(JSON.stringify({ a: 1, b: ['x'] })), obj, 'an equal string finds it');
-  assert.equal(memo.take(value), undefined, 'taken once');
-  assert.equal(memo.take('{"other":1}'), undefined);
+  memo.remember('/k', value, obj);
+  assert.equal(memo.get('/other', value), undefined, 'another key');
+  assert.equal(memo.get('/k', '{"other":1}'), undefined, 'another value of the key');
+  assert.equal(memo.get('/k', JSON.stringify({ a: 1, b: ['x'] })), obj, 'an equal string finds it');
+  assert.equal(memo.get('/k', value), obj, 'a second watcher too');
+});
+
+test('parsed values: a key written again answers the newer value only', () => {
+  const memo = new ParsedValues();
+  memo.remember('/k', '{"v":1}', { v: 1 });
+  memo.remember('/k', '{"v":2}', { v: 2 });
+  assert.equal(memo.get('/k', '{"v":1}'), undefined, 'the older event parses its value');
+  assert.deepEqual(memo.get('/k', '{"v":2}'), { v: 2 });
+  assert.equal(memo.size, 1);
 });
 
 test('parsed values: at most MAX_REMEMBERED_VALUES, the oldest forgotten first', () => {
   const memo = new ParsedValues();
-  for (let i = 0; i <= MAX_REMEMBERED_VALUES; i++) memo.remember(`{"n":${i}}`, { n: i });
+  for (let i = 0; i <= MAX_REMEMBERED_VALUES; i++) memo.remember(`/k${i}`, `{"n":${i}}`, { n: i });
   assert.equal(memo.size, MAX_REMEMBERED_VALUES);
-  assert.equal(memo.take('{"n":0}'), undefined, 'the oldest is gone');
-  assert.deepEqual(memo.take(`{"n":${MAX_REMEMBERED_VALUES}}`), { n: MAX_REMEMBERED_VALUES });
+  assert.equal(memo.get('/k0', '{"n":0}'), undefined, 'the oldest is gone');
+  assert.deepEqual(memo.get(`/k${MAX_REMEMBERED_VALUES}`, `{"n":${MAX_REMEMBERED_VALUES}}`), { n: MAX_REMEMBERED_VALUES });
 });

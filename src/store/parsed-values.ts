@@ -4,36 +4,41 @@
  * value back: a placed task is serialized once for the store, and parsing its 1-3 KB again
  * from the watch event cost more than placing it (measured: 12-30 µs per task record here).
  *
- *   writer: value = JSON.stringify(obj); memo.remember(value, obj); store.txn(put value)
- *   watcher: memo.take(event.kv.value) ?? JSON.parse(event.kv.value)
+ *   writer: value = JSON.stringify(obj); memo.remember(key, value, obj); store.txn(put key value)
+ *   watchers (the cluster state, the agent gateway), readers of a value just read:
+ *           memo.get(event.kv.key, event.kv.value) ?? JSON.parse(event.kv.value)
  *
- * Lookups are by the string itself: the event carries the very string the writer put, so
- * its hash is computed once and equality is identity. A string equal to a remembered one
- * parses to an equal object, so a match is always right. The writer must not change the
- * object after remembering it (a store event reaches watchers before the txn's caller resumes).
+ * Lookups are by the store key, and a hit needs the value to be the one remembered: the
+ * event carries the very string the writer put, so that check is identity. (Keyed by the
+ * value itself, the Map hashed every 1-3 KB record: ~5 µs of a placed task's ~100.) A
+ * string equal to a remembered one parses to an equal object, so a match is always right;
+ * a key written again keeps only the newer value (an older event parses). An entry stays
+ * until MAX_REMEMBERED_VALUES newer ones push it out, so every watcher of the event finds
+ * it. Nobody may change a remembered object (the writer after remembering it, a reader
+ * after getting it: readers share it).
  */
 
 /**
  * Values remembered at most, oldest forgotten first: more than one placer batch
  * (MAX_BATCH_TASKS, 5,000) between the commit and its watch event, which arrive in the
- * same turn; the rest are values whose event no watcher took (e.g. no state follows them).
+ * same turn, and the agents' reports of the tasks placed just before (a report reads the
+ * record the placer wrote). ~2-3 KB of objects each: ~20 MB at most.
  */
 export const MAX_REMEMBERED_VALUES = 8_192;
 
 export class ParsedValues {
-  readonly #values = new Map<string, unknown>();
+  readonly #values = new Map<string, { readonly value: string; readonly parsed: unknown }>();
 
-  remember(value: string, parsed: unknown): void {
-    this.#values.delete(value);
-    this.#values.set(value, parsed);
+  remember(key: string, value: string, parsed: unknown): void {
+    this.#values.delete(key);
+    this.#values.set(key, { value, parsed });
     if (this.#values.size > MAX_REMEMBERED_VALUES) this.#values.delete(this.#values.keys().next().value!);
   }
 
-  /** The object `value` was serialized from, forgotten as it is taken; undefined if not remembered. */
-  take(value: string): unknown {
-    const parsed = this.#values.get(value);
-    if (parsed !== undefined) this.#values.delete(value);
-    return parsed;
+  /** The object `value` (written to `key`) was serialized from; undefined if not remembered. Shared: read it, never change it. */
+  get(key: string, value: string): unknown {
+    const e = this.#values.get(key);
+    return e !== undefined && e.value === value ? e.parsed : undefined;
   }
 
   get size(): number {

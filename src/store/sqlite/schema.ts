@@ -1,3 +1,5 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
 /**
  * kv and log are rowid tables with unique indexes, not WITHOUT ROWID: their values are
  * kilobytes (task definitions, task records), and in a WITHOUT ROWID table a row past
@@ -44,3 +46,35 @@ export const LOG_NEEDS_MIGRATION = `SELECT 1 AS old FROM sqlite_master WHERE typ
 
 export interface KvRow { key: string; value: string; create_rev: number; mod_rev: number; version: number }
 export interface LogRow { rev: number; seq: number; key: string; type: 0 | 1; value: string | null; create_rev: number; version: number }
+
+/** The store's prepared statements. */
+export function statements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  const columns = 'SELECT key, value, create_rev, mod_rev, version FROM kv WHERE';
+  return {
+    // One lower and one upper bound each: what SQLite's planner seeks with (see `list`).
+    fromAsc: p(`${columns} key >= ? ORDER BY key LIMIT ?`),
+    betweenAsc: p(`${columns} key >= ? AND key < ? ORDER BY key LIMIT ?`),
+    afterAsc: p(`${columns} key > ? ORDER BY key LIMIT ?`),
+    afterBelowAsc: p(`${columns} key > ? AND key < ? ORDER BY key LIMIT ?`),
+    fromDesc: p(`${columns} key >= ? ORDER BY key DESC LIMIT ?`),
+    betweenDesc: p(`${columns} key >= ? AND key < ? ORDER BY key DESC LIMIT ?`),
+    get: p('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?'),
+    modRev: p('SELECT mod_rev FROM kv WHERE key = ?'),
+    prevRevs: p('SELECT create_rev, version FROM kv WHERE key = ?'),
+    keysFrom: p('SELECT key FROM kv WHERE key >= ?'),
+    keysBetween: p('SELECT key FROM kv WHERE key >= ? AND key < ?'),
+    put: p('INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev, version = excluded.version'),
+    del: p('DELETE FROM kv WHERE key = ?'),
+    log: p('INSERT INTO log (rev, seq, key, type, value, create_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    history: p(`SELECT rev, seq, key, type, value, create_rev, version FROM log WHERE rev > ? AND key >= ? AND (?3 = '' OR key < ?3) ORDER BY rev, seq`),
+    compact: p('DELETE FROM log WHERE rev <= ?'),
+    getMeta: p('SELECT value FROM meta WHERE name = ?'),
+    setMeta: p('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    begin: p('BEGIN IMMEDIATE'),
+    commit: p('COMMIT'),
+    savepoint: p('SAVEPOINT txn'),
+    release: p('RELEASE txn'),
+    rollbackTo: p('ROLLBACK TO txn'),
+  } as const;
+}
