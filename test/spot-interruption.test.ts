@@ -6,7 +6,8 @@
 // second, SIGTERM to the container (a trap logs it and carries on), SIGKILL at stopTimeout,
 // stopCode SpotInterruption once STOPPED, and the service's replacement started on the
 // warning. Then kill -9 of the control plane: every task version still has exactly one
-// event. Run under `flock /tmp/berth-host.lock`.
+// event. Run under `flock /tmp/berth-host.lock`. (berth spot settings, the CLI's errors and
+// the event filters: test/spot-control-plane.test.ts, without host resources.)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -42,34 +43,6 @@ after(async () => {
   await stopBerthAndTasks(berth, ecs, ['spotty']);
 });
 
-
-test('berth spot settings: shown, changed, as JSON; bad values are one-line errors that change nothing', async () => {
-  const shown = await berthCli('spot', 'settings');
-  assert.equal(shown.code, 0, shown.stderr);
-  assert.match(shown.stdout, /interruptions per hour\s+0 \(off\)/);
-  const set = await berthCli('spot', 'settings', '--capacity', 'us-east-1a=100,us-east-1b=3', '--seed', '42', '--output', 'json');
-  assert.equal(set.code, 0, set.stderr);
-  const json = JSON.parse(set.stdout) as { interruptionsPerHour: number; seed: number; capacity: Record<string, number> };
-  assert.deepEqual([json.interruptionsPerHour, json.seed, json.capacity], [0, 42, { 'us-east-1a': 100, 'us-east-1b': 3 }]);
-  const dropped = await berthCli('spot', 'settings', '--capacity', 'us-east-1b=none', '--output', 'json');
-  assert.deepEqual((JSON.parse(dropped.stdout) as typeof json).capacity, { 'us-east-1a': 100 });
-  const bad = await berthCli('spot', 'settings', '--interruptions-per-hour=-3');
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /interruptionsPerHour must be a number from 0 to 3600/);
-  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-  const usage = await berthCli('spot', 'settings', '--capacity', 'nonsense');
-  assert.equal(usage.code, 2);
-  const after = JSON.parse((await berthCli('spot', 'settings', '--output', 'json')).stdout) as typeof json;
-  assert.deepEqual([after.interruptionsPerHour, after.seed, after.capacity], [0, 42, { 'us-east-1a': 100 }], 'the refused changes changed nothing');
-  const help = await berthCli('spot', '--help');
-  assert.equal(help.code, 0);
-  assert.match(help.stdout, /berth spot interrupt/);
-  const none = await berthCli('spot', 'interrupt');
-  assert.equal(none.code, 2);
-  const missing = await berthCli('spot', 'interrupt', '--task', 'f'.repeat(32));
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /^berth: .*was not found in cluster default/m);
-});
 
 test('berth spot interrupt --task: TerminationNotice and its event within a second, SIGTERM, SIGKILL at stopTimeout, SpotInterruption, the replacement RUNNING', async () => {
   await ecs('register-task-definition', '--family', 'spotty', '--container-definitions',

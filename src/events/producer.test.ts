@@ -5,14 +5,14 @@ import { keys } from '../core/ecs/keys.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { TASK_STATE_CHANGE, type EcsEvent } from './ecs-event.ts';
-import { readCursor, regionEventsPrefix } from './event-log.ts';
-import { eventId, startEventProducer } from './producer.ts';
+import { eventId, readCursor, readEvent, regionEventsPrefix } from './event-log.ts';
+import { startEventProducer } from './producer.ts';
 
 const NOW = Date.parse('2026-12-07T06:00:00.000Z');
 const id = (n: number) => String(n).padStart(32, 'b');
 
 async function events(store: Store, region = SCOPE.region): Promise<{ key: string; event: EcsEvent }[]> {
-  return (await store.list(regionEventsPrefix(region))).items.map((kv) => ({ key: kv.key, event: JSON.parse(kv.value) as EcsEvent }));
+  return (await store.list(regionEventsPrefix(region))).items.map((kv) => ({ key: kv.key, event: readEvent(kv.key, kv.value)! }));
 }
 
 async function until(what: () => Promise<boolean>): Promise<void> {

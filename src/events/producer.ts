@@ -11,10 +11,8 @@
  * lost, none twice), and two control planes producing at once write the same keys (the
  * cursor's compare-and-set makes one of them re-read and skip).
  */
-import { createHash } from 'node:crypto';
-import type { TaskRecord } from '../core/ecs/task.ts';
 import { CompactedError, type Store, type Watch, type WatchEvent } from '../store/store.ts';
-import { taskStateChangeEvent } from './ecs-event.ts';
+import { TASK_STATE_CHANGE } from './ecs-event.ts';
 import { appendEvents, eventKey, readCursor, type HeldCursor, type NewEvent } from './event-log.ts';
 
 /** Watch events queued at most (plus the rest of one transaction's); past it the watch stops, the queue is written, and the watch resumes from the cursor (the store's history holds the rest). */
@@ -23,6 +21,15 @@ export const MAX_QUEUED = 50_000;
 export const MAX_BATCH = 1_000;
 /** Once the cursor lags this many revisions behind with nothing to write, it moves anyway, so a restart does not re-read a long stretch of history. */
 export const IDLE_CURSOR_LAG = 5_000;
+
+/**
+ * A drain starts this long after the first change it takes: changes of a burst go out in
+ * few large transactions rather than one small one per group commit. Measured (5,000 task
+ * writes from 50 writers, SQLite on disk, shared 2-core machine): without events 0.34-0.8 s;
+ * with a drain per commit +65%; with 10 ms +35-50%; with 50 ms +0-35%. Far inside the one
+ * second an event may take.
+ */
+export const DRAIN_DELAY_MS = 50;
 
 const TASK_KEY = /^\/ecs\/[^/]+\/([^/]+)\/tasks\/[^/]+\/[^/]+$/;
 
@@ -41,12 +48,6 @@ export interface EventProducerOptions {
   readonly maxPerRegion?: number;
   /** Watch events queued at most (default MAX_QUEUED; tests use fewer). */
   readonly maxQueued?: number;
-}
-
-/** A UUID-shaped id derived from an event's key: the same event always has the same id. */
-export function eventId(key: string): string {
-  const h = createHash('sha1').update(key).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export async function startEventProducer(o: EventProducerOptions): Promise<EventProducer> {
@@ -86,14 +87,14 @@ export async function startEventProducer(o: EventProducerOptions): Promise<Event
   }
 
   /**
-   * Drains in a later macrotask: the store delivers a revision's changes together, in one
+   * Drains DRAIN_DELAY_MS later (a later macrotask in any case): the store delivers a revision's changes together, in one
    * synchronous run of the listener (history and live alike), so by then every change of the
    * revisions queued is here, and a revision is never split between two batches (its events
    * are numbered together, and the cursor passes a revision whole).
    */
   function kick(): void {
     if (running) return;
-    running = new Promise<void>((r) => setImmediate(r)).then(drain).finally(() => {
+    running = new Promise<void>((r) => setTimeout(r, DRAIN_DELAY_MS)).then(drain).finally(() => {
       running = undefined;
       if (queue.length > 0 && !closed) kick();
     });
@@ -120,7 +121,7 @@ export async function startEventProducer(o: EventProducerOptions): Promise<Event
         if (e.type !== 'put' || !m) continue;
         const region = m[1]!;
         const key = eventKey(region, e.revision, index++);
-        batch.push({ key, region, event: taskStateChangeEvent(JSON.parse(e.kv.value) as TaskRecord, eventId(key), o.now()) });
+        batch.push({ key, region, detailType: TASK_STATE_CHANGE, seenAt: o.now(), recordJson: e.kv.value });
       }
       queue = queue.slice(i);
       // After an overflow the cursor must pass what was queued even with no event in it: the

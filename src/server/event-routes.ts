@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../core/errors.ts';
 import type { EcsEvent } from '../events/ecs-event.ts';
-import { regionEventsPrefix } from '../events/event-log.ts';
+import { readEvent, regionEventsPrefix } from '../events/event-log.ts';
 import type { Store } from '../store/store.ts';
 import { sendError } from './admin-http.ts';
 
@@ -44,8 +44,8 @@ export function eventRoutes({ store, region: defaultRegion, log }: { store: Stor
           start();
           revision = page.revision;
           for (const kv of page.items) {
-            const e = JSON.parse(kv.value) as EcsEvent;
-            if (wanted(e)) res.write(`${kv.value}\n`);
+            const e = readEvent(kv.key, kv.value);
+            if (e && wanted(e)) res.write(`${JSON.stringify(e)}\n`);
           }
           if (!page.more || page.items.length === 0) break;
           after = page.items[page.items.length - 1]!.key;
@@ -57,8 +57,8 @@ export function eventRoutes({ store, region: defaultRegion, log }: { store: Stor
         // Everything after the last page's revision: nothing between the listing and the watch is missed.
         const watch = store.watch(prefix, revision, (ev) => {
           if (ev.type !== 'put') return;
-          const e = JSON.parse(ev.kv.value) as EcsEvent;
-          if (wanted(e)) res.write(`${ev.kv.value}\n`);
+          const e = readEvent(ev.kv.key, ev.kv.value);
+          if (e && wanted(e)) res.write(`${JSON.stringify(e)}\n`);
         });
         await new Promise<void>((resolve) => res.on('close', () => {
           watch.close();
