@@ -13,7 +13,7 @@
  *   does not change this cluster: while tasks wait, look again every PENDING_RETRY_MS
  */
 import { UNPLACED, type ClusterSnapshot, type TaskSummary } from '../cluster/types.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
+import { stoppedByControlPlane, type TaskRecord } from '../core/ecs/task.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
 /**
@@ -71,18 +71,7 @@ function stopUnplaced(t: TaskSummary): Action {
       const task = cur as TaskRecord | undefined;
       // Placed meanwhile: its agent stops it.
       if (!task || task.lastStatus === 'STOPPED' || task.containerInstanceArn !== undefined || task.desiredStatus !== 'STOPPED') return undefined;
-      const seconds = at / 1000;
-      return {
-        ...task,
-        lastStatus: 'STOPPED',
-        stopCode: task.stopCode ?? 'UserInitiated',
-        stoppedReason: task.stoppedReason ?? 'Task stopped by user',
-        stoppingAt: task.stoppingAt ?? seconds,
-        executionStoppedAt: task.executionStoppedAt ?? seconds,
-        stoppedAt: seconds,
-        containers: task.containers.map((c) => ({ ...c, lastStatus: 'STOPPED' as const })),
-        version: task.version + 1,
-      } satisfies TaskRecord;
+      return stoppedByControlPlane(task, at / 1000, { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' });
     },
   };
 }

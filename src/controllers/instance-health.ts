@@ -19,8 +19,7 @@
 import { DISCONNECT_GRACE_MS } from '../agent/protocol.ts';
 import type { ClusterSnapshot, InstanceState } from '../cluster/types.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
-import { stoppedStopCode } from '../core/ecs/task-lifecycle.ts';
+import { stoppedByControlPlane, type TaskRecord } from '../core/ecs/task.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
 /** The stop code of a task ended because its instance was lost: the service scheduler stopped it. */
@@ -72,19 +71,7 @@ export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, 
       change: (cur, at) => {
         const task = cur as TaskRecord | undefined;
         if (!task || task.lastStatus === 'STOPPED' || task.containerInstanceArn !== inst.record.containerInstanceArn) return undefined;
-        const seconds = at / 1000;
-        return {
-          ...task,
-          desiredStatus: 'STOPPED',
-          lastStatus: 'STOPPED',
-          stopCode: stoppedStopCode(task.stopCode) ?? STOP_CODE,
-          stoppedReason: task.stoppedReason ?? reason,
-          stoppingAt: task.stoppingAt ?? seconds,
-          executionStoppedAt: task.executionStoppedAt ?? seconds,
-          stoppedAt: seconds,
-          containers: task.containers.map((c) => ({ ...c, lastStatus: 'STOPPED' as const })),
-          version: task.version + 1,
-        } satisfies TaskRecord;
+        return stoppedByControlPlane(task, at / 1000, { stopCode: STOP_CODE, stoppedReason: reason });
       },
     });
   }

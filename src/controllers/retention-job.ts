@@ -11,16 +11,14 @@ import type { ClusterState, TaskSummary } from '../cluster/types.ts';
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
-import type { KeyValue, Store } from '../store/store.ts';
+import { eachKey } from '../store/json.ts';
+import type { Store } from '../store/store.ts';
 import type { TokenRecord } from '../scheduler/placer.ts';
 import { retentionSweep, type RetentionSnapshot } from './retention.ts';
 import type { PeriodicJob } from './types.ts';
 
 /** The sweep runs this often: stopped tasks then live between one and one hour and five minutes. */
 export const RETENTION_INTERVAL_MS = 5 * 60_000;
-/** Keys read per page while listing task definitions. */
-const PAGE = 1000;
-
 export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, keep }: {
   store: Store; state: ClusterState; everyMs?: number;
   /**
@@ -69,16 +67,6 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
   };
 }
 
-/** Every key under `prefix`, a page at a time. */
-async function eachKey(store: Store, prefix: string, visit: (kv: KeyValue) => void): Promise<void> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
-    for (const kv of page.items) visit(kv);
-    if (!page.more) return;
-    after = page.items[page.items.length - 1]!.key;
-  }
-}
 
 /** Every account and region with ECS state: one read each, skipping past the previous one's keys. */
 export async function scopesOf(store: Store): Promise<Scope[]> {

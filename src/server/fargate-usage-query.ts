@@ -16,10 +16,8 @@ import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { addUsage, shareWithin, type UsageLine, type UsageSource } from '../cost/report.ts';
 import { DAY_SECONDS, dayStart, daysBetween, USAGE_RETENTION_DAYS, usageKeys, usageRecordOf, type DailyUsage, type UsageRecord } from '../cost/usage-record.ts';
+import { eachKey } from '../store/json.ts';
 import type { KeyValue, Store } from '../store/store.ts';
-
-/** Usage records read per store page. */
-const PAGE = 1000;
 
 /** A day kept changing under the reads (HTTP 503). */
 export class UsageBusyError extends Error {
@@ -57,15 +55,6 @@ async function readDay(store: Store, q: UsageQuery, day: string): Promise<{ ids:
   }
 }
 
-async function eachKey(store: Store, prefix: string, visit: (kv: KeyValue) => void): Promise<void> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
-    for (const kv of page.items) visit(kv);
-    if (!page.more) return;
-    after = page.items[page.items.length - 1]!.key;
-  }
-}
 
 export interface UsageQuery {
   readonly scope: Scope;

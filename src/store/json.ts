@@ -1,4 +1,4 @@
-import type { Store } from './store.ts';
+import type { KeyValue, Store } from './store.ts';
 
 /** A decoded JSON value with the revision it was read at: what a compare-and-set needs. */
 export interface Versioned<T> {
@@ -13,6 +13,17 @@ export async function getJson<T>(store: Store, key: string): Promise<Versioned<T
 
 export async function getManyJson<T>(store: Store, keys: readonly string[]): Promise<(Versioned<T> | undefined)[]> {
   return Promise.all(keys.map((k) => getJson<T>(store, k)));
+}
+
+/** Every key under `prefix`, a page of `pageSize` at a time: memory bounded by one page. */
+export async function eachKey(store: Store, prefix: string, visit: (kv: KeyValue) => void, pageSize = 1000): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: pageSize, ...(after !== undefined && { after }) });
+    for (const kv of page.items) visit(kv);
+    if (!page.more) return;
+    after = page.items[page.items.length - 1]!.key;
+  }
 }
 
 /** True when at least one key starts with `prefix`. */

@@ -1,7 +1,7 @@
 import type { Tag } from './tags.ts';
 import { ecsArn, type Scope } from './scope.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
-import type { ContainerStatus, StopCode, TaskStatus } from './task-lifecycle.ts';
+import { stoppedStopCode, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
 import { ISOLATION_ATTRIBUTE, type Isolation } from './fargate.ts';
 
 export interface NetworkBinding {
@@ -291,3 +291,23 @@ export type ContainerView = Omit<ContainerRecord, 'networkBindings' | 'healthSta
 
 /** The statuses a task has before its agent first reports it. */
 const NOT_YET_REPORTED: ReadonlySet<TaskStatus> = new Set(['PROVISIONING', 'PENDING']);
+
+/**
+ * A task the control plane itself records STOPPED (its agent cannot: it never got it, or is
+ * gone), at `seconds`: every container STOPPED, the timestamps it has not reached set, a
+ * stop code and reason already given kept (a Spot warning's becomes SpotInterruption).
+ */
+export function stoppedByControlPlane(task: TaskRecord, seconds: number, fallback: { stopCode: StopCode; stoppedReason: string }): TaskRecord {
+  return {
+    ...task,
+    desiredStatus: 'STOPPED',
+    lastStatus: 'STOPPED',
+    stopCode: stoppedStopCode(task.stopCode) ?? fallback.stopCode,
+    stoppedReason: task.stoppedReason ?? fallback.stoppedReason,
+    stoppingAt: task.stoppingAt ?? seconds,
+    executionStoppedAt: task.executionStoppedAt ?? seconds,
+    stoppedAt: seconds,
+    containers: task.containers.map((c) => ({ ...c, lastStatus: 'STOPPED' as const })),
+    version: task.version + 1,
+  };
+}
