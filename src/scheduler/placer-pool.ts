@@ -18,7 +18,7 @@ import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import type { Launch } from './launch.ts';
 import { buildTask, groupOf } from './placer-build.ts';
 import { FARGATE_CAPACITY_UNAVAILABLE, fargateRequest, placeWaiting, spotConstraints, spotRoom, zoneOf, zonesFull } from './placer-fargate.ts';
-import type { HeldTask, PlacerDeps } from './placer.ts';
+import type { HeldTask, PlacerDeps } from './placer-deps.ts';
 import type { PlacementSession } from './session.ts';
 import type { Failure, PlacementInstance } from './types.ts';
 

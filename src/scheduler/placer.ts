@@ -29,9 +29,9 @@ import { KeyedBatcher } from '../lib/keyed-batcher.ts';
 import { Lru } from '../lib/lru.ts';
 import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
-import { buildTask, groupOf, requestOf, type Ids } from './placer-build.ts';
-import { PlacerSessions, type FeedSource } from './placer-sessions.ts';
-import type { OpenSession, PlacementSession } from './session.ts';
+import { buildTask, groupOf, requestOf } from './placer-build.ts';
+import { PlacerSessions } from './placer-sessions.ts';
+import type { PlacementSession } from './session.ts';
 import { openSession } from './session-fast.ts';
 import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
@@ -39,8 +39,9 @@ import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
-import { highest, siblingConditions, siblingEpochs, type SiblingSource } from './placer-siblings.ts';
-import type { Failure, Rng } from './types.ts';
+import type { HeldTask, PlacerDeps } from './placer-deps.ts';
+import { highest, siblingConditions, siblingEpochs } from './placer-siblings.ts';
+import type { Failure } from './types.ts';
 
 /**
  * Task definition revisions kept for launches by ARN: a revision's containers never change,
@@ -68,34 +69,6 @@ export interface TokenRecord {
   failures: Failure[];
   /** Epoch seconds: when it was first used (for a sweep to expire it). */
   createdAt: number;
-}
-
-/**
- * The placer's view of the cluster state, declared here so the scheduler depends on no
- * other module's state: its snapshot, the cluster record, a group's tasks, and waiting
- * until it reflects a store revision (read your writes).
- */
-export interface PlacementSource extends FeedSource, SiblingSource {
-  caughtUp(revision: number): Promise<void>;
-  cluster(ref: { scope: Scope; cluster: string }): { readonly value: ClusterRecord } | undefined;
-  /** Instances not deregistered: none means the cluster has nowhere to place. */
-  counts(ref: { scope: Scope; cluster: string }): { readonly registeredContainerInstancesCount: number };
-  tasks(ref: { scope: Scope; cluster: string }, filter: { group: string }): Iterable<ProviderTask>;
-}
-
-export interface PlacerDeps {
-  readonly store: Store;
-  /** What the placer reads of the cluster state (src/cluster/: ClusterState has it all). */
-  readonly state: PlacementSource;
-  /** How a cluster's working copy is opened (session.ts); default: the fast session (session-fast.ts). */
-  readonly openSession?: OpenSession;
-  readonly ids: Ids;
-  readonly rng: Rng;
-  /**
-   * Where the placer leaves each task record it writes beside its JSON, so the cluster state
-   * in this process indexes the object instead of parsing it back (store/parsed-values.ts).
-   */
-  readonly parsedValues?: { remember(key: string, value: string, parsed: unknown): void };
 }
 
 interface Pending {
@@ -330,7 +303,6 @@ function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<st
   return { tasks, failures };
 }
 
-export interface HeldTask { readonly task: TaskRecord; readonly pin: Condition }
 
 /** The launch's waiting tasks as stored now, those still waiting (a task stopped or placed meanwhile is left out). */
 async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {

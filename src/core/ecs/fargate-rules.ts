@@ -13,8 +13,7 @@
 import { ApiError, fail } from '../errors.ts';
 import { FARGATE_PLATFORM_VERSIONS, LATEST_PLATFORM_VERSION, MAX_EPHEMERAL_STORAGE_GIB, MIN_EPHEMERAL_STORAGE_GIB } from './fargate.ts';
 import type { NetworkConfiguration } from './service.ts';
-import type { ContainerDefinition, RegisterInput } from './task-definition-input.ts';
-import type { TaskDefinitionRecord } from './task-definition.ts';
+import type { Compatibility, ContainerDefinition, RegisterInput } from './task-definition-input.ts';
 import { fargateSizesHint, isFargateSize, parseTaskCpu, parseTaskMemory } from './task-size.ts';
 
 /** Fargate stops a container at most this long after SIGTERM (ECS stopTimeout reference). */
@@ -127,7 +126,7 @@ export interface FargateLaunchInput {
  * placement constraint or strategy, an unknown platform version, overrides that leave the
  * Fargate sizes or the ephemeral storage range.
  */
-export function checkFargateLaunch(l: FargateLaunchInput, td: Pick<TaskDefinitionRecord, 'compatibilities' | 'cpu' | 'memory'>): void {
+export function checkFargateLaunch(l: FargateLaunchInput, td: { readonly compatibilities: readonly Compatibility[]; readonly cpu?: string | undefined; readonly memory?: string | undefined }): void {
   if (!td.compatibilities.includes('FARGATE')) {
     fail('InvalidParameterException', 'Task definition does not support launch_type FARGATE. Register a revision with "requiresCompatibilities": ["FARGATE"], networkMode awsvpc and a Fargate task size.');
   }
