@@ -4,6 +4,7 @@ import { keys } from '../core/ecs/keys.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { summarize } from './summary.ts';
 import { SCOPE, taskRecord } from './testing.ts';
+import { service } from '../controllers/service/testing/builders.ts';
 
 let rev = 0;
 const put = (ix: ClusterIndex, id: string, o: Parameters<typeof taskRecord>[2]) => ix.putTask(summarize(keys.task(SCOPE, 'c', id), ++rev, taskRecord('c', id, o)));
@@ -53,4 +54,25 @@ test('taskArray answers what tasks() walks, for one filter (its index copied) an
     assert.deepEqual(ix.taskArray(f).map((t) => t.id), [...ix.tasks(f)].map((t) => t.id), JSON.stringify(f));
   }
   assert.deepEqual(ix.taskArray({ group: 'service:web' }).map((t) => t.id), ['a', 'c']);
+});
+
+test('counts split Fargate tasks and services from the rest, for DescribeClusters STATISTICS', () => {
+  const ix = new ClusterIndex();
+  put(ix, 'e1', { lastStatus: 'RUNNING' });
+  put(ix, 'f1', { lastStatus: 'RUNNING', launchType: 'FARGATE', awsvpc: true });
+  put(ix, 'f2', { launchType: 'FARGATE', awsvpc: true });
+  put(ix, 'f3', { launchType: 'FARGATE', awsvpc: true, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
+  const held = (name: string, o: Partial<ReturnType<typeof service>>) => ({ key: `/services/${name}`, modRevision: ++rev, value: { ...service({ name }), ...o } });
+  ix.putService('ec2', held('ec2', {}));
+  ix.putService('fg', held('fg', { launchType: 'FARGATE' }));
+  ix.putService('spot', held('spot', { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }] }));
+  ix.putService('gone', held('gone', { launchType: 'FARGATE', status: 'DRAINING' }));
+  const c = ix.counts();
+  assert.deepEqual([c.runningTasksCount, c.runningFargateTasksCount, c.pendingTasksCount, c.pendingFargateTasksCount], [2, 1, 1, 1]);
+  assert.deepEqual([c.activeServicesCount, c.activeFargateServicesCount, c.drainingServicesCount, c.drainingFargateServicesCount], [3, 2, 1, 1]);
+  put(ix, 'f1', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', launchType: 'FARGATE', awsvpc: true });
+  ix.removeService('gone');
+  ix.putService('fg', held('fg', { launchType: 'FARGATE', status: 'DRAINING' }));
+  const d = ix.counts();
+  assert.deepEqual([d.runningFargateTasksCount, d.activeFargateServicesCount, d.drainingFargateServicesCount], [0, 1, 1]);
 });

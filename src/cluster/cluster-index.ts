@@ -7,7 +7,7 @@
 import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
 import { poolTaskGroup, SPOT_TASKS_GROUP } from '../core/ecs/fargate.ts';
 import { ecsArn, type Scope } from '../core/ecs/scope.ts';
-import type { ServiceRecord } from '../core/ecs/service.ts';
+import { runsOnFargate, type ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
 import { HOST_ATTRIBUTE, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
@@ -116,7 +116,10 @@ export class ClusterIndex {
   #registered = 0;
   #running = 0;
   #pending = 0;
-  #activeServices = 0;
+  #runningFargate = 0;
+  #pendingFargate = 0;
+  /** Services by status (ACTIVE, DRAINING), all and Fargate ones. */
+  #serviceCounts = { active: 0, draining: 0, activeFargate: 0, drainingFargate: 0 };
   /** Cached views, dropped by any change. */
   #instanceList: InstanceState[] | undefined;
   #placementList: PlacementInstance[] | undefined;
@@ -301,8 +304,14 @@ export class ClusterIndex {
   /** Adds (or takes away) a task's part of the cluster's counts and its instance's usage. */
   #count(s: TaskSummary, sign: 1 | -1): void {
     this.#taskList = undefined;
-    if (s.lastStatus === 'RUNNING') this.#running += sign;
-    else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') this.#pending += sign;
+    const fargate = s.launchType === 'FARGATE';
+    if (s.lastStatus === 'RUNNING') {
+      this.#running += sign;
+      if (fargate) this.#runningFargate += sign;
+    } else if (s.lastStatus !== 'STOPPED' && s.desiredStatus !== 'STOPPED') {
+      this.#pending += sign;
+      if (fargate) this.#pendingFargate += sign;
+    }
     if (s.containerInstanceArn === undefined || !holdsResources(s)) return;
     const arn = s.containerInstanceArn;
     // Another cluster's instance (a Fargate pool host): its index counts the usage, under a
@@ -412,7 +421,7 @@ export class ClusterIndex {
   putService(name: string, held: Held<ServiceRecord>): void {
     this.removeService(name);
     this.#services.set(name, held);
-    if (held.value.status === 'ACTIVE') this.#activeServices++;
+    this.#countService(held.value, 1);
     this.#serviceList = undefined;
   }
 
@@ -420,8 +429,20 @@ export class ClusterIndex {
     const old = this.#services.get(name);
     if (!old) return;
     this.#services.delete(name);
-    if (old.value.status === 'ACTIVE') this.#activeServices--;
+    this.#countService(old.value, -1);
     this.#serviceList = undefined;
+  }
+
+  #countService(s: ServiceRecord, sign: 1 | -1): void {
+    const c = this.#serviceCounts;
+    const fargate = runsOnFargate(s);
+    if (s.status === 'ACTIVE') {
+      c.active += sign;
+      if (fargate) c.activeFargate += sign;
+    } else if (s.status === 'DRAINING') {
+      c.draining += sign;
+      if (fargate) c.drainingFargate += sign;
+    }
   }
 
   services(): readonly Held<ServiceRecord>[] {
@@ -433,7 +454,12 @@ export class ClusterIndex {
       registeredContainerInstancesCount: this.#registered,
       runningTasksCount: this.#running,
       pendingTasksCount: this.#pending,
-      activeServicesCount: this.#activeServices,
+      activeServicesCount: this.#serviceCounts.active,
+      runningFargateTasksCount: this.#runningFargate,
+      pendingFargateTasksCount: this.#pendingFargate,
+      activeFargateServicesCount: this.#serviceCounts.activeFargate,
+      drainingServicesCount: this.#serviceCounts.draining,
+      drainingFargateServicesCount: this.#serviceCounts.drainingFargate,
     };
   }
 }

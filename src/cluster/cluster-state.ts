@@ -14,7 +14,7 @@
  * swaps them in, so readers never see a half-loaded state.
  */
 import { keys } from '../core/ecs/keys.ts';
-import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
+import { NO_COUNTS, type ClusterCounts, type ClusterRecord } from '../core/ecs/cluster.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import { CompactedError, type KeyValue, type Store, type Watch, type WatchEvent } from '../store/store.ts';
 import { prefixEnd } from '../store/keys.ts';
@@ -48,7 +48,6 @@ export const MAX_LISTENERS = 64;
 export const MAX_FEEDS = 1_024;
 
 const NO_USAGE: InstanceUsage = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] };
-const EMPTY_COUNTS: ClusterCounts = { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 };
 
 export interface ClusterStateOptions {
   /** Where a listener's exception goes (default: console.error); one bad listener never stops the others. */
@@ -172,7 +171,7 @@ class StoreClusterState implements ClusterState {
   }
 
   counts(ref: ClusterRef): ClusterCounts {
-    return this.#index(ref)?.counts() ?? EMPTY_COUNTS;
+    return this.#index(ref)?.counts() ?? NO_COUNTS;
   }
 
   task(ref: ClusterRef, id: string): TaskSummary | undefined {

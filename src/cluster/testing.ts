@@ -41,6 +41,7 @@ export function instanceOp(cluster: string, id: string, o: Parameters<typeof ins
 export function taskRecord(cluster: string, id: string, o: {
   instance?: string; cpu?: number; memory?: number; ports?: string[]; lastStatus?: StoredTask['lastStatus'];
   desiredStatus?: StoredTask['desiredStatus']; group?: string; startedBy?: string; family?: string; awsvpc?: boolean; scope?: Scope;
+  launchType?: StoredTask['launchType'];
 } = {}): StoredTask {
   const scope = o.scope ?? SCOPE;
   const family = o.family ?? 'web';
@@ -59,7 +60,7 @@ export function taskRecord(cluster: string, id: string, o: {
     version: 1,
     createdAt: 1_700_000_000,
     group: o.group ?? `family:${family}`,
-    launchType: 'EC2',
+    launchType: o.launchType ?? 'EC2',
     attachments: [],
     healthStatus: 'UNKNOWN',
     tags: [],

@@ -13,13 +13,11 @@ import {
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
 import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import type { PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
+import { kindOf } from '../../core/ecs/capacity-provider.ts';
 import { strategyLaunchType } from '../../scheduler/capacity-strategy.ts';
 import { validatePlacementConstraints, validatePlacementStrategies } from '../../scheduler/validate.ts';
 import type { Store } from '../../store/store.ts';
 import { resolveTaskDefinition } from './task-definitions.ts';
-
-/** The capacity providers every account has (AWS Fargate); others are created with CreateCapacityProvider. Either is used once associated with the cluster. */
-const BUILT_IN_PROVIDERS: ReadonlySet<string> = new Set(['FARGATE', 'FARGATE_SPOT']);
 
 type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
 
@@ -135,7 +133,7 @@ export async function serviceTaskDefinition(store: Store, scope: Scope, ref: str
  */
 export async function checkCapacityProviders(store: Store, scope: Scope, cluster: ClusterRecord, items: readonly CapacityProviderStrategyItem[]): Promise<void> {
   for (const { capacityProvider: name } of items) {
-    const builtIn = BUILT_IN_PROVIDERS.has(name);
+    const builtIn = kindOf(name)?.builtIn === true;
     const known = cluster.capacityProviders.includes(name) && (builtIn || (await store.get(keys.capacityProvider(scope, name))) !== undefined);
     if (!known) {
       const fix = builtIn ? `add ${name} to cluster ${cluster.clusterName} with PutClusterCapacityProviders` : `'${name}' in cluster ${cluster.clusterName}: create it with CreateCapacityProvider and add it with PutClusterCapacityProviders`;

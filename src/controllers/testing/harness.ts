@@ -5,6 +5,7 @@
  */
 import type { ClusterRef, ClusterSnapshot, ClusterState, InstanceState, TaskSummary } from '../../cluster/types.ts';
 import { listSnapshot } from '../../cluster/snapshot.ts';
+import { NO_COUNTS } from '../../core/ecs/cluster.ts';
 import { newContainerInstance, type ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
@@ -121,7 +122,7 @@ export class FakeClusterState implements ClusterState {
   placementInstance = () => undefined;
   followPlacement = () => ({ drain: () => ({ all: true, arns: new Set<string>() }), close: () => {} });
   siblingClusters = (): readonly ClusterRef[] => [];
-  counts = () => ({ registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
+  counts = () => NO_COUNTS;
   instanceUsage = () => ({ cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] });
   task = (ref: ClusterRef, id: string): TaskSummary | undefined => this.snapshot(ref)?.tasks.find((t) => t.id === id);
   groupCounts = (ref: ClusterRef, group: string) => {

@@ -31,7 +31,20 @@ export interface ClusterCounts {
   runningTasksCount: number;
   pendingTasksCount: number;
   activeServicesCount: number;
+  /** Of the counts above, the Fargate tasks' and services' (DescribeClusters' STATISTICS split them by launch type). */
+  runningFargateTasksCount: number;
+  pendingFargateTasksCount: number;
+  activeFargateServicesCount: number;
+  /** Services being deleted (DRAINING), all and Fargate. */
+  drainingServicesCount: number;
+  drainingFargateServicesCount: number;
 }
+
+/** A cluster with nothing in it. */
+export const NO_COUNTS: Readonly<ClusterCounts> = {
+  registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0,
+  runningFargateTasksCount: 0, pendingFargateTasksCount: 0, activeFargateServicesCount: 0, drainingServicesCount: 0, drainingFargateServicesCount: 0,
+};
 
 export type ClusterField = 'ATTACHMENTS' | 'CONFIGURATIONS' | 'SETTINGS' | 'STATISTICS' | 'TAGS';
 
@@ -102,7 +115,10 @@ export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: re
     clusterName: c.clusterName,
     ...((answer || has('CONFIGURATIONS')) && c.configuration && { configuration: c.configuration }),
     status: c.status,
-    ...counts,
+    registeredContainerInstancesCount: counts.registeredContainerInstancesCount,
+    runningTasksCount: counts.runningTasksCount,
+    pendingTasksCount: counts.pendingTasksCount,
+    activeServicesCount: counts.activeServicesCount,
     statistics: has('STATISTICS') ? statistics(counts) : [],
     tags: answer || has('TAGS') ? c.tags : [],
     settings: answer || has('SETTINGS') ? c.settings : [],
@@ -113,22 +129,22 @@ export function clusterView(c: ClusterRecord, counts: ClusterCounts, include: re
   };
 }
 
-function statistics(counts: ClusterCounts): { name: string; value: string }[] {
-  // The names and order of AWS's answers (External, ECS Anywhere, since 2021). Berth runs
-  // every task on one launch type per instance kind; until Fargate capacity exists, all
-  // tasks are EC2 tasks.
+function statistics(c: ClusterCounts): { name: string; value: string }[] {
+  // The names and order of AWS's answers (External, ECS Anywhere, since 2021). Berth has no
+  // EXTERNAL instances, so their counts are 0.
+  const stat = (name: string, value: number) => ({ name, value: String(value) });
   return [
-    { name: 'runningEC2TasksCount', value: String(counts.runningTasksCount) },
-    { name: 'runningFargateTasksCount', value: '0' },
-    { name: 'pendingEC2TasksCount', value: String(counts.pendingTasksCount) },
-    { name: 'pendingFargateTasksCount', value: '0' },
-    { name: 'runningExternalTasksCount', value: '0' },
-    { name: 'pendingExternalTasksCount', value: '0' },
-    { name: 'activeEC2ServiceCount', value: String(counts.activeServicesCount) },
-    { name: 'activeFargateServiceCount', value: '0' },
-    { name: 'drainingEC2ServiceCount', value: '0' },
-    { name: 'drainingFargateServiceCount', value: '0' },
-    { name: 'activeExternalServiceCount', value: '0' },
-    { name: 'drainingExternalServiceCount', value: '0' },
+    stat('runningEC2TasksCount', c.runningTasksCount - c.runningFargateTasksCount),
+    stat('runningFargateTasksCount', c.runningFargateTasksCount),
+    stat('pendingEC2TasksCount', c.pendingTasksCount - c.pendingFargateTasksCount),
+    stat('pendingFargateTasksCount', c.pendingFargateTasksCount),
+    stat('runningExternalTasksCount', 0),
+    stat('pendingExternalTasksCount', 0),
+    stat('activeEC2ServiceCount', c.activeServicesCount - c.activeFargateServicesCount),
+    stat('activeFargateServiceCount', c.activeFargateServicesCount),
+    stat('drainingEC2ServiceCount', c.drainingServicesCount - c.drainingFargateServicesCount),
+    stat('drainingFargateServiceCount', c.drainingFargateServicesCount),
+    stat('activeExternalServiceCount', 0),
+    stat('drainingExternalServiceCount', 0),
   ];
 }

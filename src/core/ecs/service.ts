@@ -15,6 +15,7 @@
  * A service's tasks carry `group: "service:<name>"` and `startedBy: <deployment id>`,
  * as ECS's do; that is how a task is counted to its deployment.
  */
+import { kindOf } from './capacity-provider.ts';
 import type { Tag } from './tags.ts';
 import type { PlacementConstraint, PlacementStrategy } from './placement.ts';
 
@@ -225,4 +226,12 @@ export interface TaskSetRecord {
   clientToken?: string;
   /** Berth's own (not answered): the last failed task already counted for the start throttle, as for deployments. */
   failuresCountedThrough?: { stoppedAt: number; taskId: string };
+}
+
+/**
+ * Whether a service runs Fargate tasks: its launch type says so, or its strategy names the
+ * Fargate providers (a strategy never mixes them with Auto Scaling ones).
+ */
+export function runsOnFargate(s: Pick<ServiceRecord, 'launchType' | 'capacityProviderStrategy'>): boolean {
+  return s.launchType === 'FARGATE' || (s.capacityProviderStrategy ?? []).some((i) => kindOf(i.capacityProvider)?.launchType === 'FARGATE');
 }
