@@ -9,7 +9,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
@@ -39,7 +39,7 @@ const CALLS: readonly Call[] = [
   { service: 'cloudformation', operation: 'ListStacks', cli: ['cloudformation', 'list-stacks'], method: 'list_stacks', code: QUERY },
   { service: 'elbv2', operation: 'DescribeLoadBalancers', cli: ['elbv2', 'describe-load-balancers'], method: 'describe_load_balancers', code: QUERY },
   { service: 'iam', operation: 'ListRoles', cli: ['iam', 'list-roles'], method: 'list_roles', code: QUERY },
-  { service: 'sts', operation: 'GetCallerIdentity', cli: ['sts', 'get-caller-identity'], method: 'get_caller_identity', code: QUERY },
+  { service: 'sts', operation: 'GetSessionToken', cli: ['sts', 'get-session-token'], method: 'get_session_token', code: QUERY },
   { service: 'eks', operation: 'ListClusters', cli: ['eks', 'list-clusters'], method: 'list_clusters', code: UNKNOWN },
   // botocore 1.43 speaks JSON 1.0 to SQS; Debian's aws CLI v2 (2.9) still Query.
   { service: 'sqs', operation: 'ListQueues', cli: ['sqs', 'list-queues'], method: 'list_queues', code: { v1: UNKNOWN, v2: QUERY } },
@@ -54,7 +54,7 @@ const CALLS: readonly Call[] = [
 ];
 
 const codeFor = (call: Call, v: 'v1' | 'v2') => (typeof call.code === 'string' ? call.code : call.code[v]);
-const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR, S3 and CloudWatch Logs today.`;
+const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.`;
 
 /** At most this many CLIs at once: each is a Python process on a shared 2-core machine. */
 const CLI_CONCURRENCY = 4;
@@ -157,9 +157,9 @@ print(json.dumps(out))
   const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, string>;
-  // Served by Berth (ECR's and CloudWatch Logs' parameterless operations happen to be ones they lack: their own door's answer);
+  // Served by Berth (STS's GetCallerIdentity; ECR's and CloudWatch Logs' parameterless operations happen to be ones they lack: their own door's answer);
   // CodeCatalyst takes a bearer token the client refuses to go without.
-  const expected = { ecs: 'answered', s3: 'answered', ecr: /is not supported by this endpoint/, logs: /is not supported by this endpoint/, codecatalyst: /crash: NoAuthTokenError/ };
+  const expected = { ecs: 'answered', s3: 'answered', sts: 'answered', ecr: /is not supported by this endpoint/, logs: /is not supported by this endpoint/, codecatalyst: /crash: NoAuthTokenError/ };
   for (const [name, want] of Object.entries(expected)) {
     assert.match(out[name] ?? '', typeof want === 'string' ? new RegExp(`^${want}$`) : want, name);
     delete out[name];
@@ -174,7 +174,7 @@ test('the AWS SDK for JavaScript v3: a service exception with the code as its na
   // One client per protocol as the JS SDK speaks it (CloudWatch: JSON 1.0 there).
   const calls: [string, () => Promise<unknown>][] = [
     ['ec2', () => new EC2Client(config).send(new DescribeInstancesCommand({}))],
-    ['sts', () => new STSClient(config).send(new GetCallerIdentityCommand({}))],
+    ['sts', () => new STSClient(config).send(new GetSessionTokenCommand({}))],
     ['dynamodb', () => new DynamoDBClient(config).send(new ListTablesCommand({}))],
     ['eks', () => new EKSClient(config).send(new ListClustersCommand({}))],
     ['route53', () => new Route53Client(config).send(new ListHostedZonesCommand({}))],

@@ -16,6 +16,7 @@ import { createEcrService } from '../src/api/ecr/index.ts';
 import { createRegistry, openTokenAuthority, type Registry, type RegistryAuth } from '../src/registry/index.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
+import { createRequestVerifier } from '../src/api/aws/verify-request.ts';
 
 export const ACCOUNT = '000000000000';
 
@@ -49,7 +50,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.now && { now: options.now }),
   });
   const ecr = createEcrService({ store, registry: registry.core, tokens });
-  const aws = createAwsFrontDoor({ services: [ecr], accountId: ACCOUNT, defaultRegion: 'us-east-1', log });
+  const aws = createAwsFrontDoor({ services: [ecr], accountId: ACCOUNT, defaultRegion: 'us-east-1', log, verifier: createRequestVerifier({ key: randomBytes(32), accountId: ACCOUNT }) });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const route = registry.accepts(req) ? registry : aws.accepts(req) ? aws : undefined;
     if (!route) {

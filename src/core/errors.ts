@@ -25,11 +25,20 @@ export const catalog = {
   MissingAuthenticationTokenException: entry(403, 'Unauthorized'),
   UnrecognizedClientException: entry(403, 'Unauthorized'),
   RequestExpired: entry(400, 'Unauthorized'),
+  ExpiredTokenException: entry(400, 'Unauthorized'),
   ValidationException: entry(400, 'Invalid'),
   InternalFailure: entry(500, 'InternalError'),
   ThrottlingException: entry(400, 'TooManyRequests'),
   // Protocol-level (Query and EC2 services): an Action the service does not have.
   InvalidAction: entry(400, 'BadRequest'),
+  // Protocol-level (Query services, STS's words): a signature or session token that does not hold.
+  IncompleteSignature: entry(400, 'Unauthorized'),
+  InvalidClientTokenId: entry(403, 'Unauthorized'),
+  ExpiredToken: entry(400, 'Unauthorized'),
+  SignatureDoesNotMatch: entry(403, 'Unauthorized'),
+  // AWS STS.
+  AccessDenied: entry(403, 'Forbidden'),
+  ValidationError: entry(400, 'Invalid'),
   // Amazon ECS.
   AccessDeniedException: entry(400, 'Forbidden'),
   ClientException: entry(400, 'BadRequest'),

@@ -11,6 +11,7 @@ import { FARGATE_POOL_ACCOUNT, FARGATE_POOL_CLUSTER } from '../core/ecs/fargate.
 import type { Store } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, refuseBlocked, sendJson, type CallerAuth } from './caller-auth.ts';
 import { checkSecret, hasSecret, instanceRefOf, issueSecret, type SecretCheck } from './instance-credentials.ts';
+import { rootPrincipal } from '../identity/principal.ts';
 
 /** A registration is a few KiB of resources and attributes (ECS's own request is well under this). */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -72,7 +73,7 @@ export function agentRegistrationRoute({ store, ecs, auth, accountId, defaultReg
       // A pool host registers as an instance of the pool's cluster, in the platform's account.
       const account = fargate ? FARGATE_POOL_ACCOUNT : accountId;
       if (fargate) input.cluster = FARGATE_POOL_CLUSTER;
-      const ctx: RequestContext = { region, accountId: account, requestId: randomUUID(), now: auth.now(), accessKeyId: undefined, host: req.headers.host ?? 'localhost' };
+      const ctx: RequestContext = { region, accountId: account, requestId: randomUUID(), now: auth.now(), accessKeyId: undefined, principal: rootPrincipal(account), host: req.headers.host ?? 'localhost' };
       if (fargate) await ensurePoolCluster(ctx);
       const ref = input.containerInstanceArn === undefined ? undefined : instanceRefOf(input.containerInstanceArn);
 

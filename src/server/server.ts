@@ -4,6 +4,9 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
+import { createStsDoor } from '../api/sts/index.ts';
+import { createRequestVerifier } from '../api/aws/verify-request.ts';
+import { createIdentityService } from '../identity/identity-service.ts';
 import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
 import { createLogsService } from '../api/logs/index.ts';
@@ -94,7 +97,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const ecs = createEcsService({ store, state, placer });
   const logs = createLogsService({ store, dataDir: options.dataDir, log: options.log });
   await logs.removeOrphans();
+  const identity = await createIdentityService({ store });
+  const verifier = createRequestVerifier({ key: identity.key, accountId: options.accountId });
   const aws = createAwsFrontDoor({
+    verifier,
     services: [ecs, ecr, logs],
     accountId: options.accountId,
     defaultRegion: options.region,
@@ -120,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // ECS events: one for every committed task change, resumed from the store's own cursor.
   const eventProducer = await startEventProducer({ store, log: options.log, now: Date.now });
   const unsupported = createUnsupportedDoor();
+  const sts = createStsDoor({ verifier, issue: identity.issue });
   const routes: Route[] = [
     agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
     guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }), auth),
@@ -128,7 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
-    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region }), auth), s3, aws, unsupported, registry,
+    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region }), auth), s3, sts, aws, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;

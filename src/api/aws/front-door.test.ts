@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAwsFrontDoor } from './front-door.ts';
+import { createRequestVerifier } from './verify-request.ts';
 import type { ServiceModel } from './model.ts';
 import { ApiError } from '../../core/errors.ts';
 
@@ -19,6 +20,7 @@ const model: ServiceModel = {
 };
 
 const door = createAwsFrontDoor({
+  verifier: createRequestVerifier({ key: Buffer.alloc(32, 1), accountId: '000000000000' }),
   accountId: '123456789012',
   defaultRegion: 'us-west-2',
   log: () => {},

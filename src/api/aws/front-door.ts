@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
 import { parseSigV4Header } from './sigv4-header.ts';
+import { failureError, VerifyFailure, type RequestVerifier } from './verify-request.ts';
 import { validateInput } from './validate.ts';
 import { exceptionEvent, jsonEvent } from './eventstream.ts';
 import { EventStreamAnswer, RawJson, type EventSink, type JsonService, type RequestContext } from './service.ts';
@@ -14,6 +15,8 @@ export interface FrontDoorOptions {
   readonly accountId: string;
   /** Region for requests that carry no SigV4 credential scope. */
   readonly defaultRegion: string;
+  /** Who signed each request (src/api/aws/verify-request.ts). */
+  readonly verifier: RequestVerifier;
   readonly log?: (line: string) => void;
 }
 
@@ -56,6 +59,12 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
         throw new ApiError('UnknownOperationException', `Operation ${target} is not supported by this endpoint.`);
       }
       const raw = await readBody(req);
+      let principal;
+      try {
+        principal = options.verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: raw }, now);
+      } catch (e) {
+        throw e instanceof VerifyFailure ? failureError(e, 'json') : e;
+      }
       let parsed: unknown;
       try {
         parsed = raw.length === 0 ? {} : JSON.parse(raw);
@@ -69,6 +78,7 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
         requestId,
         now,
         accessKeyId: scope?.accessKeyId,
+        principal,
         host: req.headers.host ?? 'localhost',
       };
       const output = await handler(input, ctx);

@@ -1,3 +1,4 @@
+import type { Principal } from '../../identity/principal.ts';
 import type { ServiceModel } from './model.ts';
 
 /** What every AWS operation handler knows about the request it serves. */
@@ -9,6 +10,8 @@ export interface RequestContext {
   /** Epoch milliseconds at which the request arrived. */
   readonly now: number;
   readonly accessKeyId: string | undefined;
+  /** Who signed the request (verify-request.ts): the account's root, or a task role's session. */
+  readonly principal: Principal;
   /** The Host header the client used (e.g. `localhost:4566`): Berth's own address as the client sees it. */
   readonly host: string;
 }

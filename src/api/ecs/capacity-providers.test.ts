@@ -15,9 +15,10 @@ import { capacityProviderOperations } from './capacity-providers.ts';
 import { createClusterState } from '../../cluster/cluster-state.ts';
 import { taskRecord } from '../../cluster/testing.ts';
 import { clusterOperations } from './clusters.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
-const ctx: RequestContext = { region: scope.region, accountId: scope.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, host: 'localhost' };
+const ctx: RequestContext = { region: scope.region, accountId: scope.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, principal: rootPrincipal(scope.account), host: 'localhost' };
 const asg = (name: string) => ({ autoScalingGroupArn: `arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:1:autoScalingGroupName/${name}` });
 
 async function setup(t: { after(fn: () => unknown): void }) {

@@ -11,8 +11,9 @@ import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import { taskOperations } from './tasks.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
-const ctx: RequestContext = { region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, host: 'localhost' };
+const ctx: RequestContext = { region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, principal: rootPrincipal(SCOPE.account), host: 'localhost' };
 
 async function setup(t: { after(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-describe-'));

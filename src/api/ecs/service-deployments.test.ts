@@ -13,11 +13,12 @@ import { serviceDeploymentOperations } from './service-deployments.ts';
 import { storeServiceCounts } from './service-counts.ts';
 import { serviceOperations, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-service-deployments-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, host: 'localhost' });
+const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, principal: rootPrincipal(SCOPE.account), host: 'localhost' });
 const arn = (resource: string) => `arn:aws:ecs:${SCOPE.region}:${SCOPE.account}:${resource}`;
 
 async function refusal(p: Promise<unknown>): Promise<[string, string]> {

@@ -10,11 +10,12 @@ import type { RequestContext } from '../aws/service.ts';
 import { clusterStateServiceCounts, storeServiceCounts } from './service-counts.ts';
 import { serviceOperations, type ServiceIds } from './services.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-services-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, host: 'localhost' });
+const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, principal: rootPrincipal(SCOPE.account), host: 'localhost' });
 
 test('deployment ids come from the injected source; counts are the same from the store and from the cluster state', async () => {
   const store = await openSqliteStore(join(dir, 'a.db'));

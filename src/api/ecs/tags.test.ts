@@ -8,8 +8,9 @@ import { ApiError } from '../../core/errors.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { tagOperations } from './tags.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
-const ctx: RequestContext = { region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, host: 'localhost' };
+const ctx: RequestContext = { region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now: 1_700_000_000_000, accessKeyId: undefined, principal: rootPrincipal(SCOPE.account), host: 'localhost' };
 const TASK = `arn:aws:ecs:${SCOPE.region}:${SCOPE.account}:task/c1/t1`;
 
 async function setup(t: { after(fn: () => unknown): void }) {

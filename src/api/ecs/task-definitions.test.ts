@@ -9,9 +9,10 @@ import { getJson } from '../../store/json.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RawJson, RequestContext } from '../aws/service.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 const scope = { account: '000000000000', region: 'us-east-1' };
-const ctx = (now: number): RequestContext => ({ region: scope.region, accountId: scope.account, requestId: `r${now}`, now, accessKeyId: undefined, host: 'localhost' });
+const ctx = (now: number): RequestContext => ({ region: scope.region, accountId: scope.account, requestId: `r${now}`, now, accessKeyId: undefined, principal: rootPrincipal(scope.account), host: 'localhost' });
 const input = (family: string, i: number) => ({
   family,
   containerDefinitions: [{ name: 'app', image: `registry.example/app:${i}`, memory: 128, environment: [{ name: 'PAD', value: 'p'.repeat(200 + i) }] }],

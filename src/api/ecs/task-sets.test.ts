@@ -12,11 +12,12 @@ import { serviceOperations, type ServiceIds } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskSetOperations } from './task-sets.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-task-sets-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, host: 'localhost' });
+const ctx = (now: number): RequestContext => ({ region: SCOPE.region, accountId: SCOPE.account, requestId: 'r', now, accessKeyId: undefined, principal: rootPrincipal(SCOPE.account), host: 'localhost' });
 const ARN = `arn:aws:ecs:${SCOPE.region}:${SCOPE.account}`;
 
 /** The code and the message's first sentence of a refused call. */

@@ -9,6 +9,7 @@ import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { validateInput } from '../aws/validate.ts';
 import { createLogsService, type LogsService } from './index.ts';
+import { rootPrincipal } from '../../identity/principal.ts';
 
 let dir: string, store: Store, logs: LogsService;
 const NOW = Date.now();
@@ -23,7 +24,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ctx = (now = NOW): RequestContext => ({ region: 'us-east-1', accountId: '123456789012', requestId: 'r-1', now, accessKeyId: undefined, host: 'localhost' });
+const ctx = (now = NOW): RequestContext => ({ region: 'us-east-1', accountId: '123456789012', requestId: 'r-1', now, accessKeyId: undefined, principal: rootPrincipal('123456789012'), host: 'localhost' });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function call(op: string, input: object, now = NOW): Promise<any> {
   const valid = validateInput(logs.model, logs.model.operations[op]!.input!, input);
