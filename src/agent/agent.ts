@@ -13,6 +13,7 @@ import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
+import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
@@ -108,6 +109,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
 
   const tasksDir = join(o.dataDir, 'tasks');
   const runners = new Map<string, TaskRunner>();
+  const roleCredentials = new TaskCredentials();
   const streams = new Map<string, () => void>();
   // One session per registration (the host's own instance, its pool instance), each told
   // the tasks placed on its instance; one set of runners serves both.
@@ -126,6 +128,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
         }
       },
       onAssignment: (a) => take(a),
+      onCredentials: (taskArn, c) => { if (runners.has(taskArn)) roleCredentials.set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
       log: o.log,
     });
@@ -140,6 +143,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     (on !== undefined && sessions.get(on) || s).report(r);
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
+      roleCredentials.delete(r.taskArn);
       // The runner's work is over; its log stays reachable through the task directory.
       runners.delete(r.taskArn);
     }
@@ -158,6 +162,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   }
 
   function take(a: Assignment): void {
+    if (a.roleCredentials && a.task.lastStatus !== 'STOPPED') roleCredentials.set(a.task.taskArn, a.roleCredentials);
     const known = runners.get(a.task.taskArn);
     if (known) return known.update(a);
     if (a.task.lastStatus === 'STOPPED') return;

@@ -19,6 +19,7 @@
  *     │── heartbeat ─────────────────────────▶│
  *     │◀── logs / exec {id, task, container} ─│  (berth logs / berth exec, proxied
  *     │── logData / execResult {id} ─────────▶│   by the control plane)
+ *     │◀── credentials {task, role creds} ────│  a task role's, rotated (also in `task`)
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -42,6 +43,18 @@ export interface Assignment {
   /** The container definitions with the task's overrides applied. */
   containers: ContainerDefinition[];
   taskDefinition: Pick<TaskDefinitionRecord, 'family' | 'revision' | 'networkMode' | 'volumes' | 'cpu' | 'memory' | 'pidMode' | 'ipcMode'>;
+  /** The task role's credentials, when the task has a role (served inside the task at 169.254.170.2). */
+  roleCredentials?: RoleCredentials;
+}
+
+/** A task role's temporary credentials as the agent receives them (src/identity/session-credentials.ts makes them). */
+export interface RoleCredentials {
+  roleArn: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch milliseconds. */
+  expiration: number;
 }
 
 export type AgentMessage =
@@ -60,4 +73,6 @@ export type ServerMessage =
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** The requester went away: stop streaming `id`. */
-  | { type: 'cancel'; id: string };
+  | { type: 'cancel'; id: string }
+  /** A task role's fresh credentials, sent before the ones the agent holds expire. */
+  | { type: 'credentials'; taskArn: string; credentials: RoleCredentials };

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { TaskReport } from '../core/ecs/task-report.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ServerMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type RoleCredentials, type ServerMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
@@ -13,6 +13,8 @@ export interface SessionHandlers {
   onSnapshot(assignments: Assignment[]): void;
   /** One task changed. */
   onAssignment(assignment: Assignment): void;
+  /** A task role's rotated credentials. */
+  onCredentials?(taskArn: string, credentials: RoleCredentials): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
   onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void;
   log(line: string): void;
@@ -104,6 +106,7 @@ export class AgentSession {
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
+      else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials);
       else this.#h.onRequest?.(msg);
     });
     ws.on('close', (code, reason) => {

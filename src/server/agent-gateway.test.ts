@@ -102,3 +102,53 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   await store.txn({ ops: [putOp(keys.task(OTHER, 'b', T4), fargateTask(OTHER, 'b', T4, H1))] });
   assert.equal((await changed.promise).task.taskArn, ecsArn(OTHER, `task/b/${T4}`));
 });
+
+test('a task with a role is sent with its role\'s credentials (the run\'s override first); one without, with none', async (t) => {
+  const store = await openSqliteStore(':memory:');
+  const state = createClusterState(store);
+  const auth = { checkJoinToken: () => false, limiter: new FailureLimiter(), log: () => {}, now: Date.now };
+  const issued: string[] = [];
+  const gateway = createAgentGateway({
+    store, state, log: () => {}, auth,
+    issueCredentials: (role, now) => {
+      issued.push(`${role.roleArn} ${role.sessionName}`);
+      return { roleArn: role.roleArn, accessKeyId: 'ASIATEST', secretAccessKey: 'secret', sessionToken: role.taskArn, expiration: now + 1000 };
+    },
+  });
+  const http = createServer();
+  http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  const sessions: AgentSession[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.close();
+    await gateway.close();
+    await new Promise((done) => http.close(done));
+    state.close();
+    await store.close();
+  });
+  const roleTd = buildTaskDefinition(SCOPE, { family: 'web', taskRoleArn: 'arn:aws:iam::123456789012:role/app', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+  const plainTd = buildTaskDefinition(SCOPE, { family: 'plain', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+  const onHost = (id: string, family: string, o: Partial<TaskRecord> = {}): TaskRecord => ({ ...taskRecord('a', id, { instance: H1, family }), ...o });
+  await store.txn({ ops: [
+    clusterOp('a'), instanceOp('a', H1), putOp(keys.taskDefinition(SCOPE, 'web', 1), roleTd), putOp(keys.taskDefinition(SCOPE, 'plain', 1), plainTd),
+    putOp(keys.task(SCOPE, 'a', T1), onHost(T1, 'web')),
+    putOp(keys.task(SCOPE, 'a', T2), onHost(T2, 'web', { overrides: { taskRoleArn: 'arn:aws:iam::123456789012:role/override' } })),
+    putOp(keys.task(SCOPE, 'a', T3), onHost(T3, 'plain')),
+  ] });
+  await state.ready();
+  await gateway.start();
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+  const arn = ecsArn(SCOPE, `container-instance/a/${H1}`);
+  const secret = (await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), Date.now()))!;
+  const snapshot = Promise.withResolvers<Assignment[]>();
+  const session = new AgentSession(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
+    onSnapshot: (a) => snapshot.resolve(a), onAssignment: () => {}, log: () => {},
+  });
+  sessions.push(session);
+  session.start();
+  const byId = new Map((await snapshot.promise).map((a) => [a.task.taskArn.slice(-32), a]));
+  assert.equal(byId.get(T1)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/app');
+  assert.equal(byId.get(T1)!.roleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
+  assert.equal(byId.get(T2)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/override');
+  assert.equal(byId.get(T3)!.roleCredentials, undefined);
+  assert.deepEqual(issued.sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
+});

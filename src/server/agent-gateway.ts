@@ -10,10 +10,11 @@ import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
+import { taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
   AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
-  type AgentMessage, type Assignment, type ServerMessage,
+  type AgentMessage, type Assignment, type RoleCredentials, type ServerMessage,
 } from '../agent/protocol.ts';
 import { Lru } from '../lib/lru.ts';
 import { getJson, updateJson } from '../store/json.ts';
@@ -60,6 +61,12 @@ const HELLO_TIMEOUT_MS = 10_000;
  * so even a thousand reconnecting together pass in a moment.
  */
 const MAX_AWAITING_HELLO = 256;
+/**
+ * How often a task role's credentials are replaced: well inside their six-hour life, so an
+ * agent that missed a rotation or two (a reconnect) still holds valid ones; AWS's agent
+ * refreshes them about as often.
+ */
+const CREDENTIALS_ROTATE_MS = 60 * 60 * 1000;
 
 interface Session {
   ws: WebSocket;
@@ -69,6 +76,8 @@ interface Session {
   lastSeen: number;
   /** The desired status last sent per task: puts that leave it unchanged (the agent's own reports) are not echoed back. A task leaves it when STOPPED: bounded by the instance's tasks. */
   sent: Map<string, string>;
+  /** The role of each task sent that has one, for the credentials' rotation; a task leaves it with `sent`. */
+  roles: Map<string, { roleArn: string; sessionName: string }>;
 }
 
 /**
@@ -84,7 +93,7 @@ interface Session {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -97,6 +106,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
    * the next report (a 1-3 KB parse per task, twice).
    */
   parsedValues?: { get(key: string, value: string): unknown; remember(key: string, value: string, parsed: unknown): void };
+  /** A task role's credentials (src/identity): sent with each assignment of a task that has a role, and again before they expire. */
+  issueCredentials?: (role: { roleArn: string; sessionName: string; taskArn: string }, now: number) => RoleCredentials;
 }) {
   const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -116,6 +127,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     }
   }, HEARTBEAT_INTERVAL_MS);
   sweeper.unref();
+  // Credentials last SESSION_LIFETIME_MS (6 h); each task's are replaced every CREDENTIALS_ROTATE_MS.
+  const rotator = setInterval(() => {
+    for (const s of sessions.values()) {
+      for (const [taskArn, role] of s.roles) sendCredentials(s, taskArn, role);
+    }
+  }, CREDENTIALS_ROTATE_MS);
+  rotator.unref();
 
   async function start(): Promise<void> {
     const from = await store.revision();
@@ -128,10 +146,10 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       const task = parseTask(e.kv.key, e.kv.value);
       const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
       if (!session) return;
-      if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); return; }
+      if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); session.roles.delete(task.taskArn); return; }
       if (session.sent.get(task.taskArn) === task.desiredStatus) return;
       session.sent.set(task.taskArn, task.desiredStatus);
-      void assignment(task).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
+      void assignment(task, session).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
     });
   }
 
@@ -155,13 +173,24 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     return td.value;
   }
 
-  async function assignment(task: TaskRecord): Promise<Assignment> {
+  async function assignment(task: TaskRecord, session: Session): Promise<Assignment> {
     const td = await definitionOf(task);
+    const role = issueCredentials && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
+    if (role) session.roles.set(task.taskArn, role);
     return {
+      ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
       task,
       containers: effectiveContainers(td, task.overrides),
       taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
     };
+  }
+
+  function sendCredentials(s: Session, taskArn: string, role: { roleArn: string; sessionName: string }): void {
+    try {
+      send(s, { type: 'credentials', taskArn, credentials: issueCredentials!({ ...role, taskArn }, now()) });
+    } catch (err) {
+      log(`agent gateway: credentials for ${taskArn}: ${String(err)}`);
+    }
   }
 
   function send(s: Session, msg: ServerMessage): void {
@@ -226,7 +255,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The session is known before the instance is marked connected: an older session's end,
     // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map() };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map() };
     sessions.set(msg.containerInstanceArn, session);
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
     if (!instance || instance.status === 'INACTIVE') {
@@ -245,7 +274,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       if (held && held.value.lastStatus !== 'STOPPED') tasks.push(held.value);
     }
     for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
-    send(session, { type: 'tasks', assignments: await Promise.all(tasks.map(assignment)) });
+    send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t, session))) });
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
     return session;
   }
@@ -376,6 +405,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     async close(): Promise<void> {
       closing = true;
       clearInterval(sweeper);
+      clearInterval(rotator);
       watch?.close();
       for (const s of sessions.values()) s.ws.terminate();
       wss.close();

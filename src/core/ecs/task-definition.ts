@@ -31,6 +31,8 @@ export interface TaskDefinitionRecord {
   registeredBy: string;
   deregisteredAt?: number;
   tags: Tag[];
+  taskRoleArn?: string;
+  executionRoleArn?: string;
   [field: string]: unknown;
 }
 
