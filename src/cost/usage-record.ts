@@ -15,7 +15,7 @@
  */
 import type { Scope } from '../core/ecs/scope.ts';
 import { smallestFargateSize } from '../core/ecs/task-size.ts';
-import { archOf, billableOf, providerOf, usageOf, type Arch, type Usage, type UsageProvider } from './billing.ts';
+import { archOf, billableOf, providerOf, usageOf, type Arch, type TaskTimes, type Usage, type UsageProvider } from './billing.ts';
 import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
 
 export const USAGE_PREFIX = '/berth/fargate-usage/';
@@ -126,20 +126,17 @@ export function parseUsageKey(key: string): { day: string; scope: Scope; cluster
   return { day, scope: { account, region }, cluster, taskId };
 }
 
-/** The task fields a usage record is made of (a TaskRecord has them all). */
-export interface MeteredTask {
+/**
+ * The task fields a usage record is made of (a TaskRecord has them all): the clock and size
+ * billing reads ({@link TaskTimes}), and whose task it was.
+ */
+export interface MeteredTask extends TaskTimes {
   readonly taskArn: string;
   readonly group: string;
   readonly launchType: string;
   readonly lastStatus: string;
   readonly capacityProviderName?: string;
   readonly attributes?: readonly { name: string; value?: string }[];
-  readonly cpu?: string;
-  readonly memory?: string;
-  readonly pullStartedAt?: number;
-  readonly executionStoppedAt?: number;
-  readonly stoppedAt?: number;
-  readonly ephemeralStorage?: { readonly sizeInGiB: number };
 }
 
 /**
