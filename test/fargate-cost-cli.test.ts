@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keys } from '../src/core/ecs/keys.ts';
@@ -15,7 +17,7 @@ import type { CostReport } from '../src/cost/report.ts';
 import { dayOf, usageKeys, type UsageRecord } from '../src/cost/usage-record.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { aws, AWS_CLIS } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { freePort, ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
 const SCOPE = { account: '000000000000', region: 'us-east-1' };
@@ -151,6 +153,26 @@ test('bad input is a one-line usage error with exit code 2', async () => {
   const region = await berthCli('cost', '--endpoint', berth.endpoint, '--region', 'mars');
   assert.equal(region.code, 1);
   assert.match(region.stderr, /^berth: region must be a region name like us-east-1, not 'mars'\.$/m);
+});
+
+test('what is not Berth\'s answer is one line too: a refusal that is not JSON, an endpoint nobody serves', async () => {
+  // A proxy in front of Berth answering for it, as a load balancer does when Berth is down.
+  const proxy = createServer((_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' });
+    res.end('502 Bad Gateway\n<html><body>upstream down</body></html>\n');
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const refused = await berthCli('cost', '--endpoint', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, 'berth: 502 Bad Gateway\n');
+  } finally {
+    proxy.close();
+  }
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const nobody = await berthCli('cost', '--endpoint', endpoint);
+  assert.equal(nobody.code, 1);
+  assert.equal(nobody.stderr, `berth: cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.\n`);
 });
 
 test('the control plane meters the stopped task within its minute, and after kill -9 counts each task once, nothing lost', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { adminHeaders } from '../admin-auth.ts';
+import { adminJson } from '../admin-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -7,6 +7,9 @@ import { table } from '../listing.ts';
 import { DEFAULT_PRICES, DEFAULT_SPOT_DISCOUNT, parsePrices, PriceFileError, type PriceTable } from '../../cost/prices.ts';
 import { costReport, GROUP_BY, type CostRow, type GroupBy, type UsageLine } from '../../cost/report.ts';
 import type { Command } from './command.ts';
+
+/** What GET /_berth/cost/usage answers (src/server/admin.ts). */
+interface UsageAnswer { region: string; since: number; until: number; lines: UsageLine[]; counted: { stored: number; live: number } }
 
 export const cost: Command = {
   help: `Usage: berth cost [--cluster NAME] [--service NAME] [--since WHEN] [--until WHEN]
@@ -65,19 +68,11 @@ its join token: set BERTH_TOKEN.
     // A team that knows its real prices sets them once in the environment.
     const priceFile = values.prices ?? (process.env.BERTH_FARGATE_PRICES || undefined);
     const prices = priceFile === undefined ? DEFAULT_PRICES : pricesFrom(priceFile);
-    const endpoint = values.endpoint ?? defaultEndpoint();
-    const url = new URL('/_berth/cost/usage', endpoint);
+    const query = new URLSearchParams();
     for (const [k, v] of Object.entries({ cluster: values.cluster, service: values.service, region: values.region, since, until, ...(values.ec2 && { ec2: true }) })) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
+      if (v !== undefined) query.set(k, String(v));
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: adminHeaders() });
-    } catch {
-      throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`);
-    }
-    const body = await res.json() as { message?: string; region: string; since: number; until: number; lines: UsageLine[]; counted: { stored: number; live: number } };
-    if (!res.ok) throw new CliError(body.message ?? `the cost query failed with HTTP ${res.status}`);
+    const body = await adminJson<UsageAnswer>(values.endpoint ?? defaultEndpoint(), `/_berth/cost/usage?${query}`);
     const report = costReport(body.lines, by, prices);
     if (values.output === 'json') {
       process.stdout.write(`${JSON.stringify({ region: body.region, since: iso(body.since), until: iso(body.until), by, counted: body.counted, ...report }, null, 2)}\n`);
