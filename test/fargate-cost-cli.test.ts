@@ -69,7 +69,7 @@ after(async () => {
 const report = async (...args: string[]) => {
   const r = await berthCli('cost', '--endpoint', berth.endpoint, '--output', 'json', ...args);
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as CostReport & { since: string; until: string; counted: { stored: number; live: number } };
+  return JSON.parse(r.stdout) as CostReport & { since: string; until: string; meterEc2: boolean; counted: { stored: number; live: number } };
 };
 const near = (actual: number, expected: number, slack: number, what: string) => assert.ok(Math.abs(actual - expected) <= slack, `${what}: ${actual} is not ${expected} ± ${slack}`);
 
@@ -111,7 +111,7 @@ test('the window, the grouping and a price file change what is counted and how i
   assert.equal((JSON.parse(env.stdout) as CostReport).prices.date, '2026-12-01');
 });
 
-test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column of its own', async () => {
+test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column of its own, and says whether they are metered', async () => {
   const rep = await report('--since', '2d', '--by', 'provider', '--ec2');
   assert.deepEqual(rep.rows.map((r) => [r.group, r.tasks]), [['EC2', 1], ['FARGATE', 2], ['FARGATE_SPOT', 1]]);
   const od = rateOf(DEFAULT_PRICES, 'us-east-1', 'FARGATE', 'x86_64').rate;
@@ -121,6 +121,19 @@ test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column
   assert.equal(rep.rows[0]!.totalCost, 0);
   const table = await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d', '--ec2');
   assert.match(table.stdout, /SPOT SAVED \$\s+EC2 AS FARGATE \$\n/);
+  // This Berth meters Fargate tasks only: the report says what that leaves out.
+  assert.equal(rep.meterEc2, false);
+  assert.match(table.stdout, /^EC2-mode tasks are not metered \(start Berth with 'berth up --meter-ec2'\): only the ones still held, running or stopped within the hour, are counted\.$/m);
+  assert.doesNotMatch((await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d')).stdout, /not metered/, 'said only to --ec2');
+  const metering = await startBerth(['--meter-ec2']);
+  try {
+    const r = await berthCli('cost', '--endpoint', metering.endpoint, '--ec2', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { meterEc2: boolean }).meterEc2, true, 'berth up --meter-ec2 meters them');
+    assert.doesNotMatch((await berthCli('cost', '--endpoint', metering.endpoint, '--ec2')).stdout, /not metered/);
+  } finally {
+    await metering.stop();
+  }
 });
 
 test('berth cost prints a table with a total line', async () => {

@@ -1,7 +1,8 @@
 /**
- * The durable usage record: one per task that was billed (Fargate tasks; EC2-mode tasks for
- * what they would have cost on Fargate), written once when it has stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and kept
- * {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
+ * The durable usage record: one per task that was billed (Fargate tasks; with `berth up
+ * --meter-ec2`, EC2-mode tasks for what they would have cost on Fargate), written once when
+ * it has stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and
+ * kept {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
  *
  * Key: /berth/fargate-usage/<day>/<account>/<region>/<cluster>/<task id>. The task id makes it
  * one per task (written with "must not exist", so never two); the day (UTC, of `end`) first
