@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keys } from '../src/core/ecs/keys.ts';
@@ -15,7 +17,7 @@ import type { CostReport } from '../src/cost/report.ts';
 import { dayOf, usageKeys, type UsageRecord } from '../src/cost/usage-record.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { aws, AWS_CLIS } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { freePort, ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
 const SCOPE = { account: '000000000000', region: 'us-east-1' };
@@ -67,7 +69,7 @@ after(async () => {
 const report = async (...args: string[]) => {
   const r = await berthCli('cost', '--endpoint', berth.endpoint, '--output', 'json', ...args);
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as CostReport & { since: string; until: string; counted: { stored: number; live: number } };
+  return JSON.parse(r.stdout) as CostReport & { since: string; until: string; meterEc2: boolean; counted: { stored: number; live: number } };
 };
 const near = (actual: number, expected: number, slack: number, what: string) => assert.ok(Math.abs(actual - expected) <= slack, `${what}: ${actual} is not ${expected} ± ${slack}`);
 
@@ -109,7 +111,7 @@ test('the window, the grouping and a price file change what is counted and how i
   assert.equal((JSON.parse(env.stdout) as CostReport).prices.date, '2026-12-01');
 });
 
-test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column of its own', async () => {
+test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column of its own, and says whether they are metered', async () => {
   const rep = await report('--since', '2d', '--by', 'provider', '--ec2');
   assert.deepEqual(rep.rows.map((r) => [r.group, r.tasks]), [['EC2', 1], ['FARGATE', 2], ['FARGATE_SPOT', 1]]);
   const od = rateOf(DEFAULT_PRICES, 'us-east-1', 'FARGATE', 'x86_64').rate;
@@ -119,6 +121,19 @@ test('--ec2 adds what the EC2-mode tasks would have cost on FARGATE, in a column
   assert.equal(rep.rows[0]!.totalCost, 0);
   const table = await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d', '--ec2');
   assert.match(table.stdout, /SPOT SAVED \$\s+EC2 AS FARGATE \$\n/);
+  // This Berth meters Fargate tasks only: the report says what that leaves out.
+  assert.equal(rep.meterEc2, false);
+  assert.match(table.stdout, /^EC2-mode tasks are not metered \(start Berth with 'berth up --meter-ec2'\): only the ones still held, running or stopped within the hour, are counted\.$/m);
+  assert.doesNotMatch((await berthCli('cost', '--endpoint', berth.endpoint, '--since', '2d')).stdout, /not metered/, 'said only to --ec2');
+  const metering = await startBerth(['--meter-ec2']);
+  try {
+    const r = await berthCli('cost', '--endpoint', metering.endpoint, '--ec2', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { meterEc2: boolean }).meterEc2, true, 'berth up --meter-ec2 meters them');
+    assert.doesNotMatch((await berthCli('cost', '--endpoint', metering.endpoint, '--ec2')).stdout, /not metered/);
+  } finally {
+    await metering.stop();
+  }
 });
 
 test('berth cost prints a table with a total line', async () => {
@@ -151,6 +166,26 @@ test('bad input is a one-line usage error with exit code 2', async () => {
   const region = await berthCli('cost', '--endpoint', berth.endpoint, '--region', 'mars');
   assert.equal(region.code, 1);
   assert.match(region.stderr, /^berth: region must be a region name like us-east-1, not 'mars'\.$/m);
+});
+
+test('what is not Berth\'s answer is one line too: a refusal that is not JSON, an endpoint nobody serves', async () => {
+  // A proxy in front of Berth answering for it, as a load balancer does when Berth is down.
+  const proxy = createServer((_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' });
+    res.end('502 Bad Gateway\n<html><body>upstream down</body></html>\n');
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const refused = await berthCli('cost', '--endpoint', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, 'berth: 502 Bad Gateway\n');
+  } finally {
+    proxy.close();
+  }
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const nobody = await berthCli('cost', '--endpoint', endpoint);
+  assert.equal(nobody.code, 1);
+  assert.equal(nobody.stderr, `berth: cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.\n`);
 });
 
 test('the control plane meters the stopped task within its minute, and after kill -9 counts each task once, nothing lost', async () => {

@@ -10,7 +10,7 @@ import { ecsArn, type Scope } from '../core/ecs/scope.ts';
 import { runsOnFargate, type ServiceRecord } from '../core/ecs/service.ts';
 import type { PlacementInstance } from '../scheduler/types.ts';
 import { holdsResources, type StoredInstance } from './summary.ts';
-import { HOST_ATTRIBUTE, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
+import { HOST_ATTRIBUTE, remainingOf, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
 import { LazySorted } from './lazy-sorted.ts';
 
@@ -539,6 +539,7 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     for (const p of u.ports.keys()) all.add(p);
     ports = all;
   }
+  const left = remainingOf(b, u, sib);
   return {
     arn: b.arn,
     id: b.id,
@@ -549,9 +550,9 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     registeredAt: b.registeredAt,
     attributes: b.attributes,
     ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
-    cpu: b.cpu - (u?.cpu ?? 0) - (sib?.cpu ?? 0),
-    memory: b.memory - (u?.memory ?? 0) - (sib?.memory ?? 0),
-    eni: b.eni - (u?.eni ?? 0) - (sib?.eni ?? 0),
+    cpu: left.cpu,
+    memory: left.memory,
+    eni: left.eni,
     portsInUse: ports,
     groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,

@@ -22,7 +22,7 @@ import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts
 import { ClusterIndex } from './cluster-index.ts';
 import { liveSnapshot } from './snapshot.ts';
 import { FeedBuffer, type PlacementFeed } from './placement-feed.ts';
-import { HostSiblings, sumUsage, type SiblingHooks } from './host-siblings.ts';
+import { HostSiblings, sumUsage, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
@@ -187,7 +187,9 @@ class StoreClusterState implements ClusterState {
   }
 
   instanceUsage(ref: ClusterRef, instanceArn: string): InstanceUsage {
-    return this.#index(ref)?.usageOf(instanceArn) ?? NO_USAGE;
+    const own = this.#index(ref)?.usageOf(instanceArn) ?? NO_USAGE;
+    const siblings = this.#indexes.siblingUsage(instanceArn);
+    return siblings ? { ...own, siblings } : own;
   }
 
   tasksOnInstance(instanceArn: string): Iterable<TaskSummary> {
@@ -347,8 +349,13 @@ class Indexes extends Map<string, ClusterIndex> {
   readonly #hooks: SiblingHooks = {
     registered: (arn, host) => { for (const s of this.siblings.link(arn, host)) this.#siblingChanged(s); },
     usageChanged: (arn) => { for (const s of this.siblings.siblingsOf(arn)) this.#siblingChanged(s); },
-    siblingUsage: (arn) => sumUsage(this.siblings.siblingsOf(arn), (s) => this.get(instanceClusterKey(s) ?? '')?.usageOf(s)),
+    siblingUsage: (arn) => this.siblingUsage(arn),
   };
+
+  /** What the tasks of `arn`'s host siblings hold, summed; undefined when it has none or they hold nothing. */
+  siblingUsage(arn: string): SiblingUsage | undefined {
+    return sumUsage(this.siblings.siblingsOf(arn), (s) => this.get(instanceClusterKey(s) ?? '')?.usageOf(s));
+  }
 
   make(account: string, region: string, cluster: string): [string, ClusterIndex] {
     const k = refKey(account, region, cluster);

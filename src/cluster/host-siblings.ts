@@ -136,6 +136,20 @@ export class HostSiblings {
   }
 }
 
+/**
+ * What is left of one registration's CPU, memory and ENI slots: what it registered, less
+ * what its own tasks hold, less what its host siblings' tasks hold. The one rule for the
+ * placer's view (cluster-index.ts) and DescribeContainerInstances' remainingResources
+ * (api/ecs/cluster-state.ts), so the two never disagree on a host registered twice.
+ */
+export function remainingOf(registered: SiblingUsage, own: SiblingUsage | undefined, siblings: SiblingUsage | undefined): SiblingUsage {
+  return {
+    cpu: registered.cpu - (own?.cpu ?? 0) - (siblings?.cpu ?? 0),
+    memory: registered.memory - (own?.memory ?? 0) - (siblings?.memory ?? 0),
+    eni: registered.eni - (own?.eni ?? 0) - (siblings?.eni ?? 0),
+  };
+}
+
 /** Sums what `usageOf` says each sibling holds; undefined when there are none or they hold nothing. */
 export function sumUsage(siblings: readonly string[], usageOf: (arn: string) => SiblingUsage | undefined): SiblingUsage | undefined {
   let cpu = 0, memory = 0, eni = 0, any = false;

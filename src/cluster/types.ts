@@ -17,6 +17,7 @@ import type { ClusterCounts, ClusterRecord } from '../core/ecs/cluster.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { ServiceRecord } from '../core/ecs/service.ts';
 import type { HealthStatus } from '../core/ecs/task.ts';
+import type { SiblingUsage } from './host-siblings.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { PlacementInstance, PlacementSnapshot } from '../scheduler/types.ts';
 import type { PlacementFeed } from './placement-feed.ts';
@@ -138,6 +139,12 @@ export interface InstanceUsage {
   readonly pending: number;
   /** Host ports its tasks reserve with static mappings, "port/protocol" (not the dynamic ones). */
   readonly ports: readonly string[];
+  /**
+   * What the tasks of its host's other registrations hold (host-siblings.ts: a host that is
+   * its cluster's instance and a Fargate pool host); absent when they hold nothing. Its
+   * remaining resources are less by this too (remainingOf).
+   */
+  readonly siblings?: SiblingUsage;
 }
 
 export interface ClusterState {

@@ -66,21 +66,55 @@ test('a stopped Fargate task gets one usage record, under its stop day, with its
   await store.close();
 });
 
-test('running and never-pulled tasks are not metered; a never-pulled one needs no record to go; an EC2-mode task is metered as EC2', async () => {
+test('running and never-pulled tasks are not metered; a never-pulled one needs no record to go', async () => {
   const store = await openSqliteStore(':memory:');
   const state = new FakeClusterState();
   const running = await fargateTask(store, 1, { running: true });
-  const ec2 = await fargateTask(store, 2, { launchType: 'EC2' });
   const unpulled = await fargateTask(store, 3, { pulled: false });
-  state.set(snapshot({ tasks: [running, ec2, unpulled] }));
+  state.set(snapshot({ tasks: [running, unpulled] }));
   const job = fargateUsageJob({ store, state, now: () => NOW });
+  assert.equal(job.metered(unpulled), false, 'not yet read');
+  assert.deepEqual(job.reconcile(await job.load(), NOW).actions, []);
+  assert.deepEqual(await stored(store), []);
+  assert.equal(job.metered(running), true);
+  assert.equal(job.metered(unpulled), true);
+  await store.close();
+});
+
+test('EC2-mode tasks are not metered by default: no usage write, no store read, nothing held from retention', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const ec2 = await fargateTask(store, 2, { launchType: 'EC2' });
+  const external = await fargateTask(store, 3, { launchType: 'EXTERNAL' });
+  state.set(snapshot({ tasks: [ec2, external] }));
+  let reads = 0;
+  const counting = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'get') return (key: string) => { reads++; return target.get(key); };
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const job = fargateUsageJob({ store: counting, state, now: () => NOW });
+  assert.equal(job.metered(ec2), true, 'retention may take it at once');
+  assert.equal(job.metered(external), true);
+  assert.deepEqual(job.reconcile(await job.load(), NOW).actions, []);
+  assert.equal(reads, 0, 'their task records are not read');
+  assert.deepEqual(await stored(store), []);
+  await store.close();
+});
+
+test('with meterEc2, an EC2-mode task is metered as EC2 (what it would have cost on Fargate) and held until it is', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const ec2 = await fargateTask(store, 2, { launchType: 'EC2' });
+  state.set(snapshot({ tasks: [ec2] }));
+  const job = fargateUsageJob({ store, state, now: () => NOW, meterEc2: true });
   assert.equal(job.metered(ec2), false);
   assert.deepEqual(await apply(store, job.reconcile(await job.load(), NOW).actions), [true]);
   assert.deepEqual((await stored(store)).map((r) => [r.key.split('/').pop(), r.value.provider]), [[ec2.id, 'EC2']]);
   await job.load();
-  assert.equal(job.metered(running), true);
   assert.equal(job.metered(ec2), true);
-  assert.equal(job.metered(unpulled), true);
   await store.close();
 });
 

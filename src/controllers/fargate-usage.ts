@@ -1,8 +1,13 @@
 /**
- * Fargate metering as a PeriodicJob (issue 15 item 6): one usage record per stopped task
- * (src/cost/usage-record.ts: a Fargate task's billed usage; an EC2-mode task's as it would
- * have been billed on Fargate), written before the task record goes; records past 35 days
- * compacted into daily sums; usage past its 400 days dropped a day at a time.
+ * Fargate metering as a PeriodicJob (issue 15 item 6): one usage record per stopped
+ * FARGATE task (src/cost/usage-record.ts: its billed usage), written before the task record
+ * goes; records past 35 days compacted into daily sums; usage past its 400 days dropped a
+ * day at a time.
+ *
+ * EC2-mode (and EXTERNAL) tasks are not metered unless `meterEc2` (berth up --meter-ec2):
+ * AWS bills them nothing, so by default they cost no usage write and no retention hold. With
+ * it, each gets a record of what it would have cost on Fargate (`berth cost --ec2`), for a
+ * team weighing a move of its EC2 workload to Fargate.
  *
  *   cluster state ── STOPPED tasks not known metered ─────────▶ load: the task record,
  *        │                                                       whether its usage record exists
@@ -48,17 +53,21 @@ export interface FargateUsageSnapshot {
 export interface FargateUsageJob extends PeriodicJob<FargateUsageSnapshot> {
   /**
    * Whether a task's usage is safely stored (or it bills nothing): false only for a STOPPED
-   * task this job has not yet found a usage record for. The retention job keeps the ones it
-   * says false of.
+   * task this job meters (a FARGATE one; any, with meterEc2) and has not yet found a usage
+   * record for. The retention job keeps the ones it says false of.
    */
-  metered(task: Pick<TaskSummary, 'key' | 'lastStatus'>): boolean;
+  metered(task: Pick<TaskSummary, 'key' | 'lastStatus' | 'launchType'>): boolean;
 }
 
-export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL_MS, now: clock = Date.now }: {
+export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL_MS, now: clock = Date.now, meterEc2 = false }: {
   store: Store; state: ClusterState; everyMs?: number;
   /** Epoch ms: load reads the records to compact only when their day is due (reconcile decides on its own `now`). */
   now?: () => number;
+  /** Meter EC2-mode and EXTERNAL tasks too, for what they would have cost on Fargate. Default false: FARGATE tasks only. */
+  meterEc2?: boolean;
 }): FargateUsageJob {
+  /** Whether a task is one this job writes usage for. */
+  const billed = (t: Pick<TaskSummary, 'launchType'>) => meterEc2 || t.launchType === 'FARGATE';
   /**
    * Keys of STOPPED tasks known to be metered (or billing nothing). Bounded by the
    * cluster state: each run keeps only the keys of tasks it still holds, which retention
@@ -73,7 +82,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
   return {
     name: 'fargate-usage',
     everyMs,
-    metered: (t) => t.lastStatus !== 'STOPPED' || known.has(t.key),
+    metered: (t) => t.lastStatus !== 'STOPPED' || !billed(t) || known.has(t.key),
     async load() {
       // Read every snapshot in this turn, before any await (snapshot.ts).
       const candidates: { scope: Scope; cluster: string; t: TaskSummary }[] = [];
@@ -81,7 +90,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       for (const ref of state.clusters()) {
         // A STOPPED task is always desired STOPPED (task-report.ts): the index, not every task.
         for (const t of state.snapshot(ref)?.tasksWhere({ desiredStatus: 'STOPPED' }) ?? []) {
-          if (t.lastStatus !== 'STOPPED') continue;
+          if (t.lastStatus !== 'STOPPED' || !billed(t)) continue;
           if (known.has(t.key)) stillHeld.add(t.key);
           else candidates.push({ scope: ref.scope, cluster: ref.cluster, t });
         }

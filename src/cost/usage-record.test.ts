@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import { billableOf, type TaskTimes } from './billing.ts';
 import { dayOf, daysBetween, parseUsageKey, usageKeys, usageRecordOf, type MeteredTask } from './usage-record.ts';
 
 const SCOPE = { account: '000000000000', region: 'us-east-1' };
@@ -26,6 +28,27 @@ test('an EC2-mode task is metered as EC2, sized as the smallest Fargate task tha
   );
   // Larger than any Fargate size: its own size.
   assert.equal(usageRecordOf('default', { ...fargate, launchType: 'EC2', cpu: '32768', memory: '4096' }, t0)?.cpu, 32768);
+});
+
+test('a stored task record is metered as it is, its clock and size read by billing\'s own TaskTimes', () => {
+  // The type-checker holds these lines: a MeteredTask has every field of TaskTimes (it
+  // extends it: a field billing starts to read is one a usage record is made of), and a
+  // TaskRecord is a MeteredTask, so the metering job hands a stored task over unchanged.
+  const covers: [keyof TaskTimes] extends [keyof MeteredTask] ? true : false = true;
+  const record: TaskRecord = {
+    taskArn: fargate.taskArn, group: 'service:web', capacityProviderName: 'FARGATE_SPOT', cpu: '512', memory: '1024',
+    pullStartedAt: t0, executionStoppedAt: t0 + 90.5, stoppedAt: t0 + 95, ephemeralStorage: { sizeInGiB: 30 },
+    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/default', taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1',
+    overrides: { containerOverrides: [] }, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containers: [], version: 3, createdAt: t0 - 5,
+    launchType: 'FARGATE', attachments: [], healthStatus: 'UNKNOWN', tags: [], enableExecuteCommand: false,
+  };
+  const asMetered: MeteredTask = record;
+  const times: TaskTimes = asMetered;
+  assert.ok(covers);
+  const r = usageRecordOf('default', record, t0 + 1000);
+  const b = billableOf(times, t0 + 1000);
+  assert.deepEqual({ start: r?.start, end: r?.end, cpu: r?.cpu, storageGiB: r?.storageGiB }, { start: b?.start, end: b?.end, cpu: b?.cpu, storageGiB: b?.storageGiB });
+  assert.deepEqual([r?.start, r?.end, r?.cpu, r?.storageGiB], [t0, t0 + 90.5, 512, 30]);
 });
 
 test('tasks that never pulled have no usage record', () => {

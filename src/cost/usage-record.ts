@@ -1,7 +1,8 @@
 /**
- * The durable usage record: one per task that was billed (Fargate tasks; EC2-mode tasks for
- * what they would have cost on Fargate), written once when it has stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and kept
- * {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
+ * The durable usage record: one per task that was billed (Fargate tasks; with `berth up
+ * --meter-ec2`, EC2-mode tasks for what they would have cost on Fargate), written once when
+ * it has stopped (the metering job, src/controllers/fargate-usage.ts), never changed, and
+ * kept {@link USAGE_RETENTION_DAYS} days by the day its billed clock ended.
  *
  * Key: /berth/fargate-usage/<day>/<account>/<region>/<cluster>/<task id>. The task id makes it
  * one per task (written with "must not exist", so never two); the day (UTC, of `end`) first
@@ -15,7 +16,7 @@
  */
 import type { Scope } from '../core/ecs/scope.ts';
 import { smallestFargateSize } from '../core/ecs/task-size.ts';
-import { archOf, billableOf, providerOf, usageOf, type Arch, type Usage, type UsageProvider } from './billing.ts';
+import { archOf, billableOf, providerOf, usageOf, type Arch, type TaskTimes, type Usage, type UsageProvider } from './billing.ts';
 import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
 
 export const USAGE_PREFIX = '/berth/fargate-usage/';
@@ -126,20 +127,17 @@ export function parseUsageKey(key: string): { day: string; scope: Scope; cluster
   return { day, scope: { account, region }, cluster, taskId };
 }
 
-/** The task fields a usage record is made of (a TaskRecord has them all). */
-export interface MeteredTask {
+/**
+ * The task fields a usage record is made of (a TaskRecord has them all): the clock and size
+ * billing reads ({@link TaskTimes}), and whose task it was.
+ */
+export interface MeteredTask extends TaskTimes {
   readonly taskArn: string;
   readonly group: string;
   readonly launchType: string;
   readonly lastStatus: string;
   readonly capacityProviderName?: string;
   readonly attributes?: readonly { name: string; value?: string }[];
-  readonly cpu?: string;
-  readonly memory?: string;
-  readonly pullStartedAt?: number;
-  readonly executionStoppedAt?: number;
-  readonly stoppedAt?: number;
-  readonly ephemeralStorage?: { readonly sizeInGiB: number };
 }
 
 /**

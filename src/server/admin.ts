@@ -15,11 +15,15 @@ import { fargateUsageLines, UsageBusyError, usageQueryOf } from './fargate-usage
  * - GET  /_berth/cost/usage   → Fargate usage lines of one account and region over a window
  *   (fargate-usage-query.ts); `berth cost` prices them. Query: since, until (epoch seconds;
  *   default the last 30 days), cluster, service, account, region (default the server's),
- *   ec2 (true: EC2-mode tasks too, for what they would have cost on Fargate).
+ *   ec2 (true: EC2-mode tasks too, for what they would have cost on Fargate). The answer
+ *   says whether EC2-mode tasks are metered (meterEc2): when not, only those the cluster
+ *   state still holds are counted.
  * All but health answer other hosts only with the join token (admin-guard.ts wraps this).
  */
-export function adminRoutes({ store, registry, s3, state, accountId, region, now = Date.now }: {
+export function adminRoutes({ store, registry, s3, state, accountId, region, now = Date.now, meterEc2 = false }: {
   store: Store; registry: Registry; s3: S3Service; state: ClusterState; accountId: string; region: string;
+  /** Whether the metering job meters EC2-mode tasks (server.ts), told to `berth cost --ec2`. */
+  meterEc2?: boolean;
   /** Epoch ms. */
   now?: () => number;
 }) {
@@ -46,7 +50,7 @@ export function adminRoutes({ store, registry, s3, state, accountId, region, now
         const q = usageQueryOf(new URL(req.url!, 'http://berth').searchParams, nowS, { account: accountId, region });
         if (typeof q === 'string') return json(res, 400, { message: q });
         try {
-          return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, ...await fargateUsageLines(store, state, q, nowS) });
+          return json(res, 200, { account: q.scope.account, region: q.scope.region, since: q.since, until: q.until, now: nowS, meterEc2, ...await fargateUsageLines(store, state, q, nowS) });
         } catch (err) {
           if (err instanceof UsageBusyError) return json(res, 503, { message: err.message });
           throw err;

@@ -60,7 +60,10 @@ export interface UsageQuery {
   readonly scope: Scope;
   readonly cluster?: string;
   readonly service?: string;
-  /** Count EC2-mode tasks too (provider EC2: what they would have cost on Fargate). */
+  /**
+   * Count EC2-mode tasks too (provider EC2: what they would have cost on Fargate): their
+   * usage records where the metering job writes them (meterEc2), and live those still held.
+   */
   readonly ec2?: boolean;
   /** Epoch seconds, [since, until). */
   readonly since: number;

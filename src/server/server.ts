@@ -51,6 +51,11 @@ export interface ServerOptions {
   readonly anonymousPull?: boolean;
   /** Registry and ECR tokens are not checked at all: for a laptop where nobody else can connect. Default false. */
   readonly registryAuthOff?: boolean;
+  /**
+   * Meter EC2-mode and EXTERNAL tasks too, for what they would have cost on Fargate
+   * (controllers/fargate-usage.ts). Default false: FARGATE tasks only.
+   */
+  readonly meterEc2?: boolean;
 }
 
 export interface RunningServer {
@@ -120,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
   // Fargate metering: retention keeps a stopped task until its usage is stored.
-  const usage = fargateUsageJob({ store, state });
+  const usage = fargateUsageJob({ store, state, meterEc2: options.meterEc2 ?? false });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
     jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state })],
@@ -138,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
-    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region }), auth), s3, sts, aws, unsupported, registry,
+    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region, meterEc2: options.meterEc2 ?? false }), auth), s3, sts, aws, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;

@@ -4,6 +4,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { getJson, type Versioned } from '../../store/json.ts';
 import type { Store } from '../../store/store.ts';
+import { remainingOf } from '../../cluster/host-siblings.ts';
 import type { ClusterState, InstanceUsage } from '../../cluster/types.ts';
 import { containerInstanceView, type ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 
@@ -22,21 +23,25 @@ export function clusterCounts(state: ClusterState, scope: Scope, name: string): 
 
 /**
  * The instance as DescribeContainerInstances answers it: counts and remaining resources
- * from what its tasks hold in the cluster state, Berth's own fields left out.
+ * from what its tasks hold in the cluster state (and, on a host registered twice, what its
+ * sibling registration's tasks hold: the placer's rule, remainingOf), Berth's own fields
+ * left out.
  */
 export function instanceView(i: ContainerInstanceRecord, u: InstanceUsage) {
-  const left = (name: string) => (i.registeredResources.find((r) => r.name === name)?.integerValue ?? 0);
-  const ports = (protocol: 'tcp' | 'udp', registered: readonly string[]) =>
-    [...new Set([...registered, ...u.ports.filter((p) => p.endsWith(`/${protocol}`)).map((p) => p.slice(0, -protocol.length - 1))])];
+  const registered = (name: string) => (i.registeredResources.find((r) => r.name === name)?.integerValue ?? 0);
+  const left = remainingOf({ cpu: registered('CPU'), memory: registered('MEMORY'), eni: registered('ENI') }, u, u.siblings);
+  const ports = (protocol: 'tcp' | 'udp', reserved: readonly string[]) =>
+    [...new Set([...reserved, ...u.ports.filter((p) => p.endsWith(`/${protocol}`)).map((p) => p.slice(0, -protocol.length - 1))])];
   return {
     ...containerInstanceView(i),
     runningTasksCount: u.running,
     pendingTasksCount: u.pending,
     remainingResources: i.registeredResources.map((r) =>
-      r.name === 'CPU' ? { ...r, integerValue: left('CPU') - u.cpu }
-        : r.name === 'MEMORY' ? { ...r, integerValue: left('MEMORY') - u.memory }
-          : r.name === 'PORTS' ? { ...r, stringSetValue: ports('tcp', r.stringSetValue ?? []) }
-            : r.name === 'PORTS_UDP' ? { ...r, stringSetValue: ports('udp', r.stringSetValue ?? []) }
-              : r),
+      r.name === 'CPU' ? { ...r, integerValue: left.cpu }
+        : r.name === 'MEMORY' ? { ...r, integerValue: left.memory }
+          : r.name === 'ENI' ? { ...r, integerValue: left.eni }
+            : r.name === 'PORTS' ? { ...r, stringSetValue: ports('tcp', r.stringSetValue ?? []) }
+              : r.name === 'PORTS_UDP' ? { ...r, stringSetValue: ports('udp', r.stringSetValue ?? []) }
+                : r),
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { adminHeaders } from '../admin-auth.ts';
+import { adminJson } from '../admin-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -7,6 +7,9 @@ import { table } from '../listing.ts';
 import { DEFAULT_PRICES, DEFAULT_SPOT_DISCOUNT, parsePrices, PriceFileError, type PriceTable } from '../../cost/prices.ts';
 import { costReport, GROUP_BY, type CostRow, type GroupBy, type UsageLine } from '../../cost/report.ts';
 import type { Command } from './command.ts';
+
+/** What GET /_berth/cost/usage answers (src/server/admin.ts). */
+interface UsageAnswer { region: string; since: number; until: number; meterEc2: boolean; lines: UsageLine[]; counted: { stored: number; live: number } }
 
 export const cost: Command = {
   help: `Usage: berth cost [--cluster NAME] [--service NAME] [--since WHEN] [--until WHEN]
@@ -31,7 +34,9 @@ Options:
                     sized as the smallest Fargate task that holds its cpu and memory
                     (column EC2 AS FARGATE $; their tasks and hours are in the other
                     columns too, their cost is not in TOTAL $; --by provider shows them
-                    apart as EC2)
+                    apart as EC2). Stopped ones are metered only when Berth runs with
+                    'berth up --meter-ec2'; without it, only the tasks Berth still holds
+                    (running, or stopped within the hour) count
   --prices FILE     prices to use instead of the built-in table (below); default
                     $BERTH_FARGATE_PRICES when set
   --region REGION   the region whose tasks to count (default: Berth's own)
@@ -65,27 +70,20 @@ its join token: set BERTH_TOKEN.
     // A team that knows its real prices sets them once in the environment.
     const priceFile = values.prices ?? (process.env.BERTH_FARGATE_PRICES || undefined);
     const prices = priceFile === undefined ? DEFAULT_PRICES : pricesFrom(priceFile);
-    const endpoint = values.endpoint ?? defaultEndpoint();
-    const url = new URL('/_berth/cost/usage', endpoint);
+    const query = new URLSearchParams();
     for (const [k, v] of Object.entries({ cluster: values.cluster, service: values.service, region: values.region, since, until, ...(values.ec2 && { ec2: true }) })) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
+      if (v !== undefined) query.set(k, String(v));
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: adminHeaders() });
-    } catch {
-      throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`);
-    }
-    const body = await res.json() as { message?: string; region: string; since: number; until: number; lines: UsageLine[]; counted: { stored: number; live: number } };
-    if (!res.ok) throw new CliError(body.message ?? `the cost query failed with HTTP ${res.status}`);
+    const body = await adminJson<UsageAnswer>(values.endpoint ?? defaultEndpoint(), `/_berth/cost/usage?${query}`);
     const report = costReport(body.lines, by, prices);
     if (values.output === 'json') {
-      process.stdout.write(`${JSON.stringify({ region: body.region, since: iso(body.since), until: iso(body.until), by, counted: body.counted, ...report }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ region: body.region, since: iso(body.since), until: iso(body.until), by, counted: body.counted, meterEc2: body.meterEc2, ...report }, null, 2)}\n`);
       return 0;
     }
     process.stdout.write(`Fargate cost in ${body.region}, ${iso(body.since)} to ${iso(body.until)}; prices of ${report.prices.date} (${report.prices.source})\n`);
     for (const [region, as] of report.pricedAs) process.stdout.write(`No prices for ${region}: priced as ${as}.\n`);
     const ec2 = values.ec2 === true;
+    if (ec2 && !body.meterEc2) process.stdout.write("EC2-mode tasks are not metered (start Berth with 'berth up --meter-ec2'): only the ones still held, running or stopped within the hour, are counted.\n");
     process.stdout.write(table(
       [by.toUpperCase(), 'TASKS', 'VCPU-HOURS', 'GB-HOURS', 'STORAGE GB-HOURS', 'FARGATE $', 'SPOT $', 'TOTAL $', 'SPOT SAVED $', ...(ec2 ? ['EC2 AS FARGATE $'] : [])],
       [...report.rows, report.total].map((r) => [...cells(r), ...(ec2 ? [dollars(r.ec2AsFargateCost)] : [])]),

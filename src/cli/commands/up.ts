@@ -46,6 +46,8 @@ Options:
   --instance-types T1,T2,...
                     the hosts' ecs.instance-type attributes, taken in turn (default
                     ${DEFAULT_INSTANCE_TYPE}); e.g. t3.small,m5.large for memberOf on instance type
+  --meter-ec2       meter EC2-mode tasks too, for what they would have cost on Fargate
+                    ('berth cost --ec2'); by default only Fargate tasks are metered
   --task-pids-limit N
                     most processes a task's containers may hold together, 1 to ${MAX_TASK_PIDS_LIMIT}
                     (default $${TASK_PIDS_LIMIT_ENV}, as the ECS agent; unset: no limit)
@@ -77,7 +79,7 @@ Several hosts (--hosts N, root):
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'account-id': { type: 'string' }, region: { type: 'string' },
       'anonymous-pull': { type: 'boolean' }, 'no-registry-auth': { type: 'boolean' }, 'no-agent': { type: 'boolean' }, 'no-fargate': { type: 'boolean' },
-      'task-pids-limit': { type: 'string' }, hosts: { type: 'string' }, 'instance-types': { type: 'string' },
+      'meter-ec2': { type: 'boolean' }, 'task-pids-limit': { type: 'string' }, hosts: { type: 'string' }, 'instance-types': { type: 'string' },
     });
     const hosts = intOption('up', 'hosts', values.hosts, 1, 1, MAX_HOSTS);
     if (hosts > 1 && values['no-agent']) throw new CliError('--hosts runs an agent on every host: leave out --no-agent, or --hosts.', 2);
@@ -109,6 +111,7 @@ Several hosts (--hosts N, root):
       server = await startServer({
         host, port, dataDir, accountId, region, log,
         anonymousPull: values['anonymous-pull'] ?? false, registryAuthOff: values['no-registry-auth'] ?? false,
+        meterEc2: values['meter-ec2'] ?? false,
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
