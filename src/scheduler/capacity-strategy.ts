@@ -83,10 +83,19 @@ export interface ProviderShare {
 /**
  * How many of `count` new tasks each provider of `strategy` gets, as ECS splits them:
  * first the provider with a base until it runs `base` tasks (counting the ones it already
- * runs of this service or group, `running`), then one task at a time to the provider whose
- * tasks beyond its base are furthest below its weight's share of all tasks beyond the bases
- * (the larger weight first on a tie, then strategy order), so each provider stays within
- * one task of its share. A provider of weight 0 gets nothing beyond its base.
+ * runs of this service or group, `running`), then the rest by weight, "for every one task
+ * on a provider of weight 1, four on one of weight 4" (CapacityProviderStrategyItem,
+ * ECS API reference). A provider of weight 0 gets nothing beyond its base.
+ *
+ * The rest go one task at a time, each to the provider with the most weight per task it
+ * would then run beyond its base (weight ÷ (tasks beyond base + 1); the larger weight
+ * first on a tie, then strategy order): the highest-averages (D'Hondt) order. So a lighter
+ * provider never runs ahead of its ratio: with weights 1 and 3 the tasks beyond the base go
+ * 3, 3, 3, 1, 3, 3, 3, 1, … and every count that is a multiple of the weights' sum is split
+ * exactly. AWS publishes only exact splits (its guides' 1:3 and 1:4 examples); for the
+ * counts between them this order gives FARGATE base 1 weight 1 / FARGATE_SPOT weight 3 a
+ * service of 4 as 1 + 3, the split issue 15 expects. Placing n then m tasks (a service
+ * scaled or its tasks replaced one by one) ends where placing n + m at once does.
  *
  * `strategy` is a resolved one (resolveStrategy): some weight is above 0. The answer lists
  * the providers that get tasks, in strategy order; the counts add up to `count`.
@@ -105,21 +114,16 @@ export function splitLaunch(strategy: readonly StrategyItem[], count: number, ru
   if (left > 0 && weighted.length === 0) throw new Error('splitLaunch needs a strategy with a weight above 0 (resolveStrategy refuses the others)');
   // Tasks beyond a provider's base count against its weight.
   const beyond = strategy.map((i, n) => Math.max(0, have[n]! + add[n]! - i.base));
-  const totalWeight = weighted.reduce((s, n) => s + strategy[n]!.weight, 0);
-  let placed = weighted.reduce((s, n) => s + beyond[n]!, 0);
   for (; left > 0; left--) {
-    // The next task goes to the provider furthest below its share of placed + 1 tasks:
-    // weight × (placed + 1) / totalWeight − beyond, kept in integers (× totalWeight).
-    // This keeps every provider within one task of its exact share.
-    const deficit = (n: number) => strategy[n]!.weight * (placed + 1) - beyond[n]! * totalWeight;
+    // weight[n] / (beyond[n] + 1) > weight[best] / (beyond[best] + 1), in integers.
+    const ahead = (n: number, best: number) => strategy[n]!.weight * (beyond[best]! + 1) - strategy[best]!.weight * (beyond[n]! + 1);
     let best = weighted[0]!;
     for (const n of weighted.slice(1)) {
-      const d = deficit(n) - deficit(best);
+      const d = ahead(n, best);
       if (d > 0 || (d === 0 && strategy[n]!.weight > strategy[best]!.weight)) best = n;
     }
     add[best]! += 1;
     beyond[best]! += 1;
-    placed += 1;
   }
   return strategy.flatMap((i, n) => (add[n]! > 0 ? [{ capacityProvider: i.capacityProvider, count: add[n]! }] : []));
 }
