@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../src/cli/commands/index.ts';
@@ -70,6 +72,55 @@ test('a command that cannot reach Berth says how to start it', async () => {
   const r = await berthCli('ps', '--endpoint', 'http://127.0.0.1:1');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^berth: cannot reach http:\/\/127\.0\.0\.1:1 .*start it with 'berth up', or pass --endpoint\./);
+});
+
+test('berth logs, exec and reset ask through the admin client: the requests they make, their answers, and a refusal that is not JSON in one line', async () => {
+  // Berth's side played by a server that records what it is asked (the real routes need an
+  // agent with containers: test/ecs-tasks-containers.test.ts drives them).
+  const seen: { method: string; url: string; type?: string; body: string }[] = [];
+  let down = false;
+  const fake = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, ...(req.headers['content-type'] && { type: req.headers['content-type'] }), body });
+      if (down) {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('502 Bad Gateway\n<html></html>\n');
+      } else if (req.url!.startsWith('/_berth/tasks/logs')) {
+        res.end('2026-12-07T10:00:00Z stdout F hello\n2026-12-07T10:00:01Z stderr F bye\n');
+      } else if (req.url === '/_berth/tasks/exec') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ reset: true, revision: 7 }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  const task = 'a'.repeat(32);
+  try {
+    const logs = await berthCli('logs', task, '--cluster', 'c1', '--container', 'web', '--endpoint', endpoint);
+    assert.deepEqual([logs.code, logs.stdout], [0, 'hello\nbye\n'], logs.stderr);
+    const exec = await berthCli('exec', task, '--endpoint', endpoint, '--', 'ls', '-l');
+    assert.deepEqual([exec.code, exec.stdout, exec.stderr], [3, 'out\n', 'err\n']);
+    const reset = await berthCli('reset', '--yes', '--endpoint', endpoint);
+    assert.deepEqual([reset.code, reset.stdout], [0, 'All state wiped (store revision 7).\n'], reset.stderr);
+    assert.deepEqual(seen, [
+      { method: 'GET', url: `/_berth/tasks/logs?task=${task}&cluster=c1&container=web&region=us-east-1`, body: '' },
+      { method: 'POST', url: '/_berth/tasks/exec', type: 'application/json', body: JSON.stringify({ task, command: ['ls', '-l'], region: 'us-east-1' }) },
+      { method: 'POST', url: '/_berth/reset', body: '' },
+    ]);
+    down = true;
+    for (const args of [['logs', task, '--endpoint', endpoint], ['exec', task, '--endpoint', endpoint, '--', 'true'], ['reset', '--yes', '--endpoint', endpoint]]) {
+      const r = await berthCli(...args);
+      assert.deepEqual([r.code, r.stderr], [1, 'berth: 502 Bad Gateway\n'], args[0]);
+    }
+  } finally {
+    fake.close();
+  }
 });
 
 test('berth service lists services with desired, running and pending counts and the last event; berth ps lists them after the tasks; --output json', async () => {

@@ -6,16 +6,13 @@
 // Debian's aws CLI v2 (2.9) predates managed draining, the provider `type` and
 // describe-capacity-providers --cluster, and still requires autoScalingGroupProvider: it
 // drops those members from answers and cannot send them, so boto3 checks them.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);

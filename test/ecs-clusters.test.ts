@@ -1,14 +1,11 @@
 // Clusters through both aws CLIs against `berth up`: create, describe (with include),
 // list with pagination, update, delete, and the errors AWS gives.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 interface Cluster { clusterArn: string; clusterName: string; status: string; tags?: { key: string; value: string }[]; settings?: { name: string; value: string }[]; statistics?: unknown[] }
 

@@ -1,16 +1,13 @@
 // ListContainerInstances --filter: the cluster query language over registered instances,
 // through both aws CLIs and the AWS SDK for JavaScript v3. No agent: instances are
 // registered through the API with their identity documents and attributes.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const hosts = [
   { name: 'a', doc: { instanceId: 'i-0000000000000000a', availabilityZone: 'us-east-1a', instanceType: 't2.small', imageId: 'ami-1' }, attrs: ['name=stack,value=prod'] },

@@ -2,16 +2,13 @@
 // (no agent: every check here is the control plane's). Each refusal with AWS's exception
 // and message, and nothing stored; what is accepted, and the Fargate members of the
 // services' answers. Where the task goes once accepted is the placer's (the Fargate pool).
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);

@@ -4,7 +4,7 @@
 // service deployments, ListServiceDeployments and DescribeServiceDeployments show them,
 // DescribeServiceRevisions what each deploys, StopServiceDeployment rolls one back, and
 // every refusal is AWS's exception.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +14,12 @@ import { gunzipSync } from 'node:zlib';
 import * as ecs from '@aws-sdk/client-ecs';
 import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
 import { botocoreModel } from './support/aws-model.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 import { checkAnswers, recordingEcsClient } from './support/recorded-answers.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
 
-let berth: BerthProcess;
+const berth = sharedBerth();
 /**
  * Debian's aws CLI v2 (2.9.19) predates these operations (ECS added them in October 2024;
  * a current v2 has them). It is given the ECS model botocore has on this machine, as
@@ -30,13 +30,8 @@ before(async () => {
   const botocore = execFileSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
   mkdirSync(join(modelDir, 'ecs', '2014-11-13'), { recursive: true });
   writeFileSync(join(modelDir, 'ecs', '2014-11-13', 'service-2.json'), gunzipSync(readFileSync(join(botocore, 'data', 'ecs', '2014-11-13', 'service-2.json.gz'))));
-  berth = await startBerth();
 });
-after(async () => {
-  await berth.stop();
-  rmSync(modelDir, { recursive: true, force: true });
-});
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+after(() => { rmSync(modelDir, { recursive: true, force: true }); });
 
 const ACCOUNT = '000000000000';
 const arn = (resource: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:${resource}`;

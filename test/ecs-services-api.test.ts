@@ -2,16 +2,13 @@
 // what CreateService, UpdateService, DeleteService, DescribeServices and ListServices
 // answer, and every request ECS refuses, with its exception and message, changing nothing.
 // (Tasks starting for a service need the service reconciler: ecs-services-run.test.ts.)
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const ACCOUNT = '000000000000';
 const arn = (resource: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:${resource}`;

@@ -1,15 +1,12 @@
 // Tags, account settings, container instances and attributes through both aws CLIs,
 // and the same calls through the AWS SDK for JavaScript v3.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ECSClient, ListAccountSettingsCommand, PutAccountSettingDefaultCommand, TagResourceCommand, ListTagsForResourceCommand, CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const ARN = 'arn:aws:ecs:us-east-1:000000000000';
 

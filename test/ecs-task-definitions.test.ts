@@ -1,16 +1,14 @@
 // Task definitions through both aws CLIs, and the seed's example through `berth task-definition`.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { ROOT } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 /** The seed's example, exactly as written (numeric strings and all). */
 const SEED = '{"family":"webserver","containerDefinitions":[{"name":"web","image":"nginx","memory":"100","cpu":"99"}],"requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","memory":"512","cpu":"256"}';

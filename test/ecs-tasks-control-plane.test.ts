@@ -2,17 +2,15 @@
 // code: placement, delivery to the agent, reports shaping DescribeTasks, StopTask,
 // ListTasks filters, idempotency and errors. The agent here reports scripted states;
 // test/ecs-tasks-containers.test.ts runs the same flow with real containers.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentSession } from '../src/agent/session.ts';
 import type { Assignment } from '../src/agent/protocol.ts';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { instanceSecretOf, startBerth, type BerthProcess } from './support/berth.ts';
+import { instanceSecretOf } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 interface Task { taskArn: string; lastStatus: string; desiredStatus: string; containerInstanceArn: string; startedAt?: number; stoppedAt?: number; stopCode?: string; stoppedReason?: string; containers: { name: string; lastStatus: string; exitCode?: number }[]; attachments: unknown[]; group: string; cpu: string; memory: string }
 

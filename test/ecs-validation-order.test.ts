@@ -1,15 +1,12 @@
 // Which complaint comes first: a request's own parameters are checked before anything it
 // names is looked up, so a bad parameter is reported even when the cluster is missing too,
 // and a refused request changes nothing. Through both aws CLIs.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
-import { startBerth, type BerthProcess } from './support/berth.ts';
+import { sharedBerth } from './support/shared-berth.ts';
 
-let berth: BerthProcess;
-before(async () => { berth = await startBerth(); });
-after(async () => { await berth.stop(); });
-beforeEach(async () => { await fetch(`${berth.endpoint}/_berth/reset`, { method: 'POST' }); });
+const berth = sharedBerth();
 
 const ID = '0123456789abcdef0123456789abcdef';
 

@@ -18,6 +18,7 @@ const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, bert
 const fails = (...args: string[]) => awsFails(cli, berth.endpoint, ['ecs', ...args]);
 
 interface RunAnswer { tasks: { taskArn: string }[]; failures: { arn: string; reason: string }[] }
+interface Resource { name: string; integerValue?: number }
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}';
 const CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this time. Please try again later or in a different availability zone';
 /** The host's CPU units (cores × 1024), registered on both its instances: `cores` tasks of 1 vCPU fill it. */
@@ -85,13 +86,20 @@ describe('one host, two registrations, one capacity', () => {
     await stopAll(fargate.tasks.map((t) => t.taskArn));
   });
 
-  test('a host full of Fargate tasks answers an EC2 launch with RESOURCE:CPU', async () => {
+  test('a host full of Fargate tasks answers an EC2 launch with RESOURCE:CPU, and DescribeContainerInstances shows no CPU left', async () => {
     const filled = await runFargate(CORES);
     assert.deepEqual(filled.failures, []);
     try {
       const ec2 = await runEc2(1);
       assert.deepEqual(ec2.tasks, []);
       assert.deepEqual(ec2.failures.map((f) => f.reason), ['RESOURCE:CPU']);
+      // The instance's remaining resources are the placer's: less the pool side's tasks too.
+      const [arn] = (await ecs<{ containerInstanceArns: string[] }>('list-container-instances')).containerInstanceArns;
+      const [ci] = (await ecs<{ containerInstances: { runningTasksCount: number; registeredResources: Resource[]; remainingResources: Resource[] }[] }>('describe-container-instances', '--container-instances', arn!)).containerInstances;
+      const cpu = (rs: Resource[]) => rs.find((r) => r.name === 'CPU')!.integerValue!;
+      assert.equal(cpu(ci!.registeredResources), CORES * 1024);
+      assert.equal(cpu(ci!.remainingResources), 0, 'its Fargate sibling\'s tasks hold it all');
+      assert.equal(ci!.runningTasksCount, 0, 'they are not its own tasks');
     } finally {
       await stopAll(filled.tasks.map((t) => t.taskArn));
     }

@@ -1,4 +1,4 @@
-import { adminHeaders } from '../admin-auth.ts';
+import { adminJson, region } from '../admin-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -31,17 +31,14 @@ A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' the
     const task = await resolveTaskId(endpoint, positionals[0]!, values.cluster);
     const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
     if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new CliError('--timeout must be a positive number of seconds.', 2);
-    const res = await fetch(new URL('/_berth/tasks/exec', endpoint), {
+    const body = await adminJson<{ exitCode?: number; stdout?: string; stderr?: string }>(endpoint, '/_berth/tasks/exec', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...adminHeaders() },
-      body: JSON.stringify({
+      body: {
         task, command: argv.slice(dash + 1),
         ...(values.cluster && { cluster: values.cluster }), ...(values.container && { container: values.container }),
-        ...(timeoutSeconds && { timeoutSeconds }), region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      }),
-    }).catch(() => { throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`); });
-    const body = await res.json() as { exitCode?: number; stdout?: string; stderr?: string; message?: string };
-    if (!res.ok) throw new CliError(body.message ?? `exec failed with HTTP ${res.status}`);
+        ...(timeoutSeconds && { timeoutSeconds }), region: region(),
+      },
+    });
     process.stdout.write(body.stdout ?? '');
     process.stderr.write(body.stderr ?? '');
     return body.exitCode ?? 1;

@@ -1,4 +1,4 @@
-import { adminHeaders } from '../admin-auth.ts';
+import { adminFetch, region } from '../admin-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -27,14 +27,12 @@ A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' the
     if (positionals.length !== 1) throw new CliError("usage: berth logs TASK. Run 'berth logs --help'.", 2);
     const endpoint = values.endpoint ?? defaultEndpoint();
     const task = await resolveTaskId(endpoint, positionals[0]!, values.cluster);
-    const url = new URL('/_berth/tasks/logs', endpoint);
-    url.searchParams.set('task', task);
-    if (values.cluster) url.searchParams.set('cluster', values.cluster);
-    if (values.container) url.searchParams.set('container', values.container);
-    if (values.follow) url.searchParams.set('follow', '1');
-    url.searchParams.set('region', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
-    const res = await fetch(url, { headers: adminHeaders() }).catch(() => { throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`); });
-    if (!res.ok) throw new CliError((await res.json() as { message: string }).message);
+    const query = new URLSearchParams({ task });
+    if (values.cluster) query.set('cluster', values.cluster);
+    if (values.container) query.set('container', values.container);
+    if (values.follow) query.set('follow', '1');
+    query.set('region', region());
+    const res = await adminFetch(endpoint, `/_berth/tasks/logs?${query}`);
     const decoder = new TextDecoder();
     let partial = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -1,4 +1,4 @@
-import { adminHeaders } from '../admin-auth.ts';
+import { adminJson } from '../admin-client.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../cli-error.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -22,14 +22,7 @@ A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' the
     const { values } = parse('reset', argv, { endpoint: { type: 'string' }, yes: { type: 'boolean' }, output: { type: 'string' } });
     if (!values.yes) throw new CliError('reset deletes all state and cannot be undone: pass --yes to go ahead.', 2);
     const endpoint = values.endpoint ?? defaultEndpoint();
-    let res: Response;
-    try {
-      res = await fetch(new URL('/_berth/reset', endpoint), { method: 'POST', headers: adminHeaders() });
-    } catch {
-      throw new CliError(`cannot reach Berth at ${endpoint}: start it with 'berth up', or pass --endpoint.`);
-    }
-    const body = await res.json() as { revision?: number; message?: string };
-    if (!res.ok) throw new CliError(body.message ?? `reset failed with HTTP ${res.status}`);
+    const body = await adminJson<{ revision: number }>(endpoint, '/_berth/reset', { method: 'POST' });
     process.stdout.write(values.output === 'json' ? `${JSON.stringify(body)}\n` : `All state wiped (store revision ${body.revision}).\n`);
     return 0;
   },
