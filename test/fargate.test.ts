@@ -161,21 +161,27 @@ describe('Fargate Spot', () => {
         warnedAt.set(arn, notice.at);
       }
       await until(`the round's ${round.length} tasks STOPPED`, async () => (round.every(stoppedSeen) ? true : undefined), (STOP_TIMEOUT + 30) * 1000);
-      const stopped = await describeTasks(round);
+      const [stopped, logs] = await Promise.all([
+        describeTasks(round),
+        Promise.all(round.map(async (arn) => ({ arn, log: (await berthCli('logs', arn)).stdout }))),
+      ]);
       for (const t of stopped) {
         assert.deepEqual([t.lastStatus, t.stopCode, t.stoppedReason, t.containers[0]!.exitCode], ['STOPPED', 'SpotInterruption', 'Your Spot Task was interrupted.', 137], t.taskArn);
         // The aws CLI v2 answers timestamps as ISO 8601.
         const stoppedAfter = Date.parse(t.executionStoppedAt ?? t.stoppedAt!) - warnedAt.get(t.taskArn)!;
         assert.ok(Math.abs(stoppedAfter - STOP_TIMEOUT * 1000) <= 2_000, `stopped ${stoppedAfter} ms after the interruption; stopTimeout is ${STOP_TIMEOUT} s`);
       }
-      const logs = await Promise.all(stopped.map(async (t) => ({ arn: t.taskArn, log: (await berthCli('logs', t.taskArn)).stdout })));
       for (const { arn, log } of logs) assert.match(log, /got SIGTERM/, `the container's trap saw SIGTERM (${arn})`);
       trials += round.length;
-      await servicesStable('spot-web');
-      current = await describeTasks(await serviceTasks('spot-web'));
-      assert.equal(current.filter((t) => t.lastStatus === 'RUNNING').length, DESIRED, 'the desired count is restored');
+      // The replacements were started on the warnings: by now they run, or are about to
+      // (polled here every 500 ms; services-stable's waiter polls every 15 s).
+      current = await until('the desired count restored', async () => {
+        const ts = await describeTasks(await serviceTasks('spot-web'));
+        return ts.length === DESIRED && ts.every((t) => t.lastStatus === 'RUNNING') ? ts : undefined;
+      }, 60_000);
       assert.deepEqual(byProvider(current), start, 'the replacements follow the strategy: 1 + 3 again');
     }
+    await servicesStable('spot-web');
     assert.equal(trials, TRIALS);
   });
 
