@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Tasks as a new user runs them: `berth up` with its agent, the sample images pushed with
 // `berth image samples`, and the aws CLI driving real containers (crun/runc under conmon).
 import { after, before, describe, test } from 'node:test';

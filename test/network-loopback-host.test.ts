@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Host-mode tasks and the host's loopback: `berth up` with its agent on this host, under
 // crun and under runc, a two-container busybox task in host mode (run through the aws
 // CLI). A host-mode task shares the host's network namespace, so nothing but the loopback
