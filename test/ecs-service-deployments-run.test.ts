@@ -24,7 +24,7 @@ const cli = AWS_CLIS[1];
 // machine's botocore ECS model (as in ecs-service-deployments.test.ts).
 const modelDir = mkdtempSync(join(tmpdir(), 'berth-ecs-model-'));
 const ecs = async <T = Json>(...args: string[]): Promise<T> => {
-  const r = await run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(), AWS_DATA_PATH: modelDir } });
+  const r = await run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(undefined, cli), AWS_DATA_PATH: `${modelDir}:${awsEnv(undefined, cli).AWS_DATA_PATH}` } });
   if (r.code !== 0) throw new Error(`aws ecs ${args.join(' ')} failed: ${r.stderr}`);
   return (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as T;
 };
