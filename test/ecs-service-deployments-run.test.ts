@@ -51,7 +51,9 @@ after(async () => {
   rmSync(modelDir, { recursive: true, force: true });
 });
 
-const container = (healthy: boolean) => JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, portMappings: [{ containerPort: 80, hostPort: 0 }],
+// stopTimeout 2 s: busybox httpd as PID 1 ignores SIGTERM, and ECS's default 30 s would be
+// sat out at every task stopped.
+const container = (healthy: boolean) => JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }],
   healthCheck: { command: ['CMD-SHELL', healthy ? 'true' : 'exit 1'], interval: 5, retries: 1 } }]);
 
 test('StopServiceDeployment rolls a deployment that never turns healthy back to the last revision; the service is stable on it again', async () => {

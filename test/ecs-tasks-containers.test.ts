@@ -34,7 +34,8 @@ after(() => stopBerthAndTasks(berth, ecs));
 
 describe('tasks with real containers', () => {
   test('a web task with a dynamic port and a health check: run, wait, curl, stop, wait', async () => {
-    await register('web', [{ name: 'web', image: 'berth/web', memory: 64, portMappings: [{ containerPort: 80, hostPort: 0 }],
+    // stopTimeout 2 s: busybox httpd as PID 1 ignores SIGTERM; SIGKILL ends it either way.
+    await register('web', [{ name: 'web', image: 'berth/web', memory: 64, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }],
       healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost/ || exit 1'], interval: 5, retries: 2 } }]);
     const [arn] = await runTask('web');
     await ecs('wait', 'tasks-running', '--tasks', arn!);
