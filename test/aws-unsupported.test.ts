@@ -78,7 +78,7 @@ describe('the aws CLIs', () => {
 });
 
 function cliCall(cli: AwsCli, call: Call) {
-  return run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', ...call.cli], { env: awsEnv() });
+  return run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', ...call.cli], { env: awsEnv(undefined, cli) });
 }
 
 test('boto3: a ClientError with Error.Code and Error.Message for every protocol (rpc-v2-cbor too), never a parser crash', async () => {

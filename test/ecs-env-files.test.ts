@@ -1,7 +1,7 @@
 // environmentFiles end to end: files put into Berth's S3 with the aws CLI, a task
 // definition that names them, and a real container (berth up's agent) whose environment
 // shows them merged as ECS merges them; a missing file stops the task as ECS stops it.
-// Runs an agent: run it under `flock /tmp/berth-agent.lock`.
+// Runs an agent: run it under `flock /tmp/berth-host.lock` (bin/test runs host tests one at a time).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

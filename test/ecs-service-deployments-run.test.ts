@@ -24,7 +24,7 @@ const cli = AWS_CLIS[1];
 // machine's botocore ECS model (as in ecs-service-deployments.test.ts).
 const modelDir = mkdtempSync(join(tmpdir(), 'berth-ecs-model-'));
 const ecs = async <T = Json>(...args: string[]): Promise<T> => {
-  const r = await run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(), AWS_DATA_PATH: modelDir } });
+  const r = await run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(undefined, cli), AWS_DATA_PATH: `${modelDir}:${awsEnv(undefined, cli).AWS_DATA_PATH}` } });
   if (r.code !== 0) throw new Error(`aws ecs ${args.join(' ')} failed: ${r.stderr}`);
   return (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as T;
 };
@@ -51,7 +51,9 @@ after(async () => {
   rmSync(modelDir, { recursive: true, force: true });
 });
 
-const container = (healthy: boolean) => JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, portMappings: [{ containerPort: 80, hostPort: 0 }],
+// stopTimeout 2 s: busybox httpd as PID 1 ignores SIGTERM, and ECS's default 30 s would be
+// sat out at every task stopped.
+const container = (healthy: boolean) => JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }],
   healthCheck: { command: ['CMD-SHELL', healthy ? 'true' : 'exit 1'], interval: 5, retries: 1 } }]);
 
 test('StopServiceDeployment rolls a deployment that never turns healthy back to the last revision; the service is stable on it again', async () => {

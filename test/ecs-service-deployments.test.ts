@@ -38,7 +38,7 @@ const arn = (resource: string) => `arn:aws:ecs:us-east-1:${ACCOUNT}:${resource}`
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function cliRun(cli: AwsCli, args: readonly string[]) {
-  return run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(), AWS_DATA_PATH: modelDir } });
+  return run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', ...args], { env: { ...awsEnv(undefined, cli), AWS_DATA_PATH: `${modelDir}:${awsEnv(undefined, cli).AWS_DATA_PATH}` } });
 }
 
 for (const cli of AWS_CLIS) {

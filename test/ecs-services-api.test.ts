@@ -105,7 +105,7 @@ for (const cli of AWS_CLIS) {
       await setup();
       await ecs('create-service', '--cluster', 'c', '--service-name', 'idle', '--task-definition', 'web', '--desired-count', '0');
       await ecs('wait', 'services-stable', '--cluster', 'c', '--services', 'idle');
-      const missing = await run(cli.bin, ['--endpoint-url', berth.endpoint, 'ecs', 'wait', 'services-stable', '--cluster', 'c', '--services', 'ghost'], { env: awsEnv() });
+      const missing = await run(cli.bin, ['--endpoint-url', berth.endpoint, 'ecs', 'wait', 'services-stable', '--cluster', 'c', '--services', 'ghost'], { env: awsEnv(undefined, cli) });
       assert.notEqual(missing.code, 0, 'a MISSING service fails the waiter at once');
       assert.match(missing.stderr, /failure|Waiter/i);
     });

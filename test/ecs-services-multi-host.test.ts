@@ -45,7 +45,7 @@ before(async () => {
   const samples = await berthCli('image', 'samples', '--endpoint', berth.endpoint);
   assert.equal(samples.code, 0, samples.stderr);
   await ecs('register-task-definition', '--family', 'web', '--container-definitions',
-    JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, portMappings: [{ containerPort: 80, hostPort: 0 }] }]));
+    JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }] }])); // stopTimeout: httpd as PID 1 ignores SIGTERM
 });
 
 after(async () => {

@@ -27,7 +27,7 @@ after(() => stopBerthAndTasks(berth, ecs, ['web']));
 
 test('a REPLICA service reaches services-stable with its tasks RUNNING, and a forced delete reaches services-inactive', async () => {
   await ecs('register-task-definition', '--family', 'web', '--container-definitions',
-    JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, portMappings: [{ containerPort: 80, hostPort: 0 }] }]));
+    JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }] }])); // stopTimeout: httpd as PID 1 ignores SIGTERM
   const created = (await ecs<{ service: Service }>('create-service', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '2')).service;
   await ecs('wait', 'services-stable', '--services', 'web');
   const stable = await describeService('web');

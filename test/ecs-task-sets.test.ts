@@ -41,7 +41,8 @@ before(async () => {
   assert.equal(samples.code, 0, samples.stderr);
   for (const color of ['blue', 'green']) {
     await ecs('register-task-definition', '--family', 'web', '--container-definitions',
-      JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, environment: [{ name: 'COLOR', value: color }], portMappings: [{ containerPort: 80, hostPort: 0 }] }]));
+      // stopTimeout 2 s: busybox httpd as PID 1 ignores SIGTERM (ECS's default would be 30 s a stop).
+      JSON.stringify([{ name: 'web', image: 'berth/web', memory: 32, stopTimeout: 2, environment: [{ name: 'COLOR', value: color }], portMappings: [{ containerPort: 80, hostPort: 0 }] }]));
   }
 });
 

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Tasks as a new user runs them: `berth up` with its agent, the sample images pushed with
 // `berth image samples`, and the aws CLI driving real containers (crun/runc under conmon).
 import { after, before, describe, test } from 'node:test';
@@ -33,7 +34,8 @@ after(() => stopBerthAndTasks(berth, ecs));
 
 describe('tasks with real containers', () => {
   test('a web task with a dynamic port and a health check: run, wait, curl, stop, wait', async () => {
-    await register('web', [{ name: 'web', image: 'berth/web', memory: 64, portMappings: [{ containerPort: 80, hostPort: 0 }],
+    // stopTimeout 2 s: busybox httpd as PID 1 ignores SIGTERM; SIGKILL ends it either way.
+    await register('web', [{ name: 'web', image: 'berth/web', memory: 64, stopTimeout: 2, portMappings: [{ containerPort: 80, hostPort: 0 }],
       healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost/ || exit 1'], interval: 5, retries: 2 } }]);
     const [arn] = await runTask('web');
     await ecs('wait', 'tasks-running', '--tasks', arn!);

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // The issue's exploit against Berth itself (CVE-2020-8558 class): `berth up` with its agent
 // on this host, a busybox task run through the aws CLI in bridge and awsvpc mode, and in it
 // the static raw-socket probe (test/fixtures/loopback-probe.c) sending a SYN for Berth's own

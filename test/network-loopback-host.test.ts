@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Host-mode tasks and the host's loopback: `berth up` with its agent on this host, under
 // crun and under runc, a two-container busybox task in host mode (run through the aws
 // CLI). A host-mode task shares the host's network namespace, so nothing but the loopback
@@ -154,7 +155,8 @@ for (const runtime of ['crun', 'runc'] as const) {
             healthCheck: { command: ['CMD-SHELL', `nc -w 1 127.0.0.1 ${listeners.ports.health} </dev/null; exit 0`], interval: 5, timeout: 3, retries: 3, startPeriod: 0 },
           },
           {
-            name: 'web', image: 'busybox', memory: 32, portMappings: [{ containerPort: sibling }],
+            // stopTimeout 2 s: httpd as PID 1 ignores SIGTERM.
+            name: 'web', image: 'busybox', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: sibling }],
             command: ['sh', '-c', `mkdir -p /www && echo sibling-ok > /www/index.html && exec httpd -f -p ${sibling} -h /www`],
           },
         ],

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // CVE-2020-8558 class: a task must not reach its host's loopback listeners. A real
 // container (crun and runc, Docker's default capabilities, so CAP_NET_RAW) in a bridge and
 // an awsvpc task sends from an AF_PACKET socket a TCP SYN to 127.0.0.1 (and ::1) in a frame

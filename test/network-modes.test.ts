@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Per-task networking with real namespaces, veths, bridges and nftables, on a simulated
 // host (a network namespace) with a second simulated host beside it: bridge tasks with
 // static, dynamic and UDP port mappings; awsvpc tasks on their own IP; none; host; the

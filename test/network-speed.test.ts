@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // How long task networking takes: setup and teardown p50/p95 per mode over 50 tasks one
 // after another, then a concurrent burst (the ECS target is ≥ 40 task starts/s on 2
 // cores). Runs on a simulated host namespace, which costs one more `ip` process per setup

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // One container under conmon, with crun and with runc: logs, exit codes, OOM, stop with
 // and without an init, read-only rootfs, env/cwd/user, ulimits, exec, stats, cleanup.
 import { before, describe, test } from 'node:test';

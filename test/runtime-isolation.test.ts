@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Isolation probes from inside a default container (crun and runc): no host processes,
 // no mounts, no user namespaces (the seccomp gap closed), read-only /proc/sys and /sys,
 // masked /proc/kcore, no_new_privs, seccomp, Docker's capability set; and the same

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // The host's keyrings from inside a container (crun and runc): a key in the host root's
 // user keyring can be neither read, changed, requested nor joined by another, and
 // /proc/keys shows nothing. Keyrings are not namespaced, so a container whose uid is 0

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // Containers outlive their agent: a child Node process (standing in for the agent)
 // starts containers under conmon and is killed with kill -9; this process then reattaches
 // from the state directories alone, finds the same PID still running, stops it and gets

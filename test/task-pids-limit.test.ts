@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 // A fork bomb in a task, under crun and runc: `berth up` with a task pids limit (given as
 // --task-pids-limit, then as ECS_TASK_PIDS_LIMIT) holds the task at pids.max of its
 // cgroup, which both of its containers share; the host stays responsive; the task stops

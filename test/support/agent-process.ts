@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './berth.ts';
+import { assertHostTest } from './host-only.ts';
 
 export interface AgentRun {
   readonly child: ChildProcess;
@@ -16,6 +17,7 @@ export interface AgentRun {
  * printed its instance, or with its exit and output (or after 60 s with what it said).
  */
 export function startAgentProcess(o: { endpoint: string; cluster: string; dataDir: string; args?: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<AgentRun> {
+  assertHostTest('berth agent');
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'agent', '--join', o.endpoint, '--cluster', o.cluster, '--data-dir', o.dataDir, ...(o.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], ...(o.env && { env: o.env }) });
   let out = '';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinEndpoint } from '../../src/agent/registration.ts';
+import { assertHostTest } from './host-only.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -35,6 +36,8 @@ export interface BerthProcess {
  * as the API tests want; with it, the host's container agent too, as a user gets it.
  */
 export async function startBerth(extraArgs: readonly string[] = [], options: { agent?: boolean } = {}): Promise<BerthProcess> {
+  if (options.agent) assertHostTest('berth up with its agent');
+  if (extraArgs.includes('--hosts')) assertHostTest('berth up --hosts');
   const args = options.agent ? extraArgs : ['--no-agent', ...extraArgs];
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const port = await freePort();

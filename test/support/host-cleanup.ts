@@ -4,6 +4,7 @@ import { removeCreateNamespace, removeReadOnlyBinaries } from '../../src/runtime
 import { createNetworkManager } from '../../src/runtime/network/index.ts';
 import { hostLayout } from '../../src/hosts/layout.ts';
 import { powerOffFrom, removeHostsBridge } from '../../src/hosts/machine.ts';
+import { assertHostTest } from './host-only.ts';
 import { run } from './run.ts';
 
 /** The agent's runtime directory (src/agent/agent.ts RUN_DIR). */
@@ -16,6 +17,7 @@ const AGENT_RUN_DIR = '/run/berth';
  * End-to-end tests call it before and after.
  */
 export async function cleanupHost(): Promise<void> {
+  assertHostTest('cleanupHost()');
   // Simulated hosts of a `berth up --hosts N` that did not stop cleanly (src/hosts/).
   await powerOffFrom(2, (i) => hostLayout(i, '/nonexistent', 'us-east-1'));
   await removeHostsBridge();

@@ -1,3 +1,4 @@
+// Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
