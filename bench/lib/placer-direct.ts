@@ -8,6 +8,7 @@
  * The placer and the cluster state are loaded only when this build has them; otherwise
  * the part answers one line naming what is missing.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -72,6 +73,13 @@ async function load(): Promise<Modules | string> {
   return { createPlacer: placer.createPlacer, createClusterState: state.createClusterState, place: place.place };
 }
 
+/** The ids the server gives the placer: the pooled ones (src/scheduler/placer-ids.ts) where this build has them. */
+async function placerIds(): Promise<{ taskId(): string; uuid(): string }> {
+  const path = `${SRC}/scheduler/placer-ids.ts`;
+  if (existsSync(path)) return ((await import(path)) as { placerIds(): { taskId(): string; uuid(): string } }).placerIds();
+  return { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID };
+}
+
 /** Launches of `count` from `clients` concurrent callers for `seconds`, committed to the store at `statePath` (Berth must be stopped). */
 export async function placerDirect(o: DirectOptions): Promise<DirectResult | { unavailable: string }> {
   const m = await load();
@@ -84,7 +92,7 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
   try {
     await state.ready();
     const loadMs = performance.now() - t0;
-    const placer = m.createPlacer({ store, state, parsedValues, ids: { taskId: () => randomBytes(16).toString('hex'), uuid: randomUUID }, rng: Math.random });
+    const placer = m.createPlacer({ store, state, parsedValues, ids: await placerIds(), rng: Math.random });
     let placed = 0;
     let launches = 0;
     let unplaced = 0;

@@ -29,3 +29,23 @@ test('parsed values: at most MAX_REMEMBERED_VALUES, the oldest forgotten first',
   assert.equal(memo.get('/k0', '{"n":0}'), undefined, 'the oldest is gone');
   assert.deepEqual(memo.get(`/k${MAX_REMEMBERED_VALUES}`, `{"n":${MAX_REMEMBERED_VALUES}}`), { n: MAX_REMEMBERED_VALUES });
 });
+
+test('parsed values: a key remembered again is the newest, and its older slot forgets nothing', () => {
+  const memo = new ParsedValues();
+  memo.remember('/a', '{"v":1}', { v: 1 });
+  memo.remember('/b', '{"b":1}', { b: 1 });
+  memo.remember('/a', '{"v":2}', { v: 2 });
+  for (let i = 3; i < MAX_REMEMBERED_VALUES; i++) memo.remember(`/k${i}`, `{"n":${i}}`, { n: i });
+  assert.equal(memo.size, MAX_REMEMBERED_VALUES - 1);
+  // The ring comes round to /a's first slot: /a was remembered since, so nothing goes.
+  memo.remember('/c', '{}', {});
+  assert.equal(memo.size, MAX_REMEMBERED_VALUES);
+  assert.deepEqual(memo.get('/a', '{"v":2}'), { v: 2 });
+  // Then /b, the oldest, goes; and /a, once it is the oldest.
+  memo.remember('/d', '{}', {});
+  assert.equal(memo.get('/b', '{"b":1}'), undefined);
+  assert.deepEqual(memo.get('/a', '{"v":2}'), { v: 2 });
+  memo.remember('/e', '{}', {});
+  assert.equal(memo.get('/a', '{"v":2}'), undefined);
+  assert.equal(memo.size, MAX_REMEMBERED_VALUES);
+});

@@ -27,12 +27,25 @@
 export const MAX_REMEMBERED_VALUES = 8_192;
 
 export class ParsedValues {
-  readonly #values = new Map<string, { readonly value: string; readonly parsed: unknown }>();
+  readonly #values = new Map<string, { readonly value: string; readonly parsed: unknown; readonly slot: number }>();
+  /**
+   * The keys in the order remembered, a ring of MAX_REMEMBERED_VALUES slots: a remember takes
+   * the next slot and forgets the key in it, unless that key was remembered again since (its
+   * entry names a newer slot). Not the Map's own order (delete the first key, as an LRU
+   * does): V8 leaves a deleted entry as a hole until the table is rebuilt, and finding the
+   * first key skips every hole before it: measured 4.4 µs per placed task in the placer's
+   * profile (6% of its CPU), against a ring slot's write.
+   */
+  readonly #ring: (string | undefined)[] = new Array<string | undefined>(MAX_REMEMBERED_VALUES).fill(undefined);
+  #next = 0;
 
   remember(key: string, value: string, parsed: unknown): void {
-    this.#values.delete(key);
-    this.#values.set(key, { value, parsed });
-    if (this.#values.size > MAX_REMEMBERED_VALUES) this.#values.delete(this.#values.keys().next().value!);
+    const slot = this.#next;
+    this.#next = slot + 1 === MAX_REMEMBERED_VALUES ? 0 : slot + 1;
+    const old = this.#ring[slot];
+    if (old !== undefined && this.#values.get(old)?.slot === slot) this.#values.delete(old);
+    this.#ring[slot] = key;
+    this.#values.set(key, { value, parsed, slot });
   }
 
   /** The object `value` (written to `key`) was serialized from; undefined if not remembered. Shared: read it, never change it. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeConformance, storeCompactionConformance } from '../conformance.ts';
 import { openSqliteStore, StoreLockedError } from './sqlite-store.ts';
+import { CompactedError } from '../store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-sqlite-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -158,6 +159,92 @@ test('sqlite: a data dir with the earlier WITHOUT ROWID log is migrated at open:
     await new Promise((r) => setImmediate(r));
     w.close();
     assert.deepEqual(seen, [3, 4, 4]);
+  } finally {
+    await again.close();
+  }
+});
+
+/** Rows of the log table of a closed store's database: [rev, seq, key] in order. */
+async function logRows(path: string): Promise<[number, number, string][]> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return (db.prepare('SELECT rev, seq, key FROM log ORDER BY rev, seq').all() as { rev: number; seq: number; key: string }[]).map((r) => [r.rev, r.seq, r.key]);
+  } finally {
+    db.close();
+  }
+}
+
+test('sqlite: one stored copy per value: compaction keeps a current value older than the history, and drops it once superseded or deleted', async () => {
+  const path = join(dir, 'one-copy.db');
+  const s = await openSqliteStore(path, { historyRevisions: 10 });
+  try {
+    await s.txn({ ops: [{ type: 'put', key: '/keep', value: 'k1' }, { type: 'put', key: '/gone', value: 'g1' }] });
+    for (let i = 0; i < 1_200; i++) await s.txn({ ops: [{ type: 'put', key: '/h', value: String(i) }] });
+    // Compacted past revision 1, whose values are still current.
+    assert.throws(() => s.watch('/', 1, () => {}), CompactedError);
+    assert.equal((await s.get('/keep'))?.value, 'k1');
+    assert.deepEqual((await s.list('/', { limit: 2 })).items.map((kv) => [kv.key, kv.value, kv.modRevision]), [['/gone', 'g1', 1], ['/h', '1199', 1201]]);
+    await s.txn({ ops: [{ type: 'put', key: '/keep', value: 'k2' }, { type: 'delete', key: '/gone' }] });
+    assert.deepEqual(await s.get('/keep'), { key: '/keep', value: 'k2', createRevision: 1, modRevision: 1202, version: 2 });
+    assert.equal(await s.get('/gone'), undefined);
+  } finally {
+    await s.close();
+  }
+  const rows = await logRows(path);
+  // History: revisions 1001-1202 (compaction runs every 1,000 past the 10 kept), nothing older.
+  assert.equal(rows.filter(([rev]) => rev <= 1000).length, 0, `rows of compacted revisions left: ${JSON.stringify(rows.filter(([rev]) => rev <= 1000))}`);
+  assert.equal(rows.filter(([, , key]) => key === '/keep').length, 1);
+  assert.deepEqual(rows.at(-1), [1202, 1, '/gone'], 'the delete is history');
+  const again = await openSqliteStore(path, { historyRevisions: 10 });
+  try {
+    assert.equal((await again.get('/keep'))?.value, 'k2');
+    const seen: string[] = [];
+    const w = again.watch('/', 1199, (e) => seen.push(`${e.revision}:${e.type}:${e.kv.key}=${e.kv.value}`));
+    await new Promise((r) => setImmediate(r));
+    w.close();
+    assert.deepEqual(seen, ['1200:put:/h=1198', '1201:put:/h=1199', '1202:put:/keep=k2', '1202:delete:/gone=']);
+  } finally {
+    await again.close();
+  }
+});
+
+test('sqlite: a data dir whose kv rows hold values is migrated at open: values, revisions and watch history kept, compacted values kept out of history', async () => {
+  const path = join(dir, 'kv-values.db');
+  const { DatabaseSync } = await import('node:sqlite');
+  const old = new DatabaseSync(path);
+  // The previous layout, compacted up to revision 5: /old's value (revision 2) is only in kv;
+  // /twice was put, deleted and put again in revision 7; /new is in the log at revision 6.
+  old.exec(`PRAGMA journal_mode = WAL;
+    CREATE TABLE kv (key TEXT NOT NULL UNIQUE, value TEXT NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL);
+    CREATE TABLE log (rev INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT, create_rev INTEGER NOT NULL, version INTEGER NOT NULL);
+    CREATE UNIQUE INDEX log_rev_seq ON log (rev, seq);
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO kv VALUES ('/old', 'o1', 2, 2, 1), ('/new', 'n2', 3, 6, 2), ('/twice', 't2', 7, 7, 1);
+    INSERT INTO log VALUES (6, 0, '/new', 0, 'n2', 3, 2), (7, 0, '/twice', 0, 't1', 7, 1), (7, 1, '/twice', 1, NULL, 0, 0), (7, 2, '/twice', 0, 't2', 7, 1);
+    INSERT INTO meta VALUES ('revision', 7), ('compacted', 5);`);
+  old.close();
+  const s = await openSqliteStore(path);
+  try {
+    assert.equal(await s.revision(), 7);
+    assert.deepEqual(await s.get('/old'), { key: '/old', value: 'o1', createRevision: 2, modRevision: 2, version: 1 });
+    assert.deepEqual((await s.list('/')).items.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}v${kv.version}`), ['/new=n2@6v2', '/old=o1@2v1', '/twice=t2@7v1']);
+    assert.throws(() => s.watch('/', 4, () => {}), CompactedError);
+    const seen: string[] = [];
+    const w = s.watch('/', 5, (e) => seen.push(`${e.revision}:${e.type}:${e.kv.key}=${e.kv.value}`));
+    await s.txn({ ops: [{ type: 'put', key: '/old', value: 'o2' }] });
+    w.close();
+    assert.deepEqual(seen, ['6:put:/new=n2', '7:put:/twice=t1', '7:delete:/twice=', '7:put:/twice=t2', '8:put:/old=o2']);
+    assert.deepEqual(await s.get('/old'), { key: '/old', value: 'o2', createRevision: 2, modRevision: 8, version: 2 });
+  } finally {
+    await s.close();
+  }
+  // The compacted value's row went with its overwrite; the rest is history.
+  assert.deepEqual(await logRows(path), [[6, 0, '/new'], [7, 0, '/twice'], [7, 1, '/twice'], [7, 2, '/twice'], [8, 0, '/old']]);
+  const again = await openSqliteStore(path);
+  try {
+    assert.equal((await again.get('/twice'))?.value, 't2');
+    assert.equal(await again.revision(), 8);
   } finally {
     await again.close();
   }

@@ -9,7 +9,7 @@ import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
 import { Checkpointer, CHECKPOINT_PRAGMAS } from './checkpoint.ts';
-import { LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type LogRow, type KvRow } from './schema.ts';
+import { KV_MIGRATION, KV_NEEDS_MIGRATION, LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type KvHead, type KvRow, type LogRow } from './schema.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -86,6 +86,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     // Checkpoints and their fsyncs are the store's (checkpoint.ts), off the event loop.
     db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; ${CHECKPOINT_PRAGMAS} PRAGMA mmap_size = 268435456; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
     if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
+    if (db.prepare(KV_NEEDS_MIGRATION).get()) db.exec(KV_MIGRATION);
     db.exec(SCHEMA);
     if (path !== ':memory:') {
       // The schema write made the WAL file; its directory entry must be durable too.
@@ -284,6 +285,7 @@ class SqliteStoreImpl implements SqliteStore {
     if (batch.length === 0) return;
     const s = this.#s;
     const startRevision = this.#revision;
+    const startCompacted = this.#compacted;
     const results: (TxnResult | Error)[] = [];
     const events: WatchEvent[] = [];
     try {
@@ -296,7 +298,7 @@ class SqliteStoreImpl implements SqliteStore {
         const mark = events.length;
         s.savepoint.run();
         try {
-          applyOps(s, txn, revision, events);
+          applyOps(s, txn, revision, this.#compacted, events);
           s.release.run();
           this.#revision = revision;
           results.push({ ok: true, revision });
@@ -310,8 +312,9 @@ class SqliteStoreImpl implements SqliteStore {
       if (this.#revision !== startRevision) {
         s.setMeta.run('revision', this.#revision);
         if (this.#revision - this.#compacted >= this.#history + COMPACT_EVERY) {
+          const from = this.#compacted;
           this.#compacted = this.#revision - this.#history;
-          s.compact.run(this.#compacted);
+          s.compact.run(from, this.#compacted);
           s.setMeta.run('compacted', this.#compacted);
         }
       }
@@ -319,6 +322,7 @@ class SqliteStoreImpl implements SqliteStore {
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       this.#revision = startRevision;
+      this.#compacted = startCompacted;
       for (const p of batch) p.reject(err);
       return;
     }
@@ -375,19 +379,29 @@ class SqliteStoreImpl implements SqliteStore {
   }
 }
 
-function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, events: WatchEvent[]): void {
+/**
+ * One transaction's writes at `revision`: each put one log row (the value's only copy) and
+ * its key's kv row pointing at it (schema.ts). A superseded value at or below `compacted`
+ * is no watcher's history: its row goes now; one above stays until compaction passes it.
+ */
+function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, compacted: number, events: WatchEvent[]): void {
   let seq = 0;
   const put = (key: string, value: string) => {
-    // The previous row's revisions only: its value (kilobytes) is not copied out of SQLite.
-    const prev = s.prevRevs.get(key) as Pick<KvRow, 'create_rev' | 'version'> | undefined;
+    // The previous row's head only: no value is read.
+    const prev = s.head.get(key) as KvHead | undefined;
     const createRevision = prev ? prev.create_rev : revision;
     const version = prev ? prev.version + 1 : 1;
-    s.put.run(key, value, createRevision, revision, version);
-    s.log.run(revision, seq++, key, 0, value, createRevision, version);
+    const at = seq++;
+    s.log.run(revision, at, key, 0, value, createRevision, version);
+    s.put.run(key, revision, at, createRevision, version);
+    if (prev && prev.mod_rev <= compacted) s.dropLog.run(prev.mod_rev, prev.seq);
     events.push({ type: 'put', revision, kv: { key, value, createRevision, modRevision: revision, version } });
   };
   const del = (key: string) => {
-    if (Number(s.del.run(key).changes) === 0) return;
+    const prev = s.head.get(key) as KvHead | undefined;
+    if (!prev) return;
+    s.del.run(key);
+    if (prev.mod_rev <= compacted) s.dropLog.run(prev.mod_rev, prev.seq);
     s.log.run(revision, seq++, key, 1, null, 0, 0);
     events.push({ type: 'delete', revision, kv: { key, value: '', createRevision: 0, modRevision: revision, version: 0 } });
   };
