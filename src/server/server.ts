@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
 import { createStsDoor } from '../api/sts/index.ts';
+import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
 import { createIdentityService } from '../identity/identity-service.ts';
 import { createEcrService } from '../api/ecr/index.ts';
@@ -97,7 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await state.ready();
   const placer = createPlacer({
     store, state, parsedValues, rng: Math.random,
-    ids: { taskId: () => randomBytes(16).toString('hex'), uuid: () => randomUUID() },
+    ids: placerIds(),
   });
   const ecs = createEcsService({ store, state, placer });
   const logs = createLogsService({ store, dataDir: options.dataDir, log: options.log });
