@@ -32,6 +32,22 @@ const LOOPBACK_GUARD_PRIORITY = 'dstnat + 10';
 const LOOPBACK4 = '127.0.0.0/8';
 const LOOPBACK6 = '{ ::1, ::ffff:127.0.0.0/104 }';
 
+/** Where containers reach the agent's endpoint server (task metadata; AWS's address and port). */
+export const TASK_ENDPOINT_ADDRESS = '169.254.170.2';
+export const TASK_ENDPOINT_PORT = 80;
+
+/**
+ * The endpoint server's DNAT: 169.254.170.2:80 from a task of either bridge goes to the
+ * agent's server on that bridge's gateway, so the server sees the task's own address as
+ * the source (how it tells tasks apart) and no route_localnet is needed on the vpc bridge.
+ * A gVisor sandbox's packets cross its veth like any awsvpc task's.
+ */
+export function endpointDnatRules(config: NetworkConfig): string[] {
+  const rule = (net: NetworkConfig['bridge']) =>
+    `iifname { "${net.bridge}", "${net.vethStem}*" } ip daddr ${TASK_ENDPOINT_ADDRESS} tcp dport ${TASK_ENDPOINT_PORT} dnat ip to ${net.gateway}:${config.metadataPort}`;
+  return [rule(config.bridge), rule(config.vpc)];
+}
+
 interface Elements {
   tcp: string[];
   udp: string[];
@@ -138,7 +154,7 @@ table inet ${t} {
   set vpc_routed { type ipv4_addr; flags interval; elements = { ${vpc.routed.map((s) => s.cidr).join(', ')} }; }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ${publish.join('\n    ')}
+    ${[...endpointDnatRules(config), ...publish].join('\n    ')}
   }
   chain output {
     type nat hook output priority ${OUTPUT_NAT_PRIORITY}; policy accept;
