@@ -11,7 +11,7 @@
  * nothing tells a task whether another task's id is real.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { route } from './routes.ts';
 import { dockerStats, type StatsSample } from './stats.ts';
 import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
@@ -160,7 +160,7 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 }
 
 /** Listens on each address at `port` (the bridges' gateways); closes them all on close. */
-export async function startMetadataServer(addresses: readonly string[], port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ close(): Promise<void> }> {
+export async function startMetadataServer(addresses: readonly string[], port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ readonly addresses: readonly (AddressInfo | string | null)[]; close(): Promise<void> }> {
   const servers: Server[] = [];
   try {
     for (const address of addresses) {
@@ -176,6 +176,7 @@ export async function startMetadataServer(addresses: readonly string[], port: nu
     throw e;
   }
   return {
+    addresses: servers.map((s) => s.address()),
     close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); }))).then(() => undefined),
   };
 }
