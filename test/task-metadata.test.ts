@@ -59,8 +59,19 @@ before(async () => {
 });
 
 after(async () => {
-  await stopBerthAndTasks(berth, ecs);
+  await stopBerthAndTasks(berth, ecs, ['md-svc']);
 });
+
+/** A PUT from inside the task (busybox wget only GETs and POSTs): raw HTTP over nc. */
+async function put(task: string, url: string, body: string): Promise<{ status: string; json: Record<string, unknown> }> {
+  const u = new URL(url);
+  const request = `PUT ${u.pathname} HTTP/1.0\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  // busybox nc stops at the end of its input: keep it open while the answer comes.
+  const r = await exec(task, 'sh', '-c', `(printf '${request}'; sleep 1) | nc ${u.hostname} ${u.port || 80}`);
+  assert.equal(r.code, 0, r.err);
+  const [head, ...rest] = r.out.split('\r\n\r\n');
+  return { status: head!.split(' ')[1]!, json: JSON.parse(rest.join('\r\n\r\n')) as Record<string, unknown> };
+}
 
 describe('task metadata endpoint', () => {
   let bridge: string;
@@ -94,6 +105,10 @@ describe('task metadata endpoint', () => {
     assert.equal(t.Limits, undefined, 'no task-level size: no Limits, as AWS omits it');
     assert.ok(!Number.isNaN(Date.parse(String(t.PullStartedAt))) && !Number.isNaN(Date.parse(String(t.PullStoppedAt))));
     assert.match(String(t.VPCID), /^vpc-[0-9a-f]{17}$/);
+    const drift = t.ClockDrift as { ClockErrorBound: number; ReferenceTimestamp: string; ClockSynchronizationStatus: string };
+    assert.equal(typeof drift.ClockErrorBound, 'number');
+    assert.ok(!Number.isNaN(Date.parse(drift.ReferenceTimestamp)));
+    assert.match(drift.ClockSynchronizationStatus, /^(NOT_)?SYNCHRONIZED$/);
     assert.equal((t.Containers as unknown[]).length, 1);
     const v3 = await getJson(bridge, `${uri.replace('/v4/', '/v3/')}/task`);
     assert.equal(v3.TaskARN, bridge);
@@ -167,5 +182,37 @@ describe('task metadata endpoint', () => {
     assert.ok(s.memory_stats.usage > 0, `memory usage ${s.memory_stats.usage}`);
     assert.equal(s.memory_stats.limit, 512 * 1024 * 1024, "the task's size bounds the sandbox");
     await ecs('stop-task', '--task', fg);
+  });
+
+  test('the scale-in protection endpoint: a service task protects itself, the API and the scheduler agree; a standalone task is refused', async () => {
+    await ecs('create-service', '--service-name', 'md-svc', '--task-definition', 'md-bridge', '--desired-count', '1');
+    await ecs('wait', 'services-stable', '--services', 'md-svc');
+    const [svcTask] = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'md-svc')).taskArns;
+    const agentUri = await envOf(svcTask!, 'ECS_AGENT_URI');
+    const on = await put(svcTask!, `${agentUri}/task-protection/v1/state`, '{"ProtectionEnabled":true,"ExpiresInMinutes":60}');
+    assert.equal(on.status, '200', JSON.stringify(on.json));
+    const p = on.json.protection as { ProtectionEnabled: boolean; TaskArn: string; ExpirationDate: string };
+    assert.deepEqual([p.ProtectionEnabled, p.TaskArn], [true, svcTask]);
+    const minutes = (Date.parse(p.ExpirationDate) - Date.now()) / 60_000;
+    assert.ok(minutes > 58 && minutes <= 60, `expires in ${minutes} minutes`);
+    const read = await getJson<{ protection: { ProtectionEnabled: boolean } }>(svcTask!, `${agentUri}/task-protection/v1/state`);
+    assert.equal(read.protection.ProtectionEnabled, true);
+    const api = await ecs<{ protectedTasks: { taskArn: string; protectionEnabled: boolean }[] }>('get-task-protection', '--tasks', svcTask!);
+    assert.deepEqual(api.protectedTasks.map((t) => [t.taskArn, t.protectionEnabled]), [[svcTask, true]]);
+    // Scaled to 0, the service leaves its protected task running.
+    await ecs('update-service', '--service', 'md-svc', '--desired-count', '0');
+    await new Promise((r) => setTimeout(r, 5000));
+    const still = (await ecs<{ tasks: { desiredStatus: string }[] }>('describe-tasks', '--tasks', svcTask!)).tasks[0]!;
+    assert.equal(still.desiredStatus, 'RUNNING', 'a protected task is not chosen for scale-in');
+    // Protection off (through the API this time): scale-in goes on.
+    await ecs('update-task-protection', '--tasks', svcTask!, '--no-protection-enabled');
+    await ecs('wait', 'tasks-stopped', '--tasks', svcTask!);
+    // A standalone task cannot be protected: ECS's failure, passed on.
+    const refused = await put(bridge, `${await envOf(bridge, 'ECS_AGENT_URI')}/task-protection/v1/state`, '{"ProtectionEnabled":true}');
+    assert.equal(refused.status, '200');
+    assert.equal((refused.json.failure as { Reason: string }).Reason, 'TASK_NOT_VALID');
+    const bad = await put(bridge, `${await envOf(bridge, 'ECS_AGENT_URI')}/task-protection/v1/state`, '{"ProtectionEnabled":true,"ExpiresInMinutes":9999}');
+    assert.equal(bad.status, '400');
+    assert.equal((bad.json.error as { Code: string }).Code, 'InvalidParameterException');
   });
 });

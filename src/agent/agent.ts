@@ -19,6 +19,7 @@ import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
+import { clockSampler } from './metadata/clock.ts';
 import { endpointTarget } from './metadata/runner-facts.ts';
 import { metadataHandler, startMetadataServer } from './metadata/server.ts';
 
@@ -163,12 +164,22 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     }
     return endpoints.get(id);
   };
+  // A task's protection goes to the control plane over the session of the instance it was placed on.
+  const sessionOf = (taskArn: string) => {
+    const on = runners.get(taskArn)?.task.containerInstanceArn;
+    return (on !== undefined && sessions.get(on)) || s;
+  };
+  const clock = clockSampler(Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
+    protection: {
+      get: (taskArn) => sessionOf(taskArn).protection(taskArn),
+      update: (taskArn, enabled, minutes) => sessionOf(taskArn).protection(taskArn, enabled, minutes),
+    },
     resolve(id) {
       const e = endpointOf(id);
       const runner = e && runners.get(e.taskArn);
-      return runner && endpointTarget(() => runner.facts(), e.container, { network: network.config, clock: () => undefined });
+      return runner && endpointTarget(() => runner.facts(), e.container, { network: network.config, clock });
     },
   }));
 

@@ -50,7 +50,21 @@ export type AgentMessage =
   | { type: 'state'; seq: number; report: TaskReport }
   /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
   | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
-  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string };
+  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }
+  /**
+   * A task's scale-in protection, asked for by one of its containers (the task protection
+   * endpoint): `enabled` absent reads it. Only for tasks placed on the session's instance.
+   */
+  | { type: 'protection'; id: string; taskArn: string; enabled?: boolean; expiresInMinutes?: number };
+
+/** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */
+export interface ProtectionResultMessage {
+  type: 'protectionResult';
+  id: string;
+  protectedTasks?: { taskArn: string; protectionEnabled: boolean; expirationDate?: number }[];
+  failures?: { arn: string; reason: string; detail?: string }[];
+  error?: { code: string; message: string };
+}
 
 export type ServerMessage =
   | { type: 'tasks'; assignments: Assignment[] }
@@ -60,4 +74,5 @@ export type ServerMessage =
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** The requester went away: stop streaming `id`. */
-  | { type: 'cancel'; id: string };
+  | { type: 'cancel'; id: string }
+  | ProtectionResultMessage;
