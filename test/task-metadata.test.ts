@@ -53,6 +53,10 @@ before(async () => {
     containerDefinitions: [{ name: 'app', image: 'berth/sleep', command: SLEEP, stopTimeout: 1 }, { name: 'side', image: 'berth/sleep', command: SLEEP, stopTimeout: 1, essential: false }],
   }));
   await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'md-host', networkMode: 'host',
+    containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }],
+  }));
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
     family: 'md-fargate', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',
     containerDefinitions: [{ name: 'app', image: 'berth/sleep', command: SLEEP, stopTimeout: 1 }],
   }));
@@ -164,6 +168,21 @@ describe('task metadata endpoint', () => {
     assert.match(madeUp.body, /404/);
     const byTaskId = await get(bridge, `http://169.254.170.2/v4/${vpc.split('/').pop()}/task`);
     assert.match(byTaskId.body, /404/);
+  });
+
+  test('host mode: the task reaches its own metadata through its cgroup, and only its own', async () => {
+    const host = await runTask('md-host');
+    const uri = await envOf(host, 'ECS_CONTAINER_METADATA_URI_V4');
+    const t = await getJson<{ TaskARN: string; Containers: { Networks: unknown }[] }>(host, `${uri}/task`);
+    assert.equal(t.TaskARN, host);
+    assert.deepEqual(t.Containers[0]!.Networks, [{ NetworkMode: 'host' }]);
+    const s = await getJson<{ memory_stats: { usage: number } }>(host, `${uri}/stats`);
+    assert.ok(s.memory_stats.usage > 0);
+    const other = await get(host, `${await envOf(bridge, 'ECS_CONTAINER_METADATA_URI_V4')}/task`);
+    assert.match(other.body, /404/, "a bridge task's id from a host-mode task");
+    const mine = await get(bridge, `${uri}/task`);
+    assert.match(mine.body, /404/, "a host-mode task's id from a bridge task");
+    await ecs('stop-task', '--task', host);
   });
 
   test('Fargate: the gVisor sandbox reaches its metadata; ARN cluster, EphemeralStorageMetrics, stats from the sandbox', async () => {

@@ -11,6 +11,9 @@ import type { NetworkConfig } from '../../runtime/network/config.ts';
 import type { RunnerFacts } from '../task-runner.ts';
 import { cgroupsPath, taskCgroupPath } from '../task-layout.ts';
 import { taskSize } from '../task-sandbox.ts';
+import { cgroup2Mount } from '../../runtime/container/cgroup2.ts';
+import { METADATA_ADDRESS, METADATA_PORT } from './ids.ts';
+import { clientInCgroup } from './owner.ts';
 import { readStats } from './stats-reader.ts';
 import type { EndpointTarget, StatsSource } from './server.ts';
 import type { ClockFacts, MetadataTask } from './view.ts';
@@ -86,8 +89,11 @@ export function endpointTarget(facts: () => RunnerFacts, container: string, host
     owns(socket: Socket): boolean {
       const f = facts();
       const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      // Host mode: no address of its own, and no route to the server yet (README, open problems).
-      if (f.net?.hostNetwork) return false;
+      // Host mode: no address of its own; the client socket must be a process's of the task's cgroup.
+      if (f.net?.hostNetwork) {
+        const mount = cgroup2Mount();
+        return mount !== undefined && socket.remotePort !== undefined && clientInCgroup(join(mount, taskCgroupPath(taskId)), socket.remotePort, `${METADATA_ADDRESS}:${METADATA_PORT}`);
+      }
       return f.net !== undefined && (f.net.ip === remote || f.net.containers.some((c) => c.ip === remote));
     },
     metadata: () => metadataTask(facts(), host),

@@ -48,6 +48,16 @@ export function endpointDnatRules(config: NetworkConfig): string[] {
   return [rule(config.bridge), rule(config.vpc)];
 }
 
+/**
+ * A host-mode task has no interface of its own: its 169.254.170.2:80 is DNATed in `output`,
+ * for sockets of a guarded host-mode task's cgroup only (`host_task_cgroups`, host-guard.ts),
+ * so the host's other processes, and other agents' tasks on the same machine, are untouched.
+ * The agent then tells the task by its socket's owner (src/agent/metadata/owner.ts).
+ */
+export function hostEndpointDnat(config: NetworkConfig): string {
+  return `ip daddr ${TASK_ENDPOINT_ADDRESS} tcp dport ${TASK_ENDPOINT_PORT} dnat ip to ${config.bridge.gateway}:${config.metadataPort}`;
+}
+
 interface Elements {
   tcp: string[];
   udp: string[];
@@ -171,7 +181,7 @@ table inet ${t} {
     ip6 daddr ${LOOPBACK6} drop
     ip6 saddr ${LOOPBACK6} drop
   }
-${guardTableBody(guards, LOOPBACK4, LOOPBACK6)}  chain flag_dnat {
+${guardTableBody(guards, LOOPBACK4, LOOPBACK6, hostEndpointDnat(config))}  chain flag_dnat {
     type filter hook prerouting priority ${FLAG_PRIORITY}; policy accept;
     ct status dnat meta mark set meta mark | ${mark}
   }
