@@ -216,7 +216,7 @@ describe('task metadata endpoint', () => {
     assert.ok(minutes > 58 && minutes <= 60, `expires in ${minutes} minutes`);
     const read = await getJson<{ protection: { ProtectionEnabled: boolean } }>(svcTask!, `${agentUri}/task-protection/v1/state`);
     assert.equal(read.protection.ProtectionEnabled, true);
-    const api = await ecs<{ protectedTasks: { taskArn: string; protectionEnabled: boolean }[] }>('get-task-protection', '--tasks', svcTask!);
+    const api = await ecs<{ protectedTasks: { taskArn: string; protectionEnabled: boolean }[] }>('get-task-protection', '--cluster', 'default', '--tasks', svcTask!);
     assert.deepEqual(api.protectedTasks.map((t) => [t.taskArn, t.protectionEnabled]), [[svcTask, true]]);
     // Scaled to 0, the service leaves its protected task running.
     await ecs('update-service', '--service', 'md-svc', '--desired-count', '0');
@@ -224,7 +224,7 @@ describe('task metadata endpoint', () => {
     const still = (await ecs<{ tasks: { desiredStatus: string }[] }>('describe-tasks', '--tasks', svcTask!)).tasks[0]!;
     assert.equal(still.desiredStatus, 'RUNNING', 'a protected task is not chosen for scale-in');
     // Protection off (through the API this time): scale-in goes on.
-    await ecs('update-task-protection', '--tasks', svcTask!, '--no-protection-enabled');
+    await ecs('update-task-protection', '--cluster', 'default', '--tasks', svcTask!, '--no-protection-enabled');
     await ecs('wait', 'tasks-stopped', '--tasks', svcTask!);
     // A standalone task cannot be protected: ECS's failure, passed on.
     const refused = await put(bridge, `${await envOf(bridge, 'ECS_AGENT_URI')}/task-protection/v1/state`, '{"ProtectionEnabled":true}');
