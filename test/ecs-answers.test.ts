@@ -102,6 +102,9 @@ async function session(c: ecs.ECSClient): Promise<void> {
     await c.send(new ecs.DescribeTasksCommand({ cluster: 'full', tasks: [taskArn, '0'.repeat(32)] }));
     await c.send(new ecs.DescribeTasksCommand({ cluster: 'full', tasks: [taskArn], include: ['TAGS'] }));
     await c.send(new ecs.ListTasksCommand({ cluster: 'full', maxResults: 1 }));
+    // A standalone task cannot be protected (TASK_NOT_VALID), an unknown one is MISSING.
+    await c.send(new ecs.UpdateTaskProtectionCommand({ cluster: 'full', tasks: [taskArn, '0'.repeat(32)], protectionEnabled: true, expiresInMinutes: 60 }));
+    await c.send(new ecs.GetTaskProtectionCommand({ cluster: 'full', tasks: [taskArn, '0'.repeat(32)] }));
     await c.send(new ecs.StopTaskCommand({ cluster: 'full', task: taskArn, reason: 'done' }));
     agent.report({ taskArn, status: 'STOPPED', executionStoppedAt: Date.now() / 1000, containers: [{ name: 'web', status: 'STOPPED', exitCode: 0 }, { name: 'side', status: 'STOPPED', exitCode: 137 }] });
     await until(() => agent.pending === 0);
@@ -110,6 +113,14 @@ async function session(c: ecs.ECSClient): Promise<void> {
     await c.send(new ecs.CreateServiceCommand({ cluster: 'full', serviceName: 'web', taskDefinition: 'web', desiredCount: 2, tags: [{ key: 'app', value: 'web' }],
       placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }], placementConstraints: [{ type: 'distinctInstance' }],
       deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 150, minimumHealthyPercent: 50 } }));
+    let serviceTask: string | undefined;
+    for (const deadline = Date.now() + 10_000; !serviceTask && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      serviceTask = (await c.send(new ecs.ListTasksCommand({ cluster: 'full', serviceName: 'web' }))).taskArns?.[0];
+    }
+    assert.ok(serviceTask, 'the service placed a task');
+    await c.send(new ecs.UpdateTaskProtectionCommand({ cluster: 'full', tasks: [serviceTask], protectionEnabled: true }));
+    await c.send(new ecs.GetTaskProtectionCommand({ cluster: 'full', tasks: [serviceTask] }));
+    await c.send(new ecs.UpdateTaskProtectionCommand({ cluster: 'full', tasks: [serviceTask], protectionEnabled: false }));
     await c.send(new ecs.CreateServiceCommand({ cluster: 'full', serviceName: 'spot', taskDefinition: 'vpc', desiredCount: 1, healthCheckGracePeriodSeconds: 30,
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 1 }], networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'DISABLED' } } }));
     await c.send(new ecs.CreateServiceCommand({ cluster: 'full', serviceName: 'daemon', taskDefinition: 'web', schedulingStrategy: 'DAEMON' }));

@@ -19,6 +19,10 @@ import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
+import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
+import { clockSampler } from './metadata/clock.ts';
+import { endpointTarget } from './metadata/runner-facts.ts';
+import { metadataHandler, startMetadataServer } from './metadata/server.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
 export const DEFAULT_RUN_DIR = MACHINE_RUN_DIR;
@@ -151,7 +155,37 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const credentials = ecrCredentials(api, registryHost);
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend };
+  // The task metadata endpoint: one id per container (metadata/ids.ts), one server per host.
+  const metadataKey = endpointKey(o.dataDir);
+  const endpointEnvironment = (taskArn: string, container: string) => metadataEnvironment(endpointId(metadataKey, taskArn, container));
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment };
+  /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
+  let endpoints = new Map<string, { taskArn: string; container: string }>();
+  const endpointOf = (id: string) => {
+    if (!endpoints.has(id)) {
+      endpoints = new Map();
+      for (const r of runners.values()) for (const c of r.facts().assignment.containers) endpoints.set(endpointId(metadataKey, r.taskArn, c.name), { taskArn: r.taskArn, container: c.name });
+    }
+    return endpoints.get(id);
+  };
+  // A task's protection goes to the control plane over the session of the instance it was placed on.
+  const sessionOf = (taskArn: string) => {
+    const on = runners.get(taskArn)?.task.containerInstanceArn;
+    return (on !== undefined && sessions.get(on)) || s;
+  };
+  const clock = clockSampler(Date.now);
+  const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
+    now: Date.now,
+    protection: {
+      get: (taskArn) => sessionOf(taskArn).protection(taskArn),
+      update: (taskArn, enabled, minutes) => sessionOf(taskArn).protection(taskArn, enabled, minutes),
+    },
+    resolve(id) {
+      const e = endpointOf(id);
+      const runner = e && runners.get(e.taskArn);
+      return runner && endpointTarget(() => runner.facts(), e.container, { network: network.config, clock });
+    },
+  }));
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {
@@ -198,6 +232,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       for (const stop of streams.values()) stop();
       for (const r of runners.values()) r.detach();
       for (const session of sessions.values()) session.close();
+      await metadataServer.close();
       await network.close();
       release();
     },

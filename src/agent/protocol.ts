@@ -63,7 +63,21 @@ export type AgentMessage =
   | { type: 'state'; seq: number; report: TaskReport }
   /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
   | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
-  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string };
+  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }
+  /**
+   * A task's scale-in protection, asked for by one of its containers (the task protection
+   * endpoint): `enabled` absent reads it. Only for tasks placed on the session's instance.
+   */
+  | { type: 'protection'; id: string; taskArn: string; enabled?: boolean; expiresInMinutes?: number };
+
+/** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */
+export interface ProtectionResultMessage {
+  type: 'protectionResult';
+  id: string;
+  protectedTasks?: { taskArn: string; protectionEnabled: boolean; expirationDate?: number }[];
+  failures?: { arn: string; reason: string; detail?: string }[];
+  error?: { code: string; message: string };
+}
 
 export type ServerMessage =
   | { type: 'tasks'; assignments: Assignment[] }
@@ -75,4 +89,5 @@ export type ServerMessage =
   /** The requester went away: stop streaming `id`. */
   | { type: 'cancel'; id: string }
   /** A task role's fresh credentials, sent before the ones the agent holds expire. */
-  | { type: 'credentials'; taskArn: string; credentials: RoleCredentials };
+  | { type: 'credentials'; taskArn: string; credentials: RoleCredentials }
+  | ProtectionResultMessage;

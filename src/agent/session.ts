@@ -1,12 +1,16 @@
 import { WebSocket } from 'ws';
 import type { TaskReport } from '../core/ecs/task-report.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type RoleCredentials, type ServerMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 /** The close code of a refused session (RFC 6455 policy violation). */
 const POLICY_VIOLATION = 1008;
+/** Protection calls in flight at once: each is one container's request, answered in milliseconds. */
+const MAX_CALLS = 256;
+/** A call the control plane has not answered by then is answered with an error (the container may retry). */
+const CALL_TIMEOUT_MS = 10_000;
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -45,6 +49,9 @@ export class AgentSession {
   #connected = false;
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
+  /** Calls awaiting the control plane's answer (at most MAX_CALLS; each ends by its answer or CALL_TIMEOUT_MS). */
+  readonly #calls = new Map<string, (r: ProtectionResultMessage) => void>();
+  #callSeq = 0;
 
   /** `instanceSecret` is the one the control plane issued to `hello.containerInstanceArn` when it joined. */
   constructor(endpoint: string, hello: { cluster: string; containerInstanceArn: string; agentVersion: string }, instanceSecret: string, handlers: SessionHandlers) {
@@ -107,6 +114,7 @@ export class AgentSession {
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
       else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials);
+      else if (msg.type === 'protectionResult') this.#calls.get(msg.id)?.(msg);
       else this.#h.onRequest?.(msg);
     });
     ws.on('close', (code, reason) => {
@@ -131,6 +139,22 @@ export class AgentSession {
     this.#backoff = BACKOFF_MIN_MS;
     this.#refused = undefined;
     this.#h.onSnapshot(assignments);
+  }
+
+  /**
+   * Asks the control plane for a task's scale-in protection (read, or set with `enabled`).
+   * Answers an error, never throws: not connected, too many calls, no answer in time.
+   */
+  protection(taskArn: string, enabled?: boolean, expiresInMinutes?: number): Promise<ProtectionResultMessage> {
+    const id = `p${++this.#callSeq}`;
+    const failed = (message: string): ProtectionResultMessage => ({ type: 'protectionResult', id, error: { code: 'ServerException', message } });
+    if (!this.#connected) return Promise.resolve(failed('The agent is not connected to the control plane; try again shortly.'));
+    if (this.#calls.size >= MAX_CALLS) return Promise.resolve(failed('Too many task protection requests in flight on this host; try again shortly.'));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.#calls.delete(id); resolve(failed('The control plane did not answer in time; try again.')); }, CALL_TIMEOUT_MS);
+      this.#calls.set(id, (r) => { clearTimeout(timer); this.#calls.delete(id); resolve(r); });
+      this.#send({ type: 'protection', id, taskArn, ...(enabled !== undefined && { enabled }), ...(expiresInMinutes !== undefined && { expiresInMinutes }) });
+    });
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */

@@ -39,6 +39,21 @@ export interface RunnerDeps {
   taskPidsLimit?: number | undefined;
   /** The boundary Fargate tasks get on this host (detectIsolation()); without one they run as EC2 tasks do. */
   fargateSandbox?: SandboxBackend | undefined;
+  /** What the agent adds to a container's environment: the task metadata endpoint's URIs (metadata/ids.ts). */
+  endpointEnvironment?: ((taskArn: string, container: string) => EnvVar[]) | undefined;
+}
+
+/** What the task metadata endpoint reads of a runner (metadata/runner-facts.ts makes its view of it). */
+export interface RunnerFacts {
+  readonly assignment: Assignment;
+  readonly status: TaskStatus;
+  readonly slots: readonly Readonly<Slot>[];
+  readonly net: TaskNetwork | undefined;
+  readonly pullStartedAt: number | undefined;
+  readonly pullStoppedAt: number | undefined;
+  readonly taskDir: string;
+  /** The boundary its containers got (a gVisor sandbox's share the task's cgroup). */
+  readonly isolation: string | undefined;
 }
 
 
@@ -87,6 +102,14 @@ export class TaskRunner {
 
   get task(): TaskRecord {
     return this.#assignment.task;
+  }
+
+  facts(): RunnerFacts {
+    return {
+      assignment: this.#assignment, status: this.#status, slots: [...this.#slots.values()], net: this.#net,
+      pullStartedAt: this.#pullStartedAt, pullStoppedAt: this.#pullStoppedAt, taskDir: this.#layout.dir,
+      isolation: this.#sandbox?.isolation,
+    };
   }
 
   containerOf(name: string | undefined): TaskContainer | undefined {
@@ -293,11 +316,14 @@ export class TaskRunner {
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.#assignment, name, this.#layout);
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
+      const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
+      const environment = [...(slot.environment ?? (slot.def.environment as EnvVar[] | undefined) ?? []), ...injected];
+      slot.createdAt = this.#deps.now();
       slot.container = await this.#sandbox.createContainer({
         id: runtimeId(this.taskId, name),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
-        definition: slot.environment ? { ...slot.def, environment: slot.environment } : slot.def,
+        definition: { ...slot.def, environment },
         cgroupsPath: cgroupsPath(this.taskId, name),
         cgroupParent: CGROUP_PARENT,
         network: this.#networkFor(name),
@@ -308,6 +334,7 @@ export class TaskRunner {
         logPath: this.#layout.log(name),
       });
       await slot.container.start();
+      slot.startedAt = this.#deps.now();
     } catch (e) {
       throw new StartFailure(`CannotStartContainerError: ${(e as Error).message}`, name);
     }
@@ -342,6 +369,7 @@ export class TaskRunner {
 
   #recordExit(slot: Slot, exit: ExitStatus): void {
     slot.exit = exit;
+    slot.finishedAt ??= this.#deps.now();
     if (exit.oomKilled) slot.reason = OOM_REASON;
   }
 

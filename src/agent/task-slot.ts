@@ -26,6 +26,10 @@ export interface Slot {
   checks?: { stop(): void };
   /** The environment with the container's environment files merged in, once read. */
   environment?: EnvVar[];
+  /** Epoch ms: created, started, exited (the task metadata endpoint's CreatedAt, StartedAt, FinishedAt). */
+  createdAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 /** The containers' part of a task report, the task being in `status`. */

@@ -85,6 +85,7 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
     ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }),
     ...(t.stopCode !== undefined && { stopCode: t.stopCode }),
     ...(t.stoppedReason !== undefined && { stoppedReason: t.stoppedReason }),
+    ...(t.protectedUntil !== undefined && { protectedUntil: t.protectedUntil }),
   };
 }
 

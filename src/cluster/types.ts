@@ -73,6 +73,8 @@ export interface TaskSummary {
   readonly stoppedAt?: number;
   readonly stopCode?: StopCode;
   readonly stoppedReason?: string;
+  /** Scale-in protection: epoch seconds until which the service scheduler leaves it running (src/core/ecs/task-protection.ts). */
+  readonly protectedUntil?: number;
 }
 
 export interface InstanceState {

@@ -101,6 +101,21 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   const T4 = 'd'.repeat(32);
   await store.txn({ ops: [putOp(keys.task(OTHER, 'b', T4), fargateTask(OTHER, 'b', T4, H1))] });
   assert.equal((await changed.promise).task.taskArn, ecsArn(OTHER, `task/b/${T4}`));
+
+  // Scale-in protection asked by a task's container (its protection endpoint): the ECS rule,
+  // in the task's own account, for this host's tasks only.
+  const T5 = 'e'.repeat(32);
+  const t5 = ecsArn(OTHER, `task/b/${T5}`);
+  await store.txn({ ops: [putOp(keys.task(OTHER, 'b', T5), { ...fargateTask(OTHER, 'b', T5, H1), group: 'service:web', lastStatus: 'RUNNING' })] });
+  const on = await session.protection(t5, true, 30);
+  assert.deepEqual(on.protectedTasks?.map((p) => [p.taskArn, p.protectionEnabled]), [[t5, true]]);
+  assert.ok(Math.abs(on.protectedTasks![0]!.expirationDate! - (Date.now() / 1000 + 1800)) < 5, 'expires in 30 minutes');
+  assert.equal((await getJson<TaskRecord>(store, keys.task(OTHER, 'b', T5)))!.value.protectedUntil, on.protectedTasks![0]!.expirationDate);
+  assert.equal((await session.protection(t5)).protectedTasks?.[0]?.protectionEnabled, true, 'read back');
+  assert.equal((await session.protection(ecsArn(OTHER, `task/b/${T2}`), true)).failures?.[0]?.reason, 'TASK_NOT_VALID', 'a standalone task');
+  assert.equal((await session.protection(ecsArn(SCOPE, `task/a/${T3}`), true)).error?.code, 'ResourceNotFoundException', "another host's task");
+  assert.equal((await session.protection(t5, true, 5000)).error?.code, 'InvalidParameterException');
+  assert.equal((await session.protection(t5, false)).protectedTasks?.[0]?.protectionEnabled, false);
 });
 
 test('a task with a role is sent with its role\'s credentials (the run\'s override first); one without, with none', async (t) => {

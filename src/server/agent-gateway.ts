@@ -16,6 +16,8 @@ import {
   AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
   type AgentMessage, type Assignment, type RoleCredentials, type ServerMessage,
 } from '../agent/protocol.ts';
+import { getTaskProtection, updateTaskProtection } from '../api/ecs/task-protection.ts';
+import { checkProtectionRequest, MAX_UPDATE_PROTECTION_TASKS } from '../core/ecs/task-protection.ts';
 import { Lru } from '../lib/lru.ts';
 import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
@@ -279,6 +281,33 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     return session;
   }
 
+  /**
+   * A container's scale-in protection request (its task protection endpoint), through the
+   * same calls as UpdateTaskProtection / GetTaskProtection, in the task's own scope: only
+   * for a task placed on this session's instance (a pool host serves many accounts).
+   */
+  async function protection(s: Session, msg: Extract<AgentMessage, { type: 'protection' }>): Promise<ServerMessage> {
+    const key = taskKeyOf(msg.taskArn);
+    const found = key === undefined ? undefined : await getJson<TaskRecord>(store, key);
+    if (!found || found.value.containerInstanceArn !== s.instanceArn) {
+      return { type: 'protectionResult', id: msg.id, error: { code: 'ResourceNotFoundException', message: `The task ${msg.taskArn} does not run on this container instance.` } };
+    }
+    const a = parseArn(msg.taskArn)!;
+    const scope = { account: a.account, region: a.region };
+    const cluster = TASK_RESOURCE.exec(a.resource)![1]!;
+    const nowSeconds = now() / 1000;
+    try {
+      checkProtectionRequest(1, MAX_UPDATE_PROTECTION_TASKS, msg.expiresInMinutes);
+      const r = msg.enabled === undefined
+        ? await getTaskProtection(store, scope, cluster, [msg.taskArn], nowSeconds)
+        : await updateTaskProtection(store, scope, cluster, [msg.taskArn], msg.enabled, msg.expiresInMinutes, nowSeconds);
+      return { type: 'protectionResult', id: msg.id, ...r };
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'ServerException';
+      return { type: 'protectionResult', id: msg.id, error: { code, message: (e as Error).message } };
+    }
+  }
+
   async function report(s: Session, msg: Extract<AgentMessage, { type: 'state' }>): Promise<void> {
     // The task's own key, from its ARN: a pool host runs tasks of other clusters and accounts.
     // Applied only to a task placed on this session's instance.
@@ -331,6 +360,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
           session = await hello(ws, caller, secret, msg);
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
+        else if (msg.type === 'protection') send(session, await protection(session, msg));
         else if (msg.type === 'logData' || msg.type === 'execResult') {
           // Only the session a request went to may answer it.
           const r = requests.get(msg.id);

@@ -13,6 +13,7 @@ import { randomServiceIds, serviceOperations } from './services.ts';
 import { tagOperations } from './tags.ts';
 import { taskDefinitionOperations } from './task-definitions.ts';
 import { taskSetOperations } from './task-sets.ts';
+import { taskProtectionOperations } from './task-protection.ts';
 import { taskOperations } from './tasks.ts';
 
 /** Amazon ECS (AmazonEC2ContainerServiceV20141113) over AWS JSON 1.1. */
@@ -24,6 +25,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...capacityProviderOperations(deps),
       ...taskDefinitionOperations(deps),
       ...taskOperations(deps),
+      ...taskProtectionOperations(deps),
       ...tagOperations(deps),
       ...accountSettingOperations(deps),
       ...containerInstanceOperations(deps),

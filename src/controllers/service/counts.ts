@@ -27,6 +27,8 @@ export interface TaskView {
   readonly doom?: Doom;
   /** The availability zone of its instance (scale-in balances over zones). */
   readonly zone: string;
+  /** Under scale-in protection now (src/core/ecs/task-protection.ts): neither scale-in nor a deployment stops it. */
+  readonly protected?: boolean;
 }
 
 export function serviceGroup(name: string): string {
@@ -54,6 +56,11 @@ export function zoneOf(instance: InstanceState | undefined): string {
  * during which an UNHEALTHY status after the task started is ignored.
  */
 export function view(task: TaskSummary, instances: ReadonlyMap<string, InstanceState>, now: number, graceSeconds: number): TaskView {
+  const v = classify(task, instances, now, graceSeconds);
+  return task.protectedUntil !== undefined && task.protectedUntil * 1000 > now && v.live ? { ...v, protected: true } : v;
+}
+
+function classify(task: TaskSummary, instances: ReadonlyMap<string, InstanceState>, now: number, graceSeconds: number): TaskView {
   const instance = task.containerInstanceArn ? instances.get(task.containerInstanceArn) : undefined;
   // A Fargate task runs on a host of the Fargate pool, never one of the cluster's own: its
   // zone is the one it recorded, and its host's loss is instance-health's over the pool.

@@ -95,11 +95,13 @@ export function rollingStep(input: StepInput): Step {
   if (input.canReplace) {
     // Excess PRIMARY tasks (scale-in, or duplicates an instance brought back): the order ECS stops them in.
     const excess = good.length - desired;
-    const excessTasks = excess > 0 ? scaleInOrder(good, live).slice(0, excess) : [];
+    // Protected tasks (task scale-in protection) are never chosen: scale-in takes others, or waits.
+    const excessTasks = excess > 0 ? scaleInOrder(good.filter((v) => !v.protected), live).slice(0, excess) : [];
     // What must go, in order: older deployments, then doomed PRIMARY tasks, then excess ones.
     const unhealthyDoomed = doomed.filter((v) => v.doom === 'unhealthy');
     const movable = doomed.filter((v) => v.doom !== 'unhealthy');
-    const leaving = [...scaleInOrder(older, live).sort(byAge), ...scaleInOrder(movable, live), ...excessTasks];
+    // A deployment waits for an older deployment's protected tasks until their protection ends.
+    const leaving = [...scaleInOrder(older.filter((v) => !v.protected), live).sort(byAge), ...scaleInOrder(movable, live), ...excessTasks];
     // Tasks that are not healthy can go at once: the floor does not count them.
     for (const v of leaving) if (!v.healthy) stop(v, whyOf(v));
     // An unhealthy task is replaced first when the ceiling allows; it goes once its replacement is in place.

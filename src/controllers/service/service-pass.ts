@@ -175,12 +175,13 @@ export function servicePass(snapshot: ClusterSnapshot, held: Held<ServiceRecord>
   return { actions, ...wake(views, throttle, grace, nowSeconds, launch === undefined && canReplace && !stalled), quiet: actions.length === 0 && messages.length === 0 };
 }
 
-/** The next moment something changes without news: a task's 40 s settle, a grace period's end, the throttle's release. */
+/** The next moment something changes without news: a task's 40 s settle, a grace period's end, the throttle's release, a protection's expiry. */
 function wake(views: readonly TaskView[], throttle: ServiceRecord['throttle'], grace: number, nowSeconds: number, waitingOnThrottle: boolean): { wakeAt?: number } {
   const times: number[] = [];
   for (const v of views) {
     if (v.healthyAt !== undefined) times.push(v.healthyAt);
     const t = v.task;
+    if (v.protected && t.protectedUntil !== undefined) times.push(t.protectedUntil * 1000);
     if (v.live && t.healthChecked && t.healthStatus === 'UNHEALTHY' && t.startedAt !== undefined && !v.doom) times.push((t.startedAt + grace) * 1000);
   }
   if (throttle && waitingOnThrottle && throttle.nextLaunchAt > nowSeconds) times.push(throttle.nextLaunchAt * 1000);

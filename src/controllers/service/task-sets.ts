@@ -124,7 +124,8 @@ function setStep(snapshot: ClusterSnapshot, record: ServiceRecord, set: TaskSetR
   const live = views.filter((v) => v.live);
   const keep = live.filter((v) => !v.doom);
   const stops = live.filter((v) => v.doom).map((v) => ({ view: v, unhealthy: v.doom === 'unhealthy' }));
-  if (keep.length > target) stops.push(...scaleInOrder(keep, live).slice(0, keep.length - target).map((v) => ({ view: v, unhealthy: false })));
+  // Protected tasks (task scale-in protection) are not chosen; the set waits for them.
+  if (keep.length > target) stops.push(...scaleInOrder(keep.filter((v) => !v.protected), live).slice(0, keep.length - target).map((v) => ({ view: v, unhealthy: false })));
   const missing = Math.max(0, target - keep.length);
   const launch = missing > 0 && !holds(throttle?.deploymentId === set.id ? throttle : undefined, nowSeconds) ? { ...launchBase(snapshot, record, set, nowSeconds), count: missing } : undefined;
 
@@ -142,6 +143,8 @@ function wake(views: readonly TaskView[], grace: number, throttle: Throttle | un
   for (const v of views) {
     const t = v.task;
     if (v.live && !v.doom && t.healthChecked && t.healthStatus === 'UNHEALTHY' && t.startedAt !== undefined) times.push((t.startedAt + grace) * 1000);
+    // A protected task the set is waiting on becomes stoppable when its protection expires.
+    if (v.protected && t.protectedUntil !== undefined) times.push(t.protectedUntil * 1000);
   }
   if (throttle && waiting) times.push(throttle.nextLaunchAt * 1000);
   const future = times.filter((t) => t > nowSeconds * 1000);

@@ -117,6 +117,11 @@ export interface TaskRecord {
   ephemeralStorage?: { sizeInGiB: number };
   /** The boundary its containers got, as the agent reported it (fargate.ts). (Berth's own; a task attribute in the view.) */
   isolation?: Isolation;
+  /**
+   * Scale-in protection: epoch seconds until which the service scheduler will not choose it
+   * to stop (task-protection.ts). Absent: not protected. (GetTaskProtection's; not in the Task view.)
+   */
+  protectedUntil?: number;
 }
 
 /** What a task needs from an instance to be placed there. */
@@ -266,7 +271,7 @@ export function newTask(i: NewTaskInput): TaskRecord {
  */
 export function taskView(t: TaskRecord, includeTags: boolean) {
   const {
-    tags, networkMode: _mode, reservedPorts: _ports, healthChecked: _checked, isolation, containerInstanceArn, attributes,
+    tags, networkMode: _mode, reservedPorts: _ports, healthChecked: _checked, protectedUntil: _protected, isolation, containerInstanceArn, attributes,
     connectivity, connectivityAt, healthStatus, containers, ...rest
   } = t;
   const reported = !NOT_YET_REPORTED.has(t.lastStatus) || t.containers.some((c) => c.lastStatus !== 'PENDING');

@@ -30,6 +30,13 @@ export const DYNAMIC_PORT_FIRST = 32768;
 export const DYNAMIC_PORT_LAST = 61000;
 /** Ports the ECS agent reserves on every container instance (ECS_RESERVED_PORTS default). */
 export const ECS_RESERVED_PORTS: readonly number[] = [22, 2375, 2376, 51678, 51679];
+/**
+ * The port the agent's endpoint server (task metadata, scale-in protection; later task
+ * credentials) listens on at each bridge's gateway; containers' 169.254.170.2:80 is DNATed
+ * to it. 51679 is the ECS agent's own credentials port, which ECS_RESERVED_PORTS already
+ * keeps from tasks' dynamic host ports.
+ */
+export const DEFAULT_METADATA_PORT = 51679;
 /** Region used for private DNS names when none is given (AWS's default region). */
 export const DEFAULT_REGION = 'us-east-1';
 /** Second MAC octet of task interfaces: marks an address as Berth's (see macForIp). */
@@ -56,6 +63,8 @@ export interface NetworkManagerOptions {
     routedCidrs?: string[];
   };
   nftTable?: string;
+  /** The endpoint server's port on the bridges' gateways (default {@link DEFAULT_METADATA_PORT}). */
+  metadataPort?: number;
   netnsPrefix?: string;
   vethPrefix?: string;
   hostPorts?: { first?: number; last?: number; reserved?: number[] };
@@ -85,6 +94,7 @@ export interface NetworkConfig {
   readonly bridge: NetworkDef;
   readonly vpc: NetworkDef & { readonly subnetId: string; readonly region: string; readonly routed: readonly Subnet[] };
   readonly nftTable: string;
+  readonly metadataPort: number;
   /** Task namespaces are `/run/netns/<netnsPrefix><taskId>[.<n>]`. */
   readonly netnsPrefix: string;
   readonly hostPorts: { readonly first: number; readonly last: number; readonly reserved: ReadonlySet<number> };
@@ -112,6 +122,8 @@ export function resolveConfig(o: NetworkManagerOptions): NetworkConfig {
   }
   const nftTable = o.nftTable ?? DEFAULT_NFT_TABLE;
   if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(nftTable)) throw new NetworkConfigError(`nftTable '${nftTable}' must be a letter then letters, digits or _ (at most 32)`);
+  const metadataPort = o.metadataPort ?? DEFAULT_METADATA_PORT;
+  if (!Number.isInteger(metadataPort) || metadataPort < 1 || metadataPort > 65535) throw new NetworkConfigError(`metadataPort ${metadataPort} is not a port (1-65535)`);
   const netnsPrefix = o.netnsPrefix ?? DEFAULT_NETNS_PREFIX;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(netnsPrefix)) throw new NetworkConfigError(`netnsPrefix '${netnsPrefix}' may hold only letters, digits, '_', '.', '-'`);
   const subnetId = o.vpc?.subnetId ?? `subnet-${createHash('sha256').update(`berth:${vpcNet.subnet.cidr}`).digest('hex').slice(0, 17)}`;
@@ -120,6 +132,7 @@ export function resolveConfig(o: NetworkManagerOptions): NetworkConfig {
     bridge,
     vpc: { ...vpcNet, subnetId, region: o.vpc?.region ?? DEFAULT_REGION, routed },
     nftTable,
+    metadataPort,
     netnsPrefix,
     hostPorts: { first, last, reserved: new Set(o.hostPorts?.reserved ?? ECS_RESERVED_PORTS) },
     hostNetns: o.hostNetns,

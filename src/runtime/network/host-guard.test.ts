@@ -68,11 +68,22 @@ test("a start or stop rewrites the guard's elements in one transaction, a stoppe
   assert.equal(guardRewriteScript('berth', [{ cgroup: 'berth/a', mark: 0x00200000 }]), [
     'flush map inet berth host_task_marks',
     'flush set inet berth host_task_pairs',
+    'flush set inet berth host_task_cgroups',
     'add element inet berth host_task_marks { "berth/a" : 0x00200000 }',
     'add element inet berth host_task_pairs { 0x00200000 . "berth/a" }',
+    'add element inet berth host_task_cgroups { "berth/a" }',
     '',
   ].join('\n'));
-  assert.equal(guardRewriteScript('berth', []), 'flush map inet berth host_task_marks\nflush set inet berth host_task_pairs\n');
+  assert.equal(guardRewriteScript('berth', []), 'flush map inet berth host_task_marks\nflush set inet berth host_task_pairs\nflush set inet berth host_task_cgroups\n');
+});
+
+test('a host-mode task\'s 169.254.170.2:80 goes to the endpoint server, for its cgroup\'s sockets only', () => {
+  const script = baseScript(config, state(hostTask('a', 0x00200000)), [{ cgroup: 'berth/a', mark: 0x00200000 }]);
+  assert.match(script, /set host_task_cgroups \{ typeof socket cgroupv2 level 2; elements = \{ "berth\/a" \}; \}/);
+  assert.deepEqual(chain(script, 'host_task_endpoint'), [
+    'type nat hook output priority -100; policy accept;',
+    'socket cgroupv2 level 2 @host_task_cgroups ip daddr 169.254.170.2 tcp dport 80 dnat ip to 172.30.240.1:51679',
+  ]);
 });
 
 test('a cgroup is two plain names below the root', () => {

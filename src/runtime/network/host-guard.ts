@@ -64,10 +64,11 @@ export function liveGuards(state: NetworkState, exists: (cgroup: string) => bool
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** The element lists of the two guard maps, for a table body or an `add element`. */
-export function guardElements(guards: readonly HostGuard[]): { marks: string[]; pairs: string[] } {
+export function guardElements(guards: readonly HostGuard[]): { marks: string[]; pairs: string[]; cgroups: string[] } {
   return {
     marks: guards.map((g) => `"${g.cgroup}" : ${hex(g.mark)}`),
     pairs: guards.map((g) => `${hex(g.mark)} . "${g.cgroup}"`),
+    cgroups: guards.map((g) => `"${g.cgroup}"`),
   };
 }
 
@@ -84,12 +85,13 @@ export function guardElements(guards: readonly HostGuard[]): { marks: string[]; 
  *   it is dropped. Packets of flows already let in pass (the
  *   handshake's last ACK reaches a request socket, which has no cgroup to compare).
  */
-export function guardTableBody(guards: readonly HostGuard[], loopback4: string, loopback6: string): string {
+export function guardTableBody(guards: readonly HostGuard[], loopback4: string, loopback6: string, endpointDnat?: string): string {
   const e = guardElements(guards);
   const els = (items: string[]): string => (items.length ? ` elements = { ${items.join(', ')} };` : '');
   const level = HOST_GUARD_CGROUP_LEVEL;
   return `  map host_task_marks { typeof socket cgroupv2 level ${level} : meta mark;${els(e.marks)} }
   set host_task_pairs { typeof meta mark . socket cgroupv2 level ${level};${els(e.pairs)} }
+  set host_task_cgroups { typeof socket cgroupv2 level ${level};${els(e.cgroups)} }
   chain host_task_out {
     type filter hook output priority filter; policy accept;
     ct direction original ip daddr ${loopback4} meta mark set socket cgroupv2 level ${level} map @host_task_marks
@@ -105,7 +107,11 @@ export function guardTableBody(guards: readonly HostGuard[], loopback4: string, 
     meta l4proto { tcp, udp } th dport ${HOST_RESOLVER_PORT} accept
     drop
   }
-`;
+${endpointDnat === undefined ? '' : `  chain host_task_endpoint {
+    type nat hook output priority -100; policy accept;
+    socket cgroupv2 level ${level} @host_task_cgroups ${endpointDnat}
+  }
+`}`;
 }
 
 /**
@@ -116,8 +122,9 @@ export function guardTableBody(guards: readonly HostGuard[], loopback4: string, 
  */
 export function guardRewriteScript(table: string, guards: readonly HostGuard[]): string {
   const e = guardElements(guards);
-  const lines = [`flush map inet ${table} host_task_marks`, `flush set inet ${table} host_task_pairs`];
+  const lines = [`flush map inet ${table} host_task_marks`, `flush set inet ${table} host_task_pairs`, `flush set inet ${table} host_task_cgroups`];
   if (e.marks.length) lines.push(`add element inet ${table} host_task_marks { ${e.marks.join(', ')} }`);
   if (e.pairs.length) lines.push(`add element inet ${table} host_task_pairs { ${e.pairs.join(', ')} }`);
+  if (e.cgroups.length) lines.push(`add element inet ${table} host_task_cgroups { ${e.cgroups.join(', ')} }`);
   return `${lines.join('\n')}\n`;
 }

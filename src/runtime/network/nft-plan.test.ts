@@ -47,3 +47,15 @@ test('localhost port maps stay: output DNAT, and masquerade of loopback sources 
   assert.ok(chain(s, 'output').includes('fib daddr type local meta l4proto tcp dnat ip to tcp dport map @tcp_ports'));
   assert.ok(chain(s, 'postrouting').includes('oifname "berth0" ip saddr 127.0.0.0/8 masquerade'));
 });
+
+test('169.254.170.2:80 from a task goes to the endpoint server on its own bridge\'s gateway, before any port mapping', () => {
+  const custom = resolveConfig({ stateDir: '/unused', bridge: { name: 'tb0', subnet: '10.9.0.0/24' }, vpc: { name: 'tv0', subnet: '10.9.1.0/24' }, vethPrefix: 'zz', metadataPort: 40123 });
+  const lines = chain(baseScript(custom, emptyState(), []), 'prerouting');
+  assert.deepEqual(lines.slice(1, 3), [
+    'iifname { "tb0", "zzb*" } ip daddr 169.254.170.2 tcp dport 80 dnat ip to 10.9.0.1:40123',
+    'iifname { "tv0", "zzv*" } ip daddr 169.254.170.2 tcp dport 80 dnat ip to 10.9.1.1:40123',
+  ]);
+  assert.match(lines[3]!, /dnat ip to tcp dport map @tcp_ports/);
+  assert.equal(config.metadataPort, 51679, 'the ECS agent\'s credentials port, already reserved from dynamic host ports');
+  assert.throws(() => resolveConfig({ stateDir: '/unused', metadataPort: 0 }), /metadataPort 0 is not a port/);
+});

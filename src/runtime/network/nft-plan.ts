@@ -32,6 +32,32 @@ const LOOPBACK_GUARD_PRIORITY = 'dstnat + 10';
 const LOOPBACK4 = '127.0.0.0/8';
 const LOOPBACK6 = '{ ::1, ::ffff:127.0.0.0/104 }';
 
+/** Where containers reach the agent's endpoint server (task metadata; AWS's address and port). */
+export const TASK_ENDPOINT_ADDRESS = '169.254.170.2';
+export const TASK_ENDPOINT_PORT = 80;
+
+/**
+ * The endpoint server's DNAT: 169.254.170.2:80 from a task of either bridge goes to the
+ * agent's server on that bridge's gateway, so the server sees the task's own address as
+ * the source (how it tells tasks apart) and no route_localnet is needed on the vpc bridge.
+ * A gVisor sandbox's packets cross its veth like any awsvpc task's.
+ */
+export function endpointDnatRules(config: NetworkConfig): string[] {
+  const rule = (net: NetworkConfig['bridge']) =>
+    `iifname { "${net.bridge}", "${net.vethStem}*" } ip daddr ${TASK_ENDPOINT_ADDRESS} tcp dport ${TASK_ENDPOINT_PORT} dnat ip to ${net.gateway}:${config.metadataPort}`;
+  return [rule(config.bridge), rule(config.vpc)];
+}
+
+/**
+ * A host-mode task has no interface of its own: its 169.254.170.2:80 is DNATed in `output`,
+ * for sockets of a guarded host-mode task's cgroup only (`host_task_cgroups`, host-guard.ts),
+ * so the host's other processes, and other agents' tasks on the same machine, are untouched.
+ * The agent then tells the task by its socket's owner (src/agent/metadata/owner.ts).
+ */
+export function hostEndpointDnat(config: NetworkConfig): string {
+  return `ip daddr ${TASK_ENDPOINT_ADDRESS} tcp dport ${TASK_ENDPOINT_PORT} dnat ip to ${config.bridge.gateway}:${config.metadataPort}`;
+}
+
 interface Elements {
   tcp: string[];
   udp: string[];
@@ -138,7 +164,7 @@ table inet ${t} {
   set vpc_routed { type ipv4_addr; flags interval; elements = { ${vpc.routed.map((s) => s.cidr).join(', ')} }; }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ${publish.join('\n    ')}
+    ${[...endpointDnatRules(config), ...publish].join('\n    ')}
   }
   chain output {
     type nat hook output priority ${OUTPUT_NAT_PRIORITY}; policy accept;
@@ -155,7 +181,7 @@ table inet ${t} {
     ip6 daddr ${LOOPBACK6} drop
     ip6 saddr ${LOOPBACK6} drop
   }
-${guardTableBody(guards, LOOPBACK4, LOOPBACK6)}  chain flag_dnat {
+${guardTableBody(guards, LOOPBACK4, LOOPBACK6, hostEndpointDnat(config))}  chain flag_dnat {
     type filter hook prerouting priority ${FLAG_PRIORITY}; policy accept;
     ct status dnat meta mark set meta mark | ${mark}
   }

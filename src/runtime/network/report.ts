@@ -59,6 +59,7 @@ export function taskNetwork(config: NetworkConfig, r: TaskRecord): TaskNetwork {
       name,
       ...(e && { netnsPath: netnsPath(e.netns) }),
       ...(e?.ip !== undefined && { ip: e.ip }),
+      ...(e?.hostVeth !== undefined && { hostVeth: e.hostVeth }),
       networkBindings,
       networkInterfaces: r.eni && vpcEndpoint?.ip ? [{ attachmentId: r.eni.attachmentId, privateIpv4Address: vpcEndpoint.ip }] : [],
     };

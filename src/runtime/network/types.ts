@@ -56,6 +56,8 @@ export interface ContainerNetwork {
   /** Namespace the container joins; absent when it uses the host's network namespace. */
   readonly netnsPath?: string;
   readonly ip?: string;
+  /** The host end of its veth: its counters are the container's network stats, turned round. */
+  readonly hostVeth?: string;
   readonly networkBindings: readonly NetworkBinding[];
   readonly networkInterfaces: readonly TaskNetworkInterface[];
 }

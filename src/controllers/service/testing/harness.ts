@@ -291,6 +291,11 @@ export class Harness {
     return { taskArn, taskDefinitionArn: l.taskDefinitionArn, lastStatus: 'PENDING', desiredStatus: 'RUNNING' } as TaskRecord;
   }
 
+  /** What UpdateTaskProtection does to a task: protected until `untilSeconds` (epoch seconds). */
+  protect(taskId: string, untilSeconds: number): void {
+    this.setTask(this.tasks.get(taskId)!, { protectedUntil: untilSeconds });
+  }
+
   private setTask(t: SimTask, change: Partial<TaskSummary>): void {
     t.summary = { ...t.summary, ...change, modRevision: ++this.revision };
   }

@@ -1,0 +1,182 @@
+/**
+ * The agent's one endpoint server for what runs inside tasks: task metadata v3/v4 and the
+ * scale-in protection endpoint today; task credentials (issue 16 item 2) join it as more
+ * routes. Containers reach it at 169.254.170.2:80, which the network's nft rules DNAT to
+ * this server on each bridge's gateway address (src/runtime/network/nft-plan.ts).
+ *
+ * A request is answered only for the task that owns the endpoint id in its path, and only
+ * when the connection comes from that task: its source address is one of the task's (bridge,
+ * awsvpc, a gVisor sandbox's awsvpc), or, for a host-mode task, the task's cgroup holds the
+ * socket (owner.ts). Anything else gets 404, the same as an id that does not exist, so
+ * nothing tells a task whether another task's id is real.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { route } from './routes.ts';
+import { dockerStats, type StatsSample } from './stats.ts';
+import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
+
+/** Previous stats samples kept for precpu_stats and network rates: one per container asked about, at most this many (oldest dropped). */
+export const MAX_STATS_PREVIOUS = 4096;
+/** A PUT body larger than this is refused: the protection request is two small fields. */
+const MAX_BODY_BYTES = 4096;
+
+export interface StatsSource {
+  readonly container: string;
+  readonly dockerId: string;
+  read(now: number): StatsSample;
+}
+
+export interface EndpointTarget {
+  readonly taskArn: string;
+  readonly container: string;
+  /** Whether this connection comes from the task (its address, or its cgroup for host mode). */
+  owns(socket: Socket): boolean;
+  metadata(): MetadataTask;
+  stats(): readonly StatsSource[];
+}
+
+/** The ECS answer to UpdateTaskProtection / GetTaskProtection for one task. */
+export interface ProtectionAnswer {
+  protectedTasks?: { taskArn: string; protectionEnabled: boolean; expirationDate?: number }[];
+  failures?: { arn?: string; reason?: string; detail?: string }[];
+  /** The call itself failed: AWS's error code and message. */
+  error?: { code: string; message: string };
+}
+
+export interface ProtectionBackend {
+  get(taskArn: string): Promise<ProtectionAnswer>;
+  update(taskArn: string, enabled: boolean, expiresInMinutes: number | undefined): Promise<ProtectionAnswer>;
+}
+
+export interface MetadataBackend {
+  resolve(id: string): EndpointTarget | undefined;
+  readonly protection?: ProtectionBackend;
+  now(): number;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The request handler (tests call it without sockets through a plain http server). */
+export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage, res: ServerResponse) => void {
+  const previous = new Map<string, StatsSample>();
+  const remember = (id: string, s: StatsSample) => {
+    previous.delete(id);
+    previous.set(id, s);
+    if (previous.size > MAX_STATS_PREVIOUS) previous.delete(previous.keys().next().value!);
+  };
+  const statsOf = (src: StatsSource, v4: boolean) => {
+    const now = src.read(backend.now());
+    const body = dockerStats(src.dockerId, src.dockerId, now, previous.get(src.dockerId), v4);
+    remember(src.dockerId, now);
+    return body;
+  };
+
+  return (req, res) => {
+    const r = route(req.method, req.url);
+    const target = r && backend.resolve(r.id);
+    if (!r || !target || !target.owns(req.socket)) {
+      // The ECS agent's words for an id it cannot place; the same for a task asking for another's.
+      return send(res, 404, 'Unable to get task arn from request: the endpoint id is not one of this task\'s containers');
+    }
+    try {
+      switch (r.kind) {
+        case 'container': {
+          const m = target.metadata();
+          const c = m.containers.find((x) => x.def.name === target.container);
+          return c ? send(res, 200, containerMetadata(m, c, r.version)) : send(res, 404, 'Unable to find the container');
+        }
+        case 'task':
+          return send(res, 200, taskMetadata(target.metadata(), r.version));
+        case 'stats': {
+          const src = target.stats().find((s) => s.container === target.container);
+          return src ? send(res, 200, statsOf(src, r.version === 'v4')) : send(res, 404, 'No stats for the container yet: it has not started');
+        }
+        case 'taskStats':
+          return send(res, 200, Object.fromEntries(target.stats().map((s) => [s.dockerId, statsOf(s, r.version === 'v4')])));
+        case 'protection':
+          return void protection(req, res, backend.protection, target.taskArn, r.method);
+      }
+    } catch (e) {
+      send(res, 500, `Internal error: ${(e as Error).message}`);
+    }
+  };
+}
+
+/** The scale-in protection endpoint: the request's fields checked, then the ECS call, answered as the ECS agent answers it. */
+async function protection(req: IncomingMessage, res: ServerResponse, backend: ProtectionBackend | undefined, taskArn: string, method: 'GET' | 'PUT'): Promise<void> {
+  if (!backend) return send(res, 404, 'The task protection endpoint is not available on this agent');
+  const fail = (status: number, code: string, message: string) => send(res, status, { error: { Arn: taskArn, Code: code, Message: message } });
+  let answer: ProtectionAnswer;
+  if (method === 'GET') {
+    answer = await backend.get(taskArn);
+  } else {
+    const body = await readBody(req);
+    if (body === undefined) return fail(400, 'InvalidParameterException', `The request body must be JSON of at most ${MAX_BODY_BYTES} bytes.`);
+    let parsed: { ProtectionEnabled?: unknown; ExpiresInMinutes?: unknown };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      return fail(400, 'InvalidParameterException', 'The request body is not JSON: send {"ProtectionEnabled": true|false, "ExpiresInMinutes": n}.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || typeof parsed.ProtectionEnabled !== 'boolean') {
+      return fail(400, 'InvalidParameterException', 'Invalid request: the body must contain the boolean field ProtectionEnabled.');
+    }
+    if (parsed.ExpiresInMinutes !== undefined && !Number.isInteger(parsed.ExpiresInMinutes)) {
+      return fail(400, 'InvalidParameterException', 'Invalid request: ExpiresInMinutes must be a whole number of minutes.');
+    }
+    answer = await backend.update(taskArn, parsed.ProtectionEnabled, parsed.ExpiresInMinutes as number | undefined);
+  }
+  if (answer.error) return fail(answer.error.code === 'ServerException' ? 500 : 400, answer.error.code, answer.error.message);
+  const f = answer.failures?.[0];
+  if (f) return send(res, 200, { failure: { Arn: f.arn ?? taskArn, Reason: f.reason, ...(f.detail !== undefined && { Detail: f.detail }) } });
+  const p = answer.protectedTasks?.[0];
+  if (!p) return fail(500, 'ServerException', 'ECS answered with no task');
+  send(res, 200, {
+    protection: {
+      ...(p.expirationDate !== undefined && { ExpirationDate: new Date(p.expirationDate * 1000).toISOString() }),
+      ProtectionEnabled: p.protectionEnabled,
+      TaskArn: p.taskArn,
+    },
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) { resolve(undefined); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/** Listens on each address at `port` (the bridges' gateways); closes them all on close. */
+export async function startMetadataServer(addresses: readonly string[], port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ readonly addresses: readonly (AddressInfo | string | null)[]; close(): Promise<void> }> {
+  const servers: Server[] = [];
+  try {
+    for (const address of addresses) {
+      const s = createServer({ keepAliveTimeout: 5000 }, handler);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, address, () => { s.off('error', reject); resolve(); });
+      });
+      servers.push(s);
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    throw e;
+  }
+  return {
+    addresses: servers.map((s) => s.address()),
+    close: () => Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); }))).then(() => undefined),
+  };
+}

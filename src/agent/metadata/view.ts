@@ -1,0 +1,188 @@
+/**
+ * The task metadata endpoint's answers (v4 and v3): a view of the task the agent runs, as
+ * the ECS container agent shapes it (developer guide, "Task metadata v4 JSON response",
+ * "Task metadata v4 examples", and their v3 and Fargate pages). Field names and casing are
+ * AWS's, PascalCase, unlike the ECS API's. Pure: every fact comes in as an argument.
+ */
+import type { ContainerDefinition } from '../../core/ecs/task-definition.ts';
+import type { ContainerRecord, TaskRecord } from '../../core/ecs/task.ts';
+import type { TaskStatus } from '../../core/ecs/task-lifecycle.ts';
+import type { ContainerNetwork, NetworkMode } from '../../runtime/network/types.ts';
+
+export type MetadataVersion = 'v3' | 'v4';
+
+/** One container as the runner knows it. */
+export interface MetadataContainer {
+  readonly def: ContainerDefinition;
+  /** The ECS API's container (its ARN); absent only for a container the control plane never listed. */
+  readonly record?: ContainerRecord;
+  /** The runtime's id of the container (Berth's DockerId and DockerName). */
+  readonly runtimeId: string;
+  /** The image config's digest (`sha256:…`): Docker's image id. */
+  readonly imageId?: string;
+  readonly knownStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
+  readonly exitCode?: number;
+  /** Epoch ms. */
+  readonly createdAt?: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly health?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+  /** Its network as the network manager set it up; absent in host mode or before setup. */
+  readonly network?: ContainerNetwork;
+}
+
+/** The network a task's awsvpc interface sits on (the host's vpc subnet). */
+export interface SubnetFacts {
+  readonly cidr: string;
+  /** `172.30.224.1`. */
+  readonly gateway: string;
+  readonly prefixLength: number;
+  readonly region: string;
+}
+
+/** The host's clock as the agent last measured it (ClockDrift). */
+export interface ClockFacts {
+  /** Milliseconds: the kernel's maximum error of the system clock. */
+  readonly errorBoundMs: number;
+  /** Epoch ms of the measurement. */
+  readonly measuredAt: number;
+  readonly synchronized: boolean;
+}
+
+export interface MetadataTask {
+  readonly task: TaskRecord;
+  readonly family: string;
+  readonly revision: number;
+  /** Task-level cpu and memory of the definition (or overrides): CPU units and MiB. */
+  readonly cpuUnits?: number;
+  readonly memoryMiB?: number;
+  readonly networkMode: NetworkMode;
+  /** The status the agent has reached, not the one the control plane last recorded. */
+  readonly knownStatus: TaskStatus;
+  /** Epoch seconds, as the runner records them. */
+  readonly pullStartedAt?: number;
+  readonly pullStoppedAt?: number;
+  readonly containers: readonly MetadataContainer[];
+  readonly subnet?: SubnetFacts;
+  /** awsvpc: the ENI attachment the network manager made (its MAC and private DNS name). */
+  readonly eni?: { readonly details: readonly { readonly name: string; readonly value: string }[] };
+  /** An EC2 host's VPC id (VPCID); Fargate tasks have none. */
+  readonly vpcId?: string;
+  readonly clock?: ClockFacts;
+  /** Fargate: the task's ephemeral disk, MiB. */
+  readonly ephemeral?: { readonly utilizedMiB: number; readonly reservedMiB: number };
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+/** `{ ...defined(x) }` drops members whose value is undefined, as the agent's JSON omits them. */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The cluster as the agent names it: the short name on EC2, the ARN on Fargate (both v4 examples). */
+function clusterOf(t: TaskRecord): string {
+  return t.launchType === 'FARGATE' ? t.clusterArn : t.clusterArn.slice(t.clusterArn.lastIndexOf('/') + 1);
+}
+
+/** `${ECS_CONTAINER_METADATA_URI_V4}`: one container. */
+export function containerMetadata(m: MetadataTask, c: MetadataContainer, version: MetadataVersion): Record<string, unknown> {
+  const def = c.def;
+  const log = def.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+  const labels: Record<string, string> = {
+    ...(def.dockerLabels as Record<string, string> | undefined),
+    'com.amazonaws.ecs.cluster': clusterOf(m.task),
+    'com.amazonaws.ecs.container-name': def.name,
+    'com.amazonaws.ecs.task-arn': m.task.taskArn,
+    'com.amazonaws.ecs.task-definition-family': m.family,
+    'com.amazonaws.ecs.task-definition-version': String(m.revision),
+  };
+  const ports = portsOf(m, c);
+  const v4 = version === 'v4';
+  return defined({
+    DockerId: c.runtimeId,
+    Name: def.name,
+    DockerName: c.runtimeId,
+    Image: def.image,
+    ImageID: c.imageId,
+    Ports: ports.length > 0 ? ports : undefined,
+    Labels: labels,
+    DesiredStatus: m.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+    KnownStatus: c.knownStatus,
+    ExitCode: c.exitCode,
+    Limits: defined({ CPU: def.cpu ?? 0, Memory: def.memory ?? def.memoryReservation }),
+    CreatedAt: iso(c.createdAt),
+    StartedAt: iso(c.startedAt),
+    FinishedAt: iso(c.finishedAt),
+    Type: 'NORMAL',
+    ...(v4 && {
+      LogDriver: log?.logDriver,
+      LogOptions: log?.options,
+      ContainerARN: c.record?.containerArn,
+      Health: def.healthCheck !== undefined ? { status: c.health ?? 'UNKNOWN' } : undefined,
+    }),
+    Networks: networksOf(m, c, version),
+  });
+}
+
+/** `${ECS_CONTAINER_METADATA_URI_V4}/task`: the task and every container. */
+export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<string, unknown> {
+  const t = m.task;
+  const v4 = version === 'v4';
+  const fargate = t.launchType === 'FARGATE';
+  const service = t.group.startsWith('service:') ? t.group.slice('service:'.length) : undefined;
+  const limits = defined({
+    // Task-level CPU is in vCPUs here, not units ("Limits" in the v4 response).
+    CPU: m.cpuUnits !== undefined ? m.cpuUnits / 1024 : undefined,
+    Memory: m.memoryMiB,
+  });
+  return defined({
+    Cluster: clusterOf(t),
+    ...(v4 && { ServiceName: fargate ? undefined : service, VPCID: fargate ? undefined : m.vpcId }),
+    TaskARN: t.taskArn,
+    Family: m.family,
+    Revision: String(m.revision),
+    DesiredStatus: t.desiredStatus,
+    KnownStatus: m.knownStatus,
+    Limits: Object.keys(limits).length > 0 ? limits : undefined,
+    PullStartedAt: iso(m.pullStartedAt === undefined ? undefined : m.pullStartedAt * 1000),
+    PullStoppedAt: iso(m.pullStoppedAt === undefined ? undefined : m.pullStoppedAt * 1000),
+    AvailabilityZone: t.availabilityZone,
+    ...(v4 && { LaunchType: t.launchType }),
+    Containers: m.containers.map((c) => containerMetadata(m, c, version)),
+    ...(v4 && {
+      ClockDrift: m.clock && {
+        ClockErrorBound: m.clock.errorBoundMs,
+        ReferenceTimestamp: iso(m.clock.measuredAt),
+        ClockSynchronizationStatus: m.clock.synchronized ? 'SYNCHRONIZED' : 'NOT_SYNCHRONIZED',
+      },
+      EphemeralStorageMetrics: fargate && m.ephemeral ? { Utilized: m.ephemeral.utilizedMiB, Reserved: m.ephemeral.reservedMiB } : undefined,
+    }),
+  });
+}
+
+function portsOf(m: MetadataTask, c: MetadataContainer): Record<string, unknown>[] {
+  if (m.networkMode === 'awsvpc' || m.networkMode === 'host') {
+    // On the task's own address (or the host's), the container port is the host port.
+    return (c.def.portMappings ?? []).map((p) => ({ ContainerPort: p.containerPort, Protocol: p.protocol ?? 'tcp', HostPort: p.hostPort ?? p.containerPort, HostIp: m.networkMode === 'awsvpc' ? c.network?.ip : '0.0.0.0' }))
+      .map((p) => defined(p));
+  }
+  return (c.network?.networkBindings ?? []).map((b) => ({ ContainerPort: b.containerPort, Protocol: b.protocol, HostPort: b.hostPort, HostIp: b.bindIP }));
+}
+
+function networksOf(m: MetadataTask, c: MetadataContainer, version: MetadataVersion): Record<string, unknown>[] | undefined {
+  if (m.networkMode === 'none') return undefined;
+  if (m.networkMode === 'host') return [{ NetworkMode: 'host' }];
+  const ip = c.network?.ip;
+  if (ip === undefined) return undefined;
+  const base = { NetworkMode: m.networkMode, IPv4Addresses: [ip] };
+  if (version === 'v3' || m.networkMode !== 'awsvpc') return [base];
+  const detail = (name: string) => m.eni?.details.find((d) => d.name === name)?.value;
+  return [defined({
+    ...base,
+    AttachmentIndex: 0,
+    MACAddress: detail('macAddress'),
+    IPv4SubnetCIDRBlock: m.subnet?.cidr,
+    PrivateDNSName: detail('privateDnsName'),
+    SubnetGatewayIpv4Address: m.subnet && `${m.subnet.gateway}/${m.subnet.prefixLength}`,
+  })];
+}
