@@ -59,3 +59,28 @@ test('169.254.170.2:80 from a task goes to the endpoint server on its own bridge
   assert.equal(config.metadataPort, 51679, 'the ECS agent\'s credentials port, already reserved from dynamic host ports');
   assert.throws(() => resolveConfig({ stateDir: '/unused', metadataPort: 0 }), /metadataPort 0 is not a port/);
 });
+
+/** The body of one chain of the bridge table, as its lines. */
+function bridgeChain(script: string, name: string): string[] {
+  return chain(script.slice(script.indexOf('\ntable bridge ')), name);
+}
+
+test('into an awsvpc task, from other tasks and hosts: replies, and new flows to a published port only', () => {
+  const s = baseScript(config, emptyState(), []);
+  assert.ok(chain(s, 'forward').includes('oifname "berth-vpc0" jump into_vpc_tasks'));
+  assert.deepEqual(chain(s, 'into_vpc_tasks'), [
+    'ct state established,related accept',
+    'meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport != @vpc_published drop',
+    'meta nfproto ipv6 meta l4proto { tcp, udp } drop',
+  ]);
+});
+
+test('between awsvpc tasks on the bridge (no conntrack there): no SYN to an unpublished port, UDP only to or from a published one', () => {
+  const s = baseScript(config, emptyState(), []);
+  assert.ok(bridgeChain(s, 'forward').includes('iifname "bthv*" oifname "bthv*" jump between_vpc_tasks'));
+  assert.deepEqual(bridgeChain(s, 'between_vpc_tasks'), [
+    'tcp flags & (syn | ack) == syn ip daddr . meta l4proto . th dport != @vpc_published drop',
+    'meta l4proto udp ip daddr . meta l4proto . th dport != @vpc_published ip saddr . meta l4proto . th sport != @vpc_published drop',
+    'meta protocol ip6 meta l4proto { tcp, udp } drop',
+  ]);
+});

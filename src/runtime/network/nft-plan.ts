@@ -58,16 +58,38 @@ export function hostEndpointDnat(config: NetworkConfig): string {
   return `ip daddr ${TASK_ENDPOINT_ADDRESS} tcp dport ${TASK_ENDPOINT_PORT} dnat ip to ${config.bridge.gateway}:${config.metadataPort}`;
 }
 
+/**
+ * awsvpc tasks are reached on their published ports only (their port mappings' container
+ * ports, as a security group made from the task definition admits them); other ports of
+ * a task's address refuse connections from other tasks and other hosts. In the inet
+ * forward hook by conntrack (routed packets, and bridged ones under br_netfilter); in the
+ * bridge family, which cannot read conntrack here, statelessly: a TCP SYN to an
+ * unpublished port is dropped (no connection can then be made), and a UDP datagram passes
+ * only to a published port or from one (a reply). Tasks have IPv4 addresses only: TCP and
+ * UDP over IPv6 (link-local) between them is dropped. The host's own processes reach every
+ * port (its output does not cross the forward hook), as a shell on an ENI's VPC would.
+ */
+const VPC_PUBLISHED_SET = 'set vpc_published { type ipv4_addr . inet_proto . inet_service;';
+
 interface Elements {
   tcp: string[];
   udp: string[];
   peerIps: string[];
   peerPorts: string[];
+  /** awsvpc: `task IP . protocol . containerPort` of each port mapping, the ports others may open. */
+  vpcPublished: string[];
 }
+
+const noElements = (): Elements => ({ tcp: [], udp: [], peerIps: [], peerPorts: [], vpcPublished: [] });
 
 /** The map/set elements a task owns. */
 export function taskElements(record: TaskRecord): Elements {
-  const out: Elements = { tcp: [], udp: [], peerIps: [], peerPorts: [] };
+  const out = noElements();
+  if (record.mode === 'awsvpc') {
+    const ip = record.endpoints[0]?.ip;
+    if (ip !== undefined) for (const p of record.ports) out.vpcPublished.push(`${ip} . ${p.protocol} . ${p.containerPort}`);
+    return out;
+  }
   if (record.mode !== 'bridge') return out;
   for (const p of record.ports) {
     if (p.targetIp !== undefined) out[p.protocol].push(`${p.hostPort} : ${p.targetIp} . ${p.containerPort}`);
@@ -94,6 +116,8 @@ function elementStatements(table: string, e: Elements, verb: 'add' | 'delete'): 
   put('inet', 'udp_ports', e.udp);
   put('inet', 'peer_ips', e.peerIps);
   put('bridge', 'peer_ports', e.peerPorts);
+  put('inet', 'vpc_published', e.vpcPublished);
+  put('bridge', 'vpc_published', e.vpcPublished);
   return lines;
 }
 
@@ -139,13 +163,10 @@ export function baseScript(config: NetworkConfig, state: NetworkState, guards: r
   const t = config.nftTable;
   const br = config.bridge;
   const vpc = config.vpc;
-  const all: Elements = { tcp: [], udp: [], peerIps: [], peerPorts: [] };
+  const all = noElements();
   for (const r of Object.values(state.tasks)) {
     const e = taskElements(r);
-    all.tcp.push(...e.tcp);
-    all.udp.push(...e.udp);
-    all.peerIps.push(...e.peerIps);
-    all.peerPorts.push(...e.peerPorts);
+    for (const k of Object.keys(all) as (keyof Elements)[]) all[k].push(...e[k]);
   }
   const els = (items: string[]): string => (items.length ? ` elements = { ${items.join(', ')} };` : '');
   const mark = `0x${DNAT_MARK.toString(16).padStart(8, '0')}`;
@@ -195,6 +216,7 @@ ${guardTableBody(guards, LOOPBACK4, LOOPBACK6, hostEndpointDnat(config))}  chain
   chain forward {
     type filter hook forward priority filter; policy accept;
     oifname "${br.bridge}" jump into_bridge_tasks
+    oifname "${vpc.bridge}" jump into_vpc_tasks
   }
   chain into_bridge_tasks {
     ct state established,related accept
@@ -202,17 +224,30 @@ ${guardTableBody(guards, LOOPBACK4, LOOPBACK6, hostEndpointDnat(config))}  chain
     ip saddr . ip daddr @peer_ips accept
     drop
   }
+  ${VPC_PUBLISHED_SET}${els(all.vpcPublished)} }
+  chain into_vpc_tasks {
+    ct state established,related accept
+    meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport != @vpc_published drop
+    meta nfproto ipv6 meta l4proto { tcp, udp } drop
+  }
 }
 table bridge ${t} {
   set peer_ports { type ifname . ifname;${els(all.peerPorts)} }
+  ${VPC_PUBLISHED_SET}${els(all.vpcPublished)} }
   chain forward {
     type filter hook forward priority filter; policy accept;
     iifname "${br.vethStem}*" oifname "${br.vethStem}*" jump between_bridge_tasks
+    iifname "${vpc.vethStem}*" oifname "${vpc.vethStem}*" jump between_vpc_tasks
   }
   chain between_bridge_tasks {
     iifname . oifname @peer_ports accept
     meta mark & ${mark} == ${mark} accept
     drop
+  }
+  chain between_vpc_tasks {
+    tcp flags & (syn | ack) == syn ip daddr . meta l4proto . th dport != @vpc_published drop
+    meta l4proto udp ip daddr . meta l4proto . th dport != @vpc_published ip saddr . meta l4proto . th sport != @vpc_published drop
+    meta protocol ip6 meta l4proto { tcp, udp } drop
   }
 }
 `;

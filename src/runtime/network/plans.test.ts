@@ -51,7 +51,18 @@ test('a task publishes by adding map elements; removal adds then deletes so miss
     'add element inet berth tcp_ports { 8080 : 10.9.0.2 . 80 }', 'add element inet berth udp_ports { 32768 : 10.9.0.2 . 53 }',
     'delete element inet berth tcp_ports { 8080 : 10.9.0.2 . 80 }', 'delete element inet berth udp_ports { 32768 : 10.9.0.2 . 53 }',
   ]);
-  assert.equal(taskAddScript(config, record({ taskId: 'v', mode: 'awsvpc', containers: [{ name: 'c', portMappings: [{ containerPort: 80 }] }] })), undefined, 'awsvpc needs no nft');
+  assert.equal(taskAddScript(config, record({ taskId: 'v', mode: 'awsvpc', containers: [{ name: 'c' }] })), undefined, 'an awsvpc task that publishes nothing needs no nft');
+});
+
+test('an awsvpc task publishes its port mappings\' container ports on its own address, in both tables; nothing else is reachable', () => {
+  const v = record({ taskId: 'v', mode: 'awsvpc', containers: [{ name: 'a', portMappings: [{ containerPort: 80 }, { containerPort: 53, protocol: 'udp' }] }, { name: 'b', portMappings: [{ containerPort: 8080 }] }] });
+  assert.equal(taskAddScript(config, v), [
+    'add element inet berth vpc_published { 10.9.1.2 . tcp . 80, 10.9.1.2 . udp . 53, 10.9.1.2 . tcp . 8080 }',
+    'add element bridge berth vpc_published { 10.9.1.2 . tcp . 80, 10.9.1.2 . udp . 53, 10.9.1.2 . tcp . 8080 }', '',
+  ].join('\n'));
+  assert.match(taskRemoveScript(config, v) ?? '', /delete element bridge berth vpc_published \{ 10\.9\.1\.2 \. tcp \. 80, 10\.9\.1\.2 \. udp \. 53, 10\.9\.1\.2 \. tcp \. 8080 \}/);
+  const s = baseScript(config, { ...emptyState(), tasks: { v } }, []);
+  assert.match(s, /set vpc_published \{ type ipv4_addr \. inet_proto \. inet_service; elements = \{ 10\.9\.1\.2 \. tcp \. 80, 10\.9\.1\.2 \. udp \. 53, 10\.9\.1\.2 \. tcp \. 8080 \}; \}/);
 });
 
 test('containers of one task in separate namespaces are allowed to talk, both ways, at L2 and L3', () => {

@@ -131,6 +131,25 @@ export class GvisorBackend implements SandboxBackend {
   }
 }
 
+/** After a failed `runsc wait` on a live sandbox, the first pause before asking again; doubled up to the most. */
+const WAIT_RETRY_FIRST_MS = 100;
+const WAIT_RETRY_MAX_MS = 5_000;
+
+/** Resolves true after `ms`, false at once when `signal` aborts. */
+function pauseUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** The sandbox process is there (runsc's own state says running for a dead one: its file proxies live on). */
 async function sandboxAlive(rs: Runsc, sandbox: string): Promise<boolean> {
   const s = await runscStatus(rs, sandbox);
@@ -226,18 +245,23 @@ class GvisorContainer implements TaskContainer {
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer = Number.isFinite(timeoutMs) ? setTimeout(() => stop.abort(), timeoutMs) : undefined;
     try {
-      const r = await runscWait(this.#rs, this.id, stop.signal);
-      if (r === undefined) return this.#exit;
-      if ('exitStatus' in r) {
-        const code = r.exitStatus;
-        // A 137 while the task's cgroup counts an OOM kill: the host's OOM killer, as ECS reports it.
-        const oomKilled = code === SIGNAL_EXIT_BASE + 9 && (oomKillCount(this.#record.taskCgroup) ?? 0) > 0;
-        this.#exit ??= { exitCode: code, oomKilled, ...(signalOfExitCode(code) ? { signal: signalOfExitCode(code) } : {}) };
-        return this.#exit;
+      for (let pause = WAIT_RETRY_FIRST_MS; ; pause = Math.min(pause * 2, WAIT_RETRY_MAX_MS)) {
+        const r = await runscWait(this.#rs, this.id, stop.signal);
+        if (r === undefined) return this.#exit;
+        if ('exitStatus' in r) {
+          const code = r.exitStatus;
+          // A 137 while the task's cgroup counts an OOM kill: the host's OOM killer, as ECS reports it.
+          const oomKilled = code === SIGNAL_EXIT_BASE + 9 && (oomKillCount(this.#record.taskCgroup) ?? 0) > 0;
+          this.#exit ??= { exitCode: code, oomKilled, ...(signalOfExitCode(code) ? { signal: signalOfExitCode(code) } : {}) };
+          return this.#exit;
+        }
+        // runsc cannot reach the sandbox: it is gone, and this container with it.
+        if (!(await sandboxAlive(this.#rs, this.#record.sandbox))) return this.sandboxEnded();
+        // Or it is on its way out: the OOM killer's victim (the Sentry, holding the task's
+        // memory) drops runsc's connection at once but takes a while to exit. Giving up here
+        // left the task RUNNING for good with its sandbox dead; ask again until one answers.
+        if (!(await pauseUnlessAborted(pause, stop.signal))) return this.#exit;
       }
-      // runsc cannot reach the sandbox: it is gone, and this container with it.
-      if (!(await sandboxAlive(this.#rs, this.#record.sandbox))) return this.sandboxEnded();
-      return this.#exit;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
