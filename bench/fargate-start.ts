@@ -5,6 +5,7 @@
  * start` of the same root filesystem in the same run, and next to an EC2-mode start
  * (Container.create + start: conmon and crun). Then the RSS of an idle task: the sandbox's
  * processes (Sentry, file proxies) next to the EC2 container's (its process and its conmon).
+ * The Fargate start is also shown step by step (where its time over a raw runsc start goes).
  * As root, under `flock /tmp/berth-bench.lock flock /tmp/berth-host.lock`.
  *
  *   bin/bench fargate-start [--runs N]
@@ -43,7 +44,12 @@ async function main(): Promise<void> {
   try {
     const { rootfs, config } = await fx.rootfs('busybox');
     const runsc = { binary: runscBinary, root: join(fx.runDir, 'runsc'), platform: 'systrap' as const, unshare: findExecutable('unshare')! };
-    const backend = new GvisorBackend({ runsc, runDir: fx.runDir, pauseBinary: '/usr/bin/catatonit' });
+    // Each step of a Fargate start, per run: the backend's own steps, and the member's create and start.
+    const steps = new Map<string, number[]>();
+    const step = (name: string, ms: number) => {
+      steps.set(name, [...(steps.get(name) ?? []), ms]);
+    };
+    const backend = new GvisorBackend({ runsc, runDir: fx.runDir, pauseBinary: '/usr/bin/catatonit', onStep: step });
     const crun = await findRuntime({ runDir: fx.runDir });
     const fargate: number[] = [];
     const raw: number[] = [];
@@ -56,20 +62,25 @@ async function main(): Promise<void> {
       const task = { taskId: `bfg${i}`, dir: join(fx.work, `task${i}`), cgroupPath: `${fx.cgroupParent}/t${i}`, cpuUnits: 256, memoryMiB: 512, ephemeralStorageGiB: 20, hostname: 'h' };
       let t0 = performance.now();
       const sandbox = await backend.open(task);
+      const t1 = performance.now();
       const member = await sandbox.createContainer({
         id: `bfg${i}-app`, stateDir: join(task.dir, 'containers', 'app'), runtime: crun, cgroupParent: fx.cgroupParent,
         cgroupsPath: `${task.cgroupPath}/app`, logPath: join(task.dir, 'logs', 'app.log'), rootfsPath: rootfs, image: config,
         definition: { command: IDLE }, network: { mode: 'none' }, defaultHostname: 'h',
       });
+      const t2 = performance.now();
       await member.start();
-      fargate.push(performance.now() - t0);
+      const t3 = performance.now();
+      step('member create (bundle + runsc create)', t2 - t1);
+      step('member start', t3 - t2);
+      fargate.push(t3 - t0);
       if (i === 0) sandboxRss = processesIn(task.cgroupPath).reduce((s, p) => s + rssKiB(p), 0);
       await member.delete();
       await sandbox.destroy();
 
       // Raw: runsc create + start of the same root filesystem, no network, nothing else.
       const bundle = join(fx.work, `raw${i}`);
-      const spec = pauseSpec({ taskId: `raw${i}`, rootfsPath: rootfs, cgroupPath: `${fx.cgroupParent}/raw${i}`, hostname: 'h', cpuUnits: 256, memoryMiB: 512 });
+      const spec = pauseSpec({ taskId: `raw${i}`, cgroupPath: `${fx.cgroupParent}/raw${i}`, hostname: 'h', cpuUnits: 256, memoryMiB: 512 }, rootfs);
       spec.process.args = IDLE;
       delete spec.annotations;
       mkdirSync(bundle, { recursive: true });
@@ -99,6 +110,9 @@ async function main(): Promise<void> {
     process.stdout.write(`| Fargate: sandbox (disk, pause) + member | ${msPair(f)} | ${(f.p50 / r.p50).toFixed(2)}× |\n`);
     process.stdout.write(`| raw runsc create + start | ${msPair(r)} | 1.00× |\n`);
     process.stdout.write(`| EC2: conmon + crun | ${msPair(e)} | ${(e.p50 / r.p50).toFixed(2)}× |\n\n`);
+    process.stdout.write('| Fargate start, step by step | p50/p95 ms |\n|---|---:|\n');
+    for (const [name, ms] of steps) process.stdout.write(`| ${name} | ${msPair(summarize(ms))} |\n`);
+    process.stdout.write('\n');
     process.stdout.write(`| idle task RSS | MiB |\n|---|---:|\n| Fargate sandbox (Sentry + file proxies) | ${(sandboxRss / 1024).toFixed(1)} |\n| EC2 container (process + conmon) | ${(containerRss / 1024).toFixed(1)} |\n`);
   } finally {
     await fx.cleanup();

@@ -13,16 +13,16 @@ test('the task size becomes the sandbox cgroup\'s limits: 1024 units per vCPU ov
 });
 
 test('the pause spec holds the sandbox: annotated as the sandbox, in the task netns and cgroup, nothing but catatonit -P', () => {
-  const s = pauseSpec({ taskId: 't1', rootfsPath: '/r', cgroupPath: '/berth/t1', netnsPath: '/run/netns/x', cpuUnits: 256, memoryMiB: 512, hostname: 'ip-10-0-0-2' });
+  const s = pauseSpec({ taskId: 't1', cgroupPath: '/berth/t1', netnsPath: '/run/netns/x', cpuUnits: 256, memoryMiB: 512, hostname: 'ip-10-0-0-2' }, '/r');
   assert.deepEqual(s.process.args, ['/catatonit', '-P']);
   assert.equal(s.annotations?.[CONTAINER_TYPE_ANNOTATION], 'sandbox');
   assert.equal(s.annotations?.[SANDBOX_ID_ANNOTATION], sandboxId('t1'));
   assert.equal(s.linux.cgroupsPath, '/berth/t1');
   assert.deepEqual(s.linux.namespaces.filter((n) => n.type === 'network'), [{ type: 'network', path: '/run/netns/x' }]);
   assert.equal(s.linux.resources.memory?.limit, 512 * 1024 * 1024);
-  assert.equal(s.root.readonly, true);
+  assert.deepEqual(s.root, { path: '/r', readonly: true });
   assert.deepEqual(s.process.capabilities.bounding, []);
-  const alone = pauseSpec({ taskId: 't1', rootfsPath: '/r', cgroupPath: '/berth/t1', hostname: 'h' });
+  const alone = pauseSpec({ taskId: 't1', cgroupPath: '/berth/t1', hostname: 'h' }, '/r');
   assert.deepEqual(alone.linux.namespaces.filter((n) => n.type === 'network'), [{ type: 'network' }]);
 });
 

@@ -7,6 +7,7 @@
 
 import type { OciResources, OciSpec } from '../container/oci-spec.ts';
 import { OCI_VERSION } from '../container/oci-spec.ts';
+import type { SandboxTask } from './types.ts';
 
 /** runsc's multi-container annotations (the CRI's names, which runsc reads). */
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
@@ -35,19 +36,14 @@ export function taskResources(cpuUnits: number | undefined, memoryMiB: number | 
   return r;
 }
 
-export interface PauseSpecInput {
-  readonly taskId: string;
-  /** The pause root filesystem (holds {@link PAUSE_BINARY}); read-only. */
-  readonly rootfsPath: string;
-  readonly cgroupPath: string;
-  readonly netnsPath?: string | undefined;
-  readonly cpuUnits?: number | undefined;
-  readonly memoryMiB?: number | undefined;
-  readonly hostname: string;
-}
+/** What the pause spec takes of its task: the sandbox's input (types.ts), less what only the backend uses. */
+export type PauseTask = Pick<SandboxTask, 'taskId' | 'cgroupPath' | 'netnsPath' | 'cpuUnits' | 'memoryMiB' | 'hostname'>;
 
-/** The sandbox's own container: nothing but a reaper, holding the task's namespaces and limits. */
-export function pauseSpec(i: PauseSpecInput): OciSpec {
+/**
+ * The sandbox's own container: nothing but a reaper, holding the task's namespaces and
+ * limits. `rootfsPath`: the pause root filesystem (holds {@link PAUSE_BINARY}), read-only.
+ */
+export function pauseSpec(i: PauseTask, rootfsPath: string): OciSpec {
   return {
     ociVersion: OCI_VERSION,
     process: {
@@ -60,7 +56,7 @@ export function pauseSpec(i: PauseSpecInput): OciSpec {
       rlimits: [],
       noNewPrivileges: true,
     },
-    root: { path: i.rootfsPath, readonly: true },
+    root: { path: rootfsPath, readonly: true },
     hostname: i.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: [] },

@@ -59,6 +59,22 @@ export interface GvisorOptions {
   readonly runDir: string;
   /** The static init copied into the pause root filesystem (catatonit). */
   readonly pauseBinary: string;
+  /** Told how long each step of a start took (bench/fargate-start.ts prints the breakdown). */
+  readonly onStep?: StepTimer | undefined;
+}
+
+/** A start step's name and its duration, ms. */
+export type StepTimer = (step: string, ms: number) => void;
+
+/** Runs `f`, telling `timer` (if any) how long it took under `step`. */
+async function timed<T>(timer: StepTimer | undefined, step: string, f: () => Promise<T>): Promise<T> {
+  if (!timer) return f();
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    timer(step, performance.now() - t0);
+  }
 }
 
 export class GvisorBackend implements SandboxBackend {
@@ -85,14 +101,14 @@ export class GvisorBackend implements SandboxBackend {
     writeJsonAtomic(p.record, task);
     const sandbox = new GvisorSandbox(this.#o.runsc, task);
     try {
-      await mountEphemeral(p.image, p.ephemeral, task.ephemeralStorageGiB);
-      const spec = pauseSpec({ ...task, rootfsPath: this.pauseRootfs() });
+      await timed(this.#o.onStep, 'ephemeral disk', () => mountEphemeral(p.image, p.ephemeral, task.ephemeralStorageGiB));
+      const spec = pauseSpec(task, this.pauseRootfs());
       writeJsonAtomic(join(p.pause, 'config.json'), spec);
       const flags = runscFlags(this.#o.runsc, p.ephemeral);
       const id = sandboxId(task.taskId);
-      await runscNetworked(this.#o.runsc, flags, ['create', '--bundle', p.pause, id], join(p.dir, 'sandbox.log'));
+      await timed(this.#o.onStep, 'pause create', () => runscNetworked(this.#o.runsc, flags, ['create', '--bundle', p.pause, id], join(p.dir, 'sandbox.log')));
       // Start is where runsc takes the task's interfaces over: it needs the workaround too.
-      await runscNetworked(this.#o.runsc, flags, ['start', id], join(p.dir, 'sandbox.log'));
+      await timed(this.#o.onStep, 'pause start', () => runscNetworked(this.#o.runsc, flags, ['start', id], join(p.dir, 'sandbox.log')));
       return sandbox;
     } catch (e) {
       await sandbox.destroy().catch(() => undefined);
