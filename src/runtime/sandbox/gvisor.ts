@@ -19,13 +19,14 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { launch } from '../../lib/launcher.ts';
 import type { CreateOptions, ExitStatus } from '../container/container.ts';
-import { KILL_WAIT_MS, DEFAULT_STOP_TIMEOUT_SECONDS } from '../container/container.ts';
+import { DEFAULT_STOP_TIMEOUT_SECONDS } from '../container/container.ts';
 import { writeBundle } from '../container/bundle.ts';
 import { oomKillCount, removeCgroups } from '../container/cgroups.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
 import { EXEC_OUTPUT_LIMIT_BYTES, EXEC_TIMEOUT_EXIT_CODE, DEFAULT_EXEC_TIMEOUT_MS } from '../container/exec.ts';
 import type { OciSpec } from '../container/oci-spec.ts';
 import { normalizeSignal, signalNumber, signalOfExitCode, SIGNAL_EXIT_BASE } from '../container/signals.ts';
+import { KILL_WAIT_MS, signalledExit, stopSequence } from '../container/stop-sequence.ts';
 import { writeJsonAtomic } from '../container/state-dir.ts';
 import { mountEphemeral, removeEphemeral } from './ephemeral.ts';
 import { killCgroupProcesses, removeRunscState } from './leftovers.ts';
@@ -272,15 +273,8 @@ class GvisorContainer implements TaskContainer {
     }
   }
 
-  async stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS): Promise<ExitStatus> {
-    if (this.#exit) return this.#exit;
-    await this.kill(this.#record.stopSignal);
-    const graceful = await this.wait(timeoutSeconds * 1000);
-    if (graceful) return graceful;
-    await this.kill('SIGKILL');
-    const killed = await this.wait(KILL_WAIT_MS);
-    if (!killed) throw new Error(`container ${this.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
-    return killed;
+  stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS): Promise<ExitStatus> {
+    return stopSequence(this, this.#record.stopSignal, timeoutSeconds);
   }
 
   async exec(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -316,6 +310,6 @@ class GvisorContainer implements TaskContainer {
     // The container's own leaf; the task's cgroup stays until the sandbox goes.
     removeCgroups(this.#record.cgroupsPath, this.#record.taskCgroup);
     await rm(this.#stateDir, { recursive: true, force: true });
-    return status ?? (this.#lastSignal ? { exitCode: SIGNAL_EXIT_BASE + signalNumber(this.#lastSignal), oomKilled: false } : undefined);
+    return status ?? (this.#lastSignal ? signalledExit(this.#lastSignal, false) : undefined);
   }
 }
