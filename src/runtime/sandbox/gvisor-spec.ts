@@ -36,6 +36,25 @@ export function taskResources(cpuUnits: number | undefined, memoryMiB: number | 
   return r;
 }
 
+/**
+ * The task's CPU quota (its size in vCPUs over {@link CPU_PERIOD_US}), undefined when it
+ * has no CPU size. The sandbox gets it once its first container runs (gvisor.ts), not at
+ * create: the sandbox's own boot (its kernel, its file proxies, the first container's
+ * mounts) is the platform's work, as a Fargate microVM's boot is AWS's; charged to a
+ * 0.25 vCPU task it took half of the start in throttled waits (bench/README.md).
+ */
+export function taskCpuQuota(cpuUnits: number | undefined): { quotaUs: number; periodUs: number } | undefined {
+  const cpu = taskResources(cpuUnits, undefined).cpu;
+  return cpu?.quota !== undefined && cpu.period !== undefined ? { quotaUs: cpu.quota, periodUs: cpu.period } : undefined;
+}
+
+/** The sandbox's limits while it boots: the task's, less the CPU quota. */
+function bootResources(cpuUnits: number | undefined, memoryMiB: number | undefined): OciResources {
+  const r = taskResources(cpuUnits, memoryMiB);
+  if (r.cpu) r.cpu = { shares: r.cpu.shares };
+  return r;
+}
+
 /** What the pause spec takes of its task: the sandbox's input (types.ts), less what only the backend uses. */
 export type PauseTask = Pick<SandboxTask, 'taskId' | 'cgroupPath' | 'netnsPath' | 'cpuUnits' | 'memoryMiB' | 'hostname'>;
 
@@ -70,7 +89,8 @@ export function pauseSpec(i: PauseTask, rootfsPath: string): OciSpec {
         i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' },
       ],
       cgroupsPath: i.cgroupPath,
-      resources: taskResources(i.cpuUnits, i.memoryMiB),
+      // The task's memory and CPU shares from the start; its CPU quota once it runs (taskCpuQuota).
+      resources: bootResources(i.cpuUnits, i.memoryMiB),
     },
   };
 }
