@@ -1,11 +1,12 @@
 /**
  * The gVisor backend: every container of a task in one runsc sandbox (README.md).
  *
- *   open()            ephemeral disk ── pause bundle ── runsc create + start (the sandbox:
- *                     its kernel, the task's netns taken over, the task cgroup's limits)
+ *   open()            pause bundle ── runsc run --detach (the sandbox: its kernel, the
+ *                     task's netns taken over, the task cgroup's memory and CPU shares),
+ *                     the ephemeral disk made meanwhile
  *   createContainer() the container module's bundle, made a member ── runsc create
  *   start()           runsc start (its stdout and stderr: the log file, which the
- *                     sandbox itself writes from then on)
+ *                     sandbox itself writes from then on) ── the task's CPU quota
  *   wait()            runsc wait (repeatable while the sandbox lives); a dead sandbox means
  *                     every container ended with 137, OOM if the task cgroup says so
  *   destroy()         runsc delete the sandbox ── ephemeral disk unmounted and removed
