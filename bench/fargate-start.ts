@@ -5,6 +5,7 @@
  * start` of the same root filesystem in the same run, and next to an EC2-mode start
  * (Container.create + start: conmon and crun). Then the RSS of an idle task: the sandbox's
  * processes (Sentry, file proxies) next to the EC2 container's (its process and its conmon).
+ * The Fargate start is also shown step by step (where its time over a raw runsc start goes).
  * As root, under `flock /tmp/berth-bench.lock flock /tmp/berth-host.lock`.
  *
  *   bin/bench fargate-start [--runs N]
@@ -19,7 +20,7 @@ import { Container, findRuntime } from '../src/runtime/container/index.ts';
 import { RuntimeFixture } from '../src/runtime/container/testing/fixtures.ts';
 import { writeJsonAtomic } from '../src/runtime/container/state-dir.ts';
 import { GvisorBackend } from '../src/runtime/sandbox/gvisor.ts';
-import { pauseSpec } from '../src/runtime/sandbox/gvisor-spec.ts';
+import { pauseSpec, taskResources } from '../src/runtime/sandbox/gvisor-spec.ts';
 import { processesIn } from '../src/runtime/sandbox/leftovers.ts';
 import { msPair, summarize } from './lib/latency-stats.ts';
 
@@ -43,10 +44,16 @@ async function main(): Promise<void> {
   try {
     const { rootfs, config } = await fx.rootfs('busybox');
     const runsc = { binary: runscBinary, root: join(fx.runDir, 'runsc'), platform: 'systrap' as const, unshare: findExecutable('unshare')! };
-    const backend = new GvisorBackend({ runsc, runDir: fx.runDir, pauseBinary: '/usr/bin/catatonit' });
+    // Each step of a Fargate start, per run: the backend's own steps, and the member's create and start.
+    const steps = new Map<string, number[]>();
+    const step = (name: string, ms: number) => {
+      steps.set(name, [...(steps.get(name) ?? []), ms]);
+    };
+    const backend = new GvisorBackend({ runsc, runDir: fx.runDir, pauseBinary: '/usr/bin/catatonit', onStep: step });
     const crun = await findRuntime({ runDir: fx.runDir });
     const fargate: number[] = [];
     const raw: number[] = [];
+    const rawNoQuota: number[] = [];
     const ec2: number[] = [];
     let sandboxRss = 0;
     let containerRss = 0;
@@ -56,30 +63,40 @@ async function main(): Promise<void> {
       const task = { taskId: `bfg${i}`, dir: join(fx.work, `task${i}`), cgroupPath: `${fx.cgroupParent}/t${i}`, cpuUnits: 256, memoryMiB: 512, ephemeralStorageGiB: 20, hostname: 'h' };
       let t0 = performance.now();
       const sandbox = await backend.open(task);
+      const t1 = performance.now();
       const member = await sandbox.createContainer({
         id: `bfg${i}-app`, stateDir: join(task.dir, 'containers', 'app'), runtime: crun, cgroupParent: fx.cgroupParent,
         cgroupsPath: `${task.cgroupPath}/app`, logPath: join(task.dir, 'logs', 'app.log'), rootfsPath: rootfs, image: config,
         definition: { command: IDLE }, network: { mode: 'none' }, defaultHostname: 'h',
       });
+      const t2 = performance.now();
       await member.start();
-      fargate.push(performance.now() - t0);
+      const t3 = performance.now();
+      step('member create (bundle + runsc create)', t2 - t1);
+      step('member start', t3 - t2);
+      fargate.push(t3 - t0);
       if (i === 0) sandboxRss = processesIn(task.cgroupPath).reduce((s, p) => s + rssKiB(p), 0);
       await member.delete();
       await sandbox.destroy();
 
-      // Raw: runsc create + start of the same root filesystem, no network, nothing else.
-      const bundle = join(fx.work, `raw${i}`);
-      const spec = pauseSpec({ taskId: `raw${i}`, rootfsPath: rootfs, cgroupPath: `${fx.cgroupParent}/raw${i}`, hostname: 'h', cpuUnits: 256, memoryMiB: 512 });
-      spec.process.args = IDLE;
-      delete spec.annotations;
-      mkdirSync(bundle, { recursive: true });
-      writeJsonAtomic(join(bundle, 'config.json'), spec);
-      const flags = ['--root', runsc.root, '--platform=systrap', '--network=none'];
-      t0 = performance.now();
-      await launch(runscBinary, [...flags, 'create', '--bundle', bundle, `raw${i}`]);
-      await launch(runscBinary, [...flags, 'start', `raw${i}`]);
-      raw.push(performance.now() - t0);
-      await launch(runscBinary, [...flags, 'delete', '--force', `raw${i}`]);
+      // Raw: runsc create + start of the same root filesystem, no network, nothing else;
+      // with the task's CPU quota from create, and without it (as the Fargate start has
+      // none until its first container runs: gvisor-spec.ts taskCpuQuota).
+      for (const [name, cpu, samples] of [[`raw${i}`, 256, raw], [`rawnq${i}`, undefined, rawNoQuota]] as const) {
+        const bundle = join(fx.work, name);
+        const spec = pauseSpec({ taskId: name, cgroupPath: `${fx.cgroupParent}/${name}`, hostname: 'h', cpuUnits: 256, memoryMiB: 512 }, rootfs);
+        spec.process.args = IDLE;
+        delete spec.annotations;
+        if (cpu !== undefined) spec.linux.resources.cpu = taskResources(cpu, undefined).cpu;
+        mkdirSync(bundle, { recursive: true });
+        writeJsonAtomic(join(bundle, 'config.json'), spec);
+        const flags = ['--root', runsc.root, '--platform=systrap', '--network=none'];
+        t0 = performance.now();
+        await launch(runscBinary, [...flags, 'create', '--bundle', bundle, name]);
+        await launch(runscBinary, [...flags, 'start', name]);
+        samples.push(performance.now() - t0);
+        await launch(runscBinary, [...flags, 'delete', '--force', name]);
+      }
 
       // EC2: one container under conmon with crun, as the agent starts an EC2 task's.
       t0 = performance.now();
@@ -92,13 +109,19 @@ async function main(): Promise<void> {
 
     const f = summarize(fargate);
     const r = summarize(raw);
+    const rq = summarize(rawNoQuota);
     const e = summarize(ec2);
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     process.stdout.write(`fargate-start: ${RUNS} runs each, load average ${load}\n\n`);
-    process.stdout.write('| start (to the process running) | p50/p95 ms | vs raw runsc |\n|---|---:|---:|\n');
-    process.stdout.write(`| Fargate: sandbox (disk, pause) + member | ${msPair(f)} | ${(f.p50 / r.p50).toFixed(2)}× |\n`);
-    process.stdout.write(`| raw runsc create + start | ${msPair(r)} | 1.00× |\n`);
-    process.stdout.write(`| EC2: conmon + crun | ${msPair(e)} | ${(e.p50 / r.p50).toFixed(2)}× |\n\n`);
+    const vs = (s: typeof f) => `${(s.p50 / r.p50).toFixed(2)}× | ${(s.p50 / rq.p50).toFixed(2)}×`;
+    process.stdout.write('| start (to the process running), 0.25 vCPU | p50/p95 ms | vs raw runsc | vs raw, no CPU quota |\n|---|---:|---:|---:|\n');
+    process.stdout.write(`| Fargate: sandbox (disk, pause) + member | ${msPair(f)} | ${vs(f)} |\n`);
+    process.stdout.write(`| raw runsc create + start (CPU quota from create) | ${msPair(r)} | ${vs(r)} |\n`);
+    process.stdout.write(`| raw runsc create + start, no CPU quota | ${msPair(rq)} | ${vs(rq)} |\n`);
+    process.stdout.write(`| EC2: conmon + crun | ${msPair(e)} | ${vs(e)} |\n\n`);
+    process.stdout.write('| Fargate start, step by step (the disk and the pause run side by side) | p50/p95 ms |\n|---|---:|\n');
+    for (const [name, ms] of steps) process.stdout.write(`| ${name} | ${msPair(summarize(ms))} |\n`);
+    process.stdout.write('\n');
     process.stdout.write(`| idle task RSS | MiB |\n|---|---:|\n| Fargate sandbox (Sentry + file proxies) | ${(sandboxRss / 1024).toFixed(1)} |\n| EC2 container (process + conmon) | ${(containerRss / 1024).toFixed(1)} |\n`);
   } finally {
     await fx.cleanup();

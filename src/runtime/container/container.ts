@@ -19,15 +19,15 @@ import { runtimeCommand, startCreated, type OciRuntime } from './oci-runtime.ts'
 import type { OciSpec } from './oci-spec.ts';
 import { readRootfsFile } from './rootfs-read.ts';
 import { resolveUser } from './user.ts';
-import { normalizeSignal, SIGNAL_EXIT_BASE, signalNumber, signalOfExitCode } from './signals.ts';
+import { normalizeSignal, signalNumber, signalOfExitCode } from './signals.ts';
+import { KILL_WAIT_MS, signalledExit, stopSequence } from './stop-sequence.ts';
 import { RECORD_VERSION, readNumberFile, statePaths, writeJsonAtomic, type ContainerRecord } from './state-dir.ts';
 
 /** ECS `stopTimeout` when the definition sets none: 30 s (ECS container definition reference). */
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 /** ECS's maximum `stopTimeout`: 120 s (Fargate; the container definition reference's limit). */
 export const MAX_STOP_TIMEOUT_SECONDS = 120;
-/** After SIGKILL the kernel tears the container down in milliseconds; this only bounds a wedged one (D state, NFS). */
-export const KILL_WAIT_MS = 10_000;
+export { KILL_WAIT_MS } from './stop-sequence.ts';
 /** conmon exits right after writing the exit file; this bounds the wait before it is killed. */
 export const CONMON_EXIT_WAIT_MS = 5_000;
 
@@ -188,13 +188,9 @@ export class Container {
     if (this.conmonPid() !== undefined || processAlive(this.pid)) return undefined;
     const written = this.exitStatus(); // conmon may have written it just before exiting
     if (written) return written;
-    const exitCode = this.#lastSignal ? SIGNAL_EXIT_BASE + signalNumber(this.#lastSignal) : LOST_EXIT_CODE;
-    this.#exit = {
-      exitCode,
-      oomKilled: (oomKillCount(this.record.cgroupsPath) ?? 0) > 0,
-      ...(signalOfExitCode(exitCode) ? { signal: signalOfExitCode(exitCode) } : {}),
-      monitorLost: true,
-    };
+    const oomKilled = (oomKillCount(this.record.cgroupsPath) ?? 0) > 0;
+    const exit = this.#lastSignal ? signalledExit(this.#lastSignal, oomKilled) : { exitCode: LOST_EXIT_CODE, oomKilled };
+    this.#exit = { ...exit, monitorLost: true };
     return this.#exit;
   }
 
@@ -214,16 +210,8 @@ export class Container {
    * ECS StopTask: the stop signal (the image's StopSignal, else SIGTERM), then SIGKILL
    * if the container is still running after `timeoutSeconds`.
    */
-  async stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS, signal = this.record.stopSignal): Promise<ExitStatus> {
-    const done = this.exitStatus();
-    if (done) return done;
-    await this.kill(signal);
-    const graceful = await this.wait(timeoutSeconds * 1000);
-    if (graceful) return graceful;
-    await this.kill('SIGKILL');
-    const killed = await this.wait(KILL_WAIT_MS);
-    if (!killed) throw new Error(`container ${this.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
-    return killed;
+  stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS, signal = this.record.stopSignal): Promise<ExitStatus> {
+    return stopSequence(this, signal, timeoutSeconds);
   }
 
   /** Runs a command in the running container; `user` may be a name from the image's /etc/passwd. */

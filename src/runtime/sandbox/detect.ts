@@ -84,7 +84,7 @@ async function probe(backend: GvisorBackend, rs: RunscSettings, dir: string): Pr
   const id = `berth-probe-${process.pid}`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const spec = pauseSpec({ taskId: id, rootfsPath: backend.pauseRootfs(), cgroupPath: `/berth-probe-${process.pid}`, hostname: 'probe' });
+  const spec = pauseSpec({ taskId: id, cgroupPath: `/berth-probe-${process.pid}`, hostname: 'probe' }, backend.pauseRootfs());
   spec.process.args = ['/catatonit', '--version'];
   delete spec.annotations;
   writeJsonAtomic(join(dir, 'config.json'), spec);

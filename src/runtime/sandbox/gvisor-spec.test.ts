@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OciSpec } from '../container/oci-spec.ts';
-import { CONTAINER_TYPE_ANNOTATION, hiddenNetSysctlCommand, memberSpec, pauseSpec, runscFlags, SANDBOX_ID_ANNOTATION, sandboxId, taskResources } from './gvisor-spec.ts';
+import { CONTAINER_TYPE_ANNOTATION, hiddenNetSysctlCommand, memberSpec, pauseSpec, runscFlags, SANDBOX_ID_ANNOTATION, sandboxId, taskCpuQuota, taskResources } from './gvisor-spec.ts';
 
 test('the task size becomes the sandbox cgroup\'s limits: 1024 units per vCPU over a 100 ms period, MiB to bytes', () => {
   assert.deepEqual(taskResources(512, 1024).cpu, { quota: 50_000, period: 100_000, shares: 512 });
@@ -12,17 +12,25 @@ test('the task size becomes the sandbox cgroup\'s limits: 1024 units per vCPU ov
   assert.equal(taskResources(1, 1).cpu?.quota, 1000, 'the kernel\'s least quota is 1 ms');
 });
 
+test('the task\'s CPU quota, set once its first container runs: its vCPUs over a 100 ms period; none without a CPU size', () => {
+  assert.deepEqual(taskCpuQuota(256), { quotaUs: 25_000, periodUs: 100_000 });
+  assert.deepEqual(taskCpuQuota(2048), { quotaUs: 200_000, periodUs: 100_000 });
+  assert.equal(taskCpuQuota(undefined), undefined);
+  assert.equal(taskCpuQuota(0), undefined);
+});
+
 test('the pause spec holds the sandbox: annotated as the sandbox, in the task netns and cgroup, nothing but catatonit -P', () => {
-  const s = pauseSpec({ taskId: 't1', rootfsPath: '/r', cgroupPath: '/berth/t1', netnsPath: '/run/netns/x', cpuUnits: 256, memoryMiB: 512, hostname: 'ip-10-0-0-2' });
+  const s = pauseSpec({ taskId: 't1', cgroupPath: '/berth/t1', netnsPath: '/run/netns/x', cpuUnits: 256, memoryMiB: 512, hostname: 'ip-10-0-0-2' }, '/r');
   assert.deepEqual(s.process.args, ['/catatonit', '-P']);
   assert.equal(s.annotations?.[CONTAINER_TYPE_ANNOTATION], 'sandbox');
   assert.equal(s.annotations?.[SANDBOX_ID_ANNOTATION], sandboxId('t1'));
   assert.equal(s.linux.cgroupsPath, '/berth/t1');
   assert.deepEqual(s.linux.namespaces.filter((n) => n.type === 'network'), [{ type: 'network', path: '/run/netns/x' }]);
   assert.equal(s.linux.resources.memory?.limit, 512 * 1024 * 1024);
-  assert.equal(s.root.readonly, true);
+  assert.deepEqual(s.linux.resources.cpu, { shares: 256 }, 'the quota comes once a container runs');
+  assert.deepEqual(s.root, { path: '/r', readonly: true });
   assert.deepEqual(s.process.capabilities.bounding, []);
-  const alone = pauseSpec({ taskId: 't1', rootfsPath: '/r', cgroupPath: '/berth/t1', hostname: 'h' });
+  const alone = pauseSpec({ taskId: 't1', cgroupPath: '/berth/t1', hostname: 'h' }, '/r');
   assert.deepEqual(alone.linux.namespaces.filter((n) => n.type === 'network'), [{ type: 'network' }]);
 });
 

@@ -7,6 +7,7 @@
 
 import type { OciResources, OciSpec } from '../container/oci-spec.ts';
 import { OCI_VERSION } from '../container/oci-spec.ts';
+import type { SandboxTask } from './types.ts';
 
 /** runsc's multi-container annotations (the CRI's names, which runsc reads). */
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
@@ -35,19 +36,33 @@ export function taskResources(cpuUnits: number | undefined, memoryMiB: number | 
   return r;
 }
 
-export interface PauseSpecInput {
-  readonly taskId: string;
-  /** The pause root filesystem (holds {@link PAUSE_BINARY}); read-only. */
-  readonly rootfsPath: string;
-  readonly cgroupPath: string;
-  readonly netnsPath?: string | undefined;
-  readonly cpuUnits?: number | undefined;
-  readonly memoryMiB?: number | undefined;
-  readonly hostname: string;
+/**
+ * The task's CPU quota (its size in vCPUs over {@link CPU_PERIOD_US}), undefined when it
+ * has no CPU size. The sandbox gets it once its first container runs (gvisor.ts), not at
+ * create: the sandbox's own boot (its kernel, its file proxies, the first container's
+ * mounts) is the platform's work, as a Fargate microVM's boot is AWS's; charged to a
+ * 0.25 vCPU task it took half of the start in throttled waits (bench/README.md).
+ */
+export function taskCpuQuota(cpuUnits: number | undefined): { quotaUs: number; periodUs: number } | undefined {
+  const cpu = taskResources(cpuUnits, undefined).cpu;
+  return cpu?.quota !== undefined && cpu.period !== undefined ? { quotaUs: cpu.quota, periodUs: cpu.period } : undefined;
 }
 
-/** The sandbox's own container: nothing but a reaper, holding the task's namespaces and limits. */
-export function pauseSpec(i: PauseSpecInput): OciSpec {
+/** The sandbox's limits while it boots: the task's, less the CPU quota. */
+function bootResources(cpuUnits: number | undefined, memoryMiB: number | undefined): OciResources {
+  const r = taskResources(cpuUnits, memoryMiB);
+  if (r.cpu) r.cpu = { shares: r.cpu.shares };
+  return r;
+}
+
+/** What the pause spec takes of its task: the sandbox's input (types.ts), less what only the backend uses. */
+export type PauseTask = Pick<SandboxTask, 'taskId' | 'cgroupPath' | 'netnsPath' | 'cpuUnits' | 'memoryMiB' | 'hostname'>;
+
+/**
+ * The sandbox's own container: nothing but a reaper, holding the task's namespaces and
+ * limits. `rootfsPath`: the pause root filesystem (holds {@link PAUSE_BINARY}), read-only.
+ */
+export function pauseSpec(i: PauseTask, rootfsPath: string): OciSpec {
   return {
     ociVersion: OCI_VERSION,
     process: {
@@ -60,7 +75,7 @@ export function pauseSpec(i: PauseSpecInput): OciSpec {
       rlimits: [],
       noNewPrivileges: true,
     },
-    root: { path: i.rootfsPath, readonly: true },
+    root: { path: rootfsPath, readonly: true },
     hostname: i.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: [] },
@@ -74,7 +89,8 @@ export function pauseSpec(i: PauseSpecInput): OciSpec {
         i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' },
       ],
       cgroupsPath: i.cgroupPath,
-      resources: taskResources(i.cpuUnits, i.memoryMiB),
+      // The task's memory and CPU shares from the start; its CPU quota once it runs (taskCpuQuota).
+      resources: bootResources(i.cpuUnits, i.memoryMiB),
     },
   };
 }

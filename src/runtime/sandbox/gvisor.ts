@@ -1,11 +1,12 @@
 /**
  * The gVisor backend: every container of a task in one runsc sandbox (README.md).
  *
- *   open()            ephemeral disk ── pause bundle ── runsc create + start (the sandbox:
- *                     its kernel, the task's netns taken over, the task cgroup's limits)
+ *   open()            pause bundle ── runsc run --detach (the sandbox: its kernel, the
+ *                     task's netns taken over, the task cgroup's memory and CPU shares),
+ *                     the ephemeral disk made meanwhile
  *   createContainer() the container module's bundle, made a member ── runsc create
  *   start()           runsc start (its stdout and stderr: the log file, which the
- *                     sandbox itself writes from then on)
+ *                     sandbox itself writes from then on) ── the task's CPU quota
  *   wait()            runsc wait (repeatable while the sandbox lives); a dead sandbox means
  *                     every container ended with 137, OOM if the task cgroup says so
  *   destroy()         runsc delete the sandbox ── ephemeral disk unmounted and removed
@@ -14,23 +15,25 @@
  * {@link GvisorBackend.reattach} finds it and its containers again from `<task>/sandbox/`.
  */
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { launch } from '../../lib/launcher.ts';
 import type { CreateOptions, ExitStatus } from '../container/container.ts';
-import { KILL_WAIT_MS, DEFAULT_STOP_TIMEOUT_SECONDS } from '../container/container.ts';
+import { DEFAULT_STOP_TIMEOUT_SECONDS } from '../container/container.ts';
 import { writeBundle } from '../container/bundle.ts';
-import { oomKillCount, removeCgroups } from '../container/cgroups.ts';
+import { CGROUP_ROOT, oomKillCount, removeCgroups } from '../container/cgroups.ts';
+import { cgroupLayout, taskCgroupPlan } from '../container/task-cgroup.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
 import { EXEC_OUTPUT_LIMIT_BYTES, EXEC_TIMEOUT_EXIT_CODE, DEFAULT_EXEC_TIMEOUT_MS } from '../container/exec.ts';
 import type { OciSpec } from '../container/oci-spec.ts';
 import { normalizeSignal, signalNumber, signalOfExitCode, SIGNAL_EXIT_BASE } from '../container/signals.ts';
+import { KILL_WAIT_MS, signalledExit, stopSequence } from '../container/stop-sequence.ts';
 import { writeJsonAtomic } from '../container/state-dir.ts';
 import { mountEphemeral, removeEphemeral } from './ephemeral.ts';
 import { killCgroupProcesses, removeRunscState } from './leftovers.ts';
 import { processAlive } from '../container/exit-watch.ts';
-import { memberSpec, pauseSpec, PAUSE_BINARY, runscFlags, sandboxId } from './gvisor-spec.ts';
+import { memberSpec, pauseSpec, PAUSE_BINARY, runscFlags, sandboxId, taskCpuQuota } from './gvisor-spec.ts';
 import { runsc, runscNetworked, runscStartTo, runscStatus, runscWait, type Runsc } from './runsc.ts';
 import type { FoundContainer, SandboxBackend, SandboxTask, TaskContainer, TaskSandbox } from './types.ts';
 
@@ -59,6 +62,22 @@ export interface GvisorOptions {
   readonly runDir: string;
   /** The static init copied into the pause root filesystem (catatonit). */
   readonly pauseBinary: string;
+  /** Told how long each step of a start took (bench/fargate-start.ts prints the breakdown). */
+  readonly onStep?: StepTimer | undefined;
+}
+
+/** A start step's name and its duration, ms. */
+export type StepTimer = (step: string, ms: number) => void;
+
+/** Runs `f`, telling `timer` (if any) how long it took under `step`. */
+async function timed<T>(timer: StepTimer | undefined, step: string, f: () => Promise<T>): Promise<T> {
+  if (!timer) return f();
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    timer(step, performance.now() - t0);
+  }
 }
 
 export class GvisorBackend implements SandboxBackend {
@@ -85,14 +104,20 @@ export class GvisorBackend implements SandboxBackend {
     writeJsonAtomic(p.record, task);
     const sandbox = new GvisorSandbox(this.#o.runsc, task);
     try {
-      await mountEphemeral(p.image, p.ephemeral, task.ephemeralStorageGiB);
-      const spec = pauseSpec({ ...task, rootfsPath: this.pauseRootfs() });
-      writeJsonAtomic(join(p.pause, 'config.json'), spec);
+      writeJsonAtomic(join(p.pause, 'config.json'), pauseSpec(task, this.pauseRootfs()));
+      // The disk is made while the sandbox boots: only a member's start puts files on it
+      // (its root filesystem's file store), and the pause container's root is read-only.
+      // The mount point exists first, as the flags name it.
+      mkdirSync(p.ephemeral, { recursive: true });
       const flags = runscFlags(this.#o.runsc, p.ephemeral);
-      const id = sandboxId(task.taskId);
-      await runscNetworked(this.#o.runsc, flags, ['create', '--bundle', p.pause, id], join(p.dir, 'sandbox.log'));
-      // Start is where runsc takes the task's interfaces over: it needs the workaround too.
-      await runscNetworked(this.#o.runsc, flags, ['start', id], join(p.dir, 'sandbox.log'));
+      const steps = await Promise.allSettled([
+        timed(this.#o.onStep, 'ephemeral disk', () => mountEphemeral(p.image, p.ephemeral, task.ephemeralStorageGiB)),
+        // One runsc for create and start (start is where runsc takes the task's interfaces
+        // over: it needs the network check's workaround as create does).
+        timed(this.#o.onStep, 'pause run', () => runscNetworked(this.#o.runsc, flags, ['run', '--detach', '--bundle', p.pause, sandboxId(task.taskId)], join(p.dir, 'sandbox.log'))),
+      ]);
+      // Both settled before any cleanup: destroy() must not unmount a disk still being made.
+      for (const s of steps) if (s.status === 'rejected') throw s.reason;
       return sandbox;
     } catch (e) {
       await sandbox.destroy().catch(() => undefined);
@@ -105,6 +130,8 @@ export class GvisorBackend implements SandboxBackend {
     if (!existsSync(p.record)) return undefined;
     const sandbox = new GvisorSandbox(this.#o.runsc, task);
     const alive = await sandboxAlive(this.#o.runsc, sandboxId(task.taskId));
+    // The previous agent may have died between a container's start and the quota.
+    if (alive) sandbox.enforceCpuQuota();
     const found = new Map<string, FoundContainer>();
     for (const name of names) {
       const stateDir = join(task.dir, 'containers', name);
@@ -114,7 +141,7 @@ export class GvisorBackend implements SandboxBackend {
       } catch {
         continue;
       }
-      const c = new GvisorContainer(this.#o.runsc, stateDir, record);
+      const c = new GvisorContainer(this.#o.runsc, stateDir, record, () => sandbox.enforceCpuQuota());
       if (!alive) {
         found.set(name, { state: 'exited', container: c, exit: c.sandboxEnded() });
         continue;
@@ -160,10 +187,28 @@ class GvisorSandbox implements TaskSandbox {
   readonly isolation = 'gvisor' as const;
   readonly #rs: Runsc;
   readonly #task: SandboxTask;
+  #cpuQuotaSet = false;
 
   constructor(rs: Runsc, task: SandboxTask) {
     this.#rs = rs;
     this.#task = task;
+  }
+
+  /**
+   * The task's CPU quota on the sandbox's cgroup, once its first container runs (the boot
+   * before it is the platform's: gvisor-spec.ts taskCpuQuota). Written once per sandbox
+   * object; again (the same values) by an agent that reattached.
+   */
+  enforceCpuQuota(): void {
+    if (this.#cpuQuotaSet) return;
+    const cpu = taskCpuQuota(this.#task.cpuUnits);
+    if (cpu) {
+      // runsc made the cgroup at create: only the quota's files are written (no subtree_control).
+      for (const w of taskCgroupPlan(this.#task.cgroupPath, { cpu }, cgroupLayout()).writes) {
+        if (!w.file.endsWith('cgroup.subtree_control')) writeFileSync(join(CGROUP_ROOT, w.file), w.value);
+      }
+    }
+    this.#cpuQuotaSet = true;
   }
 
   async createContainer(o: CreateOptions): Promise<TaskContainer> {
@@ -177,7 +222,7 @@ class GvisorSandbox implements TaskSandbox {
       cgroupsPath: o.cgroupsPath, taskCgroup: this.#task.cgroupPath, logPath: o.logPath, ephemeralDir: sandboxPaths(this.#task).ephemeral,
     };
     writeJsonAtomic(join(o.stateDir, MEMBER_FILE), record);
-    const c = new GvisorContainer(this.#rs, o.stateDir, record);
+    const c = new GvisorContainer(this.#rs, o.stateDir, record, () => this.enforceCpuQuota());
     try {
       await runscNetworked(this.#rs, runscFlags(this.#rs, sandboxPaths(this.#task).ephemeral), ['create', '--bundle', o.stateDir, o.id], o.logPath);
     } catch (e) {
@@ -208,13 +253,16 @@ class GvisorContainer implements TaskContainer {
   readonly #rs: Runsc;
   readonly #stateDir: string;
   readonly #record: MemberRecord;
+  /** Called once it runs: the sandbox's CPU quota follows its first container's start. */
+  readonly #started: () => void;
   #exit: ExitStatus | undefined;
   #lastSignal: string | undefined;
 
-  constructor(rs: Runsc, stateDir: string, record: MemberRecord) {
+  constructor(rs: Runsc, stateDir: string, record: MemberRecord, started: () => void) {
     this.#rs = rs;
     this.#stateDir = stateDir;
     this.#record = record;
+    this.#started = started;
   }
 
   get id(): string {
@@ -223,6 +271,7 @@ class GvisorContainer implements TaskContainer {
 
   async start(): Promise<void> {
     await runscStartTo(this.#rs, runscFlags(this.#rs, this.#record.ephemeralDir), this.id, this.#record.logPath);
+    this.#started();
   }
 
   exitStatus(): ExitStatus | undefined {
@@ -280,15 +329,8 @@ class GvisorContainer implements TaskContainer {
     }
   }
 
-  async stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS): Promise<ExitStatus> {
-    if (this.#exit) return this.#exit;
-    await this.kill(this.#record.stopSignal);
-    const graceful = await this.wait(timeoutSeconds * 1000);
-    if (graceful) return graceful;
-    await this.kill('SIGKILL');
-    const killed = await this.wait(KILL_WAIT_MS);
-    if (!killed) throw new Error(`container ${this.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
-    return killed;
+  stop(timeoutSeconds = DEFAULT_STOP_TIMEOUT_SECONDS): Promise<ExitStatus> {
+    return stopSequence(this, this.#record.stopSignal, timeoutSeconds);
   }
 
   async exec(args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -324,6 +366,6 @@ class GvisorContainer implements TaskContainer {
     // The container's own leaf; the task's cgroup stays until the sandbox goes.
     removeCgroups(this.#record.cgroupsPath, this.#record.taskCgroup);
     await rm(this.#stateDir, { recursive: true, force: true });
-    return status ?? (this.#lastSignal ? { exitCode: SIGNAL_EXIT_BASE + signalNumber(this.#lastSignal), oomKilled: false } : undefined);
+    return status ?? (this.#lastSignal ? signalledExit(this.#lastSignal, false) : undefined);
   }
 }
