@@ -38,6 +38,9 @@ export const AGENT_CAPABILITIES = [
   'com.amazonaws.ecs.capability.docker-remote-api.1.19',
   'com.amazonaws.ecs.capability.docker-remote-api.1.21',
   'com.amazonaws.ecs.capability.logging-driver.json-file',
+  // Task IAM roles: the role's credentials served at 169.254.170.2 (task-credentials.ts), bridge, awsvpc and host modes.
+  'com.amazonaws.ecs.capability.task-iam-role',
+  'com.amazonaws.ecs.capability.task-iam-role-network-host',
 ];
 
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
@@ -157,7 +160,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
   // The task metadata endpoint: one id per container (metadata/ids.ts), one server per host.
   const metadataKey = endpointKey(o.dataDir);
-  const endpointEnvironment = (taskArn: string, container: string) => metadataEnvironment(endpointId(metadataKey, taskArn, container));
+  // A task with a role has its credentials before its runner is made (take()): its containers get the credentials URI.
+  const endpointEnvironment = (taskArn: string, container: string) => metadataEnvironment(endpointId(metadataKey, taskArn, container), roleCredentials.get(taskArn) !== undefined);
   const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
   let endpoints = new Map<string, { taskArn: string; container: string }>();
@@ -176,6 +180,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const clock = clockSampler(Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
+    credentials: (taskArn) => roleCredentials.get(taskArn),
     protection: {
       get: (taskArn) => sessionOf(taskArn).protection(taskArn),
       update: (taskArn, enabled, minutes) => sessionOf(taskArn).protection(taskArn, enabled, minutes),

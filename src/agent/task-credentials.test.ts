@@ -4,19 +4,15 @@ import { credentialsAnswer, TaskCredentials } from './task-credentials.ts';
 
 const creds = (expiration: number) => ({ roleArn: 'arn:aws:iam::000000000000:role/app', accessKeyId: `ASIA${expiration}`, secretAccessKey: 's', sessionToken: 't', expiration });
 
-test('a task keeps its id across rotations; only newer credentials replace older ones; a stopped task leaves', () => {
-  let n = 0;
-  const c = new TaskCredentials(() => `id${++n}`);
+test('only newer credentials replace older ones; a stopped task leaves', () => {
+  const c = new TaskCredentials();
   c.set('task/a', creds(1000));
-  assert.equal(c.relativeUri('task/a'), '/v2/credentials/id1');
   c.set('task/a', creds(2000));
   c.set('task/a', creds(1500));
-  assert.equal(c.byId('id1')?.credentials.expiration, 2000);
+  assert.equal(c.get('task/a')?.expiration, 2000);
   c.set('task/b', creds(1000));
-  assert.equal(c.byId('id2')?.taskArn, 'task/b');
   c.delete('task/a');
-  assert.equal(c.byId('id1'), undefined);
-  assert.equal(c.relativeUri('task/a'), undefined);
+  assert.equal(c.get('task/a'), undefined);
   assert.equal(c.size, 1);
 });
 

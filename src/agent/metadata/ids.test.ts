@@ -21,4 +21,6 @@ test('endpoint ids: UUID-shaped, one per container, the same after a restart, un
     { name: 'ECS_CONTAINER_METADATA_URI', value: `http://169.254.170.2/v3/${a}` },
     { name: 'ECS_AGENT_URI', value: `http://169.254.170.2/api/${a}` },
   ]);
+  // A task with a role: the credentials' relative URI too, on the same id (the SDKs prefix 169.254.170.2).
+  assert.deepEqual(metadataEnvironment(a, true).at(-1), { name: 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', value: `/v2/credentials/${a}` });
 });

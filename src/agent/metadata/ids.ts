@@ -31,12 +31,17 @@ export function endpointId(key: Buffer, taskArn: string, container: string): str
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** What the agent puts in every container's environment (developer guide, task metadata v3/v4, scale-in protection endpoint). */
-export function metadataEnvironment(id: string): { name: string; value: string }[] {
+/**
+ * What the agent puts in every container's environment (developer guide, task metadata
+ * v3/v4, scale-in protection endpoint), and for a task with a role the relative URI the
+ * SDKs' container credential providers read (task IAM roles).
+ */
+export function metadataEnvironment(id: string, hasRole = false): { name: string; value: string }[] {
   const base = `http://${METADATA_ADDRESS}`;
   return [
     { name: 'ECS_CONTAINER_METADATA_URI_V4', value: `${base}/v4/${id}` },
     { name: 'ECS_CONTAINER_METADATA_URI', value: `${base}/v3/${id}` },
     { name: 'ECS_AGENT_URI', value: `${base}/api/${id}` },
+    ...(hasRole ? [{ name: 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', value: `/v2/credentials/${id}` }] : []),
   ];
 }

@@ -12,8 +12,9 @@ test('the v4 and v3 paths, the protection endpoint; nothing else', () => {
   assert.deepEqual(route('GET', `/v4/${ID}/task?x=1`), { kind: 'task', version: 'v4', id: ID });
   assert.deepEqual(route('PUT', `/api/${ID}/task-protection/v1/state`), { kind: 'protection', method: 'PUT', id: ID });
   assert.deepEqual(route('GET', `/api/${ID}/task-protection/v1/state`), { kind: 'protection', method: 'GET', id: ID });
+  assert.deepEqual(route('GET', `/v2/credentials/${ID}`), { kind: 'credentials', id: ID });
   for (const [m, p] of [['POST', `/v4/${ID}`], ['DELETE', `/api/${ID}/task-protection/v1/state`], ['GET', '/v4/158d1c8083dd49d6b527399fd6414f5c/task'],
-    ['GET', `/v2/${ID}`], ['GET', `/v4/${ID}/../x`], ['GET', '/'], ['GET', `/v4/${ID}/stats/task`]] as const) {
+    ['GET', `/v2/${ID}`], ['PUT', `/v2/credentials/${ID}`], ['GET', '/v2/credentials/not-an-id'], ['GET', `/v4/${ID}/../x`], ['GET', '/'], ['GET', `/v4/${ID}/stats/task`]] as const) {
     assert.equal(route(m, p), undefined, `${m} ${p}`);
   }
 });

@@ -89,3 +89,19 @@ test('the protection endpoint passes ECS\'s failures and errors on', async (t) =
   const e = await fetch(url);
   assert.deepEqual([e.status, await e.json()], [500, { error: { Arn: ARN, Code: 'ServerException', Message: 'the control plane is unreachable' } }]);
 });
+
+test('the task role credentials: to the owning task only, AWS container credential shape; a task without a role gets the ECS agent\'s not-found', async (t) => {
+  const creds = { roleArn: 'arn:aws:iam::123456789012:role/app', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token', expiration: Date.UTC(2026, 11, 7, 12) };
+  const withRole = { ...backend('127.0.0.1'), credentials: (arn: string) => (arn === ARN ? creds : undefined) };
+  const base = await serve(withRole, t);
+  const r = await fetch(`${base}/v2/credentials/${ID}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { RoleArn: creds.roleArn, AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret', Token: 'token', Expiration: '2026-12-07T12:00:00Z' });
+  assert.equal((await fetch(`${base}/v2/credentials/${OTHER}`)).status, 404);
+  const none = await serve({ ...backend('127.0.0.1'), credentials: () => undefined }, t);
+  const missing = await fetch(`${none}/v2/credentials/${ID}`);
+  assert.equal(missing.status, 400);
+  assert.equal(((await missing.json()) as { code: string }).code, 'InvalidIdInRequest');
+  const stranger = await serve({ ...backend('10.9.9.9'), credentials: () => creds }, t);
+  assert.equal((await fetch(`${stranger}/v2/credentials/${ID}`)).status, 404, 'another task asking for this one\'s credentials');
+});

@@ -12,6 +12,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { RoleCredentials } from '../protocol.ts';
+import { credentialsAnswer } from '../task-credentials.ts';
 import { route } from './routes.ts';
 import { dockerStats, type StatsSample } from './stats.ts';
 import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
@@ -51,6 +53,8 @@ export interface ProtectionBackend {
 
 export interface MetadataBackend {
   resolve(id: string): EndpointTarget | undefined;
+  /** The task role's credentials of a task, when it has a role (task-credentials.ts). */
+  credentials?(taskArn: string): RoleCredentials | undefined;
   readonly protection?: ProtectionBackend;
   now(): number;
 }
@@ -100,6 +104,11 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
           return send(res, 200, Object.fromEntries(target.stats().map((s) => [s.dockerId, statsOf(s, r.version === 'v4')])));
         case 'protection':
           return void protection(req, res, backend.protection, target.taskArn, r.method);
+        case 'credentials': {
+          const c = backend.credentials?.(target.taskArn);
+          // The ECS agent's answer for a task without a role's credentials.
+          return c ? send(res, 200, credentialsAnswer(c)) : send(res, 400, { code: 'InvalidIdInRequest', message: 'CredentialsV2Request: Credentials not found', HTTPErrorCode: 400 });
+        }
       }
     } catch (e) {
       send(res, 500, `Internal error: ${(e as Error).message}`);

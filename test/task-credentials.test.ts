@@ -1,0 +1,97 @@
+// Issue 16 item 2 from inside running tasks: a task whose definition names a taskRoleArn
+// gets AWS_CONTAINER_CREDENTIALS_RELATIVE_URI; busybox's wget reads its role's credentials
+// at 169.254.170.2 (bridge, awsvpc and Fargate in its gVisor sandbox), and Berth's own API
+// accepts them as that role's session named for the task (aws sts get-caller-identity,
+// aws ecs list-tasks with them). A task without a role gets no URI and no credentials, and
+// a task asking with another task's id is refused.
+// Host-touching: run under flock /tmp/berth-host.lock.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
+import { ROOT, type BerthProcess } from './support/berth.ts';
+import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
+import { run } from './support/run.ts';
+
+let berth: BerthProcess;
+const cli = AWS_CLIS[1];
+const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
+const exec = async (task: string, ...cmd: string[]) => {
+  const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth.endpoint, '--', ...cmd]);
+  return { code: r.code, out: r.stdout.trim(), err: r.stderr.trim() };
+};
+const ROLE = 'arn:aws:iam::000000000000:role/app';
+const NETWORK = 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}';
+const SLEEP = ['sh', '-c', 'while :; do sleep 1; done'];
+
+interface Creds { RoleArn: string; AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }
+
+async function runTask(family: string, extra: string[] = []): Promise<string> {
+  const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('run-task', '--task-definition', family, ...extra);
+  assert.deepEqual(ran.failures, []);
+  const arn = ran.tasks[0]!.taskArn;
+  await ecs('wait', 'tasks-running', '--tasks', arn);
+  return arn;
+}
+
+/** The task's own credentials, read inside it from the URI its environment names. */
+async function credentialsInside(task: string): Promise<Creds> {
+  const r = await exec(task, 'sh', '-c', 'wget -q -O - "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" 2>&1');
+  assert.equal(r.code, 0, r.out || r.err);
+  return JSON.parse(r.out) as Creds;
+}
+
+/** The aws CLI on the host with a task's credentials: what the CLI inside the task would send. */
+async function asTask(c: Creds, args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  const env = { ...awsEnv(undefined, cli), AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.Token };
+  const r = await run(cli.bin, ['--endpoint-url', berth.endpoint, '--output', 'json', ...args], { env });
+  return { code: r.code, out: r.stdout, err: r.stderr };
+}
+
+before(async () => {
+  berth = await startBerthWithSamples();
+  for (const [family, extra] of [
+    ['cr-bridge', { networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }] }],
+    ['cr-vpc', { networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'berth/sleep', command: SLEEP, stopTimeout: 1 }] }],
+    ['cr-fargate', { networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'berth/sleep', command: SLEEP, stopTimeout: 1 }] }],
+  ] as const) {
+    await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family, taskRoleArn: ROLE, ...extra }));
+  }
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family: 'cr-none', networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }] }));
+});
+
+after(async () => {
+  await stopBerthAndTasks(berth, ecs, []);
+});
+
+describe('task role credentials', () => {
+  test('bridge, awsvpc and Fargate: the role\'s credentials inside the task, accepted by Berth as the task\'s session of the role', async () => {
+    const tasks = await Promise.all([
+      runTask('cr-bridge'),
+      runTask('cr-vpc', ['--network-configuration', NETWORK]),
+      runTask('cr-fargate', ['--launch-type', 'FARGATE', '--network-configuration', NETWORK]),
+    ]);
+    for (const task of tasks) {
+      const c = await credentialsInside(task);
+      assert.equal(c.RoleArn, ROLE);
+      assert.match(c.AccessKeyId, /^ASIA[A-Z2-7]{16}$/);
+      assert.ok(Date.parse(c.Expiration) > Date.now() + 60 * 60_000, `valid for hours: ${c.Expiration}`);
+      const who = await asTask(c, ['sts', 'get-caller-identity']);
+      assert.equal(who.code, 0, who.err);
+      assert.equal((JSON.parse(who.out) as { Arn: string }).Arn, `arn:aws:sts::000000000000:assumed-role/app/${task.split('/').at(-1)}`, task);
+      const listed = await asTask(c, ['ecs', 'list-tasks']);
+      assert.equal(listed.code, 0, listed.err);
+      assert.ok((JSON.parse(listed.out) as { taskArns: string[] }).taskArns.includes(task));
+    }
+  });
+
+  test('a task without a role gets no URI; a task asking with another task\'s id is refused', async () => {
+    const [none, other] = await Promise.all([runTask('cr-none'), runTask('cr-bridge')]);
+    assert.equal((await exec(none, 'sh', '-c', 'echo "[$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI]"')).out, '[]');
+    const otherUri = (await exec(other, 'sh', '-c', 'echo $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI')).out;
+    assert.match(otherUri, /^\/v2\/credentials\/[0-9a-f-]{36}$/);
+    const stolen = await exec(none, 'sh', '-c', `wget -q -O - http://169.254.170.2${otherUri} 2>&1`);
+    assert.notEqual(stolen.code, 0, `another task's credentials were served: ${stolen.out}`);
+    assert.doesNotMatch(stolen.out, /SecretAccessKey/);
+  });
+});
