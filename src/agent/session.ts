@@ -16,7 +16,7 @@ export interface SessionHandlers {
   /** A task role's rotated credentials. */
   onCredentials?(taskArn: string, credentials: RoleCredentials): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
-  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void;
+  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
   log(line: string): void;
 }
 
@@ -134,7 +134,7 @@ export class AgentSession {
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */
-  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>): void {
+  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' }>): void {
     this.#send(msg);
   }
 

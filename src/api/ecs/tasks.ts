@@ -208,7 +208,7 @@ function checkRunInput(input: RunInput, td: TaskDefinitionRecord, launchType: La
 }
 
 /** The task id in a task ARN (old or new format) or the id itself. */
-function taskRefId(ref: string, cluster: string): string {
+export function taskRefId(ref: string, cluster: string): string {
   const arn = parseArn(ref);
   if (!arn) {
     if (!/^[a-f0-9]{32}$/.test(ref)) fail('InvalidParameterException', `'${ref}' is not a task id or ARN.`);
