@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ExecSessions, MAX_PENDING_SESSIONS, TOKEN_TTL_MS, type ExecBinding } from './exec-sessions.ts';
 
-const B: ExecBinding = { caller: 'arn:aws:iam::000000000000:root', clusterArn: 'c', taskArn: 't', containerName: 'app', command: '/bin/sh' };
+const B: ExecBinding = { caller: 'arn:aws:iam::000000000000:root', clusterArn: 'c', taskArn: 't', containerInstanceArn: 'i', containerName: 'app', command: '/bin/sh' };
 
 test('a session opens once with its token', () => {
   const s = new ExecSessions();

@@ -17,6 +17,8 @@ export interface ExecBinding {
   caller: string;
   clusterArn: string;
   taskArn: string;
+  /** The instance whose agent runs the task: the session is relayed to it. */
+  containerInstanceArn: string;
   containerName: string;
   command: string;
   /** The cluster's executeCommandConfiguration log group, when it names one. */

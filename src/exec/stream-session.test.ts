@@ -8,7 +8,7 @@ import { createExecStream } from '../server/exec-stream.ts';
 import { ExecSessions, TOKEN_TTL_MS, type ExecBinding } from './exec-sessions.ts';
 import { auditLine, type AuditEntry } from './stream-session.ts';
 
-const BINDING: ExecBinding = { caller: 'arn:aws:iam::000000000000:root', clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/default', taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef', containerName: 'app', command: '/bin/sh' };
+const BINDING: ExecBinding = { caller: 'arn:aws:iam::000000000000:root', clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/default', taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef', containerInstanceArn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/default/00000000000000000000000000000000', containerName: 'app', command: '/bin/sh' };
 
 /** A stand-in agent: a "shell" that runs `echo X` lines and ends at `exit N`. */
 const opened: string[][] = [];

@@ -4,6 +4,7 @@ import { checkExecuteCommand, type ExecuteCommandInput } from '../../core/ecs/ex
 import { keys } from '../../core/ecs/keys.ts';
 import type { TaskRecord } from '../../core/ecs/task.ts';
 import { fail } from '../../core/errors.ts';
+import { commandWords } from '../../exec/command-words.ts';
 import { SSM_PATH } from '../../exec/stream-path.ts';
 import type { ExecSessions } from '../../exec/exec-sessions.ts';
 import { getJson } from '../../store/json.ts';
@@ -32,12 +33,14 @@ export function executeCommandOperations({ store }: EcsDeps, exec: ExecDeps) {
       const task = (await getJson<TaskRecord>(store, keys.task(scope, cluster, id)))?.value;
       if (!task) fail('InvalidParameterException', `The referenced task was not found: '${input.task}' in cluster ${cluster}.`);
       const container = checkExecuteCommand(task, input);
+      const words = commandWords(input.command);
+      if (!Array.isArray(words)) fail('InvalidParameterException', `${words.error}: quote the command as a shell would.`);
       if (!(await agentConnected(task))) fail('TargetNotConnectedException', `The execute command failed due to an internal error: the agent of ${task.containerInstanceArn ?? 'this task'} is not connected. Try again once it reconnects.`);
       const sessionId = exec.newSessionId();
       const token = exec.newToken();
       const logGroup = auditLogGroupOf(clusterRecord);
       exec.sessions.issue(sessionId, token, {
-        caller: ctx.principal.arn, clusterArn: task.clusterArn, taskArn: task.taskArn, containerName: container.name, command: input.command,
+        caller: ctx.principal.arn, clusterArn: task.clusterArn, taskArn: task.taskArn, containerInstanceArn: task.containerInstanceArn!, containerName: container.name, command: input.command,
         ...(logGroup !== undefined && { logGroup }),
       }, ctx.now);
       return {
