@@ -1,3 +1,4 @@
+import { parseArn } from '../../core/arn.ts';
 import type { ClusterRecord } from '../../core/ecs/cluster.ts';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import { checkExecuteCommand, type ExecuteCommandInput } from '../../core/ecs/execute-command.ts';
@@ -55,10 +56,11 @@ export function executeCommandOperations({ store }: EcsDeps, exec: ExecDeps) {
   };
 
   async function agentConnected(task: TaskRecord): Promise<boolean> {
-    const m = /:container-instance\/([^/]+)\/([a-f0-9]{32})$/.exec(task.containerInstanceArn ?? '');
-    if (!m) return false;
-    const [, , , , region, account] = task.containerInstanceArn!.split(':');
-    const inst = await getJson<ContainerInstanceRecord>(store, keys.containerInstance({ account: account!, region: region! }, m[1]!, m[2]!));
+    const arn = task.containerInstanceArn !== undefined ? parseArn(task.containerInstanceArn) : undefined;
+    const m = arn && /^container-instance\/([^/]+)\/([a-f0-9]{32})$/.exec(arn.resource);
+    if (!arn || !m) return false;
+    // The instance's own scope: a Fargate task's pool host may be another account's.
+    const inst = await getJson<ContainerInstanceRecord>(store, keys.containerInstance({ account: arn.account, region: arn.region }, m[1]!, m[2]!));
     return inst?.value.agentConnected === true;
   }
 }
