@@ -12,7 +12,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ECSClient, ExecuteCommandCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand } from '@aws-sdk/client-ecs';
+import { botocoreModel } from './support/aws-model.ts';
+import { checkAnswers, recordingEcsClient } from './support/recorded-answers.ts';
 import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
 import { ROOT, type BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
@@ -73,10 +75,14 @@ for (const c of AWS_CLIS) {
 }
 
 test('the API answer has AWS’s shape, and its token opens the session once', async () => {
-  // Through the JavaScript SDK: the CLI would hand the token to the plugin and spend it.
-  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  // Through the JavaScript SDK (the CLI would hand the token to the plugin and spend it),
+  // each raw answer checked member by member against the AWS model.
+  const { client, answers } = recordingEcsClient(berth.endpoint);
   const s = (await client.send(new ExecuteCommandCommand({ task: enabledTask, interactive: true, command: 'sh -c "echo hi there; exit 7"' }))) as unknown as Session;
+  await client.send(new DescribeTasksCommand({ tasks: [enabledTask] }));
   client.destroy();
+  assert.deepEqual(answers.map((a) => a.operation), ['ExecuteCommand', 'DescribeTasks']);
+  assert.deepEqual(checkAnswers(botocoreModel('ecs'), answers), []);
   assert.equal(s.containerName, 'sh');
   assert.equal(s.interactive, true);
   assert.equal(s.taskArn, enabledTask);
@@ -104,4 +110,27 @@ test('a task run without enableExecuteCommand is refused with AWS’s text', asy
 
 test('the session is audited in the control plane log', async () => {
   await until('an audit line with exit code 3', async () => (/exec session: .*"exitCode":3/.test(berth.log()) ? true : undefined), 5_000);
+});
+
+test('with the cluster’s executeCommandConfiguration naming a log group, each session’s audit line lands there', async () => {
+  const group = '/berth/exec-audit';
+  await aws(cli, berth.endpoint, ['logs', 'create-log-group', '--log-group-name', group]);
+  await ecs('update-cluster', '--cluster', 'default', '--configuration', JSON.stringify({ executeCommandConfiguration: { logging: 'OVERRIDE', logConfiguration: { cloudWatchLogGroupName: group } } }));
+  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const s = (await client.send(new ExecuteCommandCommand({ task: enabledTask, interactive: true, command: '/bin/sh' }))) as unknown as Session;
+  client.destroy();
+  const r = await runSsmSession(s.session.streamUrl, s.session.tokenValue, 'exit 5\n');
+  assert.equal(r.exitCode, 5);
+  const events = await until('the audit line in the log group', async () => {
+    const out = await aws<{ events: { message: string }[] }>(cli, berth.endpoint, ['logs', 'get-log-events', '--log-group-name', group, '--log-stream-name', s.session.sessionId]).catch(() => undefined);
+    return out && out.events.length > 0 ? out.events : undefined;
+  }, 5_000);
+  assert.equal(events.length, 1);
+  const line = JSON.parse(events[0]!.message) as Record<string, unknown>;
+  assert.equal(line.taskArn, enabledTask);
+  assert.equal(line.containerName, 'sh');
+  assert.equal(line.command, '/bin/sh');
+  assert.equal(line.exitCode, 5);
+  assert.equal(line.caller, 'arn:aws:iam::000000000000:root');
+  assert.ok(typeof line.startedAt === 'string' && typeof line.endedAt === 'string');
 });
