@@ -99,6 +99,16 @@ test('the API answer has AWS’s shape, and its token opens the session once', a
   assert.match(reused.closeReason, /no such session/);
 });
 
+test('the client’s terminal size reaches the command’s terminal', async () => {
+  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const s = (await client.send(new ExecuteCommandCommand({ task: enabledTask, interactive: true, command: '/bin/sh' }))) as unknown as Session;
+  client.destroy();
+  // The stand-in sends {cols: 120, rows: 40} before its keystrokes, as the plugin does at start.
+  const r = await runSsmSession(s.session.streamUrl, s.session.tokenValue, 'sleep 0.5; stty size; exit 0\n');
+  assert.match(r.output, /^40 120\r?$/m);
+  assert.equal(r.exitCode, 0);
+});
+
 test('a task run without enableExecuteCommand is refused with AWS’s text', async () => {
   for (const c of AWS_CLIS) {
     const r = await run(c.bin, ['--endpoint-url', berth.endpoint, 'ecs', 'execute-command', '--task', plainTask, '--interactive', '--command', '/bin/sh'],

@@ -19,7 +19,7 @@ export class InteractiveExecs {
   /** Handles one exec message; `containerOf` finds a running task's container on this host. */
   handle(req: Extract<ServerMessage, { type: 'execOpen' | 'execInput' | 'execResize' | 'cancel' }>, containerOf: (taskArn: string, name: string) => TaskContainer | undefined, answer: Answer): void {
     if (req.type === 'execInput') return this.#open.get(req.id)?.write(Buffer.from(req.data, 'base64'));
-    if (req.type === 'execResize') return; // not yet: see interactive-exec.ts
+    if (req.type === 'execResize') return this.#open.get(req.id)?.resize(req.cols, req.rows);
     if (req.type === 'cancel') { this.#open.get(req.id)?.kill(); return; }
     const container = containerOf(req.taskArn, req.container);
     if (!container) return answer({ type: 'execExit', id: req.id, error: `${req.container} of ${req.taskArn} is not running on this host` });

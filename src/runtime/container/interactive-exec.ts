@@ -6,11 +6,12 @@
  * (receiving a pty master over SCM_RIGHTS needs native code Node lacks). `script -e`
  * exits with the command's code.
  *
- * Not yet: a terminal size change. `script` keeps the size of its own stdin (a pipe here:
- * the pty's default); a resize needs the pty's master (TIOCSWINSZ), which `script` holds.
+ * A terminal size change is set on the pty's slave side (`stty -F /dev/pts/N`, TIOCSWINSZ),
+ * found as the runtime process's stdin: the kernel signals the command SIGWINCH as it would
+ * for the master side, which `script` holds.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execArgv, type ExecOptions } from './exec.ts';
@@ -20,6 +21,8 @@ import { readNumberFile } from './state-dir.ts';
 export interface InteractiveExec {
   /** Keystrokes to the terminal. */
   write(data: Buffer): void;
+  /** The client's terminal size. */
+  resize(cols: number, rows: number): void;
   /** Ends the command (SIGKILL to it, then to the runtime process). */
   kill(): void;
   /** The command's exit code once it ends. */
@@ -28,6 +31,25 @@ export interface InteractiveExec {
 
 /** Exit code when the command was killed or `script` died of a signal: 128 + SIGKILL, as a shell says. */
 const KILLED_EXIT_CODE = 137;
+
+/** A size sent before the runtime process exists is tried again this often, this many times. */
+const RESIZE_RETRY_MS = 50;
+const RESIZE_TRIES = 40;
+
+/** The pty `script` gave its child (the runtime process): that child's stdin, a /dev/pts/N. */
+export function ptyOf(scriptPid: number): string | undefined {
+  try {
+    for (const tid of readdirSync(`/proc/${scriptPid}/task`)) {
+      for (const pid of readFileSync(`/proc/${scriptPid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+        const target = readlinkSync(`/proc/${pid}/fd/0`);
+        if (/^\/dev\/pts\/\d+$/.test(target)) return target;
+      }
+    }
+  } catch {
+    // gone, or not yet there
+  }
+  return undefined;
+}
 
 /** Quotes one word for `sh -c` (script runs its -c command through the shell). */
 export function shellQuote(word: string): string {
@@ -51,8 +73,29 @@ export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly 
       resolve(code ?? KILLED_EXIT_CODE);
     });
   });
+  let ended = false;
+  void done.then(() => { ended = true; });
+  // The runtime process starts a moment after `script`: a size that comes first waits for it.
+  let pendingSize: { cols: number; rows: number } | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const applySize = (tries: number) => {
+    if (ended || !pendingSize) return;
+    const tty = child.pid !== undefined ? ptyOf(child.pid) : undefined;
+    if (!tty) {
+      if (tries > 0) { retry = setTimeout(() => applySize(tries - 1), RESIZE_RETRY_MS); retry.unref(); }
+      return;
+    }
+    const { cols, rows } = pendingSize;
+    pendingSize = undefined;
+    execFile('stty', ['-F', tty, 'cols', String(cols), 'rows', String(rows)], () => {});
+  };
   return {
     write: (data) => { if (child.stdin.writable) child.stdin.write(data); },
+    resize: (cols, rows) => {
+      pendingSize = { cols, rows };
+      clearTimeout(retry);
+      applySize(RESIZE_TRIES);
+    },
     kill: () => {
       // The command first (its runtime process reaps it), as execInContainer's timeout does.
       const pid = readNumberFile(pidFile);
