@@ -109,6 +109,25 @@ test('the client’s terminal size reaches the command’s terminal', async () =
   assert.equal(r.exitCode, 0);
 });
 
+test('a FARGATE task in its gVisor sandbox: the same session through runsc exec', async () => {
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'fg-shell', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512',
+    containerDefinitions: [{ name: 'sh', image: 'busybox', command: ['sleep', '3600'], stopTimeout: 1 }],
+  }));
+  const fg = (await ecs<{ tasks: Task[] }>('run-task', '--launch-type', 'FARGATE', '--task-definition', 'fg-shell', '--enable-execute-command',
+    '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}')).tasks[0]!.taskArn;
+  await ecs('wait', 'tasks-running', '--tasks', fg);
+  const [described] = (await ecs<{ tasks: (Task & { attributes?: { name: string; value?: string }[] })[] }>('describe-tasks', '--tasks', fg)).tasks;
+  assert.equal(described!.attributes?.find((a) => a.name === 'berth.isolation')?.value, 'gvisor');
+  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const s = (await client.send(new ExecuteCommandCommand({ task: fg, interactive: true, command: '/bin/sh' }))) as unknown as Session;
+  client.destroy();
+  const r = await runSsmSession(s.session.streamUrl, s.session.tokenValue, 'echo fargate-hello; exit 4\n');
+  assert.match(r.output, /^fargate-hello\r?$/m);
+  assert.equal(r.exitCode, 4);
+  await ecs('stop-task', '--task', fg);
+});
+
 test('a task run without enableExecuteCommand is refused with AWS’s text', async () => {
   for (const c of AWS_CLIS) {
     const r = await run(c.bin, ['--endpoint-url', berth.endpoint, 'ecs', 'execute-command', '--task', plainTask, '--interactive', '--command', '/bin/sh'],

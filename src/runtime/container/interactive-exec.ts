@@ -60,7 +60,17 @@ export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly 
   if (args.length === 0) throw new Error('exec needs a command');
   const scratch = mkdtempSync(join(tmpdir(), 'berth-exec-'));
   const pidFile = join(scratch, 'pid');
-  const line = [rt.binary, ...execArgv(rt, id, args, opts, pidFile)].map(shellQuote).join(' ');
+  return spawnOnTerminal([rt.binary, ...execArgv(rt, id, args, opts, pidFile)], onOutput, { pidFile, scratch });
+}
+
+/**
+ * Runs `argv` (a runtime's exec: crun, runc or runsc) on a pseudo-terminal under `script`.
+ * `pidFile`: where the runtime writes the command's pid, so a kill reaches the command first;
+ * `scratch`: a directory removed at the end.
+ */
+export function spawnOnTerminal(argv: readonly string[], onOutput: (data: Buffer) => void, o: { pidFile?: string; scratch?: string } = {}): InteractiveExec {
+  const { pidFile, scratch } = o;
+  const line = argv.map(shellQuote).join(' ');
   const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
   child.stdout.on('data', onOutput);
   child.stderr.on('data', onOutput);
@@ -69,7 +79,7 @@ export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly 
   const done = new Promise<number>((resolve) => {
     child.on('error', () => resolve(KILLED_EXIT_CODE));
     child.on('close', (code) => {
-      rmSync(scratch, { recursive: true, force: true });
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
       resolve(code ?? KILLED_EXIT_CODE);
     });
   });
@@ -98,7 +108,7 @@ export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly 
     },
     kill: () => {
       // The command first (its runtime process reaps it), as execInContainer's timeout does.
-      const pid = readNumberFile(pidFile);
+      const pid = pidFile !== undefined ? readNumberFile(pidFile) : undefined;
       try {
         if (pid !== undefined) process.kill(pid, 'SIGKILL');
       } catch {

@@ -23,6 +23,7 @@ import { KILL_WAIT_MS, DEFAULT_STOP_TIMEOUT_SECONDS } from '../container/contain
 import { writeBundle } from '../container/bundle.ts';
 import { oomKillCount, removeCgroups } from '../container/cgroups.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
+import { spawnOnTerminal, type InteractiveExec } from '../container/interactive-exec.ts';
 import { EXEC_OUTPUT_LIMIT_BYTES, EXEC_TIMEOUT_EXIT_CODE, DEFAULT_EXEC_TIMEOUT_MS } from '../container/exec.ts';
 import type { OciSpec } from '../container/oci-spec.ts';
 import { normalizeSignal, signalNumber, signalOfExitCode, SIGNAL_EXIT_BASE } from '../container/signals.ts';
@@ -281,6 +282,12 @@ class GvisorContainer implements TaskContainer {
       if ((e as Error).name === 'LaunchTimeoutError') return { exitCode: EXEC_TIMEOUT_EXIT_CODE, stdout: '', stderr: '', timedOut: true };
       throw e;
     }
+  }
+
+  /** ECS Exec: `runsc exec` on a terminal (the sandbox's sentry serves the host pty it is given). */
+  interactive(args: readonly string[], onOutput: (data: Buffer) => void): InteractiveExec {
+    if (args.length === 0) throw new Error('exec needs a command');
+    return spawnOnTerminal([this.#rs.binary, '--root', this.#rs.root, 'exec', this.id, ...args], onOutput);
   }
 
   async delete(): Promise<ExitStatus | undefined> {
