@@ -6,7 +6,9 @@ import { after, before, test } from 'node:test';
 import { runSsmSession } from '../../test/support/ssm-client.ts';
 import { createExecStream } from '../server/exec-stream.ts';
 import { ExecSessions, TOKEN_TTL_MS, type ExecBinding } from './exec-sessions.ts';
-import { auditLine, type AuditEntry } from './stream-session.ts';
+import WebSocket from 'ws';
+import { encodeMessage, PayloadType } from './agent-message.ts';
+import { auditLine, MAX_BUFFERED_OUTPUT_BYTES, type AuditEntry } from './stream-session.ts';
 
 const BINDING: ExecBinding = { caller: 'arn:aws:iam::000000000000:root', clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/default', taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef', containerInstanceArn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/default/00000000000000000000000000000000', containerName: 'app', command: '/bin/sh' };
 
@@ -18,8 +20,16 @@ const sessions = new ExecSessions();
 const stream = createExecStream({
   sessions, newId: randomUUID, now: () => clock,
   audit: (_b, e) => audits.push(e),
-  open: (_b, command, io) => {
+  open: (b, command, io) => {
     opened.push(command);
+    if (b.command === 'flood') {
+      // A command that writes without end, until the session closes it.
+      let on = true;
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => { if (on) { io.output(chunk); setImmediate(pump); } };
+      setImmediate(pump);
+      return { input() {}, resize() {}, close() { on = false; } };
+    }
     let buf = '';
     return {
       input(data) {
@@ -84,6 +94,23 @@ test('a forged, reused or expired token is refused before anything runs', async 
   assert.equal(expired.closeCode, 1008);
   assert.match(expired.closeReason, /expired/);
   assert.equal(opened.length, before + 1); // only the reused session's first, rightful use ran
+});
+
+test('a client that stops reading is let go once the output waiting for it passes the bound', async () => {
+  sessions.issue('s-flood', 'tok', { ...BINDING, command: 'flood' }, clock);
+  const ws = new WebSocket(`${base}s-flood`);
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ MessageSchemaVersion: '1.0', RequestId: randomUUID(), TokenValue: 'tok', ClientId: 'c', ClientVersion: '1' }));
+  // Answer the handshake, then read nothing more.
+  await new Promise<void>((resolve) => ws.once('message', () => {
+    ws.send(encodeMessage({ messageType: 'input_stream_data', schemaVersion: 1, createdDate: 0, sequenceNumber: 0, flags: 0, messageId: randomUUID(), payloadType: PayloadType.handshakeResponse, payload: Buffer.from('{}') }));
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    resolve();
+  }));
+  const deadline = Date.now() + 60_000;
+  while (!audits.some((a) => a.sessionId === 's-flood') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ws.terminate();
+  assert.match(audits.find((a) => a.sessionId === 's-flood')?.error ?? '', new RegExp(`fell ${MAX_BUFFERED_OUTPUT_BYTES} bytes behind`));
 });
 
 test('the audit line names who ran what where, and how it ended', () => {

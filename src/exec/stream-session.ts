@@ -26,6 +26,11 @@ export const OPEN_TIMEOUT_MS = 10_000;
 export const IDLE_TIMEOUT_MS = 20 * 60_000;
 /** Keystrokes typed before the command is open are kept up to this many bytes; more are dropped. */
 export const MAX_EARLY_INPUT_BYTES = 64 * 1024;
+/**
+ * Output waiting in the socket for a client that reads slower than the command writes; past
+ * this the session ends (a terminal's reader is a person: megabytes behind is a stuck client).
+ */
+export const MAX_BUFFERED_OUTPUT_BYTES = 8 * 1024 * 1024;
 const POLICY_VIOLATION = 1008;
 const REFUSED: Readonly<Record<ClaimRefusal | 'bad-open' | 'no-open', string>> = {
   'unknown-session': 'no such session: call ExecuteCommand for a new one',
@@ -105,7 +110,12 @@ export function serveExecStream(ws: WebSocket, sessionId: string, deps: StreamDe
     const words = commandWords(b.command);
     if (!Array.isArray(words) || words.length === 0) return finish(undefined, Array.isArray(words) ? 'empty command' : words.error);
     relay = deps.open(b, words, {
-      output: (data) => { touch(); output(PayloadType.output, data); },
+      output: (data) => {
+        if (ended) return;
+        if (ws.bufferedAmount > MAX_BUFFERED_OUTPUT_BYTES) return finish(undefined, `the client fell ${MAX_BUFFERED_OUTPUT_BYTES} bytes behind the command's output`);
+        touch();
+        output(PayloadType.output, data);
+      },
       exit: (code, error) => finish(code, error),
     });
     for (const d of early) relay.input(d);
