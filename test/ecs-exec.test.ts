@@ -47,7 +47,7 @@ before(async () => {
 
 after(async () => {
   rmSync(pluginDir, { recursive: true, force: true });
-  await stopBerthAndTasks(berth, ecs);
+  await stopBerthAndTasks(berth, ecs, ['exec-svc']);
 });
 
 test('DescribeTasks shows the ExecuteCommandAgent RUNNING only in a task run with execute command enabled', async () => {
@@ -126,6 +126,20 @@ test('a FARGATE task in its gVisor sandbox: the same session through runsc exec'
   assert.match(r.output, /^fargate-hello\r?$/m);
   assert.equal(r.exitCode, 4);
   await ecs('stop-task', '--task', fg);
+});
+
+test('a service created with --enable-execute-command starts its tasks with it: exec works in them', async () => {
+  await ecs('create-service', '--service-name', 'exec-svc', '--task-definition', 'shell', '--desired-count', '1', '--enable-execute-command');
+  const taskArn = await until('the service task RUNNING', async () => {
+    const arns = (await ecs<{ taskArns: string[] }>('list-tasks', '--service-name', 'exec-svc')).taskArns;
+    if (arns.length === 0) return undefined;
+    const [t] = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', arns[0]!)).tasks;
+    return t?.lastStatus === 'RUNNING' ? t.taskArn : undefined;
+  }, 60_000);
+  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const s = (await client.send(new ExecuteCommandCommand({ task: taskArn, interactive: true, command: '/bin/sh' }))) as unknown as Session;
+  client.destroy();
+  assert.equal((await runSsmSession(s.session.streamUrl, s.session.tokenValue, 'exit 0\n')).exitCode, 0);
 });
 
 test('a task run without enableExecuteCommand is refused with AWS’s text', async () => {
