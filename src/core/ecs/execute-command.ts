@@ -20,7 +20,7 @@ export interface ExecuteCommandInput {
 
 /** The container the session opens in, or the exception AWS answers. */
 export function checkExecuteCommand(task: TaskRecord, input: ExecuteCommandInput): ContainerRecord {
-  if (!input.interactive) fail('InvalidParameterException', 'Interactive is the only mode supported currently: call ExecuteCommand with interactive set to true.');
+  if (!input.interactive) fail('InvalidParameterException', 'Interactive is the only mode supported currently.');
   if (input.command.trim() === '') fail('InvalidParameterException', 'command must not be empty: name the command to run, e.g. /bin/sh.');
   if (input.command.length > MAX_COMMAND_LENGTH) fail('InvalidParameterException', `command must be at most ${MAX_COMMAND_LENGTH} characters.`);
   if (!task.enableExecuteCommand || task.lastStatus !== 'RUNNING') fail('InvalidParameterException', NOT_ENABLED_MESSAGE);
