@@ -142,6 +142,15 @@ test('a service created with --enable-execute-command starts its tasks with it: 
   assert.equal((await runSsmSession(s.session.streamUrl, s.session.tokenValue, 'exit 0\n')).exitCode, 0);
 });
 
+test('a client that goes away ends its command in the container', async () => {
+  const client = new ECSClient({ endpoint: berth.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const s = (await client.send(new ExecuteCommandCommand({ task: enabledTask, interactive: true, command: 'sleep 471' }))) as unknown as Session;
+  client.destroy();
+  // The session is given 2 s, then dropped by the client mid-command.
+  await assert.rejects(runSsmSession(s.session.streamUrl, s.session.tokenValue, '', 2_000), /not over after/);
+  await until('the command gone from the host', async () => ((await run('pgrep', ['-f', 'sleep 471'])).code === 1 ? true : undefined), 10_000);
+});
+
 test('a task run without enableExecuteCommand is refused with AWS’s text', async () => {
   for (const c of AWS_CLIS) {
     const r = await run(c.bin, ['--endpoint-url', berth.endpoint, 'ecs', 'execute-command', '--task', plainTask, '--interactive', '--command', '/bin/sh'],

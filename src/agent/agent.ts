@@ -132,6 +132,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       onAssignment: (a) => take(a),
       onCredentials: (taskArn, c) => { if (runners.has(taskArn)) roleCredentials.set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
+      onDisconnect: () => execs.closeOwner(session),
       log: o.log,
     });
     sessions.set(arn, session);
@@ -176,9 +177,9 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
 
   function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void {
     if (req.type === 'execOpen' || req.type === 'execInput' || req.type === 'execResize') {
-      return execs.handle(req, (taskArn, name) => runners.get(taskArn)?.containerOf(name), (m) => s.answer(m));
+      return execs.handle(s, req, (taskArn, name) => runners.get(taskArn)?.containerOf(name), (m) => s.answer(m));
     }
-    if (req.type === 'cancel') { execs.handle(req, () => undefined, () => {}); streams.get(req.id)?.(); streams.delete(req.id); return; }
+    if (req.type === 'cancel') { execs.handle(s, req, () => undefined, () => {}); streams.get(req.id)?.(); streams.delete(req.id); return; }
     const runner = runners.get(req.taskArn);
     if (req.type === 'logs') {
       const path = runner?.logPath(req.container) ?? logOfFinished(tasksDir, req.taskArn, req.container);

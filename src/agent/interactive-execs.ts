@@ -14,13 +14,17 @@ export const MAX_INTERACTIVE_EXECS = 64;
 type Answer = (msg: Extract<AgentMessage, { type: 'execOutput' | 'execExit' }>) => void;
 
 export class InteractiveExecs {
-  readonly #open = new Map<string, InteractiveExec>();
+  /** Each open command, with the session (`owner`) that opened it: it ends with that session's connection. */
+  readonly #open = new Map<string, { proc: InteractiveExec; owner: unknown }>();
 
-  /** Handles one exec message; `containerOf` finds a running task's container on this host. */
-  handle(req: Extract<ServerMessage, { type: 'execOpen' | 'execInput' | 'execResize' | 'cancel' }>, containerOf: (taskArn: string, name: string) => TaskContainer | undefined, answer: Answer): void {
-    if (req.type === 'execInput') return this.#open.get(req.id)?.write(Buffer.from(req.data, 'base64'));
-    if (req.type === 'execResize') return this.#open.get(req.id)?.resize(req.cols, req.rows);
-    if (req.type === 'cancel') { this.#open.get(req.id)?.kill(); return; }
+  /**
+   * Handles one exec message from `owner` (the agent session it came on); `containerOf`
+   * finds a running task's container on this host.
+   */
+  handle(owner: unknown, req: Extract<ServerMessage, { type: 'execOpen' | 'execInput' | 'execResize' | 'cancel' }>, containerOf: (taskArn: string, name: string) => TaskContainer | undefined, answer: Answer): void {
+    if (req.type === 'execInput') return this.#open.get(req.id)?.proc.write(Buffer.from(req.data, 'base64'));
+    if (req.type === 'execResize') return this.#open.get(req.id)?.proc.resize(req.cols, req.rows);
+    if (req.type === 'cancel') { this.#open.get(req.id)?.proc.kill(); return; }
     const container = containerOf(req.taskArn, req.container);
     if (!container) return answer({ type: 'execExit', id: req.id, error: `${req.container} of ${req.taskArn} is not running on this host` });
     if (!container.interactive) return answer({ type: 'execExit', id: req.id, error: `${req.container} runs in a sandbox that has no interactive exec yet` });
@@ -31,14 +35,23 @@ export class InteractiveExecs {
     } catch (e) {
       return answer({ type: 'execExit', id: req.id, error: (e as Error).message });
     }
-    this.#open.set(req.id, proc);
+    this.#open.set(req.id, { proc, owner });
     void proc.done.then((exitCode) => {
       this.#open.delete(req.id);
       answer({ type: 'execExit', id: req.id, exitCode });
     });
   }
 
+  /** Kills the commands `owner` opened: its connection ended, and nobody can type into them or read them any more. */
+  closeOwner(owner: unknown): void {
+    for (const o of this.#open.values()) if (o.owner === owner) o.proc.kill();
+  }
+
   closeAll(): void {
-    for (const p of this.#open.values()) p.kill();
+    for (const o of this.#open.values()) o.proc.kill();
+  }
+
+  get size(): number {
+    return this.#open.size;
   }
 }

@@ -17,6 +17,8 @@ export interface SessionHandlers {
   onCredentials?(taskArn: string, credentials: RoleCredentials): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
   onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
+  /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
+  onDisconnect?(): void;
   log(line: string): void;
 }
 
@@ -118,6 +120,7 @@ export class AgentSession {
         this.#refused = why;
       } else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
+      this.#h.onDisconnect?.();
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
