@@ -11,6 +11,7 @@ import { HOST_ATTRIBUTE, ISOLATION_ATTRIBUTE } from '../core/ecs/fargate.ts';
 import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/config.ts';
 import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
+import { InteractiveExecs } from './interactive-execs.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
 import { TaskCredentials } from './task-credentials.ts';
@@ -118,6 +119,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const runners = new Map<string, TaskRunner>();
   const roleCredentials = new TaskCredentials();
   const streams = new Map<string, () => void>();
+  const execs = new InteractiveExecs();
   // One session per registration (the host's own instance, its pool instance), each told
   // the tasks placed on its instance; one set of runners serves both.
   const sessions = new Map<string, AgentSession>();
@@ -137,6 +139,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       onAssignment: (a) => take(a),
       onCredentials: (taskArn, c) => { if (runners.has(taskArn)) roleCredentials.set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
+      onDisconnect: () => execs.closeOwner(session),
       log: o.log,
     });
     sessions.set(arn, session);
@@ -211,8 +214,11 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   }
   for (const session of sessions.values()) session.start();
 
-  function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void {
-    if (req.type === 'cancel') { streams.get(req.id)?.(); streams.delete(req.id); return; }
+  function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void {
+    if (req.type === 'execOpen' || req.type === 'execInput' || req.type === 'execResize') {
+      return execs.handle(s, req, (taskArn, name) => runners.get(taskArn)?.containerOf(name), (m) => s.answer(m));
+    }
+    if (req.type === 'cancel') { execs.handle(s, req, () => undefined, () => {}); streams.get(req.id)?.(); streams.delete(req.id); return; }
     const runner = runners.get(req.taskArn);
     if (req.type === 'logs') {
       const path = runner?.logPath(req.container) ?? logOfFinished(tasksDir, req.taskArn, req.container);
@@ -235,6 +241,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     ...(pool && { poolInstanceArn: pool.containerInstance.containerInstanceArn }),
     async close() {
       for (const stop of streams.values()) stop();
+      execs.closeAll();
       for (const r of runners.values()) r.detach();
       for (const session of sessions.values()) session.close();
       await metadataServer.close();

@@ -20,6 +20,8 @@
  *     │◀── logs / exec {id, task, container} ─│  (berth logs / berth exec, proxied
  *     │── logData / execResult {id} ─────────▶│   by the control plane)
  *     │◀── credentials {task, role creds} ────│  a task role's, rotated (also in `task`)
+ *     │◀── execOpen / execInput / execResize ─│  ECS Exec: an interactive command on a
+ *     │── execOutput … execExit {id} ────────▶│   terminal, relayed to the client (src/exec/)
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -68,7 +70,11 @@ export type AgentMessage =
    * A task's scale-in protection, asked for by one of its containers (the task protection
    * endpoint): `enabled` absent reads it. Only for tasks placed on the session's instance.
    */
-  | { type: 'protection'; id: string; taskArn: string; enabled?: boolean; expiresInMinutes?: number };
+  | { type: 'protection'; id: string; taskArn: string; enabled?: boolean; expiresInMinutes?: number }
+  /** Bytes an interactive exec (`execOpen`) wrote to its terminal, base64. */
+  | { type: 'execOutput'; id: string; data: string }
+  /** An interactive exec ended: its exit code, or why it could not run. */
+  | { type: 'execExit'; id: string; exitCode?: number; error?: string };
 
 /** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */
 export interface ProtectionResultMessage {
@@ -86,7 +92,13 @@ export type ServerMessage =
   | { type: 'error'; message: string }
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
-  /** The requester went away: stop streaming `id`. */
+  /** ECS Exec (src/exec/): run `command` in the container on a terminal; bytes flow as execInput / execOutput until execExit. */
+  | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[] }
+  /** Keystrokes for an interactive exec, base64. */
+  | { type: 'execInput'; id: string; data: string }
+  /** The client's terminal changed size. */
+  | { type: 'execResize'; id: string; cols: number; rows: number }
+  /** The requester went away: stop streaming `id` (an interactive exec is killed). */
   | { type: 'cancel'; id: string }
   /** A task role's fresh credentials, sent before the ones the agent holds expire. */
   | { type: 'credentials'; taskArn: string; credentials: RoleCredentials }

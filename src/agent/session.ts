@@ -20,7 +20,9 @@ export interface SessionHandlers {
   /** A task role's rotated credentials. */
   onCredentials?(taskArn: string, credentials: RoleCredentials): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
-  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' }>): void;
+  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
+  /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
+  onDisconnect?(): void;
   log(line: string): void;
 }
 
@@ -126,6 +128,7 @@ export class AgentSession {
         this.#refused = why;
       } else if (this.#connected && !this.#closed) this.#h.log('disconnected from the control plane; reconnecting');
       this.#connected = false;
+      this.#h.onDisconnect?.();
       if (this.#closed) return;
       this.#reconnect = setTimeout(() => this.#dial(), this.#backoff);
       this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
@@ -158,7 +161,7 @@ export class AgentSession {
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */
-  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>): void {
+  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' }>): void {
     this.#send(msg);
   }
 

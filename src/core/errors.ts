@@ -45,6 +45,8 @@ export const catalog = {
   InvalidParameterException: entry(400, 'Invalid'),
   ServerException: entry(500, 'InternalError'),
   ClusterNotFoundException: entry(400, 'NotFound'),
+  /** ExecuteCommand: the task's agent is not connected, so no session can reach the container. */
+  TargetNotConnectedException: entry(400, 'Conflict'),
   ClusterContainsContainerInstancesException: entry(400, 'Conflict'),
   ClusterContainsServicesException: entry(400, 'Conflict'),
   ClusterContainsTasksException: entry(400, 'Conflict'),

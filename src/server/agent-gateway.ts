@@ -117,7 +117,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   const sessions = new Map<string, Session>();
   const definitions = new Lru<string, TaskDefinitionRecord>(DEFINITIONS_CACHED);
   /** Open logs/exec requests, by id: the session asked, and where its answers go. Each leaves at its end, error, timeout or cancel. */
-  const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' }>) => void }>();
+  const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' }>) => void }>();
   let watch: Watch | undefined;
   /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */
   let awaitingHello = 0;
@@ -361,7 +361,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
         else if (msg.type === 'protection') send(session, await protection(session, msg));
-        else if (msg.type === 'logData' || msg.type === 'execResult') {
+        else if (msg.type === 'logData' || msg.type === 'execResult' || msg.type === 'execOutput' || msg.type === 'execExit') {
           // Only the session a request went to may answer it.
           const r = requests.get(msg.id);
           if (r?.session === session) r.answer(msg);
@@ -374,6 +374,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       if (!session || sessions.get(session.instanceArn) !== session) return;
       sessions.delete(session.instanceArn);
       const s = session;
+      // Interactive execs on this agent end with it (their clients are told).
+      for (const [id, r] of requests) if (r.session === s) r.answer({ type: 'execExit', id, error: 'the agent disconnected' });
       log(`agent disconnected: ${s.instanceArn}`);
       // A stopping control plane ends every session itself: nothing to record (the next
       // start counts every instance still shown connected as absent from then on).
@@ -413,6 +415,29 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       });
       send(session, { type: 'logs', id, taskArn: task.taskArn, ...(container && { container }), follow });
       return { done, cancel: () => { requests.delete(id); send(session, { type: 'cancel', id }); } };
+    },
+
+    /**
+     * ECS Exec: opens `command` on a terminal in a task's container on its agent. Output and
+     * the end come to `io`; the answer sends keystrokes and sizes, and `close` kills it.
+     */
+    interactiveExec(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string, command: string[], io: { output(data: Buffer): void; exit(exitCode: number | undefined, error?: string): void }): { input(data: Buffer): void; resize(cols: number, rows: number): void; close(): void } {
+      const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
+      const id = randomUUID();
+      if (!session) {
+        queueMicrotask(() => io.exit(undefined, `the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`));
+        return { input: () => {}, resize: () => {}, close: () => {} };
+      }
+      requests.set(id, { session, answer: (m) => {
+        if (m.type === 'execOutput') io.output(Buffer.from(m.data, 'base64'));
+        else if (m.type === 'execExit') { requests.delete(id); io.exit(m.exitCode, m.error); }
+      } });
+      send(session, { type: 'execOpen', id, taskArn: task.taskArn, container, command });
+      return {
+        input: (data) => send(session, { type: 'execInput', id, data: data.toString('base64') }),
+        resize: (cols, rows) => send(session, { type: 'execResize', id, cols, rows }),
+        close: () => { if (requests.delete(id)) send(session, { type: 'cancel', id }); },
+      };
     },
 
     /** Runs a command in a task's container on its agent and answers with its result. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -32,6 +32,9 @@ import { randomServiceIds } from '../api/ecs/services.ts';
 import { adminRoutes } from './admin.ts';
 import { guardAdmin } from './admin-guard.ts';
 import { createAgentGateway } from './agent-gateway.ts';
+import { createExecStream } from './exec-stream.ts';
+import { execAuditor } from './exec-audit.ts';
+import { ExecSessions } from '../exec/exec-sessions.ts';
 import { agentRegistrationRoute } from './agent-registration.ts';
 import type { CallerAuth } from './caller-auth.ts';
 import { ensureJoinToken, joinTokenChecker } from './join-token.ts';
@@ -100,7 +103,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store, state, parsedValues, rng: Math.random,
     ids: placerIds(),
   });
-  const ecs = createEcsService({ store, state, placer });
+  // ECS Exec: ExecuteCommand issues a session here; its client opens it on the stream endpoint.
+  const execSessions = new ExecSessions();
+  const ecs = createEcsService({
+    store, state, placer,
+    exec: { sessions: execSessions, newSessionId: () => `ecs-execute-command-${randomBytes(16).toString('hex')}`, newToken: () => randomBytes(32).toString('base64url') },
+  });
   const logs = createLogsService({ store, dataDir: options.dataDir, log: options.log });
   await logs.removeOrphans();
   const identity = await createIdentityService({ store });
@@ -120,6 +128,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     issueCredentials: (role, now) => ({ roleArn: role.roleArn, ...identity.issue({ roleArn: role.roleArn, sessionName: role.sessionName, taskArn: role.taskArn }, now) }),
   });
   await agents.start();
+  const auditExec = execAuditor({ store, logStore: logs.logStore, log: options.log });
+  const execStream = createExecStream({
+    sessions: execSessions, newId: randomUUID,
+    open: (b, command, io) => agents.interactiveExec({ taskArn: b.taskArn, containerInstanceArn: b.containerInstanceArn }, b.containerName, command, io),
+    audit: auditExec,
+  });
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
     fargatePendingReconciler(),
@@ -154,7 +168,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.end();
     });
   });
-  server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
+  server.on('upgrade', (req, socket, head) => (execStream.accepts(req) ? execStream : agents).handleUpgrade(req, socket, head));
   try {
     await listen(server, options.port, options.host);
   } catch (err) {
@@ -186,7 +200,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await controllers.close();
       for (const tcp of extra) tcp.close();
       await eventProducer.close();
-      // Agent sessions are upgraded sockets the http server no longer tracks: end them first.
+      // Agent and exec sessions are upgraded sockets the http server no longer tracks: end them first.
+      execStream.close();
       await agents.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

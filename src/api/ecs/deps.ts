@@ -3,6 +3,7 @@ import type { Placer } from '../../scheduler/launch.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
+import type { ExecDeps } from './execute-command.ts';
 
 /** What the ECS operation modules need from the server. */
 export interface EcsDeps {
@@ -11,6 +12,8 @@ export interface EcsDeps {
   readonly state: ClusterState;
   /** Where RunTask and StartTask submit their launches. */
   readonly placer: Placer;
+  /** ECS Exec's sessions (ExecuteCommand); without it ExecuteCommand is not offered. */
+  readonly exec?: ExecDeps;
 }
 
 export function scopeOf(ctx: RequestContext): Scope {

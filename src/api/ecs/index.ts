@@ -7,6 +7,7 @@ import { capacityProviderOperations } from './capacity-providers.ts';
 import { clusterOperations } from './clusters.ts';
 import { containerInstanceOperations } from './container-instances.ts';
 import type { EcsDeps } from './deps.ts';
+import { executeCommandOperations } from './execute-command.ts';
 import { pollEndpointOperations } from './poll-endpoint.ts';
 import { serviceDeploymentOperations } from './service-deployments.ts';
 import { randomServiceIds, serviceOperations } from './services.ts';
@@ -34,6 +35,7 @@ export function createEcsService(deps: EcsDeps): JsonService {
       ...serviceOperations(deps),
       ...serviceDeploymentOperations(deps, randomServiceIds.deploymentId),
       ...taskSetOperations(deps),
+      ...(deps.exec && executeCommandOperations(deps, deps.exec)),
     },
   };
 }

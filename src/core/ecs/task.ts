@@ -3,6 +3,7 @@ import { ecsArn, type Scope } from './scope.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
 import { stoppedStopCode, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
 import { ISOLATION_ATTRIBUTE, type Isolation } from './fargate.ts';
+import { managedAgentsOf } from './execute-command.ts';
 
 export interface NetworkBinding {
   bindIP: string;
@@ -283,8 +284,12 @@ export function taskView(t: TaskRecord, includeTags: boolean) {
     ...(containerInstanceArn !== undefined && t.launchType !== 'FARGATE' && { containerInstanceArn }),
     ...(allAttributes.length > 0 && { attributes: allAttributes }),
     ...(reported && { connectivity, connectivityAt, healthStatus }),
-    containers: containers.map(({ networkBindings, healthStatus: health, ...c }): ContainerView =>
-      c.lastStatus === 'PENDING' && networkBindings.length === 0 ? c : { ...c, networkBindings, healthStatus: health }),
+    containers: containers.map(({ networkBindings, healthStatus: health, ...c }): ContainerView => {
+      // A task run with execute command enabled shows its exec agent in each container, as AWS does.
+      const managedAgents = managedAgentsOf(t, c);
+      const shown = managedAgents ? { ...c, managedAgents } : c;
+      return c.lastStatus === 'PENDING' && networkBindings.length === 0 ? shown : { ...shown, networkBindings, healthStatus: health };
+    }),
     tags: includeTags ? tags : [],
   };
 }
@@ -292,7 +297,8 @@ export function taskView(t: TaskRecord, includeTags: boolean) {
 /** A task as the API answers it. */
 export type TaskView = ReturnType<typeof taskView>;
 /** A container as the API answers it: what only a reporting agent gives may be absent. */
-export type ContainerView = Omit<ContainerRecord, 'networkBindings' | 'healthStatus'> & Partial<Pick<ContainerRecord, 'networkBindings' | 'healthStatus'>>;
+export type ContainerView = Omit<ContainerRecord, 'networkBindings' | 'healthStatus'> & Partial<Pick<ContainerRecord, 'networkBindings' | 'healthStatus'>>
+  & { managedAgents?: ReturnType<typeof managedAgentsOf> };
 
 /** The statuses a task has before its agent first reports it. */
 const NOT_YET_REPORTED: ReadonlySet<TaskStatus> = new Set(['PROVISIONING', 'PENDING']);

@@ -14,6 +14,7 @@ import { clearCoveredCgroup } from './create-namespace.ts';
 import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
+import { spawnInteractiveExec, type InteractiveExec } from './interactive-exec.ts';
 import { processAlive, processArgv, waitForProcessExit } from './exit-watch.ts';
 import { runtimeCommand, startCreated, type OciRuntime } from './oci-runtime.ts';
 import type { OciSpec } from './oci-spec.ts';
@@ -224,6 +225,12 @@ export class Container {
       user = `${u.uid}:${u.gid}`;
     }
     return execInContainer(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges, ...opts, ...(user !== undefined ? { user } : {}) });
+  }
+
+  /** Runs a command in the running container on a terminal (ECS Exec), as the container's user and environment. */
+  interactive(args: readonly string[], onOutput: (data: Buffer) => void): InteractiveExec {
+    const spec = JSON.parse(readFileSync(statePaths(this.stateDir, this.id).config, 'utf8')) as OciSpec;
+    return spawnInteractiveExec(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges }, onOutput);
   }
 
   stats(): CgroupStats {

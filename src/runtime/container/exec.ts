@@ -40,11 +40,8 @@ export interface ExecResult {
   readonly timedOut: boolean;
 }
 
-export async function execInContainer(rt: OciRuntime, id: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  if (args.length === 0) throw new Error('exec needs a command');
-  if (opts.user !== undefined && !/^[0-9]+(:[0-9]+)?$/.test(opts.user)) throw new Error(`exec user ${JSON.stringify(opts.user)} must be uid or uid:gid`);
-  const scratch = mkdtempSync(join(tmpdir(), 'berth-exec-'));
-  const pidFile = join(scratch, 'pid');
+/** The runtime's `exec` arguments (after the binary) for `args` in container `id`. */
+export function execArgv(rt: OciRuntime, id: string, args: readonly string[], opts: ExecOptions, pidFile: string): string[] {
   const argv = ['--root', rt.root, 'exec', '--pid-file', pidFile];
   // crun's --env replaces the environment where runc's adds to it: pass the whole merged list.
   for (const e of mergeEnv(opts.baseEnv ?? [], opts.env ?? [])) argv.push('--env', e);
@@ -52,6 +49,15 @@ export async function execInContainer(rt: OciRuntime, id: string, args: readonly
   if (opts.cwd !== undefined) argv.push('--cwd', opts.cwd);
   if (opts.noNewPrivileges) argv.push('--no-new-privs');
   argv.push(id, ...args);
+  return argv;
+}
+
+export async function execInContainer(rt: OciRuntime, id: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  if (args.length === 0) throw new Error('exec needs a command');
+  if (opts.user !== undefined && !/^[0-9]+(:[0-9]+)?$/.test(opts.user)) throw new Error(`exec user ${JSON.stringify(opts.user)} must be uid or uid:gid`);
+  const scratch = mkdtempSync(join(tmpdir(), 'berth-exec-'));
+  const pidFile = join(scratch, 'pid');
+  const argv = execArgv(rt, id, args, opts, pidFile);
   try {
     return await new Promise<ExecResult>((resolve, reject) => {
       const child = spawn(rt.binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { TaskContainer } from '../runtime/sandbox/index.ts';
+import { InteractiveExecs } from './interactive-execs.ts';
+
+/** A container whose interactive commands echo their input and end when killed (exit 137). */
+function fakeContainer(killed: string[]): TaskContainer {
+  return {
+    interactive(args: readonly string[], onOutput: (d: Buffer) => void) {
+      let end!: (code: number) => void;
+      const done = new Promise<number>((r) => { end = r; });
+      return { write: (d: Buffer) => onOutput(d), resize: () => {}, kill: () => { killed.push(args.join(' ')); end(137); }, done };
+    },
+  } as unknown as TaskContainer;
+}
+
+test('input is echoed back as output; a cancel kills the command, which answers its exit', async () => {
+  const killed: string[] = [];
+  const execs = new InteractiveExecs();
+  const answers: unknown[] = [];
+  const c = fakeContainer(killed);
+  execs.handle('s1', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: ['sh'] }, () => c, (m) => answers.push(m));
+  execs.handle('s1', { type: 'execInput', id: 'a', data: Buffer.from('hi').toString('base64') }, () => c, (m) => answers.push(m));
+  execs.handle('s1', { type: 'cancel', id: 'a' }, () => c, (m) => answers.push(m));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(answers, [{ type: 'execOutput', id: 'a', data: Buffer.from('hi').toString('base64') }, { type: 'execExit', id: 'a', exitCode: 137 }]);
+  assert.equal(execs.size, 0);
+});
+
+test('a session’s connection ending kills only the commands it opened', async () => {
+  const killed: string[] = [];
+  const execs = new InteractiveExecs();
+  const c = fakeContainer(killed);
+  execs.handle('s1', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: ['one'] }, () => c, () => {});
+  execs.handle('s2', { type: 'execOpen', id: 'b', taskArn: 't', container: 'app', command: ['two'] }, () => c, () => {});
+  execs.closeOwner('s1');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(killed, ['one']);
+  assert.equal(execs.size, 1);
+  execs.closeAll();
+});
+
+test('a container not on this host, or one without a terminal, is answered with why', () => {
+  const execs = new InteractiveExecs();
+  const answers: { type: string; error?: string }[] = [];
+  execs.handle('s', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: ['sh'] }, () => undefined, (m) => answers.push(m));
+  execs.handle('s', { type: 'execOpen', id: 'b', taskArn: 't', container: 'app', command: ['sh'] }, () => ({}) as TaskContainer, (m) => answers.push(m));
+  assert.match(answers[0]?.error ?? '', /app of t is not running on this host/);
+  assert.match(answers[1]?.error ?? '', /no interactive exec/);
+});
