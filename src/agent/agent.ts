@@ -18,6 +18,7 @@ import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
+import type { AwslogsTransport } from './awslogs/driver.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
 export const DEFAULT_RUN_DIR = MACHINE_RUN_DIR;
@@ -33,6 +34,7 @@ export const AGENT_CAPABILITIES = [
   'com.amazonaws.ecs.capability.docker-remote-api.1.19',
   'com.amazonaws.ecs.capability.docker-remote-api.1.21',
   'com.amazonaws.ecs.capability.logging-driver.json-file',
+  'com.amazonaws.ecs.capability.logging-driver.awslogs',
 ];
 
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
@@ -147,7 +149,16 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const credentials = ecrCredentials(api, registryHost);
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend };
+  // The awslogs drivers' batches go over the session of the instance their task was placed on.
+  const sessionOf = (taskArn: string): AgentSession => {
+    const on = runners.get(taskArn)?.task.containerInstanceArn;
+    return (on !== undefined && sessions.get(on)) || s;
+  };
+  const awslogs: AwslogsTransport = {
+    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t }),
+    put: (t, events) => sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]) }),
+  };
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, awslogs };
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {

@@ -19,6 +19,8 @@
  *     │── heartbeat ─────────────────────────▶│
  *     │◀── logs / exec {id, task, container} ─│  (berth logs / berth exec, proxied
  *     │── logData / execResult {id} ─────────▶│   by the control plane)
+ *     │── awslogs {id, setup|put, batch} ────▶│  the awslogs driver (src/agent/awslogs):
+ *     │◀── awslogsResult {id, error?} ────────│   answered once stored (or refused)
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -50,7 +52,13 @@ export type AgentMessage =
   | { type: 'state'; seq: number; report: TaskReport }
   /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
   | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
-  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string };
+  | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }
+  /**
+   * The awslogs driver: `setup` makes sure the group (with createGroup) and the stream exist,
+   * `put` stores a batch. Events are [timestamp, message, producer offset where it ends]
+   * (src/logs/agent-put.ts keeps them exactly once). In the task's account, in `region`.
+   */
+  | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][] };
 
 export type ServerMessage =
   | { type: 'tasks'; assignments: Assignment[] }
@@ -60,4 +68,6 @@ export type ServerMessage =
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** The requester went away: stop streaming `id`. */
-  | { type: 'cancel'; id: string };
+  | { type: 'cancel'; id: string }
+  /** The answer to an `awslogs` message: nothing on success, else AWS's error. */
+  | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } };

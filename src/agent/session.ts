@@ -41,6 +41,13 @@ export class AgentSession {
   #reconnect: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
+  /**
+   * awslogs requests waiting for their answer: each driver has at most one batch (or its
+   * setup) out, so this is bounded by the host's containers that use awslogs. Rejected
+   * when the session ends; the driver sends again.
+   */
+  readonly #awslogs = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  #awslogsId = 0;
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
 
@@ -104,10 +111,13 @@ export class AgentSession {
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
+      else if (msg.type === 'awslogsResult') this.#awslogsAnswer(msg);
       else this.#h.onRequest?.(msg);
     });
     ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat);
+      for (const r of this.#awslogs.values()) r.reject(new Error('the session with the control plane ended'));
+      this.#awslogs.clear();
       // A refusal says why and what to do; the agent keeps trying (a restored control plane may take it back).
       if (code === POLICY_VIOLATION && !this.#closed) {
         const why = reason.toString() || 'no reason given';
@@ -128,6 +138,27 @@ export class AgentSession {
     this.#backoff = BACKOFF_MIN_MS;
     this.#refused = undefined;
     this.#h.onSnapshot(assignments);
+  }
+
+  /**
+   * Sends an awslogs driver request and resolves when the control plane answers it; rejects
+   * with AWS's error (`code: message`), or at once when not connected.
+   */
+  awslogs(req: Omit<Extract<AgentMessage, { type: 'awslogs' }>, 'type' | 'id'>): Promise<void> {
+    if (!this.#connected || this.#ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the control plane'));
+    const id = ++this.#awslogsId;
+    return new Promise((resolve, reject) => {
+      this.#awslogs.set(id, { resolve, reject });
+      this.#send({ type: 'awslogs', id, ...req });
+    });
+  }
+
+  #awslogsAnswer(msg: Extract<ServerMessage, { type: 'awslogsResult' }>): void {
+    const r = this.#awslogs.get(msg.id);
+    if (!r) return;
+    this.#awslogs.delete(msg.id);
+    if (msg.error) r.reject(Object.assign(new Error(`${msg.error.code}: ${msg.error.message}`), { code: msg.error.code }));
+    else r.resolve();
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */

@@ -15,6 +15,8 @@ import type { TaskNetwork } from '../runtime/network/types.ts';
 import { decideStarts, stopOrder, type ContainerFacts } from './container-order.ts';
 import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
+import type { AwslogsTransport } from './awslogs/driver.ts';
+import { TaskAwslogs } from './awslogs/task-logs.ts';
 import type { Assignment } from './protocol.ts';
 import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } from './task-layout.ts';
 import { taskPidsLimit } from './task-pids-limit.ts';
@@ -39,6 +41,8 @@ export interface RunnerDeps {
   taskPidsLimit?: number | undefined;
   /** The boundary Fargate tasks get on this host (detectIsolation()); without one they run as EC2 tasks do. */
   fargateSandbox?: SandboxBackend | undefined;
+  /** Delivers `awslogs` containers' output to the control plane (src/agent/awslogs). */
+  awslogs?: AwslogsTransport | undefined;
 }
 
 
@@ -69,6 +73,8 @@ export class TaskRunner {
   readonly #starting = new Set<Promise<void>>();
   /** Aborted when the agent shuts down: its containers run on, unwatched, for the next agent. */
   readonly #detached = new AbortController();
+  /** The awslogs drivers of the task's containers. */
+  readonly #awslogs: TaskAwslogs;
 
   constructor(assignment: Assignment, deps: RunnerDeps) {
     this.#assignment = assignment;
@@ -76,6 +82,7 @@ export class TaskRunner {
     this.taskId = this.taskArn.slice(this.taskArn.lastIndexOf('/') + 1);
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
+    this.#awslogs = new TaskAwslogs(this.taskArn, deps.awslogs, deps.log, deps.now);
     this.#slots = new Map(assignment.containers.map((def) => [def.name, {
       def, essential: def.essential !== false, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
     }]));
@@ -188,6 +195,7 @@ export class TaskRunner {
       const slot = this.#slots.get(name);
       if (!slot) continue;
       slot.container = r.container;
+      this.#awslogs.follow(slot.def, r.container.id, this.#layout.log(name));
       slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
@@ -217,6 +225,7 @@ export class TaskRunner {
    */
   detach(): void {
     this.#detached.abort();
+    this.#awslogs.stop();
     for (const slot of this.#slots.values()) slot.checks?.stop();
   }
 
@@ -246,6 +255,8 @@ export class TaskRunner {
     // resources were given back (a sandbox's teardown takes seconds).
     const executionStoppedAt = this.#deps.now() / 1000;
     this.#report('DEPROVISIONING');
+    // What the containers wrote last reaches their log groups before the task is STOPPED.
+    await this.#awslogs.drain();
     for (const slot of this.#slots.values()) {
       if (slot.state !== 'exited') slot.state = 'exited';
       await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.def.name}: ${e.message}`));
@@ -293,6 +304,7 @@ export class TaskRunner {
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.#assignment, name, this.#layout);
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
+      await this.#awslogs.prepare(slot.def, runtimeId(this.taskId, name));
       slot.container = await this.#sandbox.createContainer({
         id: runtimeId(this.taskId, name),
         rootfsPath: slot.rootfs.rootfs,
@@ -309,8 +321,10 @@ export class TaskRunner {
       });
       await slot.container.start();
     } catch (e) {
-      throw new StartFailure(`CannotStartContainerError: ${(e as Error).message}`, name);
+      const message = (e as Error).message;
+      throw new StartFailure(message.startsWith('CannotStartContainerError:') ? message : `CannotStartContainerError: ${message}`, name);
     }
+    this.#awslogs.follow(slot.def, slot.container.id, this.#layout.log(name));
     slot.state = 'running';
     this.#watch(slot);
     if (slot.def.healthCheck && slot.def.healthCheck.command[0] !== 'NONE') {

@@ -38,6 +38,11 @@ export function taskKeyOf(taskArn: unknown): string | undefined {
   const m = a?.service === 'ecs' ? TASK_RESOURCE.exec(a.resource) : null;
   return a && m ? keys.task({ account: a.account, region: a.region }, m[1]!, m[2]!) : undefined;
 }
+/**
+ * Tasks a session was found to run, per session, for its awslogs messages (each is checked
+ * against the task's record once): the instance's recent tasks.
+ */
+const AWSLOGS_TASKS_KNOWN = 1_024;
 const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
 const POLICY_VIOLATION = 1008;
@@ -69,6 +74,14 @@ interface Session {
   lastSeen: number;
   /** The desired status last sent per task: puts that leave it unchanged (the agent's own reports) are not echoed back. A task leaves it when STOPPED: bounded by the instance's tasks. */
   sent: Map<string, string>;
+  /** Tasks placed on this session's instance, as checked for awslogs messages (bounded: AWSLOGS_TASKS_KNOWN). */
+  awslogsTasks: Lru<string, true>;
+}
+
+/** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
+export interface AwslogsReceiver {
+  setup(scope: Scope, now: number, group: string, stream: string, createGroup: boolean): Promise<void>;
+  put(scope: Scope, now: number, batch: { group: string; stream: string; createGroup: boolean; events: { timestamp: number; message: string; end: number }[] }): Promise<unknown>;
 }
 
 /**
@@ -84,7 +97,7 @@ interface Session {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, awslogs }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -97,6 +110,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
    * the next report (a 1-3 KB parse per task, twice).
    */
   parsedValues?: { get(key: string, value: string): unknown; remember(key: string, value: string, parsed: unknown): void };
+  /** The awslogs driver's receiver; without it, agents' awslogs messages are refused. */
+  awslogs?: AwslogsReceiver;
 }) {
   const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -226,7 +241,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The session is known before the instance is marked connected: an older session's end,
     // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map() };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN) };
     sessions.set(msg.containerInstanceArn, session);
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
     if (!instance || instance.status === 'INACTIVE') {
@@ -269,6 +284,38 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     send(s, { type: 'ack', seq: msg.seq });
   }
 
+  /**
+   * An awslogs driver's request: for a task placed on the session's instance, in the task's
+   * account and the region its options name. Answered when done, out of the session's
+   * message order (a batch waits for its fdatasync; reports need not wait behind it).
+   */
+  async function awslogsRequest(s: Session, msg: Extract<AgentMessage, { type: 'awslogs' }>): Promise<void> {
+    const answer = (error?: { code: string; message: string }) => send(s, { type: 'awslogsResult', id: msg.id, ...(error && { error }) });
+    try {
+      const key = taskKeyOf(msg.taskArn);
+      if (!awslogs) return answer({ code: 'ServiceUnavailableException', message: 'this control plane has no CloudWatch Logs receiver' });
+      if (key === undefined || typeof msg.group !== 'string' || typeof msg.stream !== 'string' || typeof msg.region !== 'string') {
+        return answer({ code: 'InvalidParameterException', message: 'an awslogs message names a task ARN, a region, a group and a stream' });
+      }
+      if (!s.awslogsTasks.get(msg.taskArn)) {
+        const task = await getJson<TaskRecord>(store, key);
+        if (task?.value.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
+        s.awslogsTasks.set(msg.taskArn, true);
+      }
+      const scope = { account: parseArn(msg.taskArn)!.account, region: msg.region };
+      if (msg.op === 'setup') await awslogs.setup(scope, now(), msg.group, msg.stream, msg.createGroup === true);
+      else {
+        const events = (msg.events ?? []).map(([timestamp, message, end]) => ({ timestamp, message, end }));
+        await awslogs.put(scope, now(), { group: msg.group, stream: msg.stream, createGroup: msg.createGroup === true, events });
+      }
+      answer();
+    } catch (e) {
+      const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'ServiceUnavailableException';
+      if (code === 'ServiceUnavailableException') log(`awslogs from ${s.instanceArn}: ${e instanceof Error ? e.stack : String(e)}`);
+      answer({ code, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
   function attach(ws: WebSocket, req: IncomingMessage): void {
     const caller = callerOf(req);
     const secret = bearerOf(req.headers.authorization);
@@ -302,6 +349,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
           session = await hello(ws, caller, secret, msg);
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
+        else if (msg.type === 'awslogs') void awslogsRequest(session, msg);
         else if (msg.type === 'logData' || msg.type === 'execResult') {
           // Only the session a request went to may answer it.
           const r = requests.get(msg.id);

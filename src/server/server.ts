@@ -103,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
-  const agents = createAgentGateway({ store, state, log: options.log, auth, parsedValues });
+  const agents = createAgentGateway({ store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver });
   await agents.start();
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
