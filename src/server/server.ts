@@ -122,7 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const unsupported = createUnsupportedDoor();
   const routes: Route[] = [
     agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
-    guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }), auth),
+    guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region, awslogs: logs.streamReader }), auth),
     guardAdmin(eventRoutes({ store, region: options.region, log: options.log }), auth),
     guardAdmin(spotRoutes({ store, state, accountId: options.accountId, region: options.region, now: Date.now, log: options.log }), auth),
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever

@@ -28,6 +28,10 @@ export interface LogsService extends JsonService {
     setup(s: Scope, now: number, group: string, stream: string, createGroup: boolean): Promise<void>;
     put(s: Scope, now: number, batch: AgentBatch): Promise<unknown>;
   };
+  /** A stream's events from its head, a page at a time, as GetLogEvents reads them (`berth logs` of an awslogs container). */
+  readonly streamReader: {
+    read(s: Scope, now: number, group: string, stream: string, token: string | undefined): Promise<{ events: { timestamp: number; message: string }[]; next: string }>;
+  };
   /** Removes the files of groups deleted by a DeleteLogGroup that crashed half way; call before serving. */
   removeOrphans(): Promise<void>;
   close(): Promise<void>;
@@ -149,6 +153,12 @@ export function createLogsService(options: { store: Store; dataDir: string; log?
     model: logsModel as ServiceModel,
     operations,
     logStore,
+    streamReader: {
+      async read(s, now, group, stream, token) {
+        const page = await getEvents(deps, s, now, group, stream, token === undefined ? { startFromHead: true } : { nextToken: token });
+        return { events: page.events, next: page.nextForwardToken };
+      },
+    },
     agentReceiver: {
       setup: (s, now, group, stream, createGroup) => ensureStream(deps, s, now, group, stream, createGroup),
       put: (s, now, batch) => putFromAgent(deps, s, now, batch),
