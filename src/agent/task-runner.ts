@@ -195,7 +195,7 @@ export class TaskRunner {
       const slot = this.#slots.get(name);
       if (!slot) continue;
       slot.container = r.container;
-      this.#awslogs.follow(slot.def, r.container.id, this.#layout.log(name));
+      this.#awslogs.follow(slot.def, r.container.id, this.#layout.log(name), this.#logFormat());
       slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
@@ -324,7 +324,7 @@ export class TaskRunner {
       const message = (e as Error).message;
       throw new StartFailure(message.startsWith('CannotStartContainerError:') ? message : `CannotStartContainerError: ${message}`, name);
     }
-    this.#awslogs.follow(slot.def, slot.container.id, this.#layout.log(name));
+    this.#awslogs.follow(slot.def, slot.container.id, this.#layout.log(name), this.#logFormat());
     slot.state = 'running';
     this.#watch(slot);
     if (slot.def.healthCheck && slot.def.healthCheck.command[0] !== 'NONE') {
@@ -392,6 +392,11 @@ export class TaskRunner {
   async #image(slot: Slot): Promise<LocalImage> {
     slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
     return slot.image;
+  }
+
+  /** A gVisor sandbox's containers write raw output to their log; conmon writes k8s-file records. */
+  #logFormat(): 'k8s-file' | 'raw' {
+    return this.#sandbox?.isolation === 'gvisor' ? 'raw' : 'k8s-file';
   }
 
   #networkFor(name: string): NetworkSetting {

@@ -56,6 +56,8 @@ export interface DriverOptions {
   readonly config: AwslogsConfig;
   readonly target: Target;
   readonly transport: AwslogsTransport;
+  /** conmon's k8s-file records (the default), or a gVisor sandbox's raw output. */
+  readonly format?: 'k8s-file' | 'raw';
   log(line: string): void;
   now(): number;
 }
@@ -150,7 +152,7 @@ export class AwslogsDriver {
       this.#base = saved.base + saved.fileOffset;
       this.#fileOffset = 0;
     }
-    this.#reader = new K8sFileReader(this.#base + this.#fileOffset);
+    this.#reader = new K8sFileReader(this.#base + this.#fileOffset, this.#o.format === 'raw' ? this.#o.now : undefined);
     if (path === this.#o.logPath) this.#link();
   }
 

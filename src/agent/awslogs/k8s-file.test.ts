@@ -38,3 +38,11 @@ test('lines from chunks cut anywhere: F lines, P pieces joined, empty lines, off
   r.push(Buffer.from('2026-12-07T08:51:50Z stdout F no end yet'), split);
   assert.equal(r.buffered, 40);
 });
+
+test('raw output (a gVisor sandbox\'s): each line as it is, timed when read', () => {
+  const out: Line[] = [];
+  const r = new K8sFileReader(0, () => 42);
+  r.push(Buffer.from('hello\nwor'), out);
+  r.push(Buffer.from('ld\n'), out);
+  assert.deepEqual(out, [{ timestamp: 42, message: 'hello', end: 6 }, { timestamp: 42, message: 'world', end: 12 }]);
+});

@@ -7,6 +7,9 @@
  * mid-line) ended by an `F`. Offsets count bytes of records from the container's first
  * output (`base` plus the position in the current file), so the offset where a line ends
  * is where to resume after it.
+ *
+ * A gVisor sandbox's containers (Fargate tasks) write their output to the file as it is,
+ * without records: in `raw` mode each line is a line, timed when it is read.
  */
 import type { Line } from './multiline.ts';
 
@@ -50,9 +53,12 @@ export class K8sFileReader {
   #pieces: string[] = [];
   #piecesBytes = 0;
   #pieceTs = 0;
+  readonly #raw: (() => number) | undefined;
 
-  constructor(offset: number) {
+  /** `rawClock`: read raw output (no records), timing each line with it. */
+  constructor(offset: number, rawClock?: () => number) {
     this.#offset = offset;
+    this.#raw = rawClock;
   }
 
   /** The producer offset just past the last whole record pushed (a `P` piece's included). */
@@ -81,6 +87,10 @@ export class K8sFileReader {
   #record(buf: Buffer, start: number, nl: number, out: Line[]): void {
     const end = this.#offset + (nl + 1 - start);
     this.#offset = end;
+    if (this.#raw) {
+      out.push({ timestamp: this.#raw(), message: buf.toString('utf8', start, nl), end });
+      return;
+    }
     // "<time> <stream> <tag> <text>": three spaces before the text.
     const s1 = buf.indexOf(32, start);
     const s2 = s1 < 0 ? -1 : buf.indexOf(32, s1 + 1);

@@ -74,7 +74,7 @@ export class TaskAwslogs {
   }
 
   /** Starts delivering a container's log (a new container, or one adopted after a restart). */
-  follow(def: ContainerDefinition, containerId: string, logPath: string): void {
+  follow(def: ContainerDefinition, containerId: string, logPath: string, format: 'k8s-file' | 'raw'): void {
     if (this.#drivers.has(def.name) || !this.#transport) return;
     let t: { config: AwslogsConfig; target: Target } | undefined;
     try {
@@ -83,7 +83,7 @@ export class TaskAwslogs {
       return; // refused at prepare: such a container never started
     }
     if (!t) return;
-    const driver = new AwslogsDriver({ logPath, config: t.config, target: t.target, transport: this.#transport, log: this.#log, now: this.#now });
+    const driver = new AwslogsDriver({ logPath, config: t.config, target: t.target, transport: this.#transport, format, log: this.#log, now: this.#now });
     this.#drivers.set(def.name, driver);
     driver.start();
   }
