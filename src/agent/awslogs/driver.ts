@@ -152,7 +152,8 @@ export class AwslogsDriver {
       this.#base = saved.base + saved.fileOffset;
       this.#fileOffset = 0;
     }
-    this.#reader = new K8sFileReader(this.#base + this.#fileOffset, this.#o.format === 'raw' ? this.#o.now : undefined);
+    if (next) this.#reader.rebase(this.#base + this.#fileOffset);
+    else this.#reader = new K8sFileReader(this.#base + this.#fileOffset, this.#o.format === 'raw' ? this.#o.now : undefined);
     if (path === this.#o.logPath) this.#link();
   }
 

@@ -46,3 +46,13 @@ test('raw output (a gVisor sandbox\'s): each line as it is, timed when read', ()
   r.push(Buffer.from('ld\n'), out);
   assert.deepEqual(out, [{ timestamp: 42, message: 'hello', end: 6 }, { timestamp: 42, message: 'world', end: 12 }]);
 });
+
+test('a line cut by a rotation (P pieces in the old file, F in the new) is one line', () => {
+  const out: Line[] = [];
+  const r = new K8sFileReader(0);
+  const old = Buffer.from('2026-12-07T08:51:49Z stdout P first half, \n');
+  r.push(old, out);
+  r.rebase(old.length);
+  r.push(Buffer.from('2026-12-07T08:51:49Z stdout F second half\n'), out);
+  assert.deepEqual(out.map((l) => l.message), ['first half, second half']);
+});

@@ -71,6 +71,15 @@ export class K8sFileReader {
     return this.#rest.length;
   }
 
+  /**
+   * Goes on in the next file (conmon rotated the log): a line whose `P` pieces began in the
+   * old file ends in the new one; an incomplete record at the old file's end is dropped.
+   */
+  rebase(offset: number): void {
+    this.#offset = offset;
+    this.#rest = Buffer.alloc(0);
+  }
+
   /** Complete lines in `chunk` (after what earlier chunks left). */
   push(chunk: Buffer, out: Line[]): void {
     const buf = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : chunk;
