@@ -35,6 +35,9 @@ export const REGISTER_PATH = '/_berth/agents/register';
 export const PROTOCOL_VERSION = 1;
 /** The agent sends a heartbeat this often; the control plane drops a session silent for 3 intervals. */
 export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** The control plane refuses (closes the session on) frames larger than this. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
 /** An agent away longer than this is shown `agentConnected: false`. */
 export const DISCONNECT_GRACE_MS = 15_000;
 

@@ -1,12 +1,19 @@
 import { WebSocket } from 'ws';
 import type { TaskReport } from '../core/ecs/task-report.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ServerMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ServerMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 /** The close code of a refused session (RFC 6455 policy violation). */
 const POLICY_VIOLATION = 1008;
+
+/** An awslogs batch whose frame would pass the control plane's bound: the driver sends it in halves. */
+export class FrameTooLarge extends Error {
+  constructor() {
+    super('the batch is too large for one frame');
+  }
+}
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -147,9 +154,12 @@ export class AgentSession {
   awslogs(req: Omit<Extract<AgentMessage, { type: 'awslogs' }>, 'type' | 'id'>): Promise<void> {
     if (!this.#connected || this.#ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the control plane'));
     const id = ++this.#awslogsId;
+    const frame = JSON.stringify({ type: 'awslogs', id, ...req });
+    // A batch is at most 1 MiB of messages, but escaping (control characters: 6 bytes each) can make its frame larger than the control plane takes.
+    if (frame.length > MAX_FRAME_BYTES / 4 && Buffer.byteLength(frame) > MAX_FRAME_BYTES) return Promise.reject(new FrameTooLarge());
     return new Promise((resolve, reject) => {
       this.#awslogs.set(id, { resolve, reject });
-      this.#send({ type: 'awslogs', id, ...req });
+      this.#ws!.send(frame);
     });
   }
 

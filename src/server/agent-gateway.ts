@@ -12,7 +12,7 @@ import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
-  AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
+  AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION,
   type AgentMessage, type Assignment, type ServerMessage,
 } from '../agent/protocol.ts';
 import { Lru } from '../lib/lru.ts';
@@ -21,8 +21,6 @@ import type { Store, Watch } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
 import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './instance-credentials.ts';
 
-/** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
-const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /**
  * Task definitions kept parsed for assignments: the revisions of the tasks being started
  * now (a cluster runs tens to hundreds of distinct ones); any other is one store read.
