@@ -75,7 +75,7 @@ async function main(): Promise<number> {
 
     await ecs('RegisterTaskDefinition', { family: 'awslogs-bench', containerDefinitions: [{
       name: 'app', image: 'berth/sleep', memory: 128, command: ['sh', '-c', `seq 1 ${LINES} | sed "s/^/line /"`],
-      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'bench', 'awslogs-create-group': 'true' } },
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'bench', 'awslogs-create-group': 'true', mode: 'blocking' } },
     }] });
     const agentCpu0 = cpuSnapshot(agent.child.pid!).selfMs;
     const serverCpu0 = cpuSnapshot(berth.pid()).selfMs;

@@ -84,8 +84,9 @@ async function allEvents(group: string, stream: string): Promise<Event[]> {
 test(`a task printing ${LINES.toLocaleString('en')} lines: each one event, in order, once, across a kill -9 of the agent`, async () => {
   const group = '/berth/e2e/awslogs';
   // 100 bursts of 1,000 lines, a tenth of a second apart: the agent is killed mid-stream.
+  // mode blocking: ECS's default is non-blocking (since June 2025), which may drop lines.
   const command = 'for c in $(seq 0 99); do seq $((c*1000+1)) $((c*1000+1000)) | sed "s/^/line /"; sleep 0.1; done';
-  const task = await runTask('awslogs-lines', command, { 'awslogs-group': group, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'e2e', 'awslogs-create-group': 'true' });
+  const task = await runTask('awslogs-lines', command, { 'awslogs-group': group, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'e2e', 'awslogs-create-group': 'true', mode: 'blocking' });
   const stream = `e2e/app/${taskId(task.taskArn)}`;
   // The newest event stored says how far the driver got.
   const newest = async () => {

@@ -47,6 +47,8 @@ export interface Assignment {
   /** The container definitions with the task's overrides applied. */
   containers: ContainerDefinition[];
   taskDefinition: Pick<TaskDefinitionRecord, 'family' | 'revision' | 'networkMode' | 'volumes' | 'cpu' | 'memory' | 'pidMode' | 'ipcMode'>;
+  /** The task's account's `defaultLogDriverMode` setting, when a container logs with awslogs without a `mode` of its own. */
+  logDriverMode?: 'blocking' | 'non-blocking';
 }
 
 export type AgentMessage =

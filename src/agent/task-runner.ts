@@ -82,7 +82,7 @@ export class TaskRunner {
     this.taskId = this.taskArn.slice(this.taskArn.lastIndexOf('/') + 1);
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
-    this.#awslogs = new TaskAwslogs(this.taskArn, deps.awslogs, deps.log, deps.now);
+    this.#awslogs = new TaskAwslogs(this.taskArn, assignment.logDriverMode, deps.awslogs, deps.log, deps.now);
     this.#slots = new Map(assignment.containers.map((def) => [def.name, {
       def, essential: def.essential !== false, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
     }]));

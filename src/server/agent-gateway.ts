@@ -7,7 +7,8 @@ import { parseArn } from '../core/arn.ts';
 import { isInstanceSecret } from '../core/agent-credentials.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys } from '../core/ecs/keys.ts';
-import type { Scope } from '../core/ecs/scope.ts';
+import { rootPrincipal, type Scope } from '../core/ecs/scope.ts';
+import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
@@ -170,10 +171,16 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
 
   async function assignment(task: TaskRecord): Promise<Assignment> {
     const td = await definitionOf(task);
+    const containers = effectiveContainers(td, task.overrides);
+    // ECS's default awslogs mode is the account's defaultLogDriverMode setting (non-blocking unless set).
+    const modeless = containers.some((c) => { const lc = c.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined; return lc?.logDriver === 'awslogs' && lc.options?.mode === undefined; });
+    const a = parseArn(task.taskArn);
+    const logDriverMode = modeless && a ? await settingFor(store, { account: a.account, region: a.region }, rootPrincipal({ account: a.account, region: a.region }), 'defaultLogDriverMode') as 'blocking' | 'non-blocking' : undefined;
     return {
       task,
-      containers: effectiveContainers(td, task.overrides),
+      containers,
       taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
+      ...(logDriverMode && { logDriverMode }),
     };
   }
 

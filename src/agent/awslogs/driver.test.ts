@@ -46,7 +46,7 @@ class FakeReceiver implements AwslogsTransport {
 }
 
 function driver(path: string, transport: AwslogsTransport, options: Record<string, string> = {}): AwslogsDriver {
-  return new AwslogsDriver({ logPath: path, config: parseAwslogsOptions({ 'awslogs-group': 'g', ...options }, 'us-east-1'), target, transport, log: () => {}, now: Date.now });
+  return new AwslogsDriver({ logPath: path, config: parseAwslogsOptions({ 'awslogs-group': 'g', mode: 'blocking', ...options }, 'us-east-1'), target, transport, log: () => {}, now: Date.now });
 }
 const until = async (f: () => boolean, ms = 5_000) => {
   const end = Date.now() + ms;

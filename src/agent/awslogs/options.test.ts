@@ -10,12 +10,14 @@ test('stream names: prefix/container-name/task-id with a prefix, the container i
 
 test('options: defaults, the region falls back to the task\'s, Docker\'s errors for bad ones', () => {
   const c = parseAwslogsOptions({ 'awslogs-group': '/ecs/web' }, 'eu-west-1');
-  assert.deepEqual({ ...c }, { group: '/ecs/web', region: 'eu-west-1', prefix: undefined, createGroup: false, mode: 'blocking', maxBufferBytes: DEFAULT_MAX_BUFFER_BYTES, startPattern: undefined });
+  assert.deepEqual({ ...c }, { group: '/ecs/web', region: 'eu-west-1', prefix: undefined, createGroup: false, mode: 'non-blocking', maxBufferBytes: DEFAULT_MAX_BUFFER_BYTES, startPattern: undefined });
+  assert.equal(parseAwslogsOptions({ 'awslogs-group': 'g' }, 'r', 'blocking').mode, 'blocking', 'the account\'s defaultLogDriverMode');
+  assert.equal(parseAwslogsOptions({ 'awslogs-group': 'g', mode: 'blocking' }, 'r', 'non-blocking').mode, 'blocking', 'the container\'s own mode first');
   const n = parseAwslogsOptions({ 'awslogs-group': 'g', 'awslogs-region': 'us-west-2', 'awslogs-create-group': 'true', mode: 'non-blocking', 'max-buffer-size': '4m' }, 'x');
   assert.deepEqual([n.region, n.createGroup, n.mode, n.maxBufferBytes], ['us-west-2', true, 'non-blocking', 4 * 1024 * 1024]);
   assert.throws(() => parseAwslogsOptions({}, 'r'), new AwslogsOptionError("must specify a value for log opt 'awslogs-group'"));
   assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', mode: 'fast' }, 'r'), /logging mode not supported: fast/);
-  assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', 'max-buffer-size': '1m' }, 'r'), /only supported with 'mode=non-blocking'/);
+  assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', mode: 'blocking', 'max-buffer-size': '1m' }, 'r'), /only supported with 'mode=non-blocking'/);
   assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', 'awslogs-datetime-format': '%Y', 'awslogs-multiline-pattern': 'x' }, 'r'), /at the same time/);
   assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', colour: 'blue' }, 'r'), /unknown log opt 'colour'/);
   assert.throws(() => parseAwslogsOptions({ 'awslogs-group': 'g', 'awslogs-multiline-pattern': '(' }, 'r'), /could not parse multiline pattern/);

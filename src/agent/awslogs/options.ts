@@ -13,7 +13,10 @@ export interface AwslogsConfig {
   /** `awslogs-stream-prefix`, if given. */
   readonly prefix: string | undefined;
   readonly createGroup: boolean;
-  /** blocking: every line is delivered (the container's file is the buffer); non-blocking: lines past `maxBufferBytes` waiting are dropped. */
+  /**
+   * blocking: every line is delivered (the container's file is the buffer); non-blocking
+   * (ECS's default): lines that come while `maxBufferBytes` wait are dropped.
+   */
   readonly mode: 'blocking' | 'non-blocking';
   readonly maxBufferBytes: number;
   /**
@@ -36,8 +39,12 @@ export function awslogsOf(logConfiguration: unknown): Record<string, string> | u
   return lc?.logDriver === 'awslogs' ? lc.options ?? {} : undefined;
 }
 
-/** Parses the options; `defaultRegion` is the task's (an EC2 instance's region, as Docker falls back to it). */
-export function parseAwslogsOptions(options: Readonly<Record<string, string>>, defaultRegion: string): AwslogsConfig {
+/**
+ * Parses the options; `defaultRegion` is the task's (an EC2 instance's region, as Docker
+ * falls back to it), `defaultMode` the account's defaultLogDriverMode setting (ECS's own
+ * default is non-blocking since June 2025).
+ */
+export function parseAwslogsOptions(options: Readonly<Record<string, string>>, defaultRegion: string, defaultMode: 'blocking' | 'non-blocking' = 'non-blocking'): AwslogsConfig {
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new AwslogsOptionError(`unknown log opt '${k}' for awslogs log driver`);
   }
@@ -50,10 +57,10 @@ export function parseAwslogsOptions(options: Readonly<Record<string, string>>, d
   if (create !== undefined && !/^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.test(create)) {
     throw new AwslogsOptionError(`invalid value for log opt 'awslogs-create-group': ${create} (true or false)`);
   }
-  const mode = options.mode ?? 'blocking';
+  const mode = options.mode ?? defaultMode;
   if (mode !== 'blocking' && mode !== 'non-blocking') throw new AwslogsOptionError(`logger: logging mode not supported: ${mode}`);
   const size = options['max-buffer-size'];
-  if (size !== undefined && mode !== 'non-blocking') throw new AwslogsOptionError('logger: max-buffer-size option is only supported with \'mode=non-blocking\'');
+  if (size !== undefined && options.mode === 'blocking') throw new AwslogsOptionError('logger: max-buffer-size option is only supported with \'mode=non-blocking\'');
   let startPattern: RegExp | undefined;
   try {
     if (options['awslogs-multiline-pattern'] !== undefined) startPattern = new RegExp(options['awslogs-multiline-pattern']);

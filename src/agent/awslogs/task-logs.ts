@@ -25,8 +25,12 @@ export class TaskAwslogs {
   /** One per container that uses awslogs (bounded by the task's containers, 10 at most on ECS). */
   readonly #drivers = new Map<string, AwslogsDriver>();
 
-  constructor(taskArn: string, transport: AwslogsTransport | undefined, log: (line: string) => void, now: () => number) {
+  readonly #defaultMode: 'blocking' | 'non-blocking' | undefined;
+
+  /** `defaultMode`: the account's defaultLogDriverMode, for containers whose options set no mode. */
+  constructor(taskArn: string, defaultMode: 'blocking' | 'non-blocking' | undefined, transport: AwslogsTransport | undefined, log: (line: string) => void, now: () => number) {
     this.#taskArn = taskArn;
+    this.#defaultMode = defaultMode;
     this.#taskId = taskArn.slice(taskArn.lastIndexOf('/') + 1);
     this.#transport = transport;
     this.#log = log;
@@ -37,7 +41,7 @@ export class TaskAwslogs {
     const options = awslogsOf(def.logConfiguration);
     if (!options) return undefined;
     // The task's region (an EC2 instance's, as Docker's driver falls back to) when the options name none.
-    const config = parseAwslogsOptions(options, this.#taskArn.split(':')[3]!);
+    const config = parseAwslogsOptions(options, this.#taskArn.split(':')[3]!, this.#defaultMode);
     return { config, target: { taskArn: this.#taskArn, region: config.region, group: config.group, stream: streamName(config.prefix, def.name, this.#taskId, containerId), createGroup: config.createGroup } };
   }
 
