@@ -24,8 +24,13 @@ import { readPosition, writePosition, type Position } from './position-file.ts';
 export const POLL_MS = 50;
 /** Read at most this much at a time (one readSync). */
 const CHUNK_BYTES = 1024 * 1024;
-/** blocking mode: bytes of messages held in memory at most; past it the file is the buffer. */
-export const BLOCKING_BUFFER_BYTES = 8 * 1024 * 1024;
+/**
+ * One read buffer for every driver of the agent: reads are synchronous and each chunk is
+ * decoded (or copied) before the next read, so drivers need not hold one each.
+ */
+const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+/** blocking mode: bytes of messages held in memory at most (two full batches); past it the file is the buffer. */
+export const BLOCKING_BUFFER_BYTES = 2 * 1024 * 1024;
 /** A multiline event no line has added to for this long is complete (Docker flushes it at its 5 s tick; a second keeps `aws logs tail` live). */
 export const MULTILINE_FLUSH_MS = 1_000;
 /** A failed send is tried again after this long, doubling up to RETRY_MAX_MS. */
@@ -83,7 +88,6 @@ export class AwslogsDriver {
   #droppedSaid = 0;
   #droppedAt = 0;
   #failing = false;
-  readonly #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(o: DriverOptions) {
     this.#o = o;
@@ -179,9 +183,9 @@ export class AwslogsDriver {
     const limit = this.#o.config.mode === 'blocking' ? BLOCKING_BUFFER_BYTES : Infinity;
     // Read position: the file offset of the next byte to read, ahead of what was delivered.
     while (!eof && this.#batcher.held < limit && lines.length < 20_000) {
-      const n = readSync(this.#fd, this.#chunk, 0, CHUNK_BYTES, this.#reader.offset - this.#base + this.#pendingBytes());
+      const n = readSync(this.#fd, chunk, 0, CHUNK_BYTES, this.#reader.offset - this.#base + this.#pendingBytes());
       if (n === 0) { eof = true; break; }
-      this.#reader.push(this.#chunk.subarray(0, n), lines);
+      this.#reader.push(chunk.subarray(0, n), lines);
     }
     const now = this.#o.now();
     if (lines.length > 0) this.#lastLineAt = now;
