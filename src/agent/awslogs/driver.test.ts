@@ -146,3 +146,16 @@ test('non-blocking: lines past max-buffer-size waiting are dropped and counted; 
   assert.deepEqual(messages(b), expected(1, 5_000));
   assert.ok(existsSync(`${path}.awslogs.json`), 'the position is kept beside the log');
 });
+
+test('a rotation found while draining: the next file is read too before the drain ends', async () => {
+  const path = logFile();
+  appendFileSync(path, lines(1, 300));
+  const r = new FakeReceiver();
+  const d = driver(path, r);
+  d.start();
+  await until(() => r.events.length === 300);
+  writeFileSync(`${path}.tmp`, lines(301, 400));
+  renameSync(`${path}.tmp`, path);
+  await d.drain(5_000);
+  assert.deepEqual(messages(r), expected(1, 400));
+});

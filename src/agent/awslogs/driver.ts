@@ -194,7 +194,8 @@ export class AwslogsDriver {
       const e = this.#joiner.flush();
       if (e) this.#add(e);
     }
-    if (eof && this.#fd >= 0) this.#checkRotation();
+    // Moved on to the next file: it has not been read yet, so this is not its end.
+    if (eof && this.#fd >= 0 && this.#checkRotation()) eof = false;
     this.#pump();
     this.#sayDrops(now);
     if (this.#draining && eof && !this.#inFlight && this.#batcher.size === 0 && !this.#joiner?.pending) {
@@ -235,23 +236,24 @@ export class AwslogsDriver {
     this.#droppedAt = now;
   }
 
-  /** At the end of the file: has conmon replaced it (rotation) or cut it? Moves on once all of it is delivered. */
-  #checkRotation(): void {
+  /** At the end of the file: has conmon replaced it (rotation) or cut it? Moves on once all of it is delivered; true when it did. */
+  #checkRotation(): boolean {
     const st = safeStat(this.#o.logPath);
     const readTo = this.#reader.offset - this.#base;
     const replaced = st !== undefined && st.ino !== this.#ino;
     const truncated = st !== undefined && st.ino === this.#ino && st.size < readTo;
-    if (!replaced && !truncated) return;
+    if (!replaced && !truncated) return false;
     // Positions are saved relative to the file being read: move on only when all of it was acknowledged.
     if (this.#inFlight || this.#batcher.size > 0 || this.#joiner?.pending) {
       if (this.#joiner?.pending) { const e = this.#joiner.flush(); if (e) this.#add(e); }
-      return;
+      return false;
     }
     if (truncated) this.#o.log(`awslogs ${this.#o.target.stream}: the log was truncated; lines written just before are lost`);
     closeSync(this.#fd);
     this.#fd = -1;
     this.#open({ ino: -1, base: this.#base, fileOffset: readTo }, true);
     if (this.#fd >= 0) writePosition(this.#positionPath, { ino: this.#ino, base: this.#base, fileOffset: 0 });
+    return this.#fd >= 0;
   }
 
   #pump(): void {
