@@ -17,13 +17,14 @@ import type { Assignment, ServerMessage } from './protocol.ts';
 import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
-import { AgentSession } from './session.ts';
+import { AgentSession, FrameTooLarge } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
 import { clockSampler } from './metadata/clock.ts';
 import { endpointTarget } from './metadata/runner-facts.ts';
 import { metadataHandler, startMetadataServer } from './metadata/server.ts';
+import type { AwslogsTransport } from './awslogs/driver.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
 export const DEFAULT_RUN_DIR = MACHINE_RUN_DIR;
@@ -42,6 +43,7 @@ export const AGENT_CAPABILITIES = [
   // Task IAM roles: the role's credentials served at 169.254.170.2 (task-credentials.ts), bridge, awsvpc and host modes.
   'com.amazonaws.ecs.capability.task-iam-role',
   'com.amazonaws.ecs.capability.task-iam-role-network-host',
+  'com.amazonaws.ecs.capability.logging-driver.awslogs',
 ];
 
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
@@ -165,7 +167,25 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const metadataKey = endpointKey(o.dataDir);
   // A task with a role has its credentials before its runner is made (take()): its containers get the credentials URI.
   const endpointEnvironment = (taskArn: string, container: string) => metadataEnvironment(endpointId(metadataKey, taskArn, container), roleCredentials.get(taskArn) !== undefined);
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment };
+  // A task's protection and its awslogs drivers' batches go over the session of the instance it was placed on.
+  const sessionOf = (taskArn: string): AgentSession => {
+    const on = runners.get(taskArn)?.task.containerInstanceArn;
+    return (on !== undefined && sessions.get(on)) || s;
+  };
+  const awslogs: AwslogsTransport = {
+    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t }),
+    put: async function put(t, events): Promise<void> {
+      try {
+        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]) });
+      } catch (e) {
+        if (!(e instanceof FrameTooLarge) || events.length < 2) throw e;
+        // In order: the second half only once the first is stored.
+        await put(t, events.slice(0, events.length >> 1));
+        await put(t, events.slice(events.length >> 1));
+      }
+    },
+  };
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
   let endpoints = new Map<string, { taskArn: string; container: string }>();
   const endpointOf = (id: string) => {
@@ -174,11 +194,6 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       for (const r of runners.values()) for (const c of r.facts().assignment.containers) endpoints.set(endpointId(metadataKey, r.taskArn, c.name), { taskArn: r.taskArn, container: c.name });
     }
     return endpoints.get(id);
-  };
-  // A task's protection goes to the control plane over the session of the instance it was placed on.
-  const sessionOf = (taskArn: string) => {
-    const on = runners.get(taskArn)?.task.containerInstanceArn;
-    return (on !== undefined && sessions.get(on)) || s;
   };
   const clock = clockSampler(Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({

@@ -22,6 +22,8 @@
  *     │◀── credentials {task, role creds} ────│  a task role's, rotated (also in `task`)
  *     │◀── execOpen / execInput / execResize ─│  ECS Exec: an interactive command on a
  *     │── execOutput … execExit {id} ────────▶│   terminal, relayed to the client (src/exec/)
+ *     │── awslogs {id, setup|put, batch} ────▶│  the awslogs driver (src/agent/awslogs):
+ *     │◀── awslogsResult {id, error?} ────────│   answered once stored (or refused)
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -36,6 +38,9 @@ export const REGISTER_PATH = '/_berth/agents/register';
 export const PROTOCOL_VERSION = 1;
 /** The agent sends a heartbeat this often; the control plane drops a session silent for 3 intervals. */
 export const HEARTBEAT_INTERVAL_MS = 10_000;
+/** The control plane refuses (closes the session on) frames larger than this. */
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
 /** An agent away longer than this is shown `agentConnected: false`. */
 export const DISCONNECT_GRACE_MS = 15_000;
 
@@ -45,6 +50,8 @@ export interface Assignment {
   /** The container definitions with the task's overrides applied. */
   containers: ContainerDefinition[];
   taskDefinition: Pick<TaskDefinitionRecord, 'family' | 'revision' | 'networkMode' | 'volumes' | 'cpu' | 'memory' | 'pidMode' | 'ipcMode'>;
+  /** The task's account's `defaultLogDriverMode` setting, when a container logs with awslogs without a `mode` of its own. */
+  logDriverMode?: 'blocking' | 'non-blocking';
   /** The task role's credentials, when the task has a role (served inside the task at 169.254.170.2). */
   roleCredentials?: RoleCredentials;
 }
@@ -74,7 +81,13 @@ export type AgentMessage =
   /** Bytes an interactive exec (`execOpen`) wrote to its terminal, base64. */
   | { type: 'execOutput'; id: string; data: string }
   /** An interactive exec ended: its exit code, or why it could not run. */
-  | { type: 'execExit'; id: string; exitCode?: number; error?: string };
+  | { type: 'execExit'; id: string; exitCode?: number; error?: string }
+  /**
+   * The awslogs driver: `setup` makes sure the group (with createGroup) and the stream exist,
+   * `put` stores a batch. Events are [timestamp, message, producer offset where it ends]
+   * (src/logs/agent-put.ts keeps them exactly once). In the task's account, in `region`.
+   */
+  | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][] };
 
 /** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */
 export interface ProtectionResultMessage {
@@ -102,4 +115,6 @@ export type ServerMessage =
   | { type: 'cancel'; id: string }
   /** A task role's fresh credentials, sent before the ones the agent holds expire. */
   | { type: 'credentials'; taskArn: string; credentials: RoleCredentials }
-  | ProtectionResultMessage;
+  | ProtectionResultMessage
+  /** The answer to an `awslogs` message: nothing on success, else AWS's error. */
+  | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } };

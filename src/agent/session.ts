@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { TaskReport } from '../core/ecs/task-report.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
@@ -11,6 +11,13 @@ const POLICY_VIOLATION = 1008;
 const MAX_CALLS = 256;
 /** A call the control plane has not answered by then is answered with an error (the container may retry). */
 const CALL_TIMEOUT_MS = 10_000;
+
+/** An awslogs batch whose frame would pass the control plane's bound: the driver sends it in halves. */
+export class FrameTooLarge extends Error {
+  constructor() {
+    super('the batch is too large for one frame');
+  }
+}
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -49,6 +56,13 @@ export class AgentSession {
   #reconnect: NodeJS.Timeout | undefined;
   #closed = false;
   #connected = false;
+  /**
+   * awslogs requests waiting for their answer: each driver has at most one batch (or its
+   * setup) out, so this is bounded by the host's containers that use awslogs. Rejected
+   * when the session ends; the driver sends again.
+   */
+  readonly #awslogs = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  #awslogsId = 0;
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
   /** Calls awaiting the control plane's answer (at most MAX_CALLS; each ends by its answer or CALL_TIMEOUT_MS). */
@@ -117,10 +131,13 @@ export class AgentSession {
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
       else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials);
       else if (msg.type === 'protectionResult') this.#calls.get(msg.id)?.(msg);
+      else if (msg.type === 'awslogsResult') this.#awslogsAnswer(msg);
       else this.#h.onRequest?.(msg);
     });
     ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat);
+      for (const r of this.#awslogs.values()) r.reject(new Error('the session with the control plane ended'));
+      this.#awslogs.clear();
       // A refusal says why and what to do; the agent keeps trying (a restored control plane may take it back).
       if (code === POLICY_VIOLATION && !this.#closed) {
         const why = reason.toString() || 'no reason given';
@@ -158,6 +175,30 @@ export class AgentSession {
       this.#calls.set(id, (r) => { clearTimeout(timer); this.#calls.delete(id); resolve(r); });
       this.#send({ type: 'protection', id, taskArn, ...(enabled !== undefined && { enabled }), ...(expiresInMinutes !== undefined && { expiresInMinutes }) });
     });
+  }
+
+  /**
+   * Sends an awslogs driver request and resolves when the control plane answers it; rejects
+   * with AWS's error (`code: message`), or at once when not connected.
+   */
+  awslogs(req: Omit<Extract<AgentMessage, { type: 'awslogs' }>, 'type' | 'id'>): Promise<void> {
+    if (!this.#connected || this.#ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the control plane'));
+    const id = ++this.#awslogsId;
+    const frame = JSON.stringify({ type: 'awslogs', id, ...req });
+    // A batch is at most 1 MiB of messages, but escaping (control characters: 6 bytes each) can make its frame larger than the control plane takes.
+    if (frame.length > MAX_FRAME_BYTES / 4 && Buffer.byteLength(frame) > MAX_FRAME_BYTES) return Promise.reject(new FrameTooLarge());
+    return new Promise((resolve, reject) => {
+      this.#awslogs.set(id, { resolve, reject });
+      this.#ws!.send(frame);
+    });
+  }
+
+  #awslogsAnswer(msg: Extract<ServerMessage, { type: 'awslogsResult' }>): void {
+    const r = this.#awslogs.get(msg.id);
+    if (!r) return;
+    this.#awslogs.delete(msg.id);
+    if (msg.error) r.reject(Object.assign(new Error(`${msg.error.code}: ${msg.error.message}`), { code: msg.error.code }));
+    else r.resolve();
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */

@@ -15,6 +15,8 @@ import type { TaskNetwork } from '../runtime/network/types.ts';
 import { decideStarts, stopOrder, type ContainerFacts } from './container-order.ts';
 import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
+import type { AwslogsTransport } from './awslogs/driver.ts';
+import { TaskAwslogs } from './awslogs/task-logs.ts';
 import type { Assignment } from './protocol.ts';
 import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } from './task-layout.ts';
 import { taskPidsLimit } from './task-pids-limit.ts';
@@ -39,6 +41,8 @@ export interface RunnerDeps {
   taskPidsLimit?: number | undefined;
   /** The boundary Fargate tasks get on this host (detectIsolation()); without one they run as EC2 tasks do. */
   fargateSandbox?: SandboxBackend | undefined;
+  /** Delivers `awslogs` containers' output to the control plane (src/agent/awslogs). */
+  awslogs?: AwslogsTransport | undefined;
   /** What the agent adds to a container's environment: the task metadata endpoint's URIs (metadata/ids.ts). */
   endpointEnvironment?: ((taskArn: string, container: string) => EnvVar[]) | undefined;
 }
@@ -84,6 +88,8 @@ export class TaskRunner {
   readonly #starting = new Set<Promise<void>>();
   /** Aborted when the agent shuts down: its containers run on, unwatched, for the next agent. */
   readonly #detached = new AbortController();
+  /** The awslogs drivers of the task's containers. */
+  readonly #awslogs: TaskAwslogs;
 
   constructor(assignment: Assignment, deps: RunnerDeps) {
     this.#assignment = assignment;
@@ -91,6 +97,7 @@ export class TaskRunner {
     this.taskId = this.taskArn.slice(this.taskArn.lastIndexOf('/') + 1);
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
+    this.#awslogs = new TaskAwslogs(this.taskArn, assignment.logDriverMode, deps.awslogs, deps.log, deps.now);
     this.#slots = new Map(assignment.containers.map((def) => [def.name, {
       def, essential: def.essential !== false, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
     }]));
@@ -211,6 +218,7 @@ export class TaskRunner {
       const slot = this.#slots.get(name);
       if (!slot) continue;
       slot.container = r.container;
+      this.#awslogs.follow(slot.def, r.container.id, this.#layout.log(name), this.#logFormat());
       slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
@@ -240,6 +248,7 @@ export class TaskRunner {
    */
   detach(): void {
     this.#detached.abort();
+    this.#awslogs.stop();
     for (const slot of this.#slots.values()) slot.checks?.stop();
   }
 
@@ -269,6 +278,8 @@ export class TaskRunner {
     // resources were given back (a sandbox's teardown takes seconds).
     const executionStoppedAt = this.#deps.now() / 1000;
     this.#report('DEPROVISIONING');
+    // What the containers wrote last reaches their log groups before the task is STOPPED.
+    await this.#awslogs.drain();
     for (const slot of this.#slots.values()) {
       if (slot.state !== 'exited') slot.state = 'exited';
       await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.def.name}: ${e.message}`));
@@ -316,6 +327,7 @@ export class TaskRunner {
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.#assignment, name, this.#layout);
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
+      await this.#awslogs.prepare(slot.def, runtimeId(this.taskId, name));
       const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
       const environment = [...(slot.environment ?? (slot.def.environment as EnvVar[] | undefined) ?? []), ...injected];
       slot.createdAt = this.#deps.now();
@@ -336,8 +348,10 @@ export class TaskRunner {
       await slot.container.start();
       slot.startedAt = this.#deps.now();
     } catch (e) {
-      throw new StartFailure(`CannotStartContainerError: ${(e as Error).message}`, name);
+      const message = (e as Error).message;
+      throw new StartFailure(message.startsWith('CannotStartContainerError:') ? message : `CannotStartContainerError: ${message}`, name);
     }
+    this.#awslogs.follow(slot.def, slot.container.id, this.#layout.log(name), this.#logFormat());
     slot.state = 'running';
     this.#watch(slot);
     if (slot.def.healthCheck && slot.def.healthCheck.command[0] !== 'NONE') {
@@ -406,6 +420,11 @@ export class TaskRunner {
   async #image(slot: Slot): Promise<LocalImage> {
     slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
     return slot.image;
+  }
+
+  /** A gVisor sandbox's containers write raw output to their log; conmon writes k8s-file records. */
+  #logFormat(): 'k8s-file' | 'raw' {
+    return this.#sandbox?.isolation === 'gvisor' ? 'raw' : 'k8s-file';
   }
 
   #networkFor(name: string): NetworkSetting {

@@ -22,12 +22,16 @@ export const MAX_ANSWER_BYTES = 1_048_576;
  */
 export const FILTER_SCAN_BYTES = 64 * 1024 * 1024;
 
-export async function putEvents(deps: LogsDeps, s: Scope, now: number, group: string, stream: string, events: readonly InputEvent[]): Promise<{ rejected: RejectedInfo | undefined }> {
+/**
+ * PutLogEvents. `producerOffset` is the awslogs driver's (agent-put.ts): stored in the same
+ * record as the events, so what is durable says how far the container's output got.
+ */
+export async function putEvents(deps: LogsDeps, s: Scope, now: number, group: string, stream: string, events: readonly InputEvent[], producerOffset?: number): Promise<{ rejected: RejectedInfo | undefined }> {
   const { record: g } = await getGroup(deps, s, group);
   const st = await getStream(deps, s, group, stream);
   const cutoff = retentionCutoff(g.retentionInDays, now);
   const { accepted, rejected } = checkBatch(events, now, cutoff);
-  if (accepted.length > 0) await deps.logs.append(g.id, st.id, st.name, now, accepted);
+  if (accepted.length > 0) await deps.logs.append(g.id, st.id, st.name, now, accepted, producerOffset);
   // Retention's cheap moment: only the oldest segment is looked at.
   if (g.retentionInDays !== undefined) deps.logs.dropBefore(g.id, cutoff);
   return { rejected };

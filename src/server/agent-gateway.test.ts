@@ -48,7 +48,15 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   const state = createClusterState(store);
   const lines: string[] = [];
   const auth = { checkJoinToken: () => false, limiter: new FailureLimiter(), log: (l: string) => lines.push(l), now: Date.now };
-  const gateway = createAgentGateway({ store, state, log: (l) => lines.push(l), auth });
+  const received: { scope: Scope; group: string; stream: string; events?: unknown[] }[] = [];
+  const awslogs = {
+    setup: async (scope: Scope, _now: number, group: string, stream: string) => {
+      if (group === 'missing') throw Object.assign(new Error('The specified log group does not exist.'), { code: 'ResourceNotFoundException' });
+      received.push({ scope, group, stream });
+    },
+    put: async (scope: Scope, _now: number, b: { group: string; stream: string; events: unknown[] }) => { received.push({ scope, group: b.group, stream: b.stream, events: b.events }); },
+  };
+  const gateway = createAgentGateway({ store, state, log: (l) => lines.push(l), auth, awslogs });
   const http = createServer();
   http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   const sessions: AgentSession[] = [];
@@ -96,6 +104,18 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   assert.equal((await getJson<TaskRecord>(store, keys.task(OTHER, 'b', T2)))!.value.lastStatus, 'RUNNING');
   assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T1)))!.value.lastStatus, 'RUNNING');
   assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T3)))!.value.lastStatus, 'PENDING', 'a report for another host\'s task changes nothing');
+
+  // awslogs: in the task's own account and the region its options name; only for this host's tasks; AWS's errors come back.
+  const other = { taskArn: ecsArn(OTHER, `task/b/${T2}`), region: 'eu-west-1', group: 'g', stream: 'p/app/t', createGroup: false };
+  await session.awslogs({ op: 'setup', ...other });
+  await session.awslogs({ op: 'put', ...other, events: [[1, 'hello', 6]] });
+  assert.deepEqual(received, [
+    { scope: { account: OTHER.account, region: 'eu-west-1' }, group: 'g', stream: 'p/app/t' },
+    { scope: { account: OTHER.account, region: 'eu-west-1' }, group: 'g', stream: 'p/app/t', events: [{ timestamp: 1, message: 'hello', end: 6 }] },
+  ]);
+  await assert.rejects(session.awslogs({ op: 'setup', ...other, group: 'missing' }), { code: 'ResourceNotFoundException', message: 'ResourceNotFoundException: The specified log group does not exist.' });
+  await assert.rejects(session.awslogs({ op: 'put', ...other, taskArn: ecsArn(SCOPE, `task/a/${T3}`), events: [[1, 'x', 2]] }), { code: 'AccessDeniedException' });
+  assert.equal(received.length, 2, 'another host\'s task writes nothing');
 
   // A task placed on the host later reaches it through the watch, whichever cluster it is of.
   const T4 = 'd'.repeat(32);

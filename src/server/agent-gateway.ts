@@ -7,13 +7,14 @@ import { parseArn } from '../core/arn.ts';
 import { isInstanceSecret } from '../core/agent-credentials.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys } from '../core/ecs/keys.ts';
-import type { Scope } from '../core/ecs/scope.ts';
+import { rootPrincipal, type Scope } from '../core/ecs/scope.ts';
+import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
 import { taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
-  AGENT_PATH, HEARTBEAT_INTERVAL_MS, PROTOCOL_VERSION,
+  AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION,
   type AgentMessage, type Assignment, type RoleCredentials, type ServerMessage,
 } from '../agent/protocol.ts';
 import { getTaskProtection, updateTaskProtection } from '../api/ecs/task-protection.ts';
@@ -24,8 +25,6 @@ import type { Store, Watch } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
 import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './instance-credentials.ts';
 
-/** Frames larger than this are refused: an assignment is a task and its definition, a few KiB. */
-const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /**
  * Task definitions kept parsed for assignments: the revisions of the tasks being started
  * now (a cluster runs tens to hundreds of distinct ones); any other is one store read.
@@ -41,6 +40,11 @@ export function taskKeyOf(taskArn: unknown): string | undefined {
   const m = a?.service === 'ecs' ? TASK_RESOURCE.exec(a.resource) : null;
   return a && m ? keys.task({ account: a.account, region: a.region }, m[1]!, m[2]!) : undefined;
 }
+/**
+ * Tasks a session was found to run, per session, for its awslogs messages (each is checked
+ * against the task's record once): the instance's recent tasks.
+ */
+const AWSLOGS_TASKS_KNOWN = 1_024;
 const INSTANCE_KEY = /^\/ecs\/[^/]+\/[^/]+\/instances\/[^/]+\/[a-f0-9]{32}$/;
 /** Close code of every refusal: RFC 6455's policy violation, with a reason that says what to do. */
 const POLICY_VIOLATION = 1008;
@@ -80,6 +84,14 @@ interface Session {
   sent: Map<string, string>;
   /** The role of each task sent that has one, for the credentials' rotation; a task leaves it with `sent`. */
   roles: Map<string, { roleArn: string; sessionName: string }>;
+  /** Tasks placed on this session's instance, as checked for awslogs messages (bounded: AWSLOGS_TASKS_KNOWN). */
+  awslogsTasks: Lru<string, true>;
+}
+
+/** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
+export interface AwslogsReceiver {
+  setup(scope: Scope, now: number, group: string, stream: string, createGroup: boolean): Promise<void>;
+  put(scope: Scope, now: number, batch: { group: string; stream: string; createGroup: boolean; events: { timestamp: number; message: string; end: number }[] }): Promise<unknown>;
 }
 
 /**
@@ -95,7 +107,7 @@ interface Session {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, awslogs }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -110,6 +122,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   parsedValues?: { get(key: string, value: string): unknown; remember(key: string, value: string, parsed: unknown): void };
   /** A task role's credentials (src/identity): sent with each assignment of a task that has a role, and again before they expire. */
   issueCredentials?: (role: { roleArn: string; sessionName: string; taskArn: string }, now: number) => RoleCredentials;
+  /** The awslogs driver's receiver; without it, agents' awslogs messages are refused. */
+  awslogs?: AwslogsReceiver;
 }) {
   const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -177,13 +191,19 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
 
   async function assignment(task: TaskRecord, session: Session): Promise<Assignment> {
     const td = await definitionOf(task);
+    const containers = effectiveContainers(td, task.overrides);
+    // ECS's default awslogs mode is the account's defaultLogDriverMode setting (non-blocking unless set).
+    const modeless = containers.some((c) => { const lc = c.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined; return lc?.logDriver === 'awslogs' && lc.options?.mode === undefined; });
+    const a = parseArn(task.taskArn);
+    const logDriverMode = modeless && a ? await settingFor(store, { account: a.account, region: a.region }, rootPrincipal({ account: a.account, region: a.region }), 'defaultLogDriverMode') as 'blocking' | 'non-blocking' : undefined;
     const role = issueCredentials && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
     if (role) session.roles.set(task.taskArn, role);
     return {
       ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
       task,
-      containers: effectiveContainers(td, task.overrides),
+      containers,
       taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
+      ...(logDriverMode && { logDriverMode }),
     };
   }
 
@@ -257,7 +277,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The session is known before the instance is marked connected: an older session's end,
     // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map() };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN) };
     sessions.set(msg.containerInstanceArn, session);
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
     if (!instance || instance.status === 'INACTIVE') {
@@ -327,6 +347,38 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     send(s, { type: 'ack', seq: msg.seq });
   }
 
+  /**
+   * An awslogs driver's request: for a task placed on the session's instance, in the task's
+   * account and the region its options name. Answered when done, out of the session's
+   * message order (a batch waits for its fdatasync; reports need not wait behind it).
+   */
+  async function awslogsRequest(s: Session, msg: Extract<AgentMessage, { type: 'awslogs' }>): Promise<void> {
+    const answer = (error?: { code: string; message: string }) => send(s, { type: 'awslogsResult', id: msg.id, ...(error && { error }) });
+    try {
+      const key = taskKeyOf(msg.taskArn);
+      if (!awslogs) return answer({ code: 'ServiceUnavailableException', message: 'this control plane has no CloudWatch Logs receiver' });
+      if (key === undefined || typeof msg.group !== 'string' || typeof msg.stream !== 'string' || typeof msg.region !== 'string') {
+        return answer({ code: 'InvalidParameterException', message: 'an awslogs message names a task ARN, a region, a group and a stream' });
+      }
+      if (!s.awslogsTasks.get(msg.taskArn)) {
+        const task = await getJson<TaskRecord>(store, key);
+        if (task?.value.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
+        s.awslogsTasks.set(msg.taskArn, true);
+      }
+      const scope = { account: parseArn(msg.taskArn)!.account, region: msg.region };
+      if (msg.op === 'setup') await awslogs.setup(scope, now(), msg.group, msg.stream, msg.createGroup === true);
+      else {
+        const events = (msg.events ?? []).map(([timestamp, message, end]) => ({ timestamp, message, end }));
+        await awslogs.put(scope, now(), { group: msg.group, stream: msg.stream, createGroup: msg.createGroup === true, events });
+      }
+      answer();
+    } catch (e) {
+      const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'ServiceUnavailableException';
+      if (code === 'ServiceUnavailableException') log(`awslogs from ${s.instanceArn}: ${e instanceof Error ? e.stack : String(e)}`);
+      answer({ code, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
   function attach(ws: WebSocket, req: IncomingMessage): void {
     const caller = callerOf(req);
     const secret = bearerOf(req.headers.authorization);
@@ -361,6 +413,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
         else if (msg.type === 'protection') send(session, await protection(session, msg));
+        else if (msg.type === 'awslogs') void awslogsRequest(session, msg);
         else if (msg.type === 'logData' || msg.type === 'execResult' || msg.type === 'execOutput' || msg.type === 'execExit') {
           // Only the session a request went to may answer it.
           const r = requests.get(msg.id);

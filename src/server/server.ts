@@ -124,7 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
   const agents = createAgentGateway({
-    store, state, log: options.log, auth, parsedValues,
+    store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver,
     issueCredentials: (role, now) => ({ roleArn: role.roleArn, ...identity.issue({ roleArn: role.roleArn, sessionName: role.sessionName, taskArn: role.taskArn }, now) }),
   });
   await agents.start();
@@ -152,7 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sts = createStsDoor({ verifier, issue: identity.issue });
   const routes: Route[] = [
     agentRegistrationRoute({ store, ecs, auth, accountId: options.accountId, defaultRegion: options.region }),
-    guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region }), auth),
+    guardAdmin(taskAccessRoutes({ store, agents, accountId: options.accountId, region: options.region, awslogs: logs.streamReader }), auth),
     guardAdmin(eventRoutes({ store, region: options.region, log: options.log }), auth),
     guardAdmin(spotRoutes({ store, state, accountId: options.accountId, region: options.region, now: Date.now, log: options.log }), auth),
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever

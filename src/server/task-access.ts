@@ -5,6 +5,7 @@ import type { TaskRecord } from '../core/ecs/task.ts';
 import { getJson } from '../store/json.ts';
 import type { Store } from '../store/store.ts';
 import type { createAgentGateway } from './agent-gateway.ts';
+import { awslogsTarget, writeAwslogs, type StreamReader } from './awslogs-reader.ts';
 
 /** `berth exec` commands end after this unless the caller says otherwise. */
 const DEFAULT_EXEC_TIMEOUT_SECONDS = 60;
@@ -15,10 +16,11 @@ const MAX_EXEC_BODY_BYTES = 64 * 1024;
  * - GET  /_berth/tasks/logs?task=ID&cluster=C&container=N&follow=1&region=R → text/plain stream
  * - POST /_berth/tasks/exec {task, cluster, container, command: [...], timeoutSeconds, region}
  *   → {exitCode, stdout, stderr}
- * Both are proxied to the agent that runs the task, over its session. They reach into
+ * Both are proxied to the agent that runs the task, over its session (logs of an awslogs
+ * container are read from its log group instead: awslogs-reader.ts). They reach into
  * running containers: other hosts need the join token (admin-guard.ts wraps this).
  */
-export function taskAccessRoutes({ store, agents, accountId, region }: { store: Store; agents: ReturnType<typeof createAgentGateway>; accountId: string; region: string }) {
+export function taskAccessRoutes({ store, agents, accountId, region, awslogs }: { store: Store; agents: ReturnType<typeof createAgentGateway>; accountId: string; region: string; awslogs?: StreamReader }) {
   const findTask = async (params: { task?: string; cluster?: string; region?: string }): Promise<TaskRecord> => {
     const id = /([a-f0-9]{32})$/.exec(params.task ?? '')?.[1];
     if (!id) throw new HttpError(400, `'${params.task ?? ''}' is not a task id or ARN.`);
@@ -36,6 +38,16 @@ export function taskAccessRoutes({ store, agents, accountId, region }: { store: 
         if (req.method === 'GET' && url.pathname === '/_berth/tasks/logs') {
           const q = Object.fromEntries(url.searchParams);
           const task = await findTask(q);
+          const target = awslogs && await awslogsTarget(store, task, q.container);
+          if (awslogs && target) {
+            res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+            let closed = false;
+            res.on('close', () => (closed = true));
+            const stopped = async () => (await findTask(q)).lastStatus === 'STOPPED';
+            await writeAwslogs(awslogs, target, q.follow === '1', stopped, () => closed, (text) => res.write(text)).catch((err: Error) => res.write(`\nberth: ${err.message}\n`));
+            res.end();
+            return;
+          }
           res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
           const stream = agents.logs(task, q.container, q.follow === '1', (text) => res.write(text));
           res.on('close', () => stream.cancel());

@@ -22,7 +22,11 @@ async function read(store: Store, scope: Scope, principal: string, name: Setting
 
 /** The value of a setting in force for the caller (used where a default follows a setting). */
 export async function effectiveSetting(store: Store, scope: Scope, ctx: RequestContext, name: SettingName): Promise<string> {
-  const principal = principalOf(ctx, undefined);
+  return settingFor(store, scope, principalOf(ctx, undefined), name);
+}
+
+/** The value in force for a principal (its own, the account default, AWS's), outside a request (the agent gateway's). */
+export async function settingFor(store: Store, scope: Scope, principal: string, name: SettingName): Promise<string> {
   return effective(name, await read(store, scope, principal, name), await read(store, scope, ACCOUNT_DEFAULT, name), principal).value;
 }
 

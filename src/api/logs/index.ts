@@ -7,10 +7,12 @@ import type { ServiceModel } from '../aws/model.ts';
 import type { JsonService, OperationHandler, RequestContext } from '../aws/service.ts';
 import logsModel from '../aws/models/logs.json' with { type: 'json' };
 import type { Store } from '../../store/store.ts';
+import type { Scope } from '../../logs/records.ts';
 import { filterEvents, getEvents, putEvents } from '../../logs/events.ts';
 import { createGroup, deleteGroup, deleteRetention, describeGroups, getGroup, groupNameOf, groupOfArn, liveGroupIds, putDeletionProtection, putRetention, sweepRetention, tagGroup, untagGroup, type LogsDeps } from '../../logs/groups.ts';
 import { LogStore } from '../../logs/store/log-store.ts';
 import { createStream, deleteStream, describeStreams } from '../../logs/streams.ts';
+import { ensureStream, putFromAgent, type AgentBatch } from '../../logs/agent-put.ts';
 import { checkGroupName, checkStreamName } from '../../logs/validation.ts';
 import { liveTail } from './live-tail.ts';
 import { logGroup, logStream, scopeOf } from './shapes.ts';
@@ -21,6 +23,15 @@ export const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 export interface LogsService extends JsonService {
   /** The log store, for the parts of Berth that write logs themselves (the awslogs driver's receiver). */
   readonly logStore: LogStore;
+  /** The awslogs driver's receiving end (the agent gateway calls it; src/logs/agent-put.ts). */
+  readonly agentReceiver: {
+    setup(s: Scope, now: number, group: string, stream: string, createGroup: boolean): Promise<void>;
+    put(s: Scope, now: number, batch: AgentBatch): Promise<unknown>;
+  };
+  /** A stream's events from its head, a page at a time, as GetLogEvents reads them (`berth logs` of an awslogs container). */
+  readonly streamReader: {
+    read(s: Scope, now: number, group: string, stream: string, token: string | undefined): Promise<{ events: { timestamp: number; message: string }[]; next: string }>;
+  };
   /** Removes the files of groups deleted by a DeleteLogGroup that crashed half way; call before serving. */
   removeOrphans(): Promise<void>;
   close(): Promise<void>;
@@ -142,6 +153,16 @@ export function createLogsService(options: { store: Store; dataDir: string; log?
     model: logsModel as ServiceModel,
     operations,
     logStore,
+    streamReader: {
+      async read(s, now, group, stream, token) {
+        const page = await getEvents(deps, s, now, group, stream, token === undefined ? { startFromHead: true } : { nextToken: token });
+        return { events: page.events, next: page.nextForwardToken };
+      },
+    },
+    agentReceiver: {
+      setup: (s, now, group, stream, createGroup) => ensureStream(deps, s, now, group, stream, createGroup),
+      put: (s, now, batch) => putFromAgent(deps, s, now, batch),
+    },
     async removeOrphans() {
       const removed = logStore.removeOrphans(await liveGroupIds(deps));
       if (removed.length > 0) options.log?.(`removed the log files of ${removed.length} deleted log groups`);

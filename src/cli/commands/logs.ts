@@ -8,7 +8,8 @@ export const logs: Command = {
   help: `Usage: berth logs TASK [--container NAME] [--follow] [--cluster NAME] [--endpoint URL]
 
 Prints what a task's container wrote to stdout and stderr, as its agent keeps it on
-disk (rotated). TASK is the task id (or a unique start of it, as 'berth ps' shows) or ARN.
+disk (rotated), or from its log group when its logConfiguration is awslogs. TASK is
+the task id (or a unique start of it, as 'berth ps' shows) or ARN.
 
 Options:
   --container NAME  which container (default: the task's first container)
@@ -45,9 +46,12 @@ A Berth on another host needs its join token: set BERTH_TOKEN ('berth token' the
   },
 };
 
-/** k8s-file lines are "<time> <stream> <F|P> <text>": show just the text, as `docker logs` does. */
+/**
+ * k8s-file lines are "<time> <stream> <F|P> <text>" (stream `awslogs` for a container whose
+ * lines come from its log group): show just the text, as `docker logs` does.
+ */
 function stripPrefix(line: string): string {
-  const m = /^\S+ (stdout|stderr) [FP] (.*)$/.exec(line);
+  const m = /^\S+ (stdout|stderr|awslogs) [FP] (.*)$/.exec(line);
   return m ? m[2]! : line;
 }
 

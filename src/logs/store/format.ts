@@ -5,9 +5,14 @@
  * recognised and cut off at open.
  *
  *   record  = u32 payloadLength | u32 crc32(payload) | payload
- *   payload = u8 version(1) | u16 idLen | streamId | u16 nameLen | streamName
- *             | f64 ingestionTime | u32 count | count × event
+ *   payload = u8 version(1|2) | u16 idLen | streamId | u16 nameLen | streamName
+ *             | f64 ingestionTime | u32 count | [v2: f64 producerOffset] | count × event
  *   event   = f64 timestamp | u32 messageLength | message (UTF-8)
+ *
+ * Version 2 is a batch the awslogs driver sent (src/logs/agent-put.ts): it carries where
+ * in the container's output the batch ends (the producer offset), in the same write as
+ * the events, so a batch the agent sends again after a crash is recognised from what is
+ * on disk and not stored twice. Batches from PutLogEvents stay version 1.
  *
  * Timestamps are epoch milliseconds, exact as f64 up to 2^53. Little-endian throughout.
  */
@@ -15,6 +20,8 @@ import { crc32 } from 'node:zlib';
 
 export const HEADER_BYTES = 8;
 const VERSION = 1;
+/** A batch that carries its producer offset. */
+const VERSION_WITH_OFFSET = 2;
 /** A record's payload never exceeds this: a batch is at most 1 MiB of messages plus framing. */
 export const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
@@ -30,24 +37,27 @@ export interface BatchHead {
   readonly count: number;
   /** Offset in the payload of the first event. */
   readonly eventsAt: number;
+  /** Where the batch ends in its producer's output (version 2 records only). */
+  readonly producerOffset: number | undefined;
 }
 
 /** Encodes one batch as a whole record (header included). */
-export function encodeBatch(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]): Buffer {
+export function encodeBatch(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[], producerOffset?: number): Buffer {
   const id = Buffer.from(streamId, 'utf8');
   const name = Buffer.from(streamName, 'utf8');
-  let size = 1 + 2 + id.length + 2 + name.length + 8 + 4;
+  let size = 1 + 2 + id.length + 2 + name.length + 8 + 4 + (producerOffset === undefined ? 0 : 8);
   const messages = events.map((e) => Buffer.from(e.message, 'utf8'));
   for (const m of messages) size += 12 + m.length;
   const buf = Buffer.allocUnsafe(HEADER_BYTES + size);
   let at = HEADER_BYTES;
-  at = buf.writeUInt8(VERSION, at);
+  at = buf.writeUInt8(producerOffset === undefined ? VERSION : VERSION_WITH_OFFSET, at);
   at = buf.writeUInt16LE(id.length, at);
   at += id.copy(buf, at);
   at = buf.writeUInt16LE(name.length, at);
   at += name.copy(buf, at);
   at = buf.writeDoubleLE(ingestionTime, at);
   at = buf.writeUInt32LE(events.length, at);
+  if (producerOffset !== undefined) at = buf.writeDoubleLE(producerOffset, at);
   for (let i = 0; i < events.length; i++) {
     at = buf.writeDoubleLE(events[i]!.timestamp, at);
     at = buf.writeUInt32LE(messages[i]!.length, at);
@@ -67,7 +77,7 @@ export function validRecordLength(buf: Buffer, at: number): number {
   const size = buf.readUInt32LE(at);
   if (size === 0 || size > MAX_PAYLOAD_BYTES || at + HEADER_BYTES + size > buf.length) return 0;
   const payload = buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + size);
-  if (crc32(payload) !== buf.readUInt32LE(at + 4) || payload[0] !== VERSION) return 0;
+  if (crc32(payload) !== buf.readUInt32LE(at + 4) || (payload[0] !== VERSION && payload[0] !== VERSION_WITH_OFFSET)) return 0;
   return HEADER_BYTES + size;
 }
 
@@ -84,7 +94,8 @@ export function readHead(payload: Buffer): BatchHead {
   at += nameLen;
   const ingestionTime = payload.readDoubleLE(at);
   const count = payload.readUInt32LE(at + 8);
-  return { streamId, streamName, ingestionTime, count, eventsAt: at + 12 };
+  if (payload[0] === VERSION_WITH_OFFSET) return { streamId, streamName, ingestionTime, count, eventsAt: at + 20, producerOffset: payload.readDoubleLE(at + 12) };
+  return { streamId, streamName, ingestionTime, count, eventsAt: at + 12, producerOffset: undefined };
 }
 
 /**

@@ -179,3 +179,22 @@ test('property: paging a stream forward or backward by keys visits every event o
       }
     }), { numRuns: 60 });
 });
+
+test('a producer offset is stored with its batch: read back at once, after reopening (scan of the active segment) and from sealed indexes', async () => {
+  const dir = tempDir();
+  const log = new GroupLog(dir, { segmentMaxBatches: 2 });
+  assert.equal(log.producerOffset('a'), undefined);
+  await log.append('a', 'alpha', 1, [ev(1)], 100);
+  await log.append('b', 'beta', 1, [ev(1)]);
+  await log.append('a', 'alpha', 2, [ev(2)], 250);
+  await log.append('a', 'alpha', 3, [ev(3)], 400);
+  assert.equal(log.producerOffset('a'), 400);
+  assert.equal(log.producerOffset('b'), undefined, 'a PutLogEvents batch carries none');
+  assert.equal(log.streamStats().get('a')?.producerOffset, 400);
+  await log.close();
+  const again = new GroupLog(dir, { segmentMaxBatches: 2 });
+  assert.equal(again.producerOffset('a'), 400);
+  assert.deepEqual(again.readStream('a', all).map((e) => e.message), ['m1', 'm2', 'm3'], 'the events of version 2 records read as version 1 ones');
+  assert.equal(again.scan(everything).events.length, 4);
+  await again.close();
+});

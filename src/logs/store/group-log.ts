@@ -118,7 +118,7 @@ export class GroupLog {
         if (ts > maxTs) maxTs = ts;
         bytes += e - s;
       });
-      addEntry(seg, { streamId: head.streamId, offset: at, length: len, minTs, maxTs, count: head.count }, head.ingestionTime, bytes);
+      addEntry(seg, { streamId: head.streamId, offset: at, length: len, minTs, maxTs, count: head.count, ...(head.producerOffset !== undefined && { producerOffset: head.producerOffset }) }, head.ingestionTime, bytes);
       at += len;
     }
     if (at < buf.length && truncate) {
@@ -142,10 +142,11 @@ export class GroupLog {
   /**
    * Appends one batch (chronological, validated by the caller) and resolves once it is on
    * disk. Batches arriving while a flush is under way share the next one's fdatasync.
+   * `producerOffset` (the awslogs driver's) is written in the same record.
    */
-  append(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]): Promise<void> {
+  append(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[], producerOffset?: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error('log group closed'));
-    const record = encodeBatch(streamId, streamName, ingestionTime, events);
+    const record = encodeBatch(streamId, streamName, ingestionTime, events, producerOffset);
     let minTs = Infinity, maxTs = -Infinity, bytes = 0;
     for (const e of events) {
       if (e.timestamp < minTs) minTs = e.timestamp;
@@ -153,7 +154,7 @@ export class GroupLog {
       bytes += Buffer.byteLength(e.message, 'utf8');
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs, maxTs, count: events.length }, ingestionTime, bytes, resolve, reject });
+      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs, maxTs, count: events.length, ...(producerOffset !== undefined && { producerOffset }) }, ingestionTime, bytes, resolve, reject });
       if (!this.flushing) setImmediate(() => this.flush());
     });
   }
@@ -236,6 +237,18 @@ export class GroupLog {
       }
     }
     return out;
+  }
+
+  /**
+   * The highest producer offset stored for a stream (durable batches only), from the newest
+   * segment that has the stream's batches with one: what the awslogs receiver compares with.
+   */
+  producerOffset(streamId: string): number | undefined {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const at = this.segments[i]!.streams.get(streamId)?.producerOffset;
+      if (at !== undefined) return at;
+    }
+    return undefined;
   }
 
   /** Bytes of messages kept for the whole group. */

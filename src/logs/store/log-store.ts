@@ -59,9 +59,14 @@ export class LogStore {
     return log;
   }
 
-  /** Appends a batch to a stream; resolves when it is durable. */
-  append(groupId: string, streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]): Promise<void> {
-    return this.group(groupId).append(streamId, streamName, ingestionTime, events);
+  /** Appends a batch to a stream (with the awslogs driver's producer offset, if given); resolves when it is durable. */
+  append(groupId: string, streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[], producerOffset?: number): Promise<void> {
+    return this.group(groupId).append(streamId, streamName, ingestionTime, events, producerOffset);
+  }
+
+  /** The highest producer offset stored for a stream: where its awslogs driver's durable output ends. */
+  producerOffset(groupId: string, streamId: string): number | undefined {
+    return this.group(groupId).producerOffset(streamId);
   }
 
   streamStats(groupId: string): Map<string, StreamStats> {

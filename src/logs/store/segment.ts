@@ -14,6 +14,8 @@ export interface IndexEntry {
   readonly minTs: number;
   readonly maxTs: number;
   readonly count: number;
+  /** The producer offset a batch from the awslogs driver carries (format.ts, version 2). */
+  readonly producerOffset?: number;
 }
 
 /** What the store knows of a stream's events (DescribeLogStreams' numbers). */
@@ -22,6 +24,8 @@ export interface StreamStats {
   lastEventTimestamp: number;
   lastIngestionTime: number;
   storedBytes: number;
+  /** The highest producer offset of the stream's batches (awslogs driver), if any carried one. */
+  producerOffset?: number;
 }
 
 export interface Segment {
@@ -40,7 +44,10 @@ export function addEntry(seg: Segment, entry: IndexEntry, ingestionTime: number,
   seg.size = entry.offset + entry.length;
   if (entry.minTs < seg.minTs) seg.minTs = entry.minTs;
   if (entry.maxTs > seg.maxTs) seg.maxTs = entry.maxTs;
-  const add: StreamStats = { firstEventTimestamp: entry.minTs, lastEventTimestamp: entry.maxTs, lastIngestionTime: ingestionTime, storedBytes: bytes };
+  const add: StreamStats = {
+    firstEventTimestamp: entry.minTs, lastEventTimestamp: entry.maxTs, lastIngestionTime: ingestionTime, storedBytes: bytes,
+    ...(entry.producerOffset !== undefined && { producerOffset: entry.producerOffset }),
+  };
   const s = seg.streams.get(entry.streamId);
   if (!s) seg.streams.set(entry.streamId, add);
   else mergeStats(s, add);
@@ -51,6 +58,7 @@ export function mergeStats(into: StreamStats, s: StreamStats): void {
   into.lastEventTimestamp = Math.max(into.lastEventTimestamp, s.lastEventTimestamp);
   into.lastIngestionTime = Math.max(into.lastIngestionTime, s.lastIngestionTime);
   into.storedBytes += s.storedBytes;
+  if (s.producerOffset !== undefined) into.producerOffset = Math.max(into.producerOffset ?? 0, s.producerOffset);
 }
 
 export function loadSealed(n: number, text: string): Segment {
