@@ -10,19 +10,16 @@
 // Host-touching: run under flock /tmp/berth-host.lock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
-import { ROOT, type BerthProcess } from './support/berth.ts';
+import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
+import { execInTask, runTaskRunning } from './support/task-shell.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
-const exec = async (task: string, ...cmd: string[]) => {
-  const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth.endpoint, '--', ...cmd]);
-  return { code: r.code, out: r.stdout.trim(), err: r.stderr.trim() };
-};
+const exec = (task: string, ...cmd: string[]) => execInTask(berth.endpoint, task, ...cmd);
 const ROLE = 'arn:aws:iam::000000000000:role/app';
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}';
 const SLEEP = ['sh', '-c', 'while :; do sleep 1; done'];
@@ -32,13 +29,7 @@ let awsInTask = '';
 
 interface Creds { RoleArn: string; AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }
 
-async function runTask(family: string, extra: string[] = []): Promise<string> {
-  const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('run-task', '--task-definition', family, ...extra);
-  assert.deepEqual(ran.failures, []);
-  const arn = ran.tasks[0]!.taskArn;
-  await ecs('wait', 'tasks-running', '--tasks', arn);
-  return arn;
-}
+const runTask = (family: string, extra: string[] = []) => runTaskRunning(ecs, family, extra);
 
 /** The task's own credentials, read inside it from the URI its environment names. */
 async function credentialsInside(task: string): Promise<Creds> {
