@@ -192,7 +192,7 @@ test('the AWS SDK for JavaScript v3: a service exception with the code as its na
 test('Berth\'s own services still answer; a request with nothing of AWS in it gets a plain 404', async () => {
   const r = await run('aws', ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', 'list-clusters'], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
-  const ecs = await run('aws', ['--endpoint-url', berth.endpoint, 'ecs', 'get-task-protection', '--cluster', 'default'], { env: awsEnv() });
+  const ecs = await run('aws', ['--endpoint-url', berth.endpoint, 'ecs', 'submit-task-state-change', '--cluster', 'default'], { env: awsEnv() });
   assert.match(ecs.stderr, /\(UnknownOperationException\).*is not supported by this endpoint/, 'an ECS operation Berth lacks: the ECS door\'s own answer');
   const registry = await fetch(`${berth.endpoint}/v2/`);
   assert.equal(registry.headers.get('docker-distribution-api-version'), 'registry/2.0', 'the registry still answers /v2/');

@@ -3,36 +3,33 @@
 // at 169.254.170.2 (bridge, awsvpc and Fargate in its gVisor sandbox), and Berth's own API
 // accepts them as that role's session named for the task (aws sts get-caller-identity,
 // aws ecs list-tasks with them). A task without a role gets no URI and no credentials, and
-// a task asking with another task's id is refused.
+// a task asking with another task's id is refused. The aws CLI inside a task (the host's
+// own aws CLI v1, bound read-only into a busybox task) calls Berth with no configuration:
+// AWS_ENDPOINT_URL (169.254.170.2, relayed by the agent), the region and the role's
+// credentials all come from the environment the agent gives the container.
 // Host-touching: run under flock /tmp/berth-host.lock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
-import { ROOT, type BerthProcess } from './support/berth.ts';
+import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
+import { execInTask, runTaskRunning } from './support/task-shell.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
-const exec = async (task: string, ...cmd: string[]) => {
-  const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth.endpoint, '--', ...cmd]);
-  return { code: r.code, out: r.stdout.trim(), err: r.stderr.trim() };
-};
+const exec = (task: string, ...cmd: string[]) => execInTask(berth.endpoint, task, ...cmd);
 const ROLE = 'arn:aws:iam::000000000000:role/app';
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}';
 const SLEEP = ['sh', '-c', 'while :; do sleep 1; done'];
 
+/** The aws CLI v1 as the task sees it: the host's, bound read-only. */
+let awsInTask = '';
+
 interface Creds { RoleArn: string; AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string }
 
-async function runTask(family: string, extra: string[] = []): Promise<string> {
-  const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('run-task', '--task-definition', family, ...extra);
-  assert.deepEqual(ran.failures, []);
-  const arn = ran.tasks[0]!.taskArn;
-  await ecs('wait', 'tasks-running', '--tasks', arn);
-  return arn;
-}
+const runTask = (family: string, extra: string[] = []) => runTaskRunning(ecs, family, extra);
 
 /** The task's own credentials, read inside it from the URI its environment names. */
 async function credentialsInside(task: string): Promise<Creds> {
@@ -57,6 +54,15 @@ before(async () => {
   ] as const) {
     await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family, taskRoleArn: ROLE, ...extra }));
   }
+  // The host's aws CLI v1 (its botocore reads AWS_ENDPOINT_URL; Debian's v2 2.9 does not), its Python and the system libraries they link.
+  const prefix = (await run('python3', ['-c', 'import sys; print(sys.prefix)'])).stdout.trim();
+  awsInTask = `${prefix}/bin/aws`;
+  const hostPaths = ['/usr', '/lib', '/lib64', ...(prefix.startsWith('/usr/') ? [] : [prefix])];
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'cr-cli', networkMode: 'bridge', taskRoleArn: ROLE,
+    volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
+    containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })) }],
+  }));
   await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family: 'cr-none', networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }] }));
 });
 
@@ -93,5 +99,16 @@ describe('task role credentials', () => {
     const stolen = await exec(none, 'sh', '-c', `wget -q -O - http://169.254.170.2${otherUri} 2>&1`);
     assert.notEqual(stolen.code, 0, `another task's credentials were served: ${stolen.out}`);
     assert.doesNotMatch(stolen.out, /SecretAccessKey/);
+  });
+
+  test('the aws CLI inside a task with a role: sts get-caller-identity and ecs list-tasks, with no configuration', async () => {
+    const task = await runTask('cr-cli');
+    const aws = awsInTask;
+    const who = await exec(task, 'sh', '-c', `HOME=/tmp ${aws} sts get-caller-identity --output json 2>&1`);
+    assert.equal(who.code, 0, who.out || who.err);
+    assert.equal((JSON.parse(who.out) as { Arn: string }).Arn, `arn:aws:sts::000000000000:assumed-role/app/${task.split('/').at(-1)}`);
+    const listed = await exec(task, 'sh', '-c', `HOME=/tmp ${aws} ecs list-tasks --output json 2>&1`);
+    assert.equal(listed.code, 0, listed.out || listed.err);
+    assert.ok((JSON.parse(listed.out) as { taskArns: string[] }).taskArns.includes(task));
   });
 });

@@ -6,19 +6,15 @@
 // Host-touching: run under flock /tmp/berth-host.lock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
-import { ROOT, type BerthProcess } from './support/berth.ts';
+import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
-import { run } from './support/run.ts';
+import { execInTask, runTaskRunning } from './support/task-shell.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[1];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
-const exec = async (task: string, ...cmd: string[]) => {
-  const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth.endpoint, '--', ...cmd]);
-  return { code: r.code, out: r.stdout.trim(), err: r.stderr.trim() };
-};
+const exec = (task: string, ...cmd: string[]) => execInTask(berth.endpoint, task, ...cmd);
 /** wget inside the task: the body, or the failure. */
 async function get(task: string, url: string): Promise<{ code: number; body: string }> {
   const r = await exec(task, 'sh', '-c', `wget -q -O - ${url} 2>&1`);
@@ -34,13 +30,7 @@ const envOf = async (task: string, name: string) => (await exec(task, 'sh', '-c'
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}';
 const SLEEP = ['sh', '-c', 'while :; do sleep 1; done'];
 
-async function runTask(family: string, extra: string[] = []): Promise<string> {
-  const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('run-task', '--task-definition', family, ...extra);
-  assert.deepEqual(ran.failures, []);
-  const arn = ran.tasks[0]!.taskArn;
-  await ecs('wait', 'tasks-running', '--tasks', arn);
-  return arn;
-}
+const runTask = (family: string, extra: string[] = []) => runTaskRunning(ecs, family, extra);
 
 before(async () => {
   berth = await startBerthWithSamples();

@@ -21,6 +21,7 @@ import { AgentSession, FrameTooLarge } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
+import { awsEnvironment } from './metadata/aws-relay.ts';
 import { clockSampler } from './metadata/clock.ts';
 import { endpointTarget } from './metadata/runner-facts.ts';
 import { metadataHandler, startMetadataServer } from './metadata/server.ts';
@@ -166,7 +167,11 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   // The task metadata endpoint: one id per container (metadata/ids.ts), one server per host.
   const metadataKey = endpointKey(o.dataDir);
   // A task with a role has its credentials before its runner is made (take()): its containers get the credentials URI.
-  const endpointEnvironment = (taskArn: string, container: string) => metadataEnvironment(endpointId(metadataKey, taskArn, container), roleCredentials.get(taskArn) !== undefined);
+  // Berth's AWS APIs at 169.254.170.2, relayed to the control plane (metadata/aws-relay.ts), in the task's region.
+  const endpointEnvironment = (taskArn: string, container: string) => [
+    ...metadataEnvironment(endpointId(metadataKey, taskArn, container), roleCredentials.get(taskArn) !== undefined),
+    ...awsEnvironment(taskArn.split(':')[3] ?? envRegion()),
+  ];
   // A task's protection and its awslogs drivers' batches go over the session of the instance it was placed on.
   const sessionOf = (taskArn: string): AgentSession => {
     const on = runners.get(taskArn)?.task.containerInstanceArn;
@@ -198,6 +203,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const clock = clockSampler(Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
+    awsEndpoint: new URL(o.endpoint),
     credentials: (taskArn) => roleCredentials.get(taskArn),
     protection: {
       get: (taskArn) => sessionOf(taskArn).protection(taskArn),

@@ -43,7 +43,7 @@ export interface RunnerDeps {
   fargateSandbox?: SandboxBackend | undefined;
   /** Delivers `awslogs` containers' output to the control plane (src/agent/awslogs). */
   awslogs?: AwslogsTransport | undefined;
-  /** What the agent adds to a container's environment: the task metadata endpoint's URIs (metadata/ids.ts). */
+  /** What the agent adds to a container's environment: the task endpoint's URIs (metadata/ids.ts), Berth's AWS endpoint and region (metadata/aws-relay.ts). */
   endpointEnvironment?: ((taskArn: string, container: string) => EnvVar[]) | undefined;
 }
 
@@ -329,7 +329,10 @@ export class TaskRunner {
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
       await this.#awslogs.prepare(slot.def, runtimeId(this.taskId, name));
       const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
-      const environment = [...(slot.environment ?? (slot.def.environment as EnvVar[] | undefined) ?? []), ...injected];
+      const own = slot.environment ?? (slot.def.environment as EnvVar[] | undefined) ?? [];
+      // What the definition (or its files, or the run's overrides) sets wins over what the agent adds.
+      const named = new Set(own.map((e) => e.name));
+      const environment = [...own, ...injected.filter((e) => !named.has(e.name))];
       slot.createdAt = this.#deps.now();
       slot.container = await this.#sandbox.createContainer({
         id: runtimeId(this.taskId, name),

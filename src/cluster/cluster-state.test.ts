@@ -313,3 +313,16 @@ test('cluster state: a record that is not JSON is reported and skipped; later wr
     await store.close();
   }
 });
+
+test('cluster state: caughtUp(store.revision()) resolves when the last write was another module\'s key (a lease, an event)', async () => {
+  await withState(async (store, state) => {
+    const before = state.counts(ref);
+    assert.equal(before.runningTasksCount, 1);
+    const r = await store.txn({ ops: [{ type: 'put', key: '/berth/leases/controllers', value: '{"holder":"x"}' }] });
+    const waited = await Promise.race([state.caughtUp(await store.revision()).then(() => 'caught up'), new Promise((done) => setTimeout(() => done('still waiting'), 2000))]);
+    assert.equal(waited, 'caught up');
+    assert.equal(state.revision(), r.revision);
+    assert.deepEqual(state.counts(ref), before, 'nothing indexed from it');
+    assert.deepEqual(state.clusters().map((c) => c.cluster), ['c1']);
+  }, [{ ops: [clusterOp('c1'), taskOp('c1', 't1', { lastStatus: 'RUNNING' })] }]);
+});

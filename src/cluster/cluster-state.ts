@@ -26,6 +26,9 @@ import { HostSiblings, sumUsage, type SiblingHooks, type SiblingUsage } from './
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
+/** The keys the state indexes; every other key's writes only advance its revision. */
+const ECS_PREFIX = keys.all();
+
 /**
  * Keys read per page of the initial load: 1,000 keeps a page of task records (2-4 KB each)
  * to a few MB of JSON, and 100,000 tasks to 100 pages.
@@ -224,7 +227,10 @@ class StoreClusterState implements ClusterState {
       for (const [k, ix] of indexes) if (!ix.isEmpty()) this.#refs.set(k, refOf(k));
       this.#revision = Math.max(this.#revision, from);
       try {
-        this.#watch = this.#store.watch(keys.all(), from, (e) => this.#apply(e));
+        // Every key, not only /ecs/: caughtUp(store.revision()) must resolve whatever wrote
+        // last (the controllers' lease, the event log, usage records), or a caller that waits
+        // for "everything acknowledged so far" waits for the next ECS write, which may never come.
+        this.#watch = this.#store.watch('', from, (e) => this.#apply(e));
       } catch (err) {
         if (!(err instanceof CompactedError) || attempt >= MAX_RELIST_ATTEMPTS) throw err;
         this.#relists++;
@@ -274,6 +280,8 @@ class StoreClusterState implements ClusterState {
   #apply(e: WatchEvent): void {
     if (this.#closed) return;
     if (e.revision > this.#revision) this.#revision = e.revision;
+    // Another module's key: only the revision moves (and the waiters for it).
+    if (!e.kv.key.startsWith(ECS_PREFIX)) return this.#queueFlush();
     let k: string | undefined;
     try {
       k = e.type === 'put' ? put(this.#indexes, e.kv, this.#parse) : remove(this.#indexes, e.kv.key, e.revision);

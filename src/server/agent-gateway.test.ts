@@ -16,6 +16,7 @@ import type { TaskRecord } from '../core/ecs/task.ts';
 import { FailureLimiter } from '../core/failure-limiter.ts';
 import { getJson } from '../store/json.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
 import { createAgentGateway, taskKeyOf } from './agent-gateway.ts';
 import { instanceRefOf, issueSecret } from './instance-credentials.ts';
 
@@ -38,25 +39,16 @@ function definitionOp(scope: Scope) {
   return putOp(keys.taskDefinition(scope, 'web', 1), td);
 }
 
-test('taskKeyOf: a task ARN names its own account, region and cluster; anything else names no key', () => {
-  assert.equal(taskKeyOf(ecsArn(OTHER, `task/b/${T2}`)), keys.task(OTHER, 'b', T2));
-  for (const bad of [undefined, 42, 'task/b/x', ecsArn(OTHER, 'task/b/not-an-id'), ecsArn(OTHER, `cluster/b/${T2}`), `arn:aws:s3:::task/b/${T2}`]) assert.equal(taskKeyOf(bad), undefined, String(bad));
-});
-
-test('a pool host\'s session gets the Fargate tasks of every cluster placed on it, and its reports land on each task\'s own key, for its own tasks only', async (t) => {
+/**
+ * A gateway on an in-memory store holding `ops`, listening on a port of its own, torn down
+ * after the test with every session the test opened (push them on `sessions`).
+ */
+async function gatewayUnderTest(t: { after(f: () => Promise<void>): void }, options: Omit<Parameters<typeof createAgentGateway>[0], 'store' | 'state' | 'auth' | 'log'>, ops: Parameters<Store['txn']>[0]['ops']) {
   const store = await openSqliteStore(':memory:');
   const state = createClusterState(store);
   const lines: string[] = [];
   const auth = { checkJoinToken: () => false, limiter: new FailureLimiter(), log: (l: string) => lines.push(l), now: Date.now };
-  const received: { scope: Scope; group: string; stream: string; events?: unknown[] }[] = [];
-  const awslogs = {
-    setup: async (scope: Scope, _now: number, group: string, stream: string) => {
-      if (group === 'missing') throw Object.assign(new Error('The specified log group does not exist.'), { code: 'ResourceNotFoundException' });
-      received.push({ scope, group, stream });
-    },
-    put: async (scope: Scope, _now: number, b: { group: string; stream: string; events: unknown[] }) => { received.push({ scope, group: b.group, stream: b.stream, events: b.events }); },
-  };
-  const gateway = createAgentGateway({ store, state, log: (l) => lines.push(l), auth, awslogs });
+  const gateway = createAgentGateway({ store, state, log: (l) => lines.push(l), auth, ...options });
   const http = createServer();
   http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   const sessions: AgentSession[] = [];
@@ -67,17 +59,34 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
     state.close();
     await store.close();
   });
-  await store.txn({ ops: [
+  await store.txn({ ops });
+  await state.ready();
+  await gateway.start();
+  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+  return { store, lines, sessions, endpoint: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+}
+
+test('taskKeyOf: a task ARN names its own account, region and cluster; anything else names no key', () => {
+  assert.equal(taskKeyOf(ecsArn(OTHER, `task/b/${T2}`)), keys.task(OTHER, 'b', T2));
+  for (const bad of [undefined, 42, 'task/b/x', ecsArn(OTHER, 'task/b/not-an-id'), ecsArn(OTHER, `cluster/b/${T2}`), `arn:aws:s3:::task/b/${T2}`]) assert.equal(taskKeyOf(bad), undefined, String(bad));
+});
+
+test('a pool host\'s session gets the Fargate tasks of every cluster placed on it, and its reports land on each task\'s own key, for its own tasks only', async (t) => {
+  const received: { scope: Scope; group: string; stream: string; events?: unknown[] }[] = [];
+  const awslogs = {
+    setup: async (scope: Scope, _now: number, group: string, stream: string) => {
+      if (group === 'missing') throw Object.assign(new Error('The specified log group does not exist.'), { code: 'ResourceNotFoundException' });
+      received.push({ scope, group, stream });
+    },
+    put: async (scope: Scope, _now: number, b: { group: string; stream: string; events: unknown[] }) => { received.push({ scope, group: b.group, stream: b.stream, events: b.events }); },
+  };
+  const { store, sessions, endpoint } = await gatewayUnderTest(t, { awslogs }, [
     clusterOp(FARGATE_POOL_CLUSTER, POOL), instanceOp(FARGATE_POOL_CLUSTER, H1, { scope: POOL }), instanceOp(FARGATE_POOL_CLUSTER, H2, { scope: POOL }),
     clusterOp('a'), clusterOp('b', OTHER), definitionOp(SCOPE), definitionOp(OTHER),
     putOp(keys.task(SCOPE, 'a', T1), fargateTask(SCOPE, 'a', T1, H1)),
     putOp(keys.task(OTHER, 'b', T2), fargateTask(OTHER, 'b', T2, H1)),
     putOp(keys.task(SCOPE, 'a', T3), fargateTask(SCOPE, 'a', T3, H2)),
-  ] });
-  await state.ready();
-  await gateway.start();
-  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-  const endpoint = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  ]);
   const secret = (await issueSecret(store, instanceRefOf(hostArn(H1))!, hostArn(H1), randomBytes(SECRET_BYTES), Date.now()))!;
 
   const snapshot = Promise.withResolvers<Assignment[]>();
@@ -139,43 +148,25 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
 });
 
 test('a task with a role is sent with its role\'s credentials (the run\'s override first); one without, with none', async (t) => {
-  const store = await openSqliteStore(':memory:');
-  const state = createClusterState(store);
-  const auth = { checkJoinToken: () => false, limiter: new FailureLimiter(), log: () => {}, now: Date.now };
   const issued: string[] = [];
-  const gateway = createAgentGateway({
-    store, state, log: () => {}, auth,
+  const roleTd = buildTaskDefinition(SCOPE, { family: 'web', taskRoleArn: 'arn:aws:iam::123456789012:role/app', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+  const plainTd = buildTaskDefinition(SCOPE, { family: 'plain', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+  const onHost = (id: string, family: string, o: Partial<TaskRecord> = {}): TaskRecord => ({ ...taskRecord('a', id, { instance: H1, family }), ...o });
+  const { store, sessions, endpoint } = await gatewayUnderTest(t, {
     issueCredentials: (role, now) => {
       issued.push(`${role.roleArn} ${role.sessionName}`);
       return { roleArn: role.roleArn, accessKeyId: 'ASIATEST', secretAccessKey: 'secret', sessionToken: role.taskArn, expiration: now + 1000 };
     },
-  });
-  const http = createServer();
-  http.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
-  const sessions: AgentSession[] = [];
-  t.after(async () => {
-    for (const s of sessions) s.close();
-    await gateway.close();
-    await new Promise((done) => http.close(done));
-    state.close();
-    await store.close();
-  });
-  const roleTd = buildTaskDefinition(SCOPE, { family: 'web', taskRoleArn: 'arn:aws:iam::123456789012:role/app', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
-  const plainTd = buildTaskDefinition(SCOPE, { family: 'plain', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
-  const onHost = (id: string, family: string, o: Partial<TaskRecord> = {}): TaskRecord => ({ ...taskRecord('a', id, { instance: H1, family }), ...o });
-  await store.txn({ ops: [
+  }, [
     clusterOp('a'), instanceOp('a', H1), putOp(keys.taskDefinition(SCOPE, 'web', 1), roleTd), putOp(keys.taskDefinition(SCOPE, 'plain', 1), plainTd),
     putOp(keys.task(SCOPE, 'a', T1), onHost(T1, 'web')),
     putOp(keys.task(SCOPE, 'a', T2), onHost(T2, 'web', { overrides: { taskRoleArn: 'arn:aws:iam::123456789012:role/override' } })),
     putOp(keys.task(SCOPE, 'a', T3), onHost(T3, 'plain')),
-  ] });
-  await state.ready();
-  await gateway.start();
-  await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+  ]);
   const arn = ecsArn(SCOPE, `container-instance/a/${H1}`);
   const secret = (await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), Date.now()))!;
   const snapshot = Promise.withResolvers<Assignment[]>();
-  const session = new AgentSession(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
+  const session = new AgentSession(endpoint, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
     onSnapshot: (a) => snapshot.resolve(a), onAssignment: () => {}, log: () => {},
   });
   sessions.push(session);

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { RoleCredentials } from '../protocol.ts';
 import { credentialsAnswer } from '../task-credentials.ts';
+import { isAwsRequest, relay } from './aws-relay.ts';
 import { route } from './routes.ts';
 import { dockerStats, type StatsSample } from './stats.ts';
 import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
@@ -53,6 +54,8 @@ export interface ProtectionBackend {
 
 export interface MetadataBackend {
   resolve(id: string): EndpointTarget | undefined;
+  /** The control plane the agent joined: SigV4-signed requests are relayed there (aws-relay.ts). */
+  readonly awsEndpoint?: URL;
   /** The task role's credentials of a task, when it has a role (task-credentials.ts). */
   credentials?(taskArn: string): RoleCredentials | undefined;
   readonly protection?: ProtectionBackend;
@@ -81,6 +84,7 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
   };
 
   return (req, res) => {
+    if (backend.awsEndpoint && isAwsRequest(req.method, req.url, req.headers.authorization)) return relay(backend.awsEndpoint, req, res);
     const r = route(req.method, req.url);
     const target = r && backend.resolve(r.id);
     if (!r || !target || !target.owns(req.socket)) {

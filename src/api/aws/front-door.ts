@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
+import { BodyTooLarge, readBody } from './request-body.ts';
 import { parseSigV4Header } from './sigv4-header.ts';
 import { failureError, VerifyFailure, type RequestVerifier } from './verify-request.ts';
 import { validateInput } from './validate.ts';
@@ -58,7 +59,9 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
         await drain(req);
         throw new ApiError('UnknownOperationException', `Operation ${target} is not supported by this endpoint.`);
       }
-      const raw = await readBody(req);
+      const raw = await readBody(req, MAX_BODY_BYTES).catch((e: unknown) => {
+        throw e instanceof BodyTooLarge ? new ApiError('SerializationException', e.message) : e;
+      });
       let principal;
       try {
         principal = options.verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: raw }, now);
@@ -141,25 +144,6 @@ function internal(err: unknown, operation: string, log?: (line: string) => void)
 }
 
 /** The request body as text. Events, not `for await`: the async iterator costs a few µs a request. */
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new ApiError('SerializationException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 async function drain(req: IncomingMessage): Promise<void> {
   for await (const _ of req as AsyncIterable<Buffer>) { /* discard */ }
 }

@@ -3,7 +3,7 @@ import type { Placer } from '../../scheduler/launch.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
-import type { ExecDeps } from './execute-command.ts';
+import type { ExecSessions } from '../../exec/exec-sessions.ts';
 
 /** What the ECS operation modules need from the server. */
 export interface EcsDeps {
@@ -23,4 +23,13 @@ export function scopeOf(ctx: RequestContext): Scope {
 /** Wire timestamps of AWS JSON protocols are epoch seconds. */
 export function seconds(ctx: RequestContext): number {
   return ctx.now / 1000;
+}
+
+/** What ExecuteCommand needs (execute-command.ts): the sessions the stream endpoint opens, and their ids and tokens. */
+export interface ExecDeps {
+  readonly sessions: ExecSessions;
+  /** A session id (AWS's look like `ecs-execute-command-<hex>`). */
+  newSessionId(): string;
+  /** A single-use secret of at least 128 random bits. */
+  newToken(): string;
 }

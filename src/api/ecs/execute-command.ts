@@ -7,22 +7,13 @@ import type { TaskRecord } from '../../core/ecs/task.ts';
 import { fail } from '../../core/errors.ts';
 import { commandWords } from '../../exec/command-words.ts';
 import { SSM_PATH } from '../../exec/stream-path.ts';
-import type { ExecSessions } from '../../exec/exec-sessions.ts';
 import { getJson } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
-import { scopeOf, type EcsDeps } from './deps.ts';
+import { scopeOf, type EcsDeps, type ExecDeps } from './deps.ts';
 import { taskRefId } from './tasks.ts';
 
 /** What ExecuteCommand needs beyond the store: where sessions wait for their client, and fresh ids. */
-export interface ExecDeps {
-  readonly sessions: ExecSessions;
-  /** A session id (AWS's look like `ecs-execute-command-<hex>`). */
-  newSessionId(): string;
-  /** A single-use secret of at least 128 random bits. */
-  newToken(): string;
-}
-
 /** ExecuteCommand (thin: the rule is src/core/ecs/execute-command.ts, the stream src/exec/). */
 export function executeCommandOperations({ store }: EcsDeps, exec: ExecDeps) {
   return {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
 import { parseRoleArn, type Principal } from '../../identity/principal.ts';
 import type { IssueOptions, SessionCredentials, SessionFacts } from '../../identity/session-credentials.ts';
+import { BodyTooLarge, readBody } from '../aws/request-body.ts';
 import { credentialScope } from '../aws/sigv4-scope.ts';
 import { unsupportedAnswer } from '../aws/unsupported.ts';
 import { failureError, VerifyFailure, type RequestVerifier } from '../aws/verify-request.ts';
@@ -39,7 +40,9 @@ export function createStsDoor(options: { readonly verifier: RequestVerifier; rea
       res.end(body);
     };
     try {
-      const body = await readForm(req);
+      const body = await readBody(req, MAX_BODY_BYTES).catch((e: unknown) => {
+        throw e instanceof BodyTooLarge ? new ApiError('ValidationError', e.message) : e;
+      });
       const q = (req.url ?? '/').indexOf('?');
       const form = new URLSearchParams(body || (q < 0 ? '' : (req.url ?? '').slice(q + 1)));
       let principal: Principal;
@@ -117,23 +120,4 @@ function assumeRole(issue: IssueCredentials, caller: Principal, form: URLSearchP
 /** The unsupported door's Query error, in STS's namespace (it has no catalog entry to give it one). */
 function xmlWithNamespace(body: string): string {
   return body.replace('<ErrorResponse>', `<ErrorResponse xmlns="${NAMESPACE}">`);
-}
-
-function readForm(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new ApiError('ValidationException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../errors.ts';
-import { checkExecuteCommand, managedAgentsOf, NOT_ENABLED_MESSAGE } from './execute-command.ts';
+import { checkExecuteCommand, NOT_ENABLED_MESSAGE } from './execute-command.ts';
+import { managedAgentsOf } from './managed-agents.ts';
 import type { ContainerRecord, TaskRecord } from './task.ts';
 
 const container = (name: string, lastStatus: ContainerRecord['lastStatus'] = 'RUNNING'): ContainerRecord => ({

@@ -5,8 +5,6 @@
 import { fail } from '../errors.ts';
 import type { ContainerRecord, TaskRecord } from './task.ts';
 
-/** The managed agent ECS runs beside each container of a task with execute command enabled. */
-export const EXECUTE_COMMAND_AGENT = 'ExecuteCommandAgent';
 /** AWS's text when the task was not run with execute command enabled, or its agent is not running. */
 export const NOT_ENABLED_MESSAGE = 'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running. Wait and try again or run a new task with execute command enabled and try again.';
 /** ExecuteCommand's command is a string; AWS bounds the session document's command to this many characters. */
@@ -34,12 +32,4 @@ export function checkExecuteCommand(task: TaskRecord, input: ExecuteCommandInput
   }
   if (!container || container.lastStatus !== 'RUNNING') fail('InvalidParameterException', NOT_ENABLED_MESSAGE);
   return container;
-}
-
-/** What DescribeTasks shows of the managed agent in one container of a task with execute command enabled. */
-export function managedAgentsOf(task: Pick<TaskRecord, 'enableExecuteCommand' | 'startedAt'>, c: Pick<ContainerRecord, 'lastStatus'>): { name: string; lastStatus: string; lastStartedAt?: number }[] | undefined {
-  if (!task.enableExecuteCommand) return undefined;
-  // Berth's agent is the exec agent: it runs while the container does.
-  const lastStatus = c.lastStatus === 'RUNNING' ? 'RUNNING' : c.lastStatus === 'STOPPED' ? 'STOPPED' : 'PENDING';
-  return [{ name: EXECUTE_COMMAND_AGENT, lastStatus, ...(lastStatus !== 'PENDING' && task.startedAt !== undefined && { lastStartedAt: task.startedAt }) }];
 }

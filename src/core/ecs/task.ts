@@ -3,7 +3,7 @@ import { ecsArn, type Scope } from './scope.ts';
 import type { ContainerDefinition, TaskDefinitionRecord } from './task-definition.ts';
 import { stoppedStopCode, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
 import { ISOLATION_ATTRIBUTE, type Isolation } from './fargate.ts';
-import { managedAgentsOf } from './execute-command.ts';
+import { managedAgentsOf } from './managed-agents.ts';
 
 export interface NetworkBinding {
   bindIP: string;

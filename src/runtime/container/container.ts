@@ -21,6 +21,7 @@ import type { OciSpec } from './oci-spec.ts';
 import { readRootfsFile } from './rootfs-read.ts';
 import { resolveUser } from './user.ts';
 import { normalizeSignal, signalNumber, signalOfExitCode } from './signals.ts';
+import type { ExitStatus } from './exit-status.ts';
 import { KILL_WAIT_MS, signalledExit, stopSequence } from './stop-sequence.ts';
 import { RECORD_VERSION, readNumberFile, statePaths, writeJsonAtomic, type ContainerRecord } from './state-dir.ts';
 
@@ -29,6 +30,7 @@ export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
 /** ECS's maximum `stopTimeout`: 120 s (Fargate; the container definition reference's limit). */
 export const MAX_STOP_TIMEOUT_SECONDS = 120;
 export { KILL_WAIT_MS } from './stop-sequence.ts';
+export type { ExitStatus } from './exit-status.ts';
 /** conmon exits right after writing the exit file; this bounds the wait before it is killed. */
 export const CONMON_EXIT_WAIT_MS = 5_000;
 
@@ -36,21 +38,6 @@ export const CONMON_EXIT_WAIT_MS = 5_000;
 export function stopTimeoutSeconds(stopTimeout: number | undefined): number {
   if (stopTimeout === undefined || !Number.isFinite(stopTimeout) || stopTimeout < 0) return DEFAULT_STOP_TIMEOUT_SECONDS;
   return Math.min(stopTimeout, MAX_STOP_TIMEOUT_SECONDS);
-}
-
-/** How a container ended. */
-export interface ExitStatus {
-  /** The process's exit code, or 128+n when signal n killed it (137 for SIGKILL and OOM kills). */
-  readonly exitCode: number;
-  /** The kernel's OOM killer ended a process of this container (ECS: `OutOfMemoryError: Container killed due to memory usage`). */
-  readonly oomKilled: boolean;
-  /** The signal behind a 128+n exit code. */
-  readonly signal?: string | undefined;
-  /**
-   * conmon died before the container (someone killed it), so no exit file was written:
-   * `exitCode` is then 128 + the signal Berth last sent, or {@link LOST_EXIT_CODE} if it sent none.
-   */
-  readonly monitorLost?: true;
 }
 
 /** Exit code reported when the container ended unwatched and Berth had not signalled it. */

@@ -6,7 +6,7 @@
  * how an exit is seen) is the {@link Stoppable} they hand it.
  */
 
-import type { ExitStatus } from './container.ts';
+import type { ExitStatus } from './exit-status.ts';
 import { signalNumber, signalOfExitCode, SIGNAL_EXIT_BASE } from './signals.ts';
 
 /** After SIGKILL the kernel tears the container down in milliseconds; this only bounds a wedged one (D state, NFS). */
