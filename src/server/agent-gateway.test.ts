@@ -153,6 +153,7 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   const plainTd = buildTaskDefinition(SCOPE, { family: 'plain', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
   const onHost = (id: string, family: string, o: Partial<TaskRecord> = {}): TaskRecord => ({ ...taskRecord('a', id, { instance: H1, family }), ...o });
   const { store, sessions, endpoint } = await gatewayUnderTest(t, {
+    credentialsRotateMs: 50,
     issueCredentials: (role, now) => {
       issued.push(`${role.roleArn} ${role.sessionName}`);
       return { roleArn: role.roleArn, accessKeyId: 'ASIATEST', secretAccessKey: 'secret', sessionToken: role.taskArn, expiration: now + 1000 };
@@ -166,8 +167,10 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   const arn = ecsArn(SCOPE, `container-instance/a/${H1}`);
   const secret = (await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), Date.now()))!;
   const snapshot = Promise.withResolvers<Assignment[]>();
+  const rotated: [string, string][] = [];
   const session = new AgentSession(endpoint, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
     onSnapshot: (a) => snapshot.resolve(a), onAssignment: () => {}, log: () => {},
+    onCredentials: (taskArn, c) => { rotated.push([taskArn.slice(-32), c.roleArn]); },
   });
   sessions.push(session);
   session.start();
@@ -176,5 +179,15 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   assert.equal(byId.get(T1)!.roleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
   assert.equal(byId.get(T2)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/override');
   assert.equal(byId.get(T3)!.roleCredentials, undefined);
-  assert.deepEqual(issued.sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
+  assert.deepEqual([...issued].sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
+
+  // Rotation: fresh credentials for each task with a role, and none for the one without.
+  for (let i = 0; i < 100 && !(rotated.some(([id]) => id === T1) && rotated.some(([id]) => id === T2)); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([...new Set(rotated.map(([id, role]) => `${id} ${role}`))].sort(), [`${T1} arn:aws:iam::123456789012:role/app`, `${T2} arn:aws:iam::123456789012:role/override`]);
+  // A task that stops leaves the rotation.
+  await store.txn({ ops: [putOp(keys.task(SCOPE, 'a', T1), onHost(T1, 'web', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }))] });
+  await new Promise((r) => setTimeout(r, 200));
+  rotated.length = 0;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(rotated.length > 0 && rotated.every(([id]) => id === T2), `rotated after the stop: ${JSON.stringify(rotated)}`);
 });

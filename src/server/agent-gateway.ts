@@ -107,7 +107,7 @@ export interface AwslogsReceiver {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, awslogs }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, credentialsRotateMs = CREDENTIALS_ROTATE_MS, awslogs }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -122,6 +122,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   parsedValues?: { get(key: string, value: string): unknown; remember(key: string, value: string, parsed: unknown): void };
   /** A task role's credentials (src/identity): sent with each assignment of a task that has a role, and again before they expire. */
   issueCredentials?: (role: { roleArn: string; sessionName: string; taskArn: string }, now: number) => RoleCredentials;
+  /** How often every held task role's credentials are replaced (CREDENTIALS_ROTATE_MS; tests shorten it). */
+  credentialsRotateMs?: number;
   /** The awslogs driver's receiver; without it, agents' awslogs messages are refused. */
   awslogs?: AwslogsReceiver;
 }) {
@@ -148,7 +150,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     for (const s of sessions.values()) {
       for (const [taskArn, role] of s.roles) sendCredentials(s, taskArn, role);
     }
-  }, CREDENTIALS_ROTATE_MS);
+  }, credentialsRotateMs);
   rotator.unref();
 
   async function start(): Promise<void> {

@@ -125,7 +125,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
   const agents = createAgentGateway({
     store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver,
-    issueCredentials: (role, now) => ({ roleArn: role.roleArn, ...identity.issue({ roleArn: role.roleArn, sessionName: role.sessionName, taskArn: role.taskArn }, now) }),
+    issueCredentials: (role, now) => {
+      const c = identity.issue(role, now);
+      return { roleArn: role.roleArn, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
+    },
   });
   await agents.start();
   const auditExec = execAuditor({ store, logStore: logs.logStore, log: options.log });
