@@ -48,3 +48,31 @@ test('a container not on this host, or one without a terminal, is answered with 
   assert.match(answers[0]?.error ?? '', /app of t is not running on this host/);
   assert.match(answers[1]?.error ?? '', /no interactive exec/);
 });
+
+test('without a terminal, stderr is answered as its own stream and an input with eof ends stdin', async () => {
+  const execs = new InteractiveExecs();
+  const answers: unknown[] = [];
+  const seen: { tty?: boolean; ended: boolean } = { ended: false };
+  const c = {
+    interactive(_args: readonly string[], onOutput: (d: Buffer, s: 'stdout' | 'stderr') => void, options?: { tty?: boolean }) {
+      seen.tty = options?.tty;
+      let end!: (code: number) => void;
+      const done = new Promise<number>((r) => { end = r; });
+      return {
+        write: (d: Buffer) => { onOutput(d, 'stdout'); onOutput(Buffer.from('warn'), 'stderr'); },
+        endInput: () => { seen.ended = true; end(0); },
+        resize: () => {}, kill: () => end(137), done,
+      };
+    },
+  } as unknown as TaskContainer;
+  execs.handle('s', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: ['cat'], tty: false }, () => c, (m) => answers.push(m));
+  execs.handle('s', { type: 'execInput', id: 'a', data: Buffer.from('x').toString('base64'), eof: true }, () => c, (m) => answers.push(m));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(seen.tty, false);
+  assert.equal(seen.ended, true);
+  assert.deepEqual(answers, [
+    { type: 'execOutput', id: 'a', data: Buffer.from('x').toString('base64') },
+    { type: 'execOutput', id: 'a', data: Buffer.from('warn').toString('base64'), stream: 'stderr' },
+    { type: 'execExit', id: 'a', exitCode: 0 },
+  ]);
+});

@@ -22,7 +22,12 @@ export class InteractiveExecs {
    * finds a running task's container on this host.
    */
   handle(owner: unknown, req: Extract<ServerMessage, { type: 'execOpen' | 'execInput' | 'execResize' | 'cancel' }>, containerOf: (taskArn: string, name: string) => TaskContainer | undefined, answer: Answer): void {
-    if (req.type === 'execInput') return this.#open.get(req.id)?.proc.write(Buffer.from(req.data, 'base64'));
+    if (req.type === 'execInput') {
+      const proc = this.#open.get(req.id)?.proc;
+      if (req.data.length > 0) proc?.write(Buffer.from(req.data, 'base64'));
+      if (req.eof) proc?.endInput();
+      return;
+    }
     if (req.type === 'execResize') return this.#open.get(req.id)?.proc.resize(req.cols, req.rows);
     if (req.type === 'cancel') { this.#open.get(req.id)?.proc.kill(); return; }
     const container = containerOf(req.taskArn, req.container);
@@ -31,7 +36,7 @@ export class InteractiveExecs {
     if (this.#open.size >= MAX_INTERACTIVE_EXECS) return answer({ type: 'execExit', id: req.id, error: `this host already has ${MAX_INTERACTIVE_EXECS} exec sessions open: close one and try again` });
     let proc: InteractiveExec;
     try {
-      proc = container.interactive(req.command, (data) => answer({ type: 'execOutput', id: req.id, data: data.toString('base64') }));
+      proc = container.interactive(req.command, (data, stream) => answer({ type: 'execOutput', id: req.id, data: data.toString('base64'), ...(stream === 'stderr' && { stream }) }), { tty: req.tty !== false });
     } catch (e) {
       return answer({ type: 'execExit', id: req.id, error: (e as Error).message });
     }

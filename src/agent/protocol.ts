@@ -78,8 +78,8 @@ export type AgentMessage =
    * endpoint): `enabled` absent reads it. Only for tasks placed on the session's instance.
    */
   | { type: 'protection'; id: string; taskArn: string; enabled?: boolean; expiresInMinutes?: number }
-  /** Bytes an interactive exec (`execOpen`) wrote to its terminal, base64. */
-  | { type: 'execOutput'; id: string; data: string }
+  /** Bytes an interactive exec (`execOpen`) wrote to its terminal (or, without one, to stdout or `stream`), base64. */
+  | { type: 'execOutput'; id: string; data: string; stream?: 'stderr' }
   /** An interactive exec ended: its exit code, or why it could not run. */
   | { type: 'execExit'; id: string; exitCode?: number; error?: string }
   /**
@@ -106,9 +106,9 @@ export type ServerMessage =
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** ECS Exec (src/exec/): run `command` in the container on a terminal; bytes flow as execInput / execOutput until execExit. */
-  | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[] }
-  /** Keystrokes for an interactive exec, base64. */
-  | { type: 'execInput'; id: string; data: string }
+  | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[]; /** false: plain pipes, stdout and stderr apart (`kubectl exec` without -t). */ tty?: boolean }
+  /** Keystrokes (or stdin bytes) for an interactive exec, base64; `eof`: its stdin ends after them. */
+  | { type: 'execInput'; id: string; data: string; eof?: boolean }
   /** The client's terminal changed size. */
   | { type: 'execResize'; id: string; cols: number; rows: number }
   /** The requester went away: stop streaming `id` (an interactive exec is killed). */

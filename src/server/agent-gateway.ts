@@ -476,20 +476,23 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
      * ECS Exec: opens `command` on a terminal in a task's container on its agent. Output and
      * the end come to `io`; the answer sends keystrokes and sizes, and `close` kills it.
      */
-    interactiveExec(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string, command: string[], io: { output(data: Buffer): void; exit(exitCode: number | undefined, error?: string): void }): { input(data: Buffer): void; resize(cols: number, rows: number): void; close(): void } {
+    interactiveExec(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string, command: string[],
+      io: { output(data: Buffer, stream: 'stdout' | 'stderr'): void; exit(exitCode: number | undefined, error?: string): void },
+      options: { tty?: boolean } = {}): { input(data: Buffer): void; endInput(): void; resize(cols: number, rows: number): void; close(): void } {
       const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
       const id = randomUUID();
       if (!session) {
         queueMicrotask(() => io.exit(undefined, `the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`));
-        return { input: () => {}, resize: () => {}, close: () => {} };
+        return { input: () => {}, endInput: () => {}, resize: () => {}, close: () => {} };
       }
       requests.set(id, { session, answer: (m) => {
-        if (m.type === 'execOutput') io.output(Buffer.from(m.data, 'base64'));
+        if (m.type === 'execOutput') io.output(Buffer.from(m.data, 'base64'), m.stream ?? 'stdout');
         else if (m.type === 'execExit') { requests.delete(id); io.exit(m.exitCode, m.error); }
       } });
-      send(session, { type: 'execOpen', id, taskArn: task.taskArn, container, command });
+      send(session, { type: 'execOpen', id, taskArn: task.taskArn, container, command, ...(options.tty === false && { tty: false }) });
       return {
         input: (data) => send(session, { type: 'execInput', id, data: data.toString('base64') }),
+        endInput: () => send(session, { type: 'execInput', id, data: '', eof: true }),
         resize: (cols, rows) => send(session, { type: 'execResize', id, cols, rows }),
         close: () => { if (requests.delete(id)) send(session, { type: 'cancel', id }); },
       };

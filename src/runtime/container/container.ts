@@ -14,7 +14,7 @@ import { clearCoveredCgroup } from './create-namespace.ts';
 import { createUnderConmon } from './conmon.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
-import { spawnInteractiveExec, type InteractiveExec } from './interactive-exec.ts';
+import { spawnInteractiveExec, type InteractiveExec, type OnOutput } from './interactive-exec.ts';
 import { processAlive, processArgv, waitForProcessExit } from './exit-watch.ts';
 import { runtimeCommand, startCreated, type OciRuntime } from './oci-runtime.ts';
 import type { OciSpec } from './oci-spec.ts';
@@ -214,10 +214,10 @@ export class Container {
     return execInContainer(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges, ...opts, ...(user !== undefined ? { user } : {}) });
   }
 
-  /** Runs a command in the running container on a terminal (ECS Exec), as the container's user and environment. */
-  interactive(args: readonly string[], onOutput: (data: Buffer) => void): InteractiveExec {
+  /** Runs a command in the running container on a terminal (ECS Exec) or on pipes (`tty: false`), as the container's user and environment. */
+  interactive(args: readonly string[], onOutput: OnOutput, options: { tty?: boolean } = {}): InteractiveExec {
     const spec = JSON.parse(readFileSync(statePaths(this.stateDir, this.id).config, 'utf8')) as OciSpec;
-    return spawnInteractiveExec(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges }, onOutput);
+    return spawnInteractiveExec(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges }, onOutput, options.tty !== false);
   }
 
   stats(): CgroupStats {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { ptyOf, shellQuote } from './interactive-exec.ts';
+import { ptyOf, shellQuote, spawnOnPipes } from './interactive-exec.ts';
 
 test('shellQuote keeps every byte of a word for sh -c', async () => {
   const words = ['plain', 'two words', `it's`, '$HOME', '"q"', ''];
@@ -25,4 +25,14 @@ test('ptyOf finds the terminal script gave its child, and nothing once it is gon
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   assert.equal(ptyOf(child.pid!), undefined);
+});
+
+test('on pipes, stdout and stderr stay apart, the input ends on endInput, and the exit code comes back', async () => {
+  const out: [string, string][] = [];
+  const proc = spawnOnPipes(['sh', '-c', 'cat; echo oops >&2; exit 4'], (d, stream) => out.push([stream, d.toString()]));
+  proc.write(Buffer.from('line\n'));
+  proc.endInput();
+  assert.equal(await proc.done, 4);
+  assert.deepEqual(out.filter(([s]) => s === 'stdout').map(([, d]) => d).join(''), 'line\n');
+  assert.deepEqual(out.filter(([s]) => s === 'stderr').map(([, d]) => d).join(''), 'oops\n');
 });

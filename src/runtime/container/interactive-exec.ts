@@ -19,8 +19,10 @@ import type { OciRuntime } from './oci-runtime.ts';
 import { readNumberFile } from './state-dir.ts';
 
 export interface InteractiveExec {
-  /** Keystrokes to the terminal. */
+  /** Keystrokes to the terminal, or bytes to the command's stdin. */
   write(data: Buffer): void;
+  /** The input's end of file: the command's stdin is closed (without a terminal; on one, a no-op). */
+  endInput(): void;
   /** The client's terminal size. */
   resize(cols: number, rows: number): void;
   /** Ends the command (SIGKILL to it, then to the runtime process). */
@@ -28,6 +30,10 @@ export interface InteractiveExec {
   /** The command's exit code once it ends. */
   readonly done: Promise<number>;
 }
+
+/** Which of the command's outputs bytes came from: on a terminal, always stdout (the two are one). */
+export type OutputStream = 'stdout' | 'stderr';
+export type OnOutput = (data: Buffer, stream: OutputStream) => void;
 
 /** Exit code when the command was killed or `script` died of a signal: 128 + SIGKILL, as a shell says. */
 const KILLED_EXIT_CODE = 137;
@@ -56,11 +62,53 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly string[], opts: ExecOptions, onOutput: (data: Buffer) => void): InteractiveExec {
+export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly string[], opts: ExecOptions, onOutput: OnOutput, tty = true): InteractiveExec {
   if (args.length === 0) throw new Error('exec needs a command');
   const scratch = mkdtempSync(join(tmpdir(), 'berth-exec-'));
   const pidFile = join(scratch, 'pid');
-  return spawnOnTerminal([rt.binary, ...execArgv(rt, id, args, opts, pidFile)], onOutput, { pidFile, scratch });
+  const argv = [rt.binary, ...execArgv(rt, id, args, opts, pidFile)];
+  return tty ? spawnOnTerminal(argv, onOutput, { pidFile, scratch }) : spawnOnPipes(argv, onOutput, { pidFile, scratch });
+}
+
+/**
+ * Runs `argv` (a runtime's exec) with plain pipes: stdout and stderr apart, stdin closable
+ * (`kubectl exec` without -t). The runtime hands its own stdio to the command.
+ */
+export function spawnOnPipes(argv: readonly string[], onOutput: OnOutput, o: { pidFile?: string; scratch?: string } = {}): InteractiveExec {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d: Buffer) => onOutput(d, 'stdout'));
+  child.stderr.on('data', (d: Buffer) => onOutput(d, 'stderr'));
+  child.stdin.on('error', () => {});
+  const done = exitOf(child, o.scratch);
+  return {
+    write: (data) => { if (child.stdin.writable) child.stdin.write(data); },
+    endInput: () => child.stdin.end(),
+    resize: () => {},
+    kill: () => killCommand(child, o.pidFile),
+    done,
+  };
+}
+
+/** The exit code once `child` ends (KILLED_EXIT_CODE for a signal), `scratch` removed. */
+function exitOf(child: ReturnType<typeof spawn>, scratch: string | undefined): Promise<number> {
+  return new Promise<number>((resolve) => {
+    child.on('error', () => resolve(KILLED_EXIT_CODE));
+    child.on('close', (code) => {
+      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+      resolve(code ?? KILLED_EXIT_CODE);
+    });
+  });
+}
+
+/** The command first (its runtime process reaps it), as execInContainer's timeout does; then the process we started. */
+function killCommand(child: ReturnType<typeof spawn>, pidFile: string | undefined): void {
+  const pid = pidFile !== undefined ? readNumberFile(pidFile) : undefined;
+  try {
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  child.kill('SIGKILL');
 }
 
 /**
@@ -68,21 +116,15 @@ export function spawnInteractiveExec(rt: OciRuntime, id: string, args: readonly 
  * `pidFile`: where the runtime writes the command's pid, so a kill reaches the command first;
  * `scratch`: a directory removed at the end.
  */
-export function spawnOnTerminal(argv: readonly string[], onOutput: (data: Buffer) => void, o: { pidFile?: string; scratch?: string } = {}): InteractiveExec {
+export function spawnOnTerminal(argv: readonly string[], onOutput: OnOutput, o: { pidFile?: string; scratch?: string } = {}): InteractiveExec {
   const { pidFile, scratch } = o;
   const line = argv.map(shellQuote).join(' ');
   const child = spawn('script', ['-qfec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
-  child.stdout.on('data', onOutput);
-  child.stderr.on('data', onOutput);
+  child.stdout.on('data', (d: Buffer) => onOutput(d, 'stdout'));
+  child.stderr.on('data', (d: Buffer) => onOutput(d, 'stdout'));
   // A write after the command ended is not an error worth crashing for.
   child.stdin.on('error', () => {});
-  const done = new Promise<number>((resolve) => {
-    child.on('error', () => resolve(KILLED_EXIT_CODE));
-    child.on('close', (code) => {
-      if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
-      resolve(code ?? KILLED_EXIT_CODE);
-    });
-  });
+  const done = exitOf(child, scratch);
   let ended = false;
   void done.then(() => { ended = true; });
   // The runtime process starts a moment after `script`: a size that comes first waits for it.
@@ -101,21 +143,14 @@ export function spawnOnTerminal(argv: readonly string[], onOutput: (data: Buffer
   };
   return {
     write: (data) => { if (child.stdin.writable) child.stdin.write(data); },
+    // A terminal's input has no end of file of its own (a user types ^D).
+    endInput: () => {},
     resize: (cols, rows) => {
       pendingSize = { cols, rows };
       clearTimeout(retry);
       applySize(RESIZE_TRIES);
     },
-    kill: () => {
-      // The command first (its runtime process reaps it), as execInContainer's timeout does.
-      const pid = pidFile !== undefined ? readNumberFile(pidFile) : undefined;
-      try {
-        if (pid !== undefined) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      child.kill('SIGKILL');
-    },
+    kill: () => killCommand(child, pidFile),
     done,
   };
 }

@@ -25,7 +25,7 @@ import { writeBundle } from '../container/bundle.ts';
 import { CGROUP_ROOT, oomKillCount, removeCgroups } from '../container/cgroups.ts';
 import { cgroupLayout, taskCgroupPlan } from '../container/task-cgroup.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
-import { spawnOnTerminal, type InteractiveExec } from '../container/interactive-exec.ts';
+import { spawnOnPipes, spawnOnTerminal, type InteractiveExec, type OnOutput } from '../container/interactive-exec.ts';
 import { EXEC_OUTPUT_LIMIT_BYTES, EXEC_TIMEOUT_EXIT_CODE, DEFAULT_EXEC_TIMEOUT_MS } from '../container/exec.ts';
 import type { OciSpec } from '../container/oci-spec.ts';
 import { normalizeSignal, signalNumber, signalOfExitCode, SIGNAL_EXIT_BASE } from '../container/signals.ts';
@@ -351,9 +351,10 @@ class GvisorContainer implements TaskContainer {
   }
 
   /** ECS Exec: `runsc exec` on a terminal (the sandbox's sentry serves the host pty it is given). */
-  interactive(args: readonly string[], onOutput: (data: Buffer) => void): InteractiveExec {
+  interactive(args: readonly string[], onOutput: OnOutput, options: { tty?: boolean } = {}): InteractiveExec {
     if (args.length === 0) throw new Error('exec needs a command');
-    return spawnOnTerminal([this.#rs.binary, '--root', this.#rs.root, 'exec', this.id, ...args], onOutput);
+    const argv = [this.#rs.binary, '--root', this.#rs.root, 'exec', this.id, ...args];
+    return options.tty === false ? spawnOnPipes(argv, onOutput) : spawnOnTerminal(argv, onOutput);
   }
 
   async delete(): Promise<ExitStatus | undefined> {

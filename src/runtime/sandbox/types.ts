@@ -7,7 +7,7 @@
 import type { Isolation } from '../../core/ecs/fargate.ts';
 import type { CreateOptions, ExitStatus } from '../container/container.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
-import type { InteractiveExec } from '../container/interactive-exec.ts';
+import type { InteractiveExec, OnOutput } from '../container/interactive-exec.ts';
 
 /** What the runner does with one of a task's containers (the per-container `Container` has all of it). */
 export interface TaskContainer {
@@ -20,8 +20,8 @@ export interface TaskContainer {
   /** The stop signal, then SIGKILL after `timeoutSeconds`. */
   stop(timeoutSeconds?: number): Promise<ExitStatus>;
   exec(args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** A command on a terminal (ECS Exec); absent where the backend cannot give one yet (gVisor). */
-  interactive?(args: readonly string[], onOutput: (data: Buffer) => void): InteractiveExec;
+  /** A command on a terminal (ECS Exec, `kubectl exec -t`) or, with `tty: false`, on plain pipes (`kubectl exec`); absent where the backend cannot give one. */
+  interactive?(args: readonly string[], onOutput: OnOutput, options?: { tty?: boolean }): InteractiveExec;
   /** Removes it (killing it first if it still runs); returns the exit status when known. */
   delete(): Promise<ExitStatus | undefined>;
 }
