@@ -12,7 +12,10 @@ import type { Deployment, ObjectMeta, Pod, ReplicaSet } from './workload-objects
 type AnyObject = { metadata: ObjectMeta; spec?: unknown; status?: unknown };
 
 export class TestNamespace {
-  readonly objects = { deployments: new Map<string, Deployment>(), replicasets: new Map<string, ReplicaSet>(), pods: new Map<string, Pod>() };
+  readonly objects = {
+    deployments: new Map<string, Deployment>(), replicasets: new Map<string, ReplicaSet>(), pods: new Map<string, Pod>(),
+    endpointslices: new Map<string, AnyObject>(), endpoints: new Map<string, AnyObject>(),
+  };
   now = Date.parse('2026-12-07T12:00:00Z');
   #version = 0;
   #uid = 0;
