@@ -12,19 +12,35 @@ import { startKubeFixture, type KubeFixture } from './testing/kube-fixture.ts';
 let fixture: KubeFixture;
 const resizes: [number, number][] = [];
 const seen: { command: string[]; container: string | null; tty: boolean }[] = [];
-/** The relay a pod's agent would be: here a local process with pipes. */
-function localRelay(command: string[], io: KubeExecIo): KubeExecRelay {
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d: Buffer) => io.output('stdout', d));
-  child.stderr.on('data', (d: Buffer) => io.output('stderr', d));
-  child.on('error', (e) => io.exit(undefined, `cannot run ${command[0]}: ${e.message}`));
-  child.on('close', (code) => io.exit(code ?? undefined, code === null ? 'killed' : undefined));
-  child.stdin.on('error', () => undefined);
+/** How long a terminal command waits for the client's size before it starts anyway. */
+const SIZE_WAIT_MS = 5_000;
+
+/**
+ * The relay a pod's agent would be: here a local process with pipes. On a terminal it starts
+ * once the client's size has come (as a shell on a real pty would read it first), so a command
+ * that ends at once cannot end the session before kubectl's resize arrives.
+ */
+function localRelay(command: string[], io: KubeExecIo, tty: boolean): KubeExecRelay {
+  let child: ReturnType<typeof spawn> | undefined;
+  const pending: (() => void)[] = [];
+  const start = () => {
+    if (child) return;
+    clearTimeout(wait);
+    child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => io.output('stdout', d));
+    child.stderr!.on('data', (d: Buffer) => io.output('stderr', d));
+    child.on('error', (e) => io.exit(undefined, `cannot run ${command[0]}: ${e.message}`));
+    child.on('close', (code) => io.exit(code ?? undefined, code === null ? 'killed' : undefined));
+    child.stdin!.on('error', () => undefined);
+    for (const f of pending.splice(0)) f();
+  };
+  const wait = setTimeout(start, tty ? SIZE_WAIT_MS : 0);
+  const later = (f: () => void) => (child ? f() : pending.push(f));
   return {
-    input: (d) => child.stdin.write(d),
-    endInput: () => child.stdin.end(),
-    resize: (cols, rows) => resizes.push([cols, rows]),
-    close: () => child.kill('SIGKILL'),
+    input: (d) => later(() => child!.stdin!.write(d)),
+    endInput: () => later(() => child!.stdin!.end()),
+    resize: (cols, rows) => { resizes.push([cols, rows]); start(); },
+    close: () => { clearTimeout(wait); child?.kill('SIGKILL'); },
   };
 }
 
@@ -34,7 +50,7 @@ before(async () => {
     const command = q.getAll('command');
     const streams = { stdin: q.get('stdin') === 'true', stdout: q.get('stdout') === 'true', stderr: q.get('stderr') === 'true', tty: q.get('tty') === 'true' };
     seen.push({ command, container: q.get('container'), tty: streams.tty });
-    serveKubeExec(ws, chooseProtocol([ws.protocol])!, command, streams, (io) => localRelay(command, io));
+    serveKubeExec(ws, chooseProtocol([ws.protocol])!, command, streams, (io) => localRelay(command, io, streams.tty));
   });
 });
 
