@@ -1,0 +1,146 @@
+/**
+ * Kubernetes service account tokens, as the API server's TokenRequest makes them and its
+ * authenticator checks them: a JWT (RS256) naming the service account and the pod it is bound
+ * to, for an audience, from the cluster's issuer, for a while. Projected into pods (the
+ * `kube-api-access` volume), they let a pod call its cluster's API; their public key is
+ * published at the issuer (OpenID discovery), as EKS publishes it for IAM roles for service
+ * accounts. JWT signing and verification are jose's (a maintained, dependency-free library).
+ * Pure but for the crypto: keys, `now` and the token id come in.
+ */
+import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
+import type { KubeUser } from '../api/kube/contract.ts';
+
+/** The audience a token gets when the request names none: the API server's own (EKS's --api-audiences). */
+export const API_AUDIENCE = 'https://kubernetes.default.svc';
+/** What the kubelet asks for a projected token (1 h, plus 7 s as it adds), and the shortest TokenRequest allows. */
+export const PROJECTED_TOKEN_SECONDS = 3607;
+export const MIN_TOKEN_SECONDS = 600;
+/** Clock skew tolerated on `nbf` and `exp` (the API server allows a minute of leeway). */
+const LEEWAY_SECONDS = 60;
+const ALGORITHM = 'RS256';
+
+export interface SigningKey {
+  /** Private key as a JWK (kept in the store, never served). */
+  readonly privateJwk: JWK;
+  /** Public key as a JWK, with its `kid`, `use` and `alg` (served in the JWKS). */
+  readonly publicJwk: JWK;
+}
+
+/** A new RSA 2048 signing key; its `kid` is the public key's JWK thumbprint. */
+export async function newSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true, modulusLength: 2048 });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM }, publicJwk: { ...publicJwk, kid, use: 'sig', alg: ALGORITHM } };
+}
+
+/** Who a token is for. */
+export interface TokenSubject {
+  readonly namespace: string;
+  readonly serviceAccount: { readonly name: string; readonly uid: string };
+  /** The pod it is bound to (a projected token): invalid once that pod is gone. */
+  readonly pod?: { readonly name: string; readonly uid: string };
+  readonly node?: { readonly name: string; readonly uid: string };
+}
+
+export interface IssueOptions {
+  readonly issuer: string;
+  readonly audiences?: readonly string[];
+  readonly expirationSeconds?: number;
+  /** Epoch seconds. */
+  readonly now: number;
+  /** The token's id (jti): a UUID, given. */
+  readonly id: string;
+}
+
+/** The claims of a token, as the API server writes them. */
+export interface ServiceAccountClaims extends JWTPayload {
+  readonly 'kubernetes.io': {
+    namespace: string;
+    serviceaccount: { name: string; uid: string };
+    pod?: { name: string; uid: string };
+    node?: { name: string; uid: string };
+  };
+}
+
+export async function issueServiceAccountToken(key: SigningKey, subject: TokenSubject, o: IssueOptions): Promise<string> {
+  const seconds = Math.max(MIN_TOKEN_SECONDS, o.expirationSeconds ?? PROJECTED_TOKEN_SECONDS);
+  const privateKey = await importJWK(key.privateJwk, ALGORITHM);
+  return new SignJWT({
+    'kubernetes.io': {
+      namespace: subject.namespace,
+      serviceaccount: { ...subject.serviceAccount },
+      ...(subject.pod && { pod: { ...subject.pod } }),
+      ...(subject.node && { node: { ...subject.node } }),
+    },
+  })
+    .setProtectedHeader({ alg: ALGORITHM, kid: key.publicJwk.kid! })
+    .setIssuer(o.issuer)
+    .setSubject(`system:serviceaccount:${subject.namespace}:${subject.serviceAccount.name}`)
+    .setAudience([...(o.audiences ?? [API_AUDIENCE])])
+    .setIssuedAt(o.now)
+    .setNotBefore(o.now)
+    .setExpirationTime(o.now + seconds)
+    .setJti(o.id)
+    .sign(privateKey);
+}
+
+export type Verified = { readonly claims: ServiceAccountClaims } | { readonly error: string };
+
+/**
+ * Checks a token as the API server's authenticator does: our key's signature, our issuer, an
+ * audience we accept, within its lifetime; then the claims must name a service account. The
+ * caller still checks that the bound pod (and account) exist with those uids.
+ */
+export async function verifyServiceAccountToken(publicJwks: readonly JWK[], token: string, o: { issuer: string; audiences?: readonly string[]; now: number }): Promise<Verified> {
+  try {
+    const { payload } = await jwtVerify(token, async (header) => {
+      const jwk = publicJwks.find((k) => k.kid === header.kid);
+      if (!jwk) throw new Error(`no key ${String(header.kid)}`);
+      return importJWK(jwk, ALGORITHM);
+    }, {
+      issuer: o.issuer,
+      audience: [...(o.audiences ?? [API_AUDIENCE])],
+      algorithms: [ALGORITHM],
+      currentDate: new Date(o.now * 1000),
+      clockTolerance: LEEWAY_SECONDS,
+    });
+    const k8s = (payload as Partial<ServiceAccountClaims>)['kubernetes.io'];
+    const prefix = 'system:serviceaccount:';
+    if (!k8s?.serviceaccount?.name || payload.sub !== `${prefix}${k8s.namespace}:${k8s.serviceaccount.name}`) return { error: 'not a service account token' };
+    return { claims: payload as ServiceAccountClaims };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** The user a verified token makes, as the API server names service accounts. */
+export function serviceAccountUser(c: ServiceAccountClaims): KubeUser {
+  const k = c['kubernetes.io'];
+  return {
+    username: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
+    uid: k.serviceaccount.uid,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
+    extra: {
+      ...(k.pod && { 'authentication.kubernetes.io/pod-name': [k.pod.name], 'authentication.kubernetes.io/pod-uid': [k.pod.uid] }),
+      ...(k.node && { 'authentication.kubernetes.io/node-name': [k.node.name], 'authentication.kubernetes.io/node-uid': [k.node.uid] }),
+      ...(c.jti && { 'authentication.kubernetes.io/credential-id': [`JTI=${c.jti}`] }),
+    },
+  };
+}
+
+/** The issuer's OpenID discovery document (`<issuer>/.well-known/openid-configuration`). */
+export function openidConfiguration(issuer: string, jwksUri: string) {
+  return {
+    issuer,
+    jwks_uri: jwksUri,
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [ALGORITHM],
+  };
+}
+
+/** The JWKS the discovery document points at: public keys only. */
+export function jwks(publicJwks: readonly JWK[]) {
+  return { keys: publicJwks.map(({ kty, n, e, kid, use, alg }) => ({ kty, n, e, kid, use, alg })) };
+}
