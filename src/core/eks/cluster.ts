@@ -56,6 +56,8 @@ export interface ClusterRecord {
   readonly oidcIssuer: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly clientRequestToken?: string;
+  /** The id of the version update in progress (status UPDATING): the controller finishes it. */
+  readonly pendingUpdate?: string;
 }
 
 /** The parts of CreateClusterRequest Berth keeps (validated by the model first). */

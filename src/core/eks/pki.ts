@@ -77,7 +77,8 @@ export function issueClusterPki(input: ClusterPkiInput): ClusterPki {
   ]);
   serving.sign(caKey, forge.md.sha256.create());
 
-  return { caCert: forge.pki.certificateToPem(ca), servingCert: forge.pki.certificateToPem(serving) };
+  // forge writes CRLF line ends; PEM as EKS and every Kubernetes tool writes it has LF.
+  return { caCert: lf(forge.pki.certificateToPem(ca)), servingCert: lf(forge.pki.certificateToPem(serving)) };
 }
 
 /** The first address of an IPv4 CIDR (`10.100.0.0/16` → `10.100.0.1`): the `kubernetes` service's cluster IP. */
@@ -99,4 +100,8 @@ function subjectAltNames(hosts: readonly string[]): { type: number; value?: stri
 function positiveSerial(hex: string): string {
   const clean = hex.replace(/[^0-9a-f]/gi, '') || '01';
   return /^[89a-f]/i.test(clean) ? `00${clean}` : clean;
+}
+
+function lf(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
 }
