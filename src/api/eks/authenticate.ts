@@ -94,6 +94,7 @@ export function checkToken(token: string, now: number, o: Omit<EksAuthenticatorO
   const path = `/?${unsigned.toString().replace(/\+/g, '%20')}`;
   const headers = { host: url.host, 'x-k8s-aws-id': o.clusterName, 'x-amz-date': stamp };
   const scope = `${day}/${region}/sts/aws4_request`;
+  // botocore (both aws CLIs) presigns the empty body's hash; the JS SDK's presigner signs UNSIGNED-PAYLOAD.
   const holds = [EMPTY_SHA256, 'UNSIGNED-PAYLOAD'].some((payloadHash) =>
     verifySignature({ method: 'GET', path, headers, body: '', payloadHash }, signedHeaders, opened.secretAccessKey, scope, signature));
   if (!holds) return no('signature does not hold for this cluster');
