@@ -14,6 +14,7 @@ import { CreateClusterCommand, DeleteClusterCommand, DescribeClusterCommand, EKS
 import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
 import { startEksBerth, type EksBerth } from './support/eks-berth.ts';
 import { run } from './support/run.ts';
+import { until } from './support/until.ts';
 
 let berth: EksBerth;
 before(async () => {
@@ -123,16 +124,23 @@ for (const cli of AWS_CLIS) {
       assert.deepEqual([dup.code, dup.message], ['ResourceInUseException', `Cluster already exists with name: ${name}-dup`]);
       await eks('wait', 'cluster-active', '--name', `${name}-dup`);
 
-      // A node group holds the cluster: DeleteCluster refuses, the cluster stays ACTIVE.
-      const ng = await eks<{ nodegroup: { status: string; scalingConfig: object } }>('create-nodegroup', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=1,maxSize=3,desiredSize=2');
+      // A node group holds the cluster: DeleteCluster refuses, the cluster stays ACTIVE. (No
+      // hosts here: a node group of none is ACTIVE, one that wants hosts DEGRADED.)
+      const ng = await eks<{ nodegroup: { status: string; scalingConfig: object } }>('create-nodegroup', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=0,maxSize=3,desiredSize=0');
       assert.equal(ng.nodegroup.status, 'CREATING');
-      assert.deepEqual(ng.nodegroup.scalingConfig, { minSize: 1, maxSize: 3, desiredSize: 2 });
+      assert.deepEqual(ng.nodegroup.scalingConfig, { minSize: 0, maxSize: 3, desiredSize: 0 });
       const held = await awsFails(cli, berth.endpoint, ['eks', 'delete-cluster', '--name', `${name}-dup`]);
       assert.deepEqual([held.code, held.message], ['ResourceInUseException', 'Cluster has nodegroups attached']);
       assert.equal((await eks<{ cluster: Cluster }>('describe-cluster', '--name', `${name}-dup`)).cluster.status, 'ACTIVE');
       await eks('wait', 'nodegroup-active', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers');
       const scaled = await eks<{ update: { status: string; type: string; id: string } }>('update-nodegroup-config', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers', '--scaling-config', 'desiredSize=3');
       assert.deepEqual([scaled.update.status, scaled.update.type], ['Successful', 'ConfigUpdate']);
+      const degraded = await until('the node group DEGRADED', async () => {
+        const d = await eks<{ nodegroup: { status: string; health: { issues: { code: string; message: string }[] } } }>('describe-nodegroup', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers');
+        return d.nodegroup.status === 'DEGRADED' ? d.nodegroup : undefined;
+      }, 30_000);
+      assert.equal(degraded.health.issues[0]?.code, 'NodeCreationFailure');
+      assert.match(degraded.health.issues[0]!.message, /wants 3 nodes and has 0/);
       const badScale = await awsFails(cli, berth.endpoint, ['eks', 'update-nodegroup-config', '--cluster-name', `${name}-dup`, '--nodegroup-name', 'workers', '--scaling-config', 'desiredSize=9']);
       assert.equal(badScale.code, 'InvalidParameterException');
       assert.deepEqual((await eks<{ updateIds: string[] }>('list-updates', '--name', `${name}-dup`, '--nodegroup-name', 'workers')).updateIds, [scaled.update.id]);

@@ -10,14 +10,24 @@ import type { ClusterRecord } from '../core/eks/cluster.ts';
 import { clusterKeyScope, eksKeys } from '../core/eks/keys.ts';
 import type { UpdateRecord } from '../core/eks/update.ts';
 import type { Store, Watch } from '../store/store.ts';
-import { planClusters, type ClusterStep, type HeldChild, type HeldCluster } from './eks-clusters.ts';
+import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
+import { keys as ecsKeys } from '../core/ecs/keys.ts';
+import type { NodegroupRecord } from '../core/eks/nodegroup.ts';
+import type { NodeCandidate } from '../core/eks/nodes.ts';
+import { nodegroupSteps, planClusters, type ClusterStep, type HeldChild, type HeldCluster, type HeldNodegroup, type NodegroupStep } from './eks-clusters.ts';
 
 /** How soon a pass with a failed step is tried again. */
 export const RETRY_MS = 2_000;
 /** Keys read per page of the /eks/ listing (a pass reads every cluster, node group and profile: EKS's quotas keep them to hundreds per region). */
 const PAGE = 1_000;
 
-const CHILD = /^\/eks\/[^/]+\/[^/]+\/(nodegroups|fargate-profiles)\/[^/]+\/[^/]+$/;
+const PROFILE = /^\/eks\/[^/]+\/[^/]+\/fargate-profiles\/[^/]+\/[^/]+$/;
+const NODEGROUP = /^\/eks\/([^/]+)\/([^/]+)\/nodegroups\/[^/]+\/[^/]+$/;
+/**
+ * How often node groups look for hosts again while any exists: hosts join and leave
+ * without a write under /eks/ (a DEGRADED node group takes a host that joins within this).
+ */
+export const NODES_RESYNC_MS = 5_000;
 
 export interface EksClusterJobOptions {
   readonly store: Store;
@@ -50,6 +60,7 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
   let again = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  let haveNodegroups = false;
 
   const schedule = (): Promise<void> => {
     if (closed) return Promise.resolve();
@@ -75,13 +86,18 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
   async function pass(): Promise<boolean> {
     const clusters: HeldCluster[] = [];
     const children: HeldChild[] = [];
+    const nodegroups: HeldNodegroup[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await o.store.list(eksKeys.all(), { limit: PAGE, ...(after !== undefined && { after }) });
       for (const kv of page.items) {
         const c = clusterKeyScope(kv.key);
         if (c) clusters.push({ scope: { account: c.account, region: c.region }, key: kv.key, modRevision: kv.modRevision, record: JSON.parse(kv.value) as ClusterRecord });
-        else if (CHILD.test(kv.key)) children.push({ key: kv.key, modRevision: kv.modRevision, status: (JSON.parse(kv.value) as { status: string }).status });
+        else if (PROFILE.test(kv.key)) children.push({ key: kv.key, modRevision: kv.modRevision, status: (JSON.parse(kv.value) as { status: string }).status });
+        else {
+          const m = NODEGROUP.exec(kv.key);
+          if (m) nodegroups.push({ scope: { account: m[1]!, region: m[2]! }, key: kv.key, modRevision: kv.modRevision, record: JSON.parse(kv.value) as NodegroupRecord });
+        }
       }
       if (!page.more || page.items.length === 0) break;
       after = page.items.at(-1)!.key;
@@ -96,7 +112,62 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
         o.log(`eks cluster controller: ${step.kind} failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    const instances = new Map<string, NodeCandidate[]>();
+    for (const ng of nodegroups) {
+      if (closed) break;
+      const scopeKey = ecsKeys.scope(ng.scope);
+      if (!instances.has(scopeKey)) instances.set(scopeKey, await candidates(`${scopeKey}instances/`));
+      try {
+        await actNodegroup(nodegroupSteps(ng, instances.get(scopeKey)!, o.now()));
+      } catch (e) {
+        ok = false;
+        o.log(`eks cluster controller: node group ${ng.record.nodegroupName}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    haveNodegroups = nodegroups.length > 0;
     return ok;
+  }
+
+  /** The container instances under `prefix` as node candidates (an account's hosts in a region: bounded by ECS's 5,000 per cluster). */
+  async function candidates(prefix: string): Promise<NodeCandidate[]> {
+    const out: NodeCandidate[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await o.store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
+      for (const kv of page.items) {
+        const r = JSON.parse(kv.value) as ContainerInstanceRecord;
+        out.push({ key: kv.key, modRevision: kv.modRevision, arn: r.containerInstanceArn, status: r.status, agentConnected: r.agentConnected, attributes: r.attributes });
+      }
+      if (!page.more || page.items.length === 0) return out;
+      after = page.items.at(-1)!.key;
+    }
+  }
+
+  async function actNodegroup(steps: readonly NodegroupStep[]): Promise<void> {
+    for (const step of steps) {
+      if (step.kind === 'instances') {
+        for (const w of step.writes) {
+          const kv = await o.store.get(w.key);
+          if (!kv || kv.modRevision !== w.modRevision) {
+            again = true;
+            return;
+          }
+          const next = { ...(JSON.parse(kv.value) as ContainerInstanceRecord), attributes: w.attributes };
+          const r = await o.store.txn({ if: [{ key: w.key, modRevision: w.modRevision }], ops: [{ type: 'put', key: w.key, value: JSON.stringify(next) }] });
+          // A host that changed meanwhile (its agent reported): the next pass decides again on it.
+          if (!r.ok) {
+            again = true;
+            return;
+          }
+        }
+      } else if (step.kind === 'nodegroup') {
+        const r = await o.store.txn({ if: [{ key: step.nodegroup.key, modRevision: step.nodegroup.modRevision }], ops: [{ type: 'put', key: step.nodegroup.key, value: JSON.stringify(step.next) }] });
+        if (!r.ok) again = true;
+      } else {
+        const r = await o.store.txn({ if: [{ key: step.nodegroup.key, modRevision: step.nodegroup.modRevision }], ops: [{ type: 'delete', key: step.nodegroup.key }] });
+        if (!r.ok) again = true;
+      }
+    }
   }
 
   async function serve(c: HeldCluster, port: number): Promise<Served> {
@@ -181,6 +252,8 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
     }
   }
 
+  const resync = setInterval(() => void (haveNodegroups && schedule()), NODES_RESYNC_MS);
+  resync.unref();
   const revision = await o.store.revision();
   const watch: Watch = o.store.watch(eksKeys.all(), revision, () => void schedule());
   await schedule();
@@ -189,6 +262,7 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
     async close() {
       closed = true;
       watch.close();
+      clearInterval(resync);
       if (retry) clearTimeout(retry);
       await running;
       for (const uid of [...open.keys()]) await o.host.close(uid).catch(() => undefined);

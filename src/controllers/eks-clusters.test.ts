@@ -22,10 +22,10 @@ test('a version update reopens at the new version on the same port, then finishe
   assert.deepEqual(finish.map((s) => [s.kind, 'after' in s ? s.after : '']), [['open', 'finish-update']]);
 });
 
-test('DELETING is removed; a server without a record is closed; children move on', () => {
+test('DELETING is removed; a server without a record is closed; Fargate profiles move on', () => {
   const steps = planClusters([held('gone', 'DELETING')], [
-    { key: '/eks/a/r/nodegroups/c/n1', modRevision: 1, status: 'CREATING' },
-    { key: '/eks/a/r/nodegroups/c/n2', modRevision: 1, status: 'ACTIVE' },
+    { key: '/eks/a/r/fargate-profiles/c/p1', modRevision: 1, status: 'CREATING' },
+    { key: '/eks/a/r/fargate-profiles/c/p2', modRevision: 1, status: 'ACTIVE' },
     { key: '/eks/a/r/fargate-profiles/c/p', modRevision: 1, status: 'DELETING' },
   ], [{ uid: 'uid-orphan', version: '1.32' }]);
   assert.deepEqual(steps.map((s) => s.kind), ['remove', 'close', 'activate-child', 'remove-child']);

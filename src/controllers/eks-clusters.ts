@@ -7,7 +7,8 @@
  *   UPDATING  ─ open at another version ─▶ close, open at the new one, same port ─▶ ACTIVE, update Successful
  *   DELETING  ─▶ close ─▶ the record, its keys, entries and updates removed
  *   open, no record ─▶ close
- *   node group or Fargate profile CREATING ─▶ ACTIVE; DELETING ─▶ removed
+ *   Fargate profile CREATING ─▶ ACTIVE; DELETING ─▶ removed
+ *   node group: its nodes claimed and released as core/eks/nodes.ts plans (nodegroupSteps)
  *
  * It is not a Reconciler of the runner (runner.ts): those decide over ECS clusters'
  * snapshots and act through the store and the placer, while this one's main act is
@@ -15,6 +16,9 @@
  * runs it on every change under /eks/.
  */
 import type { ClusterRecord } from '../core/eks/cluster.ts';
+import type { Attribute } from '../core/ecs/container-instance.ts';
+import type { NodegroupRecord } from '../core/eks/nodegroup.ts';
+import { planNodes, withNodegroup, type NodeCandidate } from '../core/eks/nodes.ts';
 import type { EksScope } from '../core/eks/keys.ts';
 
 export interface HeldCluster {
@@ -24,7 +28,7 @@ export interface HeldCluster {
   readonly record: ClusterRecord;
 }
 
-/** A child of a cluster whose status the controller moves on (node group, Fargate profile). */
+/** A Fargate profile, whose status the controller moves on. */
 export interface HeldChild {
   readonly key: string;
   readonly modRevision: number;
@@ -79,5 +83,42 @@ export function planClusters(clusters: readonly HeldCluster[], children: readonl
     if (child.status === 'CREATING') steps.push({ kind: 'activate-child', child });
     else if (child.status === 'DELETING') steps.push({ kind: 'remove-child', child });
   }
+  return steps;
+}
+
+export interface HeldNodegroup {
+  readonly scope: EksScope;
+  readonly key: string;
+  readonly modRevision: number;
+  readonly record: NodegroupRecord;
+}
+
+export type NodegroupStep =
+  /** Write these instance records (claimed or released: attributes changed), each pinned to what was read. */
+  | { readonly kind: 'instances'; readonly writes: readonly { key: string; modRevision: number; attributes: Attribute[] }[] }
+  | { readonly kind: 'nodegroup'; readonly nodegroup: HeldNodegroup; readonly next: NodegroupRecord }
+  | { readonly kind: 'remove-nodegroup'; readonly nodegroup: HeldNodegroup };
+
+/**
+ * What to write so a node group has the nodes it wants: the instances' attributes first,
+ * then its record (status, nodes, health) when that changes; a DELETING one with no node
+ * left is removed.
+ */
+export function nodegroupSteps(ng: HeldNodegroup, candidates: readonly NodeCandidate[], now: number): NodegroupStep[] {
+  const plan = planNodes(ng.record, candidates);
+  const steps: NodegroupStep[] = [];
+  const writes = [
+    ...plan.claim.map((c) => ({ key: c.key, modRevision: c.modRevision, attributes: withNodegroup(c.attributes, ng.record) })),
+    ...plan.release.map((c) => ({ key: c.key, modRevision: c.modRevision, attributes: withNodegroup(c.attributes, undefined) })),
+  ];
+  if (writes.length > 0) steps.push({ kind: 'instances', writes });
+  if (plan.status === 'gone') {
+    steps.push({ kind: 'remove-nodegroup', nodegroup: ng });
+    return steps;
+  }
+  const issues = plan.issue ? [plan.issue] : [];
+  const r = ng.record;
+  const same = r.status === plan.status && JSON.stringify(r.instances) === JSON.stringify(plan.members) && JSON.stringify(r.issues ?? []) === JSON.stringify(issues);
+  if (!same) steps.push({ kind: 'nodegroup', nodegroup: ng, next: { ...r, status: plan.status, instances: plan.members, issues, modifiedAt: now } });
   return steps;
 }

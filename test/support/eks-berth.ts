@@ -4,7 +4,7 @@
  * which `berth up` gets from src/api/kube once that host exists. Restartable on its data
  * dir and port, as a kill and `berth up` again would be.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
@@ -14,6 +14,8 @@ export interface EksBerth {
   readonly endpoint: string;
   readonly host: TestKubeHost;
   readonly log: () => string;
+  /** The join token agents join with (simulated agents, in the node group tests). */
+  joinToken(): string;
   /** Stops the control plane (its clusters' API servers close) and starts it again on the same port and data dir. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -33,6 +35,7 @@ export async function startEksBerth(): Promise<EksBerth> {
     endpoint: server.url,
     host,
     log: () => log,
+    joinToken: () => readFileSync(join(dataDir, 'join-token'), 'utf8').trim(),
     async restart() {
       await server.close();
       server = await start(port);

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../core/errors.ts';
 import type { HttpBinding, ServiceModel, Shape } from './model.ts';
 import { BodyTooLarge, readBody } from './request-body.ts';
-import { credentialScope } from './sigv4-scope.ts';
+import { credentialScope, type CredentialScope } from './sigv4-scope.ts';
 import { failureError, VerifyFailure, type RequestVerifier } from './verify-request.ts';
 import { describe, validateInput } from './validate.ts';
 import type { JsonService, OperationHandler, RequestContext } from './service.ts';
@@ -73,10 +73,24 @@ export function createRestJsonDoor(options: RestJsonDoorOptions) {
     bySigningName.set(signing, routes);
   }
 
-  /** True for a request signed for one of this door's services. */
+  /** The route of a request: signed for one of this door's services, and one of their implemented operations by method and path. */
+  function routeOf(req: IncomingMessage, scope: CredentialScope | undefined): { route: Route; match: RegExpExecArray } | undefined {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    for (const route of bySigningName.get(scope?.service ?? '') ?? []) {
+      const match = route.http.method === req.method ? route.pattern.exec(path) : null;
+      if (match) return { route, match };
+    }
+    return undefined;
+  }
+
+  /**
+   * True for a request of an operation this door implements. Any other request signed for
+   * its services is the unsupported door's, which names the operation Berth lacks.
+   */
   function accepts(req: IncomingMessage): boolean {
-    const scope = credentialScope(req.headers, req.url ?? '/');
-    return scope !== undefined && bySigningName.has(scope.service);
+    return routeOf(req, credentialScope(req.headers, req.url ?? '/')) !== undefined;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -90,19 +104,12 @@ export function createRestJsonDoor(options: RestJsonDoorOptions) {
     let errors: Readonly<Record<string, number>> | undefined;
     let operation = '-';
     try {
-      const routes = bySigningName.get(scope?.service ?? '') ?? [];
-      let found: { route: Route; match: RegExpExecArray } | undefined;
-      for (const route of routes) {
-        const match = route.http.method === req.method ? route.pattern.exec(path) : null;
-        if (match) {
-          found = { route, match };
-          break;
-        }
-      }
+      const found = routeOf(req, scope);
       const raw = await readBody(req, MAX_BODY_BYTES).catch((e: unknown) => {
         throw e instanceof BodyTooLarge ? new ApiError('SerializationException', e.message) : e;
       });
       if (!found) {
+        // Only when called without accepts(): the unsupported door answers these in server.ts.
         const message = `${req.method} ${path} is not an operation of ${scope?.service ?? 'this service'} that Berth implements.`;
         res.setHeader('X-Amzn-ErrorType', 'UnknownOperationException');
         send(res, NO_ROUTE_STATUS, requestId, JSON.stringify({ message }));

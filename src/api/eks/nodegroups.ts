@@ -56,7 +56,7 @@ export function nodegroupOperations(deps: EksDeps) {
       const scope = scopeOf(ctx);
       const params: { type: string; value: string }[] = [];
       await updateJson<NodegroupRecord>(deps.store, eksKeys.nodegroup(scope, input.clusterName, input.nodegroupName), (n) => {
-        if (n.status !== 'ACTIVE') throw new ApiError('ResourceInUseException', `Nodegroup ${n.nodegroupName} is in ${n.status} state; wait until it is ACTIVE.`, { clusterName: n.clusterName, nodegroupName: n.nodegroupName });
+        if (n.status !== 'ACTIVE' && n.status !== 'DEGRADED') throw new ApiError('ResourceInUseException', `Nodegroup ${n.nodegroupName} is in ${n.status} state; wait until it is ACTIVE.`, { clusterName: n.clusterName, nodegroupName: n.nodegroupName });
         let next: NodegroupRecord = { ...n, modifiedAt: ctx.now };
         if (input.scalingConfig) {
           const s = checkScaling(input.scalingConfig, n.scalingConfig, n.clusterName, n.nodegroupName);

@@ -45,8 +45,10 @@ export interface NodegroupRecord {
   readonly taints: readonly unknown[];
   readonly diskSize: number;
   readonly tags: Readonly<Record<string, string>>;
-  /** The container instances that are its nodes (ARNs), as the node group controller assigned them. */
+  /** The container instances that are its nodes (ARNs), as the node group controller assigned them (nodes.ts). */
   readonly instances: readonly string[];
+  /** Why it has fewer nodes than it wants (DEGRADED), as EKS's NodegroupHealth issues. */
+  readonly issues?: readonly { code: string; message: string; resourceIds: string[] }[];
 }
 
 export interface CreateNodegroupInput {
@@ -111,7 +113,7 @@ export function nodegroupView(n: NodegroupRecord): Record<string, unknown> {
     capacityType: n.capacityType, scalingConfig: n.scalingConfig, instanceTypes: n.instanceTypes, subnets: n.subnets,
     amiType: n.amiType, nodeRole: n.nodeRole, labels: n.labels, ...(n.taints.length > 0 && { taints: n.taints }),
     resources: { autoScalingGroups: [{ name: `eks-${n.nodegroupName}` }] }, diskSize: n.diskSize,
-    health: { issues: [] }, updateConfig: { maxUnavailable: 1 }, tags: n.tags,
+    health: { issues: n.issues ?? [] }, updateConfig: { maxUnavailable: 1 }, tags: n.tags,
   };
 }
 
