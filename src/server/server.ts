@@ -63,8 +63,11 @@ export interface ServerOptions {
    * (controllers/fargate-usage.ts). Default false: FARGATE tasks only.
    */
   readonly meterEc2?: boolean;
-  /** Serves each ACTIVE EKS cluster's Kubernetes API; without one, EKS clusters stay CREATING. */
-  readonly kubeApiHost?: KubeApiHost;
+  /**
+   * Makes what serves each ACTIVE EKS cluster's Kubernetes API (src/api/kube's host, or a
+   * test's), given the store once it is open; without one, EKS clusters stay CREATING.
+   */
+  readonly kubeApiHost?: (deps: { readonly store: Store; readonly now: () => number }) => KubeApiHost;
 }
 
 export interface RunningServer {
@@ -125,7 +128,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, ...(options.kubeApiHost && { kubeApiHost: options.kubeApiHost }) });
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, ...(options.kubeApiHost && { kubeApiHost: options.kubeApiHost({ store, now: Date.now }) }) });
   const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);

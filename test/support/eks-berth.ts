@@ -26,7 +26,7 @@ export async function startEksBerth(): Promise<EksBerth> {
   const host = testKubeHost();
   let log = '';
   const start = (port: number) => startServer({
-    host: '127.0.0.1', port, dataDir, accountId: '000000000000', region: 'us-east-1', kubeApiHost: host,
+    host: '127.0.0.1', port, dataDir, accountId: '000000000000', region: 'us-east-1', kubeApiHost: () => host,
     log: (line) => (log += `${line}\n`),
   });
   let server: RunningServer = await start(0);

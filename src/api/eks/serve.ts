@@ -55,7 +55,7 @@ export function eksPart(o: EksPartOptions): EksPart {
           identityKey: o.identityKey,
           accountId: o.accountId,
           clusterName: c.record.name,
-          isBerthHost: (host) => host.endsWith(`:${port}`),
+          isBerthHost: (host) => isBerthHost(host, apiHosts, port),
           accessEntry: async (arn) => (await readJson<AccessEntryRecord>(o.store, eksKeys.accessEntry(c.scope, c.record.name, arn)))?.value,
         }),
       });
@@ -64,4 +64,17 @@ export function eksPart(o: EksPartOptions): EksPart {
       await job?.close();
     },
   };
+}
+
+/**
+ * Whether a token's URL was presigned for Berth's own STS: Berth's port, on one of the API
+ * hosts or an IP literal (the control plane also listens on the simulated hosts' bridge,
+ * `berth up --hosts`). Nothing is ever fetched from it: the signature covers the host, and
+ * this only refuses URLs made for some other service.
+ */
+export function isBerthHost(host: string, apiHosts: readonly string[], port: number): boolean {
+  const m = /^(\[[0-9a-f:.]+\]|[^:]+):(\d+)$/i.exec(host);
+  if (!m || Number(m[2]) !== port) return false;
+  const name = m[1]!;
+  return apiHosts.includes(name) || /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.startsWith('[');
 }
