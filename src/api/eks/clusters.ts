@@ -6,7 +6,7 @@
  */
 import { ApiError } from '../../core/errors.ts';
 import { associatePolicy, newAccessEntry, POLICY_ARN_PREFIX } from '../../core/eks/access.ts';
-import { checkCreateCluster, clusterNotFound, clusterView, newClusterRecord, type ClusterRecord, type CreateClusterInput } from '../../core/eks/cluster.ts';
+import { checkCreateCluster, clusterNotFound, clusterView, MAX_CLUSTERS_PER_REGION, newClusterRecord, type ClusterRecord, type CreateClusterInput } from '../../core/eks/cluster.ts';
 import { eksKeys } from '../../core/eks/keys.ts';
 import { checkVersionUpdate, PLATFORM_VERSION } from '../../core/eks/names.ts';
 import { firstServiceIp, IN_CLUSTER_NAMES, issueClusterPki } from '../../core/eks/pki.ts';
@@ -33,6 +33,8 @@ export function clusterOperations(deps: EksDeps) {
         if (input.clientRequestToken !== undefined && existing.value.clientRequestToken === input.clientRequestToken) return { cluster: clusterView(existing.value) };
         throw new ApiError('ResourceInUseException', `Cluster already exists with name: ${input.name}`, { clusterName: input.name });
       }
+      const count = await deps.store.list(eksKeys.clusters(scope), { limit: MAX_CLUSTERS_PER_REGION });
+      if (count.items.length >= MAX_CLUSTERS_PER_REGION) throw new ApiError('ResourceLimitExceededException', 'Cluster limit exceeded for account.', { clusterName: input.name });
       const keys = deps.newClusterKeys();
       const cidr = input.kubernetesNetworkConfig?.serviceIpv4Cidr;
       const record0 = newClusterRecord(input, { scope, uid: deps.newId(), hexId: deps.newHex(), now: ctx.now, creatorArn: ctx.principal.roleArn ?? ctx.principal.arn, caPem: '' });

@@ -4,7 +4,7 @@
  * fargateProfileFor; the node group controller moves CREATING and DELETING on.
  */
 import { ApiError } from '../../core/errors.ts';
-import { checkTags } from '../../core/eks/cluster.ts';
+import { checkTags, MAX_FARGATE_PROFILES_PER_CLUSTER } from '../../core/eks/cluster.ts';
 import { fargateProfileNotFound, fargateProfileView, newFargateProfile, type CreateFargateProfileInput, type FargateProfileRecord } from '../../core/eks/fargate-profile.ts';
 import { eksKeys } from '../../core/eks/keys.ts';
 import type { RequestContext } from '../aws/service.ts';
@@ -20,8 +20,10 @@ export function fargateProfileOperations(deps: EksDeps) {
       checkTags(input.tags ?? {});
       const record = newFargateProfile(cluster, input, deps.newId(), ctx.now);
       const scope = scopeOf(ctx);
+      const existing = await listJson<FargateProfileRecord>(deps.store, eksKeys.fargateProfiles(scope, cluster.name));
+      if (existing.length >= MAX_FARGATE_PROFILES_PER_CLUSTER) throw new ApiError('ResourceLimitExceededException', `Cluster ${cluster.name} has ${MAX_FARGATE_PROFILES_PER_CLUSTER} Fargate profiles, the most a cluster can have; delete one first.`, { clusterName: cluster.name });
       // EKS makes one profile at a time per cluster.
-      const busy = (await listJson<FargateProfileRecord>(deps.store, eksKeys.fargateProfiles(scope, cluster.name))).find((p) => p.value.status === 'CREATING' || p.value.status === 'DELETING');
+      const busy = existing.find((p) => p.value.status === 'CREATING' || p.value.status === 'DELETING');
       if (busy) throw new ApiError('ResourceInUseException', `Fargate profile ${busy.value.fargateProfileName} is ${busy.value.status}: EKS makes or deletes one Fargate profile of a cluster at a time; try again once it is done.`, { clusterName: cluster.name });
       const key = eksKeys.fargateProfile(scope, cluster.name, record.fargateProfileName);
       const r = await deps.store.txn({ if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(record) }] });

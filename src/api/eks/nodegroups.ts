@@ -7,7 +7,7 @@ import { ApiError } from '../../core/errors.ts';
 import { eksKeys } from '../../core/eks/keys.ts';
 import { checkScaling, newNodegroup, nodegroupNotFound, nodegroupView, type CreateNodegroupInput, type NodegroupRecord, type ScalingConfig } from '../../core/eks/nodegroup.ts';
 import { updateView, type UpdateRecord } from '../../core/eks/update.ts';
-import { checkTags } from '../../core/eks/cluster.ts';
+import { checkTags, MAX_NODEGROUPS_PER_CLUSTER } from '../../core/eks/cluster.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { getCluster, requireActive } from './clusters.ts';
 import { scopeOf, type EksDeps } from './deps.ts';
@@ -20,6 +20,8 @@ export function nodegroupOperations(deps: EksDeps) {
       requireActive(cluster);
       checkTags(input.tags ?? {});
       const record = newNodegroup(cluster, input, deps.newId(), ctx.now);
+      const count = await deps.store.list(eksKeys.nodegroups(scopeOf(ctx), cluster.name), { limit: MAX_NODEGROUPS_PER_CLUSTER });
+      if (count.items.length >= MAX_NODEGROUPS_PER_CLUSTER) throw new ApiError('ResourceLimitExceededException', `Cluster ${cluster.name} has ${MAX_NODEGROUPS_PER_CLUSTER} node groups, the most a cluster can have; delete one first.`, { clusterName: cluster.name, nodegroupName: record.nodegroupName });
       const key = eksKeys.nodegroup(scopeOf(ctx), cluster.name, record.nodegroupName);
       const r = await deps.store.txn({ if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: JSON.stringify(record) }] });
       if (!r.ok) throw new ApiError('ResourceInUseException', `NodeGroup already exists with name ${record.nodegroupName} and cluster name ${cluster.name}`, { clusterName: cluster.name, nodegroupName: record.nodegroupName });

@@ -17,6 +17,11 @@ export type AuthenticationMode = 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
 export const DEFAULT_SERVICE_CIDR = '10.100.0.0/16';
 /** EKS's default for clusters made through the API without accessConfig. */
 export const DEFAULT_AUTHENTICATION_MODE: AuthenticationMode = 'API_AND_CONFIG_MAP';
+/** EKS's quota of clusters per account and region. */
+export const MAX_CLUSTERS_PER_REGION = 100;
+/** EKS's quotas per cluster: managed node groups, Fargate profiles. */
+export const MAX_NODEGROUPS_PER_CLUSTER = 30;
+export const MAX_FARGATE_PROFILES_PER_CLUSTER = 10;
 /** Tags per resource (EKS: 50). */
 export const MAX_TAGS = 50;
 
