@@ -3,7 +3,11 @@
 // ListUpdates, tags, and access entries with their policies.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AWS_CLIS, aws, awsFails } from './support/aws-cli.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { run } from './support/run.ts';
 import { startEksBerth, type EksBerth } from './support/eks-berth.ts';
 import { until } from './support/until.ts';
 
@@ -84,6 +88,30 @@ test('access entries: the creator is an admin; entries, their policies and the e
   const badPolicy = await awsFails(cli, berth.endpoint, ['eks', 'associate-access-policy', '--cluster-name', 'up', '--principal-arn', role, '--policy-arn', 'arn:aws:iam::aws:policy/AdministratorAccess', '--access-scope', 'type=cluster']);
   assert.equal(badPolicy.code, 'InvalidParameterException');
   assert.deepEqual((await eks<{ accessEntries: string[] }>('list-access-entries', '--cluster-name', 'up', '--associated-policy-arn', 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy')).accessEntries, [role]);
+
+  // A session of the role, through kubectl: its token proves the session, its entry names the user.
+  const dir = mkdtempSync(join(tmpdir(), 'berth-kubeconfig-'));
+  try {
+    const kubeconfig = join(dir, 'config');
+    const up = await run(cli.bin, ['--endpoint-url', berth.endpoint, 'eks', 'update-kubeconfig', '--name', 'up', '--kubeconfig', kubeconfig], { env: awsEnv() });
+    assert.equal(up.code, 0, up.stderr);
+    const { Credentials: c } = await aws<{ Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } }>(cli, berth.endpoint, ['sts', 'assume-role', '--role-arn', role, '--role-session-name', 'alice']);
+    const env = { ...awsEnv(), KUBECONFIG: kubeconfig, AWS_ENDPOINT_URL: berth.endpoint, AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken };
+    const whoami = await run('kubectl', ['auth', 'whoami', '-o', 'json'], { env });
+    assert.equal(whoami.code, 0, whoami.stderr);
+    const user = (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string; groups: string[]; extra: Record<string, string[]> } } }).status.userInfo;
+    assert.equal(user.username, 'arn:aws:sts::000000000000:assumed-role/dev/alice');
+    assert.deepEqual(user.groups, ['devs', 'ops', 'system:authenticated']);
+    assert.deepEqual(user.extra.accessKeyId, [c.AccessKeyId]);
+    const wrongSecret = await run('kubectl', ['auth', 'whoami'], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'x'.repeat(40) } });
+    assert.notEqual(wrongSecret.code, 0);
+    assert.match(wrongSecret.stderr, /Unauthorized/, 'a token signed with the wrong secret proves nothing');
+    const forged = await run('kubectl', ['--token', 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8', 'version'], { env });
+    assert.match(forged.stderr, /You must be logged in to the server/, 'a token that is no presigned URL proves nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
   await eks('disassociate-access-policy', '--cluster-name', 'up', '--principal-arn', role, '--policy-arn', 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy');
   await eks('delete-access-entry', '--cluster-name', 'up', '--principal-arn', role);
   const gone = await awsFails(cli, berth.endpoint, ['eks', 'describe-access-entry', '--cluster-name', 'up', '--principal-arn', role]);
