@@ -1,0 +1,213 @@
+/**
+ * Sets of field paths, as server-side apply tracks who owns what (sigs.k8s.io/structured-merge-diff
+ * semantics), and their FieldsV1 form in `metadata.managedFields`:
+ *
+ *   {"f:data": {".": {}, "f:a": {}}, "f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {}}}}}
+ *
+ * A path element is `f:<field>` (a struct field or map key), `k:<json of key fields>` (an item of
+ * a list merged by keys), `v:<json value>` (an item of a set), `i:<index>` (an item of a list
+ * without identity). `.` marks a path that is itself a member when it also has children.
+ */
+import type { TypeNode } from './types.ts';
+
+export class FieldSet {
+  /** This path itself is in the set. */
+  self = false;
+  readonly kids = new Map<string, FieldSet>();
+
+  static fromFieldsV1(json: unknown): FieldSet {
+    const set = new FieldSet();
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return set;
+    const entries = Object.entries(json as Record<string, unknown>);
+    if (entries.length === 0) set.self = true;
+    for (const [k, v] of entries) {
+      if (k === '.') set.self = true;
+      else set.kids.set(k, FieldSet.fromFieldsV1(v));
+    }
+    return set;
+  }
+
+  /** FieldsV1: `.` first, then the elements sorted (fields, then keys, values, indexes, by text). */
+  toFieldsV1(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (this.self && this.kids.size > 0) out['.'] = {};
+    for (const k of [...this.kids.keys()].sort(comparePathElements)) out[k] = (this.kids.get(k) as FieldSet).toFieldsV1();
+    return out;
+  }
+
+  empty(): boolean {
+    if (this.self) return false;
+    for (const k of this.kids.values()) if (!k.empty()) return false;
+    return true;
+  }
+
+  insert(path: readonly string[]): void {
+    nodeAt(this, path, true).self = true;
+  }
+
+  child(el: string): FieldSet {
+    let c = this.kids.get(el);
+    if (c === undefined) { c = new FieldSet(); this.kids.set(el, c); }
+    return c;
+  }
+
+  has(path: readonly string[]): boolean {
+    return nodeAt(this, path, false)?.self === true;
+  }
+
+  /** Whether the set holds this path or anything below it. */
+  hasPrefix(path: readonly string[]): boolean {
+    const node = nodeAt(this, path, false);
+    return node !== undefined && !node.empty();
+  }
+
+  union(other: FieldSet): FieldSet {
+    const out = this.clone();
+    out.addAll(other);
+    return out;
+  }
+
+  private addAll(other: FieldSet): void {
+    if (other.self) this.self = true;
+    for (const [k, v] of other.kids) this.child(k).addAll(v);
+  }
+
+  difference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    out.self = this.self && !other.self;
+    for (const [k, v] of this.kids) {
+      const o = other.kids.get(k);
+      const d = o === undefined ? v.clone() : v.difference(o);
+      if (!d.empty()) out.kids.set(k, d);
+    }
+    return out;
+  }
+
+  intersection(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    out.self = this.self && other.self;
+    for (const [k, v] of this.kids) {
+      const o = other.kids.get(k);
+      if (o === undefined) continue;
+      const i = v.intersection(o);
+      if (!i.empty()) out.kids.set(k, i);
+    }
+    return out;
+  }
+
+  clone(): FieldSet {
+    const out = new FieldSet();
+    out.self = this.self;
+    for (const [k, v] of this.kids) out.kids.set(k, v.clone());
+    return out;
+  }
+
+  /** Every member path, depth first, in FieldsV1 order. */
+  paths(prefix: string[] = [], out: string[][] = []): string[][] {
+    if (this.self) out.push(prefix);
+    for (const k of [...this.kids.keys()].sort(comparePathElements)) (this.kids.get(k) as FieldSet).paths([...prefix, k], out);
+    return out;
+  }
+
+  /** Drops the paths under `prefix` (used for the fields the API server never records). */
+  remove(path: readonly string[], withChildren: boolean): void {
+    if (path.length === 0) return;
+    const node = nodeAt(this, path.slice(0, -1), false);
+    if (node === undefined) return;
+    const last = path[path.length - 1] as string;
+    const target = node.kids.get(last);
+    if (target === undefined) return;
+    if (withChildren || target.kids.size === 0) node.kids.delete(last);
+    else target.self = false;
+  }
+}
+
+function nodeAt(root: FieldSet, path: readonly string[], create: true): FieldSet;
+function nodeAt(root: FieldSet, path: readonly string[], create: false): FieldSet | undefined;
+function nodeAt(root: FieldSet, path: readonly string[], create: boolean): FieldSet | undefined {
+  let node: FieldSet | undefined = root;
+  for (const el of path) {
+    if (node === undefined) return undefined;
+    node = create ? node.child(el) : node.kids.get(el);
+  }
+  return node;
+}
+
+const ORDER = 'fkvi';
+function comparePathElements(a: string, b: string): number {
+  const d = ORDER.indexOf(a[0] as string) - ORDER.indexOf(b[0] as string);
+  if (d !== 0) return d;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The `k:` element of a list item merged by `keys` (key fields sorted by name), or undefined when it lacks them all. */
+export function keyElement(item: unknown, keys: readonly string[]): string | undefined {
+  if (!isObj(item)) return undefined;
+  const present = [...keys].sort().filter((k) => item[k] !== undefined);
+  if (present.length === 0) return undefined;
+  return `k:${JSON.stringify(Object.fromEntries(present.map((k) => [k, item[k]])))}`;
+}
+
+export const valueElement = (v: unknown): string => `v:${JSON.stringify(v)}`;
+
+/** The path element of each item of a list of type `type`, by its list type. */
+export function itemElement(type: TypeNode & { t: 'list' }, item: unknown, index: number): string {
+  if (type.listType === 'map') return keyElement(item, type.keys) ?? `i:${index}`;
+  if (type.listType === 'set') return valueElement(item);
+  return `i:${index}`;
+}
+
+/**
+ * The fields a value sets, as the API server counts an applied configuration's: leaves, the
+ * items of keyed lists and sets, map entries, and atomic values whole; a struct field is a
+ * member itself only when empty or null.
+ */
+export function fieldSetOf(type: TypeNode, value: unknown, set = new FieldSet(), path: string[] = []): FieldSet {
+  walk(type, value, path, set);
+  return set;
+}
+
+function walk(type: TypeNode, value: unknown, path: string[], set: FieldSet): void {
+  if (type.t === 'list') {
+    if (type.listType === 'atomic' || !Array.isArray(value)) { set.insert(path); return; }
+    value.forEach((item, i) => {
+      const p = [...path, itemElement(type, item, i)];
+      set.insert(p);
+      if (type.listType === 'map') walk(type.elem, item, p, set);
+    });
+    return;
+  }
+  if (type.t === 'struct' || type.t === 'map') {
+    if (type.atomic || !isObj(value)) { set.insert(path); return; }
+    const entries = Object.entries(value);
+    if (entries.length === 0) { set.insert(path); return; }
+    for (const [k, v] of entries) {
+      const p = [...path, `f:${k}`];
+      const sub = type.t === 'struct' ? type.fields.get(k)?.type : type.elem;
+      if (sub === undefined) { set.insert(p); continue; }
+      // A map entry is a member itself (its key is data); a struct field only when it holds nothing.
+      if (type.t === 'map' || v === null || (isObj(v) && Object.keys(v).length === 0)) set.insert(p);
+      walk(sub, v, p, set);
+    }
+    return;
+  }
+  set.insert(path);
+}
+
+/** `.spec.template.spec.containers[name="web"].image`: a path as the API server's messages write it. */
+export function pathString(path: readonly string[]): string {
+  let out = '';
+  for (const el of path) {
+    const body = el.slice(2);
+    if (el.startsWith('f:')) out += `.${body}`;
+    else if (el.startsWith('i:')) out += `[${body}]`;
+    else if (el.startsWith('v:')) out += `[=${body}]`;
+    else {
+      const keys = JSON.parse(body) as Record<string, unknown>;
+      out += `[${Object.entries(keys).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+    }
+  }
+  return out;
+}
