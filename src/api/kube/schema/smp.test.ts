@@ -155,8 +155,8 @@ test('property: merging by key keeps every name once, in original order then new
   fc.assert(fc.property(envList, envPatch, (env, p) => {
     const out = schemas.strategicMerge(POD, { spec: { containers: [{ name: 'c', env }] } }, { spec: { containers: [{ name: 'c', env: p }] } }) as { spec: { containers: { env: { name: string }[] }[] } };
     const names = out.spec.containers[0]?.env.map((e) => e.name) ?? [];
-    const deleted = new Set(p.filter((e) => '$patch' in e).map((e) => e.name));
-    const want = [...env.map((e) => e.name), ...p.filter((e) => !('$patch' in e)).map((e) => e.name).filter((n) => !env.some((e) => e.name === n))].filter((n) => !deleted.has(n));
+    const deleted = new Set<string>(p.filter((e) => '$patch' in e).map((e) => e.name));
+    const want = [...env.map((e) => e.name), ...p.filter((e) => !('$patch' in e)).map((e): string => e.name).filter((n) => !env.some((e) => e.name === n))].filter((n) => !deleted.has(n));
     assert.deepEqual(names, want);
   }));
 });
