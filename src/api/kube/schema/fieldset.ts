@@ -15,14 +15,15 @@ export class FieldSet {
   self = false;
   readonly kids = new Map<string, FieldSet>();
 
-  static fromFieldsV1(json: unknown): FieldSet {
+  /** A FieldsV1 object; `{}` is the empty set at the top and a member leaf below it. */
+  static fromFieldsV1(json: unknown, top = true): FieldSet {
     const set = new FieldSet();
     if (json === null || typeof json !== 'object' || Array.isArray(json)) return set;
     const entries = Object.entries(json as Record<string, unknown>);
-    if (entries.length === 0) set.self = true;
+    if (entries.length === 0 && !top) set.self = true;
     for (const [k, v] of entries) {
       if (k === '.') set.self = true;
-      else set.kids.set(k, FieldSet.fromFieldsV1(v));
+      else set.kids.set(k, FieldSet.fromFieldsV1(v, false));
     }
     return set;
   }
