@@ -30,10 +30,7 @@ export class FieldSet {
 
   /** FieldsV1: `.` first, then the elements sorted (fields, then keys, values, indexes, by text). */
   toFieldsV1(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    if (this.self && this.kids.size > 0) out['.'] = {};
-    for (const k of [...this.kids.keys()].sort(comparePathElements)) out[k] = (this.kids.get(k) as FieldSet).toFieldsV1();
-    return out;
+    return encodeNode(this) ?? {};
   }
 
   empty(): boolean {
@@ -123,15 +120,28 @@ export class FieldSet {
   }
 }
 
-function nodeAt(root: FieldSet, path: readonly string[], create: true): FieldSet;
-function nodeAt(root: FieldSet, path: readonly string[], create: false): FieldSet | undefined;
-function nodeAt(root: FieldSet, path: readonly string[], create: boolean): FieldSet | undefined {
+export function nodeAt(root: FieldSet, path: readonly string[], create: true): FieldSet;
+export function nodeAt(root: FieldSet, path: readonly string[], create: false): FieldSet | undefined;
+export function nodeAt(root: FieldSet, path: readonly string[], create: boolean): FieldSet | undefined {
   let node: FieldSet | undefined = root;
   for (const el of path) {
     if (node === undefined) return undefined;
     node = create ? node.child(el) : node.kids.get(el);
   }
   return node;
+}
+
+/** A node's FieldsV1, or undefined when it holds no member (empty branches are left out). */
+function encodeNode(node: FieldSet): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  const keys = node.kids.size > 1 ? [...node.kids.keys()].sort(comparePathElements) : [...node.kids.keys()];
+  for (const k of keys) {
+    const v = encodeNode(node.kids.get(k) as FieldSet);
+    if (v === undefined) continue;
+    out ??= node.self ? { '.': {} } : {};
+    out[k] = v;
+  }
+  return out ?? (node.self ? {} : undefined);
 }
 
 const ORDER = 'fkvi';
@@ -145,17 +155,44 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 
 /** The `k:` element of a list item merged by `keys` (key fields sorted by name), or undefined when it lacks them all. */
 export function keyElement(item: unknown, keys: readonly string[]): string | undefined {
+  return keyElementSorted(item, [...keys].sort().map((k) => [k, JSON.stringify(k)] as const));
+}
+
+function keyElementSorted(item: unknown, sortedKeys: readonly (readonly [string, string])[]): string | undefined {
   if (!isObj(item)) return undefined;
-  const present = [...keys].sort().filter((k) => item[k] !== undefined);
-  if (present.length === 0) return undefined;
-  return `k:${JSON.stringify(Object.fromEntries(present.map((k) => [k, item[k]])))}`;
+  let out = '';
+  for (const [k, quoted] of sortedKeys) {
+    const v = item[k];
+    if (v === undefined) continue;
+    out += `${out === '' ? '' : ','}${quoted}:${JSON.stringify(v)}`;
+  }
+  return out === '' ? undefined : `k:{${out}}`;
 }
 
 export const valueElement = (v: unknown): string => `v:${JSON.stringify(v)}`;
 
+/** Elements of the items named during one operation (apply names each item in several passes). */
+let elementCache: WeakMap<object, string> | undefined;
+
+/** Runs `fn` with list items' path elements remembered by object for its duration (calls are synchronous). */
+export function withElementCache<T>(fn: () => T): T {
+  const outer = elementCache;
+  elementCache ??= new WeakMap();
+  try { return fn(); } finally { elementCache = outer; }
+}
+
 /** The path element of each item of a list of type `type`, by its list type. */
 export function itemElement(type: TypeNode & { t: 'list' }, item: unknown, index: number): string {
-  if (type.listType === 'map') return keyElement(item, type.keys) ?? `i:${index}`;
+  if (type.listType === 'map') {
+    if (!isObj(item)) return `i:${index}`;
+    let el = elementCache?.get(item);
+    if (el === undefined) {
+      el = keyElementSorted(item, type.sortedKeys);
+      if (el === undefined) return `i:${index}`;
+      elementCache?.set(item, el);
+    }
+    return el;
+  }
   if (type.listType === 'set') return valueElement(item);
   return `i:${index}`;
 }
@@ -163,38 +200,52 @@ export function itemElement(type: TypeNode & { t: 'list' }, item: unknown, index
 /**
  * The fields a value sets, as the API server counts an applied configuration's: leaves, the
  * items of keyed lists and sets, map entries, and atomic values whole; a struct field is a
- * member itself only when empty or null.
+ * member itself only when empty or null. Added under `path` of `set`.
  */
-export function fieldSetOf(type: TypeNode, value: unknown, set = new FieldSet(), path: string[] = []): FieldSet {
-  walk(type, value, path, set);
+export function fieldSetOf(type: TypeNode, value: unknown, set = new FieldSet(), path: readonly string[] = []): FieldSet {
+  walk(type, value, nodeAt(set, path, true));
   return set;
 }
 
-function walk(type: TypeNode, value: unknown, path: string[], set: FieldSet): void {
+/** Descends to `el`, walks, and drops the child again when the walk put nothing there. */
+function walkInto(node: FieldSet, el: string, type: TypeNode, value: unknown, self: boolean): void {
+  const c = node.child(el);
+  if (self) c.self = true;
+  walk(type, value, c);
+  if (!c.self && c.kids.size === 0) node.kids.delete(el);
+}
+
+function walk(type: TypeNode, value: unknown, node: FieldSet): void {
   if (type.t === 'list') {
-    if (type.listType === 'atomic' || !Array.isArray(value)) { set.insert(path); return; }
-    value.forEach((item, i) => {
-      const p = [...path, itemElement(type, item, i)];
-      set.insert(p);
-      if (type.listType === 'map') walk(type.elem, item, p, set);
-    });
-    return;
-  }
-  if (type.t === 'struct' || type.t === 'map') {
-    if (type.atomic || !isObj(value)) { set.insert(path); return; }
-    const entries = Object.entries(value);
-    if (entries.length === 0) { set.insert(path); return; }
-    for (const [k, v] of entries) {
-      const p = [...path, `f:${k}`];
-      const sub = type.t === 'struct' ? type.fields.get(k)?.type : type.elem;
-      if (sub === undefined) { set.insert(p); continue; }
-      // A map entry is a member itself (its key is data); a struct field only when it holds nothing.
-      if (type.t === 'map' || v === null || (isObj(v) && Object.keys(v).length === 0)) set.insert(p);
-      walk(sub, v, p, set);
+    if (type.listType === 'atomic' || !Array.isArray(value)) { node.self = true; return; }
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const el = itemElement(type, item, i);
+      if (type.listType === 'map') walkInto(node, el, type.elem, item, true);
+      else node.child(el).self = true;
     }
     return;
   }
-  set.insert(path);
+  if (type.t === 'struct' || type.t === 'map') {
+    if (type.atomic || !isObj(value)) { node.self = true; return; }
+    let any = false;
+    for (const k in value) {
+      any = true;
+      const v = value[k];
+      const sub = type.t === 'struct' ? type.fields.get(k)?.type : type.elem;
+      if (sub === undefined) { node.child(`f:${k}`).self = true; continue; }
+      // A map entry is a member itself (its key is data); a struct field only when it holds nothing.
+      walkInto(node, `f:${k}`, sub, v, type.t === 'map' || v === null || (isObj(v) && isEmpty(v)));
+    }
+    if (!any) node.self = true;
+    return;
+  }
+  node.self = true;
+}
+
+function isEmpty(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** `.spec.template.spec.containers[name="web"].image`: a path as the API server's messages write it. */

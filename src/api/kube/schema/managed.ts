@@ -9,7 +9,7 @@
  *                                   longer does are removed when nobody else owns them
  */
 import { apiVersionOf } from './kinds.ts';
-import { FieldSet, fieldSetOf, pathString } from './fieldset.ts';
+import { FieldSet, fieldSetOf, pathString, withElementCache } from './fieldset.ts';
 import { compare, merge, removeFields } from './typed-ops.ts';
 import { cloneJson } from './smp.ts';
 import type { ApplyConflict, GroupVersionKind, ManagedFieldsEntry } from '../contract.ts';
@@ -84,7 +84,11 @@ function capUpdates(managers: Map<string, Manager>, gvk: GroupVersionKind, now: 
   managers.set(ancientId, { entry: ancient, set });
 }
 
-export function managedFieldsAfterUpdate(type: StructNode, gvk: GroupVersionKind, before: object | undefined, after: object, manager: string, now: Date, subresource?: string): ManagedFieldsEntry[] {
+export function managedFieldsAfterUpdate(...args: Parameters<typeof updateManaged>): ManagedFieldsEntry[] {
+  return withElementCache(() => updateManaged(...args));
+}
+
+function updateManaged(type: StructNode, gvk: GroupVersionKind, before: object | undefined, after: object, manager: string, now: Date, subresource?: string): ManagedFieldsEntry[] {
   const afterFields = isObj(after) && isObj(after.metadata) ? after.metadata.managedFields : undefined;
   const managers = managersOf(Array.isArray(afterFields) ? after : before);
   const c = compare(type, before ?? {}, after);
@@ -112,12 +116,20 @@ export function conflictMessage(conflicts: readonly ApplyConflict[]): string {
   return `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`;
 }
 
-export function apply(type: StructNode, gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):
+export function apply(...args: Parameters<typeof applyOnce>): ReturnType<typeof applyOnce> {
+  return withElementCache(() => applyOnce(...args));
+}
+
+function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):
   { object: Obj } | { conflicts: ApplyConflict[]; message: string } {
   const managers = managersOf(live);
-  const base: Obj = live === undefined ? {} : cloneJson(live as Obj);
-  const config = cloneJson(applied as Obj);
-  if (isObj(config.metadata)) delete config.metadata.managedFields;
+  // merge and removeFields copy what they change and share the rest: the result is copied once at the end.
+  const base: Obj = live === undefined ? {} : (live as Obj);
+  const config: Obj = { ...(applied as Obj) };
+  if (isObj(config.metadata) && 'managedFields' in config.metadata) {
+    const { managedFields: _ignored, ...rest } = config.metadata;
+    config.metadata = rest;
+  }
   const merged = merge(type, base, config) as Obj;
   const c = compare(type, base, merged);
   const changed = ownable(c.added.union(c.modified), subresource);
@@ -138,7 +150,7 @@ export function apply(type: StructNode, gvk: GroupVersionKind, live: object | un
   managers.set(id, { entry: entry(manager, 'Apply', gvk, now, subresource), set: appliedSet });
   let others = new FieldSet();
   for (const m of managers.values()) others = others.union(m.set);
-  const object = removeFields(type, merged, last.difference(others), others) as Obj;
+  const object = cloneJson(removeFields(type, merged, last.difference(others), others) as Obj);
   const metadata: Obj = isObj(object.metadata) ? { ...object.metadata } : {};
   metadata.managedFields = encode(managers);
   object.metadata = metadata;

@@ -6,7 +6,7 @@
  *   merge(live, applied) → live with the applied configuration laid over it, lists by their type
  *   removeFields(v, set) → v without the fields of a set (what a manager stopped applying)
  */
-import { FieldSet, fieldSetOf, itemElement } from './fieldset.ts';
+import { FieldSet, fieldSetOf, itemElement, nodeAt } from './fieldset.ts';
 import type { TypeNode } from './types.ts';
 
 type Obj = Record<string, unknown>;
@@ -42,8 +42,16 @@ function itemsByElement(type: TypeNode & { t: 'list' }, list: unknown[]): Map<st
 
 export function compare(type: TypeNode, oldValue: unknown, newValue: unknown): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  walkCompare(type, oldValue, newValue, [], c);
+  walkCompare(type, oldValue, newValue, undefined, c);
   return c;
+}
+
+/** A path as a linked list from the leaf up: walking allocates one cell per step, arrays only on insert. */
+type Path = { readonly el: string; readonly up: Path } | undefined;
+function toArray(path: Path): string[] {
+  const out: string[] = [];
+  for (let p = path; p !== undefined; p = p.up) out.push(p.el);
+  return out.reverse();
 }
 
 /**
@@ -51,43 +59,45 @@ export function compare(type: TypeNode, oldValue: unknown, newValue: unknown): C
  * member itself; a struct only through its fields (the API server's old object already holds
  * its non-pointer structs, so they never appear as added).
  */
-function addedTree(type: TypeNode, value: unknown, path: string[], c: Comparison): void {
+function addedTree(type: TypeNode, value: unknown, node: FieldSet, self: boolean): void {
   if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(value)) {
     value.forEach((item, i) => {
-      const p = [...path, itemElement(type, item, i)];
-      if (type.listType === 'map') { c.added.insert(p); addedTree(type.elem, item, p, c); } else c.added.insert(p);
+      const el = itemElement(type, item, i);
+      const n = node.child(el);
+      n.self = true;
+      if (type.listType === 'map') addedTree(type.elem, item, n, true);
     });
     return;
   }
   if ((type.t === 'struct' || type.t === 'map') && !type.atomic && isObj(value) && Object.keys(value).length > 0) {
-    if (type.t === 'map' && path.length > 0) c.added.insert(path);
-    for (const [k, v] of Object.entries(value)) addedTree(subType(type, k) ?? UNTYPED, v, [...path, `f:${k}`], c);
+    if (type.t === 'map' && self) node.self = true;
+    for (const [k, v] of Object.entries(value)) addedTree(subType(type, k) ?? UNTYPED, v, node.child(`f:${k}`), true);
     return;
   }
-  c.added.insert(path);
+  node.self = true;
 }
 
-function walkCompare(type: TypeNode, a: unknown, b: unknown, path: string[], c: Comparison): void {
+function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comparison): void {
   if (a === undefined && b === undefined) return;
-  if (a === undefined) { addedTree(type, b, path, c); return; }
-  if (b === undefined) { c.removed.insert(path); fieldSetOf(type, a, c.removed, path); return; }
+  if (a === undefined) { addedTree(type, b, nodeAt(c.added, toArray(path), true), path !== undefined); return; }
+  if (b === undefined) { const p = toArray(path); c.removed.insert(p); fieldSetOf(type, a, c.removed, p); return; }
   if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(a) && Array.isArray(b)) {
     const olds = itemsByElement(type, a);
     const news = itemsByElement(type, b);
     for (const [el, item] of news) {
-      const p = [...path, el];
-      if (!olds.has(el)) addedTree(type.elem, item, p, c);
+      const p = { el, up: path };
+      if (!olds.has(el)) addedTree(type.elem, item, nodeAt(c.added, toArray(p), true), true);
       else if (type.listType === 'map') walkCompare(type.elem, olds.get(el), item, p, c);
     }
-    for (const [el, item] of olds) if (!news.has(el)) { const p = [...path, el]; c.removed.insert(p); fieldSetOf(type.elem, item, c.removed, p); }
+    for (const [el, item] of olds) if (!news.has(el)) { const p = toArray({ el, up: path }); c.removed.insert(p); fieldSetOf(type.elem, item, c.removed, p); }
     return;
   }
   if ((type.t === 'struct' || type.t === 'map') && !type.atomic && isObj(a) && isObj(b)) {
-    for (const [k, v] of Object.entries(b)) walkCompare(subType(type, k) ?? UNTYPED, a[k], v, [...path, `f:${k}`], c);
-    for (const [k, v] of Object.entries(a)) if (!(k in b)) walkCompare(subType(type, k) ?? UNTYPED, v, undefined, [...path, `f:${k}`], c);
+    for (const k in b) walkCompare(subType(type, k) ?? UNTYPED, a[k], b[k], { el: `f:${k}`, up: path }, c);
+    for (const k in a) if (!(k in b)) walkCompare(subType(type, k) ?? UNTYPED, a[k], undefined, { el: `f:${k}`, up: path }, c);
     return;
   }
-  if (!deepEqual(a, b)) c.modified.insert(path);
+  if (!deepEqual(a, b)) c.modified.insert(toArray(path));
 }
 
 /** `applied` laid over `live`: the applied configuration's values win; lists merge by their list type. */
