@@ -78,6 +78,9 @@ export const extensions: Record<string, Record<string, Extensions>> = {
     containerStatuses: atomic, initContainerStatuses: atomic, ephemeralContainerStatuses: atomic,
     resourceClaimStatuses: merge('name', ['name'], 'merge,retainKeys'),
   },
+  // Defaults of list-map key fields: apply names an item that omits them by the default.
+  [`${core}ContainerPort`]: { protocol: { default: 'TCP' } },
+  [`${core}ServicePort`]: { protocol: { default: 'TCP' } },
   [`${core}ResourceRequirements`]: { claims: { 'x-kubernetes-list-map-keys': ['name'], 'x-kubernetes-list-type': 'map' } },
   [`${core}NodeSelector`]: { '.': atomicMap, nodeSelectorTerms: atomic },
   [`${core}NodeSelectorTerm`]: { '.': atomicMap, matchExpressions: atomic, matchFields: atomic },

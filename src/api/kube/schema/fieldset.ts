@@ -155,18 +155,21 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 
 /** The `k:` element of a list item merged by `keys` (key fields sorted by name), or undefined when it lacks them all. */
 export function keyElement(item: unknown, keys: readonly string[]): string | undefined {
-  return keyElementSorted(item, [...keys].sort().map((k) => [k, JSON.stringify(k)] as const));
+  return keyElementSorted(item, [...keys].sort().map((k) => [k, JSON.stringify(k), undefined] as const));
 }
 
-function keyElementSorted(item: unknown, sortedKeys: readonly (readonly [string, string])[]): string | undefined {
+function keyElementSorted(item: unknown, sortedKeys: readonly (readonly [string, string, unknown])[]): string | undefined {
   if (!isObj(item)) return undefined;
   let out = '';
-  for (const [k, quoted] of sortedKeys) {
-    const v = item[k];
+  let named = false;
+  for (const [k, quoted, byDefault] of sortedKeys) {
+    let v = item[k];
+    if (v !== undefined) named = true;
+    else v = byDefault;
     if (v === undefined) continue;
     out += `${out === '' ? '' : ','}${quoted}:${JSON.stringify(v)}`;
   }
-  return out === '' ? undefined : `k:{${out}}`;
+  return named ? `k:{${out}}` : undefined;
 }
 
 export const valueElement = (v: unknown): string => `v:${JSON.stringify(v)}`;

@@ -134,3 +134,22 @@ test('updates past the cap fold into one ancient-changes entry', () => {
   assert.ok(names.includes('ancient-changes'));
   assert.ok(names.includes('m11'));
 });
+
+test('the first apply to an object without managedFields conflicts with what is there (before-first-apply)', () => {
+  const r = schemas.apply(CM, cm({ a: '1' }), cm({ a: '2' }), 'kubectl', false, T1);
+  assert.ok('conflicts' in r);
+  assert.equal(r.message, 'Apply failed with 1 conflict: conflict with "before-first-apply" using v1: .data.a');
+});
+
+test('a container port without a protocol is named by the default TCP, as the API server names it', () => {
+  const dep = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ name: 'web', image: 'i', ports: [{ containerPort: 80 }] }] } } } };
+  const obj = applied(schemas.apply(DEPLOYMENT, undefined, dep, 'kubectl', false, T0));
+  const fields = JSON.stringify(obj.metadata.managedFields[0]?.fieldsV1);
+  assert.ok(fields.includes('"k:{\\"containerPort\\":80,\\"protocol\\":\\"TCP\\"}"'), fields);
+});
+
+test('an applied keyed list item without its key is refused', () => {
+  const dep = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ image: 'i' }] } } } };
+  assert.throws(() => schemas.apply(DEPLOYMENT, undefined, dep, 'kubectl', false, T0),
+    /failed to create typed patch object \(apps\/v1, Kind=Deployment\): \.spec\.template\.spec\.containers: element 0: associative list with keys has an element that omits key field "name"/);
+});

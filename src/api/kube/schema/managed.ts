@@ -9,11 +9,12 @@
  *                                   longer does are removed when nobody else owns them
  */
 import { apiVersionOf } from './kinds.ts';
-import { FieldSet, fieldSetOf, pathString, withElementCache } from './fieldset.ts';
+import { FieldSet, fieldSetOf, itemElement, pathString, withElementCache } from './fieldset.ts';
+import { KubeSchemaError } from '../contract.ts';
 import { compare, merge, removeFields } from './typed-ops.ts';
 import { cloneJson } from './smp.ts';
 import type { ApplyConflict, GroupVersionKind, ManagedFieldsEntry } from '../contract.ts';
-import type { StructNode } from './types.ts';
+import type { StructNode, TypeNode } from './types.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -28,6 +29,31 @@ const STRIPPED: readonly (readonly string[])[] = [
   ['f:metadata', 'f:generation'], ['f:metadata', 'f:creationTimestamp'], ['f:metadata', 'f:managedFields'],
   ['f:metadata', 'f:selfLink'], ['f:metadata', 'f:deletionTimestamp'], ['f:metadata', 'f:deletionGracePeriodSeconds'],
 ];
+
+/** The manager the API server credits with the fields of an object that has no managedFields at its first apply. */
+export const BEFORE_FIRST_APPLY = 'before-first-apply';
+
+/** Refuses an applied configuration with a keyed list item that lacks every key (apply cannot name it). */
+function checkKeys(type: TypeNode, value: unknown, gvk: GroupVersionKind, path: string): void {
+  if (type.t === 'list' && Array.isArray(value)) {
+    if (type.listType !== 'map') return;
+    value.forEach((item, i) => {
+      const el = itemElement(type, item, i);
+      if (el.startsWith('i:')) {
+        const missing = type.keys.find((k) => !isObj(item) || item[k] === undefined) ?? type.keys[0];
+        throw new KubeSchemaError(400, 'BadRequest', `failed to create typed patch object (${apiVersionOf(gvk)}, Kind=${gvk.kind}): ${path}: element ${i}: associative list with keys has an element that omits key field "${missing}" (and doesn't have default value)`);
+      }
+      checkKeys(type.elem, item, gvk, `${path}[${el.slice(2)}]`);
+    });
+    return;
+  }
+  if ((type.t === 'struct' || type.t === 'map') && isObj(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const sub = type.t === 'struct' ? type.fields.get(k)?.type : type.elem;
+      if (sub !== undefined) checkKeys(sub, v, gvk, `${path}.${k}`);
+    }
+  }
+}
 
 interface Manager { entry: ManagedFieldsEntry; set: FieldSet }
 
@@ -122,7 +148,14 @@ export function apply(...args: Parameters<typeof applyOnce>): ReturnType<typeof 
 
 function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):
   { object: Obj } | { conflicts: ApplyConflict[]; message: string } {
+  checkKeys(type, applied, gvk, '');
   const managers = managersOf(live);
+  if (live !== undefined && managers.size === 0) {
+    // An object nobody has managed yet (written before managedFields were kept): its fields
+    // belong to this placeholder manager, so the first apply conflicts with what is there.
+    const e = entry(BEFORE_FIRST_APPLY, 'Update', gvk, now);
+    managers.set(idOf(e), { entry: e, set: ownable(fieldSetOf(type, live), undefined) });
+  }
   // merge and removeFields copy what they change and share the rest: the result is copied once at the end.
   const base: Obj = live === undefined ? {} : (live as Obj);
   const config: Obj = { ...(applied as Obj) };

@@ -31,6 +31,8 @@ export interface Field {
   readonly patchStrategy: readonly string[];
   /** `x-kubernetes-patch-merge-key`. */
   readonly mergeKey?: string;
+  /** The schema's `default`, where one is given (list-map key fields need it to name items). */
+  readonly default?: unknown;
 }
 
 export interface StructNode {
@@ -47,8 +49,8 @@ export interface ListNode {
   /** How apply merges it: by keys (`map`), by value (`set`), or whole (`atomic`). */
   readonly listType: 'atomic' | 'set' | 'map';
   readonly keys: readonly string[];
-  /** The keys sorted by name, JSON-quoted: how a `k:` path element writes them. */
-  readonly sortedKeys: readonly (readonly [string, string])[];
+  /** The keys sorted by name, JSON-quoted, with their defaults: how a `k:` path element writes them. */
+  readonly sortedKeys: readonly (readonly [string, string, unknown])[];
 }
 export interface ScalarNode { readonly t: 'scalar'; readonly type: string; readonly format?: string }
 /** Any JSON below (FieldsV1, RawExtension): nothing is checked or merged by schema. */
@@ -98,6 +100,7 @@ export class TypeCatalog {
         type: this.type(schema),
         patchStrategy: strategy === undefined ? [] : strategy.split(','),
         ...(mergeKey === undefined ? {} : { mergeKey }),
+        ...(schema.default === undefined ? {} : { default: schema.default }),
       });
     }
     return node;
@@ -114,7 +117,8 @@ export class TypeCatalog {
       // merge key) or a set, as the API server's schema conversion does.
       const listType = declared ?? (strategy.includes('merge') ? (mergeKey === undefined ? 'set' : 'map') : 'atomic');
       const keys = (schema['x-kubernetes-list-map-keys'] as string[] | undefined) ?? (listType === 'map' && mergeKey !== undefined ? [mergeKey] : []);
-      return { t: 'list', elem, listType, keys, sortedKeys: [...keys].sort().map((k) => [k, JSON.stringify(k)] as const) };
+      const defaultOf = (k: string): unknown => (elem.t === 'struct' ? elem.fields.get(k)?.default : undefined);
+      return { t: 'list', elem, listType, keys, sortedKeys: [...keys].sort().map((k) => [k, JSON.stringify(k), defaultOf(k)] as const) };
     }
     if (schema.type === 'object') {
       if (schema.additionalProperties !== undefined) return { t: 'map', elem: this.type(schema.additionalProperties), atomic: schema['x-kubernetes-map-type'] === 'atomic' };
