@@ -61,6 +61,16 @@ test('kubectl apply twice: the second apply is a strategic merge patch kubectl c
   assert.deepEqual(live.spec.strategy, { type: 'Recreate' }, 'retainKeys dropped rollingUpdate');
 });
 
+test('kubectl diff shows the change a server-side dry run of the strategic merge patch makes', async () => {
+  const r = await h.kubectl(['diff', '-f', '-'], deployment('nginx:3').replace('rollingUpdate: {maxSurge: 1}', '').replace('type: RollingUpdate', 'type: Recreate'));
+  assert.equal(r.status, 1, `kubectl diff exits 1 when there is a difference: ${r.stderr}`);
+  assert.match(r.stdout, /^-\s+- image: nginx:2$/m);
+  assert.match(r.stdout, /^\+\s+- image: nginx:3$/m);
+  assert.ok(h.requests.some((q) => q.startsWith('PATCH /apis/apps/v1/namespaces/default/deployments/web?dryRun=All')));
+  const live = h.objects.get('deployments/default/web') as { spec: { template: { spec: { containers: { image: string }[] } } } };
+  assert.equal(live.spec.template.spec.containers[0]?.image, 'nginx:2', 'a dry run stores nothing');
+});
+
 test('kubectl apply of an unknown field fails with the strict decoding error', async () => {
   const r = await h.kubectl(['apply', '--validate=strict', '-f', '-'], deployment('nginx:2').replace('replicas: 3', 'replicas: 3\n  replica: 1'));
   assert.notEqual(r.status, 0);
