@@ -86,7 +86,11 @@ function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comp
     const news = itemsByElement(type, b);
     for (const [el, item] of news) {
       const p = { el, up: path };
-      if (!olds.has(el)) addedTree(type.elem, item, nodeAt(c.added, toArray(p), true), true);
+      if (!olds.has(el)) {
+        const n = nodeAt(c.added, toArray(p), true);
+        n.self = true; // a new list item is a member itself
+        addedTree(type.elem, item, n, true);
+      }
       else if (type.listType === 'map') walkCompare(type.elem, olds.get(el), item, p, c);
     }
     for (const [el, item] of olds) if (!news.has(el)) { const p = toArray({ el, up: path }); c.removed.insert(p); fieldSetOf(type.elem, item, c.removed, p); }
@@ -104,23 +108,50 @@ function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comp
 export function merge(type: TypeNode, live: unknown, applied: unknown): unknown {
   if (applied === undefined) return live;
   if (live === undefined || live === null || applied === null) return applied;
-  if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(live) && Array.isArray(applied)) {
-    const out = [...live];
-    const at = new Map<string, number>();
-    out.forEach((item, i) => { const el = itemElement(type, item, i); if (!at.has(el)) at.set(el, i); });
-    applied.forEach((item, i) => {
-      const el = itemElement(type, item, i);
-      const j = at.get(el);
-      if (j === undefined) { at.set(el, out.length); out.push(item); } else if (type.listType === 'map') out[j] = merge(type.elem, out[j], item);
-    });
-    return out;
-  }
+  if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(live) && Array.isArray(applied)) return mergeItems(type, live, applied);
   if ((type.t === 'struct' || type.t === 'map') && !type.atomic && isObj(live) && isObj(applied)) {
     const out: Obj = { ...live };
     for (const [k, v] of Object.entries(applied)) out[k] = merge(subType(type, k) ?? UNTYPED, live[k], v);
     return out;
   }
   return applied;
+}
+
+/**
+ * The items of a keyed list or set after apply, in the order structured-merge-diff gives them:
+ * items both lists hold come in the applied order, items only live holds keep their place
+ * among them, items only the configuration holds come where it puts them.
+ */
+function mergeItems(type: TypeNode & { t: 'list' }, live: unknown[], applied: unknown[]): unknown[] {
+  const l = live.map((item, i) => [itemElement(type, item, i), item] as const);
+  const r = applied.map((item, i) => [itemElement(type, item, i), item] as const);
+  const inLive = new Map<string, unknown>();
+  for (const [el, item] of l) if (!inLive.has(el)) inLive.set(el, item);
+  const inApplied = new Set(r.map(([el]) => el));
+  const shared = r.filter(([el]) => inLive.has(el)).map(([el]) => el);
+  const done = new Set<string>();
+  let next = 0; // the next shared item, in applied order
+  const take = (el: string, item: unknown): void => {
+    out.push(type.listType === 'map' ? merge(type.elem, inLive.get(el), item) : item);
+    done.add(el);
+    while (next < shared.length && done.has(shared[next] as string)) next++;
+  };
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < l.length || j < r.length) {
+    const [le, litem] = l[i] ?? [undefined, undefined];
+    const [re, ritem] = r[j] ?? [undefined, undefined];
+    if (le !== undefined && le === re) { take(le, ritem); i++; j++; continue; }
+    if (le !== undefined) {
+      if (done.has(le)) { i++; continue; }
+      if (!inApplied.has(le)) { out.push(litem); done.add(le); i++; continue; }
+      if (next < shared.length && shared[next] !== le) { i++; continue; } // shared, but its turn comes later
+    }
+    if (re !== undefined) { take(re, ritem); j++; continue; }
+    i++;
+  }
+  return out;
 }
 
 /**
