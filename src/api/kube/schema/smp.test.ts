@@ -97,12 +97,19 @@ test('$retainKeys drops the keys it does not list (strategy: Recreate clears rol
   assert.deepEqual(out.spec.strategy, { type: 'Recreate' });
 });
 
-test('$setElementOrder orders the merged list by the patch, server-only items after', () => {
+test('$setElementOrder orders the named items; server-only items are interleaved by their old place', () => {
+  // web and side are the server's; the patch names new then web: side is server-only.
   const out = patch(deployment(), { spec: { template: { spec: {
     '$setElementOrder/containers': [{ name: 'new' }, { name: 'web' }],
     containers: [{ name: 'new', image: 'x' }],
   } } } });
-  assert.deepEqual(out.spec.template.spec.containers.map((c) => c.name), ['new', 'web', 'side']);
+  assert.deepEqual(out.spec.template.spec.containers.map((c) => c.name), ['side', 'new', 'web']);
+  const reordered = patch(deployment(), { spec: { template: { spec: {
+    '$setElementOrder/containers': [{ name: 'side' }, { name: 'web' }],
+  } } } });
+  assert.deepEqual(reordered.spec.template.spec.containers.map((c) => c.name), ['side', 'web']);
+  const kept = patch(deployment(), { metadata: { '$setElementOrder/finalizers': ['b'], finalizers: ['b'] } });
+  assert.deepEqual(kept.metadata.finalizers, ['a', 'b']);
 });
 
 test('ports merge by containerPort; a null in a new item is dropped', () => {

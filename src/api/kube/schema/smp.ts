@@ -64,7 +64,7 @@ function mergeMap(original: Obj, patch: Obj, type: TypeNode): Obj {
     const keep = new Set(retain.map(String));
     for (const k of Object.keys(original)) if (!keep.has(k)) delete original[k];
   }
-  const orders: [string, unknown[]][] = [];
+  const orders: [string, unknown[], unknown[]][] = [];
   for (const [key, value] of Object.entries(patch)) {
     if (key === RETAIN_KEYS) continue;
     if (key.startsWith(DELETE_FROM)) {
@@ -79,7 +79,9 @@ function mergeMap(original: Obj, patch: Obj, type: TypeNode): Obj {
     }
     if (key.startsWith(SET_ORDER)) {
       if (!Array.isArray(value)) throw bad(`${key} must be a list`);
-      orders.push([key.slice(SET_ORDER.length), value]);
+      const field = key.slice(SET_ORDER.length);
+      const before = original[field];
+      orders.push([field, value, Array.isArray(before) ? before : []]);
       continue;
     }
     const field = fieldOf(type, key);
@@ -101,9 +103,9 @@ function mergeMap(original: Obj, patch: Obj, type: TypeNode): Obj {
     }
     original[key] = value;
   }
-  for (const [field, order] of orders) {
+  for (const [field, order, serverOrder] of orders) {
     const list = original[field];
-    if (Array.isArray(list)) original[field] = reorder(list, order, fieldOf(type, field)?.mergeKey);
+    if (Array.isArray(list)) original[field] = reorder(list, order, serverOrder, fieldOf(type, field)?.mergeKey);
   }
   return original;
 }
@@ -140,15 +142,29 @@ function mergeList(original: unknown[], patch: unknown[], elem: TypeNode, mergeK
 }
 
 /**
- * `$setElementOrder`: the items the order names come in its order; items it does not name
- * (the server's own) keep their place after them, in their original order.
+ * `$setElementOrder`: the items the order names come in its order; the others (the server's
+ * own) keep their original order; the two runs are interleaved by their original positions,
+ * a server item first when the named item is new (as apimachinery's strategicpatch does).
  */
-function reorder(list: unknown[], order: unknown[], mergeKey: string | undefined): unknown[] {
+function reorder(list: unknown[], order: unknown[], serverOrder: unknown[], mergeKey: string | undefined): unknown[] {
   const idOf = (v: unknown): string => JSON.stringify(mergeKey !== undefined && isObj(v) ? v[mergeKey] : v);
-  const orderIds = order.map((o) => JSON.stringify(mergeKey !== undefined && isObj(o) ? o[mergeKey] : o));
-  const rank = new Map(orderIds.map((id, i) => [id, i]));
+  const rank = new Map(order.map((o, i) => [idOf(o), i]));
+  const serverPos = new Map<string, number>();
+  serverOrder.forEach((v, i) => { const id = idOf(v); if (!serverPos.has(id)) serverPos.set(id, i); });
   const named = list.filter((v) => rank.has(idOf(v))).sort((a, b) => (rank.get(idOf(a)) as number) - (rank.get(idOf(b)) as number));
-  return [...named, ...list.filter((v) => !rank.has(idOf(v)))];
+  const others = list.filter((v) => !rank.has(idOf(v))).sort((a, b) => (serverPos.get(idOf(a)) ?? -1) - (serverPos.get(idOf(b)) ?? -1));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < named.length || j < others.length) {
+    if (j >= others.length) { out.push(named[i++]); continue; }
+    if (i >= named.length) { out.push(others[j++]); continue; }
+    const li = serverPos.get(idOf(named[i]));
+    const ri = serverPos.get(idOf(others[j]));
+    if (li !== undefined && ri !== undefined && li < ri) out.push(named[i++]);
+    else out.push(others[j++]);
+  }
+  return out;
 }
 
 /** A patch value taken whole: a copy without `$` directives and without nulls. */
