@@ -134,7 +134,7 @@ export function nodeAt(root: FieldSet, path: readonly string[], create: boolean)
 /** A node's FieldsV1, or undefined when it holds no member (empty branches are left out). */
 function encodeNode(node: FieldSet): Record<string, unknown> | undefined {
   let out: Record<string, unknown> | undefined;
-  const keys = node.kids.size > 1 ? [...node.kids.keys()].sort(comparePathElements) : [...node.kids.keys()];
+  const keys = node.kids.size > 1 ? sortElements([...node.kids.keys()]) : [...node.kids.keys()];
   for (const k of keys) {
     const v = encodeNode(node.kids.get(k) as FieldSet);
     if (v === undefined) continue;
@@ -142,6 +142,13 @@ function encodeNode(node: FieldSet): Record<string, unknown> | undefined {
     out[k] = v;
   }
   return out ?? (node.self ? {} : undefined);
+}
+
+/** Fields, keys, values, then indexes: plain string order puts `i:` second, so those move last. */
+function sortElements(keys: string[]): string[] {
+  keys.sort();
+  if (!keys.some((k) => k.startsWith('i:'))) return keys;
+  return [...keys.filter((k) => !k.startsWith('i:')), ...keys.filter((k) => k.startsWith('i:')).sort(comparePathElements)];
 }
 
 const ORDER = 'fkvi';

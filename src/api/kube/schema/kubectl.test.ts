@@ -97,3 +97,17 @@ test('kubectl apply --server-side: created, then another manager conflicts, then
     other: { 'f:data': { 'f:a': {}, 'f:b': {} } },
   });
 });
+
+test('kubectl apply --server-side of a Deployment: managedFields name a port by its key with the default protocol', async () => {
+  const applied = await h.kubectl(['apply', '--server-side', '-f', '-'], deployment('nginx:1').replace('name: web\nspec', 'name: api\nspec'));
+  assert.equal(applied.status, 0, applied.stderr);
+  const got = await h.kubectl(['get', 'deployment', 'api', '-o', 'json', '--show-managed-fields']);
+  assert.equal(got.status, 0, got.stderr);
+  const obj = JSON.parse(got.stdout) as { metadata: { managedFields: { manager: string; operation: string; fieldsV1: Record<string, any> }[] } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const [entry] = obj.metadata.managedFields;
+  assert.equal(entry?.manager, 'kubectl');
+  assert.equal(entry?.operation, 'Apply');
+  const web = entry?.fieldsV1['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}'];
+  assert.deepEqual(web['f:ports'], { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } });
+  assert.deepEqual(entry?.fieldsV1['f:spec']['f:strategy'], { 'f:rollingUpdate': { 'f:maxSurge': {} }, 'f:type': {} });
+});
