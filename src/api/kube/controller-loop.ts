@@ -1,0 +1,161 @@
+/**
+ * Runs the Kubernetes reconciler (src/controllers/kube/reconcile.ts) for one cluster: any
+ * change under the cluster's keys marks it dirty; a pass (at most one in flight, PASS_DELAY_MS
+ * after the change that started it) reads every object's metadata, asks the reconciler, and
+ * applies its actions through the storage backend, as an API client would. A refused action
+ * (gone, changed) is left to the next pass.
+ */
+import type { Store } from '../../store/store.ts';
+import { reconcileKube, type KubeAction, type KubeObjectRef } from '../../controllers/kube/reconcile.ts';
+import type { KindInfo, KindRegistry } from './kinds.ts';
+import { isTombstone, resourcePrefix, clusterPrefix } from './keys.ts';
+import { decode } from './generic-storage.ts';
+import type { StorageBackend } from './storage-backend.ts';
+import type { Obj } from './kind-rules.ts';
+import { StatusError } from './status.ts';
+import { eachKey } from '../../store/json.ts';
+
+/** Delay between a change and the pass it starts: changes in that window share the pass. */
+export const PASS_DELAY_MS = 20;
+/** The manager the controllers' writes are recorded under. */
+export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
+
+export interface KubeControllerDeps {
+  readonly store: Store;
+  readonly clusterUid: string;
+  readonly storage: StorageBackend;
+  readonly registry: KindRegistry;
+  readonly now: () => number;
+}
+
+export interface KubeControllers {
+  /** Resolves once a pass that started after this call found nothing to do (tests). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const resourceName = (k: KindInfo): string => (k.group === '' ? k.plural : `${k.plural}.${k.group}`);
+
+function refOf(k: KindInfo, o: Obj): KubeObjectRef {
+  const m = o.metadata;
+  return {
+    resource: resourceName(k), namespace: m.namespace, name: m.name!, uid: m.uid!, deleting: m.deletionTimestamp !== undefined,
+    finalizers: m.finalizers ?? [], ownerUids: (m.ownerReferences ?? []).map((r) => r.uid),
+    ...(k.plural === 'namespaces' && k.group === '' && { contentFinalizer: ((o.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).includes('kubernetes') }),
+  };
+}
+
+export async function startKubeControllers(deps: KubeControllerDeps): Promise<KubeControllers> {
+  const byResource = new Map(deps.registry.kinds.map((k) => [resourceName(k), k]));
+  let closed = false;
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  let timer: NodeJS.Timeout | undefined;
+  let idleWaiters: (() => void)[] = [];
+
+  const snapshot = async (): Promise<KubeObjectRef[]> => {
+    const objects: KubeObjectRef[] = [];
+    // Each kind once: the events of two groups share a plural but not a prefix.
+    const seen = new Set<string>();
+    for (const k of deps.registry.kinds) {
+      const prefix = resourcePrefix(deps.clusterUid, k);
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
+      await eachKey(deps.store, prefix, (kv) => {
+        if (!isTombstone(kv.key)) objects.push(refOf(k, decode(kv.value, kv.modRevision)));
+      });
+    }
+    return objects;
+  };
+
+  const apply = async (a: KubeAction): Promise<void> => {
+    const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
+    const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
+    switch (a.type) {
+      case 'createNamespace':
+        await deps.storage.create(nsKind, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } }, opts);
+        return;
+      case 'createServiceAccount':
+        await deps.storage.create(deps.registry.byResource('', 'v1', 'serviceaccounts')!, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
+        return;
+      case 'delete':
+        await deps.storage.delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
+        return;
+      case 'removeFinalizer':
+        await deps.storage.update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+          if (cur) cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== a.finalizer);
+          return cur;
+        }, opts);
+        return;
+      case 'removeOwnerReference':
+        await deps.storage.update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+          if (cur) {
+            const refs = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== a.ownerUid);
+            if (refs.length > 0) cur.metadata.ownerReferences = refs;
+            else delete cur.metadata.ownerReferences;
+          }
+          return cur;
+        }, opts);
+        return;
+      case 'finalizeNamespace':
+        await deps.storage.update(nsKind, undefined, a.name, (cur) => {
+          if (cur) {
+            const spec = (cur.spec ?? {}) as { finalizers?: string[] };
+            cur.spec = { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') };
+          }
+          return cur;
+        }, { ...opts, subresource: 'finalize' });
+        return;
+    }
+  };
+
+  const pass = async (): Promise<void> => {
+    dirty = false;
+    const actions = reconcileKube({ objects: await snapshot() }, deps.now());
+    for (const a of actions) {
+      if (closed) return;
+      try {
+        await apply(a);
+      } catch (err) {
+        // Gone or changed since the snapshot: the next pass decides again on fresh state.
+        if (!(err instanceof StatusError)) throw err;
+      }
+    }
+    if (actions.length > 0) dirty = true;
+  };
+
+  const schedule = (): void => {
+    dirty = true;
+    if (closed || timer || running) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = pass().catch((err: unknown) => {
+        console.error(`berth: kube controllers of cluster ${deps.clusterUid}: ${(err as Error).message}`);
+      }).finally(() => {
+        running = undefined;
+        if (dirty) schedule();
+        else {
+          const w = idleWaiters;
+          idleWaiters = [];
+          for (const f of w) f();
+        }
+      });
+    }, PASS_DELAY_MS);
+  };
+
+  const watch = deps.store.watch(clusterPrefix(deps.clusterUid), await deps.store.revision(), () => schedule());
+  schedule();
+  return {
+    settled: () => new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      schedule();
+    }),
+    close: async () => {
+      closed = true;
+      watch.close();
+      if (timer) clearTimeout(timer);
+      await running;
+      for (const f of idleWaiters) f();
+    },
+  };
+}

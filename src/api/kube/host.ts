@@ -1,0 +1,43 @@
+/**
+ * The KubeApiHost of the contract: one API server per ACTIVE cluster, opened by the EKS side
+ * (with the store and clock of the control plane) and closed when the cluster goes.
+ */
+import type { KubeApi, KubeApiHost, KubeApiOptions, KubeSchemas } from './contract.ts';
+import type { Store } from '../../store/store.ts';
+import { KubeServer, type KubeServerDeps } from './server.ts';
+
+export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
+  readonly store: Store;
+  readonly now: () => number;
+  /** The schemas of a cluster's Kubernetes version (the kubeschema part's KubeSchemas). */
+  readonly schemasFor: (version: string) => KubeSchemas;
+}
+
+export class BerthKubeApiHost implements KubeApiHost {
+  readonly #deps: KubeApiHostDeps;
+  readonly #open = new Map<string, KubeApi>();
+
+  constructor(deps: KubeApiHostDeps) {
+    this.#deps = deps;
+  }
+
+  async open(options: Omit<KubeApiOptions, 'store' | 'now'>): Promise<KubeApi> {
+    const uid = options.cluster.uid;
+    const running = this.#open.get(uid);
+    if (running) return running;
+    const { store, now, schemasFor, ...rest } = this.#deps;
+    const api = await new KubeServer({ ...options, store, now }, { ...rest, schemas: schemasFor(options.cluster.version) }).listen();
+    this.#open.set(uid, api);
+    return api;
+  }
+
+  async close(clusterUid: string): Promise<void> {
+    const api = this.#open.get(clusterUid);
+    this.#open.delete(clusterUid);
+    await api?.close();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#open.keys()].map((uid) => this.close(uid)));
+  }
+}
