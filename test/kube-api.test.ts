@@ -133,6 +133,14 @@ describe('kubectl', () => {
     assert.match(await s.kubectl(['get', 'cm', '--field-selector', 'metadata.name=web', '-o', 'name']), /^configmap\/web$/m);
   });
 
+  it('applies server-side through the cluster schemas, recording the manager in managedFields', async () => {
+    assert.match(await s.kubectl(['apply', '--server-side', '-f', '-'], configMap('ssa', { a: '1' })), /configmap\/ssa serverside-applied/);
+    await s.kubectl(['apply', '--server-side', '-f', '-'], configMap('ssa', { a: '2' }));
+    const o = JSON.parse(await s.kubectl(['get', 'cm', 'ssa', '-o', 'json', '--show-managed-fields'])) as { data: Record<string, string>; metadata: { managedFields: { manager: string; operation: string }[] } };
+    assert.deepEqual(o.data, { a: '2' });
+    assert.deepEqual(o.metadata.managedFields.map((m) => [m.manager, m.operation]), [['kubectl', 'Apply']]);
+  });
+
   it('answers a stale update with 409 Conflict and the server message', async () => {
     await s.kubectl(['create', '-f', '-'], configMap('stale', { a: '1' }));
     const old = JSON.parse(await s.kubectl(['get', 'cm', 'stale', '-o', 'json'])) as { data: Record<string, string> };

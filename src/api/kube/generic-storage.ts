@@ -6,6 +6,7 @@
  * nothing. A delete writes the object's last state under the `~deleted` key in the same
  * transaction, for watchers (watch.ts).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Store, Op } from '../../store/store.ts';
 import { generatedName, type FieldError } from '../../core/kube/names.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
@@ -14,7 +15,7 @@ import { apiVersionOf, type KindInfo } from './kinds.ts';
 import { prepare, type Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix, objectKey, tombstoneKey } from './keys.ts';
 import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, StatusError, badRequest } from './status.ts';
-import type { DeleteOptions, DeleteResult, ListOptions, ListPage, StorageBackend, WriteOptions } from './storage-backend.ts';
+import type { DeleteOptions, DeleteResult, ListOptions, ListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
@@ -51,6 +52,12 @@ export function decode(value: string, modRevision: number): Obj {
 }
 
 const specOf = (o: Obj): string => JSON.stringify(o.spec ?? null);
+
+/** Equal but for managedFields (whose times a no-op write would change): the server skips such a write. */
+function sameObject(a: Obj, b: Obj): boolean {
+  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } });
+  return isDeepStrictEqual(strip(a), strip(b));
+}
 
 export class GenericStorage implements StorageBackend {
   readonly #d: GenericStorageDeps;
@@ -119,13 +126,16 @@ export class GenericStorage implements StorageBackend {
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
+    input.apiVersion = apiVersionOf(kind);
+    input.kind = kind.kind;
     if (kind.namespaced) m.namespace = namespace;
     else delete m.namespace;
     if (kind.hasSpec) m.generation = 1;
     else delete m.generation;
     const o = prepare(kind, input, undefined);
     await this.#namespaceAllows(kind, namespace, m.name);
-    o.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, undefined, o, options.fieldManager, new Date(now));
+    // Server-side apply has written managedFields already; any other create records an Update.
+    if (!options.applied) o.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, undefined, o, options.fieldManager, new Date(now));
     const key = objectKey(this.#d.clusterUid, kind, namespace, m.name);
     if (options.dryRun) {
       if (await this.#d.store.modRevision(key) !== undefined) throw alreadyExists(kind, m.name);
@@ -137,7 +147,7 @@ export class GenericStorage implements StorageBackend {
     return o;
   }
 
-  async update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: WriteOptions & { subresource?: string }): Promise<{ object: Obj; created: boolean }> {
+  async update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
     const key = objectKey(this.#d.clusterUid, kind, namespace, name);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const kv = await this.#d.store.get(key);
@@ -158,8 +168,8 @@ export class GenericStorage implements StorageBackend {
       const o = this.#carryOver(kind, current, next);
       const prepared = prepare(kind, o, current, options.subresource);
       const now = new Date(this.#d.now());
-      prepared.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, current, prepared, options.fieldManager, now, options.subresource);
-      if (serialize(prepared) === serialize(current)) return { object: current, created: false };
+      if (sameObject(prepared, current)) return { object: current, created: false };
+      if (!options.applied) prepared.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, current, prepared, options.fieldManager, now, options.subresource);
       if (options.dryRun) return { object: prepared, created: false };
       const ops: Op[] = [];
       const last = prepared.metadata.deletionTimestamp !== undefined && (prepared.metadata.finalizers ?? []).length === 0 && !this.#namespaceHeld(kind, prepared);

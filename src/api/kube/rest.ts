@@ -255,7 +255,7 @@ async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
       const o = out.object as Obj;
       if (cur) o.metadata.resourceVersion = cur.metadata.resourceVersion;
       return o;
-    }, { ...options, fieldManager: manager });
+    }, { ...options, fieldManager: manager, applied: true });
     return { status: r.created ? 201 : 200, body: r.object, warnings };
   }
   const r = await deps.storage.update(kind, route.namespace, route.name, (cur) => {

@@ -12,6 +12,13 @@ import type { Obj } from './kind-rules.ts';
 export interface WriteOptions {
   readonly dryRun: boolean;
   readonly fieldManager: string;
+  /** Server-side apply: the object carries the managedFields KubeSchemas.apply computed. */
+  readonly applied?: boolean;
+}
+
+export interface UpdateOptions extends WriteOptions {
+  /** `status`, `finalize`: what the write may change (kind-rules.ts). */
+  readonly subresource?: string;
 }
 
 export interface ListOptions {
@@ -49,6 +56,6 @@ export interface StorageBackend {
   list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage>;
   create(kind: KindInfo, namespace: string | undefined, object: Obj, options: WriteOptions): Promise<Obj>;
   /** Replaces the object; `change` turns the current object into the new one (an update's body, or a patch applied). */
-  update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: WriteOptions & { subresource?: string }): Promise<{ object: Obj; created: boolean }>;
+  update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }>;
   delete(kind: KindInfo, namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult>;
 }
