@@ -141,6 +141,19 @@ describe('kubectl', () => {
     assert.deepEqual(o.metadata.managedFields.map((m) => [m.manager, m.operation]), [['kubectl', 'Apply']]);
   });
 
+  it('creates with the imperative commands, whose bodies are protobuf', async () => {
+    await s.kubectl(['create', 'ns', 'imperative']);
+    await s.kubectl(['create', 'configmap', 'c1', '-n', 'imperative', '--from-literal=a=b']);
+    await s.kubectl(['create', 'secret', 'generic', 's1', '-n', 'imperative', '--from-literal=p=hunter2']);
+    await s.kubectl(['create', 'serviceaccount', 'bot', '-n', 'imperative']);
+    const cm = JSON.parse(await s.kubectl(['get', 'cm', 'c1', '-n', 'imperative', '-o', 'json'])) as { data: object; metadata: Record<string, unknown> };
+    assert.deepEqual(cm.data, { a: 'b' });
+    assert.equal(cm.metadata.generateName, undefined);
+    assert.match(await s.kubectl(['get', 'secret', 's1', '-n', 'imperative', '--no-headers']), /^s1\s+Opaque\s+1\s+/);
+    assert.equal(Buffer.from((await s.kubectl(['get', 'secret', 's1', '-n', 'imperative', '-o', 'jsonpath={.data.p}'])).trim(), 'base64').toString(), 'hunter2');
+    assert.match(await s.kubectl(['get', 'sa', 'bot', '-n', 'imperative', '-o', 'name']), /^serviceaccount\/bot$/m);
+  });
+
   it('answers a stale update with 409 Conflict and the server message', async () => {
     await s.kubectl(['create', '-f', '-'], configMap('stale', { a: '1' }));
     const old = JSON.parse(await s.kubectl(['get', 'cm', 'stale', '-o', 'json'])) as { data: Record<string, string> };

@@ -18,6 +18,7 @@ import { badRequest, forbidden, notAcceptable, pageNotFound, StatusError, tooLar
 import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
+import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { startKubeControllers, type KubeControllers } from './controller-loop.ts';
 
 /** Largest request body: etcd's default request limit (1.5 MiB values, 3 MiB requests), as the API server takes it. */
@@ -46,7 +47,7 @@ function verbOf(method: string, route: ResourceRoute | undefined, query: URLSear
   return VERB_OF[method] ?? method.toLowerCase();
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -59,7 +60,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -161,12 +162,18 @@ export class KubeServer {
       throw forbidden(user.username, verb, route?.kind, route?.name, route?.kind.namespaced ? route.namespace : undefined, path);
     }
     if (route) {
-      const body = method === 'GET' ? '' : await readBody(req);
+      const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+      let contentType = req.headers['content-type'];
+      let body = raw.toString('utf8');
+      if (contentType?.startsWith(PROTOBUF) && raw.length > 0) {
+        body = JSON.stringify(decodeProtobuf(raw));
+        contentType = 'application/json';
+      }
       if (method === 'GET' && route.name === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
         return serveWatch({ store: this.#options.store, clusterUid: this.#options.cluster.uid, storage: this.#storage, now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
       }
       const r = await handleRest({ storage: this.#storage, schemas: this.#deps.schemas, now: this.#options.now }, {
-        method, route, query: url.searchParams, contentType: req.headers['content-type'], body, userAgent: req.headers['user-agent'],
+        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'],
       });
       return this.#answer(req, res, route, url.searchParams, r);
     }
