@@ -69,10 +69,10 @@ const USERS: Record<string, KubeUser> = {
   [VIEWER_TOKEN]: { username: 'viewer', groups: ['system:authenticated'] },
 };
 
-export async function startKubeTestServer(options: { now?: () => number } = {}): Promise<KubeTestServer> {
+export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
-  const store = await openSqliteStore(join(dir, 'state.db'));
+  const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
   const server = new KubeServer({
     cluster: { account: '000000000000', region: 'us-east-1', name: 'test', uid: 'c0ffee00-0000-4000-8000-000000000001', version: '1.32' },
     tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,

@@ -104,6 +104,23 @@ describe('generic storage', () => {
     assert.ok(Number(events[2]!.object.metadata.resourceVersion) > Number(events[1]!.object.metadata.resourceVersion));
   });
 
+  it('a watch with a selector sees an object entering it as ADDED and leaving it as DELETED', async () => {
+    await storage.create(cms, 'default', { metadata: { name: 'sel', labels: { role: 'a' } } }, W);
+    const events: OutEvent[] = [];
+    const stop = await startWatch({ store, clusterUid: UID, storage }, {
+      kind: cms, namespace: 'default', labels: [{ op: 'in', key: 'role', values: ['b'] }], fields: [], resourceVersion: String(await store.revision()), sendInitialEvents: false, allowBookmarks: false,
+    }, (e) => events.push(e));
+    const relabel = (role: string) => storage.update(cms, 'default', 'sel', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, labels: { role } } }), W);
+    await relabel('b');
+    await storage.update(cms, 'default', 'sel', (cur) => ({ ...cur!, data: { x: '1' } }), W);
+    await relabel('c');
+    await relabel('d');
+    for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    stop();
+    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.labels?.role]), [['ADDED', 'b'], ['MODIFIED', 'b'], ['DELETED', 'c']]);
+  });
+
   it('pages a list with continue tokens that name the list\'s revision', async () => {
     for (const n of ['p1', 'p2', 'p3']) await storage.create(cms, 'default', { metadata: { name: n, labels: { page: 'yes' } } }, W);
     const labels = [{ op: 'exists' as const, key: 'page' }];

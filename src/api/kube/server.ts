@@ -53,14 +53,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(tooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Past the limit the rest is read and dropped, so the client still gets its 413.
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }

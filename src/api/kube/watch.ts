@@ -50,12 +50,19 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
   });
   let from: number;
   const initial = req.sendInitialEvents || req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0';
-  if (initial) {
+  // With a selector, an object that starts or stops matching is ADDED or DELETED for this
+  // watcher, as the server's watch cache tells them apart: the keys matching now are tracked.
+  const selective = req.labels.length > 0 || req.fields.length > 0;
+  const inside = new Set<string>();
+  const nameKey = (o: Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  if (initial || selective) {
     const page = await deps.storage.list(kind, req.namespace, { labels: req.labels, fields: req.fields, limit: 0, continueToken: undefined });
-    for (const o of page.items) send({ type: 'ADDED', object: o });
+    if (selective) for (const o of page.items) inside.add(nameKey(o));
+    if (initial) for (const o of page.items) send({ type: 'ADDED', object: o });
     from = Number(page.resourceVersion);
     if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(from, true));
-  } else {
+  } else from = 0;
+  if (!initial) {
     from = Number(req.resourceVersion);
     if (!Number.isSafeInteger(from) || from < 0) {
       send({ type: 'ERROR', object: gone(`too old resource version: ${req.resourceVersion}`).toStatus() });
@@ -73,11 +80,21 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
     if (e.type === 'delete') {
       const o = tombstone?.revision === e.revision ? decode(tombstone.value, e.revision) : undefined;
       tombstone = undefined;
-      if (o && matches(o)) send({ type: 'DELETED', object: o });
+      if (o && (selective ? inside.delete(nameKey(o)) : matches(o))) send({ type: 'DELETED', object: o });
       return;
     }
     const o = decode(e.kv.value, e.kv.modRevision);
-    if (matches(o)) send({ type: e.kv.version === 1 ? 'ADDED' : 'MODIFIED', object: o });
+    if (!selective) {
+      send({ type: e.kv.version === 1 ? 'ADDED' : 'MODIFIED', object: o });
+      return;
+    }
+    const key = nameKey(o);
+    const was = inside.has(key);
+    const now = matches(o);
+    if (now) inside.add(key);
+    else inside.delete(key);
+    if (now) send({ type: was && e.kv.version !== 1 ? 'MODIFIED' : 'ADDED', object: o });
+    else if (was) send({ type: 'DELETED', object: o });
   };
   let watch: { close(): void };
   try {

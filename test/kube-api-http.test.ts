@@ -1,0 +1,133 @@
+/**
+ * The Kubernetes API server's wire answers, request by request: Status shapes, Tables and
+ * metadata-only answers, watch streams (Tables, initial events and bookmarks, 410), limits.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN_TOKEN, startKubeTestServer, type KubeTestServer } from './support/kube.ts';
+import { kubeRequest, kubeWatch } from './support/kube-http.ts';
+import { CONTINUE_TTL_MS } from '../src/api/kube/continue-token.ts';
+
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+const CMS = '/api/v1/namespaces/default/configmaps';
+
+let s: KubeTestServer;
+let clock = Date.parse('2026-12-07T12:00:00Z');
+
+const post = (path: string, body: object, query = ''): ReturnType<typeof kubeRequest> =>
+  kubeRequest(s, `${path}${query}`, { method: 'POST', token: ADMIN_TOKEN, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+before(async () => {
+  s = await startKubeTestServer({ now: () => clock, historyRevisions: 20 });
+  for (let i = 0; i < 100; i++) {
+    if ((await kubeRequest(s, '/api/v1/namespaces/default', { token: ADMIN_TOKEN })).status === 200) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const name of ['t1', 't2', 't3']) assert.equal((await post(CMS, { metadata: { name, labels: { set: 'table' } }, data: { a: '1', b: '2' } })).status, 201);
+});
+after(async () => {
+  await s.close();
+});
+
+describe('Status errors', () => {
+  it('NotFound, AlreadyExists and Invalid are shaped as the API server shapes them', async () => {
+    const missing = await kubeRequest(s, `${CMS}/nope`, { token: ADMIN_TOKEN });
+    assert.deepEqual([missing.status, missing.json()], [404, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'configmaps "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'configmaps' }, code: 404,
+    }]);
+    const again = await post(CMS, { metadata: { name: 't1' } });
+    assert.deepEqual([again.status, again.json().reason, again.json().message], [409, 'AlreadyExists', 'configmaps "t1" already exists']);
+    const bad = await post(CMS, { metadata: { name: 'a_b' } });
+    const details = bad.json().details as { kind: string; causes: { reason: string; field: string }[] };
+    assert.deepEqual([bad.status, details.kind, details.causes[0]?.reason, details.causes[0]?.field], [422, 'ConfigMap', 'FieldValueInvalid', 'metadata.name']);
+  });
+
+  it('a method a resource does not take is 405; a body over 3 MiB is 413', async () => {
+    const put = await kubeRequest(s, CMS, { method: 'PUT', token: ADMIN_TOKEN, headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.deepEqual([put.status, put.json().reason], [405, 'MethodNotAllowed']);
+    const big = await post(CMS, { metadata: { name: 'big' }, data: { a: 'x'.repeat(3 * 1024 * 1024) } });
+    assert.deepEqual([big.status, big.json().reason], [413, 'RequestEntityTooLarge']);
+  });
+
+  it('fieldValidation=Warn stores the object and answers a Warning header per unknown field', async () => {
+    const r = await post(CMS, { metadata: { name: 'warned' }, data: {}, extra: 1 }, '?fieldValidation=Warn');
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.warning, '299 - "unknown field \\"extra\\""');
+  });
+});
+
+describe('representations', () => {
+  it('lists as a Table with the kind\'s columns and each row\'s metadata, or the whole object, or none', async () => {
+    const r = await kubeRequest(s, `${CMS}?labelSelector=set%3Dtable`, { token: ADMIN_TOKEN, headers: { Accept: TABLE } });
+    assert.equal(r.headers['content-type'], 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    const t = r.json() as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: { kind: string } }[]; metadata: { resourceVersion: string } };
+    assert.deepEqual([t.kind, t.columnDefinitions.map((c) => c.name)], ['Table', ['Name', 'Data', 'Age']]);
+    assert.deepEqual(t.rows.map((row) => row.cells), [['t1', 2, '0s'], ['t2', 2, '0s'], ['t3', 2, '0s']]);
+    assert.equal(t.rows[0]?.object.kind, 'PartialObjectMetadata');
+    assert.ok(Number(t.metadata.resourceVersion) > 0);
+    const full = (await kubeRequest(s, `${CMS}/t1?includeObject=Object`, { token: ADMIN_TOKEN, headers: { Accept: TABLE } })).json() as { rows: { object: { kind: string; data: object } }[] };
+    assert.deepEqual([full.rows[0]?.object.kind, full.rows[0]?.object.data], ['ConfigMap', { a: '1', b: '2' }]);
+    const none = (await kubeRequest(s, `${CMS}/t1?includeObject=None`, { token: ADMIN_TOKEN, headers: { Accept: TABLE } })).json() as { rows: object[] };
+    assert.equal('object' in none.rows[0]!, false);
+  });
+
+  it('answers PartialObjectMetadataList for metadata-only clients', async () => {
+    const r = await kubeRequest(s, `${CMS}?labelSelector=set%3Dtable`, { token: ADMIN_TOKEN, headers: { Accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json' } });
+    const list = r.json() as { kind: string; items: { kind: string; metadata: { name: string }; data?: object }[] };
+    assert.equal(list.kind, 'PartialObjectMetadataList');
+    assert.deepEqual(list.items.map((i) => [i.kind, i.metadata.name, i.data]), [['PartialObjectMetadata', 't1', undefined], ['PartialObjectMetadata', 't2', undefined], ['PartialObjectMetadata', 't3', undefined]]);
+  });
+
+  it('an expired continue token answers 410 Expired', async () => {
+    const first = (await kubeRequest(s, `${CMS}?limit=1`, { token: ADMIN_TOKEN })).json() as { metadata: { continue: string } };
+    clock += CONTINUE_TTL_MS + 1000;
+    try {
+      const r = await kubeRequest(s, `${CMS}?limit=1&continue=${encodeURIComponent(first.metadata.continue)}`, { token: ADMIN_TOKEN });
+      assert.deepEqual([r.status, r.json().reason], [410, 'Expired']);
+    } finally {
+      clock -= CONTINUE_TTL_MS + 1000;
+    }
+  });
+});
+
+describe('watch', () => {
+  it('streams Tables when asked (kubectl get -w)', async () => {
+    const list = (await kubeRequest(s, CMS, { token: ADMIN_TOKEN })).json() as { metadata: { resourceVersion: string } };
+    const w = kubeWatch(s, `${CMS}?watch=1&resourceVersion=${list.metadata.resourceVersion}`, ADMIN_TOKEN, { Accept: TABLE });
+    try {
+      assert.equal(await w.contentType, 'application/json;as=Table;v=v1;g=meta.k8s.io');
+      await post(CMS, { metadata: { name: 'tw' }, data: { a: '1' } });
+      await w.atLeast(1);
+      const table = w.events[0]!.object as { kind: string; rows: { cells: unknown[] }[] };
+      assert.deepEqual([w.events[0]!.type, table.kind, table.rows[0]?.cells], ['ADDED', 'Table', ['tw', 1, '0s']]);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('sends initial events, then the initial-events-end bookmark, for client-go\'s watch-list', async () => {
+    const w = kubeWatch(s, `${CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&labelSelector=set%3Dtable`, ADMIN_TOKEN);
+    try {
+      await w.atLeast(4);
+      assert.deepEqual(w.events.map((e) => e.type), ['ADDED', 'ADDED', 'ADDED', 'BOOKMARK']);
+      const meta = w.events[3]!.object.metadata as { annotations: Record<string, string>; resourceVersion: string };
+      assert.equal(meta.annotations['k8s.io/initial-events-end'], 'true');
+    } finally {
+      w.close();
+    }
+  });
+
+  it('a revision the store has compacted answers an ERROR event with 410 Expired', async () => {
+    // Past the store's compaction interval (1,000 revisions) with 20 kept: revision 2 is gone.
+    for (let i = 0; i < 11; i++) await Promise.all(Array.from({ length: 100 }, (_, j) => s.store.txn({ ops: [{ type: 'put', key: `/test/compact/${j}`, value: String(i) }] })));
+    const w = kubeWatch(s, `${CMS}?watch=1&resourceVersion=2`, ADMIN_TOKEN);
+    try {
+      await w.atLeast(1);
+      const status = w.events[0]!.object as { code: number; reason: string; message: string };
+      assert.deepEqual([w.events[0]!.type, status.code, status.reason], ['ERROR', 410, 'Expired']);
+      assert.match(status.message, /^too old resource version: 2 \(\d+\)$/);
+    } finally {
+      w.close();
+    }
+  });
+});
