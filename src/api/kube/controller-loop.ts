@@ -9,8 +9,8 @@ import type { Store } from '../../store/store.ts';
 import { reconcileKube, type KubeAction, type KubeObjectRef } from '../../controllers/kube/reconcile.ts';
 import type { KindInfo, KindRegistry } from './kinds.ts';
 import { isTombstone, resourcePrefix, clusterPrefix } from './keys.ts';
-import { decode } from './generic-storage.ts';
-import type { StorageBackend } from './storage-backend.ts';
+import { decode } from './stored-object.ts';
+import type { Backends } from './backends.ts';
 import type { Obj } from './kind-rules.ts';
 import { StatusError } from './status.ts';
 import { eachKey } from '../../store/json.ts';
@@ -23,7 +23,7 @@ export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
 export interface KubeControllerDeps {
   readonly store: Store;
   readonly clusterUid: string;
-  readonly storage: StorageBackend;
+  readonly backends: Backends;
   readonly registry: KindRegistry;
   readonly now: () => number;
 }
@@ -46,7 +46,8 @@ function refOf(k: KindInfo, o: Obj): KubeObjectRef {
 }
 
 export async function startKubeControllers(deps: KubeControllerDeps): Promise<KubeControllers> {
-  const byResource = new Map(deps.registry.kinds.map((k) => [resourceName(k), k]));
+  const byResource = new Map(deps.registry.kinds.filter((k) => k.backend === 'generic').map((k) => [resourceName(k), k]));
+  const storage = (k: KindInfo) => deps.backends.for(k);
   let closed = false;
   let running: Promise<void> | undefined;
   let dirty = false;
@@ -58,6 +59,8 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     // Each kind once: the events of two groups share a plural but not a prefix.
     const seen = new Set<string>();
     for (const k of deps.registry.kinds) {
+      // Views (events.k8s.io) show objects a generic kind already has.
+      if (k.backend !== 'generic') continue;
       const prefix = resourcePrefix(deps.clusterUid, k);
       if (seen.has(prefix)) continue;
       seen.add(prefix);
@@ -73,22 +76,23 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
     switch (a.type) {
       case 'createNamespace':
-        await deps.storage.create(nsKind, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } }, opts);
+        await storage(nsKind).create(nsKind, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } }, opts);
         return;
       case 'createServiceAccount':
-        await deps.storage.create(deps.registry.byResource('', 'v1', 'serviceaccounts')!, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
+        const sa = deps.registry.byResource('', 'v1', 'serviceaccounts')!;
+        await storage(sa).create(sa, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
         return;
       case 'delete':
-        await deps.storage.delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
+        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
         return;
       case 'removeFinalizer':
-        await deps.storage.update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+        await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
           if (cur) cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== a.finalizer);
           return cur;
         }, opts);
         return;
       case 'removeOwnerReference':
-        await deps.storage.update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+        await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
           if (cur) {
             const refs = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== a.ownerUid);
             if (refs.length > 0) cur.metadata.ownerReferences = refs;
@@ -98,7 +102,7 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
         }, opts);
         return;
       case 'finalizeNamespace':
-        await deps.storage.update(nsKind, undefined, a.name, (cur) => {
+        await storage(nsKind).update(nsKind, undefined, a.name, (cur) => {
           if (cur) {
             const spec = (cur.spec ?? {}) as { finalizers?: string[] };
             cur.spec = { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') };

@@ -17,6 +17,8 @@ import { isTombstone, listPrefix, objectKey, tombstoneKey } from './keys.ts';
 import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, StatusError, badRequest } from './status.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { decode, serialize } from './stored-object.ts';
+import { startWatch, type OutEvent, type WatchRequest } from './watch.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
 export const LIST_READ_PAGE = 500;
@@ -36,21 +38,6 @@ export interface GenericStorageDeps {
 /** RFC 3339 at seconds, as metav1.Time serializes. */
 export const timestamp = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
-/** The stored form: everything but resourceVersion, which is the key's modRevision. */
-function serialize(o: Obj): string {
-  const rv = o.metadata.resourceVersion;
-  delete o.metadata.resourceVersion;
-  const s = JSON.stringify(o);
-  if (rv !== undefined) o.metadata.resourceVersion = rv;
-  return s;
-}
-
-export function decode(value: string, modRevision: number): Obj {
-  const o = JSON.parse(value) as Obj;
-  o.metadata.resourceVersion = String(modRevision);
-  return o;
-}
-
 const specOf = (o: Obj): string => JSON.stringify(o.spec ?? null);
 
 /** Equal but for managedFields (whose times a no-op write would change): the server skips such a write. */
@@ -63,6 +50,10 @@ export class GenericStorage implements StorageBackend {
   readonly #d: GenericStorageDeps;
   constructor(deps: GenericStorageDeps) {
     this.#d = deps;
+  }
+
+  watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
+    return startWatch({ store: this.#d.store, clusterUid: this.#d.clusterUid, storage: this }, req, send);
   }
 
   async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj> {

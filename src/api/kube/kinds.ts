@@ -27,8 +27,11 @@ export interface KindInfo extends GroupVersionKind {
   readonly hasSpec: boolean;
   /** Fields a fieldSelector may name beyond metadata.name and metadata.namespace. */
   readonly fieldSelectors: readonly string[];
-  /** Who stores it: 'generic' for this package's JSON objects. */
-  readonly backend: 'generic';
+  /**
+   * Who stores it (backends.ts): 'generic' for this package's JSON objects, 'events.k8s.io/v1'
+   * for the view of core Events. Only 'generic' kinds have keys of their own (keys.ts).
+   */
+  readonly backend: string;
   /** Table columns (`kubectl get`), as the real server prints this kind. */
   readonly columns: readonly Column[];
 }
@@ -54,7 +57,7 @@ export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, nameRule: 'subdomain', hasSpec: false, fieldSelectors: ['type'] }),
   kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', hasSpec: false }),
   kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false, fieldSelectors: EVENT_FIELDS }),
-  kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false,
+  kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false, backend: 'events.k8s.io/v1',
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),
   kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', hasSpec: true }),
 ];

@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
 import { KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
+import { Backends } from './backends.ts';
+import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
 import { handleRest, type RestResponse } from './rest.ts';
@@ -32,6 +34,8 @@ export interface KubeServerDeps {
   readonly registry?: KindRegistry;
   /** Run the namespace, service account and garbage collection controllers (default true). */
   readonly controllers?: boolean;
+  /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (pods, nodes: next). */
+  readonly backends?: Readonly<Record<string, StorageBackend>>;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
@@ -73,7 +77,8 @@ function send(res: ServerResponse, status: number, body: object | string, conten
 
 export class KubeServer {
   readonly #options: KubeApiOptions;
-  readonly #deps: Required<Omit<KubeServerDeps, 'controllers'>> & { controllers: boolean };
+  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & { controllers: boolean };
+  readonly #backends: Backends;
   readonly #storage: GenericStorage;
   readonly #server: Server;
   readonly #watchers = new WatcherCount();
@@ -88,6 +93,7 @@ export class KubeServer {
       store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
     });
+    this.#backends = new Backends(this.#deps.registry, this.#storage, deps.backends);
     this.#server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
       this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
     });
@@ -107,7 +113,7 @@ export class KubeServer {
     this.#address = `${host}:${port}`;
     if (this.#deps.controllers) {
       this.#controllers = await startKubeControllers({
-        store: this.#options.store, clusterUid: this.#options.cluster.uid, storage: this.#storage,
+        store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now,
       });
     }
@@ -166,9 +172,9 @@ export class KubeServer {
         contentType = 'application/json';
       }
       if (method === 'GET' && route.name === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
-        return serveWatch({ store: this.#options.store, clusterUid: this.#options.cluster.uid, storage: this.#storage, now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
+        return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
       }
-      const r = await handleRest({ storage: this.#storage, schemas: this.#deps.schemas, now: this.#options.now }, {
+      const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
         method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'],
       });
       return this.#answer(req, res, route, url.searchParams, r);

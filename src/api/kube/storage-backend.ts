@@ -8,6 +8,7 @@
 import type { FieldSelector, LabelSelector } from '../../core/kube/selectors.ts';
 import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
+import type { OutEvent, WatchRequest } from './watch.ts';
 
 export interface WriteOptions {
   readonly dryRun: boolean;
@@ -46,11 +47,6 @@ export interface DeleteOptions extends Pick<WriteOptions, 'dryRun'> {
 /** A deleted object (gone now) or the object as it stays, with deletionTimestamp, until its finalizers go. */
 export type DeleteResult = { readonly gone: true; readonly object: Obj } | { readonly gone: false; readonly object: Obj };
 
-export interface WatchEventOut {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  readonly object: Obj;
-}
-
 export interface StorageBackend {
   get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj>;
   list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage>;
@@ -58,4 +54,6 @@ export interface StorageBackend {
   /** Replaces the object; `change` turns the current object into the new one (an update's body, or a patch applied). */
   update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }>;
   delete(kind: KindInfo, namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult>;
+  /** Starts a watch (`req.kind` is this backend's); `send` gets every event in order. Resolves to its `close`. */
+  watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void>;
 }

@@ -6,13 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../store/store.ts';
 import type { ResourceRoute } from './route.ts';
 import { listOptionsOf } from './rest.ts';
 import { StatusError, badRequest } from './status.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { representationOf, toPartial, toTable, type IncludeObject } from './table.ts';
-import { startWatch, type OutEvent } from './watch.ts';
+import type { OutEvent } from './watch.ts';
 import type { Obj } from './kind-rules.ts';
 
 /** Watches open at once per server: each holds a store watch and a socket. */
@@ -39,8 +38,6 @@ export class WatcherCount {
 }
 
 export interface WatchHttpDeps {
-  readonly store: Store;
-  readonly clusterUid: string;
   readonly storage: StorageBackend;
   readonly now: () => number;
   readonly watchers: WatcherCount;
@@ -88,7 +85,7 @@ export async function serveWatch(deps: WatchHttpDeps, route: ResourceRoute, q: U
   req.socket.setNoDelay(true);
   res.on('close', finish);
   try {
-    stop = await startWatch({ store: deps.store, clusterUid: deps.clusterUid, storage: deps.storage }, {
+    stop = await deps.storage.watch({
       kind: route.kind, namespace: route.namespace, labels: list.labels, fields: list.fields,
       resourceVersion: q.get('resourceVersion') ?? undefined, sendInitialEvents, allowBookmarks: q.get('allowWatchBookmarks') === 'true',
     }, write);

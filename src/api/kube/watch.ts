@@ -10,7 +10,7 @@ import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } 
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix } from './keys.ts';
-import { decode } from './generic-storage.ts';
+import { decode } from './stored-object.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import type { StatusObject } from './status.ts';
 import { gone } from './status.ts';
