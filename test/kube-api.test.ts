@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { ADMIN_TOKEN, VIEWER_TOKEN, kubeconfigFor, startKubeTestServer, type KubeTestServer } from './support/kube.ts';
 
@@ -102,7 +103,18 @@ describe('kubectl', () => {
     const resources = await s.kubectl(['api-resources', '--no-headers']);
     assert.match(resources, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap$/m);
     assert.match(resources, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
-    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['coordination.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
+    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
+  });
+
+  it('answers auth can-i and auth whoami from the authorizer and the token\'s user, for any user', async () => {
+    assert.equal((await s.kubectl(['auth', 'can-i', 'delete', 'namespaces'])).trim(), 'yes');
+    assert.match(await s.kubectl(['auth', 'whoami']), /Username\s+kubernetes-admin\nGroups\s+\[system:masters system:authenticated\]/);
+    const viewer = `${s.kubeconfig}.viewer`;
+    writeFileSync(viewer, kubeconfigFor(s.url, s.ca, VIEWER_TOKEN));
+    const run = (args: string[]) => s.kubectlResult(['--kubeconfig', viewer, ...args]);
+    assert.match((await run(['auth', 'can-i', 'get', 'configmaps'])).stdout, /^no/);
+    assert.match((await run(['auth', 'whoami'])).stdout, /Username\s+viewer/);
+    assert.match((await run(['get', 'cm'])).stderr, /Error from server \(Forbidden\): configmaps is forbidden: User "viewer" cannot list resource "configmaps" in API group "" in the namespace "default"/);
   });
 
   it('shows the bootstrap namespaces and their default service accounts', async () => {

@@ -12,6 +12,7 @@ const COMMON = ['apiVersion', 'kind', 'metadata'];
 const FIELDS: Record<string, readonly string[]> = {
   Namespace: ['spec', 'status'], ConfigMap: ['data', 'binaryData', 'immutable'], Secret: ['data', 'stringData', 'type', 'immutable'],
   ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'], Lease: ['spec'],
+  SelfSubjectAccessReview: ['spec', 'status'], SelfSubjectReview: ['status'],
   Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance',
     'regarding', 'note', 'reportingController', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount'],
 };

@@ -60,6 +60,11 @@ export const KINDS: readonly KindInfo[] = [
   kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false, backend: 'events.k8s.io/v1',
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),
   kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', hasSpec: true }),
+  // Reviews: created and answered, never stored (reviews.ts): `kubectl auth can-i`, `kubectl auth whoami`.
+  kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', hasSpec: true, backend: 'reviews' }),
+  kind({ group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', hasSpec: false, backend: 'reviews' }),
 ];
 
 export class KindRegistry {

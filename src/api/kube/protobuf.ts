@@ -52,6 +52,11 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   DeleteOptions: { 1: ['gracePeriodSeconds', 'int'], 2: ['preconditions', { message: 'Preconditions' }], 3: ['orphanDependents', 'bool'], 4: ['propagationPolicy', 'string'], 5: ['dryRun', { repeated: 'string' }] },
   Preconditions: { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] },
   Time: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] },
+  SelfSubjectAccessReview: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'SelfSubjectAccessReviewSpec' }] },
+  SelfSubjectAccessReviewSpec: { 1: ['resourceAttributes', { message: 'ResourceAttributes' }], 2: ['nonResourceAttributes', { message: 'NonResourceAttributes' }] },
+  ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
+  NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
+  SelfSubjectReview: { 1: ['metadata', { message: 'ObjectMeta' }] },
 };
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';

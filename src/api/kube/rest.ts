@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../core/kube/selectors.ts';
-import type { ApplyConflict, FieldValidation, KubeSchemas } from './contract.ts';
+import type { ApplyConflict, FieldValidation, KubeSchemas, KubeUser } from './contract.ts';
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf, schemaError } from './patch.ts';
@@ -20,6 +20,7 @@ export interface RestRequest {
   readonly contentType: string | undefined;
   readonly body: string;
   readonly userAgent: string | undefined;
+  readonly user?: KubeUser;
 }
 
 export interface RestResponse {
@@ -131,7 +132,7 @@ export function listOptionsOf(kind: KindInfo, q: URLSearchParams): ListOptions {
 }
 
 function writeOptions(req: RestRequest): WriteOptions {
-  return { dryRun: dryRunOf(req.query), fieldManager: fieldManagerOf(req) };
+  return { dryRun: dryRunOf(req.query), fieldManager: fieldManagerOf(req), ...(req.user && { user: req.user }) };
 }
 
 export async function handleRest(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
@@ -142,6 +143,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
   switch (req.method) {
     case 'GET': {
       if (route.name !== undefined) {
+        if (!verbOk('get')) throw methodNotAllowed();
         const o = await deps.storage.get(kind, route.namespace, route.name);
         return { status: 200, body: o, items: [o] };
       }

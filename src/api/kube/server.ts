@@ -12,6 +12,7 @@ import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.
 import { KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
 import { Backends } from './backends.ts';
+import { isMaster, Reviews } from './reviews.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
@@ -93,7 +94,7 @@ export class KubeServer {
       store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
     });
-    this.#backends = new Backends(this.#deps.registry, this.#storage, deps.backends);
+    this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
     this.#server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
       this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
     });
@@ -159,7 +160,9 @@ export class KubeServer {
     const route = routeOf(this.#deps.registry, path);
     // Until RBAC exists, system:masters may do anything and other users only discovery and health.
     const discovery = path === '/api' || path === '/apis' || path.startsWith('/api/') || path.startsWith('/apis/') || path.startsWith('/openapi') || PUBLIC_PATHS.has(path);
-    if (user && !user.groups.includes('system:masters') && (route || !discovery || method !== 'GET')) {
+    // Every authenticated user may ask about itself (the system:basic-user role's reviews).
+    const review = route?.kind.backend === 'reviews' && method === 'POST';
+    if (user && !isMaster(user) && !review && (route || !discovery || method !== 'GET')) {
       const verb = verbOf(method, route, url.searchParams);
       throw forbidden(user.username, verb, route?.kind, route?.name, route?.kind.namespaced ? route.namespace : undefined, path);
     }
@@ -175,7 +178,7 @@ export class KubeServer {
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
       }
       const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
-        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'],
+        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }),
       });
       return this.#answer(req, res, route, url.searchParams, r);
     }

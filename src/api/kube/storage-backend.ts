@@ -7,6 +7,7 @@
  */
 import type { FieldSelector, LabelSelector } from '../../core/kube/selectors.ts';
 import type { KindInfo } from './kinds.ts';
+import type { KubeUser } from './contract.ts';
 import type { Obj } from './kind-rules.ts';
 import type { OutEvent, WatchRequest } from './watch.ts';
 
@@ -15,6 +16,8 @@ export interface WriteOptions {
   readonly fieldManager: string;
   /** Server-side apply: the object carries the managedFields KubeSchemas.apply computed. */
   readonly applied?: boolean;
+  /** Who asks: what review kinds (reviews.ts) answer about. */
+  readonly user?: KubeUser;
 }
 
 export interface UpdateOptions extends WriteOptions {
