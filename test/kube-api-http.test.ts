@@ -4,6 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { ADMIN_TOKEN, startKubeTestServer, type KubeTestServer } from './support/kube.ts';
 import { kubeRequest, kubeWatch } from './support/kube-http.ts';
 import { CONTINUE_TTL_MS } from '../src/api/kube/continue-token.ts';
@@ -91,6 +92,44 @@ describe('representations', () => {
 });
 
 describe('watch', () => {
+  it('drops a watcher that does not read, with an ERROR event, instead of buffering without bound', async () => {
+    const { request } = await import('node:https');
+    const list = (await kubeRequest(s, CMS, { token: ADMIN_TOKEN })).json() as { metadata: { resourceVersion: string } };
+    let text = '';
+    let ended = false;
+    let response: IncomingMessage | undefined;
+    const req = request(new URL(`${CMS}?watch=1&resourceVersion=${list.metadata.resourceVersion}`, s.url), { ca: s.ca, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
+      response = res;
+      res.pause();
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => (ended = true));
+    });
+    req.end();
+    try {
+      while (!response) await new Promise((r) => setTimeout(r, 10));
+      // 24 events of ~1 MB: more than MAX_WATCH_BUFFERED_BYTES (8 MiB) beyond what the sockets hold.
+      const value = 'v'.repeat(1000 * 1000);
+      for (let i = 0; i < 24; i++) assert.equal((await post(CMS, { metadata: { name: `big-${i}` }, data: { v: value } })).status, 201);
+      response.resume();
+      for (let i = 0; i < 200 && !ended; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(ended, true);
+      const events = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { code?: number; message?: string } });
+      assert.ok(events.length < 24, `the watch ended early: ${events.length} events`);
+      const last = events[events.length - 1]!;
+      assert.deepEqual([last.type, last.object.code], ['ERROR', 410]);
+      assert.match(last.object.message!, /did not keep up/);
+    } finally {
+      req.destroy();
+      for (let i = 0; i < 24; i++) await kubeRequest(s, `${CMS}/big-${i}`, { method: 'DELETE', token: ADMIN_TOKEN });
+    }
+  });
+
+  it('refuses ConfigMap data over 1 MiB with 422', async () => {
+    const r = await post(CMS, { metadata: { name: 'huge' }, data: { v: 'x'.repeat(1024 * 1024 + 1) } });
+    assert.deepEqual([r.status, r.json().reason], [422, 'Invalid']);
+    assert.match(String(r.json().message), /^ConfigMap "huge" is invalid: \[\]: Too long: may not be more than 1048576 bytes$/);
+  });
+
   it('streams Tables when asked (kubectl get -w)', async () => {
     const list = (await kubeRequest(s, CMS, { token: ADMIN_TOKEN })).json() as { metadata: { resourceVersion: string } };
     const w = kubeWatch(s, `${CMS}?watch=1&resourceVersion=${list.metadata.resourceVersion}`, ADMIN_TOKEN, { Accept: TABLE });

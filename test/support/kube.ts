@@ -30,7 +30,7 @@ export interface KubeTestServer {
   close(): Promise<void>;
 }
 
-function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+export function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   const run = (args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   };

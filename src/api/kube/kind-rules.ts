@@ -21,7 +21,7 @@ export interface OwnerReference {
 export type Obj = KubeObject & { metadata: Meta; apiVersion?: string; kind?: string };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** Longest total of a ConfigMap's or Secret's data (the server's 1 MiB limit). */
+/** Longest total of a ConfigMap's or Secret's data, keys included (the server's 1 MiB limit). */
 export const MAX_DATA_BYTES = 1024 * 1024;
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -76,6 +76,16 @@ export function prepare(kind: KindInfo, o: Obj, old: Obj | undefined, subresourc
     if (old && old.type !== o.type) errors.push({ reason: 'FieldValueInvalid', field: 'type', message: `Invalid value: ${JSON.stringify(o.type)}: field is immutable` });
   }
   if (path === '/configmaps') errors.push(...dataKeyErrors('data', o.data), ...dataKeyErrors('binaryData', o.binaryData));
+  if (path === '/configmaps' || path === '/secrets') {
+    let size = 0;
+    for (const field of ['data', 'binaryData'] as const) {
+      for (const [k, v] of Object.entries(isObj(o[field]) ? o[field] : {})) {
+        // Secret and binaryData values are base64 in JSON: their bytes are 3/4 of it.
+        size += k.length + (typeof v !== 'string' ? 0 : path === '/secrets' || field === 'binaryData' ? Math.floor((v.length * 3) / 4) : Buffer.byteLength(v));
+      }
+    }
+    if (size > MAX_DATA_BYTES) errors.push({ reason: 'FieldValueTooLong', field: '[]', message: `Too long: may not be more than ${MAX_DATA_BYTES} bytes` });
+  }
   if ((path === '/configmaps' || path === '/secrets') && old?.immutable === true) {
     if (o.immutable !== true) errors.push({ reason: 'FieldValueForbidden', field: 'immutable', message: 'Forbidden: field is immutable when `immutable` is set' });
     if (JSON.stringify(o.data ?? {}) !== JSON.stringify(old.data ?? {})) errors.push({ reason: 'FieldValueForbidden', field: 'data', message: 'Forbidden: field is immutable when `immutable` is set' });

@@ -1,0 +1,49 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:https';
+import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { makeCerts } from '../../../test/support/kube.ts';
+import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
+import { BerthKubeApiHost } from './host.ts';
+
+let dir: string;
+let store: SqliteStore;
+let certs: { ca: string; cert: string; key: string };
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-kube-host-'));
+  certs = makeCerts(dir);
+  store = await openSqliteStore(join(dir, 'state.db'));
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const status = (url: string, path: string): Promise<number> => new Promise((resolve, reject) => {
+  request(new URL(path, url), { ca: certs.ca }, (res) => {
+    res.resume();
+    resolve(res.statusCode ?? 0);
+  }).on('error', reject).end();
+});
+
+it('opens one server per cluster, again on the port it had after a close, and closes it', async () => {
+  const host = new BerthKubeApiHost({ store, now: Date.now, schemasFor: () => schemasDouble() });
+  const options = {
+    cluster: { account: '1', region: 'r', name: 'a', uid: 'uid-a', version: '1.32' }, tls: { cert: certs.cert, key: certs.key },
+    host: '127.0.0.1', port: 0, authenticate: async () => undefined,
+  };
+  const api = await host.open(options);
+  assert.equal(await host.open(options), api);
+  assert.equal(await status(api.url, '/healthz'), 200);
+  assert.equal(await status(api.url, '/api'), 401);
+  const port = Number(new URL(api.url).port);
+  await host.close('uid-a');
+  await assert.rejects(status(api.url, '/healthz'));
+  const again = await host.open({ ...options, port });
+  assert.equal(again.url, api.url);
+  await host.closeAll();
+});
