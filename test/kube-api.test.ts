@@ -213,6 +213,27 @@ describe('kubectl', () => {
     await until(async () => (await s.kubectlResult(['get', 'cm', 'dependent'])).code !== 0, { timeoutMs: 10_000 });
   });
 
+  it('orphans dependents with --cascade=orphan and deletes them first with --cascade=foreground', async () => {
+    const owned = async (owner: string, dependent: string): Promise<void> => {
+      await s.kubectl(['create', '-f', '-'], configMap(owner, { a: '1' }));
+      const uid = (await s.kubectl(['get', 'cm', owner, '-o', 'jsonpath={.metadata.uid}'])).trim();
+      await s.kubectl(['create', '-f', '-'], configMap(dependent, { a: '1' }, `\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: ${owner}, uid: ${uid}}]`));
+    };
+    await owned('o-orphan', 'd-orphan');
+    await s.kubectl(['delete', 'cm', 'o-orphan', '--cascade=orphan']);
+    assert.equal((await s.kubectlResult(['get', 'cm', 'o-orphan'])).code, 1);
+    assert.equal((await s.kubectl(['get', 'cm', 'd-orphan', '-o', 'jsonpath={.metadata.ownerReferences}'])).trim(), '');
+    await owned('o-fg', 'd-fg');
+    await s.kubectl(['delete', 'cm', 'o-fg', '--cascade=foreground']);
+    assert.equal((await s.kubectlResult(['get', 'cm', 'o-fg'])).code, 1);
+    assert.equal((await s.kubectlResult(['get', 'cm', 'd-fg'])).code, 1);
+  });
+
+  it('refuses to delete the default namespace', async () => {
+    const r = await s.kubectlResult(['delete', 'ns', 'default']);
+    assert.match(r.stderr, /Error from server \(Forbidden\): namespaces "default" is forbidden: this namespace may not be deleted/);
+  });
+
   it('deletes a namespace with its objects (Terminating, then gone) and refuses new objects in it meanwhile', async () => {
     await s.kubectl(['create', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n');
     await s.kubectl(['create', '-n', 'team', '-f', '-'], configMap('held', { a: '1' }, '\n  finalizers: [example.com/hold]'));

@@ -22,6 +22,8 @@ import { startWatch, type OutEvent, type WatchRequest } from './watch.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
 export const LIST_READ_PAGE = 500;
+/** Namespaces the server refuses to delete (its NamespaceLifecycle admission). */
+export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 /** Attempts of a read-modify-write (patch, finalizer removal) before answering 409. */
 export const UPDATE_ATTEMPTS = 10;
 
@@ -213,6 +215,9 @@ export class GenericStorage implements StorageBackend {
   }
 
   async delete(kind: KindInfo, namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
+    if (kind === this.#d.namespaces && IMMORTAL_NAMESPACES.includes(name)) {
+      throw new StatusError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    }
     const key = objectKey(this.#d.clusterUid, kind, namespace, name);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const kv = await this.#d.store.get(key);
