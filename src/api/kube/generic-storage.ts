@@ -7,7 +7,7 @@
  * transaction, for watchers (watch.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Store, Op } from '../../store/store.ts';
+import type { KeyValue, Store, Op } from '../../store/store.ts';
 import { generatedName, type FieldError } from '../../core/kube/names.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import type { KubeSchemas } from './contract.ts';
@@ -15,9 +15,9 @@ import { apiVersionOf, type KindInfo } from './kinds.ts';
 import { prepare, type Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix, objectKey, tombstoneKey } from './keys.ts';
 import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, StatusError, badRequest } from './status.ts';
-import type { DeleteOptions, DeleteResult, ListOptions, ListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
+import type { DeleteOptions, DeleteResult, ListOptions, ListPage, RawListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
-import { decode, serialize } from './stored-object.ts';
+import { decode, serialize, withResourceVersion } from './stored-object.ts';
 import { startWatch, type OutEvent, type WatchRequest } from './watch.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
@@ -64,7 +64,27 @@ export class GenericStorage implements StorageBackend {
     return decode(kv.value, kv.modRevision);
   }
 
-  async list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
+  /** The object's JSON as answered, straight from its stored string. */
+  async getRaw(kind: KindInfo, namespace: string | undefined, name: string): Promise<string> {
+    const kv = await this.#d.store.get(objectKey(this.#d.clusterUid, kind, namespace, name));
+    if (!kv) throw notFound(kind, name);
+    return withResourceVersion(kv.value, kv.modRevision);
+  }
+
+  list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
+    const filter = options.labels.length > 0 || options.fields.length > 0;
+    return this.#page(kind, namespace, options, (kv) => {
+      const o = decode(kv.value, kv.modRevision);
+      return !filter || (matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, o)) ? o : undefined;
+    });
+  }
+
+  /** A page of objects' JSON strings, for lists without selectors (nothing to parse). */
+  listRaw(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
+    return this.#page(kind, namespace, options, (kv) => withResourceVersion(kv.value, kv.modRevision));
+  }
+
+  async #page<T>(kind: KindInfo, namespace: string | undefined, options: ListOptions, take: (kv: KeyValue) => T | undefined): Promise<{ items: T[]; resourceVersion: string; continueToken: string | undefined }> {
     const prefix = listPrefix(this.#d.clusterUid, kind, namespace);
     let after: string | undefined;
     let revision: number | undefined;
@@ -75,18 +95,17 @@ export class GenericStorage implements StorageBackend {
       after = token.key;
       revision = token.revision;
     }
-    const items: Obj[] = [];
+    const items: T[] = [];
     const want = options.limit > 0 ? options.limit : Infinity;
-    const filter = options.labels.length > 0 || options.fields.length > 0;
     for (;;) {
       const page = await this.#d.store.list(prefix, { limit: LIST_READ_PAGE, ...(after !== undefined && { after }) });
       revision ??= page.revision;
       for (const kv of page.items) {
         after = kv.key;
         if (isTombstone(kv.key)) continue;
-        const o = decode(kv.value, kv.modRevision);
-        if (filter && !(matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, o))) continue;
-        items.push(o);
+        const item = take(kv);
+        if (item === undefined) continue;
+        items.push(item);
         if (items.length >= want) {
           const more = page.more || page.items[page.items.length - 1]!.key !== kv.key;
           return { items, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, kv.key, this.#d.now()) : undefined };

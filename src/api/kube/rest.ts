@@ -21,6 +21,8 @@ export interface RestRequest {
   readonly body: string;
   readonly userAgent: string | undefined;
   readonly user?: KubeUser;
+  /** The answer will be the plain object (no Table, no metadata-only): raw stored JSON may be answered. */
+  readonly plain?: boolean;
 }
 
 export interface RestResponse {
@@ -30,6 +32,8 @@ export interface RestResponse {
   /** For get and list: the objects, so the server can answer a Table or metadata instead. */
   readonly items?: readonly Obj[];
   readonly listMeta?: Record<string, unknown>;
+  /** The answer's JSON text, when the backend gave it without parsing (body is then empty). */
+  readonly raw?: string;
 }
 
 export interface RestDeps {
@@ -144,11 +148,18 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
     case 'GET': {
       if (route.name !== undefined) {
         if (!verbOk('get')) throw methodNotAllowed();
+        if (req.plain && deps.storage.getRaw) return { status: 200, body: {}, raw: await deps.storage.getRaw(kind, route.namespace, route.name) };
         const o = await deps.storage.get(kind, route.namespace, route.name);
         return { status: 200, body: o, items: [o] };
       }
       if (!verbOk('list')) throw methodNotAllowed();
-      const page = await deps.storage.list(kind, route.namespace, listOptionsOf(kind, req.query));
+      const options = listOptionsOf(kind, req.query);
+      if (req.plain && deps.storage.listRaw && options.labels.length === 0 && options.fields.length === 0) {
+        const raw = await deps.storage.listRaw(kind, route.namespace, options);
+        const meta = JSON.stringify({ resourceVersion: raw.resourceVersion, ...(raw.continueToken !== undefined && { continue: raw.continueToken }) });
+        return { status: 200, body: {}, raw: `{"kind":"${kind.kind}List","apiVersion":"${apiVersionOf(kind)}","metadata":${meta},"items":[${raw.items.join(',')}]}` };
+      }
+      const page = await deps.storage.list(kind, route.namespace, options);
       const listMeta = { resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) };
       return { status: 200, body: { kind: `${kind.kind}List`, apiVersion: apiVersionOf(kind), metadata: listMeta, items: page.items }, items: page.items, listMeta };
     }

@@ -178,7 +178,7 @@ export class KubeServer {
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
       }
       const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
-        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }),
+        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
       return this.#answer(req, res, route, url.searchParams, r);
     }
@@ -187,6 +187,7 @@ export class KubeServer {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, r: RestResponse): void {
+    if (r.raw !== undefined) return send(res, r.status, r.raw, 'application/json', r.warnings);
     const as = r.items ? representationOf(req.headers.accept) : 'object';
     if (as === 'object') return send(res, r.status, r.body, 'application/json', r.warnings);
     if (as === 'table') {

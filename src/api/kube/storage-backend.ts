@@ -40,6 +40,13 @@ export interface ListPage {
   readonly continueToken: string | undefined;
 }
 
+/** A list page of objects' JSON strings, as answered. */
+export interface RawListPage {
+  readonly items: string[];
+  readonly resourceVersion: string;
+  readonly continueToken: string | undefined;
+}
+
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 
 export interface DeleteOptions extends Pick<WriteOptions, 'dryRun'> {
@@ -53,6 +60,9 @@ export type DeleteResult = { readonly gone: true; readonly object: Obj } | { rea
 export interface StorageBackend {
   get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj>;
   list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage>;
+  /** Optional fast paths for plain JSON answers: the objects' JSON without parsing them (lists without selectors). */
+  getRaw?(kind: KindInfo, namespace: string | undefined, name: string): Promise<string>;
+  listRaw?(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage>;
   create(kind: KindInfo, namespace: string | undefined, object: Obj, options: WriteOptions): Promise<Obj>;
   /** Replaces the object; `change` turns the current object into the new one (an update's body, or a patch applied). */
   update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }>;
