@@ -66,6 +66,13 @@ describe('generic storage', () => {
       /^Operation cannot be fulfilled on leases\.coordination\.k8s\.io "l": the object has been modified; please apply your changes to the latest version and try again$/);
   });
 
+  it('an update without resourceVersion is unconditional; one naming another uid is a Conflict', async () => {
+    const r = await storage.update(cms, 'default', 'a', (cur) => ({ ...cur!, metadata: { name: 'a' }, data: { k: 'unconditional' } }), W);
+    assert.equal(r.object.data && (r.object.data as Record<string, string>).k, 'unconditional');
+    await rejects(storage.update(cms, 'default', 'a', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, uid: 'other' } }), W), 409,
+      /^Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition: other, UID in object meta: uid-\d+$/);
+  });
+
   it('an update that changes nothing writes nothing', async () => {
     const before = await storage.get(cms, 'default', 'a');
     const r = await storage.update(cms, 'default', 'a', (cur) => cur, W);

@@ -37,6 +37,8 @@ export interface GenericStorageDeps {
   readonly rng: () => number;
 }
 
+const qualifiedName = (kind: KindInfo): string => (kind.group === '' ? kind.plural : `${kind.plural}.${kind.group}`);
+
 /** RFC 3339 at seconds, as metav1.Time serializes. */
 export const timestamp = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -175,6 +177,10 @@ export class GenericStorage implements StorageBackend {
         const created = await this.create(kind, namespace, next, options);
         return { object: created, created: true };
       }
+      const sentUid = next.metadata.uid;
+      if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) {
+        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${current.metadata.uid}`, { name, kind: kind.plural });
+      }
       const wanted = next.metadata.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
       const o = this.#carryOver(kind, current, next);
@@ -244,10 +250,10 @@ export class GenericStorage implements StorageBackend {
       const current = decode(kv.value, kv.modRevision);
       const p = options.preconditions;
       if (p?.uid !== undefined && p.uid !== current.metadata.uid) {
-        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${kind.group === '' ? kind.plural : `${kind.plural}.${kind.group}`} "${name}": Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${current.metadata.uid}`, { name, kind: kind.plural });
+        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${current.metadata.uid}`, { name, kind: kind.plural });
       }
       if (p?.resourceVersion !== undefined && p.resourceVersion !== current.metadata.resourceVersion) {
-        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${kind.group === '' ? kind.plural : `${kind.plural}.${kind.group}`} "${name}": Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`, { name, kind: kind.plural });
+        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`, { name, kind: kind.plural });
       }
       const next = structuredClone(current);
       const finalizers = new Set(next.metadata.finalizers ?? []);

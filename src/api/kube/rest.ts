@@ -253,7 +253,11 @@ async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
     checkTypeMeta(kind, applied);
     warnings = validateFields(deps, kind, applied, mode, cannotHandle(kind));
     const manager = req.query.get('fieldManager');
-    if (!manager) throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    if (!manager) {
+      throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+        group: 'meta.k8s.io', kind: 'PatchOptions', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+      });
+    }
     const force = req.query.get('force') === 'true';
     const r = await deps.storage.update(kind, route.namespace, route.name, (cur) => {
       let out: ReturnType<KubeSchemas['apply']>;
