@@ -1,11 +1,11 @@
 /**
  * Runs the Kubernetes reconciler (src/controllers/kube/reconcile.ts) for one cluster: any
- * change under the cluster's keys marks it dirty; a pass (at most one in flight, PASS_DELAY_MS
- * after the change that started it) reads every object's metadata, asks the reconciler, and
+ * change under the cluster's keys updates its metadata cache and marks it dirty; a pass (at most
+ * one in flight, PASS_DELAY_MS after the change that started it) asks the reconciler, and
  * applies its actions through the storage backend, as an API client would. A refused action
  * (gone, changed) is left to the next pass.
  */
-import type { Store } from '../../store/store.ts';
+import type { KeyValue, Store } from '../../store/store.ts';
 import { reconcileKube, type KubeAction, type KubeObjectRef } from '../../controllers/kube/reconcile.ts';
 import type { KindInfo, KindRegistry } from './kinds.ts';
 import { isTombstone, resourcePrefix, clusterPrefix } from './keys.ts';
@@ -54,22 +54,31 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
   let timer: NodeJS.Timeout | undefined;
   let idleWaiters: (() => void)[] = [];
 
-  const snapshot = async (): Promise<KubeObjectRef[]> => {
-    const objects: KubeObjectRef[] = [];
-    // Each kind once: the events of two groups share a plural but not a prefix.
-    const seen = new Set<string>();
-    for (const k of deps.registry.kinds) {
-      // Views (events.k8s.io) show objects a generic kind already has.
-      if (k.backend !== 'generic') continue;
-      const prefix = resourcePrefix(deps.clusterUid, k);
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      await eachKey(deps.store, prefix, (kv) => {
-        if (!isTombstone(kv.key)) objects.push(refOf(k, decode(kv.value, kv.modRevision)));
-      });
-    }
-    return objects;
+  // The metadata the reconciler decides on, one small ref per object of the cluster, kept
+  // current from the watch of the cluster's keys: a pass reads no store.
+  const objects = new Map<string, KubeObjectRef>();
+  const base = clusterPrefix(deps.clusterUid);
+  const kindByPrefix = new Map<string, KindInfo>();
+  for (const k of deps.registry.kinds) {
+    // Views (events.k8s.io) and reviews have no keys of their own.
+    if (k.backend === 'generic' && !kindByPrefix.has(resourcePrefix(deps.clusterUid, k))) kindByPrefix.set(resourcePrefix(deps.clusterUid, k), k);
+  }
+  const kindOf = (key: string): KindInfo | undefined => {
+    const second = key.indexOf('/', key.indexOf('/', base.length) + 1);
+    return second < 0 ? undefined : kindByPrefix.get(key.slice(0, second + 1));
   };
+  const track = (kv: KeyValue, deleted: boolean): void => {
+    if (isTombstone(kv.key)) return;
+    if (deleted) {
+      objects.delete(kv.key);
+      return;
+    }
+    const k = kindOf(kv.key);
+    if (k) objects.set(kv.key, refOf(k, decode(kv.value, kv.modRevision)));
+  };
+  // Watch from before the listing: events it replays bring anything listed at an older state up to date.
+  const from = await deps.store.revision();
+  for (const prefix of kindByPrefix.keys()) await eachKey(deps.store, prefix, (kv) => track(kv, false));
 
   const apply = async (a: KubeAction): Promise<void> => {
     const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
@@ -115,17 +124,21 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
 
   const pass = async (): Promise<void> => {
     dirty = false;
-    const actions = reconcileKube({ objects: await snapshot() }, deps.now());
+    const actions = reconcileKube({ objects: [...objects.values()] }, deps.now());
+    let applied = 0;
     for (const a of actions) {
       if (closed) return;
       try {
         await apply(a);
+        applied++;
       } catch (err) {
-        // Gone or changed since the snapshot: the next pass decides again on fresh state.
+        // Gone or changed since the snapshot: the change's own event brings the next pass.
         if (!(err instanceof StatusError)) throw err;
       }
     }
-    if (actions.length > 0) dirty = true;
+    // More may follow from what was just done (a pass is capped at MAX_ACTIONS_PER_PASS);
+    // actions that all failed wait for a change instead of spinning.
+    if (applied > 0) dirty = true;
   };
 
   const schedule = (): void => {
@@ -147,7 +160,10 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     }, PASS_DELAY_MS);
   };
 
-  const watch = deps.store.watch(clusterPrefix(deps.clusterUid), await deps.store.revision(), () => schedule());
+  const watch = deps.store.watch(base, from, (e) => {
+    track(e.kv, e.type === 'delete');
+    schedule();
+  });
   schedule();
   return {
     settled: () => new Promise<void>((resolve) => {
