@@ -7,7 +7,7 @@ import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-sto
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
 import { KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
-import { startWatch, type OutEvent } from './watch.ts';
+import { BOOKMARK_INTERVAL_MS, startWatch, type OutEvent } from './watch.ts';
 import type { Obj } from './kind-rules.ts';
 import { StatusError } from './status.ts';
 
@@ -126,6 +126,18 @@ describe('generic storage', () => {
     await new Promise((r) => setTimeout(r, 50));
     stop();
     assert.deepEqual(events.map((e) => [e.type, e.object.metadata.labels?.role]), [['ADDED', 'b'], ['MODIFIED', 'b'], ['DELETED', 'c']]);
+  });
+
+  it('an idle watch that allows bookmarks gets one every BOOKMARK_INTERVAL_MS, at the last revision it saw', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const from = await store.revision();
+    const events: OutEvent[] = [];
+    const stop = await startWatch({ store, clusterUid: UID, storage }, {
+      kind: cms, namespace: 'default', labels: [], fields: [], resourceVersion: String(from), sendInitialEvents: false, allowBookmarks: true,
+    }, (e) => events.push(e));
+    t.mock.timers.tick(BOOKMARK_INTERVAL_MS);
+    stop();
+    assert.deepEqual(events.map((e) => [e.type, e.object.kind, e.object.metadata.resourceVersion]), [['BOOKMARK', 'ConfigMap', String(from)]]);
   });
 
   it('pages a list with continue tokens that name the list\'s revision', async () => {
