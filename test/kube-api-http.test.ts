@@ -50,6 +50,15 @@ describe('Status errors', () => {
     assert.deepEqual([big.status, big.json().reason], [413, 'RequestEntityTooLarge']);
   });
 
+  it('deletes a collection by label selector, answering the deleted objects', async () => {
+    for (const name of ['dc1', 'dc2']) await post(CMS, { metadata: { name, labels: { batch: 'dc' } } });
+    const r = await kubeRequest(s, `${CMS}?labelSelector=batch%3Ddc`, { method: 'DELETE', token: ADMIN_TOKEN });
+    const list = r.json() as { kind: string; items: { metadata: { name: string } }[] };
+    assert.deepEqual([r.status, list.kind, list.items.map((i) => i.metadata.name)], [200, 'ConfigMapList', ['dc1', 'dc2']]);
+    assert.equal((await kubeRequest(s, `${CMS}/dc1`, { token: ADMIN_TOKEN })).status, 404);
+    assert.equal((await kubeRequest(s, `${CMS}/t1`, { token: ADMIN_TOKEN })).status, 200);
+  });
+
   it('fieldValidation=Warn stores the object and answers a Warning header per unknown field', async () => {
     const r = await post(CMS, { metadata: { name: 'warned' }, data: {}, extra: 1 }, '?fieldValidation=Warn');
     assert.equal(r.status, 201);
@@ -128,6 +137,13 @@ describe('watch', () => {
     const r = await post(CMS, { metadata: { name: 'huge' }, data: { v: 'x'.repeat(1024 * 1024 + 1) } });
     assert.deepEqual([r.status, r.json().reason], [422, 'Invalid']);
     assert.match(String(r.json().message), /^ConfigMap "huge" is invalid: \[\]: Too long: may not be more than 1048576 bytes$/);
+  });
+
+  it('ends a watch after its timeoutSeconds', async () => {
+    const started = Date.now();
+    const r = await kubeRequest(s, `${CMS}?watch=1&timeoutSeconds=1&resourceVersion=${(await s.store.revision())}`, { token: ADMIN_TOKEN });
+    assert.equal(r.status, 200);
+    assert.ok(Date.now() - started >= 900, 'the watch lasted its timeout');
   });
 
   it('streams Tables when asked (kubectl get -w)', async () => {

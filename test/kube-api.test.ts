@@ -117,6 +117,13 @@ describe('kubectl', () => {
     assert.match((await run(['get', 'cm'])).stderr, /Error from server \(Forbidden\): configmaps is forbidden: User "viewer" cannot list resource "configmaps" in API group "" in the namespace "default"/);
   });
 
+  it('explains a kind from the OpenAPI v3 document the cluster schemas give', async () => {
+    const out = await s.kubectl(['explain', 'configmap']);
+    assert.match(out, /KIND:\s+ConfigMap\nVERSION:\s+v1/);
+    assert.match(out, /ConfigMap \(Berth test schema\)\./);
+    assert.match(out, /^ {2}data\s+<Object>$/m);
+  });
+
   it('shows the bootstrap namespaces and their default service accounts', async () => {
     const ns = await s.kubectl(['get', 'ns', '--no-headers', '-o', 'custom-columns=N:.metadata.name,P:.status.phase']);
     assert.deepEqual(ns.trim().split('\n').map((l) => l.split(/\s+/)), [['default', 'Active'], ['kube-node-lease', 'Active'], ['kube-public', 'Active'], ['kube-system', 'Active']]);

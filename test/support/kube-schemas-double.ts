@@ -63,7 +63,11 @@ export function schemasDouble(): KubeSchemas {
           put: { 'x-kubernetes-group-version-kind': gvk, parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string' } }] },
         };
       }
-      return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.9' }, paths, components: { schemas: {} } };
+      const schemas = Object.fromEntries(kinds.map((g) => [`io.k8s.berth.${g.kind}`, {
+        type: 'object', description: `${g.kind} (Berth test schema).`, 'x-kubernetes-group-version-kind': [{ group: g.group, version: g.version, kind: g.kind }],
+        properties: Object.fromEntries([...COMMON, ...(FIELDS[g.kind] ?? [])].map((f) => [f, { type: f === 'apiVersion' || f === 'kind' || f === 'type' ? 'string' : 'object', description: `The ${f} field.` }])),
+      }]));
+      return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.9' }, paths, components: { schemas } };
     },
     unknownFields: (g, o) => {
       const known = [...COMMON, ...(FIELDS[g.kind] ?? [])];
