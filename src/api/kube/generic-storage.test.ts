@@ -49,6 +49,11 @@ describe('generic storage', () => {
     await rejects(storage.create(cms, 'nowhere', { metadata: { name: 'a' } }, W), 404, /^namespaces "nowhere" not found$/);
   });
 
+  it('refuses an owner reference without a uid, with the server message', async () => {
+    await rejects(storage.create(cms, 'default', { metadata: { name: 'o', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: '' }] } }, W), 422,
+      /^ConfigMap "o" is invalid: metadata\.ownerReferences\.uid: Invalid value: "": uid must not be empty$/);
+  });
+
   it('generateName draws a suffix; a missing name is 422', async () => {
     const o = await storage.create(cms, 'default', { metadata: { generateName: 'gen-' } }, W);
     assert.equal(o.metadata.name, 'gen-bbbbb');

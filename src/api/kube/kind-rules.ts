@@ -33,6 +33,13 @@ export function metadataErrors(kind: KindInfo, o: Obj): FieldError[] {
   if (typeof m.name === 'string') errors.push(...nameErrors(kind.nameRule, m.name));
   if (m.labels !== undefined) errors.push(...labelErrors(m.labels));
   if (m.annotations !== undefined && !isObj(m.annotations)) errors.push({ reason: 'FieldValueInvalid', field: 'metadata.annotations', message: 'Invalid value: "": annotations must be a map of strings' });
+  for (const ref of Array.isArray(m.ownerReferences) ? m.ownerReferences : []) {
+    const checks: [keyof OwnerReference, string][] = [['apiVersion', 'version'], ['kind', 'kind'], ['name', 'name'], ['uid', 'uid']];
+    for (const [field, what] of checks) {
+      const v = ref[field];
+      if (typeof v !== 'string' || v === '') errors.push({ reason: 'FieldValueInvalid', field: `metadata.ownerReferences.${field}`, message: `Invalid value: "": ${what} must not be empty` });
+    }
+  }
   for (const [i, f] of (m.finalizers ?? []).entries()) {
     if (typeof f !== 'string' || (!f.includes('/') && !['kubernetes', 'orphan', 'foregroundDeletion'].includes(f))) {
       errors.push({ reason: 'FieldValueInvalid', field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });

@@ -76,7 +76,8 @@ export async function serveWatch(deps: WatchHttpDeps, route: ResourceRoute, q: U
       finish();
       return;
     }
-    res.write(`${JSON.stringify(shape(e))}\n`);
+    if (as === 'object' && e.type !== 'ERROR' && e.type !== 'BOOKMARK' && e.raw !== undefined) res.write(`{"type":"${e.type}","object":${e.raw}}\n`);
+    else res.write(`${JSON.stringify(shape(e))}\n`);
   };
   deps.watchers.add(finish);
   const timer = setTimeout(finish, Math.max(1, timeout) * 1000);

@@ -10,7 +10,7 @@ import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } 
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix } from './keys.ts';
-import { decode } from './stored-object.ts';
+import { decode, withResourceVersion } from './stored-object.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import type { StatusObject } from './status.ts';
 import { gone } from './status.ts';
@@ -19,7 +19,8 @@ import { gone } from './status.ts';
 export const BOOKMARK_INTERVAL_MS = 60_000;
 
 export type OutEvent =
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj }
+  /** `raw`, when given, is the object's JSON: a plain watch writes it without serializing `object`. */
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj; readonly raw?: string }
   | { readonly type: 'BOOKMARK'; readonly object: Obj }
   | { readonly type: 'ERROR'; readonly object: StatusObject };
 
@@ -83,11 +84,22 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
       if (o && (selective ? inside.delete(nameKey(o)) : matches(o))) send({ type: 'DELETED', object: o });
       return;
     }
-    const o = decode(e.kv.value, e.kv.modRevision);
     if (!selective) {
-      send({ type: e.kv.version === 1 ? 'ADDED' : 'MODIFIED', object: o });
+      // Decoded only if someone reads it (a Table, a view): a plain watch writes the stored string.
+      const { value, modRevision } = e.kv;
+      let parsed: Obj | undefined;
+      send({
+        type: e.kv.version === 1 ? 'ADDED' : 'MODIFIED',
+        get object(): Obj {
+          return (parsed ??= decode(value, modRevision));
+        },
+        get raw(): string {
+          return withResourceVersion(value, modRevision);
+        },
+      });
       return;
     }
+    const o = decode(e.kv.value, e.kv.modRevision);
     const key = nameKey(o);
     const was = inside.has(key);
     const now = matches(o);
