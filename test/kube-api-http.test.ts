@@ -30,6 +30,36 @@ after(async () => {
   await s.close();
 });
 
+describe('the connection', () => {
+  it('offers h2 over ALPN, as the real server does, and serves a watch on an h2 stream', async () => {
+    const { connect } = await import('node:http2');
+    const session = connect(s.url, { ca: s.ca });
+    try {
+      const get = (path: string): Promise<{ status: number; text: string }> => new Promise((resolve, reject) => {
+        const stream = session.request({ ':path': path, authorization: `Bearer ${ADMIN_TOKEN}` });
+        let status = 0;
+        let text = '';
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.on('data', (c: Buffer) => (text += c.toString()));
+        stream.on('end', () => resolve({ status, text }));
+        stream.on('error', reject);
+      });
+      const v = await get('/version');
+      assert.equal(session.alpnProtocol, 'h2');
+      assert.deepEqual([v.status, (JSON.parse(v.text) as { major: string }).major], [200, '1']);
+      const rv = (await s.store.revision()).toString();
+      const watched = get(`${CMS}?watch=1&timeoutSeconds=2&resourceVersion=${rv}`);
+      await new Promise((r) => setTimeout(r, 200));
+      await post(CMS, { metadata: { name: 'over-h2' } });
+      const w = await watched;
+      assert.equal(w.status, 200);
+      assert.deepEqual(w.text.trim().split('\n').map((l) => { const e = JSON.parse(l) as { type: string; object: { metadata: { name: string } } }; return [e.type, e.object.metadata.name]; }), [['ADDED', 'over-h2']]);
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('Status errors', () => {
   it('NotFound, AlreadyExists and Invalid are shaped as the API server shapes them', async () => {
     const missing = await kubeRequest(s, `${CMS}/nope`, { token: ADMIN_TOKEN });

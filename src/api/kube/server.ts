@@ -1,10 +1,12 @@
 /**
- * The Kubernetes API server of one cluster: HTTPS (HTTP/1.1; no h2 is offered over ALPN, so
- * kubectl speaks HTTP/1.1, watches as chunked responses), bearer-token authentication, the
+ * The Kubernetes API server of one cluster: HTTPS with h2 and HTTP/1.1 offered over ALPN
+ * (kubectl and client-go take h2, as with the real server; watches are streams there, chunked
+ * responses on HTTP/1.1), bearer-token authentication, the
  * system:masters authorizer, and routing to health, version, discovery, OpenAPI, the resource
  * verbs (rest.ts) and watch (watch-http.ts).
  */
-import { createServer, type Server } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +25,9 @@ import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { startKubeControllers, type KubeControllers } from './controller-loop.ts';
+
+/** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
+export const H2_MAX_STREAMS = 1000;
 
 /** Largest request body: etcd's default request limit (1.5 MiB values, 3 MiB requests), as the API server takes it. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -81,7 +86,8 @@ export class KubeServer {
   readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & { controllers: boolean };
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
-  readonly #server: Server;
+  readonly #server: Http2SecureServer;
+  readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
   #controllers: KubeControllers | undefined;
   #address = '';
@@ -95,8 +101,16 @@ export class KubeServer {
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
     });
     this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
-    this.#server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
-      this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
+    // The h2 compatibility request and response have every member the handlers use (body
+    // events, writeHead, write, end, flushHeaders, writableLength, destroy, 'close').
+    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
+      const request = req as unknown as IncomingMessage;
+      const response = res as unknown as ServerResponse;
+      this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
+    });
+    this.#server.on('secureConnection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
     });
   }
 
@@ -126,7 +140,7 @@ export class KubeServer {
     this.#watchers.closeAll();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
+      for (const socket of this.#sockets) socket.destroy();
     });
   }
 

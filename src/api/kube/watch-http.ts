@@ -81,9 +81,10 @@ export async function serveWatch(deps: WatchHttpDeps, route: ResourceRoute, q: U
   };
   deps.watchers.add(finish);
   const timer = setTimeout(finish, Math.max(1, timeout) * 1000);
-  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked', 'Audit-Id': randomUUID() });
+  // No Transfer-Encoding: HTTP/1.1 chunks a response without a length by itself, and h2 forbids the header.
+  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID() });
   res.flushHeaders();
-  req.socket.setNoDelay(true);
+  if (req.httpVersionMajor === 1) req.socket.setNoDelay(true);
   res.on('close', finish);
   try {
     stop = await deps.storage.watch({
