@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { ADMIN_TOKEN, startKubeTestServer, type KubeTestServer } from './support/kube.ts';
 import { kubeRequest, kubeWatch } from './support/kube-http.ts';
 import { CONTINUE_TTL_MS } from '../src/api/kube/continue-token.ts';
+import { EVENT_TTL_MS } from '../src/controllers/kube/reconcile.ts';
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 const CMS = '/api/v1/namespaces/default/configmaps';
@@ -116,6 +117,23 @@ describe('representations', () => {
     const list = r.json() as { kind: string; items: { kind: string; metadata: { name: string }; data?: object }[] };
     assert.equal(list.kind, 'PartialObjectMetadataList');
     assert.deepEqual(list.items.map((i) => [i.kind, i.metadata.name, i.data]), [['PartialObjectMetadata', 't1', undefined], ['PartialObjectMetadata', 't2', undefined], ['PartialObjectMetadata', 't3', undefined]]);
+  });
+
+  it('expires an event an hour after it was last seen', async () => {
+    const events = '/api/v1/namespaces/default/events';
+    const at = new Date(clock).toISOString();
+    assert.equal((await post(events, { metadata: { name: 'ev' }, involvedObject: { kind: 'ConfigMap', name: 't1' }, reason: 'Tested', message: 'm', type: 'Normal', lastTimestamp: at, firstTimestamp: at })).status, 201);
+    clock += EVENT_TTL_MS;
+    try {
+      let status = 200;
+      for (let i = 0; i < 50 && status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await kubeRequest(s, `${events}/ev`, { token: ADMIN_TOKEN })).status;
+      }
+      assert.equal(status, 404);
+    } finally {
+      clock -= EVENT_TTL_MS;
+    }
   });
 
   it('an expired continue token answers 410 Expired', async () => {

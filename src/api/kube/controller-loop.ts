@@ -17,6 +17,8 @@ import { eachKey } from '../../store/json.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
 export const PASS_DELAY_MS = 20;
+/** Earliest a wake-up comes after the pass that asked for it. */
+export const MIN_WAKE_DELAY_MS = 1000;
 /** The manager the controllers' writes are recorded under. */
 export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
 
@@ -42,7 +44,18 @@ function refOf(k: KindInfo, o: Obj): KubeObjectRef {
     resource: resourceName(k), namespace: m.namespace, name: m.name!, uid: m.uid!, deleting: m.deletionTimestamp !== undefined,
     finalizers: m.finalizers ?? [], ownerUids: (m.ownerReferences ?? []).map((r) => r.uid),
     ...(k.plural === 'namespaces' && k.group === '' && { contentFinalizer: ((o.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).includes('kubernetes') }),
+    ...(k.plural === 'events' && { lastSeenAt: eventLastSeen(o) }),
   };
+}
+
+/** When an event was last seen: its series' last observation, last timestamp or event time, else its creation. */
+function eventLastSeen(o: Obj): number {
+  const series = o.series as { lastObservedTime?: string } | undefined;
+  for (const t of [series?.lastObservedTime, o.lastTimestamp, o.eventTime, o.metadata.creationTimestamp]) {
+    const ms = typeof t === 'string' ? Date.parse(t) : NaN;
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return 0;
 }
 
 export async function startKubeControllers(deps: KubeControllerDeps): Promise<KubeControllers> {
@@ -124,7 +137,8 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
 
   const pass = async (): Promise<void> => {
     dirty = false;
-    const actions = reconcileKube({ objects: [...objects.values()] }, deps.now());
+    const { actions, wakeAt } = reconcileKube({ objects: [...objects.values()] }, deps.now());
+    wakeFor(wakeAt);
     let applied = 0;
     for (const a of actions) {
       if (closed) return;
@@ -139,6 +153,16 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     // More may follow from what was just done (a pass is capped at MAX_ACTIONS_PER_PASS);
     // actions that all failed wait for a change instead of spinning.
     if (applied > 0) dirty = true;
+  };
+
+  // One timer for the reconciler's wakeAt (the next event expiry), at least MIN_WAKE_DELAY_MS ahead.
+  let wake: NodeJS.Timeout | undefined;
+  const wakeFor = (at: number | undefined): void => {
+    if (wake) clearTimeout(wake);
+    wake = undefined;
+    if (at === undefined || closed) return;
+    wake = setTimeout(() => schedule(), Math.max(MIN_WAKE_DELAY_MS, at - deps.now()));
+    wake.unref();
   };
 
   const schedule = (): void => {
@@ -174,6 +198,7 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
       closed = true;
       watch.close();
       if (timer) clearTimeout(timer);
+      if (wake) clearTimeout(wake);
       await running;
       for (const f of idleWaiters) f();
     },

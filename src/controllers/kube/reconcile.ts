@@ -10,7 +10,9 @@
  * - garbage collection by ownerReferences (uids): a dependent whose owners are all gone is
  *   deleted (background); an owner deleted with `orphan` has its dependents' references to it
  *   removed, then the finalizer; with `foregroundDeletion`, its dependents are deleted first,
- *   then the finalizer.
+ *   then the finalizer;
+ * - event expiry: an Event goes EVENT_TTL_MS after it was last seen (the API server's
+ *   --event-ttl, 1 hour), so events never pile up.
  */
 
 /** One object as the reconciler sees it: its kind named by `resource` (`configmaps`, `leases.coordination.k8s.io`). */
@@ -24,6 +26,8 @@ export interface KubeObjectRef {
   readonly ownerUids: readonly string[];
   /** Namespaces only: spec.finalizers still holds `kubernetes`. */
   readonly contentFinalizer?: boolean;
+  /** Events only: epoch ms when it was last seen (its last timestamp, else its creation). */
+  readonly lastSeenAt?: number;
 }
 
 export interface KubeSnapshot {
@@ -40,10 +44,19 @@ export type KubeAction =
 
 export const BOOTSTRAP_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** How long an Event lives after it was last seen: the API server's --event-ttl default. */
+export const EVENT_TTL_MS = 60 * 60_000;
+
+export interface KubeReconcileResult {
+  readonly actions: KubeAction[];
+  /** When to run again though nothing changed (the next event expiry), epoch ms. */
+  readonly wakeAt: number | undefined;
+}
+
 /** Actions of one pass at most: the rest come in the next pass (each write triggers one). */
 export const MAX_ACTIONS_PER_PASS = 500;
 
-export function reconcileKube(snapshot: KubeSnapshot, _now: number): KubeAction[] {
+export function reconcileKube(snapshot: KubeSnapshot, now: number): KubeReconcileResult {
   const actions: KubeAction[] = [];
   const namespaces = snapshot.objects.filter((o) => o.resource === 'namespaces');
   const byUid = new Map(snapshot.objects.map((o) => [o.uid, o]));
@@ -89,5 +102,12 @@ export function reconcileKube(snapshot: KubeSnapshot, _now: number): KubeAction[
       if (deps.length === 0) actions.push({ type: 'removeFinalizer', resource: owner.resource, namespace: owner.namespace, name: owner.name, finalizer: 'foregroundDeletion' });
     }
   }
-  return actions.slice(0, MAX_ACTIONS_PER_PASS);
+  let wakeAt: number | undefined;
+  for (const o of snapshot.objects) {
+    if (o.lastSeenAt === undefined || o.deleting) continue;
+    const expires = o.lastSeenAt + EVENT_TTL_MS;
+    if (expires <= now) actions.push({ type: 'delete', resource: o.resource, namespace: o.namespace, name: o.name, uid: o.uid });
+    else if (wakeAt === undefined || expires < wakeAt) wakeAt = expires;
+  }
+  return { actions: actions.slice(0, MAX_ACTIONS_PER_PASS), wakeAt };
 }
