@@ -123,8 +123,13 @@ describe('representations', () => {
     const events = '/api/v1/namespaces/default/events';
     const at = new Date(clock).toISOString();
     assert.equal((await post(events, { metadata: { name: 'ev' }, involvedObject: { kind: 'ConfigMap', name: 't1' }, reason: 'Tested', message: 'm', type: 'Normal', lastTimestamp: at, firstTimestamp: at })).status, 201);
+    // Let the pass the create started go by, then move the clock; any write starts the next pass
+    // (a real clock would reach the reconciler's wakeAt instead).
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await kubeRequest(s, `${events}/ev`, { token: ADMIN_TOKEN })).status, 200);
     clock += EVENT_TTL_MS;
     try {
+      await post(CMS, { metadata: { name: 'nudge' } });
       let status = 200;
       for (let i = 0; i < 50 && status === 200; i++) {
         await new Promise((r) => setTimeout(r, 100));
