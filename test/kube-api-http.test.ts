@@ -192,10 +192,14 @@ describe('watch', () => {
     assert.match(String(r.json().message), /^ConfigMap "huge" is invalid: \[\]: Too long: may not be more than 1048576 bytes$/);
   });
 
-  it('ends a watch after its timeoutSeconds', async () => {
+  it('ends a watch after its timeoutSeconds; a watch of a named object sees only it', async () => {
     const started = Date.now();
-    const r = await kubeRequest(s, `${CMS}?watch=1&timeoutSeconds=1&resourceVersion=${(await s.store.revision())}`, { token: ADMIN_TOKEN });
+    const watched = kubeRequest(s, `${CMS}/t2?watch=1&timeoutSeconds=1&resourceVersion=${(await s.store.revision())}`, { token: ADMIN_TOKEN });
+    await new Promise((r) => setTimeout(r, 100));
+    for (const name of ['t1', 't2']) await kubeRequest(s, `${CMS}/${name}`, { method: 'PATCH', token: ADMIN_TOKEN, headers: { 'Content-Type': 'application/merge-patch+json' }, body: '{"data":{"c":"3"}}' });
+    const r = await watched;
     assert.equal(r.status, 200);
+    assert.deepEqual(r.text.trim().split('\n').map((l) => (JSON.parse(l) as { object: { metadata: { name: string } } }).object.metadata.name), ['t2']);
     assert.ok(Date.now() - started >= 900, 'the watch lasted its timeout');
   });
 

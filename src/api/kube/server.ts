@@ -189,8 +189,11 @@ export class KubeServer {
         body = JSON.stringify(decodeProtobuf(raw));
         contentType = 'application/json';
       }
-      if (method === 'GET' && route.name === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
-        return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, route, url.searchParams, req, res);
+      if (method === 'GET' && route.subresource === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
+        // A watch of one named object is a watch of its collection by metadata.name, as the server treats it.
+        const q = new URLSearchParams(url.searchParams);
+        if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
+        return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
       }
       const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
         method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
