@@ -30,7 +30,7 @@ const status = (url: string, path: string): Promise<number> => new Promise((reso
   }).on('error', reject).end();
 });
 
-it('opens one server per cluster, again on the port it had after a close, and closes it', async () => {
+it('opens one server per cluster, again on the port it had after a close, closes it, and purges its objects', async () => {
   const host = new BerthKubeApiHost({ store, now: Date.now, schemasFor: () => schemasDouble() });
   const options = {
     cluster: { account: '1', region: 'r', name: 'a', uid: 'uid-a', version: '1.32' }, tls: { cert: certs.cert, key: certs.key },
@@ -40,10 +40,16 @@ it('opens one server per cluster, again on the port it had after a close, and cl
   assert.equal(await host.open(options), api);
   assert.equal(await status(api.url, '/healthz'), 200);
   assert.equal(await status(api.url, '/api'), 401);
+  // Its controllers make the bootstrap namespaces.
+  for (let i = 0; i < 100 && (await store.list('/berth/kube/uid-a/')).items.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   const port = Number(new URL(api.url).port);
   await host.close('uid-a');
   await assert.rejects(status(api.url, '/healthz'));
   const again = await host.open({ ...options, port });
   assert.equal(again.url, api.url);
   await host.closeAll();
+  // A purge leaves nothing of the cluster.
+  assert.ok((await store.list('/berth/kube/uid-a/')).items.length > 0);
+  await host.purge('uid-a');
+  assert.equal((await store.list('/berth/kube/uid-a/')).items.length, 0);
 });

@@ -5,6 +5,7 @@
 import type { KubeApi, KubeApiHost, KubeApiOptions, KubeSchemas } from './contract.ts';
 import type { Store } from '../../store/store.ts';
 import { KubeServer, type KubeServerDeps } from './server.ts';
+import { clusterRoot } from './keys.ts';
 
 export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly store: Store;
@@ -35,6 +36,15 @@ export class BerthKubeApiHost implements KubeApiHost {
     const api = this.#open.get(clusterUid);
     this.#open.delete(clusterUid);
     await api?.close();
+  }
+
+  /**
+   * Closes the cluster's server and removes every object it kept (DeleteCluster: a cluster
+   * created again under the same name has another uid, so nothing else would ever read them).
+   */
+  async purge(clusterUid: string): Promise<void> {
+    await this.close(clusterUid);
+    await this.#deps.store.txn({ ops: [{ type: 'deletePrefix', prefix: clusterRoot(clusterUid) }] });
   }
 
   async closeAll(): Promise<void> {

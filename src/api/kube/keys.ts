@@ -14,7 +14,10 @@ import type { KindInfo } from './kinds.ts';
 
 export const TOMBSTONE = '~deleted';
 
-export const clusterPrefix = (uid: string): string => `/berth/kube/${uid}/r/`;
+/** Everything of one cluster's Kubernetes side. */
+export const clusterRoot = (uid: string): string => `/berth/kube/${uid}/`;
+
+export const clusterPrefix = (uid: string): string => `${clusterRoot(uid)}r/`;
 
 export function resourcePrefix(uid: string, kind: Pick<KindInfo, 'group' | 'plural'>): string {
   return `${clusterPrefix(uid)}${kind.group === '' ? 'core' : kind.group}/${kind.plural}/`;
