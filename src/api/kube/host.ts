@@ -16,7 +16,8 @@ export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
 
 export class BerthKubeApiHost implements KubeApiHost {
   readonly #deps: KubeApiHostDeps;
-  readonly #open = new Map<string, KubeApi>();
+  /** Servers by cluster uid, as promises so two opens of one cluster at once share one server. */
+  readonly #open = new Map<string, Promise<KubeApi>>();
 
   constructor(deps: KubeApiHostDeps) {
     this.#deps = deps;
@@ -27,15 +28,19 @@ export class BerthKubeApiHost implements KubeApiHost {
     const running = this.#open.get(uid);
     if (running) return running;
     const { store, now, schemasFor, ...rest } = this.#deps;
-    const api = await new KubeServer({ ...options, store, now }, { ...rest, schemas: schemasFor(options.cluster.version) }).listen();
-    this.#open.set(uid, api);
-    return api;
+    const starting = new KubeServer({ ...options, store, now }, { ...rest, schemas: schemasFor(options.cluster.version) }).listen();
+    this.#open.set(uid, starting);
+    // A server that failed to start (its port taken) is forgotten, so a later open tries again.
+    starting.catch(() => {
+      if (this.#open.get(uid) === starting) this.#open.delete(uid);
+    });
+    return starting;
   }
 
   async close(clusterUid: string): Promise<void> {
     const api = this.#open.get(clusterUid);
     this.#open.delete(clusterUid);
-    await api?.close();
+    await (await api?.catch(() => undefined))?.close();
   }
 
   /**
