@@ -8,6 +8,8 @@ import { createStsDoor } from '../api/sts/index.ts';
 import { createRestJsonDoor } from '../api/aws/rest-json-door.ts';
 import { eksPart } from '../api/eks/serve.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
+import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
 import { createIdentityService } from '../identity/identity-service.ts';
@@ -64,10 +66,20 @@ export interface ServerOptions {
    */
   readonly meterEc2?: boolean;
   /**
-   * Makes what serves each ACTIVE EKS cluster's Kubernetes API (src/api/kube's host, or a
-   * test's), given the store once it is open; without one, EKS clusters stay CREATING.
+   * Makes what serves each ACTIVE EKS cluster's Kubernetes API, given the store once it is
+   * open: src/api/kube's host unless a test brings its own.
    */
   readonly kubeApiHost?: (deps: { readonly store: Store; readonly now: () => number }) => KubeApiHost;
+}
+
+/**
+ * Each EKS cluster's Kubernetes API server (src/api/kube), with the schemas of the kinds it
+ * serves (src/api/kube/schema), built on the first cluster opened: a Berth without EKS
+ * clusters never loads them.
+ */
+function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }): KubeApiHost {
+  let schemas: BerthKubeSchemas | undefined;
+  return new BerthKubeApiHost({ ...deps, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
 }
 
 export interface RunningServer {
@@ -128,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, ...(options.kubeApiHost && { kubeApiHost: options.kubeApiHost({ store, now: Date.now }) }) });
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now }) });
   const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);

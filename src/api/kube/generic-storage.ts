@@ -44,9 +44,14 @@ export const timestamp = (ms: number): string => new Date(Math.floor(ms / 1000) 
 
 const specOf = (o: Obj): string => JSON.stringify(o.spec ?? null);
 
-/** Equal but for managedFields (whose times a no-op write would change): the server skips such a write. */
+/** managedFields without their times: what tells a real change of ownership from a no-op write's fresh timestamp. */
+function ownership(fields: unknown[] | undefined): unknown[] | undefined {
+  return fields?.map((e) => ({ ...(e as object), time: undefined }));
+}
+
+/** Equal but for managedFields' times (which a no-op write would change): the server skips such a write. */
 function sameObject(a: Obj, b: Obj): boolean {
-  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } });
+  const strip = (o: Obj): Obj => ({ ...o, metadata: { ...o.metadata, managedFields: ownership(o.metadata.managedFields) } });
   return isDeepStrictEqual(strip(a), strip(b));
 }
 
@@ -183,11 +188,16 @@ export class GenericStorage implements StorageBackend {
       }
       const wanted = next.metadata.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
+      // managedFields a client sends changed (not the ones it read back) are taken as given, as
+      // the API server lets clients rewrite ownership (kubectl moving client-side apply's fields
+      // to server-side apply does); otherwise the write's manager is recorded.
+      const sent = next.metadata.managedFields;
+      const rewritten = !options.applied && sent !== undefined && !isDeepStrictEqual(ownership(sent), ownership(current.metadata.managedFields));
       const o = this.#carryOver(kind, current, next);
       const prepared = prepare(kind, o, current, options.subresource);
       const now = new Date(this.#d.now());
+      if (!options.applied && !rewritten) prepared.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, current, prepared, options.fieldManager, now, options.subresource);
       if (sameObject(prepared, current)) return { object: current, created: false };
-      if (!options.applied) prepared.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, current, prepared, options.fieldManager, now, options.subresource);
       if (options.dryRun) return { object: prepared, created: false };
       const ops: Op[] = [];
       const last = prepared.metadata.deletionTimestamp !== undefined && (prepared.metadata.finalizers ?? []).length === 0 && !this.#namespaceHeld(kind, prepared);

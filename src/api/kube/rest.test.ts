@@ -19,7 +19,7 @@ let storage: GenericStorage;
 /** The double, with apply answering conflicts and strategic merge refusing a directive, as the real schemas may. */
 const schemas: KubeSchemas = {
   ...schemasDouble(),
-  apply: () => ({ conflicts: [{ manager: 'kubectl-client-side-apply', field: '.data.a' }] }),
+  apply: () => ({ conflicts: [{ manager: 'kubectl-client-side-apply', field: '.data.a', apiVersion: 'v1' }], message: 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.a' }),
   strategicMerge: () => {
     throw new KubeSchemaError(422, 'Invalid', 'unknown patch directive: $bogus');
   },

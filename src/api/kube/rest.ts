@@ -209,15 +209,10 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
   }
 }
 
-/** Apply's 409, worded as the server's field manager conflict. */
-function applyConflict(kind: KindInfo, conflicts: readonly ApplyConflict[]): StatusError {
-  const n = conflicts.length;
-  const using = apiVersionOf(kind);
-  const message = n === 1
-    ? `Apply failed with 1 conflict: conflict with "${conflicts[0]!.manager}" using ${using}: ${conflicts[0]!.field}`
-    : `Apply failed with ${n} conflicts: ${conflicts.map((c) => `conflict with "${c.manager}" using ${using}: ${c.field}`).join('\n')}`;
+/** Apply's 409: the schemas' message (the server's field manager words), a cause per field. */
+function applyConflict(conflicts: readonly ApplyConflict[], message: string): StatusError {
   return new StatusError(409, 'Conflict', message, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${using}`, field: c.field })),
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.field })),
   });
 }
 
@@ -267,7 +262,7 @@ async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
         return schemaError(err);
       }
       if ('conflicts' in out) {
-        throw applyConflict(kind, out.conflicts);
+        throw applyConflict(out.conflicts, out.message);
       }
       const o = out.object as Obj;
       if (cur) o.metadata.resourceVersion = cur.metadata.resourceVersion;
@@ -278,7 +273,8 @@ async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
   const r = await deps.storage.update(kind, route.namespace, route.name, (cur) => {
     if (!cur) return undefined;
     const rv = cur.metadata.resourceVersion;
-    delete cur.metadata.resourceVersion;
+    // The patch sees the object as served, resourceVersion included: a JSON patch may test or
+    // replace it (kubectl's move of client-side apply's fields to server-side apply does).
     const next = applyPatch(type, kind, deps.schemas, cur, req.body) as Obj;
     if (!isObj(next.metadata)) next.metadata = {};
     // A patch that names no resourceVersion applies to the current object (retried on conflict).
