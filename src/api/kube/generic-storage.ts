@@ -144,7 +144,7 @@ export class GenericStorage implements StorageBackend {
     input.kind = kind.kind;
     if (kind.namespaced) m.namespace = namespace;
     else delete m.namespace;
-    if (kind.hasSpec) m.generation = 1;
+    if (kind.generation) m.generation = 1;
     else delete m.generation;
     const o = prepare(kind, input, undefined);
     await this.#namespaceAllows(kind, namespace, m.name);
@@ -227,7 +227,7 @@ export class GenericStorage implements StorageBackend {
     m.resourceVersion = c.resourceVersion;
     next.apiVersion = apiVersionOf(kind);
     next.kind = kind.kind;
-    if (kind.hasSpec) m.generation = (c.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
+    if (kind.generation) m.generation = (c.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
     else delete m.generation;
     return next;
   }
@@ -274,7 +274,7 @@ export class GenericStorage implements StorageBackend {
       next.metadata.deletionTimestamp ??= timestamp(this.#d.now());
       next.metadata.deletionGracePeriodSeconds ??= 0;
       if (kind === this.#d.namespaces) (next.status as Record<string, unknown>).phase = 'Terminating';
-      if (kind.hasSpec) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
+      if (kind.generation) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
       if (options.dryRun) return { gone: false, object: next };
       const r = await this.#d.store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value: serialize(next) }] });
       if (r.ok) {
