@@ -100,6 +100,8 @@ describe('generic storage', () => {
     const held = await storage.delete(cms, 'default', 'f', { dryRun: false, propagationPolicy: undefined, preconditions: undefined });
     assert.equal(held.gone, false);
     assert.equal(held.object.metadata.deletionTimestamp, '2026-12-07T12:00:00Z');
+    await rejects(storage.update(cms, 'default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: ['example.com/x', 'example.com/y'] } }), W), 422,
+      /^ConfigMap "f" is invalid: metadata\.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \[\]string\{"example\.com\/y"\}$/);
     await storage.update(cms, 'default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: [] } }), W);
     await rejects(storage.get(cms, 'default', 'f'), 404, /^configmaps "f" not found$/);
   });

@@ -183,6 +183,13 @@ export class GenericStorage implements StorageBackend {
       }
       const wanted = next.metadata.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
+      if (current.metadata.deletionTimestamp !== undefined) {
+        const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
+        if (added.length > 0) {
+          throw invalid(kind.group, kind.kind, name, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
+        }
+      }
       const o = this.#carryOver(kind, current, next);
       const prepared = prepare(kind, o, current, options.subresource);
       const now = new Date(this.#d.now());
