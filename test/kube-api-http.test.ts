@@ -90,6 +90,13 @@ describe('Status errors', () => {
     assert.equal((await kubeRequest(s, `${CMS}/t1`, { token: ADMIN_TOKEN })).status, 200);
   });
 
+  it('fieldValidation=Strict refuses a field named twice, which JSON.parse would fold', async () => {
+    const r = await kubeRequest(s, `${CMS}?fieldValidation=Strict`, { method: 'POST', token: ADMIN_TOKEN, headers: { 'Content-Type': 'application/json' },
+      body: '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1"},"data":{"b":"2"}}' });
+    assert.deepEqual([r.status, r.json().message], [400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "data"']);
+    assert.equal((await kubeRequest(s, `${CMS}/dup`, { token: ADMIN_TOKEN })).status, 404);
+  });
+
   it('fieldValidation=Warn stores the object and answers a Warning header per unknown field', async () => {
     const r = await post(CMS, { metadata: { name: 'warned' }, data: {}, extra: 1 }, '?fieldValidation=Warn');
     assert.equal(r.status, 201);

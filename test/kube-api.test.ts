@@ -192,6 +192,15 @@ describe('kubectl', () => {
     assert.match(bad.stderr, /The ConfigMap "Bad_Name" is invalid: metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
   });
 
+  it('diffs a manifest against the live object through a server dry-run, changing nothing', async () => {
+    await s.kubectl(['apply', '-f', '-'], configMap('diffed', { a: '1' }));
+    const r = await s.kubectlResult(['diff', '-f', '-'], configMap('diffed', { a: '2' }));
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^-  a: "1"$/m);
+    assert.match(r.stdout, /^\+  a: "2"$/m);
+    assert.equal((await s.kubectl(['get', 'cm', 'diffed', '-o', 'jsonpath={.data.a}'])).trim(), '1');
+  });
+
   it('runs --dry-run=server without storing anything', async () => {
     assert.equal((await s.kubectl(['create', '-f', '-', '--dry-run=server', '-o', 'name'], configMap('dry', { a: '1' }))).trim(), 'configmap/dry');
     const r = await s.kubectlResult(['get', 'cm', 'dry']);

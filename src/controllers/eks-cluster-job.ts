@@ -224,10 +224,10 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
         return;
       case 'remove': {
         const c = step.cluster;
-        if (open.has(c.record.uid)) {
-          await o.host.close(c.record.uid);
-          open.delete(c.record.uid);
-        }
+        // The cluster's Kubernetes objects go with it (a cluster made again under the name has another uid).
+        if (o.host.purge) await o.host.purge(c.record.uid);
+        else if (open.has(c.record.uid)) await o.host.close(c.record.uid);
+        open.delete(c.record.uid);
         const r = await o.store.txn({
           if: [{ key: c.key, modRevision: c.modRevision }],
           ops: [

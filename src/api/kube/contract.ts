@@ -72,6 +72,8 @@ export type StartKubeApi = (options: KubeApiOptions) => Promise<KubeApi>;
 export interface KubeApiHost {
   open(options: Omit<KubeApiOptions, 'store' | 'now'>): Promise<KubeApi>;
   close(clusterUid: string): Promise<void>;
+  /** Closes it and removes every object it kept (DeleteCluster); a host that keeps nothing may leave it out. */
+  purge?(clusterUid: string): Promise<void>;
 }
 
 // ---- the schema side (src/api/kube/schema/) ----

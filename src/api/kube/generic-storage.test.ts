@@ -16,6 +16,8 @@ const ns = registry.byResource('', 'v1', 'namespaces')!;
 const cms = registry.byResource('', 'v1', 'configmaps')!;
 const secrets = registry.byResource('', 'v1', 'secrets')!;
 const leases = registry.byResource('coordination.k8s.io', 'v1', 'leases')!;
+/** A kind that carries generation (deployments, next): the lease row with it on. */
+const generational = { ...leases, generation: true };
 const W = { dryRun: false, fieldManager: 'test' };
 const UID = 'cluster-1';
 
@@ -60,14 +62,15 @@ describe('generic storage', () => {
     await rejects(storage.create(cms, 'default', { metadata: {} }, W), 422, /metadata\.name: Required value: name or generateName is required/);
   });
 
-  it('bumps generation on spec changes only, and refuses a stale resourceVersion', async () => {
-    const l = await storage.create(leases, 'default', { metadata: { name: 'l' }, spec: { holderIdentity: 'a' } }, W);
+  it('bumps generation on spec changes only (for kinds that carry it), and refuses a stale resourceVersion', async () => {
+    assert.equal((await storage.create(leases, 'default', { metadata: { name: 'plain' }, spec: {} }, W)).metadata.generation, undefined);
+    const l = await storage.create(generational, 'default', { metadata: { name: 'l' }, spec: { holderIdentity: 'a' } }, W);
     assert.equal(l.metadata.generation, 1);
-    const labelled = await storage.update(leases, 'default', 'l', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, labels: { x: 'y' } } }), W);
+    const labelled = await storage.update(generational, 'default', 'l', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, labels: { x: 'y' } } }), W);
     assert.equal(labelled.object.metadata.generation, 1);
-    const moved = await storage.update(leases, 'default', 'l', (cur) => ({ ...cur!, spec: { holderIdentity: 'b' } }), W);
+    const moved = await storage.update(generational, 'default', 'l', (cur) => ({ ...cur!, spec: { holderIdentity: 'b' } }), W);
     assert.equal(moved.object.metadata.generation, 2);
-    await rejects(storage.update(leases, 'default', 'l', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, resourceVersion: l.metadata.resourceVersion } }), W), 409,
+    await rejects(storage.update(generational, 'default', 'l', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, resourceVersion: l.metadata.resourceVersion } }), W), 409,
       /^Operation cannot be fulfilled on leases\.coordination\.k8s\.io "l": the object has been modified; please apply your changes to the latest version and try again$/);
   });
 
@@ -97,6 +100,8 @@ describe('generic storage', () => {
     const held = await storage.delete(cms, 'default', 'f', { dryRun: false, propagationPolicy: undefined, preconditions: undefined });
     assert.equal(held.gone, false);
     assert.equal(held.object.metadata.deletionTimestamp, '2026-12-07T12:00:00Z');
+    await rejects(storage.update(cms, 'default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: ['example.com/x', 'example.com/y'] } }), W), 422,
+      /^ConfigMap "f" is invalid: metadata\.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \[\]string\{"example\.com\/y"\}$/);
     await storage.update(cms, 'default', 'f', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, finalizers: [] } }), W);
     await rejects(storage.get(cms, 'default', 'f'), 404, /^configmaps "f" not found$/);
   });

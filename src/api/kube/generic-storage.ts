@@ -149,7 +149,7 @@ export class GenericStorage implements StorageBackend {
     input.kind = kind.kind;
     if (kind.namespaced) m.namespace = namespace;
     else delete m.namespace;
-    if (kind.hasSpec) m.generation = 1;
+    if (kind.generation) m.generation = 1;
     else delete m.generation;
     const o = prepare(kind, input, undefined);
     await this.#namespaceAllows(kind, namespace, m.name);
@@ -188,6 +188,13 @@ export class GenericStorage implements StorageBackend {
       }
       const wanted = next.metadata.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
+      if (current.metadata.deletionTimestamp !== undefined) {
+        const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
+        if (added.length > 0) {
+          throw invalid(kind.group, kind.kind, name, [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
+        }
+      }
       // managedFields a client sends changed (not the ones it read back) are taken as given, as
       // the API server lets clients rewrite ownership (kubectl moving client-side apply's fields
       // to server-side apply does); otherwise the write's manager is recorded.
@@ -237,7 +244,7 @@ export class GenericStorage implements StorageBackend {
     m.resourceVersion = c.resourceVersion;
     next.apiVersion = apiVersionOf(kind);
     next.kind = kind.kind;
-    if (kind.hasSpec) m.generation = (c.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
+    if (kind.generation) m.generation = (c.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
     else delete m.generation;
     return next;
   }
@@ -284,7 +291,7 @@ export class GenericStorage implements StorageBackend {
       next.metadata.deletionTimestamp ??= timestamp(this.#d.now());
       next.metadata.deletionGracePeriodSeconds ??= 0;
       if (kind === this.#d.namespaces) (next.status as Record<string, unknown>).phase = 'Terminating';
-      if (kind.hasSpec) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
+      if (kind.generation) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
       if (options.dryRun) return { gone: false, object: next };
       const r = await this.#d.store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value: serialize(next) }] });
       if (r.ok) {

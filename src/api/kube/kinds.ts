@@ -23,8 +23,12 @@ export interface KindInfo extends GroupVersionKind {
   readonly subresources: readonly { readonly name: string; readonly verbs: readonly Verb[] }[];
   /** The rule names of this kind follow. */
   readonly nameRule: NameRule;
-  /** Whether objects have a spec: generation is bumped on spec changes only. Kinds without one never get a generation. */
-  readonly hasSpec: boolean;
+  /**
+   * Whether objects carry metadata.generation, bumped on spec changes only (deployments and
+   * their kin, next). The real server's strategies for the kinds served now set none, Lease's
+   * included, so neither does Berth.
+   */
+  readonly generation: boolean;
   /** Fields a fieldSelector may name beyond metadata.name and metadata.namespace. */
   readonly fieldSelectors: readonly string[];
   /**
@@ -51,20 +55,20 @@ const EVENT_FIELDS = ['involvedObject.kind', 'involvedObject.namespace', 'involv
 /** Every kind served now; pods, nodes, deployments and services join with backends of their own. */
 export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'],
-    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', hasSpec: false, fieldSelectors: ['status.phase'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', generation: false, fieldSelectors: ['status.phase'],
     subresources: [{ name: 'finalize', verbs: ['update'] }, { name: 'status', verbs: ['get', 'patch', 'update'] }] }),
-  kind({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], nameRule: 'subdomain', hasSpec: false }),
-  kind({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, nameRule: 'subdomain', hasSpec: false, fieldSelectors: ['type'] }),
-  kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', hasSpec: false }),
-  kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false, fieldSelectors: EVENT_FIELDS }),
-  kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', hasSpec: false, backend: 'events.k8s.io/v1',
+  kind({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], nameRule: 'subdomain', generation: false }),
+  kind({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, nameRule: 'subdomain', generation: false, fieldSelectors: ['type'] }),
+  kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', generation: false }),
+  kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, fieldSelectors: EVENT_FIELDS }),
+  kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, backend: 'events.k8s.io/v1',
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),
-  kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', hasSpec: true }),
+  kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', generation: false }),
   // Reviews: created and answered, never stored (reviews.ts): `kubectl auth can-i`, `kubectl auth whoami`.
   kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false,
-    verbs: ['create'], nameRule: 'subdomain', hasSpec: true, backend: 'reviews' }),
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
   kind({ group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false,
-    verbs: ['create'], nameRule: 'subdomain', hasSpec: false, backend: 'reviews' }),
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
 ];
 
 export class KindRegistry {

@@ -5,6 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../core/kube/selectors.ts';
+import { duplicateFields } from '../../core/kube/duplicate-fields.ts';
 import type { ApplyConflict, FieldValidation, KubeSchemas, KubeUser } from './contract.ts';
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
@@ -97,7 +98,7 @@ function checkTypeMeta(kind: KindInfo, o: Obj): void {
 }
 
 /** Unknown fields: Strict refuses with the server's message, Warn answers `Warning` headers. */
-function validateFields(deps: RestDeps, kind: KindInfo, o: Obj, mode: FieldValidation, verbMessage: string): string[] {
+function validateFields(deps: RestDeps, kind: KindInfo, o: Obj, mode: FieldValidation, verbMessage: string, rawJson?: string): string[] {
   if (mode === 'Ignore') return [];
   let unknown: string[];
   try {
@@ -106,6 +107,7 @@ function validateFields(deps: RestDeps, kind: KindInfo, o: Obj, mode: FieldValid
     return schemaError(err);
   }
   const named = unknown.map((f) => `unknown field "${f.replace(/^\./, '')}"`);
+  if (rawJson !== undefined) named.push(...duplicateFields(rawJson).map((f) => `duplicate field "${f}"`));
   if (named.length === 0) return [];
   if (mode === 'Strict') throw badRequest(`${verbMessage}strict decoding error: ${named.join(', ')}`);
   return named;
@@ -119,6 +121,9 @@ function checkNamespace(route: ResourceRoute, o: Obj): void {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
 }
+
+/** The body as JSON text, when it is JSON (YAML bodies have their duplicates refused by the YAML parser). */
+const jsonText = (req: RestRequest): string | undefined => ((req.contentType ?? 'application/json').startsWith('application/json') ? req.body : undefined);
 
 export function listOptionsOf(kind: KindInfo, q: URLSearchParams): ListOptions {
   try {
@@ -168,7 +173,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
       const o = decodeBody(kind, req.body, req.contentType);
       checkTypeMeta(kind, o);
       checkNamespace(route, o);
-      const warnings = validateFields(deps, kind, o, fieldValidationOf(req.query), cannotHandle(kind));
+      const warnings = validateFields(deps, kind, o, fieldValidationOf(req.query), cannotHandle(kind), jsonText(req));
       const created = await deps.storage.create(kind, route.namespace, o, writeOptions(req));
       return { status: 201, body: created, warnings };
     }
@@ -177,7 +182,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
       const o = decodeBody(kind, req.body, req.contentType);
       checkTypeMeta(kind, o);
       checkNamespace(route, o);
-      const warnings = validateFields(deps, kind, o, fieldValidationOf(req.query), cannotHandle(kind));
+      const warnings = validateFields(deps, kind, o, fieldValidationOf(req.query), cannotHandle(kind), jsonText(req));
       const r = await deps.storage.update(kind, route.namespace, route.name, (cur) => (cur ? o : undefined), { ...writeOptions(req), ...(route.subresource !== undefined && { subresource: route.subresource }) });
       return { status: r.created ? 201 : 200, body: r.object, warnings };
     }
