@@ -61,6 +61,14 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let haveNodegroups = false;
+  /** The last failure logged per step, so a step retried every RETRY_MS (a port taken at start-up) logs once until its error changes; bounded by the steps of one pass. */
+  let failures = new Map<string, string>();
+  let failuresNow = new Map<string, string>();
+  const logOnce = (what: string, e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    failuresNow.set(what, message);
+    if (failures.get(what) !== message) o.log(`eks cluster controller: ${what} failed: ${message}`);
+  };
 
   const schedule = (): Promise<void> => {
     if (closed) return Promise.resolve();
@@ -109,7 +117,7 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
         await act(step);
       } catch (e) {
         ok = false;
-        o.log(`eks cluster controller: ${step.kind} failed: ${e instanceof Error ? e.message : String(e)}`);
+        logOnce(`${step.kind} ${'cluster' in step ? step.cluster.record.name : 'uid' in step ? step.uid : step.child.key}`, e);
       }
     }
     const instances = new Map<string, NodeCandidate[]>();
@@ -121,10 +129,13 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
         await actNodegroup(nodegroupSteps(ng, instances.get(scopeKey)!, o.now()));
       } catch (e) {
         ok = false;
-        o.log(`eks cluster controller: node group ${ng.record.nodegroupName}: ${e instanceof Error ? e.message : String(e)}`);
+        logOnce(`node group ${ng.record.clusterName}/${ng.record.nodegroupName}`, e);
       }
     }
     haveNodegroups = nodegroups.length > 0;
+    // What failed this pass is what the next one compares with; what succeeded is forgotten.
+    failures = failuresNow;
+    failuresNow = new Map();
     return ok;
   }
 

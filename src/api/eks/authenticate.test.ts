@@ -41,6 +41,18 @@ test('a session\'s token is its role\'s entry\'s user', async () => {
   assert.deepEqual(user?.extra?.accessKeyId, [creds.accessKeyId]);
 });
 
+test('a verified token is remembered until it expires, and its entry is read every time', async () => {
+  let entry: AccessEntryRecord | undefined = entries.get(ROLE);
+  const auth = eksAuthenticator({ ...options, accessEntry: async () => entry });
+  const now = Date.now();
+  assert.equal((await auth(token, now))?.username, 'arn:aws:sts::000000000000:assumed-role/dev/alice');
+  assert.equal((await auth(token, now + 1000))?.username, 'arn:aws:sts::000000000000:assumed-role/dev/alice');
+  entry = undefined;
+  assert.equal(await auth(token, now + 2000), undefined, 'a deleted entry locks the user out at once');
+  entry = entries.get(ROLE);
+  assert.equal(await auth(token, now + TOKEN_LIFETIME_MS + 1000), undefined, 'a remembered token still expires');
+});
+
 test('a long-term key\'s token is the root\'s (Berth holds no secret to check it with)', async () => {
   const user = await authenticate(rootToken, Date.now());
   assert.equal(user?.username, 'arn:aws:iam::000000000000:root');

@@ -4,6 +4,7 @@
  * the cluster's own certificate and token check. server.ts wires it in a few lines.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import type { AccessEntryRecord } from '../../core/eks/access.ts';
 import { eksKeys } from '../../core/eks/keys.ts';
 import { startEksClusterJob, type EksClusterJob } from '../../controllers/eks-cluster-job.ts';
@@ -37,7 +38,9 @@ const ANY = new Set(['0.0.0.0', '::', '']);
 
 export function eksPart(o: EksPartOptions): EksPart {
   const advertiseHost = ANY.has(o.listenHost) ? '127.0.0.1' : o.listenHost;
-  const apiHosts = [...new Set([advertiseHost, 'localhost', '127.0.0.1'])];
+  // Listening on every interface, the API servers are dialled by any of the machine's addresses and its name.
+  const everyAddress = ANY.has(o.listenHost) ? [hostname(), ...Object.values(networkInterfaces()).flat().map((i) => i?.address).filter((a): a is string => a !== undefined && !a.includes('%'))] : [];
+  const apiHosts = [...new Set([advertiseHost, 'localhost', '127.0.0.1', ...everyAddress])];
   const service = createEksService({
     store: o.store, apiHosts, newClusterKeys, newId: randomUUID, newHex: () => randomBytes(16).toString('hex'),
   });
