@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { KubeServer } from '../../src/api/kube/server.ts';
-import type { KubeUser } from '../../src/api/kube/contract.ts';
+import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
 import { schemasDouble } from './kube-schemas-double.ts';
 
 export const ADMIN_TOKEN = 'berth-test-admin-token';
@@ -69,7 +69,8 @@ const USERS: Record<string, KubeUser> = {
   [VIEWER_TOKEN]: { username: 'viewer', groups: ['system:authenticated'] },
 };
 
-export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number } = {}): Promise<KubeTestServer> {
+/** `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default. */
+export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
   const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
@@ -77,7 +78,7 @@ export async function startKubeTestServer(options: { now?: () => number; history
     cluster: { account: '000000000000', region: 'us-east-1', name: 'test', uid: 'c0ffee00-0000-4000-8000-000000000001', version: '1.32' },
     tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now: options.now ?? Date.now,
-  }, { schemas: schemasDouble() });
+  }, { schemas: options.schemas ?? schemasDouble() });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

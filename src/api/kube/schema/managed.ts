@@ -142,8 +142,42 @@ export function conflictMessage(conflicts: readonly ApplyConflict[]): string {
   return `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`;
 }
 
+/** The field manager `kubectl apply --server-side` uses by default. */
+const KUBECTL_MANAGER = 'kubectl';
+/** Where client-side apply keeps what it applied last. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
 export function apply(...args: Parameters<typeof applyOnce>): ReturnType<typeof applyOnce> {
-  return withElementCache(() => applyOnce(...args));
+  return withElementCache(() => {
+    const first = applyOnce(...args);
+    if (!('conflicts' in first)) return first;
+    // Moving from client-side to server-side apply: kubectl's own conflicts over fields the
+    // object's last-applied configuration holds are resolved in its favour, as the API server's
+    // last-applied manager resolves them (`kubectl apply --server-side` after `kubectl apply`).
+    // Only for the manager "kubectl": another name is how a user opts out.
+    const [type, , live, , manager] = args;
+    if (manager !== KUBECTL_MANAGER) return first;
+    const lastApplied = lastAppliedFields(type, live);
+    if (lastApplied && first.conflicts.every((c) => lastApplied.has(c.field))) {
+      const forced: Parameters<typeof applyOnce> = [...args];
+      forced[5] = true;
+      return applyOnce(...forced);
+    }
+    return first;
+  });
+}
+
+/** The field paths of the object's last-applied configuration, or undefined when it has none. */
+function lastAppliedFields(type: StructNode, live: object | undefined): Set<string> | undefined {
+  const text = (live as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
+  if (text === undefined) return undefined;
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return new Set(fieldSetOf(type, config).paths().map(pathString));
 }
 
 function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):

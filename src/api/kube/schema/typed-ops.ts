@@ -166,7 +166,8 @@ export function removeFields(type: TypeNode, value: unknown, set: FieldSet, keep
       const el = itemElement(type, item, i);
       const sub = set.kids.get(el);
       if (sub === undefined) { out.push(item); return; }
-      if (sub.self) return;
+      // An item that is itself removed goes whole, unless another manager still owns something in it.
+      if (sub.self && !keep.hasPrefix([...path, el])) return;
       out.push(type.listType === 'map' ? removeFields(type.elem, item, sub, keep, [...path, el]) : item);
     });
     return out;
@@ -177,8 +178,10 @@ export function removeFields(type: TypeNode, value: unknown, set: FieldSet, keep
       const el = `f:${k}`;
       const sub = set.kids.get(el);
       if (sub === undefined) { out[k] = v; continue; }
-      if (sub.self) continue;
       const p = [...path, el];
+      // A field that is itself removed ("." in FieldsV1) goes whole, unless a manager — the
+      // applier included — still owns something below it: then only what nobody owns goes.
+      if (sub.self && !keep.hasPrefix(p)) continue;
       const next = removeFields(subType(type, k) ?? UNTYPED, v, sub, keep, p);
       if (isObj(next) && Object.keys(next).length === 0 && isObj(v) && Object.keys(v).length > 0 && !keep.hasPrefix(p)) continue;
       out[k] = next;
