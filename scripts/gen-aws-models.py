@@ -3,11 +3,13 @@
 API description (the AWS API reference in JSON) into src/api/aws/models/<service>.json.
 
 Only facts are kept: each operation's input shape, and for every shape reachable from an
-input its type, members, required members, enum values and numeric/length bounds.
+input its type, members, required members, enum values and numeric/length bounds. For the
+REST protocols also each operation's route (method, request URI, success status), where
+each input member travels (uri label, query string, header) and each error's HTTP status.
 Documentation text is dropped. Berth validates requests against this (types, required
 members, enums), exactly as the wire format dictates.
 
-usage: scripts/gen-aws-models.py ecs ecr logs
+usage: scripts/gen-aws-models.py ecs ecr logs eks
 """
 import gzip, json, os, sys
 import botocore
@@ -22,6 +24,7 @@ def load(service):
 
 def extract(model):
     shapes, out = model['shapes'], {}
+    rest = model['metadata']['protocol'].startswith('rest-')
     def visit(name):
         if name in out:
             return
@@ -30,6 +33,9 @@ def extract(model):
         out[name] = o
         if s['type'] == 'structure':
             o['members'] = {m: v['shape'] for m, v in s['members'].items()}
+            where = {m: [v['location'], v.get('locationName', m)] for m, v in s['members'].items() if 'location' in v}
+            if where:
+                o['locations'] = where
             for v in s['members'].values():
                 visit(v['shape'])
         elif s['type'] == 'list':
@@ -42,14 +48,20 @@ def extract(model):
     for name, op in sorted(model['operations'].items()):
         inp = op.get('input', {}).get('shape')
         ops[name] = {'input': inp} if inp else {}
+        if rest:
+            http = op['http']
+            ops[name]['http'] = {k: http[k] for k in ('method', 'requestUri', 'responseCode') if k in http}
         if inp:
             visit(inp)
     meta = model['metadata']
-    return {
+    result = {
         'metadata': {k: meta[k] for k in ('apiVersion', 'targetPrefix', 'signingName', 'endpointPrefix', 'protocol') if k in meta},
         'operations': ops,
         'shapes': dict(sorted(out.items())),
     }
+    if rest:
+        result['errors'] = {n: s['error']['httpStatusCode'] for n, s in sorted(shapes.items()) if s.get('exception') and 'httpStatusCode' in s.get('error', {})}
+    return result
 
 if __name__ == '__main__':
     here = os.path.dirname(os.path.abspath(__file__))

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { DescribeAddonVersionsCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
@@ -40,7 +40,8 @@ const CALLS: readonly Call[] = [
   { service: 'elbv2', operation: 'DescribeLoadBalancers', cli: ['elbv2', 'describe-load-balancers'], method: 'describe_load_balancers', code: QUERY },
   { service: 'iam', operation: 'ListRoles', cli: ['iam', 'list-roles'], method: 'list_roles', code: QUERY },
   { service: 'sts', operation: 'GetSessionToken', cli: ['sts', 'get-session-token'], method: 'get_session_token', code: QUERY },
-  { service: 'eks', operation: 'ListClusters', cli: ['eks', 'list-clusters'], method: 'list_clusters', code: UNKNOWN },
+  // EKS is served; an operation of it Berth lacks is answered like any other service's.
+  { service: 'eks', operation: 'DescribeAddonVersions', cli: ['eks', 'describe-addon-versions'], method: 'describe_addon_versions', code: UNKNOWN },
   // botocore 1.43 speaks JSON 1.0 to SQS; Debian's aws CLI v2 (2.9) still Query.
   { service: 'sqs', operation: 'ListQueues', cli: ['sqs', 'list-queues'], method: 'list_queues', code: { v1: UNKNOWN, v2: QUERY } },
   { service: 'lambda', operation: 'ListFunctions', cli: ['lambda', 'list-functions'], method: 'list_functions', code: UNKNOWN },
@@ -54,7 +55,7 @@ const CALLS: readonly Call[] = [
 ];
 
 const codeFor = (call: Call, v: 'v1' | 'v2') => (typeof call.code === 'string' ? call.code : call.code[v]);
-const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.`;
+const messageOf = (call: Call) => `Berth does not implement ${call.service} ${call.asRequest ?? call.operation} yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.`;
 
 /** At most this many CLIs at once: each is a Python process on a shared 2-core machine. */
 const CLI_CONCURRENCY = 4;
@@ -176,7 +177,7 @@ test('the AWS SDK for JavaScript v3: a service exception with the code as its na
     ['ec2', () => new EC2Client(config).send(new DescribeInstancesCommand({}))],
     ['sts', () => new STSClient(config).send(new GetSessionTokenCommand({}))],
     ['dynamodb', () => new DynamoDBClient(config).send(new ListTablesCommand({}))],
-    ['eks', () => new EKSClient(config).send(new ListClustersCommand({}))],
+    ['eks', () => new EKSClient(config).send(new DescribeAddonVersionsCommand({}))],
     ['route53', () => new Route53Client(config).send(new ListHostedZonesCommand({}))],
     ['cloudwatch', () => new CloudWatchClient(config).send(new ListMetricsCommand({}))],
   ];

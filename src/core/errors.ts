@@ -94,6 +94,13 @@ export const catalog = {
   OperationAbortedException: entry(400, 'Conflict'),
   ServiceUnavailableException: entry(500, 'InternalError'),
   InvalidOperationException: entry(400, 'BadRequest'),
+  // Amazon EKS (REST-JSON: its door answers each with the status of EKS's model, 404 for
+  // ResourceNotFoundException, 409 for ResourceInUseException; these are the JSON defaults).
+  InvalidRequestException: entry(400, 'BadRequest'),
+  ResourceLimitExceededException: entry(400, 'Forbidden'),
+  BadRequestException: entry(400, 'BadRequest'),
+  NotFoundException: entry(404, 'NotFound'),
+  InvalidStateException: entry(400, 'Conflict'),
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof catalog;

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
 import { createStsDoor } from '../api/sts/index.ts';
+import { createRestJsonDoor } from '../api/aws/rest-json-door.ts';
+import { eksPart } from '../api/eks/serve.ts';
+import type { KubeApiHost } from '../api/kube/contract.ts';
+import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
 import { createIdentityService } from '../identity/identity-service.ts';
@@ -60,6 +65,21 @@ export interface ServerOptions {
    * (controllers/fargate-usage.ts). Default false: FARGATE tasks only.
    */
   readonly meterEc2?: boolean;
+  /**
+   * Makes what serves each ACTIVE EKS cluster's Kubernetes API, given the store once it is
+   * open: src/api/kube's host unless a test brings its own.
+   */
+  readonly kubeApiHost?: (deps: { readonly store: Store; readonly now: () => number }) => KubeApiHost;
+}
+
+/**
+ * Each EKS cluster's Kubernetes API server (src/api/kube), with the schemas of the kinds it
+ * serves (src/api/kube/schema), built on the first cluster opened: a Berth without EKS
+ * clusters never loads them.
+ */
+function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }): KubeApiHost {
+  let schemas: BerthKubeSchemas | undefined;
+  return new BerthKubeApiHost({ ...deps, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
 }
 
 export interface RunningServer {
@@ -120,6 +140,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now }) });
+  const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
@@ -161,7 +183,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // S3 and the AWS doors before the registry: a request signed with SigV4 is theirs whatever
     // its path (SES v2's are /v2/…); no registry client signs so. The unsupported door answers
     // what the others do not: AWS's error for an operation Berth lacks, or a plain 404.
-    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region, meterEc2: options.meterEc2 ?? false }), auth), s3, sts, aws, unsupported, registry,
+    guardAdmin(adminRoutes({ store, registry, s3, state, accountId: options.accountId, region: options.region, meterEc2: options.meterEc2 ?? false }), auth), s3, sts, aws, restJson, unsupported, registry,
   ];
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const route = routes.find((r) => r.accepts(req)) ?? unsupported;
@@ -188,6 +210,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  await eks.start(port);
   const extra: ReturnType<typeof createTcpServer>[] = [];
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
@@ -201,6 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     async close() {
       // First: the lease is released, so another control plane can take over at once.
       await controllers.close();
+      await eks.close();
       for (const tcp of extra) tcp.close();
       await eventProducer.close();
       // Agent and exec sessions are upgraded sockets the http server no longer tracks: end them first.

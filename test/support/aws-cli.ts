@@ -41,10 +41,12 @@ const BOTOCORE_OF: Record<AwsCli['name'], readonly [string, string]> = {
   'aws CLI v2': ['/usr/bin/python3', 'import awscli.botocore as b, os; print(os.path.dirname(b.__file__))'],
 };
 const dataPaths = new Map<AwsCli['name'], string>();
+/** The services whose waiters tests use, with their API versions: ECS's (6–15 s delays) and EKS's (30 s). */
+const WAITED_SERVICES = [['ecs', '2014-11-13'], ['eks', '2017-11-01']] as const;
 
 /**
  * A directory for the client's AWS_DATA_PATH (botocore reads its models there before its
- * own) holding the ECS waiter model that client ships, polled every {@link WAITER_DELAY_S}
+ * own) holding the ECS and EKS waiter models that client ships, polled every {@link WAITER_DELAY_S}
  * with maxAttempts raised so that delay × maxAttempts, the longest wait, is unchanged.
  */
 function waiterDataPath(cli: AwsCli['name']): string {
@@ -52,17 +54,19 @@ function waiterDataPath(cli: AwsCli['name']): string {
   if (known) return known;
   const [python, script] = BOTOCORE_OF[cli];
   const botocore = execFileSync(python, ['-c', script], { encoding: 'utf8' }).trim();
-  // Plain in some botocore releases, gzipped in others.
-  const plain = join(botocore, 'data', 'ecs', '2014-11-13', 'waiters-2.json');
-  const text = existsSync(plain) ? readFileSync(plain, 'utf8') : gunzipSync(readFileSync(`${plain}.gz`)).toString('utf8');
-  const model = JSON.parse(text) as { waiters: Record<string, { delay: number; maxAttempts: number }> };
-  for (const w of Object.values(model.waiters)) {
-    w.maxAttempts = Math.ceil((w.delay * w.maxAttempts) / WAITER_DELAY_S);
-    w.delay = WAITER_DELAY_S;
-  }
   const dir = join(configDir, `data-${dataPaths.size}`);
-  mkdirSync(join(dir, 'ecs', '2014-11-13'), { recursive: true });
-  writeFileSync(join(dir, 'ecs', '2014-11-13', 'waiters-2.json'), JSON.stringify(model));
+  for (const [service, version] of WAITED_SERVICES) {
+    // Plain in some botocore releases, gzipped in others.
+    const plain = join(botocore, 'data', service, version, 'waiters-2.json');
+    const text = existsSync(plain) ? readFileSync(plain, 'utf8') : gunzipSync(readFileSync(`${plain}.gz`)).toString('utf8');
+    const model = JSON.parse(text) as { waiters: Record<string, { delay: number; maxAttempts: number }> };
+    for (const w of Object.values(model.waiters)) {
+      w.maxAttempts = Math.ceil((w.delay * w.maxAttempts) / WAITER_DELAY_S);
+      w.delay = WAITER_DELAY_S;
+    }
+    mkdirSync(join(dir, service, version), { recursive: true });
+    writeFileSync(join(dir, service, version, 'waiters-2.json'), JSON.stringify(model));
+  }
   dataPaths.set(cli, dir);
   return dir;
 }

@@ -12,6 +12,11 @@ export interface SignableRequest {
   /** Header names in any case; values as sent. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Uint8Array;
+  /**
+   * The payload hash to sign in place of the body's: a presigned URL's (the body is not
+   * known when it is made; botocore signs the empty body's hash, S3 `UNSIGNED-PAYLOAD`).
+   */
+  readonly payloadHash?: string;
 }
 
 export interface Credentials {
@@ -61,7 +66,7 @@ function computeSignature(req: SignableRequest, headers: Record<string, string>,
     canonicalQuery(query),
     signed.map((h) => `${h}:${(headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join(''),
     signed.join(';'),
-    sha256Hex(req.body),
+    req.payloadHash ?? sha256Hex(req.body),
   ].join('\n');
   const stringToSign = [ALGORITHM, stamp, scope, sha256Hex(canonical)].join('\n');
   const [date, region, service] = scope.split('/') as [string, string, string];

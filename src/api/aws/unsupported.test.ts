@@ -17,14 +17,14 @@ const output = (a: WireAnswer) => ({ statusCode: a.status, headers: Object.fromE
 const bytes = (a: WireAnswer) => (typeof a.body === 'string' ? Buffer.from(a.body) : a.body);
 
 test('the message names the service and the operation, and what Berth serves instead', () => {
-  assert.equal(unsupportedMessage(ident('ec2', 'ec2', 'DescribeInstances')), 'Berth does not implement ec2 DescribeInstances yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.');
+  assert.equal(unsupportedMessage(ident('ec2', 'ec2', 'DescribeInstances')), 'Berth does not implement ec2 DescribeInstances yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.');
 });
 
 test('Query: 400 InvalidAction in an ErrorResponse in the service\'s namespace', async () => {
   const a = unsupportedAnswer(ident('iam', 'query', 'ListRoles'), 'REQ-1');
   assert.equal(a.status, 400);
   assert.equal(text(a), '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>InvalidAction</Code>'
-    + '<Message>Berth does not implement iam ListRoles yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error><RequestId>REQ-1</RequestId></ErrorResponse>');
+    + '<Message>Berth does not implement iam ListRoles yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error><RequestId>REQ-1</RequestId></ErrorResponse>');
   const data = await parseXmlErrorBody(bytes(a), ctx);
   assert.equal(query.loadQueryErrorCode(output(a), data), 'InvalidAction');
   assert.match(query.loadQueryErrorMessage(data), /iam ListRoles/);
@@ -34,7 +34,7 @@ test('EC2: 400 InvalidAction in <Response><Errors>, with RequestID', async () =>
   const a = unsupportedAnswer(ident('ec2', 'ec2', 'DescribeInstances'), 'REQ-2');
   assert.equal(a.status, 400);
   assert.equal(text(a), '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>InvalidAction</Code>'
-    + '<Message>Berth does not implement ec2 DescribeInstances yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error></Errors><RequestID>REQ-2</RequestID></Response>');
+    + '<Message>Berth does not implement ec2 DescribeInstances yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error></Errors><RequestID>REQ-2</RequestID></Response>');
   const data = await parseXmlErrorBody(bytes(a), ctx);
   assert.equal(query.loadQueryErrorCode(output(a), data), 'InvalidAction');
   assert.match(query.loadQueryErrorMessage(data), /ec2 DescribeInstances/);
@@ -47,7 +47,7 @@ test('JSON 1.0 and 1.1: 400 UnknownOperationException in __type and X-Amzn-Error
     assert.equal(a.headers['Content-Type'], `application/x-amz-json-${version}`);
     assert.equal(a.headers['X-Amzn-ErrorType'], 'UnknownOperationException');
     assert.equal(a.headers['x-amzn-RequestId'], 'REQ-3');
-    assert.deepEqual(JSON.parse(text(a)), { __type: 'UnknownOperationException', message: 'Berth does not implement dynamodb ListTables yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
+    assert.deepEqual(JSON.parse(text(a)), { __type: 'UnknownOperationException', message: 'Berth does not implement dynamodb ListTables yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
     const data = await parseJsonErrorBody(bytes(a), ctx) as { message: string };
     assert.equal(loadRestJsonErrorCode(output(a), data), 'UnknownOperationException');
     assert.match(data.message, /dynamodb ListTables/);
@@ -55,10 +55,10 @@ test('JSON 1.0 and 1.1: 400 UnknownOperationException in __type and X-Amzn-Error
 });
 
 test('REST-JSON: 404 UnknownOperationException in X-Amzn-ErrorType, the message in the body', async () => {
-  const a = unsupportedAnswer(ident('eks', 'rest-json', 'ListClusters'), 'REQ-4');
+  const a = unsupportedAnswer(ident('eks', 'rest-json', 'DescribeAddonVersions'), 'REQ-4');
   assert.equal(a.status, 404);
   assert.equal(a.headers['X-Amzn-ErrorType'], 'UnknownOperationException');
-  assert.deepEqual(JSON.parse(text(a)), { message: 'Berth does not implement eks ListClusters yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
+  assert.deepEqual(JSON.parse(text(a)), { message: 'Berth does not implement eks DescribeAddonVersions yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
   const data = await parseJsonErrorBody(bytes(a), ctx);
   assert.equal(loadRestJsonErrorCode(output(a), data), 'UnknownOperationException');
 });
@@ -67,7 +67,7 @@ test('REST-XML: 404 UnknownOperationException in an ErrorResponse in the service
   const a = unsupportedAnswer(ident('route53', 'rest-xml', 'ListHostedZones'), 'REQ-5');
   assert.equal(a.status, 404);
   assert.equal(text(a), '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>UnknownOperationException</Code>'
-    + '<Message>Berth does not implement route53 ListHostedZones yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error><RequestId>REQ-5</RequestId></ErrorResponse>');
+    + '<Message>Berth does not implement route53 ListHostedZones yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.</Message></Error><RequestId>REQ-5</RequestId></ErrorResponse>');
   const data = await parseXmlErrorBody(bytes(a), ctx) as { Error: { message: string } };
   assert.equal(loadRestXmlErrorCode(output(a), data), 'UnknownOperationException');
   assert.match(data.Error.message, /route53 ListHostedZones/);
@@ -79,7 +79,7 @@ test('rpc-v2-cbor: 400, a CBOR map with __type and message, the smithy-protocol 
   assert.equal(a.headers['smithy-protocol'], 'rpc-v2-cbor');
   assert.equal(a.headers['Content-Type'], 'application/cbor');
   const data = cbor.deserialize(bytes(a)) as Record<string, string>;
-  assert.deepEqual(data, { __type: 'UnknownOperationException', message: 'Berth does not implement cloudwatch ListMetrics yet; it serves ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
+  assert.deepEqual(data, { __type: 'UnknownOperationException', message: 'Berth does not implement cloudwatch ListMetrics yet; it serves ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole) today.' });
   assert.equal(loadSmithyRpcV2CborErrorCode(output(a), data), 'UnknownOperationException');
   assert.equal(a.headers['Content-Length'], bytes(a).length);
 });

@@ -20,7 +20,7 @@ import type { Identified } from './identify.ts';
 import { el, xmlDocument } from './xml.ts';
 
 /** What Berth serves today, for the message's "instead". */
-const SERVED = 'ECS, ECR, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole)';
+const SERVED = 'ECS, ECR, EKS, S3, CloudWatch Logs and STS (GetCallerIdentity, AssumeRole)';
 
 /**
  * A REST request Berth has no route for is answered as AWS's REST services answer a route

@@ -72,6 +72,8 @@ export type StartKubeApi = (options: KubeApiOptions) => Promise<KubeApi>;
 export interface KubeApiHost {
   open(options: Omit<KubeApiOptions, 'store' | 'now'>): Promise<KubeApi>;
   close(clusterUid: string): Promise<void>;
+  /** Closes it and removes every object it kept (DeleteCluster); a host that keeps nothing may leave it out. */
+  purge?(clusterUid: string): Promise<void>;
 }
 
 // ---- the schema side (src/api/kube/schema/) ----
@@ -102,6 +104,10 @@ export interface ApplyConflict {
   readonly manager: string;
   /** `.spec.replicas`, `.spec.template.spec.containers[name="web"].image`. */
   readonly field: string;
+  /** The apiVersion of the other manager's entry: the message says `conflict with "m" using v1`. */
+  readonly apiVersion: string;
+  /** The other manager's entry's subresource, when it wrote through one (`status`). */
+  readonly subresource?: string;
 }
 
 /**
@@ -117,7 +123,12 @@ export interface KubeSchemas {
   openapiV3Index(served: readonly GroupVersionKind[]): object;
   /** `/openapi/v3/<api|apis/group>/<version>`, or undefined when nothing is served there. */
   openapiV3(groupVersion: string, served: readonly GroupVersionKind[]): object | undefined;
-  /** Fields of `object` the schema does not have (and duplicates), as paths (`.spec.replica`). */
+  /**
+   * Fields of `object` the schema does not have, as paths the API server writes them in
+   * `unknown field "spec.replica"` (no leading dot; `containers[0].imagee` for list items).
+   * Duplicates are not visible in a parsed object: for a JSON body, `duplicateFields(text)`
+   * (schema/validate.ts) finds them in the text; YAML parsers report them themselves.
+   */
   unknownFields(gvk: GroupVersionKind, object: unknown): string[];
   /** A strategic merge patch applied to `original` (patchStrategy / patchMergeKey / $patch directives). */
   strategicMerge(gvk: GroupVersionKind, original: object, patch: object): object;
@@ -125,8 +136,8 @@ export interface KubeSchemas {
    * Server-side apply: `applied` (a partial object) merged into `live` (undefined: create) for
    * `manager`, with managedFields updated; conflicts unless `force`.
    */
-  apply(gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date):
-    { object: object } | { conflicts: ApplyConflict[] };
+  apply(gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):
+    { object: object } | { conflicts: ApplyConflict[]; message: string };
   /** managedFields after an ordinary write (create, update, patch) by `manager`. */
   managedFieldsAfterUpdate(gvk: GroupVersionKind, before: object | undefined, after: object, manager: string, now: Date, subresource?: string): ManagedFieldsEntry[];
 }

@@ -1,0 +1,35 @@
+import type { EksScope } from '../../core/eks/keys.ts';
+import type { Store } from '../../store/store.ts';
+import type { RequestContext } from '../aws/service.ts';
+
+/** What the EKS operation modules need from the server. */
+export interface EksDeps {
+  readonly store: Store;
+  /** The host names and IPs the clusters' API servers are dialled by (the control plane's address): their certificates name them. */
+  readonly apiHosts: readonly string[];
+  /** A new cluster's private keys (PEM) and certificate serials: cluster-keys.ts. */
+  newClusterKeys(): ClusterKeys;
+  /** A random uuid (cluster uids, update ids). */
+  newId(): string;
+  /** 32 random hex digits (OIDC issuer ids, ARN suffixes). */
+  newHex(): string;
+}
+
+export interface ClusterKeys {
+  readonly caKey: string;
+  readonly servingKey: string;
+  readonly caSerial: string;
+  readonly servingSerial: string;
+}
+
+/** What a cluster's API server needs that no answer shows: its keys and certificates. */
+export interface ClusterSecrets {
+  readonly caKey: string;
+  readonly caCert: string;
+  readonly servingKey: string;
+  readonly servingCert: string;
+}
+
+export function scopeOf(ctx: RequestContext): EksScope {
+  return { account: ctx.accountId, region: ctx.region };
+}

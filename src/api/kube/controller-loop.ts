@@ -1,0 +1,206 @@
+/**
+ * Runs the Kubernetes reconciler (src/controllers/kube/reconcile.ts) for one cluster: any
+ * change under the cluster's keys updates its metadata cache and marks it dirty; a pass (at most
+ * one in flight, PASS_DELAY_MS after the change that started it) asks the reconciler, and
+ * applies its actions through the storage backend, as an API client would. A refused action
+ * (gone, changed) is left to the next pass.
+ */
+import type { KeyValue, Store } from '../../store/store.ts';
+import { reconcileKube, type KubeAction, type KubeObjectRef } from '../../controllers/kube/reconcile.ts';
+import type { KindInfo, KindRegistry } from './kinds.ts';
+import { isTombstone, resourcePrefix, clusterPrefix } from './keys.ts';
+import { decode } from './stored-object.ts';
+import type { Backends } from './backends.ts';
+import type { Obj } from './kind-rules.ts';
+import { StatusError } from './status.ts';
+import { eachKey } from '../../store/json.ts';
+
+/** Delay between a change and the pass it starts: changes in that window share the pass. */
+export const PASS_DELAY_MS = 20;
+/** Earliest a wake-up comes after the pass that asked for it. */
+export const MIN_WAKE_DELAY_MS = 1000;
+/** The manager the controllers' writes are recorded under. */
+export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
+
+export interface KubeControllerDeps {
+  readonly store: Store;
+  readonly clusterUid: string;
+  readonly backends: Backends;
+  readonly registry: KindRegistry;
+  readonly now: () => number;
+}
+
+export interface KubeControllers {
+  /** Resolves once a pass that started after this call found nothing to do (tests). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const resourceName = (k: KindInfo): string => (k.group === '' ? k.plural : `${k.plural}.${k.group}`);
+
+function refOf(k: KindInfo, o: Obj): KubeObjectRef {
+  const m = o.metadata;
+  return {
+    resource: resourceName(k), namespace: m.namespace, name: m.name!, uid: m.uid!, deleting: m.deletionTimestamp !== undefined,
+    finalizers: m.finalizers ?? [], ownerUids: (m.ownerReferences ?? []).map((r) => r.uid),
+    ...(k.plural === 'namespaces' && k.group === '' && { contentFinalizer: ((o.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).includes('kubernetes') }),
+    ...(k.plural === 'events' && { lastSeenAt: eventLastSeen(o) }),
+  };
+}
+
+/** When an event was last seen: its series' last observation, last timestamp or event time, else its creation. */
+function eventLastSeen(o: Obj): number {
+  const series = o.series as { lastObservedTime?: string } | undefined;
+  for (const t of [series?.lastObservedTime, o.lastTimestamp, o.eventTime, o.metadata.creationTimestamp]) {
+    const ms = typeof t === 'string' ? Date.parse(t) : NaN;
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return 0;
+}
+
+export async function startKubeControllers(deps: KubeControllerDeps): Promise<KubeControllers> {
+  const byResource = new Map(deps.registry.kinds.filter((k) => k.backend === 'generic').map((k) => [resourceName(k), k]));
+  const storage = (k: KindInfo) => deps.backends.for(k);
+  let closed = false;
+  let running: Promise<void> | undefined;
+  let dirty = false;
+  let timer: NodeJS.Timeout | undefined;
+  let idleWaiters: (() => void)[] = [];
+
+  // The metadata the reconciler decides on, one small ref per object of the cluster, kept
+  // current from the watch of the cluster's keys: a pass reads no store.
+  const objects = new Map<string, KubeObjectRef>();
+  const base = clusterPrefix(deps.clusterUid);
+  const kindByPrefix = new Map<string, KindInfo>();
+  for (const k of deps.registry.kinds) {
+    // Views (events.k8s.io) and reviews have no keys of their own.
+    if (k.backend === 'generic' && !kindByPrefix.has(resourcePrefix(deps.clusterUid, k))) kindByPrefix.set(resourcePrefix(deps.clusterUid, k), k);
+  }
+  const kindOf = (key: string): KindInfo | undefined => {
+    const second = key.indexOf('/', key.indexOf('/', base.length) + 1);
+    return second < 0 ? undefined : kindByPrefix.get(key.slice(0, second + 1));
+  };
+  const track = (kv: KeyValue, deleted: boolean): void => {
+    if (isTombstone(kv.key)) return;
+    if (deleted) {
+      objects.delete(kv.key);
+      return;
+    }
+    const k = kindOf(kv.key);
+    if (k) objects.set(kv.key, refOf(k, decode(kv.value, kv.modRevision)));
+  };
+  // Watch from before the listing: events it replays bring anything listed at an older state up to date.
+  const from = await deps.store.revision();
+  for (const prefix of kindByPrefix.keys()) await eachKey(deps.store, prefix, (kv) => track(kv, false));
+
+  const apply = async (a: KubeAction): Promise<void> => {
+    const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
+    const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
+    switch (a.type) {
+      case 'createNamespace':
+        await storage(nsKind).create(nsKind, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } }, opts);
+        return;
+      case 'createServiceAccount':
+        const sa = deps.registry.byResource('', 'v1', 'serviceaccounts')!;
+        await storage(sa).create(sa, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
+        return;
+      case 'delete':
+        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
+        return;
+      case 'removeFinalizer':
+        await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+          if (cur) cur.metadata.finalizers = (cur.metadata.finalizers ?? []).filter((f) => f !== a.finalizer);
+          return cur;
+        }, opts);
+        return;
+      case 'removeOwnerReference':
+        await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
+          if (cur) {
+            const refs = (cur.metadata.ownerReferences ?? []).filter((r) => r.uid !== a.ownerUid);
+            if (refs.length > 0) cur.metadata.ownerReferences = refs;
+            else delete cur.metadata.ownerReferences;
+          }
+          return cur;
+        }, opts);
+        return;
+      case 'finalizeNamespace':
+        await storage(nsKind).update(nsKind, undefined, a.name, (cur) => {
+          if (cur) {
+            const spec = (cur.spec ?? {}) as { finalizers?: string[] };
+            cur.spec = { ...spec, finalizers: (spec.finalizers ?? []).filter((f) => f !== 'kubernetes') };
+          }
+          return cur;
+        }, { ...opts, subresource: 'finalize' });
+        return;
+    }
+  };
+
+  const pass = async (): Promise<void> => {
+    dirty = false;
+    const { actions, wakeAt } = reconcileKube({ objects: [...objects.values()] }, deps.now());
+    wakeFor(wakeAt);
+    let applied = 0;
+    for (const a of actions) {
+      if (closed) return;
+      try {
+        await apply(a);
+        applied++;
+      } catch (err) {
+        // Gone or changed since the snapshot: the change's own event brings the next pass.
+        if (!(err instanceof StatusError)) throw err;
+      }
+    }
+    // More may follow from what was just done (a pass is capped at MAX_ACTIONS_PER_PASS);
+    // actions that all failed wait for a change instead of spinning.
+    if (applied > 0) dirty = true;
+  };
+
+  // One timer for the reconciler's wakeAt (the next event expiry), at least MIN_WAKE_DELAY_MS ahead.
+  let wake: NodeJS.Timeout | undefined;
+  const wakeFor = (at: number | undefined): void => {
+    if (wake) clearTimeout(wake);
+    wake = undefined;
+    if (at === undefined || closed) return;
+    wake = setTimeout(() => schedule(), Math.max(MIN_WAKE_DELAY_MS, at - deps.now()));
+    wake.unref();
+  };
+
+  const schedule = (): void => {
+    dirty = true;
+    if (closed || timer || running) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = pass().catch((err: unknown) => {
+        console.error(`berth: kube controllers of cluster ${deps.clusterUid}: ${(err as Error).message}`);
+      }).finally(() => {
+        running = undefined;
+        if (dirty) schedule();
+        else {
+          const w = idleWaiters;
+          idleWaiters = [];
+          for (const f of w) f();
+        }
+      });
+    }, PASS_DELAY_MS);
+  };
+
+  const watch = deps.store.watch(base, from, (e) => {
+    track(e.kv, e.type === 'delete');
+    schedule();
+  });
+  schedule();
+  return {
+    settled: () => new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      schedule();
+    }),
+    close: async () => {
+      closed = true;
+      watch.close();
+      if (timer) clearTimeout(timer);
+      if (wake) clearTimeout(wake);
+      await running;
+      for (const f of idleWaiters) f();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The KubeApiHost of the contract: one API server per ACTIVE cluster, opened by the EKS side
+ * (with the store and clock of the control plane) and closed when the cluster goes.
+ */
+import type { KubeApi, KubeApiHost, KubeApiOptions, KubeSchemas } from './contract.ts';
+import type { Store } from '../../store/store.ts';
+import { KubeServer, type KubeServerDeps } from './server.ts';
+import { clusterRoot } from './keys.ts';
+
+export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
+  readonly store: Store;
+  readonly now: () => number;
+  /** The schemas of a cluster's Kubernetes version (the kubeschema part's KubeSchemas). */
+  readonly schemasFor: (version: string) => KubeSchemas;
+}
+
+export class BerthKubeApiHost implements KubeApiHost {
+  readonly #deps: KubeApiHostDeps;
+  /** Servers by cluster uid, as promises so two opens of one cluster at once share one server. */
+  readonly #open = new Map<string, Promise<KubeApi>>();
+
+  constructor(deps: KubeApiHostDeps) {
+    this.#deps = deps;
+  }
+
+  async open(options: Omit<KubeApiOptions, 'store' | 'now'>): Promise<KubeApi> {
+    const uid = options.cluster.uid;
+    const running = this.#open.get(uid);
+    if (running) return running;
+    const { store, now, schemasFor, ...rest } = this.#deps;
+    const starting = new KubeServer({ ...options, store, now }, { ...rest, schemas: schemasFor(options.cluster.version) }).listen();
+    this.#open.set(uid, starting);
+    // A server that failed to start (its port taken) is forgotten, so a later open tries again.
+    starting.catch(() => {
+      if (this.#open.get(uid) === starting) this.#open.delete(uid);
+    });
+    return starting;
+  }
+
+  async close(clusterUid: string): Promise<void> {
+    const api = this.#open.get(clusterUid);
+    this.#open.delete(clusterUid);
+    await (await api?.catch(() => undefined))?.close();
+  }
+
+  /**
+   * Closes the cluster's server and removes every object it kept (DeleteCluster: a cluster
+   * created again under the same name has another uid, so nothing else would ever read them).
+   */
+  async purge(clusterUid: string): Promise<void> {
+    await this.close(clusterUid);
+    await this.#deps.store.txn({ ops: [{ type: 'deletePrefix', prefix: clusterRoot(clusterUid) }] });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#open.keys()].map((uid) => this.close(uid)));
+  }
+}

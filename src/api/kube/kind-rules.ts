@@ -1,0 +1,112 @@
+/**
+ * What the API server's registry strategies do per kind before a write: defaults, folding
+ * (`stringData` into `data`), validation with the server's messages, immutability. Pure.
+ */
+import { labelErrors, nameErrors, type FieldError } from '../../core/kube/names.ts';
+import type { KindInfo } from './kinds.ts';
+import { invalid, badRequest } from './status.ts';
+import type { KubeObject } from './table-columns.ts';
+
+export type Meta = Record<string, unknown> & {
+  name?: string; namespace?: string; generateName?: string; uid?: string; resourceVersion?: string; generation?: number;
+  creationTimestamp?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[];
+  ownerReferences?: OwnerReference[]; managedFields?: unknown[];
+};
+
+export interface OwnerReference {
+  apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean;
+}
+
+export type Obj = KubeObject & { metadata: Meta; apiVersion?: string; kind?: string };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Longest total of a ConfigMap's or Secret's data, keys included (the server's 1 MiB limit). */
+export const MAX_DATA_BYTES = 1024 * 1024;
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Errors common to every kind's metadata (name, labels, finalizers). */
+export function metadataErrors(kind: KindInfo, o: Obj): FieldError[] {
+  const m = o.metadata;
+  const errors: FieldError[] = [];
+  if (typeof m.name === 'string') errors.push(...nameErrors(kind.nameRule, m.name));
+  if (m.labels !== undefined) errors.push(...labelErrors(m.labels));
+  if (m.annotations !== undefined && !isObj(m.annotations)) errors.push({ reason: 'FieldValueInvalid', field: 'metadata.annotations', message: 'Invalid value: "": annotations must be a map of strings' });
+  for (const ref of Array.isArray(m.ownerReferences) ? m.ownerReferences : []) {
+    const checks: [keyof OwnerReference, string][] = [['apiVersion', 'version'], ['kind', 'kind'], ['name', 'name'], ['uid', 'uid']];
+    for (const [field, what] of checks) {
+      const v = ref[field];
+      if (typeof v !== 'string' || v === '') errors.push({ reason: 'FieldValueInvalid', field: `metadata.ownerReferences.${field}`, message: `Invalid value: "": ${what} must not be empty` });
+    }
+  }
+  for (const [i, f] of (m.finalizers ?? []).entries()) {
+    if (typeof f !== 'string' || (!f.includes('/') && !['kubernetes', 'orphan', 'foregroundDeletion'].includes(f))) {
+      errors.push({ reason: 'FieldValueInvalid', field: `metadata.finalizers[${i}]`, message: `Invalid value: ${JSON.stringify(f)}: name is neither a standard finalizer name nor is it fully qualified` });
+    }
+  }
+  return errors;
+}
+
+/** Data keys of configmaps and secrets: `[-._a-zA-Z0-9]+`. */
+function dataKeyErrors(field: string, data: unknown): FieldError[] {
+  if (data === undefined) return [];
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(isObj(data) ? data : {})) {
+    if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
+      errors.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')` });
+    }
+  }
+  return errors;
+}
+
+/** Shapes an object of `kind` for storage on create (`old` undefined) or update, or throws the server's error. */
+export function prepare(kind: KindInfo, o: Obj, old: Obj | undefined, subresource?: string): Obj {
+  const name = o.metadata.name ?? '';
+  const errors = metadataErrors(kind, o);
+  const path = `${kind.group}/${kind.plural}`;
+  if (path === '/secrets') {
+    if (o.stringData !== undefined) {
+      if (!isObj(o.stringData)) throw badRequest(`Secret in version "v1" cannot be handled as a Secret: json: cannot unmarshal ${typeof o.stringData} into Go struct field Secret.stringData of type map[string]string`);
+      const data = { ...(isObj(o.data) ? o.data : {}) };
+      for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      o.data = data;
+      delete o.stringData;
+    }
+    for (const [k, v] of Object.entries(isObj(o.data) ? o.data : {})) {
+      if (typeof v !== 'string' || !BASE64.test(v) || v.length % 4 !== 0) {
+        throw badRequest(`Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0 (data.${k})`);
+      }
+    }
+    o.type ??= old?.type ?? 'Opaque';
+    errors.push(...dataKeyErrors('data', o.data));
+    if (old && old.type !== o.type) errors.push({ reason: 'FieldValueInvalid', field: 'type', message: `Invalid value: ${JSON.stringify(o.type)}: field is immutable` });
+  }
+  if (path === '/configmaps') errors.push(...dataKeyErrors('data', o.data), ...dataKeyErrors('binaryData', o.binaryData));
+  if (path === '/configmaps' || path === '/secrets') {
+    let size = 0;
+    for (const field of ['data', 'binaryData'] as const) {
+      for (const [k, v] of Object.entries(isObj(o[field]) ? o[field] : {})) {
+        // Secret and binaryData values are base64 in JSON: their bytes are 3/4 of it.
+        size += k.length + (typeof v !== 'string' ? 0 : path === '/secrets' || field === 'binaryData' ? Math.floor((v.length * 3) / 4) : Buffer.byteLength(v));
+      }
+    }
+    if (size > MAX_DATA_BYTES) errors.push({ reason: 'FieldValueTooLong', field: '[]', message: `Too long: may not be more than ${MAX_DATA_BYTES} bytes` });
+  }
+  if ((path === '/configmaps' || path === '/secrets') && old?.immutable === true) {
+    if (o.immutable !== true) errors.push({ reason: 'FieldValueForbidden', field: 'immutable', message: 'Forbidden: field is immutable when `immutable` is set' });
+    if (JSON.stringify(o.data ?? {}) !== JSON.stringify(old.data ?? {})) errors.push({ reason: 'FieldValueForbidden', field: 'data', message: 'Forbidden: field is immutable when `immutable` is set' });
+    if (path === '/configmaps' && JSON.stringify(o.binaryData ?? {}) !== JSON.stringify(old.binaryData ?? {})) errors.push({ reason: 'FieldValueForbidden', field: 'binaryData', message: 'Forbidden: field is immutable when `immutable` is set' });
+  }
+  if (path === '/namespaces') {
+    // status and spec.finalizers change only through their subresources (status, finalize).
+    if (subresource !== 'finalize') o.spec = old ? old.spec : { finalizers: ['kubernetes'] };
+    if (subresource !== 'status') o.status = old ? old.status : { phase: 'Active' };
+    o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
+  }
+  if (path === 'coordination.k8s.io/leases' && o.spec !== undefined && !isObj(o.spec)) {
+    throw badRequest('Lease in version "v1" cannot be handled as a Lease: spec must be an object');
+  }
+  if (errors.length > 0) throw invalid(kind.group, kind.kind, name, errors);
+  return o;
+}

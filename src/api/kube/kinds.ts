@@ -1,0 +1,116 @@
+/**
+ * The kinds registry: one table of every kind this server serves, the one source for
+ * discovery, routing, Table columns and OpenAPI's `served` list. A kind's `backend` says who
+ * keeps its objects: 'generic' is this package's storage (objects as JSON under the cluster's
+ * keys); a kind kept elsewhere (a pod is a task, a node a container instance) gets a backend
+ * of its own implementing the same verbs (see storage-backend.ts), and the table does not change.
+ */
+import type { NameRule } from '../../core/kube/names.ts';
+import type { GroupVersionKind } from './contract.ts';
+import { columnsFor, type Column } from './table-columns.ts';
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+export interface KindInfo extends GroupVersionKind {
+  /** The resource name in URLs: `configmaps`. */
+  readonly plural: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  readonly verbs: readonly Verb[];
+  /** Subresources served, with their verbs (`namespaces/status`). */
+  readonly subresources: readonly { readonly name: string; readonly verbs: readonly Verb[] }[];
+  /** The rule names of this kind follow. */
+  readonly nameRule: NameRule;
+  /**
+   * Whether objects carry metadata.generation, bumped on spec changes only (deployments and
+   * their kin, next). The real server's strategies for the kinds served now set none, Lease's
+   * included, so neither does Berth.
+   */
+  readonly generation: boolean;
+  /** Fields a fieldSelector may name beyond metadata.name and metadata.namespace. */
+  readonly fieldSelectors: readonly string[];
+  /**
+   * Who stores it (backends.ts): 'generic' for this package's JSON objects, 'events.k8s.io/v1'
+   * for the view of core Events. Only 'generic' kinds have keys of their own (keys.ts).
+   */
+  readonly backend: string;
+  /** Table columns (`kubectl get`), as the real server prints this kind. */
+  readonly columns: readonly Column[];
+}
+
+const ALL: readonly Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function kind(k: Omit<KindInfo, 'columns' | 'categories' | 'subresources' | 'fieldSelectors' | 'backend' | 'verbs' | 'shortNames'> & Partial<KindInfo>): KindInfo {
+  return {
+    categories: [], subresources: [], fieldSelectors: [], backend: 'generic', verbs: ALL, shortNames: [],
+    ...k, columns: k.columns ?? columnsFor(k.group, k.plural),
+  };
+}
+
+const EVENT_FIELDS = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
+  'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
+
+/** Every kind served now; pods, nodes, deployments and services join with backends of their own. */
+export const KINDS: readonly KindInfo[] = [
+  kind({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', generation: false, fieldSelectors: ['status.phase'],
+    subresources: [{ name: 'finalize', verbs: ['update'] }, { name: 'status', verbs: ['get', 'patch', 'update'] }] }),
+  kind({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], nameRule: 'subdomain', generation: false }),
+  kind({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, nameRule: 'subdomain', generation: false, fieldSelectors: ['type'] }),
+  kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', generation: false }),
+  kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, fieldSelectors: EVENT_FIELDS }),
+  kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, backend: 'events.k8s.io/v1',
+    fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),
+  kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', generation: false }),
+  // Reviews: created and answered, never stored (reviews.ts): `kubectl auth can-i`, `kubectl auth whoami`.
+  kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
+  kind({ group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
+];
+
+export class KindRegistry {
+  readonly kinds: readonly KindInfo[];
+  readonly #byPath = new Map<string, KindInfo>();
+  readonly #byGvk = new Map<string, KindInfo>();
+
+  constructor(kinds: readonly KindInfo[] = KINDS) {
+    this.kinds = kinds;
+    for (const k of kinds) {
+      this.#byPath.set(`${k.group}/${k.version}/${k.plural}`, k);
+      this.#byGvk.set(`${k.group}/${k.version}/${k.kind}`, k);
+    }
+  }
+
+  /** The kind served at `/api/v1/<plural>` (group '') or `/apis/<group>/<version>/<plural>`. */
+  byResource(group: string, version: string, plural: string): KindInfo | undefined {
+    return this.#byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  byKind(group: string, version: string, kindName: string): KindInfo | undefined {
+    return this.#byGvk.get(`${group}/${version}/${kindName}`);
+  }
+
+  /** Group-versions served, core ('') first, each group's versions in preference order. */
+  groups(): { group: string; versions: string[] }[] {
+    const out: { group: string; versions: string[] }[] = [];
+    for (const k of this.kinds) {
+      let g = out.find((x) => x.group === k.group);
+      if (!g) out.push((g = { group: k.group, versions: [] }));
+      if (!g.versions.includes(k.version)) g.versions.push(k.version);
+    }
+    return out;
+  }
+
+  inGroupVersion(group: string, version: string): KindInfo[] {
+    return this.kinds.filter((k) => k.group === group && k.version === version);
+  }
+
+  served(): GroupVersionKind[] {
+    return this.kinds.map((k) => ({ group: k.group, version: k.version, kind: k.kind }));
+  }
+}
+
+export const apiVersionOf = (k: GroupVersionKind): string => (k.group === '' ? k.version : `${k.group}/${k.version}`);

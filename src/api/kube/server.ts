@@ -1,0 +1,263 @@
+/**
+ * The Kubernetes API server of one cluster: HTTPS with h2 and HTTP/1.1 offered over ALPN
+ * (kubectl and client-go take h2, as with the real server; watches are streams there, chunked
+ * responses on HTTP/1.1), bearer-token authentication, the
+ * system:masters authorizer, and routing to health, version, discovery, OpenAPI, the resource
+ * verbs (rest.ts) and watch (watch-http.ts).
+ */
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
+import { KindRegistry } from './kinds.ts';
+import { GenericStorage } from './generic-storage.ts';
+import { Backends } from './backends.ts';
+import { isMaster, Reviews } from './reviews.ts';
+import type { StorageBackend } from './storage-backend.ts';
+import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
+import { routeOf, type ResourceRoute } from './route.ts';
+import { handleRest, type RestResponse } from './rest.ts';
+import { badRequest, forbidden, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
+import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
+import { serveWatch, WatcherCount } from './watch-http.ts';
+import { healthCheck, versionInfo } from './health.ts';
+import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
+import { startKubeControllers, type KubeControllers } from './controller-loop.ts';
+
+/** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
+export const H2_MAX_STREAMS = 1000;
+
+/** Largest request body: etcd's default request limit (1.5 MiB values, 3 MiB requests), as the API server takes it. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** What a server needs beside the contract's options: the cluster's schemas and the sources of ids and randomness. */
+export interface KubeServerDeps {
+  readonly schemas: KubeSchemas;
+  readonly newUid?: () => string;
+  readonly rng?: () => number;
+  readonly registry?: KindRegistry;
+  /** Run the namespace, service account and garbage collection controllers (default true). */
+  readonly controllers?: boolean;
+  /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (pods, nodes: next). */
+  readonly backends?: Readonly<Record<string, StorageBackend>>;
+}
+
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
+
+const VERB_OF: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
+
+function verbOf(method: string, route: ResourceRoute | undefined, query: URLSearchParams): string {
+  if (method === 'GET' || method === 'HEAD') {
+    if (!route || route.name !== undefined) return 'get';
+    return query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
+  }
+  if (method === 'DELETE') return route?.name === undefined ? 'deletecollection' : 'delete';
+  return VERB_OF[method] ?? method.toLowerCase();
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // Past the limit the rest is read and dropped, so the client still gets its 413.
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: object | string, contentType = 'application/json', warnings: readonly string[] = []): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(),
+  };
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+export class KubeServer {
+  readonly #options: KubeApiOptions;
+  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & { controllers: boolean };
+  readonly #backends: Backends;
+  readonly #storage: GenericStorage;
+  readonly #server: Http2SecureServer;
+  readonly #sockets = new Set<Socket>();
+  readonly #watchers = new WatcherCount();
+  #controllers: KubeControllers | undefined;
+  #address = '';
+
+  constructor(options: KubeApiOptions, deps: KubeServerDeps) {
+    this.#options = options;
+    this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), controllers: true, ...deps };
+    const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
+    this.#storage = new GenericStorage({
+      store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
+      now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
+    });
+    this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
+    // The h2 compatibility request and response have every member the handlers use (body
+    // events, writeHead, write, end, flushHeaders, writableLength, destroy, 'close').
+    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
+      const request = req as unknown as IncomingMessage;
+      const response = res as unknown as ServerResponse;
+      this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
+    });
+    this.#server.on('secureConnection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  get storage(): GenericStorage {
+    return this.#storage;
+  }
+
+  async listen(): Promise<KubeApi> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => resolve());
+    });
+    const { port } = this.#server.address() as AddressInfo;
+    const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
+    this.#address = `${host}:${port}`;
+    if (this.#deps.controllers) {
+      this.#controllers = await startKubeControllers({
+        store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
+        registry: this.#deps.registry, now: this.#options.now,
+      });
+    }
+    return { url: `https://${this.#address}`, close: () => this.close() };
+  }
+
+  async close(): Promise<void> {
+    await this.#controllers?.close();
+    this.#watchers.closeAll();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      for (const socket of this.#sockets) socket.destroy();
+    });
+  }
+
+  #fail(res: ServerResponse, err: unknown): void {
+    const status = err instanceof StatusError ? err : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    send(res, status.code, status.toStatus());
+  }
+
+  async #authenticate(req: IncomingMessage, path: string): Promise<KubeUser | undefined> {
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      // Anonymous requests may read health and version only (the public-info-viewer role).
+      if (PUBLIC_PATHS.has(path)) return undefined;
+      throw unauthorized();
+    }
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    // A token the authenticator cannot check (it throws) proves nothing either: 401, as a failing token webhook answers.
+    const user = m ? await this.#options.authenticate(m[1]!, this.#options.now()).catch(() => undefined) : undefined;
+    if (!user) throw unauthorized();
+    return user;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kube');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const user = await this.#authenticate(req, path);
+    const method = req.method ?? 'GET';
+    const route = routeOf(this.#deps.registry, path);
+    // Until RBAC exists, system:masters may do anything and other users only discovery and health.
+    const discovery = path === '/api' || path === '/apis' || path.startsWith('/api/') || path.startsWith('/apis/') || path.startsWith('/openapi') || PUBLIC_PATHS.has(path);
+    // Every authenticated user may ask about itself (the system:basic-user role's reviews).
+    const review = route?.kind.backend === 'reviews' && method === 'POST';
+    if (user && !isMaster(user) && !review && (route || !discovery || method !== 'GET')) {
+      const verb = verbOf(method, route, url.searchParams);
+      throw forbidden(user.username, verb, route?.kind, route?.name, route?.kind.namespaced ? route.namespace : undefined, path);
+    }
+    if (route) {
+      const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
+      let contentType = req.headers['content-type'];
+      let body = raw.toString('utf8');
+      if (contentType?.startsWith(PROTOBUF) && raw.length > 0) {
+        body = JSON.stringify(decodeProtobuf(raw));
+        contentType = 'application/json';
+      }
+      if (method === 'GET' && route.subresource === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
+        // A watch of one named object is a watch of its collection by metadata.name, as the server treats it.
+        const q = new URLSearchParams(url.searchParams);
+        if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
+        return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
+      }
+      const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
+        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
+      });
+      return this.#answer(req, res, route, url.searchParams, r);
+    }
+    if (method !== 'GET') throw pageNotFound();
+    this.#nonResource(req, res, path, url.searchParams);
+  }
+
+  #answer(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, r: RestResponse): void {
+    if (r.raw !== undefined) return send(res, r.status, r.raw, 'application/json', r.warnings);
+    const as = r.items ? representationOf(req.headers.accept) : 'object';
+    if (as === 'object') return send(res, r.status, r.body, 'application/json', r.warnings);
+    if (as === 'table') {
+      const include = (query.get('includeObject') ?? 'Metadata') as IncludeObject;
+      if (!['None', 'Metadata', 'Object'].includes(include)) throw badRequest(`includeObject: Unsupported value: "${include}": supported values: "Metadata", "None", "Object"`);
+      const table = toTable(route.kind, r.items!, include, this.#options.now(), r.listMeta ?? { resourceVersion: (r.items![0]?.metadata.resourceVersion ?? '') });
+      return send(res, r.status, table, 'application/json;as=Table;v=v1;g=meta.k8s.io', r.warnings);
+    }
+    if (route.name !== undefined) return send(res, r.status, toPartial(r.items![0]!), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
+    return send(res, r.status, toPartialList(r.items!, r.listMeta ?? {}), 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
+  }
+
+  #nonResource(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
+    const registry = this.#deps.registry;
+    if (path === '/version') return send(res, 200, versionInfo(this.#options.cluster.version));
+    const health = healthCheck(path, query);
+    if (health) return send(res, 200, health, 'text/plain; charset=utf-8');
+    const agg = aggregatedVersion(req.headers.accept);
+    if (path === '/api') {
+      if (agg) return send(res, 200, aggregated(registry, true, agg), aggregatedContentType(agg));
+      return send(res, 200, apiVersions(this.#address));
+    }
+    if (path === '/apis') {
+      if (agg) return send(res, 200, aggregated(registry, false, agg), aggregatedContentType(agg));
+      return send(res, 200, groupList(registry));
+    }
+    if (path === '/api/v1') return send(res, 200, resourceList(registry.inGroupVersion('', 'v1'), 'v1'));
+    const g = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    if (g) {
+      if (g[2] === undefined) {
+        const doc = group(registry, g[1]!);
+        if (doc) return send(res, 200, doc);
+      } else {
+        const kinds = registry.inGroupVersion(g[1]!, g[2]);
+        if (kinds.length > 0) return send(res, 200, resourceList(kinds, `${g[1]}/${g[2]}`));
+      }
+    }
+    const served = registry.served();
+    if (path === '/openapi/v2') {
+      if (req.headers.accept?.includes('protobuf') && !req.headers.accept.includes('json')) throw notAcceptable();
+      return send(res, 200, this.#deps.schemas.openapiV2(served));
+    }
+    if (path === '/openapi/v3') return send(res, 200, this.#deps.schemas.openapiV3Index(served));
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = this.#deps.schemas.openapiV3(path.slice('/openapi/v3/'.length), served);
+      if (doc) return send(res, 200, doc);
+    }
+    throw pageNotFound();
+  }
+}
+
+/** Starts one cluster's API server (the contract's StartKubeApi, given the cluster's schemas). */
+export function kubeApiStarter(deps: KubeServerDeps): (options: KubeApiOptions) => Promise<KubeApi> {
+  return (options) => new KubeServer(options, deps).listen();
+}

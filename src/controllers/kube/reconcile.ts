@@ -1,0 +1,113 @@
+/**
+ * The Kubernetes side's background decisions over one cluster's objects, pure:
+ * `reconcileKube(snapshot, now) → actions`. The loop that feeds it and applies what it
+ * decides is src/api/kube/controller-loop.ts.
+ *
+ * - bootstrap namespaces: default, kube-system, kube-public, kube-node-lease always exist;
+ * - default service accounts: every active namespace has a ServiceAccount `default`;
+ * - namespace lifecycle: a Terminating namespace's objects are deleted, then its
+ *   `kubernetes` finalizer is removed (the namespace goes with its last finalizer);
+ * - garbage collection by ownerReferences (uids): a dependent whose owners are all gone is
+ *   deleted (background); an owner deleted with `orphan` has its dependents' references to it
+ *   removed, then the finalizer; with `foregroundDeletion`, its dependents are deleted first,
+ *   then the finalizer;
+ * - event expiry: an Event goes EVENT_TTL_MS after it was last seen (the API server's
+ *   --event-ttl, 1 hour), so events never pile up.
+ */
+
+/** One object as the reconciler sees it: its kind named by `resource` (`configmaps`, `leases.coordination.k8s.io`). */
+export interface KubeObjectRef {
+  readonly resource: string;
+  readonly namespace: string | undefined;
+  readonly name: string;
+  readonly uid: string;
+  readonly deleting: boolean;
+  readonly finalizers: readonly string[];
+  readonly ownerUids: readonly string[];
+  /** Namespaces only: spec.finalizers still holds `kubernetes`. */
+  readonly contentFinalizer?: boolean;
+  /** Events only: epoch ms when it was last seen (its last timestamp, else its creation). */
+  readonly lastSeenAt?: number;
+}
+
+export interface KubeSnapshot {
+  readonly objects: readonly KubeObjectRef[];
+}
+
+export type KubeAction =
+  | { readonly type: 'createNamespace'; readonly name: string }
+  | { readonly type: 'createServiceAccount'; readonly namespace: string; readonly name: string }
+  | { readonly type: 'delete'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly uid: string }
+  | { readonly type: 'removeFinalizer'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly finalizer: string }
+  | { readonly type: 'removeOwnerReference'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly ownerUid: string }
+  | { readonly type: 'finalizeNamespace'; readonly name: string };
+
+export const BOOTSTRAP_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** How long an Event lives after it was last seen: the API server's --event-ttl default. */
+export const EVENT_TTL_MS = 60 * 60_000;
+
+export interface KubeReconcileResult {
+  readonly actions: KubeAction[];
+  /** When to run again though nothing changed (the next event expiry), epoch ms. */
+  readonly wakeAt: number | undefined;
+}
+
+/** Actions of one pass at most: the rest come in the next pass (each write triggers one). */
+export const MAX_ACTIONS_PER_PASS = 500;
+
+export function reconcileKube(snapshot: KubeSnapshot, now: number): KubeReconcileResult {
+  const actions: KubeAction[] = [];
+  const namespaces = snapshot.objects.filter((o) => o.resource === 'namespaces');
+  const byUid = new Map(snapshot.objects.map((o) => [o.uid, o]));
+  const present = new Set(namespaces.map((n) => n.name));
+  for (const name of BOOTSTRAP_NAMESPACES) if (!present.has(name)) actions.push({ type: 'createNamespace', name });
+  const inNamespace = new Map<string, KubeObjectRef[]>();
+  for (const o of snapshot.objects) {
+    if (o.namespace === undefined) continue;
+    let list = inNamespace.get(o.namespace);
+    if (!list) inNamespace.set(o.namespace, (list = []));
+    list.push(o);
+  }
+  for (const ns of namespaces) {
+    const contents = inNamespace.get(ns.name) ?? [];
+    if (!ns.deleting) {
+      if (!contents.some((o) => o.resource === 'serviceaccounts' && o.name === 'default')) {
+        actions.push({ type: 'createServiceAccount', namespace: ns.name, name: 'default' });
+      }
+      continue;
+    }
+    for (const o of contents) if (!o.deleting) actions.push({ type: 'delete', resource: o.resource, namespace: o.namespace, name: o.name, uid: o.uid });
+    if (contents.length === 0 && ns.contentFinalizer) actions.push({ type: 'finalizeNamespace', name: ns.name });
+  }
+  const dependents = new Map<string, KubeObjectRef[]>();
+  for (const o of snapshot.objects) {
+    for (const uid of o.ownerUids) {
+      let list = dependents.get(uid);
+      if (!list) dependents.set(uid, (list = []));
+      list.push(o);
+    }
+    if (o.ownerUids.length > 0 && !o.deleting && o.ownerUids.every((uid) => !byUid.has(uid))) {
+      actions.push({ type: 'delete', resource: o.resource, namespace: o.namespace, name: o.name, uid: o.uid });
+    }
+  }
+  for (const owner of snapshot.objects) {
+    if (!owner.deleting) continue;
+    const deps = dependents.get(owner.uid) ?? [];
+    if (owner.finalizers.includes('orphan')) {
+      for (const d of deps) actions.push({ type: 'removeOwnerReference', resource: d.resource, namespace: d.namespace, name: d.name, ownerUid: owner.uid });
+      if (deps.length === 0) actions.push({ type: 'removeFinalizer', resource: owner.resource, namespace: owner.namespace, name: owner.name, finalizer: 'orphan' });
+    } else if (owner.finalizers.includes('foregroundDeletion')) {
+      for (const d of deps) if (!d.deleting) actions.push({ type: 'delete', resource: d.resource, namespace: d.namespace, name: d.name, uid: d.uid });
+      if (deps.length === 0) actions.push({ type: 'removeFinalizer', resource: owner.resource, namespace: owner.namespace, name: owner.name, finalizer: 'foregroundDeletion' });
+    }
+  }
+  let wakeAt: number | undefined;
+  for (const o of snapshot.objects) {
+    if (o.lastSeenAt === undefined || o.deleting) continue;
+    const expires = o.lastSeenAt + EVENT_TTL_MS;
+    if (expires <= now) actions.push({ type: 'delete', resource: o.resource, namespace: o.namespace, name: o.name, uid: o.uid });
+    else if (wakeAt === undefined || expires < wakeAt) wakeAt = expires;
+  }
+  return { actions: actions.slice(0, MAX_ACTIONS_PER_PASS), wakeAt };
+}
