@@ -6,24 +6,22 @@
  */
 
 import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
-import { taskSize } from '../core/ecs/task-size.ts';
 import { CONTAINER_BACKEND, type SandboxBackend, type SandboxTask } from '../runtime/sandbox/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
-import type { Assignment } from './protocol.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
 import { taskCgroupPath } from './task-layout.ts';
 
-export { taskSize };
-
-export function backendFor(a: Assignment, fargate: SandboxBackend | undefined): SandboxBackend {
-  return a.task.launchType === 'FARGATE' && fargate ? fargate : CONTAINER_BACKEND;
+export function backendFor(spec: Pick<TaskSpec, 'launchType'>, fargate: SandboxBackend | undefined): SandboxBackend {
+  return spec.launchType === 'FARGATE' && fargate ? fargate : CONTAINER_BACKEND;
 }
 
-export function sandboxTask(a: Assignment, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
+export function sandboxTask(spec: Pick<TaskSpec, 'resources'>, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
   return {
     taskId, dir, cgroupPath: taskCgroupPath(taskId), hostname,
     netnsPath: net?.netnsPath,
-    cpuUnits: taskSize(a.task.overrides.cpu ?? a.task.cpu ?? a.taskDefinition.cpu),
-    memoryMiB: taskSize(a.task.overrides.memory ?? a.task.memory ?? a.taskDefinition.memory),
-    ephemeralStorageGiB: a.task.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
+    // What the placer reserved: the task size when one is declared, else its containers' sum.
+    cpuUnits: spec.resources.reserved.cpu,
+    memoryMiB: spec.resources.reserved.memory,
+    ephemeralStorageGiB: spec.resources.ephemeralStorageGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
   };
 }

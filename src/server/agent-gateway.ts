@@ -11,6 +11,7 @@ import { rootPrincipal, type Scope } from '../core/ecs/scope.ts';
 import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
+import { specOf } from '../core/ecs/task-model.ts';
 import { taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
@@ -202,9 +203,9 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     if (role) session.roles.set(task.taskArn, role);
     return {
       ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
-      task,
-      containers,
-      taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
+      // The agent runs the task's spec, whichever front door made it (src/core/workload).
+      spec: specOf(task, td),
+      lastStatus: task.lastStatus,
       ...(logDriverMode && { logDriverMode }),
     };
   }
