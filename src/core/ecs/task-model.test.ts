@@ -13,6 +13,7 @@ import { interruptTask } from './spot-interruption.ts';
 import { CONTAINER_STATUSES, TASK_STATUSES, type StopCode } from './task-lifecycle.ts';
 import type { TaskDefinitionRecord, ContainerDefinition } from './task-definition.ts';
 import { ecsTaskView, recordOf, specOf, statusOf } from './task-model.ts';
+import { applyStatusReport } from '../workload/apply-report.ts';
 
 const RUNS = 300;
 const SEED = Number(process.env.BERTH_PROPERTY_SEED ?? 1717);
@@ -72,25 +73,27 @@ const step = fc.oneof(
 const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 type Of<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
+function reportOf(t: TaskRecord, s: Extract<Of<typeof step>, { kind: 'report' }>, now: number): TaskReport {
+  return {
+      taskArn: t.taskArn, status: s.status,
+      containers: s.containers.map((c) => ({
+        name: t.containers[c.pick % t.containers.length]!.name, status: c.status,
+        ...(c.exitCode !== undefined && { exitCode: c.exitCode }), ...(c.runtimeId !== undefined && { runtimeId: c.runtimeId }),
+        ...(c.health !== undefined && { healthStatus: c.health }),
+        ...(c.bound && { networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' as const }], networkInterfaces: [] }),
+      })),
+      ...(s.stopCode !== undefined && { stopCode: s.stopCode, stoppedReason: `because ${s.stopCode}` }),
+      ...(s.pull && { pullStartedAt: now - 1, pullStoppedAt: now }),
+      ...(s.isolation !== undefined && { isolation: s.isolation }),
+      ...(s.health !== undefined && { healthStatus: s.health }),
+      ...(s.attach && { attachments: [{ id: 'eni-attach', type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '10.0.0.5' }] }] }),
+    };
+}
+
 function apply(t: TaskRecord, s: Of<typeof step>, now: number): TaskRecord | undefined {
   switch (s.kind) {
-    case 'report': {
-      const r: TaskReport = {
-        taskArn: t.taskArn, status: s.status,
-        containers: s.containers.map((c) => ({
-          name: t.containers[c.pick % t.containers.length]!.name, status: c.status,
-          ...(c.exitCode !== undefined && { exitCode: c.exitCode }), ...(c.runtimeId !== undefined && { runtimeId: c.runtimeId }),
-          ...(c.health !== undefined && { healthStatus: c.health }),
-          ...(c.bound && { networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' as const }], networkInterfaces: [] }),
-        })),
-        ...(s.stopCode !== undefined && { stopCode: s.stopCode, stoppedReason: `because ${s.stopCode}` }),
-        ...(s.pull && { pullStartedAt: now - 1, pullStoppedAt: now }),
-        ...(s.isolation !== undefined && { isolation: s.isolation }),
-        ...(s.health !== undefined && { healthStatus: s.health }),
-        ...(s.attach && { attachments: [{ id: 'eni-attach', type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '10.0.0.5' }] }] }),
-      };
-      return applyReport(t, r, now);
-    }
+    case 'report':
+      return applyReport(t, reportOf(t, s, now), now);
     case 'stopTask': // StopTask (src/api/ecs/tasks.ts)
       return t.desiredStatus === 'STOPPED' ? undefined : { ...t, desiredStatus: 'STOPPED', stopCode: t.stopCode ?? 'UserInitiated', stoppedReason: t.stoppedReason ?? 'Task stopped by user', version: t.version + 1 };
     case 'schedulerStop': // the service scheduler (src/controllers/service/actions.ts)
@@ -170,4 +173,23 @@ test('joined, the control plane\'s stop wins over its agent\'s, and a Spot warni
   // The agent began stopping it on its own: desired STOPPED though the spec still says RUNNING.
   assert.equal(recordOf(specOf(t, td), stopping).desiredStatus, 'STOPPED');
   assert.equal(recordOf({ ...spec, generation: 3 }, { ...stopping, changes: 4 }).version, 7);
+});
+
+test(`an agent's report applied to the status alone gives the record applyReport gives (${RUNS} random lifecycles)`, () => {
+  fc.assert(fc.property(definition, launch, fc.array(step, { maxLength: 12 }), (td, l, steps) => {
+    let t = newRecord(td, l);
+    let now = 1000;
+    for (const s of steps) {
+      now += 7;
+      if (s.kind === 'report') {
+        const spec = specOf(t, td);
+        const r = reportOf(t, s, now);
+        const whole = applyReport(t, r, now);
+        const status = applyStatusReport(spec, statusOf(t), r, now);
+        assert.equal(status === undefined, whole === undefined, 'both change the task, or neither');
+        if (whole && status) assert.deepStrictEqual(json(taskView(recordOf(spec, status), true)), json(taskView(whole, true)));
+      }
+      t = apply(t, s, now) ?? t;
+    }
+  }), { numRuns: RUNS, seed: SEED });
 });
