@@ -12,7 +12,7 @@ import { applyReport, type TaskReport } from './task-report.ts';
 import { interruptTask } from './spot-interruption.ts';
 import { CONTAINER_STATUSES, TASK_STATUSES, type StopCode } from './task-lifecycle.ts';
 import type { TaskDefinitionRecord, ContainerDefinition } from './task-definition.ts';
-import { ecsTaskView, recordOf, specOf, statusOf } from './task-model.ts';
+import { definitionFactsOf, ecsTaskView, recordOf, specOf, statusOf } from './task-model.ts';
 import { applyStatusReport } from '../workload/apply-report.ts';
 
 const RUNS = 300;
@@ -138,6 +138,8 @@ test(`the ECS view of spec + status equals today's view of the record (${RUNS} r
       const stored = [JSON.parse(JSON.stringify(spec)), JSON.parse(JSON.stringify(status))] as const;
       // Compared as the API sends them: JSON.
       for (const tags of [false, true]) assert.deepStrictEqual(json(ecsTaskView(stored[0], stored[1], tags)), json(taskView(t, tags)));
+      // A task whose definition is gone splits from what it holds itself, to the same view.
+      assert.deepStrictEqual(json(ecsTaskView(specOf(t, definitionFactsOf(t)), status, true)), json(taskView(t, true)));
       assert.equal(recordOf(spec, status).version, t.version);
     };
     check();

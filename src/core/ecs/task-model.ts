@@ -23,6 +23,26 @@ import type { TaskDefinitionRecord } from './task-definition.ts';
 /** The definition facts a task's spec is made from (its containers, volumes, family, revision, task size). */
 export type DefinitionFacts = Pick<TaskDefinitionRecord, 'family' | 'revision' | 'containerDefinitions' | 'volumes' | 'cpu' | 'memory' | 'networkMode'>;
 
+/**
+ * The definition facts a stored task itself holds, for migrating a task whose definition
+ * is gone (deleted revisions): its containers' names, images and sizes, no volumes. Its
+ * ECS view is the same; an agent could not run it as it was, but such a task has stopped.
+ */
+export function definitionFactsOf(t: TaskRecord): DefinitionFacts {
+  const ref = /task-definition\/([^:]+):(\d+)$/.exec(t.taskDefinitionArn);
+  return {
+    family: ref?.[1] ?? '',
+    revision: Number(ref?.[2] ?? 0),
+    containerDefinitions: t.containers.map((c) => ({
+      name: c.name, image: c.image, cpu: Number(c.cpu),
+      ...(c.memory !== undefined && { memory: Number(c.memory) }),
+      ...(c.memoryReservation !== undefined && { memoryReservation: Number(c.memoryReservation) }),
+    })),
+    volumes: [],
+    ...(t.networkMode !== undefined && { networkMode: t.networkMode as DefinitionFacts['networkMode'] }),
+  };
+}
+
 /** The spec of a stored task, given its definition: what the control plane asked for. */
 export function specOf(t: TaskRecord, td: DefinitionFacts): TaskSpec {
   const defs = effectiveContainers(td as TaskDefinitionRecord, t.overrides);
