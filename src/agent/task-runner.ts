@@ -26,6 +26,7 @@ import { containerNetwork, taskHostname } from './task-network.ts';
 import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
+import { unsupported } from './spec-support.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -142,6 +143,10 @@ export class TaskRunner {
     this.#persist();
     if (this.spec.desiredStatus === 'STOPPED') return this.stop();
     try {
+      for (const c of this.spec.containers) {
+        const why = unsupported(c);
+        if (why) throw new StartFailure(`CannotStartContainerError: ${why}`, c.name);
+      }
       try {
         applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
       } catch (e) {
