@@ -21,7 +21,8 @@ import { createServer, request, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import type { TaskRecord } from '../src/core/ecs/task.ts';
+import type { TaskSpec } from '../src/core/workload/spec.ts';
+import { containerSpecs } from '../src/core/ecs/container-spec.ts';
 import { metadataHandler, startMetadataServer } from '../src/agent/metadata/server.ts';
 import { taskMetadata, type MetadataTask } from '../src/agent/metadata/view.ts';
 import { percentile } from './lib/latency-stats.ts';
@@ -95,19 +96,21 @@ function runLoad(url: string): Promise<{ n: number; errors: number; lagMs: numbe
 /** A two-container awsvpc task, as an agent's runner would describe it. */
 function sampleTask(): MetadataTask {
   const arn = 'arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef';
-  const task = {
-    taskArn: arn, clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default', desiredStatus: 'RUNNING', lastStatus: 'RUNNING', group: 'service:web',
-    launchType: 'EC2', availabilityZone: 'us-east-1a', attachments: [], containers: ['app', 'sidecar'].map((name, i) => ({ name, containerArn: `arn:aws:ecs:us-east-1:123456789012:container/default/0123456789abcdef0123456789abcdef/${i}` })),
-  } as unknown as TaskRecord;
+  const names = ['app', 'sidecar'];
+  const defs = names.map((name, i) => ({ name, image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}:latest`, cpu: 256, memory: 512, dockerLabels: { team: 'web' }, portMappings: [{ containerPort: 8080 + i }] }));
+  const containers = containerSpecs(defs);
+  const spec = {
+    id: arn.slice(-32), desiredStatus: 'RUNNING', launchType: 'EC2', placement: { availabilityZone: 'us-east-1a' }, containers,
+    ecs: { taskArn: arn, clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default', group: 'service:web', containerArns: names.map((_, i) => `arn:aws:ecs:us-east-1:123456789012:container/default/0123456789abcdef0123456789abcdef/${i}`) },
+  } as unknown as TaskSpec;
   const network = { name: 'app', ip: '172.30.224.5', networkBindings: [], networkInterfaces: [] };
   return {
-    task, family: 'web', revision: 7, cpuUnits: 512, memoryMiB: 1024, networkMode: 'awsvpc', knownStatus: 'RUNNING', pullStartedAt: 1.7e9, pullStoppedAt: 1.7e9 + 2,
+    spec, family: 'web', revision: 7, cpuUnits: 512, memoryMiB: 1024, networkMode: 'awsvpc', knownStatus: 'RUNNING', pullStartedAt: 1.7e9, pullStoppedAt: 1.7e9 + 2,
     subnet: { cidr: '172.30.224.0/20', gateway: '172.30.224.1', prefixLength: 20, region: 'us-east-1' },
     eni: { details: [{ name: 'macAddress', value: '0a:b5:ac:1e:e0:05' }, { name: 'privateDnsName', value: 'ip-172-30-224-5.ec2.internal' }] },
     vpcId: 'vpc-0123456789abcdef0',
-    containers: ['app', 'sidecar'].map((name, i) => ({
-      def: { name, image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}:latest`, cpu: 256, memory: 512, dockerLabels: { team: 'web' }, portMappings: [{ containerPort: 8080 + i }] },
-      record: task.containers[i]!, runtimeId: `0123456789abcdef0123456789abcdef-${name}`, imageId: `sha256:${'a'.repeat(64)}`, knownStatus: 'RUNNING' as const,
+    containers: names.map((name, i) => ({
+      spec: containers[i]!, containerArn: spec.ecs.containerArns[i]!, runtimeId: `0123456789abcdef0123456789abcdef-${name}`, imageId: `sha256:${'a'.repeat(64)}`, knownStatus: 'RUNNING' as const,
       createdAt: 1.7e12, startedAt: 1.7e12 + 500, network: { ...network, name },
     })),
   };
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const id = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
   const m = sampleTask();
   const target = {
-    taskArn: m.task.taskArn, container: 'app', owns: (s: { remoteAddress?: string | undefined }) => s.remoteAddress === '127.0.0.1',
+    taskArn: m.spec.ecs.taskArn, container: 'app', owns: (s: { remoteAddress?: string | undefined }) => s.remoteAddress === '127.0.0.1',
     metadata: () => m, stats: () => [],
   };
   const server = await startMetadataServer(['127.0.0.1'], 0, metadataHandler({ now: Date.now, resolve: (x) => (x === id ? target : undefined) }));

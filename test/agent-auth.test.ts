@@ -116,8 +116,8 @@ function session(arn: string, secret: string) {
   const lines: string[] = [];
   let snapshots = 0;
   const s = new AgentSession(berth.endpoint, { cluster: 'auth', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
-    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.task.taskArn, a); },
-    onAssignment: (a) => assignments.set(a.task.taskArn, a),
+    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.spec.ecs.taskArn, a); },
+    onAssignment: (a) => assignments.set(a.spec.ecs.taskArn, a),
     log: (line) => lines.push(line),
   });
   s.start();
@@ -159,7 +159,7 @@ describe('agents prove who they are', () => {
       JSON.stringify([{ name: 'db', image: 'berth/web', memory: 64, environment: [{ name: 'DB_PASSWORD', value: password }] }]));
     taskArn = (await ecs<{ tasks: { taskArn: string }[] }>('run-task', '--cluster', 'auth', '--task-definition', 'db')).tasks[0]!.taskArn;
     await until(() => real.assignments.has(taskArn));
-    assert.ok(JSON.stringify(real.assignments.get(taskArn)!.containers[0]).includes(password));
+    assert.ok(JSON.stringify(real.assignments.get(taskArn)!.spec.containers[0]).includes(password));
   });
 
   const forgeries: [string, () => string | undefined][] = [

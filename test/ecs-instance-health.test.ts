@@ -84,7 +84,7 @@ test('an agent gone past the grace period is shown disconnected and its service 
   // Back: connected again; the snapshot lists only the standalone task, so the agent stops the other.
   const second = connect(cluster, arn, secret);
   await until(() => second.session.connected && second.snapshots.length > 0, 10_000);
-  assert.deepEqual(second.snapshots[0]!.map((a) => a.task.taskArn), [standalone.taskArn]);
+  assert.deepEqual(second.snapshots[0]!.map((a) => a.spec.ecs.taskArn), [standalone.taskArn]);
   await until(async () => (await describe()).agentConnected, 5_000);
   // Its late report of the stopped task, RUNNING, changes nothing.
   second.session.report({ taskArn: service.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING' }] });

@@ -31,8 +31,8 @@ async function scriptedAgent(cli: (typeof AWS_CLIS)[number], cluster: string, cp
   const assignments = new Map<string, Assignment>();
   let snapshots = 0;
   const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, instanceSecret, {
-    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.task.taskArn, a); },
-    onAssignment: (a) => assignments.set(a.task.taskArn, a),
+    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.spec.ecs.taskArn, a); },
+    onAssignment: (a) => assignments.set(a.spec.ecs.taskArn, a),
     log: () => {},
   });
   session.start();
@@ -64,7 +64,7 @@ describe('tasks on the control plane', () => {
     assert.match(t.taskArn, /^arn:aws:ecs:us-east-1:000000000000:task\/c\/[0-9a-f]{32}$/);
     assert.deepEqual([t.lastStatus, t.desiredStatus, t.containerInstanceArn, t.group, t.cpu, t.memory], ['PENDING', 'RUNNING', agent.arn, 'family:web', '256', '128']);
     await until(() => agent.assignments.has(t.taskArn));
-    assert.equal(agent.assignments.get(t.taskArn)!.containers[0]!.image, 'berth/web');
+    assert.equal(agent.assignments.get(t.taskArn)!.spec.containers[0]!.image, 'berth/web');
 
     agent.session.report({ taskArn: t.taskArn, status: 'RUNNING', containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'x', networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'tcp' }] }] });
     await until(() => agent.session.pending === 0);
@@ -83,7 +83,7 @@ describe('tasks on the control plane', () => {
 
     const stopped = await ecs<{ task: Task }>('stop-task', '--cluster', 'c', '--task', t.taskArn, '--reason', 'done testing');
     assert.deepEqual([stopped.task.desiredStatus, stopped.task.stopCode, stopped.task.stoppedReason], ['STOPPED', 'UserInitiated', 'done testing']);
-    await until(() => agent.assignments.get(t.taskArn)!.task.desiredStatus === 'STOPPED');
+    await until(() => agent.assignments.get(t.taskArn)!.spec.desiredStatus === 'STOPPED');
     agent.session.report({ taskArn: t.taskArn, status: 'STOPPED', executionStoppedAt: Date.now() / 1000, containers: [{ name: 'web', status: 'STOPPED', exitCode: 143 }] });
     await ecs('wait', 'tasks-stopped', '--cluster', 'c', '--tasks', t.taskArn);
     const final = (await ecs<{ tasks: Task[] }>('describe-tasks', '--cluster', 'c', '--tasks', t.taskArn)).tasks[0]!;

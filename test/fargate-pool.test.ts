@@ -45,7 +45,7 @@ const poolInstanceArn = () => (JSON.parse(readFileSync(join(berth.dataDir, 'agen
 /** The instance the agent was told runs the task: what it keeps of its assignment on disk. */
 const assignedInstance = (taskArn: string) => {
   const path = join(berth.dataDir, 'agent', 'tasks', taskArn.split('/').pop()!, 'task.json');
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { task: { containerInstanceArn: string } }).task.containerInstanceArn : undefined;
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { spec: { placement: { instanceArn: string } } }).spec.placement.instanceArn : undefined;
 };
 
 before(async () => {

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskRecord } from '../src/core/ecs/task.ts';
+import { specOf } from '../src/core/ecs/task-model.ts';
 import type { TaskReport } from '../src/core/ecs/task-report.ts';
 import type { ContainerDefinition } from '../src/core/ecs/task-definition.ts';
 import type { ImageStore } from '../src/images/image-store.ts';
@@ -94,7 +95,7 @@ describe('a FARGATE task through the task runner', { skip }, () => {
       attachments: [], healthStatus: 'UNKNOWN', tags: [], enableExecuteCommand: false, platformVersion: '1.4.0', ephemeralStorage: { sizeInGiB: 21 },
       containers: containers.map((c) => ({ containerArn: `x/${c.name}`, taskArn: 't', name: c.name!, image: c.image!, lastStatus: 'PENDING', networkBindings: [], networkInterfaces: [], healthStatus: 'UNKNOWN', cpu: '0' })),
     };
-    return { task, containers, taskDefinition: { family: 'f', revision: 1, networkMode: 'awsvpc', cpu: '512', memory, volumes: [], pidMode: undefined, ipcMode: undefined } };
+    return { spec: specOf(task, { family: 'f', revision: 1, networkMode: 'awsvpc', cpu: '512', memory, volumes: [], containerDefinitions: containers }), lastStatus: task.lastStatus };
   }
 
   const last = (arn: string) => reports.filter((r) => r.taskArn === arn).at(-1);
@@ -109,13 +110,13 @@ describe('a FARGATE task through the task runner', { skip }, () => {
     const runner = new TaskRunner(a, deps);
     runners.push(runner);
     await runner.launch();
-    await reached(a.task.taskArn, 'RUNNING');
-    assert.equal(last(a.task.taskArn)?.isolation, 'gvisor');
-    await when('the client to finish', () => last(a.task.taskArn)?.containers.find((c) => c.name === 'client')?.status === 'STOPPED');
-    const clientLog = join(deps.tasksDir, a.task.taskArn.split('/').pop()!, 'logs', 'client.log');
-    assert.equal(last(a.task.taskArn)?.containers.find((c) => c.name === 'client')?.exitCode, 0, `the client reached web on localhost: ${existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : ''}`);
+    await reached(a.spec.ecs.taskArn, 'RUNNING');
+    assert.equal(last(a.spec.ecs.taskArn)?.isolation, 'gvisor');
+    await when('the client to finish', () => last(a.spec.ecs.taskArn)?.containers.find((c) => c.name === 'client')?.status === 'STOPPED');
+    const clientLog = join(deps.tasksDir, a.spec.ecs.taskArn.split('/').pop()!, 'logs', 'client.log');
+    assert.equal(last(a.spec.ecs.taskArn)?.containers.find((c) => c.name === 'client')?.exitCode, 0, `the client reached web on localhost: ${existsSync(clientLog) ? readFileSync(clientLog, 'utf8') : ''}`);
 
-    const ip = last(a.task.taskArn)!.attachments![0]!.details.find((d) => d.name === 'privateIPv4Address')!.value;
+    const ip = last(a.spec.ecs.taskArn)!.attachments![0]!.details.find((d) => d.name === 'privateIPv4Address')!.value;
     const page = await exec('ip', ['netns', 'exec', sim.host, 'curl', '-sS', '-m', '5', `http://${ip}:8080/`]);
     assert.equal(page.code, 0, page.stderr);
     assert.ok(/^\d+\.\d+/.test(page.stdout.trim()) && page.stdout.trim() !== (await exec('uname', ['-r'])).stdout.trim(), `the sandbox's own kernel answers: ${page.stdout}`);
@@ -126,15 +127,15 @@ describe('a FARGATE task through the task runner', { skip }, () => {
     const again = new TaskRunner(a, deps);
     runners.push(again);
     await again.adopt(new Map());
-    const adopted = reports.slice(before).filter((r) => r.taskArn === a.task.taskArn).at(-1);
+    const adopted = reports.slice(before).filter((r) => r.taskArn === a.spec.ecs.taskArn).at(-1);
     assert.equal(adopted?.status, 'RUNNING');
     assert.equal(adopted?.containers.find((c) => c.name === 'web')?.status, 'RUNNING', 'the sandbox outlived its agent');
     assert.equal((await exec('ip', ['netns', 'exec', sim.host, 'curl', '-sS', '-m', '5', `http://${ip}:8080/`])).code, 0);
 
     await again.stop('UserInitiated', 'Task stopped by user');
-    assert.equal(last(a.task.taskArn)?.status, 'STOPPED');
-    assert.equal(last(a.task.taskArn)?.containers.find((c) => c.name === 'web')?.exitCode, 143, 'httpd ends on SIGTERM');
-    assert.equal(existsSync(join(deps.tasksDir, a.task.taskArn.split('/').pop()!, 'sandbox')), false, 'the sandbox and its ephemeral disk are gone');
+    assert.equal(last(a.spec.ecs.taskArn)?.status, 'STOPPED');
+    assert.equal(last(a.spec.ecs.taskArn)?.containers.find((c) => c.name === 'web')?.exitCode, 143, 'httpd ends on SIGTERM');
+    assert.equal(existsSync(join(deps.tasksDir, a.spec.ecs.taskArn.split('/').pop()!, 'sandbox')), false, 'the sandbox and its ephemeral disk are gone');
   });
 
   test('a task past its memory is stopped: OutOfMemoryError, exit 137', async () => {
@@ -144,10 +145,10 @@ describe('a FARGATE task through the task runner', { skip }, () => {
     const runner = new TaskRunner(a, deps);
     runners.push(runner);
     await runner.launch();
-    await reached(a.task.taskArn, 'STOPPED');
-    const hog = last(a.task.taskArn)?.containers.find((c) => c.name === 'hog');
+    await reached(a.spec.ecs.taskArn, 'STOPPED');
+    const hog = last(a.spec.ecs.taskArn)?.containers.find((c) => c.name === 'hog');
     assert.equal(hog?.exitCode, 137);
     assert.equal(hog?.reason, OOM_REASON);
-    assert.equal(last(a.task.taskArn)?.stopCode, 'EssentialContainerExited');
+    assert.equal(last(a.spec.ecs.taskArn)?.stopCode, 'EssentialContainerExited');
   });
 });

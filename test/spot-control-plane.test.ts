@@ -41,8 +41,8 @@ async function scriptedAgent(cluster: string) {
   const assignments = new Map<string, Assignment>();
   let snapshots = 0;
   const session = new AgentSession(berth.endpoint, { cluster, containerInstanceArn: arn, agentVersion: 'test' }, secret, {
-    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.task.taskArn, a); },
-    onAssignment: (a) => assignments.set(a.task.taskArn, a),
+    onSnapshot: (all) => { snapshots++; for (const a of all) assignments.set(a.spec.ecs.taskArn, a); },
+    onAssignment: (a) => assignments.set(a.spec.ecs.taskArn, a),
     log: () => {},
   });
   session.start();
@@ -110,7 +110,7 @@ async function interruptedTask(agent: Awaited<ReturnType<typeof scriptedAgent>>)
   assert.equal(r.code, 0, r.stderr);
   const done = (JSON.parse(r.stdout) as { interrupted: Task[] }).interrupted;
   assert.deepEqual(done.map((x) => [x.taskArn, x.lastStatus, x.desiredStatus, x.stopCode]), [[t.taskArn, 'RUNNING', 'STOPPED', 'TerminationNotice']]);
-  await until(() => agent.assignments.get(t.taskArn)?.task.desiredStatus === 'STOPPED');
+  await until(() => agent.assignments.get(t.taskArn)?.spec.desiredStatus === 'STOPPED');
   const again = await berthCli('spot', 'interrupt', '--task', t.taskArn);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already stopping/);

@@ -251,19 +251,20 @@ export class SimulatedAgent {
 
   /** An assignment: RUNNING reported once for a task desired RUNNING, STOPPED once for one desired STOPPED. */
   #assigned(slot: Slot, a: Assignment): void {
-    const { task } = a;
-    if (task.lastStatus === 'STOPPED') {
-      slot.reported.delete(task.taskArn);
+    const { spec } = a;
+    const taskArn = spec.ecs.taskArn;
+    if (a.lastStatus === 'STOPPED') {
+      slot.reported.delete(taskArn);
       return;
     }
-    const want = task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING';
+    const want = spec.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING';
     // Already there (a snapshot after a reconnect, or a task seeded RUNNING): nothing to report.
-    if (want === 'RUNNING' && task.lastStatus === 'RUNNING') {
-      slot.reported.set(task.taskArn, 'RUNNING');
+    if (want === 'RUNNING' && a.lastStatus === 'RUNNING') {
+      slot.reported.set(taskArn, 'RUNNING');
       return;
     }
-    if (slot.reported.get(task.taskArn) === want) return;
-    slot.reported.set(task.taskArn, want);
+    if (slot.reported.get(taskArn) === want) return;
+    slot.reported.set(taskArn, want);
     const report = want === 'RUNNING' ? runningReport(slot, a) : stoppedReport(a);
     const send = () => {
       if (this.#closed) return;
@@ -271,7 +272,7 @@ export class SimulatedAgent {
       if (want === 'RUNNING') this.#runningReports++;
       else {
         this.#stoppedReports++;
-        slot.reported.delete(task.taskArn);
+        slot.reported.delete(taskArn);
       }
     };
     if (this.#o.reportLatencyMs <= 0) {
@@ -305,25 +306,26 @@ function registration(o: { cluster: string; cpu: number; memory: number; instanc
 
 function runningReport(slot: Slot, a: Assignment): TaskReport {
   const now = Date.now() / 1000;
-  const bridge = (a.taskDefinition.networkMode ?? 'bridge') === 'bridge';
-  const containers: ContainerReport[] = a.containers.map((c) => {
-    const networkBindings: NetworkBinding[] = (c.portMappings ?? []).map((p) => ({
+  const bridge = a.spec.network.mode === 'bridge';
+  const taskArn = a.spec.ecs.taskArn;
+  const containers: ContainerReport[] = a.spec.containers.map((c) => {
+    const networkBindings: NetworkBinding[] = c.ports.map((p) => ({
       bindIP: '0.0.0.0',
       containerPort: p.containerPort ?? 0,
       // host and awsvpc modes bind the container port itself; bridge a static host port or the next dynamic one.
       hostPort: bridge ? (p.hostPort || slot.nextPort++) : (p.containerPort ?? 0),
       protocol: p.protocol === 'udp' ? 'udp' : 'tcp',
     }));
-    return { name: c.name, status: 'RUNNING', runtimeId: `simulated-${a.task.taskArn.slice(-32)}-${c.name}`, networkBindings, healthStatus: c.healthCheck ? 'HEALTHY' : 'UNKNOWN' };
+    return { name: c.name, status: 'RUNNING', runtimeId: `simulated-${taskArn.slice(-32)}-${c.name}`, networkBindings, healthStatus: c.healthCheck ? 'HEALTHY' : 'UNKNOWN' };
   });
-  const checked = a.containers.some((c) => c.healthCheck);
-  return { taskArn: a.task.taskArn, status: 'RUNNING', containers, pullStartedAt: now, pullStoppedAt: now, ...(checked && { healthStatus: 'HEALTHY' as const }) };
+  const checked = a.spec.containers.some((c) => c.healthCheck);
+  return { taskArn, status: 'RUNNING', containers, pullStartedAt: now, pullStoppedAt: now, ...(checked && { healthStatus: 'HEALTHY' as const }) };
 }
 
 function stoppedReport(a: Assignment): TaskReport {
   const now = Date.now() / 1000;
   return {
-    taskArn: a.task.taskArn, status: 'STOPPED', executionStoppedAt: now,
-    containers: a.containers.map((c) => ({ name: c.name, status: 'STOPPED', exitCode: 0 })),
+    taskArn: a.spec.ecs.taskArn, status: 'STOPPED', executionStoppedAt: now,
+    containers: a.spec.containers.map((c) => ({ name: c.name, status: 'STOPPED', exitCode: 0 })),
   };
 }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envCredentials, envRegion, jsonClient, type JsonClient } from '../api/aws/client.ts';
-import type { TaskReport } from '../core/ecs/task-report.ts';
+import type { StatusReport } from '../core/workload/report.ts';
 import { ImageStore } from '../images/image-store.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { findRuntime, reattach, type Reattached } from '../runtime/container/index.ts';
@@ -14,6 +14,7 @@ import { claimHost, ownNetns } from './host-claims.ts';
 import { InteractiveExecs } from './interactive-execs.ts';
 import { streamLog } from './log-stream.ts';
 import type { Assignment, ServerMessage } from './protocol.ts';
+import { readAssignment } from './assignment-file.ts';
 import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
@@ -132,11 +133,11 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     const arn = r.containerInstance.containerInstanceArn;
     const session: AgentSession = new AgentSession(o.endpoint, { cluster: r.containerInstance.containerInstanceArn.split('/').at(-2)!, containerInstanceArn: arn, agentVersion: 'berth' }, r.instanceSecret, {
       onSnapshot: (assignments) => {
-        const wanted = new Set(assignments.map((a) => a.task.taskArn));
+        const wanted = new Set(assignments.map((a) => a.spec.ecs.taskArn));
         for (const a of assignments) take(a);
         // A task of this instance the control plane no longer knows (its state was wiped): stop it here too.
         for (const [taskArn, runner] of runners) {
-          if (runner.task.containerInstanceArn === arn && !wanted.has(taskArn) && !runner.done) void runner.stop('UserInitiated', 'The control plane no longer knows this task');
+          if (runner.spec.placement.instanceArn === arn && !wanted.has(taskArn) && !runner.done) void runner.stop('UserInitiated', 'The control plane no longer knows this task');
         }
       },
       onAssignment: (a) => take(a),
@@ -150,9 +151,9 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
   const s = open(own);
   if (pool) open(pool);
-  const report = (r: TaskReport) => {
+  const report = (r: StatusReport) => {
     // A task's reports go to the session of the instance it was placed on.
-    const on = runners.get(r.taskArn)?.task.containerInstanceArn;
+    const on = runners.get(r.taskArn)?.spec.placement.instanceArn;
     (on !== undefined && sessions.get(on) || s).report(r);
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
@@ -174,7 +175,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   ];
   // A task's protection and its awslogs drivers' batches go over the session of the instance it was placed on.
   const sessionOf = (taskArn: string): AgentSession => {
-    const on = runners.get(taskArn)?.task.containerInstanceArn;
+    const on = runners.get(taskArn)?.spec.placement.instanceArn;
     return (on !== undefined && sessions.get(on)) || s;
   };
   const awslogs: AwslogsTransport = {
@@ -196,7 +197,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const endpointOf = (id: string) => {
     if (!endpoints.has(id)) {
       endpoints = new Map();
-      for (const r of runners.values()) for (const c of r.facts().assignment.containers) endpoints.set(endpointId(metadataKey, r.taskArn, c.name), { taskArn: r.taskArn, container: c.name });
+      for (const r of runners.values()) for (const c of r.facts().assignment.spec.containers) endpoints.set(endpointId(metadataKey, r.taskArn, c.name), { taskArn: r.taskArn, container: c.name });
     }
     return endpoints.get(id);
   };
@@ -219,19 +220,20 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {
     const runner = new TaskRunner(a, deps);
-    runners.set(a.task.taskArn, runner);
+    runners.set(runner.taskArn, runner);
     const found = await reattachContainers(tasksDir, runner.taskId, a);
-    await runner.adopt(found).catch((e: Error) => o.log(`adopting ${a.task.taskArn}: ${e.message}`));
+    await runner.adopt(found).catch((e: Error) => o.log(`adopting ${runner.taskArn}: ${e.message}`));
   }
 
   function take(a: Assignment): void {
-    if (a.roleCredentials && a.task.lastStatus !== 'STOPPED') roleCredentials.set(a.task.taskArn, a.roleCredentials);
-    const known = runners.get(a.task.taskArn);
+    // The control plane sends no task that has stopped (agent-gateway.ts): each is one to run or to stop.
+    const taskArn = a.spec.ecs.taskArn;
+    if (a.roleCredentials) roleCredentials.set(taskArn, a.roleCredentials);
+    const known = runners.get(taskArn);
     if (known) return known.update(a);
-    if (a.task.lastStatus === 'STOPPED') return;
     const runner = new TaskRunner(a, deps);
-    runners.set(a.task.taskArn, runner);
-    void runner.launch().catch((e: Error) => o.log(`task ${a.task.taskArn}: ${e.stack ?? e.message}`));
+    runners.set(taskArn, runner);
+    void runner.launch().catch((e: Error) => o.log(`task ${taskArn}: ${e.stack ?? e.message}`));
   }
   for (const session of sessions.values()) session.start();
 
@@ -293,7 +295,7 @@ function unfinishedTasks(tasksDir: string): Assignment[] {
   for (const id of readdirSync(tasksDir)) {
     const l = taskLayout(tasksDir, id);
     if (!existsSync(l.assignment) || existsSync(join(l.dir, 'stopped'))) continue;
-    out.push(JSON.parse(readFileSync(l.assignment, 'utf8')) as Assignment);
+    out.push(readAssignment(l.assignment));
   }
   return out;
 }
@@ -301,7 +303,7 @@ function unfinishedTasks(tasksDir: string): Assignment[] {
 async function reattachContainers(tasksDir: string, taskId: string, a: Assignment): Promise<Map<string, Reattached>> {
   const l = taskLayout(tasksDir, taskId);
   const found = new Map<string, Reattached>();
-  for (const c of a.containers) {
+  for (const c of a.spec.containers) {
     if (existsSync(join(l.containerState(c.name), 'container.json'))) found.set(c.name, await reattach(l.containerState(c.name)));
   }
   return found;
@@ -315,7 +317,6 @@ function markStopped(tasksDir: string, taskArn: string): void {
 function logOfFinished(tasksDir: string, taskArn: string, container: string | undefined): string | undefined {
   const l = taskLayout(tasksDir, taskArn.slice(taskArn.lastIndexOf('/') + 1));
   if (!existsSync(l.assignment)) return undefined;
-  const a = JSON.parse(readFileSync(l.assignment, 'utf8')) as Assignment;
-  const name = container ?? a.containers[0]?.name;
+  const name = container ?? readAssignment(l.assignment).spec.containers[0]?.name;
   return name && existsSync(l.log(name)) ? l.log(name) : undefined;
 }

@@ -12,9 +12,9 @@
  *   agent                                   control plane
  *     │── upgrade, Bearer <instance secret> ▶│  checked at the hello
  *     │── hello {instance, running tasks} ───▶│  marks the instance connected
- *     │◀── tasks {every task it should hold} ─│  (desired state, full snapshot)
- *     │◀── task {one task changed} ───────────│  (RunTask, StopTask, …)
- *     │── state {seq, task report} ──────────▶│  applied to the task, then
+ *     │◀── tasks {every task's spec} ─────────│  (desired state, full snapshot)
+ *     │◀── task {one task's spec changed} ────│  (RunTask, StopTask, …)
+ *     │── state {seq, status report} ────────▶│  applied to the task's status, then
  *     │◀── ack {seq} ─────────────────────────│  acknowledged once durable
  *     │── heartbeat ─────────────────────────▶│
  *     │◀── logs / exec {id, task, container} ─│  (berth logs / berth exec, proxied
@@ -29,9 +29,9 @@
  * sends them again after a reconnect. Reports are idempotent (statuses only move
  * forward), so a report applied twice changes nothing.
  */
-import type { TaskReport } from '../core/ecs/task-report.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
-import type { ContainerDefinition, TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
+import type { StatusReport } from '../core/workload/report.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
+import type { Lifecycle } from '../core/workload/status.ts';
 
 export const AGENT_PATH = '/_berth/agent/v1';
 export const REGISTER_PATH = '/_berth/agents/register';
@@ -44,12 +44,14 @@ export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** An agent away longer than this is shown `agentConnected: false`. */
 export const DISCONNECT_GRACE_MS = 15_000;
 
-/** What the control plane hands an agent for one task: the task and how to run it. */
+/**
+ * What the control plane hands an agent for one task: its spec (src/core/workload/spec.ts),
+ * whichever front door made it, and what is resolved for it at send time.
+ */
 export interface Assignment {
-  task: TaskRecord;
-  /** The container definitions with the task's overrides applied. */
-  containers: ContainerDefinition[];
-  taskDefinition: Pick<TaskDefinitionRecord, 'family' | 'revision' | 'networkMode' | 'volumes' | 'cpu' | 'memory' | 'pidMode' | 'ipcMode'>;
+  spec: TaskSpec;
+  /** The task's status as the control plane last recorded it: an agent without containers (bench/sim) tells a task already RUNNING by it. */
+  lastStatus: Lifecycle;
   /** The task's account's `defaultLogDriverMode` setting, when a container logs with awslogs without a `mode` of its own. */
   logDriverMode?: 'blocking' | 'non-blocking';
   /** The task role's credentials, when the task has a role (served inside the task at 169.254.170.2). */
@@ -69,7 +71,7 @@ export interface RoleCredentials {
 export type AgentMessage =
   | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
   | { type: 'heartbeat' }
-  | { type: 'state'; seq: number; report: TaskReport }
+  | { type: 'state'; seq: number; report: StatusReport }
   /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
   | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
   | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }

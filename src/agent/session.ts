@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import type { TaskReport } from '../core/ecs/task-report.ts';
+import type { StatusReport } from '../core/workload/report.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
@@ -50,7 +50,7 @@ export class AgentSession {
   readonly #h: SessionHandlers;
   #ws: WebSocket | undefined;
   #seq = 0;
-  #outbox = new Map<number, TaskReport>();
+  #outbox = new Map<number, StatusReport>();
   #backoff = BACKOFF_MIN_MS;
   #heartbeat: NodeJS.Timeout | undefined;
   #reconnect: NodeJS.Timeout | undefined;
@@ -88,7 +88,7 @@ export class AgentSession {
   }
 
   /** Queues a report; it goes out now if connected, else after the next hello. */
-  report(report: TaskReport): void {
+  report(report: StatusReport): void {
     const seq = ++this.#seq;
     this.#outbox.set(seq, report);
     if (this.#connected) this.#send({ type: 'state', seq, report });

@@ -2,7 +2,7 @@
 
 import type { NetworkSetting } from '../runtime/container/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
-import type { Assignment } from './protocol.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
 
 export function containerNetwork(net: TaskNetwork | undefined, name: string): NetworkSetting {
   if (!net || net.hostNetwork) return { mode: 'host' };
@@ -12,7 +12,7 @@ export function containerNetwork(net: TaskNetwork | undefined, name: string): Ne
 }
 
 /** awsvpc: `ip-10-0-0-5`, as on AWS; else the task id's first 12 characters. */
-export function taskHostname(a: Assignment, net: TaskNetwork | undefined, taskId: string): string {
+export function taskHostname(spec: Pick<TaskSpec, 'network'>, net: TaskNetwork | undefined, taskId: string): string {
   const ip = net?.ip;
-  return a.taskDefinition.networkMode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : taskId.slice(0, 12);
+  return spec.network.mode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : taskId.slice(0, 12);
 }

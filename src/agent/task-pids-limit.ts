@@ -5,7 +5,7 @@
  * always get FARGATE_TASK_PIDS_LIMIT.
  */
 
-import type { TaskRecord } from '../core/ecs/task.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
 
 /** The ECS agent's environment variable, read the same way by `berth agent` and `berth up`. */
 export const TASK_PIDS_LIMIT_ENV = 'ECS_TASK_PIDS_LIMIT';
@@ -43,6 +43,6 @@ export function parseTaskPidsLimit(text: string | undefined, source = TASK_PIDS_
 }
 
 /** The limit for one task: Fargate's for a Fargate task, else the agent's setting. */
-export function taskPidsLimit(task: Pick<TaskRecord, 'launchType'>, agentSetting: number | undefined): number | undefined {
+export function taskPidsLimit(task: Pick<TaskSpec, 'launchType'>, agentSetting: number | undefined): number | undefined {
   return task.launchType === 'FARGATE' ? FARGATE_TASK_PIDS_LIMIT : agentSetting;
 }

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { replaceFileSync } from '../lib/replace-file.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
-import type { TaskReport } from '../core/ecs/task-report.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
+import type { StatusReport } from '../core/workload/report.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { ImageStore } from '../images/image-store.ts';
 import type { LocalImage } from '../images/local-image.ts';
@@ -25,6 +25,8 @@ import { ESSENTIAL_EXIT_REASON, OOM_REASON, StartFailure } from './task-failure.
 import { containerNetwork, taskHostname } from './task-network.ts';
 import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
+import { runtimeFields } from './runtime-fields.ts';
+import { unsupported } from './spec-support.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -32,7 +34,7 @@ export interface RunnerDeps {
   runtime: OciRuntime;
   tasksDir: string;
   credentialsFor(reference: string): Promise<RegistryCredentials | undefined>;
-  report(r: TaskReport): void;
+  report(r: StatusReport): void;
   log(line: string): void;
   now(): number;
   /** Reads environment files from S3: the control plane's S3, at the endpoint the agent joined. */
@@ -93,13 +95,13 @@ export class TaskRunner {
 
   constructor(assignment: Assignment, deps: RunnerDeps) {
     this.#assignment = assignment;
-    this.taskArn = assignment.task.taskArn;
+    this.taskArn = assignment.spec.ecs.taskArn;
     this.taskId = this.taskArn.slice(this.taskArn.lastIndexOf('/') + 1);
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
     this.#awslogs = new TaskAwslogs(this.taskArn, assignment.logDriverMode, deps.awslogs, deps.log, deps.now);
-    this.#slots = new Map(assignment.containers.map((def) => [def.name, {
-      def, essential: def.essential !== false, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
+    this.#slots = new Map(assignment.spec.containers.map((spec) => [spec.name, {
+      spec, essential: spec.essential, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
     }]));
   }
 
@@ -107,8 +109,9 @@ export class TaskRunner {
     return this.#done;
   }
 
-  get task(): TaskRecord {
-    return this.#assignment.task;
+  /** What the control plane last asked of the task. */
+  get spec(): TaskSpec {
+    return this.#assignment.spec;
   }
 
   facts(): RunnerFacts {
@@ -132,16 +135,20 @@ export class TaskRunner {
   /** A new desired state from the control plane. */
   update(a: Assignment): void {
     this.#assignment = a;
-    if (a.task.desiredStatus === 'STOPPED') void this.stop();
+    if (a.spec.desiredStatus === 'STOPPED') void this.stop();
   }
 
   /** Runs a new task. */
   async launch(): Promise<void> {
     this.#persist();
-    if (this.task.desiredStatus === 'STOPPED') return this.stop();
+    if (this.spec.desiredStatus === 'STOPPED') return this.stop();
     try {
+      for (const c of this.spec.containers) {
+        const why = unsupported(c);
+        if (why) throw new StartFailure(`CannotStartContainerError: ${why}`, c.name);
+      }
       try {
-        applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.task, this.#deps.taskPidsLimit) });
+        applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
       } catch (e) {
         throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
       }
@@ -156,14 +163,14 @@ export class TaskRunner {
       // not its files: a sandbox starts (~0.3 s) while the images are pulled and mounted.
       const boundary = this.#deps.network.setupTask({
         taskId: this.taskId,
-        mode: (this.#assignment.taskDefinition.networkMode ?? 'bridge') as 'bridge',
-        containers: this.#assignment.containers.map((c) => ({ name: c.name, portMappings: c.portMappings ?? [] })),
+        mode: this.spec.network.mode,
+        containers: this.spec.containers.map((c) => ({ name: c.name, portMappings: c.ports })),
         // Host mode's loopback guard tells the task's sockets by it (made just above).
         cgroup: taskCgroupPath(this.taskId),
       }).then(async (net) => {
         this.#net = net;
-        this.#sandbox = await backendFor(this.#assignment, this.#deps.fargateSandbox).open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, net, this.#hostname())).catch((e: Error) => {
-          throw new StartFailure(`CannotStartContainerError: the task's ${this.task.launchType === 'FARGATE' ? 'sandbox' : 'boundary'}: ${e.message}`);
+        this.#sandbox = await backendFor(this.spec, this.#deps.fargateSandbox).open(sandboxTask(this.spec, this.taskId, this.#layout.dir, net, this.#hostname())).catch((e: Error) => {
+          throw new StartFailure(`CannotStartContainerError: the task's ${this.spec.launchType === 'FARGATE' ? 'sandbox' : 'boundary'}: ${e.message}`);
         });
       });
       // A stop meanwhile waits for it too: it must not miss a sandbox still being made.
@@ -190,14 +197,14 @@ export class TaskRunner {
     await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
     this.#pullStartedAt = this.#deps.now() / 1000;
     for (const slot of slots) {
-      slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
-        throw new StartFailure(`CannotPullContainerError: pull image ${slot.def.image}: ${e.message}`, slot.def.name);
+      slot.image = await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image) }).catch((e: Error) => {
+        throw new StartFailure(`CannotPullContainerError: pull image ${slot.spec.image}: ${e.message}`, slot.spec.name);
       });
     }
     this.#pullStoppedAt = this.#deps.now() / 1000;
     await Promise.all(slots.map(async (slot) => {
-      slot.rootfs = await this.#deps.images.mountRootfs(slot.image!, this.#layout.rootfs(slot.def.name)).catch((e: Error) => {
-        throw new StartFailure(`CannotStartContainerError: ${e.message}`, slot.def.name);
+      slot.rootfs = await this.#deps.images.mountRootfs(slot.image!, this.#layout.rootfs(slot.spec.name)).catch((e: Error) => {
+        throw new StartFailure(`CannotStartContainerError: ${e.message}`, slot.spec.name);
       });
     }));
   }
@@ -208,17 +215,17 @@ export class TaskRunner {
    */
   async adopt(found: ReadonlyMap<string, FoundContainer>): Promise<void> {
     this.#net = this.#deps.network.getTask(this.taskId);
-    const backend = backendFor(this.#assignment, this.#deps.fargateSandbox);
-    const inSandbox = await backend.reattach(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, this.#net, this.#hostname()), [...this.#slots.keys()]);
+    const backend = backendFor(this.spec, this.#deps.fargateSandbox);
+    const inSandbox = await backend.reattach(sandboxTask(this.spec, this.taskId, this.#layout.dir, this.#net, this.#hostname()), [...this.#slots.keys()]);
     if (inSandbox) found = inSandbox.found;
     // No sandbox left (the agent died before it was made): containers not started yet get a new one.
-    this.#sandbox = inSandbox?.sandbox ?? await backend.open(sandboxTask(this.#assignment, this.taskId, this.#layout.dir, this.#net, this.#hostname())).catch(() => undefined);
+    this.#sandbox = inSandbox?.sandbox ?? await backend.open(sandboxTask(this.spec, this.taskId, this.#layout.dir, this.#net, this.#hostname())).catch(() => undefined);
     const exited: Slot[] = [];
     for (const [name, r] of found) {
       const slot = this.#slots.get(name);
       if (!slot) continue;
       slot.container = r.container;
-      this.#awslogs.follow(slot.def, r.container.id, this.#layout.log(name), this.#logFormat());
+      this.#awslogs.follow(slot.spec, r.container.id, this.#layout.log(name), this.#logFormat());
       slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
@@ -236,7 +243,7 @@ export class TaskRunner {
       }
     }
     this.#status = 'ACTIVATING';
-    if (this.task.desiredStatus === 'STOPPED') return this.stop();
+    if (this.spec.desiredStatus === 'STOPPED') return this.stop();
     for (const slot of exited) this.#exited(slot);
     if (!this.#stopping) await this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
     this.#report(this.#status);
@@ -265,11 +272,11 @@ export class TaskRunner {
     await Promise.allSettled([...this.#starting]);
     for (const s of this.#slots.values()) s.checks?.stop();
     this.#report('STOPPING');
-    for (const group of stopOrder(this.#assignment.containers)) {
+    for (const group of stopOrder(this.spec.containers)) {
       await Promise.all(group.map(async (name) => {
         const slot = this.#slots.get(name)!;
         if (!slot.container || slot.state === 'exited') return;
-        const exit = await slot.container.stop(stopTimeoutSeconds(slot.def.stopTimeout)).catch(() => slot.container!.exitStatus());
+        const exit = await slot.container.stop(stopTimeoutSeconds(slot.spec.stopTimeout)).catch(() => slot.container!.exitStatus());
         if (exit) this.#recordExit(slot, exit);
         slot.state = 'exited';
       }));
@@ -282,8 +289,8 @@ export class TaskRunner {
     await this.#awslogs.drain();
     for (const slot of this.#slots.values()) {
       if (slot.state !== 'exited') slot.state = 'exited';
-      await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.def.name}: ${e.message}`));
-      await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.def.name)).catch(() => undefined);
+      await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.spec.name}: ${e.message}`));
+      await this.#deps.images.unmountRootfs(this.#layout.rootfs(slot.spec.name)).catch(() => undefined);
     }
     // The sandbox gives the task's interfaces back only as it goes: before the network.
     await this.#sandbox?.destroy().catch((e: Error) => this.#deps.log(`${this.taskId}: sandbox: ${e.message}`));
@@ -301,7 +308,7 @@ export class TaskRunner {
     const facts = new Map<string, ContainerFacts>([...this.#slots].map(([n, s]) => [n, {
       state: s.state, ...(s.exit && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
     }]));
-    const { start, blocked } = decideStarts(this.#assignment.containers, facts);
+    const { start, blocked } = decideStarts(this.spec.containers, facts);
     for (const b of blocked) {
       const slot = this.#slots.get(b.name)!;
       slot.state = 'exited';
@@ -318,18 +325,18 @@ export class TaskRunner {
 
   async #start(slot: Slot): Promise<void> {
     slot.state = 'starting';
-    const name = slot.def.name;
+    const name = slot.spec.name;
     // Loaded at launch; a task adopted after an agent restart reads them again here.
     await this.#loadEnvironment(slot);
     try {
       const image = await this.#image(slot);
       slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
-      const mounts = taskMounts(this.#assignment, name, this.#layout);
+      const mounts = taskMounts(this.spec, name, this.#layout);
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
-      await this.#awslogs.prepare(slot.def, runtimeId(this.taskId, name));
+      await this.#awslogs.prepare(slot.spec, runtimeId(this.taskId, name));
       const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
-      const own = slot.environment ?? (slot.def.environment as EnvVar[] | undefined) ?? [];
+      const own = slot.environment ?? slot.spec.env;
       // What the definition (or its files, or the run's overrides) sets wins over what the agent adds.
       const named = new Set(own.map((e) => e.name));
       const environment = [...own, ...injected.filter((e) => !named.has(e.name))];
@@ -338,7 +345,7 @@ export class TaskRunner {
         id: runtimeId(this.taskId, name),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
-        definition: { ...slot.def, environment },
+        definition: runtimeFields(slot.spec, environment),
         cgroupsPath: cgroupsPath(this.taskId, name),
         cgroupParent: CGROUP_PARENT,
         network: this.#networkFor(name),
@@ -354,12 +361,13 @@ export class TaskRunner {
       const message = (e as Error).message;
       throw new StartFailure(message.startsWith('CannotStartContainerError:') ? message : `CannotStartContainerError: ${message}`, name);
     }
-    this.#awslogs.follow(slot.def, slot.container.id, this.#layout.log(name), this.#logFormat());
+    this.#awslogs.follow(slot.spec, slot.container.id, this.#layout.log(name), this.#logFormat());
     slot.state = 'running';
     this.#watch(slot);
-    if (slot.def.healthCheck && slot.def.healthCheck.command[0] !== 'NONE') {
+    const check = slot.spec.healthCheck;
+    if (check && check.command[0] !== 'NONE') {
       const container = slot.container;
-      slot.checks = startHealthChecks(healthSpec(slot.def.healthCheck), async (argv, timeoutMs) => (await container.exec(argv, { timeoutMs })).exitCode === 0, (status) => {
+      slot.checks = startHealthChecks(healthSpec(check), async (argv, timeoutMs) => (await container.exec(argv, { timeoutMs })).exitCode === 0, (status) => {
         slot.health = status;
         slot.unhealthy = status === 'UNHEALTHY';
         this.#report(this.#status);
@@ -408,9 +416,9 @@ export class TaskRunner {
 
   /** Reads the slot's environment files (if it has any) into `slot.environment`. */
   async #loadEnvironment(slot: Slot): Promise<void> {
-    const files = slot.def.environmentFiles as EnvironmentFile[] | undefined;
+    const files: EnvironmentFile[] | undefined = slot.spec.envFiles;
     if (!files?.length || slot.environment) return;
-    const environment = (slot.def.environment as EnvVar[] | undefined) ?? [];
+    const environment: EnvVar[] = slot.spec.env;
     try {
       slot.environment = await resolveEnvironment(environment, files, this.#deps.envFiles);
     } catch (e) {
@@ -421,7 +429,7 @@ export class TaskRunner {
 
 
   async #image(slot: Slot): Promise<LocalImage> {
-    slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
+    slot.image ??= this.#deps.images.get(slot.spec.image) ?? await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image) });
     return slot.image;
   }
 
@@ -435,17 +443,17 @@ export class TaskRunner {
   }
 
   #hostname(): string {
-    return taskHostname(this.#assignment, this.#net, this.taskId);
+    return taskHostname(this.spec, this.#net, this.taskId);
   }
 
-  #report(status: TaskStatus, extra: Partial<TaskReport> = {}): void {
+  #report(status: TaskStatus, extra: Partial<StatusReport> = {}): void {
     this.#status = status;
     const containers = containerReports([...this.#slots.values()], this.#net, status);
     this.#deps.report({
       taskArn: this.taskArn,
       status,
       containers,
-      healthStatus: taskHealth([...this.#slots.values()].map((s) => ({ essential: s.essential, checked: s.def.healthCheck !== undefined, status: s.health }))),
+      healthStatus: taskHealth([...this.#slots.values()].map((s) => ({ essential: s.essential, checked: s.spec.healthCheck !== undefined, status: s.health }))),
       ...(this.#stopCode && { stopCode: this.#stopCode }),
       ...(this.#stoppedReason && { stoppedReason: this.#stoppedReason }),
       ...(this.#pullStartedAt && { pullStartedAt: this.#pullStartedAt }),

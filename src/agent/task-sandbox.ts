@@ -8,28 +8,20 @@
 import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../core/ecs/fargate.ts';
 import { CONTAINER_BACKEND, type SandboxBackend, type SandboxTask } from '../runtime/sandbox/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
-import type { Assignment } from './protocol.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
 import { taskCgroupPath } from './task-layout.ts';
 
-export function backendFor(a: Assignment, fargate: SandboxBackend | undefined): SandboxBackend {
-  return a.task.launchType === 'FARGATE' && fargate ? fargate : CONTAINER_BACKEND;
+export function backendFor(spec: Pick<TaskSpec, 'launchType'>, fargate: SandboxBackend | undefined): SandboxBackend {
+  return spec.launchType === 'FARGATE' && fargate ? fargate : CONTAINER_BACKEND;
 }
 
-/** A task-level size ("1024", or ECS's "1 vCPU" / "2 GB" forms): CPU units or MiB; undefined when unset. */
-export function taskSize(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  // 1 vCPU is 1024 units; 1 GB is 1024 MiB (ECS's task size table).
-  return Math.round(Number(m[1]) * (m[2] ? 1024 : 1));
-}
-
-export function sandboxTask(a: Assignment, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
+export function sandboxTask(spec: Pick<TaskSpec, 'resources'>, taskId: string, dir: string, net: TaskNetwork | undefined, hostname: string): SandboxTask {
   return {
     taskId, dir, cgroupPath: taskCgroupPath(taskId), hostname,
     netnsPath: net?.netnsPath,
-    cpuUnits: taskSize(a.task.overrides.cpu ?? a.task.cpu ?? a.taskDefinition.cpu),
-    memoryMiB: taskSize(a.task.overrides.memory ?? a.task.memory ?? a.taskDefinition.memory),
-    ephemeralStorageGiB: a.task.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
+    // What the placer reserved: the task size when one is declared, else its containers' sum.
+    cpuUnits: spec.resources.reserved.cpu,
+    memoryMiB: spec.resources.reserved.memory,
+    ephemeralStorageGiB: spec.resources.ephemeralStorageGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB,
   };
 }

@@ -1,8 +1,8 @@
 /** One container of a task as its runner tracks it, and what is reported of it. */
 
-import type { ContainerDefinition } from '../core/ecs/task-definition.ts';
+import type { ContainerSpec } from '../core/workload/spec.ts';
 import type { HealthStatus } from '../core/ecs/task.ts';
-import type { ContainerReport } from '../core/ecs/task-report.ts';
+import type { ContainerReport } from '../core/workload/report.ts';
 import type { TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { LocalImage } from '../images/local-image.ts';
 import type { MountedRootfs } from '../images/rootfs.ts';
@@ -13,7 +13,7 @@ import type { RunState } from './container-order.ts';
 import type { EnvVar } from './env-files.ts';
 
 export interface Slot {
-  def: ContainerDefinition;
+  spec: ContainerSpec;
   essential: boolean;
   state: RunState;
   container?: TaskContainer;
@@ -35,9 +35,9 @@ export interface Slot {
 /** The containers' part of a task report, the task being in `status`. */
 export function containerReports(slots: readonly Slot[], net: TaskNetwork | undefined, status: TaskStatus): ContainerReport[] {
   return slots.map((s) => {
-    const n = net?.containers.find((c) => c.name === s.def.name);
+    const n = net?.containers.find((c) => c.name === s.spec.name);
     return {
-      name: s.def.name,
+      name: s.spec.name,
       status: s.state === 'running' ? 'RUNNING' : s.state === 'exited' || status === 'STOPPED' ? 'STOPPED' : 'PENDING',
       ...(s.container && { runtimeId: s.container.id }),
       ...(s.image && { imageDigest: s.image.manifestDigest }),

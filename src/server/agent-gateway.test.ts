@@ -99,8 +99,8 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   sessions.push(session);
   session.start();
   const hello = await snapshot.promise;
-  assert.deepEqual(hello.map((a) => a.task.taskArn).sort(), [ecsArn(SCOPE, `task/a/${T1}`), ecsArn(OTHER, `task/b/${T2}`)], 'both clusters\' tasks on this host, not the other host\'s');
-  assert.equal(hello.find((a) => a.task.taskArn.includes(T2))!.taskDefinition.family, 'web', 'the definition read from the task\'s own account');
+  assert.deepEqual(hello.map((a) => a.spec.ecs.taskArn).sort(), [ecsArn(SCOPE, `task/a/${T1}`), ecsArn(OTHER, `task/b/${T2}`)], 'both clusters\' tasks on this host, not the other host\'s');
+  assert.equal(hello.find((a) => a.spec.ecs.taskArn.includes(T2))!.spec.ecs.family, 'web', 'the definition read from the task\'s own account');
 
   // Its own tasks' reports land, in each task's own account and cluster.
   session.report({ taskArn: ecsArn(OTHER, `task/b/${T2}`), status: 'RUNNING', containers: [] });
@@ -129,7 +129,7 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   // A task placed on the host later reaches it through the watch, whichever cluster it is of.
   const T4 = 'd'.repeat(32);
   await store.txn({ ops: [putOp(keys.task(OTHER, 'b', T4), fargateTask(OTHER, 'b', T4, H1))] });
-  assert.equal((await changed.promise).task.taskArn, ecsArn(OTHER, `task/b/${T4}`));
+  assert.equal((await changed.promise).spec.ecs.taskArn, ecsArn(OTHER, `task/b/${T4}`));
 
   // Scale-in protection asked by a task's container (its protection endpoint): the ECS rule,
   // in the task's own account, for this host's tasks only.
@@ -174,7 +174,7 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   });
   sessions.push(session);
   session.start();
-  const byId = new Map((await snapshot.promise).map((a) => [a.task.taskArn.slice(-32), a]));
+  const byId = new Map((await snapshot.promise).map((a) => [a.spec.ecs.taskArn.slice(-32), a]));
   assert.equal(byId.get(T1)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/app');
   assert.equal(byId.get(T1)!.roleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
   assert.equal(byId.get(T2)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/override');

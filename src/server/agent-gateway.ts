@@ -10,7 +10,8 @@ import { keys } from '../core/ecs/keys.ts';
 import { rootPrincipal, type Scope } from '../core/ecs/scope.ts';
 import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
-import { effectiveContainers, type TaskRecord } from '../core/ecs/task.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import { specOf } from '../core/ecs/task-model.ts';
 import { taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
@@ -193,18 +194,18 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
 
   async function assignment(task: TaskRecord, session: Session): Promise<Assignment> {
     const td = await definitionOf(task);
-    const containers = effectiveContainers(td, task.overrides);
+    // The agent runs the task's spec, whichever front door made it (src/core/workload).
+    const spec = specOf(task, td);
     // ECS's default awslogs mode is the account's defaultLogDriverMode setting (non-blocking unless set).
-    const modeless = containers.some((c) => { const lc = c.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined; return lc?.logDriver === 'awslogs' && lc.options?.mode === undefined; });
+    const modeless = spec.containers.some((c) => c.log?.driver === 'awslogs' && c.log.options?.mode === undefined);
     const a = parseArn(task.taskArn);
     const logDriverMode = modeless && a ? await settingFor(store, { account: a.account, region: a.region }, rootPrincipal({ account: a.account, region: a.region }), 'defaultLogDriverMode') as 'blocking' | 'non-blocking' : undefined;
     const role = issueCredentials && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
     if (role) session.roles.set(task.taskArn, role);
     return {
       ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
-      task,
-      containers,
-      taskDefinition: { family: td.family, revision: td.revision, networkMode: td.networkMode, volumes: td.volumes, cpu: td.cpu, memory: td.memory, pidMode: td.pidMode as string | undefined, ipcMode: td.ipcMode as string | undefined },
+      spec,
+      lastStatus: task.lastStatus,
       ...(logDriverMode && { logDriverMode }),
     };
   }

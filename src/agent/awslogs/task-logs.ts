@@ -4,7 +4,7 @@
  * once it runs (or is adopted after an agent restart), drained before the task is reported
  * STOPPED, let go of when the agent shuts down.
  */
-import type { ContainerDefinition } from '../../core/ecs/task-definition.ts';
+import type { ContainerSpec } from '../../core/workload/spec.ts';
 import { AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
 import { awslogsOf, parseAwslogsOptions, streamName, AwslogsOptionError, type AwslogsConfig } from './options.ts';
 
@@ -37,8 +37,8 @@ export class TaskAwslogs {
     this.#now = now;
   }
 
-  #target(def: ContainerDefinition, containerId: string): { config: AwslogsConfig; target: Target } | undefined {
-    const options = awslogsOf(def.logConfiguration);
+  #target(def: ContainerSpec, containerId: string): { config: AwslogsConfig; target: Target } | undefined {
+    const options = def.log && awslogsOf({ logDriver: def.log.driver, options: def.log.options });
     if (!options) return undefined;
     // The task's region (an EC2 instance's, as Docker's driver falls back to) when the options name none.
     const config = parseAwslogsOptions(options, this.#taskArn.split(':')[3]!, this.#defaultMode);
@@ -49,7 +49,7 @@ export class TaskAwslogs {
    * Before the container starts: its options are valid, its group exists (or is made with
    * awslogs-create-group) and so does its stream. Throws the reason the task stops with.
    */
-  async prepare(def: ContainerDefinition, containerId: string): Promise<void> {
+  async prepare(def: ContainerSpec, containerId: string): Promise<void> {
     let t: { config: AwslogsConfig; target: Target } | undefined;
     try {
       t = this.#target(def, containerId);
@@ -78,7 +78,7 @@ export class TaskAwslogs {
   }
 
   /** Starts delivering a container's log (a new container, or one adopted after a restart). */
-  follow(def: ContainerDefinition, containerId: string, logPath: string, format: 'k8s-file' | 'raw'): void {
+  follow(def: ContainerSpec, containerId: string, logPath: string, format: 'k8s-file' | 'raw'): void {
     if (this.#drivers.has(def.name) || !this.#transport) return;
     let t: { config: AwslogsConfig; target: Target } | undefined;
     try {

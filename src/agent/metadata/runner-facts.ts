@@ -10,7 +10,6 @@ import { DEFAULT_EPHEMERAL_STORAGE_GIB } from '../../core/ecs/fargate.ts';
 import type { NetworkConfig } from '../../runtime/network/config.ts';
 import type { RunnerFacts } from '../task-runner.ts';
 import { cgroupsPath, taskCgroupPath } from '../task-layout.ts';
-import { taskSize } from '../task-sandbox.ts';
 import { cgroup2Mount } from '../../runtime/container/cgroup2.ts';
 import { METADATA_ADDRESS, METADATA_PORT } from './ids.ts';
 import { clientInCgroup } from './owner.ts';
@@ -26,18 +25,18 @@ export interface HostFacts {
 }
 
 export function metadataTask(f: RunnerFacts, host: HostFacts): MetadataTask {
-  const a = f.assignment;
-  const t = a.task;
-  const mode = a.taskDefinition.networkMode ?? 'bridge';
-  const cpu = taskSize(t.overrides.cpu ?? a.taskDefinition.cpu);
-  const memory = taskSize(t.overrides.memory ?? a.taskDefinition.memory);
+  const t = f.assignment.spec;
+  const mode = t.network.mode;
+  // The task size as declared (definition or overrides), not what was reserved for it.
+  const cpu = t.resources.declared?.cpu;
+  const memory = t.resources.declared?.memory;
   const fargate = t.launchType === 'FARGATE';
   const vpc = host.network.vpc;
   const clock = host.clock();
   return {
-    task: t,
-    family: a.taskDefinition.family,
-    revision: a.taskDefinition.revision,
+    spec: t,
+    family: t.ecs.family,
+    revision: t.ecs.revision,
     ...(cpu !== undefined && { cpuUnits: cpu }),
     ...(memory !== undefined && { memoryMiB: memory }),
     networkMode: mode,
@@ -45,11 +44,12 @@ export function metadataTask(f: RunnerFacts, host: HostFacts): MetadataTask {
     ...(f.pullStartedAt !== undefined && { pullStartedAt: f.pullStartedAt }),
     ...(f.pullStoppedAt !== undefined && { pullStoppedAt: f.pullStoppedAt }),
     containers: f.slots.map((s) => {
-      const record = t.containers.find((c) => c.name === s.def.name);
-      const network = f.net?.containers.find((c) => c.name === s.def.name);
+      const i = t.containers.findIndex((c) => c.name === s.spec.name);
+      const containerArn = i < 0 ? undefined : t.ecs.containerArns[i];
+      const network = f.net?.containers.find((c) => c.name === s.spec.name);
       return {
-        def: s.def,
-        ...(record && { record }),
+        spec: s.spec,
+        ...(containerArn !== undefined && { containerArn }),
         runtimeId: s.container?.id ?? '',
         ...(s.image && { imageId: s.image.configDigest }),
         knownStatus: s.state === 'running' ? 'RUNNING' as const : s.state === 'exited' ? 'STOPPED' as const : 'PENDING' as const,
@@ -65,7 +65,7 @@ export function metadataTask(f: RunnerFacts, host: HostFacts): MetadataTask {
     ...(f.net?.eniAttachment && { eni: f.net.eniAttachment }),
     ...(!fargate && { vpcId: `vpc-${vpc.subnetId.slice('subnet-'.length)}` }),
     ...(clock && { clock }),
-    ...(fargate && { ephemeral: ephemeralUse(f.taskDir, (t.ephemeralStorage?.sizeInGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB) * 1024) }),
+    ...(fargate && { ephemeral: ephemeralUse(f.taskDir, (t.resources.ephemeralStorageGiB ?? DEFAULT_EPHEMERAL_STORAGE_GIB) * 1024) }),
   };
 }
 
@@ -82,9 +82,10 @@ function ephemeralUse(taskDir: string, reservedMiB: number): { utilizedMiB: numb
 /** The endpoint target for one container of a runner. */
 export function endpointTarget(facts: () => RunnerFacts, container: string, host: HostFacts): EndpointTarget {
   const f0 = facts();
-  const taskId = f0.assignment.task.taskArn.slice(f0.assignment.task.taskArn.lastIndexOf('/') + 1);
+  const taskArn = f0.assignment.spec.ecs.taskArn;
+  const taskId = f0.assignment.spec.id;
   return {
-    taskArn: f0.assignment.task.taskArn,
+    taskArn,
     container,
     owns(socket: Socket): boolean {
       const f = facts();
@@ -102,9 +103,9 @@ export function endpointTarget(facts: () => RunnerFacts, container: string, host
       // A gVisor sandbox's containers share the sandbox's cgroup, the task's, on the host.
       const sandboxed = f.isolation === 'gvisor';
       return f.slots.filter((s) => s.container).map((s) => {
-        const veth = f.net?.containers.find((c) => c.name === s.def.name)?.hostVeth;
-        const path = sandboxed ? taskCgroupPath(taskId) : cgroupsPath(taskId, s.def.name);
-        return { container: s.def.name, dockerId: s.container!.id, read: (now: number) => readStats(path, veth, now) };
+        const veth = f.net?.containers.find((c) => c.name === s.spec.name)?.hostVeth;
+        const path = sandboxed ? taskCgroupPath(taskId) : cgroupsPath(taskId, s.spec.name);
+        return { container: s.spec.name, dockerId: s.container!.id, read: (now: number) => readStats(path, veth, now) };
       });
     },
   };

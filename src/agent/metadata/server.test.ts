@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import type { TaskRecord } from '../../core/ecs/task.ts';
+import type { TaskSpec } from '../../core/workload/spec.ts';
+import { containerSpecs } from '../../core/ecs/container-spec.ts';
 import { metadataHandler, startMetadataServer, type EndpointTarget, type MetadataBackend, type ProtectionAnswer } from './server.ts';
 import type { StatsSample } from './stats.ts';
 import type { MetadataTask } from './view.ts';
@@ -11,9 +12,9 @@ const OTHER = '11111111-2222-3333-4444-555555555555';
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef';
 
 const metadata: MetadataTask = {
-  task: { taskArn: ARN, clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default', desiredStatus: 'RUNNING', group: 'family:f', launchType: 'EC2', attachments: [], containers: [] } as unknown as TaskRecord,
+  spec: { id: ARN.slice(-32), desiredStatus: 'RUNNING', launchType: 'EC2', placement: {}, ecs: { taskArn: ARN, clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default', group: 'family:f', containerArns: [] } } as unknown as TaskSpec,
   family: 'f', revision: 1, networkMode: 'bridge', knownStatus: 'RUNNING',
-  containers: [{ def: { name: 'app', image: 'busybox' }, runtimeId: 'rid-app', knownStatus: 'RUNNING' }],
+  containers: [{ spec: containerSpecs([{ name: 'app', image: 'busybox' }])[0]!, runtimeId: 'rid-app', knownStatus: 'RUNNING' }],
 };
 const sample = (at: number): StatsSample => ({
   at, cpu: { totalNs: at, userNs: 0, kernelNs: 0, systemNs: 0, onlineCpus: 1, periods: 0, throttledPeriods: 0, throttledNs: 0 },

@@ -95,7 +95,7 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
       switch (r.kind) {
         case 'container': {
           const m = target.metadata();
-          const c = m.containers.find((x) => x.def.name === target.container);
+          const c = m.containers.find((x) => x.spec.name === target.container);
           return c ? send(res, 200, containerMetadata(m, c, r.version)) : send(res, 404, 'Unable to find the container');
         }
         case 'task':

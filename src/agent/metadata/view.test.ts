@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TaskRecord } from '../../core/ecs/task.ts';
+import type { ContainerDefinition } from '../../core/ecs/task-definition.ts';
+import { containerSpecs } from '../../core/ecs/container-spec.ts';
+import { specOf } from '../../core/ecs/task-model.ts';
 import { containerMetadata, taskMetadata, type MetadataContainer, type MetadataTask } from './view.ts';
 
 const ARN = 'arn:aws:ecs:us-west-2:111122223333:task/default/158d1c8083dd49d6b527399fd6414f5c';
@@ -13,9 +16,13 @@ const task = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   version: 3, createdAt: 1601599386, group: 'service:MyService', launchType: 'EC2', availabilityZone: 'us-west-2d', attachments: [], healthStatus: 'UNKNOWN', tags: [], enableExecuteCommand: false,
   ...over,
 });
+const CURL: ContainerDefinition = { name: 'curl', image: '111122223333.dkr.ecr.us-west-2.amazonaws.com/curltest:latest', cpu: 10, memory: 128, logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/metadata' } } };
+/** The spec the control plane sends for a task record of the curltest definition. */
+const spec = (t: TaskRecord) => specOf(t, { family: 'curltest', revision: 26, containerDefinitions: [CURL], volumes: [] });
+const def = (d: ContainerDefinition) => containerSpecs([d])[0]!;
 const container = (over: Partial<MetadataContainer> = {}): MetadataContainer => ({
-  def: { name: 'curl', image: '111122223333.dkr.ecr.us-west-2.amazonaws.com/curltest:latest', cpu: 10, memory: 128, logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/metadata' } } },
-  record: task().containers[0]!,
+  spec: def(CURL),
+  containerArn: task().containers[0]!.containerArn,
   runtimeId: '158d1c8083dd49d6b527399fd6414f5c-curl',
   imageId: 'sha256:d691691e9652791a60114e67b365688d20d19940dde7c4736ea30e660d8d3553',
   knownStatus: 'RUNNING',
@@ -24,7 +31,7 @@ const container = (over: Partial<MetadataContainer> = {}): MetadataContainer => 
   ...over,
 });
 const ec2 = (over: Partial<MetadataTask> = {}): MetadataTask => ({
-  task: task(), family: 'curltest', revision: 26, networkMode: 'bridge', knownStatus: 'RUNNING',
+  spec: spec(task()), family: 'curltest', revision: 26, networkMode: 'bridge', knownStatus: 'RUNNING',
   pullStartedAt: 1601599386.2, pullStoppedAt: 1601599386.3, containers: [container()], vpcId: 'vpc-1234567890abcdef0',
   clock: { errorBoundMs: 0.446931, measuredAt: Date.UTC(2023, 0, 1), synchronized: true },
   ...over,
@@ -63,7 +70,7 @@ test('v4 task metadata on EC2: Cluster short name, Revision a string, ServiceNam
 
 test('v4 task metadata on Fargate: the cluster ARN, Limits in vCPUs, EphemeralStorageMetrics, awsvpc Networks; no ServiceName or VPCID', () => {
   const m = ec2({
-    task: task({ launchType: 'FARGATE' }), networkMode: 'awsvpc', cpuUnits: 256, memoryMiB: 512, vpcId: undefined,
+    spec: spec(task({ launchType: 'FARGATE' })), networkMode: 'awsvpc', cpuUnits: 256, memoryMiB: 512, vpcId: undefined,
     subnet: { cidr: '10.0.2.0/24', gateway: '10.0.2.1', prefixLength: 24, region: 'us-west-2' },
     eni: { details: [{ name: 'macAddress', value: '0e:9e:32:c7:48:85' }, { name: 'privateDnsName', value: 'ip-10-0-2-106.us-west-2.compute.internal' }] },
     containers: [container({ network: { name: 'curl', ip: '10.0.2.106', networkBindings: [], networkInterfaces: [] } })],
@@ -94,7 +101,7 @@ test('v3 leaves out what v4 added: LaunchType, ContainerARN, log settings, Clock
 test('a stopped container has its exit code and FinishedAt; host mode has a host network and its ports on the host', () => {
   const stopped = containerMetadata(ec2({ networkMode: 'host' }), container({
     knownStatus: 'STOPPED', exitCode: 2, finishedAt: Date.UTC(2020, 9, 2, 1), network: undefined,
-    def: { name: 'curl', image: 'x', portMappings: [{ containerPort: 80 }] },
+    spec: def({ name: 'curl', image: 'x', portMappings: [{ containerPort: 80 }] }),
   }), 'v4');
   assert.deepEqual([stopped.KnownStatus, stopped.ExitCode, stopped.FinishedAt], ['STOPPED', 2, '2020-10-02T01:00:00.000Z']);
   assert.deepEqual(stopped.Networks, [{ NetworkMode: 'host' }]);

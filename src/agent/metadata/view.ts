@@ -4,8 +4,7 @@
  * "Task metadata v4 examples", and their v3 and Fargate pages). Field names and casing are
  * AWS's, PascalCase, unlike the ECS API's. Pure: every fact comes in as an argument.
  */
-import type { ContainerDefinition } from '../../core/ecs/task-definition.ts';
-import type { ContainerRecord, TaskRecord } from '../../core/ecs/task.ts';
+import type { ContainerSpec, TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/ecs/task-lifecycle.ts';
 import type { ContainerNetwork, NetworkMode } from '../../runtime/network/types.ts';
 
@@ -13,9 +12,9 @@ export type MetadataVersion = 'v3' | 'v4';
 
 /** One container as the runner knows it. */
 export interface MetadataContainer {
-  readonly def: ContainerDefinition;
-  /** The ECS API's container (its ARN); absent only for a container the control plane never listed. */
-  readonly record?: ContainerRecord;
+  readonly spec: ContainerSpec;
+  /** The ECS API's container ARN; absent only for a container the control plane never listed. */
+  readonly containerArn?: string;
   /** The runtime's id of the container (Berth's DockerId and DockerName). */
   readonly runtimeId: string;
   /** The image config's digest (`sha256:…`): Docker's image id. */
@@ -50,7 +49,7 @@ export interface ClockFacts {
 }
 
 export interface MetadataTask {
-  readonly task: TaskRecord;
+  readonly spec: TaskSpec;
   readonly family: string;
   readonly revision: number;
   /** Task-level cpu and memory of the definition (or overrides): CPU units and MiB. */
@@ -80,19 +79,20 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 /** The cluster as the agent names it: the short name on EC2, the ARN on Fargate (both v4 examples). */
-function clusterOf(t: TaskRecord): string {
-  return t.launchType === 'FARGATE' ? t.clusterArn : t.clusterArn.slice(t.clusterArn.lastIndexOf('/') + 1);
+function clusterOf(t: TaskSpec): string {
+  const arn = t.ecs.clusterArn;
+  return t.launchType === 'FARGATE' ? arn : arn.slice(arn.lastIndexOf('/') + 1);
 }
 
 /** `${ECS_CONTAINER_METADATA_URI_V4}`: one container. */
 export function containerMetadata(m: MetadataTask, c: MetadataContainer, version: MetadataVersion): Record<string, unknown> {
-  const def = c.def;
-  const log = def.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+  const def = c.spec;
+  const log = def.log;
   const labels: Record<string, string> = {
-    ...(def.dockerLabels as Record<string, string> | undefined),
-    'com.amazonaws.ecs.cluster': clusterOf(m.task),
+    ...def.linux?.labels,
+    'com.amazonaws.ecs.cluster': clusterOf(m.spec),
     'com.amazonaws.ecs.container-name': def.name,
-    'com.amazonaws.ecs.task-arn': m.task.taskArn,
+    'com.amazonaws.ecs.task-arn': m.spec.ecs.taskArn,
     'com.amazonaws.ecs.task-definition-family': m.family,
     'com.amazonaws.ecs.task-definition-version': String(m.revision),
   };
@@ -106,18 +106,18 @@ export function containerMetadata(m: MetadataTask, c: MetadataContainer, version
     ImageID: c.imageId,
     Ports: ports.length > 0 ? ports : undefined,
     Labels: labels,
-    DesiredStatus: m.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+    DesiredStatus: m.spec.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
     KnownStatus: c.knownStatus,
     ExitCode: c.exitCode,
-    Limits: defined({ CPU: def.cpu ?? 0, Memory: def.memory ?? def.memoryReservation }),
+    Limits: defined({ CPU: def.resources.cpu, Memory: def.resources.memory ?? def.resources.memoryReservation }),
     CreatedAt: iso(c.createdAt),
     StartedAt: iso(c.startedAt),
     FinishedAt: iso(c.finishedAt),
     Type: 'NORMAL',
     ...(v4 && {
-      LogDriver: log?.logDriver,
+      LogDriver: log?.driver,
       LogOptions: log?.options,
-      ContainerARN: c.record?.containerArn,
+      ContainerARN: c.containerArn,
       Health: def.healthCheck !== undefined ? { status: c.health ?? 'UNKNOWN' } : undefined,
     }),
     Networks: networksOf(m, c, version),
@@ -126,10 +126,11 @@ export function containerMetadata(m: MetadataTask, c: MetadataContainer, version
 
 /** `${ECS_CONTAINER_METADATA_URI_V4}/task`: the task and every container. */
 export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<string, unknown> {
-  const t = m.task;
+  const t = m.spec;
   const v4 = version === 'v4';
   const fargate = t.launchType === 'FARGATE';
-  const service = t.group.startsWith('service:') ? t.group.slice('service:'.length) : undefined;
+  const group = t.ecs.group;
+  const service = group.startsWith('service:') ? group.slice('service:'.length) : undefined;
   const limits = defined({
     // Task-level CPU is in vCPUs here, not units ("Limits" in the v4 response).
     CPU: m.cpuUnits !== undefined ? m.cpuUnits / 1024 : undefined,
@@ -138,7 +139,7 @@ export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<
   return defined({
     Cluster: clusterOf(t),
     ...(v4 && { ServiceName: fargate ? undefined : service, VPCID: fargate ? undefined : m.vpcId }),
-    TaskARN: t.taskArn,
+    TaskARN: t.ecs.taskArn,
     Family: m.family,
     Revision: String(m.revision),
     DesiredStatus: t.desiredStatus,
@@ -146,7 +147,7 @@ export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<
     Limits: Object.keys(limits).length > 0 ? limits : undefined,
     PullStartedAt: iso(m.pullStartedAt === undefined ? undefined : m.pullStartedAt * 1000),
     PullStoppedAt: iso(m.pullStoppedAt === undefined ? undefined : m.pullStoppedAt * 1000),
-    AvailabilityZone: t.availabilityZone,
+    AvailabilityZone: t.placement.availabilityZone,
     ...(v4 && { LaunchType: t.launchType }),
     Containers: m.containers.map((c) => containerMetadata(m, c, version)),
     ...(v4 && {
@@ -163,7 +164,7 @@ export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<
 function portsOf(m: MetadataTask, c: MetadataContainer): Record<string, unknown>[] {
   if (m.networkMode === 'awsvpc' || m.networkMode === 'host') {
     // On the task's own address (or the host's), the container port is the host port.
-    return (c.def.portMappings ?? []).map((p) => ({ ContainerPort: p.containerPort, Protocol: p.protocol ?? 'tcp', HostPort: p.hostPort ?? p.containerPort, HostIp: m.networkMode === 'awsvpc' ? c.network?.ip : '0.0.0.0' }))
+    return c.spec.ports.map((p) => ({ ContainerPort: p.containerPort, Protocol: p.protocol, HostPort: p.hostPort ?? p.containerPort, HostIp: m.networkMode === 'awsvpc' ? c.network?.ip : '0.0.0.0' }))
       .map((p) => defined(p));
   }
   return (c.network?.networkBindings ?? []).map((b) => ({ ContainerPort: b.containerPort, Protocol: b.protocol, HostPort: b.hostPort, HostIp: b.bindIP }));

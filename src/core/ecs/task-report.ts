@@ -1,35 +1,9 @@
-import { canMove, rank, STATUS_TIMESTAMP, stoppedStopCode, TASK_STATUSES, type ContainerStatus, type StopCode, type TaskStatus } from './task-lifecycle.ts';
-import type { Isolation } from './fargate.ts';
-import type { Attachment, HealthStatus, NetworkBinding, TaskRecord } from './task.ts';
+import { canMove, rank, STATUS_TIMESTAMP, stoppedStopCode, TASK_STATUSES, type ContainerStatus } from './task-lifecycle.ts';
+import type { TaskRecord } from './task.ts';
 
-/** What an agent reports about one container. */
-export interface ContainerReport {
-  name: string;
-  status: ContainerStatus;
-  runtimeId?: string;
-  imageDigest?: string;
-  exitCode?: number;
-  reason?: string;
-  networkBindings?: NetworkBinding[];
-  networkInterfaces?: { attachmentId: string; privateIpv4Address: string }[];
-  healthStatus?: HealthStatus;
-}
-
-/** What an agent reports about a task: its new status, its containers, and timestamps. */
-export interface TaskReport {
-  taskArn: string;
-  status: TaskStatus;
-  containers: ContainerReport[];
-  stopCode?: StopCode;
-  stoppedReason?: string;
-  healthStatus?: HealthStatus;
-  pullStartedAt?: number;
-  pullStoppedAt?: number;
-  executionStoppedAt?: number;
-  attachments?: Attachment[];
-  /** The boundary the task's containers got (fargate.ts), reported once they are created. */
-  isolation?: Isolation;
-}
+/** An agent's report is a status report of the workload model (src/core/workload/report.ts). */
+export type { ContainerReport, StatusReport as TaskReport } from '../workload/report.ts';
+import type { StatusReport as TaskReport } from '../workload/report.ts';
 
 /**
  * The task after an agent's report, or undefined when the report changes nothing.

@@ -23,6 +23,19 @@ export function parseTaskMemory(s: string): number {
   return mib;
 }
 
+/**
+ * A task-level size as stored ("1024", or the "1 vCPU" / "2 GB" forms an override may
+ * carry): CPU units or MiB; undefined when unset or unreadable. Never throws: the rules
+ * above refused bad sizes when they came in.
+ */
+export function taskSize(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu|gb)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  // 1 vCPU is 1024 units; 1 GB is 1024 MiB (ECS's task size table).
+  return Math.round(Number(m[1]) * (m[2] ? 1024 : 1));
+}
+
 /** Task CPU bounds on EC2 capacity: 0.125 to 192 vCPUs (ECS task definition parameters). */
 export const EC2_TASK_CPU = { min: 128, max: 196_608 } as const;
 

@@ -1,0 +1,39 @@
+/**
+ * What an agent reports about a task it runs: a change of the task's status (status.ts).
+ * The report applier (src/core/ecs/task-report.ts applyReport) folds it into the status;
+ * statuses only move forward, so a report resent after a reconnect changes nothing.
+ */
+import type { Attachment, HealthStatus, NetworkBinding } from '../ecs/task.ts';
+import type { StopCode } from '../ecs/task-lifecycle.ts';
+import type { Isolation } from '../ecs/fargate.ts';
+import type { ContainerState, Lifecycle } from './status.ts';
+
+/** One container's part of a report. */
+export interface ContainerReport {
+  name: string;
+  status: ContainerState;
+  runtimeId?: string;
+  imageDigest?: string;
+  exitCode?: number;
+  reason?: string;
+  networkBindings?: NetworkBinding[];
+  networkInterfaces?: { attachmentId: string; privateIpv4Address: string }[];
+  healthStatus?: HealthStatus;
+}
+
+/** A task's new status, its containers', and the timestamps the agent measured (epoch seconds). */
+export interface StatusReport {
+  /** The task it is about: its spec's `ecs.taskArn` (every task has one, a pod's too). */
+  taskArn: string;
+  status: Lifecycle;
+  containers: ContainerReport[];
+  stopCode?: StopCode;
+  stoppedReason?: string;
+  healthStatus?: HealthStatus;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  executionStoppedAt?: number;
+  attachments?: Attachment[];
+  /** The boundary the task's containers got (fargate.ts), reported once they are created. */
+  isolation?: Isolation;
+}
