@@ -153,3 +153,11 @@ test('an applied keyed list item without its key is refused', () => {
   assert.throws(() => schemas.apply(DEPLOYMENT, undefined, dep, 'kubectl', false, T0),
     /failed to create typed patch object \(apps\/v1, Kind=Deployment\): \.spec\.template\.spec\.containers: element 0: associative list with keys has an element that omits key field "name"/);
 });
+
+test('an apply that changes nothing keeps the timestamps, so the write is a no-op', () => {
+  const first = applied(schemas.apply(CM, undefined, cm({ a: '1' }), 'kubectl', false, T0));
+  const again = applied(schemas.apply(CM, first, cm({ a: '1' }), 'kubectl', false, T1));
+  assert.deepEqual(again, first);
+  const changed = applied(schemas.apply(CM, first, cm({ a: '2' }), 'kubectl', false, T1));
+  assert.equal(changed.metadata.managedFields[0]?.time, '2026-12-07T10:05:00Z');
+});

@@ -11,7 +11,7 @@
 import { apiVersionOf } from './kinds.ts';
 import { FieldSet, fieldSetOf, itemElement, pathString, withElementCache } from './fieldset.ts';
 import { KubeSchemaError } from '../contract.ts';
-import { compare, merge, removeFields } from './typed-ops.ts';
+import { compare, deepEqual, merge, removeFields } from './typed-ops.ts';
 import { cloneJson } from './smp.ts';
 import type { ApplyConflict, GroupVersionKind, ManagedFieldsEntry } from '../contract.ts';
 import type { StructNode, TypeNode } from './types.ts';
@@ -187,5 +187,19 @@ function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undef
   const metadata: Obj = isObj(object.metadata) ? { ...object.metadata } : {};
   metadata.managedFields = encode(managers);
   object.metadata = metadata;
+  // An apply that changes nothing keeps the old timestamps, so the write is a no-op (as the
+  // API server ignores managedFields timestamp-only changes).
+  if (live !== undefined && isObj(base.metadata) && deepEqual(withoutManagedFields(object), withoutManagedFields(base))) {
+    const before = base.metadata.managedFields;
+    const keep = Array.isArray(before) ? (before as ManagedFieldsEntry[]) : [];
+    const same = (metadata.managedFields as ManagedFieldsEntry[]).every((e) => keep.some((k) => idOf(k) === idOf(e) && k.apiVersion === e.apiVersion && deepEqual(k.fieldsV1, e.fieldsV1)));
+    if (same && keep.length === (metadata.managedFields as ManagedFieldsEntry[]).length) metadata.managedFields = cloneJson(keep);
+  }
   return { object };
+}
+
+function withoutManagedFields(o: Obj): Obj {
+  if (!isObj(o.metadata)) return o;
+  const { managedFields: _ignored, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
