@@ -167,7 +167,7 @@ function generate(name: string): Schema {
   };
 }
 
-for (const k of KINDS) { want(k.definition); want(`${k.definition}List`); }
+for (const k of KINDS) { want(k.definition); if (k.createOnly !== true) want(`${k.definition}List`); }
 for (const d of EXTRA_DEFINITIONS) want(d);
 for (let name = queue.shift(); name !== undefined; name = queue.shift()) definitions[name] = generate(name);
 for (const name of Object.keys(extensions)) if (!(name in definitions)) throw new Error(`extensions for ${name}, which is not generated`);

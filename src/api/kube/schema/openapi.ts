@@ -62,6 +62,9 @@ function pathsOf(k: KindInfo): Record<string, Obj> {
   const scope = k.namespaced ? [NAMESPACE, PRETTY] : [PRETTY];
   const body = (def: string): Obj => ({ name: 'body', in: 'body', required: true, schema: ref2(def) });
   const patchBody = { name: 'body', in: 'body', required: true, schema: ref2(`${META}Patch`) };
+  if (k.createOnly === true) {
+    return { [coll]: { post: operation('post', `create${pre}${ns}${k.kind}`, k, k, k.definition, { consumes: WRITE_TYPES, parameters: [body(k.definition), DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION] }), parameters: scope } };
+  }
   const out: Record<string, Obj> = {
     [coll]: {
       get: operation('list', `list${pre}${ns}${k.kind}`, k, k, `${k.definition}List`, { parameters: LIST_PARAMS }),
@@ -118,7 +121,7 @@ function servedKinds(served: readonly GroupVersionKind[]): KindInfo[] {
   return KINDS.filter((k) => want.has(gvkKey(k)));
 }
 
-const rootsOf = (kinds: readonly KindInfo[]): string[] => [...kinds.flatMap((k) => [k.definition, `${k.definition}List`]), ...EXTRA_DEFINITIONS];
+const rootsOf = (kinds: readonly KindInfo[]): string[] => [...kinds.flatMap((k) => (k.createOnly === true ? [k.definition] : [k.definition, `${k.definition}List`])), ...EXTRA_DEFINITIONS];
 
 const info = (data: Definitions): Obj => ({ title: 'Kubernetes', version: `v${data.kubernetes}.0` });
 
