@@ -152,6 +152,23 @@ function toV3(v: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, toV3(x)]));
 }
 
+/**
+ * OpenAPI 3 says what v2 could not: IntOrString is an integer or a string, Quantity a string or
+ * a number (so `kubectl explain` names them `<IntOrString>` and `<Quantity>`, as against the API server).
+ */
+const ONE_OF: Record<string, Obj> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] },
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': { oneOf: [{ type: 'string' }, { type: 'number' }] },
+};
+function oneOfTypes(schemas: Record<string, Obj>): Record<string, Obj> {
+  const out = { ...schemas };
+  for (const [name, shape] of Object.entries(ONE_OF)) {
+    const s = out[name];
+    if (s !== undefined) out[name] = { ...(s.description === undefined ? {} : { description: s.description }), ...shape };
+  }
+  return out;
+}
+
 /** A v2 operation as OpenAPI 3.0 writes it: body parameter → requestBody, schemas under content. */
 function operationV3(op: Obj): Obj {
   const { consumes, produces, schemes: _schemes, parameters, responses, ...rest } = op as Obj & { consumes?: string[]; produces?: string[]; parameters?: Obj[]; responses: Record<string, Obj> };
@@ -185,7 +202,7 @@ export function openapiV3(data: Definitions, groupVersion: string, served: reado
     info: info(data),
     paths: Object.fromEntries(Object.keys(paths).sort().map((p) => [p, paths[p]])),
     components: {
-      schemas: toV3(closure(data, rootsOf(kinds))),
+      schemas: oneOfTypes(toV3(closure(data, rootsOf(kinds))) as Record<string, Obj>),
       securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
     },
   };
