@@ -183,13 +183,14 @@ function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undef
   managers.set(id, { entry: entry(manager, 'Apply', gvk, now, subresource), set: appliedSet });
   let others = new FieldSet();
   for (const m of managers.values()) others = others.union(m.set);
-  const object = cloneJson(removeFields(type, merged, last.difference(others), others) as Obj);
+  const pruned = last.difference(others);
+  const object = cloneJson(pruned.empty() ? merged : removeFields(type, merged, pruned, others) as Obj);
   const metadata: Obj = isObj(object.metadata) ? { ...object.metadata } : {};
   metadata.managedFields = encode(managers);
   object.metadata = metadata;
   // An apply that changes nothing keeps the old timestamps, so the write is a no-op (as the
   // API server ignores managedFields timestamp-only changes).
-  if (live !== undefined && isObj(base.metadata) && deepEqual(withoutManagedFields(object), withoutManagedFields(base))) {
+  if (live !== undefined && isObj(base.metadata) && c.added.empty() && c.modified.empty() && pruned.empty()) {
     const before = base.metadata.managedFields;
     const keep = Array.isArray(before) ? (before as ManagedFieldsEntry[]) : [];
     const same = (metadata.managedFields as ManagedFieldsEntry[]).every((e) => keep.some((k) => idOf(k) === idOf(e) && k.apiVersion === e.apiVersion && deepEqual(k.fieldsV1, e.fieldsV1)));
@@ -198,8 +199,3 @@ function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undef
   return { object };
 }
 
-function withoutManagedFields(o: Obj): Obj {
-  if (!isObj(o.metadata)) return o;
-  const { managedFields: _ignored, ...metadata } = o.metadata;
-  return { ...o, metadata };
-}
