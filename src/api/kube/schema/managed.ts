@@ -134,7 +134,7 @@ function updateManaged(type: StructNode, gvk: GroupVersionKind, before: object |
 export function conflictMessage(conflicts: readonly ApplyConflict[]): string {
   const byManager = new Map<string, ApplyConflict[]>();
   for (const c of conflicts) {
-    const who = `"${c.manager}"${c.subresource === undefined ? '' : ` with subresource "${c.subresource}"`} using ${c.apiVersion}`;
+    const who = `"${c.manager}"${c.subresource === undefined ? '' : ` with subresource "${c.subresource}"`}${c.apiVersion === undefined ? '' : ` using ${c.apiVersion}`}`;
     byManager.set(who, [...(byManager.get(who) ?? []), c]);
   }
   const parts = [...byManager].map(([who, cs]) => (cs.length === 1 ? `conflict with ${who}: ${(cs[0] as ApplyConflict).field}` : `conflicts with ${who}:\n${cs.map((c) => `- ${c.field}`).join('\n')}`));
