@@ -167,10 +167,23 @@ function generate(name: string): Schema {
   };
 }
 
-for (const k of KINDS) { want(k.definition); want(`${k.definition}List`); }
+for (const k of KINDS) { want(k.definition); if (k.createOnly !== true) want(`${k.definition}List`); }
 for (const d of EXTRA_DEFINITIONS) want(d);
 for (let name = queue.shift(); name !== undefined; name = queue.shift()) definitions[name] = generate(name);
 for (const name of Object.keys(extensions)) if (!(name in definitions)) throw new Error(`extensions for ${name}, which is not generated`);
+
+// kubernetes-models types a kind's apiVersion and kind as literals without their descriptions;
+// apimachinery's Status declares the same two fields with them (from the same package).
+const typeMeta = (definitions['io.k8s.apimachinery.pkg.apis.meta.v1.Status'] as { properties: Record<string, Schema> }).properties;
+for (const def of Object.values(definitions)) {
+  const props = def.properties as Record<string, Schema> | undefined;
+  if (def['x-kubernetes-group-version-kind'] === undefined || props === undefined) continue;
+  for (const field of ['apiVersion', 'kind']) {
+    const prop = props[field];
+    const description = typeMeta[field]?.description;
+    if (prop !== undefined && prop.description === undefined && description !== undefined) props[field] = { description, ...prop };
+  }
+}
 
 const sorted = Object.fromEntries(Object.keys(definitions).sort().map((k) => [k, definitions[k]]));
 const text = `${JSON.stringify({ source: `kubernetes-models@${modelsVersion}`, kubernetes: KUBERNETES_VERSION, definitions: sorted }, null, 1)}\n`;

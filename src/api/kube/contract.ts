@@ -104,8 +104,8 @@ export interface ApplyConflict {
   readonly manager: string;
   /** `.spec.replicas`, `.spec.template.spec.containers[name="web"].image`. */
   readonly field: string;
-  /** The apiVersion of the other manager's entry: the message says `conflict with "m" using v1`. */
-  readonly apiVersion: string;
+  /** The apiVersion of the other manager's entry: the message says `conflict with "m" using v1` (always set by BerthKubeSchemas). */
+  readonly apiVersion?: string;
   /** The other manager's entry's subresource, when it wrote through one (`status`). */
   readonly subresource?: string;
 }
@@ -134,10 +134,11 @@ export interface KubeSchemas {
   strategicMerge(gvk: GroupVersionKind, original: object, patch: object): object;
   /**
    * Server-side apply: `applied` (a partial object) merged into `live` (undefined: create) for
-   * `manager`, with managedFields updated; conflicts unless `force`.
+   * `manager`, with managedFields updated; conflicts unless `force`, with `message` the API
+   * server's 409 message (`Apply failed with 1 conflict: conflict with "m" using v1: .data.a`).
    */
   apply(gvk: GroupVersionKind, live: object | undefined, applied: object, manager: string, force: boolean, now: Date, subresource?: string):
-    { object: object } | { conflicts: ApplyConflict[]; message: string };
+    { object: object } | { conflicts: ApplyConflict[]; message?: string };
   /** managedFields after an ordinary write (create, update, patch) by `manager`. */
   managedFieldsAfterUpdate(gvk: GroupVersionKind, before: object | undefined, after: object, manager: string, now: Date, subresource?: string): ManagedFieldsEntry[];
 }

@@ -13,6 +13,8 @@ export interface KindInfo extends GroupVersionKind {
   readonly namespaced: boolean;
   /** Subresources served with the kind's own shape (`status`) or another (`scale`: autoscaling/v1 Scale). */
   readonly subresources: readonly string[];
+  /** A review: only created (POST answers it), never stored, listed or read; it has no List kind. */
+  readonly createOnly?: boolean;
 }
 
 const kind = (group: string, version: string, k: string, definition: string, plural: string, namespaced: boolean, subresources: string[] = []): KindInfo =>
@@ -37,6 +39,8 @@ export const KINDS: readonly KindInfo[] = [
   kind('apps', 'v1', 'ReplicaSet', 'io.k8s.api.apps.v1.ReplicaSet', 'replicasets', true, ['status', 'scale']),
   kind('apps', 'v1', 'DaemonSet', 'io.k8s.api.apps.v1.DaemonSet', 'daemonsets', true, ['status']),
   kind('batch', 'v1', 'Job', 'io.k8s.api.batch.v1.Job', 'jobs', true, ['status']),
+  { ...kind('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview', 'selfsubjectaccessreviews', false), createOnly: true },
+  { ...kind('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'io.k8s.api.authentication.v1.SelfSubjectReview', 'selfsubjectreviews', false), createOnly: true },
 ];
 
 /** Definitions served beside the kinds: what their paths take and answer, and what clients decode. */

@@ -62,7 +62,7 @@ export async function startHarness(schemas: BerthKubeSchemas, now: () => Date = 
     const kinds = KINDS.filter((k) => k.group === group && k.version === version);
     if (kinds.length === 0) return undefined;
     return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: kinds.flatMap((k) => [
-      { name: k.plural, singularName: k.kind.toLowerCase(), namespaced: k.namespaced, kind: k.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+      { name: k.plural, singularName: k.kind.toLowerCase(), namespaced: k.namespaced, kind: k.kind, verbs: k.createOnly === true ? ['create'] : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
       ...k.subresources.map((s) => ({ name: `${k.plural}/${s}`, singularName: '', namespaced: k.namespaced, kind: s === 'scale' ? 'Scale' : k.kind, verbs: ['get', 'patch', 'update'] })),
     ]) };
   };

@@ -50,6 +50,14 @@ test('kubectl explain deployment.spec.strategy reads apps/v1 with its fields and
   assert.match(r.stdout, /enum: Recreate, RollingUpdate/);
 });
 
+test('kubectl explain names int-or-string and quantity fields by their types', async () => {
+  const port = await h.kubectl(['explain', 'service.spec.ports.targetPort']);
+  assert.equal(port.status, 0, port.stderr);
+  assert.match(port.stdout, /FIELD: targetPort <IntOrString>/);
+  const limits = await h.kubectl(['explain', 'pod.spec.containers.resources.limits']);
+  assert.match(limits.stdout, /FIELD: limits <map\[string\]Quantity>/);
+});
+
 test('kubectl apply twice: the second apply is a strategic merge patch kubectl computed from the schema', async () => {
   const first = await h.kubectl(['apply', '-f', '-'], deployment('nginx:1', '      - name: side\n        image: busybox\n'));
   assert.equal(first.status, 0, first.stderr);

@@ -43,7 +43,7 @@ test('a status write is recorded under subresource status and owns only status',
   const mf = schemas.managedFieldsAfterUpdate({ group: '', version: 'v1', kind: 'Pod' }, pod, after, 'kubelet', T0, 'status');
   assert.equal(mf.length, 1);
   assert.equal(mf[0]?.subresource, 'status');
-  assert.deepEqual(mf[0]?.fieldsV1, { 'f:status': { 'f:conditions': { 'k:{"type":"Ready"}': { '.': {}, 'f:status': {}, 'f:type': {} } }, 'f:phase': {} } });
+  assert.deepEqual(mf[0]?.fieldsV1, { 'f:status': { 'f:conditions': { '.': {}, 'k:{"type":"Ready"}': { '.': {}, 'f:status': {}, 'f:type': {} } }, 'f:phase': {} } });
 });
 
 test('server-side apply creates the object with an Apply entry of the applied fields', () => {
@@ -152,4 +152,20 @@ test('an applied keyed list item without its key is refused', () => {
   const dep = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ image: 'i' }] } } } };
   assert.throws(() => schemas.apply(DEPLOYMENT, undefined, dep, 'kubectl', false, T0),
     /failed to create typed patch object \(apps\/v1, Kind=Deployment\): \.spec\.template\.spec\.containers: element 0: associative list with keys has an element that omits key field "name"/);
+});
+
+test('an apply that changes nothing keeps the timestamps, so the write is a no-op', () => {
+  const first = applied(schemas.apply(CM, undefined, cm({ a: '1' }), 'kubectl', false, T0));
+  const again = applied(schemas.apply(CM, first, cm({ a: '1' }), 'kubectl', false, T1));
+  assert.deepEqual(again, first);
+  const changed = applied(schemas.apply(CM, first, cm({ a: '2' }), 'kubectl', false, T1));
+  assert.equal(changed.metadata.managedFields[0]?.time, '2026-12-07T10:05:00Z');
+});
+
+test('an update that adds a list owns the list itself, except a required one the server always writes (containers)', () => {
+  const dep = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { template: { spec: { containers: [{ name: 'web', image: 'i', ports: [{ containerPort: 80, protocol: 'TCP' }] }] } } } };
+  const mf = schemas.managedFieldsAfterUpdate(DEPLOYMENT, undefined, dep, 'kubectl-client-side-apply', T0);
+  const containers = ((mf[0]?.fieldsV1 as Record<string, any>)['f:spec']['f:template']['f:spec']['f:containers']); // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal('.' in containers, false);
+  assert.deepEqual(containers['k:{"name":"web"}']['f:ports'], { '.': {}, 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } });
 });

@@ -11,7 +11,7 @@
 import { apiVersionOf } from './kinds.ts';
 import { FieldSet, fieldSetOf, itemElement, pathString, withElementCache } from './fieldset.ts';
 import { KubeSchemaError } from '../contract.ts';
-import { compare, merge, removeFields } from './typed-ops.ts';
+import { compare, deepEqual, merge, removeFields } from './typed-ops.ts';
 import { cloneJson } from './smp.ts';
 import type { ApplyConflict, GroupVersionKind, ManagedFieldsEntry } from '../contract.ts';
 import type { StructNode, TypeNode } from './types.ts';
@@ -134,7 +134,7 @@ function updateManaged(type: StructNode, gvk: GroupVersionKind, before: object |
 export function conflictMessage(conflicts: readonly ApplyConflict[]): string {
   const byManager = new Map<string, ApplyConflict[]>();
   for (const c of conflicts) {
-    const who = `"${c.manager}"${c.subresource === undefined ? '' : ` with subresource "${c.subresource}"`} using ${c.apiVersion}`;
+    const who = `"${c.manager}"${c.subresource === undefined ? '' : ` with subresource "${c.subresource}"`}${c.apiVersion === undefined ? '' : ` using ${c.apiVersion}`}`;
     byManager.set(who, [...(byManager.get(who) ?? []), c]);
   }
   const parts = [...byManager].map(([who, cs]) => (cs.length === 1 ? `conflict with ${who}: ${(cs[0] as ApplyConflict).field}` : `conflicts with ${who}:\n${cs.map((c) => `- ${c.field}`).join('\n')}`));
@@ -217,9 +217,19 @@ function applyOnce(type: StructNode, gvk: GroupVersionKind, live: object | undef
   managers.set(id, { entry: entry(manager, 'Apply', gvk, now, subresource), set: appliedSet });
   let others = new FieldSet();
   for (const m of managers.values()) others = others.union(m.set);
-  const object = cloneJson(removeFields(type, merged, last.difference(others), others) as Obj);
+  const pruned = last.difference(others);
+  const object = cloneJson(pruned.empty() ? merged : removeFields(type, merged, pruned, others) as Obj);
   const metadata: Obj = isObj(object.metadata) ? { ...object.metadata } : {};
   metadata.managedFields = encode(managers);
   object.metadata = metadata;
+  // An apply that changes nothing keeps the old timestamps, so the write is a no-op (as the
+  // API server ignores managedFields timestamp-only changes).
+  if (live !== undefined && isObj(base.metadata) && c.added.empty() && c.modified.empty() && pruned.empty()) {
+    const before = base.metadata.managedFields;
+    const keep = Array.isArray(before) ? (before as ManagedFieldsEntry[]) : [];
+    const same = (metadata.managedFields as ManagedFieldsEntry[]).every((e) => keep.some((k) => idOf(k) === idOf(e) && k.apiVersion === e.apiVersion && deepEqual(k.fieldsV1, e.fieldsV1)));
+    if (same && keep.length === (metadata.managedFields as ManagedFieldsEntry[]).length) metadata.managedFields = cloneJson(keep);
+  }
   return { object };
 }
+

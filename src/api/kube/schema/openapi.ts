@@ -62,6 +62,9 @@ function pathsOf(k: KindInfo): Record<string, Obj> {
   const scope = k.namespaced ? [NAMESPACE, PRETTY] : [PRETTY];
   const body = (def: string): Obj => ({ name: 'body', in: 'body', required: true, schema: ref2(def) });
   const patchBody = { name: 'body', in: 'body', required: true, schema: ref2(`${META}Patch`) };
+  if (k.createOnly === true) {
+    return { [coll]: { post: operation('post', `create${pre}${ns}${k.kind}`, k, k, k.definition, { consumes: WRITE_TYPES, parameters: [body(k.definition), DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION] }), parameters: scope } };
+  }
   const out: Record<string, Obj> = {
     [coll]: {
       get: operation('list', `list${pre}${ns}${k.kind}`, k, k, `${k.definition}List`, { parameters: LIST_PARAMS }),
@@ -118,7 +121,7 @@ function servedKinds(served: readonly GroupVersionKind[]): KindInfo[] {
   return KINDS.filter((k) => want.has(gvkKey(k)));
 }
 
-const rootsOf = (kinds: readonly KindInfo[]): string[] => [...kinds.flatMap((k) => [k.definition, `${k.definition}List`]), ...EXTRA_DEFINITIONS];
+const rootsOf = (kinds: readonly KindInfo[]): string[] => [...kinds.flatMap((k) => (k.createOnly === true ? [k.definition] : [k.definition, `${k.definition}List`])), ...EXTRA_DEFINITIONS];
 
 const info = (data: Definitions): Obj => ({ title: 'Kubernetes', version: `v${data.kubernetes}.0` });
 
@@ -147,6 +150,23 @@ function toV3(v: unknown): unknown {
     return rest.length === 0 ? { $ref: target } : { ...Object.fromEntries(rest.map(([k, x]) => [k, toV3(x)])), allOf: [{ $ref: target }] };
   }
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, toV3(x)]));
+}
+
+/**
+ * OpenAPI 3 says what v2 could not: IntOrString is an integer or a string, Quantity a string or
+ * a number (so `kubectl explain` names them `<IntOrString>` and `<Quantity>`, as against the API server).
+ */
+const ONE_OF: Record<string, Obj> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] },
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': { oneOf: [{ type: 'string' }, { type: 'number' }] },
+};
+function oneOfTypes(schemas: Record<string, Obj>): Record<string, Obj> {
+  const out = { ...schemas };
+  for (const [name, shape] of Object.entries(ONE_OF)) {
+    const s = out[name];
+    if (s !== undefined) out[name] = { ...(s.description === undefined ? {} : { description: s.description }), ...shape };
+  }
+  return out;
 }
 
 /** A v2 operation as OpenAPI 3.0 writes it: body parameter → requestBody, schemas under content. */
@@ -182,7 +202,7 @@ export function openapiV3(data: Definitions, groupVersion: string, served: reado
     info: info(data),
     paths: Object.fromEntries(Object.keys(paths).sort().map((p) => [p, paths[p]])),
     components: {
-      schemas: toV3(closure(data, rootsOf(kinds))),
+      schemas: oneOfTypes(toV3(closure(data, rootsOf(kinds))) as Record<string, Obj>),
       securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } },
     },
   };

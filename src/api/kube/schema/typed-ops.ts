@@ -61,6 +61,7 @@ function toArray(path: Path): string[] {
  */
 function addedTree(type: TypeNode, value: unknown, node: FieldSet, self: boolean): void {
   if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(value)) {
+    if (self) node.self = true;
     value.forEach((item, i) => {
       const el = itemElement(type, item, i);
       const n = node.child(el);
@@ -71,15 +72,18 @@ function addedTree(type: TypeNode, value: unknown, node: FieldSet, self: boolean
   }
   if ((type.t === 'struct' || type.t === 'map') && !type.atomic && isObj(value) && Object.keys(value).length > 0) {
     if (type.t === 'map' && self) node.self = true;
-    for (const [k, v] of Object.entries(value)) addedTree(subType(type, k) ?? UNTYPED, v, node.child(`f:${k}`), true);
+    for (const [k, v] of Object.entries(value)) addedTree(subType(type, k) ?? UNTYPED, v, node.child(`f:${k}`), !isRequired(type, k));
     return;
   }
   node.self = true;
 }
 
-function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comparison): void {
+/** A required field is never absent from the API server's old object (its Go field has no omitempty). */
+const isRequired = (type: TypeNode, key: string): boolean => type.t === 'struct' && type.fields.get(key)?.required === true;
+
+function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comparison, required = false): void {
   if (a === undefined && b === undefined) return;
-  if (a === undefined) { addedTree(type, b, nodeAt(c.added, toArray(path), true), path !== undefined); return; }
+  if (a === undefined) { addedTree(type, b, nodeAt(c.added, toArray(path), true), path !== undefined && !required); return; }
   if (b === undefined) { const p = toArray(path); c.removed.insert(p); fieldSetOf(type, a, c.removed, p); return; }
   if (type.t === 'list' && type.listType !== 'atomic' && Array.isArray(a) && Array.isArray(b)) {
     const olds = itemsByElement(type, a);
@@ -97,7 +101,7 @@ function walkCompare(type: TypeNode, a: unknown, b: unknown, path: Path, c: Comp
     return;
   }
   if ((type.t === 'struct' || type.t === 'map') && !type.atomic && isObj(a) && isObj(b)) {
-    for (const k in b) walkCompare(subType(type, k) ?? UNTYPED, a[k], b[k], { el: `f:${k}`, up: path }, c);
+    for (const k in b) walkCompare(subType(type, k) ?? UNTYPED, a[k], b[k], { el: `f:${k}`, up: path }, c, isRequired(type, k));
     for (const k in a) if (!(k in b)) walkCompare(subType(type, k) ?? UNTYPED, a[k], undefined, { el: `f:${k}`, up: path }, c);
     return;
   }

@@ -33,6 +33,8 @@ export interface Field {
   readonly mergeKey?: string;
   /** The schema's `default`, where one is given (list-map key fields need it to name items). */
   readonly default?: unknown;
+  /** Required: the API server's Go types always write it (no omitempty), so an object never lacks it. */
+  readonly required?: true;
 }
 
 export interface StructNode {
@@ -101,6 +103,7 @@ export class TypeCatalog {
         patchStrategy: strategy === undefined ? [] : strategy.split(','),
         ...(mergeKey === undefined ? {} : { mergeKey }),
         ...(schema.default === undefined ? {} : { default: schema.default }),
+        ...(def.required?.includes(field) === true ? { required: true as const } : {}),
       });
     }
     return node;
