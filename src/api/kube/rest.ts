@@ -215,9 +215,11 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
 }
 
 /** Apply's 409: the schemas' message (the server's field manager words), a cause per field. */
-function applyConflict(conflicts: readonly ApplyConflict[], message: string): StatusError {
-  return new StatusError(409, 'Conflict', message, {
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.field })),
+function applyConflict(kind: KindInfo, conflicts: readonly ApplyConflict[], message: string | undefined): StatusError {
+  const using = (c: ApplyConflict) => c.apiVersion ?? apiVersionOf(kind);
+  const text = message ?? `Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}: ${conflicts.map((c) => `conflict with "${c.manager}" using ${using(c)}: ${c.field}`).join('\n')}`;
+  return new StatusError(409, 'Conflict', text, {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${using(c)}`, field: c.field })),
   });
 }
 
@@ -267,7 +269,7 @@ async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {
         return schemaError(err);
       }
       if ('conflicts' in out) {
-        throw applyConflict(out.conflicts, out.message);
+        throw applyConflict(kind, out.conflicts, out.message);
       }
       const o = out.object as Obj;
       if (cur) o.metadata.resourceVersion = cur.metadata.resourceVersion;
