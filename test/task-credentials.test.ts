@@ -14,6 +14,7 @@ import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
 import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
+import { DEFAULT_METADATA_PORT } from '../src/runtime/network/config.ts';
 import { execInTask, runTaskRunning } from './support/task-shell.ts';
 
 let berth: BerthProcess;
@@ -99,6 +100,15 @@ describe('task role credentials', () => {
     const stolen = await exec(none, 'sh', '-c', `wget -q -O - http://169.254.170.2${otherUri} 2>&1`);
     assert.notEqual(stolen.code, 0, `another task's credentials were served: ${stolen.out}`);
     assert.doesNotMatch(stolen.out, /SecretAccessKey/);
+  });
+
+  test('the AWS relay serves only this agent\'s tasks: a signed call from the host itself to the gateway\'s endpoint server is refused', async () => {
+    await runTask('cr-bridge');
+    const gateway = `http://172.30.240.1:${DEFAULT_METADATA_PORT}/`;
+    const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261207/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + '0'.repeat(64), 'content-type': 'application/x-www-form-urlencoded' };
+    const r = await fetch(gateway, { method: 'POST', headers: signed, body: 'Action=GetCallerIdentity&Version=2011-06-15' });
+    assert.equal(r.status, 403);
+    assert.equal(((await r.json()) as { __type: string }).__type, 'AccessDeniedException');
   });
 
   test('the aws CLI inside a task with a role: sts get-caller-identity and ecs list-tasks, with no configuration', async () => {

@@ -23,7 +23,7 @@ import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
 import { awsEnvironment } from './metadata/aws-relay.ts';
 import { clockSampler } from './metadata/clock.ts';
-import { endpointTarget } from './metadata/runner-facts.ts';
+import { callerTaskAmong, endpointTarget } from './metadata/runner-facts.ts';
 import { metadataHandler, startMetadataServer } from './metadata/server.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 
@@ -204,6 +204,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
     awsEndpoint: new URL(o.endpoint),
+    callerTask: (socket) => callerTaskAmong((function* () { for (const r of runners.values()) yield r.facts(); })(), socket),
     credentials: (taskArn) => roleCredentials.get(taskArn),
     protection: {
       get: (taskArn) => sessionOf(taskArn).protection(taskArn),

@@ -13,7 +13,7 @@ import { cgroupsPath, taskCgroupPath } from '../task-layout.ts';
 import { taskSize } from '../task-sandbox.ts';
 import { cgroup2Mount } from '../../runtime/container/cgroup2.ts';
 import { METADATA_ADDRESS, METADATA_PORT } from './ids.ts';
-import { clientInCgroup } from './owner.ts';
+import { clientSocketInode, inodeInCgroup } from './owner.ts';
 import { readStats } from './stats-reader.ts';
 import type { EndpointTarget, StatsSource } from './server.ts';
 import type { ClockFacts, MetadataTask } from './view.ts';
@@ -79,23 +79,55 @@ function ephemeralUse(taskDir: string, reservedMiB: number): { utilizedMiB: numb
   }
 }
 
+/** The task id of a runner's task (its ARN's last part). */
+const taskIdOf = (f: RunnerFacts) => f.assignment.task.taskArn.slice(f.assignment.task.taskArn.lastIndexOf('/') + 1);
+const remoteOf = (socket: Socket) => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+const DIALLED = `${METADATA_ADDRESS}:${METADATA_PORT}`;
+
+/**
+ * Whether a connection comes from this runner's task: its source address is the task's (or
+ * one of its containers'); a host-mode task has no address of its own, so the client socket
+ * must be held by a process of the task's cgroup (a walk of /proc: the server asks once per
+ * connection, server.ts).
+ */
+export function ownsSocket(f: RunnerFacts, socket: Socket, inode?: () => string | undefined): boolean {
+  if (f.net?.hostNetwork) {
+    const mount = cgroup2Mount();
+    if (mount === undefined || socket.remotePort === undefined) return false;
+    const i = inode ? inode() : clientSocketInode(socket.remotePort, DIALLED);
+    return i !== undefined && inodeInCgroup(join(mount, taskCgroupPath(taskIdOf(f))), i);
+  }
+  const remote = remoteOf(socket);
+  return f.net !== undefined && (f.net.ip === remote || f.net.containers.some((c) => c.ip === remote));
+}
+
+/**
+ * The task among `runners` a connection comes from, if any (the AWS relay's caller check):
+ * by address first, then host-mode tasks by the client socket's owner, /proc/net/tcp read
+ * at most once.
+ */
+export function callerTaskAmong(runners: Iterable<RunnerFacts>, socket: Socket): string | undefined {
+  let inode: string | undefined | null = null;
+  const once = () => {
+    if (inode === null) inode = socket.remotePort === undefined ? undefined : clientSocketInode(socket.remotePort, DIALLED);
+    return inode;
+  };
+  const hostMode: RunnerFacts[] = [];
+  for (const f of runners) {
+    if (f.net?.hostNetwork) hostMode.push(f);
+    else if (ownsSocket(f, socket)) return f.assignment.task.taskArn;
+  }
+  return hostMode.find((f) => ownsSocket(f, socket, once))?.assignment.task.taskArn;
+}
+
 /** The endpoint target for one container of a runner. */
 export function endpointTarget(facts: () => RunnerFacts, container: string, host: HostFacts): EndpointTarget {
   const f0 = facts();
-  const taskId = f0.assignment.task.taskArn.slice(f0.assignment.task.taskArn.lastIndexOf('/') + 1);
+  const taskId = taskIdOf(f0);
   return {
     taskArn: f0.assignment.task.taskArn,
     container,
-    owns(socket: Socket): boolean {
-      const f = facts();
-      const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      // Host mode: no address of its own; the client socket must be a process's of the task's cgroup.
-      if (f.net?.hostNetwork) {
-        const mount = cgroup2Mount();
-        return mount !== undefined && socket.remotePort !== undefined && clientInCgroup(join(mount, taskCgroupPath(taskId)), socket.remotePort, `${METADATA_ADDRESS}:${METADATA_PORT}`);
-      }
-      return f.net !== undefined && (f.net.ip === remote || f.net.containers.some((c) => c.ip === remote));
-    },
+    owns: (socket: Socket) => ownsSocket(facts(), socket),
     metadata: () => metadataTask(facts(), host),
     stats(): StatsSource[] {
       const f = facts();

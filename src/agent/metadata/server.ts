@@ -54,8 +54,10 @@ export interface ProtectionBackend {
 
 export interface MetadataBackend {
   resolve(id: string): EndpointTarget | undefined;
-  /** The control plane the agent joined: SigV4-signed requests are relayed there (aws-relay.ts). */
+  /** The control plane the agent joined: SigV4-signed requests are relayed there (aws-relay.ts), for callers `callerTask` knows. */
   readonly awsEndpoint?: URL;
+  /** Which of this agent's tasks a connection comes from (runner-facts.ts callerTaskAmong); the relay serves no one else. */
+  callerTask?(socket: Socket): string | undefined;
   /** The task role's credentials of a task, when it has a role (task-credentials.ts). */
   credentials?(taskArn: string): RoleCredentials | undefined;
   readonly protection?: ProtectionBackend;
@@ -83,11 +85,33 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
     return body;
   };
 
+  // A connection's caller is checked once, at its first request: its source address (or, in
+  // host mode, the process holding its client socket, a walk of /proc) does not change while
+  // it is open. Entries go with their sockets (weak keys): bounded by the open connections.
+  const owners = new WeakMap<Socket, string>();
+  const owns = (target: EndpointTarget, socket: Socket): boolean => {
+    if (owners.get(socket) === target.taskArn) return true;
+    if (!target.owns(socket)) return false;
+    owners.set(socket, target.taskArn);
+    return true;
+  };
+  const callerOf = (socket: Socket): string | undefined => {
+    const known = owners.get(socket);
+    if (known !== undefined) return known;
+    const found = backend.callerTask?.(socket);
+    if (found !== undefined) owners.set(socket, found);
+    return found;
+  };
+
   return (req, res) => {
-    if (backend.awsEndpoint && isAwsRequest(req.method, req.url, req.headers.authorization)) return relay(backend.awsEndpoint, req, res);
+    if (backend.awsEndpoint && isAwsRequest(req.method, req.url, req.headers.authorization)) {
+      // Only a task of this agent may borrow its way to the control plane.
+      if (callerOf(req.socket) === undefined) return refuseRelay(res);
+      return relay(backend.awsEndpoint, req, res);
+    }
     const r = route(req.method, req.url);
     const target = r && backend.resolve(r.id);
-    if (!r || !target || !target.owns(req.socket)) {
+    if (!r || !target || !owns(target, req.socket)) {
       // The ECS agent's words for an id it cannot place; the same for a task asking for another's.
       return send(res, 404, 'Unable to get task arn from request: the endpoint id is not one of this task\'s containers');
     }
@@ -118,6 +142,13 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
       send(res, 500, `Internal error: ${(e as Error).message}`);
     }
   };
+}
+
+/** A signed request from a connection no task of this agent holds: AWS's JSON error shape, which every SDK reads. */
+function refuseRelay(res: ServerResponse): void {
+  const body = JSON.stringify({ __type: 'AccessDeniedException', message: 'Only the tasks this agent runs may call Berth through 169.254.170.2: call the control plane\'s own endpoint instead.' });
+  res.writeHead(403, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** The scale-in protection endpoint: the request's fields checked, then the ECS call, answered as the ECS agent answers it. */

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import type { RunnerFacts } from '../task-runner.ts';
+import { callerTaskAmong, ownsSocket } from './runner-facts.ts';
+
+const arn = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task/default/${String(n).padStart(32, '0')}`;
+/** A runner's facts with only what the caller check reads: its task and its network. */
+const facts = (n: number, net: { ip?: string; containers?: { ip: string }[]; hostNetwork?: boolean } | undefined) =>
+  ({ assignment: { task: { taskArn: arn(n) } }, net: net && { containers: [], ...net } }) as unknown as RunnerFacts;
+const from = (remoteAddress: string) => ({ remoteAddress, remotePort: 40000 }) as Socket;
+
+test('the caller is the task whose address (or one of its containers\') the connection comes from, v4-mapped or not', () => {
+  const runners = [facts(1, { ip: '172.30.240.5' }), facts(2, { containers: [{ ip: '172.30.240.9' }] }), facts(3, undefined)];
+  assert.equal(callerTaskAmong(runners, from('172.30.240.5')), arn(1));
+  assert.equal(callerTaskAmong(runners, from('::ffff:172.30.240.9')), arn(2));
+  assert.equal(callerTaskAmong(runners, from('172.30.240.1')), undefined, 'the gateway itself (the host) is no task');
+  assert.equal(callerTaskAmong([], from('172.30.240.5')), undefined);
+  assert.equal(ownsSocket(runners[0]!, from('172.30.240.9')), false);
+});
+
+test('a host-mode task is asked by its socket\'s owner, after every task with an address; a socket in no /proc/net/tcp row is no one\'s', () => {
+  const runners = [facts(1, { hostNetwork: true }), facts(2, { ip: '10.0.0.2' })];
+  assert.equal(callerTaskAmong(runners, from('10.0.0.2')), arn(2));
+  // No connection from port 40000 to 169.254.170.2:80 exists on this machine: no owner.
+  assert.equal(callerTaskAmong(runners, from('127.0.0.1')), undefined);
+});
