@@ -120,6 +120,31 @@ export function callerTaskAmong(runners: Iterable<RunnerFacts>, socket: Socket):
   return hostMode.find((f) => ownsSocket(f, socket, once))?.assignment.task.taskArn;
 }
 
+/** Object identities as small numbers, for answer versions: an assignment or network replaced is a new version. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+const identity = (o: object | undefined): number | string => {
+  if (o === undefined) return '-';
+  let n = identities.get(o);
+  if (n === undefined) identities.set(o, (n = ++nextIdentity));
+  return n;
+};
+
+/**
+ * A string that changes whenever the metadata view of the runner would (every fact
+ * metadataTask reads, the clock sample included), so the server can keep the serialized
+ * answer and send it again while the task is unchanged. Undefined for a Fargate task: its
+ * ephemeral disk's use is read anew for each answer.
+ */
+export function answerVersion(f: RunnerFacts, clock: ClockFacts | undefined): string | undefined {
+  if (f.assignment.task.launchType === 'FARGATE') return undefined;
+  let v = `${identity(f.assignment)}|${identity(f.net)}|${f.status}|${f.pullStartedAt}|${f.pullStoppedAt}|${clock?.measuredAt}`;
+  for (const s of f.slots) {
+    v += `|${s.state},${s.health},${s.exit?.exitCode},${s.container?.id},${s.image?.configDigest},${s.createdAt},${s.startedAt},${s.finishedAt}`;
+  }
+  return v;
+}
+
 /** The endpoint target for one container of a runner. */
 export function endpointTarget(facts: () => RunnerFacts, container: string, host: HostFacts): EndpointTarget {
   const f0 = facts();
@@ -129,6 +154,7 @@ export function endpointTarget(facts: () => RunnerFacts, container: string, host
     container,
     owns: (socket: Socket) => ownsSocket(facts(), socket),
     metadata: () => metadataTask(facts(), host),
+    version: () => answerVersion(facts(), host.clock()),
     stats(): StatsSource[] {
       const f = facts();
       // A gVisor sandbox's containers share the sandbox's cgroup, the task's, on the host.

@@ -21,6 +21,12 @@ import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
 
 /** Previous stats samples kept for precpu_stats and network rates: one per container asked about, at most this many (oldest dropped). */
 export const MAX_STATS_PREVIOUS = 4096;
+/**
+ * Serialized metadata answers kept, one per container and kind (its own, its task's; v3 and
+ * v4), with the task version they were made at: a task's facts change a few times in its
+ * life, while its containers may ask a thousand times a second. Oldest dropped past this.
+ */
+export const MAX_ANSWERS_KEPT = 4096;
 /** A PUT body larger than this is refused: the protection request is two small fields. */
 const MAX_BODY_BYTES = 4096;
 
@@ -36,6 +42,8 @@ export interface EndpointTarget {
   /** Whether this connection comes from the task (its address, or its cgroup for host mode). */
   owns(socket: Socket): boolean;
   metadata(): MetadataTask;
+  /** Changes whenever metadata() would; undefined when every answer must be made anew (answers are then not kept). */
+  version?(): string | undefined;
   stats(): readonly StatsSource[];
 }
 
@@ -62,6 +70,11 @@ export interface MetadataBackend {
   credentials?(taskArn: string): RoleCredentials | undefined;
   readonly protection?: ProtectionBackend;
   now(): number;
+}
+
+function sendBytes(res: ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+  res.end(body);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -103,6 +116,23 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
     return found;
   };
 
+  const answers = new Map<string, { version: string; body: Buffer }>();
+  /** `make()`'s JSON, made again only when the target's version moved (or it has none); undefined when `make` has no answer. */
+  const answer = (target: EndpointTarget, kind: string, make: () => unknown): Buffer | undefined => {
+    const version = target.version?.();
+    const key = `${target.taskArn}\n${target.container}\n${kind}`;
+    const kept = version === undefined ? undefined : answers.get(key);
+    if (kept && kept.version === version) return kept.body;
+    const made = make();
+    if (made === undefined) return undefined;
+    const body = Buffer.from(JSON.stringify(made));
+    if (version === undefined) return body;
+    answers.delete(key);
+    answers.set(key, { version, body });
+    if (answers.size > MAX_ANSWERS_KEPT) answers.delete(answers.keys().next().value!);
+    return body;
+  };
+
   return (req, res) => {
     if (backend.awsEndpoint && isAwsRequest(req.method, req.url, req.headers.authorization)) {
       // Only a task of this agent may borrow its way to the control plane.
@@ -118,12 +148,15 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
     try {
       switch (r.kind) {
         case 'container': {
-          const m = target.metadata();
-          const c = m.containers.find((x) => x.def.name === target.container);
-          return c ? send(res, 200, containerMetadata(m, c, r.version)) : send(res, 404, 'Unable to find the container');
+          const body = answer(target, r.version, () => {
+            const m = target.metadata();
+            const c = m.containers.find((x) => x.def.name === target.container);
+            return c && containerMetadata(m, c, r.version);
+          });
+          return body ? sendBytes(res, body) : send(res, 404, 'Unable to find the container');
         }
         case 'task':
-          return send(res, 200, taskMetadata(target.metadata(), r.version));
+          return sendBytes(res, answer(target, `${r.version}/task`, () => taskMetadata(target.metadata(), r.version))!);
         case 'stats': {
           const src = target.stats().find((s) => s.container === target.container);
           return src ? send(res, 200, statsOf(src, r.version === 'v4')) : send(res, 404, 'No stats for the container yet: it has not started');
