@@ -19,7 +19,7 @@ import { startAgentProcess, stopAgentProcess } from '../../test/support/agent-pr
 import { ROOT, startBerth, type BerthProcess } from '../../test/support/berth.ts';
 import { cleanupHost } from '../../test/support/host-cleanup.ts';
 import { run } from '../../test/support/run.ts';
-import { DEFAULT_BRIDGE_SUBNET } from '../../src/runtime/network/config.ts';
+import { DEFAULT_BRIDGE_SUBNET, DEFAULT_METADATA_PORT } from '../../src/runtime/network/config.ts';
 import { tempDir } from './processes.ts';
 
 const CLUSTER = 'metadata-bench';
@@ -54,11 +54,20 @@ export async function inTaskRounds(rounds: number, loadArgs: (url: string) => st
       family: 'metadata-bench', networkMode: 'bridge',
       volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
       containerDefinitions: [{
-        name: 'app', image: 'berth/sleep', memory: 512, command: ['sh', '-c', 'while :; do sleep 1; done'], stopTimeout: 1,
+        name: 'app', image: 'berth/sleep', memory: 512,
+        // Half a CPU's weight: with none, the task's cgroup gets ECS's minimum (2 shares) and the load generator, not the servers, makes the tail on a busy machine.
+        cpu: 512, command: ['sh', '-c', 'while :; do sleep 1; done'], stopTimeout: 1,
         mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })),
       }],
     });
-    const task = (await ecs<{ tasks: { taskArn: string }[] }>('RunTask', { cluster: CLUSTER, taskDefinition: 'metadata-bench' })).tasks[0]!.taskArn;
+    // The agent prints its instance before its session is up: until then placement answers AGENT.
+    let task = '';
+    for (let i = 0; !task; i++) {
+      const ran = await ecs<{ tasks: { taskArn: string }[]; failures: { reason: string }[] }>('RunTask', { cluster: CLUSTER, taskDefinition: 'metadata-bench' });
+      if (ran.tasks[0]) task = ran.tasks[0].taskArn;
+      else if (ran.failures[0]?.reason !== 'AGENT' || i > 150) throw new Error(`RunTask placed nothing: ${JSON.stringify(ran.failures)}`);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
     for (let i = 0; ; i++) {
       const t = (await ecs<{ tasks: { lastStatus: string }[] }>('DescribeTasks', { cluster: CLUSTER, tasks: [task] })).tasks[0]!;
       if (t.lastStatus === 'RUNNING') break;
@@ -80,12 +89,15 @@ export async function inTaskRounds(rounds: number, loadArgs: (url: string) => st
     await new Promise<void>((r) => bare.listen(0, GATEWAY, r));
     const barePort = (bare.address() as AddressInfo).port;
     say(`in a bridge task (${task.slice(task.lastIndexOf('/') + 1)}): answer ${body.length} bytes; bare server at ${GATEWAY}:${barePort}; metadata through 169.254.170.2 to the agent process's server`);
-    const load = async (url: string): Promise<LoadResult> => JSON.parse(await exec(loadArgs(url).map((a) => (a.startsWith('$') ? `"${a}"` : `'${a}'`)).join(' '))) as LoadResult;
+    // Arguments with a `$` are expanded by the task's shell (its environment's URI).
+    const load = async (url: string): Promise<LoadResult> => JSON.parse(await exec(loadArgs(url).map((a) => (a.includes('$') ? `"${a}"` : `'${a}'`)).join(' '))) as LoadResult;
     const rows: Row[] = [];
     for (let round = 0; round < rounds; round++) {
       rows.push({ name: 'bare node:http (same bytes), from the task', r: await load(`http://${GATEWAY}:${barePort}/task`) });
       rows.push({ name: 'metadata /v4/<id>/task, from the task', r: await load('$ECS_CONTAINER_METADATA_URI_V4/task') });
       rows.push({ name: 'metadata /v4/<id>, from the task', r: await load('$ECS_CONTAINER_METADATA_URI_V4') });
+      // The same server without the DNAT of 169.254.170.2: what the kernel's rewrite costs.
+      rows.push({ name: 'metadata /v4/<id>/task, gateway:port direct', r: await load(`http://${GATEWAY}:${DEFAULT_METADATA_PORT}$\{ECS_CONTAINER_METADATA_URI_V4#http://169.254.170.2}/task`) });
     }
     await ecs('StopTask', { cluster: CLUSTER, task });
     for (let i = 0; i < 100; i++) {

@@ -25,6 +25,7 @@ import { awsEnvironment } from './metadata/aws-relay.ts';
 import { clockSampler } from './metadata/clock.ts';
 import { callerTaskAmong, endpointTarget } from './metadata/runner-facts.ts';
 import { metadataHandler, startMetadataServer } from './metadata/server.ts';
+import { TaskTagsCache } from './metadata/task-tags.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
@@ -157,6 +158,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
       roleCredentials.delete(r.taskArn);
+      taskTags.delete(r.taskArn);
       // The runner's work is over; its log stays reachable through the task directory.
       runners.delete(r.taskArn);
     }
@@ -201,11 +203,14 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     return endpoints.get(id);
   };
   const clock = clockSampler(Date.now);
+  // taskWithTags: the task's and its instance's tags, asked over the task's session, kept a few seconds.
+  const taskTags = new TaskTagsCache((taskArn) => sessionOf(taskArn).tags(taskArn), Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
     awsEndpoint: new URL(o.endpoint),
     callerTask: (socket) => callerTaskAmong((function* () { for (const r of runners.values()) yield r.facts(); })(), socket),
     credentials: (taskArn) => roleCredentials.get(taskArn),
+    tags: (taskArn) => taskTags.get(taskArn),
     protection: {
       get: (taskArn) => sessionOf(taskArn).protection(taskArn),
       update: (taskArn, enabled, minutes) => sessionOf(taskArn).protection(taskArn, enabled, minutes),

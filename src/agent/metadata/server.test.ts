@@ -131,3 +131,22 @@ test('an answer is made once per task version: the same bytes while the version 
   await get(`/v4/${ID}/task`);
   assert.equal(made, 6, 'no version: made anew every time');
 });
+
+test('taskWithTags: the task answer with its tags, for the owning task only', async (t) => {
+  const asked: string[] = [];
+  const tags = async (arn: string) => { asked.push(arn); return { taskTags: [{ key: 'team', value: 'web' }], containerInstanceTags: [{ key: 'rack', value: 'r1' }] }; };
+  const base = await serve({ ...backend('127.0.0.1'), tags }, t);
+  const r = await fetch(`${base}/v4/${ID}/taskWithTags`);
+  assert.equal(r.status, 200);
+  const body = await r.json() as Record<string, unknown>;
+  assert.equal(body.TaskARN, ARN);
+  assert.deepEqual([body.TaskTags, body.ContainerInstanceTags], [{ team: 'web' }, { rack: 'r1' }]);
+  assert.deepEqual(asked, [ARN]);
+  const stranger = await serve({ ...backend('10.9.9.9'), tags }, t);
+  assert.equal((await fetch(`${stranger}/v4/${ID}/taskWithTags`)).status, 404);
+  assert.deepEqual(asked, [ARN], 'nothing asked for a stranger');
+  const broken = await serve({ ...backend('127.0.0.1'), tags: () => Promise.reject(new Error('session down')) }, t);
+  const e = await (await fetch(`${broken}/v4/${ID}/taskWithTags`)).json() as { TaskARN: string; Errors: { ErrorCode: string; StatusCode: number }[] };
+  assert.equal(e.TaskARN, ARN, 'the task answer still comes');
+  assert.deepEqual(e.Errors.map((x) => [x.ErrorCode, x.StatusCode]), [['ServerException', 500]]);
+});

@@ -12,11 +12,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { RoleCredentials } from '../protocol.ts';
+import type { RoleCredentials, TagsResultMessage } from '../protocol.ts';
 import { credentialsAnswer } from '../task-credentials.ts';
 import { isAwsRequest, relay } from './aws-relay.ts';
 import { route } from './routes.ts';
 import { dockerStats, type StatsSample } from './stats.ts';
+import { withTags } from './task-tags.ts';
 import { containerMetadata, taskMetadata, type MetadataTask } from './view.ts';
 
 /** Previous stats samples kept for precpu_stats and network rates: one per container asked about, at most this many (oldest dropped). */
@@ -69,6 +70,8 @@ export interface MetadataBackend {
   /** The task role's credentials of a task, when it has a role (task-credentials.ts). */
   credentials?(taskArn: string): RoleCredentials | undefined;
   readonly protection?: ProtectionBackend;
+  /** A task's tags and its container instance's, from the control plane (task-tags.ts keeps them a while). */
+  tags?(taskArn: string): Promise<Omit<TagsResultMessage, 'type' | 'id'>>;
   now(): number;
 }
 
@@ -161,6 +164,8 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
           const src = target.stats().find((s) => s.container === target.container);
           return src ? send(res, 200, statsOf(src, r.version === 'v4')) : send(res, 404, 'No stats for the container yet: it has not started');
         }
+        case 'taskWithTags':
+          return void taskWithTags(res, target, backend).catch((e: Error) => send(res, 500, `Internal error: ${e.message}`));
         case 'taskStats':
           return send(res, 200, Object.fromEntries(target.stats().map((s) => [s.dockerId, statsOf(s, r.version === 'v4')])));
         case 'protection':
@@ -175,6 +180,15 @@ export function metadataHandler(backend: MetadataBackend): (req: IncomingMessage
       send(res, 500, `Internal error: ${(e as Error).message}`);
     }
   };
+}
+
+/** The task's v4 answer and its tags; a tag the control plane could not give is in `Errors`, the rest is answered all the same. */
+async function taskWithTags(res: ServerResponse, target: EndpointTarget, backend: MetadataBackend): Promise<void> {
+  const task = taskMetadata(target.metadata(), 'v4');
+  const tags = backend.tags
+    ? await backend.tags(target.taskArn).catch((e: Error) => ({ errors: [{ resourceArn: target.taskArn, field: 'TaskTags' as const, code: 'ServerException', message: e.message }] }))
+    : { errors: [{ resourceArn: target.taskArn, field: 'TaskTags' as const, code: 'ServerException', message: 'This agent has no connection to read tags through.' }] };
+  send(res, 200, withTags(task, tags));
 }
 
 /** A signed request from a connection no task of this agent holds: AWS's JSON error shape, which every SDK reads. */
