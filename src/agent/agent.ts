@@ -13,7 +13,8 @@ import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { InteractiveExecs } from './interactive-execs.ts';
 import { streamLog } from './log-stream.ts';
-import type { Assignment, ServerMessage } from './protocol.ts';
+import type { Assignment, RoleCredentials, ServerMessage } from './protocol.ts';
+import { Lru } from '../lib/lru.ts';
 import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
@@ -122,6 +123,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const tasksDir = join(o.dataDir, 'tasks');
   const runners = new Map<string, TaskRunner>();
   const roleCredentials = new TaskCredentials();
+  // Execution roles' credentials: the agent's own for a task's pulls and awslogs, never served to the task.
+  const executionCredentials = new TaskCredentials();
   const streams = new Map<string, () => void>();
   const execs = new InteractiveExecs();
   // One session per registration (the host's own instance, its pool instance), each told
@@ -141,7 +144,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
         }
       },
       onAssignment: (a) => take(a),
-      onCredentials: (taskArn, c) => { if (runners.has(taskArn)) roleCredentials.set(taskArn, c); },
+      onCredentials: (taskArn, c, execution) => { if (runners.has(taskArn)) (execution ? executionCredentials : roleCredentials).set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
       onDisconnect: () => execs.closeOwner(session),
       log: o.log,
@@ -158,12 +161,13 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
       roleCredentials.delete(r.taskArn);
+      executionCredentials.delete(r.taskArn);
       taskTags.delete(r.taskArn);
       // The runner's work is over; its log stays reachable through the task directory.
       runners.delete(r.taskArn);
     }
   };
-  const credentials = ecrCredentials(api, registryHost);
+  const credentials = ecrCredentials(api, registryHost, (taskArn) => executionCredentials.get(taskArn), (c) => jsonClient(o.endpoint, envRegion(), c));
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
   // The task metadata endpoint: one id per container (metadata/ids.ts), one server per host.
@@ -179,11 +183,16 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     const on = runners.get(taskArn)?.task.containerInstanceArn;
     return (on !== undefined && sessions.get(on)) || s;
   };
+  // A task with an execution role ships its logs as that role (the control plane checks it: src/server/execution-principal.ts).
+  const as = (taskArn: string) => {
+    const c = executionCredentials.get(taskArn);
+    return c ? { as: { accessKeyId: c.accessKeyId, sessionToken: c.sessionToken } } : {};
+  };
   const awslogs: AwslogsTransport = {
-    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t }),
+    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t, ...as(t.taskArn) }),
     put: async function put(t, events): Promise<void> {
       try {
-        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]) });
+        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]), ...as(t.taskArn) });
       } catch (e) {
         if (!(e instanceof FrameTooLarge) || events.length < 2) throw e;
         // In order: the second half only once the first is stored.
@@ -232,6 +241,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
 
   function take(a: Assignment): void {
     if (a.roleCredentials && a.task.lastStatus !== 'STOPPED') roleCredentials.set(a.task.taskArn, a.roleCredentials);
+    if (a.executionRoleCredentials && a.task.lastStatus !== 'STOPPED') executionCredentials.set(a.task.taskArn, a.executionRoleCredentials);
     const known = runners.get(a.task.taskArn);
     if (known) return known.update(a);
     if (a.task.lastStatus === 'STOPPED') return;
@@ -278,17 +288,35 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
 }
 
-function ecrCredentials(api: JsonClient, registryHost: string): (reference: string) => Promise<RegistryCredentials | undefined> {
+/** ECR tokens kept for execution roles' sessions, one per session's access key: the tasks on a host, with a rotation's worth to spare. */
+const EXECUTION_TOKENS_KEPT = 512;
+
+/**
+ * Registry credentials for a pull: an ECR token from GetAuthorizationToken, signed with the
+ * task's execution role's session when it has one (the token then names that session, and
+ * the registry's pulls with it are the role's), else with the agent's own credentials.
+ */
+function ecrCredentials(api: JsonClient, registryHost: string, executionOf: (taskArn: string) => RoleCredentials | undefined, clientFor: (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => JsonClient): (reference: string, taskArn?: string) => Promise<RegistryCredentials | undefined> {
   let cached: { creds: RegistryCredentials; at: number } | undefined;
-  return async (reference) => {
+  const byRole = new Lru<string, { creds: RegistryCredentials; at: number }>(EXECUTION_TOKENS_KEPT);
+  const fetchToken = async (client: JsonClient): Promise<RegistryCredentials> => {
+    const out = await client.call<{ authorizationData: { authorizationToken: string }[] }>('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', {});
+    const [username, password] = Buffer.from(out.authorizationData[0]!.authorizationToken, 'base64').toString().split(':') as [string, string];
+    return { username, password };
+  };
+  return async (reference, taskArn) => {
     const host = reference.split('/')[0]!;
     const external = reference.includes('/') && (host.includes('.') || host.includes(':')) && host !== registryHost && !/\.dkr\.ecr\./.test(host) && !/docker\.io$/.test(host);
     if (external) return undefined;
-    if (!cached || Date.now() - cached.at > TOKEN_REFRESH_MS) {
-      const out = await api.call<{ authorizationData: { authorizationToken: string }[] }>('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', {});
-      const [username, password] = Buffer.from(out.authorizationData[0]!.authorizationToken, 'base64').toString().split(':') as [string, string];
-      cached = { creds: { username, password }, at: Date.now() };
+    const execution = taskArn === undefined ? undefined : executionOf(taskArn);
+    if (execution) {
+      const kept = byRole.get(execution.accessKeyId);
+      if (kept && Date.now() - kept.at <= TOKEN_REFRESH_MS) return kept.creds;
+      const creds = await fetchToken(clientFor(execution));
+      byRole.set(execution.accessKeyId, { creds, at: Date.now() });
+      return creds;
     }
+    if (!cached || Date.now() - cached.at > TOKEN_REFRESH_MS) cached = { creds: await fetchToken(api), at: Date.now() };
     return cached.creds;
   };
 }

@@ -24,8 +24,8 @@ export interface SessionHandlers {
   onSnapshot(assignments: Assignment[]): void;
   /** One task changed. */
   onAssignment(assignment: Assignment): void;
-  /** A task role's rotated credentials. */
-  onCredentials?(taskArn: string, credentials: RoleCredentials): void;
+  /** A task role's rotated credentials; `execution` for its execution role's. */
+  onCredentials?(taskArn: string, credentials: RoleCredentials, execution: boolean): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
   onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
   /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
@@ -129,7 +129,7 @@ export class AgentSession {
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
-      else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials);
+      else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials, msg.execution === true);
       else if (msg.type === 'protectionResult' || msg.type === 'tagsResult') this.#calls.get(msg.id)?.(msg);
       else if (msg.type === 'awslogsResult') this.#awslogsAnswer(msg);
       else this.#h.onRequest?.(msg);

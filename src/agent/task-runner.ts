@@ -31,7 +31,8 @@ export interface RunnerDeps {
   network: NetworkManager;
   runtime: OciRuntime;
   tasksDir: string;
-  credentialsFor(reference: string): Promise<RegistryCredentials | undefined>;
+  /** For the task's execution role when it has one (the pull is made as that role). */
+  credentialsFor(reference: string, taskArn?: string): Promise<RegistryCredentials | undefined>;
   report(r: TaskReport): void;
   log(line: string): void;
   now(): number;
@@ -190,7 +191,7 @@ export class TaskRunner {
     await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
     this.#pullStartedAt = this.#deps.now() / 1000;
     for (const slot of slots) {
-      slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) }).catch((e: Error) => {
+      slot.image = await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image, this.taskArn) }).catch((e: Error) => {
         throw new StartFailure(`CannotPullContainerError: pull image ${slot.def.image}: ${e.message}`, slot.def.name);
       });
     }
@@ -421,7 +422,7 @@ export class TaskRunner {
 
 
   async #image(slot: Slot): Promise<LocalImage> {
-    slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image) });
+    slot.image ??= this.#deps.images.get(slot.def.image) ?? await this.#deps.images.pull(slot.def.image, { credentials: await this.#deps.credentialsFor(slot.def.image, this.taskArn) });
     return slot.image;
   }
 
