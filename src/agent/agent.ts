@@ -25,7 +25,7 @@ import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts'
 import { awsEnvironment } from './metadata/aws-relay.ts';
 import { clockSampler } from './metadata/clock.ts';
 import { callerTaskAmong, endpointTarget } from './metadata/runner-facts.ts';
-import { metadataHandler, startMetadataServer } from './metadata/server.ts';
+import { metadataHandler, startMetadataServer, type EndpointTarget } from './metadata/server.ts';
 import { TaskTagsCache } from './metadata/task-tags.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 
@@ -203,7 +203,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
   const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
-  let endpoints = new Map<string, { taskArn: string; container: string }>();
+  let endpoints = new Map<string, { taskArn: string; container: string; made?: { runner: TaskRunner; target: EndpointTarget } }>();
   const endpointOf = (id: string) => {
     if (!endpoints.has(id)) {
       endpoints = new Map();
@@ -227,7 +227,10 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     resolve(id) {
       const e = endpointOf(id);
       const runner = e && runners.get(e.taskArn);
-      return runner && endpointTarget(() => runner.facts(), e.container, { network: network.config, clock });
+      if (!runner) return undefined;
+      // One target per container while its runner lives: no closures made per request.
+      if (e.made?.runner !== runner) e.made = { runner, target: endpointTarget(() => runner.facts(), e.container, { network: network.config, clock }) };
+      return e.made.target;
     },
   }));
 

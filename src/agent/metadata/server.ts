@@ -1,7 +1,7 @@
 /**
- * The agent's one endpoint server for what runs inside tasks: task metadata v3/v4 and the
- * scale-in protection endpoint today; task credentials (issue 16 item 2) join it as more
- * routes. Containers reach it at 169.254.170.2:80, which the network's nft rules DNAT to
+ * The agent's one endpoint server for what runs inside tasks: task metadata v3/v4, the
+ * scale-in protection endpoint, task role credentials and the AWS relay, as routes of one
+ * handler. Containers reach it at 169.254.170.2:80, which the network's nft rules DNAT to
  * this server on each bridge's gateway address (src/runtime/network/nft-plan.ts).
  *
  * A request is answered only for the task that owns the endpoint id in its path, and only
