@@ -236,6 +236,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {
+    // Its awslogs resume before the control plane's snapshot arrives: the execution role's session it was started with serves till then.
+    if (a.executionRoleCredentials) executionCredentials.set(a.task.taskArn, a.executionRoleCredentials);
     const runner = new TaskRunner(a, deps);
     runners.set(a.task.taskArn, runner);
     const found = await reattachContainers(tasksDir, runner.taskId, a);
