@@ -47,6 +47,9 @@ export const AGENT_CAPABILITIES = [
   'com.amazonaws.ecs.capability.task-iam-role',
   'com.amazonaws.ecs.capability.task-iam-role-network-host',
   'com.amazonaws.ecs.capability.logging-driver.awslogs',
+  // The execution role's session pulls the task's images and ships its awslogs (src/server/execution-principal.ts).
+  'ecs.capability.execution-role-ecr-pull',
+  'ecs.capability.execution-role-awslogs',
 ];
 
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
