@@ -59,11 +59,13 @@ before(async () => {
   const prefix = (await run('python3', ['-c', 'import sys; print(sys.prefix)'])).stdout.trim();
   awsInTask = `${prefix}/bin/aws`;
   const hostPaths = ['/usr', '/lib', '/lib64', ...(prefix.startsWith('/usr/') ? [] : [prefix])];
-  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
-    family: 'cr-cli', networkMode: 'bridge', taskRoleArn: ROLE,
-    volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
-    containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })) }],
-  }));
+  for (const [family, networkMode] of [['cr-cli', 'bridge'], ['cr-cli-host', 'host']] as const) {
+    await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+      family, networkMode, taskRoleArn: ROLE,
+      volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
+      containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })) }],
+    }));
+  }
   await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family: 'cr-none', networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }] }));
 });
 
@@ -121,4 +123,12 @@ describe('task role credentials', () => {
     assert.equal(listed.code, 0, listed.out || listed.err);
     assert.ok((JSON.parse(listed.out) as { taskArns: string[] }).taskArns.includes(task));
   });
+});
+
+test('host mode: the aws CLI inside the task reaches Berth through the relay, which knows the task by its cgroup', async () => {
+  const task = await runTask('cr-cli-host');
+  const who = await exec(task, 'sh', '-c', `HOME=/tmp ${awsInTask} sts get-caller-identity --output json 2>&1`);
+  assert.equal(who.code, 0, who.out || who.err);
+  assert.equal((JSON.parse(who.out) as { Arn: string }).Arn, `arn:aws:sts::000000000000:assumed-role/app/${task.split('/').at(-1)}`);
+  await ecs('stop-task', '--task', task);
 });
