@@ -62,3 +62,23 @@ test('a task with an execution role: its private image pulled and its awslogs sh
   }, 30_000);
   assert.ok(!berth.log().includes(plainId), 'nothing is recorded as a role session of the task without one');
 });
+
+test('a Fargate task with an execution role ships its awslogs as the role, from the pool host\'s session', async () => {
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'exec-role-fargate', networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '256', memory: '512', executionRoleArn: EXEC,
+    containerDefinitions: [{
+      name: 'app', image: 'berth/sleep', stopTimeout: 1, command: ['sh', '-c', 'echo from the sandbox; while :; do sleep 1; done'],
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'fargate' } },
+    }],
+  }));
+  const ran = await ecs<{ tasks: { taskArn: string }[] }>('run-task', '--task-definition', 'exec-role-fargate', '--launch-type', 'FARGATE', '--network-configuration', 'awsvpcConfiguration={subnets=[subnet-berth],assignPublicIp=DISABLED}');
+  const task = ran.tasks[0]!.taskArn;
+  await ecs('wait', 'tasks-running', '--tasks', task);
+  const id = task.slice(task.lastIndexOf('/') + 1);
+  const events = await until('the Fargate task\'s first log event', async () => {
+    const r = await logs<{ events: { message: string }[] }>('get-log-events', '--log-group-name', GROUP, '--log-stream-name', `fargate/app/${id}`, '--start-from-head').catch(() => ({ events: [] }));
+    return r.events.length > 0 ? r.events : undefined;
+  }, 30_000);
+  assert.equal(events[0]!.message, 'from the sandbox');
+  assert.ok(berth.log().includes(`awslogs: ${task} ships to ${GROUP} as arn:aws:sts::000000000000:assumed-role/ecsTaskExecutionRole/${id}`), berth.log().slice(-3000));
+});
