@@ -376,7 +376,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       if (!known) {
         const task = await getJson<TaskRecord>(store, key);
         if (task?.value.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
-        const executionRole = executionRoleOf(task.value, await definitionOf(task.value))?.roleArn;
+        // Checked only where this control plane hands execution role sessions out (issueCredentials).
+        const executionRole = issueCredentials ? executionRoleOf(task.value, await definitionOf(task.value))?.roleArn : undefined;
         known = executionRole ? { executionRole } : {};
         s.awslogsTasks.set(msg.taskArn, known);
       }
