@@ -87,3 +87,16 @@ print(json.dumps({'arn': me['Arn'], 'clusters': n}))
   assert.equal(out.arn, 'arn:aws:sts::000000000000:assumed-role/app/boto');
   assert.equal(typeof out.clusters, 'number');
 });
+
+test('a reset keeps the identity key: a session issued before it is still accepted after the reset and a restart', async () => {
+  const cli = AWS_CLIS[0];
+  const { Credentials: c } = await aws<{ Credentials: Session }>(cli, berth.endpoint, ['sts', 'assume-role', '--role-arn', ROLE, '--role-session-name', 'outlives-reset']);
+  const reset = await fetch(new URL('/_berth/reset', berth.endpoint), { method: 'POST' });
+  assert.equal(reset.status, 200, await reset.text());
+  // The restarted control plane reads the key from the store: the one the reset kept.
+  await berth.kill9();
+  await berth.restart();
+  const who = await asSession(cli, c, ['sts', 'get-caller-identity']);
+  assert.equal(who.code, 0, who.err);
+  assert.equal((JSON.parse(who.out) as { Arn: string }).Arn, 'arn:aws:sts::000000000000:assumed-role/app/outlives-reset');
+});

@@ -14,6 +14,7 @@ import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
 import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { run } from './support/run.ts';
+import { DEFAULT_METADATA_PORT } from '../src/runtime/network/config.ts';
 import { execInTask, runTaskRunning } from './support/task-shell.ts';
 
 let berth: BerthProcess;
@@ -58,11 +59,13 @@ before(async () => {
   const prefix = (await run('python3', ['-c', 'import sys; print(sys.prefix)'])).stdout.trim();
   awsInTask = `${prefix}/bin/aws`;
   const hostPaths = ['/usr', '/lib', '/lib64', ...(prefix.startsWith('/usr/') ? [] : [prefix])];
-  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
-    family: 'cr-cli', networkMode: 'bridge', taskRoleArn: ROLE,
-    volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
-    containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })) }],
-  }));
+  for (const [family, networkMode] of [['cr-cli', 'bridge'], ['cr-cli-host', 'host']] as const) {
+    await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+      family, networkMode, taskRoleArn: ROLE,
+      volumes: hostPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
+      containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })) }],
+    }));
+  }
   await ecs('register-task-definition', '--cli-input-json', JSON.stringify({ family: 'cr-none', networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 64, command: SLEEP, stopTimeout: 1 }] }));
 });
 
@@ -101,6 +104,15 @@ describe('task role credentials', () => {
     assert.doesNotMatch(stolen.out, /SecretAccessKey/);
   });
 
+  test('the AWS relay serves only this agent\'s tasks: a signed call from the host itself to the gateway\'s endpoint server is refused', async () => {
+    await runTask('cr-bridge');
+    const gateway = `http://172.30.240.1:${DEFAULT_METADATA_PORT}/`;
+    const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261207/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + '0'.repeat(64), 'content-type': 'application/x-www-form-urlencoded' };
+    const r = await fetch(gateway, { method: 'POST', headers: signed, body: 'Action=GetCallerIdentity&Version=2011-06-15' });
+    assert.equal(r.status, 403);
+    assert.equal(((await r.json()) as { __type: string }).__type, 'AccessDeniedException');
+  });
+
   test('the aws CLI inside a task with a role: sts get-caller-identity and ecs list-tasks, with no configuration', async () => {
     const task = await runTask('cr-cli');
     const aws = awsInTask;
@@ -111,4 +123,12 @@ describe('task role credentials', () => {
     assert.equal(listed.code, 0, listed.out || listed.err);
     assert.ok((JSON.parse(listed.out) as { taskArns: string[] }).taskArns.includes(task));
   });
+});
+
+test('host mode: the aws CLI inside the task reaches Berth through the relay, which knows the task by its cgroup', async () => {
+  const task = await runTask('cr-cli-host');
+  const who = await exec(task, 'sh', '-c', `HOME=/tmp ${awsInTask} sts get-caller-identity --output json 2>&1`);
+  assert.equal(who.code, 0, who.out || who.err);
+  assert.equal((JSON.parse(who.out) as { Arn: string }).Arn, `arn:aws:sts::000000000000:assumed-role/app/${task.split('/').at(-1)}`);
+  await ecs('stop-task', '--task', task);
 });

@@ -160,6 +160,22 @@ describe('task metadata endpoint', () => {
     assert.match(byTaskId.body, /404/);
   });
 
+  test('taskWithTags: the task\'s answer with its tags and its container instance\'s, as ListTagsForResource has them', async () => {
+    const uri = await envOf(bridge, 'ECS_CONTAINER_METADATA_URI_V4');
+    const instance = (await ecs<{ tasks: { containerInstanceArn: string }[] }>('describe-tasks', '--tasks', bridge)).tasks[0]!.containerInstanceArn;
+    await ecs('tag-resource', '--resource-arn', bridge, '--tags', 'key=team,value=web', 'key=tier,value=front');
+    await ecs('tag-resource', '--resource-arn', instance, '--tags', 'key=rack,value=r1');
+    const t = await getJson<Record<string, unknown>>(bridge, `${uri}/taskWithTags`);
+    assert.equal(t.TaskARN, bridge);
+    assert.deepEqual(t.TaskTags, { team: 'web', tier: 'front' });
+    assert.deepEqual(t.ContainerInstanceTags, { rack: 'r1' });
+    assert.equal(t.Errors, undefined);
+    const plain = await getJson<Record<string, unknown>>(bridge, `${uri}/task`);
+    assert.deepEqual(Object.keys(t).filter((k) => !(k in plain)).sort(), ['ContainerInstanceTags', 'TaskTags'], 'the task answer plus the two maps');
+    const other = await get(vpc, `${uri}/taskWithTags`);
+    assert.match(other.body, /404/, 'another task asking with this one\'s id');
+  });
+
   test('host mode: the task reaches its own metadata through its cgroup, and only its own', async () => {
     const host = await runTask('md-host');
     const uri = await envOf(host, 'ECS_CONTAINER_METADATA_URI_V4');
@@ -190,6 +206,10 @@ describe('task metadata endpoint', () => {
     const s = await getJson<{ memory_stats: { usage: number; limit: number } }>(fg, `${uri}/stats`);
     assert.ok(s.memory_stats.usage > 0, `memory usage ${s.memory_stats.usage}`);
     assert.equal(s.memory_stats.limit, 512 * 1024 * 1024, "the task's size bounds the sandbox");
+    // A Fargate task has no container instance: its tags only.
+    await ecs('tag-resource', '--resource-arn', fg, '--tags', 'key=team,value=batch');
+    const tagged = await getJson<Record<string, unknown>>(fg, `${uri}/taskWithTags`);
+    assert.deepEqual([tagged.TaskTags, tagged.ContainerInstanceTags, tagged.Errors], [{ team: 'batch' }, undefined, undefined]);
     await ecs('stop-task', '--task', fg);
   });
 

@@ -13,8 +13,9 @@ import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { InteractiveExecs } from './interactive-execs.ts';
 import { streamLog } from './log-stream.ts';
-import type { Assignment, ServerMessage } from './protocol.ts';
+import type { Assignment, RoleCredentials, ServerMessage } from './protocol.ts';
 import { readAssignment } from './assignment-file.ts';
+import { Lru } from '../lib/lru.ts';
 import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
@@ -24,8 +25,9 @@ import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
 import { awsEnvironment } from './metadata/aws-relay.ts';
 import { clockSampler } from './metadata/clock.ts';
-import { endpointTarget } from './metadata/runner-facts.ts';
-import { metadataHandler, startMetadataServer } from './metadata/server.ts';
+import { callerTaskAmong, endpointTarget } from './metadata/runner-facts.ts';
+import { metadataHandler, startMetadataServer, type EndpointTarget } from './metadata/server.ts';
+import { TaskTagsCache } from './metadata/task-tags.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 
 /** Where the runtime keeps its state and the crun wrapper by default: tmpfs, gone at reboot like the containers. */
@@ -46,6 +48,9 @@ export const AGENT_CAPABILITIES = [
   'com.amazonaws.ecs.capability.task-iam-role',
   'com.amazonaws.ecs.capability.task-iam-role-network-host',
   'com.amazonaws.ecs.capability.logging-driver.awslogs',
+  // The execution role's session pulls the task's images and ships its awslogs (src/server/execution-principal.ts).
+  'ecs.capability.execution-role-ecr-pull',
+  'ecs.capability.execution-role-awslogs',
 ];
 
 export interface AgentOptions extends Omit<AgentConfig, 'capabilities'> {
@@ -122,6 +127,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const tasksDir = join(o.dataDir, 'tasks');
   const runners = new Map<string, TaskRunner>();
   const roleCredentials = new TaskCredentials();
+  // Execution roles' credentials: the agent's own for a task's pulls and awslogs, never served to the task.
+  const executionCredentials = new TaskCredentials();
   const streams = new Map<string, () => void>();
   const execs = new InteractiveExecs();
   // One session per registration (the host's own instance, its pool instance), each told
@@ -141,7 +148,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
         }
       },
       onAssignment: (a) => take(a),
-      onCredentials: (taskArn, c) => { if (runners.has(taskArn)) roleCredentials.set(taskArn, c); },
+      onCredentials: (taskArn, c, execution) => { if (runners.has(taskArn)) (execution ? executionCredentials : roleCredentials).set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
       onDisconnect: () => execs.closeOwner(session),
       log: o.log,
@@ -158,11 +165,13 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     if (r.status === 'STOPPED') {
       markStopped(tasksDir, r.taskArn);
       roleCredentials.delete(r.taskArn);
+      executionCredentials.delete(r.taskArn);
+      taskTags.delete(r.taskArn);
       // The runner's work is over; its log stays reachable through the task directory.
       runners.delete(r.taskArn);
     }
   };
-  const credentials = ecrCredentials(api, registryHost);
+  const credentials = ecrCredentials(api, registryHost, (taskArn) => executionCredentials.get(taskArn), (c) => jsonClient(o.endpoint, envRegion(), c));
   // Environment files live in Berth's S3, served on the endpoint this agent joined.
   const envFiles = s3ObjectReader(o.endpoint, envRegion(), envCredentials());
   // The task metadata endpoint: one id per container (metadata/ids.ts), one server per host.
@@ -178,11 +187,16 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     const on = runners.get(taskArn)?.spec.placement.instanceArn;
     return (on !== undefined && sessions.get(on)) || s;
   };
+  // A task with an execution role ships its logs as that role (the control plane checks it: src/server/execution-principal.ts).
+  const as = (taskArn: string) => {
+    const c = executionCredentials.get(taskArn);
+    return c ? { as: { accessKeyId: c.accessKeyId, sessionToken: c.sessionToken } } : {};
+  };
   const awslogs: AwslogsTransport = {
-    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t }),
+    setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t, ...as(t.taskArn) }),
     put: async function put(t, events): Promise<void> {
       try {
-        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]) });
+        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]), ...as(t.taskArn) });
       } catch (e) {
         if (!(e instanceof FrameTooLarge) || events.length < 2) throw e;
         // In order: the second half only once the first is stored.
@@ -193,7 +207,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
   const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
-  let endpoints = new Map<string, { taskArn: string; container: string }>();
+  let endpoints = new Map<string, { taskArn: string; container: string; made?: { runner: TaskRunner; target: EndpointTarget } }>();
   const endpointOf = (id: string) => {
     if (!endpoints.has(id)) {
       endpoints = new Map();
@@ -202,10 +216,14 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     return endpoints.get(id);
   };
   const clock = clockSampler(Date.now);
+  // taskWithTags: the task's and its instance's tags, asked over the task's session, kept a few seconds.
+  const taskTags = new TaskTagsCache((taskArn) => sessionOf(taskArn).tags(taskArn), Date.now);
   const metadataServer = await startMetadataServer([network.config.bridge.gateway, network.config.vpc.gateway], network.config.metadataPort, metadataHandler({
     now: Date.now,
     awsEndpoint: new URL(o.endpoint),
+    callerTask: (socket) => callerTaskAmong((function* () { for (const r of runners.values()) yield r.facts(); })(), socket),
     credentials: (taskArn) => roleCredentials.get(taskArn),
+    tags: (taskArn) => taskTags.get(taskArn),
     protection: {
       get: (taskArn) => sessionOf(taskArn).protection(taskArn),
       update: (taskArn, enabled, minutes) => sessionOf(taskArn).protection(taskArn, enabled, minutes),
@@ -213,12 +231,17 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     resolve(id) {
       const e = endpointOf(id);
       const runner = e && runners.get(e.taskArn);
-      return runner && endpointTarget(() => runner.facts(), e.container, { network: network.config, clock });
+      if (!runner) return undefined;
+      // One target per container while its runner lives: no closures made per request.
+      if (e.made?.runner !== runner) e.made = { runner, target: endpointTarget(() => runner.facts(), e.container, { network: network.config, clock }) };
+      return e.made.target;
     },
   }));
 
   // Tasks a previous agent process started: adopt their containers before listening.
   for (const a of unfinishedTasks(tasksDir)) {
+    // Its awslogs resume before the control plane's snapshot arrives: the execution role's session it was started with serves till then.
+    if (a.executionRoleCredentials) executionCredentials.set(a.spec.ecs.taskArn, a.executionRoleCredentials);
     const runner = new TaskRunner(a, deps);
     runners.set(runner.taskArn, runner);
     const found = await reattachContainers(tasksDir, runner.taskId, a);
@@ -229,6 +252,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     // The control plane sends no task that has stopped (agent-gateway.ts): each is one to run or to stop.
     const taskArn = a.spec.ecs.taskArn;
     if (a.roleCredentials) roleCredentials.set(taskArn, a.roleCredentials);
+    if (a.executionRoleCredentials) executionCredentials.set(taskArn, a.executionRoleCredentials);
     const known = runners.get(taskArn);
     if (known) return known.update(a);
     const runner = new TaskRunner(a, deps);
@@ -274,17 +298,35 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
 }
 
-function ecrCredentials(api: JsonClient, registryHost: string): (reference: string) => Promise<RegistryCredentials | undefined> {
+/** ECR tokens kept for execution roles' sessions, one per session's access key: the tasks on a host, with a rotation's worth to spare. */
+const EXECUTION_TOKENS_KEPT = 512;
+
+/**
+ * Registry credentials for a pull: an ECR token from GetAuthorizationToken, signed with the
+ * task's execution role's session when it has one (the token then names that session, and
+ * the registry's pulls with it are the role's), else with the agent's own credentials.
+ */
+function ecrCredentials(api: JsonClient, registryHost: string, executionOf: (taskArn: string) => RoleCredentials | undefined, clientFor: (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => JsonClient): (reference: string, taskArn?: string) => Promise<RegistryCredentials | undefined> {
   let cached: { creds: RegistryCredentials; at: number } | undefined;
-  return async (reference) => {
+  const byRole = new Lru<string, { creds: RegistryCredentials; at: number }>(EXECUTION_TOKENS_KEPT);
+  const fetchToken = async (client: JsonClient): Promise<RegistryCredentials> => {
+    const out = await client.call<{ authorizationData: { authorizationToken: string }[] }>('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', {});
+    const [username, password] = Buffer.from(out.authorizationData[0]!.authorizationToken, 'base64').toString().split(':') as [string, string];
+    return { username, password };
+  };
+  return async (reference, taskArn) => {
     const host = reference.split('/')[0]!;
     const external = reference.includes('/') && (host.includes('.') || host.includes(':')) && host !== registryHost && !/\.dkr\.ecr\./.test(host) && !/docker\.io$/.test(host);
     if (external) return undefined;
-    if (!cached || Date.now() - cached.at > TOKEN_REFRESH_MS) {
-      const out = await api.call<{ authorizationData: { authorizationToken: string }[] }>('AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken', {});
-      const [username, password] = Buffer.from(out.authorizationData[0]!.authorizationToken, 'base64').toString().split(':') as [string, string];
-      cached = { creds: { username, password }, at: Date.now() };
+    const execution = taskArn === undefined ? undefined : executionOf(taskArn);
+    if (execution) {
+      const kept = byRole.get(execution.accessKeyId);
+      if (kept && Date.now() - kept.at <= TOKEN_REFRESH_MS) return kept.creds;
+      const creds = await fetchToken(clientFor(execution));
+      byRole.set(execution.accessKeyId, { creds, at: Date.now() });
+      return creds;
     }
+    if (!cached || Date.now() - cached.at > TOKEN_REFRESH_MS) cached = { creds: await fetchToken(api), at: Date.now() };
     return cached.creds;
   };
 }

@@ -24,6 +24,8 @@
  *     │── execOutput … execExit {id} ────────▶│   terminal, relayed to the client (src/exec/)
  *     │── awslogs {id, setup|put, batch} ────▶│  the awslogs driver (src/agent/awslogs):
  *     │◀── awslogsResult {id, error?} ────────│   answered once stored (or refused)
+ *     │── tags {id, task} ───────────────────▶│  a task's and its instance's tags, for
+ *     │◀── tagsResult {id, tags…} ────────────│   the metadata endpoint's /taskWithTags
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -56,6 +58,17 @@ export interface Assignment {
   logDriverMode?: 'blocking' | 'non-blocking';
   /** The task role's credentials, when the task has a role (served inside the task at 169.254.170.2). */
   roleCredentials?: RoleCredentials;
+  /**
+   * The execution role's credentials, when the task has one: the agent acts as it for the
+   * task (registry pulls signed with them, awslogs batches sent with them), never the task.
+   */
+  executionRoleCredentials?: RoleCredentials;
+}
+
+/** Who an agent acts as for a task: its execution role's session (the access key and token, never the secret). */
+export interface SessionProof {
+  accessKeyId: string;
+  sessionToken: string;
 }
 
 /** A task role's temporary credentials as the agent receives them (src/identity/session-credentials.ts makes them). */
@@ -89,7 +102,19 @@ export type AgentMessage =
    * `put` stores a batch. Events are [timestamp, message, producer offset where it ends]
    * (src/logs/agent-put.ts keeps them exactly once). In the task's account, in `region`.
    */
-  | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][] };
+  | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][]; as?: SessionProof }
+  /** The tags of a task placed on the session's instance and of that instance (the metadata endpoint's taskWithTags). */
+  | { type: 'tags'; id: string; taskArn: string };
+
+/** The control plane's answer to `tags`: ListTagsForResource's tags of the task and of its container instance (none for a Fargate task), or why not. */
+export interface TagsResultMessage {
+  type: 'tagsResult';
+  id: string;
+  taskTags?: { key: string; value?: string }[];
+  containerInstanceTags?: { key: string; value?: string }[];
+  /** The resource whose tags could not be read, and AWS's error. */
+  errors?: { resourceArn: string; field: 'TaskTags' | 'ContainerInstanceTags'; code: string; message: string }[];
+}
 
 /** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */
 export interface ProtectionResultMessage {
@@ -115,8 +140,9 @@ export type ServerMessage =
   | { type: 'execResize'; id: string; cols: number; rows: number }
   /** The requester went away: stop streaming `id` (an interactive exec is killed). */
   | { type: 'cancel'; id: string }
-  /** A task role's fresh credentials, sent before the ones the agent holds expire. */
-  | { type: 'credentials'; taskArn: string; credentials: RoleCredentials }
+  /** A task role's fresh credentials (the execution role's with `execution`), sent before the ones the agent holds expire. */
+  | { type: 'credentials'; taskArn: string; credentials: RoleCredentials; execution?: true }
   | ProtectionResultMessage
+  | TagsResultMessage
   /** The answer to an `awslogs` message: nothing on success, else AWS's error. */
   | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } };

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
@@ -24,8 +24,8 @@ export interface SessionHandlers {
   onSnapshot(assignments: Assignment[]): void;
   /** One task changed. */
   onAssignment(assignment: Assignment): void;
-  /** A task role's rotated credentials. */
-  onCredentials?(taskArn: string, credentials: RoleCredentials): void;
+  /** A task role's rotated credentials; `execution` for its execution role's. */
+  onCredentials?(taskArn: string, credentials: RoleCredentials, execution: boolean): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
   onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
   /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
@@ -66,7 +66,7 @@ export class AgentSession {
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
   /** Calls awaiting the control plane's answer (at most MAX_CALLS; each ends by its answer or CALL_TIMEOUT_MS). */
-  readonly #calls = new Map<string, (r: ProtectionResultMessage) => void>();
+  readonly #calls = new Map<string, (r: ProtectionResultMessage | TagsResultMessage) => void>();
   #callSeq = 0;
 
   /** `instanceSecret` is the one the control plane issued to `hello.containerInstanceArn` when it joined. */
@@ -129,8 +129,8 @@ export class AgentSession {
       else if (msg.type === 'task') this.#h.onAssignment(msg.assignment);
       else if (msg.type === 'ack') this.#outbox.delete(msg.seq);
       else if (msg.type === 'error') this.#h.log(`control plane: ${msg.message}`);
-      else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials);
-      else if (msg.type === 'protectionResult') this.#calls.get(msg.id)?.(msg);
+      else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials, msg.execution === true);
+      else if (msg.type === 'protectionResult' || msg.type === 'tagsResult') this.#calls.get(msg.id)?.(msg);
       else if (msg.type === 'awslogsResult') this.#awslogsAnswer(msg);
       else this.#h.onRequest?.(msg);
     });
@@ -172,8 +172,24 @@ export class AgentSession {
     if (this.#calls.size >= MAX_CALLS) return Promise.resolve(failed('Too many task protection requests in flight on this host; try again shortly.'));
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.#calls.delete(id); resolve(failed('The control plane did not answer in time; try again.')); }, CALL_TIMEOUT_MS);
-      this.#calls.set(id, (r) => { clearTimeout(timer); this.#calls.delete(id); resolve(r); });
+      this.#calls.set(id, (r) => { clearTimeout(timer); this.#calls.delete(id); resolve(r as ProtectionResultMessage); });
       this.#send({ type: 'protection', id, taskArn, ...(enabled !== undefined && { enabled }), ...(expiresInMinutes !== undefined && { expiresInMinutes }) });
+    });
+  }
+
+  /**
+   * Asks the control plane for a task's tags and its container instance's (taskWithTags).
+   * Answers errors in the answer, never throws.
+   */
+  tags(taskArn: string): Promise<TagsResultMessage> {
+    const id = `t${++this.#callSeq}`;
+    const failed = (message: string): TagsResultMessage => ({ type: 'tagsResult', id, errors: [{ resourceArn: taskArn, field: 'TaskTags', code: 'ServerException', message }] });
+    if (!this.#connected) return Promise.resolve(failed('The agent is not connected to the control plane; try again shortly.'));
+    if (this.#calls.size >= MAX_CALLS) return Promise.resolve(failed('Too many requests to the control plane in flight on this host; try again shortly.'));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.#calls.delete(id); resolve(failed('The control plane did not answer in time; try again.')); }, CALL_TIMEOUT_MS);
+      this.#calls.set(id, (r) => { clearTimeout(timer); this.#calls.delete(id); resolve(r as TagsResultMessage); });
+      this.#send({ type: 'tags', id, taskArn });
     });
   }
 

@@ -33,7 +33,8 @@ export interface RunnerDeps {
   network: NetworkManager;
   runtime: OciRuntime;
   tasksDir: string;
-  credentialsFor(reference: string): Promise<RegistryCredentials | undefined>;
+  /** For the task's execution role when it has one (the pull is made as that role). */
+  credentialsFor(reference: string, taskArn?: string): Promise<RegistryCredentials | undefined>;
   report(r: StatusReport): void;
   log(line: string): void;
   now(): number;
@@ -197,7 +198,7 @@ export class TaskRunner {
     await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
     this.#pullStartedAt = this.#deps.now() / 1000;
     for (const slot of slots) {
-      slot.image = await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image) }).catch((e: Error) => {
+      slot.image = await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) }).catch((e: Error) => {
         throw new StartFailure(`CannotPullContainerError: pull image ${slot.spec.image}: ${e.message}`, slot.spec.name);
       });
     }
@@ -429,7 +430,7 @@ export class TaskRunner {
 
 
   async #image(slot: Slot): Promise<LocalImage> {
-    slot.image ??= this.#deps.images.get(slot.spec.image) ?? await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image) });
+    slot.image ??= this.#deps.images.get(slot.spec.image) ?? await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) });
     return slot.image;
   }
 

@@ -33,7 +33,7 @@ export interface Access {
   readonly blob?: { readonly repo: string; readonly digest: string };
 }
 
-export type Credentials = { readonly kind: 'none' } | { readonly kind: 'valid'; readonly scope?: string } | { readonly kind: 'invalid'; readonly why: string };
+export type Credentials = { readonly kind: 'none' } | { readonly kind: 'valid'; readonly scope?: string; readonly principal?: string } | { readonly kind: 'invalid'; readonly why: string };
 
 /** Reads and checks the credentials of a request (header, or `?token=` for download URLs). */
 export function credentialsOf(auth: RegistryAuth, req: IncomingMessage, query: URLSearchParams, now: number): Credentials {
@@ -64,7 +64,8 @@ export function credentialsOf(auth: RegistryAuth, req: IncomingMessage, query: U
   if (!claims) return { kind: 'invalid', why: 'the token is not valid or has expired: get a new one with \'aws ecr get-login-password\' and log in again' };
   // Anonymous bearer tokens (from /v2/token when anonymous pulls are on) carry no identity.
   if (claims.scope === ANONYMOUS_SCOPE) return { kind: 'none' };
-  return claims.scope === undefined ? { kind: 'valid' } : { kind: 'valid', scope: claims.scope };
+  const principal = claims.principal !== undefined ? { principal: claims.principal } : {};
+  return claims.scope === undefined ? { kind: 'valid', ...principal } : { kind: 'valid', scope: claims.scope, ...principal };
 }
 
 /** The scope of a download URL token for one blob. */

@@ -177,6 +177,7 @@ async function dispatch(core: RegistryCore, req: IncomingMessage, res: ServerRes
     case 'manifest':
       if (read) {
         allow(pull);
+        auditPull(core, creds(), method, name, route.reference);
         return getManifestRoute(core, req, res, name, route.reference);
       }
       allow(push);
@@ -192,6 +193,16 @@ async function dispatch(core: RegistryCore, req: IncomingMessage, res: ServerRes
       if (method !== 'GET') return unsupported(method, route);
       return referrersRoute(core, res, name, route.digest, query);
   }
+}
+
+/**
+ * A pull made as a role session (a task execution role's, when an agent pulls for a task)
+ * is written to the server log, as CloudTrail records the principal of ECR pulls; pulls as
+ * the account's root (CLI users) are not, to keep the log quiet.
+ */
+function auditPull(core: RegistryCore, creds: ReturnType<typeof credentialsOf>, method: string, name: string, reference: string): void {
+  if (method !== 'GET' || creds.kind !== 'valid' || creds.principal === undefined || !creds.principal.includes(':assumed-role/')) return;
+  core.log(`registry: ${creds.principal} pulled ${name}:${reference}`);
 }
 
 function unsupported(method: string, route: Route): never {

@@ -31,3 +31,9 @@ test('the secret is created once per data dir and reused', async (t) => {
   const two = await openTokenAuthority(dir);
   assert.ok(two.verify(one.issue({ account: 'x', expiresAt: Date.now() + 1000 }), Date.now()));
 });
+
+test('a token names the principal that asked for it, when it was given one', () => {
+  const principal = 'arn:aws:sts::000000000000:assumed-role/exec/0123456789abcdef0123456789abcdef';
+  assert.equal(a.verify(a.issue({ account: '000000000000', expiresAt: 1000, principal }), 0)?.principal, principal);
+  assert.equal(a.verify(a.issue({ account: '000000000000', expiresAt: 1000 }), 0)?.principal, undefined);
+});

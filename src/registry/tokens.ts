@@ -27,6 +27,8 @@ export interface TokenClaims {
   readonly expiresAt: number;
   /** When set, the token is good for this one thing only (e.g. `blob:<repo>@<digest>` of a download URL). */
   readonly scope?: string;
+  /** Who asked for it (GetAuthorizationToken's caller): the principal its pulls are made as. */
+  readonly principal?: string;
 }
 
 export interface TokenAuthority {
@@ -39,7 +41,7 @@ export function tokenAuthority(secret: Buffer): TokenAuthority {
   const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest();
   return {
     issue(claims) {
-      const payload = PREFIX + Buffer.from(JSON.stringify({ a: claims.account, e: claims.expiresAt, ...(claims.scope !== undefined && { s: claims.scope }) })).toString('base64url');
+      const payload = PREFIX + Buffer.from(JSON.stringify({ a: claims.account, e: claims.expiresAt, ...(claims.scope !== undefined && { s: claims.scope }), ...(claims.principal !== undefined && { p: claims.principal }) })).toString('base64url');
       return `${payload}.${sign(payload).toString('base64url')}`;
     },
     verify(token, now) {
@@ -50,14 +52,14 @@ export function tokenAuthority(secret: Buffer): TokenAuthority {
       const given = Buffer.from(token.slice(dot + 1), 'base64url');
       const expected = sign(payload);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-      let claims: { a?: unknown; e?: unknown; s?: unknown };
+      let claims: { a?: unknown; e?: unknown; s?: unknown; p?: unknown };
       try {
         claims = JSON.parse(Buffer.from(payload.slice(PREFIX.length), 'base64url').toString('utf8'));
       } catch {
         return undefined;
       }
       if (typeof claims.a !== 'string' || typeof claims.e !== 'number' || claims.e <= now) return undefined;
-      return { account: claims.a, expiresAt: claims.e, ...(typeof claims.s === 'string' && { scope: claims.s }) };
+      return { account: claims.a, expiresAt: claims.e, ...(typeof claims.s === 'string' && { scope: claims.s }), ...(typeof claims.p === 'string' && { principal: claims.p }) };
     },
   };
 }

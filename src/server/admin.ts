@@ -4,13 +4,15 @@ import type { Registry } from '../registry/index.ts';
 import type { ClusterState } from '../cluster/types.ts';
 import type { Store } from '../store/store.ts';
 import { VERSION } from '../version.ts';
+import { resetOps } from './reset-ops.ts';
 import { fargateUsageLines, UsageBusyError, usageQueryOf } from './fargate-usage-query.ts';
 
 /**
  * Berth's own endpoints, off the AWS surface, under /_berth/:
  * - GET  /_berth/health       → {"status":"ok","version":…,"revision":…}
  * - POST /_berth/reset        → wipes all state (every account and region, registry
- *   contents included), for test suites that need a clean slate between tests.
+ *   contents included) but the identity key (reset-ops.ts), for test suites that need a
+ *   clean slate between tests.
  * - POST /_berth/registry/gc  → collects unreferenced blobs and abandoned uploads now.
  * - GET  /_berth/cost/usage   → Fargate usage lines of one account and region over a window
  *   (fargate-usage-query.ts); `berth cost` prices them. Query: since, until (epoch seconds;
@@ -35,7 +37,8 @@ export function adminRoutes({ store, registry, s3, state, accountId, region, now
         return json(res, 200, { status: 'ok', version: VERSION, revision: await store.revision() });
       }
       if (req.method === 'POST' && path === '/_berth/reset') {
-        const r = await store.txn({ ops: [{ type: 'deletePrefix', prefix: '' }] });
+        // Everything but the identity key: running tasks' credentials stay valid (reset-ops.ts).
+        const r = await store.txn({ ops: await resetOps(store) });
         // With no manifest left, every blob is garbage; no grace, since the reset is the point.
         const gc = await registry.collectGarbage({ blobGraceMs: 0, uploadIdleMs: 0 });
         // Likewise every S3 object file: no record names one any more.

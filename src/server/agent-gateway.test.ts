@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { AgentSession } from '../agent/session.ts';
 import type { Assignment } from '../agent/protocol.ts';
 import { createClusterState } from '../cluster/cluster-state.ts';
-import { clusterOp, instanceOp, putOp, SCOPE, taskRecord } from '../cluster/testing.ts';
+import { clusterOp, instanceOp, instanceRecord, putOp, SCOPE, taskRecord } from '../cluster/testing.ts';
 import { SECRET_BYTES } from '../core/agent-credentials.ts';
 import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { keys } from '../core/ecs/keys.ts';
@@ -190,4 +190,35 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   rotated.length = 0;
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(rotated.length > 0 && rotated.every(([id]) => id === T2), `rotated after the stop: ${JSON.stringify(rotated)}`);
+});
+
+test('a task with an execution role is sent its session too, rotated apart from the task role\'s; tags answer only for the session\'s own tasks', async (t) => {
+  const td = buildTaskDefinition(SCOPE, { family: 'web', taskRoleArn: 'arn:aws:iam::123456789012:role/app', executionRoleArn: 'arn:aws:iam::123456789012:role/exec', containerDefinitions: [{ name: 'app', image: 'busybox', essential: true, memory: 64 } as ContainerDefinition] }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
+  const tagged = { ...taskRecord('a', T1, { instance: H1 }), tags: [{ key: 'team', value: 'web' }] };
+  const instance = putOp(keys.containerInstance(SCOPE, 'a', H1), { ...instanceRecord('a', H1), tags: [{ key: 'rack', value: 'r1' }] });
+  const { store, sessions, endpoint } = await gatewayUnderTest(t, {
+    credentialsRotateMs: 50,
+    issueCredentials: (role, now) => ({ roleArn: role.roleArn, accessKeyId: 'ASIATEST', secretAccessKey: 'secret', sessionToken: role.taskArn, expiration: now + 1000 }),
+  }, [clusterOp('a'), instance, putOp(keys.taskDefinition(SCOPE, 'web', 1), td), putOp(keys.task(SCOPE, 'a', T1), tagged), putOp(keys.task(SCOPE, 'a', T2), taskRecord('a', T2, { instance: H2 }))]);
+  const arn = ecsArn(SCOPE, `container-instance/a/${H1}`);
+  const secret = (await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), Date.now()))!;
+  const snapshot = Promise.withResolvers<Assignment[]>();
+  const rotated: string[] = [];
+  const session = new AgentSession(endpoint, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
+    onSnapshot: (a) => snapshot.resolve(a), onAssignment: () => {}, log: () => {},
+    onCredentials: (_taskArn, c, execution) => { rotated.push(`${execution ? 'execution' : 'task'} ${c.roleArn}`); },
+  });
+  sessions.push(session);
+  session.start();
+  const [a] = await snapshot.promise;
+  assert.equal(a!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/app');
+  assert.equal(a!.executionRoleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/exec');
+  assert.equal(a!.executionRoleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
+  for (let i = 0; i < 100 && new Set(rotated).size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([...new Set(rotated)].sort(), ['execution arn:aws:iam::123456789012:role/exec', 'task arn:aws:iam::123456789012:role/app']);
+
+  const tags = await session.tags(ecsArn(SCOPE, `task/a/${T1}`));
+  assert.deepEqual([tags.taskTags, tags.containerInstanceTags, tags.errors], [[{ key: 'team', value: 'web' }], [{ key: 'rack', value: 'r1' }], undefined]);
+  const other = await session.tags(ecsArn(SCOPE, `task/a/${T2}`));
+  assert.deepEqual([other.taskTags, other.errors?.[0]?.field], [undefined, 'TaskTags'], "another host's task");
 });

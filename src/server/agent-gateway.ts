@@ -12,7 +12,7 @@ import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { specOf } from '../core/ecs/task-model.ts';
-import { taskRoleOf } from '../core/ecs/task-role.ts';
+import { executionRoleOf, taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
   AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION,
@@ -25,6 +25,8 @@ import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
 import { bearerOf, callerOf, recordFailure, type CallerAuth } from './caller-auth.ts';
 import { checkSecret, instanceRefOf, revokeSecret, type SecretCheck } from './instance-credentials.ts';
+import { tagsForAgent } from './agent-tags.ts';
+import { executionPrincipal, type CredentialsOpener } from './execution-principal.ts';
 
 /**
  * Task definitions kept parsed for assignments: the revisions of the tasks being started
@@ -85,8 +87,10 @@ interface Session {
   sent: Map<string, string>;
   /** The role of each task sent that has one, for the credentials' rotation; a task leaves it with `sent`. */
   roles: Map<string, { roleArn: string; sessionName: string }>;
-  /** Tasks placed on this session's instance, as checked for awslogs messages (bounded: AWSLOGS_TASKS_KNOWN). */
-  awslogsTasks: Lru<string, true>;
+  /** The execution role of each task sent that has one, likewise. */
+  executionRoles: Map<string, { roleArn: string; sessionName: string }>;
+  /** Tasks placed on this session's instance, as checked for awslogs messages, with the execution role each ships as (bounded: AWSLOGS_TASKS_KNOWN). */
+  awslogsTasks: Lru<string, { executionRole?: string; principal?: string }>;
 }
 
 /** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
@@ -108,7 +112,7 @@ export interface AwslogsReceiver {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, credentialsRotateMs = CREDENTIALS_ROTATE_MS, awslogs }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, credentialsRotateMs = CREDENTIALS_ROTATE_MS, awslogs, openCredentials }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -127,6 +131,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   credentialsRotateMs?: number;
   /** The awslogs driver's receiver; without it, agents' awslogs messages are refused. */
   awslogs?: AwslogsReceiver;
+  /** Opens the session credentials an agent presents for a task's execution role (src/identity). */
+  openCredentials?: CredentialsOpener;
 }) {
   const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -150,6 +156,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   const rotator = setInterval(() => {
     for (const s of sessions.values()) {
       for (const [taskArn, role] of s.roles) sendCredentials(s, taskArn, role);
+      for (const [taskArn, role] of s.executionRoles) sendCredentials(s, taskArn, role, true);
     }
   }, credentialsRotateMs);
   rotator.unref();
@@ -165,7 +172,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       const task = parseTask(e.kv.key, e.kv.value);
       const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
       if (!session) return;
-      if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); session.roles.delete(task.taskArn); return; }
+      if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); session.roles.delete(task.taskArn); session.executionRoles.delete(task.taskArn); return; }
       if (session.sent.get(task.taskArn) === task.desiredStatus) return;
       session.sent.set(task.taskArn, task.desiredStatus);
       void assignment(task, session).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
@@ -202,17 +209,20 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     const logDriverMode = modeless && a ? await settingFor(store, { account: a.account, region: a.region }, rootPrincipal({ account: a.account, region: a.region }), 'defaultLogDriverMode') as 'blocking' | 'non-blocking' : undefined;
     const role = issueCredentials && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
     if (role) session.roles.set(task.taskArn, role);
+    const execution = issueCredentials && task.desiredStatus !== 'STOPPED' ? executionRoleOf(task, td) : undefined;
+    if (execution) session.executionRoles.set(task.taskArn, execution);
     return {
       ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
+      ...(execution && { executionRoleCredentials: issueCredentials!({ ...execution, taskArn: task.taskArn }, now()) }),
       spec,
       lastStatus: task.lastStatus,
       ...(logDriverMode && { logDriverMode }),
     };
   }
 
-  function sendCredentials(s: Session, taskArn: string, role: { roleArn: string; sessionName: string }): void {
+  function sendCredentials(s: Session, taskArn: string, role: { roleArn: string; sessionName: string }, execution = false): void {
     try {
-      send(s, { type: 'credentials', taskArn, credentials: issueCredentials!({ ...role, taskArn }, now()) });
+      send(s, { type: 'credentials', taskArn, credentials: issueCredentials!({ ...role, taskArn }, now()), ...(execution && { execution: true as const }) });
     } catch (err) {
       log(`agent gateway: credentials for ${taskArn}: ${String(err)}`);
     }
@@ -280,7 +290,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The session is known before the instance is marked connected: an older session's end,
     // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN) };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), executionRoles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN) };
     sessions.set(msg.containerInstanceArn, session);
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
     if (!instance || instance.status === 'INACTIVE') {
@@ -363,10 +373,23 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       if (key === undefined || typeof msg.group !== 'string' || typeof msg.stream !== 'string' || typeof msg.region !== 'string') {
         return answer({ code: 'InvalidParameterException', message: 'an awslogs message names a task ARN, a region, a group and a stream' });
       }
-      if (!s.awslogsTasks.get(msg.taskArn)) {
+      let known = s.awslogsTasks.get(msg.taskArn);
+      if (!known) {
         const task = await getJson<TaskRecord>(store, key);
         if (task?.value.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
-        s.awslogsTasks.set(msg.taskArn, true);
+        // Checked only where this control plane hands execution role sessions out (issueCredentials).
+        const executionRole = issueCredentials ? executionRoleOf(task.value, await definitionOf(task.value))?.roleArn : undefined;
+        known = executionRole ? { executionRole } : {};
+        s.awslogsTasks.set(msg.taskArn, known);
+      }
+      // A task with an execution role ships its logs as that role's session, as on ECS (execution-principal.ts).
+      if (known.executionRole !== undefined) {
+        const who = executionPrincipal(openCredentials, msg.as, msg.taskArn, known.executionRole, now());
+        if (!who.ok) return answer({ code: 'AccessDeniedException', message: who.message });
+        if (known.principal !== who.principal) {
+          known.principal = who.principal;
+          log(`awslogs: ${msg.taskArn} ships to ${msg.group} as ${who.principal}`);
+        }
       }
       const scope = { account: parseArn(msg.taskArn)!.account, region: msg.region };
       if (msg.op === 'setup') await awslogs.setup(scope, now(), msg.group, msg.stream, msg.createGroup === true);
@@ -416,6 +439,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
         else if (msg.type === 'protection') send(session, await protection(session, msg));
+        else if (msg.type === 'tags') send(session, await tagsForAgent(store, session.instanceArn, msg.id, msg.taskArn, taskKeyOf(msg.taskArn)));
         else if (msg.type === 'awslogs') void awslogsRequest(session, msg);
         else if (msg.type === 'logData' || msg.type === 'execResult' || msg.type === 'execOutput' || msg.type === 'execExit') {
           // Only the session a request went to may answer it.

@@ -13,6 +13,7 @@ import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
 import { createIdentityService } from '../identity/identity-service.ts';
+import { openSessionToken } from '../identity/session-credentials.ts';
 import { createEcrService } from '../api/ecr/index.ts';
 import { createEcsService } from '../api/ecs/index.ts';
 import { createLogsService } from '../api/logs/index.ts';
@@ -147,6 +148,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
   const agents = createAgentGateway({
     store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver,
+    openCredentials: (accessKeyId, sessionToken, now) => openSessionToken(identity.key, accessKeyId, sessionToken, now),
     issueCredentials: (role, now) => {
       const c = identity.issue(role, now);
       return { roleArn: role.roleArn, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };

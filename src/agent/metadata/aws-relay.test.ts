@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { awsEnvironment, isAwsRequest } from './aws-relay.ts';
 import { metadataHandler, startMetadataServer } from './server.ts';
 
+const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef';
 const SIGNED = 'AWS4-HMAC-SHA256 Credential=ASIAX/20261207/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=' + '0'.repeat(64);
 
 test('SigV4-signed requests and presigned URLs are relayed; Berth\'s own paths and anything unsigned are not', () => {
@@ -31,7 +32,7 @@ test('a relayed request reaches the control plane byte for byte (Host, path, bod
   await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
   t.after(() => new Promise<void>((done) => upstream.close(() => done())));
   const endpoint = new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
-  const server = await startMetadataServer(['127.0.0.1'], 0, metadataHandler({ now: Date.now, resolve: () => undefined, awsEndpoint: endpoint }));
+  const server = await startMetadataServer(['127.0.0.1'], 0, metadataHandler({ now: Date.now, resolve: () => undefined, awsEndpoint: endpoint, callerTask: () => TASK }));
   t.after(() => server.close());
   const port = (server.addresses[0] as AddressInfo).port;
   const answer = await new Promise<{ status: number; body: string; id: string | undefined }>((resolve, reject) => {
@@ -49,4 +50,33 @@ test('a relayed request reaches the control plane byte for byte (Host, path, bod
   const own = await fetch(`http://127.0.0.1:${port}/_berth/agents/register`, { method: 'POST', headers: { authorization: SIGNED } });
   assert.equal(own.status, 404);
   assert.equal(seen.length, 1);
+});
+
+test('a signed request from a connection no task of this agent holds is refused, and nothing is relayed; the caller is asked once per connection', async (t) => {
+  let relayed = 0;
+  const upstream = createServer((_req, res) => { relayed++; res.end('{}'); });
+  await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
+  t.after(() => new Promise<void>((done) => upstream.close(() => done())));
+  const endpoint = new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+  let asked = 0;
+  let known = false;
+  const server = await startMetadataServer(['127.0.0.1'], 0, metadataHandler({ now: Date.now, resolve: () => undefined, awsEndpoint: endpoint, callerTask: () => { asked++; return known ? TASK : undefined; } }));
+  t.after(() => server.close());
+  const port = (server.addresses[0] as AddressInfo).port;
+  const refused = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { authorization: SIGNED } });
+  assert.equal(refused.status, 403);
+  assert.equal(((await refused.json()) as { __type: string }).__type, 'AccessDeniedException');
+  assert.equal(relayed, 0);
+  known = true;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const call = () => new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { authorization: SIGNED } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+    req.on('error', reject);
+    req.end();
+  });
+  const before = asked;
+  assert.deepEqual([await call(), await call(), await call()], [200, 200, 200]);
+  assert.equal(relayed, 3);
+  assert.equal(asked - before, 1, 'one caller check for the one kept-alive connection');
 });

@@ -5,7 +5,8 @@
  * with SigV4 to the control plane it joined, byte for byte: the same method, path, headers
  * (Host included, which the signature covers) and body, and the answer back the same way.
  * The control plane checks the signature (a task role's session credentials) as for any
- * client; the relay decides nothing.
+ * client; the relay only decides who may use it: a task of this agent (server.ts asks the
+ * caller check once per connection), so the agent's address lends nothing to anyone else.
  *
  * Only SigV4-signed requests are relayed, and never Berth's own paths (/_berth/…: the
  * agent's registration, admin and agent sessions), which trust callers on the control

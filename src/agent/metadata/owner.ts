@@ -58,17 +58,28 @@ export function heldBy(pids: readonly number[], inode: string, proc = '/proc'): 
   return false;
 }
 
+/** The inode of the client socket of a connection from `clientPort` that dialled `dialled` (169.254.170.2:80 before the DNAT). */
+export function clientSocketInode(clientPort: number, dialled: string, proc = '/proc'): string | undefined {
+  let tcp = '';
+  try {
+    tcp = readFileSync(join(proc, 'net', 'tcp'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const inode = socketInode(tcp, clientPort, dialled);
+  return inode === '0' ? undefined : inode;
+}
+
+/** Whether a process of the cgroup v2 directory `cgroupDir` (or one below it) holds socket `inode`. */
+export function inodeInCgroup(cgroupDir: string, inode: string, proc = '/proc'): boolean {
+  return heldBy(pidsBelow(cgroupDir), inode, proc);
+}
+
 /**
  * Whether the client of a connection from `clientPort`, which dialled `dialled`
  * (169.254.170.2:80 before the DNAT), is a process of the cgroup v2 directory `cgroupDir`.
  */
 export function clientInCgroup(cgroupDir: string, clientPort: number, dialled: string, proc = '/proc'): boolean {
-  let tcp = '';
-  try {
-    tcp = readFileSync(join(proc, 'net', 'tcp'), 'utf8');
-  } catch {
-    return false;
-  }
-  const inode = socketInode(tcp, clientPort, dialled);
-  return inode !== undefined && inode !== '0' && heldBy(pidsBelow(cgroupDir), inode, proc);
+  const inode = clientSocketInode(clientPort, dialled, proc);
+  return inode !== undefined && inodeInCgroup(cgroupDir, inode, proc);
 }

@@ -18,3 +18,10 @@ test('the v4 and v3 paths, the protection endpoint; nothing else', () => {
     assert.equal(route(m, p), undefined, `${m} ${p}`);
   }
 });
+
+test('taskWithTags is a v4 path only', () => {
+  const id = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+  assert.deepEqual(route('GET', `/v4/${id}/taskWithTags`), { kind: 'taskWithTags', version: 'v4', id });
+  assert.equal(route('GET', `/v3/${id}/taskWithTags`), undefined);
+  assert.equal(route('PUT', `/v4/${id}/taskWithTags`), undefined);
+});

@@ -6,6 +6,8 @@ import type { MetadataVersion } from './view.ts';
 
 export type Route =
   | { kind: 'container' | 'task' | 'stats' | 'taskStats'; version: MetadataVersion; id: string }
+  /** v4 only: the task's answer with its and its instance's tags. */
+  | { kind: 'taskWithTags'; version: 'v4'; id: string }
   | { kind: 'protection'; method: 'GET' | 'PUT'; id: string }
   | { kind: 'credentials'; id: string };
 
@@ -14,6 +16,7 @@ const ID = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
 const METADATA = new RegExp(`^/(v3|v4)/${ID}(/task)?(/stats)?/?$`);
 const PROTECTION = new RegExp(`^/api/${ID}/task-protection/v1/state/?$`);
 const CREDENTIALS = new RegExp(`^/v2/credentials/${ID}/?$`);
+const WITH_TAGS = new RegExp(`^/v4/${ID}/taskWithTags/?$`);
 
 export function route(method: string | undefined, url: string | undefined): Route | undefined {
   const path = (url ?? '').split('?')[0]!;
@@ -22,6 +25,8 @@ export function route(method: string | undefined, url: string | undefined): Rout
   if (method !== 'GET') return undefined;
   const c = CREDENTIALS.exec(path);
   if (c) return { kind: 'credentials', id: c[1]! };
+  const t = WITH_TAGS.exec(path);
+  if (t) return { kind: 'taskWithTags', version: 'v4', id: t[1]! };
   const m = METADATA.exec(path);
   if (!m) return undefined;
   const kind = m[3] ? (m[4] ? 'taskStats' : 'task') : (m[4] ? 'stats' : 'container');

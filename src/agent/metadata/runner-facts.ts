@@ -12,7 +12,7 @@ import type { RunnerFacts } from '../task-runner.ts';
 import { cgroupsPath, taskCgroupPath } from '../task-layout.ts';
 import { cgroup2Mount } from '../../runtime/container/cgroup2.ts';
 import { METADATA_ADDRESS, METADATA_PORT } from './ids.ts';
-import { clientInCgroup } from './owner.ts';
+import { clientSocketInode, inodeInCgroup } from './owner.ts';
 import { readStats } from './stats-reader.ts';
 import type { EndpointTarget, StatsSource } from './server.ts';
 import type { ClockFacts, MetadataTask } from './view.ts';
@@ -79,25 +79,83 @@ function ephemeralUse(taskDir: string, reservedMiB: number): { utilizedMiB: numb
   }
 }
 
+/** The task id of a runner's task (its ARN's last part). */
+const taskIdOf = (f: RunnerFacts) => f.assignment.spec.id;
+const remoteOf = (socket: Socket) => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+const DIALLED = `${METADATA_ADDRESS}:${METADATA_PORT}`;
+
+/**
+ * Whether a connection comes from this runner's task: its source address is the task's (or
+ * one of its containers'); a host-mode task has no address of its own, so the client socket
+ * must be held by a process of the task's cgroup (a walk of /proc: the server asks once per
+ * connection, server.ts).
+ */
+export function ownsSocket(f: RunnerFacts, socket: Socket, inode?: () => string | undefined): boolean {
+  if (f.net?.hostNetwork) {
+    const mount = cgroup2Mount();
+    if (mount === undefined || socket.remotePort === undefined) return false;
+    const i = inode ? inode() : clientSocketInode(socket.remotePort, DIALLED);
+    return i !== undefined && inodeInCgroup(join(mount, taskCgroupPath(taskIdOf(f))), i);
+  }
+  const remote = remoteOf(socket);
+  return f.net !== undefined && (f.net.ip === remote || f.net.containers.some((c) => c.ip === remote));
+}
+
+/**
+ * The task among `runners` a connection comes from, if any (the AWS relay's caller check):
+ * by address first, then host-mode tasks by the client socket's owner, /proc/net/tcp read
+ * at most once.
+ */
+export function callerTaskAmong(runners: Iterable<RunnerFacts>, socket: Socket): string | undefined {
+  let inode: string | undefined | null = null;
+  const once = () => {
+    if (inode === null) inode = socket.remotePort === undefined ? undefined : clientSocketInode(socket.remotePort, DIALLED);
+    return inode;
+  };
+  const hostMode: RunnerFacts[] = [];
+  for (const f of runners) {
+    if (f.net?.hostNetwork) hostMode.push(f);
+    else if (ownsSocket(f, socket)) return f.assignment.spec.ecs.taskArn;
+  }
+  return hostMode.find((f) => ownsSocket(f, socket, once))?.assignment.spec.ecs.taskArn;
+}
+
+/** Object identities as small numbers, for answer versions: an assignment or network replaced is a new version. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+const identity = (o: object | undefined): number | string => {
+  if (o === undefined) return '-';
+  let n = identities.get(o);
+  if (n === undefined) identities.set(o, (n = ++nextIdentity));
+  return n;
+};
+
+/**
+ * A string that changes whenever the metadata view of the runner would (every fact
+ * metadataTask reads, the clock sample included), so the server can keep the serialized
+ * answer and send it again while the task is unchanged. Undefined for a Fargate task: its
+ * ephemeral disk's use is read anew for each answer.
+ */
+export function answerVersion(f: RunnerFacts, clock: ClockFacts | undefined): string | undefined {
+  if (f.assignment.spec.launchType === 'FARGATE') return undefined;
+  let v = `${identity(f.assignment)}|${identity(f.net)}|${f.status}|${f.pullStartedAt}|${f.pullStoppedAt}|${clock?.measuredAt}`;
+  for (const s of f.slots) {
+    v += `|${s.state},${s.health},${s.exit?.exitCode},${s.container?.id},${s.image?.configDigest},${s.createdAt},${s.startedAt},${s.finishedAt}`;
+  }
+  return v;
+}
+
 /** The endpoint target for one container of a runner. */
 export function endpointTarget(facts: () => RunnerFacts, container: string, host: HostFacts): EndpointTarget {
   const f0 = facts();
   const taskArn = f0.assignment.spec.ecs.taskArn;
-  const taskId = f0.assignment.spec.id;
+  const taskId = taskIdOf(f0);
   return {
     taskArn,
     container,
-    owns(socket: Socket): boolean {
-      const f = facts();
-      const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      // Host mode: no address of its own; the client socket must be a process's of the task's cgroup.
-      if (f.net?.hostNetwork) {
-        const mount = cgroup2Mount();
-        return mount !== undefined && socket.remotePort !== undefined && clientInCgroup(join(mount, taskCgroupPath(taskId)), socket.remotePort, `${METADATA_ADDRESS}:${METADATA_PORT}`);
-      }
-      return f.net !== undefined && (f.net.ip === remote || f.net.containers.some((c) => c.ip === remote));
-    },
+    owns: (socket: Socket) => ownsSocket(facts(), socket),
     metadata: () => metadataTask(facts(), host),
+    version: () => answerVersion(facts(), host.clock()),
     stats(): StatsSource[] {
       const f = facts();
       // A gVisor sandbox's containers share the sandbox's cgroup, the task's, on the host.

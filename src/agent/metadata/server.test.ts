@@ -106,3 +106,48 @@ test('the task role credentials: to the owning task only, AWS container credenti
   const stranger = await serve({ ...backend('10.9.9.9'), credentials: () => creds }, t);
   assert.equal((await fetch(`${stranger}/v2/credentials/${ID}`)).status, 404, 'another task asking for this one\'s credentials');
 });
+
+test('an answer is made once per task version: the same bytes while the version holds, a new answer when it moves', async (t) => {
+  let made = 0;
+  let version: string | undefined = 'v1';
+  let status: 'RUNNING' | 'STOPPED' = 'RUNNING';
+  const target: EndpointTarget = {
+    taskArn: ARN, container: 'app', owns: () => true, stats: () => [], version: () => version,
+    metadata: () => { made++; return { ...metadata, knownStatus: status }; },
+  };
+  const base = await serve({ now: Date.now, resolve: (id) => (id === ID ? target : undefined) }, t);
+  const get = async (path: string) => (await (await fetch(`${base}${path}`)).json()) as { KnownStatus: string };
+  assert.equal((await get(`/v4/${ID}/task`)).KnownStatus, 'RUNNING');
+  assert.equal((await get(`/v4/${ID}/task`)).KnownStatus, 'RUNNING');
+  assert.equal(made, 1, 'the second answer was the first one\'s bytes');
+  await get(`/v3/${ID}/task`);
+  await get(`/v4/${ID}`);
+  assert.equal(made, 3, 'each kind of answer is its own');
+  status = 'STOPPED';
+  assert.equal((await get(`/v4/${ID}/task`)).KnownStatus, 'RUNNING', 'same version, same answer');
+  version = 'v2';
+  assert.equal((await get(`/v4/${ID}/task`)).KnownStatus, 'STOPPED');
+  version = undefined;
+  await get(`/v4/${ID}/task`);
+  await get(`/v4/${ID}/task`);
+  assert.equal(made, 6, 'no version: made anew every time');
+});
+
+test('taskWithTags: the task answer with its tags, for the owning task only', async (t) => {
+  const asked: string[] = [];
+  const tags = async (arn: string) => { asked.push(arn); return { taskTags: [{ key: 'team', value: 'web' }], containerInstanceTags: [{ key: 'rack', value: 'r1' }] }; };
+  const base = await serve({ ...backend('127.0.0.1'), tags }, t);
+  const r = await fetch(`${base}/v4/${ID}/taskWithTags`);
+  assert.equal(r.status, 200);
+  const body = await r.json() as Record<string, unknown>;
+  assert.equal(body.TaskARN, ARN);
+  assert.deepEqual([body.TaskTags, body.ContainerInstanceTags], [{ team: 'web' }, { rack: 'r1' }]);
+  assert.deepEqual(asked, [ARN]);
+  const stranger = await serve({ ...backend('10.9.9.9'), tags }, t);
+  assert.equal((await fetch(`${stranger}/v4/${ID}/taskWithTags`)).status, 404);
+  assert.deepEqual(asked, [ARN], 'nothing asked for a stranger');
+  const broken = await serve({ ...backend('127.0.0.1'), tags: () => Promise.reject(new Error('session down')) }, t);
+  const e = await (await fetch(`${broken}/v4/${ID}/taskWithTags`)).json() as { TaskARN: string; Errors: { ErrorCode: string; StatusCode: number }[] };
+  assert.equal(e.TaskARN, ARN, 'the task answer still comes');
+  assert.deepEqual(e.Errors.map((x) => [x.ErrorCode, x.StatusCode]), [['ServerException', 500]]);
+});

@@ -39,3 +39,15 @@ test('verification accepts the signature it made and refuses a changed body or s
   assert.equal(verifySignature({ ...signedReq, body: '{"clusterName":"b"}' }, h.signedHeaders, creds.secretAccessKey, scope, h.signature), false);
   assert.equal(verifySignature(signedReq, h.signedHeaders, 'another-secret', scope, h.signature), false);
 });
+
+test('temporary credentials send their token as x-amz-security-token, and sign it', () => {
+  const headers = signRequest(req, { ...creds, sessionToken: 'the-token' }, 'us-east-1', 'ecs', when);
+  assert.equal(headers['x-amz-security-token'], 'the-token');
+  assert.match(headers.authorization!, /SignedHeaders=[^,]*x-amz-security-token/);
+  const h = parseSigV4Header(headers.authorization!);
+  const scope = `${h.date}/${h.region}/${h.service}/aws4_request`;
+  const signed = { ...req, headers: { ...req.headers, 'x-amz-date': headers['x-amz-date']!, 'x-amz-security-token': 'the-token' } };
+  assert.equal(verifySignature(signed, h.signedHeaders, creds.secretAccessKey, scope, h.signature), true);
+  assert.equal(verifySignature({ ...signed, headers: { ...signed.headers, 'x-amz-security-token': 'another' } }, h.signedHeaders, creds.secretAccessKey, scope, h.signature), false);
+  assert.equal(signRequest(req, creds, 'us-east-1', 'ecs', when)['x-amz-security-token'], undefined);
+});

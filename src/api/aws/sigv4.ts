@@ -22,6 +22,8 @@ export interface SignableRequest {
 export interface Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Temporary credentials' token: sent (and signed) as `x-amz-security-token`. */
+  readonly sessionToken?: string;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -35,14 +37,15 @@ export function amzDate(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-/** Returns the headers to add (`x-amz-date`, `authorization`) to sign `req`. */
+/** Returns the headers to add (`x-amz-date`, `x-amz-security-token` for temporary credentials, `authorization`) to sign `req`. */
 export function signRequest(req: SignableRequest, creds: Credentials, region: string, service: string, date: Date): Record<string, string> {
   const stamp = amzDate(date);
-  const headers = { ...lower(req.headers), 'x-amz-date': stamp };
+  const token: Record<string, string> = creds.sessionToken !== undefined ? { 'x-amz-security-token': creds.sessionToken } : {};
+  const headers = { ...lower(req.headers), 'x-amz-date': stamp, ...token };
   const signed = Object.keys(headers).sort();
   const scope = `${stamp.slice(0, 8)}/${region}/${service}/aws4_request`;
   const signature = computeSignature(req, headers, signed, creds.secretAccessKey, scope, stamp);
-  return { 'x-amz-date': stamp, authorization: `${ALGORITHM} Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}` };
+  return { 'x-amz-date': stamp, ...token, authorization: `${ALGORITHM} Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}` };
 }
 
 /**

@@ -9,7 +9,8 @@ export function authTokenOperations({ tokens }: EcrDeps) {
   return {
     GetAuthorizationToken(_input: { registryIds?: string[] }, ctx: RequestContext) {
       const expiresAt = ctx.now + TOKEN_LIFETIME_MS;
-      const token = tokens.issue({ account: ctx.accountId, expiresAt });
+      // The caller rides in the token: the registry's pulls with it are the caller's (a task execution role's, for an agent).
+      const token = tokens.issue({ account: ctx.accountId, expiresAt, principal: ctx.principal.arn });
       return {
         authorizationData: [{
           authorizationToken: Buffer.from(`${REGISTRY_USERNAME}:${token}`).toString('base64'),

@@ -10,3 +10,14 @@ export function taskRoleOf(task: Pick<TaskRecord, 'overrides' | 'taskArn'>, defi
   if (!roleArn) return undefined;
   return { roleArn, sessionName: task.taskArn.slice(task.taskArn.lastIndexOf('/') + 1) };
 }
+
+/**
+ * A task's execution role: the one the agent acts as for the task (pulling its images from
+ * the registry, shipping its awslogs), the run's override first, then the definition's.
+ * Its session is named for the task id too.
+ */
+export function executionRoleOf(task: Pick<TaskRecord, 'overrides' | 'taskArn'>, definition: { readonly executionRoleArn?: string }): { roleArn: string; sessionName: string } | undefined {
+  const roleArn = task.overrides.executionRoleArn ?? definition.executionRoleArn;
+  if (!roleArn) return undefined;
+  return { roleArn, sessionName: task.taskArn.slice(task.taskArn.lastIndexOf('/') + 1) };
+}
