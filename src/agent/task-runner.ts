@@ -347,6 +347,7 @@ export class TaskRunner {
         stateDir: this.#layout.containerState(name),
         runtime: this.#deps.runtime,
         logPath: this.#layout.log(name),
+        logSizeMax: this.#awslogs.logSizeMax(slot.def),
       });
       await slot.container.start();
       slot.startedAt = this.#deps.now();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
 import type { Line } from './multiline.ts';
 import { parseAwslogsOptions } from './options.ts';
+import { PUNCH_BYTES } from './punch.ts';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -158,4 +159,23 @@ test('a rotation found while draining: the next file is read too before the drai
   renameSync(`${path}.tmp`, path);
   await d.drain(5_000);
   assert.deepEqual(messages(r), expected(1, 400));
+});
+
+test('delivered bytes are given back to the disk (holes punched): the file keeps its size and offsets, and a restarted driver goes on from its position', async () => {
+  const path = logFile();
+  // ~20 MiB of records: more than two punches' worth (PUNCH_BYTES).
+  const total = 400_000;
+  for (let from = 1; from <= total; from += 50_000) appendFileSync(path, lines(from, from + 49_999));
+  const size = statSync(path).size;
+  const r = new FakeReceiver();
+  const first = driver(path, r);
+  first.start();
+  await until(() => r.events.length === total && statSync(path).blocks * 512 < size - PUNCH_BYTES, 30_000);
+  first.stop();
+  assert.equal(statSync(path).size, size, 'conmon writes on at its offset: the size is kept');
+  appendFileSync(path, lines(total + 1, total + 10));
+  const second = driver(path, r);
+  second.start();
+  await second.drain(5_000);
+  assert.deepEqual(messages(r), expected(1, total + 10));
 });

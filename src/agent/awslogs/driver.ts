@@ -19,6 +19,7 @@ import { K8sFileReader } from './k8s-file.ts';
 import { MultilineJoiner, type Line } from './multiline.ts';
 import type { AwslogsConfig } from './options.ts';
 import { readPosition, writePosition, type Position } from './position-file.ts';
+import { punchHole, punchRange } from './punch.ts';
 
 /** How often the file is looked at when it has nothing new: the delay a line can wait before it is read. */
 export const POLL_MS = 50;
@@ -38,6 +39,13 @@ const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
 /** Drops in non-blocking mode are said at most this often. */
 const DROP_REPORT_MS = 10_000;
+/**
+ * conmon's `--log-size-max` for an awslogs container: the file is the buffer, and the
+ * driver frees what it delivered (punch.ts) instead of conmon rotating it. conmon replaces
+ * the file only past this many bytes written since the last time, which loses lines only
+ * when the driver is that far behind (an agent down while a container writes a GiB).
+ */
+export const AWSLOGS_LOG_SIZE_MAX = 1024 * 1024 * 1024;
 
 export interface Target {
   readonly taskArn: string;
@@ -88,6 +96,9 @@ export class AwslogsDriver {
   #droppedSaid = 0;
   #droppedAt = 0;
   #failing = false;
+  /** File offset up to which holes are punched in the file being read (punch.ts), and the punch under way. */
+  #punched = 0;
+  #punching: Promise<void> | undefined;
 
   constructor(o: DriverOptions) {
     this.#o = o;
@@ -129,8 +140,13 @@ export class AwslogsDriver {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#fd >= 0) closeSync(this.#fd);
+    const fd = this.#fd;
     this.#fd = -1;
+    // A punch under way names the file by this descriptor: its number must not go to another file first.
+    if (fd >= 0) {
+      if (this.#punching) void this.#punching.finally(() => closeSync(fd));
+      else closeSync(fd);
+    }
   }
 
   /** Opens the file to read: the saved one (or its link) after a restart; `next` when moving on from a rotated one. */
@@ -156,6 +172,7 @@ export class AwslogsDriver {
       this.#base = saved.base + saved.fileOffset;
       this.#fileOffset = 0;
     }
+    this.#punched = 0;
     if (next) this.#reader.rebase(this.#base + this.#fileOffset);
     else this.#reader = new K8sFileReader(this.#base + this.#fileOffset, this.#o.format === 'raw' ? this.#o.now : undefined);
     if (path === this.#o.logPath) this.#link();
@@ -243,8 +260,9 @@ export class AwslogsDriver {
     const replaced = st !== undefined && st.ino !== this.#ino;
     const truncated = st !== undefined && st.ino === this.#ino && st.size < readTo;
     if (!replaced && !truncated) return false;
-    // Positions are saved relative to the file being read: move on only when all of it was acknowledged.
-    if (this.#inFlight || this.#batcher.size > 0 || this.#joiner?.pending) {
+    // Positions are saved relative to the file being read: move on only when all of it was
+    // acknowledged (and its punch, which names the descriptor, is done).
+    if (this.#inFlight || this.#batcher.size > 0 || this.#joiner?.pending || this.#punching) {
       if (this.#joiner?.pending) { const e = this.#joiner.flush(); if (e) this.#add(e); }
       return false;
     }
@@ -269,6 +287,7 @@ export class AwslogsDriver {
       if (this.#stopped) return;
       const end = batch[batch.length - 1]!.end;
       writePosition(this.#positionPath, { ino: this.#ino, base: this.#base, fileOffset: end - this.#base });
+      this.#punch(end - this.#base);
       this.#inFlight = undefined;
       this.#retryMs = RETRY_MIN_MS;
       if (this.#failing) { this.#failing = false; this.#o.log(`awslogs ${this.#o.target.stream}: delivering again`); }
@@ -282,6 +301,18 @@ export class AwslogsDriver {
       setTimeout(() => { if (!this.#stopped) this.#send(batch); }, this.#retryMs).unref();
       this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
     });
+  }
+
+  /** Frees the blocks of the file delivered so far (punch.ts), a few MiB at a time, one punch at a time. */
+  #punch(delivered: number): void {
+    const range = this.#punching ? undefined : punchRange(this.#punched, delivered);
+    if (!range || this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#punching = punchHole(fd, range.offset, range.length).then(() => {
+      if (this.#fd === fd) this.#punched = range.offset + range.length;
+    }, (e: unknown) => {
+      this.#o.log(`awslogs ${this.#o.target.stream}: cannot free the delivered part of the log (${(e as Error).message}); it keeps its disk space`);
+    }).finally(() => { this.#punching = undefined; });
   }
 }
 
