@@ -66,8 +66,9 @@ async function main(): Promise<number> {
         name: 'app', image: 'berth/sleep', memory: 128, command: ['sh', '-c', command],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': prefix, 'awslogs-create-group': 'true', mode: 'blocking' } },
       }] });
-      const task = (await ecs<{ tasks: { taskArn: string }[] }>('RunTask', { cluster: CLUSTER, taskDefinition: family })).tasks[0]!;
-      return task.taskArn;
+      const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('RunTask', { cluster: CLUSTER, taskDefinition: family });
+      if (!ran.tasks[0]) throw new Error(`RunTask ${family}: ${JSON.stringify(ran.failures)}`);
+      return ran.tasks[0].taskArn;
     };
     const stopped = async (taskArn: string): Promise<void> => {
       for (;;) {

@@ -3,7 +3,9 @@ import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { AGENT_BATCH_LIMITS, MAX_BATCH_EVENTS } from './batcher.ts';
 import { AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
+import type { EventBatch } from './event-batch.ts';
 import type { Line } from './multiline.ts';
 import { parseAwslogsOptions } from './options.ts';
 import { PUNCH_BYTES } from './punch.ts';
@@ -25,12 +27,15 @@ const target: Target = { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/t',
 class FakeReceiver implements AwslogsTransport {
   events: Line[] = [];
   batches = 0;
+  largest = 0;
   fail = 0;
   hold = false;
   held: (() => void)[] = [];
   async setup(): Promise<void> {}
-  put(_t: Target, events: readonly Line[]): Promise<void> {
+  put(_t: Target, batch: EventBatch): Promise<void> {
     if (this.fail > 0) { this.fail--; return Promise.reject(new Error('not connected to the control plane')); }
+    const events = batch.lines();
+    this.largest = Math.max(this.largest, events.length);
     const store = () => {
       const done = this.events.at(-1)?.end ?? -1;
       this.events.push(...events.filter((e) => e.end > done));
@@ -66,7 +71,7 @@ test('every line becomes one event, in order, with its timestamp; appended lines
   const d = driver(path, r);
   d.start();
   await until(() => r.events.length === 25_000);
-  assert.ok(r.batches >= 3, 'in batches of at most 10,000');
+  assert.ok(r.largest <= AGENT_BATCH_LIMITS.events && r.largest > MAX_BATCH_EVENTS, `in batches bounded by bytes, past PutLogEvents' 10,000 (largest ${r.largest})`);
   assert.equal(r.events[0]!.timestamp, Date.UTC(2026, 11, 7, 8, 51, 49, 1));
   appendFileSync(path, lines(25_001, 25_010));
   await d.drain(5_000);

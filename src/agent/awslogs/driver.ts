@@ -14,8 +14,9 @@
  * while `max-buffer-size` bytes wait are dropped, counted and said in the agent's log.
  */
 import { closeSync, fstatSync, linkSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { Batcher } from './batcher.ts';
-import { K8sFileReader } from './k8s-file.ts';
+import { AGENT_BATCH_LIMITS, Batcher } from './batcher.ts';
+import type { EventBatch } from './event-batch.ts';
+import { K8sFileReader, type LineSink } from './k8s-file.ts';
 import { MultilineJoiner, type Line } from './multiline.ts';
 import type { AwslogsConfig } from './options.ts';
 import { readPosition, writePosition, type Position } from './position-file.ts';
@@ -25,13 +26,18 @@ import { punchHole, punchRange } from './punch.ts';
 export const POLL_MS = 50;
 /** Read at most this much at a time (one readSync). */
 const CHUNK_BYTES = 1024 * 1024;
+/** A tick reads at most this much before it lets the event loop go on (other drivers, the session). */
+const TICK_READ_BYTES = 4 * CHUNK_BYTES;
 /**
  * One read buffer for every driver of the agent: reads are synchronous and each chunk is
  * decoded (or copied) before the next read, so drivers need not hold one each.
  */
 const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-/** blocking mode: bytes of messages held in memory at most (two full batches); past it the file is the buffer. */
-export const BLOCKING_BUFFER_BYTES = 2 * 1024 * 1024;
+/**
+ * blocking mode: bytes of messages held in memory at most (two full batches besides the one
+ * being sent: the next is read while one is stored); past it the file is the buffer.
+ */
+export const BLOCKING_BUFFER_BYTES = 2 * AGENT_BATCH_LIMITS.bytes;
 /** A multiline event no line has added to for this long is complete (Docker flushes it at its 5 s tick; a second keeps `aws logs tail` live). */
 export const MULTILINE_FLUSH_MS = 1_000;
 /** A failed send is tried again after this long, doubling up to RETRY_MAX_MS. */
@@ -60,7 +66,7 @@ export interface AwslogsTransport {
   /** Makes sure the group (with createGroup) and the stream exist; rejects with AWS's error text. */
   setup(target: Target): Promise<void>;
   /** Stores a batch; resolves once it is durable on the control plane. */
-  put(target: Target, events: readonly Line[]): Promise<void>;
+  put(target: Target, batch: EventBatch): Promise<void>;
 }
 
 export interface DriverOptions {
@@ -85,8 +91,24 @@ export class AwslogsDriver {
   #fileOffset = 0;
   #reader!: K8sFileReader;
   readonly #joiner: MultilineJoiner | undefined;
-  readonly #batcher = new Batcher();
-  #inFlight: Line[] | undefined;
+  readonly #batcher = new Batcher(AGENT_BATCH_LIMITS);
+  #inFlight: EventBatch | undefined;
+  /** Lines read in this tick. */
+  #read = 0;
+  /** Where the reader's lines go: straight into the batcher as bytes, or as strings through the multiline joiner. */
+  readonly #sink: LineSink = {
+    line: (timestamp, buf, start, end, endOffset) => {
+      this.#read++;
+      if (this.#joiner) {
+        const e = this.#joiner.push({ timestamp, message: buf.toString('utf8', start, end), end: endOffset });
+        if (e) this.#add(e);
+      } else if (this.#full()) {
+        this.#dropped++;
+      } else {
+        this.#batcher.add(timestamp, buf, start, end, endOffset);
+      }
+    },
+  };
   #retryMs = RETRY_MIN_MS;
   #timer: NodeJS.Timeout | undefined;
   #lastLineAt = 0;
@@ -126,7 +148,7 @@ export class AwslogsDriver {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#o.log(`awslogs ${this.#o.target.stream}: ${this.#batcher.size + (this.#inFlight?.length ?? 0)} events not delivered ${timeoutMs / 1000} s after the container ended; they are sent if the agent restarts`);
+        this.#o.log(`awslogs ${this.#o.target.stream}: ${this.#batcher.size + (this.#inFlight?.count ?? 0)} events not delivered ${timeoutMs / 1000} s after the container ended; they are sent if the agent restarts`);
         this.stop();
         resolve();
       }, timeoutMs);
@@ -196,17 +218,17 @@ export class AwslogsDriver {
     if (this.#stopped) return;
     if (this.#fd < 0) this.#open(readPosition(this.#positionPath));
     let eof = this.#fd < 0;
-    const lines: Line[] = [];
     const limit = this.#o.config.mode === 'blocking' ? BLOCKING_BUFFER_BYTES : Infinity;
+    this.#read = 0;
     // Read position: the file offset of the next byte to read, ahead of what was delivered.
-    while (!eof && this.#batcher.held < limit && lines.length < 20_000) {
+    for (let bytes = 0; !eof && this.#batcher.held < limit && bytes < TICK_READ_BYTES;) {
       const n = readSync(this.#fd, chunk, 0, CHUNK_BYTES, this.#reader.offset - this.#base + this.#pendingBytes());
       if (n === 0) { eof = true; break; }
-      this.#reader.push(chunk.subarray(0, n), lines);
+      bytes += n;
+      this.#reader.pushTo(chunk.subarray(0, n), this.#sink);
     }
     const now = this.#o.now();
-    if (lines.length > 0) this.#lastLineAt = now;
-    for (const l of lines) this.#event(l);
+    if (this.#read > 0) this.#lastLineAt = now;
     if (this.#joiner?.pending && (now - this.#lastLineAt >= MULTILINE_FLUSH_MS || (eof && this.#draining))) {
       const e = this.#joiner.flush();
       if (e) this.#add(e);
@@ -229,21 +251,14 @@ export class AwslogsDriver {
     return this.#reader.buffered;
   }
 
-  #event(line: Line): void {
-    if (this.#joiner) {
-      const e = this.#joiner.push(line);
-      if (e) this.#add(e);
-    } else {
-      this.#add(line);
-    }
+  /** non-blocking mode with max-buffer-size bytes waiting: a line now is dropped. */
+  #full(): boolean {
+    return this.#o.config.mode === 'non-blocking' && this.#batcher.held >= this.#o.config.maxBufferBytes;
   }
 
   #add(e: Line): void {
-    if (this.#o.config.mode === 'non-blocking' && this.#batcher.held >= this.#o.config.maxBufferBytes) {
-      this.#dropped++;
-      return;
-    }
-    this.#batcher.add(e);
+    if (this.#full()) this.#dropped++;
+    else this.#batcher.addLine(e);
   }
 
   #sayDrops(now: number): void {
@@ -281,11 +296,11 @@ export class AwslogsDriver {
     this.#send(batch);
   }
 
-  #send(batch: Line[]): void {
+  #send(batch: EventBatch): void {
     this.#inFlight = batch;
     this.#o.transport.put(this.#o.target, batch).then(() => {
       if (this.#stopped) return;
-      const end = batch[batch.length - 1]!.end;
+      const end = batch.ends[batch.count - 1]!;
       writePosition(this.#positionPath, { ino: this.#ino, base: this.#base, fileOffset: end - this.#base });
       this.#punch(end - this.#base);
       this.#inFlight = undefined;
