@@ -93,6 +93,8 @@ export class AwslogsDriver {
   readonly #joiner: MultilineJoiner | undefined;
   readonly #batcher = new Batcher(AGENT_BATCH_LIMITS);
   #inFlight: EventBatch | undefined;
+  /** blocking mode: reading stopped because BLOCKING_BUFFER_BYTES wait (an ack makes room). */
+  #full = false;
   /** Lines read in this tick. */
   #read = 0;
   /** Where the reader's lines go: straight into the batcher as bytes, or as strings through the multiline joiner. */
@@ -102,7 +104,7 @@ export class AwslogsDriver {
       if (this.#joiner) {
         const e = this.#joiner.push({ timestamp, message: buf.toString('utf8', start, end), end: endOffset });
         if (e) this.#add(e);
-      } else if (this.#full()) {
+      } else if (this.#overMaxBuffer()) {
         this.#dropped++;
       } else {
         this.#batcher.add(timestamp, buf, start, end, endOffset);
@@ -243,7 +245,8 @@ export class AwslogsDriver {
       d.resolve();
       return;
     }
-    this.#timer = setTimeout(() => this.#tick(), eof || this.#batcher.held >= limit ? POLL_MS : 0);
+    this.#full = !eof && this.#batcher.held >= limit;
+    this.#timer = setTimeout(() => this.#tick(), eof || this.#full ? POLL_MS : 0);
   }
 
   /** Bytes read from the file past the reader's whole records (an incomplete last record). */
@@ -252,12 +255,12 @@ export class AwslogsDriver {
   }
 
   /** non-blocking mode with max-buffer-size bytes waiting: a line now is dropped. */
-  #full(): boolean {
+  #overMaxBuffer(): boolean {
     return this.#o.config.mode === 'non-blocking' && this.#batcher.held >= this.#o.config.maxBufferBytes;
   }
 
   #add(e: Line): void {
-    if (this.#full()) this.#dropped++;
+    if (this.#overMaxBuffer()) this.#dropped++;
     else this.#batcher.addLine(e);
   }
 
@@ -309,6 +312,8 @@ export class AwslogsDriver {
       this.#pump();
       // A drain waits on the tick: make it come now.
       if (this.#draining && !this.#timer) this.#tick();
+      // Reading stopped for room: there is room now, so read on without waiting for the poll.
+      else if (this.#full && this.#timer) { clearTimeout(this.#timer); this.#timer = setTimeout(() => this.#tick(), 0); }
     }, (e: unknown) => {
       if (this.#stopped) return;
       if (!this.#failing) this.#o.log(`awslogs ${this.#o.target.stream}: sending failed (${(e as Error).message}); retrying`);
