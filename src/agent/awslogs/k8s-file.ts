@@ -29,7 +29,8 @@ export function parseRecordTime(t: string): number {
   if (t[19] === '.') {
     zoneAt = 20;
     while (zoneAt < t.length && t.charCodeAt(zoneAt) >= 48 && t.charCodeAt(zoneAt) <= 57) zoneAt++;
-    frac = Number(`0.${t.slice(20, zoneAt)}`);
+    // The first three digits, as integers: 0.57 * 1000 is 569.99… in floating point.
+    frac = Number(t.slice(20, Math.min(zoneAt, 23)).padEnd(3, '0'));
   }
   const zone = t.slice(zoneAt);
   const key = secs + zone;
@@ -39,7 +40,7 @@ export function parseRecordTime(t: string): number {
     cachedPrefix = key;
     cachedMs = ms;
   }
-  return cachedMs + Math.floor(frac * 1000);
+  return cachedMs + frac;
 }
 
 /** Where lines go as bytes: the message is `buf[start, end)`, valid only during the call. */
@@ -72,15 +73,15 @@ export function recordTimeOf(buf: Buffer, start: number, end: number): number {
   const secs = digits(buf, start + 11, 2) * 3600 + digits(buf, start + 14, 2) * 60 + digits(buf, start + 17, 2);
   let at = start + 19;
   let ms = 0;
-  if (buf[at] === 46) { // '.'
+  if (buf[at] === 46) { // '.': milliseconds are its first three digits (conmon writes nine)
     at++;
-    let scale = 100;
-    while (at < end && buf[at]! >= 48 && buf[at]! <= 57) {
-      ms += (buf[at]! - 48) * scale;
-      scale /= 10;
-      at++;
+    let n = 0;
+    for (; at < end; at++) {
+      const d = buf[at]! - 48;
+      if (d < 0 || d > 9) break;
+      if (n < 3) { ms = ms * 10 + d; n++; }
     }
-    ms = Math.floor(ms + 1e-9);
+    for (; n < 3; n++) ms *= 10;
   }
   let zone = 0;
   if (at === end - 1 && buf[at] === 90) zone = 0; // 'Z'
