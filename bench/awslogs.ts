@@ -66,9 +66,13 @@ async function main(): Promise<number> {
         name: 'app', image: 'berth/sleep', memory: 128, command: ['sh', '-c', command],
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': prefix, 'awslogs-create-group': 'true', mode: 'blocking' } },
       }] });
-      const ran = await ecs<{ tasks: { taskArn: string }[]; failures: unknown[] }>('RunTask', { cluster: CLUSTER, taskDefinition: family });
-      if (!ran.tasks[0]) throw new Error(`RunTask ${family}: ${JSON.stringify(ran.failures)}`);
-      return ran.tasks[0].taskArn;
+      // The agent prints its instance before its session is up: until then RunTask fails with reason AGENT.
+      for (const until = Date.now() + 30_000; ;) {
+        const ran = await ecs<{ tasks: { taskArn: string }[]; failures: { reason?: string }[] }>('RunTask', { cluster: CLUSTER, taskDefinition: family });
+        if (ran.tasks[0]) return ran.tasks[0].taskArn;
+        if (ran.failures[0]?.reason !== 'AGENT' || Date.now() > until) throw new Error(`RunTask ${family}: ${JSON.stringify(ran.failures)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     };
     const stopped = async (taskArn: string): Promise<void> => {
       for (;;) {
