@@ -143,7 +143,7 @@ async function main(): Promise<number> {
       `awslogs driver, ${LINES.toLocaleString('en')} lines, exactly once and in order${values.kill ? `, the agent killed (SIGKILL) at line ${killedAt.toLocaleString('en')}` : ''} (background load ${busy.toFixed(1)} cores)`,
       `  through the driver to durable storage: ${Math.round(rate).toLocaleString('en')} lines/s (first line written → last acknowledged ${seconds.toFixed(2)} s)`,
       `  file write, same lines, same container: ${Math.round(file).toLocaleString('en')} lines/s`,
-      `  ratio: ${(100 * rate / file).toFixed(1)}% (target ≥ ${100 * TARGET_RATIO}%), rate target ≥ ${TARGET_RATE.toLocaleString('en')}/s: ${ok ? 'PASS' : 'FAIL'}`,
+      values.kill ? '  (the rate includes the agent\'s restart: not a throughput figure; what --kill checks is exactly once)' : `  ratio: ${(100 * rate / file).toFixed(1)}% (target ≥ ${100 * TARGET_RATIO}%), rate target ≥ ${TARGET_RATE.toLocaleString('en')}/s: ${ok ? 'PASS' : 'FAIL'}`,
       values.kill ? '  agent CPU: not measured (two agents)' : `  agent CPU: ${(agentCpu / (LINES / 10_000)).toFixed(1)} ms per 10,000 lines (${Math.round(agentCpu)} ms, task start and stop included)`,
       `  control plane CPU: ${(serverCpu / (LINES / 10_000)).toFixed(1)} ms per 10,000 lines`,
     ].join('\n'));
