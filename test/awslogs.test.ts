@@ -4,6 +4,10 @@
 // - A task printing 100,000 lines: exactly 100,000 events, in order, through get-log-events
 //   (paginated by its tokens) and filter-log-events, though the agent is killed with
 //   SIGKILL halfway and started again (it adopts the task and resumes from its position).
+// - A burst of 600,000 lines at once (30 MB of conmon's records: three of the 10 MiB files
+//   conmon used to rotate, which the driver lost when they were replaced faster than it
+//   read them), the agent killed with SIGKILL in the middle: exactly every line, in order;
+//   the delivered part of the log gives its disk space back.
 // - `aws logs tail --follow` shows a new line; the driver stores it within a second of the
 //   time conmon gave it; `berth logs` reads it from the group.
 // - A group that does not exist, without awslogs-create-group: the task STOPPED with ECS's
@@ -11,7 +15,7 @@
 // Host-touching: run under flock /tmp/berth-host.lock.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -117,6 +121,47 @@ test(`a task printing ${LINES.toLocaleString('en')} lines: each one event, in or
   assert.ok(filtered.events.every((e, i) => e.message === expected[i] && e.logStreamName === stream), 'filter-log-events: in order');
   const some = await cli<{ events: { message: string }[] }>('logs', 'filter-log-events', '--log-group-name', group, '--filter-pattern', '"line 99999"');
   assert.deepEqual(some.events.map((e) => e.message), ['line 99999']);
+});
+
+test('a burst of 600,000 lines (three former rotations), the agent killed mid-stream: every line once, in order', async () => {
+  const lines = 600_000;
+  const group = '/berth/e2e/burst';
+  const task = await runTask('awslogs-burst', `seq 1 ${lines} | sed "s/^/line /"; exec sleep 600`, { 'awslogs-group': group, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'burst', 'awslogs-create-group': 'true', mode: 'blocking' });
+  const stream = `burst/app/${taskId(task.taskArn)}`;
+  // The Logs API by fetch: 60 pages are read, the CLI would take most of the minute.
+  const logs = async <T>(op: string, input: unknown): Promise<T> => {
+    const res = await fetch(berth.endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `Logs_20140328.${op}` }, body: JSON.stringify(input) });
+    return await res.json() as T;
+  };
+  type Page = { events?: Event[]; nextForwardToken: string };
+  // Looked at every 20 ms: the driver takes a second or two for the whole burst.
+  let killedAt = 0;
+  for (const deadline = Date.now() + 60_000; killedAt <= lines / 6; await new Promise((r) => setTimeout(r, 20))) {
+    assert.ok(Date.now() < deadline, 'a sixth of the lines stored within a minute');
+    killedAt = Number((await logs<Page>('GetLogEvents', { logGroupName: group, logStreamName: stream, limit: 1 })).events?.[0]?.message.slice('line '.length) ?? 0);
+  }
+  agent!.child.kill('SIGKILL');
+  await new Promise((r) => agent!.child.once('exit', r));
+  await startAgent();
+  assert.ok(killedAt < lines, `killed mid-stream (at line ${killedAt})`);
+  let n = 0;
+  let token: string | undefined;
+  await until('every line stored', async () => {
+    for (;;) {
+      const page = await logs<Page>('GetLogEvents', { logGroupName: group, logStreamName: stream, startFromHead: true, ...(token && { nextToken: token }) });
+      for (const e of page.events ?? []) assert.equal(e.message, `line ${++n}`, 'each line once, in order');
+      if (page.nextForwardToken === token) return n >= lines ? true : undefined;
+      token = page.nextForwardToken;
+    }
+  }, 60_000);
+  assert.equal(n, lines);
+  // conmon did not rotate the file, and what was delivered is given back to the disk.
+  const log = join(agentDir, 'tasks', taskId(task.taskArn), 'logs', 'app.log');
+  const st = statSync(log);
+  assert.ok(st.size > lines * 40, `one file holds the whole burst (${st.size} bytes)`);
+  assert.ok(st.blocks * 512 < st.size / 2, `its delivered part freed (${st.blocks * 512} of ${st.size} bytes on disk)`);
+  await ecs('stop-task', '--cluster', CLUSTER, '--task', task.taskArn);
+  await ecs('wait', 'tasks-stopped', '--cluster', CLUSTER, '--tasks', task.taskArn);
 });
 
 test('aws logs tail --follow shows a new line; the driver stores it within a second of its time', async () => {

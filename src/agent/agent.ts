@@ -19,7 +19,7 @@ import { Lru } from '../lib/lru.ts';
 import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
-import { AgentSession, FrameTooLarge } from './session.ts';
+import { AgentSession } from './session.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
@@ -194,16 +194,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   };
   const awslogs: AwslogsTransport = {
     setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t, ...as(t.taskArn) }),
-    put: async function put(t, events): Promise<void> {
-      try {
-        await sessionOf(t.taskArn).awslogs({ op: 'put', ...t, events: events.map((e) => [e.timestamp, e.message, e.end]), ...as(t.taskArn) });
-      } catch (e) {
-        if (!(e instanceof FrameTooLarge) || events.length < 2) throw e;
-        // In order: the second half only once the first is stored.
-        await put(t, events.slice(0, events.length >> 1));
-        await put(t, events.slice(events.length >> 1));
-      }
-    },
+    put: (t, batch) => sessionOf(t.taskArn).awslogsBatch({ ...t, ...as(t.taskArn) }, batch),
   };
   const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */

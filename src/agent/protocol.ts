@@ -22,7 +22,7 @@
  *     │◀── credentials {task, role creds} ────│  a task role's, rotated (also in `task`)
  *     │◀── execOpen / execInput / execResize ─│  ECS Exec: an interactive command on a
  *     │── execOutput … execExit {id} ────────▶│   terminal, relayed to the client (src/exec/)
- *     │── awslogs {id, setup|put, batch} ────▶│  the awslogs driver (src/agent/awslogs):
+ *     │── awslogs {id, setup} / batch frame ─▶│  the awslogs driver (src/agent/awslogs):
  *     │◀── awslogsResult {id, error?} ────────│   answered once stored (or refused)
  *     │── tags {id, task} ───────────────────▶│  a task's and its instance's tags, for
  *     │◀── tagsResult {id, tags…} ────────────│   the metadata endpoint's /taskWithTags
@@ -101,6 +101,8 @@ export type AgentMessage =
    * The awslogs driver: `setup` makes sure the group (with createGroup) and the stream exist,
    * `put` stores a batch. Events are [timestamp, message, producer offset where it ends]
    * (src/logs/agent-put.ts keeps them exactly once). In the task's account, in `region`.
+   * The driver sends its batches as binary frames instead (awslogs/batch-frame.ts: the same
+   * fields, the events as bytes); a JSON `put` is still taken from agents before them.
    */
   | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][]; as?: SessionProof }
   /** The tags of a task placed on the session's instance and of that instance (the metadata endpoint's taskWithTags). */

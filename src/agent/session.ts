@@ -1,5 +1,7 @@
 import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
+import { encodeBatchFrame, type BatchFrameHeader } from './awslogs/batch-frame.ts';
+import type { EventBatch } from './awslogs/event-batch.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
@@ -12,12 +14,6 @@ const MAX_CALLS = 256;
 /** A call the control plane has not answered by then is answered with an error (the container may retry). */
 const CALL_TIMEOUT_MS = 10_000;
 
-/** An awslogs batch whose frame would pass the control plane's bound: the driver sends it in halves. */
-export class FrameTooLarge extends Error {
-  constructor() {
-    super('the batch is too large for one frame');
-  }
-}
 
 export interface SessionHandlers {
   /** The full desired state, after every (re)connect. */
@@ -198,11 +194,22 @@ export class AgentSession {
    * with AWS's error (`code: message`), or at once when not connected.
    */
   awslogs(req: Omit<Extract<AgentMessage, { type: 'awslogs' }>, 'type' | 'id'>): Promise<void> {
+    return this.#awslogsCall((id) => JSON.stringify({ type: 'awslogs', id, ...req }));
+  }
+
+  /** Sends an awslogs driver's batch as a binary frame (awslogs/batch-frame.ts); answered as `awslogs` is. */
+  awslogsBatch(target: Omit<BatchFrameHeader, 'id'>, batch: EventBatch): Promise<void> {
+    return this.#awslogsCall((id) => encodeBatchFrame({ id, ...target }, batch));
+  }
+
+  #awslogsCall(frameOf: (id: number) => string | Buffer): Promise<void> {
     if (!this.#connected || this.#ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the control plane'));
     const id = ++this.#awslogsId;
-    const frame = JSON.stringify({ type: 'awslogs', id, ...req });
-    // A batch is at most 1 MiB of messages, but escaping (control characters: 6 bytes each) can make its frame larger than the control plane takes.
-    if (frame.length > MAX_FRAME_BYTES / 4 && Buffer.byteLength(frame) > MAX_FRAME_BYTES) return Promise.reject(new FrameTooLarge());
+    const frame = frameOf(id);
+    // The driver's batches are bounded to fit (AGENT_BATCH_LIMITS): this is a bug's guard, not a path.
+    if (frame.length > MAX_FRAME_BYTES / 4 && (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length) > MAX_FRAME_BYTES) {
+      return Promise.reject(new Error(`an awslogs frame of ${frame.length} bytes is past the session's ${MAX_FRAME_BYTES}`));
+    }
     return new Promise((resolve, reject) => {
       this.#awslogs.set(id, { resolve, reject });
       this.#ws!.send(frame);

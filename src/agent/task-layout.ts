@@ -7,7 +7,8 @@ import { join } from 'node:path';
  *     task.json                 the assignment, so a restarted agent knows what it ran
  *     containers/<name>/        the runtime's state dir (bundle, conmon files, exit file)
  *     rootfs/<name>/            overlay mount: rootfs/, upper/, work/
- *     logs/<name>.log           stdout and stderr, k8s-file format, rotated by conmon
+ *     logs/<name>.log           stdout and stderr, k8s-file format, rotated by conmon (an
+ *                               awslogs container's is not: its driver frees what it delivered)
  *     volumes/<volume>/         task-scoped volumes
  */
 export function taskLayout(tasksDir: string, taskId: string) {

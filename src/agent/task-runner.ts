@@ -355,6 +355,7 @@ export class TaskRunner {
         stateDir: this.#layout.containerState(name),
         runtime: this.#deps.runtime,
         logPath: this.#layout.log(name),
+        logSizeMax: this.#awslogs.logSizeMax(slot.spec),
       });
       await slot.container.start();
       slot.startedAt = this.#deps.now();

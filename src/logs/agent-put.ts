@@ -15,11 +15,12 @@
  * appended): an agent that reconnects after a kill -9 may resend a batch while the one its
  * previous session sent is still being written.
  */
-import { ApiError } from '../core/errors.ts';
-import { putEvents } from './events.ts';
+import type { EncodedEvents } from '../agent/awslogs/batch-frame.ts';
+import { ApiError, fail } from '../core/errors.ts';
 import { createGroup, getGroup, type LogsDeps } from './groups.ts';
-import type { RejectedInfo } from './put-check.ts';
-import type { Scope } from './records.ts';
+import { checkWindow, type RejectedInfo } from './put-check.ts';
+import { retentionCutoff, type Scope } from './records.ts';
+import { EVENT_HEAD_BYTES, encodeEvents, MAX_PAYLOAD_BYTES } from './store/format.ts';
 import { createStream, getStream } from './streams.ts';
 
 /** One event from the driver: a PutLogEvents event and the producer offset where it ends. */
@@ -34,8 +35,20 @@ export interface AgentBatch {
   readonly stream: string;
   /** `awslogs-create-group: true`: the group is made if it is missing. */
   readonly createGroup: boolean;
-  /** In producer offset order (the driver's order), chronological. */
-  readonly events: readonly OffsetEvent[];
+  /**
+   * In producer offset order (the driver's order), chronological: as the driver's binary
+   * frame carries them (checked by its decoder), or as objects (a JSON `put`).
+   */
+  readonly events: readonly OffsetEvent[] | EncodedEvents;
+}
+
+/** Bytes a record adds to its events at most: header, version, ids, names (512 B each in UTF-8, 4 bytes a character at most), times, offset. */
+const RECORD_HEAD_MAX_BYTES = 8 + 1 + 2 + 64 + 2 + 4 * 512 + 8 + 4 + 8;
+
+function encoded(events: readonly OffsetEvent[] | EncodedEvents): EncodedEvents {
+  if (!Array.isArray(events)) return events as EncodedEvents;
+  const list = events as readonly OffsetEvent[];
+  return { count: list.length, region: encodeEvents(list), ends: Float64Array.from(list, (e) => e.end) };
 }
 
 /**
@@ -79,18 +92,37 @@ export function putFromAgent(deps: LogsDeps, s: Scope, now: number, batch: Agent
 }
 
 async function apply(deps: LogsDeps, s: Scope, now: number, batch: AgentBatch): Promise<{ stored: number; duplicates: number; rejected: RejectedInfo | undefined }> {
-  if (batch.events.length === 0) return { stored: 0, duplicates: 0, rejected: undefined };
-  let ids: { group: string; stream: string };
+  const ev = encoded(batch.events);
+  if (ev.count === 0) return { stored: 0, duplicates: 0, rejected: undefined };
+  let group, stream;
   try {
-    ids = { group: (await getGroup(deps, s, batch.group)).record.id, stream: (await getStream(deps, s, batch.group, batch.stream)).id };
+    group = (await getGroup(deps, s, batch.group)).record;
+    stream = await getStream(deps, s, batch.group, batch.stream);
   } catch (e) {
     if (!isCode(e, 'ResourceNotFoundException')) throw e;
     await ensureStream(deps, s, now, batch.group, batch.stream, batch.createGroup);
     return apply(deps, s, now, batch);
   }
-  const done = deps.logs.producerOffset(ids.group, ids.stream) ?? -1;
-  const fresh = batch.events.filter((e) => e.end > done);
-  if (fresh.length === 0) return { stored: 0, duplicates: batch.events.length, rejected: undefined };
-  const { rejected } = await putEvents(deps, s, now, batch.group, batch.stream, fresh.map((e) => ({ timestamp: e.timestamp, message: e.message })), fresh[fresh.length - 1]!.end);
-  return { stored: fresh.length, duplicates: batch.events.length - fresh.length, rejected };
+  const done = deps.logs.producerOffset(group.id, stream.id) ?? -1;
+  // Where each event starts in the region (and where the last ends).
+  const starts = new Float64Array(ev.count + 1);
+  for (let i = 0, at = 0; i <= ev.count; i++) {
+    starts[i] = at;
+    if (i < ev.count) at += EVENT_HEAD_BYTES + ev.region.readUInt32LE(at + 8);
+  }
+  let fresh = 0;
+  while (fresh < ev.count && ev.ends[fresh]! <= done) fresh++;
+  if (fresh === ev.count) return { stored: 0, duplicates: ev.count, rejected: undefined };
+  const cutoff = retentionCutoff(group.retentionInDays, now);
+  const w = checkWindow(ev.count - fresh, (i) => ev.region.readDoubleLE(starts[fresh + i]!), now, cutoff);
+  const first = fresh + w.first, end = fresh + w.end;
+  if (end > first) {
+    const region = ev.region.subarray(starts[first], starts[end]);
+    if (region.length + RECORD_HEAD_MAX_BYTES > MAX_PAYLOAD_BYTES) fail('InvalidParameterException', `an awslogs batch of ${region.length} bytes of events is past the log store's record (${MAX_PAYLOAD_BYTES - RECORD_HEAD_MAX_BYTES})`);
+    // The offset stored is the batch's last, though events at its end were rejected (too new): they are not sent again either.
+    await deps.logs.appendEncoded(group.id, stream.id, stream.name, now, end - first, region, ev.ends[ev.count - 1]!);
+  }
+  // Retention's cheap moment, as PutLogEvents has it: only the oldest segment is looked at.
+  if (group.retentionInDays !== undefined) deps.logs.dropBefore(group.id, cutoff);
+  return { stored: end - first, duplicates: fresh, rejected: w.rejected };
 }

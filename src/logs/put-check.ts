@@ -50,17 +50,28 @@ export function checkBatch(events: readonly InputEvent[], now: number, retention
   if (events[events.length - 1]!.timestamp - events[0]!.timestamp > MAX_BATCH_SPAN_MS) {
     fail('InvalidParameterException', 'The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
   }
+  const { first, end, rejected } = checkWindow(events.length, (i) => events[i]!.timestamp, now, retentionCutoff);
+  return { accepted: events.slice(first, end), rejected };
+}
+
+/**
+ * The time window of a chronological batch: the events [first, end) to store, and the
+ * rejected ones' indexes as PutLogEvents reports them (too old or expired at the start,
+ * too new at the end). `timestampAt(i)` reads event i (an encoded batch's are not objects).
+ */
+export function checkWindow(count: number, timestampAt: (i: number) => number, now: number, retentionCutoff: number): { first: number; end: number; rejected: RejectedInfo | undefined } {
   const rejected: RejectedInfo = {};
   let first = 0;
-  let end = events.length;
-  for (const [i, e] of events.entries()) {
-    if (e.timestamp < now - MAX_PAST_MS) rejected.tooOldLogEventEndIndex = i;
-    if (e.timestamp < retentionCutoff) rejected.expiredLogEventEndIndex = i;
-    if (e.timestamp < now - MAX_PAST_MS || e.timestamp < retentionCutoff) first = i + 1;
-    if (e.timestamp > now + MAX_FUTURE_MS && rejected.tooNewLogEventStartIndex === undefined) {
+  let end = count;
+  for (let i = 0; i < count; i++) {
+    const ts = timestampAt(i);
+    if (ts < now - MAX_PAST_MS) rejected.tooOldLogEventEndIndex = i;
+    if (ts < retentionCutoff) rejected.expiredLogEventEndIndex = i;
+    if (ts < now - MAX_PAST_MS || ts < retentionCutoff) first = i + 1;
+    if (ts > now + MAX_FUTURE_MS && rejected.tooNewLogEventStartIndex === undefined) {
       rejected.tooNewLogEventStartIndex = i;
       end = i;
     }
   }
-  return { accepted: events.slice(first, Math.max(first, end)), rejected: Object.keys(rejected).length > 0 ? rejected : undefined };
+  return { first, end: Math.max(first, end), rejected: Object.keys(rejected).length > 0 ? rejected : undefined };
 }

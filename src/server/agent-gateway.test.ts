@@ -1,3 +1,5 @@
+import type { EncodedEvents } from '../agent/awslogs/batch-frame.ts';
+import { decodeEvents, EventBatch } from '../agent/awslogs/event-batch.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -72,13 +74,17 @@ test('taskKeyOf: a task ARN names its own account, region and cluster; anything 
 });
 
 test('a pool host\'s session gets the Fargate tasks of every cluster placed on it, and its reports land on each task\'s own key, for its own tasks only', async (t) => {
-  const received: { scope: Scope; group: string; stream: string; events?: unknown[] }[] = [];
+  const received: { scope: Scope; group: string; stream: string; events?: unknown }[] = [];
   const awslogs = {
     setup: async (scope: Scope, _now: number, group: string, stream: string) => {
       if (group === 'missing') throw Object.assign(new Error('The specified log group does not exist.'), { code: 'ResourceNotFoundException' });
       received.push({ scope, group, stream });
     },
-    put: async (scope: Scope, _now: number, b: { group: string; stream: string; events: unknown[] }) => { received.push({ scope, group: b.group, stream: b.stream, events: b.events }); },
+    put: async (scope: Scope, _now: number, b: { group: string; stream: string; events: unknown }) => {
+      // A binary frame's events arrive encoded: seen here as the lines they are.
+      const events = Array.isArray(b.events) ? b.events : decodeEvents((b.events as EncodedEvents).region, (b.events as EncodedEvents).ends);
+      received.push({ scope, group: b.group, stream: b.stream, events });
+    },
   };
   const { store, sessions, endpoint } = await gatewayUnderTest(t, { awslogs }, [
     clusterOp(FARGATE_POOL_CLUSTER, POOL), instanceOp(FARGATE_POOL_CLUSTER, H1, { scope: POOL }), instanceOp(FARGATE_POOL_CLUSTER, H2, { scope: POOL }),
@@ -118,13 +124,18 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   const other = { taskArn: ecsArn(OTHER, `task/b/${T2}`), region: 'eu-west-1', group: 'g', stream: 'p/app/t', createGroup: false };
   await session.awslogs({ op: 'setup', ...other });
   await session.awslogs({ op: 'put', ...other, events: [[1, 'hello', 6]] });
+  const batch = new EventBatch();
+  for (const [i, line] of ['binary', 'frame'].entries()) batch.add(2 + i, Buffer.from(line), 0, line.length, 20 + i);
+  await session.awslogsBatch(other, batch);
   assert.deepEqual(received, [
     { scope: { account: OTHER.account, region: 'eu-west-1' }, group: 'g', stream: 'p/app/t' },
     { scope: { account: OTHER.account, region: 'eu-west-1' }, group: 'g', stream: 'p/app/t', events: [{ timestamp: 1, message: 'hello', end: 6 }] },
+    { scope: { account: OTHER.account, region: 'eu-west-1' }, group: 'g', stream: 'p/app/t', events: [{ timestamp: 2, message: 'binary', end: 20 }, { timestamp: 3, message: 'frame', end: 21 }] },
   ]);
   await assert.rejects(session.awslogs({ op: 'setup', ...other, group: 'missing' }), { code: 'ResourceNotFoundException', message: 'ResourceNotFoundException: The specified log group does not exist.' });
   await assert.rejects(session.awslogs({ op: 'put', ...other, taskArn: ecsArn(SCOPE, `task/a/${T3}`), events: [[1, 'x', 2]] }), { code: 'AccessDeniedException' });
-  assert.equal(received.length, 2, 'another host\'s task writes nothing');
+  await assert.rejects(session.awslogsBatch({ ...other, taskArn: ecsArn(SCOPE, `task/a/${T3}`) }, batch), { code: 'AccessDeniedException' });
+  assert.equal(received.length, 3, 'another host\'s task writes nothing');
 
   // A task placed on the host later reaches it through the watch, whichever cluster it is of.
   const T4 = 'd'.repeat(32);

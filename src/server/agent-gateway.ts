@@ -20,6 +20,8 @@ import {
 } from '../agent/protocol.ts';
 import { getTaskProtection, updateTaskProtection } from '../api/ecs/task-protection.ts';
 import { checkProtectionRequest, MAX_UPDATE_PROTECTION_TASKS } from '../core/ecs/task-protection.ts';
+import { BadFrame, decodeBatchFrame, type EncodedEvents } from '../agent/awslogs/batch-frame.ts';
+import { MAX_MESSAGE_BYTES } from '../agent/awslogs/batcher.ts';
 import { Lru } from '../lib/lru.ts';
 import { getJson, updateJson } from '../store/json.ts';
 import type { Store, Watch } from '../store/store.ts';
@@ -96,7 +98,7 @@ interface Session {
 /** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
 export interface AwslogsReceiver {
   setup(scope: Scope, now: number, group: string, stream: string, createGroup: boolean): Promise<void>;
-  put(scope: Scope, now: number, batch: { group: string; stream: string; createGroup: boolean; events: { timestamp: number; message: string; end: number }[] }): Promise<unknown>;
+  put(scope: Scope, now: number, batch: { group: string; stream: string; createGroup: boolean; events: { timestamp: number; message: string; end: number }[] | EncodedEvents }): Promise<unknown>;
 }
 
 /**
@@ -365,7 +367,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
    * account and the region its options name. Answered when done, out of the session's
    * message order (a batch waits for its fdatasync; reports need not wait behind it).
    */
-  async function awslogsRequest(s: Session, msg: Extract<AgentMessage, { type: 'awslogs' }>): Promise<void> {
+  async function awslogsRequest(s: Session, msg: Extract<AgentMessage, { type: 'awslogs' }> | (Omit<Extract<AgentMessage, { type: 'awslogs' }>, 'events'> & { events: EncodedEvents })): Promise<void> {
     const answer = (error?: { code: string; message: string }) => send(s, { type: 'awslogsResult', id: msg.id, ...(error && { error }) });
     try {
       const key = taskKeyOf(msg.taskArn);
@@ -394,7 +396,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       const scope = { account: parseArn(msg.taskArn)!.account, region: msg.region };
       if (msg.op === 'setup') await awslogs.setup(scope, now(), msg.group, msg.stream, msg.createGroup === true);
       else {
-        const events = (msg.events ?? []).map(([timestamp, message, end]) => ({ timestamp, message, end }));
+        const events = Array.isArray(msg.events) ? msg.events.map(([timestamp, message, end]) => ({ timestamp, message, end })) : msg.events ?? [];
         await awslogs.put(scope, now(), { group: msg.group, stream: msg.stream, createGroup: msg.createGroup === true, events });
       }
       answer();
@@ -420,9 +422,23 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     helloTimer.unref();
     // Messages are handled one at a time, in order: a report must not overtake the hello.
     let queue = Promise.resolve();
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
       queue = queue.then(async () => {
         if (ws.readyState !== ws.OPEN) return;
+        // Binary frames are awslogs batches (src/agent/awslogs/batch-frame.ts), checked whole before anything is stored.
+        if (isBinary) {
+          if (!session) return void ws.close(POLICY_VIOLATION, 'say hello first');
+          session.lastSeen = now();
+          try {
+            const { header, events } = decodeBatchFrame(data as Buffer, MAX_MESSAGE_BYTES);
+            void awslogsRequest(session, { ...header, type: 'awslogs', op: 'put', events });
+          } catch (e) {
+            if (!(e instanceof BadFrame)) throw e;
+            if (e.id === undefined) return void ws.close(1007, e.message);
+            send(session, { type: 'awslogsResult', id: e.id, error: { code: e.code, message: e.message } });
+          }
+          return;
+        }
         let msg: AgentMessage;
         try {
           msg = JSON.parse(String(data)) as AgentMessage;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { AGENT_BATCH_LIMITS, MAX_BATCH_EVENTS } from './batcher.ts';
 import { AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
+import type { EventBatch } from './event-batch.ts';
 import type { Line } from './multiline.ts';
 import { parseAwslogsOptions } from './options.ts';
+import { PUNCH_BYTES } from './punch.ts';
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -24,12 +27,15 @@ const target: Target = { taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/t',
 class FakeReceiver implements AwslogsTransport {
   events: Line[] = [];
   batches = 0;
+  largest = 0;
   fail = 0;
   hold = false;
   held: (() => void)[] = [];
   async setup(): Promise<void> {}
-  put(_t: Target, events: readonly Line[]): Promise<void> {
+  put(_t: Target, batch: EventBatch): Promise<void> {
     if (this.fail > 0) { this.fail--; return Promise.reject(new Error('not connected to the control plane')); }
+    const events = batch.lines();
+    this.largest = Math.max(this.largest, events.length);
     const store = () => {
       const done = this.events.at(-1)?.end ?? -1;
       this.events.push(...events.filter((e) => e.end > done));
@@ -65,7 +71,7 @@ test('every line becomes one event, in order, with its timestamp; appended lines
   const d = driver(path, r);
   d.start();
   await until(() => r.events.length === 25_000);
-  assert.ok(r.batches >= 3, 'in batches of at most 10,000');
+  assert.ok(r.largest <= AGENT_BATCH_LIMITS.events && r.largest > MAX_BATCH_EVENTS, `in batches bounded by bytes, past PutLogEvents' 10,000 (largest ${r.largest})`);
   assert.equal(r.events[0]!.timestamp, Date.UTC(2026, 11, 7, 8, 51, 49, 1));
   appendFileSync(path, lines(25_001, 25_010));
   await d.drain(5_000);
@@ -158,4 +164,23 @@ test('a rotation found while draining: the next file is read too before the drai
   renameSync(`${path}.tmp`, path);
   await d.drain(5_000);
   assert.deepEqual(messages(r), expected(1, 400));
+});
+
+test('delivered bytes are given back to the disk (holes punched): the file keeps its size and offsets, and a restarted driver goes on from its position', async () => {
+  const path = logFile();
+  // ~20 MiB of records: more than two punches' worth (PUNCH_BYTES).
+  const total = 400_000;
+  for (let from = 1; from <= total; from += 50_000) appendFileSync(path, lines(from, from + 49_999));
+  const size = statSync(path).size;
+  const r = new FakeReceiver();
+  const first = driver(path, r);
+  first.start();
+  await until(() => r.events.length === total && statSync(path).blocks * 512 < size - PUNCH_BYTES, 30_000);
+  first.stop();
+  assert.equal(statSync(path).size, size, 'conmon writes on at its offset: the size is kept');
+  appendFileSync(path, lines(total + 1, total + 10));
+  const second = driver(path, r);
+  second.start();
+  await second.drain(5_000);
+  assert.deepEqual(messages(r), expected(1, total + 10));
 });

@@ -14,23 +14,30 @@
  * while `max-buffer-size` bytes wait are dropped, counted and said in the agent's log.
  */
 import { closeSync, fstatSync, linkSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
-import { Batcher } from './batcher.ts';
-import { K8sFileReader } from './k8s-file.ts';
+import { AGENT_BATCH_LIMITS, Batcher } from './batcher.ts';
+import type { EventBatch } from './event-batch.ts';
+import { K8sFileReader, type LineSink } from './k8s-file.ts';
 import { MultilineJoiner, type Line } from './multiline.ts';
 import type { AwslogsConfig } from './options.ts';
 import { readPosition, writePosition, type Position } from './position-file.ts';
+import { punchHole, punchRange } from './punch.ts';
 
 /** How often the file is looked at when it has nothing new: the delay a line can wait before it is read. */
 export const POLL_MS = 50;
 /** Read at most this much at a time (one readSync). */
 const CHUNK_BYTES = 1024 * 1024;
+/** A tick reads at most this much before it lets the event loop go on (other drivers, the session). */
+const TICK_READ_BYTES = 4 * CHUNK_BYTES;
 /**
  * One read buffer for every driver of the agent: reads are synchronous and each chunk is
  * decoded (or copied) before the next read, so drivers need not hold one each.
  */
 const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-/** blocking mode: bytes of messages held in memory at most (two full batches); past it the file is the buffer. */
-export const BLOCKING_BUFFER_BYTES = 2 * 1024 * 1024;
+/**
+ * blocking mode: bytes of messages held in memory at most (two full batches besides the one
+ * being sent: the next is read while one is stored); past it the file is the buffer.
+ */
+export const BLOCKING_BUFFER_BYTES = 2 * AGENT_BATCH_LIMITS.bytes;
 /** A multiline event no line has added to for this long is complete (Docker flushes it at its 5 s tick; a second keeps `aws logs tail` live). */
 export const MULTILINE_FLUSH_MS = 1_000;
 /** A failed send is tried again after this long, doubling up to RETRY_MAX_MS. */
@@ -38,6 +45,13 @@ const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
 /** Drops in non-blocking mode are said at most this often. */
 const DROP_REPORT_MS = 10_000;
+/**
+ * conmon's `--log-size-max` for an awslogs container: the file is the buffer, and the
+ * driver frees what it delivered (punch.ts) instead of conmon rotating it. conmon replaces
+ * the file only past this many bytes written since the last time, which loses lines only
+ * when the driver is that far behind (an agent down while a container writes a GiB).
+ */
+export const AWSLOGS_LOG_SIZE_MAX = 1024 * 1024 * 1024;
 
 export interface Target {
   readonly taskArn: string;
@@ -52,7 +66,7 @@ export interface AwslogsTransport {
   /** Makes sure the group (with createGroup) and the stream exist; rejects with AWS's error text. */
   setup(target: Target): Promise<void>;
   /** Stores a batch; resolves once it is durable on the control plane. */
-  put(target: Target, events: readonly Line[]): Promise<void>;
+  put(target: Target, batch: EventBatch): Promise<void>;
 }
 
 export interface DriverOptions {
@@ -77,8 +91,26 @@ export class AwslogsDriver {
   #fileOffset = 0;
   #reader!: K8sFileReader;
   readonly #joiner: MultilineJoiner | undefined;
-  readonly #batcher = new Batcher();
-  #inFlight: Line[] | undefined;
+  readonly #batcher = new Batcher(AGENT_BATCH_LIMITS);
+  #inFlight: EventBatch | undefined;
+  /** blocking mode: reading stopped because BLOCKING_BUFFER_BYTES wait (an ack makes room). */
+  #full = false;
+  /** Lines read in this tick. */
+  #read = 0;
+  /** Where the reader's lines go: straight into the batcher as bytes, or as strings through the multiline joiner. */
+  readonly #sink: LineSink = {
+    line: (timestamp, buf, start, end, endOffset) => {
+      this.#read++;
+      if (this.#joiner) {
+        const e = this.#joiner.push({ timestamp, message: buf.toString('utf8', start, end), end: endOffset });
+        if (e) this.#add(e);
+      } else if (this.#overMaxBuffer()) {
+        this.#dropped++;
+      } else {
+        this.#batcher.add(timestamp, buf, start, end, endOffset);
+      }
+    },
+  };
   #retryMs = RETRY_MIN_MS;
   #timer: NodeJS.Timeout | undefined;
   #lastLineAt = 0;
@@ -88,6 +120,9 @@ export class AwslogsDriver {
   #droppedSaid = 0;
   #droppedAt = 0;
   #failing = false;
+  /** File offset up to which holes are punched in the file being read (punch.ts), and the punch under way. */
+  #punched = 0;
+  #punching: Promise<void> | undefined;
 
   constructor(o: DriverOptions) {
     this.#o = o;
@@ -115,7 +150,7 @@ export class AwslogsDriver {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#o.log(`awslogs ${this.#o.target.stream}: ${this.#batcher.size + (this.#inFlight?.length ?? 0)} events not delivered ${timeoutMs / 1000} s after the container ended; they are sent if the agent restarts`);
+        this.#o.log(`awslogs ${this.#o.target.stream}: ${this.#batcher.size + (this.#inFlight?.count ?? 0)} events not delivered ${timeoutMs / 1000} s after the container ended; they are sent if the agent restarts`);
         this.stop();
         resolve();
       }, timeoutMs);
@@ -129,8 +164,13 @@ export class AwslogsDriver {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#fd >= 0) closeSync(this.#fd);
+    const fd = this.#fd;
     this.#fd = -1;
+    // A punch under way names the file by this descriptor: its number must not go to another file first.
+    if (fd >= 0) {
+      if (this.#punching) void this.#punching.finally(() => closeSync(fd));
+      else closeSync(fd);
+    }
   }
 
   /** Opens the file to read: the saved one (or its link) after a restart; `next` when moving on from a rotated one. */
@@ -156,6 +196,7 @@ export class AwslogsDriver {
       this.#base = saved.base + saved.fileOffset;
       this.#fileOffset = 0;
     }
+    this.#punched = 0;
     if (next) this.#reader.rebase(this.#base + this.#fileOffset);
     else this.#reader = new K8sFileReader(this.#base + this.#fileOffset, this.#o.format === 'raw' ? this.#o.now : undefined);
     if (path === this.#o.logPath) this.#link();
@@ -179,17 +220,17 @@ export class AwslogsDriver {
     if (this.#stopped) return;
     if (this.#fd < 0) this.#open(readPosition(this.#positionPath));
     let eof = this.#fd < 0;
-    const lines: Line[] = [];
     const limit = this.#o.config.mode === 'blocking' ? BLOCKING_BUFFER_BYTES : Infinity;
+    this.#read = 0;
     // Read position: the file offset of the next byte to read, ahead of what was delivered.
-    while (!eof && this.#batcher.held < limit && lines.length < 20_000) {
+    for (let bytes = 0; !eof && this.#batcher.held < limit && bytes < TICK_READ_BYTES;) {
       const n = readSync(this.#fd, chunk, 0, CHUNK_BYTES, this.#reader.offset - this.#base + this.#pendingBytes());
       if (n === 0) { eof = true; break; }
-      this.#reader.push(chunk.subarray(0, n), lines);
+      bytes += n;
+      this.#reader.pushTo(chunk.subarray(0, n), this.#sink);
     }
     const now = this.#o.now();
-    if (lines.length > 0) this.#lastLineAt = now;
-    for (const l of lines) this.#event(l);
+    if (this.#read > 0) this.#lastLineAt = now;
     if (this.#joiner?.pending && (now - this.#lastLineAt >= MULTILINE_FLUSH_MS || (eof && this.#draining))) {
       const e = this.#joiner.flush();
       if (e) this.#add(e);
@@ -204,7 +245,8 @@ export class AwslogsDriver {
       d.resolve();
       return;
     }
-    this.#timer = setTimeout(() => this.#tick(), eof || this.#batcher.held >= limit ? POLL_MS : 0);
+    this.#full = !eof && this.#batcher.held >= limit;
+    this.#timer = setTimeout(() => this.#tick(), eof || this.#full ? POLL_MS : 0);
   }
 
   /** Bytes read from the file past the reader's whole records (an incomplete last record). */
@@ -212,21 +254,14 @@ export class AwslogsDriver {
     return this.#reader.buffered;
   }
 
-  #event(line: Line): void {
-    if (this.#joiner) {
-      const e = this.#joiner.push(line);
-      if (e) this.#add(e);
-    } else {
-      this.#add(line);
-    }
+  /** non-blocking mode with max-buffer-size bytes waiting: a line now is dropped. */
+  #overMaxBuffer(): boolean {
+    return this.#o.config.mode === 'non-blocking' && this.#batcher.held >= this.#o.config.maxBufferBytes;
   }
 
   #add(e: Line): void {
-    if (this.#o.config.mode === 'non-blocking' && this.#batcher.held >= this.#o.config.maxBufferBytes) {
-      this.#dropped++;
-      return;
-    }
-    this.#batcher.add(e);
+    if (this.#overMaxBuffer()) this.#dropped++;
+    else this.#batcher.addLine(e);
   }
 
   #sayDrops(now: number): void {
@@ -243,8 +278,9 @@ export class AwslogsDriver {
     const replaced = st !== undefined && st.ino !== this.#ino;
     const truncated = st !== undefined && st.ino === this.#ino && st.size < readTo;
     if (!replaced && !truncated) return false;
-    // Positions are saved relative to the file being read: move on only when all of it was acknowledged.
-    if (this.#inFlight || this.#batcher.size > 0 || this.#joiner?.pending) {
+    // Positions are saved relative to the file being read: move on only when all of it was
+    // acknowledged (and its punch, which names the descriptor, is done).
+    if (this.#inFlight || this.#batcher.size > 0 || this.#joiner?.pending || this.#punching) {
       if (this.#joiner?.pending) { const e = this.#joiner.flush(); if (e) this.#add(e); }
       return false;
     }
@@ -263,18 +299,21 @@ export class AwslogsDriver {
     this.#send(batch);
   }
 
-  #send(batch: Line[]): void {
+  #send(batch: EventBatch): void {
     this.#inFlight = batch;
     this.#o.transport.put(this.#o.target, batch).then(() => {
       if (this.#stopped) return;
-      const end = batch[batch.length - 1]!.end;
+      const end = batch.ends[batch.count - 1]!;
       writePosition(this.#positionPath, { ino: this.#ino, base: this.#base, fileOffset: end - this.#base });
+      this.#punch(end - this.#base);
       this.#inFlight = undefined;
       this.#retryMs = RETRY_MIN_MS;
       if (this.#failing) { this.#failing = false; this.#o.log(`awslogs ${this.#o.target.stream}: delivering again`); }
       this.#pump();
       // A drain waits on the tick: make it come now.
       if (this.#draining && !this.#timer) this.#tick();
+      // Reading stopped for room: there is room now, so read on without waiting for the poll.
+      else if (this.#full && this.#timer) { clearTimeout(this.#timer); this.#timer = setTimeout(() => this.#tick(), 0); }
     }, (e: unknown) => {
       if (this.#stopped) return;
       if (!this.#failing) this.#o.log(`awslogs ${this.#o.target.stream}: sending failed (${(e as Error).message}); retrying`);
@@ -282,6 +321,18 @@ export class AwslogsDriver {
       setTimeout(() => { if (!this.#stopped) this.#send(batch); }, this.#retryMs).unref();
       this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
     });
+  }
+
+  /** Frees the blocks of the file delivered so far (punch.ts), a few MiB at a time, one punch at a time. */
+  #punch(delivered: number): void {
+    const range = this.#punching ? undefined : punchRange(this.#punched, delivered);
+    if (!range || this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#punching = punchHole(fd, range.offset, range.length).then(() => {
+      if (this.#fd === fd) this.#punched = range.offset + range.length;
+    }, (e: unknown) => {
+      this.#o.log(`awslogs ${this.#o.target.stream}: cannot free the delivered part of the log (${(e as Error).message}); it keeps its disk space`);
+    }).finally(() => { this.#punching = undefined; });
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { K8sFileReader, parseRecordTime } from './k8s-file.ts';
+import { K8sFileReader, parseRecordTime, recordTimeOf } from './k8s-file.ts';
 import type { Line } from './multiline.ts';
 
 test('record times: nanoseconds and numeric zones to epoch milliseconds', () => {
@@ -8,6 +8,15 @@ test('record times: nanoseconds and numeric zones to epoch milliseconds', () => 
   assert.equal(parseRecordTime('2026-12-07T09:51:49.5+01:00'), Date.UTC(2026, 11, 7, 8, 51, 49, 500));
   assert.equal(parseRecordTime('2026-12-07T08:51:49+00:00'), Date.UTC(2026, 11, 7, 8, 51, 49, 0));
   assert.ok(Number.isNaN(parseRecordTime('garbage')));
+  assert.equal(parseRecordTime('2026-12-07T08:51:49.570000000Z') % 1000, 570, 'exact milliseconds (not 0.57 × 1000 in floating point)');
+});
+
+test('record times read from the bytes are the times parsed from the text', () => {
+  const times = ['2026-12-07T08:51:49.123456789Z', '2026-12-07T09:51:49.5+01:00', '2026-12-07T08:51:49+00:00', '2026-12-31T23:59:59.999999999-05:30', '2027-01-01T00:00:00.000000001Z', '2026-12-07T08:51:49.12Z', '2026-12-07T08:51:49.57Z', 'garbage at all'];
+  for (const t of times) {
+    const buf = Buffer.from(`xx${t}yy`);
+    assert.deepEqual(recordTimeOf(buf, 2, 2 + t.length), parseRecordTime(t), t);
+  }
 });
 
 test('lines from chunks cut anywhere: F lines, P pieces joined, empty lines, offsets where each ends', () => {

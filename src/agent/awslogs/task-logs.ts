@@ -5,7 +5,7 @@
  * STOPPED, let go of when the agent shuts down.
  */
 import type { ContainerSpec } from '../../core/workload/spec.ts';
-import { AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
+import { AWSLOGS_LOG_SIZE_MAX, AwslogsDriver, type AwslogsTransport, type Target } from './driver.ts';
 import { awslogsOf, parseAwslogsOptions, streamName, AwslogsOptionError, type AwslogsConfig } from './options.ts';
 
 /** How long a stopping task waits for its containers' last lines to be delivered. */
@@ -75,6 +75,11 @@ export class TaskAwslogs {
         await new Promise((r) => setTimeout(r, SETUP_RETRY_MS));
       }
     }
+  }
+
+  /** conmon's log size bound for a container: an awslogs container's file is not rotated at the default 10 MiB (driver.ts). */
+  logSizeMax(def: ContainerSpec): number | undefined {
+    return def.log && awslogsOf({ logDriver: def.log.driver, options: def.log.options }) ? AWSLOGS_LOG_SIZE_MAX : undefined;
   }
 
   /** Starts delivering a container's log (a new container, or one adopted after a restart). */

@@ -68,6 +68,61 @@ export function encodeBatch(streamId: string, streamName: string, ingestionTime:
   return buf;
 }
 
+/** Bytes of an event besides its message in a record: f64 timestamp, u32 length. */
+export const EVENT_HEAD_BYTES = 12;
+
+/**
+ * Encodes a batch whose events are already in a record's encoding (`region`: `count`
+ * events one after the other), as the awslogs driver sends them: its events region is
+ * copied as it is, with no message decoded.
+ */
+export function encodeRecordOf(streamId: string, streamName: string, ingestionTime: number, count: number, region: Buffer, producerOffset?: number): Buffer {
+  const id = Buffer.from(streamId, 'utf8');
+  const name = Buffer.from(streamName, 'utf8');
+  const size = 1 + 2 + id.length + 2 + name.length + 8 + 4 + (producerOffset === undefined ? 0 : 8) + region.length;
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + size);
+  let at = HEADER_BYTES;
+  at = buf.writeUInt8(producerOffset === undefined ? VERSION : VERSION_WITH_OFFSET, at);
+  at = buf.writeUInt16LE(id.length, at);
+  at += id.copy(buf, at);
+  at = buf.writeUInt16LE(name.length, at);
+  at += name.copy(buf, at);
+  at = buf.writeDoubleLE(ingestionTime, at);
+  at = buf.writeUInt32LE(count, at);
+  if (producerOffset !== undefined) at = buf.writeDoubleLE(producerOffset, at);
+  region.copy(buf, at);
+  buf.writeUInt32LE(size, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
+  return buf;
+}
+
+/** Events in a record's encoding (count × event), for encodeRecordOf. */
+export function encodeEvents(events: readonly InputEvent[]): Buffer {
+  const messages = events.map((e) => Buffer.from(e.message, 'utf8'));
+  let size = 0;
+  for (const m of messages) size += EVENT_HEAD_BYTES + m.length;
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < events.length; i++) {
+    at = buf.writeDoubleLE(events[i]!.timestamp, at);
+    at = buf.writeUInt32LE(messages[i]!.length, at);
+    at += messages[i]!.copy(buf, at);
+  }
+  return buf;
+}
+
+/** The events of an encoded region (count × event), messages decoded. */
+export function decodeEvents(region: Buffer, count: number): InputEvent[] {
+  const out: InputEvent[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const len = region.readUInt32LE(at + 8);
+    out.push({ timestamp: region.readDoubleLE(at), message: region.toString('utf8', at + EVENT_HEAD_BYTES, at + EVENT_HEAD_BYTES + len) });
+    at += EVENT_HEAD_BYTES + len;
+  }
+  return out;
+}
+
 /**
  * The length of the whole record starting at `at` in `buf` when it is complete and its
  * checksum holds; 0 when the bytes there are not a whole valid record (a torn tail).

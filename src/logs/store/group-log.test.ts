@@ -4,6 +4,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { encodeEvents } from './format.ts';
 import { GroupLog } from './group-log.ts';
 import { FIRST_KEY } from './position.ts';
 
@@ -196,5 +197,22 @@ test('a producer offset is stored with its batch: read back at once, after reope
   assert.equal(again.producerOffset('a'), 400);
   assert.deepEqual(again.readStream('a', all).map((e) => e.message), ['m1', 'm2', 'm3'], 'the events of version 2 records read as version 1 ones');
   assert.equal(again.scan(everything).events.length, 4);
+  await again.close();
+});
+
+test('a batch already encoded (the awslogs driver\'s) is stored as it is: read back, counted, its offset kept, decoded for a listener only when asked', async () => {
+  const dir = tempDir();
+  let decodedFor: string[] | undefined;
+  const log = new GroupLog(dir, {}, (_id, _name, _t, events) => { decodedFor = events().map((e) => e.message); });
+  const region = encodeEvents([ev(7, 'héllo'), ev(9, 'world')]);
+  await log.appendEncoded('a', 'alpha', 100, 2, region, 4242);
+  assert.deepEqual(log.readStream('a', all).map((e) => [e.timestamp, e.message]), [[7, 'héllo'], [9, 'world']]);
+  assert.deepEqual(log.streamStats().get('a'), { firstEventTimestamp: 7, lastEventTimestamp: 9, lastIngestionTime: 100, storedBytes: Buffer.byteLength('héllo') + 5, producerOffset: 4242 });
+  assert.equal(log.producerOffset('a'), 4242);
+  assert.deepEqual(decodedFor, ['héllo', 'world']);
+  await log.close();
+  const again = new GroupLog(dir);
+  assert.deepEqual(again.readStream('a', all).map((e) => e.message), ['héllo', 'world']);
+  assert.equal(again.producerOffset('a'), 4242);
   await again.close();
 });

@@ -12,7 +12,7 @@
  */
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeBatch, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
+import { decodeEvents, encodeBatch, encodeRecordOf, EVENT_HEAD_BYTES, forEachEvent, HEADER_BYTES, readHead, validRecordLength, type InputEvent } from './format.ts';
 import { fail } from '../../core/errors.ts';
 import { eventKey, keyTimestamp, type Position } from './position.ts';
 import { addEntry, fdatasync, firstLine, fsyncDir, loadSealed, mergeStats, readFully, writeAll, type IndexEntry, type Segment, type StreamStats } from './segment.ts';
@@ -41,10 +41,12 @@ export interface StoredEvent {
 
 /** Told of every batch once it is durable, in log order (live tail). */
 export type AppendListener = (streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[]) => void;
+/** The log's own hook: the events are decoded only if someone listens (an encoded batch's are not strings yet). */
+export type AppendHook = (streamId: string, streamName: string, ingestionTime: number, events: () => readonly InputEvent[]) => void;
 
 interface Pending {
   readonly record: Buffer;
-  readonly events: readonly InputEvent[];
+  readonly events: () => readonly InputEvent[];
   readonly streamName: string;
   readonly entry: Omit<IndexEntry, 'offset'>;
   readonly ingestionTime: number;
@@ -64,10 +66,10 @@ export class GroupLog {
   private readonly maxBytes: number;
   private readonly maxBatches: number;
 
-  private readonly onAppend: AppendListener | undefined;
+  private readonly onAppend: AppendHook | undefined;
 
   /** `limits` are for tests that need many segments from few events. */
-  constructor(dir: string, limits: { segmentMaxBytes?: number; segmentMaxBatches?: number } = {}, onAppend?: AppendListener) {
+  constructor(dir: string, limits: { segmentMaxBytes?: number; segmentMaxBatches?: number } = {}, onAppend?: AppendHook) {
     this.dir = dir;
     this.onAppend = onAppend;
     this.maxBytes = limits.segmentMaxBytes ?? SEGMENT_MAX_BYTES;
@@ -153,8 +155,32 @@ export class GroupLog {
       if (e.timestamp > maxTs) maxTs = e.timestamp;
       bytes += Buffer.byteLength(e.message, 'utf8');
     }
+    return this.enqueue(record, () => events, streamId, streamName, ingestionTime, { minTs, maxTs, count: events.length, bytes }, producerOffset);
+  }
+
+  /**
+   * `append` for a batch already in a record's event encoding (`region`: `count` events,
+   * chronological, checked by the caller): the awslogs driver's, stored with no message
+   * decoded.
+   */
+  appendEncoded(streamId: string, streamName: string, ingestionTime: number, count: number, region: Buffer, producerOffset?: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('log group closed'));
+    const record = encodeRecordOf(streamId, streamName, ingestionTime, count, region, producerOffset);
+    let minTs = Infinity, maxTs = -Infinity, bytes = 0;
+    for (let i = 0, at = 0; i < count; i++) {
+      const ts = region.readDoubleLE(at);
+      const len = region.readUInt32LE(at + 8);
+      if (ts < minTs) minTs = ts;
+      if (ts > maxTs) maxTs = ts;
+      bytes += len;
+      at += EVENT_HEAD_BYTES + len;
+    }
+    return this.enqueue(record, () => decodeEvents(region, count), streamId, streamName, ingestionTime, { minTs, maxTs, count, bytes }, producerOffset);
+  }
+
+  private enqueue(record: Buffer, events: () => readonly InputEvent[], streamId: string, streamName: string, ingestionTime: number, s: { minTs: number; maxTs: number; count: number; bytes: number }, producerOffset: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs, maxTs, count: events.length, ...(producerOffset !== undefined && { producerOffset }) }, ingestionTime, bytes, resolve, reject });
+      this.pending.push({ record, events, streamName, entry: { streamId, length: record.length, minTs: s.minTs, maxTs: s.maxTs, count: s.count, ...(producerOffset !== undefined && { producerOffset }) }, ingestionTime, bytes: s.bytes, resolve, reject });
       if (!this.flushing) setImmediate(() => this.flush());
     });
   }

@@ -40,8 +40,11 @@ export class LogStore {
     if (log) {
       this.open.delete(groupId);
     } else {
-      log = new GroupLog(join(this.root, groupId), this.limits, (...args) => {
-        for (const l of this.listeners.get(groupId) ?? []) l(...args);
+      log = new GroupLog(join(this.root, groupId), this.limits, (streamId, streamName, ingestionTime, events) => {
+        const set = this.listeners.get(groupId);
+        if (!set) return;
+        const decoded = events();
+        for (const l of set) l(streamId, streamName, ingestionTime, decoded);
       });
       if (this.open.size >= this.maxOpen) {
         // The least recently used idle group is closed. A busy one never is: opening its files
@@ -62,6 +65,11 @@ export class LogStore {
   /** Appends a batch to a stream (with the awslogs driver's producer offset, if given); resolves when it is durable. */
   append(groupId: string, streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[], producerOffset?: number): Promise<void> {
     return this.group(groupId).append(streamId, streamName, ingestionTime, events, producerOffset);
+  }
+
+  /** `append` for events already encoded as a record holds them (the awslogs driver's batches). */
+  appendEncoded(groupId: string, streamId: string, streamName: string, ingestionTime: number, count: number, region: Buffer, producerOffset?: number): Promise<void> {
+    return this.group(groupId).appendEncoded(streamId, streamName, ingestionTime, count, region, producerOffset);
   }
 
   /** The highest producer offset stored for a stream: where its awslogs driver's durable output ends. */
