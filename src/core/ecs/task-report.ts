@@ -1,4 +1,5 @@
-import { canMove, rank, STATUS_TIMESTAMP, stoppedStopCode, TASK_STATUSES, type ContainerStatus } from './task-lifecycle.ts';
+import { canMove, rank, stoppedStopCode } from './task-lifecycle.ts';
+import { advanceLifecycle, foldContainerReports } from '../workload/report-fold.ts';
 import type { TaskRecord } from './task.ts';
 
 /** An agent's report is a status report of the workload model (src/core/workload/report.ts). */
@@ -18,29 +19,10 @@ export function applyReport(task: TaskRecord, r: TaskReport, nowSeconds: number)
   const next: TaskRecord = { ...task, containers: task.containers.map((c) => ({ ...c })) };
   let changed = false;
   if (canMove(task.lastStatus, r.status) && r.status !== task.lastStatus) {
-    next.lastStatus = r.status;
-    // Passing through a status sets its timestamp (PENDING → STOPPED sets stoppingAt and
-    // stoppedAt), except startedAt: a task that never reported RUNNING never started.
-    for (let i = rank(task.lastStatus) + 1; i <= rank(r.status); i++) {
-      const field = STATUS_TIMESTAMP[TASK_STATUSES[i]!];
-      if (field && next[field] === undefined && (field !== 'startedAt' || r.status === 'RUNNING')) next[field] = nowSeconds;
-    }
+    advanceLifecycle(next, r.status, nowSeconds);
     changed = true;
   }
-  for (const c of r.containers) {
-    const mine = next.containers.find((x) => x.name === c.name);
-    if (!mine) continue;
-    const before = JSON.stringify(mine);
-    if (containerRank(c.status) >= containerRank(mine.lastStatus)) mine.lastStatus = c.status;
-    if (c.runtimeId !== undefined) mine.runtimeId = c.runtimeId;
-    if (c.imageDigest !== undefined) mine.imageDigest = c.imageDigest;
-    if (c.exitCode !== undefined) mine.exitCode = c.exitCode;
-    if (c.reason !== undefined) mine.reason = c.reason;
-    if (c.networkBindings !== undefined) mine.networkBindings = c.networkBindings;
-    if (c.networkInterfaces !== undefined) mine.networkInterfaces = c.networkInterfaces;
-    if (c.healthStatus !== undefined) mine.healthStatus = c.healthStatus;
-    if (JSON.stringify(mine) !== before) changed = true;
-  }
+  if (foldContainerReports(next.containers, r.containers)) changed = true;
   const set = <K extends keyof TaskRecord>(k: K, v: TaskRecord[K] | undefined, onlyIfUnset = true) => {
     if (v === undefined || (onlyIfUnset && next[k] !== undefined) || next[k] === v) return;
     next[k] = v;
@@ -66,6 +48,3 @@ export function applyReport(task: TaskRecord, r: TaskReport, nowSeconds: number)
   return next;
 }
 
-function containerRank(s: ContainerStatus): number {
-  return s === 'PENDING' ? 0 : s === 'RUNNING' ? 1 : 2;
-}

@@ -5,10 +5,11 @@
  * never conflicts with it). The spec is read, never written: a stop code and reason the
  * control plane already gave are not shadowed by the agent's. Pure.
  */
-import { canMove, rank, STATUS_TIMESTAMP, TASK_STATUSES } from '../ecs/task-lifecycle.ts';
+import { canMove } from '../ecs/task-lifecycle.ts';
+import { advanceLifecycle, foldContainerReports } from './report-fold.ts';
 import type { TaskSpec } from './spec.ts';
 import type { StatusReport } from './report.ts';
-import type { ContainerState, TaskStatus } from './status.ts';
+import type { TaskStatus } from './status.ts';
 
 /** The status after the report, or undefined when the report changes nothing (statuses only move forward). */
 export function applyStatusReport(spec: Pick<TaskSpec, 'stop'>, status: TaskStatus, r: StatusReport, nowSeconds: number): TaskStatus | undefined {
@@ -16,28 +17,10 @@ export function applyStatusReport(spec: Pick<TaskSpec, 'stop'>, status: TaskStat
   const next: TaskStatus = { ...status, containers: status.containers.map((c) => ({ ...c })) };
   let changed = false;
   if (canMove(status.lastStatus, r.status) && r.status !== status.lastStatus) {
-    next.lastStatus = r.status;
-    // Passing through a status sets its timestamp, but startedAt: a task that never reported RUNNING never started.
-    for (let i = rank(status.lastStatus) + 1; i <= rank(r.status); i++) {
-      const field = STATUS_TIMESTAMP[TASK_STATUSES[i]!];
-      if (field && next[field] === undefined && (field !== 'startedAt' || r.status === 'RUNNING')) next[field] = nowSeconds;
-    }
+    advanceLifecycle(next, r.status, nowSeconds);
     changed = true;
   }
-  for (const c of r.containers) {
-    const mine = next.containers.find((x) => x.name === c.name);
-    if (!mine) continue;
-    const before = JSON.stringify(mine);
-    if (containerRank(c.status) >= containerRank(mine.lastStatus)) mine.lastStatus = c.status;
-    if (c.runtimeId !== undefined) mine.runtimeId = c.runtimeId;
-    if (c.imageDigest !== undefined) mine.imageDigest = c.imageDigest;
-    if (c.exitCode !== undefined) mine.exitCode = c.exitCode;
-    if (c.reason !== undefined) mine.reason = c.reason;
-    if (c.networkBindings !== undefined) mine.networkBindings = c.networkBindings;
-    if (c.networkInterfaces !== undefined) mine.networkInterfaces = c.networkInterfaces;
-    if (c.healthStatus !== undefined) mine.healthStatus = c.healthStatus;
-    if (JSON.stringify(mine) !== before) changed = true;
-  }
+  if (foldContainerReports(next.containers, r.containers)) changed = true;
   const setOnce = <K extends 'pullStartedAt' | 'pullStoppedAt' | 'executionStoppedAt' | 'stopCode' | 'stoppedReason' | 'isolation'>(k: K, v: TaskStatus[K] | undefined, given?: unknown) => {
     if (v === undefined || next[k] !== undefined || given !== undefined) return;
     next[k] = v;
@@ -63,6 +46,3 @@ export function applyStatusReport(spec: Pick<TaskSpec, 'stop'>, status: TaskStat
   return next;
 }
 
-function containerRank(s: ContainerState): number {
-  return s === 'PENDING' ? 0 : s === 'RUNNING' ? 1 : 2;
-}
