@@ -6,7 +6,7 @@ import { parseSigV4Header } from './sigv4-header.ts';
 import { failureError, VerifyFailure, type RequestVerifier } from './verify-request.ts';
 import { validateInput } from './validate.ts';
 import { exceptionEvent, jsonEvent } from './eventstream.ts';
-import { EventStreamAnswer, RawJson, type EventSink, type JsonService, type RequestContext } from './service.ts';
+import { EventStreamAnswer, RawJson, requestContext, type EventSink, type JsonService } from './service.ts';
 
 /** AWS JSON APIs refuse bodies over this; ECS's largest request (a task definition) is 64 KiB. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -75,15 +75,7 @@ export function createAwsFrontDoor(options: FrontDoorOptions) {
         throw new ApiError('SerializationException', 'The request body is not valid JSON.');
       }
       const input = opModel.input ? validateInput(service.model, opModel.input, parsed) : {};
-      const ctx: RequestContext = {
-        region: scope?.region ?? options.defaultRegion,
-        accountId: options.accountId,
-        requestId,
-        now,
-        accessKeyId: scope?.accessKeyId,
-        principal,
-        host: req.headers.host ?? 'localhost',
-      };
+      const ctx = requestContext({ scope, defaultRegion: options.defaultRegion, accountId: options.accountId, requestId, now, principal, host: req.headers.host });
       const output = await handler(input, ctx);
       if (output instanceof EventStreamAnswer) {
         stream(res, requestId, output);

@@ -18,7 +18,7 @@ import { BodyTooLarge, readBody } from './request-body.ts';
 import { credentialScope, type CredentialScope } from './sigv4-scope.ts';
 import { failureError, VerifyFailure, type RequestVerifier } from './verify-request.ts';
 import { describe, validateInput } from './validate.ts';
-import type { JsonService, OperationHandler, RequestContext } from './service.ts';
+import { requestContext, type JsonService, type OperationHandler } from './service.ts';
 
 /** REST-JSON requests of the services Berth speaks are small documents; EKS's largest (CreateCluster) is a few KiB. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -129,15 +129,7 @@ export function createRestJsonDoor(options: RestJsonDoorOptions) {
       const input = inputShape
         ? validateInput(service.model, inputShape, restInput(service.model, inputShape, route.labels, match, query, req.headers, raw))
         : {};
-      const ctx: RequestContext = {
-        region: scope?.region ?? options.defaultRegion,
-        accountId: options.accountId,
-        requestId,
-        now,
-        accessKeyId: scope?.accessKeyId,
-        principal,
-        host: req.headers.host ?? 'localhost',
-      };
+      const ctx = requestContext({ scope, defaultRegion: options.defaultRegion, accountId: options.accountId, requestId, now, principal, host: req.headers.host });
       const handler = service.operations[operation] as OperationHandler;
       const output = await handler(input, ctx);
       send(res, route.http.responseCode ?? 200, requestId, JSON.stringify(output));

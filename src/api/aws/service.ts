@@ -16,6 +16,21 @@ export interface RequestContext {
   readonly host: string;
 }
 
+/** A request's context from what the door verified: the scope's region (else the server's) and the principal. */
+export function requestContext(o: {
+  scope: { region?: string; accessKeyId?: string } | undefined; defaultRegion: string; accountId: string; requestId: string; now: number; principal: Principal; host: string | undefined;
+}): RequestContext {
+  return {
+    region: o.scope?.region ?? o.defaultRegion,
+    accountId: o.accountId,
+    requestId: o.requestId,
+    now: o.now,
+    accessKeyId: o.scope?.accessKeyId,
+    principal: o.principal,
+    host: o.host ?? 'localhost',
+  };
+}
+
 // Handlers take the validated input of their operation; its precise type is the handler's own.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OperationHandler = (input: any, ctx: RequestContext) => Promise<object> | object;
