@@ -8,7 +8,7 @@
  * Pure but for the crypto: keys, `now` and the token id come in.
  */
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
-import type { KubeUser } from '../api/kube/contract.ts';
+import type { KubeUser } from '../core/kube/user.ts';
 
 /** The audience a token gets when the request names none: the API server's own (EKS's --api-audiences). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';

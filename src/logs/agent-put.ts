@@ -15,7 +15,7 @@
  * appended): an agent that reconnects after a kill -9 may resend a batch while the one its
  * previous session sent is still being written.
  */
-import type { EncodedEvents } from '../agent/awslogs/batch-frame.ts';
+import type { EncodedEvents } from './store/encoded-events.ts';
 import { ApiError, fail } from '../core/errors.ts';
 import { createGroup, getGroup, type LogsDeps } from './groups.ts';
 import { checkWindow, type RejectedInfo } from './put-check.ts';

@@ -6,7 +6,8 @@ import { createAwsFrontDoor } from '../api/aws/front-door.ts';
 import { createUnsupportedDoor } from '../api/aws/unsupported-door.ts';
 import { createStsDoor } from '../api/sts/index.ts';
 import { createRestJsonDoor } from '../api/aws/rest-json-door.ts';
-import { eksPart } from '../api/eks/serve.ts';
+import { eksPart } from './eks-part.ts';
+import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
@@ -80,7 +81,7 @@ export interface ServerOptions {
  */
 function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }): KubeApiHost {
   let schemas: BerthKubeSchemas | undefined;
-  return new BerthKubeApiHost({ ...deps, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
+  return new BerthKubeApiHost({ ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
 }
 
 export interface RunningServer {

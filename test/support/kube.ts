@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { KubeServer } from '../../src/api/kube/server.ts';
+import { startKubeControllers } from '../../src/controllers/kube/controller-loop.ts';
 import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
 import { schemasDouble } from './kube-schemas-double.ts';
 
@@ -78,7 +79,7 @@ export async function startKubeTestServer(options: { now?: () => number; history
     cluster: { account: '000000000000', region: 'us-east-1', name: 'test', uid: 'c0ffee00-0000-4000-8000-000000000001', version: '1.32' },
     tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now: options.now ?? Date.now,
-  }, { schemas: options.schemas ?? schemasDouble() });
+  }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

@@ -14,6 +14,9 @@
  */
 import { EVENT_HEAD_BYTES, type EventBatch } from './event-batch.ts';
 import type { SessionProof } from '../protocol.ts';
+import type { EncodedEvents } from '../../logs/store/encoded-events.ts';
+
+export type { EncodedEvents } from '../../logs/store/encoded-events.ts';
 
 /** The first byte of an awslogs batch frame ('a'). */
 export const FRAME_KIND = 0x61;
@@ -27,14 +30,6 @@ export interface BatchFrameHeader {
   readonly createGroup: boolean;
   /** The task's execution role session the batch is shipped as (the gateway checks it). */
   readonly as?: SessionProof;
-}
-
-/** A decoded batch: its events region and ends, checked. */
-export interface EncodedEvents {
-  readonly count: number;
-  /** count × (f64 timestamp | u32 length | message), as store/format.ts writes events. */
-  readonly region: Buffer;
-  readonly ends: Float64Array;
 }
 
 export function encodeBatchFrame(header: BatchFrameHeader, batch: EventBatch): Buffer {

@@ -14,14 +14,9 @@
  */
 import type { Store } from '../../store/store.ts';
 
-/** Who a request is from, once its bearer token is verified (the API server's user.Info). */
-export interface KubeUser {
-  readonly username: string;
-  readonly uid?: string;
-  readonly groups: readonly string[];
-  /** The IAM ARN behind an EKS token, as `arn` (and `accessKeyId`, `sessionName`), as EKS sets them. */
-  readonly extra?: Readonly<Record<string, readonly string[]>>;
-}
+/** Who a request is from (the API server's user.Info): core's, shared with the token issuers. */
+export type { KubeUser } from '../../core/kube/user.ts';
+import type { KubeUser } from '../../core/kube/user.ts';
 
 /**
  * Resolves a bearer token (an `aws eks get-token` token `k8s-aws-v1.…`, or a service account

@@ -9,7 +9,7 @@ import { KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
 import { Backends } from './backends.ts';
 import type { Obj } from './kind-rules.ts';
-import type { OutEvent } from './watch.ts';
+import type { OutEvent } from './storage-backend.ts';
 
 const registry = new KindRegistry();
 const core = registry.byResource('', 'v1', 'events')!;

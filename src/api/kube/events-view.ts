@@ -10,7 +10,7 @@ import { apiVersionOf } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import type { FieldRequirement } from '../../core/kube/selectors.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
-import type { OutEvent, WatchRequest } from './watch.ts';
+import type { OutEvent, WatchRequest } from './storage-backend.ts';
 
 /** events.k8s.io/v1 field ⇄ core v1 field, where the names differ. */
 const RENAMES: readonly (readonly [string, string])[] = [

@@ -7,7 +7,8 @@ import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-sto
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
 import { KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
-import { BOOKMARK_INTERVAL_MS, startWatch, type OutEvent } from './watch.ts';
+import { BOOKMARK_INTERVAL_MS, startWatch } from './watch.ts';
+import type { OutEvent } from './storage-backend.ts';
 import type { Obj } from './kind-rules.ts';
 import { StatusError } from './status.ts';
 

@@ -18,7 +18,8 @@ import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound,
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, RawListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { decode, serialize, withResourceVersion } from './stored-object.ts';
-import { startWatch, type OutEvent, type WatchRequest } from './watch.ts';
+import { startWatch } from './watch.ts';
+import type { OutEvent, WatchRequest } from './storage-backend.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
 export const LIST_READ_PAGE = 500;

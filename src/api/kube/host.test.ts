@@ -1,3 +1,4 @@
+import { startKubeControllers } from '../../controllers/kube/controller-loop.ts';
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +32,7 @@ const status = (url: string, path: string): Promise<number> => new Promise((reso
 });
 
 it('opens one server per cluster, again on the port it had after a close, closes it, and purges its objects', async () => {
-  const host = new BerthKubeApiHost({ store, now: Date.now, schemasFor: () => schemasDouble() });
+  const host = new BerthKubeApiHost({ store, now: Date.now, controllers: startKubeControllers, schemasFor: () => schemasDouble() });
   const options = {
     cluster: { account: '1', region: 'r', name: 'a', uid: 'uid-a', version: '1.32' }, tls: { cert: certs.cert, key: certs.key },
     host: '127.0.0.1', port: 0, authenticate: async () => undefined,

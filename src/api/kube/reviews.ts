@@ -9,7 +9,7 @@ import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { methodNotAllowed } from './status.ts';
 import type { DeleteResult, ListPage, StorageBackend, WriteOptions } from './storage-backend.ts';
-import type { OutEvent } from './watch.ts';
+import type { OutEvent } from './storage-backend.ts';
 
 /** Whether `user` may do anything: the one rule of the authorizer before RBAC. */
 export const isMaster = (user: KubeUser | undefined): boolean => user?.groups.includes('system:masters') ?? false;

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
 import { KindRegistry } from './kinds.ts';
+import type { Store } from '../../store/store.ts';
 import { GenericStorage } from './generic-storage.ts';
 import { Backends } from './backends.ts';
 import { isMaster, Reviews } from './reviews.ts';
@@ -24,7 +25,6 @@ import { representationOf, toPartial, toPartialList, toTable, type IncludeObject
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
-import { startKubeControllers, type KubeControllers } from './controller-loop.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -32,14 +32,34 @@ export const H2_MAX_STREAMS = 1000;
 /** Largest request body: etcd's default request limit (1.5 MiB values, 3 MiB requests), as the API server takes it. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** The cluster's controllers, running while its server does. */
+export interface KubeControllers {
+  /** Resolves once a pass that started after this call found nothing to do (tests). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface KubeControllerDeps {
+  readonly store: Store;
+  readonly clusterUid: string;
+  readonly backends: Backends;
+  readonly registry: KindRegistry;
+  readonly now: () => number;
+}
+
+export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
+
 /** What a server needs beside the contract's options: the cluster's schemas and the sources of ids and randomness. */
 export interface KubeServerDeps {
   readonly schemas: KubeSchemas;
   readonly newUid?: () => string;
   readonly rng?: () => number;
   readonly registry?: KindRegistry;
-  /** Run the namespace, service account and garbage collection controllers (default true). */
-  readonly controllers?: boolean;
+  /**
+   * Starts the cluster's namespace, service account and garbage collection controllers
+   * (src/controllers/kube/controller-loop.ts), given by whoever composes the server: none when absent.
+   */
+  readonly controllers?: StartKubeControllers;
   /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (pods, nodes: next). */
   readonly backends?: Readonly<Record<string, StorageBackend>>;
 }
@@ -83,7 +103,7 @@ function send(res: ServerResponse, status: number, body: object | string, conten
 
 export class KubeServer {
   readonly #options: KubeApiOptions;
-  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & { controllers: boolean };
+  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & Pick<KubeServerDeps, 'controllers'>;
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
   readonly #server: Http2SecureServer;
@@ -94,7 +114,7 @@ export class KubeServer {
 
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
     this.#options = options;
-    this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), controllers: true, ...deps };
+    this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), ...deps };
     const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
     this.#storage = new GenericStorage({
       store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
@@ -127,7 +147,7 @@ export class KubeServer {
     const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
     this.#address = `${host}:${port}`;
     if (this.#deps.controllers) {
-      this.#controllers = await startKubeControllers({
+      this.#controllers = await this.#deps.controllers({
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now,
       });

@@ -9,7 +9,25 @@ import type { FieldSelector, LabelSelector } from '../../core/kube/selectors.ts'
 import type { KindInfo } from './kinds.ts';
 import type { KubeUser } from './contract.ts';
 import type { Obj } from './kind-rules.ts';
-import type { OutEvent, WatchRequest } from './watch.ts';
+import type { StatusObject } from './status.ts';
+
+/** What a watch sends its client. */
+export type OutEvent =
+  /** `raw`, when given, is the object's JSON: a plain watch writes it without serializing `object`. */
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj; readonly raw?: string }
+  | { readonly type: 'BOOKMARK'; readonly object: Obj }
+  | { readonly type: 'ERROR'; readonly object: StatusObject };
+
+export interface WatchRequest {
+  readonly kind: KindInfo;
+  readonly namespace: string | undefined;
+  readonly labels: LabelSelector;
+  readonly fields: FieldSelector;
+  /** undefined or '0': the current state first, as ADDED events. */
+  readonly resourceVersion: string | undefined;
+  readonly sendInitialEvents: boolean;
+  readonly allowBookmarks: boolean;
+}
 
 export interface WriteOptions {
   readonly dryRun: boolean;

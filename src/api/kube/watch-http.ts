@@ -11,7 +11,7 @@ import { listOptionsOf } from './rest.ts';
 import { StatusError, badRequest } from './status.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { representationOf, toPartial, toTable, type IncludeObject } from './table.ts';
-import type { OutEvent } from './watch.ts';
+import type { OutEvent } from './storage-backend.ts';
 import type { Obj } from './kind-rules.ts';
 
 /** Watches open at once per server: each holds a store watch and a socket. */

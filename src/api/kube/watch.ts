@@ -6,34 +6,16 @@
  * object's new state.
  */
 import { CompactedError, type Store, type WatchEvent } from '../../store/store.ts';
-import { matchesFields, matchesLabels, type FieldSelector, type LabelSelector } from '../../core/kube/selectors.ts';
-import { apiVersionOf, type KindInfo } from './kinds.ts';
+import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
+import { apiVersionOf } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix } from './keys.ts';
 import { decode, withResourceVersion } from './stored-object.ts';
-import type { StorageBackend } from './storage-backend.ts';
-import type { StatusObject } from './status.ts';
+import type { OutEvent, StorageBackend, WatchRequest } from './storage-backend.ts';
 import { gone } from './status.ts';
 
 /** How often an idle watch that allows bookmarks gets one (the real server: about every minute). */
 export const BOOKMARK_INTERVAL_MS = 60_000;
-
-export type OutEvent =
-  /** `raw`, when given, is the object's JSON: a plain watch writes it without serializing `object`. */
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj; readonly raw?: string }
-  | { readonly type: 'BOOKMARK'; readonly object: Obj }
-  | { readonly type: 'ERROR'; readonly object: StatusObject };
-
-export interface WatchRequest {
-  readonly kind: KindInfo;
-  readonly namespace: string | undefined;
-  readonly labels: LabelSelector;
-  readonly fields: FieldSelector;
-  /** undefined or '0': the current state first, as ADDED events. */
-  readonly resourceVersion: string | undefined;
-  readonly sendInitialEvents: boolean;
-  readonly allowBookmarks: boolean;
-}
 
 export interface WatchDeps {
   readonly store: Store;

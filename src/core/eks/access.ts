@@ -13,7 +13,7 @@
  * and grant nothing yet.
  */
 import { ApiError } from '../errors.ts';
-import type { KubeUser } from '../../api/kube/contract.ts';
+import type { KubeUser } from '../kube/user.ts';
 
 export type AccessEntryType = 'STANDARD' | 'EC2_LINUX' | 'EC2_WINDOWS' | 'FARGATE_LINUX' | 'EC2' | 'HYBRID_LINUX' | 'HYPERPOD_LINUX';
 const TYPES: readonly AccessEntryType[] = ['STANDARD', 'EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'EC2', 'HYBRID_LINUX', 'HYPERPOD_LINUX'];

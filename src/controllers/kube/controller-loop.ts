@@ -1,18 +1,19 @@
 /**
- * Runs the Kubernetes reconciler (src/controllers/kube/reconcile.ts) for one cluster: any
+ * Runs the Kubernetes reconciler (reconcile.ts) for one cluster, started by whoever composes its
+ * API server (src/server/server.ts hands it to src/api/kube as `controllers`): any
  * change under the cluster's keys updates its metadata cache and marks it dirty; a pass (at most
  * one in flight, PASS_DELAY_MS after the change that started it) asks the reconciler, and
  * applies its actions through the storage backend, as an API client would. A refused action
  * (gone, changed) is left to the next pass.
  */
-import type { KeyValue, Store } from '../../store/store.ts';
-import { reconcileKube, type KubeAction, type KubeObjectRef } from '../../controllers/kube/reconcile.ts';
-import type { KindInfo, KindRegistry } from './kinds.ts';
-import { isTombstone, resourcePrefix, clusterPrefix } from './keys.ts';
-import { decode } from './stored-object.ts';
-import type { Backends } from './backends.ts';
-import type { Obj } from './kind-rules.ts';
-import { StatusError } from './status.ts';
+import type { KeyValue } from '../../store/store.ts';
+import { reconcileKube, type KubeAction, type KubeObjectRef } from './reconcile.ts';
+import type { KindInfo } from '../../api/kube/kinds.ts';
+import { isTombstone, resourcePrefix, clusterPrefix } from '../../api/kube/keys.ts';
+import { decode } from '../../api/kube/stored-object.ts';
+import type { KubeControllerDeps, KubeControllers } from '../../api/kube/server.ts';
+import type { Obj } from '../../api/kube/kind-rules.ts';
+import { StatusError } from '../../api/kube/status.ts';
 import { eachKey } from '../../store/json.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
@@ -21,20 +22,6 @@ export const PASS_DELAY_MS = 20;
 export const MIN_WAKE_DELAY_MS = 1000;
 /** The manager the controllers' writes are recorded under. */
 export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
-
-export interface KubeControllerDeps {
-  readonly store: Store;
-  readonly clusterUid: string;
-  readonly backends: Backends;
-  readonly registry: KindRegistry;
-  readonly now: () => number;
-}
-
-export interface KubeControllers {
-  /** Resolves once a pass that started after this call found nothing to do (tests). */
-  settled(): Promise<void>;
-  close(): Promise<void>;
-}
 
 const resourceName = (k: KindInfo): string => (k.group === '' ? k.plural : `${k.plural}.${k.group}`);
 

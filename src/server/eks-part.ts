@@ -5,16 +5,16 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
-import type { AccessEntryRecord } from '../../core/eks/access.ts';
-import { eksKeys } from '../../core/eks/keys.ts';
-import { startEksClusterJob, type EksClusterJob } from '../../controllers/eks-cluster-job.ts';
-import type { Store } from '../../store/store.ts';
-import type { JsonService } from '../aws/service.ts';
-import type { KubeApiHost } from '../kube/contract.ts';
-import { eksAuthenticator } from './authenticate.ts';
-import { newClusterKeys } from './cluster-keys.ts';
-import { createEksService } from './index.ts';
-import { readJson } from './records.ts';
+import type { AccessEntryRecord } from '../core/eks/access.ts';
+import { eksKeys } from '../core/eks/keys.ts';
+import { startEksClusterJob, type EksClusterJob } from '../controllers/eks-cluster-job.ts';
+import type { Store } from '../store/store.ts';
+import type { JsonService } from '../api/aws/service.ts';
+import type { KubeApiHost } from '../api/kube/contract.ts';
+import { eksAuthenticator } from '../api/eks/authenticate.ts';
+import { newClusterKeys } from '../api/eks/cluster-keys.ts';
+import { createEksService } from '../api/eks/index.ts';
+import { readJson } from '../api/eks/records.ts';
 
 export interface EksPartOptions {
   readonly store: Store;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isBerthHost } from './serve.ts';
+import { isBerthHost } from './eks-part.ts';
 
 test('Berth\'s STS is its port on an API host or an IP literal, nothing else', () => {
   const hosts = ['127.0.0.1', 'localhost'];
