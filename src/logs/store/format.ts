@@ -43,26 +43,46 @@ export interface BatchHead {
 
 /** Encodes one batch as a whole record (header included). */
 export function encodeBatch(streamId: string, streamName: string, ingestionTime: number, events: readonly InputEvent[], producerOffset?: number): Buffer {
-  const id = Buffer.from(streamId, 'utf8');
-  const name = Buffer.from(streamName, 'utf8');
-  let size = 1 + 2 + id.length + 2 + name.length + 8 + 4 + (producerOffset === undefined ? 0 : 8);
   const messages = events.map((e) => Buffer.from(e.message, 'utf8'));
-  for (const m of messages) size += 12 + m.length;
+  const head = recordHead(streamId, streamName, producerOffset);
+  const size = messages.reduce((n, m) => n + EVENT_HEAD_BYTES + m.length, head.size);
   const buf = Buffer.allocUnsafe(HEADER_BYTES + size);
-  let at = HEADER_BYTES;
-  at = buf.writeUInt8(producerOffset === undefined ? VERSION : VERSION_WITH_OFFSET, at);
-  at = buf.writeUInt16LE(id.length, at);
-  at += id.copy(buf, at);
-  at = buf.writeUInt16LE(name.length, at);
-  at += name.copy(buf, at);
-  at = buf.writeDoubleLE(ingestionTime, at);
-  at = buf.writeUInt32LE(events.length, at);
-  if (producerOffset !== undefined) at = buf.writeDoubleLE(producerOffset, at);
+  let at = head.write(buf, ingestionTime, events.length);
   for (let i = 0; i < events.length; i++) {
     at = buf.writeDoubleLE(events[i]!.timestamp, at);
     at = buf.writeUInt32LE(messages[i]!.length, at);
     at += messages[i]!.copy(buf, at);
   }
+  return seal(buf, size);
+}
+
+/**
+ * A record's head (version, stream id and name, ingestion time, event count, the producer
+ * offset when there is one): its size, and a writer that puts it after the frame header and
+ * answers where the events go.
+ */
+function recordHead(streamId: string, streamName: string, producerOffset: number | undefined) {
+  const id = Buffer.from(streamId, 'utf8');
+  const name = Buffer.from(streamName, 'utf8');
+  return {
+    size: 1 + 2 + id.length + 2 + name.length + 8 + 4 + (producerOffset === undefined ? 0 : 8),
+    write(buf: Buffer, ingestionTime: number, count: number): number {
+      let at = HEADER_BYTES;
+      at = buf.writeUInt8(producerOffset === undefined ? VERSION : VERSION_WITH_OFFSET, at);
+      at = buf.writeUInt16LE(id.length, at);
+      at += id.copy(buf, at);
+      at = buf.writeUInt16LE(name.length, at);
+      at += name.copy(buf, at);
+      at = buf.writeDoubleLE(ingestionTime, at);
+      at = buf.writeUInt32LE(count, at);
+      if (producerOffset !== undefined) at = buf.writeDoubleLE(producerOffset, at);
+      return at;
+    },
+  };
+}
+
+/** The frame header: the record's size and its CRC32. */
+function seal(buf: Buffer, size: number): Buffer {
   buf.writeUInt32LE(size, 0);
   buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
   return buf;
@@ -77,23 +97,11 @@ export const EVENT_HEAD_BYTES = 12;
  * copied as it is, with no message decoded.
  */
 export function encodeRecordOf(streamId: string, streamName: string, ingestionTime: number, count: number, region: Buffer, producerOffset?: number): Buffer {
-  const id = Buffer.from(streamId, 'utf8');
-  const name = Buffer.from(streamName, 'utf8');
-  const size = 1 + 2 + id.length + 2 + name.length + 8 + 4 + (producerOffset === undefined ? 0 : 8) + region.length;
+  const head = recordHead(streamId, streamName, producerOffset);
+  const size = head.size + region.length;
   const buf = Buffer.allocUnsafe(HEADER_BYTES + size);
-  let at = HEADER_BYTES;
-  at = buf.writeUInt8(producerOffset === undefined ? VERSION : VERSION_WITH_OFFSET, at);
-  at = buf.writeUInt16LE(id.length, at);
-  at += id.copy(buf, at);
-  at = buf.writeUInt16LE(name.length, at);
-  at += name.copy(buf, at);
-  at = buf.writeDoubleLE(ingestionTime, at);
-  at = buf.writeUInt32LE(count, at);
-  if (producerOffset !== undefined) at = buf.writeDoubleLE(producerOffset, at);
-  region.copy(buf, at);
-  buf.writeUInt32LE(size, 0);
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
-  return buf;
+  region.copy(buf, head.write(buf, ingestionTime, count));
+  return seal(buf, size);
 }
 
 /** Events in a record's encoding (count × event), for encodeRecordOf. */
