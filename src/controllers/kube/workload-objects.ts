@@ -3,6 +3,7 @@
  * (apps/v1 Deployment and ReplicaSet, core/v1 Pod), as far as they read them: objects are JSON
  * as the API server stores them, so every other field passes through untouched.
  */
+import { matchesLabels, requirementsOf } from '../../core/kube/selectors.ts';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -112,16 +113,7 @@ export function controlledBy(o: { metadata: ObjectMeta }, uid: string | undefine
 
 /** A label selector as the API server evaluates it (an empty selector matches everything). */
 export function selects(selector: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    if (e.operator === 'In' && !(has && (e.values ?? []).includes(l[e.key]!))) return false;
-    if (e.operator === 'NotIn' && has && (e.values ?? []).includes(l[e.key]!)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
+  return matchesLabels(requirementsOf(selector), labels);
 }
 
 /** The pod's Ready condition, and since when (epoch ms), or undefined when not ready. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, requirementsOf, SelectorError } from './selectors.ts';
 
 describe('label selectors', () => {
   it('parse every operator the server takes and match as it does', () => {
@@ -31,4 +31,12 @@ describe('field selectors', () => {
     assert.equal(matchesFields(sel, { metadata: { name: 'x' }, type: 'Opaque' }), false);
     assert.throws(() => parseFieldSelector('spec.foo=1', ['metadata.name']), /field label not supported: spec\.foo/);
   });
+});
+
+it("an object's label selector (matchLabels and matchExpressions) becomes the same requirements a query's does", () => {
+  const fromObject = requirementsOf({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }, { key: 'canary', operator: 'DoesNotExist' }] });
+  assert.deepEqual(fromObject, parseLabelSelector('app=web,tier notin (db),!canary'));
+  assert.equal(matchesLabels(fromObject, { app: 'web', tier: 'front' }), true);
+  assert.equal(matchesLabels(fromObject, { app: 'web', canary: 'yes' }), false);
+  assert.deepEqual(requirementsOf({}), []);
 });

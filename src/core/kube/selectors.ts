@@ -70,6 +70,21 @@ export function parseLabelSelector(text: string): LabelSelector {
   return reqs;
 }
 
+/** An object's label selector (metav1.LabelSelector: a Deployment's, a ReplicaSet's) as requirements. */
+export function requirementsOf(selector: {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly { readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values?: readonly string[] }[];
+}): LabelSelector {
+  const OPS = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: 'notexists' } as const;
+  return [
+    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]): LabelRequirement => ({ op: 'in', key, values: [value] })),
+    ...(selector.matchExpressions ?? []).map((e): LabelRequirement => {
+      const op = OPS[e.operator];
+      return op === 'exists' || op === 'notexists' ? { op, key: e.key } : { op, key: e.key, values: e.values ?? [] };
+    }),
+  ];
+}
+
 export function matchesLabels(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
   for (const r of selector) {
     const has = labels !== undefined && Object.hasOwn(labels, r.key);
