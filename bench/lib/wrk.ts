@@ -13,13 +13,17 @@ import { join } from 'node:path';
 import { pinned, run } from './processes.ts';
 
 export interface WrkRequest {
+  /** POST when absent (the AWS JSON endpoints'). */
+  readonly method?: string;
+  /** `/` when absent. */
+  readonly path?: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
 
 export interface WrkOptions {
   readonly url: string;
-  /** Requests to cycle through, each sent as a POST to `/`. */
+  /** Requests to cycle through (each a POST to `/` unless it names its method and path). */
   readonly requests: readonly WrkRequest[];
   readonly connections: number;
   readonly threads: number;
@@ -90,7 +94,7 @@ function requestFile(requests: readonly WrkRequest[], url: string): Buffer {
     const body = Buffer.from(r.body, 'utf8');
     const headers = Object.entries({ ...r.headers, host, 'content-length': String(body.length) })
       .map(([k, v]) => `${headerName(k)}: ${v}\r\n`).join('');
-    const raw = Buffer.concat([Buffer.from(`POST / HTTP/1.1\r\n${headers}\r\n`, 'latin1'), body]);
+    const raw = Buffer.concat([Buffer.from(`${r.method ?? 'POST'} ${r.path ?? '/'} HTTP/1.1\r\n${headers}\r\n`, 'latin1'), body]);
     parts.push(Buffer.from(`${raw.length}\n`, 'latin1'), raw);
   }
   return Buffer.concat(parts);

@@ -1,0 +1,272 @@
+/**
+ * The Kubernetes API of an EKS cluster Berth serves, against a bare HTTPS server of the same
+ * make answering the same bytes on the same machine (the ceiling), in one run (issue 17):
+ *
+ *   bin/bench kube-api [--objects 1000] [--watchers 100] [--updates 1000] [--output json]   (--help for all)
+ *
+ * 1. Starts Berth as users do (`bin/berth up --no-agent`), makes an EKS cluster with the
+ *    aws CLI (create-cluster, describe-cluster until ACTIVE, get-token) and talks to its API
+ *    server with that token and the cluster's CA, as kubectl would.
+ * 2. Stores --objects objects of --object-bytes each in one namespace.
+ * 3. Under wrk (HTTP/1.1 over TLS, kept alive): GET of one object (rotating over all of
+ *    them) and LIST of all of them; then the same paths on the bare server
+ *    (bench/lib/bare-kube-server.ts), which answers the bytes Berth answered.
+ * 4. --watchers watches open at once, then --updates writes (merge patches), --writers in
+ *    flight: the delay from each write to each watcher's event (bench/lib/watch-fanout.ts);
+ *    then the same on the bare server, whose writes are lines it fans out as they come.
+ * Targets: GET and LIST ≥ 50% of the bare server's req/s with p99 < 5 ms; every watcher
+ * sees every event within 100 ms of its write.
+ *
+ * The objects are ConfigMaps of a pod's size: pods are not served yet (they come with the
+ * pods backend over Berth's tasks); the paths change, nothing else.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { KubeClient } from './lib/kube-client.ts';
+import { backgroundCores } from './lib/machine.ts';
+import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
+import { json as jsonReport, passed, table, type Row } from './lib/report.ts';
+import { measureFanout, type FanoutResult } from './lib/watch-fanout.ts';
+import { combine, runWrk, type WrkRequest, type WrkResult } from './lib/wrk.ts';
+import { pool } from './lib/aws-json.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
+
+/** Issue 17's targets. */
+const RATIO_TARGET = 0.5;
+const P99_TARGET_MS = 5;
+const WATCH_TARGET_MS = 100;
+/** Objects created at once while storing them. */
+const STORE_CONCURRENCY = 8;
+/** How long the EKS cluster gets to become ACTIVE. */
+const ACTIVE_TIMEOUT_MS = 60_000;
+const NAMESPACE = 'bench';
+const CLUSTER = 'bench';
+
+const HELP = `usage: bin/bench kube-api [options]
+
+The Kubernetes API server of an EKS cluster Berth serves, beside a bare HTTPS server
+answering the same bytes: GET and LIST under wrk, and watch fan-out.
+
+  --objects N        objects stored (default 1000): the LIST answers all of them
+  --object-bytes N   bytes of data in each (default 2000: about a pod's JSON with its status)
+  --seconds N        each measured wrk run (default 5), after a 1 s warm-up
+  --rounds N         measured runs per row, the median taken (default 1)
+  --connections N    wrk connections for GET (default 32; LIST uses a quarter)
+  --watchers N       watches open at once (default 100)
+  --updates N        writes while they watch (default 1000)
+  --writers N        writes in flight at once (default 4)
+  --no-pin           do not pin Berth to CPU 0 and the load to CPU 1
+  --output json      one JSON document instead of the table
+`;
+
+interface Options {
+  objects: number; objectBytes: number; seconds: number; rounds: number; connections: number;
+  watchers: number; updates: number; writers: number; pin: boolean; output: 'table' | 'json';
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '2000' },
+      seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '1' }, connections: { type: 'string', default: '32' },
+      watchers: { type: 'string', default: '100' }, updates: { type: 'string', default: '1000' }, writers: { type: 'string', default: '4' },
+      'no-pin': { type: 'boolean', default: false }, output: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const whole = (name: string, v: string, min = 1) => {
+    const n = Number(v.replaceAll('_', ''));
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number from ${min}; it was '${v}'.`);
+    return n;
+  };
+  if (values.output !== 'table' && values.output !== 'json') throw new UsageError(`--output must be table or json; it was '${values.output}'.`);
+  return {
+    objects: whole('objects', values.objects), objectBytes: whole('object-bytes', values['object-bytes'], 0),
+    seconds: whole('seconds', values.seconds), rounds: whole('rounds', values.rounds), connections: whole('connections', values.connections),
+    watchers: whole('watchers', values.watchers), updates: whole('updates', values.updates), writers: whole('writers', values.writers),
+    pin: !values['no-pin'], output: values.output,
+  };
+}
+
+class UsageError extends Error {}
+
+const say = (line: string) => process.stderr.write(`kube-api: ${line}\n`);
+const objectName = (i: number) => `obj-${String(i).padStart(5, '0')}`;
+const base = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
+
+/** The aws CLI v2 as a user runs it against Berth. */
+async function aws(endpoint: string, args: string[], dir: string): Promise<Record<string, unknown>> {
+  const env = {
+    ...process.env, AWS_ACCESS_KEY_ID: 'AKIDBERTHBENCH', AWS_SECRET_ACCESS_KEY: 'berth-bench-secret', AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'), AWS_PAGER: '',
+  };
+  const { stdout } = await run('/usr/bin/aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env });
+  return stdout.trim() ? JSON.parse(stdout) as Record<string, unknown> : {};
+}
+
+/** The EKS cluster's endpoint, CA and a token, once it is ACTIVE. */
+async function makeCluster(berthUrl: string, dir: string): Promise<{ endpoint: string; ca: string; token: string }> {
+  await aws(berthUrl, ['eks', 'create-cluster', '--name', CLUSTER, '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a'], dir);
+  const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
+  for (;;) {
+    const { cluster } = await aws(berthUrl, ['eks', 'describe-cluster', '--name', CLUSTER], dir) as { cluster: { status: string; endpoint?: string; certificateAuthority?: { data?: string } } };
+    if (cluster.status === 'ACTIVE' && cluster.endpoint && cluster.certificateAuthority?.data) {
+      const { status } = await aws(berthUrl, ['eks', 'get-token', '--cluster-name', CLUSTER], dir) as { status: { token: string } };
+      return { endpoint: cluster.endpoint, ca: Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'), token: status.token };
+    }
+    if (Date.now() > deadline) throw new Error(`the EKS cluster was not ACTIVE within ${ACTIVE_TIMEOUT_MS} ms (${cluster.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<number> {
+  const opt = options(process.argv.slice(2));
+  const cores = availableParallelism();
+  const pin = opt.pin && cores >= 2 && existsSync('/usr/bin/taskset');
+  const serverCpus = pin ? '0' : undefined;
+  const loadCpus = pin ? '1' : undefined;
+  const background = await backgroundCores();
+  const loadAtStart = loadavg()[0]!;
+  if (background > 0.1) say(`warning: before starting, other processes used ${background.toFixed(2)} of ${cores} cores; figures will be low and noisy (try --rounds 3)`);
+  const work = tempDir('berth-kube-api-bench-', '/var/tmp');
+
+  const berthPort = await freePort();
+  const berthUrl = `http://127.0.0.1:${berthPort}`;
+  say(`starting Berth (bin/berth up --no-agent --port ${berthPort})${pin ? ', pinned to CPU 0; wrk and the watchers on CPU 1' : ''}`);
+  const cmd = [...pinned(serverCpus), join(ROOT, 'bin/berth'), 'up', '--no-agent', '--port', String(berthPort), '--data-dir', join(work, 'data')];
+  const berth: Service = spawnTracked(cmd[0]!, cmd.slice(1));
+  await waitReady(berth, `${berthUrl}/_berth/health`, 'berth up');
+  // The benchmark's own process (the watchers and the writes) goes beside wrk, off Berth's CPU.
+  if (loadCpus) await run('taskset', ['-p', '-c', loadCpus, String(process.pid)]);
+
+  say(`aws eks create-cluster --name ${CLUSTER}, then get-token`);
+  const cluster = await makeCluster(berthUrl, work);
+  const kube = new KubeClient(cluster.endpoint, cluster.ca, cluster.token);
+  await kube.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  say(`storing ${opt.objects} ConfigMaps of ${opt.objectBytes} bytes of data`);
+  const payload = 'x'.repeat(opt.objectBytes);
+  await pool(opt.objects, STORE_CONCURRENCY, async (i) => {
+    await kube.json('POST', base, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: objectName(i), labels: { app: 'bench' } }, data: { payload } });
+  });
+
+  // What Berth answers, for the bare server to answer the same.
+  const getPaths = Array.from({ length: opt.objects }, (_, i) => `${base}/${objectName(i)}`);
+  const responses: Record<string, string> = {};
+  for (const p of getPaths) responses[p] = (await kube.request('GET', p)).body.toString('base64');
+  const list = await kube.request('GET', base);
+  responses[base] = list.body.toString('base64');
+  const oneBytes = Buffer.from(responses[getPaths[0]!]!, 'base64').length;
+  say(`one object answers ${oneBytes} bytes, the LIST ${list.body.length} bytes`);
+  await writeFile(join(work, 'responses.json'), JSON.stringify(responses));
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'bare.key'), '-out', join(work, 'bare.crt'),
+    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  const barePort = await freePort();
+  const bareCmd = [...pinned(serverCpus), process.execPath, '--disable-warning=ExperimentalWarning', join(ROOT, 'bench/lib/bare-kube-server.ts'),
+    '--port', String(barePort), '--cert', join(work, 'bare.crt'), '--key', join(work, 'bare.key'), '--responses', join(work, 'responses.json')];
+  const bareService = spawnTracked(bareCmd[0]!, bareCmd.slice(1));
+  const bareUrl = `https://127.0.0.1:${barePort}`;
+  const bare = new KubeClient(bareUrl, readFileSync(join(work, 'bare.crt'), 'utf8'));
+  await bare.waitReady('/healthz', 10_000);
+
+  const headers = { Authorization: `Bearer ${cluster.token}`, Accept: 'application/json' };
+  const gets: WrkRequest[] = getPaths.map((path) => ({ method: 'GET', path, headers, body: '' }));
+  const lists: WrkRequest[] = [{ method: 'GET', path: base, headers, body: '' }];
+  const measure = async (url: string, requests: WrkRequest[], connections: number, name: string): Promise<WrkResult> => {
+    const base = { url, requests, connections, threads: 1, cpus: loadCpus, workDir: work };
+    await runWrk({ ...base, seconds: 1, name: `${name}-warmup` });
+    const runs: WrkResult[] = [];
+    for (let r = 0; r < opt.rounds; r++) runs.push(await runWrk({ ...base, seconds: opt.seconds, name: `${name}-${r}` }));
+    return combine(runs);
+  };
+  const rows: Row[] = [];
+  for (const [operation, requests, connections] of [
+    [`GET one object (${oneBytes} B)`, gets, opt.connections],
+    [`LIST ${opt.objects} objects (${list.body.length} B)`, lists, Math.max(1, opt.connections >> 2)],
+  ] as const) {
+    say(`wrk: ${operation}, Berth then bare`);
+    const b = await measure(cluster.endpoint, [...requests], connections, `berth-${rows.length}`);
+    const c = await measure(bareUrl, [...requests], connections, `bare-${rows.length}`);
+    const q = b.requestsPerSecond / c.requestsPerSecond;
+    rows.push({
+      operation, berth: b, baseline: c, target: `≥ ${RATIO_TARGET * 100}% of bare, p99 < ${P99_TARGET_MS} ms`,
+      checks: [
+        { name: 'throughput', pass: q >= RATIO_TARGET, detail: `${(q * 100).toFixed(0)}% of the bare server's` },
+        { name: 'p99', pass: b.latencyMs.p99 < P99_TARGET_MS, detail: `${b.latencyMs.p99.toFixed(2)} ms` },
+        { name: 'answers', pass: b.errorStatus === 0 && b.requests > 0, detail: `${b.errorStatus} error statuses of ${b.requests}` },
+      ],
+    });
+  }
+
+  say(`watch: ${opt.watchers} watchers, ${opt.updates} writes (${opt.writers} in flight), Berth then bare`);
+  const { metadata } = await kube.json<{ metadata: { resourceVersion: string } }>('GET', `${base}?limit=1`);
+  const berthWatch = await measureFanout(kube, {
+    watchers: opt.watchers, writes: opt.updates, writers: opt.writers, targetMs: WATCH_TARGET_MS,
+    watchPath: `${base}?watch=1&resourceVersion=${metadata.resourceVersion}`,
+    write: async (i) => {
+      const o = await kube.json<{ metadata: { resourceVersion: string } }>('PATCH', `${base}/${objectName(i % opt.objects)}`,
+        { metadata: { annotations: { 'bench/seq': String(i) } } }, 'application/merge-patch+json');
+      return o.metadata.resourceVersion;
+    },
+  });
+  const sample = JSON.parse(Buffer.from(responses[getPaths[0]!]!, 'base64').toString('utf8')) as { metadata: Record<string, unknown> };
+  const bareWatch = await measureFanout(bare, {
+    watchers: opt.watchers, writes: opt.updates, writers: opt.writers, targetMs: WATCH_TARGET_MS, watchPath: `${base}?watch=1`,
+    write: async (i) => {
+      const rv = String(i + 1);
+      const line = JSON.stringify({ type: 'MODIFIED', object: { ...sample, metadata: { ...sample.metadata, resourceVersion: rv } } });
+      const a = await bare.request('POST', '/fanout', line);
+      if (a.status !== 204) throw new Error(`the bare server's fan-out answered ${a.status}`);
+      return rv;
+    },
+  });
+  const watchPass = berthWatch.seen === berthWatch.expected && berthWatch.late === 0;
+
+  kube.close();
+  bare.close();
+  await stopGracefully(bareService.child);
+  await stopGracefully(berth.child);
+  const meta = { benchmark: 'kube-api', date: new Date().toISOString(), node: process.version, cores, pinned: pin, loadAtStart, backgroundCores: background, objects: opt.objects };
+  if (opt.output === 'json') {
+    const doc = JSON.parse(jsonReport(rows, meta)) as Record<string, unknown>;
+    process.stdout.write(`${JSON.stringify({ ...doc, pass: rows.every(passed) && watchPass, watch: { berth: berthWatch, bare: bareWatch, targetMs: WATCH_TARGET_MS, pass: watchPass } })}\n`);
+  } else {
+    process.stdout.write(`${table(rows)}\n\n${watchTable(berthWatch, bareWatch, watchPass)}\n`);
+  }
+  return rows.every(passed) && watchPass ? 0 : 1;
+}
+
+function watchTable(b: FanoutResult, c: FanoutResult, pass: boolean): string {
+  const line = (who: string, r: FanoutResult) =>
+    `${who.padEnd(5)}  ${`${r.seen}/${r.expected}`.padStart(13)}  ${r.delayMs.p50.toFixed(1).padStart(8)}  ${r.delayMs.p99.toFixed(1).padStart(8)}  ${r.delayMs.max.toFixed(1).padStart(8)}  ${String(r.late).padStart(6)}  ${r.writesPerSecond.toFixed(0).padStart(9)}  ${r.writeMs.p50.toFixed(1)}/${r.writeMs.p99.toFixed(1)}`;
+  return [
+    `watch fan-out: ${b.watchers} watchers, ${b.writes} writes; delay from a write's send to each watcher's event (target: all within ${WATCH_TARGET_MS} ms)`,
+    'who    events seen      p50 ms    p99 ms    max ms    late   writes/s  write p50/p99 ms',
+    line('Berth', b),
+    line('bare', c),
+    `  ${pass ? 'ok  ' : 'FAIL'}  watch: ${b.seen === b.expected ? 'every watcher saw every event' : `${b.expected - b.seen} events missing`}, ${b.late} later than ${WATCH_TARGET_MS} ms`,
+  ].join('\n');
+}
+
+main().then((code) => {
+  cleanupNow();
+  process.exit(code);
+}, (e: unknown) => {
+  cleanupNow();
+  if (e instanceof UsageError) {
+    process.stderr.write(`kube-api: ${e.message} (bin/bench kube-api --help)\n`);
+  } else {
+    process.stderr.write(`kube-api: the benchmark failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  }
+  process.exit(2);
+});
