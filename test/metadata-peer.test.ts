@@ -8,6 +8,9 @@
 // imported into Berth's registry). What it resolves must be what the ECS and Logs APIs say
 // of the same task: task, cluster and container ARNs, family, revision, launch type,
 // account, region, availability zone, and the awslogs container's log group and stream.
+// The credentials endpoint's peers too, in a bridge task with a taskRoleArn: the AWS SDK for
+// JavaScript v3's default chain (this checkout's) and botocore's ContainerProvider (the
+// host's Python), each reading the role's credentials and calling Berth with them.
 // Host-touching: run under flock /tmp/berth-host.lock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +26,8 @@ import { PROBE_NODE, PROBE_SCRIPT, writeProbeImage } from './support/otel-probe-
 import { until } from './support/until.ts';
 
 let berth: BerthProcess;
+/** The host's Python (sys.prefix), bound into the credentials peers' task. */
+let pythonPrefix = '';
 /** v1: its botocore knows DescribeLogGroups' logGroupArn (Debian's v2 2.9 drops the member). */
 const cli = AWS_CLIS[0];
 const ecs = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['ecs', ...args]);
@@ -37,6 +42,7 @@ const AWSLOGS = { logDriver: 'awslogs', options: { 'awslogs-group': GROUP, 'awsl
 const HOST_PATHS = ['/usr', '/lib', '/lib64', ROOT];
 const hostVolumes = HOST_PATHS.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } }));
 const hostMounts = HOST_PATHS.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true }));
+const ROLE = 'arn:aws:iam::000000000000:role/app';
 
 interface DescribedTask {
   taskArn: string; clusterArn: string; taskDefinitionArn: string; launchType: string; availabilityZone: string;
@@ -113,6 +119,17 @@ before(async () => {
       { name: 'side', image: 'berth/sleep', command: SLEEP, stopTimeout: 1, mountPoints: hostMounts, essential: false },
     ],
   }));
+  // The credentials endpoint's peers: the JavaScript SDK from this checkout, botocore from the host's Python (its prefix too, if outside /usr).
+  pythonPrefix = (await run('python3', ['-c', 'import sys; print(sys.prefix)'])).stdout.trim();
+  const credPaths = [...HOST_PATHS, ...(pythonPrefix.startsWith('/usr/') ? [] : [pythonPrefix])];
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'peer-creds', networkMode: 'bridge', taskRoleArn: ROLE,
+    volumes: credPaths.map((p, i) => ({ name: `host${i}`, host: { sourcePath: p } })),
+    containerDefinitions: [{
+      name: 'app', image: 'berth/sleep', memory: 512, command: SLEEP, stopTimeout: 1,
+      mountPoints: credPaths.map((p, i) => ({ sourceVolume: `host${i}`, containerPath: p, readOnly: true })),
+    }],
+  }));
   // The Fargate task's image: Node and the detector (a Fargate task takes no host volumes).
   const layout = await mkdtemp(join(tmpdir(), 'berth-otel-probe-'));
   try {
@@ -157,5 +174,28 @@ describe('OpenTelemetry\'s ECS resource detector inside Berth tasks', () => {
     assert.equal(described.attributes?.find((a) => a.name === 'berth.isolation')?.value, 'gvisor', 'it runs in a sandbox');
     const found = await detectInside(task, 'app', PROBE_NODE, PROBE_SCRIPT);
     assert.deepEqual(apiAttributes(found), await expectedOf(task, 'app', true));
+  });
+});
+
+describe('the credentials endpoint\'s peers inside a task with a role', () => {
+  test('the AWS SDK for JavaScript v3 and botocore\'s ContainerProvider read the role\'s credentials, and Berth takes them as the task\'s session of the role', async () => {
+    const task = await runTaskRunning(ecs, 'peer-creds');
+    const session = `arn:aws:sts::000000000000:assumed-role/app/${task.slice(task.lastIndexOf('/') + 1)}`;
+    const exec = async (...cmd: string[]) => {
+      const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth.endpoint, '--', ...cmd]);
+      assert.equal(r.code, 0, `${cmd.join(' ')} in ${task}: ${r.stdout} ${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const js = await exec(process.execPath, '--disable-warning=ExperimentalWarning', join(ROOT, 'test/support/sdk-in-task.ts'));
+    assert.match(String(js.accessKeyId), /^ASIA[A-Z2-7]{16}$/);
+    assert.ok(Date.parse(String(js.expiration)) > Date.now() + 60 * 60_000, `the SDK read an Expiration hours ahead: ${js.expiration}`);
+    assert.equal(js.callerArn, session);
+    assert.ok((js.taskArns as string[]).includes(task), 'ListTasks with the role\'s credentials lists the task');
+    const py = await exec(`${pythonPrefix}/bin/python3`, join(ROOT, 'test/support/botocore-in-task.py'));
+    assert.deepEqual(
+      [py.method, py.accessKey, py.hasSecret, py.hasToken, py.refreshNeeded, py.callerArn],
+      ['container-role', js.accessKeyId, true, true, false, session],
+    );
+    assert.equal(Date.parse(String(py.expiry)), Date.parse(String(js.expiration)), 'botocore parsed the same Expiration');
   });
 });
