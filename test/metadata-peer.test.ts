@@ -1,7 +1,7 @@
 // Issue 16's last check: "the metadata answers have AWS's shapes (checked ... against a
 // peer's metadata tests run inside a task)". The peer is OpenTelemetry's ECS resource
 // detector (@opentelemetry/resource-detector-aws, a devDependency), its own code unchanged,
-// run by Node inside real tasks launched through Berth: EC2 bridge and awsvpc (the host's
+// run by Node inside real tasks launched through Berth: EC2 bridge, awsvpc and host (the host's
 // /usr, /lib, /lib64 and this checkout bound read-only, the checkout's Node running
 // test/support/otel-ecs-detect.ts) and Fargate in its gVisor sandbox (which takes no host
 // volumes: a probe image with the same Node, its libraries and the detector, built here and
@@ -119,6 +119,10 @@ before(async () => {
       { name: 'side', image: 'berth/sleep', command: SLEEP, stopTimeout: 1, mountPoints: hostMounts, essential: false },
     ],
   }));
+  await ecs('register-task-definition', '--cli-input-json', JSON.stringify({
+    family: 'otel-host', networkMode: 'host', volumes: hostVolumes,
+    containerDefinitions: [{ name: 'app', image: 'berth/sleep', memory: 256, command: SLEEP, stopTimeout: 1, mountPoints: hostMounts, logConfiguration: AWSLOGS }],
+  }));
   // The credentials endpoint's peers: the JavaScript SDK from this checkout, botocore from the host's Python (its prefix too, if outside /usr).
   pythonPrefix = (await run('python3', ['-c', 'import sys; print(sys.prefix)'])).stdout.trim();
   const credPaths = [...HOST_PATHS, ...(pythonPrefix.startsWith('/usr/') ? [] : [pythonPrefix])];
@@ -166,6 +170,12 @@ describe('OpenTelemetry\'s ECS resource detector inside Berth tasks', () => {
     assert.deepEqual(apiAttributes(found), await expectedOf(task, 'app', true));
     const side = await detectInside(task, 'side', node, script);
     assert.deepEqual(apiAttributes(side), await expectedOf(task, 'side', false));
+  });
+
+  test('host mode: the endpoint knows the detector\'s connection by its cgroup; the same attributes', async () => {
+    const task = await runTaskRunning(ecs, 'otel-host');
+    const found = await detectInside(task, 'app', node, script);
+    assert.deepEqual(apiAttributes(found), await expectedOf(task, 'app', true));
   });
 
   test('Fargate, in its gVisor sandbox: the cluster given as an ARN, launch type fargate, the zone Fargate placed it in', async () => {
