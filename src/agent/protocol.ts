@@ -114,8 +114,12 @@ export interface TagsResultMessage {
   id: string;
   taskTags?: { key: string; value?: string }[];
   containerInstanceTags?: { key: string; value?: string }[];
-  /** The resource whose tags could not be read, and AWS's error. */
-  errors?: { resourceArn: string; field: 'TaskTags' | 'ContainerInstanceTags'; code: string; message: string }[];
+  /**
+   * The resource whose tags could not be read, and AWS's error; `requestId` names the
+   * control plane's read that failed (the ECS agent reports ListTagsForResource's), absent
+   * when the agent never got an answer.
+   */
+  errors?: { resourceArn: string; field: 'TaskTags' | 'ContainerInstanceTags'; code: string; message: string; requestId?: string }[];
 }
 
 /** The control plane's answer to a `protection` call: UpdateTaskProtection's or GetTaskProtection's, or an error. */

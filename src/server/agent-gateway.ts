@@ -455,7 +455,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         } else if (!session) ws.close(POLICY_VIOLATION, 'say hello first');
         else if (msg.type === 'state') await report(session, msg);
         else if (msg.type === 'protection') send(session, await protection(session, msg));
-        else if (msg.type === 'tags') send(session, await tagsForAgent(store, session.instanceArn, msg.id, msg.taskArn, taskKeyOf(msg.taskArn)));
+        else if (msg.type === 'tags') send(session, await tagsForAgent(store, session.instanceArn, msg.id, msg.taskArn, taskKeyOf(msg.taskArn), randomUUID()));
         else if (msg.type === 'awslogs') void awslogsRequest(session, msg);
         else if (msg.type === 'logData' || msg.type === 'execResult' || msg.type === 'execOutput' || msg.type === 'execExit') {
           // Only the session a request went to may answer it.

@@ -11,10 +11,17 @@ test('the task answer with TaskTags and ContainerInstanceTags as maps; empty lis
   });
   assert.deepEqual(withTags(task, { taskTags: [], containerInstanceTags: [] }), task);
   const inst = 'arn:aws:ecs:us-east-1:123456789012:container-instance/default/0123456789abcdef0123456789abcdef';
-  assert.deepEqual(withTags(task, { taskTags: [{ key: 'a', value: 'b' }], errors: [{ resourceArn: inst, field: 'ContainerInstanceTags', code: 'InvalidParameterException', message: 'gone' }] }), {
+  const requestId = 'cd597ef0-272b-4643-9bd2-1de469870fa6';
+  const withError = withTags(task, { taskTags: [{ key: 'a', value: 'b' }], errors: [{ resourceArn: inst, field: 'ContainerInstanceTags', code: 'InvalidParameterException', message: 'gone', requestId }] });
+  assert.deepEqual(withError, {
     ...task, TaskTags: { a: 'b' },
-    Errors: [{ ErrorField: 'ContainerInstanceTags', ErrorCode: 'InvalidParameterException', ErrorMessage: 'gone', StatusCode: 400, ResourceARN: inst }],
+    Errors: [{ ErrorField: 'ContainerInstanceTags', ErrorCode: 'InvalidParameterException', ErrorMessage: 'gone', StatusCode: 400, RequestId: requestId, ResourceARN: inst }],
   });
+  // The developer guide's example's members, in its order.
+  assert.deepEqual(Object.keys((withError.Errors as object[])[0]!), ['ErrorField', 'ErrorCode', 'ErrorMessage', 'StatusCode', 'RequestId', 'ResourceARN']);
+  // A failure with no answer from the control plane has no request to name.
+  const unanswered = withTags(task, { errors: [{ resourceArn: ARN, field: 'TaskTags', code: 'ServerException', message: 'not connected' }] });
+  assert.deepEqual(unanswered.Errors, [{ ErrorField: 'TaskTags', ErrorCode: 'ServerException', ErrorMessage: 'not connected', StatusCode: 500, ResourceARN: ARN }]);
 });
 
 test('tags are fetched once per freshness window, shared by concurrent askers; errors are not kept; the kept tasks are bounded', async () => {

@@ -26,9 +26,12 @@ export function withTags(task: Record<string, unknown>, tags: Tags): Record<stri
     ...(instanceTags && { ContainerInstanceTags: instanceTags }),
     ...(taskTags && { TaskTags: taskTags }),
     ...(tags.errors?.length && {
+      // The members of the developer guide's "task with tags with an error" example, in its order.
       Errors: tags.errors.map((e) => ({
         ErrorField: e.field, ErrorCode: e.code, ErrorMessage: e.message,
-        StatusCode: e.code === 'ServerException' ? 500 : 400, ResourceARN: e.resourceArn,
+        StatusCode: e.code === 'ServerException' ? 500 : 400,
+        ...(e.requestId !== undefined && { RequestId: e.requestId }),
+        ResourceARN: e.resourceArn,
       })),
     }),
   };

@@ -56,6 +56,20 @@ test('v4 container metadata: the members of AWS\'s example, in its casing and ty
   assert.deepEqual(c.Networks, [{ NetworkMode: 'bridge', IPv4Addresses: ['172.17.0.2'] }]);
 });
 
+test('v4 LogOptions: awslogs-stream-prefix becomes the stream it names, awslogs-stream, as the ECS agent hands it to Docker', () => {
+  const options = { 'awslogs-group': '/ecs/metadata', 'awslogs-region': 'us-west-2', 'awslogs-stream-prefix': 'ecs', 'awslogs-create-group': 'true' };
+  const prefixed = container({ spec: def({ ...CURL, logConfiguration: { logDriver: 'awslogs', options } }) });
+  assert.deepEqual(containerMetadata(ec2({ containers: [prefixed] }), prefixed, 'v4').LogOptions, {
+    'awslogs-group': '/ecs/metadata', 'awslogs-region': 'us-west-2', 'awslogs-create-group': 'true',
+    'awslogs-stream': 'ecs/curl/158d1c8083dd49d6b527399fd6414f5c',
+  });
+  // No prefix: the options as given (Docker's stream is then the container's id, not an option).
+  assert.deepEqual(containerMetadata(ec2(), container(), 'v4').LogOptions, { 'awslogs-group': '/ecs/metadata' });
+  // Another driver's options are its own, a prefix-like key included.
+  const other = container({ spec: def({ ...CURL, logConfiguration: { logDriver: 'json-file', options: { 'max-size': '10m' } } }) });
+  assert.deepEqual(containerMetadata(ec2({ containers: [other] }), other, 'v4').LogOptions, { 'max-size': '10m' });
+});
+
 test('v4 task metadata on EC2: Cluster short name, Revision a string, ServiceName and VPCID, ClockDrift; Limits omitted without a task size', () => {
   const t = taskMetadata(ec2(), 'v4');
   assert.deepEqual(Object.keys(t).sort(), [

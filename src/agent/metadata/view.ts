@@ -7,6 +7,7 @@
 import type { ContainerSpec, TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/ecs/task-lifecycle.ts';
 import type { ContainerNetwork, NetworkMode } from '../../runtime/network/types.ts';
+import { streamName } from '../awslogs/options.ts';
 
 export type MetadataVersion = 'v3' | 'v4';
 
@@ -116,7 +117,7 @@ export function containerMetadata(m: MetadataTask, c: MetadataContainer, version
     Type: 'NORMAL',
     ...(v4 && {
       LogDriver: log?.driver,
-      LogOptions: log?.options,
+      LogOptions: logOptionsOf(m, c),
       ContainerARN: c.containerArn,
       Health: def.healthCheck !== undefined ? { status: c.health ?? 'UNKNOWN' } : undefined,
     }),
@@ -159,6 +160,22 @@ export function taskMetadata(m: MetadataTask, version: MetadataVersion): Record<
       EphemeralStorageMetrics: fargate && m.ephemeral ? { Utilized: m.ephemeral.utilizedMiB, Reserved: m.ephemeral.reservedMiB } : undefined,
     }),
   });
+}
+
+/**
+ * LogOptions as the ECS agent hands them to Docker: for awslogs it replaces
+ * `awslogs-stream-prefix` with the stream the prefix names, `awslogs-stream`
+ * (`prefix/container-name/task-id`, the stream the driver writes: the v4 examples show
+ * it so). Software finds its own log stream there: OpenTelemetry's ECS detector reads
+ * aws.log.stream.names from `awslogs-stream`. Without a prefix the options are as given.
+ */
+function logOptionsOf(m: MetadataTask, c: MetadataContainer): Readonly<Record<string, string>> | undefined {
+  const log = c.spec.log;
+  const prefix = log?.options?.['awslogs-stream-prefix'];
+  if (log?.driver !== 'awslogs' || !prefix) return log?.options;
+  const { 'awslogs-stream-prefix': _prefix, ...rest } = log.options!;
+  const arn = m.spec.ecs.taskArn;
+  return { ...rest, 'awslogs-stream': streamName(prefix, c.spec.name, arn.slice(arn.lastIndexOf('/') + 1), c.runtimeId) };
 }
 
 function portsOf(m: MetadataTask, c: MetadataContainer): Record<string, unknown>[] {
