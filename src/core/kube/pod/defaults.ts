@@ -129,10 +129,11 @@ function admitServiceAccount(spec: PodSpec, admission: Admission): void {
 
 /**
  * `pod` as the API server stores it at create: defaults filled, the service account's token
- * volume mounted, the default tolerations added, priority set. Not mutated; a copy is
- * returned. Run on a pod that validation accepted (containers present).
+ * volume mounted, the default tolerations added, priority set. Without `admission` (an
+ * update: the admission plugins act on create) only the defaults. Not mutated; a copy is
+ * returned.
  */
-export function defaultPod(pod: Pod, admission: Admission): Pod {
+export function defaultPod(pod: Pod, admission: Admission | undefined): Pod {
   const out = structuredClone(pod);
   const spec = (out.spec ??= { containers: [] });
   spec.containers ??= [];
@@ -142,12 +143,13 @@ export function defaultPod(pod: Pod, admission: Admission): Pod {
   spec.securityContext ??= {};
   spec.schedulerName ??= 'default-scheduler';
   spec.enableServiceLinks ??= true;
-  // The Priority admission plugin, with no PriorityClass named and no global default.
-  spec.priority ??= 0;
-  spec.preemptionPolicy ??= 'PreemptLowerPriority';
   const hostNetwork = spec.hostNetwork === true;
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) defaultContainer(c, hostNetwork);
   for (const v of spec.volumes ?? []) defaultVolume(v);
+  if (!admission) return out;
+  // The Priority admission plugin, with no PriorityClass named and no global default.
+  spec.priority ??= 0;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
   admitServiceAccount(spec, admission);
   const tolerations = [...(spec.tolerations ?? [])];
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
