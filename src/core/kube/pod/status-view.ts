@@ -50,8 +50,8 @@ function imageId(image: string, digest: string | undefined): string {
 interface ContainerContext {
   task: TaskStatus;
   spec: TaskSpec;
-  /** The init sequence has not finished: app containers wait with PodInitializing. */
-  initializing: boolean;
+  /** The pod has init containers: a container not created yet waits with PodInitializing. */
+  hasInits: boolean;
 }
 
 function containerState(c: ContainerSpec, s: ContainerStatus | undefined, x: ContainerContext): ContainerState {
@@ -75,7 +75,8 @@ function containerState(c: ContainerSpec, s: ContainerStatus | undefined, x: Con
     };
   }
   if (unresolved) return { waiting: { reason: unresolved.reason, ...(unresolved.reason !== 'ContainerCreating' && { message: unresolved.message }) } };
-  return { waiting: { reason: !c.init && x.initializing ? 'PodInitializing' : 'ContainerCreating' } };
+  // The kubelet's default for a container not created yet: PodInitializing in a pod with init containers.
+  return { waiting: { reason: x.hasInits ? 'PodInitializing' : 'ContainerCreating' } };
 }
 
 function containerStatusView(c: ContainerSpec, s: ContainerStatus | undefined, x: ContainerContext): PodContainerStatus {
@@ -124,7 +125,7 @@ export function podStatusView(spec: TaskSpec, status: TaskStatus, node: PodNode 
     return c.restart?.policy === 'Always' ? s?.lastStatus === 'RUNNING' && (s.started ?? true) : s?.lastStatus === 'STOPPED' && s.exitCode === 0;
   };
   const pendingInits = inits.filter((c) => !done(c)).map((c) => c.name);
-  const x: ContainerContext = { task: status, spec, initializing: pendingInits.length > 0 };
+  const x: ContainerContext = { task: status, spec, hasInits: inits.length > 0 };
   const initStatuses = inits.map((c) => containerStatusView(c, byName.get(c.name), x));
   const appStatuses = apps.map((c) => containerStatusView(c, byName.get(c.name), x));
   const stopped = status.lastStatus === 'STOPPED';

@@ -3,14 +3,18 @@ import assert from 'node:assert/strict';
 import { defaultPod } from './defaults.ts';
 import { milliValue } from './quantity.ts';
 import { podRequest, podToTaskSpec, podUid, taskIdOfUid, type PodSpecInputs } from './to-spec.ts';
-import type { Pod } from './types.ts';
+import type { DataObject, Pod } from './types.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const configMaps: Record<string, DataObject> = {
+  'kube-root-ca.crt': { data: { 'ca.crt': 'CA' } },
+  site: { data: { 'index.html': '<h1>hi</h1>', extra: 'x' }, binaryData: { 'logo.png': b64('PNG') } },
+};
 const ID = '0123456789abcdef0123456789abcdef';
 const inputs = (o: Partial<PodSpecInputs> = {}): PodSpecInputs => ({
   id: ID, now: Date.parse('2026-12-07T15:00:00.500Z'), clusterUid: 'c-uid',
   ecs: { scope: { account: '000000000000', region: 'us-east-1' }, clusterName: 'eks-dev', containerIds: ['c0', 'c1', 'c2'] },
-  configMap: (n) => (n === 'kube-root-ca.crt' ? { data: { 'ca.crt': 'CA' } } : n === 'site' ? { data: { 'index.html': '<h1>hi</h1>', extra: 'x' }, binaryData: { 'logo.png': b64('PNG') } } : undefined),
+  configMap: (n) => configMaps[n],
   secret: (n) => (n === 'tls' ? { data: { 'tls.key': b64('KEY') } } : undefined),
   token: (r) => `token-for-${r.namespace}/${r.serviceAccountName}/${r.podName}/${r.expirationSeconds}`,
   ...o,
