@@ -12,7 +12,7 @@ import type { TaskStatus } from '../../workload/status.ts';
 import { defaultPod } from './defaults.ts';
 import { cpuUnits, mebibytes, parseQuantity } from './quantity.ts';
 import { podToTaskSpec } from './to-spec.ts';
-import type { Container, Pod, Volume } from './types.ts';
+import type { Container, DataObject, Pod, Volume } from './types.ts';
 import { unsupportedErrors } from './unsupported.ts';
 import { podCreateErrors } from './validate.ts';
 import { podView } from './view.ts';
@@ -32,7 +32,7 @@ const resources = fc.record({ requests: fc.record({ cpu, memory }, { requiredKey
     return !req || !lim || req.num * lim.den <= lim.num * req.den;
   });
 const probe = fc.oneof(
-  fc.record({ exec: fc.record({ command: fc.constant(['true']) }) }),
+  fc.record({ exec: fc.record({ command: fc.constant(['true']).map((c) => [...c]) }) }),
   fc.record({ httpGet: fc.record({ port: fc.integer({ min: 1, max: 65535 }), path: fc.constantFrom('/', '/healthz') }, { requiredKeys: ['port'] }), periodSeconds: fc.integer({ min: 1, max: 30 }) }, { requiredKeys: ['httpGet'] }),
   fc.record({ tcpSocket: fc.record({ port: fc.integer({ min: 1, max: 65535 }) }) }),
 );
@@ -44,7 +44,7 @@ function containers(prefix: string, volumes: string[], init: boolean): fc.Arbitr
     command: fc.option(fc.constant(['sh', '-c']), { nil: undefined }),
     args: fc.option(fc.constant(['echo $(HOME)']), { nil: undefined }),
     env,
-    ports: init ? fc.constant([]) : fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 2 }),
+    ports: init ? fc.constant<number[]>([]) : fc.uniqueArray(fc.integer({ min: 1, max: 65535 }), { maxLength: 2 }),
     resources,
     readinessProbe: init ? fc.constant(undefined) : fc.option(probe, { nil: undefined }),
     mounts: fc.subarray(volumes),
@@ -53,8 +53,8 @@ function containers(prefix: string, volumes: string[], init: boolean): fc.Arbitr
   return fc.array(one, { minLength: init ? 0 : 1, maxLength: init ? 2 : 3 }).map((cs) => cs.map((c, i): Container => ({
     name: `${prefix}${i}`,
     image: c.image,
-    ...(c.command && { command: c.command }),
-    ...(c.args && { args: c.args }),
+    ...(c.command && { command: [...c.command] }),
+    ...(c.args && { args: [...c.args] }),
     ...(c.env.length > 0 && { env: c.env }),
     ...(c.ports.length > 0 && { ports: c.ports.map((containerPort) => ({ containerPort })) }),
     resources: c.resources,
@@ -105,6 +105,7 @@ const pods: fc.Arbitrary<Pod> = fc.uniqueArray(label, { maxLength: 3 }).chain((n
 }));
 
 const status: TaskStatus = { lastStatus: 'PENDING', changes: 0, healthStatus: 'UNKNOWN', attachments: [], containers: [] };
+const CONFIG_MAPS: Record<string, DataObject> = { cfg: { data: { k: 'v' } }, 'kube-root-ca.crt': { data: { 'ca.crt': 'CA' } } };
 const ID = 'feedfacefeedfacefeedfacefeedface';
 
 test(`a pod round-trips through the task model: ${RUNS} randomized pods`, () => {
@@ -116,7 +117,7 @@ test(`a pod round-trips through the task model: ${RUNS} randomized pods`, () => 
     const { spec } = podToTaskSpec(defaulted, {
       id: ID, now: Date.parse('2026-12-07T15:00:00Z'), clusterUid: 'c',
       ecs: { scope: { account: '000000000000', region: 'us-east-1' }, clusterName: 'k', containerIds: ['a', 'b', 'c', 'd', 'e'] },
-      configMap: (n) => (n === 'cfg' ? { data: { k: 'v' } } : n === 'kube-root-ca.crt' ? { data: { 'ca.crt': 'CA' } } : undefined),
+      configMap: (n) => CONFIG_MAPS[n],
       secret: (n) => (n === 'sec' ? { data: { p: 'cw==' } } : undefined), token: () => 'tok',
     });
     const stored = JSON.parse(JSON.stringify(spec)) as typeof spec;
