@@ -5,7 +5,7 @@ import type { Container } from './types.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const lookups: Lookups = {
-  configMap: (n) => (n === 'cfg' ? { data: { MODE: 'fast', 'bad key': 'x', PORT: '80' } } : undefined),
+  configMap: (n) => (n === 'cfg' ? { data: { MODE: 'fast', 'bad=key': 'x', '1st': 'y', PORT: '80' } } : undefined),
   secret: (n) => (n === 'db' ? { data: { PASSWORD: b64('s3cret') } } : undefined),
 };
 const pod: PodFields = { name: 'web-1', namespace: 'shop', uid: 'u-1', labels: { app: 'web' }, annotations: {}, serviceAccountName: 'default' };
@@ -35,7 +35,7 @@ test('envFrom then env, valueFrom read from ConfigMaps, Secrets and the pod; inv
   };
   const r = containerEnv(c, [c], pod, lookups, placed);
   assert.deepEqual(r.env, [
-    { name: 'MODE', value: 'fast' }, { name: 'PORT', value: '80' }, { name: 'S_PASSWORD', value: 's3cret' },
+    { name: 'MODE', value: 'fast' }, { name: '1st', value: 'y' }, { name: 'PORT', value: '80' }, { name: 'S_PASSWORD', value: 's3cret' },
     { name: 'URL', value: 'http://$(POD):80/$(MISSING)' }, { name: 'POD', value: 'web-1' }, { name: 'APP', value: 'web' },
     { name: 'PW', value: 's3cret' }, { name: 'MEM', value: '256' }, { name: 'NODE', value: 'i-0abc' },
   ]);

@@ -8,7 +8,7 @@
  */
 import type { UnresolvedRef } from '../../workload/kube.ts';
 import { byteValue, milliValue, parseQuantity, type Rational } from './quantity.ts';
-import { SUBSCRIPTED_FIELD } from './validate.ts';
+import { ENV_NAME, SUBSCRIPTED_FIELD } from './validate.ts';
 import type { Container, DataObject } from './types.ts';
 
 /** Reads of the pod's namespace the control plane makes for it: undefined when the object does not exist. */
@@ -46,7 +46,6 @@ export interface EnvResult {
   needsPlacement: boolean;
 }
 
-const ENV_KEY = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /**
  * `$(NAME)` references in `text` replaced from `vars`; `$$` is a literal `$`; a reference to
@@ -137,7 +136,7 @@ export function containerEnv(c: Container, all: readonly Container[], pod: PodFi
     for (const [k, v] of Object.entries(obj.data ?? {})) {
       const key = (from.prefix ?? '') + k;
       // Keys that are not valid names are skipped, as the kubelet does (with an event).
-      if (ENV_KEY.test(key)) vars.set(key, isSecret ? decode(v) : v);
+      if (ENV_NAME.test(key)) vars.set(key, isSecret ? decode(v) : v);
     }
   }
   for (const e of c.env ?? []) {

@@ -33,12 +33,12 @@ test('containers: required, names, images, ports and duplicates, in the server w
 
 test('env, mounts, resources and probes', () => {
   assert.deepEqual(messages(pod({}, {
-    env: [{ name: '1X', value: 'a' }, { name: 'Y', value: 'v', valueFrom: { fieldRef: { fieldPath: 'spec.hostname' } } }],
+    env: [{ name: 'A=B', value: 'a' }, { name: 'Y', value: 'v', valueFrom: { fieldRef: { fieldPath: 'spec.hostname' } } }],
     volumeMounts: [{ name: 'nope', mountPath: '/x' }],
     resources: { requests: { cpu: '2' }, limits: { cpu: '1' } },
     livenessProbe: { successThreshold: 2, exec: { command: ['true'] } },
   })), [
-    `spec.containers[0].env[0].name: Invalid value: "1X": a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')`,
+    `spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='`,
     'spec.containers[0].env[1].valueFrom: Invalid value: "": may not be specified when `value` is not empty',
     'spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.hostname": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"',
     'spec.containers[0].volumeMounts[0].name: Not found: "nope"',

@@ -14,8 +14,9 @@ const PORT_NAME_MAX = 15;
 /** Largest file mode a volume may give (0777). */
 const MAX_MODE = 0o777;
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const ENV_NAME_MESSAGE = "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')";
+/** Env var names as 1.32 takes them (RelaxedEnvironmentVariableValidation, beta and on): printable ASCII but '='. */
+export const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
+const ENV_NAME_MESSAGE = "a valid environment variable name must consist only of printable ASCII characters other than '='";
 const PORT_RANGE = 'must be between 1 and 65535, inclusive';
 
 /** The fieldRef paths an env var may name (validateDownwardAPIVolumeFile and env's own list). */
