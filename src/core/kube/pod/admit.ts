@@ -28,7 +28,7 @@ export function admitPodCreate(pod: Pod, admission: Admission): AdmitResult {
   return errors.length > 0 ? { ok: false, errors } : { ok: true, pod: defaulted };
 }
 
-/** An update of stored pod `old` to `next`, as it will be stored, or why not. */
+/** An update of pod `old` (as the view shows it: nodeName included) to `next`, as it will be stored, or why not. */
 export function admitPodUpdate(next: Pod, old: Pod): AdmitResult {
   const bad = quantityDecodeError(next);
   if (bad) return { ok: false, badRequest: bad };

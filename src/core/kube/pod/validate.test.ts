@@ -40,12 +40,16 @@ test('env, mounts, resources and probes', () => {
   })), [
     `spec.containers[0].env[0].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='`,
     'spec.containers[0].env[1].valueFrom: Invalid value: "": may not be specified when `value` is not empty',
-    'spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.hostname": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"',
+    'spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.hostname": supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"',
     'spec.containers[0].volumeMounts[0].name: Not found: "nope"',
     'spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1',
     'spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1',
   ]);
   assert.deepEqual(messages(pod({}, { readinessProbe: {} })), ['spec.containers[0].readinessProbe: Required value: must specify a handler type']);
+  assert.deepEqual(messages(pod({}, { env: [{ name: 'A', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } }, { name: 'B', valueFrom: { fieldRef: { fieldPath: "spec.nodeName['x']" } } }] })),
+    ['spec.containers[0].env[1].valueFrom.fieldRef: Invalid value: "spec.nodeName": does not support subscript']);
+  assert.deepEqual(messages(pod({ volumes: [{ name: 'd', downwardAPI: { items: [{ path: 'ip', fieldRef: { fieldPath: 'status.podIP' } }] } }] })),
+    ['spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: Unsupported value: "status.podIP": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"']);
   assert.deepEqual(messages(pod({ initContainers: [{ name: 'init', image: 'busybox', readinessProbe: { exec: { command: ['x'] } } }] })),
     ['spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always']);
 });

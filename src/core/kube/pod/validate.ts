@@ -19,7 +19,7 @@ export const ENV_NAME = /^[\x20-\x3c\x3e-\x7e]+$/;
 const ENV_NAME_MESSAGE = "a valid environment variable name must consist only of printable ASCII characters other than '='";
 const PORT_RANGE = 'must be between 1 and 65535, inclusive';
 
-/** The fieldRef paths an env var may name (validateDownwardAPIVolumeFile and env's own list). */
+/** The fieldRef paths an env var may name (the server's validEnvDownwardAPIFieldPathExpressions), labels and annotations by key besides. */
 export const ENV_FIELD_PATHS = [
   'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName',
   'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
@@ -45,6 +45,15 @@ export function quantityDecodeError(pod: Pod): string | undefined {
   return undefined;
 }
 
+/** A fieldRef's path: one of `allowed`, or a label or annotation by key (validateObjectFieldSelector). */
+function fieldPathErrors(path: string, field: string, allowed: readonly string[]): FieldError[] {
+  const sub = /^([^[]+)\[(.*)\]$/.exec(path);
+  if (sub) {
+    return SUBSCRIPTED_FIELD.test(path) ? [] : [invalidValue(field, sub[1], 'does not support subscript')];
+  }
+  return allowed.includes(path) ? [] : [notSupported(`${field}.fieldPath`, path, [...allowed].sort())];
+}
+
 function probeErrors(p: Probe | undefined, field: string, kind: 'liveness' | 'readiness' | 'startup'): FieldError[] {
   if (!p) return [];
   const errors: FieldError[] = [];
@@ -56,6 +65,7 @@ function probeErrors(p: Probe | undefined, field: string, kind: 'liveness' | 're
     if (typeof v === 'number' && v < 0) errors.push(invalidValue(`${field}.${k}`, v, 'must be greater than or equal to 0'));
   }
   if (kind !== 'readiness' && p.successThreshold !== undefined && p.successThreshold !== 1) errors.push(invalidValue(`${field}.successThreshold`, p.successThreshold, 'must be 1'));
+  if (kind === 'readiness' && p.terminationGracePeriodSeconds !== undefined) errors.push(invalidValue(`${field}.terminationGracePeriodSeconds`, p.terminationGracePeriodSeconds, 'must not be set for readinessProbes'));
   if (p.exec && (p.exec.command ?? []).length === 0) errors.push(required(`${field}.exec.command`));
   for (const h of ['httpGet', 'tcpSocket', 'grpc'] as const) {
     const port = p[h]?.port;
@@ -106,10 +116,7 @@ function containerErrors(c: Container, field: string, volumes: ReadonlySet<strin
     if (sources.length === 0) errors.push(invalidValue(`${ef}.valueFrom`, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
     if (sources.length > 1) errors.push(invalidValue(`${ef}.valueFrom`, '', 'may not have more than one field specified at a time'));
     if (e.value) errors.push(invalidValue(`${ef}.valueFrom`, '', 'may not be specified when `value` is not empty'));
-    const path = from.fieldRef?.fieldPath;
-    if (from.fieldRef && !(ENV_FIELD_PATHS as readonly string[]).includes(path ?? '') && !SUBSCRIPTED_FIELD.test(path ?? '')) {
-      errors.push(notSupported(`${ef}.valueFrom.fieldRef.fieldPath`, path ?? '', [...ENV_FIELD_PATHS, 'metadata.annotations', 'metadata.labels'].sort()));
-    }
+    if (from.fieldRef) errors.push(...fieldPathErrors(from.fieldRef.fieldPath, `${ef}.valueFrom.fieldRef`, ENV_FIELD_PATHS));
     const rf = from.resourceFieldRef;
     if (rf && !RESOURCE_FIELDS.includes(rf.resource)) errors.push(notSupported(`${ef}.valueFrom.resourceFieldRef.resource`, rf.resource, RESOURCE_FIELDS));
     for (const k of ['configMapKeyRef', 'secretKeyRef'] as const) {
@@ -132,6 +139,7 @@ function containerErrors(c: Container, field: string, volumes: ReadonlySet<strin
     if (!init) errors.push(forbidden(`${field}.restartPolicy`, 'may not be set for non-init containers'));
     else if (c.restartPolicy !== 'Always') errors.push(notSupported(`${field}.restartPolicy`, c.restartPolicy, ['Always']));
   }
+  if (c.lifecycle && init && !sidecar) errors.push(forbidden(`${field}.lifecycle`, 'may not be set for init containers without restartPolicy=Always'));
   for (const [kind, probe] of [['liveness', c.livenessProbe], ['readiness', c.readinessProbe], ['startup', c.startupProbe]] as const) {
     if (probe && init && !sidecar) errors.push(forbidden(`${field}.${kind}Probe`, 'may not be set for init containers without restartPolicy=Always'));
     else if (!init || sidecar) errors.push(...probeErrors(probe, `${field}.${kind}Probe`, kind));
@@ -188,7 +196,12 @@ function volumeErrors(v: Volume, field: string): FieldError[] {
     errors.push(...modeErrors(v.secret.defaultMode, `${field}.secret.defaultMode`), ...itemErrors(v.secret.items, `${field}.secret.items`));
   }
   if (v.hostPath && !v.hostPath.path) errors.push(required(`${field}.hostPath.path`));
-  if (v.downwardAPI) errors.push(...modeErrors(v.downwardAPI.defaultMode, `${field}.downwardAPI.defaultMode`), ...itemErrors(v.downwardAPI.items, `${field}.downwardAPI.items`));
+  if (v.downwardAPI) {
+    errors.push(...modeErrors(v.downwardAPI.defaultMode, `${field}.downwardAPI.defaultMode`), ...itemErrors(v.downwardAPI.items, `${field}.downwardAPI.items`));
+    for (const [i, item] of (v.downwardAPI.items ?? []).entries()) {
+      if (item.fieldRef) errors.push(...fieldPathErrors(item.fieldRef.fieldPath, `${field}.downwardAPI.items[${i}].fieldRef`, VOLUME_FIELD_PATHS));
+    }
+  }
   if (v.projected) {
     errors.push(...modeErrors(v.projected.defaultMode, `${field}.projected.defaultMode`));
     for (const [i, s] of (v.projected.sources ?? []).entries()) {
@@ -196,6 +209,9 @@ function volumeErrors(v: Volume, field: string): FieldError[] {
       if (s.configMap) errors.push(...itemErrors(s.configMap.items, `${sf}.configMap.items`));
       if (s.secret) errors.push(...itemErrors(s.secret.items, `${sf}.secret.items`));
       if (s.downwardAPI) errors.push(...itemErrors(s.downwardAPI.items, `${sf}.downwardAPI.items`));
+      for (const [j, item] of (s.downwardAPI?.items ?? []).entries()) {
+        if (item.fieldRef) errors.push(...fieldPathErrors(item.fieldRef.fieldPath, `${sf}.downwardAPI.items[${j}].fieldRef`, VOLUME_FIELD_PATHS));
+      }
       const token = s.serviceAccountToken;
       if (token) {
         if (!token.path) errors.push(required(`${sf}.serviceAccountToken.path`));
