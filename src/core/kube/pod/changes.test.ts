@@ -10,7 +10,7 @@ import { podRow } from './printer.ts';
 const T0 = Date.parse('2026-12-07T15:00:00Z');
 const status: TaskStatus = { lastStatus: 'RUNNING', changes: 1, healthStatus: 'UNKNOWN', attachments: [], containers: [], startedAt: T0 / 1000 + 2 };
 function made() {
-  const created = admitPodCreate({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } }, { rng: () => 0 });
+  const created = admitPodCreate({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } }, { rng: () => 0, serviceAccount: () => ({}) });
   assert.ok(created.ok);
   const { spec } = podToTaskSpec(created.pod, {
     id: 'ab'.repeat(16), now: T0, clusterUid: 'c', ecs: { scope: { account: '000000000000', region: 'us-east-1' }, clusterName: 'k', containerIds: ['1'] },

@@ -27,6 +27,8 @@ export interface Admission {
   rng: () => number;
   /** The pod's ServiceAccount's automountServiceAccountToken (the admission plugin reads it). */
   serviceAccountAutomount?: boolean;
+  /** The PriorityClass the pod names, resolved (admit.ts); absent: none named, priority 0. */
+  priorityClass?: { value: number; preemptionPolicy?: 'Never' | 'PreemptLowerPriority' };
 }
 
 /** The pull policy the API server gives an image: Always for `:latest` or no tag, else IfNotPresent. */
@@ -147,9 +149,9 @@ export function defaultPod(pod: Pod, admission: Admission | undefined): Pod {
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) defaultContainer(c, hostNetwork);
   for (const v of spec.volumes ?? []) defaultVolume(v);
   if (!admission) return out;
-  // The Priority admission plugin, with no PriorityClass named and no global default.
-  spec.priority ??= 0;
-  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  // The Priority admission plugin (no global default class: 0 when none is named).
+  spec.priority ??= admission.priorityClass?.value ?? 0;
+  spec.preemptionPolicy ??= admission.priorityClass?.preemptionPolicy ?? 'PreemptLowerPriority';
   admitServiceAccount(spec, admission);
   const tolerations = [...(spec.tolerations ?? [])];
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
