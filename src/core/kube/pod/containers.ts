@@ -142,7 +142,11 @@ export function podContainers(i: ContainerInputs): ContainersResult {
       ...(dependsOn && { dependsOn }),
       ...(Object.keys(probes).length > 0 && { probes }),
       restart: { policy: sidecar ? 'Always' : init ? (spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : spec.restartPolicy ?? 'Always' },
-      mounts: (c.volumeMounts ?? []).map((m) => ({ volume: m.name, path: m.mountPath, readOnly: m.readOnly === true, ...(m.subPath && { subPath: m.subPath }) })),
+      // subPathExpr is expanded from the container's environment, as the kubelet does.
+      mounts: (c.volumeMounts ?? []).map((m) => {
+        const subPath = m.subPath || (m.subPathExpr ? expand(m.subPathExpr, vars) : '');
+        return { volume: m.name, path: m.mountPath, readOnly: m.readOnly === true, ...(subPath && { subPath }) };
+      }),
       ...(sec && { security: sec }),
       ...(linux && { linux }),
       stopTimeout: spec.terminationGracePeriodSeconds ?? 30,

@@ -33,7 +33,10 @@ const web = (): Pod => defaultPod({
         readinessProbe: { httpGet: { port: 'http', path: '/healthz' } },
         volumeMounts: [{ name: 'site', mountPath: '/usr/share/nginx/html', readOnly: true }, { name: 'tls', mountPath: '/tls' }, { name: 'cache', mountPath: '/cache', subPath: 'nginx' }],
       },
-      { name: 'sidecar', image: 'busybox', stdin: true, tty: true, resources: { requests: { cpu: '100m', memory: '32Mi' } } },
+      {
+        name: 'sidecar', image: 'busybox', stdin: true, tty: true, resources: { requests: { cpu: '100m', memory: '32Mi' } },
+        env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }], volumeMounts: [{ name: 'cache', mountPath: '/logs', subPathExpr: 'logs/$(POD)' }],
+      },
     ],
     volumes: [
       { name: 'site', configMap: { name: 'site', items: [{ key: 'index.html', path: 'index.html' }, { key: 'logo.png', path: 'img/logo.png', mode: 0o600 }] } },
@@ -77,6 +80,7 @@ test('containers: init first and in order, command/args expanded, units and MiB,
     { volume: 'site', path: '/usr/share/nginx/html', readOnly: true }, { volume: 'tls', path: '/tls', readOnly: false }, { volume: 'cache', path: '/cache', readOnly: false, subPath: 'nginx' },
   ]);
   assert.deepEqual([sidecar?.stdin, sidecar?.tty, sidecar?.restart], [true, true, { policy: 'Always' }]);
+  assert.deepEqual(sidecar?.mounts[0], { volume: 'cache', path: '/logs', readOnly: false, subPath: 'logs/web' });
 });
 
 test('volumes: items and modes, a secret as it is stored, scratch, and the service account token', () => {

@@ -36,6 +36,15 @@ function containerErrors(c: Container, field: string): FieldError[] {
   if (c.lifecycle) errors.push(cannot(`${field}.lifecycle`, 'postStart or preStop hooks', 'remove lifecycle (a container gets SIGTERM, then SIGKILL after terminationGracePeriodSeconds)'));
   if ((c.volumeDevices ?? []).length > 0) errors.push(cannot(`${field}.volumeDevices`, 'block volumes', 'remove volumeDevices'));
   if (c.stdinOnce) errors.push(cannot(`${field}.stdinOnce`, 'stdin closed after the first attach', 'remove stdinOnce'));
+  if ((c.resources?.claims ?? []).length > 0) errors.push(cannot(`${field}.resources.claims`, 'dynamic resource claims', 'remove claims'));
+  for (const [i, p] of (c.ports ?? []).entries()) {
+    if (p.hostIP) errors.push(cannot(`${field}.ports[${i}].hostIP`, 'a host port bound to one address', 'remove hostIP'));
+    if (p.protocol === 'SCTP') errors.push(cannot(`${field}.ports[${i}].protocol`, 'SCTP ports', 'use TCP or UDP'));
+  }
+  for (const [i, m] of (c.volumeMounts ?? []).entries()) {
+    if (m.mountPropagation !== undefined && m.mountPropagation !== 'None') errors.push(cannot(`${field}.volumeMounts[${i}].mountPropagation`, `${m.mountPropagation} mount propagation`, 'remove mountPropagation'));
+    if (m.recursiveReadOnly !== undefined && m.recursiveReadOnly !== 'Disabled') errors.push(cannot(`${field}.volumeMounts[${i}].recursiveReadOnly`, 'recursively read-only mounts', 'remove recursiveReadOnly'));
+  }
   for (const [kind, list] of [['requests', c.resources?.requests], ['limits', c.resources?.limits]] as const) {
     for (const name of Object.keys(list ?? {})) {
       if (!SUPPORTED_RESOURCES.has(name)) errors.push(cannot(`${field}.resources.${kind}[${name}]`, `${name} as a resource (the placer reserves cpu and memory)`, `remove ${name}`));
@@ -52,6 +61,7 @@ export function unsupportedErrors(pod: Pod): FieldError[] {
   const errors: FieldError[] = [];
   const flags = [['hostPID', 'a shared host PID namespace'], ['hostIPC', 'a shared host IPC namespace'], ['shareProcessNamespace', 'a PID namespace shared by the pod'],
     ['setHostnameAsFQDN', 'a fully qualified hostname']] as const;
+  if (spec.subdomain) errors.push(cannot('spec.subdomain', 'pod DNS names under a subdomain', 'remove subdomain'));
   for (const [f, what] of flags) if (spec[f] === true) errors.push(cannot(`spec.${f}`, what, `remove ${f}`));
   if (spec.hostUsers === false) errors.push(cannot('spec.hostUsers', 'a pod user namespace', 'remove hostUsers'));
   const fields = [['runtimeClassName', 'runtime classes'], ['topologySpreadConstraints', 'topology spread constraints'], ['readinessGates', 'readiness gates'],

@@ -132,6 +132,8 @@ function containerErrors(c: Container, field: string, volumes: ReadonlySet<strin
     else if (paths.has(m.mountPath)) errors.push(invalidValue(`${mf}.mountPath`, m.mountPath, 'must be unique'));
     paths.add(m.mountPath);
     if (m.subPath) errors.push(...relativePathErrors(m.subPath, `${mf}.subPath`));
+    if (m.subPath && m.subPathExpr) errors.push(invalidValue(`${mf}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
+    if (m.subPathExpr) errors.push(...relativePathErrors(m.subPathExpr, `${mf}.subPathExpr`));
   }
   errors.push(...resourceErrors(c, field));
   const sidecar = init && c.restartPolicy === 'Always';
