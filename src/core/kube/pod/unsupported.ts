@@ -25,7 +25,10 @@ function securityErrors(s: ContainerSecurityContext | undefined, field: string):
   if (s.allowPrivilegeEscalation === true && s.privileged !== true) errors.push(cannot(`${field}.allowPrivilegeEscalation`, 'privilege escalation outside a privileged container (no-new-privileges is always set)', 'remove it or set privileged'));
   if (s.seLinuxOptions) errors.push(cannot(`${field}.seLinuxOptions`, 'SELinux labels', 'remove seLinuxOptions'));
   if (s.windowsOptions) errors.push(cannot(`${field}.windowsOptions`, 'Windows containers', 'remove windowsOptions'));
-  if (s.seccompProfile?.type === 'Localhost') errors.push(cannot(`${field}.seccompProfile`, 'a Localhost seccomp profile', 'use RuntimeDefault'));
+  // The runtime always applies its default profile (Docker's): RuntimeDefault is what every container gets.
+  if (s.seccompProfile?.type === 'Localhost' || s.seccompProfile?.type === 'Unconfined') {
+    errors.push(cannot(`${field}.seccompProfile`, `a ${s.seccompProfile.type} seccomp profile (its default profile always applies)`, 'use RuntimeDefault'));
+  }
   if (s.appArmorProfile && s.appArmorProfile.type !== 'RuntimeDefault') errors.push(cannot(`${field}.appArmorProfile`, 'an AppArmor profile other than RuntimeDefault', 'use RuntimeDefault'));
   if (s.procMount !== undefined && s.procMount !== 'Default') errors.push(cannot(`${field}.procMount`, 'an unmasked /proc', 'remove procMount'));
   return errors;
