@@ -6,7 +6,7 @@ export type {
   IContainer as Container, IContainerPort as ContainerPort, IEnvVar as EnvVar, IPod as Pod, IPodSpec as PodSpec,
   IPodStatus as PodStatusObject, IProbe as Probe, IVolume as Volume, IToleration as Toleration,
   IContainerStatus as PodContainerStatus, IContainerState as ContainerState, IPodCondition as PodCondition,
-  IKeyToPath as KeyToPath, IVolumeProjection as VolumeProjection, ISecurityContext as ContainerSecurityContext,
+  IKeyToPath as KeyToPath, IPodSecurityContext as PodSecurityContext, IVolumeProjection as VolumeProjection, ISecurityContext as ContainerSecurityContext,
 } from 'kubernetes-models/v1';
 export type { IObjectMeta as ObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1';
 

@@ -7,7 +7,7 @@
 import type { FieldError } from '../names.ts';
 import { forbidden } from './field-errors.ts';
 import { volumeTypes } from './validate.ts';
-import type { Container, ContainerSecurityContext, Pod } from './types.ts';
+import type { Container, ContainerSecurityContext, Pod, PodSecurityContext } from './types.ts';
 
 /** The volume types Berth has a backend for. */
 export const SUPPORTED_VOLUMES = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const;
@@ -19,9 +19,6 @@ const cannot = (field: string, what: string, instead: string): FieldError => for
 function securityErrors(s: ContainerSecurityContext | undefined, field: string): FieldError[] {
   if (!s) return [];
   const errors: FieldError[] = [];
-  if (s.runAsGroup !== undefined && s.runAsUser === undefined) errors.push(cannot(`${field}.runAsGroup`, 'a group without a user', 'set runAsUser too'));
-  if (s.runAsNonRoot === true && s.runAsUser === undefined) errors.push(cannot(`${field}.runAsNonRoot`, "a check of the image's user", 'set runAsUser to a non-zero uid'));
-  if (s.runAsNonRoot === true && s.runAsUser === 0) errors.push(forbidden(`${field}.runAsNonRoot`, 'runAsUser 0 breaks the non-root policy; set a non-zero runAsUser'));
   if (s.allowPrivilegeEscalation === true && s.privileged !== true) errors.push(cannot(`${field}.allowPrivilegeEscalation`, 'privilege escalation outside a privileged container (no-new-privileges is always set)', 'remove it or set privileged'));
   if (s.seLinuxOptions) errors.push(cannot(`${field}.seLinuxOptions`, 'SELinux labels', 'remove seLinuxOptions'));
   if (s.windowsOptions) errors.push(cannot(`${field}.windowsOptions`, 'Windows containers', 'remove windowsOptions'));
@@ -34,8 +31,26 @@ function securityErrors(s: ContainerSecurityContext | undefined, field: string):
   return errors;
 }
 
-function containerErrors(c: Container, field: string): FieldError[] {
+/**
+ * The user a container runs as, from its security context over the pod's: Berth sets a
+ * "uid:gid" and cannot read the image's user, so a group needs a user and runAsNonRoot needs
+ * a non-zero runAsUser. Reported where the deciding field is written.
+ */
+function userErrors(c: Container, field: string, pod: PodSecurityContext | undefined): FieldError[] {
+  const own = c.securityContext;
+  const where = (k: 'runAsGroup' | 'runAsNonRoot') => (own?.[k] !== undefined ? `${field}.securityContext.${k}` : `spec.securityContext.${k}`);
+  const user = own?.runAsUser ?? pod?.runAsUser;
+  const group = own?.runAsGroup ?? pod?.runAsGroup;
+  const nonRoot = own?.runAsNonRoot ?? pod?.runAsNonRoot;
   const errors: FieldError[] = [];
+  if (group !== undefined && user === undefined) errors.push(cannot(where('runAsGroup'), 'a group without a user', 'set runAsUser too'));
+  if (nonRoot === true && user === undefined) errors.push(cannot(where('runAsNonRoot'), "a check of the image's user", 'set runAsUser to a non-zero uid'));
+  if (nonRoot === true && user === 0) errors.push(forbidden(where('runAsNonRoot'), 'runAsUser 0 breaks the non-root policy; set a non-zero runAsUser'));
+  return errors;
+}
+
+function containerErrors(c: Container, field: string, pod: PodSecurityContext | undefined): FieldError[] {
+  const errors: FieldError[] = [...userErrors(c, field, pod)];
   if (c.lifecycle) errors.push(cannot(`${field}.lifecycle`, 'postStart or preStop hooks', 'remove lifecycle (a container gets SIGTERM, then SIGKILL after terminationGracePeriodSeconds)'));
   if ((c.volumeDevices ?? []).length > 0) errors.push(cannot(`${field}.volumeDevices`, 'block volumes', 'remove volumeDevices'));
   if (c.stdinOnce) errors.push(cannot(`${field}.stdinOnce`, 'stdin closed after the first attach', 'remove stdinOnce'));
@@ -101,7 +116,7 @@ export function unsupportedErrors(pod: Pod): FieldError[] {
     }
   }
   for (const [list, cs] of [['initContainers', spec.initContainers], ['containers', spec.containers]] as const) {
-    for (const [i, c] of (cs ?? []).entries()) errors.push(...containerErrors(c, `spec.${list}[${i}]`));
+    for (const [i, c] of (cs ?? []).entries()) errors.push(...containerErrors(c, `spec.${list}[${i}]`, spec.securityContext));
   }
   return errors;
 }

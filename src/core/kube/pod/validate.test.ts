@@ -101,3 +101,14 @@ test('a pod update may change images, tolerations by adding, and metadata; anyth
   removed.spec!.tolerations = [];
   assert.equal(podUpdateErrors(removed, old).length, 1, 'removing a toleration is refused');
 });
+
+test('security settings Berth cannot honour are refused; the ones it maps are taken', () => {
+  const refused = (p: Pod) => unsupportedErrors(defaultPod(p, { rng: () => 0 })).map((e) => e.field);
+  assert.deepEqual(refused(pod({ securityContext: { runAsNonRoot: true, fsGroup: 2000 } }, { securityContext: { runAsGroup: 10, seccompProfile: { type: 'Unconfined' } } })), [
+    'spec.securityContext.fsGroup', 'spec.containers[0].securityContext.runAsGroup', 'spec.securityContext.runAsNonRoot',
+    'spec.containers[0].securityContext.seccompProfile',
+  ]);
+  assert.deepEqual(refused(pod({ securityContext: { runAsNonRoot: true } }, { securityContext: { runAsUser: 1000 } })), [], "the container's user satisfies the pod's non-root policy");
+  assert.deepEqual(refused(pod({ securityContext: { runAsNonRoot: true, runAsUser: 1000, sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } },
+    { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } })), []);
+});
