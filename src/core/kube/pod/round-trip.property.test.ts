@@ -2,8 +2,10 @@
  * The Pod view's promise, over randomized pods (fast-check, seeded so a failure reproduces):
  * a pod accepted and defaulted as the API server would, made into a task spec, stored as JSON
  * and viewed back, shows the same metadata and spec (plus the server's uid, resourceVersion,
- * creationTimestamp and the placement's nodeName), and its task runs each container it
- * names, in order, reserving at least what each asks for.
+ * creationTimestamp and the placement's nodeName: tolerations and affinity kept for the
+ * placer), and its task runs each container it names, in order (each init container, a
+ * sidecar among them, after the one before; app containers after the last), reserving at
+ * least what each asks for.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,6 +84,10 @@ const pods: fc.Arbitrary<Pod> = fc.uniqueArray(label, { maxLength: 3 }).chain((n
   nodeSelector: fc.option(labels, { nil: undefined }),
   runAsUser: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
   grace: fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
+  sidecar: fc.boolean(),
+  tolerations: fc.array(fc.record({ key: label, operator: fc.constantFrom('Exists', 'Equal' as const), effect: fc.constantFrom('NoSchedule', 'NoExecute' as const) }), { maxLength: 2 }),
+  zone: fc.option(fc.constantFrom('us-east-1a', 'us-east-1b'), { nil: undefined }),
+  hostAliases: fc.array(fc.record({ ip: fc.ipV4(), hostnames: fc.array(label, { minLength: 1, maxLength: 2 }) }), { maxLength: 2 }),
 })).map((p): Pod => ({
   apiVersion: 'v1', kind: 'Pod',
   metadata: {
@@ -94,7 +100,12 @@ const pods: fc.Arbitrary<Pod> = fc.uniqueArray(label, { maxLength: 3 }).chain((n
   },
   spec: {
     ...(p.volumes.length > 0 && { volumes: p.volumes }),
-    ...(p.inits.length > 0 && { initContainers: p.inits }),
+    ...((p.inits.length > 0 || p.sidecar) && {
+      initContainers: [...p.inits, ...(p.sidecar ? [{ name: 'proxy', image: 'envoy:1', restartPolicy: 'Always', readinessProbe: { tcpSocket: { port: 15000 } } }] : [])],
+    }),
+    ...(p.tolerations.length > 0 && { tolerations: p.tolerations }),
+    ...(p.zone && { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: [p.zone] }] }] } } } }),
+    ...(p.hostAliases.length > 0 && { hostAliases: p.hostAliases }),
     containers: p.apps,
     ...(p.restartPolicy && { restartPolicy: p.restartPolicy }),
     ...(p.hostNetwork && { hostNetwork: true }),
@@ -135,5 +146,11 @@ test(`a pod round-trips through the task model: ${RUNS} randomized pods`, () => 
       assert.ok(spec.resources.reserved.memory >= (parseQuantity(r.memory) ? mebibytes(parseQuantity(r.memory)!) : 0));
     }
     assert.equal(spec.network.mode, defaulted.spec!.hostNetwork ? 'host' : 'awsvpc');
+    // Every container waits for the init container before it, app containers for the last.
+    const inits = defaulted.spec!.initContainers ?? [];
+    for (const [i, c] of spec.containers.entries()) {
+      const before = i < inits.length ? inits[i - 1] : inits.at(-1);
+      assert.deepEqual(c.dependsOn?.[0]?.containerName, before?.name);
+    }
   }), { numRuns: RUNS, seed: SEED });
 });
