@@ -61,4 +61,9 @@ export interface TaskStatus {
   isolation?: Isolation;
   /** In the order of the spec's containers. */
   containers: ContainerStatus[];
+  /**
+   * Why the placer found no host for it yet (a pod's PodScheduled False, reason
+   * Unschedulable); written by the control plane, cleared when it is placed. Epoch seconds.
+   */
+  unschedulable?: { message: string; at: number };
 }

@@ -137,7 +137,11 @@ export function podStatusView(spec: TaskSpec, status: TaskStatus, node: PodNode 
   const ip = podIP(spec, status, node);
   const hostIP = node?.ip;
   const out: PodStatusObject = { phase, qosClass: qosClass(podSpec) };
-  if (!placed) return out;
+  if (!placed) {
+    const u = status.unschedulable;
+    if (u) out.conditions = [condition('PodScheduled', false, u.at, 'Unschedulable', u.message)];
+    return out;
+  }
   const unready = appStatuses.filter((c) => !c.ready).map((c) => c.name);
   const ready = unready.length === 0;
   const readyAt = ready ? status.startedAt : status.stoppingAt ?? status.startedAt ?? spec.createdAt;

@@ -49,11 +49,15 @@ test('metadata and spec come from the kube part, nodeName from the placement, re
   assert.equal(pod.status?.qosClass, 'Burstable');
 });
 
-test('an unplaced pod is Pending with no conditions', () => {
+test('an unplaced pod is Pending with no conditions, or PodScheduled False once the placer found no node', () => {
   const pod = podView(task(manifest(), false), status({}, []), { spec: 1, status: 1 });
   assert.deepEqual(pod.status, { phase: 'Pending', qosClass: 'Burstable' });
   assert.equal(pod.spec?.nodeName, undefined);
   assert.deepEqual(podRow(pod, T0), { ready: '0/1', status: 'Pending', restarts: '0', ip: '<none>', node: '<none>', nominatedNode: '<none>', readinessGates: '<none>' });
+  const message = "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.";
+  const waiting = podView(task(manifest(), false), status({ unschedulable: { message, at: s(4) } }, []), { spec: 1, status: 2 });
+  assert.deepEqual(waiting.status?.conditions, [{ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: '2026-12-07T15:00:04Z', reason: 'Unschedulable', message }]);
+  assert.equal(podRow(waiting, T0).status, 'Pending');
 });
 
 test('placed and starting: init runs first (Init:0/1), then the app container is created', () => {
