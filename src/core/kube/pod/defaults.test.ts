@@ -53,7 +53,7 @@ test('probes, ports, limits, volumes and hostNetwork get the API server defaults
         name: 'a', image: 'a:1', ports: [{ containerPort: 8080 }],
         resources: { limits: { cpu: '500m', memory: '64Mi' }, requests: { cpu: '100m' } },
         readinessProbe: { httpGet: { port: 8080 } }, livenessProbe: { grpc: { port: 9000 } },
-        env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+        env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'M', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } }],
       }],
       volumes: [{ name: 'c', configMap: { name: 'cfg' } }, { name: 's', secret: { secretName: 'sec' } }, { name: 'h', hostPath: { path: '/data' } }],
       tolerations: [{ operator: 'Exists' }],
@@ -65,6 +65,7 @@ test('probes, ports, limits, volumes and hostNetwork get the API server defaults
   assert.deepEqual(c.readinessProbe, { httpGet: { port: 8080, path: '/', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
   assert.deepEqual(c.livenessProbe?.grpc, { port: 9000, service: '' });
   assert.equal(c.env?.[0]?.valueFrom?.fieldRef?.apiVersion, 'v1');
+  assert.equal(c.env?.[1]?.valueFrom?.resourceFieldRef?.divisor, '0');
   assert.equal(c.volumeMounts, undefined, 'automountServiceAccountToken: false mounts no token');
   assert.deepEqual(pod.spec!.volumes, [
     { name: 'c', configMap: { name: 'cfg', defaultMode: 420 } }, { name: 's', secret: { secretName: 'sec', defaultMode: 420 } }, { name: 'h', hostPath: { path: '/data', type: '' } },

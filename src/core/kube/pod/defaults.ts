@@ -70,7 +70,11 @@ function defaultContainer(c: Container, hostNetwork: boolean): void {
     p.protocol ??= 'TCP';
     if (hostNetwork && p.hostPort === undefined) p.hostPort = p.containerPort;
   }
-  for (const e of c.env ?? []) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
+    // A Quantity is a struct the server always writes: an absent divisor reads back as "0" (meaning 1).
+    if (e.valueFrom?.resourceFieldRef) e.valueFrom.resourceFieldRef.divisor ??= '0';
+  }
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);

@@ -47,7 +47,7 @@ test('placement-only fields wait for the placement; missing objects and keys are
     name: 'app', image: 'x',
     env: [
       { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-      { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+      { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '0' } } },
       { name: 'A', valueFrom: { configMapKeyRef: { name: 'nope', key: 'k' } } },
       { name: 'B', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'k' } } },
       { name: 'C', valueFrom: { secretKeyRef: { name: 'nope', key: 'k', optional: true } } },

@@ -111,7 +111,9 @@ function resourceValue(c: Container, resource: string, divisor: unknown, placed:
     if (!placed) return undefined;
     q = parseQuantity(name === 'cpu' ? placed.allocatable.cpu : placed.allocatable.memory);
   }
-  const d = parseQuantity(divisor ?? '1') ?? { num: 1n, den: 1n };
+  // A zero (or absent) divisor means 1, as the kubelet reads it.
+  const parsed = parseQuantity(divisor ?? '1');
+  const d = parsed && parsed.num !== 0n ? parsed : { num: 1n, den: 1n };
   if (name === 'cpu') return String(Math.ceil(milliValue(q ?? { num: 0n, den: 1n }) / Math.max(1, milliValue(d))));
   return String(Math.ceil(byteValue(q ?? { num: 0n, den: 1n }) / Math.max(1, byteValue(d))));
 }
