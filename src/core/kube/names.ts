@@ -6,7 +6,8 @@
 
 /** One field error, as the server's `details.causes` entries name them. */
 export interface FieldError {
-  readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueNotSupported' | 'FieldValueTooLong';
+  readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueNotSupported' | 'FieldValueTooLong'
+    | 'FieldValueDuplicate' | 'FieldValueNotFound';
   readonly field: string;
   /** The cause's message: `Invalid value: "x": ...`. */
   readonly message: string;

@@ -9,6 +9,7 @@
  * in MiB, durations in seconds, times in epoch seconds.
  */
 import type { EcsTaskFacts } from './ecs.ts';
+import type { KubePodFacts } from './kube.ts';
 import type { StopCode } from '../ecs/task-lifecycle.ts';
 
 /** Where a task runs, chosen by the placer. */
@@ -234,4 +235,6 @@ export interface TaskSpec {
   execEnabled: boolean;
   /** The ECS-only facts: its ARNs, definition, overrides, tags (ecs.ts). */
   ecs: EcsTaskFacts;
+  /** A pod's metadata and spec as the Kubernetes API stored them (kube.ts); absent for an ECS task. */
+  kube?: KubePodFacts;
 }
