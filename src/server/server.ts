@@ -10,6 +10,8 @@ import { eksPart } from './eks-part.ts';
 import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { NodeBackend } from '../api/kube/node-backend.ts';
+import { instanceRecords } from '../cluster/instance-records.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
@@ -81,7 +83,12 @@ export interface ServerOptions {
  */
 function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }): KubeApiHost {
   let schemas: BerthKubeSchemas | undefined;
-  return new BerthKubeApiHost({ ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
+  const instances = instanceRecords(deps.store);
+  return new BerthKubeApiHost({
+    ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()),
+    // Each cluster's nodes: the container instances its node groups claimed.
+    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
+  });
 }
 
 export interface RunningServer {
