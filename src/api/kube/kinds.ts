@@ -33,7 +33,8 @@ export interface KindInfo extends GroupVersionKind {
   readonly fieldSelectors: readonly string[];
   /**
    * Who stores it (backends.ts): 'generic' for this package's JSON objects, 'events.k8s.io/v1'
-   * for the view of core Events. Only 'generic' kinds have keys of their own (keys.ts).
+   * for the view of core Events, 'nodes' for container instances (node-backend.ts). Only
+   * 'generic' kinds have keys of their own (keys.ts).
    */
   readonly backend: string;
   /** Table columns (`kubectl get`), as the real server prints this kind. */
