@@ -1,10 +1,11 @@
 // Nodes with the real kubectl against a real Berth: two simulated hosts join (the benchmarks'
 // scripted agent, no containers), a node group claims them, `aws eks update-kubeconfig`, then
-// `kubectl get nodes [-o wide]`, `describe node`, `cordon`/`uncordon` (ECS's DRAINING is not
+// `kubectl get nodes [-o wide]`, `describe node`, `get nodes -w`, `cordon`/`uncordon` (ECS's DRAINING is not
 // touched, and a DRAINING instance is a cordoned node kubectl cannot uncordon), `label node`
 // (the label is the instance's ECS attribute: ListAttributes and a label selector find the same
 // host), `taint node`, a label ECS cannot keep refused, and `delete node` (the host leaves its
 // node group, which claims a free host again, as a kubelet re-registers its node).
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -102,7 +103,17 @@ test('kubectl get nodes [-o wide] and describe node show the hosts the node grou
 
 test('cordon and uncordon: SchedulingDisabled without ECS DRAINING; a DRAINING instance is cordoned and kubectl cannot uncordon it', async () => {
   const name = (await names())[0]!.slice('node/'.length);
-  assert.equal((await ok('cordon', name)).trim(), `node/${name} cordoned`);
+  // A watcher (kubectl get -w, Table rows per event) sees the cordon as it happens.
+  const watcher = spawn('kubectl', ['get', 'nodes', '-w', '--output-watch-events', '--no-headers'], { env: { ...process.env, ...env() } });
+  let watched = '';
+  watcher.stdout.on('data', (c: Buffer) => (watched += c.toString()));
+  try {
+    await until('the watch to list the nodes', async () => (watched.split('\n').filter((l) => l.startsWith('ADDED')).length === 2 ? true : undefined), 30_000);
+    assert.equal((await ok('cordon', name)).trim(), `node/${name} cordoned`);
+    await until('the watch to see the cordon', async () => (new RegExp(`^MODIFIED\\s+${name}\\s+Ready,SchedulingDisabled\\s`, 'm').test(watched) ? true : undefined), 30_000);
+  } finally {
+    watcher.kill();
+  }
   assert.match(await ok('get', 'node', name, '--no-headers'), /\sReady,SchedulingDisabled\s/);
   assert.ok((await instances()).every((i) => i.status === 'ACTIVE'), 'kubectl cordon moves no ECS task: the instance stays ACTIVE');
   assert.equal(await ok('get', 'node', name, '-o', 'jsonpath={.spec.taints[*].key}'), 'node.kubernetes.io/unschedulable');

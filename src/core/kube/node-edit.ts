@@ -15,6 +15,8 @@
  * - status, and the spec fields Berth derives (providerID), are the view's: status is ignored
  *   (the API server resets a client's status on the main resource), a changed providerID is
  *   the server's Forbidden.
+ * - finalizers, owner references and managedFields are not kept: nothing holds a node's
+ *   deletion, and field ownership of nodes is not tracked.
  */
 import { isCustom, MAX_CUSTOM_ATTRIBUTES, type Attribute, type ContainerInstanceRecord, type KubeNodeFields, type NodeTaint } from '../ecs/container-instance.ts';
 import { labelErrors, type FieldError } from './names.ts';
