@@ -12,7 +12,7 @@ import type { UpdateRecord } from '../core/eks/update.ts';
 import type { Store, Watch } from '../store/store.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys as ecsKeys } from '../core/ecs/keys.ts';
-import type { NodegroupRecord } from '../core/eks/nodegroup.ts';
+import { NODEGROUP_ATTRIBUTE, type NodegroupRecord } from '../core/eks/nodegroup.ts';
 import type { NodeCandidate } from '../core/eks/nodes.ts';
 import { nodegroupSteps, planClusters, type ClusterStep, type HeldChild, type HeldCluster, type HeldNodegroup, type NodegroupStep } from './eks-clusters.ts';
 
@@ -163,7 +163,10 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
             again = true;
             return;
           }
-          const next = { ...(JSON.parse(kv.value) as ContainerInstanceRecord), attributes: w.attributes };
+          const { kubeNode, ...record } = JSON.parse(kv.value) as ContainerInstanceRecord;
+          // A host let go leaves its node's Kubernetes fields (annotations, taints, cordon) behind with the node.
+          const claimed = w.attributes.some((a) => a.name === NODEGROUP_ATTRIBUTE);
+          const next = { ...record, attributes: w.attributes, ...(claimed && kubeNode && { kubeNode }) };
           const r = await o.store.txn({ if: [{ key: w.key, modRevision: w.modRevision }], ops: [{ type: 'put', key: w.key, value: JSON.stringify(next) }] });
           // A host that changed meanwhile (its agent reported): the next pass decides again on it.
           if (!r.ok) {

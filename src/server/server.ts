@@ -10,6 +10,9 @@ import { eksPart } from './eks-part.ts';
 import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { NodeBackend } from '../api/kube/node-backend.ts';
+import type { KindRegistry } from '../api/kube/kinds.ts';
+import { instanceRecords } from '../cluster/instance-records.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
 import { createRequestVerifier } from '../api/aws/verify-request.ts';
@@ -77,11 +80,17 @@ export interface ServerOptions {
 /**
  * Each EKS cluster's Kubernetes API server (src/api/kube), with the schemas of the kinds it
  * serves (src/api/kube/schema), built on the first cluster opened: a Berth without EKS
- * clusters never loads them.
+ * clusters never loads them. `registry`: the kinds served, when not the default (tests of a kind
+ * not served yet).
  */
-function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }): KubeApiHost {
+export function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }, registry?: KindRegistry): KubeApiHost {
   let schemas: BerthKubeSchemas | undefined;
-  return new BerthKubeApiHost({ ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()) });
+  const instances = instanceRecords(deps.store);
+  return new BerthKubeApiHost({
+    ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
+    // Each cluster's nodes: the container instances its node groups claimed.
+    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
+  });
 }
 
 export interface RunningServer {

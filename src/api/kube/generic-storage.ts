@@ -14,7 +14,7 @@ import type { KubeSchemas } from './contract.ts';
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import { prepare, type Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix, objectKey, tombstoneKey } from './keys.ts';
-import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, StatusError, badRequest } from './status.ts';
+import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, preconditionFailed, StatusError, badRequest } from './status.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, RawListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { decode, serialize, withResourceVersion } from './stored-object.ts';
@@ -37,8 +37,6 @@ export interface GenericStorageDeps {
   readonly newUid: () => string;
   readonly rng: () => number;
 }
-
-const qualifiedName = (kind: KindInfo): string => (kind.group === '' ? kind.plural : `${kind.plural}.${kind.group}`);
 
 /** RFC 3339 at seconds, as metav1.Time serializes. */
 export const timestamp = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -185,7 +183,7 @@ export class GenericStorage implements StorageBackend {
       }
       const sentUid = next.metadata.uid;
       if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) {
-        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: UID in precondition: ${sentUid}, UID in object meta: ${current.metadata.uid}`, { name, kind: kind.plural });
+        throw preconditionFailed(kind, name, 'UID', sentUid, current.metadata.uid);
       }
       const wanted = next.metadata.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
@@ -268,10 +266,10 @@ export class GenericStorage implements StorageBackend {
       const current = decode(kv.value, kv.modRevision);
       const p = options.preconditions;
       if (p?.uid !== undefined && p.uid !== current.metadata.uid) {
-        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${current.metadata.uid}`, { name, kind: kind.plural });
+        throw preconditionFailed(kind, name, 'UID', p.uid, current.metadata.uid);
       }
       if (p?.resourceVersion !== undefined && p.resourceVersion !== current.metadata.resourceVersion) {
-        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(kind)} "${name}": Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`, { name, kind: kind.plural });
+        throw preconditionFailed(kind, name, 'ResourceVersion', p.resourceVersion, current.metadata.resourceVersion);
       }
       const next = structuredClone(current);
       const finalizers = new Set(next.metadata.finalizers ?? []);

@@ -2,7 +2,8 @@
  * The KubeApiHost of the contract: one API server per ACTIVE cluster, opened by the EKS side
  * (with the store and clock of the control plane) and closed when the cluster goes.
  */
-import type { KubeApi, KubeApiHost, KubeApiOptions, KubeSchemas } from './contract.ts';
+import type { KubeApi, KubeApiHost, KubeApiOptions, KubeClusterRef, KubeSchemas } from './contract.ts';
+import type { StorageBackend } from './storage-backend.ts';
 import type { Store } from '../../store/store.ts';
 import { KubeServer, type KubeServerDeps } from './server.ts';
 import { clusterRoot } from './keys.ts';
@@ -12,6 +13,11 @@ export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly now: () => number;
   /** The schemas of a cluster's Kubernetes version (the kubeschema part's KubeSchemas). */
   readonly schemasFor: (version: string) => KubeSchemas;
+  /**
+   * Backends of one cluster beside `backends` (nodes: the container instances its node groups
+   * claimed, which depend on its account, region and name), by the kinds.ts rows' names.
+   */
+  readonly backendsFor?: (cluster: KubeClusterRef) => Readonly<Record<string, StorageBackend>>;
 }
 
 export class BerthKubeApiHost implements KubeApiHost {
@@ -27,8 +33,9 @@ export class BerthKubeApiHost implements KubeApiHost {
     const uid = options.cluster.uid;
     const running = this.#open.get(uid);
     if (running) return running;
-    const { store, now, schemasFor, ...rest } = this.#deps;
-    const starting = new KubeServer({ ...options, store, now }, { ...rest, schemas: schemasFor(options.cluster.version) }).listen();
+    const { store, now, schemasFor, backendsFor, ...rest } = this.#deps;
+    const backends = { ...rest.backends, ...backendsFor?.(options.cluster) };
+    const starting = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas: schemasFor(options.cluster.version) }).listen();
     this.#open.set(uid, starting);
     // A server that failed to start (its port taken) is forgotten, so a later open tries again.
     starting.catch(() => {

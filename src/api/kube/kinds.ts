@@ -33,7 +33,8 @@ export interface KindInfo extends GroupVersionKind {
   readonly fieldSelectors: readonly string[];
   /**
    * Who stores it (backends.ts): 'generic' for this package's JSON objects, 'events.k8s.io/v1'
-   * for the view of core Events. Only 'generic' kinds have keys of their own (keys.ts).
+   * for the view of core Events, 'nodes' for container instances (node-backend.ts). Only
+   * 'generic' kinds have keys of their own (keys.ts).
    */
   readonly backend: string;
   /** Table columns (`kubectl get`), as the real server prints this kind. */
@@ -52,7 +53,7 @@ function kind(k: Omit<KindInfo, 'columns' | 'categories' | 'subresources' | 'fie
 const EVENT_FIELDS = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
   'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
 
-/** Every kind served now; pods, nodes, deployments and services join with backends of their own. */
+/** Every kind served now; pods, deployments and services join with backends of their own. */
 export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', generation: false, fieldSelectors: ['status.phase'],
@@ -63,6 +64,9 @@ export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, fieldSelectors: EVENT_FIELDS }),
   kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, backend: 'events.k8s.io/v1',
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),
+  // Nodes are the container instances the cluster's node groups claimed (node-backend.ts): not created through the API, status read-only.
+  kind({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'], nameRule: 'subdomain', generation: false, backend: 'nodes',
+    verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], fieldSelectors: ['spec.unschedulable'], subresources: [{ name: 'status', verbs: ['get'] }] }),
   kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', generation: false }),
   // Reviews: created and answered, never stored (reviews.ts): `kubectl auth can-i`, `kubectl auth whoami`.
   kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false,

@@ -60,7 +60,7 @@ export interface KubeServerDeps {
    * (src/controllers/kube/controller-loop.ts), given by whoever composes the server: none when absent.
    */
   readonly controllers?: StartKubeControllers;
-  /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (pods, nodes: next). */
+  /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (nodes; pods next). */
   readonly backends?: Readonly<Record<string, StorageBackend>>;
 }
 

@@ -67,6 +67,10 @@ export const alreadyExists = (r: Resource, name: string): StatusError =>
 export const conflict = (r: Resource, name: string): StatusError =>
   new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, details(r, name));
 
+/** 409 of a delete's (or an update's uid) precondition that does not hold, in the server's words. */
+export const preconditionFailed = (r: Resource, name: string, what: 'UID' | 'ResourceVersion', given: string, actual: string | undefined): StatusError =>
+  new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": Precondition failed: ${what} in precondition: ${given}, ${what} in object meta: ${actual ?? ''}`, details(r, name));
+
 /** 422: `kind` is the object's Kind (`ConfigMap`), as the server names it in Invalid errors. */
 export function invalid(group: string, kind: string, name: string, errors: readonly FieldError[]): StatusError {
   return new StatusError(422, 'Invalid', invalidMessage(kind, name, errors), {

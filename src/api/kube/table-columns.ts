@@ -2,37 +2,11 @@
  * Table columns per kind, as the real API server prints them for `kubectl get` (its
  * internal printers): names, types, priorities (1: only with `-o wide`) and cells.
  */
-import { humanDuration } from '../../core/kube/duration.ts';
-import { podRow, type PodRow } from '../../core/kube/pod/printer.ts';
-import type { Pod } from '../../core/kube/pod/types.ts';
+import { NODE_COLUMNS } from './node-columns.ts';
+import { POD_COLUMNS } from './pod-columns.ts';
+import { AGE, count, meta, NAME, obj, since, str, type Column, type KubeObject } from './table-cells.ts';
 
-export type KubeObject = Record<string, unknown> & { metadata?: Record<string, unknown> };
-
-export interface Column {
-  readonly name: string;
-  readonly type: 'string' | 'integer' | 'date' | 'number' | 'boolean';
-  readonly format: string;
-  readonly description: string;
-  readonly priority: number;
-  readonly cell: (object: KubeObject, now: number) => unknown;
-}
-
-const meta = (o: KubeObject): Record<string, unknown> => (o.metadata ?? {});
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
-
-function since(timestamp: unknown, now: number): string {
-  if (typeof timestamp !== 'string' || timestamp === '') return '<unknown>';
-  const t = Date.parse(timestamp);
-  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
-}
-
-const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name of the object, unique within its namespace.', priority: 0, cell: (o) => meta(o).name };
-const AGE: Column = { name: 'Age', type: 'string', format: '', description: 'Time since the object was created (metadata.creationTimestamp).', priority: 0, cell: (o, now) => since(meta(o).creationTimestamp, now) };
-const count = (field: string, description: string): Column => ({
-  name: 'Data', type: 'integer', format: '', description, priority: 0,
-  cell: (o) => Object.keys(obj(o[field])).length + (field === 'data' && o.binaryData ? Object.keys(obj(o.binaryData)).length : 0),
-});
+export type { Column, KubeObject } from './table-cells.ts';
 
 /** The default for kinds without a printer of their own: Name and Created At, as the server's default table convertor. */
 const DEFAULT: readonly Column[] = [
@@ -66,39 +40,14 @@ const EVENT: readonly Column[] = [
   { name: 'Name', type: 'string', format: 'name', description: 'Name of the event.', priority: 1, cell: (o) => meta(o).name },
 ];
 
-/** Each pod's row, computed once for all its cells (a LIST of many pods asks each column in turn). */
-const podRows = new WeakMap<KubeObject, { now: number; row: PodRow }>();
-function podCell(key: keyof PodRow): (o: KubeObject, now: number) => string {
-  return (o, now) => {
-    let hit = podRows.get(o);
-    if (hit?.now !== now) {
-      hit = { now, row: podRow(o as unknown as Pod, now) };
-      podRows.set(o, hit);
-    }
-    return hit.row[key];
-  };
-}
-
-/** kubectl's pod columns (printers.go podColumnDefinitions); the last four only with `-o wide`. */
-const POD: readonly Column[] = [
-  NAME,
-  { name: 'Ready', type: 'string', format: '', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0, cell: podCell('ready') },
-  { name: 'Status', type: 'string', format: '', description: 'The aggregate status of the containers in this pod.', priority: 0, cell: podCell('status') },
-  { name: 'Restarts', type: 'string', format: '', description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', priority: 0, cell: podCell('restarts') },
-  AGE,
-  { name: 'IP', type: 'string', format: '', description: 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', priority: 1, cell: podCell('ip') },
-  { name: 'Node', type: 'string', format: '', description: 'NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName.', priority: 1, cell: podCell('node') },
-  { name: 'Nominated Node', type: 'string', format: '', description: 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', priority: 1, cell: podCell('nominatedNode') },
-  { name: 'Readiness Gates', type: 'string', format: '', description: 'If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to "True"', priority: 1, cell: podCell('readinessGates') },
-];
-
 const BY_RESOURCE: Readonly<Record<string, readonly Column[]>> = {
   '/namespaces': [NAME, { name: 'Status', type: 'string', format: '', description: 'The phase of the namespace (Active, Terminating).', priority: 0, cell: (o) => str(obj(o.status).phase) }, AGE],
   '/configmaps': [NAME, count('data', 'Number of keys in data and binaryData.'), AGE],
   '/secrets': [NAME, { name: 'Type', type: 'string', format: '', description: 'The type of the secret.', priority: 0, cell: (o) => str(o.type) }, count('data', 'Number of keys in data.'), AGE],
   '/serviceaccounts': [NAME, { name: 'Secrets', type: 'integer', format: '', description: 'Number of secrets listed in secrets.', priority: 0, cell: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0) }, AGE],
-  '/pods': POD,
+  '/pods': POD_COLUMNS,
   '/events': EVENT,
+  '/nodes': NODE_COLUMNS,
   'events.k8s.io/events': EVENT,
   'coordination.k8s.io/leases': [NAME, { name: 'Holder', type: 'string', format: '', description: 'The holder of the lease.', priority: 0, cell: (o) => str(obj(o.spec).holderIdentity) }, AGE],
 };

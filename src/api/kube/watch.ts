@@ -7,7 +7,7 @@
  */
 import { CompactedError, type Store, type WatchEvent } from '../../store/store.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
-import { apiVersionOf } from './kinds.ts';
+import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix } from './keys.ts';
 import { decode, withResourceVersion } from './stored-object.ts';
@@ -23,16 +23,43 @@ export interface WatchDeps {
   readonly storage: StorageBackend;
 }
 
+/** A BOOKMARK at `rv`; `initialEnd` marks the end of the initial events (sendInitialEvents). */
+export function bookmark(kind: KindInfo, rv: number, initialEnd = false): OutEvent {
+  return {
+    type: 'BOOKMARK',
+    object: { kind: kind.kind, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(initialEnd && { annotations: { 'k8s.io/initial-events-end': 'true' } }) } },
+  };
+}
+
+/** Whether a watch starts with the current state as ADDED events (no resourceVersion, '0', or sendInitialEvents). */
+export const startsWithState = (req: WatchRequest): boolean => req.sendInitialEvents || req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0';
+
+/** The revision a watch from `resourceVersion` resumes after, or undefined (send {@link tooOld}) when it is no revision. */
+export function resumeRevision(resourceVersion: string | undefined): number | undefined {
+  const from = Number(resourceVersion);
+  return Number.isSafeInteger(from) && from >= 0 ? from : undefined;
+}
+
+/** The ERROR event of a watch from a revision the store no longer has (410 Expired: the client lists again). */
+export function tooOld(resourceVersion: string | number, compacted?: CompactedError): OutEvent {
+  const message = compacted ? `too old resource version: ${resourceVersion} (${compacted.compactRevision + 1})` : `too old resource version: ${resourceVersion}`;
+  return { type: 'ERROR', object: gone(message).toStatus() };
+}
+
+/** Sends a BOOKMARK at `last()` every BOOKMARK_INTERVAL_MS while the watch allows them; returns its stop. */
+export function bookmarkEvery(req: WatchRequest, last: () => number, send: (e: OutEvent) => void): () => void {
+  if (!req.allowBookmarks) return () => undefined;
+  const timer = setInterval(() => send(bookmark(req.kind, last())), BOOKMARK_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** Starts a watch; `send` gets every event in order. Resolves to its `close`. */
 export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
   const { kind } = req;
   const matches = (o: Obj): boolean => matchesLabels(req.labels, o.metadata.labels) && matchesFields(req.fields, o);
-  const bookmark = (rv: number, initialEnd = false): OutEvent => ({
-    type: 'BOOKMARK',
-    object: { kind: kind.kind, apiVersion: apiVersionOf(kind), metadata: { resourceVersion: String(rv), ...(initialEnd && { annotations: { 'k8s.io/initial-events-end': 'true' } }) } },
-  });
   let from: number;
-  const initial = req.sendInitialEvents || req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0';
+  const initial = startsWithState(req);
   // With a selector, an object that starts or stops matching is ADDED or DELETED for this
   // watcher, as the server's watch cache tells them apart: the keys matching now are tracked.
   const selective = req.labels.length > 0 || req.fields.length > 0;
@@ -43,14 +70,15 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
     if (selective) for (const o of page.items) inside.add(nameKey(o));
     if (initial) for (const o of page.items) send({ type: 'ADDED', object: o });
     from = Number(page.resourceVersion);
-    if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(from, true));
+    if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(kind, from, true));
   } else from = 0;
   if (!initial) {
-    from = Number(req.resourceVersion);
-    if (!Number.isSafeInteger(from) || from < 0) {
-      send({ type: 'ERROR', object: gone(`too old resource version: ${req.resourceVersion}`).toStatus() });
+    const resume = resumeRevision(req.resourceVersion);
+    if (resume === undefined) {
+      send(tooOld(String(req.resourceVersion)));
       return () => undefined;
     }
+    from = resume;
   }
   let last = from;
   let tombstone: { revision: number; value: string } | undefined;
@@ -95,13 +123,12 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
     watch = deps.store.watch(listPrefix(deps.clusterUid, kind, req.namespace), from, onEvent);
   } catch (err) {
     if (!(err instanceof CompactedError)) throw err;
-    send({ type: 'ERROR', object: gone(`too old resource version: ${from} (${err.compactRevision + 1})`).toStatus() });
+    send(tooOld(from, err));
     return () => undefined;
   }
-  const timer = req.allowBookmarks ? setInterval(() => send(bookmark(last)), BOOKMARK_INTERVAL_MS) : undefined;
-  timer?.unref();
+  const stopBookmarks = bookmarkEvery(req, () => last, send);
   return () => {
-    if (timer) clearInterval(timer);
+    stopBookmarks();
     watch.close();
   };
 }

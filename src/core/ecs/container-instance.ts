@@ -44,11 +44,34 @@ export interface ContainerInstanceRecord {
    * reconciler's clock. Written by the agent gateway. (Berth's own; not in the API.)
    */
   agentDisconnectedAt?: number;
+  /**
+   * What a Kubernetes user set on this host as a node of the EKS cluster that claimed it
+   * (src/core/kube/node-view.ts): kept on the instance so a node has one record, one
+   * resourceVersion and one watch stream. Berth's own; not in the API.
+   */
+  kubeNode?: KubeNodeFields;
+}
+
+/** The Kubernetes-only parts of a node (labels are the instance's custom attributes). */
+export interface KubeNodeFields {
+  /** The uid of the EKS cluster whose node it is: fields of another cluster's are not shown. */
+  readonly clusterUid: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly taints?: readonly NodeTaint[];
+  /** Cordoned (`kubectl cordon`): takes no new pods; ECS tasks are not moved. */
+  readonly unschedulable?: boolean;
+}
+
+export interface NodeTaint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  readonly timeAdded?: string;
 }
 
 /** The ContainerInstance shape of the API: the record less Berth's own fields. */
-export function containerInstanceView(c: ContainerInstanceRecord): Omit<ContainerInstanceRecord, 'agentDisconnectedAt'> {
-  const { agentDisconnectedAt: _at, ...view } = c;
+export function containerInstanceView(c: ContainerInstanceRecord): Omit<ContainerInstanceRecord, 'agentDisconnectedAt' | 'kubeNode'> {
+  const { agentDisconnectedAt: _at, kubeNode: _node, ...view } = c;
   return view;
 }
 

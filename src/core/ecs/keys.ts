@@ -22,6 +22,8 @@ export const keys = {
   accountSettings: (s: Scope) => `${base(s)}settings/`,
   containerInstance: (s: Scope, cluster: string, id: string) => `${base(s)}instances/${cluster}/${id}`,
   containerInstances: (s: Scope, cluster: string) => `${base(s)}instances/${cluster}/`,
+  /** Every container instance of the account and region, of every cluster (EKS nodes: src/cluster/instance-records.ts). */
+  allContainerInstances: (s: Scope) => `${base(s)}instances/`,
   task: (s: Scope, cluster: string, id: string) => `${base(s)}tasks/${cluster}/${id}`,
   tasks: (s: Scope, cluster: string) => `${base(s)}tasks/${cluster}/`,
   /** RunTask clientToken → the tasks it started (idempotency). */

@@ -1,0 +1,126 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { instanceRecords } from '../../cluster/instance-records.ts';
+import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
+import { keys } from '../../core/ecs/keys.ts';
+import { parseFieldSelector, parseLabelSelector } from '../../core/kube/selectors.ts';
+import { KindRegistry } from './kinds.ts';
+import { NodeBackend } from './node-backend.ts';
+import { StatusError } from './status.ts';
+import type { OutEvent } from './storage-backend.ts';
+import type { Obj } from './kind-rules.ts';
+
+const nodes = new KindRegistry().byResource('', 'v1', 'nodes')!;
+const scope = { account: '000000000000', region: 'us-east-1' };
+const W = { dryRun: false, fieldManager: 'kubectl' };
+const ALL = { labels: [], fields: [], limit: 0, continueToken: undefined };
+
+let dir: string;
+let store: SqliteStore;
+let backend: NodeBackend;
+
+const record = (id: string, nodegroup: string | undefined, o: Partial<ContainerInstanceRecord> = {}): ContainerInstanceRecord => ({
+  containerInstanceArn: `arn:aws:ecs:us-east-1:000000000000:container-instance/hosts/${id}`, ec2InstanceId: `i-${id}`, version: 1, versionInfo: {},
+  remainingResources: [], registeredResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 1024 }], status: 'ACTIVE', agentConnected: true,
+  runningTasksCount: 0, pendingTasksCount: 0, registeredAt: 1_800_000_000, attachments: [], tags: [],
+  attributes: nodegroup ? [{ name: 'eks.amazonaws.com/nodegroup', value: nodegroup }, { name: 'eks:cluster-name', value: 'demo' }] : [], ...o,
+});
+const put = (r: ContainerInstanceRecord) => store.txn({ ops: [{ type: 'put', key: keys.containerInstance(scope, 'hosts', r.ec2InstanceId.slice(2)), value: JSON.stringify(r) }] });
+const stored = async (id: string) => JSON.parse((await store.get(keys.containerInstance(scope, 'hosts', id)))!.value) as ContainerInstanceRecord;
+const rejects = (p: Promise<unknown>, code: number, message: RegExp) => assert.rejects(p, (e: unknown) => e instanceof StatusError && e.code === code && message.test(e.message));
+const label = (key: string, value: string | undefined) => (cur: Obj | undefined) => {
+  if (!cur) return undefined;
+  const labels = { ...cur.metadata.labels };
+  if (value === undefined) delete labels[key];
+  else labels[key] = value;
+  return { ...cur, metadata: { ...cur.metadata, labels } };
+};
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-node-backend-'));
+  store = await openSqliteStore(join(dir, 'state.db'));
+  backend = new NodeBackend({ instances: instanceRecords(store), cluster: { account: scope.account, region: scope.region, name: 'demo', uid: 'uid-1', version: '1.32' }, now: () => 1_800_000_100_000 });
+  await put(record('b', 'workers'));
+  await put(record('a', 'workers'));
+  await put(record('c', undefined));
+  await put(record('d', 'workers', { attributes: [{ name: 'eks.amazonaws.com/nodegroup', value: 'workers' }, { name: 'eks:cluster-name', value: 'other' }] }));
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('node backend', () => {
+  it('lists the instances the cluster\'s node groups claimed, by name, with their record\'s revision; pages with continue', async () => {
+    const all = await backend.list(nodes, undefined, ALL);
+    assert.deepEqual(all.items.map((n) => n.metadata.name), ['i-a', 'i-b']);
+    assert.equal(all.items[0]!.metadata.resourceVersion, String(await store.modRevision(keys.containerInstance(scope, 'hosts', 'a'))));
+    const first = await backend.list(nodes, undefined, { ...ALL, limit: 1 });
+    assert.deepEqual(first.items.map((n) => n.metadata.name), ['i-a']);
+    const second = await backend.list(nodes, undefined, { ...ALL, limit: 1, continueToken: first.continueToken });
+    assert.deepEqual([second.items.map((n) => n.metadata.name), second.continueToken], [['i-b'], undefined]);
+    await rejects(backend.get(nodes, undefined, 'i-c'), 404, /^nodes "i-c" not found$/);
+    await rejects(backend.get(nodes, undefined, 'i-d'), 404, /not found/);
+  });
+
+  it('a label is an ECS attribute; selectors on labels and spec.unschedulable; stale writes 409; dry-run writes nothing', async () => {
+    const before = await backend.get(nodes, undefined, 'i-a');
+    const dry = await backend.update(nodes, undefined, 'i-a', label('disktype', 'ssd'), { ...W, dryRun: true });
+    assert.equal(dry.object.metadata.labels?.disktype, 'ssd');
+    assert.equal((await stored('a')).attributes.some((a) => a.name === 'disktype'), false);
+    const r = await backend.update(nodes, undefined, 'i-a', label('disktype', 'ssd'), W);
+    assert.notEqual(r.object.metadata.resourceVersion, before.metadata.resourceVersion);
+    assert.deepEqual((await stored('a')).attributes.at(-1), { name: 'disktype', value: 'ssd' });
+    const ssd = await backend.list(nodes, undefined, { ...ALL, labels: parseLabelSelector('disktype=ssd') });
+    assert.deepEqual(ssd.items.map((n) => n.metadata.name), ['i-a']);
+    const schedulable = await backend.list(nodes, undefined, { ...ALL, fields: parseFieldSelector('spec.unschedulable=false', ['spec.unschedulable']) });
+    assert.deepEqual(schedulable.items.map((n) => n.metadata.name), ['i-a', 'i-b']);
+    await rejects(backend.update(nodes, undefined, 'i-a', (cur) => ({ ...cur!, metadata: { ...cur!.metadata, resourceVersion: before.metadata.resourceVersion } }), W), 409,
+      /^Operation cannot be fulfilled on nodes "i-a": the object has been modified; please apply your changes to the latest version and try again$/);
+    await rejects(backend.update(nodes, undefined, 'i-a', label('ecs.x', 'y'), W), 422, /^Node "i-a" is invalid: metadata\.labels: Forbidden: label "ecs\.x"/);
+    await rejects(backend.update(nodes, undefined, 'i-a', label('x', 'y'), { ...W, subresource: 'status' }), 405, /not allow/);
+  });
+
+  it('delete lets the host go from its node group (not the host) and takes the node\'s fields with it', async () => {
+    await rejects(backend.delete(nodes, undefined, 'i-b', { dryRun: false, propagationPolicy: undefined, preconditions: { uid: 'nope' } }), 409, /Precondition failed: UID in precondition: nope/);
+    const dry = await backend.delete(nodes, undefined, 'i-b', { dryRun: true, propagationPolicy: undefined, preconditions: undefined });
+    assert.equal(dry.object.metadata.name, 'i-b');
+    assert.equal((await backend.list(nodes, undefined, ALL)).items.length, 2);
+    await backend.update(nodes, undefined, 'i-b', (cur) => ({ ...cur!, spec: { ...cur!.spec as object, unschedulable: true } }), W);
+    const r = await backend.delete(nodes, undefined, 'i-b', { dryRun: false, propagationPolicy: undefined, preconditions: undefined });
+    assert.equal(r.gone, true);
+    const host = await stored('b');
+    assert.deepEqual([host.status, host.attributes, host.kubeNode], ['ACTIVE', [], undefined]);
+    await put(record('b', 'workers'));
+  });
+
+  it('watch: ADDED when claimed, MODIFIED as it changes, DELETED when let go; a bad resourceVersion is 410', async () => {
+    const events: OutEvent[] = [];
+    const list = await backend.list(nodes, undefined, ALL);
+    const close = await backend.watch({ kind: nodes, namespace: undefined, labels: [], fields: [], resourceVersion: list.resourceVersion, sendInitialEvents: false, allowBookmarks: true }, (e) => events.push(e));
+    await put(record('c', 'workers'));
+    await backend.update(nodes, undefined, 'i-c', label('tier', 'gpu'), W);
+    await put(record('c', undefined));
+    await put(record('e', undefined));
+    await new Promise((r) => setTimeout(r, 50));
+    close();
+    assert.deepEqual(events.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', 'i-c'], ['MODIFIED', 'i-c'], ['DELETED', 'i-c']]);
+    const modified = events[1]!;
+    assert.equal(modified.type !== 'ERROR' && modified.object.metadata.labels?.tier, 'gpu');
+
+    const selective: OutEvent[] = [];
+    const closeSelective = await backend.watch({ kind: nodes, namespace: undefined, labels: parseLabelSelector('disktype=ssd'), fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => selective.push(e));
+    await backend.update(nodes, undefined, 'i-a', label('disktype', undefined), W);
+    await new Promise((r) => setTimeout(r, 50));
+    closeSelective();
+    assert.deepEqual(selective.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', 'i-a'], ['DELETED', 'i-a']]);
+
+    const bad: OutEvent[] = [];
+    await backend.watch({ kind: nodes, namespace: undefined, labels: [], fields: [], resourceVersion: 'x', sendInitialEvents: false, allowBookmarks: false }, (e) => bad.push(e));
+    assert.deepEqual(bad.map((e) => [e.type, e.type === 'ERROR' && e.object.code]), [['ERROR', 410]]);
+  });
+});

@@ -1,0 +1,227 @@
+/**
+ * The `nodes` kind (core/v1 Node, cluster-scoped): a view of the container instances the EKS
+ * cluster's node groups claimed (src/core/eks/nodes.ts), over the ECS side's instance records
+ * (src/cluster/instance-records.ts). A node's resourceVersion is its instance record's store
+ * modRevision: what Kubernetes users set on a node that Berth does not derive (annotations,
+ * taints, the cordon) is kept on that record too (`kubeNode`), and labels are its custom ECS
+ * attributes (src/core/kube/node-edit.ts), so one compare-and-set writes a node and one store
+ * watch follows every node.
+ *
+ *   get / list ─▶ InstanceRecords.list(scope) ─▶ isNodeOf ─▶ nodeView (sorted by name)
+ *   update / patch ─▶ editNode (422 when ECS cannot keep it) ─▶ replace (CAS; 409 on a stale resourceVersion)
+ *   delete ─▶ the host leaves its node group (attributes and kubeNode removed): the node group
+ *             controller may claim it again, as a kubelet re-registers its node
+ *   watch ─▶ InstanceRecords.watch: ADDED (claimed), MODIFIED, DELETED (released, deregistered)
+ *
+ * Nodes are not created through the API (hosts join with `berth agent --join` and node groups
+ * claim them): create is not a verb of the kind. Status is the view's: the status subresource
+ * is read-only and a client's status on the main resource is ignored.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { CompactedError } from '../../store/store.ts';
+import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
+import type { HeldInstance, InstanceRecords } from '../../cluster/instance-records.ts';
+import { withNodegroup } from '../../core/eks/nodes.ts';
+import { editNode } from '../../core/kube/node-edit.ts';
+import { isNodeOf, nodeName, nodeView, type NodeFacts } from '../../core/kube/node-view.ts';
+import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
+import type { KubeClusterRef } from './contract.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
+import type { KindInfo } from './kinds.ts';
+import type { Obj } from './kind-rules.ts';
+import { badRequest, conflict, gone, invalid, methodNotAllowed, notFound, preconditionFailed } from './status.ts';
+import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest } from './storage-backend.ts';
+import { UPDATE_ATTEMPTS } from './generic-storage.ts';
+import { bookmark, bookmarkEvery, resumeRevision, startsWithState, tooOld } from './watch.ts';
+
+export interface NodeBackendDeps {
+  readonly instances: InstanceRecords;
+  readonly cluster: KubeClusterRef;
+  /** Epoch ms. */
+  readonly now: () => number;
+}
+
+/** Whether a node matches a list's or watch's selectors; an absent spec.unschedulable is "false" to a field selector, as the server's node fields say. */
+function selects(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boolean {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  return matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, { ...o, spec: { ...spec, unschedulable: spec.unschedulable === true } });
+}
+
+interface HeldNode {
+  readonly held: HeldInstance;
+  readonly name: string;
+}
+
+export class NodeBackend implements StorageBackend {
+  readonly #d: NodeBackendDeps;
+
+  constructor(deps: NodeBackendDeps) {
+    this.#d = deps;
+  }
+
+  #facts(): NodeFacts {
+    const c = this.#d.cluster;
+    return { version: c.version, region: c.region, clusterName: c.name, clusterUid: c.uid, now: this.#d.now() };
+  }
+
+  #view(i: HeldInstance): Obj {
+    return nodeView(i.record, this.#facts(), i.modRevision) as unknown as Obj;
+  }
+
+  /** The cluster's nodes, by name; two registrations of one host (same instance id) show once, the first in key order. */
+  async #nodes(): Promise<{ nodes: HeldNode[]; revision: number }> {
+    const c = this.#d.cluster;
+    const { items, revision } = await this.#d.instances.list({ account: c.account, region: c.region });
+    const byName = new Map<string, HeldNode>();
+    for (const held of items) {
+      if (!isNodeOf(held.record, c.name)) continue;
+      const name = nodeName(held.record);
+      if (!byName.has(name)) byName.set(name, { held, name });
+    }
+    return { nodes: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), revision };
+  }
+
+  async #find(kind: KindInfo, name: string): Promise<HeldInstance> {
+    const node = (await this.#nodes()).nodes.find((n) => n.name === name);
+    if (!node) throw notFound(kind, name);
+    return node.held;
+  }
+
+  async get(kind: KindInfo, _namespace: string | undefined, name: string): Promise<Obj> {
+    return this.#view(await this.#find(kind, name));
+  }
+
+  async list(_kind: KindInfo, _namespace: string | undefined, options: ListOptions): Promise<ListPage> {
+    const page = await this.#page(options);
+    return { items: page.entries.map((e) => e.object), resourceVersion: page.resourceVersion, continueToken: page.continueToken };
+  }
+
+  /** A page of the nodes matching the selectors, in name order, with the instance key of each. */
+  async #page(options: ListOptions): Promise<{ entries: { key: string; object: Obj }[]; resourceVersion: string; continueToken: string | undefined }> {
+    let after: string | undefined;
+    let revision: number | undefined;
+    if (options.continueToken !== undefined) {
+      const token = decodeContinue(options.continueToken, this.#d.now());
+      if (token === 'expired') throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      if (token === undefined) throw badRequest('continue key is not valid: the continue token does not match this list');
+      after = token.key;
+      revision = token.revision;
+    }
+    const read = await this.#nodes();
+    revision ??= read.revision;
+    const want = options.limit > 0 ? options.limit : Infinity;
+    const entries: { key: string; object: Obj }[] = [];
+    for (const [i, n] of read.nodes.entries()) {
+      if (after !== undefined && n.name <= after) continue;
+      const object = this.#view(n.held);
+      if (!selects(options, object)) continue;
+      entries.push({ key: n.held.key, object });
+      if (entries.length >= want) {
+        const more = i < read.nodes.length - 1;
+        return { entries, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, n.name, this.#d.now()) : undefined };
+      }
+    }
+    return { entries, resourceVersion: String(revision), continueToken: undefined };
+  }
+
+  create(): Promise<Obj> {
+    // Hosts become nodes by joining and being claimed by a node group, never by a create.
+    return Promise.reject(methodNotAllowed());
+  }
+
+  async update(kind: KindInfo, _namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
+    if (options.subresource !== undefined) throw methodNotAllowed();
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const held = await this.#find(kind, name);
+      const current = this.#view(held);
+      const next = change(structuredClone(current));
+      if (!next) throw notFound(kind, name);
+      if (next.metadata.name !== undefined && next.metadata.name !== name) {
+        throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
+      }
+      const sentUid = next.metadata.uid;
+      if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) throw preconditionFailed(kind, name, 'UID', sentUid, current.metadata.uid);
+      const wanted = next.metadata.resourceVersion;
+      if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
+      const edited = editNode(held.record, this.#facts(), next as Parameters<typeof editNode>[2]);
+      if ('errors' in edited) throw invalid(kind.group, kind.kind, name, edited.errors);
+      if (isDeepStrictEqual(edited.record, held.record)) return { object: current, created: false };
+      const after = { ...held, record: edited.record };
+      if (options.dryRun) return { object: this.#view(after), created: false };
+      const revision = await this.#d.instances.replace(held, edited.record);
+      if (revision !== undefined) return { object: this.#view({ ...after, modRevision: revision }), created: false };
+      // The instance changed meanwhile (its agent reported): a write that named no resourceVersion is decided again.
+      if (wanted !== undefined && wanted !== '') throw conflict(kind, name);
+    }
+    throw conflict(kind, name);
+  }
+
+  async delete(kind: KindInfo, _namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const held = await this.#find(kind, name);
+      const current = this.#view(held);
+      const p = options.preconditions;
+      if (p?.uid !== undefined && p.uid !== current.metadata.uid) throw preconditionFailed(kind, name, 'UID', p.uid, current.metadata.uid);
+      if (p?.resourceVersion !== undefined && p.resourceVersion !== current.metadata.resourceVersion) throw preconditionFailed(kind, name, 'ResourceVersion', p.resourceVersion, current.metadata.resourceVersion);
+      if (options.dryRun) return { gone: true, object: current };
+      if ((await this.#d.instances.replace(held, released(held.record))) !== undefined) return { gone: true, object: current };
+    }
+    throw conflict(kind, name);
+  }
+
+  async watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
+    const c = this.#d.cluster;
+    // The nodes this watcher has been told of (matching its selectors), by instance key, with
+    // the object last sent: a record deleted or released is DELETED with it. Bounded by the cluster's nodes.
+    const inside = new Map<string, Obj>();
+    const initial = startsWithState(req);
+    const page = await this.#page({ labels: req.labels, fields: req.fields, limit: 0, continueToken: undefined });
+    for (const { key, object } of page.entries) {
+      inside.set(key, object);
+      if (initial) send({ type: 'ADDED', object });
+    }
+    let from = Number(page.resourceVersion);
+    if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, from, true));
+    if (!initial) {
+      const resume = resumeRevision(req.resourceVersion);
+      if (resume === undefined) {
+        send(tooOld(String(req.resourceVersion)));
+        return () => undefined;
+      }
+      from = resume;
+    }
+    let last = from;
+    let watch: { close(): void };
+    try {
+      watch = this.#d.instances.watch({ account: c.account, region: c.region }, from, (e) => {
+        last = e.revision;
+        const key = e.type === 'put' ? e.instance.key : e.key;
+        const was = inside.get(key);
+        const o = e.type === 'put' && isNodeOf(e.instance.record, c.name) ? this.#view(e.instance) : undefined;
+        if (o && selects(req, o)) {
+          inside.set(key, o);
+          send({ type: was ? 'MODIFIED' : 'ADDED', object: o });
+        } else if (was) {
+          inside.delete(key);
+          // Gone from this watch: the last state, at the revision it left.
+          send({ type: 'DELETED', object: o ?? { ...was, metadata: { ...was.metadata, resourceVersion: String(e.revision) } } });
+        }
+      });
+    } catch (err) {
+      if (!(err instanceof CompactedError)) throw err;
+      send(tooOld(from, err));
+      return () => undefined;
+    }
+    const stopBookmarks = bookmarkEvery(req, () => last, send);
+    return () => {
+      stopBookmarks();
+      watch.close();
+    };
+  }
+}
+
+/** The instance once its node is deleted: out of its node group, without the node's Kubernetes fields. */
+export function released(record: ContainerInstanceRecord): ContainerInstanceRecord {
+  const { kubeNode: _fields, ...rest } = record;
+  return { ...rest, attributes: withNodegroup(record.attributes, undefined) };
+}
