@@ -25,6 +25,7 @@ import { representationOf, toPartial, toPartialList, toTable, type IncludeObject
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
+import { ServiceAllocator } from './service-allocation.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -106,6 +107,7 @@ export class KubeServer {
   readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & Pick<KubeServerDeps, 'controllers'>;
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
+  readonly #allocator: ServiceAllocator;
   readonly #server: Http2SecureServer;
   readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
@@ -116,9 +118,12 @@ export class KubeServer {
     this.#options = options;
     this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), ...deps };
     const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
+    const services = this.#deps.registry.byResource('', 'v1', 'services');
+    this.#allocator = new ServiceAllocator(options.store, options.cluster.uid, options.cluster.serviceIpv4Cidr, this.#deps.rng);
     this.#storage = new GenericStorage({
       store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
+      hooks: (kind) => (kind === services ? this.#allocator : undefined),
     });
     this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
     // The h2 compatibility request and response have every member the handlers use (body
