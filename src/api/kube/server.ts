@@ -8,7 +8,8 @@
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { apiServerIP } from '../../core/kube/service-ips.ts';
 import { randomUUID } from 'node:crypto';
 import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
 import { KindRegistry } from './kinds.ts';
@@ -46,6 +47,9 @@ export interface KubeControllerDeps {
   readonly backends: Backends;
   readonly registry: KindRegistry;
   readonly now: () => number;
+  /** The `kubernetes` Service's cluster IP (the first of the service range) and where this server listens. */
+  readonly apiServer?: { readonly clusterIP: string; readonly ip: string; readonly port: number };
+  readonly rng?: () => number;
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -152,9 +156,12 @@ export class KubeServer {
     const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
     this.#address = `${host}:${port}`;
     if (this.#deps.controllers) {
+      // Pods reach the API server at the address it listens on; on every address, at the loopback one.
+      const ip = isIP(this.#options.host) !== 0 && !['0.0.0.0', '::'].includes(this.#options.host) ? this.#options.host : '127.0.0.1';
       this.#controllers = await this.#deps.controllers({
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
-        registry: this.#deps.registry, now: this.#options.now,
+        registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
+        apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };

@@ -51,6 +51,14 @@ export function reconcileDeployment(d: Deployment, replicaSetsInNamespace: reado
   }
   for (const [rs, n] of scale) actions.push(scaled(rs, n, replicas, surge));
   actions.push(...cleanup(d, olds, scale));
+  // The Deployment carries its current revision too (`kubectl rollout undo` patches it back with the template).
+  const current = newRS ?? created;
+  const revision = current && (current === newRS && revisionOf(newRS) <= maxOldRevision ? maxOldRevision + 1 : revisionOf(current));
+  if (revision !== undefined && d.metadata.annotations?.[REVISION_ANNOTATION] !== String(revision)) {
+    // The status waits for the next pass: both writes are pinned to the same resourceVersion.
+    return [...actions, { type: 'update', resource: 'deployments', namespace: ns, name: d.metadata.name!, resourceVersion: d.metadata.resourceVersion!,
+      object: { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: String(revision) } } } }];
+  }
   const status = statusOf(d, owned, newRS ?? created, created !== undefined || scale.size > 0, replicas, unavailable, now);
   if (!jsonEqual(status, d.status)) {
     actions.push({ type: 'updateStatus', resource: 'deployments', namespace: ns, name: d.metadata.name!, resourceVersion: d.metadata.resourceVersion!, status });

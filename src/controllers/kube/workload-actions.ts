@@ -4,7 +4,7 @@
  * fails instead of undoing it (the runner retries on the next pass). Pure data.
  */
 
-export type WorkloadResource = 'pods' | 'replicasets' | 'deployments' | 'endpointslices' | 'endpoints';
+export type WorkloadResource = 'pods' | 'replicasets' | 'deployments' | 'endpointslices' | 'endpoints' | 'services' | 'jobs' | 'daemonsets';
 
 export type WorkloadAction =
   | { readonly type: 'create'; readonly resource: WorkloadResource; readonly namespace: string; readonly object: object }
