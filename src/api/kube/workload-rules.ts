@@ -91,7 +91,11 @@ export function defaultWorkload(kind: WorkloadKind, o: Json): void {
     spec.suspend ??= false;
     spec.podReplacementPolicy ??= 'TerminatingOrFailed';
   }
-  if (isObj(spec.template) && isObj(spec.template.spec)) defaultPodSpec(spec.template.spec);
+  if (isObj(spec.template)) {
+    // Go clients send a template's zero creationTimestamp as null; the server's decoding drops it.
+    if (isObj(spec.template.metadata) && spec.template.metadata.creationTimestamp === null) delete spec.template.metadata.creationTimestamp;
+    if (isObj(spec.template.spec)) defaultPodSpec(spec.template.spec);
+  }
 }
 
 /**
