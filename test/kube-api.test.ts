@@ -247,6 +247,14 @@ describe('kubectl', () => {
     assert.equal((await s.kubectlResult(['get', 'cm', 'd-fg'])).code, 1);
   });
 
+  it('keeps Deployments without a pods kind served: the workload controllers idle, nothing fails', async () => {
+    await s.kubectl(['create', 'deployment', 'idle', '--image=nginx:1.27']);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await s.kubectl(['get', 'replicasets', '-o', 'name'])).trim(), '', 'no ReplicaSet without pods to run');
+    assert.match(await s.kubectl(['get', 'deployment', 'idle']), /idle\s+0\/1\s+0\s+0\s/);
+    await s.kubectl(['delete', 'deployment', 'idle']);
+  });
+
   it('refuses to delete the default namespace', async () => {
     const r = await s.kubectlResult(['delete', 'ns', 'default']);
     assert.match(r.stderr, /Error from server \(Forbidden\): namespaces "default" is forbidden: this namespace may not be deleted/);

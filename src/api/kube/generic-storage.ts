@@ -28,6 +28,11 @@ export const LIST_READ_PAGE = 500;
 export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 /** Attempts of a read-modify-write (patch, finalizer removal) before answering 409. */
 export const UPDATE_ATTEMPTS = 10;
+/**
+ * Attempts of a create whose allocation (a Service's address or node port) lost a race: each
+ * round at least one of the racers wins, so this many creates at once all get through.
+ */
+export const ALLOCATION_ATTEMPTS = 64;
 
 export interface GenericStorageDeps {
   readonly store: Store;
@@ -161,7 +166,7 @@ export class GenericStorage implements StorageBackend {
     if (!options.applied) o.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, undefined, o, options.fieldManager, new Date(now));
     const key = objectKey(this.#d.clusterUid, kind, namespace, m.name);
     const hooks = this.#d.hooks?.(kind);
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
       // Each attempt allocates afresh from what the client asked (a lost race retries).
       const attemptObject = hooks ? structuredClone(o) : o;
       const effects: WriteEffects = hooks ? await hooks.beforeWrite(kind, attemptObject, undefined) : { if: [], ops: [] };

@@ -60,6 +60,7 @@ export function defaultService(spec: ServiceSpec, old: ServiceSpec | undefined):
     if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = old.clusterIP;
     if (spec.clusterIPs === undefined || spec.clusterIPs.length === 0) spec.clusterIPs = old.clusterIPs;
   }
+  if (spec.clusterIP === 'None' && (spec.clusterIPs === undefined || spec.clusterIPs.length === 0)) spec.clusterIPs = ['None'];
   if (spec.clusterIP === undefined && spec.clusterIPs !== undefined && spec.clusterIPs.length > 0) spec.clusterIP = spec.clusterIPs[0];
   if (spec.type !== 'ExternalName') {
     spec.ipFamilies ??= ['IPv4'];
