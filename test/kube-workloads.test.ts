@@ -138,6 +138,25 @@ spec:
   assert.match(bad.stderr, /The Service "two" is invalid: \n\* spec\.ports\[0\]\.name: Required value\n\* spec\.ports\[1\]\.name: Required value/);
 });
 
+test('a pod counts as available only minReadySeconds after it is ready, and the rollout finishes then with no other change', async () => {
+  const started = Date.now();
+  await k.kubectl(['apply', '-f', '-'], `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  replicas: 1
+  minReadySeconds: 2
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec: {containers: [{name: c, image: nginx:1.27}]}
+`);
+  await k.kubectl(['rollout', 'status', 'deployment/slow', '--timeout=30s']);
+  // Conditions' times are whole seconds (as the server writes them): 2 s after a truncated ready time is at least 1 s after it.
+  assert.ok(Date.now() - started >= 1000, 'not available before minReadySeconds');
+  await k.kubectl(['delete', 'deployment', 'slow']);
+});
+
 test('kubectl get all lists services, deployments, replicasets and pods', async () => {
   const all = await k.kubectl(['get', 'all']);
   for (const want of [/^service\/kubernetes\s/m, /^service\/api\s/m, /^deployment\.apps\/web\s+5\/5/m, /^replicaset\.apps\/web-/m, /^pod\/web-/m]) assert.match(all, want);

@@ -151,7 +151,11 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
       present.add(o.resource.split('.')[0]!);
       if (o.resource === 'namespaces' && o.name === 'default' && !o.deleting) present.add('default-namespace');
     }
-    if (!closed) applied += await workloads.run(present);
+    if (!closed) {
+      const w = await workloads.run(present);
+      applied += w.applied;
+      if (w.wakeAt !== undefined && (wakeAt === undefined || w.wakeAt < wakeAt)) wakeFor(w.wakeAt);
+    }
     // More may follow from what was just done (a pass is capped at MAX_ACTIONS_PER_PASS);
     // actions that all failed wait for a change instead of spinning.
     if (applied > 0) dirty = true;

@@ -18,7 +18,7 @@ import { reconcileJob, type Job } from './job.ts';
 import { reconcileDaemonSet, type DaemonSet, type Node } from './daemon-set.ts';
 import { reconcileApiServerService, type ApiServerEndpoint } from './api-server-service.ts';
 import type { WorkloadAction, WorkloadResource } from './workload-actions.ts';
-import type { Deployment, Pod, ReplicaSet } from './workload-objects.ts';
+import { readySince, type Deployment, type Pod, type ReplicaSet } from './workload-objects.ts';
 
 export interface WorkloadPassDeps {
   readonly registry: KindRegistry;
@@ -49,6 +49,29 @@ const byNamespace = <T extends { metadata: { namespace?: string } }>(items: read
   return out;
 };
 
+/** When the objects' decisions change with time alone: availability after minReadySeconds, progress and active deadlines. */
+function timers(deployments: readonly Deployment[], replicaSets: readonly ReplicaSet[], daemonSets: readonly DaemonSet[], jobs: readonly Job[], pods: readonly Pod[]): number[] {
+  const out: number[] = [];
+  const owners = new Map<string, number>();
+  for (const o of [...replicaSets, ...daemonSets]) if ((o.spec.minReadySeconds ?? 0) > 0) owners.set(o.metadata.uid!, o.spec.minReadySeconds!);
+  for (const p of pods) {
+    const minReady = owners.get(p.metadata.ownerReferences?.find((r) => r.controller)?.uid ?? '');
+    const since = readySince(p);
+    if (minReady !== undefined && since !== undefined) out.push(since + minReady * 1000);
+  }
+  for (const d of deployments) {
+    const c = d.status?.conditions?.find((x) => x.type === 'Progressing');
+    if (c?.status === 'True' && c.reason !== 'NewReplicaSetAvailable' && !d.spec.paused && c.lastUpdateTime) {
+      out.push(Date.parse(c.lastUpdateTime) + (d.spec.progressDeadlineSeconds ?? 600) * 1000 + 1000);
+    }
+  }
+  for (const j of jobs) {
+    const finished = j.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    if (!finished && j.spec.activeDeadlineSeconds !== undefined && j.status?.startTime) out.push(Date.parse(j.status.startTime) + j.spec.activeDeadlineSeconds * 1000);
+  }
+  return out;
+}
+
 export class WorkloadPass {
   readonly #d: WorkloadPassDeps;
   constructor(deps: WorkloadPassDeps) {
@@ -67,8 +90,16 @@ export class WorkloadPass {
     return page.items as unknown as T[];
   }
 
-  /** Decides and applies one round; resolves to how many writes were made (0: settled or all refused). */
-  async run(present: ReadonlySet<string>): Promise<number> {
+  /**
+   * Decides and applies one round; resolves to how many writes were made (0: settled or all
+   * refused) and when time alone changes a decision (a pod becoming available after
+   * minReadySeconds, a rollout's progress deadline, a Job's active deadline), epoch ms.
+   */
+  async run(present: ReadonlySet<string>): Promise<{ applied: number; wakeAt: number | undefined }> {
+    let wakeAt: number | undefined;
+    const wakeBy = (at: number) => {
+      if (Number.isFinite(at) && at > now && (wakeAt === undefined || at < wakeAt)) wakeAt = at;
+    };
     const now = this.#d.now();
     const actions: WorkloadAction[] = [];
     const has = (r: WorkloadResource) => present.has(r);
@@ -86,6 +117,7 @@ export class WorkloadPass {
       const rsIn = byNamespace(replicaSets);
       const podsIn = byNamespace(pods);
       for (const d of deployments) actions.push(...reconcileDeployment(d, rsIn.get(d.metadata.namespace!) ?? [], now));
+      for (const at of timers(deployments, replicaSets, daemonSets, jobs, pods)) wakeBy(at);
       for (const rs of replicaSets) actions.push(...reconcileReplicaSet(rs, podsIn.get(rs.metadata.namespace!) ?? [], now, this.#d.suffix));
       for (const job of jobs) actions.push(...reconcileJob(job, podsIn.get(job.metadata.namespace!) ?? [], now, this.#d.suffix));
       for (const ds of daemonSets) actions.push(...reconcileDaemonSet(ds, podsIn.get(ds.metadata.namespace!) ?? [], nodes, now, this.#d.suffix));
@@ -106,7 +138,7 @@ export class WorkloadPass {
         if (!(err instanceof StatusError)) throw err;
       }
     }
-    return applied;
+    return { applied, wakeAt };
   }
 
   async #apply(a: WorkloadAction): Promise<void> {
