@@ -100,7 +100,7 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
         await storage(sa).create(sa, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
         return;
       case 'delete':
-        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
+        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: a.foreground ? 'Foreground' : 'Background', preconditions: { uid: a.uid } });
         return;
       case 'removeFinalizer':
         await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
