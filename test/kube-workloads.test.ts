@@ -58,6 +58,10 @@ test('create deployment, rollout status, scale, set image, history, undo, restar
 
   await k.kubectl(['set', 'image', 'deployment/web', 'nginx=nginx:1.28']);
   await k.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  const described = await k.kubectl(['describe', 'deployment', 'web']);
+  assert.match(described, /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set web-\w+ from 0 to 3/);
+  assert.match(described, /Scaled up replica set web-\w+ from 3 to 5/);
+  assert.match(await k.kubectl(['get', 'events', '--field-selector', 'involvedObject.kind=ReplicaSet']), /SuccessfulCreate\s+replicaset\/web-\w+\s+Created pod: web-\w+-\w+/);
   const history = await k.kubectl(['rollout', 'history', 'deployment/web']);
   assert.match(history, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
   const image = async () => k.kubectl(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
@@ -205,6 +209,8 @@ test('a Job runs its completions to Complete; one whose pods fail past backoffLi
   assert.ok(bad.status.failed >= 2);
   assert.deepEqual(bad.status.conditions.filter((c) => c.type === 'Failed').map((c) => c.reason), ['BackoffLimitExceeded']);
   assert.match(await k.kubectl(['get', 'job', 'bad']), /bad\s+Failed\s+0\/2/);
+  assert.match(await k.kubectl(['describe', 'job', 'bad']), /Warning\s+BackoffLimitExceeded\s+\S+\s+job-controller\s+Job has reached the specified backoff limit/);
+  assert.match(await k.kubectl(['describe', 'job', 'ok']), /Normal\s+Completed\s+\S+\s+job-controller\s+Job completed/);
 
   const r = await k.kubectlResult(['apply', '-f', '-'], job('never', 'Succeeded').replace('restartPolicy: Never', 'restartPolicy: Always'));
   assert.match(r.stderr, /spec\.template\.spec\.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"/);

@@ -11,7 +11,9 @@
 import { podTemplateHash } from './pod-template-hash.ts';
 import { podFor } from './replica-set.ts';
 import { controlledBy, controllerRef, isAvailable, readySince, selects, type LabelSelector, type ObjectMeta, type Pod, type PodTemplate } from './workload-objects.ts';
-import { jsonEqual, MAX_POD_WRITES_PER_PASS, type WorkloadAction } from './workload-actions.ts';
+import { eventAbout, jsonEqual, MAX_POD_WRITES_PER_PASS, type WorkloadAction } from './workload-actions.ts';
+
+const DS_COMPONENT = 'daemonset-controller';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
@@ -107,7 +109,10 @@ export function reconcileDaemonSet(ds: DaemonSet, podsInNamespace: readonly Pod[
     const pods = (onNode.get(node) ?? []).filter((p) => p.status?.phase !== 'Failed');
     // A failed daemon pod is replaced: deleted now, recreated once gone.
     for (const p of onNode.get(node) ?? []) if (p.status?.phase === 'Failed') deletes.push(p);
-    if (pods.length === 0 && !(onNode.get(node) ?? []).some((p) => p.status?.phase === 'Failed')) creates.push({ type: 'create', resource: 'pods', namespace: ns, object: podOn(ds, node, hash, suffix()) });
+    if (pods.length === 0 && !(onNode.get(node) ?? []).some((p) => p.status?.phase === 'Failed')) {
+      const pod = podOn(ds, node, hash, suffix());
+      creates.push({ type: 'create', resource: 'pods', namespace: ns, object: pod, event: eventAbout(ds, 'apps/v1', 'DaemonSet', DS_COMPONENT, 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`) });
+    }
     else if (pods.length > 1) deletes.push(...pods.slice(1));
   }
   const current = wanted.map((n) => (onNode.get(n) ?? []).find((p) => p.status?.phase !== 'Failed')).filter((p): p is Pod => p !== undefined);
@@ -126,7 +131,9 @@ export function reconcileDaemonSet(ds: DaemonSet, podsInNamespace: readonly Pod[
     }
   }
   const actions: WorkloadAction[] = [...creates.slice(0, MAX_POD_WRITES_PER_PASS)];
-  for (const p of [...new Set(deletes)].slice(0, MAX_POD_WRITES_PER_PASS)) actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid! });
+  for (const p of [...new Set(deletes)].slice(0, MAX_POD_WRITES_PER_PASS)) {
+    actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid!, event: eventAbout(ds, 'apps/v1', 'DaemonSet', DS_COMPONENT, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`) });
+  }
   const status = {
     currentNumberScheduled: current.length,
     numberMisscheduled: misplaced.length,

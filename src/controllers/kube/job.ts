@@ -10,7 +10,9 @@
  */
 import { podFor } from './replica-set.ts';
 import { controlledBy, controllerRef, readySince, type Condition, type ObjectMeta, type Pod, type PodTemplate } from './workload-objects.ts';
-import { jsonEqual, MAX_POD_WRITES_PER_PASS, timestamp, type WorkloadAction } from './workload-actions.ts';
+import { eventAbout, jsonEqual, MAX_POD_WRITES_PER_PASS, timestamp, type WorkloadAction } from './workload-actions.ts';
+
+const JOB_COMPONENT = 'job-controller';
 
 export interface Job {
   apiVersion?: string;
@@ -82,11 +84,16 @@ export function reconcileJob(job: Job, podsInNamespace: readonly Pod[], now: num
   else want = succeeded > 0 ? active.length : parallelism;
   let running = active;
   if (active.length < want) {
-    for (let i = 0; i < Math.min(want - active.length, MAX_POD_WRITES_PER_PASS); i++) actions.push({ type: 'create', resource: 'pods', namespace: ns, object: podOf(job, suffix()) });
+    for (let i = 0; i < Math.min(want - active.length, MAX_POD_WRITES_PER_PASS); i++) {
+      const pod = podOf(job, suffix());
+      actions.push({ type: 'create', resource: 'pods', namespace: ns, object: pod, event: eventAbout(job, 'batch/v1', 'Job', JOB_COMPONENT, 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`) });
+    }
   } else if (active.length > want) {
     // Pending pods go first: they have done the least work.
     const doomed = [...active].sort((a, b) => Number(a.status?.phase === 'Running') - Number(b.status?.phase === 'Running')).slice(0, active.length - want);
-    for (const p of doomed.slice(0, MAX_POD_WRITES_PER_PASS)) actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid! });
+    for (const p of doomed.slice(0, MAX_POD_WRITES_PER_PASS)) {
+      actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid!, event: eventAbout(job, 'batch/v1', 'Job', JOB_COMPONENT, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`) });
+    }
     running = active.filter((p) => !doomed.includes(p));
   }
   const status: NonNullable<Job['status']> = {
@@ -101,7 +108,13 @@ export function reconcileJob(job: Job, podsInNamespace: readonly Pod[], now: num
     ...(conditions.length > 0 && { conditions }),
   };
   if (!jsonEqual(status, job.status)) {
-    actions.push({ type: 'updateStatus', resource: 'jobs', namespace: ns, name: job.metadata.name!, resourceVersion: job.metadata.resourceVersion!, status });
+    // The write that finishes the Job records why, as the Job controller's events say it.
+    const justFinished = finished !== undefined && terminalType(job) === undefined;
+    const failure = conditions.find((c) => c.type === 'Failed');
+    const event = !justFinished ? undefined : finished === 'Complete'
+      ? eventAbout(job, 'batch/v1', 'Job', JOB_COMPONENT, 'Completed', 'Job completed')
+      : eventAbout(job, 'batch/v1', 'Job', JOB_COMPONENT, failure?.reason ?? 'Failed', failure?.message ?? 'Job failed', 'Warning');
+    actions.push({ type: 'updateStatus', resource: 'jobs', namespace: ns, name: job.metadata.name!, resourceVersion: job.metadata.resourceVersion!, status, ...(event && { event }) });
   }
   return actions;
 }
