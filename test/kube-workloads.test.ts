@@ -135,6 +135,11 @@ spec:
   await k.kubectl(['delete', 'svc', 'np1']);
   await k.kubectl(['apply', '-f', '-'], np('np2', taken));
 
+  // kubectl create service sends protobuf.
+  assert.match(await k.kubectl(['create', 'service', 'nodeport', 'np3', '--tcp=8080:80']), /service\/np3 created/);
+  assert.match(await k.kubectl(['get', 'svc', 'np3']), /np3\s+NodePort\s+10\.100\.\d+\.\d+\s+<none>\s+8080:3\d{4}\/TCP/);
+  assert.equal(await k.kubectl(['get', 'svc', 'np3', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].name} {.spec.ports[0].targetPort}']), 'np3 8080-80 80');
+
   await k.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  clusterIP: None\n  selector: {app: db}\n  ports: [{port: 5432}]\n');
   assert.match(await k.kubectl(['get', 'svc', 'db']), /db\s+ClusterIP\s+None\s+<none>\s+5432\/TCP/);
   const bad = await k.kubectlResult(['apply', '-f', '-'], 'apiVersion: v1\nkind: Service\nmetadata: {name: two}\nspec:\n  ports: [{port: 80}, {port: 81}]\n');

@@ -58,7 +58,13 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
   SelfSubjectReview: { 1: ['metadata', { message: 'ObjectMeta' }] },
-  // `kubectl create deployment` and `kubectl create job`: the fields they fill (others are skipped).
+  // `kubectl create deployment|job|service`: the fields they fill (others are skipped).
+  Service: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'ServiceSpec' }], 3: ['status', { message: 'Empty' }] },
+  ServiceSpec: {
+    1: ['ports', { repeated: { message: 'ServicePort' } }], 2: ['selector', { map: 'string' }], 3: ['clusterIP', 'string'], 4: ['type', 'string'],
+    10: ['externalName', 'string'], 13: ['publishNotReadyAddresses', 'flag'],
+  },
+  ServicePort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'], 6: ['appProtocol', 'string'] },
   Deployment: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'DeploymentSpec' }], 3: ['status', { message: 'Empty' }] },
   DeploymentSpec: {
     1: ['replicas', 'int'], 2: ['selector', { message: 'LabelSelector' }], 3: ['template', { message: 'PodTemplateSpec' }], 4: ['strategy', { message: 'DeploymentStrategy' }],
