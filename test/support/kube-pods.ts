@@ -10,6 +10,7 @@ import { columnsFor } from '../../src/api/kube/table-columns.ts';
 import type { KubeServer } from '../../src/api/kube/server.ts';
 import type { Obj } from '../../src/api/kube/kind-rules.ts';
 import { timestamp } from '../../src/api/kube/generic-storage.ts';
+import type { StorageBackend } from '../../src/api/kube/storage-backend.ts';
 
 export const TEST_PODS: KindInfo = {
   group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'],
@@ -37,11 +38,13 @@ export interface FakeKubelet {
   close(): void;
 }
 
-/** Plays the kubelet for every pod created on `server` (the generic pods row): its status as `fate(pod)` says. */
-export async function playKubelet(server: KubeServer, fate: (pod: Obj) => PodFate = () => 'Ready'): Promise<FakeKubelet> {
+/**
+ * Plays the kubelet for every pod created on `server`'s generic pods row (or on `storage`, a
+ * pods backend of its own): its status as `fate(pod)` says.
+ */
+export async function playKubelet(server: KubeServer, fate: (pod: Obj) => PodFate = () => 'Ready', pods: KindInfo = TEST_PODS, storage: StorageBackend = server.storage): Promise<FakeKubelet> {
   const seen = new Set<string>();
   let ip = 10;
-  const storage = server.storage;
   const move = async (pod: Obj): Promise<void> => {
     const name = pod.metadata.name!;
     const f = fate(pod);
@@ -49,7 +52,7 @@ export async function playKubelet(server: KubeServer, fate: (pod: Obj) => PodFat
     const now = timestamp(Date.now());
     const podIP = `10.244.${Math.floor(ip / 250)}.${(ip++ % 250) + 1}`;
     const ready = f === 'Ready' ? 'True' : 'False';
-    await storage.update(TEST_PODS, pod.metadata.namespace, name, (cur) => cur && {
+    await storage.update(pods, pod.metadata.namespace, name, (cur) => cur && {
       ...cur,
       status: {
         phase: f === 'Ready' ? 'Running' : f, podIP, podIPs: [{ ip: podIP }], hostIP: '10.0.0.1', startTime: now,
@@ -57,7 +60,7 @@ export async function playKubelet(server: KubeServer, fate: (pod: Obj) => PodFat
       },
     }, { dryRun: false, fieldManager: 'kubelet', subresource: 'status' }).catch(() => undefined);
   };
-  const close = await storage.watch({ kind: TEST_PODS, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => {
+  const close = await storage.watch({ kind: pods, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => {
     if (e.type !== 'ADDED') return;
     const pod = e.object as Obj;
     if (seen.has(`${pod.metadata.namespace}/${pod.metadata.name}`)) return;

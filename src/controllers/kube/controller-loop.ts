@@ -194,12 +194,20 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     track(e.kv, e.type === 'delete');
     schedule();
   });
-  // Kinds kept outside the cluster's keys (pods as tasks, nodes as container instances) wake passes through their own watches.
+  // Kinds kept outside the cluster's keys (pods as tasks, nodes as container instances): their
+  // own watches keep their refs in the metadata cache (so garbage collection and namespace
+  // deletion reach them) and wake passes.
   const outsideWatches: (() => void)[] = [];
   for (const resource of ['pods', 'nodes'] as const) {
     const k = workloads.kindOf(resource);
     if (!k || k.backend === 'generic') continue;
-    outsideWatches.push(await deps.backends.for(k).watch({ kind: k, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, () => schedule()));
+    byResource.set(resourceName(k), k);
+    const keyOf = (o: Obj) => `outside:${k.plural}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    outsideWatches.push(await deps.backends.for(k).watch({ kind: k, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => {
+      if (e.type === 'DELETED') objects.delete(keyOf(e.object));
+      else if (e.type === 'ADDED' || e.type === 'MODIFIED') objects.set(keyOf(e.object), refOf(k, e.object));
+      schedule();
+    }));
   }
   schedule();
   return {
