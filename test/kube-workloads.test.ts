@@ -217,6 +217,10 @@ test('a Job runs its completions to Complete; one whose pods fail past backoffLi
   assert.match(await k.kubectl(['describe', 'job', 'bad']), /Warning\s+BackoffLimitExceeded\s+\S+\s+job-controller\s+Job has reached the specified backoff limit/);
   assert.match(await k.kubectl(['describe', 'job', 'ok']), /Normal\s+Completed\s+\S+\s+job-controller\s+Job completed/);
 
+  await k.kubectl(['apply', '-f', '-'], job('brief', 'Succeeded', '\n  ttlSecondsAfterFinished: 1'));
+  await waitFor('the finished job deleted after its TTL', async () => (await k.kubectlResult(['get', 'job', 'brief'])).code !== 0, 15_000);
+  await waitFor('its pods collected', async () => (await names('pods', 'job-name=brief')).length === 0, 15_000);
+
   const r = await k.kubectlResult(['apply', '-f', '-'], job('never', 'Succeeded').replace('restartPolicy: Never', 'restartPolicy: Always'));
   assert.match(r.stderr, /spec\.template\.spec\.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"/);
 });

@@ -54,3 +54,10 @@ test('a suspended Job runs nothing; a work queue (no completions) is done when o
   assert.equal(creates(reconcileJob(queue, [pod('a', 'Succeeded'), pod('b', 'Running')], NOW, suffix)), 0, 'no new work once one succeeded');
   assert.ok(statusOf(reconcileJob(queue, [pod('a', 'Succeeded'), pod('b', 'Succeeded')], NOW, suffix))!.conditions?.some((c) => c.type === 'Complete'));
 });
+
+test('a finished Job with ttlSecondsAfterFinished is deleted once it runs out, not before', () => {
+  const done = job({ ttlSecondsAfterFinished: 60 }, { startTime: '2026-12-07T11:58:00Z', completionTime: '2026-12-07T11:59:30Z', succeeded: 3, conditions: [{ type: 'Complete', status: 'True' }] });
+  const pods = [pod('a', 'Succeeded'), pod('b', 'Succeeded'), pod('c', 'Succeeded')];
+  assert.equal(reconcileJob(done, pods, NOW, suffix).filter((a) => a.type === 'delete').length, 0);
+  assert.deepEqual(reconcileJob(done, pods, NOW + 30_000, suffix), [{ type: 'delete', resource: 'jobs', namespace: 'default', name: 'pi', uid: 'job-1' }]);
+});

@@ -5,7 +5,8 @@
  * `activeDeadlineSeconds`, runs nothing while `suspend`, and reports it in the status kubectl
  * and `kubectl wait --for=condition=complete` read: startTime, active, ready, succeeded,
  * failed, completionTime and the `Complete` / `Failed` conditions (each after its
- * `SuccessCriteriaMet` / `FailureTarget`, as batch/v1 in 1.31+ writes them). Not done: the
+ * `SuccessCriteriaMet` / `FailureTarget`, as batch/v1 in 1.31+ writes them); a finished Job
+ * is deleted `ttlSecondsAfterFinished` after it finished (the TTL-after-finished controller). Not done: the
  * exponential delay before a failed pod is replaced, indexed completion, pod failure policy.
  */
 import { podFor } from './replica-set.ts';
@@ -24,6 +25,7 @@ export interface Job {
     backoffLimit?: number;
     activeDeadlineSeconds?: number;
     suspend?: boolean;
+    ttlSecondsAfterFinished?: number | null;
     selector?: { matchLabels?: Record<string, string> };
     template: PodTemplate;
   };
@@ -43,8 +45,22 @@ export interface Job {
 const terminalType = (job: Job): 'Complete' | 'Failed' | undefined =>
   job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type as 'Complete' | 'Failed' | undefined;
 
+/** When a finished Job's `ttlSecondsAfterFinished` runs out (the TTL-after-finished controller's clock), epoch ms; undefined: never. */
+export function jobExpiresAt(job: Job): number | undefined {
+  const ttl = job.spec.ttlSecondsAfterFinished;
+  const done = job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  if (ttl === undefined || ttl === null || !done) return undefined;
+  const at = Date.parse(job.status?.completionTime ?? done.lastTransitionTime ?? '');
+  return Number.isNaN(at) ? undefined : at + ttl * 1000;
+}
+
 export function reconcileJob(job: Job, podsInNamespace: readonly Pod[], now: number, suffix: () => string): WorkloadAction[] {
   if (job.metadata.deletionTimestamp !== undefined) return [];
+  const expires = jobExpiresAt(job);
+  if (expires !== undefined && expires <= now) {
+    // Its pods go with it (garbage collection of what it owns).
+    return [{ type: 'delete', resource: 'jobs', namespace: job.metadata.namespace!, name: job.metadata.name!, uid: job.metadata.uid! }];
+  }
   const ns = job.metadata.namespace!;
   const owned = podsInNamespace.filter((p) => controlledBy(p, job.metadata.uid));
   const succeeded = owned.filter((p) => p.status?.phase === 'Succeeded').length;

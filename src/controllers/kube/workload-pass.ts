@@ -14,7 +14,7 @@ import { conflict, StatusError } from '../../api/kube/status.ts';
 import { reconcileDeployment } from './deployment.ts';
 import { reconcileReplicaSet } from './replica-set.ts';
 import { reconcileEndpoints, SERVICE_NAME_LABEL, type EndpointSlice, type Service } from './endpoints.ts';
-import { reconcileJob, type Job } from './job.ts';
+import { jobExpiresAt, reconcileJob, type Job } from './job.ts';
 import { reconcileDaemonSet, type DaemonSet, type Node } from './daemon-set.ts';
 import { reconcileApiServerService, type ApiServerEndpoint } from './api-server-service.ts';
 import { timestamp, type ActionEvent, type WorkloadAction, type WorkloadResource } from './workload-actions.ts';
@@ -49,7 +49,7 @@ const byNamespace = <T extends { metadata: { namespace?: string } }>(items: read
   return out;
 };
 
-/** When the objects' decisions change with time alone: availability after minReadySeconds, progress and active deadlines. */
+/** When the objects' decisions change with time alone: availability after minReadySeconds, progress and active deadlines, finished Jobs' TTLs. */
 function timers(deployments: readonly Deployment[], replicaSets: readonly ReplicaSet[], daemonSets: readonly DaemonSet[], jobs: readonly Job[], pods: readonly Pod[]): number[] {
   const out: number[] = [];
   const owners = new Map<string, number>();
@@ -68,6 +68,8 @@ function timers(deployments: readonly Deployment[], replicaSets: readonly Replic
   for (const j of jobs) {
     const finished = j.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (!finished && j.spec.activeDeadlineSeconds !== undefined && j.status?.startTime) out.push(Date.parse(j.status.startTime) + j.spec.activeDeadlineSeconds * 1000);
+    const expires = jobExpiresAt(j);
+    if (expires !== undefined) out.push(expires);
   }
   return out;
 }
