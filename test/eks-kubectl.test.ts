@@ -54,6 +54,9 @@ test('create-cluster, update-kubeconfig, then kubectl works against the cluster 
   assert.match((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion, /^v1\.32\.\d+-eks-berth$/);
   const ns = await kubectl(['get', 'namespaces', '-o', 'name']);
   assert.deepEqual(ns.stdout.trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+  // The API server's own Service, at the first address of the cluster's serviceIpv4Cidr (EKS's default 10.100.0.0/16).
+  for (let i = 0; i < 40 && (await kubectl(['get', 'service', 'kubernetes'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 250));
+  assert.equal((await kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).stdout, '10.100.0.1');
 
   const file = join(dir, 'cm.yaml');
   writeFileSync(file, configMap('hello'));

@@ -103,7 +103,9 @@ describe('kubectl', () => {
     const resources = await s.kubectl(['api-resources', '--no-headers']);
     assert.match(resources, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap$/m);
     assert.match(resources, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
-    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
+    assert.match(resources, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    assert.match(resources, /^services\s+svc\s+v1\s+true\s+Service$/m);
+    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['apps/v1', 'authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'batch/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
   });
 
   it('answers auth can-i and auth whoami from the authorizer and the token\'s user, for any user', async () => {
@@ -243,6 +245,14 @@ describe('kubectl', () => {
     await s.kubectl(['delete', 'cm', 'o-fg', '--cascade=foreground']);
     assert.equal((await s.kubectlResult(['get', 'cm', 'o-fg'])).code, 1);
     assert.equal((await s.kubectlResult(['get', 'cm', 'd-fg'])).code, 1);
+  });
+
+  it('keeps Deployments without a pods kind served: the workload controllers idle, nothing fails', async () => {
+    await s.kubectl(['create', 'deployment', 'idle', '--image=nginx:1.27']);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await s.kubectl(['get', 'replicasets', '-o', 'name'])).trim(), '', 'no ReplicaSet without pods to run');
+    assert.match(await s.kubectl(['get', 'deployment', 'idle']), /idle\s+0\/1\s+0\s+0\s/);
+    await s.kubectl(['delete', 'deployment', 'idle']);
   });
 
   it('refuses to delete the default namespace', async () => {

@@ -195,7 +195,7 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
     if (!kv) throw new Error(`cluster ${c.record.name} has no keys in the store`);
     const secrets = JSON.parse(kv.value) as { servingCert: string; servingKey: string };
     const api = await o.host.open({
-      cluster: { account: c.scope.account, region: c.scope.region, name: c.record.name, uid: c.record.uid, version: c.record.version },
+      cluster: { account: c.scope.account, region: c.scope.region, name: c.record.name, uid: c.record.uid, version: c.record.version, serviceIpv4Cidr: c.record.serviceIpv4Cidr },
       tls: { cert: secrets.servingCert, key: secrets.servingKey },
       host: o.listenHost,
       port,

@@ -13,6 +13,8 @@ const FIELDS: Record<string, readonly string[]> = {
   Namespace: ['spec', 'status'], ConfigMap: ['data', 'binaryData', 'immutable'], Secret: ['data', 'stringData', 'type', 'immutable'],
   ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'], Lease: ['spec'],
   SelfSubjectAccessReview: ['spec', 'status'], SelfSubjectReview: ['status'],
+  Service: ['spec', 'status'], Endpoints: ['subsets'], EndpointSlice: ['addressType', 'endpoints', 'ports'],
+  Deployment: ['spec', 'status'], ReplicaSet: ['spec', 'status'], DaemonSet: ['spec', 'status'], Job: ['spec', 'status'], Pod: ['spec', 'status'], Node: ['spec', 'status'],
   Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance',
     'regarding', 'note', 'reportingController', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount'],
 };

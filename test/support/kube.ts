@@ -11,6 +11,8 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite
 import { KubeServer } from '../../src/api/kube/server.ts';
 import { startKubeControllers } from '../../src/controllers/kube/controller-loop.ts';
 import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
+import type { KindRegistry } from '../../src/api/kube/kinds.ts';
+import type { StorageBackend } from '../../src/api/kube/storage-backend.ts';
 import { schemasDouble } from './kube-schemas-double.ts';
 
 export const ADMIN_TOKEN = 'berth-test-admin-token';
@@ -71,7 +73,7 @@ const USERS: Record<string, KubeUser> = {
 };
 
 /** `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default. */
-export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas } = {}): Promise<KubeTestServer> {
+export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>> } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
   const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
@@ -79,7 +81,7 @@ export async function startKubeTestServer(options: { now?: () => number; history
     cluster: { account: '000000000000', region: 'us-east-1', name: 'test', uid: 'c0ffee00-0000-4000-8000-000000000001', version: '1.32' },
     tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now: options.now ?? Date.now,
-  }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers });
+  }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers, ...(options.registry && { registry: options.registry }), ...(options.backends && { backends: options.backends }) });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

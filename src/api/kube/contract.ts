@@ -35,6 +35,11 @@ export interface KubeClusterRef {
   readonly uid: string;
   /** The Kubernetes minor version it serves, as EKS names it: "1.32". */
   readonly version: string;
+  /**
+   * The range Services' cluster IPs come from (EKS's `kubernetesNetworkConfig.serviceIpv4Cidr`);
+   * absent: EKS's default, 10.100.0.0/16.
+   */
+  readonly serviceIpv4Cidr?: string;
 }
 
 export interface KubeApiOptions {

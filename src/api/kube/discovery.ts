@@ -23,7 +23,8 @@ export function resourceList(kinds: readonly KindInfo[], groupVersion: string): 
       storageVersionHash: storageVersionHash(k),
     });
     for (const s of k.subresources) {
-      resources.push({ name: `${k.plural}/${s.name}`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: s.verbs });
+      resources.push({ name: `${k.plural}/${s.name}`, singularName: '', namespaced: k.namespaced,
+        ...(s.kind && { group: s.kind.group, version: s.kind.version }), kind: (s.kind ?? k).kind, verbs: s.verbs });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
@@ -71,7 +72,7 @@ export function aggregated(registry: KindRegistry, core: boolean, v: 'v2' | 'v2b
         ...(k.shortNames.length > 0 && { shortNames: k.shortNames }),
         ...(k.categories.length > 0 && { categories: k.categories }),
         ...(k.subresources.length > 0 && {
-          subresources: k.subresources.map((s) => ({ subresource: s.name, responseKind: { group: k.group, version: k.version, kind: k.kind }, verbs: s.verbs })),
+          subresources: k.subresources.map((s) => ({ subresource: s.name, responseKind: s.kind ?? { group: k.group, version: k.version, kind: k.kind }, verbs: s.verbs })),
         }),
       })),
       freshness: 'Current',

@@ -19,6 +19,7 @@ import type { DeleteOptions, DeleteResult, ListOptions, ListPage, RawListPage, S
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { decode, serialize, withResourceVersion } from './stored-object.ts';
 import { startWatch } from './watch.ts';
+import type { KindHooks, WriteEffects } from './service-allocation.ts';
 import type { OutEvent, WatchRequest } from './storage-backend.ts';
 
 /** Keys read per store page while listing (a selector may skip many): bounds one read. */
@@ -27,6 +28,11 @@ export const LIST_READ_PAGE = 500;
 export const IMMORTAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public'];
 /** Attempts of a read-modify-write (patch, finalizer removal) before answering 409. */
 export const UPDATE_ATTEMPTS = 10;
+/**
+ * Attempts of a create whose allocation (a Service's address or node port) lost a race: each
+ * round at least one of the racers wins, so this many creates at once all get through.
+ */
+export const ALLOCATION_ATTEMPTS = 64;
 
 export interface GenericStorageDeps {
   readonly store: Store;
@@ -36,6 +42,8 @@ export interface GenericStorageDeps {
   readonly now: () => number;
   readonly newUid: () => string;
   readonly rng: () => number;
+  /** Work that commits with a kind's writes (services' cluster IPs and node ports: service-allocation.ts). */
+  readonly hooks?: (kind: KindInfo) => KindHooks | undefined;
 }
 
 /** RFC 3339 at seconds, as metav1.Time serializes. */
@@ -155,14 +163,23 @@ export class GenericStorage implements StorageBackend {
     // Server-side apply has written managedFields already; any other create records an Update.
     if (!options.applied) o.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, undefined, o, options.fieldManager, new Date(now));
     const key = objectKey(this.#d.clusterUid, kind, namespace, m.name);
-    if (options.dryRun) {
-      if (await this.#d.store.modRevision(key) !== undefined) throw alreadyExists(kind, m.name);
-      return o;
+    const hooks = this.#d.hooks?.(kind);
+    for (let attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
+      // Each attempt allocates afresh from what the client asked (a lost race retries).
+      const attemptObject = hooks ? structuredClone(o) : o;
+      const effects: WriteEffects = hooks ? await hooks.beforeWrite(kind, attemptObject, undefined) : { if: [], ops: [] };
+      if (options.dryRun) {
+        if (await this.#d.store.modRevision(key) !== undefined) throw alreadyExists(kind, m.name);
+        return attemptObject;
+      }
+      const r = await this.#d.store.txn({ if: [{ key, modRevision: 0 }, ...effects.if], ops: [{ type: 'put', key, value: serialize(attemptObject) }, ...effects.ops] });
+      if (r.ok) {
+        attemptObject.metadata.resourceVersion = String(r.revision);
+        return attemptObject;
+      }
+      if (r.failed.includes(key)) throw alreadyExists(kind, m.name);
     }
-    const r = await this.#d.store.txn({ if: [{ key, modRevision: 0 }], ops: [{ type: 'put', key, value: serialize(o) }] });
-    if (!r.ok) throw alreadyExists(kind, m.name);
-    o.metadata.resourceVersion = String(r.revision);
-    return o;
+    throw conflict(kind, m.name);
   }
 
   async update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
@@ -201,15 +218,20 @@ export class GenericStorage implements StorageBackend {
       const rewritten = !options.applied && sent !== undefined && !isDeepStrictEqual(ownership(sent), ownership(current.metadata.managedFields));
       const o = this.#carryOver(kind, current, next);
       const prepared = prepare(kind, o, current, options.subresource);
+      // After defaulting, so a write that only leaves defaults out is no change of spec.
+      if (kind.generation) prepared.metadata.generation = (current.metadata.generation ?? 1) + (specOf(prepared) !== specOf(current) ? 1 : 0);
+      else delete prepared.metadata.generation;
       const now = new Date(this.#d.now());
       if (!options.applied && !rewritten) prepared.metadata.managedFields = this.#d.schemas.managedFieldsAfterUpdate(kind, current, prepared, options.fieldManager, now, options.subresource);
       if (sameObject(prepared, current)) return { object: current, created: false };
-      if (options.dryRun) return { object: prepared, created: false };
       const ops: Op[] = [];
       const last = prepared.metadata.deletionTimestamp !== undefined && (prepared.metadata.finalizers ?? []).length === 0 && !this.#namespaceHeld(kind, prepared);
+      const hooks = this.#d.hooks?.(kind);
+      const effects: WriteEffects = hooks && !last ? await hooks.beforeWrite(kind, prepared, current) : { if: [], ops: [] };
+      if (options.dryRun) return { object: prepared, created: false };
       if (last) ops.push(...this.#deleteOps(kind, namespace, key, prepared));
-      else ops.push({ type: 'put', key, value: serialize(prepared) });
-      const r = await this.#d.store.txn({ if: [{ key, modRevision: kv.modRevision }], ops });
+      else ops.push({ type: 'put', key, value: serialize(prepared) }, ...effects.ops);
+      const r = await this.#d.store.txn({ if: [{ key, modRevision: kv.modRevision }, ...effects.if], ops });
       if (!r.ok) {
         if (wanted !== undefined && wanted !== '') throw conflict(kind, name);
         continue;
@@ -243,8 +265,6 @@ export class GenericStorage implements StorageBackend {
     m.resourceVersion = c.resourceVersion;
     next.apiVersion = apiVersionOf(kind);
     next.kind = kind.kind;
-    if (kind.generation) m.generation = (c.generation ?? 1) + (specOf(next) !== specOf(current) ? 1 : 0);
-    else delete m.generation;
     return next;
   }
 
@@ -252,6 +272,7 @@ export class GenericStorage implements StorageBackend {
     return [
       { type: 'put', key: tombstoneKey(this.#d.clusterUid, kind, namespace), value: serialize(last) },
       { type: 'delete', key },
+      ...(this.#d.hooks?.(kind)?.onDelete(kind, last) ?? []),
     ];
   }
 

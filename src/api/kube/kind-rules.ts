@@ -6,6 +6,8 @@ import { labelErrors, nameErrors, type FieldError } from '../../core/kube/names.
 import type { KindInfo } from './kinds.ts';
 import { invalid, badRequest } from './status.ts';
 import type { KubeObject } from './table-columns.ts';
+import { defaultService, serviceErrors, type ServiceSpec } from './service-rules.ts';
+import { defaultWorkload, generateJobSelector, workloadErrors, type WorkloadKind } from './workload-rules.ts';
 
 export type Meta = Record<string, unknown> & {
   name?: string; namespace?: string; generateName?: string; uid?: string; resourceVersion?: string; generation?: number;
@@ -60,6 +62,34 @@ function dataKeyErrors(field: string, data: unknown): FieldError[] {
   return errors;
 }
 
+const WORKLOADS: Readonly<Record<string, WorkloadKind>> = {
+  'apps/deployments': 'Deployment', 'apps/replicasets': 'ReplicaSet', 'apps/daemonsets': 'DaemonSet', 'batch/jobs': 'Job',
+};
+
+/** The status a new object of a kind with a status subresource starts with (the server clears what a create sends). */
+function initialStatus(kind: KindInfo): Record<string, unknown> {
+  return kind.group === '' && kind.plural === 'services' ? { loadBalancer: {} } : {};
+}
+
+/**
+ * A kind with a status subresource: writes of the resource leave its status as it was (a
+ * create starts it empty), writes of `/status` change nothing but the status, as the API
+ * server's strategies for these kinds do. (`/scale` writes the resource: scale.ts.)
+ */
+function keepStatusApart(kind: KindInfo, o: Obj, old: Obj | undefined, subresource: string | undefined): void {
+  if (subresource === 'status' && old) {
+    const status = o.status;
+    const managedFields = o.metadata.managedFields;
+    for (const key of Object.keys(o)) if (key !== 'metadata' && key !== 'apiVersion' && key !== 'kind') delete o[key];
+    for (const [key, value] of Object.entries(structuredClone(old))) if (key !== 'metadata' && key !== 'status') o[key] = value;
+    o.metadata = { ...structuredClone(old.metadata), managedFields };
+    if (status !== undefined) o.status = status;
+    return;
+  }
+  o.status = old ? structuredClone(old.status) : initialStatus(kind);
+  if (o.status === undefined) delete o.status;
+}
+
 /** Shapes an object of `kind` for storage on create (`old` undefined) or update, or throws the server's error. */
 export function prepare(kind: KindInfo, o: Obj, old: Obj | undefined, subresource?: string): Obj {
   const name = o.metadata.name ?? '';
@@ -103,6 +133,26 @@ export function prepare(kind: KindInfo, o: Obj, old: Obj | undefined, subresourc
     if (subresource !== 'finalize') o.spec = old ? old.spec : { finalizers: ['kubernetes'] };
     if (subresource !== 'status') o.status = old ? old.status : { phase: 'Active' };
     o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': name };
+  }
+  if (kind.subresources.some((s) => s.name === 'status') && path !== '/namespaces') keepStatusApart(kind, o, old, subresource);
+  const workload = WORKLOADS[path];
+  if (workload && subresource !== 'status') {
+    if (!isObj(o.spec)) o.spec = {};
+    if (workload === 'Job' && !old) generateJobSelector(o, o.metadata.uid ?? '', name);
+    defaultWorkload(workload, o);
+    errors.push(...workloadErrors(workload, o, old));
+  }
+  if (path === '/services' && subresource !== 'status') {
+    if (!isObj(o.spec)) o.spec = {};
+    defaultService(o.spec as ServiceSpec, old?.spec as ServiceSpec | undefined);
+    errors.push(...serviceErrors(o.spec as ServiceSpec, old?.spec as ServiceSpec | undefined));
+  }
+  if (path === 'discovery.k8s.io/endpointslices') {
+    const at = o.addressType;
+    if (at === undefined || at === '') errors.push({ reason: 'FieldValueRequired', field: 'addressType', message: 'Required value' });
+    else if (!['IPv4', 'IPv6', 'FQDN'].includes(String(at))) errors.push({ reason: 'FieldValueNotSupported', field: 'addressType', message: `Unsupported value: ${JSON.stringify(at)}: supported values: "FQDN", "IPv4", "IPv6"` });
+    else if (old && old.addressType !== at) errors.push({ reason: 'FieldValueInvalid', field: 'addressType', message: `Invalid value: ${JSON.stringify(at)}: field is immutable` });
+    if (o.endpoints === undefined || o.endpoints === null) o.endpoints = [];
   }
   if (path === 'coordination.k8s.io/leases' && o.spec !== undefined && !isObj(o.spec)) {
     throw badRequest('Lease in version "v1" cannot be handled as a Lease: spec must be an object');

@@ -9,6 +9,12 @@ import type { NameRule } from '../../core/kube/names.ts';
 import type { GroupVersionKind } from './contract.ts';
 import { columnsFor, type Column } from './table-columns.ts';
 
+export interface Subresource {
+  readonly name: string;
+  readonly verbs: readonly Verb[];
+  readonly kind?: GroupVersionKind;
+}
+
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
 export interface KindInfo extends GroupVersionKind {
@@ -19,8 +25,11 @@ export interface KindInfo extends GroupVersionKind {
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
   readonly verbs: readonly Verb[];
-  /** Subresources served, with their verbs (`namespaces/status`). */
-  readonly subresources: readonly { readonly name: string; readonly verbs: readonly Verb[] }[];
+  /**
+   * Subresources served, with their verbs (`namespaces/status`), and the kind they take and
+   * answer when it is not the resource's own (`deployments/scale`: autoscaling/v1 Scale).
+   */
+  readonly subresources: readonly Subresource[];
   /** The rule names of this kind follow. */
   readonly nameRule: NameRule;
   /**
@@ -50,10 +59,16 @@ function kind(k: Omit<KindInfo, 'columns' | 'categories' | 'subresources' | 'fie
   };
 }
 
+const STATUS: Subresource = { name: 'status', verbs: ['get', 'patch', 'update'] };
+/** `kubectl scale` finds the Scale kind of a resource from discovery's subresource entry. */
+const SCALE: Subresource = { name: 'scale', verbs: ['get', 'patch', 'update'], kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' } };
+/** What `kubectl get all` lists (pods join with their backend). */
+const ALL_CATEGORY = ['all'];
+
 const EVENT_FIELDS = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
   'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
 
-/** Every kind served now; pods, deployments and services join with backends of their own. */
+/** Every kind served now; pods join with a backend of their own (the workload model's tasks). */
 export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', generation: false, fieldSelectors: ['status.phase'],
@@ -68,6 +83,19 @@ export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'], nameRule: 'subdomain', generation: false, backend: 'nodes',
     verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], fieldSelectors: ['spec.unschedulable'], subresources: [{ name: 'status', verbs: ['get'] }] }),
   kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', generation: false }),
+  kind({ group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ALL_CATEGORY,
+    nameRule: 'dns1035', generation: false, subresources: [STATUS] }),
+  kind({ group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', namespaced: true, shortNames: ['ep'], nameRule: 'subdomain', generation: false }),
+  kind({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, nameRule: 'subdomain', generation: true,
+    fieldSelectors: ['addressType'] }),
+  kind({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'], categories: ALL_CATEGORY,
+    nameRule: 'subdomain', generation: true, subresources: [SCALE, STATUS] }),
+  kind({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'], categories: ALL_CATEGORY,
+    nameRule: 'subdomain', generation: true, subresources: [SCALE, STATUS] }),
+  kind({ group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', namespaced: true, shortNames: ['ds'], categories: ALL_CATEGORY,
+    nameRule: 'subdomain', generation: true, subresources: [STATUS] }),
+  kind({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true, categories: ALL_CATEGORY,
+    nameRule: 'subdomain', generation: true, subresources: [STATUS] }),
   // Reviews: created and answered, never stored (reviews.ts): `kubectl auth can-i`, `kubectl auth whoami`.
   kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false,
     verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),

@@ -10,7 +10,8 @@ import { badRequest, StatusError } from './status.ts';
 
 /** How a field's value is read: scalar kinds, a nested message, a map, or a repeated field. */
 type FieldType =
-  | 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'microtime'
+  /** `flag`: a non-pointer bool, which JSON omits when false (omitempty); `intOrString`: an IntOrString message. */
+  | 'string' | 'bytes' | 'bool' | 'flag' | 'int' | 'time' | 'microtime' | 'intOrString'
   | { readonly message: string }
   | { readonly map: 'string' | 'bytes' }
   | { readonly repeated: 'string' | { readonly message: string } };
@@ -57,6 +58,44 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
   SelfSubjectReview: { 1: ['metadata', { message: 'ObjectMeta' }] },
+  // `kubectl create deployment|job|service`: the fields they fill (others are skipped).
+  Service: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'ServiceSpec' }], 3: ['status', { message: 'Empty' }] },
+  ServiceSpec: {
+    1: ['ports', { repeated: { message: 'ServicePort' } }], 2: ['selector', { map: 'string' }], 3: ['clusterIP', 'string'], 4: ['type', 'string'],
+    10: ['externalName', 'string'], 13: ['publishNotReadyAddresses', 'flag'],
+  },
+  ServicePort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'intOrString'], 5: ['nodePort', 'int'], 6: ['appProtocol', 'string'] },
+  Deployment: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'DeploymentSpec' }], 3: ['status', { message: 'Empty' }] },
+  DeploymentSpec: {
+    1: ['replicas', 'int'], 2: ['selector', { message: 'LabelSelector' }], 3: ['template', { message: 'PodTemplateSpec' }], 4: ['strategy', { message: 'DeploymentStrategy' }],
+    5: ['minReadySeconds', 'int'], 6: ['revisionHistoryLimit', 'int'], 7: ['paused', 'flag'], 9: ['progressDeadlineSeconds', 'int'],
+  },
+  DeploymentStrategy: { 1: ['type', 'string'], 2: ['rollingUpdate', { message: 'RollingUpdateDeployment' }] },
+  RollingUpdateDeployment: { 1: ['maxUnavailable', 'intOrString'], 2: ['maxSurge', 'intOrString'] },
+  Job: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'JobSpec' }], 3: ['status', { message: 'Empty' }] },
+  JobSpec: {
+    1: ['parallelism', 'int'], 2: ['completions', 'int'], 3: ['activeDeadlineSeconds', 'int'], 4: ['selector', { message: 'LabelSelector' }], 5: ['manualSelector', 'bool'],
+    6: ['template', { message: 'PodTemplateSpec' }], 7: ['backoffLimit', 'int'], 8: ['ttlSecondsAfterFinished', 'int'], 9: ['completionMode', 'string'], 10: ['suspend', 'bool'],
+  },
+  LabelSelector: { 1: ['matchLabels', { map: 'string' }], 2: ['matchExpressions', { repeated: { message: 'LabelSelectorRequirement' } }] },
+  LabelSelectorRequirement: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] },
+  PodTemplateSpec: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'PodSpec' }] },
+  PodSpec: {
+    2: ['containers', { repeated: { message: 'Container' } }], 3: ['restartPolicy', 'string'], 4: ['terminationGracePeriodSeconds', 'int'], 5: ['activeDeadlineSeconds', 'int'],
+    6: ['dnsPolicy', 'string'], 7: ['nodeSelector', { map: 'string' }], 8: ['serviceAccountName', 'string'], 10: ['nodeName', 'string'], 11: ['hostNetwork', 'flag'],
+    12: ['hostPID', 'flag'], 13: ['hostIPC', 'flag'], 16: ['hostname', 'string'], 17: ['subdomain', 'string'], 19: ['schedulerName', 'string'],
+    20: ['initContainers', { repeated: { message: 'Container' } }], 24: ['priorityClassName', 'string'],
+  },
+  Container: {
+    1: ['name', 'string'], 2: ['image', 'string'], 3: ['command', { repeated: 'string' }], 4: ['args', { repeated: 'string' }], 5: ['workingDir', 'string'],
+    6: ['ports', { repeated: { message: 'ContainerPort' } }], 7: ['env', { repeated: { message: 'EnvVar' } }], 8: ['resources', { message: 'Empty' }],
+    13: ['terminationMessagePath', 'string'], 14: ['imagePullPolicy', 'string'], 16: ['stdin', 'flag'], 17: ['stdinOnce', 'flag'], 18: ['tty', 'flag'], 20: ['terminationMessagePolicy', 'string'],
+  },
+  ContainerPort: { 1: ['name', 'string'], 2: ['hostPort', 'int'], 3: ['containerPort', 'int'], 4: ['protocol', 'string'], 5: ['hostIP', 'string'] },
+  EnvVar: { 1: ['name', 'string'], 2: ['value', 'string'] },
+  IntOrString: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] },
+  /** A message whose fields these commands never fill (a status, empty resources): decoded as {}. */
+  Empty: {},
 };
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
@@ -145,6 +184,12 @@ function decodeMessage(buf: Buffer, name: string): Record<string, unknown> {
       if (v !== undefined) out[key] = v;
     }
     else if (type === 'bool') out[key] = r.varint() !== 0n;
+    else if (type === 'flag') {
+      if (r.varint() !== 0n) out[key] = true;
+    } else if (type === 'intOrString') {
+      const v = decodeMessage(r.bytes(), 'IntOrString') as { type?: number; intVal?: number; strVal?: string };
+      out[key] = v.type === 1 ? v.strVal ?? '' : v.intVal ?? 0;
+    }
     else if (type === 'bytes') out[key] = r.bytes().toString('base64');
     else if ('message' in type) out[key] = decodeMessage(r.bytes(), type.message);
     else if ('map' in type) {

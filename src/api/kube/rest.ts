@@ -11,6 +11,7 @@ import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf, schemaError } from './patch.ts';
 import type { ResourceRoute } from './route.ts';
+import { handleScale } from './scale.ts';
 import { badRequest, methodNotAllowed, StatusError } from './status.ts';
 import type { DeleteOptions, ListOptions, PropagationPolicy, StorageBackend, WriteOptions } from './storage-backend.ts';
 
@@ -149,6 +150,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
   const { kind } = route;
   const verbOk = (v: string): boolean => kind.verbs.includes(v as never) || (route.subresource !== undefined && kind.subresources.some((s) => s.name === route.subresource && s.verbs.includes(v as never)));
   if (kind.namespaced && route.namespace === undefined && req.method !== 'GET') throw methodNotAllowed();
+  if (route.subresource === 'scale') return handleScale(deps, req);
   switch (req.method) {
     case 'GET': {
       if (route.name !== undefined) {

@@ -8,7 +8,8 @@
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { apiServerIP } from '../../core/kube/service-ips.ts';
 import { randomUUID } from 'node:crypto';
 import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
 import { KindRegistry } from './kinds.ts';
@@ -25,6 +26,7 @@ import { representationOf, toPartial, toPartialList, toTable, type IncludeObject
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
+import { ServiceAllocator } from './service-allocation.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -45,6 +47,9 @@ export interface KubeControllerDeps {
   readonly backends: Backends;
   readonly registry: KindRegistry;
   readonly now: () => number;
+  /** The `kubernetes` Service's cluster IP (the first of the service range) and where this server listens. */
+  readonly apiServer?: { readonly clusterIP: string; readonly ip: string; readonly port: number };
+  readonly rng?: () => number;
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -106,6 +111,7 @@ export class KubeServer {
   readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & Pick<KubeServerDeps, 'controllers'>;
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
+  readonly #allocator: ServiceAllocator;
   readonly #server: Http2SecureServer;
   readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
@@ -116,9 +122,12 @@ export class KubeServer {
     this.#options = options;
     this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), ...deps };
     const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
+    const services = this.#deps.registry.byResource('', 'v1', 'services');
+    this.#allocator = new ServiceAllocator(options.store, options.cluster.uid, options.cluster.serviceIpv4Cidr, this.#deps.rng);
     this.#storage = new GenericStorage({
       store: options.store, clusterUid: options.cluster.uid, schemas: deps.schemas, namespaces,
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
+      hooks: (kind) => (kind === services ? this.#allocator : undefined),
     });
     this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
     // The h2 compatibility request and response have every member the handlers use (body
@@ -147,9 +156,12 @@ export class KubeServer {
     const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
     this.#address = `${host}:${port}`;
     if (this.#deps.controllers) {
+      // Pods reach the API server at the address it listens on; on every address, at the loopback one.
+      const ip = isIP(this.#options.host) !== 0 && !['0.0.0.0', '::'].includes(this.#options.host) ? this.#options.host : '127.0.0.1';
       this.#controllers = await this.#deps.controllers({
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
-        registry: this.#deps.registry, now: this.#options.now,
+        registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
+        apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };

@@ -71,9 +71,9 @@ export const conflict = (r: Resource, name: string): StatusError =>
 export const preconditionFailed = (r: Resource, name: string, what: 'UID' | 'ResourceVersion', given: string, actual: string | undefined): StatusError =>
   new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": Precondition failed: ${what} in precondition: ${given}, ${what} in object meta: ${actual ?? ''}`, details(r, name));
 
-/** 422: `kind` is the object's Kind (`ConfigMap`), as the server names it in Invalid errors. */
+/** 422: `kind` is the object's Kind (`ConfigMap`); the message names it with its group (`Deployment.apps`), as the server's GroupKind prints. */
 export function invalid(group: string, kind: string, name: string, errors: readonly FieldError[]): StatusError {
-  return new StatusError(422, 'Invalid', invalidMessage(kind, name, errors), {
+  return new StatusError(422, 'Invalid', invalidMessage(group === '' ? kind : `${kind}.${group}`, name, errors), {
     name, ...(group !== '' && { group }), kind,
     causes: errors.map((e) => ({ reason: e.reason, message: e.message, field: e.field })),
   });

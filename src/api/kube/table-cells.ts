@@ -32,3 +32,6 @@ export const count = (field: string, description: string): Column => ({
   name: 'Data', type: 'integer', format: '', description, priority: 0,
   cell: (o) => Object.keys(obj(o[field])).length + (field === 'data' && o.binaryData ? Object.keys(obj(o.binaryData)).length : 0),
 });
+export const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const col = (name: string, type: Column['type'], description: string, cell: Column['cell'], priority = 0): Column => ({ name, type, format: '', description, priority, cell });

@@ -3,6 +3,8 @@
  * internal printers): names, types, priorities (1: only with `-o wide`) and cells.
  */
 import { NODE_COLUMNS } from './node-columns.ts';
+import { ENDPOINT_SLICE_COLUMNS, ENDPOINTS_COLUMNS, SERVICE_COLUMNS } from './service-columns.ts';
+import { DAEMON_SET_COLUMNS, DEPLOYMENT_COLUMNS, JOB_COLUMNS, REPLICA_SET_COLUMNS } from './workload-columns.ts';
 import { POD_COLUMNS } from './pod-columns.ts';
 import { AGE, count, meta, NAME, obj, since, str, type Column, type KubeObject } from './table-cells.ts';
 
@@ -49,6 +51,13 @@ const BY_RESOURCE: Readonly<Record<string, readonly Column[]>> = {
   '/events': EVENT,
   '/nodes': NODE_COLUMNS,
   'events.k8s.io/events': EVENT,
+  '/services': SERVICE_COLUMNS,
+  '/endpoints': ENDPOINTS_COLUMNS,
+  'discovery.k8s.io/endpointslices': ENDPOINT_SLICE_COLUMNS,
+  'apps/deployments': DEPLOYMENT_COLUMNS,
+  'apps/replicasets': REPLICA_SET_COLUMNS,
+  'apps/daemonsets': DAEMON_SET_COLUMNS,
+  'batch/jobs': JOB_COLUMNS,
   'coordination.k8s.io/leases': [NAME, { name: 'Holder', type: 'string', format: '', description: 'The holder of the lease.', priority: 0, cell: (o) => str(obj(o.spec).holderIdentity) }, AGE],
 };
 

@@ -15,6 +15,8 @@ import type { KubeControllerDeps, KubeControllers } from '../../api/kube/server.
 import type { Obj } from '../../api/kube/kind-rules.ts';
 import { StatusError } from '../../api/kube/status.ts';
 import { eachKey } from '../../store/json.ts';
+import { generatedName } from '../../core/kube/names.ts';
+import { WorkloadPass } from './workload-pass.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
 export const PASS_DELAY_MS = 20;
@@ -80,6 +82,12 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
   const from = await deps.store.revision();
   for (const prefix of kindByPrefix.keys()) await eachKey(deps.store, prefix, (kv) => track(kv, false));
 
+  const rng = deps.rng ?? Math.random;
+  const workloads = new WorkloadPass({
+    registry: deps.registry, backends: deps.backends, now: deps.now, fieldManager: CONTROLLER_MANAGER, suffix: () => generatedName('', rng),
+    ...(deps.apiServer && { apiServer: deps.apiServer }),
+  });
+
   const apply = async (a: KubeAction): Promise<void> => {
     const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
     const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
@@ -92,7 +100,7 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
         await storage(sa).create(sa, a.namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.name } }, opts);
         return;
       case 'delete':
-        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: 'Background', preconditions: { uid: a.uid } });
+        await storage(byResource.get(a.resource)!).delete(byResource.get(a.resource)!, a.namespace, a.name, { dryRun: false, propagationPolicy: a.foreground ? 'Foreground' : 'Background', preconditions: { uid: a.uid } });
         return;
       case 'removeFinalizer':
         await storage(byResource.get(a.resource)!).update(byResource.get(a.resource)!, a.namespace, a.name, (cur) => {
@@ -137,6 +145,17 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
         if (!(err instanceof StatusError)) throw err;
       }
     }
+    // Which workload kinds have objects (from the metadata cache), so an idle cluster lists nothing.
+    const present = new Set<string>();
+    for (const o of objects.values()) {
+      present.add(o.resource.split('.')[0]!);
+      if (o.resource === 'namespaces' && o.name === 'default' && !o.deleting) present.add('default-namespace');
+    }
+    if (!closed) {
+      const w = await workloads.run(present);
+      applied += w.applied;
+      if (w.wakeAt !== undefined && (wakeAt === undefined || w.wakeAt < wakeAt)) wakeFor(w.wakeAt);
+    }
     // More may follow from what was just done (a pass is capped at MAX_ACTIONS_PER_PASS);
     // actions that all failed wait for a change instead of spinning.
     if (applied > 0) dirty = true;
@@ -175,6 +194,21 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     track(e.kv, e.type === 'delete');
     schedule();
   });
+  // Kinds kept outside the cluster's keys (pods as tasks, nodes as container instances): their
+  // own watches keep their refs in the metadata cache (so garbage collection and namespace
+  // deletion reach them) and wake passes.
+  const outsideWatches: (() => void)[] = [];
+  for (const resource of ['pods', 'nodes'] as const) {
+    const k = workloads.kindOf(resource);
+    if (!k || k.backend === 'generic') continue;
+    byResource.set(resourceName(k), k);
+    const keyOf = (o: Obj) => `outside:${k.plural}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    outsideWatches.push(await deps.backends.for(k).watch({ kind: k, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => {
+      if (e.type === 'DELETED') objects.delete(keyOf(e.object));
+      else if (e.type === 'ADDED' || e.type === 'MODIFIED') objects.set(keyOf(e.object), refOf(k, e.object));
+      schedule();
+    }));
+  }
   schedule();
   return {
     settled: () => new Promise<void>((resolve) => {
@@ -184,6 +218,7 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     close: async () => {
       closed = true;
       watch.close();
+      for (const close of outsideWatches) close();
       if (timer) clearTimeout(timer);
       if (wake) clearTimeout(wake);
       await running;

@@ -8,7 +8,9 @@
  */
 import { podTemplateHash } from './pod-template-hash.ts';
 import { controlledBy, controllerRef, type Condition, type Deployment, type PodTemplate, type ReplicaSet } from './workload-objects.ts';
-import { jsonEqual, timestamp, type WorkloadAction } from './workload-actions.ts';
+import { eventAbout, jsonEqual, timestamp, type WorkloadAction } from './workload-actions.ts';
+
+const D_COMPONENT = 'deployment-controller';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
@@ -36,7 +38,8 @@ export function reconcileDeployment(d: Deployment, replicaSetsInNamespace: reado
   if (!newRS) {
     if (!d.spec.paused) {
       created = newReplicaSet(d, maxOldRevision + 1, initialReplicas(d, olds, replicas, surge), surge);
-      actions.push({ type: 'create', resource: 'replicasets', namespace: ns, object: created });
+      actions.push({ type: 'create', resource: 'replicasets', namespace: ns, object: created,
+        event: eventAbout(d, 'apps/v1', 'Deployment', D_COMPONENT, 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${created.spec.replicas}`) });
     }
   } else {
     if (revisionOf(newRS) <= maxOldRevision) actions.push(annotate(newRS, { [REVISION_ANNOTATION]: String(maxOldRevision + 1) }));
@@ -49,8 +52,20 @@ export function reconcileDeployment(d: Deployment, replicaSetsInNamespace: reado
       rollingUpdate(newRS, olds, replicas, surge, unavailable, scale);
     }
   }
-  for (const [rs, n] of scale) actions.push(scaled(rs, n, replicas, surge));
+  for (const [rs, n] of scale) {
+    const from = specReplicas(rs);
+    const event = eventAbout(d, 'apps/v1', 'Deployment', D_COMPONENT, 'ScalingReplicaSet', `Scaled ${n > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${n}`);
+    actions.push({ ...scaled(rs, n, replicas, surge), event });
+  }
   actions.push(...cleanup(d, olds, scale));
+  // The Deployment carries its current revision too (`kubectl rollout undo` patches it back with the template).
+  const current = newRS ?? created;
+  const revision = current && (current === newRS && revisionOf(newRS) <= maxOldRevision ? maxOldRevision + 1 : revisionOf(current));
+  if (revision !== undefined && d.metadata.annotations?.[REVISION_ANNOTATION] !== String(revision)) {
+    // The status waits for the next pass: both writes are pinned to the same resourceVersion.
+    return [...actions, { type: 'update', resource: 'deployments', namespace: ns, name: d.metadata.name!, resourceVersion: d.metadata.resourceVersion!,
+      object: { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: String(revision) } } } }];
+  }
   const status = statusOf(d, owned, newRS ?? created, created !== undefined || scale.size > 0, replicas, unavailable, now);
   if (!jsonEqual(status, d.status)) {
     actions.push({ type: 'updateStatus', resource: 'deployments', namespace: ns, name: d.metadata.name!, resourceVersion: d.metadata.resourceVersion!, status });

@@ -115,7 +115,9 @@ export function reconcileEndpoints(service: Service, pods: readonly Pod[], exist
       apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: ns, labels: { ...service.metadata.labels } }, ...(subsets.length > 0 && { subsets }),
     } });
   } else if (!jsonEqual(endpoints.subsets ?? [], subsets)) {
-    actions.push({ type: 'update', resource: 'endpoints', namespace: ns, name, resourceVersion: endpoints.metadata.resourceVersion!, object: { ...endpoints, subsets } });
+    // No subsets at all is no field at all, as the server serializes an empty list (omitempty).
+    const { subsets: _old, ...rest } = endpoints;
+    actions.push({ type: 'update', resource: 'endpoints', namespace: ns, name, resourceVersion: endpoints.metadata.resourceVersion!, object: subsets.length > 0 ? { ...rest, subsets } : rest });
   }
   return actions;
 }

@@ -42,7 +42,7 @@ describe('the kube reconciler', () => {
     assert.deepEqual(reconcileKube({ objects: [...base(), orphaning, dep] }, 0).actions, [{ type: 'removeOwnerReference', resource: 'configmaps', namespace: 'default', name: 'dep', ownerUid: owner.uid }]);
     assert.deepEqual(reconcileKube({ objects: [...base(), orphaning] }, 0).actions, [{ type: 'removeFinalizer', resource: 'configmaps', namespace: 'default', name: 'owner', finalizer: 'orphan' }]);
     const foreground = { ...owner, deleting: true, finalizers: ['foregroundDeletion'] };
-    assert.deepEqual(reconcileKube({ objects: [...base(), foreground, dep] }, 0).actions, [{ type: 'delete', resource: 'configmaps', namespace: 'default', name: 'dep', uid: dep.uid }]);
+    assert.deepEqual(reconcileKube({ objects: [...base(), foreground, dep] }, 0).actions, [{ type: 'delete', resource: 'configmaps', namespace: 'default', name: 'dep', uid: dep.uid, foreground: true }]);
     assert.deepEqual(reconcileKube({ objects: [...base(), foreground] }, 0).actions, [{ type: 'removeFinalizer', resource: 'configmaps', namespace: 'default', name: 'owner', finalizer: 'foregroundDeletion' }]);
   });
 });

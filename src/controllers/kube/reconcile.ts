@@ -9,8 +9,9 @@
  *   `kubernetes` finalizer is removed (the namespace goes with its last finalizer);
  * - garbage collection by ownerReferences (uids): a dependent whose owners are all gone is
  *   deleted (background); an owner deleted with `orphan` has its dependents' references to it
- *   removed, then the finalizer; with `foregroundDeletion`, its dependents are deleted first,
- *   then the finalizer;
+ *   removed, then the finalizer; with `foregroundDeletion`, its dependents are deleted first
+ *   (in the foreground themselves, so a Deployment goes after its ReplicaSets' pods), then
+ *   the finalizer;
  * - event expiry: an Event goes EVENT_TTL_MS after it was last seen (the API server's
  *   --event-ttl, 1 hour), so events never pile up.
  */
@@ -37,7 +38,8 @@ export interface KubeSnapshot {
 export type KubeAction =
   | { readonly type: 'createNamespace'; readonly name: string }
   | { readonly type: 'createServiceAccount'; readonly namespace: string; readonly name: string }
-  | { readonly type: 'delete'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly uid: string }
+  /** `foreground`: the dependent goes in the foreground too (its own dependents first), as its owner does. */
+  | { readonly type: 'delete'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly uid: string; readonly foreground?: boolean }
   | { readonly type: 'removeFinalizer'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly finalizer: string }
   | { readonly type: 'removeOwnerReference'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly ownerUid: string }
   | { readonly type: 'finalizeNamespace'; readonly name: string };
@@ -98,7 +100,7 @@ export function reconcileKube(snapshot: KubeSnapshot, now: number): KubeReconcil
       for (const d of deps) actions.push({ type: 'removeOwnerReference', resource: d.resource, namespace: d.namespace, name: d.name, ownerUid: owner.uid });
       if (deps.length === 0) actions.push({ type: 'removeFinalizer', resource: owner.resource, namespace: owner.namespace, name: owner.name, finalizer: 'orphan' });
     } else if (owner.finalizers.includes('foregroundDeletion')) {
-      for (const d of deps) if (!d.deleting) actions.push({ type: 'delete', resource: d.resource, namespace: d.namespace, name: d.name, uid: d.uid });
+      for (const d of deps) if (!d.deleting) actions.push({ type: 'delete', resource: d.resource, namespace: d.namespace, name: d.name, uid: d.uid, foreground: true });
       if (deps.length === 0) actions.push({ type: 'removeFinalizer', resource: owner.resource, namespace: owner.namespace, name: owner.name, finalizer: 'foregroundDeletion' });
     }
   }

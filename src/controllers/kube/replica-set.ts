@@ -5,7 +5,9 @@
  * without the expectations cache: the runner feeds a snapshot that includes its own writes.
  */
 import { controlledBy, controllerRef, isActive, isAvailable, readySince, selects, type Pod, type ReplicaSet } from './workload-objects.ts';
-import { jsonEqual, MAX_POD_WRITES_PER_PASS, type WorkloadAction } from './workload-actions.ts';
+import { eventAbout, jsonEqual, MAX_POD_WRITES_PER_PASS, type WorkloadAction } from './workload-actions.ts';
+
+const RS_COMPONENT = 'replicaset-controller';
 
 /**
  * Actions for one ReplicaSet given the pods of its namespace. `suffix()` gives the five
@@ -20,11 +22,14 @@ export function reconcileReplicaSet(rs: ReplicaSet, podsInNamespace: readonly Po
   if (rs.metadata.deletionTimestamp === undefined) {
     if (active.length < want) {
       for (let i = 0; i < Math.min(want - active.length, MAX_POD_WRITES_PER_PASS); i++) {
-        actions.push({ type: 'create', resource: 'pods', namespace: ns, object: podFor(rs, suffix()) });
+        const pod = podFor(rs, suffix());
+        actions.push({ type: 'create', resource: 'pods', namespace: ns, object: pod, event: eventAbout(rs, 'apps/v1', 'ReplicaSet', RS_COMPONENT, 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`) });
       }
     } else if (active.length > want) {
       const doomed = [...active].sort(deleteFirst).slice(0, Math.min(active.length - want, MAX_POD_WRITES_PER_PASS));
-      for (const p of doomed) actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid! });
+      for (const p of doomed) {
+        actions.push({ type: 'delete', resource: 'pods', namespace: ns, name: p.metadata.name!, uid: p.metadata.uid!, event: eventAbout(rs, 'apps/v1', 'ReplicaSet', RS_COMPONENT, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`) });
+      }
       // A pod being deleted stops counting at once (the API server marks it terminating), so the
       // status never shows the Deployment controller availability that is already going away.
       const gone = new Set(doomed);

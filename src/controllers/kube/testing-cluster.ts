@@ -15,6 +15,7 @@ export class TestNamespace {
   readonly objects = {
     deployments: new Map<string, Deployment>(), replicasets: new Map<string, ReplicaSet>(), pods: new Map<string, Pod>(),
     endpointslices: new Map<string, AnyObject>(), endpoints: new Map<string, AnyObject>(),
+    services: new Map<string, AnyObject>(), jobs: new Map<string, AnyObject>(), daemonsets: new Map<string, AnyObject>(),
   };
   now = Date.parse('2026-12-07T12:00:00Z');
   #version = 0;

@@ -23,9 +23,11 @@ export const GENERATE_NAME_PREFIX_MAX = 58;
 export const GENERATE_NAME_SUFFIX_LENGTH = 5;
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-export type NameRule = 'subdomain' | 'label' | 'path-segment';
+/** `dns1035`: a label that starts with a letter (Service names, so they are DNS names of their own). */
+export type NameRule = 'subdomain' | 'label' | 'dns1035' | 'path-segment';
 
 const quote = (s: string): string => JSON.stringify(s);
 
@@ -41,7 +43,12 @@ export function nameErrors(rule: NameRule, name: string, field = 'metadata.name'
     return [];
   }
   const errors: FieldError[] = [];
-  if (rule === 'label') {
+  if (rule === 'dns1035') {
+    if (name.length > DNS1123_LABEL_MAX) errors.push(invalid(field, name, `must be no more than ${DNS1123_LABEL_MAX} characters`));
+    if (!DNS1035.test(name)) {
+      errors.push(invalid(field, name, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"));
+    }
+  } else if (rule === 'label') {
     if (name.length > DNS1123_LABEL_MAX) errors.push(invalid(field, name, `must be no more than ${DNS1123_LABEL_MAX} characters`));
     if (!LABEL.test(name)) {
       errors.push(invalid(field, name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"));
