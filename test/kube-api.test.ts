@@ -103,7 +103,7 @@ describe('kubectl', () => {
     const resources = await s.kubectl(['api-resources', '--no-headers']);
     assert.match(resources, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap$/m);
     assert.match(resources, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
-    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
+    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'coordination.k8s.io/v1', 'events.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'v1']);
   });
 
   it('answers auth can-i and auth whoami from the authorizer and the token\'s user, for any user', async () => {
