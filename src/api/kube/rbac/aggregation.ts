@@ -48,3 +48,19 @@ export function aggregationUpdates(all: readonly AggregationInput[]): { name: st
   }
   return out;
 }
+
+/**
+ * Every role's rules once aggregation has settled: an aggregated role that matches another
+ * (edit is aggregated into admin) passes on what it gathered, as the controller's repeated
+ * passes do. At most one round per role, as a chain can be no longer.
+ */
+export function settledRules(all: readonly AggregationInput[]): Map<string, readonly PolicyRule[]> {
+  let roles = [...all];
+  for (let round = 0; round <= all.length; round++) {
+    const updates = aggregationUpdates(roles);
+    if (updates.length === 0) break;
+    const next = new Map(updates.map((u) => [u.name, u.rules]));
+    roles = roles.map((r) => (next.has(r.name) ? { ...r, rules: next.get(r.name)! } : r));
+  }
+  return new Map(roles.map((r) => [r.name, r.rules ?? []]));
+}

@@ -7,7 +7,7 @@
  * says what to create, and what to widen in objects that still carry it, at every start.
  * The same rules answer EKS's access policies (`accessPolicyRules`).
  */
-import { aggregatedRules, sameRule, type AggregationInput } from './aggregation.ts';
+import { sameRule, settledRules, type AggregationInput } from './aggregation.ts';
 import { RBAC_GROUP, type PolicyRule, type Subject } from './types.ts';
 
 export const AUTOUPDATE = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -88,7 +88,7 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly BootstrapBinding[] = [
 ];
 
 /** The default ClusterRoles with the aggregated ones' rules filled in, as the aggregation controller leaves them. */
-const AGGREGATED: ReadonlyMap<string, readonly PolicyRule[]> = new Map(BOOTSTRAP_CLUSTER_ROLES.map((r) => [r.name, aggregatedRules(r, BOOTSTRAP_CLUSTER_ROLES) ?? r.rules ?? []]));
+const AGGREGATED: ReadonlyMap<string, readonly PolicyRule[]> = settledRules(BOOTSTRAP_CLUSTER_ROLES);
 
 /** The permissions of an EKS access policy's ClusterRole (cluster-admin, admin, edit, view) by the default policy. */
 export function accessPolicyRules(clusterRole: string): readonly PolicyRule[] {
