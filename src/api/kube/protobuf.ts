@@ -57,6 +57,25 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
   SelfSubjectReview: { 1: ['metadata', { message: 'ObjectMeta' }] },
+  // `kubectl auth can-i --list`, and reviews of another user.
+  SelfSubjectRulesReview: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'SelfSubjectRulesReviewSpec' }] },
+  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
+  SubjectAccessReview: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'SubjectAccessReviewSpec' }] },
+  SubjectAccessReviewSpec: {
+    1: ['resourceAttributes', { message: 'ResourceAttributes' }], 2: ['nonResourceAttributes', { message: 'NonResourceAttributes' }], 3: ['user', 'string'],
+    4: ['groups', { repeated: 'string' }], 6: ['uid', 'string'],
+  },
+  // rbac.authorization.k8s.io/v1 (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`).
+  PolicyRule: { 1: ['verbs', { repeated: 'string' }], 2: ['apiGroups', { repeated: 'string' }], 3: ['resources', { repeated: 'string' }], 4: ['resourceNames', { repeated: 'string' }], 5: ['nonResourceURLs', { repeated: 'string' }] },
+  Role: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['rules', { repeated: { message: 'PolicyRule' } }] },
+  ClusterRole: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['rules', { repeated: { message: 'PolicyRule' } }], 3: ['aggregationRule', { message: 'AggregationRule' }] },
+  AggregationRule: { 1: ['clusterRoleSelectors', { repeated: { message: 'LabelSelector' } }] },
+  LabelSelector: { 1: ['matchLabels', { map: 'string' }], 2: ['matchExpressions', { repeated: { message: 'LabelSelectorRequirement' } }] },
+  LabelSelectorRequirement: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', { repeated: 'string' }] },
+  Subject: { 1: ['kind', 'string'], 2: ['apiGroup', 'string'], 3: ['name', 'string'], 4: ['namespace', 'string'] },
+  RoleRef: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] },
+  RoleBinding: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['subjects', { repeated: { message: 'Subject' } }], 3: ['roleRef', { message: 'RoleRef' }] },
+  ClusterRoleBinding: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['subjects', { repeated: { message: 'Subject' } }], 3: ['roleRef', { message: 'RoleRef' }] },
 };
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
