@@ -90,6 +90,22 @@ describe('kubectl and RBAC', () => {
     assert.match(bad.stderr, /The ClusterRoleBinding "bad" is invalid: subjects\[0\]\.namespace: Required value/);
   });
 
+  it('a namespace admin may make roles and bindings with what it holds, and no more', async () => {
+    await s.kubectl(['create', 'namespace', 'team']);
+    await s.kubectl(['create', 'rolebinding', 'devs-admin', '-n', 'team', '--clusterrole=admin', '--group=devs']);
+    await until('the admin binding to reach the authorizer', async () => ((await as(DEV_TOKEN, ['auth', 'can-i', 'create', 'roles', '-n', 'team'])).stdout.trim() === 'yes' ? true : undefined), 10_000);
+    const fine = await as(DEV_TOKEN, ['create', 'role', 'reader', '-n', 'team', '--verb=get,list', '--resource=configmaps']);
+    assert.equal(fine.stdout.trim(), 'role.rbac.authorization.k8s.io/reader created', fine.stderr);
+    const nodes = await as(DEV_TOKEN, ['create', 'role', 'nodes', '-n', 'team', '--verb=get,delete', '--resource=namespaces,configmaps']);
+    assert.notEqual(nodes.code, 0);
+    assert.match(nodes.stderr, /roles\.rbac\.authorization\.k8s\.io "nodes" is forbidden: user "dev" \(groups=\["devs" "system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["namespaces"\], Verbs:\["delete"\]\}\n$/, 'admin may not delete its namespace: only that rule is missing');
+    const root = await as(DEV_TOKEN, ['create', 'rolebinding', 'me-root', '-n', 'team', '--clusterrole=cluster-admin', '--user=dev']);
+    assert.notEqual(root.code, 0);
+    assert.match(root.stderr, /rolebindings\.rbac\.authorization\.k8s\.io "me-root" is forbidden: user "dev" .* is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+    assert.equal((await as(DEV_TOKEN, ['create', 'rolebinding', 'view-all', '-n', 'team', '--clusterrole=view', '--group=devs'])).code, 0, 'view is within admin');
+    assert.equal((await s.kubectlResult(['get', 'rolebinding', 'me-root', '-n', 'team'])).code, 1, 'nothing was made');
+  });
+
   it('aggregates a labelled ClusterRole into view, and view grants it once bound', async () => {
     await s.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
       metadata: { name: 'lease-reader', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },

@@ -21,6 +21,7 @@ import { writeBootstrapPolicy } from './rbac/bootstrap-writer.ts';
 import { requestAttributes } from './rbac/attributes.ts';
 import { authorize } from './rbac/authorizer.ts';
 import { EMPTY_SNAPSHOT } from './rbac/types.ts';
+import { guardEscalation } from './rbac/guard.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
@@ -213,7 +214,8 @@ export class KubeServer {
         if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
       }
-      const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
+      const storage = guardEscalation(this.#backends.for(route.kind), route.kind, () => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {
         method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
       return this.#answer(req, res, route, url.searchParams, r);
