@@ -5,7 +5,7 @@
 // namespaces only; an entry's kubernetesGroups get what ordinary RBAC binds to them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
@@ -57,6 +57,11 @@ async function kubectlAs(roleName: string | undefined, args: string[]): Promise<
   return run('kubectl', args, { env });
 }
 
+const writeTemp = (name: string, text: string): string => {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+};
+
 const ok = async (roleName: string | undefined, args: string[]): Promise<string> => {
   const r = await kubectlAs(roleName, args);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -93,7 +98,11 @@ test('AmazonEKSViewPolicy reads but does not write; a namespace scope grants in 
 test('an entry\'s kubernetesGroups get what a Role and RoleBinding grant them, in that namespace only', async () => {
   await eks('create-access-entry', '--cluster-name', 'rb', '--principal-arn', role('dev'), '--kubernetes-groups', 'devs');
   assert.match((await kubectlAs('dev', ['get', 'cm', '-n', 'web'])).stderr, /Forbidden/, 'no policy, no binding: nothing');
-  await ok(undefined, ['create', 'role', 'cm', '-n', 'web', '--verb=get,list,create', '--resource=configmaps']);
+  // Applied server-side, then client-side with one verb more, on the cluster's real schemas.
+  const roleYaml = (verbs: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: cm, namespace: web}\nrules:\n- {apiGroups: [""], resources: [configmaps], verbs: [${verbs}]}\n`;
+  await ok(undefined, ['apply', '--server-side', '-f', writeTemp('role.yaml', roleYaml('get, list'))]);
+  assert.match(await ok(undefined, ['apply', '--server-side', '--force-conflicts', '-f', writeTemp('role.yaml', roleYaml('get, list, create'))]), /role\.rbac\.authorization\.k8s\.io\/cm serverside-applied/);
+  assert.equal(await ok(undefined, ['get', 'role', 'cm', '-n', 'web', '-o', 'jsonpath={.rules[0].verbs}']), '["get","list","create"]');
   await ok(undefined, ['create', 'rolebinding', 'devs-cm', '-n', 'web', '--role=cm', '--group=devs']);
   await until('the binding to reach the authorizer', async () => ((await kubectlAs('dev', ['auth', 'can-i', 'create', 'configmaps', '-n', 'web'])).stdout.trim() === 'yes' ? true : undefined), 10_000);
   assert.equal((await ok('dev', ['create', 'configmap', 'y', '-n', 'web', '--from-literal=a=1'])).trim(), 'configmap/y created');
