@@ -106,6 +106,21 @@ describe('kubectl and RBAC', () => {
     assert.equal((await s.kubectlResult(['get', 'rolebinding', 'me-root', '-n', 'team'])).code, 1, 'nothing was made');
   });
 
+  it('impersonation (--as, --as-group) for who may impersonate, and SubjectAccessReview, from the same authorizer', async () => {
+    assert.equal((await s.kubectl(['auth', 'can-i', 'create', 'configmaps', '-n', 'web', '--as=dev', '--as-group=devs'])).trim(), 'yes');
+    assert.equal((await s.kubectlResult(['auth', 'can-i', 'create', 'configmaps', '-n', 'web', '--as=dev'])).stdout.trim(), 'no', 'the groups are the ones asked for');
+    const sa = JSON.parse(await s.kubectl(['auth', 'whoami', '-o', 'json', '--as=system:serviceaccount:web:builder'])) as { status: { userInfo: { username: string; groups: string[] } } };
+    assert.deepEqual(sa.status.userInfo, { username: 'system:serviceaccount:web:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:web', 'system:authenticated'] });
+    const refused = await as(DEV_TOKEN, ['get', 'cm', '-n', 'web', '--as=kubernetes-admin']);
+    assert.match(refused.stderr, /users "kubernetes-admin" is forbidden: User "dev" cannot impersonate resource "users" in API group "" at the cluster scope/);
+    const review = (user: string, groups: string[], namespace: string) => JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+      spec: { user, groups, resourceAttributes: { namespace, verb: 'create', resource: 'configmaps' } } });
+    const yes = JSON.parse(await s.kubectl(['create', '-o', 'json', '-f', '-'], review('dev', ['devs'], 'web'))) as { status: { allowed: boolean; reason: string } };
+    assert.deepEqual(yes.status, { allowed: true, reason: 'RBAC: allowed by RoleBinding "devs-cm/web" of Role "cm-editor" to Group "devs"' });
+    const no = JSON.parse(await s.kubectl(['create', '-o', 'json', '-f', '-'], review('dev', ['devs'], 'default'))) as { status: { allowed: boolean } };
+    assert.deepEqual(no.status, { allowed: false });
+  });
+
   it('aggregates a labelled ClusterRole into view, and view grants it once bound', async () => {
     await s.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
       metadata: { name: 'lease-reader', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } },

@@ -22,6 +22,7 @@ import { requestAttributes } from './rbac/attributes.ts';
 import { authorize } from './rbac/authorizer.ts';
 import { EMPTY_SNAPSHOT } from './rbac/types.ts';
 import { guardEscalation } from './rbac/guard.ts';
+import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
@@ -190,8 +191,13 @@ export class KubeServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kube');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-    const user = await this.#authenticate(req, path);
+    let user = await this.#authenticate(req, path);
     const method = req.method ?? 'GET';
+    if (user && impersonates(req.headers)) {
+      const as = impersonatedUser(user, req.headers, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      if (as instanceof StatusError) throw as;
+      user = as;
+    }
     const route = routeOf(this.#deps.registry, path);
     const attrs = requestAttributes(method, path, url.searchParams);
     const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
