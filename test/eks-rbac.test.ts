@@ -110,3 +110,15 @@ test('an entry\'s kubernetesGroups get what a Role and RoleBinding grant them, i
   assert.match(other.stderr, /configmaps is forbidden: User "arn:aws:sts::000000000000:assumed-role\/dev\/alice" cannot list resource "configmaps" in API group "" in the namespace "default"/);
   assert.equal((await kubectlAs('dev', ['auth', 'can-i', 'create', 'configmaps', '-n', 'default'])).stdout.trim(), 'no');
 });
+
+test('after a restart the same grants hold: the cache loads what was stored, the bootstrap writes nothing new', async () => {
+  const port = server.port;
+  const before = JSON.parse(await ok(undefined, ['get', 'clusterrole', 'view', '-o', 'json'])) as { metadata: { resourceVersion: string } };
+  await server.close();
+  server = await startServer({ host: '127.0.0.1', port, dataDir, accountId: '000000000000', region: 'us-east-1', log: () => {} });
+  await until('the cluster\'s API server again', async () => ((await kubectlAs(undefined, ['get', 'ns', 'web'])).code === 0 ? true : undefined), 30_000);
+  assert.equal((await ok('dev', ['auth', 'can-i', 'create', 'configmaps', '-n', 'web'])).trim(), 'yes', 'the RoleBinding, loaded at start');
+  assert.equal((await kubectlAs('viewer', ['auth', 'can-i', 'create', 'configmaps', '-n', 'web'])).stdout.trim(), 'no');
+  const after = JSON.parse(await ok(undefined, ['get', 'clusterrole', 'view', '-o', 'json'])) as { metadata: { resourceVersion: string } };
+  assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'view was not rewritten');
+});
