@@ -50,7 +50,8 @@ function fileOf(definition: string): string {
   if (!definition.startsWith('io.k8s.api.')) throw new Error(`no declaration file for ${definition}`);
   const [group, version] = parts.slice(3);
   if (group === 'core') return join(modelsRoot, version as string, `${type}.d.ts`);
-  const dir = ['apps', 'batch', 'autoscaling', 'policy'].includes(group as string) ? group : `${group}.k8s.io`;
+  // The rbac group's folder is its full name (rbac.authorization.k8s.io), its definitions' short one (io.k8s.api.rbac.v1).
+  const dir = ['apps', 'batch', 'autoscaling', 'policy'].includes(group as string) ? group : group === 'rbac' ? 'rbac.authorization.k8s.io' : `${group}.k8s.io`;
   return join(modelsRoot, dir as string, version as string, `${type}.d.ts`);
 }
 

@@ -94,7 +94,8 @@ for (const cli of AWS_CLIS) {
         const user = berth.host.users.at(-1)!;
         assert.ok(berth.host.users.length > before, 'the request came with a token the cluster accepted');
         assert.equal(user.username, 'arn:aws:iam::000000000000:root');
-        assert.deepEqual(user.groups, ['system:masters', 'system:authenticated'], 'the creator is the cluster admin');
+        assert.deepEqual(user.groups, ['system:authenticated'], 'in no privileged group, as on EKS');
+        assert.deepEqual(user.accessPolicies, [{ clusterRole: 'cluster-admin' }], 'the creator is the cluster admin by its access policy');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

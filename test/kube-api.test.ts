@@ -105,7 +105,7 @@ describe('kubectl', () => {
     assert.match(resources, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m);
     assert.match(resources, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
     assert.match(resources, /^services\s+svc\s+v1\s+true\s+Service$/m);
-    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['apps/v1', 'authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'batch/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'events.k8s.io/v1', 'v1']);
+    assert.deepEqual((await s.kubectl(['api-versions'])).trim().split('\n'), ['apps/v1', 'authentication.k8s.io/v1', 'authorization.k8s.io/v1', 'batch/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'events.k8s.io/v1', 'rbac.authorization.k8s.io/v1', 'v1']);
   });
 
   it('answers auth can-i and auth whoami from the authorizer and the token\'s user, for any user', async () => {

@@ -12,7 +12,8 @@ const COMMON = ['apiVersion', 'kind', 'metadata'];
 const FIELDS: Record<string, readonly string[]> = {
   Namespace: ['spec', 'status'], ConfigMap: ['data', 'binaryData', 'immutable'], Secret: ['data', 'stringData', 'type', 'immutable'],
   ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'], Lease: ['spec'],
-  SelfSubjectAccessReview: ['spec', 'status'], SelfSubjectReview: ['status'],
+  SelfSubjectAccessReview: ['spec', 'status'], SelfSubjectReview: ['status'], SelfSubjectRulesReview: ['spec', 'status'], SubjectAccessReview: ['spec', 'status'],
+  Role: ['rules'], ClusterRole: ['rules', 'aggregationRule'], RoleBinding: ['subjects', 'roleRef'], ClusterRoleBinding: ['subjects', 'roleRef'],
   Service: ['spec', 'status'], Endpoints: ['subsets'], EndpointSlice: ['addressType', 'endpoints', 'ports'],
   Deployment: ['spec', 'status'], ReplicaSet: ['spec', 'status'], DaemonSet: ['spec', 'status'], Job: ['spec', 'status'], Pod: ['spec', 'status'], Node: ['spec', 'status'],
   Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance',

@@ -16,8 +16,12 @@ import type { StorageBackend } from '../../src/api/kube/storage-backend.ts';
 import { schemasDouble } from './kube-schemas-double.ts';
 
 export const ADMIN_TOKEN = 'berth-test-admin-token';
-/** A user outside system:masters: what the authorizer refuses until RBAC exists. */
+/** A user outside system:masters with no bindings of its own: RBAC's defaults only (discovery, reviews). */
 export const VIEWER_TOKEN = 'berth-test-viewer-token';
+/** A user in the group `devs`, which RBAC tests bind. */
+export const DEV_TOKEN = 'berth-test-dev-token';
+/** The service account `web:builder`, as its token resolves. */
+export const BUILDER_TOKEN = 'berth-test-builder-token';
 
 export interface KubeTestServer {
   readonly url: string;
@@ -70,6 +74,8 @@ current-context: berth
 const USERS: Record<string, KubeUser> = {
   [ADMIN_TOKEN]: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
   [VIEWER_TOKEN]: { username: 'viewer', groups: ['system:authenticated'] },
+  [DEV_TOKEN]: { username: 'dev', groups: ['devs', 'system:authenticated'] },
+  [BUILDER_TOKEN]: { username: 'system:serviceaccount:web:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:web', 'system:authenticated'] },
 };
 
 /** `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default. */

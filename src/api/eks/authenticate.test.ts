@@ -56,7 +56,8 @@ test('a verified token is remembered until it expires, and its entry is read eve
 test('a long-term key\'s token is the root\'s (Berth holds no secret to check it with)', async () => {
   const user = await authenticate(rootToken, Date.now());
   assert.equal(user?.username, 'arn:aws:iam::000000000000:root');
-  assert.deepEqual(user?.groups, ['system:masters', 'system:authenticated']);
+  assert.deepEqual(user?.groups, ['system:authenticated'], 'the creator is an admin by its access policy, in no privileged group');
+  assert.deepEqual(user?.accessPolicies, [{ clusterRole: 'cluster-admin' }]);
 });
 
 test('another cluster\'s, an expired, a tampered or a foreign token proves nothing', async () => {

@@ -8,6 +8,7 @@ import { invalid, badRequest } from './status.ts';
 import type { KubeObject } from './table-columns.ts';
 import { defaultService, serviceErrors, type ServiceSpec } from './service-rules.ts';
 import { defaultWorkload, generateJobSelector, workloadErrors, type WorkloadKind } from './workload-rules.ts';
+import { rbacErrors } from './rbac/validation.ts';
 
 export type Meta = Record<string, unknown> & {
   name?: string; namespace?: string; generateName?: string; uid?: string; resourceVersion?: string; generation?: number;
@@ -157,6 +158,7 @@ export function prepare(kind: KindInfo, o: Obj, old: Obj | undefined, subresourc
   if (path === 'coordination.k8s.io/leases' && o.spec !== undefined && !isObj(o.spec)) {
     throw badRequest('Lease in version "v1" cannot be handled as a Lease: spec must be an object');
   }
+  if (kind.group === 'rbac.authorization.k8s.io') errors.push(...rbacErrors(kind.plural, o, old));
   if (errors.length > 0) throw invalid(kind.group, kind.kind, name, errors);
   return o;
 }

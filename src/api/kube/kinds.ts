@@ -101,6 +101,16 @@ export const KINDS: readonly KindInfo[] = [
     verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
   kind({ group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false,
     verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
+  // `kubectl auth can-i --list`, and the review of another user's access (system:auth-delegator's).
+  kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
+  kind({ group: 'authorization.k8s.io', version: 'v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', singular: 'subjectaccessreview', namespaced: false,
+    verbs: ['create'], nameRule: 'subdomain', generation: false, backend: 'reviews' }),
+  // RBAC (rbac/): names are path segments (`system:basic-user`), as the server validates them.
+  kind({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false, nameRule: 'path-segment', generation: false }),
+  kind({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false, nameRule: 'path-segment', generation: false }),
+  kind({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true, nameRule: 'path-segment', generation: false }),
+  kind({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', singular: 'role', namespaced: true, nameRule: 'path-segment', generation: false }),
 ];
 
 export class KindRegistry {

@@ -96,6 +96,23 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   IntOrString: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] },
   /** A message whose fields these commands never fill (a status, empty resources): decoded as {}. */
   Empty: {},
+  // `kubectl auth can-i --list`, and reviews of another user.
+  SelfSubjectRulesReview: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'SelfSubjectRulesReviewSpec' }] },
+  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
+  SubjectAccessReview: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'SubjectAccessReviewSpec' }] },
+  SubjectAccessReviewSpec: {
+    1: ['resourceAttributes', { message: 'ResourceAttributes' }], 2: ['nonResourceAttributes', { message: 'NonResourceAttributes' }], 3: ['user', 'string'],
+    4: ['groups', { repeated: 'string' }], 6: ['uid', 'string'],
+  },
+  // rbac.authorization.k8s.io/v1 (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`).
+  PolicyRule: { 1: ['verbs', { repeated: 'string' }], 2: ['apiGroups', { repeated: 'string' }], 3: ['resources', { repeated: 'string' }], 4: ['resourceNames', { repeated: 'string' }], 5: ['nonResourceURLs', { repeated: 'string' }] },
+  Role: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['rules', { repeated: { message: 'PolicyRule' } }] },
+  ClusterRole: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['rules', { repeated: { message: 'PolicyRule' } }], 3: ['aggregationRule', { message: 'AggregationRule' }] },
+  AggregationRule: { 1: ['clusterRoleSelectors', { repeated: { message: 'LabelSelector' } }] },
+  Subject: { 1: ['kind', 'string'], 2: ['apiGroup', 'string'], 3: ['name', 'string'], 4: ['namespace', 'string'] },
+  RoleRef: { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] },
+  RoleBinding: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['subjects', { repeated: { message: 'Subject' } }], 3: ['roleRef', { message: 'RoleRef' }] },
+  ClusterRoleBinding: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['subjects', { repeated: { message: 'Subject' } }], 3: ['roleRef', { message: 'RoleRef' }] },
 };
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';

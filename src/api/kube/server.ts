@@ -1,8 +1,8 @@
 /**
  * The Kubernetes API server of one cluster: HTTPS with h2 and HTTP/1.1 offered over ALPN
  * (kubectl and client-go take h2, as with the real server; watches are streams there, chunked
- * responses on HTTP/1.1), bearer-token authentication, the
- * system:masters authorizer, and routing to health, version, discovery, OpenAPI, the resource
+ * responses on HTTP/1.1), bearer-token authentication, authorization (system:masters,
+ * RBAC, EKS access policies: rbac/), and routing to health, version, discovery, OpenAPI, the resource
  * verbs (rest.ts) and watch (watch-http.ts).
  */
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -16,7 +16,14 @@ import { KindRegistry } from './kinds.ts';
 import type { Store } from '../../store/store.ts';
 import { GenericStorage } from './generic-storage.ts';
 import { Backends } from './backends.ts';
-import { isMaster, Reviews } from './reviews.ts';
+import { ANONYMOUS, Reviews } from './reviews.ts';
+import { RbacCache } from './rbac/cache.ts';
+import { writeBootstrapPolicy } from './rbac/bootstrap-writer.ts';
+import { requestAttributes } from './rbac/attributes.ts';
+import { authorize } from './rbac/authorizer.ts';
+import { EMPTY_SNAPSHOT } from './rbac/types.ts';
+import { guardEscalation } from './rbac/guard.ts';
+import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
@@ -71,17 +78,6 @@ export interface KubeServerDeps {
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
 
-const VERB_OF: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
-
-function verbOf(method: string, route: ResourceRoute | undefined, query: URLSearchParams): string {
-  if (method === 'GET' || method === 'HEAD') {
-    if (!route || route.name !== undefined) return 'get';
-    return query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
-  }
-  if (method === 'DELETE') return route?.name === undefined ? 'deletecollection' : 'delete';
-  return VERB_OF[method] ?? method.toLowerCase();
-}
-
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -116,6 +112,7 @@ export class KubeServer {
   readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
   #controllers: KubeControllers | undefined;
+  #rbac: RbacCache | undefined;
   #address = '';
 
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
@@ -129,7 +126,7 @@ export class KubeServer {
       now: options.now, newUid: this.#deps.newUid, rng: this.#deps.rng,
       hooks: (kind) => (kind === services ? this.#allocator : undefined),
     });
-    this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(), ...deps.backends });
+    this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(() => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT), ...deps.backends });
     // The h2 compatibility request and response have every member the handlers use (body
     // events, writeHead, write, end, flushHeaders, writableLength, destroy, 'close').
     this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
@@ -148,6 +145,9 @@ export class KubeServer {
   }
 
   async listen(): Promise<KubeApi> {
+    // The default roles first, then the cache the authorizer reads: nothing is served before both.
+    await writeBootstrapPolicy(this.#storage, this.#deps.registry);
+    this.#rbac = await RbacCache.start({ store: this.#options.store, clusterUid: this.#options.cluster.uid, registry: this.#deps.registry, storage: this.#storage });
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(this.#options.port, this.#options.host, () => resolve());
@@ -169,6 +169,7 @@ export class KubeServer {
 
   async close(): Promise<void> {
     await this.#controllers?.close();
+    await this.#rbac?.close();
     this.#watchers.closeAll();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
@@ -202,16 +203,20 @@ export class KubeServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kube');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-    const user = await this.#authenticate(req, path);
+    let user = await this.#authenticate(req, path);
     const method = req.method ?? 'GET';
+    if (user && impersonates(req.headers)) {
+      const as = impersonatedUser(user, req.headers, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      if (as instanceof StatusError) throw as;
+      user = as;
+    }
     const route = routeOf(this.#deps.registry, path);
-    // Until RBAC exists, system:masters may do anything and other users only discovery and health.
-    const discovery = path === '/api' || path === '/apis' || path.startsWith('/api/') || path.startsWith('/apis/') || path.startsWith('/openapi') || PUBLIC_PATHS.has(path);
-    // Every authenticated user may ask about itself (the system:basic-user role's reviews).
-    const review = route?.kind.backend === 'reviews' && method === 'POST';
-    if (user && !isMaster(user) && !review && (route || !discovery || method !== 'GET')) {
-      const verb = verbOf(method, route, url.searchParams);
-      throw forbidden(user.username, verb, route?.kind, route?.name, route?.kind.namespaced ? route.namespace : undefined, path);
+    const attrs = requestAttributes(method, path, url.searchParams);
+    const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+    if (!decision.allowed) {
+      const username = (user ?? ANONYMOUS).username;
+      if (!attrs.resourceRequest) throw forbidden(username, attrs.verb, undefined, undefined, undefined, path, '', decision.reason);
+      throw forbidden(username, attrs.verb, { group: attrs.apiGroup, plural: attrs.resource }, attrs.name || undefined, attrs.namespace || undefined, path, attrs.subresource, decision.reason);
     }
     if (route) {
       const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
@@ -227,7 +232,8 @@ export class KubeServer {
         if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
       }
-      const r = await handleRest({ storage: this.#backends.for(route.kind), schemas: this.#deps.schemas, now: this.#options.now }, {
+      const storage = guardEscalation(this.#backends.for(route.kind), route.kind, () => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {
         method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
       return this.#answer(req, res, route, url.searchParams, r);

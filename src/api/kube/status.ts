@@ -71,7 +71,7 @@ export const conflict = (r: Resource, name: string): StatusError =>
 export const preconditionFailed = (r: Resource, name: string, what: 'UID' | 'ResourceVersion', given: string, actual: string | undefined): StatusError =>
   new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": Precondition failed: ${what} in precondition: ${given}, ${what} in object meta: ${actual ?? ''}`, details(r, name));
 
-/** 422: `kind` is the object's Kind (`ConfigMap`); the message names it with its group (`Deployment.apps`), as the server's GroupKind prints. */
+/** 422: `kind` is the object's Kind (`ConfigMap`), named in the message with its group (`RoleBinding.rbac.authorization.k8s.io`), as the server's GroupKind prints. */
 export function invalid(group: string, kind: string, name: string, errors: readonly FieldError[]): StatusError {
   return new StatusError(422, 'Invalid', invalidMessage(group === '' ? kind : `${kind}.${group}`, name, errors), {
     name, ...(group !== '' && { group }), kind,
@@ -107,9 +107,12 @@ export function namespaceTerminating(r: Resource, name: string, namespace: strin
 }
 
 /** The authorizer's refusal, worded as the API server words RBAC denials. */
-export function forbidden(user: string, verb: string, r: Resource | undefined, name: string | undefined, namespace: string | undefined, path: string): StatusError {
-  if (!r) return new StatusError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"`, {});
+export function forbidden(user: string, verb: string, r: Resource | undefined, name: string | undefined, namespace: string | undefined, path: string, subresource = '', reason = ''): StatusError {
+  // The authorizer's reason, when it has one (a binding's missing role), follows the message.
+  const why = reason === '' ? '' : `: ${reason}`;
+  if (!r) return new StatusError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"${why}`, {});
   const subject = name !== undefined ? `${qualified(r)} "${name}"` : qualified(r);
   const scope = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
-  return new StatusError(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${r.plural}" in API group "${r.group}" ${scope}`, details(r, name));
+  const resource = subresource === '' ? r.plural : `${r.plural}/${subresource}`;
+  return new StatusError(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${r.group}" ${scope}${why}`, details(r, name));
 }

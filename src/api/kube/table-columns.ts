@@ -42,7 +42,25 @@ const EVENT: readonly Column[] = [
   { name: 'Name', type: 'string', format: 'name', description: 'Name of the event.', priority: 1, cell: (o) => meta(o).name },
 ];
 
+/** A binding's subjects of one kind, as the server's printer joins them (`ns/name` for service accounts). */
+function subjectsOf(o: KubeObject, kind: string): string {
+  const subjects = Array.isArray(o.subjects) ? (o.subjects as unknown[]).map(obj) : [];
+  return subjects.filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${str(s.namespace)}/${str(s.name)}` : str(s.name))).join(', ');
+}
+
+const BINDING: readonly Column[] = [
+  NAME,
+  { name: 'Role', type: 'string', format: '', description: 'The role this binding grants: its kind and name.', priority: 0, cell: (o) => `${str(obj(o.roleRef).kind)}/${str(obj(o.roleRef).name)}` },
+  AGE,
+  { name: 'Users', type: 'string', format: '', description: 'Users in the binding.', priority: 1, cell: (o) => subjectsOf(o, 'User') },
+  { name: 'Groups', type: 'string', format: '', description: 'Groups in the binding.', priority: 1, cell: (o) => subjectsOf(o, 'Group') },
+  { name: 'ServiceAccounts', type: 'string', format: '', description: 'ServiceAccounts in the binding.', priority: 1, cell: (o) => subjectsOf(o, 'ServiceAccount') },
+];
+
 const BY_RESOURCE: Readonly<Record<string, readonly Column[]>> = {
+  // Roles and ClusterRoles print Name and Created At, the default columns.
+  'rbac.authorization.k8s.io/rolebindings': BINDING,
+  'rbac.authorization.k8s.io/clusterrolebindings': BINDING,
   '/namespaces': [NAME, { name: 'Status', type: 'string', format: '', description: 'The phase of the namespace (Active, Terminating).', priority: 0, cell: (o) => str(obj(o.status).phase) }, AGE],
   '/configmaps': [NAME, count('data', 'Number of keys in data and binaryData.'), AGE],
   '/secrets': [NAME, { name: 'Type', type: 'string', format: '', description: 'The type of the secret.', priority: 0, cell: (o) => str(o.type) }, count('data', 'Number of keys in data.'), AGE],

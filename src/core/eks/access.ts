@@ -4,22 +4,28 @@
  * principal behind a verified token becomes that user. Pure.
  *
  *   token's principal (root, IAM user, assumed role) ─▶ its entry's principalArn
- *     ─▶ access entry ─▶ username (templated: {{SessionName}}), kubernetesGroups
- *     ─▶ associated policies: AmazonEKSClusterAdminPolicy on the cluster ─▶ system:masters
+ *     ─▶ access entry ─▶ username (templated: {{SessionName}}), kubernetesGroups (bound by RBAC)
+ *     ─▶ associated policies ─▶ accessPolicies: the ClusterRole each stands for, and its scope
  *
- * EKS authorizes access policies in its own webhook; Berth's API server authorizes by group
- * until it has RBAC (a user in system:masters may do anything), so the cluster admin policy
- * is expressed as that group. The other policies (Admin, Edit, View) are kept and listed,
- * and grant nothing yet.
+ * EKS authorizes access policies in an authorizer of its own beside RBAC, each with the
+ * permissions of a Kubernetes user-facing role (AmazonEKSClusterAdminPolicy: cluster-admin,
+ * AmazonEKSAdminPolicy: admin, AmazonEKSEditPolicy: edit, AmazonEKSViewPolicy: view) over the
+ * cluster or the scope's namespaces; the API server's authorizer (src/api/kube/rbac) does the
+ * same. No user is put in system:masters: the cluster creator is an admin through the
+ * AmazonEKSClusterAdminPolicy its entry gets (bootstrapClusterCreatorAdminPermissions).
  */
 import { ApiError } from '../errors.ts';
-import type { KubeUser } from '../kube/user.ts';
+import type { AccessPolicyGrant, KubeUser } from '../kube/user.ts';
 
 export type AccessEntryType = 'STANDARD' | 'EC2_LINUX' | 'EC2_WINDOWS' | 'FARGATE_LINUX' | 'EC2' | 'HYBRID_LINUX' | 'HYPERPOD_LINUX';
 const TYPES: readonly AccessEntryType[] = ['STANDARD', 'EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'EC2', 'HYBRID_LINUX', 'HYPERPOD_LINUX'];
 
 /** The access policies EKS offers (ListAccessPolicies), by name. */
 export const ACCESS_POLICIES = ['AmazonEKSAdminPolicy', 'AmazonEKSClusterAdminPolicy', 'AmazonEKSEditPolicy', 'AmazonEKSViewPolicy'] as const;
+/** The Kubernetes ClusterRole whose permissions each access policy grants, as EKS documents them. */
+export const POLICY_CLUSTER_ROLES: Readonly<Record<(typeof ACCESS_POLICIES)[number], AccessPolicyGrant['clusterRole']>> = {
+  AmazonEKSClusterAdminPolicy: 'cluster-admin', AmazonEKSAdminPolicy: 'admin', AmazonEKSEditPolicy: 'edit', AmazonEKSViewPolicy: 'view',
+};
 export const POLICY_ARN_PREFIX = 'arn:aws:eks::aws:cluster-access-policy/';
 /** Kubernetes groups an entry may name: not system: ones (EKS refuses them), at most this many (EKS: 100 groups per entry). */
 export const MAX_KUBERNETES_GROUPS = 100;
@@ -148,12 +154,18 @@ export interface TokenPrincipal {
 export function kubeUserOf(entry: AccessEntryRecord, p: TokenPrincipal): KubeUser {
   const session = p.sessionName ?? '';
   const username = entry.username.replaceAll('{{SessionName}}', session).replaceAll('{{AccessKeyID}}', p.accessKeyId).replaceAll('{{AccountID}}', accountOf(p.arn));
-  const admin = entry.policies.some((x) => x.policyArn === `${POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy` && x.accessScope.type === 'cluster');
-  const groups = [...entry.kubernetesGroups, ...(admin ? ['system:masters'] : []), 'system:authenticated'];
+  const groups = [...entry.kubernetesGroups, 'system:authenticated'];
+  const accessPolicies: AccessPolicyGrant[] = [];
+  for (const x of entry.policies) {
+    const clusterRole = POLICY_CLUSTER_ROLES[x.policyArn.slice(POLICY_ARN_PREFIX.length) as (typeof ACCESS_POLICIES)[number]];
+    if (clusterRole === undefined) continue;
+    accessPolicies.push(x.accessScope.type === 'cluster' ? { clusterRole } : { clusterRole, namespaces: [...(x.accessScope.namespaces ?? [])] });
+  }
   return {
     username,
     uid: `aws-iam-authenticator:${accountOf(p.arn)}:${p.userId.split(':')[0]}`,
     groups,
+    accessPolicies,
     extra: {
       accessKeyId: [p.accessKeyId],
       arn: [p.arn],

@@ -41,6 +41,12 @@ export const KINDS: readonly KindInfo[] = [
   kind('batch', 'v1', 'Job', 'io.k8s.api.batch.v1.Job', 'jobs', true, ['status']),
   { ...kind('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview', 'selfsubjectaccessreviews', false), createOnly: true },
   { ...kind('authentication.k8s.io', 'v1', 'SelfSubjectReview', 'io.k8s.api.authentication.v1.SelfSubjectReview', 'selfsubjectreviews', false), createOnly: true },
+  kind('rbac.authorization.k8s.io', 'v1', 'Role', 'io.k8s.api.rbac.v1.Role', 'roles', true),
+  kind('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'io.k8s.api.rbac.v1.ClusterRole', 'clusterroles', false),
+  kind('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'io.k8s.api.rbac.v1.RoleBinding', 'rolebindings', true),
+  kind('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'io.k8s.api.rbac.v1.ClusterRoleBinding', 'clusterrolebindings', false),
+  { ...kind('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'io.k8s.api.authorization.v1.SelfSubjectRulesReview', 'selfsubjectrulesreviews', false), createOnly: true },
+  { ...kind('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'io.k8s.api.authorization.v1.SubjectAccessReview', 'subjectaccessreviews', false), createOnly: true },
 ];
 
 /** Definitions served beside the kinds: what their paths take and answer, and what clients decode. */
