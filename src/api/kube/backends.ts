@@ -17,6 +17,10 @@ export class Backends {
     const viewEvents = registry.byResource('events.k8s.io', 'v1', 'events');
     if (coreEvents && viewEvents) this.#byName.set('events.k8s.io/v1', new EventsV1View(generic, coreEvents, viewEvents));
     for (const [name, backend] of Object.entries(extra)) this.#byName.set(name, backend);
+    // A served kind without its backend is a composition mistake: refuse it here, before the
+    // server listens, rather than on the first request (or in a controller's watch).
+    const missing = registry.kinds.filter((k) => !this.#byName.has(k.backend)).map((k) => `${k.plural} ("${k.backend}")`);
+    if (missing.length > 0) throw new Error(`no storage backend for ${missing.join(', ')}: pass it in the server's backends`);
   }
 
   for(kind: KindInfo): StorageBackend {

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
-import { KindRegistry } from './kinds.ts';
+import { KINDS, KindRegistry } from './kinds.ts';
 import { GenericStorage } from './generic-storage.ts';
 import { Backends } from './backends.ts';
 import type { Obj } from './kind-rules.ts';
 import type { OutEvent } from './storage-backend.ts';
 
-const registry = new KindRegistry();
+// The kinds the generic storage and the events view serve: a Backends checks each has its backend.
+const registry = new KindRegistry(KINDS.filter((k) => k.backend === 'generic' || k.backend === 'events.k8s.io/v1'));
 const core = registry.byResource('', 'v1', 'events')!;
 const view = registry.byResource('events.k8s.io', 'v1', 'events')!;
 const W = { dryRun: false, fieldManager: 'test' };

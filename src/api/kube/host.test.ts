@@ -9,6 +9,8 @@ import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-sto
 import { makeCerts } from '../../../test/support/kube.ts';
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
 import { BerthKubeApiHost } from './host.ts';
+import { NodeBackend } from './node-backend.ts';
+import { instanceRecords } from '../../cluster/instance-records.ts';
 
 let dir: string;
 let store: SqliteStore;
@@ -32,7 +34,10 @@ const status = (url: string, path: string): Promise<number> => new Promise((reso
 });
 
 it('opens one server per cluster, again on the port it had after a close, closes it, and purges its objects', async () => {
-  const host = new BerthKubeApiHost({ store, now: Date.now, controllers: startKubeControllers, schemasFor: () => schemasDouble() });
+  const host = new BerthKubeApiHost({
+    store, now: Date.now, controllers: startKubeControllers, schemasFor: () => schemasDouble(),
+    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now: Date.now }) }),
+  });
   const options = {
     cluster: { account: '1', region: 'r', name: 'a', uid: 'uid-a', version: '1.32' }, tls: { cert: certs.cert, key: certs.key },
     host: '127.0.0.1', port: 0, authenticate: async () => undefined,
