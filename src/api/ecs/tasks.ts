@@ -13,6 +13,7 @@ import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import type { Failure, PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
 import { resolveStrategy, type LaunchType } from '../../scheduler/capacity-strategy.ts';
+import { clusterTasksPrefix, readTask } from '../../core/workload/task-store.ts';
 import { getJson } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
@@ -143,8 +144,8 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        const t = await getJson<TaskRecord>(store, keys.task(scope, cluster, id));
-        if (t) tasks.push(taskView(t.value, input.include?.includes('TAGS') ?? false));
+        const t = await readTask(store, { scope, cluster, id });
+        if (t) tasks.push(taskView(t.record, input.include?.includes('TAGS') ?? false));
         else failures.push({ arn: ref, reason: 'MISSING' });
       }
       return { tasks, failures };
@@ -154,7 +155,7 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
       const scope = scopeOf(ctx);
       const limit = pageSize(input.maxResults, 100);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const prefix = keys.tasks(scope, cluster);
+      const prefix = clusterTasksPrefix(scope, cluster);
       const instance = input.containerInstance && (await findInstance(store, scope, cluster, input.containerInstance));
       if (input.containerInstance && !instance) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not in cluster ${cluster}.`);
       const after = decodeToken(input.nextToken, prefix)?.slice(prefix.length);
