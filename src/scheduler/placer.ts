@@ -37,7 +37,7 @@ import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } fr
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
-import { readTask, taskPins } from '../core/workload/task-store.ts';
+import { newTaskOps, readTask, taskPins } from '../core/workload/task-store.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
 import type { HeldTask, PlacerDeps } from './placer-deps.ts';
@@ -214,12 +214,8 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       }
       for (const arn of mine) touched.add(arn);
       const { tasks, failures } = launched;
-      for (const t of tasks) {
-        const value = JSON.stringify(t);
-        const key = keys.task(l.scope, l.cluster, taskId(t.taskArn));
-        deps.parsedValues?.remember(key, value, t);
-        ops.push({ type: 'put', key, value });
-      }
+      const remember = deps.parsedValues && ((k: string, value: string, parsed: unknown) => deps.parsedValues!.remember(k, value, parsed));
+      for (const t of tasks) ops.push(...newTaskOps({ scope: l.scope, cluster: l.cluster, id: taskId(t.taskArn) }, t, remember));
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });
         const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };

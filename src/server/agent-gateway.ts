@@ -12,7 +12,7 @@ import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { specOf } from '../core/ecs/task-model.ts';
-import { readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
+import { changeTask, MAX_TASK_WRITE_ATTEMPTS, readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
 import { executionRoleOf, taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
@@ -342,19 +342,14 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   async function report(s: Session, msg: Extract<AgentMessage, { type: 'state' }>): Promise<void> {
     // The task's own key, from its ARN: a pool host runs tasks of other clusters and accounts.
     // Applied only to a task placed on this session's instance.
-    const key = taskKeyOf(msg.report.taskArn);
-    for (;;) {
-      if (key === undefined) break;
-      const kv = await store.get(key);
-      // applyReport answers a new record and leaves the (possibly shared) one read as it is.
-      const cur = kv && parseTask(key, kv.value);
-      if (!kv || !cur || cur.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
-      const next = applyReport(cur, msg.report, now() / 1000);
-      if (!next) break;
-      const value = JSON.stringify(next);
-      parsedValues?.remember(key, value, next);
-      if ((await store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value }] })).ok) break;
-    }
+    const ref = taskRefOfArn(msg.report.taskArn);
+    // The report is the status's (what runs): a StopTask meanwhile does not refuse it.
+    // applyReport answers a new record and leaves the (possibly shared) one read as it is;
+    // a task placed elsewhere is not this agent's: nothing to apply.
+    const w = ref && await changeTask(store, ref, 'status', (cur) => cur.containerInstanceArn === s.instanceArn ? applyReport(cur, msg.report, now() / 1000) : undefined, {
+      parse: parseTask, ...(parsedValues && { remember: (key, value, parsed) => parsedValues.remember(key, value, parsed) }),
+    });
+    if (w?.outcome === 'conflict') log(`agent gateway: the report of ${msg.report.taskArn} lost ${MAX_TASK_WRITE_ATTEMPTS} writes in a row; the agent's next report carries it`);
     send(s, { type: 'ack', seq: msg.seq });
   }
 
