@@ -346,10 +346,15 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The report is the status's (what runs): a StopTask meanwhile does not refuse it.
     // applyReport answers a new record and leaves the (possibly shared) one read as it is;
     // a task placed elsewhere is not this agent's: nothing to apply.
-    const w = ref && await changeTask(store, ref, 'status', (cur) => cur.containerInstanceArn === s.instanceArn ? applyReport(cur, msg.report, now() / 1000) : undefined, {
-      parse: parseTask, ...(parsedValues && { remember: (key, value, parsed) => parsedValues.remember(key, value, parsed) }),
-    });
-    if (w?.outcome === 'conflict') log(`agent gateway: the report of ${msg.report.taskArn} lost ${MAX_TASK_WRITE_ATTEMPTS} writes in a row; the agent's next report carries it`);
+    // Acknowledged only once applied (or found to change nothing): an acknowledged report is
+    // never sent again, so a storm of writes to the task is outlasted, not given up on.
+    while (ref) {
+      const w = await changeTask(store, ref, 'status', (cur) => cur.containerInstanceArn === s.instanceArn ? applyReport(cur, msg.report, now() / 1000) : undefined, {
+        parse: parseTask, ...(parsedValues && { remember: (key, value, parsed) => parsedValues.remember(key, value, parsed) }),
+      });
+      if (w.outcome !== 'conflict') break;
+      log(`agent gateway: the report of ${msg.report.taskArn} lost ${MAX_TASK_WRITE_ATTEMPTS} writes in a row to the task; trying again`);
+    }
     send(s, { type: 'ack', seq: msg.seq });
   }
 
