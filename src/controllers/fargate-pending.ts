@@ -66,6 +66,8 @@ function stopUnplaced(t: TaskSummary): Action {
   return {
     type: 'update',
     key: t.key,
+    // No agent ever had it: the control plane writes its status too.
+    task: 'both',
     why: `task ${t.id} stopped before it was placed: STOPPED`,
     change: (cur, at) => {
       const task = cur as TaskRecord | undefined;

@@ -25,6 +25,7 @@
 import type { ClusterState, TaskSummary } from '../cluster/types.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import type { Scope } from '../core/ecs/scope.ts';
+import { readTaskAt } from '../core/workload/task-store.ts';
 import type { Store } from '../store/store.ts';
 import {
   COMPACT_CHUNK, DAILY_PREFIX, dailyOf, DAY_SECONDS, dayOf, dayStart, parseUsageKey, RAW_USAGE_DAYS, USAGE_PREFIX, USAGE_RETENTION_DAYS, usageKeys, usageRecordOf,
@@ -100,9 +101,9 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
       const toMeter: FargateUsageSnapshot['toMeter'][number][] = [];
       const tried = new Set<string>();
       for (const { scope, cluster, t } of ordered.slice(0, MAX_METERED_PER_RUN)) {
-        const kv = await store.get(t.key);
-        if (!kv) continue;
-        const task = parsed(kv.value);
+        const held = await readTaskAt(store, t.key, parsed);
+        if (!held) continue;
+        const task = held.record as TaskRecord | undefined;
         if (!task) {
           // Nothing can be billed from a record that cannot be read; one such record must
           // not stop every other from being metered, nor keep retention from it forever.
@@ -152,7 +153,7 @@ export function fargateUsageJob({ store, state, everyMs = FARGATE_USAGE_INTERVAL
   };
 }
 
-function parsed(value: string): TaskRecord | undefined {
+function parsed(_key: string, value: string): TaskRecord | undefined {
   try {
     const v = JSON.parse(value) as unknown;
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as TaskRecord : undefined;

@@ -65,6 +65,8 @@ export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, 
     actions.push({
       type: 'update',
       key: t.key,
+      // Its agent cannot report: the control plane writes its status too.
+      task: 'both',
       // Pinned to the instance as read: a reconnect in between refuses the write.
       if: [{ key: inst.key, modRevision: inst.modRevision }],
       why: `service task ${t.id} on lost instance ${inst.record.containerInstanceArn}: stopped`,

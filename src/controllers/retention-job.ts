@@ -12,6 +12,7 @@ import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import { eachKey } from '../store/json.ts';
+import { deleteTaskTxn, taskRefOfKey } from '../core/workload/task-store.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenRecord } from '../scheduler/placer.ts';
 import { retentionSweep, type RetentionSnapshot } from './retention.ts';
@@ -58,8 +59,11 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
       return {
         actions: retentionSweep(snapshot, now / 1000).map((r) => ({
           type: 'txn' as const,
-          // A record that changed since the snapshot is left for the next sweep.
-          txn: { if: [{ key: r.key, modRevision: r.modRevision }], ops: [{ type: 'delete' as const, key: r.key }] },
+          // A record that changed since the snapshot is left for the next sweep; a task goes
+          // through the task store (all of it, in one transaction).
+          txn: taskRefOfKey(r.key)
+            ? deleteTaskTxn({ key: r.key, specRevision: r.modRevision })
+            : { if: [{ key: r.key, modRevision: r.modRevision }], ops: [{ type: 'delete' as const, key: r.key }] },
           why: `retention: ${r.key}`,
         })),
       };

@@ -7,6 +7,10 @@ import { CONTROLLERS_LEASE_KEY, LEASE_TTL_MS } from './lease.ts';
 import { CONFLICT_RETRY_MS, createControllerRunner, UPDATES_IN_FLIGHT, waves, type ControllerRunner } from './runner.ts';
 import { FakeClusterState, ManualClock, RecordingPlacer, REF, snapshot, task } from './testing/harness.ts';
 import type { Action, PeriodicJob, Reconciler } from './types.ts';
+import { SCOPE, taskRecord } from '../cluster/testing.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import { definitionFactsOf, specOf, statusOf } from '../core/ecs/task-model.ts';
+import { readTask, splitTaskOps } from '../core/workload/task-store.ts';
 
 interface Rig {
   store: Store;
@@ -176,6 +180,26 @@ test('an update action lands whatever else changed the record, and its pinned co
   r.state.set(snapshot({ revision: 2 }));
   await r.runner.idle();
   assert.deepEqual(await value(r.store, '/t/list'), [0, 1], 'the pinned record changed: nothing written');
+  await r.runner.close();
+});
+
+test('a task update goes through the task store: only the half it names is written', async () => {
+  const store = await openSqliteStore(':memory:');
+  const ref = { scope: SCOPE, cluster: REF.cluster, id: 'a'.repeat(32) };
+  const record = taskRecord(REF.cluster, ref.id, { lastStatus: 'RUNNING', instance: 'i1' });
+  // Stored apart, as tasks will be (task-migration.ts makes that of a whole record).
+  await store.txn({ ops: splitTaskOps(ref, specOf(record, definitionFactsOf(record)), statusOf(record)) });
+  const before = (await readTask(store, ref))!;
+  const stop = reconciler('stopper', () => ({
+    actions: [{ type: 'update', task: 'spec', key: before.key, why: 'stop', change: (cur) => ({ ...(cur as TaskRecord), desiredStatus: 'STOPPED', stopCode: 'ServiceSchedulerInitiated', stoppedReason: 'scaling in', version: (cur as TaskRecord).version + 1 }) }],
+  }));
+  const r = await rig({ store, reconcilers: [stop] });
+  r.state.set(snapshot({ revision: 1 }));
+  await r.runner.idle();
+  const after = (await readTask(store, ref))!;
+  assert.deepEqual([after.record.desiredStatus, after.record.stopCode, after.record.version], ['STOPPED', 'ServiceSchedulerInitiated', record.version + 1]);
+  assert.ok(after.specRevision > before.specRevision, 'the spec written');
+  assert.equal(after.statusRevision, before.statusRevision, 'the status left as it was');
   await r.runner.close();
 });
 

@@ -18,6 +18,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ClusterRef, ClusterState } from '../cluster/types.ts';
+import type { TaskRecord } from '../core/ecs/task.ts';
+import { changeTask } from '../core/workload/task-store.ts';
 import type { Placer } from '../scheduler/launch.ts';
 import type { Condition, Store, Txn } from '../store/store.ts';
 import { CONTROLLERS_LEASE_KEY, Lease, LEASE_RENEW_MS } from './lease.ts';
@@ -310,6 +312,15 @@ export function createControllerRunner(o: ControllerRunnerOptions): ControllerRu
       if (!r.ok && r.failed.includes(lease.key)) throw new FenceLost();
       // A refused condition means the decision was made on a stale snapshot: the next pass decides again.
       return { revision: r.revision, conflict: !r.ok };
+    }
+    if (action.type === 'update' && action.task !== undefined) {
+      const w = await changeTask(o.store, action.key, action.task, (cur) => action.change(cur, o.now()) as TaskRecord | undefined, {
+        ...(action.if && { if: action.if }), attempts: MAX_UPDATE_ATTEMPTS, commit: (txn) => gated((fence) => o.store.txn(fenced(txn, fence))),
+      });
+      if (w.outcome === 'written') return { revision: w.revision };
+      if (w.outcome !== 'conflict') return {};
+      if (w.failed.includes(lease.key)) throw new FenceLost();
+      return { revision: w.revision, conflict: true };
     }
     if (action.type === 'update') {
       for (let i = 0; i < MAX_UPDATE_ATTEMPTS; i++) {

@@ -15,6 +15,7 @@
  */
 import type { ClusterSnapshot } from '../cluster/types.ts';
 import type { Launch, LaunchResult } from '../scheduler/launch.ts';
+import type { TaskPart } from '../core/workload/task-store.ts';
 import type { Condition, Txn } from '../store/store.ts';
 
 export type Action =
@@ -32,6 +33,13 @@ export type Action =
      * the next pass decides again). Conflicts on `key` itself are retried.
      */
     readonly if?: readonly Condition[];
+    /**
+     * Set when `key` is a task's (its TaskSummary's): the write goes through the task store
+     * (core/workload/task-store.ts changeTask), `change` gets the task as ECS shows it and
+     * only this half of its answer is written (the spec for a stop, both for a task whose
+     * agent cannot report).
+     */
+    readonly task?: TaskPart;
   }
   /** Place and start tasks; `then` (pure) turns the outcome into further actions (events). */
   | { readonly type: 'launch'; readonly launch: Launch; readonly then?: (result: LaunchResult | { error: string }, now: number) => readonly Action[]; readonly why: string };

@@ -41,5 +41,5 @@ export interface PlacerDeps {
   readonly parsedValues?: { remember(key: string, value: string, parsed: unknown): void };
 }
 
-/** A waiting task as read, and the condition that pins it to that read (placer-pool.ts). */
-export interface HeldTask { readonly task: TaskRecord; readonly pin: Condition }
+/** A waiting task as read, and the conditions that pin it to that read (placer-pool.ts; task-store.ts taskPins). */
+export interface HeldTask { readonly task: TaskRecord; readonly pins: readonly Condition[] }

@@ -37,6 +37,7 @@ import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } fr
 import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
+import { newTaskOps, readTask, taskPins } from '../core/workload/task-store.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
 import type { HeldTask, PlacerDeps } from './placer-deps.ts';
@@ -193,7 +194,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
           // the revision read (one stopped meanwhile fails the commit, and the retry skips it).
           const held = await readWaiting(store, l);
           launched = planWaiting(deps, session, target, mine, l, td, held, spot);
-          for (const t of launched.tasks) conditions.push(held.find((h) => h.task.taskArn === t.taskArn)!.pin);
+          for (const t of launched.tasks) conditions.push(...held.find((h) => h.task.taskArn === t.taskArn)!.pins);
         } else {
           const groupTasks = state.tasks(own, { group: groupOf(l, td) });
           launched = pool
@@ -213,12 +214,8 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       }
       for (const arn of mine) touched.add(arn);
       const { tasks, failures } = launched;
-      for (const t of tasks) {
-        const value = JSON.stringify(t);
-        const key = keys.task(l.scope, l.cluster, taskId(t.taskArn));
-        deps.parsedValues?.remember(key, value, t);
-        ops.push({ type: 'put', key, value });
-      }
+      const remember = deps.parsedValues && ((k: string, value: string, parsed: unknown) => deps.parsedValues!.remember(k, value, parsed));
+      for (const t of tasks) ops.push(...newTaskOps({ scope: l.scope, cluster: l.cluster, id: taskId(t.taskArn) }, t, remember));
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });
         const record: TokenRecord = { fingerprint: fingerprintOf(l), taskArns: tasks.map((t) => t.taskArn), failures: [...failures], createdAt: l.now };
@@ -308,10 +305,8 @@ function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<st
 async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {
   const out: HeldTask[] = [];
   for (const id of l.waiting ?? []) {
-    const key = keys.task(l.scope, l.cluster, id);
-    const kv = await store.get(key);
-    const task = kv && (JSON.parse(kv.value) as TaskRecord);
-    if (kv && task && isWaiting(task)) out.push({ task, pin: { key, modRevision: kv.modRevision } });
+    const held = await readTask(store, { scope: l.scope, cluster: l.cluster, id });
+    if (held && isWaiting(held.record)) out.push({ task: held.record, pins: taskPins(held) });
   }
   return out;
 }
@@ -339,8 +334,8 @@ async function answerToken(store: Store, l: Launch): Promise<LaunchResult | unde
   }
   const tasks: TaskRecord[] = [];
   for (const arn of rec.taskArns) {
-    const t = await store.get(keys.task(l.scope, l.cluster, taskId(arn)));
-    if (t) tasks.push(JSON.parse(t.value) as TaskRecord);
+    const t = await readTask(store, { scope: l.scope, cluster: l.cluster, id: taskId(arn) });
+    if (t) tasks.push(t.record);
   }
   return { tasks, failures: rec.failures };
 }

@@ -12,6 +12,7 @@ import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { specOf } from '../core/ecs/task-model.ts';
+import { changeTask, MAX_TASK_WRITE_ATTEMPTS, readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
 import { executionRoleOf, taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
@@ -36,14 +37,11 @@ import { executionPrincipal, type CredentialsOpener } from './execution-principa
  */
 const DEFINITIONS_CACHED = 1_000;
 const TASK_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/tasks\/([^/]+)\/([a-f0-9]{32})$/;
-/** A task ARN as Berth makes them: `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`. */
-const TASK_RESOURCE = /^task\/([A-Za-z0-9_-]{1,255})\/([a-f0-9]{32})$/;
 
 /** The store key of the task an ARN names (its scope and cluster are in the ARN), or undefined for anything else. */
 export function taskKeyOf(taskArn: unknown): string | undefined {
-  const a = typeof taskArn === 'string' ? parseArn(taskArn) : undefined;
-  const m = a?.service === 'ecs' ? TASK_RESOURCE.exec(a.resource) : null;
-  return a && m ? keys.task({ account: a.account, region: a.region }, m[1]!, m[2]!) : undefined;
+  const ref = taskRefOfArn(taskArn);
+  return ref && taskKey(ref);
 }
 /**
  * Tasks a session was found to run, per session, for its awslogs messages (each is checked
@@ -307,8 +305,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // task placed on the instance from the instance's own cluster's index.
     const tasks: TaskRecord[] = [];
     for (const t of state.tasksOnInstance(msg.containerInstanceArn)) {
-      const held = await getJson<TaskRecord>(store, t.key);
-      if (held && held.value.lastStatus !== 'STOPPED') tasks.push(held.value);
+      const held = await readTaskAt(store, t.key, parseTask);
+      if (held && held.record.lastStatus !== 'STOPPED') tasks.push(held.record);
     }
     for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
     send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t, session))) });
@@ -322,14 +320,12 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
    * for a task placed on this session's instance (a pool host serves many accounts).
    */
   async function protection(s: Session, msg: Extract<AgentMessage, { type: 'protection' }>): Promise<ServerMessage> {
-    const key = taskKeyOf(msg.taskArn);
-    const found = key === undefined ? undefined : await getJson<TaskRecord>(store, key);
-    if (!found || found.value.containerInstanceArn !== s.instanceArn) {
+    const ref = taskRefOfArn(msg.taskArn);
+    const found = ref === undefined ? undefined : await readTask(store, ref, parseTask);
+    if (!ref || !found || found.record.containerInstanceArn !== s.instanceArn) {
       return { type: 'protectionResult', id: msg.id, error: { code: 'ResourceNotFoundException', message: `The task ${msg.taskArn} does not run on this container instance.` } };
     }
-    const a = parseArn(msg.taskArn)!;
-    const scope = { account: a.account, region: a.region };
-    const cluster = TASK_RESOURCE.exec(a.resource)![1]!;
+    const { scope, cluster } = ref;
     const nowSeconds = now() / 1000;
     try {
       checkProtectionRequest(1, MAX_UPDATE_PROTECTION_TASKS, msg.expiresInMinutes);
@@ -346,18 +342,18 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   async function report(s: Session, msg: Extract<AgentMessage, { type: 'state' }>): Promise<void> {
     // The task's own key, from its ARN: a pool host runs tasks of other clusters and accounts.
     // Applied only to a task placed on this session's instance.
-    const key = taskKeyOf(msg.report.taskArn);
-    for (;;) {
-      if (key === undefined) break;
-      const kv = await store.get(key);
-      // applyReport answers a new record and leaves the (possibly shared) one read as it is.
-      const cur = kv && parseTask(key, kv.value);
-      if (!kv || !cur || cur.containerInstanceArn !== s.instanceArn) break; // not this agent's task: nothing to apply
-      const next = applyReport(cur, msg.report, now() / 1000);
-      if (!next) break;
-      const value = JSON.stringify(next);
-      parsedValues?.remember(key, value, next);
-      if ((await store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value }] })).ok) break;
+    const ref = taskRefOfArn(msg.report.taskArn);
+    // The report is the status's (what runs): a StopTask meanwhile does not refuse it.
+    // applyReport answers a new record and leaves the (possibly shared) one read as it is;
+    // a task placed elsewhere is not this agent's: nothing to apply.
+    // Acknowledged only once applied (or found to change nothing): an acknowledged report is
+    // never sent again, so a storm of writes to the task is outlasted, not given up on.
+    while (ref) {
+      const w = await changeTask(store, ref, 'status', (cur) => cur.containerInstanceArn === s.instanceArn ? applyReport(cur, msg.report, now() / 1000) : undefined, {
+        parse: parseTask, ...(parsedValues && { remember: (key, value, parsed) => parsedValues.remember(key, value, parsed) }),
+      });
+      if (w.outcome !== 'conflict') break;
+      log(`agent gateway: the report of ${msg.report.taskArn} lost ${MAX_TASK_WRITE_ATTEMPTS} writes in a row to the task; trying again`);
     }
     send(s, { type: 'ack', seq: msg.seq });
   }
@@ -377,10 +373,10 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       }
       let known = s.awslogsTasks.get(msg.taskArn);
       if (!known) {
-        const task = await getJson<TaskRecord>(store, key);
-        if (task?.value.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
+        const task = (await readTaskAt(store, key, parseTask))?.record;
+        if (task?.containerInstanceArn !== s.instanceArn) return answer({ code: 'AccessDeniedException', message: `task ${msg.taskArn} does not run on ${s.instanceArn}` });
         // Checked only where this control plane hands execution role sessions out (issueCredentials).
-        const executionRole = issueCredentials ? executionRoleOf(task.value, await definitionOf(task.value))?.roleArn : undefined;
+        const executionRole = issueCredentials ? executionRoleOf(task, await definitionOf(task))?.roleArn : undefined;
         known = executionRole ? { executionRole } : {};
         s.awslogsTasks.set(msg.taskArn, known);
       }

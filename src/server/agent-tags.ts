@@ -10,17 +10,17 @@
 import type { TagsResultMessage } from '../agent/protocol.ts';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys } from '../core/ecs/keys.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
+import { readTaskAt } from '../core/workload/task-store.ts';
 import { getJson } from '../store/json.ts';
 import type { Store } from '../store/store.ts';
 import { instanceRefOf } from './instance-credentials.ts';
 
 export async function tagsForAgent(store: Store, sessionInstanceArn: string, id: string, taskArn: string, taskKey: string | undefined, requestId: string): Promise<TagsResultMessage> {
-  const found = taskKey === undefined ? undefined : await getJson<TaskRecord>(store, taskKey);
-  if (!found || found.value.containerInstanceArn !== sessionInstanceArn) {
+  const found = taskKey === undefined ? undefined : await readTaskAt(store, taskKey);
+  if (!found || found.record.containerInstanceArn !== sessionInstanceArn) {
     return { type: 'tagsResult', id, errors: [{ resourceArn: taskArn, field: 'TaskTags', code: 'InvalidParameterException', message: `The task ${taskArn} does not run on this container instance.`, requestId }] };
   }
-  const task = found.value;
+  const task = found.record;
   const answer: TagsResultMessage = { type: 'tagsResult', id, taskTags: task.tags ?? [] };
   if (task.launchType === 'FARGATE') return answer;
   const ref = instanceRefOf(sessionInstanceArn);

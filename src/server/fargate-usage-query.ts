@@ -13,7 +13,7 @@
  */
 import type { ClusterState } from '../cluster/types.ts';
 import type { Scope } from '../core/ecs/scope.ts';
-import type { TaskRecord } from '../core/ecs/task.ts';
+import { readTaskAt } from '../core/workload/task-store.ts';
 import { addUsage, shareWithin, type UsageLine, type UsageSource } from '../cost/report.ts';
 import { DAY_SECONDS, dayStart, daysBetween, USAGE_RETENTION_DAYS, usageKeys, usageRecordOf, type DailyUsage, type UsageRecord } from '../cost/usage-record.ts';
 import { eachKey } from '../store/json.ts';
@@ -142,8 +142,8 @@ export async function fargateUsageLines(store: Store, state: ClusterState, q: Us
   }
   for (const t of live) {
     if (seen.has(t.id)) continue;
-    const kv = await store.get(t.key);
-    const r = kv && usageRecordOf(t.cluster, JSON.parse(kv.value) as TaskRecord, now);
+    const held = await readTaskAt(store, t.key);
+    const r = held && usageRecordOf(t.cluster, held.record, now);
     if (r) counted.live += add(lines, r, shareWithin(r, q.since, q.until));
   }
   return { lines: [...lines.values()], counted };

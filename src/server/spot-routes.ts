@@ -16,7 +16,7 @@ import { interruptTask } from '../core/ecs/spot-interruption.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { ApiError } from '../core/errors.ts';
 import { selectInterruptions, type InterruptRequest } from '../controllers/spot/select.ts';
-import { getJson } from '../store/json.ts';
+import { changeTask } from '../core/workload/task-store.ts';
 import type { Store } from '../store/store.ts';
 import { readJsonBody, sendError, sendJson } from './admin-http.ts';
 
@@ -102,14 +102,8 @@ async function interrupt(o: SpotRoutesOptions, body: Record<string, unknown>) {
   return { interrupted };
 }
 
-/** Interrupts one task by compare-and-set; undefined when it was already stopping or gone. */
+/** Interrupts one task (its spec: the control plane's stop) by compare-and-set; undefined when it was already stopping or gone. */
 async function interruptOne(store: Store, key: string): Promise<TaskRecord | undefined> {
-  for (let i = 0; i < INTERRUPT_ATTEMPTS; i++) {
-    const cur = await getJson<TaskRecord>(store, key);
-    const next = cur && interruptTask(cur.value);
-    if (!cur || !next) return undefined;
-    const r = await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] });
-    if (r.ok) return next;
-  }
-  return undefined;
+  const w = await changeTask(store, key, 'spec', interruptTask, { attempts: INTERRUPT_ATTEMPTS });
+  return w.outcome === 'written' ? w.task.record : undefined;
 }

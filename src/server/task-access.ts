@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clusterNameOf } from '../core/ecs/cluster.ts';
-import { keys } from '../core/ecs/keys.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
-import { getJson } from '../store/json.ts';
+import { readTask } from '../core/workload/task-store.ts';
 import type { Store } from '../store/store.ts';
 import type { createAgentGateway } from './agent-gateway.ts';
 import { awslogsTarget, writeAwslogs, type StreamReader } from './awslogs-reader.ts';
@@ -25,9 +24,9 @@ export function taskAccessRoutes({ store, agents, accountId, region, awslogs }: 
     const id = /([a-f0-9]{32})$/.exec(params.task ?? '')?.[1];
     if (!id) throw new HttpError(400, `'${params.task ?? ''}' is not a task id or ARN.`);
     const cluster = clusterNameOf(params.cluster);
-    const t = await getJson<TaskRecord>(store, keys.task({ account: accountId, region: params.region ?? region }, cluster, id));
+    const t = await readTask(store, { scope: { account: accountId, region: params.region ?? region }, cluster, id });
     if (!t) throw new HttpError(404, `Task ${params.task} was not found in cluster ${cluster} (pass --cluster if it is in another one).`);
-    return t.value;
+    return t.record;
   };
 
   return {

@@ -4,9 +4,9 @@
  * sets all read them here.
  */
 import type { ClusterState } from '../../cluster/types.ts';
-import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { countServiceTasks, NO_COUNTS, type CountedTask, type ServiceCounts } from '../../core/ecs/service-counts.ts';
+import { listTasks } from '../../core/workload/task-store.ts';
 import type { Store } from '../../store/store.ts';
 
 /** Where a service's counts come from: its group's tasks desired RUNNING, by deployment (startedBy). */
@@ -15,7 +15,7 @@ export type ServiceCountsSource = (scope: Scope, cluster: string, service: strin
 /** Counts a service's tasks read from the store (every task of the cluster): the reference the cluster state's counts are tested against. */
 export function storeServiceCounts(store: Store): ServiceCountsSource {
   return async (scope, cluster, service) => {
-    const tasks = (await store.list(keys.tasks(scope, cluster))).items.map((kv) => JSON.parse(kv.value) as CountedTask);
+    const tasks: CountedTask[] = (await listTasks(store, scope, cluster)).items.map((t) => t.record);
     return countServiceTasks(tasks).get(service) ?? NO_COUNTS;
   };
 }

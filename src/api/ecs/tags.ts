@@ -4,6 +4,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { mergeTags, removeTags, validateTags, type Tag } from '../../core/ecs/tags.ts';
 import { parseTaskDefinitionRef } from '../../core/ecs/task-definition.ts';
+import { changeTask, readTaskAt, taskKey, taskRefOfKey } from '../../core/workload/task-store.ts';
 import { getJson, updateJson } from '../../store/json.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { scopeOf, type EcsDeps } from './deps.ts';
@@ -47,7 +48,7 @@ const TAGGABLE: Readonly<Record<string, (scope: Scope, id: string) => string>> =
   task: (scope, id) => {
     const [cluster, task] = id.split('/');
     if (!cluster || !task) fail('InvalidParameterException', `Tag a task by its long ARN, which names the cluster: arn:aws:ecs:<region>:<account>:task/<cluster>/<id>.`);
-    return keys.task(scope, cluster, task);
+    return taskKey({ scope, cluster, id: task });
   },
   service: (scope, id) => {
     const [cluster, name] = id.split('/');
@@ -80,6 +81,13 @@ function tagsIn(r: Tagged, setId: string | undefined): Tag[] | undefined {
 export function tagOperations({ store }: Pick<EcsDeps, 'store'>) {
   const change = async (ctx: RequestContext, resourceArn: string, fn: (t: Tag[]) => Tag[]) => {
     const { key, setId } = recordKey(scopeOf(ctx), resourceArn);
+    // A task's tags are its spec's (task-store.ts owns how a task is stored).
+    if (taskRefOfKey(key)) {
+      const w = await changeTask(store, key, 'spec', (t) => ({ ...t, tags: fn(t.tags ?? []) }));
+      if (w.outcome === 'missing') notFound(resourceArn);
+      if (w.outcome === 'conflict') fail('ServerException', `The tags of ${resourceArn} changed too often to be written: retry the request.`);
+      return;
+    }
     const updated = await updateJson<Tagged>(store, key, (r) => {
       // Deleted clusters, capacity providers and services stay describable, but are no longer tagged.
       if (r.status === 'INACTIVE' && (key.includes('/clusters/') || key.includes('/capacity-providers/') || key.includes('/services/'))) notFound(resourceArn);
@@ -109,8 +117,8 @@ export function tagOperations({ store }: Pick<EcsDeps, 'store'>) {
 
     async ListTagsForResource(input: { resourceArn: string }, ctx: RequestContext) {
       const { key, setId } = recordKey(scopeOf(ctx), input.resourceArn);
-      const r = await getJson<Tagged>(store, key);
-      const tags = r && tagsIn(r.value, setId);
+      const r = taskRefOfKey(key) ? (await readTaskAt(store, key))?.record : (await getJson<Tagged>(store, key))?.value;
+      const tags = r && tagsIn(r as Tagged, setId);
       if (!tags) notFound(input.resourceArn);
       return { tags };
     },

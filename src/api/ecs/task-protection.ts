@@ -4,13 +4,13 @@
  * The agent's scale-in protection endpoint (src/agent/metadata) reaches the same
  * functions through its session (src/server/agent-gateway.ts), for its own tasks only.
  */
-import { keys } from '../../core/ecs/keys.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import type { TaskRecord } from '../../core/ecs/task.ts';
 import {
   checkProtectionRequest, MAX_GET_PROTECTION_TASKS, MAX_UPDATE_PROTECTION_TASKS, protectionRefusal, protectionView, withProtection, type ProtectedTaskView,
 } from '../../core/ecs/task-protection.ts';
-import { getJson } from '../../store/json.ts';
+import { fail } from '../../core/errors.ts';
+import { changeTask, readTask, type TaskRef } from '../../core/workload/task-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
@@ -26,19 +26,18 @@ export interface ProtectionResult {
 export async function updateTaskProtection(store: Store, scope: Scope, cluster: string, refs: readonly string[], enabled: boolean, expiresInMinutes: number | undefined, nowSeconds: number): Promise<ProtectionResult> {
   const out: ProtectionResult = { protectedTasks: [], failures: [] };
   for (const ref of refs) {
-    const found = await lookup(store, scope, cluster, ref);
-    if (!found) { out.failures.push({ arn: ref, reason: 'MISSING' }); continue; }
-    for (let cur: typeof found | undefined = found; cur;) {
-      const refusal = protectionRefusal(cur.value);
-      if (refusal) { out.failures.push({ arn: cur.value.taskArn, ...refusal }); break; }
-      const next = withProtection(cur.value, enabled, enabled ? expiresInMinutes : undefined, nowSeconds);
-      if ((await store.txn({ if: [{ key: cur.key, modRevision: cur.modRevision }], ops: [{ type: 'put', key: cur.key, value: JSON.stringify(next) }] })).ok) {
-        out.protectedTasks.push(protectionView(next, nowSeconds));
-        break;
-      }
-      cur = await lookup(store, scope, cluster, ref);
-      if (!cur) out.failures.push({ arn: ref, reason: 'MISSING' });
-    }
+    const task = taskOf(scope, cluster, ref);
+    let refused: ProtectionResult['failures'][number] | undefined;
+    // Protection is the spec's (the control plane's word on the task), written compare-and-set on it.
+    const w = task && await changeTask(store, task, 'spec', (t) => {
+      const refusal = protectionRefusal(t);
+      refused = refusal && { arn: t.taskArn, ...refusal };
+      return refusal ? undefined : withProtection(t, enabled, enabled ? expiresInMinutes : undefined, nowSeconds);
+    });
+    if (!w || w.outcome === 'missing') out.failures.push({ arn: ref, reason: 'MISSING' });
+    else if (refused) out.failures.push(refused);
+    else if (w.outcome === 'written') out.protectedTasks.push(protectionView(w.task.record, nowSeconds));
+    else fail('ServerException', `The protection of task ${ref} changed too often to be written: retry the request.`);
   }
   return out;
 }
@@ -55,16 +54,19 @@ export async function getTaskProtection(store: Store, scope: Scope, cluster: str
   return out;
 }
 
-async function lookup(store: Store, scope: Scope, cluster: string, ref: string): Promise<{ key: string; modRevision: number; value: TaskRecord } | undefined> {
-  let id: string;
+/** The task a reference names in `cluster`, or undefined when it names none (a MISSING failure). */
+function taskOf(scope: Scope, cluster: string, ref: string): TaskRef | undefined {
   try {
-    id = taskRefId(ref, cluster);
+    return { scope, cluster, id: taskRefId(ref, cluster) };
   } catch {
     return undefined;
   }
-  const key = keys.task(scope, cluster, id);
-  const got = await getJson<TaskRecord>(store, key);
-  return got && { key, modRevision: got.modRevision, value: got.value };
+}
+
+async function lookup(store: Store, scope: Scope, cluster: string, ref: string): Promise<{ value: TaskRecord } | undefined> {
+  const task = taskOf(scope, cluster, ref);
+  const got = task && await readTask(store, task);
+  return got && { value: got.record };
 }
 
 export function taskProtectionOperations({ store }: EcsDeps) {

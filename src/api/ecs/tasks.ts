@@ -4,7 +4,6 @@ import { fail } from '../../core/errors.ts';
 import { parseArn } from '../../core/arn.ts';
 import { clusterNameOf } from '../../core/ecs/cluster.ts';
 import { checkAssignPublicIp, checkFargateLaunch, checkPlatformVersion } from '../../core/ecs/fargate-rules.ts';
-import { keys } from '../../core/ecs/keys.ts';
 import { checkNetworkConfiguration } from '../../core/ecs/service-rules.ts';
 import type { CapacityProviderStrategyItem, NetworkConfiguration } from '../../core/ecs/service.ts';
 import { validateTags, type Tag } from '../../core/ecs/tags.ts';
@@ -13,7 +12,7 @@ import type { TaskDefinitionRecord } from '../../core/ecs/task-definition.ts';
 import { decodeToken, encodeToken, pageSize } from '../../core/pagination.ts';
 import type { Failure, PlacementConstraint, PlacementStrategy } from '../../scheduler/types.ts';
 import { resolveStrategy, type LaunchType } from '../../scheduler/capacity-strategy.ts';
-import { getJson } from '../../store/json.ts';
+import { changeTask, clusterTasksPrefix, readTask } from '../../core/workload/task-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { requireCluster } from './cluster-state.ts';
 import { findInstance } from './container-instances.ts';
@@ -114,17 +113,13 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
       const scope = scopeOf(ctx);
       const id = taskRefId(input.task, clusterNameOf(input.cluster));
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const key = keys.task(scope, cluster, id);
-      for (;;) {
-        const cur = await getJson<TaskRecord>(store, key);
-        if (!cur) fail('InvalidParameterException', `The referenced task was not found: '${input.task}' in cluster ${cluster}.`);
-        const t = cur.value;
-        if (t.desiredStatus === 'STOPPED') return { task: taskView(t, true) };
-        const next: TaskRecord = { ...t, desiredStatus: 'STOPPED', stopCode: t.stopCode ?? 'UserInitiated', stoppedReason: t.stoppedReason ?? input.reason ?? 'Task stopped by user', version: t.version + 1 };
-        if ((await store.txn({ if: [{ key, modRevision: cur.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] })).ok) {
-          return { task: taskView(next, true) };
-        }
-      }
+      // The stop is the spec's (the control plane's word): a report of its agent meanwhile does not refuse it.
+      const w = await changeTask(store, { scope, cluster, id }, 'spec', (t): TaskRecord | undefined => t.desiredStatus === 'STOPPED' ? undefined : {
+        ...t, desiredStatus: 'STOPPED', stopCode: t.stopCode ?? 'UserInitiated', stoppedReason: t.stoppedReason ?? input.reason ?? 'Task stopped by user', version: t.version + 1,
+      });
+      if (w.outcome === 'missing') fail('InvalidParameterException', `The referenced task was not found: '${input.task}' in cluster ${cluster}.`);
+      if (w.outcome === 'conflict') fail('ServerException', `Task ${input.task} changed too often to be stopped: retry the request.`);
+      return { task: taskView(w.task.record, true) };
     },
 
     async DescribeTasks(input: { cluster?: string; tasks: string[]; include?: string[] }, ctx: RequestContext) {
@@ -143,8 +138,8 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
           failures.push({ arn: ref, reason: 'MISSING' });
           continue;
         }
-        const t = await getJson<TaskRecord>(store, keys.task(scope, cluster, id));
-        if (t) tasks.push(taskView(t.value, input.include?.includes('TAGS') ?? false));
+        const t = await readTask(store, { scope, cluster, id });
+        if (t) tasks.push(taskView(t.record, input.include?.includes('TAGS') ?? false));
         else failures.push({ arn: ref, reason: 'MISSING' });
       }
       return { tasks, failures };
@@ -154,7 +149,7 @@ export function taskOperations({ store, state, placer }: EcsDeps) {
       const scope = scopeOf(ctx);
       const limit = pageSize(input.maxResults, 100);
       const cluster = (await requireCluster(store, scope, input.cluster)).value.clusterName;
-      const prefix = keys.tasks(scope, cluster);
+      const prefix = clusterTasksPrefix(scope, cluster);
       const instance = input.containerInstance && (await findInstance(store, scope, cluster, input.containerInstance));
       if (input.containerInstance && !instance) fail('InvalidParameterException', `Container instance ${input.containerInstance} is not in cluster ${cluster}.`);
       const after = decodeToken(input.nextToken, prefix)?.slice(prefix.length);

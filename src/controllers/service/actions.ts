@@ -28,6 +28,7 @@ export function stopTask(task: TaskSummary, reason: string): Action {
   return {
     type: 'update',
     key: task.key,
+    task: 'spec',
     why: `stop task ${task.id}: ${reason}`,
     change: (current) => {
       if (!isObject(current) || current.desiredStatus !== 'RUNNING') return undefined;

@@ -87,6 +87,7 @@ export function interruptionAction(key: string, cause: string): Action {
   return {
     type: 'update',
     key,
+    task: 'spec',
     why: `spot: ${key} interrupted (${cause})`,
     change: (cur) => (cur === undefined ? undefined : interruptTask(cur as TaskRecord)),
   };

@@ -26,6 +26,9 @@ export const keys = {
   allContainerInstances: (s: Scope) => `${base(s)}instances/`,
   task: (s: Scope, cluster: string, id: string) => `${base(s)}tasks/${cluster}/${id}`,
   tasks: (s: Scope, cluster: string) => `${base(s)}tasks/${cluster}/`,
+  /** A task's status (what its agent reports) beside its spec at `task`: core/workload/task-store.ts owns both. */
+  taskStatus: (s: Scope, cluster: string, id: string) => `${base(s)}task-status/${cluster}/${id}`,
+  taskStatuses: (s: Scope, cluster: string) => `${base(s)}task-status/${cluster}/`,
   /** RunTask clientToken → the tasks it started (idempotency). */
   clientToken: (s: Scope, cluster: string, token: string) => `${base(s)}client-tokens/${cluster}/${token}`,
   clientTokens: (s: Scope) => `${base(s)}client-tokens/`,

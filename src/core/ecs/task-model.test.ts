@@ -12,7 +12,7 @@ import { applyReport, type TaskReport } from './task-report.ts';
 import { interruptTask } from './spot-interruption.ts';
 import { CONTAINER_STATUSES, TASK_STATUSES, type StopCode } from './task-lifecycle.ts';
 import type { TaskDefinitionRecord, ContainerDefinition } from './task-definition.ts';
-import { definitionFactsOf, ecsTaskView, recordOf, specOf, statusOf } from './task-model.ts';
+import { definitionFactsOf, ecsTaskView, recordOf, specOf, statusOf, writePart, type WrittenPart } from './task-model.ts';
 import { applyStatusReport } from '../workload/apply-report.ts';
 
 const RUNS = 300;
@@ -192,6 +192,28 @@ test(`an agent's report applied to the status alone gives the record applyReport
         if (whole && status) assert.deepStrictEqual(json(taskView(recordOf(spec, status), true)), json(taskView(whole, true)));
       }
       t = apply(t, s, now) ?? t;
+    }
+  }), { numRuns: RUNS, seed: SEED });
+});
+
+/** The half each writer writes (task-store.ts changeTask callers). */
+const PART: Readonly<Record<Of<typeof step>['kind'], WrittenPart>> = {
+  report: 'status', stopTask: 'spec', schedulerStop: 'spec', spot: 'spec', protect: 'spec', unprotect: 'spec', controlPlane: 'both',
+};
+
+test(`every writer's change of the join kept in the half it writes gives the view of the record written whole (${RUNS} random lifecycles)`, () => {
+  fc.assert(fc.property(definition, launch, fc.array(step, { maxLength: 12 }), (td, l, steps) => {
+    let t = newRecord(td, l);
+    let split = { spec: specOf(t, td), status: statusOf(t) };
+    let now = 1000;
+    for (const s of steps) {
+      now += 7;
+      const joined = recordOf(split.spec, split.status);
+      const next = apply(joined, s, now);
+      if (next) split = JSON.parse(JSON.stringify(writePart(split.spec, split.status, PART[s.kind], joined, next))) as typeof split;
+      t = apply(t, s, now) ?? t;
+      for (const tags of [false, true]) assert.deepStrictEqual(json(ecsTaskView(split.spec, split.status, tags)), json(taskView(t, tags)));
+      assert.equal(recordOf(split.spec, split.status).version, t.version);
     }
   }), { numRuns: RUNS, seed: SEED });
 });

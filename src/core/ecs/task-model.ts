@@ -202,6 +202,35 @@ export function recordOf(spec: TaskSpec, status: TaskStatus): TaskRecord {
   };
 }
 
+/** Which half of a task a write changes (core/workload/task-store.ts TaskPart). */
+export type WrittenPart = 'spec' | 'status' | 'both';
+
+/**
+ * A writer's change of a task's join (`before` → `after`, records as ECS shows them) kept in
+ * the half it writes: the spec takes the control plane's fields (desired status, its stop,
+ * tags, protection), the status what its agent reports (statusOf). The version's step goes
+ * to the half written (the status when both are), so the joined version is `after`'s.
+ */
+export function writePart(spec: TaskSpec, status: TaskStatus, part: WrittenPart, before: TaskRecord, after: TaskRecord): { spec: TaskSpec; status: TaskStatus } {
+  const step = after.version - before.version;
+  return {
+    spec: part === 'status' ? spec : specAfter(spec, after, part === 'spec' ? step : 0),
+    status: part === 'spec' ? status : { ...statusOf(after), changes: status.changes + step },
+  };
+}
+
+function specAfter(spec: TaskSpec, t: TaskRecord, step: number): TaskSpec {
+  const controlPlaneStop = t.desiredStatus === 'STOPPED' && rank(t.lastStatus) < rank('DEACTIVATING') && (t.stopCode !== undefined || t.stoppedReason !== undefined);
+  const { protectedUntil: _p, ...ecs } = spec.ecs;
+  return {
+    ...spec,
+    generation: spec.generation + step,
+    desiredStatus: t.desiredStatus,
+    ...(controlPlaneStop && { stop: { ...(t.stopCode !== undefined && { code: t.stopCode }), ...(t.stoppedReason !== undefined && { reason: t.stoppedReason }) } }),
+    ecs: { ...ecs, tags: t.tags, ...(t.protectedUntil !== undefined && { protectedUntil: t.protectedUntil }) },
+  };
+}
+
 /** The ECS Task of a spec and a status, as DescribeTasks answers it (task.ts taskView). */
 export function ecsTaskView(spec: TaskSpec, status: TaskStatus, includeTags: boolean) {
   return taskView(recordOf(spec, status), includeTags);
