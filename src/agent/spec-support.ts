@@ -10,6 +10,5 @@ import type { ContainerSpec } from '../core/workload/spec.ts';
 /** The first thing `c` asks for that this agent does not do, as a sentence; undefined when it can run it. */
 export function unsupported(c: ContainerSpec): string | undefined {
   if (c.probes?.liveness || c.probes?.readiness || c.probes?.startup) return `container ${c.name} has probes, which this agent does not run yet`;
-  if (c.resources.cpuLimit !== undefined) return `container ${c.name} has a CPU limit, which this agent does not enforce yet`;
   return undefined;
 }

@@ -6,7 +6,7 @@
 import type { Attachment, HealthStatus, NetworkBinding } from '../ecs/task.ts';
 import type { StopCode } from '../ecs/task-lifecycle.ts';
 import type { Isolation } from '../ecs/fargate.ts';
-import type { ContainerState, Lifecycle } from './status.ts';
+import type { ContainerState, LastTermination, Lifecycle } from './status.ts';
 
 /** One container's part of a report. */
 export interface ContainerReport {
@@ -19,6 +19,13 @@ export interface ContainerReport {
   networkBindings?: NetworkBinding[];
   networkInterfaces?: { attachmentId: string; privateIpv4Address: string }[];
   healthStatus?: HealthStatus;
+  /** The restart policy's facts (status.ts ContainerStatus): sent only for a container that has a restart policy or probes. */
+  restartCount?: number;
+  ready?: boolean;
+  started?: boolean;
+  lastTermination?: LastTermination;
+  /** `null` clears it: the container left its back-off. */
+  waitingReason?: string | null;
 }
 
 /** A task's new status, its containers', and the timestamps the agent measured (epoch seconds). */

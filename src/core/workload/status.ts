@@ -21,6 +21,24 @@ export interface ContainerStatus {
   networkBindings: NetworkBinding[];
   networkInterfaces: { attachmentId: string; privateIpv4Address: string }[];
   healthStatus: HealthStatus;
+  /** Times the agent started it again in place (a restart policy); absent when never. */
+  restartCount?: number;
+  /** Its readiness probe's verdict (Kubernetes `ready`); absent for a container without probes. */
+  ready?: boolean;
+  /** Its startup probe has passed, or it has none (Kubernetes `started`); absent for a container without probes. */
+  started?: boolean;
+  /** How its previous run ended, once it has been restarted (Kubernetes `lastState.terminated`); epoch seconds. */
+  lastTermination?: LastTermination;
+  /** Why it is not running while it waits to start again (`CrashLoopBackOff`); absent otherwise. */
+  waitingReason?: string;
+}
+
+/** A container's previous run, as Kubernetes' `lastState.terminated` shows it. Epoch seconds. */
+export interface LastTermination {
+  exitCode?: number;
+  reason?: string;
+  startedAt?: number;
+  stoppedAt?: number;
 }
 
 export interface TaskStatus {
