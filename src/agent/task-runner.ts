@@ -22,11 +22,13 @@ import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } fro
 import { taskPidsLimit } from './task-pids-limit.ts';
 import { backendFor, sandboxTask } from './task-sandbox.ts';
 import { ESSENTIAL_EXIT_REASON, OOM_REASON, StartFailure } from './task-failure.ts';
-import { containerNetwork, taskHostname } from './task-network.ts';
+import { containerNetwork, probeAddress, taskHostname } from './task-network.ts';
 import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
-import { unsupported } from './spec-support.ts';
+import { readRestarts, writeRestarts } from './restart-history.ts';
+import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
+import { startProbes } from './probes/container-probes.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -101,8 +103,12 @@ export class TaskRunner {
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
     this.#awslogs = new TaskAwslogs(this.taskArn, assignment.logDriverMode, deps.awslogs, deps.log, deps.now);
+    // Restarts an earlier agent made of these containers go on being counted (restart-history.ts).
+    const saved = readRestarts(this.#layout.dir);
     this.#slots = new Map(assignment.spec.containers.map((spec) => [spec.name, {
       spec, essential: spec.essential, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
+      restarts: saved[spec.name]?.restarts ?? { count: 0 },
+      ...(saved[spec.name]?.lastTermination && { lastTermination: saved[spec.name]!.lastTermination }),
     }]));
   }
 
@@ -144,15 +150,7 @@ export class TaskRunner {
     this.#persist();
     if (this.spec.desiredStatus === 'STOPPED') return this.stop();
     try {
-      for (const c of this.spec.containers) {
-        const why = unsupported(c);
-        if (why) throw new StartFailure(`CannotStartContainerError: ${why}`, c.name);
-      }
-      try {
-        applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
-      } catch (e) {
-        throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
-      }
+      this.#applyTaskCgroup();
       // The network and the containers' files do not depend on each other: set them up
       // side by side (with a cached image, the rootfs mount overlaps the network's ~8 ms).
       const preparing = this.#prepareFiles();
@@ -186,6 +184,15 @@ export class TaskRunner {
       await this.#startWhatCan();
     } catch (e) {
       await this.#failStart(e);
+    }
+  }
+
+  /** The task's cgroup and its limits (made at launch, and again before a restart: the last container's delete removes it). */
+  #applyTaskCgroup(): void {
+    try {
+      applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
+    } catch (e) {
+      throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
     }
   }
 
@@ -257,7 +264,7 @@ export class TaskRunner {
   detach(): void {
     this.#detached.abort();
     this.#awslogs.stop();
-    for (const slot of this.#slots.values()) slot.checks?.stop();
+    for (const slot of this.#slots.values()) this.#unwatch(slot);
   }
 
   /** Stops the task: dependents first, each container with its stopTimeout; then cleans up. */
@@ -270,8 +277,9 @@ export class TaskRunner {
   }
 
   async #stop(): Promise<void> {
+    for (const s of this.#slots.values()) this.#unwatch(s);
     await Promise.allSettled([...this.#starting]);
-    for (const s of this.#slots.values()) s.checks?.stop();
+    for (const s of this.#slots.values()) this.#unwatch(s);
     this.#report('STOPPING');
     for (const group of stopOrder(this.spec.containers)) {
       await Promise.all(group.map(async (name) => {
@@ -307,7 +315,7 @@ export class TaskRunner {
   async #startWhatCan(): Promise<void> {
     if (this.#stopping) return;
     const facts = new Map<string, ContainerFacts>([...this.#slots].map(([n, s]) => [n, {
-      state: s.state, ...(s.exit && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
+      state: s.restartTimer ? 'running' : s.state, ...(s.exit && !s.restartTimer && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
     }]));
     const { start, blocked } = decideStarts(this.spec.containers, facts);
     for (const b of blocked) {
@@ -376,9 +384,42 @@ export class TaskRunner {
         void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
       });
     }
+    if (slot.spec.probes) this.#probe(slot);
+  }
+
+  /** Starts the slot's probes (probes/): `started` and `ready` reported as they move; a failed startup or liveness probe kills it. */
+  #probe(slot: Slot): void {
+    const container = slot.container!;
+    const target = { address: probeAddress(this.#net, slot.spec.name), exec: async (argv: readonly string[], timeoutMs: number) => (await container.exec(argv, { timeoutMs })).exitCode };
+    const running = startProbes(slot.spec.probes!, target, slot.startedAt ?? this.#deps.now(), {
+      onVerdict: (v) => {
+        slot.started = v.started;
+        slot.ready = v.ready;
+        this.#report(this.#status);
+      },
+      onFailed: (kind, grace) => {
+        this.#deps.log(`${this.taskId}: ${slot.spec.name}: ${kind} probe failed; killing it`);
+        slot.ready = false;
+        // Its exit is then seen by #watch, and the restart policy decides.
+        void container.stop(stopTimeoutSeconds(grace ?? slot.spec.stopTimeout)).catch((e: Error) => this.#deps.log(`${this.taskId}: stop ${slot.spec.name}: ${e.message}`));
+      },
+    });
+    slot.probes = running;
+    const v = running.verdict();
+    slot.started = v.started;
+    slot.ready = v.ready;
+  }
+
+  /** Stops the slot's health checks, probes and any restart it waits for. */
+  #unwatch(slot: Slot): void {
+    slot.checks?.stop();
+    slot.probes?.stop();
+    clearTimeout(slot.restartTimer);
+    slot.restartTimer = undefined;
   }
 
   #watch(slot: Slot): void {
+    slot.watchedSince = this.#deps.now();
     void slot.container!.wait(Infinity, this.#detached.signal).then((exit) => {
       if (!exit || slot.state === 'exited' || this.#stopping || this.#detached.signal.aborted) return;
       this.#recordExit(slot, exit);
@@ -389,9 +430,44 @@ export class TaskRunner {
 
   #exited(slot: Slot): void {
     slot.checks?.stop();
+    slot.probes?.stop();
+    const wait = planRestart(slot, this.#stopping !== undefined || this.spec.desiredStatus === 'STOPPED', this.#deps.now());
+    if (wait !== undefined) {
+      slot.restartTimer = setTimeout(() => this.#restart(slot), wait);
+      this.#report(this.#status);
+      return;
+    }
     this.#report(this.#status);
     if (slot.essential) void this.stop('EssentialContainerExited', ESSENTIAL_EXIT_REASON);
-    else void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
+    else void this.#startWhatCan().then(() => this.#endIfAllExited(), (e: unknown) => this.#failStart(e));
+  }
+
+  /** Starts an exited container again in place: same id, root filesystem, network and volumes. */
+  #restart(slot: Slot): void {
+    if (this.#stopping) return;
+    const p = (async () => {
+      await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.spec.name}: ${e.message}`));
+      beginRestart(slot, this.#deps.now());
+      writeRestarts(this.#layout.dir, restartsOf(this.#slots.values()));
+      this.#applyTaskCgroup();
+      await this.#start(slot);
+      this.#report(this.#status);
+    })();
+    this.#starting.add(p);
+    void p.finally(() => this.#starting.delete(p)).catch((e: unknown) => {
+      // It could not be started again: it has exited for good.
+      slot.state = 'exited';
+      slot.reason = e instanceof Error ? e.message : String(e);
+      this.#deps.log(`${this.taskId}: restart ${slot.spec.name}: ${slot.reason}`);
+      this.#report(this.#status);
+      if (slot.essential) void this.stop('EssentialContainerExited', ESSENTIAL_EXIT_REASON);
+      else this.#endIfAllExited();
+    });
+  }
+
+  /** A task of non-essential containers only (a pod's) stops once all have exited for good. */
+  #endIfAllExited(): void {
+    if (!this.#stopping && allExited([...this.#slots.values()], this.#status)) void this.stop('EssentialContainerExited', ALL_EXITED_REASON);
   }
 
   #recordExit(slot: Slot, exit: ExitStatus): void {
