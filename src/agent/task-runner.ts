@@ -28,7 +28,7 @@ import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
 import { readRestarts, writeRestarts } from './restart-history.ts';
 import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
-import { startProbes } from './probes/container-probes.ts';
+import { probeSlot } from './probes/slot-probes.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -238,11 +238,13 @@ export class TaskRunner {
       if (r.state === 'running') {
         slot.state = 'running';
         this.#watch(slot);
+        this.#probe(slot);
       } else if (r.state === 'created') {
         slot.state = 'starting';
         await r.container.start();
         slot.state = 'running';
         this.#watch(slot);
+        this.#probe(slot);
       } else {
         slot.state = 'exited';
         slot.exit = r.state === 'exited' ? r.exit : undefined;
@@ -384,30 +386,12 @@ export class TaskRunner {
         void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
       });
     }
-    if (slot.spec.probes) this.#probe(slot);
+    this.#probe(slot);
   }
 
-  /** Starts the slot's probes (probes/): `started` and `ready` reported as they move; a failed startup or liveness probe kills it. */
   #probe(slot: Slot): void {
-    const container = slot.container!;
-    const target = { address: probeAddress(this.#net, slot.spec.name), exec: async (argv: readonly string[], timeoutMs: number) => (await container.exec(argv, { timeoutMs })).exitCode };
-    const running = startProbes(slot.spec.probes!, target, slot.startedAt ?? this.#deps.now(), {
-      onVerdict: (v) => {
-        slot.started = v.started;
-        slot.ready = v.ready;
-        this.#report(this.#status);
-      },
-      onFailed: (kind, grace) => {
-        this.#deps.log(`${this.taskId}: ${slot.spec.name}: ${kind} probe failed; killing it`);
-        slot.ready = false;
-        // Its exit is then seen by #watch, and the restart policy decides.
-        void container.stop(stopTimeoutSeconds(grace ?? slot.spec.stopTimeout)).catch((e: Error) => this.#deps.log(`${this.taskId}: stop ${slot.spec.name}: ${e.message}`));
-      },
-    });
-    slot.probes = running;
-    const v = running.verdict();
-    slot.started = v.started;
-    slot.ready = v.ready;
+    if (!slot.spec.probes) return;
+    probeSlot(slot, probeAddress(this.#net, slot.spec.name), { now: this.#deps.now, log: (l) => this.#deps.log(`${this.taskId}: ${l}`), changed: () => this.#report(this.#status) });
   }
 
   /** Stops the slot's health checks, probes and any restart it waits for. */
