@@ -231,4 +231,18 @@ describe('the agent runs what a pod needs', { skip: !isRoot && 'tasks need root'
     assert.equal(cpuMax(`/berth/${a.spec.id}`), '37500 100000', '384 units of 1024');
     await runner.stop('UserInitiated', 'done');
   });
+
+  test('in a gVisor sandbox, a failed container is restarted in place: the same sandbox, the same volume', { skip: !runscBinary && 'runsc is not installed' }, async () => {
+    const a = assignment(6, [
+      container('job', 'if [ -f /data/ran ]; then echo second; exit 0; fi; touch /data/ran; sleep 1; exit 3', { restart: { policy: 'OnFailure' }, mounts: [{ volume: 'data', path: '/data', readOnly: false }] }),
+      container('side', 'exec sleep 3600'),
+    ], { launchType: 'FARGATE' });
+    const runner = await launch(a);
+    await when('job restarted and done', () => of(last(a), 'job')?.restartCount === 1 && of(last(a), 'job')?.status === 'STOPPED');
+    assert.equal(last(a)?.isolation, 'gvisor');
+    assert.deepEqual([of(last(a), 'job')?.exitCode, of(last(a), 'job')?.lastTermination?.exitCode], [0, 3], JSON.stringify(of(last(a), 'job')));
+    assert.match(logOf(a, 'job'), /second/);
+    assert.equal(last(a)?.status, 'RUNNING', 'side runs on');
+    await runner.stop('UserInitiated', 'done');
+  });
 });

@@ -353,7 +353,9 @@ export class TaskRunner {
       const environment = [...own, ...injected.filter((e) => !named.has(e.name))];
       slot.createdAt = this.#deps.now();
       slot.container = await this.#sandbox.createContainer({
-        id: runtimeId(this.taskId, name),
+        // gVisor remembers a member's id inside its sandbox after the member is deleted (a new
+        // one of the same id fails to mount its cgroups): a run started again there gets its own.
+        id: runtimeId(this.taskId, name) + (this.#sandbox.isolation === 'gvisor' && slot.restarts.count > 0 ? `.r${slot.restarts.count}` : ''),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
         definition: runtimeFields(slot.spec, environment),
