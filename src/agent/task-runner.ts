@@ -5,7 +5,6 @@ import type { TaskSpec } from '../core/workload/spec.ts';
 import type { StatusReport } from '../core/workload/report.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { ImageStore } from '../images/image-store.ts';
-import type { LocalImage } from '../images/local-image.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { applyTaskCgroup, removeCgroups, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime } from '../runtime/container/index.ts';
 import type { FoundContainer, SandboxBackend, TaskContainer, TaskSandbox } from '../runtime/sandbox/index.ts';
@@ -13,7 +12,8 @@ import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
 import { decideStarts, stopOrder, type ContainerFacts } from './container-order.ts';
-import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
+import type { EnvVar, S3ObjectReader } from './env-files.ts';
+import { imageOf, loadEnvironment, prepareFiles } from './task-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 import { TaskAwslogs } from './awslogs/task-logs.ts';
@@ -153,7 +153,10 @@ export class TaskRunner {
       this.#applyTaskCgroup();
       // The network and the containers' files do not depend on each other: set them up
       // side by side (with a cached image, the rootfs mount overlaps the network's ~8 ms).
-      const preparing = this.#prepareFiles();
+      const preparing = prepareFiles([...this.#slots.values()], this.#deps, this.taskArn, (name) => this.#layout.rootfs(name), (edge, at) => {
+        if (edge === 'started') this.#pullStartedAt = at;
+        else this.#pullStoppedAt = at;
+      });
       // A stop meanwhile waits for it, as for container starts: it must not unmount first.
       const settled = preparing.then(() => undefined, () => undefined);
       this.#starting.add(settled);
@@ -197,27 +200,6 @@ export class TaskRunner {
   }
 
   /**
-   * Environment files (like ECS's task resources, fetched before any image is pulled),
-   * the images, and each container's root filesystem, mounted ahead of its start.
-   */
-  async #prepareFiles(): Promise<void> {
-    const slots = [...this.#slots.values()];
-    await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
-    this.#pullStartedAt = this.#deps.now() / 1000;
-    for (const slot of slots) {
-      slot.image = await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) }).catch((e: Error) => {
-        throw new StartFailure(`CannotPullContainerError: pull image ${slot.spec.image}: ${e.message}`, slot.spec.name);
-      });
-    }
-    this.#pullStoppedAt = this.#deps.now() / 1000;
-    await Promise.all(slots.map(async (slot) => {
-      slot.rootfs = await this.#deps.images.mountRootfs(slot.image!, this.#layout.rootfs(slot.spec.name)).catch((e: Error) => {
-        throw new StartFailure(`CannotStartContainerError: ${e.message}`, slot.spec.name);
-      });
-    }));
-  }
-
-  /**
    * Takes over a task whose containers a previous agent process started (after kill -9):
    * those the container module found, or the task's sandbox and the containers in it.
    */
@@ -234,7 +216,7 @@ export class TaskRunner {
       if (!slot) continue;
       slot.container = r.container;
       this.#awslogs.follow(slot.spec, r.container.id, this.#layout.log(name), this.#logFormat());
-      slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
+      slot.rootfs = await this.#deps.images.mountRootfs(await imageOf(slot, this.#deps, this.taskArn), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
         this.#watch(slot);
@@ -338,9 +320,9 @@ export class TaskRunner {
     slot.state = 'starting';
     const name = slot.spec.name;
     // Loaded at launch; a task adopted after an agent restart reads them again here.
-    await this.#loadEnvironment(slot);
+    await loadEnvironment(slot, this.#deps.envFiles);
     try {
-      const image = await this.#image(slot);
+      const image = await imageOf(slot, this.#deps, this.taskArn);
       slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.spec, name, this.#layout);
@@ -476,25 +458,6 @@ export class TaskRunner {
       if (slot && !slot.reason) slot.reason = message;
     }
     await this.stop('TaskFailedToStart', message);
-  }
-
-  /** Reads the slot's environment files (if it has any) into `slot.environment`. */
-  async #loadEnvironment(slot: Slot): Promise<void> {
-    const files: EnvironmentFile[] | undefined = slot.spec.envFiles;
-    if (!files?.length || slot.environment) return;
-    const environment: EnvVar[] = slot.spec.env;
-    try {
-      slot.environment = await resolveEnvironment(environment, files, this.#deps.envFiles);
-    } catch (e) {
-      if (e instanceof EnvFilesError) throw new StartFailure(e.message);
-      throw e;
-    }
-  }
-
-
-  async #image(slot: Slot): Promise<LocalImage> {
-    slot.image ??= this.#deps.images.get(slot.spec.image) ?? await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) });
-    return slot.image;
   }
 
   /** A gVisor sandbox's containers write raw output to their log; conmon writes k8s-file records. */
