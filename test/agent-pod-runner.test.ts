@@ -245,4 +245,22 @@ describe('the agent runs what a pod needs', { skip: !isRoot && 'tasks need root'
     assert.equal(last(a)?.status, 'RUNNING', 'side runs on');
     await runner.stop('UserInitiated', 'done');
   });
+
+  test('an agent restarted meanwhile counts restarts on from where the last one was (restarts.json), and restarts on', { skip: !runscBinary && 'runsc is not installed' }, async () => {
+    const a = assignment(7, [container('crash', 'echo run; sleep 1; exit 1', { restart: { policy: 'Always' } }), container('side', 'exec sleep 3600')], { launchType: 'FARGATE' });
+    const runner = await launch(a);
+    await when('the first restart', () => of(last(a), 'crash')?.restartCount === 1 && of(last(a), 'crash')?.waitingReason === null);
+    // The agent goes away (its runner lets go) and a new one adopts the task from its files.
+    runner.detach();
+    const before = reports.length;
+    const again = new TaskRunner(a, deps);
+    runners.push(again);
+    await again.adopt(new Map());
+    const fresh = () => reports.slice(before).filter((r) => r.taskArn === a.spec.ecs.taskArn);
+    assert.equal(of(fresh().at(-1), 'crash')?.restartCount, 1, 'the count is the last agent\'s');
+    // Its next back-off is 20 s (the second), then it runs a third time.
+    await when('the second restart, by the new agent', () => of(fresh().at(-1), 'crash')?.restartCount === 2);
+    assert.equal(of(fresh().at(-1), 'crash')?.lastTermination?.exitCode, 1);
+    await again.stop('UserInitiated', 'done');
+  });
 });
