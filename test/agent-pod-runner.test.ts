@@ -143,14 +143,14 @@ describe('the agent runs what a pod needs', { skip: !isRoot && 'tasks need root'
       container('job', script, { restart: { policy: 'OnFailure' }, mounts: [{ volume: 'data', path: '/data', readOnly: false }] }),
     ]);
     await launch(a);
-    await when('the back-off', () => of(last(a), 'job')?.waitingReason === CRASH_LOOP_BACK_OFF);
+    await when('the back-off', () => of(last(a), 'job')?.waiting?.reason === CRASH_LOOP_BACK_OFF);
     const waiting = of(last(a), 'job')!;
     const backingOff = Date.now();
     assert.equal(waiting.status, 'RUNNING', 'a container that will start again is not STOPPED');
     assert.equal(waiting.restartCount, 0);
     assert.equal(waiting.exitCode, undefined);
     assert.deepEqual([waiting.lastTermination?.exitCode, waiting.lastTermination?.reason], [3, 'Error']);
-    assert.ok(waiting.lastTermination!.stoppedAt! - waiting.lastTermination!.startedAt! >= 1);
+    assert.ok(waiting.lastTermination!.finishedAt! - waiting.lastTermination!.startedAt! >= 1);
     assert.equal(last(a)?.status, 'RUNNING');
 
     await when('STOPPED', () => last(a)?.status === 'STOPPED');
@@ -160,7 +160,7 @@ describe('the agent runs what a pod needs', { skip: !isRoot && 'tasks need root'
     assert.ok(waited >= RESTART_BACKOFF_INITIAL_SECONDS - 1.5, `it waited its back-off (${waited.toFixed(1)} s)`);
     const job = of(last(a), 'job')!;
     assert.deepEqual([job.status, job.exitCode, job.restartCount], ['STOPPED', 0, 1]);
-    assert.equal(job.waitingReason, null, 'no longer waiting');
+    assert.equal(job.waiting, null, 'no longer waiting');
     assert.equal(last(a)?.stoppedReason, ALL_EXITED_REASON);
     const log = logOf(a, 'job');
     assert.match(log, /second/, 'the second run found the first run\'s file on the volume');
@@ -249,7 +249,7 @@ describe('the agent runs what a pod needs', { skip: !isRoot && 'tasks need root'
   test('an agent restarted meanwhile counts restarts on from where the last one was (restarts.json), and restarts on', { skip: !runscBinary && 'runsc is not installed' }, async () => {
     const a = assignment(7, [container('crash', 'echo run; sleep 1; exit 1', { restart: { policy: 'Always' } }), container('side', 'exec sleep 3600')], { launchType: 'FARGATE' });
     const runner = await launch(a);
-    await when('the first restart', () => of(last(a), 'crash')?.restartCount === 1 && of(last(a), 'crash')?.waitingReason === null);
+    await when('the first restart', () => of(last(a), 'crash')?.restartCount === 1 && of(last(a), 'crash')?.waiting === null);
     // The agent goes away (its runner lets go) and a new one adopts the task from its files.
     runner.detach();
     const before = reports.length;

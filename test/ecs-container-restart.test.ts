@@ -76,7 +76,7 @@ describe('ECS container restart policy', () => {
     const app = t.containers.find((c) => c.name === 'app')!;
     assert.equal(app.lastStatus, 'RUNNING');
     assert.equal(app.exitCode, undefined);
-    for (const k of ['restartCount', 'ready', 'started', 'lastTermination', 'waitingReason']) assert.equal(k in app, false, `DescribeTasks has no ${k}`);
+    for (const k of ['restartCount', 'ready', 'started', 'lastTermination', 'waiting']) assert.equal(k in app, false, `DescribeTasks has no ${k}`);
 
     await ecs('wait', 'tasks-stopped', '--tasks', ignored);
     const i = await describeTask(ignored);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileSync } from '../lib/replace-file.ts';
-import type { LastTermination } from '../core/workload/status.ts';
+import type { LastTermination } from '../core/workload/report.ts';
 import type { RestartHistory } from './restart-policy.ts';
 
 export const RESTARTS_FILE = 'restarts.json';

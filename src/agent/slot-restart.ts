@@ -22,7 +22,7 @@ export function planRestart(slot: Slot, taskStopping: boolean, nowMs: number): n
   const startedAt = (slot.startedAt ?? slot.watchedSince ?? exitedAt * 1000) / 1000;
   const d = decideRestart(slot.spec.restart, { exitCode: slot.exit.exitCode, startedAt, exitedAt }, slot.restarts);
   if (!d.restart) return undefined;
-  slot.lastTermination = { exitCode: slot.exit.exitCode, reason: terminationReason(slot.exit.exitCode, slot.exit.oomKilled), startedAt, stoppedAt: exitedAt };
+  slot.lastTermination = { exitCode: slot.exit.exitCode, reason: terminationReason(slot.exit.exitCode, slot.exit.oomKilled), startedAt, finishedAt: exitedAt, ...(slot.container && { runtimeId: slot.container.id }) };
   if (d.backoffSeconds !== undefined) {
     slot.restarts = { ...slot.restarts, backoffSeconds: d.backoffSeconds };
     slot.waitingReason = CRASH_LOOP_BACK_OFF;

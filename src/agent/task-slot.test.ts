@@ -16,20 +16,20 @@ test('a container waiting to restart is RUNNING with its last termination and wa
   clearTimeout(timer);
   const waiting = slot({
     spec: spec({ restart: { policy: 'Always' } }), state: 'exited', exit: { exitCode: 1, oomKilled: false }, restartTimer: timer,
-    restarts: { count: 2, backoffSeconds: 40 }, lastTermination: { exitCode: 1, reason: 'Error', startedAt: 1, stoppedAt: 2 }, waitingReason: 'CrashLoopBackOff',
+    restarts: { count: 2, backoffSeconds: 40 }, lastTermination: { exitCode: 1, reason: 'Error', startedAt: 1, finishedAt: 2 }, waitingReason: 'CrashLoopBackOff',
   });
   const [r] = containerReports([waiting], undefined, 'RUNNING');
   assert.deepEqual(r, {
     name: 'web', status: 'RUNNING', healthStatus: 'UNKNOWN', restartCount: 2,
-    lastTermination: { exitCode: 1, reason: 'Error', startedAt: 1, stoppedAt: 2 }, waitingReason: 'CrashLoopBackOff',
+    lastTermination: { exitCode: 1, reason: 'Error', startedAt: 1, finishedAt: 2 }, waiting: { reason: 'CrashLoopBackOff' },
   });
   const [stopped] = containerReports([waiting], undefined, 'STOPPED');
-  assert.deepEqual([stopped!.status, stopped!.exitCode, stopped!.waitingReason], ['STOPPED', 1, null]);
+  assert.deepEqual([stopped!.status, stopped!.exitCode, stopped!.waiting], ['STOPPED', 1, null]);
 });
 
 test('probes: started and ready only while it runs', () => {
   const probe = { handler: { tcpSocket: { port: 80 } }, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 1 };
   const probed = slot({ spec: spec({ probes: { readiness: probe } }), started: true, ready: true });
-  assert.deepEqual(containerReports([probed], undefined, 'RUNNING').map((r) => [r.started, r.ready, r.restartCount, r.waitingReason]), [[true, true, 0, null]]);
+  assert.deepEqual(containerReports([probed], undefined, 'RUNNING').map((r) => [r.started, r.ready, r.restartCount, r.waiting]), [[true, true, 0, null]]);
   assert.deepEqual(containerReports([{ ...probed, state: 'exited' }], undefined, 'RUNNING').map((r) => [r.started, r.ready]), [[false, false]]);
 });

@@ -12,7 +12,7 @@ import type { TaskContainer } from '../runtime/sandbox/index.ts';
 import type { RunState } from './container-order.ts';
 import type { EnvVar } from './env-files.ts';
 import type { RestartHistory } from './restart-policy.ts';
-import type { LastTermination } from '../core/workload/status.ts';
+import type { LastTermination } from '../core/workload/report.ts';
 
 export interface Slot {
   spec: ContainerSpec;
@@ -72,7 +72,9 @@ export function containerReports(slots: readonly Slot[], net: TaskNetwork | unde
       ...(tracksRestarts(s) && {
         restartCount: s.restarts.count,
         ...(s.lastTermination && { lastTermination: { ...s.lastTermination } }),
-        waitingReason: again && s.waitingReason !== undefined ? s.waitingReason : null,
+        waiting: again && s.waitingReason !== undefined ? { reason: s.waitingReason } : null,
+        ...(s.startedAt !== undefined && { startedAt: s.startedAt / 1000 }),
+        ...(s.finishedAt !== undefined && !again && { finishedAt: s.finishedAt / 1000 }),
         ...(s.spec.probes && { started: s.state === 'running' && s.started === true, ready: s.state === 'running' && s.ready === true }),
       }),
     };

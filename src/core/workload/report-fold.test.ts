@@ -7,7 +7,7 @@ const mine = (): ReportedContainer & PodFacts => ({ name: 'web', lastStatus: 'RU
 const report = (o: Partial<ContainerReport>): ContainerReport => ({ name: 'web', status: 'RUNNING', ...o });
 
 test('the pod facts (restarts, probes, waiting reason) fold into the workload status only', () => {
-  const facts = { restartCount: 2, ready: true, started: true, lastTermination: { exitCode: 1, reason: 'Error', startedAt: 10, stoppedAt: 20 }, waitingReason: 'CrashLoopBackOff' };
+  const facts = { restartCount: 2, ready: true, started: true, lastTermination: { exitCode: 1, reason: 'Error', startedAt: 10, finishedAt: 20 }, waiting: { reason: 'CrashLoopBackOff' }, startedAt: 30 };
   const ecs = [mine()];
   assert.equal(foldContainerReports(ecs, [report(facts)]), false, 'the ECS record has no place for them: unchanged, its version too');
   assert.deepEqual(ecs, [mine()]);
@@ -17,12 +17,12 @@ test('the pod facts (restarts, probes, waiting reason) fold into the workload st
 });
 
 test('a restart count only grows (a resent report is older); null clears the waiting reason', () => {
-  const status = [{ ...mine(), restartCount: 3, lastTermination: { exitCode: 2 }, waitingReason: 'CrashLoopBackOff' }];
+  const status = [{ ...mine(), restartCount: 3, lastTermination: { exitCode: 2 }, waiting: { reason: 'CrashLoopBackOff' } }];
   assert.equal(foldContainerReports(status, [report({ restartCount: 2, lastTermination: { exitCode: 1 } })], true), false);
   assert.equal(status[0]!.restartCount, 3);
   assert.deepEqual(status[0]!.lastTermination, { exitCode: 2 });
-  assert.equal(foldContainerReports(status, [report({ waitingReason: null })], true), true);
-  assert.equal('waitingReason' in status[0]!, false);
+  assert.equal(foldContainerReports(status, [report({ waiting: null })], true), true);
+  assert.equal('waiting' in status[0]!, false);
   assert.equal(foldContainerReports(status, [report({ ready: false })], true), true);
   assert.equal(status[0]!.ready, false);
 });

@@ -26,7 +26,7 @@ export function advanceLifecycle(next: Lifecycle, to: TaskStatus, nowSeconds: nu
 export type ReportedContainer = Pick<ContainerReport, 'name' | 'runtimeId' | 'imageDigest' | 'exitCode' | 'reason' | 'networkBindings' | 'networkInterfaces' | 'healthStatus'> & { lastStatus: ContainerState };
 
 /** The fields only the workload status keeps (restarts, probes): what a Pod view shows and the ECS record has no place for. */
-export type PodFacts = Pick<ContainerStatus, 'restartCount' | 'ready' | 'started' | 'lastTermination' | 'waitingReason'>;
+export type PodFacts = Pick<ContainerStatus, 'restartCount' | 'ready' | 'started' | 'lastTermination' | 'waiting' | 'startedAt' | 'finishedAt'>;
 
 /**
  * Folds the report's containers into `containers` (statuses only forward; other facts as
@@ -62,8 +62,10 @@ function foldPodFacts(mine: PodFacts, c: ContainerReport): void {
   }
   if (c.ready !== undefined) mine.ready = c.ready;
   if (c.started !== undefined) mine.started = c.started;
-  if (c.waitingReason === null) delete mine.waitingReason;
-  else if (c.waitingReason !== undefined) mine.waitingReason = c.waitingReason;
+  if (c.startedAt !== undefined) mine.startedAt = c.startedAt;
+  if (c.finishedAt !== undefined) mine.finishedAt = c.finishedAt;
+  if (c.waiting === null) delete mine.waiting;
+  else if (c.waiting !== undefined) mine.waiting = { ...c.waiting };
 }
 
 function containerRank(s: ContainerState): number {

@@ -21,24 +21,21 @@ export interface ContainerStatus {
   networkBindings: NetworkBinding[];
   networkInterfaces: { attachmentId: string; privateIpv4Address: string }[];
   healthStatus: HealthStatus;
-  /** Times the agent started it again in place (a restart policy); absent when never. */
-  restartCount?: number;
-  /** Its readiness probe's verdict (Kubernetes `ready`); absent for a container without probes. */
-  ready?: boolean;
-  /** Its startup probe has passed, or it has none (Kubernetes `started`); absent for a container without probes. */
-  started?: boolean;
-  /** How its previous run ended, once it has been restarted (Kubernetes `lastState.terminated`); epoch seconds. */
-  lastTermination?: LastTermination;
-  /** Why it is not running while it waits to start again (`CrashLoopBackOff`); absent otherwise. */
-  waitingReason?: string;
-}
-
-/** A container's previous run, as Kubernetes' `lastState.terminated` shows it. Epoch seconds. */
-export interface LastTermination {
-  exitCode?: number;
-  reason?: string;
+  // What a Pod's container status needs beyond ECS's: the agent fills them as it learns to;
+  // absent reads as the Pod view's default, written beside each.
+  /** Epoch seconds its current run started, and ended (absent: the task's startedAt / stoppedAt). */
   startedAt?: number;
-  stoppedAt?: number;
+  finishedAt?: number;
+  /** Times it was started again after exiting (absent: 0). */
+  restartCount?: number;
+  /** Its readiness probe passes (absent: ready while running when it has no readiness probe). */
+  ready?: boolean;
+  /** Its startup probe has passed (absent: started while running). */
+  started?: boolean;
+  /** Why it is not running now, in the kubelet's words (CrashLoopBackOff, ErrImagePull, ImagePullBackOff). */
+  waiting?: { reason: string; message?: string };
+  /** How its previous run ended, once it has been restarted. */
+  lastTermination?: { exitCode: number; reason?: string; startedAt?: number; finishedAt?: number; runtimeId?: string };
 }
 
 export interface TaskStatus {
@@ -64,4 +61,9 @@ export interface TaskStatus {
   isolation?: Isolation;
   /** In the order of the spec's containers. */
   containers: ContainerStatus[];
+  /**
+   * Why the placer found no host for it yet (a pod's PodScheduled False, reason
+   * Unschedulable); written by the control plane, cleared when it is placed. Epoch seconds.
+   */
+  unschedulable?: { message: string; at: number };
 }
