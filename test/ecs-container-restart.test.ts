@@ -66,11 +66,12 @@ describe('ECS container restart policy', () => {
     assert.equal(e.stopCode, 'EssentialContainerExited');
     assert.equal(e.containers.find((c) => c.name === 'app')?.exitCode, 1);
 
-    const restarted = await until('RestartCount 1', async () => {
+    // The count rises as the restart begins; the container is RUNNING again once started.
+    const restarted = await until('RestartCount 1, running again', async () => {
       const m = await appMetadata(restarts).catch(() => undefined);
-      return m && m.RestartCount === 1 ? m : undefined;
+      return m && m.RestartCount === 1 && m.KnownStatus === 'RUNNING' ? m : undefined;
     }, RESTART_WAIT_MS);
-    assert.equal(restarted.KnownStatus, 'RUNNING');
+    assert.equal(restarted.ExitCode, undefined);
     const t = await describeTask(restarts);
     assert.equal(t.lastStatus, 'RUNNING', 'the task was not replaced');
     const app = t.containers.find((c) => c.name === 'app')!;
