@@ -18,6 +18,7 @@ export function runtimeFields(c: ContainerSpec, environment: readonly EnvVar[]):
     workingDirectory: c.workingDir,
     user: s.user,
     cpu: c.resources.cpu,
+    cpuLimit: c.resources.cpuLimit,
     memory: c.resources.memory,
     memoryReservation: c.resources.memoryReservation,
     readonlyRootFilesystem: s.readOnlyRootFilesystem,

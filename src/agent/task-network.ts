@@ -16,3 +16,9 @@ export function taskHostname(spec: Pick<TaskSpec, 'network'>, net: TaskNetwork |
   const ip = net?.ip;
   return spec.network.mode === 'awsvpc' && ip ? `ip-${ip.replace(/\./g, '-')}` : taskId.slice(0, 12);
 }
+
+/** Where the agent reaches a container's ports (its probes): its own address, the task's, or localhost in host mode. */
+export function probeAddress(net: TaskNetwork | undefined, name: string): string {
+  if (!net || net.hostNetwork) return '127.0.0.1';
+  return net.containers.find((c) => c.name === name)?.ip ?? net.ip ?? '127.0.0.1';
+}

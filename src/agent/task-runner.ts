@@ -5,7 +5,6 @@ import type { TaskSpec } from '../core/workload/spec.ts';
 import type { StatusReport } from '../core/workload/report.ts';
 import type { StopCode, TaskStatus } from '../core/ecs/task-lifecycle.ts';
 import type { ImageStore } from '../images/image-store.ts';
-import type { LocalImage } from '../images/local-image.ts';
 import type { RegistryCredentials } from '../images/registry-auth.ts';
 import { applyTaskCgroup, removeCgroups, stopTimeoutSeconds, type ExitStatus, type NetworkSetting, type OciRuntime } from '../runtime/container/index.ts';
 import type { FoundContainer, SandboxBackend, TaskContainer, TaskSandbox } from '../runtime/sandbox/index.ts';
@@ -13,7 +12,8 @@ import type { ContainerConfig } from '../oci/media-types.ts';
 import type { NetworkManager } from '../runtime/network/index.ts';
 import type { TaskNetwork } from '../runtime/network/types.ts';
 import { decideStarts, stopOrder, type ContainerFacts } from './container-order.ts';
-import { EnvFilesError, resolveEnvironment, type EnvironmentFile, type EnvVar, type S3ObjectReader } from './env-files.ts';
+import type { EnvVar, S3ObjectReader } from './env-files.ts';
+import { imageOf, loadEnvironment, prepareFiles } from './task-files.ts';
 import { healthSpec, startHealthChecks, taskHealth } from './health.ts';
 import type { AwslogsTransport } from './awslogs/driver.ts';
 import { TaskAwslogs } from './awslogs/task-logs.ts';
@@ -22,11 +22,13 @@ import { CGROUP_PARENT, cgroupsPath, runtimeId, taskCgroupPath, taskLayout } fro
 import { taskPidsLimit } from './task-pids-limit.ts';
 import { backendFor, sandboxTask } from './task-sandbox.ts';
 import { ESSENTIAL_EXIT_REASON, OOM_REASON, StartFailure } from './task-failure.ts';
-import { containerNetwork, taskHostname } from './task-network.ts';
+import { containerNetwork, probeAddress, taskHostname } from './task-network.ts';
 import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
-import { unsupported } from './spec-support.ts';
+import { readRestarts, writeRestarts } from './restart-history.ts';
+import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
+import { probeSlot } from './probes/slot-probes.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -101,8 +103,12 @@ export class TaskRunner {
     this.#deps = deps;
     this.#layout = taskLayout(deps.tasksDir, this.taskId);
     this.#awslogs = new TaskAwslogs(this.taskArn, assignment.logDriverMode, deps.awslogs, deps.log, deps.now);
+    // Restarts an earlier agent made of these containers go on being counted (restart-history.ts).
+    const saved = readRestarts(this.#layout.dir);
     this.#slots = new Map(assignment.spec.containers.map((spec) => [spec.name, {
       spec, essential: spec.essential, state: 'waiting', health: 'UNKNOWN', unhealthy: false,
+      restarts: saved[spec.name]?.restarts ?? { count: 0 },
+      ...(saved[spec.name]?.lastTermination && { lastTermination: saved[spec.name]!.lastTermination }),
     }]));
   }
 
@@ -144,18 +150,13 @@ export class TaskRunner {
     this.#persist();
     if (this.spec.desiredStatus === 'STOPPED') return this.stop();
     try {
-      for (const c of this.spec.containers) {
-        const why = unsupported(c);
-        if (why) throw new StartFailure(`CannotStartContainerError: ${why}`, c.name);
-      }
-      try {
-        applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
-      } catch (e) {
-        throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
-      }
+      this.#applyTaskCgroup();
       // The network and the containers' files do not depend on each other: set them up
       // side by side (with a cached image, the rootfs mount overlaps the network's ~8 ms).
-      const preparing = this.#prepareFiles();
+      const preparing = prepareFiles([...this.#slots.values()], this.#deps, this.taskArn, (name) => this.#layout.rootfs(name), (edge, at) => {
+        if (edge === 'started') this.#pullStartedAt = at;
+        else this.#pullStoppedAt = at;
+      });
       // A stop meanwhile waits for it, as for container starts: it must not unmount first.
       const settled = preparing.then(() => undefined, () => undefined);
       this.#starting.add(settled);
@@ -189,25 +190,13 @@ export class TaskRunner {
     }
   }
 
-  /**
-   * Environment files (like ECS's task resources, fetched before any image is pulled),
-   * the images, and each container's root filesystem, mounted ahead of its start.
-   */
-  async #prepareFiles(): Promise<void> {
-    const slots = [...this.#slots.values()];
-    await Promise.all(slots.map((slot) => this.#loadEnvironment(slot)));
-    this.#pullStartedAt = this.#deps.now() / 1000;
-    for (const slot of slots) {
-      slot.image = await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) }).catch((e: Error) => {
-        throw new StartFailure(`CannotPullContainerError: pull image ${slot.spec.image}: ${e.message}`, slot.spec.name);
-      });
+  /** The task's cgroup and its limits (made at launch, and again before a restart: the last container's delete removes it). */
+  #applyTaskCgroup(): void {
+    try {
+      applyTaskCgroup(taskCgroupPath(this.taskId), { pidsMax: taskPidsLimit(this.spec, this.#deps.taskPidsLimit) });
+    } catch (e) {
+      throw new StartFailure(`CannotStartContainerError: task cgroup: ${(e as Error).message}`);
     }
-    this.#pullStoppedAt = this.#deps.now() / 1000;
-    await Promise.all(slots.map(async (slot) => {
-      slot.rootfs = await this.#deps.images.mountRootfs(slot.image!, this.#layout.rootfs(slot.spec.name)).catch((e: Error) => {
-        throw new StartFailure(`CannotStartContainerError: ${e.message}`, slot.spec.name);
-      });
-    }));
   }
 
   /**
@@ -227,15 +216,17 @@ export class TaskRunner {
       if (!slot) continue;
       slot.container = r.container;
       this.#awslogs.follow(slot.spec, r.container.id, this.#layout.log(name), this.#logFormat());
-      slot.rootfs = await this.#deps.images.mountRootfs(await this.#image(slot), this.#layout.rootfs(name)).catch(() => undefined);
+      slot.rootfs = await this.#deps.images.mountRootfs(await imageOf(slot, this.#deps, this.taskArn), this.#layout.rootfs(name)).catch(() => undefined);
       if (r.state === 'running') {
         slot.state = 'running';
         this.#watch(slot);
+        this.#probe(slot);
       } else if (r.state === 'created') {
         slot.state = 'starting';
         await r.container.start();
         slot.state = 'running';
         this.#watch(slot);
+        this.#probe(slot);
       } else {
         slot.state = 'exited';
         slot.exit = r.state === 'exited' ? r.exit : undefined;
@@ -257,7 +248,7 @@ export class TaskRunner {
   detach(): void {
     this.#detached.abort();
     this.#awslogs.stop();
-    for (const slot of this.#slots.values()) slot.checks?.stop();
+    for (const slot of this.#slots.values()) this.#unwatch(slot);
   }
 
   /** Stops the task: dependents first, each container with its stopTimeout; then cleans up. */
@@ -270,8 +261,9 @@ export class TaskRunner {
   }
 
   async #stop(): Promise<void> {
+    for (const s of this.#slots.values()) this.#unwatch(s);
     await Promise.allSettled([...this.#starting]);
-    for (const s of this.#slots.values()) s.checks?.stop();
+    for (const s of this.#slots.values()) this.#unwatch(s);
     this.#report('STOPPING');
     for (const group of stopOrder(this.spec.containers)) {
       await Promise.all(group.map(async (name) => {
@@ -307,7 +299,7 @@ export class TaskRunner {
   async #startWhatCan(): Promise<void> {
     if (this.#stopping) return;
     const facts = new Map<string, ContainerFacts>([...this.#slots].map(([n, s]) => [n, {
-      state: s.state, ...(s.exit && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
+      state: s.restartTimer ? 'running' : s.state, ...(s.exit && !s.restartTimer && { exitCode: s.exit.exitCode }), healthy: s.health === 'HEALTHY', unhealthy: s.unhealthy,
     }]));
     const { start, blocked } = decideStarts(this.spec.containers, facts);
     for (const b of blocked) {
@@ -328,9 +320,9 @@ export class TaskRunner {
     slot.state = 'starting';
     const name = slot.spec.name;
     // Loaded at launch; a task adopted after an agent restart reads them again here.
-    await this.#loadEnvironment(slot);
+    await loadEnvironment(slot, this.#deps.envFiles);
     try {
-      const image = await this.#image(slot);
+      const image = await imageOf(slot, this.#deps, this.taskArn);
       slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
       const mounts = taskMounts(this.spec, name, this.#layout);
@@ -343,7 +335,9 @@ export class TaskRunner {
       const environment = [...own, ...injected.filter((e) => !named.has(e.name))];
       slot.createdAt = this.#deps.now();
       slot.container = await this.#sandbox.createContainer({
-        id: runtimeId(this.taskId, name),
+        // gVisor remembers a member's id inside its sandbox after the member is deleted (a new
+        // one of the same id fails to mount its cgroups): a run started again there gets its own.
+        id: runtimeId(this.taskId, name) + (this.#sandbox.isolation === 'gvisor' && slot.restarts.count > 0 ? `.r${slot.restarts.count}` : ''),
         rootfsPath: slot.rootfs.rootfs,
         image: image.config as ContainerConfig,
         definition: runtimeFields(slot.spec, environment),
@@ -376,9 +370,24 @@ export class TaskRunner {
         void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
       });
     }
+    this.#probe(slot);
+  }
+
+  #probe(slot: Slot): void {
+    if (!slot.spec.probes) return;
+    probeSlot(slot, probeAddress(this.#net, slot.spec.name), { now: this.#deps.now, log: (l) => this.#deps.log(`${this.taskId}: ${l}`), changed: () => this.#report(this.#status) });
+  }
+
+  /** Stops the slot's health checks, probes and any restart it waits for. */
+  #unwatch(slot: Slot): void {
+    slot.checks?.stop();
+    slot.probes?.stop();
+    clearTimeout(slot.restartTimer);
+    slot.restartTimer = undefined;
   }
 
   #watch(slot: Slot): void {
+    slot.watchedSince = this.#deps.now();
     void slot.container!.wait(Infinity, this.#detached.signal).then((exit) => {
       if (!exit || slot.state === 'exited' || this.#stopping || this.#detached.signal.aborted) return;
       this.#recordExit(slot, exit);
@@ -389,9 +398,44 @@ export class TaskRunner {
 
   #exited(slot: Slot): void {
     slot.checks?.stop();
+    slot.probes?.stop();
+    const wait = planRestart(slot, this.#stopping !== undefined || this.spec.desiredStatus === 'STOPPED', this.#deps.now());
+    if (wait !== undefined) {
+      slot.restartTimer = setTimeout(() => this.#restart(slot), wait);
+      this.#report(this.#status);
+      return;
+    }
     this.#report(this.#status);
     if (slot.essential) void this.stop('EssentialContainerExited', ESSENTIAL_EXIT_REASON);
-    else void this.#startWhatCan().catch((e: unknown) => this.#failStart(e));
+    else void this.#startWhatCan().then(() => this.#endIfAllExited(), (e: unknown) => this.#failStart(e));
+  }
+
+  /** Starts an exited container again in place: same id, root filesystem, network and volumes. */
+  #restart(slot: Slot): void {
+    if (this.#stopping) return;
+    const p = (async () => {
+      await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.spec.name}: ${e.message}`));
+      beginRestart(slot, this.#deps.now());
+      writeRestarts(this.#layout.dir, restartsOf(this.#slots.values()));
+      this.#applyTaskCgroup();
+      await this.#start(slot);
+      this.#report(this.#status);
+    })();
+    this.#starting.add(p);
+    void p.finally(() => this.#starting.delete(p)).catch((e: unknown) => {
+      // It could not be started again: it has exited for good.
+      slot.state = 'exited';
+      slot.reason = e instanceof Error ? e.message : String(e);
+      this.#deps.log(`${this.taskId}: restart ${slot.spec.name}: ${slot.reason}`);
+      this.#report(this.#status);
+      if (slot.essential) void this.stop('EssentialContainerExited', ESSENTIAL_EXIT_REASON);
+      else this.#endIfAllExited();
+    });
+  }
+
+  /** A task of non-essential containers only (a pod's) stops once all have exited for good. */
+  #endIfAllExited(): void {
+    if (!this.#stopping && allExited([...this.#slots.values()], this.#status)) void this.stop('EssentialContainerExited', ALL_EXITED_REASON);
   }
 
   #recordExit(slot: Slot, exit: ExitStatus): void {
@@ -414,25 +458,6 @@ export class TaskRunner {
       if (slot && !slot.reason) slot.reason = message;
     }
     await this.stop('TaskFailedToStart', message);
-  }
-
-  /** Reads the slot's environment files (if it has any) into `slot.environment`. */
-  async #loadEnvironment(slot: Slot): Promise<void> {
-    const files: EnvironmentFile[] | undefined = slot.spec.envFiles;
-    if (!files?.length || slot.environment) return;
-    const environment: EnvVar[] = slot.spec.env;
-    try {
-      slot.environment = await resolveEnvironment(environment, files, this.#deps.envFiles);
-    } catch (e) {
-      if (e instanceof EnvFilesError) throw new StartFailure(e.message);
-      throw e;
-    }
-  }
-
-
-  async #image(slot: Slot): Promise<LocalImage> {
-    slot.image ??= this.#deps.images.get(slot.spec.image) ?? await this.#deps.images.pull(slot.spec.image, { credentials: await this.#deps.credentialsFor(slot.spec.image, this.taskArn) });
-    return slot.image;
   }
 
   /** A gVisor sandbox's containers write raw output to their log; conmon writes k8s-file records. */

@@ -27,7 +27,7 @@ test('a host-mode task is asked by its socket\'s owner, after every task with an
 });
 
 test('the answer version moves with every fact the view reads, and a Fargate task has none', () => {
-  const slot = { def: { name: 'app' }, state: 'running', health: 'UNKNOWN', createdAt: 1, startedAt: 2 };
+  const slot = { def: { name: 'app' }, state: 'running', health: 'UNKNOWN', createdAt: 1, startedAt: 2, restarts: { count: 0 } };
   const assignment = { spec: { id: 't1', launchType: 'EC2', ecs: { taskArn: arn(1) } } };
   const f = (over: Record<string, unknown> = {}) => ({ assignment, status: 'RUNNING', slots: [slot], net: undefined, ...over }) as unknown as RunnerFacts;
   const clock = { errorBoundMs: 1, measuredAt: 5, synchronized: true };
@@ -36,6 +36,7 @@ test('the answer version moves with every fact the view reads, and a Fargate tas
   assert.notEqual(answerVersion(f({ status: 'STOPPED' }), clock), v);
   assert.notEqual(answerVersion(f({ slots: [{ ...slot, health: 'HEALTHY' }] }), clock), v);
   assert.notEqual(answerVersion(f({ slots: [{ ...slot, state: 'exited', exit: { exitCode: 0 } }] }), clock), v);
+  assert.notEqual(answerVersion(f({ slots: [{ ...slot, restarts: { count: 1 } }] }), clock), v, 'a restart');
   assert.notEqual(answerVersion(f({ assignment: { ...assignment } }), clock), v, 'a new assignment (the task record changed)');
   assert.notEqual(answerVersion(f(), { ...clock, measuredAt: 6 }), v, 'a new clock sample');
   assert.equal(answerVersion(f({ assignment: { spec: { id: 't1', launchType: 'FARGATE', ecs: { taskArn: arn(1) } } } }), clock), undefined);

@@ -52,8 +52,10 @@ export function metadataTask(f: RunnerFacts, host: HostFacts): MetadataTask {
         ...(containerArn !== undefined && { containerArn }),
         runtimeId: s.container?.id ?? '',
         ...(s.image && { imageId: s.image.configDigest }),
-        knownStatus: s.state === 'running' ? 'RUNNING' as const : s.state === 'exited' ? 'STOPPED' as const : 'PENDING' as const,
-        ...(s.exit && { exitCode: s.exit.exitCode }),
+        // One waiting to be started again (its restart policy) is still running, as ECS reports it.
+        knownStatus: s.state === 'running' || s.restartTimer ? 'RUNNING' as const : s.state === 'exited' ? 'STOPPED' as const : 'PENDING' as const,
+        ...(s.exit && !s.restartTimer && { exitCode: s.exit.exitCode }),
+        ...(s.spec.restart && { restartCount: s.restarts.count }),
         ...(s.createdAt !== undefined && { createdAt: s.createdAt }),
         ...(s.startedAt !== undefined && { startedAt: s.startedAt }),
         ...(s.finishedAt !== undefined && { finishedAt: s.finishedAt }),
@@ -140,7 +142,7 @@ export function answerVersion(f: RunnerFacts, clock: ClockFacts | undefined): st
   if (f.assignment.spec.launchType === 'FARGATE') return undefined;
   let v = `${identity(f.assignment)}|${identity(f.net)}|${f.status}|${f.pullStartedAt}|${f.pullStoppedAt}|${clock?.measuredAt}`;
   for (const s of f.slots) {
-    v += `|${s.state},${s.health},${s.exit?.exitCode},${s.container?.id},${s.image?.configDigest},${s.createdAt},${s.startedAt},${s.finishedAt}`;
+    v += `|${s.state},${s.health},${s.exit?.exitCode},${s.container?.id},${s.image?.configDigest},${s.createdAt},${s.startedAt},${s.finishedAt},${s.restarts.count},${s.restartTimer !== undefined}`;
   }
   return v;
 }

@@ -122,3 +122,10 @@ test('a stopped container has its exit code and FinishedAt; host mode has a host
   assert.deepEqual(stopped.Ports, [{ ContainerPort: 80, Protocol: 'tcp', HostPort: 80, HostIp: '0.0.0.0' }]);
   assert.deepEqual(stopped.Limits, { CPU: 0 });
 });
+
+test('RestartCount: in v4, only for a container with a restart policy', () => {
+  const restarted = containerMetadata(ec2(), container({ restartCount: 2 }), 'v4');
+  assert.equal(restarted.RestartCount, 2);
+  assert.equal('RestartCount' in containerMetadata(ec2(), container(), 'v4'), false);
+  assert.equal('RestartCount' in containerMetadata(ec2(), container({ restartCount: 2 }), 'v3'), false);
+});

@@ -27,6 +27,8 @@ export interface MetadataContainer {
   readonly startedAt?: number;
   readonly finishedAt?: number;
   readonly health?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+  /** Times it was restarted: only for a container with a restart policy (v4's RestartCount). */
+  readonly restartCount?: number;
   /** Its network as the network manager set it up; absent in host mode or before setup. */
   readonly network?: ContainerNetwork;
 }
@@ -120,6 +122,8 @@ export function containerMetadata(m: MetadataTask, c: MetadataContainer, version
       LogOptions: logOptionsOf(m, c),
       ContainerARN: c.containerArn,
       Health: def.healthCheck !== undefined ? { status: c.health ?? 'UNKNOWN' } : undefined,
+      // "Only present if a restart policy is enabled for the container" (task metadata v4).
+      RestartCount: c.restartCount,
     }),
     Networks: networksOf(m, c, version),
   });

@@ -29,7 +29,10 @@ test('ECS names become the model\'s: entryPoint/command, essential, health check
     envFiles: [{ value: 'arn:aws:s3:::b/k.env', type: 's3' }], ports: [{ containerPort: 80, hostPort: 8080, protocol: 'tcp' }],
     resources: { cpu: 0 }, dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }],
     healthCheck: { command: ['CMD-SHELL', 'true'], interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-    restart: { policy: 'OnFailure', ignoredExitCodes: [0], attemptPeriodSeconds: 60 }, mounts: [], stopTimeout: 5,
+    restart: { policy: 'Always', ignoredExitCodes: [0], attemptPeriodSeconds: 60 }, mounts: [], stopTimeout: 5,
     log: { driver: 'awslogs', options: { 'awslogs-group': 'g' } },
   });
+  const restartOf = (restartPolicy: Record<string, unknown>) => containerSpecs([{ name: 'w', image: 'i', restartPolicy }])[0]!.restart;
+  assert.deepEqual(restartOf({ enabled: true }), { policy: 'Always', attemptPeriodSeconds: 300 }, 'ECS\'s default attempt period');
+  assert.equal(restartOf({ enabled: false, restartAttemptPeriod: 60 }), undefined);
 });

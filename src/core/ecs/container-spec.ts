@@ -8,6 +8,9 @@
 import type { ContainerSpec, HealthCheckSpec, LinuxSettings, MountSpec, PortSpec, SecurityContext, VolumeSpec } from '../workload/spec.ts';
 import { HEALTH_CHECK, type ContainerDefinition } from './task-definition.ts';
 
+/** ECS's restartAttemptPeriod when a restart policy gives none (ContainerRestartPolicy: "By default … 300 seconds"). */
+export const ECS_RESTART_ATTEMPT_PERIOD_SECONDS = 300;
+
 type Def = ContainerDefinition;
 type Mount = { sourceVolume?: string; containerPath?: string; readOnly?: boolean };
 
@@ -70,7 +73,9 @@ function containerSpecOf(d: Def, mounts: MountSpec[]): ContainerSpec {
     resources: defined({ cpu: d.cpu ?? 0, memory: d.memory, memoryReservation: d.memoryReservation }) as ContainerSpec['resources'],
     ...(d.dependsOn !== undefined && { dependsOn: d.dependsOn }),
     ...(d.healthCheck !== undefined && { healthCheck: healthCheckOf(d.healthCheck) }),
-    ...(restart?.enabled === true && { restart: defined({ policy: 'OnFailure' as const, ignoredExitCodes: restart.ignoredExitCodes, attemptPeriodSeconds: restart.restartAttemptPeriod }) as ContainerSpec['restart'] }),
+    // ECS restarts after any exit but the ignored codes (exit 0 included), so Always, under
+    // ECS's attempt period (its presence tells the agent to follow ECS's rules, not the kubelet's).
+    ...(restart?.enabled === true && { restart: defined({ policy: 'Always' as const, ignoredExitCodes: restart.ignoredExitCodes, attemptPeriodSeconds: restart.restartAttemptPeriod ?? ECS_RESTART_ATTEMPT_PERIOD_SECONDS }) as ContainerSpec['restart'] }),
     mounts,
     ...(Object.keys(security).length > 0 && { security }),
     ...(Object.keys(linux).length > 0 && { linux }),

@@ -20,7 +20,7 @@ export function applyStatusReport(spec: Pick<TaskSpec, 'stop'>, status: TaskStat
     advanceLifecycle(next, r.status, nowSeconds);
     changed = true;
   }
-  if (foldContainerReports(next.containers, r.containers)) changed = true;
+  if (foldContainerReports(next.containers, r.containers, true)) changed = true;
   const setOnce = <K extends 'pullStartedAt' | 'pullStoppedAt' | 'executionStoppedAt' | 'stopCode' | 'stoppedReason' | 'isolation'>(k: K, v: TaskStatus[K] | undefined, given?: unknown) => {
     if (v === undefined || next[k] !== undefined || given !== undefined) return;
     next[k] = v;

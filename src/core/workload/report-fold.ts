@@ -4,7 +4,7 @@
  */
 import { rank, STATUS_TIMESTAMP, TASK_STATUSES, type TaskStatus } from '../ecs/task-lifecycle.ts';
 import type { ContainerReport } from './report.ts';
-import type { ContainerState } from './status.ts';
+import type { ContainerState, ContainerStatus } from './status.ts';
 
 type Lifecycle = { lastStatus: TaskStatus; startedAt?: number; stoppingAt?: number; stoppedAt?: number };
 
@@ -25,8 +25,16 @@ export function advanceLifecycle(next: Lifecycle, to: TaskStatus, nowSeconds: nu
 /** The container fields a report may set, on either record's containers. */
 export type ReportedContainer = Pick<ContainerReport, 'name' | 'runtimeId' | 'imageDigest' | 'exitCode' | 'reason' | 'networkBindings' | 'networkInterfaces' | 'healthStatus'> & { lastStatus: ContainerState };
 
-/** Folds the report's containers into `containers` (statuses only forward; other facts as given); true when any changed. */
-export function foldContainerReports(containers: ReportedContainer[], reports: readonly ContainerReport[]): boolean {
+/** The fields only the workload status keeps (restarts, probes): what a Pod view shows and the ECS record has no place for. */
+export type PodFacts = Pick<ContainerStatus, 'restartCount' | 'ready' | 'started' | 'lastTermination' | 'waiting' | 'startedAt' | 'finishedAt'>;
+
+/**
+ * Folds the report's containers into `containers` (statuses only forward; other facts as
+ * given); true when any changed. With `podFacts` (the workload status's containers) the
+ * restart and probe facts are folded too; the ECS record leaves them out, so its views and
+ * its version stay as they were.
+ */
+export function foldContainerReports(containers: (ReportedContainer & PodFacts)[], reports: readonly ContainerReport[], podFacts = false): boolean {
   let changed = false;
   for (const c of reports) {
     const mine = containers.find((x) => x.name === c.name);
@@ -40,9 +48,24 @@ export function foldContainerReports(containers: ReportedContainer[], reports: r
     if (c.networkBindings !== undefined) mine.networkBindings = c.networkBindings;
     if (c.networkInterfaces !== undefined) mine.networkInterfaces = c.networkInterfaces;
     if (c.healthStatus !== undefined) mine.healthStatus = c.healthStatus;
+    if (podFacts) foldPodFacts(mine, c);
     if (JSON.stringify(mine) !== before) changed = true;
   }
   return changed;
+}
+
+function foldPodFacts(mine: PodFacts, c: ContainerReport): void {
+  // A count only grows: a report resent after a reconnect carries an older one.
+  if (c.restartCount !== undefined && c.restartCount >= (mine.restartCount ?? 0)) {
+    mine.restartCount = c.restartCount;
+    if (c.lastTermination !== undefined) mine.lastTermination = { ...c.lastTermination };
+  }
+  if (c.ready !== undefined) mine.ready = c.ready;
+  if (c.started !== undefined) mine.started = c.started;
+  if (c.startedAt !== undefined) mine.startedAt = c.startedAt;
+  if (c.finishedAt !== undefined) mine.finishedAt = c.finishedAt;
+  if (c.waiting === null) delete mine.waiting;
+  else if (c.waiting !== undefined) mine.waiting = { ...c.waiting };
 }
 
 function containerRank(s: ContainerState): number {

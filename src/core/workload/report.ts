@@ -6,7 +6,10 @@
 import type { Attachment, HealthStatus, NetworkBinding } from '../ecs/task.ts';
 import type { StopCode } from '../ecs/task-lifecycle.ts';
 import type { Isolation } from '../ecs/fargate.ts';
-import type { ContainerState, Lifecycle } from './status.ts';
+import type { ContainerState, ContainerStatus, Lifecycle } from './status.ts';
+
+/** How a container's previous run ended (status.ts ContainerStatus.lastTermination). */
+export type LastTermination = NonNullable<ContainerStatus['lastTermination']>;
 
 /** One container's part of a report. */
 export interface ContainerReport {
@@ -19,6 +22,16 @@ export interface ContainerReport {
   networkBindings?: NetworkBinding[];
   networkInterfaces?: { attachmentId: string; privateIpv4Address: string }[];
   healthStatus?: HealthStatus;
+  /** The restart and probe facts (status.ts ContainerStatus): sent only for a container that has a restart policy or probes. */
+  restartCount?: number;
+  ready?: boolean;
+  started?: boolean;
+  lastTermination?: LastTermination;
+  /** Epoch seconds its current run started, and (once it has exited for good) ended. */
+  startedAt?: number;
+  finishedAt?: number;
+  /** `null` clears it: the container left its back-off. */
+  waiting?: { reason: string; message?: string } | null;
 }
 
 /** A task's new status, its containers', and the timestamps the agent measured (epoch seconds). */

@@ -138,12 +138,17 @@ export interface SecurityContext {
   securityOptions?: string[];
 }
 
-/** When a container that exits is started again (ECS container restartPolicy; Kubernetes restartPolicy). */
+/**
+ * When a container that exits is started again, in place (ECS container restartPolicy;
+ * Kubernetes restartPolicy). ECS's enabled policy is `Always` with its ignored exit codes and
+ * attempt period; a Kubernetes one has no attempt period and backs off exponentially
+ * instead (src/agent/restart-policy.ts).
+ */
 export interface RestartSpec {
   policy: 'Never' | 'OnFailure' | 'Always';
-  /** Exit codes that do not count as failures (ECS ignoredExitCodes). */
+  /** Exit codes after which it is not restarted (ECS ignoredExitCodes). */
   ignoredExitCodes?: number[];
-  /** ECS restartAttemptPeriod: a container must run this long before it may be restarted again. */
+  /** ECS restartAttemptPeriod (300 when the definition gives none): it must run this long, since its start or last restart, to be restarted. */
   attemptPeriodSeconds?: number;
 }
 

@@ -37,6 +37,22 @@ export interface HostRlimit { readonly soft: number; readonly hard: number }
 
 export interface Ulimit { readonly name: string; readonly softLimit: number; readonly hardLimit: number }
 
+/** The CFS period a CPU limit is expressed in (the kernel's default, and the kubelet's: 100 ms). */
+export const CPU_PERIOD_US = 100_000;
+/** CPU units per CPU, as ECS counts them (Kubernetes' 1000m = 1024 units). */
+export const CPU_UNITS_PER_CPU = 1024;
+/** The kernel's least CFS quota (1 ms): a smaller one is refused. */
+export const MIN_CPU_QUOTA_US = 1000;
+
+/**
+ * A CPU limit in units as a CFS quota over {@link CPU_PERIOD_US}: units/1024 CPUs' worth
+ * of each period, never under the kernel's least (as the kubelet's milliCPUToQuota).
+ */
+export function cpuQuota(cpuUnits: number): { quota: number; period: number } {
+  if (!Number.isInteger(cpuUnits) || cpuUnits <= 0) throw new ContainerConfigError(`cpu limit ${cpuUnits} must be a whole number of CPU units above 0 (1024 per core)`);
+  return { quota: Math.max(MIN_CPU_QUOTA_US, Math.round((cpuUnits / CPU_UNITS_PER_CPU) * CPU_PERIOD_US)), period: CPU_PERIOD_US };
+}
+
 export function cpuShares(cpuUnits: number | undefined): number {
   const units = cpuUnits ?? 0;
   if (!Number.isInteger(units) || units < 0) throw new ContainerConfigError(`cpu ${cpuUnits} must be a whole number of CPU units (1024 per core)`);

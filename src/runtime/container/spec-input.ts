@@ -20,6 +20,8 @@ export interface ContainerFields {
   readonly workingDirectory?: string;
   readonly user?: string;
   readonly cpu?: number;
+  /** Not ECS's: CPU units the container may use at most, a CFS quota (Kubernetes limits.cpu). */
+  readonly cpuLimit?: number;
   readonly memory?: number;
   readonly memoryReservation?: number;
   readonly readonlyRootFilesystem?: boolean;

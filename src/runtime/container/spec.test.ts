@@ -120,6 +120,16 @@ test('cpu units become cpu.shares, at least 2 (0 and unset too), at most the ker
   assert.throws(() => shares(-1), ContainerConfigError);
 });
 
+test('a CPU limit in units becomes a CFS quota over a 100 ms period (units/1024 CPUs), never under 1 ms; none without one', () => {
+  const cpu = (o: { cpu?: number; cpuLimit?: number }) => build(o).spec.linux.resources.cpu;
+  assert.deepEqual(cpu({ cpu: 256, cpuLimit: 512 }), { shares: 256, quota: 50_000, period: 100_000 });
+  assert.deepEqual(cpu({ cpuLimit: 2048 }), { shares: 2, quota: 200_000, period: 100_000 });
+  assert.deepEqual(cpu({ cpuLimit: 1 }), { shares: 2, quota: 1000, period: 100_000 }, 'the kernel refuses less than 1 ms');
+  assert.deepEqual(cpu({ cpu: 100 }), { shares: 100 });
+  assert.throws(() => cpu({ cpuLimit: 0 }), ContainerConfigError);
+  assert.throws(() => cpu({ cpuLimit: 1.5 }), ContainerConfigError);
+});
+
 test('memory is the hard limit and memoryReservation the soft one, in MiB', () => {
   assert.deepEqual(build({ memory: 16, memoryReservation: 8 }).spec.linux.resources.memory, { limit: 16 * 1048576, reservation: 8 * 1048576 });
   assert.deepEqual(build({ memoryReservation: 64 }).spec.linux.resources.memory, { reservation: 64 * 1048576 });

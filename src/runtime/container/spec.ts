@@ -15,7 +15,7 @@ import { ContainerConfigError } from './errors.ts';
 import { etcFiles, type EtcFiles } from './etc-files.ts';
 import { bindMounts, etcMounts, initMount, INIT_PATH_IN_CONTAINER, shmSize, standardMounts, tmpfsMounts } from './mounts.ts';
 import { OCI_VERSION, type OciDeviceRule, type OciNamespace, type OciSpec } from './oci-spec.ts';
-import { cpuShares, defaultDeviceRules, memoryLimits, rlimits } from './resources.ts';
+import { cpuQuota, cpuShares, defaultDeviceRules, memoryLimits, rlimits } from './resources.ts';
 import { normalizeSignal } from './signals.ts';
 import type { ContainerFields, SpecInput } from './spec-input.ts';
 import { resolveUser } from './user.ts';
@@ -116,7 +116,7 @@ export function buildSpec(input: SpecInput): BuiltSpec {
       namespaces,
       ...(idMap && { uidMappings: idMap, gidMappings: idMap.map((m) => ({ ...m })) }),
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: deviceRules, cpu: { shares: cpuShares(def.cpu) }, ...(memory ? { memory } : {}) },
+      resources: { devices: deviceRules, cpu: { shares: cpuShares(def.cpu), ...(def.cpuLimit !== undefined && cpuQuota(def.cpuLimit)) }, ...(memory ? { memory } : {}) },
       ...(input.devices && input.devices.length > 0 ? { devices: input.devices.map(({ access: _, ...d }) => d) } : {}),
       ...(privileged ? {} : { seccomp: input.seccomp(caps), maskedPaths: [...MASKED_PATHS, ...BERTH_MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] }),
       ...sysctls(def.systemControls, network.mode === 'host'),

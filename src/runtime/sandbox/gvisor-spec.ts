@@ -7,6 +7,7 @@
 
 import type { OciResources, OciSpec } from '../container/oci-spec.ts';
 import { OCI_VERSION } from '../container/oci-spec.ts';
+import { cpuQuota } from '../container/resources.ts';
 import type { SandboxTask } from './types.ts';
 
 /** runsc's multi-container annotations (the CRI's names, which runsc reads). */
@@ -15,11 +16,6 @@ export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
 
 /** Where the pause process is inside its own root filesystem. */
 export const PAUSE_BINARY = '/catatonit';
-
-/** The CFS period a task's CPU quota is expressed in (the kernel's default, 100 ms). */
-export const CPU_PERIOD_US = 100_000;
-/** CPU units per vCPU, as ECS counts them. */
-export const CPU_UNITS_PER_VCPU = 1024;
 
 /** The sandbox's id: the pause container's runtime id. */
 export function sandboxId(taskId: string): string {
@@ -31,13 +27,13 @@ export function taskResources(cpuUnits: number | undefined, memoryMiB: number | 
   const r: OciResources = { devices: [{ allow: false, access: 'rwm' }] };
   if (memoryMiB !== undefined && memoryMiB > 0) r.memory = { limit: memoryMiB * 1024 * 1024 };
   if (cpuUnits !== undefined && cpuUnits > 0) {
-    r.cpu = { quota: Math.max(1000, Math.round((cpuUnits / CPU_UNITS_PER_VCPU) * CPU_PERIOD_US)), period: CPU_PERIOD_US, shares: cpuUnits };
+    r.cpu = { ...cpuQuota(cpuUnits), shares: cpuUnits };
   }
   return r;
 }
 
 /**
- * The task's CPU quota (its size in vCPUs over {@link CPU_PERIOD_US}), undefined when it
+ * The task's CPU quota (its size in vCPUs over the container module's CPU_PERIOD_US), undefined when it
  * has no CPU size. The sandbox gets it once its first container runs (gvisor.ts), not at
  * create: the sandbox's own boot (its kernel, its file proxies, the first container's
  * mounts) is the platform's work, as a Fargate microVM's boot is AWS's; charged to a
@@ -46,6 +42,12 @@ export function taskResources(cpuUnits: number | undefined, memoryMiB: number | 
 export function taskCpuQuota(cpuUnits: number | undefined): { quotaUs: number; periodUs: number } | undefined {
   const cpu = taskResources(cpuUnits, undefined).cpu;
   return cpu?.quota !== undefined && cpu.period !== undefined ? { quotaUs: cpu.quota, periodUs: cpu.period } : undefined;
+}
+
+/** The CPU units the sandbox's quota is made from: the task size, or its containers' summed limits when lower. */
+export function sandboxCpuUnits(task: Pick<SandboxTask, 'cpuUnits' | 'cpuLimitUnits'>): number | undefined {
+  if (task.cpuLimitUnits === undefined) return task.cpuUnits;
+  return task.cpuUnits === undefined || task.cpuUnits <= 0 ? task.cpuLimitUnits : Math.min(task.cpuUnits, task.cpuLimitUnits);
 }
 
 /** The sandbox's limits while it boots: the task's, less the CPU quota. */

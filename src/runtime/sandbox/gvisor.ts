@@ -34,7 +34,7 @@ import { writeJsonAtomic } from '../container/state-dir.ts';
 import { mountEphemeral, removeEphemeral } from './ephemeral.ts';
 import { killCgroupProcesses, removeRunscState } from './leftovers.ts';
 import { processAlive } from '../container/exit-watch.ts';
-import { memberSpec, pauseSpec, PAUSE_BINARY, runscFlags, sandboxId, taskCpuQuota } from './gvisor-spec.ts';
+import { memberSpec, pauseSpec, PAUSE_BINARY, runscFlags, sandboxCpuUnits, sandboxId, taskCpuQuota } from './gvisor-spec.ts';
 import { runsc, runscNetworked, runscStartTo, runscStatus, runscWait, type Runsc } from './runsc.ts';
 import type { FoundContainer, SandboxBackend, SandboxTask, TaskContainer, TaskSandbox } from './types.ts';
 
@@ -197,12 +197,13 @@ class GvisorSandbox implements TaskSandbox {
 
   /**
    * The task's CPU quota on the sandbox's cgroup, once its first container runs (the boot
-   * before it is the platform's: gvisor-spec.ts taskCpuQuota). Written once per sandbox
+   * before it is the platform's: gvisor-spec.ts taskCpuQuota), bounded by its containers' CPU
+   * limits when every one has one (sandboxCpuUnits). Written once per sandbox
    * object; again (the same values) by an agent that reattached.
    */
   enforceCpuQuota(): void {
     if (this.#cpuQuotaSet) return;
-    const cpu = taskCpuQuota(this.#task.cpuUnits);
+    const cpu = taskCpuQuota(sandboxCpuUnits(this.#task));
     if (cpu) {
       // runsc made the cgroup at create: only the quota's files are written (no subtree_control).
       for (const w of taskCgroupPlan(this.#task.cgroupPath, { cpu }, cgroupLayout()).writes) {

@@ -45,6 +45,12 @@ export interface SandboxTask {
   /** Task-level size: CPU units (1024 per vCPU) and MiB, enforced on the whole sandbox. */
   readonly cpuUnits?: number | undefined;
   readonly memoryMiB?: number | undefined;
+  /**
+   * The sum of its containers' CPU limits, when every one has a limit (a pod's). gVisor runs
+   * them all in the one sandbox process, so only the sandbox's cgroup can hold them to it:
+   * its quota is the lower of this and `cpuUnits`. Container backends set each container's own.
+   */
+  readonly cpuLimitUnits?: number | undefined;
   /** Ephemeral storage of the task, GiB: the bound on what its containers write to their root filesystems. */
   readonly ephemeralStorageGiB: number;
   readonly hostname: string;
