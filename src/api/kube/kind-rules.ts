@@ -5,23 +5,12 @@
 import { labelErrors, nameErrors, type FieldError } from '../../core/kube/names.ts';
 import type { KindInfo } from './kinds.ts';
 import { invalid, badRequest } from './status.ts';
-import type { KubeObject } from './table-columns.ts';
 import { defaultService, serviceErrors, type ServiceSpec } from './service-rules.ts';
 import { defaultWorkload, generateJobSelector, workloadErrors, type WorkloadKind } from './workload-rules.ts';
 import { rbacErrors } from './rbac/validation.ts';
 
-export type Meta = Record<string, unknown> & {
-  name?: string; namespace?: string; generateName?: string; uid?: string; resourceVersion?: string; generation?: number;
-  creationTimestamp?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[];
-  ownerReferences?: OwnerReference[]; managedFields?: unknown[];
-};
-
-export interface OwnerReference {
-  apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean;
-}
-
-export type Obj = KubeObject & { metadata: Meta; apiVersion?: string; kind?: string };
+export type { Meta, Obj, OwnerReference } from './object.ts';
+import type { Obj, OwnerReference } from './object.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Longest total of a ConfigMap's or Secret's data, keys included (the server's 1 MiB limit). */

@@ -6,43 +6,17 @@
 import { parse as parseYaml } from 'yaml';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../../core/kube/selectors.ts';
 import { duplicateFields } from '../../core/kube/duplicate-fields.ts';
-import type { ApplyConflict, FieldValidation, KubeSchemas, KubeUser } from './contract.ts';
+import type { ApplyConflict, FieldValidation, KubeSchemas } from './contract.ts';
 import { apiVersionOf, type KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf, schemaError } from './patch.ts';
 import type { ResourceRoute } from './route.ts';
 import { handleScale } from './scale.ts';
 import { badRequest, methodNotAllowed, StatusError } from './status.ts';
-import type { DeleteOptions, ListOptions, PropagationPolicy, StorageBackend, WriteOptions } from './storage-backend.ts';
+import type { DeleteOptions, ListOptions, PropagationPolicy, WriteOptions } from './storage-backend.ts';
 
-export interface RestRequest {
-  readonly method: string;
-  readonly route: ResourceRoute;
-  readonly query: URLSearchParams;
-  readonly contentType: string | undefined;
-  readonly body: string;
-  readonly userAgent: string | undefined;
-  readonly user?: KubeUser;
-  /** The answer will be the plain object (no Table, no metadata-only): raw stored JSON may be answered. */
-  readonly plain?: boolean;
-}
-
-export interface RestResponse {
-  readonly status: number;
-  readonly body: object;
-  readonly warnings?: readonly string[];
-  /** For get and list: the objects, so the server can answer a Table or metadata instead. */
-  readonly items?: readonly Obj[];
-  readonly listMeta?: Record<string, unknown>;
-  /** The answer's JSON text, when the backend gave it without parsing (body is then empty). */
-  readonly raw?: string;
-}
-
-export interface RestDeps {
-  readonly storage: StorageBackend;
-  readonly schemas: KubeSchemas;
-  readonly now: () => number;
-}
+export type { RestDeps, RestRequest, RestResponse } from './rest-types.ts';
+import type { RestDeps, RestRequest, RestResponse } from './rest-types.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

@@ -7,7 +7,7 @@
 import { apiVersionOf } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf } from './patch.ts';
-import type { RestDeps, RestRequest, RestResponse } from './rest.ts';
+import type { RestDeps, RestRequest, RestResponse } from './rest-types.ts';
 import { badRequest, conflict, methodNotAllowed, StatusError } from './status.ts';
 
 const SCALE_GVK = { group: 'autoscaling', version: 'v1', kind: 'Scale' };

@@ -5,7 +5,7 @@
  * immutability: `cannot change roleRef`).
  */
 import { nameErrors, type FieldError } from '../../../core/kube/names.ts';
-import type { Obj } from '../kind-rules.ts';
+import type { Obj } from '../object.ts';
 import { RBAC_GROUP } from './types.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
