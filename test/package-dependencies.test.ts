@@ -9,6 +9,8 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { ROOT } from './support/berth.ts';
 
+/** Type-only imports and re-exports (`import type … ;`, `export type … from …;`): erased before the code runs, so a devDependency may serve them. */
+const TYPE_ONLY = /^\s*(?:import|export)\s+type\s[^;]*;/gm;
 /** Module specifiers of static imports and re-exports, and of dynamic imports of a string. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
 
@@ -25,7 +27,7 @@ function importedPackages(dir: string, out = new Map<string, string>()): Map<str
     const path = join(dir, entry.name);
     if (entry.isDirectory()) importedPackages(path, out);
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-      for (const m of readFileSync(path, 'utf8').matchAll(SPECIFIER)) {
+      for (const m of readFileSync(path, 'utf8').replace(TYPE_ONLY, '').matchAll(SPECIFIER)) {
         const pkg = packageOf(m[2]!);
         if (pkg !== undefined && !out.has(pkg)) out.set(pkg, path.slice(ROOT.length + 1));
       }

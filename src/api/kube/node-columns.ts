@@ -37,6 +37,6 @@ export const NODE_COLUMNS: readonly Column[] = [
   { name: 'Internal-IP', type: 'string', format: '', description: 'List of addresses reachable to the node. Queried from cloud provider, if available.', priority: 1, cell: (o) => nodeAddress(o, 'InternalIP') },
   { name: 'External-IP', type: 'string', format: '', description: 'List of addresses reachable to the node. Queried from cloud provider, if available.', priority: 1, cell: (o) => nodeAddress(o, 'ExternalIP') },
   { name: 'OS-Image', type: 'string', format: '', description: 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', priority: 1, cell: nodeInfo('osImage') },
-  { name: 'Kernel-Version', type: 'string', format: '', description: "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", priority: 1, cell: nodeInfo('kernelVersion') },
+  { name: 'Kernel-Version', type: 'string', format: '', description: 'Kernel Version reported by the node (uname -r, e.g. 3.16.0-0.bpo.4-amd64).', priority: 1, cell: nodeInfo('kernelVersion') },
   { name: 'Container-Runtime', type: 'string', format: '', description: 'Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).', priority: 1, cell: nodeInfo('containerRuntimeVersion') },
 ];
