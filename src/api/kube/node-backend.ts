@@ -32,7 +32,7 @@ import type { Obj } from './kind-rules.ts';
 import { badRequest, conflict, gone, invalid, methodNotAllowed, notFound, preconditionFailed } from './status.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest } from './storage-backend.ts';
 import { UPDATE_ATTEMPTS } from './generic-storage.ts';
-import { bookmark, bookmarkEvery, resumeRevision, startsWithState, tooOld } from './watch.ts';
+import { bookmark, bookmarkEvery, startRevision, startsWithState, tooOld } from './watch.ts';
 
 export interface NodeBackendDeps {
   readonly instances: InstanceRecords;
@@ -180,16 +180,10 @@ export class NodeBackend implements StorageBackend {
       inside.set(key, object);
       if (initial) send({ type: 'ADDED', object });
     }
-    let from = Number(page.resourceVersion);
-    if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, from, true));
-    if (!initial) {
-      const resume = resumeRevision(req.resourceVersion);
-      if (resume === undefined) {
-        send(tooOld(String(req.resourceVersion)));
-        return () => undefined;
-      }
-      from = resume;
-    }
+    const listed = Number(page.resourceVersion);
+    if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, listed, true));
+    const from = startRevision(req, initial, listed, send);
+    if (from === undefined) return () => undefined;
     let last = from;
     let watch: { close(): void };
     try {

@@ -41,6 +41,18 @@ export function resumeRevision(resourceVersion: string | undefined): number | un
 }
 
 /** The ERROR event of a watch from a revision the store no longer has (410 Expired: the client lists again). */
+/**
+ * Where a watch goes on from: after the state it listed (`listed`) when it started with it,
+ * else after the client's resourceVersion. Undefined once the client has been told that
+ * resourceVersion is no revision (the watch then ends).
+ */
+export function startRevision(req: WatchRequest, initial: boolean, listed: number, send: (e: OutEvent) => void): number | undefined {
+  if (initial) return listed;
+  const resume = resumeRevision(req.resourceVersion);
+  if (resume === undefined) send(tooOld(String(req.resourceVersion)));
+  return resume;
+}
+
 export function tooOld(resourceVersion: string | number, compacted?: CompactedError): OutEvent {
   const message = compacted ? `too old resource version: ${resourceVersion} (${compacted.compactRevision + 1})` : `too old resource version: ${resourceVersion}`;
   return { type: 'ERROR', object: gone(message).toStatus() };
@@ -72,14 +84,9 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
     from = Number(page.resourceVersion);
     if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(kind, from, true));
   } else from = 0;
-  if (!initial) {
-    const resume = resumeRevision(req.resourceVersion);
-    if (resume === undefined) {
-      send(tooOld(String(req.resourceVersion)));
-      return () => undefined;
-    }
-    from = resume;
-  }
+  const start = startRevision(req, initial, from, send);
+  if (start === undefined) return () => undefined;
+  from = start;
   let last = from;
   let tombstone: { revision: number; value: string } | undefined;
   const onEvent = (e: WatchEvent): void => {
