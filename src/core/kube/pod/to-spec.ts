@@ -7,6 +7,7 @@
  *                                            │ containers.ts  env.ts  volumes.ts
  *                                            └ lookups: configMap, secret, token; placed?
  */
+import { podGroup } from './hosting.ts';
 import { ecsArn, type Scope } from '../../ecs/scope.ts';
 import type { KubePodFacts } from '../../workload/kube.ts';
 import type { TaskSpec } from '../../workload/spec.ts';
@@ -124,7 +125,7 @@ export function podToTaskSpec(pod: Pod, inputs: PodSpecInputs): PodSpecResult {
         revision: 0,
         overrides: { containerOverrides: c.containers.map((x) => ({ name: x.name })), inferenceAcceleratorOverrides: [] },
         containerArns: c.containers.map((_, n) => ecsArn(scope, `container/${clusterName}/${inputs.id}/${containerIds[n] ?? ''}`)),
-        group: `pod:${namespace}/${name}`,
+        group: podGroup(namespace, name),
         tags: [],
         ...(inputs.fargate && { platformFamily: 'Linux' }),
       },

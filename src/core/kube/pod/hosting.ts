@@ -1,0 +1,14 @@
+/**
+ * Where a pod's task lives on the ECS side. Every EKS cluster's pods are tasks of one ECS
+ * cluster, the one `berth up` and a bare `berth agent` register their hosts into: node
+ * groups claim their hosts from it, the pod scheduler places pods on them, and `berth ps`
+ * (or `aws ecs list-tasks --cluster default`) shows pods beside ECS tasks. A pod's task is
+ * found by its uid (to-spec.ts: taskIdOfUid) within this cluster; its group is
+ * `pod:<namespace>/<name>` (POD_GROUP_PREFIX), its `kube.clusterUid` names the EKS cluster.
+ */
+export const POD_ECS_CLUSTER = 'default';
+
+/** A pod task's ECS task group: `pod:<namespace>/<name>`. */
+export const POD_GROUP_PREFIX = 'pod:';
+
+export const podGroup = (namespace: string, name: string): string => `${POD_GROUP_PREFIX}${namespace}/${name}`;
