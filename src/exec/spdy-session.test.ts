@@ -52,6 +52,10 @@ function session() {
   return { s, out, streams, closed: () => closed };
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Until `done()` holds (frames out wait for zlib, which runs on the thread pool: slow on a loaded machine). */
+async function until(done: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !done(); await settle()) if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+}
 
 test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_REPLY; data flows both ways', async () => {
   const c = client();
@@ -66,9 +70,11 @@ test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_RE
   streams[0]!.on('data', (d: Buffer) => received.push(d));
   await new Promise((r) => streams[0]!.once('end', r));
   assert.equal(Buffer.concat(received).toString(), 'GET /');
+  await until(() => out.length > 0);
   assert.equal(out[0]!.readUInt16BE(2), 2, 'a SYN_REPLY first');
   assert.equal(out[0]!.readUInt32BE(8) & 0x7fffffff, 1);
   streams[0]!.end('200 OK');
+  await until(() => out.length >= 3);
   await settle();
   const data = out.slice(1);
   assert.deepEqual(data.map((f) => [f.readUInt32BE(0), f[4], f.subarray(8).toString()]), [[1, 0, '200 OK'], [1, 1, '']]);
