@@ -63,6 +63,7 @@ test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_RE
   // Split across arbitrary chunk boundaries, as WebSocket messages split them.
   const bytes = Buffer.concat([await c.synStream(1, { streamtype: 'data', port: '80', requestid: '0' }), c.data(1, Buffer.from('GET /'), true)]);
   for (let i = 0; i < bytes.length; i += 3) s.receive(bytes.subarray(i, i + 3));
+  await until(() => streams.length > 0);
   await settle();
   assert.equal(streams.length, 1);
   assert.deepEqual(streams[0]!.headers, { streamtype: 'data', port: '80', requestid: '0' });
@@ -93,7 +94,7 @@ test('a stream id the client may not use is reset; another SPDY version or an ov
   const c = client();
   const a = session();
   a.s.receive(await c.synStream(2, { streamtype: 'data', port: '80', requestid: '0' }));
-  await settle();
+  await until(() => a.out.length > 0);
   assert.equal(a.streams.length, 0);
   assert.equal(a.out.at(-1)!.readUInt16BE(2), 3, 'RST_STREAM');
   const b = session();
