@@ -12,6 +12,7 @@ import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf, schemaError } from './patch.ts';
 import type { ResourceRoute } from './route.ts';
 import { handleScale } from './scale.ts';
+import { joinAnswer } from './answer-cache.ts';
 import { badRequest, methodNotAllowed, StatusError } from './status.ts';
 import type { DeleteOptions, ListOptions, PropagationPolicy, WriteOptions } from './storage-backend.ts';
 
@@ -138,7 +139,7 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
       if (req.plain && deps.storage.listRaw && options.labels.length === 0 && options.fields.length === 0) {
         const raw = await deps.storage.listRaw(kind, route.namespace, options);
         const meta = JSON.stringify({ resourceVersion: raw.resourceVersion, ...(raw.continueToken !== undefined && { continue: raw.continueToken }) });
-        return { status: 200, body: {}, raw: `{"kind":"${kind.kind}List","apiVersion":"${apiVersionOf(kind)}","metadata":${meta},"items":[${raw.items.join(',')}]}` };
+        return { status: 200, body: {}, raw: joinAnswer(`{"kind":"${kind.kind}List","apiVersion":"${apiVersionOf(kind)}","metadata":${meta},"items":[`, raw.items, ']}') };
       }
       const page = await deps.storage.list(kind, route.namespace, options);
       const listMeta = { resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) };

@@ -92,14 +92,16 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: object | string, contentType = 'application/json', warnings: readonly string[] = []): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const headers: Record<string, string | string[]> = {
+/** An answer: an object (serialized here), JSON text, or bytes (written as they are, their length known). */
+function send(res: ServerResponse, status: number, body: object | string | Buffer, contentType = 'application/json', warnings: readonly string[] = []): void {
+  const payload = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string | string[] | number> = {
     'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(),
   };
+  if (Buffer.isBuffer(payload)) headers['Content-Length'] = payload.length;
   if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);
-  res.end(text);
+  res.end(payload);
 }
 
 export class KubeServer {
