@@ -94,6 +94,30 @@ describe('answer cache', () => {
     assert.deepEqual(rest.items.map((o) => o.metadata.name), ['cm-05', 'cm-06', 'cm-07', 'cm-08', 'cm-09', 'cm-10']);
   });
 
+  it('a whole LIST at an unchanged store revision is the page kept, answered with the same bytes; any write makes it read again', async () => {
+    const storage = storageOver(store);
+    const route: ResourceRoute = { kind: cms, namespace: 'default', name: undefined, subresource: undefined };
+    const list = async () => (await handleRest({ storage, schemas: schemasDouble(), now: () => 0 }, { method: 'GET', route, query: new URLSearchParams(), contentType: undefined, body: '', userAgent: undefined, plain: true })).raw as Buffer;
+    const expected = async () => {
+      const { body, revision } = await slowList();
+      return `{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"${revision}"},"items":[${body.toString('utf8')}]}`;
+    };
+    const first = await list();
+    assert.equal(first.toString('utf8'), await expected());
+    assert.equal(await list(), first, 'the same answer, not read again');
+    assert.equal(await storage.listRaw(cms, 'default', ALL), await storage.listRaw(cms, 'default', ALL), 'the same page kept');
+    // A write outside the list moves the revision: the same items, the new resourceVersion.
+    await store.txn({ ops: [{ type: 'put', key: '/elsewhere', value: 'x' }] });
+    const second = await list();
+    assert.notEqual(second, first);
+    assert.equal(second.toString('utf8'), await expected());
+    // A write inside it: the new object.
+    await storage.update(cms, 'default', 'cm-04', (cur) => ({ ...cur!, data: { k: 'now' } }), W);
+    const third = await list();
+    assert.equal(third.toString('utf8'), await expected());
+    assert.match(third.toString('utf8'), /"k":"now"/);
+  });
+
   it('a LIST whose object changes between the keys-only read and the value read answers the page read whole, of one revision', async () => {
     let writeOnce = true;
     // The store as the storage sees it: the first value read of the list is preceded by a write of that key.

@@ -9,6 +9,7 @@
  * LIST's CPU beside the TLS write.
  */
 import { Lru } from '../../lib/lru.ts';
+import type { RawListPage } from './storage-backend.ts';
 
 /** Bytes of answers kept per cluster's API server: every object of a cluster of 10,000 pods of 3 KB. */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -59,6 +60,58 @@ function ownBytes(text: string): Buffer {
   const b = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
   b.write(text);
   return b;
+}
+
+/** Whole lists kept per cluster's API server (ListCache): the kinds and namespaces listed lately. */
+export const MAX_LISTS = 64;
+/**
+ * Bytes of whole lists kept per cluster's API server: their items' answers (mostly the answer
+ * cache's own Buffers, shared), and as much again for each list's joined answer (listAnswer).
+ */
+export const MAX_LIST_BYTES = 32 * 1024 * 1024;
+
+interface ListEntry {
+  readonly revision: number;
+  readonly page: RawListPage;
+  readonly bytes: number;
+}
+
+/**
+ * Whole lists (no limit, no continue token) by their key prefix, as read at one store
+ * revision. The store's revision moves with every write, so while it is the one a list was
+ * read at, nothing anywhere changed and the list is the same page: answered without reading
+ * the store again (a LIST of 1,000 objects otherwise reads 1,000 keys). Any write, here or
+ * elsewhere, makes the next LIST read again (the answer cache still saves its values).
+ */
+export class ListCache {
+  readonly #lru = new Lru<string, ListEntry>({ maxEntries: MAX_LISTS, maxWeight: MAX_LIST_BYTES, weigh: (e, key) => e.bytes + key.length });
+
+  get(prefix: string, revision: number): RawListPage | undefined {
+    const e = this.#lru.get(prefix);
+    return e !== undefined && e.revision === revision ? e.page : undefined;
+  }
+
+  set(prefix: string, revision: number, page: RawListPage): void {
+    let bytes = 0;
+    for (const i of page.items) bytes += i.length;
+    this.#lru.set(prefix, { revision, page, bytes });
+  }
+}
+
+/**
+ * A LIST's answer for `page`: kept beside the page while it lives (a WeakMap: bounded by what
+ * keeps pages, the ListCache), so the same page kept is answered with the same bytes.
+ */
+const listAnswers = new WeakMap<RawListPage, { readonly head: string; readonly answer: Buffer }>();
+
+export function listAnswer(kind: string, apiVersion: string, page: RawListPage): Buffer {
+  const meta = JSON.stringify({ resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) });
+  const head = `{"kind":"${kind}List","apiVersion":"${apiVersion}","metadata":${meta},"items":[`;
+  const kept = listAnswers.get(page);
+  if (kept?.head === head) return kept.answer;
+  const answer = joinAnswer(head, page.items, ']}');
+  listAnswers.set(page, { head, answer });
+  return answer;
 }
 
 /** One answer of `head`, the items separated by commas, and `tail`: a LIST's JSON, copied once. */

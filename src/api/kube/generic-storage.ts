@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, ListOptions as StoreListOptions, Store, Op } from '../../store/store.ts';
-import { AnswerCache } from './answer-cache.ts';
+import { AnswerCache, ListCache } from './answer-cache.ts';
 import { generatedName, type FieldError } from '../../core/kube/names.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import type { KubeSchemas } from './contract.ts';
@@ -75,6 +75,8 @@ export class GenericStorage implements StorageBackend {
   readonly #d: GenericStorageDeps;
   /** GET and LIST answers by key and modRevision (bounded: answer-cache.ts). */
   readonly #answers = new AnswerCache();
+  /** Whole lists by prefix at a store revision (bounded: answer-cache.ts). */
+  readonly #lists = new ListCache();
   constructor(deps: GenericStorageDeps) {
     this.#d = deps;
   }
@@ -112,9 +114,22 @@ export class GenericStorage implements StorageBackend {
     });
   }
 
-  /** A page of objects' JSON bytes (the answer cache's), for lists without selectors (nothing to parse). */
-  listRaw(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
-    return this.#page(kind, namespace, options, (prefix, o) => this.#answerPage(prefix, o), (a) => a.answer);
+  /**
+   * A page of objects' JSON bytes (the answer cache's), for lists without selectors (nothing
+   * to parse); a whole list read at the store's current revision is the one kept (ListCache).
+   */
+  async listRaw(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
+    const read = (): Promise<RawListPage> => this.#page(kind, namespace, options, (prefix, o) => this.#answerPage(prefix, o), (a) => a.answer);
+    const whole = options.limit === 0 && options.continueToken === undefined && options.labels.length === 0 && options.fields.length === 0;
+    if (!whole) return read();
+    const prefix = listPrefix(this.#d.clusterUid, kind, namespace);
+    const before = await this.#d.store.revision();
+    const kept = this.#lists.get(prefix, before);
+    if (kept) return kept;
+    const page = await read();
+    // Kept only when no write landed while it was read: then it is the list at that revision.
+    if (page.resourceVersion === String(before) && await this.#d.store.revision() === before) this.#lists.set(prefix, before, page);
+    return page;
   }
 
   /**
