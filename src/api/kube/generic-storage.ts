@@ -7,7 +7,7 @@
  * transaction, for watchers (watch.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { KeyValue, ListOptions as StoreListOptions, Store, Op } from '../../store/store.ts';
+import type { ListOptions as StoreListOptions, Store, Op } from '../../store/store.ts';
 import { AnswerCache, ListCache } from './answer-cache.ts';
 import { generatedName, type FieldError } from '../../core/kube/names.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
