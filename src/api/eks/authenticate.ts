@@ -18,7 +18,7 @@
  * made with one is the root's once every other check passes; its signature cannot be
  * checked. Session credentials (STS AssumeRole, task roles) are checked in full.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Authenticate, KubeUser } from '../kube/contract.ts';
 import { kubeUserOf, type AccessEntryRecord, type TokenPrincipal } from '../../core/eks/access.ts';
 import { rootPrincipal } from '../../identity/principal.ts';
@@ -123,8 +123,8 @@ export function checkToken(token: string, now: number, o: Omit<EksAuthenticatorO
 
 /** A verified token: whom it proves until when, and the user its entry made at a revision. */
 interface Verified {
-  /** The token itself, compared in constant time with the one presented (the map is keyed by its digest). */
-  readonly token: Buffer;
+  /** The token itself (the map is keyed by its digest): a presented one must be it, not only hash alike. */
+  readonly token: string;
   readonly principal: TokenPrincipal;
   readonly validUntil: number;
   user?: { readonly of: KubeUser; readonly entryRevision: number };
@@ -132,20 +132,22 @@ interface Verified {
 
 /** The cluster's Authenticate (src/api/kube/contract.ts): a verified token's user, or undefined. */
 export function eksAuthenticator(o: EksAuthenticatorOptions): Authenticate {
-  // Keyed by the token's SHA-256, so finding one takes no time that depends on a secret's characters.
+  // Keyed by the token's SHA-256 (one-shot: no Hash object per request), so the lookup
+  // compares digests, never a presented token with a remembered one character by character:
+  // how long it takes tells nothing about a token the caller does not hold already. The
+  // equality check after a digest match only guards against a collision.
   const verified = new Lru<string, Verified>(MAX_VERIFIED_TOKENS);
   return async (bearerToken, now): Promise<KubeUser | undefined> => {
-    const presented = Buffer.from(bearerToken);
-    const digest = createHash('sha256').update(presented).digest('base64');
+    const digest = hash('sha256', bearerToken, 'base64');
     let hit = verified.get(digest);
-    if (hit && (now >= hit.validUntil || hit.token.length !== presented.length || !timingSafeEqual(hit.token, presented))) {
+    if (hit && (now >= hit.validUntil || hit.token !== bearerToken)) {
       verified.delete(digest);
       hit = undefined;
     }
     if (!hit) {
       const checked = checkToken(bearerToken, now, o);
       if (!checked.ok) return undefined;
-      hit = { token: presented, principal: checked.principal, validUntil: checked.validUntil };
+      hit = { token: bearerToken, principal: checked.principal, validUntil: checked.validUntil };
       verified.set(digest, hit);
     }
     if (!o.accessEntryRevision) {
