@@ -102,15 +102,14 @@ export class ListCache {
  * A LIST's answer for `page`: kept beside the page while it lives (a WeakMap: bounded by what
  * keeps pages, the ListCache), so the same page kept is answered with the same bytes.
  */
-const listAnswers = new WeakMap<RawListPage, { readonly head: string; readonly answer: Buffer }>();
+const listAnswers = new WeakMap<RawListPage, { readonly kind: string; readonly apiVersion: string; readonly answer: Buffer }>();
 
 export function listAnswer(kind: string, apiVersion: string, page: RawListPage): Buffer {
-  const meta = JSON.stringify({ resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) });
-  const head = `{"kind":"${kind}List","apiVersion":"${apiVersion}","metadata":${meta},"items":[`;
   const kept = listAnswers.get(page);
-  if (kept?.head === head) return kept.answer;
-  const answer = joinAnswer(head, page.items, ']}');
-  listAnswers.set(page, { head, answer });
+  if (kept?.kind === kind && kept.apiVersion === apiVersion) return kept.answer;
+  const meta = JSON.stringify({ resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) });
+  const answer = joinAnswer(`{"kind":"${kind}List","apiVersion":"${apiVersion}","metadata":${meta},"items":[`, page.items, ']}');
+  listAnswers.set(page, { kind, apiVersion, answer });
   return answer;
 }
 

@@ -19,7 +19,7 @@ import { Backends } from './backends.ts';
 import { ANONYMOUS, Reviews } from './reviews.ts';
 import { RbacCache } from './rbac/cache.ts';
 import { writeBootstrapPolicy } from './rbac/bootstrap-writer.ts';
-import { authorize } from './rbac/authorizer.ts';
+import { authorizeKept } from './rbac/decisions.ts';
 import { EMPTY_SNAPSHOT } from './rbac/types.ts';
 import { guardEscalation } from './rbac/guard.ts';
 import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
@@ -216,7 +216,7 @@ export class KubeServer {
       user = as;
     }
     if (routeError !== undefined) throw routeError;
-    const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+    const decision = authorizeKept(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
     if (!decision.allowed) {
       const username = (user ?? ANONYMOUS).username;
       if (!attrs.resourceRequest) throw forbidden(username, attrs.verb, undefined, undefined, undefined, path, '', decision.reason);
