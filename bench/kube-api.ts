@@ -18,7 +18,10 @@
  * sees every event within 100 ms of its write.
  *
  * The objects are ConfigMaps of a pod's size: pods are not served yet (they come with the
- * pods backend over Berth's tasks); the paths change, nothing else.
+ * pods backend over Berth's tasks, another branch). Once they are, the paths change to pods and
+ * nothing else here; the figures then measure the pods backend, which answers GET and LIST at
+ * the generic backend's speed only if it offers the raw fast paths (StorageBackend getRaw and
+ * listRaw, as bytes) the way generic-storage.ts does (answer-cache.ts).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
