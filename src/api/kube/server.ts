@@ -19,14 +19,14 @@ import { Backends } from './backends.ts';
 import { ANONYMOUS, Reviews } from './reviews.ts';
 import { RbacCache } from './rbac/cache.ts';
 import { writeBootstrapPolicy } from './rbac/bootstrap-writer.ts';
-import { requestAttributes } from './rbac/attributes.ts';
-import { authorize } from './rbac/authorizer.ts';
+import { authorizeKept } from './rbac/decisions.ts';
 import { EMPTY_SNAPSHOT } from './rbac/types.ts';
 import { guardEscalation } from './rbac/guard.ts';
 import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
-import { routeOf, type ResourceRoute } from './route.ts';
+import type { ResourceRoute } from './route.ts';
+import { RequestTargets } from './request-target.ts';
 import { handleRest, type RestResponse } from './rest.ts';
 import { badRequest, forbidden, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
 import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
@@ -92,14 +92,16 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: object | string, contentType = 'application/json', warnings: readonly string[] = []): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const headers: Record<string, string | string[]> = {
+/** An answer: an object (serialized here), JSON text, or bytes (written as they are, their length known). */
+function send(res: ServerResponse, status: number, body: object | string | Buffer, contentType = 'application/json', warnings: readonly string[] = []): void {
+  const payload = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string | string[] | number> = {
     'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(),
   };
+  if (Buffer.isBuffer(payload)) headers['Content-Length'] = payload.length;
   if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);
-  res.end(text);
+  res.end(payload);
 }
 
 export class KubeServer {
@@ -111,6 +113,8 @@ export class KubeServer {
   readonly #server: Http2SecureServer;
   readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
+  /** Request lines parsed once (bounded: request-target.ts). */
+  readonly #targets: RequestTargets;
   #controllers: KubeControllers | undefined;
   #rbac: RbacCache | undefined;
   #address = '';
@@ -118,6 +122,7 @@ export class KubeServer {
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
     this.#options = options;
     this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), ...deps };
+    this.#targets = new RequestTargets(this.#deps.registry);
     const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
     const services = this.#deps.registry.byResource('', 'v1', 'services');
     this.#allocator = new ServiceAllocator(options.store, options.cluster.uid, options.cluster.serviceIpv4Cidr, this.#deps.rng);
@@ -201,18 +206,17 @@ export class KubeServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://kube');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-    let user = await this.#authenticate(req, path);
     const method = req.method ?? 'GET';
+    const { path, search, route, routeError, attrs } = this.#targets.of(method, req.url ?? '/');
+    const query = new URLSearchParams(search);
+    let user = await this.#authenticate(req, path);
     if (user && impersonates(req.headers)) {
       const as = impersonatedUser(user, req.headers, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       if (as instanceof StatusError) throw as;
       user = as;
     }
-    const route = routeOf(this.#deps.registry, path);
-    const attrs = requestAttributes(method, path, url.searchParams);
-    const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+    if (routeError !== undefined) throw routeError;
+    const decision = authorizeKept(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
     if (!decision.allowed) {
       const username = (user ?? ANONYMOUS).username;
       if (!attrs.resourceRequest) throw forbidden(username, attrs.verb, undefined, undefined, undefined, path, '', decision.reason);
@@ -226,20 +230,20 @@ export class KubeServer {
         body = JSON.stringify(decodeProtobuf(raw));
         contentType = 'application/json';
       }
-      if (method === 'GET' && route.subresource === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
+      if (method === 'GET' && route.subresource === undefined && (query.get('watch') === 'true' || query.get('watch') === '1')) {
         // A watch of one named object is a watch of its collection by metadata.name, as the server treats it.
-        const q = new URLSearchParams(url.searchParams);
+        const q = new URLSearchParams(query);
         if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
       }
       const storage = guardEscalation(this.#backends.for(route.kind), route.kind, () => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {
-        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
+        method, route, query, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
-      return this.#answer(req, res, route, url.searchParams, r);
+      return this.#answer(req, res, route, query, r);
     }
     if (method !== 'GET') throw pageNotFound();
-    this.#nonResource(req, res, path, url.searchParams);
+    this.#nonResource(req, res, path, query);
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, r: RestResponse): void {
