@@ -90,7 +90,7 @@ export async function startKubeTestServer(options: { now?: () => number; history
   // The nodes backend as server.ts composes it (no instance is claimed here: no nodes), unless the test brings its own.
   const backends = { nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now }), ...options.backends };
   const server = new KubeServer({
-    cluster, tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
+    cluster, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now,
   }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers, ...(options.registry && { registry: options.registry }), backends });
   const api = await server.listen();
