@@ -1,7 +1,7 @@
 /**
  * The Kubernetes side's background decisions over one cluster's objects, pure:
  * `reconcileKube(snapshot, now) → actions`. The loop that feeds it and applies what it
- * decides is src/api/kube/controller-loop.ts.
+ * decides is controller-loop.ts.
  *
  * - bootstrap namespaces: default, kube-system, kube-public, kube-node-lease always exist;
  * - default service accounts: every active namespace has a ServiceAccount `default`;
