@@ -57,6 +57,8 @@ export interface KubeControllerDeps {
   /** The `kubernetes` Service's cluster IP (the first of the service range) and where this server listens. */
   readonly apiServer?: { readonly clusterIP: string; readonly ip: string; readonly port: number };
   readonly rng?: () => number;
+  /** The cluster's CA certificate (PEM): published to every namespace as `kube-root-ca.crt`. */
+  readonly rootCA?: string;
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -167,6 +169,7 @@ export class KubeServer {
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
         apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
+        ...(this.#options.tls.ca !== undefined && { rootCA: this.#options.tls.ca }),
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };
