@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 
 /** How often a followed log is checked for new output: fast enough to feel live, cheap when idle. */
 const FOLLOW_POLL_MS = 250;
@@ -45,4 +45,19 @@ export function streamLog(path: string, follow: boolean, finished: () => boolean
   };
   tick();
   return () => { stopped = true; clearTimeout(timer); };
+}
+
+/**
+ * Before a pod's container starts again in place: its log so far becomes the previous run's
+ * (replacing an older one), and the new run writes a new file, as the kubelet keeps one log
+ * per restart and reads back the last but one for `--previous`. A log that cannot be moved
+ * stays shared by both runs (said in the agent's log).
+ */
+export function keepPreviousLog(log: string, previous: string, say: (line: string) => void): void {
+  if (!existsSync(log)) return;
+  try {
+    renameSync(log, previous);
+  } catch (e) {
+    say(`cannot keep the previous run's log ${log}: ${(e as Error).message}`);
+  }
 }
