@@ -275,7 +275,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       }
       streams.set(req.id, streamLog(path, req.follow, () => runner?.done ?? true,
         (data) => s.answer({ type: 'logData', id: req.id, data }),
-        (error) => { streams.delete(req.id); s.answer({ type: 'logData', id: req.id, end: true, ...(error && { error }) }); }));
+        (error) => { streams.delete(req.id); s.answer({ type: 'logData', id: req.id, end: true, ...(error && { error }) }); },
+        () => s.answer({ type: 'logData', id: req.id, caughtUp: true })));
       return;
     }
     const container = runner?.containerOf(req.container);

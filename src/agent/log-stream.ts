@@ -6,12 +6,13 @@ const FOLLOW_POLL_MS = 250;
 const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Sends a log file's content, then (with `follow`) what is appended, until `finished()`
+ * Sends a log file's content, then (with `follow`: `caughtUp()` between the two) what is appended, until `finished()`
  * says the container is gone and the file is drained, or the returned function is called.
  * conmon rotates by truncating; a file that shrinks is read again from its start.
  */
-export function streamLog(path: string, follow: boolean, finished: () => boolean, send: (text: string) => void, end: (error?: string) => void): () => void {
+export function streamLog(path: string, follow: boolean, finished: () => boolean, send: (text: string) => void, end: (error?: string) => void, caughtUp?: () => void): () => void {
   let offset = 0;
+  let first = true;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const buf = Buffer.alloc(CHUNK_BYTES);
@@ -40,6 +41,8 @@ export function streamLog(path: string, follow: boolean, finished: () => boolean
     if (stopped) return;
     const wasFinished = finished();
     if (!drain()) return;
+    if (first && follow && !wasFinished) caughtUp?.();
+    first = false;
     if (!follow || wasFinished) { stopped = true; end(); return; }
     timer = setTimeout(tick, FOLLOW_POLL_MS);
   };

@@ -87,8 +87,11 @@ export type AgentMessage =
   | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
   | { type: 'heartbeat' }
   | { type: 'state'; seq: number; report: StatusReport }
-  /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
-  | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
+  /**
+   * A piece of a container's log (lines in the k8s-file format), or the end of it;
+   * `caughtUp`: what the log held when asked is all sent, what follows is new (a followed tail starts here).
+   */
+  | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string; caughtUp?: true }
   | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }
   /**
    * A task's scale-in protection, asked for by one of its containers (the task protection

@@ -498,7 +498,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
      * Streams a task container's log from the agent that runs it. `onData` gets text;
      * the promise settles at the end (or at once with an error). `cancel` stops a follow.
      */
-    logs(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string | undefined, follow: boolean, onData: (text: string) => void, options: { previous?: boolean } = {}): { done: Promise<void>; cancel(): void } {
+    logs(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string | undefined, follow: boolean, onData: (text: string) => void, options: { previous?: boolean; caughtUp?: () => void } = {}): { done: Promise<void>; cancel(): void } {
       const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
       if (!session) return { done: Promise.reject(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`)), cancel: () => {} };
       const id = randomUUID();
@@ -506,6 +506,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         requests.set(id, { session, answer: (m) => {
           if (m.type !== 'logData') return;
           if (m.data) onData(m.data);
+          if (m.caughtUp) options.caughtUp?.();
           if (m.error) { requests.delete(id); reject(new Error(m.error)); }
           else if (m.end) { requests.delete(id); resolve(); }
         } });

@@ -28,12 +28,13 @@ import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import { routeOf, type ResourceRoute } from './route.ts';
 import { handleRest, type RestResponse } from './rest.ts';
-import { badRequest, forbidden, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
+import { badRequest, forbidden, methodNotAllowed, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
 import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { ServiceAllocator } from './service-allocation.ts';
+import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -74,6 +75,11 @@ export interface KubeServerDeps {
   readonly controllers?: StartKubeControllers;
   /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (nodes; pods next). */
   readonly backends?: Readonly<Record<string, StorageBackend>>;
+  /**
+   * A pod's logs, exec, attach and port-forward (pod-streams.ts): how a pod resolves to its
+   * task, and the agents that run them. Absent: those subresources answer 404.
+   */
+  readonly pods?: Omit<PodStreamsDeps, 'now'>;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
@@ -104,7 +110,8 @@ function send(res: ServerResponse, status: number, body: object | string, conten
 
 export class KubeServer {
   readonly #options: KubeApiOptions;
-  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & Pick<KubeServerDeps, 'controllers'>;
+  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends' | 'pods'>> & Pick<KubeServerDeps, 'controllers'>;
+  readonly #pods: PodStreams | undefined;
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
   readonly #allocator: ServiceAllocator;
@@ -133,6 +140,13 @@ export class KubeServer {
       const request = req as unknown as IncomingMessage;
       const response = res as unknown as ServerResponse;
       this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
+    });
+    this.#pods = deps.pods && new PodStreams({ ...deps.pods, now: options.now });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.#upgrade(req, socket, head).catch((err: unknown) => {
+        refuseUpgrade(socket, err instanceof StatusError ? err : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`));
+      });
     });
     this.#server.on('secureConnection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -171,6 +185,7 @@ export class KubeServer {
     await this.#controllers?.close();
     await this.#rbac?.close();
     this.#watchers.closeAll();
+    this.#pods?.close();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       for (const socket of this.#sockets) socket.destroy();
@@ -200,23 +215,60 @@ export class KubeServer {
     return user;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://kube');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  /**
+   * Who asks (authenticated, impersonation applied) and whether they may: the request's own
+   * attributes, and `alsoVerb` on the same resource when given (a WebSocket upgrade of exec,
+   * attach or portforward is a GET, and needs `create` too, as the API server checks it with
+   * AuthorizePodWebsocketUpgradeCreatePermission). Throws 401 or 403.
+   */
+  async #admit(req: IncomingMessage, method: string, path: string, query: URLSearchParams, alsoVerb?: string): Promise<KubeUser | undefined> {
     let user = await this.#authenticate(req, path);
-    const method = req.method ?? 'GET';
     if (user && impersonates(req.headers)) {
       const as = impersonatedUser(user, req.headers, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       if (as instanceof StatusError) throw as;
       user = as;
     }
-    const route = routeOf(this.#deps.registry, path);
-    const attrs = requestAttributes(method, path, url.searchParams);
-    const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
-    if (!decision.allowed) {
+    const attrs = requestAttributes(method, path, query);
+    for (const a of alsoVerb !== undefined && attrs.resourceRequest && attrs.verb !== alsoVerb ? [attrs, { ...attrs, verb: alsoVerb }] : [attrs]) {
+      const decision = authorize(user ?? ANONYMOUS, a, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      if (decision.allowed) continue;
       const username = (user ?? ANONYMOUS).username;
-      if (!attrs.resourceRequest) throw forbidden(username, attrs.verb, undefined, undefined, undefined, path, '', decision.reason);
-      throw forbidden(username, attrs.verb, { group: attrs.apiGroup, plural: attrs.resource }, attrs.name || undefined, attrs.namespace || undefined, path, attrs.subresource, decision.reason);
+      if (!a.resourceRequest) throw forbidden(username, a.verb, undefined, undefined, undefined, path, '', decision.reason);
+      throw forbidden(username, a.verb, { group: a.apiGroup, plural: a.resource }, a.name || undefined, a.namespace || undefined, path, a.subresource, decision.reason);
+    }
+    return user;
+  }
+
+  /** A pod streaming subresource this server serves (pods/log, exec, attach, portforward), when `route` names one. */
+  #podStream(route: ResourceRoute | undefined): PodStreams | undefined {
+    const named = route?.kind.group === '' && route.kind.plural === 'pods' && route.name !== undefined && route.namespace !== undefined
+      && (route.subresource === 'log' || UPGRADE_SUBRESOURCES.has(route.subresource ?? ''));
+    return named ? this.#pods : undefined;
+  }
+
+  /** An HTTP/1.1 upgrade: pods' exec, attach and portforward; anything else is refused as the server refuses it. */
+  async #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kube');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const method = req.method ?? 'GET';
+    await this.#admit(req, method, path, url.searchParams, 'create');
+    const route = routeOf(this.#deps.registry, path);
+    const pods = this.#podStream(route);
+    if (!pods || !route || !UPGRADE_SUBRESOURCES.has(route.subresource!)) throw pageNotFound();
+    await pods.upgrade(route.subresource!, route.namespace!, route.name!, url.searchParams, req, socket, head);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kube');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const method = req.method ?? 'GET';
+    const user = await this.#admit(req, method, path, url.searchParams);
+    const route = routeOf(this.#deps.registry, path);
+    const pods = this.#podStream(route);
+    if (pods && route) {
+      if (route.subresource !== 'log') throw badRequest('Upgrade request required');
+      if (method !== 'GET') throw methodNotAllowed();
+      return pods.log(route.namespace!, route.name!, url.searchParams, res);
     }
     if (route) {
       const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
