@@ -113,14 +113,15 @@ export class PodStreams {
         // A followed log with nothing new yet: the client sees its answer begin.
         res.flushHeaders();
       };
-      let stream: { done: Promise<void>; cancel(): void } | undefined;
+      // The agent's stream, once asked for (a limit reached by its first bytes stops it as it starts).
+      let cancel: () => void = () => {};
       const filter = new LogFilter(options, (text) => {
         start();
         if (text.length > 0) res.write(text);
         if (res.writableLength > MAX_LOG_BUFFERED_BYTES) stop();
       });
       const stop = () => {
-        stream?.cancel();
+        cancel();
         finish();
       };
       let finished = false;
@@ -135,7 +136,7 @@ export class PodStreams {
       };
       this.#logs.add(stop);
       if (options.follow) this.#open++;
-      stream = this.#deps.agents.logs(pod, container, options.follow, (text) => {
+      const stream = this.#deps.agents.logs(pod, container, options.follow, (text) => {
         filter.push(text);
         if (filter.done) stop();
       }, {
@@ -145,6 +146,7 @@ export class PodStreams {
           start();
         },
       });
+      cancel = () => stream.cancel();
       res.on('close', () => { if (!finished) stop(); });
       stream.done.then(() => {
         filter.flush();

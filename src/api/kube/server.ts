@@ -34,6 +34,7 @@ import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { ServiceAllocator } from './service-allocation.ts';
+import { resolvePodFromStore } from './pod-target.ts';
 import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
@@ -76,10 +77,12 @@ export interface KubeServerDeps {
   /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (nodes; pods next). */
   readonly backends?: Readonly<Record<string, StorageBackend>>;
   /**
-   * A pod's logs, exec, attach and port-forward (pod-streams.ts): how a pod resolves to its
-   * task, and the agents that run them. Absent: those subresources answer 404.
+   * A pod's logs, exec, attach and port-forward (pod-streams.ts): the agents that run them,
+   * and how a pod resolves to its task (by default its uid's task in the task store,
+   * pod-target.ts's resolvePodFromStore over the pods row's backend). Absent, or no pods row:
+   * those subresources are not served.
    */
-  readonly pods?: Omit<PodStreamsDeps, 'now'>;
+  readonly pods?: Pick<PodStreamsDeps, 'agents'> & Partial<Pick<PodStreamsDeps, 'resolvePod'>>;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
@@ -141,7 +144,13 @@ export class KubeServer {
       const response = res as unknown as ServerResponse;
       this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
     });
-    this.#pods = deps.pods && new PodStreams({ ...deps.pods, now: options.now });
+    const pods = this.#deps.registry.byResource('', 'v1', 'pods');
+    this.#pods = deps.pods && pods && new PodStreams({
+      agents: deps.pods.agents, now: options.now,
+      resolvePod: deps.pods.resolvePod ?? resolvePodFromStore({
+        store: options.store, pods: this.#backends.for(pods), podKind: pods, scope: { account: options.cluster.account, region: options.cluster.region },
+      }),
+    });
     this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', () => undefined);
       this.#upgrade(req, socket, head).catch((err: unknown) => {
