@@ -8,7 +8,7 @@ import { podUid, taskIdOfUid } from '../../core/kube/pod/to-spec.ts';
 import type { KindInfo } from './kinds.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { chooseContainer, resolvePodFromStore } from './pod-target.ts';
-import { notFound, StatusError } from './status.ts';
+import { notFound, type StatusError } from './status.ts';
 
 test('the container is the only one, or the one named; else the API server\'s 400', () => {
   assert.equal(chooseContainer('box', [{ name: 'main' }], undefined), 'main');
