@@ -73,6 +73,8 @@ const MAX_AWAITING_HELLO = 256;
 
 /** Agent messages that answer one of the control plane's requests (logs, execs, forwarded ports), by its id. */
 type AgentAnswer = 'logData' | 'execResult' | 'execOutput' | 'execExit' | 'portData' | 'portClosed';
+/** What a forwarded port's reader may fall behind the agent's portData before the connection is ended (memory bound). */
+export const MAX_PORT_BUFFERED_BYTES = 16 * 1024 * 1024;
 const ANSWERS: ReadonlySet<string> = new Set<AgentAnswer>(['logData', 'execResult', 'execOutput', 'execExit', 'portData', 'portClosed']);
 /**
  * How often a task role's credentials are replaced: well inside their six-hour life, so an
@@ -560,7 +562,11 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         return stream;
       }
       requests.set(id, { session, answer: (m) => {
-        if (m.type === 'portData') stream.push(Buffer.from(m.data, 'base64'));
+        if (m.type === 'portData') {
+          stream.push(Buffer.from(m.data, 'base64'));
+          // The agent cannot be paused: a reader this far behind ends the connection instead of growing memory.
+          if (stream.readableLength > MAX_PORT_BUFFERED_BYTES) stream.destroy(new Error(`the client fell ${MAX_PORT_BUFFERED_BYTES} bytes behind the port's data`));
+        }
         else if (m.type === 'portClosed' || m.type === 'execExit') {
           requests.delete(id);
           if (m.error !== undefined) stream.destroy(new Error(m.error));
