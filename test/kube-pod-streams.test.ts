@@ -218,3 +218,14 @@ function portForward(remote: number, stderr: string[] = []): Promise<number> {
     child.once('close', () => reject(new Error(`kubectl port-forward ended: ${out} ${stderr.join('')}`)));
   });
 }
+
+test('a server given no agents to reach pods through serves no pod streams: 404', async () => {
+  const bare = await startKubeTestServer({ registry: new KindRegistry(registryWithPods().kinds.map((x) => (x === TEST_PODS ? PODS : x))) });
+  try {
+    const r = await kubeRequest(bare, '/api/v1/namespaces/default/pods/box/log', { token: ADMIN_TOKEN });
+    assert.equal(r.status, 404);
+    assert.equal(r.json().reason, 'NotFound');
+  } finally {
+    await bare.close();
+  }
+});

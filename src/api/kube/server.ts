@@ -248,10 +248,14 @@ export class KubeServer {
     return user;
   }
 
-  /** A pod streaming subresource this server serves (pods/log, exec, attach, portforward), when `route` names one. */
+  /**
+   * The pod streams, when `route` names one of them (pods/log, exec, attach, portforward);
+   * a server given no agents to reach pods through has none to serve: 404.
+   */
   #podStream(route: ResourceRoute | undefined): PodStreams | undefined {
     const named = route?.kind.group === '' && route.kind.plural === 'pods' && route.name !== undefined && route.namespace !== undefined
       && (route.subresource === 'log' || UPGRADE_SUBRESOURCES.has(route.subresource ?? ''));
+    if (named && !this.#pods) throw pageNotFound();
     return named ? this.#pods : undefined;
   }
 
