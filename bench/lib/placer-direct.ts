@@ -10,7 +10,7 @@
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterState } from '../../src/cluster/types.ts';
@@ -60,6 +60,25 @@ export interface DirectResult {
    * a machine shared with other work, a steadier figure than the rate.
    */
   readonly cpuMicrosPerTask: number;
+  /**
+   * Bytes this process handed to write(2)/pwrite(2) per placed task (/proc/self/io `wchar`:
+   * the WAL frames, the checkpoints' page copies): what a placement costs the disk, which
+   * the machine's load does not move. Undefined off Linux.
+   */
+  readonly writeBytesPerTask?: number;
+  /** Share of the run the event loop was busy (performance.eventLoopUtilization): what is left of the main thread. */
+  readonly eventLoopBusy: number;
+}
+
+/** This process's write(2) counters (Linux), or undefined. */
+function writeCounters(): { bytes: number; calls: number } | undefined {
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    return { bytes: field('wchar'), calls: field('syscw') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The modules, or the line saying which this build lacks. */
@@ -100,6 +119,8 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
     await o.beforeRun?.();
     const start = performance.now();
     const cpu0 = process.cpuUsage();
+    const io0 = writeCounters();
+    const elu0 = performance.eventLoopUtilization();
     const deadline = start + o.seconds * 1000;
     // A launch that places fewer than asked means the cluster is full: the run ends there, and
     // the rate is over the time until then (failing fast on a full cluster is not placing).
@@ -120,9 +141,12 @@ export async function placerDirect(o: DirectOptions): Promise<DirectResult | { u
     }));
     const seconds = (Math.min(end, performance.now()) - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const io1 = writeCounters();
+    const eventLoopBusy = performance.eventLoopUtilization(elu0).utilization;
     await o.afterRun?.();
     const cpuMicrosPerTask = placed ? (cpu.user + cpu.system) / placed : 0;
-    return { placed, launches, unplaced, ...(firstFailure && { firstFailure }), seconds, perSecond: placed / seconds, loadMs, cpuMicrosPerTask };
+    const writeBytesPerTask = io0 && io1 && placed ? (io1.bytes - io0.bytes) / placed : undefined;
+    return { placed, launches, unplaced, ...(firstFailure && { firstFailure }), seconds, perSecond: placed / seconds, loadMs, cpuMicrosPerTask, ...(writeBytesPerTask !== undefined && { writeBytesPerTask }), eventLoopBusy };
   } finally {
     state.close();
     await store.close();

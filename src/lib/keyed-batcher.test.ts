@@ -44,3 +44,36 @@ test('a batch capped by weight takes queued items while they fit (at least one);
   // 1 alone (nothing queued yet); then 4+5 (≤ 10), 2 would pass it; 2 alone (12 would); 12 alone, over the cap; then 3.
   assert.deepEqual(batches, [[1], [4, 5], [2], [12], [3]]);
 });
+
+test('keyed batcher: with maxInFlight 2, a released batch lets the next one run beside it, never a third; each answers when its own run ends', async () => {
+  const log: string[] = [];
+  const ends = new Map<string, () => void>();
+  let running = 0;
+  let most = 0;
+  const b = new KeyedBatcher<number, number>(async (_key, items, control) => {
+    const name = items.join('+');
+    most = Math.max(most, ++running);
+    log.push(`start ${name}`);
+    // Released at once (as the placer does once committed); ends when the test says.
+    control.release();
+    await new Promise<void>((r) => ends.set(name, r));
+    running--;
+    return items.map((i) => i * 10);
+  }, { maxWeight: 100, weigh: () => 1, maxInFlight: 2 });
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+  const a = b.submit('k', 1);
+  await tick();
+  const c = b.submit('k', 2);
+  await tick();
+  const d = b.submit('k', 3);
+  await tick();
+  assert.deepEqual(log, ['start 1', 'start 2'], 'the third waits: two in flight');
+  ends.get('2')!();
+  assert.equal(await c, 20, 'a later batch answers on its own, before an earlier one');
+  await tick();
+  assert.deepEqual(log, ['start 1', 'start 2', 'start 3']);
+  ends.get('1')!();
+  ends.get('3')!();
+  assert.deepEqual([await a, await d], [10, 30]);
+  assert.equal(most, 2);
+});

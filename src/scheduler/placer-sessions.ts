@@ -13,6 +13,13 @@
  * The session only ever holds the state's view of an instance less what this placer placed
  * on it and has not yet seen come back through the watch, so it never offers more room
  * than the state does; the epoch compare-and-set guards against every other placer.
+ *
+ * Pipelined batches (placer.ts): a batch committed but not yet durable is *held* on the
+ * instances it placed on (hold), until the state has its tasks (settle). The state's view of
+ * a held instance lacks those tasks, so it is not refreshed meanwhile: a change the feed
+ * names on it is deferred until no batch holds it (the copy keeps the takes: less room than
+ * the state, never more). A reopen from the snapshot would lose the takes too: while a batch
+ * holds, sessionFor answers undefined instead, and the placer waits for `settled`.
  */
 import type { Scope } from '../core/ecs/scope.ts';
 import type { OpenSession, PlacementSession } from './session.ts';
@@ -42,6 +49,16 @@ interface Entry {
   session: PlacementSession;
   readonly feed: ReturnType<FeedSource['followPlacement']>;
   instances: number;
+  /** The copy must be reopened from the snapshot (a change of everything, an error). */
+  reopen: boolean;
+  /** Instances the feed named that are still to be refreshed (held ones wait). */
+  readonly deferred: Set<string>;
+  /** Instances held by unsettled batches: how many batches each. */
+  readonly held: Map<string, number>;
+  /** Unsettled batches (at most the placer's MAX_PIPELINED_BATCHES). */
+  holds: number;
+  /** Resolved when the last holding batch settles. */
+  waiters: (() => void)[];
 }
 
 export class PlacerSessions {
@@ -57,41 +74,90 @@ export class PlacerSessions {
     this.#open = open;
   }
 
-  /** The cluster's session, up to date with the state as of now (call after caughtUp). */
-  sessionFor(key: string, ref: ClusterRef): PlacementSession {
+  /**
+   * The cluster's session, up to date with the state as of now (call after caughtUp) but for
+   * held instances; undefined when it must be reopened while a batch holds (wait for
+   * `settled`, then ask again).
+   */
+  sessionFor(key: string, ref: ClusterRef): PlacementSession | undefined {
     let e = this.#entries.get(key);
     if (e) {
       this.#entries.delete(key);
       this.#entries.set(key, e);
       const changes = e.feed.drain();
-      if (changes.all || changes.arns.size > e.instances * REOPEN_SHARE) this.#reopen(e, ref);
-      else for (const arn of changes.arns) this.#refresh(e, ref, arn);
+      for (const arn of changes.arns) e.deferred.add(arn);
+      if (changes.all || (e.holds === 0 && e.deferred.size > e.instances * REOPEN_SHARE)) e.reopen = true;
+      if (e.reopen) {
+        if (e.holds > 0) return undefined;
+        this.#reopen(e, ref);
+        return e.session;
+      }
+      for (const arn of e.deferred) {
+        if (e.held.has(arn)) continue;
+        this.#refresh(e, ref, arn);
+        e.deferred.delete(arn);
+      }
       return e.session;
     }
     // The feed first: a change after it opens is seen again, never missed.
     const feed = this.#state.followPlacement(ref);
-    e = { session: undefined as unknown as PlacementSession, feed, instances: 0 };
+    e = { session: undefined as unknown as PlacementSession, feed, instances: 0, reopen: false, deferred: new Set(), held: new Map(), holds: 0, waiters: [] };
     this.#reopen(e, ref);
     feed.drain();
     this.#entries.set(key, e);
-    while (this.#entries.size > MAX_SESSIONS) {
-      const [oldest, old] = this.#entries.entries().next().value as [string, Entry];
+    // The least recently used goes, unless a batch holds it (its takes would be lost).
+    for (const [oldest, old] of this.#entries) {
+      if (this.#entries.size <= MAX_SESSIONS) break;
+      if (old.holds > 0 || old === e) continue;
       old.feed.close();
       this.#entries.delete(oldest);
     }
     return e.session;
   }
 
-  /** The instances `arns` lose whatever the session took on them: back to the state's view. */
+  /** The instances `arns` lose whatever the session took on them: back to the state's view (a held one once it settles). */
   forget(key: string, ref: ClusterRef, arns: Iterable<string>): void {
     const e = this.#entries.get(key);
-    if (e) for (const arn of arns) this.#refresh(e, ref, arn);
+    if (!e) return;
+    for (const arn of arns) {
+      if (e.held.has(arn)) e.deferred.add(arn);
+      else this.#refresh(e, ref, arn);
+    }
+  }
+
+  /** A batch placed on `arns` is committed, not yet in the state: their views wait for it (settle). */
+  hold(key: string, arns: Iterable<string>): void {
+    const e = this.#entries.get(key);
+    if (!e) throw new Error(`placer sessions: hold on ${key}, which has no session`);
+    e.holds++;
+    for (const arn of arns) e.held.set(arn, (e.held.get(arn) ?? 0) + 1);
+  }
+
+  /** The batch held on `arns` is in the state now (or failed for good): their views may be refreshed again. */
+  settle(key: string, arns: Iterable<string>): void {
+    const e = this.#entries.get(key);
+    if (!e) return;
+    e.holds--;
+    for (const arn of arns) {
+      const n = (e.held.get(arn) ?? 1) - 1;
+      if (n > 0) e.held.set(arn, n);
+      else { e.held.delete(arn); e.deferred.add(arn); }
+    }
+    if (e.holds === 0) for (const f of e.waiters.splice(0)) f();
+  }
+
+  /** Resolves once no batch holds the key's session. */
+  settled(key: string): Promise<void> {
+    const e = this.#entries.get(key);
+    if (!e || e.holds === 0) return Promise.resolve();
+    return new Promise((resolve) => e.waiters.push(resolve));
   }
 
   /** Drops the cluster's session (after an error left it in an unknown state): the next batch reopens it. */
   drop(key: string): void {
     const e = this.#entries.get(key);
     if (!e) return;
+    if (e.holds > 0) { e.reopen = true; return; }
     e.feed.close();
     this.#entries.delete(key);
   }
@@ -105,6 +171,8 @@ export class PlacerSessions {
     const snap = this.#state.placementSnapshot(ref);
     e.session = this.#open(snap);
     e.instances = snap.instances.length;
+    e.reopen = false;
+    e.deferred.clear();
     this.opened++;
   }
 

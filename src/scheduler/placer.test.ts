@@ -9,6 +9,7 @@ import { keys } from '../core/ecs/keys.ts';
 import { buildTaskDefinition, type ContainerDefinition, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import { taskView, type TaskRecord } from '../core/ecs/task.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { slowDisk } from '../store/sqlite/slow-disk.ts';
 import type { Store } from '../store/store.ts';
 import { ParsedValues } from '../store/parsed-values.ts';
 import type { Launch, Placer } from './launch.ts';
@@ -26,13 +27,13 @@ function definition(family: string, o: { cpu?: number; memory?: number; hostPort
   return buildTaskDefinition(SCOPE, { family, containerDefinitions: [c], ...(o.tags && { tags: o.tags }) }, 1, 1_700_000_000, 'arn:aws:iam::123456789012:root');
 }
 
-interface World { store: Store; states: ClusterState[]; placers: Placer[]; lostRaces: () => number }
+interface World { store: Store; states: ClusterState[]; placers: Placer[]; lostRaces: () => number; mostInFlight: () => number }
 
 /** One store, and `placers` independent placers each with its own cluster state: as two control planes. */
-async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops'], fn: (w: World) => Promise<void>): Promise<void> {
+async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops'], fn: (w: World) => Promise<void>, path = ':memory:'): Promise<void> {
   // The real store, in memory (the pure core's tests touch no disk): commits still go out
   // in batches a turn later, so racing launches race as they do on disk.
-  const store = await openSqliteStore(':memory:');
+  const store = await openSqliteStore(path);
   const states: ClusterState[] = [];
   try {
     await store.txn({ ops: seed });
@@ -42,12 +43,24 @@ async function withWorld(placers: number, seed: Parameters<Store['txn']>[0]['ops
     await Promise.all(states.map((s) => s.ready()));
     // Counts commits refused by their conditions: proof that the placers did race.
     let lost = 0;
+    // And how many transactions were in flight at once (a placer's pipeline, when above 1 per placer).
+    let inFlight = 0;
+    let most = 0;
     const counting: Store = {
       get: (k) => store.get(k), modRevision: (k) => store.modRevision(k), list: (p, o) => store.list(p, o),
       watch: (p, r, l) => store.watch(p, r, l), revision: () => store.revision(), close: () => store.close(),
-      txn: async (t) => { const r = await store.txn(t); if (!r.ok) lost++; return r; },
+      txn: async (t, o) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          const r = await store.txn(t, o);
+          if (!r.ok) lost++;
+          return r;
+        } finally {
+          inFlight--;
+        }
+      },
     };
-    await fn({ store, states, placers: states.map((state, i) => createPlacer({ store: counting, state, parsedValues: memos[i]!, ids, rng: Math.random })), lostRaces: () => lost });
+    await fn({ store, states, placers: states.map((state, i) => createPlacer({ store: counting, state, parsedValues: memos[i]!, ids, rng: Math.random })), lostRaces: () => lost, mostInFlight: () => most });
   } finally {
     for (const s of states) s.close();
     await store.close();
@@ -92,6 +105,40 @@ test('placer: many racing launches from two placers never overbook an instance',
     const refused = results.filter((r) => r.tasks.length < 2);
     assert.ok(refused.every((r) => r.failures.some((f) => f.reason === 'RESOURCE:CPU')), 'what did not fit says why');
   });
+});
+
+test('placer: pipelined batches (the next one placing while the last commit waits for its fsync) never overbook, and use every slot', async (t) => {
+  // A slow disk: each fsync returns 5 ms late, so a batch is committed long before it is durable.
+  const disk = slowDisk(5);
+  t.after(disk.restore);
+  const td = definition('web', { cpu: 256, memory: 128 });
+  const ports = definition('port', { cpu: 10, memory: 10, hostPort: 8080 });
+  // 3 instances of 2048 CPU units: room for 24 tasks of 256 (minus what the port tasks take); binpack fills one at a time.
+  await withWorld(1, [clusterOp('c1'), instanceOp('c1', 'i1'), instanceOp('c1', 'i2'), instanceOp('c1', 'i3'), putOp(keys.taskDefinition(SCOPE, 'web', 1), td), putOp(keys.taskDefinition(SCOPE, 'port', 1), ports)], async ({ store, placers, mostInFlight }) => {
+    const binpack = [{ type: 'binpack' as const, field: 'cpu' }];
+    const launches: Promise<{ tasks: readonly TaskRecord[] }>[] = [];
+    for (let i = 0; i < 40; i++) {
+      launches.push(placers[0]!.launch(base(td, { count: 1, placementStrategy: binpack })));
+      if (i % 8 === 0) launches.push(placers[0]!.launch(base(ports, { placementStrategy: binpack })));
+      // Launches arrive over time, so batches follow each other while earlier ones sync.
+      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 1));
+    }
+    const results = await Promise.all(launches);
+    assert.ok(mostInFlight() >= 2, `a batch committed while the one before waited for its fsync (at most ${mostInFlight()} in flight)`);
+    const tasks = await storedTasks(store);
+    assert.equal(results.reduce((s, r) => s + r.tasks.length, 0), tasks.length);
+    const cpu = new Map<string, number>();
+    const portHolders = new Map<string, number>();
+    for (const task of tasks) {
+      cpu.set(task.containerInstanceArn!, (cpu.get(task.containerInstanceArn!) ?? 0) + Number(task.cpu));
+      if (task.taskDefinitionArn === ports.taskDefinitionArn) portHolders.set(task.containerInstanceArn!, (portHolders.get(task.containerInstanceArn!) ?? 0) + 1);
+    }
+    for (const [arn, used] of cpu) assert.ok(used <= 2048, `${arn} holds ${used} CPU units of 2048`);
+    for (const [arn, n] of portHolders) assert.equal(n, 1, `${arn} gave host port 8080 to ${n} tasks`);
+    // Every slot used (40 web tasks asked, fewer fit): no instance has room for one more.
+    assert.equal(cpu.size, 3);
+    for (const [arn, used] of cpu) assert.ok(2048 - used < 256, `${arn} still has ${2048 - used} CPU units free`);
+  }, disk.path);
 });
 
 test('placer: static host ports are never given twice, across placers', async () => {

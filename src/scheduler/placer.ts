@@ -12,6 +12,15 @@
  *                 └ the epoch moved (another placer committed): the touched instances back to
  *                   the state's view, retry once the state has caught up
  *
+ * Pipelined: once a batch's transaction is committed (the store's onApplied), before it is
+ * durable, the next batch of the cluster starts (at most MAX_PIPELINED_BATCHES at once):
+ * it chains on the epoch the committed one wrote (the placer's own, not yet in the state:
+ * `chains`), and places on the session, which still holds the committed batch's takes
+ * (placer-sessions.ts: hold and settle). Each batch answers only once its own commit is
+ * durable and in the state, so the store's disk time overlaps the next batch's work.
+ * A batch whose cluster shares hosts (siblings), or the Fargate pool's, does not chain:
+ * it waits for the earlier batch to settle, as before.
+ *
  * Every placement bumps the epoch in the same transaction as its tasks, so a snapshot that
  * has caught up to the epoch it read holds every task placed before, and the commit only
  * lands if no placement happened since: no instance is ever overbooked, by this process
@@ -25,7 +34,7 @@ import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import { taskId, type TaskRecord } from '../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
-import { KeyedBatcher } from '../lib/keyed-batcher.ts';
+import { KeyedBatcher, type BatchControl } from '../lib/keyed-batcher.ts';
 import { Lru } from '../lib/lru.ts';
 import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
@@ -62,6 +71,17 @@ export const MAX_COMMIT_ATTEMPTS = 50;
  * 2-3 KB of JSON, so 5,000 keep a transaction to ~15 MB and its commit to tens of ms.
  */
 export const MAX_BATCH_TASKS = 5_000;
+/**
+ * Batches of one cluster in flight at once: one committed and being made durable while the
+ * next one places and commits (the store keeps at most MAX_UNSYNCED_BATCHES unsynced, also 2).
+ */
+export const MAX_PIPELINED_BATCHES = 2;
+
+/** The epoch a committed batch of this placer wrote, until the state has it (its batch settled). */
+interface Chain {
+  readonly modRevision: number;
+  readonly value: string;
+}
 
 /** What a clientToken's key holds: the request's fingerprint and what it answered. */
 export interface TokenRecord {
@@ -83,8 +103,10 @@ export function createPlacer(deps: PlacerDeps): Placer {
     maxEntries: TASK_DEFINITION_CACHE_ENTRIES, maxWeight: TASK_DEFINITION_CACHE_BYTES, weigh: (e) => e.bytes,
   });
   const sessions = new PlacerSessions(deps.state, deps.openSession ?? openSession);
-  const batcher = new KeyedBatcher<Pending, LaunchResult>((key, batch) => placeBatch(deps, sessions, key, batch), {
-    maxWeight: MAX_BATCH_TASKS, weigh: (p) => p.launch.targets?.length ?? p.launch.count,
+  /** Per batch key, the epoch of its latest batch committed and not yet settled (bounded by the sessions' keys). */
+  const chains = new Map<string, Chain>();
+  const batcher = new KeyedBatcher<Pending, LaunchResult>((key, batch, control) => placeBatch(deps, sessions, chains, key, batch, control), {
+    maxWeight: MAX_BATCH_TASKS, weigh: (p) => p.launch.targets?.length ?? p.launch.count, maxInFlight: MAX_PIPELINED_BATCHES,
   });
 
   const definition = async (l: Launch): Promise<TaskDefinitionRecord> => {
@@ -132,7 +154,7 @@ function poolKey(region: string): string {
   return `#fargate/${region}`;
 }
 
-async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: string, batch: readonly Pending[]): Promise<(LaunchResult | Error)[]> {
+async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Map<string, Chain>, key: string, batch: readonly Pending[], control: BatchControl): Promise<(LaunchResult | Error)[]> {
   const { store, state } = deps;
   const first = batch[0]!.launch;
   const pool = key.startsWith('#fargate/');
@@ -147,10 +169,13 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       for (const i of open) results[i] = new ApiError('ServerException', `Placement in cluster ${target.cluster} lost ${MAX_COMMIT_ATTEMPTS} races in a row to other placers: retry the request.`);
       continue;
     }
-    const epoch = await store.get(epochKey);
     // The epochs of the clusters sharing this one's hosts: the views subtract their tasks.
     const siblings = await siblingEpochs(store, state, target);
-    await state.caughtUp(Math.max(epoch?.modRevision ?? 0, highest(siblings)));
+    // Chained on this placer's own commit, not yet in the state: the session holds its takes.
+    const chained = !pool && siblings.size === 0 ? chains.get(key) : undefined;
+    if (!chained) await sessions.settled(key);
+    const epoch = chained ?? await store.get(epochKey);
+    if (!chained) await state.caughtUp(Math.max(epoch?.modRevision ?? 0, highest(siblings)));
     // The zones' spot capacity, read once per attempt (the operator's setting).
     const spot = pool ? (await readSpotSettings(store, target.scope.region)).capacity : {};
     if (!pool && state.cluster(target) && state.counts(target).registeredContainerInstancesCount === 0 && state.cluster(target)!.value.status === 'ACTIVE') {
@@ -161,7 +186,12 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
         if (!isFargateLaunch(l, state.cluster(target)?.value)) results[i] = noInstances;
       }
     }
-    const session = sessions.sessionFor(key, target);
+    let session = sessions.sessionFor(key, target);
+    if (!session) {
+      // It must reopen from the snapshot, which lacks the held batch's tasks: wait for them.
+      await sessions.settled(key);
+      session = sessions.sessionFor(key, target)!;
+    }
     /** Instances this attempt placed on: given back to the state's view if it does not commit. */
     const touched = new Set<string>();
     const conditions: Condition[] = [{ key: epochKey, modRevision: epoch?.modRevision ?? 0 }];
@@ -240,22 +270,42 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, key: strin
       continue;
     }
     conditions.push(...shared);
-    ops.push({ type: 'put', key: epochKey, value: String(Number(epoch?.value ?? 0) + 1) });
+    const nextEpoch = String(Number(epoch?.value ?? 0) + 1);
+    ops.push({ type: 'put', key: epochKey, value: nextEpoch });
     let r: Awaited<ReturnType<Store['txn']>>;
+    let held = false;
     try {
-      r = await store.txn({ if: conditions, ops });
+      r = await store.txn({ if: conditions, ops }, {
+        onApplied: (applied) => {
+          if (!applied.ok) return;
+          // Committed: the next batch may place on top of it (its takes held in the session).
+          held = true;
+          sessions.hold(key, touched);
+          chains.set(key, { modRevision: applied.revision, value: nextEpoch });
+          control.release();
+        },
+      });
     } catch (err) {
+      if (held) {
+        sessions.settle(key, touched);
+        sessions.drop(key);
+      }
+      chains.delete(key);
       sessions.forget(key, target, touched);
       throw err;
     }
     if (r.ok) {
       await state.caughtUp(r.revision);
+      if (held) sessions.settle(key, touched);
+      if (chains.get(key)?.modRevision === r.revision) chains.delete(key);
       for (const [i, out] of planned) results[i] = out;
       continue;
     }
     // Nothing of this attempt landed: what the session took goes back to the state's view.
     sessions.forget(key, target, touched);
     const lost = new Set(r.failed);
+    // Another writer moved the epoch after all: the next attempt reads it, once the state has it.
+    if (lost.has(epochKey)) chains.delete(key);
     // A lost fence means another control plane leads now: those launches are refused, not retried.
     for (const [i, fence] of fences) {
       if (fence.some((c) => lost.has(c.key))) results[i] = new Error('the controllers\' lease moved to another control plane: this launch is left to it');

@@ -31,7 +31,7 @@ export interface Store {
    * Applies `ops` atomically if every condition holds; otherwise changes nothing.
    * Resolves once the outcome is durable.
    */
-  txn(txn: Txn): Promise<TxnResult>;
+  txn(txn: Txn, options?: TxnOptions): Promise<TxnResult>;
 
   /**
    * Calls `listener` with every change to keys under `prefix` whose revision is greater
@@ -95,6 +95,19 @@ export type Op =
 export interface Txn {
   readonly if?: readonly Condition[];
   readonly ops: readonly Op[];
+}
+
+export interface TxnOptions {
+  /**
+   * Called with the outcome as soon as it is decided and every later transaction of this
+   * store will see it (their conditions are checked against it), which may be before it is
+   * durable; the returned promise still resolves only once it is. A backend that decides
+   * and makes durable at once (or cannot tell) calls it just before resolving, or never.
+   * Nothing based on it may leave the process before the promise resolves: it is how a
+   * writer chains its next transaction on this one (the placer's pipeline), nothing more.
+   * Not called when the transaction fails with an error.
+   */
+  readonly onApplied?: (result: TxnResult) => void;
 }
 
 export type TxnResult =

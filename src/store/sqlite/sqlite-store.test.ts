@@ -43,7 +43,7 @@ test('sqlite: a second opener of the same database is refused with a clear error
   }
 });
 
-test('sqlite: a write is acknowledged, cached and watched only after the WAL is fsynced, and writes meanwhile share the next fsync', async (t) => {
+test('sqlite: a write is acknowledged, cached and watched only after the WAL is fsynced; the next batch commits during that fsync, and answers go in commit order', async (t) => {
   const store = await openSqliteStore(join(dir, 'fsync-order.db'));
   const original = fs.fsync;
   const held: (() => void)[] = [];
@@ -53,24 +53,67 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
   const seen: string[] = [];
   store.watch('/k', 0, (e) => seen.push(e.kv.key));
-  let acked = false;
-  const first = store.txn({ ops: [{ type: 'put', key: '/k1', value: '1' }] }).then((r) => { acked = true; return r; });
+  const acked: string[] = [];
+  const applied: number[] = [];
+  const write = (key: string, o?: { if?: { key: string; modRevision: number }[] }) =>
+    store.txn({ ...o, ops: [{ type: 'put', key, value: key }] }, { onApplied: (r) => applied.push(r.revision) }).then((r) => { acked.push(key); return r; });
+  const first = write('/k1');
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'the commit waits on one fsync');
-  assert.equal(acked, false);
+  assert.deepEqual(applied, [1], 'its outcome is known once committed');
+  assert.deepEqual(acked, []);
   assert.deepEqual(seen, [], 'watchers hear nothing before the write is durable');
-  // Two more writes while the first is being synced: one batch, one fsync, after it.
-  const later = [store.txn({ ops: [{ type: 'put', key: '/k2', value: '2' }] }), store.txn({ ops: [{ type: 'put', key: '/k3', value: '3' }] })];
+  assert.equal((await store.get('/k1'))?.value, '/k1', 'later reads may see it (not cached before its fsync)');
+  // Two more writes while the first is being synced: one batch, committed now (its condition
+  // sees the first batch), with an fsync of its own.
+  const later = [write('/k2', { if: [{ key: '/k1', modRevision: 1 }] }), write('/k3')];
   await new Promise((r) => setTimeout(r, 20));
-  assert.equal(held.length, 1, 'the next batch waits for the sync under way');
-  held.shift()!();
-  assert.equal((await first).ok, true);
+  assert.equal(held.length, 2, 'the next batch went while the first one\'s fsync runs');
+  assert.deepEqual(applied, [1, 2, 3]);
+  // At most MAX_UNSYNCED_BATCHES unsynced: a third batch waits.
+  const third = write('/k4');
   await new Promise((r) => setTimeout(r, 20));
-  assert.equal(held.length, 1, 'the queued writes went out as one batch');
-  held.shift()!();
+  assert.equal(held.length, 2, 'a third batch waits for an fsync to return');
+  assert.deepEqual(acked, [], 'nothing is answered before it is durable');
+  // The second batch's fsync returns first: it started after both commits, so both are durable, answered in order.
+  held.pop()!();
   const revisions = (await Promise.all(later)).map((r) => r.revision);
   assert.deepEqual(revisions, [2, 3]);
+  assert.equal((await first).ok, true);
+  assert.deepEqual(acked, ['/k1', '/k2', '/k3']);
   assert.deepEqual(seen, ['/k1', '/k2', '/k3']);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 2, 'the third batch went once one fsync returned');
+  held.shift()!(); // the first batch's, returning late: nothing left for it to answer
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(acked, ['/k1', '/k2', '/k3']);
+  held.shift()!();
+  assert.equal((await third).revision, 4);
+  assert.deepEqual(seen, ['/k1', '/k2', '/k3', '/k4']);
+  fs.fsync = original;
+  syncBuiltinESMExports();
+  await store.close();
+});
+
+test('sqlite: a batch that wrote nothing is answered after the batches before it, without an fsync of its own', async (t) => {
+  const store = await openSqliteStore(join(dir, 'fsync-nothing.db'));
+  const original = fs.fsync;
+  const held: (() => void)[] = [];
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => { held.push(() => original(fd, cb)); }) as typeof fs.fsync;
+  syncBuiltinESMExports();
+  t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
+  const order: string[] = [];
+  const put = store.txn({ ops: [{ type: 'put', key: '/n', value: '1' }] }).then(() => order.push('put'));
+  await new Promise((r) => setTimeout(r, 20));
+  // Its condition was checked against the unsynced put: refused, but only answered after it.
+  const refused = store.txn({ if: [{ key: '/n', modRevision: 0 }], ops: [{ type: 'put', key: '/n', value: '2' }] }).then((r) => { order.push('refused'); return r; });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 1, 'no fsync for a batch that wrote nothing');
+  assert.deepEqual(order, []);
+  held.shift()!();
+  assert.deepEqual(await refused, { ok: false, revision: 1, failed: ['/n'] });
+  await put;
+  assert.deepEqual(order, ['put', 'refused']);
   fs.fsync = original;
   syncBuiltinESMExports();
   await store.close();

@@ -3,7 +3,7 @@ import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
-  type KeyValue, type ListOptions, type ListResult, type Store, type Txn, type TxnResult, type Watch, type WatchEvent,
+  type KeyValue, type ListOptions, type ListResult, type Store, type Txn, type TxnOptions, type TxnResult, type Watch, type WatchEvent,
 } from '../store.ts';
 import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
@@ -38,6 +38,15 @@ const PAGE_CACHE_KIB = 16 * 1024;
 /** Compaction runs at most this often (in revisions) so it stays off the hot path. */
 const COMPACT_EVERY = 1_000;
 
+/**
+ * Batches committed to SQLite whose fsync is still running, at most: the next batch is
+ * applied and committed while the previous one's fsync runs on libuv's pool (its frames
+ * follow in the WAL), so the event loop is not idle for an fsync per batch. Two: the
+ * store's work on one batch overlaps the disk's on the one before; more would only queue
+ * fsyncs behind each other (one disk) and hold more acknowledgements back.
+ */
+export const MAX_UNSYNCED_BATCHES = 2;
+
 export interface SqliteStoreOptions {
   /** History kept for watchers, in revisions. */
   readonly historyRevisions?: number;
@@ -66,7 +75,12 @@ export interface SqliteStore extends Store {
  * frames are written to the WAL, not synced), then the store fsyncs the WAL file on
  * libuv's thread pool and only then acknowledges the batch, updates its cache and tells
  * watchers. A commit's frames are in the WAL before the fsync starts, so when it returns
- * they are on disk. Checkpoints (WAL pages copied into the database file) are the store's
+ * they are on disk, and so are every earlier batch's. While a batch's fsync runs the next
+ * batch is applied and committed (at most MAX_UNSYNCED_BATCHES unsynced), and batches are
+ * acknowledged in commit order: a later batch's transactions may depend on an earlier
+ * one's (their conditions saw it), and none is acknowledged before all before it are
+ * durable. `txn`'s `onApplied` tells the caller its outcome as soon as it is committed,
+ * before it is durable (the placer chains its next batch on it). Checkpoints (WAL pages copied into the database file) are the store's
  * too, between batches, each with its two fsyncs on the thread pool (checkpoint.ts).
  * With `synchronous=FULL` SQLite would fsync inside COMMIT, and with NORMAL inside every
  * checkpoint, on the event loop: 0.3 ms on an idle disk, tens of ms on a busy one, during
@@ -118,8 +132,18 @@ export class StoreLockedError extends Error {
 
 interface Pending {
   readonly txn: Txn;
+  readonly options: TxnOptions | undefined;
   readonly resolve: (r: TxnResult) => void;
   readonly reject: (e: unknown) => void;
+}
+
+/** A batch committed to SQLite, waiting for an fsync that started after its commit. */
+interface Unsynced {
+  /** Acknowledges it: the cache, the callers, the watchers. */
+  readonly acknowledge: () => void;
+  readonly batch: readonly Pending[];
+  /** False for a batch that changed nothing: durable once the batches before it are. */
+  readonly wrote: boolean;
 }
 
 interface Watcher {
@@ -141,8 +165,12 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #wal: number | undefined;
   /** The database file and its checkpoints (checkpoint.ts); undefined in memory. */
   readonly #files: { readonly db: number; readonly checkpointer: Checkpointer } | undefined;
-  /** The batch being made durable; the next one waits for it. */
-  #syncing: Promise<void> | undefined;
+  /** Committed batches whose fsync has not returned, oldest first (at most MAX_UNSYNCED_BATCHES). */
+  #unsynced: Unsynced[] = [];
+  /** A checkpoint under way: no batch is committed until it is done. */
+  #checkpointing = false;
+  /** Called whenever a batch is acknowledged or a checkpoint ends (close waits on them). */
+  #settled: (() => void)[] = [];
   /** An fsync failed: what was committed may not be on disk, so nothing more is accepted. */
   #broken: Error | undefined;
   #watchers = new Set<Watcher>();
@@ -216,20 +244,34 @@ class SqliteStoreImpl implements SqliteStore {
     return { items: rows.map(toKv), more, revision: this.#revision };
   }
 
-  txn(txn: Txn): Promise<TxnResult> {
+  txn(txn: Txn, options?: TxnOptions): Promise<TxnResult> {
     this.#open();
     if (this.#broken) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ txn, resolve, reject });
+      this.#pending.push({ txn, options, resolve, reject });
       this.#scheduleFlush();
     });
   }
 
-  /** Flush in the next turn, unless a batch is being synced: its end flushes what queued meanwhile. */
+  /** Nothing can be committed now: the unsynced batches are at their bound, or a checkpoint runs. */
+  #blocked(): boolean {
+    return this.#unsynced.length >= MAX_UNSYNCED_BATCHES || this.#checkpointing;
+  }
+
+  /** Flush in the next turn, unless blocked: an acknowledgement or a checkpoint's end flushes what queued meanwhile. */
   #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#syncing) return;
+    if (this.#flushScheduled || this.#blocked()) return;
     this.#flushScheduled = true;
     setImmediate(() => this.#flush());
+  }
+
+  /** Resolves at the next acknowledgement or checkpoint end. */
+  #nextSettle(): Promise<void> {
+    return new Promise((resolve) => this.#settled.push(resolve));
+  }
+
+  #notifySettled(): void {
+    for (const f of this.#settled.splice(0)) f();
   }
 
   watch(prefix: string, afterRevision: number, listener: (event: WatchEvent) => void): Watch {
@@ -257,8 +299,8 @@ class SqliteStoreImpl implements SqliteStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#syncing || this.#pending.length) {
-      if (this.#syncing) await this.#syncing;
+    while (this.#unsynced.length || this.#checkpointing || (this.#pending.length && !this.#broken)) {
+      if (this.#unsynced.length || this.#checkpointing) await this.#nextSettle();
       else this.#flush();
     }
     this.#closed = true;
@@ -278,13 +320,23 @@ class SqliteStoreImpl implements SqliteStore {
     if (this.#closed) throw new Error('store is closed');
   }
 
-  /** Applies every pending transaction in one SQLite transaction and one fsync. */
+  /**
+   * Applies every pending transaction in one SQLite transaction and one fsync. Runs while
+   * earlier batches' fsyncs are under way (up to MAX_UNSYNCED_BATCHES), not during a
+   * checkpoint; a due checkpoint first lets the unsynced batches finish, then runs.
+   */
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#syncing || this.#closed) return;
+    if (this.#blocked() || this.#closed || this.#broken) return;
+    const checkpointer = this.#files?.checkpointer;
+    if (checkpointer?.due()) {
+      // Every earlier batch durable first (checkpoint.ts); the last acknowledgement comes back here.
+      if (this.#unsynced.length === 0) this.#checkpoint(checkpointer);
+      return;
+    }
+    if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
     const s = this.#s;
     const startRevision = this.#revision;
     const startCompacted = this.#compacted;
@@ -328,6 +380,11 @@ class SqliteStoreImpl implements SqliteStore {
       for (const p of batch) p.reject(err);
       return;
     }
+    // Committed: later transactions see it. Callers that chain on an outcome hear it now.
+    batch.forEach((p, i) => {
+      const r = results[i]!;
+      if (!(r instanceof Error)) p.options?.onApplied?.(r);
+    });
     const acknowledge = () => {
       // Only now, with the batch durable, do its writes become what `get` sees.
       for (const e of events) {
@@ -340,34 +397,58 @@ class SqliteStoreImpl implements SqliteStore {
       });
       if (events.length && this.#watchers.size) this.#emit(events);
     };
-    if (this.#wal === undefined || this.#revision === startRevision) return acknowledge();
-    this.#syncing = new Promise<void>((done) => {
-      const fail = (err: Error) => {
-        this.#syncing = undefined;
-        this.#broken = new Error(`the state database could not be synced to disk (${err.message}); restart Berth once the disk is healthy`);
-        for (const p of [...batch, ...this.#pending.splice(0)]) p.reject(this.#broken);
-        done();
-      };
-      const next = () => {
-        this.#syncing = undefined;
-        if (this.#pending.length) this.#scheduleFlush();
-        done();
-      };
-      fsync(this.#wal!, (err) => {
-        if (err) return fail(err);
-        acknowledge();
-        // The next batch waits for a due checkpoint (checkpoint.ts): writes queue meanwhile.
-        const checkpointer = this.#files?.checkpointer;
-        if (!checkpointer?.due()) return next();
-        checkpointer.run((cpErr) => {
-          if (!cpErr) return next();
-          // Acknowledged already, and durable in the WAL; nothing more is accepted.
-          this.#syncing = undefined;
-          this.#broken = new Error(`the state database could not be checkpointed to disk (${cpErr.message}); restart Berth once the disk is healthy`);
-          for (const p of this.#pending.splice(0)) p.reject(this.#broken);
-          done();
-        });
-      });
+    if (this.#wal === undefined || (this.#revision === startRevision && this.#unsynced.length === 0)) {
+      acknowledge();
+      if (this.#pending.length) this.#scheduleFlush();
+      return;
+    }
+    // A batch that wrote nothing needs no fsync of its own, but waits its turn behind the
+    // unsynced ones: its conditions were checked against them, and answers go in order.
+    const wrote = this.#revision !== startRevision;
+    const entry: Unsynced = { acknowledge, batch, wrote };
+    this.#unsynced.push(entry);
+    if (wrote) fsync(this.#wal, (err) => this.#synced(entry, err));
+    // The next batch may go while this one's fsync runs.
+    if (this.#pending.length) this.#scheduleFlush();
+  }
+
+  /**
+   * An fsync returned. It started after `entry`'s commit, so `entry` and every batch before
+   * it are durable: acknowledged now, in order. A failure breaks the store: nothing
+   * unacknowledged is acknowledged, ever.
+   */
+  #synced(entry: Unsynced, err: Error | null): void {
+    if (this.#broken) return;
+    if (err) {
+      this.#broken = new Error(`the state database could not be synced to disk (${err.message}); restart Berth once the disk is healthy`);
+      for (const u of this.#unsynced.splice(0)) for (const p of u.batch) p.reject(this.#broken);
+      for (const p of this.#pending.splice(0)) p.reject(this.#broken);
+      this.#notifySettled();
+      return;
+    }
+    const at = this.#unsynced.indexOf(entry);
+    // Already acknowledged by a later batch's fsync, which covered it.
+    if (at < 0) return;
+    let n = at + 1;
+    while (n < this.#unsynced.length && !this.#unsynced[n]!.wrote) n++;
+    for (const u of this.#unsynced.splice(0, n)) u.acknowledge();
+    this.#notifySettled();
+    if (this.#pending.length || (this.#unsynced.length === 0 && this.#files?.checkpointer.due())) this.#scheduleFlush();
+  }
+
+  /** A checkpoint with no batch unsynced (checkpoint.ts); the next batch waits for it. */
+  #checkpoint(checkpointer: Checkpointer): void {
+    this.#checkpointing = true;
+    checkpointer.run((cpErr) => {
+      this.#checkpointing = false;
+      if (cpErr) {
+        // Everything acknowledged is durable in the WAL; nothing more is accepted.
+        this.#broken = new Error(`the state database could not be checkpointed to disk (${cpErr.message}); restart Berth once the disk is healthy`);
+        for (const p of this.#pending.splice(0)) p.reject(this.#broken);
+      } else if (this.#pending.length) {
+        this.#scheduleFlush();
+      }
+      this.#notifySettled();
     });
   }
 
