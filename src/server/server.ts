@@ -10,6 +10,9 @@ import { eksPart } from './eks-part.ts';
 import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { ServiceTables } from '../svcnet/publisher.ts';
+import { serviceTableSessions } from '../svcnet/sessions.ts';
+import { withServiceTables } from '../svcnet/controllers.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
@@ -74,7 +77,14 @@ export interface ServerOptions {
    * Makes what serves each ACTIVE EKS cluster's Kubernetes API, given the store once it is
    * open: src/api/kube's host unless a test brings its own.
    */
-  readonly kubeApiHost?: (deps: { readonly store: Store; readonly now: () => number }) => KubeApiHost;
+  readonly kubeApiHost?: (deps: KubeApiHostFactoryDeps) => KubeApiHost;
+}
+
+/** What makes a KubeApiHost: the store and clock, and the service tables its clusters' controllers publish to (src/svcnet). */
+export interface KubeApiHostFactoryDeps {
+  readonly store: Store;
+  readonly now: () => number;
+  readonly serviceTables?: ServiceTables;
 }
 
 /**
@@ -83,11 +93,12 @@ export interface ServerOptions {
  * clusters never loads them. `registry`: the kinds served, when not the default (tests of a kind
  * not served yet).
  */
-export function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }, registry?: KindRegistry): KubeApiHost {
+export function defaultKubeApiHost(deps: KubeApiHostFactoryDeps, registry?: KindRegistry): KubeApiHost {
   let schemas: BerthKubeSchemas | undefined;
+  const { serviceTables, ...rest } = deps;
   const instances = instanceRecords(deps.store);
   return new BerthKubeApiHost({
-    ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
+    ...rest, controllers: withServiceTables(startKubeControllers, serviceTables), schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
     // Each cluster's nodes: the container instances its node groups claimed.
     backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
   });
@@ -151,13 +162,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now }) });
+  // Each EKS cluster's services, for the agents of its nodes (src/svcnet).
+  const serviceTables = new ServiceTables(options.log);
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, serviceTables }) });
   const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
   const agents = createAgentGateway({
-    store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver,
+    store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver, sessionExtensions: [serviceTableSessions(serviceTables)],
     openCredentials: (accessKeyId, sessionToken, now) => openSessionToken(identity.key, accessKeyId, sessionToken, now),
     issueCredentials: (role, now) => {
       const c = identity.issue(role, now);
