@@ -109,7 +109,8 @@ export class ServiceTables {
     const slices = new Map<string, SliceObject>();
     let closed = false;
     let timer: NodeJS.Timeout | undefined;
-    const closers: (() => void)[] = [];
+    /** Each kind's current watch's close (a restarted watch replaces its own). */
+    const closers = new Map<string, () => void>();
 
     const recompute = (): void => {
       timer = undefined;
@@ -167,7 +168,7 @@ export class ServiceTables {
       }, onEvent);
       held.stop = stop;
       if (closed || ended) stop();
-      else closers.push(stop);
+      else closers.set(kind.plural, stop);
     };
 
     /** The `kube-dns` Service, made when missing (a few tries: its namespace may not be made yet). */
@@ -193,7 +194,7 @@ export class ServiceTables {
       close: async () => {
         closed = true;
         if (timer) clearTimeout(timer);
-        for (const c of closers) c();
+        for (const c of closers.values()) c();
         if (this.#feeds.get(key) === feed) {
           this.#feeds.delete(key);
           this.#broadcast(key, this.#full(key));

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { KubeServer } from '../../src/api/kube/server.ts';
+import { KubeServer, type StartKubeControllers } from '../../src/api/kube/server.ts';
 import { startKubeControllers } from '../../src/controllers/kube/controller-loop.ts';
 import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
 import type { KindRegistry } from '../../src/api/kube/kinds.ts';
@@ -81,7 +81,7 @@ const USERS: Record<string, KubeUser> = {
 };
 
 /** `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default. */
-export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>> } = {}): Promise<KubeTestServer> {
+export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>>; controllers?: StartKubeControllers } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
   const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
@@ -92,7 +92,7 @@ export async function startKubeTestServer(options: { now?: () => number; history
   const server = new KubeServer({
     cluster, tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now,
-  }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers, ...(options.registry && { registry: options.registry }), backends });
+  }, { schemas: options.schemas ?? schemasDouble(), controllers: options.controllers ?? startKubeControllers, ...(options.registry && { registry: options.registry }), backends });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));
