@@ -5,12 +5,13 @@
  * kube-proxy's nftables mode does, in Berth's own table so the two never share rules. Pure:
  * scripts for `nft -f -`.
  *
- *   prerouting / output (nat) ── daddr . proto . dport ─▶ vmap @services  ─▶ svc_<id>
+ *   prerouting / output (nat) ── cluster DNS address :53 ─▶ dnat to the node's resolver
+ *                              ├─ daddr . proto . dport ─▶ vmap @services  ─▶ svc_<id>
  *                              └─ local daddr, proto . dport ─▶ vmap @node_ports ─▶ svc_<id>_np
  *   svc_<id>:    numgen random mod N ─▶ svc_<id>_<n>
  *   svc_<id>_<n>: (from itself: mark for masquerade) dnat to endpoint n
  *   forward / output (filter): daddr . proto . dport in @no_endpoints ─▶ refused at once (TCP reset, UDP ICMP)
- *   postrouting (nat): marked ─▶ masquerade
+ *   postrouting (nat): marked, or DNATed from @task_subnets into @task_subnets ─▶ masquerade
  *
  * A change to one service is one transaction touching only its map elements and chains, so
  * other services' connections never see a rebuilt table.
