@@ -107,6 +107,8 @@ interface Session {
   awslogsTasks: Lru<string, { executionRole?: string; principal?: string }>;
   /** What the session extensions attached at its hello (one per extension). */
   attached: ReturnType<SessionExtension['attach']>[];
+  /** The instance's record as the watch last delivered it since the session began: extensions attach with it (a claim written during the hello is not missed). */
+  latest?: ContainerInstanceRecord;
 }
 
 /** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
@@ -199,7 +201,11 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
 
   /** Deregistration revokes the instance's secret and ends its session; any change is told to the session's extensions. */
   function instanceChanged(instance: ContainerInstanceRecord): void {
-    for (const a of sessions.get(instance.containerInstanceArn)?.attached ?? []) a.instanceChanged(instance);
+    const s = sessions.get(instance.containerInstanceArn);
+    if (s) {
+      s.latest = instance;
+      for (const a of s.attached) a.instanceChanged(instance);
+    }
     if (instance.status !== 'INACTIVE') return;
     const ref = instanceRefOf(instance.containerInstanceArn);
     if (ref) void revokeSecret(store, ref).catch((err: unknown) => log(`agent gateway: revoking ${instance.containerInstanceArn}: ${String(err)}`));
@@ -329,7 +335,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     }
     for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
     send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t, session))) });
-    if (sessions.get(msg.containerInstanceArn) === session) session.attached = sessionExtensions.map((x) => x.attach(instance, (m) => send(session, m)));
+    if (sessions.get(msg.containerInstanceArn) === session) session.attached = sessionExtensions.map((x) => x.attach(session.latest ?? instance, (m) => send(session, m)));
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
     return session;
   }
