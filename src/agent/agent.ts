@@ -21,6 +21,8 @@ import { TaskCredentials } from './task-credentials.ts';
 import { hostId, joinEndpoint, register, registerInPool, type AgentConfig, type Registration } from './registration.ts';
 import { s3ObjectReader } from './s3-object-reader.ts';
 import { AgentSession } from './session.ts';
+import { NodeServices } from '../svcnet/node.ts';
+import type { TableUpdate } from '../svcnet/table.ts';
 import { taskLayout } from './task-layout.ts';
 import { TaskRunner } from './task-runner.ts';
 import { endpointId, endpointKey, metadataEnvironment } from './metadata/ids.ts';
@@ -136,6 +138,11 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   // One session per registration (the host's own instance, its pool instance), each told
   // the tasks placed on its instance; one set of runners serves both.
   const sessions = new Map<string, AgentSession>();
+  // An EKS node's Services: its nft service table and cluster DNS, from its own instance's session (src/svcnet).
+  const nodeServices = new NodeServices({
+    vips: network.services, dnsHost: network.config.vpc.gateway, log: o.log,
+    resync: () => sessions.get(own.containerInstance.containerInstanceArn)?.resyncServiceTable(),
+  });
   // Each session exists before adoption so that adopted tasks' reports queue in its outbox;
   // it dials out only after, when the runners know their tasks.
   const open = (r: Registration): AgentSession => {
@@ -153,6 +160,8 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       onCredentials: (taskArn, c, execution) => { if (runners.has(taskArn)) (execution ? executionCredentials : roleCredentials).set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
       onDisconnect: () => { execs.closeOwner(session); ports.closeOwner(session); },
+      // The pool instance is no node: only the host's own instance follows a cluster's services.
+      ...(r === own && { onServiceTable: (u: TableUpdate) => void nodeServices.update(u) }),
       log: o.log,
     });
     sessions.set(arn, session);
@@ -296,6 +305,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       ports.closeAll();
       for (const r of runners.values()) r.detach();
       for (const session of sessions.values()) session.close();
+      await nodeServices.close();
       await metadataServer.close();
       await network.close();
       release();

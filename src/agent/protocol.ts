@@ -28,6 +28,8 @@
  *     │◀── tagsResult {id, tags…} ────────────│   the metadata endpoint's /taskWithTags
  *     │◀── portOpen / portData / cancel ──────│  `kubectl port-forward`: one TCP connection
  *     │── portData … portClosed {id} ────────▶│   to a port inside a task's network
+ *     │◀── serviceTable {full | delta} ───────│  an EKS node's cluster services (src/svcnet):
+ *     │── serviceTableResync ────────────────▶│   whole at hello, then deltas; a gap asks again
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -36,6 +38,7 @@
 import type { StatusReport } from '../core/workload/report.ts';
 import type { TaskSpec } from '../core/workload/spec.ts';
 import type { Lifecycle } from '../core/workload/status.ts';
+import type { TableUpdate } from '../svcnet/table.ts';
 
 export const AGENT_PATH = '/_berth/agent/v1';
 export const REGISTER_PATH = '/_berth/agents/register';
@@ -115,7 +118,9 @@ export type AgentMessage =
    */
   | { type: 'awslogs'; id: number; op: 'setup' | 'put'; taskArn: string; region: string; group: string; stream: string; createGroup: boolean; events?: [number, string, number][]; as?: SessionProof }
   /** The tags of a task placed on the session's instance and of that instance (the metadata endpoint's taskWithTags). */
-  | { type: 'tags'; id: string; taskArn: string };
+  | { type: 'tags'; id: string; taskArn: string }
+  /** The agent missed a service table version (a delta not from its own): send the whole table again. */
+  | { type: 'serviceTableResync' };
 
 /** The control plane's answer to `tags`: ListTagsForResource's tags of the task and of its container instance (none for a Fargate task), or why not. */
 export interface TagsResultMessage {
@@ -169,7 +174,9 @@ export type ServerMessage =
   | ProtectionResultMessage
   | TagsResultMessage
   /** The answer to an `awslogs` message: nothing on success, else AWS's error. */
-  | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } };
+  | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } }
+  /** The service table of the EKS cluster this instance is a node of (src/svcnet): whole (null: none), or a delta from `from`. */
+  | { type: 'serviceTable'; update: TableUpdate };
 
 /** The control plane's requests an agent answers (logs, execs, forwarded ports), as opposed to its own calls' answers. */
 export type AgentRequest = 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' | 'portOpen' | 'portData';

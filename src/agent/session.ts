@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
 import { encodeBatchFrame, type BatchFrameHeader } from './awslogs/batch-frame.ts';
 import type { EventBatch } from './awslogs/event-batch.ts';
+import type { TableUpdate } from '../svcnet/table.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type AgentRequest, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
@@ -24,6 +25,8 @@ export interface SessionHandlers {
   onCredentials?(taskArn: string, credentials: RoleCredentials, execution: boolean): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
   onRequest?(request: Extract<ServerMessage, { type: AgentRequest }>): void;
+  /** The service table of the EKS cluster this instance is a node of (src/svcnet): whole, or a delta. */
+  onServiceTable?(update: TableUpdate): void;
   /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
   onDisconnect?(): void;
   log(line: string): void;
@@ -128,6 +131,7 @@ export class AgentSession {
       else if (msg.type === 'credentials') this.#h.onCredentials?.(msg.taskArn, msg.credentials, msg.execution === true);
       else if (msg.type === 'protectionResult' || msg.type === 'tagsResult') this.#calls.get(msg.id)?.(msg);
       else if (msg.type === 'awslogsResult') this.#awslogsAnswer(msg);
+      else if (msg.type === 'serviceTable') this.#h.onServiceTable?.(msg.update);
       else this.#h.onRequest?.(msg);
     });
     ws.on('close', (code, reason) => {
@@ -224,7 +228,12 @@ export class AgentSession {
     else r.resolve();
   }
 
-  /** Answers a request (log data, exec results); dropped when not connected. */
+  /** Asks for the whole service table again (a delta did not follow the version held). */
+  resyncServiceTable(): void {
+    this.#send({ type: 'serviceTableResync' });
+  }
+
+  /** Answers a request (log data, exec results, forwarded ports' data); dropped when not connected. */
   answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' | 'portData' | 'portClosed' }>): void {
     this.#send(msg);
   }

@@ -83,6 +83,20 @@ const ANSWERS: ReadonlySet<string> = new Set<AgentAnswer>(['logData', 'execResul
  */
 const CREDENTIALS_ROTATE_MS = 60 * 60 * 1000;
 
+/**
+ * Something that follows agent sessions beside tasks (src/svcnet/sessions.ts: an EKS node's
+ * service table): attached at each hello with the instance as recorded and a way to send to
+ * the agent, told when the instance's record changes and of the agent's messages the gateway
+ * does not handle itself, detached when the session ends.
+ */
+export interface SessionExtension {
+  attach(instance: ContainerInstanceRecord, send: (msg: ServerMessage) => void): {
+    instanceChanged(instance: ContainerInstanceRecord): void;
+    message(msg: AgentMessage): void;
+    detach(): void;
+  };
+}
+
 interface Session {
   ws: WebSocket;
   instanceArn: string;
@@ -97,6 +111,10 @@ interface Session {
   executionRoles: Map<string, { roleArn: string; sessionName: string }>;
   /** Tasks placed on this session's instance, as checked for awslogs messages, with the execution role each ships as (bounded: AWSLOGS_TASKS_KNOWN). */
   awslogsTasks: Lru<string, { executionRole?: string; principal?: string }>;
+  /** What the session extensions attached at its hello (one per extension). */
+  attached: ReturnType<SessionExtension['attach']>[];
+  /** The instance's record as the watch last delivered it since the session began: extensions attach with it (a claim written during the hello is not missed). */
+  latest?: ContainerInstanceRecord;
 }
 
 /** What the agent gateway calls for the awslogs driver: the Logs service's receiver (src/logs/agent-put.ts). */
@@ -118,7 +136,7 @@ export interface AwslogsReceiver {
  * instance must be the one that secret was issued to. Anything else is closed with 1008
  * and a one-line reason, and counted against the caller's address.
  */
-export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, credentialsRotateMs = CREDENTIALS_ROTATE_MS, awslogs, openCredentials }: {
+export function createAgentGateway({ store, state, log, auth, now = Date.now, parsedValues, issueCredentials, credentialsRotateMs = CREDENTIALS_ROTATE_MS, awslogs, openCredentials, sessionExtensions = [] }: {
   store: Store;
   /** The instances a previous process left marked connected (at start), and each instance's tasks (at hello). */
   state: ClusterState;
@@ -139,6 +157,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   awslogs?: AwslogsReceiver;
   /** Opens the session credentials an agent presents for a task's execution role (src/identity). */
   openCredentials?: CredentialsOpener;
+  /** What else follows each session (SessionExtension). */
+  sessionExtensions?: readonly SessionExtension[];
 }) {
   const parseTask = (key: string, value: string) => (parsedValues?.get(key, value) ?? JSON.parse(value)) as TaskRecord;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -185,8 +205,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     });
   }
 
-  /** Deregistration revokes the instance's secret and ends its session. */
+  /** Deregistration revokes the instance's secret and ends its session; any change is told to the session's extensions. */
   function instanceChanged(instance: ContainerInstanceRecord): void {
+    const s = sessions.get(instance.containerInstanceArn);
+    if (s) {
+      s.latest = instance;
+      for (const a of s.attached) a.instanceChanged(instance);
+    }
     if (instance.status !== 'INACTIVE') return;
     const ref = instanceRefOf(instance.containerInstanceArn);
     if (ref) void revokeSecret(store, ref).catch((err: unknown) => log(`agent gateway: revoking ${instance.containerInstanceArn}: ${String(err)}`));
@@ -296,7 +321,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     // The session is known before the instance is marked connected: an older session's end,
     // recorded concurrently, sees it and leaves no absence behind (setDisconnected).
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
-    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), executionRoles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN) };
+    const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), executionRoles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN), attached: [] };
     sessions.set(msg.containerInstanceArn, session);
     const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
     if (!instance || instance.status === 'INACTIVE') {
@@ -316,6 +341,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     }
     for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
     send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t, session))) });
+    if (sessions.get(msg.containerInstanceArn) === session) session.attached = sessionExtensions.map((x) => x.attach(session.latest ?? instance, (m) => send(session, m)));
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
     return session;
   }
@@ -464,12 +490,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
           const answer = msg as Extract<AgentMessage, { type: AgentAnswer }>;
           const r = requests.get(answer.id);
           if (r?.session === session) r.answer(answer);
-        }
+        } else for (const a of session.attached) a.message(msg);
       }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
       helloDone();
+      for (const a of session?.attached ?? []) a.detach();
       if (!session || sessions.get(session.instanceArn) !== session) return;
       sessions.delete(session.instanceArn);
       const s = session;

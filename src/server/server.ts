@@ -10,6 +10,9 @@ import { eksPart } from './eks-part.ts';
 import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
+import { ServiceTables } from '../svcnet/publisher.ts';
+import { serviceTableSessions } from '../svcnet/sessions.ts';
+import { withServiceTables } from '../svcnet/controllers.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import type { PodAgents } from '../api/kube/pod-streams.ts';
@@ -59,6 +62,8 @@ export interface KubeApiHostInputs {
   readonly store: Store;
   readonly now: () => number;
   readonly agents?: PodAgents;
+  /** The service tables its clusters' controllers publish to the agents of their nodes (src/svcnet). */
+  readonly serviceTables?: ServiceTables;
 }
 
 export interface ServerOptions {
@@ -95,7 +100,7 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
   let schemas: BerthKubeSchemas | undefined;
   const instances = instanceRecords(deps.store);
   return new BerthKubeApiHost({
-    store: deps.store, now: deps.now, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
+    store: deps.store, now: deps.now, controllers: withServiceTables(startKubeControllers, deps.serviceTables), schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
     // Pods' logs, exec, attach and port-forward go to their tasks' agents (the pod resolved by the pods backend and the task store).
     ...(deps.agents && { pods: { agents: deps.agents } }),
     // Each cluster's nodes: the container instances its node groups claimed.
@@ -161,11 +166,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
+  // Each EKS cluster's services, for the agents of its nodes (src/svcnet).
+  const serviceTables = new ServiceTables(options.log);
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
   const agents = createAgentGateway({
-    store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver,
+    store, state, log: options.log, auth, parsedValues, awslogs: logs.agentReceiver, sessionExtensions: [serviceTableSessions(serviceTables)],
     openCredentials: (accessKeyId, sessionToken, now) => openSessionToken(identity.key, accessKeyId, sessionToken, now),
     issueCredentials: (role, now) => {
       const c = identity.issue(role, now);
@@ -174,7 +181,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await agents.start();
   // Each EKS cluster's API server reaches pods' agents through the gateway (logs, exec, attach, port-forward).
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, agents }) });
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, agents, serviceTables }) });
   const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const auditExec = execAuditor({ store, logStore: logs.logStore, log: options.log });
   const execStream = createExecStream({

@@ -25,6 +25,7 @@ export async function cleanupHost(): Promise<void> {
   await removeSandboxes(join(AGENT_RUN_DIR, 'runsc'));
   const stateDir = '/tmp/berth-test-network-cleanup';
   const manager = await createNetworkManager({ stateDir, manageIpForward: false }).catch(() => undefined);
+  // Its tasks, bridges, nft tables and the Kubernetes service table (berth_svc, src/svcnet).
   await manager?.cleanupAll();
   await manager?.close();
   rmSync(stateDir, { recursive: true, force: true });

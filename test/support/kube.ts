@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { KubeServer, type KubeServerDeps } from '../../src/api/kube/server.ts';
+import { KubeServer, type KubeServerDeps, type StartKubeControllers } from '../../src/api/kube/server.ts';
 import { startKubeControllers, type KubeControllerHooks } from '../../src/controllers/kube/controller-loop.ts';
 import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
 import type { KindRegistry } from '../../src/api/kube/kinds.ts';
@@ -83,11 +83,12 @@ const USERS: Record<string, KubeUser> = {
 /**
  * `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default.
  * `controllerHooks`: what a test watches of the controller loop (each pass's start).
+ * `controllers`: the controllers to run instead of the loop (svcnet's tables beside it).
  * `pods`: the agents pods' streams reach (pods/log, exec, attach, portforward), and how a pod is found.
  */
 export async function startKubeTestServer(options: {
   now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>>; controllerHooks?: KubeControllerHooks;
-  pods?: KubeServerDeps['pods'];
+  controllers?: StartKubeControllers; pods?: KubeServerDeps['pods'];
 } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
@@ -99,7 +100,7 @@ export async function startKubeTestServer(options: {
   const server = new KubeServer({
     cluster, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now,
-  }, { schemas: options.schemas ?? schemasDouble(), controllers: (deps) => startKubeControllers(deps, options.controllerHooks), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
+  }, { schemas: options.schemas ?? schemasDouble(), controllers: options.controllers ?? ((deps) => startKubeControllers(deps, options.controllerHooks)), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

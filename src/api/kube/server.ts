@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { apiServerIP } from '../../core/kube/service-ips.ts';
 import { randomUUID } from 'node:crypto';
-import type { KubeApi, KubeApiOptions, KubeSchemas, KubeUser } from './contract.ts';
+import type { KubeApi, KubeApiOptions, KubeClusterRef, KubeSchemas, KubeUser } from './contract.ts';
 import { KindRegistry } from './kinds.ts';
 import type { Store } from '../../store/store.ts';
 import { GenericStorage } from './generic-storage.ts';
@@ -53,6 +53,8 @@ export interface KubeControllers {
 export interface KubeControllerDeps {
   readonly store: Store;
   readonly clusterUid: string;
+  /** The cluster itself (its account, region, name, service range): controllers that serve its nodes find them by it. */
+  readonly cluster?: KubeClusterRef;
   readonly backends: Backends;
   readonly registry: KindRegistry;
   readonly now: () => number;
@@ -189,7 +191,7 @@ export class KubeServer {
       // Pods reach the API server at the address it listens on; on every address, at the loopback one.
       const ip = isIP(this.#options.host) !== 0 && !['0.0.0.0', '::'].includes(this.#options.host) ? this.#options.host : '127.0.0.1';
       this.#controllers = await this.#deps.controllers({
-        store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
+        store: this.#options.store, clusterUid: this.#options.cluster.uid, cluster: this.#options.cluster, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
         apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
         ...(this.#options.tls.ca !== undefined && { rootCA: this.#options.tls.ca }),

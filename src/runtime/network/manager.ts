@@ -15,6 +15,7 @@ import { NetworkRequestError, normalizeRequest } from './request.ts';
 import { loadState, saveState } from './state-file.ts';
 import { emptyState, withTask, withoutTask, type NetworkState, type TaskRecord } from './state.ts';
 import { createTools, type Tools } from './tools.ts';
+import { serviceVips, type ServiceVips } from './service-vips.ts';
 import type { TaskNetwork, TaskNetworkRequest } from './types.ts';
 
 export interface ReattachReport {
@@ -41,6 +42,8 @@ export interface NetworkManager {
   reattach(): Promise<ReattachReport>;
   /** Removes every task, both bridges and the nft tables (tests, uninstall). */
   cleanupAll(): Promise<void>;
+  /** The node's service virtual IPs (service-vips.ts): Kubernetes Services of the EKS cluster the host is a node of. */
+  readonly services: ServiceVips;
   /** Waits for pending work and state writes. */
   close(): Promise<void>;
 }
@@ -61,6 +64,7 @@ class Manager implements NetworkManager {
   readonly config: NetworkConfig;
   readonly warnings: string[] = [];
   readonly #tools: Tools;
+  readonly services: ServiceVips;
   readonly #portsInUse: () => ReadonlySet<string>;
   readonly #queues = new Map<string, Promise<unknown>>();
   #state: NetworkState;
@@ -69,6 +73,7 @@ class Manager implements NetworkManager {
   constructor(config: NetworkConfig, tools: Tools, state: NetworkState, portsInUse: () => ReadonlySet<string>) {
     this.config = config;
     this.#tools = tools;
+    this.services = serviceVips(config, tools);
     this.#state = state;
     this.#portsInUse = portsInUse;
   }
@@ -155,6 +160,7 @@ class Manager implements NetworkManager {
     await Promise.all(Object.keys(this.#state.tasks).map((id) => this.teardownTask(id)));
     await removeLeftovers(this.config, this.#tools, await findLeftovers(this.config, this.#tools, emptyState()));
     await removeHost(this.config, this.#tools);
+    await this.services.drop();
     this.#host = undefined;
     this.#state = emptyState();
     saveState(this.config.stateDir, this.#state);

@@ -5,12 +5,13 @@
  * kube-proxy's nftables mode does, in Berth's own table so the two never share rules. Pure:
  * scripts for `nft -f -`.
  *
- *   prerouting / output (nat) ── daddr . proto . dport ─▶ vmap @services  ─▶ svc_<id>
+ *   prerouting / output (nat) ── cluster DNS address :53 ─▶ dnat to the node's resolver
+ *                              ├─ daddr . proto . dport ─▶ vmap @services  ─▶ svc_<id>
  *                              └─ local daddr, proto . dport ─▶ vmap @node_ports ─▶ svc_<id>_np
  *   svc_<id>:    numgen random mod N ─▶ svc_<id>_<n>
  *   svc_<id>_<n>: (from itself: mark for masquerade) dnat to endpoint n
  *   forward / output (filter): daddr . proto . dport in @no_endpoints ─▶ refused at once (TCP reset, UDP ICMP)
- *   postrouting (nat): marked ─▶ masquerade
+ *   postrouting (nat): marked, or DNATed from @task_subnets into @task_subnets ─▶ masquerade
  *
  * A change to one service is one transaction touching only its map elements and chains, so
  * other services' connections never see a rebuilt table.
@@ -46,9 +47,28 @@ export interface VirtualService {
   readonly endpoints: readonly ServiceEndpoint[];
 }
 
+/** What a host's table is made with, beside its services. */
+export interface ServiceTableOptions {
+  /** The table's name (`ip` family): SERVICE_TABLE, or one per agent of a shared namespace. */
+  readonly table?: string;
+  /**
+   * The host's task subnets: a connection from one of them DNATed to an address in one of them
+   * is masqueraded, so the endpoint's reply comes back through this host's conntrack even when
+   * both sit on one bridge (without br_netfilter, a bridged reply would bypass the DNAT).
+   */
+  readonly taskSubnets?: readonly string[];
+  /**
+   * The cluster DNS address (the `kube-dns` Service's IP): port 53 (UDP and TCP) to it goes to
+   * the node's own resolver at `to` (`ip:port`), from tasks and from the host alike.
+   */
+  readonly dns?: { readonly ip: string; readonly to: string };
+}
+
 /** The table with its fixed chains and no services: made once per host (replacing any left from before). */
-export function serviceTableScript(): string {
-  const t = `ip ${SERVICE_TABLE}`;
+export function serviceTableScript(o: ServiceTableOptions = {}): string {
+  const t = `ip ${o.table ?? SERVICE_TABLE}`;
+  const subnets = o.taskSubnets ?? [];
+  const dns = o.dns ? [`    ip daddr ${o.dns.ip} meta l4proto { tcp, udp } th dport 53 dnat ip to ${o.dns.to}`] : [];
   return [
     `table ${t} {}`,
     `delete table ${t}`,
@@ -56,16 +76,20 @@ export function serviceTableScript(): string {
     '  map services { type ipv4_addr . inet_proto . inet_service : verdict; }',
     '  map node_ports { type inet_proto . inet_service : verdict; }',
     '  set no_endpoints { type ipv4_addr . inet_proto . inet_service; }',
+    `  set task_subnets { type ipv4_addr; flags interval;${subnets.length > 0 ? ` elements = { ${subnets.join(', ')} };` : ''} }`,
     `  chain prerouting { type nat hook prerouting priority ${NAT_PRIORITY}; policy accept;`,
+    ...dns,
     '    ip daddr . meta l4proto . th dport vmap @services',
     '    fib daddr type local meta l4proto . th dport vmap @node_ports',
     '  }',
     `  chain output { type nat hook output priority ${NAT_PRIORITY}; policy accept;`,
+    ...dns,
     '    ip daddr . meta l4proto . th dport vmap @services',
     '    fib daddr type local meta l4proto . th dport vmap @node_ports',
     '  }',
     '  chain postrouting { type nat hook postrouting priority srcnat; policy accept;',
     `    meta mark & ${hex(MASQUERADE_MARK)} == ${hex(MASQUERADE_MARK)} masquerade`,
+    '    ct status dnat ip saddr @task_subnets ip daddr @task_subnets masquerade',
     '  }',
     // A service without endpoints refuses at once (as kube-proxy does), instead of a connect timeout.
     // TCP gets a reset: on this kernel an ICMP unreachable sent from the forward hook did not
@@ -81,9 +105,14 @@ export function serviceTableScript(): string {
   ].join('\n');
 }
 
+/** The table made afresh with every service in it, in one transaction (a node's whole table). */
+export function fullServiceScript(o: ServiceTableOptions, services: readonly VirtualService[]): string {
+  return serviceTableScript(o) + services.map((s) => serviceChangeScript(undefined, s, o.table)).join('');
+}
+
 /** The table's removal (host cleanup). */
-export function dropServiceTableScript(): string {
-  return `table ip ${SERVICE_TABLE} {}\ndelete table ip ${SERVICE_TABLE}\n`;
+export function dropServiceTableScript(table = SERVICE_TABLE): string {
+  return `table ip ${table} {}\ndelete table ip ${table}\n`;
 }
 
 /**
@@ -91,15 +120,15 @@ export function dropServiceTableScript(): string {
  * (undefined: removed). Removing references comes first, chains after, so one `nft -f`
  * applies it atomically.
  */
-export function serviceChangeScript(before: VirtualService | undefined, after: VirtualService | undefined): string {
+export function serviceChangeScript(before: VirtualService | undefined, after: VirtualService | undefined, table = SERVICE_TABLE): string {
   const lines: string[] = [];
-  if (before) lines.push(...removeLines(before));
-  if (after) lines.push(...addLines(after));
+  if (before) lines.push(...removeLines(before, table));
+  if (after) lines.push(...addLines(after, table));
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
-function removeLines(s: VirtualService): string[] {
-  const t = `ip ${SERVICE_TABLE}`;
+function removeLines(s: VirtualService, table: string): string[] {
+  const t = `ip ${table}`;
   const key = elementKey(s);
   const lines: string[] = [];
   if (s.endpoints.length === 0) lines.push(`delete element ${t} no_endpoints { ${key} }`);
@@ -114,8 +143,8 @@ function removeLines(s: VirtualService): string[] {
   return lines;
 }
 
-function addLines(s: VirtualService): string[] {
-  const t = `ip ${SERVICE_TABLE}`;
+function addLines(s: VirtualService, table: string): string[] {
+  const t = `ip ${table}`;
   const key = elementKey(s);
   if (s.endpoints.length === 0) return [`add element ${t} no_endpoints { ${key} }`];
   const lines: string[] = [];
