@@ -13,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { run } from './support/run.ts';
+import { until } from './support/until.ts';
 import { startServer, type RunningServer } from '../src/server/server.ts';
 import { eksKeys } from '../src/core/eks/keys.ts';
 import { issueServiceAccountToken, type SigningKey } from '../src/identity/service-account-token.ts';
@@ -51,26 +52,26 @@ after(async () => {
  * this file takes), then its token, so each call does not start the aws CLI again.
  */
 const adminTokens = new Map<string, string>();
-async function adminRun(cluster: string, args: string[]) {
+async function adminRun(cluster: string, args: string[], input?: string) {
   let token = adminTokens.get(cluster);
   if (!token) {
     token = (await eks<{ status: { token: string } }>('get-token', '--cluster-name', cluster)).status.token;
     adminTokens.set(cluster, token);
   }
-  return withToken(cluster, token, args);
+  return withToken(cluster, token, args, input);
 }
-async function admin(cluster: string, args: string[]): Promise<string> {
-  const r = await adminRun(cluster, args);
+async function admin(cluster: string, args: string[], input?: string): Promise<string> {
+  const r = await adminRun(cluster, args, input);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 
 /** kubectl with a bearer token and nothing else: an empty kubeconfig, the server and its CA on the command line. */
-function withToken(cluster: string, token: string, args: string[]) {
+function withToken(cluster: string, token: string, args: string[], input?: string) {
   const empty = join(dir, 'empty.config');
   writeFileSync(empty, 'apiVersion: v1\nkind: Config\n');
   const c = clusters[cluster]!;
-  return run('kubectl', ['--kubeconfig', empty, '--server', c.endpoint, '--certificate-authority', join(dir, `${cluster}-ca.crt`), '--token', token, ...args], { env: { PATH: process.env.PATH ?? '' } });
+  return run('kubectl', ['--kubeconfig', empty, '--server', c.endpoint, '--certificate-authority', join(dir, `${cluster}-ca.crt`), '--token', token, ...args], { env: { PATH: process.env.PATH ?? '' }, ...(input !== undefined && { input }) });
 }
 
 test('kubectl create token: the token is the service account, for an hour by default, from the cluster\'s issuer', async () => {
@@ -189,4 +190,35 @@ test('OIDC discovery at the issuer, unauthenticated: its JWKS verifies the clust
   assert.equal(verified.payload.sub, 'system:serviceaccount:shop:robot');
   const foreign = (await admin('other', ['create', 'token', 'robot', '-n', 'shop'])).trim();
   await assert.rejects(jwtVerify(foreign, createLocalJWKSet(keys.body as JSONWebKeySet)));
+});
+
+test('a kubernetes.io/service-account-token Secret is filled by the token controller; its token works until the account goes, and the Secret with it', async () => {
+  await admin('sat', ['create', 'serviceaccount', 'legacy', '-n', 'shop']);
+  await admin('sat', ['apply', '-f', '-'], `apiVersion: v1
+kind: Secret
+metadata:
+  name: legacy-token
+  namespace: shop
+  annotations:
+    kubernetes.io/service-account.name: legacy
+type: kubernetes.io/service-account-token
+`);
+  let data: Record<string, string> = {};
+  await until('the token controller fills the Secret', async () => {
+    const s = JSON.parse(await admin('sat', ['get', 'secret', 'legacy-token', '-n', 'shop', '-o', 'json'])) as { data?: Record<string, string> };
+    data = s.data ?? {};
+    return data.token !== undefined ? true : undefined;
+  }, 20_000);
+  assert.equal(Buffer.from(data.namespace!, 'base64').toString(), 'shop');
+  const token = Buffer.from(data.token!, 'base64').toString();
+  assert.equal(decodeJwt(token).iss, 'kubernetes/serviceaccount');
+  const who = await withToken('sat', token, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  assert.equal(who.stdout, 'system:serviceaccount:shop:legacy', who.stderr);
+  const sa = JSON.parse(await admin('sat', ['get', 'secret', 'legacy-token', '-n', 'shop', '-o', 'json'])) as { metadata: { annotations: Record<string, string> } };
+  const uid = (JSON.parse(await admin('sat', ['get', 'serviceaccount', 'legacy', '-n', 'shop', '-o', 'json'])) as { metadata: { uid: string } }).metadata.uid;
+  assert.equal(sa.metadata.annotations['kubernetes.io/service-account.uid'], uid);
+
+  await admin('sat', ['delete', 'serviceaccount', 'legacy', '-n', 'shop']);
+  unauthorized(await withToken('sat', token, ['auth', 'whoami']));
+  await until('the Secret deleted with its account', async () => ((await adminRun('sat', ['get', 'secret', 'legacy-token', '-n', 'shop'])).code !== 0 ? true : undefined), 20_000);
 });

@@ -123,7 +123,7 @@ export class ServiceAccountSigner {
     this.#header = b64url(JSON.stringify({ alg: ALGORITHM, kid: key.publicJwk.kid }));
   }
 
-  sign(claims: ServiceAccountClaims): string {
+  sign(claims: ServiceAccountClaims | LegacyClaims): string {
     const input = `${this.#header}.${b64url(JSON.stringify(claims))}`;
     return `${input}.${signBytes('sha256', Buffer.from(input), this.#key).toString('base64url')}`;
   }
@@ -177,6 +177,56 @@ export function serviceAccountUser(c: ServiceAccountClaims): KubeUser {
       ...(k.node && { 'authentication.kubernetes.io/node-name': [k.node.name], 'authentication.kubernetes.io/node-uid': [k.node.uid] }),
       ...(c.jti && { 'authentication.kubernetes.io/credential-id': [`JTI=${c.jti}`] }),
     },
+  };
+}
+
+/** The issuer of legacy tokens, those the token controller writes into `kubernetes.io/service-account-token` Secrets. */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+
+/** A legacy token's claims (serviceaccount.LegacyClaims): no audience, no expiry; valid while its Secret holds it. */
+export interface LegacyClaims extends JWTPayload {
+  readonly 'kubernetes.io/serviceaccount/namespace': string;
+  readonly 'kubernetes.io/serviceaccount/secret.name': string;
+  readonly 'kubernetes.io/serviceaccount/service-account.name': string;
+  readonly 'kubernetes.io/serviceaccount/service-account.uid': string;
+}
+
+export function legacyClaims(namespace: string, serviceAccount: { name: string; uid: string }, secretName: string): LegacyClaims {
+  return {
+    iss: LEGACY_ISSUER,
+    'kubernetes.io/serviceaccount/namespace': namespace,
+    'kubernetes.io/serviceaccount/secret.name': secretName,
+    'kubernetes.io/serviceaccount/service-account.name': serviceAccount.name,
+    'kubernetes.io/serviceaccount/service-account.uid': serviceAccount.uid,
+    sub: `system:serviceaccount:${namespace}:${serviceAccount.name}`,
+  };
+}
+
+/** A legacy token's claims when our key signed it, or why not (the caller checks its Secret and account). */
+export async function verifyLegacyToken(publicJwks: readonly JWK[], token: string): Promise<{ readonly claims: LegacyClaims } | { readonly error: string }> {
+  try {
+    const { payload } = await jwtVerify(token, async (header) => {
+      const jwk = publicJwks.find((k) => k.kid === header.kid);
+      if (!jwk) throw new Error(`no key ${String(header.kid)}`);
+      return importJWK(jwk, ALGORITHM);
+    }, { issuer: LEGACY_ISSUER, algorithms: [ALGORITHM] });
+    const c = payload as Partial<LegacyClaims>;
+    const ns = c['kubernetes.io/serviceaccount/namespace'];
+    const name = c['kubernetes.io/serviceaccount/service-account.name'];
+    if (!ns || !name || !c['kubernetes.io/serviceaccount/secret.name'] || payload.sub !== `system:serviceaccount:${ns}:${name}`) return { error: 'not a service account token' };
+    return { claims: payload as LegacyClaims };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** The user a legacy token makes: the account, its groups, no pod. */
+export function legacyServiceAccountUser(c: LegacyClaims): KubeUser {
+  const ns = c['kubernetes.io/serviceaccount/namespace'];
+  return {
+    username: `system:serviceaccount:${ns}:${c['kubernetes.io/serviceaccount/service-account.name']}`,
+    uid: c['kubernetes.io/serviceaccount/service-account.uid'],
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
   };
 }
 

@@ -59,6 +59,8 @@ export interface KubeControllerDeps {
   /** The `kubernetes` Service's cluster IP (the first of the service range) and where this server listens. */
   readonly apiServer?: { readonly clusterIP: string; readonly ip: string; readonly port: number };
   readonly rng?: () => number;
+  /** Signs the legacy tokens the token controller writes into service account token Secrets (none: not written). */
+  readonly legacyToken?: ServiceAccountTokens['legacyToken'];
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -181,6 +183,7 @@ export class KubeServer {
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
         apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
+        ...(this.#tokens && { legacyToken: this.#tokens.legacyToken }),
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };

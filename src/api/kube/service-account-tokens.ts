@@ -12,8 +12,8 @@
  */
 import type { JWK } from 'jose';
 import {
-  API_AUDIENCE, jwks, MAX_TOKEN_SECONDS, openidConfiguration, PROJECTED_TOKEN_SECONDS, serviceAccountClaims, serviceAccountUser,
-  ServiceAccountSigner, verifyServiceAccountToken, type SigningKey, type TokenSubject,
+  API_AUDIENCE, jwks, legacyClaims, legacyServiceAccountUser, MAX_TOKEN_SECONDS, openidConfiguration, PROJECTED_TOKEN_SECONDS, serviceAccountClaims, serviceAccountUser,
+  ServiceAccountSigner, verifyLegacyToken, verifyServiceAccountToken, type SigningKey, type TokenSubject,
 } from '../../identity/service-account-token.ts';
 import type { TokenRequest } from '../../core/kube/pod/volumes.ts';
 import type { KubeUser } from './contract.ts';
@@ -94,7 +94,7 @@ export class ServiceAccountTokens {
     if (!/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
     const nowSeconds = Math.floor(nowMs / 1000);
     const v = await verifyServiceAccountToken(this.#publicJwks, token, { issuer: this.issuer, audiences: API_AUDIENCES, now: nowSeconds });
-    if ('error' in v) return undefined;
+    if ('error' in v) return this.#authenticateLegacy(token);
     const k = v.claims['kubernetes.io'];
     const sa = await this.object('serviceaccounts', k.namespace, k.serviceaccount.name);
     if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return undefined;
@@ -109,6 +109,27 @@ export class ServiceAccountTokens {
     }
     return serviceAccountUser(v.claims);
   }
+
+  /**
+   * A legacy token (a `kubernetes.io/service-account-token` Secret's): our key's signature,
+   * its account with the uid it names, and its Secret still holding exactly this token.
+   */
+  async #authenticateLegacy(token: string): Promise<KubeUser | undefined> {
+    const v = await verifyLegacyToken(this.#publicJwks, token);
+    if ('error' in v) return undefined;
+    const c = v.claims;
+    const ns = c['kubernetes.io/serviceaccount/namespace'];
+    const sa = await this.object('serviceaccounts', ns, c['kubernetes.io/serviceaccount/service-account.name']);
+    if (!sa || sa.metadata.uid !== c['kubernetes.io/serviceaccount/service-account.uid']) return undefined;
+    const secret = await this.object('secrets', ns, c['kubernetes.io/serviceaccount/secret.name']);
+    const held = (secret?.data as Record<string, string> | undefined)?.token;
+    if (held === undefined || Buffer.from(held, 'base64').toString('utf8') !== token) return undefined;
+    return legacyServiceAccountUser(c);
+  }
+
+  /** The token the token controller writes into a `kubernetes.io/service-account-token` Secret. */
+  readonly legacyToken = (namespace: string, serviceAccount: { name: string; uid: string }, secretName: string): string =>
+    this.#signer.sign(legacyClaims(namespace, serviceAccount, secretName));
 
   /** `/.well-known/openid-configuration`. */
   openidConfiguration(): object {

@@ -167,3 +167,18 @@ test('discovery: the issuer and its public key, for relying parties', () => {
   });
   assert.deepEqual((tokens.jwks() as { keys: { kid: string }[] }).keys.map((k) => k.kid), [key.publicJwk.kid]);
 });
+
+test('a legacy token holds while its Secret holds exactly it and its account has the uid it names', async () => {
+  const saUid = await uidOf('serviceaccounts', 'shop', 'cart');
+  const token = tokens.legacyToken('shop', { name: 'cart', uid: saUid }, 'cart-token');
+  assert.deepEqual(decodeJwt(token), {
+    iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:shop:cart', 'kubernetes.io/serviceaccount/namespace': 'shop',
+    'kubernetes.io/serviceaccount/secret.name': 'cart-token', 'kubernetes.io/serviceaccount/service-account.name': 'cart', 'kubernetes.io/serviceaccount/service-account.uid': saUid,
+  });
+  assert.equal(await tokens.authenticate(token, now), undefined, 'no Secret holds it yet');
+  await storage.create(kindOf('secrets'), 'shop', { metadata: { name: 'cart-token' }, type: 'Opaque', data: { token: Buffer.from(token).toString('base64') } }, write);
+  const user = await tokens.authenticate(token, now + 400 * 24 * 3600_000);
+  assert.deepEqual(user, { username: 'system:serviceaccount:shop:cart', uid: saUid, groups: ['system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated'] }, 'no expiry');
+  const stale = tokens.legacyToken('shop', { name: 'cart', uid: 'an-older-account' }, 'cart-token');
+  assert.equal(await tokens.authenticate(stale, now), undefined);
+});

@@ -17,6 +17,7 @@ import { StatusError } from '../../api/kube/status.ts';
 import { eachKey } from '../../store/json.ts';
 import { generatedName } from '../../core/kube/names.ts';
 import { WorkloadPass } from './workload-pass.ts';
+import { TokenSecretsPass } from './service-account-token-secrets.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
 export const PASS_DELAY_MS = 20;
@@ -88,6 +89,8 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     ...(deps.apiServer && { apiServer: deps.apiServer }),
   });
 
+  const tokenSecrets = deps.legacyToken && new TokenSecretsPass({ registry: deps.registry, backends: deps.backends, fieldManager: CONTROLLER_MANAGER, legacyToken: deps.legacyToken });
+
   const apply = async (a: KubeAction): Promise<void> => {
     const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
     const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
@@ -151,6 +154,8 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
       present.add(o.resource.split('.')[0]!);
       if (o.resource === 'namespaces' && o.name === 'default' && !o.deleting) present.add('default-namespace');
     }
+    // The token controller (service-account-token-secrets.ts): service account token Secrets filled or deleted.
+    if (!closed && tokenSecrets && present.has('secrets')) applied += await tokenSecrets.run();
     if (!closed) {
       const w = await workloads.run(present);
       applied += w.applied;
