@@ -141,3 +141,13 @@ test('a cluster made before service account tokens gets its signing key when ope
     await restarted.close();
   });
 });
+
+test('an ACTIVE cluster reopened at start-up names its API server as its OIDC issuer', async () => {
+  await withStore(async (store) => {
+    await putCluster(store, 'earlier', { status: 'ACTIVE', port: 40200, endpoint: 'https://127.0.0.1:40200', oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/0A1B' });
+    const job = await startEksClusterJob({ store, host: recordingHost(), listenHost: '127.0.0.1', advertiseHost: '127.0.0.1', authenticate: () => async () => undefined, log: () => undefined, now: Date.now });
+    await job.settled();
+    assert.equal((await record(store, 'earlier')).oidcIssuer, 'https://127.0.0.1:40200');
+    await job.close();
+  });
+});

@@ -257,6 +257,9 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
             if (u) extra.push({ type: 'put', key: u.key, value: JSON.stringify({ ...(JSON.parse(u.value) as UpdateRecord), status: 'Successful' }) });
           }
           await writeCluster(c, { ...rest, status: 'ACTIVE', endpoint, port: served.port }, extra);
+        } else if (step.kind === 'open' && c.record.oidcIssuer !== endpoint) {
+          // A cluster made active before tokens (or served at another address now): its issuer is where it answers.
+          await writeCluster(c, { ...c.record, oidcIssuer: endpoint });
         }
         return;
       }
