@@ -10,9 +10,11 @@ import { startEksClusterJob } from './eks-cluster-job.ts';
 const scope = { account: '000000000000', region: 'us-east-1' };
 
 /** A host that records what it is asked and listens nowhere; `fail` makes open throw. */
-function recordingHost(): KubeApiHost & { opened: { uid: string; port: number; version: string }[]; closed: string[]; fail?: string; nextPort: number; attempts: number } {
+function recordingHost(): KubeApiHost & { opened: { uid: string; port: number; version: string }[]; closed: string[]; fail?: string; nextPort: number; attempts: number; issuers: string[] } {
   const h = {
     attempts: 0,
+    /** The service account issuer each open was given, for the port it listened on. */
+    issuers: [] as string[],
     opened: [] as { uid: string; port: number; version: string }[],
     closed: [] as string[],
     fail: undefined as string | undefined,
@@ -22,6 +24,7 @@ function recordingHost(): KubeApiHost & { opened: { uid: string; port: number; v
       if (h.fail) throw new Error(h.fail);
       const port = o.port === 0 ? h.nextPort++ : o.port;
       h.opened.push({ uid: o.cluster.uid, port, version: o.cluster.version });
+      if (o.serviceAccounts) h.issuers.push(o.serviceAccounts.issuerFor(port));
       return { url: `https://${o.host}:${port}`, close: async () => undefined };
     },
     async close(uid: string) {
@@ -112,6 +115,39 @@ test('DELETING closes the server and removes the cluster with its secrets', asyn
     await eventually('the cluster removed', async () => (await store.get(eksKeys.cluster(scope, 'gone'))) === undefined);
     assert.equal(await store.get(eksKeys.secrets(scope, 'gone')), undefined);
     assert.deepEqual(host.closed, ['uid-gone']);
+    await job.close();
+  });
+});
+
+test('a cluster made before service account tokens gets its signing key when opened, once; its issuer is its endpoint', async () => {
+  await withStore(async (store) => {
+    await putCluster(store, 'older');
+    const host = recordingHost();
+    let made = 0;
+    const newServiceAccountKey = async () => ({ privateJwk: { kty: 'RSA', kid: `k${++made}` }, publicJwk: { kty: 'RSA', kid: `k${made}` } });
+    const options = { store, host, listenHost: '127.0.0.1', advertiseHost: '127.0.0.1', authenticate: () => async () => undefined, log: () => undefined, now: Date.now, newServiceAccountKey };
+    const job = await startEksClusterJob(options);
+    await job.settled();
+    const secrets = JSON.parse((await store.get(eksKeys.secrets(scope, 'older')))!.value) as { serviceAccountKey?: { publicJwk: { kid: string } } };
+    assert.equal(secrets.serviceAccountKey?.publicJwk.kid, 'k1');
+    const active = await record(store, 'older');
+    assert.deepEqual([active.endpoint, active.oidcIssuer, host.issuers], ['https://127.0.0.1:40001', 'https://127.0.0.1:40001', ['https://127.0.0.1:40001']]);
+    await job.close();
+    const again = recordingHost();
+    const restarted = await startEksClusterJob({ ...options, host: again });
+    await restarted.settled();
+    assert.equal(made, 1, 'the kept key is used again');
+    assert.deepEqual(again.issuers, ['https://127.0.0.1:40001']);
+    await restarted.close();
+  });
+});
+
+test('an ACTIVE cluster reopened at start-up names its API server as its OIDC issuer', async () => {
+  await withStore(async (store) => {
+    await putCluster(store, 'earlier', { status: 'ACTIVE', port: 40200, endpoint: 'https://127.0.0.1:40200', oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/0A1B' });
+    const job = await startEksClusterJob({ store, host: recordingHost(), listenHost: '127.0.0.1', advertiseHost: '127.0.0.1', authenticate: () => async () => undefined, log: () => undefined, now: Date.now });
+    await job.settled();
+    assert.equal((await record(store, 'earlier')).oidcIssuer, 'https://127.0.0.1:40200');
     await job.close();
   });
 });

@@ -6,6 +6,7 @@
  * so a pass decided on stale records changes nothing.
  */
 import type { Authenticate, KubeApiHost } from '../api/kube/contract.ts';
+import type { SigningKey } from '../identity/service-account-token.ts';
 import type { ClusterRecord } from '../core/eks/cluster.ts';
 import { clusterKeyScope, eksKeys } from '../core/eks/keys.ts';
 import type { UpdateRecord } from '../core/eks/update.ts';
@@ -40,6 +41,11 @@ export interface EksClusterJobOptions {
   readonly authenticate: (cluster: HeldCluster) => Authenticate;
   readonly log: (line: string) => void;
   readonly now: () => number;
+  /**
+   * A service account signing key for a cluster made before clusters had one (CreateCluster
+   * makes it since); absent, such a cluster is served without service account tokens.
+   */
+  readonly newServiceAccountKey?: () => Promise<SigningKey>;
 }
 
 export interface EksClusterJob {
@@ -191,19 +197,40 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
       await o.host.close(c.record.uid);
       open.delete(c.record.uid);
     }
-    const kv = await o.store.get(eksKeys.secrets(c.scope, c.record.name));
-    if (!kv) throw new Error(`cluster ${c.record.name} has no keys in the store`);
-    const secrets = JSON.parse(kv.value) as { servingCert: string; servingKey: string; caCert?: string };
+    const secrets = await clusterSecrets(c);
     const api = await o.host.open({
       cluster: { account: c.scope.account, region: c.scope.region, name: c.record.name, uid: c.record.uid, version: c.record.version, serviceIpv4Cidr: c.record.serviceIpv4Cidr },
       tls: { cert: secrets.servingCert, key: secrets.servingKey, ...(secrets.caCert !== undefined && { ca: secrets.caCert }) },
       host: o.listenHost,
       port,
       authenticate: o.authenticate(c),
+      ...(secrets.serviceAccountKey && { serviceAccounts: { key: secrets.serviceAccountKey, issuerFor: endpointOf } }),
     });
     const served: Served = { uid: c.record.uid, version: c.record.version, port: Number(new URL(api.url).port) };
     open.set(c.record.uid, served);
     return served;
+  }
+
+  /**
+   * The cluster's keys; one made before service account tokens gets its signing key now, kept
+   * with a compare-and-set (two control planes opening it at once keep one key).
+   */
+  async function clusterSecrets(c: HeldCluster): Promise<{ servingCert: string; servingKey: string; caCert?: string; serviceAccountKey?: SigningKey }> {
+    const key = eksKeys.secrets(c.scope, c.record.name);
+    for (;;) {
+      const kv = await o.store.get(key);
+      if (!kv) throw new Error(`cluster ${c.record.name} has no keys in the store`);
+      const secrets = JSON.parse(kv.value) as { servingCert: string; servingKey: string; caCert?: string; serviceAccountKey?: SigningKey };
+      if (secrets.serviceAccountKey || !o.newServiceAccountKey) return secrets;
+      const next = { ...secrets, serviceAccountKey: await o.newServiceAccountKey() };
+      const r = await o.store.txn({ if: [{ key, modRevision: kv.modRevision }], ops: [{ type: 'put', key, value: JSON.stringify(next) }] });
+      if (r.ok) return next;
+    }
+  }
+
+  /** `https://host:port` clients dial: the cluster's endpoint, and its service account issuer. */
+  function endpointOf(port: number): string {
+    return `https://${o.advertiseHost.includes(':') ? `[${o.advertiseHost}]` : o.advertiseHost}:${port}`;
   }
 
   /** Writes `change` of the cluster record if it is still the one the plan read. */
@@ -218,9 +245,10 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
       case 'reopen': {
         const c = step.cluster;
         const served = await serve(c, step.port);
-        const endpoint = `https://${o.advertiseHost.includes(':') ? `[${o.advertiseHost}]` : o.advertiseHost}:${served.port}`;
+        const endpoint = endpointOf(served.port);
         if (step.kind === 'open' && step.after === 'activate') {
-          await writeCluster(c, { ...c.record, status: 'ACTIVE', endpoint, port: served.port });
+          // The endpoint is the cluster's OIDC issuer too: its API server answers the discovery documents.
+          await writeCluster(c, { ...c.record, status: 'ACTIVE', endpoint, port: served.port, oidcIssuer: endpoint });
         } else if (step.kind === 'open' && step.after === 'finish-update') {
           const { pendingUpdate, ...rest } = c.record;
           const extra: { type: 'put'; key: string; value: string }[] = [];
@@ -229,6 +257,9 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
             if (u) extra.push({ type: 'put', key: u.key, value: JSON.stringify({ ...(JSON.parse(u.value) as UpdateRecord), status: 'Successful' }) });
           }
           await writeCluster(c, { ...rest, status: 'ACTIVE', endpoint, port: served.port }, extra);
+        } else if (step.kind === 'open' && c.record.oidcIssuer !== endpoint) {
+          // A cluster made active before tokens (or served at another address now): its issuer is where it answers.
+          await writeCluster(c, { ...c.record, oidcIssuer: endpoint });
         }
         return;
       }

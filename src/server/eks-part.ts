@@ -15,6 +15,7 @@ import { eksAuthenticator } from '../api/eks/authenticate.ts';
 import { newClusterKeys } from '../api/eks/cluster-keys.ts';
 import { createEksService } from '../api/eks/index.ts';
 import { readJson } from '../api/eks/records.ts';
+import { newSigningKey } from '../identity/service-account-token.ts';
 
 export interface EksPartOptions {
   readonly store: Store;
@@ -42,7 +43,7 @@ export function eksPart(o: EksPartOptions): EksPart {
   const everyAddress = ANY.has(o.listenHost) ? [hostname(), ...Object.values(networkInterfaces()).flat().map((i) => i?.address).filter((a): a is string => a !== undefined && !a.includes('%'))] : [];
   const apiHosts = [...new Set([advertiseHost, 'localhost', '127.0.0.1', ...everyAddress])];
   const service = createEksService({
-    store: o.store, apiHosts, newClusterKeys, newId: randomUUID, newHex: () => randomBytes(16).toString('hex'),
+    store: o.store, apiHosts, newClusterKeys, newServiceAccountKey: newSigningKey, newId: randomUUID, newHex: () => randomBytes(16).toString('hex'),
   });
   let job: EksClusterJob | undefined;
   return {
@@ -53,7 +54,7 @@ export function eksPart(o: EksPartOptions): EksPart {
         return;
       }
       job = await startEksClusterJob({
-        store: o.store, host: o.kubeApiHost, listenHost: o.listenHost, advertiseHost, log: o.log, now: Date.now,
+        store: o.store, host: o.kubeApiHost, listenHost: o.listenHost, advertiseHost, log: o.log, now: Date.now, newServiceAccountKey: newSigningKey,
         authenticate: (c) => eksAuthenticator({
           identityKey: o.identityKey,
           accountId: o.accountId,

@@ -10,6 +10,7 @@ import { rootPrincipal } from '../../identity/principal.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { RequestContext } from '../aws/service.ts';
 import { newClusterKeys } from './cluster-keys.ts';
+import { newSigningKey } from '../../identity/service-account-token.ts';
 import { clusterOperations } from './clusters.ts';
 
 const ctx: RequestContext = { region: 'us-east-1', accountId: '000000000000', requestId: 'r', now: Date.UTC(2026, 11, 7), accessKeyId: 'AKID', principal: rootPrincipal('000000000000'), host: 'localhost' };
@@ -21,7 +22,7 @@ async function withOps(f: (ops: ReturnType<typeof clusterOperations>, store: Awa
   const store = await openSqliteStore(join(dir, 'state.db'));
   let n = 0;
   try {
-    await f(clusterOperations({ store, apiHosts: ['127.0.0.1'], newClusterKeys, newId: () => `id-${++n}`, newHex: () => 'ab'.repeat(16) }), store);
+    await f(clusterOperations({ store, apiHosts: ['127.0.0.1'], newClusterKeys, newServiceAccountKey: newSigningKey, newId: () => `id-${++n}`, newHex: () => 'ab'.repeat(16) }), store);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -43,7 +43,7 @@ export function clusterOperations(deps: EksDeps) {
         hosts: [...deps.apiHosts, ...IN_CLUSTER_NAMES, firstServiceIp(cidr ?? record0.serviceIpv4Cidr)],
       });
       const record: ClusterRecord = { ...record0, caData: Buffer.from(pki.caCert, 'utf8').toString('base64') };
-      const secrets: ClusterSecrets = { caKey: keys.caKey, caCert: pki.caCert, servingKey: keys.servingKey, servingCert: pki.servingCert };
+      const secrets: ClusterSecrets = { caKey: keys.caKey, caCert: pki.caCert, servingKey: keys.servingKey, servingCert: pki.servingCert, serviceAccountKey: await deps.newServiceAccountKey() };
       const ops: { type: 'put'; key: string; value: string }[] = [
         { type: 'put', key, value: JSON.stringify(record) },
         { type: 'put', key: eksKeys.secrets(scope, input.name), value: JSON.stringify(secrets) },

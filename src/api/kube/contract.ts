@@ -13,6 +13,7 @@
  *                                  server-side apply and managedFields (pure)
  */
 import type { Store } from '../../store/store.ts';
+import type { SigningKey } from '../../identity/service-account-token.ts';
 
 /** Who a request is from (the API server's user.Info): core's, shared with the token issuers. */
 export type { KubeUser } from '../../core/kube/user.ts';
@@ -54,9 +55,21 @@ export interface KubeApiOptions {
   readonly host: string;
   readonly port: number;
   readonly authenticate: Authenticate;
+  /**
+   * The cluster's service account token issuer: its signing key, and its issuer URL for the
+   * port the server listens on (the cluster's endpoint, where the server answers OpenID
+   * discovery). Absent: no TokenRequest, and only `authenticate`'s tokens are accepted.
+   */
+  readonly serviceAccounts?: ServiceAccountIssuer;
   readonly store: Store;
   /** Epoch milliseconds. */
   readonly now: () => number;
+}
+
+export interface ServiceAccountIssuer {
+  readonly key: SigningKey;
+  /** `https://<advertised host>:<port>`: the `iss` of every token, and DescribeCluster's `identity.oidc.issuer`. */
+  issuerFor(port: number): string;
 }
 
 /** A running Kubernetes API server of one cluster. */

@@ -6,6 +6,7 @@ import type { KubeApi, KubeApiHost, KubeApiOptions, KubeClusterRef, KubeSchemas 
 import type { StorageBackend } from './storage-backend.ts';
 import type { Store } from '../../store/store.ts';
 import { KubeServer, type KubeServerDeps } from './server.ts';
+import type { PodTokenIssuer } from './service-account-tokens.ts';
 import { clusterRoot } from './keys.ts';
 
 export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
@@ -16,8 +17,10 @@ export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   /**
    * Backends of one cluster beside `backends` (nodes: the container instances its node groups
    * claimed, which depend on its account, region and name), by the kinds.ts rows' names.
+   * `podToken` signs the cluster's pods' projected service account tokens (the pods backend's
+   * token input), synchronously, once the server listens.
    */
-  readonly backendsFor?: (cluster: KubeClusterRef) => Readonly<Record<string, StorageBackend>>;
+  readonly backendsFor?: (cluster: KubeClusterRef, podToken: PodTokenIssuer) => Readonly<Record<string, StorageBackend>>;
 }
 
 export class BerthKubeApiHost implements KubeApiHost {
@@ -34,8 +37,11 @@ export class BerthKubeApiHost implements KubeApiHost {
     const running = this.#open.get(uid);
     if (running) return running;
     const { store, now, schemasFor, backendsFor, ...rest } = this.#deps;
-    const backends = { ...rest.backends, ...backendsFor?.(options.cluster) };
-    const starting = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas: schemasFor(options.cluster.version) }).listen();
+    // The server is made after its backends; a pod's token is asked only once it serves requests.
+    const podToken: PodTokenIssuer = (request) => server.podToken(request);
+    const backends = { ...rest.backends, ...backendsFor?.(options.cluster, podToken) };
+    const server = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas: schemasFor(options.cluster.version) });
+    const starting = server.listen();
     this.#open.set(uid, starting);
     // A server that failed to start (its port taken) is forgotten, so a later open tries again.
     starting.catch(() => {

@@ -75,7 +75,9 @@ export const KINDS: readonly KindInfo[] = [
     subresources: [{ name: 'finalize', verbs: ['update'] }, { name: 'status', verbs: ['get', 'patch', 'update'] }] }),
   kind({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'], nameRule: 'subdomain', generation: false }),
   kind({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, nameRule: 'subdomain', generation: false, fieldSelectors: ['type'] }),
-  kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', generation: false }),
+  // `serviceaccounts/token`: TokenRequest (token-request.ts), create only.
+  kind({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', namespaced: true, shortNames: ['sa'], nameRule: 'subdomain', generation: false,
+    subresources: [{ name: 'token', verbs: ['create'], kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' } }] }),
   kind({ group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, fieldSelectors: EVENT_FIELDS }),
   kind({ group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'], nameRule: 'subdomain', generation: false, backend: 'events.k8s.io/v1',
     fieldSelectors: ['regarding.kind', 'regarding.namespace', 'regarding.name', 'regarding.uid', 'reason', 'reportingController', 'type'] }),

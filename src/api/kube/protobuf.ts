@@ -1,6 +1,6 @@
 /**
  * Request bodies in the API server's protobuf encoding (`application/vnd.kubernetes.protobuf`),
- * which kubectl's typed commands send (`kubectl create configmap|secret|namespace|serviceaccount`):
+ * which kubectl's typed commands send (`kubectl create configmap|secret|namespace|serviceaccount|token`):
  * the `k8s\0` magic, a runtime.Unknown envelope (typeMeta, raw), and the object's message in
  * raw. Decoded to the object's JSON form from a table of field numbers per message (the API's
  * generated.proto); answers stay JSON, which every client also accepts. Kinds without a table
@@ -58,6 +58,10 @@ const MESSAGES: Readonly<Record<string, Message>> = {
   ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
   NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
   SelfSubjectReview: { 1: ['metadata', { message: 'ObjectMeta' }] },
+  // `kubectl create token` (authentication.k8s.io/v1 TokenRequest).
+  TokenRequest: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'TokenRequestSpec' }], 3: ['status', { message: 'Empty' }] },
+  TokenRequestSpec: { 1: ['audiences', { repeated: 'string' }], 3: ['boundObjectRef', { message: 'BoundObjectReference' }], 4: ['expirationSeconds', 'int'] },
+  BoundObjectReference: { 1: ['kind', 'string'], 2: ['apiVersion', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'] },
   // `kubectl create deployment|job|service`: the fields they fill (others are skipped).
   Service: { 1: ['metadata', { message: 'ObjectMeta' }], 2: ['spec', { message: 'ServiceSpec' }], 3: ['status', { message: 'Empty' }] },
   ServiceSpec: {

@@ -36,6 +36,8 @@ import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { ServiceAllocator } from './service-allocation.ts';
 import { resolvePodFromStore } from './pod-target.ts';
 import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
+import { JWKS_PATH, OPENID_CONFIGURATION_PATH, ServiceAccountTokens, type PodTokenIssuer } from './service-account-tokens.ts';
+import { handleTokenRequest } from './token-request.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -63,6 +65,8 @@ export interface KubeControllerDeps {
   readonly rng?: () => number;
   /** The cluster's CA certificate (PEM): published to every namespace as `kube-root-ca.crt`. */
   readonly rootCA?: string;
+  /** Signs the legacy tokens the token controller writes into service account token Secrets (none: not written). */
+  readonly legacyToken?: ServiceAccountTokens['legacyToken'];
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -131,6 +135,8 @@ export class KubeServer {
   readonly #targets: RequestTargets;
   #controllers: KubeControllers | undefined;
   #rbac: RbacCache | undefined;
+  /** Made at listen, when the port (so the issuer URL) is known; absent without options.serviceAccounts. */
+  #tokens: ServiceAccountTokens | undefined;
   #address = '';
 
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
@@ -176,6 +182,15 @@ export class KubeServer {
     return this.#storage;
   }
 
+  /**
+   * Pods' projected tokens (the pods backend's `token` input). Bound lazily: backends are made
+   * before the server listens, tokens are asked only by requests, which come after.
+   */
+  readonly podToken: PodTokenIssuer = (request) => {
+    if (!this.#tokens) throw new StatusError(500, 'InternalError', 'Internal error occurred: this cluster issues no service account tokens (its API server has no signing key)');
+    return this.#tokens.podToken(request);
+  };
+
   async listen(): Promise<KubeApi> {
     // The default roles first, then the cache the authorizer reads: nothing is served before both.
     await writeBootstrapPolicy(this.#storage, this.#deps.registry);
@@ -187,6 +202,12 @@ export class KubeServer {
     const { port } = this.#server.address() as AddressInfo;
     const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
     this.#address = `${host}:${port}`;
+    const sa = this.#options.serviceAccounts;
+    if (sa) {
+      this.#tokens = new ServiceAccountTokens({
+        key: sa.key, issuer: sa.issuerFor(port), backends: this.#backends, registry: this.#deps.registry, now: this.#options.now, newId: this.#deps.newUid,
+      });
+    }
     if (this.#deps.controllers) {
       // Pods reach the API server at the address it listens on; on every address, at the loopback one.
       const ip = isIP(this.#options.host) !== 0 && !['0.0.0.0', '::'].includes(this.#options.host) ? this.#options.host : '127.0.0.1';
@@ -195,6 +216,7 @@ export class KubeServer {
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
         apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
         ...(this.#options.tls.ca !== undefined && { rootCA: this.#options.tls.ca }),
+        ...(this.#tokens && { legacyToken: this.#tokens.legacyToken }),
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };
@@ -229,7 +251,11 @@ export class KubeServer {
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     // A token the authenticator cannot check (it throws) proves nothing either: 401, as a failing token webhook answers.
-    const user = m ? await this.#options.authenticate(m[1]!, this.#options.now()).catch(() => undefined) : undefined;
+    // EKS's tokens first (the cluster's Authenticate), then the cluster's own service account tokens.
+    const now = this.#options.now();
+    const user = m
+      ? (await this.#options.authenticate(m[1]!, now).catch(() => undefined)) ?? (await this.#tokens?.authenticate(m[1]!, now).catch(() => undefined))
+      : undefined;
     if (!user) throw unauthorized();
     return user;
   }
@@ -285,6 +311,9 @@ export class KubeServer {
     const target = this.#targets.of(method, req.url ?? '/');
     const { path, route } = target;
     const query = new URLSearchParams(target.search);
+    // The OIDC issuer's documents are public, as EKS's issuer is (IAM and other relying parties fetch them unsigned).
+    if (this.#tokens && method === 'GET' && path === OPENID_CONFIGURATION_PATH) return send(res, 200, this.#tokens.openidConfiguration());
+    if (this.#tokens && method === 'GET' && path === JWKS_PATH) return send(res, 200, this.#tokens.jwks(), 'application/jwk-set+json');
     const user = await this.#admit(req, target);
     const pods = this.#podStream(route);
     if (pods && route) {
@@ -305,6 +334,11 @@ export class KubeServer {
         const q = new URLSearchParams(query);
         if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
+      }
+      if (route.subresource === 'token' && route.kind.plural === 'serviceaccounts') {
+        if (!this.#tokens) throw pageNotFound();
+        const r = await handleTokenRequest(this.#tokens, { method, kind: route.kind, namespace: route.namespace ?? '', name: route.name ?? '', body, contentType }, this.#options.now());
+        return send(res, r.status, r.body, 'application/json', r.warnings);
       }
       const storage = guardEscalation(this.#backends.for(route.kind), route.kind, () => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {

@@ -28,6 +28,7 @@ import { podEvents, slimPod } from './pod-events.ts';
 import type { Pod } from './workload-objects.ts';
 import { ROOT_CA_CONFIGMAP } from '../../core/kube/pod/defaults.ts';
 import { ROOT_CA_DESCRIPTION, ROOT_CA_DESCRIPTION_ANNOTATION } from './reconcile.ts';
+import { TokenSecretsPass } from './service-account-token-secrets.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
 export const PASS_DELAY_MS = 20;
@@ -128,6 +129,8 @@ export async function startKubeControllers(deps: KubeControllerDeps, hooks: Kube
     ...(deps.apiServer && { apiServer: deps.apiServer }),
   });
 
+  const tokenSecrets = deps.legacyToken && new TokenSecretsPass({ registry: deps.registry, backends: deps.backends, fieldManager: CONTROLLER_MANAGER, legacyToken: deps.legacyToken });
+
   const apply = async (a: KubeAction): Promise<void> => {
     const opts = { dryRun: false, fieldManager: CONTROLLER_MANAGER };
     const nsKind = deps.registry.byResource('', 'v1', 'namespaces')!;
@@ -202,6 +205,8 @@ export async function startKubeControllers(deps: KubeControllerDeps, hooks: Kube
       present.add(o.resource.split('.')[0]!);
       if (o.resource === 'namespaces' && o.name === 'default' && !o.deleting) present.add('default-namespace');
     }
+    // The token controller (service-account-token-secrets.ts): service account token Secrets filled or deleted.
+    if (!closed && tokenSecrets && present.has('secrets')) applied += await tokenSecrets.run();
     if (!closed) {
       const w = await workloads.run(present);
       applied += w.applied;

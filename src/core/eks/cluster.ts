@@ -58,6 +58,10 @@ export interface ClusterRecord {
   readonly authenticationMode: AuthenticationMode;
   /** The IAM ARN of who created it: the first admin when bootstrapClusterCreatorAdminPermissions. */
   readonly creatorArn: string;
+  /**
+   * The service account token issuer (DescribeCluster's identity.oidc.issuer): EKS's form
+   * until the API server listens, then its endpoint, where it answers OpenID discovery.
+   */
   readonly oidcIssuer: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly clientRequestToken?: string;
@@ -167,7 +171,8 @@ export function clusterView(c: ClusterRecord): Record<string, unknown> {
     resourcesVpcConfig: c.resourcesVpcConfig,
     kubernetesNetworkConfig: { serviceIpv4Cidr: c.serviceIpv4Cidr, ipFamily: 'ipv4', elasticLoadBalancing: { enabled: false } },
     logging: c.logging,
-    identity: { oidc: { issuer: c.oidcIssuer } },
+    // The issuer is the API server's URL (it answers OpenID discovery), known once it listens.
+    ...(c.status !== 'CREATING' && { identity: { oidc: { issuer: c.oidcIssuer } } }),
     status: c.status,
     certificateAuthority: { data: c.caData },
     ...(c.clientRequestToken !== undefined && { clientRequestToken: c.clientRequestToken }),
