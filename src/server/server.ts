@@ -11,6 +11,7 @@ import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
+import { PodBackend } from '../api/kube/pod-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
@@ -88,8 +89,12 @@ export function defaultKubeApiHost(deps: { readonly store: Store; readonly now: 
   const instances = instanceRecords(deps.store);
   return new BerthKubeApiHost({
     ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
-    // Each cluster's nodes: the container instances its node groups claimed.
-    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
+    // Each cluster's nodes: the container instances its node groups claimed; its pods: tasks
+    // of the ECS cluster every pod lives in (core/kube/pod/hosting.ts).
+    backendsFor: (cluster, clusterSchemas) => ({
+      nodes: new NodeBackend({ instances, cluster, now: deps.now }),
+      pods: new PodBackend({ store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random }),
+    }),
   });
 }
 

@@ -7,6 +7,7 @@ import type { StorageBackend } from './storage-backend.ts';
 import type { Store } from '../../store/store.ts';
 import { KubeServer, type KubeServerDeps } from './server.ts';
 import { clusterRoot } from './keys.ts';
+import { removeClusterPods } from './pod-backend.ts';
 
 export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly store: Store;
@@ -15,9 +16,10 @@ export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly schemasFor: (version: string) => KubeSchemas;
   /**
    * Backends of one cluster beside `backends` (nodes: the container instances its node groups
-   * claimed, which depend on its account, region and name), by the kinds.ts rows' names.
+   * claimed, which depend on its account, region and name; pods: its tasks, written with its
+   * schemas' managedFields), by the kinds.ts rows' names.
    */
-  readonly backendsFor?: (cluster: KubeClusterRef) => Readonly<Record<string, StorageBackend>>;
+  readonly backendsFor?: (cluster: KubeClusterRef, schemas: KubeSchemas) => Readonly<Record<string, StorageBackend>>;
 }
 
 export class BerthKubeApiHost implements KubeApiHost {
@@ -34,8 +36,9 @@ export class BerthKubeApiHost implements KubeApiHost {
     const running = this.#open.get(uid);
     if (running) return running;
     const { store, now, schemasFor, backendsFor, ...rest } = this.#deps;
-    const backends = { ...rest.backends, ...backendsFor?.(options.cluster) };
-    const starting = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas: schemasFor(options.cluster.version) }).listen();
+    const schemas = schemasFor(options.cluster.version);
+    const backends = { ...rest.backends, ...backendsFor?.(options.cluster, schemas) };
+    const starting = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas }).listen();
     this.#open.set(uid, starting);
     // A server that failed to start (its port taken) is forgotten, so a later open tries again.
     starting.catch(() => {
@@ -52,10 +55,12 @@ export class BerthKubeApiHost implements KubeApiHost {
 
   /**
    * Closes the cluster's server and removes every object it kept (DeleteCluster: a cluster
-   * created again under the same name has another uid, so nothing else would ever read them).
+   * created again under the same name has another uid, so nothing else would ever read them),
+   * its pods' tasks first (stopped, or gone when nothing of them runs).
    */
   async purge(clusterUid: string): Promise<void> {
     await this.close(clusterUid);
+    await removeClusterPods(this.#deps.store, clusterUid);
     await this.#deps.store.txn({ ops: [{ type: 'deletePrefix', prefix: clusterRoot(clusterUid) }] });
   }
 
