@@ -35,6 +35,7 @@ import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { fargateUsageJob } from '../controllers/fargate-usage.ts';
 import { fargatePendingReconciler } from '../controllers/fargate-pending.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
+import { podRemovalJob } from '../controllers/pod-removal-job.ts';
 import { spotReclaimJob } from '../controllers/spot/spot-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
@@ -185,7 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const usage = fargateUsageJob({ store, state, meterEc2: options.meterEc2 ?? false });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
-    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state })],
+    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state }), podRemovalJob({ store, state })],
   });
   controllers.start();
   // ECS events: one for every committed task change, resumed from the store's own cursor.

@@ -10,11 +10,12 @@
  *   delete ─▶ removed at once when nothing runs (never placed, or STOPPED) or with gracePeriodSeconds 0;
  *             else deletePod: Terminating, desiredStatus STOPPED, the agent stops it in the grace period
  *
- * A pod removed is its task deleted with its name key (nothing ran, or it stopped), or, forced
- * while it still runs, its task left to stop as an ECS task without its Kubernetes part.
+ * A pod removed (core/kube/pod/removal.ts) is its task deleted with its name key (nothing ran,
+ * or it stopped), or, forced while it still runs, its task left to stop as an ECS task without
+ * its Kubernetes part. A deleted pod whose task stops later is removed by the controllers'
+ * pod removal job (src/controllers/pod-removal-job.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Op, Txn } from '../../store/store.ts';
 import { generatedName } from '../../core/kube/names.ts';
 import { admitPodCreate, admitPodUpdate, type AdmitResult } from '../../core/kube/pod/admit.ts';
 import { applyPodUpdate, deletePod } from '../../core/kube/pod/changes.ts';
@@ -22,7 +23,8 @@ import { POD_ECS_CLUSTER, podNameKey } from '../../core/kube/pod/hosting.ts';
 import { DERIVED_CONDITIONS } from '../../core/kube/pod/status-view.ts';
 import { podToTaskSpec, taskIdOfUid } from '../../core/kube/pod/to-spec.ts';
 import type { DataObject, Pod, PodSpec } from '../../core/kube/pod/types.ts';
-import { changeTaskHalves, deleteTaskTxn, specWriteTxn, splitTaskOps, taskKey, type StoredTask } from '../../core/workload/task-store.ts';
+import { nothingRuns, podRemovalTxn, removalDue } from '../../core/kube/pod/removal.ts';
+import { changeTaskHalves, specWriteTxn, splitTaskOps, taskKey, type StoredTask } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { KubeCondition, TaskStatus } from '../../core/workload/status.ts';
 import { UPDATE_ATTEMPTS } from './generic-storage.ts';
@@ -162,29 +164,6 @@ function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
   return isDeepStrictEqual(strip(a), strip(b));
 }
 
-/** Whether nothing of the pod runs or will: never placed, or its task STOPPED. */
-const nothingRuns = (spec: TaskSpec, status: TaskStatus): boolean => spec.placement.instanceArn === undefined || status.lastStatus === 'STOPPED';
-
-/**
- * The transaction that removes a pod, if its task's spec is still as read: the task and its
- * name key gone when nothing runs; else (forced) the task stopped and left to the ECS side
- * without its Kubernetes part, its containers killed at once.
- */
-export function removalTxn(p: Pick<HeldPod, 'nameKey' | 'spec' | 'status' | 'task'>): Txn {
-  const nameOp: Op = { type: 'delete', key: p.nameKey };
-  if (nothingRuns(p.spec, p.status)) {
-    const t = deleteTaskTxn(p.task);
-    return { ...t, ops: [...t.ops, nameOp] };
-  }
-  const { kube: _kube, ...rest } = p.spec;
-  const stopped: TaskSpec = {
-    ...rest, generation: p.spec.generation + 1, desiredStatus: 'STOPPED', stop: p.spec.stop ?? { code: 'UserInitiated', reason: 'Pod deleted' },
-    containers: p.spec.containers.map((c) => ({ ...c, stopTimeout: 0 })),
-  };
-  const t = specWriteTxn(p.task, stopped);
-  return { ...t, ops: [...t.ops, nameOp] };
-}
-
 function checkIdentity(kind: KindInfo, name: string, current: Obj, next: Obj): void {
   if (next.metadata.name !== undefined && next.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
@@ -268,7 +247,7 @@ export async function updatePod(d: PodBackendDeps, kind: KindInfo, namespace: st
       const object = podObject({ ...held, spec: s });
       if (options.dryRun) return void (decision = { kind: 'same', object });
       // The last finalizer of a deleted pod whose containers are stopped: the pod goes.
-      if (s.kube?.deletionTimestamp !== undefined && (s.kube.finalizers ?? []).length === 0 && nothingRuns(s, status)) {
+      if (removalDue(s, status)) {
         return void (decision = { kind: 'remove', held: { ...held, spec: s }, object });
       }
       decision = { kind: 'write', object };
@@ -282,7 +261,7 @@ export async function updatePod(d: PodBackendDeps, kind: KindInfo, namespace: st
     }
     if (w.outcome === 'unchanged' && made?.kind === 'same') return { object: made.object, created: false };
     if (w.outcome === 'unchanged' && made?.kind === 'remove') {
-      const r = await d.store.txn(removalTxn({ ...made.held, task: { ...made.held.task, specRevision: w.task.specRevision } }));
+      const r = await d.store.txn(podRemovalTxn({ ...made.held.task, specRevision: w.task.specRevision, spec: made.held.spec, status: made.held.status }));
       if (r.ok) return { object: made.object, created: false };
     }
     // Another writer came first: a write that named its resourceVersion is refused, any other decided again.
@@ -307,7 +286,7 @@ export async function deletePodNamed(d: PodBackendDeps, kind: KindInfo, namespac
     const grace = nothingRuns(held.spec, held.status) ? 0 : options.gracePeriodSeconds ?? k.podSpec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     if (grace === 0 && finalizers.size === 0) {
       if (options.dryRun) return { gone: true, object: current };
-      if ((await d.store.txn(removalTxn(held))).ok) return { gone: true, object: current };
+      if ((await d.store.txn(podRemovalTxn({ ...held.task, spec: held.spec, status: held.status }))).ok) return { gone: true, object: current };
       continue;
     }
     const deleting = deletePod(held.spec, d.now(), grace);

@@ -10,7 +10,8 @@
  * A new pod's task waits unplaced (PROVISIONING, no instance) until the pod scheduler places
  * it; the pod is Pending with no node until then.
  */
-import { removalTxn, createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
+import { createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
+import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
 import { listPods, watchPods } from './pod-backend-reads.ts';
 import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
 import type { KindInfo } from './kinds.ts';
@@ -78,7 +79,7 @@ export async function removeClusterPods(store: Store, clusterUid: string): Promi
       const spec = task?.spec;
       if (!task || !spec?.kube || !task.status || spec.kube.clusterUid !== clusterUid) break;
       // Its agent may report meanwhile: the removal is pinned to the spec only, so that retries too.
-      if ((await store.txn(removalTxn({ nameKey: kv.key, spec, status: task.status, task }))).ok) break;
+      if ((await store.txn(podRemovalTxn({ ...task, spec, status: task.status }))).ok) break;
     }
   }
 }
