@@ -11,7 +11,7 @@ import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
-import { PodBackend } from '../api/kube/pod-backend.ts';
+import { PodBackend, podNodeOf } from '../api/kube/pod-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
@@ -94,7 +94,7 @@ export function defaultKubeApiHost(deps: { readonly store: Store; readonly now: 
     // of the ECS cluster every pod lives in (core/kube/pod/hosting.ts).
     backendsFor: (cluster, clusterSchemas) => ({
       nodes: new NodeBackend({ instances, cluster, now: deps.now }),
-      pods: new PodBackend({ store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random }),
+      pods: new PodBackend({ store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances) }),
     }),
   });
 }

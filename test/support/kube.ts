@@ -4,7 +4,7 @@
  * replaces it in Berth), the schemas double, a kubeconfig, and a kubectl runner.
  */
 import { NodeBackend } from '../../src/api/kube/node-backend.ts';
-import { PodBackend } from '../../src/api/kube/pod-backend.ts';
+import { PodBackend, podNodeOf } from '../../src/api/kube/pod-backend.ts';
 import { instanceRecords } from '../../src/cluster/instance-records.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -91,9 +91,10 @@ export async function startKubeTestServer(options: { now?: () => number; history
   const now = options.now ?? Date.now;
   // The nodes and pods backends as server.ts composes them (no instance is claimed here: no nodes), unless the test brings its own.
   const schemas = options.schemas ?? schemasDouble();
+  const instances = instanceRecords(store);
   const backends = {
-    nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now }),
-    pods: new PodBackend({ store, cluster, schemas, now, newUid: randomUUID, rng: Math.random }),
+    nodes: new NodeBackend({ instances, cluster, now }),
+    pods: new PodBackend({ store, cluster, schemas, now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances) }),
     ...options.backends,
   };
   const server = new KubeServer({

@@ -7,6 +7,8 @@
  *   namespace/name ─▶ podNameKey ─▶ { task: <task key> } ─▶ readTaskAt ─▶ HeldPod ─▶ podObject
  */
 import type { Store } from '../../store/store.ts';
+import type { InstanceRecords } from '../../cluster/instance-records.ts';
+import { nodeName } from '../../core/kube/node-view.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { podNameKey } from '../../core/kube/pod/hosting.ts';
 import type { PodNode } from '../../core/kube/pod/status-view.ts';
@@ -86,4 +88,12 @@ export async function readPod(d: PodBackendDeps, namespace: string, name: string
 /** The Pod a held pod shows (resourceVersion: the later of its halves' revisions). */
 export function podObject(p: Pick<HeldPod, 'spec' | 'status' | 'node' | 'task'>): Obj {
   return podView(p.spec, p.status, { spec: p.task.specRevision, status: p.task.statusRevision }, p.node) as unknown as Obj;
+}
+
+/** The node a placed pod's task runs on, as the Pod view names it: its host's node name (the instance's EC2 id). */
+export function podNodeOf(instances: Pick<InstanceRecords, 'get'>): (instanceArn: string) => Promise<PodNode | undefined> {
+  return async (arn) => {
+    const held = await instances.get(arn);
+    return held && { name: nodeName(held.record) };
+  };
 }

@@ -16,6 +16,7 @@ import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts'
 import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
+import type { PodNode } from '../../core/kube/pod/status-view.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
 import type { Obj } from './kind-rules.ts';
@@ -104,24 +105,44 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   const dirty = new Map<string, { added: boolean; removedAt?: number }>();
   let dirtyRevision = 0;
   let flushQueued = false;
+  // Node names by instance ARN (an instance's name never changes): bounded by the cluster's hosts.
+  const nodes = new Map<string, PodNode | undefined>();
+  const nodeFor = async (spec: TaskSpec): Promise<PodNode | undefined> => {
+    const arn = spec.placement.instanceArn;
+    if (arn === undefined || !d.nodeOf) return undefined;
+    // A read that fails shows no node for now (the next event of the pod reads again).
+    if (!nodes.has(arn)) {
+      const node = await d.nodeOf(arn).catch(() => undefined);
+      if (!node) return undefined;
+      nodes.set(arn, node);
+    }
+    return nodes.get(arn);
+  };
+  // Events go out in commit order: each transaction's after the one before (a node name may need a read).
+  let sending: Promise<void> = Promise.resolve();
+  let closed = false;
   const flush = (): void => {
     flushQueued = false;
-    for (const [id, change] of dirty) {
-      const f = followed.get(id);
-      if (!f) continue;
-      if (change.removedAt !== undefined) {
-        followed.delete(id);
-        if (f.sent) send({ type: 'DELETED', object: { ...f.sent, metadata: { ...f.sent.metadata, resourceVersion: String(change.removedAt) } } });
-        continue;
-      }
-      if (!f.status) continue;
-      const object = podObject({ spec: f.spec, status: f.status, node: undefined, task: { specRevision: f.specRevision, statusRevision: f.statusRevision } as HeldPod['task'] });
-      const inside = selectsPod(req, object);
-      if (inside) send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', object });
-      else if (f.sent) send({ type: 'DELETED', object });
-      f.sent = inside ? object : undefined;
-    }
+    const changes = [...dirty].map(([id, change]) => ({ id, change, f: followed.get(id), spec: followed.get(id)?.spec, status: followed.get(id)?.status, specRevision: followed.get(id)?.specRevision ?? 0, statusRevision: followed.get(id)?.statusRevision ?? 0 }));
     dirty.clear();
+    for (const c of changes) if (c.change.removedAt !== undefined) followed.delete(c.id);
+    sending = sending.then(async () => {
+      for (const { change, f, spec, status, specRevision, statusRevision } of changes) {
+        if (!f || !spec || closed) continue;
+        if (change.removedAt !== undefined) {
+          if (f.sent) send({ type: 'DELETED', object: { ...f.sent, metadata: { ...f.sent.metadata, resourceVersion: String(change.removedAt) } } });
+          f.sent = undefined;
+          continue;
+        }
+        if (!status) continue;
+        const object = podObject({ spec, status, node: await nodeFor(spec), task: { specRevision, statusRevision } as HeldPod['task'] });
+        if (closed) return;
+        const inside = selectsPod(req, object);
+        if (inside) send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', object });
+        else if (f.sent) send({ type: 'DELETED', object });
+        f.sent = inside ? object : undefined;
+      }
+    }).catch(() => undefined);
   };
   const mark = (id: string, revision: number, change: { added?: boolean; removedAt?: number }): void => {
     if (dirty.size > 0 && revision !== dirtyRevision) flush();
@@ -173,6 +194,7 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   }
   const stopBookmarks = bookmarkEvery(req, () => last, send);
   return () => {
+    closed = true;
     stopBookmarks();
     watch.close();
   };

@@ -13,7 +13,8 @@ import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
 import { KindRegistry } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { objectKey } from './keys.ts';
-import { PodBackend, removeClusterPods } from './pod-backend.ts';
+import { PodBackend, podNodeOf, removeClusterPods } from './pod-backend.ts';
+import { instanceRecords } from '../../cluster/instance-records.ts';
 import { StatusError } from './status.ts';
 import type { OutEvent } from './storage-backend.ts';
 
@@ -49,7 +50,10 @@ const report = (o: Obj, lastStatus: 'RUNNING' | 'STOPPED') => write(o, (_spec, s
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-pod-backend-'));
   store = await openSqliteStore(join(dir, 'state.db'));
-  backend = new PodBackend({ store, cluster, schemas: schemasDouble(), now: () => now, newUid: () => `${String(++uids).padStart(8, '0')}-0000-4000-8000-000000000000`, rng: () => 0.5 });
+  backend = new PodBackend({
+    store, cluster, schemas: schemasDouble(), now: () => now, newUid: () => `${String(++uids).padStart(8, '0')}-0000-4000-8000-000000000000`, rng: () => 0.5,
+    nodeOf: podNodeOf(instanceRecords(store)),
+  });
   await putObject('namespaces', undefined, { metadata: { name: 'default' } });
   await putObject('serviceaccounts', 'default', { metadata: { name: 'default', namespace: 'default' } });
 });
@@ -121,6 +125,16 @@ describe('pods backend: update, status', () => {
     assert.deepEqual((r.object.status as { conditions: unknown[] }).conditions, [gate]);
     const t = await taskOf(r.object);
     assert.deepEqual(t.status?.kubeConditions, [gate]);
+  });
+});
+
+describe('pods backend: placed', () => {
+  it('a placed pod shows its host\'s node name in spec.nodeName (and the field selector finds it there)', async () => {
+    await store.txn({ ops: [{ type: 'put', key: keys.containerInstance(scope, POD_ECS_CLUSTER, 'i1'), value: JSON.stringify({ ec2InstanceId: 'i-0abc', containerInstanceArn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/default/i1' }) }] });
+    const created = await backend.create(pods, 'default', pod('web'), W);
+    await place(created);
+    assert.equal(((await backend.get(pods, 'default', 'web')).spec as { nodeName?: string }).nodeName, 'i-0abc');
+    assert.deepEqual((await backend.list(pods, undefined, { ...ALL, fields: parseFieldSelector('spec.nodeName=i-0abc', ['spec.nodeName']) })).items.map((o) => o.metadata.name), ['web']);
   });
 });
 

@@ -26,6 +26,7 @@ import { eachKey } from '../../store/json.ts';
 import type { KeyValue, Store } from '../../store/store.ts';
 
 export type { PodBackendDeps, IssueToken } from './pod-backend-names.ts';
+export { podNodeOf } from './pod-backend-names.ts';
 
 export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;
