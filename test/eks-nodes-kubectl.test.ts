@@ -12,9 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedAgent } from '../bench/sim/simulated-agent.ts';
-import { defaultKubeApiHost, startServer, type RunningServer } from '../src/server/server.ts';
-import { KindRegistry, KINDS } from '../src/api/kube/kinds.ts';
-import { columnsFor } from '../src/api/kube/table-columns.ts';
+import { startServer, type RunningServer } from '../src/server/server.ts';
 import { awsEnv } from './support/aws-cli.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
@@ -39,19 +37,11 @@ const ok = async (...args: string[]): Promise<string> => {
 };
 const names = async (...args: string[]): Promise<string[]> => (await ok('get', 'nodes', '-o', 'name', ...args)).trim().split('\n').filter(Boolean).sort();
 
-/**
- * `kubectl describe node` lists the node's pods, which are served next (issue 17): until then
- * this server has a pods row on the generic backend (no pod exists), as the controller tests do.
- */
-const withPods = new KindRegistry([...KINDS, {
-  group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: [],
-  verbs: ['get', 'list', 'watch'], nameRule: 'subdomain', generation: false, fieldSelectors: ['spec.nodeName', 'status.phase'], backend: 'generic', columns: columnsFor('', 'pods'),
-}]);
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'berth-eks-nodes-'));
   dir = mkdtempSync(join(tmpdir(), 'berth-eks-nodes-kubeconfig-'));
-  server = await startServer({ host: '127.0.0.1', port: 0, dataDir, accountId: '000000000000', region: 'us-east-1', log: () => {}, kubeApiHost: (deps) => defaultKubeApiHost(deps, withPods) });
+  server = await startServer({ host: '127.0.0.1', port: 0, dataDir, accountId: '000000000000', region: 'us-east-1', log: () => {}, });
   await aws('ecs', 'create-cluster', '--cluster-name', 'hosts');
   const joinToken = readFileSync(join(dataDir, 'join-token'), 'utf8').trim();
   agent = (await SimulatedAgent.start({ endpoint: server.url, joinToken, cluster: 'hosts', instances: 2, cpu: 2048, memory: 4096 })).agent;

@@ -247,12 +247,15 @@ describe('kubectl', () => {
     assert.equal((await s.kubectlResult(['get', 'cm', 'd-fg'])).code, 1);
   });
 
-  it('keeps Deployments without a pods kind served: the workload controllers idle, nothing fails', async () => {
+  it('a Deployment gets its ReplicaSet and pod, which stays Pending while nothing schedules it', async () => {
     await s.kubectl(['create', 'deployment', 'idle', '--image=nginx:1.27']);
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await s.kubectl(['get', 'replicasets', '-o', 'name'])).trim(), '', 'no ReplicaSet without pods to run');
-    assert.match(await s.kubectl(['get', 'deployment', 'idle']), /idle\s+0\/1\s+0\s+0\s/);
+    await until(async () => (await s.kubectl(['get', 'pods', '-l', 'app=idle', '-o', 'name'])).trim() !== '', { timeoutMs: 20_000 });
+    assert.match(await s.kubectl(['get', 'pods', '-l', 'app=idle', '--no-headers']), /^idle-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+Pending\s/);
+    assert.match(await s.kubectl(['get', 'deployment', 'idle', '--no-headers']), /^idle\s+0\/1\s/);
     await s.kubectl(['delete', 'deployment', 'idle']);
+    await until(async () => (await s.kubectl(['get', 'replicasets', '-o', 'name'])).trim() === '', { timeoutMs: 20_000 });
+    // Garbage collection of pods follows pod changes (the controller loop's part); here they go by label.
+    await s.kubectl(['delete', 'pods', '-l', 'app=idle']);
   });
 
   it('refuses to delete the default namespace', async () => {

@@ -7,6 +7,7 @@
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import { keys } from '../core/ecs/keys.ts';
 import type { Scope } from '../core/ecs/scope.ts';
+import { parseArn } from '../core/arn.ts';
 import type { Store } from '../store/store.ts';
 
 /** Keys read per store page while listing (ECS's quota is 5,000 instances per cluster). */
@@ -37,7 +38,11 @@ export interface InstanceRecords {
    * write's revision, or undefined when it changed meanwhile (read again and decide again).
    */
   replace(held: HeldInstance, next: ContainerInstanceRecord): Promise<number | undefined>;
+  /** The instance an ARN (`…:container-instance/<cluster>/<id>`) names, or undefined (no such instance, not such an ARN). */
+  get(instanceArn: string): Promise<HeldInstance | undefined>;
 }
+
+const INSTANCE_RESOURCE = /^container-instance\/([A-Za-z0-9_-]{1,255})\/([A-Za-z0-9-]+)$/;
 
 export function instanceRecords(store: Store): InstanceRecords {
   return {
@@ -60,6 +65,12 @@ export function instanceRecords(store: Store): InstanceRecords {
         if (e.type === 'delete') listener({ type: 'delete', revision: e.revision, key: e.kv.key });
         else listener({ type: 'put', revision: e.revision, instance: { key: e.kv.key, modRevision: e.kv.modRevision, record: JSON.parse(e.kv.value) as ContainerInstanceRecord } });
       });
+    },
+    async get(instanceArn) {
+      const a = parseArn(instanceArn);
+      const m = a?.service === 'ecs' ? INSTANCE_RESOURCE.exec(a.resource) : null;
+      const kv = a && m ? await store.get(keys.containerInstance({ account: a.account, region: a.region }, m[1]!, m[2]!)) : undefined;
+      return kv && { key: kv.key, modRevision: kv.modRevision, record: JSON.parse(kv.value) as ContainerInstanceRecord };
     },
     async replace(held, next) {
       const r = await store.txn({ if: [{ key: held.key, modRevision: held.modRevision }], ops: [{ type: 'put', key: held.key, value: JSON.stringify(next) }] });

@@ -13,7 +13,9 @@ import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { ServiceTables } from '../svcnet/publisher.ts';
 import { serviceTableSessions } from '../svcnet/sessions.ts';
 import { withServiceTables } from '../svcnet/controllers.ts';
+import { clusterDnsFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
+import { PodBackend, podNodeOf } from '../api/kube/pod-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import type { PodAgents } from '../api/kube/pod-streams.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
@@ -38,6 +40,7 @@ import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { fargateUsageJob } from '../controllers/fargate-usage.ts';
 import { fargatePendingReconciler } from '../controllers/fargate-pending.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
+import { podRemovalJob } from '../controllers/pod-removal-job.ts';
 import { spotReclaimJob } from '../controllers/spot/spot-job.ts';
 import { createControllerRunner } from '../controllers/runner.ts';
 import type { Reconciler } from '../controllers/types.ts';
@@ -103,8 +106,16 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
     store: deps.store, now: deps.now, controllers: withServiceTables(startKubeControllers, deps.serviceTables), schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
     // Pods' logs, exec, attach and port-forward go to their tasks' agents (the pod resolved by the pods backend and the task store).
     ...(deps.agents && { pods: { agents: deps.agents } }),
-    // Each cluster's nodes: the container instances its node groups claimed.
-    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
+    // Each cluster's nodes: the container instances its node groups claimed; its pods: tasks
+    // of the ECS cluster every pod lives in (core/kube/pod/hosting.ts), with tokens the
+    // cluster's API server accepts and its DNS service as their resolver.
+    backendsFor: (cluster, clusterSchemas, podToken) => ({
+      nodes: new NodeBackend({ instances, cluster, now: deps.now }),
+      pods: new PodBackend({
+        store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances),
+        issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr),
+      }),
+    }),
   });
 }
 
@@ -198,7 +209,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const usage = fargateUsageJob({ store, state, meterEc2: options.meterEc2 ?? false });
   const controllers = createControllerRunner({
     store, state, placer, reconcilers, log: options.log, now: Date.now,
-    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state })],
+    jobs: [retentionJob({ store, state, keep: (t) => !usage.metered(t) }), ecrLifecycleJob({ store }), usage, spotReclaimJob({ store, state }), podRemovalJob({ store, state })],
   });
   controllers.start();
   // ECS events: one for every committed task change, resumed from the store's own cursor.

@@ -18,9 +18,9 @@ export const TEST_PODS: KindInfo = {
   nameRule: 'subdomain', generation: false, fieldSelectors: ['spec.nodeName', 'status.phase'], backend: 'generic', columns: columnsFor('', 'pods'),
 };
 
-/** The served kinds plus the test-only generic pods row (and any other test rows, such as generic nodes). */
+/** The served kinds with the test-only generic pods row in place of the served one (and any other test rows, such as generic nodes). */
 export function registryWithPods(extra: readonly KindInfo[] = []): KindRegistry {
-  return new KindRegistry([...KINDS, TEST_PODS, ...extra]);
+  return new KindRegistry([...KINDS.filter((k) => k.plural !== 'pods'), TEST_PODS, ...extra]);
 }
 
 export const TEST_NODES: KindInfo = {

@@ -4,8 +4,10 @@
  * replaces it in Berth), the schemas double, a kubeconfig, and a kubectl runner.
  */
 import { NodeBackend } from '../../src/api/kube/node-backend.ts';
+import { PodBackend, podNodeOf } from '../../src/api/kube/pod-backend.ts';
 import { instanceRecords } from '../../src/cluster/instance-records.ts';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,12 +97,18 @@ export async function startKubeTestServer(options: {
   const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
   const cluster = { account: '000000000000', region: 'us-east-1', name: 'test', uid: 'c0ffee00-0000-4000-8000-000000000001', version: '1.32' };
   const now = options.now ?? Date.now;
-  // The nodes backend as server.ts composes it (no instance is claimed here: no nodes), unless the test brings its own.
-  const backends = { nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now }), ...options.backends };
+  // The nodes and pods backends as server.ts composes them (no instance is claimed here: no nodes), unless the test brings its own.
+  const schemas = options.schemas ?? schemasDouble();
+  const instances = instanceRecords(store);
+  const backends = {
+    nodes: new NodeBackend({ instances, cluster, now }),
+    pods: new PodBackend({ store, cluster, schemas, now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances) }),
+    ...options.backends,
+  };
   const server = new KubeServer({
     cluster, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now,
-  }, { schemas: options.schemas ?? schemasDouble(), controllers: options.controllers ?? ((deps) => startKubeControllers(deps, options.controllerHooks)), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
+  }, { schemas, controllers: options.controllers ?? ((deps) => startKubeControllers(deps, options.controllerHooks)), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

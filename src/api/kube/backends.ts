@@ -1,7 +1,7 @@
 /**
  * Which StorageBackend serves each kind, by the registry row's `backend`: 'generic' (JSON
  * objects under the cluster's keys), 'events.k8s.io/v1' (a view of core v1 Events). Backends
- * kept elsewhere (nodes as container instances; pods as tasks, next) are added here by name.
+ * kept elsewhere (nodes as container instances, pods as tasks) are added here by name.
  */
 import type { KindInfo, KindRegistry } from './kinds.ts';
 import type { GenericStorage } from './generic-storage.ts';

@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
+import { randomUUID } from 'node:crypto';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { makeCerts } from '../../../test/support/kube.ts';
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
 import { BerthKubeApiHost } from './host.ts';
 import { NodeBackend } from './node-backend.ts';
+import { PodBackend } from './pod-backend.ts';
 import { instanceRecords } from '../../cluster/instance-records.ts';
 
 let dir: string;
@@ -36,7 +38,10 @@ const status = (url: string, path: string): Promise<number> => new Promise((reso
 it('opens one server per cluster, again on the port it had after a close, closes it, and purges its objects', async () => {
   const host = new BerthKubeApiHost({
     store, now: Date.now, controllers: startKubeControllers, schemasFor: () => schemasDouble(),
-    backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now: Date.now }) }),
+    backendsFor: (cluster, schemas) => ({
+      nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now: Date.now }),
+      pods: new PodBackend({ store, cluster, schemas, now: Date.now, newUid: randomUUID, rng: Math.random }),
+    }),
   });
   const options = {
     cluster: { account: '1', region: 'r', name: 'a', uid: 'uid-a', version: '1.32' }, tls: { cert: certs.cert, key: certs.key },

@@ -8,6 +8,7 @@ import type { Store } from '../../store/store.ts';
 import { KubeServer, type KubeServerDeps } from './server.ts';
 import type { PodTokenIssuer } from './service-account-tokens.ts';
 import { clusterRoot } from './keys.ts';
+import { removeClusterPods } from './pod-backend.ts';
 
 export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly store: Store;
@@ -16,11 +17,12 @@ export interface KubeApiHostDeps extends Omit<KubeServerDeps, 'schemas'> {
   readonly schemasFor: (version: string) => KubeSchemas;
   /**
    * Backends of one cluster beside `backends` (nodes: the container instances its node groups
-   * claimed, which depend on its account, region and name), by the kinds.ts rows' names.
-   * `podToken` signs the cluster's pods' projected service account tokens (the pods backend's
-   * token input), synchronously, once the server listens.
+   * claimed, which depend on its account, region and name; pods: its tasks, written with its
+   * schemas' managedFields), by the kinds.ts rows' names. `podToken` signs the cluster's pods'
+   * projected service account tokens (the pods backend's token input), synchronously, once the
+   * server listens.
    */
-  readonly backendsFor?: (cluster: KubeClusterRef, podToken: PodTokenIssuer) => Readonly<Record<string, StorageBackend>>;
+  readonly backendsFor?: (cluster: KubeClusterRef, schemas: KubeSchemas, podToken: PodTokenIssuer) => Readonly<Record<string, StorageBackend>>;
 }
 
 export class BerthKubeApiHost implements KubeApiHost {
@@ -37,10 +39,11 @@ export class BerthKubeApiHost implements KubeApiHost {
     const running = this.#open.get(uid);
     if (running) return running;
     const { store, now, schemasFor, backendsFor, ...rest } = this.#deps;
+    const schemas = schemasFor(options.cluster.version);
     // The server is made after its backends; a pod's token is asked only once it serves requests.
     const podToken: PodTokenIssuer = (request) => server.podToken(request);
-    const backends = { ...rest.backends, ...backendsFor?.(options.cluster, podToken) };
-    const server = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas: schemasFor(options.cluster.version) });
+    const backends = { ...rest.backends, ...backendsFor?.(options.cluster, schemas, podToken) };
+    const server = new KubeServer({ ...options, store, now }, { ...rest, backends, schemas });
     const starting = server.listen();
     this.#open.set(uid, starting);
     // A server that failed to start (its port taken) is forgotten, so a later open tries again.
@@ -58,10 +61,12 @@ export class BerthKubeApiHost implements KubeApiHost {
 
   /**
    * Closes the cluster's server and removes every object it kept (DeleteCluster: a cluster
-   * created again under the same name has another uid, so nothing else would ever read them).
+   * created again under the same name has another uid, so nothing else would ever read them),
+   * its pods' tasks first (stopped, or gone when nothing of them runs).
    */
   async purge(clusterUid: string): Promise<void> {
     await this.close(clusterUid);
+    await removeClusterPods(this.#deps.store, clusterUid);
     await this.#deps.store.txn({ ops: [{ type: 'deletePrefix', prefix: clusterRoot(clusterUid) }] });
   }
 

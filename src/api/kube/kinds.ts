@@ -42,7 +42,8 @@ export interface KindInfo extends GroupVersionKind {
   readonly fieldSelectors: readonly string[];
   /**
    * Who stores it (backends.ts): 'generic' for this package's JSON objects, 'events.k8s.io/v1'
-   * for the view of core Events, 'nodes' for container instances (node-backend.ts). Only
+   * for the view of core Events, 'nodes' for container instances (node-backend.ts), 'pods' for
+   * tasks of the workload model (pod-backend.ts). Only
    * 'generic' kinds have keys of their own (keys.ts).
    */
   readonly backend: string;
@@ -62,13 +63,24 @@ function kind(k: Omit<KindInfo, 'columns' | 'categories' | 'subresources' | 'fie
 const STATUS: Subresource = { name: 'status', verbs: ['get', 'patch', 'update'] };
 /** `kubectl scale` finds the Scale kind of a resource from discovery's subresource entry. */
 const SCALE: Subresource = { name: 'scale', verbs: ['get', 'patch', 'update'], kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' } };
-/** What `kubectl get all` lists (pods join with their backend). */
+/** What `kubectl get all` lists. */
 const ALL_CATEGORY = ['all'];
 
 const EVENT_FIELDS = ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
   'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'];
 
-/** Every kind served now; pods join with a backend of their own (the workload model's tasks). */
+/**
+ * The pods row's streaming subresources (pod-streams.ts serves them), as discovery lists them
+ * beside `status`: the kinds the real server names and the verbs it takes.
+ */
+export const POD_STREAM_SUBRESOURCES: readonly Subresource[] = [
+  { name: 'attach', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodAttachOptions' } },
+  { name: 'exec', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodExecOptions' } },
+  { name: 'log', verbs: ['get'], kind: { group: '', version: 'v1', kind: 'Pod' } },
+  { name: 'portforward', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' } },
+];
+
+/** Every kind served now. */
 export const KINDS: readonly KindInfo[] = [
   kind({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false, shortNames: ['ns'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], nameRule: 'label', generation: false, fieldSelectors: ['status.phase'],
@@ -84,6 +96,9 @@ export const KINDS: readonly KindInfo[] = [
   // Nodes are the container instances the cluster's node groups claimed (node-backend.ts): not created through the API, status read-only.
   kind({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'], nameRule: 'subdomain', generation: false, backend: 'nodes',
     verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], fieldSelectors: ['spec.unschedulable'], subresources: [{ name: 'status', verbs: ['get'] }] }),
+  // Pods are tasks of the workload model (pod-backend.ts): placed by the pod scheduler, run by the agents.
+  kind({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'], categories: ALL_CATEGORY, nameRule: 'subdomain',
+    generation: false, backend: 'pods', fieldSelectors: ['spec.nodeName', 'status.phase'], subresources: [STATUS, ...POD_STREAM_SUBRESOURCES] }),
   kind({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, nameRule: 'subdomain', generation: false }),
   kind({ group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true, shortNames: ['svc'], categories: ALL_CATEGORY,
     nameRule: 'dns1035', generation: false, subresources: [STATUS] }),

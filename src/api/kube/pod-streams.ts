@@ -17,21 +17,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { chooseProtocol, type ChannelProtocol } from '../../exec/kube-channel.ts';
 import { serveKubeExec, type ExecStreams, type KubeExecIo, type KubeExecRelay } from '../../exec/kube-exec-stream.ts';
 import { acceptPortForwardUpgrade, servePortForward } from '../../exec/kube-port-forward.ts';
-import type { Subresource } from './kinds.ts';
 import { LogFilter, parseLogOptions, parseRecord, type LogOptions } from './pod-logs.ts';
 import { chooseContainer, type PodTarget, type ResolvePod } from './pod-target.ts';
 import { badRequest, invalid, StatusError } from './status.ts';
 
-/**
- * The pods row's streaming subresources, as discovery lists them (kinds.ts's `pods` row takes
- * these beside `status`): the kinds the real server names and the verbs it takes.
- */
-export const POD_STREAM_SUBRESOURCES: readonly Subresource[] = [
-  { name: 'attach', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodAttachOptions' } },
-  { name: 'exec', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodExecOptions' } },
-  { name: 'log', verbs: ['get'], kind: { group: '', version: 'v1', kind: 'Pod' } },
-  { name: 'portforward', verbs: ['create', 'get'], kind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' } },
-];
 
 /** Subresources answered by an upgraded connection. */
 export const UPGRADE_SUBRESOURCES: ReadonlySet<string> = new Set(['attach', 'exec', 'portforward']);

@@ -215,7 +215,8 @@ function deleteOptionsOf(req: RestRequest): DeleteOptions {
   }
   const dryRun = dryRunOf(req.query) || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
   const pre = isObj(body.preconditions) ? (body.preconditions as { uid?: string; resourceVersion?: string }) : undefined;
-  return { dryRun, propagationPolicy: policy as PropagationPolicy | undefined, preconditions: pre };
+  const grace = Number(req.query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds ?? NaN);
+  return { dryRun, propagationPolicy: policy as PropagationPolicy | undefined, preconditions: pre, ...(Number.isSafeInteger(grace) && grace >= 0 && { gracePeriodSeconds: grace }) };
 }
 
 async function patch(deps: RestDeps, req: RestRequest): Promise<RestResponse> {

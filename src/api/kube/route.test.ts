@@ -17,7 +17,8 @@ it('routes core and group paths, namespaced and not, and a namespace\'s own subr
   assert.deepEqual(view('/api/v1/namespaces/team'), ['namespaces', undefined, 'team', undefined]);
   assert.deepEqual(view('/api/v1/namespaces/team/finalize'), ['namespaces', undefined, 'team', 'finalize']);
   assert.deepEqual(view('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), ['leases', 'kube-node-lease', undefined, undefined]);
-  assert.equal(view('/api/v1/namespaces/default/pods'), undefined);
+  assert.deepEqual(view('/api/v1/namespaces/default/pods/web/status'), ['pods', 'default', 'web', 'status']);
+  assert.equal(view('/api/v1/namespaces/default/podtemplates'), undefined);
   assert.equal(view('/apis/coordination.k8s.io/v2/leases'), undefined);
 });
 

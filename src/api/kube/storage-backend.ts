@@ -70,6 +70,8 @@ export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 export interface DeleteOptions extends Pick<WriteOptions, 'dryRun'> {
   readonly propagationPolicy: PropagationPolicy | undefined;
   readonly preconditions: { uid?: string; resourceVersion?: string } | undefined;
+  /** Seconds a pod's containers get to stop (0 with force: removed at once); undefined: the object's own. Kinds without grace ignore it. */
+  readonly gracePeriodSeconds?: number;
 }
 
 /** A deleted object (gone now) or the object as it stays, with deletionTimestamp, until its finalizers go. */

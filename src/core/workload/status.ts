@@ -66,4 +66,20 @@ export interface TaskStatus {
    * Unschedulable); written by the control plane, cleared when it is placed. Epoch seconds.
    */
   unschedulable?: { message: string; at: number };
+  /**
+   * Pod conditions a client wrote through `pods/status` of types the Pod view does not derive
+   * from the task (a readiness gate's, DisruptionTarget): kept as written and shown after the
+   * derived ones. Written by the pods backend (api/kube/pod-backend-writes.ts) only.
+   */
+  kubeConditions?: KubeCondition[];
+}
+
+/** A pod condition as a client wrote it (core/v1 PodCondition). */
+export interface KubeCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastProbeTime?: string | null;
+  lastTransitionTime?: string;
 }

@@ -265,3 +265,68 @@ function writeOf(cur: Held, part: TaskPart, next: TaskRecord, remember: ValueMem
     }),
   };
 }
+
+/** What a change of a split task's halves answers: the halves it changes (the others stay as read). */
+export interface HalvesChange {
+  readonly spec?: TaskSpec;
+  readonly status?: TaskStatus;
+}
+
+/**
+ * Changes a task stored as a spec and a status (a pod's: the Kubernetes part of the spec and a
+ * status a client wrote are not fields of the ECS join that {@link changeTask} rewrites):
+ * `change` gets both halves and answers the ones it changes, or undefined to leave the task;
+ * each half written is compare-and-set on its own revision, and a conflict on it reads and
+ * changes again. `change` must be pure (it may run more than once).
+ */
+export async function changeTaskHalves(store: Store, key: string, change: (spec: TaskSpec, status: TaskStatus, task: StoredTask) => HalvesChange | undefined, o: TaskWriteOptions = {}): Promise<TaskWrite> {
+  const commit = o.commit ?? ((txn: Txn) => store.txn(txn));
+  let last: TxnResult | undefined;
+  for (let attempt = 0; attempt < (o.attempts ?? MAX_TASK_WRITE_ATTEMPTS); attempt++) {
+    const cur = await holdAt(store, key, o.parse ?? plainParse);
+    if (!cur) return { outcome: 'missing' };
+    if (cur.layout !== 'split') throw new Error(`task store: ${key} is one record; only a task stored as a spec and a status changes by halves`);
+    const next = change(cur.spec, cur.status, storedOf(cur));
+    if (next === undefined || (next.spec === undefined && next.status === undefined)) return { outcome: 'unchanged', task: storedOf(cur) };
+    const ops: Op[] = [];
+    const pins: Condition[] = [];
+    if (next.spec) { ops.push(put(cur.specKv.key, next.spec, o.remember)); pins.push({ key: cur.specKv.key, modRevision: cur.specKv.modRevision }); }
+    if (next.status) { ops.push(put(cur.statusKv.key, next.status, o.remember)); pins.push({ key: cur.statusKv.key, modRevision: cur.statusKv.modRevision }); }
+    last = await commit({ if: [...pins, ...(o.if ?? [])], ops });
+    if (last.ok) {
+      const spec = next.spec ?? cur.spec;
+      const status = next.status ?? cur.status;
+      return {
+        outcome: 'written', revision: last.revision,
+        task: { key: cur.specKv.key, record: recordOf(spec, status), spec, status, specRevision: next.spec ? last.revision : cur.specKv.modRevision, statusRevision: next.status ? last.revision : cur.statusKv.modRevision },
+      };
+    }
+    const failed = last.failed;
+    if (failed.some((k) => !pins.some((c) => c.key === k))) return { outcome: 'conflict', revision: last.revision, failed };
+  }
+  return { outcome: 'conflict', revision: last?.revision ?? 0, failed: [key] };
+}
+
+/**
+ * The one store prefix under which every task's spec and status of an account and region
+ * change (with other ECS keys beside them: {@link taskHalfOfKey} tells them apart), for a
+ * watcher that follows both halves in commit order with one store watch.
+ */
+export function taskHalvesPrefix(scope: Scope): string {
+  return `${keys.scope(scope)}task`;
+}
+
+const STATUS_KEY = /^\/ecs\/([^/]+)\/([^/]+)\/task-status\/([^/]+)\/([^/]+)$/;
+
+/** The task and the half a key holds, or undefined for any other key. */
+export function taskHalfOfKey(key: string): { ref: TaskRef; half: 'spec' | 'status' } | undefined {
+  const spec = taskRefOfKey(key);
+  if (spec) return { ref: spec, half: 'spec' };
+  const m = STATUS_KEY.exec(key);
+  return m ? { ref: { scope: { account: m[1]!, region: m[2]! }, cluster: m[3]!, id: m[4]! }, half: 'status' } : undefined;
+}
+
+/** The transaction that writes a task's spec (a split task's), if it is still as read: a writer that decided on one read. */
+export function specWriteTxn(t: Pick<StoredTask, 'key' | 'specRevision'>, spec: TaskSpec): Txn {
+  return { if: [{ key: t.key, modRevision: t.specRevision }], ops: [put(t.key, spec, undefined)] };
+}

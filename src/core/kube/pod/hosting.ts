@@ -12,3 +12,13 @@ export const POD_ECS_CLUSTER = 'default';
 export const POD_GROUP_PREFIX = 'pod:';
 
 export const podGroup = (namespace: string, name: string): string => `${POD_GROUP_PREFIX}${namespace}/${name}`;
+
+/**
+ * A pod's name is unique in its namespace: this key (under the EKS cluster's kube keys, so a
+ * DeleteCluster's purge removes it) holds the task key of the pod of that name, created "must
+ * not exist" in the transaction that creates the task and deleted in the one that removes it.
+ */
+export const podNameKey = (clusterUid: string, namespace: string, name: string): string => `${podNamesPrefix(clusterUid, namespace)}${name}`;
+
+/** The name keys of a cluster's pods (in one namespace when given), in namespace and name order. */
+export const podNamesPrefix = (clusterUid: string, namespace?: string): string => `/berth/kube/${clusterUid}/podnames/${namespace === undefined ? '' : `${namespace}/`}`;

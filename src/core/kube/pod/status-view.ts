@@ -114,6 +114,9 @@ const condition = (type: string, ok: boolean, at: number | undefined, reason?: s
   ...(!ok && reason && { reason }), ...(!ok && message && { message }),
 });
 
+/** The condition types the view computes from the task: a client's write of one changes nothing. */
+export const DERIVED_CONDITIONS: ReadonlySet<string> = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
 /** The PodStatus of a task that runs a pod. */
 export function podStatusView(spec: TaskSpec, status: TaskStatus, node: PodNode | undefined): PodStatusObject {
   const podSpec = spec.kube?.podSpec ?? { containers: [] };
@@ -140,7 +143,7 @@ export function podStatusView(spec: TaskSpec, status: TaskStatus, node: PodNode 
   if (!placed) {
     const u = status.unschedulable;
     if (u) out.conditions = [condition('PodScheduled', false, u.at, 'Unschedulable', u.message)];
-    return out;
+    return withClientConditions(out, status);
   }
   const unready = appStatuses.filter((c) => !c.ready).map((c) => c.name);
   const ready = unready.length === 0;
@@ -160,5 +163,12 @@ export function podStatusView(spec: TaskSpec, status: TaskStatus, node: PodNode 
   if (startTime) out.startTime = startTime;
   if (initStatuses.length > 0) out.initContainerStatuses = initStatuses;
   out.containerStatuses = appStatuses;
+  return withClientConditions(out, status);
+}
+
+/** The conditions of types the view does not derive, as a client wrote them (pods/status), after the derived ones. */
+function withClientConditions(out: PodStatusObject, status: TaskStatus): PodStatusObject {
+  const extra = (status.kubeConditions ?? []).filter((c) => !DERIVED_CONDITIONS.has(c.type));
+  if (extra.length > 0) out.conditions = [...(out.conditions ?? []), ...(extra as PodCondition[])];
   return out;
 }

@@ -1,0 +1,201 @@
+/**
+ * Reading pods: a page of a cluster's pods in namespace and name order (the name keys'
+ * order, so limit/continue work as the generic list's), and a watch that follows the pods'
+ * tasks. One store watch over the task halves of the account and region
+ * (task-store.ts taskHalvesPrefix) sees a pod's spec writes (the API's, the scheduler's) and
+ * its status writes (its agent's reports) in commit order; each changes the Pod:
+ *
+ *   spec put, first version ───────────────▶ ADDED (once its status, same transaction, is in)
+ *   spec or status put ────────────────────▶ MODIFIED (one event per transaction and pod)
+ *   spec deleted, or no longer a pod of it ▶ DELETED with the last object sent
+ *   selector stops / starts matching ──────▶ DELETED / ADDED, as the server's watch cache
+ */
+import { CompactedError, type WatchEvent } from '../../store/store.ts';
+import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
+import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
+import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
+import type { TaskSpec } from '../../core/workload/spec.ts';
+import type { TaskStatus } from '../../core/workload/status.ts';
+import type { PodNode } from '../../core/kube/pod/status-view.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
+import { LIST_READ_PAGE } from './generic-storage.ts';
+import type { Obj } from './kind-rules.ts';
+import { holdTask, podObject, scopeOf, type HeldPod, type NameEntry, type PodBackendDeps } from './pod-backend-names.ts';
+import { badRequest, gone } from './status.ts';
+import type { ListOptions, OutEvent, WatchRequest } from './storage-backend.ts';
+import { bookmark, bookmarkEvery, startRevision, startsWithState, tooOld } from './watch.ts';
+
+const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/** Whether a pod matches a list's or watch's selectors; an unscheduled pod's spec.nodeName is "" (`spec.nodeName=` finds them). */
+export function selectsPod(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boolean {
+  return matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, o);
+}
+
+export interface PodPage {
+  readonly entries: { held: HeldPod; object: Obj }[];
+  readonly resourceVersion: string;
+  readonly continueToken: string | undefined;
+}
+
+/** A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order. */
+export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions): Promise<PodPage> {
+  const prefix = podNamesPrefix(d.cluster.uid, namespace);
+  let after: string | undefined;
+  let revision: number | undefined;
+  if (options.continueToken !== undefined) {
+    const token = decodeContinue(options.continueToken, d.now());
+    if (token === 'expired') throw gone(EXPIRED_CONTINUE);
+    if (token === undefined || !token.key.startsWith(prefix)) throw badRequest('continue key is not valid: the continue token does not match this list');
+    after = token.key;
+    revision = token.revision;
+  }
+  const want = options.limit > 0 ? options.limit : Infinity;
+  const entries: { held: HeldPod; object: Obj }[] = [];
+  for (;;) {
+    const page = await d.store.list(prefix, { limit: LIST_READ_PAGE, ...(after !== undefined && { after }) });
+    revision ??= page.revision;
+    for (const [i, kv] of page.items.entries()) {
+      after = kv.key;
+      const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task));
+      if (!held) continue;
+      const object = podObject(held);
+      if (!selectsPod(options, object)) continue;
+      entries.push({ held, object });
+      if (entries.length >= want) {
+        const more = page.more || i < page.items.length - 1;
+        return { entries, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, kv.key, d.now()) : undefined };
+      }
+    }
+    if (!page.more) return { entries, resourceVersion: String(revision), continueToken: undefined };
+  }
+}
+
+/** A pod a watch follows: both halves as last seen, and the object last sent (undefined: not inside the watch). */
+interface Followed {
+  spec: TaskSpec;
+  specRevision: number;
+  status: TaskStatus | undefined;
+  statusRevision: number;
+  sent: Obj | undefined;
+}
+
+/**
+ * Starts a watch of the cluster's pods. The pods it follows (every pod of the namespace or
+ * cluster, to pair a status write with its spec) are held in memory while it runs: bounded by
+ * the cluster's pods, one spec and status each.
+ */
+export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
+  const uid = d.cluster.uid;
+  const followed = new Map<string, Followed>();
+  const initial = startsWithState(req);
+  // Every pod of the watch's range, matching or not: a later write may make one match.
+  const all = await listPods(d, req.namespace, { labels: [], fields: [], limit: 0, continueToken: undefined });
+  for (const { held, object } of all.entries) {
+    const inside = selectsPod(req, object);
+    followed.set(held.spec.id, { spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision, sent: inside ? object : undefined });
+    if (inside && initial) send({ type: 'ADDED', object });
+  }
+  const listed = Number(all.resourceVersion);
+  if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, listed, true));
+  const from = startRevision(req, initial, listed, send);
+  if (from === undefined) return () => undefined;
+  let last = from;
+  // The pods a transaction changed, sent once it is over (its events come one after another, at one revision).
+  const dirty = new Map<string, { added: boolean; removedAt?: number }>();
+  let dirtyRevision = 0;
+  let flushQueued = false;
+  // Node names by instance ARN (an instance's name never changes): bounded by the cluster's hosts.
+  const nodes = new Map<string, PodNode | undefined>();
+  const nodeFor = async (spec: TaskSpec): Promise<PodNode | undefined> => {
+    const arn = spec.placement.instanceArn;
+    if (arn === undefined || !d.nodeOf) return undefined;
+    // A read that fails shows no node for now (the next event of the pod reads again).
+    if (!nodes.has(arn)) {
+      const node = await d.nodeOf(arn).catch(() => undefined);
+      if (!node) return undefined;
+      nodes.set(arn, node);
+    }
+    return nodes.get(arn);
+  };
+  // Events go out in commit order: each transaction's after the one before (a node name may need a read).
+  let sending: Promise<void> = Promise.resolve();
+  let closed = false;
+  const flush = (): void => {
+    flushQueued = false;
+    const changes = [...dirty].map(([id, change]) => ({ id, change, f: followed.get(id), spec: followed.get(id)?.spec, status: followed.get(id)?.status, specRevision: followed.get(id)?.specRevision ?? 0, statusRevision: followed.get(id)?.statusRevision ?? 0 }));
+    dirty.clear();
+    for (const c of changes) if (c.change.removedAt !== undefined) followed.delete(c.id);
+    sending = sending.then(async () => {
+      for (const { change, f, spec, status, specRevision, statusRevision } of changes) {
+        if (!f || !spec || closed) continue;
+        if (change.removedAt !== undefined) {
+          if (f.sent) send({ type: 'DELETED', object: { ...f.sent, metadata: { ...f.sent.metadata, resourceVersion: String(change.removedAt) } } });
+          f.sent = undefined;
+          continue;
+        }
+        if (!status) continue;
+        const object = podObject({ spec, status, node: await nodeFor(spec), task: { specRevision, statusRevision } as HeldPod['task'] });
+        if (closed) return;
+        const inside = selectsPod(req, object);
+        if (inside) send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', object });
+        else if (f.sent) send({ type: 'DELETED', object });
+        f.sent = inside ? object : undefined;
+      }
+    }).catch(() => undefined);
+  };
+  const mark = (id: string, revision: number, change: { added?: boolean; removedAt?: number }): void => {
+    if (dirty.size > 0 && revision !== dirtyRevision) flush();
+    dirtyRevision = revision;
+    const was = dirty.get(id);
+    dirty.set(id, { added: (was?.added ?? false) || (change.added ?? false), ...(change.removedAt !== undefined && { removedAt: change.removedAt }) });
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  };
+  const onEvent = (e: WatchEvent): void => {
+    last = e.revision;
+    const at = taskHalfOfKey(e.kv.key);
+    if (!at || at.ref.cluster !== POD_ECS_CLUSTER) return;
+    const id = at.ref.id;
+    const f = followed.get(id);
+    if (at.half === 'status') {
+      if (!f || e.type === 'delete') return;
+      f.status = JSON.parse(e.kv.value) as TaskStatus;
+      f.statusRevision = e.kv.modRevision;
+      mark(id, e.revision, {});
+      return;
+    }
+    // A spec of another cluster's pod, or an ECS task's, is not parsed.
+    const spec = e.type === 'put' && e.kv.value.includes(uid) ? JSON.parse(e.kv.value) as TaskSpec : undefined;
+    const ours = spec?.kube?.clusterUid === uid && (req.namespace === undefined || spec.kube.namespace === req.namespace);
+    if (!ours) {
+      // Deleted, or no longer a pod of this cluster (a forced delete leaves its task to stop as an ECS task).
+      if (f) mark(id, e.revision, { removedAt: e.revision });
+      return;
+    }
+    if (f) {
+      f.spec = spec;
+      f.specRevision = e.kv.modRevision;
+      mark(id, e.revision, { added: e.kv.version === 1 });
+    } else {
+      followed.set(id, { spec, specRevision: e.kv.modRevision, status: undefined, statusRevision: 0, sent: undefined });
+      mark(id, e.revision, { added: true });
+    }
+  };
+  let watch: { close(): void };
+  try {
+    watch = d.store.watch(taskHalvesPrefix(scopeOf(d.cluster)), from, onEvent);
+  } catch (err) {
+    if (!(err instanceof CompactedError)) throw err;
+    send(tooOld(from, err));
+    return () => undefined;
+  }
+  const stopBookmarks = bookmarkEvery(req, () => last, send);
+  return () => {
+    closed = true;
+    stopBookmarks();
+    watch.close();
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The `pods` kind (core/v1 Pod): each pod is a task of the workload model in the ECS cluster
+ * every pod lives in (core/kube/pod/hosting.ts POD_ECS_CLUSTER), its Pod a view of the task's
+ * spec and status (core/kube/pod/view.ts), so `aws ecs list-tasks --cluster default` shows
+ * pods beside ECS tasks (group `pod:<namespace>/<name>`) and one agent runs both.
+ *
+ *   get / list ─▶ pod-backend-names.ts (name key ─▶ task) ─▶ podView; pod-backend-reads.ts (pages, watch)
+ *   create / update / patch / status / delete ─▶ pod-backend-writes.ts (admit ─▶ task spec ─▶ store)
+ *
+ * A new pod's task waits unplaced (PROVISIONING, no instance) until the pod scheduler places
+ * it; the pod is Pending with no node until then.
+ */
+import { createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
+import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
+import { listPods, watchPods } from './pod-backend-reads.ts';
+import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
+import type { KindInfo } from './kinds.ts';
+import type { Obj } from './kind-rules.ts';
+import { methodNotAllowed, notFound } from './status.ts';
+import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest, WriteOptions } from './storage-backend.ts';
+import { podNamesPrefix } from '../../core/kube/pod/hosting.ts';
+import { readTaskAt } from '../../core/workload/task-store.ts';
+import type { NameEntry } from './pod-backend-names.ts';
+import { UPDATE_ATTEMPTS } from './generic-storage.ts';
+import { eachKey } from '../../store/json.ts';
+import type { KeyValue, Store } from '../../store/store.ts';
+
+export type { PodBackendDeps, IssueToken } from './pod-backend-names.ts';
+export { podNodeOf } from './pod-backend-names.ts';
+
+export class PodBackend implements StorageBackend {
+  readonly #d: PodBackendDeps;
+
+  constructor(deps: PodBackendDeps) {
+    this.#d = deps;
+  }
+
+  async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj> {
+    const held = namespace === undefined ? undefined : await readPod(this.#d, namespace, name);
+    if (!held) throw notFound(kind, name);
+    return podObject(held);
+  }
+
+  async list(_kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
+    const page = await listPods(this.#d, namespace, options);
+    return { items: page.entries.map((e) => e.object), resourceVersion: page.resourceVersion, continueToken: page.continueToken };
+  }
+
+  create(kind: KindInfo, namespace: string | undefined, object: Obj, options: WriteOptions): Promise<Obj> {
+    if (namespace === undefined) return Promise.reject(methodNotAllowed());
+    return createPod(this.#d, kind, namespace, object, options);
+  }
+
+  update(kind: KindInfo, namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
+    if (namespace === undefined) return Promise.reject(methodNotAllowed());
+    return updatePod(this.#d, kind, namespace, name, change, options);
+  }
+
+  delete(kind: KindInfo, namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
+    if (namespace === undefined) return Promise.reject(methodNotAllowed());
+    return deletePodNamed(this.#d, kind, namespace, name, options);
+  }
+
+  watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
+    return watchPods(this.#d, req, send);
+  }
+}
+
+/**
+ * Removes every pod of an EKS cluster being deleted (DeleteCluster): a task that never ran or
+ * stopped goes, one that runs is stopped and left to the ECS side. Their name keys go too (and
+ * with the cluster's other kube keys, in the host's purge).
+ */
+export async function removeClusterPods(store: Store, clusterUid: string): Promise<void> {
+  const names: KeyValue[] = [];
+  await eachKey(store, podNamesPrefix(clusterUid), (kv) => void names.push(kv));
+  for (const kv of names) {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const task = await readTaskAt(store, (JSON.parse(kv.value) as NameEntry).task);
+      const spec = task?.spec;
+      if (!task || !spec?.kube || !task.status || spec.kube.clusterUid !== clusterUid) break;
+      // Its agent may report meanwhile: the removal is pinned to the spec only, so that retries too.
+      if ((await store.txn(podRemovalTxn({ ...task, spec, status: task.status }))).ok) break;
+    }
+  }
+}
