@@ -28,7 +28,7 @@ test('pods spread over nodes by their task count (fewestTasks), registration ord
 test('nodeSelector and required node affinity pick nodes by their labels (custom attributes and the derived ones)', () => {
   const h = harness(instance('a').node('demo').az('us-east-1a'), instance('b').node('demo').attr('disktype', 'ssd').az('us-east-1b'));
   assert.deepEqual(h.place(pod({ nodeSelector: { disktype: 'ssd' } }).count(2)).ids, ['b', 'b']);
-  const zoneA = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['us-east-1a'] }] }] } } };
+  const zoneA = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In' as const, values: ['us-east-1a'] }] }] } } };
   assert.deepEqual(h.place(pod({ affinity: zoneA })).ids, ['a']);
   assert.deepEqual(h.place(pod({ nodeSelector: { disktype: 'hdd' } })).why, ['a NODE', 'b NODE']);
 });
