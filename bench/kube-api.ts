@@ -18,15 +18,19 @@
  * sees every event within 100 ms of its write.
  *
  * The objects are ConfigMaps of a pod's size: pods are not served yet (they come with the
- * pods backend over Berth's tasks); the paths change, nothing else.
+ * pods backend over Berth's tasks, another branch). Once they are, the paths change to pods and
+ * nothing else here; the figures then measure the pods backend, which answers GET and LIST at
+ * the generic backend's speed only if it offers the raw fast paths (StorageBackend getRaw and
+ * listRaw, as bytes) the way generic-storage.ts does (answer-cache.ts).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { formatSummary, summarize } from './lib/cpu-profile.ts';
 import { KubeClient } from './lib/kube-client.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
@@ -63,12 +67,15 @@ answering the same bytes: GET and LIST under wrk, and watch fan-out.
   --updates N        writes while they watch (default 1000)
   --writers N        writes in flight at once (default 4)
   --no-pin           do not pin Berth to CPU 0 and the load to CPU 1
+  --no-watch         GET and LIST only (no watch fan-out)
+  --profile DIR      run Berth under node --cpu-prof (stopped with SIGINT) and print where its
+                     CPU time went; the .cpuprofile files stay in DIR
   --output json      one JSON document instead of the table
 `;
 
 interface Options {
   objects: number; objectBytes: number; seconds: number; rounds: number; connections: number;
-  watchers: number; updates: number; writers: number; pin: boolean; output: 'table' | 'json';
+  watchers: number; updates: number; writers: number; pin: boolean; watch: boolean; profileDir: string | undefined; output: 'table' | 'json';
 }
 
 function options(argv: string[]): Options {
@@ -78,7 +85,7 @@ function options(argv: string[]): Options {
       objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '2000' },
       seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '1' }, connections: { type: 'string', default: '32' },
       watchers: { type: 'string', default: '100' }, updates: { type: 'string', default: '1000' }, writers: { type: 'string', default: '4' },
-      'no-pin': { type: 'boolean', default: false }, output: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h', default: false },
+      'no-pin': { type: 'boolean', default: false }, 'no-watch': { type: 'boolean', default: false }, profile: { type: 'string' }, output: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
@@ -95,7 +102,7 @@ function options(argv: string[]): Options {
     objects: whole('objects', values.objects), objectBytes: whole('object-bytes', values['object-bytes'], 0),
     seconds: whole('seconds', values.seconds), rounds: whole('rounds', values.rounds), connections: whole('connections', values.connections),
     watchers: whole('watchers', values.watchers), updates: whole('updates', values.updates), writers: whole('writers', values.writers),
-    pin: !values['no-pin'], output: values.output,
+    pin: !values['no-pin'], watch: !values['no-watch'], profileDir: values.profile === undefined ? undefined : resolve(values.profile), output: values.output,
   };
 }
 
@@ -145,7 +152,10 @@ async function main(): Promise<number> {
   const berthUrl = `http://127.0.0.1:${berthPort}`;
   say(`starting Berth (bin/berth up --no-agent --port ${berthPort})${pin ? ', pinned to CPU 0; wrk and the watchers on CPU 1' : ''}`);
   const cmd = [...pinned(serverCpus), join(ROOT, 'bin/berth'), 'up', '--no-agent', '--port', String(berthPort), '--data-dir', join(work, 'data')];
-  const berth: Service = spawnTracked(cmd[0]!, cmd.slice(1));
+  const env = { ...process.env };
+  if (opt.profileDir) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${opt.profileDir}`.trim();
+  const profilesBefore = new Set(opt.profileDir && existsSync(opt.profileDir) ? readdirSync(opt.profileDir) : []);
+  const berth: Service = spawnTracked(cmd[0]!, cmd.slice(1), { env });
   await waitReady(berth, `${berthUrl}/_berth/health`, 'berth up');
   // The benchmark's own process (the watchers and the writes) goes beside wrk, off Berth's CPU.
   if (loadCpus) await run('taskset', ['-p', '-c', loadCpus, String(process.pid)]);
@@ -208,6 +218,27 @@ async function main(): Promise<number> {
     });
   }
 
+  const watched = opt.watch ? await watchBoth(opt, kube, bare, Buffer.from(responses[getPaths[0]!]!, 'base64')) : undefined;
+  const watchPass = watched === undefined || (watched.berthWatch.seen === watched.berthWatch.expected && watched.berthWatch.late === 0);
+
+  kube.close();
+  bare.close();
+  await stopGracefully(bareService.child);
+  await stopGracefully(berth.child);
+  const profile = opt.profileDir ? serverProfile(opt.profileDir, profilesBefore) : undefined;
+  const meta = { benchmark: 'kube-api', date: new Date().toISOString(), node: process.version, cores, pinned: pin, loadAtStart, backgroundCores: background, objects: opt.objects };
+  if (opt.output === 'json') {
+    const doc = JSON.parse(jsonReport(rows, meta)) as Record<string, unknown>;
+    process.stdout.write(`${JSON.stringify({ ...doc, pass: rows.every(passed) && watchPass, ...(watched && { watch: { ...watched, targetMs: WATCH_TARGET_MS, pass: watchPass } }), ...(profile && { profile }) })}\n`);
+  } else {
+    process.stdout.write(`${table(rows)}\n${watched ? `\n${watchTable(watched.berthWatch, watched.bareWatch, watchPass)}\n` : ''}`);
+    if (profile) process.stdout.write(`\nBerth CPU profile:\n${profile}\n`);
+  }
+  return rows.every(passed) && watchPass ? 0 : 1;
+}
+
+/** The watch fan-out on Berth, then on the bare server. */
+async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampleAnswer: Buffer): Promise<{ berthWatch: FanoutResult; bareWatch: FanoutResult }> {
   say(`watch: ${opt.watchers} watchers, ${opt.updates} writes (${opt.writers} in flight), Berth then bare`);
   const { metadata } = await kube.json<{ metadata: { resourceVersion: string } }>('GET', `${base}?limit=1`);
   const berthWatch = await measureFanout(kube, {
@@ -219,7 +250,7 @@ async function main(): Promise<number> {
       return o.metadata.resourceVersion;
     },
   });
-  const sample = JSON.parse(Buffer.from(responses[getPaths[0]!]!, 'base64').toString('utf8')) as { metadata: Record<string, unknown> };
+  const sample = JSON.parse(sampleAnswer.toString('utf8')) as { metadata: Record<string, unknown> };
   const bareWatch = await measureFanout(bare, {
     watchers: opt.watchers, writes: opt.updates, writers: opt.writers, targetMs: WATCH_TARGET_MS, watchPath: `${base}?watch=1`,
     write: async (i) => {
@@ -230,20 +261,14 @@ async function main(): Promise<number> {
       return rv;
     },
   });
-  const watchPass = berthWatch.seen === berthWatch.expected && berthWatch.late === 0;
+  return { berthWatch, bareWatch };
+}
 
-  kube.close();
-  bare.close();
-  await stopGracefully(bareService.child);
-  await stopGracefully(berth.child);
-  const meta = { benchmark: 'kube-api', date: new Date().toISOString(), node: process.version, cores, pinned: pin, loadAtStart, backgroundCores: background, objects: opt.objects };
-  if (opt.output === 'json') {
-    const doc = JSON.parse(jsonReport(rows, meta)) as Record<string, unknown>;
-    process.stdout.write(`${JSON.stringify({ ...doc, pass: rows.every(passed) && watchPass, watch: { berth: berthWatch, bare: bareWatch, targetMs: WATCH_TARGET_MS, pass: watchPass } })}\n`);
-  } else {
-    process.stdout.write(`${table(rows)}\n\n${watchTable(berthWatch, bareWatch, watchPass)}\n`);
-  }
-  return rows.every(passed) && watchPass ? 0 : 1;
+/** The summary of the profile Berth's server process wrote (NODE_OPTIONS reaches every node bin/berth runs: the server's is the largest). */
+function serverProfile(dir: string, before: ReadonlySet<string>): string | undefined {
+  const server = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  return server ? `${server}\n${formatSummary(summarize(server))}` : undefined;
 }
 
 function watchTable(b: FanoutResult, c: FanoutResult, pass: boolean): string {

@@ -57,6 +57,10 @@ test('create-cluster, update-kubeconfig, then kubectl works against the cluster 
   // The API server's own Service, at the first address of the cluster's serviceIpv4Cidr (EKS's default 10.100.0.0/16).
   for (let i = 0; i < 40 && (await kubectl(['get', 'service', 'kubernetes'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 250));
   assert.equal((await kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).stdout, '10.100.0.1');
+  // The cluster's CA, as DescribeCluster gives it to the kubeconfig, published in every namespace for pods (kube-root-ca.crt).
+  const caData = /certificate-authority-data: (\S+)/.exec(readFileSync(join(dir, 'config'), 'utf8'))![1]!;
+  for (let i = 0; i < 40 && (await kubectl(['get', 'configmap', 'kube-root-ca.crt'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 250));
+  assert.equal((await kubectl(['-n', 'kube-system', 'get', 'configmap', 'kube-root-ca.crt', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout, Buffer.from(caData, 'base64').toString('utf8'));
 
   const file = join(dir, 'cm.yaml');
   writeFileSync(file, configMap('hello'));
@@ -88,5 +92,6 @@ test('a cluster deleted and made again under its name starts with none of the ol
   await aws('eks', 'update-kubeconfig', '--name', 'demo');
   const cms = await kubectl(['get', 'configmaps', '-o', 'name']);
   assert.equal(cms.code, 0, cms.stderr);
-  assert.equal(cms.stdout.trim(), '');
+  // Nothing of the old cluster's; at most the new one's own CA ConfigMap.
+  assert.deepEqual(cms.stdout.trim().split('\n').filter((l) => l !== '' && l !== 'configmap/kube-root-ca.crt'), []);
 });

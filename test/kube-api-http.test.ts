@@ -22,7 +22,8 @@ const post = (path: string, body: object, query = ''): ReturnType<typeof kubeReq
 before(async () => {
   s = await startKubeTestServer({ now: () => clock, historyRevisions: 20 });
   for (let i = 0; i < 100; i++) {
-    if ((await kubeRequest(s, '/api/v1/namespaces/default', { token: ADMIN_TOKEN })).status === 200) break;
+    // The bootstrap namespace, and the CA the controllers publish in it (kube-root-ca.crt), before the tests watch it.
+    if ((await kubeRequest(s, `${CMS}/kube-root-ca.crt`, { token: ADMIN_TOKEN })).status === 200) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   for (const name of ['t1', 't2', 't3']) assert.equal((await post(CMS, { metadata: { name, labels: { set: 'table' } }, data: { a: '1', b: '2' } })).status, 201);

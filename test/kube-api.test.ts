@@ -284,12 +284,14 @@ describe('@kubernetes/client-node', () => {
   it('lists with paging, and an informer sees an add, an update and a delete', async () => {
     const kc = config();
     const api = kc.makeApiClient(k8s.CoreV1Api);
+    // Every namespace holds the controllers' kube-root-ca.crt beside what the test makes.
+    await until(async () => (await api.listNamespacedConfigMap({ namespace: 'kube-public' })).items.some((i) => i.metadata?.name === 'kube-root-ca.crt'), { timeoutMs: 10_000 });
     for (const n of ['p1', 'p2', 'p3']) await api.createNamespacedConfigMap({ namespace: 'kube-public', body: { metadata: { name: n }, data: { n } } });
     const first = await api.listNamespacedConfigMap({ namespace: 'kube-public', limit: 2 });
-    assert.deepEqual(first.items.map((i) => i.metadata?.name), ['p1', 'p2']);
+    assert.deepEqual(first.items.map((i) => i.metadata?.name), ['kube-root-ca.crt', 'p1']);
     assert.ok(first.metadata?._continue);
     const second = await api.listNamespacedConfigMap({ namespace: 'kube-public', limit: 2, _continue: first.metadata._continue });
-    assert.deepEqual(second.items.map((i) => i.metadata?.name), ['p3']);
+    assert.deepEqual(second.items.map((i) => i.metadata?.name), ['p2', 'p3']);
     assert.equal(second.metadata?._continue, undefined);
 
     const seen: string[] = [];

@@ -12,8 +12,9 @@ import { resolveConfig, type NetworkManagerOptions } from '../runtime/network/co
 import { MACHINE_RUN_DIR } from '../hosts/layout.ts';
 import { claimHost, ownNetns } from './host-claims.ts';
 import { InteractiveExecs } from './interactive-execs.ts';
+import { PortForwards } from './port-forwards.ts';
 import { streamLog } from './log-stream.ts';
-import type { Assignment, RoleCredentials, ServerMessage } from './protocol.ts';
+import type { AgentRequest, Assignment, RoleCredentials, ServerMessage } from './protocol.ts';
 import { readAssignment } from './assignment-file.ts';
 import { Lru } from '../lib/lru.ts';
 import { TaskCredentials } from './task-credentials.ts';
@@ -131,6 +132,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   const executionCredentials = new TaskCredentials();
   const streams = new Map<string, () => void>();
   const execs = new InteractiveExecs();
+  const ports = new PortForwards();
   // One session per registration (the host's own instance, its pool instance), each told
   // the tasks placed on its instance; one set of runners serves both.
   const sessions = new Map<string, AgentSession>();
@@ -150,7 +152,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
       onAssignment: (a) => take(a),
       onCredentials: (taskArn, c, execution) => { if (runners.has(taskArn)) (execution ? executionCredentials : roleCredentials).set(taskArn, c); },
       onRequest: (req) => handleRequest(session, req),
-      onDisconnect: () => execs.closeOwner(session),
+      onDisconnect: () => { execs.closeOwner(session); ports.closeOwner(session); },
       log: o.log,
     });
     sessions.set(arn, session);
@@ -252,18 +254,29 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
   }
   for (const session of sessions.values()) session.start();
 
-  function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void {
+  function handleRequest(s: AgentSession, req: Extract<ServerMessage, { type: AgentRequest }>): void {
     if (req.type === 'execOpen' || req.type === 'execInput' || req.type === 'execResize') {
       return execs.handle(s, req, (taskArn, name) => runners.get(taskArn)?.containerOf(name), (m) => s.answer(m));
     }
-    if (req.type === 'cancel') { execs.handle(s, req, () => undefined, () => {}); streams.get(req.id)?.(); streams.delete(req.id); return; }
+    if (req.type === 'portOpen' || req.type === 'portData') return ports.handle(s, req, (taskArn) => runners.get(taskArn)?.portRoute(), (m) => s.answer(m));
+    if (req.type === 'cancel') {
+      execs.handle(s, req, () => undefined, () => {});
+      ports.handle(s, req, () => undefined, () => {});
+      streams.get(req.id)?.();
+      streams.delete(req.id);
+      return;
+    }
     const runner = runners.get(req.taskArn);
     if (req.type === 'logs') {
-      const path = runner?.logPath(req.container) ?? logOfFinished(tasksDir, req.taskArn, req.container);
-      if (!path) return s.answer({ type: 'logData', id: req.id, error: `no log for ${req.container ?? 'the first container'} of ${req.taskArn} on this host` });
+      const path = runner?.logPath(req.container, req.previous === true) ?? logOfFinished(tasksDir, req.taskArn, req.container, req.previous === true);
+      if (!path || (req.previous && !existsSync(path))) {
+        const what = `${req.previous ? 'the previous run of ' : ''}${req.container ?? 'the first container'}`;
+        return s.answer({ type: 'logData', id: req.id, error: `no log for ${what} of ${req.taskArn} on this host` });
+      }
       streams.set(req.id, streamLog(path, req.follow, () => runner?.done ?? true,
         (data) => s.answer({ type: 'logData', id: req.id, data }),
-        (error) => { streams.delete(req.id); s.answer({ type: 'logData', id: req.id, end: true, ...(error && { error }) }); }));
+        (error) => { streams.delete(req.id); s.answer({ type: 'logData', id: req.id, end: true, ...(error && { error }) }); },
+        () => s.answer({ type: 'logData', id: req.id, caughtUp: true })));
       return;
     }
     const container = runner?.containerOf(req.container);
@@ -280,6 +293,7 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     async close() {
       for (const stop of streams.values()) stop();
       execs.closeAll();
+      ports.closeAll();
       for (const r of runners.values()) r.detach();
       for (const session of sessions.values()) session.close();
       await metadataServer.close();
@@ -347,9 +361,10 @@ function markStopped(tasksDir: string, taskArn: string): void {
   if (existsSync(l.dir)) writeFileSync(join(l.dir, 'stopped'), '');
 }
 
-function logOfFinished(tasksDir: string, taskArn: string, container: string | undefined): string | undefined {
+function logOfFinished(tasksDir: string, taskArn: string, container: string | undefined, previous: boolean): string | undefined {
   const l = taskLayout(tasksDir, taskArn.slice(taskArn.lastIndexOf('/') + 1));
   if (!existsSync(l.assignment)) return undefined;
   const name = container ?? readAssignment(l.assignment).spec.containers[0]?.name;
-  return name && existsSync(l.log(name)) ? l.log(name) : undefined;
+  const path = name && (previous ? l.previousLog(name) : l.log(name));
+  return path && existsSync(path) ? path : undefined;
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 
 /** How often a followed log is checked for new output: fast enough to feel live, cheap when idle. */
 const FOLLOW_POLL_MS = 250;
@@ -6,12 +6,13 @@ const FOLLOW_POLL_MS = 250;
 const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Sends a log file's content, then (with `follow`) what is appended, until `finished()`
+ * Sends a log file's content, then (with `follow`: `caughtUp()` between the two) what is appended, until `finished()`
  * says the container is gone and the file is drained, or the returned function is called.
  * conmon rotates by truncating; a file that shrinks is read again from its start.
  */
-export function streamLog(path: string, follow: boolean, finished: () => boolean, send: (text: string) => void, end: (error?: string) => void): () => void {
+export function streamLog(path: string, follow: boolean, finished: () => boolean, send: (text: string) => void, end: (error?: string) => void, caughtUp?: () => void): () => void {
   let offset = 0;
+  let first = true;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const buf = Buffer.alloc(CHUNK_BYTES);
@@ -40,9 +41,26 @@ export function streamLog(path: string, follow: boolean, finished: () => boolean
     if (stopped) return;
     const wasFinished = finished();
     if (!drain()) return;
+    if (first && follow && !wasFinished) caughtUp?.();
+    first = false;
     if (!follow || wasFinished) { stopped = true; end(); return; }
     timer = setTimeout(tick, FOLLOW_POLL_MS);
   };
   tick();
   return () => { stopped = true; clearTimeout(timer); };
+}
+
+/**
+ * Before a pod's container starts again in place: its log so far becomes the previous run's
+ * (replacing an older one), and the new run writes a new file, as the kubelet keeps one log
+ * per restart and reads back the last but one for `--previous`. A log that cannot be moved
+ * stays shared by both runs (said in the agent's log).
+ */
+export function keepPreviousLog(log: string, previous: string, say: (line: string) => void): void {
+  if (!existsSync(log)) return;
+  try {
+    renameSync(log, previous);
+  } catch (e) {
+    say(`cannot keep the previous run's log ${log}: ${(e as Error).message}`);
+  }
 }

@@ -26,6 +26,8 @@
  *     │◀── awslogsResult {id, error?} ────────│   answered once stored (or refused)
  *     │── tags {id, task} ───────────────────▶│  a task's and its instance's tags, for
  *     │◀── tagsResult {id, tags…} ────────────│   the metadata endpoint's /taskWithTags
+ *     │◀── portOpen / portData / cancel ──────│  `kubectl port-forward`: one TCP connection
+ *     │── portData … portClosed {id} ────────▶│   to a port inside a task's network
  *
  * Reports carry a sequence number; the agent keeps each until it is acknowledged and
  * sends them again after a reconnect. Reports are idempotent (statuses only move
@@ -85,8 +87,11 @@ export type AgentMessage =
   | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
   | { type: 'heartbeat' }
   | { type: 'state'; seq: number; report: StatusReport }
-  /** A piece of a container's log (lines in the k8s-file format), or the end of it. */
-  | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string }
+  /**
+   * A piece of a container's log (lines in the k8s-file format), or the end of it;
+   * `caughtUp`: what the log held when asked is all sent, what follows is new (a followed tail starts here).
+   */
+  | { type: 'logData'; id: string; data?: string; end?: boolean; error?: string; caughtUp?: true }
   | { type: 'execResult'; id: string; exitCode?: number; stdout?: string; stderr?: string; error?: string }
   /**
    * A task's scale-in protection, asked for by one of its containers (the task protection
@@ -97,6 +102,10 @@ export type AgentMessage =
   | { type: 'execOutput'; id: string; data: string; stream?: 'stderr' }
   /** An interactive exec ended: its exit code, or why it could not run. */
   | { type: 'execExit'; id: string; exitCode?: number; error?: string }
+  /** Bytes the forwarded port sent (`portOpen`), base64. */
+  | { type: 'portData'; id: string; data: string }
+  /** A forwarded connection ended: the port closed it (no error), or it could not be made or broke (`error`, the dialler's words). */
+  | { type: 'portClosed'; id: string; error?: string }
   /**
    * The awslogs driver: `setup` makes sure the group (with createGroup) and the stream exist,
    * `put` stores a batch. Events are [timestamp, message, producer offset where it ends]
@@ -136,7 +145,8 @@ export type ServerMessage =
   | { type: 'task'; assignment: Assignment }
   | { type: 'ack'; seq: number }
   | { type: 'error'; message: string }
-  | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean }
+  /** `previous`: the container's run before its last restart in place (a pod's: `kubectl logs --previous`). */
+  | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean; previous?: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** ECS Exec (src/exec/): run `command` in the container on a terminal; bytes flow as execInput / execOutput until execExit. */
   | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[]; /** false: plain pipes, stdout and stderr apart (`kubectl exec` without -t). */ tty?: boolean }
@@ -144,7 +154,15 @@ export type ServerMessage =
   | { type: 'execInput'; id: string; data: string; eof?: boolean }
   /** The client's terminal changed size. */
   | { type: 'execResize'; id: string; cols: number; rows: number }
-  /** The requester went away: stop streaming `id` (an interactive exec is killed). */
+  /**
+   * `kubectl port-forward`: open a TCP connection to `port` inside the task's network (its
+   * loopback where the task has a namespace of its own), bytes then flow as portData both
+   * ways until either side closes (`cancel` from here, `portClosed` from the agent).
+   */
+  | { type: 'portOpen'; id: string; taskArn: string; port: number }
+  /** Bytes for a forwarded connection, base64; `eof`: the client will send nothing more. */
+  | { type: 'portData'; id: string; data: string; eof?: boolean }
+  /** The requester went away: stop streaming `id` (an interactive exec is killed, a forwarded connection closed). */
   | { type: 'cancel'; id: string }
   /** A task role's fresh credentials (the execution role's with `execution`), sent before the ones the agent holds expire. */
   | { type: 'credentials'; taskArn: string; credentials: RoleCredentials; execution?: true }
@@ -152,3 +170,6 @@ export type ServerMessage =
   | TagsResultMessage
   /** The answer to an `awslogs` message: nothing on success, else AWS's error. */
   | { type: 'awslogsResult'; id: number; error?: { code: string; message: string } };
+
+/** The control plane's requests an agent answers (logs, execs, forwarded ports), as opposed to its own calls' answers. */
+export type AgentRequest = 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' | 'portOpen' | 'portData';

@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
 import { encodeBatchFrame, type BatchFrameHeader } from './awslogs/batch-frame.ts';
 import type { EventBatch } from './awslogs/event-batch.ts';
-import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
+import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type AgentRequest, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
 /** Reconnect backoff: from half a second up to ten, so a restarted control plane is found quickly. */
 const BACKOFF_MIN_MS = 500;
@@ -23,7 +23,7 @@ export interface SessionHandlers {
   /** A task role's rotated credentials; `execution` for its execution role's. */
   onCredentials?(taskArn: string, credentials: RoleCredentials, execution: boolean): void;
   /** A logs, exec or cancel request from `berth logs` / `berth exec`. */
-  onRequest?(request: Extract<ServerMessage, { type: 'logs' | 'exec' | 'cancel' | 'execOpen' | 'execInput' | 'execResize' }>): void;
+  onRequest?(request: Extract<ServerMessage, { type: AgentRequest }>): void;
   /** The connection ended (a reconnect follows): what lived only for it (interactive execs) ends too. */
   onDisconnect?(): void;
   log(line: string): void;
@@ -225,7 +225,7 @@ export class AgentSession {
   }
 
   /** Answers a request (log data, exec results); dropped when not connected. */
-  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' }>): void {
+  answer(msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' | 'portData' | 'portClosed' }>): void {
     this.#send(msg);
   }
 

@@ -9,6 +9,8 @@ import { join } from 'node:path';
  *     rootfs/<name>/            overlay mount: rootfs/, upper/, work/
  *     logs/<name>.log           stdout and stderr, k8s-file format, rotated by conmon (an
  *                               awslogs container's is not: its driver frees what it delivered)
+ *     logs/<name>.previous.log  a pod's container: the run before its last restart in place
+ *                               (`kubectl logs --previous`); an ECS container's runs share one log
  *     volumes/<volume>/         task-scoped volumes
  */
 export function taskLayout(tasksDir: string, taskId: string) {
@@ -19,6 +21,7 @@ export function taskLayout(tasksDir: string, taskId: string) {
     containerState: (name: string) => join(dir, 'containers', name),
     rootfs: (name: string) => join(dir, 'rootfs', name),
     log: (name: string) => join(dir, 'logs', `${name}.log`),
+    previousLog: (name: string) => join(dir, 'logs', `${name}.previous.log`),
     volume: (name: string) => join(dir, 'volumes', name),
   };
 }

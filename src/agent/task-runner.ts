@@ -29,6 +29,8 @@ import { runtimeFields } from './runtime-fields.ts';
 import { readRestarts, writeRestarts } from './restart-history.ts';
 import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
 import { probeSlot } from './probes/slot-probes.ts';
+import { keepPreviousLog } from './log-stream.ts';
+import { portRoute, type PortRoute } from './port-forwards.ts';
 
 export interface RunnerDeps {
   images: ImageStore;
@@ -134,9 +136,16 @@ export class TaskRunner {
     return slot?.container;
   }
 
-  logPath(name: string | undefined): string | undefined {
+  /** A container's log (the first container's without a name); `previous`: its run before the last restart in place, a pod's only. */
+  logPath(name: string | undefined, previous = false): string | undefined {
     const first = name ?? [...this.#slots.keys()][0];
-    return first && this.#slots.has(first) ? this.#layout.log(first) : undefined;
+    if (!first || !this.#slots.has(first)) return undefined;
+    return previous ? this.#layout.previousLog(first) : this.#layout.log(first);
+  }
+
+  /** How `kubectl port-forward` reaches this task's ports (port-forwards.ts), or why it cannot. */
+  portRoute(): PortRoute | string {
+    return portRoute(this.#net, this.#sandbox?.isolation === 'gvisor');
   }
 
   /** A new desired state from the control plane. */
@@ -415,6 +424,8 @@ export class TaskRunner {
     if (this.#stopping) return;
     const p = (async () => {
       await slot.container?.delete().catch((e: Error) => this.#deps.log(`${this.taskId}: delete ${slot.spec.name}: ${e.message}`));
+      // A pod's container starts a new log, the last run's kept for `kubectl logs --previous`, as the kubelet keeps it.
+      if (this.spec.kube) keepPreviousLog(this.#layout.log(slot.spec.name), this.#layout.previousLog(slot.spec.name), (m) => this.#deps.log(`${this.taskId}: ${m}`));
       beginRestart(slot, this.#deps.now());
       writeRestarts(this.#layout.dir, restartsOf(this.#slots.values()));
       this.#applyTaskCgroup();

@@ -195,10 +195,10 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
     }
     const kv = await o.store.get(eksKeys.secrets(c.scope, c.record.name));
     if (!kv) throw new Error(`cluster ${c.record.name} has no keys in the store`);
-    const secrets = JSON.parse(kv.value) as { servingCert: string; servingKey: string };
+    const secrets = JSON.parse(kv.value) as { servingCert: string; servingKey: string; caCert?: string };
     const api = await o.host.open({
       cluster: { account: c.scope.account, region: c.scope.region, name: c.record.name, uid: c.record.uid, version: c.record.version, serviceIpv4Cidr: c.record.serviceIpv4Cidr },
-      tls: { cert: secrets.servingCert, key: secrets.servingKey },
+      tls: { cert: secrets.servingCert, key: secrets.servingKey, ...(secrets.caCert !== undefined && { ca: secrets.caCert }) },
       host: o.listenHost,
       port,
       authenticate: o.authenticate(c),

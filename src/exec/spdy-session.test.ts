@@ -52,6 +52,10 @@ function session() {
   return { s, out, streams, closed: () => closed };
 }
 const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Until `done()` holds (frames out wait for zlib, which runs on the thread pool: slow on a loaded machine). */
+async function until(done: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !done(); await settle()) if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+}
 
 test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_REPLY; data flows both ways', async () => {
   const c = client();
@@ -59,6 +63,7 @@ test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_RE
   // Split across arbitrary chunk boundaries, as WebSocket messages split them.
   const bytes = Buffer.concat([await c.synStream(1, { streamtype: 'data', port: '80', requestid: '0' }), c.data(1, Buffer.from('GET /'), true)]);
   for (let i = 0; i < bytes.length; i += 3) s.receive(bytes.subarray(i, i + 3));
+  await until(() => streams.length > 0);
   await settle();
   assert.equal(streams.length, 1);
   assert.deepEqual(streams[0]!.headers, { streamtype: 'data', port: '80', requestid: '0' });
@@ -66,9 +71,11 @@ test('a SYN_STREAM opens a stream with its headers and is answered with a SYN_RE
   streams[0]!.on('data', (d: Buffer) => received.push(d));
   await new Promise((r) => streams[0]!.once('end', r));
   assert.equal(Buffer.concat(received).toString(), 'GET /');
+  await until(() => out.length > 0);
   assert.equal(out[0]!.readUInt16BE(2), 2, 'a SYN_REPLY first');
   assert.equal(out[0]!.readUInt32BE(8) & 0x7fffffff, 1);
   streams[0]!.end('200 OK');
+  await until(() => out.length >= 3);
   await settle();
   const data = out.slice(1);
   assert.deepEqual(data.map((f) => [f.readUInt32BE(0), f[4], f.subarray(8).toString()]), [[1, 0, '200 OK'], [1, 1, '']]);
@@ -87,7 +94,7 @@ test('a stream id the client may not use is reset; another SPDY version or an ov
   const c = client();
   const a = session();
   a.s.receive(await c.synStream(2, { streamtype: 'data', port: '80', requestid: '0' }));
-  await settle();
+  await until(() => a.out.length > 0);
   assert.equal(a.streams.length, 0);
   assert.equal(a.out.at(-1)!.readUInt16BE(2), 3, 'RST_STREAM');
   const b = session();

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { PortForwards } from '../agent/port-forwards.ts';
 import { AgentSession } from '../agent/session.ts';
 import type { Assignment } from '../agent/protocol.ts';
 import { createClusterState } from '../cluster/cluster-state.ts';
@@ -65,7 +67,7 @@ async function gatewayUnderTest(t: { after(f: () => Promise<void>): void }, opti
   await state.ready();
   await gateway.start();
   await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-  return { store, lines, sessions, endpoint: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+  return { store, gateway, lines, sessions, endpoint: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
 }
 
 test('taskKeyOf: a task ARN names its own account, region and cluster; anything else names no key', () => {
@@ -232,4 +234,42 @@ test('a task with an execution role is sent its session too, rotated apart from 
   assert.deepEqual([tags.taskTags, tags.containerInstanceTags, tags.errors], [[{ key: 'team', value: 'web' }], [{ key: 'rack', value: 'r1' }], undefined]);
   const other = await session.tags(ecsArn(SCOPE, `task/a/${T2}`));
   assert.deepEqual([other.taskTags, other.errors?.[0]?.field], [undefined, 'TaskTags'], "another host's task");
+});
+
+test('a forwarded port: bytes both ways through the task\'s agent, the port\'s close and a refusal with the dialler\'s words', async (t) => {
+  // No task needs to be stored: the gateway sends to the session of the task's instance, and the agent's end decides.
+  const { store, gateway, sessions, endpoint } = await gatewayUnderTest(t, {}, [clusterOp('a'), instanceOp('a', H1)]);
+  const arn = ecsArn(SCOPE, `container-instance/a/${H1}`);
+  const secret = (await issueSecret(store, instanceRefOf(arn)!, arn, randomBytes(SECRET_BYTES), Date.now()))!;
+  // The agent's end, as agent.ts wires it, dialling a local server in place of the task's network.
+  const web = createNetServer((s) => { let got = ''; s.on('data', (c: Buffer) => (got += c.toString())); s.on('end', () => s.end(`${got}!`)); });
+  await new Promise<void>((done) => web.listen(0, '127.0.0.1', done));
+  t.after(() => { web.close(); });
+  const ports = new PortForwards();
+  const snapshot = Promise.withResolvers<Assignment[]>();
+  const session: AgentSession = new AgentSession(endpoint, { cluster: 'a', containerInstanceArn: arn, agentVersion: 'test' }, secret, {
+    onSnapshot: (a) => snapshot.resolve(a), onAssignment: () => {}, log: () => {},
+    onRequest: (req) => {
+      if (req.type === 'portOpen' || req.type === 'portData' || req.type === 'cancel') ports.handle(session, req, () => ({ kind: 'address', host: '127.0.0.1' }), (m) => session.answer(m));
+    },
+  });
+  sessions.push(session);
+  session.start();
+  await snapshot.promise;
+  const task = { taskArn: ecsArn(SCOPE, `task/a/${T1}`), containerInstanceArn: arn };
+  const { port } = web.address() as AddressInfo;
+  const read = (s: Duplex) => new Promise<string>((resolve, reject) => {
+    let out = '';
+    s.on('data', (c: Buffer) => (out += c.toString()));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+  const conn = gateway.portForward(task, port);
+  conn.end('ping');
+  assert.equal(await read(conn), 'ping!');
+  const closed = await new Promise<number>((done) => { const s = createNetServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => done(p)); }); });
+  const refused = gateway.portForward(task, closed);
+  refused.end('x');
+  await assert.rejects(read(refused), new RegExp(`dial tcp4 127\\.0\\.0\\.1:${closed}: connect: connection refused`));
+  assert.equal(ports.size, 0);
 });

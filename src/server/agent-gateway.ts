@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ClusterState } from '../cluster/types.ts';
 import { parseArn } from '../core/arn.ts';
@@ -71,6 +71,12 @@ const HELLO_TIMEOUT_MS = 10_000;
  * so even a thousand reconnecting together pass in a moment.
  */
 const MAX_AWAITING_HELLO = 256;
+
+/** Agent messages that answer one of the control plane's requests (logs, execs, forwarded ports), by its id. */
+type AgentAnswer = 'logData' | 'execResult' | 'execOutput' | 'execExit' | 'portData' | 'portClosed';
+/** What a forwarded port's reader may fall behind the agent's portData before the connection is ended (memory bound). */
+export const MAX_PORT_BUFFERED_BYTES = 16 * 1024 * 1024;
+const ANSWERS: ReadonlySet<string> = new Set<AgentAnswer>(['logData', 'execResult', 'execOutput', 'execExit', 'portData', 'portClosed']);
 /**
  * How often a task role's credentials are replaced: well inside their six-hour life, so an
  * agent that missed a rotation or two (a reconnect) still holds valid ones; AWS's agent
@@ -141,7 +147,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
   const sessions = new Map<string, Session>();
   const definitions = new Lru<string, TaskDefinitionRecord>(DEFINITIONS_CACHED);
   /** Open logs/exec requests, by id: the session asked, and where its answers go. Each leaves at its end, error, timeout or cancel. */
-  const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: 'logData' | 'execResult' | 'execOutput' | 'execExit' }>) => void }>();
+  const requests = new Map<string, { session: Session; answer: (msg: Extract<AgentMessage, { type: AgentAnswer }>) => void }>();
   let watch: Watch | undefined;
   /** Sockets upgraded and not yet past their hello (bounded by MAX_AWAITING_HELLO). */
   let awaitingHello = 0;
@@ -471,10 +477,11 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         else if (msg.type === 'protection') send(session, await protection(session, msg));
         else if (msg.type === 'tags') send(session, await tagsForAgent(store, session.instanceArn, msg.id, msg.taskArn, taskKeyOf(msg.taskArn), randomUUID()));
         else if (msg.type === 'awslogs') void awslogsRequest(session, msg);
-        else if (msg.type === 'logData' || msg.type === 'execResult' || msg.type === 'execOutput' || msg.type === 'execExit') {
+        else if (ANSWERS.has(msg.type)) {
           // Only the session a request went to may answer it.
-          const r = requests.get(msg.id);
-          if (r?.session === session) r.answer(msg);
+          const answer = msg as Extract<AgentMessage, { type: AgentAnswer }>;
+          const r = requests.get(answer.id);
+          if (r?.session === session) r.answer(answer);
         }
       }).catch((err: unknown) => log(`agent session error: ${err instanceof Error ? err.stack : String(err)}`));
     });
@@ -511,7 +518,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
      * Streams a task container's log from the agent that runs it. `onData` gets text;
      * the promise settles at the end (or at once with an error). `cancel` stops a follow.
      */
-    logs(task: TaskRecord, container: string | undefined, follow: boolean, onData: (text: string) => void): { done: Promise<void>; cancel(): void } {
+    logs(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string | undefined, follow: boolean, onData: (text: string) => void, options: { previous?: boolean; caughtUp?: () => void } = {}): { done: Promise<void>; cancel(): void } {
       const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
       if (!session) return { done: Promise.reject(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`)), cancel: () => {} };
       const id = randomUUID();
@@ -519,11 +526,12 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         requests.set(id, { session, answer: (m) => {
           if (m.type !== 'logData') return;
           if (m.data) onData(m.data);
+          if (m.caughtUp) options.caughtUp?.();
           if (m.error) { requests.delete(id); reject(new Error(m.error)); }
           else if (m.end) { requests.delete(id); resolve(); }
         } });
       });
-      send(session, { type: 'logs', id, taskArn: task.taskArn, ...(container && { container }), follow });
+      send(session, { type: 'logs', id, taskArn: task.taskArn, ...(container && { container }), follow, ...(options.previous && { previous: true }) });
       return { done, cancel: () => { requests.delete(id); send(session, { type: 'cancel', id }); } };
     },
 
@@ -551,6 +559,40 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         resize: (cols, rows) => send(session, { type: 'execResize', id, cols, rows }),
         close: () => { if (requests.delete(id)) send(session, { type: 'cancel', id }); },
       };
+    },
+
+    /**
+     * `kubectl port-forward`: a connection to `port` inside a task's network, made by its
+     * agent (src/agent/port-forwards.ts). Writes go to the port; a failure to connect, or the
+     * agent going away, destroys the stream with the reason.
+     */
+    portForward(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, port: number): Duplex {
+      const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
+      const id = randomUUID();
+      const stream = new Duplex({
+        read() {},
+        write(chunk: Buffer, _enc, done) { if (session) send(session, { type: 'portData', id, data: chunk.toString('base64') }); done(); },
+        final(done) { if (session) send(session, { type: 'portData', id, data: '', eof: true }); done(); },
+        destroy(err, done) { if (session && requests.delete(id)) send(session, { type: 'cancel', id }); done(err); },
+      });
+      if (!session) {
+        queueMicrotask(() => stream.destroy(new Error(`the agent of ${task.containerInstanceArn ?? 'this task'} is not connected`)));
+        return stream;
+      }
+      requests.set(id, { session, answer: (m) => {
+        if (m.type === 'portData') {
+          stream.push(Buffer.from(m.data, 'base64'));
+          // The agent cannot be paused: a reader this far behind ends the connection instead of growing memory.
+          if (stream.readableLength > MAX_PORT_BUFFERED_BYTES) stream.destroy(new Error(`the client fell ${MAX_PORT_BUFFERED_BYTES} bytes behind the port's data`));
+        }
+        else if (m.type === 'portClosed' || m.type === 'execExit') {
+          requests.delete(id);
+          if (m.error !== undefined) stream.destroy(new Error(m.error));
+          else stream.push(null);
+        }
+      } });
+      send(session, { type: 'portOpen', id, taskArn: task.taskArn, port });
+      return stream;
     },
 
     /** Runs a command in a task's container on its agent and answers with its result. */

@@ -60,6 +60,7 @@ export function eksPart(o: EksPartOptions): EksPart {
           clusterName: c.record.name,
           isBerthHost: (host) => isBerthHost(host, apiHosts, port),
           accessEntry: async (arn) => (await readJson<AccessEntryRecord>(o.store, eksKeys.accessEntry(c.scope, c.record.name, arn)))?.value,
+          accessEntryRevision: (arn) => o.store.modRevision(eksKeys.accessEntry(c.scope, c.record.name, arn)),
         }),
       });
     },

@@ -12,6 +12,7 @@ import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
+import type { PodAgents } from '../api/kube/pod-streams.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
 import { BerthKubeSchemas } from '../api/kube/schema/schemas.ts';
 import { placerIds } from '../scheduler/placer-ids.ts';
@@ -54,6 +55,13 @@ import { eventRoutes } from './event-routes.ts';
 import { spotRoutes } from './spot-routes.ts';
 import { taskAccessRoutes } from './task-access.ts';
 
+/** What the composition root gives the Kubernetes API host: the store, the clock, and the agents pods' streams reach. */
+export interface KubeApiHostInputs {
+  readonly store: Store;
+  readonly now: () => number;
+  readonly agents?: PodAgents;
+}
+
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
@@ -75,7 +83,7 @@ export interface ServerOptions {
    * Makes what serves each ACTIVE EKS cluster's Kubernetes API, given the store once it is
    * open: src/api/kube's host unless a test brings its own.
    */
-  readonly kubeApiHost?: (deps: { readonly store: Store; readonly now: () => number }) => KubeApiHost;
+  readonly kubeApiHost?: (deps: KubeApiHostInputs) => KubeApiHost;
 }
 
 /**
@@ -84,11 +92,13 @@ export interface ServerOptions {
  * clusters never loads them. `registry`: the kinds served, when not the default (tests of a kind
  * not served yet).
  */
-export function defaultKubeApiHost(deps: { readonly store: Store; readonly now: () => number }, registry?: KindRegistry): KubeApiHost {
+export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegistry): KubeApiHost {
   let schemas: BerthKubeSchemas | undefined;
   const instances = instanceRecords(deps.store);
   return new BerthKubeApiHost({
-    ...deps, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
+    store: deps.store, now: deps.now, controllers: startKubeControllers, schemasFor: () => (schemas ??= new BerthKubeSchemas()), ...(registry && { registry }),
+    // Pods' logs, exec, attach and port-forward go to their tasks' agents (the pod resolved by the pods backend and the task store).
+    ...(deps.agents && { pods: { agents: deps.agents } }),
     // Each cluster's nodes: the container instances its node groups claimed.
     backendsFor: (cluster) => ({ nodes: new NodeBackend({ instances, cluster, now: deps.now }) }),
   });
@@ -152,8 +162,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     defaultRegion: options.region,
     log: options.log,
   });
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now }) });
-  const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const s3 = createS3Service({ store, dataDir: options.dataDir, accountId: options.accountId, defaultRegion: options.region, log: options.log });
   ensureJoinToken(options.dataDir);
   const auth: CallerAuth = { checkJoinToken: joinTokenChecker(options.dataDir), limiter: new FailureLimiter(), log: options.log, now: Date.now };
@@ -166,6 +174,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   await agents.start();
+  // Each EKS cluster's API server reaches pods' agents through the gateway (logs, exec, attach, port-forward).
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, agents }) });
+  const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const auditExec = execAuditor({ store, logStore: logs.logStore, log: options.log });
   const execStream = createExecStream({
     sessions: execSessions, newId: randomUUID,

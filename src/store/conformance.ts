@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompactedError, type Store, type WatchEvent } from './store.ts';
+import { CompactedError, type ListOptions, type Store, type WatchEvent } from './store.ts';
 
 /**
  * The behaviour every Store backend must have. Each backend's test file calls this with
@@ -139,6 +139,26 @@ export function storeConformance(backend: string, open: () => Promise<Store>): v
     // With no prefix, everything, cursors and all.
     assert.deepEqual((await s.list('', { after: '/m/249', limit: 2 })).items.map((i) => i.key), ['/m0', '/n/a']);
     assert.deepEqual((await s.list('', { reverse: true, after: '/m/000', limit: 2 })).items.map((i) => i.key), ['/m', '/l/x']);
+  });
+
+  withStore('a keys-only list is the same page with every value empty, in every direction and with every cursor', async (s) => {
+    const keys = ['/k/a', '/k/b', '/k/c', '/k/d', '/j/x', '/l/y', '/k'];
+    await s.txn({ ops: keys.map((key) => ({ type: 'put', key, value: `value of ${key}` }) as const) });
+    await s.txn({ ops: [{ type: 'put', key: '/k/b', value: 'rewritten' }, { type: 'delete', key: '/k/c' }] });
+    const shapes: ListOptions[] = [
+      {}, { limit: 2 }, { limit: 2, after: '/k/a' }, { after: '/j/z' }, { after: '/m' }, { reverse: true }, { reverse: true, limit: 1 },
+      { reverse: true, after: '/k/d' }, { reverse: true, after: '/m', limit: 2 },
+    ];
+    for (const prefix of ['/k/', '']) {
+      for (const shape of shapes) {
+        const full = await s.list(prefix, shape);
+        const keysOnly = await s.list(prefix, { ...shape, keysOnly: true });
+        const what = `${prefix} ${JSON.stringify(shape)}`;
+        assert.deepEqual(keysOnly.items, full.items.map((kv) => ({ ...kv, value: '' })), what);
+        assert.equal(keysOnly.more, full.more, what);
+        assert.equal(keysOnly.revision, full.revision, what);
+      }
+    }
   });
 
   withStore('a limit exactly reaching the end says there is no more', async (s) => {

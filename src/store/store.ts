@@ -64,6 +64,12 @@ export interface ListOptions {
   after?: string;
   /** Newest key first. */
   reverse?: boolean;
+  /**
+   * Keys and revisions only: every item's `value` is '' (etcd's `keys_only`). For a reader
+   * that holds what it needs of the values already, keyed by modRevision (the Kubernetes
+   * API's answer cache), so a page does not copy every value out of the backend.
+   */
+  keysOnly?: boolean;
 }
 
 export interface ListResult {

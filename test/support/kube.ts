@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { KubeServer } from '../../src/api/kube/server.ts';
-import { startKubeControllers } from '../../src/controllers/kube/controller-loop.ts';
+import { KubeServer, type KubeServerDeps } from '../../src/api/kube/server.ts';
+import { startKubeControllers, type KubeControllerHooks } from '../../src/controllers/kube/controller-loop.ts';
 import type { KubeSchemas, KubeUser } from '../../src/api/kube/contract.ts';
 import type { KindRegistry } from '../../src/api/kube/kinds.ts';
 import type { StorageBackend } from '../../src/api/kube/storage-backend.ts';
@@ -80,8 +80,15 @@ const USERS: Record<string, KubeUser> = {
   [BUILDER_TOKEN]: { username: 'system:serviceaccount:web:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:web', 'system:authenticated'] },
 };
 
-/** `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default. */
-export async function startKubeTestServer(options: { now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>> } = {}): Promise<KubeTestServer> {
+/**
+ * `schemas`: Berth's real ones (src/api/kube/schema) where a test needs what they do; the double by default.
+ * `controllerHooks`: what a test watches of the controller loop (each pass's start).
+ * `pods`: the agents pods' streams reach (pods/log, exec, attach, portforward), and how a pod is found.
+ */
+export async function startKubeTestServer(options: {
+  now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>>; controllerHooks?: KubeControllerHooks;
+  pods?: KubeServerDeps['pods'];
+} = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
   const store = await openSqliteStore(join(dir, 'state.db'), { ...(options.historyRevisions !== undefined && { historyRevisions: options.historyRevisions }) });
@@ -90,9 +97,9 @@ export async function startKubeTestServer(options: { now?: () => number; history
   // The nodes backend as server.ts composes it (no instance is claimed here: no nodes), unless the test brings its own.
   const backends = { nodes: new NodeBackend({ instances: instanceRecords(store), cluster, now }), ...options.backends };
   const server = new KubeServer({
-    cluster, tls: { cert: certs.cert, key: certs.key }, host: '127.0.0.1', port: 0,
+    cluster, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, host: '127.0.0.1', port: 0,
     authenticate: async (token) => USERS[token], store, now,
-  }, { schemas: options.schemas ?? schemasDouble(), controllers: startKubeControllers, ...(options.registry && { registry: options.registry }), backends });
+  }, { schemas: options.schemas ?? schemasDouble(), controllers: (deps) => startKubeControllers(deps, options.controllerHooks), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigFor(api.url, certs.ca, ADMIN_TOKEN));

@@ -53,6 +53,30 @@ test('a verified token is remembered until it expires, and its entry is read eve
   assert.equal(await auth(token, now + TOKEN_LIFETIME_MS + 1000), undefined, 'a remembered token still expires');
 });
 
+test('with entry revisions, a remembered token\'s user is reused while its entry\'s revision holds, made again when it moves, refused when it goes', async () => {
+  let entry: AccessEntryRecord | undefined = entries.get(ROLE);
+  let revision: number | undefined = 7;
+  let reads = 0;
+  const auth = eksAuthenticator({ ...options, accessEntry: async () => { reads++; return entry; }, accessEntryRevision: async () => revision });
+  const now = Date.now();
+  const first = await auth(token, now);
+  assert.deepEqual(first?.groups, ['devs', 'system:authenticated']);
+  assert.equal(await auth(token, now + 1000), first, 'the same user, the entry not read again');
+  assert.equal(reads, 1);
+  entry = { ...entry!, kubernetesGroups: ['admins'] };
+  revision = 8;
+  assert.deepEqual((await auth(token, now + 2000))?.groups, ['admins', 'system:authenticated'], 'a changed entry is read again at once');
+  assert.equal(reads, 2);
+  revision = undefined;
+  assert.equal(await auth(token, now + 3000), undefined, 'a deleted entry locks the user out at once');
+  revision = 9;
+  assert.equal(await auth(token, now + TOKEN_LIFETIME_MS + 1000), undefined, 'a remembered token still expires');
+  // A token that differs from a remembered one is checked on its own, never taken for it.
+  const tampered = token.slice(0, -2) + (token.endsWith('A') ? 'BA' : 'AA');
+  assert.equal(await auth(tampered, now), undefined);
+  assert.equal((await auth(token, now))?.username, 'arn:aws:sts::000000000000:assumed-role/dev/alice');
+});
+
 test('a long-term key\'s token is the root\'s (Berth holds no secret to check it with)', async () => {
   const user = await authenticate(rootToken, Date.now());
   assert.equal(user?.username, 'arn:aws:iam::000000000000:root');

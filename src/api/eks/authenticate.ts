@@ -18,6 +18,7 @@
  * made with one is the root's once every other check passes; its signature cannot be
  * checked. Session credentials (STS AssumeRole, task roles) are checked in full.
  */
+import { hash } from 'node:crypto';
 import type { Authenticate, KubeUser } from '../kube/contract.ts';
 import { kubeUserOf, type AccessEntryRecord, type TokenPrincipal } from '../../core/eks/access.ts';
 import { rootPrincipal } from '../../identity/principal.ts';
@@ -46,6 +47,13 @@ export interface EksAuthenticatorOptions {
   readonly isBerthHost: (host: string) => boolean;
   /** The access entry of this cluster for a principal ARN, read when a token arrives. */
   readonly accessEntry: (principalArn: string) => Promise<AccessEntryRecord | undefined>;
+  /**
+   * The store revision of that entry (undefined: none), read without the entry itself. When
+   * given, a remembered token's user is reused while its entry's revision holds, and the
+   * entry is read and the user made again only when it changed; without it, every request
+   * reads the entry.
+   */
+  readonly accessEntryRevision?: (principalArn: string) => Promise<number | undefined>;
 }
 
 /** A token's principal and until when (epoch ms) the token holds, or why it proves nothing. */
@@ -54,7 +62,8 @@ export type TokenCheck = { readonly ok: true; readonly principal: TokenPrincipal
 /**
  * Tokens verified lately, each kept until it expires: kubectl sends one token with every
  * request for 14 minutes, and a hit skips the decode and the three HMACs of a check. The
- * access entry is still read per request, so a deleted entry locks its user out at once.
+ * access entry's revision is still read per request, so a deleted or changed entry takes
+ * effect at once.
  */
 export const MAX_VERIFIED_TOKENS = 1_000;
 
@@ -112,23 +121,47 @@ export function checkToken(token: string, now: number, o: Omit<EksAuthenticatorO
   return { ok: true, principal, validUntil: Math.min(signedAt + TOKEN_LIFETIME_MS, opened.expiration) };
 }
 
+/** A verified token: whom it proves until when, and the user its entry made at a revision. */
+interface Verified {
+  /** The token itself (the map is keyed by its digest): a presented one must be it, not only hash alike. */
+  readonly token: string;
+  readonly principal: TokenPrincipal;
+  readonly validUntil: number;
+  user?: { readonly of: KubeUser; readonly entryRevision: number };
+}
+
 /** The cluster's Authenticate (src/api/kube/contract.ts): a verified token's user, or undefined. */
 export function eksAuthenticator(o: EksAuthenticatorOptions): Authenticate {
-  const verified = new Lru<string, { principal: TokenPrincipal; validUntil: number }>(MAX_VERIFIED_TOKENS);
+  // Keyed by the token's SHA-256 (one-shot: no Hash object per request), so the lookup
+  // compares digests, never a presented token with a remembered one character by character:
+  // how long it takes tells nothing about a token the caller does not hold already. The
+  // equality check after a digest match only guards against a collision.
+  const verified = new Lru<string, Verified>(MAX_VERIFIED_TOKENS);
   return async (bearerToken, now): Promise<KubeUser | undefined> => {
-    let hit = verified.get(bearerToken);
-    if (hit && now >= hit.validUntil) {
-      verified.delete(bearerToken);
+    const digest = hash('sha256', bearerToken, 'base64');
+    let hit = verified.get(digest);
+    if (hit && (now >= hit.validUntil || hit.token !== bearerToken)) {
+      verified.delete(digest);
       hit = undefined;
     }
     if (!hit) {
       const checked = checkToken(bearerToken, now, o);
       if (!checked.ok) return undefined;
-      hit = { principal: checked.principal, validUntil: checked.validUntil };
-      verified.set(bearerToken, hit);
+      hit = { token: bearerToken, principal: checked.principal, validUntil: checked.validUntil };
+      verified.set(digest, hit);
     }
+    if (!o.accessEntryRevision) {
+      const entry = await o.accessEntry(hit.principal.entryArn);
+      return entry ? kubeUserOf(entry, hit.principal) : undefined;
+    }
+    // The revision before the entry: a write between the two makes the next request read it again.
+    const revision = await o.accessEntryRevision(hit.principal.entryArn);
+    if (revision === undefined) return undefined;
+    if (hit.user?.entryRevision === revision) return hit.user.of;
     const entry = await o.accessEntry(hit.principal.entryArn);
-    return entry ? kubeUserOf(entry, hit.principal) : undefined;
+    if (!entry) return undefined;
+    hit.user = { of: kubeUserOf(entry, hit.principal), entryRevision: revision };
+    return hit.user.of;
   };
 }
 

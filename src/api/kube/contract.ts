@@ -44,8 +44,12 @@ export interface KubeClusterRef {
 
 export interface KubeApiOptions {
   readonly cluster: KubeClusterRef;
-  /** PEM: the serving certificate (signed by the cluster's CA, with the listener's names and IPs) and its key. */
-  readonly tls: { readonly cert: string; readonly key: string };
+  /**
+   * PEM: the serving certificate (signed by the cluster's CA, with the listener's names and IPs)
+   * and its key; `ca`, the cluster's CA certificate, which the controllers publish to every
+   * namespace as `kube-root-ca.crt` (none given: not published).
+   */
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca?: string };
   /** Where to listen. Port 0 picks a free one. */
   readonly host: string;
   readonly port: number;

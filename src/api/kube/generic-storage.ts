@@ -7,7 +7,8 @@
  * transaction, for watchers (watch.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { KeyValue, Store, Op } from '../../store/store.ts';
+import type { ListOptions as StoreListOptions, Store, Op } from '../../store/store.ts';
+import { AnswerCache, ListCache } from './answer-cache.ts';
 import { generatedName, type FieldError } from '../../core/kube/names.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import type { KubeSchemas } from './contract.ts';
@@ -62,8 +63,20 @@ function sameObject(a: Obj, b: Obj): boolean {
   return isDeepStrictEqual(strip(a), strip(b));
 }
 
+/** An object's answer by its key (a tombstone's is empty: tombstones are never answered). */
+interface Answer {
+  readonly key: string;
+  readonly answer: Buffer;
+}
+
+const NO_ANSWER = Buffer.alloc(0);
+
 export class GenericStorage implements StorageBackend {
   readonly #d: GenericStorageDeps;
+  /** GET and LIST answers by key and modRevision (bounded: answer-cache.ts). */
+  readonly #answers = new AnswerCache();
+  /** Whole lists by prefix at a store revision (bounded: answer-cache.ts). */
+  readonly #lists = new ListCache();
   constructor(deps: GenericStorageDeps) {
     this.#d = deps;
   }
@@ -78,27 +91,79 @@ export class GenericStorage implements StorageBackend {
     return decode(kv.value, kv.modRevision);
   }
 
-  /** The object's JSON as answered, straight from its stored string. */
-  async getRaw(kind: KindInfo, namespace: string | undefined, name: string): Promise<string> {
-    const kv = await this.#d.store.get(objectKey(this.#d.clusterUid, kind, namespace, name));
+  /**
+   * The object's JSON as answered: the bytes the answer cache holds for its current
+   * modRevision (read from the store's index, not its value), else spliced from its stored string.
+   */
+  async getRaw(kind: KindInfo, namespace: string | undefined, name: string): Promise<Buffer> {
+    const key = objectKey(this.#d.clusterUid, kind, namespace, name);
+    const modRevision = await this.#d.store.modRevision(key);
+    if (modRevision === undefined) throw notFound(kind, name);
+    const hit = this.#answers.get(key, modRevision);
+    if (hit) return hit;
+    const kv = await this.#d.store.get(key);
     if (!kv) throw notFound(kind, name);
-    return withResourceVersion(kv.value, kv.modRevision);
+    return this.#answers.set(key, kv.modRevision, withResourceVersion(kv.value, kv.modRevision));
   }
 
   list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
     const filter = options.labels.length > 0 || options.fields.length > 0;
-    return this.#page(kind, namespace, options, (kv) => {
+    return this.#page(kind, namespace, options, (prefix, o) => this.#d.store.list(prefix, o), (kv) => {
       const o = decode(kv.value, kv.modRevision);
       return !filter || (matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, o)) ? o : undefined;
     });
   }
 
-  /** A page of objects' JSON strings, for lists without selectors (nothing to parse). */
-  listRaw(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
-    return this.#page(kind, namespace, options, (kv) => withResourceVersion(kv.value, kv.modRevision));
+  /**
+   * A page of objects' JSON bytes (the answer cache's), for lists without selectors (nothing
+   * to parse); a whole list read at the store's current revision is the one kept (ListCache).
+   */
+  async listRaw(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
+    const read = (): Promise<RawListPage> => this.#page(kind, namespace, options, (prefix, o) => this.#answerPage(prefix, o), (a) => a.answer);
+    const whole = options.limit === 0 && options.continueToken === undefined && options.labels.length === 0 && options.fields.length === 0;
+    if (!whole) return read();
+    const prefix = listPrefix(this.#d.clusterUid, kind, namespace);
+    const before = await this.#d.store.revision();
+    const kept = this.#lists.get(prefix, before);
+    if (kept) return kept;
+    const page = await read();
+    // Kept only when no write landed while it was read: then it is the list at that revision.
+    if (page.resourceVersion === String(before) && await this.#d.store.revision() === before) this.#lists.set(prefix, before, page);
+    return page;
   }
 
-  async #page<T>(kind: KindInfo, namespace: string | undefined, options: ListOptions, take: (kv: KeyValue) => T | undefined): Promise<{ items: T[]; resourceVersion: string; continueToken: string | undefined }> {
+  /**
+   * One store page as answers: keys and revisions only, each answer from the cache, a miss
+   * read by its key. A miss whose read finds another revision (a write landed between the
+   * two reads) makes the page be read whole instead, so a page is always of one revision.
+   */
+  async #answerPage(prefix: string, o: StoreListOptions): Promise<{ items: Answer[]; more: boolean; revision: number }> {
+    const page = await this.#d.store.list(prefix, { ...o, keysOnly: true });
+    const items: Answer[] = [];
+    for (const kv of page.items) {
+      if (isTombstone(kv.key)) {
+        items.push({ key: kv.key, answer: NO_ANSWER });
+        continue;
+      }
+      const answer = this.#answers.get(kv.key, kv.modRevision) ?? await this.#readAnswer(kv.key, kv.modRevision);
+      if (answer === undefined) {
+        const whole = await this.#d.store.list(prefix, o);
+        const answers = whole.items.map((w) => ({ key: w.key, answer: this.#answers.get(w.key, w.modRevision) ?? this.#answers.set(w.key, w.modRevision, withResourceVersion(w.value, w.modRevision)) }));
+        return { items: answers, more: whole.more, revision: whole.revision };
+      }
+      items.push({ key: kv.key, answer });
+    }
+    return { items, more: page.more, revision: page.revision };
+  }
+
+  /** The answer of `key` read from the store, if it is still at `modRevision`. */
+  async #readAnswer(key: string, modRevision: number): Promise<Buffer | undefined> {
+    const kv = await this.#d.store.get(key);
+    return kv?.modRevision === modRevision ? this.#answers.set(key, modRevision, withResourceVersion(kv.value, modRevision)) : undefined;
+  }
+
+  async #page<P extends { readonly key: string }, T>(kind: KindInfo, namespace: string | undefined, options: ListOptions,
+    read: (prefix: string, o: StoreListOptions) => Promise<{ items: P[]; more: boolean; revision: number }>, take: (item: P) => T | undefined): Promise<{ items: T[]; resourceVersion: string; continueToken: string | undefined }> {
     const prefix = listPrefix(this.#d.clusterUid, kind, namespace);
     let after: string | undefined;
     let revision: number | undefined;
@@ -112,7 +177,7 @@ export class GenericStorage implements StorageBackend {
     const items: T[] = [];
     const want = options.limit > 0 ? options.limit : Infinity;
     for (;;) {
-      const page = await this.#d.store.list(prefix, { limit: LIST_READ_PAGE, ...(after !== undefined && { after }) });
+      const page = await read(prefix, { limit: LIST_READ_PAGE, ...(after !== undefined && { after }) });
       revision ??= page.revision;
       for (const kv of page.items) {
         after = kv.key;

@@ -23,8 +23,8 @@ export interface RestResponse {
   /** For get and list: the objects, so the server can answer a Table or metadata instead. */
   readonly items?: readonly Obj[];
   readonly listMeta?: Record<string, unknown>;
-  /** The answer's JSON text, when the backend gave it without parsing (body is then empty). */
-  readonly raw?: string;
+  /** The answer's JSON (text or UTF-8 bytes), when the backend gave it without parsing (body is then empty). */
+  readonly raw?: string | Buffer;
 }
 
 export interface RestDeps {

@@ -12,6 +12,7 @@ import type { Obj } from './kind-rules.ts';
 import { applyPatch, patchTypeOf, schemaError } from './patch.ts';
 import type { ResourceRoute } from './route.ts';
 import { handleScale } from './scale.ts';
+import { listAnswer } from './answer-cache.ts';
 import { badRequest, methodNotAllowed, StatusError } from './status.ts';
 import type { DeleteOptions, ListOptions, PropagationPolicy, WriteOptions } from './storage-backend.ts';
 
@@ -136,9 +137,8 @@ export async function handleRest(deps: RestDeps, req: RestRequest): Promise<Rest
       if (!verbOk('list')) throw methodNotAllowed();
       const options = listOptionsOf(kind, req.query);
       if (req.plain && deps.storage.listRaw && options.labels.length === 0 && options.fields.length === 0) {
-        const raw = await deps.storage.listRaw(kind, route.namespace, options);
-        const meta = JSON.stringify({ resourceVersion: raw.resourceVersion, ...(raw.continueToken !== undefined && { continue: raw.continueToken }) });
-        return { status: 200, body: {}, raw: `{"kind":"${kind.kind}List","apiVersion":"${apiVersionOf(kind)}","metadata":${meta},"items":[${raw.items.join(',')}]}` };
+        const page = await deps.storage.listRaw(kind, route.namespace, options);
+        return { status: 200, body: {}, raw: listAnswer(kind.kind, apiVersionOf(kind), page) };
       }
       const page = await deps.storage.list(kind, route.namespace, options);
       const listMeta = { resourceVersion: page.resourceVersion, ...(page.continueToken !== undefined && { continue: page.continueToken }) };

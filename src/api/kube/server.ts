@@ -19,21 +19,23 @@ import { Backends } from './backends.ts';
 import { ANONYMOUS, Reviews } from './reviews.ts';
 import { RbacCache } from './rbac/cache.ts';
 import { writeBootstrapPolicy } from './rbac/bootstrap-writer.ts';
-import { requestAttributes } from './rbac/attributes.ts';
-import { authorize } from './rbac/authorizer.ts';
+import { authorizeKept } from './rbac/decisions.ts';
 import { EMPTY_SNAPSHOT } from './rbac/types.ts';
 import { guardEscalation } from './rbac/guard.ts';
 import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
 import type { StorageBackend } from './storage-backend.ts';
 import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
-import { routeOf, type ResourceRoute } from './route.ts';
+import type { ResourceRoute } from './route.ts';
+import { RequestTargets, type RequestTarget } from './request-target.ts';
 import { handleRest, type RestResponse } from './rest.ts';
-import { badRequest, forbidden, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
+import { badRequest, forbidden, methodNotAllowed, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
 import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
 import { ServiceAllocator } from './service-allocation.ts';
+import { resolvePodFromStore } from './pod-target.ts';
+import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -57,6 +59,8 @@ export interface KubeControllerDeps {
   /** The `kubernetes` Service's cluster IP (the first of the service range) and where this server listens. */
   readonly apiServer?: { readonly clusterIP: string; readonly ip: string; readonly port: number };
   readonly rng?: () => number;
+  /** The cluster's CA certificate (PEM): published to every namespace as `kube-root-ca.crt`. */
+  readonly rootCA?: string;
 }
 
 export type StartKubeControllers = (deps: KubeControllerDeps) => Promise<KubeControllers>;
@@ -74,6 +78,13 @@ export interface KubeServerDeps {
   readonly controllers?: StartKubeControllers;
   /** Storage backends beside 'generic' and the events view, by the name kinds.ts rows give (nodes; pods next). */
   readonly backends?: Readonly<Record<string, StorageBackend>>;
+  /**
+   * A pod's logs, exec, attach and port-forward (pod-streams.ts): the agents that run them,
+   * and how a pod resolves to its task (by default its uid's task in the task store,
+   * pod-target.ts's resolvePodFromStore over the pods row's backend). Absent, or no pods row:
+   * those subresources are not served.
+   */
+  readonly pods?: Pick<PodStreamsDeps, 'agents'> & Partial<Pick<PodStreamsDeps, 'resolvePod'>>;
 }
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
@@ -92,25 +103,30 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: object | string, contentType = 'application/json', warnings: readonly string[] = []): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const headers: Record<string, string | string[]> = {
+/** An answer: an object (serialized here), JSON text, or bytes (written as they are, their length known). */
+function send(res: ServerResponse, status: number, body: object | string | Buffer, contentType = 'application/json', warnings: readonly string[] = []): void {
+  const payload = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string | string[] | number> = {
     'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(),
   };
+  if (Buffer.isBuffer(payload)) headers['Content-Length'] = payload.length;
   if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(status, headers);
-  res.end(text);
+  res.end(payload);
 }
 
 export class KubeServer {
   readonly #options: KubeApiOptions;
-  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends'>> & Pick<KubeServerDeps, 'controllers'>;
+  readonly #deps: Required<Omit<KubeServerDeps, 'controllers' | 'backends' | 'pods'>> & Pick<KubeServerDeps, 'controllers'>;
+  readonly #pods: PodStreams | undefined;
   readonly #backends: Backends;
   readonly #storage: GenericStorage;
   readonly #allocator: ServiceAllocator;
   readonly #server: Http2SecureServer;
   readonly #sockets = new Set<Socket>();
   readonly #watchers = new WatcherCount();
+  /** Request lines parsed once (bounded: request-target.ts). */
+  readonly #targets: RequestTargets;
   #controllers: KubeControllers | undefined;
   #rbac: RbacCache | undefined;
   #address = '';
@@ -118,6 +134,7 @@ export class KubeServer {
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
     this.#options = options;
     this.#deps = { newUid: randomUUID, rng: Math.random, registry: new KindRegistry(), ...deps };
+    this.#targets = new RequestTargets(this.#deps.registry);
     const namespaces = this.#deps.registry.byResource('', 'v1', 'namespaces')!;
     const services = this.#deps.registry.byResource('', 'v1', 'services');
     this.#allocator = new ServiceAllocator(options.store, options.cluster.uid, options.cluster.serviceIpv4Cidr, this.#deps.rng);
@@ -133,6 +150,19 @@ export class KubeServer {
       const request = req as unknown as IncomingMessage;
       const response = res as unknown as ServerResponse;
       this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
+    });
+    const pods = this.#deps.registry.byResource('', 'v1', 'pods');
+    this.#pods = deps.pods && pods && new PodStreams({
+      agents: deps.pods.agents, now: options.now,
+      resolvePod: deps.pods.resolvePod ?? resolvePodFromStore({
+        store: options.store, pods: this.#backends.for(pods), podKind: pods, scope: { account: options.cluster.account, region: options.cluster.region },
+      }),
+    });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.#upgrade(req, socket, head).catch((err: unknown) => {
+        refuseUpgrade(socket, err instanceof StatusError ? err : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`));
+      });
     });
     this.#server.on('secureConnection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -162,6 +192,7 @@ export class KubeServer {
         store: this.#options.store, clusterUid: this.#options.cluster.uid, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
         apiServer: { clusterIP: apiServerIP(this.#allocator.range), ip, port },
+        ...(this.#options.tls.ca !== undefined && { rootCA: this.#options.tls.ca }),
       });
     }
     return { url: `https://${this.#address}`, close: () => this.close() };
@@ -171,6 +202,7 @@ export class KubeServer {
     await this.#controllers?.close();
     await this.#rbac?.close();
     this.#watchers.closeAll();
+    this.#pods?.close();
     await new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       for (const socket of this.#sockets) socket.destroy();
@@ -200,23 +232,63 @@ export class KubeServer {
     return user;
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://kube');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  /**
+   * Who asks (authenticated, impersonation applied) and whether they may: the request's own
+   * attributes, and `alsoVerb` on the same resource when given (a WebSocket upgrade of exec,
+   * attach or portforward is a GET, and needs `create` too, as the API server checks it with
+   * AuthorizePodWebsocketUpgradeCreatePermission). Throws 401 or 403, or the target's route error.
+   */
+  async #admit(req: IncomingMessage, target: RequestTarget, alsoVerb?: string): Promise<KubeUser | undefined> {
+    const { path, routeError, attrs } = target;
     let user = await this.#authenticate(req, path);
-    const method = req.method ?? 'GET';
     if (user && impersonates(req.headers)) {
       const as = impersonatedUser(user, req.headers, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       if (as instanceof StatusError) throw as;
       user = as;
     }
-    const route = routeOf(this.#deps.registry, path);
-    const attrs = requestAttributes(method, path, url.searchParams);
-    const decision = authorize(user ?? ANONYMOUS, attrs, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
-    if (!decision.allowed) {
+    if (routeError !== undefined) throw routeError;
+    for (const a of alsoVerb !== undefined && attrs.resourceRequest && attrs.verb !== alsoVerb ? [attrs, { ...attrs, verb: alsoVerb }] : [attrs]) {
+      const decision = authorizeKept(user ?? ANONYMOUS, a, this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
+      if (decision.allowed) continue;
       const username = (user ?? ANONYMOUS).username;
-      if (!attrs.resourceRequest) throw forbidden(username, attrs.verb, undefined, undefined, undefined, path, '', decision.reason);
-      throw forbidden(username, attrs.verb, { group: attrs.apiGroup, plural: attrs.resource }, attrs.name || undefined, attrs.namespace || undefined, path, attrs.subresource, decision.reason);
+      if (!a.resourceRequest) throw forbidden(username, a.verb, undefined, undefined, undefined, path, '', decision.reason);
+      throw forbidden(username, a.verb, { group: a.apiGroup, plural: a.resource }, a.name || undefined, a.namespace || undefined, path, a.subresource, decision.reason);
+    }
+    return user;
+  }
+
+  /**
+   * The pod streams, when `route` names one of them (pods/log, exec, attach, portforward);
+   * a server given no agents to reach pods through has none to serve: 404.
+   */
+  #podStream(route: ResourceRoute | undefined): PodStreams | undefined {
+    const named = route?.kind.group === '' && route.kind.plural === 'pods' && route.name !== undefined && route.namespace !== undefined
+      && (route.subresource === 'log' || UPGRADE_SUBRESOURCES.has(route.subresource ?? ''));
+    if (named && !this.#pods) throw pageNotFound();
+    return named ? this.#pods : undefined;
+  }
+
+  /** An HTTP/1.1 upgrade: pods' exec, attach and portforward; anything else is refused as the server refuses it. */
+  async #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const target = this.#targets.of(req.method ?? 'GET', req.url ?? '/');
+    await this.#admit(req, target, 'create');
+    const { route } = target;
+    const pods = this.#podStream(route);
+    if (!pods || !route || !UPGRADE_SUBRESOURCES.has(route.subresource!)) throw pageNotFound();
+    await pods.upgrade(route.subresource!, route.namespace!, route.name!, new URLSearchParams(target.search), req, socket, head);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const target = this.#targets.of(method, req.url ?? '/');
+    const { path, route } = target;
+    const query = new URLSearchParams(target.search);
+    const user = await this.#admit(req, target);
+    const pods = this.#podStream(route);
+    if (pods && route) {
+      if (route.subresource !== 'log') throw badRequest('Upgrade request required');
+      if (method !== 'GET') throw methodNotAllowed();
+      return pods.log(route.namespace!, route.name!, query, res);
     }
     if (route) {
       const raw = method === 'GET' ? Buffer.alloc(0) : await readBody(req);
@@ -226,20 +298,20 @@ export class KubeServer {
         body = JSON.stringify(decodeProtobuf(raw));
         contentType = 'application/json';
       }
-      if (method === 'GET' && route.subresource === undefined && (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')) {
+      if (method === 'GET' && route.subresource === undefined && (query.get('watch') === 'true' || query.get('watch') === '1')) {
         // A watch of one named object is a watch of its collection by metadata.name, as the server treats it.
-        const q = new URLSearchParams(url.searchParams);
+        const q = new URLSearchParams(query);
         if (route.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${route.name}`].filter(Boolean).join(','));
         return serveWatch({ storage: this.#backends.for(route.kind), now: this.#options.now, watchers: this.#watchers }, { ...route, name: undefined }, q, req, res);
       }
       const storage = guardEscalation(this.#backends.for(route.kind), route.kind, () => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT);
       const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {
-        method, route, query: url.searchParams, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
+        method, route, query, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
-      return this.#answer(req, res, route, url.searchParams, r);
+      return this.#answer(req, res, route, query, r);
     }
     if (method !== 'GET') throw pageNotFound();
-    this.#nonResource(req, res, path, url.searchParams);
+    this.#nonResource(req, res, path, query);
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, r: RestResponse): void {

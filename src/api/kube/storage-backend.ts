@@ -58,9 +58,9 @@ export interface ListPage {
   readonly continueToken: string | undefined;
 }
 
-/** A list page of objects' JSON strings, as answered. */
+/** A list page of objects' JSON (text, or its UTF-8 bytes), as answered. */
 export interface RawListPage {
-  readonly items: string[];
+  readonly items: readonly (string | Buffer)[];
   readonly resourceVersion: string;
   readonly continueToken: string | undefined;
 }
@@ -78,8 +78,11 @@ export type DeleteResult = { readonly gone: true; readonly object: Obj } | { rea
 export interface StorageBackend {
   get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj>;
   list(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage>;
-  /** Optional fast paths for plain JSON answers: the objects' JSON without parsing them (lists without selectors). */
-  getRaw?(kind: KindInfo, namespace: string | undefined, name: string): Promise<string>;
+  /**
+   * Optional fast paths for plain JSON answers: the objects' JSON without parsing them (lists
+   * without selectors), as text or as its UTF-8 bytes (the generic backend's answer cache).
+   */
+  getRaw?(kind: KindInfo, namespace: string | undefined, name: string): Promise<string | Buffer>;
   listRaw?(kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage>;
   create(kind: KindInfo, namespace: string | undefined, object: Obj, options: WriteOptions): Promise<Obj>;
   /** Replaces the object; `change` turns the current object into the new one (an update's body, or a patch applied). */

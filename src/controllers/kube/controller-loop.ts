@@ -4,7 +4,12 @@
  * change under the cluster's keys updates its metadata cache and marks it dirty; a pass (at most
  * one in flight, PASS_DELAY_MS after the change that started it) asks the reconciler, and
  * applies its actions through the storage backend, as an API client would. A refused action
- * (gone, changed) is left to the next pass.
+ * (gone, changed) is left to the next pass. Kinds kept outside the cluster's keys (pods as
+ * tasks, nodes as container instances) are followed through their own backends
+ * (kind-follower.ts: list, watch, list again after a 410), so their changes start passes and
+ * their refs join the metadata cache. Each pod's change, whichever backend keeps pods, is
+ * compared with its last state for the scheduler's and kubelet's Events (pod-events.ts),
+ * written in the background (event-recorder.ts).
  */
 import type { KeyValue } from '../../store/store.ts';
 import { reconcileKube, type KubeAction, type KubeObjectRef } from './reconcile.ts';
@@ -17,6 +22,12 @@ import { StatusError } from '../../api/kube/status.ts';
 import { eachKey } from '../../store/json.ts';
 import { generatedName } from '../../core/kube/names.ts';
 import { WorkloadPass } from './workload-pass.ts';
+import { followKind } from './kind-follower.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { podEvents, slimPod } from './pod-events.ts';
+import type { Pod } from './workload-objects.ts';
+import { ROOT_CA_CONFIGMAP } from '../../core/kube/pod/defaults.ts';
+import { ROOT_CA_DESCRIPTION, ROOT_CA_DESCRIPTION_ANNOTATION } from './reconcile.ts';
 
 /** Delay between a change and the pass it starts: changes in that window share the pass. */
 export const PASS_DELAY_MS = 20;
@@ -24,16 +35,26 @@ export const PASS_DELAY_MS = 20;
 export const MIN_WAKE_DELAY_MS = 1000;
 /** The manager the controllers' writes are recorded under. */
 export const CONTROLLER_MANAGER = 'berth-kube-controller-manager';
+/** Pods whose last state is kept for their Events (a slim copy each): past this, new pods' transitions are read from nothing (the correlator still folds repeats). */
+export const MAX_TRACKED_PODS = 50_000;
+
+/** What a test may watch of the loop. */
+export interface KubeControllerHooks {
+  /** Called as each pass starts. */
+  readonly onPass?: () => void;
+}
 
 const resourceName = (k: KindInfo): string => (k.group === '' ? k.plural : `${k.plural}.${k.group}`);
 
 function refOf(k: KindInfo, o: Obj): KubeObjectRef {
   const m = o.metadata;
+  const rootCA = k.plural === 'configmaps' && k.group === '' && m.name === ROOT_CA_CONFIGMAP;
   return {
     resource: resourceName(k), namespace: m.namespace, name: m.name!, uid: m.uid!, deleting: m.deletionTimestamp !== undefined,
     finalizers: m.finalizers ?? [], ownerUids: (m.ownerReferences ?? []).map((r) => r.uid),
     ...(k.plural === 'namespaces' && k.group === '' && { contentFinalizer: ((o.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).includes('kubernetes') }),
     ...(k.plural === 'events' && { lastSeenAt: eventLastSeen(o) }),
+    ...(rootCA && { rootCA: { ca: (o.data as Record<string, string> | undefined)?.['ca.crt'], described: m.annotations?.[ROOT_CA_DESCRIPTION_ANNOTATION] === ROOT_CA_DESCRIPTION } }),
   };
 }
 
@@ -47,7 +68,9 @@ function eventLastSeen(o: Obj): number {
   return 0;
 }
 
-export async function startKubeControllers(deps: KubeControllerDeps): Promise<KubeControllers> {
+const isPods = (k: KindInfo): boolean => k.group === '' && k.plural === 'pods';
+
+export async function startKubeControllers(deps: KubeControllerDeps, hooks: KubeControllerHooks = {}): Promise<KubeControllers> {
   const byResource = new Map(deps.registry.kinds.filter((k) => k.backend === 'generic').map((k) => [resourceName(k), k]));
   const storage = (k: KindInfo) => deps.backends.for(k);
   let closed = false;
@@ -69,22 +92,39 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     const second = key.indexOf('/', key.indexOf('/', base.length) + 1);
     return second < 0 ? undefined : kindByPrefix.get(key.slice(0, second + 1));
   };
-  const track = (kv: KeyValue, deleted: boolean): void => {
+  const events = new EventRecorder({ registry: deps.registry, backends: deps.backends, now: deps.now, fieldManager: CONTROLLER_MANAGER });
+  // Each pod's last state (slim), to read its Events from the next one.
+  const pods = new Map<string, Pod>();
+  const podChanged = (key: string, after: Obj | undefined, quiet: boolean): void => {
+    if (!after) {
+      pods.delete(key);
+      return;
+    }
+    const next = slimPod(after as unknown as Pod);
+    if (!quiet) events.enqueue(podEvents(pods.get(key), next));
+    if (pods.has(key) || pods.size < MAX_TRACKED_PODS) pods.set(key, next);
+  };
+  // `quiet`: the initial listing, whose pods' pasts are not news.
+  const track = (kv: KeyValue, deleted: boolean, quiet = false): void => {
     if (isTombstone(kv.key)) return;
     if (deleted) {
       objects.delete(kv.key);
+      pods.delete(kv.key);
       return;
     }
     const k = kindOf(kv.key);
-    if (k) objects.set(kv.key, refOf(k, decode(kv.value, kv.modRevision)));
+    if (!k) return;
+    const o = decode(kv.value, kv.modRevision);
+    objects.set(kv.key, refOf(k, o));
+    if (isPods(k)) podChanged(kv.key, o, quiet);
   };
   // Watch from before the listing: events it replays bring anything listed at an older state up to date.
   const from = await deps.store.revision();
-  for (const prefix of kindByPrefix.keys()) await eachKey(deps.store, prefix, (kv) => track(kv, false));
+  for (const prefix of kindByPrefix.keys()) await eachKey(deps.store, prefix, (kv) => track(kv, false, true));
 
   const rng = deps.rng ?? Math.random;
   const workloads = new WorkloadPass({
-    registry: deps.registry, backends: deps.backends, now: deps.now, fieldManager: CONTROLLER_MANAGER, suffix: () => generatedName('', rng),
+    registry: deps.registry, backends: deps.backends, now: deps.now, fieldManager: CONTROLLER_MANAGER, suffix: () => generatedName('', rng), events,
     ...(deps.apiServer && { apiServer: deps.apiServer }),
   });
 
@@ -127,12 +167,23 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
           return cur;
         }, { ...opts, subresource: 'finalize' });
         return;
+      case 'publishRootCA': {
+        const cm = deps.registry.byResource('', 'v1', 'configmaps')!;
+        const annotations = { [ROOT_CA_DESCRIPTION_ANNOTATION]: ROOT_CA_DESCRIPTION };
+        const data = { 'ca.crt': a.ca };
+        if (a.create) await storage(cm).create(cm, a.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations }, data } as Obj, opts);
+        else {
+          await storage(cm).update(cm, a.namespace, ROOT_CA_CONFIGMAP, (cur) => cur && { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, ...annotations } }, data }, opts);
+        }
+        return;
+      }
     }
   };
 
   const pass = async (): Promise<void> => {
     dirty = false;
-    const { actions, wakeAt } = reconcileKube({ objects: [...objects.values()] }, deps.now());
+    hooks.onPass?.();
+    const { actions, wakeAt } = reconcileKube({ objects: [...objects.values()], ...(deps.rootCA !== undefined && { rootCA: deps.rootCA }) }, deps.now());
     wakeFor(wakeAt);
     let applied = 0;
     for (const a of actions) {
@@ -184,7 +235,10 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
         else {
           const w = idleWaiters;
           idleWaiters = [];
-          for (const f of w) f();
+          // Settled once the Events of what happened are written too.
+          void events.idle().then(() => {
+            for (const f of w) f();
+          });
         }
       });
     }, PASS_DELAY_MS);
@@ -195,18 +249,48 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     schedule();
   });
   // Kinds kept outside the cluster's keys (pods as tasks, nodes as container instances): their
-  // own watches keep their refs in the metadata cache (so garbage collection and namespace
-  // deletion reach them) and wake passes.
-  const outsideWatches: (() => void)[] = [];
+  // own backends' watches keep their refs in the metadata cache (so garbage collection and
+  // namespace deletion reach them) and start passes; a relist replaces the kind's refs whole.
+  const followers: (() => void)[] = [];
   for (const resource of ['pods', 'nodes'] as const) {
     const k = workloads.kindOf(resource);
     if (!k || k.backend === 'generic') continue;
     byResource.set(resourceName(k), k);
-    const keyOf = (o: Obj) => `outside:${k.plural}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    outsideWatches.push(await deps.backends.for(k).watch({ kind: k, namespace: undefined, labels: [], fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => {
-      if (e.type === 'DELETED') objects.delete(keyOf(e.object));
-      else if (e.type === 'ADDED' || e.type === 'MODIFIED') objects.set(keyOf(e.object), refOf(k, e.object));
-      schedule();
+    const prefix = `outside:${k.plural}/`;
+    const keyOf = (o: Obj) => `${prefix}${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    let listed = false;
+    followers.push(await followKind({
+      backend: deps.backends.for(k), kind: k,
+      log: (m) => console.error(`berth: kube controllers of cluster ${deps.clusterUid}: ${m}`),
+      onList: (items) => {
+        const present = new Set<string>();
+        for (const o of items) {
+          const key = keyOf(o);
+          present.add(key);
+          objects.set(key, refOf(k, o));
+          // The first listing is the state the loop starts from; a relist's differences are news.
+          if (isPods(k)) podChanged(key, o, !listed);
+        }
+        for (const key of objects.keys()) {
+          if (key.startsWith(prefix) && !present.has(key)) {
+            objects.delete(key);
+            pods.delete(key);
+          }
+        }
+        listed = true;
+        schedule();
+      },
+      onEvent: (type, o) => {
+        const key = keyOf(o);
+        if (type === 'DELETED') {
+          objects.delete(key);
+          pods.delete(key);
+        } else {
+          objects.set(key, refOf(k, o));
+          if (isPods(k)) podChanged(key, o, false);
+        }
+        schedule();
+      },
     }));
   }
   schedule();
@@ -218,10 +302,11 @@ export async function startKubeControllers(deps: KubeControllerDeps): Promise<Ku
     close: async () => {
       closed = true;
       watch.close();
-      for (const close of outsideWatches) close();
+      for (const close of followers) close();
       if (timer) clearTimeout(timer);
       if (wake) clearTimeout(wake);
       await running;
+      await events.idle();
       for (const f of idleWaiters) f();
     },
   };

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BOOTSTRAP_NAMESPACES, EVENT_TTL_MS, reconcileKube, type KubeObjectRef } from './reconcile.ts';
+import { ROOT_CA_CONFIGMAP } from '../../core/kube/pod/defaults.ts';
 
 const ns = (name: string, extra: Partial<KubeObjectRef> = {}): KubeObjectRef => ({
   resource: 'namespaces', namespace: undefined, name, uid: `ns-${name}`, deleting: false, finalizers: [], ownerUids: [], contentFinalizer: true, ...extra,
@@ -15,6 +16,22 @@ describe('the kube reconciler', () => {
     assert.deepEqual(reconcileKube({ objects: [] }, 0).actions.map((a) => a.type === 'createNamespace' && a.name), BOOTSTRAP_NAMESPACES);
     assert.deepEqual(reconcileKube({ objects: BOOTSTRAP_NAMESPACES.map((n) => ns(n)) }, 0).actions.filter((a) => a.type === 'createServiceAccount').length, 4);
     assert.deepEqual(reconcileKube({ objects: base() }, 0).actions, []);
+  });
+
+  it('publishes the cluster CA as kube-root-ca.crt in every active namespace, again when deleted or changed, never in a terminating one', () => {
+    const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
+    const published = (namespace: string, rootCA: KubeObjectRef['rootCA']) => obj('configmaps', namespace, ROOT_CA_CONFIGMAP, { rootCA });
+    const publishes = (objects: KubeObjectRef[]) => reconcileKube({ objects, rootCA: CA }, 0).actions.filter((a) => a.type === 'publishRootCA');
+    assert.deepEqual(publishes(base()).map((a) => a.type === 'publishRootCA' && [a.namespace, a.create, a.ca]), BOOTSTRAP_NAMESPACES.map((n) => [n, true, CA]));
+    const all = BOOTSTRAP_NAMESPACES.map((n) => published(n, { ca: CA, described: true }));
+    assert.deepEqual(publishes([...base(), ...all]), [], 'published everywhere: nothing to do');
+    const changed = [published('default', { ca: 'other', described: true }), ...all.slice(1)];
+    assert.deepEqual(publishes([...base(), ...changed]), [{ type: 'publishRootCA', namespace: 'default', ca: CA, create: false }]);
+    const undescribed = [published('default', { ca: CA, described: false }), ...all.slice(1)];
+    assert.deepEqual(publishes([...base(), ...undescribed]), [{ type: 'publishRootCA', namespace: 'default', ca: CA, create: false }]);
+    assert.deepEqual(publishes([...base(), ...all.slice(1)]), [{ type: 'publishRootCA', namespace: 'default', ca: CA, create: true }], 'deleted: created again');
+    assert.deepEqual(publishes([...base(), ...all, ns('team', { deleting: true })]), [], 'a terminating namespace gets none');
+    assert.deepEqual(reconcileKube({ objects: base() }, 0).actions.filter((a) => a.type === 'publishRootCA'), [], 'no CA given: nothing published');
   });
 
   it('empties a terminating namespace, then removes its kubernetes finalizer', () => {

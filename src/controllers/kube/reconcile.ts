@@ -1,7 +1,7 @@
 /**
  * The Kubernetes side's background decisions over one cluster's objects, pure:
  * `reconcileKube(snapshot, now) → actions`. The loop that feeds it and applies what it
- * decides is src/api/kube/controller-loop.ts.
+ * decides is controller-loop.ts.
  *
  * - bootstrap namespaces: default, kube-system, kube-public, kube-node-lease always exist;
  * - default service accounts: every active namespace has a ServiceAccount `default`;
@@ -12,9 +12,14 @@
  *   removed, then the finalizer; with `foregroundDeletion`, its dependents are deleted first
  *   (in the foreground themselves, so a Deployment goes after its ReplicaSets' pods), then
  *   the finalizer;
+ * - root CA publisher: every active namespace has the ConfigMap `kube-root-ca.crt` whose
+ *   `ca.crt` is the cluster's CA (what pods' projected kube-api-access volumes read), put back
+ *   when deleted and rewritten when changed, with its description annotation;
  * - event expiry: an Event goes EVENT_TTL_MS after it was last seen (the API server's
  *   --event-ttl, 1 hour), so events never pile up.
  */
+
+import { ROOT_CA_CONFIGMAP } from '../../core/kube/pod/defaults.ts';
 
 /** One object as the reconciler sees it: its kind named by `resource` (`configmaps`, `leases.coordination.k8s.io`). */
 export interface KubeObjectRef {
@@ -29,10 +34,14 @@ export interface KubeObjectRef {
   readonly contentFinalizer?: boolean;
   /** Events only: epoch ms when it was last seen (its last timestamp, else its creation). */
   readonly lastSeenAt?: number;
+  /** The `kube-root-ca.crt` ConfigMap only: its `ca.crt`, and whether it carries the publisher's description. */
+  readonly rootCA?: { readonly ca: string | undefined; readonly described: boolean };
 }
 
 export interface KubeSnapshot {
   readonly objects: readonly KubeObjectRef[];
+  /** The cluster's CA certificate (PEM), published to every namespace; none: nothing published. */
+  readonly rootCA?: string;
 }
 
 export type KubeAction =
@@ -42,7 +51,14 @@ export type KubeAction =
   | { readonly type: 'delete'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly uid: string; readonly foreground?: boolean }
   | { readonly type: 'removeFinalizer'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly finalizer: string }
   | { readonly type: 'removeOwnerReference'; readonly resource: string; readonly namespace: string | undefined; readonly name: string; readonly ownerUid: string }
-  | { readonly type: 'finalizeNamespace'; readonly name: string };
+  | { readonly type: 'finalizeNamespace'; readonly name: string }
+  /** Writes `kube-root-ca.crt` in `namespace` (creates it when `create`) with `ca.crt` = `ca` and the description. */
+  | { readonly type: 'publishRootCA'; readonly namespace: string; readonly ca: string; readonly create: boolean };
+
+/** The root CA publisher's annotation and text, as the publisher writes them. */
+export const ROOT_CA_DESCRIPTION_ANNOTATION = 'kubernetes.io/description';
+export const ROOT_CA_DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. '
+  + 'No other usage is guaranteed across distributions of Kubernetes clusters.';
 
 export const BOOTSTRAP_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -76,6 +92,11 @@ export function reconcileKube(snapshot: KubeSnapshot, now: number): KubeReconcil
     if (!ns.deleting) {
       if (!contents.some((o) => o.resource === 'serviceaccounts' && o.name === 'default')) {
         actions.push({ type: 'createServiceAccount', namespace: ns.name, name: 'default' });
+      }
+      if (snapshot.rootCA !== undefined) {
+        const cm = contents.find((o) => o.resource === 'configmaps' && o.name === ROOT_CA_CONFIGMAP);
+        if (!cm) actions.push({ type: 'publishRootCA', namespace: ns.name, ca: snapshot.rootCA, create: true });
+        else if (!cm.deleting && (cm.rootCA?.ca !== snapshot.rootCA || !cm.rootCA.described)) actions.push({ type: 'publishRootCA', namespace: ns.name, ca: snapshot.rootCA, create: false });
       }
       continue;
     }

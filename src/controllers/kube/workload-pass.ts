@@ -17,7 +17,8 @@ import { reconcileEndpoints, SERVICE_NAME_LABEL, type EndpointSlice, type Servic
 import { jobExpiresAt, reconcileJob, type Job } from './job.ts';
 import { reconcileDaemonSet, type DaemonSet, type Node } from './daemon-set.ts';
 import { reconcileApiServerService, type ApiServerEndpoint } from './api-server-service.ts';
-import { timestamp, type ActionEvent, type WorkloadAction, type WorkloadResource } from './workload-actions.ts';
+import type { WorkloadAction, WorkloadResource } from './workload-actions.ts';
+import type { EventRecorder } from './event-recorder.ts';
 import { readySince, type Deployment, type Pod, type ReplicaSet } from './workload-objects.ts';
 
 export interface WorkloadPassDeps {
@@ -28,6 +29,8 @@ export interface WorkloadPassDeps {
   readonly suffix: () => string;
   /** The manager the writes are recorded under. */
   readonly fieldManager: string;
+  /** Where the controllers' Events go (correlated, as client-go's recorder does). */
+  readonly events: EventRecorder;
   /** The `kubernetes` Service's address and the API server's, when the server gives them. */
   readonly apiServer?: ApiServerEndpoint;
 }
@@ -140,29 +143,11 @@ export class WorkloadPass {
         if (!(err instanceof StatusError)) throw err;
         continue;
       }
-      if (a.event) await this.#record(a.event, now);
+      if (a.event) await this.#d.events.record(a.event);
     }
     return { applied, wakeAt };
   }
 
-  /** A core/v1 Event about what was just done; one that cannot be written (its namespace going) is dropped. */
-  async #record(e: ActionEvent, now: number): Promise<void> {
-    const kind = this.#d.registry.byResource('', 'v1', 'events');
-    if (!kind) return;
-    const time = timestamp(now);
-    // `<object>.<hex>` as the API server's recorders name events: unique per write, ordered by time.
-    const name = `${e.about.name}.${now.toString(16)}${(this.#eventSeq++ % 0x10000).toString(16).padStart(4, '0')}`;
-    const event = {
-      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: e.about.namespace },
-      involvedObject: { ...e.about }, reason: e.reason, message: e.message, type: e.type,
-      source: { component: e.component }, firstTimestamp: time, lastTimestamp: time, count: 1, reportingComponent: e.component, reportingInstance: '',
-    };
-    await this.#d.backends.for(kind).create(kind, e.about.namespace, event as unknown as Obj, { dryRun: false, fieldManager: this.#d.fieldManager }).catch((err: unknown) => {
-      if (!(err instanceof StatusError)) throw err;
-    });
-  }
-
-  #eventSeq = 0;
 
   async #apply(a: WorkloadAction): Promise<void> {
     const kind = this.kindOf(a.resource);

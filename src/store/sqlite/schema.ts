@@ -100,7 +100,15 @@ export function statements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   // kv first (the planner seeks or walks kv by key), then the value by the log's (rev, seq) index.
   const columns = 'SELECT kv.key AS key, log.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version FROM kv CROSS JOIN log ON log.rev = kv.mod_rev AND log.seq = kv.seq WHERE';
+  // A keys-only page (ListOptions.keysOnly) reads kv alone: no log row, no value copied out.
+  const keys = "SELECT kv.key AS key, '' AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version FROM kv WHERE";
   return {
+    keysFromAsc: p(`${keys} kv.key >= ? ORDER BY kv.key LIMIT ?`),
+    keysBetweenAsc: p(`${keys} kv.key >= ? AND kv.key < ? ORDER BY kv.key LIMIT ?`),
+    keysAfterAsc: p(`${keys} kv.key > ? ORDER BY kv.key LIMIT ?`),
+    keysAfterBelowAsc: p(`${keys} kv.key > ? AND kv.key < ? ORDER BY kv.key LIMIT ?`),
+    keysFromDesc: p(`${keys} kv.key >= ? ORDER BY kv.key DESC LIMIT ?`),
+    keysBetweenDesc: p(`${keys} kv.key >= ? AND kv.key < ? ORDER BY kv.key DESC LIMIT ?`),
     // One lower and one upper bound each: what SQLite's planner seeks with (see `list`).
     fromAsc: p(`${columns} kv.key >= ? ORDER BY kv.key LIMIT ?`),
     betweenAsc: p(`${columns} kv.key >= ? AND kv.key < ? ORDER BY kv.key LIMIT ?`),

@@ -1,0 +1,160 @@
+// The kube controller loop over a pods kind kept by a backend of its own (an in-memory double,
+// as pods-as-tasks will be): the backend's changes start passes, garbage collection and
+// namespace deletion reach its pods through its delete, its pods' transitions become Events,
+// and kube-root-ca.crt is published in every namespace.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqliteStore, type SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
+import { TEST_PODS } from '../../../test/support/kube-pods.ts';
+import { KINDS, KindRegistry, type KindInfo } from '../../api/kube/kinds.ts';
+import { GenericStorage } from '../../api/kube/generic-storage.ts';
+import { Backends } from '../../api/kube/backends.ts';
+import type { Obj } from '../../api/kube/kind-rules.ts';
+import type { KubeControllers } from '../../api/kube/server.ts';
+import { PASS_DELAY_MS, startKubeControllers } from './controller-loop.ts';
+import { RELIST_DELAY_MS } from './kind-follower.ts';
+import { PodsBackendDouble } from './testing-pods-backend.ts';
+import { ROOT_CA_CONFIGMAP } from '../../core/kube/pod/defaults.ts';
+import { clusterPrefix } from '../../api/kube/keys.ts';
+import { ROOT_CA_DESCRIPTION } from './reconcile.ts';
+
+/** Slack beyond PASS_DELAY_MS for a timer on a busy 2-core machine. */
+const EPSILON_MS = 100;
+const CA = '-----BEGIN CERTIFICATE-----\nMIIBberth\n-----END CERTIFICATE-----\n';
+const PODS: KindInfo = { ...TEST_PODS, backend: 'pods-double' };
+const W = { dryRun: false, fieldManager: 'test' };
+const ALL = { labels: [], fields: [], limit: 0, continueToken: undefined };
+// The served kinds the loop needs, without those whose backends belong to the server (nodes, reviews).
+const registry = new KindRegistry([...KINDS.filter((k) => k.backend === 'generic' || k.backend === 'events.k8s.io/v1'), PODS]);
+const kind = (plural: string, group = '') => registry.byResource(group, 'v1', plural)!;
+
+let store: SqliteStore;
+let storage: GenericStorage;
+let pods: PodsBackendDouble;
+let loop: KubeControllers;
+const passes: number[] = [];
+
+before(async () => {
+  store = await openSqliteStore(':memory:');
+  let uids = 0;
+  storage = new GenericStorage({ store, clusterUid: 'c1', schemas: schemasDouble(), namespaces: kind('namespaces'), now: Date.now, newUid: () => `uid-${++uids}`, rng: Math.random });
+  pods = new PodsBackendDouble();
+  loop = await startKubeControllers({ store, clusterUid: 'c1', registry, backends: new Backends(registry, storage, { 'pods-double': pods }), now: Date.now, rootCA: CA }, { onPass: () => passes.push(Date.now()) });
+  await loop.settled();
+});
+after(async () => {
+  await loop?.close();
+  await store?.close();
+});
+
+const pod = (name: string, extra: Partial<Obj['metadata']> = {}): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, ...extra }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } });
+const setStatus = (ns: string, name: string, status: Record<string, unknown>, nodeName?: string) =>
+  pods.update(PODS, ns, name, (cur) => cur && { ...cur, ...(nodeName && { spec: { ...(cur.spec as Record<string, unknown>), nodeName } }), status }, { ...W, subresource: 'status' });
+const running = (ready: boolean) => ({ phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: [{ name: 'app', image: 'nginx:1.27', ready, restartCount: 0, state: { running: { startedAt: '2026-12-07T12:00:00Z' } } }] });
+const eventsAbout = async (ns: string, name: string) => (await storage.list(kind('events'), ns, ALL)).items
+  .filter((e) => (e.involvedObject as { name: string }).name === name)
+  .map((e) => e as unknown as { reason: string; message: string; count: number; source: { component: string; host?: string } });
+
+describe('the kube controller loop over a pods backend of its own', () => {
+  it('a pod\'s status change on that backend starts a pass within PASS_DELAY_MS, no key of the cluster changing', async () => {
+    await pods.create(PODS, 'default', pod('ready-me'), W);
+    await setStatus('default', 'ready-me', running(false), 'node-1');
+    await loop.settled();
+    // Every write under the cluster's keys from here on, with when it was seen.
+    const writes: number[] = [];
+    const watch = store.watch(clusterPrefix('c1'), await store.revision(), () => writes.push(Date.now()));
+    const seen = passes.length;
+    const t0 = Date.now();
+    // Ready now: a change no Event tells of, so nothing else writes before the pass.
+    await setStatus('default', 'ready-me', running(true));
+    const started = await new Promise<number>((resolve) => {
+      const poll = setInterval(() => {
+        if (passes.length > seen) {
+          clearInterval(poll);
+          resolve(passes[seen]!);
+        }
+      }, 2);
+    });
+    assert.ok(started - t0 <= PASS_DELAY_MS + EPSILON_MS, `the pass started ${started - t0} ms after the change`);
+    await loop.settled();
+    watch.close();
+    assert.deepEqual(writes.filter((t) => t < started), [], 'no key of the cluster changed before the pass');
+
+  });
+
+  it('records the scheduler\'s and kubelet\'s Events of a pod\'s life through the events backend, a repeat counted', async () => {
+    await pods.create(PODS, 'default', pod('life'), W);
+    await setStatus('default', 'life', { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'nginx:1.27', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }, 'node-1');
+    await setStatus('default', 'life', running(true));
+    const crash = (restartCount: number) => ({ phase: 'Running', containerStatuses: [{ name: 'app', image: 'nginx:1.27', ready: false, restartCount, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
+    await setStatus('default', 'life', crash(1));
+    await setStatus('default', 'life', crash(2));
+    await loop.settled();
+    const events = await eventsAbout('default', 'life');
+    assert.deepEqual(events.map((e) => e.reason), ['Scheduled', 'Pulled', 'Created', 'Started', 'BackOff']);
+    assert.equal(events[0]!.message, 'Successfully assigned default/life to node-1');
+    assert.deepEqual(events[0]!.source, { component: 'default-scheduler' });
+    assert.deepEqual(events[1]!.source, { component: 'kubelet', host: 'node-1' });
+    assert.equal(events[4]!.count, 2, 'the second BackOff counted on the first');
+  });
+
+  it('garbage collection deletes a pod whose owner is gone through the pods backend', async () => {
+    const owner = await storage.create(kind('configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }, W);
+    await pods.create(PODS, 'default', pod('owned', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid! }] }), W);
+    await loop.settled();
+    assert.ok(!pods.deletes.includes('default/owned'), 'its owner is there: kept');
+    await storage.delete(kind('configmaps'), 'default', 'owner', { dryRun: false, propagationPolicy: 'Background', preconditions: undefined });
+    await loop.settled();
+    assert.ok(pods.deletes.includes('default/owned'));
+    await assert.rejects(pods.get(PODS, 'default', 'owned'), /not found/);
+  });
+
+  it('foreground deletion waits for the owner\'s pods on that backend', async () => {
+    const owner = await storage.create(kind('configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fg-owner' } }, W);
+    await pods.create(PODS, 'default', pod('fg-owned', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'fg-owner', uid: owner.metadata.uid!, blockOwnerDeletion: true }] }), W);
+    await loop.settled();
+    await storage.delete(kind('configmaps'), 'default', 'fg-owner', { dryRun: false, propagationPolicy: 'Foreground', preconditions: undefined });
+    await loop.settled();
+    assert.ok(pods.deletes.includes('default/fg-owned'));
+    await assert.rejects(storage.get(kind('configmaps'), 'default', 'fg-owner'), /not found/, 'the owner went after its pod');
+  });
+
+  it('deleting a namespace deletes its pods on that backend, then the namespace goes', async () => {
+    await storage.create(kind('namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }, W);
+    await pods.create(PODS, 'team', pod('member'), W);
+    await loop.settled();
+    await storage.delete(kind('namespaces'), undefined, 'team', { dryRun: false, propagationPolicy: undefined, preconditions: undefined });
+    await loop.settled();
+    assert.ok(pods.deletes.includes('team/member'));
+    await assert.rejects(storage.get(kind('namespaces'), undefined, 'team'), /not found/);
+  });
+
+  it('publishes kube-root-ca.crt in every namespace, and puts it back when deleted or changed', async () => {
+    const cms = kind('configmaps');
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      const cm = await storage.get(cms, ns, ROOT_CA_CONFIGMAP);
+      assert.deepEqual(cm.data, { 'ca.crt': CA });
+      assert.equal(cm.metadata.annotations?.['kubernetes.io/description'], ROOT_CA_DESCRIPTION);
+    }
+    await storage.delete(cms, 'default', ROOT_CA_CONFIGMAP, { dryRun: false, propagationPolicy: undefined, preconditions: undefined });
+    await loop.settled();
+    assert.deepEqual((await storage.get(cms, 'default', ROOT_CA_CONFIGMAP)).data, { 'ca.crt': CA }, 'recreated');
+    await storage.update(cms, 'default', ROOT_CA_CONFIGMAP, (cur) => cur && { ...cur, data: { 'ca.crt': 'tampered', extra: 'x' } }, W);
+    await loop.settled();
+    assert.deepEqual((await storage.get(cms, 'default', ROOT_CA_CONFIGMAP)).data, { 'ca.crt': CA }, 'restored');
+  });
+
+  it('after the pods backend ends its watches (410), the loop lists again and its pods\' changes start passes again', async () => {
+    await pods.create(PODS, 'default', pod('survivor'), W);
+    await loop.settled();
+    pods.expireWatches();
+    await new Promise((r) => setTimeout(r, RELIST_DELAY_MS + 200));
+    assert.equal(pods.watchers, 1, 'watching again');
+    const seen = passes.length;
+    await setStatus('default', 'survivor', running(true), 'node-1');
+    await new Promise((r) => setTimeout(r, PASS_DELAY_MS + EPSILON_MS));
+    assert.ok(passes.length > seen, 'the change started a pass');
+    await loop.settled();
+  });
+});
