@@ -80,3 +80,12 @@ test('placer: pods of a cluster with no node group, or of a deleted EKS cluster,
     assert.equal((await readTask(store, ref(2)))!.status!.unschedulable!.message, 'no nodes available to schedule pods');
   });
 });
+
+test('placer: a bound pod\'s requests are reserved on its node for the next launch (the cluster state counts split tasks\' usage)', async () => {
+  const requests = (memory: string) => ({ containers: [{ name: 'app', image: 'busybox', resources: { requests: { memory } } }] });
+  await withPlacer([clusterOp(POD_ECS_CLUSTER), eksCluster, node('n1', { memory: 1024 }), ...podTaskOps(SCOPE, 1, 'first', UID, requests('768Mi')), ...podTaskOps(SCOPE, 2, 'second', UID, requests('512Mi'))], async (store, launch) => {
+    assert.deepEqual(await launch(podsLaunch(1)), ['n1']);
+    assert.deepEqual(await launch(podsLaunch(2)), [], 'in a launch of its own, after the first was committed');
+    assert.match((await readTask(store, ref(2)))!.status!.unschedulable!.message, /^0\/1 nodes are available: 1 Insufficient memory\./);
+  });
+});
