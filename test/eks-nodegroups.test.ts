@@ -17,8 +17,8 @@ let agent: SimulatedAgent | undefined;
 
 before(async () => {
   berth = await startEksBerth();
-  await aws(cli, berth.endpoint, ['ecs', 'create-cluster', '--cluster-name', 'hosts']);
-  agent = (await SimulatedAgent.start({ endpoint: berth.endpoint, joinToken: berth.joinToken(), cluster: 'hosts', instances: HOSTS, cpu: 2048, memory: 4096 })).agent;
+  await aws(cli, berth.endpoint, ['ecs', 'create-cluster', '--cluster-name', 'default']);
+  agent = (await SimulatedAgent.start({ endpoint: berth.endpoint, joinToken: berth.joinToken(), cluster: 'default', instances: HOSTS, cpu: 2048, memory: 4096 })).agent;
   await aws(cli, berth.endpoint, ['eks', 'create-cluster', '--name', 'demo', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a']);
   await aws(cli, berth.endpoint, ['eks', 'wait', 'cluster-active', '--name', 'demo']);
 });
@@ -33,8 +33,8 @@ interface Instance { containerInstanceArn: string; attributes: { name: string; v
 
 /** Which hosts carry which node group, from the ECS API. */
 async function nodes(): Promise<Map<string, string>> {
-  const arns = (await aws<{ containerInstanceArns: string[] }>(cli, berth.endpoint, ['ecs', 'list-container-instances', '--cluster', 'hosts'])).containerInstanceArns;
-  const { containerInstances } = await aws<{ containerInstances: Instance[] }>(cli, berth.endpoint, ['ecs', 'describe-container-instances', '--cluster', 'hosts', '--container-instances', ...arns]);
+  const arns = (await aws<{ containerInstanceArns: string[] }>(cli, berth.endpoint, ['ecs', 'list-container-instances', '--cluster', 'default'])).containerInstanceArns;
+  const { containerInstances } = await aws<{ containerInstances: Instance[] }>(cli, berth.endpoint, ['ecs', 'describe-container-instances', '--cluster', 'default', '--container-instances', ...arns]);
   const out = new Map<string, string>();
   for (const i of containerInstances) {
     const ng = i.attributes.find((a) => a.name === 'eks.amazonaws.com/nodegroup')?.value;

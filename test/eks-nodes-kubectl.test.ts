@@ -41,10 +41,10 @@ const names = async (...args: string[]): Promise<string[]> => (await ok('get', '
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'berth-eks-nodes-'));
   dir = mkdtempSync(join(tmpdir(), 'berth-eks-nodes-kubeconfig-'));
-  server = await startServer({ host: '127.0.0.1', port: 0, dataDir, accountId: '000000000000', region: 'us-east-1', log: () => {}, });
-  await aws('ecs', 'create-cluster', '--cluster-name', 'hosts');
+  server = await startServer({ host: '127.0.0.1', port: 0, dataDir, accountId: '000000000000', region: 'us-east-1', log: () => {} });
+  await aws('ecs', 'create-cluster', '--cluster-name', 'default');
   const joinToken = readFileSync(join(dataDir, 'join-token'), 'utf8').trim();
-  agent = (await SimulatedAgent.start({ endpoint: server.url, joinToken, cluster: 'hosts', instances: 2, cpu: 2048, memory: 4096 })).agent;
+  agent = (await SimulatedAgent.start({ endpoint: server.url, joinToken, cluster: 'default', instances: 2, cpu: 2048, memory: 4096 })).agent;
   await aws('eks', 'create-cluster', '--name', 'demo', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a');
   await aws('eks', 'wait', 'cluster-active', '--name', 'demo');
   await aws('eks', 'create-nodegroup', '--cluster-name', 'demo', '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=1,maxSize=2,desiredSize=2');
@@ -60,8 +60,8 @@ after(async () => {
 
 interface Instance { containerInstanceArn: string; ec2InstanceId: string; status: string; attributes: { name: string; value?: string }[] }
 async function instances(): Promise<Instance[]> {
-  const arns = (await aws<{ containerInstanceArns: string[] }>('ecs', 'list-container-instances', '--cluster', 'hosts')).containerInstanceArns;
-  return (await aws<{ containerInstances: Instance[] }>('ecs', 'describe-container-instances', '--cluster', 'hosts', '--container-instances', ...arns)).containerInstances;
+  const arns = (await aws<{ containerInstanceArns: string[] }>('ecs', 'list-container-instances', '--cluster', 'default')).containerInstanceArns;
+  return (await aws<{ containerInstances: Instance[] }>('ecs', 'describe-container-instances', '--cluster', 'default', '--container-instances', ...arns)).containerInstances;
 }
 
 test('kubectl get nodes [-o wide] and describe node show the hosts the node group claimed', async () => {
@@ -112,12 +112,12 @@ test('cordon and uncordon: SchedulingDisabled without ECS DRAINING; a DRAINING i
   assert.match(await ok('get', 'node', name, '--no-headers'), /\sReady\s/);
 
   const arn = (await instances()).find((i) => i.ec2InstanceId.toLowerCase() === name)!.containerInstanceArn;
-  await aws('ecs', 'update-container-instances-state', '--cluster', 'hosts', '--container-instances', arn, '--status', 'DRAINING');
+  await aws('ecs', 'update-container-instances-state', '--cluster', 'default', '--container-instances', arn, '--status', 'DRAINING');
   assert.match(await ok('get', 'node', name, '--no-headers'), /\sReady,SchedulingDisabled\s/);
   const refused = await kubectl('uncordon', name);
   // kubectl 1.32 prints a failed uncordon's error and exits 0 all the same.
   assert.match(refused.stderr, /^error: unable to uncordon node "i-\S+": Node "i-\S+" is invalid: spec\.unschedulable: Forbidden: container instance \S+ is DRAINING in ECS, which keeps its node unschedulable: set it ACTIVE \(aws ecs update-container-instances-state --status ACTIVE\) to uncordon the node/);
-  await aws('ecs', 'update-container-instances-state', '--cluster', 'hosts', '--container-instances', arn, '--status', 'ACTIVE');
+  await aws('ecs', 'update-container-instances-state', '--cluster', 'default', '--container-instances', arn, '--status', 'ACTIVE');
   assert.match(await ok('get', 'node', name, '--no-headers'), /\sReady\s/);
 });
 
@@ -125,7 +125,7 @@ test('label node: the label is the instance\'s ECS attribute; taint node; a labe
   const name = (await names())[1]!.slice('node/'.length);
   assert.equal((await ok('label', 'node', name, 'disktype=ssd')).trim(), `node/${name} labeled`);
   assert.deepEqual(await names('-l', 'disktype=ssd'), [`node/${name}`]);
-  const attrs = await aws<{ attributes: { name: string; value: string; targetId: string }[] }>('ecs', 'list-attributes', '--cluster', 'hosts', '--target-type', 'container-instance', '--attribute-name', 'disktype');
+  const attrs = await aws<{ attributes: { name: string; value: string; targetId: string }[] }>('ecs', 'list-attributes', '--cluster', 'default', '--target-type', 'container-instance', '--attribute-name', 'disktype');
   assert.deepEqual(attrs.attributes.map((a) => [a.value, a.targetId.split('/').pop()]), [['ssd', (await instances()).find((i) => i.ec2InstanceId.toLowerCase() === name)!.containerInstanceArn.split('/').pop()]]);
   assert.equal((await ok('label', 'node', name, 'disktype-')).trim(), `node/${name} unlabeled`);
   assert.deepEqual(await names('-l', 'disktype'), []);

@@ -498,6 +498,8 @@ interface PlacementBase {
   readonly eni: number;
   /** Ports its agent reserves, "port/protocol". */
   readonly reserved: ReadonlySet<string>;
+  /** Its node's Kubernetes fields (taints, cordon): the pod scheduler's node filters read them. */
+  readonly kubeNode: StoredInstance['kubeNode'];
 }
 
 function placementBase(id: string, r: StoredInstance): PlacementBase {
@@ -520,6 +522,7 @@ function placementBase(id: string, r: StoredInstance): PlacementBase {
       ...(registered('PORTS')?.stringSetValue ?? []).map((p) => `${p}/tcp`),
       ...(registered('PORTS_UDP')?.stringSetValue ?? []).map((p) => `${p}/udp`),
     ]),
+    kubeNode: r.kubeNode,
   };
 }
 
@@ -550,6 +553,7 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     registeredAt: b.registeredAt,
     attributes: b.attributes,
     ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
+    ...(b.kubeNode !== undefined && { kubeNode: b.kubeNode }),
     cpu: left.cpu,
     memory: left.memory,
     eni: left.eni,

@@ -24,6 +24,8 @@ import { liveSnapshot } from './snapshot.ts';
 import { FeedBuffer, type PlacementFeed } from './placement-feed.ts';
 import { HostSiblings, sumUsage, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { parseKey, summarize, type ParsedKey, type StoredInstance, type StoredTask } from './summary.ts';
+import { SplitTasks } from './split-tasks.ts';
+import { isWholeRecord } from '../core/workload/task-store.ts';
 import type { ClusterRef, ClusterSnapshot, ClusterState, Held, InstanceUsage, TaskFilter, TaskSummary } from './types.ts';
 
 /** The keys the state indexes; every other key's writes only advance its revision. */
@@ -261,7 +263,7 @@ class StoreClusterState implements ClusterState {
       const [, , account, region] = kv.key.split('/');
       if (!account || !region) { after = kv.key; continue; }
       const scope = { account, region };
-      for (const prefix of [keys.clusters(scope), `${keys.scope(scope)}instances/`, `${keys.scope(scope)}tasks/`, `${keys.scope(scope)}services/`]) {
+      for (const prefix of [keys.clusters(scope), `${keys.scope(scope)}instances/`, `${keys.scope(scope)}tasks/`, `${keys.scope(scope)}task-status/`, `${keys.scope(scope)}services/`]) {
         let cursor: string | undefined;
         for (;;) {
           const page = await this.#store.list(prefix, { limit: LIST_PAGE, ...(cursor !== undefined && { after: cursor }) });
@@ -352,6 +354,8 @@ function refOf(k: string): ClusterRef {
  */
 class Indexes extends Map<string, ClusterIndex> {
   #foreign = new Set<string>();
+  /** Tasks stored as a spec and a status: their halves until joined (split-tasks.ts). */
+  readonly split = new SplitTasks();
   /** The registrations of each host (host-siblings.ts): a sibling's usage change touches the other's cluster too. */
   readonly siblings = new HostSiblings(instanceClusterKey);
   readonly #hooks: SiblingHooks = {
@@ -423,6 +427,8 @@ function heldRevision(ix: ClusterIndex, p: ParsedKey): number {
     case 'instances': return ix.instance(p.name)?.modRevision ?? 0;
     case 'tasks': return ix.task(p.name)?.modRevision ?? 0;
     case 'services': return ix.service(p.name)?.modRevision ?? 0;
+    // A status half: its own revision is held by the split tasks (split-tasks.ts).
+    case 'task-status': return 0;
   }
 }
 
@@ -436,7 +442,11 @@ function put(indexes: Indexes, kv: KeyValue, parse: (kv: KeyValue) => unknown = 
   switch (p.kind) {
     case 'clusters': ix.clusterRecord = { key: kv.key, modRevision: kv.modRevision, value: value as ClusterRecord }; break;
     case 'instances': ix.putInstance(p.name, kv.key, kv.modRevision, value as StoredInstance); break;
-    case 'tasks': ix.putTask(summarize(kv.key, kv.modRevision, value as StoredTask)); break;
+    case 'tasks':
+      if (!isWholeRecord(value)) return joinHalf(indexes, ix, k, kv.key, 'spec', kv.modRevision, value);
+      ix.putTask(summarize(kv.key, kv.modRevision, value as StoredTask));
+      break;
+    case 'task-status': return joinHalf(indexes, ix, k, keys.task(p.scope, p.cluster, p.name), 'status', kv.modRevision, value);
     case 'services': ix.putService(p.name, { key: kv.key, modRevision: kv.modRevision, value: value as ServiceRecord }); break;
   }
   return k;
@@ -454,8 +464,18 @@ function remove(indexes: Indexes, key: string, revision: number): string | undef
   switch (p.kind) {
     case 'clusters': ix.clusterRecord = undefined; break;
     case 'instances': ix.removeInstance(p.name); break;
-    case 'tasks': ix.removeTask(p.name); break;
+    case 'tasks': ix.removeTask(p.name); indexes.split.remove(key); break;
     case 'services': ix.removeService(p.name); break;
+    // (Never reached: a status half holds no revision of its own here; its spec's delete removes the task.)
+    case 'task-status': return undefined;
   }
+  return k;
+}
+
+/** A half of a split task put: the index holds the join once both halves are seen. */
+function joinHalf(indexes: Indexes, ix: ClusterIndex, k: string, taskKey: string, half: 'spec' | 'status', modRevision: number, value: unknown): string | undefined {
+  const joined = indexes.split.put(taskKey, half, modRevision, value);
+  if (joined === undefined || joined === 'stale') return undefined;
+  ix.putTask(summarize(taskKey, joined.modRevision, joined.record));
   return k;
 }

@@ -8,7 +8,7 @@ import type { TaskRecord } from '../core/ecs/task.ts';
 import type { TaskSummary } from './types.ts';
 
 /** The kinds of record the cluster state indexes; every other key under /ecs/ is ignored. */
-export type IndexedKind = 'clusters' | 'instances' | 'tasks' | 'services';
+export type IndexedKind = 'clusters' | 'instances' | 'tasks' | 'services' | 'task-status';
 
 export interface ParsedKey {
   readonly scope: Scope;
@@ -30,7 +30,8 @@ export function parseKey(key: string): ParsedKey | undefined {
   if (!account || !region || !a) return undefined;
   const scope = { account, region };
   if (kind === 'clusters' && parts.length === 6) return { scope, cluster: a, kind, name: a };
-  if ((kind === 'instances' || kind === 'tasks' || kind === 'services') && parts.length === 7 && b) return { scope, cluster: a, kind, name: b };
+  // task-status: a split task's status half (split-tasks.ts), beside its spec under tasks/.
+  if ((kind === 'instances' || kind === 'tasks' || kind === 'services' || kind === 'task-status') && parts.length === 7 && b) return { scope, cluster: a, kind, name: b };
   return undefined;
 }
 

@@ -153,7 +153,9 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
       const page = await o.store.list(prefix, { limit: PAGE, ...(after !== undefined && { after }) });
       for (const kv of page.items) {
         const r = JSON.parse(kv.value) as ContainerInstanceRecord;
-        out.push({ key: kv.key, modRevision: kv.modRevision, arn: r.containerInstanceArn, status: r.status, agentConnected: r.agentConnected, attributes: r.attributes });
+        // The key is <prefix><ECS cluster>/<id>.
+        const cluster = kv.key.slice(prefix.length).split('/')[0]!;
+        out.push({ key: kv.key, modRevision: kv.modRevision, arn: r.containerInstanceArn, cluster, status: r.status, agentConnected: r.agentConnected, attributes: r.attributes });
       }
       if (!page.more || page.items.length === 0) return out;
       after = page.items.at(-1)!.key;

@@ -66,3 +66,7 @@ test('a waiting task told to stop is STOPPED at once (no agent will report it), 
   assert.equal(change({ ...record, containerInstanceArn: 'arn:placed-meanwhile' }, T0), undefined, 'placed meanwhile: its agent stops it');
   assert.equal(change({ ...record, desiredStatus: 'RUNNING' }, T0), undefined);
 });
+
+test('a waiting pod on Fargate capacity is not a Fargate Spot task: left to the pod scheduler', () => {
+  assert.deepEqual(reconcileFargatePending(snapshot({ tasks: [waiting(1, { group: 'pod:default/web' })] }), T0), { actions: [] });
+});

@@ -13,6 +13,7 @@
  *   does not change this cluster: while tasks wait, look again every PENDING_RETRY_MS
  */
 import { UNPLACED, type ClusterSnapshot, type TaskSummary } from '../cluster/types.ts';
+import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
 import { stoppedByControlPlane, type TaskRecord } from '../core/ecs/task.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
@@ -36,7 +37,8 @@ export function reconcileFargatePending(snapshot: ClusterSnapshot, now: number):
   const groups = new Map<string, { taskDefinitionArn: string; group: string; ids: string[] }>();
   let asked = 0;
   for (const t of snapshot.tasksWhere({ instanceArn: UNPLACED })) {
-    if (t.launchType !== 'FARGATE' || t.lastStatus === 'STOPPED') continue;
+    // A pod's task waits for a node, not for spot capacity: pod-pending.ts places it.
+    if (t.launchType !== 'FARGATE' || t.lastStatus === 'STOPPED' || t.group.startsWith(POD_GROUP_PREFIX)) continue;
     if (t.desiredStatus === 'STOPPED') {
       actions.push(stopUnplaced(t));
       continue;
@@ -61,8 +63,8 @@ export function reconcileFargatePending(snapshot: ClusterSnapshot, now: number):
   return { actions, ...(groups.size > 0 && { wakeAt: now + PENDING_RETRY_MS }) };
 }
 
-/** A waiting task told to stop: STOPPED at once (it never ran), keeping StopTask's code and reason. */
-function stopUnplaced(t: TaskSummary): Action {
+/** A waiting task told to stop: STOPPED at once (it never ran), keeping StopTask's code and reason (a waiting pod's too: pod-pending.ts). */
+export function stopUnplaced(t: TaskSummary): Action {
   return {
     type: 'update',
     key: t.key,

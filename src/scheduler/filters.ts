@@ -5,8 +5,9 @@
  * resources: CPU, memory, ports, ENIs), and an instance's failure is the first that rules
  * it out. Constraints (constraints.ts) are filters too, built from the request.
  */
+import { podNodeFailure } from './pod-fit.ts';
 import type { Slot } from './slot.ts';
-import type { Demand, FailureReason } from './types.ts';
+import type { Demand, FailureReason, PodPlacement } from './types.ts';
 
 /** One check; `dynamic` ones are re-run on the instance a task was just placed on, static ones once per request. */
 export interface Filter {
@@ -36,6 +37,14 @@ export function attributesFilter(required: Demand['requiredAttributes']): Filter
   };
 }
 
+/**
+ * A pod's node rules (pod-fit.ts): cordon, nodeName, nodeSelector and required node affinity,
+ * taints. Static: they read the node's labels and taints, which no placement changes.
+ */
+export function podNodeFilter(pod: PodPlacement): Filter {
+  return { name: 'node', reason: 'NODE', dynamic: false, admits: (s) => podNodeFailure(s.instance, pod) === undefined };
+}
+
 export function cpuFilter(demand: Demand): Filter {
   return { name: 'cpu', reason: 'RESOURCE:CPU', dynamic: true, admits: (s) => s.cpu >= demand.cpu };
 }
@@ -54,10 +63,14 @@ export function eniFilter(demand: Demand): Filter {
   return { name: 'eni', reason: 'RESOURCE:ENI', dynamic: true, admits: (s) => !demand.eni || s.eni >= 1 };
 }
 
-/** The built-in filters for a demand, in ECS's order. Checks that cannot fail for this demand are left out. */
-export function filtersFor(demand: Demand): Filter[] {
+/**
+ * The built-in filters for a demand, in ECS's order (a pod's node rules before resources, as
+ * kube-scheduler checks them). Checks that cannot fail for this demand are left out.
+ */
+export function filtersFor(demand: Demand, pod?: PodPlacement): Filter[] {
   const out: Filter[] = [activeFilter, agentFilter];
   if (demand.requiredAttributes.length > 0) out.push(attributesFilter(demand.requiredAttributes));
+  if (pod) out.push(podNodeFilter(pod));
   out.push(cpuFilter(demand), memoryFilter(demand));
   if (demand.ports.length > 0) out.push(portsFilter(demand));
   if (demand.eni) out.push(eniFilter(demand));

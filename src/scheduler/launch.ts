@@ -47,6 +47,13 @@ export interface Launch {
    * ones, and answers those it placed; the others keep waiting. `count` is their number.
    */
   readonly waiting?: readonly string[];
+  /**
+   * Pod tasks of this cluster (POD_ECS_CLUSTER) made with no host, by id (placer-pods.ts):
+   * each is placed on a node of its EKS cluster that fits it, or told why none does
+   * (TaskStatus.unschedulable). `taskDefinitionArn` is '' (a pod has none); `count` is their
+   * number. The answer's tasks are those placed.
+   */
+  readonly pods?: readonly string[];
   /** RunTask's clientToken: the same token and request answer the same tasks, once. */
   readonly clientToken?: string;
   /** A fingerprint of the request, to refuse a token reused with different parameters. */

@@ -1,7 +1,7 @@
 /**
  * The placement engine: `place(snapshot, request, now, rng) → plan`, pure.
  *
- *   instances ─▶ scope (capacity provider; deregistered out) ─▶ slots
+ *   instances ─▶ scope (capacity provider; a pod's cluster; deregistered out) ─▶ slots
  *     ─▶ filters + constraints, once per slot: candidates, or the first failure reason
  *     ─▶ selector tree of the strategy chain ─▶ best candidate ─▶ take its resources
  *     ─▶ re-check that one slot (dynamic filters), update the tree ─▶ next task
@@ -11,6 +11,7 @@
  */
 import { constraintFilters } from './constraints.ts';
 import { filtersFor, type Filter } from './filters.ts';
+import { inPodScope } from './pod-fit.ts';
 import { Slot } from './slot.ts';
 import { oneRequest } from './selectors.ts';
 import { DEFAULT_RUN_TASK_STRATEGY, selectorFor, strategyLevels } from './strategies.ts';
@@ -24,7 +25,7 @@ export { DEFAULT_RUN_TASK_STRATEGY, DEFAULT_SERVICE_STRATEGY } from './strategie
  * with dates written in the expression).
  */
 export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _now: number, rng: Rng): Plan {
-  const filters = [...filtersFor(request.demand), ...constraintFilters(request.constraints)];
+  const filters = [...filtersFor(request.demand, request.pod), ...constraintFilters(request.constraints)];
   if (request.targets) return placeOnTargets(snapshot, request, filters);
 
   const slots: Slot[] = [];
@@ -32,6 +33,8 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _n
     // A deregistered instance is no longer a member of the cluster; another provider's instances are not asked.
     if (inst.status === 'INACTIVE') continue;
     if (request.capacityProvider !== undefined && inst.capacityProvider !== request.capacityProvider) continue;
+    // A pod's nodes are its EKS cluster's: another cluster's hosts are not asked (nor counted in its message).
+    if (request.pod !== undefined && !inPodScope(inst, request.pod)) continue;
     slots.push(new Slot(slots.length, inst, request.group));
   }
   const strategy = request.strategy.length > 0 ? request.strategy : DEFAULT_RUN_TASK_STRATEGY;

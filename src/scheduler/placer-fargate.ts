@@ -45,8 +45,9 @@ export const FARGATE_CAPACITY_UNAVAILABLE = 'Capacity is unavailable at this tim
 const ZONE = 'ecs.availability-zone';
 
 /** A launch the Fargate pool serves: launchType FARGATE, or a strategy (given, else the cluster's default) of Fargate providers. */
-export function isFargateLaunch(l: Pick<Launch, 'launchType' | 'capacityProviderStrategy' | 'targets' | 'waiting'>, cluster: StrategyCluster | undefined): boolean {
-  if (l.targets) return false;
+export function isFargateLaunch(l: Pick<Launch, 'launchType' | 'capacityProviderStrategy' | 'targets' | 'waiting' | 'pods'>, cluster: StrategyCluster | undefined): boolean {
+  // Pods wait on their cluster's nodes whatever its default strategy (placer-pods.ts).
+  if (l.targets || l.pods?.length) return false;
   if (l.waiting?.length) return true;
   if (l.launchType !== undefined) return l.launchType === 'FARGATE';
   const strategy = l.capacityProviderStrategy?.length ? l.capacityProviderStrategy : cluster?.defaultCapacityProviderStrategy ?? [];

@@ -49,6 +49,7 @@ import { readSpotSettings } from '../core/ecs/spot-settings.ts';
 import { newTaskOps, readTask, taskPins } from '../core/workload/task-store.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
+import { instanceOf, planPods, podClusters, readPods } from './placer-pods.ts';
 import type { HeldTask, PlacerDeps } from './placer-deps.ts';
 import { highest, siblingConditions, siblingEpochs } from './placer-siblings.ts';
 import type { Failure } from './types.ts';
@@ -94,7 +95,8 @@ export interface TokenRecord {
 
 interface Pending {
   readonly launch: Launch;
-  readonly td: TaskDefinitionRecord;
+  /** Undefined for a launch of pods (they have no task definition: placer-pods.ts). */
+  readonly td: TaskDefinitionRecord | undefined;
 }
 
 export function createPlacer(deps: PlacerDeps): Placer {
@@ -126,7 +128,7 @@ export function createPlacer(deps: PlacerDeps): Placer {
       const earlier = await answerToken(store, l);
       if (earlier) return earlier;
     }
-    const td = await definition(l);
+    const td = l.pods ? undefined : await definition(l);
     // A Fargate launch of any cluster is placed on the region's Fargate pool, batched with
     // every other cluster's; the batch checks the cluster's strategy again (RETARGET).
     const fargate = isFargateLaunch(l, deps.state.cluster({ scope: l.scope, cluster: l.cluster })?.value);
@@ -183,7 +185,8 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
       const noInstances = new ApiError('InvalidParameterException', `No Container Instances were found in your cluster ${target.cluster}: start an agent (berth agent --cluster ${target.cluster}) or run 'berth up'.`);
       for (const i of open) {
         const { launch: l } = batch[i]!;
-        if (!isFargateLaunch(l, state.cluster(target)?.value)) results[i] = noInstances;
+        // (Pods are told so in their status: no nodes available.)
+        if (!isFargateLaunch(l, state.cluster(target)?.value) && !l.pods) results[i] = noInstances;
       }
     }
     let session = sessions.sessionFor(key, target);
@@ -201,7 +204,7 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
     const leaders = new Map<string, number>();
     for (const i of open) {
       if (results[i] !== undefined) continue;
-      const { launch: l, td } = batch[i]!;
+      const { launch: l } = batch[i]!;
       const own = { scope: l.scope, cluster: l.cluster };
       const record = state.cluster(own);
       if (!record || record.value.status !== 'ACTIVE') {
@@ -218,6 +221,26 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
       }
       let launched: { tasks: TaskRecord[]; failures: Failure[] };
       const mine = new Set<string>();
+      const remember = deps.parsedValues && ((k: string, value: string, parsed: unknown) => deps.parsedValues!.remember(k, value, parsed));
+      if (l.pods) {
+        // Pod tasks already made (split: spec and status), placed or told why not (placer-pods.ts).
+        try {
+          const pods = await readPods(store, l);
+          const plan = planPods(session, instanceOf(state, l), deps.rng, l, pods, await podClusters(store, l, pods), mine, remember);
+          ops.push(...plan.ops);
+          conditions.push(...plan.conditions);
+          planned.set(i, { tasks: plan.tasks, failures: [] });
+        } catch (err) {
+          results[i] = err instanceof Error ? err : new Error(String(err));
+          if (mine.size === 0) continue;
+          sessions.drop(key);
+          break;
+        } finally {
+          for (const arn of mine) touched.add(arn);
+        }
+        continue;
+      }
+      const td = batch[i]!.td!;
       try {
         if (pool && l.waiting) {
           // Tasks already made, waiting for spot capacity: placed as they are, each pinned to
@@ -244,7 +267,6 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
       }
       for (const arn of mine) touched.add(arn);
       const { tasks, failures } = launched;
-      const remember = deps.parsedValues && ((k: string, value: string, parsed: unknown) => deps.parsedValues!.remember(k, value, parsed));
       for (const t of tasks) ops.push(...newTaskOps({ scope: l.scope, cluster: l.cluster, id: taskId(t.taskArn) }, t, remember));
       if (token !== undefined) {
         conditions.push({ key: token, modRevision: 0 });

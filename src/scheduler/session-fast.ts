@@ -148,7 +148,7 @@ export class FastSession implements PlacementSession {
 
   /** StartTask: one task on each named instance, in order, as place() does (no shape: targets are few). */
   private placeOnTargets(request: PlacementRequest): Plan {
-    const filters = [...filtersFor(request.demand), ...constraintFilters(request.constraints)];
+    const filters = [...filtersFor(request.demand, request.pod), ...constraintFilters(request.constraints)];
     const placements: string[] = [];
     const failures: Failure[] = [];
     for (const ref of request.targets!) {

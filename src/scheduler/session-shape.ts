@@ -1,6 +1,6 @@
 /**
  * A request shape: what a request asks apart from how many (demand, group, constraints,
- * strategy chain, capacity provider), and what a session keeps built for it: each slot's
+ * strategy chain, capacity provider, a pod's cluster and node rules), and what a session keeps built for it: each slot's
  * verdict (candidate, out of scope, or the first filter it fails), the group's tasks on it,
  * each spread attribute's value and counts, and the selector tree of its candidates.
  *
@@ -16,7 +16,8 @@ import { filtersFor, type Filter } from './filters.ts';
 import { Slot } from './slot.ts';
 import { OrderLeaf, RandomLeaf, ScoreLevel, SpreadLevel, type Selector, type TreeContext } from './selectors.ts';
 import { binpacksCpu, DEFAULT_RUN_TASK_STRATEGY, spreadAttribute, spreadValue } from './strategies.ts';
-import type { Failure, PlacementInstance, PlacementRequest, PlacementStrategy, Rng } from './types.ts';
+import { inPodScope } from './pod-fit.ts';
+import type { Failure, PlacementInstance, PlacementRequest, PlacementStrategy, PodPlacement, Rng } from './types.ts';
 
 /** A slot's verdict: a candidate; otherwise 1 + the index of the first filter it fails, or OUT. */
 const CANDIDATE = 0;
@@ -28,7 +29,7 @@ const MAX_LEAF_IDS = 2 ** 30;
 /** The key of a request's shape: requests with the same key place alike on the same slots. */
 export function shapeKey(r: PlacementRequest): string {
   const d = r.demand;
-  return JSON.stringify([d.cpu, d.memory, d.eni, d.ports, d.requiredAttributes, r.group, r.constraints, chainOf(r), r.capacityProvider ?? null]);
+  return JSON.stringify([d.cpu, d.memory, d.eni, d.ports, d.requiredAttributes, r.group, r.constraints, chainOf(r), r.capacityProvider ?? null, r.pod ?? null]);
 }
 
 /** The strategies place() applies: the default when none is given, and nothing after random (it ends the chain). */
@@ -57,6 +58,7 @@ export class Shape {
   private readonly dynamic: readonly number[];
   private readonly group: string;
   private readonly provider: string | undefined;
+  private readonly pod: PodPlacement | undefined;
   /** Slots this shape's arrays can hold; a session that outgrows it rebuilds the shape. */
   readonly capacity: number;
   private readonly code: Uint8Array;
@@ -71,11 +73,12 @@ export class Shape {
 
   /** Builds the shape over the session's slots; throws, changing nothing, for a request place() would throw on. */
   constructor(request: PlacementRequest, instances: readonly (PlacementInstance | undefined)[], capacity: number) {
-    this.filters = [...filtersFor(request.demand), ...constraintFilters(request.constraints)];
+    this.filters = [...filtersFor(request.demand, request.pod), ...constraintFilters(request.constraints)];
     if (this.filters.length >= OUT) throw new Error(`${this.filters.length} placement filters: validate.ts admits at most 10 constraints`);
     this.dynamic = this.filters.flatMap((f, k) => (f.dynamic ? [k] : []));
     this.group = request.group;
     this.provider = request.capacityProvider;
+    this.pod = request.pod;
     this.instances = instances;
     this.capacity = capacity;
     this.code = new Uint8Array(capacity).fill(OUT);
@@ -160,7 +163,8 @@ export class Shape {
   }
 
   private inScope(inst: PlacementInstance | undefined): inst is PlacementInstance {
-    return inst !== undefined && inst.status !== 'INACTIVE' && (this.provider === undefined || inst.capacityProvider === this.provider);
+    return inst !== undefined && inst.status !== 'INACTIVE' && (this.provider === undefined || inst.capacityProvider === this.provider)
+      && (this.pod === undefined || inPodScope(inst, this.pod));
   }
 
   private verdict(inst: PlacementInstance): number {
@@ -185,6 +189,7 @@ export class Shape {
           this.spreads.push(spread);
           return { kind: 'spread', spread };
         }
+        case 'fewestTasks': return { kind: 'score', score: (i) => this.instances[i]!.taskCount, scoreOf: new Float64Array(this.capacity).fill(NaN) };
         default: throw new Error(`unknown placement strategy type ${(s as { type: string }).type}: validate.ts refuses it before placement`);
       }
     });

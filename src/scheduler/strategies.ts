@@ -94,6 +94,18 @@ export const spread: StrategyPlugin = {
   },
 };
 
+/**
+ * fewestTasks (Berth's own, for pods: pod-fit.ts POD_STRATEGY): the candidate running the
+ * fewest tasks of any group, counting those this request put there.
+ */
+export const fewestTasks: StrategyPlugin = {
+  type: 'fewestTasks',
+  level: (_s, ctx) => {
+    const scoreOf = new Float64Array(ctx.slots.length).fill(NaN);
+    return { terminal: false, placed: () => {}, selector: (child) => new ScoreLevel((i) => ctx.slots[i]!.instance.taskCount + ctx.slots[i]!.placed, child, scoreOf) };
+  },
+};
+
 /** binpack's field: cpu, or memory for anything else (validate.ts admits only the two). */
 export function binpacksCpu(s: PlacementStrategy): boolean {
   return s.field?.toLowerCase() === 'cpu';
@@ -112,7 +124,7 @@ export function spreadValue(instance: PlacementInstance, name: string): string {
   return v !== undefined ? v : instance.attributes.has(name) ? '' : '\u0000absent';
 }
 
-export const strategyPlugins: ReadonlyMap<string, StrategyPlugin> = new Map([random, binpack, spread].map((p) => [p.type, p]));
+export const strategyPlugins: ReadonlyMap<string, StrategyPlugin> = new Map([random, binpack, spread, fewestTasks].map((p) => [p.type, p]));
 
 /** The chain's levels, up to and including the first terminal one. */
 export function strategyLevels(strategies: readonly PlacementStrategy[], ctx: StrategyContext): StrategyLevel[] {

@@ -9,7 +9,8 @@
  * Each placement updates the engine's working copy (resources, ports, group counts),
  * so the next task of the same request sees what the previous one took.
  */
-import type { InstanceStatus } from '../core/ecs/container-instance.ts';
+import type { InstanceStatus, KubeNodeFields } from '../core/ecs/container-instance.ts';
+import type { PodSpec } from '../core/kube/pod/types.ts';
 import type { PlacementConstraint, PlacementStrategy } from '../core/ecs/placement.ts';
 
 /** One container instance as placement sees it: what it has left, and who runs there. */
@@ -40,6 +41,8 @@ export interface PlacementInstance {
   readonly groups: ReadonlyMap<string, number>;
   /** Its tasks that are not STOPPED. */
   readonly taskCount: number;
+  /** Its node's Kubernetes fields (taints, cordon), when an EKS cluster's node group claimed it. */
+  readonly kubeNode?: KubeNodeFields;
 }
 
 export interface PlacementSnapshot {
@@ -74,6 +77,19 @@ export interface PlacementRequest {
   readonly targets?: readonly string[];
   /** Only instances of this capacity provider; undefined: any instance. */
   readonly capacityProvider?: string;
+  /** A pod: only the nodes of its EKS cluster are asked, and each must fit it (pod-fit.ts). */
+  readonly pod?: PodPlacement;
+}
+
+/** What placement reads of a pod beyond its demand: whose nodes, and what of its spec picks among them. */
+export interface PodPlacement {
+  /** The EKS cluster's name (its node groups' instances carry it: CLUSTER_ATTRIBUTE) and uid (its nodes' taints and cordon). */
+  readonly clusterName: string;
+  readonly clusterUid: string;
+  /** The region: a node's topology.kubernetes.io/region label. */
+  readonly region: string;
+  /** nodeName, nodeSelector, affinity and tolerations are read. */
+  readonly spec: Pick<PodSpec, 'nodeName' | 'nodeSelector' | 'affinity' | 'tolerations'>;
 }
 
 /**
@@ -84,6 +100,8 @@ export interface PlacementRequest {
 export type FailureReason =
   | 'RESOURCE:CPU' | 'RESOURCE:MEMORY' | 'RESOURCE:PORTS' | 'RESOURCE:ENI'
   | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'MISSING'
+  /** A pod's node filters refused the node (pod-fit.ts; the pod's status says which, in kube-scheduler's words). */
+  | 'NODE'
   | typeof DISTINCT_INSTANCE_UNSATISFIED | typeof MEMBER_OF_UNSATISFIED
   /** A Fargate task the pool has no room for (placer-fargate.ts: FARGATE_CAPACITY_UNAVAILABLE). */
   | 'Capacity is unavailable at this time. Please try again later or in a different availability zone';

@@ -58,6 +58,9 @@ function strategy(s: unknown, k: number): PlacementStrategy {
         fail('InvalidParameterException', `${at}: spread field '${field}' is not valid: use instanceId, host, or attribute:NAME such as attribute:ecs.availability-zone.`);
       }
       return { type: 'spread', field };
+    case 'fewestTasks':
+      // Berth's own (pods'): not in STRATEGY_TYPES, refused above.
+      throw new Error('unreachable: fewestTasks is not an API strategy type');
   }
 }
 

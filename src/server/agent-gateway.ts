@@ -12,7 +12,8 @@ import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { specOf } from '../core/ecs/task-model.ts';
-import { changeTask, MAX_TASK_WRITE_ATTEMPTS, readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
+import { changeTask, isWholeRecord, MAX_TASK_WRITE_ATTEMPTS, readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
+import type { TaskSpec } from '../core/workload/spec.ts';
 import { executionRoleOf, taskRoleOf } from '../core/ecs/task-role.ts';
 import { parseTaskDefinitionRef, type TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import {
@@ -196,6 +197,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       const m = TASK_KEY.exec(e.kv.key);
       if (!m) return;
       const task = parseTask(e.kv.key, e.kv.value);
+      // A task stored as a spec and a status (a pod's): the spec names its host.
+      if (!isWholeRecord(task)) return splitTaskChanged(e.kv.key, task as unknown as TaskSpec);
       const session = task.containerInstanceArn && sessions.get(task.containerInstanceArn);
       if (!session) return;
       if (task.lastStatus === 'STOPPED') { session.sent.delete(task.taskArn); session.roles.delete(task.taskArn); session.executionRoles.delete(task.taskArn); return; }
@@ -203,6 +206,20 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
       session.sent.set(task.taskArn, task.desiredStatus);
       void assignment(task, session).then((a) => send(session, { type: 'task', assignment: a }), (err) => log(`agent gateway: ${String(err)}`));
     });
+  }
+
+  /**
+   * A split task's spec written (a pod's: placed after it was made, or told to stop): its
+   * host's session gets the spec as it is, with the status read beside it.
+   */
+  function splitTaskChanged(key: string, spec: TaskSpec): void {
+    const session = spec.placement.instanceArn === undefined ? undefined : sessions.get(spec.placement.instanceArn);
+    if (!session || session.sent.get(spec.ecs.taskArn) === spec.desiredStatus) return;
+    session.sent.set(spec.ecs.taskArn, spec.desiredStatus);
+    void readTaskAt(store, key, parseTask).then(async (held) => {
+      if (!held || held.record.lastStatus === 'STOPPED') return;
+      send(session, { type: 'task', assignment: await assignment(held.record, session, held.spec) });
+    }).catch((err: unknown) => log(`agent gateway: ${String(err)}`));
   }
 
   /** Deregistration revokes the instance's secret and ends its session; any change is told to the session's extensions. */
@@ -230,17 +247,18 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     return td.value;
   }
 
-  async function assignment(task: TaskRecord, session: Session): Promise<Assignment> {
-    const td = await definitionOf(task);
+  async function assignment(task: TaskRecord, session: Session, stored?: TaskSpec): Promise<Assignment> {
+    // A task stored as a spec and a status (a pod's) has its spec and no task definition.
+    const td = stored ? undefined : await definitionOf(task);
     // The agent runs the task's spec, whichever front door made it (src/core/workload).
-    const spec = specOf(task, td);
+    const spec = stored ?? specOf(task, td!);
     // ECS's default awslogs mode is the account's defaultLogDriverMode setting (non-blocking unless set).
     const modeless = spec.containers.some((c) => c.log?.driver === 'awslogs' && c.log.options?.mode === undefined);
     const a = parseArn(task.taskArn);
     const logDriverMode = modeless && a ? await settingFor(store, { account: a.account, region: a.region }, rootPrincipal({ account: a.account, region: a.region }), 'defaultLogDriverMode') as 'blocking' | 'non-blocking' : undefined;
-    const role = issueCredentials && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
+    const role = issueCredentials && td && task.desiredStatus !== 'STOPPED' ? taskRoleOf(task, td) : undefined;
     if (role) session.roles.set(task.taskArn, role);
-    const execution = issueCredentials && task.desiredStatus !== 'STOPPED' ? executionRoleOf(task, td) : undefined;
+    const execution = issueCredentials && td && task.desiredStatus !== 'STOPPED' ? executionRoleOf(task, td) : undefined;
     if (execution) session.executionRoles.set(task.taskArn, execution);
     return {
       ...(role && { roleCredentials: issueCredentials!({ ...role, taskArn: task.taskArn }, now()) }),
@@ -334,13 +352,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     await state.caughtUp(await store.revision());
     // A Fargate pool host's tasks belong to clusters of any account: the state answers every
     // task placed on the instance from the instance's own cluster's index.
-    const tasks: TaskRecord[] = [];
+    const tasks: { record: TaskRecord; spec?: TaskSpec }[] = [];
     for (const t of state.tasksOnInstance(msg.containerInstanceArn)) {
       const held = await readTaskAt(store, t.key, parseTask);
-      if (held && held.record.lastStatus !== 'STOPPED') tasks.push(held.record);
+      if (held && held.record.lastStatus !== 'STOPPED') tasks.push({ record: held.record, ...(held.spec && { spec: held.spec }) });
     }
-    for (const t of tasks) session.sent.set(t.taskArn, t.desiredStatus);
-    send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t, session))) });
+    for (const t of tasks) session.sent.set(t.record.taskArn, t.record.desiredStatus);
+    send(session, { type: 'tasks', assignments: await Promise.all(tasks.map((t) => assignment(t.record, session, t.spec))) });
     if (sessions.get(msg.containerInstanceArn) === session) session.attached = sessionExtensions.map((x) => x.attach(session.latest ?? instance, (m) => send(session, m)));
     log(`agent connected: ${msg.containerInstanceArn} (${tasks.length} tasks)`);
     return session;

@@ -39,6 +39,7 @@ import { ecrLifecycleJob } from '../controllers/ecr-lifecycle.ts';
 import { instanceHealthReconciler } from '../controllers/instance-health.ts';
 import { fargateUsageJob } from '../controllers/fargate-usage.ts';
 import { fargatePendingReconciler } from '../controllers/fargate-pending.ts';
+import { podPendingReconciler } from '../controllers/pod-pending.ts';
 import { retentionJob } from '../controllers/retention-job.ts';
 import { podRemovalJob } from '../controllers/pod-removal-job.ts';
 import { spotReclaimJob } from '../controllers/spot/spot-job.ts';
@@ -203,6 +204,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const reconcilers: Reconciler[] = [
     instanceHealthReconciler(),
     fargatePendingReconciler(),
+    // Pods the pods backend made with no host: placed on their EKS cluster's nodes.
+    podPendingReconciler(),
     createServiceReconciler({ newId: randomUUID, newDeploymentId: randomServiceIds.deploymentId }),
   ];
   // Fargate metering: retention keeps a stopped task until its usage is stored.

@@ -9,7 +9,11 @@ export interface PlacementConstraint {
   readonly expression?: string;
 }
 
-export type PlacementStrategyType = 'random' | 'spread' | 'binpack';
+/**
+ * ECS's three, and Berth's own `fewestTasks` (the pod scheduler's: src/scheduler/pod-fit.ts
+ * POD_STRATEGY), which the API never accepts (src/scheduler/validate.ts lists ECS's).
+ */
+export type PlacementStrategyType = 'random' | 'spread' | 'binpack' | 'fewestTasks';
 export interface PlacementStrategy {
   readonly type: PlacementStrategyType;
   /** binpack: cpu | memory; spread: instanceId, host (= instanceId) or attribute:NAME; random: none. */

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { POD_ECS_CLUSTER } from '../kube/pod/hosting.ts';
 import { planNodes, withNodegroup, type NodeCandidate } from './nodes.ts';
 
 const host = (n: number, more: Partial<NodeCandidate> = {}): NodeCandidate =>
-  ({ key: `k${n}`, modRevision: n, arn: `arn:i/${n}`, status: 'ACTIVE', agentConnected: true, attributes: [{ name: 'berth.host', value: `h${n}` }], ...more });
+  ({ key: `k${n}`, modRevision: n, arn: `arn:i/${n}`, cluster: POD_ECS_CLUSTER, status: 'ACTIVE', agentConnected: true, attributes: [{ name: 'berth.host', value: `h${n}` }], ...more });
 const member = (n: number, ng = 'workers', cluster = 'demo') => host(n, { attributes: withNodegroup(host(n).attributes, { clusterName: cluster, nodegroupName: ng }) });
 const ng = (desiredSize: number, status: 'CREATING' | 'ACTIVE' | 'DELETING' = 'ACTIVE') => ({ clusterName: 'demo', nodegroupName: 'workers', status, scalingConfig: { minSize: 0, maxSize: 10, desiredSize } });
 
@@ -30,4 +31,10 @@ test('a DELETING node group lets every host go and is gone; a host of the same n
   assert.equal(deleting.status, 'gone', 'once the releases are written (the controller writes them first, and stops at a conflict)');
   assert.equal(planNodes(ng(2, 'DELETING'), [host(1)]).status, 'gone');
   assert.deepEqual(withNodegroup(member(1).attributes, undefined), [{ name: 'berth.host', value: 'h1' }]);
+});
+
+test('a node group claims only hosts of the ECS cluster pods run in (POD_ECS_CLUSTER), never a Fargate pool host or a user cluster\'s', () => {
+  const plan = planNodes(ng(3, 'CREATING'), [host(1, { cluster: 'fargate-pool' }), host(2), host(3, { cluster: 'web' }), host(4)]);
+  assert.deepEqual(plan.claim.map((c) => c.arn), ['arn:i/2', 'arn:i/4']);
+  assert.equal(plan.status, 'DEGRADED');
 });

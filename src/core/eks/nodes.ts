@@ -2,7 +2,8 @@
  * Which container instances are a node group's nodes (pure). A node group wants
  * `desiredSize` nodes (none once DELETING); it keeps the ones it has, takes free ones
  * (ACTIVE, agent connected, in no node group) in ARN order, and lets go of the excess,
- * newest-claimed last in ARN order first. Its status follows: ACTIVE with all it wants,
+ * newest-claimed last in ARN order first. Only POD_ECS_CLUSTER's instances are ever claimed
+ * (the ECS cluster every pod's task is made in). Its status follows: ACTIVE with all it wants,
  * DEGRADED (with a health issue saying how many hosts it lacks) with fewer; a DELETING
  * node group is gone once it holds no node.
  *
@@ -11,12 +12,15 @@
  * and placement constraints can select them (`attribute:eks:cluster-name == demo`).
  */
 import type { Attribute } from '../ecs/container-instance.ts';
+import { POD_ECS_CLUSTER } from '../kube/pod/hosting.ts';
 import { CLUSTER_ATTRIBUTE, NODEGROUP_ATTRIBUTE, type NodegroupRecord } from './nodegroup.ts';
 
 export interface NodeCandidate {
   readonly key: string;
   readonly modRevision: number;
   readonly arn: string;
+  /** The ECS cluster the instance is registered in: only POD_ECS_CLUSTER's hosts run pods. */
+  readonly cluster: string;
   readonly status: string;
   readonly agentConnected: boolean;
   readonly attributes: readonly Attribute[];
@@ -43,7 +47,9 @@ export function planNodes(ng: Pick<NodegroupRecord, 'clusterName' | 'nodegroupNa
   const byArn = (a: NodeCandidate, b: NodeCandidate) => (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0);
   const want = ng.status === 'DELETING' ? 0 : ng.scalingConfig.desiredSize;
   const members = candidates.filter((c) => isMember(c, ng.clusterName, ng.nodegroupName)).sort(byArn);
-  const free = candidates.filter((c) => attr(c, NODEGROUP_ATTRIBUTE) === undefined && c.status === 'ACTIVE' && c.agentConnected).sort(byArn);
+  // Pods are tasks of POD_ECS_CLUSTER: a host of another ECS cluster (a Fargate pool host, a
+  // user's own cluster) could never run them, so it is never claimed.
+  const free = candidates.filter((c) => c.cluster === POD_ECS_CLUSTER && attr(c, NODEGROUP_ATTRIBUTE) === undefined && c.status === 'ACTIVE' && c.agentConnected).sort(byArn);
   const claim = members.length < want ? free.slice(0, want - members.length) : [];
   const release = members.length > want ? members.slice(want) : [];
   const after = [...members.filter((m) => !release.includes(m)), ...claim].map((c) => c.arn).sort();

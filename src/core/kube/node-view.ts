@@ -64,7 +64,7 @@ export function nodeUid(clusterUid: string, instanceArn: string): string {
 }
 
 /** The labels Berth derives from the instance (a write cannot change them). */
-export function derivedLabels(ci: ContainerInstanceRecord, facts: Pick<NodeFacts, 'region'>): Record<string, string> {
+export function derivedLabels(ci: NodeRecordPart, facts: Pick<NodeFacts, 'region'>): Record<string, string> {
   const name = nodeName(ci);
   const zone = attr(ci, 'ecs.availability-zone');
   const instanceType = attr(ci, 'ecs.instance-type');
@@ -91,20 +91,44 @@ export function isLabelAttribute(a: { name: string; value?: string }, derived: R
   return isCustom(a.name) && a.name !== NODEGROUP_ATTRIBUTE && a.name !== CLUSTER_ATTRIBUTE && !(a.name in derived) && labelErrors({ [a.name]: a.value ?? '' }).length === 0;
 }
 
-function archOf(ci: ContainerInstanceRecord): string {
+function archOf(ci: Pick<ContainerInstanceRecord, 'attributes'>): string {
   return ARCH[attr(ci, 'ecs.cpu-architecture') ?? 'x86_64'] ?? 'amd64';
 }
 
 /** The instance's kube-side fields, when they are this cluster's. */
-export function kubeFieldsOf(ci: ContainerInstanceRecord, clusterUid: string): NonNullable<ContainerInstanceRecord['kubeNode']> | undefined {
+export function kubeFieldsOf(ci: Pick<ContainerInstanceRecord, 'kubeNode'>, clusterUid: string): NonNullable<ContainerInstanceRecord['kubeNode']> | undefined {
   return ci.kubeNode?.clusterUid === clusterUid ? ci.kubeNode : undefined;
+}
+
+/** What of an instance record decides its node's labels, taints and cordon. */
+export type NodeRecordPart = Pick<ContainerInstanceRecord, 'ec2InstanceId' | 'attributes' | 'status' | 'kubeNode'>;
+
+/** What the scheduler's node filters read of a node (core/kube/pod/node-fit.ts): the same labels, taints and cordon nodeView shows. */
+export interface SchedulingFacts {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  /** Cordoned (kubectl cordon) or DRAINING in ECS. */
+  readonly unschedulable: boolean;
+  /** The node's taints, the cordon's own (node.kubernetes.io/unschedulable) included when cordoned. */
+  readonly taints: NodeTaint[];
+}
+
+/** The node's labels, taints and cordon as nodeView shows them, without the rest of the view (a placement check per candidate). */
+export function schedulingFacts(ci: NodeRecordPart, facts: Pick<NodeFacts, 'region' | 'clusterUid'>, timeAdded?: string): SchedulingFacts {
+  const derived = derivedLabels(ci, facts);
+  const custom = Object.fromEntries(ci.attributes.filter((a) => isLabelAttribute(a, derived)).map((a) => [a.name, a.value ?? '']));
+  const kube = kubeFieldsOf(ci, facts.clusterUid);
+  // A draining instance takes no new tasks: a cordoned node, as `kubectl cordon` makes one.
+  const unschedulable = kube?.unschedulable === true || ci.status === 'DRAINING';
+  const taints = [
+    ...(kube?.taints ?? []).filter((t) => t.key !== UNSCHEDULABLE_TAINT),
+    ...(unschedulable ? [{ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' as const, ...(timeAdded !== undefined && { timeAdded }) }] : []),
+  ];
+  return { name: nodeName(ci), labels: { ...custom, ...derived }, unschedulable, taints };
 }
 
 /** The node the instance is, at the record's `modRevision` (its resourceVersion) when given. */
 export function nodeView(ci: ContainerInstanceRecord, facts: NodeFacts, modRevision?: number): NodeObject {
-  const name = nodeName(ci);
-  const derived = derivedLabels(ci, facts);
-  const custom = Object.fromEntries(ci.attributes.filter((a) => isLabelAttribute(a, derived)).map((a) => [a.name, a.value ?? '']));
   const zone = attr(ci, 'ecs.availability-zone');
   const arch = archOf(ci);
   const kube = kubeFieldsOf(ci, facts.clusterUid);
@@ -117,12 +141,7 @@ export function nodeView(ci: ContainerInstanceRecord, facts: NodeFacts, modRevis
   const condition = (type: string, status: string, reason: string, message: string) =>
     ({ type, status, lastHeartbeatTime: heartbeat, lastTransitionTime: connected ? registeredAt : heartbeat, reason, message });
   const unknown = (type: string) => condition(type, 'Unknown', 'NodeStatusUnknown', 'Kubelet stopped posting node status.');
-  // A draining instance takes no new tasks: a cordoned node, as `kubectl cordon` makes one.
-  const unschedulable = kube?.unschedulable === true || ci.status === 'DRAINING';
-  const taints = [
-    ...(kube?.taints ?? []).filter((t) => t.key !== UNSCHEDULABLE_TAINT),
-    ...(unschedulable ? [{ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' as const, timeAdded: registeredAt }] : []),
-  ];
+  const { name, labels, unschedulable, taints } = schedulingFacts(ci, facts, registeredAt);
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -130,7 +149,7 @@ export function nodeView(ci: ContainerInstanceRecord, facts: NodeFacts, modRevis
       name,
       uid: nodeUid(facts.clusterUid, ci.containerInstanceArn),
       ...(modRevision !== undefined && { resourceVersion: String(modRevision) }),
-      labels: { ...custom, ...derived },
+      labels,
       annotations: { ...kube?.annotations, [INSTANCE_ANNOTATION]: ci.containerInstanceArn },
       creationTimestamp: registeredAt,
     },

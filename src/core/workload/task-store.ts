@@ -10,6 +10,7 @@
  *   taskPins(t) ──▶ the compare-and-set conditions on what was read ◀┘
  *
  *   newTaskOps(record) ─────▶ the puts of a task placed (the placer's transaction)
+ *   splitTaskOps / taskStatusOps ─▶ both halves, or the status alone (a pod placed, or not yet)
  *   changeTask(ref, part, change) ─▶ read, change the join, write the part: compare-and-set
  *                                    on that part, retried on a conflict on it
  *   deleteTaskTxn(t) ───────▶ the task gone, if still as read (retention)
@@ -177,6 +178,11 @@ export function newTaskOps(ref: TaskRef, record: TaskRecord, remember?: ValueMem
 /** The puts of a task as a spec and a status under keys of their own, in one transaction. */
 export function splitTaskOps(ref: TaskRef, spec: TaskSpec, status: TaskStatus, remember?: ValueMemo): Op[] {
   return [put(taskKey(ref), spec, remember), put(taskStatusKey(ref), status, remember)];
+}
+
+/** The put of a task's status alone (the control plane's note on a task no agent has: why it is not placed yet). */
+export function taskStatusOps(ref: TaskRef, status: TaskStatus, remember?: ValueMemo): Op[] {
+  return [put(taskStatusKey(ref), status, remember)];
 }
 
 function put(key: string, v: unknown, remember: ValueMemo | undefined): Op {

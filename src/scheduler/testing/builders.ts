@@ -5,8 +5,9 @@
  * Each builder is immutable-by-use (build() copies) and has ECS-like defaults: an ACTIVE
  * instance with a connected agent, 2048 CPU units, 4096 MiB, the agent's reserved ports.
  */
-import type { InstanceStatus } from '../../core/ecs/container-instance.ts';
-import type { PlacementConstraint, PlacementInstance, PlacementRequest, PlacementStrategy } from '../types.ts';
+import type { InstanceStatus, KubeNodeFields, NodeTaint } from '../../core/ecs/container-instance.ts';
+import { CLUSTER_ATTRIBUTE, NODEGROUP_ATTRIBUTE } from '../../core/eks/nodegroup.ts';
+import type { PlacementConstraint, PlacementInstance, PlacementRequest, PlacementStrategy, PodPlacement } from '../types.ts';
 
 export const ACCOUNT_PREFIX = 'arn:aws:ecs:us-east-1:000000000000:container-instance/test/';
 
@@ -15,6 +16,7 @@ export class InstanceBuilder {
     arn: string; id: string; status: InstanceStatus; agentConnected: boolean; registeredAt: number;
     attributes: Map<string, string | undefined>; capacityProvider?: string; cpu: number; memory: number; eni: number;
     portsInUse: Set<string>; groups: Map<string, number>; taskCount: number; ec2InstanceId?: string; agentVersion?: string;
+    kubeNode?: KubeNodeFields;
   };
 
   constructor(id: string) {
@@ -38,6 +40,13 @@ export class InstanceBuilder {
   provider(name: string): this { this.i.capacityProvider = name; return this; }
   ec2(id: string): this { this.i.ec2InstanceId = id; return this; }
   agentVersion(v: string): this { this.i.agentVersion = v; return this; }
+  /** A node of EKS cluster `cluster` (uid `uid-<cluster>`), claimed by node group `nodegroup`. */
+  node(cluster: string, nodegroup = 'workers'): this { return this.attr(CLUSTER_ATTRIBUTE, cluster).attr(NODEGROUP_ATTRIBUTE, nodegroup); }
+  /** Its node's taints, as `kubectl taint` writes them (of the cluster it is a node of). */
+  taint(...taints: NodeTaint[]): this { this.i.kubeNode = { clusterUid: this.clusterUid(), ...this.i.kubeNode, taints: [...(this.i.kubeNode?.taints ?? []), ...taints] }; return this; }
+  /** Cordoned, as `kubectl cordon` writes it. */
+  cordon(): this { this.i.kubeNode = { clusterUid: this.clusterUid(), ...this.i.kubeNode, unschedulable: true }; return this; }
+  private clusterUid(): string { return `uid-${this.i.attributes.get(CLUSTER_ATTRIBUTE) ?? ''}`; }
   /** `n` running tasks of `group` (they count towards taskCount too). */
   tasks(group: string, n = 1): this {
     this.i.groups.set(group, (this.i.groups.get(group) ?? 0) + n);
@@ -57,7 +66,7 @@ export class RequestBuilder {
   private readonly r: {
     count: number; group: string; cpu: number; memory: number; ports: string[]; eni: boolean;
     required: { name: string; value?: string }[]; constraints: PlacementConstraint[]; strategy: PlacementStrategy[];
-    targets?: string[]; capacityProvider?: string;
+    targets?: string[]; capacityProvider?: string; pod?: PodPlacement;
   } = { count: 1, group: 'family:app', cpu: 0, memory: 0, ports: [], eni: false, required: [], constraints: [], strategy: [] };
 
   count(n: number): this { this.r.count = n; return this; }
@@ -75,6 +84,8 @@ export class RequestBuilder {
   strategies(list: readonly PlacementStrategy[]): this { this.r.strategy.push(...list); return this; }
   targets(...refs: string[]): this { this.r.targets = refs; return this; }
   provider(name: string): this { this.r.capacityProvider = name; return this; }
+  /** A pod of EKS cluster `cluster` (uid `uid-<cluster>`, region us-east-1) with these node rules. */
+  pod(cluster: string, spec: PodPlacement['spec'] = {}): this { this.r.pod = { clusterName: cluster, clusterUid: `uid-${cluster}`, region: 'us-east-1', spec }; return this; }
 
   build(): PlacementRequest {
     const r = this.r;
@@ -83,6 +94,7 @@ export class RequestBuilder {
       demand: { cpu: r.cpu, memory: r.memory, ports: [...r.ports], eni: r.eni, requiredAttributes: [...r.required] },
       ...(r.targets && { targets: [...r.targets] }),
       ...(r.capacityProvider !== undefined && { capacityProvider: r.capacityProvider }),
+      ...(r.pod !== undefined && { pod: r.pod }),
     };
   }
 }
