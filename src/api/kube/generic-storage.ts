@@ -16,6 +16,7 @@ import { apiVersionOf, type KindInfo } from './kinds.ts';
 import { prepare, type Obj } from './kind-rules.ts';
 import { isTombstone, listPrefix, objectKey, tombstoneKey } from './keys.ts';
 import { alreadyExists, conflict, gone, invalid, namespaceTerminating, notFound, preconditionFailed, StatusError, badRequest } from './status.ts';
+import { checkBodyName, checkPreconditions } from './write-identity.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, RawListPage, StorageBackend, UpdateOptions, WriteOptions } from './storage-backend.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { decode, serialize, withResourceVersion } from './stored-object.ts';
@@ -254,21 +255,15 @@ export class GenericStorage implements StorageBackend {
       const current = kv && decode(kv.value, kv.modRevision);
       const next = change(current && structuredClone(current));
       if (!next) throw notFound(kind, name);
-      if (next.metadata.name !== undefined && next.metadata.name !== name) {
-        throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-      }
+      checkBodyName(name, next);
       next.metadata.name = name;
       if (!current || !kv) {
         // Created by an update (server-side apply of a new object).
         const created = await this.create(kind, namespace, next, options);
         return { object: created, created: true };
       }
-      const sentUid = next.metadata.uid;
-      if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) {
-        throw preconditionFailed(kind, name, 'UID', sentUid, current.metadata.uid);
-      }
+      checkPreconditions(kind, name, current, next);
       const wanted = next.metadata.resourceVersion;
-      if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
       if (current.metadata.deletionTimestamp !== undefined) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
         if (added.length > 0) {

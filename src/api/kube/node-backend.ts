@@ -18,7 +18,6 @@
  * is read-only and a client's status on the main resource is ignored.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { CompactedError } from '../../store/store.ts';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import type { HeldInstance, InstanceRecords } from '../../cluster/instance-records.ts';
 import { withNodegroup } from '../../core/eks/nodes.ts';
@@ -30,9 +29,10 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { badRequest, conflict, gone, invalid, methodNotAllowed, notFound, preconditionFailed } from './status.ts';
+import { checkBodyName, checkPreconditions } from './write-identity.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest } from './storage-backend.ts';
 import { UPDATE_ATTEMPTS } from './generic-storage.ts';
-import { bookmark, bookmarkEvery, startRevision, startsWithState, tooOld } from './watch.ts';
+import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
 
 export interface NodeBackendDeps {
   readonly instances: InstanceRecords;
@@ -136,13 +136,9 @@ export class NodeBackend implements StorageBackend {
       const current = this.#view(held);
       const next = change(structuredClone(current));
       if (!next) throw notFound(kind, name);
-      if (next.metadata.name !== undefined && next.metadata.name !== name) {
-        throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-      }
-      const sentUid = next.metadata.uid;
-      if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) throw preconditionFailed(kind, name, 'UID', sentUid, current.metadata.uid);
+      checkBodyName(name, next);
+      checkPreconditions(kind, name, current, next);
       const wanted = next.metadata.resourceVersion;
-      if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
       const edited = editNode(held.record, this.#facts(), next as Parameters<typeof editNode>[2]);
       if ('errors' in edited) throw invalid(kind.group, kind.kind, name, edited.errors);
       if (isDeepStrictEqual(edited.record, held.record)) return { object: current, created: false };
@@ -185,9 +181,7 @@ export class NodeBackend implements StorageBackend {
     const from = startRevision(req, initial, listed, send);
     if (from === undefined) return () => undefined;
     let last = from;
-    let watch: { close(): void };
-    try {
-      watch = this.#d.instances.watch({ account: c.account, region: c.region }, from, (e) => {
+    const watch = openFrom(from, () => this.#d.instances.watch({ account: c.account, region: c.region }, from, (e) => {
         last = e.revision;
         const key = e.type === 'put' ? e.instance.key : e.key;
         const was = inside.get(key);
@@ -200,12 +194,8 @@ export class NodeBackend implements StorageBackend {
           // Gone from this watch: the last state, at the revision it left.
           send({ type: 'DELETED', object: o ?? { ...was, metadata: { ...was.metadata, resourceVersion: String(e.revision) } } });
         }
-      });
-    } catch (err) {
-      if (!(err instanceof CompactedError)) throw err;
-      send(tooOld(from, err));
-      return () => undefined;
-    }
+    }), send);
+    if (!watch) return () => undefined;
     const stopBookmarks = bookmarkEvery(req, () => last, send);
     return () => {
       stopBookmarks();

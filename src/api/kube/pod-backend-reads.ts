@@ -10,7 +10,7 @@
  *   spec deleted, or no longer a pod of it ▶ DELETED with the last object sent
  *   selector stops / starts matching ──────▶ DELETED / ADDED, as the server's watch cache
  */
-import { CompactedError, type WatchEvent } from '../../store/store.ts';
+import type { WatchEvent } from '../../store/store.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
 import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
@@ -23,7 +23,7 @@ import type { Obj } from './kind-rules.ts';
 import { holdTask, podObject, scopeOf, type HeldPod, type NameEntry, type PodBackendDeps } from './pod-backend-names.ts';
 import { badRequest, gone } from './status.ts';
 import type { ListOptions, OutEvent, WatchRequest } from './storage-backend.ts';
-import { bookmark, bookmarkEvery, startRevision, startsWithState, tooOld } from './watch.ts';
+import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
 
 const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
@@ -184,14 +184,8 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
       mark(id, e.revision, { added: true });
     }
   };
-  let watch: { close(): void };
-  try {
-    watch = d.store.watch(taskHalvesPrefix(scopeOf(d.cluster)), from, onEvent);
-  } catch (err) {
-    if (!(err instanceof CompactedError)) throw err;
-    send(tooOld(from, err));
-    return () => undefined;
-  }
+  const watch = openFrom(from, () => d.store.watch(taskHalvesPrefix(scopeOf(d.cluster)), from, onEvent), send);
+  if (!watch) return () => undefined;
   const stopBookmarks = bookmarkEvery(req, () => last, send);
   return () => {
     closed = true;

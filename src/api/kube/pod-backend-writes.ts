@@ -33,6 +33,7 @@ import { metadataErrors, type Obj } from './kind-rules.ts';
 import { resourcePrefix } from './keys.ts';
 import { nameValue, placeholderToken, podObject, readPod, scopeOf, type HeldPod, type PodBackendDeps } from './pod-backend-names.ts';
 import { alreadyExists, badRequest, conflict, invalid, methodNotAllowed, namespaceTerminating, notFound, preconditionFailed, StatusError } from './status.ts';
+import { checkBodyName, checkPreconditions } from './write-identity.ts';
 import type { DeleteOptions, DeleteResult, UpdateOptions, WriteOptions } from './storage-backend.ts';
 
 /** The Kubernetes default grace period (core/v1 DefaultTerminationGracePeriodSeconds). */
@@ -165,16 +166,6 @@ function sameSpec(a: TaskSpec, b: TaskSpec): boolean {
   return isDeepStrictEqual(strip(a), strip(b));
 }
 
-function checkIdentity(kind: KindInfo, name: string, current: Obj, next: Obj): void {
-  if (next.metadata.name !== undefined && next.metadata.name !== name) {
-    throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-  }
-  const sentUid = next.metadata.uid;
-  if (sentUid !== undefined && sentUid !== '' && sentUid !== current.metadata.uid) throw preconditionFailed(kind, name, 'UID', sentUid, current.metadata.uid);
-  const wanted = next.metadata.resourceVersion;
-  if (wanted !== undefined && wanted !== '' && wanted !== current.metadata.resourceVersion) throw conflict(kind, name);
-}
-
 /** The task's status after a client's write of the pod's status: the conditions of types the view does not derive. */
 function statusAfter(status: TaskStatus, next: Obj): TaskStatus | undefined {
   const conditions = ((next.status as { conditions?: KubeCondition[] } | undefined)?.conditions ?? []).filter((c) => !DERIVED_CONDITIONS.has(c.type));
@@ -220,9 +211,7 @@ export async function updatePod(d: PodBackendDeps, kind: KindInfo, namespace: st
     if (!first) {
       const next = change(undefined);
       if (!next || options.subresource !== undefined) throw notFound(kind, name);
-      if (next.metadata.name !== undefined && next.metadata.name !== name) {
-        throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-      }
+      checkBodyName(name, next);
       // Created by an update (server-side apply of a new pod).
       return { object: await createPod(d, kind, namespace, { ...next, metadata: { ...next.metadata, name } }, options), created: true };
     }
@@ -234,7 +223,8 @@ export async function updatePod(d: PodBackendDeps, kind: KindInfo, namespace: st
       const next = change(structuredClone(current));
       if (!next) throw notFound(kind, name);
       named = next.metadata.resourceVersion !== undefined && next.metadata.resourceVersion !== '';
-      checkIdentity(kind, name, current, next);
+      checkBodyName(name, next);
+      checkPreconditions(kind, name, current, next);
       if (options.subresource === 'status') {
         const s = statusAfter(status, next);
         if (!s) return void (decision = { kind: 'same', object: current });

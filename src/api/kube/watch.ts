@@ -40,7 +40,6 @@ export function resumeRevision(resourceVersion: string | undefined): number | un
   return Number.isSafeInteger(from) && from >= 0 ? from : undefined;
 }
 
-/** The ERROR event of a watch from a revision the store no longer has (410 Expired: the client lists again). */
 /**
  * Where a watch goes on from: after the state it listed (`listed`) when it started with it,
  * else after the client's resourceVersion. Undefined once the client has been told that
@@ -53,9 +52,24 @@ export function startRevision(req: WatchRequest, initial: boolean, listed: numbe
   return resume;
 }
 
+/** The ERROR event of a watch from a revision the store no longer has (410 Expired: the client lists again). */
 export function tooOld(resourceVersion: string | number, compacted?: CompactedError): OutEvent {
   const message = compacted ? `too old resource version: ${resourceVersion} (${compacted.compactRevision + 1})` : `too old resource version: ${resourceVersion}`;
   return { type: 'ERROR', object: gone(message).toStatus() };
+}
+
+/**
+ * Opens a watch from `from` (`open`, over whatever the kind is kept in); when the store has
+ * compacted past `from`, sends the 410 instead and answers undefined (the watch has ended).
+ */
+export function openFrom(from: number, open: () => { close(): void }, send: (e: OutEvent) => void): { close(): void } | undefined {
+  try {
+    return open();
+  } catch (err) {
+    if (!(err instanceof CompactedError)) throw err;
+    send(tooOld(from, err));
+    return undefined;
+  }
 }
 
 /** Sends a BOOKMARK at `last()` every BOOKMARK_INTERVAL_MS while the watch allows them; returns its stop. */
@@ -125,14 +139,8 @@ export async function startWatch(deps: WatchDeps, req: WatchRequest, send: (e: O
     if (now) send({ type: was && e.kv.version !== 1 ? 'MODIFIED' : 'ADDED', object: o });
     else if (was) send({ type: 'DELETED', object: o });
   };
-  let watch: { close(): void };
-  try {
-    watch = deps.store.watch(listPrefix(deps.clusterUid, kind, req.namespace), from, onEvent);
-  } catch (err) {
-    if (!(err instanceof CompactedError)) throw err;
-    send(tooOld(from, err));
-    return () => undefined;
-  }
+  const watch = openFrom(from, () => deps.store.watch(listPrefix(deps.clusterUid, kind, req.namespace), from, onEvent), send);
+  if (!watch) return () => undefined;
   const stopBookmarks = bookmarkEvery(req, () => last, send);
   return () => {
     stopBookmarks();
