@@ -85,7 +85,7 @@ const ANSWERS: ReadonlySet<string> = new Set<AgentAnswer>(['logData', 'execResul
 const CREDENTIALS_ROTATE_MS = 60 * 60 * 1000;
 
 /**
- * Something that follows agent sessions beside tasks (src/svcnet/sessions.ts: an EKS node's
+ * Something that follows agent sessions beside tasks (src/server/service-table-sessions.ts: an EKS node's
  * service table): attached at each hello with the instance as recorded and a way to send to
  * the agent, told when the instance's record changes and of the agent's messages the gateway
  * does not handle itself, detached when the session ends.

@@ -11,7 +11,7 @@ import { startKubeControllers } from '../controllers/kube/controller-loop.ts';
 import type { KubeApiHost } from '../api/kube/contract.ts';
 import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { ServiceTables } from '../svcnet/publisher.ts';
-import { serviceTableSessions } from '../svcnet/sessions.ts';
+import { serviceTableSessions } from './service-table-sessions.ts';
 import { withServiceTables } from '../svcnet/controllers.ts';
 import { clusterDnsFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';

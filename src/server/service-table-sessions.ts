@@ -13,8 +13,8 @@ import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts'
 import { CLUSTER_ATTRIBUTE } from '../core/eks/nodegroup.ts';
 import { isNodeOf } from '../core/kube/node-view.ts';
 import type { AgentMessage, ServerMessage } from '../agent/protocol.ts';
-import { clusterKey, type ServiceTables } from './publisher.ts';
-import type { TableUpdate } from './table.ts';
+import { clusterKey, type ServiceTables } from '../svcnet/publisher.ts';
+import type { TableUpdate } from '../svcnet/table.ts';
 
 const NONE: TableUpdate = { kind: 'full', version: 0, table: null };
 

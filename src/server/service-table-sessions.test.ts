@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import type { ServerMessage } from '../agent/protocol.ts';
-import { ServiceTables } from './publisher.ts';
-import { nodeClusterKey, serviceTableSessions } from './sessions.ts';
+import { ServiceTables } from '../svcnet/publisher.ts';
+import { nodeClusterKey, serviceTableSessions } from './service-table-sessions.ts';
 
 const instance = (attributes: { name: string; value?: string }[], status: ContainerInstanceRecord['status'] = 'ACTIVE'): ContainerInstanceRecord => ({
   containerInstanceArn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/default/0123456789abcdef0123456789abcdef',
