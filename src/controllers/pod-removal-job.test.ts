@@ -51,3 +51,43 @@ test('the pod removal job removes deleted pods whose task stopped and that no fi
   assert.deepEqual(left, [[false, false], [true, true], [true, true], [true, true]]);
   await store.close();
 });
+
+test('a stopped pod that is not due is read once, and again only once its spec is written (then removed when deleted)', async () => {
+  const inner = await openSqliteStore(':memory:');
+  let reads = 0;
+  // Counts the store calls the job's loader makes (readTaskAt's reads).
+  const store = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (prop === 'get' || prop === 'range' || prop === 'getMany') reads++;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const state = new FakeClusterState();
+  const p = podTask(7, { deleting: false, lastStatus: 'STOPPED' });
+  const ref = { scope: SCOPE, cluster: REF.cluster, id: p.id };
+  const made = await inner.txn({ ops: [...splitTaskOps(ref, p.spec, p.status), { type: 'put', key: podNameKey(CLUSTER_UID, 'default', p.name), value: '{}' }] });
+  assert.ok(made.ok);
+  const specRevision = (await readTaskAt(inner, p.summary.key))!.specRevision;
+  state.set(snapshot({ tasks: [{ ...p.summary, desiredStatus: 'STOPPED', modRevision: specRevision }] }));
+  const job = podRemovalJob({ store, state });
+  assert.deepEqual(job.reconcile(await job.load(), 0).actions, []);
+  const firstReads = reads;
+  assert.ok(firstReads > 0, 'read once');
+  assert.deepEqual(job.reconcile(await job.load(), 0).actions, []);
+  assert.equal(reads, firstReads, 'not read again while its spec is unchanged');
+
+  // kubectl delete: the spec is written (Terminating); its task has long stopped, so it goes.
+  const held = (await readTaskAt(inner, p.summary.key))!;
+  const deleted = deletePod(held.spec!, 1_800_000_000_000, 5);
+  const w = await inner.txn({ if: [{ key: held.key, modRevision: held.specRevision }], ops: [{ type: 'put', key: held.key, value: JSON.stringify(deleted) }] });
+  assert.ok(w.ok);
+  state.set(snapshot({ tasks: [{ ...p.summary, desiredStatus: 'STOPPED', modRevision: w.revision }] }));
+  const { actions } = job.reconcile(await job.load(), 0);
+  assert.deepEqual(actions.map((a) => a.why), ['pod removal: default/p7']);
+  assert.ok(reads > firstReads, 'read again once its spec changed');
+  await inner.close();
+});

@@ -4,6 +4,9 @@
  * agent reports the task STOPPED; then, with no finalizer left, the pod goes (its task and
  * its name key: core/kube/pod/removal.ts). Its loader takes the STOPPED pod tasks from the
  * cluster state (group `pod:…` of POD_ECS_CLUSTER) and reads only those; the decision is pure.
+ * A stopped pod that is not due (a finished Job's pod nobody deleted) stays stopped for as long
+ * as retention keeps its task: it is read once, and again only when its spec is written (a
+ * delete, a finalizer removed: the summary's modRevision is the spec's), not every run.
  *
  *   cluster state ─▶ STOPPED tasks of group pod:… ─▶ readTaskAt ─▶ removalDue? ─▶ txn (pinned to the spec read)
  */
@@ -14,6 +17,7 @@ import { readTaskAt } from '../core/workload/task-store.ts';
 import type { TaskSpec } from '../core/workload/spec.ts';
 import type { TaskStatus } from '../core/workload/status.ts';
 import type { Store } from '../store/store.ts';
+import { Lru } from '../lib/lru.ts';
 import type { PeriodicJob } from './types.ts';
 
 /**
@@ -25,6 +29,9 @@ export const POD_REMOVAL_INTERVAL_MS = 1_000;
 /** Stopped pod tasks read per run at most (a run after a mass delete takes the rest next time). */
 export const MAX_POD_REMOVALS_PER_RUN = 500;
 
+/** Stopped pod tasks remembered as read and not due, with the spec revision read (the oldest forgotten first: read again). */
+export const MAX_NOT_DUE_REMEMBERED = 50_000;
+
 export interface PodRemovalSnapshot {
   readonly pods: readonly { readonly key: string; readonly specRevision: number; readonly spec: TaskSpec; readonly status: TaskStatus }[];
 }
@@ -35,6 +42,7 @@ export function podRemovals(snapshot: PodRemovalSnapshot): PodRemovalSnapshot['p
 }
 
 export function podRemovalJob({ store, state, everyMs = POD_REMOVAL_INTERVAL_MS }: { store: Store; state: ClusterState; everyMs?: number }): PeriodicJob<PodRemovalSnapshot> {
+  const notDue = new Lru<string, number>(MAX_NOT_DUE_REMEMBERED);
   return {
     name: 'pod-removal',
     everyMs,
@@ -44,9 +52,10 @@ export function podRemovalJob({ store, state, everyMs = POD_REMOVAL_INTERVAL_MS 
         if (ref.cluster !== POD_ECS_CLUSTER) continue;
         for (const t of state.snapshot(ref)?.tasksWhere({ desiredStatus: 'STOPPED' }) ?? []) {
           if (pods.length >= MAX_POD_REMOVALS_PER_RUN) break;
-          if (t.lastStatus !== 'STOPPED' || !t.group.startsWith(POD_GROUP_PREFIX)) continue;
+          if (t.lastStatus !== 'STOPPED' || !t.group.startsWith(POD_GROUP_PREFIX) || notDue.get(t.key) === t.modRevision) continue;
           const task = await readTaskAt(store, t.key);
           if (task?.spec?.kube && task.status && removalDue(task.spec, task.status)) pods.push({ key: task.key, specRevision: task.specRevision, spec: task.spec, status: task.status });
+          else if (task) notDue.set(t.key, t.modRevision);
         }
       }
       return { pods };
