@@ -119,6 +119,12 @@ describe('Fargate', () => {
 describe('Fargate Spot', () => {
   /** The container's stopTimeout: the trap ignores SIGTERM, so SIGKILL ends it then. */
   const STOP_TIMEOUT = 3;
+  /** How soon after `berth spot interrupt` returns its TerminationNotice event must be seen. */
+  const NOTICE_WITHIN_MS = 3_000;
+  /** stoppedAt (the agent's report) and the warning's updatedAt (the control plane's) are two processes' clocks on one host, and ms rounding. */
+  const CLOCK_SLACK_MS = 200;
+  /** How long after stopTimeout the SIGKILL's STOPPED may come on a loaded machine (well under 30 s, the default). */
+  const KILL_WITHIN_MS = 10_000;
   const TRIALS = 50;
   /** Issue 15's service of 4 tasks of 256 CPU units, then 6: this host's pool holds 2,048 (two cores). */
   const DESIRED = 4;
@@ -156,9 +162,12 @@ describe('Fargate Spot', () => {
       for (const { arn, r, at } of answers) {
         assert.equal(r.code, 0, r.stderr);
         const notice = await until(`the TerminationNotice event of ${arn}`, async () => events!.lines.find((l) => l.event.detail.taskArn === arn && l.event.detail.stopCode === 'TerminationNotice'), 5_000);
-        assert.ok(notice.at - at <= 1_000, `the warning's event came ${notice.at - at} ms after the command returned`);
+        // "At once": well before the stop it warns of (stopTimeout), with room for a loaded CI machine.
+        assert.ok(notice.at - at <= NOTICE_WITHIN_MS, `the warning's event came ${notice.at - at} ms after the command returned`);
         assert.deepEqual([notice.event['detail-type'], notice.event.detail.lastStatus, notice.event.detail.desiredStatus], ['ECS Task State Change', 'RUNNING', 'STOPPED']);
-        warnedAt.set(arn, notice.at);
+        // The server's own time of the warning (its updatedAt, ms precision), as stoppedAt is: the
+        // stream's delivery may lag on a loaded machine.
+        warnedAt.set(arn, Date.parse(String(notice.event.detail.updatedAt)));
       }
       await until(`the round's ${round.length} tasks STOPPED`, async () => (round.every(stoppedSeen) ? true : undefined), (STOP_TIMEOUT + 30) * 1000);
       const [stopped, logs] = await Promise.all([
@@ -169,7 +178,10 @@ describe('Fargate Spot', () => {
         assert.deepEqual([t.lastStatus, t.stopCode, t.stoppedReason, t.containers[0]!.exitCode], ['STOPPED', 'SpotInterruption', 'Your Spot Task was interrupted.', 137], t.taskArn);
         // The aws CLI v2 answers timestamps as ISO 8601.
         const stoppedAfter = Date.parse(t.executionStoppedAt ?? t.stoppedAt!) - warnedAt.get(t.taskArn)!;
-        assert.ok(Math.abs(stoppedAfter - STOP_TIMEOUT * 1000) <= 2_000, `stopped ${stoppedAfter} ms after the interruption; stopTimeout is ${STOP_TIMEOUT} s`);
+        // Never before stopTimeout (the task had its warning's time); and by SIGKILL at its end,
+        // not by the default 30 s stopTimeout or not at all.
+        assert.ok(stoppedAfter >= STOP_TIMEOUT * 1000 - CLOCK_SLACK_MS && stoppedAfter <= STOP_TIMEOUT * 1000 + KILL_WITHIN_MS,
+          `stopped ${stoppedAfter} ms after the interruption; stopTimeout is ${STOP_TIMEOUT} s`);
       }
       for (const { arn, log } of logs) assert.match(log, /got SIGTERM/, `the container's trap saw SIGTERM (${arn})`);
       trials += round.length;

@@ -1,8 +1,11 @@
 // Touches the host: run under flock /tmp/berth-host.lock (bin/test runs host tests one at a time).
-// How long task networking takes: setup and teardown p50/p95 per mode over 50 tasks one
-// after another, then a concurrent burst (the ECS target is ≥ 40 task starts/s on 2
-// cores). Runs on a simulated host namespace, which costs one more `ip` process per setup
-// and per teardown than the real host path (`netns add`/`del` cannot run under `ip -n`).
+// Task networking set up and torn down many times over, one after another per mode and then
+// in a concurrent burst: every setup succeeds, every teardown leaves nothing behind. The
+// timings are printed as diagnostics only; the figures that are judged come from
+// `bin/bench task-start` (its network phase), next to a baseline measured in the same run —
+// a timed test fails on a busy CI machine, not on a regression. Runs on a simulated host
+// namespace, which costs one more `ip` process per setup and per teardown than the real host
+// path (`netns add`/`del` cannot run under `ip -n`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -17,9 +20,6 @@ const PREFIX = `bs${process.pid % 100000}-`;
 const TASKS = 50;
 /** Parallel setups in the burst: what an agent starting a RunTask of count 10 on 2 cores might do. */
 const BURST_CONCURRENCY = 8;
-/** Loose ceilings: a regression by several times fails, a busy machine does not. */
-const MAX_SETUP_P50_MS = 150;
-const MIN_BURST_STARTS_PER_S = 20;
 
 const sim = new SimHosts(PREFIX);
 /** Host-mode tasks' cgroups (the loopback guard names them): a level of the test's own. */
@@ -59,13 +59,14 @@ for (const mode of ['bridge', 'awsvpc', 'none', 'host'] as const) {
       const t0 = performance.now();
       await m.setupTask(request(i, mode));
       const t1 = performance.now();
+      assert.deepEqual(m.listTasks().map((x) => x.taskId), [`speed-${mode}-${i}`]);
       await m.teardownTask(`speed-${mode}-${i}`);
       setup.push(t1 - t0);
       teardown.push(performance.now() - t1);
     }
     const both = setup.map((s, i) => s + (teardown[i] ?? 0));
     t.diagnostic(`${mode}: setup p50 ${fmt(pct(setup, 0.5))} ms p95 ${fmt(pct(setup, 0.95))} ms; teardown p50 ${fmt(pct(teardown, 0.5))} ms p95 ${fmt(pct(teardown, 0.95))} ms; setup+teardown p50 ${fmt(pct(both, 0.5))} ms`);
-    assert.ok(pct(setup, 0.5) < MAX_SETUP_P50_MS);
+    assert.deepEqual(m.listTasks(), []);
   });
 }
 
@@ -85,5 +86,4 @@ test(`bridge: a burst of ${TASKS} setups, ${BURST_CONCURRENCY} at a time, then t
   const rate = (TASKS * 1000) / up;
   t.diagnostic(`burst: ${fmt(rate)} setups/s (${fmt(up)} ms), ${fmt((TASKS * 1000) / down)} teardowns/s (${fmt(down)} ms)`);
   assert.deepEqual(m.listTasks(), []);
-  assert.ok(rate > MIN_BURST_STARTS_PER_S);
 });
