@@ -36,7 +36,7 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
       for (const ref of state.clusters()) {
         for (const t of state.snapshot(ref)?.tasks ?? []) {
           tasks.push({
-            key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, lastStatus: t.lastStatus,
+            key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, group: t.group, lastStatus: t.lastStatus,
             ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }), ...(keep?.(t) === true && { kept: true }),
           });
         }

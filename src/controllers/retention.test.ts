@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { podGroup } from '../core/kube/pod/hosting.ts';
 import { CLIENT_TOKEN_TTL_SECONDS, retentionSweep } from './retention.ts';
 
 const td = (n: number) => `arn:aws:ecs:us-east-1:0:task-definition/f:${n}`;
@@ -7,9 +8,9 @@ const td = (n: number) => `arn:aws:ecs:us-east-1:0:task-definition/f:${n}`;
 test('stopped tasks go after an hour; running and recently stopped ones stay', () => {
   const out = retentionSweep({
     tasks: [
-      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 1000 },
-      { key: 'recent', modRevision: 2, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 4000 },
-      { key: 'running', modRevision: 3, taskDefinitionArn: td(1), lastStatus: 'RUNNING' },
+      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'STOPPED', stoppedAt: 1000 },
+      { key: 'recent', modRevision: 2, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'STOPPED', stoppedAt: 4000 },
+      { key: 'running', modRevision: 3, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'RUNNING' },
     ],
     deletingDefinitions: [],
     clientTokens: [],
@@ -17,11 +18,23 @@ test('stopped tasks go after an hour; running and recently stopped ones stay', (
   assert.deepEqual(out, [{ key: 'old', modRevision: 1 }]);
 });
 
+test("a pod's stopped task stays past the hour: the pod is there until deleted, and its removal takes the task", () => {
+  const out = retentionSweep({
+    tasks: [
+      { key: 'job-pod', modRevision: 1, taskDefinitionArn: td(1), group: podGroup('default', 'pi-x7k2p'), lastStatus: 'STOPPED', stoppedAt: 0 },
+      { key: 'ecs-task', modRevision: 2, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'STOPPED', stoppedAt: 0 },
+    ],
+    deletingDefinitions: [],
+    clientTokens: [],
+  }, 10 * 24 * 3600);
+  assert.deepEqual(out, [{ key: 'ecs-task', modRevision: 2 }]);
+});
+
 test('a revision being deleted goes once no remaining task uses it', () => {
   const out = retentionSweep({
     tasks: [
-      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), lastStatus: 'STOPPED', stoppedAt: 0 },
-      { key: 'live', modRevision: 2, taskDefinitionArn: td(2), lastStatus: 'RUNNING' },
+      { key: 'old', modRevision: 1, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'STOPPED', stoppedAt: 0 },
+      { key: 'live', modRevision: 2, taskDefinitionArn: td(2), group: 'family:f', lastStatus: 'RUNNING' },
     ],
     deletingDefinitions: [{ key: 'td1', modRevision: 5, taskDefinitionArn: td(1) }, { key: 'td2', modRevision: 6, taskDefinitionArn: td(2) }],
     clientTokens: [],
