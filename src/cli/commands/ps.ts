@@ -1,5 +1,6 @@
 import { ISOLATION_ATTRIBUTE } from '../../core/ecs/fargate.ts';
 import type { TaskView } from '../../core/ecs/task.ts';
+import { POD_GROUP_PREFIX } from '../../core/kube/pod/hosting.ts';
 import { apiClient } from '../api-client.ts';
 import { parse } from '../args.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -13,7 +14,7 @@ export const ps: Command = {
   help: `Usage: berth ps [--cluster NAME] [--all] [--endpoint URL] [--output json]
 
 Lists the tasks of every cluster (or of --cluster): id, cluster, the service a task
-belongs to, task definition, status, published ports, the boundary its containers got
+belongs to (or the Kubernetes pod it is: 'pod NAMESPACE/NAME'), task definition, status, published ports, the boundary its containers got
 (gvisor: a sandbox with its own kernel; userns; container: the host's kernel) and age. Stopped tasks are shown
 with --all. The services of those clusters follow, as 'berth service' lists them.
 
@@ -45,14 +46,14 @@ Options:
     const rows = tasks.map((t) => [
       t.taskArn.split('/').pop()!.slice(0, 12),
       t.clusterArn.split('/').pop()!,
-      t.group.startsWith('service:') ? t.group.slice('service:'.length) : '-',
-      t.taskDefinitionArn.split('/').pop()!,
+      owner(t),
+      t.taskDefinitionArn.split('/').pop() || '-',
       t.lastStatus === 'STOPPED' ? `STOPPED (${t.stopCode ?? 'exited'})` : t.lastStatus,
       ports(t),
       isolation(t),
       age(Date.now() / 1000 - t.createdAt),
     ]);
-    process.stdout.write(table(['TASK', 'CLUSTER', 'SERVICE', 'TASK DEFINITION', 'STATUS', 'PORTS', 'ISOLATION', 'AGE'], rows));
+    process.stdout.write(table(['TASK', 'CLUSTER', 'SERVICE OR POD', 'TASK DEFINITION', 'STATUS', 'PORTS', 'ISOLATION', 'AGE'], rows));
     if (services.length > 0) process.stdout.write(`\n${serviceTable(services)}`);
     return 0;
   },
@@ -64,6 +65,13 @@ function ports(t: TaskView): string {
   const bindings = t.containers.flatMap((c) => (c.networkBindings ?? []).map((b) => `${b.hostPort}->${b.containerPort}/${b.protocol}`));
   const ip = t.attachments.flatMap((a) => a.details).find((d) => d.name === 'privateIPv4Address')?.value;
   return [...(ip ? [ip] : []), ...bindings].join(', ') || '-';
+}
+
+/** What the task belongs to: its service's name, `pod <namespace>/<name>` for a pod (which has no task definition), else '-'. */
+export function owner(t: Pick<TaskView, 'group'>): string {
+  if (t.group.startsWith('service:')) return t.group.slice('service:'.length);
+  if (t.group.startsWith(POD_GROUP_PREFIX)) return `pod ${t.group.slice(POD_GROUP_PREFIX.length)}`;
+  return '-';
 }
 
 /** The boundary the agent reported (the task's view carries it as an attribute); '-' until it has. */
