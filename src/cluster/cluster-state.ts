@@ -52,6 +52,9 @@ export const MAX_LISTENERS = 64;
 /** Placement feeds open at once: one per cluster per placer (a process has one placer); more means a leak. */
 export const MAX_FEEDS = 1_024;
 
+/** What takeForeign answers when an event touched no other cluster: shared, never changed. */
+const NO_CLUSTERS: ReadonlySet<string> = new Set<string>();
+
 const NO_USAGE: InstanceUsage = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, ports: [] };
 
 export interface ClusterStateOptions {
@@ -295,16 +298,19 @@ class StoreClusterState implements ClusterState {
     }
     // The event's own cluster, and the clusters whose instances its task is (or was) placed
     // on (a Fargate task's pool host): their usage changed too.
-    const touched = this.#indexes.takeForeign();
-    if (k !== undefined) touched.add(k);
-    for (const c of touched) {
-      const ix = this.#indexes.get(c);
-      if (!ix) continue;
-      this.#feedChanges(c, ix);
-      if (ix.isEmpty()) { this.#indexes.delete(c); this.#refs.delete(c); } else if (!this.#refs.has(c)) this.#refs.set(c, refOf(c));
-      this.#touch(c);
-    }
+    const foreign = this.#indexes.takeForeign();
+    for (const c of foreign) this.#changedIndex(c);
+    if (k !== undefined && !foreign.has(k)) this.#changedIndex(k);
     this.#queueFlush();
+  }
+
+  /** An event changed cluster `c`'s index: its feeds, its ref, and its listeners hear of it. */
+  #changedIndex(c: string): void {
+    const ix = this.#indexes.get(c);
+    if (!ix) return;
+    this.#feedChanges(c, ix);
+    if (ix.isEmpty()) { this.#indexes.delete(c); this.#refs.delete(c); } else if (!this.#refs.has(c)) this.#refs.set(c, refOf(c));
+    this.#touch(c);
   }
 
   #touch(k: string): void {
@@ -379,8 +385,13 @@ class Indexes extends Map<string, ClusterIndex> {
     return [k, ix];
   }
 
-  /** The clusters other than an event's own whose indexes it changed, since the last call. */
-  takeForeign(): Set<string> {
+  /**
+   * The clusters other than an event's own whose indexes it changed, since the last call.
+   * Most events (a task of the cluster's own instance) touch none: they get the one empty
+   * set, so the cluster state allocates no Set per event (one per placed task before).
+   */
+  takeForeign(): ReadonlySet<string> {
+    if (this.#foreign.size === 0) return NO_CLUSTERS;
     const out = this.#foreign;
     this.#foreign = new Set();
     return out;
