@@ -97,6 +97,9 @@ class StoreClusterState implements ClusterState {
   /** Placement feeds by cluster key (placement-feed.ts), bounded by MAX_FEEDS in all. */
   readonly #feeds = new Map<string, Set<FeedBuffer>>();
   #feedCount = 0;
+  /** The last ref #keyOf was asked about, and its key (one entry: no bound needed). */
+  #lastRef: ClusterRef | undefined;
+  #lastKey = '';
 
   constructor(store: Store, options: ClusterStateOptions) {
     this.#store = store;
@@ -219,7 +222,19 @@ class StoreClusterState implements ClusterState {
   }
 
   #index(ref: ClusterRef): ClusterIndex | undefined {
-    return this.#indexes.get(refKey(ref.scope.account, ref.scope.region, ref.cluster));
+    return this.#indexes.get(this.#keyOf(ref));
+  }
+
+  /**
+   * The key of a ref, remembered for the last ref object asked about: a placer asks about
+   * one launch's ref once per task placed (placementInstance), and building the key again
+   * made and hashed a new string each time. A ClusterRef is read-only, so its key cannot change.
+   */
+  #keyOf(ref: ClusterRef): string {
+    if (ref === this.#lastRef) return this.#lastKey;
+    this.#lastKey = refKey(ref.scope.account, ref.scope.region, ref.cluster);
+    this.#lastRef = ref;
+    return this.#lastKey;
   }
 
   async #start(): Promise<void> {
