@@ -173,8 +173,9 @@ class StoreClusterState implements ClusterState {
   #feedChanges(k: string, ix: ClusterIndex): void {
     const changed = ix.takePlacementChanges();
     if (changed.length === 0) return;
-    const feeds = this.#feeds.get(k);
-    if (feeds) for (const f of feeds) f.add(changed);
+    // forEach, not for-of: the heap profile showed the Set iterator's results allocated here
+    // for every placed task (~1 KB each) once this was no longer inlined into #apply.
+    this.#feeds.get(k)?.forEach((f) => f.add(changed));
   }
 
   siblingClusters(ref: ClusterRef, arns?: Iterable<string>): readonly ClusterRef[] {
@@ -314,7 +315,7 @@ class StoreClusterState implements ClusterState {
     // The event's own cluster, and the clusters whose instances its task is (or was) placed
     // on (a Fargate task's pool host): their usage changed too.
     const foreign = this.#indexes.takeForeign();
-    for (const c of foreign) this.#changedIndex(c);
+    if (foreign.size > 0) foreign.forEach((c) => this.#changedIndex(c));
     if (k !== undefined && !foreign.has(k)) this.#changedIndex(k);
     this.#queueFlush();
   }

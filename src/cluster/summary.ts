@@ -31,19 +31,25 @@ export function parseKey(key: string): ParsedKey | undefined {
   const k = r < 0 ? -1 : key.indexOf('/', r + 1);
   const c = k < 0 ? -1 : key.indexOf('/', k + 1);
   if (c < 0) return undefined;
-  const account = key.slice(5, r);
-  const region = key.slice(r + 1, k);
-  const kind = key.slice(k + 1, c);
+  // The kind compared in place (no string made for it); task-status: a split task's status
+  // half (split-tasks.ts), beside its spec under tasks/.
+  let kind: IndexedKind | undefined;
+  for (const x of INDEXED_KINDS) if (x.length === c - k - 1 && key.startsWith(x, k + 1)) { kind = x; break; }
+  if (kind === undefined || r === 5 || k === r + 1) return undefined;
   const n = key.indexOf('/', c + 1);
-  const a = n < 0 ? key.slice(c + 1) : key.slice(c + 1, n);
-  if (!account || !region || !a) return undefined;
-  if (kind === 'clusters') return n < 0 ? { scope: { account, region }, cluster: a, kind, name: a } : undefined;
-  // task-status: a split task's status half (split-tasks.ts), beside its spec under tasks/.
-  if (kind !== 'instances' && kind !== 'tasks' && kind !== 'services' && kind !== 'task-status') return undefined;
-  if (n < 0 || key.indexOf('/', n + 1) >= 0) return undefined;
-  const b = key.slice(n + 1);
-  return b ? { scope: { account, region }, cluster: a, kind, name: b } : undefined;
+  if (n === c + 1 || c + 1 === key.length) return undefined;
+  const scope = { account: key.slice(5, r), region: key.slice(r + 1, k) };
+  if (kind === 'clusters') {
+    if (n >= 0) return undefined;
+    const a = key.slice(c + 1);
+    return { scope, cluster: a, kind, name: a };
+  }
+  if (n < 0 || n + 1 === key.length || key.indexOf('/', n + 1) >= 0) return undefined;
+  return { scope, cluster: key.slice(c + 1, n), kind, name: key.slice(n + 1) };
 }
+
+/** The kinds parseKey answers, as they appear in keys. */
+const INDEXED_KINDS: readonly IndexedKind[] = ['tasks', 'task-status', 'instances', 'services', 'clusters'];
 
 /** A task record as stored (with its Berth-own fields: healthChecked, reservedPorts, networkMode). */
 export type StoredTask = TaskRecord;
