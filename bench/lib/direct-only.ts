@@ -1,8 +1,10 @@
 /**
- * `bin/bench scheduler --direct-only [--profile FILE]`: committed placements through the
- * placer directly on a data dir seeded straight through the store (bench/lib/direct-seed.ts),
- * beside the pure loop on a snapshot of the same shape, in seconds; with `--profile`, a CPU
- * profile of the placer's runs (node:inspector) and its summary (bench/lib/cpu-profile.ts).
+ * `bin/bench scheduler --direct-only [--profile FILE] [--heap-profile FILE]`: committed
+ * placements through the placer directly on a data dir seeded straight through the store
+ * (bench/lib/direct-seed.ts), beside the pure loop on a snapshot of the same shape, in
+ * seconds; with `--profile`, a CPU profile of the placer's runs (node:inspector) and its
+ * summary (bench/lib/cpu-profile.ts); with `--heap-profile`, a sampling heap profile of the
+ * same runs and the bytes allocated per committed task (bench/lib/heap-profile.ts).
  * The full run measures the same placer on the cluster Berth built.
  */
 import { writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../../src/cli/defaults.ts';
 import { formatSummary, summarize } from './cpu-profile.ts';
+import { formatHeapSummary, SAMPLING, summarizeHeap } from './heap-profile.ts';
 import { seedDirect } from './direct-seed.ts';
 import type { FigureRow } from './figures-table.ts';
 import { placerDirect } from './placer-direct.ts';
@@ -33,22 +36,34 @@ export async function directOnlyRows(o: SchedulerOptions, cluster: string, famil
     say(`${name}: seeded ${n(o.instances)} instances and ${n(o.tasks)} tasks in ${((performance.now() - t0) / 1000).toFixed(1)} s; the placer directly for ${o.seconds} s`);
     const strategy = STRATEGIES[name];
     const label = `${name}(${strategy.map((s) => s.field).join(', ')})`;
-    const profiler = o.profile !== undefined ? new Session() : undefined;
+    // One profiler at a time: the heap profile's sampling would weigh on the CPU profile.
+    const heap = o.heapProfile !== undefined;
+    const profiler = o.profile !== undefined || heap ? new Session() : undefined;
     let profile: unknown;
     // Only the measured launches are profiled, not the cluster state's load.
     const beforeRun = async () => {
       if (!profiler) return;
       profiler.connect();
+      if (heap) {
+        await profiler.post('HeapProfiler.enable');
+        await profiler.post('HeapProfiler.startSampling', SAMPLING);
+        return;
+      }
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     };
     const afterRun = async () => {
       if (!profiler) return;
-      profile = (await profiler.post('Profiler.stop')).profile;
+      profile = heap ? (await profiler.post('HeapProfiler.stopSampling')).profile : (await profiler.post('Profiler.stop')).profile;
       profiler.disconnect();
     };
     const r = await placerDirect({ statePath, scope, cluster, taskDefinitionArn, count: o.count, strategy, clients: o.clients, seconds: o.seconds, beforeRun, afterRun });
-    if (profiler) {
+    if (profiler && heap) {
+      const file = o.heapProfile!.replace(/(\.heapprofile)?$/, `-${name}.heapprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      // The session's reopen from the snapshot (10,000 instances) happens once per run: left out of the per-task figure.
+      say(`${label}: heap profile in ${file}\n${formatHeapSummary(summarizeHeap(file, 40, ['#reopen']), 'placed' in r ? r.placed : undefined)}`);
+    } else if (profiler) {
       const file = o.profile!.replace(/(\.cpuprofile)?$/, `-${name}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       say(`${label}: profile in ${file}\n${formatSummary(summarize(file, 40), 'placed' in r ? r.launches : undefined)}`);

@@ -35,6 +35,9 @@ Options:
                          store (no Berth, no simulated agent: seconds), beside the pure loop
   --profile FILE         with --direct-only: a V8 CPU profile of the placer's runs to FILE
                          (.cpuprofile), summarized on stderr (bench/lib/cpu-profile.ts)
+  --heap-profile FILE    with --direct-only: a sampling heap profile of the same runs to FILE
+                         (.heapprofile): bytes allocated per committed task by function, which
+                         load does not move (bench/lib/heap-profile.ts); instead of --profile
   --no-pin               do not pin Berth to CPU 0 and the simulated agent and wrk to CPU 1
   --output text|json
   --help`;
@@ -60,6 +63,7 @@ export interface SchedulerOptions {
   readonly pureOnly: boolean;
   readonly directOnly: boolean;
   readonly profile?: string;
+  readonly heapProfile?: string;
   readonly output: 'text' | 'json';
 }
 
@@ -74,7 +78,7 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
       'report-latency-ms': { type: 'string', default: '0' }, 'connect-timeout': { type: 'string', default: '900' },
       connections: { type: 'string', default: '32' }, only: { type: 'string', default: PARTS.join(',') },
       'no-pin': { type: 'boolean', default: false }, 'pure-only': { type: 'boolean', default: false },
-      'direct-only': { type: 'boolean', default: false }, profile: { type: 'string' }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
+      'direct-only': { type: 'boolean', default: false }, profile: { type: 'string' }, 'heap-profile': { type: 'string' }, output: { type: 'string', default: 'text' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -95,7 +99,7 @@ export function schedulerOptions(argv: readonly string[]): SchedulerOptions | un
     count: int('count', v.count, 1), clients: int('clients', v.clients, 1), seconds: int('seconds', v.seconds, 1),
     reportLatencyMs: int('report-latency-ms', v['report-latency-ms'], 0), connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 1) * 1000,
     connections: int('connections', v.connections, 1), only: only as Part[], pin: !v['no-pin'], pureOnly: v['pure-only'], directOnly: v['direct-only'],
-    ...(v.profile !== undefined && { profile: v.profile }), output: v.output,
+    ...(v.profile !== undefined && { profile: v.profile }), ...(v['heap-profile'] !== undefined && { heapProfile: v['heap-profile'] }), output: v.output,
   };
   const perInstance = Math.ceil(o.tasks / o.instances);
   if (perInstance * o.taskCpu > o.cpu || perInstance * o.taskMemory > o.memory) {

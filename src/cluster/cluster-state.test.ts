@@ -326,3 +326,23 @@ test('cluster state: caughtUp(store.revision()) resolves when the last write was
     assert.deepEqual(state.clusters().map((c) => c.cluster), ['c1']);
   }, [{ ops: [clusterOp('c1'), taskOp('c1', 't1', { lastStatus: 'RUNNING' })] }]);
 });
+
+test('cluster state: each ref answers its own cluster, whichever was asked about last (the key of the last ref is remembered)', async () => {
+  await withState(async (store, state) => {
+    const r = await store.txn({ ops: [clusterOp('c2'), instanceOp('c2', 'j1'), taskOp('c2', 'u1', { instance: 'j1', lastStatus: 'RUNNING' }), taskOp('c2', 'u2', { instance: 'j1', lastStatus: 'RUNNING' })] });
+    await state.caughtUp(r.revision);
+    const c2: ClusterRef = { scope: SCOPE, cluster: 'c2' };
+    const other: ClusterRef = { scope: { account: '210987654321', region: 'us-east-1' }, cluster: 'c2' };
+    for (let i = 0; i < 2; i++) {
+      assert.equal(state.counts(c2).runningTasksCount, 2);
+      assert.equal(state.counts(ref).runningTasksCount, 0);
+      assert.equal(state.counts(other).runningTasksCount, 0, 'the same cluster name in another account');
+      assert.ok(state.placementInstance(c2, keysArn('c2', 'j1')));
+      assert.equal(state.placementInstance(ref, keysArn('c2', 'j1')), undefined);
+    }
+  }, [{ ops: [clusterOp('c1'), instanceOp('c1', 'i1')] }]);
+});
+
+function keysArn(cluster: string, id: string): string {
+  return `arn:aws:ecs:${SCOPE.region}:${SCOPE.account}:container-instance/${cluster}/${id}`;
+}

@@ -164,8 +164,7 @@ export function effectiveContainers(td: TaskDefinitionRecord, overrides: TaskOve
  * override) sets them, else the sum over containers (memoryReservation before memory,
  * as ECS places on the soft limit). Static host ports as "port/protocol".
  */
-export function demandOf(td: TaskDefinitionRecord, overrides: TaskOverride): Demand {
-  const containers = effectiveContainers(td, overrides);
+export function demandOf(td: TaskDefinitionRecord, overrides: TaskOverride, containers: readonly ContainerDefinition[] = effectiveContainers(td, overrides)): Demand {
   const cpu = Number(overrides.cpu ?? td.cpu ?? containers.reduce((s, c) => s + (c.cpu ?? 0), 0));
   const memory = Number(overrides.memory ?? td.memory ?? containers.reduce((s, c) => s + (c.memoryReservation ?? c.memory ?? 0), 0));
   const ports: string[] = [];
@@ -210,7 +209,9 @@ export interface NewTaskInput {
 export function newTask(i: NewTaskInput): TaskRecord {
   const td = i.taskDefinition;
   const taskArn = ecsArn(i.scope, `task/${i.clusterName}/${i.id}`);
-  const containers = effectiveContainers(td, i.overrides).map((c, n): ContainerRecord => ({
+  // Once per task: the record's containers and its demand read the same effective definitions.
+  const effective = effectiveContainers(td, i.overrides);
+  const containers = effective.map((c, n): ContainerRecord => ({
     containerArn: ecsArn(i.scope, `container/${i.clusterName}/${i.id}/${i.containerIds[n]}`),
     taskArn,
     name: c.name,
@@ -223,7 +224,7 @@ export function newTask(i: NewTaskInput): TaskRecord {
     ...(c.memory !== undefined && { memory: String(c.memory) }),
     ...(c.memoryReservation !== undefined && { memoryReservation: String(c.memoryReservation) }),
   }));
-  const demand = demandOf(td, i.overrides);
+  const demand = demandOf(td, i.overrides, effective);
   return {
     taskArn,
     clusterArn: ecsArn(i.scope, `cluster/${i.clusterName}`),
