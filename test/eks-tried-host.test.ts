@@ -21,6 +21,8 @@ import { until } from './support/until.ts';
 
 /** How long a rollout, a scale or a drain may take on a loaded 2-core machine (a pod start is ~1 s idle). */
 const ROLLOUT_MS = 240_000;
+/** kubectl's own --timeout for one wait: under run()'s 120 s limit on any command; a wait that ends early is asked again until ROLLOUT_MS. */
+const KUBECTL_WAIT = '100s';
 
 let berth: BerthProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'berth-tried-'));
@@ -68,6 +70,12 @@ const webPods = async (): Promise<Pod[]> => (await json<{ items: Pod[] }>(['get'
 const settled = (n: number, also: (pods: Pod[]) => boolean = () => true) => until(`${n} ready web pods and no others`, async () => {
   const pods = await webPods();
   return pods.length === n && pods.every(ready) && also(pods) ? pods : undefined;
+}, ROLLOUT_MS);
+
+/** `kubectl rollout status` until it says the rollout finished (asked again while it times out, up to ROLLOUT_MS). */
+const rolledOut = () => until('the rollout finished', async () => {
+  const r = await kubectlResult(['rollout', 'status', 'deployment/web', `--timeout=${KUBECTL_WAIT}`]);
+  return r.code === 0 ? r.stdout : undefined;
 }, ROLLOUT_MS);
 
 const CONTENT = 'hello from the configmap';
@@ -168,8 +176,7 @@ test('create-cluster, create-nodegroup of the three hosts, update-kubeconfig: ku
 test('kubectl apply -f of a ConfigMap, a Deployment and a Service: three Running Ready pods with IPs on the nodes, the ConfigMap mounted and in env', async () => {
   writeFileSync(join(dir, 'app.yaml'), manifest('hi'));
   assert.equal(await kubectl(['apply', '-f', join(dir, 'app.yaml')]), 'configmap/web-content created\ndeployment.apps/web created\nservice/web created\n');
-  const status = await kubectl(['rollout', 'status', 'deployment/web', `--timeout=${ROLLOUT_MS / 1000}s`]);
-  assert.match(status, /deployment "web" successfully rolled out/);
+  assert.match(await rolledOut(), /deployment "web" successfully rolled out/);
   const pods = await settled(3);
   const nodes = new Set((await json<{ items: Node[] }>(['get', 'nodes'])).items.map((n) => n.metadata.name));
   const wide = (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide'])).trimEnd().split('\n');
@@ -189,7 +196,7 @@ test('kubectl apply -f of a ConfigMap, a Deployment and a Service: three Running
 test('kubectl set image rolls out a new tag, rollout history shows both, rollout undo goes back', async () => {
   const images = (pods: Pod[]) => new Set(pods.map((p) => p.spec.containers[0]!.image));
   await kubectl(['set', 'image', 'deployment/web', 'nginx=nginx:stable']);
-  assert.match(await kubectl(['rollout', 'status', 'deployment/web', `--timeout=${ROLLOUT_MS / 1000}s`]), /successfully rolled out/);
+  assert.match(await rolledOut(), /successfully rolled out/);
   await settled(3, (pods) => images(pods).size === 1 && images(pods).has('nginx:stable'));
   const history = await kubectl(['rollout', 'history', 'deployment/web']);
   assert.match(history, /^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/m);
@@ -197,7 +204,7 @@ test('kubectl set image rolls out a new tag, rollout history shows both, rollout
   assert.equal(sets.length, 2);
   assert.deepEqual(sets.map((s) => s.spec.replicas).sort(), [0, 3], 'the old set scaled to 0');
   assert.match(await kubectl(['rollout', 'undo', 'deployment/web']), /deployment\.apps\/web rolled back/);
-  assert.match(await kubectl(['rollout', 'status', 'deployment/web', `--timeout=${ROLLOUT_MS / 1000}s`]), /successfully rolled out/);
+  assert.match(await rolledOut(), /successfully rolled out/);
   await settled(3, (pods) => images(pods).size === 1 && images(pods).has('nginx'));
 });
 
@@ -230,7 +237,7 @@ test('kubectl port-forward svc/web on a free port: curl gets the ConfigMap\'s pa
 
 test('a busybox pod made with kubectl run reaches the Service by its DNS names', async () => {
   await kubectl(['run', 'client', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
-  await kubectl(['wait', '--for=condition=Ready', 'pod/client', `--timeout=${ROLLOUT_MS / 1000}s`]);
+  await until('the client pod Ready', async () => ((await kubectlResult(['wait', '--for=condition=Ready', 'pod/client', `--timeout=${KUBECTL_WAIT}`])).code === 0 ? true : undefined), ROLLOUT_MS);
   for (const url of ['http://web', 'http://web.default.svc.cluster.local']) {
     assert.equal(await kubectl(['exec', 'client', '--', 'wget', '-qO-', '-T', '10', url]), `${CONTENT}\n`, url);
   }
@@ -356,9 +363,12 @@ test('bad input: unknown field, bad name, immutable fields, a stale resourceVers
 test('kubectl drain a node: its web pods recreated on the other nodes, the node SchedulingDisabled', async () => {
   const pods = await settled(3);
   const node = pods[0]!.spec.nodeName!;
-  const r = await kubectlResult(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${ROLLOUT_MS / 1000}s`]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`node/${node} cordoned[\\s\\S]*node/${node} drained`));
+  // Asked again while its evictions outlast kubectl's timeout: a drain is idempotent.
+  const r = await until('the drain done', async () => {
+    const d = await kubectlResult(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${KUBECTL_WAIT}`]);
+    return d.code === 0 ? d : undefined;
+  }, ROLLOUT_MS);
+  assert.match(r.stdout, new RegExp(`node/${node} (cordoned|already cordoned)[\\s\\S]*node/${node} drained`));
   assert.equal(await kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}']), 'true');
   assert.match(await kubectl(['get', 'node', node]), new RegExp(`${node}\\s+Ready,SchedulingDisabled`));
   const moved = await settled(3, (ps) => ps.every((p) => p.spec.nodeName !== node));
