@@ -272,7 +272,6 @@ test('kubectl diff: exit 1 with the change, then apply --server-side of it, then
 
 test('kubectl get events -w shows events while the deployment scales', async () => {
   const events = background(['get', 'events', '-w', '--watch-only']);
-  await until('the watch open', async () => (events.child.exitCode === null ? true : undefined), 5_000);
   await kubectl(['scale', 'deployment/web', '--replicas=3']);
   await until('scaling and pod events in the watch', async () => {
     const out = events.out();
@@ -295,7 +294,8 @@ test('bad input: unknown field, bad name, immutable fields, a stale resourceVers
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as { kind: string; status: string; code: number; reason: string; message: string };
   };
-  const versions = async () => (await kubectl(['get', 'configmap/web-content', 'deployment/web', 'service/web', '-o', 'jsonpath={.items[*].metadata.resourceVersion}'])).trim();
+  // The ConfigMap's and Service's versions, the Deployment's generation (its status moves on its own as probes run).
+  const versions = async () => (await kubectl(['get', 'configmap/web-content', 'service/web', 'deployment/web', '-o', 'jsonpath={.items[0].metadata.resourceVersion} {.items[1].metadata.resourceVersion} {.items[2].metadata.generation}'])).trim();
   const before = await versions();
 
   // An unknown field with --validate=strict: the server's strict decoding error, nothing created.
