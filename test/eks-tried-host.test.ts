@@ -2,8 +2,8 @@
 // machine, hosts 2 and 3 network namespaces with agents), the aws CLI v2 making an EKS cluster
 // and a node group of the three hosts, `aws eks update-kubeconfig` into a temp KUBECONFIG, then
 // kubectl 1.32 and nothing else: one manifest (a ConfigMap, a Deployment of 3 nginx with a
-// readiness probe, a Service), rollouts, logs, exec, port-forward, cluster DNS from a busybox
-// pod, scaling, server-side apply, diff, events, bad input answered as the API server answers
+// readiness probe, a Service), rollouts, logs, exec, port-forward, a busybox pod made with
+// kubectl run, scaling, server-side apply, diff, events, bad input answered as the API server answers
 // it, drain, and garbage collection. Each step group is one test() so a failure names its step.
 // Left out (see their comments): DNS from a second pod, a forged token.
 // Touches the host (containers, namespaces, nft tables): run under flock /tmp/berth-host.lock.
