@@ -56,3 +56,20 @@ stringData: {k: v}
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /unknown field "metadata\.labelz"/);
 });
+
+test('a List of a Service and an EndpointSlice applies: kubectl validates it on the client from /openapi/v2 in protobuf', async () => {
+  const list = (extra: Record<string, unknown>) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'listed' }, spec: { ports: [{ name: 'http', port: 80 }] } },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'listed-1', labels: { 'kubernetes.io/service-name': 'listed' } },
+      addressType: 'IPv4', ports: [{ name: 'http', port: 80, protocol: 'TCP' }], endpoints: [{ addresses: ['10.1.2.3'], conditions: { ready: true } }], ...extra },
+  ] });
+  // An unknown field is found by the schema kubectl decoded from the server's protobuf document, and nothing is written.
+  const bad = await k.kubectlResult(['apply', '-f', '-'], list({ bogus: 1 }));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /ValidationError\(EndpointSlice\): unknown field "bogus" in io\.k8s\.api\.discovery\.v1\.EndpointSlice/);
+  assert.equal((await k.kubectlResult(['get', 'service', 'listed'])).code, 1);
+  const r = await k.kubectlResult(['apply', '-f', '-'], list({}));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'service/listed created\nendpointslice.discovery.k8s.io/listed-1 created\n');
+  assert.equal(await k.kubectl(['get', 'endpointslice', 'listed-1', '-o', 'jsonpath={.endpoints[0].addresses[0]}']), '10.1.2.3');
+});

@@ -10,6 +10,7 @@ import { keys } from '../core/ecs/keys.ts';
 import { rootPrincipal, type Scope } from '../core/ecs/scope.ts';
 import { settingFor } from '../api/ecs/account-settings.ts';
 import { applyReport } from '../core/ecs/task-report.ts';
+import { applyStatusReport } from '../core/workload/apply-report.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
 import { specOf } from '../core/ecs/task-model.ts';
 import { changeTask, isWholeRecord, MAX_TASK_WRITE_ATTEMPTS, readTask, readTaskAt, taskKey, taskRefOfArn } from '../core/workload/task-store.ts';
@@ -401,6 +402,8 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     while (ref) {
       const w = await changeTask(store, ref, 'status', (cur) => cur.containerInstanceArn === s.instanceArn ? applyReport(cur, msg.report, now() / 1000) : undefined, {
         parse: parseTask, ...(parsedValues && { remember: (key, value, parsed) => parsedValues.remember(key, value, parsed) }),
+        // A pod's status (spec and status stored apart) takes the report's probe and restart facts too.
+        status: (spec, status, cur) => (cur.containerInstanceArn === s.instanceArn ? applyStatusReport(spec, status, msg.report, now() / 1000) : undefined),
       });
       if (w.outcome !== 'conflict') break;
       log(`agent gateway: the report of ${msg.report.taskArn} lost ${MAX_TASK_WRITE_ATTEMPTS} writes in a row to the task; trying again`);

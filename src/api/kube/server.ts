@@ -33,6 +33,7 @@ import { representationOf, toPartial, toPartialList, toTable, type IncludeObject
 import { serveWatch, WatcherCount } from './watch-http.ts';
 import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openapiV2Protobuf } from './schema/openapi-v2-proto.ts';
 import { ServiceAllocator } from './service-allocation.ts';
 import { resolvePodFromStore } from './pod-target.ts';
 import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
@@ -391,8 +392,11 @@ export class KubeServer {
     }
     const served = registry.served();
     if (path === '/openapi/v2') {
+      const doc = this.#deps.schemas.openapiV2(served);
+      // client-go's discovery asks for gnostic's protobuf only (kubectl's client-side validation).
+      if (req.headers.accept?.includes(OPENAPI_V2_PROTOBUF)) return send(res, 200, openapiV2Protobuf(doc), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
       if (req.headers.accept?.includes('protobuf') && !req.headers.accept.includes('json')) throw notAcceptable();
-      return send(res, 200, this.#deps.schemas.openapiV2(served));
+      return send(res, 200, doc);
     }
     if (path === '/openapi/v3') return send(res, 200, this.#deps.schemas.openapiV3Index(served));
     if (path.startsWith('/openapi/v3/')) {

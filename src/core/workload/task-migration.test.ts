@@ -8,6 +8,7 @@ import { applyReport } from '../ecs/task-report.ts';
 import { openSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Store } from '../../store/store.ts';
 import { migrateTaskRecords } from './task-migration.ts';
+import { applyStatusReport } from './apply-report.ts';
 import { changeTask, deleteTaskTxn, listTasks, readTask, taskPins, taskStatusKey, type TaskRef } from './task-store.ts';
 
 const A = 'a'.repeat(32);
@@ -103,5 +104,22 @@ test('a spec without its status is damage, said as such', async () => {
     await migrateTaskRecords(store);
     await store.txn({ ops: [{ type: 'delete', key: taskStatusKey(refA) }] });
     await assert.rejects(readTask(store, refA), /holds a spec and no status/);
+  });
+});
+
+test('a report folded into a split task\'s status with `status` keeps the probe facts the ECS join has no field for', async () => {
+  await withStore(async (store) => {
+    await store.txn({ ops: [putOp(keys.taskDefinition(SCOPE, 'app', 3), td), putOp(keys.task(SCOPE, 'c', A), runningTask())] });
+    await migrateTaskRecords(store);
+    const report = { taskArn: runningTask().taskArn, status: 'RUNNING' as const, containers: [{ name: 'web', status: 'RUNNING' as const, ready: true, started: true }] };
+    // Through the join alone the readiness is lost: nothing the record holds changed.
+    assert.equal((await changeTask(store, refA, 'status', (t) => applyReport(t, report, 1020))).outcome, 'unchanged');
+    assert.equal((await readTask(store, refA))!.status!.containers[0]!.ready, undefined);
+    const w = await changeTask(store, refA, 'status', (t) => applyReport(t, report, 1020), { status: (spec, status) => applyStatusReport(spec, status, report, 1020) });
+    assert.equal(w.outcome, 'written');
+    const after = (await readTask(store, refA))!;
+    assert.deepEqual([after.status!.containers[0]!.ready, after.status!.containers[0]!.started], [true, true]);
+    assert.equal(after.record.lastStatus, 'RUNNING');
+    assert.equal((await changeTask(store, refA, 'status', () => undefined, { status: (spec, status) => applyStatusReport(spec, status, report, 1021) })).outcome, 'unchanged', 'the same report again changes nothing');
   });
 });

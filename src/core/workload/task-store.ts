@@ -221,22 +221,40 @@ export interface TaskWriteOptions {
   readonly attempts?: number;
 }
 
+/** {@link changeTask}'s options; `status`: see there. */
+export interface ChangeTaskOptions extends TaskWriteOptions {
+  /**
+   * For a task stored as a spec and a status, with part 'status': its new status from the
+   * halves themselves (undefined: leave it), instead of the status part of `change`'s record.
+   * A pod's status keeps what the ECS join has no field for (restart counts, probe verdicts),
+   * so an agent's report folds into the status as stored (applyStatusReport), not into the join.
+   */
+  readonly status?: (spec: TaskSpec, status: TaskStatus, record: TaskRecord) => TaskStatus | undefined;
+}
+
 /**
  * Changes one task: `change` gets the task as stored now (the join, as ECS shows it) and
  * answers what it becomes, or undefined to leave it; only `part` of the answer is written,
  * compare-and-set on that part, and a conflict on it reads and changes again. `change`
  * must be pure (it may run more than once).
  */
-export async function changeTask(store: Store, ref: TaskRef | string, part: TaskPart, change: (current: TaskRecord) => TaskRecord | undefined, o: TaskWriteOptions = {}): Promise<TaskWrite> {
+export async function changeTask(store: Store, ref: TaskRef | string, part: TaskPart, change: (current: TaskRecord) => TaskRecord | undefined, o: ChangeTaskOptions = {}): Promise<TaskWrite> {
   const key = typeof ref === 'string' ? ref : taskKey(ref);
   const commit = o.commit ?? ((txn: Txn) => store.txn(txn));
   let last: TxnResult | undefined;
   for (let attempt = 0; attempt < (o.attempts ?? MAX_TASK_WRITE_ATTEMPTS); attempt++) {
     const cur = await holdAt(store, key, o.parse ?? plainParse);
     if (!cur) return { outcome: 'missing' };
-    const next = change(cur.record);
-    if (next === undefined) return { outcome: 'unchanged', task: storedOf(cur) };
-    const w = writeOf(cur, part, next, o.remember);
+    let w: ReturnType<typeof writeOf>;
+    if (cur.layout === 'split' && part === 'status' && o.status) {
+      const status = o.status(cur.spec, cur.status, cur.record);
+      if (status === undefined) return { outcome: 'unchanged', task: storedOf(cur) };
+      w = statusWriteOf(cur, status, o.remember);
+    } else {
+      const next = change(cur.record);
+      if (next === undefined) return { outcome: 'unchanged', task: storedOf(cur) };
+      w = writeOf(cur, part, next, o.remember);
+    }
     last = await commit({ if: [...w.pins, ...(o.if ?? [])], ops: w.ops });
     if (last.ok) return { outcome: 'written', revision: last.revision, task: w.stored(last.revision) };
     const failed = last.failed;
@@ -269,6 +287,14 @@ function writeOf(cur: Held, part: TaskPart, next: TaskRecord, remember: ValueMem
       key: cur.specKv.key, record: recordOf(spec, status), spec, status,
       specRevision: part === 'status' ? cur.specKv.modRevision : revision, statusRevision: part === 'spec' ? cur.statusKv.modRevision : revision,
     }),
+  };
+}
+
+/** The write of a split task's new status alone, compare-and-set on the status as read. */
+function statusWriteOf(cur: Extract<Held, { layout: 'split' }>, status: TaskStatus, remember: ValueMemo | undefined): ReturnType<typeof writeOf> {
+  return {
+    ops: [put(cur.statusKv.key, status, remember)], pins: [{ key: cur.statusKv.key, modRevision: cur.statusKv.modRevision }],
+    stored: (revision) => ({ key: cur.specKv.key, record: recordOf(cur.spec, status), spec: cur.spec, status, specRevision: cur.specKv.modRevision, statusRevision: revision }),
   };
 }
 
