@@ -13,12 +13,19 @@
  * log's. When the container ends conmon exits, and the socket's end is the attach's end.
  */
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-// conmon's attach socket is SOCK_SEQPACKET, which Node's `net` cannot dial (it speaks
-// SOCK_STREAM only); node-unix-socket (napi-rs, prebuilt for linux-x64-gnu) is the library
-// made for SOCK_SEQPACKET in Node.
-import { SeqpacketSocket } from 'node-unix-socket';
+import type * as UnixSocket from 'node-unix-socket';
 import type { OnOutput, OutputStream } from './interactive-exec.ts';
+
+/**
+ * conmon's attach socket is SOCK_SEQPACKET, which Node's `net` cannot dial (it speaks
+ * SOCK_STREAM only); node-unix-socket (napi-rs, prebuilt for linux-x64-gnu) is the library
+ * made for SOCK_SEQPACKET in Node. Loaded on the first attach, not with the runtime: a host
+ * where its native addon cannot load still runs containers, and only attach says why.
+ */
+let seqpacket: typeof UnixSocket | undefined;
+const loadSeqpacket = () => (seqpacket ??= createRequire(import.meta.url)('node-unix-socket') as typeof UnixSocket);
 
 /**
  * The largest stdin packet: conmon reads the attach socket with read(fd, buf,
@@ -71,7 +78,7 @@ export interface Attached {
  * meet sun_path's 108 bytes.
  */
 export function attach(stateDir: string, onOutput: OnOutput): Attached {
-  const socket = new SeqpacketSocket();
+  const socket = new (loadSeqpacket().SeqpacketSocket)();
   socket.setInternalReadBufferSize(ATTACH_READ_BUFFER_BYTES);
   let pending = 0;
   let inputEnded = false;
