@@ -35,12 +35,13 @@ const targets: Record<string, PodTarget> = {
   box: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0b1d', taskId: '0b1d', containerInstanceArn: 'ci/1', containers: [{ name: 'main' }], phase: 'Running' },
   duo: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d00', taskId: '0d00', containerInstanceArn: 'ci/1', containers: [{ name: 'a' }, { name: 'b' }], phase: 'Running' },
   done: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d01', taskId: '0d01', containerInstanceArn: 'ci/1', containers: [{ name: 'main' }], phase: 'Succeeded' },
+  talk: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d02', taskId: '0d02', containerInstanceArn: 'ci/1', containers: [{ name: 'main', stdin: true }], phase: 'Running' },
 };
 
 let k: KubeTestServer;
 let web: Server;
 let webPort = 0;
-const asked: { what: string; container?: string; previous?: boolean; tty?: boolean }[] = [];
+const asked: { what: string; container?: string; previous?: boolean; tty?: boolean; attach?: boolean }[] = [];
 const children: ChildProcess[] = [];
 
 const agents: PodAgents = {
@@ -66,8 +67,10 @@ const agents: PodAgents = {
     return { done, cancel: () => clearTimeout(timer) };
   },
   interactiveExec(_task, container, command, io, options) {
-    asked.push({ what: 'exec', container, tty: options.tty === true });
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    asked.push({ what: 'exec', container, tty: options.tty === true, ...(options.attach && { attach: true }) });
+    // An attach has no command: `cat` stands in for the container's own process.
+    const argv = options.attach ? ['cat'] : command;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(child);
     child.stdout.on('data', (d: Buffer) => io.output(d, 'stdout'));
     child.stderr.on('data', (d: Buffer) => io.output(d, 'stderr'));
@@ -93,7 +96,7 @@ before(async () => {
     pods: { resolvePod: async (_ns, name) => targets[name] ?? notFound({ group: '', plural: 'pods' }, name), agents },
   });
   for (const [name, t] of Object.entries(targets)) {
-    await k.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: t.containers.map((c) => ({ name: c.name, image: 'busybox' })) } }));
+    await k.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: t.containers.map((c) => ({ name: c.name, image: 'busybox', ...(c.stdin && { stdin: true }) })) } }));
     await k.server.storage.update(PODS, 'default', name, (cur) => cur && { ...cur, status: { phase: t.phase } }, { dryRun: false, fieldManager: 'kubelet', subresource: 'status' });
   }
 });
@@ -188,6 +191,19 @@ test('kubectl attach: the container\'s output from now on, until it ends', async
   assert.equal(r.stdout, 'five\n');
   assert.match(r.stderr, /six/);
   assert.equal(r.code, 0);
+});
+
+test('kubectl attach -i: stdin to the container\'s own process through the agent (execOpen attach), its output back; -i to a container without stdin: true is refused', async () => {
+  asked.length = 0;
+  const r = await k.kubectlResult(['attach', '-i', 'talk'], 'line one\nline two\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line one\nline two\n');
+  assert.deepEqual(asked, [{ what: 'exec', container: 'main', tty: false, attach: true }]);
+  asked.length = 0;
+  const refused = await k.kubectlResult(['attach', '-i', 'box'], 'x\n');
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /unable to attach to the stdin of container main in pod box: the container does not have stdin enabled \(set stdin: true in its spec\)/);
+  assert.deepEqual(asked, [], 'nothing opened on the agent');
 });
 
 test('kubectl port-forward: connections reach the pod\'s port; a closed port ends the forward with the reason', async () => {

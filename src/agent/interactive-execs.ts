@@ -2,11 +2,14 @@
  * The agent's end of ECS Exec: interactive commands the control plane opened (execOpen),
  * each on a terminal in a task's container, their keystrokes in (execInput) and their
  * output and end out (execOutput, execExit). One entry per open command, removed at its
- * end or cancel.
+ * end or cancel. An execOpen with `attach` is `kubectl attach -i`: no command, the
+ * container's own process through conmon's attach socket (runtime/container/attach.ts),
+ * relayed the same way.
  */
 import type { AgentMessage, ServerMessage } from './protocol.ts';
 import type { TaskContainer } from '../runtime/sandbox/index.ts';
-import type { InteractiveExec } from '../runtime/container/interactive-exec.ts';
+import type { InteractiveExec, OnOutput } from '../runtime/container/interactive-exec.ts';
+import type { Attached } from '../runtime/container/attach.ts';
 
 /** Interactive commands open at once on one agent: each holds a pty and two processes. */
 export const MAX_INTERACTIVE_EXECS = 64;
@@ -32,18 +35,22 @@ export class InteractiveExecs {
     if (req.type === 'cancel') { this.#open.get(req.id)?.proc.kill(); return; }
     const container = containerOf(req.taskArn, req.container);
     if (!container) return answer({ type: 'execExit', id: req.id, error: `${req.container} of ${req.taskArn} is not running on this host` });
-    if (!container.interactive) return answer({ type: 'execExit', id: req.id, error: `${req.container} runs in a sandbox that has no interactive exec yet` });
+    if (req.attach ? !container.attach : !container.interactive) return answer({ type: 'execExit', id: req.id, error: `${req.container} runs in a sandbox that has no interactive ${req.attach ? 'attach' : 'exec'} yet` });
     if (this.#open.size >= MAX_INTERACTIVE_EXECS) return answer({ type: 'execExit', id: req.id, error: `this host already has ${MAX_INTERACTIVE_EXECS} exec sessions open: close one and try again` });
+    const onOutput: OnOutput = (data, stream) => answer({ type: 'execOutput', id: req.id, data: data.toString('base64'), ...(stream === 'stderr' && { stream }) });
     let proc: InteractiveExec;
     try {
-      proc = container.interactive(req.command, (data, stream) => answer({ type: 'execOutput', id: req.id, data: data.toString('base64'), ...(stream === 'stderr' && { stream }) }), { tty: req.tty !== false });
+      proc = req.attach ? attachedAsExec(container.attach!(onOutput)) : container.interactive!(req.command, onOutput, { tty: req.tty !== false });
     } catch (e) {
       return answer({ type: 'execExit', id: req.id, error: (e as Error).message });
     }
     this.#open.set(req.id, { proc, owner });
-    void proc.done.then((exitCode) => {
+    proc.done.then((exitCode) => {
       this.#open.delete(req.id);
       answer({ type: 'execExit', id: req.id, exitCode });
+    }, (e: Error) => {
+      this.#open.delete(req.id);
+      answer({ type: 'execExit', id: req.id, error: e.message });
     });
   }
 
@@ -59,4 +66,13 @@ export class InteractiveExecs {
   get size(): number {
     return this.#open.size;
   }
+}
+
+/**
+ * An attach as the open commands are kept: killing it detaches (the container's process is
+ * not the attach's to end), and its end is 0, as the kubelet ends an attach with Success
+ * however the process exits (its code is the pod's status).
+ */
+function attachedAsExec(a: Attached): InteractiveExec {
+  return { write: (d) => a.write(d), endInput: () => a.endInput(), resize: () => {}, kill: () => a.close(), done: a.done.then(() => 0) };
 }

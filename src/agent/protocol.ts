@@ -154,7 +154,8 @@ export type ServerMessage =
   | { type: 'logs'; id: string; taskArn: string; container?: string; follow: boolean; previous?: boolean }
   | { type: 'exec'; id: string; taskArn: string; container?: string; command: string[]; timeoutMs: number }
   /** ECS Exec (src/exec/): run `command` in the container on a terminal; bytes flow as execInput / execOutput until execExit. */
-  | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[]; /** false: plain pipes, stdout and stderr apart (`kubectl exec` without -t). */ tty?: boolean }
+  | { type: 'execOpen'; id: string; taskArn: string; container: string; command: string[]; /** false: plain pipes, stdout and stderr apart (`kubectl exec` without -t). */ tty?: boolean;
+    /** `kubectl attach -i`: no command; the container's own process, its stdin and output, through conmon's attach socket. `cancel` detaches. */ attach?: true }
   /** Keystrokes (or stdin bytes) for an interactive exec, base64; `eof`: its stdin ends after them. */
   | { type: 'execInput'; id: string; data: string; eof?: boolean }
   /** The client's terminal changed size. */

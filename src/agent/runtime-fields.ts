@@ -35,6 +35,7 @@ export function runtimeFields(c: ContainerSpec, environment: readonly EnvVar[]):
     systemControls: sysctls,
     pseudoTerminal: c.tty,
     interactive: c.stdin,
+    stdinOnce: c.stdinOnce,
   });
 }
 

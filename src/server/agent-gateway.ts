@@ -567,11 +567,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
 
     /**
      * ECS Exec: opens `command` on a terminal in a task's container on its agent. Output and
-     * the end come to `io`; the answer sends keystrokes and sizes, and `close` kills it.
+     * the end come to `io`; the answer sends keystrokes and sizes, and `close` kills it. With
+     * `attach` (`kubectl attach -i`) there is no command: the container's own process, and
+     * `close` detaches.
      */
     interactiveExec(task: Pick<TaskRecord, 'taskArn' | 'containerInstanceArn'>, container: string, command: string[],
       io: { output(data: Buffer, stream: 'stdout' | 'stderr'): void; exit(exitCode: number | undefined, error?: string): void },
-      options: { tty?: boolean } = {}): { input(data: Buffer): void; endInput(): void; resize(cols: number, rows: number): void; close(): void } {
+      options: { tty?: boolean; attach?: boolean } = {}): { input(data: Buffer): void; endInput(): void; resize(cols: number, rows: number): void; close(): void } {
       const session = task.containerInstanceArn ? sessions.get(task.containerInstanceArn) : undefined;
       const id = randomUUID();
       if (!session) {
@@ -582,7 +584,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
         if (m.type === 'execOutput') io.output(Buffer.from(m.data, 'base64'), m.stream ?? 'stdout');
         else if (m.type === 'execExit') { requests.delete(id); io.exit(m.exitCode, m.error); }
       } });
-      send(session, { type: 'execOpen', id, taskArn: task.taskArn, container, command, ...(options.tty === false && { tty: false }) });
+      send(session, { type: 'execOpen', id, taskArn: task.taskArn, container, command, ...(options.tty === false && { tty: false }), ...(options.attach && { attach: true }) });
       return {
         input: (data) => send(session, { type: 'execInput', id, data: data.toString('base64') }),
         endInput: () => send(session, { type: 'execInput', id, data: '', eof: true }),

@@ -9,6 +9,7 @@
  *   GET  …/pods/<p>/log?follow&tailLines… ─▶ resolve ─▶ agents.logs ─▶ LogFilter (pod-logs.ts) ─▶ text/plain
  *   GET  …/pods/<p>/exec?command=…  (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ agents.interactiveExec
  *   GET  …/pods/<p>/attach          (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ the container's log, followed
+ *   GET  …/pods/<p>/attach?stdin    (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ agents.interactiveExec({attach}) ⇄ conmon's attach socket
  *   GET  …/pods/<p>/portforward     (Upgrade) ─▶ resolve ─▶ servePortForward ⇄ agents.portForward
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -37,7 +38,8 @@ type TaskRef = { readonly taskArn: string; readonly containerInstanceArn: string
 /** What the API server needs of the pod's agent: the agent gateway (src/server/agent-gateway.ts) is one. */
 export interface PodAgents {
   logs(task: TaskRef, container: string, follow: boolean, onData: (text: string) => void, options: { previous?: boolean; caughtUp?: () => void }): { done: Promise<void>; cancel(): void };
-  interactiveExec(task: TaskRef, container: string, command: string[], io: { output(data: Buffer, stream: 'stdout' | 'stderr'): void; exit(exitCode: number | undefined, error?: string): void }, options: { tty?: boolean }): KubeExecRelay;
+  /** A command in the container (`kubectl exec`), or with `attach` its own process's stdin and output (`kubectl attach -i`). */
+  interactiveExec(task: TaskRef, container: string, command: string[], io: { output(data: Buffer, stream: 'stdout' | 'stderr'): void; exit(exitCode: number | undefined, error?: string): void }, options: { tty?: boolean; attach?: boolean }): KubeExecRelay;
   portForward(task: TaskRef, port: number): Duplex;
 }
 
@@ -55,6 +57,18 @@ export function refuseUpgrade(socket: Duplex, err: StatusError): void {
   const body = JSON.stringify(err.toStatus());
   const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' };
   socket.end(`HTTP/1.1 ${err.code} ${reasons[err.code] ?? 'Error'}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * What an attach may not ask for, refused before the upgrade (kubectl prints the Status):
+ * a terminal — Berth starts containers without one (conmon's terminal mode would need the
+ * pty master passed over the console socket, and the log and exec paths assume pipes), and
+ * kubectl asks for one exactly when the container has `tty: true` — and stdin of a container
+ * whose stdin is closed. containerd drops such input silently; refusing says why instead.
+ */
+function refuseAttach(pod: string, c: PodTarget['containers'][number], streams: ExecStreams): void {
+  if (streams.tty) throw badRequest(`unable to attach to container ${c.name} in pod ${pod} with a terminal: Berth runs containers without a terminal (tty: true is not honoured); remove tty from the container, or use kubectl exec -it`);
+  if (streams.stdin && c.stdin !== true) throw badRequest(`unable to attach to the stdin of container ${c.name} in pod ${pod}: the container does not have stdin enabled (set stdin: true in its spec)`);
 }
 
 export class PodStreams {
@@ -178,6 +192,7 @@ export class PodStreams {
       if (FINISHED.has(pod.phase)) throw badRequest(`cannot ${verb} a container in a completed pod; current phase is ${pod.phase}`);
       const command = query.getAll('command');
       if (sub === 'exec' && command.length === 0) throw badRequest('you must specify at least one command for the container');
+      if (sub === 'attach') refuseAttach(name, pod.containers.find((c) => c.name === container)!, streams);
       const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       const protocol = chooseProtocol(offered);
       if (req.headers.upgrade?.toLowerCase() !== 'websocket' || protocol === undefined) {
@@ -201,17 +216,17 @@ export class PodStreams {
   }
 
   /**
-   * `kubectl attach`: the container's output from now on, stdout and stderr apart, read from
-   * its log as it grows. The main process's stdin is not reachable: conmon's attach socket is
-   * a SOCK_SEQPACKET socket, which Node cannot dial, and Berth starts containers with stdin
-   * closed (as ECS does; a pod's `stdin: true` is not kept), so `-i` is refused with why.
+   * `kubectl attach`. With `-i` (the container has `stdin: true`, refuseAttach checked): its
+   * process's stdin and output through the agent, which dials conmon's attach socket
+   * (src/runtime/container/attach.ts); the end of the client's input ends the container's
+   * stdin when it is `stdinOnce`. Without `-i`: the container's output from now on, stdout
+   * and stderr apart, read from its log as it grows (which works on every sandbox).
    */
   #attach(pod: PodTarget, container: string, streams: ExecStreams, io: KubeExecIo): KubeExecRelay {
-    const none: KubeExecRelay = { input: () => {}, endInput: () => {}, resize: () => {}, close: () => {} };
     if (streams.stdin) {
-      queueMicrotask(() => io.exit(undefined, `attaching to the stdin of ${container} is not supported: Berth runs containers with their stdin closed`));
-      return none;
+      return this.#deps.agents.interactiveExec(pod, container, [], { output: (data, stream) => io.output(stream, data), exit: (code, error) => io.exit(code, error) }, { attach: true });
     }
+    const none: KubeExecRelay = { input: () => {}, endInput: () => {}, resize: () => {}, close: () => {} };
     let live = false;
     let rest = '';
     const stream = this.#deps.agents.logs(pod, container, true, (text) => {

@@ -19,7 +19,7 @@ export interface PodTarget {
   /** The host that runs it; absent while it is not placed. */
   readonly containerInstanceArn: string | undefined;
   /** Its app containers in spec order, each with the runtime's id once it runs. */
-  readonly containers: readonly { readonly name: string; readonly runtimeId?: string }[];
+  readonly containers: readonly { readonly name: string; readonly runtimeId?: string; /** Its spec's `stdin: true`: started with stdin open, attachable with -i. */ readonly stdin?: boolean; readonly tty?: boolean }[];
   /** The pod's phase: Pending, Running, Succeeded, Failed, Unknown. */
   readonly phase: string;
 }
@@ -59,7 +59,7 @@ export function resolvePodFromStore(o: { store: Store; pods: StorageBackend; pod
       throw e;
     }
     const uid = pod.metadata.uid;
-    const spec = (pod as { spec?: { containers?: { name: string }[] } }).spec;
+    const spec = (pod as { spec?: { containers?: { name: string; stdin?: boolean; tty?: boolean }[] } }).spec;
     const phase = (pod as { status?: { phase?: string } }).status?.phase ?? 'Pending';
     const stored = uid ? await readTask(o.store, { scope: o.scope, cluster: POD_ECS_CLUSTER, id: taskIdOfUid(uid) }) : undefined;
     // A pod whose task is gone (deleted meanwhile) has nothing to stream from: as good as not found.
@@ -69,7 +69,12 @@ export function resolvePodFromStore(o: { store: Store; pods: StorageBackend; pod
       taskArn: stored.record.taskArn,
       taskId: taskIdOfUid(uid!),
       containerInstanceArn: stored.record.containerInstanceArn,
-      containers: (spec?.containers ?? []).map((c) => ({ name: c.name, ...(runtimeIds.get(c.name) !== undefined && { runtimeId: runtimeIds.get(c.name)! }) })),
+      containers: (spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        ...(runtimeIds.get(c.name) !== undefined && { runtimeId: runtimeIds.get(c.name)! }),
+        ...(c.stdin === true && { stdin: true }),
+        ...(c.tty === true && { tty: true }),
+      })),
       phase,
     };
   };

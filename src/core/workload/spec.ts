@@ -215,6 +215,8 @@ export interface ContainerSpec {
   log?: LogSpec;
   /** Keep stdin open / allocate a terminal (ECS interactive / pseudoTerminal; Kubernetes stdin / tty). */
   stdin?: boolean;
+  /** With `stdin`: the first attach that ends its input closes the container's stdin for good (Kubernetes stdinOnce); otherwise stdin stays open across attaches. */
+  stdinOnce?: boolean;
   tty?: boolean;
 }
 

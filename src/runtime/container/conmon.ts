@@ -32,6 +32,13 @@ export interface ConmonOptions {
   /** The k8s-file log: `<RFC3339Nano> stdout|stderr F|P <text>` lines. */
   readonly logPath: string;
   readonly logSizeMax?: number | undefined;
+  /**
+   * Open the container's stdin (`-i`): a pipe conmon holds, fed from its attach socket
+   * (attach.ts). Without it stdin is /dev/null, as for every other container.
+   */
+  readonly stdin?: boolean | undefined;
+  /** With `stdin`: an attach client that ends its input closes stdin (Kubernetes stdinOnce); otherwise conmon leaves it open (`--leave-stdin-open`). */
+  readonly stdinOnce?: boolean | undefined;
 }
 
 let conmonPath: string | undefined;
@@ -57,6 +64,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     '--socket-dir-path', p.socketDir,
     '-l', `k8s-file:${o.logPath}`,
     '--log-size-max', String(o.logSizeMax ?? DEFAULT_LOG_SIZE_MAX),
+    ...(o.stdin ? ['-i', ...(o.stdinOnce ? [] : ['--leave-stdin-open'])] : []),
   ];
 }
 

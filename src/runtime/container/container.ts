@@ -12,6 +12,7 @@ import { CGROUP_ROOT, cgroupStats, oomKillCount, removeCgroups, type CgroupStats
 import { joinCgroup2 } from './cgroup2.ts';
 import { clearCoveredCgroup } from './create-namespace.ts';
 import { createUnderConmon } from './conmon.ts';
+import { attach as attachToConmon, type Attached } from './attach.ts';
 import { ContainerConfigError, RuntimeCommandError } from './errors.ts';
 import { execInContainer, type ExecOptions, type ExecResult } from './exec.ts';
 import { spawnInteractiveExec, type InteractiveExec, type OnOutput } from './interactive-exec.ts';
@@ -98,10 +99,11 @@ export class Container {
     const record: ContainerRecord = {
       version: RECORD_VERSION, id: o.id, runtime: o.runtime, cgroupsPath: o.cgroupsPath, cgroupParent: parent,
       logPath: o.logPath, rootfsPath: o.rootfsPath, stopSignal: built.stopSignal, createdAt: Date.now(),
+      ...(o.definition.interactive === true && { stdin: true }),
     };
     writeJsonAtomic(statePaths(o.stateDir, o.id).record, record);
     try {
-      const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax });
+      const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax, stdin: o.definition.interactive, stdinOnce: o.definition.stdinOnce });
       joinCgroup2(pid, o.cgroupsPath);
       return new Container(o.stateDir, record, pid, built.warnings);
     } catch (e) {
@@ -218,6 +220,12 @@ export class Container {
   interactive(args: readonly string[], onOutput: OnOutput, options: { tty?: boolean } = {}): InteractiveExec {
     const spec = JSON.parse(readFileSync(statePaths(this.stateDir, this.id).config, 'utf8')) as OciSpec;
     return spawnInteractiveExec(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges }, onOutput, options.tty !== false);
+  }
+
+  /** Attaches to the container's own process: its stdin (when it was started with stdin open) and its output from now on (attach.ts). */
+  attach(onOutput: OnOutput): Attached {
+    if (this.record.stdin !== true) throw new ContainerConfigError(`container ${this.id} was started with its stdin closed (no interactive / stdin: true): there is nothing to attach to`);
+    return attachToConmon(this.stateDir, onOutput);
   }
 
   stats(): CgroupStats {

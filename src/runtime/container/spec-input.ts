@@ -37,7 +37,10 @@ export interface ContainerFields {
   readonly dockerSecurityOptions?: readonly string[];
   readonly systemControls?: readonly { namespace?: string; value?: string }[];
   readonly pseudoTerminal?: boolean;
+  /** Open the container's stdin (conmon -i): `kubectl attach -i`, the agent's attach, writes to it. */
   readonly interactive?: boolean;
+  /** Not ECS's: with `interactive`, the first attach that ends its input closes stdin (Kubernetes stdinOnce); otherwise it stays open across attaches (conmon --leave-stdin-open). */
+  readonly stdinOnce?: boolean;
 }
 
 export interface LinuxParameters {

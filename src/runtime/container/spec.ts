@@ -77,7 +77,7 @@ export function buildSpec(input: SpecInput): BuiltSpec {
   const { caps, missing } = resolveCapabilities(lp.capabilities ?? {}, privileged, input.host.capabilityBounding);
   if (missing.length > 0) warnings.push(`capabilities ${missing.join(', ')} left out: the agent itself does not hold them`);
   if (lp.maxSwap !== undefined || lp.swappiness !== undefined) warnings.push('maxSwap and swappiness ignored: this host has no swap, and containers get none');
-  if (def.pseudoTerminal || def.interactive) warnings.push('pseudoTerminal and interactive ignored: containers run without a terminal, output goes to the log');
+  if (def.pseudoTerminal) warnings.push('pseudoTerminal ignored: containers run without a terminal (stdin, with interactive, is a pipe), output goes to the log');
   for (const o of def.dockerSecurityOptions ?? []) {
     if (o !== 'no-new-privileges') warnings.push(`dockerSecurityOptions ${JSON.stringify(o)} ignored: only no-new-privileges is supported (and is always on)`);
   }

@@ -36,6 +36,8 @@ export interface ContainerRecord {
   readonly stopSignal: string;
   /** Epoch ms. */
   readonly createdAt: number;
+  /** Started with its stdin open (conmon -i): its attach socket takes input. Absent: stdin is /dev/null. */
+  readonly stdin?: true;
 }
 
 export const statePaths = (stateDir: string, id: string) => ({

@@ -8,6 +8,7 @@ import type { Isolation } from '../../core/ecs/fargate.ts';
 import type { CreateOptions, ExitStatus } from '../container/container.ts';
 import type { ExecOptions, ExecResult } from '../container/exec.ts';
 import type { InteractiveExec, OnOutput } from '../container/interactive-exec.ts';
+import type { Attached } from '../container/attach.ts';
 
 /** What the runner does with one of a task's containers (the per-container `Container` has all of it). */
 export interface TaskContainer {
@@ -22,6 +23,8 @@ export interface TaskContainer {
   exec(args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** A command on a terminal (ECS Exec, `kubectl exec -t`) or, with `tty: false`, on plain pipes (`kubectl exec`); absent where the backend cannot give one. */
   interactive?(args: readonly string[], onOutput: OnOutput, options?: { tty?: boolean }): InteractiveExec;
+  /** Its own process's stdin and output (`kubectl attach -i`), for a container started with stdin open; absent where the backend cannot attach. */
+  attach?(onOutput: OnOutput): Attached;
   /** Removes it (killing it first if it still runs); returns the exit status when known. */
   delete(): Promise<ExitStatus | undefined>;
 }

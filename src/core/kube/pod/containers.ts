@@ -151,6 +151,7 @@ export function podContainers(i: ContainerInputs): ContainersResult {
       ...(linux && { linux }),
       stopTimeout: spec.terminationGracePeriodSeconds ?? 30,
       ...(c.stdin && { stdin: true }),
+      ...(c.stdin && c.stdinOnce && { stdinOnce: true }),
       ...(c.tty && { tty: true }),
     };
   });

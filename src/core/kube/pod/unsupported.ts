@@ -53,7 +53,6 @@ function containerErrors(c: Container, field: string, pod: PodSecurityContext | 
   const errors: FieldError[] = [...userErrors(c, field, pod)];
   if (c.lifecycle) errors.push(cannot(`${field}.lifecycle`, 'postStart or preStop hooks', 'remove lifecycle (a container gets SIGTERM, then SIGKILL after terminationGracePeriodSeconds)'));
   if ((c.volumeDevices ?? []).length > 0) errors.push(cannot(`${field}.volumeDevices`, 'block volumes', 'remove volumeDevices'));
-  if (c.stdinOnce) errors.push(cannot(`${field}.stdinOnce`, 'stdin closed after the first attach', 'remove stdinOnce'));
   if ((c.resources?.claims ?? []).length > 0) errors.push(cannot(`${field}.resources.claims`, 'dynamic resource claims', 'remove claims'));
   for (const [i, p] of (c.ports ?? []).entries()) {
     if (p.hostIP) errors.push(cannot(`${field}.ports[${i}].hostIP`, 'a host port bound to one address', 'remove hostIP'));
