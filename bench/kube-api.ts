@@ -7,21 +7,23 @@
  * 1. Starts Berth as users do (`bin/berth up --no-agent`), makes an EKS cluster with the
  *    aws CLI (create-cluster, describe-cluster until ACTIVE, get-token) and talks to its API
  *    server with that token and the cluster's CA, as kubectl would.
- * 2. Stores --objects objects of --object-bytes each in one namespace.
+ * 2. Creates --objects pods in one namespace through the API (POST, as kubectl create does):
+ *    Berth runs without an agent and the cluster has no nodes, so they stay Pending and
+ *    unscheduled, each a task (spec and status) of the pods backend; --object-bytes adds an
+ *    annotation of that many bytes to each (0 by default: a pending pod's own JSON is ~2 KB).
  * 3. Under wrk (HTTP/1.1 over TLS, kept alive): GET of one object (rotating over all of
  *    them) and LIST of all of them; then the same paths on the bare server
  *    (bench/lib/bare-kube-server.ts), which answers the bytes Berth answered.
- * 4. --watchers watches open at once, then --updates writes (merge patches), --writers in
- *    flight: the delay from each write to each watcher's event (bench/lib/watch-fanout.ts);
+ * 4. --watchers watches open at once, then --updates pod status writes (a merge PATCH of
+ *    pods/<name>/status with a condition the view does not derive: a write of the task's
+ *    status half alone, as an agent's report is), --writers in flight: the delay from each
+ *    write to each watcher's event (bench/lib/watch-fanout.ts);
  *    then the same on the bare server, whose writes are lines it fans out as they come.
  * Targets: GET and LIST ≥ 50% of the bare server's req/s with p99 < 5 ms; every watcher
  * sees every event within 100 ms of its write.
  *
- * The objects are ConfigMaps of a pod's size: pods are not served yet (they come with the
- * pods backend over Berth's tasks, another branch). Once they are, the paths change to pods and
- * nothing else here; the figures then measure the pods backend, which answers GET and LIST at
- * the generic backend's speed only if it offers the raw fast paths (StorageBackend getRaw and
- * listRaw, as bytes) the way generic-storage.ts does (answer-cache.ts).
+ * The figures measure the pods backend's fast paths (src/api/kube/pod-answers.ts): answers
+ * kept by task key and the halves' revisions, whole lists while nothing changed.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -58,8 +60,8 @@ const HELP = `usage: bin/bench kube-api [options]
 The Kubernetes API server of an EKS cluster Berth serves, beside a bare HTTPS server
 answering the same bytes: GET and LIST under wrk, and watch fan-out.
 
-  --objects N        objects stored (default 1000): the LIST answers all of them
-  --object-bytes N   bytes of data in each (default 2000: about a pod's JSON with its status)
+  --objects N        pods created (default 1000): the LIST answers all of them
+  --object-bytes N   bytes of an annotation added to each pod (default 0: a pod answers ~2 KB)
   --seconds N        each measured wrk run (default 5), after a 1 s warm-up
   --rounds N         measured runs per row, the median taken (default 1)
   --connections N    wrk connections for GET (default 32; LIST uses a quarter)
@@ -82,7 +84,7 @@ function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '2000' },
+      objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '0' },
       seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '1' }, connections: { type: 'string', default: '32' },
       watchers: { type: 'string', default: '100' }, updates: { type: 'string', default: '1000' }, writers: { type: 'string', default: '4' },
       'no-pin': { type: 'boolean', default: false }, 'no-watch': { type: 'boolean', default: false }, profile: { type: 'string' }, output: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h', default: false },
@@ -109,8 +111,12 @@ function options(argv: string[]): Options {
 class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(`kube-api: ${line}\n`);
-const objectName = (i: number) => `obj-${String(i).padStart(5, '0')}`;
-const base = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
+const objectName = (i: number) => `pod-${String(i).padStart(5, '0')}`;
+const base = `/api/v1/namespaces/${NAMESPACE}/pods`;
+/** How long the namespace's default service account (the controllers make it) gets to appear: a pod needs it. */
+const SERVICE_ACCOUNT_TIMEOUT_MS = 30_000;
+/** The condition each status write sets: a type the pod view does not derive, so the write lands in the task's status half. */
+const BENCH_CONDITION = 'bench.berth.dev/Seq';
 
 /** The aws CLI v2 as a user runs it against Berth. */
 async function aws(endpoint: string, args: string[], dir: string): Promise<Record<string, unknown>> {
@@ -164,10 +170,14 @@ async function main(): Promise<number> {
   const cluster = await makeCluster(berthUrl, work);
   const kube = new KubeClient(cluster.endpoint, cluster.ca, cluster.token);
   await kube.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  say(`storing ${opt.objects} ConfigMaps of ${opt.objectBytes} bytes of data`);
-  const payload = 'x'.repeat(opt.objectBytes);
+  await waitServiceAccount(kube);
+  say(`creating ${opt.objects} pods${opt.objectBytes > 0 ? ` with ${opt.objectBytes} bytes of annotation` : ''} (no nodes: they stay Pending)`);
+  const annotations = opt.objectBytes > 0 ? { 'bench/payload': 'x'.repeat(opt.objectBytes) } : {};
   await pool(opt.objects, STORE_CONCURRENCY, async (i) => {
-    await kube.json('POST', base, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: objectName(i), labels: { app: 'bench' } }, data: { payload } });
+    await kube.json('POST', base, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: objectName(i), labels: { app: 'bench' }, annotations },
+      spec: { containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+    });
   });
 
   // What Berth answers, for the bare server to answer the same.
@@ -201,8 +211,8 @@ async function main(): Promise<number> {
   };
   const rows: Row[] = [];
   for (const [operation, requests, connections] of [
-    [`GET one object (${oneBytes} B)`, gets, opt.connections],
-    [`LIST ${opt.objects} objects (${list.body.length} B)`, lists, Math.max(1, opt.connections >> 2)],
+    [`GET one pod (${oneBytes} B)`, gets, opt.connections],
+    [`LIST ${opt.objects} pods (${list.body.length} B)`, lists, Math.max(1, opt.connections >> 2)],
   ] as const) {
     say(`wrk: ${operation}, Berth then bare`);
     const b = await measure(cluster.endpoint, [...requests], connections, `berth-${rows.length}`);
@@ -237,6 +247,15 @@ async function main(): Promise<number> {
   return rows.every(passed) && watchPass ? 0 : 1;
 }
 
+/** Waits for the namespace's default service account: the pod admission mounts its token. */
+async function waitServiceAccount(kube: KubeClient): Promise<void> {
+  const deadline = Date.now() + SERVICE_ACCOUNT_TIMEOUT_MS;
+  while ((await kube.request('GET', `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/default`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`the namespace ${NAMESPACE} had no default service account within ${SERVICE_ACCOUNT_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The watch fan-out on Berth, then on the bare server. */
 async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampleAnswer: Buffer): Promise<{ berthWatch: FanoutResult; bareWatch: FanoutResult }> {
   say(`watch: ${opt.watchers} watchers, ${opt.updates} writes (${opt.writers} in flight), Berth then bare`);
@@ -245,8 +264,8 @@ async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampl
     watchers: opt.watchers, writes: opt.updates, writers: opt.writers, targetMs: WATCH_TARGET_MS,
     watchPath: `${base}?watch=1&resourceVersion=${metadata.resourceVersion}`,
     write: async (i) => {
-      const o = await kube.json<{ metadata: { resourceVersion: string } }>('PATCH', `${base}/${objectName(i % opt.objects)}`,
-        { metadata: { annotations: { 'bench/seq': String(i) } } }, 'application/merge-patch+json');
+      const o = await kube.json<{ metadata: { resourceVersion: string } }>('PATCH', `${base}/${objectName(i % opt.objects)}/status`,
+        { status: { conditions: [{ type: BENCH_CONDITION, status: 'True', reason: 'Bench', message: String(i) }] } }, 'application/merge-patch+json');
       return o.metadata.resourceVersion;
     },
   });
@@ -273,10 +292,11 @@ function serverProfile(dir: string, before: ReadonlySet<string>): string | undef
 
 function watchTable(b: FanoutResult, c: FanoutResult, pass: boolean): string {
   const line = (who: string, r: FanoutResult) =>
-    `${who.padEnd(5)}  ${`${r.seen}/${r.expected}`.padStart(13)}  ${r.delayMs.p50.toFixed(1).padStart(8)}  ${r.delayMs.p99.toFixed(1).padStart(8)}  ${r.delayMs.max.toFixed(1).padStart(8)}  ${String(r.late).padStart(6)}  ${r.writesPerSecond.toFixed(0).padStart(9)}  ${r.writeMs.p50.toFixed(1)}/${r.writeMs.p99.toFixed(1)}`;
+    `${who.padEnd(5)}  ${`${r.seen}/${r.expected}`.padStart(13)}  ${r.delayMs.p50.toFixed(1).padStart(8)}  ${r.delayMs.p99.toFixed(1).padStart(8)}  ${r.delayMs.max.toFixed(1).padStart(8)}  ${`${r.watcherP99Ms.best.toFixed(1)}/${r.watcherP99Ms.worst.toFixed(1)}`.padStart(15)}  ${String(r.late).padStart(6)}  ${r.writesPerSecond.toFixed(0).padStart(9)}  ${r.writeMs.p50.toFixed(1)}/${r.writeMs.p99.toFixed(1)}`;
   return [
     `watch fan-out: ${b.watchers} watchers, ${b.writes} writes; delay from a write's send to each watcher's event (target: all within ${WATCH_TARGET_MS} ms)`,
-    'who    events seen      p50 ms    p99 ms    max ms    late   writes/s  write p50/p99 ms',
+    'who    events seen      p50 ms    p99 ms    max ms  watcher p99 ms    late   writes/s  write p50/p99 ms',
+    '       (every watcher\'s events: p50, p99 and max over all; each watcher\'s own p99, the best and the worst watcher\'s)',
     line('Berth', b),
     line('bare', c),
     `  ${pass ? 'ok  ' : 'FAIL'}  watch: ${b.seen === b.expected ? 'every watcher saw every event' : `${b.expected - b.seen} events missing`}, ${b.late} later than ${WATCH_TARGET_MS} ms`,
