@@ -26,13 +26,14 @@
  * kept by task key and the halves' revisions, whole lists while nothing changed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { formatSummary, summarize } from './lib/cpu-profile.ts';
+import { serverProfile } from './lib/cpu-profile.ts';
+import { makeCluster, waitServiceAccount } from './lib/eks-cluster.ts';
 import { KubeClient } from './lib/kube-client.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
@@ -50,8 +51,6 @@ const P99_TARGET_MS = 5;
 const WATCH_TARGET_MS = 100;
 /** Objects created at once while storing them. */
 const STORE_CONCURRENCY = 8;
-/** How long the EKS cluster gets to become ACTIVE. */
-const ACTIVE_TIMEOUT_MS = 60_000;
 const NAMESPACE = 'bench';
 const CLUSTER = 'bench';
 
@@ -113,35 +112,8 @@ class UsageError extends Error {}
 const say = (line: string) => process.stderr.write(`kube-api: ${line}\n`);
 const objectName = (i: number) => `pod-${String(i).padStart(5, '0')}`;
 const base = `/api/v1/namespaces/${NAMESPACE}/pods`;
-/** How long the namespace's default service account (the controllers make it) gets to appear: a pod needs it. */
-const SERVICE_ACCOUNT_TIMEOUT_MS = 30_000;
 /** The condition each status write sets: a type the pod view does not derive, so the write lands in the task's status half. */
 const BENCH_CONDITION = 'bench.berth.dev/Seq';
-
-/** The aws CLI v2 as a user runs it against Berth. */
-async function aws(endpoint: string, args: string[], dir: string): Promise<Record<string, unknown>> {
-  const env = {
-    ...process.env, AWS_ACCESS_KEY_ID: 'AKIDBERTHBENCH', AWS_SECRET_ACCESS_KEY: 'berth-bench-secret', AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'), AWS_PAGER: '',
-  };
-  const { stdout } = await run('/usr/bin/aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env });
-  return stdout.trim() ? JSON.parse(stdout) as Record<string, unknown> : {};
-}
-
-/** The EKS cluster's endpoint, CA and a token, once it is ACTIVE. */
-async function makeCluster(berthUrl: string, dir: string): Promise<{ endpoint: string; ca: string; token: string }> {
-  await aws(berthUrl, ['eks', 'create-cluster', '--name', CLUSTER, '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a'], dir);
-  const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
-  for (;;) {
-    const { cluster } = await aws(berthUrl, ['eks', 'describe-cluster', '--name', CLUSTER], dir) as { cluster: { status: string; endpoint?: string; certificateAuthority?: { data?: string } } };
-    if (cluster.status === 'ACTIVE' && cluster.endpoint && cluster.certificateAuthority?.data) {
-      const { status } = await aws(berthUrl, ['eks', 'get-token', '--cluster-name', CLUSTER], dir) as { status: { token: string } };
-      return { endpoint: cluster.endpoint, ca: Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'), token: status.token };
-    }
-    if (Date.now() > deadline) throw new Error(`the EKS cluster was not ACTIVE within ${ACTIVE_TIMEOUT_MS} ms (${cluster.status})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function main(): Promise<number> {
   const opt = options(process.argv.slice(2));
@@ -167,10 +139,10 @@ async function main(): Promise<number> {
   if (loadCpus) await run('taskset', ['-p', '-c', loadCpus, String(process.pid)]);
 
   say(`aws eks create-cluster --name ${CLUSTER}, then get-token`);
-  const cluster = await makeCluster(berthUrl, work);
+  const cluster = await makeCluster(berthUrl, work, CLUSTER);
   const kube = new KubeClient(cluster.endpoint, cluster.ca, cluster.token);
   await kube.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  await waitServiceAccount(kube);
+  await waitServiceAccount(kube, NAMESPACE);
   say(`creating ${opt.objects} pods${opt.objectBytes > 0 ? ` with ${opt.objectBytes} bytes of annotation` : ''} (no nodes: they stay Pending)`);
   const annotations = opt.objectBytes > 0 ? { 'bench/payload': 'x'.repeat(opt.objectBytes) } : {};
   await pool(opt.objects, STORE_CONCURRENCY, async (i) => {
@@ -247,15 +219,6 @@ async function main(): Promise<number> {
   return rows.every(passed) && watchPass ? 0 : 1;
 }
 
-/** Waits for the namespace's default service account: the pod admission mounts its token. */
-async function waitServiceAccount(kube: KubeClient): Promise<void> {
-  const deadline = Date.now() + SERVICE_ACCOUNT_TIMEOUT_MS;
-  while ((await kube.request('GET', `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/default`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`the namespace ${NAMESPACE} had no default service account within ${SERVICE_ACCOUNT_TIMEOUT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The watch fan-out on Berth, then on the bare server. */
 async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampleAnswer: Buffer): Promise<{ berthWatch: FanoutResult; bareWatch: FanoutResult }> {
   say(`watch: ${opt.watchers} watchers, ${opt.updates} writes (${opt.writers} in flight), Berth then bare`);
@@ -281,13 +244,6 @@ async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampl
     },
   });
   return { berthWatch, bareWatch };
-}
-
-/** The summary of the profile Berth's server process wrote (NODE_OPTIONS reaches every node bin/berth runs: the server's is the largest). */
-function serverProfile(dir: string, before: ReadonlySet<string>): string | undefined {
-  const server = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  return server ? `${server}\n${formatSummary(summarize(server))}` : undefined;
 }
 
 function watchTable(b: FanoutResult, c: FanoutResult, pass: boolean): string {
