@@ -106,11 +106,14 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   const followed = new Map<string, Followed>();
   const initial = startsWithState(req);
   // Every pod of the watch's range, matching or not: a later write may make one match.
-  const all = await listPods(d, req.namespace, { labels: [], fields: [], limit: 0, continueToken: undefined });
-  for (const { held, object } of all.entries) {
-    const inside = selectsPod(req, object);
-    followed.set(held.spec.id, { key: held.task.key, spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision, sent: inside ? () => object : undefined });
-    if (inside && initial) send({ type: 'ADDED', object });
+  // Without selectors and without the initial state no object is made here (100 watchers of 1,000 pods opened at once).
+  const all = await pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task)));
+  for (const held of all.items) {
+    let made: Obj | undefined;
+    const object = (): Obj => (made ??= podObject(held));
+    const inside = plain || selectsPod(req, object());
+    followed.set(held.spec.id, { key: held.task.key, spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision, sent: inside ? object : undefined });
+    if (inside && initial) send({ type: 'ADDED', object: object() });
   }
   const listed = Number(all.resourceVersion);
   if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, listed, true));
