@@ -12,7 +12,7 @@
  *    POLL_MS); the service then scaled to 0 and deleted, its tasks STOPPED.
  * 3. Kubernetes: `kubectl apply -f` a Deployment of --replicas pods of the same container
  *    (requests cpu 10m = 10 units, memory 16Mi; a pod has a network namespace of its own, as
- *    awsvpc) until every pod of it is Ready (a LIST with its selector every POLL_MS); then
+ *    awsvpc) until every pod of it is Ready (a plain LIST of the namespace every POLL_MS); then
  *    `kubectl delete` and its pods gone.
  * The ratio is Kubernetes' time over ECS's (target ≤ 1.2×). Each side's tasks (pods are tasks
  * of ECS cluster default too) give when the first and the last was created and the last
@@ -164,7 +164,7 @@ async function ecsService(client: EcsClient, replicas: number, network: unknown)
   return { ms, phases };
 }
 
-interface PodList { items: { status?: { conditions?: { type: string; status: string }[] } }[] }
+interface PodList { items: { metadata: { labels?: Record<string, string> }; status?: { conditions?: { type: string; status: string }[] } }[] }
 
 /** kubectl apply of the Deployment until all its pods are Ready; then kubectl delete and its pods gone. */
 async function deployment(client: EcsClient, kube: KubeClient, kubeconfig: string, replicas: number): Promise<{ ms: number; kubectlMs: number; phases: Phases }> {
@@ -183,14 +183,15 @@ async function deployment(client: EcsClient, kube: KubeClient, kubeconfig: strin
   // kubectl's discovery cache filled first, so the timed apply does not read it.
   await run('/usr/bin/kubectl', ['api-resources'], { env });
   say(`Kubernetes: kubectl apply of ${replicas} replicas until every pod is Ready`);
-  const selector = `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(`app=${NAME}`)}`;
+  // A plain LIST (the pods' kept answers), filtered here: the namespace holds the Deployment's pods alone.
+  const podsPath = '/api/v1/namespaces/default/pods';
   const wall = Date.now();
   const t0 = performance.now();
   await run('/usr/bin/kubectl', ['apply', '-f', manifest], { env });
   const kubectlMs = performance.now() - t0;
   for (;;) {
-    const pods = await kube.json<PodList>('GET', selector);
-    const ready = pods.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    const pods = await kube.json<PodList>('GET', podsPath);
+    const ready = pods.items.filter((p) => p.metadata.labels?.app === NAME && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     if (ready >= replicas) break;
     if (performance.now() - t0 > WAIT_TIMEOUT_MS) throw new Error(`the Deployment's pods were not all Ready within ${WAIT_TIMEOUT_MS / 1000} s: ${ready} of ${replicas}`);
     await sleep(POLL_MS);
@@ -201,7 +202,7 @@ async function deployment(client: EcsClient, kube: KubeClient, kubeconfig: strin
   say(`Kubernetes: ${replicas} pods Ready in ${s(ms)}; deleting the Deployment`);
   await run('/usr/bin/kubectl', ['delete', '-f', manifest, '--wait=true', '--timeout=300s'], { env });
   for (;;) {
-    if ((await kube.json<PodList>('GET', selector)).items.length === 0) break;
+    if ((await kube.json<PodList>('GET', podsPath)).items.length === 0) break;
     if (performance.now() - t0 > 2 * WAIT_TIMEOUT_MS) throw new Error('the Deployment\'s pods were not gone in time');
     await sleep(POLL_MS * 4);
   }
