@@ -7,30 +7,33 @@
  * 1. Starts Berth as users do (`bin/berth up --no-agent`), makes an EKS cluster with the
  *    aws CLI (create-cluster, describe-cluster until ACTIVE, get-token) and talks to its API
  *    server with that token and the cluster's CA, as kubectl would.
- * 2. Stores --objects objects of --object-bytes each in one namespace.
+ * 2. Creates --objects pods in one namespace through the API (POST, as kubectl create does):
+ *    Berth runs without an agent and the cluster has no nodes, so they stay Pending and
+ *    unscheduled, each a task (spec and status) of the pods backend; --object-bytes adds an
+ *    annotation of that many bytes to each (0 by default: a pending pod's own JSON is ~2 KB).
  * 3. Under wrk (HTTP/1.1 over TLS, kept alive): GET of one object (rotating over all of
  *    them) and LIST of all of them; then the same paths on the bare server
  *    (bench/lib/bare-kube-server.ts), which answers the bytes Berth answered.
- * 4. --watchers watches open at once, then --updates writes (merge patches), --writers in
- *    flight: the delay from each write to each watcher's event (bench/lib/watch-fanout.ts);
+ * 4. --watchers watches open at once, then --updates pod status writes (a merge PATCH of
+ *    pods/<name>/status with a condition the view does not derive: a write of the task's
+ *    status half alone, as an agent's report is), --writers in flight: the delay from each
+ *    write to each watcher's event (bench/lib/watch-fanout.ts);
  *    then the same on the bare server, whose writes are lines it fans out as they come.
  * Targets: GET and LIST ≥ 50% of the bare server's req/s with p99 < 5 ms; every watcher
  * sees every event within 100 ms of its write.
  *
- * The objects are ConfigMaps of a pod's size: pods are not served yet (they come with the
- * pods backend over Berth's tasks, another branch). Once they are, the paths change to pods and
- * nothing else here; the figures then measure the pods backend, which answers GET and LIST at
- * the generic backend's speed only if it offers the raw fast paths (StorageBackend getRaw and
- * listRaw, as bytes) the way generic-storage.ts does (answer-cache.ts).
+ * The figures measure the pods backend's fast paths (src/api/kube/pod-answers.ts): answers
+ * kept by task key and the halves' revisions, whole lists while nothing changed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { formatSummary, summarize } from './lib/cpu-profile.ts';
+import { serverProfile } from './lib/cpu-profile.ts';
+import { makeCluster, waitServiceAccount } from './lib/eks-cluster.ts';
 import { KubeClient } from './lib/kube-client.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { cleanupNow, freePort, pinned, spawnTracked, stopGracefully, tempDir, waitReady, type Service } from './lib/processes.ts';
@@ -48,8 +51,6 @@ const P99_TARGET_MS = 5;
 const WATCH_TARGET_MS = 100;
 /** Objects created at once while storing them. */
 const STORE_CONCURRENCY = 8;
-/** How long the EKS cluster gets to become ACTIVE. */
-const ACTIVE_TIMEOUT_MS = 60_000;
 const NAMESPACE = 'bench';
 const CLUSTER = 'bench';
 
@@ -58,8 +59,8 @@ const HELP = `usage: bin/bench kube-api [options]
 The Kubernetes API server of an EKS cluster Berth serves, beside a bare HTTPS server
 answering the same bytes: GET and LIST under wrk, and watch fan-out.
 
-  --objects N        objects stored (default 1000): the LIST answers all of them
-  --object-bytes N   bytes of data in each (default 2000: about a pod's JSON with its status)
+  --objects N        pods created (default 1000): the LIST answers all of them
+  --object-bytes N   bytes of an annotation added to each pod (default 0: a pod answers ~2 KB)
   --seconds N        each measured wrk run (default 5), after a 1 s warm-up
   --rounds N         measured runs per row, the median taken (default 1)
   --connections N    wrk connections for GET (default 32; LIST uses a quarter)
@@ -82,7 +83,7 @@ function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '2000' },
+      objects: { type: 'string', default: '1000' }, 'object-bytes': { type: 'string', default: '0' },
       seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '1' }, connections: { type: 'string', default: '32' },
       watchers: { type: 'string', default: '100' }, updates: { type: 'string', default: '1000' }, writers: { type: 'string', default: '4' },
       'no-pin': { type: 'boolean', default: false }, 'no-watch': { type: 'boolean', default: false }, profile: { type: 'string' }, output: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h', default: false },
@@ -109,33 +110,10 @@ function options(argv: string[]): Options {
 class UsageError extends Error {}
 
 const say = (line: string) => process.stderr.write(`kube-api: ${line}\n`);
-const objectName = (i: number) => `obj-${String(i).padStart(5, '0')}`;
-const base = `/api/v1/namespaces/${NAMESPACE}/configmaps`;
-
-/** The aws CLI v2 as a user runs it against Berth. */
-async function aws(endpoint: string, args: string[], dir: string): Promise<Record<string, unknown>> {
-  const env = {
-    ...process.env, AWS_ACCESS_KEY_ID: 'AKIDBERTHBENCH', AWS_SECRET_ACCESS_KEY: 'berth-bench-secret', AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'), AWS_PAGER: '',
-  };
-  const { stdout } = await run('/usr/bin/aws', ['--endpoint-url', endpoint, '--output', 'json', ...args], { env });
-  return stdout.trim() ? JSON.parse(stdout) as Record<string, unknown> : {};
-}
-
-/** The EKS cluster's endpoint, CA and a token, once it is ACTIVE. */
-async function makeCluster(berthUrl: string, dir: string): Promise<{ endpoint: string; ca: string; token: string }> {
-  await aws(berthUrl, ['eks', 'create-cluster', '--name', CLUSTER, '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a'], dir);
-  const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
-  for (;;) {
-    const { cluster } = await aws(berthUrl, ['eks', 'describe-cluster', '--name', CLUSTER], dir) as { cluster: { status: string; endpoint?: string; certificateAuthority?: { data?: string } } };
-    if (cluster.status === 'ACTIVE' && cluster.endpoint && cluster.certificateAuthority?.data) {
-      const { status } = await aws(berthUrl, ['eks', 'get-token', '--cluster-name', CLUSTER], dir) as { status: { token: string } };
-      return { endpoint: cluster.endpoint, ca: Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'), token: status.token };
-    }
-    if (Date.now() > deadline) throw new Error(`the EKS cluster was not ACTIVE within ${ACTIVE_TIMEOUT_MS} ms (${cluster.status})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const objectName = (i: number) => `pod-${String(i).padStart(5, '0')}`;
+const base = `/api/v1/namespaces/${NAMESPACE}/pods`;
+/** The condition each status write sets: a type the pod view does not derive, so the write lands in the task's status half. */
+const BENCH_CONDITION = 'bench.berth.dev/Seq';
 
 async function main(): Promise<number> {
   const opt = options(process.argv.slice(2));
@@ -161,13 +139,17 @@ async function main(): Promise<number> {
   if (loadCpus) await run('taskset', ['-p', '-c', loadCpus, String(process.pid)]);
 
   say(`aws eks create-cluster --name ${CLUSTER}, then get-token`);
-  const cluster = await makeCluster(berthUrl, work);
+  const cluster = await makeCluster(berthUrl, work, CLUSTER);
   const kube = new KubeClient(cluster.endpoint, cluster.ca, cluster.token);
   await kube.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  say(`storing ${opt.objects} ConfigMaps of ${opt.objectBytes} bytes of data`);
-  const payload = 'x'.repeat(opt.objectBytes);
+  await waitServiceAccount(kube, NAMESPACE);
+  say(`creating ${opt.objects} pods${opt.objectBytes > 0 ? ` with ${opt.objectBytes} bytes of annotation` : ''} (no nodes: they stay Pending)`);
+  const annotations = opt.objectBytes > 0 ? { 'bench/payload': 'x'.repeat(opt.objectBytes) } : {};
   await pool(opt.objects, STORE_CONCURRENCY, async (i) => {
-    await kube.json('POST', base, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: objectName(i), labels: { app: 'bench' } }, data: { payload } });
+    await kube.json('POST', base, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: objectName(i), labels: { app: 'bench' }, annotations },
+      spec: { containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+    });
   });
 
   // What Berth answers, for the bare server to answer the same.
@@ -201,8 +183,8 @@ async function main(): Promise<number> {
   };
   const rows: Row[] = [];
   for (const [operation, requests, connections] of [
-    [`GET one object (${oneBytes} B)`, gets, opt.connections],
-    [`LIST ${opt.objects} objects (${list.body.length} B)`, lists, Math.max(1, opt.connections >> 2)],
+    [`GET one pod (${oneBytes} B)`, gets, opt.connections],
+    [`LIST ${opt.objects} pods (${list.body.length} B)`, lists, Math.max(1, opt.connections >> 2)],
   ] as const) {
     say(`wrk: ${operation}, Berth then bare`);
     const b = await measure(cluster.endpoint, [...requests], connections, `berth-${rows.length}`);
@@ -245,8 +227,8 @@ async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampl
     watchers: opt.watchers, writes: opt.updates, writers: opt.writers, targetMs: WATCH_TARGET_MS,
     watchPath: `${base}?watch=1&resourceVersion=${metadata.resourceVersion}`,
     write: async (i) => {
-      const o = await kube.json<{ metadata: { resourceVersion: string } }>('PATCH', `${base}/${objectName(i % opt.objects)}`,
-        { metadata: { annotations: { 'bench/seq': String(i) } } }, 'application/merge-patch+json');
+      const o = await kube.json<{ metadata: { resourceVersion: string } }>('PATCH', `${base}/${objectName(i % opt.objects)}/status`,
+        { status: { conditions: [{ type: BENCH_CONDITION, status: 'True', reason: 'Bench', message: String(i) }] } }, 'application/merge-patch+json');
       return o.metadata.resourceVersion;
     },
   });
@@ -264,19 +246,13 @@ async function watchBoth(opt: Options, kube: KubeClient, bare: KubeClient, sampl
   return { berthWatch, bareWatch };
 }
 
-/** The summary of the profile Berth's server process wrote (NODE_OPTIONS reaches every node bin/berth runs: the server's is the largest). */
-function serverProfile(dir: string, before: ReadonlySet<string>): string | undefined {
-  const server = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  return server ? `${server}\n${formatSummary(summarize(server))}` : undefined;
-}
-
 function watchTable(b: FanoutResult, c: FanoutResult, pass: boolean): string {
   const line = (who: string, r: FanoutResult) =>
-    `${who.padEnd(5)}  ${`${r.seen}/${r.expected}`.padStart(13)}  ${r.delayMs.p50.toFixed(1).padStart(8)}  ${r.delayMs.p99.toFixed(1).padStart(8)}  ${r.delayMs.max.toFixed(1).padStart(8)}  ${String(r.late).padStart(6)}  ${r.writesPerSecond.toFixed(0).padStart(9)}  ${r.writeMs.p50.toFixed(1)}/${r.writeMs.p99.toFixed(1)}`;
+    `${who.padEnd(5)}  ${`${r.seen}/${r.expected}`.padStart(13)}  ${r.delayMs.p50.toFixed(1).padStart(8)}  ${r.delayMs.p99.toFixed(1).padStart(8)}  ${r.delayMs.max.toFixed(1).padStart(8)}  ${`${r.watcherP99Ms.best.toFixed(1)}/${r.watcherP99Ms.worst.toFixed(1)}`.padStart(15)}  ${String(r.late).padStart(6)}  ${r.writesPerSecond.toFixed(0).padStart(9)}  ${r.writeMs.p50.toFixed(1)}/${r.writeMs.p99.toFixed(1)}`;
   return [
     `watch fan-out: ${b.watchers} watchers, ${b.writes} writes; delay from a write's send to each watcher's event (target: all within ${WATCH_TARGET_MS} ms)`,
-    'who    events seen      p50 ms    p99 ms    max ms    late   writes/s  write p50/p99 ms',
+    'who    events seen      p50 ms    p99 ms    max ms  watcher p99 ms    late   writes/s  write p50/p99 ms',
+    '       (every watcher\'s events: p50, p99 and max over all; each watcher\'s own p99, the best and the worst watcher\'s)',
     line('Berth', b),
     line('bare', c),
     `  ${pass ? 'ok  ' : 'FAIL'}  watch: ${b.seen === b.expected ? 'every watcher saw every event' : `${b.expected - b.seen} events missing`}, ${b.late} later than ${WATCH_TARGET_MS} ms`,

@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pool, ecsClient, type EcsClient } from './lib/aws-json.ts';
-import { describeTasks, runTask, stopTasks, waitForStatus, type Task } from './lib/ecs-tasks.ts';
+import { describeTasks, runTask, stopTasks, taskPhases, waitForStatus } from './lib/ecs-tasks.ts';
 import { figuresJson, figuresTable, type FigureRow } from './lib/figures-table.ts';
 import { backgroundCores } from './lib/machine.ts';
 import { cleanupNow, freePort, run, spawnTracked, stopGracefully, tempDir, waitReady } from './lib/processes.ts';
@@ -174,7 +174,7 @@ async function real(tasks: number): Promise<FigureRow[]> {
     for (let i = 0; i < tasks; i += 10) arns.push(...(await runTask(client, { cluster, taskDefinition: 'bench-web', count: Math.min(10, tasks - i) })).tasks.map((t) => t.taskArn));
     const baselineTasks = await waitForStatus(client, cluster, arns, 'RUNNING', WAIT_TIMEOUT_MS, 50);
     const baselineMs = performance.now() - t0;
-    const baselinePhases = phases(baselineTasks, wall0);
+    const baselinePhases = taskPhases(baselineTasks, wall0);
     say(`baseline: ${tasks} tasks RUNNING in ${s(baselineMs)}`);
     await stopTasks(client, cluster, arns, WAIT_TIMEOUT_MS);
 
@@ -185,7 +185,7 @@ async function real(tasks: number): Promise<FigureRow[]> {
     await watchService(client, cluster, created.serviceName, isStable, WAIT_TIMEOUT_MS);
     const serviceMs = performance.now() - t1;
     const serviceArns = (await client.ok<{ taskArns: string[] }>('ListTasks', { cluster, serviceName: created.serviceName, maxResults: 100 })).taskArns;
-    const servicePhases = phases(await describeTasks(client, cluster, serviceArns), wall1);
+    const servicePhases = taskPhases(await describeTasks(client, cluster, serviceArns), wall1);
     await client.ok('UpdateService', { cluster, service: created.serviceName, desiredCount: 0 });
     await watchService(client, cluster, created.serviceName, (sv) => sv.runningCount === 0 && sv.pendingCount === 0, WAIT_TIMEOUT_MS);
     await client.ok('DeleteService', { cluster, service: created.serviceName, force: true });
@@ -200,12 +200,6 @@ async function real(tasks: number): Promise<FigureRow[]> {
   } finally {
     await cleanup.run();
   }
-}
-
-/** When, after `wallStartMs`, the first and last task were created and the last one started (the server's clock, same machine). */
-function phases(tasks: readonly Task[], wallStartMs: number): { firstCreatedMs: number; lastCreatedMs: number; lastStartedMs: number } {
-  const at = (f: (t: Task) => number | undefined, pick: (a: number, b: number) => number) => tasks.map(f).filter((x) => x !== undefined).reduce((a, b) => pick(a, b)) * 1000 - wallStartMs;
-  return { firstCreatedMs: at((t) => t.createdAt, Math.min), lastCreatedMs: at((t) => t.createdAt, Math.max), lastStartedMs: at((t) => t.startedAt, Math.max) };
 }
 
 main().then((code) => {

@@ -6,7 +6,8 @@
  *   node bench/lib/cpu-profile.ts FILE.cpuprofile [TOP=30] [REQUESTS]   (REQUESTS: to show µs per request)
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
@@ -109,4 +110,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   console.log(formatSummary(summarize(file, Number(top ?? 30)), requests === undefined ? undefined : Number(requests)));
+}
+
+/**
+ * The summary of the profile Berth's server process wrote into `dir` since `before` was listed
+ * (NODE_OPTIONS reaches every node bin/berth runs: the server's is the largest).
+ */
+export function serverProfile(dir: string, before: ReadonlySet<string>): string | undefined {
+  const server = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f)).map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  return server ? `${server}\n${formatSummary(summarize(server))}` : undefined;
 }

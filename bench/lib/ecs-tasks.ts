@@ -88,3 +88,9 @@ export function whyStopped(t: Task): string {
   const c = t.containers.find((x) => x.reason);
   return `${t.stopCode ?? ''} ${t.stoppedReason ?? ''}${c ? ` (${c.name}: ${c.reason})` : ''}`.trim();
 }
+
+/** When, after `wallStartMs`, the first and last task were created and the last one started (the server's clock, same machine). */
+export function taskPhases(tasks: readonly Task[], wallStartMs: number): { firstCreatedMs: number; lastCreatedMs: number; lastStartedMs: number } {
+  const at = (f: (t: Task) => number | undefined, pick: (a: number, b: number) => number) => tasks.map(f).filter((x) => x !== undefined).reduce((a, b) => pick(a, b)) * 1000 - wallStartMs;
+  return { firstCreatedMs: at((t) => t.createdAt, Math.min), lastCreatedMs: at((t) => t.createdAt, Math.max), lastStartedMs: at((t) => t.startedAt, Math.max) };
+}

@@ -23,6 +23,8 @@ export interface FanoutResult {
   readonly writesPerSecond: number;
   /** Write → arrival at a watcher, ms, over every matched event. */
   readonly delayMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Each watcher's own p99 delay, ms: the best and the worst watcher's (every watcher's max is at most delayMs.max). */
+  readonly watcherP99Ms: { readonly best: number; readonly worst: number };
   /** Events that arrived later than the target after their write. */
   readonly late: number;
   /** A write's own round trip, ms. */
@@ -71,15 +73,20 @@ export async function measureFanout(client: KubeClient, plan: FanoutPlan): Promi
     while (arrivals.some((a) => a.rvs.length < plan.writes) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 
     const delays: number[] = [];
+    const watcherP99: number[] = [];
     for (const a of arrivals) {
+      const own: number[] = [];
       for (let k = 0; k < a.rvs.length; k++) {
         const t0 = sentAt.get(a.rvs[k]!);
-        if (t0 !== undefined) delays.push(a.at[k]! - t0);
+        if (t0 !== undefined) own.push(a.at[k]! - t0);
       }
+      delays.push(...own);
+      watcherP99.push(percentile(own, 99));
     }
     return {
       watchers: plan.watchers, writes: plan.writes, expected: plan.watchers * plan.writes, seen: delays.length, writesPerSecond,
       delayMs: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays.reduce((m, d) => Math.max(m, d), 0) },
+      watcherP99Ms: { best: Math.min(...watcherP99), worst: Math.max(...watcherP99) },
       late: delays.filter((d) => d > plan.targetMs).length,
       writeMs: { p50: percentile(writeMs, 50), p99: percentile(writeMs, 99) },
     };

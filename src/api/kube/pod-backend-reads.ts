@@ -10,7 +10,7 @@
  *   spec deleted, or no longer a pod of it ▶ DELETED with the last object sent
  *   selector stops / starts matching ──────▶ DELETED / ADDED, as the server's watch cache
  */
-import type { WatchEvent } from '../../store/store.ts';
+import type { KeyValue, WatchEvent } from '../../store/store.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
 import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
@@ -21,6 +21,7 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
 import type { Obj } from './kind-rules.ts';
 import { holdTask, podObject, scopeOf, type HeldPod, type NameEntry, type PodBackendDeps } from './pod-backend-names.ts';
+import type { PodAnswers } from './pod-answers.ts';
 import { badRequest, gone } from './status.ts';
 import type { ListOptions, OutEvent, WatchRequest } from './storage-backend.ts';
 import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
@@ -40,6 +41,20 @@ export interface PodPage {
 
 /** A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order. */
 export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions): Promise<PodPage> {
+  const page = await pagePods(d, namespace, options, async (kv) => {
+    const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task));
+    if (!held) return undefined;
+    const object = podObject(held);
+    return selectsPod(options, object) ? { held, object } : undefined;
+  });
+  return { entries: page.items, resourceVersion: page.resourceVersion, continueToken: page.continueToken };
+}
+
+/**
+ * A page of what `take` makes of each name key under the cluster's (or namespace's) prefix,
+ * skipping those it makes nothing of: limit and continue as the generic list's.
+ */
+export async function pagePods<T>(d: PodBackendDeps, namespace: string | undefined, options: Pick<ListOptions, 'limit' | 'continueToken'>, take: (nameKey: KeyValue) => Promise<T | undefined>): Promise<{ items: T[]; resourceVersion: string; continueToken: string | undefined }> {
   const prefix = podNamesPrefix(d.cluster.uid, namespace);
   let after: string | undefined;
   let revision: number | undefined;
@@ -51,33 +66,32 @@ export async function listPods(d: PodBackendDeps, namespace: string | undefined,
     revision = token.revision;
   }
   const want = options.limit > 0 ? options.limit : Infinity;
-  const entries: { held: HeldPod; object: Obj }[] = [];
+  const items: T[] = [];
   for (;;) {
     const page = await d.store.list(prefix, { limit: LIST_READ_PAGE, ...(after !== undefined && { after }) });
     revision ??= page.revision;
     for (const [i, kv] of page.items.entries()) {
       after = kv.key;
-      const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task));
-      if (!held) continue;
-      const object = podObject(held);
-      if (!selectsPod(options, object)) continue;
-      entries.push({ held, object });
-      if (entries.length >= want) {
+      const item = await take(kv);
+      if (item === undefined) continue;
+      items.push(item);
+      if (items.length >= want) {
         const more = page.more || i < page.items.length - 1;
-        return { entries, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, kv.key, d.now()) : undefined };
+        return { items, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, kv.key, d.now()) : undefined };
       }
     }
-    if (!page.more) return { entries, resourceVersion: String(revision), continueToken: undefined };
+    if (!page.more) return { items, resourceVersion: String(revision), continueToken: undefined };
   }
 }
 
-/** A pod a watch follows: both halves as last seen, and the object last sent (undefined: not inside the watch). */
+/** A pod a watch follows: its task's key, both halves as last seen, and the object last sent (undefined: not inside the watch; made when asked). */
 interface Followed {
+  readonly key: string;
   spec: TaskSpec;
   specRevision: number;
   status: TaskStatus | undefined;
   statusRevision: number;
-  sent: Obj | undefined;
+  sent: (() => Obj) | undefined;
 }
 
 /**
@@ -85,16 +99,21 @@ interface Followed {
  * cluster, to pair a status write with its spec) are held in memory while it runs: bounded by
  * the cluster's pods, one spec and status each.
  */
-export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
+export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void, answers?: PodAnswers): Promise<() => void> {
   const uid = d.cluster.uid;
+  // Without selectors every pod is inside: an event whose answer is kept (another watcher's) makes no object at all.
+  const plain = req.labels.length === 0 && req.fields.length === 0;
   const followed = new Map<string, Followed>();
   const initial = startsWithState(req);
   // Every pod of the watch's range, matching or not: a later write may make one match.
-  const all = await listPods(d, req.namespace, { labels: [], fields: [], limit: 0, continueToken: undefined });
-  for (const { held, object } of all.entries) {
-    const inside = selectsPod(req, object);
-    followed.set(held.spec.id, { spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision, sent: inside ? object : undefined });
-    if (inside && initial) send({ type: 'ADDED', object });
+  // Without selectors and without the initial state no object is made here (100 watchers of 1,000 pods opened at once).
+  const all = await pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task)));
+  for (const held of all.items) {
+    let made: Obj | undefined;
+    const object = (): Obj => (made ??= podObject(held));
+    const inside = plain || selectsPod(req, object());
+    followed.set(held.spec.id, { key: held.task.key, spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision, sent: inside ? object : undefined });
+    if (inside && initial) send({ type: 'ADDED', object: object() });
   }
   const listed = Number(all.resourceVersion);
   if (req.sendInitialEvents && req.allowBookmarks) send(bookmark(req.kind, listed, true));
@@ -130,16 +149,21 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
       for (const { change, f, spec, status, specRevision, statusRevision } of changes) {
         if (!f || !spec || closed) continue;
         if (change.removedAt !== undefined) {
-          if (f.sent) send({ type: 'DELETED', object: { ...f.sent, metadata: { ...f.sent.metadata, resourceVersion: String(change.removedAt) } } });
+          const last = f.sent?.();
+          if (last) send({ type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: String(change.removedAt) } } });
           f.sent = undefined;
           continue;
         }
         if (!status) continue;
-        const object = podObject({ spec, status, node: await nodeFor(spec), task: { specRevision, statusRevision } as HeldPod['task'] });
+        const held = { spec, status, node: await nodeFor(spec), task: { key: f.key, specRevision, statusRevision } as HeldPod['task'] };
         if (closed) return;
-        const inside = selectsPod(req, object);
-        if (inside) send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', object });
-        else if (f.sent) send({ type: 'DELETED', object });
+        let made: Obj | undefined;
+        const object = (): Obj => (made ??= podObject(held));
+        const inside = plain || selectsPod(req, object());
+        if (inside) {
+          const raw = answers && (answers.kept(f.key, held.task) ?? answers.answerOf(held, object()));
+          send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', get object(): Obj { return object(); }, ...(raw && { raw }) });
+        } else if (f.sent) send({ type: 'DELETED', object: object() });
         f.sent = inside ? object : undefined;
       }
     }).catch(() => undefined);
@@ -180,7 +204,7 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
       f.specRevision = e.kv.modRevision;
       mark(id, e.revision, { added: e.kv.version === 1 });
     } else {
-      followed.set(id, { spec, specRevision: e.kv.modRevision, status: undefined, statusRevision: 0, sent: undefined });
+      followed.set(id, { key: e.kv.key, spec, specRevision: e.kv.modRevision, status: undefined, statusRevision: 0, sent: undefined });
       mark(id, e.revision, { added: true });
     }
   };

@@ -5,6 +5,7 @@
  * pods beside ECS tasks (group `pod:<namespace>/<name>`) and one agent runs both.
  *
  *   get / list ─▶ pod-backend-names.ts (name key ─▶ task) ─▶ podView; pod-backend-reads.ts (pages, watch)
+ *   getRaw / listRaw / watch's answers ─▶ pod-answers.ts (answers kept by task key and revisions)
  *   create / update / patch / status / delete ─▶ pod-backend-writes.ts (admit ─▶ task spec ─▶ store)
  *
  * A new pod's task waits unplaced (PROVISIONING, no instance) until the pod scheduler places
@@ -12,13 +13,14 @@
  */
 import { createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
 import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
-import { listPods, watchPods } from './pod-backend-reads.ts';
+import { listPods, pagePods, watchPods } from './pod-backend-reads.ts';
+import { PodAnswers } from './pod-answers.ts';
 import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
 import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { methodNotAllowed, notFound } from './status.ts';
-import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest, WriteOptions } from './storage-backend.ts';
-import { podNamesPrefix } from '../../core/kube/pod/hosting.ts';
+import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, RawListPage, StorageBackend, UpdateOptions, WatchRequest, WriteOptions } from './storage-backend.ts';
+import { podNameKey, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
 import { readTaskAt } from '../../core/workload/task-store.ts';
 import type { NameEntry } from './pod-backend-names.ts';
 import { UPDATE_ATTEMPTS } from './generic-storage.ts';
@@ -30,9 +32,27 @@ export { podNodeOf } from './pod-backend-names.ts';
 
 export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;
+  /** GET, LIST and watch answers (bounded: pod-answers.ts, answer-cache.ts). */
+  readonly #answers: PodAnswers;
 
   constructor(deps: PodBackendDeps) {
     this.#d = deps;
+    this.#answers = new PodAnswers(deps);
+  }
+
+  /** The pod's JSON as answered: kept bytes while neither half of its task changed (pod-answers.ts). */
+  async getRaw(kind: KindInfo, namespace: string | undefined, name: string): Promise<Buffer> {
+    const kv = namespace === undefined ? undefined : await this.#d.store.get(podNameKey(this.#d.cluster.uid, namespace, name));
+    const a = kv && await this.#answers.ofNameKey(kv);
+    if (!a) throw notFound(kind, name);
+    return a.answer;
+  }
+
+  /** A page of pods' JSON bytes (lists without selectors: rest.ts asks only for those); a whole list kept while nothing changed. */
+  listRaw(_kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<RawListPage> {
+    const read = (): Promise<RawListPage> => pagePods(this.#d, namespace, options, async (kv) => (await this.#answers.ofNameKey(kv))?.answer);
+    const whole = options.limit === 0 && options.continueToken === undefined && options.labels.length === 0 && options.fields.length === 0;
+    return whole ? this.#answers.wholeList(podNamesPrefix(this.#d.cluster.uid, namespace), read) : read();
   }
 
   async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<Obj> {
@@ -62,7 +82,7 @@ export class PodBackend implements StorageBackend {
   }
 
   watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
-    return watchPods(this.#d, req, send);
+    return watchPods(this.#d, req, send, this.#answers);
   }
 }
 

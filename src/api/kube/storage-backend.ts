@@ -13,8 +13,8 @@ import type { StatusObject } from './status.ts';
 
 /** What a watch sends its client. */
 export type OutEvent =
-  /** `raw`, when given, is the object's JSON: a plain watch writes it without serializing `object`. */
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj; readonly raw?: string }
+  /** `raw`, when given, is the object's JSON (text, or its UTF-8 bytes): a plain watch writes it without serializing `object`. */
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: Obj; readonly raw?: string | Buffer }
   | { readonly type: 'BOOKMARK'; readonly object: Obj }
   | { readonly type: 'ERROR'; readonly object: StatusObject };
 

@@ -110,6 +110,34 @@ describe('the kube controller loop over a pods backend of its own', () => {
     await assert.rejects(pods.get(PODS, 'default', 'owned'), /not found/);
   });
 
+  it('creates a ReplicaSet\'s missing pods in slow-start batches: 1, then 2, then 4 at once', async () => {
+    const create = pods.create.bind(pods);
+    let inFlight = 0;
+    // How many creates were in flight as each one started.
+    const started: number[] = [];
+    pods.create = async (...args: Parameters<typeof create>) => {
+      started.push(++inFlight);
+      await new Promise((r) => setImmediate(r));
+      try {
+        return await create(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const labels = { app: 'batched' };
+      await storage.create(kind('replicasets', 'apps'), 'default', {
+        apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'batched' },
+        spec: { replicas: 7, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+      }, W);
+      await loop.settled();
+      assert.equal((await pods.list(PODS, 'default', ALL)).items.filter((p) => p.metadata.labels?.app === 'batched').length, 7);
+      assert.deepEqual(started, [1, 1, 2, 1, 2, 3, 4]);
+    } finally {
+      pods.create = create;
+    }
+  });
+
   it('foreground deletion waits for the owner\'s pods on that backend', async () => {
     const owner = await storage.create(kind('configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fg-owner' } }, W);
     await pods.create(PODS, 'default', pod('fg-owned', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'fg-owner', uid: owner.metadata.uid!, blockOwnerDeletion: true }] }), W);
