@@ -16,6 +16,7 @@ import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts'
 import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
+import { fargatePodNode, isFargatePod } from '../../core/kube/fargate-node.ts';
 import type { PodNode } from '../../core/kube/pod/status-view.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
@@ -107,7 +108,9 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   let flushQueued = false;
   // Node names by instance ARN (an instance's name never changes): bounded by the cluster's hosts.
   const nodes = new Map<string, PodNode | undefined>();
-  const nodeFor = async (spec: TaskSpec): Promise<PodNode | undefined> => {
+  const nodeFor = async (spec: TaskSpec, status: TaskStatus): Promise<PodNode | undefined> => {
+    // A Fargate pod's node is its own, named by its address (no host record to read).
+    if (isFargatePod(spec)) return fargatePodNode(spec, status, d.cluster.region);
     const arn = spec.placement.instanceArn;
     if (arn === undefined || !d.nodeOf) return undefined;
     // A read that fails shows no node for now (the next event of the pod reads again).
@@ -135,7 +138,7 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
           continue;
         }
         if (!status) continue;
-        const object = podObject({ spec, status, node: await nodeFor(spec), task: { specRevision, statusRevision } as HeldPod['task'] });
+        const object = podObject({ spec, status, node: await nodeFor(spec, status), task: { specRevision, statusRevision } as HeldPod['task'] });
         if (closed) return;
         const inside = selectsPod(req, object);
         if (inside) send({ type: f.sent && !change.added ? 'MODIFIED' : 'ADDED', object });
