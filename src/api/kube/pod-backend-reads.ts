@@ -72,6 +72,21 @@ export async function listPods(d: PodBackendDeps, namespace: string | undefined,
   }
 }
 
+/** A pod on Fargate capacity as read: its node is a view of it (core/kube/fargate-node.ts). */
+export interface FargatePod {
+  readonly spec: TaskSpec;
+  readonly status: TaskStatus;
+  /** The pod's resourceVersion (the later of its halves' revisions): its node's. */
+  readonly revision: number;
+}
+
+/** The cluster's pods placed on Fargate capacity (a read of every pod: bounded by the cluster's pods). */
+export async function fargatePods(d: PodBackendDeps): Promise<FargatePod[]> {
+  const { entries } = await listPods(d, undefined, { labels: [], fields: [], limit: 0, continueToken: undefined });
+  return entries.filter((e) => isFargatePod(e.held.spec))
+    .map((e) => ({ spec: e.held.spec, status: e.held.status, revision: Math.max(e.held.task.specRevision, e.held.task.statusRevision) }));
+}
+
 /** A pod a watch follows: both halves as last seen, and the object last sent (undefined: not inside the watch). */
 interface Followed {
   spec: TaskSpec;
