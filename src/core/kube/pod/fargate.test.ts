@@ -19,7 +19,7 @@ test('CapacityProvisioned reads as EKS writes it', () => {
 });
 
 test('the Fargate admission: fargate-scheduler, the profile label and the size annotation, the rest of the pod untouched', () => {
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { app: 'x' }, annotations: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }], schedulerName: 'default-scheduler' } };
+  const pod = { apiVersion: 'v1' as const, kind: 'Pod' as const, metadata: { name: 'p', labels: { app: 'x' }, annotations: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }], schedulerName: 'default-scheduler' } };
   const admitted = admitFargatePod(pod, 'serverless', { cpu: 0, memory: 0 });
   assert.equal(admitted.spec?.schedulerName, FARGATE_SCHEDULER);
   assert.deepEqual(admitted.metadata?.labels, { app: 'x', 'eks.amazonaws.com/fargate-profile': 'serverless' });
