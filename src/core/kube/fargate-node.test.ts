@@ -1,28 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultPod } from './pod/defaults.ts';
-import { admitFargatePod } from './pod/fargate.ts';
-import { podToTaskSpec, podReservation } from './pod/to-spec.ts';
 import { podView } from './pod/view.ts';
-import type { TaskStatus } from '../workload/status.ts';
+import { fargatePodSpec, fargatePodStatus } from './testing/fargate-pods.ts';
 import { fargateNodeView, fargatePodNode, FARGATE_TAINT } from './fargate-node.ts';
 
-const SCOPE = { account: '000000000000', region: 'us-east-1' };
 const FACTS = { version: '1.32', region: 'us-east-1', clusterName: 'demo', clusterUid: 'uid-demo', now: 1_700_000_500_000 };
-
-function fargateSpec() {
-  const pod = defaultPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'serverless' }, spec: { containers: [{ name: 'app', image: 'busybox' }] } }, undefined);
-  const admitted = admitFargatePod(pod, 'serverless', podReservation(pod.spec!));
-  const { spec } = podToTaskSpec(admitted, {
-    id: 'a'.repeat(32), now: 1_700_000_000_000, clusterUid: 'uid-demo', fargate: true, ecs: { scope: SCOPE, clusterName: 'default', containerIds: ['c0'] },
-    configMap: () => undefined, secret: () => undefined, token: () => 't',
-  });
-  return { ...spec, placement: { instanceArn: 'arn:aws:ecs:us-east-1:999999999999:container-instance/fargate/p1', availabilityZone: 'us-east-1b', capacityProviderName: 'FARGATE' } };
-}
-const status = (o: Partial<TaskStatus> = {}): TaskStatus => ({
-  lastStatus: 'RUNNING', changes: 3, healthStatus: 'UNKNOWN', startedAt: 1_700_000_100, containers: [],
-  attachments: [{ id: 'eni', type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '10.0.3.7' }] }], ...o,
-});
+const fargateSpec = () => fargatePodSpec();
+const status = fargatePodStatus;
 
 test('a Fargate pod\'s node is named by its address once it has one: the pod view\'s nodeName and hostIP', () => {
   const spec = fargateSpec();
