@@ -56,3 +56,13 @@ test('a pass asks for at most MAX_PODS_PER_PASS pods', () => {
   const [l] = launches(reconcilePodPending(snapshot({ tasks }), T0).actions);
   assert.equal(l!.pods!.length, MAX_PODS_PER_PASS);
 });
+
+test('pods a Fargate profile selected (launchType FARGATE) go in a launch of their own, to the Fargate pool', () => {
+  const r = reconcilePodPending(snapshot({ tasks: [pod(1), pod(2, { launchType: 'FARGATE' }), pod(3, { launchType: 'FARGATE' })] }), T0);
+  const [nodes, fargate, more] = launches(r.actions);
+  assert.equal(more, undefined);
+  assert.deepEqual([nodes!.pods, nodes!.launchType], [[pod(1).id], undefined], 'the node groups\' pods as before');
+  assert.deepEqual([fargate!.pods, fargate!.count, fargate!.launchType, fargate!.taskDefinitionArn], [[pod(2).id, pod(3).id], 2, 'FARGATE', '']);
+  const [only] = launches(reconcilePodPending(snapshot({ tasks: [pod(4, { launchType: 'FARGATE', desiredStatus: 'STOPPED' }), pod(5, { launchType: 'FARGATE' })] }), T0).actions);
+  assert.deepEqual(only!.pods, [pod(5).id], 'a Fargate pod told to stop before it was placed is stopped, not launched');
+});

@@ -9,7 +9,9 @@
  *
  *   cluster snapshot (POD_ECS_CLUSTER) ─▶ tasksWhere({ instanceArn: UNPLACED })  (an index: no walk)
  *     ├ a pod task desired STOPPED, not STOPPED ─▶ STOPPED (it never ran: fargate-pending's stopUnplaced)
- *     └ waiting pod tasks ─▶ one launch { pods: ids } (at most MAX_PODS_PER_PASS; the rest next pass)
+ *     ├ waiting pod tasks ─▶ one launch { pods: ids } (at most MAX_PODS_PER_PASS in all; the rest next pass)
+ *     └ waiting Fargate pod tasks (launchType FARGATE: a Fargate profile selected them) ─▶ one
+ *       launch { pods: ids, launchType: FARGATE }: the placer places them on the Fargate pool
  *   wakeAt: now + podBackoffMs(age of the oldest waiting pod): 1 s, 2 s, 4 s, 8 s, then every 10 s
  */
 import { UNPLACED, type ClusterSnapshot } from '../cluster/types.ts';
@@ -46,24 +48,36 @@ export function podBackoffMs(ageMs: number): number {
 export function reconcilePodPending(snapshot: ClusterSnapshot, now: number): ReconcileResult {
   if (snapshot.cluster !== POD_ECS_CLUSTER) return { actions: [] };
   const actions: Action[] = [];
+  // Pods for the node groups' hosts, and pods a Fargate profile selected (placed on the Fargate pool).
   const ids: string[] = [];
+  const fargate: string[] = [];
   let oldest = Infinity;
   for (const t of snapshot.tasksWhere({ instanceArn: UNPLACED })) {
-    // A pod on a Fargate profile's capacity is the Fargate path's; an ECS task waiting for spot capacity is fargate-pending's.
-    if (!t.group.startsWith(POD_GROUP_PREFIX) || t.launchType === 'FARGATE' || t.lastStatus === 'STOPPED') continue;
+    // An ECS task waiting for spot capacity is fargate-pending's.
+    if (!t.group.startsWith(POD_GROUP_PREFIX) || t.lastStatus === 'STOPPED') continue;
     if (t.desiredStatus === 'STOPPED') {
       actions.push(stopUnplaced(t));
       continue;
     }
-    if (ids.length >= MAX_PODS_PER_PASS) continue;
-    ids.push(t.id);
+    if (ids.length + fargate.length >= MAX_PODS_PER_PASS) continue;
+    (t.launchType === 'FARGATE' ? fargate : ids).push(t.id);
     oldest = Math.min(oldest, t.createdAt * 1000);
   }
-  if (ids.length === 0) return { actions };
-  actions.push({
-    type: 'launch',
-    why: `${ids.length} pod(s) waiting for a node: place them where they fit, or say why none does`,
-    launch: { scope: snapshot.scope, cluster: snapshot.cluster, taskDefinitionArn: '', count: ids.length, pods: ids, now: Math.floor(now / 1000) },
-  });
+  if (ids.length + fargate.length === 0) return { actions };
+  const at = Math.floor(now / 1000);
+  if (ids.length > 0) {
+    actions.push({
+      type: 'launch',
+      why: `${ids.length} pod(s) waiting for a node: place them where they fit, or say why none does`,
+      launch: { scope: snapshot.scope, cluster: snapshot.cluster, taskDefinitionArn: '', count: ids.length, pods: ids, now: at },
+    });
+  }
+  if (fargate.length > 0) {
+    actions.push({
+      type: 'launch',
+      why: `${fargate.length} pod(s) of a Fargate profile waiting for Fargate capacity: place each in a sandbox of the Fargate pool`,
+      launch: { scope: snapshot.scope, cluster: snapshot.cluster, taskDefinitionArn: '', count: fargate.length, pods: fargate, launchType: 'FARGATE', now: at },
+    });
+  }
   return { actions, wakeAt: now + podBackoffMs(Math.max(0, now - oldest)) };
 }

@@ -46,8 +46,10 @@ const ZONE = 'ecs.availability-zone';
 
 /** A launch the Fargate pool serves: launchType FARGATE, or a strategy (given, else the cluster's default) of Fargate providers. */
 export function isFargateLaunch(l: Pick<Launch, 'launchType' | 'capacityProviderStrategy' | 'targets' | 'waiting' | 'pods'>, cluster: StrategyCluster | undefined): boolean {
-  // Pods wait on their cluster's nodes whatever its default strategy (placer-pods.ts).
-  if (l.targets || l.pods?.length) return false;
+  // Pods wait on their cluster's nodes whatever its default strategy (placer-pods.ts), but
+  // those a Fargate profile selected (launchType FARGATE) go to the pool.
+  if (l.pods?.length) return l.launchType === 'FARGATE';
+  if (l.targets) return false;
   if (l.waiting?.length) return true;
   if (l.launchType !== undefined) return l.launchType === 'FARGATE';
   const strategy = l.capacityProviderStrategy?.length ? l.capacityProviderStrategy : cluster?.defaultCapacityProviderStrategy ?? [];

@@ -35,9 +35,9 @@ export interface HeldPod {
   readonly pins: readonly Condition[];
 }
 
-/** A pod task still waiting for a node: made with no host, not told to stop, not stopped. */
+/** A pod task still waiting for a node (or, launchType FARGATE, for Fargate capacity): made with no host, not told to stop, not stopped. */
 export function isWaitingPod(spec: TaskSpec, status: Pick<TaskStatus, 'lastStatus'>): boolean {
-  return spec.kube !== undefined && spec.launchType !== 'FARGATE' && spec.placement.instanceArn === undefined
+  return spec.kube !== undefined && spec.placement.instanceArn === undefined
     && spec.desiredStatus === 'RUNNING' && status.lastStatus !== 'STOPPED';
 }
 
@@ -49,6 +49,8 @@ export async function readPods(store: Store, l: Launch): Promise<HeldPod[]> {
     const held = await readTask(store, ref);
     // A pod task is stored as a spec and a status (core/kube/pod/to-spec.ts): a whole record is no pod.
     if (!held?.spec || !held.status || !isWaitingPod(held.spec, held.status)) continue;
+    // A Fargate pod is placed by a Fargate launch (on the pool), any other by its cluster's.
+    if ((held.spec.launchType === 'FARGATE') !== (l.launchType === 'FARGATE')) continue;
     out.push({ ref, spec: held.spec, status: held.status, pins: taskPins(held) });
   }
   return out;
@@ -141,12 +143,7 @@ export function planPods(
         const at = instance(arn);
         // Not an ApiError: the batch drops the session, which reopens from the snapshot.
         if (!at) throw new Error(`placer: the session placed pod ${p.ref.id} on ${arn}, which the cluster state no longer has`);
-        const spec = boundSpec(p.spec, at);
-        const { unschedulable: _cleared, ...rest } = p.status;
-        const status = p.status.unschedulable ? { ...rest, changes: p.status.changes + 1 } : p.status;
-        ops.push(...splitTaskOps(p.ref, spec, status, remember));
-        conditions.push(...p.pins);
-        tasks.push(recordOf(spec, status));
+        bindPod(p, boundSpec(p.spec, at), { ops, conditions, tasks }, remember);
         continue;
       }
       const seen = new Map<string, PlacementInstance>();
@@ -156,12 +153,25 @@ export function planPods(
       }
       message = podUnschedulableMessage(plan.failures, seen, pod);
     }
-    // Unchanged: nothing to write (a write would wake the reconciler for nothing).
-    if (p.status.unschedulable?.message === message) continue;
-    ops.push(...taskStatusOps(p.ref, { ...p.status, unschedulable: { message, at: l.now }, changes: p.status.changes + 1 }, remember));
-    conditions.push(...p.pins);
+    tellUnschedulable(p, message, l.now, { ops, conditions, tasks }, remember);
   }
   return { ops, conditions, tasks };
+}
+
+/** The writes of a pod bound: its spec placed, its "why not" cleared (both halves, pinned to what was read). */
+export function bindPod(p: HeldPod, spec: TaskSpec, plan: PodPlan, remember?: ValueMemo): void {
+  const { unschedulable: _cleared, ...rest } = p.status;
+  const status = p.status.unschedulable ? { ...rest, changes: p.status.changes + 1 } : p.status;
+  plan.ops.push(...splitTaskOps(p.ref, spec, status, remember));
+  plan.conditions.push(...p.pins);
+  plan.tasks.push(recordOf(spec, status));
+}
+
+/** The write of a pod not placed: why (`now`: epoch seconds), only when the message changed (a write would wake the reconciler for nothing). */
+export function tellUnschedulable(p: HeldPod, message: string, now: number, plan: PodPlan, remember?: ValueMemo): void {
+  if (p.status.unschedulable?.message === message) return;
+  plan.ops.push(...taskStatusOps(p.ref, { ...p.status, unschedulable: { message, at: now }, changes: p.status.changes + 1 }, remember));
+  plan.conditions.push(...p.pins);
 }
 
 /** The cluster state's view of an instance of `l`'s cluster, for planPods. */

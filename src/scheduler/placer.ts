@@ -49,6 +49,7 @@ import { readSpotSettings } from '../core/ecs/spot-settings.ts';
 import { newTaskOps, readTask, taskPins } from '../core/workload/task-store.ts';
 import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
 import { planFargate, planWaiting } from './placer-pool.ts';
+import { planFargatePods } from './placer-fargate-pods.ts';
 import { instanceOf, planPods, podClusters, readPods } from './placer-pods.ts';
 import type { HeldTask, PlacerDeps } from './placer-deps.ts';
 import { highest, siblingConditions, siblingEpochs } from './placer-siblings.ts';
@@ -226,7 +227,11 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
         // Pod tasks already made (split: spec and status), placed or told why not (placer-pods.ts).
         try {
           const pods = await readPods(store, l);
-          const plan = planPods(session, instanceOf(state, l), deps.rng, l, pods, await podClusters(store, l, pods), mine, remember);
+          const clusters = await podClusters(store, l, pods);
+          // Pods a Fargate profile selected go to the pool (placer-fargate-pods.ts), the others to their cluster's nodes.
+          const plan = pool
+            ? planFargatePods(session, (arn) => state.placementInstance(target, arn), deps.rng, l, pods, clusters, mine, remember)
+            : planPods(session, instanceOf(state, l), deps.rng, l, pods, clusters, mine, remember);
           ops.push(...plan.ops);
           conditions.push(...plan.conditions);
           planned.set(i, { tasks: plan.tasks, failures: [] });

@@ -15,7 +15,7 @@ import { serviceTableSessions } from './service-table-sessions.ts';
 import { withServiceTables } from '../svcnet/controllers.ts';
 import { clusterDnsFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
-import { PodBackend, podNodeOf } from '../api/kube/pod-backend.ts';
+import { fargatePods, PodBackend, podNodeOf, type PodBackendDeps } from '../api/kube/pod-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import type { PodAgents } from '../api/kube/pod-streams.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
@@ -110,13 +110,14 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
     // Each cluster's nodes: the container instances its node groups claimed; its pods: tasks
     // of the ECS cluster every pod lives in (core/kube/pod/hosting.ts), with tokens the
     // cluster's API server accepts and its DNS service as their resolver.
-    backendsFor: (cluster, clusterSchemas, podToken) => ({
-      nodes: new NodeBackend({ instances, cluster, now: deps.now }),
-      pods: new PodBackend({
+    // A Fargate pod's node is a view of the pod (core/kube/fargate-node.ts).
+    backendsFor: (cluster, clusterSchemas, podToken) => {
+      const pods: PodBackendDeps = {
         store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances),
         issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr),
-      }),
-    }),
+      };
+      return { nodes: new NodeBackend({ instances, cluster, now: deps.now, fargatePods: () => fargatePods(pods) }), pods: new PodBackend(pods) };
+    },
   });
 }
 

@@ -10,6 +10,7 @@ import { keys } from '../../core/ecs/keys.ts';
 import { parseFieldSelector, parseLabelSelector } from '../../core/kube/selectors.ts';
 import { KindRegistry } from './kinds.ts';
 import { NodeBackend } from './node-backend.ts';
+import { fargatePodSpec, fargatePodStatus } from '../../core/kube/testing/fargate-pods.ts';
 import { StatusError } from './status.ts';
 import type { OutEvent } from './storage-backend.ts';
 import type { Obj } from './kind-rules.ts';
@@ -122,5 +123,28 @@ describe('node backend', () => {
     const bad: OutEvent[] = [];
     await backend.watch({ kind: nodes, namespace: undefined, labels: [], fields: [], resourceVersion: 'x', sendInitialEvents: false, allowBookmarks: false }, (e) => bad.push(e));
     assert.deepEqual(bad.map((e) => [e.type, e.type === 'ERROR' && e.object.code]), [['ERROR', 410]]);
+  });
+});
+
+describe('node backend, Fargate nodes', () => {
+  it('lists and gets each running Fargate pod\'s own node beside the hosts, at the pod\'s revision; a Fargate node is not written through the API', async () => {
+    const pods = [
+      { spec: fargatePodSpec('a'.repeat(32), 'web'), status: fargatePodStatus(), revision: 42 },
+      { spec: fargatePodSpec('b'.repeat(32), 'waiting'), status: fargatePodStatus({ attachments: [] }), revision: 43 },
+    ];
+    const withFargate = new NodeBackend({
+      instances: instanceRecords(store), cluster: { account: scope.account, region: scope.region, name: 'demo', uid: 'uid-demo', version: '1.32' }, now: () => 1_800_000_100_000,
+      fargatePods: () => Promise.resolve(pods),
+    });
+    const name = 'fargate-ip-10-0-3-7.us-east-1.compute.internal';
+    const all = await withFargate.list(nodes, undefined, ALL);
+    assert.deepEqual(all.items.map((n) => n.metadata.name), [name, 'i-a', 'i-b'], 'a pod with no address yet has no node yet');
+    const node = await withFargate.get(nodes, undefined, name);
+    assert.equal(node.metadata.resourceVersion, '42');
+    assert.equal(node.metadata.labels?.['eks.amazonaws.com/compute-type'], 'fargate');
+    const fargateOnly = await withFargate.list(nodes, undefined, { ...ALL, labels: parseLabelSelector('eks.amazonaws.com/compute-type=fargate') });
+    assert.deepEqual(fargateOnly.items.map((n) => n.metadata.name), [name]);
+    await rejects(withFargate.update(nodes, undefined, name, label('x', 'y'), W), 405, /./);
+    await rejects(withFargate.delete(nodes, undefined, name, { dryRun: false, propagationPolicy: undefined, preconditions: undefined }), 405, /./);
   });
 });

@@ -8,6 +8,8 @@
  * watch follows every node.
  *
  *   get / list ─▶ InstanceRecords.list(scope) ─▶ isNodeOf ─▶ nodeView (sorted by name)
+ *              + each running Fargate pod's own node (core/kube/fargate-node.ts: a view of the
+ *                pod, gone with it; not written through this API, not followed by a watch yet)
  *   update / patch ─▶ editNode (422 when ECS cannot keep it) ─▶ replace (CAS; 409 on a stale resourceVersion)
  *   delete ─▶ the host leaves its node group (attributes and kubeNode removed): the node group
  *             controller may claim it again, as a kubelet re-registers its node
@@ -21,6 +23,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import type { HeldInstance, InstanceRecords } from '../../cluster/instance-records.ts';
 import { withNodegroup } from '../../core/eks/nodes.ts';
+import { fargateNodeView } from '../../core/kube/fargate-node.ts';
 import { editNode } from '../../core/kube/node-edit.ts';
 import { isNodeOf, nodeName, nodeView, type NodeFacts } from '../../core/kube/node-view.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
@@ -30,6 +33,7 @@ import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
 import { badRequest, conflict, gone, invalid, methodNotAllowed, notFound, preconditionFailed } from './status.ts';
 import { checkBodyName, checkPreconditions } from './write-identity.ts';
+import type { FargatePod } from './pod-backend-reads.ts';
 import type { DeleteOptions, DeleteResult, ListOptions, ListPage, OutEvent, StorageBackend, UpdateOptions, WatchRequest } from './storage-backend.ts';
 import { UPDATE_ATTEMPTS } from './generic-storage.ts';
 import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
@@ -39,6 +43,8 @@ export interface NodeBackendDeps {
   readonly cluster: KubeClusterRef;
   /** Epoch ms. */
   readonly now: () => number;
+  /** The cluster's pods on Fargate capacity (pod-backend-reads.ts fargatePods): each is its own node's, a view of it. */
+  readonly fargatePods?: () => Promise<readonly FargatePod[]>;
 }
 
 /** Whether a node matches a list's or watch's selectors; an absent spec.unschedulable is "false" to a field selector, as the server's node fields say. */
@@ -47,10 +53,15 @@ function selects(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boole
   return matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, { ...o, spec: { ...spec, unschedulable: spec.unschedulable === true } });
 }
 
+/** A node as read: a host (its instance record), or a Fargate pod's own node (the view of that pod). */
 interface HeldNode {
-  readonly held: HeldInstance;
+  readonly held?: HeldInstance;
+  readonly fargate?: Obj;
   readonly name: string;
 }
+
+/** The watch key of a Fargate node (no instance key: a view of its pod). */
+const fargateKey = (name: string): string => `fargate:${name}`;
 
 export class NodeBackend implements StorageBackend {
   readonly #d: NodeBackendDeps;
@@ -68,6 +79,22 @@ export class NodeBackend implements StorageBackend {
     return nodeView(i.record, this.#facts(), i.modRevision) as unknown as Obj;
   }
 
+  #object(n: HeldNode): Obj {
+    return n.fargate ?? this.#view(n.held!);
+  }
+
+  /** The Fargate nodes of the cluster's running Fargate pods. */
+  async #fargateNodes(): Promise<HeldNode[]> {
+    if (!this.#d.fargatePods) return [];
+    const facts = this.#facts();
+    const out: HeldNode[] = [];
+    for (const p of await this.#d.fargatePods()) {
+      const node = fargateNodeView(p.spec, p.status, facts, p.revision);
+      if (node) out.push({ name: node.metadata.name, fargate: node as unknown as Obj });
+    }
+    return out;
+  }
+
   /** The cluster's nodes, by name; two registrations of one host (same instance id) show once, the first in key order. */
   async #nodes(): Promise<{ nodes: HeldNode[]; revision: number }> {
     const c = this.#d.cluster;
@@ -78,17 +105,25 @@ export class NodeBackend implements StorageBackend {
       const name = nodeName(held.record);
       if (!byName.has(name)) byName.set(name, { held, name });
     }
+    for (const n of await this.#fargateNodes()) if (!byName.has(n.name)) byName.set(n.name, n);
     return { nodes: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), revision };
   }
 
-  async #find(kind: KindInfo, name: string): Promise<HeldInstance> {
+  async #find(kind: KindInfo, name: string): Promise<HeldNode> {
     const node = (await this.#nodes()).nodes.find((n) => n.name === name);
     if (!node) throw notFound(kind, name);
+    return node;
+  }
+
+  /** A host's node, to write: a Fargate node is its pod's view and goes with the pod (no write of its own). */
+  async #findHost(kind: KindInfo, name: string): Promise<HeldInstance> {
+    const node = await this.#find(kind, name);
+    if (!node.held) throw methodNotAllowed();
     return node.held;
   }
 
   async get(kind: KindInfo, _namespace: string | undefined, name: string): Promise<Obj> {
-    return this.#view(await this.#find(kind, name));
+    return this.#object(await this.#find(kind, name));
   }
 
   async list(_kind: KindInfo, _namespace: string | undefined, options: ListOptions): Promise<ListPage> {
@@ -113,9 +148,9 @@ export class NodeBackend implements StorageBackend {
     const entries: { key: string; object: Obj }[] = [];
     for (const [i, n] of read.nodes.entries()) {
       if (after !== undefined && n.name <= after) continue;
-      const object = this.#view(n.held);
+      const object = this.#object(n);
       if (!selects(options, object)) continue;
-      entries.push({ key: n.held.key, object });
+      entries.push({ key: n.held?.key ?? fargateKey(n.name), object });
       if (entries.length >= want) {
         const more = i < read.nodes.length - 1;
         return { entries, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, n.name, this.#d.now()) : undefined };
@@ -132,7 +167,7 @@ export class NodeBackend implements StorageBackend {
   async update(kind: KindInfo, _namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
     if (options.subresource !== undefined) throw methodNotAllowed();
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const held = await this.#find(kind, name);
+      const held = await this.#findHost(kind, name);
       const current = this.#view(held);
       const next = change(structuredClone(current));
       if (!next) throw notFound(kind, name);
@@ -154,7 +189,7 @@ export class NodeBackend implements StorageBackend {
 
   async delete(kind: KindInfo, _namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const held = await this.#find(kind, name);
+      const held = await this.#findHost(kind, name);
       const current = this.#view(held);
       const p = options.preconditions;
       if (p?.uid !== undefined && p.uid !== current.metadata.uid) throw preconditionFailed(kind, name, 'UID', p.uid, current.metadata.uid);

@@ -11,6 +11,7 @@ import type { InstanceRecords } from '../../cluster/instance-records.ts';
 import { nodeName } from '../../core/kube/node-view.ts';
 import type { Scope } from '../../core/ecs/scope.ts';
 import { podNameKey } from '../../core/kube/pod/hosting.ts';
+import { fargatePodNode, isFargatePod } from '../../core/kube/fargate-node.ts';
 import type { PodNode } from '../../core/kube/pod/status-view.ts';
 import { podView } from '../../core/kube/pod/view.ts';
 import { readTaskAt, type StoredTask } from '../../core/workload/task-store.ts';
@@ -74,7 +75,8 @@ export async function holdTask(d: PodBackendDeps, nameKey: string, nameRevision:
   const status = task?.status;
   if (!task || !spec?.kube || !status || spec.kube.clusterUid !== d.cluster.uid) return undefined;
   const arn = spec.placement.instanceArn;
-  const node = arn !== undefined && d.nodeOf ? await d.nodeOf(arn) : undefined;
+  // A Fargate pod's node is its own, named by its address (core/kube/fargate-node.ts).
+  const node = isFargatePod(spec) ? fargatePodNode(spec, status, d.cluster.region) : arn !== undefined && d.nodeOf ? await d.nodeOf(arn) : undefined;
   return { nameKey, nameRevision, task, spec, status, node };
 }
 

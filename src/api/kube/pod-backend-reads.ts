@@ -16,6 +16,7 @@ import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts'
 import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
+import { fargatePodNode, isFargatePod } from '../../core/kube/fargate-node.ts';
 import type { PodNode } from '../../core/kube/pod/status-view.ts';
 import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
@@ -84,6 +85,21 @@ export async function pagePods<T>(d: PodBackendDeps, namespace: string | undefin
   }
 }
 
+/** A pod on Fargate capacity as read: its node is a view of it (core/kube/fargate-node.ts). */
+export interface FargatePod {
+  readonly spec: TaskSpec;
+  readonly status: TaskStatus;
+  /** The pod's resourceVersion (the later of its halves' revisions): its node's. */
+  readonly revision: number;
+}
+
+/** The cluster's pods placed on Fargate capacity (a read of every pod: bounded by the cluster's pods). */
+export async function fargatePods(d: PodBackendDeps): Promise<FargatePod[]> {
+  const { entries } = await listPods(d, undefined, { labels: [], fields: [], limit: 0, continueToken: undefined });
+  return entries.filter((e) => isFargatePod(e.held.spec))
+    .map((e) => ({ spec: e.held.spec, status: e.held.status, revision: Math.max(e.held.task.specRevision, e.held.task.statusRevision) }));
+}
+
 /** A pod a watch follows: its task's key, both halves as last seen, and the object last sent (undefined: not inside the watch; made when asked). */
 interface Followed {
   readonly key: string;
@@ -126,7 +142,9 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   let flushQueued = false;
   // Node names by instance ARN (an instance's name never changes): bounded by the cluster's hosts.
   const nodes = new Map<string, PodNode | undefined>();
-  const nodeFor = async (spec: TaskSpec): Promise<PodNode | undefined> => {
+  const nodeFor = async (spec: TaskSpec, status: TaskStatus): Promise<PodNode | undefined> => {
+    // A Fargate pod's node is its own, named by its address (no host record to read).
+    if (isFargatePod(spec)) return fargatePodNode(spec, status, d.cluster.region);
     const arn = spec.placement.instanceArn;
     if (arn === undefined || !d.nodeOf) return undefined;
     // A read that fails shows no node for now (the next event of the pod reads again).
@@ -155,7 +173,7 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
           continue;
         }
         if (!status) continue;
-        const held = { spec, status, node: await nodeFor(spec), task: { key: f.key, specRevision, statusRevision } as HeldPod['task'] };
+        const held = { spec, status, node: await nodeFor(spec, status), task: { key: f.key, specRevision, statusRevision } as HeldPod['task'] };
         if (closed) return;
         let made: Obj | undefined;
         const object = (): Obj => (made ??= podObject(held));

@@ -2,6 +2,7 @@
  * Writing pods, as the API server's pod strategy does, over the pod's task:
  *
  *   create ─▶ name (generateName) ─▶ namespace lives ─▶ admitPodCreate (service account, rng)
+ *          ─▶ a Fargate profile selects it: EKS's admission (core/kube/pod/fargate.ts), a FARGATE task
  *          ─▶ podToTaskSpec (ConfigMaps, Secrets, tokens) ─▶ one transaction: the task's spec and
  *             status (PROVISIONING on no instance: the pod scheduler places it) and the name key
  *             ("must not exist": 409 AlreadyExists)
@@ -16,12 +17,15 @@
  * pod removal job (src/controllers/pod-removal-job.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { fargateProfileFor, type FargateProfileRecord } from '../../core/eks/fargate-profile.ts';
+import { eksKeys } from '../../core/eks/keys.ts';
+import { admitFargatePod } from '../../core/kube/pod/fargate.ts';
 import { generatedName } from '../../core/kube/names.ts';
 import { admitPodCreate, admitPodUpdate, type AdmitResult } from '../../core/kube/pod/admit.ts';
 import { applyPodUpdate, deletePod } from '../../core/kube/pod/changes.ts';
 import { POD_ECS_CLUSTER, podNameKey } from '../../core/kube/pod/hosting.ts';
 import { DERIVED_CONDITIONS } from '../../core/kube/pod/status-view.ts';
-import { podToTaskSpec, taskIdOfUid } from '../../core/kube/pod/to-spec.ts';
+import { podReservation, podToTaskSpec, taskIdOfUid } from '../../core/kube/pod/to-spec.ts';
 import type { DataObject, Pod, PodSpec } from '../../core/kube/pod/types.ts';
 import { nothingRuns, podRemovalTxn, removalDue } from '../../core/kube/pod/removal.ts';
 import { changeTaskHalves, specWriteTxn, splitTaskOps, taskKey, type StoredTask } from '../../core/workload/task-store.ts';
@@ -92,6 +96,12 @@ function admitted(kind: KindInfo, name: string, o: Obj, r: AdmitResult): Pod {
   return r.pod;
 }
 
+/** The cluster's Fargate profiles (EKS allows MAX_FARGATE_PROFILES_PER_CLUSTER: one short read). */
+async function fargateProfiles(d: PodBackendDeps): Promise<FargateProfileRecord[]> {
+  const { items } = await d.store.list(eksKeys.fargateProfiles(scopeOf(d.cluster), d.cluster.name));
+  return items.map((kv) => JSON.parse(kv.value) as FargateProfileRecord);
+}
+
 /** A new pod's status: waiting for a host (the pod scheduler places it), as a Fargate task waiting for capacity. */
 function waitingStatus(spec: TaskSpec): TaskStatus {
   return {
@@ -126,6 +136,9 @@ export async function createPod(d: PodBackendDeps, kind: KindInfo, namespace: st
   const now = d.now();
   // Server-side apply has written managedFields already; any other create records an Update.
   if (!options.applied) stored.metadata = { ...stored.metadata, managedFields: d.schemas.managedFieldsAfterUpdate(kind, undefined, { ...stored, apiVersion: 'v1', kind: 'Pod' }, options.fieldManager, new Date(now)) };
+  // EKS's Fargate admission: a pod an ACTIVE profile of its cluster selects runs on Fargate.
+  const profile = fargateProfileFor(namespace, stored.metadata?.labels ?? {}, await fargateProfiles(d));
+  if (profile) Object.assign(stored, admitFargatePod(stored, profile.fargateProfileName, podReservation(stored.spec ?? { containers: [] })));
   const podSpec = stored.spec ?? { containers: [] };
   const wanted = referencedData(podSpec);
   const configMaps = await readAll(d, 'configmaps', namespace, wanted.configMaps);
@@ -135,6 +148,7 @@ export async function createPod(d: PodBackendDeps, kind: KindInfo, namespace: st
   const issue = d.issueToken ?? placeholderToken;
   const { spec } = podToTaskSpec(stored, {
     id, now, clusterUid: d.cluster.uid,
+    ...(profile && { fargate: true }),
     ecs: { scope: scopeOf(d.cluster), clusterName: POD_ECS_CLUSTER, containerIds },
     configMap: (n) => configMaps.get(n),
     secret: (n) => secrets.get(n),

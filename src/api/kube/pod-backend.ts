@@ -29,6 +29,7 @@ import type { KeyValue, Store } from '../../store/store.ts';
 
 export type { PodBackendDeps, IssueToken } from './pod-backend-names.ts';
 export { podNodeOf } from './pod-backend-names.ts';
+export { fargatePods, type FargatePod } from './pod-backend-reads.ts';
 
 export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;

@@ -19,15 +19,18 @@ const CONTAINER_IDS = Array.from({ length: 16 }, (_, k) => `c${k}`);
 /** The id of the n-th test pod's task: 32 hex digits. */
 export const podTaskId = (n: number): string => (0xb0d000 + n).toString(16).padStart(32, '0');
 
-/** The store ops that make pod `name` (namespace default) of the EKS cluster `clusterUid`, waiting for a node. */
-export function podTaskOps(scope: Scope, n: number, name: string, clusterUid: string, spec: Partial<PodSpec> = {}, now = 1_700_000_000_000): Op[] {
+/**
+ * The store ops that make pod `name` (namespace default) of the EKS cluster `clusterUid`,
+ * waiting for a node (`fargate`: a Fargate profile selected it, waiting for Fargate capacity).
+ */
+export function podTaskOps(scope: Scope, n: number, name: string, clusterUid: string, spec: Partial<PodSpec> = {}, now = 1_700_000_000_000, fargate = false): Op[] {
   const pod = defaultPod({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
     spec: { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }], ...spec },
   }, undefined);
   const id = podTaskId(n);
   const { spec: taskSpec } = podToTaskSpec(pod, {
-    id, now, clusterUid, ecs: { scope, clusterName: POD_ECS_CLUSTER, containerIds: CONTAINER_IDS },
+    id, now, clusterUid, ...(fargate && { fargate }), ecs: { scope, clusterName: POD_ECS_CLUSTER, containerIds: CONTAINER_IDS },
     configMap: () => undefined, secret: () => undefined, token: () => 'token',
   });
   const status: TaskStatus = {

@@ -102,6 +102,11 @@ function containerStatusView(c: ContainerSpec, s: ContainerStatus | undefined, x
 /** The task's address: its network interface's (awsvpc), or its host's. */
 function podIP(spec: TaskSpec, status: TaskStatus, node: PodNode | undefined): string | undefined {
   if (spec.network.mode === 'host') return node?.ip;
+  return interfaceAddress(status);
+}
+
+/** The private address of the task's network interface, once the agent has set it up. */
+export function interfaceAddress(status: Pick<TaskStatus, 'attachments'>): string | undefined {
   for (const a of status.attachments) {
     const ip = a.details.find((d) => d.name === 'privateIPv4Address')?.value;
     if (ip) return ip;

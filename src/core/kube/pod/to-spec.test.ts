@@ -111,7 +111,7 @@ test('hostNetwork: host mode, host ports reserved, no hostname of its own; Farga
   assert.deepEqual(spec.network, { mode: 'host', reservedPorts: ['53/udp'] });
   assert.equal(spec.containers[0]?.linux?.hostname, undefined);
   assert.equal(spec.launchType, 'FARGATE');
-  assert.deepEqual(spec.resources.reserved, { cpu: 0, memory: 0 });
+  assert.deepEqual(spec.resources.reserved, { cpu: 256, memory: 512 }, 'no request on Fargate: the smallest Fargate size (0.25 vCPU, 0.5 GB)');
 });
 
 test('the pod request counts sidecars with the running containers and at each later init step', () => {

@@ -13,6 +13,7 @@ import type { KubePodFacts } from '../../workload/kube.ts';
 import type { TaskSpec } from '../../workload/spec.ts';
 import { podContainers, type ClusterDns } from './containers.ts';
 import type { PlacedFacts, PodFields } from './env.ts';
+import { fargatePodSize, FARGATE_POD_OVERHEAD_MIB } from './fargate.ts';
 import { addQuantities, cpuUnits, maxQuantity, mebibytes, parseQuantity, ZERO, type Rational } from './quantity.ts';
 import type { Container, Pod, PodSpec } from './types.ts';
 import { podVolumes, type VolumeInputs } from './volumes.ts';
@@ -70,6 +71,22 @@ export function podRequest(spec: PodSpec, resource: 'cpu' | 'memory'): Rational 
   return maxQuantity(running, initPeak);
 }
 
+/** What a pod reserves: its scheduler request (podRequest) in CPU units and MiB. */
+export function podReservation(spec: PodSpec): { cpu: number; memory: number } {
+  return { cpu: cpuUnits(podRequest(spec, 'cpu')), memory: mebibytes(podRequest(spec, 'memory')) };
+}
+
+/**
+ * What a pod's task reserves: its request, or on Fargate the Fargate size that holds it
+ * (fargate.ts; a request no size holds keeps its request and the overhead: no pool host
+ * fits it and the pod says so).
+ */
+function reservationOf(spec: PodSpec, fargate: boolean | undefined): { cpu: number; memory: number } {
+  const r = podReservation(spec);
+  if (!fargate) return r;
+  return fargatePodSize(r.cpu, r.memory) ?? { cpu: r.cpu, memory: r.memory + FARGATE_POD_OVERHEAD_MIB };
+}
+
 /** The task spec of `pod`, as stored (defaulted, validated, named). */
 export function podToTaskSpec(pod: Pod, inputs: PodSpecInputs): PodSpecResult {
   const meta = pod.metadata ?? {};
@@ -111,7 +128,7 @@ export function podToTaskSpec(pod: Pod, inputs: PodSpecInputs): PodSpecResult {
       launchType: inputs.fargate ? 'FARGATE' : 'EC2',
       placement: {},
       network: { mode: hostNetwork ? 'host' : 'awsvpc', reservedPorts: [...new Set(reservedPorts)] },
-      resources: { reserved: { cpu: cpuUnits(podRequest(spec, 'cpu')), memory: mebibytes(podRequest(spec, 'memory')) } },
+      resources: { reserved: reservationOf(spec, inputs.fargate) },
       volumes: v.volumes,
       containers: c.containers,
       // pods/exec is always allowed (RBAC decides who may).
