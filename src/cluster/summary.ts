@@ -5,6 +5,7 @@
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
+import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
 import type { TaskSummary } from './types.ts';
 
 /** The kinds of record the cluster state indexes; every other key under /ecs/ is ignored. */
@@ -48,9 +49,18 @@ export function familyOf(taskDefinitionArn: string): string {
   return taskDefinitionArn.slice(slash + 1, colon > slash ? colon : undefined);
 }
 
+/**
+ * A pod's task: no task definition (an ECS task always has one) and the pod group. The
+ * group alone is not enough: RunTask's --group may be any text.
+ */
+export function isPodTask(t: Pick<StoredTask, 'taskDefinitionArn' | 'group'>): boolean {
+  return t.taskDefinitionArn === '' && t.group.startsWith(POD_GROUP_PREFIX);
+}
+
 export function summarize(key: string, modRevision: number, t: StoredTask): TaskSummary {
   const ports = new Set(t.reservedPorts ?? []);
   const dynamicPorts: string[] = [];
+  const pod = isPodTask(t);
   for (const c of t.containers) {
     for (const b of c.networkBindings) {
       const p = `${b.hostPort}/${b.protocol}`;
@@ -77,7 +87,9 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
     memory: Number(t.memory ?? 0) || 0,
     ports: [...ports],
     ...(dynamicPorts.length > 0 && { dynamicPorts }),
-    eni: t.networkMode === 'awsvpc',
+    // EKS pods (VPC CNI secondary IPs) use no trunk ENI slot; they count against the node's max pods.
+    eni: t.networkMode === 'awsvpc' && !pod,
+    ...(pod && { pod }),
     healthStatus: t.healthStatus,
     healthChecked: t.healthChecked === true,
     createdAt: t.createdAt,

@@ -12,7 +12,7 @@ import { isCustom, type ContainerInstanceRecord, type NodeTaint } from '../ecs/c
 import { CLUSTER_ATTRIBUTE, NODEGROUP_ATTRIBUTE } from '../eks/nodegroup.ts';
 import { labelErrors } from './names.ts';
 
-/** Pods per node: the kubelet's default (EKS raises it with prefix delegation; Berth's placer is the limit). */
+/** Pods per node: the kubelet's default max-pods, the node's capacity.pods; the pod placer counts pods against it (scheduler/pod-fit.ts). */
 export const MAX_PODS = 110;
 /** The kubelet's port, as nodes advertise it (Berth's agent serves pods' logs and exec through the control plane). */
 const KUBELET_PORT = 10250;
