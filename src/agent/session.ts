@@ -1,7 +1,9 @@
+import { networkInterfaces } from 'node:os';
 import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
 import { encodeBatchFrame, type BatchFrameHeader } from './awslogs/batch-frame.ts';
 import type { EventBatch } from './awslogs/event-batch.ts';
+import { hostAddress } from './host-address.ts';
 import type { TableUpdate } from '../svcnet/table.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type AgentRequest, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
@@ -110,8 +112,12 @@ export class AgentSession {
     // No permessage-deflate: the gateway does not offer it, and each zlib context holds memory.
     const ws = new WebSocket(this.#url, { perMessageDeflate: false, headers: this.#headers });
     this.#ws = ws;
+    let local: string | undefined;
+    // The address this host dials from: how the control plane (and every other host) reaches it.
+    ws.on('upgrade', (res) => { local = res.socket.localAddress; });
     ws.on('open', () => {
-      this.#send(this.#hello);
+      const address = hostAddress(local, networkInterfaces());
+      this.#send({ ...this.#hello, ...(address !== undefined && { hostAddress: address }) });
       this.#connected = true;
       for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
       this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);
