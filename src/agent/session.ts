@@ -66,6 +66,7 @@ export class AgentSession {
   #awslogsId = 0;
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
+  #hostAddress: string | undefined;
   /** Calls awaiting the control plane's answer (at most MAX_CALLS; each ends by its answer or CALL_TIMEOUT_MS). */
   readonly #calls = new Map<string, (r: ProtectionResultMessage | TagsResultMessage) => void>();
   #callSeq = 0;
@@ -78,6 +79,11 @@ export class AgentSession {
     this.#hello = { type: 'hello', version: PROTOCOL_VERSION, ...hello };
     this.#headers = { authorization: `Bearer ${instanceSecret}` };
     this.#h = handlers;
+  }
+
+  /** The host's address as last said at hello (host-address.ts); undefined before the first. */
+  get hostAddress(): string | undefined {
+    return this.#hostAddress;
   }
 
   get connected(): boolean {
@@ -117,6 +123,7 @@ export class AgentSession {
     ws.on('upgrade', (res) => { local = res.socket.localAddress; });
     ws.on('open', () => {
       const address = hostAddress(local, networkInterfaces());
+      this.#hostAddress = address;
       this.#send({ ...this.#hello, ...(address !== undefined && { hostAddress: address }) });
       this.#connected = true;
       for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
