@@ -73,7 +73,7 @@ before(async () => {
     const out = list.items.map((n) => ({ name: n.metadata.name, internalIP: n.status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' }));
     return out.length === 2 && out.every((n) => n.internalIP !== '') ? out : undefined;
   }, 60_000);
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes.map((n, i) => pod(`probe-${i}`, n.name)) }));
+  await kubectl(['apply', '--server-side', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes.map((n, i) => pod(`probe-${i}`, n.name)) }));
   for (let i = 0; i < nodes.length; i++) {
     await until(`probe-${i} printed its facts`, async () => {
       const r = await run('kubectl', ['logs', `probe-${i}`], { env: env() });
