@@ -1,3 +1,6 @@
+import { networkInterfaces } from 'node:os';
+import { cpuQuantity, nodeName } from '../core/kube/node-view.ts';
+import { hostAddress } from './host-address.ts';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envCredentials, envRegion, jsonClient, type JsonClient } from '../api/aws/client.ts';
@@ -207,7 +210,14 @@ async function start(o: AgentOptions, api: JsonClient, runDir: string, networkOp
     setup: (t) => sessionOf(t.taskArn).awslogs({ op: 'setup', ...t, ...as(t.taskArn) }),
     put: (t, batch) => sessionOf(t.taskArn).awslogsBatch({ ...t, ...as(t.taskArn) }, batch),
   };
-  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs };
+  // This host as its node shows it (core/kube/node-view.ts): a pod's placement-only env vars read it.
+  const registered = (r: string) => instance.registeredResources.find((x) => x.name === r)?.integerValue ?? 0;
+  const podNode = () => ({
+    nodeName: nodeName(instance),
+    hostIP: sessions.get(instance.containerInstanceArn)?.hostAddress ?? hostAddress(undefined, networkInterfaces()) ?? '',
+    allocatable: { cpu: cpuQuantity(registered('CPU')), memory: `${registered('MEMORY') * 1024}Ki` },
+  });
+  const deps = { images, network, runtime, tasksDir, credentialsFor: credentials, envFiles, report, log: o.log, now: Date.now, taskPidsLimit: o.taskPidsLimit, fargateSandbox: isolation.backend, endpointEnvironment, awslogs, podNode };
   /** Endpoint id → its task and container; rebuilt from the runners on a miss, so it holds at most their containers. */
   let endpoints = new Map<string, { taskArn: string; container: string; made?: { runner: TaskRunner; target: EndpointTarget } }>();
   const endpointOf = (id: string) => {

@@ -87,7 +87,8 @@ export interface RoleCredentials {
 }
 
 export type AgentMessage =
-  | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string }
+  /** `hostAddress`: the host's own address (agent/host-address.ts), its node's InternalIP and its pods' hostIP. */
+  | { type: 'hello'; version: number; cluster: string; containerInstanceArn: string; agentVersion: string; hostAddress?: string }
   | { type: 'heartbeat' }
   | { type: 'state'; seq: number; report: StatusReport }
   /**

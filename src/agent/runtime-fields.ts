@@ -8,7 +8,7 @@ import type { EnvVar } from './env-files.ts';
 
 /** The runtime's fields of a container, `environment` being its final environment (files and the agent's own variables merged in). */
 export function runtimeFields(c: ContainerSpec, environment: readonly EnvVar[]): ContainerFields {
-  const { ulimits, sysctls, labels, hostname, extraHosts, dnsServers, dnsSearchDomains, disableNetworking, ...linuxParameters } = c.linux ?? {};
+  const { ulimits, sysctls, labels, hostname, extraHosts, dnsServers, dnsSearchDomains, dnsOptions, disableNetworking, ...linuxParameters } = c.linux ?? {};
   const s = c.security ?? {};
   const lp = { ...linuxParameters, ...(s.capabilities !== undefined && { capabilities: s.capabilities }) };
   return defined({
@@ -30,6 +30,7 @@ export function runtimeFields(c: ContainerSpec, environment: readonly EnvVar[]):
     extraHosts,
     dnsServers,
     dnsSearchDomains,
+    dnsOptions,
     dockerLabels: labels,
     dockerSecurityOptions: s.securityOptions,
     systemControls: sysctls,

@@ -1,7 +1,9 @@
+import { networkInterfaces } from 'node:os';
 import { WebSocket } from 'ws';
 import type { StatusReport } from '../core/workload/report.ts';
 import { encodeBatchFrame, type BatchFrameHeader } from './awslogs/batch-frame.ts';
 import type { EventBatch } from './awslogs/event-batch.ts';
+import { hostAddress } from './host-address.ts';
 import type { TableUpdate } from '../svcnet/table.ts';
 import { AGENT_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentMessage, type AgentRequest, type Assignment, type ProtectionResultMessage, type RoleCredentials, type ServerMessage, type TagsResultMessage } from './protocol.ts';
 
@@ -64,6 +66,7 @@ export class AgentSession {
   #awslogsId = 0;
   /** The last refusal's reason: a refusal repeated at every retry is logged once. */
   #refused: string | undefined;
+  #hostAddress: string | undefined;
   /** Calls awaiting the control plane's answer (at most MAX_CALLS; each ends by its answer or CALL_TIMEOUT_MS). */
   readonly #calls = new Map<string, (r: ProtectionResultMessage | TagsResultMessage) => void>();
   #callSeq = 0;
@@ -76,6 +79,11 @@ export class AgentSession {
     this.#hello = { type: 'hello', version: PROTOCOL_VERSION, ...hello };
     this.#headers = { authorization: `Bearer ${instanceSecret}` };
     this.#h = handlers;
+  }
+
+  /** The host's address as last said at hello (host-address.ts); undefined before the first. */
+  get hostAddress(): string | undefined {
+    return this.#hostAddress;
   }
 
   get connected(): boolean {
@@ -110,8 +118,13 @@ export class AgentSession {
     // No permessage-deflate: the gateway does not offer it, and each zlib context holds memory.
     const ws = new WebSocket(this.#url, { perMessageDeflate: false, headers: this.#headers });
     this.#ws = ws;
+    let local: string | undefined;
+    // The address this host dials from: how the control plane (and every other host) reaches it.
+    ws.on('upgrade', (res) => { local = res.socket.localAddress; });
     ws.on('open', () => {
-      this.#send(this.#hello);
+      const address = hostAddress(local, networkInterfaces());
+      this.#hostAddress = address;
+      this.#send({ ...this.#hello, ...(address !== undefined && { hostAddress: address }) });
       this.#connected = true;
       for (const [seq, report] of this.#outbox) this.#send({ type: 'state', seq, report });
       this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat' }), HEARTBEAT_INTERVAL_MS);

@@ -26,6 +26,8 @@ import { containerNetwork, probeAddress, taskHostname } from './task-network.ts'
 import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
+import type { PlacedFacts } from '../core/kube/pod/env.ts';
+import { placedEnv } from '../core/kube/pod/placed-env.ts';
 import { readRestarts, writeRestarts } from './restart-history.ts';
 import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
 import { probeSlot } from './probes/slot-probes.ts';
@@ -52,6 +54,8 @@ export interface RunnerDeps {
   awslogs?: AwslogsTransport | undefined;
   /** What the agent adds to a container's environment: the task endpoint's URIs (metadata/ids.ts), Berth's AWS endpoint and region (metadata/aws-relay.ts). */
   endpointEnvironment?: ((taskArn: string, container: string) => EnvVar[]) | undefined;
+  /** This host as its node shows it: what a pod's placement-only env vars read (core/kube/pod/placed-env.ts), the pod's IP aside. */
+  podNode?: (() => Omit<PlacedFacts, 'podIP'>) | undefined;
 }
 
 /** What the task metadata endpoint reads of a runner (metadata/runner-facts.ts makes its view of it). */
@@ -338,7 +342,9 @@ export class TaskRunner {
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
       await this.#awslogs.prepare(slot.spec, runtimeId(this.taskId, name));
       const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
-      const own = slot.environment ?? slot.spec.env;
+      const made = slot.environment ?? slot.spec.env;
+      // A pod's vars that read its node or addresses are known only here, its network up (as on a kubelet).
+      const own = this.spec.kube && this.#deps.podNode ? placedEnv(this.spec, name, made, this.#placedFacts(this.#deps.podNode())) : made;
       // What the definition (or its files, or the run's overrides) sets wins over what the agent adds.
       const named = new Set(own.map((e) => e.name));
       const environment = [...own, ...injected.filter((e) => !named.has(e.name))];
@@ -482,6 +488,11 @@ export class TaskRunner {
 
   #hostname(): string {
     return taskHostname(this.spec, this.#net, this.taskId);
+  }
+
+  /** Where this pod runs: the node's facts and the pod's address (the host's, on the host network). */
+  #placedFacts(node: Omit<PlacedFacts, 'podIP'>): PlacedFacts {
+    return { ...node, podIP: (!this.#net || this.#net.hostNetwork ? undefined : this.#net.ip) ?? node.hostIP };
   }
 
   #report(status: TaskStatus, extra: Partial<StatusReport> = {}): void {

@@ -76,3 +76,15 @@ test('counts split Fargate tasks and services from the rest, for DescribeCluster
   const d = ix.counts();
   assert.deepEqual([d.runningFargateTasksCount, d.activeFargateServicesCount, d.drainingFargateServicesCount], [0, 1, 1]);
 });
+
+test('a pod task holds its node\'s pod slot, not an ENI slot; an awsvpc ECS task (even one grouped pod:…) holds an ENI slot', () => {
+  const ix = new ClusterIndex();
+  const pod = { ...taskRecord('c', 'p1', { group: 'pod:default/web', instance: 'i1', awsvpc: true }), taskDefinitionArn: '' };
+  ix.putTask(summarize(keys.task(SCOPE, 'c', 'p1'), ++rev, pod));
+  put(ix, 't1', { group: 'pod:looks-like-one', instance: 'i1', awsvpc: true });
+  put(ix, 't2', { instance: 'i1', awsvpc: true });
+  assert.equal(ix.task('p1')!.pod, true);
+  assert.equal(ix.task('p1')!.eni, false);
+  assert.equal(ix.task('t1')!.pod, undefined, 'an ECS task has a task definition');
+  assert.equal(ix.usageOf(ix.task('p1')!.containerInstanceArn!)!.eni, 2, 'the two ECS tasks');
+});

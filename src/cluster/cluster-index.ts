@@ -40,6 +40,8 @@ interface Usage {
   cpu: number;
   memory: number;
   eni: number;
+  /** Pod tasks: what the node's pod capacity (status.capacity.pods) is counted against. */
+  pods: number;
   running: number;
   pending: number;
   count: number;
@@ -348,10 +350,11 @@ export class ClusterIndex {
   #countUsage(s: TaskSummary, group: string, sign: 1 | -1): void {
     const arn = s.containerInstanceArn!;
     let u = this.#usage.get(arn);
-    if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, running: 0, pending: 0, count: 0, ports: new Map(), dynamicPorts: new Map(), groups: new Map() }));
+    if (!u) this.#usage.set(arn, (u = { cpu: 0, memory: 0, eni: 0, pods: 0, running: 0, pending: 0, count: 0, ports: new Map(), dynamicPorts: new Map(), groups: new Map() }));
     u.cpu += sign * s.cpu;
     u.memory += sign * s.memory;
     if (s.eni) u.eni += sign;
+    if (s.pod) u.pods += sign;
     if (s.lastStatus === 'RUNNING') u.running += sign; else u.pending += sign;
     u.count += sign;
     for (const p of s.ports) bump(u.ports, p, sign);
@@ -560,5 +563,6 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     portsInUse: ports,
     groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,
+    ...(u?.pods && { pods: u.pods }),
   };
 }

@@ -5,6 +5,7 @@
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
+import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
 import type { TaskSummary } from './types.ts';
 
 /** The kinds of record the cluster state indexes; every other key under /ecs/ is ignored. */
@@ -65,6 +66,14 @@ export function familyOf(taskDefinitionArn: string): string {
 }
 
 /**
+ * A pod's task: no task definition (an ECS task always has one) and the pod group. The
+ * group alone is not enough: RunTask's --group may be any text.
+ */
+export function isPodTask(t: Pick<StoredTask, 'taskDefinitionArn' | 'group'>): boolean {
+  return t.taskDefinitionArn === '' && t.group.startsWith(POD_GROUP_PREFIX);
+}
+
+/**
  * No host ports: shared by every summary of a task that holds none (most tasks: awsvpc and
  * dynamic-port-free bridge tasks), so summarizing one allocates no Set and no array for them.
  */
@@ -78,6 +87,9 @@ const NO_PORTS: readonly string[] = Object.freeze([]);
  */
 export function summarize(key: string, modRevision: number, t: StoredTask): TaskSummary {
   const { ports, dynamicPorts } = portsOf(t);
+  // A pod on a node takes no trunk ENI slot (EKS pods: VPC CNI secondary IPs) and counts
+  // against the node's max pods instead; a Fargate pod is a Fargate task to its pool host.
+  const pod = isPodTask(t) && t.launchType !== 'FARGATE';
   const s: { -readonly [K in keyof TaskSummary]: TaskSummary[K] } = {
     key,
     modRevision,
@@ -92,7 +104,7 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
     cpu: Number(t.cpu ?? 0) || 0,
     memory: Number(t.memory ?? 0) || 0,
     ports,
-    eni: t.networkMode === 'awsvpc',
+    eni: t.networkMode === 'awsvpc' && !pod,
     healthStatus: t.healthStatus,
     healthChecked: t.healthChecked === true,
     createdAt: t.createdAt,
@@ -108,6 +120,7 @@ export function summarize(key: string, modRevision: number, t: StoredTask): Task
   if (t.stopCode !== undefined) s.stopCode = t.stopCode;
   if (t.stoppedReason !== undefined) s.stoppedReason = t.stoppedReason;
   if (t.protectedUntil !== undefined) s.protectedUntil = t.protectedUntil;
+  if (pod) s.pod = true;
   return s;
 }
 

@@ -61,8 +61,10 @@ export interface TaskSummary {
    * Absent: none.
    */
   readonly dynamicPorts?: readonly string[];
-  /** awsvpc: holds an ENI slot. */
+  /** awsvpc: holds an ENI slot (a pod's task does not: EKS pods take secondary IPs, not trunk ENIs). */
   readonly eni: boolean;
+  /** A pod's task: holds one of its node's pod slots (status.capacity.pods) instead. Absent: not a pod. */
+  readonly pod?: boolean;
   readonly healthStatus: HealthStatus;
   /** Some container of its definition has a health check (else it counts healthy once RUNNING). */
   readonly healthChecked: boolean;

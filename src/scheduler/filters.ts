@@ -5,7 +5,7 @@
  * resources: CPU, memory, ports, ENIs), and an instance's failure is the first that rules
  * it out. Constraints (constraints.ts) are filters too, built from the request.
  */
-import { podNodeFailure } from './pod-fit.ts';
+import { podCapacity, podNodeFailure } from './pod-fit.ts';
 import type { Slot } from './slot.ts';
 import type { Demand, FailureReason, PodPlacement } from './types.ts';
 
@@ -45,6 +45,11 @@ export function podNodeFilter(pod: PodPlacement): Filter {
   return { name: 'node', reason: 'NODE', dynamic: false, admits: (s) => podNodeFailure(s.instance, pod) === undefined };
 }
 
+/** A pod takes one of its node's pod slots (NodeResourcesFit's pod count), never an ENI slot. */
+export function podsFilter(): Filter {
+  return { name: 'pods', reason: 'RESOURCE:PODS', dynamic: true, admits: (s) => s.pods < podCapacity(s.instance) };
+}
+
 export function cpuFilter(demand: Demand): Filter {
   return { name: 'cpu', reason: 'RESOURCE:CPU', dynamic: true, admits: (s) => s.cpu >= demand.cpu };
 }
@@ -71,6 +76,7 @@ export function filtersFor(demand: Demand, pod?: PodPlacement): Filter[] {
   const out: Filter[] = [activeFilter, agentFilter];
   if (demand.requiredAttributes.length > 0) out.push(attributesFilter(demand.requiredAttributes));
   if (pod) out.push(podNodeFilter(pod));
+  if (demand.pod) out.push(podsFilter());
   out.push(cpuFilter(demand), memoryFilter(demand));
   if (demand.ports.length > 0) out.push(portsFilter(demand));
   if (demand.eni) out.push(eniFilter(demand));

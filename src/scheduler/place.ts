@@ -51,7 +51,7 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _n
   }
   tree.addAll(candidates);
 
-  const { cpu, memory, eni, ports } = request.demand;
+  const { cpu, memory, eni, ports, pod } = request.demand;
   const placements: string[] = [];
   while (placements.length < request.count) {
     const pick = tree.best();
@@ -61,7 +61,7 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest, _n
       return { placements, failures };
     }
     const slot = slots[pick.i]!;
-    slot.take(cpu, memory, eni, ports);
+    slot.take(cpu, memory, eni, ports, pod);
     placements.push(slot.instance.arn);
     for (const level of levels) level.placed(slot.index);
     const reason = firstFailure(dynamic, slot);
@@ -87,7 +87,7 @@ function placeOnTargets(snapshot: PlacementSnapshot, request: PlacementRequest, 
   const slots = new Map<string, Slot>();
   const placements: string[] = [];
   const failures: Failure[] = [];
-  const { cpu, memory, eni, ports } = request.demand;
+  const { cpu, memory, eni, ports, pod } = request.demand;
   for (const ref of request.targets!) {
     const inst = byRef.get(ref);
     if (!inst) { failures.push({ arn: ref, reason: 'MISSING' }); continue; }
@@ -95,7 +95,7 @@ function placeOnTargets(snapshot: PlacementSnapshot, request: PlacementRequest, 
     if (!slot) { slot = new Slot(slots.size, inst, request.group); slots.set(inst.arn, slot); }
     const reason = firstFailure(filters, slot);
     if (reason !== undefined) { failures.push({ arn: inst.arn, reason }); continue; }
-    slot.take(cpu, memory, eni, ports);
+    slot.take(cpu, memory, eni, ports, pod);
     placements.push(inst.arn);
   }
   return { placements, failures };

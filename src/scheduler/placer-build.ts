@@ -56,6 +56,7 @@ export function consume(snap: PlacementSnapshot, r: PlacementRequest, placements
         cpu: i.cpu - k * r.demand.cpu,
         memory: i.memory - k * r.demand.memory,
         eni: i.eni - (r.demand.eni ? k : 0),
+        ...(r.demand.pod && { pods: (i.pods ?? 0) + k }),
         portsInUse: new Set([...i.portsInUse, ...r.demand.ports]),
         groups,
         taskCount: i.taskCount + k,

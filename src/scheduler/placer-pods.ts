@@ -71,9 +71,9 @@ export function podRequestOf(spec: TaskSpec, pod: PodPlacement): PlacementReques
   return {
     count: 1,
     // Its requests as reservations (podRequest: containers, init containers and sidecars),
-    // its host ports. No ENI slot: a pod's address is Berth's own (the agent's pod network),
-    // and a node's pod count is kube's concern, not ECS's ENI limit.
-    demand: { cpu: spec.resources.reserved.cpu, memory: spec.resources.reserved.memory, ports: spec.network.reservedPorts, requiredAttributes: [], eni: false },
+    // its host ports, one of the node's pod slots. No ENI slot: EKS pods take VPC CNI
+    // secondary IPs, so a node's pod count is its max pods, not ECS's ENI limit.
+    demand: { cpu: spec.resources.reserved.cpu, memory: spec.resources.reserved.memory, ports: spec.network.reservedPorts, requiredAttributes: [], eni: false, pod: true },
     group: spec.ecs.group,
     constraints: [],
     strategy: POD_STRATEGY,

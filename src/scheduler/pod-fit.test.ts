@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MAX_PODS } from '../core/kube/node-view.ts';
 import { podUnschedulableMessage, POD_STRATEGY } from './pod-fit.ts';
 import { openSession } from './session-fast.ts';
 import { arnOf, instance, request } from './testing/builders.ts';
@@ -82,4 +83,27 @@ test('a placement session places pods as place() does, and a cordon set on a nod
   assert.deepEqual(session.place(r, NOW, seeded(1)).placements, pure);
   session.set(instance('a').node('demo').cordon().tasks('pod:default/web', 2).build());
   assert.deepEqual(session.place({ ...r, count: 1 }, NOW, seeded(1)).placements, [arnOf('b')]);
+});
+
+test('a node runs at most its capacity.pods (MAX_PODS): a full node is "Too many pods", in the engine and in a session', () => {
+  const full = instance('full').node('demo').pods(MAX_PODS);
+  const almost = instance('almost').node('demo').pods(MAX_PODS - 1);
+  const h = harness(full, almost);
+  const plan = h.place(pod().count(2));
+  assert.deepEqual(plan.ids, ['almost'], 'one slot left on one node');
+  assert.deepEqual(plan.why, ['full RESOURCE:PODS', 'almost RESOURCE:PODS']);
+  const r = pod().build();
+  assert.equal(podUnschedulableMessage(plan.failures, new Map(h.snapshot.instances.map((i) => [i.arn, i])), r.pod!),
+    '0/2 nodes are available: 2 Too many pods. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.');
+  const session = openSession({ instances: [full.build(), almost.build()] });
+  assert.deepEqual(session.place(pod().count(2).build(), NOW, seeded(1)).placements, [arnOf('almost')]);
+  assert.equal(session.snapshot().instances.find((i) => i.arn === arnOf('almost'))!.pods, MAX_PODS, 'the session counts the pod it placed');
+});
+
+test('a pod takes no ENI slot: a node with none left still runs pods, while an awsvpc ECS task is refused there', () => {
+  const h = harness(instance('n1').node('demo').eni(0));
+  assert.deepEqual(h.place(pod().count(3)).ids, ['n1', 'n1', 'n1']);
+  assert.deepEqual(h.place(request().awsvpc()).why, ['n1 RESOURCE:ENI']);
+  const plan = place({ instances: [instance('n1').node('demo').eni(0).build()] }, pod().count(2).build(), NOW, seeded(1));
+  assert.deepEqual(plan.placements, [arnOf('n1'), arnOf('n1')]);
 });

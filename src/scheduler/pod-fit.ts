@@ -5,7 +5,9 @@
  *   instances of POD_ECS_CLUSTER ─ scope: claimed by a node group of the pod's EKS cluster
  *     ─▶ 'NODE' filter: kube-scheduler's NodeUnschedulable, NodeName, NodeAffinity
  *        (nodeSelector, required affinity), TaintToleration (node-fit.ts)
- *     ─▶ Berth's resource filters: cpu, memory (the pod's requests), host ports
+ *     ─▶ Berth's resource filters: the node's pod count (its capacity.pods), cpu, memory
+ *        (the pod's requests), host ports; no ENI slot (EKS pods take VPC CNI secondary
+ *        IPs, not trunk ENIs: an ECS task's ENI limit does not count them)
  *     ─▶ POD_STRATEGY
  *   none fits ─▶ podUnschedulableMessage: one kube-scheduler reason per node, counted
  *
@@ -14,7 +16,7 @@
  */
 import { CLUSTER_ATTRIBUTE, NODEGROUP_ATTRIBUTE } from '../core/eks/nodegroup.ts';
 import { nodeFitFailure, tolerates, unschedulableMessage } from '../core/kube/pod/node-fit.ts';
-import { schedulingFacts, UNSCHEDULABLE_TAINT } from '../core/kube/node-view.ts';
+import { MAX_PODS, schedulingFacts, UNSCHEDULABLE_TAINT } from '../core/kube/node-view.ts';
 import type { Failure, PlacementInstance, PlacementStrategy, PodPlacement } from './types.ts';
 
 /**
@@ -31,6 +33,14 @@ export const POD_STRATEGY: readonly PlacementStrategy[] = [{ type: 'fewestTasks'
 export const NODE_UNSCHEDULABLE = 'node(s) were unschedulable';
 /** A node whose agent is gone: the node lifecycle controller's taint. */
 const NODE_UNREACHABLE = "node(s) had untolerated taint {node.kubernetes.io/unreachable: }";
+
+/**
+ * How many pods the instance's node runs at most: its Node's status.capacity.pods
+ * (node-view.ts), the kubelet's default max-pods.
+ */
+export function podCapacity(_instance: PlacementInstance): number {
+  return MAX_PODS;
+}
 
 /** An instance is one of the pod's EKS cluster's nodes: a node group of that cluster claimed it. */
 export function inPodScope(instance: PlacementInstance, pod: PodPlacement): boolean {
@@ -58,6 +68,7 @@ function kubeReason(f: Failure, instance: PlacementInstance | undefined, pod: Po
     case 'RESOURCE:CPU': return 'Insufficient cpu';
     case 'RESOURCE:MEMORY': return 'Insufficient memory';
     case 'RESOURCE:PORTS': return "node(s) didn't have free ports for the requested pod ports";
+    case 'RESOURCE:PODS': return 'Too many pods';
     case 'AGENT': return NODE_UNREACHABLE;
     // DRAINING (INACTIVE ones are out of scope): a cordoned node.
     default: return NODE_UNSCHEDULABLE;

@@ -189,6 +189,7 @@ export class FastSession implements PlacementSession {
     inst.cpu -= d.cpu;
     inst.memory -= d.memory;
     if (d.eni) inst.eni -= 1;
+    if (d.pod) inst.pods = (inst.pods ?? 0) + 1;
     if (d.ports.length > 0) {
       if (!this.ownPorts[i]) { inst.portsInUse = new Set(inst.portsInUse); this.ownPorts[i] = true; }
       for (const p of d.ports) inst.portsInUse.add(p);

@@ -10,6 +10,8 @@ export class Slot {
   cpu: number;
   memory: number;
   eni: number;
+  /** Pods' tasks on it. */
+  pods: number;
   /** Tasks of the request's group on it (spread and distinctInstance count these). */
   groupCount: number;
   /** Tasks this request has placed on it. */
@@ -29,6 +31,7 @@ export class Slot {
     this.cpu = instance.cpu;
     this.memory = instance.memory;
     this.eni = instance.eni;
+    this.pods = instance.pods ?? 0;
     this.ports = instance.portsInUse;
     this.groupCount = instance.groups.get(group) ?? 0;
   }
@@ -38,10 +41,11 @@ export class Slot {
   }
 
   /** Takes what one task of `demand` reserves. */
-  take(cpu: number, memory: number, eni: boolean, ports: readonly string[]): void {
+  take(cpu: number, memory: number, eni: boolean, ports: readonly string[], pod = false): void {
     this.cpu -= cpu;
     this.memory -= memory;
     if (eni) this.eni -= 1;
+    if (pod) this.pods += 1;
     if (ports.length > 0) {
       // Copy on first write: most instances never receive a task of this request.
       if (!this.ownPorts) { this.ports = new Set(this.ports); this.ownPorts = true; }
@@ -58,7 +62,7 @@ export class Slot {
     if (!this.viewCache) {
       const groups = new Map(this.instance.groups);
       groups.set(this.group, this.groupCount);
-      this.viewCache = { ...this.instance, cpu: this.cpu, memory: this.memory, eni: this.eni, portsInUse: this.ports, groups, taskCount: this.instance.taskCount + this.placed };
+      this.viewCache = { ...this.instance, cpu: this.cpu, memory: this.memory, eni: this.eni, pods: this.pods, portsInUse: this.ports, groups, taskCount: this.instance.taskCount + this.placed };
     }
     return this.viewCache;
   }

@@ -41,6 +41,8 @@ export interface PlacementInstance {
   readonly groups: ReadonlyMap<string, number>;
   /** Its tasks that are not STOPPED. */
   readonly taskCount: number;
+  /** Of those, pods' tasks (a node runs at most its capacity.pods: pod-fit.ts). Absent: none. */
+  readonly pods?: number;
   /** Its node's Kubernetes fields (taints, cordon), when an EKS cluster's node group claimed it. */
   readonly kubeNode?: KubeNodeFields;
 }
@@ -62,6 +64,8 @@ export interface Demand {
   readonly requiredAttributes: readonly { readonly name: string; readonly value?: string }[];
   /** awsvpc: takes one ENI slot. */
   readonly eni: boolean;
+  /** A pod: takes one of the node's pod slots (and no ENI slot). Absent: an ECS task. */
+  readonly pod?: boolean;
 }
 
 export interface PlacementRequest {
@@ -99,6 +103,8 @@ export interface PodPlacement {
  */
 export type FailureReason =
   | 'RESOURCE:CPU' | 'RESOURCE:MEMORY' | 'RESOURCE:PORTS' | 'RESOURCE:ENI'
+  /** A pod's node runs as many pods as its capacity.pods (pod-fit.ts: "Too many pods"). */
+  | 'RESOURCE:PODS'
   | 'AGENT' | 'ATTRIBUTE' | 'INACTIVE' | 'MISSING'
   /** A pod's node filters refused the node (pod-fit.ts; the pod's status says which, in kube-scheduler's words). */
   | 'NODE'

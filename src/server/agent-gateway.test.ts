@@ -192,7 +192,8 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   assert.equal(byId.get(T1)!.roleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
   assert.equal(byId.get(T2)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/override');
   assert.equal(byId.get(T3)!.roleCredentials, undefined);
-  assert.deepEqual([...issued].sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
+  // Rotation (every 50 ms here) may already have issued the same again on a loaded machine: which roles, for which tasks, is what counts.
+  assert.deepEqual([...new Set(issued)].sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
 
   // Rotation: fresh credentials for each task with a role, and none for the one without.
   for (let i = 0; i < 100 && !(rotated.some(([id]) => id === T1) && rotated.some(([id]) => id === T2)); i++) await new Promise((r) => setTimeout(r, 20));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ClusterState } from '../cluster/types.ts';
@@ -282,12 +283,13 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(msg));
   }
 
-  /** Hello: connected, and no longer counting an absence. */
-  async function setConnected(scope: Scope, cluster: string, instanceArn: string): Promise<ContainerInstanceRecord | undefined> {
+  /** Hello: connected, and no longer counting an absence; the host's address as it says it now (an IP literal, else none). */
+  async function setConnected(scope: Scope, cluster: string, instanceArn: string, address: unknown): Promise<ContainerInstanceRecord | undefined> {
     const id = instanceArn.slice(instanceArn.lastIndexOf('/') + 1);
+    const agentAddress = typeof address === 'string' && isIP(address) !== 0 ? address : undefined;
     return updateJson<ContainerInstanceRecord>(store, keys.containerInstance(scope, cluster, id), (c) => {
-      const { agentDisconnectedAt: _ended, ...rest } = c;
-      return { ...rest, agentConnected: true };
+      const { agentDisconnectedAt: _ended, agentAddress: _was, ...rest } = c;
+      return { ...rest, agentConnected: true, ...(agentAddress !== undefined && { agentAddress }) };
     });
   }
 
@@ -342,7 +344,7 @@ export function createAgentGateway({ store, state, log, auth, now = Date.now, pa
     sessions.get(msg.containerInstanceArn)?.ws.close(4409, 'replaced by a newer session');
     const session: Session = { ws, instanceArn: msg.containerInstanceArn, scope, cluster, lastSeen: now(), sent: new Map(), roles: new Map(), executionRoles: new Map(), awslogsTasks: new Lru(AWSLOGS_TASKS_KNOWN), attached: [] };
     sessions.set(msg.containerInstanceArn, session);
-    const instance = await setConnected(scope, cluster, msg.containerInstanceArn);
+    const instance = await setConnected(scope, cluster, msg.containerInstanceArn, msg.hostAddress);
     if (!instance || instance.status === 'INACTIVE') {
       if (sessions.get(msg.containerInstanceArn) === session) sessions.delete(msg.containerInstanceArn);
       return refuse(ws, caller, 'deregistered', msg.containerInstanceArn);

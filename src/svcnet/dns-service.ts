@@ -16,8 +16,8 @@ import { CLUSTER_DOMAIN } from './table.ts';
 export const EKS_DEFAULT_SERVICE_CIDR = '10.100.0.0/16';
 export const DNS_SERVICE_NAMESPACE = 'kube-system';
 export const DNS_SERVICE_NAME = 'kube-dns';
-/** Pods' resolver option: names with fewer dots go through the search path first (the kubelet's ndots:5). */
-export const POD_DNS_NDOTS = 5;
+// Pods' resolver options (ndots:5) are made with the pod's spec: core/kube/pod/containers.ts.
+export { POD_DNS_NDOTS } from '../core/kube/pod/containers.ts';
 /** The manager the Service's create is recorded under. */
 const FIELD_MANAGER = 'berth-cluster-dns';
 

@@ -93,10 +93,10 @@ export function podObject(p: Pick<HeldPod, 'spec' | 'status' | 'node' | 'task'>)
   return podView(p.spec, p.status, { spec: p.task.specRevision, status: p.task.statusRevision }, p.node) as unknown as Obj;
 }
 
-/** The node a placed pod's task runs on, as the Pod view names it: its host's node name (the instance's EC2 id). */
+/** The node a placed pod's task runs on, as the Pod view names it: its host's node name (the instance's EC2 id) and address (the pod's hostIP). */
 export function podNodeOf(instances: Pick<InstanceRecords, 'get'>): (instanceArn: string) => Promise<PodNode | undefined> {
   return async (arn) => {
     const held = await instances.get(arn);
-    return held && { name: nodeName(held.record) };
+    return held && { name: nodeName(held.record), ...(held.record.agentAddress !== undefined && { ip: held.record.agentAddress }) };
   };
 }

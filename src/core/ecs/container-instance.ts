@@ -50,6 +50,11 @@ export interface ContainerInstanceRecord {
    * resourceVersion and one watch stream. Berth's own; not in the API.
    */
   kubeNode?: KubeNodeFields;
+  /**
+   * The host's own address, as its agent said at its last hello (agent/host-address.ts): its
+   * node's InternalIP and its pods' hostIP. Berth's own; not in the API (EC2 has it, ECS not).
+   */
+  agentAddress?: string;
 }
 
 /** The Kubernetes-only parts of a node (labels are the instance's custom attributes). */
@@ -70,8 +75,8 @@ export interface NodeTaint {
 }
 
 /** The ContainerInstance shape of the API: the record less Berth's own fields. */
-export function containerInstanceView(c: ContainerInstanceRecord): Omit<ContainerInstanceRecord, 'agentDisconnectedAt' | 'kubeNode'> {
-  const { agentDisconnectedAt: _at, kubeNode: _node, ...view } = c;
+export function containerInstanceView(c: ContainerInstanceRecord): Omit<ContainerInstanceRecord, 'agentDisconnectedAt' | 'kubeNode' | 'agentAddress'> {
+  const { agentDisconnectedAt: _at, kubeNode: _node, agentAddress: _address, ...view } = c;
   return view;
 }
 

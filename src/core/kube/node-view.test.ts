@@ -20,11 +20,12 @@ const instance = (o: Partial<ContainerInstanceRecord> = {}): ContainerInstanceRe
   ],
   // Epoch seconds, as the ECS wire (and the record) keeps it.
   registeredAt: Date.parse('2026-12-07T10:00:00Z') / 1000,
+  agentAddress: '10.0.1.23',
   attachments: [],
   tags: [],
   ...o,
 });
-const facts = { version: '1.32', region: 'us-east-1', clusterName: 'demo', clusterUid: 'uid-1', internalIP: '10.0.1.23', now: Date.parse('2026-12-07T12:00:05.123Z') };
+const facts = { version: '1.32', region: 'us-east-1', clusterName: 'demo', clusterUid: 'uid-1', now: Date.parse('2026-12-07T12:00:05.123Z') };
 
 test('an instance is a node with the well-known labels EKS nodes carry, its capacity and a Ready condition', () => {
   const n = nodeView(instance(), facts, 42);

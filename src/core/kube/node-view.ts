@@ -4,7 +4,8 @@
  * instance type, architecture, node group) and the instance's custom ECS attributes (so
  * `memberOf(attribute:disktype == ssd)` and a nodeSelector `disktype: ssd` pick the same
  * hosts); capacity is what the agent registered; `Ready` follows the agent's session;
- * annotations, taints and the cordon are the instance's `kubeNode` fields; a DRAINING
+ * annotations, taints and the cordon are the instance's `kubeNode` fields; its InternalIP
+ * is the address the host's agent gave at hello (`agentAddress`); a DRAINING
  * instance is a cordoned node. Pure.
  */
 import { createHash } from 'node:crypto';
@@ -12,7 +13,7 @@ import { isCustom, type ContainerInstanceRecord, type NodeTaint } from '../ecs/c
 import { CLUSTER_ATTRIBUTE, NODEGROUP_ATTRIBUTE } from '../eks/nodegroup.ts';
 import { labelErrors } from './names.ts';
 
-/** Pods per node: the kubelet's default (EKS raises it with prefix delegation; Berth's placer is the limit). */
+/** Pods per node: the kubelet's default max-pods, the node's capacity.pods; the pod placer counts pods against it (scheduler/pod-fit.ts). */
 export const MAX_PODS = 110;
 /** The kubelet's port, as nodes advertise it (Berth's agent serves pods' logs and exec through the control plane). */
 const KUBELET_PORT = 10250;
@@ -28,8 +29,6 @@ export interface NodeFacts {
   /** The EKS cluster's name and uid: whose node it is. */
   readonly clusterName: string;
   readonly clusterUid: string;
-  /** The node's address, when the agent reported one. */
-  readonly internalIP?: string;
   /** Now (epoch ms): a connected agent's heartbeat (its session is live now). */
   readonly now: number;
 }
@@ -169,7 +168,8 @@ export function nodeView(ci: ContainerInstanceRecord, facts: NodeFacts, modRevis
           condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
         ]
         : ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready'].map(unknown),
-      addresses: [...(facts.internalIP !== undefined ? [{ type: 'InternalIP', address: facts.internalIP }] : []), { type: 'Hostname', address: name }],
+      // The host's address as its agent said it at hello (agentAddress), then its name, as a kubelet reports them.
+      addresses: [...(ci.agentAddress !== undefined ? [{ type: 'InternalIP', address: ci.agentAddress }] : []), { type: 'Hostname', address: name }],
       daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
       nodeInfo: {
         machineID: ci.ec2InstanceId,

@@ -170,6 +170,8 @@ export interface LinuxSettings {
   extraHosts?: { hostname?: string; ipAddress?: string }[];
   dnsServers?: string[];
   dnsSearchDomains?: string[];
+  /** resolv.conf `options` (a pod's `ndots:5`, its dnsConfig.options); absent: the host's. Berth's own: ECS has none. */
+  dnsOptions?: string[];
   /** No network at all, not even the task's (ECS disableNetworking). */
   disableNetworking?: boolean;
 }

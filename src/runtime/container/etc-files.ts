@@ -16,6 +16,8 @@ export interface EtcInput {
   readonly dnsServers?: readonly string[] | undefined;
   /** ECS `dnsSearchDomains`; when absent, the host's. */
   readonly dnsSearchDomains?: readonly string[] | undefined;
+  /** resolv.conf options (`ndots:5`); when absent, the host's. */
+  readonly dnsOptions?: readonly string[] | undefined;
   /** The host's /etc/resolv.conf text. */
   readonly hostResolvConf: string;
   /** True in `host` network mode: the host's loopback name servers are reachable then. */
@@ -37,6 +39,8 @@ export const FALLBACK_DNS_SERVERS: readonly string[] = ['8.8.8.8', '8.8.4.4'];
 const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const isIp = (s: string): boolean => IPV4_RE.test(s) || (/^[0-9A-Fa-f:.]+$/.test(s) && s.includes(':'));
+/** One resolv.conf option: a word, with `:value` (no spaces: they would split it). */
+const RESOLV_OPTION_RE = /^[A-Za-z0-9_-]+(:[^\s]+)?$/;
 const isLoopback = (s: string): boolean => s.startsWith('127.') || s === '::1';
 
 export function checkHostname(name: string, field: string): string {
@@ -64,10 +68,12 @@ export function etcFiles(input: EtcInput): EtcFiles {
   if (servers.length === 0) servers = FALLBACK_DNS_SERVERS;
   const search = input.dnsSearchDomains ?? host.search;
   for (const d of search) checkHostname(d, 'dnsSearchDomains entry');
+  const options = input.dnsOptions ?? host.options;
+  for (const o of options) if (!RESOLV_OPTION_RE.test(o)) throw new ContainerConfigError(`dnsOptions entry ${JSON.stringify(o)} is not a resolver option (name or name:value)`);
   const resolv = [
     ...servers.map((s) => `nameserver ${s}`),
     ...(search.length > 0 ? [`search ${search.join(' ')}`] : []),
-    ...(host.options.length > 0 ? [`options ${host.options.join(' ')}`] : []),
+    ...(options.length > 0 ? [`options ${options.join(' ')}`] : []),
   ];
   return { hosts: `${lines.join('\n')}\n`, resolvConf: `${resolv.join('\n')}\n`, hostname: `${hostname}\n` };
 }

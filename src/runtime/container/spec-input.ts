@@ -33,6 +33,8 @@ export interface ContainerFields {
   readonly extraHosts?: readonly { hostname?: string; ipAddress?: string }[];
   readonly dnsServers?: readonly string[];
   readonly dnsSearchDomains?: readonly string[];
+  /** resolv.conf options (Berth's own, for pods: `ndots:5`); absent: the host's. */
+  readonly dnsOptions?: readonly string[];
   readonly dockerLabels?: Readonly<Record<string, string>>;
   readonly dockerSecurityOptions?: readonly string[];
   readonly systemControls?: readonly { namespace?: string; value?: string }[];

@@ -214,6 +214,9 @@ test('hosts and resolv.conf: hostname, addresses, extraHosts, DNS servers and se
   assert.equal(built.etc.hostname, 'web\n');
   assert.ok(built.spec.process.env.includes('HOSTNAME=web'));
   assert.equal(build({ dnsServers: ['1.1.1.1'] }).etc.resolvConf, 'nameserver 1.1.1.1\nsearch corp.example\noptions edns0\n');
+  assert.equal(build({ dnsServers: ['10.100.0.10'], dnsSearchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], dnsOptions: ['ndots:5'] }).etc.resolvConf,
+    'nameserver 10.100.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n', 'a pod\'s resolver, as the kubelet writes it');
+  assert.throws(() => build({ dnsOptions: ['ndots 5'] }), /dnsOptions entry "ndots 5"/);
   assert.match(build({}, { network: { mode: 'host' } }).etc.resolvConf, /^nameserver 127\.0\.0\.53\n/);
   assert.match(build({}, { network: { mode: 'none' } }).etc.hosts, /127\.0\.1\.1\tc1\n/);
   assert.match(build({}, { host: { ...HOST, resolvConf: 'nameserver 127.0.0.1\n' } }).etc.resolvConf, /^nameserver 8\.8\.8\.8\n/);

@@ -131,6 +131,7 @@ export function buildSpec(input: SpecInput): BuiltSpec {
     extraHosts: def.extraHosts,
     dnsServers: def.dnsServers,
     dnsSearchDomains: def.dnsSearchDomains,
+    dnsOptions: def.dnsOptions,
     hostResolvConf: input.host.resolvConf,
     hostNetwork: network.mode === 'host',
   });

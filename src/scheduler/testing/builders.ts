@@ -15,7 +15,7 @@ export class InstanceBuilder {
   private readonly i: {
     arn: string; id: string; status: InstanceStatus; agentConnected: boolean; registeredAt: number;
     attributes: Map<string, string | undefined>; capacityProvider?: string; cpu: number; memory: number; eni: number;
-    portsInUse: Set<string>; groups: Map<string, number>; taskCount: number; ec2InstanceId?: string; agentVersion?: string;
+    portsInUse: Set<string>; groups: Map<string, number>; taskCount: number; pods?: number; ec2InstanceId?: string; agentVersion?: string;
     kubeNode?: KubeNodeFields;
   };
 
@@ -50,6 +50,14 @@ export class InstanceBuilder {
   /** `n` running tasks of `group` (they count towards taskCount too). */
   tasks(group: string, n = 1): this {
     this.i.groups.set(group, (this.i.groups.get(group) ?? 0) + n);
+    this.i.taskCount += n;
+    return this;
+  }
+
+  /** `n` running pods (each its own `pod:` group; they count towards taskCount and the node's pods). */
+  pods(n: number): this {
+    for (let k = 0; k < n; k++) this.i.groups.set(`pod:default/p${(this.i.pods ?? 0) + k}`, 1);
+    this.i.pods = (this.i.pods ?? 0) + n;
     this.i.taskCount += n;
     return this;
   }
@@ -91,7 +99,8 @@ export class RequestBuilder {
     const r = this.r;
     return {
       count: r.count, group: r.group, constraints: [...r.constraints], strategy: [...r.strategy],
-      demand: { cpu: r.cpu, memory: r.memory, ports: [...r.ports], eni: r.eni, requiredAttributes: [...r.required] },
+      // A pod takes a pod slot of its node, as placer-pods.ts asks.
+      demand: { cpu: r.cpu, memory: r.memory, ports: [...r.ports], eni: r.eni, requiredAttributes: [...r.required], ...(r.pod !== undefined && { pod: true }) },
       ...(r.targets && { targets: [...r.targets] }),
       ...(r.capacityProvider !== undefined && { capacityProvider: r.capacityProvider }),
       ...(r.pod !== undefined && { pod: r.pod }),

@@ -57,20 +57,65 @@ function security(spec: PodSpec, c: Container): SecurityContext | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** The resolver option the kubelet gives every pod resolving through the cluster DNS: short names try the search path first. */
+export const POD_DNS_NDOTS = 5;
+
+/**
+ * dnsConfig.options over `base` (`name` or `name:value`), as the kubelet's mergeDNSOptions: by
+ * name, the pod's value winning, an option without a value written as its name alone.
+ */
+function mergeDnsOptions(base: readonly string[], own: readonly { name?: string; value?: string }[]): string[] {
+  const byName = new Map<string, string | undefined>();
+  for (const o of base) {
+    const colon = o.indexOf(':');
+    byName.set(colon < 0 ? o : o.slice(0, colon), colon < 0 ? undefined : o.slice(colon + 1));
+  }
+  for (const o of own) if (o.name) byName.set(o.name, o.value || undefined);
+  return [...byName].map(([name, value]) => (value === undefined ? name : `${name}:${value}`));
+}
+
+const unique = (list: readonly string[]): string[] => [...new Set(list)];
+
+/**
+ * The pod's resolver, as the kubelet's dnsPolicy makes it (pkg/kubelet/network/dns):
+ * - ClusterFirst (the default; on the host network only as ClusterFirstWithHostNet): the
+ *   cluster DNS, `search <ns>.svc.<domain> svc.<domain> <domain>`, `options ndots:5`;
+ *   without a cluster DNS it falls back to Default, as the kubelet does;
+ * - Default: the host's resolv.conf (the agent's), dnsConfig's entries in its place;
+ * - None: dnsConfig alone (validation requires a nameserver).
+ * dnsConfig's nameservers and searches are appended (duplicates dropped), its options merged.
+ */
+function podDns(spec: PodSpec, clusterDns: ClusterDns | undefined, namespace: string): Pick<LinuxSettings, 'dnsServers' | 'dnsSearchDomains' | 'dnsOptions'> {
+  const policy = spec.dnsPolicy ?? 'ClusterFirst';
+  const hostNetwork = spec.hostNetwork === true;
+  const dnsConfig = spec.dnsConfig ?? {};
+  const own = { servers: dnsConfig.nameservers ?? [], searches: dnsConfig.searches ?? [], options: dnsConfig.options ?? [] };
+  if (policy === 'None') return { dnsServers: unique(own.servers), dnsSearchDomains: unique(own.searches), dnsOptions: mergeDnsOptions([], own.options) };
+  const cluster = clusterDns !== undefined && (policy === 'ClusterFirst' ? !hostNetwork : policy === 'ClusterFirstWithHostNet');
+  if (cluster) {
+    const d = clusterDns.domain;
+    return {
+      dnsServers: unique([clusterDns.server, ...own.servers]),
+      dnsSearchDomains: unique([`${namespace}.svc.${d}`, `svc.${d}`, d, ...own.searches]),
+      dnsOptions: mergeDnsOptions([`ndots:${POD_DNS_NDOTS}`], own.options),
+    };
+  }
+  // Default: the host's, but for what dnsConfig names.
+  return {
+    ...(own.servers.length > 0 && { dnsServers: unique(own.servers) }),
+    ...(own.searches.length > 0 && { dnsSearchDomains: unique(own.searches) }),
+    ...(own.options.length > 0 && { dnsOptions: mergeDnsOptions([], own.options) }),
+  };
+}
+
 /** Linux settings of the pod every container shares: hostname, sysctls, /etc/hosts entries, resolver. */
 export function podLinux(spec: PodSpec, podName: string, clusterDns: ClusterDns | undefined, namespace: string): LinuxSettings | undefined {
   const hostNetwork = spec.hostNetwork === true;
-  const dnsConfig = spec.dnsConfig;
-  // ClusterFirst (and ClusterFirstWithHostNet on the host's network) resolve through the cluster's DNS.
-  const clusterFirst = clusterDns !== undefined && (spec.dnsPolicy === 'ClusterFirst' ? !hostNetwork : spec.dnsPolicy === 'ClusterFirstWithHostNet');
-  const servers = [...(clusterFirst ? [clusterDns.server] : []), ...(dnsConfig?.nameservers ?? [])];
-  const searches = [...(clusterFirst ? [`${namespace}.svc.${clusterDns.domain}`, `svc.${clusterDns.domain}`, clusterDns.domain] : []), ...(dnsConfig?.searches ?? [])];
   const out: LinuxSettings = {
     ...(!hostNetwork && { hostname: (spec.hostname ?? podName).slice(0, 63) }),
     ...((spec.securityContext?.sysctls ?? []).length > 0 && { sysctls: spec.securityContext!.sysctls!.map((s) => ({ namespace: s.name, value: s.value })) }),
     ...((spec.hostAliases ?? []).length > 0 && { extraHosts: spec.hostAliases!.flatMap((a) => (a.hostnames ?? []).map((hostname) => ({ hostname, ipAddress: a.ip }))) }),
-    ...(servers.length > 0 && { dnsServers: servers }),
-    ...(searches.length > 0 && { dnsSearchDomains: searches }),
+    ...podDns(spec, clusterDns, namespace),
   };
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -104,7 +104,7 @@ function mapLines(m: Record<string, string>): string {
 }
 
 /** A resourceFieldRef's value: the quantity over the divisor, rounded up (cpu in millicores, the rest in bytes). */
-function resourceValue(c: Container, resource: string, divisor: unknown, placed: PlacedFacts | undefined): string | undefined {
+export function resourceValue(c: Container, resource: string, divisor: unknown, placed: PlacedFacts | undefined): string | undefined {
   const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
   let q: Rational | undefined = parseQuantity(c.resources?.[kind]?.[name]);
   if (!q && kind === 'limits') {

@@ -68,8 +68,8 @@ export function nodeFitFailure(spec: PodSpec, node: NodeFacts): string | undefin
   return untolerated ? `node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}` : undefined;
 }
 
-/** Reasons preemption could help with: capacity; the filters above it cannot. */
-const PREEMPTABLE = /^Insufficient /;
+/** Reasons preemption could help with: capacity (NodeResourcesFit's, the pod count's too); the filters above it cannot. */
+const PREEMPTABLE = /^(Insufficient |Too many pods$)/;
 
 /**
  * The PodScheduled=False message (and FailedScheduling event) when none of `nodes` candidates

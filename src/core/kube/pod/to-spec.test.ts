@@ -127,14 +127,29 @@ test('the pod request counts sidecars with the running containers and at each la
   assert.equal(milliValue(podRequest({ ...spec, containers: [{ name: 'app', image: 'x', resources: { requests: { cpu: '1500m' } } }] }, 'cpu')), 1800);
 });
 
-test('the resolver: cluster DNS for ClusterFirst (not on the host network unless ClusterFirstWithHostNet), dnsConfig added, host aliases in /etc/hosts', () => {
+test('the resolver: cluster DNS and ndots:5 for ClusterFirst (not on the host network unless ClusterFirstWithHostNet), dnsConfig added, host aliases in /etc/hosts', () => {
   const make = (spec: Pod['spec']) => podToTaskSpec(defaultPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'r', namespace: 'shop' }, spec }, { rng: () => 0 }), inputs({ clusterDns: { server: '172.20.0.10', domain: 'cluster.local' } })).spec.containers[0]!.linux;
   const containers = [{ name: 'a', image: 'a:1' }];
   assert.deepEqual(make({ containers, dnsConfig: { searches: ['corp.example'] }, hostAliases: [{ ip: '10.1.1.1', hostnames: ['db', 'db.local'] }] }), {
     hostname: 'r', dnsServers: ['172.20.0.10'], dnsSearchDomains: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example'],
+    dnsOptions: ['ndots:5'],
     extraHosts: [{ hostname: 'db', ipAddress: '10.1.1.1' }, { hostname: 'db.local', ipAddress: '10.1.1.1' }],
   });
   assert.equal(make({ containers, hostNetwork: true }), undefined, 'ClusterFirst on the host network resolves as the host does');
   assert.deepEqual(make({ containers, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' })?.dnsServers, ['172.20.0.10']);
-  assert.deepEqual(make({ containers, dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'] } }), { hostname: 'r', dnsServers: ['1.1.1.1'] });
+  assert.deepEqual(make({ containers, dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'] } }), { hostname: 'r', dnsServers: ['1.1.1.1'], dnsSearchDomains: [], dnsOptions: [] },
+    'None: dnsConfig alone, nothing of the host\'s');
+});
+
+test('dnsPolicy: Default resolves as the host does but for dnsConfig; dnsConfig options merge over ndots:5 by name, duplicates dropped', () => {
+  const make = (spec: Pod['spec'], clusterDns: boolean = true) => podToTaskSpec(defaultPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'r', namespace: 'shop' }, spec }, { rng: () => 0 }),
+    inputs(clusterDns ? { clusterDns: { server: '172.20.0.10', domain: 'cluster.local' } } : {})).spec.containers[0]!.linux;
+  const containers = [{ name: 'a', image: 'a:1' }];
+  assert.deepEqual(make({ containers, dnsPolicy: 'Default' }), { hostname: 'r' });
+  assert.deepEqual(make({ containers, dnsPolicy: 'Default', dnsConfig: { options: [{ name: 'edns0' }] } }), { hostname: 'r', dnsOptions: ['edns0'] });
+  assert.deepEqual(make({ containers }, false), { hostname: 'r' }, 'ClusterFirst without a cluster DNS falls back to Default');
+  const merged = make({ containers, dnsConfig: { nameservers: ['172.20.0.10', '1.1.1.1'], searches: ['cluster.local'], options: [{ name: 'ndots', value: '2' }, { name: 'single-request' }] } });
+  assert.deepEqual(merged?.dnsServers, ['172.20.0.10', '1.1.1.1']);
+  assert.deepEqual(merged?.dnsSearchDomains, ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local']);
+  assert.deepEqual(merged?.dnsOptions, ['ndots:2', 'single-request']);
 });
