@@ -28,6 +28,7 @@ import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
 import type { PlacedFacts } from '../core/kube/pod/env.ts';
 import { placedEnv } from '../core/kube/pod/placed-env.ts';
+import { fargatePlacedFacts, isFargatePod } from '../core/kube/fargate-node.ts';
 import { readRestarts, writeRestarts } from './restart-history.ts';
 import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
 import { probeSlot } from './probes/slot-probes.ts';
@@ -492,7 +493,9 @@ export class TaskRunner {
 
   /** Where this pod runs: the node's facts and the pod's address (the host's, on the host network). */
   #placedFacts(node: Omit<PlacedFacts, 'podIP'>): PlacedFacts {
-    return { ...node, podIP: (!this.#net || this.#net.hostNetwork ? undefined : this.#net.ip) ?? node.hostIP };
+    const podIP = (!this.#net || this.#net.hostNetwork ? undefined : this.#net.ip) ?? node.hostIP;
+    // A Fargate pod's node is its own, not the pool host it runs on (core/kube/fargate-node.ts).
+    return isFargatePod(this.spec) ? fargatePlacedFacts(this.spec, podIP) : { ...node, podIP };
   }
 
   #report(status: TaskStatus, extra: Partial<StatusReport> = {}): void {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { podView } from './pod/view.ts';
 import { fargatePodSpec, fargatePodStatus } from './testing/fargate-pods.ts';
-import { fargateNodeView, fargatePodNode, FARGATE_TAINT } from './fargate-node.ts';
+import { fargateNodeView, fargatePlacedFacts, fargatePodNode, FARGATE_TAINT } from './fargate-node.ts';
 
 const FACTS = { version: '1.32', region: 'us-east-1', clusterName: 'demo', clusterUid: 'uid-demo', now: 1_700_000_500_000 };
 const fargateSpec = () => fargatePodSpec();
@@ -34,4 +34,10 @@ test('the Fargate node: compute-type fargate, the NoSchedule taint, the pod\'s F
   assert.deepEqual(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
   assert.deepEqual(node.status.addresses, [{ type: 'InternalIP', address: '10.0.3.7' }, { type: 'Hostname', address: node.metadata.name }, { type: 'InternalDNS', address: node.metadata.name }]);
   assert.equal(fargateNodeView(fargateSpec(), status({ lastStatus: 'STOPPED' }), FACTS), undefined);
+});
+
+test("a Fargate pod's containers read its own node: the name its view shows, its address as the host's, its size as allocatable", () => {
+  const spec = fargateSpec();
+  const facts = fargatePlacedFacts(spec, '10.0.3.7');
+  assert.deepEqual(facts, { nodeName: fargatePodNode(spec, status(), 'us-east-1')!.name, hostIP: '10.0.3.7', podIP: '10.0.3.7', allocatable: { cpu: '250m', memory: '524288Ki' } });
 });

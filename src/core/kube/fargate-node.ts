@@ -13,6 +13,7 @@ import type { TaskSpec } from '../workload/spec.ts';
 import type { TaskStatus } from '../workload/status.ts';
 import { cpuQuantity, nodeUid, type NodeFacts, type NodeObject } from './node-view.ts';
 import { CAPACITY_ANNOTATION, COMPUTE_TYPE_LABEL, FARGATE_PROFILE_LABEL, fargateNodeName } from './pod/fargate.ts';
+import type { PlacedFacts } from './pod/env.ts';
 import { interfaceAddress, type PodNode } from './pod/status-view.ts';
 
 /** The taint every Fargate node carries (EKS): only pods the Fargate scheduler binds there run on it. */
@@ -37,6 +38,18 @@ export function fargatePodNode(spec: Pick<TaskSpec, 'kube' | 'launchType' | 'pla
   if (!isFargatePod(spec) || status.lastStatus === 'STOPPED') return undefined;
   const ip = interfaceAddress(status);
   return ip === undefined ? undefined : { name: fargateNodeName(ip, region), ip };
+}
+
+/**
+ * What a Fargate pod's containers read of where they run (env fieldRefs: spec.nodeName,
+ * status.hostIP, a limit the node's allocatable stands in for), given the pod's address:
+ * its own node, as fargatePodNode names it, sized as the pod's Fargate size. The region is
+ * the pool host's (its container instance ARN's).
+ */
+export function fargatePlacedFacts(spec: Pick<TaskSpec, 'placement' | 'resources'>, podIP: string): PlacedFacts {
+  const region = spec.placement.instanceArn?.split(':')[3] ?? '';
+  const reserved = spec.resources.reserved;
+  return { nodeName: fargateNodeName(podIP, region), hostIP: podIP, podIP, allocatable: { cpu: cpuQuantity(reserved.cpu), memory: `${reserved.memory * 1024}Ki` } };
 }
 
 /** The Node of a Fargate pod, when it has one (fargatePodNode); `revision`: the pod's resourceVersion. */
