@@ -119,8 +119,6 @@ describe('Fargate', () => {
 describe('Fargate Spot', () => {
   /** The container's stopTimeout: the trap ignores SIGTERM, so SIGKILL ends it then. */
   const STOP_TIMEOUT = 3;
-  /** How soon after `berth spot interrupt` returns its TerminationNotice event must be seen. */
-  const NOTICE_WITHIN_MS = 3_000;
   /** stoppedAt (the agent's report) and the warning's updatedAt (the control plane's) are two processes' clocks on one host, and ms rounding. */
   const CLOCK_SLACK_MS = 200;
   /** How long after stopTimeout the SIGKILL's STOPPED may come on a loaded machine (well under 30 s, the default). */
@@ -157,17 +155,22 @@ describe('Fargate Spot', () => {
       const running = current.filter((t) => t.capacityProviderName === 'FARGATE_SPOT' && t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
       const round = running.slice(0, TRIALS - trials).map((t) => t.taskArn);
       assert.ok(round.length > 0, 'a RUNNING Spot task to interrupt');
-      const answers = await Promise.all(round.map(async (arn) => ({ arn, r: await berthCli('spot', 'interrupt', '--task', arn), at: Date.now() })));
+      const answers = await Promise.all(round.map(async (arn) => {
+        const asked = Date.now();
+        const r = await berthCli('spot', 'interrupt', '--task', arn);
+        return { arn, r, asked, at: Date.now() };
+      }));
       const warnedAt = new Map<string, number>();
-      for (const { arn, r, at } of answers) {
+      for (const { arn, r, asked, at } of answers) {
         assert.equal(r.code, 0, r.stderr);
-        const notice = await until(`the TerminationNotice event of ${arn}`, async () => events!.lines.find((l) => l.event.detail.taskArn === arn && l.event.detail.stopCode === 'TerminationNotice'), 5_000);
-        // "At once": well before the stop it warns of (stopTimeout), with room for a loaded CI machine.
-        assert.ok(notice.at - at <= NOTICE_WITHIN_MS, `the warning's event came ${notice.at - at} ms after the command returned`);
+        const notice = await until(`the TerminationNotice event of ${arn}`, async () => events!.lines.find((l) => l.event.detail.taskArn === arn && l.event.detail.stopCode === 'TerminationNotice'), 60_000);
         assert.deepEqual([notice.event['detail-type'], notice.event.detail.lastStatus, notice.event.detail.desiredStatus], ['ECS Task State Change', 'RUNNING', 'STOPPED']);
         // The server's own time of the warning (its updatedAt, ms precision), as stoppedAt is: the
-        // stream's delivery may lag on a loaded machine.
-        warnedAt.set(arn, Date.parse(String(notice.event.detail.updatedAt)));
+        // stream's delivery may lag on a loaded machine. "At once" in that time: the warning was
+        // written while the command ran, before it answered.
+        const warned = Date.parse(String(notice.event.detail.updatedAt));
+        assert.ok(warned >= asked - CLOCK_SLACK_MS && warned <= at + CLOCK_SLACK_MS, `the warning was made ${warned - asked} ms into a command that took ${at - asked} ms`);
+        warnedAt.set(arn, warned);
       }
       await until(`the round's ${round.length} tasks STOPPED`, async () => (round.every(stoppedSeen) ? true : undefined), (STOP_TIMEOUT + 30) * 1000);
       const [stopped, logs] = await Promise.all([
