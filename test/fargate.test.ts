@@ -188,8 +188,16 @@ describe('Fargate Spot', () => {
       }
       for (const { arn, log } of logs) assert.match(log, /got SIGTERM/, `the container's trap saw SIGTERM (${arn})`);
       trials += round.length;
-      // The replacements were started on the warnings: by now they run, or are about to
-      // (polled here every 500 ms; services-stable's waiter polls every 15 s).
+      // The replacements were started on the warnings: by now they run, or are about to. The
+      // event stream says when (the newest event of each task the round did not start with: a
+      // poll of two aws CLI calls costs seconds on a loaded machine, 17 rounds over); the CLI
+      // then confirms (services-stable's waiter polls every 15 s).
+      const roundStart = new Set(current.map((t) => t.taskArn));
+      await until(`${round.length} replacements RUNNING in the event stream`, async () => {
+        const newest = new Map<string, { lastStatus: string; desiredStatus: string }>();
+        for (const l of events!.lines) if (l.event.detail.group === 'service:spot-web' && !roundStart.has(l.event.detail.taskArn)) newest.set(l.event.detail.taskArn, l.event.detail);
+        return [...newest.values()].filter((d) => d.lastStatus === 'RUNNING' && d.desiredStatus === 'RUNNING').length >= round.length || undefined;
+      }, 60_000, 100);
       current = await until('the desired count restored', async () => {
         const ts = await describeTasks(await serviceTasks('spot-web'));
         return ts.length === DESIRED && ts.every((t) => t.lastStatus === 'RUNNING') ? ts : undefined;
