@@ -109,7 +109,6 @@ test('berth spot interrupt --task: TerminationNotice and its event within a seco
   assert.ok(events.lines.indexOf(notice) < events.lines.indexOf(final), "the warning's event came before the task's STOPPED");
   const between = events.lines.slice(events.lines.indexOf(notice), events.lines.indexOf(final)).filter((l) => l.event.detail.taskArn === victim);
   assert.deepEqual(between.map((l) => [l.event.detail.desiredStatus, l.event.detail.stopCode]), between.map(() => ['STOPPED', 'TerminationNotice']), 'the notice stands until the task has stopped');
-  assert.ok(between.every((l) => ['RUNNING', 'DEACTIVATING', 'STOPPING'].includes(l.event.detail.lastStatus)), 'no STOPPED before its STOPPED event');
 
   const listed = await berthCli('events', '--detail-type', 'ECS Task State Change');
   assert.equal(listed.code, 0, listed.stderr);
