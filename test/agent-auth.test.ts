@@ -190,7 +190,8 @@ describe('agents prove who they are', () => {
     const t0 = Date.now();
     const got = await forge(`Bearer berth_inst_${randomBytes(32).toString('base64url')}`, a.arn, '127.0.0.5', { hello: false });
     assert.deepEqual(got.frames.map((f) => [f.opcode, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()]), [[8, 1008, 'no hello in time']]);
-    assert.ok(Date.now() - t0 >= 9_000 && Date.now() - t0 < 15_000, `closed after ${Date.now() - t0} ms`);
+    // Closed by the hello timer (1008 'no hello in time' above), and not before its 10 s.
+    assert.ok(Date.now() - t0 >= 9_000, `closed after ${Date.now() - t0} ms`);
   });
 
   test('at most 256 sockets wait for their hello at once; the next is closed at once, and the count comes back as they go', async () => {

@@ -10,7 +10,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeAddonVersionsCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
-import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
+import { AWS_CLIS, awsEnv, type AwsCli, PYTHON3 } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
@@ -68,7 +68,7 @@ async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) 
 
 describe('the aws CLIs', () => {
   for (const cli of AWS_CLIS) {
-    const v = cli.bin === 'aws' ? 'v1' : 'v2';
+    const v = cli.name === 'aws CLI v1' ? 'v1' : 'v2';
     test(`${cli.name}: a parsed error with Berth's message for every protocol`, async () => {
       const results = await inBatches(CALLS, CLI_CONCURRENCY, async (call) => ({ call, r: await cliCall(cli, call) }));
       // The clients' defaults, retries included: none of these answers is one a client retries.
@@ -113,7 +113,7 @@ except Exception as e:
     out['cbor'] = {'crash': '%s: %s' % (type(e).__name__, e)}
 print(json.dumps(out))
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint, JSON.stringify(CALLS.map((c) => [c.service, c.method]))], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint, JSON.stringify(CALLS.map((c) => [c.service, c.method]))], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, { code?: string; message?: string; status?: number; requestId?: string; crash?: string }>;
   for (const call of CALLS) {
@@ -155,7 +155,7 @@ for name in s.get_available_services():
         out[name] = 'crash: %s: %s' % (type(e).__name__, e)
 print(json.dumps(out))
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, string>;
   // Served by Berth (STS's GetCallerIdentity; ECR's and CloudWatch Logs' parameterless operations happen to be ones they lack: their own door's answer);
@@ -191,9 +191,9 @@ test('the AWS SDK for JavaScript v3: a service exception with the code as its na
 });
 
 test('Berth\'s own services still answer; a request with nothing of AWS in it gets a plain 404', async () => {
-  const r = await run('aws', ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', 'list-clusters'], { env: awsEnv() });
+  const r = await run(AWS_CLIS[0].bin, ['--endpoint-url', berth.endpoint, '--output', 'json', 'ecs', 'list-clusters'], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
-  const ecs = await run('aws', ['--endpoint-url', berth.endpoint, 'ecs', 'submit-task-state-change', '--cluster', 'default'], { env: awsEnv() });
+  const ecs = await run(AWS_CLIS[0].bin, ['--endpoint-url', berth.endpoint, 'ecs', 'submit-task-state-change', '--cluster', 'default'], { env: awsEnv() });
   assert.match(ecs.stderr, /\(UnknownOperationException\).*is not supported by this endpoint/, 'an ECS operation Berth lacks: the ECS door\'s own answer');
   const registry = await fetch(`${berth.endpoint}/v2/`);
   assert.equal(registry.headers.get('docker-distribution-api-version'), 'registry/2.0', 'the registry still answers /v2/');

@@ -8,7 +8,7 @@
 // drops those members from answers and cannot send them, so boto3 checks them.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
@@ -204,6 +204,6 @@ assert r['updateStatus'] == 'DELETE_FAILED' and r['status'] == 'ACTIVE', r
 ecs.delete_cluster(cluster='b3')
 assert ecs.delete_capacity_provider(capacityProvider='p1')['capacityProvider']['updateStatus'] == 'DELETE_IN_PROGRESS'
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
 });

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
@@ -45,7 +45,7 @@ for ep in sys.argv[1:]:
     assert (r['endpoint'], r['telemetryEndpoint'], r['serviceConnectEndpoint']) == (ep + '/',) * 3, r
 `;
   const localhost = `http://localhost:${berth.port}`;
-  const r = await run('python3', ['-c', script, berth.endpoint, localhost], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint, localhost], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
 });
 

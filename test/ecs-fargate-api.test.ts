@@ -4,7 +4,7 @@
 // services' answers. Where the task goes once accepted is the placer's (the Fargate pool).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
@@ -208,6 +208,6 @@ assert s['platformVersion'] == 'LATEST' and s['platformFamily'] == 'Linux' and '
 d = ecs.describe_services(cluster='b', services=['web'])['services'][0]['deployments'][0]
 assert d['platformVersion'] == '1.4.0' and d['platformFamily'] == 'Linux' and d['capacityProviderStrategy'][1] == {'capacityProvider': 'FARGATE_SPOT', 'weight': 3}, d
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint, json(WEBSERVER)], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint, json(WEBSERVER)], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
 });

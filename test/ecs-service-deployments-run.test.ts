@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
-import { AWS_CLIS, aws, awsEnv } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, PYTHON3 } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
@@ -31,7 +31,7 @@ const ecs = async <T = Json>(...args: string[]): Promise<T> => {
 const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), ...args, '--endpoint', berth.endpoint]);
 
 before(async () => {
-  const botocore = execFileSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
+  const botocore = execFileSync(PYTHON3, ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
   mkdirSync(join(modelDir, 'ecs', '2014-11-13'), { recursive: true });
   writeFileSync(join(modelDir, 'ecs', '2014-11-13', 'service-2.json'), gunzipSync(readFileSync(join(botocore, 'data', 'ecs', '2014-11-13', 'service-2.json.gz'))));
   await cleanupHost();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import * as ecs from '@aws-sdk/client-ecs';
-import { AWS_CLIS, awsEnv, type AwsCli } from './support/aws-cli.ts';
+import { AWS_CLIS, awsEnv, type AwsCli, PYTHON3 } from './support/aws-cli.ts';
 import { botocoreModel } from './support/aws-model.ts';
 import { sharedBerth } from './support/shared-berth.ts';
 import { checkAnswers, recordingEcsClient } from './support/recorded-answers.ts';
@@ -27,7 +27,7 @@ const berth = sharedBerth();
  */
 const modelDir = mkdtempSync(join(tmpdir(), 'berth-ecs-model-'));
 before(async () => {
-  const botocore = execFileSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
+  const botocore = execFileSync(PYTHON3, ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
   mkdirSync(join(modelDir, 'ecs', '2014-11-13'), { recursive: true });
   writeFileSync(join(modelDir, 'ecs', '2014-11-13', 'service-2.json'), gunzipSync(readFileSync(join(botocore, 'data', 'ecs', '2014-11-13', 'service-2.json.gz'))));
 });
@@ -153,7 +153,7 @@ s = ecs.describe_service_deployments(serviceDeploymentArns=[newest])['serviceDep
 assert s['status'] in ('ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS') and s['rollback']['serviceRevisionArn'], s
 print('ok')
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'ok');
 });

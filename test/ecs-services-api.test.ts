@@ -4,7 +4,7 @@
 // (Tasks starting for a service need the service reconciler: ecs-services-run.test.ts.)
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { sharedBerth } from './support/shared-berth.ts';
 import { run } from './support/run.ts';
 
@@ -216,7 +216,7 @@ except ecs.exceptions.ServiceNotActiveException:
     pass
 print('ok')
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'ok');
 });

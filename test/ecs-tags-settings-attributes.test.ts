@@ -42,7 +42,7 @@ for (const cli of AWS_CLIS) {
       // Debian's CLI v2 (2.9) predates the `type` member and drops it from the output.
       const { type, ...setting } = put.setting as typeof put.setting & { type?: string };
       assert.deepEqual(setting, { name: 'containerInsights', value: 'enabled', principalArn: 'arn:aws:iam::000000000000:root' });
-      if (cli.bin === 'aws') assert.equal(type, 'user');
+      if (cli.name === 'aws CLI v1') assert.equal(type, 'user');
       await ecs('put-account-setting-default', '--name', 'awsvpcTrunking', '--value', 'enabled');
       const own = await ecs<{ settings: { name: string; value: string }[] }>('list-account-settings');
       assert.deepEqual(own.settings.map((s) => [s.name, s.value]), [['containerInsights', 'enabled']]);

@@ -76,7 +76,7 @@ for (const cli of AWS_CLIS) {
       for (let i = 0; i < 3; i++) await register(small('rev'));
       await ecs('deregister-task-definition', '--task-definition', 'rev:3');
       // Debian's aws CLI v2 (2.9) predates DeleteTaskDefinitions (2023): only v1 can call it.
-      if (cli.bin === 'aws') {
+      if (cli.name === 'aws CLI v1') {
         const deleted = await ecs<{ taskDefinitions: TaskDef[]; failures: { reason: string }[] }>('delete-task-definitions', '--task-definitions', 'rev:3', 'rev:2');
         assert.deepEqual(deleted.taskDefinitions.map((t) => [t.revision, t.status]), [[3, 'DELETE_IN_PROGRESS']]);
         assert.match(deleted.failures[0]!.reason, /ACTIVE/);

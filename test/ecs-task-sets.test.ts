@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AWS_CLIS, aws, awsEnv, awsFails } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
@@ -124,7 +124,7 @@ out['deleted'] = ecs.delete_task_set(cluster='default', service='cart', taskSet=
 ecs.delete_service(service='cart', force=True)
 print(json.dumps(out))
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.deepEqual(out.created, ['ACTIVE', 1, { value: 100, unit: 'PERCENT' }]);

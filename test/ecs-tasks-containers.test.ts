@@ -9,6 +9,7 @@ import { AWS_CLIS, aws } from './support/aws-cli.ts';
 import { ROOT, type BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples, stopBerthAndTasks } from './support/berth-with-agent.ts';
 import { ok, run } from './support/run.ts';
+import { until } from './support/until.ts';
 
 let berth: BerthProcess;
 const cli = AWS_CLIS[0];
@@ -132,17 +133,11 @@ describe('tasks with real containers', () => {
     await berth.kill9();
     await berth.restart();
     assert.deepEqual(await pids(), before, 'no container was restarted');
-    const t0 = Date.now();
-    for (;;) {
-      const tasks = (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', ...arns)).tasks;
-      if (tasks.every((t) => t.lastStatus === 'RUNNING')) break;
-      assert.ok(Date.now() - t0 < 10_000, 'states correct within 10 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    // A graceful stop with the tasks running: berth up exits at once and leaves them running.
-    const t1 = Date.now();
+    // The restarted control plane learns the states from the agents (how soon is bench/'s to measure).
+    await until('every task RUNNING after the restart', async () => (await ecs<{ tasks: Task[] }>('describe-tasks', '--tasks', ...arns)).tasks.every((t) => t.lastStatus === 'RUNNING') || undefined, 120_000);
+    // A graceful stop with the tasks running: berth up exits without stopping them (their
+    // stopTimeout would have SIGKILLed every sleep) and leaves the same processes running.
     await berth.stop({ keepData: true });
-    assert.ok(Date.now() - t1 < 5_000, `berth up took ${Date.now() - t1} ms to exit on SIGTERM`);
     assert.deepEqual(await pids(), before, 'SIGTERM left the containers running');
     await berth.restart();
     for (const t of arns) await ecs('stop-task', '--task', t);

@@ -51,7 +51,7 @@ function servedCertificate(endpoint: string): Promise<X509Certificate> {
 for (const cli of AWS_CLIS) {
   describe(cli.name, () => {
     const eks = <T = Record<string, unknown>>(...args: string[]) => aws<T>(cli, berth.endpoint, ['eks', ...args]);
-    const name = cli.bin === 'aws' ? 'one' : 'two';
+    const name = cli.name === 'aws CLI v1' ? 'one' : 'two';
 
     test('a cluster from create to delete: its CA, endpoint, kubeconfig and tokens', async () => {
       const created = await eks<{ cluster: Cluster }>(...create, '--name', name, '--tags', 'team=core');
@@ -60,7 +60,7 @@ for (const cli of AWS_CLIS) {
       assert.equal(created.cluster.version, '1.32', 'the default version is the newest kubectl 1.32 speaks');
       assert.equal(created.cluster.kubernetesNetworkConfig.serviceIpv4Cidr, '10.100.0.0/16');
       // Debian's aws CLI v2 (2.9) has a model from before access entries: it drops accessConfig from what it prints.
-      if (cli.bin === 'aws') assert.deepEqual(created.cluster.accessConfig, { bootstrapClusterCreatorAdminPermissions: true, authenticationMode: 'API_AND_CONFIG_MAP' });
+      if (cli.name === 'aws CLI v1') assert.deepEqual(created.cluster.accessConfig, { bootstrapClusterCreatorAdminPermissions: true, authenticationMode: 'API_AND_CONFIG_MAP' });
       assert.deepEqual(created.cluster.resourcesVpcConfig.subnetIds, ['subnet-a', 'subnet-b']);
       // As on EKS, a cluster being created has no endpoint and no OIDC issuer yet.
       assert.equal(created.cluster.identity, undefined, 'no issuer while CREATING');

@@ -201,11 +201,12 @@ describe('watch', () => {
   });
 
   it('ends a watch after its timeoutSeconds; a watch of a named object sees only it', async () => {
-    const started = Date.now();
-    const watched = kubeRequest(s, `${CMS}/t2?watch=1&timeoutSeconds=1&resourceVersion=${(await s.store.revision())}`, { token: ADMIN_TOKEN });
-    await new Promise((r) => setTimeout(r, 100));
+    // Both changes are made first and the watch replays them from its resourceVersion: made after
+    // it had started, a loaded machine could let its 1 s timeout pass before they land.
+    const from = await s.store.revision();
     for (const name of ['t1', 't2']) await kubeRequest(s, `${CMS}/${name}`, { method: 'PATCH', token: ADMIN_TOKEN, headers: { 'Content-Type': 'application/merge-patch+json' }, body: '{"data":{"c":"3"}}' });
-    const r = await watched;
+    const started = Date.now();
+    const r = await kubeRequest(s, `${CMS}/t2?watch=1&timeoutSeconds=1&resourceVersion=${from}`, { token: ADMIN_TOKEN });
     assert.equal(r.status, 200);
     assert.deepEqual(r.text.trim().split('\n').map((l) => (JSON.parse(l) as { object: { metadata: { name: string } } }).object.metadata.name), ['t2']);
     assert.ok(Date.now() - started >= 900, 'the watch lasted its timeout');

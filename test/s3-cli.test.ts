@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AWS_CLIS, aws, awsEnv, awsFails, type AwsCli } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, type AwsCli, PYTHON3 } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
@@ -54,7 +54,7 @@ const s3api = <T = Record<string, unknown>>(cli: AwsCli, ...args: string[]) => a
 // The two CLIs work on buckets of their own, side by side.
 describe('the aws CLIs', { concurrency: true }, () => {
 for (const cli of AWS_CLIS) {
-  const v = cli.bin === 'aws' ? 'v1' : 'v2';
+  const v = cli.name === 'aws CLI v1' ? 'v1' : 'v2';
   const bucket = `config-${v}`;
   describe(cli.name, () => {
     test('mb, cp up and down (small and 20 MB), ls, rm, rb', async () => {
@@ -177,7 +177,7 @@ except c.exceptions.NoSuchBucket:
     pass
 print('ok')
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'ok');
   const registry = await fetch(`${berth.endpoint}/v2/`);

@@ -3,7 +3,7 @@
 // the role's, and the refusals AWS gives for a tampered secret or token.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AWS_CLIS, aws, awsEnv, awsFails, type AwsCli } from './support/aws-cli.ts';
+import { AWS_CLIS, aws, awsEnv, awsFails, type AwsCli, PYTHON3 } from './support/aws-cli.ts';
 import { startBerth, type BerthProcess } from './support/berth.ts';
 import { run } from './support/run.ts';
 
@@ -81,7 +81,7 @@ me = s.client('sts', endpoint_url=e).get_caller_identity()
 n = len(s.client('ecs', endpoint_url=e).list_clusters()['clusterArns'])
 print(json.dumps({'arn': me['Arn'], 'clusters': n}))
 `;
-  const r = await run('python3', ['-c', script, berth.endpoint], { env: awsEnv() });
+  const r = await run(PYTHON3, ['-c', script, berth.endpoint], { env: awsEnv() });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { arn: string; clusters: number };
   assert.equal(out.arn, 'arn:aws:sts::000000000000:assumed-role/app/boto');

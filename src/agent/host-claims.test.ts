@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimHost, conflicts, type HostClaim } from './host-claims.ts';
+import { until } from '../../test/support/until.ts';
 
 const base = { dataDir: '/d/agent', runDir: '/run/berth', netns: 1, bridge: 'berth0', vpcBridge: 'berth-vpc0', nftTable: 'berth', netnsPrefix: 'berth-' };
 const other: HostClaim = { ...base, pid: 42, startTime: '1', dataDir: '/d/hosts/host-2', runDir: '/run/berth-hosts/host-2', netns: 2, bridge: 'berth-h2', vpcBridge: 'berth-vpc-h2', nftTable: 'berth_h2', netnsPrefix: 'bh2-' };
@@ -46,15 +47,16 @@ test('a live claim refuses, a dead one (exited, or a zombie) is swept, and relea
     assert.equal(readdirSync(dir).length, 2);
     release();
     assert.deepEqual(readdirSync(dir), ['live.json']);
-    // An agent that exited but was not reaped yet (a zombie) holds nothing: `sleep 0.3` is
-    // left unreaped by its parent, which became `sleep 30`.
-    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30']);
+    // An agent that exited but was not reaped yet (a zombie) holds nothing: the background
+    // `sleep 30`, killed here, is left unreaped by its parent, which became `sleep 30` too. (It
+    // is killed when the test says so, not after a fixed time a loaded machine may not keep.)
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30']);
     const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
     const zombieStart = readFileSync(`/proc/${pid}/stat`, 'utf8');
     writeFileSync(join(dir, 'live.json'), JSON.stringify({ ...base, pid, startTime: zombieStart.slice(zombieStart.lastIndexOf(')') + 2).split(' ')[19] }));
     assert.throws(() => claimHost(base, dir), /is used by the agent with pid/, 'refused while it runs');
-    await new Promise((r) => setTimeout(r, 600));
-    assert.match(readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) Z /, 'a zombie now');
+    process.kill(pid, 'SIGKILL');
+    await until('a zombie now', async () => /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) || undefined, 60_000, 20);
     const again = claimHost(base, dir);
     assert.ok(!readdirSync(dir).includes('live.json'), "the zombie's claim is swept");
     again();

@@ -56,7 +56,7 @@ describe('launcher', () => {
     const { l } = newLauncher();
     const t0 = Date.now();
     await assert.rejects(l.run('sleep', ['30'], { timeoutMs: 200 }), LaunchTimeoutError);
-    assert.ok(Date.now() - t0 < 5_000);
+    assert.ok(Date.now() - t0 < 30_000, 'killed at its timeout, not run to its end');
   });
 
   it('runs many commands at once, each answered with its own output', async () => {
@@ -77,12 +77,13 @@ describe('launcher', () => {
     const { l } = newLauncher();
     const errFile = join(scratch, 'monitor.err');
     // Reports on fd 3, then goes on in the background as a daemonised monitor would.
-    const script = 'echo \'{"data": 42}\' >&3; echo noise; echo complaint >&2; (sleep 2 &) ; exit 0';
+    // The background process outlives any answer that waited for it (a bound of its length, not a speed).
+    const script = 'echo \'{"data": 42}\' >&3; echo noise; echo complaint >&2; (sleep 30 &) ; exit 0';
     const t0 = Date.now();
     const r = await l.run('sh', ['-c', script], { resultFd: 3, stderrFile: errFile });
     assert.equal(r.stdout, '{"data": 42}\n');
     assert.equal(readFileSync(errFile, 'utf8'), 'complaint\n');
-    assert.ok(Date.now() - t0 < 1_500, 'does not wait for the background process');
+    assert.ok(Date.now() - t0 < 30_000, 'does not wait for the background process');
   });
 
   it('starts a fresh shell after its quota of commands, and answers across the change', async () => {

@@ -37,14 +37,19 @@ test('discardBody reads a whole body that fits the limits: ended', async () => {
   assert.equal((await discardOf(100_000, 100_000, 1_000_000, 5_000)).ended, true);
 });
 
+/** A time limit no test reaches: a discardBody that answers at all under it gave up for another reason. */
+const UNREACHED_MS = 600_000;
+
 test('discardBody gives up past its byte limit without waiting for the rest', async () => {
-  const { ended, ms } = await discardOf(10_000_000, 3_000_000, 1_000_000, 5_000);
+  // The client stalls with most of its body unsent: only the byte limit can end the read.
+  const { ended, ms } = await discardOf(10_000_000, 3_000_000, 1_000_000, UNREACHED_MS);
   assert.equal(ended, false);
-  assert.ok(ms < 2_000, `${ms.toFixed(0)} ms`);
+  assert.ok(ms < UNREACHED_MS, `${ms.toFixed(0)} ms: not the time limit`);
 });
 
 test('discardBody gives up on a client that stops sending, after its time limit', async () => {
   const { ended, ms } = await discardOf(1_000_000, 1_000, 1_000_000, 200);
   assert.equal(ended, false);
-  assert.ok(ms >= 190 && ms < 2_000, `${ms.toFixed(0)} ms`);
+  // The client never sends the rest, so answering at all is the time limit; not before it.
+  assert.ok(ms >= 190, `${ms.toFixed(0)} ms`);
 });

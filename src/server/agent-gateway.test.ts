@@ -23,6 +23,12 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { createAgentGateway, taskKeyOf } from './agent-gateway.ts';
 import { instanceRefOf, issueSecret } from './instance-credentials.ts';
+import { until } from '../../test/support/until.ts';
+
+/** Waits on conditions here are bounds for a loaded machine (CI runs two passes on two cores), not speeds. */
+const WAIT_MS = 30_000;
+/** The rotations are 50 ms apart: poll at that pace. */
+const POLL_MS = 20;
 
 const POOL = fargatePoolScope(SCOPE.region);
 const OTHER: Scope = { account: '210987654321', region: SCOPE.region };
@@ -116,8 +122,7 @@ test('a pool host\'s session gets the Fargate tasks of every cluster placed on i
   session.report({ taskArn: ecsArn(SCOPE, `task/a/${T3}`), status: 'RUNNING', containers: [] });
   session.report({ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/a/nope', status: 'RUNNING', containers: [] });
   session.report({ taskArn: ecsArn(SCOPE, `task/a/${T1}`), status: 'RUNNING', containers: [] });
-  for (let i = 0; session.pending > 0 && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(session.pending, 0, 'every report acknowledged');
+  await until('every report acknowledged', async () => session.pending === 0 || undefined, WAIT_MS, POLL_MS);
   assert.equal((await getJson<TaskRecord>(store, keys.task(OTHER, 'b', T2)))!.value.lastStatus, 'RUNNING');
   assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T1)))!.value.lastStatus, 'RUNNING');
   assert.equal((await getJson<TaskRecord>(store, keys.task(SCOPE, 'a', T3)))!.value.lastStatus, 'PENDING', 'a report for another host\'s task changes nothing');
@@ -192,18 +197,22 @@ test('a task with a role is sent with its role\'s credentials (the run\'s overri
   assert.equal(byId.get(T1)!.roleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
   assert.equal(byId.get(T2)!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/override');
   assert.equal(byId.get(T3)!.roleCredentials, undefined);
-  // Rotation (every 50 ms here) may already have issued the same again on a loaded machine: which roles, for which tasks, is what counts.
+  // Issued for each task with a role, as the task's own session; never for the one without. (A set:
+  // the 50 ms rotation may already have issued again by now on a loaded machine.)
   assert.deepEqual([...new Set(issued)].sort(), [`arn:aws:iam::123456789012:role/app ${T1}`, `arn:aws:iam::123456789012:role/override ${T2}`]);
 
   // Rotation: fresh credentials for each task with a role, and none for the one without.
-  for (let i = 0; i < 100 && !(rotated.some(([id]) => id === T1) && rotated.some(([id]) => id === T2)); i++) await new Promise((r) => setTimeout(r, 20));
+  await until('both tasks rotated', async () => (rotated.some(([id]) => id === T1) && rotated.some(([id]) => id === T2)) || undefined, WAIT_MS, POLL_MS);
   assert.deepEqual([...new Set(rotated.map(([id, role]) => `${id} ${role}`))].sort(), [`${T1} arn:aws:iam::123456789012:role/app`, `${T2} arn:aws:iam::123456789012:role/override`]);
-  // A task that stops leaves the rotation.
+  // A task that stops leaves the rotation. The gateway learns of the stop through its watch, at
+  // no set time: wait until rotations go on without T1 (three in a row: over two rounds, each of
+  // which would have named it), then every later one must be T2's alone.
   await store.txn({ ops: [putOp(keys.task(SCOPE, 'a', T1), onHost(T1, 'web', { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }))] });
-  await new Promise((r) => setTimeout(r, 200));
+  const lastThreeAreT2 = () => rotated.length >= 3 && rotated.slice(-3).every(([id]) => id === T2);
+  await until('rotations without the stopped task', async () => lastThreeAreT2() || undefined, WAIT_MS, POLL_MS);
   rotated.length = 0;
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(rotated.length > 0 && rotated.every(([id]) => id === T2), `rotated after the stop: ${JSON.stringify(rotated)}`);
+  await until('three more rotations', async () => rotated.length >= 3 || undefined, WAIT_MS, POLL_MS);
+  assert.ok(rotated.every(([id]) => id === T2), `rotated after the stop: ${JSON.stringify(rotated)}`);
 });
 
 test('a task with an execution role is sent its session too, rotated apart from the task role\'s; tags answer only for the session\'s own tasks', async (t) => {
@@ -228,7 +237,7 @@ test('a task with an execution role is sent its session too, rotated apart from 
   assert.equal(a!.roleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/app');
   assert.equal(a!.executionRoleCredentials?.roleArn, 'arn:aws:iam::123456789012:role/exec');
   assert.equal(a!.executionRoleCredentials?.sessionToken, ecsArn(SCOPE, `task/a/${T1}`), 'issued for this task');
-  for (let i = 0; i < 100 && new Set(rotated).size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await until('both sessions rotated', async () => new Set(rotated).size >= 2 || undefined, WAIT_MS, POLL_MS);
   assert.deepEqual([...new Set(rotated)].sort(), ['execution arn:aws:iam::123456789012:role/exec', 'task arn:aws:iam::123456789012:role/app']);
 
   const tags = await session.tags(ecsArn(SCOPE, `task/a/${T1}`));

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './berth.ts';
+import { berthDaemonMain } from './berth.ts';
 import { assertHostTest } from './host-only.ts';
 
 export interface AgentRun {
@@ -18,7 +17,7 @@ export interface AgentRun {
  */
 export function startAgentProcess(o: { endpoint: string; cluster: string; dataDir: string; args?: readonly string[]; env?: NodeJS.ProcessEnv }): Promise<AgentRun> {
   assertHostTest('berth agent');
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'agent', '--join', o.endpoint, '--cluster', o.cluster, '--data-dir', o.dataDir, ...(o.args ?? [])],
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', berthDaemonMain(), 'agent', '--join', o.endpoint, '--cluster', o.cluster, '--data-dir', o.dataDir, ...(o.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], ...(o.env && { env: o.env }) });
   let out = '';
   return new Promise((resolve) => {

@@ -6,11 +6,28 @@ import { gunzipSync } from 'node:zlib';
 import { run } from './run.ts';
 
 /**
+ * The program a command on PATH ends up running. pyenv puts a shim on PATH (a bash script that
+ * runs `pyenv exec`, which finds the version and execs the real one): measured at ~0.4 s of CPU
+ * on top of the CLI's own ~0.5 s, paid on each of the thousands of calls of a run. The same
+ * program is run, found the way the shim finds it (`pyenv which`, from this directory).
+ */
+function unshimmed(cmd: string): string {
+  try {
+    const real = execFileSync('pyenv', ['which', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (real && existsSync(real)) return real;
+  } catch { /* no pyenv: PATH's command is the program itself */ }
+  return cmd;
+}
+
+/** The python3 on PATH that aws CLI v1 and boto3 belong to, for the tests' boto3 scripts. */
+export const PYTHON3 = unshimmed('python3');
+
+/**
  * The two aws CLIs users have: v1 (pip, `aws` on PATH, on botocore) and v2 (Debian's
  * awscli package, /usr/bin/aws). Tests run the same scenario through both.
  */
 export const AWS_CLIS = [
-  { name: 'aws CLI v1', bin: 'aws' },
+  { name: 'aws CLI v1', bin: unshimmed('aws') },
   { name: 'aws CLI v2', bin: '/usr/bin/aws' },
 ] as const;
 
@@ -37,7 +54,7 @@ const WAITER_DELAY_S = 1;
 
 /** Where each client's botocore keeps its data: v1 and boto3 share one, v2 ships its own. */
 const BOTOCORE_OF: Record<AwsCli['name'], readonly [string, string]> = {
-  'aws CLI v1': ['python3', 'import botocore, os; print(os.path.dirname(botocore.__file__))'],
+  'aws CLI v1': [PYTHON3, 'import botocore, os; print(os.path.dirname(botocore.__file__))'],
   'aws CLI v2': ['/usr/bin/python3', 'import awscli.botocore as b, os; print(os.path.dirname(b.__file__))'],
 };
 const dataPaths = new Map<AwsCli['name'], string>();

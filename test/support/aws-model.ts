@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Shape } from '../../src/api/aws/model.ts';
 import type { ShapeModel } from '../../src/api/aws/validate-output.ts';
+import { PYTHON3 } from './aws-cli.ts';
 
 /** A whole AWS service model, output shapes included: what answers are checked against. */
 export interface FullModel extends ShapeModel {
@@ -33,7 +34,7 @@ interface BotocoreModel {
  * request side; tests read the answers' side from here, in Berth's Shape form.
  */
 export function botocoreModel(service: string): FullModel {
-  const botocore = execFileSync('python3', ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
+  const botocore = execFileSync(PYTHON3, ['-c', 'import botocore,os;print(os.path.dirname(botocore.__file__))'], { encoding: 'utf8' }).trim();
   const dir = join(botocore, 'data', service);
   const version = readdirSync(dir).sort().at(-1)!;
   const raw = JSON.parse(gunzipSync(readFileSync(join(dir, version, 'service-2.json.gz'))).toString('utf8')) as BotocoreModel;

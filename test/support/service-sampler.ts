@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { awsEnv } from './aws-cli.ts';
+import { awsEnv, PYTHON3 } from './aws-cli.ts';
 
 /** What the tries sample a service every this often (issue 14: "sampled every 100 ms"). */
 export const SAMPLE_INTERVAL_MS = 100;
@@ -68,7 +68,7 @@ export class ServiceSampler {
   constructor(endpoint: string, service: string, check: (s: Sample) => void = () => undefined, cluster = 'default') {
     this.#check = check;
     const script = join(dirname(fileURLToPath(import.meta.url)), 'service-sampler.py');
-    this.#child = spawn('python3', [script, endpoint, cluster, service, String(SAMPLE_INTERVAL_MS / 1000)], { env: { ...process.env, ...awsEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = spawn(PYTHON3, [script, endpoint, cluster, service, String(SAMPLE_INTERVAL_MS / 1000)], { env: { ...process.env, ...awsEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     this.#child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
     this.#child.stdout!.on('data', (c: Buffer) => this.#read(c.toString()));

@@ -90,9 +90,8 @@ test('httpGet passes on 200-399 and fails otherwise; its headers replace the def
 });
 
 test('a probe held past its timeout fails, as does one to a closed port', async () => {
-  const t0 = Date.now();
-  assert.equal(await runProbe(get(portOf(http), '/slow'), target, 300), false);
-  assert.ok(Date.now() - t0 < 1500, 'it did not wait for the answer');
+  // /slow answers 200 after 2 s: a probe that waited for it would pass, so false is the timeout.
+  assert.equal(await runProbe(get(portOf(http), '/slow'), target, 300), false, 'it did not wait for the answer');
   const closed = await listen(createTcpServer());
   const port = portOf(closed);
   closed.close();

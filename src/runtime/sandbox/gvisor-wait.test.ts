@@ -55,8 +55,7 @@ test('a failed runsc wait on a live sandbox is asked again until it answers', as
 
 test('a wait that keeps failing on a live sandbox still ends at its timeout', async (t) => {
   const m = await runningMember(t, 1_000);
-  const started = Date.now();
-  assert.equal(await m.container.wait(1_000), undefined);
-  assert.ok(Date.now() - started < 3_000, 'the timeout bounds the asking');
-  assert.ok(m.waits() >= 2, `asked more than once (${m.waits()})`);
+  // Asked until its failures ran out, it would answer 137: no answer is the timeout ending it.
+  assert.equal(await m.container.wait(1_000), undefined, 'the timeout bounds the asking');
+  assert.ok(m.waits() >= 2 && m.waits() <= 1_000, `asked more than once, and stopped before the answer (${m.waits()})`);
 });
