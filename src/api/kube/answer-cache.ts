@@ -96,6 +96,20 @@ export class ListCache {
     for (const i of page.items) bytes += i.length;
     this.#lru.set(prefix, { revision, page, bytes });
   }
+
+  /**
+   * The whole list under `prefix`: the one kept while the store's revision is the one it was
+   * read at, else `read` — and kept only when no write landed while it was read (then it is
+   * the list at that revision).
+   */
+  async whole(prefix: string, revision: () => Promise<number>, read: () => Promise<RawListPage>): Promise<RawListPage> {
+    const before = await revision();
+    const kept = this.get(prefix, before);
+    if (kept) return kept;
+    const page = await read();
+    if (page.resourceVersion === String(before) && await revision() === before) this.set(prefix, before, page);
+    return page;
+  }
 }
 
 /**

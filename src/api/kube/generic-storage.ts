@@ -123,14 +123,7 @@ export class GenericStorage implements StorageBackend {
     const read = (): Promise<RawListPage> => this.#page(kind, namespace, options, (prefix, o) => this.#answerPage(prefix, o), (a) => a.answer);
     const whole = options.limit === 0 && options.continueToken === undefined && options.labels.length === 0 && options.fields.length === 0;
     if (!whole) return read();
-    const prefix = listPrefix(this.#d.clusterUid, kind, namespace);
-    const before = await this.#d.store.revision();
-    const kept = this.#lists.get(prefix, before);
-    if (kept) return kept;
-    const page = await read();
-    // Kept only when no write landed while it was read: then it is the list at that revision.
-    if (page.resourceVersion === String(before) && await this.#d.store.revision() === before) this.#lists.set(prefix, before, page);
-    return page;
+    return this.#lists.whole(listPrefix(this.#d.clusterUid, kind, namespace), () => this.#d.store.revision(), read);
   }
 
   /**

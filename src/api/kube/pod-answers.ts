@@ -81,12 +81,7 @@ export class PodAnswers {
    * while the store's revision is the one it was read at (nothing anywhere changed), else
    * `read` and kept if no write landed meanwhile.
    */
-  async wholeList(prefix: string, read: () => Promise<RawListPage>): Promise<RawListPage> {
-    const before = await this.#d.store.revision();
-    const kept = this.#lists.get(prefix, before);
-    if (kept) return kept;
-    const page = await read();
-    if (page.resourceVersion === String(before) && await this.#d.store.revision() === before) this.#lists.set(prefix, before, page);
-    return page;
+  wholeList(prefix: string, read: () => Promise<RawListPage>): Promise<RawListPage> {
+    return this.#lists.whole(prefix, () => this.#d.store.revision(), read);
   }
 }
