@@ -147,7 +147,7 @@ test('berth service lists services with desired, running and pending counts and 
   // berth ps lists the services after the tasks.
   const ps = await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint);
   assert.equal(ps.code, 0, ps.stderr);
-  assert.match(ps.stdout, /^TASK\s+CLUSTER\s+SERVICE\s+TASK DEFINITION\s+STATUS\s+PORTS\s+ISOLATION\s+AGE\n\nSERVICE\s+CLUSTER\s+STATUS.*\nweb\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+\(service web\) was unable to place a task because no container instance met all of its requirements\..*\n$/);
+  assert.match(ps.stdout, /^TASK\s+CLUSTER\s+SERVICE OR POD\s+TASK DEFINITION\s+STATUS\s+PORTS\s+ISOLATION\s+AGE\n\nSERVICE\s+CLUSTER\s+STATUS.*\nweb\s+svc\s+ACTIVE\s+3\s+0\s+0\s+web:1\s+\(service web\) was unable to place a task because no container instance met all of its requirements\..*\n$/);
   const psJson = JSON.parse((await berthCli('ps', '--cluster', 'svc', '--endpoint', berth.endpoint, '--output', 'json')).stdout) as { tasks: unknown[]; services: { serviceName: string }[] };
   assert.deepEqual([psJson.tasks, psJson.services.map((s) => s.serviceName)], [[], ['web']]);
   const bad = await berthCli('service', 'frob', '--endpoint', berth.endpoint);

@@ -11,8 +11,12 @@ import { ROOT } from './support/berth.ts';
 
 /** Type-only imports and re-exports (`import type … ;`, `export type … from …;`): erased before the code runs, so a devDependency may serve them. */
 const TYPE_ONLY = /^\s*(?:import|export)\s+type\s[^;]*;/gm;
-/** Module specifiers of static imports and re-exports, and of dynamic imports of a string. */
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
+/**
+ * Module specifiers of static imports and re-exports, of dynamic imports of a string, and of
+ * `require('…')` of a string (a `createRequire` require: how a module loads a CommonJS native
+ * addon lazily, as runtime/container/attach.ts does).
+ */
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])([^'"\n]+)\1/gm;
 
 /** The package a bare specifier names ('@scope/name/sub' → '@scope/name'); undefined for a relative or built-in one. */
 function packageOf(specifier: string): string | undefined {

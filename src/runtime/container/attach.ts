@@ -25,7 +25,8 @@ import type { OnOutput, OutputStream } from './interactive-exec.ts';
  * where its native addon cannot load still runs containers, and only attach says why.
  */
 let seqpacket: typeof UnixSocket | undefined;
-const loadSeqpacket = () => (seqpacket ??= createRequire(import.meta.url)('node-unix-socket') as typeof UnixSocket);
+const require = createRequire(import.meta.url);
+const loadSeqpacket = () => (seqpacket ??= require('node-unix-socket') as typeof UnixSocket);
 
 /**
  * The largest stdin packet: conmon reads the attach socket with read(fd, buf,
