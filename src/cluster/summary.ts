@@ -5,7 +5,7 @@
 import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts';
 import type { Scope } from '../core/ecs/scope.ts';
 import type { TaskRecord } from '../core/ecs/task.ts';
-import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
+import { isPodTask } from '../core/kube/pod/hosting.ts';
 import type { TaskSummary } from './types.ts';
 
 /** The kinds of record the cluster state indexes; every other key under /ecs/ is ignored. */
@@ -63,14 +63,6 @@ export function familyOf(taskDefinitionArn: string): string {
   const slash = taskDefinitionArn.lastIndexOf('/');
   const colon = taskDefinitionArn.lastIndexOf(':');
   return taskDefinitionArn.slice(slash + 1, colon > slash ? colon : undefined);
-}
-
-/**
- * A pod's task: no task definition (an ECS task always has one) and the pod group. The
- * group alone is not enough: RunTask's --group may be any text.
- */
-export function isPodTask(t: Pick<StoredTask, 'taskDefinitionArn' | 'group'>): boolean {
-  return t.taskDefinitionArn === '' && t.group.startsWith(POD_GROUP_PREFIX);
 }
 
 /**

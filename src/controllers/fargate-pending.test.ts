@@ -68,5 +68,5 @@ test('a waiting task told to stop is STOPPED at once (no agent will report it), 
 });
 
 test('a waiting pod on Fargate capacity is not a Fargate Spot task: left to the pod scheduler', () => {
-  assert.deepEqual(reconcileFargatePending(snapshot({ tasks: [waiting(1, { group: 'pod:default/web' })] }), T0), { actions: [] });
+  assert.deepEqual(reconcileFargatePending(snapshot({ tasks: [{ ...waiting(1, { group: 'pod:default/web' }), taskDefinitionArn: '', family: '' }] }), T0), { actions: [] });
 });

@@ -13,7 +13,7 @@
  *   does not change this cluster: while tasks wait, look again every PENDING_RETRY_MS
  */
 import { UNPLACED, type ClusterSnapshot, type TaskSummary } from '../cluster/types.ts';
-import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
+import { isPodTask } from '../core/kube/pod/hosting.ts';
 import { stoppedByControlPlane, type TaskRecord } from '../core/ecs/task.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
@@ -38,7 +38,7 @@ export function reconcileFargatePending(snapshot: ClusterSnapshot, now: number):
   let asked = 0;
   for (const t of snapshot.tasksWhere({ instanceArn: UNPLACED })) {
     // A pod's task waits for a node, not for spot capacity: pod-pending.ts places it.
-    if (t.launchType !== 'FARGATE' || t.lastStatus === 'STOPPED' || t.group.startsWith(POD_GROUP_PREFIX)) continue;
+    if (t.launchType !== 'FARGATE' || t.lastStatus === 'STOPPED' || isPodTask(t)) continue;
     if (t.desiredStatus === 'STOPPED') {
       actions.push(stopUnplaced(t));
       continue;

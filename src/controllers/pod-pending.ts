@@ -15,7 +15,7 @@
  *   wakeAt: now + podBackoffMs(age of the oldest waiting pod): 1 s, 2 s, 4 s, 8 s, then every 10 s
  */
 import { UNPLACED, type ClusterSnapshot } from '../cluster/types.ts';
-import { POD_ECS_CLUSTER, POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
+import { isPodTask, POD_ECS_CLUSTER } from '../core/kube/pod/hosting.ts';
 import { stopUnplaced } from './fargate-pending.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
@@ -54,7 +54,7 @@ export function reconcilePodPending(snapshot: ClusterSnapshot, now: number): Rec
   let oldest = Infinity;
   for (const t of snapshot.tasksWhere({ instanceArn: UNPLACED })) {
     // An ECS task waiting for spot capacity is fargate-pending's.
-    if (!t.group.startsWith(POD_GROUP_PREFIX) || t.lastStatus === 'STOPPED') continue;
+    if (!isPodTask(t) || t.lastStatus === 'STOPPED') continue;
     if (t.desiredStatus === 'STOPPED') {
       actions.push(stopUnplaced(t));
       continue;

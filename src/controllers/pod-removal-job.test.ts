@@ -26,7 +26,7 @@ function podTask(n: number, o: { deleting: boolean; finalizers?: string[]; lastS
     lastStatus: o.lastStatus, changes: 1, healthStatus: 'UNKNOWN', attachments: [],
     containers: [{ name: 'app', lastStatus: o.lastStatus, networkBindings: [], networkInterfaces: [], healthStatus: 'UNKNOWN', ...(o.lastStatus === 'STOPPED' && { exitCode: 0 }) }],
   };
-  return { id, name, spec, status, summary: { ...task(n, { lastStatus: o.lastStatus, group: podGroup('default', name) }), desiredStatus: spec.desiredStatus } };
+  return { id, name, spec, status, summary: { ...task(n, { lastStatus: o.lastStatus, group: podGroup('default', name) }), taskDefinitionArn: '', family: '', desiredStatus: spec.desiredStatus } };
 }
 
 test('the pod removal job removes deleted pods whose task stopped and that no finalizer holds, with their name keys; others stay', async () => {

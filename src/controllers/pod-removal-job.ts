@@ -11,7 +11,7 @@
  *   cluster state ─▶ STOPPED tasks of group pod:… ─▶ readTaskAt ─▶ removalDue? ─▶ txn (pinned to the spec read)
  */
 import type { ClusterState } from '../cluster/types.ts';
-import { POD_ECS_CLUSTER, POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
+import { isPodTask, POD_ECS_CLUSTER } from '../core/kube/pod/hosting.ts';
 import { podRemovalTxn, removalDue } from '../core/kube/pod/removal.ts';
 import { readTaskAt } from '../core/workload/task-store.ts';
 import type { TaskSpec } from '../core/workload/spec.ts';
@@ -52,7 +52,7 @@ export function podRemovalJob({ store, state, everyMs = POD_REMOVAL_INTERVAL_MS 
         if (ref.cluster !== POD_ECS_CLUSTER) continue;
         for (const t of state.snapshot(ref)?.tasksWhere({ desiredStatus: 'STOPPED' }) ?? []) {
           if (pods.length >= MAX_POD_REMOVALS_PER_RUN) break;
-          if (t.lastStatus !== 'STOPPED' || !t.group.startsWith(POD_GROUP_PREFIX) || notDue.get(t.key) === t.modRevision) continue;
+          if (t.lastStatus !== 'STOPPED' || !isPodTask(t) || notDue.get(t.key) === t.modRevision) continue;
           const task = await readTaskAt(store, t.key);
           if (task?.spec?.kube && task.status && removalDue(task.spec, task.status)) pods.push({ key: task.key, specRevision: task.specRevision, spec: task.spec, status: task.status });
           else if (task) notDue.set(t.key, t.modRevision);

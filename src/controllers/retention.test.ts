@@ -21,13 +21,15 @@ test('stopped tasks go after an hour; running and recently stopped ones stay', (
 test("a pod's stopped task stays past the hour: the pod is there until deleted, and its removal takes the task", () => {
   const out = retentionSweep({
     tasks: [
-      { key: 'job-pod', modRevision: 1, taskDefinitionArn: td(1), group: podGroup('default', 'pi-x7k2p'), lastStatus: 'STOPPED', stoppedAt: 0 },
+      { key: 'job-pod', modRevision: 1, taskDefinitionArn: '', group: podGroup('default', 'pi-x7k2p'), lastStatus: 'STOPPED', stoppedAt: 0 },
       { key: 'ecs-task', modRevision: 2, taskDefinitionArn: td(1), group: 'family:f', lastStatus: 'STOPPED', stoppedAt: 0 },
+      // RunTask's --group may be any text: a task definition's task grouped `pod:…` is no pod, and goes.
+      { key: 'ecs-pod-group', modRevision: 3, taskDefinitionArn: td(1), group: podGroup('default', 'x'), lastStatus: 'STOPPED', stoppedAt: 0 },
     ],
     deletingDefinitions: [],
     clientTokens: [],
   }, 10 * 24 * 3600);
-  assert.deepEqual(out, [{ key: 'ecs-task', modRevision: 2 }]);
+  assert.deepEqual(out, [{ key: 'ecs-task', modRevision: 2 }, { key: 'ecs-pod-group', modRevision: 3 }]);
 });
 
 test('a revision being deleted goes once no remaining task uses it', () => {

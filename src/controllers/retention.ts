@@ -1,5 +1,5 @@
 import { STOPPED_TASK_RETENTION_SECONDS } from '../core/ecs/task-lifecycle.ts';
-import { POD_GROUP_PREFIX } from '../core/kube/pod/hosting.ts';
+import { isPodTask } from '../core/kube/pod/hosting.ts';
 
 /**
  * How long RunTask honours a clientToken: ECS's TTL is 24 hours ("Ensuring idempotency",
@@ -30,7 +30,7 @@ export interface Removal {
 }
 
 export function retentionSweep(snap: RetentionSnapshot, nowSeconds: number): Removal[] {
-  const expired = snap.tasks.filter((t) => t.lastStatus === 'STOPPED' && t.kept !== true && !t.group.startsWith(POD_GROUP_PREFIX)
+  const expired = snap.tasks.filter((t) => t.lastStatus === 'STOPPED' && t.kept !== true && !isPodTask(t)
     && t.stoppedAt !== undefined && nowSeconds - t.stoppedAt > STOPPED_TASK_RETENTION_SECONDS);
   const gone = new Set(expired.map((t) => t.key));
   const inUse = new Set(snap.tasks.filter((t) => !gone.has(t.key)).map((t) => t.taskDefinitionArn));

@@ -10,7 +10,9 @@ test('ps shows the boundary a task got: the task attribute, else -', () => {
 });
 
 test("ps names what a task belongs to: its service, the pod it is, or nothing", () => {
-  assert.equal(owner({ group: 'service:web' }), 'web');
-  assert.equal(owner({ group: podGroup('kube-system', 'coredns-5d78c') }), 'pod kube-system/coredns-5d78c');
-  assert.equal(owner({ group: 'family:web' }), '-');
+  const td = 'arn:aws:ecs:us-east-1:0:task-definition/web:1';
+  assert.equal(owner({ group: 'service:web', taskDefinitionArn: td }), 'web');
+  assert.equal(owner({ group: podGroup('kube-system', 'coredns-5d78c'), taskDefinitionArn: '' }), 'pod kube-system/coredns-5d78c');
+  assert.equal(owner({ group: podGroup('default', 'x'), taskDefinitionArn: td }), '-', 'a RunTask --group pod:… is no pod');
+  assert.equal(owner({ group: 'family:web', taskDefinitionArn: td }), '-');
 });

@@ -1,6 +1,6 @@
 import { ISOLATION_ATTRIBUTE } from '../../core/ecs/fargate.ts';
 import type { TaskView } from '../../core/ecs/task.ts';
-import { POD_GROUP_PREFIX } from '../../core/kube/pod/hosting.ts';
+import { isPodTask, POD_GROUP_PREFIX } from '../../core/kube/pod/hosting.ts';
 import { apiClient } from '../api-client.ts';
 import { parse } from '../args.ts';
 import { defaultEndpoint } from '../defaults.ts';
@@ -68,9 +68,9 @@ function ports(t: TaskView): string {
 }
 
 /** What the task belongs to: its service's name, `pod <namespace>/<name>` for a pod (which has no task definition), else '-'. */
-export function owner(t: Pick<TaskView, 'group'>): string {
+export function owner(t: Pick<TaskView, 'group' | 'taskDefinitionArn'>): string {
   if (t.group.startsWith('service:')) return t.group.slice('service:'.length);
-  if (t.group.startsWith(POD_GROUP_PREFIX)) return `pod ${t.group.slice(POD_GROUP_PREFIX.length)}`;
+  if (isPodTask(t)) return `pod ${t.group.slice(POD_GROUP_PREFIX.length)}`;
   return '-';
 }
 

@@ -14,6 +14,14 @@ export const POD_GROUP_PREFIX = 'pod:';
 export const podGroup = (namespace: string, name: string): string => `${POD_GROUP_PREFIX}${namespace}/${name}`;
 
 /**
+ * A pod's task: no task definition (an ECS task always has one) and the pod group. The
+ * group alone is not enough: RunTask's --group may be any text, `pod:…` too.
+ */
+export function isPodTask(t: { readonly taskDefinitionArn: string; readonly group: string }): boolean {
+  return t.taskDefinitionArn === '' && t.group.startsWith(POD_GROUP_PREFIX);
+}
+
+/**
  * A pod's name is unique in its namespace: this key (under the EKS cluster's kube keys, so a
  * DeleteCluster's purge removes it) holds the task key of the pod of that name, created "must
  * not exist" in the transaction that creates the task and deleted in the one that removes it.
