@@ -8,6 +8,7 @@
 import { jsonEqual, type WorkloadAction } from './workload-actions.ts';
 import type { ObjectMeta } from './workload-objects.ts';
 import { SERVICE_NAME_LABEL } from './endpoints.ts';
+import { MASTER_SERVICE_PORT } from '../../core/kube/pod/service-env.ts';
 
 export interface ApiServerEndpoint {
   /** The Service's cluster IP: the first of the cluster's service range. */
@@ -27,7 +28,7 @@ export function reconcileApiServerService(api: ApiServerEndpoint, service: Exist
     actions.push({ type: 'create', resource: 'services', namespace: ns, object: {
       apiVersion: 'v1', kind: 'Service',
       metadata: { name, namespace: ns, labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: api.clusterIP, clusterIPs: [api.clusterIP], sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: api.port }] },
+      spec: { type: 'ClusterIP', clusterIP: api.clusterIP, clusterIPs: [api.clusterIP], sessionAffinity: 'None', ports: [{ name: 'https', port: MASTER_SERVICE_PORT, protocol: 'TCP', targetPort: api.port }] },
     } });
   }
   const subsets = [{ addresses: [{ ip: api.ip }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }];
