@@ -7,8 +7,9 @@
 // (the cluster DNS and the search path, across hosts). From both clients:
 // @kubernetes/client-node's loadFromCluster reaches the API server through the `kubernetes`
 // Service and gets the API server's 403 Status while `reader` may not list pods, and the list
-// once a RoleBinding lets it; https://kubernetes.default.svc answers the same by name. A
-// downwardAPI volume naming a placement-only field is refused as the API server refuses it.
+// once a RoleBinding lets it; https://kubernetes.default.svc answers the same by name. Their
+// downwardAPI resource files hold a set limit and, for an unset one, their node's allocatable;
+// a downwardAPI volume naming a pod field only env may read is refused as the API server does.
 // No timing assertions: every wait is for a condition; everything is stopped even on failure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,10 +31,17 @@ const client = (name: string, node: EksNode) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'client' } },
   spec: {
     nodeName: node.name, serviceAccountName: 'reader', terminationGracePeriodSeconds: 1,
-    volumes: HOST_PATHS.map((p, i) => ({ name: `host${i}`, hostPath: { path: p } })),
+    volumes: [
+      ...HOST_PATHS.map((p, i) => ({ name: `host${i}`, hostPath: { path: p } })),
+      // A limit it sets, and one it does not: that one reads as its node's allocatable, known once placed.
+      { name: 'res', downwardAPI: { items: [
+        { path: 'mem', resourceFieldRef: { containerName: 'main', resource: 'limits.memory', divisor: '1Mi' } },
+        { path: 'cpu', resourceFieldRef: { containerName: 'main', resource: 'limits.cpu', divisor: '1m' } },
+      ] } },
+    ],
     containers: [{
-      name: 'main', image: 'busybox', command: ['sleep', '3600'],
-      volumeMounts: HOST_PATHS.map((p, i) => ({ name: `host${i}`, mountPath: p, readOnly: true })),
+      name: 'main', image: 'busybox', command: ['sleep', '3600'], resources: { limits: { memory: '256Mi' } },
+      volumeMounts: [...HOST_PATHS.map((p, i) => ({ name: `host${i}`, mountPath: p, readOnly: true })), { name: 'res', mountPath: '/etc/res' }],
     }],
   },
 });
@@ -137,6 +145,16 @@ test('https://kubernetes.default.svc by name, with the projected token and ca.cr
   assert.equal(r.code, 200, JSON.stringify(r));
   assert.equal(r.body.kind, 'PodList');
   assert.ok(r.body.items.some((p) => p.metadata.name === 'client-2'));
+});
+
+test("downwardAPI volume files of resource fields: a limit the container sets, and the node's allocatable for one it does not (known once placed)", async () => {
+  for (const [pod, node] of [['client-1', host1], ['client-2', host2]] as const) {
+    const allocatable = (await k.kubectl(['get', 'node', node.name, '-o', 'jsonpath={.status.allocatable.cpu}'])).trim();
+    const millicores = allocatable.endsWith('m') ? Number(allocatable.slice(0, -1)) : Number(allocatable) * 1000;
+    assert.ok(millicores > 0, allocatable);
+    const files = await k.kubectl(['exec', pod, '--', 'sh', '-c', 'echo "$(cat /etc/res/mem) $(cat /etc/res/cpu)"']);
+    assert.equal(files.trim(), `256 ${millicores}`, `${pod} on ${node.name}`);
+  }
 });
 
 test('a downwardAPI volume naming a placement-only field is refused as the API server refuses it (env only), nothing created', async () => {
