@@ -49,7 +49,9 @@ export class InClusterListener {
   #try(done: () => void = () => undefined): void {
     if (this.#closed) return done();
     const tcp = createServer(this.#accept);
-    tcp.once('error', (e: NodeJS.ErrnoException) => {
+    // Kept for the server's life: an error once listening (a failed accept) must not throw from the emitter.
+    tcp.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.#server === tcp) return;
       if (e.code === 'EADDRNOTAVAIL' && !this.#closed) this.#timer = setTimeout(() => this.#try(), IN_CLUSTER_RETRY_MS).unref();
       else this.error = e;
       done();
