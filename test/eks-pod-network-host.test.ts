@@ -7,29 +7,12 @@
 // search path, ndots:5). Everything is stopped and the host cleaned even on failure.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AWS_CLIS, awsEnv } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
-import { run } from './support/run.ts';
+import { startEksHostCluster, type EksHostCluster, type EksNode } from './support/eks-host-cluster.ts';
 import { until } from './support/until.ts';
 
-let berth: BerthProcess | undefined;
-let dir: string;
+let k: EksHostCluster;
 const DNS_IP = '10.100.0.10';
-const env = () => ({ ...awsEnv('us-east-1', AWS_CLIS[1]), KUBECONFIG: join(dir, 'config'), KUBECACHEDIR: join(dir, 'cache') });
-const aws = async (...args: string[]): Promise<void> => {
-  const r = await run('/usr/bin/aws', ['--endpoint-url', berth!.endpoint, '--output', 'json', ...args], { env: env() });
-  assert.equal(r.code, 0, `aws ${args.join(' ')}: ${r.stderr}`);
-};
-const kubectl = async (args: string[], input?: string): Promise<string> => {
-  const r = await run('kubectl', args, { env: env(), ...(input !== undefined && { input }) });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-const berthCli = (...args: string[]) => run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), ...args]);
+const kubectl = (args: string[], input?: string): Promise<string> => k.kubectl(args, input);
 
 /** Prints what the downward API gave it and its resolv.conf, then waits to be stopped. */
 const SCRIPT = 'echo "node=$MY_NODE"; echo "host=$MY_HOST_IP"; echo "pod=$MY_POD_IP"; echo "name=$MY_NAME"; echo "where=$WHERE"; cat /etc/resolv.conf; echo done; exec sleep 3600';
@@ -50,45 +33,22 @@ const pod = (name: string, nodeName: string) => ({
   },
 });
 
-let nodes: { name: string; internalIP: string }[] = [];
+let nodes: readonly EksNode[] = [];
 
 before(async () => {
-  await cleanupHost();
-  dir = mkdtempSync(join(tmpdir(), 'berth-podnet-'));
-  // No Fargate pool registrations: the node group claims both hosts' own instances.
-  berth = await startBerth(['--hosts', '2', '--no-fargate'], { agent: true });
-  // `berth host ls` answers once the hosts have joined.
-  await until('both hosts joined', async () => ((await berthCli('host', 'ls', '--data-dir', berth!.dataDir)).code === 0 ? true : undefined), 120_000)
-    .catch((e: Error) => { throw new Error(`${e.message}; berth up's log ends:\n${berth!.log().split('\n').slice(-40).join('\n')}`); });
-  const samples = await berthCli('image', 'samples', '--endpoint', berth.endpoint);
-  assert.equal(samples.code, 0, samples.stderr);
-  await aws('eks', 'create-cluster', '--name', 'net', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a');
-  await aws('eks', 'wait', 'cluster-active', '--name', 'net');
-  await aws('eks', 'create-nodegroup', '--cluster-name', 'net', '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=2,maxSize=2,desiredSize=2');
-  await aws('eks', 'wait', 'nodegroup-active', '--cluster-name', 'net', '--nodegroup-name', 'workers');
-  await aws('eks', 'update-kubeconfig', '--name', 'net');
-  // Each node with an InternalIP, once its agent has said hello with its address.
-  nodes = await until('two nodes with an InternalIP', async () => {
-    const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as { items: { metadata: { name: string }; status: { addresses?: { type: string; address: string }[] } }[] };
-    const out = list.items.map((n) => ({ name: n.metadata.name, internalIP: n.status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' }));
-    return out.length === 2 && out.every((n) => n.internalIP !== '') ? out : undefined;
-  }, 60_000);
+  k = await startEksHostCluster({ hosts: 2, cluster: 'net' });
+  nodes = k.nodes;
   await kubectl(['apply', '--server-side', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: nodes.map((n, i) => pod(`probe-${i}`, n.name)) }));
   for (let i = 0; i < nodes.length; i++) {
     await until(`probe-${i} printed its facts`, async () => {
-      const r = await run('kubectl', ['logs', `probe-${i}`], { env: env() });
+      const r = await k.kubectlResult(['logs', `probe-${i}`]);
       return r.code === 0 && r.stdout.includes('\ndone\n') ? true : undefined;
     }, 180_000);
   }
 });
 
 after(async () => {
-  if (berth) {
-    await run('kubectl', ['delete', 'pods', '--all', '--wait=true', '--timeout=60s'], { env: env() }).catch(() => undefined);
-    await berth.stop();
-  }
-  await cleanupHost();
-  rmSync(dir, { recursive: true, force: true });
+  await k?.stop();
 });
 
 test('kubectl get nodes -o wide shows each node\'s InternalIP: the host\'s own address, one per host', async () => {

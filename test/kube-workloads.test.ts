@@ -12,9 +12,11 @@ import { playKubelet, registryWithPods, TEST_NODES, type FakeKubelet, type PodFa
 import { until } from './support/until.ts';
 
 let k: KubeTestServer;
+const IN_CLUSTER = '127.0.0.2';
 let kubelet: FakeKubelet;
 before(async () => {
-  k = await startKubeTestServer({ schemas: new BerthKubeSchemas(), registry: registryWithPods([TEST_NODES]) });
+  // 127.0.0.2 stands for the pod gateway: a second address of this machine (all of 127/8 is local).
+  k = await startKubeTestServer({ schemas: new BerthKubeSchemas(), registry: registryWithPods([TEST_NODES]), inClusterHost: IN_CLUSTER });
   kubelet = await playKubelet(k.server, (pod) => (pod.metadata.labels?.fate as PodFate | undefined) ?? 'Ready');
 });
 after(async () => {
@@ -30,14 +32,20 @@ type Items = { items: { metadata: { name: string; ownerReferences?: { kind: stri
 const names = async (what: string, selector?: string): Promise<string[]> =>
   (await json<Items>(['get', what, ...(selector ? ['-l', selector] : [])])).items.map((o) => o.metadata.name).sort();
 
-test('the kubernetes Service holds the range\'s first address, with Endpoints naming the API server', async () => {
+test('the kubernetes Service holds the range\'s first address, with Endpoints naming the API server at its in-cluster address, where it answers', async () => {
   await waitFor('the kubernetes endpoints', async () => (await k.kubectlResult(['get', 'endpoints', 'kubernetes'])).code === 0, 10_000);
   const svc = await json<{ spec: { clusterIP: string; ports: { name: string; port: number; targetPort: number }[] } }>(['get', 'service', 'kubernetes']);
   assert.equal(svc.spec.clusterIP, '10.100.0.1');
   const port = Number(new URL(k.url).port);
   assert.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort]), [['https', 443, port]]);
   const ep = await json<{ subsets: { addresses: { ip: string }[]; ports: { port: number }[] }[] }>(['get', 'endpoints', 'kubernetes']);
-  assert.deepEqual(ep.subsets.map((s) => [s.addresses.map((a) => a.ip), s.ports.map((p) => p.port)]), [[['127.0.0.1'], [port]]]);
+  assert.deepEqual(ep.subsets.map((s) => [s.addresses.map((a) => a.ip), s.ports.map((p) => p.port)]), [[[IN_CLUSTER], [port]]]);
+  const slice = await json<{ endpoints: { addresses: string[] }[]; ports: { port: number }[] }>(['get', 'endpointslice', 'kubernetes']);
+  assert.deepEqual([slice.endpoints.map((e) => e.addresses), slice.ports.map((p) => p.port)], [[[IN_CLUSTER]], [port]]);
+  // The same server on that address: the test certificate names localhost, so the TLS name is given.
+  const there = await k.kubectlResult(['--server', `https://${IN_CLUSTER}:${port}`, '--tls-server-name', 'localhost', 'get', '--raw', '/api/v1/namespaces/default/services/kubernetes']);
+  assert.equal(there.code, 0, there.stderr);
+  assert.equal((JSON.parse(there.stdout) as { spec: { clusterIP: string } }).spec.clusterIP, '10.100.0.1');
 });
 
 test('create deployment, rollout status, scale, set image, history, undo, restart', async () => {

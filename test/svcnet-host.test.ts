@@ -8,32 +8,18 @@
 // gone and the host clean.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AWS_CLIS, awsEnv } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
+import { networkInterfaces } from 'node:os';
+import { startEksHostCluster, type EksHostCluster } from './support/eks-host-cluster.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
 
-let berth: BerthProcess | undefined;
-let dir: string;
+let k: EksHostCluster;
 const DNS_IP = '10.100.0.10';
 const SVC_TABLE = 'berth_svc';
-const env = () => ({ ...awsEnv('us-east-1', AWS_CLIS[1]), KUBECONFIG: join(dir, 'config'), KUBECACHEDIR: join(dir, 'cache') });
-const aws = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
-  const r = await run('/usr/bin/aws', ['--endpoint-url', berth!.endpoint, '--output', 'json', ...args], { env: env() });
-  assert.equal(r.code, 0, `aws ${args.join(' ')}: ${r.stderr}`);
-  return (r.stdout.trim().startsWith('{') ? JSON.parse(r.stdout) : {}) as T;
-};
-const kubectl = async (args: string[], input?: string): Promise<string> => {
-  const r = await run('kubectl', args, { env: env(), ...(input !== undefined && { input }) });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const aws = <T = Record<string, unknown>>(...args: string[]): Promise<T> => k.aws<T>(...args);
+const kubectl = (args: string[], input?: string): Promise<string> => k.kubectl(args, input);
 const exec = async (task: string, ...cmd: string[]) => {
-  const r = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'exec', task, '--endpoint', berth!.endpoint, '--', ...cmd]);
+  const r = await k.berthCli('exec', task, '--endpoint', k.berth.endpoint, '--', ...cmd);
   return { code: r.code, out: r.stdout + r.stderr };
 };
 const svcTable = async () => (await run('nft', ['list', 'table', 'ip', SVC_TABLE])).stdout;
@@ -72,17 +58,7 @@ let a: Task, b: Task, client: Task;
 let clusterIP: string;
 
 before(async () => {
-  await cleanupHost();
-  dir = mkdtempSync(join(tmpdir(), 'berth-svcnet-'));
-  // No Fargate pool registration: the node group then claims the host's own instance.
-  berth = await startBerth(['--no-fargate'], { agent: true });
-  const samples = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'image', 'samples', '--endpoint', berth.endpoint]);
-  assert.equal(samples.code, 0, samples.stderr);
-  await aws('eks', 'create-cluster', '--name', 'demo', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a');
-  await aws('eks', 'wait', 'cluster-active', '--name', 'demo');
-  await aws('eks', 'create-nodegroup', '--cluster-name', 'demo', '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=1,maxSize=1,desiredSize=1');
-  await aws('eks', 'wait', 'nodegroup-active', '--cluster-name', 'demo', '--nodegroup-name', 'workers');
-  await aws('eks', 'update-kubeconfig', '--name', 'demo');
+  k = await startEksHostCluster();
   await aws('ecs', 'register-task-definition', '--family', 'web', '--network-mode', 'awsvpc', '--container-definitions', JSON.stringify([{
     name: 'main', image: 'busybox', memory: 32, stopTimeout: 2, portMappings: [{ containerPort: 80 }],
     command: ['sh', '-c', 'mkdir -p /www && echo "$NAME" > /www/index.html && exec httpd -f -p 80 -h /www'],
@@ -97,14 +73,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (berth) {
-    const arns = (await aws<{ taskArns: string[] }>('ecs', 'list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
-    for (const t of arns) await aws('ecs', 'stop-task', '--task', t).catch(() => undefined);
-    if (arns.length) await aws('ecs', 'wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
-    await berth.stop();
-  }
-  await cleanupHost();
-  rmSync(dir, { recursive: true, force: true });
+  if (!k) return;
+  const arns = (await aws<{ taskArns: string[] }>('ecs', 'list-tasks').catch(() => ({ taskArns: [] }))).taskArns;
+  for (const t of arns) await aws('ecs', 'stop-task', '--task', t).catch(() => undefined);
+  if (arns.length) await aws('ecs', 'wait', 'tasks-stopped', '--tasks', ...arns).catch(() => undefined);
+  await k.stop();
 });
 
 test('the node gets the table: the cluster IP reaches both endpoints from another task', async () => {
@@ -148,8 +121,7 @@ test("the agent's service table goes when it stops", async () => {
   const arns = (await aws<{ taskArns: string[] }>('ecs', 'list-tasks')).taskArns;
   for (const t of arns) await aws('ecs', 'stop-task', '--task', t);
   await aws('ecs', 'wait', 'tasks-stopped', '--tasks', ...arns);
-  await berth!.stop();
-  berth = undefined;
+  await k.stopBerth();
   const listed = await run('nft', ['list', 'table', 'ip', SVC_TABLE]);
   assert.notEqual(listed.code, 0, `no ${SVC_TABLE} table left: ${listed.stdout}`);
 });

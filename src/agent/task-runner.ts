@@ -27,7 +27,7 @@ import { containerReports, type Slot } from './task-slot.ts';
 import { taskMounts } from './volumes.ts';
 import { runtimeFields } from './runtime-fields.ts';
 import type { PlacedFacts } from '../core/kube/pod/env.ts';
-import { placedEnv } from '../core/kube/pod/placed-env.ts';
+import { placedEnv, placedVolumes } from '../core/kube/pod/placed-env.ts';
 import { fargatePlacedFacts, isFargatePod } from '../core/kube/fargate-node.ts';
 import { readRestarts, writeRestarts } from './restart-history.ts';
 import { ALL_EXITED_REASON, allExited, beginRestart, planRestart, restartsOf } from './slot-restart.ts';
@@ -339,13 +339,15 @@ export class TaskRunner {
       const image = await imageOf(slot, this.#deps, this.taskArn);
       slot.rootfs ??= await this.#deps.images.mountRootfs(image, this.#layout.rootfs(name));
       mkdirSync(`${this.#layout.dir}/logs`, { recursive: true });
-      const mounts = taskMounts(this.spec, name, this.#layout);
+      // A pod's downwardAPI files that read its node are written here, placed, as its env is below.
+      const placed = this.spec.kube && this.#deps.podNode ? this.#placedFacts(this.#deps.podNode()) : undefined;
+      const mounts = taskMounts(placed ? { ...this.spec, volumes: placedVolumes(this.spec, placed) } : this.spec, name, this.#layout);
       if (!this.#sandbox) throw new Error('the task has no boundary to create containers in');
       await this.#awslogs.prepare(slot.spec, runtimeId(this.taskId, name));
       const injected = this.#deps.endpointEnvironment?.(this.taskArn, name) ?? [];
       const made = slot.environment ?? slot.spec.env;
       // A pod's vars that read its node or addresses are known only here, its network up (as on a kubelet).
-      const own = this.spec.kube && this.#deps.podNode ? placedEnv(this.spec, name, made, this.#placedFacts(this.#deps.podNode())) : made;
+      const own = placed ? placedEnv(this.spec, name, made, placed) : made;
       // What the definition (or its files, or the run's overrides) sets wins over what the agent adds.
       const named = new Set(own.map((e) => e.name));
       const environment = [...own, ...injected.filter((e) => !named.has(e.name))];

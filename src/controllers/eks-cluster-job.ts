@@ -37,6 +37,8 @@ export interface EksClusterJobOptions {
   readonly listenHost: string;
   /** The host name clients dial in `endpoint` (the listen address, or 127.0.0.1 when that is every interface). */
   readonly advertiseHost: string;
+  /** Where pods reach the API servers (KubeApiOptions.inClusterHost); absent: at `listenHost`. */
+  readonly inClusterHost?: string;
   /** The bearer token check of one cluster (api/eks/authenticate.ts). */
   readonly authenticate: (cluster: HeldCluster) => Authenticate;
   readonly log: (line: string) => void;
@@ -205,6 +207,7 @@ export async function startEksClusterJob(o: EksClusterJobOptions): Promise<EksCl
       tls: { cert: secrets.servingCert, key: secrets.servingKey, ...(secrets.caCert !== undefined && { ca: secrets.caCert }) },
       host: o.listenHost,
       port,
+      ...(o.inClusterHost !== undefined && { inClusterHost: o.inClusterHost }),
       authenticate: o.authenticate(c),
       ...(secrets.serviceAccountKey && { serviceAccounts: { key: secrets.serviceAccountKey, issuerFor: endpointOf } }),
     });

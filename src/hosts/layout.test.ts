@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { overlaps, parseSubnet } from '../runtime/network/ipv4.ts';
 import { resolveConfig } from '../runtime/network/config.ts';
-import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, HostLayoutError, MAX_HOSTS, hostLayout, hostNetworkNames, parseHostName, parseInstanceTypes } from './layout.ts';
+import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, HostLayoutError, MAX_HOSTS, hostLayout, hostNetworkNames, parseHostName, parseInstanceTypes, podGateway } from './layout.ts';
 
 const all = Array.from({ length: MAX_HOSTS }, (_, i) => hostLayout(i + 1, '/var/lib/berth', 'eu-west-3'));
 
@@ -51,4 +51,10 @@ test('host names: host-N or N, within the hosts there are', () => {
   assert.throws(() => parseHostName('host-4', 3), /there is no host 'host-4': the hosts are host-1 to host-3/);
   assert.throws(() => parseHostName('web', 3), HostLayoutError);
   assert.throws(() => hostLayout(MAX_HOSTS + 1, '/d', 'us-east-1'), /from 1 to 16/);
+});
+
+test("a host's pod gateway is its awsvpc bridge's first address: host 1's the default bridge's, where every host's pods reach the API servers", () => {
+  assert.equal(podGateway(1), '172.30.224.1');
+  assert.equal(podGateway(2), '172.30.20.1');
+  assert.equal(podGateway(3), `172.30.${8 * 3 + 4}.1`);
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   DEFAULT_BRIDGE_NAME, DEFAULT_BRIDGE_SUBNET, DEFAULT_NETNS_PREFIX, DEFAULT_NFT_TABLE, DEFAULT_VETH_PREFIX, DEFAULT_VPC_BRIDGE_NAME, DEFAULT_VPC_SUBNET,
 } from '../runtime/network/config.ts';
+import { addressAt, parseSubnet } from '../runtime/network/ipv4.ts';
 
 /**
  * Most hosts one `berth up` simulates. Each takes two /22s of 172.30.0.0/16 below the
@@ -85,6 +86,15 @@ export function hostNetworkNames(index: number): HostNetworkNames {
     vpcBridge: `berth-vpc-h${index}`, vpcSubnet: `172.30.${8 * index + 4}.0/22`,
     nftTable: `berth_h${index}`, netnsPrefix: `bh${index}-`, vethPrefix: `bh${index}`,
   };
+}
+
+/**
+ * The gateway of host `index`'s awsvpc bridge: the host's own address as its pods see it.
+ * Host 1's is where pods of every host reach the control plane's Kubernetes API servers (the
+ * `kubernetes` Service's endpoint): the others route host 1's awsvpc subnet to the machine.
+ */
+export function podGateway(index: number): string {
+  return addressAt(parseSubnet(hostNetworkNames(index).vpcSubnet), 1);
 }
 
 /**

@@ -23,6 +23,8 @@ export interface EksPartOptions {
   readonly accountId: string;
   /** The address the control plane binds (`berth up --host`): clusters' API servers listen there too. */
   readonly listenHost: string;
+  /** Where pods reach clusters' API servers (the in-process agent's pod bridge gateway); absent: at listenHost. */
+  readonly inClusterHost?: string;
   readonly kubeApiHost?: KubeApiHost;
   readonly log: (line: string) => void;
 }
@@ -41,7 +43,8 @@ export function eksPart(o: EksPartOptions): EksPart {
   const advertiseHost = ANY.has(o.listenHost) ? '127.0.0.1' : o.listenHost;
   // Listening on every interface, the API servers are dialled by any of the machine's addresses and its name.
   const everyAddress = ANY.has(o.listenHost) ? [hostname(), ...Object.values(networkInterfaces()).flat().map((i) => i?.address).filter((a): a is string => a !== undefined && !a.includes('%'))] : [];
-  const apiHosts = [...new Set([advertiseHost, 'localhost', '127.0.0.1', ...everyAddress])];
+  // The in-cluster address too: a pod may dial the `kubernetes` endpoint directly.
+  const apiHosts = [...new Set([advertiseHost, 'localhost', '127.0.0.1', ...everyAddress, ...(o.inClusterHost !== undefined ? [o.inClusterHost] : [])])];
   const service = createEksService({
     store: o.store, apiHosts, newClusterKeys, newServiceAccountKey: newSigningKey, newId: randomUUID, newHex: () => randomBytes(16).toString('hex'),
   });
@@ -54,7 +57,7 @@ export function eksPart(o: EksPartOptions): EksPart {
         return;
       }
       job = await startEksClusterJob({
-        store: o.store, host: o.kubeApiHost, listenHost: o.listenHost, advertiseHost, log: o.log, now: Date.now, newServiceAccountKey: newSigningKey,
+        store: o.store, host: o.kubeApiHost, listenHost: o.listenHost, advertiseHost, ...(o.inClusterHost !== undefined && { inClusterHost: o.inClusterHost }), log: o.log, now: Date.now, newServiceAccountKey: newSigningKey,
         authenticate: (c) => eksAuthenticator({
           identityKey: o.identityKey,
           accountId: o.accountId,

@@ -13,7 +13,7 @@ import { BerthKubeApiHost } from '../api/kube/host.ts';
 import { ServiceTables } from '../svcnet/publisher.ts';
 import { serviceTableSessions } from './service-table-sessions.ts';
 import { withServiceTables } from '../svcnet/controllers.ts';
-import { clusterDnsFor } from '../svcnet/dns-service.ts';
+import { clusterDnsFor, masterServiceFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import { fargatePods, PodBackend, podNodeOf, type PodBackendDeps } from '../api/kube/pod-backend.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
@@ -88,6 +88,12 @@ export interface ServerOptions {
    */
   readonly meterEc2?: boolean;
   /**
+   * The address pods reach EKS clusters' API servers at (the `kubernetes` Service's endpoint):
+   * `berth up` gives its own agent's awsvpc bridge gateway, which every host's pods route to.
+   * Absent (no agent here): the listen address.
+   */
+  readonly inClusterHost?: string;
+  /**
    * Makes what serves each ACTIVE EKS cluster's Kubernetes API, given the store once it is
    * open: src/api/kube's host unless a test brings its own.
    */
@@ -114,7 +120,7 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
     backendsFor: (cluster, clusterSchemas, podToken) => {
       const pods: PodBackendDeps = {
         store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances),
-        issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr),
+        issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr), masterService: masterServiceFor(cluster.serviceIpv4Cidr),
       };
       return { nodes: new NodeBackend({ instances, cluster, now: deps.now, fargatePods: () => fargatePods(pods) }), pods: new PodBackend(pods) };
     },
@@ -194,7 +200,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await agents.start();
   // Each EKS cluster's API server reaches pods' agents through the gateway (logs, exec, attach, port-forward).
-  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, agents, serviceTables }) });
+  const eks = eksPart({ store, identityKey: identity.key, accountId: options.accountId, listenHost: options.host, ...(options.inClusterHost !== undefined && { inClusterHost: options.inClusterHost }), log: options.log, kubeApiHost: (options.kubeApiHost ?? defaultKubeApiHost)({ store, now: Date.now, agents, serviceTables }) });
   const restJson = createRestJsonDoor({ verifier, services: [eks.service], accountId: options.accountId, defaultRegion: options.region, log: options.log });
   const auditExec = execAuditor({ store, logStore: logs.logStore, log: options.log });
   const execStream = createExecStream({

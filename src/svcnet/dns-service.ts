@@ -9,7 +9,8 @@ import type { KubeControllerDeps } from '../api/kube/server.ts';
 import type { KindInfo } from '../api/kube/kinds.ts';
 import type { Obj } from '../api/kube/kind-rules.ts';
 import { StatusError } from '../api/kube/status.ts';
-import { dnsServiceIP, parseRange } from '../core/kube/service-ips.ts';
+import { apiServerIP, dnsServiceIP, parseRange } from '../core/kube/service-ips.ts';
+import { MASTER_SERVICE_PORT, type MasterService } from '../core/kube/pod/service-env.ts';
 import { CLUSTER_DOMAIN } from './table.ts';
 
 /** EKS's service range when the cluster names none (kubernetesNetworkConfig.serviceIpv4Cidr's default). */
@@ -24,6 +25,11 @@ const FIELD_MANAGER = 'berth-cluster-dns';
 /** What podToTaskSpec's `clusterDns` takes (src/core/kube/pod/containers.ts ClusterDns), for a cluster's service range. */
 export function clusterDnsFor(serviceIpv4Cidr: string | undefined): { server: string; domain: string } {
   return { server: dnsServiceIP(parseRange(serviceIpv4Cidr ?? EKS_DEFAULT_SERVICE_CIDR)), domain: CLUSTER_DOMAIN };
+}
+
+/** The `kubernetes` Service as pods' env names it (core/kube/pod/service-env.ts), for a cluster's service range. */
+export function masterServiceFor(serviceIpv4Cidr: string | undefined): MasterService {
+  return { clusterIP: apiServerIP(parseRange(serviceIpv4Cidr ?? EKS_DEFAULT_SERVICE_CIDR)), port: MASTER_SERVICE_PORT };
 }
 
 /**

@@ -87,10 +87,11 @@ const USERS: Record<string, KubeUser> = {
  * `controllerHooks`: what a test watches of the controller loop (each pass's start).
  * `controllers`: the controllers to run instead of the loop (svcnet's tables beside it).
  * `pods`: the agents pods' streams reach (pods/log, exec, attach, portforward), and how a pod is found.
+ * `inClusterHost`: the address pods reach the server at (it listens there too; the `kubernetes` Endpoints name it).
  */
 export async function startKubeTestServer(options: {
   now?: () => number; historyRevisions?: number; schemas?: KubeSchemas; registry?: KindRegistry; backends?: Readonly<Record<string, StorageBackend>>; controllerHooks?: KubeControllerHooks;
-  controllers?: StartKubeControllers; pods?: KubeServerDeps['pods'];
+  controllers?: StartKubeControllers; pods?: KubeServerDeps['pods']; inClusterHost?: string;
 } = {}): Promise<KubeTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-kube-'));
   const certs = makeCerts(dir);
@@ -107,7 +108,7 @@ export async function startKubeTestServer(options: {
   };
   const server = new KubeServer({
     cluster, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, host: '127.0.0.1', port: 0,
-    authenticate: async (token) => USERS[token], store, now,
+    authenticate: async (token) => USERS[token], store, now, ...(options.inClusterHost !== undefined && { inClusterHost: options.inClusterHost }),
   }, { schemas, controllers: options.controllers ?? ((deps) => startKubeControllers(deps, options.controllerHooks)), ...(options.registry && { registry: options.registry }), backends, ...(options.pods && { pods: options.pods }) });
   const api = await server.listen();
   const kubeconfig = join(dir, 'kubeconfig');

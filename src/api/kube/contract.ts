@@ -54,6 +54,13 @@ export interface KubeApiOptions {
   /** Where to listen. Port 0 picks a free one. */
   readonly host: string;
   readonly port: number;
+  /**
+   * The address pods reach the API server at (the `kubernetes` Service's endpoint): the server
+   * listens there too, on the same port, once the address exists (an agent's pod bridge comes
+   * up after the control plane). Absent: pods are sent to `host` (loopback for a wildcard),
+   * which only the machine's own processes reach.
+   */
+  readonly inClusterHost?: string;
   readonly authenticate: Authenticate;
   /**
    * The cluster's service account token issuer: its signing key, and its issuer URL for the

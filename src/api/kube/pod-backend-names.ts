@@ -18,6 +18,7 @@ import { readTaskAt, type StoredTask } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
 import type { ClusterDns } from '../../core/kube/pod/containers.ts';
+import type { MasterService } from '../../core/kube/pod/service-env.ts';
 import type { KubeClusterRef, KubeSchemas } from './contract.ts';
 import type { Obj } from './kind-rules.ts';
 import type { PodTokenRequest } from './service-account-tokens.ts';
@@ -44,6 +45,8 @@ export interface PodBackendDeps {
   readonly nodeOf?: (instanceArn: string) => Promise<PodNode | undefined>;
   /** The cluster's DNS service, when it serves one: pods resolve through it. */
   readonly clusterDns?: ClusterDns;
+  /** The `kubernetes` Service (its cluster IP and port): pods get its variables, as from a kubelet. */
+  readonly masterService?: MasterService;
 }
 
 /** The default token issuer: opaque, not a JWT; nothing accepts it as a credential. */

@@ -155,6 +155,7 @@ export async function createPod(d: PodBackendDeps, kind: KindInfo, namespace: st
     // Bound to the account as read now: a token outlives neither it nor the pod (service-account-tokens.ts checks both).
     token: (r) => issue({ ...r, serviceAccountUid: sa?.metadata.uid ?? '' }),
     ...(d.clusterDns && { clusterDns: d.clusterDns }),
+    ...(d.masterService && { masterService: d.masterService }),
   });
   const status = waitingStatus(spec);
   const nameKey = podNameKey(d.cluster.uid, namespace, name);

@@ -39,6 +39,7 @@ import { resolvePodFromStore } from './pod-target.ts';
 import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH, ServiceAccountTokens, type PodTokenIssuer } from './service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
+import { InClusterListener } from './in-cluster-listener.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
@@ -138,6 +139,8 @@ export class KubeServer {
   #rbac: RbacCache | undefined;
   /** Made at listen, when the port (so the issuer URL) is known; absent without options.serviceAccounts. */
   #tokens: ServiceAccountTokens | undefined;
+  /** The address pods reach this server at, when it is not the one it listens on (in-cluster-listener.ts). */
+  #inCluster: InClusterListener | undefined;
   #address = '';
 
   constructor(options: KubeApiOptions, deps: KubeServerDeps) {
@@ -209,9 +212,16 @@ export class KubeServer {
         key: sa.key, issuer: sa.issuerFor(port), backends: this.#backends, registry: this.#deps.registry, now: this.#options.now, newId: this.#deps.newUid,
       });
     }
+    const wildcard = ['0.0.0.0', '::'].includes(this.#options.host);
+    const inCluster = this.#options.inClusterHost;
+    if (inCluster !== undefined && !wildcard && inCluster !== this.#options.host) {
+      // Handed to the TLS server as its own connections: served, tracked and closed alike.
+      this.#inCluster = new InClusterListener(inCluster, port, (socket) => this.#server.emit('connection', socket));
+      await this.#inCluster.start();
+    }
     if (this.#deps.controllers) {
-      // Pods reach the API server at the address it listens on; on every address, at the loopback one.
-      const ip = isIP(this.#options.host) !== 0 && !['0.0.0.0', '::'].includes(this.#options.host) ? this.#options.host : '127.0.0.1';
+      // Pods reach the API server at its in-cluster address; else at the address it listens on (on every address, the loopback one).
+      const ip = inCluster ?? (isIP(this.#options.host) !== 0 && !wildcard ? this.#options.host : '127.0.0.1');
       this.#controllers = await this.#deps.controllers({
         store: this.#options.store, clusterUid: this.#options.cluster.uid, cluster: this.#options.cluster, backends: this.#backends,
         registry: this.#deps.registry, now: this.#options.now, rng: this.#deps.rng,
@@ -224,6 +234,7 @@ export class KubeServer {
   }
 
   async close(): Promise<void> {
+    this.#inCluster?.close();
     await this.#controllers?.close();
     await this.#rbac?.close();
     this.#watchers.closeAll();

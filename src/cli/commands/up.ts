@@ -5,7 +5,7 @@ import { startAgent } from '../../agent/agent.ts';
 import { DEFAULT_RESERVED_MEMORY_MIB } from '../../agent/registration.ts';
 import { MAX_TASK_PIDS_LIMIT, TASK_PIDS_LIMIT_ENV } from '../../agent/task-pids-limit.ts';
 import { serveHostControl } from '../../hosts/control.ts';
-import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, hostLayout, MAX_HOSTS, parseInstanceTypes } from '../../hosts/layout.ts';
+import { DEFAULT_INSTANCE_TYPE, HOSTS_NETWORK, hostLayout, MAX_HOSTS, parseInstanceTypes, podGateway } from '../../hosts/layout.ts';
 import { ensureHostsBridge, powerOffFrom, removeHostsBridge } from '../../hosts/machine.ts';
 import { HostSupervisor } from '../../hosts/supervisor.ts';
 import { ensureJoinToken } from '../../server/join-token.ts';
@@ -112,6 +112,8 @@ Several hosts (--hosts N, root):
         host, port, dataDir, accountId, region, log,
         anonymousPull: values['anonymous-pull'] ?? false, registryAuthOff: values['no-registry-auth'] ?? false,
         meterEc2: values['meter-ec2'] ?? false,
+        // Pods of every host reach the clusters' API servers at this host's pod gateway (the agent below brings it up).
+        ...(process.getuid?.() === 0 && !values['no-agent'] && { inClusterHost: podGateway(1) }),
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

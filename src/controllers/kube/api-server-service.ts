@@ -2,17 +2,19 @@
  * The `kubernetes` Service of the `default` namespace, pure: what the API server keeps for
  * itself so pods find it (`kubernetes.default.svc`): a ClusterIP Service at the first address
  * of the service range, port 443 (`https`) to the API server's port, with no selector, and
- * its Endpoints and EndpointSlice (`kubernetes`) naming the API server's address. Created when
- * missing; the endpoints rewritten when the server's address changes.
+ * its Endpoints and EndpointSlice (`kubernetes`) naming where pods reach the API server (its
+ * in-cluster address: src/api/kube/README.md, "From inside pods"). Created when missing; the
+ * endpoints rewritten when that address changes (a cluster served before had loopback there).
  */
 import { jsonEqual, type WorkloadAction } from './workload-actions.ts';
 import type { ObjectMeta } from './workload-objects.ts';
 import { SERVICE_NAME_LABEL } from './endpoints.ts';
+import { MASTER_SERVICE_PORT } from '../../core/kube/pod/service-env.ts';
 
 export interface ApiServerEndpoint {
   /** The Service's cluster IP: the first of the cluster's service range. */
   readonly clusterIP: string;
-  /** Where the API server listens (an IP address) and its port. */
+  /** Where pods reach the API server (an IP address) and its port. */
   readonly ip: string;
   readonly port: number;
 }
@@ -27,7 +29,7 @@ export function reconcileApiServerService(api: ApiServerEndpoint, service: Exist
     actions.push({ type: 'create', resource: 'services', namespace: ns, object: {
       apiVersion: 'v1', kind: 'Service',
       metadata: { name, namespace: ns, labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: api.clusterIP, clusterIPs: [api.clusterIP], sessionAffinity: 'None', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: api.port }] },
+      spec: { type: 'ClusterIP', clusterIP: api.clusterIP, clusterIPs: [api.clusterIP], sessionAffinity: 'None', ports: [{ name: 'https', port: MASTER_SERVICE_PORT, protocol: 'TCP', targetPort: api.port }] },
     } });
   }
   const subsets = [{ addresses: [{ ip: api.ip }], ports: [{ name: 'https', port: api.port, protocol: 'TCP' }] }];

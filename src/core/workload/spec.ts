@@ -64,6 +64,12 @@ export interface FileItem {
   content: string;
   /** Octal permission bits (Kubernetes defaultMode / mode); 0o644 when absent. */
   mode?: number;
+  /**
+   * A downwardAPI resourceFieldRef only a placed pod can answer (a limit the container does not
+   * set reads as its node's allocatable): `content` is empty until the agent fills it in when the
+   * container starts (core/kube/pod/placed-env.ts placedVolumes), as a kubelet writes it.
+   */
+  resourceField?: { container: string; resource: string; divisor?: string };
 }
 
 /** A mount of one of the task's volumes into a container (ECS mountPoints and volumesFrom, resolved; Kubernetes volumeMounts). */

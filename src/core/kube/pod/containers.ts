@@ -9,6 +9,7 @@ import type { UnresolvedRef } from '../../workload/kube.ts';
 import type { ContainerSpec, LinuxSettings, ProbeHandler, ProbeSpec, SecurityContext } from '../../workload/spec.ts';
 import { containerEnv, expand, type Lookups, type PlacedFacts, type PodFields } from './env.ts';
 import { cpuUnits, mebibytes, parseQuantity } from './quantity.ts';
+import { masterServiceEnv, type MasterService } from './service-env.ts';
 import type { Container, PodSpec, Probe } from './types.ts';
 
 export interface ContainersResult {
@@ -133,6 +134,8 @@ export interface ContainerInputs {
   lookups: Lookups;
   placed: PlacedFacts | undefined;
   clusterDns: ClusterDns | undefined;
+  /** The `kubernetes` Service, when the cluster has one: every container gets its variables (service-env.ts). */
+  masterService?: MasterService | undefined;
 }
 
 /** Every container of the pod, init containers first, as the agent runs them. */
@@ -143,11 +146,12 @@ export function podContainers(i: ContainerInputs): ContainersResult {
   const unresolved: UnresolvedRef[] = [];
   let needsPlacement = false;
   const linux = podLinux(spec, i.pod.name, i.clusterDns, i.pod.namespace);
+  const services = i.masterService ? masterServiceEnv(i.masterService) : [];
   const last = inits.at(-1);
   const waitFor = (c: Container | undefined) => (c ? [{ containerName: c.name, condition: c.restartPolicy === 'Always' ? 'START' : 'SUCCESS' }] : undefined);
   const containers = all.map((c, n): ContainerSpec => {
     const init = n < inits.length;
-    const env = containerEnv(c, all, i.pod, i.lookups, i.placed);
+    const env = containerEnv(c, all, i.pod, i.lookups, i.placed, services);
     unresolved.push(...env.unresolved);
     needsPlacement ||= env.needsPlacement;
     const vars = new Map(env.env.map((e) => [e.name, e.value]));

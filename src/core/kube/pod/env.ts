@@ -120,8 +120,12 @@ export function resourceValue(c: Container, resource: string, divisor: unknown, 
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
 
-/** The environment of container `c` of a pod (`all`: every container of the pod, for resourceFieldRef's containerName). */
-export function containerEnv(c: Container, all: readonly Container[], pod: PodFields, lookups: Lookups, placed: PlacedFacts | undefined): EnvResult {
+/**
+ * The environment of container `c` of a pod (`all`: every container of the pod, for
+ * resourceFieldRef's containerName). `services`: the Service variables the kubelet adds
+ * (service-env.ts): `$(VAR)` can read them, and they come last, below the container's own.
+ */
+export function containerEnv(c: Container, all: readonly Container[], pod: PodFields, lookups: Lookups, placed: PlacedFacts | undefined, services: readonly { name: string; value: string }[] = []): EnvResult {
   const vars = new Map<string, string>();
   const unresolved: UnresolvedRef[] = [];
   let needsPlacement = false;
@@ -144,7 +148,7 @@ export function containerEnv(c: Container, all: readonly Container[], pod: PodFi
   for (const e of c.env ?? []) {
     const from = e.valueFrom;
     if (!from) {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', services.length > 0 ? new Map([...services.map((v) => [v.name, v.value] as const), ...vars]) : vars));
       continue;
     }
     let value: string | undefined;
@@ -168,5 +172,6 @@ export function containerEnv(c: Container, all: readonly Container[], pod: PodFi
     }
     if (value !== undefined) vars.set(e.name, value);
   }
+  for (const v of services) if (!vars.has(v.name)) vars.set(v.name, v.value);
   return { env: [...vars].map(([name, value]) => ({ name, value })), unresolved, needsPlacement };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPod } from './defaults.ts';
 import { containerEnv, type PlacedFacts } from './env.ts';
-import { placedEnv, podFieldsOf } from './placed-env.ts';
+import { placedEnv, placedVolumes, podFieldsOf } from './placed-env.ts';
 import { podToTaskSpec, type PodSpecInputs } from './to-spec.ts';
 import type { Container, Pod } from './types.ts';
 
@@ -60,4 +60,34 @@ test('an ECS task, or a container the pod spec does not name, keeps the env it w
   assert.deepEqual(placedEnv(spec, 'nobody', made, placed), made);
   const { kube: _k, ...ecs } = spec;
   assert.deepEqual(placedEnv(ecs, 'app', made, placed), made);
+});
+
+test("downwardAPI resource files: a limit the container sets is written with the spec; an unset one is the node's allocatable, filled in by the agent", () => {
+  const withFiles = defaultPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec: {
+    containers: [{ ...app, resources: { limits: { memory: '64Mi' } } }],
+    volumes: [
+      { name: 'res', downwardAPI: { items: [
+        { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } },
+        { path: 'cpu', resourceFieldRef: { containerName: 'app', resource: 'limits.cpu', divisor: '1m' }, mode: 0o400 },
+        { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+      ] } },
+      { name: 'proj', projected: { sources: [{ downwardAPI: { items: [{ path: 'mem-bytes', resourceFieldRef: { containerName: 'app', resource: 'limits.memory' } }] } }] } },
+    ],
+  } }, { rng: () => 0 });
+  const { spec } = podToTaskSpec(withFiles, inputs());
+  const files = (s: typeof spec, volume: string) => {
+    const v = s.volumes.find((x) => x.name === volume)!;
+    assert.ok('files' in v);
+    return Object.fromEntries(v.files.items.map((i) => [i.path, { text: Buffer.from(i.content, 'base64').toString(), mode: i.mode, placed: i.resourceField !== undefined }]));
+  };
+  assert.deepEqual(files(spec, 'res'), {
+    mem: { text: '64', mode: 0o644, placed: false },
+    cpu: { text: '', mode: 0o400, placed: true },
+    name: { text: 'web', mode: 0o644, placed: false },
+  });
+  assert.deepEqual(files(spec, 'proj')['mem-bytes'], { text: String(64 * 1024 * 1024), mode: 0o644, placed: false });
+  const filled = { ...spec, volumes: placedVolumes(spec, placed) };
+  assert.equal(files(filled, 'res').cpu!.text, '2000', 'the node allocatable 2 CPUs in millicores');
+  assert.deepEqual({ ...files(filled, 'res'), cpu: undefined }, { ...files(spec, 'res'), cpu: undefined }, 'the rest as made');
+  assert.strictEqual(filled.volumes[1], spec.volumes[1], 'a volume with nothing to fill is the same object');
 });

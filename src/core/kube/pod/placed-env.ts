@@ -11,7 +11,7 @@
  *                                              resourceRef : resourceValue(…, placed)
  *                                              key refs    : as resolved at create (the env made then)
  */
-import type { TaskSpec } from '../../workload/spec.ts';
+import type { TaskSpec, VolumeSpec } from '../../workload/spec.ts';
 import { expand, podFieldValue, resourceValue, type PlacedFacts, type PodFields } from './env.ts';
 import { podUid } from './to-spec.ts';
 
@@ -55,4 +55,25 @@ export function placedEnv(spec: TaskSpec, name: string, made: readonly EnvVarSpe
     if (value !== undefined) vars.set(e.name, value);
   }
   return [...vars].map(([n, value]) => ({ name: n, value }));
+}
+
+/**
+ * The pod's volumes with the downwardAPI files only a placed pod can answer filled in (a
+ * resourceFieldRef of a limit its container does not set reads as the node's allocatable),
+ * as the kubelet writes them; every other volume and file as made. An ECS task's are unchanged.
+ */
+export function placedVolumes(spec: TaskSpec, placed: PlacedFacts): VolumeSpec[] {
+  const podSpec = spec.kube?.podSpec;
+  if (!podSpec) return spec.volumes;
+  const all = [...(podSpec.initContainers ?? []), ...podSpec.containers];
+  return spec.volumes.map((v) => {
+    if (!('files' in v) || !v.files.items.some((i) => i.resourceField)) return v;
+    const items = v.files.items.map((i) => {
+      const rf = i.resourceField;
+      const c = rf && all.find((x) => x.name === rf.container);
+      if (!rf || !c) return i;
+      return { ...i, content: Buffer.from(resourceValue(c, rf.resource, rf.divisor, placed) ?? '', 'utf8').toString('base64') };
+    });
+    return { ...v, files: { ...v.files, items } };
+  });
 }

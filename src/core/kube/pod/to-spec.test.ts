@@ -153,3 +153,25 @@ test('dnsPolicy: Default resolves as the host does but for dnsConfig; dnsConfig 
   assert.deepEqual(merged?.dnsSearchDomains, ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local']);
   assert.deepEqual(merged?.dnsOptions, ['ndots:2', 'single-request']);
 });
+
+test("every container gets the `kubernetes` Service's variables, as a kubelet gives them: below the container's own, readable by $(VAR)", () => {
+  const pod = web();
+  pod.spec!.containers[1]!.env = [
+    { name: 'KUBERNETES_SERVICE_PORT', value: '8443' },
+    { name: 'API', value: 'https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)' },
+  ];
+  const { spec } = podToTaskSpec(pod, inputs({ masterService: { clusterIP: '10.100.0.1', port: 443 } }));
+  const env = (name: string) => Object.fromEntries(spec.containers.find((c) => c.name === name)!.env.map((e) => [e.name, e.value]));
+  assert.deepEqual(Object.entries(env('nginx')).filter(([k]) => k.startsWith('KUBERNETES_')), [
+    ['KUBERNETES_SERVICE_HOST', '10.100.0.1'], ['KUBERNETES_SERVICE_PORT', '443'], ['KUBERNETES_SERVICE_PORT_HTTPS', '443'],
+    ['KUBERNETES_PORT', 'tcp://10.100.0.1:443'], ['KUBERNETES_PORT_443_TCP', 'tcp://10.100.0.1:443'], ['KUBERNETES_PORT_443_TCP_PROTO', 'tcp'],
+    ['KUBERNETES_PORT_443_TCP_PORT', '443'], ['KUBERNETES_PORT_443_TCP_ADDR', '10.100.0.1'],
+  ]);
+  assert.equal(env('migrate').KUBERNETES_SERVICE_HOST, '10.100.0.1', 'init containers too');
+  const sidecar = env('sidecar');
+  assert.equal(sidecar.KUBERNETES_SERVICE_PORT, '8443', "the container's own value wins");
+  assert.equal(sidecar.API, 'https://10.100.0.1:8443');
+  assert.equal(env('nginx').KUBERNETES_SERVICE_HOST, '10.100.0.1');
+  const without = podToTaskSpec(web(), inputs()).spec;
+  assert.ok(without.containers.every((c) => c.env.every((e) => !e.name.startsWith('KUBERNETES_'))), 'a cluster without the Service: none');
+});

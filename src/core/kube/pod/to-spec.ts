@@ -17,6 +17,7 @@ import { fargatePodSize, FARGATE_POD_OVERHEAD_MIB } from './fargate.ts';
 import { addQuantities, cpuUnits, maxQuantity, mebibytes, parseQuantity, ZERO, type Rational } from './quantity.ts';
 import type { Container, Pod, PodSpec } from './types.ts';
 import { podVolumes, type VolumeInputs } from './volumes.ts';
+import type { MasterService } from './service-env.ts';
 
 export interface PodSpecInputs extends VolumeInputs {
   /** The task id, 32 hex digits; the pod's uid is its dashed form. */
@@ -33,6 +34,8 @@ export interface PodSpecInputs extends VolumeInputs {
   placed?: PlacedFacts;
   /** The cluster's DNS service; without it, pods resolve as their host does. */
   clusterDns?: ClusterDns;
+  /** The `kubernetes` Service: its variables go into every container's env (service-env.ts). */
+  masterService?: MasterService;
 }
 
 export interface PodSpecResult {
@@ -97,7 +100,7 @@ export function podToTaskSpec(pod: Pod, inputs: PodSpecInputs): PodSpecResult {
     name, namespace, uid: podUid(inputs.id), labels: meta.labels ?? {}, annotations: meta.annotations ?? {},
     serviceAccountName: spec.serviceAccountName ?? 'default',
   };
-  const c = podContainers({ spec, pod: fields, lookups: inputs, placed: inputs.placed, clusterDns: inputs.clusterDns });
+  const c = podContainers({ spec, pod: fields, lookups: inputs, placed: inputs.placed, clusterDns: inputs.clusterDns, masterService: inputs.masterService });
   const v = podVolumes(spec, fields, inputs);
   const hostNetwork = spec.hostNetwork === true;
   const reservedPorts = [...(spec.initContainers ?? []), ...spec.containers]

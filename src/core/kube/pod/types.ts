@@ -7,6 +7,7 @@ export type {
   IPodStatus as PodStatusObject, IProbe as Probe, IVolume as Volume, IToleration as Toleration,
   IContainerStatus as PodContainerStatus, IContainerState as ContainerState, IPodCondition as PodCondition,
   IKeyToPath as KeyToPath, IPodSecurityContext as PodSecurityContext, IVolumeProjection as VolumeProjection, ISecurityContext as ContainerSecurityContext,
+  IDownwardAPIVolumeFile as DownwardAPIVolumeFile,
 } from 'kubernetes-models/v1';
 export type { IObjectMeta as ObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1';
 

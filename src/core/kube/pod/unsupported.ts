@@ -106,12 +106,6 @@ export function unsupportedErrors(pod: Pod): FieldError[] {
     if (v.hostPath?.type) errors.push(cannot(`${field}.hostPath.type`, `hostPath type checks (${v.hostPath.type})`, 'remove type: the path is bound as it is'));
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       if (s.clusterTrustBundle) errors.push(cannot(`${field}.projected.sources[${j}].clusterTrustBundle`, 'cluster trust bundles', 'project a configMap instead'));
-      for (const [k, item] of (s.downwardAPI?.items ?? []).entries()) {
-        if (item.resourceFieldRef) errors.push(cannot(`${field}.projected.sources[${j}].downwardAPI.items[${k}].resourceFieldRef`, 'resource fields in volumes', 'use an env var with resourceFieldRef'));
-      }
-    }
-    for (const [k, item] of (v.downwardAPI?.items ?? []).entries()) {
-      if (item.resourceFieldRef) errors.push(cannot(`${field}.downwardAPI.items[${k}].resourceFieldRef`, 'resource fields in volumes', 'use an env var with resourceFieldRef'));
     }
   }
   for (const [list, cs] of [['initContainers', spec.initContainers], ['containers', spec.containers]] as const) {

@@ -112,3 +112,14 @@ test('security settings Berth cannot honour are refused; the ones it maps are ta
   assert.deepEqual(refused(pod({ securityContext: { runAsNonRoot: true, runAsUser: 1000, sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } },
     { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } } })), []);
 });
+
+test('downwardAPI volume resource fields: the container named, a served resource, one source per item, as the API server checks them', () => {
+  const item = (x: Record<string, unknown>) => pod({ volumes: [{ name: 'd', downwardAPI: { items: [{ path: 'f', ...x }] } }] });
+  assert.deepEqual(messages(item({ resourceFieldRef: { containerName: 'app', resource: 'limits.memory' } })), []);
+  assert.deepEqual(messages(item({ resourceFieldRef: { resource: 'limits.memory' } })), ['spec.volumes[0].downwardAPI.items[0].resourceFieldRef.containerName: Required value']);
+  assert.deepEqual(messages(item({ resourceFieldRef: { containerName: 'app', resource: 'limits.gpu' } })),
+    ['spec.volumes[0].downwardAPI.items[0].resourceFieldRef.resource: Unsupported value: "limits.gpu": supported values: "limits.cpu", "limits.ephemeral-storage", "limits.memory", "requests.cpu", "requests.ephemeral-storage", "requests.memory"']);
+  assert.deepEqual(messages(item({ fieldRef: { fieldPath: 'metadata.name' }, resourceFieldRef: { containerName: 'app', resource: 'limits.cpu' } })),
+    ['spec.volumes[0].downwardAPI.items[0]: Invalid value: "resource": fieldRef and resourceFieldRef can not be specified simultaneously']);
+  assert.deepEqual(messages(item({})), ['spec.volumes[0].downwardAPI.items[0]: Required value: one of fieldRef and resourceFieldRef is required']);
+});

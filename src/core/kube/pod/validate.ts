@@ -7,7 +7,7 @@
 import { labelErrors, nameErrors, type FieldError } from '../names.ts';
 import { duplicate, forbidden, invalidValue, notFound, notSupported, required } from './field-errors.ts';
 import { compareQuantities, parseQuantity, QUANTITY_PATTERN } from './quantity.ts';
-import type { Container, Pod, PodSpec, Probe, Volume } from './types.ts';
+import type { Container, DownwardAPIVolumeFile, Pod, PodSpec, Probe, Volume } from './types.ts';
 
 /** Longest port name (an IANA service name). */
 const PORT_NAME_MAX = 15;
@@ -52,6 +52,25 @@ function fieldPathErrors(path: string, field: string, allowed: readonly string[]
     return SUBSCRIPTED_FIELD.test(path) ? [] : [invalidValue(field, sub[1], 'does not support subscript')];
   }
   return allowed.includes(path) ? [] : [notSupported(`${field}.fieldPath`, path, [...allowed].sort())];
+}
+
+/**
+ * One downwardAPI volume item (validateDownwardAPIVolumeFile): a fieldRef of the volume paths,
+ * or a resourceFieldRef naming its container (a volume serves every container), not both.
+ */
+function downwardFileErrors(item: DownwardAPIVolumeFile, field: string): FieldError[] {
+  if (item.fieldRef) {
+    const errors = fieldPathErrors(item.fieldRef.fieldPath, `${field}.fieldRef`, VOLUME_FIELD_PATHS);
+    if (item.resourceFieldRef) errors.push(invalidValue(field, 'resource', 'fieldRef and resourceFieldRef can not be specified simultaneously'));
+    return errors;
+  }
+  const rf = item.resourceFieldRef;
+  if (!rf) return [required(field, 'one of fieldRef and resourceFieldRef is required')];
+  const errors: FieldError[] = [];
+  if (!rf.containerName) errors.push(required(`${field}.resourceFieldRef.containerName`));
+  if (!rf.resource) errors.push(required(`${field}.resourceFieldRef.resource`));
+  else if (!RESOURCE_FIELDS.includes(rf.resource)) errors.push(notSupported(`${field}.resourceFieldRef.resource`, rf.resource, RESOURCE_FIELDS));
+  return errors;
 }
 
 function probeErrors(p: Probe | undefined, field: string, kind: 'liveness' | 'readiness' | 'startup'): FieldError[] {
@@ -200,9 +219,7 @@ function volumeErrors(v: Volume, field: string): FieldError[] {
   if (v.hostPath && !v.hostPath.path) errors.push(required(`${field}.hostPath.path`));
   if (v.downwardAPI) {
     errors.push(...modeErrors(v.downwardAPI.defaultMode, `${field}.downwardAPI.defaultMode`), ...itemErrors(v.downwardAPI.items, `${field}.downwardAPI.items`));
-    for (const [i, item] of (v.downwardAPI.items ?? []).entries()) {
-      if (item.fieldRef) errors.push(...fieldPathErrors(item.fieldRef.fieldPath, `${field}.downwardAPI.items[${i}].fieldRef`, VOLUME_FIELD_PATHS));
-    }
+    for (const [i, item] of (v.downwardAPI.items ?? []).entries()) errors.push(...downwardFileErrors(item, `${field}.downwardAPI.items[${i}]`));
   }
   if (v.projected) {
     errors.push(...modeErrors(v.projected.defaultMode, `${field}.projected.defaultMode`));
@@ -211,9 +228,7 @@ function volumeErrors(v: Volume, field: string): FieldError[] {
       if (s.configMap) errors.push(...itemErrors(s.configMap.items, `${sf}.configMap.items`));
       if (s.secret) errors.push(...itemErrors(s.secret.items, `${sf}.secret.items`));
       if (s.downwardAPI) errors.push(...itemErrors(s.downwardAPI.items, `${sf}.downwardAPI.items`));
-      for (const [j, item] of (s.downwardAPI?.items ?? []).entries()) {
-        if (item.fieldRef) errors.push(...fieldPathErrors(item.fieldRef.fieldPath, `${sf}.downwardAPI.items[${j}].fieldRef`, VOLUME_FIELD_PATHS));
-      }
+      for (const [j, item] of (s.downwardAPI?.items ?? []).entries()) errors.push(...downwardFileErrors(item, `${sf}.downwardAPI.items[${j}]`));
       const token = s.serviceAccountToken;
       if (token) {
         if (!token.path) errors.push(required(`${sf}.serviceAccountToken.path`));

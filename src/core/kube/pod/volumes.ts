@@ -9,8 +9,8 @@
 import type { UnresolvedRef } from '../../workload/kube.ts';
 import type { FileItem, VolumeSpec } from '../../workload/spec.ts';
 import { DEFAULT_VOLUME_MODE } from './defaults.ts';
-import { podFieldValue, type Lookups, type PodFields } from './env.ts';
-import type { KeyToPath, PodSpec, Volume } from './types.ts';
+import { podFieldValue, resourceValue, type Lookups, type PodFields } from './env.ts';
+import type { Container, DownwardAPIVolumeFile, KeyToPath, PodSpec, Volume } from './types.ts';
 
 /** What a projected serviceAccountToken asks the token issuer for. */
 export interface TokenRequest {
@@ -81,6 +81,12 @@ export function podVolumes(spec: PodSpec, pod: PodFields, inputs: VolumeInputs):
       };
       const fieldFile = (path: string, fieldPath: string, mode: number | undefined, defaultMode: number) =>
         ({ path, content: b64(podFieldValue(fieldPath, pod, undefined) ?? ''), mode: mode ?? defaultMode });
+      const downwardFiles = (list: readonly DownwardAPIVolumeFile[] | undefined, defaultMode: number) => {
+        for (const i of list ?? []) {
+          if (i.fieldRef) items.push(fieldFile(i.path, i.fieldRef.fieldPath, i.mode, defaultMode));
+          else if (i.resourceFieldRef) items.push(resourceFile(i, all, defaultMode));
+        }
+      };
       if (v.configMap) {
         const mode = v.configMap.defaultMode ?? DEFAULT_VOLUME_MODE;
         add(dataFiles({ kind: 'configmap', name: v.configMap.name ?? '', optional: v.configMap.optional === true, ...(v.configMap.items && { items: v.configMap.items }) }, mode, inputs));
@@ -89,13 +95,13 @@ export function podVolumes(spec: PodSpec, pod: PodFields, inputs: VolumeInputs):
         add(dataFiles({ kind: 'secret', name: v.secret.secretName ?? '', optional: v.secret.optional === true, ...(v.secret.items && { items: v.secret.items }) }, mode, inputs));
       } else if (v.downwardAPI) {
         const mode = v.downwardAPI.defaultMode ?? DEFAULT_VOLUME_MODE;
-        for (const i of v.downwardAPI.items ?? []) if (i.fieldRef) items.push(fieldFile(i.path, i.fieldRef.fieldPath, i.mode, mode));
+        downwardFiles(v.downwardAPI.items, mode);
       } else if (v.projected) {
         const mode = v.projected.defaultMode ?? DEFAULT_VOLUME_MODE;
         for (const s of v.projected.sources ?? []) {
           if (s.configMap) add(dataFiles({ kind: 'configmap', name: s.configMap.name ?? '', optional: s.configMap.optional === true, ...(s.configMap.items && { items: s.configMap.items }) }, mode, inputs));
           if (s.secret) add(dataFiles({ kind: 'secret', name: s.secret.name ?? '', optional: s.secret.optional === true, ...(s.secret.items && { items: s.secret.items }) }, mode, inputs));
-          for (const i of s.downwardAPI?.items ?? []) if (i.fieldRef) items.push(fieldFile(i.path, i.fieldRef.fieldPath, i.mode, mode));
+          downwardFiles(s.downwardAPI?.items, mode);
           const t = s.serviceAccountToken;
           if (t) {
             const token = inputs.token({
@@ -110,4 +116,19 @@ export function podVolumes(spec: PodSpec, pod: PodFields, inputs: VolumeInputs):
     }
   }
   return { volumes, unresolved };
+}
+
+/**
+ * A downwardAPI resourceFieldRef item's file: its value now when the container sets what it
+ * reads, else a file the agent fills in once placed (the node's allocatable stands in for an
+ * unset limit: `resourceField`).
+ */
+function resourceFile(i: DownwardAPIVolumeFile, all: readonly Container[], defaultMode: number): FileItem {
+  const rf = i.resourceFieldRef!;
+  const c = all.find((x) => x.name === rf.containerName);
+  const mode = i.mode ?? defaultMode;
+  const value = c ? resourceValue(c, rf.resource, rf.divisor, undefined) : '';
+  if (value !== undefined) return { path: i.path, content: b64(value), mode };
+  const divisor = rf.divisor === undefined ? undefined : String(rf.divisor as string | number);
+  return { path: i.path, content: '', mode, resourceField: { container: rf.containerName ?? '', resource: rf.resource, ...(divisor !== undefined && { divisor }) } };
 }
