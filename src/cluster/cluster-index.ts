@@ -536,23 +536,26 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     ports = all;
   }
   const left = remainingOf(b, u, sib);
-  return {
+  // Built by assignment: spread temporaries here were garbage for every task placed (a view
+  // is rebuilt once per instance a batch touches, each task for spread strategies).
+  const v: { -readonly [K in keyof PlacementInstance]: PlacementInstance[K] } = {
     arn: b.arn,
     id: b.id,
-    ...(b.ec2InstanceId !== undefined && { ec2InstanceId: b.ec2InstanceId }),
-    ...(b.agentVersion !== undefined && { agentVersion: b.agentVersion }),
     status: b.status,
     agentConnected: b.agentConnected,
     registeredAt: b.registeredAt,
     attributes: b.attributes,
-    ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
-    ...(b.kubeNode !== undefined && { kubeNode: b.kubeNode }),
     cpu: left.cpu,
     memory: left.memory,
     eni: left.eni,
     portsInUse: ports,
     groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,
-    ...(u?.pods && { pods: u.pods }),
   };
+  if (b.ec2InstanceId !== undefined) v.ec2InstanceId = b.ec2InstanceId;
+  if (b.agentVersion !== undefined) v.agentVersion = b.agentVersion;
+  if (b.capacityProvider !== undefined) v.capacityProvider = b.capacityProvider;
+  if (b.kubeNode !== undefined) v.kubeNode = b.kubeNode;
+  if (u?.pods) v.pods = u.pods;
+  return v;
 }
