@@ -34,7 +34,12 @@ export interface GroupCount {
 }
 
 const NO_GROUP_COUNTS: ReadonlyMap<string, GroupCount> = new Map();
-const NO_CHANGES: readonly string[] = [];
+/**
+ * The changed-instances buffer (placement feed) is kept between events up to this many
+ * entries: an event changes a few instances; a load or re-list, which names every one,
+ * leaves a buffer that is dropped instead of kept.
+ */
+export const MAX_KEPT_CHANGES = 64;
 
 /** What the not-STOPPED tasks on one instance hold, as running sums. */
 interface Usage {
@@ -131,9 +136,12 @@ export class ClusterIndex {
   #serviceList: Held<ServiceRecord>[] | undefined;
   /**
    * Instance ARNs whose placement view changed since the cluster state last took them
-   * (placement-feed.ts): it takes them after every store event, so this holds one event's.
+   * (placement-feed.ts), the first #placementChangeCount of this buffer: it takes them after
+   * every store event, so this holds one event's. The buffer is kept across events (a fresh
+   * array per event was ~150 bytes of garbage per placed task), unless a load made it large.
    */
   #placementChanged: string[] = [];
+  #placementChangeCount = 0;
 
   isEmpty(): boolean {
     return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0 && this.#usage.size === 0;
@@ -154,7 +162,7 @@ export class ClusterIndex {
     this.#instances.set(id, { state });
     if (record.status !== 'INACTIVE') this.#registered++;
     this.#instanceList = this.#placementList = undefined;
-    this.#placementChanged.push(record.containerInstanceArn);
+    this.#changedPlacement(record.containerInstanceArn);
     this.#home?.siblings?.registered(record.containerInstanceArn, hostOf(record));
   }
 
@@ -164,7 +172,7 @@ export class ClusterIndex {
     this.#instances.delete(id);
     if (old.state.record.status !== 'INACTIVE') this.#registered--;
     this.#instanceList = this.#placementList = undefined;
-    this.#placementChanged.push(old.state.record.containerInstanceArn);
+    this.#changedPlacement(old.state.record.containerInstanceArn);
     this.#home?.siblings?.registered(old.state.record.containerInstanceArn, undefined);
   }
 
@@ -173,7 +181,7 @@ export class ClusterIndex {
     const e = this.#instances.get(arn.slice(arn.lastIndexOf('/') + 1));
     if (e) delete e.placement;
     this.#placementList = undefined;
-    this.#placementChanged.push(arn);
+    this.#changedPlacement(arn);
   }
 
   /** Instances in registration order (then key order): placement breaks ties by it. */
@@ -216,12 +224,24 @@ export class ClusterIndex {
     return this.#home?.siblings?.siblingUsage(arn);
   }
 
-  /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
-  takePlacementChanges(): readonly string[] {
-    if (this.#placementChanged.length === 0) return NO_CHANGES;
-    const out = this.#placementChanged;
-    this.#placementChanged = [];
-    return out;
+  /** How many instance ARNs changed since the last clear: the first this many of `placementChanges` (repeats possible). */
+  get placementChangeCount(): number {
+    return this.#placementChangeCount;
+  }
+
+  /** The changed ARNs' buffer: valid until this index next changes or is cleared; read only its first `placementChangeCount`. */
+  get placementChanges(): readonly string[] {
+    return this.#placementChanged;
+  }
+
+  /** Forgets the changed ARNs (the cluster state has handed them to the feeds). */
+  clearPlacementChanges(): void {
+    this.#placementChangeCount = 0;
+    if (this.#placementChanged.length > MAX_KEPT_CHANGES) this.#placementChanged = [];
+  }
+
+  #changedPlacement(arn: string): void {
+    this.#placementChanged[this.#placementChangeCount++] = arn;
   }
 
   // ---- tasks
@@ -358,7 +378,7 @@ export class ClusterIndex {
     const e = this.#instances.get(id);
     if (e) delete e.placement;
     this.#placementList = undefined;
-    this.#placementChanged.push(arn);
+    this.#changedPlacement(arn);
     this.#home?.siblings?.usageChanged(arn);
   }
 
