@@ -13,6 +13,7 @@ import { holdsResources, type StoredInstance } from './summary.ts';
 import { HOST_ATTRIBUTE, remainingOf, type SiblingHooks, type SiblingUsage } from './host-siblings.ts';
 import { UNPLACED, type Held, type InstanceState, type InstanceUsage, type TaskFilter, type TaskSummary } from './types.ts';
 import { LazySorted } from './lazy-sorted.ts';
+import { TaskIndex } from './task-index.ts';
 
 /** Tasks by id, in id order when read (lazy-sorted.ts: a write does not pay for the order). */
 type Tree<V> = LazySorted<V>;
@@ -33,7 +34,12 @@ export interface GroupCount {
 }
 
 const NO_GROUP_COUNTS: ReadonlyMap<string, GroupCount> = new Map();
-const NO_CHANGES: readonly string[] = [];
+/**
+ * The changed-instances buffer (placement feed) is kept between events up to this many
+ * entries: an event changes a few instances; a load or re-list, which names every one,
+ * leaves a buffer that is dropped instead of kept.
+ */
+export const MAX_KEPT_CHANGES = 64;
 
 /** What the not-STOPPED tasks on one instance hold, as running sums. */
 interface Usage {
@@ -101,14 +107,15 @@ export class ClusterIndex {
   /**
    * Secondary indexes: value → the tasks with it, by id (key order). Each holds the current
    * summary, so a walk reads no other index (a lookup per task in the 100,000-task tree cost
-   * more than the walk: 24 ms for DescribeServices of 10 services of 1,000 tasks).
+   * more than the walk: 24 ms for DescribeServices of 10 services of 1,000 tasks); a value
+   * most tasks share is kept by reference to #tasks instead (task-index.ts: dense buckets).
    */
-  readonly #byInstance = new Map<string, Tree<TaskSummary>>();
-  readonly #byGroup = new Map<string, Tree<TaskSummary>>();
-  readonly #byStartedBy = new Map<string, Tree<TaskSummary>>();
-  readonly #byFamily = new Map<string, Tree<TaskSummary>>();
+  readonly #byInstance = new TaskIndex(this.#tasks, (s) => s.containerInstanceArn ?? UNPLACED);
+  readonly #byGroup = new TaskIndex(this.#tasks, (s) => s.group);
+  readonly #byStartedBy = new TaskIndex(this.#tasks, (s) => s.startedBy);
+  readonly #byFamily = new TaskIndex(this.#tasks, (s) => s.family);
   /** So that ListTasks --desired-status STOPPED walks the stopped tasks, not all of them. */
-  readonly #byDesired = new Map<string, Tree<TaskSummary>>();
+  readonly #byDesired = new TaskIndex(this.#tasks, (s) => s.desiredStatus);
   /** Group → startedBy → its tasks desired RUNNING and not STOPPED, running and pending: a service's counts without a walk. */
   readonly #groupCounts = new Map<string, Map<string, GroupCount>>();
   /** Group → the change number of its last task write (groupVersion); one entry per group of held tasks. */
@@ -129,9 +136,12 @@ export class ClusterIndex {
   #serviceList: Held<ServiceRecord>[] | undefined;
   /**
    * Instance ARNs whose placement view changed since the cluster state last took them
-   * (placement-feed.ts): it takes them after every store event, so this holds one event's.
+   * (placement-feed.ts), the first #placementChangeCount of this buffer: it takes them after
+   * every store event, so this holds one event's. The buffer is kept across events (a fresh
+   * array per event was ~150 bytes of garbage per placed task), unless a load made it large.
    */
   #placementChanged: string[] = [];
+  #placementChangeCount = 0;
 
   isEmpty(): boolean {
     return !this.clusterRecord && this.#instances.size === 0 && this.#tasks.size === 0 && this.#services.size === 0 && this.#usage.size === 0;
@@ -152,7 +162,7 @@ export class ClusterIndex {
     this.#instances.set(id, { state });
     if (record.status !== 'INACTIVE') this.#registered++;
     this.#instanceList = this.#placementList = undefined;
-    this.#placementChanged.push(record.containerInstanceArn);
+    this.#changedPlacement(record.containerInstanceArn);
     this.#home?.siblings?.registered(record.containerInstanceArn, hostOf(record));
   }
 
@@ -162,7 +172,7 @@ export class ClusterIndex {
     this.#instances.delete(id);
     if (old.state.record.status !== 'INACTIVE') this.#registered--;
     this.#instanceList = this.#placementList = undefined;
-    this.#placementChanged.push(old.state.record.containerInstanceArn);
+    this.#changedPlacement(old.state.record.containerInstanceArn);
     this.#home?.siblings?.registered(old.state.record.containerInstanceArn, undefined);
   }
 
@@ -171,7 +181,7 @@ export class ClusterIndex {
     const e = this.#instances.get(arn.slice(arn.lastIndexOf('/') + 1));
     if (e) delete e.placement;
     this.#placementList = undefined;
-    this.#placementChanged.push(arn);
+    this.#changedPlacement(arn);
   }
 
   /** Instances in registration order (then key order): placement breaks ties by it. */
@@ -214,12 +224,24 @@ export class ClusterIndex {
     return this.#home?.siblings?.siblingUsage(arn);
   }
 
-  /** The ARNs of the instances whose placement view changed since the last call (repeats possible). */
-  takePlacementChanges(): readonly string[] {
-    if (this.#placementChanged.length === 0) return NO_CHANGES;
-    const out = this.#placementChanged;
-    this.#placementChanged = [];
-    return out;
+  /** How many instance ARNs changed since the last clear: the first this many of `placementChanges` (repeats possible). */
+  get placementChangeCount(): number {
+    return this.#placementChangeCount;
+  }
+
+  /** The changed ARNs' buffer: valid until this index next changes or is cleared; read only its first `placementChangeCount`. */
+  get placementChanges(): readonly string[] {
+    return this.#placementChanged;
+  }
+
+  /** Forgets the changed ARNs (the cluster state has handed them to the feeds). */
+  clearPlacementChanges(): void {
+    this.#placementChangeCount = 0;
+    if (this.#placementChanged.length > MAX_KEPT_CHANGES) this.#placementChanged = [];
+  }
+
+  #changedPlacement(arn: string): void {
+    this.#placementChanged[this.#placementChangeCount++] = arn;
   }
 
   // ---- tasks
@@ -286,21 +308,12 @@ export class ClusterIndex {
   /** Moves a task's entries in the secondary indexes from what `old` said to what `now` says. */
   #reindex(old: TaskSummary | undefined, now: TaskSummary | undefined): void {
     const id = (now ?? old)!.id;
-    const move = (map: Map<string, Tree<TaskSummary>>, from: string | undefined, to: string | undefined) => {
-      // Same place: the entry stays and holds the new summary.
-      if (from === to) {
-        if (from !== undefined && now) map.get(from)!.set(id, now);
-        return;
-      }
-      if (from !== undefined) unindex(map, from, id);
-      if (to !== undefined && now) index(map, to, now);
-    };
-    move(this.#byGroup, old?.group, now?.group);
-    move(this.#byFamily, old?.family, now?.family);
-    move(this.#byStartedBy, old?.startedBy, now?.startedBy);
+    move(this.#byGroup, id, now, old?.group, now?.group);
+    move(this.#byFamily, id, now, old?.family, now?.family);
+    move(this.#byStartedBy, id, now, old?.startedBy, now?.startedBy);
     // A task placed on no instance (waiting for Fargate Spot capacity) is indexed under UNPLACED.
-    move(this.#byInstance, old && (old.containerInstanceArn ?? UNPLACED), now && (now.containerInstanceArn ?? UNPLACED));
-    move(this.#byDesired, old?.desiredStatus, now?.desiredStatus);
+    move(this.#byInstance, id, now, old && (old.containerInstanceArn ?? UNPLACED), now && (now.containerInstanceArn ?? UNPLACED));
+    move(this.#byDesired, id, now, old?.desiredStatus, now?.desiredStatus);
   }
 
   /** Adds (or takes away) a task's part of the cluster's counts and its instance's usage. */
@@ -343,7 +356,7 @@ export class ClusterIndex {
    * (not STOPPED) and other clusters' (a pool host's). O(its tasks), no scan.
    */
   *tasksOn(instanceArn: string): Iterable<TaskSummary> {
-    for (const s of this.#byInstance.get(instanceArn)?.valuesArray() ?? []) if (holdsResources(s)) yield s;
+    for (const s of this.#byInstance.values(instanceArn)) if (holdsResources(s)) yield s;
     yield* this.#foreign.get(instanceArn)?.values() ?? [];
   }
 
@@ -365,29 +378,23 @@ export class ClusterIndex {
     const e = this.#instances.get(id);
     if (e) delete e.placement;
     this.#placementList = undefined;
-    this.#placementChanged.push(arn);
+    this.#changedPlacement(arn);
     this.#home?.siblings?.usageChanged(arn);
   }
 
   /** Tasks in key (id) order, optionally only those matching every filter, strictly after `after`. */
   *tasks(filter: TaskFilter = {}): Iterable<TaskSummary> {
-    const candidates = [
-      filter.instanceArn !== undefined ? this.#byInstance.get(filter.instanceArn) ?? null : undefined,
-      filter.group !== undefined ? this.#byGroup.get(filter.group) ?? null : undefined,
-      filter.startedBy !== undefined ? this.#byStartedBy.get(filter.startedBy) ?? null : undefined,
-      filter.family !== undefined ? this.#byFamily.get(filter.family) ?? null : undefined,
-      filter.desiredStatus !== undefined ? this.#byDesired.get(filter.desiredStatus) ?? null : undefined,
-    ].filter((t) => t !== undefined);
-    if (candidates.includes(null)) return;
+    const candidates = this.#filtered(filter);
+    if (candidates.some(([index, value]) => !index.has(value))) return;
     // Walk the smallest index; check the other filters on each summary.
-    const smallest = (candidates as Tree<TaskSummary>[]).sort((a, b) => a.size - b.size)[0];
+    const smallest = candidates.sort(([a, x], [b, y]) => a.size(x) - b.size(y))[0];
     const start = filter.after;
     if (!smallest) {
       // No filter but the cursor: every task, in order.
       for (const [id, s] of this.#tasks.entries(start)) if (start === undefined || id > start) yield s;
       return;
     }
-    for (const [id, s] of smallest.entries(start)) {
+    for (const [id, s] of smallest[0].entries(smallest[1], start)) {
       if (start !== undefined && id <= start) continue;
       if (filter.instanceArn !== undefined && (s.containerInstanceArn ?? UNPLACED) !== filter.instanceArn) continue;
       if (filter.group !== undefined && s.group !== filter.group) continue;
@@ -400,15 +407,20 @@ export class ClusterIndex {
 
   /** `tasks(filter)` as an array; one filter alone (a service's group) is its index's values, copied without a walk. */
   taskArray(filter: TaskFilter): TaskSummary[] {
-    const given = [
-      filter.instanceArn !== undefined && this.#byInstance.get(filter.instanceArn),
-      filter.group !== undefined && this.#byGroup.get(filter.group),
-      filter.startedBy !== undefined && this.#byStartedBy.get(filter.startedBy),
-      filter.family !== undefined && this.#byFamily.get(filter.family),
-      filter.desiredStatus !== undefined && this.#byDesired.get(filter.desiredStatus),
-    ].filter((t) => t !== false);
-    if (given.length === 1 && filter.after === undefined) return given[0]?.valuesArray() ?? [];
+    const given = this.#filtered(filter);
+    if (given.length === 1 && filter.after === undefined) return given[0]![0].values(given[0]![1]);
     return [...this.tasks(filter)];
+  }
+
+  /** The index and value of each filter given. */
+  #filtered(filter: TaskFilter): [TaskIndex, string][] {
+    const out: [TaskIndex, string][] = [];
+    if (filter.instanceArn !== undefined) out.push([this.#byInstance, filter.instanceArn]);
+    if (filter.group !== undefined) out.push([this.#byGroup, filter.group]);
+    if (filter.startedBy !== undefined) out.push([this.#byStartedBy, filter.startedBy]);
+    if (filter.family !== undefined) out.push([this.#byFamily, filter.family]);
+    if (filter.desiredStatus !== undefined) out.push([this.#byDesired, filter.desiredStatus]);
+    return out;
   }
 
   taskList(): readonly TaskSummary[] {
@@ -467,17 +479,15 @@ export class ClusterIndex {
   }
 }
 
-function index(map: Map<string, Tree<TaskSummary>>, value: string, s: TaskSummary): void {
-  let t = map.get(value);
-  if (!t) map.set(value, (t = tree<TaskSummary>()));
-  t.set(s.id, s);
-}
-
-function unindex(map: Map<string, Tree<TaskSummary>>, value: string, id: string): void {
-  const t = map.get(value);
-  if (!t) return;
-  t.delete(id);
-  if (t.size === 0) map.delete(value);
+/** Moves task `id`'s entry in one secondary index from value `from` to `to` (`now`: its new summary; none: removed). */
+function move(index: TaskIndex, id: string, now: TaskSummary | undefined, from: string | undefined, to: string | undefined): void {
+  // Same place: the entry stays and holds the new summary.
+  if (from === to) {
+    if (from !== undefined && now) index.set(from, now, true);
+    return;
+  }
+  if (from !== undefined) index.delete(from, id);
+  if (to !== undefined && now) index.set(to, now, false);
 }
 
 function bump(map: Map<string, number>, k: string, sign: 1 | -1): void {
@@ -546,23 +556,26 @@ function placementInstance(b: PlacementBase, u: Usage | undefined, sib?: Sibling
     ports = all;
   }
   const left = remainingOf(b, u, sib);
-  return {
+  // Built by assignment: spread temporaries here were garbage for every task placed (a view
+  // is rebuilt once per instance a batch touches, each task for spread strategies).
+  const v: { -readonly [K in keyof PlacementInstance]: PlacementInstance[K] } = {
     arn: b.arn,
     id: b.id,
-    ...(b.ec2InstanceId !== undefined && { ec2InstanceId: b.ec2InstanceId }),
-    ...(b.agentVersion !== undefined && { agentVersion: b.agentVersion }),
     status: b.status,
     agentConnected: b.agentConnected,
     registeredAt: b.registeredAt,
     attributes: b.attributes,
-    ...(b.capacityProvider !== undefined && { capacityProvider: b.capacityProvider }),
-    ...(b.kubeNode !== undefined && { kubeNode: b.kubeNode }),
     cpu: left.cpu,
     memory: left.memory,
     eni: left.eni,
     portsInUse: ports,
     groups: u ? new Map(u.groups) : new Map(),
     taskCount: u?.count ?? 0,
-    ...(u?.pods && { pods: u.pods }),
   };
+  if (b.ec2InstanceId !== undefined) v.ec2InstanceId = b.ec2InstanceId;
+  if (b.agentVersion !== undefined) v.agentVersion = b.agentVersion;
+  if (b.capacityProvider !== undefined) v.capacityProvider = b.capacityProvider;
+  if (b.kubeNode !== undefined) v.kubeNode = b.kubeNode;
+  if (u?.pods) v.pods = u.pods;
+  return v;
 }

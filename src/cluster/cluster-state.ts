@@ -171,11 +171,13 @@ class StoreClusterState implements ClusterState {
 
   /** Hands the instances an event changed to the cluster's feeds. */
   #feedChanges(k: string, ix: ClusterIndex): void {
-    const changed = ix.takePlacementChanges();
-    if (changed.length === 0) return;
+    const n = ix.placementChangeCount;
+    if (n === 0) return;
+    const changed = ix.placementChanges;
     // forEach, not for-of: the heap profile showed the Set iterator's results allocated here
     // for every placed task (~1 KB each) once this was no longer inlined into #apply.
-    this.#feeds.get(k)?.forEach((f) => f.add(changed));
+    this.#feeds.get(k)?.forEach((f) => f.add(changed, n));
+    ix.clearPlacementChanges();
   }
 
   siblingClusters(ref: ClusterRef, arns?: Iterable<string>): readonly ClusterRef[] {
@@ -260,7 +262,7 @@ class StoreClusterState implements ClusterState {
       // Everything a reader saw before (a re-list) may have changed.
       for (const k of previous.keys()) this.#touch(k);
       for (const k of indexes.keys()) this.#touch(k);
-      for (const ix of indexes.values()) ix.takePlacementChanges();
+      for (const ix of indexes.values()) ix.clearPlacementChanges();
       indexes.takeForeign();
       for (const feeds of this.#feeds.values()) for (const f of feeds) f.everything();
       return;

@@ -1,7 +1,7 @@
 /**
  * A map of string keys whose key order is built when someone reads it, not on every write:
- * what the cluster index keeps its tasks in (all of them, and per instance, group,
- * startedBy, family, desired status).
+ * what the cluster index keeps its tasks in (all of them, and the sparse buckets of its
+ * indexes by instance, group, startedBy, family, desired status: task-index.ts).
  *
  * Why not an ordered tree: placing a task inserts it into six of them, and with 100,000
  * tasks each insert descends a b-tree with string comparisons (measured: ~30 µs of the

@@ -43,9 +43,10 @@ export class FeedBuffer implements PlacementFeed {
     this.#onClose = onClose;
   }
 
-  add(arns: readonly string[]): void {
+  /** The first `count` of `arns` changed (the cluster index's buffer: read now, never kept). */
+  add(arns: readonly string[], count = arns.length): void {
     if (this.#all) return;
-    for (const arn of arns) this.#arns.add(arn);
+    for (let i = 0; i < count; i++) this.#arns.add(arns[i]!);
     if (this.#arns.size > MAX_PLACEMENT_CHANGES) this.everything();
   }
 

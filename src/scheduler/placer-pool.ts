@@ -20,6 +20,9 @@ import { buildTask, groupOf } from './placer-build.ts';
 import { FARGATE_CAPACITY_UNAVAILABLE, fargateRequest, placeWaiting, spotConstraints, spotRoom, zoneOf, zonesFull } from './placer-fargate.ts';
 import type { HeldTask, PlacerDeps } from './placer-deps.ts';
 import type { PlacementSession } from './session.ts';
+import type { Store } from '../store/store.ts';
+import { readTask, taskPins } from '../core/workload/task-store.ts';
+import { isWaiting } from './placer-fargate.ts';
 import type { Failure, PlacementInstance } from './types.ts';
 
 /**
@@ -107,3 +110,12 @@ function poolInstance(deps: PlacerDeps, pool: { scope: Scope; cluster: string },
   return instance;
 }
 
+/** The launch's waiting tasks as stored now, those still waiting (a task stopped or placed meanwhile is left out). */
+export async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {
+  const out: HeldTask[] = [];
+  for (const id of l.waiting ?? []) {
+    const held = await readTask(store, { scope: l.scope, cluster: l.cluster, id });
+    if (held && isWaiting(held.record)) out.push({ task: held.record, pins: taskPins(held) });
+  }
+  return out;
+}

@@ -29,39 +29,32 @@
  * also reads, waits for and holds the epochs of the clusters sharing its hosts (placer-siblings.ts).
  */
 import { ApiError, fail } from '../core/errors.ts';
-import { parseArn } from '../core/arn.ts';
 import { keys } from '../core/ecs/keys.ts';
-import type { Scope } from '../core/ecs/scope.ts';
 import { taskId, type TaskRecord } from '../core/ecs/task.ts';
 import type { TaskDefinitionRecord } from '../core/ecs/task-definition.ts';
 import { KeyedBatcher, type BatchControl } from '../lib/keyed-batcher.ts';
-import { Lru } from '../lib/lru.ts';
 import type { Op, Store, Condition } from '../store/store.ts';
 import type { Launch, LaunchResult, Placer } from './launch.ts';
-import { buildTask, groupOf, requestOf } from './placer-build.ts';
+import { groupOf } from './placer-build.ts';
+import { definitionReader } from './placer-definitions.ts';
+import { planLaunch } from './placer-launch.ts';
 import { PlacerSessions } from './placer-sessions.ts';
-import type { PlacementSession } from './session.ts';
 import { openSession } from './session-fast.ts';
-import { resolveStrategy, runningByProvider, splitLaunch, type ProviderTask } from './capacity-strategy.ts';
-import type { ClusterRecord } from '../core/ecs/cluster.ts';
 import { FARGATE_POOL_CLUSTER, fargatePoolScope } from '../core/ecs/fargate.ts';
 import { readSpotSettings } from '../core/ecs/spot-settings.ts';
-import { newTaskOps, readTask, taskPins } from '../core/workload/task-store.ts';
-import { isFargateLaunch, isWaiting } from './placer-fargate.ts';
-import { planFargate, planWaiting } from './placer-pool.ts';
+import { newTaskOps } from '../core/workload/task-store.ts';
+import { isFargateLaunch } from './placer-fargate.ts';
+import { planFargate, planWaiting, readWaiting } from './placer-pool.ts';
 import { planFargatePods } from './placer-fargate-pods.ts';
 import { instanceOf, planPods, podClusters, readPods } from './placer-pods.ts';
-import type { HeldTask, PlacerDeps } from './placer-deps.ts';
+import type { PlacerDeps } from './placer-deps.ts';
 import { highest, siblingConditions, siblingEpochs } from './placer-siblings.ts';
+import { answerToken, fingerprintOf, tokenKeyOf, type TokenRecord } from './placer-tokens.ts';
 import type { Failure } from './types.ts';
 
-/**
- * Task definition revisions kept for launches by ARN: a revision's containers never change,
- * so they are read once. 1,000 revisions, at most 16 MiB of their JSON (a large definition
- * is 10-30 KB): a cluster's services and recent RunTask definitions.
- */
-export const TASK_DEFINITION_CACHE_ENTRIES = 1_000;
-export const TASK_DEFINITION_CACHE_BYTES = 16 * 1024 * 1024;
+export { TASK_DEFINITION_CACHE_BYTES, TASK_DEFINITION_CACHE_ENTRIES } from './placer-definitions.ts';
+export type { TokenRecord } from './placer-tokens.ts';
+
 /**
  * Commits tried per batch before giving up: each retry follows another placer's commit in
  * the same cluster, so this many in a row means a storm of writers, not bad luck.
@@ -85,15 +78,6 @@ interface Chain {
   readonly value: string;
 }
 
-/** What a clientToken's key holds: the request's fingerprint and what it answered. */
-export interface TokenRecord {
-  fingerprint: string;
-  taskArns: string[];
-  failures: Failure[];
-  /** Epoch seconds: when it was first used (for a sweep to expire it). */
-  createdAt: number;
-}
-
 interface Pending {
   readonly launch: Launch;
   /** Undefined for a launch of pods (they have no task definition: placer-pods.ts). */
@@ -102,9 +86,6 @@ interface Pending {
 
 export function createPlacer(deps: PlacerDeps): Placer {
   const { store } = deps;
-  const definitions = new Lru<string, { td: TaskDefinitionRecord; bytes: number }>({
-    maxEntries: TASK_DEFINITION_CACHE_ENTRIES, maxWeight: TASK_DEFINITION_CACHE_BYTES, weigh: (e) => e.bytes,
-  });
   const sessions = new PlacerSessions(deps.state, deps.openSession ?? openSession);
   /** Per batch key, the epoch of its latest batch committed and not yet settled (bounded by the sessions' keys). */
   const chains = new Map<string, Chain>();
@@ -112,16 +93,7 @@ export function createPlacer(deps: PlacerDeps): Placer {
     maxWeight: MAX_BATCH_TASKS, weigh: (p) => p.launch.targets?.length ?? p.launch.count, maxInFlight: MAX_PIPELINED_BATCHES,
   });
 
-  const definition = async (l: Launch): Promise<TaskDefinitionRecord> => {
-    if (l.resolved) return l.resolved;
-    const hit = definitions.get(l.taskDefinitionArn);
-    if (hit) return hit.td;
-    const kv = await store.get(definitionKey(l.scope, l.taskDefinitionArn));
-    if (!kv) fail('ClientException', `Unable to find task definition '${l.taskDefinitionArn}': register it first, or check the family and revision.`);
-    const td = JSON.parse(kv.value) as TaskDefinitionRecord;
-    definitions.set(l.taskDefinitionArn, { td, bytes: kv.value.length });
-    return td;
-  };
+  const definition = definitionReader(store);
 
   const launch = async (l: Launch): Promise<LaunchResult> => {
     if (l.count < 1 && !l.targets) fail('InvalidParameterException', `count must be at least 1; it was ${l.count}.`);
@@ -343,83 +315,4 @@ async function placeBatch(deps: PlacerDeps, sessions: PlacerSessions, chains: Ma
       try { results[i] = (await answerToken(store, batch[i]!.launch)) ?? undefined; } catch (err) { results[i] = err as Error; }
     }
   }
-}
-
-/**
- * The tasks one launch starts, placed on the cluster's session (which takes them out of its
- * copy): with a capacity provider strategy (the request's, else the cluster's default),
- * ECS's base/weight split decides how many go to each provider, each share placed on that
- * provider's instances. The instances placed on are added to `touched`.
- */
-function planLaunch(deps: PlacerDeps, session: PlacementSession, touched: Set<string>, l: Launch, td: TaskDefinitionRecord, groupTasks: Iterable<ProviderTask>, cluster: ClusterRecord): { tasks: TaskRecord[]; failures: Failure[] } {
-  const request = requestOf(l, td);
-  const resolved = l.targets ? undefined : resolveStrategy({ ...(l.launchType !== undefined && { launchType: l.launchType }), ...(l.capacityProviderStrategy !== undefined && { capacityProviderStrategy: l.capacityProviderStrategy }) }, cluster);
-  const shares = resolved?.kind === 'strategy'
-    ? splitLaunch(resolved.strategy, request.count, runningByProvider(groupTasks, request.group)).map((s) => ({ ...request, count: s.count, capacityProvider: s.capacityProvider }))
-    : [request];
-  const launchType = resolved?.launchType ?? l.launchType ?? 'EC2';
-  const ref = { scope: l.scope, cluster: l.cluster };
-  const tasks: TaskRecord[] = [];
-  const failures: Failure[] = [];
-  for (const share of shares) {
-    const plan = session.place(share, l.now, deps.rng);
-    for (const arn of plan.placements) {
-      touched.add(arn);
-      // The state's view of the instance: its attributes and provider (what a task records of
-      // it) are the same in the session's copy, which differs only in what is left.
-      const instance = deps.state.placementInstance(ref, arn);
-      // Not an ApiError: the batch drops the session, which reopens from the snapshot.
-      if (!instance) throw new Error(`placer: the session placed on ${arn}, which the cluster state no longer has`);
-      tasks.push(buildTask({ ...l, launchType }, td, instance, share.group, deps.ids));
-    }
-    failures.push(...plan.failures);
-  }
-  return { tasks, failures };
-}
-
-
-/** The launch's waiting tasks as stored now, those still waiting (a task stopped or placed meanwhile is left out). */
-async function readWaiting(store: Store, l: Launch): Promise<HeldTask[]> {
-  const out: HeldTask[] = [];
-  for (const id of l.waiting ?? []) {
-    const held = await readTask(store, { scope: l.scope, cluster: l.cluster, id });
-    if (held && isWaiting(held.record)) out.push({ task: held.record, pins: taskPins(held) });
-  }
-  return out;
-}
-
-/** The store key of a launch's clientToken (tokens are any 64 ASCII characters: encoded). */
-function tokenKeyOf(l: Launch): string {
-  return keys.clientToken(l.scope, l.cluster, encodeURIComponent(l.clientToken!));
-}
-
-/** A launch's parameters, to refuse a token reused with different ones. */
-function fingerprintOf(l: Launch): string {
-  if (l.fingerprint !== undefined) return l.fingerprint;
-  const { now: _now, resolved: _td, clientToken: _token, fingerprint: _fp, ...rest } = l;
-  return JSON.stringify(rest);
-}
-
-/** What an already used token answers: the tasks it started, as they are now; undefined if unused. */
-async function answerToken(store: Store, l: Launch): Promise<LaunchResult | undefined> {
-  const kv = await store.get(tokenKeyOf(l));
-  if (!kv) return undefined;
-  const rec = JSON.parse(kv.value) as TokenRecord;
-  if (rec.fingerprint !== fingerprintOf(l)) {
-    // ECS's answer: ConflictException naming the tasks the token already started.
-    throw new ApiError('ConflictException', `The clientToken '${l.clientToken}' was already used with a different RunTask request: use a new token, or repeat the original parameters.`, { resourceIds: rec.taskArns });
-  }
-  const tasks: TaskRecord[] = [];
-  for (const arn of rec.taskArns) {
-    const t = await readTask(store, { scope: l.scope, cluster: l.cluster, id: taskId(arn) });
-    if (t) tasks.push(t.record);
-  }
-  return { tasks, failures: rec.failures };
-}
-
-/** The store key of a task definition revision named by its ARN. */
-function definitionKey(scope: Scope, arn: string): string {
-  const m = /^task-definition\/([a-zA-Z0-9_-]+):(\d+)$/.exec(parseArn(arn)?.resource ?? '');
-  if (!m) fail('InvalidParameterException', `'${arn}' is not a task definition revision ARN: expected arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.`);
-  return keys.taskDefinition(scope, m[1]!, Number(m[2]));
 }
