@@ -39,33 +39,52 @@ export interface CallResult<T> {
   readonly headers: Record<string, string | string[] | undefined>;
 }
 
+/** Signed headers a `signOnce` client keeps, one set per distinct request (a benchmark cycles through a few). */
+export const SIGNED_HEADERS_KEPT = 1_000;
+
 /**
  * A keep-alive ECS client on node:http (lighter than fetch, so that seeding and checking
- * leave the CPU to the server). Non-2xx answers are returned, not thrown.
+ * leave the CPU to the server). Non-2xx answers are returned, not thrown. With `signOnce`,
+ * each distinct request is signed once and its headers reused (as bench/lib/wrk.ts does:
+ * Berth parses the signature but does not verify it by default), so that a latency
+ * benchmark's client spends no HMACs per call.
  */
-export function ecsClient(endpoint: string) {
+export function ecsClient(endpoint: string, options: { signOnce?: boolean } = {}) {
   const url = new URL(endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const signed = new Map<string, Record<string, string>>();
+  const headersOf = (operation: string, body: string): Record<string, string> => {
+    const key = `${operation} ${body}`;
+    const kept = options.signOnce ? signed.get(key) : undefined;
+    if (kept) return kept;
+    const headers = { ...ecsHeaders(url.host, operation, body), 'content-length': String(Buffer.byteLength(body)) };
+    if (options.signOnce && signed.size < SIGNED_HEADERS_KEPT) signed.set(key, headers);
+    return headers;
+  };
+  /** One call's status and raw answer, not parsed. */
+  const send = (operation: string, body: string): Promise<{ status: number; raw: Buffer; headers: Record<string, string | string[] | undefined> }> => new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers: headersOf(operation, body), agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, raw: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
   return {
+    /** The status and the bytes of the answer, unparsed: what a latency benchmark's client does per call. */
+    raw(operation: string, input: unknown): Promise<{ status: number; raw: Buffer }> {
+      return send(operation, JSON.stringify(input));
+    },
     call<T = Record<string, unknown>>(operation: string, input: unknown): Promise<CallResult<T>> {
       const body = JSON.stringify(input);
-      const headers = { ...ecsHeaders(url.host, operation, body), 'content-length': String(Buffer.byteLength(body)) };
-      return new Promise((resolve, reject) => {
-        const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers, agent }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks);
-            try {
-              resolve({ status: res.statusCode ?? 0, body: (raw.length ? JSON.parse(raw.toString('utf8')) : {}) as T, raw, headers: res.headers });
-            } catch (err) {
-              reject(new Error(`${operation} answered ${res.statusCode} with a body that is not JSON: ${raw.toString('utf8').slice(0, 200)}`, { cause: err }));
-            }
-          });
-        });
-        req.on('error', reject);
-        req.end(body);
+      return send(operation, body).then(({ status, raw, headers }) => {
+        try {
+          return { status, body: (raw.length ? JSON.parse(raw.toString('utf8')) : {}) as T, raw, headers };
+        } catch (err) {
+          throw new Error(`${operation} answered ${status} with a body that is not JSON: ${raw.toString('utf8').slice(0, 200)}`, { cause: err });
+        }
       });
     },
     /** Calls and throws unless the answer is 200, with AWS's error type and message. */

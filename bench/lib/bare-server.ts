@@ -9,7 +9,9 @@
  *   node bench/lib/bare-server.ts --port P --responses FILE
  *
  * FILE is JSON: { "<X-Amz-Target>": "<response body, base64>", ... }; a target not in it
- * gets the first body.
+ * gets the first body. A target's value may instead be { "<request body>": "<response body,
+ * base64>", ... }: each request gets the answer to its own body (the first for a body not
+ * in it), so that a benchmark cycling through several requests gets each one's exact bytes.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -25,10 +27,18 @@ if (!values.port || !values.responses) {
   process.stderr.write('usage: bare-server.ts --port P --responses FILE\n');
   process.exit(2);
 }
-const bodies = new Map(Object.entries(JSON.parse(readFileSync(values.responses, 'utf8')) as Record<string, string>)
-  .map(([target, b64]) => [target, Buffer.from(b64, 'base64')] as const));
-const fallback = bodies.values().next().value;
-if (!fallback) throw new Error(`${values.responses} has no response body`);
+type Answers = Buffer | { byRequest: Map<string, Buffer>; first: Buffer };
+const answers = new Map(Object.entries(JSON.parse(readFileSync(values.responses, 'utf8')) as Record<string, string | Record<string, string>>)
+  .map(([target, v]): [string, Answers] => {
+    if (typeof v === 'string') return [target, Buffer.from(v, 'base64')];
+    const byRequest = new Map(Object.entries(v).map(([request, b64]) => [request, Buffer.from(b64, 'base64')] as const));
+    const first = byRequest.values().next().value;
+    if (!first) throw new Error(`${values.responses}: ${target} has no response body`);
+    return [target, { byRequest, first }];
+  }));
+const firstAnswer = answers.values().next().value;
+if (!firstAnswer) throw new Error(`${values.responses} has no response body`);
+const answerTo = (a: Answers, request: string): Buffer => (Buffer.isBuffer(a) ? a : a.byRequest.get(request) ?? a.first);
 
 const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
   if (req.method !== 'POST') {
@@ -36,8 +46,8 @@ const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
     res.end();
     return;
   }
-  readBody(req).then(() => {
-    const body = bodies.get(String(req.headers['x-amz-target'])) ?? fallback;
+  readBody(req).then((request) => {
+    const body = answerTo(answers.get(String(req.headers['x-amz-target'])) ?? firstAnswer, request);
     res.writeHead(200, {
       'Content-Type': 'application/x-amz-json-1.1',
       'Content-Length': body.length,

@@ -78,10 +78,10 @@ export async function killHard(child: ChildProcess): Promise<void> {
 }
 
 /** SIGINT, as Ctrl-C would send; SIGKILL if it has not exited in time. */
-export async function stopGracefully(child: ChildProcess): Promise<void> {
+export async function stopGracefully(child: ChildProcess, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
   const gone = exited(child);
   killGroup(child, 'SIGINT');
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
   await gone;
   clearTimeout(timer);
 }

@@ -33,6 +33,8 @@ export interface TaskSeedPlan {
   readonly tasks: number;
   /** Epoch seconds recorded as created/started. */
   readonly nowSeconds: number;
+  /** Who the n-th task belongs to (a service's group and deployment id); by default the family's group, started by the seed. */
+  readonly owner?: (n: number) => { readonly group: string; readonly startedBy: string };
 }
 
 /** Writes `plan.tasks` RUNNING tasks; answers how many each instance got, in instance order. */
@@ -47,7 +49,7 @@ export async function seedTasks(path: string, plan: TaskSeedPlan, progress: (don
       for (let n = start; n < Math.min(plan.tasks, start + BATCH); n++) {
         const i = n % plan.instances.length;
         perInstance[i]!++;
-        const task = runningTask(plan, td.value, plan.instances[i]!);
+        const task = runningTask(plan, td.value, plan.instances[i]!, plan.owner?.(n));
         ops.push({ type: 'put' as const, key: keys.task(plan.scope, plan.cluster, task.taskArn.slice(-32)), value: JSON.stringify(task) });
       }
       const r = await store.txn({ ops });
@@ -60,12 +62,12 @@ export async function seedTasks(path: string, plan: TaskSeedPlan, progress: (don
   return perInstance;
 }
 
-function runningTask(plan: TaskSeedPlan, td: TaskDefinitionRecord, instance: { containerInstanceArn: string; zone: string }): TaskRecord {
+function runningTask(plan: TaskSeedPlan, td: TaskDefinitionRecord, instance: { containerInstanceArn: string; zone: string }, owner = { group: `family:${td.family}`, startedBy: 'berth-bench-seed' }): TaskRecord {
   const id = randomBytes(16).toString('hex');
   const t = newTask({
     scope: plan.scope, clusterName: plan.cluster, id, containerIds: td.containerDefinitions.map(() => randomUUID()),
     taskDefinition: td, overrides: {}, containerInstanceArn: instance.containerInstanceArn, availabilityZone: instance.zone,
-    cpuArchitecture: 'x86_64', group: `family:${td.family}`, startedBy: 'berth-bench-seed', tags: [], launchType: 'EC2',
+    cpuArchitecture: 'x86_64', group: owner.group, startedBy: owner.startedBy, tags: [], launchType: 'EC2',
     enableExecuteCommand: false, attachments: [], nowSeconds: plan.nowSeconds,
   });
   // What the agent's RUNNING report makes of it (applyReport): status, containers, timestamps.

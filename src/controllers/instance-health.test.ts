@@ -102,3 +102,20 @@ test('a lost Fargate pool host: the service tasks of every cluster placed on it 
   assert.deepEqual(stop!.if, [{ key: host.key, modRevision: 7 }]);
   assert.equal(disconnect!.key, host.key);
 });
+
+test('lost instances\' service tasks are stopped a bounded number per pass; an instance is marked disconnected in the pass that stops its last', () => {
+  const a = instance(1, { disconnectedAt: T0 });
+  const b = instance(2, { disconnectedAt: T0 });
+  const onA = [1, 2, 3].map((n) => task(n, { on: a, group: 'service:web' }));
+  const onB = task(4, { on: b, group: 'service:web' });
+  const now = T0 + GRACE;
+  const first = reconcileInstanceHealth(snapshot({ instances: [a, b], tasks: [...onA, onB] }), now, GRACE, 2);
+  assert.deepEqual(updates(first.actions).map((u) => u.key), [onA[0]!.key, onA[1]!.key], 'two stops, no instance write yet');
+  assert.equal(first.wakeAt, now, 'the rest at once, in the next pass');
+
+  // The next pass sees the first two stopped.
+  const stopped = onA.slice(0, 2).map((t) => task(Number.parseInt(t.id, 16) - 1_000_000, { on: a, group: 'service:web', lastStatus: 'STOPPED' }));
+  const second = reconcileInstanceHealth(snapshot({ instances: [a, b], tasks: [...stopped, onA[2]!, onB] }), now + 100, GRACE, 2);
+  assert.deepEqual(updates(second.actions).map((u) => u.key), [onA[2]!.key, onB.key, a.key, b.key]);
+  assert.equal(second.wakeAt, undefined);
+});

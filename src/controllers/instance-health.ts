@@ -22,6 +22,14 @@ import type { ContainerInstanceRecord } from '../core/ecs/container-instance.ts'
 import { stoppedByControlPlane, type TaskRecord } from '../core/ecs/task.ts';
 import type { Action, ReconcileResult, Reconciler } from './types.ts';
 
+/**
+ * Service tasks of lost instances stopped per pass; the rest in the next passes (the pass asks
+ * to wake at once; the runner waits MIN_WAKE_DELAY_MS). A lost host of 10,000 tasks, or every
+ * instance of a cluster at once, would otherwise be one pass building and applying that many
+ * writes while every API call waits behind it.
+ */
+export const MAX_LOST_TASK_STOPS_PER_PASS = 500;
+
 /** The stop code of a task ended because its instance was lost: the service scheduler stopped it. */
 const STOP_CODE = 'ServiceSchedulerInitiated';
 
@@ -42,7 +50,7 @@ export function instanceHealthReconciler(graceMs = DISCONNECT_GRACE_MS): Reconci
   };
 }
 
-export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, graceMs = DISCONNECT_GRACE_MS): ReconcileResult {
+export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, graceMs = DISCONNECT_GRACE_MS, maxStops = MAX_LOST_TASK_STOPS_PER_PASS): ReconcileResult {
   const actions: Action[] = [];
   let wakeAt: number | undefined;
   const lost = new Map<string, InstanceState>();
@@ -59,26 +67,44 @@ export function reconcileInstanceHealth(snapshot: ClusterSnapshot, now: number, 
   if (lost.size === 0) return { actions, ...(wakeAt !== undefined && { wakeAt }) };
   // The lost instances' tasks from the index, of every cluster: a lost Fargate pool host's
   // service tasks belong to clusters of any account (their writes go to their own keys).
-  for (const [arn, inst] of lost) for (const t of snapshot.tasksOnInstance(arn)) {
-    if (!t.group.startsWith('service:') || t.lastStatus === 'STOPPED') continue;
-    const reason = lostInstanceReason(inst.record, graceMs);
-    actions.push({
-      type: 'update',
-      key: t.key,
-      // Its agent cannot report: the control plane writes its status too.
-      task: 'both',
-      // Pinned to the instance as read: a reconnect in between refuses the write.
-      if: [{ key: inst.key, modRevision: inst.modRevision }],
-      why: `service task ${t.id} on lost instance ${inst.record.containerInstanceArn}: stopped`,
-      change: (cur, at) => {
-        const task = cur as TaskRecord | undefined;
-        if (!task || task.lastStatus === 'STOPPED' || task.containerInstanceArn !== inst.record.containerInstanceArn) return undefined;
-        return stoppedByControlPlane(task, at / 1000, { stopCode: STOP_CODE, stoppedReason: reason });
-      },
-    });
+  // An instance is marked disconnected only in the pass that stopped the last of its service
+  // tasks: its write changes the revision the tasks' writes are pinned to.
+  const done: InstanceState[] = [];
+  let stops = 0;
+  for (const [arn, inst] of lost) {
+    let all = true;
+    for (const t of snapshot.tasksOnInstance(arn)) {
+      if (!t.group.startsWith('service:') || t.lastStatus === 'STOPPED') continue;
+      if (stops === maxStops) {
+        all = false;
+        break;
+      }
+      stops++;
+      const reason = lostInstanceReason(inst.record, graceMs);
+      actions.push({
+        type: 'update',
+        key: t.key,
+        // Its agent cannot report: the control plane writes its status too.
+        task: 'both',
+        // Pinned to the instance as read: a reconnect in between refuses the write.
+        if: [{ key: inst.key, modRevision: inst.modRevision }],
+        why: `service task ${t.id} on lost instance ${inst.record.containerInstanceArn}: stopped`,
+        change: (cur, at) => {
+          const task = cur as TaskRecord | undefined;
+          if (!task || task.lastStatus === 'STOPPED' || task.containerInstanceArn !== inst.record.containerInstanceArn) return undefined;
+          return stoppedByControlPlane(task, at / 1000, { stopCode: STOP_CODE, stoppedReason: reason });
+        },
+      });
+    }
+    if (!all) {
+      // More to stop: the next pass, at once (its snapshot shows these stopped).
+      wakeAt = now;
+      break;
+    }
+    done.push(inst);
   }
   // After the tasks: this write changes the instance's revision, which the tasks' writes are pinned to.
-  for (const [, inst] of lost) {
+  for (const inst of done) {
     if (!inst.record.agentConnected) continue;
     const since = disconnectedAt(inst);
     actions.push({

@@ -88,3 +88,26 @@ test('the retention job removes RunTask clientTokens past their 24 hours, in eve
   assert.notEqual(await store.get(fresh), undefined);
   await store.close();
 });
+
+test('the retention job reads the stopped tasks and those of families being deleted from the indexes, never every task', async () => {
+  const store = await openSqliteStore(':memory:');
+  const state = new FakeClusterState();
+  const now = 1_700_000_000_000;
+  const old = { ...task(1, { lastStatus: 'STOPPED' }), stoppedAt: now / 1000 - 3601 };
+  const running = Array.from({ length: 5 }, (_, i) => task(10 + i));
+  const other = { ...task(20), family: 'api', taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/api:1' };
+  const oldRev = await put(store, old.key, { any: 'thing' });
+  const whole = snapshot({ tasks: [{ ...old, modRevision: oldRev }, ...running, other] });
+  // A view whose whole task list cannot be read: the load must go through tasksWhere.
+  state.set(new Proxy(whole, { get: (t, p, r) => (p === 'tasks' ? assert.fail('the load read every task') : Reflect.get(t, p, r) as unknown) }));
+  const deleting = keys.taskDefinition(SCOPE, 'web', 1);
+  await put(store, deleting, { status: 'DELETE_IN_PROGRESS', taskDefinitionArn: running[0]!.taskDefinitionArn });
+
+  const job = retentionJob({ store, state });
+  const snap = await job.load();
+  assert.deepEqual(snap.tasks.map((t) => t.key).sort(), [old.key, ...running.map((t) => t.key)].sort(), 'the stopped task and the running tasks of the family being deleted, not the other family\'s');
+  await apply(store, job.reconcile(snap, now).actions);
+  assert.equal(await store.get(old.key), undefined);
+  assert.notEqual(await store.get(deleting), undefined, 'its family\'s running tasks still use it');
+  await store.close();
+});

@@ -32,15 +32,7 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
     name: 'task-retention',
     everyMs,
     async load() {
-      const tasks: RetentionSnapshot['tasks'][number][] = [];
-      for (const ref of state.clusters()) {
-        for (const t of state.snapshot(ref)?.tasks ?? []) {
-          tasks.push({
-            key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, group: t.group, lastStatus: t.lastStatus,
-            ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }), ...(keep?.(t) === true && { kept: true }),
-          });
-        }
-      }
+      // The records first: which task definitions are being deleted decides which running tasks matter.
       const deletingDefinitions: RetentionSnapshot['deletingDefinitions'][number][] = [];
       const clientTokens: RetentionSnapshot['clientTokens'][number][] = [];
       for (const scope of await scopesOf(store)) {
@@ -52,6 +44,24 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
           const { createdAt } = JSON.parse(kv.value) as Pick<TokenRecord, 'createdAt'>;
           clientTokens.push({ key: kv.key, modRevision: kv.modRevision, createdAt });
         });
+      }
+      // Only the tasks the sweep decides on, from the indexes, never every task of every cluster
+      // (100,000 summaries copied in one turn of the event loop held every API call behind it):
+      // the stopped ones (a STOPPED task is desired STOPPED: applyReport, stoppedByControlPlane),
+      // and those of the families with a revision being deleted, which may still use it.
+      const families = new Set(deletingDefinitions.map((d) => familyOf(d.taskDefinitionArn)));
+      const tasks: RetentionSnapshot['tasks'][number][] = [];
+      const add = (t: TaskSummary) => tasks.push({
+        key: t.key, modRevision: t.modRevision, taskDefinitionArn: t.taskDefinitionArn, group: t.group, lastStatus: t.lastStatus,
+        ...(t.stoppedAt !== undefined && { stoppedAt: t.stoppedAt }), ...(keep?.(t) === true && { kept: true }),
+      });
+      for (const ref of state.clusters()) {
+        const snap = state.snapshot(ref);
+        if (!snap) continue;
+        for (const t of snap.tasksWhere({ desiredStatus: 'STOPPED' })) add(t);
+        for (const family of families) {
+          for (const t of snap.tasksWhere({ family })) if (t.desiredStatus !== 'STOPPED') add(t);
+        }
       }
       return { tasks, deletingDefinitions, clientTokens };
     },
@@ -71,6 +81,12 @@ export function retentionJob({ store, state, everyMs = RETENTION_INTERVAL_MS, ke
   };
 }
 
+
+/** The family of a task definition ARN (`…:task-definition/<family>:<revision>`). */
+function familyOf(taskDefinitionArn: string): string {
+  const name = taskDefinitionArn.slice(taskDefinitionArn.lastIndexOf('/') + 1);
+  return name.slice(0, name.lastIndexOf(':'));
+}
 
 /** Every account and region with ECS state: one read each, skipping past the previous one's keys. */
 export async function scopesOf(store: Store): Promise<Scope[]> {
