@@ -44,6 +44,16 @@ import { answerIn } from './representation.ts';
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
 
+/**
+ * How long an idle HTTP/1.1 keep-alive connection stays open: the API server's IdleTimeout
+ * (90 s, "matches http.DefaultTransport keep-alive timeout", apiserver's secure_serving.go).
+ * Node's default is 5 s: a client's kept connection idle that long was closed under it, and
+ * when Berth's event loop was busy the close ran just as the client reused the connection,
+ * so the client's next request met `socket hang up` or, its bytes unread, ECONNRESET
+ * (kube-api bench, session 14: the watch phase's first status write, after 100 watches opened).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 90_000;
+
 /** The cluster's controllers, running while its server does. */
 export interface KubeControllers {
   /** Resolves once a pass that started after this call found nothing to do (tests). */
@@ -129,7 +139,7 @@ export class KubeServer {
     this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(() => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT), ...deps.backends });
     // The h2 compatibility request and response have every member the handlers use (body
     // events, writeHead, write, end, flushHeaders, writableLength, destroy, 'close').
-    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
+    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, http1Options: { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
       const request = req as unknown as IncomingMessage;
       const response = res as unknown as ServerResponse;
       this.#handle(request, response).catch((err: unknown) => failed(response, err));
