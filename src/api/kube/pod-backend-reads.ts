@@ -13,7 +13,8 @@
 import type { KeyValue, WatchEvent } from '../../store/store.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
-import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
+import { readTaskAt, taskHalfOfKey, taskHalvesPrefix, type ValueParser } from '../../core/workload/task-store.ts';
+import type { WatchListings } from './pod-watch-share.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
 import { fargatePodNode, isFargatePod } from '../../core/kube/fargate-node.ts';
@@ -115,7 +116,16 @@ interface Followed {
  * cluster, to pair a status write with its spec) are held in memory while it runs: bounded by
  * the cluster's pods, one spec and status each.
  */
-export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void, answers?: PodAnswers): Promise<() => void> {
+const plainParse: ValueParser = (_key, value) => JSON.parse(value);
+
+/** What a backend's watches share: the halves' parser and the listing they start from (pod-watch-share.ts). */
+export interface WatchShare {
+  readonly parse: ValueParser;
+  readonly listings: WatchListings<HeldPod>;
+}
+
+export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void, answers?: PodAnswers, share?: WatchShare): Promise<() => void> {
+  const parse = share?.parse ?? plainParse;
   const uid = d.cluster.uid;
   // Without selectors every pod is inside: an event whose answer is kept (another watcher's) makes no object at all.
   const plain = req.labels.length === 0 && req.fields.length === 0;
@@ -123,7 +133,9 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   const initial = startsWithState(req);
   // Every pod of the watch's range, matching or not: a later write may make one match.
   // Without selectors and without the initial state no object is made here (100 watchers of 1,000 pods opened at once).
-  const all = await pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task)));
+  const listAll = () => pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task, parse)));
+  // Watches opened while nothing was written start from one listing (held pods are read, never changed).
+  const all = share ? await share.listings.of(podNamesPrefix(uid, req.namespace), () => d.store.revision(), listAll) : await listAll();
   for (const held of all.items) {
     let made: Obj | undefined;
     const object = (): Obj => (made ??= podObject(held));
@@ -204,13 +216,13 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
     const f = followed.get(id);
     if (at.half === 'status') {
       if (!f || e.type === 'delete') return;
-      f.status = JSON.parse(e.kv.value) as TaskStatus;
+      f.status = parse(e.kv.key, e.kv.value) as TaskStatus;
       f.statusRevision = e.kv.modRevision;
       mark(id, e.revision, {});
       return;
     }
     // A spec of another cluster's pod, or an ECS task's, is not parsed.
-    const spec = e.type === 'put' && e.kv.value.includes(uid) ? JSON.parse(e.kv.value) as TaskSpec : undefined;
+    const spec = e.type === 'put' && e.kv.value.includes(uid) ? parse(e.kv.key, e.kv.value) as TaskSpec : undefined;
     const ours = spec?.kube?.clusterUid === uid && (req.namespace === undefined || spec.kube.namespace === req.namespace);
     if (!ours) {
       // Deleted, or no longer a pod of this cluster (a forced delete leaves its task to stop as an ECS task).

@@ -13,7 +13,9 @@
  */
 import { createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
 import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
-import { listPods, pagePods, watchPods } from './pod-backend-reads.ts';
+import { listPods, pagePods, watchPods, type WatchShare } from './pod-backend-reads.ts';
+import { sharedParser, WatchListings } from './pod-watch-share.ts';
+import { ParsedValues } from '../../store/parsed-values.ts';
 import { PodAnswers } from './pod-answers.ts';
 import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
 import type { KindInfo } from './kinds.ts';
@@ -35,6 +37,8 @@ export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;
   /** GET, LIST and watch answers (bounded: pod-answers.ts, answer-cache.ts). */
   readonly #answers: PodAnswers;
+  /** What its watches share: halves parsed once (bounded: MAX_REMEMBERED_VALUES), the listing they open from (MAX_WATCH_LISTINGS). */
+  readonly #share: WatchShare = { parse: sharedParser(new ParsedValues()), listings: new WatchListings() };
 
   constructor(deps: PodBackendDeps) {
     this.#d = deps;
@@ -83,7 +87,7 @@ export class PodBackend implements StorageBackend {
   }
 
   watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
-    return watchPods(this.#d, req, send, this.#answers);
+    return watchPods(this.#d, req, send, this.#answers, this.#share);
   }
 }
 
