@@ -30,6 +30,8 @@ import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } fro
 
 const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
+const plainParse: ValueParser = (_key, value) => JSON.parse(value);
+
 /** Whether a pod matches a list's or watch's selectors; an unscheduled pod's spec.nodeName is "" (`spec.nodeName=` finds them). */
 export function selectsPod(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boolean {
   return matchesLabels(options.labels, o.metadata.labels) && matchesFields(options.fields, o);
@@ -41,10 +43,14 @@ export interface PodPage {
   readonly continueToken: string | undefined;
 }
 
-/** A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order. */
-export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions): Promise<PodPage> {
+/**
+ * A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order.
+ * `parse`: the backend's shared parser (the controllers list every pod on every pass: a half
+ * unchanged since is not parsed again).
+ */
+export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions, parse: ValueParser = plainParse): Promise<PodPage> {
   const page = await pagePods(d, namespace, options, async (kv) => {
-    const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task));
+    const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task, parse));
     if (!held) return undefined;
     const object = podObject(held);
     return selectsPod(options, object) ? { held, object } : undefined;
@@ -116,7 +122,6 @@ interface Followed {
  * cluster, to pair a status write with its spec) are held in memory while it runs: bounded by
  * the cluster's pods, one spec and status each.
  */
-const plainParse: ValueParser = (_key, value) => JSON.parse(value);
 
 /** What a backend's watches share: the halves' parser and the listing they start from (pod-watch-share.ts). */
 export interface WatchShare {

@@ -37,7 +37,7 @@ export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;
   /** GET, LIST and watch answers (bounded: pod-answers.ts, answer-cache.ts). */
   readonly #answers: PodAnswers;
-  /** What its watches share: halves parsed once (bounded: MAX_REMEMBERED_VALUES), the listing they open from (MAX_WATCH_LISTINGS). */
+  /** What its watches (and lists) share: halves parsed once (bounded: MAX_REMEMBERED_VALUES), the listing watches open from (MAX_WATCH_LISTINGS). */
   readonly #share: WatchShare = { parse: sharedParser(new ParsedValues()), listings: new WatchListings() };
 
   constructor(deps: PodBackendDeps) {
@@ -67,7 +67,7 @@ export class PodBackend implements StorageBackend {
   }
 
   async list(_kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
-    const page = await listPods(this.#d, namespace, options);
+    const page = await listPods(this.#d, namespace, options, this.#share.parse);
     return { items: page.entries.map((e) => e.object), resourceVersion: page.resourceVersion, continueToken: page.continueToken };
   }
 
