@@ -23,7 +23,7 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
 import type { Obj } from './kind-rules.ts';
 import { holdTask, podObject, scopeOf, type HeldPod, type NameEntry, type PodBackendDeps } from './pod-backend-names.ts';
-import type { PodAnswers } from './pod-answers.ts';
+import type { KeptPods, PodAnswers } from './pod-answers.ts';
 import { badRequest, gone } from './status.ts';
 import type { ListOptions, OutEvent, WatchRequest } from './storage-backend.ts';
 import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
@@ -45,14 +45,14 @@ export interface PodPage {
 
 /**
  * A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order.
- * `parse`: the backend's shared parser (the controllers list every pod on every pass: a half
- * unchanged since is not parsed again).
+ * `parse`: the backend's shared parser, `kept`: its kept Pod objects, frozen (the controllers
+ * list every pod on every pass: a pod unchanged since is neither parsed nor viewed again).
  */
-export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions, parse: ValueParser = plainParse): Promise<PodPage> {
+export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions, parse: ValueParser = plainParse, kept?: KeptPods): Promise<PodPage> {
   const page = await pagePods(d, namespace, options, async (kv) => {
     const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task, parse));
     if (!held) return undefined;
-    const object = podObject(held);
+    const object = kept ? kept.objectOf(held) : podObject(held);
     return selectsPod(options, object) ? { held, object } : undefined;
   });
   return { entries: page.items, resourceVersion: page.resourceVersion, continueToken: page.continueToken };

@@ -16,7 +16,7 @@ import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
 import { listPods, pagePods, watchPods, type WatchShare } from './pod-backend-reads.ts';
 import { sharedParser, WatchListings } from './pod-watch-share.ts';
 import { ParsedValues } from '../../store/parsed-values.ts';
-import { PodAnswers } from './pod-answers.ts';
+import { KeptPods, PodAnswers } from './pod-answers.ts';
 import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
 import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
@@ -38,6 +38,8 @@ export class PodBackend implements StorageBackend {
   /** GET, LIST and watch answers (bounded: pod-answers.ts, answer-cache.ts). */
   readonly #answers: PodAnswers;
   /** What its watches (and lists) share: halves parsed once (bounded: MAX_REMEMBERED_VALUES), the listing watches open from (MAX_WATCH_LISTINGS). */
+  /** Pod objects its lists hand out, frozen and shared (bounded: MAX_KEPT_PODS). */
+  readonly #kept = new KeptPods();
   readonly #share: WatchShare = { parse: sharedParser(new ParsedValues()), listings: new WatchListings() };
 
   constructor(deps: PodBackendDeps) {
@@ -67,7 +69,7 @@ export class PodBackend implements StorageBackend {
   }
 
   async list(_kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
-    const page = await listPods(this.#d, namespace, options, this.#share.parse);
+    const page = await listPods(this.#d, namespace, options, this.#share.parse, this.#kept);
     return { items: page.entries.map((e) => e.object), resourceVersion: page.resourceVersion, continueToken: page.continueToken };
   }
 
