@@ -200,7 +200,13 @@ async function main(): Promise<number> {
     });
   }
 
-  const watched = opt.watch ? await watchBoth(opt, kube, bare, Buffer.from(responses[getPaths[0]!]!, 'base64')) : undefined;
+  const watched = opt.watch ? await watchBoth(opt, kube, bare, Buffer.from(responses[getPaths[0]!]!, 'base64')).catch((e: unknown) => {
+    // Whose failure: a server that exited (its last words) or one that cut a connection.
+    for (const [who, s] of [['Berth', berth], ['the bare server', bareService]] as const) {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) say(`${who} exited (${s.child.exitCode ?? s.child.signalCode}); its stderr ended:\n${s.stderrTail()}`);
+    }
+    throw e;
+  }) : undefined;
   const watchPass = watched === undefined || (watched.berthWatch.seen === watched.berthWatch.expected && watched.berthWatch.late === 0);
 
   kube.close();

@@ -33,6 +33,36 @@ after(async () => {
 });
 
 describe('the connection', () => {
+  it('keeps an idle HTTP/1.1 connection open as the API server does (90 s), not Node\'s 5 s: a client reusing it is answered', async () => {
+    const { connect } = await import('node:tls');
+    const { port } = new URL(s.url);
+    const socket = connect({ host: '127.0.0.1', port: Number(port), ca: s.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+    let text = '';
+    let closed = false;
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    const answered = async (count: number): Promise<void> => {
+      for (let i = 0; i < 600 && (text.match(/"gitVersion"/g) ?? []).length < count && !closed; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      const get = `GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n\r\n`;
+      socket.write(get);
+      await answered(1);
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      assert.match(text, /\r\nKeep-Alive: timeout=90\r\n/i);
+      // Idle longer than Node's default keep-alive timeout (5 s), which closed it before.
+      await new Promise((r) => setTimeout(r, 6_000));
+      assert.equal(closed, false, 'the server closed the idle connection');
+      socket.write(get);
+      await answered(2);
+      assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2, text);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('offers h2 over ALPN, as the real server does, and serves a watch on an h2 stream', async () => {
     const { connect } = await import('node:http2');
     const session = connect(s.url, { ca: s.ca });

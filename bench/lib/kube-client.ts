@@ -12,6 +12,11 @@ const MAX_SOCKETS = 64;
 /** A line of a watch stream at most (a pod is a few KB); longer means the stream is not line-delimited. */
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
+/** A transport error with the request it ended (Node's own, `read ECONNRESET at TLSWrap…`, names none). */
+function failedOn(method: string, path: string, e: Error): Error {
+  return new Error(`${method} ${path}: ${e.message}`, { cause: e });
+}
+
 export interface Answer {
   readonly status: number;
   readonly body: Buffer;
@@ -51,9 +56,9 @@ export class KubeClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), contentType: res.headers['content-type'] }));
-        res.on('error', reject);
+        res.on('error', (e) => reject(failedOn(method, path, e)));
       });
-      req.on('error', reject);
+      req.on('error', (e) => reject(failedOn(method, path, e)));
       req.end(data);
     });
   }
@@ -95,7 +100,7 @@ export class KubeClient {
       });
       res.on('error', () => undefined);
     });
-    req.on('error', (e) => { if (!closing) rejectOpened(e); });
+    req.on('error', (e) => { if (!closing) rejectOpened(failedOn('GET (watch)', path, e)); });
     req.end();
     return { opened, close: () => { closing = true; req.destroy(); } };
   }

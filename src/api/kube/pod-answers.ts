@@ -22,6 +22,14 @@ import { holdTask, podObject, type HeldPod, type NameEntry, type PodBackendDeps 
 import type { Obj } from './kind-rules.ts';
 import type { RawListPage } from './storage-backend.ts';
 import type { KeyValue } from '../../store/store.ts';
+import { Lru } from '../../lib/lru.ts';
+
+/**
+ * Pod objects kept for lists at most (one per pod): the controllers list every pod of the
+ * cluster on every pass, and any pod's status write starts a pass; 1,000 Pod views made per
+ * write were most of a status write's cost in the kube-api bench (session 14's profile).
+ */
+export const MAX_KEPT_PODS = 50_000;
 
 /** A pod's answer and the object it is, when the pod is one of the cluster's (its task holds both halves). */
 export interface PodAnswer {
@@ -83,5 +91,32 @@ export class PodAnswers {
    */
   wholeList(prefix: string, read: () => Promise<RawListPage>): Promise<RawListPage> {
     return this.#lists.whole(prefix, () => this.#d.store.revision(), read);
+  }
+}
+
+/** Freezes `o` and everything in it: a kept Pod is shared by every list that reads it, and a write to it would show in all. */
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/**
+ * The Pod objects a list hands out, kept by task key and the later of the halves' revisions
+ * (as answers are: pod-answers.ts), frozen: a pass of the controllers over 1,000 unchanged
+ * pods makes no view at all. A placed pod whose node was not read is made again next time.
+ */
+export class KeptPods {
+  readonly #lru = new Lru<string, { readonly revision: number; readonly object: Obj }>(MAX_KEPT_PODS);
+
+  objectOf(held: Pick<HeldPod, 'spec' | 'status' | 'node' | 'task'>): Obj {
+    const revision = answerRevision(held.task);
+    const kept = this.#lru.get(held.task.key);
+    if (kept?.revision === revision) return kept.object;
+    const object = deepFreeze(podObject(held));
+    if (complete(held)) this.#lru.set(held.task.key, { revision, object });
+    return object;
   }
 }

@@ -13,7 +13,8 @@
 import type { KeyValue, WatchEvent } from '../../store/store.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
 import { POD_ECS_CLUSTER, podNamesPrefix } from '../../core/kube/pod/hosting.ts';
-import { readTaskAt, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
+import { readTaskAt, taskHalfOfKey, taskHalvesPrefix, type ValueParser } from '../../core/workload/task-store.ts';
+import type { WatchListings } from './pod-watch-share.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
 import { fargatePodNode, isFargatePod } from '../../core/kube/fargate-node.ts';
@@ -22,12 +23,14 @@ import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { LIST_READ_PAGE } from './generic-storage.ts';
 import type { Obj } from './kind-rules.ts';
 import { holdTask, podObject, scopeOf, type HeldPod, type NameEntry, type PodBackendDeps } from './pod-backend-names.ts';
-import type { PodAnswers } from './pod-answers.ts';
+import type { KeptPods, PodAnswers } from './pod-answers.ts';
 import { badRequest, gone } from './status.ts';
 import type { ListOptions, OutEvent, WatchRequest } from './storage-backend.ts';
 import { bookmark, bookmarkEvery, startRevision, openFrom, startsWithState } from './watch.ts';
 
 const EXPIRED_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+const plainParse: ValueParser = (_key, value) => JSON.parse(value);
 
 /** Whether a pod matches a list's or watch's selectors; an unscheduled pod's spec.nodeName is "" (`spec.nodeName=` finds them). */
 export function selectsPod(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boolean {
@@ -40,12 +43,16 @@ export interface PodPage {
   readonly continueToken: string | undefined;
 }
 
-/** A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order. */
-export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions): Promise<PodPage> {
+/**
+ * A page of the cluster's pods (in `namespace`, or all) matching the selectors, in namespace and name order.
+ * `parse`: the backend's shared parser, `kept`: its kept Pod objects, frozen (the controllers
+ * list every pod on every pass: a pod unchanged since is neither parsed nor viewed again).
+ */
+export async function listPods(d: PodBackendDeps, namespace: string | undefined, options: ListOptions, parse: ValueParser = plainParse, kept?: KeptPods): Promise<PodPage> {
   const page = await pagePods(d, namespace, options, async (kv) => {
-    const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task));
+    const held = await holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task, parse));
     if (!held) return undefined;
-    const object = podObject(held);
+    const object = kept ? kept.objectOf(held) : podObject(held);
     return selectsPod(options, object) ? { held, object } : undefined;
   });
   return { entries: page.items, resourceVersion: page.resourceVersion, continueToken: page.continueToken };
@@ -115,7 +122,15 @@ interface Followed {
  * cluster, to pair a status write with its spec) are held in memory while it runs: bounded by
  * the cluster's pods, one spec and status each.
  */
-export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void, answers?: PodAnswers): Promise<() => void> {
+
+/** What a backend's watches share: the halves' parser and the listing they start from (pod-watch-share.ts). */
+export interface WatchShare {
+  readonly parse: ValueParser;
+  readonly listings: WatchListings<HeldPod>;
+}
+
+export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: OutEvent) => void, answers?: PodAnswers, share?: WatchShare): Promise<() => void> {
+  const parse = share?.parse ?? plainParse;
   const uid = d.cluster.uid;
   // Without selectors every pod is inside: an event whose answer is kept (another watcher's) makes no object at all.
   const plain = req.labels.length === 0 && req.fields.length === 0;
@@ -123,7 +138,9 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   const initial = startsWithState(req);
   // Every pod of the watch's range, matching or not: a later write may make one match.
   // Without selectors and without the initial state no object is made here (100 watchers of 1,000 pods opened at once).
-  const all = await pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task)));
+  const listAll = () => pagePods(d, req.namespace, { limit: 0, continueToken: undefined }, async (kv) => holdTask(d, kv.key, kv.modRevision, await readTaskAt(d.store, (JSON.parse(kv.value) as NameEntry).task, parse)));
+  // Watches opened while nothing was written start from one listing (held pods are read, never changed).
+  const all = share ? await share.listings.of(podNamesPrefix(uid, req.namespace), () => d.store.revision(), listAll) : await listAll();
   for (const held of all.items) {
     let made: Obj | undefined;
     const object = (): Obj => (made ??= podObject(held));
@@ -204,13 +221,13 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
     const f = followed.get(id);
     if (at.half === 'status') {
       if (!f || e.type === 'delete') return;
-      f.status = JSON.parse(e.kv.value) as TaskStatus;
+      f.status = parse(e.kv.key, e.kv.value) as TaskStatus;
       f.statusRevision = e.kv.modRevision;
       mark(id, e.revision, {});
       return;
     }
     // A spec of another cluster's pod, or an ECS task's, is not parsed.
-    const spec = e.type === 'put' && e.kv.value.includes(uid) ? JSON.parse(e.kv.value) as TaskSpec : undefined;
+    const spec = e.type === 'put' && e.kv.value.includes(uid) ? parse(e.kv.key, e.kv.value) as TaskSpec : undefined;
     const ours = spec?.kube?.clusterUid === uid && (req.namespace === undefined || spec.kube.namespace === req.namespace);
     if (!ours) {
       // Deleted, or no longer a pod of this cluster (a forced delete leaves its task to stop as an ECS task).

@@ -169,6 +169,41 @@ describe('pods backend: list and watch', () => {
   });
 });
 
+describe('pods backend: watches share', () => {
+  it('watches opened together read the pods once, and every watcher gets every event as the same answer bytes', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const created = [];
+    for (const n of names) created.push(await backend.create(pods, 'default', pod(n), W));
+    let gets = 0;
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'get') return (key: string) => { gets++; return target.get(key); };
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const shared = new PodBackend({ store: counted, cluster, schemas: schemasDouble(), now: () => now, newUid: () => 'unused', rng: () => 0.5, nodeOf: podNodeOf(instanceRecords(store)) });
+    const watchers = 10;
+    const seen: OutEvent[][] = Array.from({ length: watchers }, () => []);
+    const request = { kind: pods, namespace: 'default', labels: [], fields: [], resourceVersion: String(await store.revision()), sendInitialEvents: false, allowBookmarks: false };
+    const closes = await Promise.all(seen.map((events) => shared.watch(request, (e) => events.push(e))));
+    // One watcher's listing reads each pod's two halves: ten reading their own read ten times that.
+    assert.ok(gets <= names.length * 2, `${gets} store reads for ${watchers} watches of ${names.length} pods`);
+    await report(created[1]!, 'STOPPED');
+    await place(created[3]!);
+    for (let i = 0; i < 200 && seen.some((events) => events.length < 2); i++) await new Promise((r) => setTimeout(r, 10));
+    for (const close of closes) close();
+    const b = await backend.get(pods, 'default', 'b');
+    const d = await backend.get(pods, 'default', 'd');
+    for (const events of seen) {
+      assert.deepEqual(events.map((e) => [e.type, (e.object as Obj).metadata.name]), [['MODIFIED', 'b'], ['MODIFIED', 'd']]);
+      assert.deepEqual([events[0]!.object, events[1]!.object], [b, d]);
+      // The first watcher's serialization, written by all (no per-watcher object or bytes).
+      assert.equal(events[0]!.type !== 'ERROR' && events[0]!.type !== 'BOOKMARK' && events[0]!.raw, seen[0]![0]!.type !== 'ERROR' && seen[0]![0]!.type !== 'BOOKMARK' && seen[0]![0]!.raw);
+    }
+  });
+});
+
 describe('pods backend: delete', () => {
   it('removes a pod that never ran at once: its task and its name go', async () => {
     const created = await backend.create(pods, 'default', pod('web'), W);

@@ -13,8 +13,10 @@
  */
 import { createPod, deletePodNamed, updatePod } from './pod-backend-writes.ts';
 import { podRemovalTxn } from '../../core/kube/pod/removal.ts';
-import { listPods, pagePods, watchPods } from './pod-backend-reads.ts';
-import { PodAnswers } from './pod-answers.ts';
+import { listPods, pagePods, watchPods, type WatchShare } from './pod-backend-reads.ts';
+import { sharedParser, WatchListings } from './pod-watch-share.ts';
+import { ParsedValues } from '../../store/parsed-values.ts';
+import { KeptPods, PodAnswers } from './pod-answers.ts';
 import { podObject, readPod, type PodBackendDeps } from './pod-backend-names.ts';
 import type { KindInfo } from './kinds.ts';
 import type { Obj } from './kind-rules.ts';
@@ -35,6 +37,10 @@ export class PodBackend implements StorageBackend {
   readonly #d: PodBackendDeps;
   /** GET, LIST and watch answers (bounded: pod-answers.ts, answer-cache.ts). */
   readonly #answers: PodAnswers;
+  /** What its watches (and lists) share: halves parsed once (bounded: MAX_REMEMBERED_VALUES), the listing watches open from (MAX_WATCH_LISTINGS). */
+  /** Pod objects its lists hand out, frozen and shared (bounded: MAX_KEPT_PODS). */
+  readonly #kept = new KeptPods();
+  readonly #share: WatchShare = { parse: sharedParser(new ParsedValues()), listings: new WatchListings() };
 
   constructor(deps: PodBackendDeps) {
     this.#d = deps;
@@ -63,7 +69,7 @@ export class PodBackend implements StorageBackend {
   }
 
   async list(_kind: KindInfo, namespace: string | undefined, options: ListOptions): Promise<ListPage> {
-    const page = await listPods(this.#d, namespace, options);
+    const page = await listPods(this.#d, namespace, options, this.#share.parse, this.#kept);
     return { items: page.entries.map((e) => e.object), resourceVersion: page.resourceVersion, continueToken: page.continueToken };
   }
 
@@ -83,7 +89,7 @@ export class PodBackend implements StorageBackend {
   }
 
   watch(req: WatchRequest, send: (e: OutEvent) => void): Promise<() => void> {
-    return watchPods(this.#d, req, send, this.#answers);
+    return watchPods(this.#d, req, send, this.#answers, this.#share);
   }
 }
 

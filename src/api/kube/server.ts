@@ -2,8 +2,9 @@
  * The Kubernetes API server of one cluster: HTTPS with h2 and HTTP/1.1 offered over ALPN
  * (kubectl and client-go take h2, as with the real server; watches are streams there, chunked
  * responses on HTTP/1.1), bearer-token authentication, authorization (system:masters,
- * RBAC, EKS access policies: rbac/), and routing to health, version, discovery, OpenAPI, the resource
- * verbs (rest.ts) and watch (watch-http.ts).
+ * RBAC, EKS access policies: rbac/), and routing to the non-resource paths (non-resource.ts:
+ * version, health, discovery, OpenAPI), the resource verbs (rest.ts, answered in the asked
+ * representation: representation.ts) and watch (watch-http.ts).
  */
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -24,28 +25,35 @@ import { EMPTY_SNAPSHOT } from './rbac/types.ts';
 import { guardEscalation } from './rbac/guard.ts';
 import { impersonatedUser, impersonates } from './rbac/impersonation.ts';
 import type { StorageBackend } from './storage-backend.ts';
-import { aggregated, aggregatedContentType, aggregatedVersion, apiVersions, group, groupList, resourceList } from './discovery.ts';
 import type { ResourceRoute } from './route.ts';
 import { RequestTargets, type RequestTarget } from './request-target.ts';
-import { handleRest, type RestResponse } from './rest.ts';
-import { badRequest, forbidden, methodNotAllowed, notAcceptable, pageNotFound, StatusError, tooLarge, unauthorized } from './status.ts';
-import { representationOf, toPartial, toPartialList, toTable, type IncludeObject } from './table.ts';
+import { handleRest } from './rest.ts';
+import { badRequest, forbidden, methodNotAllowed, pageNotFound, StatusError, unauthorized } from './status.ts';
+import { representationOf } from './table.ts';
 import { serveWatch, WatcherCount } from './watch-http.ts';
-import { healthCheck, versionInfo } from './health.ts';
 import { decodeProtobuf, PROTOBUF } from './protobuf.ts';
-import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openapiV2Protobuf } from './schema/openapi-v2-proto.ts';
 import { ServiceAllocator } from './service-allocation.ts';
 import { resolvePodFromStore } from './pod-target.ts';
 import { PodStreams, refuseUpgrade, UPGRADE_SUBRESOURCES, type PodStreamsDeps } from './pod-streams.ts';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH, ServiceAccountTokens, type PodTokenIssuer } from './service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
 import { InClusterListener } from './in-cluster-listener.ts';
+import { failed, readBody, send } from './http-answer.ts';
+import { answerNonResource } from './non-resource.ts';
+import { answerIn } from './representation.ts';
 
 /** Concurrent streams per h2 connection: kube-apiserver's --http2-max-streams-per-connection default. */
 export const H2_MAX_STREAMS = 1000;
 
-/** Largest request body: etcd's default request limit (1.5 MiB values, 3 MiB requests), as the API server takes it. */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * How long an idle HTTP/1.1 keep-alive connection stays open: the API server's IdleTimeout
+ * (90 s, "matches http.DefaultTransport keep-alive timeout", apiserver's secure_serving.go).
+ * Node's default is 5 s: a client's kept connection idle that long was closed under it, and
+ * when Berth's event loop was busy the close ran just as the client reused the connection,
+ * so the client's next request met `socket hang up` or, its bytes unread, ECONNRESET
+ * (kube-api bench, session 14: the watch phase's first status write, after 100 watches opened).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 90_000;
 
 /** The cluster's controllers, running while its server does. */
 export interface KubeControllers {
@@ -97,31 +105,7 @@ export interface KubeServerDeps {
 
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz', '/healthz/ping', '/livez/ping', '/readyz/ping']);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Past the limit the rest is read and dropped, so the client still gets its 413.
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => (size > MAX_BODY_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
-}
 
-/** An answer: an object (serialized here), JSON text, or bytes (written as they are, their length known). */
-function send(res: ServerResponse, status: number, body: object | string | Buffer, contentType = 'application/json', warnings: readonly string[] = []): void {
-  const payload = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
-  const headers: Record<string, string | string[] | number> = {
-    'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(),
-  };
-  if (Buffer.isBuffer(payload)) headers['Content-Length'] = payload.length;
-  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-  res.writeHead(status, headers);
-  res.end(payload);
-}
 
 export class KubeServer {
   readonly #options: KubeApiOptions;
@@ -158,10 +142,10 @@ export class KubeServer {
     this.#backends = new Backends(this.#deps.registry, this.#storage, { reviews: new Reviews(() => this.#rbac?.snapshot() ?? EMPTY_SNAPSHOT), ...deps.backends });
     // The h2 compatibility request and response have every member the handlers use (body
     // events, writeHead, write, end, flushHeaders, writableLength, destroy, 'close').
-    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
+    this.#server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, http1Options: { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
       const request = req as unknown as IncomingMessage;
       const response = res as unknown as ServerResponse;
-      this.#handle(request, response).catch((err: unknown) => this.#fail(response, err));
+      this.#handle(request, response).catch((err: unknown) => failed(response, err));
     });
     const pods = this.#deps.registry.byResource('', 'v1', 'pods');
     this.#pods = deps.pods && pods && new PodStreams({
@@ -245,14 +229,6 @@ export class KubeServer {
     });
   }
 
-  #fail(res: ServerResponse, err: unknown): void {
-    const status = err instanceof StatusError ? err : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    send(res, status.code, status.toStatus());
-  }
 
   async #authenticate(req: IncomingMessage, path: string): Promise<KubeUser | undefined> {
     const header = req.headers.authorization;
@@ -356,66 +332,13 @@ export class KubeServer {
       const r = await handleRest({ storage, schemas: this.#deps.schemas, now: this.#options.now }, {
         method, route, query, contentType, body, userAgent: req.headers['user-agent'], ...(user && { user }), plain: representationOf(req.headers.accept) === 'object',
       });
-      return this.#answer(req, res, route, query, r);
+      return answerIn(req, res, route, query, r, this.#options.now);
     }
     if (method !== 'GET') throw pageNotFound();
-    this.#nonResource(req, res, path, query);
+    answerNonResource({ registry: this.#deps.registry, schemas: this.#deps.schemas, address: this.#address, clusterVersion: this.#options.cluster.version }, req, res, path, query);
   }
 
-  #answer(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, r: RestResponse): void {
-    if (r.raw !== undefined) return send(res, r.status, r.raw, 'application/json', r.warnings);
-    const as = r.items ? representationOf(req.headers.accept) : 'object';
-    if (as === 'object') return send(res, r.status, r.body, 'application/json', r.warnings);
-    if (as === 'table') {
-      const include = (query.get('includeObject') ?? 'Metadata') as IncludeObject;
-      if (!['None', 'Metadata', 'Object'].includes(include)) throw badRequest(`includeObject: Unsupported value: "${include}": supported values: "Metadata", "None", "Object"`);
-      const table = toTable(route.kind, r.items!, include, this.#options.now(), r.listMeta ?? { resourceVersion: (r.items![0]?.metadata.resourceVersion ?? '') });
-      return send(res, r.status, table, 'application/json;as=Table;v=v1;g=meta.k8s.io', r.warnings);
-    }
-    if (route.name !== undefined) return send(res, r.status, toPartial(r.items![0]!), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
-    return send(res, r.status, toPartialList(r.items!, r.listMeta ?? {}), 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
-  }
 
-  #nonResource(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
-    const registry = this.#deps.registry;
-    if (path === '/version') return send(res, 200, versionInfo(this.#options.cluster.version));
-    const health = healthCheck(path, query);
-    if (health) return send(res, 200, health, 'text/plain; charset=utf-8');
-    const agg = aggregatedVersion(req.headers.accept);
-    if (path === '/api') {
-      if (agg) return send(res, 200, aggregated(registry, true, agg), aggregatedContentType(agg));
-      return send(res, 200, apiVersions(this.#address));
-    }
-    if (path === '/apis') {
-      if (agg) return send(res, 200, aggregated(registry, false, agg), aggregatedContentType(agg));
-      return send(res, 200, groupList(registry));
-    }
-    if (path === '/api/v1') return send(res, 200, resourceList(registry.inGroupVersion('', 'v1'), 'v1'));
-    const g = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
-    if (g) {
-      if (g[2] === undefined) {
-        const doc = group(registry, g[1]!);
-        if (doc) return send(res, 200, doc);
-      } else {
-        const kinds = registry.inGroupVersion(g[1]!, g[2]);
-        if (kinds.length > 0) return send(res, 200, resourceList(kinds, `${g[1]}/${g[2]}`));
-      }
-    }
-    const served = registry.served();
-    if (path === '/openapi/v2') {
-      const doc = this.#deps.schemas.openapiV2(served);
-      // client-go's discovery asks for gnostic's protobuf only (kubectl's client-side validation).
-      if (req.headers.accept?.includes(OPENAPI_V2_PROTOBUF)) return send(res, 200, openapiV2Protobuf(doc), OPENAPI_V2_PROTOBUF_CONTENT_TYPE);
-      if (req.headers.accept?.includes('protobuf') && !req.headers.accept.includes('json')) throw notAcceptable();
-      return send(res, 200, doc);
-    }
-    if (path === '/openapi/v3') return send(res, 200, this.#deps.schemas.openapiV3Index(served));
-    if (path.startsWith('/openapi/v3/')) {
-      const doc = this.#deps.schemas.openapiV3(path.slice('/openapi/v3/'.length), served);
-      if (doc) return send(res, 200, doc);
-    }
-    throw pageNotFound();
-  }
 }
 
 /** Starts one cluster's API server (the contract's StartKubeApi, given the cluster's schemas). */

@@ -99,12 +99,22 @@ export async function serveWatch(deps: WatchHttpDeps, route: ResourceRoute, q: U
   }
 }
 
-/** A watch event's line around an object's JSON bytes (a pod's kept answer): one copy, no UTF-8 decode and encode. */
+/**
+ * Event lines made around kept answers, by the answer's bytes: every watcher of an event is
+ * handed the same answer Buffer, so the first makes the line and the other 99 write it as it
+ * is. Bounded by the answers themselves (a WeakMap: a line goes when its answer does).
+ */
+const lines = new WeakMap<Buffer, { readonly type: string; readonly line: Buffer }>();
+
+/** A watch event's line around an object's JSON bytes (a pod's kept answer): one copy, no UTF-8 decode and encode, shared by the event's watchers. */
 function eventLine(type: string, raw: Buffer): Buffer {
+  const kept = lines.get(raw);
+  if (kept?.type === type) return kept.line;
   const head = `{"type":"${type}","object":`;
   const out = Buffer.allocUnsafe(head.length + raw.length + 2);
   out.write(head, 0, 'latin1');
   raw.copy(out, head.length);
   out.write('}\n', head.length + raw.length, 'latin1');
+  lines.set(raw, { type, line: out });
   return out;
 }
