@@ -16,7 +16,7 @@ import { withServiceTables } from '../svcnet/controllers.ts';
 import { clusterDnsFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import { fargatePods, PodBackend, podNodeOf, type PodBackendDeps } from '../api/kube/pod-backend.ts';
-import { watchFargatePods } from '../api/kube/fargate-pod-watch.ts';
+import { watchFargatePods, writeFargatePodSpec } from '../api/kube/fargate-pod-watch.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import type { PodAgents } from '../api/kube/pod-streams.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
@@ -118,7 +118,10 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
         issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr),
       };
       return {
-        nodes: new NodeBackend({ instances, cluster, now: deps.now, fargatePods: () => fargatePods(pods), watchFargatePods: (from, listener) => watchFargatePods(pods, from, listener) }),
+        nodes: new NodeBackend({
+          instances, cluster, now: deps.now,
+          fargatePods: () => fargatePods(pods), watchFargatePods: (from, listener) => watchFargatePods(pods, from, listener), writeFargatePod: (pod, spec) => writeFargatePodSpec(pods, pod, spec),
+        }),
         pods: new PodBackend(pods),
       };
     },

@@ -9,12 +9,15 @@
  *   task halves watch (from) ─▶ spec / status put newer than the half held ─▶ told
  *                             └▶ spec deleted, or no longer ours ─────────▶ told gone
  *
+ * writeFargatePodSpec writes what a user wrote on such a pod's node (its labels and annotations,
+ * core/kube/fargate-node.ts editFargateNode) to the pod's task spec, if unchanged since read.
+ *
  * The seed is read after `from`: events the watch replays that are not newer than the half
  * held are skipped, so the pods are never told backwards.
  */
 import type { WatchEvent } from '../../store/store.ts';
 import { POD_ECS_CLUSTER } from '../../core/kube/pod/hosting.ts';
-import { taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
+import { specWriteTxn, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
 import { listPods, type FargatePod } from './pod-backend-reads.ts';
@@ -29,6 +32,7 @@ export interface FargatePodChange {
 
 /** A pod followed: both halves as last seen. Bounded by the cluster's Fargate pods. */
 interface Followed {
+  readonly key: string;
   spec: TaskSpec;
   specRevision: number;
   status: TaskStatus | undefined;
@@ -38,7 +42,7 @@ interface Followed {
 /** Whether a task spec is a pod of this cluster that runs on Fargate (placed or not yet). */
 const onFargate = (spec: TaskSpec | undefined, clusterUid: string): spec is TaskSpec => spec?.kube?.clusterUid === clusterUid && spec.launchType === 'FARGATE';
 
-const told = (f: Followed): FargatePod | undefined => f.status && { spec: f.spec, status: f.status, revision: Math.max(f.specRevision, f.statusRevision) };
+const told = (f: Followed): FargatePod | undefined => f.status && { spec: f.spec, status: f.status, revision: Math.max(f.specRevision, f.statusRevision), task: { key: f.key, specRevision: f.specRevision } };
 
 /** A follow of the Fargate pods: the task ids of the pods it started from (its seed), and its close. */
 export interface FargatePodsWatch {
@@ -58,7 +62,7 @@ export async function watchFargatePods(d: PodBackendDeps, from: number, listener
   const seeded: FargatePodChange[] = [];
   for (const { held } of entries) {
     if (!onFargate(held.spec, uid)) continue;
-    const f: Followed = { spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision };
+    const f: Followed = { key: held.task.key, spec: held.spec, specRevision: held.task.specRevision, status: held.status, statusRevision: held.task.statusRevision };
     followed.set(held.spec.id, f);
     seeded.push({ id: held.spec.id, revision: Math.max(f.specRevision, f.statusRevision), pod: told(f) });
   }
@@ -89,8 +93,14 @@ export async function watchFargatePods(d: PodBackendDeps, from: number, listener
       f.spec = spec;
       f.specRevision = e.kv.modRevision;
       listener({ id, revision: e.revision, pod: told(f) });
-    } else followed.set(id, { spec, specRevision: e.kv.modRevision, status: undefined, statusRevision: 0 });
+    } else followed.set(id, { key: e.kv.key, spec, specRevision: e.kv.modRevision, status: undefined, statusRevision: 0 });
   };
   const watch = d.store.watch(taskHalvesPrefix(scopeOf(d.cluster)), from, onEvent);
   return { seeded: new Set(followed.keys()), close: () => watch.close() };
+}
+
+/** Writes a Fargate pod's task spec if it is as read: the write's revision, or undefined when the spec changed meanwhile. */
+export async function writeFargatePodSpec(d: Pick<PodBackendDeps, 'store'>, pod: FargatePod, spec: TaskSpec): Promise<number | undefined> {
+  const r = await d.store.txn(specWriteTxn(pod.task, spec));
+  return r.ok ? r.revision : undefined;
 }

@@ -16,7 +16,7 @@ import type { OutEvent } from './storage-backend.ts';
 import type { Obj } from './kind-rules.ts';
 import { fargatePods } from './pod-backend-reads.ts';
 import { nameValue, type PodBackendDeps } from './pod-backend-names.ts';
-import { watchFargatePods } from './fargate-pod-watch.ts';
+import { watchFargatePods, writeFargatePodSpec } from './fargate-pod-watch.ts';
 import { splitTaskOps, taskKey, taskStatusOps } from '../../core/workload/task-store.ts';
 import { POD_ECS_CLUSTER, podNameKey } from '../../core/kube/pod/hosting.ts';
 import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
@@ -134,10 +134,10 @@ describe('node backend', () => {
 });
 
 describe('node backend, Fargate nodes', () => {
-  it('lists and gets each running Fargate pod\'s own node beside the hosts, at the pod\'s revision; a Fargate node is not written through the API', async () => {
+  it('lists and gets each running Fargate pod\'s own node beside the hosts, at the pod\'s revision; without a writer of its pods a Fargate node is not written', async () => {
     const pods = [
-      { spec: fargatePodSpec('a'.repeat(32), 'web'), status: fargatePodStatus(), revision: 42 },
-      { spec: fargatePodSpec('b'.repeat(32), 'waiting'), status: fargatePodStatus({ attachments: [] }), revision: 43 },
+      { spec: fargatePodSpec('a'.repeat(32), 'web'), status: fargatePodStatus(), revision: 42, task: { key: 'a', specRevision: 41 } },
+      { spec: fargatePodSpec('b'.repeat(32), 'waiting'), status: fargatePodStatus({ attachments: [] }), revision: 43, task: { key: 'b', specRevision: 43 } },
     ];
     const withFargate = new NodeBackend({
       instances: instanceRecords(store), cluster: { account: scope.account, region: scope.region, name: 'demo', uid: 'uid-demo', version: '1.32' }, now: () => 1_800_000_100_000,
@@ -161,6 +161,7 @@ describe('node backend, Fargate nodes', () => {
     const withFargate = new NodeBackend({
       instances: instanceRecords(store), cluster, now: () => 1_800_000_100_000,
       fargatePods: () => fargatePods(pods), watchFargatePods: (from, listener) => watchFargatePods(pods, from, listener),
+      writeFargatePod: (pod, spec) => writeFargatePodSpec(pods, pod, spec),
     });
     const id = 'c'.repeat(32);
     const ref = { scope, cluster: POD_ECS_CLUSTER, id };
@@ -176,10 +177,26 @@ describe('node backend, Fargate nodes', () => {
     await store.txn({ ops: taskStatusOps(ref, fargatePodStatus()) });
     // A write that changes nothing of the node's view.
     await store.txn({ ops: taskStatusOps(ref, fargatePodStatus({ changes: 4 })) });
+    // A label and an annotation stick (EKS: a Fargate node is a real Node); what EKS sets does not change; a stale write is 409.
+    const stale = await withFargate.get(nodes, undefined, name);
+    const labelled = await withFargate.update(nodes, undefined, name, label('team', 'blue'), W);
+    await withFargate.update(nodes, undefined, name, (cur) => cur && { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, note: 'hi' } } }, W);
+    const got = await withFargate.get(nodes, undefined, name);
+    assert.equal(got.metadata.labels?.team, 'blue');
+    assert.equal(got.metadata.annotations?.note, 'hi');
+    assert.equal(got.metadata.labels?.['eks.amazonaws.com/compute-type'], 'fargate');
+    assert.ok(Number(got.metadata.resourceVersion) > Number(labelled.object.metadata.resourceVersion));
+    await rejects(withFargate.update(nodes, undefined, name, label('eks.amazonaws.com/compute-type', 'ec2'), W), 422, /label "eks\.amazonaws\.com\/compute-type" is set by EKS on a Fargate node/);
+    await rejects(withFargate.update(nodes, undefined, name, (cur) => cur && { ...cur, spec: { ...cur.spec as object, unschedulable: true } }, W), 422, /spec\.unschedulable: Forbidden/);
+    await rejects(withFargate.update(nodes, undefined, name, () => ({ ...stale, metadata: { ...stale.metadata, labels: { ...stale.metadata.labels, team: 'red' } } }), W), 409, /the object has been modified/);
+    await rejects(withFargate.delete(nodes, undefined, name, { dryRun: false, propagationPolicy: undefined, preconditions: undefined }), 405, /./);
+    assert.equal((await withFargate.get(nodes, undefined, name)).metadata.resourceVersion, got.metadata.resourceVersion, 'the refused writes changed nothing');
     await store.txn({ ops: taskStatusOps(ref, fargatePodStatus({ lastStatus: 'STOPPED', changes: 5 })) });
     const seen = await until('the node\'s DELETED', async () => (events.some((e) => e.type === 'DELETED') ? events : undefined), 10_000, 10);
     close();
-    assert.deepEqual(seen.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', name], ['MODIFIED', 'i-a'], ['MODIFIED', name], ['DELETED', name]]);
+    assert.deepEqual(seen.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', name], ['MODIFIED', 'i-a'], ['MODIFIED', name], ['MODIFIED', name], ['MODIFIED', name], ['DELETED', name]]);
+    const labels = (e: OutEvent) => e.type !== 'ERROR' && e.object.metadata.labels?.team;
+    assert.deepEqual(seen.map(labels), [undefined, undefined, undefined, 'blue', 'blue', 'blue'], 'the label in the watch from its write on');
     const ready = (e: OutEvent) => e.type !== 'ERROR' && (e.object.status as { conditions: { type: string; status: string }[] }).conditions.find((c) => c.type === 'Ready')?.status;
     assert.deepEqual([ready(seen[0]!), ready(seen[2]!)], ['False', 'True'], 'Ready once the pod runs');
     const versions = seen.map((e) => Number(e.object.metadata.resourceVersion));

@@ -9,7 +9,9 @@
  *
  *   get / list ─▶ InstanceRecords.list(scope) ─▶ isNodeOf ─▶ nodeView (sorted by name)
  *              + each running Fargate pod's own node (core/kube/fargate-node.ts: a view of the
- *                pod, gone with it; not written through this API)
+ *                pod, gone with it)
+ *   update / patch of a Fargate node ─▶ editFargateNode (labels, annotations; 422 for what EKS
+ *                sets) ─▶ the pod's task spec (CAS; 409 on a stale resourceVersion); delete: 405
  *   update / patch ─▶ editNode (422 when ECS cannot keep it) ─▶ replace (CAS; 409 on a stale resourceVersion)
  *   delete ─▶ the host leaves its node group (attributes and kubeNode removed): the node group
  *             controller may claim it again, as a kubelet re-registers its node
@@ -26,7 +28,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.ts';
 import type { HeldInstance, InstanceRecords } from '../../cluster/instance-records.ts';
 import { withNodegroup } from '../../core/eks/nodes.ts';
-import { fargateNodeView } from '../../core/kube/fargate-node.ts';
+import { editFargateNode, fargateNodeView } from '../../core/kube/fargate-node.ts';
+import type { TaskSpec } from '../../core/workload/spec.ts';
 import { editNode } from '../../core/kube/node-edit.ts';
 import { isNodeOf, nodeName, nodeView, type NodeFacts } from '../../core/kube/node-view.ts';
 import { matchesFields, matchesLabels } from '../../core/kube/selectors.ts';
@@ -52,6 +55,8 @@ export interface NodeBackendDeps {
   readonly fargatePods?: () => Promise<readonly FargatePod[]>;
   /** Follows those pods from a revision (fargate-pod-watch.ts watchFargatePods), for watches of nodes. */
   readonly watchFargatePods?: (from: number, listener: (change: FargatePodChange) => void) => Promise<FargatePodsWatch>;
+  /** Writes such a pod's task spec if unchanged since read (fargate-pod-watch.ts writeFargatePodSpec): its node's labels and annotations. */
+  readonly writeFargatePod?: (pod: FargatePod, spec: TaskSpec) => Promise<number | undefined>;
 }
 
 /** Whether a node matches a list's or watch's selectors; an absent spec.unschedulable is "false" to a field selector, as the server's node fields say. */
@@ -64,8 +69,8 @@ function selects(options: Pick<ListOptions, 'labels' | 'fields'>, o: Obj): boole
 interface HeldNode {
   readonly held?: HeldInstance;
   readonly fargate?: Obj;
-  /** A Fargate node's pod's task id. */
-  readonly podTask?: string;
+  /** A Fargate node's pod. */
+  readonly pod?: FargatePod;
   readonly name: string;
 }
 
@@ -109,7 +114,7 @@ export class NodeBackend implements StorageBackend {
     const out: HeldNode[] = [];
     for (const p of await this.#d.fargatePods()) {
       const node = fargateNodeView(p.spec, p.status, facts, p.revision);
-      if (node) out.push({ name: node.metadata.name, fargate: node as unknown as Obj, podTask: p.spec.id });
+      if (node) out.push({ name: node.metadata.name, fargate: node as unknown as Obj, pod: p });
     }
     return out;
   }
@@ -169,7 +174,7 @@ export class NodeBackend implements StorageBackend {
       if (after !== undefined && n.name <= after) continue;
       const object = this.#object(n);
       if (!selects(options, object)) continue;
-      entries.push({ key: n.held?.key ?? fargateKey(n.podTask!), object });
+      entries.push({ key: n.held?.key ?? fargateKey(n.pod!.spec.id), object });
       if (entries.length >= want) {
         const more = i < read.nodes.length - 1;
         return { entries, resourceVersion: String(revision), continueToken: more ? encodeContinue(revision, n.name, this.#d.now()) : undefined };
@@ -186,7 +191,13 @@ export class NodeBackend implements StorageBackend {
   async update(kind: KindInfo, _namespace: string | undefined, name: string, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean }> {
     if (options.subresource !== undefined) throw methodNotAllowed();
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const held = await this.#findHost(kind, name);
+      const found = await this.#find(kind, name);
+      if (found.pod) {
+        const done = await this.#updateFargate(kind, name, found.pod, change, options);
+        if (done) return done;
+        continue;
+      }
+      const held = found.held!;
       const current = this.#view(held);
       const next = change(structuredClone(current));
       if (!next) throw notFound(kind, name);
@@ -204,6 +215,29 @@ export class NodeBackend implements StorageBackend {
       if (wanted !== undefined && wanted !== '') throw conflict(kind, name);
     }
     throw conflict(kind, name);
+  }
+
+  /** A write of a Fargate node: its labels and annotations onto its pod's task spec; undefined when the pod changed meanwhile (decided again). */
+  async #updateFargate(kind: KindInfo, name: string, pod: FargatePod, change: (current: Obj | undefined) => Obj | undefined, options: UpdateOptions): Promise<{ object: Obj; created: boolean } | undefined> {
+    const facts = this.#facts();
+    const current = fargateNodeView(pod.spec, pod.status, facts, pod.revision) as unknown as Obj;
+    const next = change(structuredClone(current));
+    if (!next) throw notFound(kind, name);
+    checkBodyName(name, next);
+    checkPreconditions(kind, name, current, next);
+    const edited = editFargateNode(pod.spec, pod.status, facts, next as Parameters<typeof editFargateNode>[3]);
+    if (!edited) throw notFound(kind, name);
+    if ('errors' in edited) throw invalid(kind.group, kind.kind, name, edited.errors);
+    if (isDeepStrictEqual(edited.spec, pod.spec)) return { object: current, created: false };
+    const view = (revision: number) => fargateNodeView(edited.spec, pod.status, facts, revision) as unknown as Obj;
+    if (options.dryRun) return { object: view(pod.revision), created: false };
+    if (!this.#d.writeFargatePod) throw methodNotAllowed();
+    const revision = await this.#d.writeFargatePod(pod, edited.spec);
+    if (revision !== undefined) return { object: view(revision), created: false };
+    // The pod changed meanwhile: a write that named no resourceVersion is decided again.
+    const wanted = next.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== '') throw conflict(kind, name);
+    return undefined;
   }
 
   async delete(kind: KindInfo, _namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
