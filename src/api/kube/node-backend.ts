@@ -271,7 +271,8 @@ export class NodeBackend implements StorageBackend {
     let last = from;
     let closed = false;
     // Both watches' events, merged in revision order before they are told: their histories come
-    // one watch after the other, their live events in commit order (one store).
+    // one watch after the other, their live events in commit order (one store). Bounded by the
+    // events of one turn of the event loop (told at the next setImmediate).
     let pending: { revision: number; tell: () => void }[] = [];
     let flushing = false;
     const enqueue = (revision: number, tell: () => void): void => {
