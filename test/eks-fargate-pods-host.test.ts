@@ -4,17 +4,22 @@
 // kubectl 1.32: a pod run there is admitted to Fargate (fargate-scheduler, CapacityProvisioned),
 // runs on a node of its own (`fargate-ip-…`, compute-type fargate, tainted) that `kubectl get
 // pods -o wide` names and that goes with it; `kubectl exec` reaches it in its sandbox (its own
-// kernel: gVisor's, not the host's) and `kubectl logs` reads it; a pod of `default` (no node
-// group, no profile) stays Pending with the scheduler's message.
+// kernel: gVisor's, not the host's) and `kubectl logs` reads it; its node comes and goes in
+// `kubectl get nodes -w` and a @kubernetes/client-node watch of nodes, and takes a label as an
+// EKS Fargate node does; a pod of `default` (no node group, no profile) stays Pending with the
+// scheduler's message.
 // Host-touching (berth up, containers, namespaces, nft tables): run under flock /tmp/berth-host.lock.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AWS_CLIS, awsEnv } from './support/aws-cli.ts';
 import type { BerthProcess } from './support/berth.ts';
 import { startBerthWithSamples } from './support/berth-with-agent.ts';
+import { keepWatching, kubeConfigWithExecEnv } from './support/client-node.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run } from './support/run.ts';
 import { until } from './support/until.ts';
@@ -67,6 +72,23 @@ after(async () => {
 });
 
 test('a pod of the profile\'s namespace runs on Fargate: admitted by EKS\'s rules, on a node of its own, in its own sandbox; exec and logs reach it', async () => {
+  // Node watches left running as a user would: kubectl's, and client-node's from a list.
+  const watcher = spawn('kubectl', ['get', 'nodes', '-w', '--output-watch-events'], { env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let watched = '';
+  watcher.stdout.on('data', (c: Buffer) => (watched += c.toString()));
+  const kc = kubeConfigWithExecEnv(join(dir, 'config'), env());
+  const listed = await kc.makeApiClient(k8s.CoreV1Api).listNode();
+  const nodeWatch = await keepWatching(kc, '/api/v1/nodes', {}, listed.metadata!.resourceVersion!);
+  try {
+    await podOnItsNode(() => watched, nodeWatch.events);
+  } finally {
+    watcher.kill();
+    nodeWatch.stop();
+  }
+});
+
+/** The Fargate pod's steps, with the node watches' output so far. */
+async function podOnItsNode(watched: () => string, nodeEvents: readonly { type: string; name: string; resourceVersion: string }[]): Promise<void> {
   await kubectl('run', 'web', '-n', 'serverless', '--image=berth/sleep', '--restart=Never', '--', 'sh', '-c', SCRIPT);
   const admitted = await pod('serverless', 'web');
   assert.equal(admitted.spec.schedulerName, 'fargate-scheduler');
@@ -81,6 +103,15 @@ test('a pod of the profile\'s namespace runs on Fargate: admitted by EKS\'s rule
   assert.equal(node, `fargate-ip-${running.status.podIP!.replaceAll('.', '-')}.us-east-1.compute.internal`, 'named by the pod\'s address');
   assert.match(await kubectl('get', 'pods', '-n', 'serverless', '-o', 'wide'), new RegExp(`web\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${running.status.podIP!.replaceAll('.', '\\.')}\\s+${node.replaceAll('.', '\\.')}`));
 
+  const esc = node.replaceAll('.', '\\.');
+  await until('the node ADDED in kubectl get nodes -w', async () => (new RegExp(`^ADDED\\s+${esc}\\s`, 'm').test(watched()) ? true : undefined), 60_000);
+  await until('the node ADDED in the client-node watch', async () => (nodeEvents.some((e) => e.type === 'ADDED' && e.name === node) ? true : undefined), 60_000);
+  // A label sticks, as on an EKS Fargate node (a real Node there), and the watches see it.
+  assert.equal(await kubectl('label', 'node', node, 'team=blue'), `node/${node} labeled\n`);
+  assert.equal(await kubectl('get', 'node', node, '-o', 'jsonpath={.metadata.labels.team}'), 'blue');
+  const derived = await kubectlResult('label', 'node', node, '--overwrite', 'eks.amazonaws.com/compute-type=ec2');
+  assert.match(derived.stderr, /is invalid: metadata\.labels: Forbidden: label "eks\.amazonaws\.com\/compute-type" is set by EKS on a Fargate node/);
+  await until('the label in the client-node watch', async () => (nodeEvents.some((e) => e.type === 'MODIFIED' && e.name === node) ? true : undefined), 60_000);
   const n = JSON.parse(await kubectl('get', 'node', node, '-o', 'json')) as { metadata: { labels: Record<string, string> }; spec: { taints?: { key: string; value?: string; effect: string }[] } };
   assert.equal(n.metadata.labels['eks.amazonaws.com/compute-type'], 'fargate');
   assert.deepEqual(n.spec.taints, [{ key: 'eks.amazonaws.com/compute-type', value: 'fargate', effect: 'NoSchedule' }]);
@@ -99,7 +130,14 @@ test('a pod of the profile\'s namespace runs on Fargate: admitted by EKS\'s rule
   // The node goes with the pod.
   await kubectl('delete', 'pod', '-n', 'serverless', 'web', '--grace-period=1', '--wait=true', '--timeout=60s');
   await until('the Fargate node gone', async () => ((await kubectlResult('get', 'node', node)).code !== 0 ? true : undefined), 60_000);
-});
+  await until('the node DELETED in kubectl get nodes -w', async () => (new RegExp(`^DELETED\\s+${esc}\\s`, 'm').test(watched()) ? true : undefined), 60_000);
+  await until('the node DELETED in the client-node watch', async () => (nodeEvents.some((e) => e.type === 'DELETED' && e.name === node) ? true : undefined), 60_000);
+  const mine = nodeEvents.filter((e) => e.name === node);
+  assert.equal(mine[0]?.type, 'ADDED');
+  assert.equal(mine.at(-1)?.type, 'DELETED');
+  const versions = nodeEvents.map((e) => Number(e.resourceVersion));
+  assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'node events in resourceVersion order');
+}
 
 test('a pod of another namespace (no profile selects it, no node group) stays Pending with the scheduler\'s message', async () => {
   await kubectl('run', 'elsewhere', '-n', 'default', '--image=berth/sleep', '--restart=Never', '--', 'sleep', '3600');

@@ -4,7 +4,8 @@
 // kubectl 1.32 and nothing else: one manifest (a ConfigMap, a Deployment of 3 nginx with a
 // readiness probe, a Service), rollouts, logs, exec, port-forward, a busybox pod made with
 // kubectl run, scaling, server-side apply, diff, events, bad input answered as the API server answers
-// it, drain, and garbage collection. Each step group is one test() so a failure names its step.
+// it, drain, and garbage collection; then a second real client, @kubernetes/client-node, on the
+// same pods and nodes (list, watch, informer, logs). Each step group is one test() so a failure names its step.
 // Left out (see their comments): DNS from a second pod, a forged token.
 // Touches the host (containers, namespaces, nft tables): run under flock /tmp/berth-host.lock.
 // Waits for conditions (until, kubectl wait/rollout status), never for times.
@@ -14,8 +15,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
 import { AWS_CLIS, awsEnv } from './support/aws-cli.ts';
 import { freePort, ROOT, startBerth, type BerthProcess } from './support/berth.ts';
+import { keepWatching, kubeConfigWithExecEnv } from './support/client-node.ts';
 import { cleanupHost } from './support/host-cleanup.ts';
 import { run, type RunResult } from './support/run.ts';
 import { until } from './support/until.ts';
@@ -280,6 +284,91 @@ test('kubectl get events -w shows events while the deployment scales', async () 
   }, ROLLOUT_MS);
   await stop(events.child);
   await settled(3);
+});
+
+// The issue's second real client: @kubernetes/client-node with the kubeconfig update-kubeconfig
+// wrote (its exec plugin runs `aws eks get-token`), on the Deployment's real pods and the nodes.
+// Left out: a 410 Gone resume of the informer. Berth answers 410 to a watch from a compacted
+// revision (src/api/kube/watch.ts, its unit tests), but the store keeps far more history than this
+// test writes, so nothing here compacts past the informer's resourceVersion honestly.
+test('@kubernetes/client-node: list with a selector, a watch, an informer that follows scaling and a deletion exactly (through server-closed watches), logs, nodes', async () => {
+  const kc = kubeConfigWithExecEnv(join(dir, 'config'), env());
+  assert.deepEqual((kc.getCurrentUser()?.exec as { args?: string[] } | undefined)?.args?.slice(-4), ['eks', 'get-token', '--cluster-name', 'demo']);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const names = (items: readonly { metadata?: { name?: string } }[]) => items.map((o) => o.metadata!.name!).sort();
+  const kubectlNames = async () => (await webPods()).map((p) => p.metadata.name).sort();
+
+  const nodes = await core.listNode();
+  assert.deepEqual(names(nodes.items), (await json<{ items: Node[] }>(['get', 'nodes'])).items.map((n) => n.metadata.name).sort());
+  assert.ok(nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), 'every node Ready');
+
+  await settled(3);
+  const listed = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' });
+  assert.deepEqual(names(listed.items), await kubectlNames());
+  assert.equal(listed.items.length, 3);
+  assert.ok(listed.items.every((p) => p.metadata?.labels?.app === 'web' && p.status?.phase === 'Running' && p.spec?.nodeName !== undefined));
+  assert.equal((await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=nothing' })).items.length, 0);
+
+  // Logs: what client-node reads is where kubectl's later read begins (nginx logs on, the probes' requests).
+  const logged = listed.items[0]!.metadata!.name!;
+  const log = await core.readNamespacedPodLog({ name: logged, namespace: 'default', container: 'nginx' });
+  assert.ok(log.length > 0, 'nginx has logged');
+  const later = await kubectl(['logs', logged, '-c', 'nginx']);
+  assert.equal(later.slice(0, log.length), log);
+
+  // A watch from the list's resourceVersion, and an informer whose watches the server closes every 2 s.
+  const watch = await keepWatching(kc, '/api/v1/namespaces/default/pods', { labelSelector: 'app=web' }, listed.metadata!.resourceVersion!);
+  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/pods?timeoutSeconds=2',
+    () => core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' }), 'app=web');
+  let connects = 0;
+  const informerErrors: unknown[] = [];
+  informer.on('connect', () => connects++);
+  informer.on('error', (e) => informerErrors.push(e));
+  const deleted: string[] = [];
+  informer.on('delete', (p) => deleted.push(p.metadata!.name!));
+  await informer.start();
+  /** The informer's cache once it holds exactly the pods kubectl lists, all Ready: `n` of them. */
+  const follows = (what: string, n: number) => until(`the informer's cache equal to kubectl get pods (${what})`, async () => {
+    const want = (await settled(n)).map((p) => p.metadata.name).sort();
+    return isDeepStrictEqual(names(informer.list('default')), want) ? want : undefined;
+  }, ROLLOUT_MS);
+  try {
+    assert.deepEqual(await follows('at start', 3), names(listed.items));
+    const scale = (replicas: number) => apps.patchNamespacedDeploymentScale({ name: 'web', namespace: 'default', body: { spec: { replicas } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    assert.equal((await scale(5)).spec?.replicas, 5);
+    const up = await follows('scaled up to 5', 5);
+    const added = up.filter((n) => !names(listed.items).includes(n));
+    assert.equal(added.length, 2);
+    await scale(3);
+    const down = await follows('scaled down to 3', 3);
+    const removed = up.filter((n) => !down.includes(n));
+    assert.equal(removed.length, 2);
+    const victim = down[0]!;
+    await core.deleteNamespacedPod({ name: victim, namespace: 'default' });
+    const replaced = await follows('a pod deleted and replaced', 3);
+    assert.ok(!replaced.includes(victim));
+    await until('the informer told of each pod that went', async () => ([...removed, victim].every((n) => deleted.includes(n)) ? true : undefined), ROLLOUT_MS);
+    assert.ok(connects >= 3, `the informer watched again after the server closed its watch (${connects} connections)`);
+    assert.deepEqual(informerErrors, []);
+
+    // The watch told the same story, in resourceVersion order.
+    await until('the watch saw every deletion', async () => ([...removed, victim].every((n) => watch.events.some((e) => e.type === 'DELETED' && e.name === n)) ? true : undefined), ROLLOUT_MS);
+    for (const n of [...added, ...replaced.filter((r) => !down.includes(r))]) {
+      const mine = watch.events.filter((e) => e.name === n).map((e) => e.type);
+      assert.equal(mine[0], 'ADDED', `${n}: ${mine.join(' ')}`);
+      assert.ok(mine.includes('MODIFIED'), `${n} was seen changing as it started: ${mine.join(' ')}`);
+    }
+    for (const n of [...removed, victim]) assert.equal(watch.events.filter((e) => e.name === n).at(-1)?.type, 'DELETED', n);
+    const versions = watch.events.map((e) => Number(e.resourceVersion));
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'events in resourceVersion order');
+    assert.deepEqual(watch.events.filter((e) => e.type === 'ERROR'), []);
+    assert.deepEqual(watch.errors, []);
+  } finally {
+    watch.stop();
+    await informer.stop();
+  }
 });
 
 // Bad input: each answer as the API server gives it (status code, reason, message), and nothing changed.

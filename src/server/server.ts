@@ -16,6 +16,7 @@ import { withServiceTables } from '../svcnet/controllers.ts';
 import { clusterDnsFor, masterServiceFor } from '../svcnet/dns-service.ts';
 import { NodeBackend } from '../api/kube/node-backend.ts';
 import { fargatePods, PodBackend, podNodeOf, type PodBackendDeps } from '../api/kube/pod-backend.ts';
+import { watchFargatePods, writeFargatePodSpec } from '../api/kube/fargate-pod-watch.ts';
 import type { KindRegistry } from '../api/kube/kinds.ts';
 import type { PodAgents } from '../api/kube/pod-streams.ts';
 import { instanceRecords } from '../cluster/instance-records.ts';
@@ -122,7 +123,13 @@ export function defaultKubeApiHost(deps: KubeApiHostInputs, registry?: KindRegis
         store: deps.store, cluster, schemas: clusterSchemas, now: deps.now, newUid: randomUUID, rng: Math.random, nodeOf: podNodeOf(instances),
         issueToken: podToken, clusterDns: clusterDnsFor(cluster.serviceIpv4Cidr), masterService: masterServiceFor(cluster.serviceIpv4Cidr),
       };
-      return { nodes: new NodeBackend({ instances, cluster, now: deps.now, fargatePods: () => fargatePods(pods) }), pods: new PodBackend(pods) };
+      return {
+        nodes: new NodeBackend({
+          instances, cluster, now: deps.now,
+          fargatePods: () => fargatePods(pods), watchFargatePods: (from, listener) => watchFargatePods(pods, from, listener), writeFargatePod: (pod, spec) => writeFargatePodSpec(pods, pod, spec),
+        }),
+        pods: new PodBackend(pods),
+      };
     },
   });
 }

@@ -14,6 +14,13 @@ import { fargatePodSpec, fargatePodStatus } from '../../core/kube/testing/fargat
 import { StatusError } from './status.ts';
 import type { OutEvent } from './storage-backend.ts';
 import type { Obj } from './kind-rules.ts';
+import { fargatePods } from './pod-backend-reads.ts';
+import { nameValue, type PodBackendDeps } from './pod-backend-names.ts';
+import { watchFargatePods, writeFargatePodSpec } from './fargate-pod-watch.ts';
+import { splitTaskOps, taskKey, taskStatusOps } from '../../core/workload/task-store.ts';
+import { POD_ECS_CLUSTER, podNameKey } from '../../core/kube/pod/hosting.ts';
+import { schemasDouble } from '../../../test/support/kube-schemas-double.ts';
+import { until } from '../../../test/support/until.ts';
 
 const nodes = new KindRegistry().byResource('', 'v1', 'nodes')!;
 const scope = { account: '000000000000', region: 'us-east-1' };
@@ -127,10 +134,10 @@ describe('node backend', () => {
 });
 
 describe('node backend, Fargate nodes', () => {
-  it('lists and gets each running Fargate pod\'s own node beside the hosts, at the pod\'s revision; a Fargate node is not written through the API', async () => {
+  it('lists and gets each running Fargate pod\'s own node beside the hosts, at the pod\'s revision; without a writer of its pods a Fargate node is not written', async () => {
     const pods = [
-      { spec: fargatePodSpec('a'.repeat(32), 'web'), status: fargatePodStatus(), revision: 42 },
-      { spec: fargatePodSpec('b'.repeat(32), 'waiting'), status: fargatePodStatus({ attachments: [] }), revision: 43 },
+      { spec: fargatePodSpec('a'.repeat(32), 'web'), status: fargatePodStatus(), revision: 42, task: { key: 'a', specRevision: 41 } },
+      { spec: fargatePodSpec('b'.repeat(32), 'waiting'), status: fargatePodStatus({ attachments: [] }), revision: 43, task: { key: 'b', specRevision: 43 } },
     ];
     const withFargate = new NodeBackend({
       instances: instanceRecords(store), cluster: { account: scope.account, region: scope.region, name: 'demo', uid: 'uid-demo', version: '1.32' }, now: () => 1_800_000_100_000,
@@ -146,5 +153,65 @@ describe('node backend, Fargate nodes', () => {
     assert.deepEqual(fargateOnly.items.map((n) => n.metadata.name), [name]);
     await rejects(withFargate.update(nodes, undefined, name, label('x', 'y'), W), 405, /./);
     await rejects(withFargate.delete(nodes, undefined, name, { dryRun: false, propagationPolicy: undefined, preconditions: undefined }), 405, /./);
+  });
+
+  it('watch: a Fargate pod\'s node ADDED once the pod has its address, MODIFIED as its view changes, DELETED when the pod stops, in revision order with the hosts\' events', async () => {
+    const cluster = { account: scope.account, region: scope.region, name: 'demo', uid: 'uid-demo', version: '1.32' };
+    const pods: PodBackendDeps = { store, cluster, schemas: schemasDouble(), now: () => 1_800_000_100_000, newUid: () => 'u', rng: Math.random };
+    const withFargate = new NodeBackend({
+      instances: instanceRecords(store), cluster, now: () => 1_800_000_100_000,
+      fargatePods: () => fargatePods(pods), watchFargatePods: (from, listener) => watchFargatePods(pods, from, listener),
+      writeFargatePod: (pod, spec) => writeFargatePodSpec(pods, pod, spec),
+    });
+    const id = 'c'.repeat(32);
+    const ref = { scope, cluster: POD_ECS_CLUSTER, id };
+    const name = 'fargate-ip-10-0-3-7.us-east-1.compute.internal';
+    const list = await withFargate.list(nodes, undefined, ALL);
+    assert.ok(!list.items.some((n) => n.metadata.name === name));
+    const events: OutEvent[] = [];
+    const close = await withFargate.watch({ kind: nodes, namespace: undefined, labels: [], fields: [], resourceVersion: list.resourceVersion, sendInitialEvents: false, allowBookmarks: false }, (e) => events.push(e));
+    // Made and placed, no address yet: no node.
+    await store.txn({ ops: [...splitTaskOps(ref, fargatePodSpec(id, 'late'), fargatePodStatus({ lastStatus: 'PROVISIONING', attachments: [] })), { type: 'put', key: podNameKey('uid-demo', 'serverless', 'late'), value: nameValue(taskKey(ref)) }] });
+    await store.txn({ ops: taskStatusOps(ref, fargatePodStatus({ lastStatus: 'PENDING' })) });
+    await withFargate.update(nodes, undefined, 'i-a', label('between', 'yes'), W);
+    await store.txn({ ops: taskStatusOps(ref, fargatePodStatus()) });
+    // A write that changes nothing of the node's view.
+    await store.txn({ ops: taskStatusOps(ref, fargatePodStatus({ changes: 4 })) });
+    // A label and an annotation stick (EKS: a Fargate node is a real Node); what EKS sets does not change; a stale write is 409.
+    const stale = await withFargate.get(nodes, undefined, name);
+    const labelled = await withFargate.update(nodes, undefined, name, label('team', 'blue'), W);
+    await withFargate.update(nodes, undefined, name, (cur) => cur && { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, note: 'hi' } } }, W);
+    const got = await withFargate.get(nodes, undefined, name);
+    assert.equal(got.metadata.labels?.team, 'blue');
+    assert.equal(got.metadata.annotations?.note, 'hi');
+    assert.equal(got.metadata.labels?.['eks.amazonaws.com/compute-type'], 'fargate');
+    assert.ok(Number(got.metadata.resourceVersion) > Number(labelled.object.metadata.resourceVersion));
+    await rejects(withFargate.update(nodes, undefined, name, label('eks.amazonaws.com/compute-type', 'ec2'), W), 422, /label "eks\.amazonaws\.com\/compute-type" is set by EKS on a Fargate node/);
+    await rejects(withFargate.update(nodes, undefined, name, (cur) => cur && { ...cur, spec: { ...cur.spec as object, unschedulable: true } }, W), 422, /spec\.unschedulable: Forbidden/);
+    await rejects(withFargate.update(nodes, undefined, name, () => ({ ...stale, metadata: { ...stale.metadata, labels: { ...stale.metadata.labels, team: 'red' } } }), W), 409, /the object has been modified/);
+    await rejects(withFargate.delete(nodes, undefined, name, { dryRun: false, propagationPolicy: undefined, preconditions: undefined }), 405, /./);
+    assert.equal((await withFargate.get(nodes, undefined, name)).metadata.resourceVersion, got.metadata.resourceVersion, 'the refused writes changed nothing');
+    await store.txn({ ops: taskStatusOps(ref, fargatePodStatus({ lastStatus: 'STOPPED', changes: 5 })) });
+    const seen = await until('the node\'s DELETED', async () => (events.some((e) => e.type === 'DELETED') ? events : undefined), 10_000, 10);
+    close();
+    assert.deepEqual(seen.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', name], ['MODIFIED', 'i-a'], ['MODIFIED', name], ['MODIFIED', name], ['MODIFIED', name], ['DELETED', name]]);
+    const labels = (e: OutEvent) => e.type !== 'ERROR' && e.object.metadata.labels?.team;
+    assert.deepEqual(seen.map(labels), [undefined, undefined, undefined, 'blue', 'blue', 'blue'], 'the label in the watch from its write on');
+    const ready = (e: OutEvent) => e.type !== 'ERROR' && (e.object.status as { conditions: { type: string; status: string }[] }).conditions.find((c) => c.type === 'Ready')?.status;
+    assert.deepEqual([ready(seen[0]!), ready(seen[2]!)], ['False', 'True'], 'Ready once the pod runs');
+    const versions = seen.map((e) => Number(e.object.metadata.resourceVersion));
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.ok(versions[0]! > Number(list.resourceVersion));
+
+    // A watch that starts with the state (no resourceVersion) sees a running Fargate pod's node as ADDED, and its node goes when the pod's task does.
+    const id2 = 'd'.repeat(32);
+    const ref2 = { scope, cluster: POD_ECS_CLUSTER, id: id2 };
+    await store.txn({ ops: [...splitTaskOps(ref2, fargatePodSpec(id2, 'second'), fargatePodStatus()), { type: 'put', key: podNameKey('uid-demo', 'serverless', 'second'), value: nameValue(taskKey(ref2)) }] });
+    const fresh: OutEvent[] = [];
+    const closeFresh = await withFargate.watch({ kind: nodes, namespace: undefined, labels: parseLabelSelector('eks.amazonaws.com/compute-type=fargate'), fields: [], resourceVersion: undefined, sendInitialEvents: false, allowBookmarks: false }, (e) => fresh.push(e));
+    await store.txn({ ops: [{ type: 'delete', key: taskKey(ref2) }] });
+    await until('the second node\'s DELETED', async () => (fresh.some((e) => e.type === 'DELETED') ? true : undefined), 10_000, 10);
+    closeFresh();
+    assert.deepEqual(fresh.map((e) => [e.type, e.type === 'ERROR' ? '' : e.object.metadata.name]), [['ADDED', name], ['DELETED', name]]);
   });
 });

@@ -98,13 +98,15 @@ export interface FargatePod {
   readonly status: TaskStatus;
   /** The pod's resourceVersion (the later of its halves' revisions): its node's. */
   readonly revision: number;
+  /** Its task's key and spec revision: what a write of its node's labels is compared with. */
+  readonly task: { readonly key: string; readonly specRevision: number };
 }
 
 /** The cluster's pods placed on Fargate capacity (a read of every pod: bounded by the cluster's pods). */
 export async function fargatePods(d: PodBackendDeps): Promise<FargatePod[]> {
   const { entries } = await listPods(d, undefined, { labels: [], fields: [], limit: 0, continueToken: undefined });
   return entries.filter((e) => isFargatePod(e.held.spec))
-    .map((e) => ({ spec: e.held.spec, status: e.held.status, revision: Math.max(e.held.task.specRevision, e.held.task.statusRevision) }));
+    .map((e) => ({ spec: e.held.spec, status: e.held.status, revision: Math.max(e.held.task.specRevision, e.held.task.statusRevision), task: { key: e.held.task.key, specRevision: e.held.task.specRevision } }));
 }
 
 /** A pod a watch follows: its task's key, both halves as last seen, and the object last sent (undefined: not inside the watch; made when asked). */

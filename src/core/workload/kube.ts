@@ -38,4 +38,10 @@ export interface KubePodFacts {
   podSpec: IPodSpec;
   /** What kept a container from starting when the spec was made; empty or absent when nothing did. */
   unresolved?: UnresolvedRef[];
+  /**
+   * What users wrote on the pod's Fargate node beyond what EKS sets (core/kube/fargate-node.ts):
+   * on EKS a Fargate node is a real Node, and a label put on it stays for the node's life, the
+   * pod's. Absent when nothing was written.
+   */
+  fargateNode?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
