@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeConformance, storeCompactionConformance } from '../conformance.ts';
 import { openSqliteStore, StoreLockedError } from './sqlite-store.ts';
+import { until } from '../../../test/support/until.ts';
 import { CompactedError } from '../store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-sqlite-'));
@@ -58,6 +59,9 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   const write = (key: string, o?: { if?: { key: string; modRevision: number }[] }) =>
     store.txn({ ...o, ops: [{ type: 'put', key, value: key }] }, { onApplied: (r) => applied.push(r.revision) }).then((r) => { acked.push(key); return r; });
   const first = write('/k1');
+  // The writer thread commits, then the main thread fsyncs: waited for, not timed.
+  const fsyncs = (n: number) => until(`${n} fsyncs`, async () => (held.length >= n ? true : undefined), 30_000, 5);
+  await fsyncs(1);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'the commit waits on one fsync');
   assert.deepEqual(applied, [1], 'its outcome is known once committed');
@@ -67,7 +71,7 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   // Two more writes while the first is being synced: one batch, committed now (its condition
   // sees the first batch), with an fsync of its own.
   const later = [write('/k2', { if: [{ key: '/k1', modRevision: 1 }] }), write('/k3')];
-  await new Promise((r) => setTimeout(r, 20));
+  await fsyncs(2);
   assert.equal(held.length, 2, 'the next batch went while the first one\'s fsync runs');
   assert.deepEqual(applied, [1, 2, 3]);
   // At most MAX_UNSYNCED_BATCHES unsynced: a third batch waits.
@@ -82,7 +86,7 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   assert.equal((await first).ok, true);
   assert.deepEqual(acked, ['/k1', '/k2', '/k3']);
   assert.deepEqual(seen, ['/k1', '/k2', '/k3']);
-  await new Promise((r) => setTimeout(r, 20));
+  await fsyncs(2);
   assert.equal(held.length, 2, 'the third batch went once one fsync returned');
   held.shift()!(); // the first batch's, returning late: nothing left for it to answer
   await new Promise((r) => setTimeout(r, 20));
@@ -104,9 +108,12 @@ test('sqlite: a batch that wrote nothing is answered after the batches before it
   t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
   const order: string[] = [];
   const put = store.txn({ ops: [{ type: 'put', key: '/n', value: '1' }] }).then(() => order.push('put'));
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the put\'s fsync', async () => (held.length ? true : undefined), 30_000, 5);
   // Its condition was checked against the unsynced put: refused, but only answered after it.
-  const refused = store.txn({ if: [{ key: '/n', modRevision: 0 }], ops: [{ type: 'put', key: '/n', value: '2' }] }).then((r) => { order.push('refused'); return r; });
+  let decided!: () => void;
+  const committed = new Promise<void>((resolve) => { decided = resolve; });
+  const refused = store.txn({ if: [{ key: '/n', modRevision: 0 }], ops: [{ type: 'put', key: '/n', value: '2' }] }, { onApplied: () => decided() }).then((r) => { order.push('refused'); return r; });
+  await committed;
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'no fsync for a batch that wrote nothing');
   assert.deepEqual(order, []);
