@@ -15,6 +15,8 @@ let n = 0;
 
 storeConformance('sqlite', () => openSqliteStore(join(dir, `c${n++}.db`)));
 // The same contract with a `get` cache of 4 KB: every read past it comes from SQLite.
+// ':memory:' writes on the main thread (no second connection can open it): the same contract.
+storeConformance('sqlite in memory', () => openSqliteStore(':memory:'));
 storeConformance('sqlite (4 KB cache)', () => openSqliteStore(join(dir, `e${n++}.db`), { cacheBytes: 4096 }));
 storeCompactionConformance('sqlite', (historyRevisions) => openSqliteStore(join(dir, `h${n++}.db`), { historyRevisions }));
 

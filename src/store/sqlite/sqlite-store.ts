@@ -1,5 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
@@ -10,7 +10,8 @@ import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
 import { Checkpointer, CHECKPOINT_PRAGMAS } from './checkpoint.ts';
 import { KV_MIGRATION, KV_NEEDS_MIGRATION, LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type KvRow, type LogRow } from './schema.ts';
-import { localWriter, workerWriter, type Committed, type Writer } from './writer.ts';
+import { localWriter, workerWriter, type Writer } from './writer.ts';
+import { WritePipeline, type DurableFiles } from './write-pipeline.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -44,19 +45,7 @@ const MMAP_BYTES = 256 * 1024 * 1024;
  */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/**
- * Batches handed to the writer and not yet durable, at most: one fsyncing (on libuv's
- * pool) while the next is applied and committed (on the writer thread), so neither the
- * disk nor the writer waits for the other. More would only queue fsyncs behind each other
- * (one disk) and hold more acknowledgements back.
- */
-export const MAX_UNSYNCED_BATCHES = 2;
-/**
- * Characters of keys and values in those batches, at most (~bytes: stored JSON is ASCII
- * but for user text): 64 Mi, four of the placer's largest batches (MAX_BATCH_TASKS of
- * 2-3 KB). A single batch larger than this still goes, alone.
- */
-export const MAX_UNSYNCED_CHARS = 64 * 1024 * 1024;
+export { MAX_UNSYNCED_BATCHES, MAX_UNSYNCED_CHARS } from './write-pipeline.ts';
 
 export interface SqliteStoreOptions {
   /** History kept for watchers, in revisions. */
@@ -182,24 +171,6 @@ export class StoreLockedError extends Error {
   }
 }
 
-interface Pending {
-  readonly txn: Txn;
-  readonly options: TxnOptions | undefined;
-  readonly resolve: (r: TxnResult) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-/** A batch handed to the writer: being applied, then committed and waiting for an fsync that started after its commit. */
-interface InFlight {
-  readonly batch: readonly Pending[];
-  /** Characters of its keys and values (MAX_UNSYNCED_CHARS). */
-  readonly chars: number;
-  /** Set once committed: acknowledges it (the cache, the callers, the watchers). */
-  acknowledge?: () => void;
-  /** Once committed, false for a batch that changed nothing: durable once the batches before it are. */
-  wrote: boolean;
-}
-
 interface Watcher {
   readonly prefix: string;
   readonly end: string;
@@ -211,12 +182,9 @@ interface Watcher {
   early: WatchEvent[] | undefined;
 }
 
-interface Files {
-  /** The WAL file, fsynced after each commit. */
-  readonly wal: number;
-  /** The database file and its checkpoints (checkpoint.ts). */
+interface Files extends DurableFiles {
+  /** The database file (checkpoints fsync it). */
   readonly db: number;
-  readonly checkpointer: Checkpointer;
   /** Held open, its exclusive lock with it: this process owns the data dir. */
   readonly lock: DatabaseSync;
 }
@@ -226,24 +194,11 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #db: DatabaseSync;
   readonly #s: ReturnType<typeof statements>;
   readonly #writer: Writer;
-  /** The revision of the latest committed batch (later transactions' conditions see it). */
-  #revision: number;
+  readonly #writes: WritePipeline;
   /** The revision of the latest acknowledged (durable) batch. */
   #acked: number;
-  #compacted: number;
-  #pending: Pending[] = [];
-  #flushScheduled = false;
   /** Undefined for an in-memory database (nothing to fsync or checkpoint). */
   readonly #files: Files | undefined;
-  /** Batches handed to the writer and not yet acknowledged, oldest first (at most MAX_UNSYNCED_BATCHES). */
-  #inFlight: InFlight[] = [];
-  #inFlightChars = 0;
-  /** A checkpoint under way: no batch is committed until it is done. */
-  #checkpointing = false;
-  /** Called whenever a batch is acknowledged or fails, or a checkpoint ends (close waits on them). */
-  #settled: (() => void)[] = [];
-  /** An fsync failed, or the writer died: what was committed may not be on disk, so nothing more is accepted. */
-  #broken: Error | undefined;
   #watchers = new Set<Watcher>();
   #closed = false;
   /**
@@ -265,9 +220,8 @@ class SqliteStoreImpl implements SqliteStore {
       weigh: (kv) => kv.key.length + kv.value.length + CACHED_ENTRY_OVERHEAD_BYTES,
     });
     this.#files = files;
-    this.#revision = state.revision;
     this.#acked = state.revision;
-    this.#compacted = state.compacted;
+    this.#writes = new WritePipeline(writer, files, state, (events, revision) => this.#durable(events, revision));
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -289,9 +243,8 @@ class SqliteStoreImpl implements SqliteStore {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#open();
-    // Beside a writer thread, the page and its revision are read from one snapshot (which
-    // may be ahead of the commits this thread has heard of).
-    if (!this.#files) return this.#page(prefix, options, this.#revision);
+    // The page and its revision from one snapshot, which beside a writer thread may be
+    // ahead of the commits this thread has heard of.
     this.#s.beginRead.run();
     try {
       return this.#page(prefix, options, Number(this.#s.getMeta.get('revision')?.value ?? 0));
@@ -329,37 +282,13 @@ class SqliteStoreImpl implements SqliteStore {
 
   txn(txn: Txn, options?: TxnOptions): Promise<TxnResult> {
     this.#open();
-    if (this.#broken) return Promise.reject(this.#broken);
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ txn, options, resolve, reject });
-      this.#scheduleFlush();
-    });
-  }
-
-  /** Nothing can be handed to the writer now: the batches in flight are at their bounds, or a checkpoint runs. */
-  #blocked(): boolean {
-    return this.#inFlight.length >= MAX_UNSYNCED_BATCHES || (this.#inFlight.length > 0 && this.#inFlightChars >= MAX_UNSYNCED_CHARS) || this.#checkpointing;
-  }
-
-  /** Flush in the next turn, unless blocked: an acknowledgement or a checkpoint's end flushes what queued meanwhile. */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#blocked()) return;
-    this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
-  }
-
-  /** Resolves at the next acknowledgement, batch failure or checkpoint end. */
-  #nextSettle(): Promise<void> {
-    return new Promise((resolve) => this.#settled.push(resolve));
-  }
-
-  #notifySettled(): void {
-    for (const f of this.#settled.splice(0)) f();
+    return this.#writes.txn(txn, options);
   }
 
   watch(prefix: string, afterRevision: number, listener: (event: WatchEvent) => void): Watch {
     this.#open();
-    if (afterRevision < this.#compacted) throw new CompactedError(afterRevision, this.#compacted);
+    const compacted = this.#writes.compacted;
+    if (afterRevision < compacted) throw new CompactedError(afterRevision, compacted);
     const end = prefixEnd(prefix);
     // History up to what is acknowledged; what comes after it arrives live, once durable.
     const history = (this.#s.history.all(afterRevision, prefix, end, this.#acked) as unknown as LogRow[]).map(toEvent);
@@ -386,16 +315,13 @@ class SqliteStoreImpl implements SqliteStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#inFlight.length || this.#checkpointing || (this.#pending.length && !this.#broken)) {
-      if (this.#inFlight.length || this.#checkpointing) await this.#nextSettle();
-      else this.#flush();
-    }
+    await this.#writes.drain();
     this.#closed = true;
     this.#watchers.clear();
     // SQLite's close copies the WAL into the db file without an fsync (synchronous OFF)
     // and deletes it: copied and synced here first, it finds nothing to copy.
     try {
-      if (!this.#broken) await this.#files?.checkpointer.runAtClose();
+      if (!this.#writes.broken) await this.#files?.checkpointer.runAtClose();
     } finally {
       await this.#writer.close();
       this.#db.close();
@@ -414,145 +340,25 @@ class SqliteStoreImpl implements SqliteStore {
    */
   writerDied(err: Error): void {
     if (this.#closed) return;
-    this.#break(new Error(`the state database's writer thread died (${err.message}); restart Berth`, { cause: err }));
-    setImmediate(() => { throw this.#broken; });
+    const fatal = new Error(`the state database's writer thread died (${err.message}); restart Berth`, { cause: err });
+    this.#writes.break(fatal);
+    setImmediate(() => { throw fatal; });
   }
 
   #open(): void {
     if (this.#closed) throw new Error('store is closed');
   }
 
-  /** Refuses every write not acknowledged, and every later one. */
-  #break(err: Error): void {
-    if (this.#broken) return;
-    this.#broken = err;
-    for (const u of this.#inFlight.splice(0)) for (const p of u.batch) p.reject(err);
-    this.#inFlightChars = 0;
-    for (const p of this.#pending.splice(0)) p.reject(err);
-    this.#notifySettled();
-  }
-
-  /**
-   * Hands every pending transaction to the writer as one batch (one SQLite transaction,
-   * one fsync). Runs while earlier batches are applied or fsynced (up to
-   * MAX_UNSYNCED_BATCHES), not during a checkpoint; a due checkpoint first lets the batches
-   * in flight finish, then runs.
-   */
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#blocked() || this.#closed || this.#broken) return;
-    const checkpointer = this.#files?.checkpointer;
-    if (checkpointer?.due()) {
-      // Every earlier batch durable first (checkpoint.ts); the last acknowledgement comes back here.
-      if (this.#inFlight.length === 0) this.#checkpoint(checkpointer);
-      return;
+  /** A batch is durable: its writes become what `get` sees, and watchers hear of them. */
+  #durable(events: readonly WatchEvent[], revision: number | undefined): void {
+    // A newer value read meanwhile (from a later commit) stays.
+    for (const e of events) {
+      const cached = this.#cache.peek(e.kv.key);
+      if (cached === undefined || cached.modRevision >= e.revision) continue;
+      if (e.type === 'put') this.#cache.set(e.kv.key, e.kv); else this.#cache.delete(e.kv.key);
     }
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    let chars = 0;
-    const txns = batch.map((p) => {
-      for (const op of p.txn.ops) chars += op.type === 'put' ? op.key.length + op.value.length : op.type === 'delete' ? op.key.length : op.prefix.length;
-      return p.txn;
-    });
-    const entry: InFlight = { batch, chars, wrote: false };
-    this.#inFlight.push(entry);
-    this.#inFlightChars += chars;
-    this.#writer.apply(txns).then((c) => this.#committed(entry, c), (err: unknown) => this.#failed(entry, err));
-  }
-
-  /** The whole batch failed (nothing of it applied): refused now, it holds no later batch back. */
-  #failed(entry: InFlight, err: unknown): void {
-    const at = this.#inFlight.indexOf(entry);
-    // Already refused: the store broke meanwhile.
-    if (at < 0) return;
-    this.#inFlight.splice(at, 1);
-    this.#inFlightChars -= entry.chars;
-    for (const p of entry.batch) p.reject(err);
-    this.#notifySettled();
-    if (this.#pending.length) this.#scheduleFlush();
-  }
-
-  /** A batch committed: later transactions see it; it is acknowledged once an fsync after it returns. */
-  #committed(entry: InFlight, c: Committed): void {
-    if (!this.#inFlight.includes(entry)) return;
-    const wrote = c.revision !== this.#revision;
-    this.#revision = c.revision;
-    this.#compacted = c.compacted;
-    const { batch, results, events } = { batch: entry.batch, ...c };
-    // Callers that chain on an outcome hear it now.
-    batch.forEach((p, i) => {
-      const r = results[i]!;
-      if (!(r instanceof Error)) p.options?.onApplied?.(r);
-    });
-    entry.wrote = wrote;
-    entry.acknowledge = () => {
-      // Only now, with the batch durable, do its writes become what `get` sees (a newer
-      // value read meanwhile, from a later commit, stays).
-      for (const e of events) {
-        const cached = this.#cache.peek(e.kv.key);
-        if (cached === undefined || cached.modRevision >= e.revision) continue;
-        if (e.type === 'put') this.#cache.set(e.kv.key, e.kv); else this.#cache.delete(e.kv.key);
-      }
-      batch.forEach((p, i) => {
-        const r = results[i]!;
-        if (r instanceof Error) p.reject(r); else p.resolve(r);
-      });
-      if (wrote) this.#acked = Math.max(this.#acked, c.revision);
-      if (events.length && this.#watchers.size) this.#emit(events);
-    };
-    if (this.#files === undefined || (!wrote && this.#inFlight[0] === entry)) {
-      // Nothing to wait for: in memory, or a batch that wrote nothing behind none unsynced.
-      this.#acknowledgeThrough(this.#inFlight.indexOf(entry) + 1);
-      return;
-    }
-    // A batch that wrote nothing needs no fsync of its own, but waits its turn behind the
-    // unsynced ones: its conditions were checked against them, and answers go in order.
-    if (wrote) fsync(this.#files.wal, (err) => this.#synced(entry, err));
-  }
-
-  /**
-   * An fsync returned. It started after `entry`'s commit, so `entry` and every batch before
-   * it are durable: acknowledged now, in order. A failure breaks the store: nothing
-   * unacknowledged is acknowledged, ever.
-   */
-  #synced(entry: InFlight, err: Error | null): void {
-    if (this.#broken) return;
-    if (err) {
-      this.#break(new Error(`the state database could not be synced to disk (${err.message}); restart Berth once the disk is healthy`));
-      return;
-    }
-    const at = this.#inFlight.indexOf(entry);
-    // Already acknowledged by a later batch's fsync, which covered it.
-    if (at < 0) return;
-    this.#acknowledgeThrough(at + 1);
-  }
-
-  /** Acknowledges the first `n` batches in flight, and the committed ones after them that wrote nothing. */
-  #acknowledgeThrough(n: number): void {
-    while (n < this.#inFlight.length && this.#inFlight[n]!.acknowledge && !this.#inFlight[n]!.wrote) n++;
-    for (const u of this.#inFlight.splice(0, n)) {
-      this.#inFlightChars -= u.chars;
-      u.acknowledge!();
-    }
-    this.#notifySettled();
-    if (this.#pending.length || (this.#inFlight.length === 0 && this.#files?.checkpointer.due())) this.#scheduleFlush();
-  }
-
-  /** A checkpoint with no batch in flight (checkpoint.ts); the next batch waits for it. */
-  #checkpoint(checkpointer: Checkpointer): void {
-    this.#checkpointing = true;
-    checkpointer.run((cpErr) => {
-      this.#checkpointing = false;
-      if (cpErr) {
-        // Everything acknowledged is durable in the WAL; nothing more is accepted.
-        this.#break(new Error(`the state database could not be checkpointed to disk (${cpErr.message}); restart Berth once the disk is healthy`));
-        return;
-      } else if (this.#pending.length) {
-        this.#scheduleFlush();
-      }
-      this.#notifySettled();
-    });
+    if (revision !== undefined) this.#acked = revision;
+    if (events.length && this.#watchers.size) this.#emit(events);
   }
 
   #emit(events: readonly WatchEvent[]): void {
