@@ -128,6 +128,8 @@ export async function workerWriter(setup: WriterSetup, onDeath: (err: Error) => 
       const done = ask({ type: 'close' });
       closing = true;
       await expect(done, 'done');
+      // Held open until the thread is gone (an unreferenced one would let the process end first).
+      worker.ref();
       await exited;
     },
   };
