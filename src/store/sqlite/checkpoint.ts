@@ -18,7 +18,8 @@
  * A kill -9 at any step leaves the WAL or the db file holding every acknowledged write (the
  * kernel keeps what was written); a power loss too, since no WAL frame is dropped before
  * the db file holding its pages is on disk, and no new frame is written over an old one.
- * The only cost left on the event loop is copying the pages (one pwrite each).
+ * Copying the pages (one pwrite each) and cutting the WAL need the writing connection: they
+ * run where it lives (writer.ts, CheckpointSteps), the fsyncs on the thread pool.
  */
 import { fsync, fstatSync, fsyncSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';

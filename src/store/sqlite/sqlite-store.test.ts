@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import fs, { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -297,6 +298,44 @@ test('sqlite: a data dir whose kv rows hold values is migrated at open: values, 
   try {
     assert.equal((await again.get('/twice'))?.value, 't2');
     assert.equal(await again.revision(), 8);
+  } finally {
+    await again.close();
+  }
+});
+
+test('sqlite: a writer thread that dies refuses every write not acknowledged and takes the process down with the reason', async () => {
+  const path = join(dir, 'writer-death.db');
+  // A process of its own: the store ends it. Every Worker it makes is kept, to kill the writer.
+  const script = `
+    import threads from 'node:worker_threads';
+    import { syncBuiltinESMExports } from 'node:module';
+    const workers = [];
+    const Original = threads.Worker;
+    threads.Worker = class extends Original { constructor(...a) { super(...a); workers.push(this); } };
+    syncBuiltinESMExports();
+    const { openSqliteStore } = await import(${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).pathname)});
+    const store = await openSqliteStore(${JSON.stringify(path)});
+    await store.txn({ ops: [{ type: 'put', key: '/before', value: '1' }] });
+    console.log('acknowledged /before');
+    await workers[0].terminate();
+    await store.txn({ ops: [{ type: 'put', key: '/after', value: '2' }] }).then(() => console.log('acknowledged /after'), (e) => console.log('refused /after: ' + e.message));
+    setTimeout(() => console.log('still running'), 30_000);
+  `;
+  const file = join(dir, 'writer-death.mjs');
+  writeFileSync(file, script);
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.match(out, /^acknowledged \/before\nrefused \/after: the state database's writer thread (died|exited)/);
+  assert.doesNotMatch(out, /still running|acknowledged \/after/);
+  assert.notEqual(code, 0, 'the process ends with an error');
+  assert.match(err, /writer thread died/);
+  const again = await openSqliteStore(path);
+  try {
+    assert.equal((await again.get('/before'))?.value, '1', 'what was acknowledged is kept');
   } finally {
     await again.close();
   }
