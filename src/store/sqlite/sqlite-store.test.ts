@@ -16,6 +16,7 @@ let n = 0;
 
 storeConformance('sqlite', () => openSqliteStore(join(dir, `c${n++}.db`)));
 // The same contract with a `get` cache of 4 KB: every read past it comes from SQLite.
+storeConformance('sqlite, writer thread', () => openSqliteStore(join(dir, `w${n++}.db`), { writerThread: true }));
 // ':memory:' writes on the main thread (no second connection can open it): the same contract.
 storeConformance('sqlite in memory', () => openSqliteStore(':memory:'));
 storeConformance('sqlite (4 KB cache)', () => openSqliteStore(join(dir, `e${n++}.db`), { cacheBytes: 4096 }));
@@ -314,7 +315,7 @@ test('sqlite: a writer thread that dies refuses every write not acknowledged and
     threads.Worker = class extends Original { constructor(...a) { super(...a); workers.push(this); } };
     syncBuiltinESMExports();
     const { openSqliteStore } = await import(${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).pathname)});
-    const store = await openSqliteStore(${JSON.stringify(path)});
+    const store = await openSqliteStore(${JSON.stringify(path)}, { writerThread: true });
     await store.txn({ ops: [{ type: 'put', key: '/before', value: '1' }] });
     console.log('acknowledged /before');
     await workers[0].terminate();

@@ -54,6 +54,14 @@ export interface SqliteStoreOptions {
   readonly cacheBytes?: number;
   /** WAL size that starts a checkpoint (default CHECKPOINT_WAL_BYTES); tests make it small. */
   readonly checkpointBytes?: number;
+  /**
+   * Apply batches on a worker thread (writer.ts) instead of the main thread. Off by default:
+   * measured 2026-12-08 (bench/README.md, store-writes and scheduler --direct-only), it takes
+   * the statements off the main thread (26.7 -> 11.4 µs of main-thread CPU per new-key put)
+   * but halved the placer's committed rate (8,893 -> 4,330/s binpack): the placer chains
+   * each batch on the last one's commit, and the thread round trip lengthens that chain.
+   */
+  readonly writerThread?: boolean;
 }
 
 /** The SQLite store, with a look at its memory. */
@@ -120,8 +128,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
     if (db.prepare(KV_NEEDS_MIGRATION).get()) db.exec(KV_MIGRATION);
     db.exec(SCHEMA);
-    // This connection only reads from now on: the writer thread writes.
-    db.exec('PRAGMA query_only = ON;');
+    // With a writer thread this connection only reads from now on.
+    if (options.writerThread) db.exec('PRAGMA query_only = ON;');
     // The schema write made the WAL file; its directory entry must be durable too.
     wal = openSync(`${path}-wal`, 'r');
     file = openSync(path, 'r');
@@ -142,7 +150,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const opened: { store?: SqliteStoreImpl } = {};
   let writer: Writer;
   try {
-    writer = await workerWriter({ path, history, pageCacheKib: PAGE_CACHE_KIB, mmapBytes: MMAP_BYTES, busyTimeoutMs: BUSY_TIMEOUT_MS }, (err) => opened.store?.writerDied(err));
+    writer = !options.writerThread ? localWriter(db, s, state) : await workerWriter({ path, history, pageCacheKib: PAGE_CACHE_KIB, mmapBytes: MMAP_BYTES, busyTimeoutMs: BUSY_TIMEOUT_MS }, (err) => opened.store?.writerDied(err));
   } catch (err) {
     closeSync(wal);
     closeSync(file);
