@@ -72,7 +72,7 @@ export async function directOnlyRows(o: SchedulerOptions, cluster: string, famil
     rows.push({
       figure: `placements committed, ${label}, the placer directly`, berth: `${n(r.perSecond)}/s`, baseline: '-', ratio: undefined, target: `≥ ${n(target)}/s`,
       pass: r.perSecond >= target, values: { direct: r },
-      note: `${n(r.placed)} tasks in ${n(r.launches)} launches of ${o.count} from ${o.clients} concurrent callers over ${r.seconds.toFixed(1)} s, ${n(r.cpuMicrosPerTask)} µs of CPU per task, ${r.writeBytesPerTask !== undefined ? `${n(r.writeBytesPerTask)} bytes written per task, ` : ''}event loop busy ${Math.round(r.eventLoopBusy * 100)}% (${n(r.unplaced)} not placed${r.firstFailure ? `, first failure ${r.firstFailure}` : ''}); cluster state loaded in ${(r.loadMs / 1000).toFixed(1)} s; seeded through the store, no HTTP, no agent`,
+      note: `${n(r.placed)} tasks in ${n(r.launches)} launches of ${o.count} from ${o.clients} concurrent callers over ${r.seconds.toFixed(1)} s, ${n(r.cpuMicrosPerTask)} µs of CPU per task (${n(r.mainCpuMicrosPerTask)} on the main thread), ${r.writeBytesPerTask !== undefined ? `${n(r.writeBytesPerTask)} bytes written per task, ` : ''}event loop busy ${Math.round(r.eventLoopBusy * 100)}% (${n(r.unplaced)} not placed${r.firstFailure ? `, first failure ${r.firstFailure}` : ''}); cluster state loaded in ${(r.loadMs / 1000).toFixed(1)} s; seeded through the store, no HTTP, no agent`,
     });
   }
   const pure = await pureOnlyRows({ ...o, seconds: Math.min(o.seconds, 5) }, `family:${family}`, pureTarget);

@@ -18,7 +18,8 @@
  * A kill -9 at any step leaves the WAL or the db file holding every acknowledged write (the
  * kernel keeps what was written); a power loss too, since no WAL frame is dropped before
  * the db file holding its pages is on disk, and no new frame is written over an old one.
- * The only cost left on the event loop is copying the pages (one pwrite each).
+ * Copying the pages (one pwrite each) and cutting the WAL need the writing connection: they
+ * run where it lives (writer.ts, CheckpointSteps), the fsyncs on the thread pool.
  */
 import { fsync, fstatSync, fsyncSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
@@ -34,14 +35,33 @@ export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 /** The pragmas that hand checkpoints and their fsyncs to the store (see above). */
 export const CHECKPOINT_PRAGMAS = 'PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 0;';
 
+/** The two checkpoint steps that need the writing connection (writer.ts runs them where it lives). */
+export interface CheckpointSteps {
+  /** The WAL's frames copied into the db file; true when every frame was. */
+  copy(): Promise<boolean>;
+  /** The WAL, all copied, cut to 0 bytes. */
+  truncate(): Promise<void>;
+}
+
+/** Copies the WAL's frames into the db file; true when every frame was. */
+export function checkpointCopy(db: DatabaseSync): boolean {
+  const r = db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number };
+  return r.busy === 0 && r.log === r.checkpointed;
+}
+
+/** Cuts the WAL to 0 bytes (every frame copied before). */
+export function checkpointTruncate(db: DatabaseSync): void {
+  db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+}
+
 export class Checkpointer {
-  readonly #db: DatabaseSync;
+  readonly #steps: CheckpointSteps;
   readonly #dbFd: number;
   readonly #walFd: number;
   readonly #walBytes: number;
 
-  constructor(db: DatabaseSync, dbFd: number, walFd: number, walBytes = CHECKPOINT_WAL_BYTES) {
-    this.#db = db;
+  constructor(steps: CheckpointSteps, dbFd: number, walFd: number, walBytes = CHECKPOINT_WAL_BYTES) {
+    this.#steps = steps;
     this.#dbFd = dbFd;
     this.#walFd = walFd;
     this.#walBytes = walBytes;
@@ -54,43 +74,24 @@ export class Checkpointer {
 
   /** One checkpoint (see above); `done` once the WAL is empty and that is durable, or with the error. No write may start before. */
   run(done: (err?: Error) => void): void {
-    let copied: boolean;
-    try {
-      copied = this.#copy();
-    } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    fsync(this.#dbFd, (err) => {
-      if (err) return done(err);
-      // Not all copied (a reader held a snapshot: not with one connection, but then the WAL
-      // stays as it is and the next checkpoint tries again).
-      if (!copied) return done();
-      try {
-        this.#truncate();
-      } catch (e) {
-        return done(e instanceof Error ? e : new Error(String(e)));
-      }
-      fsync(this.#walFd, (err2) => done(err2 ?? undefined));
-    });
+    const fail = (err: unknown) => done(err instanceof Error ? err : new Error(String(err)));
+    this.#steps.copy().then((copied) => {
+      fsync(this.#dbFd, (err) => {
+        if (err) return done(err);
+        // Not all copied (the main thread's reading connection held a snapshot): the WAL
+        // stays as it is and the next checkpoint tries again.
+        if (!copied) return done();
+        this.#steps.truncate().then(() => fsync(this.#walFd, (err2) => done(err2 ?? undefined)), fail);
+      });
+    }, fail);
   }
 
-  /** The same, blocking: at close, so that SQLite's own close finds nothing to copy unsynced. */
-  runSync(): void {
-    const copied = this.#copy();
+  /** The same with blocking fsyncs: at close, so that SQLite's own close finds nothing to copy unsynced. */
+  async runAtClose(): Promise<void> {
+    const copied = await this.#steps.copy();
     fsyncSync(this.#dbFd);
     if (!copied) return;
-    this.#truncate();
+    await this.#steps.truncate();
     fsyncSync(this.#walFd);
-  }
-
-  /** Copies the WAL's frames into the db file; true when every frame was. */
-  #copy(): boolean {
-    const r = this.#db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number };
-    return r.busy === 0 && r.log === r.checkpointed;
-  }
-
-  #truncate(): void {
-    this.#db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
   }
 }

@@ -126,12 +126,15 @@ export function statements(db: DatabaseSync) {
     log: p('INSERT INTO log (rev, seq, key, type, value, create_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     /** A compacted key's current value, superseded (see SCHEMA). */
     dropLog: p('DELETE FROM log WHERE rev = ? AND seq = ?'),
-    history: p(`SELECT rev, seq, key, type, value, create_rev, version FROM log WHERE rev > ? AND key >= ? AND (?3 = '' OR key < ?3) ORDER BY rev, seq`),
+    /** Changes in (?1, ?4] under [?2, ?3): up to the acknowledged revision, the rest comes live. */
+    history: p(`SELECT rev, seq, key, type, value, create_rev, version FROM log WHERE rev > ?1 AND rev <= ?4 AND key >= ?2 AND (?3 = '' OR key < ?3) ORDER BY rev, seq`),
     /** Log rows of (?1, ?2] that are no key's current value. */
     compact: p('DELETE FROM log WHERE rev > ?1 AND rev <= ?2 AND NOT EXISTS (SELECT 1 FROM kv WHERE kv.key = log.key AND kv.mod_rev = log.rev AND kv.seq = log.seq)'),
     getMeta: p('SELECT value FROM meta WHERE name = ?'),
     setMeta: p('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
     begin: p('BEGIN IMMEDIATE'),
+    /** A read transaction: a list page and the revision it was read at, from one snapshot. */
+    beginRead: p('BEGIN DEFERRED'),
     commit: p('COMMIT'),
     savepoint: p('SAVEPOINT txn'),
     release: p('RELEASE txn'),

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import fs, { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeConformance, storeCompactionConformance } from '../conformance.ts';
 import { openSqliteStore, StoreLockedError } from './sqlite-store.ts';
+import { until } from '../../../test/support/until.ts';
 import { CompactedError } from '../store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-sqlite-'));
@@ -14,6 +16,9 @@ let n = 0;
 
 storeConformance('sqlite', () => openSqliteStore(join(dir, `c${n++}.db`)));
 // The same contract with a `get` cache of 4 KB: every read past it comes from SQLite.
+storeConformance('sqlite, writer thread', () => openSqliteStore(join(dir, `w${n++}.db`), { writerThread: true }));
+// ':memory:' writes on the main thread (no second connection can open it): the same contract.
+storeConformance('sqlite in memory', () => openSqliteStore(':memory:'));
 storeConformance('sqlite (4 KB cache)', () => openSqliteStore(join(dir, `e${n++}.db`), { cacheBytes: 4096 }));
 storeCompactionConformance('sqlite', (historyRevisions) => openSqliteStore(join(dir, `h${n++}.db`), { historyRevisions }));
 
@@ -58,6 +63,9 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   const write = (key: string, o?: { if?: { key: string; modRevision: number }[] }) =>
     store.txn({ ...o, ops: [{ type: 'put', key, value: key }] }, { onApplied: (r) => applied.push(r.revision) }).then((r) => { acked.push(key); return r; });
   const first = write('/k1');
+  // The writer thread commits, then the main thread fsyncs: waited for, not timed.
+  const fsyncs = (n: number) => until(`${n} fsyncs`, async () => (held.length >= n ? true : undefined), 30_000, 5);
+  await fsyncs(1);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'the commit waits on one fsync');
   assert.deepEqual(applied, [1], 'its outcome is known once committed');
@@ -67,7 +75,7 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   // Two more writes while the first is being synced: one batch, committed now (its condition
   // sees the first batch), with an fsync of its own.
   const later = [write('/k2', { if: [{ key: '/k1', modRevision: 1 }] }), write('/k3')];
-  await new Promise((r) => setTimeout(r, 20));
+  await fsyncs(2);
   assert.equal(held.length, 2, 'the next batch went while the first one\'s fsync runs');
   assert.deepEqual(applied, [1, 2, 3]);
   // At most MAX_UNSYNCED_BATCHES unsynced: a third batch waits.
@@ -82,7 +90,7 @@ test('sqlite: a write is acknowledged, cached and watched only after the WAL is 
   assert.equal((await first).ok, true);
   assert.deepEqual(acked, ['/k1', '/k2', '/k3']);
   assert.deepEqual(seen, ['/k1', '/k2', '/k3']);
-  await new Promise((r) => setTimeout(r, 20));
+  await fsyncs(2);
   assert.equal(held.length, 2, 'the third batch went once one fsync returned');
   held.shift()!(); // the first batch's, returning late: nothing left for it to answer
   await new Promise((r) => setTimeout(r, 20));
@@ -104,9 +112,12 @@ test('sqlite: a batch that wrote nothing is answered after the batches before it
   t.after(() => { fs.fsync = original; syncBuiltinESMExports(); });
   const order: string[] = [];
   const put = store.txn({ ops: [{ type: 'put', key: '/n', value: '1' }] }).then(() => order.push('put'));
-  await new Promise((r) => setTimeout(r, 20));
+  await until('the put\'s fsync', async () => (held.length ? true : undefined), 30_000, 5);
   // Its condition was checked against the unsynced put: refused, but only answered after it.
-  const refused = store.txn({ if: [{ key: '/n', modRevision: 0 }], ops: [{ type: 'put', key: '/n', value: '2' }] }).then((r) => { order.push('refused'); return r; });
+  let decided!: () => void;
+  const committed = new Promise<void>((resolve) => { decided = resolve; });
+  const refused = store.txn({ if: [{ key: '/n', modRevision: 0 }], ops: [{ type: 'put', key: '/n', value: '2' }] }, { onApplied: () => decided() }).then((r) => { order.push('refused'); return r; });
+  await committed;
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'no fsync for a batch that wrote nothing');
   assert.deepEqual(order, []);
@@ -288,6 +299,44 @@ test('sqlite: a data dir whose kv rows hold values is migrated at open: values, 
   try {
     assert.equal((await again.get('/twice'))?.value, 't2');
     assert.equal(await again.revision(), 8);
+  } finally {
+    await again.close();
+  }
+});
+
+test('sqlite: a writer thread that dies refuses every write not acknowledged and takes the process down with the reason', async () => {
+  const path = join(dir, 'writer-death.db');
+  // A process of its own: the store ends it. Every Worker it makes is kept, to kill the writer.
+  const script = `
+    import threads from 'node:worker_threads';
+    import { syncBuiltinESMExports } from 'node:module';
+    const workers = [];
+    const Original = threads.Worker;
+    threads.Worker = class extends Original { constructor(...a) { super(...a); workers.push(this); } };
+    syncBuiltinESMExports();
+    const { openSqliteStore } = await import(${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).pathname)});
+    const store = await openSqliteStore(${JSON.stringify(path)}, { writerThread: true });
+    await store.txn({ ops: [{ type: 'put', key: '/before', value: '1' }] });
+    console.log('acknowledged /before');
+    await workers[0].terminate();
+    await store.txn({ ops: [{ type: 'put', key: '/after', value: '2' }] }).then(() => console.log('acknowledged /after'), (e) => console.log('refused /after: ' + e.message));
+    setTimeout(() => console.log('still running'), 30_000);
+  `;
+  const file = join(dir, 'writer-death.mjs');
+  writeFileSync(file, script);
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.match(out, /^acknowledged \/before\nrefused \/after: the state database's writer thread (died|exited)/);
+  assert.doesNotMatch(out, /still running|acknowledged \/after/);
+  assert.notEqual(code, 0, 'the process ends with an error');
+  assert.match(err, /writer thread died/);
+  const again = await openSqliteStore(path);
+  try {
+    assert.equal((await again.get('/before'))?.value, '1', 'what was acknowledged is kept');
   } finally {
     await again.close();
   }

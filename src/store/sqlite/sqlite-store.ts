@@ -1,5 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
@@ -9,7 +9,9 @@ import { Lru } from '../../lib/lru.ts';
 import { syncDir } from '../../lib/sync-dir.ts';
 import { prefixEnd } from '../keys.ts';
 import { Checkpointer, CHECKPOINT_PRAGMAS } from './checkpoint.ts';
-import { KV_MIGRATION, KV_NEEDS_MIGRATION, LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type KvHead, type KvRow, type LogRow } from './schema.ts';
+import { KV_MIGRATION, KV_NEEDS_MIGRATION, LOG_MIGRATION, LOG_NEEDS_MIGRATION, SCHEMA, statements, type KvRow, type LogRow } from './schema.ts';
+import { localWriter, workerWriter, type Writer } from './writer.ts';
+import { WritePipeline, type DurableFiles } from './write-pipeline.ts';
 
 /** Watch history kept for resuming watchers: enough for any agent or controller that was away minutes. */
 const HISTORY_REVISIONS = 100_000;
@@ -27,25 +29,23 @@ const CACHED_VALUES = 100_000;
 const CACHED_ENTRY_OVERHEAD_BYTES = 120;
 
 /**
- * SQLite's page cache, KiB: 16 MiB instead of its 2 MiB, so the kv key index of a large
- * cluster (100,000 task keys: ~10 MB) stays in memory and a put's random index leaf is not
- * read again from the WAL (pread; mmap serves only the db file). Measured with the store's
- * write path, batches of 320 puts of 1.3 KB into 100,000 keys: 42.9 -> 38.5 µs of CPU per
- * put (64 MiB: no better). Bounded: SQLite allocates pages as used, up to this.
+ * SQLite's page cache, KiB, of each connection (the writer's and the readers'): 16 MiB
+ * instead of its 2 MiB, so the kv key index of a large cluster (100,000 task keys: ~10 MB)
+ * stays in memory and a put's random index leaf is not read again from the WAL (pread;
+ * mmap serves only the db file). Measured with the store's write path, batches of 320 puts
+ * of 1.3 KB into 100,000 keys: 42.9 -> 38.5 µs of CPU per put (64 MiB: no better).
+ * Bounded: SQLite allocates pages as used, up to this.
  */
 const PAGE_CACHE_KIB = 16 * 1024;
-
-/** Compaction runs at most this often (in revisions) so it stays off the hot path. */
-const COMPACT_EVERY = 1_000;
-
+/** mmap of the db file for reads: hot pages skip a copy (measured: a 3 KB get went from 3.3 to 2.4 µs). */
+const MMAP_BYTES = 256 * 1024 * 1024;
 /**
- * Batches committed to SQLite whose fsync is still running, at most: the next batch is
- * applied and committed while the previous one's fsync runs on libuv's pool (its frames
- * follow in the WAL), so the event loop is not idle for an fsync per batch. Two: the
- * store's work on one batch overlaps the disk's on the one before; more would only queue
- * fsyncs behind each other (one disk) and hold more acknowledgements back.
+ * How long one connection waits for the other's lock (the writer thread's and the main
+ * thread's): only a checkpoint's WAL cut and a reader's snapshot ever meet, for µs.
  */
-export const MAX_UNSYNCED_BATCHES = 2;
+const BUSY_TIMEOUT_MS = 5_000;
+
+export { MAX_UNSYNCED_BATCHES, MAX_UNSYNCED_CHARS } from './write-pipeline.ts';
 
 export interface SqliteStoreOptions {
   /** History kept for watchers, in revisions. */
@@ -54,6 +54,14 @@ export interface SqliteStoreOptions {
   readonly cacheBytes?: number;
   /** WAL size that starts a checkpoint (default CHECKPOINT_WAL_BYTES); tests make it small. */
   readonly checkpointBytes?: number;
+  /**
+   * Apply batches on a worker thread (writer.ts) instead of the main thread. Off by default:
+   * measured 2026-12-08 (bench/README.md, store-writes and scheduler --direct-only), it takes
+   * the statements off the main thread (26.7 -> 11.4 µs of main-thread CPU per new-key put)
+   * but halved the placer's committed rate (8,893 -> 4,330/s binpack): the placer chains
+   * each batch on the last one's commit, and the thread round trip lengthens that chain.
+   */
+  readonly writerThread?: boolean;
 }
 
 /** The SQLite store, with a look at its memory. */
@@ -71,56 +79,97 @@ export interface SqliteStore extends Store {
  * transaction does not undo another) and made durable by one fsync. That is what lets
  * a single process acknowledge thousands of durable writes per second.
  *
- * The fsync runs off the event loop. SQLite commits with `synchronous=OFF` (the commit's
- * frames are written to the WAL, not synced), then the store fsyncs the WAL file on
- * libuv's thread pool and only then acknowledges the batch, updates its cache and tells
- * watchers. A commit's frames are in the WAL before the fsync starts, so when it returns
- * they are on disk, and so are every earlier batch's. While a batch's fsync runs the next
- * batch is applied and committed (at most MAX_UNSYNCED_BATCHES unsynced), and batches are
- * acknowledged in commit order: a later batch's transactions may depend on an earlier
- * one's (their conditions saw it), and none is acknowledged before all before it are
- * durable. `txn`'s `onApplied` tells the caller its outcome as soon as it is committed,
- * before it is durable (the placer chains its next batch on it). Checkpoints (WAL pages copied into the database file) are the store's
- * too, between batches, each with its two fsyncs on the thread pool (checkpoint.ts).
+ * The writes run off the event loop: a writer thread with its own connection applies and
+ * commits each batch (writer.ts; the main thread for ':memory:'), with `synchronous=OFF`
+ * (the commit's frames are written to the WAL, not synced); the main thread then fsyncs
+ * the WAL file on libuv's thread pool and only then acknowledges the batch, updates its
+ * cache and tells watchers. A commit's frames are in the WAL before the fsync starts, so
+ * when it returns they are on disk, and so are every earlier batch's. While a batch's
+ * fsync runs the next batch is applied and committed (at most MAX_UNSYNCED_BATCHES handed
+ * to the writer and not durable), and batches are acknowledged in commit order: a later
+ * batch's transactions may depend on an earlier one's (their conditions saw it), and none
+ * is acknowledged before all before it are durable. `txn`'s `onApplied` tells the caller
+ * its outcome as soon as it is committed, before it is durable (the placer chains its next
+ * batch on it). Checkpoints (WAL pages copied into the database file) are the store's too,
+ * between batches, each with its two fsyncs on the thread pool (checkpoint.ts).
  * With `synchronous=FULL` SQLite would fsync inside COMMIT, and with NORMAL inside every
- * checkpoint, on the event loop: 0.3 ms on an idle disk, tens of ms on a busy one, during
- * which the whole control plane (and an agent in the same process) stands still.
- * Queries (`list`, and `get` of a key not cached) may see a batch up to one fsync before
- * it is acknowledged; nothing is acknowledged before it is durable.
+ * checkpoint: 0.3 ms on an idle disk, tens of ms on a busy one, during which nothing else
+ * would be written.
  *
- * The database is opened in exclusive locking mode: one Berth process owns a data dir.
+ * Reads stay on the main thread, on a connection of its own (query only): `get` from the
+ * cache, `list`, `modRevision` and watch history from SQLite. They may see a batch up to
+ * one fsync before it is acknowledged; nothing is acknowledged before it is durable.
+ *
+ * One Berth process owns a data dir: it holds an exclusive lock on `<path>-lock` for as
+ * long as the store is open (the two connections cannot lock the database itself
+ * exclusively, as one did before the writer thread).
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
+  const history = options.historyRevisions ?? HISTORY_REVISIONS;
+  const cacheBytes = options.cacheBytes ?? CACHED_VALUE_BYTES;
+  if (path === ':memory:') {
+    const db = new DatabaseSync(path);
+    db.exec(SCHEMA);
+    const s = statements(db);
+    const state = metaState(s, history);
+    return new SqliteStoreImpl(db, s, localWriter(db, s, state), state, cacheBytes, undefined);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  let lock: DatabaseSync | undefined;
+  let db: DatabaseSync | undefined;
   let wal: number | undefined;
   let file: number | undefined;
   try {
-    // mmap: reads of hot pages skip a copy (measured: a 3 KB get went from 3.3 to 2.4 µs).
+    lock = new DatabaseSync(`${path}-lock`);
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;');
+    db = new DatabaseSync(path);
     // Checkpoints and their fsyncs are the store's (checkpoint.ts), off the event loop.
-    db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; ${CHECKPOINT_PRAGMAS} PRAGMA mmap_size = 268435456; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; ${CHECKPOINT_PRAGMAS} PRAGMA mmap_size = ${MMAP_BYTES}; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
     if (db.prepare(LOG_NEEDS_MIGRATION).get()) db.exec(LOG_MIGRATION);
     if (db.prepare(KV_NEEDS_MIGRATION).get()) db.exec(KV_MIGRATION);
     db.exec(SCHEMA);
-    if (path !== ':memory:') {
-      // The schema write made the WAL file; its directory entry must be durable too.
-      wal = openSync(`${path}-wal`, 'r');
-      file = openSync(path, 'r');
-      // A migration or the schema, written with synchronous OFF: on disk before anything else.
-      fsyncSync(wal);
-      await syncDir(dirname(path));
-    }
+    // With a writer thread this connection only reads from now on.
+    if (options.writerThread) db.exec('PRAGMA query_only = ON;');
+    // The schema write made the WAL file; its directory entry must be durable too.
+    wal = openSync(`${path}-wal`, 'r');
+    file = openSync(path, 'r');
+    // A migration or the schema, written with synchronous OFF: on disk before anything else.
+    fsyncSync(wal);
+    await syncDir(dirname(path));
   } catch (err) {
     if (wal !== undefined) closeSync(wal);
     if (file !== undefined) closeSync(file);
-    db.close();
+    db?.close();
+    lock?.close();
     if (/locked|busy/i.test(String(err))) throw new StoreLockedError(path);
     throw err;
   }
-  const files = wal !== undefined && file !== undefined ? { wal, db: file, checkpointer: new Checkpointer(db, file, wal, options.checkpointBytes) } : undefined;
-  return new SqliteStoreImpl(db, options.historyRevisions ?? HISTORY_REVISIONS, options.cacheBytes ?? CACHED_VALUE_BYTES, files);
+  const s = statements(db);
+  const state = metaState(s, history);
+  // The store, once made, hears of the writer thread's death (it may die before).
+  const opened: { store?: SqliteStoreImpl } = {};
+  let writer: Writer;
+  try {
+    writer = !options.writerThread ? localWriter(db, s, state) : await workerWriter({ path, history, pageCacheKib: PAGE_CACHE_KIB, mmapBytes: MMAP_BYTES, busyTimeoutMs: BUSY_TIMEOUT_MS }, (err) => opened.store?.writerDied(err));
+  } catch (err) {
+    closeSync(wal);
+    closeSync(file);
+    db.close();
+    lock.close();
+    throw err;
+  }
+  const files = { wal, db: file, lock, checkpointer: new Checkpointer(writer, file, wal, options.checkpointBytes) };
+  opened.store = new SqliteStoreImpl(db, s, writer, state, cacheBytes, files);
+  return opened.store;
 }
 
+function metaState(s: ReturnType<typeof statements>, history: number) {
+  return {
+    revision: Number(s.getMeta.get('revision')?.value ?? 0),
+    compacted: Number(s.getMeta.get('compacted')?.value ?? 0),
+    history,
+  };
+}
 
 /** Another process holds the database. */
 export class StoreLockedError extends Error {
@@ -130,60 +179,47 @@ export class StoreLockedError extends Error {
   }
 }
 
-interface Pending {
-  readonly txn: Txn;
-  readonly options: TxnOptions | undefined;
-  readonly resolve: (r: TxnResult) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-/** A batch committed to SQLite, waiting for an fsync that started after its commit. */
-interface Unsynced {
-  /** Acknowledges it: the cache, the callers, the watchers. */
-  readonly acknowledge: () => void;
-  readonly batch: readonly Pending[];
-  /** False for a batch that changed nothing: durable once the batches before it are. */
-  readonly wrote: boolean;
-}
-
 interface Watcher {
   readonly prefix: string;
   readonly end: string;
+  /** Live events at or below this revision were in the watcher's history, or before what it asked for. */
+  readonly after: number;
   readonly listener: (e: WatchEvent) => void;
   closed: boolean;
+  /** Live events that came before the history went out: they follow it. Undefined once it has. */
+  early: WatchEvent[] | undefined;
+}
+
+interface Files extends DurableFiles {
+  /** The database file (checkpoints fsync it). */
+  readonly db: number;
+  /** Held open, its exclusive lock with it: this process owns the data dir. */
+  readonly lock: DatabaseSync;
 }
 
 class SqliteStoreImpl implements SqliteStore {
+  /** The main thread's connection: every read (and, for ':memory:', the writes too). */
   readonly #db: DatabaseSync;
-  readonly #history: number;
   readonly #s: ReturnType<typeof statements>;
-  #revision: number;
-  #compacted: number;
-  #pending: Pending[] = [];
-  #flushScheduled = false;
-  /** The WAL file, fsynced after each commit; undefined for an in-memory database. */
-  readonly #wal: number | undefined;
-  /** The database file and its checkpoints (checkpoint.ts); undefined in memory. */
-  readonly #files: { readonly db: number; readonly checkpointer: Checkpointer } | undefined;
-  /** Committed batches whose fsync has not returned, oldest first (at most MAX_UNSYNCED_BATCHES). */
-  #unsynced: Unsynced[] = [];
-  /** A checkpoint under way: no batch is committed until it is done. */
-  #checkpointing = false;
-  /** Called whenever a batch is acknowledged or a checkpoint ends (close waits on them). */
-  #settled: (() => void)[] = [];
-  /** An fsync failed: what was committed may not be on disk, so nothing more is accepted. */
-  #broken: Error | undefined;
+  readonly #writer: Writer;
+  readonly #writes: WritePipeline;
+  /** The revision of the latest acknowledged (durable) batch. */
+  #acked: number;
+  /** Undefined for an in-memory database (nothing to fsync or checkpoint). */
+  readonly #files: Files | undefined;
   #watchers = new Set<Watcher>();
   #closed = false;
   /**
    * Filled by `get` misses only; a commit refreshes (or drops) the keys already here but
    * adds none, so a burst of writes never pushes out what readers use, nor grows memory.
-   * This process is the only writer (the database is locked to it), so it is never stale.
+   * This process is the only writer (the data dir is locked to it), so it is never stale.
    */
   readonly #cache: Lru<string, KeyValue>;
 
-  constructor(db: DatabaseSync, history: number, cacheBytes: number, files: { wal: number; db: number; checkpointer: Checkpointer } | undefined) {
+  constructor(db: DatabaseSync, s: ReturnType<typeof statements>, writer: Writer, state: { revision: number; compacted: number }, cacheBytes: number, files: Files | undefined) {
     this.#db = db;
+    this.#s = s;
+    this.#writer = writer;
     this.#cache = new Lru<string, KeyValue>({
       maxEntries: CACHED_VALUES,
       maxWeight: cacheBytes,
@@ -191,12 +227,9 @@ class SqliteStoreImpl implements SqliteStore {
       // JSON is ASCII but for user text.
       weigh: (kv) => kv.key.length + kv.value.length + CACHED_ENTRY_OVERHEAD_BYTES,
     });
-    this.#wal = files?.wal;
     this.#files = files;
-    this.#history = history;
-    this.#s = statements(db);
-    this.#revision = Number(this.#s.getMeta.get('revision')?.value ?? 0);
-    this.#compacted = Number(this.#s.getMeta.get('compacted')?.value ?? 0);
+    this.#acked = state.revision;
+    this.#writes = new WritePipeline(writer, files, state, (events, revision) => this.#durable(events, revision));
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -218,6 +251,17 @@ class SqliteStoreImpl implements SqliteStore {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#open();
+    // The page and its revision from one snapshot, which beside a writer thread may be
+    // ahead of the commits this thread has heard of.
+    this.#s.beginRead.run();
+    try {
+      return this.#page(prefix, options, Number(this.#s.getMeta.get('revision')?.value ?? 0));
+    } finally {
+      this.#db.exec('COMMIT');
+    }
+  }
+
+  #page(prefix: string, options: ListOptions, revision: number): ListResult {
     // One row past the page says whether there is more.
     const limit = options.limit === undefined || options.limit < 0 ? -1 : options.limit + 1;
     const end = prefixEnd(prefix);
@@ -231,7 +275,7 @@ class SqliteStoreImpl implements SqliteStore {
     let rows: KvRow[];
     if (options.reverse) {
       // Keys before a cursor at or below the prefix: none under it.
-      if (after !== undefined && after <= prefix) return { items: [], more: false, revision: this.#revision };
+      if (after !== undefined && after <= prefix) return { items: [], more: false, revision };
       const upper = after !== undefined && (end === '' || after < end) ? after : end;
       rows = (upper === '' ? (k ? s.keysFromDesc : s.fromDesc).all(prefix, limit) : (k ? s.keysBetweenDesc : s.betweenDesc).all(prefix, upper, limit)) as unknown as KvRow[];
     } else if (after !== undefined && after >= prefix) {
@@ -241,50 +285,30 @@ class SqliteStoreImpl implements SqliteStore {
     }
     const more = limit >= 0 && rows.length === limit;
     if (more) rows.pop();
-    return { items: rows.map(toKv), more, revision: this.#revision };
+    return { items: rows.map(toKv), more, revision };
   }
 
   txn(txn: Txn, options?: TxnOptions): Promise<TxnResult> {
     this.#open();
-    if (this.#broken) return Promise.reject(this.#broken);
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ txn, options, resolve, reject });
-      this.#scheduleFlush();
-    });
-  }
-
-  /** Nothing can be committed now: the unsynced batches are at their bound, or a checkpoint runs. */
-  #blocked(): boolean {
-    return this.#unsynced.length >= MAX_UNSYNCED_BATCHES || this.#checkpointing;
-  }
-
-  /** Flush in the next turn, unless blocked: an acknowledgement or a checkpoint's end flushes what queued meanwhile. */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#blocked()) return;
-    this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
-  }
-
-  /** Resolves at the next acknowledgement or checkpoint end. */
-  #nextSettle(): Promise<void> {
-    return new Promise((resolve) => this.#settled.push(resolve));
-  }
-
-  #notifySettled(): void {
-    for (const f of this.#settled.splice(0)) f();
+    return this.#writes.txn(txn, options);
   }
 
   watch(prefix: string, afterRevision: number, listener: (event: WatchEvent) => void): Watch {
     this.#open();
-    if (afterRevision < this.#compacted) throw new CompactedError(afterRevision, this.#compacted);
+    const compacted = this.#writes.compacted;
+    if (afterRevision < compacted) throw new CompactedError(afterRevision, compacted);
     const end = prefixEnd(prefix);
-    const history = (this.#s.history.all(afterRevision, prefix, end) as unknown as LogRow[]).map(toEvent);
-    const watcher: Watcher = { prefix, end, listener, closed: false };
-    // History goes out before any live event: live events only come from #flush, which runs
-    // in a later macrotask than this microtask.
+    // History up to what is acknowledged; what comes after it arrives live, once durable.
+    const history = (this.#s.history.all(afterRevision, prefix, end, this.#acked) as unknown as LogRow[]).map(toEvent);
+    const watcher: Watcher = { prefix, end, after: Math.max(afterRevision, this.#acked), listener, closed: false, early: [] };
+    // Live from now on, held back until the history has gone out (in a microtask, so that
+    // the caller has the Watch first): an acknowledgement may come in between.
+    this.#watchers.add(watcher);
     queueMicrotask(() => {
       for (const e of history) if (!watcher.closed) listener(e);
-      if (!watcher.closed) this.#watchers.add(watcher);
+      const early = watcher.early!;
+      watcher.early = undefined;
+      for (const e of early) if (!watcher.closed) listener(e);
     });
     return { close: () => { watcher.closed = true; this.#watchers.delete(watcher); } };
   }
@@ -294,208 +318,64 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async revision(): Promise<number> {
-    return this.#revision;
+    return this.#acked;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#unsynced.length || this.#checkpointing || (this.#pending.length && !this.#broken)) {
-      if (this.#unsynced.length || this.#checkpointing) await this.#nextSettle();
-      else this.#flush();
-    }
+    await this.#writes.drain();
     this.#closed = true;
     this.#watchers.clear();
     // SQLite's close copies the WAL into the db file without an fsync (synchronous OFF)
     // and deletes it: copied and synced here first, it finds nothing to copy.
     try {
-      if (!this.#broken) this.#files?.checkpointer.runSync();
+      if (!this.#writes.broken) await this.#files?.checkpointer.runAtClose();
     } finally {
+      await this.#writer.close();
       this.#db.close();
-      if (this.#wal !== undefined) closeSync(this.#wal);
-      if (this.#files) closeSync(this.#files.db);
+      if (this.#files) {
+        closeSync(this.#files.wal);
+        closeSync(this.#files.db);
+        this.#files.lock.close();
+      }
     }
+  }
+
+  /**
+   * The writer thread is gone: what it committed and nobody acknowledged may be lost with
+   * it, so the store refuses everything from now on, and the process goes down loudly
+   * (an uncaught error) rather than run on with a store that cannot write.
+   */
+  writerDied(err: Error): void {
+    if (this.#closed) return;
+    const fatal = new Error(`the state database's writer thread died (${err.message}); restart Berth`, { cause: err });
+    this.#writes.break(fatal);
+    setImmediate(() => { throw fatal; });
   }
 
   #open(): void {
     if (this.#closed) throw new Error('store is closed');
   }
 
-  /**
-   * Applies every pending transaction in one SQLite transaction and one fsync. Runs while
-   * earlier batches' fsyncs are under way (up to MAX_UNSYNCED_BATCHES), not during a
-   * checkpoint; a due checkpoint first lets the unsynced batches finish, then runs.
-   */
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#blocked() || this.#closed || this.#broken) return;
-    const checkpointer = this.#files?.checkpointer;
-    if (checkpointer?.due()) {
-      // Every earlier batch durable first (checkpoint.ts); the last acknowledgement comes back here.
-      if (this.#unsynced.length === 0) this.#checkpoint(checkpointer);
-      return;
+  /** A batch is durable: its writes become what `get` sees, and watchers hear of them. */
+  #durable(events: readonly WatchEvent[], revision: number | undefined): void {
+    // A newer value read meanwhile (from a later commit) stays.
+    for (const e of events) {
+      const cached = this.#cache.peek(e.kv.key);
+      if (cached === undefined || cached.modRevision >= e.revision) continue;
+      if (e.type === 'put') this.#cache.set(e.kv.key, e.kv); else this.#cache.delete(e.kv.key);
     }
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    const s = this.#s;
-    const startRevision = this.#revision;
-    const startCompacted = this.#compacted;
-    const results: (TxnResult | Error)[] = [];
-    const events: WatchEvent[] = [];
-    try {
-      s.begin.run();
-      for (const { txn } of batch) {
-        const failed = (txn.if ?? []).filter((c) => ((s.modRev.get(c.key) as { mod_rev: number } | undefined)?.mod_rev ?? 0) !== c.modRevision).map((c) => c.key);
-        if (failed.length) { results.push({ ok: false, revision: this.#revision, failed }); continue; }
-        if (txn.ops.length === 0) { results.push({ ok: true, revision: this.#revision }); continue; }
-        const revision = this.#revision + 1;
-        const mark = events.length;
-        s.savepoint.run();
-        try {
-          applyOps(s, txn, revision, this.#compacted, events);
-          s.release.run();
-          this.#revision = revision;
-          results.push({ ok: true, revision });
-        } catch (err) {
-          s.rollbackTo.run();
-          s.release.run();
-          events.length = mark;
-          results.push(err instanceof Error ? err : new Error(String(err)));
-        }
-      }
-      if (this.#revision !== startRevision) {
-        s.setMeta.run('revision', this.#revision);
-        if (this.#revision - this.#compacted >= this.#history + COMPACT_EVERY) {
-          const from = this.#compacted;
-          this.#compacted = this.#revision - this.#history;
-          s.compact.run(from, this.#compacted);
-          s.setMeta.run('compacted', this.#compacted);
-        }
-      }
-      s.commit.run();
-    } catch (err) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      this.#revision = startRevision;
-      this.#compacted = startCompacted;
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    // Committed: later transactions see it. Callers that chain on an outcome hear it now.
-    batch.forEach((p, i) => {
-      const r = results[i]!;
-      if (!(r instanceof Error)) p.options?.onApplied?.(r);
-    });
-    const acknowledge = () => {
-      // Only now, with the batch durable, do its writes become what `get` sees.
-      for (const e of events) {
-        if (e.type === 'put' && this.#cache.has(e.kv.key)) this.#cache.set(e.kv.key, e.kv);
-        else this.#cache.delete(e.kv.key);
-      }
-      batch.forEach((p, i) => {
-        const r = results[i]!;
-        if (r instanceof Error) p.reject(r); else p.resolve(r);
-      });
-      if (events.length && this.#watchers.size) this.#emit(events);
-    };
-    if (this.#wal === undefined || (this.#revision === startRevision && this.#unsynced.length === 0)) {
-      acknowledge();
-      if (this.#pending.length) this.#scheduleFlush();
-      return;
-    }
-    // A batch that wrote nothing needs no fsync of its own, but waits its turn behind the
-    // unsynced ones: its conditions were checked against them, and answers go in order.
-    const wrote = this.#revision !== startRevision;
-    const entry: Unsynced = { acknowledge, batch, wrote };
-    this.#unsynced.push(entry);
-    if (wrote) fsync(this.#wal, (err) => this.#synced(entry, err));
-    // The next batch may go while this one's fsync runs.
-    if (this.#pending.length) this.#scheduleFlush();
-  }
-
-  /**
-   * An fsync returned. It started after `entry`'s commit, so `entry` and every batch before
-   * it are durable: acknowledged now, in order. A failure breaks the store: nothing
-   * unacknowledged is acknowledged, ever.
-   */
-  #synced(entry: Unsynced, err: Error | null): void {
-    if (this.#broken) return;
-    if (err) {
-      this.#broken = new Error(`the state database could not be synced to disk (${err.message}); restart Berth once the disk is healthy`);
-      for (const u of this.#unsynced.splice(0)) for (const p of u.batch) p.reject(this.#broken);
-      for (const p of this.#pending.splice(0)) p.reject(this.#broken);
-      this.#notifySettled();
-      return;
-    }
-    const at = this.#unsynced.indexOf(entry);
-    // Already acknowledged by a later batch's fsync, which covered it.
-    if (at < 0) return;
-    let n = at + 1;
-    while (n < this.#unsynced.length && !this.#unsynced[n]!.wrote) n++;
-    for (const u of this.#unsynced.splice(0, n)) u.acknowledge();
-    this.#notifySettled();
-    if (this.#pending.length || (this.#unsynced.length === 0 && this.#files?.checkpointer.due())) this.#scheduleFlush();
-  }
-
-  /** A checkpoint with no batch unsynced (checkpoint.ts); the next batch waits for it. */
-  #checkpoint(checkpointer: Checkpointer): void {
-    this.#checkpointing = true;
-    checkpointer.run((cpErr) => {
-      this.#checkpointing = false;
-      if (cpErr) {
-        // Everything acknowledged is durable in the WAL; nothing more is accepted.
-        this.#broken = new Error(`the state database could not be checkpointed to disk (${cpErr.message}); restart Berth once the disk is healthy`);
-        for (const p of this.#pending.splice(0)) p.reject(this.#broken);
-      } else if (this.#pending.length) {
-        this.#scheduleFlush();
-      }
-      this.#notifySettled();
-    });
+    if (revision !== undefined) this.#acked = revision;
+    if (events.length && this.#watchers.size) this.#emit(events);
   }
 
   #emit(events: readonly WatchEvent[]): void {
     const watchers = [...this.#watchers];
     for (const e of events) {
       for (const w of watchers) {
-        if (!w.closed && e.kv.key >= w.prefix && (w.end === '' || e.kv.key < w.end)) w.listener(e);
+        if (w.closed || e.revision <= w.after || e.kv.key < w.prefix || (w.end !== '' && e.kv.key >= w.end)) continue;
+        if (w.early) w.early.push(e); else w.listener(e);
       }
-    }
-  }
-}
-
-/**
- * One transaction's writes at `revision`: each put one log row (the value's only copy) and
- * its key's kv row pointing at it (schema.ts). A superseded value at or below `compacted`
- * is no watcher's history: its row goes now; one above stays until compaction passes it.
- */
-function applyOps(s: ReturnType<typeof statements>, txn: Txn, revision: number, compacted: number, events: WatchEvent[]): void {
-  let seq = 0;
-  const put = (key: string, value: string) => {
-    // The previous row's head only: no value is read.
-    const prev = s.head.get(key) as KvHead | undefined;
-    const createRevision = prev ? prev.create_rev : revision;
-    const version = prev ? prev.version + 1 : 1;
-    const at = seq++;
-    s.log.run(revision, at, key, 0, value, createRevision, version);
-    s.put.run(key, revision, at, createRevision, version);
-    if (prev && prev.mod_rev <= compacted) s.dropLog.run(prev.mod_rev, prev.seq);
-    events.push({ type: 'put', revision, kv: { key, value, createRevision, modRevision: revision, version } });
-  };
-  const del = (key: string) => {
-    const prev = s.head.get(key) as KvHead | undefined;
-    if (!prev) return;
-    s.del.run(key);
-    if (prev.mod_rev <= compacted) s.dropLog.run(prev.mod_rev, prev.seq);
-    s.log.run(revision, seq++, key, 1, null, 0, 0);
-    events.push({ type: 'delete', revision, kv: { key, value: '', createRevision: 0, modRevision: revision, version: 0 } });
-  };
-  for (const op of txn.ops) {
-    if (op.type === 'put') put(op.key, op.value);
-    else if (op.type === 'delete') del(op.key);
-    else {
-      // An empty end means no upper bound (the prefix was empty or all 0xFFFF).
-      const end = prefixEnd(op.prefix);
-      const keys = (end === '' ? s.keysFrom.all(op.prefix) : s.keysBetween.all(op.prefix, end)) as { key: string }[];
-      for (const { key } of keys) del(key);
     }
   }
 }
