@@ -77,7 +77,7 @@ test('without a terminal, stderr is answered as its own stream and an input with
   ]);
 });
 
-test('execOpen attach: the container\'s own process — input, end of input and output relayed; cancel detaches and answers exit 0; a failed attach answers why', async () => {
+test('execOpen attach: the container\'s own process — input, terminal size, end of input and output relayed; cancel detaches and answers exit 0; a failed attach answers why', async () => {
   const execs = new InteractiveExecs();
   const answers: unknown[] = [];
   const events: string[] = [];
@@ -90,16 +90,18 @@ test('execOpen attach: the container\'s own process — input, end of input and 
       return {
         write: (d: Buffer) => { events.push(`in:${d.toString()}`); onOutput(d, 'stderr'); },
         endInput: () => events.push('eof'),
+        resize: (cols: number, rows: number) => events.push(`size:${cols}x${rows}`),
         close: () => { events.push('detached'); settle(); },
         done,
       };
     },
   } as unknown as TaskContainer;
   execs.handle('s', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: [], attach: true }, () => c, (m) => answers.push(m));
+  execs.handle('s', { type: 'execResize', id: 'a', cols: 100, rows: 30 }, () => c, (m) => answers.push(m));
   execs.handle('s', { type: 'execInput', id: 'a', data: Buffer.from('hi').toString('base64'), eof: true }, () => c, (m) => answers.push(m));
   execs.handle('s', { type: 'cancel', id: 'a' }, () => c, (m) => answers.push(m));
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(events, ['in:hi', 'eof', 'detached']);
+  assert.deepEqual(events, ['size:100x30', 'in:hi', 'eof', 'detached']);
   assert.deepEqual([...answers], [{ type: 'execOutput', id: 'a', data: Buffer.from('hi').toString('base64'), stream: 'stderr' }, { type: 'execExit', id: 'a', exitCode: 0 }]);
   assert.equal(execs.size, 0);
   fail = true;

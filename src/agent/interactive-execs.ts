@@ -74,5 +74,5 @@ export class InteractiveExecs {
  * however the process exits (its code is the pod's status).
  */
 function attachedAsExec(a: Attached): InteractiveExec {
-  return { write: (d) => a.write(d), endInput: () => a.endInput(), resize: () => {}, kill: () => a.close(), done: a.done.then(() => 0) };
+  return { write: (d) => a.write(d), endInput: () => a.endInput(), resize: (cols, rows) => a.resize(cols, rows), kill: () => a.close(), done: a.done.then(() => 0) };
 }
