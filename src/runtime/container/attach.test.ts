@@ -64,12 +64,12 @@ test('windowSizeMessage: conmon\'s ctl line, type 1 then height then width; size
  */
 function fakeConmon(t: { after(fn: () => void): void }, o: { ctl?: boolean } = {}) {
   const parent = mkdtempSync(join(tmpdir(), 'berth-attach-'));
-  let server: SeqpacketServer | undefined;
+  const server = new SeqpacketServer();
   let ctl: number | undefined;
   t.after(() => {
     try {
       if (ctl !== undefined) closeSync(ctl);
-      server?.close();
+      server.close();
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
@@ -83,7 +83,6 @@ function fakeConmon(t: { after(fn: () => void): void }, o: { ctl?: boolean } = {
   }
   // Bound as conmon binds it: relative to the directory, whose full path is past sun_path's 108 bytes.
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  server = new SeqpacketServer();
   server.listen(`/proc/self/fd/${fd}/attach`);
   closeSync(fd);
   const peer = new Promise<SeqpacketSocket>((resolve) => server.on('connection', resolve));
