@@ -140,16 +140,3 @@ test('kubectl run -it --rm: a prompt, a command\'s output, exit ends the attach 
   assert.match(k.screen, /pod "shell" deleted/);
   await until('pod shell gone', async () => ((await kubectl(['get', 'pod', 'shell'])).code !== 0 ? true : undefined), WAIT_MS);
 });
-
-test('kubectl attach -t to a container started without a terminal is answered by kubectl itself; the API refuses tty for it with why', async () => {
-  await ok(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain' },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'plain', image: 'busybox', command: ['sh', '-c', 'while true; do echo tick; sleep 1; done'], stdin: true }] },
-  }));
-  await running('plain');
-  // kubectl drops -t for such a container and says so; the attach itself works.
-  const k = kubectlOnTerminal(['attach', '-it', 'plain'], 24, 80);
-  await until('kubectl\'s word on the TTY and a tick', async () => (/Unable to use a TTY - container plain did not allocate one/.test(k.screen) && /tick/.test(k.screen) ? true : undefined), WAIT_MS, 100);
-  k.kill();
-  await k.exited;
-});
