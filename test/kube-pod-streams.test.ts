@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { ADMIN_TOKEN, DEV_TOKEN, VIEWER_TOKEN, startKubeTestServer, type KubeTestServer } from './support/kube.ts';
 import { kubeRequest } from './support/kube-http.ts';
+import { until } from './support/until.ts';
 import { registryWithPods, TEST_PODS } from './support/kube-pods.ts';
 import type { PodAgents } from '../src/api/kube/pod-streams.ts';
 import { POD_STREAM_SUBRESOURCES } from '../src/api/kube/kinds.ts';
@@ -36,12 +37,15 @@ const targets: Record<string, PodTarget> = {
   duo: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d00', taskId: '0d00', containerInstanceArn: 'ci/1', containers: [{ name: 'a' }, { name: 'b' }], phase: 'Running' },
   done: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d01', taskId: '0d01', containerInstanceArn: 'ci/1', containers: [{ name: 'main' }], phase: 'Succeeded' },
   talk: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d02', taskId: '0d02', containerInstanceArn: 'ci/1', containers: [{ name: 'main', stdin: true }], phase: 'Running' },
+  tele: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/default/0d03', taskId: '0d03', containerInstanceArn: 'ci/1', containers: [{ name: 'main', stdin: true, tty: true }], phase: 'Running' },
 };
 
 let k: KubeTestServer;
 let web: Server;
 let webPort = 0;
 const asked: { what: string; container?: string; previous?: boolean; tty?: boolean; attach?: boolean }[] = [];
+/** Terminal sizes the agent was given, `cols`x`rows`. */
+const resized: string[] = [];
 const children: ChildProcess[] = [];
 
 const agents: PodAgents = {
@@ -77,7 +81,7 @@ const agents: PodAgents = {
     child.on('error', (e) => io.exit(undefined, `cannot run ${command[0]}: ${e.message}`));
     child.on('close', (code) => { if (code !== null) io.exit(code); });
     child.stdin.on('error', () => undefined);
-    return { input: (d) => child.stdin.write(d), endInput: () => child.stdin.end(), resize: () => {}, close: () => child.kill('SIGKILL') };
+    return { input: (d) => child.stdin.write(d), endInput: () => child.stdin.end(), resize: (cols, rows) => resized.push(`${cols}x${rows}`), close: () => child.kill('SIGKILL') };
   },
   portForward(_task, port) {
     if (port === 80) return connect(webPort, '127.0.0.1');
@@ -96,7 +100,7 @@ before(async () => {
     pods: { resolvePod: async (_ns, name) => targets[name] ?? notFound({ group: '', plural: 'pods' }, name), agents },
   });
   for (const [name, t] of Object.entries(targets)) {
-    await k.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: t.containers.map((c) => ({ name: c.name, image: 'busybox', ...(c.stdin && { stdin: true }) })) } }));
+    await k.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: t.containers.map((c) => ({ name: c.name, image: 'busybox', ...(c.stdin && { stdin: true }), ...(c.tty && { tty: true }) })) } }));
     await k.server.storage.update(PODS, 'default', name, (cur) => cur && { ...cur, status: { phase: t.phase } }, { dryRun: false, fieldManager: 'kubelet', subresource: 'status' });
   }
 });
@@ -203,6 +207,37 @@ test('kubectl attach -i: stdin to the container\'s own process through the agent
   const refused = await k.kubectlResult(['attach', '-i', 'box'], 'x\n');
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /unable to attach to the stdin of container main in pod box: the container does not have stdin enabled \(set stdin: true in its spec\)/);
+  assert.deepEqual(asked, [], 'nothing opened on the agent');
+});
+
+test('kubectl attach -it to a tty: true container: the agent attaches on the terminal, kubectl\'s keystrokes reach it and its size follows kubectl\'s terminal', async () => {
+  asked.length = 0;
+  resized.length = 0;
+  // kubectl on a terminal of its own (util-linux script), sized 27 rows by 91 columns.
+  const c = spawn('script', ['-qfec', `stty rows 27 cols 91 && exec kubectl --kubeconfig ${k.kubeconfig} attach -it tele`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: k.dir, SHELL: '/bin/sh' } });
+  children.push(c);
+  let screen = '';
+  c.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+  c.stdin.on('error', () => undefined);
+  await until('the terminal\'s size', async () => (resized.includes('91x27') ? true : undefined), 30_000, 50);
+  assert.deepEqual(asked, [{ what: 'exec', container: 'main', tty: true, attach: true }]);
+  // kubectl sends one more row and column first, then the size, so that the process sees a change.
+  assert.deepEqual(resized, ['92x28', '91x27']);
+  c.stdin.write('typed on a terminal');
+  // cat stands in for the container's process: what it read comes back on the one stream.
+  await until('the keystrokes echoed', async () => (screen.includes('typed on a terminal') ? true : undefined), 30_000, 50);
+  c.kill('SIGKILL');
+});
+
+test('attach with a terminal to a container started without one is refused before the upgrade, with why', async () => {
+  asked.length = 0;
+  const r = await kubeRequest(k, '/api/v1/namespaces/default/pods/talk/attach?stdin=true&stdout=true&tty=true', {
+    token: ADMIN_TOKEN,
+    headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' },
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json().reason, 'BadRequest');
+  assert.equal(r.json().message, 'unable to attach to container main in pod talk with a terminal: the container was started without one (set tty: true in its spec)');
   assert.deepEqual(asked, [], 'nothing opened on the agent');
 });
 

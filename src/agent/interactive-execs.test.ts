@@ -77,7 +77,7 @@ test('without a terminal, stderr is answered as its own stream and an input with
   ]);
 });
 
-test('execOpen attach: the container\'s own process — input, end of input and output relayed; cancel detaches and answers exit 0; a failed attach answers why', async () => {
+test('execOpen attach: the container\'s own process — input, terminal size, end of input and output relayed; cancel detaches and answers exit 0; a failed attach answers why', async () => {
   const execs = new InteractiveExecs();
   const answers: unknown[] = [];
   const events: string[] = [];
@@ -90,16 +90,18 @@ test('execOpen attach: the container\'s own process — input, end of input and 
       return {
         write: (d: Buffer) => { events.push(`in:${d.toString()}`); onOutput(d, 'stderr'); },
         endInput: () => events.push('eof'),
+        resize: (cols: number, rows: number) => events.push(`size:${cols}x${rows}`),
         close: () => { events.push('detached'); settle(); },
         done,
       };
     },
   } as unknown as TaskContainer;
   execs.handle('s', { type: 'execOpen', id: 'a', taskArn: 't', container: 'app', command: [], attach: true }, () => c, (m) => answers.push(m));
+  execs.handle('s', { type: 'execResize', id: 'a', cols: 100, rows: 30 }, () => c, (m) => answers.push(m));
   execs.handle('s', { type: 'execInput', id: 'a', data: Buffer.from('hi').toString('base64'), eof: true }, () => c, (m) => answers.push(m));
   execs.handle('s', { type: 'cancel', id: 'a' }, () => c, (m) => answers.push(m));
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(events, ['in:hi', 'eof', 'detached']);
+  assert.deepEqual(events, ['size:100x30', 'in:hi', 'eof', 'detached']);
   assert.deepEqual([...answers], [{ type: 'execOutput', id: 'a', data: Buffer.from('hi').toString('base64'), stream: 'stderr' }, { type: 'execExit', id: 'a', exitCode: 0 }]);
   assert.equal(execs.size, 0);
   fail = true;
@@ -107,8 +109,8 @@ test('execOpen attach: the container\'s own process — input, end of input and 
   execs.handle('s', { type: 'execOpen', id: 'b', taskArn: 't', container: 'app', command: [], attach: true }, () => c, (m) => answers.push(m));
   await new Promise((r) => setImmediate(r));
   assert.deepEqual([...answers], [{ type: 'execExit', id: 'b', error: 'cannot attach: no socket' }]);
-  // A sandbox that cannot attach says so.
+  // A sandbox that cannot attach (gVisor's members have no conmon) says so.
   answers.length = 0;
   execs.handle('s', { type: 'execOpen', id: 'c', taskArn: 't', container: 'app', command: [], attach: true }, () => ({ interactive: () => undefined }) as unknown as TaskContainer, (m) => answers.push(m));
-  assert.match((answers[0] as { error: string }).error, /no interactive attach/);
+  assert.match((answers[0] as { error: string }).error, /app runs in a gVisor sandbox \(Fargate\), where Berth cannot attach: .*use kubectl exec -it/);
 });

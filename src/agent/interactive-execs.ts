@@ -14,6 +14,13 @@ import type { Attached } from '../runtime/container/attach.ts';
 /** Interactive commands open at once on one agent: each holds a pty and two processes. */
 export const MAX_INTERACTIVE_EXECS = 64;
 
+/**
+ * Why an attach cannot be served: the container's sandbox (gVisor, for Fargate) runs it
+ * without conmon, so nothing holds its stdin or a terminal for it (`stdin` and `tty` are
+ * not honoured there: it runs on its log).
+ */
+const NO_ATTACH = (container: string) => `${container} runs in a gVisor sandbox (Fargate), where Berth cannot attach: the container runs without stdin and without a terminal there; use kubectl exec -it for a shell, or kubectl logs -f for its output`;
+
 type Answer = (msg: Extract<AgentMessage, { type: 'execOutput' | 'execExit' }>) => void;
 
 export class InteractiveExecs {
@@ -35,7 +42,8 @@ export class InteractiveExecs {
     if (req.type === 'cancel') { this.#open.get(req.id)?.proc.kill(); return; }
     const container = containerOf(req.taskArn, req.container);
     if (!container) return answer({ type: 'execExit', id: req.id, error: `${req.container} of ${req.taskArn} is not running on this host` });
-    if (req.attach ? !container.attach : !container.interactive) return answer({ type: 'execExit', id: req.id, error: `${req.container} runs in a sandbox that has no interactive ${req.attach ? 'attach' : 'exec'} yet` });
+    if (req.attach && !container.attach) return answer({ type: 'execExit', id: req.id, error: NO_ATTACH(req.container) });
+    if (!req.attach && !container.interactive) return answer({ type: 'execExit', id: req.id, error: `${req.container} runs in a sandbox that has no interactive exec yet` });
     if (this.#open.size >= MAX_INTERACTIVE_EXECS) return answer({ type: 'execExit', id: req.id, error: `this host already has ${MAX_INTERACTIVE_EXECS} exec sessions open: close one and try again` });
     const onOutput: OnOutput = (data, stream) => answer({ type: 'execOutput', id: req.id, data: data.toString('base64'), ...(stream === 'stderr' && { stream }) });
     let proc: InteractiveExec;
@@ -74,5 +82,5 @@ export class InteractiveExecs {
  * however the process exits (its code is the pod's status).
  */
 function attachedAsExec(a: Attached): InteractiveExec {
-  return { write: (d) => a.write(d), endInput: () => a.endInput(), resize: () => {}, kill: () => a.close(), done: a.done.then(() => 0) };
+  return { write: (d) => a.write(d), endInput: () => a.endInput(), resize: (cols, rows) => a.resize(cols, rows), kill: () => a.close(), done: a.done.then(() => 0) };
 }

@@ -9,7 +9,7 @@
  *   GET  …/pods/<p>/log?follow&tailLines… ─▶ resolve ─▶ agents.logs ─▶ LogFilter (pod-logs.ts) ─▶ text/plain
  *   GET  …/pods/<p>/exec?command=…  (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ agents.interactiveExec
  *   GET  …/pods/<p>/attach          (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ the container's log, followed
- *   GET  …/pods/<p>/attach?stdin    (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ agents.interactiveExec({attach}) ⇄ conmon's attach socket
+ *   GET  …/pods/<p>/attach?stdin|tty (Upgrade) ─▶ resolve, container ─▶ serveKubeExec ⇄ agents.interactiveExec({attach}) ⇄ conmon's attach socket (a tty: the pty)
  *   GET  …/pods/<p>/portforward     (Upgrade) ─▶ resolve ─▶ servePortForward ⇄ agents.portForward
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -61,13 +61,12 @@ export function refuseUpgrade(socket: Duplex, err: StatusError): void {
 
 /**
  * What an attach may not ask for, refused before the upgrade (kubectl prints the Status):
- * a terminal — Berth starts containers without one (conmon's terminal mode would need the
- * pty master passed over the console socket, and the log and exec paths assume pipes), and
- * kubectl asks for one exactly when the container has `tty: true` — and stdin of a container
- * whose stdin is closed. containerd drops such input silently; refusing says why instead.
+ * a terminal of a container started without one (kubectl itself never asks: it drops -t
+ * for such a container), and stdin of a container whose stdin is closed. containerd drops
+ * such input silently; refusing says why instead.
  */
 function refuseAttach(pod: string, c: PodTarget['containers'][number], streams: ExecStreams): void {
-  if (streams.tty) throw badRequest(`unable to attach to container ${c.name} in pod ${pod} with a terminal: Berth runs containers without a terminal (tty: true is not honoured); remove tty from the container, or use kubectl exec -it`);
+  if (streams.tty && c.tty !== true) throw badRequest(`unable to attach to container ${c.name} in pod ${pod} with a terminal: the container was started without one (set tty: true in its spec)`);
   if (streams.stdin && c.stdin !== true) throw badRequest(`unable to attach to the stdin of container ${c.name} in pod ${pod}: the container does not have stdin enabled (set stdin: true in its spec)`);
 }
 
@@ -202,7 +201,7 @@ export class PodStreams {
         this.#opened(ws);
         const open = sub === 'exec'
           ? (io: KubeExecIo) => this.#deps.agents.interactiveExec(pod, container, command, { output: (data, stream) => io.output(stream, data), exit: (code, error) => io.exit(code, error) }, { tty: streams.tty })
-          : (io: KubeExecIo) => this.#attach(pod, container, streams, io);
+          : (io: KubeExecIo) => this.#attach(pod, pod.containers.find((c) => c.name === container)!, streams, io);
         serveKubeExec(ws, protocol as ChannelProtocol, command, streams, open);
       });
     } catch (e) {
@@ -216,15 +215,18 @@ export class PodStreams {
   }
 
   /**
-   * `kubectl attach`. With `-i` (the container has `stdin: true`, refuseAttach checked): its
-   * process's stdin and output through the agent, which dials conmon's attach socket
-   * (src/runtime/container/attach.ts); the end of the client's input ends the container's
-   * stdin when it is `stdinOnce`. Without `-i`: the container's output from now on, stdout
-   * and stderr apart, read from its log as it grows (which works on every sandbox).
+   * `kubectl attach`. With `-i` (the container has `stdin: true`, refuseAttach checked) or
+   * `-t` (it has `tty: true`; kubectl asks for the terminal of such a container even
+   * without -i): its process's stdin and output through the agent, which dials conmon's
+   * attach socket (src/runtime/container/attach.ts) — on a terminal the pty itself, its size
+   * following the client's (resize channel). The end of the client's input ends the
+   * container's stdin when it is `stdinOnce`. Otherwise: the container's output from now on,
+   * stdout and stderr apart, read from its log as it grows (which works on every sandbox).
    */
-  #attach(pod: PodTarget, container: string, streams: ExecStreams, io: KubeExecIo): KubeExecRelay {
-    if (streams.stdin) {
-      return this.#deps.agents.interactiveExec(pod, container, [], { output: (data, stream) => io.output(stream, data), exit: (code, error) => io.exit(code, error) }, { attach: true });
+  #attach(pod: PodTarget, c: PodTarget['containers'][number], streams: ExecStreams, io: KubeExecIo): KubeExecRelay {
+    const container = c.name;
+    if (streams.stdin || streams.tty) {
+      return this.#deps.agents.interactiveExec(pod, container, [], { output: (data, stream) => io.output(stream, data), exit: (code, error) => io.exit(code, error) }, { attach: true, ...(streams.tty && { tty: true }) });
     }
     const none: KubeExecRelay = { input: () => {}, endInput: () => {}, resize: () => {}, close: () => {} };
     let live = false;

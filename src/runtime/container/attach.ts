@@ -11,8 +11,14 @@
  * Output is the container's from the moment of attaching (conmon copies each read of the
  * container's pipes to every attached client as well as to the log); earlier output is the
  * log's. When the container ends conmon exits, and the socket's end is the attach's end.
+ *
+ * On a terminal (conmon -t) the socket carries the pty: input is keystrokes to its master
+ * side, output is its one stream (stream id 2, with the pty's CRLF line ends), and the
+ * window size goes through conmon's `ctl` FIFO in the bundle (conmon src/ctrl.c):
+ *
+ *   agent ──"1 <rows> <cols>\n"──▶ <bundle>/ctl ──▶ conmon: TIOCSWINSZ on the master ──▶ SIGWINCH
  */
-import { closeSync, constants, existsSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as UnixSocket from 'node-unix-socket';
@@ -61,12 +67,56 @@ export function stdinPackets(data: Buffer): Buffer[] {
 
 /** The attach socket conmon made for the container whose bundle (state directory) is `stateDir`. */
 export const attachSocketPath = (stateDir: string): string => join(stateDir, 'attach');
+/** conmon's control FIFO in the bundle: window sizes (and log reopening) for the container's terminal. */
+export const controlFifoPath = (stateDir: string): string => join(stateDir, 'ctl');
+
+/** conmon's ctl message types (src/ctrl.h: WIN_RESIZE_EVENT = 1, REOPEN_LOGS_EVENT = 2). */
+const WIN_RESIZE_EVENT = 1;
+/** A terminal dimension as the kernel's struct winsize holds it (unsigned short). */
+const MAX_TERMINAL_DIMENSION = 0xffff;
+/**
+ * Sizes are written at least this far apart, the latest one winning: conmon 2.1.x parses
+ * only the first line of what one read of the FIFO returns (read_from_ctrl_buffer hands the
+ * buffer's start to every line), so two sizes read together would apply the first twice.
+ * A resize is a person dragging a window: 50 ms is well under what they notice.
+ */
+export const RESIZE_SPACING_MS = 50;
+
+/**
+ * The ctl line that sets the terminal to `cols` × `rows` (conmon reads `<type> <height>
+ * <width>`); undefined for a size the kernel cannot hold or that means nothing (0 × 0, as
+ * a client without a terminal may send).
+ */
+export function windowSizeMessage(cols: number, rows: number): string | undefined {
+  const ok = (n: number) => Number.isInteger(n) && n >= 0 && n <= MAX_TERMINAL_DIMENSION;
+  if (!ok(cols) || !ok(rows) || (cols === 0 && rows === 0)) return undefined;
+  return `${WIN_RESIZE_EVENT} ${rows} ${cols}\n`;
+}
+
+/**
+ * Writes one message to conmon's ctl FIFO without blocking: a FIFO nobody reads (conmon has
+ * exited with the container) refuses the open (ENXIO), and the size has nowhere to go.
+ * One line is far below PIPE_BUF, so it arrives whole.
+ */
+function writeControl(stateDir: string, message: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(controlFifoPath(stateDir), constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(fd, message);
+  } catch {
+    // conmon is gone (the container ended): the attach ends with it.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 export interface Attached {
   /** Bytes to the container's stdin. */
   write(data: Buffer): void;
   /** The client's end of input: the socket's write side is shut (conmon closes stdin when the container is stdinOnce). */
   endInput(): void;
+  /** The client's terminal size, for a container on a terminal (a no-op otherwise). */
+  resize(cols: number, rows: number): void;
   /** Detaches (the container keeps running). */
   close(): void;
   /** Settles when the attach ends: the container ended (conmon closed the socket) or {@link close}; rejects when it could not attach. */
@@ -76,19 +126,21 @@ export interface Attached {
 /**
  * Attaches to the container whose state directory is `stateDir`. The socket is dialled
  * through `/proc/self/fd/<dir>/attach`, as conmon binds it, so a long state path does not
- * meet sun_path's 108 bytes.
+ * meet sun_path's 108 bytes. `terminal`: the container was started on one (sizes go to it).
  */
-export function attach(stateDir: string, onOutput: OnOutput): Attached {
+export function attach(stateDir: string, onOutput: OnOutput, options: { terminal?: boolean } = {}): Attached {
   const socket = new (loadSeqpacket().SeqpacketSocket)();
   socket.setInternalReadBufferSize(ATTACH_READ_BUFFER_BYTES);
   let pending = 0;
   let inputEnded = false;
   let closed = false;
   let settle!: (error?: Error) => void;
+  const resizer = options.terminal ? spacedResizer(stateDir) : undefined;
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => {
       if (closed) return;
       closed = true;
+      resizer?.stop();
       try {
         socket.destroy();
       } catch {
@@ -162,7 +214,37 @@ export function attach(stateDir: string, onOutput: OnOutput): Attached {
       if (queued) endQueued = true;
       else socket.end();
     },
+    resize(cols, rows) {
+      if (!closed) resizer?.resize(cols, rows);
+    },
     close: () => settle(),
     done,
+  };
+}
+
+/** Window sizes to conmon's ctl FIFO, {@link RESIZE_SPACING_MS} apart, the latest one winning. */
+function spacedResizer(stateDir: string): { resize(cols: number, rows: number): void; stop(): void } {
+  let waiting: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    if (waiting === undefined) return;
+    writeControl(stateDir, waiting);
+    waiting = undefined;
+    timer = setTimeout(flush, RESIZE_SPACING_MS);
+    timer.unref();
+  };
+  return {
+    resize(cols, rows) {
+      const message = windowSizeMessage(cols, rows);
+      if (message === undefined) return;
+      waiting = message;
+      if (timer === undefined) flush();
+    },
+    stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      waiting = undefined;
+    },
   };
 }

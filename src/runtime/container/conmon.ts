@@ -39,6 +39,14 @@ export interface ConmonOptions {
   readonly stdin?: boolean | undefined;
   /** With `stdin`: an attach client that ends its input closes stdin (Kubernetes stdinOnce); otherwise conmon leaves it open (`--leave-stdin-open`). */
   readonly stdinOnce?: boolean | undefined;
+  /**
+   * The container on a terminal (`-t`; its config.json must say `process.terminal: true`):
+   * conmon makes a console socket, passes it to `<runtime> create --console-socket`, and
+   * receives the pty's master side over it (SCM_RIGHTS). The container's stdin, stdout and
+   * stderr are then the pty's one stream: conmon logs it as stdout, copies it to attached
+   * clients as stdout, writes their input into it, and resizes it from the `ctl` FIFO.
+   */
+  readonly terminal?: boolean | undefined;
 }
 
 let conmonPath: string | undefined;
@@ -64,6 +72,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     '--socket-dir-path', p.socketDir,
     '-l', `k8s-file:${o.logPath}`,
     '--log-size-max', String(o.logSizeMax ?? DEFAULT_LOG_SIZE_MAX),
+    ...(o.terminal ? ['-t'] : []),
     ...(o.stdin ? ['-i', ...(o.stdinOnce ? [] : ['--leave-stdin-open'])] : []),
   ];
 }

@@ -100,10 +100,11 @@ export class Container {
       version: RECORD_VERSION, id: o.id, runtime: o.runtime, cgroupsPath: o.cgroupsPath, cgroupParent: parent,
       logPath: o.logPath, rootfsPath: o.rootfsPath, stopSignal: built.stopSignal, createdAt: Date.now(),
       ...(o.definition.interactive === true && { stdin: true }),
+      ...(o.definition.pseudoTerminal === true && { terminal: true }),
     };
     writeJsonAtomic(statePaths(o.stateDir, o.id).record, record);
     try {
-      const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax, stdin: o.definition.interactive, stdinOnce: o.definition.stdinOnce });
+      const pid = await createUnderConmon({ id: o.id, stateDir: o.stateDir, runtime: o.runtime, logPath: o.logPath, logSizeMax: o.logSizeMax, stdin: o.definition.interactive, stdinOnce: o.definition.stdinOnce, terminal: o.definition.pseudoTerminal });
       joinCgroup2(pid, o.cgroupsPath);
       return new Container(o.stateDir, record, pid, built.warnings);
     } catch (e) {
@@ -222,10 +223,13 @@ export class Container {
     return spawnInteractiveExec(this.record.runtime, this.id, args, { baseEnv: spec.process.env, noNewPrivileges: spec.process.noNewPrivileges }, onOutput, options.tty !== false);
   }
 
-  /** Attaches to the container's own process: its stdin (when it was started with stdin open) and its output from now on (attach.ts). */
+  /**
+   * Attaches to the container's own process: its stdin (when it was started with stdin open)
+   * and its output from now on; on a terminal, the pty itself, and its size (attach.ts).
+   */
   attach(onOutput: OnOutput): Attached {
-    if (this.record.stdin !== true) throw new ContainerConfigError(`container ${this.id} was started with its stdin closed (no interactive / stdin: true): there is nothing to attach to`);
-    return attachToConmon(this.stateDir, onOutput);
+    if (this.record.stdin !== true && this.record.terminal !== true) throw new ContainerConfigError(`container ${this.id} was started with its stdin closed and without a terminal (no interactive / stdin: true, no pseudoTerminal / tty: true): there is nothing to attach to`);
+    return attachToConmon(this.stateDir, onOutput, { terminal: this.record.terminal === true });
   }
 
   stats(): CgroupStats {

@@ -18,7 +18,8 @@ export interface OciSpec {
 }
 
 export interface OciProcess {
-  terminal: false;
+  /** On a terminal: the runtime makes a pty and hands its master side to `--console-socket` (conmon -t takes it). */
+  terminal: boolean;
   user: { uid: number; gid: number; additionalGids?: number[] };
   args: string[];
   env: string[];

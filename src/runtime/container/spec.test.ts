@@ -266,3 +266,16 @@ test('userNamespace: a user namespace mapping root to the given host range, uid 
   assert.equal(plain.linux.namespaces.some((n) => n.type === 'user'), false);
   assert.equal(plain.linux.uidMappings, undefined);
 });
+
+test('pseudoTerminal: the process on a terminal with TERM=xterm unless the image or definition sets TERM; none by default', () => {
+  const on = build({ pseudoTerminal: true });
+  assert.equal(on.spec.process.terminal, true);
+  assert.ok(on.spec.process.env.includes('TERM=xterm'));
+  assert.deepEqual(on.warnings, []);
+  assert.ok(build({ pseudoTerminal: true, environment: [{ name: 'TERM', value: 'vt100' }] }).spec.process.env.includes('TERM=vt100'));
+  assert.ok(!build({ pseudoTerminal: true, environment: [{ name: 'TERM', value: 'vt100' }] }).spec.process.env.includes('TERM=xterm'));
+  const off = build({ pseudoTerminal: false });
+  assert.equal(off.spec.process.terminal, false);
+  assert.ok(!off.spec.process.env.some((e) => e.startsWith('TERM=')));
+  assert.equal(build().spec.process.terminal, false);
+});

@@ -64,7 +64,8 @@ export function buildSpec(input: SpecInput): BuiltSpec {
 
   const user = resolveUser(def.user ?? image.User, input.users);
   const hostname = def.hostname ?? input.defaultHostname;
-  const env = environment(image.Env ?? [], def.environment ?? [], hostname, user.home);
+  const terminal = def.pseudoTerminal === true;
+  const env = environment(image.Env ?? [], def.environment ?? [], hostname, user.home, terminal);
   let args = commandLine(image.Entrypoint, image.Cmd, def);
   const mounts = [...standardMounts({ privileged, shmMib: shmSize(lp.sharedMemorySize) })];
   if (lp.initProcessEnabled) {
@@ -77,7 +78,6 @@ export function buildSpec(input: SpecInput): BuiltSpec {
   const { caps, missing } = resolveCapabilities(lp.capabilities ?? {}, privileged, input.host.capabilityBounding);
   if (missing.length > 0) warnings.push(`capabilities ${missing.join(', ')} left out: the agent itself does not hold them`);
   if (lp.maxSwap !== undefined || lp.swappiness !== undefined) warnings.push('maxSwap and swappiness ignored: this host has no swap, and containers get none');
-  if (def.pseudoTerminal) warnings.push('pseudoTerminal ignored: containers run without a terminal (stdin, with interactive, is a pipe), output goes to the log');
   for (const o of def.dockerSecurityOptions ?? []) {
     if (o !== 'no-new-privileges') warnings.push(`dockerSecurityOptions ${JSON.stringify(o)} ignored: only no-new-privileges is supported (and is always on)`);
   }
@@ -99,7 +99,8 @@ export function buildSpec(input: SpecInput): BuiltSpec {
   const spec: OciSpec = {
     ociVersion: OCI_VERSION,
     process: {
-      terminal: false,
+      // On a terminal conmon (-t) receives the pty's master side from the runtime over its console socket.
+      terminal,
       user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? { additionalGids: [...user.additionalGids] } : {}) },
       args,
       env,
@@ -151,8 +152,11 @@ export function commandLine(imageEntrypoint: readonly string[] | null | undefine
   return args;
 }
 
-/** Image Env, overridden by the definition's `environment` by name; PATH, HOSTNAME and HOME when missing. */
-export function environment(imageEnv: readonly string[], defEnv: readonly { name?: string; value?: string }[], hostname: string, home: string): string[] {
+/** What a container on a terminal gets as TERM when its image and definition set none: Docker's and containerd's `xterm`. */
+export const DEFAULT_TERM = 'xterm';
+
+/** Image Env, overridden by the definition's `environment` by name; PATH, HOSTNAME and HOME when missing, and TERM on a terminal. */
+export function environment(imageEnv: readonly string[], defEnv: readonly { name?: string; value?: string }[], hostname: string, home: string, terminal = false): string[] {
   const vars = new Map<string, string>();
   const set = (name: string, value: string) => {
     if (name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) throw new ContainerConfigError(`environment variable ${JSON.stringify(name)} has an invalid name or value`);
@@ -167,6 +171,7 @@ export function environment(imageEnv: readonly string[], defEnv: readonly { name
   if (!vars.has('PATH')) out.unshift(DEFAULT_PATH);
   if (!vars.has('HOSTNAME')) out.push(`HOSTNAME=${hostname}`);
   if (!vars.has('HOME')) out.push(`HOME=${home}`);
+  if (terminal && !vars.has('TERM')) out.push(`TERM=${DEFAULT_TERM}`);
   return out;
 }
 

@@ -12,7 +12,8 @@
  *   <stateDir>/exits/<id>        exit status, written by conmon when the container ends
  *   <stateDir>/exit, oom         conmon's persist files: status again; oom if the cgroup hit OOM
  *   <stateDir>/conmon.err        conmon's stderr
- *   <stateDir>/ctl, winsz        conmon's FIFOs; <stateDir>/sockets/<id> -> <stateDir>
+ *   <stateDir>/ctl, winsz        conmon's FIFOs (`ctl` takes `1 <rows> <cols>\n`: a terminal's
+ *                                size); <stateDir>/sockets/<id> -> <stateDir>
  */
 
 import { readFileSync } from 'node:fs';
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   readonly createdAt: number;
   /** Started with its stdin open (conmon -i): its attach socket takes input. Absent: stdin is /dev/null. */
   readonly stdin?: true;
+  /** Started on a terminal (conmon -t, `process.terminal`): its attach socket carries the pty, whose size the `ctl` FIFO sets. */
+  readonly terminal?: true;
 }
 
 export const statePaths = (stateDir: string, id: string) => ({

@@ -45,7 +45,7 @@ const containerSpec = (): OciSpec => ({
   },
 });
 
-test('a member spec joins the sandbox by annotation, takes the task netns once, keeps its own cgroup and labels', () => {
+test('a member spec joins the sandbox by annotation, takes the task netns once, keeps its own cgroup and labels, has no terminal', () => {
   const m = memberSpec(containerSpec(), 't1', '/run/netns/x');
   assert.equal(m.annotations?.[CONTAINER_TYPE_ANNOTATION], 'container');
   assert.equal(m.annotations?.[SANDBOX_ID_ANNOTATION], 't1-sandbox');
@@ -53,6 +53,7 @@ test('a member spec joins the sandbox by annotation, takes the task netns once, 
   assert.deepEqual(m.linux.namespaces, [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/run/netns/x' }]);
   assert.equal(m.linux.cgroupsPath, '/berth/t1/web');
   assert.equal(m.linux.seccomp, undefined, 'the Sentry is the syscall boundary');
+  assert.equal(memberSpec({ ...containerSpec(), process: { ...containerSpec().process, terminal: true } }, 't1', undefined).process.terminal, false, 'no terminal in the sandbox (nothing takes runsc\'s console)');
 });
 
 test('runsc flags: systrap, gVisor\'s own network stack, the overlay file store on the ephemeral disk', () => {

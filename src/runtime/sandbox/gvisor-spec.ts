@@ -102,7 +102,9 @@ export function pauseSpec(i: PauseTask, rootfsPath: string): OciSpec {
  * sandbox: annotated, and in the sandbox's network namespace. Its own cgroup stays (runsc
  * makes it; the limits that count are the sandbox's). The seccomp filter is gVisor's
  * business (the Sentry filters the host syscalls it makes itself), so it is dropped rather
- * than ignored with a warning at every create.
+ * than ignored with a warning at every create. A `pseudoTerminal` / `tty: true` container runs
+ * without one here (runsc would hand the pty's master to a console socket, and the sandbox's
+ * containers have no conmon to take it); `kubectl attach` to it is refused by the agent.
  */
 export function memberSpec(spec: OciSpec, taskId: string, netnsPath: string | undefined): OciSpec {
   const namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network' && n.type !== 'user');
@@ -110,6 +112,9 @@ export function memberSpec(spec: OciSpec, taskId: string, netnsPath: string | un
   const { seccomp: _seccomp, ...linux } = spec.linux;
   return {
     ...spec,
+    // No terminal in the sandbox: its members are not under conmon, so nothing would take
+    // the pty's master side from runsc's console socket (the container runs on the log).
+    process: { ...spec.process, terminal: false },
     annotations: { ...spec.annotations, [CONTAINER_TYPE_ANNOTATION]: 'container', [SANDBOX_ID_ANNOTATION]: sandboxId(taskId) },
     linux: { ...linux, namespaces },
   };
