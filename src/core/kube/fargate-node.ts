@@ -18,7 +18,7 @@ import type { NodeTaint } from '../ecs/container-instance.ts';
 import type { TaskSpec } from '../workload/spec.ts';
 import type { TaskStatus } from '../workload/status.ts';
 import { cpuQuantity, nodeUid, type NodeFacts, type NodeObject } from './node-view.ts';
-import { ANNOTATIONS_MAX_BYTES, type NodeWrite } from './node-edit.ts';
+import { userAnnotations, type NodeWrite } from './node-edit.ts';
 import { labelErrors, type FieldError } from './names.ts';
 import { CAPACITY_ANNOTATION, COMPUTE_TYPE_LABEL, FARGATE_PROFILE_LABEL, fargateNodeName } from './pod/fargate.ts';
 import type { PlacedFacts } from './pod/env.ts';
@@ -153,18 +153,7 @@ export function editFargateNode(spec: TaskSpec, status: TaskStatus, facts: NodeF
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(given)) if (!(key in derived) && typeof value === 'string') labels[key] = value;
   const fixed = derivedAnnotations(spec);
-  const annotations: Record<string, string> = {};
-  let annotationBytes = 0;
-  for (const [key, value] of Object.entries(next.metadata.annotations ?? {})) {
-    if (key in fixed) continue;
-    if (typeof value !== 'string') {
-      errors.push({ reason: 'FieldValueInvalid', field: 'metadata.annotations', message: `Invalid value: ${JSON.stringify(String(value))}: an annotation value must be a string` });
-      continue;
-    }
-    annotations[key] = value;
-    annotationBytes += key.length + value.length;
-  }
-  if (annotationBytes > ANNOTATIONS_MAX_BYTES) errors.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most ${ANNOTATIONS_MAX_BYTES} bytes` });
+  const annotations = userAnnotations(next.metadata.annotations, (key) => key in fixed, errors);
   const s = next.spec ?? {};
   if (s.providerID !== undefined && s.providerID !== current.spec.providerID) errors.push(forbidden('spec.providerID', 'node updates may not change providerID except from "" to valid'));
   const taints = Array.isArray(s.taints) ? (s.taints as Record<string, unknown>[]).map((t) => ({ key: t.key, value: t.value, effect: t.effect })) : s.taints;

@@ -26,6 +26,26 @@ import { derivedLabels, INSTANCE_ANNOTATION, isLabelAttribute, kubeFieldsOf, nod
 export const ATTRIBUTE_MAX = 128;
 /** The API server's limit on all of an object's annotations together. */
 export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+/**
+ * A written node's annotations that are the user's (those `derived` names are Berth's own and
+ * are dropped), checked as the API server checks them: string values, their total size bounded.
+ */
+export function userAnnotations(written: Record<string, unknown> | undefined, derived: (key: string) => boolean, errors: FieldError[]): Record<string, string> {
+  const annotations: Record<string, string> = {};
+  let bytes = 0;
+  for (const [key, value] of Object.entries(written ?? {})) {
+    if (derived(key)) continue;
+    if (typeof value !== 'string') {
+      errors.push({ reason: 'FieldValueInvalid', field: 'metadata.annotations', message: `Invalid value: ${JSON.stringify(String(value))}: an annotation value must be a string` });
+      continue;
+    }
+    annotations[key] = value;
+    bytes += key.length + value.length;
+  }
+  if (bytes > ANNOTATIONS_MAX_BYTES) errors.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most ${ANNOTATIONS_MAX_BYTES} bytes` });
+  return annotations;
+}
 /** Taints per node Berth keeps (a node has a handful; the bound keeps the instance record small). */
 export const MAX_TAINTS = 50;
 
@@ -63,18 +83,7 @@ export function editNode(ci: ContainerInstanceRecord, facts: NodeFacts, next: No
     errors.push(forbidden('metadata.labels', `labels are kept as the container instance's custom ECS attributes, of which it can have at most ${MAX_CUSTOM_ATTRIBUTES} (its node group's count too); this node would have ${customCount}: remove some labels, or attributes with aws ecs delete-attributes`));
   }
 
-  const annotations: Record<string, string> = {};
-  let annotationBytes = 0;
-  for (const [key, value] of Object.entries(next.metadata.annotations ?? {})) {
-    if (key === INSTANCE_ANNOTATION) continue;
-    if (typeof value !== 'string') {
-      errors.push({ reason: 'FieldValueInvalid', field: 'metadata.annotations', message: `Invalid value: ${JSON.stringify(String(value))}: an annotation value must be a string` });
-      continue;
-    }
-    annotations[key] = value;
-    annotationBytes += key.length + value.length;
-  }
-  if (annotationBytes > ANNOTATIONS_MAX_BYTES) errors.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most ${ANNOTATIONS_MAX_BYTES} bytes` });
+  const annotations = userAnnotations(next.metadata.annotations, (key) => key === INSTANCE_ANNOTATION, errors);
 
   const spec = isObj(next.spec) ? next.spec : {};
   if (spec.providerID !== undefined && spec.providerID !== current.spec.providerID) {
