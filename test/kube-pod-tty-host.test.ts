@@ -10,34 +10,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AWS_CLIS, awsEnv } from './support/aws-cli.ts';
-import { ROOT, startBerth, type BerthProcess } from './support/berth.ts';
-import { cleanupHost } from './support/host-cleanup.ts';
-import { run } from './support/run.ts';
+import { startEksHostCluster, type EksHostCluster } from './support/eks-host-cluster.ts';
 import { until } from './support/until.ts';
 import { ptyOf, shellQuote } from '../src/runtime/container/interactive-exec.ts';
 
-let berth: BerthProcess | undefined;
-let dir: string;
+let eks: EksHostCluster | undefined;
 const children: ChildProcess[] = [];
 /** Pod start (image cached by `image samples`) and conmon's exit: minutes of slack for a loaded CI host. */
 const WAIT_MS = 180_000;
 /** A command typed at the shell is typed again this often until its answer shows (a resize may land after the first try). */
 const RETYPE_MS = 2_000;
-const env = () => ({ ...awsEnv('us-east-1', AWS_CLIS[1]), KUBECONFIG: join(dir, 'config'), KUBECACHEDIR: join(dir, 'cache') });
-const aws = async (...args: string[]): Promise<void> => {
-  const r = await run('/usr/bin/aws', ['--endpoint-url', berth!.endpoint, '--output', 'json', ...args], { env: env() });
-  assert.equal(r.code, 0, `aws ${args.join(' ')}: ${r.stderr}`);
-};
-const kubectl = (args: string[], input?: string) => run('kubectl', args, { env: env(), ...(input !== undefined && { input }) });
-const ok = async (args: string[], input?: string): Promise<string> => {
-  const r = await kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const kubectl = (args: string[], input?: string) => eks!.kubectlResult(args, input);
+const ok = (args: string[], input?: string): Promise<string> => eks!.kubectl(args, input);
 const phase = async (pod: string) => (await kubectl(['get', 'pod', pod, '-o', 'jsonpath={.status.phase}'])).stdout.trim();
 const running = (pod: string) => until(`pod ${pod} Running`, async () => ((await phase(pod)) === 'Running' ? true : undefined), WAIT_MS);
 
@@ -49,7 +33,7 @@ const running = (pod: string) => until(`pod ${pod} Running`, async () => ((await
  */
 function kubectlOnTerminal(args: string[], rows: number, cols: number) {
   const line = `stty rows ${rows} cols ${cols} && exec kubectl ${args.map(shellQuote).join(' ')}`;
-  const child = spawn('script', ['-qfec', line, '/dev/null'], { env: { ...process.env, ...env(), SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', line, '/dev/null'], { env: { ...process.env, ...eks!.env(), SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let screen = '';
   child.stdout.on('data', (c: Buffer) => (screen += c.toString()));
@@ -83,28 +67,12 @@ function kubectlOnTerminal(args: string[], rows: number, cols: number) {
 }
 
 before(async () => {
-  await cleanupHost();
-  dir = mkdtempSync(join(tmpdir(), 'berth-tty-'));
-  // No Fargate pool registration: the node group then claims the host's own instance.
-  berth = await startBerth(['--no-fargate'], { agent: true });
-  const samples = await run(process.execPath, ['--disable-warning=ExperimentalWarning', join(ROOT, 'src/cli/main.ts'), 'image', 'samples', '--endpoint', berth.endpoint]);
-  assert.equal(samples.code, 0, samples.stderr);
-  await aws('eks', 'create-cluster', '--name', 'demo', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-a');
-  await aws('eks', 'wait', 'cluster-active', '--name', 'demo');
-  await aws('eks', 'create-nodegroup', '--cluster-name', 'demo', '--nodegroup-name', 'workers', '--subnets', 'subnet-a', '--node-role', 'arn:aws:iam::000000000000:role/node', '--scaling-config', 'minSize=1,maxSize=1,desiredSize=1');
-  await aws('eks', 'wait', 'nodegroup-active', '--cluster-name', 'demo', '--nodegroup-name', 'workers');
-  await aws('eks', 'update-kubeconfig', '--name', 'demo');
-  await until('the default service account', async () => ((await kubectl(['get', 'sa', 'default'])).code === 0 ? true : undefined), WAIT_MS);
+  eks = await startEksHostCluster();
 });
 
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
-  if (berth) {
-    await kubectl(['delete', 'pods', '--all', '--wait=true', '--timeout=60s']).catch(() => undefined);
-    await berth.stop();
-  }
-  await cleanupHost();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await eks?.stop();
 });
 
 test('kubectl attach -it: a shell on the container\'s terminal, its size kubectl\'s and following a resize; kubectl logs shows the terminal', async () => {
