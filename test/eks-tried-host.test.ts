@@ -276,12 +276,15 @@ test('kubectl diff: exit 1 with the change, then apply --server-side of it, then
 });
 
 test('kubectl get events -w shows events while the deployment scales', async () => {
-  const events = background(['get', 'events', '-w', '--watch-only']);
+  // -v=6 logs kubectl's requests: the scale waits for the watch to be open, since --watch-only
+  // shows only what comes after kubectl's list (a scale racing it could land in the list).
+  const events = background(['get', 'events', '-w', '--watch-only', '-v=6']);
+  await until('kubectl\'s events watch open', async () => (/events\?resourceVersion=\d+&watch=true 200 OK/.test(events.out()) ? true : undefined), ROLLOUT_MS);
   await kubectl(['scale', 'deployment/web', '--replicas=3']);
   await until('scaling and pod events in the watch', async () => {
     const out = events.out();
     return /ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ .*to 3/.test(out) && /\bpod\/web-\w+-\w+\b/.test(out) ? true : undefined;
-  }, ROLLOUT_MS);
+  }, ROLLOUT_MS).catch((e: Error) => { throw new Error(`${e.message}; the watch showed:\n${events.out()}`); });
   await stop(events.child);
   await settled(3);
 });
