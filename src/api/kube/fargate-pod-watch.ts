@@ -20,7 +20,7 @@ import { POD_ECS_CLUSTER } from '../../core/kube/pod/hosting.ts';
 import { specWriteTxn, taskHalfOfKey, taskHalvesPrefix } from '../../core/workload/task-store.ts';
 import type { TaskSpec } from '../../core/workload/spec.ts';
 import type { TaskStatus } from '../../core/workload/status.ts';
-import { listPods, type FargatePod } from './pod-backend-reads.ts';
+import { listPods, type FargatePod, type FollowedHalves } from './pod-backend-reads.ts';
 import { scopeOf, type PodBackendDeps } from './pod-backend-names.ts';
 
 /** A Fargate pod's change: the pod (undefined: gone) at `revision`; `id` is its task's. */
@@ -31,13 +31,7 @@ export interface FargatePodChange {
 }
 
 /** A pod followed: both halves as last seen. Bounded by the cluster's Fargate pods. */
-interface Followed {
-  readonly key: string;
-  spec: TaskSpec;
-  specRevision: number;
-  status: TaskStatus | undefined;
-  statusRevision: number;
-}
+type Followed = FollowedHalves;
 
 /** Whether a task spec is a pod of this cluster that runs on Fargate (placed or not yet). */
 const onFargate = (spec: TaskSpec | undefined, clusterUid: string): spec is TaskSpec => spec?.kube?.clusterUid === clusterUid && spec.launchType === 'FARGATE';

@@ -109,13 +109,17 @@ export async function fargatePods(d: PodBackendDeps): Promise<FargatePod[]> {
     .map((e) => ({ spec: e.held.spec, status: e.held.status, revision: Math.max(e.held.task.specRevision, e.held.task.statusRevision), task: { key: e.held.task.key, specRevision: e.held.task.specRevision } }));
 }
 
-/** A pod a watch follows: its task's key, both halves as last seen, and the object last sent (undefined: not inside the watch; made when asked). */
-interface Followed {
+/** A pod a watch follows: its task's key and both halves as last seen (the pods watch here, the Fargate nodes' in fargate-pod-watch.ts). */
+export interface FollowedHalves {
   readonly key: string;
   spec: TaskSpec;
   specRevision: number;
   status: TaskStatus | undefined;
   statusRevision: number;
+}
+
+/** A pod the pods watch follows, with the object last sent (undefined: not inside the watch; made when asked). */
+interface Followed extends FollowedHalves {
   sent: (() => Obj) | undefined;
 }
 
@@ -179,7 +183,10 @@ export async function watchPods(d: PodBackendDeps, req: WatchRequest, send: (e: 
   let closed = false;
   const flush = (): void => {
     flushQueued = false;
-    const changes = [...dirty].map(([id, change]) => ({ id, change, f: followed.get(id), spec: followed.get(id)?.spec, status: followed.get(id)?.status, specRevision: followed.get(id)?.specRevision ?? 0, statusRevision: followed.get(id)?.statusRevision ?? 0 }));
+    const changes = [...dirty].map(([id, change]) => {
+      const f = followed.get(id);
+      return { id, change, f, spec: f?.spec, status: f?.status, specRevision: f?.specRevision ?? 0, statusRevision: f?.statusRevision ?? 0 };
+    });
     dirty.clear();
     for (const c of changes) if (c.change.removedAt !== undefined) followed.delete(c.id);
     sending = sending.then(async () => {
